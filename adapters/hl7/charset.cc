@@ -1,0 +1,183 @@
+#include "adapters/hl7/charset.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace gw::hl7 {
+namespace {
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
+    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 'a' + 'A');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// Length of the well-formed UTF-8 sequence starting at p[0] (p < end), or 0 if
+// it is ill-formed (RFC 3629 table 3-7).
+size_t Utf8SequenceLength(const unsigned char* p, const unsigned char* end) {
+  unsigned char c = p[0];
+  if (c < 0x80) return 1;
+  size_t avail = static_cast<size_t>(end - p);
+  auto cont = [](unsigned char b) { return (b & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return avail >= 2 && cont(p[1]) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (avail < 3 || !cont(p[1]) || !cont(p[2])) return 0;
+    if (c == 0xE0 && p[1] < 0xA0) return 0;  // overlong
+    if (c == 0xED && p[1] > 0x9F) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (avail < 4 || !cont(p[1]) || !cont(p[2]) || !cont(p[3])) return 0;
+    if (c == 0xF0 && p[1] < 0x90) return 0;  // overlong
+    if (c == 0xF4 && p[1] > 0x8F) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// Skips ASCII eight bytes at a time; returns the first byte >= 0x80 or end.
+const unsigned char* SkipAscii(const unsigned char* p, const unsigned char* end) {
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    if (w & 0x8080808080808080ull) break;
+    p += 8;
+  }
+  while (p < end && *p < 0x80) ++p;
+  return p;
+}
+
+void AppendCodePoint(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// ISO 8859-15 differs from 8859-1 in eight positions.
+uint32_t Latin9ToCodePoint(unsigned char c) {
+  switch (c) {
+    case 0xA4: return 0x20AC;  // EURO SIGN
+    case 0xA6: return 0x0160;
+    case 0xA8: return 0x0161;
+    case 0xB4: return 0x017D;
+    case 0xB8: return 0x017E;
+    case 0xBC: return 0x0152;
+    case 0xBD: return 0x0153;
+    case 0xBE: return 0x0178;
+    default: return c;
+  }
+}
+
+constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
+
+}  // namespace
+
+bool lookup_charset(std::string_view name, Charset* out) {
+  while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+  while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+  struct Entry {
+    std::string_view name;
+    Charset charset;
+  };
+  static constexpr Entry kNames[] = {
+      {"ASCII", Charset::kAscii},          {"US-ASCII", Charset::kAscii},
+      {"8859/1", Charset::kLatin1},        {"ISO-8859-1", Charset::kLatin1},
+      {"ISO_IR 100", Charset::kLatin1},    {"8859/15", Charset::kLatin9},
+      {"ISO-8859-15", Charset::kLatin9},   {"UNICODE UTF-8", Charset::kUtf8},
+      {"UTF-8", Charset::kUtf8},           {"UTF8", Charset::kUtf8},
+  };
+  for (const Entry& e : kNames) {
+    if (EqualsNoCase(name, e.name)) {
+      *out = e.charset;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* charset_name(Charset charset) {
+  switch (charset) {
+    case Charset::kAscii: return "ASCII";
+    case Charset::kLatin1: return "8859/1";
+    case Charset::kLatin9: return "8859/15";
+    case Charset::kUtf8: return "UNICODE UTF-8";
+  }
+  return "ASCII";
+}
+
+size_t find_invalid_byte(std::string_view bytes, Charset charset) {
+  const auto* begin = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* end = begin + bytes.size();
+  switch (charset) {
+    case Charset::kLatin1:
+    case Charset::kLatin9:
+      return std::string_view::npos;
+    case Charset::kAscii: {
+      const auto* p = SkipAscii(begin, end);
+      return p == end ? std::string_view::npos : static_cast<size_t>(p - begin);
+    }
+    case Charset::kUtf8: {
+      const auto* p = begin;
+      while (true) {
+        p = SkipAscii(p, end);
+        if (p == end) return std::string_view::npos;
+        size_t n = Utf8SequenceLength(p, end);
+        if (n == 0) return static_cast<size_t>(p - begin);
+        p += n;
+      }
+    }
+  }
+  return 0;
+}
+
+bool append_as_utf8(std::string_view bytes, Charset charset, std::string* out) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* end = p + bytes.size();
+  bool valid = true;
+  while (p < end) {
+    const auto* ascii_end = SkipAscii(p, end);
+    out->append(reinterpret_cast<const char*>(p), static_cast<size_t>(ascii_end - p));
+    p = ascii_end;
+    if (p == end) break;
+    switch (charset) {
+      case Charset::kAscii:
+        out->append(kReplacement);
+        valid = false;
+        ++p;
+        break;
+      case Charset::kLatin1:
+        AppendCodePoint(*p++, out);
+        break;
+      case Charset::kLatin9:
+        AppendCodePoint(Latin9ToCodePoint(*p++), out);
+        break;
+      case Charset::kUtf8: {
+        size_t n = Utf8SequenceLength(p, end);
+        if (n == 0) {
+          out->append(kReplacement);
+          valid = false;
+          ++p;
+        } else {
+          out->append(reinterpret_cast<const char*>(p), n);
+          p += n;
+        }
+        break;
+      }
+    }
+  }
+  return valid;
+}
+
+}  // namespace gw::hl7

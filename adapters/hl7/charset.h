@@ -1,0 +1,45 @@
+// Character sets named by MSH-18 and their conversion to UTF-8.
+//
+// Only the standard library is used, so only character sets whose mapping is
+// trivially correct are supported: ASCII, ISO 8859-1, ISO 8859-15 and UTF-8.
+// Everything else (ISO 2022 shifts, UTF-16, JIS, GB 18030, ...) is rejected
+// by name rather than guessed at.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace gw::hl7 {
+
+enum class Charset : unsigned char {
+  kAscii,   // MSH-18 "ASCII": bytes >= 0x80 are invalid
+  kLatin1,  // "8859/1"
+  kLatin9,  // "8859/15"
+  kUtf8,    // "UNICODE UTF-8"
+};
+
+// Looks up an MSH-18 value (first repetition, already unescaped). Accepts the
+// HL7 table 0211 codes and, case-insensitively, the common IANA aliases some
+// senders use ("UTF-8", "ISO-8859-1", "ISO-8859-15", "US-ASCII"). Surrounding
+// spaces are ignored. Returns false for an unknown or empty name.
+bool lookup_charset(std::string_view msh18, Charset* out);
+
+// The HL7 table 0211 code ("8859/1").
+const char* charset_name(Charset charset);
+
+// Offset of the first byte that is not valid in `charset` (for UTF-8, the start
+// of the first ill-formed sequence: overlongs, surrogates and code points above
+// U+10FFFF are ill-formed), or std::string_view::npos if all bytes are valid.
+size_t find_invalid_byte(std::string_view bytes, Charset charset);
+
+// Appends `bytes`, encoded in `charset`, to *out as UTF-8. Invalid bytes are
+// replaced by U+FFFD. Returns false if any replacement was made.
+bool append_as_utf8(std::string_view bytes, Charset charset, std::string* out);
+
+// True if `bytes` is well-formed UTF-8.
+inline bool is_valid_utf8(std::string_view bytes) {
+  return find_invalid_byte(bytes, Charset::kUtf8) == std::string_view::npos;
+}
+
+}  // namespace gw::hl7

@@ -1,0 +1,105 @@
+// Error values for the HL7 v2 adapter.
+//
+// Every problem found in an inbound message is reported as an Error carrying
+// an HL7 table 0357 code and the location of the problem (segment, field,
+// repetition, component, subcomponent). The detail text is built only from
+// fixed strings and numbers chosen by this module: it never contains bytes of
+// the message, because errors are logged and echoed in ACKs while message
+// content is patient data. Keep it that way when adding new errors.
+#pragma once
+
+#include <cstddef>
+#include <cstdlib>
+#include <optional>
+#include <string_view>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace gw::hl7 {
+
+// HL7 table 0357 (message error condition codes).
+enum class ErrorCode : int {
+  kMessageAccepted = 0,
+  kSegmentSequence = 100,
+  kRequiredFieldMissing = 101,
+  kDataType = 102,
+  kTableValueNotFound = 103,
+  kValueTooLong = 104,  // added to table 0357 in v2.7; used here for every configured limit
+  kUnsupportedMessageType = 200,
+  kUnsupportedEventCode = 201,
+  kUnsupportedProcessingId = 202,
+  kUnsupportedVersionId = 203,
+  kUnknownKeyIdentifier = 204,
+  kDuplicateKeyIdentifier = 205,
+  kApplicationRecordLocked = 206,
+  kApplicationInternalError = 207,
+};
+
+// The table 0357 display text, e.g. "Data type error". Never null.
+const char* error_code_text(ErrorCode code);
+
+// ERR-4 severity (HL7 table 0516).
+enum class Severity : char { kError = 'E', kWarning = 'W', kInformation = 'I' };
+
+// Where a problem is. Zero means "not applicable / unknown" for every number.
+// segment_id is only filled for identifiers that cannot be message content: a
+// standard HL7 segment id or a Z-segment id. For anything else (e.g. a line of
+// free text split off by a stray line break) only segment_index is set.
+struct ErrorLocation {
+  std::string segment_id;    // "PID"
+  int segment_sequence = 0;  // 1-based occurrence of segment_id in the message (ERL-2)
+  int segment_index = 0;     // 1-based position of the segment in the message
+  int field = 0;
+  int repetition = 0;
+  int component = 0;
+  int subcomponent = 0;
+
+  // "PID(2)-3(1).4.2" style; empty when nothing is known.
+  std::string to_string() const;
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::kApplicationInternalError;
+  ErrorLocation where;
+  std::string detail;  // generic description; never message content
+  Severity severity = Severity::kError;
+
+  // "PID(1)-5: Data type error (102): invalid UTF-8 sequence". Safe to log.
+  std::string to_string() const;
+};
+
+// A value or an Error. Small and must-use, in the manner of absl::StatusOr.
+// True for ids that are structure, never content: the standard HL7 v2 segment
+// ids and Z-segments ("ZPD"). Only such ids are copied into ErrorLocation.
+bool is_reportable_segment_id(std::string_view id);
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  // Precondition: ok(). Violations abort (they are bugs, not data errors).
+  const T& value() const& { return *checked<0>(); }
+  T& value() & { return *checked<0>(); }
+  T&& value() && { return std::move(*checked<0>()); }
+  const T& operator*() const& { return value(); }
+  const T* operator->() const { return &value(); }
+  // Precondition: !ok().
+  const Error& error() const { return *checked<1>(); }
+  T value_or(T fallback) const { return ok() ? value() : std::move(fallback); }
+
+ private:
+  template <size_t I>
+  auto* checked() const {
+    auto* p = std::get_if<I>(const_cast<std::variant<T, Error>*>(&v_));
+    if (p == nullptr) std::abort();
+    return p;
+  }
+  std::variant<T, Error> v_;
+};
+
+}  // namespace gw::hl7

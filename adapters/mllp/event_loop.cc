@@ -1,0 +1,695 @@
+#include "adapters/mllp/event_loop.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace gw::mllp {
+
+// What a Reply carries: where its outcome goes. The mailbox is shared so the
+// Reply stays safe after its connection, loop or server are gone.
+struct Reply::State {
+  std::shared_ptr<internal::Mailbox> mailbox;
+  uint64_t conn_id = 0;
+  uint64_t seq = 0;
+};
+
+namespace internal {
+namespace {
+
+// One read() per call into a buffer of this size; a few reads per readiness
+// event so one busy peer cannot starve the others on the loop.
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr int kMaxReadsPerEvent = 4;
+// Reading stops while more than this many reply bytes wait for the peer to
+// read them (a peer that sends but never reads must not grow our buffers).
+constexpr size_t kOutHighWater = 256 * 1024;
+// A connection told to close (send_and_close) half-closes, then waits this
+// long for the peer's EOF, discarding input, before closing. Closing with
+// unread input would send RST, which can destroy the reply still in flight.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+// After accept() fails for lack of descriptors or memory, the listener is
+// ignored this long instead of spinning on a level-triggered event.
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+constexpr int kMaxAcceptsPerEvent = 256;
+constexpr int kMaxEvents = 256;
+
+thread_local EventLoop* tls_current_loop = nullptr;
+
+Clock::duration sweep_interval_for(std::chrono::milliseconds idle) {
+  auto quarter = std::chrono::duration_cast<Clock::duration>(idle) / 4;
+  return std::clamp<Clock::duration>(quarter, std::chrono::milliseconds(5),
+                                     std::chrono::milliseconds(250));
+}
+
+std::string format_address(const sockaddr_storage& ss) {
+  char host[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    return std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
+  }
+  if (ss.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+  }
+  return "unknown";
+}
+
+void append_frame(std::string* out, const std::string& payload) {
+  out->reserve(out->size() + payload.size() + 3);
+  out->push_back(kStartBlock);
+  out->append(payload);
+  out->push_back(kEndBlock);
+  out->push_back(kCarriageReturn);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Mailbox
+
+std::shared_ptr<Mailbox> Mailbox::create(std::string* error) {
+  int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) {
+    if (error) *error = std::string("eventfd: ") + std::strerror(errno);
+    return nullptr;
+  }
+  return std::make_shared<Mailbox>(fd);
+}
+
+Mailbox::~Mailbox() {
+  for (Accepted& a : accepted_) ::close(a.fd);
+  ::close(event_fd_);
+}
+
+void Mailbox::wake() {
+  uint64_t one = 1;
+  // Cannot block (EFD_NONBLOCK) and cannot overflow in practice; a failed
+  // write only means the counter is already non-zero, i.e. the loop is woken.
+  [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof one);
+}
+
+void Mailbox::post(Completion c) {
+  bool need_wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    completions_.push_back(std::move(c));
+    need_wake = !wake_pending_;
+    wake_pending_ = true;
+  }
+  if (need_wake) wake();
+}
+
+bool Mailbox::post_connection(Accepted& a) {
+  bool need_wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return false;
+    accepted_.push_back(std::move(a));
+    need_wake = !wake_pending_;
+    wake_pending_ = true;
+  }
+  if (need_wake) wake();
+  return true;
+}
+
+void Mailbox::request_stop(std::chrono::milliseconds grace) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_ || stop_) return;
+    stop_ = true;
+    grace_ = grace;
+    wake_pending_ = true;
+  }
+  wake();
+}
+
+void Mailbox::take(Batch* b) {
+  uint64_t counter;
+  [[maybe_unused]] ssize_t n = ::read(event_fd_, &counter, sizeof counter);
+  std::lock_guard<std::mutex> lock(mu_);
+  wake_pending_ = false;
+  b->completions.swap(completions_);
+  b->accepted.swap(accepted_);
+  b->stop = stop_;
+  b->grace = grace_;
+}
+
+std::vector<Accepted> Mailbox::close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_ = true;
+  completions_.clear();
+  completions_.shrink_to_fit();
+  std::vector<Accepted> left;
+  left.swap(accepted_);
+  return left;
+}
+
+// ---------------------------------------------------------------- EventLoop
+
+struct EventLoop::Conn {
+  Conn(uint64_t id, int fd, std::string address, size_t max_frame_bytes)
+      : fd(fd), framer(max_frame_bytes) {
+    peer.connection_id = id;
+    peer.address = std::move(address);
+  }
+  uint64_t id() const { return peer.connection_id; }
+  size_t out_pending() const { return out.size() - out_off; }
+
+  const int fd;
+  PeerInfo peer;
+  Framer framer;
+  // Frames awaiting their reply, in arrival order: slots[i] is frame
+  // head_seq + i. Bounded by max_in_flight_per_connection.
+  std::deque<Slot> slots;
+  uint64_t head_seq = 0;
+  uint64_t next_seq = 0;
+  std::string out;  // framed replies not yet accepted by the kernel, from out_off
+  size_t out_off = 0;
+  // Input read but not yet framed because the in-flight limit was reached;
+  // at most one read chunk.
+  std::string in_pending;
+  uint32_t registered = 0;  // current epoll interest
+  bool peer_eof = false;
+  bool close_requested = false;  // a send_and_close() has been recorded
+  bool lingering = false;        // half-closed after send_and_close, draining input
+  bool closed = false;
+  bool dirty = false;
+  Clock::time_point last_active;
+  Clock::time_point linger_deadline;
+};
+
+struct EventLoop::FrameSink {
+  EventLoop* loop;
+  Conn* conn;
+  bool on_frame(std::string&& payload) { return loop->dispatch(*conn, std::move(payload), false); }
+  bool on_oversized(std::string&& head) { return loop->dispatch(*conn, std::move(head), true); }
+};
+
+EventLoop::EventLoop(const ServerOptions& options, FrameHandler* handler,
+                     std::atomic<uint64_t>* open_connections)
+    : options_(options),
+      handler_(handler),
+      open_connections_(open_connections),
+      sweep_interval_(sweep_interval_for(options.idle_timeout)) {}
+
+EventLoop::~EventLoop() {
+  for (auto& [id, c] : conns_) ::close(c->fd);
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  if (mailbox_) {
+    for (Accepted& a : mailbox_->close()) ::close(a.fd);
+  }
+}
+
+EventLoop* EventLoop::current() { return tls_current_loop; }
+
+bool EventLoop::init(std::string* error) {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) {
+    if (error) *error = std::string("epoll_create1: ") + std::strerror(errno);
+    return false;
+  }
+  mailbox_ = Mailbox::create(error);
+  if (!mailbox_) return false;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &wake_tag_;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, mailbox_->event_fd(), &ev) != 0) {
+    if (error) *error = std::string("epoll_ctl(eventfd): ") + std::strerror(errno);
+    return false;
+  }
+  read_buf_ = std::make_unique<char[]>(kReadChunk);
+  return true;
+}
+
+bool EventLoop::set_listener(int fd, std::vector<EventLoop*> loops, std::string* error) {
+  listen_fd_ = fd;
+  loops_ = std::move(loops);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &listener_tag_;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (error) *error = std::string("epoll_ctl(listener): ") + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+int EventLoop::wait_timeout_ms() const {
+  Clock::time_point next = next_sweep_;
+  if (stopping_) next = std::min(next, stop_deadline_);
+  if (next <= now_) return 0;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now_).count();
+  return static_cast<int>(ms + 1);
+}
+
+void EventLoop::run() {
+  tls_current_loop = this;
+  epoll_event events[kMaxEvents];
+  now_ = Clock::now();
+  next_sweep_ = now_ + sweep_interval_;
+  for (;;) {
+    int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, wait_timeout_ms());
+    now_ = Clock::now();
+    for (int i = 0; i < n; ++i) handle_event(events[i]);
+    process_dirty();
+    if (now_ >= next_sweep_) {
+      sweep();
+      process_dirty();
+      next_sweep_ = now_ + sweep_interval_;
+    }
+    graveyard_.clear();
+    if (stopping_ && (conns_.empty() || now_ >= stop_deadline_)) break;
+  }
+  // Stop: close whatever is left (grace expired) and refuse further posts.
+  while (!conns_.empty()) close_conn(*conns_.begin()->second);
+  graveyard_.clear();
+  for (Accepted& a : mailbox_->close()) {
+    ::close(a.fd);
+    open_connections_->fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (listen_fd_ >= 0) {
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+  }
+  tls_current_loop = nullptr;
+}
+
+void EventLoop::close_unstarted() {
+  if (listen_fd_ >= 0) {
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+  }
+  for (Accepted& a : mailbox_->close()) ::close(a.fd);
+}
+
+void EventLoop::handle_event(const epoll_event& ev) {
+  if (ev.data.ptr == &wake_tag_) {
+    take_mailbox();
+    return;
+  }
+  if (ev.data.ptr == &listener_tag_) {
+    accept_ready();
+    return;
+  }
+  Conn& c = *static_cast<Conn*>(ev.data.ptr);
+  if (c.closed) return;  // closed earlier in this batch of events
+  if (ev.events & (EPOLLERR | EPOLLHUP)) {
+    // Reset by the peer, or both directions shut: nothing more can be
+    // delivered either way.
+    close_conn(c);
+    return;
+  }
+  if (ev.events & EPOLLIN) {
+    if (c.lingering) {
+      on_linger_readable(c);
+      return;
+    }
+    on_readable(c);
+  }
+  if (!c.closed && (ev.events & EPOLLOUT)) mark_dirty(c);
+}
+
+void EventLoop::take_mailbox() {
+  mailbox_->take(&batch_);
+  for (Accepted& a : batch_.accepted) add_connection(std::move(a));
+  batch_.accepted.clear();
+  for (Completion& c : batch_.completions) apply(std::move(c));
+  batch_.completions.clear();
+  if (batch_.stop && !stopping_) begin_stop(batch_.grace);
+}
+
+void EventLoop::accept_ready() {
+  for (int i = 0; i < kMaxAcceptsPerEvent && listen_fd_ >= 0; ++i) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      // EMFILE, ENFILE, ENOBUFS, ENOMEM...: the pending connection stays
+      // queued and the level-triggered listener would fire again at once.
+      epoll_event ev{};
+      ev.data.ptr = &listener_tag_;
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+      listener_paused_ = true;
+      listener_resume_at_ = now_ + kAcceptPause;
+      return;
+    }
+    if (open_connections_->load(std::memory_order_relaxed) >= options_.max_connections) {
+      ::close(fd);
+      LoopCounters::bump(counters_.refused);
+      continue;
+    }
+    open_connections_->fetch_add(1, std::memory_order_relaxed);
+    LoopCounters::bump(counters_.accepted);
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    Accepted a{fd, next_conn_id_++, format_address(ss)};
+    EventLoop* target = loops_[next_loop_++ % loops_.size()];
+    if (target == this) {
+      add_connection(std::move(a));
+    } else if (!target->mailbox()->post_connection(a)) {
+      ::close(a.fd);
+      open_connections_->fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+void EventLoop::add_connection(Accepted&& a) {
+  if (stopping_) {
+    ::close(a.fd);
+    open_connections_->fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  auto conn = std::make_unique<Conn>(a.id, a.fd, std::move(a.address), options_.max_frame_bytes);
+  conn->last_active = now_;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = conn.get();
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, a.fd, &ev) != 0) {
+    ::close(a.fd);
+    open_connections_->fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  conn->registered = EPOLLIN;
+  conns_.emplace(a.id, std::move(conn));
+}
+
+bool EventLoop::can_read(const Conn& c) const {
+  return !stopping_ && !c.peer_eof && !c.close_requested && !c.lingering && !c.closed &&
+         c.slots.size() < options_.max_in_flight_per_connection &&
+         c.out_pending() < kOutHighWater;
+}
+
+void EventLoop::on_readable(Conn& c) {
+  for (int i = 0; i < kMaxReadsPerEvent; ++i) {
+    if (!can_read(c) || !c.in_pending.empty()) break;
+    ssize_t n = ::recv(c.fd, read_buf_.get(), kReadChunk, 0);
+    if (n > 0) {
+      c.last_active = now_;
+      size_t got = static_cast<size_t>(n);
+      size_t used = feed(c, read_buf_.get(), got);
+      if (used < got) c.in_pending.assign(read_buf_.get() + used, got - used);
+      if (got < kReadChunk) break;
+      continue;
+    }
+    if (n == 0) {
+      // EOF (perhaps half-close): replies to frames already received are
+      // still sent; a partial frame is dropped with the framer.
+      c.peer_eof = true;
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    close_conn(c);
+    return;
+  }
+  mark_dirty(c);
+}
+
+void EventLoop::on_linger_readable(Conn& c) {
+  for (int i = 0; i < kMaxReadsPerEvent; ++i) {
+    ssize_t n = ::recv(c.fd, read_buf_.get(), kReadChunk, 0);
+    if (n > 0) continue;  // discarded: the connection is closing
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    close_conn(c);  // EOF or error
+    return;
+  }
+}
+
+size_t EventLoop::feed(Conn& c, const char* data, size_t n) {
+  FrameSink sink{this, &c};
+  uint64_t skipped_before = c.framer.bytes_skipped();
+  size_t used = c.framer.feed(std::string_view(data, n), sink);
+  uint64_t skipped = c.framer.bytes_skipped() - skipped_before;
+  if (skipped != 0) LoopCounters::bump(counters_.skipped, skipped);
+  return used;
+}
+
+bool EventLoop::dispatch(Conn& c, std::string&& payload, bool oversized) {
+  LoopCounters::bump(oversized ? counters_.oversized : counters_.frames);
+  c.slots.emplace_back();
+  auto state = std::make_shared<Reply::State>();
+  state->mailbox = mailbox_;
+  state->conn_id = c.id();
+  state->seq = c.next_seq++;
+  // A handler that throws must not take down the loop serving every other
+  // connection: its Reply is destroyed during unwinding, which counts as
+  // none(), and the connection carries on.
+  try {
+    if (oversized) {
+      handler_->on_oversized(c.peer, std::move(payload), Reply(std::move(state)));
+    } else {
+      handler_->on_frame(c.peer, std::move(payload), Reply(std::move(state)));
+    }
+  } catch (...) {
+  }
+  // The handler may have replied inline (apply() ran), freeing the slot.
+  return can_read(c);
+}
+
+void EventLoop::apply(Completion&& done) {
+  auto it = conns_.find(done.conn_id);
+  if (it == conns_.end()) return;  // connection closed meanwhile: drop
+  Conn& c = *it->second;
+  if (c.closed || c.lingering || done.seq < c.head_seq) return;
+  uint64_t index = done.seq - c.head_seq;
+  if (index >= c.slots.size()) return;
+  Slot& slot = c.slots[index];
+  if (slot.done) return;
+  slot.done = true;
+  slot.kind = done.kind;
+  slot.has_payload = done.has_payload;
+  slot.payload = std::move(done.payload);
+  if (done.kind == ReplyKind::kSendAndClose) c.close_requested = true;
+  if (index == 0) drain_slots(c);
+  mark_dirty(c);
+}
+
+void EventLoop::drain_slots(Conn& c) {
+  while (!c.slots.empty() && c.slots.front().done) {
+    Slot& s = c.slots.front();
+    if (s.kind != ReplyKind::kNone && s.has_payload) {
+      append_frame(&c.out, s.payload);
+      LoopCounters::bump(counters_.replies);
+    }
+    bool close_after = s.kind == ReplyKind::kSendAndClose;
+    c.slots.pop_front();
+    ++c.head_seq;
+    if (close_after) {
+      // Frames that arrived after the fatal one get no reply.
+      c.head_seq += c.slots.size();
+      c.slots.clear();
+      return;
+    }
+  }
+}
+
+void EventLoop::mark_dirty(Conn& c) {
+  if (c.dirty || c.closed) return;
+  c.dirty = true;
+  dirty_.push_back(&c);
+}
+
+void EventLoop::process_dirty() {
+  // flush() may frame buffered input, and a handler replying inline marks
+  // connections dirty again; repeat until quiet. Each round consumes input
+  // that is bounded per connection, so this terminates.
+  std::vector<Conn*> work;
+  while (!dirty_.empty()) {
+    work.swap(dirty_);
+    for (Conn* c : work) {
+      c->dirty = false;
+      if (!c->closed) flush(*c);
+    }
+    work.clear();
+  }
+}
+
+void EventLoop::flush(Conn& c) {
+  if (c.lingering) {
+    if (stopping_) close_conn(c);
+    return;
+  }
+  while (c.out_pending() > 0) {
+    ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out_pending(), MSG_NOSIGNAL);
+    if (n > 0) {
+      c.out_off += static_cast<size_t>(n);
+      c.last_active = now_;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    close_conn(c);  // EPIPE, ECONNRESET...
+    return;
+  }
+  if (c.out_pending() == 0) {
+    if (c.out.capacity() > kOutHighWater) {
+      std::string().swap(c.out);
+    } else {
+      c.out.clear();
+    }
+    c.out_off = 0;
+  } else if (c.out_off >= kReadChunk && c.out_off >= c.out.size() / 2) {
+    c.out.erase(0, c.out_off);
+    c.out_off = 0;
+  }
+  if (c.slots.empty() && c.out_pending() == 0) {
+    if (c.close_requested) {
+      begin_linger(c);
+      return;
+    }
+    if (c.peer_eof || stopping_) {
+      close_conn(c);
+      return;
+    }
+  }
+  if (!c.in_pending.empty() && can_read(c)) {
+    std::string pending;
+    pending.swap(c.in_pending);
+    size_t used = feed(c, pending.data(), pending.size());
+    if (used < pending.size()) c.in_pending.assign(pending, used, std::string::npos);
+  }
+  update_interest(c);
+}
+
+void EventLoop::update_interest(Conn& c) {
+  uint32_t want = 0;
+  if (c.lingering || (can_read(c) && c.in_pending.empty())) want |= EPOLLIN;
+  if (c.out_pending() > 0) want |= EPOLLOUT;
+  if (want == c.registered) return;
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.ptr = &c;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev) != 0) {
+    close_conn(c);
+    return;
+  }
+  c.registered = want;
+}
+
+void EventLoop::begin_linger(Conn& c) {
+  ::shutdown(c.fd, SHUT_WR);
+  c.lingering = true;
+  c.linger_deadline = now_ + kLingerTime;
+  std::string().swap(c.in_pending);
+  update_interest(c);
+}
+
+void EventLoop::close_conn(Conn& c) {
+  if (c.closed) return;
+  c.closed = true;
+  ::close(c.fd);  // also removes it from the epoll set
+  open_connections_->fetch_sub(1, std::memory_order_relaxed);
+  auto it = conns_.find(c.id());
+  if (it != conns_.end()) {
+    // Freed at the end of the iteration: later events of this batch and the
+    // dirty list may still point at it.
+    graveyard_.push_back(std::move(it->second));
+    conns_.erase(it);
+  }
+}
+
+void EventLoop::begin_stop(std::chrono::milliseconds grace) {
+  stopping_ = true;
+  stop_deadline_ = now_ + grace;
+  if (listen_fd_ >= 0) {
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+  }
+  for (auto& [id, c] : conns_) {
+    std::string().swap(c->in_pending);
+    mark_dirty(*c);  // flush() closes it once its replies are out
+  }
+}
+
+void EventLoop::sweep() {
+  if (listener_paused_ && now_ >= listener_resume_at_ && listen_fd_ >= 0) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &listener_tag_;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+    listener_paused_ = false;
+  }
+  std::vector<Conn*> expired;
+  for (auto& [id, c] : conns_) {
+    if (c->lingering) {
+      if (now_ >= c->linger_deadline) expired.push_back(c.get());
+      continue;
+    }
+    // Frames awaiting a reply keep a connection open however long the
+    // handler takes, unless the peer has gone (EOF): then nothing more can
+    // arrive and the idle clock bounds how long we hold the descriptor.
+    if (!c->slots.empty() && !c->peer_eof) continue;
+    if (now_ - c->last_active >= options_.idle_timeout) {
+      LoopCounters::bump(counters_.idle_closed);
+      expired.push_back(c.get());
+    }
+  }
+  for (Conn* c : expired) close_conn(*c);
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------- Reply
+
+namespace {
+
+void complete(std::shared_ptr<Reply::State> state, internal::ReplyKind kind,
+              std::optional<std::string> payload) {
+  internal::Completion c;
+  c.conn_id = state->conn_id;
+  c.seq = state->seq;
+  c.kind = kind;
+  c.has_payload = payload.has_value();
+  if (payload) c.payload = std::move(*payload);
+  internal::EventLoop* loop = internal::EventLoop::current();
+  if (loop != nullptr && loop->mailbox().get() == state->mailbox.get()) {
+    loop->apply(std::move(c));  // on the owning loop's thread: no need to post
+  } else {
+    state->mailbox->post(std::move(c));
+  }
+}
+
+}  // namespace
+
+Reply::Reply(Reply&& other) noexcept : state_(std::move(other.state_)) {}
+
+Reply& Reply::operator=(Reply&& other) noexcept {
+  if (this != &other) {
+    if (state_) complete(std::move(state_), internal::ReplyKind::kNone, std::nullopt);
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+Reply::~Reply() {
+  if (state_) complete(std::move(state_), internal::ReplyKind::kNone, std::nullopt);
+}
+
+void Reply::send(std::string payload) {
+  if (state_) complete(std::move(state_), internal::ReplyKind::kSend, std::move(payload));
+}
+
+void Reply::none() {
+  if (state_) complete(std::move(state_), internal::ReplyKind::kNone, std::nullopt);
+}
+
+void Reply::send_and_close(std::optional<std::string> payload) {
+  if (state_) complete(std::move(state_), internal::ReplyKind::kSendAndClose, std::move(payload));
+}
+
+}  // namespace gw::mllp

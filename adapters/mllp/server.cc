@@ -1,0 +1,179 @@
+// Server: binds the listening socket and runs io_threads event loops (see
+// event_loop.h). Loop 0 also accepts and deals connections out round robin.
+#include "adapters/mllp/server.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "adapters/mllp/event_loop.h"
+
+namespace gw::mllp {
+namespace {
+
+constexpr int kMaxIoThreads = 64;
+
+bool validate(const ServerOptions& o, FrameHandler* handler, std::string* error) {
+  const char* problem = nullptr;
+  if (handler == nullptr) {
+    problem = "handler is null";
+  } else if (o.max_frame_bytes == 0) {
+    problem = "max_frame_bytes must be positive";
+  } else if (o.max_connections == 0) {
+    problem = "max_connections must be positive";
+  } else if (o.max_in_flight_per_connection == 0) {
+    problem = "max_in_flight_per_connection must be positive";
+  } else if (o.io_threads < 1 || o.io_threads > kMaxIoThreads) {
+    problem = "io_threads must be between 1 and 64";
+  } else if (o.idle_timeout.count() <= 0) {
+    problem = "idle_timeout must be positive";
+  } else if (o.listen_backlog < 1) {
+    problem = "listen_backlog must be positive";
+  }
+  if (problem == nullptr) return true;
+  if (error) *error = "mllp server '" + o.name + "': " + problem;
+  return false;
+}
+
+// Returns a listening, non-blocking socket bound to host:port, or -1.
+int listen_on(const ServerOptions& o, uint16_t* bound_port, std::string* error) {
+  const std::string where = "mllp server '" + o.name + "' on " + o.host + ":" +
+                            std::to_string(o.port) + ": ";
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+  addrinfo* res = nullptr;
+  int rc = ::getaddrinfo(o.host.c_str(), std::to_string(o.port).c_str(), &hints, &res);
+  if (rc != 0 || res == nullptr) {
+    if (error) *error = where + "host must be a numeric IPv4/IPv6 address (" + gai_strerror(rc) + ")";
+    return -1;
+  }
+  int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    if (error) *error = where + "socket: " + std::strerror(errno);
+    ::freeaddrinfo(res);
+    return -1;
+  }
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+    if (error) *error = where + "bind: " + std::strerror(errno);
+    ::freeaddrinfo(res);
+    ::close(fd);
+    return -1;
+  }
+  ::freeaddrinfo(res);
+  if (::listen(fd, o.listen_backlog) != 0) {
+    if (error) *error = where + "listen: " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    if (error) *error = where + "getsockname: " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  *bound_port = ss.ss_family == AF_INET6
+                    ? ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port)
+                    : ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
+  return fd;
+}
+
+class ServerImpl final : public Server {
+ public:
+  ServerImpl(const ServerOptions& options, FrameHandler* handler)
+      : options_(options), handler_(handler) {}
+  ~ServerImpl() override { stop(std::chrono::milliseconds(0)); }
+
+  bool init(std::string* error) {
+    int fd = listen_on(options_, &port_, error);
+    if (fd < 0) return false;
+    std::vector<internal::EventLoop*> raw;
+    for (int i = 0; i < options_.io_threads; ++i) {
+      loops_.push_back(std::make_unique<internal::EventLoop>(options_, handler_, &open_));
+      if (!loops_.back()->init(error)) {
+        ::close(fd);
+        return false;
+      }
+      raw.push_back(loops_.back().get());
+    }
+    // From here on loop 0 owns (and eventually closes) the listener.
+    return loops_[0]->set_listener(fd, std::move(raw), error);
+  }
+
+  uint16_t port() const override { return port_; }
+
+  void start() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (started_ || stopped_) return;
+    started_ = true;
+    for (auto& loop : loops_) {
+      threads_.emplace_back([l = loop.get()] { l->run(); });
+    }
+  }
+
+  void stop(std::chrono::milliseconds grace) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    if (grace.count() < 0) grace = std::chrono::milliseconds(0);
+    for (auto& loop : loops_) loop->mailbox()->request_stop(grace);
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    if (!started_) {
+      for (auto& loop : loops_) loop->close_unstarted();
+    }
+  }
+
+  ServerStats stats() const override {
+    ServerStats s;
+    for (const auto& loop : loops_) {
+      const internal::LoopCounters& c = loop->counters();
+      s.connections_accepted += c.accepted.load(std::memory_order_relaxed);
+      s.connections_refused += c.refused.load(std::memory_order_relaxed);
+      s.connections_idle_closed += c.idle_closed.load(std::memory_order_relaxed);
+      s.frames_received += c.frames.load(std::memory_order_relaxed);
+      s.frames_oversized += c.oversized.load(std::memory_order_relaxed);
+      s.bytes_skipped += c.skipped.load(std::memory_order_relaxed);
+      s.replies_sent += c.replies.load(std::memory_order_relaxed);
+    }
+    s.connections_open = open_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+ private:
+  const ServerOptions options_;
+  FrameHandler* const handler_;
+  uint16_t port_ = 0;
+  std::atomic<uint64_t> open_{0};
+  // Created by init() and kept until destruction, so stats() reads them
+  // without a lock (the counters are atomic).
+  std::vector<std::unique_ptr<internal::EventLoop>> loops_;
+  std::mutex mu_;  // guards started_, stopped_, threads_
+  bool started_ = false;
+  bool stopped_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+std::unique_ptr<Server> Server::create(const ServerOptions& options, FrameHandler* handler,
+                                       std::string* error) {
+  if (!validate(options, handler, error)) return nullptr;
+  auto server = std::make_unique<ServerImpl>(options, handler);
+  if (!server->init(error)) return nullptr;
+  return server;
+}
+
+}  // namespace gw::mllp

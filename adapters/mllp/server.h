@@ -1,0 +1,114 @@
+// MLLP server: an epoll event loop that accepts many connections (thousands
+// held open), reassembles MLLP frames (0x0B ... 0x1C 0x0D) across TCP reads,
+// and hands each complete frame to a FrameHandler. The handler answers
+// asynchronously, from any thread, through the Reply it is given; the server
+// writes replies on each connection in the order the frames arrived, even when
+// the handler completes them out of order (HL7 senders may pipeline).
+//
+// Threat model: every peer is hostile. Frame size, connection count, in-flight
+// frames per connection and idle time are bounded by ServerOptions; a peer that
+// exceeds them is answered (where a frame head is available) or disconnected,
+// never allowed to grow memory without bound.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gw::mllp {
+
+struct ServerOptions {
+  std::string name = "mllp";           // channel name, used in logs and stats only
+  std::string host = "127.0.0.1";      // numeric IPv4/IPv6 address to bind
+  uint16_t port = 2575;                // 0 picks a free port (see Server::port())
+  size_t max_frame_bytes = 1 << 20;    // larger frames are refused (see FrameHandler::on_oversized)
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};  // no bytes in or out
+  size_t max_connections = 4096;       // further accepts are closed at once
+  size_t max_in_flight_per_connection = 64;  // stop reading a connection beyond this
+  int io_threads = 1;                  // event loop threads (SO_REUSEPORT is not used)
+  int listen_backlog = 1024;
+};
+
+// Per-connection and per-server counters; read with Server::stats().
+struct ServerStats {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_open = 0;
+  uint64_t connections_refused = 0;     // over max_connections
+  uint64_t connections_idle_closed = 0;
+  uint64_t frames_received = 0;
+  uint64_t frames_oversized = 0;
+  uint64_t bytes_skipped = 0;           // garbage outside frames
+  uint64_t replies_sent = 0;
+};
+
+// Identifies the peer of a frame for logs (never contains message content).
+struct PeerInfo {
+  uint64_t connection_id = 0;
+  std::string address;  // "127.0.0.1:51234"
+};
+
+// Completes one frame. Exactly one of send()/none() should be called, once,
+// from any thread; a Reply destroyed without either counts as none(). If the
+// connection has closed meanwhile the reply is discarded. Move-only.
+class Reply {
+ public:
+  Reply() = default;
+  Reply(Reply&&) noexcept;
+  Reply& operator=(Reply&&) noexcept;
+  Reply(const Reply&) = delete;
+  Reply& operator=(const Reply&) = delete;
+  ~Reply();
+
+  // Send `payload` framed as MLLP (the server adds 0x0B and 0x1C 0x0D).
+  void send(std::string payload);
+  // Send nothing for this frame (e.g. enhanced-mode accept ack NE) but release
+  // its place in the connection's reply order.
+  void none();
+  // Send `payload` (if any) and then close the connection.
+  void send_and_close(std::optional<std::string> payload);
+
+  struct State;  // implementation detail
+  explicit Reply(std::shared_ptr<State> s) : state_(std::move(s)) {}
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+class FrameHandler {
+ public:
+  virtual ~FrameHandler() = default;
+  // A complete frame's payload (without 0x0B / 0x1C 0x0D). Called on an event
+  // loop thread: must not block (hand slow work to another thread and reply
+  // later). `frame` is owned by the handler.
+  virtual void on_frame(const PeerInfo& peer, std::string frame, Reply reply) = 0;
+  // A frame exceeded max_frame_bytes. `head` holds its first bytes (up to
+  // 4 KiB) so the handler can build a negative acknowledgement from its MSH;
+  // the rest of the frame is discarded as it streams in. Default: no reply.
+  virtual void on_oversized(const PeerInfo& peer, std::string head, Reply reply) { reply.none(); }
+};
+
+class Server {
+ public:
+  // Binds and listens immediately (so port() is valid on return) but does not
+  // serve until start(). Returns nullptr and sets *error on failure.
+  static std::unique_ptr<Server> create(const ServerOptions& options, FrameHandler* handler,
+                                        std::string* error);
+  virtual ~Server() = default;
+
+  virtual uint16_t port() const = 0;
+  virtual void start() = 0;
+  // Graceful stop: close the listening socket, stop reading new frames, wait
+  // (up to `grace`) for replies to frames already received, flush them, then
+  // close all connections and join the threads. Idempotent. The destructor
+  // calls stop(0ms). Must not be called from a handler on a loop thread (it
+  // joins that thread). Replies completed after stop are discarded.
+  virtual void stop(std::chrono::milliseconds grace) = 0;
+  virtual ServerStats stats() const = 0;
+};
+
+}  // namespace gw::mllp

@@ -1,0 +1,598 @@
+#include "adapters/mllp/server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "adapters/mllp/client.h"
+#include "adapters/mllp/fd_limit.h"
+#include "adapters/mllp/framer.h"
+
+namespace gw::mllp {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Runs the work for each frame on a worker thread, as the gateway does.
+// Frame commands: "none" -> none(); "close:X" -> send_and_close("X");
+// "hold..." -> kept until the test releases it; "throw" -> throws on the
+// loop thread; anything else -> "ACK:" + frame.
+class TestHandler : public FrameHandler {
+ public:
+  TestHandler() : worker_([this] { work(); }) {}
+  ~TestHandler() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+
+  void on_frame(const PeerInfo& peer, std::string frame, Reply reply) override {
+    if (frame == "throw") throw std::runtime_error("handler bug");
+    if (frame == "inline") {
+      reply.send("ACK:inline");
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    frames_seen_++;
+    queue_.push_back({std::move(frame), std::move(reply)});
+    cv_.notify_all();
+  }
+
+  void on_oversized(const PeerInfo& peer, std::string head, Reply reply) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_head_ = head;
+    }
+    reply.send("NAK:" + head.substr(0, 7));
+  }
+
+  // Waits until `n` frames are held; true on success.
+  bool wait_held(size_t n, std::chrono::milliseconds timeout = 5s) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return held_.size() >= n; });
+  }
+  size_t held() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return held_.size();
+  }
+  std::vector<std::pair<std::string, Reply>> take_held() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::pair<std::string, Reply>> out;
+    out.swap(held_);
+    return out;
+  }
+  std::string last_head() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_head_;
+  }
+
+ private:
+  void work() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return done_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      auto [frame, reply] = std::move(queue_.front());
+      queue_.pop_front();
+      if (frame.rfind("hold", 0) == 0) {
+        held_.emplace_back(std::move(frame), std::move(reply));
+        cv_.notify_all();
+        continue;
+      }
+      lock.unlock();
+      if (frame == "none") {
+        reply.none();
+      } else if (frame == "big") {
+        reply.send(std::string(100000, 'b'));
+      } else if (frame.rfind("close:", 0) == 0) {
+        reply.send_and_close(frame.substr(6));
+      } else {
+        reply.send("ACK:" + frame);
+      }
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<std::string, Reply>> queue_;
+  std::vector<std::pair<std::string, Reply>> held_;
+  std::string last_head_;
+  size_t frames_seen_ = 0;
+  bool done_ = false;
+  std::thread worker_;
+};
+
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(2ms);
+  }
+  return pred();
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void start(ServerOptions o = {}) {
+    o.port = 0;
+    std::string error;
+    server_ = Server::create(o, &handler_, &error);
+    ASSERT_NE(server_, nullptr) << error;
+    server_->start();
+  }
+  void TearDown() override {
+    if (server_) server_->stop(1s);
+  }
+  std::unique_ptr<Client> connect() {
+    std::string error;
+    auto c = Client::connect("127.0.0.1", server_->port(), 2s, &error);
+    EXPECT_NE(c, nullptr) << error;
+    return c;
+  }
+  static void send(Client& c, std::string_view payload) {
+    std::string error;
+    ASSERT_TRUE(c.send(payload, &error)) << error;
+  }
+  static std::string receive(Client& c, std::chrono::milliseconds timeout = 5s) {
+    std::string error;
+    auto r = c.receive(timeout, &error);
+    return r ? *r : "<error: " + error + ">";
+  }
+  static bool closed_by_peer(Client& c, std::chrono::milliseconds timeout = 5s) {
+    std::string error;
+    auto r = c.receive(timeout, &error);
+    return !r && error.find("closed by peer") != std::string::npos;
+  }
+
+  TestHandler handler_;  // declared first: outlives the server
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ServerTest, EchoFromWorkerThread) {
+  start();
+  auto c = connect();
+  for (int i = 0; i < 100; ++i) {
+    send(*c, "MSH|" + std::to_string(i));
+    EXPECT_EQ(receive(*c), "ACK:MSH|" + std::to_string(i));
+  }
+  ServerStats s = server_->stats();
+  EXPECT_EQ(s.frames_received, 100u);
+  EXPECT_EQ(s.replies_sent, 100u);
+  EXPECT_EQ(s.connections_accepted, 1u);
+  EXPECT_EQ(s.connections_open, 1u);
+}
+
+TEST_F(ServerTest, PipelinedFramesGetRepliesInArrivalOrder) {
+  start();
+  auto c = connect();
+  std::string burst;
+  for (int i = 0; i < 500; ++i) burst += frame("m" + std::to_string(i));
+  std::string error;
+  ASSERT_TRUE(c->send_raw(burst, &error)) << error;
+  for (int i = 0; i < 500; ++i) ASSERT_EQ(receive(*c), "ACK:m" + std::to_string(i));
+}
+
+TEST_F(ServerTest, OutOfOrderCompletionIsReorderedOnTheWire) {
+  start();
+  auto c = connect();
+  for (int i = 0; i < 20; ++i) send(*c, "hold" + std::to_string(i));
+  ASSERT_TRUE(handler_.wait_held(20));
+  auto held = handler_.take_held();
+  // Complete in reverse order, from several threads.
+  std::vector<std::thread> threads;
+  for (int i = 19; i >= 0; --i) {
+    threads.emplace_back([r = std::move(held[i].second), f = held[i].first, i]() mutable {
+      std::this_thread::sleep_for(std::chrono::milliseconds((19 - i) * 2));
+      r.send("ACK:" + f);
+    });
+  }
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(receive(*c), "ACK:hold" + std::to_string(i));
+  for (auto& t : threads) t.join();
+}
+
+TEST_F(ServerTest, NoneReleasesItsPlace) {
+  start();
+  auto c = connect();
+  send(*c, "a");
+  send(*c, "none");
+  send(*c, "b");
+  EXPECT_EQ(receive(*c), "ACK:a");
+  EXPECT_EQ(receive(*c), "ACK:b");
+  std::string error;
+  EXPECT_FALSE(c->receive(100ms, &error));
+  EXPECT_NE(error.find("timed out"), std::string::npos) << error;
+}
+
+TEST_F(ServerTest, ReplyDestroyedWithoutAnswerCountsAsNone) {
+  start();
+  auto c = connect();
+  send(*c, "hold-dropped");
+  ASSERT_TRUE(handler_.wait_held(1));
+  send(*c, "after");
+  handler_.take_held();  // destroys the Reply
+  EXPECT_EQ(receive(*c), "ACK:after");
+}
+
+TEST_F(ServerTest, InlineReplyFromLoopThread) {
+  ServerOptions o;
+  o.max_in_flight_per_connection = 4;
+  start(o);
+  auto c = connect();
+  std::string burst;
+  for (int i = 0; i < 1000; ++i) burst += frame("inline");
+  std::string error;
+  ASSERT_TRUE(c->send_raw(burst, &error));
+  for (int i = 0; i < 1000; ++i) ASSERT_EQ(receive(*c), "ACK:inline") << i;
+}
+
+TEST_F(ServerTest, SendAndCloseAnswersThenCloses) {
+  start();
+  auto c = connect();
+  send(*c, "a");
+  send(*c, "close:bye");
+  send(*c, "never answered");
+  EXPECT_EQ(receive(*c), "ACK:a");
+  EXPECT_EQ(receive(*c), "bye");
+  EXPECT_TRUE(closed_by_peer(*c));
+  c.reset();
+  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+}
+
+TEST_F(ServerTest, OversizedFrameGetsHeadAndConnectionStaysUsable) {
+  ServerOptions o;
+  o.max_frame_bytes = 1024;
+  start(o);
+  auto c = connect();
+  std::string big = "MSH|big" + std::string(10000, 'x');
+  send(*c, big);
+  EXPECT_EQ(receive(*c), "NAK:MSH|big");
+  EXPECT_EQ(handler_.last_head(), big.substr(0, 1025));
+  send(*c, "next");
+  EXPECT_EQ(receive(*c), "ACK:next");
+  ServerStats s = server_->stats();
+  EXPECT_EQ(s.frames_oversized, 1u);
+  EXPECT_EQ(s.frames_received, 1u);
+}
+
+TEST_F(ServerTest, OversizedHeadIsFourKiB) {
+  ServerOptions o;
+  o.max_frame_bytes = 64 * 1024;
+  start(o);
+  auto c = connect();
+  std::string big = "MSH|big" + std::string(200000, 'y');
+  send(*c, big);
+  EXPECT_EQ(receive(*c), "NAK:MSH|big");
+  EXPECT_EQ(handler_.last_head(), big.substr(0, 4096));
+}
+
+TEST_F(ServerTest, GarbageBeforeStartIsCounted) {
+  start();
+  auto c = connect();
+  std::string error;
+  ASSERT_TRUE(c->send_raw("GET / HTTP/1.0\r\n\r\n", &error));
+  send(*c, "x");
+  EXPECT_EQ(receive(*c), "ACK:x");
+  EXPECT_EQ(server_->stats().bytes_skipped, 18u);
+}
+
+TEST_F(ServerTest, IdleConnectionIsClosed) {
+  ServerOptions o;
+  o.idle_timeout = 200ms;
+  start(o);
+  auto c = connect();
+  send(*c, "x");
+  EXPECT_EQ(receive(*c), "ACK:x");
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(closed_by_peer(*c, 3s));
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, 150ms);
+  EXPECT_LT(waited, 1500ms);
+  EXPECT_EQ(server_->stats().connections_idle_closed, 1u);
+}
+
+TEST_F(ServerTest, ConnectionAwaitingReplyIsNotIdle) {
+  ServerOptions o;
+  o.idle_timeout = 200ms;
+  start(o);
+  auto c = connect();
+  send(*c, "hold-slow");
+  ASSERT_TRUE(handler_.wait_held(1));
+  std::this_thread::sleep_for(700ms);
+  EXPECT_EQ(server_->stats().connections_idle_closed, 0u);
+  auto held = handler_.take_held();
+  held[0].second.send("late");
+  EXPECT_EQ(receive(*c), "late");
+  // Idle again once answered.
+  EXPECT_TRUE(closed_by_peer(*c, 3s));
+}
+
+TEST_F(ServerTest, ConnectionsBeyondMaxAreRefused) {
+  ServerOptions o;
+  o.max_connections = 2;
+  start(o);
+  auto a = connect();
+  auto b = connect();
+  send(*a, "a");
+  send(*b, "b");
+  EXPECT_EQ(receive(*a), "ACK:a");
+  EXPECT_EQ(receive(*b), "ACK:b");
+  auto c = connect();
+  EXPECT_TRUE(closed_by_peer(*c));
+  EXPECT_EQ(server_->stats().connections_refused, 1u);
+  // A slot frees up when a connection closes.
+  a.reset();
+  ASSERT_TRUE(eventually([&] { return server_->stats().connections_open == 1; }));
+  auto d = connect();
+  send(*d, "d");
+  EXPECT_EQ(receive(*d), "ACK:d");
+}
+
+TEST_F(ServerTest, InFlightLimitPausesReading) {
+  ServerOptions o;
+  o.max_in_flight_per_connection = 4;
+  start(o);
+  auto c = connect();
+  std::string burst;
+  for (int i = 0; i < 50; ++i) burst += frame("hold" + std::to_string(i));
+  std::string error;
+  ASSERT_TRUE(c->send_raw(burst, &error));
+  int next = 0;
+  while (next < 50) {
+    ASSERT_TRUE(handler_.wait_held(1));
+    std::this_thread::sleep_for(20ms);  // give the server a chance to overrun
+    auto held = handler_.take_held();
+    ASSERT_LE(held.size(), 4u);
+    for (auto& [f, r] : held) r.send(f);
+    for (size_t i = 0; i < held.size(); ++i, ++next) {
+      ASSERT_EQ(receive(*c), "hold" + std::to_string(next));
+    }
+  }
+}
+
+TEST_F(ServerTest, ThousandConcurrentConnections) {
+  constexpr int kConns = 1000;
+  std::string error;
+  if (!raise_fd_limit(2 * kConns + 200, &error)) GTEST_SKIP() << "needs more descriptors: " << error;
+  ServerOptions o;
+  o.io_threads = 2;
+  start(o);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < kConns; ++i) {
+    clients.push_back(connect());
+    ASSERT_NE(clients.back(), nullptr);
+  }
+  for (int i = 0; i < kConns; ++i) send(*clients[i], "c" + std::to_string(i));
+  ASSERT_TRUE(eventually([&] { return server_->stats().connections_open == kConns; }));
+  for (int i = 0; i < kConns; ++i) ASSERT_EQ(receive(*clients[i]), "ACK:c" + std::to_string(i));
+  // And a second round while all are open.
+  for (int i = 0; i < kConns; ++i) send(*clients[i], "d" + std::to_string(i));
+  for (int i = 0; i < kConns; ++i) ASSERT_EQ(receive(*clients[i]), "ACK:d" + std::to_string(i));
+  EXPECT_EQ(server_->stats().connections_accepted, static_cast<uint64_t>(kConns));
+  clients.clear();
+  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+}
+
+TEST_F(ServerTest, GracefulStopFlushesPendingRepliesThenCloses) {
+  start();
+  auto c = connect();
+  send(*c, "hold-during-stop");
+  ASSERT_TRUE(handler_.wait_held(1));
+  auto t0 = std::chrono::steady_clock::now();
+  std::thread stopper([&] { server_->stop(5s); });
+  std::this_thread::sleep_for(100ms);
+  // Stopped listening: new connections are refused.
+  std::string error;
+  EXPECT_EQ(Client::connect("127.0.0.1", server_->port(), 500ms, &error), nullptr);
+  auto held = handler_.take_held();
+  held[0].second.send("flushed");
+  stopper.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_EQ(receive(*c), "flushed");
+  EXPECT_TRUE(closed_by_peer(*c));
+  server_->stop(1s);  // idempotent
+}
+
+TEST_F(ServerTest, StopGraceExpiresWhenHandlerNeverAnswers) {
+  start();
+  auto c = connect();
+  send(*c, "hold-forever");
+  ASSERT_TRUE(handler_.wait_held(1));
+  auto t0 = std::chrono::steady_clock::now();
+  server_->stop(200ms);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 150ms);
+  EXPECT_LT(took, 2s);
+  EXPECT_TRUE(closed_by_peer(*c));
+  handler_.take_held()[0].second.send("too late");  // dropped, no crash
+}
+
+TEST_F(ServerTest, ReplyAfterConnectionClosedIsDropped) {
+  start();
+  auto c = connect();
+  send(*c, "hold-orphan");
+  ASSERT_TRUE(handler_.wait_held(1));
+  c.reset();
+  // The peer is gone but the frame is still awaited: the connection is closed
+  // when the reply fails to go out (or by the idle timeout after EOF).
+  auto held = handler_.take_held();
+  held[0].second.send("nobody listens");
+  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  // A Reply that outlives the server.
+  auto d = connect();
+  send(*d, "hold-outlives");
+  ASSERT_TRUE(handler_.wait_held(1));
+  held = handler_.take_held();
+  server_->stop(0ms);
+  server_.reset();
+  held[0].second.send("server gone");
+}
+
+TEST_F(ServerTest, PeerDisconnectingMidFrame) {
+  start();
+  {
+    auto c = connect();
+    std::string error;
+    ASSERT_TRUE(c->send_raw("\x0bMSH|partial frame without end", &error));
+  }
+  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  auto d = connect();
+  send(*d, "ok");
+  EXPECT_EQ(receive(*d), "ACK:ok");
+}
+
+TEST_F(ServerTest, HalfCloseStillGetsReplies) {
+  start();
+  // A sender that writes its frames and shuts down its side at once.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server_->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string out = frame("x") + frame("y") + "\x0bpartial";
+  ASSERT_EQ(::send(fd, out.data(), out.size(), 0), static_cast<ssize_t>(out.size()));
+  ::shutdown(fd, SHUT_WR);
+  std::string in;
+  char buf[256];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    in.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_EQ(in, frame("ACK:x") + frame("ACK:y"));
+  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+}
+
+TEST_F(ServerTest, PeerThatNeverReadsIsThrottled) {
+  start();
+  auto c = connect();
+  c->set_send_timeout(1s);
+  std::string burst;
+  for (int i = 0; i < 20000; ++i) burst += frame("big");
+  std::string error;
+  c->send_raw(burst, &error);  // may time out once the server stops reading
+  std::this_thread::sleep_for(500ms);
+  uint64_t frames = server_->stats().frames_received;
+  std::this_thread::sleep_for(300ms);
+  // 100 KB replies that nobody reads: the server stops reading after a
+  // bounded number (kernel buffers plus its own high-water mark).
+  EXPECT_EQ(server_->stats().frames_received, frames);
+  EXPECT_LT(frames, 2000u);
+}
+
+TEST_F(ServerTest, HandlerExceptionDoesNotStopTheLoop) {
+  start();
+  auto c = connect();
+  send(*c, "throw");
+  send(*c, "fine");
+  EXPECT_EQ(receive(*c), "ACK:fine");
+}
+
+TEST_F(ServerTest, MultipleIoThreads) {
+  ServerOptions o;
+  o.io_threads = 4;
+  start(o);
+  constexpr int kClients = 16, kRounds = 200;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kClients; ++t) {
+    threads.emplace_back([&, t] {
+      std::string error;
+      auto c = Client::connect("127.0.0.1", server_->port(), 2s, &error);
+      if (!c) return;
+      for (int i = 0; i < kRounds; ++i) {
+        std::string m = std::to_string(t) + ":" + std::to_string(i);
+        if (!c->send(m, &error)) return;
+        auto r = c->receive(5s, &error);
+        if (!r || *r != "ACK:" + m) return;
+        ok++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kClients * kRounds);
+  EXPECT_EQ(server_->stats().frames_received, static_cast<uint64_t>(kClients * kRounds));
+}
+
+TEST(ServerCreateTest, RejectsBadOptions) {
+  TestHandler h;
+  std::string error;
+  ServerOptions o;
+  o.port = 0;
+  o.host = "not-an-address";
+  EXPECT_EQ(Server::create(o, &h, &error), nullptr);
+  EXPECT_NE(error.find("numeric"), std::string::npos) << error;
+  o.host = "127.0.0.1";
+  o.io_threads = 0;
+  EXPECT_EQ(Server::create(o, &h, &error), nullptr);
+  EXPECT_NE(error.find("io_threads"), std::string::npos) << error;
+  o.io_threads = 1;
+  EXPECT_EQ(Server::create(o, nullptr, &error), nullptr);
+}
+
+TEST(ServerCreateTest, PortInUse) {
+  TestHandler h;
+  std::string error;
+  ServerOptions o;
+  o.port = 0;
+  auto a = Server::create(o, &h, &error);
+  ASSERT_NE(a, nullptr) << error;
+  o.port = a->port();
+  EXPECT_EQ(Server::create(o, &h, &error), nullptr);
+  EXPECT_NE(error.find("bind"), std::string::npos) << error;
+}
+
+TEST(ServerCreateTest, StopWithoutStartAndDestructor) {
+  TestHandler h;
+  std::string error;
+  ServerOptions o;
+  o.port = 0;
+  o.io_threads = 3;
+  auto a = Server::create(o, &h, &error);
+  ASSERT_NE(a, nullptr) << error;
+  a->stop(1s);
+  a->stop(1s);
+  a->start();  // after stop: no effect
+  auto b = Server::create(o, &h, &error);
+  ASSERT_NE(b, nullptr) << error;
+  b->start();
+  b.reset();  // destructor stops
+}
+
+TEST(ServerCreateTest, Ipv6Loopback) {
+  TestHandler h;
+  std::string error;
+  ServerOptions o;
+  o.port = 0;
+  o.host = "::1";
+  auto s = Server::create(o, &h, &error);
+  if (!s) GTEST_SKIP() << "no IPv6 loopback: " << error;
+  s->start();
+  auto c = Client::connect("::1", s->port(), 2s, &error);
+  ASSERT_NE(c, nullptr) << error;
+  ASSERT_TRUE(c->send("v6", &error));
+  auto r = c->receive(5s, &error);
+  ASSERT_TRUE(r) << error;
+  EXPECT_EQ(*r, "ACK:v6");
+  s->stop(1s);
+}
+
+}  // namespace
+}  // namespace gw::mllp

@@ -1,0 +1,299 @@
+// gatewayctl send: an MLLP test client for integration engineers.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "adapters/hl7/ack.h"
+#include "adapters/hl7/er7.h"
+#include "adapters/mllp/client.h"
+#include "gateway/core/config.h"
+#include "gateway/core/ctl_commands.h"
+
+namespace gw::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct SendOptions {
+  std::string host;
+  uint16_t port = 0;
+  std::chrono::milliseconds timeout{30000};
+  // How long to wait for an acknowledgement the sender asked for only on
+  // error or only on success (MSH-15 ER/SU) before taking silence as the answer.
+  std::chrono::milliseconds conditional_wait{1000};
+  int retries = 3;
+  bool summary_only = false;
+  std::vector<std::string> inputs;
+};
+
+struct Item {
+  std::string label;  // file, and #n when the file holds several messages
+  std::string message;
+};
+
+bool has_hl7_extension(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  return ext == ".hl7" || ext == ".er7" || ext == ".msg" || ext == ".txt" || ext == ".dat";
+}
+
+bool read_whole(const fs::path& p, std::string* out) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+bool collect(const SendOptions& o, std::vector<Item>* items) {
+  std::vector<fs::path> files;
+  for (const auto& in : o.inputs) {
+    std::error_code ec;
+    if (fs::is_directory(in, ec)) {
+      std::vector<fs::path> found;
+      for (auto it = fs::recursive_directory_iterator(in, ec); !ec && it != fs::end(it);
+           it.increment(ec))
+        if (it->is_regular_file() && has_hl7_extension(it->path())) found.push_back(it->path());
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::is_regular_file(in, ec)) {
+      files.emplace_back(in);
+    } else {
+      std::fprintf(stderr, "gatewayctl send: %s: no such file or folder\n", in.c_str());
+      return false;
+    }
+  }
+  for (const auto& f : files) {
+    std::string content;
+    if (!read_whole(f, &content)) {
+      std::fprintf(stderr, "gatewayctl send: %s: cannot read\n", f.c_str());
+      return false;
+    }
+    size_t stray = 0;
+    std::vector<std::string> msgs = split_messages(content, &stray);
+    if (msgs.empty()) {
+      // No MSH at all: send the content as it is, so an engineer can see how
+      // the gateway answers a malformed message.
+      bool blank = content.find_first_not_of(" \t\r\n") == std::string::npos;
+      if (blank) {
+        std::fprintf(stderr, "gatewayctl send: %s: empty, skipped\n", f.c_str());
+        continue;
+      }
+      items->push_back({f.string(), content});
+      continue;
+    }
+    if (stray > 0)
+      std::fprintf(stderr, "gatewayctl send: %s: %zu line(s) before the first MSH not sent\n",
+                   f.c_str(), stray);
+    for (size_t i = 0; i < msgs.size(); ++i)
+      items->push_back({msgs.size() == 1 ? f.string() : f.string() + "#" + std::to_string(i + 1),
+                        std::move(msgs[i])});
+  }
+  return true;
+}
+
+bool parse_args(const std::vector<std::string>& args, SendOptions* o) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto need = [&](const char* name) -> const std::string* {
+      if (i + 1 >= args.size()) {
+        std::fprintf(stderr, "gatewayctl send: %s needs a value\n", name);
+        return nullptr;
+      }
+      return &args[++i];
+    };
+    if (a == "--to") {
+      const std::string* v = need("--to");
+      if (!v) return false;
+      size_t colon = v->rfind(':');
+      int port = colon == std::string::npos ? -1 : std::atoi(v->c_str() + colon + 1);
+      if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535) {
+        std::fprintf(stderr, "gatewayctl send: --to expects HOST:PORT, got '%s'\n", v->c_str());
+        return false;
+      }
+      o->host = v->substr(0, colon);
+      if (o->host.size() > 2 && o->host.front() == '[') o->host = o->host.substr(1, o->host.size() - 2);
+      o->port = static_cast<uint16_t>(port);
+    } else if (a == "--timeout-ms") {
+      const std::string* v = need("--timeout-ms");
+      if (!v) return false;
+      o->timeout = std::chrono::milliseconds(std::max(1, std::atoi(v->c_str())));
+    } else if (a == "--retries") {
+      const std::string* v = need("--retries");
+      if (!v) return false;
+      o->retries = std::max(0, std::atoi(v->c_str()));
+    } else if (a == "--summary") {
+      o->summary_only = true;
+    } else if (a.starts_with("--")) {
+      std::fprintf(stderr, "gatewayctl send: unknown option '%s'\n", a.c_str());
+      return false;
+    } else {
+      o->inputs.push_back(a);
+    }
+  }
+  if (o->host.empty()) {
+    std::fprintf(stderr, "gatewayctl send: --to HOST:PORT is required\n");
+    return false;
+  }
+  if (o->inputs.empty()) {
+    std::fprintf(stderr, "gatewayctl send: name at least one FILE or folder\n");
+    return false;
+  }
+  return true;
+}
+
+std::string describe_errors(const hl7::AckSummary& ack) {
+  std::string out;
+  for (const auto& e : ack.errors) {
+    out += "\n      ERR " + e.code;
+    if (!e.text.empty()) out += " " + e.text;
+    std::string where = e.where.to_string();
+    if (!where.empty()) out += " at " + where;
+    const std::string& detail = !e.user_message.empty() ? e.user_message : e.diagnostic;
+    if (!detail.empty()) out += ": " + detail;
+  }
+  if (ack.errors.empty() && !ack.text.empty()) out += "\n      MSA-3: " + ack.text;
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> split_messages(const std::string& content, size_t* stray_lines) {
+  std::vector<std::string> out;
+  *stray_lines = 0;
+  size_t i = 0;
+  while (i < content.size()) {
+    size_t end = content.find_first_of("\r\n", i);
+    if (end == std::string::npos) end = content.size();
+    std::string_view line(content.data() + i, end - i);
+    i = end;
+    while (i < content.size() && (content[i] == '\r' || content[i] == '\n')) ++i;
+    if (line.empty()) continue;
+    std::string_view id = line.substr(0, 3);
+    if (line.size() >= 4 && (id == "FHS" || id == "BHS" || id == "BTS" || id == "FTS") &&
+        (line.size() == 3 || !std::isalnum(static_cast<unsigned char>(line[3]))))
+      continue;
+    if (id == "MSH" && line.size() >= 4) {
+      out.emplace_back();
+    } else if (out.empty()) {
+      ++*stray_lines;
+      continue;
+    }
+    out.back().append(line);
+    out.back().push_back('\r');
+  }
+  return out;
+}
+
+int ctl_send(const std::vector<std::string>& args) {
+  SendOptions o;
+  if (!parse_args(args, &o)) return 2;
+  std::vector<Item> items;
+  if (!collect(o, &items)) return 2;
+  if (items.empty()) {
+    std::fprintf(stderr, "gatewayctl send: no messages found\n");
+    return 2;
+  }
+
+  std::string error;
+  std::unique_ptr<mllp::Client> client;
+  auto connect = [&]() -> bool {
+    client = mllp::Client::connect(o.host, o.port, std::chrono::milliseconds(5000), &error);
+    if (!client) {
+      std::fprintf(stderr, "gatewayctl send: cannot connect to %s:%u: %s\n", o.host.c_str(),
+                   o.port, error.c_str());
+      return false;
+    }
+    return true;
+  };
+  if (!connect()) return 2;
+
+  std::map<std::string, int> counts;  // by MSA-1 code
+  int no_ack_expected = 0, unanswered = 0, mismatched = 0;
+  auto started = std::chrono::steady_clock::now();
+  for (const auto& item : items) {
+    hl7::ParseOptions po;
+    po.require_header_fields = false;
+    po.check_escapes = false;
+    hl7::ParseResult parsed = hl7::parse(item.message, po);
+    std::string control_id = parsed.header ? parsed.header->control_id : "";
+    std::string accept = parsed.header ? parsed.header->accept_ack_type : "";
+    bool enhanced = parsed.header && parsed.header->enhanced_ack_mode();
+    if (enhanced && accept.empty()) accept = "AL";
+
+    std::optional<std::string> reply;
+    for (int attempt = 0; attempt <= o.retries; ++attempt) {
+      if (!client && !connect()) return 2;
+      if (!client->send(item.message, &error)) {
+        client.reset();
+        continue;
+      }
+      if (enhanced && accept == "NE") break;
+      auto wait = (enhanced && (accept == "ER" || accept == "SU")) ? o.conditional_wait : o.timeout;
+      reply = client->receive(wait, &error);
+      if (reply || (enhanced && (accept == "ER" || accept == "SU"))) break;
+      // Connection lost or timed out before the acknowledgement: resend on a
+      // new connection. Safe: the gateway recognises duplicates by MSH-10.
+      std::fprintf(stderr, "gatewayctl send: %s: %s; %s\n", item.label.c_str(), error.c_str(),
+                   attempt < o.retries ? "reconnecting to resend" : "giving up");
+      client.reset();
+    }
+    if (!reply) {
+      if (enhanced && (accept == "NE" || accept == "ER" || accept == "SU")) {
+        ++no_ack_expected;
+        if (!o.summary_only)
+          std::printf("  --  %-3s %s  MSH-10=%s (no acknowledgement: MSH-15=%s)\n", "", item.label.c_str(),
+                      control_id.c_str(), accept.c_str());
+      } else {
+        ++unanswered;
+        std::printf("  !!  %-3s %s  MSH-10=%s no acknowledgement\n", "", item.label.c_str(),
+                    control_id.c_str());
+      }
+      continue;
+    }
+    std::string ack_error;
+    auto ack = hl7::read_ack(*reply, &ack_error);
+    if (!ack) {
+      ++unanswered;
+      std::printf("  !!  %-3s %s  MSH-10=%s unreadable acknowledgement: %s\n", "", item.label.c_str(),
+                  control_id.c_str(), ack_error.c_str());
+      continue;
+    }
+    ++counts[ack->code];
+    bool positive = ack->code == "AA" || ack->code == "CA";
+    bool matches = ack->control_id == control_id;
+    if (!matches) ++mismatched;
+    if (!o.summary_only || !positive || !matches) {
+      std::printf("  %s %-3s %s  MSH-10=%s%s%s\n", positive ? "ok " : "NAK", ack->code.c_str(),
+                  item.label.c_str(), control_id.c_str(),
+                  matches ? "" : ("  (MSA-2 is '" + ack->control_id + "')").c_str(),
+                  positive ? "" : describe_errors(*ack).c_str());
+    }
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  int positive = counts["AA"] + counts["CA"];
+  std::string by_code;
+  for (const char* c : {"AA", "AE", "AR", "CA", "CE", "CR"})
+    if (counts[c] > 0) by_code += std::string(by_code.empty() ? "" : ", ") + c + " " + std::to_string(counts[c]);
+  for (const auto& [c, n] : counts)
+    if (c != "AA" && c != "AE" && c != "AR" && c != "CA" && c != "CE" && c != "CR")
+      by_code += (by_code.empty() ? "" : ", ") + c + " " + std::to_string(n);
+  std::printf("sent %zu message%s to %s:%u in %.2f s: %s", items.size(), items.size() == 1 ? "" : "s",
+              o.host.c_str(), o.port, secs, by_code.empty() ? "no acknowledgements" : by_code.c_str());
+  if (no_ack_expected) std::printf(", no acknowledgement requested %d", no_ack_expected);
+  if (unanswered) std::printf(", unanswered %d", unanswered);
+  if (mismatched) std::printf(", MSA-2 mismatches %d", mismatched);
+  std::printf("\n");
+  bool all_good = positive + no_ack_expected == static_cast<int>(items.size()) && mismatched == 0;
+  return all_good ? 0 : 1;
+}
+
+}  // namespace gw::core

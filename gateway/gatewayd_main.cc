@@ -1,0 +1,212 @@
+// gatewayd: the gateway daemon. Runs in the foreground (systemd style), logs
+// logfmt lines to stdout, and stops cleanly on SIGTERM/SIGINT: it closes the
+// listeners, lets in-flight messages finish committing and be acknowledged,
+// then closes the store.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/mllp/fd_limit.h"
+#include "adapters/mllp/server.h"
+#include "gateway/core/config.h"
+#include "gateway/core/log.h"
+#include "gateway/core/mllp_ingest.h"
+#include "gateway/core/version.h"
+#include "gateway/store/message_store.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: gatewayd --config FILE [--check]\n"
+    "       gatewayd --version\n"
+    "\n"
+    "Runs the HL7 FHIR gateway in the foreground. --check validates the\n"
+    "configuration and exits (0 when valid).\n";
+
+struct Channel {
+  std::unique_ptr<gw::core::MllpIngest> ingest;
+  std::unique_ptr<gw::mllp::Server> server;
+};
+
+bool ensure_state_dir(const std::string& dir, std::string* error) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return true;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    *error = "cannot create state_dir " + dir + ": " + ec.message();
+    return false;
+  }
+  // The state directory holds patient data: only the service account may read it.
+  ::chmod(dir.c_str(), 0700);
+  return true;
+}
+
+void log_stats(const std::vector<Channel>& channels, const gw::store::MessageStore& store) {
+  for (const auto& c : channels) {
+    auto s = c.ingest->stats();
+    auto n = c.server->stats();
+    gw::log::info("stats", {{"channel", c.ingest->channel()},
+                            {"accepted", std::to_string(s.accepted)},
+                            {"duplicates", std::to_string(s.duplicates)},
+                            {"errors", std::to_string(s.errors)},
+                            {"rejected", std::to_string(s.rejected)},
+                            {"store_failures", std::to_string(s.store_failures)},
+                            {"connections_open", std::to_string(n.connections_open)},
+                            {"bytes_skipped", std::to_string(n.bytes_skipped)}});
+  }
+  auto st = store.stats();
+  gw::log::info("stats.store", {{"stored", std::to_string(st.stored)},
+                                {"duplicates", std::to_string(st.duplicates)},
+                                {"failed", std::to_string(st.failed)},
+                                {"transactions", std::to_string(st.transactions)}});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (a.starts_with("--config=")) {
+      config_path = a.substr(9);
+    } else if (a == "--check") {
+      check_only = true;
+    } else if (a == "--version") {
+      std::printf("gatewayd %s\n", gw::core::kVersion);
+      return 0;
+    } else if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "gatewayd: unknown argument '%s'\n%s", a.c_str(), kUsage);
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    std::fprintf(stderr, "gatewayd: --config FILE is required\n%s", kUsage);
+    return 2;
+  }
+
+  std::string error;
+  auto cfg = gw::config::load_config(config_path, &error);
+  if (!cfg) {
+    std::fprintf(stderr, "gatewayd: configuration error: %s\n", error.c_str());
+    return 1;
+  }
+  if (check_only) {
+    std::printf("%s: configuration is valid (%zu channel%s)\n", config_path.c_str(),
+                cfg->channels.size(), cfg->channels.size() == 1 ? "" : "s");
+    return 0;
+  }
+  gw::log::Level level;
+  gw::log::parse_level(cfg->log_level, &level);
+  gw::log::set_level(level);
+
+  // Block the stop signals in every thread; the main thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  gw::log::info("starting", {{"version", gw::core::kVersion}, {"config", config_path}});
+
+  size_t wanted_fds = 64;
+  for (const auto& c : cfg->channels) wanted_fds += c.max_connections + 16;
+  if (!gw::mllp::raise_fd_limit(wanted_fds, &error))
+    gw::log::warn("fd_limit", {{"detail", error}});
+
+  if (!ensure_state_dir(cfg->state_dir, &error)) {
+    gw::log::error("startup_failed", {{"detail", error}});
+    return 1;
+  }
+  gw::store::StoreOptions sopts;
+  sopts.path = (std::filesystem::path(cfg->state_dir) / "messages.db").string();
+  sopts.max_batch = cfg->store_max_batch;
+  auto store = gw::store::MessageStore::open(sopts, &error);
+  if (!store) {
+    gw::log::error("startup_failed", {{"detail", error}});
+    return 1;
+  }
+  gw::log::info("store.open", {{"path", sopts.path}, {"count", std::to_string(store->count(std::nullopt))}});
+
+  std::vector<Channel> channels;
+  for (const auto& c : cfg->channels) {
+    gw::core::IngestOptions io;
+    io.channel = c.name;
+    io.parse.limits.max_message_bytes = c.max_frame_bytes;
+    io.parse.limits.max_segments = c.max_segments;
+    io.parse.limits.max_fields_per_segment = c.max_fields_per_segment;
+    io.parse.default_charset = gw::core::charset_option(c.default_charset);
+    io.processing_ids = c.processing_ids;
+    io.max_frame_bytes = c.max_frame_bytes;
+    Channel ch;
+    ch.ingest = std::make_unique<gw::core::MllpIngest>(io, store.get());
+
+    gw::mllp::ServerOptions so;
+    so.name = c.name;
+    so.host = c.listen.host;
+    so.port = c.listen.port;
+    so.max_frame_bytes = c.max_frame_bytes;
+    so.idle_timeout = c.idle_timeout;
+    so.max_connections = c.max_connections;
+    so.max_in_flight_per_connection = c.max_in_flight_per_connection;
+    so.io_threads = cfg->io_threads;
+    ch.server = gw::mllp::Server::create(so, ch.ingest.get(), &error);
+    if (!ch.server) {
+      gw::log::error("startup_failed", {{"channel", c.name}, {"detail", error}});
+      for (auto& started : channels) started.server->stop(std::chrono::milliseconds(0));
+      return 1;
+    }
+    channels.push_back(std::move(ch));
+  }
+  for (size_t i = 0; i < channels.size(); ++i) {
+    channels[i].server->start();
+    gw::config::HostPort actual{cfg->channels[i].listen.host, channels[i].server->port()};
+    gw::log::info("listening", {{"channel", cfg->channels[i].name},
+                                {"protocol", "mllp"},
+                                {"address", actual.to_string()}});
+  }
+  gw::log::warn("https.not_served",
+                {{"address", cfg->https_listen.to_string()},
+                 {"detail", "FHIR REST, admin API and metrics are not implemented yet"}});
+  gw::log::info("ready");
+
+  // Wait for a stop signal, logging counters once a minute.
+  auto last_stats = std::chrono::steady_clock::now();
+  for (;;) {
+    timespec ts{5, 0};
+    int sig = sigtimedwait(&stop_signals, nullptr, &ts);
+    if (sig == SIGTERM || sig == SIGINT) {
+      gw::log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      break;
+    }
+    if (sig == SIGHUP) gw::log::warn("sighup_ignored", {{"detail", "reload is not supported; restart to apply configuration"}});
+    if (std::chrono::steady_clock::now() - last_stats >= std::chrono::minutes(1)) {
+      log_stats(channels, *store);
+      last_stats = std::chrono::steady_clock::now();
+    }
+  }
+
+  // Stop accepting and reading; in-flight frames finish committing and get
+  // their acknowledgements within the grace period.
+  for (auto& c : channels) c.server->stop(cfg->shutdown_grace);
+  store->close();
+  log_stats(channels, *store);
+  gw::log::info("stopped");
+  return 0;
+}

@@ -1,0 +1,26 @@
+// Versioned schema of the message store. The version lives in
+// PRAGMA user_version; each migration moves the database up by one version,
+// and all pending migrations run in one IMMEDIATE transaction so a crash or a
+// second process opening the file at the same time never sees half a schema.
+//
+// To change the schema: append a migration to kMigrations in schema.cc and
+// bump kSchemaVersion. Never edit a migration that has shipped.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <string>
+
+namespace gw::store::internal {
+
+inline constexpr int kSchemaVersion = 1;
+// PRAGMA application_id of a message store ("HL7F"), so that another
+// program's SQLite file is refused instead of being migrated.
+inline constexpr int kApplicationId = 0x484C3746;
+
+// Brings the database open on `db` to kSchemaVersion. Refuses files that are
+// not a message store and files from a newer program. On failure returns
+// false, sets *error and leaves the file unchanged.
+bool migrate(sqlite3* db, std::string* error);
+
+}  // namespace gw::store::internal

@@ -1,0 +1,140 @@
+// Helpers shared by the message store tests (header-only, test code only).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <string>
+
+#include "gateway/store/message_store.h"
+
+namespace gw::store::testing {
+
+// A fresh directory under the system temp dir, removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "gw-store-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::add, ec);
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline InboundMessage make_message(std::string sender, std::string control_id, std::string raw,
+                                   MessageStatus status = MessageStatus::kAccepted) {
+  InboundMessage m;
+  m.channel = "adt";
+  m.sender = std::move(sender);
+  m.control_id = std::move(control_id);
+  m.message_type = "ADT^A01";
+  m.peer = "127.0.0.1:5000";
+  m.status = status;
+  if (status == MessageStatus::kRejected) m.error = "MSH-9: unsupported";
+  m.raw = std::move(raw);
+  m.ack = "MSA|AA|" + m.control_id;
+  m.received_at_ms = 1700000000000;
+  return m;
+}
+
+inline std::unique_ptr<MessageStore> open_or_die(const StoreOptions& options) {
+  std::string error;
+  auto store = MessageStore::open(options, &error);
+  EXPECT_NE(store, nullptr) << error;
+  return store;
+}
+
+// Holds the committer thread inside a commit callback until released, so the
+// submissions made meanwhile are all pending together and form one group.
+class CommitterGate {
+ public:
+  // Submits a message whose callback blocks the committer; returns once the
+  // committer is blocked.
+  void close_on(MessageStore& store, InboundMessage gate_message) {
+    store.submit(std::move(gate_message), [this](CommitResult r) {
+      std::unique_lock<std::mutex> lock(mu_);
+      gate_result_ = r.kind;
+      blocked_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [this] { return open_; });
+    });
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return blocked_; });
+  }
+  void open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  CommitResult::Kind gate_result() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return gate_result_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool blocked_ = false, open_ = false;
+  CommitResult::Kind gate_result_ = CommitResult::Kind::kFailed;
+};
+
+// Collects asynchronous results and waits for a given number of them.
+class ResultCollector {
+ public:
+  CommitCallback callback(size_t index) {
+    return [this, index](CommitResult r) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (results_.size() <= index) results_.resize(index + 1);
+      results_[index] = std::move(r);
+      ++done_;
+      cv_.notify_all();
+    };
+  }
+  std::vector<CommitResult> wait_for(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return done_ >= n; });
+    return results_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<CommitResult> results_;
+  size_t done_ = 0;
+};
+
+// Runs a query on a separate connection and returns the first column of the
+// first row as text ("" if none).
+inline std::string query_text(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != nullptr) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+}  // namespace gw::store::testing

@@ -1,0 +1,86 @@
+// Helpers shared by integration tests: loading the sample corpus and giving
+// each message a fresh MSH-10 so several clients can send it concurrently.
+#pragma once
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "gateway/core/ctl_commands.h"
+#include "tests/support/gatewayd_process.h"
+
+namespace gw::testing {
+
+struct CorpusMessage {
+  std::string file;
+  std::string text;  // \r-separated segments
+};
+
+// Every well-formed message of tests/corpus/hl7 (top level, batch files split).
+inline std::vector<CorpusMessage> load_corpus() {
+  std::vector<CorpusMessage> out;
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(corpus_dir()))
+    if (e.is_regular_file() && e.path().extension() == ".hl7") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    size_t stray = 0;
+    for (auto& m : gw::core::split_messages(read_file(f.string()), &stray))
+      out.push_back({f.filename().string(), std::move(m)});
+  }
+  return out;
+}
+
+inline std::vector<std::string> load_malformed() {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(corpus_dir() + "/malformed"))
+    if (e.is_regular_file()) out.push_back(read_file(e.path().string()));
+  return out;
+}
+
+// Splits the MSH segment by its field separator; field n (n >= 3) is at index n - 1.
+inline std::vector<std::string> msh_fields(const std::string& msg) {
+  std::vector<std::string> f;
+  if (msg.size() < 4) return f;
+  char sep = msg[3];
+  size_t end = msg.find('\r');
+  std::string msh = msg.substr(0, end);
+  size_t start = 0;
+  for (;;) {
+    size_t p = msh.find(sep, start);
+    f.push_back(msh.substr(start, p == std::string::npos ? std::string::npos : p - start));
+    if (p == std::string::npos) break;
+    start = p + 1;
+  }
+  return f;
+}
+
+inline std::string msh_field(const std::string& msg, int n) {
+  auto f = msh_fields(msg);
+  return static_cast<size_t>(n - 1) < f.size() ? f[n - 1] : "";
+}
+
+// Replaces MSH-10 (the control id).
+inline std::string with_control_id(const std::string& msg, const std::string& id) {
+  char sep = msg[3];
+  size_t pos = 0;
+  for (int i = 0; i < 9; ++i) pos = msg.find(sep, pos) + 1;  // start of MSH-10
+  size_t end = msg.find_first_of(std::string(1, sep) + "\r", pos);
+  return msg.substr(0, pos) + id + msg.substr(end);
+}
+
+// Removes MSH-15/16 so the message asks for an original-mode acknowledgement.
+inline std::string original_mode(const std::string& msg) {
+  auto f = msh_fields(msg);
+  if (f.size() < 15) return msg;
+  char sep = msg[3];
+  std::string msh;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (i > 0) msh.push_back(sep);
+    if (i != 14 && i != 15) msh += f[i];
+  }
+  return msh + msg.substr(msg.find('\r'));
+}
+
+}  // namespace gw::testing

@@ -1,0 +1,313 @@
+// End to end over real loopback sockets: the gatewayd binary, real MLLP
+// clients, and the SQLite file it writes, opened independently here.
+#include <sqlite3.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "adapters/hl7/ack.h"
+#include "adapters/hl7/er7.h"
+#include "adapters/mllp/client.h"
+#include "adapters/mllp/fd_limit.h"
+#include "tests/integration/corpus_util.h"
+
+namespace gw::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Reads (sender, control id) -> (count, raw) of accepted rows straight from SQLite.
+struct Row {
+  int count = 0;
+  std::string raw;
+  std::string status;
+};
+std::map<std::pair<std::string, std::string>, Row> read_rows(const std::string& db_path,
+                                                             const char* status = "accepted") {
+  std::map<std::pair<std::string, std::string>, Row> rows;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT sender, control_id, raw, status FROM messages WHERE status = ?",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    auto col = [&](int i) {
+      const void* p = sqlite3_column_blob(st, i);
+      return std::string(p ? static_cast<const char*>(p) : "", sqlite3_column_bytes(st, i));
+    };
+    Row& r = rows[{col(0), col(1)}];
+    ++r.count;
+    r.raw = col(2);
+    r.status = col(3);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return rows;
+}
+
+std::string describe(const hl7::AckSummary& a) {
+  std::string s = a.code;
+  for (const auto& e : a.errors) s += " [" + e.code + " " + e.where.to_string() + " " + e.user_message + "]";
+  return s;
+}
+
+class MllpIngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    gw_ = std::make_unique<GatewaydProcess>(dir_.path());
+    std::string error;
+    ASSERT_TRUE(gw_->start(&error)) << error;
+  }
+  std::unique_ptr<mllp::Client> connect() {
+    std::string error;
+    auto c = mllp::Client::connect("127.0.0.1", gw_->port(), 5s, &error);
+    EXPECT_TRUE(c) << error;
+    return c;
+  }
+  // Sends and returns the parsed acknowledgement (fails the test on error).
+  std::optional<hl7::AckSummary> roundtrip(mllp::Client& c, const std::string& msg,
+                                           std::string* raw_ack = nullptr) {
+    std::string error;
+    EXPECT_TRUE(c.send(msg, &error)) << error;
+    auto reply = c.receive(10s, &error);
+    EXPECT_TRUE(reply) << error;
+    if (!reply) return std::nullopt;
+    if (raw_ack) *raw_ack = *reply;
+    auto ack = hl7::read_ack(*reply, &error);
+    EXPECT_TRUE(ack) << error;
+    return ack;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<GatewaydProcess> gw_;
+};
+
+TEST_F(MllpIngestTest, ConcurrentClientsEveryMessageAcknowledgedAndStoredOnce) {
+  auto corpus = load_corpus();
+  ASSERT_GE(corpus.size(), 10u);
+  constexpr int kClients = 8;
+  std::atomic<int> positive{0};
+  std::vector<std::thread> threads;
+  std::vector<std::vector<std::string>> sent(kClients);
+  for (int t = 0; t < kClients; ++t) {
+    threads.emplace_back([&, t] {
+      auto c = connect();
+      if (!c) return;
+      for (size_t i = 0; i < corpus.size(); ++i) {
+        std::string id = "T" + std::to_string(t) + "-" + std::to_string(i);
+        std::string msg = with_control_id(original_mode(corpus[i].text), id);
+        auto ack = roundtrip(*c, msg);
+        if (!ack) return;
+        EXPECT_EQ(ack->code, "AA") << corpus[i].file << " " << describe(*ack);
+        EXPECT_EQ(ack->control_id, id);
+        if (ack->code == "AA") ++positive;
+        sent[t].push_back(msg);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(positive.load(), static_cast<int>(kClients * corpus.size()));
+
+  auto rows = read_rows(gw_->db_path());
+  EXPECT_EQ(rows.size(), kClients * corpus.size());
+  for (const auto& msgs : sent)
+    for (const auto& m : msgs) {
+      std::string sender = msh_field(m, 3) + "|" + msh_field(m, 4);
+      auto it = rows.find({sender, msh_field(m, 10)});
+      ASSERT_NE(it, rows.end()) << "missing " << msh_field(m, 10);
+      EXPECT_EQ(it->second.count, 1);
+      EXPECT_EQ(it->second.raw, m) << "stored bytes differ from the bytes sent";
+    }
+}
+
+// Appends MSH-15/16 to an original-mode message's MSH segment.
+std::string with_ack_types(std::string msg, const std::string& accept, const std::string& app) {
+  size_t cr = msg.find('\r');
+  std::string msh = msg.substr(0, cr);
+  char sep = msg[3];
+  int seps = 0;
+  for (char ch : msh) seps += ch == sep;
+  while (seps < 14) {  // MSH-15 follows the 14th separator
+    msh.push_back(sep);
+    ++seps;
+  }
+  return msh + accept + sep + app + msg.substr(cr);
+}
+
+TEST_F(MllpIngestTest, EnhancedModeFollowsMsh15) {
+  auto corpus = load_corpus();
+  auto c = connect();
+  std::string base = original_mode(corpus[0].text);
+  auto ack = roundtrip(*c, with_ack_types(with_control_id(base, "ENH-1"), "AL", "NE"));
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->code, "CA");
+  EXPECT_EQ(ack->control_id, "ENH-1");
+  // NE and ER-on-success send nothing: the next frame on the wire must be ENH-4's.
+  std::string error;
+  ASSERT_TRUE(c->send(with_ack_types(with_control_id(base, "ENH-2"), "NE", "NE"), &error));
+  ASSERT_TRUE(c->send(with_ack_types(with_control_id(base, "ENH-3"), "ER", "NE"), &error));
+  ack = roundtrip(*c, with_ack_types(with_control_id(base, "ENH-4"), "SU", "NE"));
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->code, "CA");
+  EXPECT_EQ(ack->control_id, "ENH-4");
+  // ER on a refused message does answer: CR for an unsupported processing id.
+  std::string refused = with_control_id(base, "ENH-5");
+  auto f = msh_fields(refused);
+  size_t msh11 = 0;
+  for (int i = 0; i < 10; ++i) msh11 = refused.find(refused[3], msh11) + 1;
+  refused.replace(msh11, f[10].size(), "X");
+  ack = roundtrip(*c, with_ack_types(refused, "ER", "NE"));
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->code, "CR");
+  EXPECT_EQ(ack->control_id, "ENH-5");
+  ASSERT_FALSE(ack->errors.empty());
+  EXPECT_EQ(ack->errors[0].code, "202");
+
+  auto rows = read_rows(gw_->db_path());
+  for (const char* id : {"ENH-1", "ENH-2", "ENH-3", "ENH-4"}) {
+    bool found = false;
+    for (const auto& [k, v] : rows) found |= k.second == id;
+    EXPECT_TRUE(found) << id << " was not stored";
+  }
+}
+
+TEST_F(MllpIngestTest, ResendGetsTheSameAcknowledgementAndIsStoredOnce) {
+  auto corpus = load_corpus();
+  auto c = connect();
+  std::string msg = with_control_id(original_mode(corpus[1].text), "DUP-1");
+  std::string first, second;
+  ASSERT_TRUE(roundtrip(*c, msg, &first));
+  // A resend on a new connection, as a sender does after a timeout.
+  auto c2 = connect();
+  ASSERT_TRUE(roundtrip(*c2, msg, &second));
+  EXPECT_EQ(first, second);
+  auto rows = read_rows(gw_->db_path());
+  std::string sender = msh_field(msg, 3) + "|" + msh_field(msg, 4);
+  ASSERT_EQ(rows.count({sender, "DUP-1"}), 1u);
+  EXPECT_EQ(rows[{sender, "DUP-1"}].count, 1);
+}
+
+TEST_F(MllpIngestTest, MalformedMessagesGetNegativeAcksWithErrAndAreKeptAsRejected) {
+  auto malformed = load_malformed();
+  ASSERT_FALSE(malformed.empty());
+  auto c = connect();
+  for (const auto& m : malformed) {
+    auto ack = roundtrip(*c, m);
+    ASSERT_TRUE(ack);
+    EXPECT_TRUE(ack->code == "AE" || ack->code == "AR") << ack->code;
+    EXPECT_FALSE(ack->errors.empty()) << "every AE/AR explains itself with an ERR segment";
+  }
+  // The connection is still usable afterwards.
+  auto corpus = load_corpus();
+  auto ack = roundtrip(*c, with_control_id(original_mode(corpus[0].text), "AFTER-BAD"));
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->code, "AA");
+  EXPECT_EQ(read_rows(gw_->db_path(), "rejected").size() > 0, true);
+}
+
+TEST_F(MllpIngestTest, GarbageAndOversizedFramesAreAnsweredWithoutLosingTheConnection) {
+  auto c = connect();
+  std::string error;
+  // Bytes outside any frame are skipped.
+  ASSERT_TRUE(c->send_raw("GET / HTTP/1.1\r\n\r\n", &error));
+  auto corpus = load_corpus();
+  std::string big = with_control_id(original_mode(corpus[0].text), "BIG-1");
+  big += "NTE|1||" + std::string(2 << 20, 'x') + "\r";  // over the default 1 MiB limit
+  auto ack = roundtrip(*c, big);
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->code, "AR");
+  EXPECT_EQ(ack->control_id, "BIG-1");
+  ack = roundtrip(*c, with_control_id(original_mode(corpus[0].text), "AFTER-BIG"));
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->code, "AA");
+}
+
+TEST_F(MllpIngestTest, NoPatientDataInTheLogs) {
+  auto corpus = load_corpus();
+  auto c = connect();
+  std::set<std::string> phi;
+  for (size_t i = 0; i < corpus.size(); ++i) {
+    const std::string& text = corpus[i].text;
+    hl7::ParseResult r = hl7::parse(text);
+    if (r.ok()) {
+      for (const char* path : {"PID-5.1", "PID-5.2", "PID-3.1", "PID-7", "PID-11.1", "NK1-2.1"}) {
+        std::string v = r.message->get(path);
+        if (v.size() >= 4) phi.insert(v);
+      }
+    }
+    roundtrip(*c, with_control_id(text, "PHI-" + std::to_string(i)));
+  }
+  for (const auto& m : load_malformed()) roundtrip(*c, m);
+  ASSERT_GE(phi.size(), 5u) << "the corpus should carry patient data to look for";
+  EXPECT_EQ(gw_->terminate(), 0);
+  std::string log = gw_->output();
+  for (const auto& v : phi) EXPECT_EQ(log.find(v), std::string::npos) << "PHI in log: " << v;
+}
+
+TEST_F(MllpIngestTest, SigtermExitsCleanlyAfterAcknowledging) {
+  auto corpus = load_corpus();
+  auto c = connect();
+  for (int i = 0; i < 20; ++i) {
+    auto ack = roundtrip(*c, with_control_id(original_mode(corpus[0].text), "TERM-" + std::to_string(i)));
+    ASSERT_TRUE(ack);
+  }
+  EXPECT_EQ(gw_->terminate(), 0);
+  EXPECT_NE(gw_->output().find("event=stopped"), std::string::npos);
+  EXPECT_EQ(read_rows(gw_->db_path()).size(), 20u);
+}
+
+TEST_F(MllpIngestTest, ThousandConcurrentConnections) {
+  std::string error;
+  if (!mllp::raise_fd_limit(2300, &error)) GTEST_SKIP() << "fd limit too low here: " << error;
+  auto corpus = load_corpus();
+  std::vector<std::unique_ptr<mllp::Client>> clients;
+  for (int i = 0; i < 1000; ++i) {
+    auto cl = connect();
+    ASSERT_TRUE(cl) << "connection " << i;
+    clients.push_back(std::move(cl));
+  }
+  // Every connection is open at once; each sends, then all receive.
+  for (size_t i = 0; i < clients.size(); ++i)
+    ASSERT_TRUE(clients[i]->send(with_control_id(original_mode(corpus[i % corpus.size()].text),
+                                                 "K-" + std::to_string(i)),
+                                 &error))
+        << error;
+  for (size_t i = 0; i < clients.size(); ++i) {
+    auto reply = clients[i]->receive(30s, &error);
+    ASSERT_TRUE(reply) << "connection " << i << ": " << error;
+    auto ack = hl7::read_ack(*reply, &error);
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(ack->code, "AA");
+    EXPECT_EQ(ack->control_id, "K-" + std::to_string(i));
+  }
+  EXPECT_EQ(read_rows(gw_->db_path()).size(), 1000u);
+}
+
+TEST_F(MllpIngestTest, GatewayctlSendReportsCountsAndNakDetails) {
+  std::string out;
+  int rc = run_command({gatewayctl_path(), "send", "--to", "127.0.0.1:" + std::to_string(gw_->port()),
+                        corpus_dir()},
+                       &out);
+  EXPECT_EQ(rc, 1) << out;  // the corpus includes malformed messages
+  EXPECT_NE(out.find("sent "), std::string::npos) << out;
+  EXPECT_NE(out.find("AA "), std::string::npos) << out;
+  EXPECT_NE(out.find("ERR "), std::string::npos) << out;
+  // Only the well-formed top-level files: everything accepted, exit 0.
+  std::vector<std::string> argv = {gatewayctl_path(), "send", "--to",
+                                   "127.0.0.1:" + std::to_string(gw_->port())};
+  for (const auto& e : std::filesystem::directory_iterator(corpus_dir()))
+    if (e.path().extension() == ".hl7") argv.push_back(e.path().string());
+  out.clear();
+  rc = run_command(argv, &out);
+  EXPECT_EQ(rc, 0) << out;
+  out.clear();
+  EXPECT_EQ(run_command({gatewayctl_path(), "send", "--to", "127.0.0.1:1", corpus_dir()}, &out), 2) << out;
+}
+
+}  // namespace
+}  // namespace gw::testing

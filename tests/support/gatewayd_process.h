@@ -1,0 +1,66 @@
+// Test fixture: runs the real gatewayd binary as a child process with a
+// configuration written to a fresh temporary state directory, on a free
+// loopback port (listen = 127.0.0.1:0; the port is read from its
+// "event=listening" log line). Its stdout is captured continuously so tests
+// can assert on log content (e.g. that no PHI is logged).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace gw::testing {
+
+// A fresh directory under $TMPDIR, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class GatewaydProcess {
+ public:
+  // `extra_channel_settings` is appended to the [channel.test] table.
+  GatewaydProcess(std::string state_dir, std::string extra_channel_settings = "");
+  ~GatewaydProcess();  // SIGKILLs a still-running child
+
+  // Starts and waits until it logs "event=ready". false + *error on failure.
+  bool start(std::string* error, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  uint16_t port() const { return port_; }
+  // SIGTERM and wait; returns the exit status (or -1).
+  int terminate(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  void kill_hard();  // SIGKILL and reap
+  std::string output() const;  // everything written to stdout/stderr so far
+  const std::string& config_path() const { return config_path_; }
+  const std::string& db_path() const { return db_path_; }
+
+ private:
+  void reader_loop(int fd);
+  std::string state_dir_, config_path_, db_path_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::thread reader_;
+  mutable std::mutex out_mu_;
+  std::string out_;  // guarded by out_mu_
+};
+
+// Paths baked in at build time.
+std::string gatewayd_path();
+std::string gatewayctl_path();
+std::string corpus_dir();  // tests/corpus/hl7
+
+// Reads a whole file; empty on error.
+std::string read_file(const std::string& path);
+// Runs a command, returns exit status and captures stdout+stderr.
+int run_command(const std::vector<std::string>& argv, std::string* output);
+
+}  // namespace gw::testing
