@@ -43,7 +43,7 @@ class Client {
 
   int fd_ = -1;
   std::chrono::milliseconds send_timeout_{30000};
-  std::string buffer_;  // bytes received beyond the last returned frame, not yet framed
+  std::string buffer_;              // bytes received beyond the last returned frame, not yet framed
   std::unique_ptr<Framer> framer_;  // holds a partly received frame between calls
   size_t framer_max_ = 0;
 };

@@ -333,8 +333,8 @@ void EventLoop::accept_ready() {
   for (int i = 0; i < kMaxAcceptsPerEvent && listen_fd_ >= 0; ++i) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len,
-                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd =
+        ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
@@ -389,8 +389,7 @@ void EventLoop::add_connection(Accepted&& a) {
 
 bool EventLoop::can_read(const Conn& c) const {
   return !stopping_ && !c.peer_eof && !c.close_requested && !c.lingering && !c.closed &&
-         c.slots.size() < options_.max_in_flight_per_connection &&
-         c.out_pending() < kOutHighWater;
+         c.slots.size() < options_.max_in_flight_per_connection && c.out_pending() < kOutHighWater;
 }
 
 void EventLoop::on_readable(Conn& c) {
@@ -508,14 +507,13 @@ void EventLoop::process_dirty() {
   // flush() may frame buffered input, and a handler replying inline marks
   // connections dirty again; repeat until quiet. Each round consumes input
   // that is bounded per connection, so this terminates.
-  std::vector<Conn*> work;
   while (!dirty_.empty()) {
-    work.swap(dirty_);
-    for (Conn* c : work) {
+    dirty_work_.swap(dirty_);
+    for (Conn* c : dirty_work_) {
       c->dirty = false;
       if (!c->closed) flush(*c);
     }
-    work.clear();
+    dirty_work_.clear();
   }
 }
 

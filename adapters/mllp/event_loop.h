@@ -196,7 +196,8 @@ class EventLoop {
   bool stopping_ = false;
   Clock::time_point stop_deadline_{};
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
-  std::vector<Conn*> dirty_;                     // connections to flush this iteration
+  std::vector<Conn*> dirty_;                      // connections to flush this iteration
+  std::vector<Conn*> dirty_work_;                 // process_dirty()'s scratch (keeps capacity)
   std::vector<std::unique_ptr<Conn>> graveyard_;  // closed this iteration; freed at its end
   Mailbox::Batch batch_;
   std::unique_ptr<char[]> read_buf_;

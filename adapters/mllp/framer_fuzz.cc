@@ -68,7 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(whole.bytes_skipped() == stopping.bytes_skipped());
   check(whole.in_frame() == split.in_frame());
   for (const std::string& e : a.events) {
-    if (e[0] == 'O') check(e.size() - 1 == std::min(gw::mllp::Framer::kOversizedHeadBytes, max + 1));
+    if (e[0] == 'O')
+      check(e.size() - 1 == std::min(gw::mllp::Framer::kOversizedHeadBytes, max + 1));
     if (e[0] == 'F') check(e.size() - 1 <= max);
   }
   return 0;

@@ -52,9 +52,7 @@ TEST(FramerTest, SingleFrame) {
   EXPECT_EQ(skipped, 0u);
 }
 
-TEST(FramerTest, EmptyFrame) {
-  EXPECT_EQ(feed_all(kS + kE, 100), std::vector<std::string>{"F:"});
-}
+TEST(FramerTest, EmptyFrame) { EXPECT_EQ(feed_all(kS + kE, 100), std::vector<std::string>{"F:"}); }
 
 TEST(FramerTest, SplitAtEveryByteBoundary) {
   const std::string in = "junk" + frame("first\rPID|1") + "\r\n" + frame("") + frame("third");
@@ -91,7 +89,13 @@ TEST(FramerTest, GarbageBeforeStartIsSkippedAndCounted) {
 }
 
 TEST(FramerTest, EndByteWithoutCarriageReturnIsPayload) {
-  EXPECT_EQ(feed_all(kS + "a\x1c" "b" + kE, 100), std::vector<std::string>{"F:a\x1c" "b"});
+  EXPECT_EQ(feed_all(kS +
+                         "a\x1c"
+                         "b" +
+                         kE,
+                     100),
+            std::vector<std::string>{"F:a\x1c"
+                                     "b"});
   EXPECT_EQ(feed_all(kS + "a\x1c\x1c\r", 100), std::vector<std::string>{"F:a\x1c"});
   EXPECT_EQ(feed_all(kS + "\x1c\x1c\x1c" + kE, 100), std::vector<std::string>{"F:\x1c\x1c\x1c"});
 }
@@ -108,8 +112,7 @@ TEST(FramerTest, StartByteInsideFrameRestartsIt) {
 TEST(FramerTest, FrameOfExactlyMaxBytesIsAccepted) {
   const std::string payload(50, 'x');
   EXPECT_EQ(feed_all(frame(payload), 50), std::vector<std::string>{"F:" + payload});
-  EXPECT_EQ(feed_all(frame(payload + "y"), 50),
-            std::vector<std::string>{"O:" + (payload + "y")});
+  EXPECT_EQ(feed_all(frame(payload + "y"), 50), std::vector<std::string>{"O:" + (payload + "y")});
 }
 
 TEST(FramerTest, OversizedReportsHeadDiscardsAndResyncs) {
@@ -142,7 +145,11 @@ TEST(FramerTest, StartByteResyncsWhileDiscardingOversizedFrame) {
   EXPECT_EQ(feed_all(kS + std::string(100, 'x') + frame("ok"), 10),
             (std::vector<std::string>{"O:" + std::string(11, 'x'), "F:ok"}));
   // 0x1C inside the discarded part, not followed by 0x0D.
-  EXPECT_EQ(feed_all(kS + std::string(20, 'x') + "\x1c" "yy\x1c\x1c" + kE + frame("ok"), 10),
+  EXPECT_EQ(feed_all(kS + std::string(20, 'x') +
+                         "\x1c"
+                         "yy\x1c\x1c" +
+                         kE + frame("ok"),
+                     10),
             (std::vector<std::string>{"O:" + std::string(11, 'x'), "F:ok"}));
 }
 
@@ -169,8 +176,7 @@ TEST(FramerTest, VisitorReturningFalseStopsAfterEachEvent) {
     off += f.feed(std::string_view(in).substr(off), v);
     ++calls;
   }
-  EXPECT_EQ(v.events,
-            (std::vector<std::string>{"F:a", "F:b", "O:" + std::string(11, 'c'), "F:d"}));
+  EXPECT_EQ(v.events, (std::vector<std::string>{"F:a", "F:b", "O:" + std::string(11, 'c'), "F:d"}));
   EXPECT_EQ(calls, 4);
   EXPECT_EQ(f.bytes_skipped(), 1u);
 }

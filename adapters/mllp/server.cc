@@ -45,8 +45,8 @@ bool validate(const ServerOptions& o, FrameHandler* handler, std::string* error)
 
 // Returns a listening, non-blocking socket bound to host:port, or -1.
 int listen_on(const ServerOptions& o, uint16_t* bound_port, std::string* error) {
-  const std::string where = "mllp server '" + o.name + "' on " + o.host + ":" +
-                            std::to_string(o.port) + ": ";
+  const std::string where =
+      "mllp server '" + o.name + "' on " + o.host + ":" + std::to_string(o.port) + ": ";
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -54,7 +54,8 @@ int listen_on(const ServerOptions& o, uint16_t* bound_port, std::string* error) 
   addrinfo* res = nullptr;
   int rc = ::getaddrinfo(o.host.c_str(), std::to_string(o.port).c_str(), &hints, &res);
   if (rc != 0 || res == nullptr) {
-    if (error) *error = where + "host must be a numeric IPv4/IPv6 address (" + gai_strerror(rc) + ")";
+    if (error)
+      *error = where + "host must be a numeric IPv4/IPv6 address (" + gai_strerror(rc) + ")";
     return -1;
   }
   int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -23,14 +23,14 @@
 namespace gw::mllp {
 
 struct ServerOptions {
-  std::string name = "mllp";           // channel name, used in logs and stats only
-  std::string host = "127.0.0.1";      // numeric IPv4/IPv6 address to bind
-  uint16_t port = 2575;                // 0 picks a free port (see Server::port())
-  size_t max_frame_bytes = 1 << 20;    // larger frames are refused (see FrameHandler::on_oversized)
+  std::string name = "mllp";         // channel name, used in logs and stats only
+  std::string host = "127.0.0.1";    // numeric IPv4/IPv6 address to bind
+  uint16_t port = 2575;              // 0 picks a free port (see Server::port())
+  size_t max_frame_bytes = 1 << 20;  // larger frames are refused (see FrameHandler::on_oversized)
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};  // no bytes in or out
-  size_t max_connections = 4096;       // further accepts are closed at once
+  size_t max_connections = 4096;             // further accepts are closed at once
   size_t max_in_flight_per_connection = 64;  // stop reading a connection beyond this
-  int io_threads = 1;                  // event loop threads (SO_REUSEPORT is not used)
+  int io_threads = 1;                        // event loop threads (SO_REUSEPORT is not used)
   int listen_backlog = 1024;
 };
 
@@ -38,11 +38,11 @@ struct ServerOptions {
 struct ServerStats {
   uint64_t connections_accepted = 0;
   uint64_t connections_open = 0;
-  uint64_t connections_refused = 0;     // over max_connections
+  uint64_t connections_refused = 0;  // over max_connections
   uint64_t connections_idle_closed = 0;
-  uint64_t frames_received = 0;
-  uint64_t frames_oversized = 0;
-  uint64_t bytes_skipped = 0;           // garbage outside frames
+  uint64_t frames_received = 0;   // handed to on_frame
+  uint64_t frames_oversized = 0;  // handed to on_oversized (not in frames_received)
+  uint64_t bytes_skipped = 0;     // garbage outside frames
   uint64_t replies_sent = 0;
 };
 
@@ -53,8 +53,9 @@ struct PeerInfo {
 };
 
 // Completes one frame. Exactly one of send()/none() should be called, once,
-// from any thread; a Reply destroyed without either counts as none(). If the
-// connection has closed meanwhile the reply is discarded. Move-only.
+// from any thread; later calls are ignored, and a Reply destroyed without
+// either counts as none(). If the connection has closed meanwhile (or the
+// server has stopped or been destroyed) the reply is discarded. Move-only.
 class Reply {
  public:
   Reply() = default;

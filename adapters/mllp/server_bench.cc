@@ -58,7 +58,8 @@ class WorkerAckHandler : public FrameHandler {
     size_t pos = 0;
     for (int i = 0; i < 9 && pos != std::string::npos; ++i) pos = msg.find('|', pos + 1);
     std::string control_id;
-    if (pos != std::string::npos) control_id = msg.substr(pos + 1, msg.find('|', pos + 1) - pos - 1);
+    if (pos != std::string::npos)
+      control_id = msg.substr(pos + 1, msg.find('|', pos + 1) - pos - 1);
     return "MSH|^~\\&|GATEWAY|HOSP|EPIC|HOSP|20240101120000||ACK^A01^ACK|ACK" + control_id +
            "|P|2.5.1\rMSA|AA|" + control_id + "\r";
   }
@@ -133,8 +134,8 @@ void BM_FramerFeed(benchmark::State& state) {
     }
   }
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(stream.size()));
-  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(sink.frames),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["frames/s"] =
+      benchmark::Counter(static_cast<double>(sink.frames), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_FramerFeed)->Arg(1500)->Arg(64 * 1024);
 
@@ -160,10 +161,11 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   ServerStats s = server->stats();
   server->stop(std::chrono::seconds(1));
-  std::printf("{\"frames_received\": %llu, \"replies_sent\": %llu, \"connections_accepted\": %llu}\n",
-              static_cast<unsigned long long>(s.frames_received),
-              static_cast<unsigned long long>(s.replies_sent),
-              static_cast<unsigned long long>(s.connections_accepted));
+  std::printf(
+      "{\"frames_received\": %llu, \"replies_sent\": %llu, \"connections_accepted\": %llu}\n",
+      static_cast<unsigned long long>(s.frames_received),
+      static_cast<unsigned long long>(s.replies_sent),
+      static_cast<unsigned long long>(s.connections_accepted));
   benchmark::Shutdown();
   return 0;
 }

@@ -367,7 +367,8 @@ TEST_F(ServerTest, InFlightLimitPausesReading) {
 TEST_F(ServerTest, ThousandConcurrentConnections) {
   constexpr int kConns = 1000;
   std::string error;
-  if (!raise_fd_limit(2 * kConns + 200, &error)) GTEST_SKIP() << "needs more descriptors: " << error;
+  if (!raise_fd_limit(2 * kConns + 200, &error))
+    GTEST_SKIP() << "needs more descriptors: " << error;
   ServerOptions o;
   o.io_threads = 2;
   start(o);

@@ -9,6 +9,9 @@
 // take CPU from the gateway, so the figures are a lower bound.
 //
 //   ingest_bench [--seconds N] [--connections 1,16] [--dir PATH]
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -65,6 +68,28 @@ std::string with_control_id(const std::string& msg, const std::string& id) {
   for (int i = 0; i < 9; ++i) pos = msg.find(sep, pos) + 1;
   size_t end = msg.find_first_of(std::string(1, sep) + "\r", pos);
   return msg.substr(0, pos) + id + msg.substr(end);
+}
+
+// Median latency of a 4 KiB write + fdatasync in `dir`: the floor under any
+// durable acknowledgement on this disk, printed so figures can be compared
+// across machines.
+double fsync_probe_us(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/fsync-probe";
+  int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0600);
+  if (fd < 0) return -1;
+  char block[4096] = {1};
+  std::vector<double> us;
+  for (int i = 0; i < 200; ++i) {
+    auto t0 = Clock::now();
+    if (::pwrite(fd, block, sizeof block, static_cast<off_t>(i % 16) * 4096) < 0) break;
+    ::fdatasync(fd);
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  std::sort(us.begin(), us.end());
+  return us.empty() ? -1 : us[us.size() / 2];
 }
 
 struct RunResult {
@@ -200,8 +225,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("{\n  \"benchmark\": \"mllp_ingest_durable\",\n  \"store\": \"sqlite wal synchronous=full\",\n"
-              "  \"cpus\": %u,\n  \"io_threads\": %d,\n  \"corpus_messages\": %zu,\n  \"runs\": [\n",
-              std::thread::hardware_concurrency(), io_threads, corpus.size());
+              "  \"cpus\": %u,\n  \"io_threads\": %d,\n  \"corpus_messages\": %zu,\n"
+              "  \"fsync_p50_us_before\": %.0f,\n  \"runs\": [\n",
+              std::thread::hardware_concurrency(), io_threads, corpus.size(), fsync_probe_us(dir));
   for (size_t i = 0; i < conns.size(); ++i) {
     RunResult r = run(conns[i], seconds, corpus, dir, io_threads);
     std::printf("    {\"connections\": %d, \"messages\": %llu, \"seconds\": %.2f, \"messages_per_s\": %.0f, "
@@ -212,7 +238,7 @@ int main(int argc, char** argv) {
                 r.mean_group, static_cast<unsigned long long>(r.errors), i + 1 < conns.size() ? "," : "");
     std::fflush(stdout);
   }
-  std::printf("  ]\n}\n");
+  std::printf("  ],\n  \"fsync_p50_us_after\": %.0f\n}\n", fsync_probe_us(dir));
   std::filesystem::remove_all(dir);
   return 0;
 }

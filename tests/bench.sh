@@ -1,0 +1,26 @@
+#!/bin/sh
+# Builds the benchmarks (Release) and runs them; every figure is printed as JSON.
+#   tests/bench.sh              all benchmarks
+#   tests/bench.sh parse        HL7 v2 parser throughput only (one core)
+#   tests/bench.sh ingest       MLLP end to end with durable acknowledgements only
+# The machine and its load matter: note both when you quote a figure.
+set -eu
+cd "$(dirname "$0")/.."
+./image/install-deps.sh
+what=${1:-all}
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DGW_BUILD_TESTS=OFF -DGW_BUILD_BENCH=ON >/dev/null
+cmake --build build-bench -j "$jobs" >/dev/null
+
+if [ "$what" = all ] || [ "$what" = parse ]; then
+  echo "== er7_bench (HL7 v2 parse throughput, one core)" >&2
+  taskset -c 0 ./build-bench/adapters/er7_bench --benchmark_format=json --benchmark_min_time=1
+fi
+if [ "$what" = all ] || [ "$what" = store ]; then
+  echo "== message_store_bench (SQLite group commit)" >&2
+  ./build-bench/gateway/message_store_bench --benchmark_format=json
+fi
+if [ "$what" = all ] || [ "$what" = ingest ]; then
+  echo "== ingest_bench (MLLP end to end, durable acknowledgements)" >&2
+  ./build-bench/gateway/ingest_bench --seconds 10 --connections 1,16,64
+fi
