@@ -10,10 +10,12 @@ namespace gw::core {
 int ctl_send(const std::vector<std::string>& args);
 int ctl_messages(const std::vector<std::string>& args);
 
-// Splits a file's content into HL7 v2 messages: normalizes \r\n and \n
-// segment separators to \r, drops batch envelope segments (FHS, BHS, BTS,
-// FTS) and starts a new message at every MSH. Lines before the first MSH that
-// are not envelope segments are returned in *stray (count), not sent.
-std::vector<std::string> split_messages(const std::string& content, size_t* stray_lines);
+// Splits a file's content into HL7 v2 messages ready to send: \r\n and \n
+// segment separators become \r, batch envelopes (FHS/BHS ... BTS/FTS) are
+// removed. Envelope problems (e.g. a BTS-1 count that does not match) are
+// appended to *envelope_errors when it is non-null; the messages are still
+// returned.
+std::vector<std::string> split_messages(const std::string& content,
+                                        std::vector<std::string>* envelope_errors = nullptr);
 
 }  // namespace gw::core

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "adapters/hl7/ack.h"
+#include "adapters/hl7/batch.h"
 #include "adapters/hl7/er7.h"
 #include "adapters/mllp/client.h"
 #include "gateway/core/config.h"
@@ -76,8 +77,8 @@ bool collect(const SendOptions& o, std::vector<Item>* items) {
       std::fprintf(stderr, "gatewayctl send: %s: cannot read\n", f.c_str());
       return false;
     }
-    size_t stray = 0;
-    std::vector<std::string> msgs = split_messages(content, &stray);
+    std::vector<std::string> envelope;
+    std::vector<std::string> msgs = split_messages(content, &envelope);
     if (msgs.empty()) {
       // No MSH at all: send the content as it is, so an engineer can see how
       // the gateway answers a malformed message.
@@ -89,9 +90,8 @@ bool collect(const SendOptions& o, std::vector<Item>* items) {
       items->push_back({f.string(), content});
       continue;
     }
-    if (stray > 0)
-      std::fprintf(stderr, "gatewayctl send: %s: %zu line(s) before the first MSH not sent\n",
-                   f.c_str(), stray);
+    for (const auto& e : envelope)
+      std::fprintf(stderr, "gatewayctl send: %s: batch envelope: %s\n", f.c_str(), e.c_str());
     for (size_t i = 0; i < msgs.size(); ++i)
       items->push_back({msgs.size() == 1 ? f.string() : f.string() + "#" + std::to_string(i + 1),
                         std::move(msgs[i])});
@@ -165,30 +165,29 @@ std::string describe_errors(const hl7::AckSummary& ack) {
 
 }  // namespace
 
-std::vector<std::string> split_messages(const std::string& content, size_t* stray_lines) {
-  std::vector<std::string> out;
-  *stray_lines = 0;
-  size_t i = 0;
-  while (i < content.size()) {
-    size_t end = content.find_first_of("\r\n", i);
-    if (end == std::string::npos) end = content.size();
-    std::string_view line(content.data() + i, end - i);
-    i = end;
-    while (i < content.size() && (content[i] == '\r' || content[i] == '\n')) ++i;
-    if (line.empty()) continue;
-    std::string_view id = line.substr(0, 3);
-    if (line.size() >= 4 && (id == "FHS" || id == "BHS" || id == "BTS" || id == "FTS") &&
-        (line.size() == 3 || !std::isalnum(static_cast<unsigned char>(line[3]))))
-      continue;
-    if (id == "MSH" && line.size() >= 4) {
-      out.emplace_back();
-    } else if (out.empty()) {
-      ++*stray_lines;
-      continue;
-    }
-    out.back().append(line);
-    out.back().push_back('\r');
+std::vector<std::string> split_messages(const std::string& content,
+                                        std::vector<std::string>* envelope_errors) {
+  // MLLP carries segments separated by CR; files edited on Unix or Windows
+  // often use LF or CR LF.
+  std::string normalized;
+  normalized.reserve(content.size());
+  for (size_t i = 0; i < content.size(); ++i) {
+    if (content[i] == '\r' && i + 1 < content.size() && content[i + 1] == '\n') continue;
+    normalized.push_back(content[i] == '\n' ? '\r' : content[i]);
   }
+  hl7::Limits limits;
+  limits.max_batch_bytes = std::max<size_t>(limits.max_batch_bytes, normalized.size());
+  hl7::BatchFile file = hl7::split_batch(normalized, limits);
+  std::vector<std::string> out;
+  for (const auto& batch : file.batches)
+    for (std::string_view m : batch.messages) {
+      std::string msg(m);
+      while (!msg.empty() && msg.back() == '\r') msg.pop_back();
+      msg.push_back('\r');
+      out.push_back(std::move(msg));
+    }
+  if (envelope_errors)
+    for (const auto& e : file.errors) envelope_errors->push_back(e.to_string());
   return out;
 }
 

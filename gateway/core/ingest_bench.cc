@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/hl7/ack.h"
 #include "adapters/mllp/client.h"
 #include "adapters/mllp/fd_limit.h"
 #include "adapters/mllp/server.h"
@@ -46,8 +47,7 @@ std::vector<std::string> load_corpus(const std::string& dir) {
     std::ifstream in(f, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
-    size_t stray = 0;
-    for (auto& m : gw::core::split_messages(ss.str(), &stray)) {
+    for (auto& m : gw::core::split_messages(ss.str())) {
       // Original mode so every message is answered.
       char sep = m[3];
       size_t cr = m.find('\r');
@@ -152,7 +152,9 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
           return;
         }
         auto reply = client->receive(std::chrono::seconds(10), &err);
-        if (!reply || reply->find("MSA|AA") == std::string::npos) {
+        std::optional<gw::hl7::AckSummary> ack;
+        if (reply) ack = gw::hl7::read_ack(*reply, &err);
+        if (!ack || !ack->accepted()) {
           ++errors;
           if (!reply) return;
         }
