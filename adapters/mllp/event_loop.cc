@@ -397,6 +397,9 @@ void EventLoop::on_readable(Conn& c) {
     if (!can_read(c) || !c.in_pending.empty()) break;
     ssize_t n = ::recv(c.fd, read_buf_.get(), kReadChunk, 0);
     if (n > 0) {
+      // Any byte counts as activity, garbage included: a peer trickling bytes
+      // keeps its connection, but holds no more than max_frame_bytes of our
+      // memory and one of max_connections slots.
       c.last_active = now_;
       size_t got = static_cast<size_t>(n);
       size_t used = feed(c, read_buf_.get(), got);

@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -496,6 +497,29 @@ TEST_F(ServerTest, PeerThatNeverReadsIsThrottled) {
   // bounded number (kernel buffers plus its own high-water mark).
   EXPECT_EQ(server_->stats().frames_received, frames);
   EXPECT_LT(frames, 2000u);
+}
+
+TEST_F(ServerTest, RandomBytesFromManyPeersDoNotHurt) {
+  ServerOptions o;
+  o.max_frame_bytes = 2048;
+  o.max_in_flight_per_connection = 8;
+  o.io_threads = 2;
+  start(o);
+  std::mt19937 rng(7);
+  const char alphabet[] = {kStartBlock, kEndBlock, kCarriageReturn, 'M', 'S', 'H', '|', '\0'};
+  for (int k = 0; k < 40; ++k) {
+    auto c = connect();
+    std::string junk(1 + rng() % 100000, '\0');
+    for (char& ch : junk) ch = alphabet[rng() % sizeof alphabet];
+    std::string error;
+    c->set_send_timeout(2s);
+    c->send_raw(junk, &error);  // the server may close or stop reading; either is fine
+  }
+  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  auto d = connect();
+  send(*d, "still fine");
+  EXPECT_EQ(receive(*d), "ACK:still fine");
+  EXPECT_GT(server_->stats().bytes_skipped, 0u);
 }
 
 TEST_F(ServerTest, HandlerExceptionDoesNotStopTheLoop) {

@@ -25,8 +25,7 @@ inline std::vector<CorpusMessage> load_corpus() {
     if (e.is_regular_file() && e.path().extension() == ".hl7") files.push_back(e.path());
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
-    size_t stray = 0;
-    for (auto& m : gw::core::split_messages(read_file(f.string()), &stray))
+    for (auto& m : gw::core::split_messages(read_file(f.string())))
       out.push_back({f.filename().string(), std::move(m)});
   }
   return out;
