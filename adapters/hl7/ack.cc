@@ -1,79 +1,40 @@
 #include "adapters/hl7/ack.h"
 
-#include <cstdint>
-
 namespace gw::hl7 {
 namespace {
 
 constexpr size_t kMaxEchoBytes = 1024;
+constexpr size_t kMaxEchoDelimiters = 8;
 
 bool IsOldErrForm(const Header& h) {
   // Only a version that parses and is before 2.5 gets the old ERR-1 form.
   return !h.version_id.empty() && h.version_at_least(2, 0) && !h.version_at_least(2, 5);
 }
 
-// Decodes one code point from valid-or-not UTF-8; invalid bytes give
-// U+FFFD and advance by one.
-uint32_t NextCodePoint(std::string_view s, size_t* i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(*i);
-  size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-  if (len == 0 || *i + len > s.size() || !is_valid_utf8(s.substr(*i, len))) {
-    ++*i;
-    return 0xFFFD;
-  }
-  uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (b(*i + k) & 0x3F);
-  *i += len;
-  return cp;
-}
-
-// UTF-8 text re-encoded into the charset the ACK declares.
-std::string ToCharset(std::string_view utf8, Charset cs) {
-  if (cs == Charset::kUtf8) return std::string(utf8);
-  std::string out;
-  out.reserve(utf8.size());
-  for (size_t i = 0; i < utf8.size();) {
-    uint32_t cp = NextCodePoint(utf8, &i);
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-      continue;
-    }
-    int byte = -1;
-    if (cs == Charset::kLatin1 && cp <= 0xFF) byte = static_cast<int>(cp);
-    if (cs == Charset::kLatin9) {
-      switch (cp) {
-        case 0x20AC: byte = 0xA4; break;
-        case 0x0160: byte = 0xA6; break;
-        case 0x0161: byte = 0xA8; break;
-        case 0x017D: byte = 0xB4; break;
-        case 0x017E: byte = 0xB8; break;
-        case 0x0152: byte = 0xBC; break;
-        case 0x0153: byte = 0xBD; break;
-        case 0x0178: byte = 0xBE; break;
-        case 0xA4: case 0xA6: case 0xA8: case 0xB4: case 0xB8: case 0xBC: case 0xBD: case 0xBE:
-          break;
-        default:
-          if (cp <= 0xFF) byte = static_cast<int>(cp);
-      }
-    }
-    out.push_back(byte < 0 ? '?' : static_cast<char>(byte));
-  }
-  return out;
-}
-
 class AckWriter {
  public:
   explicit AckWriter(const Header& h) : d_(h.delimiters) {
-    if (h.charset.empty() || !lookup_charset(h.charset, &cs_)) cs_ = Charset::kUtf8;
+    declared_ = !h.charset.empty() && lookup_charset(h.charset, &cs_);
+    if (!declared_) cs_ = Charset::kUtf8;
   }
+  bool declared() const { return declared_; }
 
   // Escaped text.
-  void Text(std::string_view utf8) { append_escaped(ToCharset(utf8, cs_), d_, &out_); }
+  void Text(std::string_view utf8) { append_escaped(utf8_to_charset(utf8, cs_), d_, &out_); }
   // Raw ER7 echoed: already escaped by its sender in these delimiters, but it
   // must not carry anything that ends a field or a segment, or MLLP bytes.
   void Raw(std::string_view er7) {
     if (er7.size() > kMaxEchoBytes) return;
+    // MSH-3..6 are HD: a few components. A field with many delimiters is
+    // junk (or hostile) and could trip the peer's own parser limits.
+    size_t inner = 0;
+    for (char c : er7) {
+      inner += c == d_.component || c == d_.subcomponent || c == d_.repetition;
+    }
+    if (inner > kMaxEchoDelimiters) return;
+    // Bytes invalid in the declared charset (often why the message is being
+    // rejected) would make the ACK itself invalid: leave the field empty.
+    if (declared_ && find_invalid_byte(er7, cs_) != std::string_view::npos) return;
     static constexpr char kHex[] = "0123456789ABCDEF";
     for (char c : er7) {
       auto u = static_cast<unsigned char>(c);
@@ -100,6 +61,7 @@ class AckWriter {
  private:
   Delimiters d_;
   Charset cs_ = Charset::kUtf8;
+  bool declared_ = false;  // MSH-18 names a supported charset: it is echoed
   std::string out_;
 };
 
@@ -108,8 +70,9 @@ std::string Num(int n) { return n > 0 ? std::to_string(n) : std::string(); }
 // Location components seg^seq^field[^rep^comp^sub]; with `trim`, trailing
 // empty components are cut.
 void WriteLocation(AckWriter& w, const ErrorLocation& where, int count, bool trim) {
-  std::string parts[6] = {where.segment_id,      Num(where.segment_sequence), Num(where.field),
-                          Num(where.repetition), Num(where.component),       Num(where.subcomponent)};
+  std::string parts[6] = {where.segment_id,     Num(where.segment_sequence),
+                          Num(where.field),     Num(where.repetition),
+                          Num(where.component), Num(where.subcomponent)};
   int last = count - 1;
   while (trim && last > 0 && parts[last].empty()) --last;
   for (int i = 0; i <= last; ++i) {
@@ -140,12 +103,18 @@ int ParseSmallInt(std::string_view s) {
 
 const char* ack_code_text(AckCode code) {
   switch (code) {
-    case AckCode::kAA: return "AA";
-    case AckCode::kAE: return "AE";
-    case AckCode::kAR: return "AR";
-    case AckCode::kCA: return "CA";
-    case AckCode::kCE: return "CE";
-    case AckCode::kCR: return "CR";
+    case AckCode::kAA:
+      return "AA";
+    case AckCode::kAE:
+      return "AE";
+    case AckCode::kAR:
+      return "AR";
+    case AckCode::kCA:
+      return "CA";
+    case AckCode::kCE:
+      return "CE";
+    case AckCode::kCR:
+      return "CR";
   }
   return "AR";
 }
@@ -167,9 +136,15 @@ namespace {
 AckDecision Decide(const std::string& condition, Outcome outcome, bool enhanced_codes) {
   AckDecision d;
   switch (outcome) {
-    case Outcome::kAccept: d.code = enhanced_codes ? AckCode::kCA : AckCode::kAA; break;
-    case Outcome::kError: d.code = enhanced_codes ? AckCode::kCE : AckCode::kAE; break;
-    case Outcome::kReject: d.code = enhanced_codes ? AckCode::kCR : AckCode::kAR; break;
+    case Outcome::kAccept:
+      d.code = enhanced_codes ? AckCode::kCA : AckCode::kAA;
+      break;
+    case Outcome::kError:
+      d.code = enhanced_codes ? AckCode::kCE : AckCode::kAE;
+      break;
+    case Outcome::kReject:
+      d.code = enhanced_codes ? AckCode::kCR : AckCode::kAR;
+      break;
   }
   if (condition == "NE") {
     d.send = false;
@@ -185,17 +160,17 @@ AckDecision Decide(const std::string& condition, Outcome outcome, bool enhanced_
 
 }  // namespace
 
-AckDecision decide_ack(const Header& h, Outcome outcome) {
+AckDecision decide_ack(const Header& h, Outcome outcome) noexcept {
   if (!h.enhanced_ack_mode()) return Decide("AL", outcome, false);
   return Decide(h.accept_ack_type, outcome, true);
 }
 
-AckDecision decide_application_ack(const Header& h, Outcome outcome) {
+AckDecision decide_application_ack(const Header& h, Outcome outcome) noexcept {
   if (!h.enhanced_ack_mode()) return Decide("AL", outcome, false);
   return Decide(h.application_ack_type, outcome, false);
 }
 
-std::string build_ack(const Header& in, AckCode code, const AckParams& p) {
+std::string build_ack(const Header& in, AckCode code, const AckParams& p) noexcept {
   AckWriter w(in);
   const bool old_form = IsOldErrForm(in);
   w.Literal("MSH");
@@ -224,7 +199,9 @@ std::string build_ack(const Header& in, AckCode code, const AckParams& p) {
   w.Text(in.processing_id);
   w.Field();
   w.Text(in.version_id);
-  if (!in.charset.empty()) {
+  // Echo MSH-18 only for a charset this ACK is really written in; an unknown
+  // one (the usual reason for rejecting) would make the ACK unreadable too.
+  if (w.declared()) {
     for (int f = 13; f <= 18; ++f) w.Field();
     w.Text(in.charset);
   }
@@ -278,7 +255,8 @@ std::string build_ack(const Header& in, AckCode code, const AckParams& p) {
   return w.Take();
 }
 
-std::string build_ack_for_unparseable(std::string_view raw, AckCode code, const AckParams& p) {
+std::string build_ack_for_unparseable(std::string_view raw, AckCode code,
+                                      const AckParams& p) noexcept {
   Header h;
   while (!raw.empty() && (raw.front() == '\r' || raw.front() == '\n')) raw.remove_prefix(1);
   size_t msh2_end = 0;
@@ -322,7 +300,7 @@ std::string build_ack_for_unparseable(std::string_view raw, AckCode code, const 
 }
 
 std::optional<AckSummary> read_ack(std::string_view ack, std::string* error,
-                                   const ParseOptions& options) {
+                                   const ParseOptions& options) noexcept {
   ParseOptions o = options;
   o.require_header_fields = false;
   o.check_escapes = false;

@@ -208,8 +208,7 @@ void Splitter::Line(std::string_view id, std::string_view line, size_t offset) {
     ErrorLocation w;
     w.segment_index = line_no_;
     if (out_.errors.size() < std::max<size_t>(lim_.max_errors, 1)) {
-      out_.errors.push_back(
-          Error{ErrorCode::kSegmentSequence, w, "segment outside any message"});
+      out_.errors.push_back(Error{ErrorCode::kSegmentSequence, w, "segment outside any message"});
     }
   }
 }

@@ -32,17 +32,17 @@ struct BatchHeader {
   Delimiters delimiters;
   std::string sending_application, sending_facility;      // -3, -4 (raw ER7)
   std::string receiving_application, receiving_facility;  // -5, -6 (raw ER7)
-  std::string creation_time;         // -7
-  std::string security;              // -8
-  std::string name_id_type;          // -9  file/batch name, id, type
-  std::string comment;               // -10
-  std::string control_id;            // -11
-  std::string reference_control_id;  // -12
+  std::string creation_time;                              // -7
+  std::string security;                                   // -8
+  std::string name_id_type;                               // -9  file/batch name, id, type
+  std::string comment;                                    // -10
+  std::string control_id;                                 // -11
+  std::string reference_control_id;                       // -12
 };
 
 // BTS or FTS.
 struct BatchTrailer {
-  std::string segment_id;  // "BTS" or "FTS"
+  std::string segment_id;     // "BTS" or "FTS"
   std::optional<long> count;  // BTS-1 / FTS-1 when valued and numeric
   std::string comment;        // -2
 };

@@ -65,19 +65,36 @@ void AppendCodePoint(uint32_t cp, std::string* out) {
   }
 }
 
-// ISO 8859-15 differs from 8859-1 in eight positions.
+// ISO 8859-15 differs from 8859-1 in eight positions: {byte, code point}.
+struct Latin9Diff {
+  unsigned char byte;
+  uint32_t code_point;
+};
+constexpr Latin9Diff kLatin9Diffs[] = {
+    {0xA4, 0x20AC},  // EURO SIGN
+    {0xA6, 0x0160}, {0xA8, 0x0161}, {0xB4, 0x017D}, {0xB8, 0x017E},
+    {0xBC, 0x0152}, {0xBD, 0x0153}, {0xBE, 0x0178},
+};
+
 uint32_t Latin9ToCodePoint(unsigned char c) {
-  switch (c) {
-    case 0xA4: return 0x20AC;  // EURO SIGN
-    case 0xA6: return 0x0160;
-    case 0xA8: return 0x0161;
-    case 0xB4: return 0x017D;
-    case 0xB8: return 0x017E;
-    case 0xBC: return 0x0152;
-    case 0xBD: return 0x0153;
-    case 0xBE: return 0x0178;
-    default: return c;
+  for (const Latin9Diff& d : kLatin9Diffs) {
+    if (d.byte == c) return d.code_point;
   }
+  return c;
+}
+
+// The byte for `cp` in an 8-bit charset, or -1 if it has none.
+int CodePointToByte(uint32_t cp, Charset cs) {
+  if (cp < 0x80) return static_cast<int>(cp);
+  if (cs == Charset::kLatin1) return cp <= 0xFF ? static_cast<int>(cp) : -1;
+  if (cs == Charset::kLatin9) {
+    for (const Latin9Diff& d : kLatin9Diffs) {
+      if (d.code_point == cp) return d.byte;
+      if (d.byte == cp) return -1;  // replaced in 8859-15
+    }
+    return cp <= 0xFF ? static_cast<int>(cp) : -1;
+  }
+  return -1;  // ASCII
 }
 
 constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
@@ -92,11 +109,11 @@ bool lookup_charset(std::string_view name, Charset* out) {
     Charset charset;
   };
   static constexpr Entry kNames[] = {
-      {"ASCII", Charset::kAscii},          {"US-ASCII", Charset::kAscii},
-      {"8859/1", Charset::kLatin1},        {"ISO-8859-1", Charset::kLatin1},
-      {"ISO_IR 100", Charset::kLatin1},    {"8859/15", Charset::kLatin9},
-      {"ISO-8859-15", Charset::kLatin9},   {"UNICODE UTF-8", Charset::kUtf8},
-      {"UTF-8", Charset::kUtf8},           {"UTF8", Charset::kUtf8},
+      {"ASCII", Charset::kAscii},        {"US-ASCII", Charset::kAscii},
+      {"8859/1", Charset::kLatin1},      {"ISO-8859-1", Charset::kLatin1},
+      {"ISO_IR 100", Charset::kLatin1},  {"8859/15", Charset::kLatin9},
+      {"ISO-8859-15", Charset::kLatin9}, {"UNICODE UTF-8", Charset::kUtf8},
+      {"UTF-8", Charset::kUtf8},         {"UTF8", Charset::kUtf8},
   };
   for (const Entry& e : kNames) {
     if (EqualsNoCase(name, e.name)) {
@@ -109,10 +126,14 @@ bool lookup_charset(std::string_view name, Charset* out) {
 
 const char* charset_name(Charset charset) {
   switch (charset) {
-    case Charset::kAscii: return "ASCII";
-    case Charset::kLatin1: return "8859/1";
-    case Charset::kLatin9: return "8859/15";
-    case Charset::kUtf8: return "UNICODE UTF-8";
+    case Charset::kAscii:
+      return "ASCII";
+    case Charset::kLatin1:
+      return "8859/1";
+    case Charset::kLatin9:
+      return "8859/15";
+    case Charset::kUtf8:
+      return "UNICODE UTF-8";
   }
   return "ASCII";
 }
@@ -178,6 +199,31 @@ bool append_as_utf8(std::string_view bytes, Charset charset, std::string* out) {
     }
   }
   return valid;
+}
+
+std::string utf8_to_charset(std::string_view utf8, Charset cs) {
+  if (cs == Charset::kUtf8) return std::string(utf8);
+  std::string out;
+  out.reserve(utf8.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(utf8.data());
+  const auto* end = p + utf8.size();
+  while (p < end) {
+    size_t n = Utf8SequenceLength(p, end);
+    if (n == 0) {  // not UTF-8 after all
+      out.push_back('?');
+      ++p;
+      continue;
+    }
+    uint32_t cp = n == 1   ? p[0]
+                  : n == 2 ? (p[0] & 0x1Fu)
+                  : n == 3 ? (p[0] & 0x0Fu)
+                           : (p[0] & 0x07u);
+    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (p[k] & 0x3Fu);
+    p += n;
+    int byte = CodePointToByte(cp, cs);
+    out.push_back(byte < 0 ? '?' : static_cast<char>(byte));
+  }
+  return out;
 }
 
 }  // namespace gw::hl7

@@ -37,6 +37,11 @@ size_t find_invalid_byte(std::string_view bytes, Charset charset);
 // replaced by U+FFFD. Returns false if any replacement was made.
 bool append_as_utf8(std::string_view bytes, Charset charset, std::string* out);
 
+// Re-encodes UTF-8 text into `charset`. Characters the charset cannot hold,
+// and ill-formed UTF-8 bytes, become '?'. For writing outbound messages (ACKs)
+// in the charset their MSH-18 declares.
+std::string utf8_to_charset(std::string_view utf8, Charset charset);
+
 // True if `bytes` is well-formed UTF-8.
 inline bool is_valid_utf8(std::string_view bytes) {
   return find_invalid_byte(bytes, Charset::kUtf8) == std::string_view::npos;

@@ -9,7 +9,8 @@
 // Zero copy: a Message keeps string_views into the buffer given to parse().
 // That buffer must outlive the Message (and every Element, SegmentView and
 // raw view taken from it) and must not be modified or moved meanwhile. Only
-// the Header is an owned copy, so it may be kept after the buffer is gone.
+// the Header is owned (shared, immutable), so it may be kept after the buffer
+// is gone. Copying a Message copies its index, not the text.
 //
 // parse() indexes segment and field boundaries in one pass over the bytes and
 // enforces every Limit in that pass; repetitions, components and
@@ -17,11 +18,19 @@
 // to UTF-8) happens on access. Character set validity is checked at parse
 // time, so a successfully parsed Message only holds bytes valid in its charset.
 //
-// No function in this header throws; hostile input yields Error values.
+// Costs for mapping code: field(n) is O(1); find(), count(), segments(id),
+// paths with a segment occurrence and SegmentView::sequence() are linear in
+// the number of segments; Element::child(i) is linear in the element's size,
+// so loop with children() (one pass) rather than child(1..n).
+//
+// Nothing here throws on any input: problems are Error values. The only
+// exception possible is std::bad_alloc; the entry points (parse, split_batch,
+// parse_batch, build_ack*, read_ack) are noexcept, so it terminates there.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,7 +66,7 @@ enum class DefaultCharset : unsigned char {
                   // valid UTF-8 is almost never accidental Latin-1.
   kAscii,         // strict: bytes >= 0x80 are errors
   kLatin1,
-  kUtf8,          // strict: invalid UTF-8 is an error
+  kUtf8,  // strict: invalid UTF-8 is an error
 };
 
 struct ParseOptions {
@@ -88,17 +97,17 @@ struct Header {
   // The same fields decoded.
   HD sending_application_hd, sending_facility_hd;
   HD receiving_application_hd, receiving_facility_hd;
-  std::string timestamp;          // MSH-7.1 (DTM text)
-  std::string message_code;       // MSH-9.1  "ADT"
-  std::string trigger_event;      // MSH-9.2  "A01"
-  std::string message_structure;  // MSH-9.3  "ADT_A01"
-  std::string control_id;         // MSH-10
-  std::string processing_id;      // MSH-11.1 "P", "D", "T"
-  std::string version_id;         // MSH-12.1 "2.5.1"
-  std::string sequence_number;    // MSH-13
-  std::string accept_ack_type;    // MSH-15 "AL", "NE", "ER", "SU" or empty
+  std::string timestamp;             // MSH-7.1 (DTM text)
+  std::string message_code;          // MSH-9.1  "ADT"
+  std::string trigger_event;         // MSH-9.2  "A01"
+  std::string message_structure;     // MSH-9.3  "ADT_A01"
+  std::string control_id;            // MSH-10
+  std::string processing_id;         // MSH-11.1 "P", "D", "T"
+  std::string version_id;            // MSH-12.1 "2.5.1"
+  std::string sequence_number;       // MSH-13
+  std::string accept_ack_type;       // MSH-15 "AL", "NE", "ER", "SU" or empty
   std::string application_ack_type;  // MSH-16
-  std::string charset;            // MSH-18 first repetition as declared (may be empty)
+  std::string charset;               // MSH-18 first repetition as declared (may be empty)
 
   // True when MSH-15 or MSH-16 is valued (enhanced acknowledgement mode).
   bool enhanced_ack_mode() const {
@@ -161,7 +170,13 @@ class Element {
   // of a repetition, the subcomponents of a component. 1-based; out of range
   // gives an absent Element. child_count() is 0 for an empty element.
   int child_count() const;
-  Element child(int i) const;
+  Element child(int i) const;  // O(i): use children() to loop
+
+  // All children in order, split lazily in one linear pass:
+  //   for (Element rep : field.children()) for (Element c : rep.children()) ...
+  // An empty element has no children.
+  class Children;
+  Children children() const;
 
   // Component i in the sense of composite data types: for a field that is a
   // component of its first repetition, for a repetition a component, for a
@@ -182,6 +197,40 @@ class Element {
   Charset charset_ = Charset::kAscii;
   bool verbatim_ = false;  // MSH-1 and MSH-2: never split or unescaped
 };
+
+class Element::Children {
+ public:
+  class iterator {
+   public:
+    const Element& operator*() const { return current_; }
+    iterator& operator++() {
+      Advance();
+      return *this;
+    }
+    bool operator!=(const iterator& o) const { return done_ != o.done_; }
+    bool operator==(const iterator& o) const { return done_ == o.done_; }
+
+   private:
+    friend class Children;
+    iterator(const Element* parent, bool done);
+    void Advance();
+    const Element* parent_;
+    Element current_;
+    size_t next_ = 0;  // offset of the next child's first byte
+    bool done_;
+    bool last_ = false;  // current_ was the final child
+  };
+
+  iterator begin() const { return iterator(&parent_, parent_.raw().empty()); }
+  iterator end() const { return iterator(&parent_, true); }
+
+ private:
+  friend class Element;
+  explicit Children(const Element& parent) : parent_(parent) {}
+  Element parent_;
+};
+
+inline Element::Children Element::children() const { return Children(*this); }
 
 // "PID-5.1", "PID-3(2).4.1", "OBX(3)-5", "MSH-9.2", "PID" (segment only).
 // Occurrence and repetition are 1-based; an unspecified level is 0.
@@ -229,8 +278,10 @@ class SegmentView {
 
 class Message {
  public:
-  const Header& header() const { return header_; }
-  const Delimiters& delimiters() const { return header_.delimiters; }
+  const Header& header() const { return *header_; }
+  // The same Header, shared with ParseResult::header (immutable).
+  const std::shared_ptr<const Header>& shared_header() const { return header_; }
+  const Delimiters& delimiters() const { return delims_; }
   // The effective charset: MSH-18, or the ParseOptions default when empty.
   Charset charset() const { return charset_; }
   std::string_view text() const { return text_; }
@@ -264,6 +315,7 @@ class Message {
  private:
   friend class SegmentView;
   friend class Parser;
+  Message() = default;  // only parse() makes Messages (header_ is never null)
 
   struct SegmentIndex {
     uint32_t begin;      // offset of the segment id
@@ -276,7 +328,8 @@ class Message {
   };
 
   std::string_view text_;
-  Header header_;
+  std::shared_ptr<const Header> header_;
+  Delimiters delims_;
   Charset charset_ = Charset::kAscii;
   std::vector<SegmentIndex> segments_;
   std::vector<uint32_t> seps_;  // offsets of field separators, segment by segment
@@ -285,9 +338,10 @@ class Message {
 struct ParseResult {
   // Set only when errors is empty.
   std::optional<Message> message;
-  // Set whenever MSH-1/MSH-2 could be read, even if the rest failed, so that
-  // an ACK (AE/AR) can be addressed correctly.
-  std::optional<Header> header;
+  // Set whenever the MSH segment could be read, even if the rest failed, so
+  // that an ACK (AE/AR) can be addressed correctly. Shared (not copied) with
+  // message->header(); use it like an optional: if (r.header) r.header->...
+  std::shared_ptr<const Header> header;
   std::vector<Error> errors;
   std::vector<Error> warnings;  // severity W: malformed escapes kept as text, etc.
 

@@ -148,7 +148,8 @@ TEST(Er7Test, Iteration) {
   EXPECT_EQ(values, (std::vector<std::string>{"7.2", "text", "third"}));
   std::vector<std::string> ids;
   for (SegmentView s : m.segments()) ids.emplace_back(s.id());
-  EXPECT_EQ(ids, (std::vector<std::string>{"MSH", "EVN", "PID", "NK1", "NK1", "OBX", "OBX", "OBX"}));
+  EXPECT_EQ(ids,
+            (std::vector<std::string>{"MSH", "EVN", "PID", "NK1", "NK1", "OBX", "OBX", "OBX"}));
   EXPECT_EQ(m.repetition_count("PID-3"), 2);
   EXPECT_EQ(m.repetition_count("PID-5"), 1);
   EXPECT_EQ(m.repetition_count("PID-10"), 0);
@@ -239,9 +240,9 @@ TEST(Er7Test, TruncationCharacter) {
 }
 
 TEST(Er7Test, RejectsBadDelimiters) {
-  for (const char* bad : {"MSH|^^\\&|A", "MSH|^~\\|A", "MSHA^~\\&A", "MSH|^~\\&&|A", "MSH|^~1&|A",
-                          "MSH|^~\\&ab|A", "MSH\r^~\\&|", "MSH| ~\\&|A", "MSH|^~\\", "MSH",
-                          "MSH|^~\\&#!|A", "MSH|^~\\\xC3&|A"}) {
+  for (const char* bad :
+       {"MSH|^^\\&|A", "MSH|^~\\|A", "MSHA^~\\&A", "MSH|^~\\&&|A", "MSH|^~1&|A", "MSH|^~\\&ab|A",
+        "MSH\r^~\\&|", "MSH| ~\\&|A", "MSH|^~\\", "MSH", "MSH|^~\\&#!|A", "MSH|^~\\\xC3&|A"}) {
     ParseResult r = parse(bad);
     EXPECT_FALSE(r.ok()) << bad;
     EXPECT_FALSE(r.header) << bad;
@@ -294,7 +295,8 @@ TEST(Er7Test, SegmentIdErrors) {
 }
 
 TEST(Er7Test, SegmentWithoutFields) {
-  const std::string text = Msg({"MSH|^~\\&|A|B|C|D|1||ADT^A40|X|P|2.5", "PID|1||9", "PD1", "MRG|8"});
+  const std::string text =
+      Msg({"MSH|^~\\&|A|B|C|D|1||ADT^A40|X|P|2.5", "PID|1||9", "PD1", "MRG|8"});
   ParseResult r = MustParse(text);
   const Message& m = *r.message;
   EXPECT_EQ(m.segment(2).id(), "PD1");
@@ -305,8 +307,8 @@ TEST(Er7Test, SegmentWithoutFields) {
 
 TEST(Er7Test, RejectsSecondMessageAndBatchSegments) {
   std::string one = "MSH|^~\\&|A|B|C|D|1||ADT^A08|X|P|2.5";
-  for (const char* extra : {"MSH|^~\\&|A|B|C|D|1||ADT^A08|Y|P|2.5", "BHS|^~\\&|A", "FHS|^~\\&|A",
-                            "BTS|1", "FTS|1"}) {
+  for (const char* extra :
+       {"MSH|^~\\&|A|B|C|D|1||ADT^A08|Y|P|2.5", "BHS|^~\\&|A", "FHS|^~\\&|A", "BTS|1", "FTS|1"}) {
     ParseResult r = parse(Msg({one, extra}));
     EXPECT_FALSE(r.ok()) << extra;
     ASSERT_EQ(r.errors.size(), 1u);
@@ -428,9 +430,42 @@ TEST(Er7Test, ElementNavigation) {
   EXPECT_TRUE(absent.text().ok());
 }
 
+TEST(Er7Test, ChildrenRange) {
+  Delimiters d;
+  auto collect = [](const Element& e) {
+    std::vector<std::string> out;
+    for (Element c : e.children()) out.emplace_back(c.raw());
+    return out;
+  };
+  using V = std::vector<std::string>;
+  Element f("a^b&c~~d^", Element::Level::kField, d, Charset::kAscii);
+  EXPECT_EQ(collect(f), (V{"a^b&c", "", "d^"}));
+  EXPECT_EQ(collect(f.child(1)), (V{"a", "b&c"}));
+  EXPECT_EQ(collect(f.child(3)), (V{"d", ""}));
+  EXPECT_EQ(collect(f.child(1).child(2)), (V{"b", "c"}));
+  EXPECT_EQ(collect(f.child(1).child(2).child(2)), (V{"c"}));
+  EXPECT_EQ(collect(Element()), V{});
+  EXPECT_EQ(collect(Element("~", Element::Level::kField, d, Charset::kAscii)), (V{"", ""}));
+  // Agrees with child(i) and child_count() everywhere.
+  for (Element e : {f, f.child(1), f.child(3), f.child(1).child(2)}) {
+    int i = 0;
+    for (Element c : e.children()) {
+      ++i;
+      EXPECT_EQ(c.raw(), e.child(i).raw());
+      EXPECT_EQ(c.level(), e.child(i).level());
+    }
+    EXPECT_EQ(i, e.child_count());
+  }
+  // Verbatim MSH-2 has one child, itself.
+  std::string text = Msg({"MSH|^~\\&|A|B|C|D|1||ADT^A08|X|P|2.5"});
+  ParseResult r = parse(text);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(collect(r.message->segment(0).field(2)), (V{"^~\\&"}));
+}
+
 TEST(Er7Test, HeaderAvailableWhenBodyFails) {
-  ParseResult r = parse(Msg({"MSH|^~\\&|A|B|C|D|1||ADT^A08|CTL|P|2.5||||||UNICODE UTF-8",
-                             "PID|1||\xC3\x28"}));
+  ParseResult r =
+      parse(Msg({"MSH|^~\\&|A|B|C|D|1||ADT^A08|CTL|P|2.5||||||UNICODE UTF-8", "PID|1||\xC3\x28"}));
   EXPECT_FALSE(r.ok());
   EXPECT_FALSE(r.message);
   ASSERT_TRUE(r.header);
@@ -472,6 +507,11 @@ TEST(Er7Test, ErrorToString) {
   EXPECT_FALSE(is_reportable_segment_id("DOE"));
   EXPECT_FALSE(is_reportable_segment_id("pid"));
   EXPECT_FALSE(is_reportable_segment_id("PIDX"));
+  EXPECT_TRUE(is_valid_segment_id("PV1"));
+  EXPECT_TRUE(is_valid_segment_id("DOE"));
+  EXPECT_FALSE(is_valid_segment_id("1AB"));
+  EXPECT_FALSE(is_valid_segment_id("Pid"));
+  EXPECT_FALSE(is_valid_segment_id("PI"));
 }
 
 }  // namespace

@@ -57,8 +57,12 @@ bool IsIdChar(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 
 }  // namespace
 
+bool is_valid_segment_id(std::string_view id) {
+  return id.size() == 3 && id[0] >= 'A' && id[0] <= 'Z' && IsIdChar(id[1]) && IsIdChar(id[2]);
+}
+
 bool is_reportable_segment_id(std::string_view id) {
-  if (id.size() != 3 || !IsIdChar(id[0]) || !IsIdChar(id[1]) || !IsIdChar(id[2])) return false;
+  if (!is_valid_segment_id(id)) return false;
   if (id[0] == 'Z') return true;
   size_t lo = 0, hi = kStandardIds.size() / 3;
   while (lo < hi) {

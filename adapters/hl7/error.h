@@ -11,8 +11,8 @@
 #include <cstddef>
 #include <cstdlib>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -70,6 +70,9 @@ struct Error {
 };
 
 // A value or an Error. Small and must-use, in the manner of absl::StatusOr.
+// Three characters: an uppercase letter, then uppercase letters or digits.
+bool is_valid_segment_id(std::string_view id);
+
 // True for ids that are structure, never content: the standard HL7 v2 segment
 // ids and Z-segments ("ZPD"). Only such ids are copied into ErrorLocation.
 bool is_reportable_segment_id(std::string_view id);
@@ -77,7 +80,7 @@ bool is_reportable_segment_id(std::string_view id);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
 
   bool ok() const { return v_.index() == 0; }

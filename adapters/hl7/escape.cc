@@ -107,6 +107,8 @@ unsigned Decode(std::string_view raw, const Delimiters& d, Charset charset, Sink
         sink.Char(d.truncation);
       } else if (c == 'H' || c == 'N') {
         // Highlighting has no plain-text rendering.
+      } else if (c == 'X') {
+        // \X\: no bytes.
       } else {
         issues |= kMalformedEscape;
         sink.Literal(whole);
@@ -205,8 +207,7 @@ bool read_delimiters(std::string_view segment, Delimiters* d, size_t* msh2_end) 
   return true;
 }
 
-unsigned decode_text(std::string_view raw, const Delimiters& d, Charset charset,
-                     std::string* out) {
+unsigned decode_text(std::string_view raw, const Delimiters& d, Charset charset, std::string* out) {
   StringSink sink(charset, out);
   return Decode(raw, d, charset, sink);
 }

@@ -60,8 +60,7 @@ enum EscapeIssue : unsigned {
 };
 
 // Appends the UTF-8 decoding of `raw` to *out. Returns a mask of EscapeIssue.
-unsigned decode_text(std::string_view raw, const Delimiters& d, Charset charset,
-                     std::string* out);
+unsigned decode_text(std::string_view raw, const Delimiters& d, Charset charset, std::string* out);
 
 // Like decode_text but only reports the EscapeIssue mask, without output.
 // Does not check charset validity (kInvalidBytes is only reported for \X).

@@ -209,7 +209,8 @@ std::string Number::fhir_decimal() const {
   if (s.front() == '+' || s.front() == '-') s.remove_prefix(1);
   size_t point = s.find('.');
   std::string_view int_part = s.substr(0, point);
-  std::string_view frac = point == std::string_view::npos ? std::string_view() : s.substr(point + 1);
+  std::string_view frac =
+      point == std::string_view::npos ? std::string_view() : s.substr(point + 1);
   while (int_part.size() > 1 && int_part.front() == '0') int_part.remove_prefix(1);
   if (int_part.empty()) int_part = "0";
   out += int_part;
@@ -311,14 +312,8 @@ Result<XTN> read_xtn(const Element& e) {
 Result<HD> read_hd(const Message& m, std::string_view p) { return ReadAt<HD>(m, p, &read_hd); }
 Result<CX> read_cx(const Message& m, std::string_view p) { return ReadAt<CX>(m, p, &read_cx); }
 Result<XPN> read_xpn(const Message& m, std::string_view p) { return ReadAt<XPN>(m, p, &read_xpn); }
-Result<CWE> read_cwe(const Message& m, std::string_view p) {
-  return ReadAt<CWE>(m, p, &read_cwe);
-}
-Result<XAD> read_xad(const Message& m, std::string_view p) {
-  return ReadAt<XAD>(m, p, &read_xad);
-}
-Result<XTN> read_xtn(const Message& m, std::string_view p) {
-  return ReadAt<XTN>(m, p, &read_xtn);
-}
+Result<CWE> read_cwe(const Message& m, std::string_view p) { return ReadAt<CWE>(m, p, &read_cwe); }
+Result<XAD> read_xad(const Message& m, std::string_view p) { return ReadAt<XAD>(m, p, &read_xad); }
+Result<XTN> read_xtn(const Message& m, std::string_view p) { return ReadAt<XTN>(m, p, &read_xtn); }
 
 }  // namespace gw::hl7

@@ -98,10 +98,10 @@ struct XPN {
 
 // CE (v2.5 and earlier) and CWE share the first six components.
 struct CWE {
-  std::string identifier, text, coding_system;                         // .1 .2 .3
+  std::string identifier, text, coding_system;                                // .1 .2 .3
   std::string alternate_identifier, alternate_text, alternate_coding_system;  // .4 .5 .6
-  std::string coding_system_version, alternate_coding_system_version;  // .7 .8 (CWE)
-  std::string original_text;                                           // .9 (CWE)
+  std::string coding_system_version, alternate_coding_system_version;         // .7 .8 (CWE)
+  std::string original_text;                                                  // .9 (CWE)
 };
 
 struct XAD {

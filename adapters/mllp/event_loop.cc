@@ -348,8 +348,10 @@ void EventLoop::accept_ready() {
       return;
     }
     if (open_connections_->load(std::memory_order_relaxed) >= options_.max_connections) {
-      ::close(fd);
+      // Count before closing so the counter is up to date by the time the
+      // peer can observe the close.
       LoopCounters::bump(counters_.refused);
+      ::close(fd);
       continue;
     }
     open_connections_->fetch_add(1, std::memory_order_relaxed);
