@@ -67,7 +67,10 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
   gw::log::info("stats.store", {{"stored", std::to_string(st.stored)},
                                 {"duplicates", std::to_string(st.duplicates)},
                                 {"failed", std::to_string(st.failed)},
-                                {"transactions", std::to_string(st.transactions)}});
+                                {"queue_full", std::to_string(st.queue_full)},
+                                {"transactions", std::to_string(st.transactions)},
+                                {"checkpoints", std::to_string(st.checkpoints)},
+                                {"checkpoint_failures", std::to_string(st.checkpoint_failures)}});
 }
 
 }  // namespace
@@ -137,6 +140,7 @@ int main(int argc, char** argv) {
   gw::store::StoreOptions sopts;
   sopts.path = (std::filesystem::path(cfg->state_dir) / "messages.db").string();
   sopts.max_batch = cfg->store_max_batch;
+  sopts.warning = [](const std::string& detail) { gw::log::warn("store.warning", {{"detail", detail}}); };
   auto store = gw::store::MessageStore::open(sopts, &error);
   if (!store) {
     gw::log::error("startup_failed", {{"detail", error}});

@@ -226,6 +226,11 @@ int ctl_send(const std::vector<std::string>& args) {
     std::string accept = parsed.header ? parsed.header->accept_ack_type : "";
     bool enhanced = parsed.header && parsed.header->enhanced_ack_mode();
     if (enhanced && accept.empty()) accept = "AL";
+    // Acknowledgements are not acknowledged: send an ACK like an NE message.
+    if (parsed.header && parsed.header->message_code == "ACK") {
+      enhanced = true;
+      accept = "NE";
+    }
 
     std::optional<std::string> reply;
     for (int attempt = 0; attempt <= o.retries; ++attempt) {
@@ -248,8 +253,11 @@ int ctl_send(const std::vector<std::string>& args) {
       if (enhanced && (accept == "NE" || accept == "ER" || accept == "SU")) {
         ++no_ack_expected;
         if (!o.summary_only)
-          std::printf("  --  %-3s %s  MSH-10=%s (no acknowledgement: MSH-15=%s)\n", "", item.label.c_str(),
-                      control_id.c_str(), accept.c_str());
+          std::printf("  --  %-3s %s  MSH-10=%s (no acknowledgement: %s)\n", "", item.label.c_str(),
+                      control_id.c_str(),
+                      parsed.header && parsed.header->message_code == "ACK"
+                          ? "an ACK is not acknowledged"
+                          : ("MSH-15=" + accept).c_str());
       } else {
         ++unanswered;
         std::printf("  !!  %-3s %s  MSH-10=%s no acknowledgement\n", "", item.label.c_str(),

@@ -56,6 +56,9 @@ std::vector<std::string> load_corpus(const std::string& dir) {
       int n = 0;
       while (n < 14 && (pos = msh.find(sep, pos)) != std::string::npos) ++n, ++pos;
       if (n == 14) msh = msh.substr(0, pos - 1);
+      if (msh.find(std::string(1, sep) + "ACK" + std::string(1, m[4])) != std::string::npos ||
+          msh.find(std::string(1, sep) + "ACK" + std::string(1, sep)) != std::string::npos)
+        continue;  // ACKs are stored but never answered
       out.push_back(msh + m.substr(cr));
     }
   }

@@ -68,7 +68,7 @@ std::vector<hl7::Error> check_header(const hl7::Header& h, const IngestOptions& 
 // type must be copyable while Reply is move-only.
 struct Pending {
   mllp::Reply reply;
-  std::optional<hl7::Header> header;  // absent for unparseable frames
+  std::shared_ptr<const hl7::Header> header;  // null for unparseable frames
   hl7::AckDecision decision;          // for the message's outcome
   std::string ack;                    // the acknowledgement built before commit
   std::string channel;
@@ -151,9 +151,12 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
     m.control_id = h.control_id;
     m.message_type = message_type(h);
     p->decision = hl7::decide_ack(h, outcome);
+    // An acknowledgement is never acknowledged (HL7 v2 ch. 2): answering one
+    // invites two engines to ping-pong ACKs forever. It is still stored.
+    if (h.message_code == "ACK") p->decision.send = false;
     params.errors = errors;
     p->ack = hl7::build_ack(h, p->decision.code, params);
-    p->header = h;
+    p->header = r.header;
   } else {
     p->decision = hl7::AckDecision{true, hl7::AckCode::kAR};
     params.errors = errors;
@@ -224,7 +227,7 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
         params.errors.push_back(e);
         if (p->header) {
           hl7::AckDecision d = hl7::decide_ack(*p->header, hl7::Outcome::kReject);
-          if (d.send)
+          if (d.send && p->header->message_code != "ACK")
             p->reply.send(hl7::build_ack(*p->header, d.code, params));
           else
             p->reply.none();
@@ -269,7 +272,7 @@ void MllpIngest::on_oversized(const mllp::PeerInfo& peer, std::string head, mllp
     m.message_type = message_type(*r.header);
     p->decision = hl7::decide_ack(*r.header, hl7::Outcome::kReject);
     p->ack = hl7::build_ack(*r.header, p->decision.code, params);
-    p->header = *r.header;
+    p->header = r.header;
   } else {
     p->decision = hl7::AckDecision{true, hl7::AckCode::kAR};
     p->ack = hl7::build_ack_for_unparseable(head, hl7::AckCode::kAR, params);

@@ -194,6 +194,17 @@ TEST_F(IngestTest, StoreFailureIsRefusedWith207SoTheSenderRetries) {
   EXPECT_GE(ingest_->stats().store_failures, 1u);
 }
 
+TEST_F(IngestTest, AnInboundAckIsStoredButNeverAcknowledged) {
+  start();
+  std::string error;
+  ASSERT_TRUE(client_->send(
+      "MSH|^~\\&|EHR|HOSP|GW|GWFAC|20260101120000||ACK^A01^ACK|PEERACK1|P|2.5.1\rMSA|AA|X1\r",
+      &error));
+  auto a = ack_of(kAdt);  // the next frame on the wire answers the ADT, not the ACK
+  EXPECT_EQ(a.control_id, "CTRL1");
+  EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 2);
+}
+
 TEST(AckControlIdTest, UniqueAndShort) {
   std::set<std::string> seen;
   for (int i = 0; i < 10000; ++i) {

@@ -1,14 +1,31 @@
 // SQLite implementation of MessageStore.
 //
 // Threads: the committer thread owns writer_ and every write statement after
-// open(); read statements and reader_ are guarded by read_mu_; the queue and
-// closing_ by mu_; statistics are relaxed atomics.
+// open(); the checkpointer thread owns checkpointer_db_; read statements and
+// reader_ are guarded by read_mu_; the queue, closing_ and the pause handshake
+// by mu_; statistics are relaxed atomics.
 //
 // Group commit: submit() only enqueues. The committer takes everything pending
 // (up to max_batch), runs it in one BEGIN IMMEDIATE ... COMMIT and, once
 // COMMIT has returned SQLITE_OK, runs the callbacks. Submissions arriving
 // while a commit (and its fsync) is in progress queue up and form the next
 // group, so N concurrent submitters share one fsync.
+//
+// Checkpoints: the write connection has no automatic checkpoint (SQLite would
+// run it inside COMMIT, delaying that group's acknowledgements by a write and
+// fsync of the database file). Instead its WAL hook, called after each commit
+// with the WAL's frame count, wakes the checkpointer every checkpoint_pages
+// frames. The checkpointer runs a PASSIVE checkpoint, which takes no lock the
+// committer needs. That is not enough on its own: SQLite writes the WAL from
+// its start again only if a transaction *begins* when every frame has been
+// copied, and under steady load commits keep arriving while the checkpoint
+// fsyncs, so the WAL would only ever grow (and a growing file costs more per
+// fsync than an overwritten one). So when commits arrived during the PASSIVE
+// checkpoint, the checkpointer asks the committer to wait between two groups
+// (pause_requested_), copies those few frames, and lets it go on; the next
+// transaction then restarts the WAL. The same pause, with a TRUNCATE
+// checkpoint, brings the WAL back under max_wal_bytes after a reader held it
+// up. The committer never waits while a checkpoint has much to copy.
 
 #include "gateway/store/message_store.h"
 
@@ -16,6 +33,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -77,7 +95,26 @@ struct Pending {
   InboundMessage message;
   Sha256Digest content_sha256;  // computed by the submitting thread
   CommitCallback done;
+  uint64_t bytes = 0;  // counted against max_queued_bytes
 };
+
+// How long a TRUNCATE checkpoint at the WAL ceiling waits for readers while
+// the committer is held. Short: acknowledgements wait for it.
+constexpr int kTruncateBusyTimeoutMs = 50;
+// A WAL frame is a page plus this header.
+constexpr uint64_t kWalFrameHeaderBytes = 24;
+// Most PASSIVE checkpoints run back to back to shrink what is left to copy
+// before the committer is held for the rest.
+constexpr int kMaxCatchUpRounds = 4;
+
+// Kinds of warnings (see warn()).
+constexpr char kWarnCheckpointError[] = "checkpoint error";
+constexpr char kWarnSyncError[] = "sync error";
+constexpr char kWarnPinned[] = "pinned";
+constexpr char kWarnTruncated[] = "truncated";
+constexpr char kWarnNotTruncated[] = "not truncated";
+
+int wal_hook(void* store, sqlite3* db, const char* name, int frames);
 
 class SqliteMessageStore final : public MessageStore {
  public:
@@ -87,7 +124,10 @@ class SqliteMessageStore final : public MessageStore {
   bool init(std::string* error);
   void start() {
     committer_ = std::thread([this] { run_committer(); });
+    checkpointer_ = std::thread([this] { run_checkpointer(); });
   }
+  // Committer thread: called by SQLite after each commit of writer_.
+  void on_wal_commit(uint64_t frames);
 
   void submit(InboundMessage message, CommitCallback done) override;
   CommitResult submit_sync(InboundMessage message) override;
@@ -103,7 +143,29 @@ class SqliteMessageStore final : public MessageStore {
  private:
   bool configure_writer(std::string* error);
   bool open_reader(std::string* error);
+  bool open_checkpointer(std::string* error);
   void run_committer();
+  void run_checkpointer();
+  // One round of checkpointing, after the WAL hook's signal.
+  void checkpoint_round();
+  struct WalCounts {
+    uint64_t log = 0;   // frames in the WAL
+    uint64_t ckpt = 0;  // of which copied into the database file
+  };
+  // Runs one checkpoint of `mode` and counts it. `expect_pages` is what a
+  // TRUNCATE checkpoint copies (SQLite reports 0 for it, having emptied the
+  // WAL). On failure counts it, reports it unless SQLITE_BUSY and returns the
+  // error code.
+  int checkpoint(int mode, WalCounts* counts, uint64_t expect_pages = 0);
+  // Checkpointer thread: fsyncs the database file through SQLite's VFS.
+  void presync_database();
+  // Checkpointer thread: holds the committer between two groups, and lets it go.
+  void pause_committer();
+  void resume_committer(std::chrono::steady_clock::time_point paused_at);
+  // Reports `text` through StoreOptions::warning unless the previous report
+  // was of the same `kind` (one of the constants below), so a condition that
+  // lasts many commits is reported once.
+  void warn(const char* kind, std::string text);
   // Runs one group in one transaction; fills results[i] for group[i].
   void commit_group(std::vector<Pending>& group, std::vector<CommitResult>* results);
   // Adds one submission to the open transaction. Returns SQLITE_OK or an error.
@@ -115,31 +177,62 @@ class SqliteMessageStore final : public MessageStore {
 
   const StoreOptions options_;
   internal::WriteConnectionSettings settings_;  // written by init() only
+  uint64_t checkpoint_pages_ = 1;               // written by init() only
+  uint64_t ceiling_frames_ = 1;                 // max_wal_bytes in frames; init() only
 
   // Committer thread only (after init()).
   Connection writer_;
   Statement begin_, commit_, rollback_, find_accepted_, count_duplicate_, insert_;
+  uint64_t hook_frames_ = 0;   // WAL frames after the previous commit
+  uint64_t hook_written_ = 0;  // frames written since the checkpointer was last woken
+
+  // Checkpointer thread only (after init()).
+  Connection checkpointer_db_;
+  uint64_t lap_backfilled_ = 0;         // frames of the current WAL lap known to be copied
+  uint64_t laps_seen_ = 0;              // wal_laps_ when lap_backfilled_ was last set
+  const char* last_warning_ = nullptr;  // kind of the last report, nullptr once resolved
+
+  // Set by the committer's WAL hook, read by the checkpointer.
+  std::atomic<uint64_t> wal_frames_{0};  // frames in the WAL after the last commit
+  std::atomic<uint64_t> wal_laps_{0};    // times the WAL was seen restarting from its start
+
+  std::mutex ckpt_mu_;
+  std::condition_variable ckpt_cv_;
+  bool ckpt_signalled_ = false;  // guarded by ckpt_mu_
+  bool ckpt_stop_ = false;       // guarded by ckpt_mu_
+  std::thread checkpointer_;
 
   std::mutex read_mu_;
   Connection reader_;                                           // guarded by read_mu_
   Statement list_, raw_message_, count_all_, count_by_status_;  // guarded by read_mu_
 
   std::mutex mu_;
-  std::condition_variable queue_cv_;  // signalled on new work and on close
+  std::condition_variable queue_cv_;  // signalled on new work, on close and on resume
+  std::condition_variable idle_cv_;   // signalled when the committer sees a pause request
   std::deque<Pending> queue_;         // guarded by mu_
+  uint64_t queued_bytes_ = 0;         // guarded by mu_; Pending::bytes not yet completed
   bool closing_ = false;              // guarded by mu_
+  bool pause_requested_ = false;      // guarded by mu_; the committer starts no group
+  bool committer_idle_ = true;        // guarded by mu_; between groups (or stopped)
 
   std::mutex join_mu_;  // serializes concurrent close() calls joining committer_
   std::thread committer_;
   std::atomic<std::thread::id> committer_id_{};
 
   std::atomic<uint64_t> submitted_{0}, stored_{0}, duplicates_{0}, failed_{0}, transactions_{0},
-      read_errors_{0};
+      read_errors_{0}, queue_full_{0};
+  std::atomic<uint64_t> checkpoints_{0}, checkpointed_pages_{0}, checkpoint_restarts_{0},
+      checkpoint_failures_{0}, committer_pauses_{0}, committer_paused_us_{0};
 };
+
+int wal_hook(void* store, sqlite3* db, const char* name, int frames) {
+  static_cast<SqliteMessageStore*>(store)->on_wal_commit(static_cast<uint64_t>(frames));
+  return SQLITE_OK;
+}
 
 bool SqliteMessageStore::init(std::string* error) {
   std::string why;
-  if (!configure_writer(&why) || !open_reader(&why)) {
+  if (!configure_writer(&why) || !open_reader(&why) || !open_checkpointer(&why)) {
     *error = "cannot open message store \"" + options_.path + "\": " + why;
     return false;
   }
@@ -187,9 +280,22 @@ bool SqliteMessageStore::configure_writer(std::string* error) {
       !internal::query_value(db, "PRAGMA user_version", &settings_.schema_version, error)) {
     return false;
   }
+  // No checkpoint inside COMMIT: the pragma removes SQLite's automatic one and
+  // our hook (which replaces it) only wakes the checkpointer.
+  int64_t page_size = 0;
+  if (writer_.exec("PRAGMA wal_autocheckpoint = 0", error) != SQLITE_OK ||
+      !internal::query_value(db, "PRAGMA page_size", &page_size, error)) {
+    return false;
+  }
+  sqlite3_wal_hook(db, wal_hook, this);
+  if (!internal::query_value(db, "PRAGMA wal_autocheckpoint", &settings_.wal_autocheckpoint,
+                             error)) {
+    return false;
+  }
+  checkpoint_pages_ = std::max<uint64_t>(options_.checkpoint_pages, 1);
+  ceiling_frames_ = std::max<uint64_t>(
+      options_.max_wal_bytes / (static_cast<uint64_t>(page_size) + kWalFrameHeaderBytes), 1);
   if (options_.max_database_bytes > 0) {
-    int64_t page_size = 0;
-    if (!internal::query_value(db, "PRAGMA page_size", &page_size, error)) return false;
     const uint64_t pages = (options_.max_database_bytes + page_size - 1) / page_size;
     // SQLite never sets it below the current size; the query reports the result.
     int64_t ignored = 0;
@@ -244,20 +350,58 @@ bool SqliteMessageStore::open_reader(std::string* error) {
   return true;
 }
 
+bool SqliteMessageStore::open_checkpointer(std::string* error) {
+  if (!checkpointer_db_.open(options_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, error)) {
+    *error = "checkpoint connection: " + *error;
+    return false;
+  }
+  sqlite3* db = checkpointer_db_.get();
+  // Only the TRUNCATE checkpoint waits (PASSIVE never calls the busy handler).
+  sqlite3_busy_timeout(db, kTruncateBusyTimeoutMs);
+  // A checkpoint syncs as its own connection's synchronous setting says: with
+  // OFF it would not fsync the database file before the WAL is reused.
+  // Reading journal_mode also makes the connection open the WAL.
+  std::string journal_mode;
+  int64_t synchronous = -1;
+  if (checkpointer_db_.exec(
+          options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+          error) != SQLITE_OK ||
+      !internal::query_value(db, "PRAGMA synchronous", &synchronous, error) ||
+      !internal::query_value(db, "PRAGMA journal_mode", &journal_mode, error)) {
+    *error = "checkpoint connection: " + *error;
+    return false;
+  }
+  if (synchronous != settings_.synchronous || journal_mode != "wal") {
+    *error = "checkpoint connection settings did not take effect";
+    return false;
+  }
+  return true;
+}
+
 void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
   submitted_.fetch_add(1, std::memory_order_relaxed);
   Pending p{std::move(message), {}, std::move(done)};
+  p.bytes = p.message.raw.size() + p.message.ack.size();
   p.content_sha256 = sha256(p.message.raw);  // hashed here, off the committer thread
+  const char* refusal = "message store closed";
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!closing_) {
-      queue_.push_back(std::move(p));
-      queue_cv_.notify_one();
-      return;
+      // queued_bytes_ != 0: a message larger than the limit is refused only
+      // while others are held, not forever.
+      const uint64_t limit = options_.max_queued_bytes;
+      if (limit == 0 || queued_bytes_ == 0 || queued_bytes_ + p.bytes <= limit) {
+        queued_bytes_ += p.bytes;
+        queue_.push_back(std::move(p));
+        queue_cv_.notify_one();
+        return;
+      }
+      refusal = "store queue full";
+      queue_full_.fetch_add(1, std::memory_order_relaxed);
     }
   }
   failed_.fetch_add(1, std::memory_order_relaxed);
-  if (p.done) p.done(failed("message store closed"));
+  if (p.done) p.done(failed(refusal));
 }
 
 CommitResult SqliteMessageStore::submit_sync(InboundMessage message) {
@@ -283,6 +427,13 @@ void SqliteMessageStore::close() {
   if (std::this_thread::get_id() == committer_id_.load()) return;
   std::lock_guard<std::mutex> lock(join_mu_);
   if (committer_.joinable()) committer_.join();
+  // Only now: the final checkpoint must come after the last commit.
+  {
+    std::lock_guard<std::mutex> ckpt_lock(ckpt_mu_);
+    ckpt_stop_ = true;
+  }
+  ckpt_cv_.notify_one();
+  if (checkpointer_.joinable()) checkpointer_.join();
 }
 
 void SqliteMessageStore::run_committer() {
@@ -291,23 +442,215 @@ void SqliteMessageStore::run_committer() {
   std::vector<Pending> group;
   std::vector<CommitResult> results;
   for (;;) {
+    uint64_t group_bytes = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      queue_cv_.wait(lock, [this] { return !queue_.empty() || closing_; });
+      committer_idle_ = true;
+      if (pause_requested_) idle_cv_.notify_all();
+      queue_cv_.wait(lock, [this] { return !pause_requested_ && (!queue_.empty() || closing_); });
       if (queue_.empty()) return;  // closing, and everything submitted is done
+      committer_idle_ = false;
       const size_t n = std::min(queue_.size(), max_batch);
       for (size_t i = 0; i < n; ++i) {
+        group_bytes += queue_.front().bytes;
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
     commit_group(group, &results);
+    // Released before the callbacks, so that a caller woken by one may submit
+    // again at once.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queued_bytes_ -= group_bytes;
+    }
     for (size_t i = 0; i < group.size(); ++i) {
       if (group[i].done) group[i].done(std::move(results[i]));
     }
     group.clear();
     results.clear();
   }
+}
+
+void SqliteMessageStore::on_wal_commit(uint64_t frames) {
+  // Fewer frames than after the previous commit: this transaction wrote the
+  // WAL from its start again.
+  if (frames < hook_frames_) {
+    wal_laps_.fetch_add(1, std::memory_order_relaxed);
+    hook_written_ += frames;
+  } else {
+    hook_written_ += frames - hook_frames_;
+  }
+  hook_frames_ = frames;
+  wal_frames_.store(frames, std::memory_order_relaxed);
+  if (hook_written_ >= checkpoint_pages_ || frames >= ceiling_frames_) {
+    hook_written_ = 0;
+    {
+      std::lock_guard<std::mutex> lock(ckpt_mu_);
+      ckpt_signalled_ = true;
+    }
+    ckpt_cv_.notify_one();
+  }
+}
+
+void SqliteMessageStore::run_checkpointer() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(ckpt_mu_);
+      ckpt_cv_.wait(lock, [this] { return ckpt_signalled_ || ckpt_stop_; });
+      if (ckpt_stop_) break;
+      ckpt_signalled_ = false;
+    }
+    checkpoint_round();
+  }
+  // close(): the committer has stopped, so nothing is appended any more;
+  // readers may still hold the WAL, and close() may wait for them.
+  const auto timeout_ms =
+      std::clamp<int64_t>(options_.busy_timeout.count(), 0, std::numeric_limits<int>::max());
+  sqlite3_busy_timeout(checkpointer_db_.get(), static_cast<int>(timeout_ms));
+  const uint64_t frames = wal_frames_.load(std::memory_order_relaxed);
+  if (wal_laps_.load(std::memory_order_relaxed) != laps_seen_) lap_backfilled_ = 0;
+  WalCounts counts;
+  if (checkpoint(SQLITE_CHECKPOINT_TRUNCATE, &counts,
+                 frames > lap_backfilled_ ? frames - lap_backfilled_ : 0) == SQLITE_OK) {
+    checkpoint_restarts_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    // Nothing is lost: the WAL stays, and is checkpointed by the last
+    // connection to close or by the next store opened on the file.
+    warn(kWarnNotTruncated, "message store final checkpoint at close did not finish (readers)");
+  }
+}
+
+void SqliteMessageStore::checkpoint_round() {
+  // SQLite's `log` is the WAL's size when the checkpoint began; commits made
+  // while it ran show only in the WAL hook's count. Fewer frames there than
+  // copied means the WAL has restarted since, and what is in it is new.
+  const auto left_after = [this](const WalCounts& c) -> uint64_t {
+    const uint64_t frames = wal_frames_.load(std::memory_order_relaxed);
+    return frames >= c.ckpt ? frames - c.ckpt : 0;
+  };
+  // Copy what there is without holding anyone up; repeat while that makes the
+  // rest smaller, so the pause below has little to copy.
+  WalCounts c;
+  if (checkpoint(SQLITE_CHECKPOINT_PASSIVE, &c) != SQLITE_OK) return;
+  uint64_t left = left_after(c);
+  bool stalled = false;  // a reader's snapshot needs the frames not yet copied
+  for (int round = 1; round < kMaxCatchUpRounds && left > checkpoint_pages_ / 8; ++round) {
+    const uint64_t before = c.ckpt;
+    if (checkpoint(SQLITE_CHECKPOINT_PASSIVE, &c) != SQLITE_OK) return;
+    left = left_after(c);
+    stalled = c.ckpt <= before;
+    if (stalled) break;
+  }
+  const uint64_t frames = std::max(c.log, wal_frames_.load(std::memory_order_relaxed));
+  const bool over_ceiling = frames >= ceiling_frames_;
+  if (left > checkpoint_pages_ && (stalled || !over_ceiling)) {
+    // Too much left to copy while the committer waits. Holding it cannot help
+    // a stalled checkpoint at all; otherwise commits outran the checkpoints
+    // and the next round (after checkpoint_pages more frames) tries again,
+    // until the ceiling forces it below.
+    if (over_ceiling) {
+      checkpoint_failures_.fetch_add(1, std::memory_order_relaxed);
+      warn(kWarnPinned, "message store WAL is over max_wal_bytes (" + std::to_string(frames) +
+                            " frames) and a reader keeps " + std::to_string(left) +
+                            " of them from being checkpointed");
+    }
+    return;
+  }
+  // A checkpoint that does not reach the end of the WAL leaves what it copied
+  // unsynced, and the one below would flush all of it while the committer
+  // waits. Flush it now instead. Only an optimisation: SQLite syncs the file
+  // itself before the WAL can be reused.
+  if (left > 0) presync_database();
+  // Copy the few frames left, written by commits during the checkpoints
+  // above, while the committer waits between two groups: the next
+  // transaction then begins with every frame copied, which is when SQLite
+  // writes the WAL from its start again. Even with nothing left to copy the
+  // handshake is needed, as a transaction that began before the checkpoint
+  // ended would not restart the WAL.
+  pause_committer();
+  const auto paused_at = std::chrono::steady_clock::now();
+  left = left_after(c);  // final now: the committer is between groups
+  if (over_ceiling) {
+    if (checkpoint(SQLITE_CHECKPOINT_TRUNCATE, &c, left) == SQLITE_OK) {
+      checkpoint_restarts_.fetch_add(1, std::memory_order_relaxed);
+      warn(kWarnTruncated, "message store WAL reached max_wal_bytes and was truncated");
+    } else {
+      warn(kWarnNotTruncated,
+           "message store WAL is over max_wal_bytes and could not be truncated (readers)");
+    }
+  } else if (left == 0 || checkpoint(SQLITE_CHECKPOINT_PASSIVE, &c) == SQLITE_OK) {
+    last_warning_ = nullptr;
+  }
+  resume_committer(paused_at);
+}
+
+int SqliteMessageStore::checkpoint(int mode, WalCounts* counts, uint64_t expect_pages) {
+  sqlite3* db = checkpointer_db_.get();
+  int log = 0, ckpt = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(db, "main", mode, &log, &ckpt);
+  if (rc != SQLITE_OK) {
+    checkpoint_failures_.fetch_add(1, std::memory_order_relaxed);
+    if ((rc & 0xff) != SQLITE_BUSY) {
+      warn(kWarnCheckpointError,
+           "message store checkpoint failed: " + internal::describe_error(db, rc));
+    }
+    return rc;
+  }
+  checkpoints_.fetch_add(1, std::memory_order_relaxed);
+  counts->log = static_cast<uint64_t>(std::max(log, 0));
+  counts->ckpt = static_cast<uint64_t>(std::max(ckpt, 0));
+  // SQLite reports frames copied so far in the current lap of the WAL. A lap
+  // that began since the last checkpoint (seen by the WAL hook, or by fewer
+  // frames copied than before) starts from zero. Approximate only when a lap
+  // begins between a commit and its WAL hook call.
+  const uint64_t laps = wal_laps_.load(std::memory_order_relaxed);
+  if (laps != laps_seen_ || counts->ckpt < lap_backfilled_) lap_backfilled_ = 0;
+  laps_seen_ = laps;
+  uint64_t copied = counts->ckpt - lap_backfilled_;
+  lap_backfilled_ = counts->ckpt;
+  if (mode == SQLITE_CHECKPOINT_TRUNCATE) copied = expect_pages;  // SQLite reports 0/0
+  checkpointed_pages_.fetch_add(copied, std::memory_order_relaxed);
+  return SQLITE_OK;
+}
+
+void SqliteMessageStore::presync_database() {
+  sqlite3* db = checkpointer_db_.get();
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+      file == nullptr || file->pMethods == nullptr) {
+    return;
+  }
+  const int rc = file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
+  if (rc != SQLITE_OK) {
+    checkpoint_failures_.fetch_add(1, std::memory_order_relaxed);
+    warn(kWarnSyncError, "message store database sync before checkpoint failed: " +
+                             internal::describe_error(nullptr, rc));
+  }
+}
+
+void SqliteMessageStore::pause_committer() {
+  std::unique_lock<std::mutex> lock(mu_);
+  pause_requested_ = true;
+  idle_cv_.wait(lock, [this] { return committer_idle_; });
+}
+
+void SqliteMessageStore::resume_committer(std::chrono::steady_clock::time_point paused_at) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pause_requested_ = false;
+  }
+  queue_cv_.notify_all();
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - paused_at);
+  committer_pauses_.fetch_add(1, std::memory_order_relaxed);
+  committer_paused_us_.fetch_add(static_cast<uint64_t>(us.count()), std::memory_order_relaxed);
+}
+
+void SqliteMessageStore::warn(const char* kind, std::string text) {
+  if (kind == last_warning_) return;  // e.g. once per commit while a reader pins the WAL
+  last_warning_ = kind;
+  if (options_.warning) options_.warning(text);
 }
 
 void SqliteMessageStore::commit_group(std::vector<Pending>& group,
@@ -455,6 +798,13 @@ StoreStats SqliteMessageStore::stats() const {
   s.failed = failed_.load(std::memory_order_relaxed);
   s.transactions = transactions_.load(std::memory_order_relaxed);
   s.read_errors = read_errors_.load(std::memory_order_relaxed);
+  s.queue_full = queue_full_.load(std::memory_order_relaxed);
+  s.checkpoints = checkpoints_.load(std::memory_order_relaxed);
+  s.checkpointed_pages = checkpointed_pages_.load(std::memory_order_relaxed);
+  s.checkpoint_restarts = checkpoint_restarts_.load(std::memory_order_relaxed);
+  s.checkpoint_failures = checkpoint_failures_.load(std::memory_order_relaxed);
+  s.committer_pauses = committer_pauses_.load(std::memory_order_relaxed);
+  s.committer_paused_us = committer_paused_us_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -21,6 +21,20 @@
 // group completes with kFailed; the store stays usable and the next group is
 // tried afresh. Nothing is retried automatically: the sender resends (and a
 // resend of a message that did reach the disk is then a kDuplicate).
+//
+// Back-pressure: submissions waiting for (or in) a commit hold their raw and
+// ack bytes in memory. If the disk stalls, that is bounded by
+// StoreOptions::max_queued_bytes: past it, submit() does not wait (it runs on
+// network event-loop threads) but completes the submission at once with
+// kFailed and the error "store queue full", so the sender is refused and
+// retries later.
+//
+// Checkpoints: committed transactions go to the write-ahead log (WAL); moving
+// them into the database file (a checkpoint, which writes and fsyncs that
+// file) runs on a checkpointer thread with its own connection, never inside a
+// commit. Once per lap of the WAL the committer does wait between two groups,
+// for the short last step that lets the WAL restart from its beginning (see
+// StoreOptions::checkpoint_pages and max_wal_bytes).
 #pragma once
 
 #include <chrono>
@@ -69,6 +83,42 @@ struct StoreOptions {
   // top). 0 = no cap. When reached, groups fail as on a full disk; tests use it
   // to simulate one.
   uint64_t max_database_bytes = 0;
+
+  // Most raw + ack bytes held by submissions not yet completed (queued or in
+  // the transaction being committed). A submission that would exceed it fails
+  // at once with "store queue full" (see Back-pressure above), unless nothing
+  // else is held, so one message larger than the limit is still stored.
+  // 0 = no limit.
+  uint64_t max_queued_bytes = uint64_t{256} << 20;
+
+  // The checkpointer copies the WAL into the database file after every
+  // `checkpoint_pages` pages written to the WAL (0 = 1; 1000 pages = 4 MiB
+  // with SQLite's default page size), with PASSIVE checkpoints, which never
+  // stop the committer. SQLite writes the WAL from its beginning again only if
+  // a transaction begins when every page has been copied, which under steady
+  // load never happens by itself; the WAL would grow, and an appended file
+  // costs about twice as much per fsync as an overwritten one (measured on
+  // ext4). So the checkpointer then holds the committer between two groups
+  // while it copies the few pages committed meanwhile and fsyncs the WAL and
+  // the database file (two small fsyncs), once per lap. Larger values mean
+  // fewer such waits but longer background checkpoints competing for the disk.
+  uint64_t checkpoint_pages = 1000;
+  // Ceiling on the WAL. A reader that keeps an old snapshot open stops
+  // checkpoints, and the WAL grows. Past this size the checkpointer, once the
+  // checkpoint makes progress again, holds the committer between two groups
+  // for a TRUNCATE checkpoint of what is left, which waits at most 50 ms for
+  // readers (stats count it, `warning` reports it). It does not hold the
+  // committer while a reader still pins the WAL: SQLite cannot shrink a WAL a
+  // reader needs, so the ceiling is exceeded for as long as that reader lasts.
+  // Keep it well above checkpoint_pages pages.
+  uint64_t max_wal_bytes = uint64_t{64} << 20;
+  // Called on the checkpointer thread when checkpointing is in trouble (a
+  // checkpoint or sync failed, the WAL is over max_wal_bytes, or was truncated
+  // back under it), with a description that names no message content. A
+  // condition that persists is reported once. May be empty; must be
+  // thread-safe and quick (e.g. log it), and must not close or destroy the
+  // store.
+  std::function<void(const std::string&)> warning = nullptr;
 };
 
 struct StoredMessageSummary {  // what operators may list: no PHI
@@ -84,6 +134,16 @@ struct StoreStats {
   uint64_t submitted = 0, stored = 0, duplicates = 0, failed = 0;
   uint64_t transactions = 0;  // commits performed; submitted/transactions = mean group size
   uint64_t read_errors = 0;   // failed list/raw_message/count queries
+  uint64_t queue_full = 0;    // submissions refused for max_queued_bytes (also in `failed`)
+  // Checkpointer (all checkpoints run on its thread).
+  uint64_t checkpoints = 0;          // checkpoints that succeeded, of any mode
+  uint64_t checkpointed_pages = 0;   // WAL pages they copied into the database file
+  uint64_t checkpoint_restarts = 0;  // TRUNCATE checkpoints done (WAL past max_wal_bytes, close)
+  // Checkpoints that failed or could not run (busy, or over max_wal_bytes
+  // with a reader pinning the WAL: then one per commit).
+  uint64_t checkpoint_failures = 0;
+  uint64_t committer_pauses = 0;     // times the committer was held between groups (once per lap)
+  uint64_t committer_paused_us = 0;  // total time it was held, in microseconds
 };
 
 class MessageStore {
@@ -93,17 +153,21 @@ class MessageStore {
   static std::unique_ptr<MessageStore> open(const StoreOptions& options, std::string* error);
   virtual ~MessageStore() = default;
 
-  // Thread-safe. The callback runs on the committer thread after the commit;
-  // it must be quick (e.g. post the reply to the network layer) and must not
-  // throw, call submit_sync() or destroy the store. `done` may be empty.
-  // After close(), `done` runs at once on the calling thread with kFailed.
+  // Thread-safe and never blocks on the disk. The callback runs on the
+  // committer thread after the commit; it must be quick (e.g. post the reply
+  // to the network layer) and must not throw, call submit_sync() or destroy
+  // the store. `done` may be empty. After close(), or when the queue is full
+  // (max_queued_bytes), `done` runs at once on the calling thread with
+  // kFailed, before submit() returns.
   virtual void submit(InboundMessage message, CommitCallback done) = 0;
   // Blocking convenience for tools and tests. Called from a commit callback
   // it would deadlock, so there it returns kFailed at once.
   virtual CommitResult submit_sync(InboundMessage message) = 0;
-  // Finishes every submission already made, then stops the committer thread.
-  // Later submissions fail with kFailed. Idempotent; the destructor calls it.
-  // Reads keep working after close().
+  // Finishes every submission already made, then stops the committer thread,
+  // runs a final TRUNCATE checkpoint (which leaves an empty WAL unless a
+  // reader still uses it; it waits up to busy_timeout for readers) and stops
+  // the checkpointer thread. Later submissions fail with kFailed. Idempotent;
+  // the destructor calls it. Reads keep working after close().
   virtual void close() = 0;
 
   // Reads (from a separate read connection; safe while the committer runs).

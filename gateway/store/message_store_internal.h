@@ -16,6 +16,9 @@ struct WriteConnectionSettings {
   int64_t schema_version = -1;  // PRAGMA user_version
   int64_t foreign_keys = -1;    // PRAGMA foreign_keys
   int64_t max_page_count = -1;  // PRAGMA max_page_count
+  // PRAGMA wal_autocheckpoint: 0, since checkpoints run on the checkpointer's
+  // own connection and never inside a commit.
+  int64_t wal_autocheckpoint = -1;
 };
 
 // nullopt if `store` is not the SQLite implementation.

@@ -12,6 +12,8 @@
 
 namespace gw::testing {
 
+inline std::string msh_field(const std::string& msg, int n);
+
 struct CorpusMessage {
   std::string file;
   std::string text;  // \r-separated segments
@@ -26,7 +28,8 @@ inline std::vector<CorpusMessage> load_corpus() {
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
     for (auto& m : gw::core::split_messages(read_file(f.string())))
-      out.push_back({f.filename().string(), std::move(m)});
+      if (msh_field(m, 9).rfind("ACK", 0) != 0)  // ACKs are stored but never answered
+        out.push_back({f.filename().string(), std::move(m)});
   }
   return out;
 }
@@ -69,17 +72,24 @@ inline std::string with_control_id(const std::string& msg, const std::string& id
   return msg.substr(0, pos) + id + msg.substr(end);
 }
 
-// Removes MSH-15/16 so the message asks for an original-mode acknowledgement.
-inline std::string original_mode(const std::string& msg) {
+// Sets MSH-n (n >= 3), adding empty fields as needed.
+inline std::string with_msh_field(const std::string& msg, int n, const std::string& value) {
   auto f = msh_fields(msg);
-  if (f.size() < 15) return msg;
+  while (f.size() < static_cast<size_t>(n)) f.emplace_back();
+  f[n - 1] = value;
   char sep = msg[3];
   std::string msh;
   for (size_t i = 0; i < f.size(); ++i) {
     if (i > 0) msh.push_back(sep);
-    if (i != 14 && i != 15) msh += f[i];
+    msh += f[i];
   }
   return msh + msg.substr(msg.find('\r'));
+}
+
+// Empties MSH-15/16 so the message asks for an original-mode acknowledgement.
+inline std::string original_mode(const std::string& msg) {
+  if (msh_fields(msg).size() < 15) return msg;
+  return with_msh_field(with_msh_field(msg, 15, ""), 16, "");
 }
 
 }  // namespace gw::testing

@@ -125,18 +125,9 @@ TEST_F(MllpIngestTest, ConcurrentClientsEveryMessageAcknowledgedAndStoredOnce) {
     }
 }
 
-// Appends MSH-15/16 to an original-mode message's MSH segment.
-std::string with_ack_types(std::string msg, const std::string& accept, const std::string& app) {
-  size_t cr = msg.find('\r');
-  std::string msh = msg.substr(0, cr);
-  char sep = msg[3];
-  int seps = 0;
-  for (char ch : msh) seps += ch == sep;
-  while (seps < 14) {  // MSH-15 follows the 14th separator
-    msh.push_back(sep);
-    ++seps;
-  }
-  return msh + accept + sep + app + msg.substr(cr);
+std::string with_ack_types(const std::string& msg, const std::string& accept,
+                           const std::string& app) {
+  return with_msh_field(with_msh_field(msg, 15, accept), 16, app);
 }
 
 TEST_F(MllpIngestTest, EnhancedModeFollowsMsh15) {
@@ -156,11 +147,7 @@ TEST_F(MllpIngestTest, EnhancedModeFollowsMsh15) {
   EXPECT_EQ(ack->code, "CA");
   EXPECT_EQ(ack->control_id, "ENH-4");
   // ER on a refused message does answer: CR for an unsupported processing id.
-  std::string refused = with_control_id(base, "ENH-5");
-  auto f = msh_fields(refused);
-  size_t msh11 = 0;
-  for (int i = 0; i < 10; ++i) msh11 = refused.find(refused[3], msh11) + 1;
-  refused.replace(msh11, f[10].size(), "X");
+  std::string refused = with_msh_field(with_control_id(base, "ENH-5"), 11, "X");
   ack = roundtrip(*c, with_ack_types(refused, "ER", "NE"));
   ASSERT_TRUE(ack);
   EXPECT_EQ(ack->code, "CR");
