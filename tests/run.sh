@@ -1,18 +1,27 @@
 #!/bin/sh
-# Builds everything the tests need and runs the whole suite with ctest.
-#   tests/run.sh            normal build in build/, all tests
-#   tests/run.sh --asan     also builds in build-asan/ with ASan+UBSan and runs the unit tests there
+# Builds everything the tests need and runs the whole suite with ctest, twice:
+# a normal optimized build (build/) and an AddressSanitizer + UndefinedBehavior-
+# Sanitizer build (build-asan/) in which gatewayd itself runs instrumented
+# under the integration tests. Labels: unit, integration, fuzz (corpus replay).
+#   tests/run.sh            both builds, every test
+#   tests/run.sh --quick    the normal build only
 set -eu
 cd "$(dirname "$0")/.."
 ./image/install-deps.sh
 
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_BUILD_BENCH=OFF >/dev/null
-cmake --build build -j "$jobs"
-(cd build && ctest -j "$jobs" --output-on-failure --timeout 600)
+run_suite() {  # build-dir, extra cmake args...
+  dir=$1
+  shift
+  echo "== tests/run.sh: building in $dir"
+  cmake -S . -B "$dir" -G Ninja -DGW_BUILD_BENCH=OFF "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  echo "== tests/run.sh: ctest in $dir"
+  (cd "$dir" && ctest -j "$jobs" --output-on-failure --timeout 600)
+}
 
-if [ "${1:-}" = "--asan" ]; then
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGW_SANITIZE=ON -DGW_BUILD_BENCH=OFF >/dev/null
-  cmake --build build-asan -j "$jobs"
-  (cd build-asan && ctest -j "$jobs" -L unit --output-on-failure --timeout 600)
+run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [ "${1:-}" != "--quick" ]; then
+  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DGW_SANITIZE=ON
 fi
+echo "== tests/run.sh: all tests passed"
