@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -294,6 +295,37 @@ TEST_F(MllpIngestTest, GatewayctlSendReportsCountsAndNakDetails) {
   EXPECT_EQ(rc, 0) << out;
   out.clear();
   EXPECT_EQ(run_command({gatewayctl_path(), "send", "--to", "127.0.0.1:1", corpus_dir()}, &out), 2) << out;
+}
+
+}  // namespace
+}  // namespace gw::testing
+
+namespace gw::testing {
+namespace {
+
+TEST(GatewaydConfigTest, BadConfigurationStopsStartupNamingLineAndKey) {
+  TempDir dir;
+  std::string path = dir.path() + "/bad.toml";
+  {
+    std::ofstream f(path);
+    f << "[gateway]\nstate_dir = \"" << dir.path() << "/state\"\n\n[channel.adt]\nlisten = \"127.0.0.1:0\"\nidle_timeout = 30\n";
+  }
+  std::string out;
+  EXPECT_EQ(run_command({gatewayd_path(), "--config", path}, &out), 1);
+  EXPECT_NE(out.find(path + ":6: unknown key 'channel.adt.idle_timeout'"), std::string::npos) << out;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state")) << "nothing may start on a bad configuration";
+  out.clear();
+  EXPECT_EQ(run_command({gatewayd_path(), "--config", path, "--check"}, &out), 1) << out;
+  out.clear();
+  EXPECT_EQ(run_command({gatewayd_path(), "--config", "/nonexistent.toml"}, &out), 1);
+  EXPECT_NE(out.find("/nonexistent.toml: cannot open"), std::string::npos) << out;
+}
+
+TEST(GatewaydConfigTest, ExampleConfigurationChecksClean) {
+  std::string out;
+  std::string example = std::filesystem::path(corpus_dir()).parent_path().parent_path().parent_path() /
+                        "image" / "gatewayd.toml";
+  EXPECT_EQ(run_command({gatewayd_path(), "--config", example, "--check"}, &out), 0) << out;
 }
 
 }  // namespace
