@@ -140,6 +140,7 @@ int main(int argc, char** argv) {
   gw::store::StoreOptions sopts;
   sopts.path = (std::filesystem::path(cfg->state_dir) / "messages.db").string();
   sopts.max_batch = cfg->store_max_batch;
+  sopts.max_queued_bytes = cfg->store_max_queued_bytes;
   sopts.warning = [](const std::string& detail) { gw::log::warn("store.warning", {{"detail", detail}}); };
   auto store = gw::store::MessageStore::open(sopts, &error);
   if (!store) {

@@ -288,7 +288,8 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
   };
   std::map<std::string, Setter> https_schema = {{"listen", host_port(&cfg.https_listen)}};
   std::map<std::string, Setter> store_schema = {
-      {"max_batch", integer_in(&cfg.store_max_batch, 1, 100000)}};
+      {"max_batch", integer_in(&cfg.store_max_batch, 1, 100000)},
+      {"max_queued_bytes", integer_in(&cfg.store_max_queued_bytes, 1 << 20, int64_t{1} << 40)}};
 
   std::istringstream in(text);
   std::string line_buf;

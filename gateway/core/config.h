@@ -52,6 +52,7 @@ struct GatewayConfig {
   int io_threads = 1;
   HostPort https_listen{"0.0.0.0", 8443};
   size_t store_max_batch = 1024;
+  uint64_t store_max_queued_bytes = uint64_t{256} << 20;
   std::vector<ChannelConfig> channels;
 };
 

@@ -39,6 +39,7 @@ TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
   EXPECT_EQ(cfg->shutdown_grace, minimal->shutdown_grace);
   EXPECT_EQ(cfg->io_threads, minimal->io_threads);
   EXPECT_EQ(cfg->store_max_batch, minimal->store_max_batch);
+  EXPECT_EQ(cfg->store_max_queued_bytes, minimal->store_max_queued_bytes);
   EXPECT_EQ(cfg->https_listen.to_string(), minimal->https_listen.to_string());
 }
 
