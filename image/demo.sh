@@ -43,6 +43,9 @@ port=$(sed -n 's/.*event=listening.*address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$lo
 banner "sending the sample corpus (tests/corpus/hl7) with gatewayctl send"
 ./build/gateway/gatewayctl send --to "127.0.0.1:$port" tests/corpus/hl7 || true
 
+banner "one acknowledgement in full (gatewayctl send --show-acks): MSH swaps sender and receiver, MSA-2 echoes MSH-10"
+./build/gateway/gatewayctl send --to "127.0.0.1:$port" --show-acks tests/corpus/hl7/adt_a03.hl7 || true
+
 banner "sending it again: duplicates are recognised and get the same acknowledgements"
 ./build/gateway/gatewayctl send --to "127.0.0.1:$port" --summary tests/corpus/hl7 || true
 

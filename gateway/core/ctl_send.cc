@@ -30,6 +30,7 @@ struct SendOptions {
   std::chrono::milliseconds conditional_wait{1000};
   int retries = 3;
   bool summary_only = false;
+  bool show_acks = false;  // print each acknowledgement's segments
   std::vector<std::string> inputs;
 };
 
@@ -131,6 +132,8 @@ bool parse_args(const std::vector<std::string>& args, SendOptions* o) {
       o->retries = std::max(0, std::atoi(v->c_str()));
     } else if (a == "--summary") {
       o->summary_only = true;
+    } else if (a == "--show-acks") {
+      o->show_acks = true;
     } else if (a.starts_with("--")) {
       std::fprintf(stderr, "gatewayctl send: unknown option '%s'\n", a.c_str());
       return false;
@@ -272,6 +275,13 @@ int ctl_send(const std::vector<std::string>& args) {
       std::printf("  !!  %-3s %s  MSH-10=%s unreadable acknowledgement: %s\n", "", item.label.c_str(),
                   control_id.c_str(), ack_error.c_str());
       continue;
+    }
+    if (o.show_acks) {
+      std::string shown = *reply;
+      for (char& ch : shown)
+        if (ch == '\r') ch = '\n';
+      while (!shown.empty() && shown.back() == '\n') shown.pop_back();
+      std::printf("%s\n", shown.c_str());
     }
     ++counts[ack->code];
     bool positive = ack->code == "AA" || ack->code == "CA";
