@@ -130,8 +130,7 @@ int main(int argc, char** argv) {
 
   size_t wanted_fds = 64;
   for (const auto& c : cfg->channels) wanted_fds += c.max_connections + 16;
-  if (!gw::mllp::raise_fd_limit(wanted_fds, &error))
-    gw::log::warn("fd_limit", {{"detail", error}});
+  if (!gw::mllp::raise_fd_limit(wanted_fds, &error)) gw::log::warn("fd_limit", {{"detail", error}});
 
   if (!ensure_state_dir(cfg->state_dir, &error)) {
     gw::log::error("startup_failed", {{"detail", error}});
@@ -141,13 +140,16 @@ int main(int argc, char** argv) {
   sopts.path = (std::filesystem::path(cfg->state_dir) / "messages.db").string();
   sopts.max_batch = cfg->store_max_batch;
   sopts.max_queued_bytes = cfg->store_max_queued_bytes;
-  sopts.warning = [](const std::string& detail) { gw::log::warn("store.warning", {{"detail", detail}}); };
+  sopts.warning = [](const std::string& detail) {
+    gw::log::warn("store.warning", {{"detail", detail}});
+  };
   auto store = gw::store::MessageStore::open(sopts, &error);
   if (!store) {
     gw::log::error("startup_failed", {{"detail", error}});
     return 1;
   }
-  gw::log::info("store.open", {{"path", sopts.path}, {"count", std::to_string(store->count(std::nullopt))}});
+  gw::log::info("store.open",
+                {{"path", sopts.path}, {"count", std::to_string(store->count(std::nullopt))}});
 
   std::vector<Channel> channels;
   for (const auto& c : cfg->channels) {
@@ -200,7 +202,9 @@ int main(int argc, char** argv) {
       gw::log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
       break;
     }
-    if (sig == SIGHUP) gw::log::warn("sighup_ignored", {{"detail", "reload is not supported; restart to apply configuration"}});
+    if (sig == SIGHUP)
+      gw::log::warn("sighup_ignored",
+                    {{"detail", "reload is not supported; restart to apply configuration"}});
     if (std::chrono::steady_clock::now() - last_stats >= std::chrono::minutes(1)) {
       log_stats(channels, *store);
       last_stats = std::chrono::steady_clock::now();

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
-#include <memory>
 
 namespace gw::config {
 namespace {
@@ -24,10 +24,14 @@ struct Value {
 
 const char* kind_name(Value::Kind k) {
   switch (k) {
-    case Value::Kind::kString: return "a string";
-    case Value::Kind::kInteger: return "an integer";
-    case Value::Kind::kBool: return "true or false";
-    case Value::Kind::kStringArray: return "an array of strings";
+    case Value::Kind::kString:
+      return "a string";
+    case Value::Kind::kInteger:
+      return "an integer";
+    case Value::Kind::kBool:
+      return "true or false";
+    case Value::Kind::kStringArray:
+      return "an array of strings";
   }
   return "?";
 }
@@ -46,7 +50,8 @@ class LineError {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -74,11 +79,21 @@ bool parse_string(std::string_view s, size_t* pos, std::string* out, std::string
       if (i + 1 >= s.size()) break;
       char e = s[i + 1];
       switch (e) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case 'n': out->push_back('\n'); break;
-        case 't': out->push_back('\t'); break;
-        case 'r': out->push_back('\r'); break;
+        case '"':
+          out->push_back('"');
+          break;
+        case '\\':
+          out->push_back('\\');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
         default:
           *why = std::string("unsupported escape \\") + e + " in string";
           return false;
@@ -184,7 +199,8 @@ using Setter = std::function<std::string(const Value&)>;
 template <typename T>
 Setter integer_in(T* out, int64_t lo, int64_t hi) {
   return [=](const Value& v) -> std::string {
-    if (v.kind != Value::Kind::kInteger) return std::string("expected an integer, got ") + kind_name(v.kind);
+    if (v.kind != Value::Kind::kInteger)
+      return std::string("expected an integer, got ") + kind_name(v.kind);
     if (v.integer < lo || v.integer > hi)
       return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
     *out = static_cast<T>(v.integer);
@@ -194,7 +210,8 @@ Setter integer_in(T* out, int64_t lo, int64_t hi) {
 
 Setter millis_in(std::chrono::milliseconds* out, int64_t lo, int64_t hi, int64_t unit_ms) {
   return [=](const Value& v) -> std::string {
-    if (v.kind != Value::Kind::kInteger) return std::string("expected an integer, got ") + kind_name(v.kind);
+    if (v.kind != Value::Kind::kInteger)
+      return std::string("expected an integer, got ") + kind_name(v.kind);
     if (v.integer < lo || v.integer > hi)
       return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
     *out = std::chrono::milliseconds(v.integer * unit_ms);
@@ -204,7 +221,8 @@ Setter millis_in(std::chrono::milliseconds* out, int64_t lo, int64_t hi, int64_t
 
 Setter string_one_of(std::string* out, std::vector<std::string> allowed) {
   return [=](const Value& v) -> std::string {
-    if (v.kind != Value::Kind::kString) return std::string("expected a string, got ") + kind_name(v.kind);
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), v.str) == allowed.end()) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "\"" : ", \"") + a + "\"";
@@ -217,7 +235,8 @@ Setter string_one_of(std::string* out, std::vector<std::string> allowed) {
 
 Setter host_port(HostPort* out) {
   return [=](const Value& v) -> std::string {
-    if (v.kind != Value::Kind::kString) return std::string("expected a string, got ") + kind_name(v.kind);
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
     auto hp = parse_host_port(v.str);
     if (!hp) return "expected \"HOST:PORT\" (e.g. \"0.0.0.0:2575\")";
     *out = *hp;
@@ -227,7 +246,8 @@ Setter host_port(HostPort* out) {
 
 Setter absolute_path(std::string* out) {
   return [=](const Value& v) -> std::string {
-    if (v.kind != Value::Kind::kString) return std::string("expected a string, got ") + kind_name(v.kind);
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
     if (v.str.empty()) return "must not be empty";
     *out = v.str;
     return "";
@@ -236,10 +256,12 @@ Setter absolute_path(std::string* out) {
 
 Setter processing_ids(std::vector<std::string>* out) {
   return [=](const Value& v) -> std::string {
-    if (v.kind != Value::Kind::kStringArray) return std::string("expected an array of strings, got ") + kind_name(v.kind);
+    if (v.kind != Value::Kind::kStringArray)
+      return std::string("expected an array of strings, got ") + kind_name(v.kind);
     if (v.array.empty()) return "must name at least one of \"P\", \"T\", \"D\"";
     for (const auto& id : v.array)
-      if (id != "P" && id != "T" && id != "D") return "\"" + id + "\" is not a processing id (P, T or D)";
+      if (id != "P" && id != "T" && id != "D")
+        return "\"" + id + "\" is not a processing id (P, T or D)";
     *out = v.array;
     return "";
   };
@@ -313,7 +335,8 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
       std::string name(trim(line.substr(1, close - 1)));
       for (char c : name)
         if (!is_bare_key_char(c) && c != '.') {
-          *error = err("table name \"" + name + "\" may only use letters, digits, '_', '-' and '.'");
+          *error =
+              err("table name \"" + name + "\" may only use letters, digits, '_', '-' and '.'");
           return std::nullopt;
         }
       if (!seen_tables.insert(name).second) {
@@ -364,7 +387,8 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
     if (it == table.end()) {
       std::string known;
       for (const auto& [k, _] : table) known += (known.empty() ? "" : ", ") + k;
-      *error = err("unknown key '" + qualified + "' (known keys in [" + table_name + "]: " + known + ")");
+      *error = err("unknown key '" + qualified + "' (known keys in [" + table_name + "]: " + known +
+                   ")");
       return std::nullopt;
     }
     if (!seen_keys.insert(key).second) {
@@ -384,7 +408,8 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
     if (key == "listen" && table_name.starts_with("channel.")) channel_lines.back() = line_no;
   }
   if (channels.empty()) {
-    *error = source + ": no channel configured; add a [channel.NAME] table with listen = \"HOST:PORT\"";
+    *error =
+        source + ": no channel configured; add a [channel.NAME] table with listen = \"HOST:PORT\"";
     return std::nullopt;
   }
   // Two channels on one address would fail at bind time with a less helpful

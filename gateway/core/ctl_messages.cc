@@ -48,7 +48,9 @@ std::unique_ptr<store::MessageStore> open_store(const std::string& config_path) 
 
 int ctl_messages(const std::vector<std::string>& args) {
   if (args.empty() || (args[0] != "list" && args[0] != "count")) {
-    std::fprintf(stderr, "usage: gatewayctl messages list|count --config FILE [--limit N] [--after ID] [--rejected]\n");
+    std::fprintf(stderr,
+                 "usage: gatewayctl messages list|count --config FILE [--limit N] [--after ID] "
+                 "[--rejected]\n");
     return 2;
   }
   std::string config_path;
@@ -91,9 +93,9 @@ int ctl_messages(const std::vector<std::string>& args) {
       after = r.id;
       if (rejected_only && r.status != store::MessageStatus::kRejected) continue;
       std::printf("%-6lld %-20s %-10s %-8s %-28s %-20s %-10s %6lld %4lld  %s\n",
-                  static_cast<long long>(r.id), iso_time(r.received_at_ms).c_str(), r.channel.c_str(),
-                  store::to_string(r.status), r.sender.c_str(), r.control_id.c_str(),
-                  r.message_type.c_str(), static_cast<long long>(r.raw_bytes),
+                  static_cast<long long>(r.id), iso_time(r.received_at_ms).c_str(),
+                  r.channel.c_str(), store::to_string(r.status), r.sender.c_str(),
+                  r.control_id.c_str(), r.message_type.c_str(), static_cast<long long>(r.raw_bytes),
                   static_cast<long long>(r.duplicates_seen), r.error.c_str());
       ++shown;
     }

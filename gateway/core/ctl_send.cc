@@ -120,7 +120,8 @@ bool parse_args(const std::vector<std::string>& args, SendOptions* o) {
         return false;
       }
       o->host = v->substr(0, colon);
-      if (o->host.size() > 2 && o->host.front() == '[') o->host = o->host.substr(1, o->host.size() - 2);
+      if (o->host.size() > 2 && o->host.front() == '[')
+        o->host = o->host.substr(1, o->host.size() - 2);
       o->port = static_cast<uint16_t>(port);
     } else if (a == "--timeout-ms") {
       const std::string* v = need("--timeout-ms");
@@ -209,8 +210,8 @@ int ctl_send(const std::vector<std::string>& args) {
   auto connect = [&]() -> bool {
     client = mllp::Client::connect(o.host, o.port, std::chrono::milliseconds(5000), &error);
     if (!client) {
-      std::fprintf(stderr, "gatewayctl send: cannot connect to %s:%u: %s\n", o.host.c_str(),
-                   o.port, error.c_str());
+      std::fprintf(stderr, "gatewayctl send: cannot connect to %s:%u: %s\n", o.host.c_str(), o.port,
+                   error.c_str());
       return false;
     }
     return true;
@@ -272,8 +273,8 @@ int ctl_send(const std::vector<std::string>& args) {
     auto ack = hl7::read_ack(*reply, &ack_error);
     if (!ack) {
       ++unanswered;
-      std::printf("  !!  %-3s %s  MSH-10=%s unreadable acknowledgement: %s\n", "", item.label.c_str(),
-                  control_id.c_str(), ack_error.c_str());
+      std::printf("  !!  %-3s %s  MSH-10=%s unreadable acknowledgement: %s\n", "",
+                  item.label.c_str(), control_id.c_str(), ack_error.c_str());
       continue;
     }
     if (o.show_acks) {
@@ -299,12 +300,14 @@ int ctl_send(const std::vector<std::string>& args) {
   int positive = counts["AA"] + counts["CA"];
   std::string by_code;
   for (const char* c : {"AA", "AE", "AR", "CA", "CE", "CR"})
-    if (counts[c] > 0) by_code += std::string(by_code.empty() ? "" : ", ") + c + " " + std::to_string(counts[c]);
+    if (counts[c] > 0)
+      by_code += std::string(by_code.empty() ? "" : ", ") + c + " " + std::to_string(counts[c]);
   for (const auto& [c, n] : counts)
     if (c != "AA" && c != "AE" && c != "AR" && c != "CA" && c != "CE" && c != "CR")
       by_code += (by_code.empty() ? "" : ", ") + c + " " + std::to_string(n);
-  std::printf("sent %zu message%s to %s:%u in %.2f s: %s", items.size(), items.size() == 1 ? "" : "s",
-              o.host.c_str(), o.port, secs, by_code.empty() ? "no acknowledgements" : by_code.c_str());
+  std::printf("sent %zu message%s to %s:%u in %.2f s: %s", items.size(),
+              items.size() == 1 ? "" : "s", o.host.c_str(), o.port, secs,
+              by_code.empty() ? "no acknowledgements" : by_code.c_str());
   if (no_ack_expected) std::printf(", no acknowledgement requested %d", no_ack_expected);
   if (unanswered) std::printf(", unanswered %d", unanswered);
   if (mismatched) std::printf(", MSA-2 mismatches %d", mismatched);

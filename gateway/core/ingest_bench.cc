@@ -140,7 +140,8 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
   for (int c = 0; c < connections; ++c) {
     threads.emplace_back([&, c] {
       std::string err;
-      auto client = gw::mllp::Client::connect("127.0.0.1", server->port(), std::chrono::seconds(5), &err);
+      auto client =
+          gw::mllp::Client::connect("127.0.0.1", server->port(), std::chrono::seconds(5), &err);
       if (!client) {
         ++errors;
         return;
@@ -186,7 +187,9 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
   r.messages = all.size();
   r.seconds = elapsed;
   auto pct = [&](double p) {
-    return all.empty() ? 0.0 : static_cast<double>(all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))]);
+    return all.empty() ? 0.0
+                       : static_cast<double>(
+                             all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))]);
   };
   r.p50_us = pct(0.50);
   r.p90_us = pct(0.90);
@@ -207,17 +210,23 @@ int main(int argc, char** argv) {
   std::string corpus_dir = GW_BENCH_CORPUS_DIR;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--seconds" && i + 1 < argc) seconds = std::atof(argv[++i]);
-    else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-    else if (a == "--io-threads" && i + 1 < argc) io_threads = std::atoi(argv[++i]);
-    else if (a == "--corpus" && i + 1 < argc) corpus_dir = argv[++i];
+    if (a == "--seconds" && i + 1 < argc)
+      seconds = std::atof(argv[++i]);
+    else if (a == "--dir" && i + 1 < argc)
+      dir = argv[++i];
+    else if (a == "--io-threads" && i + 1 < argc)
+      io_threads = std::atoi(argv[++i]);
+    else if (a == "--corpus" && i + 1 < argc)
+      corpus_dir = argv[++i];
     else if (a == "--connections" && i + 1 < argc) {
       conns.clear();
       std::stringstream ss(argv[++i]);
       std::string item;
       while (std::getline(ss, item, ',')) conns.push_back(std::atoi(item.c_str()));
     } else {
-      std::fprintf(stderr, "usage: ingest_bench [--seconds N] [--connections 1,16] [--io-threads N] [--dir PATH] [--corpus DIR]\n");
+      std::fprintf(stderr,
+                   "usage: ingest_bench [--seconds N] [--connections 1,16] [--io-threads N] [--dir "
+                   "PATH] [--corpus DIR]\n");
       return 2;
     }
   }
@@ -229,18 +238,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no corpus in %s\n", corpus_dir.c_str());
     return 1;
   }
-  std::printf("{\n  \"benchmark\": \"mllp_ingest_durable\",\n  \"store\": \"sqlite wal synchronous=full\",\n"
-              "  \"cpus\": %u,\n  \"io_threads\": %d,\n  \"corpus_messages\": %zu,\n"
-              "  \"fsync_p50_us_before\": %.0f,\n  \"runs\": [\n",
-              std::thread::hardware_concurrency(), io_threads, corpus.size(), fsync_probe_us(dir));
+  std::printf(
+      "{\n  \"benchmark\": \"mllp_ingest_durable\",\n  \"store\": \"sqlite wal "
+      "synchronous=full\",\n"
+      "  \"cpus\": %u,\n  \"io_threads\": %d,\n  \"corpus_messages\": %zu,\n"
+      "  \"fsync_p50_us_before\": %.0f,\n  \"runs\": [\n",
+      std::thread::hardware_concurrency(), io_threads, corpus.size(), fsync_probe_us(dir));
   for (size_t i = 0; i < conns.size(); ++i) {
     RunResult r = run(conns[i], seconds, corpus, dir, io_threads);
-    std::printf("    {\"connections\": %d, \"messages\": %llu, \"seconds\": %.2f, \"messages_per_s\": %.0f, "
-                "\"mb_per_s\": %.1f, \"p50_us\": %.0f, \"p90_us\": %.0f, \"p99_us\": %.0f, \"max_us\": %.0f, "
-                "\"mean_commit_group\": %.1f, \"errors\": %llu}%s\n",
-                r.connections, static_cast<unsigned long long>(r.messages), r.seconds,
-                r.messages / r.seconds, r.bytes / r.seconds / 1e6, r.p50_us, r.p90_us, r.p99_us, r.max_us,
-                r.mean_group, static_cast<unsigned long long>(r.errors), i + 1 < conns.size() ? "," : "");
+    std::printf(
+        "    {\"connections\": %d, \"messages\": %llu, \"seconds\": %.2f, \"messages_per_s\": "
+        "%.0f, "
+        "\"mb_per_s\": %.1f, \"p50_us\": %.0f, \"p90_us\": %.0f, \"p99_us\": %.0f, \"max_us\": "
+        "%.0f, "
+        "\"mean_commit_group\": %.1f, \"errors\": %llu}%s\n",
+        r.connections, static_cast<unsigned long long>(r.messages), r.seconds,
+        r.messages / r.seconds, r.bytes / r.seconds / 1e6, r.p50_us, r.p90_us, r.p99_us, r.max_us,
+        r.mean_group, static_cast<unsigned long long>(r.errors), i + 1 < conns.size() ? "," : "");
     std::fflush(stdout);
   }
   std::printf("  ],\n  \"fsync_p50_us_after\": %.0f\n}\n", fsync_probe_us(dir));

@@ -56,9 +56,8 @@ std::vector<hl7::Error> check_header(const hl7::Header& h, const IngestOptions& 
   };
   if (!h.version_id.starts_with("2.") || !h.version_at_least(2, 1))
     msh_error(hl7::ErrorCode::kUnsupportedVersionId, 12, "HL7 version must be 2.1 or later 2.x");
-  if (!h.processing_id.empty() &&
-      std::find(o.processing_ids.begin(), o.processing_ids.end(), h.processing_id) ==
-          o.processing_ids.end())
+  if (!h.processing_id.empty() && std::find(o.processing_ids.begin(), o.processing_ids.end(),
+                                            h.processing_id) == o.processing_ids.end())
     msh_error(hl7::ErrorCode::kUnsupportedProcessingId, 11,
               "processing id not accepted on this channel");
   return errors;
@@ -69,8 +68,8 @@ std::vector<hl7::Error> check_header(const hl7::Header& h, const IngestOptions& 
 struct Pending {
   mllp::Reply reply;
   std::shared_ptr<const hl7::Header> header;  // null for unparseable frames
-  hl7::AckDecision decision;          // for the message's outcome
-  std::string ack;                    // the acknowledgement built before commit
+  hl7::AckDecision decision;                  // for the message's outcome
+  std::string ack;                            // the acknowledgement built before commit
   std::string channel;
   std::string control_id;
   store::MessageStatus status;
@@ -198,17 +197,19 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
         return;
       case store::CommitResult::Kind::kDuplicate:
         duplicates_.fetch_add(1, std::memory_order_relaxed);
-        log::debug("message.duplicate", {{"channel", p->channel},
-                                         {"control_id", p->control_id},
-                                         {"original_id", std::to_string(result.id)},
-                                         {"content_differs", result.content_differs ? "true" : "false"}});
+        log::debug("message.duplicate",
+                   {{"channel", p->channel},
+                    {"control_id", p->control_id},
+                    {"original_id", std::to_string(result.id)},
+                    {"content_differs", result.content_differs ? "true" : "false"}});
         if (result.content_differs)
           log::warn("message.duplicate_differs",
                     {{"channel", p->channel},
                      {"control_id", p->control_id},
                      {"original_id", std::to_string(result.id)},
-                     {"detail", "same sender and MSH-10 as a stored message but different content; "
-                                "answered with the original acknowledgement and not stored"}});
+                     {"detail",
+                      "same sender and MSH-10 as a stored message but different content; "
+                      "answered with the original acknowledgement and not stored"}});
         if (p->decision.send && !result.ack.empty())
           p->reply.send(std::move(result.ack));
         else
@@ -249,7 +250,8 @@ void MllpIngest::on_oversized(const mllp::PeerInfo& peer, std::string head, mllp
   hl7::ParseOptions po = options_.parse;
   po.require_header_fields = false;
   size_t cut = head.rfind('\r');
-  hl7::ParseResult r = hl7::parse(std::string_view(head).substr(0, cut == std::string::npos ? head.size() : cut), po);
+  hl7::ParseResult r = hl7::parse(
+      std::string_view(head).substr(0, cut == std::string::npos ? head.size() : cut), po);
 
   store::InboundMessage m;
   m.channel = options_.channel;

@@ -23,7 +23,7 @@ struct IngestOptions {
   std::string channel;
   hl7::ParseOptions parse;
   std::vector<std::string> processing_ids{"P", "T", "D"};  // MSH-11.1 values accepted
-  size_t max_frame_bytes = 1 << 20;  // for the oversized-frame NAK text
+  size_t max_frame_bytes = 1 << 20;                        // for the oversized-frame NAK text
 };
 
 struct IngestStats {

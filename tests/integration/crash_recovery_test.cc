@@ -3,8 +3,8 @@
 // message acknowledged (AA) before the kill must be in the store; the senders
 // then resend everything they had not seen acknowledged, plus everything
 // they had (as a confused sender might), and nothing may be stored twice.
-#include <sqlite3.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <map>
@@ -174,9 +174,9 @@ TEST(PipeliningTest, PipelinedMessagesAreAnsweredInOrder) {
   constexpr int kCount = 300;  // well over max_in_flight_per_connection (64): reading pauses
   std::string burst;
   for (int i = 0; i < kCount; ++i)
-    ASSERT_TRUE(c->send(with_control_id(original_mode(corpus[i % corpus.size()].text),
-                                        "P-" + std::to_string(i)),
-                        &error));
+    ASSERT_TRUE(c->send(
+        with_control_id(original_mode(corpus[i % corpus.size()].text), "P-" + std::to_string(i)),
+        &error));
   for (int i = 0; i < kCount; ++i) {
     auto reply = c->receive(10s, &error);
     ASSERT_TRUE(reply) << error;

@@ -1,7 +1,7 @@
 // End to end over real loopback sockets: the gatewayd binary, real MLLP
 // clients, and the SQLite file it writes, opened independently here.
-#include <sqlite3.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <fstream>
@@ -32,8 +32,9 @@ std::map<std::pair<std::string, std::string>, Row> read_rows(const std::string& 
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   sqlite3_stmt* st = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT sender, control_id, raw, status FROM messages WHERE status = ?",
-                               -1, &st, nullptr),
+  EXPECT_EQ(sqlite3_prepare_v2(
+                db, "SELECT sender, control_id, raw, status FROM messages WHERE status = ?", -1,
+                &st, nullptr),
             SQLITE_OK);
   sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
   while (sqlite3_step(st) == SQLITE_ROW) {
@@ -53,7 +54,8 @@ std::map<std::pair<std::string, std::string>, Row> read_rows(const std::string& 
 
 std::string describe(const hl7::AckSummary& a) {
   std::string s = a.code;
-  for (const auto& e : a.errors) s += " [" + e.code + " " + e.where.to_string() + " " + e.user_message + "]";
+  for (const auto& e : a.errors)
+    s += " [" + e.code + " " + e.where.to_string() + " " + e.user_message + "]";
   return s;
 }
 
@@ -241,7 +243,8 @@ TEST_F(MllpIngestTest, SigtermExitsCleanlyAfterAcknowledging) {
   auto corpus = load_corpus();
   auto c = connect();
   for (int i = 0; i < 20; ++i) {
-    auto ack = roundtrip(*c, with_control_id(original_mode(corpus[0].text), "TERM-" + std::to_string(i)));
+    auto ack =
+        roundtrip(*c, with_control_id(original_mode(corpus[0].text), "TERM-" + std::to_string(i)));
     ASSERT_TRUE(ack);
   }
   EXPECT_EQ(gw_->terminate(), 0);
@@ -261,9 +264,9 @@ TEST_F(MllpIngestTest, ThousandConcurrentConnections) {
   }
   // Every connection is open at once; each sends, then all receive.
   for (size_t i = 0; i < clients.size(); ++i)
-    ASSERT_TRUE(clients[i]->send(with_control_id(original_mode(corpus[i % corpus.size()].text),
-                                                 "K-" + std::to_string(i)),
-                                 &error))
+    ASSERT_TRUE(clients[i]->send(
+        with_control_id(original_mode(corpus[i % corpus.size()].text), "K-" + std::to_string(i)),
+        &error))
         << error;
   for (size_t i = 0; i < clients.size(); ++i) {
     auto reply = clients[i]->receive(30s, &error);
@@ -278,9 +281,9 @@ TEST_F(MllpIngestTest, ThousandConcurrentConnections) {
 
 TEST_F(MllpIngestTest, GatewayctlSendReportsCountsAndNakDetails) {
   std::string out;
-  int rc = run_command({gatewayctl_path(), "send", "--to", "127.0.0.1:" + std::to_string(gw_->port()),
-                        corpus_dir()},
-                       &out);
+  int rc = run_command(
+      {gatewayctl_path(), "send", "--to", "127.0.0.1:" + std::to_string(gw_->port()), corpus_dir()},
+      &out);
   EXPECT_EQ(rc, 1) << out;  // the corpus includes malformed messages
   EXPECT_NE(out.find("sent "), std::string::npos) << out;
   EXPECT_NE(out.find("AA "), std::string::npos) << out;
@@ -294,7 +297,8 @@ TEST_F(MllpIngestTest, GatewayctlSendReportsCountsAndNakDetails) {
   rc = run_command(argv, &out);
   EXPECT_EQ(rc, 0) << out;
   out.clear();
-  EXPECT_EQ(run_command({gatewayctl_path(), "send", "--to", "127.0.0.1:1", corpus_dir()}, &out), 2) << out;
+  EXPECT_EQ(run_command({gatewayctl_path(), "send", "--to", "127.0.0.1:1", corpus_dir()}, &out), 2)
+      << out;
 }
 
 }  // namespace
@@ -308,12 +312,15 @@ TEST(GatewaydConfigTest, BadConfigurationStopsStartupNamingLineAndKey) {
   std::string path = dir.path() + "/bad.toml";
   {
     std::ofstream f(path);
-    f << "[gateway]\nstate_dir = \"" << dir.path() << "/state\"\n\n[channel.adt]\nlisten = \"127.0.0.1:0\"\nidle_timeout = 30\n";
+    f << "[gateway]\nstate_dir = \"" << dir.path()
+      << "/state\"\n\n[channel.adt]\nlisten = \"127.0.0.1:0\"\nidle_timeout = 30\n";
   }
   std::string out;
   EXPECT_EQ(run_command({gatewayd_path(), "--config", path}, &out), 1);
-  EXPECT_NE(out.find(path + ":6: unknown key 'channel.adt.idle_timeout'"), std::string::npos) << out;
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state")) << "nothing may start on a bad configuration";
+  EXPECT_NE(out.find(path + ":6: unknown key 'channel.adt.idle_timeout'"), std::string::npos)
+      << out;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/state"))
+      << "nothing may start on a bad configuration";
   out.clear();
   EXPECT_EQ(run_command({gatewayd_path(), "--config", path, "--check"}, &out), 1) << out;
   out.clear();
@@ -323,8 +330,9 @@ TEST(GatewaydConfigTest, BadConfigurationStopsStartupNamingLineAndKey) {
 
 TEST(GatewaydConfigTest, ExampleConfigurationChecksClean) {
   std::string out;
-  std::string example = std::filesystem::path(corpus_dir()).parent_path().parent_path().parent_path() /
-                        "image" / "gatewayd.toml";
+  std::string example =
+      std::filesystem::path(corpus_dir()).parent_path().parent_path().parent_path() / "image" /
+      "gatewayd.toml";
   EXPECT_EQ(run_command({gatewayd_path(), "--config", example, "--check"}, &out), 0) << out;
 }
 

@@ -38,7 +38,7 @@ class GatewaydProcess {
   uint16_t port() const { return port_; }
   // SIGTERM and wait; returns the exit status (or -1).
   int terminate(std::chrono::milliseconds timeout = std::chrono::seconds(20));
-  void kill_hard();  // SIGKILL and reap
+  void kill_hard();            // SIGKILL and reap
   std::string output() const;  // everything written to stdout/stderr so far
   const std::string& config_path() const { return config_path_; }
   const std::string& db_path() const { return db_path_; }
