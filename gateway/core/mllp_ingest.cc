@@ -184,6 +184,13 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
   store_->submit(std::move(m), [this, p](store::CommitResult result) {
     switch (result.kind) {
       case store::CommitResult::Kind::kStored:
+        if (log::enabled(log::Level::kDebug))
+          log::debug("message.stored",
+                     {{"channel", p->channel},
+                      {"id", std::to_string(result.id)},
+                      {"control_id", p->control_id},
+                      {"status", store::to_string(p->status)},
+                      {"ack", p->decision.send ? hl7::ack_code_text(p->decision.code) : "none"}});
         if (p->status == store::MessageStatus::kAccepted)
           accepted_.fetch_add(1, std::memory_order_relaxed);
         else if (p->decision.code == hl7::AckCode::kAR || p->decision.code == hl7::AckCode::kCR)
