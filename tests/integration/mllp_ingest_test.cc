@@ -328,6 +328,43 @@ TEST(GatewaydConfigTest, BadConfigurationStopsStartupNamingLineAndKey) {
   EXPECT_NE(out.find("/nonexistent.toml: cannot open"), std::string::npos) << out;
 }
 
+TEST(MultiChannelTest, EachChannelListensWithItsOwnSettingsAndTagsWhatItStores) {
+  TempDir dir;
+  // [channel.test] accepts only production messages; [channel.lab] also test ones.
+  GatewaydProcess gw(dir.path(),
+                     "processing_ids = [\"P\"]\n\n[channel.lab]\nlisten = \"127.0.0.1:0\"\n"
+                     "processing_ids = [\"P\", \"T\"]\n");
+  std::string error;
+  ASSERT_TRUE(gw.start(&error)) << error;
+  auto ports = gw.channel_ports();
+  ASSERT_EQ(ports.size(), 2u) << gw.output();
+  auto corpus = load_corpus();
+  std::string msg = with_msh_field(original_mode(corpus[0].text), 11, "T");
+  auto send = [&](uint16_t port, const std::string& id) {
+    auto c = mllp::Client::connect("127.0.0.1", port, 5s, &error);
+    EXPECT_TRUE(c) << error;
+    EXPECT_TRUE(c->send(with_control_id(msg, id), &error));
+    auto reply = c->receive(10s, &error);
+    EXPECT_TRUE(reply) << error;
+    auto ack = hl7::read_ack(reply.value_or(""), &error);
+    return ack ? ack->code : std::string("none");
+  };
+  EXPECT_EQ(send(ports["test"], "MC-1"), "AR");  // T refused on this channel
+  EXPECT_EQ(send(ports["lab"], "MC-2"), "AA");
+  EXPECT_EQ(gw.terminate(), 0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(gw.db_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT channel, status FROM messages ORDER BY id", -1, &st, nullptr);
+  std::vector<std::string> rows;
+  while (sqlite3_step(st) == SQLITE_ROW)
+    rows.push_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) + "/" +
+                   reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_EQ(rows, (std::vector<std::string>{"test/rejected", "lab/accepted"}));
+}
+
 TEST(GatewaydConfigTest, ExampleConfigurationChecksClean) {
   std::string out;
   std::string example =

@@ -161,6 +161,21 @@ void GatewaydProcess::kill_hard() {
   if (reader_.joinable()) reader_.join();
 }
 
+std::map<std::string, uint16_t> GatewaydProcess::channel_ports() const {
+  std::map<std::string, uint16_t> ports;
+  std::istringstream lines(output());
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.find("event=listening") == std::string::npos) continue;
+    size_t ch = line.find(" channel=");
+    size_t addr = line.find("address=127.0.0.1:");
+    if (ch == std::string::npos || addr == std::string::npos) continue;
+    std::string name = line.substr(ch + 9, line.find(' ', ch + 9) - (ch + 9));
+    ports[name] = static_cast<uint16_t>(std::atoi(line.c_str() + addr + 18));
+  }
+  return ports;
+}
+
 std::string GatewaydProcess::output() const {
   std::lock_guard<std::mutex> lock(out_mu_);
   return out_;

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -35,7 +36,9 @@ class GatewaydProcess {
 
   // Starts and waits until it logs "event=ready". false + *error on failure.
   bool start(std::string* error, std::chrono::milliseconds timeout = std::chrono::seconds(20));
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return port_; }  // channel "test"
+  // Every channel's port, from the "event=listening" lines.
+  std::map<std::string, uint16_t> channel_ports() const;
   // SIGTERM and wait; returns the exit status (or -1).
   int terminate(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   void kill_hard();            // SIGKILL and reap
