@@ -10,6 +10,8 @@
 //
 //   ingest_bench [--seconds N] [--connections 1,16] [--dir PATH]
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -103,7 +105,24 @@ struct RunResult {
   double p50_us = 0, p90_us = 0, p99_us = 0, max_us = 0;
   double mean_group = 0;
   uint64_t errors = 0;
+  // CPU seconds spent by the gateway's threads (process CPU minus the client
+  // threads' own CPU clocks) and by the clients, per message. The gateway
+  // figure is what one message costs the appliance, whatever the clients do.
+  double gateway_cpu_us_per_msg = 0, client_cpu_us_per_msg = 0;
 };
+
+double process_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 RunResult run(int connections, double seconds, const std::vector<std::string>& corpus,
               const std::string& dir, int io_threads) {
@@ -135,7 +154,9 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
   std::atomic<uint64_t> errors{0};
   std::vector<std::vector<uint32_t>> latencies(connections);
   std::vector<uint64_t> bytes(connections, 0);
+  std::vector<double> client_cpu(connections, 0);
   std::vector<std::thread> threads;
+  double cpu_start = process_cpu_seconds();
   auto start = Clock::now();
   for (int c = 0; c < connections; ++c) {
     threads.emplace_back([&, c] {
@@ -166,12 +187,16 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count()));
         bytes[c] += msg.size();
       }
+      client_cpu[c] = thread_cpu_seconds();
     });
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& t : threads) t.join();
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  double cpu_total = process_cpu_seconds() - cpu_start;
+  double cpu_clients = 0;
+  for (double c : client_cpu) cpu_clients += c;
   server->stop(std::chrono::seconds(5));
   auto st = store->stats();
   store->close();
@@ -197,6 +222,10 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
   r.max_us = all.empty() ? 0 : all.back();
   r.mean_group = st.transactions ? static_cast<double>(st.submitted) / st.transactions : 0;
   r.errors = errors.load();
+  if (r.messages > 0) {
+    r.gateway_cpu_us_per_msg = (cpu_total - cpu_clients) / r.messages * 1e6;
+    r.client_cpu_us_per_msg = cpu_clients / r.messages * 1e6;
+  }
   return r;
 }
 
@@ -251,10 +280,12 @@ int main(int argc, char** argv) {
         "%.0f, "
         "\"mb_per_s\": %.1f, \"p50_us\": %.0f, \"p90_us\": %.0f, \"p99_us\": %.0f, \"max_us\": "
         "%.0f, "
-        "\"mean_commit_group\": %.1f, \"errors\": %llu}%s\n",
+        "\"mean_commit_group\": %.1f, \"gateway_cpu_us_per_msg\": %.1f, "
+        "\"client_cpu_us_per_msg\": %.1f, \"errors\": %llu}%s\n",
         r.connections, static_cast<unsigned long long>(r.messages), r.seconds,
         r.messages / r.seconds, r.bytes / r.seconds / 1e6, r.p50_us, r.p90_us, r.p99_us, r.max_us,
-        r.mean_group, static_cast<unsigned long long>(r.errors), i + 1 < conns.size() ? "," : "");
+        r.mean_group, r.gateway_cpu_us_per_msg, r.client_cpu_us_per_msg,
+        static_cast<unsigned long long>(r.errors), i + 1 < conns.size() ? "," : "");
     std::fflush(stdout);
   }
   std::printf("  ],\n  \"fsync_p50_us_after\": %.0f\n}\n", fsync_probe_us(dir));
