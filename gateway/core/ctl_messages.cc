@@ -24,6 +24,11 @@ std::string iso_time(int64_t ms) {
   return buf;
 }
 
+// Keeps the table aligned: long values are cut with a marker.
+std::string fit(const std::string& s, size_t width) {
+  return s.size() <= width ? s : s.substr(0, width - 1) + "~";
+}
+
 std::unique_ptr<store::MessageStore> open_store(const std::string& config_path) {
   std::string error;
   auto cfg = config::load_config(config_path, &error);
@@ -94,9 +99,10 @@ int ctl_messages(const std::vector<std::string>& args) {
       if (rejected_only && r.status != store::MessageStatus::kRejected) continue;
       std::printf("%-6lld %-20s %-10s %-8s %-28s %-20s %-10s %6lld %4lld  %s\n",
                   static_cast<long long>(r.id), iso_time(r.received_at_ms).c_str(),
-                  r.channel.c_str(), store::to_string(r.status), r.sender.c_str(),
-                  r.control_id.c_str(), r.message_type.c_str(), static_cast<long long>(r.raw_bytes),
-                  static_cast<long long>(r.duplicates_seen), r.error.c_str());
+                  fit(r.channel, 10).c_str(), store::to_string(r.status), fit(r.sender, 28).c_str(),
+                  fit(r.control_id, 20).c_str(), fit(r.message_type, 10).c_str(),
+                  static_cast<long long>(r.raw_bytes), static_cast<long long>(r.duplicates_seen),
+                  r.error.c_str());
       ++shown;
     }
   }
