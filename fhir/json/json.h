@@ -1,0 +1,178 @@
+// A small immutable JSON value type and a defensive parser for FHIR R4 JSON.
+//
+// The input is hostile (it arrives from the network) and carries patient data:
+//  - Every size the peer controls is bounded by JsonParseOptions.
+//  - Parsing never recurses on input depth (RapidJSON's iterative reader plus an
+//    explicit stack of open containers here).
+//  - Errors are values; JsonError text is built only from fixed strings, numbers
+//    and object keys shaped like FHIR element names (see JsonError::path). It
+//    never contains string values, numbers or other bytes of the document.
+//  - Numbers are kept as their exact lexical text: in FHIR the precision of a
+//    decimal is meaning ("1.50" is not "1.5").
+//
+// RapidJSON is an implementation detail; no RapidJSON type appears here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace gw::fhir {
+
+// Chosen by what the caller does next: every code except kInternal means "the
+// document is unacceptable" (HTTP 400 / OperationOutcome "invalid" or
+// "too-costly"); kInternal means our code failed.
+enum class JsonErrorCode : int {
+  kSyntax = 1,        // not JSON (RFC 8259 grammar)
+  kInvalidEncoding,   // invalid UTF-8 or a lone surrogate escape (raw controls: kSyntax)
+  kDuplicateKey,      // FHIR JSON forbids repeated member names
+  kTrailingData,      // non-whitespace after the root value
+  kByteOrderMark,     // leading U+FEFF while JsonParseOptions::skip_byte_order_mark is false
+  kNumberOutOfRange,  // magnitude beyond IEEE double (rejected by the reader)
+  kInputTooLarge,     // > max_input_bytes
+  kTooDeep,           // > max_depth
+  kTooManyMembers,    // object with > max_object_members
+  kArrayTooLong,      // array with > max_array_items
+  kStringTooLong,     // string, key or number text > max_string_bytes
+  kTooManyValues,     // > max_values in the document
+  kInternal,          // a bug or resource failure in the parser
+};
+
+// Stable short name, e.g. "duplicate-key". Never null.
+const char* json_error_code_name(JsonErrorCode code);
+
+// True for codes that mean "a configured limit was exceeded" (the document may
+// be valid JSON, but too costly to accept).
+bool is_limit_error(JsonErrorCode code);
+
+struct JsonError {
+  JsonErrorCode code = JsonErrorCode::kInternal;
+  // Byte offset in the input where the problem was detected.
+  size_t offset = 0;
+  // JSON-pointer-style location of the value being parsed ("/entry/0/resource").
+  // Object keys are copied only if shaped like FHIR element names
+  // (`_?[A-Za-z][A-Za-z0-9]{0,63}`), which are structure, not data; any other
+  // key is shown as "*" so that keys from non-FHIR documents cannot leak
+  // content into logs. "~" and "/" never occur in reported keys, so no RFC 6901
+  // escaping is needed. Empty for the root.
+  std::string path;
+  // Fixed description of the problem; never document content.
+  std::string detail;
+
+  // "duplicate-key at byte 42 (/name/0): duplicate object member name". Safe to log.
+  std::string to_string() const;
+};
+
+// True if `key` may be copied into error text: shaped like a FHIR element
+// name, `_?[A-Za-z][A-Za-z0-9]{0,63}`. Such names are structure, not data.
+bool is_reportable_json_key(std::string_view key);
+
+template <typename T>
+class [[nodiscard]] JsonResult {
+ public:
+  JsonResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}          // NOLINT
+  JsonResult(JsonError error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  // Precondition: ok(). Violations abort (they are bugs, not data errors).
+  const T& value() const& { return *checked<0>(); }
+  T& value() & { return *checked<0>(); }
+  T&& value() && { return std::move(*checked<0>()); }
+  const T& operator*() const& { return value(); }
+  const T* operator->() const { return &value(); }
+  // Precondition: !ok().
+  const JsonError& error() const { return *checked<1>(); }
+
+ private:
+  template <size_t I>
+  auto* checked() const {
+    auto* p = std::get_if<I>(const_cast<std::variant<T, JsonError>*>(&v_));
+    if (p == nullptr) std::abort();
+    return p;
+  }
+  std::variant<T, JsonError> v_;
+};
+
+enum class JsonType : uint8_t { kNull, kBool, kNumber, kString, kArray, kObject };
+
+struct JsonMember;
+
+// An immutable JSON value. Only the parser creates non-null values, so every
+// value satisfies the parser's invariants: strings and keys are valid UTF-8
+// without surrogates, object keys are unique, numbers are RFC 8259 number text,
+// and nesting is at most kMaxDepthCeiling (the implicit destructor recurses on
+// nesting; that bound keeps it safe).
+class JsonValue {
+ public:
+  JsonValue() = default;  // null
+
+  JsonType type() const { return type_; }
+  bool is_null() const { return type_ == JsonType::kNull; }
+  bool is_bool() const { return type_ == JsonType::kBool; }
+  bool is_number() const { return type_ == JsonType::kNumber; }
+  bool is_string() const { return type_ == JsonType::kString; }
+  bool is_array() const { return type_ == JsonType::kArray; }
+  bool is_object() const { return type_ == JsonType::kObject; }
+
+  // Valid for kBool; false otherwise.
+  bool as_bool() const { return bool_; }
+  // kString: the decoded UTF-8 text. kNumber: the exact lexical text as in the
+  // input ("1.50", "-0", "1E2"). Empty for other types.
+  const std::string& text() const { return text_; }
+  // kArray: the elements. Empty for other types.
+  const std::vector<JsonValue>& items() const { return items_; }
+  // kObject: the members in input order. Empty for other types.
+  const std::vector<JsonMember>& members() const { return members_; }
+  // kObject: the member named `key`, or nullptr. Linear in the member count.
+  // The pointer is valid as long as this value is alive and not moved from.
+  const JsonValue* find(std::string_view key) const;
+
+ private:
+  friend class JsonBuilder;  // the parser's SAX handler (json.cc)
+
+  JsonType type_ = JsonType::kNull;
+  bool bool_ = false;
+  std::string text_;
+  std::vector<JsonValue> items_;
+  std::vector<JsonMember> members_;
+};
+
+struct JsonMember {
+  std::string key;  // decoded UTF-8
+  JsonValue value;
+};
+
+// No configured depth may exceed this; it bounds the recursion of JsonValue's
+// destructor. Deeper than any real FHIR resource by an order of magnitude.
+inline constexpr size_t kMaxDepthCeiling = 512;
+
+struct JsonParseOptions {
+  size_t max_input_bytes = 16u << 20;
+  // Containers open at once; the root array/object is depth 1. Clamped to
+  // kMaxDepthCeiling.
+  size_t max_depth = 64;
+  size_t max_object_members = 10'000;
+  size_t max_array_items = 100'000;
+  // Decoded bytes of one string or key, and the length of one number's text.
+  size_t max_string_bytes = 4u << 20;
+  // Values of any kind in the document, containers included.
+  size_t max_values = 1'000'000;
+  // RFC 8259 §8.1 forbids sending a BOM and allows ignoring one. We reject it by
+  // default (kByteOrderMark) so a non-conforming sender is told; set this to
+  // skip a single leading UTF-8 BOM instead.
+  bool skip_byte_order_mark = false;
+};
+
+// Parses one JSON text (RFC 8259) that must fill `input` apart from
+// surrounding whitespace. The result owns all its data; `input` may be freed
+// afterwards. Never throws: allocation failure is reported as kInternal.
+JsonResult<JsonValue> parse_json(std::string_view input, const JsonParseOptions& options = {});
+
+}  // namespace gw::fhir
