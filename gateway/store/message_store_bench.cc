@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gateway/store/message_store.h"
+#include "gateway/store/store_bench_util.h"
 
 namespace gw::store {
 namespace {
@@ -26,8 +27,7 @@ constexpr size_t kMessageBytes = 2048;  // a typical ADT message with a few segm
 class BenchStore {
  public:
   explicit BenchStore(bool synchronous_full) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "gw-store-bench-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) != nullptr) dir_ = tmpl;
+    dir_ = bench::make_temp_dir(std::filesystem::temp_directory_path(), "gw-store-bench-");
     StoreOptions o;
     o.path = (dir_ / "bench.db").string();
     o.synchronous_full = synchronous_full;
@@ -50,17 +50,7 @@ class BenchStore {
 };
 
 InboundMessage bench_message(int thread, uint64_t seq) {
-  InboundMessage m;
-  m.channel = "adt";
-  m.sender = "BENCH|T" + std::to_string(thread);
-  m.control_id = std::to_string(seq);
-  m.message_type = "ADT^A01";
-  m.peer = "127.0.0.1:5000";
-  m.raw = "MSH|^~\\&|BENCH|T|||20240101||ADT^A01|" + m.control_id + "|P|2.5\r";
-  m.raw.resize(kMessageBytes, 'x');
-  m.ack = "MSH|^~\\&|GW|||||ACK|1|P|2.5\rMSA|AA|" + m.control_id + "\r";
-  m.received_at_ms = 1700000000000;
-  return m;
+  return bench::bench_message(thread, seq, kMessageBytes);
 }
 
 void report(benchmark::State& state, MessageStore* store, uint64_t messages,

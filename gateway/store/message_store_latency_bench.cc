@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "gateway/store/message_store.h"
+#include "gateway/store/store_bench_util.h"
 
 namespace gw::store {
 namespace {
@@ -51,17 +52,7 @@ struct Config {
 };
 
 InboundMessage bench_message(int thread, uint64_t seq) {
-  InboundMessage m;
-  m.channel = "adt";
-  m.sender = "BENCH|T" + std::to_string(thread);
-  m.control_id = std::to_string(seq);
-  m.message_type = "ADT^A01";
-  m.peer = "127.0.0.1:5000";
-  m.raw = "MSH|^~\\&|BENCH|T|||20240101||ADT^A01|" + m.control_id + "|P|2.5\r";
-  m.raw.resize(kMessageBytes, 'x');
-  m.ack = "MSH|^~\\&|GW|||||ACK|1|P|2.5\rMSA|AA|" + m.control_id + "\r";
-  m.received_at_ms = 1700000000000;
-  return m;
+  return bench::bench_message(thread, seq, kMessageBytes);
 }
 
 double percentile_us(const std::vector<int64_t>& sorted_ns, double p) {
@@ -77,12 +68,11 @@ int64_t file_size(const std::string& path) {
 
 // One run on a fresh database. Returns false if the store failed.
 bool run_once(const Config& config, int threads, int run) {
-  std::string tmpl = (config.dir / "gw-store-latency-XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr) {
+  const std::filesystem::path dir = bench::make_temp_dir(config.dir, "gw-store-latency-");
+  if (dir.empty()) {
     std::perror("mkdtemp");
     return false;
   }
-  const std::filesystem::path dir = tmpl;
   StoreOptions o = config.store;
   o.path = (dir / "bench.db").string();
   std::string error;

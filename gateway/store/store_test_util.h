@@ -11,6 +11,7 @@
 #include <string>
 
 #include "gateway/store/message_store.h"
+#include "gateway/store/store_bench_util.h"
 
 namespace gw::store::testing {
 
@@ -18,9 +19,8 @@ namespace gw::store::testing {
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "gw-store-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = tmpl;
+    path_ = bench::make_temp_dir(std::filesystem::temp_directory_path(), "gw-store-");
+    if (path_.empty()) ADD_FAILURE() << "mkdtemp failed";
   }
   ~TempDir() {
     std::error_code ec;

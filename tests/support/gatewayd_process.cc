@@ -15,6 +15,7 @@ namespace gw::testing {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
+  // mkdtemp replaces the trailing XXXXXX of its template with random characters.
   std::string tmpl = std::string(base && *base ? base : "/tmp") + "/gwtest.XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
