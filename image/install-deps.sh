@@ -1,7 +1,9 @@
 #!/bin/sh
-# Installs every system dependency of the gateway from Debian 12's packages
-# (and, once later issues need them, the pinned npm tools). Idempotent: when
-# everything is present it prints nothing and changes nothing. Run as root.
+# Installs every system dependency of the gateway from Debian 12's packages,
+# and the pinned npm inputs of image/npm (FHIR R4 definitions for the
+# validator tables, the independent validator used by tests) into
+# image/npm/node_modules. Idempotent: when everything is present it prints
+# nothing and changes nothing. Run as root.
 set -eu
 
 PACKAGES="
@@ -9,7 +11,13 @@ PACKAGES="
   libpoco-dev rapidjson-dev libssl-dev libsodium-dev libsqlite3-dev sqlite3
   libtss2-dev swtpm swtpm-tools tpm2-tools
   libgtest-dev libgmock-dev libbenchmark-dev libsecp256k1-dev
-"
+  tzdata
+"""
+# Node.js and npm: Debian's packages, unless a Node.js with npm is already
+# installed some other way (its package then conflicts with Debian's npm).
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES="$PACKAGES nodejs npm"
+fi
 
 missing=""
 for p in $PACKAGES; do
@@ -29,4 +37,14 @@ if [ -n "$missing" ]; then
   apt-get update -qq
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# npm inputs, pinned by image/npm/package-lock.json. Reinstalled only when the
+# lock file changed since the last install.
+npm_dir="$(cd "$(dirname "$0")" && pwd)/npm"
+stamp="$npm_dir/node_modules/.installed-lock"
+if ! cmp -s "$npm_dir/package-lock.json" "$stamp" 2>/dev/null; then
+  echo "install-deps: installing pinned npm packages into $npm_dir/node_modules"
+  (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp "$npm_dir/package-lock.json" "$stamp"
 fi

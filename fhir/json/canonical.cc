@@ -36,8 +36,10 @@ std::u16string to_utf16(std::string_view s) {
   return out;
 }
 
+}  // namespace
+
 // RFC 8785 §3.2.2.2.
-void write_string(std::string_view s, std::string& out) {
+void write_json_string(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   for (char ch : s) {
@@ -76,6 +78,8 @@ void write_string(std::string_view s, std::string& out) {
   }
   out += '"';
 }
+
+namespace {
 
 // For a number text that std::from_chars found out of range: true if the
 // value is too small (underflows to zero) rather than too large. Looks at the
@@ -222,7 +226,7 @@ JsonResult<std::string> canonicalize(const JsonValue& root, NumberMode mode) {
           return true;
         }
       case JsonType::kString:
-        write_string(v.text(), out);
+        write_json_string(v.text(), out);
         return true;
       case JsonType::kArray:
         out += '[';
@@ -264,7 +268,7 @@ JsonResult<std::string> canonicalize(const JsonValue& root, NumberMode mode) {
         if (!emit(v.items()[i])) return number_error(path());
       } else {
         const JsonMember& m = v.members()[f.order[i]];
-        write_string(m.key, out);
+        write_json_string(m.key, out);
         out += ':';
         if (!emit(m.value)) return number_error(path());
       }

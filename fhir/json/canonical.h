@@ -55,4 +55,7 @@ JsonResult<std::string> canonicalize_json(std::string_view input,
 // "4.50" -> "4.5", "1e21" -> "1e+21", "-0" -> "0". Exposed for tests.
 JsonResult<std::string> rfc8785_number(std::string_view number_text);
 
+// Appends `s` as a JSON string with RFC 8785 escaping (see above).
+void write_json_string(std::string_view s, std::string& out);
+
 }  // namespace gw::fhir

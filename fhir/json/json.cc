@@ -91,8 +91,6 @@ const JsonValue* JsonValue::find(std::string_view key) const {
   return nullptr;
 }
 
-namespace {
-
 // Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
 // U+10FFFF. RapidJSON validates raw input bytes, but a "\udc00" escape without
 // a preceding high surrogate is decoded into the (invalid) UTF-8 form of a lone
@@ -131,8 +129,6 @@ bool is_valid_utf8(const char* data, size_t size) {
   }
   return true;
 }
-
-}  // namespace
 
 bool is_reportable_json_key(std::string_view key) {
   size_t i = 0;

@@ -134,6 +134,32 @@ class JsonValue {
   // The pointer is valid as long as this value is alive and not moved from.
   const JsonValue* find(std::string_view key) const;
 
+  // ---- Building values (mappers, REST responses) ----------------------------
+  // Built values keep the parser's invariants: make_string replaces invalid
+  // UTF-8 sequences with U+FFFD; make_number returns null for text that is not
+  // an RFC 8259 number; add() replaces an existing member of the same name.
+  // Callers keep nesting shallow (the destructor recurses on depth).
+  static JsonValue make_string(std::string text);
+  static JsonValue make_number(std::string text);
+  static JsonValue make_bool(bool value);
+  static JsonValue make_object();
+  static JsonValue make_array();
+  // kObject: sets member `key` (appending it, or replacing the value of an
+  // existing member in place) and returns a reference to the stored value.
+  // Any other type is first turned into an empty object.
+  JsonValue& add(std::string key, JsonValue value);
+  // kArray: appends and returns a reference to the stored value. Any other
+  // type is first turned into an empty array.
+  JsonValue& push(JsonValue value);
+  // kObject: removes member `key`; true if it existed.
+  bool remove(std::string_view key);
+  // Mutable access to a member, or nullptr.
+  JsonValue* find_mutable(std::string_view key);
+  std::vector<JsonValue>& mutable_items() { return items_; }
+  // True for null, and for an object or array with no members or items
+  // (FHIR forbids empty objects and arrays; mappers skip them).
+  bool empty() const;
+
  private:
   friend class JsonBuilder;  // the parser's SAX handler (json.cc)
 
@@ -174,5 +200,11 @@ struct JsonParseOptions {
 // surrounding whitespace. The result owns all its data; `input` may be freed
 // afterwards. Never throws: allocation failure is reported as kInternal.
 JsonResult<JsonValue> parse_json(std::string_view input, const JsonParseOptions& options = {});
+
+// True if [data, data+size) is valid UTF-8 without surrogates or overlongs.
+bool is_valid_utf8(const char* data, size_t size);
+
+// RFC 8259 number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool is_json_number_text(std::string_view text);
 
 }  // namespace gw::fhir
