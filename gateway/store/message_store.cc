@@ -43,6 +43,7 @@
 #include <utility>
 
 #include "gateway/store/message_store_internal.h"
+#include "gateway/store/records.h"
 #include "gateway/store/schema.h"
 #include "gateway/store/sha256.h"
 #include "gateway/store/sqlite_util.h"
@@ -136,6 +137,13 @@ class SqliteMessageStore final : public MessageStore {
   std::vector<StoredMessageSummary> list(int64_t after_id, size_t limit) override;
   std::optional<std::string> raw_message(int64_t id) override;
   int64_t count(std::optional<MessageStatus> status) override;
+  std::optional<StoredRecord> read_record(std::string_view type, std::string_view id,
+                                          int64_t version) override;
+  std::vector<StoredRecord> find_records(std::string_view type,
+                                         const std::optional<std::string>& system,
+                                         std::string_view value, size_t limit) override;
+  std::vector<StoredRecord> list_records(const RecordQuery& query) override;
+  int64_t count_records() override;
   StoreStats stats() const override;
 
   const internal::WriteConnectionSettings& settings() const { return settings_; }
@@ -170,6 +178,8 @@ class SqliteMessageStore final : public MessageStore {
   void commit_group(std::vector<Pending>& group, std::vector<CommitResult>* results);
   // Adds one submission to the open transaction. Returns SQLITE_OK or an error.
   int apply(const Pending& p, CommitResult* result);
+  // The message row of apply(); sets result->kind = kStored and result->id.
+  int insert_message(const Pending& p, CommitResult* result);
   int read_error() {
     read_errors_.fetch_add(1, std::memory_order_relaxed);
     return -1;
@@ -183,6 +193,10 @@ class SqliteMessageStore final : public MessageStore {
   // Committer thread only (after init()).
   Connection writer_;
   Statement begin_, commit_, rollback_, find_accepted_, count_duplicate_, insert_;
+  // A submission with records runs inside a savepoint, so a record conflict
+  // undoes that submission only, not its whole group.
+  Statement savepoint_, release_, rollback_to_;
+  internal::RecordWriter record_writer_;
   uint64_t hook_frames_ = 0;   // WAL frames after the previous commit
   uint64_t hook_written_ = 0;  // frames written since the checkpointer was last woken
 
@@ -215,6 +229,8 @@ class SqliteMessageStore final : public MessageStore {
   bool pause_requested_ = false;      // guarded by mu_; the committer starts no group
   bool committer_idle_ = true;        // guarded by mu_; between groups (or stopped)
 
+  internal::RecordReader record_reader_;  // has its own connection and mutex
+
   std::mutex join_mu_;  // serializes concurrent close() calls joining committer_
   std::thread committer_;
   std::atomic<std::thread::id> committer_id_{};
@@ -232,7 +248,10 @@ int wal_hook(void* store, sqlite3* db, const char* name, int frames) {
 
 bool SqliteMessageStore::init(std::string* error) {
   std::string why;
-  if (!configure_writer(&why) || !open_reader(&why) || !open_checkpointer(&why)) {
+  const int timeout_ms = static_cast<int>(
+      std::clamp<int64_t>(options_.busy_timeout.count(), 0, std::numeric_limits<int>::max()));
+  if (!configure_writer(&why) || !open_reader(&why) || !open_checkpointer(&why) ||
+      !record_reader_.open(options_.path, timeout_ms, &why)) {
     *error = "cannot open message store \"" + options_.path + "\": " + why;
     return false;
   }
@@ -314,6 +333,9 @@ bool SqliteMessageStore::configure_writer(std::string* error) {
       {&find_accepted_, kFindAccepted},
       {&count_duplicate_, kCountDuplicate},
       {&insert_, kInsert},
+      {&savepoint_, "SAVEPOINT submission"},
+      {&release_, "RELEASE submission"},
+      {&rollback_to_, "ROLLBACK TO submission"},
   };
   for (const auto& [stmt, sql] : statements) {
     const int rc = stmt->prepare(db, sql);
@@ -321,6 +343,11 @@ bool SqliteMessageStore::configure_writer(std::string* error) {
       *error = std::string("preparing \"") + sql + "\": " + internal::describe_error(db, rc);
       return false;
     }
+  }
+  const int rc = record_writer_.prepare(db);
+  if (rc != SQLITE_OK) {
+    *error = "preparing the record statements: " + internal::describe_error(db, rc);
+    return false;
   }
   return true;
 }
@@ -382,6 +409,7 @@ void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
   submitted_.fetch_add(1, std::memory_order_relaxed);
   Pending p{std::move(message), {}, std::move(done)};
   p.bytes = p.message.raw.size() + p.message.ack.size();
+  for (const RecordWrite& r : p.message.records) p.bytes += r.resource_json.size();
   p.content_sha256 = sha256(p.message.raw);  // hashed here, off the committer thread
   const char* refusal = "message store closed";
   {
@@ -674,8 +702,16 @@ void SqliteMessageStore::commit_group(std::vector<Pending>& group,
     begin_.reset();
     transactions_.fetch_add(1, std::memory_order_relaxed);
     for (const CommitResult& r : *results) {
-      (r.kind == CommitResult::Kind::kStored ? stored_ : duplicates_)
-          .fetch_add(1, std::memory_order_relaxed);
+      switch (r.kind) {
+        case CommitResult::Kind::kStored:
+          stored_.fetch_add(1, std::memory_order_relaxed);
+          break;
+        case CommitResult::Kind::kDuplicate:
+          duplicates_.fetch_add(1, std::memory_order_relaxed);
+          break;
+        default:
+          failed_.fetch_add(1, std::memory_order_relaxed);
+      }
     }
     return;
   }
@@ -721,6 +757,38 @@ int SqliteMessageStore::apply(const Pending& p, CommitResult* result) {
       return SQLITE_OK;
     }
   }
+  const bool with_records = m.status == MessageStatus::kAccepted && !m.records.empty();
+  if (with_records) {
+    ScopedReset reset(savepoint_);
+    const int rc = savepoint_.step();
+    if (rc != SQLITE_DONE) return rc;
+  }
+  const int rc = insert_message(p, result);
+  if (rc != SQLITE_OK || !with_records) return rc;
+  size_t conflict_index = 0;
+  const int records_rc = record_writer_.apply(result->id, m.received_at_ms, m.records,
+                                              &result->records, &conflict_index);
+  if (records_rc == internal::RecordWriter::kConflict) {
+    {
+      ScopedReset reset(rollback_to_);
+      const int undo_rc = rollback_to_.step();
+      if (undo_rc != SQLITE_DONE) return undo_rc;
+    }
+    result->kind = CommitResult::Kind::kConflict;
+    result->id = 0;
+    result->records.clear();
+    result->error = "record " + std::to_string(conflict_index) + " (" +
+                    m.records[conflict_index].resource_type + ") is not at the expected version";
+  } else if (records_rc != SQLITE_OK) {
+    return records_rc;
+  }
+  ScopedReset reset(release_);
+  const int release_rc = release_.step();
+  return release_rc == SQLITE_DONE ? SQLITE_OK : release_rc;
+}
+
+int SqliteMessageStore::insert_message(const Pending& p, CommitResult* result) {
+  const InboundMessage& m = p.message;
   ScopedReset reset(insert_);
   const int rc = insert_.bind_text(1, m.channel)
                      .bind_text(2, m.sender)
@@ -788,6 +856,33 @@ int64_t SqliteMessageStore::count(std::optional<MessageStatus> status) {
   if (status.has_value()) s.bind_text(1, to_string(*status));
   if (s.step() != SQLITE_ROW) return read_error();
   return s.column_int64(0);
+}
+
+std::optional<StoredRecord> SqliteMessageStore::read_record(std::string_view type,
+                                                            std::string_view id, int64_t version) {
+  std::optional<StoredRecord> out;
+  if (!record_reader_.read(type, id, version, &out)) read_error();
+  return out;
+}
+
+std::vector<StoredRecord> SqliteMessageStore::find_records(std::string_view type,
+                                                           const std::optional<std::string>& system,
+                                                           std::string_view value, size_t limit) {
+  std::vector<StoredRecord> out;
+  if (!record_reader_.find(type, system, value, limit, &out)) read_error();
+  return out;
+}
+
+std::vector<StoredRecord> SqliteMessageStore::list_records(const RecordQuery& query) {
+  std::vector<StoredRecord> out;
+  if (!record_reader_.list(query, &out)) read_error();
+  return out;
+}
+
+int64_t SqliteMessageStore::count_records() {
+  int64_t n = 0;
+  if (!record_reader_.count(&n)) return read_error();
+  return n;
 }
 
 StoreStats SqliteMessageStore::stats() const {

@@ -40,15 +40,64 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gw::store {
 
 enum class MessageStatus { kAccepted, kRejected };
 const char* to_string(MessageStatus s);
+
+// One normalized FHIR record written with a message (see InboundMessage::records).
+// Records are versioned per (resource_type, resource_id): each write that
+// changes the resource's canonical bytes makes a new version; a write of
+// bytes identical to the latest version makes none (replaying a message
+// changes nothing).
+struct RecordWrite {
+  std::string resource_type;  // "Patient"
+  std::string resource_id;    // FHIR id
+  // Canonical JSON of the resource without meta.versionId / meta.lastUpdated
+  // (the store assigns those; readers add them to what they serve).
+  std::string resource_json;
+  // (system, value) business identifiers, for search and conditional
+  // operations; system may be empty. The store indexes SHA-256 digests of
+  // them, not the identifiers themselves.
+  std::vector<std::pair<std::string, std::string>> identifiers;
+  // Optimistic concurrency: nullopt = no check; 0 = the record must not exist
+  // yet; n = its latest version must be n. Otherwise the submission fails with
+  // CommitResult::Kind::kConflict and nothing of it is stored.
+  std::optional<int64_t> expected_version;
+};
+
+struct RecordVersion {
+  int64_t version = 0;
+  int64_t updated_at_ms = 0;  // of `version` (an earlier time when !changed)
+  bool changed = true;        // false: identical to the latest version; none made
+};
+
+struct StoredRecord {
+  int64_t seq = 0;  // store-wide write order (export cursor)
+  std::string resource_type, resource_id;
+  int64_t version = 0;
+  int64_t updated_at_ms = 0;
+  int64_t message_id = 0;  // the message (or REST request) that wrote this version
+  std::string resource_json;
+};
+
+// What `gatewayctl records export` and similar readers select. Versions are
+// returned in seq order, after `after_seq`, at most `limit`.
+struct RecordQuery {
+  int64_t since_ms = 0;                                    // updated_at_ms >= since_ms
+  int64_t until_ms = std::numeric_limits<int64_t>::max();  // updated_at_ms < until_ms
+  std::optional<int64_t> message_id;                       // only versions written by it
+  int64_t after_seq = 0;
+  size_t limit = 1000;
+};
 
 struct InboundMessage {
   std::string channel;       // channel name from configuration
@@ -61,15 +110,22 @@ struct InboundMessage {
   std::string raw;             // the message as received (PHI; encrypted at rest in a later issue)
   std::string ack;             // acknowledgement to send (stored so resends get the same one)
   int64_t received_at_ms = 0;  // Unix epoch milliseconds
+  // Normalized records committed atomically with the message (only for
+  // accepted messages; ignored for rejected ones). A duplicate message writes
+  // none.
+  std::vector<RecordWrite> records;
 };
 
 struct CommitResult {
-  enum class Kind { kStored, kDuplicate, kFailed };
+  // kConflict: a RecordWrite::expected_version did not hold; nothing of the
+  // submission was stored (the rest of its group was).
+  enum class Kind { kStored, kDuplicate, kFailed, kConflict };
   Kind kind = Kind::kFailed;
-  int64_t id = 0;                // row id of the stored (or original, for duplicates) message
-  std::string ack;               // for kDuplicate: the stored acknowledgement
-  bool content_differs = false;  // kDuplicate with different bytes than the original
-  std::string error;             // kFailed: what went wrong (no PHI)
+  int64_t id = 0;                      // row id of the stored (or original, for duplicates) message
+  std::string ack;                     // for kDuplicate: the stored acknowledgement
+  bool content_differs = false;        // kDuplicate with different bytes than the original
+  std::string error;                   // kFailed/kConflict: what went wrong (no PHI)
+  std::vector<RecordVersion> records;  // kStored: one per RecordWrite, same order
 };
 
 using CommitCallback = std::function<void(CommitResult)>;
@@ -178,6 +234,17 @@ class MessageStore {
   virtual std::optional<std::string> raw_message(int64_t id) = 0;
   // Number of messages with `status`, or of all messages for nullopt.
   virtual int64_t count(std::optional<MessageStatus> status) = 0;
+  // Records. read_record: version 0 = latest. find_records: latest versions
+  // of `type` having identifier (system, value); nullopt system = any system,
+  // "" = no system. On a read error: nullopt / empty (counted in read_errors).
+  virtual std::optional<StoredRecord> read_record(std::string_view type, std::string_view id,
+                                                  int64_t version = 0) = 0;
+  virtual std::vector<StoredRecord> find_records(std::string_view type,
+                                                 const std::optional<std::string>& system,
+                                                 std::string_view value, size_t limit) = 0;
+  virtual std::vector<StoredRecord> list_records(const RecordQuery& query) = 0;
+  // Number of record versions (all resources), or -1 on a read error.
+  virtual int64_t count_records() = 0;
   virtual StoreStats stats() const = 0;
 };
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "gateway/store/message_store_internal.h"
+#include "gateway/store/schema.h"
 #include "gateway/store/store_test_util.h"
 
 namespace gw::store {
@@ -103,12 +104,13 @@ TEST_F(MessageStoreTest, SchemaVersionWalAndSynchronousFull) {
   EXPECT_EQ(settings->journal_mode, "wal");
   EXPECT_EQ(settings->synchronous, 2);  // FULL
   EXPECT_EQ(settings->foreign_keys, 1);
-  EXPECT_EQ(settings->schema_version, 1);
+  EXPECT_EQ(settings->schema_version, internal::kSchemaVersion);
 
   // journal_mode and user_version are properties of the file: check them from
   // an independent connection too.
   EXPECT_EQ(query_text(options().path, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(query_text(options().path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(query_text(options().path, "PRAGMA user_version"),
+            std::to_string(internal::kSchemaVersion));
   EXPECT_EQ(query_text(options().path, "PRAGMA application_id"), std::to_string(0x484C3746));
   EXPECT_EQ(query_text(options().path,
                        "SELECT count(*) FROM sqlite_schema WHERE name = 'messages_accepted_key'"),

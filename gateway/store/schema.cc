@@ -41,6 +41,44 @@ CREATE UNIQUE INDEX messages_accepted_key ON messages (sender, control_id)
 CREATE INDEX messages_received_at ON messages (received_at_ms);
 CREATE INDEX messages_status ON messages (status);
 )sql"},
+    // Version 2: normalized FHIR records, versioned per resource.
+    //  - records holds every version; seq (AUTOINCREMENT) is the store-wide
+    //    write order that exports page by.
+    //  - record_heads points at each resource's latest version, with its
+    //    digest, so an unchanged rewrite is detected without reading the body.
+    //  - record_identifiers indexes the latest version's business identifiers
+    //    by SHA-256 digest (see records.h), never in clear.
+    {2, R"sql(
+CREATE TABLE records (
+  seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+  resource_type  TEXT    NOT NULL,
+  resource_id    TEXT    NOT NULL,
+  version        INTEGER NOT NULL CHECK (version >= 1),
+  message_id     INTEGER NOT NULL REFERENCES messages (id),
+  updated_at_ms  INTEGER NOT NULL,
+  content_sha256 BLOB    NOT NULL CHECK (length(content_sha256) = 32),
+  resource       BLOB    NOT NULL,
+  UNIQUE (resource_type, resource_id, version)
+);
+CREATE INDEX records_message ON records (message_id);
+CREATE INDEX records_updated_at ON records (updated_at_ms);
+CREATE TABLE record_heads (
+  resource_type  TEXT    NOT NULL,
+  resource_id    TEXT    NOT NULL,
+  version        INTEGER NOT NULL,
+  seq            INTEGER NOT NULL REFERENCES records (seq),
+  content_sha256 BLOB    NOT NULL,
+  updated_at_ms  INTEGER NOT NULL,
+  PRIMARY KEY (resource_type, resource_id)
+) WITHOUT ROWID;
+CREATE TABLE record_identifiers (
+  resource_type  TEXT    NOT NULL,
+  key            BLOB    NOT NULL,
+  resource_id    TEXT    NOT NULL,
+  PRIMARY KEY (resource_type, key, resource_id)
+) WITHOUT ROWID;
+CREATE INDEX record_identifiers_resource ON record_identifiers (resource_type, resource_id);
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,

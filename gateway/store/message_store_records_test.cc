@@ -1,0 +1,217 @@
+// Normalized records written with messages: versions, unchanged rewrites,
+// optimistic concurrency, identifier search, export listing, persistence.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gateway/store/message_store.h"
+#include "gateway/store/store_test_util.h"
+
+namespace gw::store {
+namespace {
+
+using testing::make_message;
+using testing::open_or_die;
+using testing::TempDir;
+
+RecordWrite patient(std::string id, std::string json, std::string system = "urn:mrn",
+                    std::string value = "MRN-1") {
+  RecordWrite r;
+  r.resource_type = "Patient";
+  r.resource_id = std::move(id);
+  r.resource_json = std::move(json);
+  r.identifiers.emplace_back(std::move(system), std::move(value));
+  return r;
+}
+
+InboundMessage with_records(std::string control_id, std::vector<RecordWrite> records,
+                            int64_t at_ms = 1700000000000) {
+  InboundMessage m = make_message("LAB|HOSP", std::move(control_id), "MSH|...");
+  m.records = std::move(records);
+  m.received_at_ms = at_ms;
+  return m;
+}
+
+class RecordsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_.path = dir_.file("store.db");
+    store_ = open_or_die(options_);
+  }
+  TempDir dir_;
+  StoreOptions options_;
+  std::unique_ptr<MessageStore> store_;
+};
+
+TEST_F(RecordsTest, VersionsAreMadeOnlyWhenTheContentChanges) {
+  CommitResult a = store_->submit_sync(with_records("1", {patient("p1", R"({"a":1})")}));
+  ASSERT_EQ(a.kind, CommitResult::Kind::kStored);
+  ASSERT_EQ(a.records.size(), 1u);
+  EXPECT_EQ(a.records[0].version, 1);
+  EXPECT_TRUE(a.records[0].changed);
+
+  CommitResult same = store_->submit_sync(with_records("2", {patient("p1", R"({"a":1})")}));
+  ASSERT_EQ(same.kind, CommitResult::Kind::kStored);
+  EXPECT_EQ(same.records[0].version, 1);
+  EXPECT_FALSE(same.records[0].changed);
+
+  CommitResult b =
+      store_->submit_sync(with_records("3", {patient("p1", R"({"a":2})")}, 1700000005000));
+  EXPECT_EQ(b.records[0].version, 2);
+  EXPECT_EQ(b.records[0].updated_at_ms, 1700000005000);
+
+  auto latest = store_->read_record("Patient", "p1");
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->version, 2);
+  EXPECT_EQ(latest->resource_json, R"({"a":2})");
+  EXPECT_EQ(latest->message_id, b.id);
+  auto v1 = store_->read_record("Patient", "p1", 1);
+  ASSERT_TRUE(v1.has_value());
+  EXPECT_EQ(v1->resource_json, R"({"a":1})");
+  EXPECT_FALSE(store_->read_record("Patient", "p1", 3).has_value());
+  EXPECT_FALSE(store_->read_record("Observation", "p1").has_value());
+  EXPECT_EQ(store_->count_records(), 2);
+}
+
+TEST_F(RecordsTest, DuplicateMessagesAndRejectedMessagesWriteNoRecords) {
+  ASSERT_EQ(store_->submit_sync(with_records("1", {patient("p1", "{}")})).kind,
+            CommitResult::Kind::kStored);
+  CommitResult dup = store_->submit_sync(with_records("1", {patient("p1", R"({"x":1})")}));
+  EXPECT_EQ(dup.kind, CommitResult::Kind::kDuplicate);
+  InboundMessage rejected = with_records("2", {patient("p2", "{}")});
+  rejected.status = MessageStatus::kRejected;
+  EXPECT_EQ(store_->submit_sync(std::move(rejected)).kind, CommitResult::Kind::kStored);
+  EXPECT_EQ(store_->count_records(), 1);
+  EXPECT_FALSE(store_->read_record("Patient", "p2").has_value());
+}
+
+TEST_F(RecordsTest, ExpectedVersionConflictStoresNothingOfThatSubmissionOnly) {
+  ASSERT_EQ(store_->submit_sync(with_records("1", {patient("p1", "{}")})).kind,
+            CommitResult::Kind::kStored);
+  // Two submissions committed in one group: the conflicting one is undone
+  // alone (savepoint), the other is stored.
+  RecordWrite stale = patient("p1", R"({"v":"stale"})");
+  stale.expected_version = 7;
+  RecordWrite fresh_create = patient("p2", "{}", "urn:mrn", "MRN-2");
+  fresh_create.expected_version = 0;
+  CommitResult conflict, ok;
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  auto count_done = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    ++done;
+    cv.notify_all();
+  };
+  store_->submit(with_records("2", {fresh_create, stale}), [&](CommitResult r) {
+    conflict = std::move(r);
+    count_done();
+  });
+  store_->submit(with_records("3", {patient("p3", "{}", "urn:mrn", "MRN-3")}), [&](CommitResult r) {
+    ok = std::move(r);
+    count_done();
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done == 2; });
+  }
+  EXPECT_EQ(conflict.kind, CommitResult::Kind::kConflict);
+  EXPECT_NE(conflict.error.find("record 1 (Patient)"), std::string::npos) << conflict.error;
+  EXPECT_EQ(ok.kind, CommitResult::Kind::kStored);
+  EXPECT_FALSE(store_->read_record("Patient", "p2").has_value());
+  EXPECT_TRUE(store_->read_record("Patient", "p3").has_value());
+  EXPECT_EQ(store_->read_record("Patient", "p1")->resource_json, "{}");
+  EXPECT_EQ(store_->count(std::nullopt), 2);  // message 2 undone with its records
+
+  RecordWrite create_existing = patient("p1", R"({"new":1})");
+  create_existing.expected_version = 0;
+  EXPECT_EQ(store_->submit_sync(with_records("4", {create_existing})).kind,
+            CommitResult::Kind::kConflict);
+  RecordWrite if_match = patient("p1", R"({"new":1})");
+  if_match.expected_version = 1;
+  CommitResult updated = store_->submit_sync(with_records("5", {if_match}));
+  ASSERT_EQ(updated.kind, CommitResult::Kind::kStored);
+  EXPECT_EQ(updated.records[0].version, 2);
+}
+
+TEST_F(RecordsTest, FindsLatestVersionsByIdentifier) {
+  store_->submit_sync(
+      with_records("1", {patient("p1", "{}", "urn:a", "42"), patient("p2", "{}", "urn:b", "42")}));
+  auto by_system = store_->find_records("Patient", std::string("urn:a"), "42", 10);
+  ASSERT_EQ(by_system.size(), 1u);
+  EXPECT_EQ(by_system[0].resource_id, "p1");
+  EXPECT_EQ(store_->find_records("Patient", std::nullopt, "42", 10).size(), 2u);
+  EXPECT_EQ(store_->find_records("Patient", std::nullopt, "42", 1).size(), 1u);
+  EXPECT_TRUE(store_->find_records("Patient", std::string("urn:a"), "43", 10).empty());
+  EXPECT_TRUE(store_->find_records("Observation", std::nullopt, "42", 10).empty());
+  // A new version with another identifier replaces the old index entries.
+  store_->submit_sync(with_records("2", {patient("p1", R"({"v":2})", "urn:a", "99")}));
+  EXPECT_TRUE(store_->find_records("Patient", std::string("urn:a"), "42", 10).empty());
+  auto moved = store_->find_records("Patient", std::string("urn:a"), "99", 10);
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].version, 2);
+  // An empty system is its own system, distinct from "any".
+  RecordWrite no_system = patient("p9", "{}", "", "77");
+  store_->submit_sync(with_records("3", {no_system}));
+  EXPECT_EQ(store_->find_records("Patient", std::string(""), "77", 10).size(), 1u);
+  EXPECT_TRUE(store_->find_records("Patient", std::string("urn:a"), "77", 10).empty());
+}
+
+TEST_F(RecordsTest, IdentifiersAreNotStoredInClear) {
+  store_->submit_sync(with_records("1", {patient("p1", "{}", "urn:mrn", "SECRET-MRN-12345")}));
+  store_->close();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(options_.path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "SELECT count(*) FROM record_identifiers WHERE instr(key, ?1) > 0", -1,
+                         &st, nullptr),
+      SQLITE_OK);
+  sqlite3_bind_text(st, 1, "SECRET-MRN", -1, SQLITE_STATIC);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+TEST_F(RecordsTest, ListsForExportByTimeMessageAndCursor) {
+  CommitResult m1 = store_->submit_sync(
+      with_records("1", {patient("p1", "{}"), patient("p2", "{}", "u", "2")}, 1000));
+  CommitResult m2 = store_->submit_sync(with_records("2", {patient("p3", "{}", "u", "3")}, 2000));
+  RecordQuery all;
+  auto rows = store_->list_records(all);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_LT(rows[0].seq, rows[1].seq);
+  EXPECT_EQ(rows[2].resource_id, "p3");
+  RecordQuery by_message;
+  by_message.message_id = m1.id;
+  EXPECT_EQ(store_->list_records(by_message).size(), 2u);
+  RecordQuery window;
+  window.since_ms = 1500;
+  window.until_ms = 2001;
+  auto w = store_->list_records(window);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].message_id, m2.id);
+  RecordQuery page;
+  page.limit = 2;
+  auto first = store_->list_records(page);
+  ASSERT_EQ(first.size(), 2u);
+  page.after_seq = first.back().seq;
+  EXPECT_EQ(store_->list_records(page).size(), 1u);
+}
+
+TEST_F(RecordsTest, RecordsSurviveReopen) {
+  store_->submit_sync(with_records("1", {patient("p1", R"({"keep":true})")}));
+  store_.reset();
+  store_ = open_or_die(options_);
+  auto r = store_->read_record("Patient", "p1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->resource_json, R"({"keep":true})");
+  EXPECT_EQ(store_->find_records("Patient", std::string("urn:mrn"), "MRN-1", 5).size(), 1u);
+}
+
+}  // namespace
+}  // namespace gw::store

@@ -1,0 +1,280 @@
+#include "gateway/store/records.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "gateway/store/sha256.h"
+
+namespace gw::store::internal {
+namespace {
+
+constexpr char kHead[] =
+    "SELECT version, content_sha256, updated_at_ms FROM record_heads "
+    "WHERE resource_type = ?1 AND resource_id = ?2";
+constexpr char kInsert[] =
+    "INSERT INTO records (resource_type, resource_id, version, message_id, updated_at_ms, "
+    "content_sha256, resource) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr char kUpsertHead[] =
+    "INSERT INTO record_heads (resource_type, resource_id, version, seq, content_sha256, "
+    "updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (resource_type, resource_id) DO "
+    "UPDATE SET version = excluded.version, seq = excluded.seq, "
+    "content_sha256 = excluded.content_sha256, updated_at_ms = excluded.updated_at_ms";
+constexpr char kDeleteIds[] =
+    "DELETE FROM record_identifiers WHERE resource_type = ?1 AND resource_id = ?2";
+constexpr char kInsertId[] =
+    "INSERT OR IGNORE INTO record_identifiers (resource_type, key, resource_id) "
+    "VALUES (?1, ?2, ?3)";
+
+constexpr char kColumns[] =
+    "r.seq, r.resource_type, r.resource_id, r.version, r.updated_at_ms, r.message_id, r.resource";
+const std::string kLatest = std::string("SELECT ") + kColumns +
+                            " FROM record_heads h JOIN records r ON r.seq = h.seq "
+                            "WHERE h.resource_type = ?1 AND h.resource_id = ?2";
+const std::string kVersion = std::string("SELECT ") + kColumns +
+                             " FROM records r WHERE r.resource_type = ?1 AND r.resource_id = ?2 "
+                             "AND r.version = ?3";
+const std::string kFind =
+    std::string("SELECT ") + kColumns +
+    " FROM record_identifiers i JOIN record_heads h "
+    "ON h.resource_type = i.resource_type AND h.resource_id = i.resource_id "
+    "JOIN records r ON r.seq = h.seq "
+    "WHERE i.resource_type = ?1 AND i.key = ?2 ORDER BY h.resource_id LIMIT ?3";
+const std::string kList = std::string("SELECT ") + kColumns +
+                          " FROM records r WHERE r.seq > ?1 AND r.updated_at_ms >= ?2 "
+                          "AND r.updated_at_ms < ?3 ORDER BY r.seq LIMIT ?4";
+const std::string kListByMessage = std::string("SELECT ") + kColumns +
+                                   " FROM records r WHERE r.seq > ?1 AND r.updated_at_ms >= ?2 "
+                                   "AND r.updated_at_ms < ?3 AND r.message_id = ?5 "
+                                   "ORDER BY r.seq LIMIT ?4";
+constexpr char kCount[] = "SELECT count(*) FROM records";
+
+std::string_view as_bytes(const Sha256Digest& d) {
+  return std::string_view(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+int64_t clamp_limit(size_t limit) {
+  return static_cast<int64_t>(
+      std::min<uint64_t>(limit, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
+}
+
+StoredRecord read_row(Statement& s) {
+  StoredRecord r;
+  r.seq = s.column_int64(0);
+  r.resource_type = s.column_text(1);
+  r.resource_id = s.column_text(2);
+  r.version = s.column_int64(3);
+  r.updated_at_ms = s.column_int64(4);
+  r.message_id = s.column_int64(5);
+  r.resource_json = s.column_blob(6);
+  return r;
+}
+
+bool collect(Statement& s, std::vector<StoredRecord>* out) {
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) out->push_back(read_row(s));
+  if (rc != SQLITE_DONE) {
+    out->clear();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string identifier_key(const std::optional<std::string>& system, std::string_view value) {
+  std::string tagged;
+  if (system.has_value()) {
+    tagged.reserve(system->size() + value.size() + 2);
+    tagged += 'S';
+    tagged += *system;
+    tagged += '\x1F';
+  } else {
+    tagged += 'V';
+  }
+  tagged += value;
+  const Sha256Digest d = sha256(tagged);
+  return std::string(as_bytes(d));
+}
+
+int RecordWriter::prepare(sqlite3* db) {
+  db_ = db;
+  const std::pair<Statement*, const char*> statements[] = {
+      {&head_, kHead},
+      {&insert_, kInsert},
+      {&upsert_head_, kUpsertHead},
+      {&delete_ids_, kDeleteIds},
+      {&insert_id_, kInsertId},
+  };
+  for (const auto& [stmt, sql] : statements) {
+    const int rc = stmt->prepare(db, sql);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+int RecordWriter::apply(int64_t message_id, int64_t now_ms, const std::vector<RecordWrite>& records,
+                        std::vector<RecordVersion>* versions, size_t* conflict_index) {
+  versions->assign(records.size(), RecordVersion{});
+  for (size_t i = 0; i < records.size(); ++i) {
+    bool conflict = false;
+    const int rc = write_one(message_id, now_ms, records[i], &(*versions)[i], &conflict);
+    if (rc != SQLITE_OK) return rc;
+    if (conflict) {
+      *conflict_index = i;
+      return kConflict;
+    }
+  }
+  return SQLITE_OK;
+}
+
+int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r,
+                            RecordVersion* out, bool* conflict) {
+  const Sha256Digest digest = sha256(r.resource_json);
+  int64_t latest = 0;
+  {
+    ScopedReset reset(head_);
+    int rc = head_.bind_text(1, r.resource_type).bind_text(2, r.resource_id).step();
+    if (rc == SQLITE_ROW) {
+      latest = head_.column_int64(0);
+      if (head_.column_blob_view(1) == as_bytes(digest) &&
+          (!r.expected_version.has_value() || *r.expected_version == latest)) {
+        out->version = latest;
+        out->updated_at_ms = head_.column_int64(2);
+        out->changed = false;
+        return SQLITE_OK;
+      }
+    } else if (rc != SQLITE_DONE) {
+      return rc;
+    }
+  }
+  if (r.expected_version.has_value() && *r.expected_version != latest) {
+    *conflict = true;
+    return SQLITE_OK;
+  }
+  const int64_t version = latest + 1;
+  int rc;
+  {
+    ScopedReset reset(insert_);
+    rc = insert_.bind_text(1, r.resource_type)
+             .bind_text(2, r.resource_id)
+             .bind_int64(3, version)
+             .bind_int64(4, message_id)
+             .bind_int64(5, now_ms)
+             .bind_blob(6, as_bytes(digest))
+             .bind_blob(7, r.resource_json)
+             .step();
+    if (rc != SQLITE_DONE) return rc;
+  }
+  const int64_t seq = sqlite3_last_insert_rowid(db_);
+  {
+    ScopedReset reset(upsert_head_);
+    rc = upsert_head_.bind_text(1, r.resource_type)
+             .bind_text(2, r.resource_id)
+             .bind_int64(3, version)
+             .bind_int64(4, seq)
+             .bind_blob(5, as_bytes(digest))
+             .bind_int64(6, now_ms)
+             .step();
+    if (rc != SQLITE_DONE) return rc;
+  }
+  {
+    ScopedReset reset(delete_ids_);
+    rc = delete_ids_.bind_text(1, r.resource_type).bind_text(2, r.resource_id).step();
+    if (rc != SQLITE_DONE) return rc;
+  }
+  for (const auto& [system, value] : r.identifiers) {
+    if (value.empty()) continue;
+    for (const std::string& key :
+         {identifier_key(system, value), identifier_key(std::nullopt, value)}) {
+      ScopedReset reset(insert_id_);
+      rc = insert_id_.bind_text(1, r.resource_type)
+               .bind_blob(2, key)
+               .bind_text(3, r.resource_id)
+               .step();
+      if (rc != SQLITE_DONE) return rc;
+    }
+  }
+  out->version = version;
+  out->updated_at_ms = now_ms;
+  out->changed = true;
+  return SQLITE_OK;
+}
+
+bool RecordReader::open(const std::string& path, int busy_timeout_ms, std::string* error) {
+  if (!db_.open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, error)) {
+    *error = "record read connection: " + *error;
+    return false;
+  }
+  sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
+  const std::pair<Statement*, const std::string*> statements[] = {
+      {&latest_, &kLatest},
+      {&version_, &kVersion},
+      {&find_, &kFind},
+      {&list_, &kList},
+      {&list_by_message_, &kListByMessage},
+  };
+  for (const auto& [stmt, sql] : statements) {
+    const int rc = stmt->prepare(db_.get(), *sql);
+    if (rc != SQLITE_OK) {
+      *error = "record read connection: preparing a query: " + describe_error(db_.get(), rc);
+      return false;
+    }
+  }
+  const int rc = count_.prepare(db_.get(), kCount);
+  if (rc != SQLITE_OK) {
+    *error = "record read connection: preparing a query: " + describe_error(db_.get(), rc);
+    return false;
+  }
+  return true;
+}
+
+bool RecordReader::read(std::string_view type, std::string_view id, int64_t version,
+                        std::optional<StoredRecord>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement& s = version == 0 ? latest_ : version_;
+  ScopedReset reset(s);
+  s.bind_text(1, type).bind_text(2, id);
+  if (version != 0) s.bind_int64(3, version);
+  const int rc = s.step();
+  out->reset();
+  if (rc == SQLITE_ROW) {
+    *out = read_row(s);
+    return true;
+  }
+  return rc == SQLITE_DONE;
+}
+
+bool RecordReader::find(std::string_view type, const std::optional<std::string>& system,
+                        std::string_view value, size_t limit, std::vector<StoredRecord>* out) {
+  out->clear();
+  if (limit == 0) return true;
+  const std::string key = identifier_key(system, value);
+  std::lock_guard<std::mutex> lock(mu_);
+  ScopedReset reset(find_);
+  find_.bind_text(1, type).bind_blob(2, key).bind_int64(3, clamp_limit(limit));
+  return collect(find_, out);
+}
+
+bool RecordReader::list(const RecordQuery& q, std::vector<StoredRecord>* out) {
+  out->clear();
+  if (q.limit == 0) return true;
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement& s = q.message_id.has_value() ? list_by_message_ : list_;
+  ScopedReset reset(s);
+  s.bind_int64(1, q.after_seq)
+      .bind_int64(2, q.since_ms)
+      .bind_int64(3, q.until_ms)
+      .bind_int64(4, clamp_limit(q.limit));
+  if (q.message_id.has_value()) s.bind_int64(5, *q.message_id);
+  return collect(s, out);
+}
+
+bool RecordReader::count(int64_t* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ScopedReset reset(count_);
+  if (count_.step() != SQLITE_ROW) return false;
+  *out = count_.column_int64(0);
+  return true;
+}
+
+}  // namespace gw::store::internal

@@ -1,0 +1,66 @@
+// Normalized FHIR records in the message store's SQLite file (schema v2):
+// the committer-side writer and a reader with its own connection. Private to
+// gateway/store; the public API is MessageStore's record methods.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "gateway/store/message_store.h"
+#include "gateway/store/sqlite_util.h"
+
+namespace gw::store::internal {
+
+// Index key of a business identifier: SHA-256 over a tagged encoding, so the
+// index holds no identifier in clear. With a system: "S" system 0x1F value;
+// for "any system" look-ups: "V" value (both are written for every
+// identifier). A later issue replaces the digest by a keyed token.
+std::string identifier_key(const std::optional<std::string>& system, std::string_view value);
+
+// Writes records inside the committer's open transaction. Committer thread only.
+class RecordWriter {
+ public:
+  // Returned by apply() when an expected_version does not hold.
+  static constexpr int kConflict = -1;
+
+  int prepare(sqlite3* db);  // SQLITE_OK or an error code
+  // Writes `records` for message `message_id`. Returns SQLITE_OK, kConflict
+  // (then *conflict_index names the record and the caller rolls back to its
+  // savepoint) or an SQLite error code.
+  int apply(int64_t message_id, int64_t now_ms, const std::vector<RecordWrite>& records,
+            std::vector<RecordVersion>* versions, size_t* conflict_index);
+
+ private:
+  int write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r, RecordVersion* out,
+                bool* conflict);
+
+  sqlite3* db_ = nullptr;  // the committer's write connection
+  Statement head_, insert_, upsert_head_, delete_ids_, insert_id_;
+};
+
+// Record reads on a read-only connection of its own, guarded by a mutex.
+class RecordReader {
+ public:
+  bool open(const std::string& path, int busy_timeout_ms, std::string* error);
+  // Return false on a read error (the caller counts it).
+  bool read(std::string_view type, std::string_view id, int64_t version,
+            std::optional<StoredRecord>* out);
+  bool find(std::string_view type, const std::optional<std::string>& system, std::string_view value,
+            size_t limit, std::vector<StoredRecord>* out);
+  bool list(const RecordQuery& q, std::vector<StoredRecord>* out);
+  bool count(int64_t* out);
+
+ private:
+  std::mutex mu_;
+  Connection db_;
+  Statement latest_, version_, find_, list_, list_by_message_, count_;
+};
+
+}  // namespace gw::store::internal
