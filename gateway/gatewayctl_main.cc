@@ -3,6 +3,8 @@
 //   gatewayctl send --to HOST:PORT [options] FILE|DIR...
 //   gatewayctl messages list --config FILE [--limit N] [--after ID] [--rejected]
 //   gatewayctl messages count --config FILE
+//   gatewayctl convert [--config FILE] [--channel NAME] FILE...
+//   gatewayctl records export|count --config FILE [...]
 //   gatewayctl version
 #include <cstdio>
 #include <cstring>
@@ -30,6 +32,18 @@ constexpr const char* kUsage =
     "      List stored messages (ids, channel, sender, control id, type, status;\n"
     "      never message content).\n"
     "  messages count --config FILE\n"
+    "  convert [--config FILE] [--channel NAME] [--ndjson] [--quiet] FILE...\n"
+    "      Print the FHIR R4 transaction Bundle each HL7 v2 message would become\n"
+    "      (mapped with the channel's settings and validated, as gatewayd would\n"
+    "      store it), without storing anything: one JSON document for a single\n"
+    "      message, NDJSON (one Bundle per line) for several. Mapping and\n"
+    "      validation problems go to stderr naming the segment and field.\n"
+    "      Exit status: 0 all converted, 1 some could not be, 2 usage error.\n"
+    "  records export --config FILE [--since TIME] [--until TIME] [--message ID]\n"
+    "                 [--type RESOURCE]\n"
+    "      Write stored normalized records as NDJSON (one resource per line, with\n"
+    "      meta.versionId and meta.lastUpdated). Contains PHI.\n"
+    "  records count --config FILE\n"
     "  version\n";
 
 }  // namespace
@@ -48,6 +62,8 @@ int main(int argc, char** argv) {
   }
   if (cmd == "send") return gw::core::ctl_send(args);
   if (cmd == "messages") return gw::core::ctl_messages(args);
+  if (cmd == "convert") return gw::core::ctl_convert(args);
+  if (cmd == "records") return gw::core::ctl_records(args);
   std::fprintf(stderr, "gatewayctl: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

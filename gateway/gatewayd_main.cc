@@ -17,10 +17,12 @@
 
 #include "adapters/mllp/fd_limit.h"
 #include "adapters/mllp/server.h"
+#include "gateway/core/channel_options.h"
 #include "gateway/core/config.h"
 #include "gateway/core/log.h"
 #include "gateway/core/mllp_ingest.h"
 #include "gateway/core/version.h"
+#include "gateway/rest/rest_server.h"
 #include "gateway/store/message_store.h"
 
 namespace {
@@ -153,14 +155,7 @@ int main(int argc, char** argv) {
 
   std::vector<Channel> channels;
   for (const auto& c : cfg->channels) {
-    gw::core::IngestOptions io;
-    io.channel = c.name;
-    io.parse.limits.max_message_bytes = c.max_frame_bytes;
-    io.parse.limits.max_segments = c.max_segments;
-    io.parse.limits.max_fields_per_segment = c.max_fields_per_segment;
-    io.parse.default_charset = gw::core::charset_option(c.default_charset);
-    io.processing_ids = c.processing_ids;
-    io.max_frame_bytes = c.max_frame_bytes;
+    gw::core::IngestOptions io = gw::core::ingest_options(c);
     Channel ch;
     ch.ingest = std::make_unique<gw::core::MllpIngest>(io, store.get());
 
@@ -188,9 +183,45 @@ int main(int argc, char** argv) {
                                 {"protocol", "mllp"},
                                 {"address", actual.to_string()}});
   }
-  gw::log::warn("https.not_served",
-                {{"address", cfg->https_listen.to_string()},
-                 {"detail", "FHIR REST, admin API and metrics are not implemented yet"}});
+  std::unique_ptr<gw::rest::FhirRestServer> rest;
+  if (cfg->https.enabled) {
+    gw::rest::RestOptions ro;
+    ro.host = cfg->https.listen.host;
+    ro.port = cfg->https.listen.port;
+    ro.cert_file = cfg->https.cert_file;
+    ro.key_file = cfg->https.key_file;
+    ro.client_ca_file = cfg->https.client_ca_file;
+    ro.base_url = cfg->https.base_url;
+    ro.max_body_bytes = cfg->https.max_body_bytes;
+    ro.threads = cfg->https.threads;
+    ro.shutdown_grace_ms = static_cast<int>(cfg->shutdown_grace.count());
+    ro.on_request = [](const std::string& method, const std::string& type, int status,
+                       const std::string& peer) {
+      if (status >= 500) {
+        gw::log::warn("https.request", {{"method", method},
+                                        {"type", type},
+                                        {"status", std::to_string(status)},
+                                        {"peer", peer}});
+      } else if (gw::log::enabled(gw::log::Level::kDebug)) {
+        gw::log::debug("https.request", {{"method", method},
+                                         {"type", type},
+                                         {"status", std::to_string(status)},
+                                         {"peer", peer}});
+      }
+    };
+    rest = std::make_unique<gw::rest::FhirRestServer>(ro, store.get());
+    if (!rest->start(&error)) {
+      gw::log::error("startup_failed", {{"channel", "https"}, {"detail", error}});
+      for (auto& c : channels) c.server->stop(std::chrono::milliseconds(0));
+      return 1;
+    }
+    gw::config::HostPort actual{cfg->https.listen.host, rest->port()};
+    gw::log::info("listening",
+                  {{"channel", "fhir"}, {"protocol", "https"}, {"address", actual.to_string()}});
+  } else {
+    gw::log::info("https.disabled",
+                  {{"detail", "FHIR REST endpoint not served ([https] enabled = false)"}});
+  }
   gw::log::info("ready");
 
   // Wait for a stop signal, logging counters once a minute.
@@ -213,6 +244,7 @@ int main(int argc, char** argv) {
 
   // Stop accepting and reading; in-flight frames finish committing and get
   // their acknowledgements within the grace period.
+  if (rest) rest->stop();
   for (auto& c : channels) c.server->stop(cfg->shutdown_grace);
   store->close();
   log_stats(channels, *store);

@@ -1,8 +1,13 @@
 #!/bin/sh
-# Builds the gateway and runs a demonstration on loopback: starts gatewayd
-# with a throw-away state directory, sends the sample HL7 v2 corpus through a
-# real MLLP client (gatewayctl send), shows the acknowledgements and what was
-# stored, resends to show duplicate detection, then stops gatewayd cleanly.
+# Builds the gateway and runs a demonstration on loopback:
+#  - shows the FHIR Bundle a sample ADT^A01 becomes (gatewayctl convert);
+#  - starts gatewayd with a throw-away state directory, an MLLP channel and
+#    the FHIR REST endpoint over HTTPS (a self-signed certificate made here);
+#  - sends the sample HL7 v2 corpus through a real MLLP client (gatewayctl
+#    send), shows the acknowledgements, resends to show duplicate detection;
+#  - lists what was stored and exports the normalized FHIR records;
+#  - talks FHIR REST to it with curl (metadata, create, search, read);
+#  - stops gatewayd cleanly.
 #
 # This is a demonstration on this machine only. There is no TPM, ledger or
 # encryption at rest yet (later issues add them with swtpm and anvil); the
@@ -17,16 +22,33 @@ cmake --build build -j "$jobs" --target gatewayd gatewayctl
 
 state=$(mktemp -d /tmp/gatewayd-demo.XXXXXX)
 log="$state/gatewayd.log"
+mkdir -p "$state/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+  -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+  -keyout "$state/tls/server.key" -out "$state/tls/server.pem" 2>/dev/null
 cat > "$state/gatewayd.toml" <<CONF
 [gateway]
 state_dir = "$state/state"
 log_level = "info"
 
+[https]
+enabled = true
+listen = "127.0.0.1:0"    # a free loopback port; the production default is 0.0.0.0:8443
+cert_file = "$state/tls/server.pem"
+key_file = "$state/tls/server.key"
+
 [channel.demo]
 listen = "127.0.0.1:0"    # a free loopback port; the production default is 0.0.0.0:2575
+time_zone = "America/New_York"
+
+[channel.demo.identifier_systems]
+"GOODHEALTH" = "urn:oid:2.16.840.1.113883.3.999.1"
 CONF
 
 banner() { printf '\n== %s\n' "$*"; }
+
+banner "what an ADT^A01 becomes: gatewayctl convert (first 40 lines of the transaction Bundle)"
+./build/gateway/gatewayctl convert --config "$state/gatewayd.toml" tests/corpus/hl7/adt_a01.hl7 | head -n 40
 
 banner "starting gatewayd (state in $state)"
 ./build/gateway/gatewayd --config "$state/gatewayd.toml" > "$log" 2>&1 &
@@ -38,7 +60,8 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 cat "$log"
-port=$(sed -n 's/.*event=listening.*address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -n1)
+port=$(sed -n 's/.*event=listening.*protocol=mllp.*address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -n1)
+https_port=$(sed -n 's/.*event=listening.*protocol=https.*address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -n1)
 
 banner "sending the sample corpus (tests/corpus/hl7) with gatewayctl send"
 ./build/gateway/gatewayctl send --to "127.0.0.1:$port" tests/corpus/hl7 || true
@@ -51,6 +74,22 @@ banner "sending it again: duplicates are recognised and get the same acknowledge
 
 banner "what was stored (gatewayctl messages list)"
 ./build/gateway/gatewayctl messages list --config "$state/gatewayd.toml"
+
+banner "normalized FHIR records (gatewayctl records count / export --type Patient, first 3)"
+./build/gateway/gatewayctl records count --config "$state/gatewayd.toml"
+./build/gateway/gatewayctl records export --config "$state/gatewayd.toml" --type Patient | head -n 3
+
+base="https://127.0.0.1:$https_port"
+curl_fhir() { curl -sS --cacert "$state/tls/server.pem" -H 'Accept: application/fhir+json' "$@"; echo; }
+banner "FHIR REST over HTTPS: GET $base/metadata (first 300 bytes)"
+curl_fhir "$base/metadata" | head -c 300; echo
+banner "FHIR REST: create a Patient, then search it by identifier"
+curl_fhir -X POST -H 'Content-Type: application/fhir+json' "$base/Patient" \
+  -d '{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.840.1.113883.3.999.1","value":"DEMO-1"}],"name":[{"family":"Demo","given":["Dana"]}],"birthDate":"1990-04-01"}'
+curl_fhir "$base/Patient?identifier=urn:oid:2.16.840.1.113883.3.999.1|DEMO-1"
+banner "FHIR REST: an invalid resource is refused with an OperationOutcome (HTTP 422)"
+curl_fhir -w 'HTTP %{http_code}\n' -X POST -H 'Content-Type: application/fhir+json' "$base/Patient" \
+  -d '{"resourceType":"Patient","gender":"unknown-value","birthDate":"1990-13-45"}'
 
 banner "stopping gatewayd with SIGTERM"
 kill -TERM "$pid"

@@ -3,6 +3,7 @@
 #   tests/bench.sh              all benchmarks
 #   tests/bench.sh parse        HL7 v2 parser throughput only (one core)
 #   tests/bench.sh ingest       MLLP end to end with durable acknowledgements only
+#   tests/bench.sh fhir         v2 -> validated canonical FHIR, FHIR validation (one core)
 # The machine and its load matter: note both when you quote a figure.
 set -eu
 cd "$(dirname "$0")/.."
@@ -23,4 +24,10 @@ fi
 if [ "$what" = all ] || [ "$what" = ingest ]; then
   echo "== ingest_bench (MLLP end to end, durable acknowledgements)" >&2
   ./build-bench/gateway/ingest_bench --seconds 10 --connections 1,16,64
+fi
+if [ "$what" = all ] || [ "$what" = fhir ]; then
+  echo "== normalize_bench (HL7 v2 -> validated canonical FHIR records, one core)" >&2
+  taskset -c 0 ./build-bench/gateway/normalize_bench --benchmark_format=json --benchmark_min_time=1
+  echo "== fhir_validate_bench (FHIR R4 validation, one core)" >&2
+  taskset -c 0 ./build-bench/fhir/fhir_validate_bench --benchmark_format=json --benchmark_min_time=1
 fi

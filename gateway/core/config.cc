@@ -254,6 +254,51 @@ Setter absolute_path(std::string* out) {
   };
 }
 
+Setter https_url(std::string* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    if (!v.str.starts_with("https://") || v.str.size() <= 8 || v.str.back() == '/')
+      return "expected \"https://HOST[:PORT][/PATH]\" without a trailing '/'";
+    *out = v.str;
+    return "";
+  };
+}
+
+Setter boolean(bool* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kBool)
+      return std::string("expected true or false, got ") + kind_name(v.kind);
+    *out = v.boolean;
+    return "";
+  };
+}
+
+Setter non_empty_string(std::string* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    if (v.str.empty()) return "must not be empty";
+    *out = v.str;
+    return "";
+  };
+}
+
+Setter z_segment_policy(v2fhir::ZSegmentPolicy* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    if (v.str == "ignore") {
+      *out = v2fhir::ZSegmentPolicy::kIgnore;
+    } else if (v.str == "map") {
+      *out = v2fhir::ZSegmentPolicy::kMapByRules;
+    } else {
+      return "must be \"ignore\" or \"map\" (map applies the [channel.NAME.z_rules] table)";
+    }
+    return "";
+  };
+}
+
 Setter processing_ids(std::vector<std::string>* out) {
   return [=](const Value& v) -> std::string {
     if (v.kind != Value::Kind::kStringArray)
@@ -280,6 +325,82 @@ std::map<std::string, Setter> channel_schema(ChannelConfig* c) {
       {"processing_ids", processing_ids(&c->processing_ids)},
       {"default_charset",
        string_one_of(&c->default_charset, {"auto", "ASCII", "8859/1", "UNICODE UTF-8"})},
+      {"time_zone", non_empty_string(&c->mapping.time_zone)},
+      {"z_segments", z_segment_policy(&c->mapping.z_segments)},
+  };
+}
+
+// Keys of a channel's mapping sub-tables are data (authority names, local
+// codes), so any quoted key is accepted and the value is checked here.
+using MapSetter = std::function<std::string(const std::string& key, const Value&)>;
+
+bool looks_like_uri(std::string_view s) {
+  const size_t colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  for (size_t i = 0; i < colon; ++i) {
+    const char c = s[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
+    if (!ok) return false;
+  }
+  return colon + 1 < s.size() && s.find_first_of(" \t|") == std::string_view::npos;
+}
+
+std::vector<std::string> split_bar(const std::string& s) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    const size_t bar = s.find('|', start);
+    parts.push_back(s.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+    if (bar == std::string::npos) return parts;
+    start = bar + 1;
+  }
+}
+
+MapSetter uri_map(std::map<std::string, std::string>* out) {
+  return [=](const std::string& key, const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    if (key.empty()) return "the key must not be empty";
+    if (!looks_like_uri(v.str))
+      return "expected an absolute URI such as \"urn:oid:1.2.3\" or \"http://...\"";
+    (*out)[key] = v.str;
+    return "";
+  };
+}
+
+MapSetter code_map(std::vector<v2fhir::CodeTranslation>* out) {
+  return [=](const std::string& key, const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    const std::vector<std::string> from = split_bar(key);
+    if (from.size() != 2 || from[0].empty() || from[1].empty())
+      return "the key must be \"V2SYSTEM|CODE\" (e.g. \"99LAB|GLU\")";
+    const std::vector<std::string> to = split_bar(v.str);
+    if (to.size() < 2 || to.size() > 3 || !looks_like_uri(to[0]) || to[1].empty())
+      return "expected \"SYSTEM-URI|CODE\" or \"SYSTEM-URI|CODE|DISPLAY\"";
+    out->push_back({from[0], from[1], to[0], to[1], to.size() == 3 ? to[2] : ""});
+    return "";
+  };
+}
+
+MapSetter z_rules(std::vector<v2fhir::ZSegmentRule>* out) {
+  return [=](const std::string& key, const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    const size_t dash = key.find('-');
+    int field = 0;
+    if (dash == 3 && key[0] == 'Z') {
+      auto [p, ec] = std::from_chars(key.data() + 4, key.data() + key.size(), field);
+      if (ec != std::errc() || p != key.data() + key.size()) field = 0;
+    }
+    if (field < 1 || field > 999) return "the key must name a Z-segment field, e.g. \"ZPI-2\"";
+    const std::vector<std::string> parts = split_bar(v.str);
+    if (parts.size() != 3 || parts[0].empty() || !looks_like_uri(parts[1]) || parts[2].empty())
+      return "expected \"ResourceType|EXTENSION-URL|VALUE-TYPE\" (e.g. "
+             "\"Patient|http://example.org/fhir/StructureDefinition/x|string\")";
+    out->push_back({key.substr(0, 3), field, parts[0], parts[1], parts[2]});
+    return "";
   };
 }
 
@@ -301,6 +422,8 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
   std::string table_name;
   std::set<std::string> seen_tables, seen_keys;
   std::vector<int> channel_lines;  // line of each channel's listen key, or of its header
+  std::vector<int> channel_header_lines;
+  MapSetter map_table;  // set while in a [channel.NAME.SUB] mapping table
 
   std::map<std::string, Setter> gateway_schema = {
       {"state_dir", absolute_path(&cfg.state_dir)},
@@ -308,7 +431,17 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
       {"shutdown_grace_ms", millis_in(&cfg.shutdown_grace, 0, 600000, 1)},
       {"io_threads", integer_in(&cfg.io_threads, 1, 64)},
   };
-  std::map<std::string, Setter> https_schema = {{"listen", host_port(&cfg.https_listen)}};
+  std::map<std::string, Setter> https_schema = {
+      {"enabled", boolean(&cfg.https.enabled)},
+      {"listen", host_port(&cfg.https.listen)},
+      {"cert_file", absolute_path(&cfg.https.cert_file)},
+      {"key_file", absolute_path(&cfg.https.key_file)},
+      {"client_ca_file", absolute_path(&cfg.https.client_ca_file)},
+      {"base_url", https_url(&cfg.https.base_url)},
+      {"max_body_bytes", integer_in(&cfg.https.max_body_bytes, 1024, int64_t{1} << 30)},
+      {"threads", integer_in(&cfg.https.threads, 1, 256)},
+  };
+  int https_line = 0;
   std::map<std::string, Setter> store_schema = {
       {"max_batch", integer_in(&cfg.store_max_batch, 1, 100000)},
       {"max_queued_bytes", integer_in(&cfg.store_max_queued_bytes, 1 << 20, int64_t{1} << 40)}};
@@ -333,6 +466,7 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
         return std::nullopt;
       }
       std::string name(trim(line.substr(1, close - 1)));
+      map_table = nullptr;
       for (char c : name)
         if (!is_bare_key_char(c) && c != '.') {
           *error =
@@ -350,6 +484,7 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
         table = gateway_schema;
       } else if (name == "https") {
         table = https_schema;
+        https_line = line_no;
       } else if (name == "store") {
         table = store_schema;
       } else if (name.starts_with("channel.") && name.size() > 8 &&
@@ -357,7 +492,34 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
         channels.push_back(std::make_unique<ChannelConfig>());
         channels.back()->name = name.substr(8);
         channel_lines.push_back(line_no);
+        channel_header_lines.push_back(line_no);
         table = channel_schema(channels.back().get());
+      } else if (name.starts_with("channel.") && name.find('.', 8) != std::string::npos) {
+        const size_t dot = name.find('.', 8);
+        const std::string channel = name.substr(8, dot - 8), sub = name.substr(dot + 1);
+        ChannelConfig* owner = nullptr;
+        for (auto& c : channels)
+          if (c->name == channel) owner = c.get();
+        if (owner == nullptr) {
+          *error =
+              err("[" + name + "] must come after its channel's table [channel." + channel + "]");
+          return std::nullopt;
+        }
+        table.clear();
+        if (sub == "identifier_systems") {
+          map_table = uri_map(&owner->mapping.identifier_systems);
+        } else if (sub == "coding_systems") {
+          map_table = uri_map(&owner->mapping.coding_systems);
+        } else if (sub == "code_map") {
+          map_table = code_map(&owner->mapping.code_translations);
+        } else if (sub == "z_rules") {
+          map_table = z_rules(&owner->mapping.z_rules);
+        } else {
+          *error = err("unknown table [" + name +
+                       "] (a channel's mapping tables are identifier_systems, coding_systems, "
+                       "code_map and z_rules)");
+          return std::nullopt;
+        }
       } else if (name == "channel") {
         *error = err("a channel needs a name: [channel.NAME]");
         return std::nullopt;
@@ -368,21 +530,58 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
       }
       continue;
     }
-    size_t eq = line.find('=');
-    if (eq == std::string_view::npos) {
-      *error = err("expected 'key = value' or a [table] header");
-      return std::nullopt;
+    // The key: bare, or a quoted "basic string" (mapping tables use quoted
+    // keys for authority names and codes with dots or bars).
+    std::string key;
+    size_t eq;
+    if (line[0] == '"') {
+      size_t pos = 0;
+      std::string why;
+      if (!parse_string(line, &pos, &key, &why)) {
+        *error = err("malformed quoted key: " + why);
+        return std::nullopt;
+      }
+      while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t')) ++pos;
+      if (pos >= line.size() || line[pos] != '=') {
+        *error = err("expected '=' after the quoted key");
+        return std::nullopt;
+      }
+      eq = pos;
+    } else {
+      eq = line.find('=');
+      if (eq == std::string_view::npos) {
+        *error = err("expected 'key = value' or a [table] header");
+        return std::nullopt;
+      }
+      key = std::string(trim(line.substr(0, eq)));
+      if (key.empty() || !std::all_of(key.begin(), key.end(), is_bare_key_char)) {
+        *error = err("malformed key \"" + key + "\"");
+        return std::nullopt;
+      }
     }
-    std::string key(trim(line.substr(0, eq)));
-    if (key.empty() || !std::all_of(key.begin(), key.end(), is_bare_key_char)) {
-      *error = err("malformed key \"" + key + "\"");
-      return std::nullopt;
-    }
-    std::string qualified = in_table ? table_name + "." + key : key;
+    std::string qualified = in_table ? table_name + ".\"" + key + "\"" : key;
     if (!in_table) {
       *error = err("key '" + key + "' must be inside a table such as [gateway]");
       return std::nullopt;
     }
+    if (map_table) {
+      if (!seen_keys.insert(key).second) {
+        *error = err("key '" + qualified + "' set twice");
+        return std::nullopt;
+      }
+      Value v;
+      std::string why;
+      if (!parse_value(trim(line.substr(eq + 1)), &v, &why)) {
+        *error = err(qualified + ": " + why);
+        return std::nullopt;
+      }
+      if (std::string bad = map_table(key, v); !bad.empty()) {
+        *error = err(qualified + ": " + bad);
+        return std::nullopt;
+      }
+      continue;
+    }
+    qualified = table_name + "." + key;
     auto it = table.find(key);
     if (it == table.end()) {
       std::string known;
@@ -424,6 +623,19 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
                  std::to_string(channel_lines[j]) + ")";
         return std::nullopt;
       }
+  if (cfg.https.enabled && (cfg.https.cert_file.empty() || cfg.https.key_file.empty())) {
+    *error = source + ":" + std::to_string(https_line) +
+             ": https.enabled: the FHIR REST endpoint needs https.cert_file and https.key_file "
+             "(PEM certificate chain and private key)";
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < channels.size(); ++i) {
+    if (std::string bad = v2fhir::check_mapping_config(channels[i]->mapping); !bad.empty()) {
+      *error = source + ":" + std::to_string(channel_header_lines[i]) + ": channel." +
+               channels[i]->name + ": " + bad;
+      return std::nullopt;
+    }
+  }
   for (auto& c : channels) cfg.channels.push_back(std::move(*c));
   return cfg;
 }

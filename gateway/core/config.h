@@ -3,13 +3,21 @@
 // is reported with the file, line and key rather than silently ignored.
 //
 //   [gateway]            state_dir, log_level, shutdown_grace_ms, io_threads
-//   [https]              listen (served from the FHIR REST issue on)
-//   [store]              max_batch
-//   [channel.NAME]       one table per inbound channel (protocol = "mllp")
+//   [https]              the FHIR REST endpoint: enabled, listen, cert_file, key_file,
+//                        client_ca_file, base_url, max_body_bytes, threads
+//   [store]              max_batch, max_queued_bytes
+//   [channel.NAME]       one table per inbound channel (protocol = "mllp"), with
+//                        its v2-to-FHIR settings time_zone and z_segments
+//   [channel.NAME.identifier_systems]  "AUTHORITY" = "system URI"
+//   [channel.NAME.coding_systems]      "V2 CODING SYSTEM" = "system URI"
+//   [channel.NAME.code_map]            "V2SYSTEM|CODE" = "SYSTEM-URI|CODE[|DISPLAY]"
+//   [channel.NAME.z_rules]             "ZXX-N" = "ResourceType|EXTENSION-URL|VALUE-TYPE"
+//   (a mapping table must follow its channel's table)
 //
 // Supported syntax: comments (#), [table] and [table.sub] headers, key =
-// value with values that are "basic strings", integers, true/false, and flat
-// arrays of strings. Anything else is an error naming the line.
+// value with bare or "quoted" keys, values that are "basic strings",
+// integers, true/false, and flat arrays of strings. Anything else is an error
+// naming the line.
 #pragma once
 
 #include <chrono>
@@ -18,6 +26,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "adapters/v2fhir/mapping_config.h"
 
 namespace gw::config {
 
@@ -42,6 +52,23 @@ struct ChannelConfig {
   // Charset assumed when MSH-18 is empty: "auto" (UTF-8, else ISO 8859/1),
   // "ASCII", "8859/1" or "UNICODE UTF-8".
   std::string default_charset = "auto";
+  // How this channel's messages become FHIR (time zone, identifier systems,
+  // code translations, Z-segment rules).
+  v2fhir::MappingConfig mapping;
+};
+
+// The FHIR REST endpoint. Served only when enabled; then it needs a
+// certificate and key (PEM). With client_ca_file, clients must present a
+// certificate it signed (mutual TLS).
+struct HttpsConfig {
+  bool enabled = false;
+  HostPort listen{"0.0.0.0", 8443};
+  std::string cert_file, key_file, client_ca_file;
+  // The endpoint's public base URL, for Location headers and Bundle fullUrls
+  // (e.g. "https://gateway.hospital.example:8443"); empty: from listen.
+  std::string base_url;
+  size_t max_body_bytes = 16u << 20;
+  int threads = 4;
 };
 
 struct GatewayConfig {
@@ -50,7 +77,7 @@ struct GatewayConfig {
   std::string log_level = "info";  // debug | info | warn | error
   std::chrono::milliseconds shutdown_grace{10000};
   int io_threads = 1;
-  HostPort https_listen{"0.0.0.0", 8443};
+  HttpsConfig https;
   size_t store_max_batch = 1024;
   uint64_t store_max_queued_bytes = uint64_t{256} << 20;
   std::vector<ChannelConfig> channels;

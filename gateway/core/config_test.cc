@@ -17,7 +17,7 @@ TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
   auto cfg = load_config(path.string(), &error);
   ASSERT_TRUE(cfg) << error;
   EXPECT_EQ(cfg->state_dir, "/var/lib/gatewayd");
-  EXPECT_EQ(cfg->https_listen.port, 8443);
+  EXPECT_EQ(cfg->https.listen.port, 8443);
   ASSERT_EQ(cfg->channels.size(), 1u);
   EXPECT_EQ(cfg->channels[0].name, "adt");
   EXPECT_EQ(cfg->channels[0].listen.port, 2575);
@@ -40,7 +40,7 @@ TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
   EXPECT_EQ(cfg->io_threads, minimal->io_threads);
   EXPECT_EQ(cfg->store_max_batch, minimal->store_max_batch);
   EXPECT_EQ(cfg->store_max_queued_bytes, minimal->store_max_queued_bytes);
-  EXPECT_EQ(cfg->https_listen.to_string(), minimal->https_listen.to_string());
+  EXPECT_EQ(cfg->https.listen.to_string(), minimal->https.listen.to_string());
 }
 
 TEST(ConfigTest, ParsesSeveralChannelsAndValues) {
@@ -130,6 +130,121 @@ TEST(ConfigTest, MissingFileIsReported) {
   std::string error;
   EXPECT_FALSE(load_config("/nonexistent/gatewayd.toml", &error));
   EXPECT_NE(error.find("/nonexistent/gatewayd.toml: cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gw::config
+
+namespace gw::config {
+namespace {
+
+TEST(ConfigMappingTest, ParsesAChannelsMappingTables) {
+  std::string error;
+  auto cfg = parse_config(R"([channel.adt]
+listen = "127.0.0.1:2575"
+time_zone = "America/New_York"
+z_segments = "map"
+
+[channel.adt.identifier_systems]
+"HOSP" = "urn:oid:2.16.840.1.113883.3.999.1"
+"1.2.3.4" = "http://hospital.example.org/mrn"   # an OID-named authority
+
+[channel.adt.coding_systems]
+"99LOCAL" = "http://hospital.example.org/codes"
+
+[channel.adt.code_map]
+"99LAB|GLU" = "http://loinc.org|2345-7|Glucose [Mass/volume] in Serum or Plasma"
+"99LAB|NA" = "http://loinc.org|2951-2"
+
+[channel.adt.z_rules]
+"ZPI-2" = "Patient|http://hospital.example.org/fhir/StructureDefinition/religion|string"
+)",
+                          "t.toml", &error);
+  ASSERT_TRUE(cfg) << error;
+  const v2fhir::MappingConfig& m = cfg->channels[0].mapping;
+  EXPECT_EQ(m.time_zone, "America/New_York");
+  EXPECT_EQ(m.z_segments, v2fhir::ZSegmentPolicy::kMapByRules);
+  EXPECT_EQ(m.identifier_systems.at("HOSP"), "urn:oid:2.16.840.1.113883.3.999.1");
+  EXPECT_EQ(m.identifier_systems.at("1.2.3.4"), "http://hospital.example.org/mrn");
+  EXPECT_EQ(m.coding_systems.at("99LOCAL"), "http://hospital.example.org/codes");
+  ASSERT_EQ(m.code_translations.size(), 2u);
+  EXPECT_EQ(m.code_translations[0].from_system, "99LAB");
+  EXPECT_EQ(m.code_translations[0].from_code, "GLU");
+  EXPECT_EQ(m.code_translations[0].to_system, "http://loinc.org");
+  EXPECT_EQ(m.code_translations[0].to_code, "2345-7");
+  EXPECT_EQ(m.code_translations[0].to_display, "Glucose [Mass/volume] in Serum or Plasma");
+  EXPECT_EQ(m.code_translations[1].to_display, "");
+  ASSERT_EQ(m.z_rules.size(), 1u);
+  EXPECT_EQ(m.z_rules[0].segment, "ZPI");
+  EXPECT_EQ(m.z_rules[0].field, 2);
+  EXPECT_EQ(m.z_rules[0].resource, "Patient");
+  EXPECT_EQ(m.z_rules[0].value_type, "string");
+}
+
+TEST(ConfigMappingTest, MappingErrorsNameTheLineAndKey) {
+  struct Case {
+    const char* text;
+    const char* expected;
+  } cases[] = {
+      {"[channel.adt.identifier_systems]\n\"A\" = \"urn:x:1\"\n",
+       "t.toml:1: [channel.adt.identifier_systems] must come after"},
+      {"[channel.adt]\n[channel.adt.identifier_systems]\n\"HOSP\" = \"not a uri\"\n",
+       "t.toml:3: channel.adt.identifier_systems.\"HOSP\": expected an absolute URI"},
+      {"[channel.adt]\n[channel.adt.code_map]\n\"GLU\" = \"http://loinc.org|1\"\n",
+       "t.toml:3: channel.adt.code_map.\"GLU\": the key must be \"V2SYSTEM|CODE\""},
+      {"[channel.adt]\n[channel.adt.code_map]\n\"L|GLU\" = \"loinc|1\"\n",
+       "t.toml:3: channel.adt.code_map.\"L|GLU\": expected \"SYSTEM-URI|CODE\""},
+      {"[channel.adt]\n[channel.adt.z_rules]\n\"PID-2\" = \"Patient|http://x.org/e|string\"\n",
+       "t.toml:3: channel.adt.z_rules.\"PID-2\": the key must name a Z-segment field"},
+      {"[channel.adt]\n[channel.adt.z_rules]\n\"ZPI-2\" = \"Patient|string\"\n",
+       "t.toml:3: channel.adt.z_rules.\"ZPI-2\": expected "
+       "\"ResourceType|EXTENSION-URL|VALUE-TYPE\""},
+      {"[channel.adt]\n[channel.adt.identifier_systems]\n\"A\" = \"urn:x:1\"\n\"A\" = "
+       "\"urn:x:2\"\n",
+       "t.toml:4: key 'channel.adt.identifier_systems.\"A\"' set twice"},
+      {"[channel.adt]\n[channel.adt.colours]\n", "t.toml:2: unknown table [channel.adt.colours]"},
+      {"[channel.adt]\nz_segments = \"keep\"\n", "t.toml:2: channel.adt.z_segments: must be"},
+      {"[channel.adt]\ntime_zone = \"\"\n", "t.toml:2: channel.adt.time_zone: must not be empty"},
+      {"[channel.adt]\n\"listen = 1\n", "t.toml:2: malformed quoted key"},
+      {"[https]\nenabled = true\n[channel.adt]\n",
+       "t.toml:1: https.enabled: the FHIR REST endpoint needs"},
+  };
+  for (const Case& c : cases) {
+    std::string error;
+    EXPECT_FALSE(parse_config(c.text, "t.toml", &error)) << c.text;
+    EXPECT_EQ(error.rfind(c.expected, 0), 0u) << "got: " << error << "\nfor: " << c.text;
+  }
+}
+
+TEST(ConfigMappingTest, SemanticMappingChecksNameTheChannel) {
+  std::string error;
+  // An unknown zone is caught by the mapper's own check, reported at the
+  // channel's header line.
+  EXPECT_FALSE(
+      parse_config("[channel.adt]\ntime_zone = \"Mars/Olympus_Mons\"\n", "t.toml", &error));
+  EXPECT_EQ(error.rfind("t.toml:1: channel.adt: ", 0), 0u) << error;
+}
+
+TEST(ConfigMappingTest, HttpsSettings) {
+  std::string error;
+  auto cfg = parse_config(R"([https]
+enabled = true
+listen = "127.0.0.1:9443"
+cert_file = "/etc/gatewayd/tls/cert.pem"
+key_file = "/etc/gatewayd/tls/key.pem"
+client_ca_file = "/etc/gatewayd/tls/clients.pem"
+max_body_bytes = 1048576
+threads = 8
+[channel.adt]
+)",
+                          "t.toml", &error);
+  ASSERT_TRUE(cfg) << error;
+  EXPECT_TRUE(cfg->https.enabled);
+  EXPECT_EQ(cfg->https.listen.port, 9443);
+  EXPECT_EQ(cfg->https.cert_file, "/etc/gatewayd/tls/cert.pem");
+  EXPECT_EQ(cfg->https.client_ca_file, "/etc/gatewayd/tls/clients.pem");
+  EXPECT_EQ(cfg->https.max_body_bytes, 1048576u);
+  EXPECT_EQ(cfg->https.threads, 8);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // the process exit status; they print to stdout/stderr.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,12 @@ namespace gw::core {
 
 int ctl_send(const std::vector<std::string>& args);
 int ctl_messages(const std::vector<std::string>& args);
+int ctl_convert(const std::vector<std::string>& args);
+int ctl_records(const std::vector<std::string>& args);
+
+// gatewayctl records' TIME arguments: YYYY-MM-DD[THH:MM[:SS][Z|+HH:MM|-HH:MM]]
+// (UTC when no zone) -> Unix milliseconds. False if malformed.
+bool parse_time_arg(const std::string& text, int64_t* ms);
 
 // Splits a file's content into HL7 v2 messages ready to send: \r\n and \n
 // segment separators become \r, batch envelopes (FHS/BHS ... BTS/FTS) are

@@ -9,6 +9,7 @@
 
 #include "gateway/core/config.h"
 #include "gateway/core/ctl_commands.h"
+#include "gateway/core/record_json.h"
 #include "gateway/store/message_store.h"
 
 namespace gw::core {
@@ -27,26 +28,6 @@ std::string iso_time(int64_t ms) {
 // Keeps the table aligned: long values are cut with a marker.
 std::string fit(const std::string& s, size_t width) {
   return s.size() <= width ? s : s.substr(0, width - 1) + "~";
-}
-
-std::unique_ptr<store::MessageStore> open_store(const std::string& config_path) {
-  std::string error;
-  auto cfg = config::load_config(config_path, &error);
-  if (!cfg) {
-    std::fprintf(stderr, "gatewayctl: configuration error: %s\n", error.c_str());
-    return nullptr;
-  }
-  std::string path = (std::filesystem::path(cfg->state_dir) / "messages.db").string();
-  if (!std::filesystem::exists(path)) {
-    std::fprintf(stderr, "gatewayctl: no store at %s (has gatewayd run with this configuration?)\n",
-                 path.c_str());
-    return nullptr;
-  }
-  store::StoreOptions so;
-  so.path = path;
-  auto s = store::MessageStore::open(so, &error);
-  if (!s) std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
-  return s;
 }
 
 }  // namespace
@@ -80,7 +61,7 @@ int ctl_messages(const std::vector<std::string>& args) {
     std::fprintf(stderr, "gatewayctl messages: --config FILE is required\n");
     return 2;
   }
-  auto store = open_store(config_path);
+  auto store = open_store_for_ctl(config_path);
   if (!store) return 1;
   if (args[0] == "count") {
     std::printf("accepted %lld\nrejected %lld\n",

@@ -9,6 +9,7 @@
 
 #include "adapters/hl7/ack.h"
 #include "gateway/core/log.h"
+#include "gateway/core/normalize.h"
 
 namespace gw::core {
 namespace {
@@ -144,6 +145,24 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
     outcome = hl7::Outcome::kReject;
   }
 
+  // Normalization to FHIR records, for messages that are otherwise accepted.
+  // An acknowledgement is stored as received, never mapped.
+  bool mapping_failed = false;
+  if (outcome == hl7::Outcome::kAccept && options_.normalize && r.message &&
+      r.header->message_code != "ACK") {
+    Normalized n = normalize_v2(*r.message, options_.mapping);
+    if (n.ok()) {
+      m.records = std::move(n.records);
+    } else {
+      mapping_failed = true;
+      outcome = hl7::Outcome::kError;
+      // The ERR segments name the first problems; the stored error lists them.
+      constexpr size_t kMaxErrSegments = 10;
+      for (size_t i = 0; i < n.errors.size() && i < kMaxErrSegments; ++i)
+        errors.push_back(to_hl7_error(n.errors[i]));
+    }
+  }
+
   if (r.header) {
     const hl7::Header& h = *r.header;
     m.sender = sender_key(h);
@@ -169,12 +188,14 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
   } else {
     m.status = store::MessageStatus::kRejected;
     m.error = join_errors(errors);
-    log::info("message.refused", {{"channel", options_.channel},
-                                  {"peer", peer.address},
-                                  {"type", m.message_type},
-                                  {"control_id", m.control_id},
-                                  {"ack", hl7::ack_code_text(p->decision.code)},
-                                  {"errors", m.error}});
+    if (mapping_failed) mapping_failures_.fetch_add(1, std::memory_order_relaxed);
+    log::info(mapping_failed ? "message.not_mapped" : "message.refused",
+              {{"channel", options_.channel},
+               {"peer", peer.address},
+               {"type", m.message_type},
+               {"control_id", m.control_id},
+               {"ack", hl7::ack_code_text(p->decision.code)},
+               {"errors", m.error}});
   }
   p->status = m.status;
   p->control_id = m.control_id;
@@ -309,6 +330,7 @@ IngestStats MllpIngest::stats() const {
   s.errors = errors_.load();
   s.rejected = rejected_.load();
   s.store_failures = store_failures_.load();
+  s.mapping_failures = mapping_failures_.load();
   return s;
 }
 

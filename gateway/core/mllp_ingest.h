@@ -15,6 +15,7 @@
 
 #include "adapters/hl7/er7.h"
 #include "adapters/mllp/server.h"
+#include "adapters/v2fhir/mapping_config.h"
 #include "gateway/store/message_store.h"
 
 namespace gw::core {
@@ -24,10 +25,16 @@ struct IngestOptions {
   hl7::ParseOptions parse;
   std::vector<std::string> processing_ids{"P", "T", "D"};  // MSH-11.1 values accepted
   size_t max_frame_bytes = 1 << 20;                        // for the oversized-frame NAK text
+  // Accepted messages (other than ACKs) are normalized to FHIR records with
+  // this mapping and stored with them; a message that cannot be mapped is
+  // stored in the error queue and answered AE/CE.
+  bool normalize = true;
+  v2fhir::MappingConfig mapping;
 };
 
 struct IngestStats {
   uint64_t accepted = 0, duplicates = 0, errors = 0, rejected = 0, store_failures = 0;
+  uint64_t mapping_failures = 0;  // answered AE/CE because normalization failed (also in errors)
 };
 
 class MllpIngest : public mllp::FrameHandler {
@@ -43,7 +50,8 @@ class MllpIngest : public mllp::FrameHandler {
  private:
   IngestOptions options_;
   store::MessageStore* store_;  // not owned; outlives this handler
-  std::atomic<uint64_t> accepted_{0}, duplicates_{0}, errors_{0}, rejected_{0}, store_failures_{0};
+  std::atomic<uint64_t> accepted_{0}, duplicates_{0}, errors_{0}, rejected_{0}, store_failures_{0},
+      mapping_failures_{0};
 };
 
 // Maps the configuration's default_charset value ("auto", "ASCII", "8859/1",

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/v2fhir/convert.h"
 #include "gateway/core/ctl_commands.h"
 #include "tests/support/gatewayd_process.h"
 
@@ -85,6 +86,24 @@ inline std::string with_msh_field(const std::string& msg, int n, const std::stri
   }
   return msh + msg.substr(msg.find('\r'));
 }
+
+// True if the gateway maps this message's type (MSH-9.1^MSH-9.2) to FHIR.
+// Messages of other types are answered AE (code 200) and kept in the error
+// queue, so tests that send the whole corpus expect that for them.
+inline bool is_mappable(const std::string& msg) {
+  std::string type = msh_field(msg, 9);
+  const char component = msg.size() > 4 ? msg[4] : '^';  // MSH-2's first character
+  std::replace(type.begin(), type.end(), component, '^');
+  const size_t c1 = type.find('^');
+  const size_t c2 = c1 == std::string::npos ? c1 : type.find('^', c1 + 1);
+  const std::string code_event = type.substr(0, c2);
+  for (const std::string& t : gw::v2fhir::supported_message_types())
+    if (t == code_event) return true;
+  return false;
+}
+
+// The original-mode acknowledgement code a well-formed corpus message gets.
+inline std::string expected_ack(const std::string& msg) { return is_mappable(msg) ? "AA" : "AE"; }
 
 // Empties MSH-15/16 so the message asks for an original-mode acknowledgement.
 inline std::string original_mode(const std::string& msg) {

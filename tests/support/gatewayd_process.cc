@@ -63,6 +63,44 @@ int run_command(const std::vector<std::string>& argv, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int run_command(const std::vector<std::string>& argv, std::string* out, std::string* err) {
+  int out_fds[2], err_fds[2];
+  if (::pipe(out_fds) != 0) return -1;
+  if (::pipe(err_fds) != 0) {
+    ::close(out_fds[0]);
+    ::close(out_fds[1]);
+    return -1;
+  }
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out_fds[1], 1);
+    ::dup2(err_fds[1], 2);
+    for (int fd : {out_fds[0], out_fds[1], err_fds[0], err_fds[1]}) ::close(fd);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    _exit(127);
+  }
+  ::close(out_fds[1]);
+  ::close(err_fds[1]);
+  // Drain stderr on a thread so neither pipe can fill and block the child.
+  std::thread err_reader([&] {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(err_fds[0], buf, sizeof buf)) > 0) err->append(buf, static_cast<size_t>(n));
+  });
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(out_fds[0], buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
+  err_reader.join();
+  ::close(out_fds[0]);
+  ::close(err_fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 GatewaydProcess::GatewaydProcess(std::string state_dir, std::string extra)
     : state_dir_(std::move(state_dir)) {
   config_path_ = state_dir_ + "/gatewayd.toml";

@@ -65,5 +65,7 @@ std::string corpus_dir();  // tests/corpus/hl7
 std::string read_file(const std::string& path);
 // Runs a command, returns exit status and captures stdout+stderr.
 int run_command(const std::vector<std::string>& argv, std::string* output);
+// The same with stdout and stderr captured separately.
+int run_command(const std::vector<std::string>& argv, std::string* out, std::string* err);
 
 }  // namespace gw::testing

@@ -1,0 +1,141 @@
+#include "adapters/v2fhir/context.h"
+
+#include <utility>
+
+#include "adapters/v2fhir/ids.h"
+
+namespace gw::v2fhir {
+
+using fhir::JsonValue;
+
+std::string trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::string Seg::text(int field, int component, int sub) const {
+  hl7::Element e = view.at(field, 1, component, sub);
+  if (!e.has_value()) return {};
+  return trim(e.leaf().text_or_empty());
+}
+
+MappingContext::MappingContext(const hl7::Message& message, const MappingConfig& config,
+                               std::shared_ptr<const TimeZone> zone)
+    : message_(message), config_(config), zone_(std::move(zone)) {
+  const hl7::Header& h = message.header();
+  sender_ = trim(h.sending_facility_hd.namespace_id);
+  if (sender_.empty()) sender_ = trim(h.sending_facility_hd.universal_id);
+  if (sender_.empty()) sender_ = trim(h.sending_application_hd.namespace_id);
+  if (sender_.empty()) sender_ = "unknown";
+  sender_urn_ = "urn:gateway:sender:" + urn_escape(sender_);
+  event_ = trim(h.trigger_event);
+  entries_.reserve(32);
+}
+
+void MappingContext::error(std::string location, std::string text) {
+  if (errors_.size() < 100) errors_.push_back({std::move(location), std::move(text)});
+}
+
+void MappingContext::warning(std::string location, std::string text) {
+  if (warnings_.size() < 200) warnings_.push_back({std::move(location), std::move(text)});
+}
+
+std::string MappingContext::location(const Seg& seg, int field, int component, int repetition) {
+  std::string out(seg.id());
+  if (seg.repeated) out += "[" + std::to_string(seg.occurrence) + "]";
+  if (field > 0) {
+    out += "-" + std::to_string(field);
+    if (repetition > 0) out += "(" + std::to_string(repetition) + ")";
+    if (component > 0) out += "." + std::to_string(component);
+  }
+  return out;
+}
+
+EntryRef MappingContext::find(std::string_view type, std::string_view key) const {
+  std::string k(type);
+  k.push_back('|');
+  k.append(key);
+  auto it = by_key_.find(k);
+  return it == by_key_.end() ? kNoEntry : it->second;
+}
+
+EntryRef MappingContext::add(std::string_view type, std::string_view key, JsonValue resource,
+                             std::string_view minted_segment) {
+  std::string k(type);
+  k.push_back('|');
+  k.append(key);
+  auto it = by_key_.find(k);
+  if (it != by_key_.end()) return it->second;
+  Entry e;
+  e.type = std::string(type);
+  e.id = deterministic_uuid(sender_ + "|" + k);
+  const JsonValue* ids = resource.find("identifier");
+  if (ids == nullptr || ids->items().empty()) {
+    JsonValue id = JsonValue::make_object();
+    id.add("system", JsonValue::make_string(sender_urn_ + ":" + std::string(minted_segment)));
+    id.add("value", JsonValue::make_string(e.id));
+    JsonValue arr = JsonValue::make_array();
+    arr.push(std::move(id));
+    resource.add("identifier", std::move(arr));
+  }
+  e.resource = std::move(resource);
+  e.request = RequestKind::kConditionalUpdate;
+  entries_.push_back(std::move(e));
+  EntryRef ref = static_cast<EntryRef>(entries_.size() - 1);
+  by_key_.emplace(std::move(k), ref);
+  return ref;
+}
+
+EntryRef MappingContext::add_created(std::string_view type, std::string_view key,
+                                     JsonValue resource) {
+  std::string k(type);
+  k.push_back('|');
+  k.append(key);
+  auto it = by_key_.find(k);
+  if (it != by_key_.end()) return it->second;
+  Entry e;
+  e.type = std::string(type);
+  e.id = deterministic_uuid(sender_ + "|" + k);
+  // MessageHeader and Provenance have no identifier element: a gateway tag
+  // carrying the deterministic id makes the create idempotent.
+  JsonValue tag = JsonValue::make_object();
+  tag.add("system", JsonValue::make_string("urn:gateway:message-resource"));
+  tag.add("code", JsonValue::make_string(e.id));
+  JsonValue tags = JsonValue::make_array();
+  tags.push(std::move(tag));
+  JsonValue meta = JsonValue::make_object();
+  meta.add("tag", std::move(tags));
+  resource.add("meta", std::move(meta));
+  e.if_none_exist = "_tag=urn:gateway:message-resource|" + e.id;
+  e.resource = std::move(resource);
+  e.request = RequestKind::kCreateIfNoneExist;
+  entries_.push_back(std::move(e));
+  EntryRef ref = static_cast<EntryRef>(entries_.size() - 1);
+  by_key_.emplace(std::move(k), ref);
+  return ref;
+}
+
+JsonValue MappingContext::reference(EntryRef ref) const {
+  JsonValue r = JsonValue::make_object();
+  r.add("reference", JsonValue::make_string("urn:uuid:" + entries_[ref].id));
+  return r;
+}
+
+void MappingContext::add_focus(EntryRef ref) {
+  if (ref == kNoEntry) return;
+  for (EntryRef f : focus_) {
+    if (f == ref) return;
+  }
+  focus_.push_back(ref);
+}
+
+EntryRef MappingContext::first_of_type(std::string_view type) const {
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].type == type) return static_cast<EntryRef>(i);
+  }
+  return kNoEntry;
+}
+
+}  // namespace gw::v2fhir

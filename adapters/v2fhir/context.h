@@ -1,0 +1,166 @@
+// Mapping state shared by the segment mappers of one message.
+//
+// convert_message() walks the segments in order and calls one mapper per
+// segment id (segment_table.cc). Each mapper reads its segment, builds FHIR
+// resources with the datatype functions (datatypes.h) and hands them to the
+// MappingContext, which
+//  - gives every resource its deterministic id (ids.h) from
+//    "sender|resourceType|business-key" and de-duplicates resources with the
+//    same key (a Practitioner named twice is one entry);
+//  - remembers where we are in the message structure (the current patient,
+//    encounter, order, report, observation and the resource the next NTE
+//    belongs to), which is how groups are recognised: an OBX after an OBR
+//    belongs to that OBR's report, and so on;
+//  - collects errors and warnings located as "OBX[3]-5.2". Issue texts are
+//    fixed strings chosen by the mapper, NEVER message values.
+//
+// Adding a segment (for another helper): write map_xyz(MappingContext&, const
+// Seg&) in a new file, add one line to segment_table.cc; set the
+// cursor fields your segment opens (e.g. `ctx.cursor.order`) and
+// `ctx.cursor.note_target` if NTE may follow.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/hl7/er7.h"
+#include "adapters/v2fhir/convert.h"
+#include "adapters/v2fhir/mapping_config.h"
+#include "adapters/v2fhir/time_zone.h"
+#include "fhir/json/json.h"
+
+namespace gw::v2fhir {
+
+// One segment being mapped, with its 1-based occurrence among segments of the
+// same id (for issue locations).
+struct Seg {
+  hl7::SegmentView view;
+  int occurrence = 1;
+  bool repeated = false;  // the message has more than one segment with this id
+
+  std::string_view id() const { return view.id(); }
+  hl7::Element field(int n) const { return view.field(n); }
+  // Trimmed decoded text of field[.component[.subcomponent]] of the first
+  // repetition; "" when absent or null ("" in v2).
+  std::string text(int field, int component = 0, int sub = 0) const;
+};
+
+// Handle of a resource entry in the bundle being built; -1 = none.
+using EntryRef = int;
+inline constexpr EntryRef kNoEntry = -1;
+
+// How an entry is sent in the transaction Bundle.
+enum class RequestKind {
+  kConditionalUpdate,  // PUT Type?identifier=system|value (first identifier)
+  kCreateIfNoneExist,  // POST Type with ifNoneExist (resources without identifier)
+};
+
+struct Entry {
+  std::string type;  // resourceType
+  std::string id;    // deterministic UUID (fullUrl is "urn:uuid:" + id)
+  fhir::JsonValue resource;
+  RequestKind request = RequestKind::kConditionalUpdate;
+  std::string if_none_exist;  // for kCreateIfNoneExist
+};
+
+// Where the walk currently is in the message structure.
+struct Cursor {
+  EntryRef patient = kNoEntry;
+  std::string patient_key;  // business key of the current patient ("system|value")
+  EntryRef encounter = kNoEntry;
+  std::string encounter_key;
+  EntryRef order = kNoEntry;   // ServiceRequest of the current ORC/OBR
+  EntryRef report = kNoEntry;  // DiagnosticReport of the current OBR
+  std::string order_key;       // filler (else placer) order number key
+  EntryRef observation = kNoEntry;
+  EntryRef note_target = kNoEntry;  // the resource an NTE here annotates
+  std::string note_owner;           // segment id that set note_target ("PID", "OBR", "OBX", ...)
+  int obx_in_order = 0;             // OBX position within the current OBR
+  std::string order_effective;      // OBR-7 (fallback for Observation.effective)
+  // An ORC's ServiceRequest, completed by the OBR that follows.
+  fhir::JsonValue pending_orc;
+  std::string pending_orc_key;
+  std::string pending_orc_seg;
+};
+
+class MappingContext {
+ public:
+  MappingContext(const hl7::Message& message, const MappingConfig& config,
+                 std::shared_ptr<const TimeZone> zone);
+
+  const hl7::Message& message() const { return message_; }
+  const MappingConfig& config() const { return config_; }
+  const TimeZone& zone() const { return *zone_; }
+  // The sending facility (MSH-4.1, else MSH-4.2, else MSH-3.1) as used in
+  // ids and minted URNs; never empty ("unknown").
+  const std::string& sender() const { return sender_; }
+  // "urn:gateway:sender:<sender>" (escaped).
+  const std::string& sender_urn() const { return sender_urn_; }
+  const std::string& trigger_event() const { return event_; }  // MSH-9.2, e.g. "A01"
+
+  // ---- Issues: location from location(), fixed text only ------------------
+  void error(std::string location, std::string text);
+  void warning(std::string location, std::string text);
+  // "PID-7", "OBX[3]-5.2", "PID-3(2).4": occurrence shown when the message
+  // has several segments with this id; repetition when > 0.
+  static std::string location(const Seg& seg, int field = 0, int component = 0, int repetition = 0);
+  std::vector<MappingIssue>& errors() { return errors_; }
+  std::vector<MappingIssue>& warnings() { return warnings_; }
+
+  // ---- Entries --------------------------------------------------------------
+  // Adds a resource (must have "resourceType" == type) under business key
+  // `key`, or returns the existing entry with the same type and key (then
+  // `resource` is dropped: the first mapping wins). If the resource has no
+  // identifier, one is minted: system "<sender_urn>:<minted_segment>",
+  // value = the deterministic id, so replays find the same resource.
+  EntryRef add(std::string_view type, std::string_view key, fhir::JsonValue resource,
+               std::string_view minted_segment);
+  // Adds a resource sent with POST + ifNoneExist (MessageHeader, Provenance).
+  EntryRef add_created(std::string_view type, std::string_view key, fhir::JsonValue resource);
+  EntryRef find(std::string_view type, std::string_view key) const;
+  fhir::JsonValue& resource(EntryRef ref) { return entries_[ref].resource; }
+  const Entry& entry(EntryRef ref) const { return entries_[ref]; }
+  std::vector<Entry>& entries() { return entries_; }
+  // {"reference": "urn:uuid:<id>"}
+  fhir::JsonValue reference(EntryRef ref) const;
+  // Resources the MessageHeader focuses on (e.g. Patient, Encounter, report).
+  void add_focus(EntryRef ref);
+  const std::vector<EntryRef>& focus() const { return focus_; }
+
+  // The first entry of a resource type (Z-segment rules attach there).
+  EntryRef first_of_type(std::string_view type) const;
+
+  Cursor cursor;
+
+  // Set from the message profile before the walk.
+  std::string encounter_status;     // Encounter.status for this event; "" = from PV1-44/45
+  bool obr_creates_report = false;  // ORU: each OBR also yields a DiagnosticReport
+
+  // Filled by the MSH and EVN mappers, used for the Provenance.
+  EntryRef message_header = kNoEntry;
+  EntryRef sending_organization = kNoEntry;
+  struct EventInfo {
+    std::string recorded;         // EVN-2 (dateTime)
+    std::string occurred;         // EVN-6 (dateTime)
+    fhir::JsonValue reason;       // EVN-4 (CodeableConcept, v2-0062)
+    EntryRef enterer = kNoEntry;  // EVN-5 operator (Practitioner)
+  } event_info;
+
+ private:
+  const hl7::Message& message_;
+  const MappingConfig& config_;
+  std::shared_ptr<const TimeZone> zone_;
+  std::string sender_, sender_urn_, event_;
+  std::vector<MappingIssue> errors_, warnings_;
+  std::vector<Entry> entries_;
+  std::map<std::string, EntryRef, std::less<>> by_key_;  // "type|key" -> entry
+  std::vector<EntryRef> focus_;
+};
+
+// Trims ASCII spaces and tabs at both ends.
+std::string trim(std::string_view s);
+
+}  // namespace gw::v2fhir

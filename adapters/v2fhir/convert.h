@@ -1,0 +1,61 @@
+// HL7 v2 -> FHIR R4 conversion (after the HL7 V2-to-FHIR implementation
+// guide, build.fhir.org/ig/HL7/v2-to-fhir).
+//
+//   hl7::ParseResult p = hl7::parse(er7);
+//   ConversionResult r = convert_message(*p.message, config);
+//   if (!r.ok()) { /* r.errors: located, content-free */ }
+//   send(r.bundle);  // a transaction Bundle
+//
+// Every message becomes one transaction Bundle, byte-for-byte the same for the
+// same message and config (deterministic ids, no wall clock, entries in
+// segment order). Entry requests:
+//  - resources with a business identifier (given or minted by the gateway):
+//    PUT <Type>?identifier=<system>|<value>, so replays change nothing;
+//  - MessageHeader and Provenance: POST with ifNoneExist on a gateway tag.
+// Resource bodies carry no "id": the deterministic id is the entry's fullUrl
+// "urn:uuid:<id>" (and MappedRecord::id). A body id would make a conditional
+// update fail (HTTP 400) on servers where the matching resource was created
+// with another id. References between entries use the urn:uuid fullUrls.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "adapters/hl7/er7.h"
+#include "adapters/v2fhir/mapping_config.h"
+#include "fhir/json/json.h"
+
+namespace gw::v2fhir {
+
+// location like "PID-7", "OBX[3]-5.2" (segment occurrence 1-based, shown when
+// the message has several segments with that id); text fixed, never content.
+struct MappingIssue {
+  std::string location;
+  std::string text;
+};
+
+// Pointers into ConversionResult::bundle (valid while it is alive and unchanged).
+struct MappedRecord {
+  std::string resource_type;
+  std::string id;
+  const fhir::JsonValue* resource;
+  std::vector<std::pair<std::string, std::string>> identifiers;  // (system, value)
+};
+
+struct ConversionResult {
+  bool ok() const { return errors.empty(); }
+  fhir::JsonValue bundle;  // the transaction Bundle (valid only if ok())
+  std::vector<MappingIssue> errors, warnings;
+  // Every entry resource with its id and business identifiers (system, value).
+  std::vector<MappedRecord> records() const;
+};
+
+// Converts a parsed message. Unsupported message types are an error at "MSH-9"
+// naming the type ("unsupported message type ADT^A99").
+ConversionResult convert_message(const hl7::Message& message, const MappingConfig& config);
+
+// "ADT^A01", ..., "ORU^R01" (sorted).
+std::vector<std::string> supported_message_types();
+
+}  // namespace gw::v2fhir

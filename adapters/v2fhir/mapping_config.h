@@ -1,0 +1,51 @@
+// Per-channel settings of the HL7 v2 -> FHIR R4 mapping (adapters/v2fhir).
+//
+// A MappingConfig is plain data, usually read from the channel configuration;
+// check it once with check_mapping_config() before converting messages.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace gw::v2fhir {
+
+struct CodeTranslation {    // local code -> standard code
+  std::string from_system;  // v2 coding system name as sent in CWE-3 (e.g. "99LAB", "L")
+  std::string from_code;
+  std::string to_system;  // FHIR system URI, e.g. "http://loinc.org"
+  std::string to_code;
+  std::string to_display;  // may be empty
+};
+
+struct ZSegmentRule {    // maps one Z-segment field to an extension
+  std::string segment;   // "ZPI"
+  int field = 0;         // 1-based field number
+  std::string resource;  // resource type that receives the extension: "Patient", "Encounter", ...
+  std::string extension_url;  // absolute URL
+  std::string value_type;  // "string" | "code" | "boolean" | "integer" | "decimal" | "dateTime" |
+                           // "CodeableConcept"
+};
+
+enum class ZSegmentPolicy {
+  kIgnore,
+  kMapByRules
+};  // unmatched Z fields are always ignored (a warning lists them)
+
+struct MappingConfig {
+  std::string time_zone = "UTC";  // IANA zone name ("Europe/Berlin") or fixed offset "+01:00";
+                                  // applied to timestamps sent without offset
+  std::map<std::string, std::string> identifier_systems;  // assigning authority (CX-4.1, or CX-4.2
+                                                          // OID, or HD namespace) -> system URI
+  std::map<std::string, std::string> coding_systems;  // extra/override v2 coding system name -> URI
+  std::vector<CodeTranslation> code_translations;
+  ZSegmentPolicy z_segments = ZSegmentPolicy::kIgnore;
+  std::vector<ZSegmentRule> z_rules;
+};
+
+// Checks a config (known value types, absolute URLs, resolvable time zone...).
+// Empty string = OK, else a message naming the offending entry (configuration
+// is not patient data, so the message may quote it).
+std::string check_mapping_config(const MappingConfig&);
+
+}  // namespace gw::v2fhir

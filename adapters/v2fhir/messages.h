@@ -1,0 +1,20 @@
+// Message types the converter accepts and their event-specific settings.
+// To add a message type: one line in message_table.cc.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+namespace gw::v2fhir {
+
+struct MessageProfile {
+  std::string_view type;      // "ADT^A01" (MSH-9.1 ^ MSH-9.2)
+  std::string_view required;  // segment ids that must be present, space separated ("PID MRG")
+  std::string_view encounter_status;  // Encounter.status for this event; "" = from PV1-44/45
+  bool obr_creates_report = false;    // results message: each OBR also yields a DiagnosticReport
+};
+
+const MessageProfile* find_message_profile(std::string_view type);
+const std::vector<MessageProfile>& message_profiles();
+
+}  // namespace gw::v2fhir

@@ -1,0 +1,70 @@
+// MSH, EVN -> MessageHeader (+ sending Organization); event data for the
+// Provenance built at the end of the message (convert.cc).
+#include <utility>
+
+#include "adapters/v2fhir/datatypes.h"
+#include "adapters/v2fhir/ids.h"
+#include "adapters/v2fhir/segments.h"
+
+namespace gw::v2fhir {
+
+using fhir::JsonValue;
+
+namespace {
+
+// An endpoint URI for an application HD (MSH-3/MSH-5) at a facility: the
+// universal id when it is an OID or URI, else a gateway URN.
+std::string endpoint(const MappingContext& ctx, const hl7::HD& app, const hl7::HD& facility) {
+  std::string uid = trim(app.universal_id), type = trim(app.universal_id_type);
+  if (!uid.empty() && type == "ISO") return "urn:oid:" + uid;
+  if (!uid.empty() && type == "URI") return uid;
+  std::string fac = trim(facility.namespace_id);
+  if (fac.empty()) fac = trim(facility.universal_id);
+  std::string name = trim(app.namespace_id);
+  if (name.empty()) name = uid;
+  return "urn:gateway:facility:" + urn_escape(fac.empty() ? "unknown" : fac) +
+         ":application:" + urn_escape(name.empty() ? "unknown" : name);
+}
+
+}  // namespace
+
+void map_msh(MappingContext& ctx, const Seg& seg) {
+  const hl7::Header& h = ctx.message().header();
+  JsonValue mh = JsonValue::make_object();
+  mh.add("resourceType", JsonValue::make_string("MessageHeader"));
+  mh.add("eventCoding",
+         make_coding("http://terminology.hl7.org/CodeSystem/v2-0003", trim(h.trigger_event)));
+  std::string receiver_app = trim(h.receiving_application_hd.namespace_id);
+  if (!receiver_app.empty() || !trim(h.receiving_application_hd.universal_id).empty() ||
+      !trim(h.receiving_facility_hd.namespace_id).empty()) {
+    JsonValue dest = JsonValue::make_object();
+    if (!receiver_app.empty()) dest.add("name", JsonValue::make_string(receiver_app));
+    dest.add("endpoint", JsonValue::make_string(
+                             endpoint(ctx, h.receiving_application_hd, h.receiving_facility_hd)));
+    EntryRef receiver =
+        organization_from_hd(ctx, h.receiving_facility_hd, MappingContext::location(seg, 6));
+    if (receiver != kNoEntry) dest.add("receiver", ctx.reference(receiver));
+    mh.add("destination", JsonValue::make_array()).push(std::move(dest));
+  }
+  EntryRef sender =
+      organization_from_hd(ctx, h.sending_facility_hd, MappingContext::location(seg, 4));
+  if (sender != kNoEntry) mh.add("sender", ctx.reference(sender));
+  JsonValue source = JsonValue::make_object();
+  std::string sender_app = trim(h.sending_application_hd.namespace_id);
+  if (!sender_app.empty()) source.add("name", JsonValue::make_string(sender_app));
+  source.add("endpoint", JsonValue::make_string(
+                             endpoint(ctx, h.sending_application_hd, h.sending_facility_hd)));
+  mh.add("source", std::move(source));
+  ctx.sending_organization = sender;
+  ctx.message_header = ctx.add_created("MessageHeader", "MSH|" + trim(h.control_id), std::move(mh));
+}
+
+void map_evn(MappingContext& ctx, const Seg& seg) {
+  ctx.event_info.recorded = time_field(ctx, seg, 2, TimeKind::kDateTime);
+  ctx.event_info.occurred = time_field(ctx, seg, 6, TimeKind::kDateTime);
+  ctx.event_info.reason = codeable_concept_field(ctx, seg, 4, 1, "0062");
+  ctx.event_info.enterer =
+      practitioner_from_xcn(ctx, seg.view.at(5, 1), MappingContext::location(seg, 5));
+}
+
+}  // namespace gw::v2fhir

@@ -1,0 +1,213 @@
+// ORC, OBR, NTE -> ServiceRequest, DiagnosticReport, notes.
+#include <utility>
+
+#include "adapters/v2fhir/datatypes.h"
+#include "adapters/v2fhir/segments.h"
+
+namespace gw::v2fhir {
+
+using fhir::JsonValue;
+
+namespace {
+
+// v2-0038 order status -> request-status.
+const char* request_status(std::string_view s) {
+  if (s == "A" || s == "IP" || s == "SC") return "active";
+  if (s == "CM") return "completed";
+  if (s == "CA" || s == "DC") return "revoked";
+  if (s == "HD") return "on-hold";
+  if (s == "ER") return "entered-in-error";
+  return nullptr;
+}
+
+// v2-0123 result status -> diagnostic-report-status.
+const char* report_status(std::string_view s) {
+  if (s == "O" || s == "I" || s == "S") return "registered";
+  if (s == "A") return "partial";
+  if (s == "P" || s == "R") return "preliminary";
+  if (s == "C" || s == "M") return "corrected";
+  if (s == "F") return "final";
+  if (s == "X") return "cancelled";
+  return nullptr;
+}
+
+bool has_identifier_type(const JsonValue& sr, std::string_view type) {
+  const JsonValue* ids = sr.find("identifier");
+  if (ids == nullptr) return false;
+  for (const JsonValue& id : ids->items()) {
+    const JsonValue* t = id.find("type");
+    if (t == nullptr) continue;
+    const JsonValue* c = t->find("coding");
+    if (c != nullptr && !c->items().empty() && c->items()[0].find("code")->text() == type)
+      return true;
+  }
+  return false;
+}
+
+// Placer (field_placer) and filler (field_filler) EIs -> identifiers; the
+// filler number comes first: it is the key (results are the filler's).
+std::vector<JsonValue> order_identifiers(MappingContext& ctx, const Seg& seg, int field_placer,
+                                         int field_filler) {
+  std::vector<JsonValue> out;
+  JsonValue filler = identifier_from_ei(ctx, read_ei(seg.view.at(field_filler, 1)), "FILL",
+                                        MappingContext::location(seg, field_filler));
+  JsonValue placer = identifier_from_ei(ctx, read_ei(seg.view.at(field_placer, 1)), "PLAC",
+                                        MappingContext::location(seg, field_placer));
+  if (!filler.empty()) out.push_back(std::move(filler));
+  if (!placer.empty()) out.push_back(std::move(placer));
+  return out;
+}
+
+void set_subject(MappingContext& ctx, JsonValue& r) {
+  if (ctx.cursor.patient != kNoEntry) r.add("subject", ctx.reference(ctx.cursor.patient));
+  if (ctx.cursor.encounter != kNoEntry) r.add("encounter", ctx.reference(ctx.cursor.encounter));
+}
+
+}  // namespace
+
+void map_orc(MappingContext& ctx, const Seg& seg) {
+  std::vector<JsonValue> ids = order_identifiers(ctx, seg, 2, 3);
+  JsonValue sr = JsonValue::make_object();
+  sr.add("resourceType", JsonValue::make_string("ServiceRequest"));
+  std::string key = ids.empty() ? std::string() : identifier_key(ids.front());
+  if (!ids.empty()) {
+    JsonValue& arr = sr.add("identifier", JsonValue::make_array());
+    for (JsonValue& id : ids) arr.push(std::move(id));
+  }
+  const char* status = request_status(seg.text(5));
+  sr.add("status", JsonValue::make_string(status != nullptr ? status : "unknown"));
+  sr.add("intent", JsonValue::make_string("order"));
+  set_subject(ctx, sr);
+  std::string authored = time_field(ctx, seg, 9, TimeKind::kDateTime);
+  if (!authored.empty()) sr.add("authoredOn", JsonValue::make_string(authored));
+  EntryRef requester =
+      practitioner_from_xcn(ctx, seg.view.at(12, 1), MappingContext::location(seg, 12));
+  if (requester != kNoEntry) sr.add("requester", ctx.reference(requester));
+  // The ServiceRequest is completed by the OBR that follows (code is
+  // required); without an order number it is only keyed there.
+  ctx.cursor.order = kNoEntry;
+  ctx.cursor.report = kNoEntry;
+  ctx.cursor.observation = kNoEntry;
+  ctx.cursor.pending_orc = std::move(sr);
+  ctx.cursor.pending_orc_key = key;
+  ctx.cursor.pending_orc_seg = MappingContext::location(seg);
+  ctx.cursor.note_target = kNoEntry;
+  ctx.cursor.note_owner = "ORC";
+}
+
+void map_obr(MappingContext& ctx, const Seg& seg) {
+  if (ctx.cursor.patient == kNoEntry) {
+    ctx.error(MappingContext::location(seg), "OBR without a preceding PID");
+    return;
+  }
+  JsonValue code = codeable_concept_field(ctx, seg, 4);
+  if (code.empty()) {
+    ctx.error(MappingContext::location(seg, 4), "universal service identifier required");
+    return;
+  }
+  JsonValue sr = std::move(ctx.cursor.pending_orc);
+  std::string key = std::move(ctx.cursor.pending_orc_key);
+  ctx.cursor.pending_orc = JsonValue();
+  ctx.cursor.pending_orc_key.clear();
+  if (sr.is_null()) {
+    sr = JsonValue::make_object();
+    sr.add("resourceType", JsonValue::make_string("ServiceRequest"));
+    sr.add("status", JsonValue::make_string("unknown"));
+    sr.add("intent", JsonValue::make_string("order"));
+    set_subject(ctx, sr);
+  }
+  std::vector<JsonValue> ids = order_identifiers(ctx, seg, 2, 3);
+  std::vector<JsonValue> report_ids;
+  for (JsonValue& id : ids) {
+    const JsonValue* coding = id.find("type")->find("coding");
+    std::string type = coding->items()[0].find("code")->text();
+    if (type == "FILL") report_ids.push_back(id);
+    if (has_identifier_type(sr, type)) continue;  // ORC-2/3 win over OBR-2/3
+    JsonValue* arr = sr.find_mutable("identifier");
+    if (arr == nullptr) arr = &sr.add("identifier", JsonValue::make_array());
+    arr->push(std::move(id));
+  }
+  const JsonValue* sr_ids = sr.find("identifier");
+  if (key.empty() && sr_ids != nullptr && !sr_ids->items().empty())
+    key = identifier_key(sr_ids->items()[0]);
+  std::string effective = time_field(ctx, seg, 7, TimeKind::kDateTime);
+  std::string effective_end = time_field(ctx, seg, 8, TimeKind::kDateTime);
+  if (key.empty()) {
+    ctx.warning(MappingContext::location(seg, 3), "order without placer or filler number");
+    key = ctx.cursor.patient_key + "|" + std::string(seg.field(4).raw()) + "|" + effective;
+  }
+  sr.add("code", code);
+  if (sr.find("requester") == nullptr) {
+    EntryRef requester =
+        practitioner_from_xcn(ctx, seg.view.at(16, 1), MappingContext::location(seg, 16));
+    if (requester != kNoEntry) sr.add("requester", ctx.reference(requester));
+  }
+  EntryRef order = ctx.add("ServiceRequest", key, std::move(sr), "OBR");
+  ctx.cursor.order = order;
+  ctx.cursor.order_key = key;
+  ctx.cursor.order_effective = effective;
+  ctx.cursor.observation = kNoEntry;
+  ctx.cursor.obx_in_order = 0;
+  ctx.cursor.note_target = order;  // DiagnosticReport has no note in R4
+  ctx.cursor.note_owner = "OBR";
+  ctx.cursor.report = kNoEntry;
+  if (!ctx.obr_creates_report) return;
+
+  JsonValue dr = JsonValue::make_object();
+  dr.add("resourceType", JsonValue::make_string("DiagnosticReport"));
+  if (!report_ids.empty()) {
+    JsonValue& arr = dr.add("identifier", JsonValue::make_array());
+    for (JsonValue& id : report_ids) arr.push(std::move(id));
+  }
+  dr.add("basedOn", JsonValue::make_array()).push(ctx.reference(order));
+  std::string result_status = seg.text(25);
+  const char* status = report_status(result_status);
+  if (status == nullptr) {
+    ctx.warning(MappingContext::location(seg, 25), result_status.empty()
+                                                       ? "result status missing"
+                                                       : "result status not in table 0123");
+    status = "unknown";
+  }
+  dr.add("status", JsonValue::make_string(status));
+  JsonValue section = codeable_concept_field(ctx, seg, 24, 1, "0074");
+  if (!section.empty()) dr.add("category", JsonValue::make_array()).push(std::move(section));
+  dr.add("code", std::move(code));
+  set_subject(ctx, dr);
+  if (!effective.empty() && !effective_end.empty()) {
+    JsonValue period = JsonValue::make_object();
+    period.add("start", JsonValue::make_string(effective));
+    period.add("end", JsonValue::make_string(effective_end));
+    dr.add("effectivePeriod", std::move(period));
+  } else if (!effective.empty()) {
+    dr.add("effectiveDateTime", JsonValue::make_string(effective));
+  }
+  std::string issued = time_field(ctx, seg, 22, TimeKind::kInstant);
+  if (!issued.empty()) dr.add("issued", JsonValue::make_string(issued));
+  EntryRef report = ctx.add("DiagnosticReport", key, std::move(dr), "OBR");
+  ctx.cursor.report = report;
+  ctx.add_focus(report);
+}
+
+void map_nte(MappingContext& ctx, const Seg& seg) {
+  std::string text;
+  for (const hl7::Element& e : seg.field(3).children()) {
+    std::string line = e.text_or_empty();
+    if (!text.empty()) text.push_back('\n');
+    text += line;
+  }
+  text = trim(text);
+  if (text.empty()) return;
+  if (ctx.cursor.note_target == kNoEntry) {
+    ctx.warning(MappingContext::location(seg), "note without a resource to attach to");
+    return;
+  }
+  JsonValue& target = ctx.resource(ctx.cursor.note_target);
+  const std::string& type = ctx.entry(ctx.cursor.note_target).type;
+  if (type == "Patient" || type == "Encounter" || type == "DiagnosticReport") {
+    ctx.warning(MappingContext::location(seg), "note not mapped: the resource has no note element");
+    return;
+  }
+  add_note(target, std::move(text));
+}
+
+}  // namespace gw::v2fhir

@@ -1,0 +1,106 @@
+// Helpers shared by this folder's tests and benchmark. Not part of the library.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "adapters/hl7/er7.h"
+#include "adapters/v2fhir/convert.h"
+#include "adapters/v2fhir/mapping_config.h"
+#include "fhir/json/canonical.h"
+
+namespace gw::v2fhir::testing {
+
+inline std::filesystem::path TestDataDir() {
+  return std::filesystem::path(__FILE__).parent_path() / "testdata";
+}
+
+inline std::string ReadFile(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The channel configuration the golden files are produced with: New York
+// local time, some authorities configured (others fall back to gateway URNs),
+// one local-code translation and one Z-segment rule.
+inline MappingConfig GoldenConfig() {
+  MappingConfig c;
+  c.time_zone = "America/New_York";
+  c.identifier_systems["GOODHEALTH"] = "http://goodhealth.example.org/fhir/sid/mrn";
+  c.identifier_systems["CENTRALHIS"] = "http://centralhis.example.org/fhir/sid/mrn";
+  c.identifier_systems["CITYLAB"] = "http://citylab.example.org/fhir/sid/id";
+  c.code_translations.push_back(
+      {"99LAB", "NEG", "http://snomed.info/sct", "260385009", "Negative"});
+  c.z_segments = ZSegmentPolicy::kMapByRules;
+  c.z_rules.push_back({"ZPD", 2, "Patient",
+                       "http://example.org/fhir/StructureDefinition/preferred-pharmacy",
+                       "CodeableConcept"});
+  return c;
+}
+
+struct Converted {
+  std::string er7;  // owns the buffer the message views
+  hl7::ParseResult parsed;
+  ConversionResult result;
+};
+
+// Parses and converts; `out` must stay where it is (the Message views out->er7).
+inline void ConvertText(std::string er7, const MappingConfig& config, Converted* out) {
+  out->er7 = std::move(er7);
+  out->parsed = hl7::parse(out->er7);
+  if (out->parsed.ok()) out->result = convert_message(*out->parsed.message, config);
+}
+
+// True when the converter supports the message type of this ER7 text (other
+// helpers add testdata before their message types are registered).
+inline bool TypeSupported(const std::string& er7) {
+  hl7::ParseResult p = hl7::parse(er7);
+  if (!p.ok()) return true;  // let the caller report the parse failure
+  std::string type = p.message->header().message_code + "^" + p.message->header().trigger_event;
+  for (const std::string& t : supported_message_types()) {
+    if (t == type) return true;
+  }
+  return false;
+}
+
+inline std::string Canonical(const fhir::JsonValue& v) {
+  auto c = fhir::canonicalize(v);
+  return c.ok() ? *c : std::string();
+}
+
+}  // namespace gw::v2fhir::testing
+
+#include <memory>
+
+#include "adapters/v2fhir/context.h"
+
+namespace gw::v2fhir::testing {
+
+// A MappingContext over a message made of `segments` (joined with '\r', MSH
+// prepended) for unit tests of datatype and segment functions.
+struct TestContext {
+  explicit TestContext(std::vector<std::string> segments, MappingConfig cfg = {})
+      : config(std::move(cfg)) {
+    er7 = "MSH|^~\\&|APP|FAC|GW|GWFAC|20240101120000||ADT^A01|CTRL1|P|2.5.1\r";
+    for (const auto& s : segments) er7 += s + "\r";
+    parsed = hl7::parse(er7);
+    if (!parsed.ok()) std::abort();
+    std::string error;
+    ctx = std::make_unique<MappingContext>(*parsed.message, config,
+                                           find_time_zone(config.time_zone, &error));
+  }
+  // Seg for the first segment with this id.
+  Seg seg(std::string_view id, int occurrence = 1) const {
+    return Seg{*parsed.message->find(id, occurrence), occurrence, false};
+  }
+  std::string er7;
+  MappingConfig config;
+  hl7::ParseResult parsed;
+  std::unique_ptr<MappingContext> ctx;
+};
+
+}  // namespace gw::v2fhir::testing

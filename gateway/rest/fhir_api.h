@@ -1,0 +1,117 @@
+// The FHIR R4 RESTful API of the gateway (http://hl7.org/fhir/R4/http.html),
+// independent of the transport: maps a RestRequest to a RestResponse, reading
+// and writing records in the MessageStore.
+//
+// Implemented, for every resource type the validator knows
+// (fhir::is_resource_type):
+//   GET  /metadata                          capabilities
+//   POST /[type]                            create (If-None-Exist: identifier=...)
+//   PUT  /[type]/[id]                       update, create-on-update (If-Match)
+//   PUT  /[type]?identifier=...             conditional update
+//   GET  /[type]/[id]                       read
+//   GET  /[type]/[id]/_history/[vid]        vread
+//   GET  /[type]?identifier=...             search (only this parameter)
+//   POST /                                  Bundle transaction (POST/PUT entries) or batch
+//                                           (POST/PUT/GET entries)
+// Not implemented (answered with an OperationOutcome saying so): delete,
+// patch, history, whole-system and compartment search, other search
+// parameters, _count/_sort/_include, search without parameters, GET entries
+// and conditional operations inside a transaction, XML.
+//
+// Every write is one MessageStore submission (submit_sync): a response is
+// sent only once the data is committed; a transaction is one submission and
+// so commits atomically. Conditional create/update are serialized within this
+// object (one process): two concurrent conditional creates for the same
+// identifier do not both create. Writes arriving by another path (MLLP) are
+// not covered by that lock.
+#pragma once
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "fhir/json/json.h"
+#include "gateway/rest/fhir_rest_util.h"
+#include "gateway/rest/rest_types.h"
+#include "gateway/store/message_store.h"
+
+namespace gw::rest {
+
+struct ApiOptions {
+  std::string base_url;          // "https://host:8443", no trailing slash; for Location, fullUrl
+  std::string channel = "fhir";  // InboundMessage::channel of REST writes
+  size_t max_body_bytes = size_t{16} << 20;
+  size_t max_bundle_entries = 1000;
+  size_t max_search_results = 1000;  // more matches than this: 400 too-costly
+};
+
+// The CapabilityStatement served at /metadata (fhir_capability.cc).
+fhir::JsonValue build_capability_statement(const std::string& base_url, int64_t date_ms);
+
+class FhirApi {
+ public:
+  // `store` is not owned and must outlive this object.
+  FhirApi(store::MessageStore* store, ApiOptions options);
+
+  // Thread-safe.
+  RestResponse handle(const RestRequest& request);
+
+  // Serializes an ApiResult (body as application/fhir+json).
+  static RestResponse to_response(const ApiResult& result);
+
+ private:
+  // Who wrote: the request's origin, stored with each submission.
+  struct WriteContext {
+    std::string peer, sender;
+    std::string raw;  // request body (or the entry, for batch entries)
+    std::string prefer;
+    std::string operation;  // "" or "batch " (prefix of message_type)
+  };
+
+  // `parsed_body`: the body already parsed (batch entries), else nullptr.
+  // `operation`: prefix of the stored message_type ("" or "batch ").
+  ApiResult route(const RestRequest& request, const fhir::JsonValue* parsed_body,
+                  const char* operation = "");
+  ApiResult metadata() const;
+  ApiResult read(const std::string& type, const std::string& id, int64_t version);
+  ApiResult search(const std::string& type, const QueryParams& params, const std::string& self);
+  ApiResult create(const std::string& type, fhir::JsonValue resource,
+                   const std::string& if_none_exist, const WriteContext& ctx);
+  ApiResult update(const std::string& type, const std::string& id, fhir::JsonValue resource,
+                   const std::string& if_match, const WriteContext& ctx);
+  ApiResult conditional_update(const std::string& type, const QueryParams& params,
+                               fhir::JsonValue resource, const WriteContext& ctx);
+  ApiResult bundle(const fhir::JsonValue& bundle, const WriteContext& ctx);
+  ApiResult transaction(const fhir::JsonValue& bundle, const WriteContext& ctx);
+  ApiResult batch(const fhir::JsonValue& bundle, const WriteContext& ctx);
+
+  // Shared steps.
+  // Parses search parameters (only `identifier`, `_format`): the tokens, or an error.
+  bool identifier_query(const QueryParams& params, std::vector<TokenValue>* tokens,
+                        ApiResult* error) const;
+  std::vector<store::StoredRecord> find(const std::string& type,
+                                        const std::vector<TokenValue>& tokens, size_t limit);
+  // Checks resourceType and validates; nullopt if fine, else the error result.
+  std::optional<ApiResult> check_resource(const std::string& type,
+                                          const fhir::JsonValue& resource) const;
+  store::CommitResult submit(const std::string& message_type, const WriteContext& ctx,
+                             std::vector<store::RecordWrite> writes);
+  // Builds the write of a (checked) resource: canonical JSON without server meta.
+  bool make_write(const std::string& type, const std::string& id, fhir::JsonValue resource,
+                  std::optional<int64_t> expected, store::RecordWrite* out,
+                  fhir::JsonValue* stored) const;
+  ApiResult written(int status, const std::string& type, const std::string& id,
+                    const fhir::JsonValue& stored, const store::RecordVersion& v,
+                    const std::string& prefer) const;
+  ApiResult store_failure(const store::CommitResult& r, bool had_if_match) const;
+  ApiResult record_result(int status, const store::StoredRecord& r) const;
+  std::string location(const std::string& type, const std::string& id, int64_t version) const;
+
+  store::MessageStore* store_;
+  ApiOptions options_;
+  fhir::JsonValue capability_;
+  std::mutex conditional_mu_;  // see the class comment
+};
+
+}  // namespace gw::rest

@@ -1,0 +1,87 @@
+// GET /metadata: the CapabilityStatement. It lists exactly what FhirApi
+// implements (fhir_api.h): every concrete resource type the validator knows,
+// each with read, vread, create, update and search-type by identifier, and
+// the transaction and batch system interactions.
+#include "fhir/defs/definitions.h"
+#include "fhir/validate/validator.h"
+#include "gateway/core/version.h"
+#include "gateway/rest/fhir_api.h"
+
+namespace gw::rest {
+
+using fhir::JsonValue;
+
+namespace {
+
+JsonValue str(const std::string& s) { return JsonValue::make_string(s); }
+
+JsonValue interactions(std::initializer_list<const char*> codes) {
+  JsonValue list = JsonValue::make_array();
+  for (const char* code : codes) {
+    list.push(JsonValue::make_object()).add("code", str(code));
+  }
+  return list;
+}
+
+JsonValue resource_capability(std::string_view type) {
+  JsonValue r = JsonValue::make_object();
+  r.add("type", str(std::string(type)));
+  r.add("interaction", interactions({"read", "vread", "update", "create", "search-type"}));
+  r.add("versioning", str("versioned-update"));      // If-Match is honoured
+  r.add("readHistory", JsonValue::make_bool(true));  // vread of older versions
+  r.add("updateCreate", JsonValue::make_bool(true));
+  r.add("conditionalCreate", JsonValue::make_bool(true));
+  r.add("conditionalRead", str("not-supported"));
+  r.add("conditionalUpdate", JsonValue::make_bool(true));
+  r.add("conditionalDelete", str("not-supported"));
+  JsonValue param = JsonValue::make_object();
+  param.add("name", str("identifier"));
+  param.add("type", str("token"));
+  r.add("searchParam", JsonValue::make_array()).push(std::move(param));
+  return r;
+}
+
+}  // namespace
+
+fhir::JsonValue build_capability_statement(const std::string& base_url, int64_t date_ms) {
+  JsonValue cs = JsonValue::make_object();
+  cs.add("resourceType", str("CapabilityStatement"));
+  cs.add("status", str("active"));
+  cs.add("date", str(format_instant(date_ms)));
+  cs.add("kind", str("instance"));
+  JsonValue& software = cs.add("software", JsonValue::make_object());
+  software.add("name", str("hl7-fhir-gateway"));
+  software.add("version", str(core::kVersion));
+  JsonValue& impl = cs.add("implementation", JsonValue::make_object());
+  impl.add("description", str("HL7 FHIR interoperability gateway, FHIR R4 REST inbound"));
+  if (!base_url.empty()) impl.add("url", str(base_url));
+  cs.add("fhirVersion", str("4.0.1"));
+  cs.add("format", JsonValue::make_array()).push(str("json"));
+
+  JsonValue rest = JsonValue::make_object();
+  rest.add("mode", str("server"));
+  rest.add("documentation",
+           str("Transactions accept POST and PUT entries (not GET, DELETE or conditional "
+               "entries); batches accept POST, PUT and GET entries. Search supports only the "
+               "identifier parameter, matched against the resource's top-level identifier "
+               "element: system|value, |value (no system) or value (any system), "
+               "comma-separated alternatives (at most 100); no other parameter, modifier or "
+               "search without parameters. No delete, patch, history or XML."));
+  JsonValue& resources = rest.add("resource", JsonValue::make_array());
+  for (const fhir::defs::TypeDef& t : fhir::defs::definitions().types()) {
+    if (t.kind == fhir::defs::TypeKind::kResource && fhir::is_resource_type(t.name)) {
+      resources.push(resource_capability(t.name));
+    }
+  }
+  rest.add("interaction", interactions({"transaction", "batch"}));
+  cs.add("rest", JsonValue::make_array()).push(std::move(rest));
+  return cs;
+}
+
+ApiResult FhirApi::metadata() const {
+  ApiResult r;
+  r.body = capability_;
+  return r;
+}
+
+}  // namespace gw::rest

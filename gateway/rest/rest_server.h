@@ -1,0 +1,73 @@
+// HTTPS server of the FHIR REST endpoint: Poco::Net::HTTPServer over a
+// SecureServerSocket (TLS 1.2 or later only), optionally with mutual TLS,
+// serving FhirApi (fhir_api.h) as application/fhir+json.
+//
+// Threads: `threads` workers serve connections (keep-alive); each write
+// blocks its worker in MessageStore::submit_sync until committed, so a
+// response is sent only once its data is durable. At most `max_queued`
+// accepted connections wait for a worker; beyond that Poco refuses them.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "gateway/store/message_store.h"
+
+namespace gw::rest {
+
+struct RestOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;      // 0: a free port, see FhirRestServer::port()
+  std::string cert_file;  // PEM server certificate (chain); required
+  std::string key_file;   // PEM private key (unencrypted); required
+  // PEM CA certificate(s). When set, clients must present a certificate
+  // signed by one of them (mutual TLS); the stored sender is its subject CN.
+  std::string client_ca_file;
+  size_t max_body_bytes = size_t{16} << 20;  // larger bodies: 413
+  int threads = 4;
+  size_t max_queued = 64;
+  int idle_timeout_s = 30;  // socket receive/send timeout and keep-alive idle time
+  std::string base_url;     // for Location and fullUrl; default https://host:port
+  std::string channel = "fhir";
+  // Time stop() gives requests in progress before closing connections.
+  int shutdown_grace_ms = 10000;
+  // Called once per request after the response is sent (any worker thread).
+  // Carries no PHI: method, the path's resource type only, status, peer.
+  std::function<void(const std::string& method, const std::string& resource_type, int status,
+                     const std::string& peer)>
+      on_request = nullptr;
+};
+
+class FhirRestServer {
+ public:
+  // `store` is not owned and must outlive the server (stop() first).
+  FhirRestServer(RestOptions options, store::MessageStore* store);
+  ~FhirRestServer();  // stop()s
+  FhirRestServer(const FhirRestServer&) = delete;
+  FhirRestServer& operator=(const FhirRestServer&) = delete;
+
+  // Loads the certificates, binds and starts serving. On failure returns
+  // false with *error saying what failed (file names, OpenSSL's reason).
+  bool start(std::string* error);
+  // The bound port (after start()).
+  uint16_t port() const { return port_; }
+  const std::string& base_url() const;
+  // Stops accepting, lets requests in progress finish (up to
+  // shutdown_grace_ms), closes the remaining connections and joins the
+  // workers. Idempotent.
+  void stop();
+
+  struct Impl;  // rest_server.cc (public only so that its helpers can name it)
+
+ private:
+  RestOptions options_;
+  store::MessageStore* store_;
+  uint16_t port_ = 0;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gw::rest

@@ -1,0 +1,234 @@
+// TLS behaviour of the FHIR REST endpoint: TLS 1.2+ only, server
+// authentication, mutual TLS, a real curl client, and stop() under load.
+#include <Poco/Net/HTTPClientSession.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "gateway/rest/rest_test_util.h"
+
+namespace gw::rest::testing {
+namespace {
+
+const char* kPatient = R"({"resourceType":"Patient","name":[{"family":"Turing"}]})";
+
+// A bare OpenSSL handshake limited to [min, max] protocol versions; true if it completes.
+bool handshake_with_versions(uint16_t port, const std::string& ca, int min_version,
+                             int max_version) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_set_min_proto_version(ctx, min_version);
+  SSL_CTX_set_max_proto_version(ctx, max_version);
+  SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");  // let the client offer old versions
+  SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    ok = SSL_connect(ssl) == 1;
+    if (ok) SSL_shutdown(ssl);
+    SSL_free(ssl);
+  }
+  ::close(fd);
+  SSL_CTX_free(ctx);
+  return ok;
+}
+
+// Runs a shell command; returns its stdout, sets *exit_code.
+std::string run(const std::string& command, int* exit_code) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (p == nullptr) {
+    *exit_code = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  *exit_code = ::pclose(p);
+  return out;
+}
+
+class RestTlsTest : public RestFixture {};
+
+TEST_F(RestTlsTest, PlainHttpToTheTlsPortFails) {
+  start();
+  Poco::Net::HTTPClientSession plain("127.0.0.1", server_->port());
+  plain.setTimeout(Poco::Timespan(5, 0));
+  Poco::Net::HTTPRequest req("GET", "/metadata", Poco::Net::HTTPMessage::HTTP_1_1);
+  EXPECT_THROW(
+      {
+        plain.sendRequest(req);
+        Poco::Net::HTTPResponse resp;
+        plain.receiveResponse(resp);
+      },
+      Poco::Exception);
+  // The server is still fine afterwards.
+  EXPECT_EQ(call("GET", "/metadata").status, 200);
+}
+
+TEST_F(RestTlsTest, ClientTrustingAnotherCaRefusesTheServer) {
+  start();
+  auto wrong = client_context(pki_.other_ca_cert);
+  EXPECT_THROW(https_call(wrong, server_->port(), "GET", "/metadata"), Poco::Exception);
+}
+
+TEST_F(RestTlsTest, OnlyTls12AndLaterAreAccepted) {
+  start();
+  EXPECT_FALSE(
+      handshake_with_versions(server_->port(), pki_.ca_cert, TLS1_VERSION, TLS1_1_VERSION));
+  EXPECT_TRUE(
+      handshake_with_versions(server_->port(), pki_.ca_cert, TLS1_2_VERSION, TLS1_2_VERSION));
+  EXPECT_TRUE(
+      handshake_with_versions(server_->port(), pki_.ca_cert, TLS1_3_VERSION, TLS1_3_VERSION));
+}
+
+TEST_F(RestTlsTest, MutualTlsRequiresAClientCertificateFromTheConfiguredCa) {
+  RestOptions o = options();
+  o.client_ca_file = pki_.ca_cert;
+  start(o);
+  EXPECT_THROW(https_call(ctx_, server_->port(), "GET", "/metadata"), Poco::Exception);
+  auto foreign = client_context(pki_.ca_cert, pki_.other_client_cert, pki_.other_client_key);
+  EXPECT_THROW(https_call(foreign, server_->port(), "GET", "/metadata"), Poco::Exception);
+  auto good = client_context(pki_.ca_cert, pki_.client_cert, pki_.client_key);
+  Reply r = https_call(good, server_->port(), "POST", "/Patient", kPatient);
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::vector<store::StoredMessageSummary> messages = store_->list(0, 10);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].sender, "his.example.org");  // the client certificate's CN
+  EXPECT_EQ(messages[0].channel, "fhir");
+  EXPECT_EQ(messages[0].message_type, "FHIR create Patient");
+}
+
+TEST_F(RestTlsTest, CurlClient) {
+  int rc = 0;
+  run("curl --version > /dev/null 2>&1", &rc);
+  if (rc != 0) GTEST_SKIP() << "curl not installed";
+  RestOptions o = options();
+  o.client_ca_file = pki_.ca_cert;
+  start(o);
+  const std::string body_file = dir_.file("patient.json");
+  std::ofstream(body_file) << kPatient;
+  const std::string url = "https://localhost:" + std::to_string(server_->port());
+  const std::string tls =
+      " --cacert " + pki_.ca_cert + " --cert " + pki_.client_cert + " --key " + pki_.client_key;
+  std::string out = run("curl -s -S -i --max-time 20" + tls +
+                            " -H 'Content-Type: application/fhir+json; charset=utf-8'"
+                            " --data-binary @" +
+                            body_file + " " + url + "/Patient",
+                        &rc);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("HTTP/1.1 201"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"family\":\"Turing\""), std::string::npos) << out;
+  const size_t loc = out.find("Location: ");
+  ASSERT_NE(loc, std::string::npos);
+  std::string location = out.substr(loc + 10, out.find('\r', loc) - loc - 10);
+  out = run("curl -s -S -o /dev/null -w '%{http_code}' --max-time 20" + tls + " '" + location + "'",
+            &rc);
+  EXPECT_EQ(out, "200");
+  // Without a client certificate curl cannot connect.
+  run("curl -s -S -o /dev/null --max-time 20 --cacert " + pki_.ca_cert + " " + url +
+          "/metadata 2>/dev/null",
+      &rc);
+  EXPECT_NE(rc, 0);
+}
+
+TEST_F(RestTlsTest, ChunkedBodiesAreBoundedAndRequestsAreReported) {
+  RestOptions o = options();
+  o.max_body_bytes = 32 * 1024;
+  std::mutex mu;
+  std::vector<std::string> log;
+  o.on_request = [&](const std::string& method, const std::string& type, int status,
+                     const std::string& peer) {
+    std::lock_guard<std::mutex> lock(mu);
+    log.push_back(method + " " + type + " " + std::to_string(status) + " " +
+                  peer.substr(0, peer.find(':')));
+  };
+  start(o);
+  auto chunked_post = [&](const std::string& body) {
+    Poco::Net::HTTPSClientSession session("localhost", server_->port(), ctx_);
+    Poco::Net::HTTPRequest req("POST", "/Patient", Poco::Net::HTTPMessage::HTTP_1_1);
+    req.setContentType("application/fhir+json");
+    req.setChunkedTransferEncoding(true);
+    session.sendRequest(req) << body;
+    Poco::Net::HTTPResponse resp;
+    std::string out;
+    Poco::StreamCopier::copyToString(session.receiveResponse(resp), out);
+    return std::make_pair(static_cast<int>(resp.getStatus()), out);
+  };
+  auto small = chunked_post(kPatient);
+  EXPECT_EQ(small.first, 201) << small.second;
+  const std::string id = text_at(fhir::parse_json(small.second).value(), {"id"});
+  auto big = chunked_post(std::string(100 * 1024, ' ') + kPatient);
+  EXPECT_EQ(big.first, 413) << big.second;
+  EXPECT_EQ(store_->count_records(), 1);
+  ASSERT_EQ(call("GET", "/Patient/" + id).status, 200);
+  server_->stop();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"POST Patient 201 127.0.0.1", "POST Patient 413 127.0.0.1",
+                                      "GET Patient 200 127.0.0.1"}));
+}
+
+TEST_F(RestTlsTest, StopWhileRequestsAreInFlightReturnsCleanly) {
+  start();
+  std::atomic<bool> done{false};
+  std::mutex mu;
+  std::vector<std::string> created;  // ids the server answered 201 for
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 6; ++t) {
+    clients.emplace_back([&] {
+      while (!done) {
+        try {
+          Reply r = call("POST", "/Patient", kPatient);
+          if (r.status == 201) {
+            std::lock_guard<std::mutex> lock(mu);
+            created.push_back(text_at(r.json(), {"id"}));
+          } else {
+            ++failures;
+          }
+        } catch (const Poco::Exception&) {
+          ++failures;  // refused or cut off by the shutdown
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto t0 = std::chrono::steady_clock::now();
+  server_->stop();
+  const auto stop_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  done = true;
+  for (auto& c : clients) c.join();
+  EXPECT_LT(stop_ms, 5000);
+  ASSERT_GT(created.size(), 0u);
+  // Every 201 was sent only after its commit: each such resource is in the store.
+  for (const std::string& id : created) {
+    EXPECT_TRUE(store_->read_record("Patient", id).has_value()) << id;
+  }
+  EXPECT_EQ(store_->count_records(), static_cast<int64_t>(created.size()));
+  // Stopped means stopped.
+  EXPECT_THROW(call("GET", "/metadata"), Poco::Exception);
+  server_->stop();  // idempotent
+}
+
+}  // namespace
+}  // namespace gw::rest::testing
