@@ -102,6 +102,14 @@ inline bool is_mappable(const std::string& msg) {
   return false;
 }
 
+// The corpus messages the gateway maps, i.e. those answered AA.
+inline std::vector<CorpusMessage> load_mappable_corpus() {
+  std::vector<CorpusMessage> out;
+  for (auto& m : load_corpus())
+    if (is_mappable(m.text)) out.push_back(std::move(m));
+  return out;
+}
+
 // The original-mode acknowledgement code a well-formed corpus message gets.
 inline std::string expected_ack(const std::string& msg) { return is_mappable(msg) ? "AA" : "AE"; }
 

@@ -43,7 +43,7 @@ std::map<std::string, int> stored_control_ids(const std::string& db_path) {
 
 TEST(CrashRecoveryTest, SigkillMidStreamLosesNothingAcknowledgedAndResendsAreNotDuplicated) {
   TempDir dir;
-  auto corpus = load_corpus();
+  auto corpus = load_mappable_corpus();
   ASSERT_FALSE(corpus.empty());
   constexpr int kSenders = 4;
   constexpr int kPerSender = 5000;  // far more than are sent before the kill
@@ -128,7 +128,7 @@ namespace {
 // it has received, exits 0, and every AA a sender saw is in the store.
 TEST(GracefulStopTest, SigtermMidStreamExitsCleanlyAndKeepsEveryAcknowledgedMessage) {
   TempDir dir;
-  auto corpus = load_corpus();
+  auto corpus = load_mappable_corpus();
   std::mutex mu;
   std::set<std::string> acknowledged;  // guarded by mu
   GatewaydProcess gw(dir.path());
@@ -165,7 +165,7 @@ TEST(GracefulStopTest, SigtermMidStreamExitsCleanlyAndKeepsEveryAcknowledgedMess
 
 TEST(PipeliningTest, PipelinedMessagesAreAnsweredInOrder) {
   TempDir dir;
-  auto corpus = load_corpus();
+  auto corpus = load_mappable_corpus();
   GatewaydProcess gw(dir.path());
   std::string error;
   ASSERT_TRUE(gw.start(&error)) << error;
