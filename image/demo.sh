@@ -82,7 +82,7 @@ banner "normalized FHIR records (gatewayctl records count / export --type Patien
 base="https://127.0.0.1:$https_port"
 curl_fhir() { curl -sS --cacert "$state/tls/server.pem" -H 'Accept: application/fhir+json' "$@"; echo; }
 banner "FHIR REST over HTTPS: GET $base/metadata (first 300 bytes)"
-curl_fhir "$base/metadata" | head -c 300; echo
+curl_fhir -o "$state/metadata.json" "$base/metadata"; head -c 300 "$state/metadata.json"; echo " ..."
 banner "FHIR REST: create a Patient, then search it by identifier"
 curl_fhir -X POST -H 'Content-Type: application/fhir+json' "$base/Patient" \
   -d '{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.840.1.113883.3.999.1","value":"DEMO-1"}],"name":[{"family":"Demo","given":["Dana"]}],"birthDate":"1990-04-01"}'
