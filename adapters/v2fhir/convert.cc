@@ -105,7 +105,8 @@ std::vector<MappedRecord> ConversionResult::records() const {
   std::vector<MappedRecord> out;
   const JsonValue* entries = bundle.find("entry");
   if (entries == nullptr) return out;
-  for (const JsonValue& e : entries->items()) {
+  for (size_t i = 0; i < entries->items().size(); ++i) {
+    const JsonValue& e = entries->items()[i];
     const JsonValue* resource = e.find("resource");
     const JsonValue* full_url = e.find("fullUrl");
     if (resource == nullptr || full_url == nullptr) continue;
@@ -115,6 +116,7 @@ std::vector<MappedRecord> ConversionResult::records() const {
     r.id =
         full_url->text().rfind("urn:uuid:", 0) == 0 ? full_url->text().substr(9) : full_url->text();
     r.resource = resource;
+    r.entry_index = i;
     if (const JsonValue* ids = resource->find("identifier")) {
       for (const JsonValue& id : ids->items()) {
         const JsonValue* s = id.find("system");

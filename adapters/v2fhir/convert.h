@@ -40,6 +40,7 @@ struct MappedRecord {
   std::string resource_type;
   std::string id;
   const fhir::JsonValue* resource;
+  size_t entry_index = 0;  // position in the Bundle's "entry" array
   std::vector<std::pair<std::string, std::string>> identifiers;  // (system, value)
 };
 

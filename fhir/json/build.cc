@@ -106,12 +106,16 @@ JsonValue& JsonValue::add(std::string key, JsonValue value) {
     }
   }
   if (!is_valid_utf8(key.data(), key.size())) key = repair_utf8(key);
+  // Built objects are small; starting at 8 avoids the 1-2-4-8 regrowth, each
+  // step of which moves every member.
+  if (members_.capacity() == 0) members_.reserve(8);
   members_.push_back(JsonMember{std::move(key), std::move(value)});
   return members_.back().value;
 }
 
 JsonValue& JsonValue::push(JsonValue value) {
   if (type_ != JsonType::kArray) *this = make_array();
+  if (items_.capacity() == 0) items_.reserve(4);
   items_.push_back(std::move(value));
   return items_.back();
 }

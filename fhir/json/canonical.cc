@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <system_error>
 #include <vector>
@@ -11,39 +12,60 @@
 namespace gw::fhir {
 namespace {
 
-// Decodes UTF-8 into UTF-16 code units. Precondition: `s` is valid UTF-8,
-// which JsonValue guarantees for every key (the parser validated it).
-std::u16string to_utf16(std::string_view s) {
-  std::u16string out;
-  out.reserve(s.size());
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    uint32_t c = *p;
-    size_t n = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
-    if (n > 0) c &= 0x3Fu >> n;
-    if (static_cast<size_t>(end - p) <= n) break;  // unreachable for valid input
-    for (size_t i = 1; i <= n; ++i) c = (c << 6) | (p[i] & 0x3Fu);
-    p += n + 1;
-    if (c >= 0x10000) {
-      c -= 0x10000;
-      out.push_back(static_cast<char16_t>(0xD800 + (c >> 10)));
-      out.push_back(static_cast<char16_t>(0xDC00 + (c & 0x3FF)));
-    } else {
-      out.push_back(static_cast<char16_t>(c));
-    }
-  }
-  return out;
+// RFC 8785 §3.2.3 orders member names by their UTF-16 code units. For valid
+// UTF-8 (JsonValue guarantees it for keys), byte order equals code point
+// order, and code point order equals UTF-16 order except between U+E000..U+FFFF
+// (UTF-8 lead byte EE/EF) and U+10000.. (lead F0..F4, UTF-16 surrogates
+// D800..DFFF, which sort below E000). At the first differing byte both strings
+// are at the same character boundary, so only that byte pair needs the fix.
+bool utf16_key_less(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  if (i == n) return a.size() < b.size();
+  const auto ca = static_cast<unsigned char>(a[i]);
+  const auto cb = static_cast<unsigned char>(b[i]);
+  const bool a_astral = ca >= 0xF0, b_astral = cb >= 0xF0;
+  const bool a_high_bmp = ca == 0xEE || ca == 0xEF, b_high_bmp = cb == 0xEE || cb == 0xEF;
+  if (a_astral && b_high_bmp) return true;
+  if (b_astral && a_high_bmp) return false;
+  return ca < cb;
+}
+
+// True for bytes RFC 8785 §3.2.2.2 writes escaped.
+inline bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+// True if any of the eight bytes in `w` may need an escape (exact: the
+// classic "has a byte less than n" and "has a zero byte" tests of
+// Bit Twiddling Hacks, which have no false negatives and no false positives
+// when only asked whether any byte matches).
+inline bool word_needs_escape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+  auto has_zero = [](uint64_t x) { return ((x - kOnes) & ~x & kHighs) != 0; };
+  const bool below_space = ((w - kOnes * 0x20) & ~w & kHighs) != 0;
+  return below_space || has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\'));
 }
 
 }  // namespace
 
-// RFC 8785 §3.2.2.2.
+// RFC 8785 §3.2.2.2. Runs of bytes that need no escape are appended at once.
 void write_json_string(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  while (p < end) {
+    const char* run = p;
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      if (word_needs_escape(w)) break;
+      p += 8;
+    }
+    while (p < end && !needs_escape(static_cast<unsigned char>(*p))) ++p;
+    out.append(run, static_cast<size_t>(p - run));
+    if (p == end) break;
+    const auto c = static_cast<unsigned char>(*p++);
     switch (c) {
       case '"':
         out += "\\\"";
@@ -66,14 +88,10 @@ void write_json_string(std::string_view s, std::string& out) {
       case '\r':
         out += "\\r";
         break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += ch;
-        }
+      default: {
+        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out.append(esc, sizeof esc);
+      }
     }
   }
   out += '"';
@@ -180,17 +198,22 @@ JsonResult<std::string> rfc8785_number(std::string_view text) {
 }
 
 JsonResult<std::string> canonicalize(const JsonValue& root, NumberMode mode) {
-  // One frame per open container: the members' sorted order (objects) and the
-  // index of the next child to write.
+  // One frame per open container. An object's members, in sorted order, are a
+  // range of `order`, which grows and shrinks with the stack: no allocation
+  // per object once the buffers have grown.
   struct Frame {
     const JsonValue* value;
-    std::vector<size_t> order;
-    size_t next = 0;
+    size_t order_begin;  // objects: start of the member order in `order`
+    size_t next;         // index of the next child to write
   };
-  std::vector<Frame> stack;
+  thread_local std::vector<Frame> stack;
+  thread_local std::vector<uint32_t> order;
+  stack.clear();
+  order.clear();
   std::string out;
+  out.reserve(512);
 
-  auto path = [&stack]() {
+  auto path = []() {
     std::string p;
     for (const Frame& f : stack) {
       if (f.next == 0) continue;
@@ -198,7 +221,7 @@ JsonResult<std::string> canonicalize(const JsonValue& root, NumberMode mode) {
       if (f.value->is_array()) {
         p += std::to_string(f.next - 1);
       } else {
-        const std::string& key = f.value->members()[f.order[f.next - 1]].key;
+        const std::string& key = f.value->members()[order[f.order_begin + f.next - 1]].key;
         p += is_reportable_json_key(key) ? std::string_view(key) : std::string_view("*");
       }
     }
@@ -230,20 +253,34 @@ JsonResult<std::string> canonicalize(const JsonValue& root, NumberMode mode) {
         return true;
       case JsonType::kArray:
         out += '[';
-        stack.push_back(Frame{&v, {}, 0});
+        stack.push_back(Frame{&v, order.size(), 0});
         return true;
       case JsonType::kObject: {
         out += '{';
         const auto& members = v.members();
-        std::vector<std::u16string> keys;
-        keys.reserve(members.size());
-        for (const JsonMember& m : members) keys.push_back(to_utf16(m.key));
-        std::vector<size_t> order(members.size());
-        for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-        // Keys are unique (the parser rejects duplicates), so the order is total.
-        std::sort(order.begin(), order.end(),
-                  [&keys](size_t a, size_t b) { return keys[a] < keys[b]; });
-        stack.push_back(Frame{&v, std::move(order), 0});
+        const size_t begin = order.size();
+        for (size_t i = 0; i < members.size(); ++i) order.push_back(static_cast<uint32_t>(i));
+        // Keys are unique (JsonValue guarantees it), so the order is total.
+        // Objects are small: insertion sort, which is also linear when the
+        // members already arrive sorted.
+        auto first = order.begin() + static_cast<std::ptrdiff_t>(begin);
+        auto less = [&members](uint32_t a, uint32_t b) {
+          return utf16_key_less(members[a].key, members[b].key);
+        };
+        if (members.size() > 32) {
+          std::sort(first, order.end(), less);
+        } else {
+          for (auto it = first + (first == order.end() ? 0 : 1); it < order.end(); ++it) {
+            uint32_t x = *it;
+            auto j = it;
+            while (j > first && less(x, *(j - 1))) {
+              *j = *(j - 1);
+              --j;
+            }
+            *j = x;
+          }
+        }
+        stack.push_back(Frame{&v, begin, 0});
         return true;
       }
     }
@@ -255,25 +292,29 @@ JsonResult<std::string> canonicalize(const JsonValue& root, NumberMode mode) {
     while (!stack.empty()) {
       Frame& f = stack.back();
       const JsonValue& v = *f.value;
-      size_t size = v.is_array() ? v.items().size() : v.members().size();
+      const bool is_array = v.is_array();
+      size_t size = is_array ? v.items().size() : v.members().size();
       if (f.next == size) {
-        out += v.is_array() ? ']' : '}';
+        out += is_array ? ']' : '}';
+        if (!is_array) order.resize(f.order_begin);
         stack.pop_back();
         continue;
       }
       if (f.next > 0) out += ',';
       const size_t i = f.next++;
       // `f` may dangle after emit() pushes; it is not used below.
-      if (v.is_array()) {
+      if (is_array) {
         if (!emit(v.items()[i])) return number_error(path());
       } else {
-        const JsonMember& m = v.members()[f.order[i]];
+        const JsonMember& m = v.members()[order[f.order_begin + i]];
         write_json_string(m.key, out);
         out += ':';
         if (!emit(m.value)) return number_error(path());
       }
     }
   } catch (const std::bad_alloc&) {
+    stack.clear();
+    order.clear();
     return JsonError{JsonErrorCode::kInternal, 0, "", "out of memory"};
   }
   return out;

@@ -1,9 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cstdint>
+#include <iterator>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "fhir/json/canonical.h"
 
@@ -189,6 +193,111 @@ TEST(CanonicalJson, DeepValueIsIterative) {
   JsonResult<std::string> r = canonicalize_json(in, o);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(*r, in);
+}
+
+// Reference order for the test below: UTF-16 code units, computed the slow way.
+std::u16string Utf16(uint32_t cp) {
+  if (cp < 0x10000) return std::u16string(1, static_cast<char16_t>(cp));
+  cp -= 0x10000;
+  return {static_cast<char16_t>(0xD800 + (cp >> 10)), static_cast<char16_t>(0xDC00 + (cp & 0x3FF))};
+}
+std::string Utf8(uint32_t cp) {
+  std::string s;
+  if (cp < 0x80) {
+    s += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    s += static_cast<char>(0xC0 | (cp >> 6));
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    s += static_cast<char>(0xE0 | (cp >> 12));
+    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    s += static_cast<char>(0xF0 | (cp >> 18));
+    s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return s;
+}
+
+TEST(CanonicalJson, ManyKeysSortedAsUtf16InBothSortPaths) {
+  // Keys mixing ASCII, BMP below and above the surrogate range, and astral
+  // characters, with shared prefixes; 6 keys (small-object path) and 60
+  // (large-object path) must both come out in UTF-16 code unit order.
+  const uint32_t alphabet[] = {'a',    'b',    0xE9,   0x20AC,  0xD7FF,
+                               0xE000, 0xFB33, 0xFFFF, 0x10000, 0x1F600};
+  for (size_t count : {size_t{6}, size_t{60}}) {
+    std::vector<std::pair<std::u16string, std::string>> keys;
+    uint32_t seed = 12345;
+    while (keys.size() < count) {
+      std::u16string k16;
+      std::string k8;
+      int len = 1 + static_cast<int>(seed % 3);
+      for (int i = 0; i < len; ++i) {
+        seed = seed * 1103515245u + 12345u;
+        uint32_t cp = alphabet[(seed >> 16) % std::size(alphabet)];
+        k16 += Utf16(cp);
+        k8 += Utf8(cp);
+      }
+      bool dup = false;
+      for (const auto& k : keys) dup = dup || k.second == k8;
+      if (!dup) keys.emplace_back(k16, k8);
+    }
+    JsonValue obj = JsonValue::make_object();
+    for (size_t i = 0; i < keys.size(); ++i)
+      obj.add(keys[i].second, JsonValue::make_number(std::to_string(i)));
+    std::vector<size_t> order(keys.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return keys[a].first < keys[b].first; });
+    std::string want = "{";
+    for (size_t i : order) {
+      if (want.size() > 1) want += ',';
+      want += '"' + keys[i].second + "\":" + std::to_string(i);
+    }
+    want += '}';
+    JsonResult<std::string> got = canonicalize(obj);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(*got, want) << count << " keys";
+  }
+}
+
+TEST(CanonicalJson, LongStringsWithEscapesAtEveryOffset) {
+  // The writer skips eight bytes at a time; an escape at any offset of a word
+  // must still be found.
+  for (size_t at = 0; at < 20; ++at) {
+    for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+      std::string text(20, 'x');
+      text[at] = special;
+      std::string out;
+      write_json_string(text, out);
+      std::string want = "\"" + std::string(at, 'x');
+      switch (special) {
+        case '"':
+          want += "\\\"";
+          break;
+        case '\\':
+          want += "\\\\";
+          break;
+        case '\n':
+          want += "\\n";
+          break;
+        case '\x01':
+          want += "\\u0001";
+          break;
+        default:
+          want += "\\u001f";
+          break;
+      }
+      want += std::string(19 - at, 'x') + "\"";
+      EXPECT_EQ(out, want) << "offset " << at;
+    }
+  }
+  // Bytes 0x7f and above (UTF-8) pass through unescaped.
+  std::string out;
+  write_json_string("\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 !#~", out);
+  EXPECT_EQ(out, "\"\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 !#~\"");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
@@ -100,6 +101,14 @@ bool is_valid_utf8(const char* data, size_t size) {
   const auto* p = reinterpret_cast<const unsigned char*>(data);
   const auto* end = p + size;
   while (p < end) {
+    // ASCII fast path, eight bytes at a time (most FHIR text is ASCII).
+    while (end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      if ((word & 0x8080808080808080ull) != 0) break;
+      p += 8;
+    }
+    if (p == end) break;
     unsigned c = *p;
     if (c < 0x80) {
       ++p;

@@ -43,13 +43,38 @@ const char* json_type_name(JsonType t) {
 
 }  // namespace
 
+// The traversal buffers outlive one validation: a walker borrows them from
+// its thread and gives them back, so validating a resource allocates nothing
+// for them once they have grown. A nested walker (none exists today) would
+// simply start with empty buffers.
+namespace {
+struct Scratch {
+  std::string path;
+  std::vector<Walker::Slot> slots;
+  std::vector<Walker::ContainedEntry> contained;
+};
+thread_local Scratch scratch;
+}  // namespace
+
 Walker::Walker(const ValidationOptions& options, std::vector<ValidationIssue>& issues)
     : defs_(defs::definitions()),
       special_(special_types(defs_)),
       options_(options),
       issues_(issues) {
-  path_.reserve(256);
-  slots_.reserve(512);
+  path_.swap(scratch.path);
+  slots_.swap(scratch.slots);
+  contained_.swap(scratch.contained);
+  path_.clear();
+  slots_.clear();
+  contained_.clear();
+  if (path_.capacity() < 256) path_.reserve(256);
+  if (slots_.capacity() < 512) slots_.reserve(512);
+}
+
+Walker::~Walker() {
+  scratch.path.swap(path_);
+  scratch.slots.swap(slots_);
+  scratch.contained.swap(contained_);
 }
 
 // ---- issues and paths ---------------------------------------------------------

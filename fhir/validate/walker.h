@@ -26,10 +26,12 @@ struct SpecialTypes {
 class Walker {
  public:
   Walker(const ValidationOptions& options, std::vector<ValidationIssue>& issues);
+  ~Walker();
+  Walker(const Walker&) = delete;
+  Walker& operator=(const Walker&) = delete;
 
   void validate_root(const JsonValue& resource);
 
- private:
   // Per-element state of one JSON object being checked.
   struct Slot {
     const JsonValue* value = nullptr;  // member "name"
@@ -42,6 +44,7 @@ class Walker {
     const defs::TypeDef* type;  // nullptr if unknown
   };
 
+ private:
   // ---- traversal (walker.cc)
   void resource(const JsonValue& value, bool contained);
   void object(const JsonValue& obj, uint32_t node, bool resource_root);

@@ -62,20 +62,18 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
   if (!conv.ok()) return out;
 
   std::vector<v2fhir::MappedRecord> mapped = conv.records();
+  fhir::JsonValue* entries = conv.bundle.find_mutable("entry");
   out.records.reserve(mapped.size());
   for (const v2fhir::MappedRecord& m : mapped) {
-    if (m.resource == nullptr) continue;
-    // The record is the resource as a server would hold it: with its id.
-    fhir::JsonValue resource = *m.resource;
-    if (resource.find("id") == nullptr) {
-      fhir::JsonValue with_id = fhir::JsonValue::make_object();
-      for (const fhir::JsonMember& member : resource.members()) {
-        with_id.add(member.key, member.value);
-        if (member.key == "resourceType") with_id.add("id", fhir::JsonValue::make_string(m.id));
-      }
-      resource = std::move(with_id);
-    }
-    fhir::ValidationResult v = fhir::validate_resource(resource);
+    fhir::JsonValue* resource = entries->mutable_items()[m.entry_index].find_mutable("resource");
+    if (resource == nullptr) continue;
+    // The record is the resource as a server would hold it: with its id. The
+    // Bundle entry itself carries no id (conditional create/update), so the
+    // id is added in place for validation and the canonical form, then
+    // removed again; copying every resource cost more than mapping it.
+    bool added_id = resource->find("id") == nullptr;
+    if (added_id) resource->add("id", fhir::JsonValue::make_string(m.id));
+    fhir::ValidationResult v = fhir::validate_resource(*resource);
     for (const fhir::ValidationIssue& issue : v.issues) {
       NormalizeIssue n{"FHIR " + issue.path, issue.message};
       if (issue.severity == fhir::IssueSeverity::kError ||
@@ -85,7 +83,8 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
         out.warnings.push_back(std::move(n));
       }
     }
-    fhir::JsonResult<std::string> canonical = fhir::canonicalize(resource);
+    fhir::JsonResult<std::string> canonical = fhir::canonicalize(*resource);
+    if (added_id) resource->remove("id");
     if (!canonical.ok()) {
       out.errors.push_back({"FHIR " + m.resource_type, "resource could not be canonicalized"});
       continue;
