@@ -34,6 +34,8 @@ constexpr SystemName kCodingSystems[] = {
     {"NDC", "http://hl7.org/fhir/sid/ndc"},
     {"CPT", "http://www.ama-assn.org/go/cpt"},
     {"C4", "http://www.ama-assn.org/go/cpt"},
+    {"CPT4", "http://www.ama-assn.org/go/cpt"},
+    {"NCIT", "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"},
     {"CDCREC", "urn:oid:2.16.840.1.113883.6.238"},
     {"NUCCPID", "http://nucc.org/provider-taxonomy"},
     {"HCPCS", "urn:oid:2.16.840.1.113883.6.285"},

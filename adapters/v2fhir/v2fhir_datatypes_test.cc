@@ -113,6 +113,8 @@ TEST(CweTest, SystemTable) {
            {"UCUM", "http://unitsofmeasure.org"},
            {"NDC", "http://hl7.org/fhir/sid/ndc"},
            {"CPT", "http://www.ama-assn.org/go/cpt"},
+           {"CPT4", "http://www.ama-assn.org/go/cpt"},
+           {"NCIT", "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"},
            {"HL70001", "http://terminology.hl7.org/CodeSystem/v2-0001"},
            {"L", ""},
            {"99LAB", ""},
