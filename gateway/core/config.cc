@@ -284,6 +284,53 @@ Setter non_empty_string(std::string* out) {
   };
 }
 
+// "sha256:0,2,4,7" or "none" -> PCR indices (0..23, ascending, unique).
+Setter pcr_list(std::vector<int>* out, bool allow_none) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    const std::string usage = allow_none ? "expected \"none\" or \"sha256:N,N,...\" (PCRs 0-23)"
+                                         : "expected \"sha256:N,N,...\" (PCRs 0-23)";
+    if (v.str == "none" && allow_none) {
+      out->clear();
+      return "";
+    }
+    if (!v.str.starts_with("sha256:")) return usage;
+    std::vector<int> pcrs;
+    std::string_view rest = std::string_view(v.str).substr(7);
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      int n = -1;
+      auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
+      if (ec != std::errc() || p != item.data() + item.size() || n < 0 || n > 23) return usage;
+      if (!pcrs.empty() && n <= pcrs.back()) return "PCR numbers must be ascending and unique";
+      pcrs.push_back(n);
+      if (comma == std::string_view::npos) break;
+      rest = rest.substr(comma + 1);
+      if (rest.empty()) return usage;
+    }
+    if (pcrs.empty()) return usage;
+    *out = std::move(pcrs);
+    return "";
+  };
+}
+
+// A persistent handle, "0x81000001" (0x81000000-0x817FFFFF, TPM 2.0 Part 2 §7).
+Setter persistent_handle(uint32_t* out) {
+  return [=](const Value& v) -> std::string {
+    const char* usage = "expected a persistent handle \"0x81000000\"..\"0x817FFFFF\"";
+    if (v.kind != Value::Kind::kString) return usage;
+    if (!v.str.starts_with("0x") || v.str.size() != 10) return usage;
+    uint32_t h = 0;
+    auto [p, ec] = std::from_chars(v.str.data() + 2, v.str.data() + v.str.size(), h, 16);
+    if (ec != std::errc() || p != v.str.data() + v.str.size()) return usage;
+    if (h < 0x81000000u || h > 0x817FFFFFu) return usage;
+    *out = h;
+    return "";
+  };
+}
+
 Setter z_segment_policy(v2fhir::ZSegmentPolicy* out) {
   return [=](const Value& v) -> std::string {
     if (v.kind != Value::Kind::kString)
@@ -442,6 +489,19 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
       {"threads", integer_in(&cfg.https.threads, 1, 256)},
   };
   int https_line = 0;
+  std::map<std::string, Setter> keys_schema = {
+      {"store", string_one_of(&cfg.keys.store, {"tpm", "software"})},
+      {"consortium_id", non_empty_string(&cfg.keys.consortium_id)},
+      {"batch_records", integer_in(&cfg.keys.batch_records, 1, 1'000'000)},
+      {"batch_interval_ms", millis_in(&cfg.keys.batch_interval, 10, 3'600'000, 1)},
+  };
+  std::map<std::string, Setter> tpm_schema = {
+      {"tcti", non_empty_string(&cfg.tpm.tcti)},
+      {"primary_handle", persistent_handle(&cfg.tpm.primary_handle)},
+      {"seal_pcrs", pcr_list(&cfg.tpm.seal_pcrs, true)},
+      {"quote_pcrs", pcr_list(&cfg.tpm.quote_pcrs, false)},
+      {"injected_latency_ms", millis_in(&cfg.tpm.injected_latency, 0, 10'000, 1)},
+  };
   std::map<std::string, Setter> store_schema = {
       {"max_batch", integer_in(&cfg.store_max_batch, 1, 100000)},
       {"max_queued_bytes", integer_in(&cfg.store_max_queued_bytes, 1 << 20, int64_t{1} << 40)}};
@@ -487,6 +547,11 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
         https_line = line_no;
       } else if (name == "store") {
         table = store_schema;
+      } else if (name == "keys") {
+        table = keys_schema;
+        cfg.keys_line = line_no;
+      } else if (name == "tpm") {
+        table = tpm_schema;
       } else if (name.starts_with("channel.") && name.size() > 8 &&
                  name.find('.', 8) == std::string::npos) {
         channels.push_back(std::make_unique<ChannelConfig>());
@@ -525,7 +590,7 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
         return std::nullopt;
       } else {
         *error = err("unknown table [" + name +
-                     "] (expected [gateway], [https], [store] or [channel.NAME])");
+                     "] (expected [gateway], [https], [store], [keys], [tpm] or [channel.NAME])");
         return std::nullopt;
       }
       continue;

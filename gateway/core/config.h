@@ -6,6 +6,9 @@
 //   [https]              the FHIR REST endpoint: enabled, listen, cert_file, key_file,
 //                        client_ca_file, base_url, max_body_bytes, threads
 //   [store]              max_batch, max_queued_bytes
+//   [keys]               store ("tpm" | "software"), consortium_id, batch_records,
+//                        batch_interval_ms
+//   [tpm]                tcti, primary_handle, seal_pcrs, quote_pcrs, injected_latency_ms
 //   [channel.NAME]       one table per inbound channel (protocol = "mllp"), with
 //                        its v2-to-FHIR settings time_zone and z_segments
 //   [channel.NAME.identifier_systems]  "AUTHORITY" = "system URI"
@@ -71,6 +74,34 @@ struct HttpsConfig {
   int threads = 4;
 };
 
+// Where the long-lived secrets live and how they are used (issue 4).
+struct KeysConfig {
+  // "tpm": sealed under the TPM (production). "software": a key file in the
+  // state directory, for development only; it must be chosen explicitly, every
+  // start logs a loud warning, and attestation refuses.
+  std::string store = "tpm";
+  // The consortium's identifier: part of the tokenization key's derivation, so
+  // every member must configure the same value.
+  std::string consortium_id;
+  // Records are signed in batches: every batch_records records or
+  // batch_interval, whichever comes first.
+  size_t batch_records = 1000;
+  std::chrono::milliseconds batch_interval{5000};
+};
+
+struct TpmConfig {
+  // TSS2 TCTI configuration: "device:/dev/tpmrm0" in production,
+  // "swtpm:host=127.0.0.1,port=N" for the simulator.
+  std::string tcti = "device:/dev/tpmrm0";
+  uint32_t primary_handle = 0x81000001;
+  // PCRs (sha256 bank) the sealed secrets are bound to; empty: not bound.
+  std::vector<int> seal_pcrs;
+  // PCRs an attestation quote covers.
+  std::vector<int> quote_pcrs{0, 1, 2, 3, 4, 5, 6, 7};
+  // Test mode only: sleep this long before every TPM command.
+  std::chrono::milliseconds injected_latency{0};
+};
+
 struct GatewayConfig {
   std::string source;  // file path, for messages
   std::string state_dir = "/var/lib/gatewayd";
@@ -78,6 +109,9 @@ struct GatewayConfig {
   std::chrono::milliseconds shutdown_grace{10000};
   int io_threads = 1;
   HttpsConfig https;
+  KeysConfig keys;
+  int keys_line = 0;  // line of [keys], 0 if absent (for start-up messages)
+  TpmConfig tpm;
   size_t store_max_batch = 1024;
   uint64_t store_max_queued_bytes = uint64_t{256} << 20;
   std::vector<ChannelConfig> channels;

@@ -124,7 +124,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[channel.a]\njust text\n", "test.toml:2: expected 'key = value'"},
         BadCase{"[channel.a]\n[channel.b]\n",
                 "test.toml:2: channel.b.listen: address 0.0.0.0:2575 is already used by channel.a"},
-        BadCase{"[gateway]\n", "no channel configured"}));
+        BadCase{"[gateway]\n", "no channel configured"},
+        BadCase{"[keys]\nstore = \"file\"\n[channel.a]\n", "test.toml:2: keys.store: must be one of"},
+        BadCase{"[tpm]\nprimary_handle = \"0x80000001\"\n[channel.a]\n",
+                "test.toml:2: tpm.primary_handle: expected a persistent handle"},
+        BadCase{"[tpm]\nprimary_handle = 2164260865\n[channel.a]\n",
+                "test.toml:2: tpm.primary_handle: expected a persistent handle"},
+        BadCase{"[tpm]\nseal_pcrs = \"sha256:7,2\"\n[channel.a]\n",
+                "test.toml:2: tpm.seal_pcrs: PCR numbers must be ascending"},
+        BadCase{"[tpm]\nseal_pcrs = \"sha1:0\"\n[channel.a]\n", "test.toml:2: tpm.seal_pcrs: expected"},
+        BadCase{"[tpm]\nquote_pcrs = \"none\"\n[channel.a]\n", "test.toml:2: tpm.quote_pcrs: expected"},
+        BadCase{"[tpm]\nquote_pcrs = \"sha256:0,24\"\n[channel.a]\n",
+                "test.toml:2: tpm.quote_pcrs: expected"}));
 
 TEST(ConfigTest, MissingFileIsReported) {
   std::string error;
@@ -245,6 +256,47 @@ threads = 8
   EXPECT_EQ(cfg->https.client_ca_file, "/etc/gatewayd/tls/clients.pem");
   EXPECT_EQ(cfg->https.max_body_bytes, 1048576u);
   EXPECT_EQ(cfg->https.threads, 8);
+}
+
+TEST(ConfigTest, KeysAndTpmSettings) {
+  std::string error;
+  auto cfg = parse_config(R"([keys]
+store = "software"
+consortium_id = "example-consortium"
+batch_records = 500
+batch_interval_ms = 2000
+[tpm]
+tcti = "swtpm:host=127.0.0.1,port=2321"
+primary_handle = "0x81000010"
+seal_pcrs = "sha256:0,7"
+quote_pcrs = "sha256:0,1,2,3"
+injected_latency_ms = 50
+[channel.adt]
+)",
+                          "t.toml", &error);
+  ASSERT_TRUE(cfg) << error;
+  EXPECT_EQ(cfg->keys.store, "software");
+  EXPECT_EQ(cfg->keys_line, 1);
+  EXPECT_EQ(cfg->keys.consortium_id, "example-consortium");
+  EXPECT_EQ(cfg->keys.batch_records, 500u);
+  EXPECT_EQ(cfg->keys.batch_interval, std::chrono::milliseconds(2000));
+  EXPECT_EQ(cfg->tpm.tcti, "swtpm:host=127.0.0.1,port=2321");
+  EXPECT_EQ(cfg->tpm.primary_handle, 0x81000010u);
+  EXPECT_EQ(cfg->tpm.seal_pcrs, (std::vector<int>{0, 7}));
+  EXPECT_EQ(cfg->tpm.quote_pcrs, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(cfg->tpm.injected_latency, std::chrono::milliseconds(50));
+
+  // Defaults: the TPM key store, the production TCTI, no PCR binding.
+  auto minimal = parse_config("[channel.adt]\n", "t.toml", &error);
+  ASSERT_TRUE(minimal) << error;
+  EXPECT_EQ(minimal->keys.store, "tpm");
+  EXPECT_EQ(minimal->keys_line, 0);
+  EXPECT_EQ(minimal->tpm.tcti, "device:/dev/tpmrm0");
+  EXPECT_EQ(minimal->tpm.primary_handle, 0x81000001u);
+  EXPECT_TRUE(minimal->tpm.seal_pcrs.empty());
+  auto none = parse_config("[tpm]\nseal_pcrs = \"none\"\n[channel.adt]\n", "t.toml", &error);
+  ASSERT_TRUE(none) << error;
+  EXPECT_TRUE(none->tpm.seal_pcrs.empty());
 }
 
 }  // namespace
