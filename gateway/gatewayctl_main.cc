@@ -5,6 +5,7 @@
 //   gatewayctl messages count --config FILE
 //   gatewayctl convert [--config FILE] [--channel NAME] FILE...
 //   gatewayctl records export|count --config FILE [...]
+//   gatewayctl tpm provision|import-consortium-key --config FILE [...]
 //   gatewayctl version
 #include <cstdio>
 #include <cstring>
@@ -44,6 +45,14 @@ constexpr const char* kUsage =
     "      Write stored normalized records as NDJSON (one resource per line, with\n"
     "      meta.versionId and meta.lastUpdated). Contains PHI.\n"
     "  records count --config FILE\n"
+    "  tpm provision --config FILE\n"
+    "      Create the appliance's keys where missing (TPM storage primary, sealed\n"
+    "      record-encryption and ledger keys, attestation and batch-signing keys);\n"
+    "      re-running says what exists and replaces nothing. Prints the ledger\n"
+    "      account address.\n"
+    "  tpm import-consortium-key --config FILE [--replace] KEYFILE\n"
+    "      Import the consortium tokenization key (32 bytes or 64 hex digits)\n"
+    "      under this TPM; delete KEYFILE afterwards.\n"
     "  version\n";
 
 }  // namespace
@@ -64,6 +73,7 @@ int main(int argc, char** argv) {
   if (cmd == "messages") return gw::core::ctl_messages(args);
   if (cmd == "convert") return gw::core::ctl_convert(args);
   if (cmd == "records") return gw::core::ctl_records(args);
+  if (cmd == "tpm") return gw::core::ctl_tpm(args);
   std::fprintf(stderr, "gatewayctl: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

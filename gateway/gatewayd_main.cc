@@ -19,6 +19,7 @@
 #include "adapters/mllp/server.h"
 #include "gateway/core/channel_options.h"
 #include "gateway/core/config.h"
+#include "gateway/core/key_options.h"
 #include "gateway/core/log.h"
 #include "gateway/core/mllp_ingest.h"
 #include "gateway/core/version.h"
@@ -138,8 +139,29 @@ int main(int argc, char** argv) {
     gw::log::error("startup_failed", {{"detail", error}});
     return 1;
   }
+  // Keys first: without them nothing can be stored, and a missing TPM, sealed
+  // object or PCR match must stop the start with a message saying which.
+  if (cfg->keys.store == "software") {
+    gw::log::warn("keys.software_store", {{"detail", gw::core::kSoftwareKeyStoreWarning}});
+  }
+  const auto keys_started = std::chrono::steady_clock::now();
+  auto keys = gw::core::load_keys(*cfg, &error);
+  if (!keys) {
+    gw::log::error("startup_failed", {{"detail", error}});
+    return 1;
+  }
+  gw::log::info("keys.loaded",
+                {{"store", keys->key_store->kind()},
+                 {"ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::steady_clock::now() - keys_started)
+                                           .count())}});
+  // The working keys are in locked memory now; the TPM is not needed per
+  // message. Release it, so operator tools (and tests on swtpm, which serves
+  // one connection at a time) can reach it while gatewayd runs.
+  keys->key_store.reset();
   gw::store::StoreOptions sopts;
   sopts.path = (std::filesystem::path(cfg->state_dir) / "messages.db").string();
+  sopts.keys = keys->store_keys;
   sopts.max_batch = cfg->store_max_batch;
   sopts.max_queued_bytes = cfg->store_max_queued_bytes;
   sopts.warning = [](const std::string& detail) {

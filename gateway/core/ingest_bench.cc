@@ -131,6 +131,7 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
   std::string error;
   gw::store::StoreOptions so;
   so.path = dir + "/messages.db";
+  so.keys = gw::store::StoreKeys::random_for_tests();
   auto store = gw::store::MessageStore::open(so, &error);
   if (!store) {
     std::fprintf(stderr, "store: %s\n", error.c_str());

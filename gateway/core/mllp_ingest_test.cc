@@ -36,6 +36,7 @@ class IngestTest : public ::testing::Test {
     std::string error;
     store::StoreOptions so;
     so.path = (dir_ / "messages.db").string();
+    so.keys = store::StoreKeys::random_for_tests();
     so.max_database_bytes = max_database_bytes;
     store_ = store::MessageStore::open(so, &error);
     ASSERT_TRUE(store_) << error;

@@ -6,6 +6,7 @@
 
 #include "fhir/json/write.h"
 #include "gateway/core/config.h"
+#include "gateway/core/key_options.h"
 
 namespace gw::core {
 
@@ -55,8 +56,16 @@ std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& confi
                  path.c_str());
     return nullptr;
   }
+  auto keys = load_keys(*cfg, &error);
+  if (!keys) {
+    std::fprintf(stderr, "gatewayctl: cannot read the store: %s\n", error.c_str());
+    return nullptr;
+  }
+  if (keys->key_store->is_development_only())
+    std::fprintf(stderr, "WARNING: %s\n", kSoftwareKeyStoreWarning);
   store::StoreOptions so;
   so.path = path;
+  so.keys = keys->store_keys;
   auto s = store::MessageStore::open(so, &error);
   if (!s) std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
   return s;

@@ -67,7 +67,7 @@ using internal::ScopedReset;
 using internal::Statement;
 
 constexpr char kFindAccepted[] =
-    "SELECT id, ack, content_sha256 FROM messages "
+    "SELECT id, ack, content_sha256, received_at_ms FROM messages "
     "WHERE sender = ?1 AND control_id = ?2 AND status = 'accepted' AND control_id <> ''";
 constexpr char kCountDuplicate[] =
     "UPDATE messages SET duplicates_seen = duplicates_seen + 1 WHERE id = ?1";
@@ -77,7 +77,11 @@ constexpr char kInsert[] =
 constexpr char kList[] =
     "SELECT id, channel, sender, control_id, message_type, peer, error, status, received_at_ms, "
     "length(raw), duplicates_seen FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2";
-constexpr char kRawMessage[] = "SELECT raw FROM messages WHERE id = ?1";
+constexpr char kRawMessage[] =
+    "SELECT raw, sender, control_id, received_at_ms FROM messages WHERE id = ?1";
+// Bytes an envelope adds to its plaintext (record_cipher.h): magic, key id,
+// nonce, tag.
+constexpr int64_t kEnvelopeOverhead = 4 + 4 + 24 + 16;
 constexpr char kCountAll[] = "SELECT count(*) FROM messages";
 constexpr char kCountByStatus[] = "SELECT count(*) FROM messages WHERE status = ?1";
 
@@ -119,7 +123,8 @@ int wal_hook(void* store, sqlite3* db, const char* name, int frames);
 
 class SqliteMessageStore final : public MessageStore {
  public:
-  explicit SqliteMessageStore(const StoreOptions& options) : options_(options) {}
+  explicit SqliteMessageStore(const StoreOptions& options)
+      : options_(options), record_writer_(options.keys), record_reader_(options.keys) {}
   ~SqliteMessageStore() override { close(); }
 
   bool init(std::string* error);
@@ -295,7 +300,7 @@ bool SqliteMessageStore::configure_writer(std::string* error) {
     *error = "connection settings did not take effect";
     return false;
   }
-  if (!internal::migrate(db, error) ||
+  if (!internal::migrate(db, *options_.keys, error) ||
       !internal::query_value(db, "PRAGMA user_version", &settings_.schema_version, error)) {
     return false;
   }
@@ -410,7 +415,16 @@ void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
   Pending p{std::move(message), {}, std::move(done)};
   p.bytes = p.message.raw.size() + p.message.ack.size();
   for (const RecordWrite& r : p.message.records) p.bytes += r.resource_json.size();
-  p.content_sha256 = sha256(p.message.raw);  // hashed here, off the committer thread
+  // Fingerprinted and encrypted here, off the committer thread; the plaintext
+  // is not kept.
+  const StoreKeys& keys = *options_.keys;
+  p.content_sha256 = keys.content_digest(p.message.raw);
+  p.message.raw = keys.seal(p.message.raw,
+                            message_associated_data("raw", p.message.sender, p.message.control_id,
+                                                    p.message.received_at_ms));
+  p.message.ack = keys.seal(p.message.ack,
+                            message_associated_data("ack", p.message.sender, p.message.control_id,
+                                                    p.message.received_at_ms));
   const char* refusal = "message store closed";
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -742,7 +756,16 @@ int SqliteMessageStore::apply(const Pending& p, CommitResult* result) {
       const int rc = find_accepted_.step();
       if (rc == SQLITE_ROW) {
         original_id = find_accepted_.column_int64(0);
-        result->ack = find_accepted_.column_blob(1);
+        std::string why;
+        auto ack = options_.keys->open(
+            find_accepted_.column_blob_view(1),
+            message_associated_data("ack", m.sender, m.control_id, find_accepted_.column_int64(3)),
+            &why);
+        // An acknowledgement that does not decrypt was altered or written with
+        // another key: answer as for a failed store (the sender retries), never
+        // with bytes we cannot vouch for.
+        if (!ack) return SQLITE_CORRUPT;
+        result->ack = std::move(*ack);
         result->content_differs = find_accepted_.column_blob_view(2) != as_bytes(p.content_sha256);
       } else if (rc != SQLITE_DONE) {
         return rc;
@@ -829,7 +852,7 @@ std::vector<StoredMessageSummary> SqliteMessageStore::list(int64_t after_id, siz
     s.status =
         list_.column_text(7) == "accepted" ? MessageStatus::kAccepted : MessageStatus::kRejected;
     s.received_at_ms = list_.column_int64(8);
-    s.raw_bytes = list_.column_int64(9);
+    s.raw_bytes = std::max<int64_t>(list_.column_int64(9) - kEnvelopeOverhead, 0);
     s.duplicates_seen = list_.column_int64(10);
     out.push_back(std::move(s));
   }
@@ -844,7 +867,16 @@ std::optional<std::string> SqliteMessageStore::raw_message(int64_t id) {
   std::lock_guard<std::mutex> lock(read_mu_);
   ScopedReset reset(raw_message_);
   const int rc = raw_message_.bind_int64(1, id).step();
-  if (rc == SQLITE_ROW) return raw_message_.column_blob(0);
+  if (rc == SQLITE_ROW) {
+    std::string why;
+    auto raw = options_.keys->open(
+        raw_message_.column_blob_view(0),
+        message_associated_data("raw", raw_message_.column_text(1), raw_message_.column_text(2),
+                                raw_message_.column_int64(3)),
+        &why);
+    if (!raw) read_error();
+    return raw;
+  }
   if (rc != SQLITE_DONE) read_error();
   return std::nullopt;
 }
@@ -912,6 +944,10 @@ std::unique_ptr<MessageStore> MessageStore::open(const StoreOptions& options, st
   }
   if (sqlite3_threadsafe() == 0) {
     *error = "cannot open message store: SQLite was built without thread support";
+    return nullptr;
+  }
+  if (options.keys == nullptr) {
+    *error = "cannot open message store: no keys (every payload is stored encrypted)";
     return nullptr;
   }
   auto store = std::make_unique<SqliteMessageStore>(options);

@@ -48,6 +48,8 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/store/store_keys.h"
+
 namespace gw::store {
 
 enum class MessageStatus { kAccepted, kRejected };
@@ -131,7 +133,10 @@ struct CommitResult {
 using CommitCallback = std::function<void(CommitResult)>;
 
 struct StoreOptions {
-  std::string path;         // SQLite file; parent directory must exist
+  std::string path;  // SQLite file; parent directory must exist
+  // Required: every payload is stored encrypted and every index key is keyed
+  // (store_keys.h). open() refuses to run without keys.
+  std::shared_ptr<const StoreKeys> keys;
   size_t max_batch = 1024;  // most submissions grouped in one transaction (0 = 1)
   std::chrono::milliseconds busy_timeout{5000};
   bool synchronous_full = true;  // false only for benchmarks comparing fsync cost

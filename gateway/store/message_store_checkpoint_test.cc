@@ -185,6 +185,7 @@ class CheckpointTest : public ::testing::Test {
   StoreOptions options() const {
     StoreOptions o;
     o.path = dir_.file("messages.db");
+    o.keys = testing::test_keys();
     return o;
   }
   std::string wal() const { return dir_.file("messages.db-wal"); }

@@ -25,6 +25,7 @@ class MessageStoreFailureTest : public ::testing::Test {
   StoreOptions options() const {
     StoreOptions o;
     o.path = dir_.file("messages.db");
+    o.keys = testing::test_keys();
     return o;
   }
   TempDir dir_;

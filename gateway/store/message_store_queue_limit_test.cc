@@ -25,6 +25,7 @@ class QueueLimitTest : public ::testing::Test {
   StoreOptions options() const {
     StoreOptions o;
     o.path = dir_.file("messages.db");
+    o.keys = testing::test_keys();
     o.max_queued_bytes = 10000;
     return o;
   }

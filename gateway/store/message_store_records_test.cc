@@ -39,6 +39,7 @@ class RecordsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     options_.path = dir_.file("store.db");
+    options_.keys = testing::test_keys();
     store_ = open_or_die(options_);
   }
   TempDir dir_;

@@ -38,6 +38,7 @@ TEST(MessageStoreRecoveryTest, EverythingSubmittedSurvivesAReopen) {
   TempDir dir;
   StoreOptions o;
   o.path = dir.file("messages.db");
+  o.keys = testing::test_keys();
   constexpr int kMessages = 200;
   std::map<int64_t, std::string> acknowledged;
   {
@@ -66,6 +67,7 @@ struct Ack {
 [[noreturn]] void run_child(const std::string& path, int round, int fd) {
   StoreOptions o;
   o.path = path;
+  o.keys = testing::test_keys();
   std::string error;
   auto store = MessageStore::open(o, &error);
   if (store == nullptr) _exit(2);
@@ -154,7 +156,7 @@ TEST(MessageStoreRecoveryTest, SigkillLosesNothingThatWasAcknowledged) {
     }
 
     EXPECT_EQ(query_text(path, "PRAGMA integrity_check"), "ok") << "round " << round;
-    auto store = open_or_die(StoreOptions{.path = path});
+    auto store = open_or_die(StoreOptions{.path = path, .keys = testing::test_keys()});
     ASSERT_NE(store, nullptr);
     for (const auto& [id, origin] : expected) {
       ASSERT_EQ(store->raw_message(id), payload(origin.first, origin.second))

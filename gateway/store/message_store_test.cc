@@ -29,6 +29,7 @@ class MessageStoreTest : public ::testing::Test {
   StoreOptions options() const {
     StoreOptions o;
     o.path = dir_.file("messages.db");
+    o.keys = testing::test_keys();
     return o;
   }
   TempDir dir_;
@@ -173,6 +174,7 @@ TEST_F(MessageStoreTest, ReopenKeepsDataAndSchema) {
 TEST_F(MessageStoreTest, OpenFailsWhenDirectoryIsMissing) {
   StoreOptions o;
   o.path = dir_.file("no/such/dir/messages.db");
+  o.keys = testing::test_keys();
   std::string error;
   EXPECT_EQ(MessageStore::open(o, &error), nullptr);
   EXPECT_NE(error.find(o.path), std::string::npos) << error;
@@ -189,6 +191,7 @@ TEST_F(MessageStoreTest, OpenFailsOnEmptyPath) {
 TEST_F(MessageStoreTest, OpenFailsWhenPathIsADirectory) {
   StoreOptions o;
   o.path = dir_.path().string();
+  o.keys = testing::test_keys();
   std::string error;
   EXPECT_EQ(MessageStore::open(o, &error), nullptr);
   EXPECT_NE(error.find(o.path), std::string::npos) << error;

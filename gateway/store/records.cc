@@ -13,7 +13,8 @@ constexpr char kHead[] =
     "WHERE resource_type = ?1 AND resource_id = ?2";
 constexpr char kInsert[] =
     "INSERT INTO records (resource_type, resource_id, version, message_id, updated_at_ms, "
-    "content_sha256, resource) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "content_sha256, resource, commit_salt, commitment) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 constexpr char kUpsertHead[] =
     "INSERT INTO record_heads (resource_type, resource_id, version, seq, content_sha256, "
     "updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (resource_type, resource_id) DO "
@@ -24,6 +25,9 @@ constexpr char kDeleteIds[] =
 constexpr char kInsertId[] =
     "INSERT OR IGNORE INTO record_identifiers (resource_type, key, resource_id) "
     "VALUES (?1, ?2, ?3)";
+constexpr char kDeleteTokens[] = "DELETE FROM patient_tokens WHERE resource_id = ?1";
+constexpr char kInsertToken[] =
+    "INSERT OR IGNORE INTO patient_tokens (token, resource_id) VALUES (?1, ?2)";
 
 constexpr char kColumns[] =
     "r.seq, r.resource_type, r.resource_id, r.version, r.updated_at_ms, r.message_id, r.resource";
@@ -57,44 +61,7 @@ int64_t clamp_limit(size_t limit) {
       std::min<uint64_t>(limit, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
 }
 
-StoredRecord read_row(Statement& s) {
-  StoredRecord r;
-  r.seq = s.column_int64(0);
-  r.resource_type = s.column_text(1);
-  r.resource_id = s.column_text(2);
-  r.version = s.column_int64(3);
-  r.updated_at_ms = s.column_int64(4);
-  r.message_id = s.column_int64(5);
-  r.resource_json = s.column_blob(6);
-  return r;
-}
-
-bool collect(Statement& s, std::vector<StoredRecord>* out) {
-  int rc;
-  while ((rc = s.step()) == SQLITE_ROW) out->push_back(read_row(s));
-  if (rc != SQLITE_DONE) {
-    out->clear();
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
-
-std::string identifier_key(const std::optional<std::string>& system, std::string_view value) {
-  std::string tagged;
-  if (system.has_value()) {
-    tagged.reserve(system->size() + value.size() + 2);
-    tagged += 'S';
-    tagged += *system;
-    tagged += '\x1F';
-  } else {
-    tagged += 'V';
-  }
-  tagged += value;
-  const Sha256Digest d = sha256(tagged);
-  return std::string(as_bytes(d));
-}
 
 int RecordWriter::prepare(sqlite3* db) {
   db_ = db;
@@ -104,6 +71,8 @@ int RecordWriter::prepare(sqlite3* db) {
       {&upsert_head_, kUpsertHead},
       {&delete_ids_, kDeleteIds},
       {&insert_id_, kInsertId},
+      {&delete_tokens_, kDeleteTokens},
+      {&insert_token_, kInsertToken},
   };
   for (const auto& [stmt, sql] : statements) {
     const int rc = stmt->prepare(db, sql);
@@ -129,7 +98,7 @@ int RecordWriter::apply(int64_t message_id, int64_t now_ms, const std::vector<Re
 
 int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r,
                             RecordVersion* out, bool* conflict) {
-  const Sha256Digest digest = sha256(r.resource_json);
+  const Sha256Digest digest = keys_->content_digest(r.resource_json);
   int64_t latest = 0;
   {
     ScopedReset reset(head_);
@@ -152,6 +121,9 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
     return SQLITE_OK;
   }
   const int64_t version = latest + 1;
+  const std::string sealed =
+      keys_->seal(r.resource_json, record_associated_data(r.resource_type, r.resource_id, version));
+  const crypto::Commitment commitment = crypto::commit(r.resource_json);
   int rc;
   {
     ScopedReset reset(insert_);
@@ -161,7 +133,11 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
              .bind_int64(4, message_id)
              .bind_int64(5, now_ms)
              .bind_blob(6, as_bytes(digest))
-             .bind_blob(7, r.resource_json)
+             .bind_blob(7, sealed)
+             .bind_blob(8, std::string_view(reinterpret_cast<const char*>(commitment.salt.data()),
+                                            commitment.salt.size()))
+             .bind_blob(9, std::string_view(reinterpret_cast<const char*>(commitment.digest.data()),
+                                            commitment.digest.size()))
              .step();
     if (rc != SQLITE_DONE) return rc;
   }
@@ -185,7 +161,7 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   for (const auto& [system, value] : r.identifiers) {
     if (value.empty()) continue;
     for (const std::string& key :
-         {identifier_key(system, value), identifier_key(std::nullopt, value)}) {
+         {keys_->index_key(system, value), keys_->index_key(std::nullopt, value)}) {
       ScopedReset reset(insert_id_);
       rc = insert_id_.bind_text(1, r.resource_type)
                .bind_blob(2, key)
@@ -194,10 +170,61 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
       if (rc != SQLITE_DONE) return rc;
     }
   }
+  if (r.resource_type == "Patient") {
+    // Consortium tokens of the patient's identifiers: how the ledger and the
+    // other members name this patient.
+    {
+      ScopedReset reset(delete_tokens_);
+      rc = delete_tokens_.bind_text(1, r.resource_id).step();
+      if (rc != SQLITE_DONE) return rc;
+    }
+    for (const auto& [system, value] : r.identifiers) {
+      if (value.empty() || system.empty()) continue;
+      ScopedReset reset(insert_token_);
+      rc = insert_token_.bind_text(1, keys_->patient_token(system, value))
+               .bind_text(2, r.resource_id)
+               .step();
+      if (rc != SQLITE_DONE) return rc;
+    }
+  }
   out->version = version;
   out->updated_at_ms = now_ms;
   out->changed = true;
   return SQLITE_OK;
+}
+
+bool RecordReader::read_row(Statement& s, StoredRecord* out) {
+  StoredRecord& r = *out;
+  r.seq = s.column_int64(0);
+  r.resource_type = s.column_text(1);
+  r.resource_id = s.column_text(2);
+  r.version = s.column_int64(3);
+  r.updated_at_ms = s.column_int64(4);
+  r.message_id = s.column_int64(5);
+  std::string error;
+  auto plain =
+      keys_->open(s.column_blob_view(6),
+                  record_associated_data(r.resource_type, r.resource_id, r.version), &error);
+  if (!plain) return false;  // wrong key or altered row: a read error, never ciphertext
+  r.resource_json = std::move(*plain);
+  return true;
+}
+
+bool RecordReader::collect(Statement& s, std::vector<StoredRecord>* out) {
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    StoredRecord r;
+    if (!read_row(s, &r)) {
+      out->clear();
+      return false;
+    }
+    out->push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) {
+    out->clear();
+    return false;
+  }
+  return true;
 }
 
 bool RecordReader::open(const std::string& path, int busy_timeout_ms, std::string* error) {
@@ -238,7 +265,9 @@ bool RecordReader::read(std::string_view type, std::string_view id, int64_t vers
   const int rc = s.step();
   out->reset();
   if (rc == SQLITE_ROW) {
-    *out = read_row(s);
+    StoredRecord r;
+    if (!read_row(s, &r)) return false;
+    *out = std::move(r);
     return true;
   }
   return rc == SQLITE_DONE;
@@ -248,7 +277,7 @@ bool RecordReader::find(std::string_view type, const std::optional<std::string>&
                         std::string_view value, size_t limit, std::vector<StoredRecord>* out) {
   out->clear();
   if (limit == 0) return true;
-  const std::string key = identifier_key(system, value);
+  const std::string key = keys_->index_key(system, value);
   std::lock_guard<std::mutex> lock(mu_);
   ScopedReset reset(find_);
   find_.bind_text(1, type).bind_blob(2, key).bind_int64(3, clamp_limit(limit));

@@ -15,14 +15,9 @@
 
 #include "gateway/store/message_store.h"
 #include "gateway/store/sqlite_util.h"
+#include "gateway/store/store_keys.h"
 
 namespace gw::store::internal {
-
-// Index key of a business identifier: SHA-256 over a tagged encoding, so the
-// index holds no identifier in clear. With a system: "S" system 0x1F value;
-// for "any system" look-ups: "V" value (both are written for every
-// identifier). A later issue replaces the digest by a keyed token.
-std::string identifier_key(const std::optional<std::string>& system, std::string_view value);
 
 // Writes records inside the committer's open transaction. Committer thread only.
 class RecordWriter {
@@ -30,6 +25,7 @@ class RecordWriter {
   // Returned by apply() when an expected_version does not hold.
   static constexpr int kConflict = -1;
 
+  explicit RecordWriter(std::shared_ptr<const StoreKeys> keys) : keys_(std::move(keys)) {}
   int prepare(sqlite3* db);  // SQLITE_OK or an error code
   // Writes `records` for message `message_id`. Returns SQLITE_OK, kConflict
   // (then *conflict_index names the record and the caller rolls back to its
@@ -41,13 +37,15 @@ class RecordWriter {
   int write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r, RecordVersion* out,
                 bool* conflict);
 
+  std::shared_ptr<const StoreKeys> keys_;
   sqlite3* db_ = nullptr;  // the committer's write connection
-  Statement head_, insert_, upsert_head_, delete_ids_, insert_id_;
+  Statement head_, insert_, upsert_head_, delete_ids_, insert_id_, delete_tokens_, insert_token_;
 };
 
 // Record reads on a read-only connection of its own, guarded by a mutex.
 class RecordReader {
  public:
+  explicit RecordReader(std::shared_ptr<const StoreKeys> keys) : keys_(std::move(keys)) {}
   bool open(const std::string& path, int busy_timeout_ms, std::string* error);
   // Return false on a read error (the caller counts it).
   bool read(std::string_view type, std::string_view id, int64_t version,
@@ -58,6 +56,10 @@ class RecordReader {
   bool count(int64_t* out);
 
  private:
+  bool collect(Statement& s, std::vector<StoredRecord>* out);
+  bool read_row(Statement& s, StoredRecord* r);
+
+  std::shared_ptr<const StoreKeys> keys_;
   std::mutex mu_;
   Connection db_;
   Statement latest_, version_, find_, list_, list_by_message_, count_;

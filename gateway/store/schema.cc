@@ -79,12 +79,70 @@ CREATE TABLE record_identifiers (
 ) WITHOUT ROWID;
 CREATE INDEX record_identifiers_resource ON record_identifiers (resource_type, resource_id);
 )sql"},
+    // Version 3: encryption at rest. Payload columns (messages.raw and .ack,
+    // records.resource) hold XChaCha20-Poly1305 envelopes; content_sha256
+    // columns and record_identifiers.key hold keyed MACs; each record version
+    // has a salted commitment; Patient identifiers are kept as consortium
+    // tokens; store_keys holds, per record key id, an envelope sealed with that
+    // key, so opening with the wrong key is refused instead of misread.
+    {3, R"sql(
+ALTER TABLE records ADD COLUMN commit_salt BLOB;
+ALTER TABLE records ADD COLUMN commitment BLOB;
+CREATE TABLE patient_tokens (
+  token       TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  PRIMARY KEY (token, resource_id)
+) WITHOUT ROWID;
+CREATE INDEX patient_tokens_resource ON patient_tokens (resource_id);
+CREATE TABLE store_keys (
+  key_id         INTEGER PRIMARY KEY,
+  check_envelope BLOB NOT NULL
+);
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
               "one migration per schema version");
 
-bool migrate_in_transaction(sqlite3* db, std::string* error) {
+constexpr char kKeyCheckPlaintext[] = "gateway message store key check";
+
+std::string key_check_ad(uint32_t key_id) { return "gw-store-key-check|" + std::to_string(key_id); }
+
+// The current record key must open the check envelope of its id (written the
+// first time the key is used), so a store is never read or extended with
+// another appliance's keys.
+bool check_store_key(sqlite3* db, const StoreKeys& keys, std::string* error) {
+  Statement select, insert;
+  const uint32_t id = keys.record_key_id();
+  if (select.prepare(db, "SELECT check_envelope FROM store_keys WHERE key_id = ?1") != SQLITE_OK ||
+      insert.prepare(db, "INSERT INTO store_keys (key_id, check_envelope) VALUES (?1, ?2)") !=
+          SQLITE_OK) {
+    *error = "reading the store's key check: " + describe_error(db, sqlite3_extended_errcode(db));
+    return false;
+  }
+  const int rc = select.bind_int64(1, id).step();
+  if (rc == SQLITE_ROW) {
+    std::string why;
+    auto plain = keys.open(select.column_blob_view(0), key_check_ad(id), &why);
+    if (!plain || *plain != kKeyCheckPlaintext) {
+      *error = "this store was encrypted with a different record key (key id " +
+               std::to_string(id) +
+               "): the key store does not belong to this state directory (another TPM, or keys "
+               "provisioned again); restore the original keys";
+      return false;
+    }
+    return true;
+  }
+  if (rc != SQLITE_DONE || insert.bind_int64(1, id)
+                                   .bind_blob(2, keys.seal(kKeyCheckPlaintext, key_check_ad(id)))
+                                   .step() != SQLITE_DONE) {
+    *error = "writing the store's key check: " + describe_error(db, sqlite3_extended_errcode(db));
+    return false;
+  }
+  return true;
+}
+
+bool migrate_in_transaction(sqlite3* db, const StoreKeys& keys, std::string* error) {
   int64_t version = 0, app_id = 0, objects = 0;
   if (!query_value(db, "PRAGMA user_version", &version, error) ||
       !query_value(db, "PRAGMA application_id", &app_id, error) ||
@@ -104,6 +162,20 @@ bool migrate_in_transaction(sqlite3* db, std::string* error) {
     *error = "not a message store: application_id is " + std::to_string(app_id);
     return false;
   }
+  if (version > 0 && version < 3) {
+    // Versions 1 and 2 (development builds) stored payloads in plaintext.
+    // They are not encrypted in place: refuse rather than mix plaintext and
+    // envelopes, unless the store is still empty.
+    int64_t messages = 0;
+    if (!query_value(db, "SELECT count(*) FROM messages", &messages, error)) return false;
+    if (messages > 0) {
+      *error = "this store (schema version " + std::to_string(version) +
+               ") was written before encryption at rest and holds plaintext; move it aside "
+               "(export its records with the gatewayctl that wrote it) and start with an empty "
+               "store";
+      return false;
+    }
+  }
   for (const Migration& m : kMigrations) {
     if (m.to_version <= version) continue;
     if (sqlite3_exec(db, m.sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
@@ -120,12 +192,12 @@ bool migrate_in_transaction(sqlite3* db, std::string* error) {
     *error = "setting schema version: " + describe_error(db, sqlite3_extended_errcode(db));
     return false;
   }
-  return true;
+  return check_store_key(db, keys, error);
 }
 
 }  // namespace
 
-bool migrate(sqlite3* db, std::string* error) {
+bool migrate(sqlite3* db, const StoreKeys& keys, std::string* error) {
   // IMMEDIATE: take the write lock before reading the version, so two
   // processes opening a new file cannot both run the migrations.
   int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
@@ -133,7 +205,7 @@ bool migrate(sqlite3* db, std::string* error) {
     *error = "starting schema transaction: " + describe_error(db, rc);
     return false;
   }
-  if (!migrate_in_transaction(db, error)) {
+  if (!migrate_in_transaction(db, keys, error)) {
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     return false;
   }

@@ -11,16 +11,20 @@
 
 #include <string>
 
+#include "gateway/store/store_keys.h"
+
 namespace gw::store::internal {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 // PRAGMA application_id of a message store ("HL7F"), so that another
 // program's SQLite file is refused instead of being migrated.
 inline constexpr int kApplicationId = 0x484C3746;
 
 // Brings the database open on `db` to kSchemaVersion. Refuses files that are
-// not a message store and files from a newer program. On failure returns
-// false, sets *error and leaves the file unchanged.
-bool migrate(sqlite3* db, std::string* error);
+// not a message store, files from a newer program, stores written before
+// encryption at rest that hold messages, and stores encrypted with another
+// record key (checked against store_keys). On failure returns false, sets
+// *error and leaves the file unchanged.
+bool migrate(sqlite3* db, const StoreKeys& keys, std::string* error);
 
 }  // namespace gw::store::internal

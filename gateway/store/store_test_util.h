@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <array>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -14,6 +15,26 @@
 #include "gateway/store/store_bench_util.h"
 
 namespace gw::store::testing {
+
+// Fixed store keys for tests, the same in every test process, so a test can
+// close and reopen a store file, also from a child process.
+inline std::shared_ptr<const StoreKeys> test_keys() {
+  static const std::shared_ptr<const StoreKeys> keys = [] {
+    std::array<uint8_t, 32> record{}, tokenization{};
+    for (size_t i = 0; i < 32; ++i) {
+      record[i] = static_cast<uint8_t>(i + 1);
+      tokenization[i] = static_cast<uint8_t>(0xA0 + i);
+    }
+    std::string error;
+    auto r = crypto::SecretBytes::copy_of(record);
+    auto t = crypto::SecretBytes::copy_of(tokenization);
+    std::shared_ptr<const StoreKeys> k;
+    if (r && t) k = StoreKeys::create(*r, 1, *t, &error);
+    if (!k) ADD_FAILURE() << "test store keys: " << error;
+    return k;
+  }();
+  return keys;
+}
 
 // A fresh directory under the system temp dir, removed with its contents.
 class TempDir {

@@ -13,6 +13,9 @@
 #include "adapters/hl7/er7.h"
 #include "adapters/mllp/client.h"
 #include "adapters/mllp/fd_limit.h"
+#include "gateway/core/config.h"
+#include "gateway/core/key_options.h"
+#include "gateway/store/store_keys.h"
 #include "tests/integration/corpus_util.h"
 
 namespace gw::testing {
@@ -20,21 +23,37 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Reads (sender, control id) -> (count, raw) of accepted rows straight from SQLite.
+// The store keys of a test gateway, loaded from its TPM as gatewayd does.
+std::shared_ptr<const store::StoreKeys> store_keys_of(const std::string& config_path) {
+  std::string error;
+  auto cfg = config::load_config(config_path, &error);
+  EXPECT_TRUE(cfg) << error;
+  if (!cfg) return nullptr;
+  auto keys = core::load_keys(*cfg, &error);
+  EXPECT_TRUE(keys) << error;
+  return keys ? keys->store_keys : nullptr;
+}
+
+// Reads (sender, control id) -> (count, raw) of rows straight from SQLite,
+// decrypting the stored envelopes with the gateway's keys.
 struct Row {
   int count = 0;
   std::string raw;
   std::string status;
 };
 std::map<std::pair<std::string, std::string>, Row> read_rows(const std::string& db_path,
+                                                             const std::string& config_path,
                                                              const char* status = "accepted") {
   std::map<std::pair<std::string, std::string>, Row> rows;
+  auto keys = store_keys_of(config_path);
+  if (!keys) return rows;
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   sqlite3_stmt* st = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(
-                db, "SELECT sender, control_id, raw, status FROM messages WHERE status = ?", -1,
-                &st, nullptr),
+  EXPECT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT sender, control_id, raw, status, received_at_ms FROM "
+                               "messages WHERE status = ?",
+                               -1, &st, nullptr),
             SQLITE_OK);
   sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
   while (sqlite3_step(st) == SQLITE_ROW) {
@@ -44,7 +63,12 @@ std::map<std::pair<std::string, std::string>, Row> read_rows(const std::string& 
     };
     Row& r = rows[{col(0), col(1)}];
     ++r.count;
-    r.raw = col(2);
+    std::string error;
+    auto raw = keys->open(
+        col(2), store::message_associated_data("raw", col(0), col(1), sqlite3_column_int64(st, 4)),
+        &error);
+    EXPECT_TRUE(raw) << error;
+    r.raw = raw.value_or("");
     r.status = col(3);
   }
   sqlite3_finalize(st);
@@ -120,8 +144,8 @@ TEST_F(MllpIngestTest, ConcurrentClientsEveryMessageAcknowledgedAndStoredOnce) {
   EXPECT_EQ(positive.load(), static_cast<int>(kClients * corpus.size()));
 
   // Unmappable types are kept in the error queue, the rest accepted.
-  auto rows = read_rows(gw_->db_path());
-  rows.merge(read_rows(gw_->db_path(), "rejected"));
+  auto rows = read_rows(gw_->db_path(), gw_->config_path());
+  rows.merge(read_rows(gw_->db_path(), gw_->config_path(), "rejected"));
   EXPECT_EQ(rows.size(), kClients * corpus.size());
   for (const auto& msgs : sent)
     for (const auto& m : msgs) {
@@ -163,7 +187,7 @@ TEST_F(MllpIngestTest, EnhancedModeFollowsMsh15) {
   ASSERT_FALSE(ack->errors.empty());
   EXPECT_EQ(ack->errors[0].code, "202");
 
-  auto rows = read_rows(gw_->db_path());
+  auto rows = read_rows(gw_->db_path(), gw_->config_path());
   for (const char* id : {"ENH-1", "ENH-2", "ENH-3", "ENH-4"}) {
     bool found = false;
     for (const auto& [k, v] : rows) found |= k.second == id;
@@ -181,7 +205,7 @@ TEST_F(MllpIngestTest, ResendGetsTheSameAcknowledgementAndIsStoredOnce) {
   auto c2 = connect();
   ASSERT_TRUE(roundtrip(*c2, msg, &second));
   EXPECT_EQ(first, second);
-  auto rows = read_rows(gw_->db_path());
+  auto rows = read_rows(gw_->db_path(), gw_->config_path());
   std::string sender = msh_field(msg, 3) + "|" + msh_field(msg, 4);
   ASSERT_EQ((rows.count({sender, "DUP-1"})), 1u);
   EXPECT_EQ((rows[{sender, "DUP-1"}].count), 1);
@@ -202,7 +226,7 @@ TEST_F(MllpIngestTest, MalformedMessagesGetNegativeAcksWithErrAndAreKeptAsReject
   auto ack = roundtrip(*c, with_control_id(original_mode(corpus[0].text), "AFTER-BAD"));
   ASSERT_TRUE(ack);
   EXPECT_EQ(ack->code, "AA");
-  EXPECT_EQ(read_rows(gw_->db_path(), "rejected").size() > 0, true);
+  EXPECT_EQ(read_rows(gw_->db_path(), gw_->config_path(), "rejected").size() > 0, true);
 }
 
 TEST_F(MllpIngestTest, GarbageAndOversizedFramesAreAnsweredWithoutLosingTheConnection) {
@@ -254,7 +278,7 @@ TEST_F(MllpIngestTest, SigtermExitsCleanlyAfterAcknowledging) {
   }
   EXPECT_EQ(gw_->terminate(), 0);
   EXPECT_NE(gw_->output().find("event=stopped"), std::string::npos);
-  EXPECT_EQ(read_rows(gw_->db_path()).size(), 20u);
+  EXPECT_EQ(read_rows(gw_->db_path(), gw_->config_path()).size(), 20u);
 }
 
 TEST_F(MllpIngestTest, ThousandConcurrentConnections) {
@@ -281,8 +305,8 @@ TEST_F(MllpIngestTest, ThousandConcurrentConnections) {
     EXPECT_EQ(ack->code, expected_ack(corpus[i % corpus.size()].text));
     EXPECT_EQ(ack->control_id, "K-" + std::to_string(i));
   }
-  auto rows = read_rows(gw_->db_path());
-  rows.merge(read_rows(gw_->db_path(), "rejected"));
+  auto rows = read_rows(gw_->db_path(), gw_->config_path());
+  rows.merge(read_rows(gw_->db_path(), gw_->config_path(), "rejected"));
   EXPECT_EQ(rows.size(), 1000u);
 }
 

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tpm/testing/swtpm_process.h"
+
 namespace gw::testing {
 
 TempDir::TempDir() {
@@ -105,10 +107,44 @@ GatewaydProcess::GatewaydProcess(std::string state_dir, std::string extra)
     : state_dir_(std::move(state_dir)) {
   config_path_ = state_dir_ + "/gatewayd.toml";
   db_path_ = state_dir_ + "/state/messages.db";
+  std::string error;
+  swtpm_ = tpm::testing::SwtpmProcess::start(state_dir_ + "/swtpm", &error);
   std::ofstream cfg(config_path_);
   cfg << "[gateway]\nstate_dir = \"" << state_dir_ << "/state\"\nlog_level = \"info\"\n"
-      << "shutdown_grace_ms = 5000\n\n[channel.test]\nlisten = \"127.0.0.1:0\"\n"
+      << "shutdown_grace_ms = 5000\n\n"
+      << "[keys]\nconsortium_id = \"" << kTestConsortiumId << "\"\n\n"
+      << "[tpm]\ntcti = \"" << (swtpm_ ? swtpm_->tcti() : "swtpm-failed:" + error) << "\"\n\n"
+      << "[channel.test]\nlisten = \"127.0.0.1:0\"\n"
       << extra << "\n";
+}
+
+std::string GatewaydProcess::tcti() const { return swtpm_ ? swtpm_->tcti() : ""; }
+
+bool GatewaydProcess::provision(std::string* error) {
+  if (provisioned_) return true;
+  if (!swtpm_) {
+    *error = "swtpm did not start";
+    return false;
+  }
+  const std::string key_file = state_dir_ + "/consortium.key";
+  {
+    std::ofstream k(key_file);
+    k << kTestConsortiumKeyHex << "\n";
+  }
+  std::string out;
+  // A second GatewaydProcess on the same state directory (a restart) finds
+  // the TPM provisioned and the consortium key imported.
+  const bool imported = std::filesystem::exists(state_dir_ + "/state/keys/consortium.blob");
+  if (run_command({gatewayctl_path(), "tpm", "provision", "--config", config_path_}, &out) != 0 ||
+      (!imported && run_command({gatewayctl_path(), "tpm", "import-consortium-key", "--config",
+                                 config_path_, key_file},
+                                &out) != 0)) {
+    *error = "provisioning the test TPM failed:\n" + out;
+    return false;
+  }
+  ::unlink(key_file.c_str());
+  provisioned_ = true;
+  return true;
 }
 
 GatewaydProcess::~GatewaydProcess() {
@@ -117,6 +153,7 @@ GatewaydProcess::~GatewaydProcess() {
 }
 
 bool GatewaydProcess::start(std::string* error, std::chrono::milliseconds timeout) {
+  if (!provision(error)) return false;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     *error = "pipe failed";

@@ -3,6 +3,11 @@
 // loopback port (listen = 127.0.0.1:0; the port is read from its
 // "event=listening" log line). Its stdout is captured continuously so tests
 // can assert on log content (e.g. that no PHI is logged).
+//
+// Keys: each GatewaydProcess starts its own swtpm (state under
+// <state_dir>/swtpm, kept across gatewayd restarts), and before the first
+// start provisions it and imports a test consortium key with gatewayctl, as an
+// operator would. [keys] and [tpm] are written into the configuration.
 #pragma once
 
 #include <sys/types.h>
@@ -10,12 +15,23 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+namespace gw::tpm::testing {
+class SwtpmProcess;
+}
+
 namespace gw::testing {
+
+// The consortium key every test gateway imports (32 bytes, hex), so tokens
+// match across test gateways as across member hospitals.
+inline constexpr char kTestConsortiumKeyHex[] =
+    "5d1a7c0f9e2b48c36a0d4f1e8b7c2a9053e61f4d7b8a0c2e9f1d3b5a7c9e0f12";
+inline constexpr char kTestConsortiumId[] = "test-consortium";
 
 // A fresh directory under $TMPDIR, removed by the destructor.
 class TempDir {
@@ -45,10 +61,16 @@ class GatewaydProcess {
   std::string output() const;  // everything written to stdout/stderr so far
   const std::string& config_path() const { return config_path_; }
   const std::string& db_path() const { return db_path_; }
+  // The swtpm's TCTI string (for tests that talk to the same TPM).
+  std::string tcti() const;
 
  private:
   void reader_loop(int fd);
+  bool provision(std::string* error);
+
   std::string state_dir_, config_path_, db_path_;
+  std::unique_ptr<tpm::testing::SwtpmProcess> swtpm_;
+  bool provisioned_ = false;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
   std::thread reader_;

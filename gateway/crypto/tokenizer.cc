@@ -1,0 +1,87 @@
+#include "gateway/crypto/tokenizer.h"
+
+#include <sodium.h>
+
+#include <cstring>
+#include <utility>
+
+namespace gw::crypto {
+namespace {
+
+bool needs_escape(char c) { return c == '\\' || c == '|'; }
+
+void append_escaped(std::string* out, std::string_view s) {
+  for (char c : s) {
+    if (needs_escape(c)) out->push_back('\\');
+    out->push_back(c);
+  }
+}
+
+void mac_update(crypto_auth_hmacsha256_state* st, std::string_view s) {
+  crypto_auth_hmacsha256_update(st, reinterpret_cast<const unsigned char*>(s.data()), s.size());
+}
+
+// Feeds escape(s) to the MAC without building it: runs of plain characters
+// go in whole, each special character goes in with its backslash. Avoids a
+// heap copy of the identifier (patient data) per token.
+void mac_escaped(crypto_auth_hmacsha256_state* st, std::string_view s) {
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (!needs_escape(s[i])) continue;
+    mac_update(st, s.substr(start, i - start));
+    const char escaped[2] = {'\\', s[i]};
+    mac_update(st, std::string_view(escaped, 2));
+    start = i + 1;
+  }
+  mac_update(st, s.substr(start));
+}
+
+}  // namespace
+
+std::string canonical_identifier(std::string_view system, std::string_view value) {
+  std::string out;
+  out.reserve(system.size() + value.size() + 1);
+  append_escaped(&out, system);
+  out.push_back('|');
+  append_escaped(&out, value);
+  return out;
+}
+
+Tokenizer::Tokenizer(SecretBytes key) {
+  if (key.empty()) return;
+  std::optional<SecretBytes> state = SecretBytes::allocate(sizeof(crypto_auth_hmacsha256_state));
+  if (!state) return;
+  // Build the state on the stack, copy it into locked memory, then wipe the
+  // stack copy; memcpy avoids relying on sodium_malloc's alignment.
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, key.data(), key.size());
+  std::memcpy(state->mutable_data(), &st, sizeof st);
+  sodium_memzero(&st, sizeof st);
+  state->make_read_only();
+  keyed_state_ = std::move(*state);
+}
+
+std::optional<Tokenizer> Tokenizer::create(SecretBytes key) {
+  if (key.size() != kKeyBytes) return std::nullopt;
+  Tokenizer t(std::move(key));
+  if (!t.valid()) return std::nullopt;
+  return t;
+}
+
+std::string Tokenizer::token(std::string_view system, std::string_view value) const {
+  if (!valid()) return {};
+  crypto_auth_hmacsha256_state st;
+  std::memcpy(&st, keyed_state_.data(), sizeof st);
+  mac_escaped(&st, system);
+  mac_update(&st, "|");
+  mac_escaped(&st, value);
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_final(&st, mac);
+  sodium_memzero(&st, sizeof st);
+
+  char b64[sodium_base64_ENCODED_LEN(sizeof mac, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(b64, sizeof b64, mac, sizeof mac, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return std::string(b64);
+}
+
+}  // namespace gw::crypto

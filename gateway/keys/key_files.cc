@@ -1,0 +1,110 @@
+#include "gateway/keys/key_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace gw::keys {
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+bool write_all(int fd, const uint8_t* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ensure_keys_dir(const std::string& state_dir, std::string* keys_dir, std::string* error) {
+  if (::mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    *error = "cannot create state directory " + state_dir + ": " + errno_text();
+    return false;
+  }
+  *keys_dir = state_dir + "/keys";
+  if (::mkdir(keys_dir->c_str(), 0700) != 0 && errno != EEXIST) {
+    *error = "cannot create " + *keys_dir + ": " + errno_text();
+    return false;
+  }
+  struct stat st {};
+  if (::stat(keys_dir->c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    *error = *keys_dir + " is not a directory";
+    return false;
+  }
+  if ((st.st_mode & 077) != 0 && ::chmod(keys_dir->c_str(), 0700) != 0) {
+    *error = "cannot restrict " + *keys_dir + " to its owner: " + errno_text();
+    return false;
+  }
+  return true;
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+bool write_file_atomically(const std::string& path, std::span<const uint8_t> bytes,
+                           std::string* error) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    *error = "cannot write " + tmp + ": " + errno_text();
+    return false;
+  }
+  bool ok = write_all(fd, bytes.data(), bytes.size()) && ::fsync(fd) == 0;
+  std::string why = ok ? "" : errno_text();
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    *error = "cannot write " + path + ": " + (why.empty() ? errno_text() : why);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  const std::string dir =
+      path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return true;
+}
+
+std::optional<std::vector<uint8_t>> read_small_file(const std::string& path, size_t max_bytes,
+                                                    std::string* error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = path + ": " + (errno == ENOENT ? std::string("no such file") : errno_text());
+    return std::nullopt;
+  }
+  std::vector<uint8_t> out;
+  uint8_t buf[4096];
+  while (true) {
+    ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      *error = path + ": " + errno_text();
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (r == 0) break;
+    if (out.size() + static_cast<size_t>(r) > max_bytes) {
+      *error = path + ": larger than " + std::to_string(max_bytes) + " bytes";
+      ::close(fd);
+      return std::nullopt;
+    }
+    out.insert(out.end(), buf, buf + r);
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace gw::keys

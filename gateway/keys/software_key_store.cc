@@ -1,0 +1,237 @@
+// The development-only key store: raw keys in <state_dir>/keys/software-keys.bin
+// (0600) and a P-256 batch-signing key in software-batch-signing.pem (0600).
+// Anyone who can read the state directory has the keys: never for production,
+// and the gateway says so loudly at every start.
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <sodium.h>
+
+#include <cstring>
+#include <memory>
+
+#include "gateway/keys/key_files.h"
+#include "gateway/keys/key_store_internal.h"
+#include "ledger-client/account/account.h"
+
+namespace gw::keys {
+namespace {
+
+constexpr char kMagic[] = "GWSK1\n";
+constexpr size_t kMagicLen = 6;
+// magic | flags | consortium(32) | record key id (BE32) | record key(32) | ledger key(32)
+constexpr size_t kFileSize = kMagicLen + 1 + 32 + 4 + 32 + 32;
+
+struct SoftwareFile {
+  bool has_consortium = false;
+  std::array<uint8_t, 32> consortium{}, record{}, ledger{};
+  uint32_t record_key_id = 1;
+  ~SoftwareFile() {
+    sodium_memzero(consortium.data(), 32);
+    sodium_memzero(record.data(), 32);
+    sodium_memzero(ledger.data(), 32);
+  }
+};
+
+std::vector<uint8_t> encode(const SoftwareFile& f) {
+  std::vector<uint8_t> out(kMagic, kMagic + kMagicLen);
+  out.push_back(f.has_consortium ? 1 : 0);
+  out.insert(out.end(), f.consortium.begin(), f.consortium.end());
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<uint8_t>(f.record_key_id >> shift));
+  out.insert(out.end(), f.record.begin(), f.record.end());
+  out.insert(out.end(), f.ledger.begin(), f.ledger.end());
+  return out;
+}
+
+bool decode(const std::vector<uint8_t>& in, SoftwareFile* f) {
+  if (in.size() != kFileSize || std::memcmp(in.data(), kMagic, kMagicLen) != 0) return false;
+  size_t p = kMagicLen;
+  f->has_consortium = in[p++] == 1;
+  std::memcpy(f->consortium.data(), &in[p], 32);
+  p += 32;
+  f->record_key_id = (uint32_t{in[p]} << 24) | (uint32_t{in[p + 1]} << 16) |
+                     (uint32_t{in[p + 2]} << 8) | in[p + 3];
+  p += 4;
+  std::memcpy(f->record.data(), &in[p], 32);
+  p += 32;
+  std::memcpy(f->ledger.data(), &in[p], 32);
+  return true;
+}
+
+using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+class SoftwareKeyStore final : public KeyStore {
+ public:
+  explicit SoftwareKeyStore(KeyStoreOptions options) : options_(std::move(options)) {}
+  const char* kind() const override { return "software"; }
+  bool is_development_only() const override { return true; }
+
+  std::optional<ProvisionReport> provision(std::string* error) override {
+    std::string dir;
+    if (!ensure_keys_dir(options_.state_dir, &dir, error)) return std::nullopt;
+    ProvisionReport report;
+    report.lines.push_back(
+        "WARNING: software key store (development only): keys are plain files in " + dir);
+    SoftwareFile f;
+    auto existing = load(error);
+    if (!existing && file_exists(file_path())) return std::nullopt;
+    if (existing) {
+      report.lines.push_back("record key " + std::to_string(existing->record_key_id) + ": exists");
+      report.lines.push_back("ledger key: exists");
+      f = *existing;
+    } else {
+      randombytes_buf(f.record.data(), 32);
+      if (!ledger::generate_private_key(f.ledger)) {
+        *error = "cannot generate the ledger key (secp256k1 unavailable)";
+        return std::nullopt;
+      }
+      if (!write_file_atomically(file_path(), encode(f), error)) return std::nullopt;
+      report.lines.push_back("record key 1: created");
+      report.lines.push_back("ledger key: created");
+    }
+    if (file_exists(signing_path())) {
+      report.lines.push_back("batch-signing key: exists");
+    } else {
+      PkeyPtr key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+      std::string pem = key ? private_pem(key.get()) : "";
+      if (pem.empty()) {
+        *error = "cannot generate the batch-signing key (OpenSSL)";
+        return std::nullopt;
+      }
+      bool ok = write_file_atomically(
+          signing_path(), std::span(reinterpret_cast<const uint8_t*>(pem.data()), pem.size()),
+          error);
+      sodium_memzero(pem.data(), pem.size());
+      if (!ok) return std::nullopt;
+      report.lines.push_back("batch-signing key: created");
+    }
+    report.lines.push_back(f.has_consortium ? "consortium key: imported"
+                                            : "consortium key: missing (run gatewayctl tpm "
+                                              "import-consortium-key)");
+    if (auto a = ledger::address_of(f.ledger)) report.ledger_address = ledger::to_checksum_hex(*a);
+    return report;
+  }
+
+  bool import_consortium_key(std::span<const uint8_t> key, bool replace,
+                             std::string* error) override {
+    auto f = load(error);
+    if (!f) {
+      *error += " (run gatewayctl tpm provision first)";
+      return false;
+    }
+    if (f->has_consortium && !replace) {
+      *error =
+          "a consortium key is already imported; replacing it changes every patient token "
+          "(use --replace if that is intended)";
+      return false;
+    }
+    if (key.size() != 32) {
+      *error = "the consortium key must be 32 bytes";
+      return false;
+    }
+    std::memcpy(f->consortium.data(), key.data(), 32);
+    f->has_consortium = true;
+    std::vector<uint8_t> bytes = encode(*f);
+    bool ok = write_file_atomically(file_path(), bytes, error);
+    sodium_memzero(bytes.data(), bytes.size());
+    return ok;
+  }
+
+  std::optional<WorkingKeys> load_working_keys(std::string* error) override {
+    auto f = load(error);
+    if (!f) {
+      *error += " (run gatewayctl tpm provision --config FILE)";
+      return std::nullopt;
+    }
+    if (!f->has_consortium) {
+      *error =
+          "no consortium key imported: run gatewayctl tpm import-consortium-key --config FILE "
+          "KEYFILE";
+      return std::nullopt;
+    }
+    auto tok = derive_tokenization_key_software(f->consortium, options_.consortium_id, error);
+    auto record = crypto::SecretBytes::copy_of(f->record);
+    auto ledger = crypto::SecretBytes::copy_of(f->ledger);
+    if (!tok || !record || !ledger) {
+      if (error->empty()) *error = "cannot allocate locked memory for the working keys";
+      return std::nullopt;
+    }
+    WorkingKeys keys;
+    keys.tokenization = std::move(*tok);
+    keys.record_key = std::move(*record);
+    keys.record_key_id = f->record_key_id;
+    keys.ledger_key = std::move(*ledger);
+    return keys;
+  }
+
+  std::optional<BatchSignature> sign_batch_root(std::span<const uint8_t, 32> root,
+                                                std::string* error) override {
+    PkeyPtr key = load_signing_key(error);
+    if (!key) return std::nullopt;
+    return sign_digest_p256(key.get(), root, error);
+  }
+
+  std::optional<std::string> batch_signing_public_key(std::string* error) override {
+    PkeyPtr key = load_signing_key(error);
+    if (!key) return std::nullopt;
+    return public_pem(key.get(), error);
+  }
+
+ private:
+  std::string file_path() const { return options_.state_dir + "/keys/software-keys.bin"; }
+  std::string signing_path() const {
+    return options_.state_dir + "/keys/software-batch-signing.pem";
+  }
+
+  std::optional<SoftwareFile> load(std::string* error) const {
+    auto bytes = read_small_file(file_path(), 4096, error);
+    if (!bytes) return std::nullopt;
+    SoftwareFile f;
+    bool ok = decode(*bytes, &f);
+    sodium_memzero(bytes->data(), bytes->size());
+    if (!ok) {
+      *error = file_path() + ": not a software key file of this gateway";
+      return std::nullopt;
+    }
+    return f;
+  }
+
+  PkeyPtr load_signing_key(std::string* error) const {
+    auto pem = read_small_file(signing_path(), 16384, error);
+    if (!pem) {
+      *error += " (run gatewayctl tpm provision --config FILE)";
+      return PkeyPtr(nullptr, EVP_PKEY_free);
+    }
+    BIO* bio = BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()));
+    PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : nullptr,
+                EVP_PKEY_free);
+    BIO_free(bio);
+    sodium_memzero(pem->data(), pem->size());
+    if (!key) *error = signing_path() + ": not a PEM private key";
+    return key;
+  }
+
+  static std::string private_pem(EVP_PKEY* key) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    std::string out;
+    if (bio != nullptr &&
+        PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr) == 1) {
+      char* data = nullptr;
+      long n = BIO_get_mem_data(bio, &data);
+      out.assign(data, static_cast<size_t>(n));
+    }
+    BIO_free(bio);
+    return out;
+  }
+
+  KeyStoreOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<KeyStore> make_software_key_store(const KeyStoreOptions& options) {
+  return std::make_unique<SoftwareKeyStore>(options);
+}
+
+}  // namespace gw::keys

@@ -1,0 +1,246 @@
+// The production key store: every secret is a TPM object under the storage
+// primary. <state_dir>/keys holds only blobs that this TPM wrapped (useless on
+// any other machine) — never a plaintext key.
+//
+//   consortium.blob          keyed-hash (HMAC-SHA-256) object: the imported consortium key
+//   record-key-<id>.blob     sealed 32-byte XChaCha20-Poly1305 key for encryption at rest
+//   ledger-key.blob          sealed secp256k1 private key of the ledger account
+//   attestation-key.blob     restricted ECC P-256 signing key (AK) for quotes
+//   batch-signing-key.blob   ECC P-256 signing key for batch Merkle roots
+//   primary.name             the storage primary's TPM name, pinned at provisioning:
+//                            sessions are salted only with that key, so a swapped
+//                            TPM or a substituted key is refused rather than used
+#include <sodium.h>
+
+#include <cstdio>
+
+#include "gateway/keys/key_files.h"
+#include "gateway/keys/key_store_internal.h"
+#include "ledger-client/account/account.h"
+#include "tpm/core/tpm.h"
+
+namespace gw::keys {
+namespace {
+
+std::string hex_handle(uint32_t h) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", h);
+  return buf;
+}
+
+class TpmKeyStore final : public KeyStore {
+ public:
+  TpmKeyStore(KeyStoreOptions options, std::unique_ptr<tpm::Tpm> tpm)
+      : options_(std::move(options)), tpm_(std::move(tpm)) {
+    pcrs_.pcrs = options_.seal_pcrs;
+  }
+  const char* kind() const override { return "tpm"; }
+  bool is_development_only() const override { return false; }
+
+  std::optional<ProvisionReport> provision(std::string* error) override {
+    std::string dir;
+    if (!ensure_keys_dir(options_.state_dir, &dir, error)) return std::nullopt;
+    ProvisionReport report;
+    auto primary = tpm_->ensure_primary(error);
+    if (!primary) return std::nullopt;
+    report.lines.push_back("storage primary key " + hex_handle(options_.primary_handle) + " (" +
+                           primary->algorithm + "): " + (primary->created ? "created" : "exists"));
+    if (!file_exists(blob_path("primary.name")) &&
+        !write_file_atomically(blob_path("primary.name"), primary->name, error))
+      return std::nullopt;
+
+    // Sealed secrets: generated here, sealed, and the plaintext wiped.
+    auto sealed = [&](const std::string& name, const char* what, bool ledger) -> bool {
+      if (file_exists(blob_path(name))) {
+        report.lines.push_back(std::string(what) + ": exists (" + name + ")");
+        return true;
+      }
+      std::array<uint8_t, 32> secret{};
+      bool made = ledger ? ledger::generate_private_key(secret)
+                         : (randombytes_buf(secret.data(), secret.size()), true);
+      std::optional<tpm::KeyBlob> blob;
+      if (made) blob = tpm_->seal(secret, pcrs_, error);
+      sodium_memzero(secret.data(), secret.size());
+      if (!made) *error = std::string("cannot generate the ") + what;
+      if (!blob || !save(name, *blob, error)) return false;
+      report.lines.push_back(std::string(what) + ": created and sealed" +
+                             (pcrs_.pcrs.empty() ? "" : " (bound to PCRs)") + " (" + name + ")");
+      return true;
+    };
+    if (!sealed(record_blob_name(1), "record encryption key 1", false)) return std::nullopt;
+    if (!sealed("ledger-key.blob", "ledger account key", true)) return std::nullopt;
+
+    auto signing = [&](const std::string& name, const char* what, tpm::Tpm::SigningKind kind) {
+      if (file_exists(blob_path(name))) {
+        report.lines.push_back(std::string(what) + ": exists (" + name + ")");
+        return true;
+      }
+      auto blob = tpm_->create_signing_key(kind, error);
+      if (!blob || !save(name, *blob, error)) return false;
+      report.lines.push_back(std::string(what) + ": created (" + name + ")");
+      return true;
+    };
+    if (!signing("attestation-key.blob", "attestation key (AK)",
+                 tpm::Tpm::SigningKind::kAttestation) ||
+        !signing("batch-signing-key.blob", "batch-signing key", tpm::Tpm::SigningKind::kGeneral))
+      return std::nullopt;
+    report.lines.push_back(
+        file_exists(blob_path("consortium.blob"))
+            ? "consortium key: imported (consortium.blob)"
+            : "consortium key: missing (run gatewayctl tpm import-consortium-key)");
+
+    // The ledger address is public; showing it lets the operator fund and
+    // register the account.
+    if (auto ledger_key = unseal("ledger-key.blob", error)) {
+      if (auto a = ledger::address_of(std::span<const uint8_t, 32>(ledger_key->data(), 32)))
+        report.ledger_address = ledger::to_checksum_hex(*a);
+    } else {
+      return std::nullopt;
+    }
+    return report;
+  }
+
+  bool import_consortium_key(std::span<const uint8_t> key, bool replace,
+                             std::string* error) override {
+    if (key.size() != 32) {
+      *error = "the consortium key must be 32 bytes";
+      return false;
+    }
+    std::string dir;
+    if (!ensure_keys_dir(options_.state_dir, &dir, error)) return false;
+    if (!tpm_->primary_present(error)) {
+      if (error->empty()) *error = missing_primary();
+      return false;
+    }
+    if (file_exists(blob_path("consortium.blob")) && !replace) {
+      *error =
+          "a consortium key is already imported; replacing it changes every patient token "
+          "(use --replace if that is intended)";
+      return false;
+    }
+    auto blob = tpm_->create_hmac_key(key, error);
+    return blob && save("consortium.blob", *blob, error);
+  }
+
+  std::optional<WorkingKeys> load_working_keys(std::string* error) override {
+    if (options_.consortium_id.empty()) {
+      *error =
+          "[keys] consortium_id is not set: it is part of the tokenization key's derivation "
+          "and must be the same at every member";
+      return std::nullopt;
+    }
+    if (!tpm_->primary_present(error)) {
+      if (error->empty()) *error = missing_primary();
+      return std::nullopt;
+    }
+    auto consortium = load("consortium.blob",
+                           "run gatewayctl tpm import-consortium-key --config "
+                           "FILE KEYFILE",
+                           error);
+    if (!consortium) return std::nullopt;
+    const std::string label = tokenization_label(options_.consortium_id);
+    auto k_tok =
+        tpm_->hmac(*consortium,
+                   std::span(reinterpret_cast<const uint8_t*>(label.data()), label.size()), error);
+    if (!k_tok) return std::nullopt;
+    auto tok = crypto::SecretBytes::copy_of(*k_tok);
+    sodium_memzero(k_tok->data(), k_tok->size());
+    auto record = unseal(record_blob_name(1), error);
+    if (!record) return std::nullopt;
+    auto ledger = unseal("ledger-key.blob", error);
+    if (!ledger) return std::nullopt;
+    if (!tok) {
+      *error = "cannot allocate locked memory for the working keys";
+      return std::nullopt;
+    }
+    WorkingKeys keys;
+    keys.tokenization = std::move(*tok);
+    keys.record_key = std::move(*record);
+    keys.record_key_id = 1;
+    keys.ledger_key = std::move(*ledger);
+    return keys;
+  }
+
+  std::optional<BatchSignature> sign_batch_root(std::span<const uint8_t, 32> root,
+                                                std::string* error) override {
+    auto blob = load("batch-signing-key.blob", "run gatewayctl tpm provision --config FILE", error);
+    if (!blob) return std::nullopt;
+    auto sig = tpm_->sign_digest(*blob, root, error);
+    if (!sig) return std::nullopt;
+    return BatchSignature{sig->r, sig->s, sig->der};
+  }
+
+  std::optional<std::string> batch_signing_public_key(std::string* error) override {
+    auto blob = load("batch-signing-key.blob", "run gatewayctl tpm provision --config FILE", error);
+    if (!blob) return std::nullopt;
+    return tpm_->public_key_pem(*blob, error);
+  }
+
+ private:
+  static std::string record_blob_name(uint32_t id) {
+    return "record-key-" + std::to_string(id) + ".blob";
+  }
+  std::string blob_path(const std::string& name) const {
+    return options_.state_dir + "/keys/" + name;
+  }
+  std::string missing_primary() const {
+    return "no storage primary key at " + hex_handle(options_.primary_handle) + " on TPM '" +
+           options_.tcti + "': run gatewayctl tpm provision --config FILE";
+  }
+
+  bool save(const std::string& name, const tpm::KeyBlob& blob, std::string* error) {
+    return write_file_atomically(blob_path(name), tpm::serialize_blob(blob), error);
+  }
+
+  std::optional<tpm::KeyBlob> load(const std::string& name, const char* recovery,
+                                   std::string* error) {
+    std::string why;
+    auto bytes = read_small_file(blob_path(name), 64 * 1024, &why);
+    if (!bytes) {
+      *error = "TPM object " + blob_path(name) + " is missing (" + why + "): " + recovery;
+      return std::nullopt;
+    }
+    auto blob = tpm::parse_blob(*bytes, &why);
+    if (!blob) *error = blob_path(name) + ": " + why;
+    return blob;
+  }
+
+  std::optional<crypto::SecretBytes> unseal(const std::string& name, std::string* error) {
+    auto blob = load(name, "run gatewayctl tpm provision --config FILE", error);
+    if (!blob) return std::nullopt;
+    auto secret = tpm_->unseal(*blob, pcrs_, error);
+    if (!secret) {
+      *error = "cannot unseal " + name + ": " + *error;
+      return std::nullopt;
+    }
+    std::optional<crypto::SecretBytes> out;
+    if (secret->size() == 32) out = crypto::SecretBytes::copy_of(*secret);
+    sodium_memzero(secret->data(), secret->size());
+    if (!out) *error = name + ": unexpected sealed data size or no locked memory";
+    return out;
+  }
+
+  KeyStoreOptions options_;
+  std::unique_ptr<tpm::Tpm> tpm_;
+  tpm::PcrSelection pcrs_;
+};
+
+}  // namespace
+
+std::unique_ptr<KeyStore> make_tpm_key_store(const KeyStoreOptions& options, std::string* error) {
+  tpm::TpmOptions to;
+  to.tcti = options.tcti;
+  to.primary_handle = options.primary_handle;
+  to.injected_latency = options.injected_latency;
+  const std::string pinned = options.state_dir + "/keys/primary.name";
+  if (file_exists(pinned)) {
+    auto name = read_small_file(pinned, 1024, error);
+    if (!name) return nullptr;
+    to.expected_primary_name = std::move(*name);
+  }
+  std::unique_ptr<tpm::Tpm> t = tpm::Tpm::open(to, error);
+  if (!t) return nullptr;
+  return std::make_unique<TpmKeyStore>(options, std::move(t));
+}
+
+}  // namespace gw::keys

@@ -1,0 +1,103 @@
+// Shared by the tests of tpm/core: a swtpm per test (own state directory),
+// OpenSSL references, and an independent look at the TPM's loaded handles.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tpm/core/tpm.h"
+#include "tpm/core/tpm_internal.h"
+#include "tpm/testing/swtpm_process.h"
+
+namespace gw::tpm::testing {
+
+inline std::unique_ptr<SwtpmProcess> start_swtpm(const std::string& state_dir) {
+  std::string error;
+  auto p = SwtpmProcess::start(state_dir, &error);
+  EXPECT_NE(p, nullptr) << error;
+  return p;
+}
+
+inline std::unique_ptr<Tpm> open_tpm(const SwtpmProcess& swtpm, TpmOptions options = {}) {
+  options.tcti = swtpm.tcti();
+  std::string error;
+  auto tpm = Tpm::open(options, &error);
+  EXPECT_NE(tpm, nullptr) << error;
+  return tpm;
+}
+
+// A fresh swtpm with a provisioned primary and a Tpm open on it.
+class ProvisionedTpmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty());
+    swtpm_ = start_swtpm(dir_.path() + "/tpm");
+    ASSERT_NE(swtpm_, nullptr);
+    tpm_ = open_tpm(*swtpm_);
+    ASSERT_NE(tpm_, nullptr);
+    std::string error;
+    auto info = tpm_->ensure_primary(&error);
+    ASSERT_TRUE(info) << error;
+  }
+  // Members are destroyed in reverse: the Tpm disconnects before swtpm stops.
+  TempDir dir_;
+  std::unique_ptr<SwtpmProcess> swtpm_;
+  std::unique_ptr<Tpm> tpm_;
+};
+
+inline std::vector<uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+
+inline std::array<uint8_t, 32> openssl_hmac_sha256(std::span<const uint8_t> key,
+                                                   std::span<const uint8_t> data) {
+  std::array<uint8_t, 32> out{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(),
+       &len);
+  return out;
+}
+
+inline std::array<uint8_t, 32> sha256(std::span<const uint8_t> data) {
+  std::array<uint8_t, 32> out{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  return out;
+}
+
+// How many handles of a type (TPM2_HT_TRANSIENT, TPM2_HT_LOADED_SESSION,
+// TPM2_HT_SAVED_SESSION) the TPM holds, asked with GetCapability; -1 on error.
+inline int tpm_handle_count(Tpm& tpm, TPM2_HT type) {
+  internal::TpmState& s = internal::state(tpm);
+  std::lock_guard<std::mutex> lock(s.mu);
+  TPMI_YES_NO more = TPM2_NO;
+  TPMS_CAPABILITY_DATA* raw = nullptr;
+  TSS2_RC rc =
+      Esys_GetCapability(s.esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
+                         static_cast<UINT32>(type) << 24, 64, &more, &raw);
+  internal::EsysPtr<TPMS_CAPABILITY_DATA> data(raw);
+  if (rc != TSS2_RC_SUCCESS) return -1;
+  int n = 0;
+  for (UINT32 i = 0; i < data->data.handles.count; ++i) {
+    if ((data->data.handles.handle[i] >> 24) == type) ++n;
+  }
+  return n;
+}
+
+// Runs a shell command (tpm2-tools), returning its exit status; output in *out.
+inline int run_shell(const std::string& command, std::string* out) {
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return -1;
+  char buf[512];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  return ::pclose(p);
+}
+
+}  // namespace gw::tpm::testing
