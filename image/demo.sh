@@ -9,9 +9,11 @@
 #  - talks FHIR REST to it with curl (metadata, create, search, read);
 #  - stops gatewayd cleanly.
 #
-# This is a demonstration on this machine only. There is no TPM, ledger or
-# encryption at rest yet (later issues add them with swtpm and anvil); the
-# demo's store holds the synthetic sample messages in plaintext.
+# This is a demonstration on this machine only. The TPM is a SIMULATOR
+# (swtpm on a loopback port), provisioned here with gatewayctl tpm provision
+# and a throw-away consortium key; a real appliance uses /dev/tpmrm0. The
+# store is encrypted at rest with the TPM-sealed record key. There is no
+# ledger yet (a later issue adds it with anvil).
 set -eu
 cd "$(dirname "$0")/.."
 ./image/install-deps.sh
@@ -22,7 +24,21 @@ cmake --build build -j "$jobs" --target gatewayd gatewayctl
 
 state=$(mktemp -d /tmp/gatewayd-demo.XXXXXX)
 log="$state/gatewayd.log"
-mkdir -p "$state/tls"
+mkdir -p "$state/tls" "$state/swtpm"
+
+# The TPM simulator: swtpm on a free loopback port pair (P for commands, P+1
+# for its control channel).
+port_free() { ! ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+tpm_port=0
+for _ in $(seq 1 50); do
+  p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000 ))
+  if port_free "$p" && port_free $((p + 1)); then tpm_port=$p; break; fi
+done
+[ "$tpm_port" -ne 0 ] || { echo "demo: no free port for swtpm" >&2; exit 1; }
+swtpm socket --tpm2 --server "type=tcp,bindaddr=127.0.0.1,port=$tpm_port" \
+  --ctrl "type=tcp,bindaddr=127.0.0.1,port=$((tpm_port + 1))" --tpmstate "dir=$state/swtpm" \
+  --flags not-need-init,startup-clear > "$state/swtpm/swtpm.log" 2>&1 &
+swtpm_pid=$!
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
   -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
   -keyout "$state/tls/server.key" -out "$state/tls/server.pem" 2>/dev/null
@@ -30,6 +46,13 @@ cat > "$state/gatewayd.toml" <<CONF
 [gateway]
 state_dir = "$state/state"
 log_level = "info"
+
+[keys]
+store = "tpm"
+consortium_id = "demo-consortium"
+
+[tpm]
+tcti = "swtpm:host=127.0.0.1,port=$tpm_port"   # the simulator; production: device:/dev/tpmrm0
 
 [https]
 enabled = true
@@ -47,13 +70,23 @@ CONF
 
 banner() { printf '\n== %s\n' "$*"; }
 
+banner "TPM SIMULATOR: swtpm on 127.0.0.1:$tpm_port; provisioning keys (gatewayctl tpm provision)"
+for _ in $(seq 1 50); do port_free "$tpm_port" || break; sleep 0.1; done
+./build/gateway/gatewayctl tpm provision --config "$state/gatewayd.toml"
+banner "importing a throw-away consortium key (gatewayctl tpm import-consortium-key)"
+openssl rand -hex 32 > "$state/consortium.key"
+./build/gateway/gatewayctl tpm import-consortium-key --config "$state/gatewayd.toml" "$state/consortium.key"
+rm -f "$state/consortium.key"
+banner "running gatewayctl tpm provision again: it says what exists and replaces nothing"
+./build/gateway/gatewayctl tpm provision --config "$state/gatewayd.toml"
+
 banner "what an ADT^A01 becomes: gatewayctl convert (first 40 lines of the transaction Bundle)"
 ./build/gateway/gatewayctl convert --config "$state/gatewayd.toml" tests/corpus/hl7/adt_a01.hl7 | head -n 40
 
 banner "starting gatewayd (state in $state)"
 ./build/gateway/gatewayd --config "$state/gatewayd.toml" > "$log" 2>&1 &
 pid=$!
-trap 'kill "$pid" 2>/dev/null || true' EXIT
+trap 'kill "$pid" "$swtpm_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   grep -q "event=ready" "$log" 2>/dev/null && break
   if ! kill -0 "$pid" 2>/dev/null; then cat "$log"; exit 1; fi
@@ -79,6 +112,13 @@ banner "normalized FHIR records (gatewayctl records count / export --type Patien
 ./build/gateway/gatewayctl records count --config "$state/gatewayd.toml"
 ./build/gateway/gatewayctl records export --config "$state/gatewayd.toml" --type Patient | head -n 3
 
+banner "encryption at rest: the patient names above are nowhere in the SQLite files"
+for f in "$state/state/messages.db" "$state/state/messages.db-wal"; do
+  [ -f "$f" ] || continue
+  n=$(grep -c -a -e EVERYWOMAN -e MASSIE "$f" || true)
+  echo "$(basename "$f"): $(stat -c %s "$f") bytes, lines containing EVERYWOMAN or MASSIE: $n"
+done
+
 base="https://127.0.0.1:$https_port"
 curl_fhir() { curl -sS --cacert "$state/tls/server.pem" -H 'Accept: application/fhir+json' "$@"; echo; }
 banner "FHIR REST over HTTPS: GET $base/metadata (first 300 bytes)"
@@ -94,6 +134,7 @@ curl_fhir -w 'HTTP %{http_code}\n' -X POST -H 'Content-Type: application/fhir+js
 banner "stopping gatewayd with SIGTERM"
 kill -TERM "$pid"
 wait "$pid" || true
+kill "$swtpm_pid" 2>/dev/null || true
 trap - EXIT
 tail -n 4 "$log"
 banner "done; state kept in $state (delete it when finished)"
