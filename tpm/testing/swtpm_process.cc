@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -27,6 +28,10 @@ constexpr const char* kSwtpmPath = "/usr/bin/swtpm";
 int bind_loopback(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
+  // As swtpm's own listening sockets do: a port whose last connection is in
+  // TIME_WAIT (common right after other tests) is free for a listener.
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -39,19 +44,23 @@ int bind_loopback(int port) {
 }
 
 // A port P such that P and P+1 are both free right now (another process may
-// still take them before swtpm binds; start() retries then).
+// still take them before swtpm binds; start() retries then). Chosen below the
+// kernel's ephemeral range (32768 and up by default): ports there are taken
+// by outgoing connections and stay in TIME_WAIT after them, and after a test
+// suite's many loopback connections finding two adjacent free ones there can
+// fail. Random, so parallel tests rarely collide.
 int pick_port_pair() {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    int fd = bind_loopback(0);
-    if (fd < 0) return 0;
-    sockaddr_in addr{};
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    int port = ntohs(addr.sin_port);
-    int next = port < 65535 ? bind_loopback(port + 1) : -1;
-    ::close(fd);
-    if (next >= 0) {
-      ::close(next);
+  std::random_device rd;
+  std::mt19937 rng(rd());
+  std::uniform_int_distribution<int> dist(20000, 32000);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int port = dist(rng);
+    int a = bind_loopback(port);
+    if (a < 0) continue;
+    int b = bind_loopback(port + 1);
+    ::close(a);
+    if (b >= 0) {
+      ::close(b);
       return port;
     }
   }

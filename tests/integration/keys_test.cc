@@ -1,0 +1,256 @@
+// gatewayd and its keys, end to end with swtpm:
+//  - it refuses to start, saying which and how to recover, when the TPM is
+//    absent, not provisioned, a different TPM, when a sealed object is
+//    missing, when the PCR policy no longer matches, when no consortium key
+//    was imported; it never falls back to other keys;
+//  - the development-only software store is used only when configured, and
+//    then every start warns;
+//  - after real traffic, neither the state directory, the logs nor the
+//    configuration holds key bytes or patient data from the corpus.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gateway/crypto/secret.h"
+#include "tests/integration/corpus_util.h"
+#include "tests/support/gatewayd_process.h"
+#include "tpm/core/key_blob.h"
+#include "tpm/core/tpm.h"
+#include "tpm/testing/swtpm_process.h"
+
+namespace gw::testing {
+namespace {
+
+using tpm::testing::SwtpmProcess;
+
+std::string write_config(const std::string& dir, const std::string& tcti,
+                         const std::string& keys_extra = "", const std::string& tpm_extra = "") {
+  const std::string path = dir + "/gatewayd.toml";
+  std::ofstream f(path);
+  f << "[gateway]\nstate_dir = \"" << dir << "/state\"\n\n"
+    << "[keys]\nconsortium_id = \"" << kTestConsortiumId << "\"\n"
+    << keys_extra << "\n"
+    << "[tpm]\ntcti = \"" << tcti << "\"\n"
+    << tpm_extra << "\n"
+    << "[channel.test]\nlisten = \"127.0.0.1:0\"\n";
+  return path;
+}
+
+int ctl(const std::vector<std::string>& args, std::string* out) {
+  std::vector<std::string> argv{gatewayctl_path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, out);
+}
+
+// Provisions the TPM of `config` and imports the test consortium key.
+void provision(const std::string& dir, const std::string& config) {
+  std::string out;
+  ASSERT_EQ(ctl({"tpm", "provision", "--config", config}, &out), 0) << out;
+  {
+    std::ofstream k(dir + "/consortium.key");
+    k << kTestConsortiumKeyHex << "\n";
+  }
+  ASSERT_EQ(
+      ctl({"tpm", "import-consortium-key", "--config", config, dir + "/consortium.key"}, &out), 0)
+      << out;
+  std::filesystem::remove(dir + "/consortium.key");
+}
+
+// gatewayd must exit 1 at start with `expected` in its output.
+void expect_refused(const std::string& config, const std::string& expected) {
+  std::string out;
+  EXPECT_EQ(run_command({gatewayd_path(), "--config", config}, &out), 1) << out;
+  EXPECT_NE(out.find(expected), std::string::npos) << out;
+  EXPECT_EQ(out.find("event=ready"), std::string::npos) << out;
+}
+
+TEST(GatewaydKeys, RefusesWithoutATpm) {
+  TempDir dir;
+  // Nothing listens on this port: a TPM that is not there.
+  const std::string config = write_config(dir.path(), "swtpm:host=127.0.0.1,port=9");
+  expect_refused(config, "swtpm:host=127.0.0.1,port=9");
+}
+
+TEST(GatewaydKeys, RefusesAnUnprovisionedTpmAndNamesTheCommand) {
+  TempDir dir;
+  std::string error;
+  auto swtpm = SwtpmProcess::start(dir.path() + "/swtpm", &error);
+  ASSERT_TRUE(swtpm) << error;
+  expect_refused(write_config(dir.path(), swtpm->tcti()), "gatewayctl tpm provision");
+}
+
+TEST(GatewaydKeys, RefusesWithoutTheConsortiumKey) {
+  TempDir dir;
+  std::string error, out;
+  auto swtpm = SwtpmProcess::start(dir.path() + "/swtpm", &error);
+  ASSERT_TRUE(swtpm) << error;
+  const std::string config = write_config(dir.path(), swtpm->tcti());
+  ASSERT_EQ(ctl({"tpm", "provision", "--config", config}, &out), 0) << out;
+  expect_refused(config, "gatewayctl tpm import-consortium-key");
+}
+
+TEST(GatewaydKeys, RefusesWhenASealedObjectIsMissing) {
+  TempDir dir;
+  std::string error;
+  auto swtpm = SwtpmProcess::start(dir.path() + "/swtpm", &error);
+  ASSERT_TRUE(swtpm) << error;
+  const std::string config = write_config(dir.path(), swtpm->tcti());
+  provision(dir.path(), config);
+  std::filesystem::remove(dir.path() + "/state/keys/record-key-1.blob");
+  expect_refused(config, "record-key-1.blob is missing");
+}
+
+TEST(GatewaydKeys, RefusesAnotherTpm) {
+  TempDir dir;
+  std::string error;
+  auto first = SwtpmProcess::start(dir.path() + "/swtpm-a", &error);
+  ASSERT_TRUE(first) << error;
+  provision(dir.path(), write_config(dir.path(), first->tcti()));
+  // The same state directory in front of a different TPM, provisioned afresh
+  // (its own primary at the same handle): the pinned primary and the blobs
+  // belong to the first TPM.
+  auto second = SwtpmProcess::start(dir.path() + "/swtpm-b", &error);
+  ASSERT_TRUE(second) << error;
+  TempDir other;
+  std::string out;
+  ASSERT_EQ(ctl({"tpm", "provision", "--config", write_config(other.path(), second->tcti())}, &out),
+            0)
+      << out;
+  std::string output;
+  EXPECT_EQ(
+      run_command({gatewayd_path(), "--config", write_config(dir.path(), second->tcti())}, &output),
+      1)
+      << output;
+  EXPECT_NE(output.find("event=startup_failed"), std::string::npos) << output;
+  EXPECT_EQ(output.find("event=ready"), std::string::npos) << output;
+}
+
+TEST(GatewaydKeys, RefusesWhenThePcrPolicyNoLongerMatches) {
+  TempDir dir;
+  std::string error;
+  auto swtpm = SwtpmProcess::start(dir.path() + "/swtpm", &error);
+  ASSERT_TRUE(swtpm) << error;
+  const std::string config =
+      write_config(dir.path(), swtpm->tcti(), "", "seal_pcrs = \"sha256:16\"\n");
+  provision(dir.path(), config);
+  // Starts while PCR 16 is unchanged (timeout stops it with SIGTERM: exit 0).
+  std::string out;
+  EXPECT_EQ(run_command({"/usr/bin/timeout", "--preserve-status", "-s", "TERM", "2",
+                         gatewayd_path(), "--config", config},
+                        &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("event=ready"), std::string::npos) << out;
+  {
+    tpm::TpmOptions o;
+    o.tcti = swtpm->tcti();
+    auto t = tpm::Tpm::open(o, &error);
+    ASSERT_TRUE(t) << error;
+    std::array<uint8_t, 32> measurement{};
+    measurement[0] = 0x42;
+    ASSERT_TRUE(t->extend_pcr(16, measurement, &error)) << error;
+  }
+  expect_refused(config, "PCR");
+}
+
+TEST(GatewaydKeys, SoftwareStoreOnlyWhenConfiguredAndAlwaysWarned) {
+  TempDir dir;
+  const std::string config =
+      write_config(dir.path(), "device:/nonexistent", "store = \"software\"\n");
+  provision(dir.path(), config);
+  std::string out;
+  // Starts without any TPM, and says loudly that it is a development store.
+  EXPECT_EQ(run_command({gatewayd_path(), "--config", config, "--check"}, &out), 0) << out;
+  out.clear();
+  // Run it for real through a timeout wrapper: it must reach ready and warn.
+  EXPECT_EQ(run_command({"/usr/bin/timeout", "--preserve-status", "-s", "TERM", "2",
+                         gatewayd_path(), "--config", config},
+                        &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("event=keys.software_store"), std::string::npos) << out;
+  EXPECT_NE(out.find("DEVELOPMENT ONLY"), std::string::npos) << out;
+  EXPECT_NE(out.find("event=ready"), std::string::npos) << out;
+}
+
+// Every file under `root` (recursively), whole.
+std::vector<std::pair<std::string, std::string>> all_files(const std::string& root) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    if (e.is_regular_file()) out.emplace_back(e.path().string(), read_file(e.path().string()));
+  }
+  return out;
+}
+
+TEST(GatewaydKeys, NoKeyBytesOrPatientDataInStateLogsOrConfiguration) {
+  TempDir dir;
+  GatewaydProcess gw(dir.path());
+  std::string error;
+  ASSERT_TRUE(gw.start(&error)) << error;
+  std::string out;
+  ASSERT_EQ(run_command({gatewayctl_path(), "send", "--to",
+                         "127.0.0.1:" + std::to_string(gw.port()), "--summary", corpus_dir()},
+                        &out),
+            1)  // the corpus holds malformed messages on purpose
+      << out;
+  ASSERT_EQ(gw.terminate(), 0);
+
+  // The record key as the TPM holds it, unsealed here as gatewayd does.
+  std::vector<uint8_t> record_key;
+  {
+    tpm::TpmOptions o;
+    o.tcti = gw.tcti();
+    auto t = tpm::Tpm::open(o, &error);
+    ASSERT_TRUE(t) << error;
+    auto bytes = read_file(dir.path() + "/state/keys/record-key-1.blob");
+    auto blob = tpm::parse_blob(
+        std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), &error);
+    ASSERT_TRUE(blob) << error;
+    auto key = t->unseal(*blob, {}, &error);
+    ASSERT_TRUE(key) << error;
+    record_key = *key;
+  }
+  ASSERT_EQ(record_key.size(), 32u);
+  auto hex = [](const std::vector<uint8_t>& b) {
+    static const char* d = "0123456789abcdef";
+    std::string s;
+    for (uint8_t c : b) {
+      s += d[c >> 4];
+      s += d[c & 15];
+    }
+    return s;
+  };
+  std::vector<uint8_t> consortium_key;
+  for (size_t i = 0; i + 1 < std::strlen(kTestConsortiumKeyHex); i += 2)
+    consortium_key.push_back(
+        static_cast<uint8_t>(std::stoi(std::string(kTestConsortiumKeyHex + i, 2), nullptr, 16)));
+  const std::vector<std::string> secrets = {
+      std::string(record_key.begin(), record_key.end()), hex(record_key),
+      std::string(consortium_key.begin(), consortium_key.end()), kTestConsortiumKeyHex};
+  // Patient data of the corpus (names, identifiers, birth dates, addresses).
+  const std::vector<std::string> phi = {"EVERYWOMAN", "MASSIE",    "999-00-1234", "19800214",
+                                        "1980-02-14", "1 MAIN ST", "ANYTOWN",     "371-66-9256"};
+  auto files = all_files(dir.path() + "/state");
+  files.emplace_back("gatewayd output", gw.output());
+  files.emplace_back("configuration", read_file(gw.config_path()));
+  ASSERT_GT(files.size(), 3u);
+  for (const auto& [name, content] : files) {
+    for (const auto& s : secrets)
+      EXPECT_EQ(content.find(s), std::string::npos) << "key bytes in " << name;
+    for (const auto& p : phi) EXPECT_EQ(content.find(p), std::string::npos) << p << " in " << name;
+  }
+  // The corpus really holds that patient data (so the search can fail).
+  std::string corpus;
+  for (const auto& e : std::filesystem::directory_iterator(corpus_dir()))
+    corpus += read_file(e.path().string());
+  for (const auto& p : {"EVERYWOMAN", "MASSIE", "999-00-1234", "19800214"})
+    EXPECT_NE(corpus.find(p), std::string::npos) << p;
+}
+
+}  // namespace
+}  // namespace gw::testing
