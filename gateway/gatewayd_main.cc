@@ -17,6 +17,7 @@
 
 #include "adapters/mllp/fd_limit.h"
 #include "adapters/mllp/server.h"
+#include "gateway/core/batch_signer.h"
 #include "gateway/core/channel_options.h"
 #include "gateway/core/config.h"
 #include "gateway/core/key_options.h"
@@ -175,6 +176,19 @@ int main(int argc, char** argv) {
   gw::log::info("store.open",
                 {{"path", sopts.path}, {"count", std::to_string(store->count(std::nullopt))}});
 
+  // Batch signing: the only runtime use of the TPM, off the message path.
+  gw::core::BatchSignerOptions bo;
+  bo.db_path = sopts.path;
+  bo.keys = gw::core::key_store_options(*cfg);
+  bo.batch_records = cfg->keys.batch_records;
+  bo.interval = cfg->keys.batch_interval;
+  auto batch_signer = gw::core::BatchSigner::create(bo, &error);
+  if (!batch_signer) {
+    gw::log::error("startup_failed", {{"detail", error}});
+    return 1;
+  }
+  batch_signer->start();
+
   std::vector<Channel> channels;
   for (const auto& c : cfg->channels) {
     gw::core::IngestOptions io = gw::core::ingest_options(c);
@@ -269,6 +283,7 @@ int main(int argc, char** argv) {
   if (rest) rest->stop();
   for (auto& c : channels) c.server->stop(cfg->shutdown_grace);
   store->close();
+  batch_signer->stop();  // signs what the last commits added
   log_stats(channels, *store);
   gw::log::info("stopped");
   return 0;

@@ -42,7 +42,13 @@ class TpmKeyStore final : public KeyStore {
     if (!ensure_keys_dir(options_.state_dir, &dir, error)) return std::nullopt;
     ProvisionReport report;
     auto primary = tpm_->ensure_primary(error);
-    if (!primary) return std::nullopt;
+    if (!primary) {
+      if (file_exists(blob_path("primary.name")))
+        *error += " (the pinned name is " + blob_path("primary.name") +
+                  "; to provision this TPM afresh, move " + dir +
+                  " aside: its blobs cannot be used with another primary)";
+      return std::nullopt;
+    }
     report.lines.push_back("storage primary key " + hex_handle(options_.primary_handle) + " (" +
                            primary->algorithm + "): " + (primary->created ? "created" : "exists"));
     if (!file_exists(blob_path("primary.name")) &&

@@ -84,7 +84,9 @@ CREATE INDEX record_identifiers_resource ON record_identifiers (resource_type, r
     // columns and record_identifiers.key hold keyed MACs; each record version
     // has a salted commitment; Patient identifiers are kept as consortium
     // tokens; store_keys holds, per record key id, an envelope sealed with that
-    // key, so opening with the wrong key is refused instead of misread.
+    // key, so opening with the wrong key is refused instead of misread;
+    // record_batches: signed Merkle roots over contiguous ranges of record
+    // versions (by seq), leaves being the versions' commitments.
     {3, R"sql(
 ALTER TABLE records ADD COLUMN commit_salt BLOB;
 ALTER TABLE records ADD COLUMN commitment BLOB;
@@ -98,6 +100,18 @@ CREATE TABLE store_keys (
   key_id         INTEGER PRIMARY KEY,
   check_envelope BLOB NOT NULL
 );
+CREATE TABLE record_batches (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  first_seq     INTEGER NOT NULL,
+  last_seq      INTEGER NOT NULL CHECK (last_seq >= first_seq),
+  record_count  INTEGER NOT NULL CHECK (record_count >= 1),
+  root          BLOB    NOT NULL CHECK (length(root) = 32),
+  signature     BLOB    NOT NULL,
+  signer        TEXT    NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  anchored_tx   TEXT
+);
+CREATE UNIQUE INDEX record_batches_last_seq ON record_batches (last_seq);
 )sql"},
 };
 

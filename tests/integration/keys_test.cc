@@ -199,6 +199,10 @@ TEST(GatewaydKeys, NoKeyBytesOrPatientDataInStateLogsOrConfiguration) {
             1)  // the corpus holds malformed messages on purpose
       << out;
   ASSERT_EQ(gw.terminate(), 0);
+  // The stored records were signed in batches by the TPM (at the latest when
+  // gatewayd stopped).
+  EXPECT_NE(gw.output().find("event=batch.signed"), std::string::npos) << gw.output();
+  EXPECT_NE(gw.output().find("signer=tpm"), std::string::npos) << gw.output();
 
   // The record key as the TPM holds it, unsealed here as gatewayd does.
   std::vector<uint8_t> record_key;

@@ -159,6 +159,13 @@ std::optional<Tpm::PrimaryInfo> Tpm::ensure_primary(std::string* error) {
     return std::nullopt;
   }
 
+  if (!s.options.expected_primary_name.empty()) {
+    *error = "no key at " + hex32(handle) +
+             ", but a provisioned primary key is expected there (its name is pinned): the TPM "
+             "was cleared or the key evicted, and keys sealed under it are lost. To start over, "
+             "provision without the pinned name and import the keys again";
+    return std::nullopt;
+  }
   const bool ecc = s.options.primary_algorithm == PrimaryAlgorithm::kAuto && supports_p256(s);
   TPM2B_PUBLIC templ = srk_template(ecc);
   TPM2B_SENSITIVE_CREATE sensitive{};

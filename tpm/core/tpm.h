@@ -85,7 +85,9 @@ class Tpm {
   // the handle it is kept (created=false); if nothing is, the primary is
   // created in the owner hierarchy from the TCG SRK template and persisted with
   // EvictControl. Any other kind of object at the handle is refused with an
-  // error naming the handle and how to recover. Needs an empty owner password.
+  // error naming the handle and how to recover. With expected_primary_name
+  // set, the key there must have that name and none is created. Needs an
+  // empty owner password.
   std::optional<PrimaryInfo> ensure_primary(std::string* error);
   // true if a storage key is at the handle; false with *error saying why not
   // (nothing there: "run gatewayctl tpm provision"; something else; no TPM).

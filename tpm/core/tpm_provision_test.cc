@@ -212,6 +212,20 @@ TEST(TpmProvisionTest, PinnedPrimaryNameMustMatch) {
   error.clear();
   EXPECT_FALSE(tpm->ensure_primary(&error));
   EXPECT_NE(error.find("not the key this gateway provisioned"), std::string::npos) << error;
+  tpm.reset();
+
+  // A cleared TPM (here: a fresh one) with the name still pinned: nothing is
+  // created behind the operator's back.
+  TempDir fresh_dir;
+  auto fresh = start_swtpm(fresh_dir.path() + "/tpm");
+  ASSERT_NE(fresh, nullptr);
+  options.expected_primary_name = name;
+  tpm = open_tpm(*fresh, options);
+  ASSERT_NE(tpm, nullptr);
+  error.clear();
+  EXPECT_FALSE(tpm->ensure_primary(&error));
+  EXPECT_NE(error.find("pinned"), std::string::npos) << error;
+  EXPECT_FALSE(tpm->primary_present(&error));
 }
 
 TEST(TpmProvisionTest, InjectedLatencyDelaysEveryCommand) {

@@ -1,0 +1,172 @@
+#include "gateway/store/batches.h"
+
+#include <cstring>
+#include <limits>
+
+#include "gateway/store/sqlite_util.h"
+
+namespace gw::store {
+
+using internal::Connection;
+using internal::ScopedReset;
+using internal::Statement;
+
+namespace {
+
+constexpr char kLastSeq[] = "SELECT coalesce(max(last_seq), 0) FROM record_batches";
+constexpr char kPending[] =
+    "SELECT seq, commitment FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+constexpr char kPendingCount[] = "SELECT count(*) FROM records WHERE seq > ?1";
+constexpr char kInsert[] =
+    "INSERT INTO record_batches (first_seq, last_seq, record_count, root, signature, signer, "
+    "created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr char kList[] =
+    "SELECT id, first_seq, last_seq, record_count, root, signature, signer, created_at_ms "
+    "FROM record_batches WHERE id > ?1 ORDER BY id LIMIT ?2";
+
+std::string_view bytes(const void* p, size_t n) {
+  return std::string_view(static_cast<const char*>(p), n);
+}
+
+}  // namespace
+
+struct BatchStore::Impl {
+  Connection db;
+  Statement last_seq, pending, pending_count, insert, list;
+
+  bool last(int64_t* out, std::string* error) {
+    ScopedReset reset(last_seq);
+    if (last_seq.step() != SQLITE_ROW) {
+      *error = "reading batches: " + internal::describe_error(db.get(), sqlite3_errcode(db.get()));
+      return false;
+    }
+    *out = last_seq.column_int64(0);
+    return true;
+  }
+};
+
+BatchStore::BatchStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BatchStore::~BatchStore() = default;
+
+std::unique_ptr<BatchStore> BatchStore::open(const std::string& path, std::string* error) {
+  auto impl = std::make_unique<Impl>();
+  if (!impl->db.open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, error)) {
+    *error = "batch store: " + *error;
+    return nullptr;
+  }
+  sqlite3_busy_timeout(impl->db.get(), 5000);
+  const std::pair<Statement*, const char*> statements[] = {
+      {&impl->last_seq, kLastSeq},
+      {&impl->pending, kPending},
+      {&impl->pending_count, kPendingCount},
+      {&impl->insert, kInsert},
+      {&impl->list, kList},
+  };
+  for (const auto& [stmt, sql] : statements) {
+    const int rc = stmt->prepare(impl->db.get(), sql);
+    if (rc != SQLITE_OK) {
+      *error = "batch store: " + internal::describe_error(impl->db.get(), rc);
+      return nullptr;
+    }
+  }
+  return std::unique_ptr<BatchStore>(new BatchStore(std::move(impl)));
+}
+
+std::optional<PendingRecords> BatchStore::pending(size_t limit, std::string* error) {
+  int64_t after = 0;
+  if (!impl_->last(&after, error)) return std::nullopt;
+  PendingRecords out;
+  ScopedReset reset(impl_->pending);
+  impl_->pending.bind_int64(1, after).bind_int64(
+      2, static_cast<int64_t>(std::min<uint64_t>(limit, std::numeric_limits<int64_t>::max())));
+  int rc;
+  while ((rc = impl_->pending.step()) == SQLITE_ROW) {
+    std::string_view c = impl_->pending.column_blob_view(1);
+    if (c.size() != 32) {
+      *error = "record " + std::to_string(impl_->pending.column_int64(0)) + " has no commitment";
+      return std::nullopt;
+    }
+    out.seqs.push_back(impl_->pending.column_int64(0));
+    std::array<uint8_t, 32> a{};
+    std::memcpy(a.data(), c.data(), 32);
+    out.commitments.push_back(a);
+  }
+  if (rc != SQLITE_DONE) {
+    *error = "reading records: " + internal::describe_error(impl_->db.get(), rc);
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<int64_t> BatchStore::pending_count(std::string* error) {
+  int64_t after = 0;
+  if (!impl_->last(&after, error)) return std::nullopt;
+  ScopedReset reset(impl_->pending_count);
+  if (impl_->pending_count.bind_int64(1, after).step() != SQLITE_ROW) {
+    *error = "counting records: " +
+             internal::describe_error(impl_->db.get(), sqlite3_errcode(impl_->db.get()));
+    return std::nullopt;
+  }
+  return impl_->pending_count.column_int64(0);
+}
+
+bool BatchStore::record(SignedBatch* b, std::string* error) {
+  if (impl_->db.exec("BEGIN IMMEDIATE", error) != SQLITE_OK) return false;
+  int64_t last = 0;
+  bool ok = impl_->last(&last, error);
+  if (ok && b->first_seq <= last) {
+    *error = "batch overlaps the previous batch (first seq " + std::to_string(b->first_seq) +
+             ", previous last seq " + std::to_string(last) + ")";
+    ok = false;
+  }
+  if (ok) {
+    ScopedReset reset(impl_->insert);
+    const int rc = impl_->insert.bind_int64(1, b->first_seq)
+                       .bind_int64(2, b->last_seq)
+                       .bind_int64(3, b->record_count)
+                       .bind_blob(4, bytes(b->root.data(), b->root.size()))
+                       .bind_blob(5, bytes(b->signature.data(), b->signature.size()))
+                       .bind_text(6, b->signer)
+                       .bind_int64(7, b->created_at_ms)
+                       .step();
+    if (rc != SQLITE_DONE) {
+      *error = "recording batch: " + internal::describe_error(impl_->db.get(), rc);
+      ok = false;
+    } else {
+      b->id = sqlite3_last_insert_rowid(impl_->db.get());
+    }
+  }
+  if (!ok) {
+    impl_->db.exec("ROLLBACK", nullptr);
+    return false;
+  }
+  return impl_->db.exec("COMMIT", error) == SQLITE_OK;
+}
+
+std::vector<SignedBatch> BatchStore::list(int64_t after_id, size_t limit, std::string* error) {
+  std::vector<SignedBatch> out;
+  ScopedReset reset(impl_->list);
+  impl_->list.bind_int64(1, after_id)
+      .bind_int64(2, static_cast<int64_t>(std::min<uint64_t>(limit, 1u << 30)));
+  int rc;
+  while ((rc = impl_->list.step()) == SQLITE_ROW) {
+    Statement& s = impl_->list;
+    SignedBatch b;
+    b.id = s.column_int64(0);
+    b.first_seq = s.column_int64(1);
+    b.last_seq = s.column_int64(2);
+    b.record_count = s.column_int64(3);
+    std::string_view root = s.column_blob_view(4);
+    if (root.size() == 32) std::memcpy(b.root.data(), root.data(), 32);
+    std::string_view sig = s.column_blob_view(5);
+    b.signature.assign(sig.begin(), sig.end());
+    b.signer = s.column_text(6);
+    b.created_at_ms = s.column_int64(7);
+    out.push_back(std::move(b));
+  }
+  if (rc != SQLITE_DONE && error != nullptr)
+    *error = "listing batches: " + internal::describe_error(impl_->db.get(), rc);
+  return out;
+}
+
+}  // namespace gw::store

@@ -1,0 +1,54 @@
+// Record batches: contiguous runs of record versions (by seq) whose salted
+// commitments are the leaves of a Merkle tree; the root is signed once per
+// batch by the appliance's batch-signing key (the TPM), so the TPM is called
+// once per batch, never per message. Later the ledger client anchors roots.
+//
+// BatchStore has its own read-write connection to the store file (WAL: it
+// waits for the committer, never blocks readers); one BatchStore per file.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gw::store {
+
+struct PendingRecords {
+  std::vector<int64_t> seqs;                         // ascending
+  std::vector<std::array<uint8_t, 32>> commitments;  // same order
+};
+
+struct SignedBatch {
+  int64_t id = 0;  // assigned by record()
+  int64_t first_seq = 0, last_seq = 0;
+  int64_t record_count = 0;
+  std::array<uint8_t, 32> root{};
+  std::vector<uint8_t> signature;  // DER ECDSA P-256 over root
+  std::string signer;              // "tpm" | "software"
+  int64_t created_at_ms = 0;
+};
+
+class BatchStore {
+ public:
+  static std::unique_ptr<BatchStore> open(const std::string& path, std::string* error);
+  ~BatchStore();
+
+  // Record versions not yet in a batch, oldest first, at most `limit`.
+  std::optional<PendingRecords> pending(size_t limit, std::string* error);
+  // Number of record versions not yet in a batch.
+  std::optional<int64_t> pending_count(std::string* error);
+  // Appends a batch. Refused if it does not start right after the last
+  // batch's range (so two signers can never record overlapping batches).
+  bool record(SignedBatch* batch, std::string* error);
+  std::vector<SignedBatch> list(int64_t after_id, size_t limit, std::string* error);
+
+ private:
+  struct Impl;
+  explicit BatchStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gw::store

@@ -1,0 +1,138 @@
+// TPM2_Quote with the AK, and the qualifying data that binds it to the
+// appliance.
+#include "tpm/attest/quote.h"
+
+#include <openssl/evp.h>
+#include <tss2/tss2_mu.h>
+
+#include <algorithm>
+
+#include "tpm/attest/attest_internal.h"
+#include "tpm/core/tpm_internal.h"
+
+namespace gw::tpm {
+
+namespace {
+
+// One TPM2_Quote: message and marshaled signature.
+bool quote_once(Tpm& tpm, const KeyBlob& ak, const TPML_PCR_SELECTION& pcrs,
+                std::span<const uint8_t> qualifying_data, Quote* out, TPMI_ALG_HASH* hash_alg,
+                std::string* error) {
+  internal::TpmState& s = internal::state(tpm);
+  std::lock_guard<std::mutex> lock(s.mu);
+  // Nothing secret crosses the bus (a nonce digest in, a signed statement
+  // out), so the AK's empty auth goes as a plain password: Load, Quote, Flush.
+  internal::ScopedFlush key(s.esys);
+  if (!internal::load_blob(s, ak, ESYS_TR_PASSWORD, &key, "the attestation key (AK)", error)) {
+    return false;
+  }
+  TPM2B_DATA extra{};
+  extra.size = static_cast<UINT16>(qualifying_data.size());
+  std::copy(qualifying_data.begin(), qualifying_data.end(), extra.buffer);
+  TPMT_SIG_SCHEME scheme{};
+  scheme.scheme = TPM2_ALG_NULL;  // the AK's own scheme (ECDSA/SHA-256)
+  TPM2B_ATTEST* quoted_raw = nullptr;
+  TPMT_SIGNATURE* sig_raw = nullptr;
+  TSS2_RC rc = Esys_Quote(s.esys, key.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &extra,
+                          &scheme, &pcrs, &quoted_raw, &sig_raw);
+  internal::EsysPtr<TPM2B_ATTEST> quoted(quoted_raw);
+  internal::EsysPtr<TPMT_SIGNATURE> sig(sig_raw);
+  if (rc != TSS2_RC_SUCCESS) {
+    std::string msg = internal::failure(s, "TPM2_Quote", rc);
+    if (internal::base_rc(rc) == TPM2_RC_KEY || internal::base_rc(rc) == TPM2_RC_ATTRIBUTES ||
+        internal::base_rc(rc) == TPM2_RC_SCHEME) {
+      msg += "; the key given is not a signing key that can quote (use the AK)";
+    }
+    *error = msg;
+    return false;
+  }
+  out->message.assign(quoted->attestationData, quoted->attestationData + quoted->size);
+  out->signature.assign(sizeof(TPMT_SIGNATURE), 0);
+  size_t offset = 0;
+  if (Tss2_MU_TPMT_SIGNATURE_Marshal(sig.get(), out->signature.data(), out->signature.size(),
+                                     &offset) != TSS2_RC_SUCCESS) {
+    *error = "marshaling the quote's signature failed";
+    return false;
+  }
+  out->signature.resize(offset);
+  switch (sig->sigAlg) {
+    case TPM2_ALG_ECDSA:
+      *hash_alg = sig->signature.ecdsa.hash;
+      break;
+    case TPM2_ALG_RSASSA:
+    case TPM2_ALG_RSAPSS:
+      *hash_alg = sig->signature.rsassa.hash;
+      break;
+    default:
+      *error = "the key signed the quote with an unsupported scheme (use the ECDSA AK)";
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<Quote> quote(Tpm& tpm, const KeyBlob& ak, const PcrSelection& selection,
+                           std::span<const uint8_t> qualifying_data, std::string* error) {
+  if (qualifying_data.size() > 64) {
+    *error = "qualifying data for a quote is at most 64 bytes (pass a SHA-256 of the nonce and "
+             "identity), got " +
+             std::to_string(qualifying_data.size());
+    return std::nullopt;
+  }
+  Quote q;
+  q.selection = selection;
+  std::sort(q.selection.pcrs.begin(), q.selection.pcrs.end());
+  q.selection.pcrs.erase(std::unique(q.selection.pcrs.begin(), q.selection.pcrs.end()),
+                         q.selection.pcrs.end());
+  if (q.selection.pcrs.empty()) {
+    *error = "a quote needs at least one PCR in its selection (e.g. sha256:0,1,2,3,7)";
+    return std::nullopt;
+  }
+  TPML_PCR_SELECTION tpml;
+  if (!internal::to_tpml(q.selection, &tpml, error)) return std::nullopt;
+
+  constexpr int kAttempts = 3;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    TPMI_ALG_HASH hash_alg = TPM2_ALG_NULL;
+    if (!quote_once(tpm, ak, tpml, qualifying_data, &q, &hash_alg, error)) return std::nullopt;
+    // Read after the quote, outside its lock (read_pcrs takes it): a PCR
+    // extended in between makes the digest check below fail, and we go again.
+    auto values = tpm.read_pcrs(q.selection, error);
+    if (!values) return std::nullopt;
+    q.pcr_values = std::move(*values);
+    bool pcrs_changed = false;
+    auto mismatch = attest::check_quote_message(q.message, q.selection, q.pcr_values,
+                                                qualifying_data, hash_alg, &pcrs_changed);
+    if (!mismatch) {
+      q.pcrs_file = pcrs_file_bytes(q.selection, q.pcr_values);
+      return q;
+    }
+    if (!pcrs_changed) {
+      *error = "the TPM's quote does not check out: " + *mismatch;
+      return std::nullopt;
+    }
+  }
+  *error = "PCRs " + internal::describe(q.selection) + " changed between the quote and reading "
+           "them, in each of " + std::to_string(kAttempts) +
+           " attempts: something is extending them continuously; try again";
+  return std::nullopt;
+}
+
+std::array<uint8_t, 32> appliance_qualifying_data(std::span<const uint8_t> nonce,
+                                                  std::span<const uint8_t, 20> ledger_address,
+                                                  std::span<const uint8_t> tls_public_key_der) {
+  std::array<uint8_t, 32> out{};
+  unsigned int len = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+      EVP_DigestUpdate(ctx, nonce.data(), nonce.size()) == 1 &&
+      EVP_DigestUpdate(ctx, ledger_address.data(), ledger_address.size()) == 1 &&
+      EVP_DigestUpdate(ctx, tls_public_key_der.data(), tls_public_key_der.size()) == 1) {
+    EVP_DigestFinal_ex(ctx, out.data(), &len);
+  }
+  EVP_MD_CTX_free(ctx);
+  return out;
+}
+
+}  // namespace gw::tpm
