@@ -8,7 +8,10 @@
 // percentiles (send to acknowledgement). Clients run on the same machine and
 // take CPU from the gateway, so the figures are a lower bound.
 //
-//   ingest_bench [--seconds N] [--connections 1,16] [--dir PATH]
+//   ingest_bench [--seconds N] [--connections 1,16] [--dir PATH] [--tpm-latency-ms N]
+// With --tpm-latency-ms, a swtpm is started, provisioned, and the batch signer
+// signs record batches on it while the clients run, every TPM command delayed
+// by N ms: the acknowledgement path must not depend on the TPM's speed.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -30,10 +33,13 @@
 #include "adapters/mllp/client.h"
 #include "adapters/mllp/fd_limit.h"
 #include "adapters/mllp/server.h"
+#include "gateway/core/batch_signer.h"
 #include "gateway/core/ctl_commands.h"
 #include "gateway/core/log.h"
 #include "gateway/core/mllp_ingest.h"
+#include "gateway/keys/key_store.h"
 #include "gateway/store/message_store.h"
+#include "tpm/testing/swtpm_process.h"
 
 namespace {
 
@@ -109,6 +115,7 @@ struct RunResult {
   // threads' own CPU clocks) and by the clients, per message. The gateway
   // figure is what one message costs the appliance, whatever the clients do.
   double gateway_cpu_us_per_msg = 0, client_cpu_us_per_msg = 0;
+  uint64_t batches_signed = 0;
 };
 
 double process_cpu_seconds() {
@@ -125,10 +132,29 @@ double thread_cpu_seconds() {
 }
 
 RunResult run(int connections, double seconds, const std::vector<std::string>& corpus,
-              const std::string& dir, int io_threads) {
+              const std::string& dir, int io_threads, int tpm_latency_ms) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::string error;
+  std::unique_ptr<gw::tpm::testing::SwtpmProcess> swtpm;
+  gw::keys::KeyStoreOptions ko;
+  if (tpm_latency_ms >= 0) {
+    swtpm = gw::tpm::testing::SwtpmProcess::start(dir + "/swtpm", &error);
+    if (!swtpm) {
+      std::fprintf(stderr, "swtpm: %s\n", error.c_str());
+      std::exit(1);
+    }
+    ko.kind = "tpm";
+    ko.state_dir = dir + "/state";
+    ko.consortium_id = "bench";
+    ko.tcti = swtpm->tcti();
+    auto ks = gw::keys::open_key_store(ko, &error);
+    if (!ks || !ks->provision(&error)) {
+      std::fprintf(stderr, "provision: %s\n", error.c_str());
+      std::exit(1);
+    }
+    ko.injected_latency = std::chrono::milliseconds(tpm_latency_ms);
+  }
   gw::store::StoreOptions so;
   so.path = dir + "/messages.db";
   so.keys = gw::store::StoreKeys::random_for_tests();
@@ -150,6 +176,20 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
     std::exit(1);
   }
   server->start();
+  std::unique_ptr<gw::core::BatchSigner> signer;
+  if (tpm_latency_ms >= 0) {
+    gw::core::BatchSignerOptions bo;
+    bo.db_path = so.path;
+    bo.keys = ko;
+    bo.batch_records = 1000;
+    bo.interval = std::chrono::seconds(1);
+    signer = gw::core::BatchSigner::create(bo, &error);
+    if (!signer) {
+      std::fprintf(stderr, "batch signer: %s\n", error.c_str());
+      std::exit(1);
+    }
+    signer->start();
+  }
 
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> errors{0};
@@ -201,8 +241,12 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
   server->stop(std::chrono::seconds(5));
   auto st = store->stats();
   store->close();
-
   RunResult r;
+  if (signer) {
+    signer->stop();
+    r.batches_signed = signer->batches_signed();
+  }
+
   r.connections = connections;
   std::vector<uint32_t> all;
   for (int c = 0; c < connections; ++c) {
@@ -236,6 +280,7 @@ int main(int argc, char** argv) {
   double seconds = 5;
   std::vector<int> conns = {1, 16};
   int io_threads = 1;
+  int tpm_latency_ms = -1;
   std::string dir = (std::filesystem::temp_directory_path() / "gw-ingest-bench").string();
   std::string corpus_dir = GW_BENCH_CORPUS_DIR;
   for (int i = 1; i < argc; ++i) {
@@ -248,6 +293,8 @@ int main(int argc, char** argv) {
       io_threads = std::atoi(argv[++i]);
     else if (a == "--corpus" && i + 1 < argc)
       corpus_dir = argv[++i];
+    else if (a == "--tpm-latency-ms" && i + 1 < argc)
+      tpm_latency_ms = std::atoi(argv[++i]);
     else if (a == "--connections" && i + 1 < argc) {
       conns.clear();
       std::stringstream ss(argv[++i]);
@@ -256,7 +303,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: ingest_bench [--seconds N] [--connections 1,16] [--io-threads N] [--dir "
-                   "PATH] [--corpus DIR]\n");
+                   "PATH] [--corpus DIR] [--tpm-latency-ms N]\n");
       return 2;
     }
   }
@@ -272,21 +319,24 @@ int main(int argc, char** argv) {
       "{\n  \"benchmark\": \"mllp_ingest_durable\",\n  \"store\": \"sqlite wal "
       "synchronous=full\",\n"
       "  \"cpus\": %u,\n  \"io_threads\": %d,\n  \"corpus_messages\": %zu,\n"
+      "  \"tpm_latency_ms\": %d,\n"
       "  \"fsync_p50_us_before\": %.0f,\n  \"runs\": [\n",
-      std::thread::hardware_concurrency(), io_threads, corpus.size(), fsync_probe_us(dir));
+      std::thread::hardware_concurrency(), io_threads, corpus.size(), tpm_latency_ms,
+      fsync_probe_us(dir));
   for (size_t i = 0; i < conns.size(); ++i) {
-    RunResult r = run(conns[i], seconds, corpus, dir, io_threads);
+    RunResult r = run(conns[i], seconds, corpus, dir, io_threads, tpm_latency_ms);
     std::printf(
         "    {\"connections\": %d, \"messages\": %llu, \"seconds\": %.2f, \"messages_per_s\": "
         "%.0f, "
         "\"mb_per_s\": %.1f, \"p50_us\": %.0f, \"p90_us\": %.0f, \"p99_us\": %.0f, \"max_us\": "
         "%.0f, "
         "\"mean_commit_group\": %.1f, \"gateway_cpu_us_per_msg\": %.1f, "
-        "\"client_cpu_us_per_msg\": %.1f, \"errors\": %llu}%s\n",
+        "\"client_cpu_us_per_msg\": %.1f, \"errors\": %llu, \"batches_signed\": %llu}%s\n",
         r.connections, static_cast<unsigned long long>(r.messages), r.seconds,
         r.messages / r.seconds, r.bytes / r.seconds / 1e6, r.p50_us, r.p90_us, r.p99_us, r.max_us,
         r.mean_group, r.gateway_cpu_us_per_msg, r.client_cpu_us_per_msg,
-        static_cast<unsigned long long>(r.errors), i + 1 < conns.size() ? "," : "");
+        static_cast<unsigned long long>(r.errors),
+        static_cast<unsigned long long>(r.batches_signed), i + 1 < conns.size() ? "," : "");
     std::fflush(stdout);
   }
   std::printf("  ],\n  \"fsync_p50_us_after\": %.0f\n}\n", fsync_probe_us(dir));

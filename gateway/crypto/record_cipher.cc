@@ -5,6 +5,8 @@
 #include <cstring>
 #include <utility>
 
+#include "gateway/crypto/fast_random.h"
+
 namespace gw::crypto {
 namespace {
 
@@ -77,7 +79,7 @@ std::string RecordCipher::seal(std::string_view plaintext, std::string_view asso
   std::memcpy(out.data(), kEnvelopeMagic.data(), 4);
   put_be32(out.data() + 4, current_);
   auto* nonce = reinterpret_cast<unsigned char*>(out.data() + kPrefixBytes);
-  randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  fast_random(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   const std::string ad = full_associated_data(out, associated_data);
   unsigned long long written = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(

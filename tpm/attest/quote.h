@@ -4,7 +4,7 @@
 //
 // Every file this writes is in the format tpm2-tools 5.4 reads, so a security
 // team checks a quote with nothing of ours:
-//   tpm2_checkquote -u ak.pub.pem -m quote.msg -s quote.sig -f quote.pcrs \
+//   tpm2_checkquote -u ak.pub.pem -m quote.msg -s quote.sig -f quote.pcrs
 //                   -g sha256 -q $(cat qualifying-data.hex)
 // (tpm/README.md, "Attestation, for the security team", step by step).
 #pragma once

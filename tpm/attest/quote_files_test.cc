@@ -1,0 +1,157 @@
+// The file formats of quotes and credentials, without a TPM: tpm2-tools'
+// PCR file byte for byte, and untrusted input refused.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tpm/attest/attest_internal.h"
+#include "tpm/attest/quote.h"
+
+namespace gw::tpm {
+namespace {
+
+std::vector<uint8_t> from_hex(const std::string& hex) {
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+std::vector<uint8_t> testdata(const std::string& name) {
+  const std::string path =
+      (std::filesystem::path(__FILE__).parent_path() / "testdata" / name).string();
+  std::vector<uint8_t> out;
+  std::string error;
+  EXPECT_TRUE(attest::read_file(path, 1 << 20, &out, &error)) << error;
+  return out;
+}
+
+// PCR 16 after one extend of 00..01 from zero, as in the golden files.
+const char kPcr16[] = "90f4b39548df55ad6187a1d20d731ecee78c545b94afd16f42ef7592d99cd365";
+
+// The golden files were written by `tpm2_quote -l sha256:... -o FILE`
+// (tpm2-tools 5.4, swtpm 0.7.1) after `tpm2_pcrextend 16:sha256=00..01`.
+TEST(PcrsFile, SameBytesAsTpm2Quote) {
+  struct Case {
+    const char* file;
+    std::vector<int> pcrs;
+  };
+  for (const Case& c : {Case{"tpm2_quote_sha256_0-3_16.pcrs", {0, 1, 2, 3, 16}},
+                        Case{"tpm2_quote_sha256_0-8_16.pcrs", {0, 1, 2, 3, 4, 5, 6, 7, 8, 16}}}) {
+    SCOPED_TRACE(c.file);
+    std::vector<std::vector<uint8_t>> values(c.pcrs.size(), std::vector<uint8_t>(32, 0));
+    values.back() = from_hex(kPcr16);
+    const PcrSelection selection{"sha256", c.pcrs};
+    const std::vector<uint8_t> golden = testdata(c.file);
+    ASSERT_FALSE(golden.empty());
+    EXPECT_EQ(pcrs_file_bytes(selection, values), golden);
+
+    PcrSelection parsed;
+    std::vector<std::vector<uint8_t>> parsed_values;
+    std::string error;
+    ASSERT_TRUE(parse_pcrs_file(golden, &parsed, &parsed_values, &error)) << error;
+    EXPECT_EQ(parsed.bank, "sha256");
+    EXPECT_EQ(parsed.pcrs, c.pcrs);
+    EXPECT_EQ(parsed_values, values);
+  }
+}
+
+TEST(PcrsFile, RefusesMalformedFiles) {
+  const std::vector<std::vector<uint8_t>> values(3, std::vector<uint8_t>(32, 0xab));
+  const std::vector<uint8_t> good = pcrs_file_bytes({"sha256", {1, 2, 3}}, values);
+  PcrSelection sel;
+  std::vector<std::vector<uint8_t>> out;
+  std::string error;
+  ASSERT_TRUE(parse_pcrs_file(good, &sel, &out, &error)) << error;
+
+  auto refused = [&](std::vector<uint8_t> bytes, const std::string& why) {
+    SCOPED_TRACE(why);
+    std::string e;
+    EXPECT_FALSE(parse_pcrs_file(bytes, &sel, &out, &e));
+    EXPECT_NE(e.find(why), std::string::npos) << e;
+  };
+  refused({}, "not a tpm2-tools PCR file");
+  refused(std::vector<uint8_t>(good.begin(), good.end() - 1), "not a tpm2-tools PCR file");
+  auto two_banks = good;
+  two_banks[0] = 2;
+  refused(two_banks, "one bank is supported");
+  auto lists = good;
+  lists[132] = 2;  // says two TPML_DIGEST lists, holds one
+  refused(lists, "count does not match");
+  auto too_many = good;
+  too_many[136] = 9;  // a TPML_DIGEST holds at most 8
+  refused(too_many, "at most 8");
+  auto size = good;
+  size[140] = 31;  // first digest's size
+  refused(size, "wrong size");
+  auto bank = good;
+  bank[4] = 0x99;  // hash algorithm
+  refused(bank, "unsupported bank");
+  auto select = good;
+  select[7] |= 0x10;  // PCR 4 selected too: 4 PCRs, 3 values
+  refused(select, "3 values for 4 selected PCRs");
+  auto high = good;
+  high[6] = 4;     // sizeofSelect 4 ...
+  high[10] = 0x1;  // ... and PCR 24
+  refused(high, "PCR 24");
+}
+
+TEST(QualifyingData, IsSha256OfNonceAddressAndKey) {
+  const std::string nonce = "nonce-0123456789";
+  std::array<uint8_t, 20> address;
+  for (size_t i = 0; i < 20; ++i) address[i] = static_cast<uint8_t>(i + 1);
+  std::vector<uint8_t> key{0x30, 0x59};
+  key.insert(key.end(), 10, 0x01);
+  // python3: hashlib.sha256(nonce + bytes(range(1, 21)) + key).hexdigest()
+  EXPECT_EQ(attest::to_hex(appliance_qualifying_data(
+                std::vector<uint8_t>(nonce.begin(), nonce.end()), address, key)),
+            "d4b48a76852309623459baeb3887b9887d97b9233be007bad69b07f3f7480afc");
+}
+
+TEST(VerifyQuote, RefusesJunkWithReasons) {
+  Quote q;
+  q.selection = {"sha256", {0}};
+  q.pcr_values = {std::vector<uint8_t>(32, 0)};
+  auto why = verify_quote(q, "not a pem", {});
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("not a marshaled TPMT_SIGNATURE"), std::string::npos) << *why;
+  // An ECDSA/SHA-256 signature with r = s = 1 over junk: fails on the key.
+  q.signature = {0x00, 0x18, 0x00, 0x0b, 0x00, 0x01, 0x01, 0x00, 0x01, 0x01};
+  q.message = {1, 2, 3};
+  why = verify_quote(q, "not a pem", {});
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("not an ECC public key"), std::string::npos) << *why;
+}
+
+TEST(CredentialFile, ParsesTpm2MakecredentialFormatAndRefusesJunk) {
+  std::vector<uint8_t> good{0xba, 0xdc, 0xc0, 0xde, 0, 0, 0, 1, 0, 3, 1, 2, 3, 0, 2, 9, 9};
+  attest::CredentialFile cred;
+  std::string error;
+  ASSERT_TRUE(attest::parse_credential_file(good, &cred, &error)) << error;
+  EXPECT_EQ(cred.id_object.size, 3);
+  EXPECT_EQ(cred.id_object.credential[2], 3);
+  EXPECT_EQ(cred.secret.size, 2);
+  EXPECT_EQ(cred.secret.secret[1], 9);
+
+  auto refused = [&](std::vector<uint8_t> bytes, const std::string& why) {
+    SCOPED_TRACE(why);
+    std::string e;
+    EXPECT_FALSE(attest::parse_credential_file(bytes, &cred, &e));
+    EXPECT_NE(e.find(why), std::string::npos) << e;
+  };
+  refused({}, "magic 0xBADCC0DE");
+  auto version = good;
+  version[7] = 2;
+  refused(version, "version 1");
+  refused(std::vector<uint8_t>(good.begin(), good.end() - 1), "truncated");
+  auto huge = good;
+  huge[8] = 0xff;  // TPM2B_ID_OBJECT size 0xff03 > its buffer
+  refused(huge, "out of range");
+  auto extra = good;
+  extra.push_back(0);
+  refused(extra, "unexpected bytes");
+}
+
+}  // namespace
+}  // namespace gw::tpm

@@ -1,0 +1,201 @@
+// Quotes against swtpm, checked by tpm2_checkquote (tpm2-tools 5.4) as the
+// independent verifier, and by verify_quote.
+#include "tpm/attest/quote.h"
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "tpm/attest/attest_test_util.h"
+
+namespace gw::tpm::testing {
+namespace {
+
+class TpmQuoteTest : public ProvisionedTpmTest {
+ protected:
+  void SetUp() override {
+    ProvisionedTpmTest::SetUp();
+    ASSERT_TRUE(tool_installed("tpm2_checkquote"));
+    std::string error;
+    auto ak = tpm_->create_signing_key(Tpm::SigningKind::kAttestation, &error);
+    ASSERT_TRUE(ak) << error;
+    ak_ = *ak;
+    auto pem = tpm_->public_key_pem(ak_, &error);
+    auto name = tpm_->object_name(ak_, &error);
+    ASSERT_TRUE(pem && name) << error;
+    ak_pem_ = *pem;
+    ak_name_ = *name;
+    // PCR 16 (debug PCR, resettable) so that not every quoted value is zero.
+    ASSERT_TRUE(tpm_->extend_pcr(16, sha256(bytes_of("gateway 0.1.0")), &error)) << error;
+  }
+
+  // `tpm2_checkquote` on the files of `dir` with qualifying data `hex`.
+  int checkquote(const std::string& dir, const std::string& hex, std::string* out) {
+    return run("tpm2_checkquote -u " + dir + "/ak.pub.pem -m " + dir + "/quote.msg -s " + dir +
+                   "/quote.sig -f " + dir + "/quote.pcrs -g sha256 -q " + hex,
+               out);
+  }
+
+  KeyBlob ak_;
+  std::string ak_pem_;
+  std::vector<uint8_t> ak_name_;
+};
+
+// A TLS public key as the appliance's certificate would carry it.
+std::vector<uint8_t> tls_public_key_der() {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  std::vector<uint8_t> der;
+  int len = key != nullptr ? i2d_PUBKEY(key, nullptr) : 0;
+  if (len > 0) {
+    der.resize(static_cast<size_t>(len));
+    unsigned char* p = der.data();
+    i2d_PUBKEY(key, &p);
+  }
+  EVP_PKEY_free(key);
+  return der;
+}
+
+TEST_F(TpmQuoteTest, Tpm2CheckquoteAcceptsAndRejectsTampering) {
+  std::string error;
+  const std::vector<uint8_t> nonce = bytes_of("verifier nonce 0123456789abcdef");
+  const std::array<uint8_t, 20> address{0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6,
+                                        7,    8,    9,    10,   11, 12, 13, 14, 15, 16};
+  const std::vector<uint8_t> tls = tls_public_key_der();
+  ASSERT_FALSE(tls.empty());
+  const auto qualifying = appliance_qualifying_data(nonce, address, tls);
+
+  // Named out of order: the quote sorts them (the TPM digests ascending).
+  auto q = quote(*tpm_, ak_, {"sha256", {16, 0, 1, 2, 3}}, qualifying, &error);
+  ASSERT_TRUE(q) << error;
+  EXPECT_EQ(q->selection.pcrs, (std::vector<int>{0, 1, 2, 3, 16}));
+  auto now = tpm_->read_pcrs({"sha256", {0, 16}}, &error);
+  ASSERT_TRUE(now) << error;
+  ASSERT_EQ(q->pcr_values.size(), 5u);
+  EXPECT_EQ(q->pcr_values[0], (*now)[0]);
+  EXPECT_EQ(q->pcr_values[4], (*now)[1]);
+  EXPECT_NE(q->pcr_values[4], std::vector<uint8_t>(32, 0));
+  EXPECT_EQ(verify_quote(*q, ak_pem_, qualifying), std::nullopt);
+
+  const std::string dir = dir_.path() + "/quote";
+  ASSERT_TRUE(write_quote_files(*q, ak_pem_, ak_name_, qualifying, {}, dir, &error)) << error;
+  EXPECT_EQ(read_bytes(dir + "/ak.name"), ak_name_);
+  const std::vector<uint8_t> hex_file = read_bytes(dir + "/qualifying-data.hex");
+  const std::string hex(hex_file.begin(), hex_file.end());
+  EXPECT_EQ(hex, attest::to_hex(qualifying));
+
+  std::string out;
+  EXPECT_EQ(checkquote(dir, hex, &out), 0) << out;
+  // It printed the values it checked: PCR 16's among them.
+  std::string pcr16 = attest::to_hex(q->pcr_values[4]);
+  for (char& c : pcr16) c = static_cast<char>(std::toupper(c));
+  EXPECT_NE(out.find(pcr16), std::string::npos) << out;
+
+  // Another nonce: another qualifying data.
+  const auto other = appliance_qualifying_data(bytes_of("another nonce"), address, tls);
+  out.clear();
+  EXPECT_NE(checkquote(dir, attest::to_hex(other), &out), 0) << out;
+  auto reason = verify_quote(*q, ak_pem_, other);
+  ASSERT_TRUE(reason);
+  EXPECT_NE(reason->find("qualifying data"), std::string::npos) << *reason;
+
+  struct Tamper {
+    const char* file;
+    size_t offset;
+    const char* reason;
+  };
+  const Tamper tampers[] = {
+      // PCR 16's first byte: header (132 + 4), list count (4), 4 digests of
+      // 2 + 64 bytes, its size (2).
+      {"quote.pcrs", 136 + 4 + 4 * 66 + 2, "pcrDigest"},
+      {"quote.sig", q->signature.size() - 1, "signature does not verify"},
+      {"quote.msg", 44, "signature does not verify"},  // extraData's first byte
+  };
+  for (const Tamper& t : tampers) {
+    SCOPED_TRACE(t.file);
+    const std::string bad = dir_.path() + "/bad-" + t.file;
+    copy_with_flipped_bit(dir, bad, t.file, t.offset);
+    out.clear();
+    EXPECT_NE(checkquote(bad, hex, &out), 0) << out;
+    auto tampered = read_quote_files(bad, &error);
+    ASSERT_TRUE(tampered) << error;
+    auto why = verify_quote(*tampered, ak_pem_, qualifying);
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find(t.reason), std::string::npos) << *why;
+  }
+
+  // The untouched files read back verify.
+  auto back = read_quote_files(dir, &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(verify_quote(*back, ak_pem_, qualifying), std::nullopt);
+  // Another key's public key does not.
+  auto other_ak = tpm_->create_signing_key(Tpm::SigningKind::kAttestation, &error);
+  ASSERT_TRUE(other_ak) << error;
+  auto other_pem = tpm_->public_key_pem(*other_ak, &error);
+  ASSERT_TRUE(other_pem) << error;
+  EXPECT_TRUE(verify_quote(*back, *other_pem, qualifying));
+  expect_no_tpm_handles(*tpm_);
+}
+
+// The recipe the README gives the security team, run with the openssl CLI.
+TEST_F(TpmQuoteTest, QualifyingDataRecipeMatchesOpensslCli) {
+  ASSERT_TRUE(tool_installed("openssl"));
+  const std::string d = dir_.path();
+  std::string out;
+  ASSERT_EQ(run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "
+                "/CN=gateway -days 1 -keyout " + d + "/tls.key -out " + d + "/tls.crt",
+                &out),
+            0)
+      << out;
+  ASSERT_EQ(run("openssl x509 -in " + d + "/tls.crt -pubkey -noout | openssl pkey -pubin "
+                "-outform DER -out " + d + "/tls.pub.der",
+                &out),
+            0)
+      << out;
+  const std::vector<uint8_t> nonce = bytes_of("0123456789abcdef0123456789abcdef");
+  std::array<uint8_t, 20> address;
+  for (size_t i = 0; i < address.size(); ++i) address[i] = static_cast<uint8_t>(0xa0 + i);
+  write_bytes(d + "/nonce.bin", nonce);
+  write_bytes(d + "/address.bin", address);
+  out.clear();
+  ASSERT_EQ(run("cat " + d + "/nonce.bin " + d + "/address.bin " + d +
+                    "/tls.pub.der | openssl dgst -sha256 -r",
+                &out),
+            0)
+      << out;
+  const auto expected = appliance_qualifying_data(nonce, address, read_bytes(d + "/tls.pub.der"));
+  EXPECT_EQ(out.substr(0, 64), attest::to_hex(expected));
+}
+
+TEST_F(TpmQuoteTest, RefusesBadRequests) {
+  std::string error;
+  const std::vector<uint8_t> qd(32, 7);
+  EXPECT_FALSE(quote(*tpm_, ak_, {"sha256", {0}}, std::vector<uint8_t>(65, 1), &error));
+  EXPECT_NE(error.find("at most 64 bytes"), std::string::npos) << error;
+  EXPECT_FALSE(quote(*tpm_, ak_, {"sha256", {}}, qd, &error));
+  EXPECT_NE(error.find("at least one PCR"), std::string::npos) << error;
+  EXPECT_FALSE(quote(*tpm_, ak_, {"md5", {0}}, qd, &error));
+  EXPECT_NE(error.find("unknown PCR bank"), std::string::npos) << error;
+  EXPECT_FALSE(quote(*tpm_, ak_, {"sha256", {24}}, qd, &error));
+  EXPECT_NE(error.find("out of range"), std::string::npos) << error;
+  auto hmac_key = tpm_->create_hmac_key({}, &error);
+  ASSERT_TRUE(hmac_key) << error;
+  EXPECT_FALSE(quote(*tpm_, *hmac_key, {"sha256", {0}}, qd, &error));
+  EXPECT_NE(error.find("TPM2_Quote failed"), std::string::npos) << error;
+  // Other banks work the same way (swtpm allocates sha1 too).
+  auto q = quote(*tpm_, ak_, {"sha1", {16}}, qd, &error);
+  ASSERT_TRUE(q) << error;
+  EXPECT_EQ(q->pcr_values[0].size(), 20u);
+  EXPECT_EQ(verify_quote(*q, ak_pem_, qd), std::nullopt);
+  // More than 8 PCRs: two TPML_DIGEST lists in the file, like tpm2_quote's.
+  auto wide = quote(*tpm_, ak_, {"sha256", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16}}, qd, &error);
+  ASSERT_TRUE(wide) << error;
+  EXPECT_EQ(verify_quote(*wide, ak_pem_, qd), std::nullopt);
+  EXPECT_EQ(wide->pcrs_file.size(), 132u + 4 + 2 * 532);
+  const std::string dir = dir_.path() + "/wide";
+  ASSERT_TRUE(write_quote_files(*wide, ak_pem_, ak_name_, qd, {}, dir, &error)) << error;
+  std::string out;
+  EXPECT_EQ(checkquote(dir, attest::to_hex(qd), &out), 0) << out;
+  expect_no_tpm_handles(*tpm_);
+}
+
+}  // namespace
+}  // namespace gw::tpm::testing
