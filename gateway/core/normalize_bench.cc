@@ -12,6 +12,8 @@
 #include "adapters/hl7/er7.h"
 #include "gateway/core/ctl_commands.h"
 #include "gateway/core/normalize.h"
+#include "gateway/crypto/commitment.h"
+#include "gateway/store/store_keys.h"
 
 namespace {
 
@@ -74,6 +76,62 @@ void BM_NormalizeOruR01With20Obx(benchmark::State& state) {
   normalize_loop(state, oru_with_results(20));
 }
 BENCHMARK(BM_NormalizeOruR01With20Obx);
+
+// What issue 4 adds per message once it is normalized: a consortium token for
+// every Patient identifier, a salted commitment and an encrypted envelope for
+// every record version (plus the raw message and its acknowledgement).
+void crypto_loop(benchmark::State& state, const std::string& raw) {
+  gw::hl7::ParseResult r = gw::hl7::parse(raw);
+  gw::v2fhir::MappingConfig config;
+  gw::core::Normalized n = gw::core::normalize_v2(*r.message, config);
+  if (!n.ok()) {
+    state.SkipWithError("normalize failed");
+    return;
+  }
+  auto keys = gw::store::StoreKeys::random_for_tests();
+  size_t tokens = 0;
+  for (auto _ : state) {
+    for (const auto& rec : n.records) {
+      auto c = gw::crypto::commit(rec.resource_json);
+      benchmark::DoNotOptimize(c);
+      auto sealed = keys->seal(rec.resource_json, gw::store::record_associated_data(
+                                                      rec.resource_type, rec.resource_id, 1));
+      benchmark::DoNotOptimize(sealed.data());
+      if (rec.resource_type == "Patient") {
+        for (const auto& [system, value] : rec.identifiers) {
+          auto t = keys->patient_token(system, value);
+          benchmark::DoNotOptimize(t.data());
+          ++tokens;
+        }
+      }
+    }
+    auto sealed_raw = keys->seal(raw, "raw");
+    benchmark::DoNotOptimize(sealed_raw.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["records_per_message"] = static_cast<double>(n.records.size());
+  state.counters["tokens_per_message"] =
+      static_cast<double>(tokens) / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
+}
+
+void BM_RecordCryptoAdtA01(benchmark::State& state) {
+  crypto_loop(state, corpus_message("adt_a01.hl7"));
+}
+BENCHMARK(BM_RecordCryptoAdtA01);
+
+void BM_RecordCryptoOruR01With20Obx(benchmark::State& state) {
+  crypto_loop(state, oru_with_results(20));
+}
+BENCHMARK(BM_RecordCryptoOruR01With20Obx);
+
+void BM_TokenOnly(benchmark::State& state) {
+  auto keys = gw::store::StoreKeys::random_for_tests();
+  for (auto _ : state) {
+    auto t = keys->patient_token("urn:oid:2.16.840.1.113883.3.999.1", "100001");
+    benchmark::DoNotOptimize(t.data());
+  }
+}
+BENCHMARK(BM_TokenOnly);
 
 }  // namespace
 
