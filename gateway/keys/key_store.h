@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "gateway/crypto/secret.h"
+#include "tpm/attest/endorsement.h"
+#include "tpm/attest/quote.h"
 
 namespace gw::keys {
 
@@ -56,6 +58,20 @@ struct BatchSignature {
   std::vector<uint8_t> der;
 };
 
+// A quote and what a verifier needs with it (tpm/README.md, "Attestation,
+// for the security team").
+struct Attestation {
+  tpm::Quote quote;
+  std::string ak_public_pem;
+  std::vector<uint8_t> ak_name;
+  std::vector<uint8_t> ek_certificate;  // DER; empty if the TPM has none
+};
+
+struct AttestationKeyInfo {
+  std::string public_pem;
+  std::vector<uint8_t> name;
+};
+
 class KeyStore {
  public:
   virtual ~KeyStore() = default;
@@ -78,6 +94,20 @@ class KeyStore {
                                                         std::string* error) = 0;
   // PEM public key that verifies sign_batch_root().
   virtual std::optional<std::string> batch_signing_public_key(std::string* error) = 0;
+  // The ledger account's address (public; derived from the sealed key).
+  virtual std::optional<std::array<uint8_t, 20>> ledger_address(std::string* error) = 0;
+
+  // Attestation. The software store refuses all of these.
+  // A quote by the attestation key over `pcrs` (sha256 bank) with the given
+  // qualifying data (see tpm::appliance_qualifying_data).
+  virtual std::optional<Attestation> attest(std::span<const uint8_t> qualifying_data,
+                                            const std::vector<int>& pcrs, std::string* error) = 0;
+  virtual std::optional<tpm::EndorsementKey> endorsement(std::string* error) = 0;
+  virtual std::optional<AttestationKeyInfo> attestation_key(std::string* error) = 0;
+  // ActivateCredential of a tpm2_makecredential file made for the EK and the
+  // attestation key's name: returns the verifier's secret.
+  virtual std::optional<std::vector<uint8_t>> activate_credential(
+      std::span<const uint8_t> credential_file, std::string* error) = 0;
 };
 
 // The store the options name. nullptr + *error if the kind is unknown or the

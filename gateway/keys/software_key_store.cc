@@ -18,6 +18,9 @@ namespace gw::keys {
 namespace {
 
 constexpr char kMagic[] = "GWSK1\n";
+constexpr char kNoAttestation[] =
+    "the software key store (development only) cannot attest: there is no TPM to vouch for "
+    "anything; configure [keys] store = \"tpm\"";
 constexpr size_t kMagicLen = 6;
 // magic | flags | consortium(32) | record key id (BE32) | record key(32) | ledger key(32)
 constexpr size_t kFileSize = kMagicLen + 1 + 32 + 4 + 32 + 32;
@@ -176,6 +179,33 @@ class SoftwareKeyStore final : public KeyStore {
     PkeyPtr key = load_signing_key(error);
     if (!key) return std::nullopt;
     return public_pem(key.get(), error);
+  }
+
+  std::optional<std::array<uint8_t, 20>> ledger_address(std::string* error) override {
+    auto f = load(error);
+    if (!f) return std::nullopt;
+    auto a = ledger::address_of(f->ledger);
+    if (!a) *error = "the ledger key is not a valid secp256k1 key";
+    return a;
+  }
+
+  std::optional<Attestation> attest(std::span<const uint8_t>, const std::vector<int>&,
+                                    std::string* error) override {
+    *error = kNoAttestation;
+    return std::nullopt;
+  }
+  std::optional<tpm::EndorsementKey> endorsement(std::string* error) override {
+    *error = kNoAttestation;
+    return std::nullopt;
+  }
+  std::optional<AttestationKeyInfo> attestation_key(std::string* error) override {
+    *error = kNoAttestation;
+    return std::nullopt;
+  }
+  std::optional<std::vector<uint8_t>> activate_credential(std::span<const uint8_t>,
+                                                          std::string* error) override {
+    *error = kNoAttestation;
+    return std::nullopt;
   }
 
  private:

@@ -182,6 +182,55 @@ class TpmKeyStore final : public KeyStore {
     return tpm_->public_key_pem(*blob, error);
   }
 
+  std::optional<std::array<uint8_t, 20>> ledger_address(std::string* error) override {
+    auto key = unseal("ledger-key.blob", error);
+    if (!key) return std::nullopt;
+    auto a = ledger::address_of(std::span<const uint8_t, 32>(key->data(), 32));
+    if (!a) *error = "the sealed ledger key is not a valid secp256k1 key";
+    return a;
+  }
+
+  std::optional<Attestation> attest(std::span<const uint8_t> qualifying_data,
+                                    const std::vector<int>& pcrs, std::string* error) override {
+    auto ak = load("attestation-key.blob", "run gatewayctl tpm provision --config FILE", error);
+    if (!ak) return std::nullopt;
+    tpm::PcrSelection selection;
+    selection.pcrs = pcrs;
+    auto q = tpm::quote(*tpm_, *ak, selection, qualifying_data, error);
+    if (!q) return std::nullopt;
+    Attestation a;
+    a.quote = std::move(*q);
+    auto pem = tpm_->public_key_pem(*ak, error);
+    auto name = tpm_->object_name(*ak, error);
+    if (!pem || !name) return std::nullopt;
+    a.ak_public_pem = std::move(*pem);
+    a.ak_name = std::move(*name);
+    // The EK certificate where the TPM has one (not swtpm without swtpm_setup).
+    std::string ek_error;
+    if (auto ek = tpm::endorsement_key(*tpm_, &ek_error)) a.ek_certificate = ek->certificate;
+    return a;
+  }
+
+  std::optional<tpm::EndorsementKey> endorsement(std::string* error) override {
+    return tpm::endorsement_key(*tpm_, error);
+  }
+
+  std::optional<AttestationKeyInfo> attestation_key(std::string* error) override {
+    auto ak = load("attestation-key.blob", "run gatewayctl tpm provision --config FILE", error);
+    if (!ak) return std::nullopt;
+    auto pem = tpm_->public_key_pem(*ak, error);
+    auto name = tpm_->object_name(*ak, error);
+    if (!pem || !name) return std::nullopt;
+    return AttestationKeyInfo{std::move(*pem), std::move(*name)};
+  }
+
+  std::optional<std::vector<uint8_t>> activate_credential(std::span<const uint8_t> credential,
+                                                          std::string* error) override {
+    auto ak = load("attestation-key.blob", "run gatewayctl tpm provision --config FILE", error);
+    if (!ak) return std::nullopt;
+    return tpm::activate_credential(*tpm_, *ak, credential, error);
+  }
+
  private:
   static std::string record_blob_name(uint32_t id) {
     return "record-key-" + std::to_string(id) + ".blob";

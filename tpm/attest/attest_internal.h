@@ -20,6 +20,8 @@ std::string to_hex(std::span<const uint8_t> bytes);  // lowercase, no separators
 bool make_dir(const std::string& dir, std::string* error);
 // Replaces `path` with `bytes` (mode 0644: everything written here is public).
 bool write_file(const std::string& path, std::span<const uint8_t> bytes, std::string* error);
+// Removes `path` if it exists (a stale file from an earlier run).
+bool remove_file(const std::string& path, std::string* error);
 // Reads a whole file of at most max_size bytes.
 bool read_file(const std::string& path, size_t max_size, std::vector<uint8_t>* out,
                std::string* error);
@@ -46,8 +48,7 @@ struct CredentialFile {
   TPM2B_ID_OBJECT id_object;
   TPM2B_ENCRYPTED_SECRET secret;
 };
-bool parse_credential_file(std::span<const uint8_t> bytes, CredentialFile* out,
-                           std::string* error);
+bool parse_credential_file(std::span<const uint8_t> bytes, CredentialFile* out, std::string* error);
 
 // The TCG EK Credential Profile (2.x) default templates: L-2 (ECC NIST P-256)
 // or L-1 (RSA-2048), AES-128-CFB, restricted decryption, adminWithPolicy with

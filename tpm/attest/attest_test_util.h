@@ -47,8 +47,8 @@ inline void copy_with_flipped_bit(const std::string& from, const std::string& to
                                   const std::string& file, size_t offset) {
   std::string error;
   ASSERT_TRUE(attest::make_dir(to, &error)) << error;
-  for (const char* f : {"quote.msg", "quote.sig", "quote.pcrs", "ak.pub.pem",
-                        "qualifying-data.hex"}) {
+  for (const char* f :
+       {"quote.msg", "quote.sig", "quote.pcrs", "ak.pub.pem", "qualifying-data.hex"}) {
     std::vector<uint8_t> bytes = read_bytes(from + "/" + f);
     if (file == f) {
       ASSERT_LT(offset, bytes.size());

@@ -61,14 +61,13 @@ bool parse_credential_file(std::span<const uint8_t> bytes, CredentialFile* out,
 
 std::optional<std::vector<uint8_t>> activate_credential(Tpm& tpm, const KeyBlob& ak,
                                                         std::span<const uint8_t> credential_file,
-                                                        std::string* error,
-                                                        EkAlgorithm algorithm) {
+                                                        std::string* error, EkAlgorithm algorithm) {
   attest::CredentialFile cred;
   if (!attest::parse_credential_file(credential_file, &cred, error)) return std::nullopt;
   // The seed is RSA-OAEP encrypted (the key's size, 256 bytes) for an RSA EK
   // and an ECC point (x and y, each with a size) for an ECC EK.
-  const bool ecc = algorithm == EkAlgorithm::kAuto ? cred.secret.size != 256
-                                                   : algorithm == EkAlgorithm::kEcc;
+  const bool ecc =
+      algorithm == EkAlgorithm::kAuto ? cred.secret.size != 256 : algorithm == EkAlgorithm::kEcc;
 
   internal::TpmState& s = internal::state(tpm);
   std::lock_guard<std::mutex> lock(s.mu);
@@ -89,9 +88,9 @@ std::optional<std::vector<uint8_t>> activate_credential(Tpm& tpm, const KeyBlob&
   EsysPtr<TPM2B_DIGEST> ch_owner(ch);
   EsysPtr<TPMT_TK_CREATION> ct_owner(ct);
   if (rc != TSS2_RC_SUCCESS) {
-    *error = failure(s, std::string("creating the ") + (ecc ? "ECC P-256" : "RSA-2048") +
-                            " endorsement key",
-                     rc);
+    *error = failure(
+        s, std::string("creating the ") + (ecc ? "ECC P-256" : "RSA-2048") + " endorsement key",
+        rc);
     return std::nullopt;
   }
   internal::ScopedFlush key(s.esys);
@@ -117,9 +116,8 @@ std::optional<std::vector<uint8_t>> activate_credential(Tpm& tpm, const KeyBlob&
     *error = msg;
     return std::nullopt;
   }
-  if (!internal::set_session_attributes(s, policy.get(),
-                                        TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION,
-                                        error)) {
+  if (!internal::set_session_attributes(
+          s, policy.get(), TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION, error)) {
     return std::nullopt;
   }
   TPM2B_DIGEST* secret_raw = nullptr;
@@ -133,8 +131,7 @@ std::optional<std::vector<uint8_t>> activate_credential(Tpm& tpm, const KeyBlob&
     const TSS2_RC base = internal::base_rc(rc);
     if (base == TPM2_RC_INTEGRITY || base == TPM2_RC_VALUE || base == TPM2_RC_SIZE ||
         base == TPM2_RC_ECC_POINT || base == TPM2_RC_NO_RESULT) {
-      msg += "; the credential was not made for this TPM's " +
-             std::string(ecc ? "ECC" : "RSA") +
+      msg += "; the credential was not made for this TPM's " + std::string(ecc ? "ECC" : "RSA") +
              " endorsement key and this attestation key's name: make it again with this "
              "appliance's ek.pub and ak.name";
     }

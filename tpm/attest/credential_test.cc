@@ -1,8 +1,9 @@
 // AK certification: tpm2_makecredential (offline, as the verifier runs it)
 // for this TPM's EK and the AK's name, then activate_credential.
-#include "tpm/attest/endorsement.h"
+#include <algorithm>
 
 #include "tpm/attest/attest_test_util.h"
+#include "tpm/attest/endorsement.h"
 
 namespace gw::tpm::testing {
 namespace {
@@ -29,10 +30,10 @@ class CredentialTest : public ProvisionedTpmTest {
                                        const std::vector<uint8_t>& name) {
     const std::string out_path = dir_.path() + "/cred.blob";
     std::string out;
-    const int rc = run("tpm2_makecredential -T none -u " + ek_public + " " + extra + " -s " +
-                           dir_.path() + "/secret.bin -n " + attest::to_hex(name) + " -o " +
-                           out_path,
-                       &out);
+    const int rc =
+        run("tpm2_makecredential -T none -u " + ek_public + " " + extra + " -s " + dir_.path() +
+                "/secret.bin -n " + attest::to_hex(name) + " -o " + out_path,
+            &out);
     EXPECT_EQ(rc, 0) << out;
     return rc == 0 ? read_bytes(out_path) : std::vector<uint8_t>{};
   }
@@ -113,6 +114,41 @@ TEST_F(CredentialTest, FailsForAnotherKeysName) {
   EXPECT_FALSE(activate_credential(*tpm_, ak_, cred, &error, EkAlgorithm::kEcc));
   EXPECT_NE(error.find("TPM2_ActivateCredential failed"), std::string::npos) << error;
   expect_no_tpm_handles(*tpm_);
+}
+
+// The secret reaches the TPM only inside the credential (encrypted to the
+// EK) and comes back encrypted by the session; the credential blob itself is
+// seen on the bus (the control that the tap works).
+TEST_F(CredentialTest, SecretIsEncryptedOnTheBus) {
+  std::string error;
+  auto ek = endorsement_key(*tpm_, &error);
+  ASSERT_TRUE(ek) << error;
+  ASSERT_TRUE(write_endorsement_files(*ek, dir_.path(), &error)) << error;
+  auto cred = make_credential(dir_.path() + "/ek.pub", "", ak_name_);
+  ASSERT_FALSE(cred.empty());
+  std::vector<std::vector<uint8_t>> traffic;
+  internal::TpmState& s = internal::state(*tpm_);
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.tcti.tap = [&traffic](bool, const uint8_t* data, size_t size) {
+      traffic.emplace_back(data, data + size);
+    };
+  }
+  auto secret = activate_credential(*tpm_, ak_, cred, &error);
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.tcti.tap = nullptr;
+  }
+  ASSERT_TRUE(secret) << error;
+  EXPECT_EQ(*secret, secret_);
+  auto seen = [&traffic](std::span<const uint8_t> needle) {
+    return std::any_of(traffic.begin(), traffic.end(), [&](const std::vector<uint8_t>& buf) {
+      return std::search(buf.begin(), buf.end(), needle.begin(), needle.end()) != buf.end();
+    });
+  };
+  EXPECT_TRUE(seen(std::span<const uint8_t>(cred).subspan(10, 32)));  // the ID object
+  EXPECT_FALSE(seen(secret_));
+  EXPECT_FALSE(seen(std::span<const uint8_t>(secret_).subspan(0, 8)));
 }
 
 TEST_F(CredentialTest, MalformedFileSendsNothingToTheTpm) {

@@ -78,9 +78,10 @@ std::optional<std::string> public_key_pem(const TPMT_PUBLIC& pub, std::string* e
                 point.begin() + 1 + (32 - pub.unique.ecc.x.size));
     std::copy_n(pub.unique.ecc.y.buffer, pub.unique.ecc.y.size,
                 point.begin() + 33 + (32 - pub.unique.ecc.y.size));
-    built = OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
-            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                             point.size()) == 1;
+    built =
+        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                         point.size()) == 1;
   } else if (built && pub.type == TPM2_ALG_RSA) {
     type = "RSA";
     const uint32_t exponent = pub.parameters.rsaDetail.exponent == 0
@@ -96,7 +97,8 @@ std::optional<std::string> public_key_pem(const TPMT_PUBLIC& pub, std::string* e
   }
   std::optional<std::string> pem;
   OSSL_PARAM* params = built ? OSSL_PARAM_BLD_to_param(bld) : nullptr;
-  EVP_PKEY_CTX* ctx = params != nullptr ? EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr) : nullptr;
+  EVP_PKEY_CTX* ctx =
+      params != nullptr ? EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr) : nullptr;
   EVP_PKEY* pkey = nullptr;
   BIO* bio = BIO_new(BIO_s_mem());
   if (ctx != nullptr && bio != nullptr && EVP_PKEY_fromdata_init(ctx) == 1 &&
@@ -240,8 +242,7 @@ bool certificate_matches(const std::vector<uint8_t>& der, const std::string& pem
 
 }  // namespace
 
-std::optional<EndorsementKey> endorsement_key(Tpm& tpm, std::string* error,
-                                              EkAlgorithm algorithm) {
+std::optional<EndorsementKey> endorsement_key(Tpm& tpm, std::string* error, EkAlgorithm algorithm) {
   internal::TpmState& s = internal::state(tpm);
   std::lock_guard<std::mutex> lock(s.mu);
   bool rsa_cert = false, ecc_cert = false;
@@ -271,8 +272,9 @@ std::optional<EndorsementKey> endorsement_key(Tpm& tpm, std::string* error,
     std::string msg = failure(s, "creating the " + what + " endorsement key", rc);
     const TSS2_RC base = internal::base_rc(rc);
     if (base == TPM2_RC_BAD_AUTH || base == TPM2_RC_AUTH_FAIL) {
-      msg += "; the endorsement hierarchy has a password, which is not supported: clear it "
-             "(tpm2_changeauth -c endorsement -p OLD)";
+      msg +=
+          "; the endorsement hierarchy has a password, which is not supported: clear it "
+          "(tpm2_changeauth -c endorsement -p OLD)";
     } else if (base == TPM2_RC_HIERARCHY) {
       msg += "; the endorsement hierarchy is disabled (enable it in the firmware's TPM settings)";
     } else if (base == TPM2_RC_CURVE || base == TPM2_RC_VALUE || base == TPM2_RC_KEY_SIZE) {
@@ -287,9 +289,9 @@ std::optional<EndorsementKey> endorsement_key(Tpm& tpm, std::string* error,
   out.name = internal::compute_name(pub->publicArea);
   out.public_area.assign(sizeof(TPM2B_PUBLIC), 0);
   size_t offset = 0;
-  if (out.name.empty() || Tss2_MU_TPM2B_PUBLIC_Marshal(pub.get(), out.public_area.data(),
-                                                       out.public_area.size(),
-                                                       &offset) != TSS2_RC_SUCCESS) {
+  if (out.name.empty() ||
+      Tss2_MU_TPM2B_PUBLIC_Marshal(pub.get(), out.public_area.data(), out.public_area.size(),
+                                   &offset) != TSS2_RC_SUCCESS) {
     *error = "marshaling the endorsement key's public area failed";
     return std::nullopt;
   }
@@ -324,8 +326,9 @@ bool write_endorsement_files(const EndorsementKey& ek, const std::string& dir, s
             attest::write_file(d + "ek.pub.pem", bytes(ek.public_pem), error) &&
             attest::write_file(d + "ek.name", ek.name, error) &&
             attest::write_file(d + "ek.name.hex", bytes(name_hex), error);
-  if (ok && !ek.certificate.empty()) {
-    ok = attest::write_file(d + "ek.cert.der", ek.certificate, error);
+  if (ok) {
+    ok = ek.certificate.empty() ? attest::remove_file(d + "ek.cert.der", error)
+                                : attest::write_file(d + "ek.cert.der", ek.certificate, error);
   }
   return ok;
 }

@@ -54,7 +54,8 @@ std::optional<EndorsementKey> endorsement_key(Tpm& tpm, std::string* error,
 
 // Writes into `dir` (created with its parents if missing): ek.pub
 // (TPM2B_PUBLIC), ek.pub.pem, ek.name (raw), ek.name.hex, and ek.cert.der if
-// there is a certificate. false + *error naming the file on failure.
+// there is a certificate (else an old one is removed). false + *error naming
+// the file on failure.
 bool write_endorsement_files(const EndorsementKey& ek, const std::string& dir, std::string* error);
 
 // TPM2_ActivateCredential: `credential_file` is what `tpm2_makecredential -o

@@ -49,11 +49,12 @@ class EndorsementTest : public ProvisionedTpmTest {
     const std::string d = dir_.path();
     write_bytes(d + "/subject.pem", bytes_of(subject_pem));
     std::string out;
-    EXPECT_EQ(run(std::string("openssl req -x509 -nodes -days 1 -subj '/CN=Test TPM CA' ") +
-                      (rsa_ca ? "-newkey rsa:2048" : "-newkey ec -pkeyopt ec_paramgen_curve:P-256") +
-                      " -keyout " + d + "/ca.key -out " + d + "/ca.pem",
-                  &out),
-              0)
+    EXPECT_EQ(
+        run(std::string("openssl req -x509 -nodes -days 1 -subj '/CN=Test TPM CA' ") +
+                (rsa_ca ? "-newkey rsa:2048" : "-newkey ec -pkeyopt ec_paramgen_curve:P-256") +
+                " -keyout " + d + "/ca.key -out " + d + "/ca.pem",
+            &out),
+        0)
         << out;
     EXPECT_EQ(run("openssl req -new -key " + d + "/ca.key -subj /CN=ek | openssl x509 -req -CA " +
                       d + "/ca.pem -CAkey " + d + "/ca.key -set_serial 7 -days 1 -force_pubkey " +

@@ -75,9 +75,21 @@ bool quote_once(Tpm& tpm, const KeyBlob& ak, const TPML_PCR_SELECTION& pcrs,
 std::optional<Quote> quote(Tpm& tpm, const KeyBlob& ak, const PcrSelection& selection,
                            std::span<const uint8_t> qualifying_data, std::string* error) {
   if (qualifying_data.size() > 64) {
-    *error = "qualifying data for a quote is at most 64 bytes (pass a SHA-256 of the nonce and "
-             "identity), got " +
-             std::to_string(qualifying_data.size());
+    *error =
+        "qualifying data for a quote is at most 64 bytes (pass a SHA-256 of the nonce and "
+        "identity), got " +
+        std::to_string(qualifying_data.size());
+    return std::nullopt;
+  }
+  // Only a restricted signing key makes a quote worth anything: an
+  // unrestricted one would sign a forged TPMS_ATTEST as readily.
+  TPM2B_PUBLIC pub;
+  if (!internal::unmarshal_public(ak, &pub, error)) return std::nullopt;
+  const TPMA_OBJECT attrs = pub.publicArea.objectAttributes;
+  if (pub.publicArea.type != TPM2_ALG_ECC || !(attrs & TPMA_OBJECT_SIGN_ENCRYPT) ||
+      !(attrs & TPMA_OBJECT_RESTRICTED) || (attrs & TPMA_OBJECT_DECRYPT)) {
+    *error = "quotes are made with the restricted ECC attestation key (AK), but this blob is " +
+             internal::describe_object(pub.publicArea);
     return std::nullopt;
   }
   Quote q;
@@ -113,8 +125,10 @@ std::optional<Quote> quote(Tpm& tpm, const KeyBlob& ak, const PcrSelection& sele
       return std::nullopt;
     }
   }
-  *error = "PCRs " + internal::describe(q.selection) + " changed between the quote and reading "
-           "them, in each of " + std::to_string(kAttempts) +
+  *error = "PCRs " + internal::describe(q.selection) +
+           " changed between the quote and reading "
+           "them, in each of " +
+           std::to_string(kAttempts) +
            " attempts: something is extending them continuously; try again";
   return std::nullopt;
 }

@@ -71,8 +71,8 @@ std::array<uint8_t, 32> appliance_qualifying_data(std::span<const uint8_t> nonce
 // Writes into `dir` (created with its parents if missing; existing files are
 // replaced): quote.msg, quote.sig, quote.pcrs, ak.pub.pem, ak.name (raw TPM
 // name), ak.name.hex, qualifying-data.hex (lowercase hex, no newline), and
-// ek.cert.der if ek_certificate is not empty. false + *error naming the file
-// on failure.
+// ek.cert.der if ek_certificate is not empty (else an old one is removed).
+// false + *error naming the file on failure.
 bool write_quote_files(const Quote& q, const std::string& ak_public_pem,
                        std::span<const uint8_t> ak_name, std::span<const uint8_t> qualifying_data,
                        std::span<const uint8_t> ek_certificate, const std::string& dir,

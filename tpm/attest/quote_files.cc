@@ -70,6 +70,14 @@ bool write_file(const std::string& path, std::span<const uint8_t> bytes, std::st
   return true;
 }
 
+bool remove_file(const std::string& path, std::string* error) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    *error = "cannot remove " + path + ": " + strerror(errno);
+    return false;
+  }
+  return true;
+}
+
 bool read_file(const std::string& path, size_t max_size, std::vector<uint8_t>* out,
                std::string* error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -187,8 +195,8 @@ bool parse_pcrs_file(std::span<const uint8_t> bytes, PcrSelection* selection,
     }
     for (uint32_t i = 0; i < n; ++i) {
       if (le16toh(list.digests[i].size) != value_size) {
-        *error = "the PCR file holds a digest of the wrong size for the " +
-                 std::string(bank) + " bank";
+        *error =
+            "the PCR file holds a digest of the wrong size for the " + std::string(bank) + " bank";
         return false;
       }
       values->emplace_back(list.digests[i].buffer, list.digests[i].buffer + value_size);
@@ -220,8 +228,9 @@ bool write_quote_files(const Quote& q, const std::string& ak_public_pem,
             attest::write_file(d + "ak.name", ak_name, error) &&
             attest::write_file(d + "ak.name.hex", bytes(name_hex), error) &&
             attest::write_file(d + "qualifying-data.hex", bytes(qualifying_hex), error);
-  if (ok && !ek_certificate.empty()) {
-    ok = attest::write_file(d + "ek.cert.der", ek_certificate, error);
+  if (ok) {
+    ok = ek_certificate.empty() ? attest::remove_file(d + "ek.cert.der", error)
+                                : attest::write_file(d + "ek.cert.der", ek_certificate, error);
   }
   return ok;
 }

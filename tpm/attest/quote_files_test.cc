@@ -57,6 +57,33 @@ TEST(PcrsFile, SameBytesAsTpm2Quote) {
   }
 }
 
+// The other direction: a quote tpm2_quote made (the golden files' quote,
+// qualifying data 0011223344) passes verify_quote, and fails it for another
+// nonce or another key.
+TEST(VerifyQuote, AcceptsTpm2ToolsQuote) {
+  Quote q;
+  q.message = testdata("tpm2_quote.msg");
+  q.signature = testdata("tpm2_quote.sig");
+  q.pcrs_file = testdata("tpm2_quote_sha256_0-3_16.pcrs");
+  std::string error;
+  ASSERT_TRUE(parse_pcrs_file(q.pcrs_file, &q.selection, &q.pcr_values, &error)) << error;
+  const std::vector<uint8_t> pem_bytes = testdata("tpm2_createak.pem");
+  const std::string pem(pem_bytes.begin(), pem_bytes.end());
+  EXPECT_EQ(verify_quote(q, pem, from_hex("0011223344")), std::nullopt);
+  EXPECT_TRUE(verify_quote(q, pem, from_hex("0011223345")));
+  // The PCR file must say what the quote's values say.
+  Quote other_file = q;
+  other_file.pcrs_file = pcrs_file_bytes({"sha256", {0, 1, 2, 3, 17}}, q.pcr_values);
+  auto differs = verify_quote(other_file, pem, from_hex("0011223344"));
+  ASSERT_TRUE(differs);
+  EXPECT_NE(differs->find("PCR file holds other"), std::string::npos) << *differs;
+  q.pcr_values[4][31] ^= 1;
+  q.pcrs_file.clear();
+  auto why = verify_quote(q, pem, from_hex("0011223344"));
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("pcrDigest"), std::string::npos) << *why;
+}
+
 TEST(PcrsFile, RefusesMalformedFiles) {
   const std::vector<std::vector<uint8_t>> values(3, std::vector<uint8_t>(32, 0xab));
   const std::vector<uint8_t> good = pcrs_file_bytes({"sha256", {1, 2, 3}}, values);

@@ -57,7 +57,7 @@ std::vector<uint8_t> tls_public_key_der() {
 TEST_F(TpmQuoteTest, Tpm2CheckquoteAcceptsAndRejectsTampering) {
   std::string error;
   const std::vector<uint8_t> nonce = bytes_of("verifier nonce 0123456789abcdef");
-  const std::array<uint8_t, 20> address{0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6,
+  const std::array<uint8_t, 20> address{0xde, 0xad, 0xbe, 0xef, 1,  2,  3,  4,  5,  6,
                                         7,    8,    9,    10,   11, 12, 13, 14, 15, 16};
   const std::vector<uint8_t> tls = tls_public_key_der();
   ASSERT_FALSE(tls.empty());
@@ -141,12 +141,15 @@ TEST_F(TpmQuoteTest, QualifyingDataRecipeMatchesOpensslCli) {
   const std::string d = dir_.path();
   std::string out;
   ASSERT_EQ(run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "
-                "/CN=gateway -days 1 -keyout " + d + "/tls.key -out " + d + "/tls.crt",
+                "/CN=gateway -days 1 -keyout " +
+                    d + "/tls.key -out " + d + "/tls.crt",
                 &out),
             0)
       << out;
-  ASSERT_EQ(run("openssl x509 -in " + d + "/tls.crt -pubkey -noout | openssl pkey -pubin "
-                "-outform DER -out " + d + "/tls.pub.der",
+  ASSERT_EQ(run("openssl x509 -in " + d +
+                    "/tls.crt -pubkey -noout | openssl pkey -pubin "
+                    "-outform DER -out " +
+                    d + "/tls.pub.der",
                 &out),
             0)
       << out;
@@ -165,6 +168,59 @@ TEST_F(TpmQuoteTest, QualifyingDataRecipeMatchesOpensslCli) {
   EXPECT_EQ(out.substr(0, 64), attest::to_hex(expected));
 }
 
+// Another process extends PCR 16 between the quote and the reading of the
+// values (simulated: a raw TPM2_PCR_Extend sent on the TCTI just before the
+// PCR_Read). The quote is taken again; if it happens every time, it fails.
+TEST_F(TpmQuoteTest, RetriesWhenPcrsChangeBetweenQuoteAndRead) {
+  internal::TpmState& s = internal::state(*tpm_);
+  int extends_left = 0;
+  int quotes = 0;
+  auto tap = [&](bool is_command, const uint8_t* data, size_t size) {
+    if (!is_command || size < 10) return;
+    const uint32_t cc = uint32_t{data[6]} << 24 | data[7] << 16 | data[8] << 8 | data[9];
+    if (cc == TPM2_CC_Quote) ++quotes;
+    if (cc != TPM2_CC_PCR_Read || extends_left == 0) return;
+    --extends_left;
+    // TPM2_PCR_Extend(PCR 16, password session, one SHA-256 digest).
+    std::vector<uint8_t> extend{0x80, 0x02, 0x00, 0x00, 0x00, 0x41, 0x00, 0x00, 0x01, 0x82, 0x00,
+                                0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x09, 0x40, 0x00, 0x00, 0x09,
+                                0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x0b};
+    extend.resize(extend.size() + 32, 0x77);
+    ASSERT_EQ(extend.size(), 0x41u);
+    ASSERT_EQ(Tss2_Tcti_Transmit(s.tcti.inner, extend.size(), extend.data()), TSS2_RC_SUCCESS);
+    uint8_t response[64];
+    size_t response_size = sizeof response;
+    ASSERT_EQ(Tss2_Tcti_Receive(s.tcti.inner, &response_size, response, TSS2_TCTI_TIMEOUT_BLOCK),
+              TSS2_RC_SUCCESS);
+    ASSERT_EQ(response[9], 0);  // TPM_RC_SUCCESS
+  };
+  struct TapGuard {  // removes the tap (it refers to locals) however the test ends
+    internal::TpmState& s;
+    ~TapGuard() {
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.tcti.tap = nullptr;
+    }
+  } guard{s};
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.tcti.tap = tap;
+  }
+  std::string error;
+  const std::vector<uint8_t> qd(32, 3);
+  const PcrSelection sel{"sha256", {0, 16}};
+  extends_left = 1;  // once: the second attempt succeeds
+  auto q = quote(*tpm_, ak_, sel, qd, &error);
+  ASSERT_TRUE(q) << error;
+  EXPECT_EQ(quotes, 2);
+  EXPECT_EQ(verify_quote(*q, ak_pem_, qd), std::nullopt);
+  quotes = 0;
+  extends_left = 100;  // every time
+  EXPECT_FALSE(quote(*tpm_, ak_, sel, qd, &error));
+  EXPECT_NE(error.find("changed between the quote and reading them"), std::string::npos) << error;
+  EXPECT_EQ(quotes, 3);
+  expect_no_tpm_handles(*tpm_);
+}
+
 TEST_F(TpmQuoteTest, RefusesBadRequests) {
   std::string error;
   const std::vector<uint8_t> qd(32, 7);
@@ -178,8 +234,17 @@ TEST_F(TpmQuoteTest, RefusesBadRequests) {
   EXPECT_NE(error.find("out of range"), std::string::npos) << error;
   auto hmac_key = tpm_->create_hmac_key({}, &error);
   ASSERT_TRUE(hmac_key) << error;
+  const uint64_t before = tpm_->commands_sent();
   EXPECT_FALSE(quote(*tpm_, *hmac_key, {"sha256", {0}}, qd, &error));
-  EXPECT_NE(error.find("TPM2_Quote failed"), std::string::npos) << error;
+  EXPECT_NE(error.find("this blob is an HMAC key"), std::string::npos) << error;
+  // An unrestricted signing key could sign a forged TPMS_ATTEST: refused.
+  auto general = tpm_->create_signing_key(Tpm::SigningKind::kGeneral, &error);
+  ASSERT_TRUE(general) << error;
+  const uint64_t before_general = tpm_->commands_sent();
+  EXPECT_FALSE(quote(*tpm_, *general, {"sha256", {0}}, qd, &error));
+  EXPECT_NE(error.find("restricted ECC attestation key"), std::string::npos) << error;
+  EXPECT_EQ(tpm_->commands_sent(), before_general);
+  EXPECT_LT(before, before_general);
   // Other banks work the same way (swtpm allocates sha1 too).
   auto q = quote(*tpm_, ak_, {"sha1", {16}}, qd, &error);
   ASSERT_TRUE(q) << error;

@@ -54,7 +54,8 @@ std::optional<std::string> check_quote_message(std::span<const uint8_t> message,
   if (pcr_digest_mismatch != nullptr) *pcr_digest_mismatch = false;
   TPMS_ATTEST attest{};
   size_t offset = 0;
-  if (Tss2_MU_TPMS_ATTEST_Unmarshal(message.data(), message.size(), &offset, &attest) !=
+  if (message.empty() ||
+      Tss2_MU_TPMS_ATTEST_Unmarshal(message.data(), message.size(), &offset, &attest) !=
           TSS2_RC_SUCCESS ||
       offset != message.size()) {
     return "the quote message is not a marshaled TPMS_ATTEST";
@@ -74,7 +75,8 @@ std::optional<std::string> check_quote_message(std::span<const uint8_t> message,
   std::string error;
   if (!internal::to_tpml(selection, &expected, &error)) return error;
   const TPML_PCR_SELECTION& got = attest.attested.quote.pcrSelect;
-  bool same_selection = got.count == 1 && got.pcrSelections[0].hash == expected.pcrSelections[0].hash;
+  bool same_selection =
+      got.count == 1 && got.pcrSelections[0].hash == expected.pcrSelections[0].hash;
   for (int i = 0; same_selection && i < TPM2_PCR_SELECT_MAX; ++i) {
     const uint8_t g = i < got.pcrSelections[0].sizeofSelect ? got.pcrSelections[0].pcrSelect[i] : 0;
     same_selection = g == expected.pcrSelections[0].pcrSelect[i];
@@ -133,7 +135,8 @@ int verify_ecdsa(const std::string& pem, std::span<const uint8_t> hash,
       i2d_ECDSA_SIG(ecdsa, &p);
       EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(key, nullptr);
       if (ctx != nullptr && EVP_PKEY_verify_init(ctx) == 1) {
-        result = EVP_PKEY_verify(ctx, der.data(), der.size(), hash.data(), hash.size()) == 1 ? 1 : 0;
+        result =
+            EVP_PKEY_verify(ctx, der.data(), der.size(), hash.data(), hash.size()) == 1 ? 1 : 0;
       }
       EVP_PKEY_CTX_free(ctx);
     }
@@ -151,7 +154,8 @@ std::optional<std::string> verify_quote(const Quote& q, const std::string& ak_pu
                                         std::span<const uint8_t> qualifying_data) {
   TPMT_SIGNATURE sig{};
   size_t offset = 0;
-  if (Tss2_MU_TPMT_SIGNATURE_Unmarshal(q.signature.data(), q.signature.size(), &offset, &sig) !=
+  if (q.signature.empty() ||
+      Tss2_MU_TPMT_SIGNATURE_Unmarshal(q.signature.data(), q.signature.size(), &offset, &sig) !=
           TSS2_RC_SUCCESS ||
       offset != q.signature.size()) {
     return std::string("the quote's signature is not a marshaled TPMT_SIGNATURE");
@@ -164,12 +168,14 @@ std::optional<std::string> verify_quote(const Quote& q, const std::string& ak_pu
   if (hash.empty()) return std::string("the quote's signature uses an unsupported hash");
   const int valid = verify_ecdsa(ak_public_pem, hash, sig.signature.ecdsa);
   if (valid < 0) {
-    return std::string("the AK public key is not an ECC public key in PEM, or the signature is "
-                       "malformed");
+    return std::string(
+        "the AK public key is not an ECC public key in PEM, or the signature is "
+        "malformed");
   }
   if (valid == 0) {
-    return std::string("the quote's signature does not verify with the AK public key (the message "
-                       "or signature was altered, or another key signed it)");
+    return std::string(
+        "the quote's signature does not verify with the AK public key (the message "
+        "or signature was altered, or another key signed it)");
   }
   if (auto reason = attest::check_quote_message(q.message, q.selection, q.pcr_values,
                                                 qualifying_data, sig.signature.ecdsa.hash)) {
