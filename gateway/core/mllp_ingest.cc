@@ -243,6 +243,8 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
         else
           p->reply.none();
         return;
+      case store::CommitResult::Kind::kConflict:  // v2 records carry no expected version;
+                                                  // should it happen, refuse as a failure
       case store::CommitResult::Kind::kFailed: {
         store_failures_.fetch_add(1, std::memory_order_relaxed);
         log::error("store.commit_failed", {{"channel", p->channel}, {"detail", result.error}});

@@ -4,7 +4,7 @@
 //
 // Every file this writes is in the format tpm2-tools 5.4 reads, so a security
 // team checks a quote with nothing of ours:
-//   tpm2_checkquote -u ak.pub.pem -m quote.msg -s quote.sig -f quote.pcrs
+//   tpm2_checkquote -u ak.pub -m quote.msg -s quote.sig -f quote.pcrs
 //                   -g sha256 -q $(cat qualifying-data.hex)
 // (tpm/README.md, "Attestation, for the security team", step by step).
 #pragma once
@@ -69,12 +69,14 @@ std::array<uint8_t, 32> appliance_qualifying_data(std::span<const uint8_t> nonce
                                                   std::span<const uint8_t> tls_public_key_der);
 
 // Writes into `dir` (created with its parents if missing; existing files are
-// replaced): quote.msg, quote.sig, quote.pcrs, ak.pub.pem, ak.name (raw TPM
-// name), ak.name.hex, qualifying-data.hex (lowercase hex, no newline), and
-// ek.cert.der if ek_certificate is not empty (else an old one is removed).
-// false + *error naming the file on failure.
-bool write_quote_files(const Quote& q, const std::string& ak_public_pem,
-                       std::span<const uint8_t> ak_name, std::span<const uint8_t> qualifying_data,
+// replaced): quote.msg, quote.sig, quote.pcrs; the AK's public parts: ak.pub
+// (its TPM2B_PUBLIC, which `tpm2_checkquote -u` reads and whose hash is the
+// name the verifier credentialed with tpm2_makecredential, so the key checked
+// is the key certified), ak.pub.pem, ak.name (raw TPM name), ak.name.hex;
+// qualifying-data.hex (lowercase hex, no newline); and ek.cert.der if
+// ek_certificate is not empty (else an old one is removed). Only the AK
+// blob's public area is used. false + *error naming the file on failure.
+bool write_quote_files(const Quote& q, const KeyBlob& ak, std::span<const uint8_t> qualifying_data,
                        std::span<const uint8_t> ek_certificate, const std::string& dir,
                        std::string* error);
 

@@ -210,22 +210,31 @@ bool parse_pcrs_file(std::span<const uint8_t> bytes, PcrSelection* selection,
   return true;
 }
 
-bool write_quote_files(const Quote& q, const std::string& ak_public_pem,
-                       std::span<const uint8_t> ak_name, std::span<const uint8_t> qualifying_data,
+bool write_quote_files(const Quote& q, const KeyBlob& ak, std::span<const uint8_t> qualifying_data,
                        std::span<const uint8_t> ek_certificate, const std::string& dir,
                        std::string* error) {
+  TPM2B_PUBLIC pub;
+  if (!internal::unmarshal_public(ak, &pub, error)) return false;
+  auto pem = attest::public_key_pem(pub.publicArea, error);
+  if (!pem) return false;
+  const std::vector<uint8_t> name = internal::compute_name(pub.publicArea);
+  if (name.empty()) {
+    *error = "the AK's name algorithm is not supported";
+    return false;
+  }
   if (!attest::make_dir(dir, error)) return false;
   auto bytes = [](const std::string& s) {
     return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
   };
-  const std::string name_hex = attest::to_hex(ak_name);
+  const std::string name_hex = attest::to_hex(name);
   const std::string qualifying_hex = attest::to_hex(qualifying_data);
   const std::string d = dir + "/";
   bool ok = attest::write_file(d + "quote.msg", q.message, error) &&
             attest::write_file(d + "quote.sig", q.signature, error) &&
             attest::write_file(d + "quote.pcrs", q.pcrs_file, error) &&
-            attest::write_file(d + "ak.pub.pem", bytes(ak_public_pem), error) &&
-            attest::write_file(d + "ak.name", ak_name, error) &&
+            attest::write_file(d + "ak.pub", ak.public_area, error) &&
+            attest::write_file(d + "ak.pub.pem", bytes(*pem), error) &&
+            attest::write_file(d + "ak.name", name, error) &&
             attest::write_file(d + "ak.name.hex", bytes(name_hex), error) &&
             attest::write_file(d + "qualifying-data.hex", bytes(qualifying_hex), error);
   if (ok) {

@@ -28,9 +28,12 @@ class TpmQuoteTest : public ProvisionedTpmTest {
     ASSERT_TRUE(tpm_->extend_pcr(16, sha256(bytes_of("gateway 0.1.0")), &error)) << error;
   }
 
-  // `tpm2_checkquote` on the files of `dir` with qualifying data `hex`.
-  int checkquote(const std::string& dir, const std::string& hex, std::string* out) {
-    return run("tpm2_checkquote -u " + dir + "/ak.pub.pem -m " + dir + "/quote.msg -s " + dir +
+  // `tpm2_checkquote` on the files of `dir` with qualifying data `hex` and
+  // the AK public key from `ak_file` (ak.pub, the TPM2B_PUBLIC, or
+  // ak.pub.pem).
+  int checkquote(const std::string& dir, const std::string& hex, std::string* out,
+                 const std::string& ak_file = "ak.pub") {
+    return run("tpm2_checkquote -u " + dir + "/" + ak_file + " -m " + dir + "/quote.msg -s " + dir +
                    "/quote.sig -f " + dir + "/quote.pcrs -g sha256 -q " + hex,
                out);
   }
@@ -76,13 +79,24 @@ TEST_F(TpmQuoteTest, Tpm2CheckquoteAcceptsAndRejectsTampering) {
   EXPECT_EQ(verify_quote(*q, ak_pem_, qualifying), std::nullopt);
 
   const std::string dir = dir_.path() + "/quote";
-  ASSERT_TRUE(write_quote_files(*q, ak_pem_, ak_name_, qualifying, {}, dir, &error)) << error;
+  ASSERT_TRUE(write_quote_files(*q, ak_, qualifying, {}, dir, &error)) << error;
   EXPECT_EQ(read_bytes(dir + "/ak.name"), ak_name_);
+  EXPECT_EQ(read_bytes(dir + "/ak.pub"), ak_.public_area);
+  const std::vector<uint8_t> pem_file = read_bytes(dir + "/ak.pub.pem");
+  EXPECT_EQ(std::string(pem_file.begin(), pem_file.end()), ak_pem_);
+  // ak.name is nameAlg || SHA-256 of ak.pub without its size prefix: what
+  // the README has the verifier recompute.
+  const auto h = sha256(std::span<const uint8_t>(ak_.public_area).subspan(2));
+  std::vector<uint8_t> name{0x00, 0x0b};
+  name.insert(name.end(), h.begin(), h.end());
+  EXPECT_EQ(name, ak_name_);
   const std::vector<uint8_t> hex_file = read_bytes(dir + "/qualifying-data.hex");
   const std::string hex(hex_file.begin(), hex_file.end());
   EXPECT_EQ(hex, attest::to_hex(qualifying));
 
   std::string out;
+  EXPECT_EQ(checkquote(dir, hex, &out, "ak.pub.pem"), 0) << out;
+  out.clear();
   EXPECT_EQ(checkquote(dir, hex, &out), 0) << out;
   // It printed the values it checked: PCR 16's among them.
   std::string pcr16 = attest::to_hex(q->pcr_values[4]);
@@ -256,7 +270,7 @@ TEST_F(TpmQuoteTest, RefusesBadRequests) {
   EXPECT_EQ(verify_quote(*wide, ak_pem_, qd), std::nullopt);
   EXPECT_EQ(wide->pcrs_file.size(), 132u + 4 + 2 * 532);
   const std::string dir = dir_.path() + "/wide";
-  ASSERT_TRUE(write_quote_files(*wide, ak_pem_, ak_name_, qd, {}, dir, &error)) << error;
+  ASSERT_TRUE(write_quote_files(*wide, ak_, qd, {}, dir, &error)) << error;
   std::string out;
   EXPECT_EQ(checkquote(dir, attest::to_hex(qd), &out), 0) << out;
   expect_no_tpm_handles(*tpm_);
