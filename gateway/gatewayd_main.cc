@@ -17,6 +17,7 @@
 
 #include "adapters/mllp/fd_limit.h"
 #include "adapters/mllp/server.h"
+#include "gateway/core/attestation.h"
 #include "gateway/core/batch_signer.h"
 #include "gateway/core/channel_options.h"
 #include "gateway/core/config.h"
@@ -231,6 +232,25 @@ int main(int argc, char** argv) {
     ro.max_body_bytes = cfg->https.max_body_bytes;
     ro.threads = cfg->https.threads;
     ro.shutdown_grace_ms = static_cast<int>(cfg->shutdown_grace.count());
+    ro.admin_subjects = cfg->https.admin_subjects;
+    const gw::config::GatewayConfig& config = *cfg;
+    ro.admin_handler = [&config](const gw::rest::RestRequest& r) {
+      gw::rest::RestResponse out;
+      if (r.method != "GET") {
+        out.status = 405;
+        out.content_type = "application/json";
+        out.body = R"({"error":"the admin API answers GET only"})";
+        return out;
+      }
+      gw::core::AdminAnswer a = gw::core::admin_attestation(config, r.target);
+      gw::log::info("admin.request", {{"path", r.target.substr(0, r.target.find('?'))},
+                                      {"subject", r.sender},
+                                      {"status", std::to_string(a.status)}});
+      out.status = a.status;
+      out.content_type = "application/json";
+      out.body = std::move(a.json);
+      return out;
+    };
     ro.on_request = [](const std::string& method, const std::string& type, int status,
                        const std::string& peer) {
       if (status >= 500) {

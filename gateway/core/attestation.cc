@@ -9,6 +9,7 @@
 
 #include "fhir/json/json.h"
 #include "fhir/json/write.h"
+#include "gateway/core/key_options.h"
 #include "tpm/attest/quote.h"
 
 namespace gw::core {
@@ -97,6 +98,49 @@ std::string attestation_json(const keys::Attestation& a, const ApplianceBinding&
   str("ak_name", hex(a.ak_name.data(), a.ak_name.size()));
   if (!a.ek_certificate.empty()) str("ek_certificate", base64(a.ek_certificate));
   return fhir::write_json(o, true);
+}
+
+AdminAnswer admin_attestation(const config::GatewayConfig& cfg, const std::string& target) {
+  auto fail = [](int status, const std::string& why) {
+    using fhir::JsonValue;
+    JsonValue o = JsonValue::make_object();
+    o.add("error", JsonValue::make_string(why));
+    return AdminAnswer{status, fhir::write_json(o, false)};
+  };
+  const std::string path = target.substr(0, target.find('?'));
+  if (path != "/admin/attestation") return fail(404, "unknown admin resource");
+  std::string nonce_hex;
+  const size_t q = target.find('?');
+  if (q != std::string::npos) {
+    const std::string query = target.substr(q + 1);
+    size_t pos = 0;
+    while (pos <= query.size()) {
+      size_t amp = query.find('&', pos);
+      std::string item =
+          query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+      if (item.rfind("nonce=", 0) == 0) nonce_hex = item.substr(6);
+      if (amp == std::string::npos) break;
+      pos = amp + 1;
+    }
+  }
+  std::vector<uint8_t> nonce(nonce_hex.size() / 2);
+  size_t len = 0;
+  if (nonce_hex.size() % 2 != 0 || nonce.size() < 8 || nonce.size() > 64 ||
+      sodium_hex2bin(nonce.data(), nonce.size(), nonce_hex.data(), nonce_hex.size(), nullptr, &len,
+                     nullptr) != 0 ||
+      len != nonce.size()) {
+    return fail(400, "nonce must be 8 to 64 bytes in hex: /admin/attestation?nonce=HEX");
+  }
+  std::string error;
+  auto keys = keys::open_key_store(key_store_options(cfg), &error);
+  if (!keys) return fail(503, error);
+  if (keys->is_development_only())
+    return fail(409, "the software key store (development only) cannot attest");
+  auto binding = appliance_binding(*keys, cfg, nonce, &error);
+  if (!binding) return fail(503, error);
+  auto a = keys->attest(binding->qualifying_data, cfg.tpm.quote_pcrs, &error);
+  if (!a) return fail(503, error);
+  return AdminAnswer{200, attestation_json(*a, *binding, nonce)};
 }
 
 }  // namespace gw::core

@@ -37,4 +37,14 @@ std::optional<ApplianceBinding> appliance_binding(keys::KeyStore& keys,
 std::string attestation_json(const keys::Attestation& a, const ApplianceBinding& b,
                              const std::vector<uint8_t>& nonce);
 
+// GET /admin/attestation?nonce=HEX (the admin API; mutual TLS is checked by
+// the HTTPS server): opens the key store, quotes, and answers the JSON above.
+// Status 400 for a bad nonce, 409 when the key store cannot attest (software
+// store), 503 when the TPM fails; the body is then {"error": "..."}.
+struct AdminAnswer {
+  int status = 200;
+  std::string json;
+};
+AdminAnswer admin_attestation(const config::GatewayConfig& cfg, const std::string& target);
+
 }  // namespace gw::core

@@ -487,6 +487,15 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
       {"base_url", https_url(&cfg.https.base_url)},
       {"max_body_bytes", integer_in(&cfg.https.max_body_bytes, 1024, int64_t{1} << 30)},
       {"threads", integer_in(&cfg.https.threads, 1, 256)},
+      {"admin_subjects",
+       [&cfg](const Value& v) -> std::string {
+         if (v.kind != Value::Kind::kStringArray)
+           return std::string("expected an array of strings, got ") + kind_name(v.kind);
+         for (const auto& s : v.array)
+           if (s.empty()) return "subjects must not be empty";
+         cfg.https.admin_subjects = v.array;
+         return "";
+       }},
   };
   int https_line = 0;
   std::map<std::string, Setter> keys_schema = {
@@ -692,6 +701,12 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
     *error = source + ":" + std::to_string(https_line) +
              ": https.enabled: the FHIR REST endpoint needs https.cert_file and https.key_file "
              "(PEM certificate chain and private key)";
+    return std::nullopt;
+  }
+  if (!cfg.https.admin_subjects.empty() && cfg.https.client_ca_file.empty()) {
+    *error = source + ":" + std::to_string(https_line) +
+             ": https.admin_subjects: the admin API needs https.client_ca_file (clients are "
+             "identified by their certificates)";
     return std::nullopt;
   }
   for (size_t i = 0; i < channels.size(); ++i) {

@@ -4,7 +4,7 @@
 //
 //   [gateway]            state_dir, log_level, shutdown_grace_ms, io_threads
 //   [https]              the FHIR REST endpoint: enabled, listen, cert_file, key_file,
-//                        client_ca_file, base_url, max_body_bytes, threads
+//                        client_ca_file, base_url, max_body_bytes, threads, admin_subjects
 //   [store]              max_batch, max_queued_bytes
 //   [keys]               store ("tpm" | "software"), consortium_id, batch_records,
 //                        batch_interval_ms
@@ -72,6 +72,9 @@ struct HttpsConfig {
   std::string base_url;
   size_t max_body_bytes = 16u << 20;
   int threads = 4;
+  // Client certificate subject CNs allowed to use the admin API (/admin/...,
+  // e.g. attestation); needs client_ca_file. Empty: no admin API.
+  std::vector<std::string> admin_subjects;
 };
 
 // Where the long-lived secrets live and how they are used (issue 4).

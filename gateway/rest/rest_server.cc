@@ -76,6 +76,7 @@ struct FhirRestServer::Impl {
   bool stopped = false;
 
   void serve(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp);
+  RestResponse admin(const RestRequest& r);
 };
 
 namespace {
@@ -136,6 +137,22 @@ bool read_body(std::istream& in, size_t max, size_t drain, std::string* body) {
 
 }  // namespace
 
+RestResponse FhirRestServer::Impl::admin(const RestRequest& r) {
+  if (!options->admin_handler || options->admin_subjects.empty()) {
+    return FhirApi::to_response(
+        error_result(404, "not-found", "the admin API is not enabled ([https] admin_subjects)"));
+  }
+  const bool allowed = r.client_authenticated &&
+                       std::find(options->admin_subjects.begin(), options->admin_subjects.end(),
+                                 r.sender) != options->admin_subjects.end();
+  if (!allowed) {
+    return FhirApi::to_response(error_result(
+        403, "forbidden",
+        "the admin API needs a client certificate whose subject CN is in [https] admin_subjects"));
+  }
+  return options->admin_handler(r);
+}
+
 void FhirRestServer::Impl::serve(Poco::Net::HTTPServerRequest& req,
                                  Poco::Net::HTTPServerResponse& resp) {
   InFlight guard(&in_flight);
@@ -155,6 +172,7 @@ void FhirRestServer::Impl::serve(Poco::Net::HTTPServerRequest& req,
       Poco::Net::SecureStreamSocket secure(impl_req.socket());
       if (secure.havePeerCertificate()) {
         r.sender = clean_sender(secure.peerCertificate().commonName());
+        r.client_authenticated = true;
       }
     } catch (const std::exception&) {
       // Without a readable certificate the handshake would not have passed;
@@ -174,6 +192,8 @@ void FhirRestServer::Impl::serve(Poco::Net::HTTPServerRequest& req,
     } else if (!read_body(req.stream(), max, drain, &r.body)) {
       out = FhirApi::to_response(error_result(413, "too-costly", "request body too large"));
       close = true;
+    } else if (r.target.rfind("/admin/", 0) == 0) {
+      out = admin(r);
     } else {
       out = api->handle(r);
     }
@@ -193,7 +213,7 @@ void FhirRestServer::Impl::serve(Poco::Net::HTTPServerRequest& req,
       resp.setContentLength(0);
       resp.send();
     } else {
-      resp.setContentType("application/fhir+json; charset=utf-8");
+      resp.setContentType(out.content_type);
       resp.sendBuffer(out.body.data(), out.body.size());
     }
   } catch (const std::exception&) {

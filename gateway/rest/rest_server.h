@@ -14,7 +14,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "gateway/rest/rest_types.h"
 #include "gateway/store/message_store.h"
 
 namespace gw::rest {
@@ -35,6 +37,11 @@ struct RestOptions {
   std::string channel = "fhir";
   // Time stop() gives requests in progress before closing connections.
   int shutdown_grace_ms = 10000;
+  // The admin API (/admin/...): served by admin_handler, only to clients that
+  // passed mutual TLS with a certificate whose subject CN is in
+  // admin_subjects. Without a handler or subjects, /admin/ answers 404.
+  std::vector<std::string> admin_subjects;
+  std::function<RestResponse(const RestRequest&)> admin_handler = nullptr;
   // Called once per request after the response is sent (any worker thread).
   // Carries no PHI: method, the path's resource type only, status, peer.
   std::function<void(const std::string& method, const std::string& resource_type, int status,

@@ -16,14 +16,16 @@ struct RestRequest {
   // Headers FhirApi looks at; empty when absent.
   std::string content_type, accept, if_match, if_none_exist, prefer;
   std::string body;
-  std::string peer;    // "10.1.2.3:51234"
-  std::string sender;  // "https", or the client certificate's CN with mutual TLS
+  std::string peer;                   // "10.1.2.3:51234"
+  std::string sender;                 // "https", or the client certificate's CN with mutual TLS
+  bool client_authenticated = false;  // a client certificate passed mutual TLS
 };
 
 struct RestResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
   std::string body;                                          // FHIR JSON, or empty
+  std::string content_type = "application/fhir+json; charset=utf-8";
   void set_header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
   }

@@ -8,6 +8,7 @@
 //  - after real traffic, neither the state directory, the logs nor the
 //    configuration holds key bytes or patient data from the corpus.
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <array>
 #include <cstring>
@@ -16,9 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "fhir/json/json.h"
+#include "gateway/core/attestation.h"
 #include "gateway/crypto/secret.h"
 #include "tests/integration/corpus_util.h"
 #include "tests/support/gatewayd_process.h"
+#include "tests/support/test_certs.h"
 #include "tpm/core/key_blob.h"
 #include "tpm/core/tpm.h"
 #include "tpm/testing/swtpm_process.h"
@@ -316,6 +320,89 @@ TEST(GatewaydKeys, AttestationCheckedWithTpm2Tools) {
   std::string other = qualifying;
   other[0] = other[0] == '0' ? '1' : '0';
   EXPECT_NE(checkquote(other), 0);
+  EXPECT_EQ(gw.terminate(), 0);
+}
+
+// The admin HTTPS endpoint: mutual TLS, a subject in admin_subjects, and a
+// quote whose qualifying data binds the nonce, the ledger address and the TLS
+// key the client sees; tpm2_checkquote accepts it.
+TEST(GatewaydKeys, AdminAttestationEndpoint) {
+  TempDir dir;
+  const std::string d = dir.path();
+  TestPki pki;
+  std::string error, out;
+  ASSERT_TRUE(make_test_pki(d, "secops", &pki, &error)) << error;
+  GatewaydProcess gw(d, "\n[https]\nenabled = true\nlisten = \"127.0.0.1:0\"\ncert_file = \"" +
+                            pki.server_cert + "\"\nkey_file = \"" + pki.server_key +
+                            "\"\nclient_ca_file = \"" + pki.ca_cert +
+                            "\"\nadmin_subjects = [\"secops\"]\n");
+  ASSERT_TRUE(gw.start(&error)) << error;
+  const uint16_t port = gw.channel_ports()["fhir"];
+  ASSERT_NE(port, 0) << gw.output();
+  const std::string url =
+      "https://127.0.0.1:" + std::to_string(port) + "/admin/attestation?nonce=0102030405060708";
+  std::string body;
+  ASSERT_EQ(run_command({"/usr/bin/curl", "-sS", "--fail-with-body", "--cacert", pki.ca_cert,
+                         "--cert", pki.client_cert, "--key", pki.client_key, url},
+                        &body, &error),
+            0)
+      << body << error;
+  auto json = fhir::parse_json(body);
+  ASSERT_TRUE(json.ok()) << body;
+  auto field = [&](const char* name) {
+    const fhir::JsonValue* v = json->find(name);
+    return v ? v->text() : std::string();
+  };
+  auto unbase64 = [](const std::string& b64) {
+    std::string out(b64.size(), '\0');
+    size_t len = 0;
+    sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), b64.data(),
+                      b64.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL);
+    out.resize(len);
+    return out;
+  };
+  std::filesystem::create_directories(d + "/q");
+  for (const auto& [name, file] :
+       std::vector<std::pair<const char*, const char*>>{{"quote_message", "quote.msg"},
+                                                        {"quote_signature", "quote.sig"},
+                                                        {"quote_pcrs", "quote.pcrs"}}) {
+    std::ofstream f(d + "/q/" + file, std::ios::binary);
+    f << unbase64(field(name));
+  }
+  {
+    std::ofstream f(d + "/q/ak.pub.pem");
+    f << field("ak_public_pem");
+  }
+  // The verifier's own recomputation: nonce || ledger address || the TLS
+  // public key of the server certificate it trusts.
+  auto tls = core::tls_public_key_der(pki.server_cert, &error);
+  ASSERT_TRUE(tls) << error;
+  std::string address_hex = field("ledger_address").substr(2);
+  std::vector<uint8_t> material = {1, 2, 3, 4, 5, 6, 7, 8};
+  for (size_t i = 0; i + 1 < address_hex.size(); i += 2)
+    material.push_back(static_cast<uint8_t>(std::stoi(address_hex.substr(i, 2), nullptr, 16)));
+  material.insert(material.end(), tls->begin(), tls->end());
+  std::array<uint8_t, 32> digest{};
+  crypto_hash_sha256(digest.data(), material.data(), material.size());
+  std::string expected(64, '\0');
+  sodium_bin2hex(expected.data(), expected.size() + 1, digest.data(), digest.size());
+  EXPECT_EQ(field("qualifying_data"), expected);
+  EXPECT_EQ(run_command({"/usr/bin/tpm2_checkquote", "-u", d + "/q/ak.pub.pem", "-m",
+                         d + "/q/quote.msg", "-s", d + "/q/quote.sig", "-f", d + "/q/quote.pcrs",
+                         "-g", "sha256", "-q", expected},
+                        &out),
+            0)
+      << out;
+  // Without a client certificate there is no TLS session at all.
+  std::string refused;
+  EXPECT_NE(run_command({"/usr/bin/curl", "-sS", "--cacert", pki.ca_cert, url}, &refused), 0);
+  // A bad nonce is a 400.
+  std::string bad;
+  run_command({"/usr/bin/curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+               pki.ca_cert, "--cert", pki.client_cert, "--key", pki.client_key,
+               "https://127.0.0.1:" + std::to_string(port) + "/admin/attestation?nonce=zz"},
+              &bad);
+  EXPECT_EQ(bad, "400");
   EXPECT_EQ(gw.terminate(), 0);
 }
 

@@ -100,7 +100,8 @@ void BM_VerifyQuote(benchmark::State& state) {
 }
 
 void BM_EndorsementKey(benchmark::State& state) {
-  const EkAlgorithm alg = state.range(0) == 0 ? EkAlgorithm::kEcc : EkAlgorithm::kRsa;
+  // 0: kAuto (ECC P-256 on swtpm), 1: RSA-2048.
+  const EkAlgorithm alg = state.range(0) == 0 ? EkAlgorithm::kAuto : EkAlgorithm::kRsa;
   run(state, [alg](Tpm& tpm, std::string* e) { return endorsement_key(tpm, e, alg).has_value(); });
 }
 

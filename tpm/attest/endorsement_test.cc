@@ -147,6 +147,12 @@ TEST_F(EndorsementTest, EccCertificateFromNvVerifiesAgainstTheCa) {
   std::string out;
   EXPECT_EQ(openssl_verify(out_dir + "/ek.cert.der", &out), 0) << out;
   EXPECT_NE(out.find("OK"), std::string::npos) << out;
+  // The README has the verifier take the EK public key from the certificate
+  // itself: it is the one the appliance reports.
+  out.clear();
+  ASSERT_EQ(run("openssl x509 -inform DER -in " + out_dir + "/ek.cert.der -pubkey -noout", &out), 0)
+      << out;
+  EXPECT_EQ(out, ek->public_pem);
   expect_no_tpm_handles(*tpm_);
 }
 

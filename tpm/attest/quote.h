@@ -79,6 +79,13 @@ std::array<uint8_t, 32> appliance_qualifying_data(std::span<const uint8_t> nonce
 bool write_quote_files(const Quote& q, const KeyBlob& ak, std::span<const uint8_t> qualifying_data,
                        std::span<const uint8_t> ek_certificate, const std::string& dir,
                        std::string* error);
+// The same without ak.pub, from the AK's PEM and name: a verifier then has
+// no public area to tie ak.pub.pem to the name it credentialed. Prefer the
+// overload above.
+bool write_quote_files(const Quote& q, const std::string& ak_public_pem,
+                       std::span<const uint8_t> ak_name, std::span<const uint8_t> qualifying_data,
+                       std::span<const uint8_t> ek_certificate, const std::string& dir,
+                       std::string* error);
 
 // Reads quote.msg, quote.sig and quote.pcrs back from `dir` (e.g. files a
 // verifier received) into a Quote whose selection and values come from

@@ -210,6 +210,38 @@ bool parse_pcrs_file(std::span<const uint8_t> bytes, PcrSelection* selection,
   return true;
 }
 
+namespace {
+
+// What both write_quote_files write; ak_public_area may be empty (no ak.pub).
+bool write_files(const Quote& q, std::span<const uint8_t> ak_public_area,
+                 const std::string& ak_public_pem, std::span<const uint8_t> ak_name,
+                 std::span<const uint8_t> qualifying_data, std::span<const uint8_t> ek_certificate,
+                 const std::string& dir, std::string* error) {
+  if (!attest::make_dir(dir, error)) return false;
+  auto bytes = [](const std::string& s) {
+    return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  };
+  const std::string name_hex = attest::to_hex(ak_name);
+  const std::string qualifying_hex = attest::to_hex(qualifying_data);
+  const std::string d = dir + "/";
+  bool ok = attest::write_file(d + "quote.msg", q.message, error) &&
+            attest::write_file(d + "quote.sig", q.signature, error) &&
+            attest::write_file(d + "quote.pcrs", q.pcrs_file, error) &&
+            (ak_public_area.empty() ? attest::remove_file(d + "ak.pub", error)
+                                    : attest::write_file(d + "ak.pub", ak_public_area, error)) &&
+            attest::write_file(d + "ak.pub.pem", bytes(ak_public_pem), error) &&
+            attest::write_file(d + "ak.name", ak_name, error) &&
+            attest::write_file(d + "ak.name.hex", bytes(name_hex), error) &&
+            attest::write_file(d + "qualifying-data.hex", bytes(qualifying_hex), error);
+  if (ok) {
+    ok = ek_certificate.empty() ? attest::remove_file(d + "ek.cert.der", error)
+                                : attest::write_file(d + "ek.cert.der", ek_certificate, error);
+  }
+  return ok;
+}
+
+}  // namespace
+
 bool write_quote_files(const Quote& q, const KeyBlob& ak, std::span<const uint8_t> qualifying_data,
                        std::span<const uint8_t> ek_certificate, const std::string& dir,
                        std::string* error) {
@@ -222,26 +254,14 @@ bool write_quote_files(const Quote& q, const KeyBlob& ak, std::span<const uint8_
     *error = "the AK's name algorithm is not supported";
     return false;
   }
-  if (!attest::make_dir(dir, error)) return false;
-  auto bytes = [](const std::string& s) {
-    return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-  };
-  const std::string name_hex = attest::to_hex(name);
-  const std::string qualifying_hex = attest::to_hex(qualifying_data);
-  const std::string d = dir + "/";
-  bool ok = attest::write_file(d + "quote.msg", q.message, error) &&
-            attest::write_file(d + "quote.sig", q.signature, error) &&
-            attest::write_file(d + "quote.pcrs", q.pcrs_file, error) &&
-            attest::write_file(d + "ak.pub", ak.public_area, error) &&
-            attest::write_file(d + "ak.pub.pem", bytes(*pem), error) &&
-            attest::write_file(d + "ak.name", name, error) &&
-            attest::write_file(d + "ak.name.hex", bytes(name_hex), error) &&
-            attest::write_file(d + "qualifying-data.hex", bytes(qualifying_hex), error);
-  if (ok) {
-    ok = ek_certificate.empty() ? attest::remove_file(d + "ek.cert.der", error)
-                                : attest::write_file(d + "ek.cert.der", ek_certificate, error);
-  }
-  return ok;
+  return write_files(q, ak.public_area, *pem, name, qualifying_data, ek_certificate, dir, error);
+}
+
+bool write_quote_files(const Quote& q, const std::string& ak_public_pem,
+                       std::span<const uint8_t> ak_name, std::span<const uint8_t> qualifying_data,
+                       std::span<const uint8_t> ek_certificate, const std::string& dir,
+                       std::string* error) {
+  return write_files(q, {}, ak_public_pem, ak_name, qualifying_data, ek_certificate, dir, error);
 }
 
 std::optional<Quote> read_quote_files(const std::string& dir, std::string* error) {

@@ -5,6 +5,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <filesystem>
+
 #include "tpm/attest/attest_test_util.h"
 
 namespace gw::tpm::testing {
@@ -90,6 +92,11 @@ TEST_F(TpmQuoteTest, Tpm2CheckquoteAcceptsAndRejectsTampering) {
   std::vector<uint8_t> name{0x00, 0x0b};
   name.insert(name.end(), h.begin(), h.end());
   EXPECT_EQ(name, ak_name_);
+  std::string recomputed;  // the README's shell recipe for the same
+  ASSERT_EQ(run("echo 000b$(tail -c +3 " + dir + "/ak.pub | openssl dgst -sha256 -r | cut -c1-64)",
+                &recomputed),
+            0);
+  EXPECT_EQ(recomputed, attest::to_hex(ak_name_) + "\n");
   const std::vector<uint8_t> hex_file = read_bytes(dir + "/qualifying-data.hex");
   const std::string hex(hex_file.begin(), hex_file.end());
   EXPECT_EQ(hex, attest::to_hex(qualifying));
@@ -270,9 +277,11 @@ TEST_F(TpmQuoteTest, RefusesBadRequests) {
   EXPECT_EQ(verify_quote(*wide, ak_pem_, qd), std::nullopt);
   EXPECT_EQ(wide->pcrs_file.size(), 132u + 4 + 2 * 532);
   const std::string dir = dir_.path() + "/wide";
-  ASSERT_TRUE(write_quote_files(*wide, ak_, qd, {}, dir, &error)) << error;
+  // (Written with the PEM-and-name overload: no ak.pub then.)
+  ASSERT_TRUE(write_quote_files(*wide, ak_pem_, ak_name_, qd, {}, dir, &error)) << error;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/ak.pub"));
   std::string out;
-  EXPECT_EQ(checkquote(dir, attest::to_hex(qd), &out), 0) << out;
+  EXPECT_EQ(checkquote(dir, attest::to_hex(qd), &out, "ak.pub.pem"), 0) << out;
   expect_no_tpm_handles(*tpm_);
 }
 
