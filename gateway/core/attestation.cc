@@ -95,6 +95,7 @@ std::string attestation_json(const keys::Attestation& a, const ApplianceBinding&
         JsonValue::make_string(hex(a.quote.pcr_values[i].data(), a.quote.pcr_values[i].size())));
   o.add("pcr_values", std::move(values));
   str("ak_public_pem", a.ak_public_pem);
+  str("ak_public", base64(a.ak_public_area));
   str("ak_name", hex(a.ak_name.data(), a.ak_name.size()));
   if (!a.ek_certificate.empty()) str("ek_certificate", base64(a.ek_certificate));
   return fhir::write_json(o, true);

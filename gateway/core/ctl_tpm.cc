@@ -162,6 +162,7 @@ int ctl_tpm(const std::vector<std::string>& args) {
     const std::vector<uint8_t> pem(ak->public_pem.begin(), ak->public_pem.end());
     const std::vector<uint8_t> hex_bytes(ak_hex.begin(), ak_hex.end());
     if (!write_bytes(out_path + "/ak.pub.pem", pem) ||
+        !write_bytes(out_path + "/ak.pub", ak->public_area) ||
         !write_bytes(out_path + "/ak.name", ak->name) ||
         !write_bytes(out_path + "/ak.name.hex", hex_bytes)) {
       std::fprintf(stderr, "gatewayctl: cannot write into %s\n", out_path.c_str());
@@ -208,9 +209,10 @@ int ctl_tpm(const std::vector<std::string>& args) {
     auto attestation = binding
                            ? store->attest(binding->qualifying_data, cfg->tpm.quote_pcrs, &error)
                            : std::nullopt;
-    if (!attestation || !tpm::write_quote_files(attestation->quote, attestation->ak_public_pem,
-                                                attestation->ak_name, binding->qualifying_data,
-                                                attestation->ek_certificate, out_path, &error)) {
+    if (!attestation ||
+        !tpm::write_quote_files(attestation->quote, tpm::KeyBlob{attestation->ak_public_area, {}},
+                                binding->qualifying_data, attestation->ek_certificate, out_path,
+                                &error)) {
       std::fprintf(stderr, "gatewayctl: quote failed: %s\n", error.c_str());
       return 1;
     }
@@ -219,7 +221,7 @@ int ctl_tpm(const std::vector<std::string>& args) {
     write_bytes(out_path + "/ledger-address.bin", address);
     write_bytes(out_path + "/tls-public-key.der", binding->tls_public_key);
     std::printf(
-        "quote written to %s; check it with:\n  tpm2_checkquote -u %s/ak.pub.pem -m "
+        "quote written to %s; check it with:\n  tpm2_checkquote -u %s/ak.pub -m "
         "%s/quote.msg -s %s/quote.sig -f %s/quote.pcrs -g sha256 -q $(cat "
         "%s/qualifying-data.hex)\n",
         out_path.c_str(), out_path.c_str(), out_path.c_str(), out_path.c_str(), out_path.c_str(),

@@ -64,12 +64,14 @@ struct Attestation {
   tpm::Quote quote;
   std::string ak_public_pem;
   std::vector<uint8_t> ak_name;
+  std::vector<uint8_t> ak_public_area;  // TPM2B_PUBLIC: what tpm2_checkquote -u ak.pub reads
   std::vector<uint8_t> ek_certificate;  // DER; empty if the TPM has none
 };
 
 struct AttestationKeyInfo {
   std::string public_pem;
   std::vector<uint8_t> name;
+  std::vector<uint8_t> public_area;  // TPM2B_PUBLIC (ak.pub)
 };
 
 class KeyStore {

@@ -205,6 +205,7 @@ class TpmKeyStore final : public KeyStore {
     if (!pem || !name) return std::nullopt;
     a.ak_public_pem = std::move(*pem);
     a.ak_name = std::move(*name);
+    a.ak_public_area = ak->public_area;
     // The EK certificate where the TPM has one (not swtpm without swtpm_setup).
     std::string ek_error;
     if (auto ek = tpm::endorsement_key(*tpm_, &ek_error)) a.ek_certificate = ek->certificate;
@@ -221,7 +222,7 @@ class TpmKeyStore final : public KeyStore {
     auto pem = tpm_->public_key_pem(*ak, error);
     auto name = tpm_->object_name(*ak, error);
     if (!pem || !name) return std::nullopt;
-    return AttestationKeyInfo{std::move(*pem), std::move(*name)};
+    return AttestationKeyInfo{std::move(*pem), std::move(*name), ak->public_area};
   }
 
   std::optional<std::vector<uint8_t>> activate_credential(std::span<const uint8_t> credential,

@@ -287,6 +287,9 @@ TEST(GatewaydKeys, AttestationCheckedWithTpm2Tools) {
             0)
       << out;
   EXPECT_EQ(read_file(d + "/recovered.bin"), read_file(d + "/secret.bin"));
+  // The AK the quotes are signed with is the one whose name was certified:
+  // the verifier hashes ek/ak.pub to the name and checks quotes with it.
+  ASSERT_TRUE(std::filesystem::exists(d + "/ek/ak.pub"));
 
   // A quote bound to the nonce, accepted by tpm2_checkquote...
   ASSERT_EQ(ctl({"tpm", "quote", "--config", gw.config_path(), "--nonce", "a1b2c3d4e5f60718",
@@ -297,7 +300,7 @@ TEST(GatewaydKeys, AttestationCheckedWithTpm2Tools) {
   auto checkquote = [&](const std::string& qualifying_hex) {
     std::string o;
     return run_command(
-        {"/usr/bin/tpm2_checkquote", "-u", d + "/q/ak.pub.pem", "-m", d + "/q/quote.msg", "-s",
+        {"/usr/bin/tpm2_checkquote", "-u", d + "/q/ak.pub", "-m", d + "/q/quote.msg", "-s",
          d + "/q/quote.sig", "-f", d + "/q/quote.pcrs", "-g", "sha256", "-q", qualifying_hex},
         &o);
   };
@@ -365,7 +368,8 @@ TEST(GatewaydKeys, AdminAttestationEndpoint) {
   for (const auto& [name, file] :
        std::vector<std::pair<const char*, const char*>>{{"quote_message", "quote.msg"},
                                                         {"quote_signature", "quote.sig"},
-                                                        {"quote_pcrs", "quote.pcrs"}}) {
+                                                        {"quote_pcrs", "quote.pcrs"},
+                                                        {"ak_public", "ak.pub"}}) {
     std::ofstream f(d + "/q/" + file, std::ios::binary);
     f << unbase64(field(name));
   }
@@ -387,10 +391,10 @@ TEST(GatewaydKeys, AdminAttestationEndpoint) {
   std::string expected(64, '\0');
   sodium_bin2hex(expected.data(), expected.size() + 1, digest.data(), digest.size());
   EXPECT_EQ(field("qualifying_data"), expected);
-  EXPECT_EQ(run_command({"/usr/bin/tpm2_checkquote", "-u", d + "/q/ak.pub.pem", "-m",
-                         d + "/q/quote.msg", "-s", d + "/q/quote.sig", "-f", d + "/q/quote.pcrs",
-                         "-g", "sha256", "-q", expected},
-                        &out),
+  EXPECT_EQ(run_command(
+                {"/usr/bin/tpm2_checkquote", "-u", d + "/q/ak.pub", "-m", d + "/q/quote.msg", "-s",
+                 d + "/q/quote.sig", "-f", d + "/q/quote.pcrs", "-g", "sha256", "-q", expected},
+                &out),
             0)
       << out;
   // Without a client certificate there is no TLS session at all.

@@ -126,10 +126,8 @@ std::optional<Quote> quote(Tpm& tpm, const KeyBlob& ak, const PcrSelection& sele
     }
   }
   *error = "PCRs " + internal::describe(q.selection) +
-           " changed between the quote and reading "
-           "them, in each of " +
-           std::to_string(kAttempts) +
-           " attempts: something is extending them continuously; try again";
+           " changed between the quote and reading them, in each of " + std::to_string(kAttempts) +
+           " attempts: something is extending them; try again";
   return std::nullopt;
 }
 
