@@ -9,6 +9,7 @@
 //    configuration holds key bytes or patient data from the corpus.
 #include <gtest/gtest.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include <array>
 #include <cstring>
@@ -408,6 +409,51 @@ TEST(GatewaydKeys, AdminAttestationEndpoint) {
               &bad);
   EXPECT_EQ(bad, "400");
   EXPECT_EQ(gw.terminate(), 0);
+}
+
+// Two member gateways, each with its own TPM and record key, the same
+// consortium key: the same patient gets the same token at both, and nothing
+// else in their stores is comparable.
+TEST(GatewaydKeys, TokensMatchAcrossGatewaysWithTheSameConsortiumKey) {
+  TempDir a_dir, b_dir;
+  GatewaydProcess a(a_dir.path()), b(b_dir.path());
+  std::string error, out;
+  ASSERT_TRUE(a.start(&error)) << error;
+  ASSERT_TRUE(b.start(&error)) << error;
+  const std::string message = corpus_dir() + "/adt_a01.hl7";
+  for (GatewaydProcess* g : {&a, &b})
+    ASSERT_EQ(run_command({gatewayctl_path(), "send", "--to",
+                           "127.0.0.1:" + std::to_string(g->port()), message},
+                          &out),
+              0)
+        << out;
+  ASSERT_EQ(a.terminate(), 0);
+  ASSERT_EQ(b.terminate(), 0);
+  auto column = [](const std::string& db_path, const char* sql) {
+    std::vector<std::string> values;
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+      sqlite3_stmt* st = nullptr;
+      sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+      while (st != nullptr && sqlite3_step(st) == SQLITE_ROW) {
+        const void* p = sqlite3_column_blob(st, 0);
+        values.emplace_back(static_cast<const char*>(p), sqlite3_column_bytes(st, 0));
+      }
+      sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return values;
+  };
+  const char* tokens = "SELECT token FROM patient_tokens ORDER BY token";
+  auto ta = column(a.db_path(), tokens), tb = column(b.db_path(), tokens);
+  ASSERT_FALSE(ta.empty());
+  EXPECT_EQ(ta, tb);
+  // The record keys differ: the same resource is a different envelope, and
+  // the keyed index is not comparable either.
+  const char* index = "SELECT key FROM record_identifiers ORDER BY key";
+  auto ia = column(a.db_path(), index), ib = column(b.db_path(), index);
+  ASSERT_FALSE(ia.empty());
+  EXPECT_NE(ia, ib);
 }
 
 TEST(GatewaydKeys, SoftwareStoreRefusesAttestation) {
