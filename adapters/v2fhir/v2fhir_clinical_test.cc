@@ -3,6 +3,7 @@
 // rich messages are golden tests (v2fhir_golden_test, testdata/*.hl7).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -175,22 +176,30 @@ TEST(ClinicalVxu, VisDateWithoutDocumentTypeIsAnObservation) {
   EXPECT_NE(First(c, "Observation"), nullptr);
 }
 
-TEST(ClinicalVxu, ManyObservationsStayFast) {
-  std::string obx;
-  for (int i = 0; i < 9900; ++i)
-    obx += "OBX|" + std::to_string(i + 1) + "|NM|59779-9^Schedule^LN|" + std::to_string(i) +
-           "|1||||||F\r";
-  // The same OBX before the RXA too: generic observations, no partOf.
-  Converted c;
-  auto t0 = std::chrono::steady_clock::now();
-  Convert(Vxu("CP") + obx, &c);
-  auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
-          .count();
-  ASSERT_TRUE(c.result.ok()) << Errors(c);
-  EXPECT_EQ(c.result.bundle.find("entry")->items().size(), 9900u + 6u);
-  EXPECT_LT(ms, 5000);
-  std::printf("VXU with 9900 OBX: %lld ms\n", static_cast<long long>(ms));
+// A guard against quadratic work per OBX (an earlier version searched all
+// entries for every OBX). Not a speed test: it compares 9,900 OBX with 990 on
+// the same machine at the same moment; linear work is about 10x, quadratic
+// about 100x, and the bound sits far from both, whatever the machine's speed.
+TEST(ClinicalVxu, ManyObservationsScaleLinearly) {
+  auto convert_ms = [](int count, Converted* c) {
+    std::string obx;
+    for (int i = 0; i < count; ++i)
+      obx += "OBX|" + std::to_string(i + 1) + "|NM|59779-9^Schedule^LN|" + std::to_string(i) +
+             "|1||||||F\r";
+    // The same OBX before the RXA too: generic observations, no partOf.
+    auto t0 = std::chrono::steady_clock::now();
+    Convert(Vxu("CP") + obx, c);
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
+  Converted small, large;
+  double small_ms = convert_ms(990, &small);
+  small_ms = std::min(small_ms, convert_ms(990, &small));  // the best of two: less noise
+  const double large_ms = convert_ms(9900, &large);
+  ASSERT_TRUE(large.result.ok()) << Errors(large);
+  EXPECT_EQ(large.result.bundle.find("entry")->items().size(), 9900u + 6u);
+  EXPECT_LT(large_ms / std::max(small_ms, 0.1), 40.0)
+      << "990 OBX: " << small_ms << " ms, 9900 OBX: " << large_ms << " ms";
+  std::printf("VXU with 990 / 9900 OBX: %.0f / %.0f ms\n", small_ms, large_ms);
 }
 
 // ---- SIU ---------------------------------------------------------------------

@@ -41,7 +41,8 @@ constexpr const char* kTpmUsage =
 
 bool write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), std::fclose);
-  return f && std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size();
+  if (!f) return false;
+  return bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size();
 }
 
 std::optional<std::vector<uint8_t>> read_bytes(const std::string& path, size_t max) {
