@@ -7,6 +7,7 @@
 #    send), shows the acknowledgements, resends to show duplicate detection;
 #  - lists what was stored and exports the normalized FHIR records;
 #  - talks FHIR REST to it with curl (metadata, create, search, read);
+#  - asks the TPM for an attestation quote and checks it with tpm2_checkquote;
 #  - stops gatewayd cleanly.
 #
 # This is a demonstration on this machine only. The TPM is a SIMULATOR
@@ -130,6 +131,13 @@ curl_fhir "$base/Patient?identifier=urn:oid:2.16.840.1.113883.3.999.1|DEMO-1"
 banner "FHIR REST: an invalid resource is refused with an OperationOutcome (HTTP 422)"
 curl_fhir -w 'HTTP %{http_code}\n' -X POST -H 'Content-Type: application/fhir+json' "$base/Patient" \
   -d '{"resourceType":"Patient","gender":"unknown-value","birthDate":"1990-13-45"}'
+
+banner "attestation: a quote bound to a fresh nonce (gatewayctl tpm quote), checked with tpm2_checkquote"
+nonce=$(openssl rand -hex 16)
+./build/gateway/gatewayctl tpm quote --config "$state/gatewayd.toml" --nonce "$nonce" --out "$state/quote" | head -n 1
+tpm2_checkquote -u "$state/quote/ak.pub" -m "$state/quote/quote.msg" -s "$state/quote/quote.sig" \
+  -f "$state/quote/quote.pcrs" -g sha256 -q "$(cat "$state/quote/qualifying-data.hex")" > /dev/null \
+  && echo "tpm2_checkquote: quote verified (signature, nonce binding, PCR digest)"
 
 banner "stopping gatewayd with SIGTERM"
 kill -TERM "$pid"
