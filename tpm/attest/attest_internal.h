@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tpm/core/tpm.h"
+#include "tpm/core/tpm_internal.h"
 
 namespace gw::tpm::attest {
 
@@ -54,6 +55,10 @@ bool parse_credential_file(std::span<const uint8_t> bytes, CredentialFile* out, 
 // or L-1 (RSA-2048), AES-128-CFB, restricted decryption, adminWithPolicy with
 // PolicySecret(TPM_RH_ENDORSEMENT), zero-filled unique field.
 TPM2B_PUBLIC ek_template(bool ecc);
+// Creates the EK from ek_template as a transient primary (flushed by *ek);
+// its public area in *pub. Returns the ESYS result. Hold state.mu.
+TSS2_RC create_ek(internal::TpmState& s, bool ecc, internal::ScopedFlush* ek,
+                  internal::EsysPtr<TPM2B_PUBLIC>* pub);
 
 // SubjectPublicKeyInfo PEM of an ECC P-256 or RSA public area.
 std::optional<std::string> public_key_pem(const TPMT_PUBLIC& pub, std::string* error);

@@ -71,22 +71,9 @@ std::optional<std::vector<uint8_t>> activate_credential(Tpm& tpm, const KeyBlob&
 
   internal::TpmState& s = internal::state(tpm);
   std::lock_guard<std::mutex> lock(s.mu);
-  TPM2B_PUBLIC templ = attest::ek_template(ecc);
-  TPM2B_SENSITIVE_CREATE sensitive{};
-  TPM2B_DATA outside_info{};
-  TPML_PCR_SELECTION creation_pcrs{};
   internal::ScopedFlush ek(s.esys);
-  TPM2B_PUBLIC* pub_raw = nullptr;
-  TPM2B_CREATION_DATA* cd = nullptr;
-  TPM2B_DIGEST* ch = nullptr;
-  TPMT_TK_CREATION* ct = nullptr;
-  TSS2_RC rc = Esys_CreatePrimary(s.esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                  ESYS_TR_NONE, &sensitive, &templ, &outside_info, &creation_pcrs,
-                                  ek.out(), &pub_raw, &cd, &ch, &ct);
-  EsysPtr<TPM2B_PUBLIC> pub(pub_raw);
-  EsysPtr<TPM2B_CREATION_DATA> cd_owner(cd);
-  EsysPtr<TPM2B_DIGEST> ch_owner(ch);
-  EsysPtr<TPMT_TK_CREATION> ct_owner(ct);
+  EsysPtr<TPM2B_PUBLIC> pub;
+  TSS2_RC rc = attest::create_ek(s, ecc, &ek, &pub);
   if (rc != TSS2_RC_SUCCESS) {
     *error = failure(
         s, std::string("creating the ") + (ecc ? "ECC P-256" : "RSA-2048") + " endorsement key",

@@ -39,27 +39,29 @@ TPM2B_PUBLIC ek_template(bool ecc) {
                        TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
   p.authPolicy.size = sizeof kPolicy;
   std::copy(std::begin(kPolicy), std::end(kPolicy), p.authPolicy.buffer);
-  TPMT_SYM_DEF_OBJECT sym{};
-  sym.algorithm = TPM2_ALG_AES;
-  sym.keyBits.aes = 128;
-  sym.mode.aes = TPM2_ALG_CFB;
-  if (ecc) {
-    p.type = TPM2_ALG_ECC;
-    p.parameters.eccDetail.symmetric = sym;
-    p.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
-    p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-    p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
-    p.unique.ecc.x.size = 32;
-    p.unique.ecc.y.size = 32;
-  } else {
-    p.type = TPM2_ALG_RSA;
-    p.parameters.rsaDetail.symmetric = sym;
-    p.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
-    p.parameters.rsaDetail.keyBits = 2048;
-    p.parameters.rsaDetail.exponent = 0;
-    p.unique.rsa.size = 256;
-  }
+  internal::set_storage_key_parameters(ecc, &p);
   return t;
+}
+
+TSS2_RC create_ek(internal::TpmState& s, bool ecc, internal::ScopedFlush* ek,
+                  EsysPtr<TPM2B_PUBLIC>* pub) {
+  TPM2B_PUBLIC templ = ek_template(ecc);
+  TPM2B_SENSITIVE_CREATE sensitive{};
+  TPM2B_DATA outside_info{};
+  TPML_PCR_SELECTION creation_pcrs{};
+  TPM2B_PUBLIC* pub_raw = nullptr;
+  TPM2B_CREATION_DATA* cd = nullptr;
+  TPM2B_DIGEST* ch = nullptr;
+  TPMT_TK_CREATION* ct = nullptr;
+  // Nothing secret goes in (empty sensitive data) or out (a public area).
+  TSS2_RC rc = Esys_CreatePrimary(s.esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                  ESYS_TR_NONE, &sensitive, &templ, &outside_info, &creation_pcrs,
+                                  ek->out(), &pub_raw, &cd, &ch, &ct);
+  pub->reset(pub_raw);
+  EsysPtr<TPM2B_CREATION_DATA> cd_owner(cd);
+  EsysPtr<TPM2B_DIGEST> ch_owner(ch);
+  EsysPtr<TPMT_TK_CREATION> ct_owner(ct);
+  return rc;
 }
 
 std::optional<std::string> public_key_pem(const TPMT_PUBLIC& pub, std::string* error) {
@@ -250,23 +252,9 @@ std::optional<EndorsementKey> endorsement_key(Tpm& tpm, std::string* error, EkAl
   bool ecc = algorithm == EkAlgorithm::kEcc;
   if (algorithm == EkAlgorithm::kAuto) ecc = supports_p256(s) && (ecc_cert || !rsa_cert);
 
-  TPM2B_PUBLIC templ = attest::ek_template(ecc);
-  TPM2B_SENSITIVE_CREATE sensitive{};
-  TPM2B_DATA outside_info{};
-  TPML_PCR_SELECTION creation_pcrs{};
   internal::ScopedFlush ek(s.esys);
-  TPM2B_PUBLIC* pub_raw = nullptr;
-  TPM2B_CREATION_DATA* cd = nullptr;
-  TPM2B_DIGEST* ch = nullptr;
-  TPMT_TK_CREATION* ct = nullptr;
-  // Nothing secret goes in (empty sensitive data) or out (a public area).
-  TSS2_RC rc = Esys_CreatePrimary(s.esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                                  ESYS_TR_NONE, &sensitive, &templ, &outside_info, &creation_pcrs,
-                                  ek.out(), &pub_raw, &cd, &ch, &ct);
-  EsysPtr<TPM2B_PUBLIC> pub(pub_raw);
-  EsysPtr<TPM2B_CREATION_DATA> cd_owner(cd);
-  EsysPtr<TPM2B_DIGEST> ch_owner(ch);
-  EsysPtr<TPMT_TK_CREATION> ct_owner(ct);
+  EsysPtr<TPM2B_PUBLIC> pub;
+  TSS2_RC rc = attest::create_ek(s, ecc, &ek, &pub);
   const std::string what = ecc ? "ECC P-256" : "RSA-2048";
   if (rc != TSS2_RC_SUCCESS) {
     std::string msg = failure(s, "creating the " + what + " endorsement key", rc);

@@ -263,6 +263,29 @@ bool is_storage_key(const TPMT_PUBLIC& pub) {
   return false;
 }
 
+void set_storage_key_parameters(bool ecc, TPMT_PUBLIC* p) {
+  TPMT_SYM_DEF_OBJECT sym{};
+  sym.algorithm = TPM2_ALG_AES;
+  sym.keyBits.aes = 128;
+  sym.mode.aes = TPM2_ALG_CFB;
+  if (ecc) {
+    p->type = TPM2_ALG_ECC;
+    p->parameters.eccDetail.symmetric = sym;
+    p->parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+    p->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+    p->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+    p->unique.ecc.x.size = 32;
+    p->unique.ecc.y.size = 32;
+  } else {
+    p->type = TPM2_ALG_RSA;
+    p->parameters.rsaDetail.symmetric = sym;
+    p->parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
+    p->parameters.rsaDetail.keyBits = 2048;
+    p->parameters.rsaDetail.exponent = 0;
+    p->unique.rsa.size = 256;
+  }
+}
+
 std::string algorithm_name(const TPMT_PUBLIC& pub) {
   switch (pub.type) {
     case TPM2_ALG_ECC:

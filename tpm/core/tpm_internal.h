@@ -124,6 +124,10 @@ bool unmarshal_public(const KeyBlob& blob, TPM2B_PUBLIC* out, std::string* error
 // A restricted decryption key with a symmetric algorithm: a storage parent.
 bool is_storage_key(const TPMT_PUBLIC& pub);
 // "ecc-p256", "rsa-2048", "ecc", "rsa", "keyedhash", ...
+// The parameters shared by storage-key templates (the SRK and the TCG EK
+// templates): ECC NIST P-256 or RSA-2048, AES-128-CFB for children, no
+// signing scheme, a unique field of zeros of the key size.
+void set_storage_key_parameters(bool ecc, TPMT_PUBLIC* p);
 std::string algorithm_name(const TPMT_PUBLIC& pub);
 // "an ECC signing key", "a sealed data object", ... for error messages.
 std::string describe_object(const TPMT_PUBLIC& pub);

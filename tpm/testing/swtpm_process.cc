@@ -91,6 +91,7 @@ std::string tail_of_file(const std::string& path) {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
+  // mkdtemp replaces the template's trailing six X characters with random ones.
   std::string tmpl = std::string(base && *base ? base : "/tmp") + "/gwtpm.XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
