@@ -10,6 +10,7 @@
 #include "fhir/json/json.h"
 #include "fhir/json/write.h"
 #include "gateway/core/key_options.h"
+#include "ledger-client/keccak/keccak.h"
 #include "tpm/attest/quote.h"
 
 namespace gw::core {
@@ -124,14 +125,11 @@ AdminAnswer admin_attestation(const config::GatewayConfig& cfg, const std::strin
       pos = amp + 1;
     }
   }
-  std::vector<uint8_t> nonce(nonce_hex.size() / 2);
-  size_t len = 0;
-  if (nonce_hex.size() % 2 != 0 || nonce.size() < 8 || nonce.size() > 64 ||
-      sodium_hex2bin(nonce.data(), nonce.size(), nonce_hex.data(), nonce_hex.size(), nullptr, &len,
-                     nullptr) != 0 ||
-      len != nonce.size()) {
+  const std::optional<std::vector<uint8_t>> parsed = ledger::from_hex(nonce_hex);
+  if (!parsed || parsed->size() < 8 || parsed->size() > 64) {
     return fail(400, "nonce must be 8 to 64 bytes in hex: /admin/attestation?nonce=HEX");
   }
+  const std::vector<uint8_t>& nonce = *parsed;
   std::string error;
   auto keys = keys::open_key_store(key_store_options(cfg), &error);
   if (!keys) return fail(503, error);

@@ -32,7 +32,7 @@ void BatchSigner::stop() {
 }
 
 uint64_t BatchSigner::batches_signed() const {
-  std::lock_guard<std::mutex> lock(const_cast<std::mutex&>(mu_));
+  std::lock_guard<std::mutex> lock(mu_);
   return signed_;
 }
 

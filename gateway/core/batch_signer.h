@@ -50,7 +50,7 @@ class BatchSigner {
 
   BatchSignerOptions options_;
   std::unique_ptr<store::BatchStore> batches_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread thread_;

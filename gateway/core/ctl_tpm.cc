@@ -17,17 +17,18 @@
 //   tpm quote --config FILE --nonce HEX --out DIR
 //       A quote over [tpm] quote_pcrs with qualifying data SHA-256(nonce ||
 //       ledger address || TLS public key), in the files tpm2_checkquote reads.
-#include <sodium.h>
-
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "gateway/core/attestation.h"
 #include "gateway/core/ctl_commands.h"
 #include "gateway/core/key_options.h"
+#include "gateway/keys/key_files.h"
+#include "ledger-client/keccak/keccak.h"
 
 namespace gw::core {
 namespace {
@@ -39,30 +40,10 @@ constexpr const char* kTpmUsage =
     "       gatewayctl tpm certify-ak --config FILE --credential FILE --out FILE\n"
     "       gatewayctl tpm quote --config FILE --nonce HEX --out DIR\n";
 
-bool write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), std::fclose);
-  if (!f) return false;
-  return bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size();
-}
-
-std::optional<std::vector<uint8_t>> read_bytes(const std::string& path, size_t max) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
-  if (!f) return std::nullopt;
-  std::vector<uint8_t> out(max + 1);
-  size_t n = std::fread(out.data(), 1, out.size(), f.get());
-  if (n > max) return std::nullopt;
-  out.resize(n);
-  return out;
-}
-
-std::optional<std::vector<uint8_t>> parse_hex(const std::string& hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  std::vector<uint8_t> out(hex.size() / 2);
-  size_t len = 0;
-  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, nullptr) != 0 ||
-      len != out.size())
-    return std::nullopt;
-  return out;
+// Files gatewayctl hands out (0600, written atomically, like key files).
+bool write_bytes(const std::string& path, std::span<const uint8_t> bytes) {
+  std::string error;
+  return keys::write_file_atomically(path, bytes, &error);
 }
 
 int usage() {
@@ -157,9 +138,7 @@ int ctl_tpm(const std::vector<std::string>& args) {
       std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
       return 1;
     }
-    std::string ak_hex(ak->name.size() * 2 + 1, '\0');
-    sodium_bin2hex(ak_hex.data(), ak_hex.size(), ak->name.data(), ak->name.size());
-    ak_hex.resize(ak->name.size() * 2);
+    const std::string ak_hex = ledger::to_hex(ak->name);
     const std::vector<uint8_t> pem(ak->public_pem.begin(), ak->public_pem.end());
     const std::vector<uint8_t> hex_bytes(ak_hex.begin(), ak_hex.end());
     if (!write_bytes(out_path + "/ak.pub.pem", pem) ||
@@ -176,10 +155,10 @@ int ctl_tpm(const std::vector<std::string>& args) {
   }
   if (sub == "certify-ak") {
     if (out_path.empty() || credential_path.empty()) return usage();
-    auto credential = read_bytes(credential_path, 64 * 1024);
+    std::string read_error;
+    auto credential = keys::read_small_file(credential_path, 64 * 1024, &read_error);
     if (!credential) {
-      std::fprintf(stderr, "gatewayctl: %s: cannot read the credential file\n",
-                   credential_path.c_str());
+      std::fprintf(stderr, "gatewayctl: credential file: %s\n", read_error.c_str());
       return 1;
     }
     auto store = open_store(config_path);
@@ -197,7 +176,7 @@ int ctl_tpm(const std::vector<std::string>& args) {
   }
   if (sub == "quote") {
     if (out_path.empty() || nonce_hex.empty()) return usage();
-    auto nonce = parse_hex(nonce_hex);
+    auto nonce = ledger::from_hex(nonce_hex);
     if (!nonce || nonce->size() < 8 || nonce->size() > 64) {
       std::fprintf(stderr, "gatewayctl: --nonce must be 8 to 64 bytes in hex\n");
       return 2;
