@@ -6,6 +6,7 @@
 //   gatewayctl convert [--config FILE] [--channel NAME] FILE...
 //   gatewayctl records export|count --config FILE [...]
 //   gatewayctl tpm provision|import-consortium-key --config FILE [...]
+//   gatewayctl ledger deploy|status --config FILE [...]
 //   gatewayctl version
 #include <cstdio>
 #include <cstring>
@@ -53,6 +54,21 @@ constexpr const char* kUsage =
     "  tpm import-consortium-key --config FILE [--replace] KEYFILE\n"
     "      Import the consortium tokenization key (32 bytes or 64 hex digits)\n"
     "      under this TPM; delete KEYFILE afterwards.\n"
+    "  ledger deploy --config FILE --founders FILE.json --quorum N [--ttl-days D]\n"
+    "      Deploy the consortium contracts (ProviderRegistry, ConsentRegistry,\n"
+    "      TransferLog, AuditAnchor, RecordToken) from this gateway's ledger\n"
+    "      account, with the founders listed in FILE.json and N approvals needed\n"
+    "      for governance; proposals expire after D days (default 7). Writes the\n"
+    "      deployment file ([ledger] deployment) to copy to every member gateway.\n"
+    "      Safe to re-run: an interrupted deployment resumes, a finished one\n"
+    "      returns the same addresses.\n"
+    "  ledger status --config FILE\n"
+    "      Chain id, head block, this gateway's ledger account, balance, nonce,\n"
+    "      membership, whether the deployment file's contracts check out, and\n"
+    "      the outbox counts. Exit status 0 when the node is reachable and the\n"
+    "      deployment verified, 1 otherwise (with the reason).\n"
+    "      Both ledger commands use the key store: with swtpm (which serves one\n"
+    "      client at a time), stop gatewayd first.\n"
     "  version\n";
 
 }  // namespace
@@ -74,6 +90,7 @@ int main(int argc, char** argv) {
   if (cmd == "convert") return gw::core::ctl_convert(args);
   if (cmd == "records") return gw::core::ctl_records(args);
   if (cmd == "tpm") return gw::core::ctl_tpm(args);
+  if (cmd == "ledger") return gw::core::ctl_ledger(args);
   std::fprintf(stderr, "gatewayctl: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -22,6 +22,7 @@
 #include "gateway/core/channel_options.h"
 #include "gateway/core/config.h"
 #include "gateway/core/key_options.h"
+#include "gateway/core/ledger_service.h"
 #include "gateway/core/log.h"
 #include "gateway/core/mllp_ingest.h"
 #include "gateway/core/version.h"
@@ -190,6 +191,21 @@ int main(int argc, char** argv) {
   }
   batch_signer->start();
 
+  // The consortium ledger: anchoring and the outbox run on their own threads,
+  // off the acknowledgement path. A node that does not answer delays only
+  // the ledger; a wrong node or deployment stops the start.
+  std::unique_ptr<gw::core::LedgerService> ledger;
+  if (cfg->ledger.enabled) {
+    auto started = gw::core::LedgerService::start(*cfg, keys->working.ledger_key, sopts.path);
+    if (!started) {
+      gw::log::error("startup_failed", {{"detail", started.error()}});
+      return 1;
+    }
+    ledger = std::move(*started);
+  } else if (cfg->ledger_line != 0) {
+    gw::log::info("ledger.disabled", {{"detail", "[ledger] enabled = false"}});
+  }
+
   std::vector<Channel> channels;
   for (const auto& c : cfg->channels) {
     gw::core::IngestOptions io = gw::core::ingest_options(c);
@@ -303,7 +319,8 @@ int main(int argc, char** argv) {
   if (rest) rest->stop();
   for (auto& c : channels) c.server->stop(cfg->shutdown_grace);
   store->close();
-  batch_signer->stop();  // signs what the last commits added
+  batch_signer->stop();        // signs what the last commits added
+  if (ledger) ledger->stop();  // enqueues the last batches' anchors, stops the submitter
   log_stats(channels, *store);
   gw::log::info("stopped");
   return 0;

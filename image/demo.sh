@@ -8,13 +8,18 @@
 #  - lists what was stored and exports the normalized FHIR records;
 #  - talks FHIR REST to it with curl (metadata, create, search, read);
 #  - asks the TPM for an attestation quote and checks it with tpm2_checkquote;
+#  - runs a local consortium ledger (anvil), deploys the five consortium
+#    contracts from the gateway's TPM-sealed ledger account (gatewayctl ledger
+#    deploy) and shows the record batches anchored on it (gatewayctl ledger
+#    status, the Anchored events read back over JSON-RPC);
 #  - stops gatewayd cleanly.
 #
 # This is a demonstration on this machine only. The TPM is a SIMULATOR
 # (swtpm on a loopback port), provisioned here with gatewayctl tpm provision
 # and a throw-away consortium key; a real appliance uses /dev/tpmrm0. The
-# store is encrypted at rest with the TPM-sealed record key. There is no
-# ledger yet (a later issue adds it with anvil).
+# store is encrypted at rest with the TPM-sealed record key. The ledger is
+# anvil (from the pinned npm package) on a loopback port, a single-member
+# consortium; production members run Besu QBFT or GoQuorum.
 set -eu
 cd "$(dirname "$0")/.."
 ./image/install-deps.sh
@@ -40,6 +45,16 @@ swtpm socket --tpm2 --server "type=tcp,bindaddr=127.0.0.1,port=$tpm_port" \
   --ctrl "type=tcp,bindaddr=127.0.0.1,port=$((tpm_port + 1))" --tpmstate "dir=$state/swtpm" \
   --flags not-need-init,startup-clear > "$state/swtpm/swtpm.log" 2>&1 &
 swtpm_pid=$!
+# The ledger: anvil (pinned in image/npm) on a free loopback port, its state in $state.
+anvil_bin=image/npm/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
+"$anvil_bin" --host 127.0.0.1 --port 0 --hardfork paris --state "$state/anvil-state.json" \
+  > "$state/anvil.log" 2>&1 &
+anvil_pid=$!
+for _ in $(seq 1 100); do grep -q "Listening on" "$state/anvil.log" 2>/dev/null && break; sleep 0.1; done
+rpc_url="http://$(sed -n 's/.*Listening on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$state/anvil.log" | head -n1)"
+[ "$rpc_url" != "http://" ] || { cat "$state/anvil.log"; echo "demo: anvil did not start" >&2; exit 1; }
+rpc() { curl -sS -X POST -H 'Content-Type: application/json' \
+  -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" "$rpc_url"; }
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
   -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
   -keyout "$state/tls/server.key" -out "$state/tls/server.pem" 2>/dev/null
@@ -51,6 +66,7 @@ log_level = "info"
 [keys]
 store = "tpm"
 consortium_id = "demo-consortium"
+batch_interval_ms = 1000   # sign (and anchor) a record batch every second in the demo
 
 [tpm]
 tcti = "swtpm:host=127.0.0.1,port=$tpm_port"   # the simulator; production: device:/dev/tpmrm0
@@ -60,6 +76,11 @@ enabled = true
 listen = "127.0.0.1:0"    # a free loopback port; the production default is 0.0.0.0:8443
 cert_file = "$state/tls/server.pem"
 key_file = "$state/tls/server.key"
+
+[ledger]
+enabled = true
+rpc_url = "$rpc_url"             # anvil here; production: the members' Besu/GoQuorum node
+confirmations = 1
 
 [channel.demo]
 listen = "127.0.0.1:0"    # a free loopback port; the production default is 0.0.0.0:2575
@@ -81,13 +102,25 @@ rm -f "$state/consortium.key"
 banner "running gatewayctl tpm provision again: it says what exists and replaces nothing"
 ./build/gateway/gatewayctl tpm provision --config "$state/gatewayd.toml"
 
+banner "LEDGER: anvil at $rpc_url; funding the gateway's ledger account and deploying the contracts"
+account=$(./build/gateway/gatewayctl tpm provision --config "$state/gatewayd.toml" | sed -n 's/.*\(0x[0-9a-fA-F]\{40\}\).*/\1/p' | head -n1)
+echo "gateway ledger account (TPM-sealed key): $account"
+rpc anvil_setBalance "[\"$account\", \"0x56BC75E2D63100000\"]" > /dev/null  # 100 ETH of test money
+fp() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+cat > "$state/founders.json" <<JSON
+[{"account": "$account", "org_id": "urn:oid:2.16.840.1.113883.3.999", "name": "Demo General Hospital",
+  "encryption_key": "$(fp demo-x25519)", "tls_fingerprint": "$(fp demo-tls)",
+  "signing_key_hash": "$(fp demo-batch-key)", "accreditation": "DEMO-ACCREDITATION-1"}]
+JSON
+./build/gateway/gatewayctl ledger deploy --config "$state/gatewayd.toml" --founders "$state/founders.json" --quorum 1
+
 banner "what an ADT^A01 becomes: gatewayctl convert (first 40 lines of the transaction Bundle)"
 ./build/gateway/gatewayctl convert --config "$state/gatewayd.toml" tests/corpus/hl7/adt_a01.hl7 | head -n 40
 
 banner "starting gatewayd (state in $state)"
 ./build/gateway/gatewayd --config "$state/gatewayd.toml" > "$log" 2>&1 &
 pid=$!
-trap 'kill "$pid" "$swtpm_pid" 2>/dev/null || true' EXIT
+trap 'kill "$pid" "$swtpm_pid" "$anvil_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   grep -q "event=ready" "$log" 2>/dev/null && break
   if ! kill -0 "$pid" 2>/dev/null; then cat "$log"; exit 1; fi
@@ -139,10 +172,22 @@ tpm2_checkquote -u "$state/quote/ak.pub" -m "$state/quote/quote.msg" -s "$state/
   -f "$state/quote/quote.pcrs" -g sha256 -q "$(cat "$state/quote/qualifying-data.hex")" > /dev/null \
   && echo "tpm2_checkquote: quote verified (signature, nonce binding, PCR digest)"
 
+banner "LEDGER: record batches anchored on chain (TPM-signed Merkle roots; no patient data on chain)"
+for _ in $(seq 1 300); do
+  grep -q "event=ledger.anchored" "$log" 2>/dev/null && break
+  sleep 0.1
+done
+sleep 2  # let the last batch of the run reach the ledger too
+grep "event=ledger.anchored" "$log" | tail -n 3
+rpc eth_getLogs '[{"fromBlock":"0x0","toBlock":"latest"}]' | \
+  node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{const r=JSON.parse(d).result;
+    console.log(`${r.length} contract events on chain so far (member added, anchors, ...)`);})'
+./build/gateway/gatewayctl ledger status --config "$state/gatewayd.toml" || true
+
 banner "stopping gatewayd with SIGTERM"
 kill -TERM "$pid"
 wait "$pid" || true
-kill "$swtpm_pid" 2>/dev/null || true
+kill "$swtpm_pid" "$anvil_pid" 2>/dev/null || true
 trap - EXIT
 tail -n 4 "$log"
 banner "done; state kept in $state (delete it when finished)"

@@ -4,6 +4,7 @@
 #   tests/bench.sh parse        HL7 v2 parser throughput only (one core)
 #   tests/bench.sh ingest       MLLP end to end with durable acknowledgements only
 #   tests/bench.sh fhir         v2 -> validated canonical FHIR, FHIR validation (one core)
+#   tests/bench.sh ledger       transfers/s and gas through the C++ ledger client against anvil
 # The machine and its load matter: note both when you quote a figure.
 set -eu
 cd "$(dirname "$0")/.."
@@ -30,4 +31,8 @@ if [ "$what" = all ] || [ "$what" = fhir ]; then
   taskset -c 0 ./build-bench/gateway/normalize_bench --benchmark_format=json --benchmark_min_time=1
   echo "== fhir_validate_bench (FHIR R4 validation, one core)" >&2
   taskset -c 0 ./build-bench/fhir/fhir_validate_bench --benchmark_format=json --benchmark_min_time=1
+fi
+if [ "$what" = all ] || [ "$what" = ledger ]; then
+  echo "== outbox_bench (transfers recorded per second against anvil, gas per transfer and grant)" >&2
+  ./build-bench/ledger-client/outbox_bench
 fi

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -265,6 +267,41 @@ Setter https_url(std::string* out) {
   };
 }
 
+// The ledger node's JSON-RPC URL. The value is never echoed: it may carry a
+// password (http://user:password@host).
+Setter rpc_url(std::string* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    const char* usage = "expected \"http://HOST:PORT[/PATH]\" or \"https://HOST[:PORT][/PATH]\"";
+    std::string_view rest = v.str;
+    if (rest.starts_with("http://")) {
+      rest.remove_prefix(7);
+    } else if (rest.starts_with("https://")) {
+      rest.remove_prefix(8);
+    } else {
+      return usage;
+    }
+    for (char c : v.str)
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return usage;
+    std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+    if (size_t at = authority.rfind('@'); at != std::string_view::npos)
+      authority.remove_prefix(at + 1);
+    if (authority.empty() || authority.front() == ':') return usage;
+    *out = v.str;
+    return "";
+  };
+}
+
+Setter any_string(std::string* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    *out = v.str;
+    return "";
+  };
+}
+
 Setter boolean(bool* out) {
   return [=](const Value& v) -> std::string {
     if (v.kind != Value::Kind::kBool)
@@ -511,6 +548,25 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
       {"quote_pcrs", pcr_list(&cfg.tpm.quote_pcrs, false)},
       {"injected_latency_ms", millis_in(&cfg.tpm.injected_latency, 0, 10'000, 1)},
   };
+  LedgerConfig& ledger = cfg.ledger;
+  std::map<std::string, Setter> ledger_schema = {
+      {"enabled", boolean(&ledger.enabled)},
+      {"rpc_url", rpc_url(&ledger.rpc_url)},
+      {"chain_id", integer_in(&ledger.chain_id, 0, std::numeric_limits<int64_t>::max())},
+      {"deployment", absolute_path(&ledger.deployment)},
+      {"outbox", absolute_path(&ledger.outbox)},
+      {"confirmations", integer_in(&ledger.confirmations, 1, 1000)},
+      {"max_transfers_per_tx", integer_in(&ledger.max_transfers_per_tx, 1, 1000)},
+      {"max_in_flight", integer_in(&ledger.max_in_flight, 1, 1024)},
+      {"resubmit_after_ms", millis_in(&ledger.resubmit_after, 1000, 86'400'000, 1)},
+      {"tx_type", string_one_of(&ledger.tx_type, {"auto", "eip1559", "legacy"})},
+      {"max_fee_gwei", integer_in(&ledger.max_fee_gwei, 0, 1'000'000'000)},
+      {"min_priority_fee_wei",
+       integer_in(&ledger.min_priority_fee_wei, 0, 1'000'000'000'000'000'000)},
+      {"request_timeout_ms", millis_in(&ledger.request_timeout, 100, 600'000, 1)},
+      {"ca_file", any_string(&ledger.ca_file)},
+      {"anchor_record_batches", boolean(&ledger.anchor_record_batches)},
+  };
   std::map<std::string, Setter> store_schema = {
       {"max_batch", integer_in(&cfg.store_max_batch, 1, 100000)},
       {"max_queued_bytes", integer_in(&cfg.store_max_queued_bytes, 1 << 20, int64_t{1} << 40)}};
@@ -561,6 +617,9 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
         cfg.keys_line = line_no;
       } else if (name == "tpm") {
         table = tpm_schema;
+      } else if (name == "ledger") {
+        table = ledger_schema;
+        cfg.ledger_line = line_no;
       } else if (name.starts_with("channel.") && name.size() > 8 &&
                  name.find('.', 8) == std::string::npos) {
         channels.push_back(std::make_unique<ChannelConfig>());
@@ -598,8 +657,9 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
         *error = err("a channel needs a name: [channel.NAME]");
         return std::nullopt;
       } else {
-        *error = err("unknown table [" + name +
-                     "] (expected [gateway], [https], [store], [keys], [tpm] or [channel.NAME])");
+        *error = err(
+            "unknown table [" + name +
+            "] (expected [gateway], [https], [store], [keys], [tpm], [ledger] or [channel.NAME])");
         return std::nullopt;
       }
       continue;
@@ -709,6 +769,16 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
              "identified by their certificates)";
     return std::nullopt;
   }
+  if (ledger.enabled && ledger.rpc_url.empty()) {
+    *error = source + ":" + std::to_string(cfg.ledger_line) +
+             ": ledger.rpc_url: required when ledger.enabled = true (the consortium node's "
+             "JSON-RPC URL, \"http://HOST:PORT\" or \"https://...\")";
+    return std::nullopt;
+  }
+  // Defaults that depend on state_dir, which may come after [ledger].
+  const std::filesystem::path ledger_dir = std::filesystem::path(cfg.state_dir) / "ledger";
+  if (ledger.deployment.empty()) ledger.deployment = (ledger_dir / "consortium.json").string();
+  if (ledger.outbox.empty()) ledger.outbox = (ledger_dir / "outbox.db").string();
   for (size_t i = 0; i < channels.size(); ++i) {
     if (std::string bad = v2fhir::check_mapping_config(channels[i]->mapping); !bad.empty()) {
       *error = source + ":" + std::to_string(channel_header_lines[i]) + ": channel." +

@@ -9,6 +9,11 @@
 //   [keys]               store ("tpm" | "software"), consortium_id, batch_records,
 //                        batch_interval_ms
 //   [tpm]                tcti, primary_handle, seal_pcrs, quote_pcrs, injected_latency_ms
+//   [ledger]             the consortium ledger (absent: off): enabled, rpc_url, chain_id,
+//                        deployment, outbox, confirmations, max_transfers_per_tx,
+//                        max_in_flight, resubmit_after_ms, tx_type, max_fee_gwei,
+//                        min_priority_fee_wei, request_timeout_ms, ca_file,
+//                        anchor_record_batches
 //   [channel.NAME]       one table per inbound channel (protocol = "mllp"), with
 //                        its v2-to-FHIR settings time_zone and z_segments
 //   [channel.NAME.identifier_systems]  "AUTHORITY" = "system URI"
@@ -105,6 +110,32 @@ struct TpmConfig {
   std::chrono::milliseconds injected_latency{0};
 };
 
+// The consortium ledger (issue 5): where its node is, which deployment of the
+// consortium contracts this gateway uses, and how its outbox submits. The
+// ledger is off the acknowledgement path: an unreachable node only delays
+// anchoring (the outbox queues).
+struct LedgerConfig {
+  bool enabled = false;
+  // http://... or https://...; may carry user:password (HTTP Basic), so it is
+  // never logged. Required when enabled.
+  std::string rpc_url;
+  // 0: accept the node's; otherwise gatewayd refuses a node reporting another.
+  uint64_t chain_id = 0;
+  // Empty in the file: <state_dir>/ledger/consortium.json and
+  // <state_dir>/ledger/outbox.db (filled in by parse_config).
+  std::string deployment, outbox;
+  uint32_t confirmations = 1;
+  size_t max_transfers_per_tx = 100;
+  size_t max_in_flight = 8;
+  std::chrono::milliseconds resubmit_after{30000};
+  std::string tx_type = "auto";  // "auto" | "eip1559" | "legacy"
+  uint64_t max_fee_gwei = 1000;
+  uint64_t min_priority_fee_wei = 0;
+  std::chrono::milliseconds request_timeout{10000};
+  std::string ca_file;  // https trust anchors; empty: the system store
+  bool anchor_record_batches = true;
+};
+
 struct GatewayConfig {
   std::string source;  // file path, for messages
   std::string state_dir = "/var/lib/gatewayd";
@@ -115,6 +146,8 @@ struct GatewayConfig {
   KeysConfig keys;
   int keys_line = 0;  // line of [keys], 0 if absent (for start-up messages)
   TpmConfig tpm;
+  LedgerConfig ledger;
+  int ledger_line = 0;  // line of [ledger], 0 if absent
   size_t store_max_batch = 1024;
   uint64_t store_max_queued_bytes = uint64_t{256} << 20;
   std::vector<ChannelConfig> channels;

@@ -135,7 +135,39 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[tpm]\nseal_pcrs = \"sha1:0\"\n[channel.a]\n", "test.toml:2: tpm.seal_pcrs: expected"},
         BadCase{"[tpm]\nquote_pcrs = \"none\"\n[channel.a]\n", "test.toml:2: tpm.quote_pcrs: expected"},
         BadCase{"[tpm]\nquote_pcrs = \"sha256:0,24\"\n[channel.a]\n",
-                "test.toml:2: tpm.quote_pcrs: expected"}));
+                "test.toml:2: tpm.quote_pcrs: expected"},
+        // [ledger]
+        BadCase{"[ledger]\nenabled = true\n[channel.a]\n",
+                "test.toml:1: ledger.rpc_url: required when ledger.enabled = true"},
+        BadCase{"[ledger]\nrpc_url = \"ws://node:8546\"\n[channel.a]\n",
+                "test.toml:2: ledger.rpc_url: expected \"http://HOST:PORT"},
+        BadCase{"[ledger]\nrpc_url = \"http://\"\n[channel.a]\n", "test.toml:2: ledger.rpc_url"},
+        BadCase{"[ledger]\nrpc_url = \"https://user:pw@/x\"\n[channel.a]\n",
+                "test.toml:2: ledger.rpc_url"},
+        BadCase{"[ledger]\nenabled = \"yes\"\n[channel.a]\n",
+                "test.toml:2: ledger.enabled: expected true or false"},
+        BadCase{"[ledger]\nchain_id = -1\n[channel.a]\n",
+                "test.toml:2: ledger.chain_id: must be between"},
+        BadCase{"[ledger]\nconfirmations = 0\n[channel.a]\n",
+                "test.toml:2: ledger.confirmations: must be between 1"},
+        BadCase{"[ledger]\nmax_transfers_per_tx = 5000\n[channel.a]\n",
+                "test.toml:2: ledger.max_transfers_per_tx: must be between"},
+        BadCase{"[ledger]\nmax_in_flight = 0\n[channel.a]\n",
+                "test.toml:2: ledger.max_in_flight: must be between"},
+        BadCase{"[ledger]\nresubmit_after_ms = 10\n[channel.a]\n",
+                "test.toml:2: ledger.resubmit_after_ms: must be between"},
+        BadCase{"[ledger]\ntx_type = \"eip4844\"\n[channel.a]\n",
+                "test.toml:2: ledger.tx_type: must be one of \"auto\", \"eip1559\", \"legacy\""},
+        BadCase{"[ledger]\nmax_fee_gwei = \"1000\"\n[channel.a]\n",
+                "test.toml:2: ledger.max_fee_gwei: expected an integer"},
+        BadCase{"[ledger]\nrequest_timeout_ms = 0\n[channel.a]\n",
+                "test.toml:2: ledger.request_timeout_ms: must be between"},
+        BadCase{"[ledger]\ndeployment = \"\"\n[channel.a]\n",
+                "test.toml:2: ledger.deployment: must not be empty"},
+        BadCase{"[ledger]\nanchor_record_batches = 1\n[channel.a]\n",
+                "test.toml:2: ledger.anchor_record_batches: expected true or false"},
+        BadCase{"[ledger]\nrpc = \"http://x:1\"\n[channel.a]\n",
+                "test.toml:2: unknown key 'ledger.rpc' (known keys in [ledger]: "}));
 
 TEST(ConfigTest, MissingFileIsReported) {
   std::string error;
@@ -297,6 +329,87 @@ injected_latency_ms = 50
   auto none = parse_config("[tpm]\nseal_pcrs = \"none\"\n[channel.adt]\n", "t.toml", &error);
   ASSERT_TRUE(none) << error;
   EXPECT_TRUE(none->tpm.seal_pcrs.empty());
+}
+
+TEST(ConfigTest, LedgerSettings) {
+  std::string error;
+  auto cfg = parse_config(R"([channel.adt]
+[ledger]
+enabled = true
+rpc_url = "https://user:secret@besu.consortium.example:8545/rpc"
+chain_id = 1337
+deployment = "/etc/gatewayd/consortium.json"
+outbox = "/data/outbox.db"
+confirmations = 3
+max_transfers_per_tx = 50
+max_in_flight = 4
+resubmit_after_ms = 60000
+tx_type = "legacy"
+max_fee_gwei = 0
+min_priority_fee_wei = 1_000
+request_timeout_ms = 2500
+ca_file = "/etc/gatewayd/ledger-ca.pem"
+anchor_record_batches = false
+[gateway]
+state_dir = "/srv/gw"
+)",
+                          "t.toml", &error);
+  ASSERT_TRUE(cfg) << error;
+  const LedgerConfig& l = cfg->ledger;
+  EXPECT_EQ(cfg->ledger_line, 2);
+  EXPECT_TRUE(l.enabled);
+  EXPECT_EQ(l.rpc_url, "https://user:secret@besu.consortium.example:8545/rpc");
+  EXPECT_EQ(l.chain_id, 1337u);
+  EXPECT_EQ(l.deployment, "/etc/gatewayd/consortium.json");
+  EXPECT_EQ(l.outbox, "/data/outbox.db");
+  EXPECT_EQ(l.confirmations, 3u);
+  EXPECT_EQ(l.max_transfers_per_tx, 50u);
+  EXPECT_EQ(l.max_in_flight, 4u);
+  EXPECT_EQ(l.resubmit_after, std::chrono::milliseconds(60000));
+  EXPECT_EQ(l.tx_type, "legacy");
+  EXPECT_EQ(l.max_fee_gwei, 0u);
+  EXPECT_EQ(l.min_priority_fee_wei, 1000u);
+  EXPECT_EQ(l.request_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(l.ca_file, "/etc/gatewayd/ledger-ca.pem");
+  EXPECT_FALSE(l.anchor_record_batches);
+
+  // No [ledger]: off, with the documented defaults; the file paths follow
+  // state_dir even when [gateway] comes after [ledger].
+  auto minimal = parse_config("[ledger]\n[channel.adt]\n[gateway]\nstate_dir = \"/srv/gw\"\n",
+                              "t.toml", &error);
+  ASSERT_TRUE(minimal) << error;
+  const LedgerConfig& d = minimal->ledger;
+  EXPECT_FALSE(d.enabled);
+  EXPECT_EQ(d.rpc_url, "");
+  EXPECT_EQ(d.chain_id, 0u);
+  EXPECT_EQ(d.deployment, "/srv/gw/ledger/consortium.json");
+  EXPECT_EQ(d.outbox, "/srv/gw/ledger/outbox.db");
+  EXPECT_EQ(d.confirmations, 1u);
+  EXPECT_EQ(d.max_transfers_per_tx, 100u);
+  EXPECT_EQ(d.max_in_flight, 8u);
+  EXPECT_EQ(d.resubmit_after, std::chrono::milliseconds(30000));
+  EXPECT_EQ(d.tx_type, "auto");
+  EXPECT_EQ(d.max_fee_gwei, 1000u);
+  EXPECT_EQ(d.min_priority_fee_wei, 0u);
+  EXPECT_EQ(d.request_timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(d.ca_file, "");
+  EXPECT_TRUE(d.anchor_record_batches);
+  auto absent = parse_config("[channel.adt]\n", "t.toml", &error);
+  ASSERT_TRUE(absent) << error;
+  EXPECT_EQ(absent->ledger_line, 0);
+  EXPECT_FALSE(absent->ledger.enabled);
+  EXPECT_EQ(absent->ledger.deployment, "/var/lib/gatewayd/ledger/consortium.json");
+
+  // A plain http URL to a local node is fine; the URL (which may hold a
+  // password) never appears in an error.
+  auto http = parse_config(
+      "[ledger]\nenabled = true\nrpc_url = \"http://127.0.0.1:8545\"\n"
+      "[channel.adt]\n",
+      "t.toml", &error);
+  ASSERT_TRUE(http) << error;
+  EXPECT_FALSE(parse_config("[ledger]\nrpc_url = \"ftp://user:hunter2@x\"\n[channel.a]\n", "t.toml",
+                            &error));
+  EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;
 }
 
 }  // namespace

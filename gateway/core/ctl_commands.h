@@ -13,6 +13,7 @@ int ctl_messages(const std::vector<std::string>& args);
 int ctl_convert(const std::vector<std::string>& args);
 int ctl_records(const std::vector<std::string>& args);
 int ctl_tpm(const std::vector<std::string>& args);
+int ctl_ledger(const std::vector<std::string>& args);
 
 // gatewayctl records' TIME arguments: YYYY-MM-DD[THH:MM[:SS][Z|+HH:MM|-HH:MM]]
 // (UTC when no zone) -> Unix milliseconds. False if malformed.

@@ -23,6 +23,10 @@ constexpr char kInsert[] =
 constexpr char kList[] =
     "SELECT id, first_seq, last_seq, record_count, root, signature, signer, created_at_ms "
     "FROM record_batches WHERE id > ?1 ORDER BY id LIMIT ?2";
+constexpr char kUnanchored[] =
+    "SELECT id, first_seq, last_seq, record_count, root, signature, signer, created_at_ms "
+    "FROM record_batches WHERE id > ?1 AND anchored_tx IS NULL ORDER BY id LIMIT ?2";
+constexpr char kSetAnchored[] = "UPDATE record_batches SET anchored_tx = ?2 WHERE id = ?1";
 
 std::string_view bytes(const void* p, size_t n) {
   return std::string_view(static_cast<const char*>(p), n);
@@ -32,7 +36,7 @@ std::string_view bytes(const void* p, size_t n) {
 
 struct BatchStore::Impl {
   Connection db;
-  Statement last_seq, pending, pending_count, insert, list;
+  Statement last_seq, pending, pending_count, insert, list, unanchored, set_anchored;
 
   bool last(int64_t* out, std::string* error) {
     ScopedReset reset(last_seq);
@@ -61,6 +65,8 @@ std::unique_ptr<BatchStore> BatchStore::open(const std::string& path, std::strin
       {&impl->pending_count, kPendingCount},
       {&impl->insert, kInsert},
       {&impl->list, kList},
+      {&impl->unanchored, kUnanchored},
+      {&impl->set_anchored, kSetAnchored},
   };
   for (const auto& [stmt, sql] : statements) {
     const int rc = stmt->prepare(impl->db.get(), sql);
@@ -167,6 +173,57 @@ std::vector<SignedBatch> BatchStore::list(int64_t after_id, size_t limit, std::s
   if (rc != SQLITE_DONE && error != nullptr)
     *error = "listing batches: " + internal::describe_error(impl_->db.get(), rc);
   return out;
+}
+
+std::optional<std::vector<SignedBatch>> BatchStore::unanchored(int64_t after_id, size_t limit,
+                                                               std::string* error) {
+  std::vector<SignedBatch> out;
+  Statement& s = impl_->unanchored;
+  ScopedReset reset(s);
+  s.bind_int64(1, after_id)
+      .bind_int64(2, static_cast<int64_t>(std::min<uint64_t>(limit, 1u << 30)));
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    SignedBatch b;
+    b.id = s.column_int64(0);
+    b.first_seq = s.column_int64(1);
+    b.last_seq = s.column_int64(2);
+    b.record_count = s.column_int64(3);
+    // The schema guarantees 32 bytes (CHECK); a file edited behind our back
+    // must not yield a zero root that would then be anchored.
+    std::string_view root = s.column_blob_view(4);
+    if (root.size() != 32) {
+      *error = "batch " + std::to_string(b.id) + " has a malformed root";
+      return std::nullopt;
+    }
+    std::memcpy(b.root.data(), root.data(), 32);
+    std::string_view sig = s.column_blob_view(5);
+    b.signature.assign(sig.begin(), sig.end());
+    b.signer = s.column_text(6);
+    b.created_at_ms = s.column_int64(7);
+    out.push_back(std::move(b));
+  }
+  if (rc != SQLITE_DONE) {
+    *error = "listing unanchored batches: " + internal::describe_error(impl_->db.get(), rc);
+    return std::nullopt;
+  }
+  return out;
+}
+
+bool BatchStore::set_anchored(int64_t id, const std::string& tx_hash, std::string* error) {
+  Statement& s = impl_->set_anchored;
+  ScopedReset reset(s);
+  const int rc = s.bind_int64(1, id).bind_text(2, tx_hash).step();
+  if (rc != SQLITE_DONE) {
+    *error = "recording the anchor of batch " + std::to_string(id) + ": " +
+             internal::describe_error(impl_->db.get(), rc);
+    return false;
+  }
+  if (sqlite3_changes(impl_->db.get()) == 0) {
+    *error = "no batch " + std::to_string(id);
+    return false;
+  }
+  return true;
 }
 
 }  // namespace gw::store

@@ -45,6 +45,15 @@ class BatchStore {
   bool record(SignedBatch* batch, std::string* error);
   std::vector<SignedBatch> list(int64_t after_id, size_t limit, std::string* error);
 
+  // The ledger anchorer's view: batches with id > after_id whose anchored_tx
+  // is still NULL, oldest first, at most `limit`. (after_id lets the anchorer
+  // skip the long anchored prefix instead of scanning it every round.)
+  std::optional<std::vector<SignedBatch>> unanchored(int64_t after_id, size_t limit,
+                                                     std::string* error);
+  // Records the hash of the ledger transaction that anchored batch `id`
+  // ("0x" + 64 hex digits). False + *error if there is no such batch.
+  bool set_anchored(int64_t id, const std::string& tx_hash, std::string* error);
+
  private:
   struct Impl;
   explicit BatchStore(std::unique_ptr<Impl> impl);

@@ -1,0 +1,59 @@
+// gatewayd's ledger side ([ledger] enabled = true): the outbox submitter on
+// its own thread and the record-batch anchorer.
+//
+// Start-up refuses (with a message naming the problem) what would make every
+// later submission wrong: no deployment file, a deployment for another chain
+// than [ledger] chain_id, an outbox bound to another chain or key, and, when
+// the node answers, a node on another chain or addresses that do not hold
+// this build's contracts. A node that does not answer is not a reason to stop
+// the gateway: it logs event=ledger.unreachable and the outbox queues until
+// the node is back. The ledger is never on the acknowledgement path.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "gateway/core/config.h"
+#include "gateway/core/ledger_anchorer.h"
+#include "gateway/core/ledger_client.h"
+#include "gateway/core/ledger_deployment.h"
+#include "gateway/crypto/secret.h"
+#include "ledger-client/rlp/result.h"
+
+namespace gw::core {
+
+struct LedgerServiceOptions {
+  std::chrono::milliseconds submitter_poll{250};
+  AnchorerOptions anchorer;
+};
+
+class LedgerService {
+ public:
+  // `messages_db` is the message store file (its record_batches table).
+  static ledger::Result<std::unique_ptr<LedgerService>> start(const config::GatewayConfig& cfg,
+                                                              const crypto::SecretBytes& ledger_key,
+                                                              const std::string& messages_db,
+                                                              LedgerServiceOptions options = {});
+  ~LedgerService();  // stop()
+  LedgerService(const LedgerService&) = delete;
+  LedgerService& operator=(const LedgerService&) = delete;
+
+  // Anchors what is pending one last time (into the outbox), then stops the
+  // submitter thread; an RPC in progress finishes within request_timeout_ms.
+  void stop();
+
+  const ledger::Address& address() const { return client_.signer->address(); }
+
+ private:
+  LedgerService() = default;
+
+  LedgerDeployment deployment_;
+  LedgerClient client_;
+  std::unique_ptr<LedgerAnchorer> anchorer_;
+  std::atomic<bool> stop_{false};
+  std::thread submitter_thread_;
+};
+
+}  // namespace gw::core

@@ -1,0 +1,308 @@
+// The gateway on the consortium ledger, end to end: a gateway provisioned on
+// swtpm with gatewayctl, its TPM-sealed ledger account funded on a real
+// anvil, the consortium deployed with `gatewayctl ledger deploy` (this gateway
+// the only founder), then gatewayd with [ledger] enabled anchoring the record
+// batches of real HL7 traffic. Then the node goes away while messages keep
+// coming (they are still acknowledged: the ledger is off that path), comes
+// back from its state file, and every batch ends up anchored exactly once.
+// Finally no patient data of the corpus is anywhere on chain, and
+// `gatewayctl ledger status` reports a healthy, drained outbox.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "adapters/hl7/ack.h"
+#include "adapters/hl7/er7.h"
+#include "adapters/mllp/client.h"
+#include "gateway/core/ledger_deployment.h"
+#include "ledger-client/consortium/events.h"
+#include "ledger-client/keccak/keccak.h"
+#include "ledger-client/rpc/eth_client.h"
+#include "ledger-client/testing/anvil_process.h"
+#include "tests/integration/corpus_util.h"
+
+namespace gw::testing {
+namespace {
+
+using ledger::testing::AnvilOptions;
+using ledger::testing::AnvilProcess;
+using namespace std::chrono_literals;
+
+int ctl(const std::vector<std::string>& args, std::string* out) {
+  std::vector<std::string> argv{gatewayctl_path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, out);
+}
+
+struct BatchRow {
+  int64_t id = 0;
+  ledger::Hash256 root{};
+  int64_t first_seq = 0, last_seq = 0;
+  std::string anchored_tx;  // "" while NULL
+};
+
+std::vector<BatchRow> batch_rows(const std::string& db_path, int64_t* unbatched_records) {
+  std::vector<BatchRow> rows;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return rows;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, "SELECT id, root, first_seq, last_seq, anchored_tx FROM record_batches",
+                     -1, &st, nullptr);
+  while (st != nullptr && sqlite3_step(st) == SQLITE_ROW) {
+    BatchRow r;
+    r.id = sqlite3_column_int64(st, 0);
+    if (sqlite3_column_bytes(st, 1) == 32)
+      std::memcpy(r.root.data(), sqlite3_column_blob(st, 1), 32);
+    r.first_seq = sqlite3_column_int64(st, 2);
+    r.last_seq = sqlite3_column_int64(st, 3);
+    const unsigned char* t = sqlite3_column_text(st, 4);
+    r.anchored_tx = t ? reinterpret_cast<const char*>(t) : "";
+    rows.push_back(r);
+  }
+  sqlite3_finalize(st);
+  st = nullptr;
+  sqlite3_prepare_v2(db,
+                     "SELECT count(*) FROM records WHERE seq > "
+                     "(SELECT coalesce(max(last_seq), 0) FROM record_batches)",
+                     -1, &st, nullptr);
+  *unbatched_records =
+      st != nullptr && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return rows;
+}
+
+// Waits until every stored record is in a batch and every batch satisfies
+// `done`; returns the rows.
+std::vector<BatchRow> wait_for_batches(const std::string& db_path, bool anchored,
+                                       std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<BatchRow> rows;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int64_t unbatched = -1;
+    rows = batch_rows(db_path, &unbatched);
+    bool ok = unbatched == 0 && !rows.empty();
+    for (const auto& r : rows) ok = ok && (!anchored || !r.anchored_tx.empty());
+    if (ok) return rows;
+    std::this_thread::sleep_for(200ms);
+  }
+  ADD_FAILURE() << "batches not " << (anchored ? "anchored" : "signed") << " in time";
+  return rows;
+}
+
+class LedgerIntegration : public ::testing::Test {
+ protected:
+  void connect_rpc() {
+    ledger::JsonRpcOptions o;
+    o.url = anvil_->url();
+    o.io_timeout = 10s;
+    auto rpc = ledger::JsonRpcClient::create(o);
+    ASSERT_TRUE(rpc) << rpc.error();
+    rpc_ = std::move(*rpc);
+    eth_ = std::make_unique<ledger::EthClient>(*rpc_);
+  }
+  // Sends every mappable corpus message with fresh control ids; all must be AA.
+  void send_corpus(uint16_t port, const std::string& prefix) {
+    std::string error;
+    auto c = mllp::Client::connect("127.0.0.1", port, 5s, &error);
+    ASSERT_TRUE(c) << error;
+    auto corpus = load_mappable_corpus();
+    ASSERT_FALSE(corpus.empty());
+    for (size_t i = 0; i < corpus.size(); ++i) {
+      const std::string id = prefix + std::to_string(i);
+      ASSERT_TRUE(c->send(with_control_id(original_mode(corpus[i].text), id), &error)) << error;
+      auto reply = c->receive(10s, &error);
+      ASSERT_TRUE(reply) << error;
+      auto ack = hl7::read_ack(*reply, &error);
+      ASSERT_TRUE(ack) << error;
+      EXPECT_EQ(ack->code, "AA") << corpus[i].file;
+    }
+  }
+  // The chain's Anchored events (root -> how many times), all checked to be
+  // this gateway's record-batch anchors.
+  std::map<ledger::Hash256, int> anchored_roots(const core::LedgerDeployment& d) {
+    ledger::LogFilter f;
+    f.addresses = {d.contracts.anchors};
+    f.from_block = ledger::BlockRef::at(0);
+    auto logs = eth_->get_logs(f);
+    EXPECT_TRUE(logs) << logs.failure().describe();
+    std::map<ledger::Hash256, int> roots;
+    for (const auto& l : logs ? *logs : std::vector<ledger::Log>{}) {
+      auto e = ledger::consortium::decode_event(l.topics, l.data);
+      EXPECT_TRUE(e && e->has_value()) << (e ? "foreign log" : e.error());
+      if (!e || !e->has_value()) continue;
+      const auto* a = std::get_if<ledger::consortium::Anchored>(&**e);
+      if (a == nullptr) continue;
+      EXPECT_EQ(a->member, address_);
+      EXPECT_EQ(a->kind, static_cast<uint8_t>(ledger::consortium::AnchorKind::kRecordBatch));
+      ++roots[a->root];
+    }
+    return roots;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<AnvilProcess> anvil_;
+  std::unique_ptr<ledger::JsonRpcClient> rpc_;
+  std::unique_ptr<ledger::EthClient> eth_;
+  ledger::Address address_{};
+};
+
+TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain) {
+  AnvilOptions ao;
+  ao.state_file = dir_.path() + "/anvil-state.json";
+  std::string error;
+  anvil_ = AnvilProcess::start(ao, &error);
+  ASSERT_NE(anvil_, nullptr) << error;
+  connect_rpc();
+
+  GatewaydProcess gw(dir_.path(), "\n[ledger]\nenabled = true\nrpc_url = \"" + anvil_->url() +
+                                      "\"\nchain_id = 31337\nrequest_timeout_ms = 2000\n");
+  // Small batches, so the corpus makes several.
+  std::string cfg = read_file(gw.config_path());
+  cfg.replace(cfg.find("[keys]\n"), 7, "[keys]\nbatch_records = 8\nbatch_interval_ms = 300\n");
+  std::ofstream(gw.config_path()) << cfg;
+
+  // Provision the TPM as an operator would, and read the ledger account.
+  std::string out;
+  ASSERT_EQ(ctl({"tpm", "provision", "--config", gw.config_path()}, &out), 0) << out;
+  const size_t at = out.find("ledger account: ");
+  ASSERT_NE(at, std::string::npos) << out;
+  auto address = core::parse_address(out.substr(at + 16, 42));
+  ASSERT_TRUE(address) << address.error();
+  address_ = *address;
+  {
+    std::ofstream k(dir_.path() + "/consortium.key");
+    k << kTestConsortiumKeyHex << "\n";
+  }
+  out.clear();
+  ASSERT_EQ(ctl({"tpm", "import-consortium-key", "--config", gw.config_path(),
+                 dir_.path() + "/consortium.key"},
+                &out),
+            0)
+      << out;
+  ASSERT_TRUE(ledger::testing::set_balance(
+      *rpc_, address_, *ledger::Uint256::from_decimal("100000000000000000000")));
+
+  // Deploy with this gateway as the only founder; re-running is idempotent.
+  const std::string founders = dir_.path() + "/founders.json";
+  std::ofstream(founders) << "[{\"account\": \"" << ledger::to_checksum_hex(address_)
+                          << "\", \"org_id\": \"urn:oid:2.16.840.1.113883.3.9999.1\", "
+                             "\"name\": \"Integration Test Hospital\", \"encryption_key\": \""
+                          << std::string(64, '1') << "\", \"tls_fingerprint\": \""
+                          << std::string(64, '2') << "\", \"signing_key_hash\": \""
+                          << std::string(64, '3') << "\", \"accreditation\": \"TEST\"}]";
+  for (int run = 0; run < 2; ++run) {
+    out.clear();
+    ASSERT_EQ(ctl({"ledger", "deploy", "--config", gw.config_path(), "--founders", founders,
+                   "--quorum", "1"},
+                  &out),
+              0)
+        << out;
+  }
+  EXPECT_NE(out.find("is up to date"), std::string::npos) << out;
+  auto deployment = core::read_deployment(dir_.path() + "/state/ledger/consortium.json");
+  ASSERT_TRUE(deployment) << deployment.error();
+  EXPECT_EQ(deployment->chain_id, 31337u);
+  EXPECT_EQ(deployment->deployed_by, address_);
+  EXPECT_NE(out.find(ledger::to_checksum_hex(deployment->contracts.anchors)), std::string::npos);
+
+  // Traffic: batches get signed and anchored.
+  ASSERT_TRUE(gw.start(&error)) << error;
+  EXPECT_NE(gw.output().find("event=ledger.verified"), std::string::npos) << gw.output();
+  send_corpus(gw.port(), "L1-");
+  auto rows = wait_for_batches(gw.db_path(), /*anchored=*/true, 60s);
+  ASSERT_GE(rows.size(), 2u);
+  auto roots = anchored_roots(*deployment);
+  EXPECT_EQ(roots.size(), rows.size());
+  for (const auto& r : rows) EXPECT_EQ(roots[r.root], 1) << "batch " << r.id;
+  EXPECT_NE(gw.output().find("event=ledger.anchored batch=" + std::to_string(rows[0].id)),
+            std::string::npos);
+
+  // The node goes away; messages are still acknowledged and batched.
+  const int port = anvil_->port();
+  const size_t before = rows.size();
+  anvil_->stop();
+  send_corpus(gw.port(), "L2-");
+  rows = wait_for_batches(gw.db_path(), /*anchored=*/false, 30s);
+  ASSERT_GT(rows.size(), before);
+  size_t unanchored = 0;
+  for (const auto& r : rows) unanchored += r.anchored_tx.empty() ? 1 : 0;
+  EXPECT_GT(unanchored, 0u);
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (gw.output().find("event=ledger.error") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  EXPECT_NE(gw.output().find("event=ledger.error"), std::string::npos);
+
+  // Back from its state file on the same port: everything gets anchored, once.
+  ao.port = port;
+  anvil_ = AnvilProcess::start(ao, &error);
+  ASSERT_NE(anvil_, nullptr) << error;
+  connect_rpc();
+  rows = wait_for_batches(gw.db_path(), /*anchored=*/true, 90s);
+  roots = anchored_roots(*deployment);
+  EXPECT_EQ(roots.size(), rows.size());
+  for (const auto& r : rows) EXPECT_EQ(roots[r.root], 1) << "batch " << r.id;
+  EXPECT_EQ(gw.terminate(), 0);
+
+  // No patient data on chain: not in any transaction's input, not in any log.
+  std::set<std::string> phi = {"EVERYWOMAN", "MASSIE",    "999-00-1234", "19800214",
+                               "1980-02-14", "1 MAIN ST", "ANYTOWN",     "371-66-9256"};
+  for (const auto& m : load_corpus()) {
+    hl7::ParseResult r = hl7::parse(m.text);
+    if (!r.ok()) continue;
+    for (const char* path : {"PID-5.1", "PID-5.2", "PID-3.1", "PID-7", "PID-11.1", "NK1-2.1"}) {
+      std::string v = r.message->get(path);
+      if (v.size() >= 4) phi.insert(v);
+    }
+  }
+  std::string chain;
+  auto head = eth_->block_number();
+  ASSERT_TRUE(head) << head.failure().describe();
+  ASSERT_GT(*head, 5u);
+  for (uint64_t n = 0; n <= *head; ++n) {
+    char hex[32];
+    std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(n));
+    auto block = rpc_->call("eth_getBlockByNumber", std::string("[\"") + hex + "\", true]");
+    ASSERT_TRUE(block) << block.failure().describe();
+    chain += *block;
+  }
+  auto logs = rpc_->call("eth_getLogs", "[{\"fromBlock\": \"0x0\", \"toBlock\": \"latest\"}]");
+  ASSERT_TRUE(logs) << logs.failure().describe();
+  chain += *logs;
+  ASSERT_NE(chain.find("\"input\""), std::string::npos);
+  for (const auto& p : phi) {
+    const std::string as_hex = ledger::to_hex(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(p.data()), p.size()));
+    // The chain's JSON is hex apart from its keys: a value made only of hex
+    // digits (an MRN) can only be looked for in its hex-encoded form.
+    const bool hex_only = p.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+    if (!hex_only) {
+      EXPECT_EQ(chain.find(p), std::string::npos) << "PHI on chain: " << p;
+    }
+    EXPECT_EQ(chain.find(as_hex), std::string::npos) << "PHI (hex) on chain: " << p;
+  }
+  const std::string log_text = gw.output();
+  for (const auto& p : phi) EXPECT_EQ(log_text.find(p), std::string::npos) << "PHI in log: " << p;
+
+  // The operator's view (gatewayd stopped: swtpm serves one client).
+  out.clear();
+  EXPECT_EQ(ctl({"ledger", "status", "--config", gw.config_path()}, &out), 0) << out;
+  EXPECT_NE(out.find("chain id: 31337"), std::string::npos) << out;
+  EXPECT_NE(out.find("active member: yes"), std::string::npos) << out;
+  EXPECT_NE(out.find("outbox: queued=0 submitted=0 done="), std::string::npos) << out;
+  EXPECT_NE(out.find("refused=0 failed=0"), std::string::npos) << out;
+  if (HasFailure()) std::fprintf(stderr, "gatewayd output:\n%s\n", log_text.c_str());
+  if (std::getenv("GW_LEDGER_TEST_LOG") != nullptr) std::fputs(log_text.c_str(), stdout);
+}
+
+}  // namespace
+}  // namespace gw::testing
