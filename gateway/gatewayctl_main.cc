@@ -6,7 +6,7 @@
 //   gatewayctl convert [--config FILE] [--channel NAME] FILE...
 //   gatewayctl records export|count --config FILE [...]
 //   gatewayctl tpm provision|import-consortium-key --config FILE [...]
-//   gatewayctl ledger deploy|status --config FILE [...]
+//   gatewayctl ledger deploy|status|members|propose-*|approve --config FILE [...]
 //   gatewayctl version
 #include <cstdio>
 #include <cstring>
@@ -67,8 +67,17 @@ constexpr const char* kUsage =
     "      membership, whether the deployment file's contracts check out, and\n"
     "      the outbox counts. Exit status 0 when the node is reachable and the\n"
     "      deployment verified, 1 otherwise (with the reason).\n"
-    "      Both ledger commands use the key store: with swtpm (which serves one\n"
-    "      client at a time), stop gatewayd first.\n"
+    "  ledger members --config FILE\n"
+    "      The consortium's members with their status, the quorum and the\n"
+    "      approvals a proposal needs.\n"
+    "  ledger propose-add --config FILE --member FILE.json\n"
+    "  ledger propose-suspend|propose-reinstate --config FILE --account 0x...\n"
+    "      Propose a governance change (FILE.json: one member, founders format);\n"
+    "      prints the proposal id for the other members to approve.\n"
+    "  ledger approve --config FILE --proposal ID\n"
+    "      Approve a proposal; says whether this approval executed it.\n"
+    "      The ledger commands except members use the key store: with swtpm\n"
+    "      (which serves one client at a time), stop gatewayd first.\n"
     "  version\n";
 
 }  // namespace

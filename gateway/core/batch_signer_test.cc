@@ -75,7 +75,9 @@ class BatchSignerTest : public ::testing::Test {
     std::string error;
     auto ks = keys::open_key_store(ko, &error);
     EXPECT_TRUE(ks) << error;
-    if (ks) EXPECT_TRUE(ks->provision(&error)) << error;
+    if (ks) {
+      EXPECT_TRUE(ks->provision(&error)) << error;
+    }
     return ko;
   }
 

@@ -14,6 +14,11 @@ int ctl_convert(const std::vector<std::string>& args);
 int ctl_records(const std::vector<std::string>& args);
 int ctl_tpm(const std::vector<std::string>& args);
 int ctl_ledger(const std::vector<std::string>& args);
+// gatewayctl ledger members | propose-add | propose-suspend | propose-reinstate
+// | approve (ctl_governance.cc), and the usage text both print.
+bool is_governance_command(const std::string& sub);
+int ctl_ledger_governance(const std::vector<std::string>& args);
+int ledger_usage();
 
 // gatewayctl records' TIME arguments: YYYY-MM-DD[THH:MM[:SS][Z|+HH:MM|-HH:MM]]
 // (UTC when no zone) -> Unix milliseconds. False if malformed.

@@ -31,12 +31,13 @@ namespace {
 constexpr const char* kLedgerUsage =
     "usage: gatewayctl ledger deploy --config FILE --founders FILE.json --quorum N [--ttl-days D]\n"
     "       gatewayctl ledger status --config FILE\n"
-    "Both use the TPM key store: when it is swtpm, stop gatewayd first.\n";
+    "       gatewayctl ledger members --config FILE\n"
+    "       gatewayctl ledger propose-add --config FILE --member FILE.json\n"
+    "       gatewayctl ledger propose-suspend|propose-reinstate --config FILE --account 0x...\n"
+    "       gatewayctl ledger approve --config FILE --proposal ID\n"
+    "They use the TPM key store (members does not): when it is swtpm, stop gatewayd first.\n";
 
-int usage() {
-  std::fputs(kLedgerUsage, stderr);
-  return 2;
-}
+int usage() { return ledger_usage(); }
 
 bool parse_number(const std::string& text, uint64_t lo, uint64_t hi, uint64_t* out) {
   if (text.empty() || text.size() > 19) return false;
@@ -266,9 +267,15 @@ int status(const config::GatewayConfig& cfg) {
 
 }  // namespace
 
+int ledger_usage() {
+  std::fputs(kLedgerUsage, stderr);
+  return 2;
+}
+
 int ctl_ledger(const std::vector<std::string>& args) {
   if (args.empty()) return usage();
   const std::string sub = args[0];
+  if (is_governance_command(sub)) return ctl_ledger_governance(args);
   std::string config_path, founders_path;
   uint64_t quorum = 0, ttl_days = 7;
   for (size_t i = 1; i < args.size(); ++i) {

@@ -240,6 +240,47 @@ TEST_F(OutboxOutage, StuckTransactionIsReplacedWithHigherFeesAndMinedOnce) {
   expect_exactly_once(1, 3);
 }
 
+TEST_F(OutboxOutage, ANonceTakenByAnotherWriterRequeuesTheItems) {
+  start_anvil();
+  deploy();
+  consent();
+  rpc("evm_setAutomine", "[false]");
+  SubmitterOptions so;
+  so.resubmit_after = std::chrono::milliseconds(200);
+  open_member(0, so);
+  const int64_t done_before = counts().done;  // the deployment and consent calls
+  auto seqs = member(0).submitter->enqueue_transfers(transfers(1, 3));
+  ASSERT_TRUE(seqs);
+  ASSERT_TRUE(member(0).submitter->step());
+  auto open = member(0).store->open_txs();
+  ASSERT_TRUE(open && open->size() == 1);
+  // Someone else with our key (a misconfigured second gateway) takes the nonce
+  // with a higher-fee transaction, which replaces ours in the pool.
+  Eip1559Tx foreign;
+  foreign.chain_id = 31337;
+  foreign.nonce = open->front().nonce;
+  foreign.max_priority_fee_per_gas = Uint256::from_u64(50'000'000'000);
+  foreign.max_fee_per_gas = Uint256::from_u64(100'000'000'000);
+  foreign.gas_limit = 21000;
+  foreign.to = dev_address(9);
+  auto raw = member(0).signer->sign(foreign);
+  ASSERT_TRUE(raw);
+  ASSERT_TRUE(eth_->send_raw_transaction(*raw));
+  ASSERT_TRUE(testing::mine(*rpc_, 1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (int i = 0; i < 50 && counts().done < done_before + 3; ++i) {
+    auto r = member(0).submitter->step();
+    ASSERT_TRUE(r) << r.error();
+    ASSERT_TRUE(testing::mine(*rpc_, 1));
+  }
+  EXPECT_EQ(counts().done, done_before + 3);
+  auto first = member(0).store->txs_from_nonce(open->front().nonce);
+  ASSERT_TRUE(first);
+  ASSERT_FALSE(first->empty());
+  EXPECT_NE(first->front().id, open->front().id) << "the taken transaction is dropped";
+  expect_exactly_once(1, 3);
+}
+
 TEST_F(OutboxOutage, OutcomesWaitForConfirmations) {
   start_anvil();
   deploy();
@@ -259,6 +300,42 @@ TEST_F(OutboxOutage, OutcomesWaitForConfirmations) {
   rpc("evm_mine", "[]");
   ASSERT_TRUE(member(0).submitter->step());
   EXPECT_EQ(state(), ItemState::kDone);
+}
+
+TEST_F(OutboxOutage, AReorganisedBlockSendsItsTransactionAgainBeforeTheOutcomeIsFinal) {
+  start_anvil();
+  deploy();
+  consent();
+  SubmitterOptions so;
+  so.confirmations = 3;
+  open_member(0, so);
+  auto seqs = member(0).submitter->enqueue_transfers(transfers(1, 5));
+  ASSERT_TRUE(seqs);
+  ASSERT_TRUE(member(0).submitter->step());  // sent; automine puts it in a block
+  ASSERT_TRUE(member(0).submitter->step());  // seen mined, 1 of 3 confirmations
+  auto open = member(0).store->open_txs();
+  ASSERT_TRUE(open && open->size() == 1);
+  ASSERT_EQ(open->front().state, TxState::kMined);
+  Hash256 first_block = *open->front().block_hash;
+  // The block is replaced by an empty one at the same height: the receipt is gone.
+  rpc("anvil_reorg", "[1, []]");
+  size_t reorged = 0;
+  for (int i = 0; i < 20 && reorged == 0; ++i) {
+    auto r = member(0).submitter->step();
+    ASSERT_TRUE(r) << r.error();
+    reorged += r->reorged;
+  }
+  EXPECT_EQ(reorged, 1u);
+  EXPECT_EQ((*member(0).store->item(seqs->front()))->state, ItemState::kSubmitted);
+  ASSERT_TRUE(testing::mine(*rpc_, 3));
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)));
+  auto done = member(0).store->item(seqs->front());
+  ASSERT_TRUE(done && done->has_value());
+  EXPECT_EQ((*done)->state, ItemState::kDone);
+  auto receipt = eth_->transaction_receipt(*(*done)->tx_hash);
+  ASSERT_TRUE(receipt && receipt->has_value());
+  EXPECT_NE((*receipt)->block_hash, first_block) << "recorded in the block that replaced it";
+  expect_exactly_once(1, 5);
 }
 
 TEST_F(OutboxOutage, ZeroFeeChainAndLegacyTransactionsWork) {

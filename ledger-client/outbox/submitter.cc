@@ -210,6 +210,15 @@ Status Submitter::poll_open(uint64_t head, StepReport& report) {
           mined_count = *c;
         }
         if (tx.nonce < *mined_count) {
+          // Ask once more: it may have been mined between the two queries.
+          auto hs = store_.hashes_of_tx(tx.id);
+          if (!hs) return Error{hs.error()};
+          bool mined_meanwhile = false;
+          for (auto& r : eth_.transaction_receipts(*hs)) {
+            if (!r) return rpc_error(r.failure());
+            mined_meanwhile = mined_meanwhile || r->has_value();
+          }
+          if (mined_meanwhile) continue;  // next round reads its receipt
           if (auto s = store_.mark_dropped(tx.id); !s) return s;
           if (auto s = store_.requeue_items_of_tx(tx.id, false); !s) return s;
         }

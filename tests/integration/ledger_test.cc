@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "adapters/hl7/ack.h"
@@ -20,7 +21,9 @@
 #include "adapters/mllp/client.h"
 #include "gateway/core/ledger_deployment.h"
 #include "ledger-client/consortium/events.h"
+#include "ledger-client/consortium/provider_registry.h"
 #include "ledger-client/keccak/keccak.h"
+#include "ledger-client/outbox/submitter.h"
 #include "ledger-client/rpc/eth_client.h"
 #include "ledger-client/testing/anvil_process.h"
 #include "tests/integration/corpus_util.h"
@@ -148,6 +151,39 @@ class LedgerIntegration : public ::testing::Test {
     return roots;
   }
 
+  // Provisions the gateway's TPM as an operator would, reads its ledger
+  // account into address_ and funds it on anvil.
+  void provision(GatewaydProcess& gw) {
+    std::string out;
+    ASSERT_EQ(ctl({"tpm", "provision", "--config", gw.config_path()}, &out), 0) << out;
+    const size_t at = out.find("ledger account: ");
+    ASSERT_NE(at, std::string::npos) << out;
+    auto address = core::parse_address(out.substr(at + 16, 42));
+    ASSERT_TRUE(address) << address.error();
+    address_ = *address;
+    {
+      std::ofstream k(dir_.path() + "/consortium.key");
+      k << kTestConsortiumKeyHex << "\n";
+    }
+    out.clear();
+    ASSERT_EQ(ctl({"tpm", "import-consortium-key", "--config", gw.config_path(),
+                   dir_.path() + "/consortium.key"},
+                  &out),
+              0)
+        << out;
+    ASSERT_TRUE(ledger::testing::set_balance(
+        *rpc_, address_, *ledger::Uint256::from_decimal("100000000000000000000")));
+  }
+  static std::string member_json(const ledger::Address& account, int n) {
+    std::ostringstream j;
+    j << "{\"account\": \"" << ledger::to_checksum_hex(account)
+      << "\", \"org_id\": \"urn:oid:2.16.840.1.113883.3.9999." << n << "\", \"name\": \"Hospital "
+      << n << "\", \"encryption_key\": \"" << std::string(64, '1') << "\", \"tls_fingerprint\": \""
+      << std::string(64, '2') << "\", \"signing_key_hash\": \"" << std::string(64, '3')
+      << "\", \"accreditation\": \"TEST\"}";
+    return j.str();
+  }
+
   TempDir dir_;
   std::unique_ptr<AnvilProcess> anvil_;
   std::unique_ptr<ledger::JsonRpcClient> rpc_;
@@ -170,26 +206,8 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   cfg.replace(cfg.find("[keys]\n"), 7, "[keys]\nbatch_records = 8\nbatch_interval_ms = 300\n");
   std::ofstream(gw.config_path()) << cfg;
 
-  // Provision the TPM as an operator would, and read the ledger account.
+  ASSERT_NO_FATAL_FAILURE(provision(gw));
   std::string out;
-  ASSERT_EQ(ctl({"tpm", "provision", "--config", gw.config_path()}, &out), 0) << out;
-  const size_t at = out.find("ledger account: ");
-  ASSERT_NE(at, std::string::npos) << out;
-  auto address = core::parse_address(out.substr(at + 16, 42));
-  ASSERT_TRUE(address) << address.error();
-  address_ = *address;
-  {
-    std::ofstream k(dir_.path() + "/consortium.key");
-    k << kTestConsortiumKeyHex << "\n";
-  }
-  out.clear();
-  ASSERT_EQ(ctl({"tpm", "import-consortium-key", "--config", gw.config_path(),
-                 dir_.path() + "/consortium.key"},
-                &out),
-            0)
-      << out;
-  ASSERT_TRUE(ledger::testing::set_balance(
-      *rpc_, address_, *ledger::Uint256::from_decimal("100000000000000000000")));
 
   // Deploy with this gateway as the only founder; re-running is idempotent.
   const std::string founders = dir_.path() + "/founders.json";
@@ -302,6 +320,100 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   EXPECT_NE(out.find("refused=0 failed=0"), std::string::npos) << out;
   if (HasFailure()) std::fprintf(stderr, "gatewayd output:\n%s\n", log_text.c_str());
   if (std::getenv("GW_LEDGER_TEST_LOG") != nullptr) std::fputs(log_text.c_str(), stdout);
+}
+
+// Governance from the gateway's side: a consortium of this gateway and a
+// second member (an anvil account) with a quorum of two. The gateway proposes
+// a new member with gatewayctl, the other member approves; the other member
+// proposes a suspension, the gateway approves with gatewayctl.
+TEST_F(LedgerIntegration, GatewayctlGovernsTheConsortiumWithAQuorum) {
+  std::string error;
+  anvil_ = AnvilProcess::start({}, &error);
+  ASSERT_NE(anvil_, nullptr) << error;
+  connect_rpc();
+  GatewaydProcess gw(dir_.path(),
+                     "\n[ledger]\nenabled = true\nrpc_url = \"" + anvil_->url() + "\"\n");
+  ASSERT_NO_FATAL_FAILURE(provision(gw));
+  const ledger::Address other = AnvilProcess::dev_address(1);
+  const ledger::Address newcomer = AnvilProcess::dev_address(2);
+  const std::string founders = dir_.path() + "/founders.json";
+  std::ofstream(founders) << "[" << member_json(address_, 1) << ", " << member_json(other, 2)
+                          << "]";
+  std::string out;
+  ASSERT_EQ(ctl({"ledger", "deploy", "--config", gw.config_path(), "--founders", founders,
+                 "--quorum", "2"},
+                &out),
+            0)
+      << out;
+  auto deployment = core::read_deployment(dir_.path() + "/state/ledger/consortium.json");
+  ASSERT_TRUE(deployment) << deployment.error();
+
+  // The gateway proposes the newcomer; the proposal id comes back.
+  const std::string member_file = dir_.path() + "/member.json";
+  std::ofstream(member_file) << "[" << member_json(newcomer, 3) << "]";
+  out.clear();
+  ASSERT_EQ(
+      ctl({"ledger", "propose-add", "--config", gw.config_path(), "--member", member_file}, &out),
+      0)
+      << out;
+  const size_t at = out.find("proposal id: ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string id = out.substr(at + 13, out.find(' ', at + 13) - (at + 13));
+  out.clear();
+  ASSERT_EQ(ctl({"ledger", "members", "--config", gw.config_path()}, &out), 0) << out;
+  EXPECT_EQ(out.find(ledger::to_checksum_hex(newcomer)), std::string::npos)
+      << "one approval of two must not add a member\n"
+      << out;
+
+  // The other member approves from its own account (the library, as its gateway would).
+  auto signer = ledger::LocalKeySigner::create(AnvilProcess::dev_key(1));
+  ASSERT_TRUE(signer);
+  auto store = ledger::OutboxStore::open(dir_.path() + "/other-outbox.db");
+  ASSERT_TRUE(store);
+  ledger::SubmitterOptions so;
+  so.contracts = deployment->contracts;
+  ledger::Submitter submitter(**store, *eth_, **signer, so);
+  ASSERT_TRUE(submitter.start());
+  auto approve_id = ledger::Uint256::from_decimal(id);
+  ASSERT_TRUE(approve_id) << id;
+  ASSERT_TRUE(submitter.enqueue_call(deployment->contracts.registry,
+                                     ledger::consortium::approve(*approve_id)));
+  ASSERT_TRUE(submitter.drain(30s));
+  out.clear();
+  ASSERT_EQ(ctl({"ledger", "members", "--config", gw.config_path()}, &out), 0) << out;
+  EXPECT_NE(out.find(ledger::to_checksum_hex(newcomer) + "  active"), std::string::npos) << out;
+  EXPECT_NE(out.find("quorum: 2"), std::string::npos) << out;
+
+  // The other member proposes suspending the newcomer; the gateway's approval executes it.
+  auto seq = submitter.enqueue_call(deployment->contracts.registry,
+                                    ledger::consortium::propose_suspend(newcomer));
+  ASSERT_TRUE(seq);
+  ASSERT_TRUE(submitter.drain(30s));
+  auto item = (*store)->item(*seq);
+  ASSERT_TRUE(item && item->has_value() && (*item)->tx_hash);
+  auto receipt = eth_->transaction_receipt(*(*item)->tx_hash);
+  ASSERT_TRUE(receipt && receipt->has_value());
+  std::string suspend_id;
+  for (const auto& log : (*receipt)->logs) {
+    auto e = ledger::consortium::decode_event(log.topics, log.data);
+    if (!e || !e->has_value()) continue;
+    if (auto* c = std::get_if<ledger::consortium::ProposalCreated>(&**e)) {
+      suspend_id = c->proposal_id.to_decimal();
+    }
+  }
+  ASSERT_FALSE(suspend_id.empty());
+  out.clear();
+  ASSERT_EQ(
+      ctl({"ledger", "approve", "--config", gw.config_path(), "--proposal", suspend_id}, &out), 0)
+      << out;
+  EXPECT_NE(out.find("proposal " + suspend_id + " executed"), std::string::npos) << out;
+  EXPECT_NE(out.find("member suspended: " + ledger::to_checksum_hex(newcomer)), std::string::npos)
+      << out;
+  // Approving twice is refused by the registry, and gatewayctl says why.
+  out.clear();
+  EXPECT_EQ(
+      ctl({"ledger", "approve", "--config", gw.config_path(), "--proposal", suspend_id}, &out), 1);
+  EXPECT_NE(out.find("ProposalClosed"), std::string::npos) << out;
 }
 
 }  // namespace

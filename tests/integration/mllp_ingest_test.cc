@@ -133,8 +133,9 @@ TEST_F(MllpIngestTest, ConcurrentClientsEveryMessageAcknowledgedAndStoredOnce) {
         const std::string expected = expected_ack(corpus[i].text);
         EXPECT_EQ(ack->code, expected) << corpus[i].file << " " << describe(*ack);
         EXPECT_EQ(ack->control_id, id);
-        if (expected == "AE" && !ack->errors.empty())
+        if (expected == "AE" && !ack->errors.empty()) {
           EXPECT_EQ(ack->errors[0].code, "200") << corpus[i].file;  // unsupported type
+        }
         if (ack->code == expected) ++positive;
         sent[t].push_back(msg);
       }

@@ -1,0 +1,198 @@
+// gatewayctl ledger: consortium governance from a member gateway.
+//
+//   ledger members --config FILE
+//       Every member of the ProviderRegistry with its status, the quorum and
+//       the approvals a proposal needs. Reads only (no key store).
+//   ledger propose-add --config FILE --member FILE.json
+//       Proposes a new member (one entry in the founders format); prints the
+//       proposal id for the other members to approve.
+//   ledger propose-suspend | propose-reinstate --config FILE --account 0x...
+//   ledger approve --config FILE --proposal ID
+//       Approves a proposal; says whether this approval executed it.
+//
+// Writes go through this gateway's outbox, signed with its TPM-sealed ledger
+// key, exactly as gatewayd sends: stop gatewayd first (it holds the outbox
+// lock, and swtpm serves one client).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "gateway/core/ctl_commands.h"
+#include "gateway/core/key_options.h"
+#include "gateway/core/ledger_client.h"
+#include "gateway/core/ledger_deployment.h"
+#include "ledger-client/account/account.h"
+#include "ledger-client/consortium/events.h"
+#include "ledger-client/consortium/provider_registry.h"
+
+namespace gw::core {
+namespace {
+
+namespace cs = ledger::consortium;
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "gatewayctl: %s\n", message.c_str());
+  return 1;
+}
+
+std::string_view status_name(cs::MemberStatus s) {
+  switch (s) {
+    case cs::MemberStatus::kActive:
+      return "active";
+    case cs::MemberStatus::kSuspended:
+      return "suspended";
+    case cs::MemberStatus::kNone:
+      break;
+  }
+  return "none";
+}
+
+// eth_call of a registry view.
+ledger::Result<std::vector<uint8_t>> view(ledger::EthClient& eth, const LedgerDeployment& d,
+                                          std::vector<uint8_t> data) {
+  ledger::CallRequest call;
+  call.to = d.contracts.registry;
+  call.data = std::move(data);
+  auto r = eth.call(call, ledger::BlockRef{});
+  if (!r) return ledger::Error{r.failure().describe()};
+  return *r;
+}
+
+int members(const config::GatewayConfig& cfg) {
+  auto d = read_deployment(cfg.ledger.deployment);
+  if (!d) return fail(d.error());
+  auto rpc = ledger::JsonRpcClient::create(ledger_rpc_options(cfg.ledger));
+  if (!rpc) return fail("[ledger] rpc_url or ca_file: " + rpc.error());
+  ledger::EthClient eth(**rpc);
+  auto count_data = view(eth, *d, cs::member_count());
+  if (!count_data) return fail("ledger node: " + count_data.error());
+  auto count = cs::decode_uint256(*count_data);
+  if (!count || !count->to_u64() || *count->to_u64() > 100000) return fail("bad memberCount reply");
+  for (uint64_t i = 0; i < *count->to_u64(); ++i) {
+    auto at = view(eth, *d, cs::member_at(ledger::Uint256::from_u64(i)));
+    auto account =
+        at ? cs::decode_address(*at) : ledger::Result<ledger::Address>(ledger::Error{at.error()});
+    if (!account) return fail("memberAt(" + std::to_string(i) + "): " + account.error());
+    auto m = view(eth, *d, cs::get_member(*account));
+    auto member = m ? cs::decode_member(*m) : ledger::Result<cs::Member>(ledger::Error{m.error()});
+    if (!member) return fail("getMember: " + member.error());
+    std::printf("%s  %-9s  %s  %s\n", ledger::to_checksum_hex(*account).c_str(),
+                std::string(status_name(member->status)).c_str(), member->info.org_id.c_str(),
+                member->info.name.c_str());
+  }
+  auto q = view(eth, *d, cs::quorum());
+  auto needed = view(eth, *d, cs::required_approvals());
+  auto qv = q ? cs::decode_uint256(*q) : ledger::Result<ledger::Uint256>(ledger::Error{q.error()});
+  auto nv = needed ? cs::decode_uint256(*needed)
+                   : ledger::Result<ledger::Uint256>(ledger::Error{needed.error()});
+  if (!qv || !nv) return fail("quorum: " + (qv ? nv.error() : qv.error()));
+  std::printf("quorum: %s (a proposal needs %s approvals)\n", qv->to_decimal().c_str(),
+              nv->to_decimal().c_str());
+  return 0;
+}
+
+// Sends one registry call from this gateway and prints what its events say.
+int send(const config::GatewayConfig& cfg, std::vector<uint8_t> data) {
+  auto d = read_deployment(cfg.ledger.deployment);
+  if (!d) return fail(d.error());
+  std::string error;
+  auto keys = load_keys(cfg, &error);
+  if (!keys) return fail(error);
+  keys->key_store.reset();  // release the TPM
+  auto client = open_ledger_client(cfg.ledger, keys->working.ledger_key.view(), d->contracts);
+  if (!client) return fail(client.error());
+  std::string unreachable;
+  auto verified = check_ledger_node(*client->eth, *d, cfg.ledger.chain_id, &unreachable);
+  if (!verified) return fail(verified.error());
+  if (!*verified) return fail("ledger node unreachable: " + unreachable);
+  if (auto s = client->submitter->start(); !s) return fail(s.error());
+  auto seq = client->submitter->enqueue_call(d->contracts.registry, std::move(data));
+  if (!seq) return fail(seq.error());
+  if (auto s = client->submitter->drain(std::chrono::seconds(120)); !s) return fail(s.error());
+  auto item = client->outbox->item(*seq);
+  if (!item || !item->has_value()) return fail("the outbox lost the call");
+  const ledger::OutboxItem& it = **item;
+  if (it.state != ledger::ItemState::kDone || !it.tx_hash) {
+    return fail("the registry refused it: " + it.outcome);
+  }
+  std::printf("transaction: 0x%s (block %llu)\n", ledger::to_hex(*it.tx_hash).c_str(),
+              static_cast<unsigned long long>(it.block_number.value_or(0)));
+  auto receipt = client->eth->transaction_receipt(*it.tx_hash);
+  if (!receipt || !receipt->has_value()) return 0;
+  for (const ledger::Log& log : (*receipt)->logs) {
+    auto ev = cs::decode_event(log.topics, log.data);
+    if (!ev || !ev->has_value()) continue;
+    if (auto* c = std::get_if<cs::ProposalCreated>(&**ev)) {
+      std::printf("proposal id: %s (target %s, open until unix time %llu)\n",
+                  c->proposal_id.to_decimal().c_str(), ledger::to_checksum_hex(c->target).c_str(),
+                  static_cast<unsigned long long>(c->expires_at));
+    } else if (auto* a = std::get_if<cs::ProposalApproved>(&**ev)) {
+      std::printf("proposal %s approved by %s (%s approvals)\n",
+                  a->proposal_id.to_decimal().c_str(), ledger::to_checksum_hex(a->approver).c_str(),
+                  a->approvals.to_decimal().c_str());
+    } else if (auto* x = std::get_if<cs::ProposalExecuted>(&**ev)) {
+      std::printf("proposal %s executed\n", x->proposal_id.to_decimal().c_str());
+    } else if (auto* m = std::get_if<cs::MemberAdded>(&**ev)) {
+      std::printf("member added: %s %s\n", ledger::to_checksum_hex(m->account).c_str(),
+                  m->org_id.c_str());
+    } else if (auto* s = std::get_if<cs::MemberSuspended>(&**ev)) {
+      std::printf("member suspended: %s\n", ledger::to_checksum_hex(s->account).c_str());
+    } else if (auto* r = std::get_if<cs::MemberReinstated>(&**ev)) {
+      std::printf("member reinstated: %s\n", ledger::to_checksum_hex(r->account).c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool is_governance_command(const std::string& sub) {
+  return sub == "members" || sub == "propose-add" || sub == "propose-suspend" ||
+         sub == "propose-reinstate" || sub == "approve";
+}
+
+int ctl_ledger_governance(const std::vector<std::string>& args) {
+  const std::string sub = args.at(0);
+  std::string config_path, member_path, account_text, proposal_text;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const bool has_value = i + 1 < args.size();
+    if (args[i] == "--config" && has_value) {
+      config_path = args[++i];
+    } else if (args[i] == "--member" && has_value && sub == "propose-add") {
+      member_path = args[++i];
+    } else if (args[i] == "--account" && has_value &&
+               (sub == "propose-suspend" || sub == "propose-reinstate")) {
+      account_text = args[++i];
+    } else if (args[i] == "--proposal" && has_value && sub == "approve") {
+      proposal_text = args[++i];
+    } else {
+      return ledger_usage();
+    }
+  }
+  if (config_path.empty()) return ledger_usage();
+  std::string error;
+  auto cfg = config::load_config(config_path, &error);
+  if (!cfg) return fail("configuration error: " + error);
+  if (cfg->ledger.rpc_url.empty()) return fail(config_path + ": [ledger] rpc_url is not set");
+  if (sub == "members") return members(*cfg);
+  if (sub == "propose-add") {
+    if (member_path.empty()) return ledger_usage();
+    auto m = read_founders(member_path);
+    if (!m) return fail(m.error());
+    if (m->size() != 1) return fail(member_path + ": give exactly one member");
+    auto data = cs::propose_add(m->front());
+    if (!data) return fail(data.error());
+    return send(*cfg, std::move(*data));
+  }
+  if (sub == "propose-suspend" || sub == "propose-reinstate") {
+    auto account = parse_address(account_text);
+    if (!account) return fail("--account: " + account.error());
+    return send(*cfg, sub == "propose-suspend" ? cs::propose_suspend(*account)
+                                               : cs::propose_reinstate(*account));
+  }
+  auto id = ledger::Uint256::from_decimal(proposal_text);
+  if (!id) return fail("--proposal: expected a decimal proposal id");
+  return send(*cfg, cs::approve(*id));
+}
+
+}  // namespace gw::core
