@@ -566,6 +566,7 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
       {"request_timeout_ms", millis_in(&ledger.request_timeout, 100, 600'000, 1)},
       {"ca_file", any_string(&ledger.ca_file)},
       {"anchor_record_batches", boolean(&ledger.anchor_record_batches)},
+      {"outbox_retention_days", integer_in(&ledger.outbox_retention_days, 1, 36500)},
   };
   std::map<std::string, Setter> store_schema = {
       {"max_batch", integer_in(&cfg.store_max_batch, 1, 100000)},

@@ -13,7 +13,7 @@
 //                        deployment, outbox, confirmations, max_transfers_per_tx,
 //                        max_in_flight, resubmit_after_ms, tx_type, max_fee_gwei,
 //                        min_priority_fee_wei, request_timeout_ms, ca_file,
-//                        anchor_record_batches
+//                        anchor_record_batches, outbox_retention_days
 //   [channel.NAME]       one table per inbound channel (protocol = "mllp"), with
 //                        its v2-to-FHIR settings time_zone and z_segments
 //   [channel.NAME.identifier_systems]  "AUTHORITY" = "system URI"
@@ -134,6 +134,8 @@ struct LedgerConfig {
   std::chrono::milliseconds request_timeout{10000};
   std::string ca_file;  // https trust anchors; empty: the system store
   bool anchor_record_batches = true;
+  // Final transfers, anchors and grants older than this leave the outbox.
+  uint32_t outbox_retention_days = 30;
 };
 
 struct GatewayConfig {

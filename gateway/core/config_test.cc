@@ -350,6 +350,7 @@ min_priority_fee_wei = 1_000
 request_timeout_ms = 2500
 ca_file = "/etc/gatewayd/ledger-ca.pem"
 anchor_record_batches = false
+outbox_retention_days = 7
 [gateway]
 state_dir = "/srv/gw"
 )",
@@ -372,6 +373,7 @@ state_dir = "/srv/gw"
   EXPECT_EQ(l.request_timeout, std::chrono::milliseconds(2500));
   EXPECT_EQ(l.ca_file, "/etc/gatewayd/ledger-ca.pem");
   EXPECT_FALSE(l.anchor_record_batches);
+  EXPECT_EQ(l.outbox_retention_days, 7u);
 
   // No [ledger]: off, with the documented defaults; the file paths follow
   // state_dir even when [gateway] comes after [ledger].
@@ -383,6 +385,7 @@ state_dir = "/srv/gw"
   EXPECT_EQ(d.rpc_url, "");
   EXPECT_EQ(d.chain_id, 0u);
   EXPECT_EQ(d.deployment, "/srv/gw/ledger/consortium.json");
+  EXPECT_EQ(d.outbox_retention_days, 30u);
   EXPECT_EQ(d.outbox, "/srv/gw/ledger/outbox.db");
   EXPECT_EQ(d.confirmations, 1u);
   EXPECT_EQ(d.max_transfers_per_tx, 100u);

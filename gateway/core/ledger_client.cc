@@ -32,6 +32,7 @@ ledger::SubmitterOptions ledger_submitter_options(const config::LedgerConfig& cf
   o.max_in_flight = cfg.max_in_flight;
   o.confirmations = cfg.confirmations;
   o.resubmit_after = cfg.resubmit_after;
+  o.retention = std::chrono::hours(24 * cfg.outbox_retention_days);
   o.fees.type = cfg.tx_type == "eip1559"  ? ledger::TxType::kEip1559
                 : cfg.tx_type == "legacy" ? ledger::TxType::kLegacy
                                           : ledger::TxType::kAuto;

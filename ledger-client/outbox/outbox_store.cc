@@ -454,6 +454,30 @@ Status OutboxStore::finalize_tx(int64_t tx_id, const std::vector<ItemFinal>& fin
   });
 }
 
+Result<int64_t> OutboxStore::prune(int64_t cutoff_ms) {
+  std::lock_guard lock(impl_->mu);
+  Impl& d = *impl_;
+  return d.in_tx([&]() -> Result<int64_t> {
+    Stmt items(d.db,
+               "DELETE FROM items WHERE state IN (2, 3, 4) AND kind IN (1, 2, 3) "
+               "AND done_ms IS NOT NULL AND done_ms < ?");
+    items.bind(1, cutoff_ms);
+    if (auto r = d.run(items, "prune items"); !r) return Error{r.error()};
+    const int64_t removed = sqlite3_changes(d.db);
+    Stmt hashes(d.db,
+                "DELETE FROM tx_hashes WHERE tx_id IN (SELECT id FROM txs WHERE state IN "
+                "(2, 3) AND id < (SELECT max(id) FROM txs) AND NOT EXISTS "
+                "(SELECT 1 FROM items WHERE items.tx_id = txs.id))");
+    if (auto r = d.run(hashes, "prune hashes"); !r) return Error{r.error()};
+    // The newest transaction stays: reconcile() reads nonces from what is kept.
+    Stmt txs(d.db,
+             "DELETE FROM txs WHERE state IN (2, 3) AND id < (SELECT max(id) FROM txs) "
+             "AND NOT EXISTS (SELECT 1 FROM items WHERE items.tx_id = txs.id)");
+    if (auto r = d.run(txs, "prune transactions"); !r) return Error{r.error()};
+    return removed;
+  });
+}
+
 Status OutboxStore::requeue_items_of_tx(int64_t tx_id, bool count_attempt) {
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;

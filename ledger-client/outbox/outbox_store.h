@@ -124,6 +124,13 @@ class OutboxStore {
   // Marks one item failed without a transaction (it reverts on its own).
   Status fail_item(int64_t seq, const std::string& outcome);
 
+  // Deletes transfers, anchors and grants that reached a final outcome before
+  // `cutoff_ms` (Unix ms), and the final transactions left without items; returns
+  // how many items went. Calls (deployments, governance) are kept: their keys
+  // make deployments idempotent. A pruned transfer id enqueued again is sent
+  // again, and the contract records it as a no-op ("already recorded").
+  Result<int64_t> prune(int64_t cutoff_ms);
+
   // --- transactions ---
   // Persists a newly signed transaction carrying `item_seqs` at the stored next
   // nonce, marks the items submitted and advances the next nonce: one SQLite

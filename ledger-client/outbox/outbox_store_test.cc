@@ -122,6 +122,40 @@ TEST_F(OutboxStoreTest, TransactionsTakeConsecutiveNoncesAndCarryTheirItems) {
   EXPECT_EQ(counts->pending_txs, 0);
 }
 
+TEST_F(OutboxStoreTest, PruningDropsOldFinalItemsButKeepsCallsAndOpenWork) {
+  auto store = open();
+  auto seqs = store->enqueue({item(1), item(2), item(3), {ItemKind::kCall, {9}, {'d'}}});
+  ASSERT_TRUE(seqs);
+  auto first = store->add_tx(tx(0), {(*seqs)[0], (*seqs)[1]});
+  auto call = store->add_tx(tx(1), {(*seqs)[3]});
+  ASSERT_TRUE(first && call);
+  for (int64_t id : {*first, *call}) {
+    auto items = store->items_of_tx(id);
+    ASSERT_TRUE(items);
+    std::vector<OutboxStore::ItemFinal> finals;
+    for (const auto& it : *items) finals.push_back({it.seq, ItemState::kDone, ""});
+    ASSERT_TRUE(store->finalize_tx(id, finals, 5, tx(0).hash, std::nullopt));
+  }
+  // Nothing is old enough yet.
+  auto none = store->prune(0);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(*none, 0);
+  auto pruned = store->prune(INT64_MAX);
+  ASSERT_TRUE(pruned) << pruned.error();
+  EXPECT_EQ(*pruned, 2) << "the two final transfers; the call and the queued transfer stay";
+  EXPECT_FALSE(store->item((*seqs)[0])->has_value());
+  EXPECT_TRUE(store->item((*seqs)[2])->has_value());
+  EXPECT_TRUE(store->item((*seqs)[3])->has_value());
+  auto hashes = store->hashes_of_tx(*first);
+  ASSERT_TRUE(hashes);
+  EXPECT_TRUE(hashes->empty());
+  EXPECT_EQ(*store->next_nonce(), 2u);
+  // A pruned transfer's key is free again: enqueueing it makes a new item.
+  auto again = store->enqueue({item(1)});
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->front(), (*seqs)[0]);
+}
+
 TEST_F(OutboxStoreTest, BoundToOneChainAndAccount) {
   auto store = open();
   Address a{}, b{};

@@ -564,7 +564,16 @@ Status Submitter::drain(std::chrono::milliseconds timeout, std::chrono::millisec
 void Submitter::run(const std::atomic<bool>& stop, std::chrono::milliseconds poll,
                     const std::function<void(const std::string&)>& on_error) {
   std::chrono::milliseconds backoff = poll;
+  auto last_prune = std::chrono::steady_clock::now() - std::chrono::hours(2);
   while (!stop.load()) {
+    if (options_.retention.count() > 0 &&
+        std::chrono::steady_clock::now() - last_prune > std::chrono::hours(1)) {
+      last_prune = std::chrono::steady_clock::now();
+      auto cutoff =
+          now_ms() -
+          std::chrono::duration_cast<std::chrono::milliseconds>(options_.retention).count();
+      if (auto pruned = store_.prune(cutoff); !pruned) on_error(pruned.error());
+    }
     Status st = ok_status();
     bool progressed = false;
     if (!started_) {

@@ -52,6 +52,9 @@ struct SubmitterOptions {
   FeeOptions fees;
   int max_attempts = 5;      // whole-batch reverts before an item is failed
   double gas_margin = 1.25;  // gas limit = estimate x margin + 20,000
+  // run() deletes transfers, anchors and grants final for longer than this
+  // (hourly; OutboxStore::prune); zero keeps everything.
+  std::chrono::hours retention{24 * 30};
 };
 
 // What one step did (for logs and tests); counts only.
