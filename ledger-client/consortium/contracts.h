@@ -35,7 +35,7 @@ std::string_view source_sha256(ContractKind kind);
 std::span<const uint8_t> creation_bytecode(ContractKind kind);
 
 // The code a deployment leaves at its address, as compiled: the bytes at
-// immutable_references() are placeholders (zeros) that the constructor fills.
+// immutable_references() are zeros as compiled; the constructor writes the values there.
 std::span<const uint8_t> runtime_bytecode(ContractKind kind);
 
 // Byte ranges of runtime_bytecode() that hold immutable variables (the

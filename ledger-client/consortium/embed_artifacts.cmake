@@ -19,8 +19,8 @@ function(_gw_hex_to_array out hex what)
   string(REGEX REPLACE "^0x" "" hex "${hex}")
   string(LENGTH "${hex}" n)
   math(EXPR odd "${n} % 2")
-  # A link placeholder (__$...$__) or any other non-hex text means the artifact
-  # is not deployable as is; stop the build rather than embed it.
+  # An unlinked library reference (solc writes __$...$__ there) or any other
+  # non-hex text means the artifact is not deployable as is: stop the build.
   if(n EQUAL 0 OR odd OR hex MATCHES "[^0-9a-f]")
     message(FATAL_ERROR "${what}: not a non-empty even-length hex string")
   endif()

@@ -310,6 +310,7 @@ TEST(JsonRpcClientTest, NodeMessagesAreEscapedAndBounded) {
   EXPECT_LE(m.size(), 300u);
   EXPECT_EQ(m.find('\n'), std::string::npos);
   EXPECT_EQ(m.find('\x1b'), std::string::npos);
+  // The node's newline and escape sequence come back escaped, not raw.
   EXPECT_EQ(m.rfind("line1\\x0aline2\\x1b[31mxxx", 0), 0u) << m;
 }
 

@@ -87,6 +87,7 @@ Status raw_call(JsonRpcClient& rpc, std::string_view method, const std::string& 
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
+  // mkdtemp() replaces the trailing Xs with a unique suffix.
   std::string tmpl = std::string(base && *base ? base : "/tmp") + "/gwanvil.XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
