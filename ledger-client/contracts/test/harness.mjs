@@ -182,9 +182,13 @@ export class Contract {
   /** Sends a transaction and returns { receipt, gasUsed, events }; fails the test on revert. */
   async send(fn, args = [], from = this.anvil.accounts[0], { gas } = {}) {
     const tx = { from, to: this.address, data: this.iface.encodeCall(fn, args) };
-    if (gas) tx.gas = `0x${gas.toString(16)}`;
     let hash;
     try {
+      // A margin over the estimate, as any client gives: the estimate runs in a pending block
+      // whose timestamp can equal the last one's, so rewriting a stored timestamp is a cheap
+      // no-op there and a full SSTORE when mined a second later (an exact limit ran out of gas).
+      const limit = gas ?? Math.ceil(Number(await this.anvil.rpc('eth_estimateGas', [tx])) * 1.25);
+      tx.gas = `0x${limit.toString(16)}`;
       hash = await this.anvil.rpc('eth_sendTransaction', [tx]);
     } catch (e) {
       const decoded = this.iface.decodeError(e.data);
