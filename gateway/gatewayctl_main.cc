@@ -6,7 +6,7 @@
 //   gatewayctl convert [--config FILE] [--channel NAME] FILE...
 //   gatewayctl records export|count --config FILE [...]
 //   gatewayctl tpm provision|import-consortium-key --config FILE [...]
-//   gatewayctl ledger deploy|status|members|propose-*|approve --config FILE [...]
+//   gatewayctl ledger deploy|status|members|propose-*|approve|outbox|retry --config FILE [...]
 //   gatewayctl version
 #include <cstdio>
 #include <cstring>
@@ -76,8 +76,16 @@ constexpr const char* kUsage =
     "      prints the proposal id for the other members to approve.\n"
     "  ledger approve --config FILE --proposal ID\n"
     "      Approve a proposal; says whether this approval executed it.\n"
-    "      The ledger commands except members use the key store: with swtpm\n"
-    "      (which serves one client at a time), stop gatewayd first.\n"
+    "  ledger outbox --config FILE [--state S] [--kind K] [--limit N]\n"
+    "      The ledger outbox's newest items (default 50) with their state,\n"
+    "      transaction and outcome; S: queued|submitted|done|refused|failed,\n"
+    "      K: transfer|anchor|grant|call.\n"
+    "  ledger retry --config FILE (--item SEQ | --all-failed)\n"
+    "      Requeue failed items (refused ones are the contract's decision and\n"
+    "      stay). outbox and retry touch only the outbox file: they run beside\n"
+    "      gatewayd.\n"
+    "      The other ledger commands except members use the key store: with\n"
+    "      swtpm (which serves one client at a time), stop gatewayd first.\n"
     "  version\n";
 
 }  // namespace

@@ -6,8 +6,10 @@
 # nothing and changes nothing. Run as root.
 set -eu
 
+# clang builds the sanitizer and fuzz builds; llvm-14 brings llvm-symbolizer,
+# without which clang's sanitizer reports show addresses instead of lines.
 PACKAGES="
-  cmake ninja-build g++ pkg-config clang libclang-rt-14-dev
+  cmake ninja-build g++ pkg-config clang libclang-rt-14-dev llvm-14
   libpoco-dev rapidjson-dev libssl-dev libsodium-dev libsqlite3-dev sqlite3
   libtss2-dev swtpm swtpm-tools tpm2-tools
   libgtest-dev libgmock-dev libbenchmark-dev libsecp256k1-dev

@@ -18,6 +18,9 @@ int ctl_ledger(const std::vector<std::string>& args);
 // | approve (ctl_governance.cc), and the usage text both print.
 bool is_governance_command(const std::string& sub);
 int ctl_ledger_governance(const std::vector<std::string>& args);
+// gatewayctl ledger outbox | retry (ctl_outbox.cc).
+bool is_outbox_command(const std::string& sub);
+int ctl_ledger_outbox(const std::vector<std::string>& args);
 int ledger_usage();
 
 // gatewayctl records' TIME arguments: YYYY-MM-DD[THH:MM[:SS][Z|+HH:MM|-HH:MM]]

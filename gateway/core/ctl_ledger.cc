@@ -35,7 +35,10 @@ constexpr const char* kLedgerUsage =
     "       gatewayctl ledger propose-add --config FILE --member FILE.json\n"
     "       gatewayctl ledger propose-suspend|propose-reinstate --config FILE --account 0x...\n"
     "       gatewayctl ledger approve --config FILE --proposal ID\n"
-    "They use the TPM key store (members does not): when it is swtpm, stop gatewayd first.\n";
+    "       gatewayctl ledger outbox --config FILE [--state S] [--kind K] [--limit N]\n"
+    "       gatewayctl ledger retry --config FILE (--item SEQ | --all-failed)\n"
+    "They use the TPM key store (members, outbox and retry do not): when it is swtpm,\n"
+    "stop gatewayd first.\n";
 
 int usage() { return ledger_usage(); }
 
@@ -276,6 +279,7 @@ int ctl_ledger(const std::vector<std::string>& args) {
   if (args.empty()) return usage();
   const std::string sub = args[0];
   if (is_governance_command(sub)) return ctl_ledger_governance(args);
+  if (is_outbox_command(sub)) return ctl_ledger_outbox(args);
   std::string config_path, founders_path;
   uint64_t quorum = 0, ttl_days = 7;
   for (size_t i = 1; i < args.size(); ++i) {

@@ -67,7 +67,8 @@ ledger::Result<AnchorRound> LedgerAnchorer::run_once() {
     } else if ((*item)->state == ItemState::kRefused || (*item)->state == ItemState::kFailed ||
                (*item)->state == ItemState::kDone) {
       // Final without a usable transaction: the outbox will not retry it, so
-      // an operator must look (e.g. this gateway is not an active member).
+      // an operator must look (gatewayctl ledger outbox --state failed) and
+      // may requeue it (gatewayctl ledger retry) once the cause is fixed.
       if (reported_.insert(b.id).second)
         log::warn("ledger.anchor_failed",
                   {{"batch", std::to_string(b.id)},
@@ -75,6 +76,7 @@ ledger::Result<AnchorRound> LedgerAnchorer::run_once() {
                    {"detail", (*item)->outcome}});
       ++round.failed;
     } else {
+      reported_.erase(b.id);  // requeued (gatewayctl ledger retry): report a new failure again
       ++round.waiting;
     }
     if (open && first_open == 0) first_open = b.id;

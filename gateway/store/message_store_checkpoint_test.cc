@@ -221,7 +221,11 @@ TEST_F(CheckpointTest, OnlyTheCheckpointerWritesTheDatabaseFile) {
   store->close();  // includes the final checkpoint
   vfs.stop();
   const StoreStats s = store->stats();
-  EXPECT_GT(s.checkpoints, 2u);
+  // How many checkpoints the pages took depends on how often the checkpointer
+  // got the CPU (a starved one copies more pages at once), so
+  // only that it copied them all is asserted (WalStaysBoundedDuringALongRun...
+  // checks that checkpoints keep pace).
+  EXPECT_GE(s.checkpoints, 1u);
   EXPECT_GT(s.checkpointed_pages, 300u);
   EXPECT_EQ(s.checkpoint_failures, 0u);
 
@@ -343,13 +347,18 @@ TEST_F(CheckpointTest, ReaderPinningTheWalIsReportedAndTheWalIsTruncatedAfterwar
   // the moment it lets go (seen on a loaded machine); then no commit was
   // needed and the catch-up path below did not run.
   if (n == n_before) return;
-  EXPECT_GT(store->stats().checkpoint_restarts, truncates_before);
-  {
+  // The checkpointer counts and reports the truncation just after the file
+  // shrinks: on a loaded machine this thread can see the small file first.
+  const auto told = [&] {
     std::lock_guard<std::mutex> lock(warnings_mu);
-    EXPECT_TRUE(std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) {
-      return w.find("truncated") != std::string::npos;
-    }));
-  }
+    return store->stats().checkpoint_restarts > truncates_before &&
+           std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) {
+             return w.find("and was truncated") != std::string::npos;  // not "could not be"
+           });
+  };
+  while (!told() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(told()) << "the WAL shrank without a counted and reported truncation";
   store.reset();
   EXPECT_EQ(query_text(o.path, "PRAGMA integrity_check"), "ok");
   EXPECT_EQ(query_text(o.path, "SELECT count(*) FROM messages"), std::to_string(n));

@@ -2,8 +2,6 @@
 // RapidJSON (the tests' independent view of the ABI) and small builders.
 #pragma once
 
-#include <rapidjson/document.h>
-
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -14,6 +12,7 @@
 #include "ledger-client/abi/abi_codec.h"
 #include "ledger-client/consortium/contracts.h"
 #include "ledger-client/keccak/keccak.h"
+#include "ledger-client/rpc/rapidjson.h"
 
 namespace gw::ledger::consortium::testing {
 

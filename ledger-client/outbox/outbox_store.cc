@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -160,6 +161,20 @@ OutboxTx read_tx(Stmt& s) {
 }
 
 }  // namespace
+
+std::string_view item_kind_name(ItemKind kind) {
+  switch (kind) {
+    case ItemKind::kTransfer:
+      return "transfer";
+    case ItemKind::kAnchor:
+      return "anchor";
+    case ItemKind::kConsentGrant:
+      return "grant";
+    case ItemKind::kCall:
+      return "call";
+  }
+  return "unknown";
+}
 
 std::string_view item_state_name(ItemState state) {
   switch (state) {
@@ -490,6 +505,27 @@ Status OutboxStore::requeue_items_of_tx(int64_t tx_id, bool count_attempt) {
 
 Status OutboxStore::fail_item(int64_t seq, const std::string& outcome) {
   return finish_item(seq, ItemState::kFailed, outcome, std::nullopt, std::nullopt, std::nullopt);
+}
+
+Result<int64_t> OutboxStore::requeue_failed(std::optional<int64_t> seq) {
+  std::lock_guard lock(impl_->mu);
+  Impl& d = *impl_;
+  Stmt s(d.db,
+         "UPDATE items SET state = 0, tx_id = NULL, outcome = '', attempts = 0, done_ms = NULL, "
+         "block_number = NULL, tx_hash = NULL WHERE state = 4 AND (?1 IS NULL OR seq = ?1)");
+  seq ? s.bind(1, *seq) : s.bind_null(1);
+  if (auto r = d.run(s, "requeue failed items"); !r) return Error{r.error()};
+  return static_cast<int64_t>(sqlite3_changes(d.db));
+}
+
+Result<std::vector<OutboxItem>> OutboxStore::latest(std::optional<ItemState> state,
+                                                    std::optional<ItemKind> kind, size_t limit) {
+  std::lock_guard lock(impl_->mu);
+  return impl_->items_where(
+      "(?1 < 0 OR state = ?1) AND (?2 < 0 OR kind = ?2) ORDER BY seq DESC "
+      "LIMIT ?3",
+      state ? static_cast<int64_t>(*state) : -1, kind ? static_cast<int64_t>(*kind) : -1,
+      static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
 }
 
 Result<int64_t> OutboxStore::add_tx(const OutboxTx& tx, const std::vector<int64_t>& item_seqs) {

@@ -34,6 +34,7 @@ enum class ItemState : int {
   kFailed = 4,     // final: reverts on its own; outcome holds the revert reason
 };
 std::string_view item_state_name(ItemState state);
+std::string_view item_kind_name(ItemKind kind);  // "transfer", "anchor", "grant", "call"
 
 enum class TxState : int {
   kPending = 0,  // signed and persisted; broadcast or to be (re)broadcast
@@ -123,6 +124,14 @@ class OutboxStore {
   Status requeue_items_of_tx(int64_t tx_id, bool count_attempt);
   // Marks one item failed without a transaction (it reverts on its own).
   Status fail_item(int64_t seq, const std::string& outcome);
+  // The operator's retry: puts failed items (all, or the one numbered `seq`)
+  // back in the queue with their outcome and attempts cleared; returns how many.
+  // Refused items stay: the contract decided (e.g. no consent), and a retry is
+  // a new request. Idempotent keys are kept, so nothing is sent twice.
+  Result<int64_t> requeue_failed(std::optional<int64_t> seq);
+  // The newest items first (at most `limit`), optionally of one state and kind.
+  Result<std::vector<OutboxItem>> latest(std::optional<ItemState> state,
+                                         std::optional<ItemKind> kind, size_t limit);
 
   // Deletes transfers, anchors and grants that reached a final outcome before
   // `cutoff_ms` (Unix ms), and the final transactions left without items; returns

@@ -156,6 +156,48 @@ TEST_F(OutboxStoreTest, PruningDropsOldFinalItemsButKeepsCallsAndOpenWork) {
   EXPECT_NE(again->front(), (*seqs)[0]);
 }
 
+TEST_F(OutboxStoreTest, OperatorRetryRequeuesFailedItemsOnly) {
+  auto store = open();
+  auto seqs = store->enqueue({item(1), item(2), item(3), item(4, ItemKind::kAnchor)});
+  ASSERT_TRUE(seqs);
+  const int64_t failed_in_tx = (*seqs)[0], failed_alone = (*seqs)[1], refused = (*seqs)[2];
+  auto id = store->add_tx(tx(0), {failed_in_tx, refused});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(store->finalize_tx(*id,
+                                 {{failed_in_tx, ItemState::kFailed, "reverts: X"},
+                                  {refused, ItemState::kRefused, "refused: NO_CONSENT"}},
+                                 7, tx(0).hash, std::nullopt));
+  ASSERT_TRUE(store->fail_item(failed_alone, "reverts: InvalidAnchor(0, \"root\")"));
+
+  auto failed = store->latest(ItemState::kFailed, std::nullopt, 10);
+  ASSERT_TRUE(failed);
+  ASSERT_EQ(failed->size(), 2u);
+  EXPECT_EQ((*failed)[0].seq, failed_alone) << "newest first";
+  auto anchors = store->latest(std::nullopt, ItemKind::kAnchor, 10);
+  ASSERT_TRUE(anchors);
+  ASSERT_EQ(anchors->size(), 1u);
+  EXPECT_EQ(anchors->front().seq, (*seqs)[3]);
+  ASSERT_EQ(store->latest(std::nullopt, std::nullopt, 2)->size(), 2u);
+
+  auto one = store->requeue_failed(failed_in_tx);
+  ASSERT_TRUE(one) << one.error();
+  EXPECT_EQ(*one, 1);
+  auto again = store->item(failed_in_tx);
+  ASSERT_TRUE(again && again->has_value());
+  EXPECT_EQ((*again)->state, ItemState::kQueued);
+  EXPECT_EQ((*again)->outcome, "");
+  EXPECT_FALSE((*again)->tx_id || (*again)->tx_hash || (*again)->block_number);
+  EXPECT_EQ(*store->requeue_failed(refused), 0) << "a refusal is the contract's decision";
+  EXPECT_EQ(*store->requeue_failed(std::nullopt), 1) << "the other failed item";
+  EXPECT_EQ(*store->requeue_failed(std::nullopt), 0);
+  auto queued = store->queued(ItemKind::kTransfer, 10);
+  ASSERT_TRUE(queued);
+  ASSERT_EQ(queued->size(), 2u);
+  EXPECT_EQ(store->counts()->refused, 1);
+  // The key still belongs to the requeued item: enqueueing it again is the same item.
+  EXPECT_EQ(store->enqueue({item(1)})->front(), failed_in_tx);
+}
+
 TEST_F(OutboxStoreTest, BoundToOneChainAndAccount) {
   auto store = open();
   Address a{}, b{};

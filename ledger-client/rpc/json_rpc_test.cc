@@ -6,13 +6,13 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 
 #include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "ledger-client/rpc/rapidjson.h"
 #include "ledger-client/rpc/test_http_server.h"
 
 namespace gw::ledger {

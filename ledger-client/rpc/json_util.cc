@@ -3,15 +3,6 @@
 #include <algorithm>
 #include <cctype>
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
-#endif
-#include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
-
 namespace gw::ledger::rpc_internal {
 namespace {
 

@@ -3,19 +3,6 @@
 // addresses, hashes). Not a public header: RapidJSON types stay inside rpc/.
 #pragma once
 
-// RapidJSON 1.1.0's internal::Stack computes `nullptr + n` on its first push
-// (Tencent/rapidjson#1724): harmless, but fatal under clang's UBSan. Same
-// workaround as fhir/json/json.cc.
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
-#endif
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,6 +11,7 @@
 
 #include "ledger-client/keccak/keccak.h"
 #include "ledger-client/rlp/uint256.h"
+#include "ledger-client/rpc/rapidjson.h"
 #include "ledger-client/rpc/rpc_result.h"
 
 namespace gw::ledger::rpc_internal {

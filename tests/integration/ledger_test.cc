@@ -414,6 +414,50 @@ TEST_F(LedgerIntegration, GatewayctlGovernsTheConsortiumWithAQuorum) {
   EXPECT_EQ(
       ctl({"ledger", "approve", "--config", gw.config_path(), "--proposal", suspend_id}, &out), 1);
   EXPECT_NE(out.find("ProposalClosed"), std::string::npos) << out;
+
+  // An approval sent before its proposal exists fails; the operator finds it
+  // with `ledger outbox`, requeues it with `ledger retry` once the proposal is
+  // there, and gatewayd's submitter sends it: the reinstatement executes.
+  const std::string next_id = std::to_string(std::stoull(suspend_id) + 1);
+  out.clear();
+  EXPECT_EQ(ctl({"ledger", "approve", "--config", gw.config_path(), "--proposal", next_id}, &out),
+            1);
+  EXPECT_NE(out.find("UnknownProposal(" + next_id + ")"), std::string::npos) << out;
+  out.clear();
+  ASSERT_EQ(ctl({"ledger", "outbox", "--config", gw.config_path(), "--state", "failed", "--kind",
+                 "call", "--limit", "1"},
+                &out),
+            0)
+      << out;
+  const size_t row = out.find('\n') + 1;  // under the header: the newest failed call
+  ASSERT_NE(out.find("UnknownProposal(" + next_id + ")", row), std::string::npos) << out;
+  EXPECT_EQ(out.find("ProposalClosed"), std::string::npos) << "--limit 1\n" << out;
+  const std::string failed_seq = out.substr(row, out.find(' ', row) - row);
+  out.clear();
+  EXPECT_EQ(ctl({"ledger", "retry", "--config", gw.config_path(), "--item", "1"}, &out), 1);
+  EXPECT_NE(out.find("item 1 is done, not failed"), std::string::npos) << out;
+
+  auto reinstate = submitter.enqueue_call(deployment->contracts.registry,
+                                          ledger::consortium::propose_reinstate(newcomer));
+  ASSERT_TRUE(reinstate);
+  ASSERT_TRUE(submitter.drain(30s));
+  out.clear();
+  ASSERT_EQ(ctl({"ledger", "retry", "--config", gw.config_path(), "--item", failed_seq}, &out), 0)
+      << out;
+  EXPECT_NE(out.find("requeued 1 failed item"), std::string::npos) << out;
+  ASSERT_TRUE(gw.start(&error)) << error;
+  bool reinstated = false;
+  for (auto until = std::chrono::steady_clock::now() + 30s;
+       !reinstated && std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(200ms)) {
+    out.clear();
+    ASSERT_EQ(ctl({"ledger", "members", "--config", gw.config_path()}, &out), 0) << out;
+    reinstated = out.find(ledger::to_checksum_hex(newcomer) + "  active") != std::string::npos;
+  }
+  EXPECT_TRUE(reinstated) << out << gw.output();
+  out.clear();
+  ASSERT_EQ(ctl({"ledger", "outbox", "--config", gw.config_path(), "--state", "failed"}, &out), 0);
+  EXPECT_EQ(out.find("UnknownProposal"), std::string::npos) << "requeued and sent\n" << out;
 }
 
 }  // namespace

@@ -2,6 +2,11 @@
 // definitions). Same pointer-overflow workaround as fhir/json/json.cc.
 #pragma once
 
+// Declared before the attribute region: rapidjson's headers instantiate the
+// standard stream templates, and clang warns that an attribute cannot be added
+// to those already-defined functions when a caller included <string> first.
+#include <istream>
+
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
 #endif
