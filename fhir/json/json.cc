@@ -12,19 +12,7 @@
 #include <optional>
 #include <set>
 
-// RapidJSON 1.1.0's internal::Stack computes `nullptr + n` on its first push
-// (Tencent/rapidjson#1724, fixed upstream after the release we build against):
-// formally undefined, harmless in practice, and fatal under clang's UBSan. Turn
-// off only that check, only for RapidJSON's functions.
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
-#endif
-#include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
-#include <rapidjson/reader.h>
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
+#include "fhir/json/rapidjson.h"
 
 namespace gw::fhir {
 

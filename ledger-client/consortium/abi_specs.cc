@@ -221,6 +221,10 @@ constexpr std::string_view kRecordTokenErrors[] = {
     "WrongOwner(address from,uint256 tokenId)",
 };
 
+constexpr std::string_view kTransferTuple = GW_TRANSFER;
+constexpr std::string_view kAnchorTuple = GW_ANCHOR;
+constexpr std::string_view kGrantInputTuple = GW_GRANT_INPUT;
+
 #undef GW_MEMBER_INFO
 #undef GW_GRANT_INPUT
 #undef GW_GRANT
@@ -262,6 +266,10 @@ const ParsedContract& parsed(ContractKind kind) {
 }
 
 }  // namespace
+
+std::string_view transfer_tuple_type() { return kTransferTuple; }
+std::string_view anchor_tuple_type() { return kAnchorTuple; }
+std::string_view grant_input_tuple_type() { return kGrantInputTuple; }
 
 std::span<const FunctionSpec> function_specs(ContractKind kind) {
   switch (kind) {

@@ -27,4 +27,11 @@ std::span<const std::string_view> event_specs(ContractKind kind);
 // Every custom error of `kind` ("Name(type name, ...)").
 std::span<const std::string_view> error_specs(ContractKind kind);
 
+// The element types of the batch functions' arrays, as in the tables above:
+// recordTransfers' Transfer, anchorBatch's Anchor, grantBatch's GrantInput.
+// The outbox stores one queued element per item in these encodings.
+std::string_view transfer_tuple_type();
+std::string_view anchor_tuple_type();
+std::string_view grant_input_tuple_type();
+
 }  // namespace gw::ledger::consortium

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "ledger-client/abi/abi_codec.h"
+#include "ledger-client/consortium/abi_specs.h"
 #include "ledger-client/consortium/events.h"
 
 namespace gw::ledger {
@@ -10,11 +11,9 @@ namespace {
 
 // The tuple types of the contracts' batch functions, one element each.
 const AbiType& tuple_type(ItemKind kind) {
-  static const AbiType transfer =
-      parse_abi_type("(uint256,address,bytes32,bytes32,uint8,uint8)").value();
-  static const AbiType anchor = parse_abi_type("(uint8,bytes32,uint64,uint64,bytes)").value();
-  static const AbiType grant =
-      parse_abi_type("(bytes32,address,uint8,uint64,uint64,uint40,uint40,bytes32)").value();
+  static const AbiType transfer = parse_abi_type(consortium::transfer_tuple_type()).value();
+  static const AbiType anchor = parse_abi_type(consortium::anchor_tuple_type()).value();
+  static const AbiType grant = parse_abi_type(consortium::grant_input_tuple_type()).value();
   switch (kind) {
     case ItemKind::kTransfer:
       return transfer;

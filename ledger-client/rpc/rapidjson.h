@@ -5,9 +5,8 @@
 //
 // RapidJSON 1.1.0's internal::Stack computes `nullptr + n` on its first push
 // (Tencent/rapidjson#1724): harmless, but fatal under clang's UBSan. Same
-// workaround as fhir/json/json.cc. <istream> comes first: RapidJSON's headers
-// instantiate the stream templates, to which the attribute cannot be added
-// once a caller has defined them (clang warns).
+// workaround, and the same reasons, as fhir/json/rapidjson.h (the modules do
+// not include each other).
 #pragma once
 
 #include <istream>

@@ -1,23 +1,11 @@
 // RapidJSON for the build-time generator (trusted inputs: the pinned FHIR
-// definitions). Same pointer-overflow workaround as fhir/json/json.cc.
+// definitions), through fhir/json/rapidjson.h like the rest of fhir/.
 #pragma once
-
-// Declared before the attribute region: rapidjson's headers instantiate the
-// standard stream templates, and clang warns that an attribute cannot be added
-// to those already-defined functions when a caller included <string> first.
-#include <istream>
-
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
-#endif
-#include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
-#if defined(__clang__)
-#pragma clang attribute pop
-#endif
 
 #include <string>
 #include <string_view>
+
+#include "fhir/json/rapidjson.h"
 
 namespace gw::fhir::defs_gen {
 

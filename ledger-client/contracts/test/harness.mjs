@@ -143,13 +143,19 @@ export class Anvil {
     return decoded.args;
   }
 
-  async receipt(hash) {
-    for (let i = 0; i < 200; ++i) {
+  /**
+   * Waits for a transaction's receipt. The deadline is generous: it only stops a test whose
+   * transaction will never be mined. Under a loaded CI machine anvil can take seconds to mine 30
+   * batches of 100 transfers (a two-second limit failed there).
+   */
+  async receipt(hash, timeoutMs = 60_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
       const r = await this.rpc('eth_getTransactionReceipt', [hash]);
       if (r) return r;
-      await new Promise((r2) => setTimeout(r2, 10));
+      if (Date.now() > deadline) throw new Error(`no receipt for ${hash} in ${timeoutMs} ms`);
+      await new Promise((r2) => setTimeout(r2, wait));
     }
-    throw new Error(`no receipt for ${hash}`);
   }
 
   /** Decodes every log of a receipt whose emitter was deployed through this harness. */
