@@ -1,6 +1,8 @@
-// JsonRpcClient over https against a local Poco HTTPS server with a throwaway
-// self-signed certificate: trusted via ca_file it works (on one connection);
-// with the system store (which does not hold it) the handshake is refused.
+// JsonRpcClient over https against a local Poco HTTPS server with throwaway
+// self-signed certificates: trusted via ca_file it works (on one connection);
+// with the system store (which does not hold it) the handshake is refused; a
+// node requiring client certificates admits only the configured one; a
+// trusted certificate for another host name is refused.
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -84,6 +86,95 @@ TEST(JsonRpcTlsTest, TrustedByCaFileOnlyAndKeepsTheConnection) {
     EXPECT_EQ(r.failure().kind, RpcFailure::Kind::kUnreachable) << r.failure().describe();
   }
   server.stopAll(true);
+}
+
+// A self-signed certificate and key for `subject_alt_name` (e.g. "IP:127.0.0.1").
+bool make_cert(const std::string& dir, const std::string& name, const std::string& san) {
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=" + name +
+                          " -addext subjectAltName=" + san + " -keyout " + dir + "/" + name +
+                          ".key -out " + dir + "/" + name + ".pem >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
+// An https server on 127.0.0.1 answering every request with result "0x1".
+class TlsServer {
+ public:
+  explicit TlsServer(Poco::Net::Context::Ptr context)
+      : socket_(Poco::Net::SocketAddress("127.0.0.1", 0), 64, context),
+        server_(new Factory, socket_, new Poco::Net::HTTPServerParams) {
+    server_.start();
+  }
+  ~TlsServer() { server_.stopAll(true); }
+  std::string url() const {
+    return "https://127.0.0.1:" + std::to_string(socket_.address().port());
+  }
+
+ private:
+  Poco::Net::SecureServerSocket socket_;
+  Poco::Net::HTTPServer server_;
+};
+
+// A node that requires client certificates (mutual TLS, as a Besu node with
+// client authentication does) admits the gateway with its certificate only.
+TEST(JsonRpcTlsTest, MutualTlsAdmitsOnlyTheConfiguredClientCertificate) {
+  testing::TempDir dir;
+  ASSERT_TRUE(make_cert(dir.path(), "node", "IP:127.0.0.1")) << "openssl CLI needed";
+  // Poco's server also matches a client certificate's names against the peer
+  // address, so both client certificates name 127.0.0.1: the stranger is then
+  // refused for not being trusted, not for its name.
+  ASSERT_TRUE(make_cert(dir.path(), "gateway", "IP:127.0.0.1"));
+  ASSERT_TRUE(make_cert(dir.path(), "stranger", "IP:127.0.0.1"));
+  Poco::Net::initializeSSL();
+  // The node trusts the gateway's (self-signed) certificate as its client CA.
+  Poco::Net::Context::Ptr ctx = new Poco::Net::Context(
+      Poco::Net::Context::TLS_SERVER_USE, dir.path() + "/node.key", dir.path() + "/node.pem",
+      dir.path() + "/gateway.pem", Poco::Net::Context::VERIFY_STRICT);
+  TlsServer server(ctx);
+  const std::string ca = dir.path() + "/node.pem";
+
+  auto with_cert = JsonRpcClient::create({.url = server.url(),
+                                          .ca_file = ca,
+                                          .client_cert_file = dir.path() + "/gateway.pem",
+                                          .client_key_file = dir.path() + "/gateway.key"});
+  ASSERT_TRUE(with_cert.ok()) << with_cert.error();
+  auto r = (*with_cert)->call("eth_chainId", "[]");
+  ASSERT_TRUE(r.ok()) << r.failure().describe();
+  EXPECT_EQ(*r, "\"0x1\"");
+
+  auto without = JsonRpcClient::create({.url = server.url(), .ca_file = ca});
+  ASSERT_TRUE(without.ok()) << without.error();
+  r = (*without)->call("eth_chainId", "[]");
+  ASSERT_FALSE(r.ok()) << "the node must refuse a client without a certificate";
+  EXPECT_EQ(r.failure().kind, RpcFailure::Kind::kUnreachable) << r.failure().describe();
+
+  auto other = JsonRpcClient::create({.url = server.url(),
+                                      .ca_file = ca,
+                                      .client_cert_file = dir.path() + "/stranger.pem",
+                                      .client_key_file = dir.path() + "/stranger.key"});
+  ASSERT_TRUE(other.ok()) << other.error();
+  r = (*other)->call("eth_chainId", "[]");
+  ASSERT_FALSE(r.ok()) << "the node must refuse a certificate it does not trust";
+}
+
+// A certificate the client trusts, but issued for another name than the URL's
+// host, is refused: trusting a CA must not mean trusting every host it signed.
+TEST(JsonRpcTlsTest, CertificateForAnotherHostIsRefused) {
+  testing::TempDir dir;
+  ASSERT_TRUE(make_cert(dir.path(), "elsewhere", "DNS:node.elsewhere.example"))
+      << "openssl CLI needed";
+  Poco::Net::initializeSSL();
+  Poco::Net::Context::Ptr ctx =
+      new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, dir.path() + "/elsewhere.key",
+                             dir.path() + "/elsewhere.pem", "", Poco::Net::Context::VERIFY_NONE);
+  TlsServer server(ctx);
+  auto client =
+      JsonRpcClient::create({.url = server.url(), .ca_file = dir.path() + "/elsewhere.pem"});
+  ASSERT_TRUE(client.ok()) << client.error();
+  auto r = (*client)->call("eth_chainId", "[]");
+  ASSERT_FALSE(r.ok()) << "connected to 127.0.0.1 with a certificate for node.elsewhere.example";
+  EXPECT_EQ(r.failure().kind, RpcFailure::Kind::kUnreachable) << r.failure().describe();
+  EXPECT_NE(r.failure().describe().find("certificate failed verification"), std::string::npos)
+      << r.failure().describe();
 }
 
 }  // namespace
