@@ -10,6 +10,7 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/NetSSL.h>
 #include <Poco/Net/SSLException.h>
+#include <Poco/Net/SocketImpl.h>
 #include <Poco/URI.h>
 
 #include <atomic>
@@ -19,6 +20,7 @@
 #include <optional>
 #include <ostream>
 
+#include "ledger-client/rpc/deadline_watchdog.h"
 #include "ledger-client/rpc/json_util.h"
 
 namespace gw::ledger {
@@ -50,7 +52,8 @@ class Session : public Base {
     return this->peek() != std::char_traits<char>::eof();
   }
 
-  // Header reads bypass read(); this arms the socket for them.
+  // Header reads bypass read(); this arms the socket for them (each one still
+  // waits up to the time left, so Impl's watchdog bounds their total).
   void arm_receive() { this->socket().setReceiveTimeout(remaining()); }
 
  protected:
@@ -149,6 +152,7 @@ struct JsonRpcClient::Impl {
   uint64_t next_id = 1;
   std::atomic<uint64_t> connections{0};
   std::atomic<uint64_t> requests{0};
+  rpc_internal::DeadlineWatchdog watchdog;  // bounds the header reads (see there)
 
   Poco::Net::HTTPClientSession& session() {
     if (tls) return *secure;
@@ -168,6 +172,7 @@ struct JsonRpcClient::Impl {
   // reply (statuses nodes send JSON-RPC replies with), else a failure.
   RpcResult<HttpReply> post(const std::string& body);
   RpcResult<HttpReply> post_once(const std::string& body, Clock::time_point deadline, bool* retry);
+  RpcResult<HttpReply> exchange(const std::string& body, Clock::time_point deadline, bool* retry);
 };
 
 Result<std::unique_ptr<JsonRpcClient>> JsonRpcClient::create(JsonRpcOptions options) {
@@ -259,6 +264,20 @@ RpcResult<HttpReply> JsonRpcClient::Impl::post(const std::string& body) {
 
 RpcResult<HttpReply> JsonRpcClient::Impl::post_once(const std::string& body,
                                                     Clock::time_point deadline, bool* retry) {
+  auto r = exchange(body, deadline, retry);
+  if (watchdog.disarm()) {
+    // The deadline passed during the exchange and the connection was shut
+    // down under it. Whatever the reads made of that (an error, or a body
+    // cut short that looked complete), the answer is the deadline.
+    session().reset();
+    *retry = false;
+    return failure(Kind::kTimeout, "no complete response within io_timeout");
+  }
+  return r;
+}
+
+RpcResult<HttpReply> JsonRpcClient::Impl::exchange(const std::string& body,
+                                                   Clock::time_point deadline, bool* retry) {
   *retry = false;
   Poco::Net::HTTPClientSession& s = session();
   const bool reused = s.connected();
@@ -285,6 +304,7 @@ RpcResult<HttpReply> JsonRpcClient::Impl::post_once(const std::string& body,
     out.exceptions(std::ios::badbit);
     out.write(body.data(), static_cast<std::streamsize>(body.size()));
     out.flush();
+    watchdog.arm(static_cast<int>(s.socket().impl()->sockfd()), deadline);
     if (!response_started()) {
       s.reset();
       *retry = reused;
@@ -318,6 +338,11 @@ RpcResult<HttpReply> JsonRpcClient::Impl::post_once(const std::string& body,
       }
       reply.append(buf, n);
       if (!in) break;
+    }
+    if (response.hasContentLength() &&
+        static_cast<int64_t>(reply.size()) != response.getContentLength64()) {
+      s.reset();  // the node closed mid-body: a prefix is not the reply
+      return failure(Kind::kBadResponse, "response body shorter than its Content-Length");
     }
     if (!response.getKeepAlive()) s.reset();
     if (status != 200 && is_plain_status(status))

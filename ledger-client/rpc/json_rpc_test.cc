@@ -7,6 +7,7 @@
 #include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -184,6 +185,68 @@ TEST(JsonRpcClientTest, TricklingBodyTimesOutWithinIoTimeout) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.failure().kind, Kind::kTimeout) << r.failure().describe();
   EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1500));
+}
+
+// Nor can one trickling its response headers: Poco reads headers past our
+// per-read deadline, so the client's watchdog shuts the connection at the
+// deadline. The node here would take 20 s to finish one header line.
+TEST(JsonRpcClientTest, TricklingHeadersTimeOutWithinIoTimeout) {
+  Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    try {
+      listener.setReceiveTimeout(Poco::Timespan(5, 0));
+      Poco::Net::StreamSocket s = listener.acceptConnection();
+      char buf[4096];
+      s.receiveBytes(buf, sizeof buf);  // the request
+      const std::string status = "HTTP/1.1 200 OK\r\nX-Slow: ";
+      s.sendBytes(status.data(), static_cast<int>(status.size()));
+      for (int i = 0; i < 400 && !done.load(); ++i) {
+        s.sendBytes("a", 1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    } catch (...) {
+      // the client hung up: expected
+    }
+  });
+  auto client = client_for("http://127.0.0.1:" + std::to_string(listener.address().port()),
+                           std::chrono::milliseconds(300));
+  const auto start = Clock::now();
+  auto r = client->call("eth_blockNumber", "[]");
+  const auto took = Clock::now() - start;
+  done = true;
+  t.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure().kind, Kind::kTimeout) << r.failure().describe();
+  EXPECT_LT(took, std::chrono::seconds(5)) << "the headers held the client past io_timeout";
+  EXPECT_EQ(client->connections_opened(), 1u) << "a timeout is not retried";
+}
+
+// A node that closes the connection in the middle of a body has not replied:
+// the prefix is refused, whatever it looks like.
+TEST(JsonRpcClientTest, BodyCutShortOfItsContentLengthIsRefused) {
+  Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));
+  std::thread t([&] {
+    try {
+      listener.setReceiveTimeout(Poco::Timespan(5, 0));
+      Poco::Net::StreamSocket s = listener.acceptConnection();
+      char buf[4096];
+      s.receiveBytes(buf, sizeof buf);
+      const std::string reply =
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+          "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}";
+      s.sendBytes(reply.data(), static_cast<int>(reply.size()));
+      s.close();
+    } catch (...) {
+    }
+  });
+  auto client = client_for("http://127.0.0.1:" + std::to_string(listener.address().port()));
+  auto r = client->call("eth_blockNumber", "[]");
+  t.join();
+  ASSERT_FALSE(r.ok()) << "a 39-byte prefix of a 100-byte body was taken for the reply";
+  EXPECT_EQ(r.failure().kind, Kind::kBadResponse) << r.failure().describe();
+  EXPECT_NE(r.failure().describe().find("shorter than its Content-Length"), std::string::npos)
+      << r.failure().describe();
 }
 
 TEST(JsonRpcClientTest, Http503IsTransientHttpStatus) {
