@@ -50,12 +50,10 @@ std::vector<std::string> split_bar(const std::string& s) {
 
 Setter millis_in(std::chrono::milliseconds* out, int64_t lo, int64_t hi, int64_t unit_ms) {
   return [=](const Value& v) -> std::string {
-    if (v.kind != Value::Kind::kInteger)
-      return std::string("expected an integer, got ") + kind_name(v.kind);
-    if (v.integer < lo || v.integer > hi)
-      return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
-    *out = std::chrono::milliseconds(v.integer * unit_ms);
-    return "";
+    int64_t units = 0;
+    std::string why = integer_in(&units, lo, hi)(v);
+    if (why.empty()) *out = std::chrono::milliseconds(units * unit_ms);
+    return why;
   };
 }
 
