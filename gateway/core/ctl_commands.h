@@ -23,6 +23,12 @@ bool is_outbox_command(const std::string& sub);
 int ctl_ledger_outbox(const std::vector<std::string>& args);
 int ledger_usage();
 
+// The ledger commands' shared pieces (ctl_ledger.cc): prints "gatewayctl:
+// MESSAGE" to stderr and returns 1; a decimal argument in [lo, hi] (digits
+// only, no sign), false otherwise.
+int ctl_fail(const std::string& message);
+bool parse_decimal_arg(const std::string& text, uint64_t lo, uint64_t hi, uint64_t* out);
+
 // gatewayctl records' TIME arguments: YYYY-MM-DD[THH:MM[:SS][Z|+HH:MM|-HH:MM]]
 // (UTC when no zone) -> Unix milliseconds. False if malformed.
 bool parse_time_arg(const std::string& text, int64_t* ms);

@@ -30,11 +30,6 @@ namespace {
 
 namespace cs = ledger::consortium;
 
-int fail(const std::string& message) {
-  std::fprintf(stderr, "gatewayctl: %s\n", message.c_str());
-  return 1;
-}
-
 std::string_view status_name(cs::MemberStatus s) {
   switch (s) {
     case cs::MemberStatus::kActive:
@@ -60,22 +55,23 @@ ledger::Result<std::vector<uint8_t>> view(ledger::EthClient& eth, const LedgerDe
 
 int members(const config::GatewayConfig& cfg) {
   auto d = read_deployment(cfg.ledger.deployment);
-  if (!d) return fail(d.error());
+  if (!d) return ctl_fail(d.error());
   auto rpc = ledger::JsonRpcClient::create(ledger_rpc_options(cfg.ledger));
-  if (!rpc) return fail("[ledger] rpc_url or ca_file: " + rpc.error());
+  if (!rpc) return ctl_fail("[ledger] rpc_url or ca_file: " + rpc.error());
   ledger::EthClient eth(**rpc);
   auto count_data = view(eth, *d, cs::member_count());
-  if (!count_data) return fail("ledger node: " + count_data.error());
+  if (!count_data) return ctl_fail("ledger node: " + count_data.error());
   auto count = cs::decode_uint256(*count_data);
-  if (!count || !count->to_u64() || *count->to_u64() > 100000) return fail("bad memberCount reply");
+  if (!count || !count->to_u64() || *count->to_u64() > 100000)
+    return ctl_fail("bad memberCount reply");
   for (uint64_t i = 0; i < *count->to_u64(); ++i) {
     auto at = view(eth, *d, cs::member_at(ledger::Uint256::from_u64(i)));
     auto account =
         at ? cs::decode_address(*at) : ledger::Result<ledger::Address>(ledger::Error{at.error()});
-    if (!account) return fail("memberAt(" + std::to_string(i) + "): " + account.error());
+    if (!account) return ctl_fail("memberAt(" + std::to_string(i) + "): " + account.error());
     auto m = view(eth, *d, cs::get_member(*account));
     auto member = m ? cs::decode_member(*m) : ledger::Result<cs::Member>(ledger::Error{m.error()});
-    if (!member) return fail("getMember: " + member.error());
+    if (!member) return ctl_fail("getMember: " + member.error());
     std::printf("%s  %-9s  %s  %s\n", ledger::to_checksum_hex(*account).c_str(),
                 std::string(status_name(member->status)).c_str(), member->info.org_id.c_str(),
                 member->info.name.c_str());
@@ -85,7 +81,7 @@ int members(const config::GatewayConfig& cfg) {
   auto qv = q ? cs::decode_uint256(*q) : ledger::Result<ledger::Uint256>(ledger::Error{q.error()});
   auto nv = needed ? cs::decode_uint256(*needed)
                    : ledger::Result<ledger::Uint256>(ledger::Error{needed.error()});
-  if (!qv || !nv) return fail("quorum: " + (qv ? nv.error() : qv.error()));
+  if (!qv || !nv) return ctl_fail("quorum: " + (qv ? nv.error() : qv.error()));
   std::printf("quorum: %s (a proposal needs %s approvals)\n", qv->to_decimal().c_str(),
               nv->to_decimal().c_str());
   return 0;
@@ -94,26 +90,26 @@ int members(const config::GatewayConfig& cfg) {
 // Sends one registry call from this gateway and prints what its events say.
 int send(const config::GatewayConfig& cfg, std::vector<uint8_t> data) {
   auto d = read_deployment(cfg.ledger.deployment);
-  if (!d) return fail(d.error());
+  if (!d) return ctl_fail(d.error());
   std::string error;
   auto keys = load_keys(cfg, &error);
-  if (!keys) return fail(error);
+  if (!keys) return ctl_fail(error);
   keys->key_store.reset();  // release the TPM
   auto client = open_ledger_client(cfg.ledger, keys->working.ledger_key.view(), d->contracts);
-  if (!client) return fail(client.error());
+  if (!client) return ctl_fail(client.error());
   std::string unreachable;
   auto verified = check_ledger_node(*client->eth, *d, cfg.ledger.chain_id, &unreachable);
-  if (!verified) return fail(verified.error());
-  if (!*verified) return fail("ledger node unreachable: " + unreachable);
-  if (auto s = client->submitter->start(); !s) return fail(s.error());
+  if (!verified) return ctl_fail(verified.error());
+  if (!*verified) return ctl_fail("ledger node unreachable: " + unreachable);
+  if (auto s = client->submitter->start(); !s) return ctl_fail(s.error());
   auto seq = client->submitter->enqueue_call(d->contracts.registry, std::move(data));
-  if (!seq) return fail(seq.error());
-  if (auto s = client->submitter->drain(std::chrono::seconds(120)); !s) return fail(s.error());
+  if (!seq) return ctl_fail(seq.error());
+  if (auto s = client->submitter->drain(std::chrono::seconds(120)); !s) return ctl_fail(s.error());
   auto item = client->outbox->item(*seq);
-  if (!item || !item->has_value()) return fail("the outbox lost the call");
+  if (!item || !item->has_value()) return ctl_fail("the outbox lost the call");
   const ledger::OutboxItem& it = **item;
   if (it.state != ledger::ItemState::kDone || !it.tx_hash) {
-    return fail("the registry refused it: " + it.outcome);
+    return ctl_fail("the registry refused it: " + it.outcome);
   }
   std::printf("transaction: 0x%s (block %llu)\n", ledger::to_hex(*it.tx_hash).c_str(),
               static_cast<unsigned long long>(it.block_number.value_or(0)));
@@ -172,26 +168,26 @@ int ctl_ledger_governance(const std::vector<std::string>& args) {
   if (config_path.empty()) return ledger_usage();
   std::string error;
   auto cfg = config::load_config(config_path, &error);
-  if (!cfg) return fail("configuration error: " + error);
-  if (cfg->ledger.rpc_url.empty()) return fail(config_path + ": [ledger] rpc_url is not set");
+  if (!cfg) return ctl_fail("configuration error: " + error);
+  if (cfg->ledger.rpc_url.empty()) return ctl_fail(config_path + ": [ledger] rpc_url is not set");
   if (sub == "members") return members(*cfg);
   if (sub == "propose-add") {
     if (member_path.empty()) return ledger_usage();
     auto m = read_founders(member_path);
-    if (!m) return fail(m.error());
-    if (m->size() != 1) return fail(member_path + ": give exactly one member");
+    if (!m) return ctl_fail(m.error());
+    if (m->size() != 1) return ctl_fail(member_path + ": give exactly one member");
     auto data = cs::propose_add(m->front());
-    if (!data) return fail(data.error());
+    if (!data) return ctl_fail(data.error());
     return send(*cfg, std::move(*data));
   }
   if (sub == "propose-suspend" || sub == "propose-reinstate") {
     auto account = parse_address(account_text);
-    if (!account) return fail("--account: " + account.error());
+    if (!account) return ctl_fail("--account: " + account.error());
     return send(*cfg, sub == "propose-suspend" ? cs::propose_suspend(*account)
                                                : cs::propose_reinstate(*account));
   }
   auto id = ledger::Uint256::from_decimal(proposal_text);
-  if (!id) return fail("--proposal: expected a decimal proposal id");
+  if (!id) return ctl_fail("--proposal: expected a decimal proposal id");
   return send(*cfg, cs::approve(*id));
 }
 

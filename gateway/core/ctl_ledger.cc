@@ -42,18 +42,6 @@ constexpr const char* kLedgerUsage =
 
 int usage() { return ledger_usage(); }
 
-bool parse_number(const std::string& text, uint64_t lo, uint64_t hi, uint64_t* out) {
-  if (text.empty() || text.size() > 19) return false;
-  uint64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (v < lo || v > hi) return false;
-  *out = v;
-  return true;
-}
-
 std::optional<config::GatewayConfig> load(const std::string& path) {
   std::string error;
   auto cfg = config::load_config(path, &error);
@@ -270,6 +258,23 @@ int status(const config::GatewayConfig& cfg) {
 
 }  // namespace
 
+int ctl_fail(const std::string& message) {
+  std::fprintf(stderr, "gatewayctl: %s\n", message.c_str());
+  return 1;
+}
+
+bool parse_decimal_arg(const std::string& text, uint64_t lo, uint64_t hi, uint64_t* out) {
+  if (text.empty() || text.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
 int ledger_usage() {
   std::fputs(kLedgerUsage, stderr);
   return 2;
@@ -289,9 +294,9 @@ int ctl_ledger(const std::vector<std::string>& args) {
     } else if (args[i] == "--founders" && has_value && sub == "deploy") {
       founders_path = args[++i];
     } else if (args[i] == "--quorum" && has_value && sub == "deploy") {
-      if (!parse_number(args[++i], 1, 255, &quorum)) return usage();
+      if (!parse_decimal_arg(args[++i], 1, 255, &quorum)) return usage();
     } else if (args[i] == "--ttl-days" && has_value && sub == "deploy") {
-      if (!parse_number(args[++i], 1, 3650, &ttl_days)) return usage();
+      if (!parse_decimal_arg(args[++i], 1, 3650, &ttl_days)) return usage();
     } else {
       return usage();
     }

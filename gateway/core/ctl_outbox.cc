@@ -29,11 +29,6 @@ namespace {
 using ledger::ItemKind;
 using ledger::ItemState;
 
-int fail(const std::string& message) {
-  std::fprintf(stderr, "gatewayctl: %s\n", message.c_str());
-  return 1;
-}
-
 std::optional<ItemState> parse_state(const std::string& text) {
   for (ItemState s : {ItemState::kQueued, ItemState::kSubmitted, ItemState::kDone,
                       ItemState::kRefused, ItemState::kFailed})
@@ -48,18 +43,6 @@ std::optional<ItemKind> parse_kind(const std::string& text) {
   return std::nullopt;
 }
 
-bool parse_count(const std::string& text, int64_t max, int64_t* out) {
-  if (text.empty() || text.size() > 18) return false;
-  int64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  if (v < 1 || v > max) return false;
-  *out = v;
-  return true;
-}
-
 // Keys are either text the gateway chose ("deploy:AuditAnchor") or binary
 // (transfer ids, batch roots): text when every byte is printable.
 std::string show_key(const std::vector<uint8_t>& key) {
@@ -71,9 +54,9 @@ std::string show_key(const std::vector<uint8_t>& key) {
 }
 
 int list(ledger::OutboxStore& outbox, std::optional<ItemState> state, std::optional<ItemKind> kind,
-         int64_t limit) {
+         uint64_t limit) {
   auto items = outbox.latest(state, kind, static_cast<size_t>(limit));
-  if (!items) return fail(items.error());
+  if (!items) return ctl_fail(items.error());
   std::printf("%-8s %-8s %-9s %-8s %-9s %-66s %s\n", "SEQ", "KIND", "STATE", "ATTEMPTS", "BLOCK",
               "TX", "KEY / OUTCOME");
   for (const ledger::OutboxItem& it : *items) {
@@ -92,10 +75,10 @@ int list(ledger::OutboxStore& outbox, std::optional<ItemState> state, std::optio
 int retry(ledger::OutboxStore& outbox, std::optional<int64_t> seq) {
   if (seq) {
     auto item = outbox.item(*seq);
-    if (!item) return fail(item.error());
-    if (!item->has_value()) return fail("the outbox has no item " + std::to_string(*seq));
+    if (!item) return ctl_fail(item.error());
+    if (!item->has_value()) return ctl_fail("the outbox has no item " + std::to_string(*seq));
     if ((*item)->state != ItemState::kFailed) {
-      return fail(
+      return ctl_fail(
           "item " + std::to_string(*seq) + " is " +
           std::string(ledger::item_state_name((*item)->state)) +
           ", not failed: only failed items are retried" +
@@ -103,7 +86,7 @@ int retry(ledger::OutboxStore& outbox, std::optional<int64_t> seq) {
     }
   }
   auto n = outbox.requeue_failed(seq);
-  if (!n) return fail(n.error());
+  if (!n) return ctl_fail(n.error());
   std::printf("requeued %lld failed item%s\n", static_cast<long long>(*n), *n == 1 ? "" : "s");
   return 0;
 }
@@ -118,7 +101,7 @@ int ctl_ledger_outbox(const std::vector<std::string>& args) {
   std::optional<ItemState> state;
   std::optional<ItemKind> kind;
   std::optional<int64_t> seq;
-  int64_t limit = 50;
+  uint64_t limit = 50;
   bool all_failed = false;
   for (size_t i = 1; i < args.size(); ++i) {
     const bool has_value = i + 1 < args.size();
@@ -127,16 +110,18 @@ int ctl_ledger_outbox(const std::vector<std::string>& args) {
       config_path = args[++i];
     } else if (args[i] == "--state" && has_value && listing) {
       if (!(state = parse_state(args[++i])))
-        return fail("--state: one of queued, submitted, done, refused, failed");
+        return ctl_fail("--state: one of queued, submitted, done, refused, failed");
     } else if (args[i] == "--kind" && has_value && listing) {
       if (!(kind = parse_kind(args[++i])))
-        return fail("--kind: one of transfer, anchor, grant, call");
+        return ctl_fail("--kind: one of transfer, anchor, grant, call");
     } else if (args[i] == "--limit" && has_value && listing) {
-      if (!parse_count(args[++i], 1000000, &limit)) return fail("--limit: 1 to 1000000");
+      if (!parse_decimal_arg(args[++i], 1, 1000000, &limit))
+        return ctl_fail("--limit: 1 to 1000000");
     } else if (args[i] == "--item" && has_value && !listing) {
-      int64_t v = 0;
-      if (!parse_count(args[++i], INT64_MAX / 10, &v)) return fail("--item: a sequence number");
-      seq = v;
+      uint64_t v = 0;
+      if (!parse_decimal_arg(args[++i], 1, INT64_MAX, &v))
+        return ctl_fail("--item: a sequence number");
+      seq = static_cast<int64_t>(v);
     } else if (args[i] == "--all-failed" && !listing) {
       all_failed = true;
     } else {
@@ -147,12 +132,13 @@ int ctl_ledger_outbox(const std::vector<std::string>& args) {
   if (sub == "retry" && seq.has_value() == all_failed) return ledger_usage();
   std::string error;
   auto cfg = config::load_config(config_path, &error);
-  if (!cfg) return fail("configuration error: " + error);
+  if (!cfg) return ctl_fail("configuration error: " + error);
   // Opening would create an empty outbox; an absent one is worth saying.
   if (!std::filesystem::exists(cfg->ledger.outbox))
-    return fail("no outbox at " + cfg->ledger.outbox + " ([ledger] outbox): nothing was sent yet");
+    return ctl_fail("no outbox at " + cfg->ledger.outbox +
+                    " ([ledger] outbox): nothing was sent yet");
   auto outbox = ledger::OutboxStore::open(cfg->ledger.outbox);
-  if (!outbox) return fail(outbox.error());
+  if (!outbox) return ctl_fail(outbox.error());
   return sub == "outbox" ? list(**outbox, state, kind, limit) : retry(**outbox, seq);
 }
 
