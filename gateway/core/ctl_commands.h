@@ -23,9 +23,10 @@ bool is_outbox_command(const std::string& sub);
 int ctl_ledger_outbox(const std::vector<std::string>& args);
 int ledger_usage();
 
-// The ledger commands' shared pieces (ctl_ledger.cc): prints "gatewayctl:
-// MESSAGE" to stderr and returns 1; a decimal argument in [lo, hi] (digits
-// only, no sign), false otherwise.
+// Shared pieces (defined in ctl_ledger.cc): prints "gatewayctl: MESSAGE" to
+// stderr and returns 1; a decimal argument in [lo, hi] (digits only: no sign,
+// no spaces, nothing after), false otherwise. Every numeric option of
+// gatewayctl goes through it, so junk is an error rather than a 0.
 int ctl_fail(const std::string& message);
 bool parse_decimal_arg(const std::string& text, uint64_t lo, uint64_t hi, uint64_t* out);
 

@@ -47,9 +47,19 @@ int ctl_messages(const std::vector<std::string>& args) {
     if (args[i] == "--config" && i + 1 < args.size()) {
       config_path = args[++i];
     } else if (args[i] == "--limit" && i + 1 < args.size()) {
-      limit = static_cast<size_t>(std::max(1L, std::atol(args[++i].c_str())));
+      uint64_t n = 0;
+      if (!parse_decimal_arg(args[++i], 1, 1'000'000'000, &n)) {
+        std::fprintf(stderr, "gatewayctl messages: --limit needs a number from 1 to 1000000000\n");
+        return 2;
+      }
+      limit = static_cast<size_t>(n);
     } else if (args[i] == "--after" && i + 1 < args.size()) {
-      after = std::atoll(args[++i].c_str());
+      uint64_t id = 0;
+      if (!parse_decimal_arg(args[++i], 0, INT64_MAX, &id)) {
+        std::fprintf(stderr, "gatewayctl messages: --after needs a message id (a number)\n");
+        return 2;
+      }
+      after = static_cast<int64_t>(id);
     } else if (args[i] == "--rejected") {
       rejected_only = true;
     } else {

@@ -90,13 +90,12 @@ int ctl_records(const std::vector<std::string>& args) {
       (args[i] == "--since" ? q.since_ms : q.until_ms) = ms;
       ++i;
     } else if (args[i] == "--message" && has_value) {
-      char* end = nullptr;
-      const long long id = std::strtoll(args[i + 1].c_str(), &end, 10);
-      if (end == nullptr || *end != '\0' || id <= 0) {
+      uint64_t id = 0;
+      if (!parse_decimal_arg(args[i + 1], 1, INT64_MAX, &id)) {
         std::fprintf(stderr, "gatewayctl records: --message needs a message id (a number)\n");
         return 2;
       }
-      q.message_id = id;
+      q.message_id = static_cast<int64_t>(id);
       ++i;
     } else if (args[i] == "--type" && has_value) {
       type = args[++i];

@@ -114,8 +114,9 @@ bool parse_args(const std::vector<std::string>& args, SendOptions* o) {
       const std::string* v = need("--to");
       if (!v) return false;
       size_t colon = v->rfind(':');
-      int port = colon == std::string::npos ? -1 : std::atoi(v->c_str() + colon + 1);
-      if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535) {
+      uint64_t port = 0;
+      if (colon == std::string::npos || colon == 0 ||
+          !parse_decimal_arg(v->substr(colon + 1), 1, 65535, &port)) {
         std::fprintf(stderr, "gatewayctl send: --to expects HOST:PORT, got '%s'\n", v->c_str());
         return false;
       }
@@ -126,11 +127,22 @@ bool parse_args(const std::vector<std::string>& args, SendOptions* o) {
     } else if (a == "--timeout-ms") {
       const std::string* v = need("--timeout-ms");
       if (!v) return false;
-      o->timeout = std::chrono::milliseconds(std::max(1, std::atoi(v->c_str())));
+      uint64_t ms = 0;
+      if (!parse_decimal_arg(*v, 1, 3'600'000, &ms)) {
+        std::fprintf(stderr,
+                     "gatewayctl send: --timeout-ms needs milliseconds from 1 to 3600000\n");
+        return false;
+      }
+      o->timeout = std::chrono::milliseconds(static_cast<int64_t>(ms));
     } else if (a == "--retries") {
       const std::string* v = need("--retries");
       if (!v) return false;
-      o->retries = std::max(0, std::atoi(v->c_str()));
+      uint64_t n = 0;
+      if (!parse_decimal_arg(*v, 0, 1000, &n)) {
+        std::fprintf(stderr, "gatewayctl send: --retries needs a number from 0 to 1000\n");
+        return false;
+      }
+      o->retries = static_cast<int>(n);
     } else if (a == "--summary") {
       o->summary_only = true;
     } else if (a == "--show-acks") {
