@@ -7,13 +7,22 @@
 //       Proposes a new member (one entry in the founders format); prints the
 //       proposal id for the other members to approve.
 //   ledger propose-suspend | propose-reinstate --config FILE --account 0x...
+//   ledger propose-rekey --config FILE --member FILE.json
+//       Proposes new keys for a member (its entry in the founders format,
+//       with the new encryption key, TLS fingerprint and signing-key hash).
+//   ledger propose-quorum --config FILE --quorum N
+//   ledger propose-policy --config FILE --emergency-access on|off
+//       Proposes the consortium policy with emergency access (ETREAT
+//       transfers without consent, flagged) switched on or off.
 //   ledger approve --config FILE --proposal ID
 //       Approves a proposal; says whether this approval executed it.
 //
 // Writes go through this gateway's outbox, signed with its TPM-sealed ledger
 // key, exactly as gatewayd sends: stop gatewayd first (it holds the outbox
 // lock, and swtpm serves one client).
+#include <array>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,37 +62,58 @@ ledger::Result<std::vector<uint8_t>> view(ledger::EthClient& eth, const LedgerDe
   return *r;
 }
 
-int members(const config::GatewayConfig& cfg) {
+// The consortium policy bits (POLICY_*), as the registry holds them now.
+ledger::Result<ledger::Uint256> read_policy(ledger::EthClient& eth, const LedgerDeployment& d) {
+  auto data = view(eth, d, cs::policy());
+  if (!data) return ledger::Error{data.error()};
+  return cs::decode_uint256(*data);
+}
+
+bool emergency_access(const ledger::Uint256& policy) {
+  return (policy.bytes()[31] & cs::kPolicyEmergencyAccess) != 0;
+}
+
+// Opens the node for reading (no key store: gatewayd may be running) and runs
+// fn(eth, deployment).
+template <typename Fn>
+int read_registry(const config::GatewayConfig& cfg, Fn fn) {
   auto d = read_deployment(cfg.ledger.deployment);
   if (!d) return ctl_fail(d.error());
   auto rpc = ledger::JsonRpcClient::create(ledger_rpc_options(cfg.ledger));
   if (!rpc) return ctl_fail("[ledger] rpc_url or ca_file: " + rpc.error());
   ledger::EthClient eth(**rpc);
-  auto count_data = view(eth, *d, cs::member_count());
+  return fn(eth, *d);
+}
+
+int print_members(ledger::EthClient& eth, const LedgerDeployment& d) {
+  auto count_data = view(eth, d, cs::member_count());
   if (!count_data) return ctl_fail("ledger node: " + count_data.error());
   auto count = cs::decode_uint256(*count_data);
   if (!count || !count->to_u64() || *count->to_u64() > 100000)
     return ctl_fail("bad memberCount reply");
   for (uint64_t i = 0; i < *count->to_u64(); ++i) {
-    auto at = view(eth, *d, cs::member_at(ledger::Uint256::from_u64(i)));
+    auto at = view(eth, d, cs::member_at(ledger::Uint256::from_u64(i)));
     auto account =
         at ? cs::decode_address(*at) : ledger::Result<ledger::Address>(ledger::Error{at.error()});
     if (!account) return ctl_fail("memberAt(" + std::to_string(i) + "): " + account.error());
-    auto m = view(eth, *d, cs::get_member(*account));
+    auto m = view(eth, d, cs::get_member(*account));
     auto member = m ? cs::decode_member(*m) : ledger::Result<cs::Member>(ledger::Error{m.error()});
     if (!member) return ctl_fail("getMember: " + member.error());
     std::printf("%s  %-9s  %s  %s\n", ledger::to_checksum_hex(*account).c_str(),
                 std::string(status_name(member->status)).c_str(), member->info.org_id.c_str(),
                 member->info.name.c_str());
   }
-  auto q = view(eth, *d, cs::quorum());
-  auto needed = view(eth, *d, cs::required_approvals());
+  auto q = view(eth, d, cs::quorum());
+  auto needed = view(eth, d, cs::required_approvals());
   auto qv = q ? cs::decode_uint256(*q) : ledger::Result<ledger::Uint256>(ledger::Error{q.error()});
   auto nv = needed ? cs::decode_uint256(*needed)
                    : ledger::Result<ledger::Uint256>(ledger::Error{needed.error()});
   if (!qv || !nv) return ctl_fail("quorum: " + (qv ? nv.error() : qv.error()));
   std::printf("quorum: %s (a proposal needs %s approvals)\n", qv->to_decimal().c_str(),
               nv->to_decimal().c_str());
+  auto policy = read_policy(eth, d);
+  if (!policy) return ctl_fail("policy: " + policy.error());
+  std::printf("emergency access: %s\n", emergency_access(*policy) ? "on" : "off");
   return 0;
 }
 
@@ -135,51 +165,102 @@ int send(const config::GatewayConfig& cfg, std::vector<uint8_t> data) {
       std::printf("member suspended: %s\n", ledger::to_checksum_hex(s->account).c_str());
     } else if (auto* r = std::get_if<cs::MemberReinstated>(&**ev)) {
       std::printf("member reinstated: %s\n", ledger::to_checksum_hex(r->account).c_str());
+    } else if (auto* k = std::get_if<cs::MemberRekeyed>(&**ev)) {
+      std::printf("member rekeyed: %s\n", ledger::to_checksum_hex(k->account).c_str());
+    } else if (auto* q = std::get_if<cs::QuorumChanged>(&**ev)) {
+      std::printf("quorum changed: %u\n", static_cast<unsigned>(q->quorum));
+    } else if (auto* p = std::get_if<cs::PolicyChanged>(&**ev)) {
+      std::printf("policy changed: emergency access %s\n",
+                  emergency_access(p->policy) ? "on" : "off");
     }
   }
   return 0;
+}
+
+// Proposes the current policy with emergency access switched to `on`; other
+// policy bits (none are defined yet) are kept as they are.
+int propose_policy(const config::GatewayConfig& cfg, bool on) {
+  std::optional<ledger::Uint256> next;
+  int rc = read_registry(cfg, [&](ledger::EthClient& eth, const LedgerDeployment& d) {
+    auto now = read_policy(eth, d);
+    if (!now) return ctl_fail("policy: " + now.error());
+    if (emergency_access(*now) == on) {
+      std::printf("emergency access is already %s: nothing proposed\n", on ? "on" : "off");
+      return 0;
+    }
+    std::array<uint8_t, 32> bits = now->bytes();
+    bits[31] = static_cast<uint8_t>(bits[31] ^ cs::kPolicyEmergencyAccess);
+    next = ledger::Uint256(bits);
+    return 0;
+  });
+  if (rc != 0 || !next) return rc;
+  return send(cfg, cs::propose_policy(*next));
+}
+
+// The --member file of propose-add and propose-rekey: exactly one entry.
+ledger::Result<cs::MemberInfo> read_one_member(const std::string& path) {
+  auto m = read_founders(path);
+  if (!m) return ledger::Error{m.error()};
+  if (m->size() != 1) return ledger::Error{path + ": give exactly one member"};
+  return m->front();
 }
 
 }  // namespace
 
 bool is_governance_command(const std::string& sub) {
   return sub == "members" || sub == "propose-add" || sub == "propose-suspend" ||
-         sub == "propose-reinstate" || sub == "approve";
+         sub == "propose-reinstate" || sub == "propose-rekey" || sub == "propose-quorum" ||
+         sub == "propose-policy" || sub == "approve";
 }
 
 int ctl_ledger_governance(const std::vector<std::string>& args) {
   const std::string sub = args.at(0);
-  std::string config_path, member_path, account_text, proposal_text;
+  std::string config_path, member_path, account_text, proposal_text, quorum_text, emergency;
   for (size_t i = 1; i < args.size(); ++i) {
     const bool has_value = i + 1 < args.size();
     if (args[i] == "--config" && has_value) {
       config_path = args[++i];
-    } else if (args[i] == "--member" && has_value && sub == "propose-add") {
+    } else if (args[i] == "--member" && has_value &&
+               (sub == "propose-add" || sub == "propose-rekey")) {
       member_path = args[++i];
     } else if (args[i] == "--account" && has_value &&
                (sub == "propose-suspend" || sub == "propose-reinstate")) {
       account_text = args[++i];
     } else if (args[i] == "--proposal" && has_value && sub == "approve") {
       proposal_text = args[++i];
+    } else if (args[i] == "--quorum" && has_value && sub == "propose-quorum") {
+      quorum_text = args[++i];
+    } else if (args[i] == "--emergency-access" && has_value && sub == "propose-policy") {
+      emergency = args[++i];
     } else {
       return ledger_usage();
     }
   }
   if (config_path.empty()) return ledger_usage();
+  uint64_t quorum = 0;
+  if (sub == "propose-quorum" && !parse_decimal_arg(quorum_text, 1, 255, &quorum))
+    return ctl_fail("--quorum: expected a number of approvals from 1 to 255");
+  if (sub == "propose-policy" && emergency != "on" && emergency != "off")
+    return ctl_fail("--emergency-access: expected on or off");
   std::string error;
   auto cfg = config::load_config(config_path, &error);
   if (!cfg) return ctl_fail("configuration error: " + error);
   if (cfg->ledger.rpc_url.empty()) return ctl_fail(config_path + ": [ledger] rpc_url is not set");
-  if (sub == "members") return members(*cfg);
-  if (sub == "propose-add") {
+  if (sub == "members") return read_registry(*cfg, print_members);
+  if (sub == "propose-add" || sub == "propose-rekey") {
     if (member_path.empty()) return ledger_usage();
-    auto m = read_founders(member_path);
+    auto m = read_one_member(member_path);
     if (!m) return ctl_fail(m.error());
-    if (m->size() != 1) return ctl_fail(member_path + ": give exactly one member");
-    auto data = cs::propose_add(m->front());
+    if (sub == "propose-rekey") {
+      return send(*cfg, cs::propose_rekey(m->account, m->encryption_key, m->tls_fingerprint,
+                                          m->signing_key_hash));
+    }
+    auto data = cs::propose_add(*m);
     if (!data) return ctl_fail(data.error());
     return send(*cfg, std::move(*data));
   }
+  if (sub == "propose-quorum") return send(*cfg, cs::propose_quorum(static_cast<uint8_t>(quorum)));
+  if (sub == "propose-policy") return propose_policy(*cfg, emergency == "on");
   if (sub == "propose-suspend" || sub == "propose-reinstate") {
     auto account = parse_address(account_text);
     if (!account) return ctl_fail("--account: " + account.error());

@@ -27,19 +27,10 @@
 #include "ledger-client/rpc/eth_client.h"
 #include "ledger-client/testing/anvil_process.h"
 #include "tests/integration/corpus_util.h"
+#include "tests/integration/ledger_fixture.h"
 
 namespace gw::testing {
 namespace {
-
-using ledger::testing::AnvilOptions;
-using ledger::testing::AnvilProcess;
-using namespace std::chrono_literals;
-
-int ctl(const std::vector<std::string>& args, std::string* out) {
-  std::vector<std::string> argv{gatewayctl_path()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, out);
-}
 
 struct BatchRow {
   int64_t id = 0;
@@ -101,17 +92,8 @@ std::vector<BatchRow> wait_for_batches(const std::string& db_path, bool anchored
   return rows;
 }
 
-class LedgerIntegration : public ::testing::Test {
+class LedgerIntegration : public LedgerFixture {
  protected:
-  void connect_rpc() {
-    ledger::JsonRpcOptions o;
-    o.url = anvil_->url();
-    o.io_timeout = 10s;
-    auto rpc = ledger::JsonRpcClient::create(o);
-    ASSERT_TRUE(rpc) << rpc.error();
-    rpc_ = std::move(*rpc);
-    eth_ = std::make_unique<ledger::EthClient>(*rpc_);
-  }
   // Sends every mappable corpus message with fresh control ids; all must be AA.
   void send_corpus(uint16_t port, const std::string& prefix) {
     std::string error;
@@ -150,45 +132,6 @@ class LedgerIntegration : public ::testing::Test {
     }
     return roots;
   }
-
-  // Provisions the gateway's TPM as an operator would, reads its ledger
-  // account into address_ and funds it on anvil.
-  void provision(GatewaydProcess& gw) {
-    std::string out;
-    ASSERT_EQ(ctl({"tpm", "provision", "--config", gw.config_path()}, &out), 0) << out;
-    const size_t at = out.find("ledger account: ");
-    ASSERT_NE(at, std::string::npos) << out;
-    auto address = core::parse_address(out.substr(at + 16, 42));
-    ASSERT_TRUE(address) << address.error();
-    address_ = *address;
-    {
-      std::ofstream k(dir_.path() + "/consortium.key");
-      k << kTestConsortiumKeyHex << "\n";
-    }
-    out.clear();
-    ASSERT_EQ(ctl({"tpm", "import-consortium-key", "--config", gw.config_path(),
-                   dir_.path() + "/consortium.key"},
-                  &out),
-              0)
-        << out;
-    ASSERT_TRUE(ledger::testing::set_balance(
-        *rpc_, address_, *ledger::Uint256::from_decimal("100000000000000000000")));
-  }
-  static std::string member_json(const ledger::Address& account, int n) {
-    std::ostringstream j;
-    j << "{\"account\": \"" << ledger::to_checksum_hex(account)
-      << "\", \"org_id\": \"urn:oid:2.16.840.1.113883.3.9999." << n << "\", \"name\": \"Hospital "
-      << n << "\", \"encryption_key\": \"" << std::string(64, '1') << "\", \"tls_fingerprint\": \""
-      << std::string(64, '2') << "\", \"signing_key_hash\": \"" << std::string(64, '3')
-      << "\", \"accreditation\": \"TEST\"}";
-    return j.str();
-  }
-
-  TempDir dir_;
-  std::unique_ptr<AnvilProcess> anvil_;
-  std::unique_ptr<ledger::JsonRpcClient> rpc_;
-  std::unique_ptr<ledger::EthClient> eth_;
-  ledger::Address address_{};
 };
 
 TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain) {
@@ -320,144 +263,6 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   EXPECT_NE(out.find("refused=0 failed=0"), std::string::npos) << out;
   if (HasFailure()) std::fprintf(stderr, "gatewayd output:\n%s\n", log_text.c_str());
   if (std::getenv("GW_LEDGER_TEST_LOG") != nullptr) std::fputs(log_text.c_str(), stdout);
-}
-
-// Governance from the gateway's side: a consortium of this gateway and a
-// second member (an anvil account) with a quorum of two. The gateway proposes
-// a new member with gatewayctl, the other member approves; the other member
-// proposes a suspension, the gateway approves with gatewayctl.
-TEST_F(LedgerIntegration, GatewayctlGovernsTheConsortiumWithAQuorum) {
-  std::string error;
-  anvil_ = AnvilProcess::start({}, &error);
-  ASSERT_NE(anvil_, nullptr) << error;
-  connect_rpc();
-  GatewaydProcess gw(dir_.path(),
-                     "\n[ledger]\nenabled = true\nrpc_url = \"" + anvil_->url() + "\"\n");
-  ASSERT_NO_FATAL_FAILURE(provision(gw));
-  const ledger::Address other = AnvilProcess::dev_address(1);
-  const ledger::Address newcomer = AnvilProcess::dev_address(2);
-  const std::string founders = dir_.path() + "/founders.json";
-  std::ofstream(founders) << "[" << member_json(address_, 1) << ", " << member_json(other, 2)
-                          << "]";
-  std::string out;
-  ASSERT_EQ(ctl({"ledger", "deploy", "--config", gw.config_path(), "--founders", founders,
-                 "--quorum", "2"},
-                &out),
-            0)
-      << out;
-  auto deployment = core::read_deployment(dir_.path() + "/state/ledger/consortium.json");
-  ASSERT_TRUE(deployment) << deployment.error();
-
-  // The gateway proposes the newcomer; the proposal id comes back.
-  const std::string member_file = dir_.path() + "/member.json";
-  std::ofstream(member_file) << "[" << member_json(newcomer, 3) << "]";
-  out.clear();
-  ASSERT_EQ(
-      ctl({"ledger", "propose-add", "--config", gw.config_path(), "--member", member_file}, &out),
-      0)
-      << out;
-  const size_t at = out.find("proposal id: ");
-  ASSERT_NE(at, std::string::npos) << out;
-  const std::string id = out.substr(at + 13, out.find(' ', at + 13) - (at + 13));
-  out.clear();
-  ASSERT_EQ(ctl({"ledger", "members", "--config", gw.config_path()}, &out), 0) << out;
-  EXPECT_EQ(out.find(ledger::to_checksum_hex(newcomer)), std::string::npos)
-      << "one approval of two must not add a member\n"
-      << out;
-
-  // The other member approves from its own account (the library, as its gateway would).
-  auto signer = ledger::LocalKeySigner::create(AnvilProcess::dev_key(1));
-  ASSERT_TRUE(signer);
-  auto store = ledger::OutboxStore::open(dir_.path() + "/other-outbox.db");
-  ASSERT_TRUE(store);
-  ledger::SubmitterOptions so;
-  so.contracts = deployment->contracts;
-  ledger::Submitter submitter(**store, *eth_, **signer, so);
-  ASSERT_TRUE(submitter.start());
-  auto approve_id = ledger::Uint256::from_decimal(id);
-  ASSERT_TRUE(approve_id) << id;
-  ASSERT_TRUE(submitter.enqueue_call(deployment->contracts.registry,
-                                     ledger::consortium::approve(*approve_id)));
-  ASSERT_TRUE(submitter.drain(30s));
-  out.clear();
-  ASSERT_EQ(ctl({"ledger", "members", "--config", gw.config_path()}, &out), 0) << out;
-  EXPECT_NE(out.find(ledger::to_checksum_hex(newcomer) + "  active"), std::string::npos) << out;
-  EXPECT_NE(out.find("quorum: 2"), std::string::npos) << out;
-
-  // The other member proposes suspending the newcomer; the gateway's approval executes it.
-  auto seq = submitter.enqueue_call(deployment->contracts.registry,
-                                    ledger::consortium::propose_suspend(newcomer));
-  ASSERT_TRUE(seq);
-  ASSERT_TRUE(submitter.drain(30s));
-  auto item = (*store)->item(*seq);
-  ASSERT_TRUE(item && item->has_value() && (*item)->tx_hash);
-  auto receipt = eth_->transaction_receipt(*(*item)->tx_hash);
-  ASSERT_TRUE(receipt && receipt->has_value());
-  std::string suspend_id;
-  for (const auto& log : (*receipt)->logs) {
-    auto e = ledger::consortium::decode_event(log.topics, log.data);
-    if (!e || !e->has_value()) continue;
-    if (auto* c = std::get_if<ledger::consortium::ProposalCreated>(&**e)) {
-      suspend_id = c->proposal_id.to_decimal();
-    }
-  }
-  ASSERT_FALSE(suspend_id.empty());
-  out.clear();
-  ASSERT_EQ(
-      ctl({"ledger", "approve", "--config", gw.config_path(), "--proposal", suspend_id}, &out), 0)
-      << out;
-  EXPECT_NE(out.find("proposal " + suspend_id + " executed"), std::string::npos) << out;
-  EXPECT_NE(out.find("member suspended: " + ledger::to_checksum_hex(newcomer)), std::string::npos)
-      << out;
-  // Approving twice is refused by the registry, and gatewayctl says why.
-  out.clear();
-  EXPECT_EQ(
-      ctl({"ledger", "approve", "--config", gw.config_path(), "--proposal", suspend_id}, &out), 1);
-  EXPECT_NE(out.find("ProposalClosed"), std::string::npos) << out;
-
-  // An approval sent before its proposal exists fails; the operator finds it
-  // with `ledger outbox`, requeues it with `ledger retry` once the proposal is
-  // there, and gatewayd's submitter sends it: the reinstatement executes.
-  const std::string next_id = std::to_string(std::stoull(suspend_id) + 1);
-  out.clear();
-  EXPECT_EQ(ctl({"ledger", "approve", "--config", gw.config_path(), "--proposal", next_id}, &out),
-            1);
-  EXPECT_NE(out.find("UnknownProposal(" + next_id + ")"), std::string::npos) << out;
-  out.clear();
-  ASSERT_EQ(ctl({"ledger", "outbox", "--config", gw.config_path(), "--state", "failed", "--kind",
-                 "call", "--limit", "1"},
-                &out),
-            0)
-      << out;
-  const size_t row = out.find('\n') + 1;  // under the header: the newest failed call
-  ASSERT_NE(out.find("UnknownProposal(" + next_id + ")", row), std::string::npos) << out;
-  EXPECT_EQ(out.find("ProposalClosed"), std::string::npos) << "--limit 1\n" << out;
-  const std::string failed_seq = out.substr(row, out.find(' ', row) - row);
-  out.clear();
-  EXPECT_EQ(ctl({"ledger", "retry", "--config", gw.config_path(), "--item", "1"}, &out), 1);
-  EXPECT_NE(out.find("item 1 is done, not failed"), std::string::npos) << out;
-
-  auto reinstate = submitter.enqueue_call(deployment->contracts.registry,
-                                          ledger::consortium::propose_reinstate(newcomer));
-  ASSERT_TRUE(reinstate);
-  ASSERT_TRUE(submitter.drain(30s));
-  out.clear();
-  ASSERT_EQ(ctl({"ledger", "retry", "--config", gw.config_path(), "--item", failed_seq}, &out), 0)
-      << out;
-  EXPECT_NE(out.find("requeued 1 failed item"), std::string::npos) << out;
-  ASSERT_TRUE(gw.start(&error)) << error;
-  bool reinstated = false;
-  for (auto until = std::chrono::steady_clock::now() + 30s;
-       !reinstated && std::chrono::steady_clock::now() < until;
-       std::this_thread::sleep_for(200ms)) {
-    out.clear();
-    ASSERT_EQ(ctl({"ledger", "members", "--config", gw.config_path()}, &out), 0) << out;
-    reinstated = out.find(ledger::to_checksum_hex(newcomer) + "  active") != std::string::npos;
-  }
-  EXPECT_TRUE(reinstated) << out << gw.output();
-  out.clear();
-  ASSERT_EQ(ctl({"ledger", "outbox", "--config", gw.config_path(), "--state", "failed"}, &out), 0);
-  EXPECT_EQ(out.find("UnknownProposal"), std::string::npos) << "requeued and sent\n" << out;
 }
 
 }  // namespace
