@@ -14,12 +14,19 @@
 //   ledger propose-policy --config FILE --emergency-access on|off
 //       Proposes the consortium policy with emergency access (ETREAT
 //       transfers without consent, flagged) switched on or off.
+//   ledger propose-custody --config FILE --patient 0x<64 hex> --custodian 0x...
+//       Proposes who holds a patient's custody (and writes its consent) when
+//       the member that registered the patient first is disputed.
+//   ledger apply-custody --config FILE --proposal ID
+//       Applies an executed custody decision in the ConsentRegistry. approve
+//       does it by itself when its approval executes one.
 //   ledger approve --config FILE --proposal ID
 //       Approves a proposal; says whether this approval executed it.
 //
 // Writes go through this gateway's outbox, signed with its TPM-sealed ledger
 // key, exactly as gatewayd sends: stop gatewayd first (it holds the outbox
 // lock, and swtpm serves one client).
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <optional>
@@ -117,62 +124,109 @@ int print_members(ledger::EthClient& eth, const LedgerDeployment& d) {
   return 0;
 }
 
-// Sends one registry call from this gateway and prints what its events say.
-int send(const config::GatewayConfig& cfg, std::vector<uint8_t> data) {
+// This gateway's ledger account, ready to send: TPM key unsealed (and the
+// TPM released), outbox locked, node and deployment verified, submitter
+// started.
+struct Writer {
+  LedgerDeployment deployment;
+  LedgerClient client;
+};
+
+std::optional<Writer> open_writer(const config::GatewayConfig& cfg) {
+  auto fail = [](const std::string& message) -> std::optional<Writer> {
+    ctl_fail(message);
+    return std::nullopt;
+  };
   auto d = read_deployment(cfg.ledger.deployment);
-  if (!d) return ctl_fail(d.error());
+  if (!d) return fail(d.error());
   std::string error;
   auto keys = load_keys(cfg, &error);
-  if (!keys) return ctl_fail(error);
+  if (!keys) return fail(error);
   keys->key_store.reset();  // release the TPM
   auto client = open_ledger_client(cfg.ledger, keys->working.ledger_key.view(), d->contracts);
-  if (!client) return ctl_fail(client.error());
+  if (!client) return fail(client.error());
   std::string unreachable;
   auto verified = check_ledger_node(*client->eth, *d, cfg.ledger.chain_id, &unreachable);
-  if (!verified) return ctl_fail(verified.error());
-  if (!*verified) return ctl_fail("ledger node unreachable: " + unreachable);
-  if (auto s = client->submitter->start(); !s) return ctl_fail(s.error());
-  auto seq = client->submitter->enqueue_call(d->contracts.registry, std::move(data));
+  if (!verified) return fail(verified.error());
+  if (!*verified) return fail("ledger node unreachable: " + unreachable);
+  if (auto s = client->submitter->start(); !s) return fail(s.error());
+  return Writer{std::move(*d), std::move(*client)};
+}
+
+void print_event(const cs::Event& ev, std::vector<ledger::Uint256>* custody_decisions) {
+  if (auto* c = std::get_if<cs::ProposalCreated>(&ev)) {
+    std::printf("proposal id: %s (target %s, open until unix time %llu)\n",
+                c->proposal_id.to_decimal().c_str(), ledger::to_checksum_hex(c->target).c_str(),
+                static_cast<unsigned long long>(c->expires_at));
+  } else if (auto* a = std::get_if<cs::ProposalApproved>(&ev)) {
+    std::printf("proposal %s approved by %s (%s approvals)\n", a->proposal_id.to_decimal().c_str(),
+                ledger::to_checksum_hex(a->approver).c_str(), a->approvals.to_decimal().c_str());
+  } else if (auto* x = std::get_if<cs::ProposalExecuted>(&ev)) {
+    std::printf("proposal %s executed\n", x->proposal_id.to_decimal().c_str());
+  } else if (auto* m = std::get_if<cs::MemberAdded>(&ev)) {
+    std::printf("member added: %s %s\n", ledger::to_checksum_hex(m->account).c_str(),
+                m->org_id.c_str());
+  } else if (auto* s = std::get_if<cs::MemberSuspended>(&ev)) {
+    std::printf("member suspended: %s\n", ledger::to_checksum_hex(s->account).c_str());
+  } else if (auto* r = std::get_if<cs::MemberReinstated>(&ev)) {
+    std::printf("member reinstated: %s\n", ledger::to_checksum_hex(r->account).c_str());
+  } else if (auto* k = std::get_if<cs::MemberRekeyed>(&ev)) {
+    std::printf("member rekeyed: %s\n", ledger::to_checksum_hex(k->account).c_str());
+  } else if (auto* q = std::get_if<cs::QuorumChanged>(&ev)) {
+    std::printf("quorum changed: %u\n", static_cast<unsigned>(q->quorum));
+  } else if (auto* p = std::get_if<cs::PolicyChanged>(&ev)) {
+    std::printf("policy changed: emergency access %s\n",
+                emergency_access(p->policy) ? "on" : "off");
+  } else if (auto* cd = std::get_if<cs::CustodyDecided>(&ev)) {
+    std::printf("custody decided: patient 0x%s to %s\n", ledger::to_hex(cd->patient_token).c_str(),
+                ledger::to_checksum_hex(cd->custodian).c_str());
+    if (custody_decisions) custody_decisions->push_back(cd->proposal_id);
+  } else if (auto* cr = std::get_if<cs::CustodyReassigned>(&ev)) {
+    std::printf("custody of patient 0x%s moved from %s to %s (decision %s)\n",
+                ledger::to_hex(cr->patient_token).c_str(),
+                ledger::to_checksum_hex(cr->from).c_str(), ledger::to_checksum_hex(cr->to).c_str(),
+                cr->proposal_id.to_decimal().c_str());
+  } else if (auto* pk = std::get_if<cs::PatientKeyChanged>(&ev)) {
+    if (pk->patient_key == ledger::Address{}) std::printf("patient key cleared\n");
+  }
+}
+
+// Sends one call from this gateway, waits for its outcome and prints what its
+// events say; custody decisions it executed are appended to *decisions.
+int submit(Writer& w, const ledger::Address& to, std::vector<uint8_t> data,
+           std::vector<ledger::Uint256>* decisions) {
+  auto seq = w.client.submitter->enqueue_call(to, std::move(data));
   if (!seq) return ctl_fail(seq.error());
-  if (auto s = client->submitter->drain(std::chrono::seconds(120)); !s) return ctl_fail(s.error());
-  auto item = client->outbox->item(*seq);
+  if (auto s = w.client.submitter->drain(std::chrono::seconds(120)); !s) return ctl_fail(s.error());
+  auto item = w.client.outbox->item(*seq);
   if (!item || !item->has_value()) return ctl_fail("the outbox lost the call");
   const ledger::OutboxItem& it = **item;
   if (it.state != ledger::ItemState::kDone || !it.tx_hash) {
-    return ctl_fail("the registry refused it: " + it.outcome);
+    return ctl_fail("the contract refused it: " + it.outcome);
   }
   std::printf("transaction: 0x%s (block %llu)\n", ledger::to_hex(*it.tx_hash).c_str(),
               static_cast<unsigned long long>(it.block_number.value_or(0)));
-  auto receipt = client->eth->transaction_receipt(*it.tx_hash);
+  auto receipt = w.client.eth->transaction_receipt(*it.tx_hash);
   if (!receipt || !receipt->has_value()) return 0;
   for (const ledger::Log& log : (*receipt)->logs) {
     auto ev = cs::decode_event(log.topics, log.data);
-    if (!ev || !ev->has_value()) continue;
-    if (auto* c = std::get_if<cs::ProposalCreated>(&**ev)) {
-      std::printf("proposal id: %s (target %s, open until unix time %llu)\n",
-                  c->proposal_id.to_decimal().c_str(), ledger::to_checksum_hex(c->target).c_str(),
-                  static_cast<unsigned long long>(c->expires_at));
-    } else if (auto* a = std::get_if<cs::ProposalApproved>(&**ev)) {
-      std::printf("proposal %s approved by %s (%s approvals)\n",
-                  a->proposal_id.to_decimal().c_str(), ledger::to_checksum_hex(a->approver).c_str(),
-                  a->approvals.to_decimal().c_str());
-    } else if (auto* x = std::get_if<cs::ProposalExecuted>(&**ev)) {
-      std::printf("proposal %s executed\n", x->proposal_id.to_decimal().c_str());
-    } else if (auto* m = std::get_if<cs::MemberAdded>(&**ev)) {
-      std::printf("member added: %s %s\n", ledger::to_checksum_hex(m->account).c_str(),
-                  m->org_id.c_str());
-    } else if (auto* s = std::get_if<cs::MemberSuspended>(&**ev)) {
-      std::printf("member suspended: %s\n", ledger::to_checksum_hex(s->account).c_str());
-    } else if (auto* r = std::get_if<cs::MemberReinstated>(&**ev)) {
-      std::printf("member reinstated: %s\n", ledger::to_checksum_hex(r->account).c_str());
-    } else if (auto* k = std::get_if<cs::MemberRekeyed>(&**ev)) {
-      std::printf("member rekeyed: %s\n", ledger::to_checksum_hex(k->account).c_str());
-    } else if (auto* q = std::get_if<cs::QuorumChanged>(&**ev)) {
-      std::printf("quorum changed: %u\n", static_cast<unsigned>(q->quorum));
-    } else if (auto* p = std::get_if<cs::PolicyChanged>(&**ev)) {
-      std::printf("policy changed: emergency access %s\n",
-                  emergency_access(p->policy) ? "on" : "off");
-    }
+    if (ev && ev->has_value()) print_event(**ev, decisions);
+  }
+  return 0;
+}
+
+// Sends one registry call. A custody decision it executed is applied in the
+// ConsentRegistry at once (anyone may; the member whose approval completed it
+// is the natural one).
+int send(const config::GatewayConfig& cfg, std::vector<uint8_t> data) {
+  auto w = open_writer(cfg);
+  if (!w) return 1;
+  std::vector<ledger::Uint256> decisions;
+  if (int rc = submit(*w, w->deployment.contracts.registry, std::move(data), &decisions); rc != 0)
+    return rc;
+  for (const ledger::Uint256& id : decisions) {
+    int rc = submit(*w, w->deployment.contracts.consents, cs::apply_custody_decision(id), nullptr);
+    if (rc != 0) return rc;
   }
   return 0;
 }
@@ -210,12 +264,14 @@ ledger::Result<cs::MemberInfo> read_one_member(const std::string& path) {
 bool is_governance_command(const std::string& sub) {
   return sub == "members" || sub == "propose-add" || sub == "propose-suspend" ||
          sub == "propose-reinstate" || sub == "propose-rekey" || sub == "propose-quorum" ||
-         sub == "propose-policy" || sub == "approve";
+         sub == "propose-policy" || sub == "propose-custody" || sub == "apply-custody" ||
+         sub == "approve";
 }
 
 int ctl_ledger_governance(const std::vector<std::string>& args) {
   const std::string sub = args.at(0);
   std::string config_path, member_path, account_text, proposal_text, quorum_text, emergency;
+  std::string patient_text, custodian_text;
   for (size_t i = 1; i < args.size(); ++i) {
     const bool has_value = i + 1 < args.size();
     if (args[i] == "--config" && has_value) {
@@ -226,12 +282,17 @@ int ctl_ledger_governance(const std::vector<std::string>& args) {
     } else if (args[i] == "--account" && has_value &&
                (sub == "propose-suspend" || sub == "propose-reinstate")) {
       account_text = args[++i];
-    } else if (args[i] == "--proposal" && has_value && sub == "approve") {
+    } else if (args[i] == "--proposal" && has_value &&
+               (sub == "approve" || sub == "apply-custody")) {
       proposal_text = args[++i];
     } else if (args[i] == "--quorum" && has_value && sub == "propose-quorum") {
       quorum_text = args[++i];
     } else if (args[i] == "--emergency-access" && has_value && sub == "propose-policy") {
       emergency = args[++i];
+    } else if (args[i] == "--patient" && has_value && sub == "propose-custody") {
+      patient_text = args[++i];
+    } else if (args[i] == "--custodian" && has_value && sub == "propose-custody") {
+      custodian_text = args[++i];
     } else {
       return ledger_usage();
     }
@@ -242,6 +303,19 @@ int ctl_ledger_governance(const std::vector<std::string>& args) {
     return ctl_fail("--quorum: expected a number of approvals from 1 to 255");
   if (sub == "propose-policy" && emergency != "on" && emergency != "off")
     return ctl_fail("--emergency-access: expected on or off");
+  ledger::Hash256 patient{};
+  ledger::Address custodian{};
+  if (sub == "propose-custody") {
+    auto bytes = ledger::from_hex(patient_text);
+    if (!bytes || bytes->size() != 32 || patient_text.size() != 66)
+      return ctl_fail(
+          "--patient: expected the patient token as the chain shows it, 0x and 64 hex "
+          "digits");
+    std::copy(bytes->begin(), bytes->end(), patient.begin());
+    auto a = parse_address(custodian_text);
+    if (!a) return ctl_fail("--custodian: " + a.error());
+    custodian = *a;
+  }
   std::string error;
   auto cfg = config::load_config(config_path, &error);
   if (!cfg) return ctl_fail("configuration error: " + error);
@@ -261,6 +335,7 @@ int ctl_ledger_governance(const std::vector<std::string>& args) {
   }
   if (sub == "propose-quorum") return send(*cfg, cs::propose_quorum(static_cast<uint8_t>(quorum)));
   if (sub == "propose-policy") return propose_policy(*cfg, emergency == "on");
+  if (sub == "propose-custody") return send(*cfg, cs::propose_custody(patient, custodian));
   if (sub == "propose-suspend" || sub == "propose-reinstate") {
     auto account = parse_address(account_text);
     if (!account) return ctl_fail("--account: " + account.error());
@@ -269,6 +344,11 @@ int ctl_ledger_governance(const std::vector<std::string>& args) {
   }
   auto id = ledger::Uint256::from_decimal(proposal_text);
   if (!id) return ctl_fail("--proposal: expected a decimal proposal id");
+  if (sub == "apply-custody") {
+    auto w = open_writer(*cfg);
+    if (!w) return 1;
+    return submit(*w, w->deployment.contracts.consents, cs::apply_custody_decision(*id), nullptr);
+  }
   return send(*cfg, cs::approve(*id));
 }
 

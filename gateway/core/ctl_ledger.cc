@@ -37,6 +37,8 @@ constexpr const char* kLedgerUsage =
     "       gatewayctl ledger propose-rekey --config FILE --member FILE.json\n"
     "       gatewayctl ledger propose-quorum --config FILE --quorum N\n"
     "       gatewayctl ledger propose-policy --config FILE --emergency-access on|off\n"
+    "       gatewayctl ledger propose-custody --config FILE --patient 0x... --custodian 0x...\n"
+    "       gatewayctl ledger apply-custody --config FILE --proposal ID\n"
     "       gatewayctl ledger approve --config FILE --proposal ID\n"
     "       gatewayctl ledger outbox --config FILE [--state S] [--kind K] [--limit N]\n"
     "       gatewayctl ledger retry --config FILE (--item SEQ | --all-failed)\n"

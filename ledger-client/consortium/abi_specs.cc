@@ -31,6 +31,7 @@ constexpr FunctionSpec kProviderRegistryFunctions[] = {
     {"proposalCount()", "(uint256)"},
     {"proposalTtl()", "(uint64)"},
     {"proposeAdd(" GW_MEMBER_INFO " info)", "(uint256)"},
+    {"proposeCustody(bytes32 patientToken,address newCustodian)", "(uint256)"},
     {"proposePolicy(uint256 newPolicy)", "(uint256)"},
     {"proposeQuorum(uint8 newQuorum)", "(uint256)"},
     {"proposeReinstate(address account)", "(uint256)"},
@@ -43,6 +44,8 @@ constexpr FunctionSpec kProviderRegistryFunctions[] = {
 };
 
 constexpr std::string_view kProviderRegistryEvents[] = {
+    "CustodyDecided(bytes32 indexed patientToken,address indexed custodian,"
+    "uint256 indexed proposalId)",
     "MemberAdded(address indexed account,bytes32 indexed orgIdHash,uint256 indexed proposalId,"
     "string orgId,string name,bytes32 encryptionKey,bytes32 tlsFingerprint,"
     "bytes32 signingKeyHash,string accreditation)",
@@ -62,6 +65,7 @@ constexpr std::string_view kProviderRegistryErrors[] = {
     "AlreadyApproved(uint256 proposalId,address approver)",
     "AlreadyMember(address account)",
     "InvalidMember(string field)",
+    "InvalidProposal(string field)",
     "InvalidQuorum(uint256 quorum,uint256 activeMembers)",
     "NotActiveMember(address account)",
     "OrgIdTaken(string orgId)",
@@ -90,9 +94,11 @@ constexpr FunctionSpec kConsentRegistryFunctions[] = {
     {"PURPOSE_PUBHLTH()", "(uint8)"},
     {"PURPOSE_TREAT()", "(uint8)"},
     {"REVOKED()", "(uint8)"},
+    {"applyCustodyDecision(uint256 proposalId)", "()"},
     {"check(bytes32 patientToken,address grantee,uint8 purpose,uint64 categories,uint64 labels)",
      "(uint8,bytes32,uint32)"},
     {"consentKey(bytes32 patientToken,address grantee,uint8 purpose)", "(bytes32)"},
+    {"custodyDecisionOf(bytes32 patientToken)", "(uint256)"},
     {"getGrant(bytes32 patientToken,address grantee,uint8 purpose)",
      "(" GW_GRANT ",bool,bool,bool,bytes32)"},
     {"getPatient(bytes32 patientToken)", "(address,address,uint32)"},
@@ -115,6 +121,8 @@ constexpr std::string_view kConsentRegistryEvents[] = {
     "ConsentRevoked(bytes32 indexed patientToken,address indexed grantee,"
     "address indexed custodian,uint8 purpose,uint32 version,bytes32 consentKey,"
     "bytes32 consentHash)",
+    "CustodyReassigned(bytes32 indexed patientToken,address indexed from,address indexed to,"
+    "uint256 proposalId)",
     "CustodyTransferred(bytes32 indexed patientToken,address indexed from,address indexed to)",
     "DenyChanged(bytes32 indexed patientToken,address indexed grantee,address indexed custodian,"
     "uint32 purposeMask,bool denied,bytes32 consentHash)",
@@ -126,9 +134,11 @@ constexpr std::string_view kConsentRegistryEvents[] = {
 
 constexpr std::string_view kConsentRegistryErrors[] = {
     "AlreadyRegistered(bytes32 patientToken,address custodian)",
+    "DecisionApplied(uint256 proposalId)",
     "InvalidGrant(string field)",
     "NoSuchGrant(bytes32 consentKey)",
     "NotActiveMember(address account)",
+    "NotACustodyDecision(uint256 proposalId)",
     "NotAuthorized(bytes32 patientToken,address caller)",
     "UnknownPatient(bytes32 patientToken)",
 };

@@ -14,6 +14,7 @@ using internal::b32;
 using internal::encode_call;
 using internal::function;
 using internal::ParsedFunction;
+using internal::u256;
 using internal::u64;
 
 constexpr ContractKind kKind = ContractKind::kConsentRegistry;
@@ -89,6 +90,18 @@ std::vector<uint8_t> transfer_custody(const Hash256& patient_token, const Addres
 std::vector<uint8_t> set_patient_key(const Hash256& patient_token, const Address& patient_key) {
   static const ParsedFunction& f = function(kKind, "setPatientKey");
   return token_address(f, patient_token, patient_key);
+}
+
+std::vector<uint8_t> apply_custody_decision(const Uint256& proposal_id) {
+  static const ParsedFunction& f = function(kKind, "applyCustodyDecision");
+  const AbiValue args[] = {u256(proposal_id)};
+  return encode_call(f, args);
+}
+
+std::vector<uint8_t> custody_decision_of(const Hash256& patient_token) {
+  static const ParsedFunction& f = function(kKind, "custodyDecisionOf");
+  const AbiValue args[] = {b32(patient_token)};
+  return encode_call(f, args);
 }
 
 std::vector<uint8_t> grant(const GrantInput& g) {

@@ -85,6 +85,12 @@ std::vector<uint8_t> deploy_consent_registry(const Address& registry);
 std::vector<uint8_t> register_patient(const Hash256& patient_token, const Address& patient_key);
 std::vector<uint8_t> transfer_custody(const Hash256& patient_token, const Address& new_custodian);
 std::vector<uint8_t> set_patient_key(const Hash256& patient_token, const Address& patient_key);
+// Puts an executed custody decision of the ProviderRegistry (propose_custody,
+// approved by the quorum) into effect; anyone may send it. The patient key is
+// cleared; grants the previous custodian wrote stay until revoked.
+std::vector<uint8_t> apply_custody_decision(const Uint256& proposal_id);
+// custodyDecisionOf(token): the last applied decision's proposal id, 0 if none [decode_uint256].
+std::vector<uint8_t> custody_decision_of(const Hash256& patient_token);
 
 // Grants (grant returns the new uint32 version; grantBatch is all or nothing).
 std::vector<uint8_t> grant(const GrantInput& g);

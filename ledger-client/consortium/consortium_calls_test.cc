@@ -144,6 +144,8 @@ TEST(ConsortiumCalls, GovernanceRoundTrips) {
   EXPECT_EQ(args_of(propose_quorum(255), "(uint8)"), std::vector<AbiValue>{u(255)});
   EXPECT_EQ(args_of(propose_policy(Uint256::max()), "(uint256)"),
             std::vector<AbiValue>{AbiValue::uint(Uint256::max())});
+  EXPECT_EQ(args_of(propose_custody(fill(5), a), "(bytes32,address)"),
+            (std::vector<AbiValue>{b32(fill(5)), ad(a)}));
   EXPECT_EQ(args_of(approve(Uint256::from_u64(9)), "(uint256)"), std::vector<AbiValue>{u(9)});
   EXPECT_EQ(args_of(account_of("org-1"), "(string)"),
             std::vector<AbiValue>{AbiValue::string("org-1")});
@@ -175,6 +177,9 @@ TEST(ConsortiumCalls, ConsentRoundTrips) {
 
   EXPECT_EQ(args_of(register_patient(t, g), "(bytes32,address)"),
             (std::vector<AbiValue>{b32(t), ad(g)}));
+  EXPECT_EQ(args_of(apply_custody_decision(Uint256::from_u64(12)), "(uint256)"),
+            std::vector<AbiValue>{u(12)});
+  EXPECT_EQ(args_of(custody_decision_of(t), "(bytes32)"), std::vector<AbiValue>{b32(t)});
   EXPECT_EQ(args_of(revoke(t, g, Purpose::kCoc, ch), "(bytes32,address,uint8,bytes32)"),
             (std::vector<AbiValue>{b32(t), ad(g), u(7), b32(ch)}));
   EXPECT_EQ(args_of(set_deny(t, g, purpose_bit(Purpose::kHmarkt), true, ch),
@@ -288,7 +293,10 @@ TEST(ConsortiumCalls, DecodeMemberAndProposal) {
   EXPECT_EQ(prop->proposer, addr_of(2));
   EXPECT_EQ(prop->expires_at, 999u);
   EXPECT_EQ(prop->payload, (std::vector<uint8_t>{1, 2, 3}));
-  p[31] = 6;  // action past SetPolicy
+  p[31] = 6;
+  ASSERT_TRUE(decode_proposal(p));
+  EXPECT_EQ(decode_proposal(p)->action, ProposalAction::kCustody);
+  p[31] = 7;  // action past Custody
   EXPECT_FALSE(decode_proposal(p));
 }
 

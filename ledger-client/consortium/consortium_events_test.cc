@@ -137,6 +137,15 @@ TEST(ConsortiumEvents, ConsentRegistry) {
                 make_log("PatientRegistered(bytes32 indexed t,address indexed c,address k)",
                          {b32(kT), ad(kA), ad(kB)})),
             (PatientRegistered{kT, kA, kB}));
+  EXPECT_EQ(decode_as<CustodyDecided>(
+                make_log("CustodyDecided(bytes32 indexed t,address indexed c,uint256 indexed p)",
+                         {b32(kT), ad(kA), u(9)})),
+            (CustodyDecided{kT, kA, Uint256::from_u64(9)}));
+  EXPECT_EQ(decode_as<CustodyReassigned>(
+                make_log("CustodyReassigned(bytes32 indexed t,address indexed f,address indexed to,"
+                         "uint256 p)",
+                         {b32(kT), ad(kA), ad(kB), u(9)})),
+            (CustodyReassigned{kT, kA, kB, Uint256::from_u64(9)}));
   EXPECT_EQ(decode_as<CustodyTransferred>(make_log(
                 "CustodyTransferred(bytes32 indexed t,address indexed f,address indexed to)",
                 {b32(kT), ad(kA), ad(kB)})),

@@ -62,6 +62,10 @@ constexpr BuilderEntry kBuilders[] = {
      [](const Fields& f) -> Event {
        return PolicyChanged{U(f, 0), U(f, 1)};
      }},
+    {CustodyDecided::kName,
+     [](const Fields& f) -> Event {
+       return CustodyDecided{H(f, 0), A(f, 1), U(f, 2)};
+     }},
     {ProposalCreated::kName,
      [](const Fields& f) -> Event {
        return ProposalCreated{U(f, 0), N8(f, 1), A(f, 2), A(f, 3), N(f, 4)};
@@ -81,6 +85,10 @@ constexpr BuilderEntry kBuilders[] = {
     {CustodyTransferred::kName,
      [](const Fields& f) -> Event {
        return CustodyTransferred{H(f, 0), A(f, 1), A(f, 2)};
+     }},
+    {CustodyReassigned::kName,
+     [](const Fields& f) -> Event {
+       return CustodyReassigned{H(f, 0), A(f, 1), A(f, 2), U(f, 3)};
      }},
     {PatientKeyChanged::kName,
      [](const Fields& f) -> Event {

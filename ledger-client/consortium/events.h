@@ -66,6 +66,15 @@ struct PolicyChanged {
   Uint256 proposal_id;
   friend bool operator==(const PolicyChanged&, const PolicyChanged&) = default;
 };
+// A quorum decided who holds a patient's custody; ConsentRegistry's
+// applyCustodyDecision puts it into effect.
+struct CustodyDecided {
+  static constexpr std::string_view kName = "CustodyDecided";
+  Hash256 patient_token{};
+  Address custodian{};
+  Uint256 proposal_id;
+  friend bool operator==(const CustodyDecided&, const CustodyDecided&) = default;
+};
 struct ProposalCreated {
   static constexpr std::string_view kName = "ProposalCreated";
   Uint256 proposal_id;
@@ -101,6 +110,14 @@ struct CustodyTransferred {
   Hash256 patient_token{};
   Address from{}, to{};
   friend bool operator==(const CustodyTransferred&, const CustodyTransferred&) = default;
+};
+// Custody moved by a quorum's decision (CustodyDecided), not by the custodian.
+struct CustodyReassigned {
+  static constexpr std::string_view kName = "CustodyReassigned";
+  Hash256 patient_token{};
+  Address from{}, to{};  // from: zero when the decision registered the patient
+  Uint256 proposal_id;
+  friend bool operator==(const CustodyReassigned&, const CustodyReassigned&) = default;
 };
 struct PatientKeyChanged {
   static constexpr std::string_view kName = "PatientKeyChanged";
@@ -200,10 +217,10 @@ struct TokenApprovalForAll {
 
 using Event =
     std::variant<MemberAdded, MemberSuspended, MemberReinstated, MemberRekeyed, QuorumChanged,
-                 PolicyChanged, ProposalCreated, ProposalApproved, ProposalExecuted,
-                 PatientRegistered, CustodyTransferred, PatientKeyChanged, ConsentGranted,
-                 ConsentRevoked, DenyChanged, TransferRecorded, TransferRefused, Anchored,
-                 RecordRootUpdated, TokenTransfer, TokenApproval, TokenApprovalForAll>;
+                 PolicyChanged, CustodyDecided, ProposalCreated, ProposalApproved, ProposalExecuted,
+                 PatientRegistered, CustodyTransferred, CustodyReassigned, PatientKeyChanged,
+                 ConsentGranted, ConsentRevoked, DenyChanged, TransferRecorded, TransferRefused,
+                 Anchored, RecordRootUpdated, TokenTransfer, TokenApproval, TokenApprovalForAll>;
 
 // Decodes one log. nullopt: topics[0] is none of ours (or there are no
 // topics): a foreign contract's log, to be ignored. ERC-20's Transfer and

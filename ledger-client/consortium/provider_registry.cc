@@ -134,6 +134,12 @@ std::vector<uint8_t> propose_policy(const Uint256& policy) {
   return encode_call(f, args);
 }
 
+std::vector<uint8_t> propose_custody(const Hash256& patient_token, const Address& new_custodian) {
+  static const ParsedFunction& f = function(kKind, "proposeCustody");
+  const AbiValue args[] = {b32(patient_token), addr(new_custodian)};
+  return encode_call(f, args);
+}
+
 std::vector<uint8_t> approve(const Uint256& proposal_id) {
   static const ParsedFunction& f = function(kKind, "approve");
   const AbiValue args[] = {u256(proposal_id)};
@@ -225,7 +231,7 @@ Result<Proposal> decode_proposal(std::span<const uint8_t> data) {
   auto v = internal::decode_return(f, data);
   if (!v) return Error{v.error()};
   uint64_t action = internal::get_u64((*v)[0]);
-  if (action > static_cast<uint64_t>(ProposalAction::kSetPolicy))
+  if (action > static_cast<uint64_t>(ProposalAction::kCustody))
     return Error{"getProposal result: unknown action " + std::to_string(action)};
   Proposal p;
   p.action = static_cast<ProposalAction>(action);

@@ -44,6 +44,7 @@ enum class ProposalAction : uint8_t {
   kRekey = 3,
   kSetQuorum = 4,
   kSetPolicy = 5,
+  kCustody = 6,  // a patient's custodian decided by the quorum (CustodyDecided)
 };
 // Policy bit 0 (POLICY_EMERGENCY_ACCESS): ETREAT transfers may proceed without consent, flagged.
 inline constexpr uint64_t kPolicyEmergencyAccess = 1;
@@ -65,6 +66,10 @@ std::vector<uint8_t> propose_rekey(const Address& account, const Hash256& encryp
                                    const Hash256& tls_fingerprint, const Hash256& signing_key_hash);
 std::vector<uint8_t> propose_quorum(uint8_t quorum);
 std::vector<uint8_t> propose_policy(const Uint256& policy);
+// Who holds a patient's custody (and writes its consent), decided by the
+// quorum when the first registrant is disputed; once executed, anyone applies
+// it with ConsentRegistry's apply_custody_decision.
+std::vector<uint8_t> propose_custody(const Hash256& patient_token, const Address& new_custodian);
 std::vector<uint8_t> approve(const Uint256& proposal_id);  // returns bool executed
 
 // Views (eth_call data). Result decoder in brackets.

@@ -11,6 +11,10 @@ import {ProviderRegistry} from "./ProviderRegistry.sol";
 /// a deny for all members (per purpose) or for one member (per purpose) wins over any grant, and no
 /// grant means deny. Only the patient's custodian member, or a key the patient registered, writes a
 /// patient's consent. A suspended custodian may still revoke and deny (that only narrows access).
+/// Custody goes to the first active member that registers a token; a quorum of members can
+/// override it (ProviderRegistry `proposeCustody`), and anyone then applies the decision here
+/// (`applyCustodyDecision`). Grants written by the previous custodian stay in force until the new
+/// custodian revokes them or sets a deny.
 /// @dev `check` is O(1) - two storage reads - because TransferLog calls it for every transfer:
 /// grants live at keccak256(token, grantee, purpose) packed in one slot that also carries the
 /// per-grantee deny flag, and the all-members deny mask sits with the custodian in the patient's
@@ -77,6 +81,8 @@ contract ConsentRegistry {
     mapping(bytes32 => bytes32) private _consentHashes; // consentKey => FHIR Consent hash
     mapping(bytes32 => Patient) private _patients; // patient token => custodian, deny mask
     mapping(bytes32 => address) private _patientKeys; // patient token => patient's own key
+    // patient token => proposal id of the last custody decision applied to it
+    mapping(bytes32 => uint256) private _lastDecision;
 
     event PatientRegistered(
         bytes32 indexed patientToken,
@@ -115,6 +121,15 @@ contract ConsentRegistry {
         bytes32 consentKey,
         bytes32 consentHash
     );
+    /// @notice A quorum's custody decision (ProviderRegistry proposal `proposalId`) was applied:
+    /// `to` now holds custody; `from` is the previous custodian (zero if the patient was not
+    /// registered).
+    event CustodyReassigned(
+        bytes32 indexed patientToken,
+        address indexed from,
+        address indexed to,
+        uint256 proposalId
+    );
     /// @notice grantee zero means the deny applies to every member.
     event DenyChanged(
         bytes32 indexed patientToken,
@@ -131,6 +146,10 @@ contract ConsentRegistry {
     error NotAuthorized(bytes32 patientToken, address caller);
     error InvalidGrant(string field);
     error NoSuchGrant(bytes32 consentKey);
+    /// @notice The proposal is not an executed Custody proposal of the registry.
+    error NotACustodyDecision(uint256 proposalId);
+    /// @notice The decision was already applied, or a later decision for the same patient was.
+    error DecisionApplied(uint256 proposalId);
 
     constructor(ProviderRegistry registry_) {
         registry = registry_;
@@ -163,6 +182,44 @@ contract ConsentRegistry {
         address custodian = _authorize(patientToken, true);
         _patientKeys[patientToken] = patientKey;
         emit PatientKeyChanged(patientToken, custodian, patientKey);
+    }
+
+    /// @notice Applies a custody decision of the consortium's quorum: an executed Custody
+    /// proposal of the registry (`proposeCustody`). Anyone may call it, since the decision already
+    /// carries the quorum's approvals. The decided member becomes the custodian (registering the
+    /// patient if nobody had), the purposes denied to every member are kept, and the patient key
+    /// is cleared (`PatientKeyChanged` with key zero), since the previous custodian may have set a
+    /// key it controls. A decision applies once, and never after a later decision for the same
+    /// patient. Grants written by the previous custodian stay as they are: the new custodian
+    /// revokes them (the `ConsentGranted` events, indexed by patient token, list them) or sets a
+    /// deny.
+    /// @param proposalId the registry's proposal id of the decision
+    function applyCustodyDecision(uint256 proposalId) external {
+        // getProposal reverts UnknownProposal for an id the registry never issued.
+        (
+            ProviderRegistry.Action action,
+            address target,
+            ,
+            ,
+            bool executed,
+            ,
+            bytes memory payload
+        ) = registry.getProposal(proposalId);
+        if (action != ProviderRegistry.Action.Custody || !executed) {
+            revert NotACustodyDecision(proposalId);
+        }
+        bytes32 token = abi.decode(payload, (bytes32));
+        if (proposalId <= _lastDecision[token]) revert DecisionApplied(proposalId);
+        if (!registry.isActive(target)) revert NotActiveMember(target);
+        _lastDecision[token] = proposalId;
+        Patient storage p = _patients[token];
+        address from = p.custodian;
+        p.custodian = target; // deniedPurposes kept
+        if (_patientKeys[token] != address(0)) {
+            delete _patientKeys[token];
+            emit PatientKeyChanged(token, target, address(0));
+        }
+        emit CustodyReassigned(token, from, target, proposalId);
     }
 
     // ---------------------------------------------------------------- consent writes
@@ -284,6 +341,11 @@ contract ConsentRegistry {
             g.flags & FLAG_DENIED != 0,
             _consentHashes[key]
         );
+    }
+
+    /// @notice The proposal id of the last custody decision applied to a patient (0 if none).
+    function custodyDecisionOf(bytes32 patientToken) external view returns (uint256) {
+        return _lastDecision[patientToken];
     }
 
     /// @notice The custodian, the patient's key and the purposes denied to every member.

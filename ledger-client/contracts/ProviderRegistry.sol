@@ -7,8 +7,13 @@ pragma solidity ^0.8.26;
 /// the TLS certificate their gateway presents, and the hash of the TPM key that signs their batch
 /// roots. It is also the consortium's governance: adding, suspending, reinstating and re-keying a
 /// member, changing the quorum and changing consortium policy (such as emergency access) each need
-/// approvals from `quorum` active members. There is no owner: no single key can take over.
-/// @dev Other contracts ask `isActive` before accepting a member's write, and read `policy`.
+/// approvals from `quorum` active members. There is no owner: no single key can take over. The
+/// quorum also decides who holds custody of a patient's consent when custody is disputed (a member
+/// registered a patient it does not treat): the decision is recorded here as an executed Custody
+/// proposal and applied by anyone in ConsentRegistry (`applyCustodyDecision`), which this registry
+/// does not know.
+/// @dev Other contracts ask `isActive` before accepting a member's write, read `policy`, and read
+/// executed Custody proposals through `getProposal`.
 /// Nothing here is patient data; organization names and identifiers are public by design.
 contract ProviderRegistry {
     /// @notice A member's standing. `None` means the account was never a member.
@@ -25,7 +30,8 @@ contract ProviderRegistry {
         Reinstate,
         Rekey,
         SetQuorum,
-        SetPolicy
+        SetPolicy,
+        Custody // appended: values of the others are unchanged
     }
 
     /// @notice A member's public description. Keys are given as hashes or raw 32-byte values so
@@ -98,6 +104,14 @@ contract ProviderRegistry {
     );
     event QuorumChanged(uint8 quorum, uint256 indexed proposalId);
     event PolicyChanged(uint256 policy, uint256 indexed proposalId);
+    /// @notice The quorum decided that `custodian` holds custody of `patientToken`'s consent.
+    /// Nothing changes until someone applies proposal `proposalId` in ConsentRegistry
+    /// (`applyCustodyDecision`).
+    event CustodyDecided(
+        bytes32 indexed patientToken,
+        address indexed custodian,
+        uint256 indexed proposalId
+    );
     event ProposalCreated(
         uint256 indexed proposalId,
         Action indexed action,
@@ -122,6 +136,8 @@ contract ProviderRegistry {
     error UnknownProposal(uint256 proposalId);
     error ProposalClosed(uint256 proposalId);
     error AlreadyApproved(uint256 proposalId, address approver);
+    /// @notice A proposal argument is invalid; `field` names it.
+    error InvalidProposal(string field);
 
     modifier onlyActive() {
         if (_members[msg.sender].status != Status.Active) revert NotActiveMember(msg.sender);
@@ -190,6 +206,21 @@ contract ProviderRegistry {
     /// @notice Proposes new consortium policy bits (POLICY_*).
     function proposePolicy(uint256 newPolicy) external onlyActive returns (uint256) {
         return _propose(Action.SetPolicy, address(0), abi.encode(newPolicy));
+    }
+
+    /// @notice Proposes that the active member `newCustodian` hold custody of a patient's consent,
+    /// overriding the current custodian (e.g. a member that registered a patient it does not
+    /// treat) or registering a patient nobody registered yet. Once executed, anyone applies the
+    /// decision in ConsentRegistry with `applyCustodyDecision(proposalId)`.
+    /// @param patientToken the patient's token (HMAC under the consortium key), not zero
+    /// @param newCustodian an active member; checked again when the proposal executes
+    function proposeCustody(
+        bytes32 patientToken,
+        address newCustodian
+    ) external onlyActive returns (uint256) {
+        if (patientToken == bytes32(0)) revert InvalidProposal("patientToken");
+        _requireStatus(newCustodian, Status.Active);
+        return _propose(Action.Custody, newCustodian, abi.encode(patientToken));
     }
 
     /// @notice Approves a proposal; executes it in the same transaction once the approvals of
@@ -350,10 +381,14 @@ contract ProviderRegistry {
             _checkQuorum(q, activeCount);
             quorum = q;
             emit QuorumChanged(q, id);
-        } else {
+        } else if (p.action == Action.SetPolicy) {
             uint256 newPolicy = abi.decode(p.payload, (uint256));
             policy = newPolicy;
             emit PolicyChanged(newPolicy, id);
+        } else if (p.action == Action.Custody) {
+            // Only recorded here (the executed proposal and the event): ConsentRegistry applies it.
+            _requireStatus(target, Status.Active);
+            emit CustodyDecided(abi.decode(p.payload, (bytes32)), target, id);
         }
     }
 

@@ -8,8 +8,10 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 
+#include "ledger-client/consortium/consent_registry.h"
 #include "ledger-client/consortium/events.h"
 #include "ledger-client/consortium/provider_registry.h"
 #include "ledger-client/outbox/outbox_store.h"
@@ -84,11 +86,14 @@ class LedgerGovernance : public LedgerFixture {
     return m;
   }
 
-  // Member `dev_account` sends one registry call and waits for its outcome;
-  // returns the id of the proposal it created ("" if none).
-  std::string send_as(int dev_account, std::vector<uint8_t> data) {
+  // Member `dev_account` sends one call (to the registry unless `to` says
+  // otherwise) and waits for its outcome; returns the id of the proposal it
+  // created ("" if none).
+  std::string send_as(int dev_account, std::vector<uint8_t> data,
+                      std::optional<ledger::Address> to = std::nullopt) {
     Member& m = member(dev_account);
-    auto seq = m.submitter->enqueue_call(deployment_.contracts.registry, std::move(data));
+    auto seq =
+        m.submitter->enqueue_call(to.value_or(deployment_.contracts.registry), std::move(data));
     EXPECT_TRUE(seq) << seq.error();
     if (!seq) return "";
     auto drained = m.submitter->drain(30s);
@@ -279,6 +284,84 @@ TEST_F(LedgerGovernance, GatewayctlChangesPolicyKeysAndQuorumWithApprovals) {
   out.clear();
   EXPECT_EQ(ctl({"ledger", "propose-quorum", "--config", config, "--quorum", "4"}, &out), 1);
   EXPECT_NE(out.find("InvalidQuorum(4, 3)"), std::string::npos) << out;
+}
+
+// A member registered a patient it does not treat (every member can compute
+// every token) and set a patient key it controls. The gateway proposes itself
+// as custodian; a second approval executes the decision and gatewayctl
+// applies it: custody moves, the squatter's key is cleared. When the
+// gateway's approval is the one that executes a decision, approve applies it
+// by itself.
+TEST_F(LedgerGovernance, AQuorumMovesTheCustodyOfASquattedPatient) {
+  ASSERT_NO_FATAL_FAILURE(deploy_consortium({1, 2}, 2));
+  const std::string config = gw_->config_path();
+  const ledger::Address squatter = AnvilProcess::dev_address(2);
+  ledger::Hash256 token{};
+  token.fill(0x7a);
+  const std::string token_hex = "0x" + ledger::to_hex(token);
+  auto patient = [&](const ledger::Hash256& t) {
+    auto r = eth_->call({.to = deployment_.contracts.consents, .data = cs::get_patient(t)},
+                        ledger::BlockRef{});
+    EXPECT_TRUE(r) << r.failure().describe();
+    auto p = r ? cs::decode_patient(*r) : ledger::Result<cs::PatientState>(ledger::Error{"call"});
+    EXPECT_TRUE(p) << p.error();
+    return p ? *p : cs::PatientState{};
+  };
+  send_as(2, cs::register_patient(token, AnvilProcess::dev_address(5)),
+          deployment_.contracts.consents);
+  ASSERT_EQ(patient(token).custodian, squatter);
+
+  std::string out;
+  EXPECT_EQ(ctl({"ledger", "propose-custody", "--config", config, "--patient", "0x7a7a",
+                 "--custodian", ledger::to_checksum_hex(address_)},
+                &out),
+            1);
+  EXPECT_NE(out.find("--patient: expected the patient token"), std::string::npos) << out;
+  out.clear();
+  ASSERT_EQ(ctl({"ledger", "propose-custody", "--config", config, "--patient", token_hex,
+                 "--custodian", ledger::to_checksum_hex(address_)},
+                &out),
+            0)
+      << out;
+  const std::string id = proposal_id_in(out);
+  ASSERT_FALSE(id.empty()) << out;
+  EXPECT_EQ(out.find("custody decided"), std::string::npos) << "one approval of two\n" << out;
+  out.clear();
+  EXPECT_EQ(ctl({"ledger", "apply-custody", "--config", config, "--proposal", id}, &out), 1);
+  EXPECT_NE(out.find("NotACustodyDecision(" + id + ")"), std::string::npos) << out;
+
+  ASSERT_NO_FATAL_FAILURE(approve_as(1, id));  // executes; member 1's library does not apply it
+  EXPECT_EQ(patient(token).custodian, squatter);
+  out.clear();
+  ASSERT_EQ(ctl({"ledger", "apply-custody", "--config", config, "--proposal", id}, &out), 0) << out;
+  EXPECT_NE(
+      out.find("custody of patient " + token_hex + " moved from " +
+               ledger::to_checksum_hex(squatter) + " to " + ledger::to_checksum_hex(address_)),
+      std::string::npos)
+      << out;
+  EXPECT_NE(out.find("patient key cleared"), std::string::npos) << out;
+  cs::PatientState now = patient(token);
+  EXPECT_EQ(now.custodian, address_);
+  EXPECT_EQ(now.patient_key, ledger::Address{});
+  out.clear();
+  EXPECT_EQ(ctl({"ledger", "apply-custody", "--config", config, "--proposal", id}, &out), 1);
+  EXPECT_NE(out.find("DecisionApplied(" + id + ")"), std::string::npos) << out;
+
+  // Member 1 proposes itself for a patient nobody registered; the gateway's
+  // approval executes the decision and applies it in the same command.
+  ledger::Hash256 fresh{};
+  fresh.fill(0x3c);
+  const std::string second = send_as(1, cs::propose_custody(fresh, AnvilProcess::dev_address(1)));
+  ASSERT_FALSE(second.empty());
+  out.clear();
+  ASSERT_EQ(ctl({"ledger", "approve", "--config", config, "--proposal", second}, &out), 0) << out;
+  EXPECT_NE(out.find("custody decided: patient 0x" + ledger::to_hex(fresh)), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("moved from " + ledger::to_checksum_hex(ledger::Address{}) + " to " +
+                     ledger::to_checksum_hex(AnvilProcess::dev_address(1))),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(patient(fresh).custodian, AnvilProcess::dev_address(1));
 }
 
 }  // namespace
