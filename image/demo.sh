@@ -183,6 +183,8 @@ rpc eth_getLogs '[{"fromBlock":"0x0","toBlock":"latest"}]' | \
   node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{const r=JSON.parse(d).result;
     console.log(`${r.length} contract events on chain so far (member added, anchors, ...)`);})'
 ./build/gateway/gatewayctl ledger status --config "$state/gatewayd.toml" || true
+echo "the consortium's members, quorum and policy (gatewayctl ledger members; changes: propose-*, approve):"
+./build/gateway/gatewayctl ledger members --config "$state/gatewayd.toml" || true
 echo "the outbox's newest items (gatewayctl ledger outbox; failed ones: gatewayctl ledger retry):"
 ./build/gateway/gatewayctl ledger outbox --config "$state/gatewayd.toml" --limit 4 || true
 
