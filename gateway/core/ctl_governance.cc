@@ -46,6 +46,10 @@ namespace {
 
 namespace cs = ledger::consortium;
 
+const char* approvals_word(const ledger::Uint256& n) {
+  return n == ledger::Uint256::from_u64(1) ? "approval" : "approvals";
+}
+
 std::string_view status_name(cs::MemberStatus s) {
   switch (s) {
     case cs::MemberStatus::kActive:
@@ -116,8 +120,8 @@ int print_members(ledger::EthClient& eth, const LedgerDeployment& d) {
   auto nv = needed ? cs::decode_uint256(*needed)
                    : ledger::Result<ledger::Uint256>(ledger::Error{needed.error()});
   if (!qv || !nv) return ctl_fail("quorum: " + (qv ? nv.error() : qv.error()));
-  std::printf("quorum: %s (a proposal needs %s approvals)\n", qv->to_decimal().c_str(),
-              nv->to_decimal().c_str());
+  std::printf("quorum: %s (a proposal needs %s %s)\n", qv->to_decimal().c_str(),
+              nv->to_decimal().c_str(), approvals_word(*nv));
   auto policy = read_policy(eth, d);
   if (!policy) return ctl_fail("policy: " + policy.error());
   std::printf("emergency access: %s\n", emergency_access(*policy) ? "on" : "off");
@@ -159,8 +163,9 @@ void print_event(const cs::Event& ev, std::vector<ledger::Uint256>* custody_deci
                 c->proposal_id.to_decimal().c_str(), ledger::to_checksum_hex(c->target).c_str(),
                 static_cast<unsigned long long>(c->expires_at));
   } else if (auto* a = std::get_if<cs::ProposalApproved>(&ev)) {
-    std::printf("proposal %s approved by %s (%s approvals)\n", a->proposal_id.to_decimal().c_str(),
-                ledger::to_checksum_hex(a->approver).c_str(), a->approvals.to_decimal().c_str());
+    std::printf("proposal %s approved by %s (%s %s)\n", a->proposal_id.to_decimal().c_str(),
+                ledger::to_checksum_hex(a->approver).c_str(), a->approvals.to_decimal().c_str(),
+                approvals_word(a->approvals));
   } else if (auto* x = std::get_if<cs::ProposalExecuted>(&ev)) {
     std::printf("proposal %s executed\n", x->proposal_id.to_decimal().c_str());
   } else if (auto* m = std::get_if<cs::MemberAdded>(&ev)) {
