@@ -106,12 +106,13 @@ banner "LEDGER: anvil at $rpc_url; funding the gateway's ledger account and depl
 account=$(./build/gateway/gatewayctl tpm provision --config "$state/gatewayd.toml" | sed -n 's/.*\(0x[0-9a-fA-F]\{40\}\).*/\1/p' | head -n1)
 echo "gateway ledger account (TPM-sealed key): $account"
 rpc anvil_setBalance "[\"$account\", \"0x56BC75E2D63100000\"]" > /dev/null  # 100 ETH of test money
-fp() { printf '%s' "$1" | sha256sum | cut -c1-64; }
-cat > "$state/founders.json" <<JSON
-[{"account": "$account", "org_id": "urn:oid:2.16.840.1.113883.3.999", "name": "Demo General Hospital",
-  "encryption_key": "$(fp demo-x25519)", "tls_fingerprint": "$(fp demo-tls)",
-  "signing_key_hash": "$(fp demo-batch-key)", "accreditation": "DEMO-ACCREDITATION-1"}]
-JSON
+echo "this gateway's member entry (gatewayctl ledger member-entry): account and batch-signing key hash"
+echo "from the TPM, TLS fingerprint from [https] cert_file; the X25519 payload key is a placeholder:"
+./build/gateway/gatewayctl ledger member-entry --config "$state/gatewayd.toml" \
+  --org-id urn:oid:2.16.840.1.113883.3.999 --name "Demo General Hospital" \
+  --accreditation DEMO-ACCREDITATION-1 \
+  --encryption-key "$(printf demo-x25519 | sha256sum | cut -c1-64)" > "$state/founders.json"
+cat "$state/founders.json"
 ./build/gateway/gatewayctl ledger deploy --config "$state/gatewayd.toml" --founders "$state/founders.json" --quorum 1
 
 banner "what an ADT^A01 becomes: gatewayctl convert (first 40 lines of the transaction Bundle)"
@@ -187,6 +188,9 @@ echo "the consortium's members, quorum and policy (gatewayctl ledger members; ch
 ./build/gateway/gatewayctl ledger members --config "$state/gatewayd.toml" || true
 echo "the outbox's newest items (gatewayctl ledger outbox; failed ones: gatewayctl ledger retry):"
 ./build/gateway/gatewayctl ledger outbox --config "$state/gatewayd.toml" --limit 4 || true
+echo "the auditor's check (gatewayctl ledger verify, last lines): each batch's root rebuilt from the"
+echo "stored commitments, its TPM signature, the registry's key hash, and the anchor on chain:"
+./build/gateway/gatewayctl ledger verify --config "$state/gatewayd.toml" | tail -n 3 || true
 
 banner "stopping gatewayd with SIGTERM"
 kill -TERM "$pid"

@@ -21,6 +21,9 @@ int ctl_ledger_governance(const std::vector<std::string>& args);
 // gatewayctl ledger outbox | retry (ctl_outbox.cc).
 bool is_outbox_command(const std::string& sub);
 int ctl_ledger_outbox(const std::vector<std::string>& args);
+// gatewayctl ledger member-entry | verify (ctl_audit.cc).
+bool is_audit_command(const std::string& sub);
+int ctl_ledger_audit(const std::vector<std::string>& args);
 int ledger_usage();
 
 // Shared pieces (defined in ctl_ledger.cc): prints "gatewayctl: MESSAGE" to

@@ -31,6 +31,10 @@ namespace {
 constexpr const char* kLedgerUsage =
     "usage: gatewayctl ledger deploy --config FILE --founders FILE.json --quorum N [--ttl-days D]\n"
     "       gatewayctl ledger status --config FILE\n"
+    "       gatewayctl ledger member-entry --config FILE --org-id ID --name NAME\n"
+    "                                      --encryption-key HEX [--tls-fingerprint HEX]\n"
+    "                                      [--accreditation REF]\n"
+    "       gatewayctl ledger verify --config FILE [--batch ID | --from ID]\n"
     "       gatewayctl ledger members --config FILE\n"
     "       gatewayctl ledger propose-add --config FILE --member FILE.json\n"
     "       gatewayctl ledger propose-suspend|propose-reinstate --config FILE --account 0x...\n"
@@ -290,6 +294,7 @@ int ctl_ledger(const std::vector<std::string>& args) {
   const std::string sub = args[0];
   if (is_governance_command(sub)) return ctl_ledger_governance(args);
   if (is_outbox_command(sub)) return ctl_ledger_outbox(args);
+  if (is_audit_command(sub)) return ctl_ledger_audit(args);
   std::string config_path, founders_path;
   uint64_t quorum = 0, ttl_days = 7;
   for (size_t i = 1; i < args.size(); ++i) {

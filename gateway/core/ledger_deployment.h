@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,9 @@ ledger::Status write_deployment(const std::string& path, const LedgerDeployment&
 // org ids must be unique.
 ledger::Result<std::vector<ledger::consortium::MemberInfo>> parse_founders(std::string_view json);
 ledger::Result<std::vector<ledger::consortium::MemberInfo>> read_founders(const std::string& path);
+// The founders format for `members` (pretty JSON, checksummed accounts, keys
+// as 64 hex digits, a final newline): parse_founders reads it back unchanged.
+std::string format_members(std::span<const ledger::consortium::MemberInfo> members);
 
 // Creates `dir` and its missing parents, each mode 0700: they sit in the
 // state directory, next to patient data. Existing folders are left as they are.

@@ -172,6 +172,20 @@ TEST(LedgerDeploymentTest, ParsesFounders) {
   EXPECT_EQ((*f)[1].accreditation, "ACC-1");
 }
 
+TEST(LedgerDeploymentTest, FormatMembersReadsBackUnchanged) {
+  auto f =
+      parse_founders("[" + founder(hex_address(1), "urn:oid:1.2.3", "St. \\\"Mary's\\\" \\u00e9") +
+                     "," + founder(hex_address(2), "urn:oid:1.2.4", "Clinic") + "]");
+  ASSERT_TRUE(f) << f.error();
+  EXPECT_EQ((*f)[0].name, "St. \"Mary's\" \u00e9");
+  const std::string text = format_members(*f);
+  EXPECT_EQ(text.back(), '\n');
+  EXPECT_NE(text.find(ledger::to_checksum_hex(addr(1))), std::string::npos) << text;
+  auto back = parse_founders(text);
+  ASSERT_TRUE(back) << back.error() << "\n" << text;
+  EXPECT_EQ(*back, *f);
+}
+
 TEST(LedgerDeploymentTest, RefusesBadFoundersNamingTheEntry) {
   const std::string a = founder(hex_address(1), "urn:oid:1", "A");
   const std::vector<BadDeployment> cases = {

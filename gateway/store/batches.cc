@@ -21,22 +21,43 @@ constexpr char kInsert[] =
     "INSERT INTO record_batches (first_seq, last_seq, record_count, root, signature, signer, "
     "created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 constexpr char kList[] =
-    "SELECT id, first_seq, last_seq, record_count, root, signature, signer, created_at_ms "
-    "FROM record_batches WHERE id > ?1 ORDER BY id LIMIT ?2";
+    "SELECT id, first_seq, last_seq, record_count, root, signature, signer, created_at_ms, "
+    "anchored_tx FROM record_batches WHERE id > ?1 ORDER BY id LIMIT ?2";
 constexpr char kUnanchored[] =
-    "SELECT id, first_seq, last_seq, record_count, root, signature, signer, created_at_ms "
-    "FROM record_batches WHERE id > ?1 AND anchored_tx IS NULL ORDER BY id LIMIT ?2";
+    "SELECT id, first_seq, last_seq, record_count, root, signature, signer, created_at_ms, "
+    "anchored_tx FROM record_batches WHERE id > ?1 AND anchored_tx IS NULL ORDER BY id LIMIT ?2";
+constexpr char kCommitments[] =
+    "SELECT seq, commitment FROM records WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq";
 constexpr char kSetAnchored[] = "UPDATE record_batches SET anchored_tx = ?2 WHERE id = ?1";
 
 std::string_view bytes(const void* p, size_t n) {
   return std::string_view(static_cast<const char*>(p), n);
 }
 
+// One row of kList / kUnanchored. False if the root is not 32 bytes: the
+// schema guarantees it (CHECK), but a file edited behind our back must not
+// yield a zero root that would then be anchored or reported as verified.
+bool read_batch(Statement& s, SignedBatch* b) {
+  b->id = s.column_int64(0);
+  b->first_seq = s.column_int64(1);
+  b->last_seq = s.column_int64(2);
+  b->record_count = s.column_int64(3);
+  std::string_view root = s.column_blob_view(4);
+  if (root.size() != 32) return false;
+  std::memcpy(b->root.data(), root.data(), 32);
+  std::string_view sig = s.column_blob_view(5);
+  b->signature.assign(sig.begin(), sig.end());
+  b->signer = s.column_text(6);
+  b->created_at_ms = s.column_int64(7);
+  b->anchored_tx = s.column_text(8);
+  return true;
+}
+
 }  // namespace
 
 struct BatchStore::Impl {
   Connection db;
-  Statement last_seq, pending, pending_count, insert, list, unanchored, set_anchored;
+  Statement last_seq, pending, pending_count, insert, list, unanchored, set_anchored, commitments;
 
   bool last(int64_t* out, std::string* error) {
     ScopedReset reset(last_seq);
@@ -45,6 +66,27 @@ struct BatchStore::Impl {
       return false;
     }
     *out = last_seq.column_int64(0);
+    return true;
+  }
+
+  // Steps a bound (seq, commitment) query to its end into *out.
+  bool read_records(Statement& s, PendingRecords* out, std::string* error) {
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      std::string_view c = s.column_blob_view(1);
+      if (c.size() != 32) {
+        *error = "record " + std::to_string(s.column_int64(0)) + " has no commitment";
+        return false;
+      }
+      out->seqs.push_back(s.column_int64(0));
+      std::array<uint8_t, 32> a{};
+      std::memcpy(a.data(), c.data(), 32);
+      out->commitments.push_back(a);
+    }
+    if (rc != SQLITE_DONE) {
+      *error = "reading records: " + internal::describe_error(db.get(), rc);
+      return false;
+    }
     return true;
   }
 };
@@ -67,6 +109,7 @@ std::unique_ptr<BatchStore> BatchStore::open(const std::string& path, std::strin
       {&impl->list, kList},
       {&impl->unanchored, kUnanchored},
       {&impl->set_anchored, kSetAnchored},
+      {&impl->commitments, kCommitments},
   };
   for (const auto& [stmt, sql] : statements) {
     const int rc = stmt->prepare(impl->db.get(), sql);
@@ -85,22 +128,7 @@ std::optional<PendingRecords> BatchStore::pending(size_t limit, std::string* err
   ScopedReset reset(impl_->pending);
   impl_->pending.bind_int64(1, after).bind_int64(
       2, static_cast<int64_t>(std::min<uint64_t>(limit, std::numeric_limits<int64_t>::max())));
-  int rc;
-  while ((rc = impl_->pending.step()) == SQLITE_ROW) {
-    std::string_view c = impl_->pending.column_blob_view(1);
-    if (c.size() != 32) {
-      *error = "record " + std::to_string(impl_->pending.column_int64(0)) + " has no commitment";
-      return std::nullopt;
-    }
-    out.seqs.push_back(impl_->pending.column_int64(0));
-    std::array<uint8_t, 32> a{};
-    std::memcpy(a.data(), c.data(), 32);
-    out.commitments.push_back(a);
-  }
-  if (rc != SQLITE_DONE) {
-    *error = "reading records: " + internal::describe_error(impl_->db.get(), rc);
-    return std::nullopt;
-  }
+  if (!impl_->read_records(impl_->pending, &out, error)) return std::nullopt;
   return out;
 }
 
@@ -156,18 +184,10 @@ std::vector<SignedBatch> BatchStore::list(int64_t after_id, size_t limit, std::s
       .bind_int64(2, static_cast<int64_t>(std::min<uint64_t>(limit, 1u << 30)));
   int rc;
   while ((rc = impl_->list.step()) == SQLITE_ROW) {
-    Statement& s = impl_->list;
     SignedBatch b;
-    b.id = s.column_int64(0);
-    b.first_seq = s.column_int64(1);
-    b.last_seq = s.column_int64(2);
-    b.record_count = s.column_int64(3);
-    std::string_view root = s.column_blob_view(4);
-    if (root.size() == 32) std::memcpy(b.root.data(), root.data(), 32);
-    std::string_view sig = s.column_blob_view(5);
-    b.signature.assign(sig.begin(), sig.end());
-    b.signer = s.column_text(6);
-    b.created_at_ms = s.column_int64(7);
+    // A malformed root stays zero here: the listing shows it, and
+    // `ledger verify` reports the batch as not matching its records.
+    read_batch(impl_->list, &b);
     out.push_back(std::move(b));
   }
   if (rc != SQLITE_DONE && error != nullptr)
@@ -185,28 +205,26 @@ std::optional<std::vector<SignedBatch>> BatchStore::unanchored(int64_t after_id,
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
     SignedBatch b;
-    b.id = s.column_int64(0);
-    b.first_seq = s.column_int64(1);
-    b.last_seq = s.column_int64(2);
-    b.record_count = s.column_int64(3);
-    // The schema guarantees 32 bytes (CHECK); a file edited behind our back
-    // must not yield a zero root that would then be anchored.
-    std::string_view root = s.column_blob_view(4);
-    if (root.size() != 32) {
+    if (!read_batch(s, &b)) {
       *error = "batch " + std::to_string(b.id) + " has a malformed root";
       return std::nullopt;
     }
-    std::memcpy(b.root.data(), root.data(), 32);
-    std::string_view sig = s.column_blob_view(5);
-    b.signature.assign(sig.begin(), sig.end());
-    b.signer = s.column_text(6);
-    b.created_at_ms = s.column_int64(7);
     out.push_back(std::move(b));
   }
   if (rc != SQLITE_DONE) {
     *error = "listing unanchored batches: " + internal::describe_error(impl_->db.get(), rc);
     return std::nullopt;
   }
+  return out;
+}
+
+std::optional<PendingRecords> BatchStore::records_in(int64_t first_seq, int64_t last_seq,
+                                                     std::string* error) {
+  PendingRecords out;
+  Statement& s = impl_->commitments;
+  ScopedReset reset(s);
+  s.bind_int64(1, first_seq).bind_int64(2, last_seq);
+  if (!impl_->read_records(s, &out, error)) return std::nullopt;
   return out;
 }
 

@@ -29,6 +29,7 @@ struct SignedBatch {
   std::vector<uint8_t> signature;  // DER ECDSA P-256 over root
   std::string signer;              // "tpm" | "software"
   int64_t created_at_ms = 0;
+  std::string anchored_tx;  // the ledger transaction that anchored it; "" until then
 };
 
 class BatchStore {
@@ -44,6 +45,10 @@ class BatchStore {
   // batch's range (so two signers can never record overlapping batches).
   bool record(SignedBatch* batch, std::string* error);
   std::vector<SignedBatch> list(int64_t after_id, size_t limit, std::string* error);
+  // The record versions with first_seq <= seq <= last_seq and their
+  // commitments, in seq order: what a batch's root is rebuilt from.
+  std::optional<PendingRecords> records_in(int64_t first_seq, int64_t last_seq,
+                                           std::string* error);
 
   // The ledger anchorer's view: batches with id > after_id whose anchored_tx
   // is still NULL, oldest first, at most `limit`. (after_id lets the anchorer

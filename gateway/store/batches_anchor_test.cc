@@ -117,5 +117,35 @@ TEST_F(BatchAnchorTest, SetAnchoredRemovesABatchFromTheUnanchoredList) {
   EXPECT_TRUE(none->empty());
 }
 
+// What `gatewayctl ledger verify` reads: a batch's records by seq range, in
+// order, and the anchoring transaction with the batch.
+TEST_F(BatchAnchorTest, ReadsABatchsRecordsBackAndItsAnchoringTransaction) {
+  const int64_t a = add_batch(2), b = add_batch(3);
+  std::string error;
+  auto list = batches_->list(0, 10, &error);
+  ASSERT_EQ(list.size(), 2u) << error;
+  EXPECT_EQ(list[0].anchored_tx, "");
+  const std::string tx = "0x" + std::string(64, 'e');
+  ASSERT_TRUE(batches_->set_anchored(a, tx, &error)) << error;
+  list = batches_->list(0, 10, &error);
+  EXPECT_EQ(list[0].anchored_tx, tx);
+  EXPECT_EQ(list[1].anchored_tx, "");
+
+  const SignedBatch& second = list[1];
+  ASSERT_EQ(second.id, b);
+  auto records = batches_->records_in(second.first_seq, second.last_seq, &error);
+  ASSERT_TRUE(records) << error;
+  ASSERT_EQ(records->seqs.size(), 3u);
+  EXPECT_EQ(records->seqs.front(), second.first_seq);
+  EXPECT_EQ(records->seqs.back(), second.last_seq);
+  EXPECT_EQ(records->commitments.size(), 3u);
+  auto all = batches_->records_in(list[0].first_seq, second.last_seq, &error);
+  ASSERT_TRUE(all) << error;
+  EXPECT_EQ(all->seqs.size(), 5u);
+  auto none = batches_->records_in(second.last_seq + 1, second.last_seq + 100, &error);
+  ASSERT_TRUE(none) << error;
+  EXPECT_TRUE(none->seqs.empty());
+}
+
 }  // namespace
 }  // namespace gw::store

@@ -152,14 +152,20 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   ASSERT_NO_FATAL_FAILURE(provision(gw));
   std::string out;
 
-  // Deploy with this gateway as the only founder; re-running is idempotent.
+  // Deploy with this gateway as the only founder, its entry made by
+  // member-entry from its own keys; re-running deploy is idempotent.
   const std::string founders = dir_.path() + "/founders.json";
-  std::ofstream(founders) << "[{\"account\": \"" << ledger::to_checksum_hex(address_)
-                          << "\", \"org_id\": \"urn:oid:2.16.840.1.113883.3.9999.1\", "
-                             "\"name\": \"Integration Test Hospital\", \"encryption_key\": \""
-                          << std::string(64, '1') << "\", \"tls_fingerprint\": \""
-                          << std::string(64, '2') << "\", \"signing_key_hash\": \""
-                          << std::string(64, '3') << "\", \"accreditation\": \"TEST\"}]";
+  ASSERT_EQ(ctl({"ledger", "member-entry", "--config", gw.config_path(), "--org-id",
+                 "urn:oid:2.16.840.1.113883.3.9999.1", "--name", "Integration Test Hospital",
+                 "--encryption-key", std::string(64, '1'), "--tls-fingerprint",
+                 std::string(64, '2'), "--accreditation", "TEST"},
+                &out),
+            0)
+      << out;
+  std::ofstream(founders) << out;
+  auto entry = core::read_founders(founders);
+  ASSERT_TRUE(entry) << entry.error() << "\n" << out;
+  EXPECT_EQ(entry->front().account, address_);
   for (int run = 0; run < 2; ++run) {
     out.clear();
     ASSERT_EQ(ctl({"ledger", "deploy", "--config", gw.config_path(), "--founders", founders,
@@ -261,6 +267,42 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   EXPECT_NE(out.find("active member: yes"), std::string::npos) << out;
   EXPECT_NE(out.find("outbox: queued=0 submitted=0 done="), std::string::npos) << out;
   EXPECT_NE(out.find("refused=0 failed=0"), std::string::npos) << out;
+
+  // The auditor's check: every batch rebuilds from the store, its TPM
+  // signature verifies, the registry lists this signing key, and the ledger
+  // holds the same anchor.
+  const std::string n = std::to_string(rows.size());
+  out.clear();
+  EXPECT_EQ(ctl({"ledger", "verify", "--config", gw.config_path()}, &out), 0) << out;
+  EXPECT_NE(out.find(n + " batches: 0 wrong, " + n + " anchored, 0 not anchored yet"),
+            std::string::npos)
+      << out;
+  for (const auto& p : phi) EXPECT_EQ(out.find(p), std::string::npos) << "PHI in verify: " << p;
+  // A commitment changed behind the gateway's back is found, in its batch.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(gw.db_path().c_str(), &db), SQLITE_OK);
+    const std::string sql = "UPDATE records SET commitment = randomblob(32) WHERE seq = " +
+                            std::to_string(rows[1].first_seq);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  out.clear();
+  EXPECT_EQ(ctl({"ledger", "verify", "--config", gw.config_path()}, &out), 1) << out;
+  const std::string wrong_line = "batch " + std::to_string(rows[1].id) + "  records " +
+                                 std::to_string(rows[1].first_seq) + "-" +
+                                 std::to_string(rows[1].last_seq);
+  const size_t at = out.find(wrong_line);
+  ASSERT_NE(at, std::string::npos) << out;
+  EXPECT_NE(out.find("WRONG: the commitments of records", at), std::string::npos) << out;
+  EXPECT_NE(out.find(n + " batches: 1 wrong, " + n + " anchored"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(
+      ctl({"ledger", "verify", "--config", gw.config_path(), "--batch", std::to_string(rows[0].id)},
+          &out),
+      0)
+      << out;
+  EXPECT_NE(out.find("1 batch: 0 wrong, 1 anchored"), std::string::npos) << out;
   if (HasFailure()) std::fprintf(stderr, "gatewayd output:\n%s\n", log_text.c_str());
   if (std::getenv("GW_LEDGER_TEST_LOG") != nullptr) std::fputs(log_text.c_str(), stdout);
 }
