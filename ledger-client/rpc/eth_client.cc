@@ -267,6 +267,25 @@ std::vector<RpcResult<std::optional<Receipt>>> EthClient::transaction_receipts(
   return out;
 }
 
+std::vector<RpcResult<std::vector<uint8_t>>> EthClient::calls(std::span<const CallRequest> requests,
+                                                              BlockRef ref) {
+  std::vector<RpcRequest> batch;
+  batch.reserve(requests.size());
+  for (const auto& r : requests)
+    batch.push_back({"eth_call", "[" + call_object(r) + "," + block_param(ref) + "]"});
+  auto replies = rpc_.batch(batch);
+  std::vector<RpcResult<std::vector<uint8_t>>> out;
+  out.reserve(requests.size());
+  for (auto& reply : replies) {
+    if (!reply.ok()) {
+      out.push_back(std::move(reply).failure());
+    } else {
+      out.push_back(named(parse_data_result(*reply, "result"), "eth_call"));
+    }
+  }
+  return out;
+}
+
 bool is_nonce_too_low(const RpcFailure& f) {
   if (f.kind != RpcFailure::Kind::kRpcError) return false;
   const std::string m = squashed(f.message);

@@ -51,6 +51,9 @@ class EthClient {
   std::vector<RpcResult<Hash256>> send_raw_transactions(std::span<const std::vector<uint8_t>> raws);
   std::vector<RpcResult<std::optional<Receipt>>> transaction_receipts(
       std::span<const Hash256> hashes);
+  // eth_call of each request at the same `ref`; a revert is that entry's kRpcError.
+  std::vector<RpcResult<std::vector<uint8_t>>> calls(std::span<const CallRequest> requests,
+                                                     BlockRef ref);
 
  private:
   JsonRpcClient& rpc_;

@@ -325,6 +325,23 @@ TEST_F(AnvilTest, CallAndEstimateGasRevertWithData) {
   EXPECT_EQ(*ok, 21000u);
 }
 
+TEST_F(AnvilTest, BatchedCallsKeepOrderAndPerEntryReverts) {
+  const Address c = deploy(2, deployer(reverting_runtime()));
+  const CallRequest reverts{.from = AnvilProcess::dev_address(2), .to = c, .data = {1}};
+  // A call to an account without code returns empty data.
+  const CallRequest empty{.from = AnvilProcess::dev_address(2), .to = AnvilProcess::dev_address(9)};
+  const CallRequest requests[] = {empty, reverts, empty};
+  auto results = eth_->calls(requests, BlockRef{});
+  ASSERT_EQ(results.size(), 3u);
+  ASSERT_TRUE(results[0].ok()) << results[0].failure().describe();
+  EXPECT_TRUE(results[0]->empty());
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_EQ(results[1].failure().kind, Kind::kRpcError);
+  EXPECT_EQ(decode_revert(results[1].failure().data).message, "no");
+  EXPECT_TRUE(results[2].ok());
+  EXPECT_TRUE(eth_->calls({}, BlockRef{}).empty());
+}
+
 TEST_F(AnvilTest, GetLogsFiltersByAddressAndTopic) {
   const Hash256 topic = keccak256(std::string_view("Ping(bytes)"));
   const Address c = deploy(3, deployer(logging_runtime(topic)));

@@ -303,6 +303,16 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
       0)
       << out;
   EXPECT_NE(out.find("1 batch: 0 wrong, 1 anchored"), std::string::npos) << out;
+  // Without the node, the store is still checked but the run is not clean.
+  anvil_->stop();
+  out.clear();
+  EXPECT_EQ(ctl({"ledger", "verify", "--config", gw.config_path(), "--batch",
+                 std::to_string(rows[0].id)},
+                &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("problem: ledger node unreachable"), std::string::npos) << out;
+  EXPECT_NE(out.find("ok, anchors not checked"), std::string::npos) << out;
   if (HasFailure()) std::fprintf(stderr, "gatewayd output:\n%s\n", log_text.c_str());
   if (std::getenv("GW_LEDGER_TEST_LOG") != nullptr) std::fputs(log_text.c_str(), stdout);
 }
