@@ -67,6 +67,23 @@ auto call_parsed(JsonRpcClient& rpc, std::string_view method, const std::string&
   return named(parse(*raw), method);
 }
 
+// Sends `requests` as one batch and parses each reply with `parse`, in order.
+template <typename Parse>
+auto batch_parsed(JsonRpcClient& rpc, const std::vector<RpcRequest>& requests, Parse parse)
+    -> std::vector<decltype(parse(std::string_view()))> {
+  auto replies = rpc.batch(requests);
+  std::vector<decltype(parse(std::string_view()))> out;
+  out.reserve(replies.size());
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (!replies[i].ok()) {
+      out.push_back(std::move(replies[i]).failure());
+    } else {
+      out.push_back(named(parse(*replies[i]), requests[i].method));
+    }
+  }
+  return out;
+}
+
 RpcResult<Hash256> check_sent_hash(RpcResult<std::string> raw_result,
                                    std::span<const uint8_t> raw) {
   constexpr std::string_view kMethod = "eth_sendRawTransaction";
@@ -254,17 +271,7 @@ std::vector<RpcResult<std::optional<Receipt>>> EthClient::transaction_receipts(
   requests.reserve(hashes.size());
   for (const auto& h : hashes)
     requests.push_back({"eth_getTransactionReceipt", "[" + quoted(data_hex(h)) + "]"});
-  auto replies = rpc_.batch(requests);
-  std::vector<RpcResult<std::optional<Receipt>>> out;
-  out.reserve(hashes.size());
-  for (auto& reply : replies) {
-    if (!reply.ok()) {
-      out.push_back(std::move(reply).failure());
-    } else {
-      out.push_back(named(parse_receipt(*reply), "eth_getTransactionReceipt"));
-    }
-  }
-  return out;
+  return batch_parsed(rpc_, requests, parse_receipt);
 }
 
 std::vector<RpcResult<std::vector<uint8_t>>> EthClient::calls(std::span<const CallRequest> requests,
@@ -273,17 +280,8 @@ std::vector<RpcResult<std::vector<uint8_t>>> EthClient::calls(std::span<const Ca
   batch.reserve(requests.size());
   for (const auto& r : requests)
     batch.push_back({"eth_call", "[" + call_object(r) + "," + block_param(ref) + "]"});
-  auto replies = rpc_.batch(batch);
-  std::vector<RpcResult<std::vector<uint8_t>>> out;
-  out.reserve(requests.size());
-  for (auto& reply : replies) {
-    if (!reply.ok()) {
-      out.push_back(std::move(reply).failure());
-    } else {
-      out.push_back(named(parse_data_result(*reply, "result"), "eth_call"));
-    }
-  }
-  return out;
+  return batch_parsed(rpc_, batch,
+                      [](std::string_view j) { return parse_data_result(j, "result"); });
 }
 
 bool is_nonce_too_low(const RpcFailure& f) {
