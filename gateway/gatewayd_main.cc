@@ -56,7 +56,8 @@ bool ensure_state_dir(const std::string& dir, std::string* error) {
   return true;
 }
 
-void log_stats(const std::vector<Channel>& channels, const gw::store::MessageStore& store) {
+void log_stats(const std::vector<Channel>& channels, const gw::store::MessageStore& store,
+               gw::core::LedgerService* ledger) {
   for (const auto& c : channels) {
     auto s = c.ingest->stats();
     auto n = c.server->stats();
@@ -77,6 +78,7 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
                                 {"transactions", std::to_string(st.transactions)},
                                 {"checkpoints", std::to_string(st.checkpoints)},
                                 {"checkpoint_failures", std::to_string(st.checkpoint_failures)}});
+  if (ledger != nullptr) ledger->log_stats();
 }
 
 }  // namespace
@@ -309,7 +311,7 @@ int main(int argc, char** argv) {
       gw::log::warn("sighup_ignored",
                     {{"detail", "reload is not supported; restart to apply configuration"}});
     if (std::chrono::steady_clock::now() - last_stats >= std::chrono::minutes(1)) {
-      log_stats(channels, *store);
+      log_stats(channels, *store, ledger.get());
       last_stats = std::chrono::steady_clock::now();
     }
   }
@@ -321,7 +323,7 @@ int main(int argc, char** argv) {
   store->close();
   batch_signer->stop();        // signs what the last commits added
   if (ledger) ledger->stop();  // enqueues the last batches' anchors, stops the submitter
-  log_stats(channels, *store);
+  log_stats(channels, *store, ledger.get());
   gw::log::info("stopped");
   return 0;
 }

@@ -1,5 +1,8 @@
 #include "gateway/core/ledger_service.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "gateway/core/log.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
@@ -91,6 +94,26 @@ void LedgerService::stop() {
                                    {"submitted", std::to_string(counts->submitted)},
                                    {"done", std::to_string(counts->done)}});
   }
+}
+
+void LedgerService::log_stats() {
+  auto c = client_.outbox->counts();
+  if (!c) {
+    log::warn("ledger.error", {{"component", "outbox"}, {"detail", c.error()}});
+    return;
+  }
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const int64_t age_s =
+      c->oldest_open_ms == 0 ? 0 : std::max<int64_t>(0, now - c->oldest_open_ms) / 1000;
+  log::info("stats.ledger", {{"queued", std::to_string(c->queued)},
+                             {"submitted", std::to_string(c->submitted)},
+                             {"done", std::to_string(c->done)},
+                             {"refused", std::to_string(c->refused)},
+                             {"failed", std::to_string(c->failed)},
+                             {"pending_txs", std::to_string(c->pending_txs)},
+                             {"oldest_open_s", std::to_string(age_s)}});
 }
 
 }  // namespace gw::core

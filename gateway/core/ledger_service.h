@@ -46,6 +46,11 @@ class LedgerService {
 
   const ledger::Address& address() const { return client_.signer->address(); }
 
+  // Logs event=stats.ledger: the outbox's item counts by state, transactions
+  // not yet final, and how long the oldest open item has waited (what to
+  // alert on when the node is away). gatewayd calls it with its other stats.
+  void log_stats();
+
  private:
   LedgerService() = default;
 

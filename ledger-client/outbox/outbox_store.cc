@@ -426,6 +426,9 @@ Result<OutboxCounts> OutboxStore::counts() {
   Stmt t(d.db, "SELECT count(*) FROM txs WHERE state IN (0, 1)");
   if (!t.prepared() || t.step() != SQLITE_ROW) return d.sql_error("count transactions");
   c.pending_txs = t.i64(0);
+  Stmt o(d.db, "SELECT coalesce(min(created_ms), 0) FROM items WHERE state IN (0, 1)");
+  if (!o.prepared() || o.step() != SQLITE_ROW) return d.sql_error("find the oldest open item");
+  c.oldest_open_ms = o.i64(0);
   return c;
 }
 

@@ -78,6 +78,9 @@ struct OutboxTx {
 struct OutboxCounts {
   int64_t queued = 0, submitted = 0, done = 0, refused = 0, failed = 0;
   int64_t pending_txs = 0;  // not final
+  // When the oldest queued or submitted item was enqueued (Unix ms); 0 when
+  // none is open. Its age is how far the ledger lags behind the gateway.
+  int64_t oldest_open_ms = 0;
 };
 
 class OutboxStore {

@@ -120,6 +120,11 @@ TEST_F(OutboxStoreTest, TransactionsTakeConsecutiveNoncesAndCarryTheirItems) {
   ASSERT_TRUE(counts);
   EXPECT_EQ(counts->queued, 3);
   EXPECT_EQ(counts->pending_txs, 0);
+  EXPECT_GT(counts->oldest_open_ms, 1700000000000);
+  // Nothing open: no age.
+  for (int64_t seq : *seqs)
+    ASSERT_TRUE(store->finish_item(seq, ItemState::kDone, "", 10, h2, std::nullopt));
+  EXPECT_EQ(store->counts()->oldest_open_ms, 0);
 }
 
 TEST_F(OutboxStoreTest, PruningDropsOldFinalItemsButKeepsCallsAndOpenWork) {

@@ -219,6 +219,11 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   EXPECT_EQ(roots.size(), rows.size());
   for (const auto& r : rows) EXPECT_EQ(roots[r.root], 1) << "batch " << r.id;
   EXPECT_EQ(gw.terminate(), 0);
+  // The exit stats say the outbox is drained and nothing waits.
+  EXPECT_NE(gw.output().find("event=stats.ledger queued=0 submitted=0 done="), std::string::npos)
+      << gw.output();
+  EXPECT_NE(gw.output().find("refused=0 failed=0 pending_txs=0 oldest_open_s=0"),
+            std::string::npos);
 
   // No patient data on chain: not in any transaction's input, not in any log.
   std::set<std::string> phi = {"EVERYWOMAN", "MASSIE",    "999-00-1234", "19800214",
@@ -306,10 +311,10 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   // Without the node, the store is still checked but the run is not clean.
   anvil_->stop();
   out.clear();
-  EXPECT_EQ(ctl({"ledger", "verify", "--config", gw.config_path(), "--batch",
-                 std::to_string(rows[0].id)},
-                &out),
-            1)
+  EXPECT_EQ(
+      ctl({"ledger", "verify", "--config", gw.config_path(), "--batch", std::to_string(rows[0].id)},
+          &out),
+      1)
       << out;
   EXPECT_NE(out.find("problem: ledger node unreachable"), std::string::npos) << out;
   EXPECT_NE(out.find("ok, anchors not checked"), std::string::npos) << out;
