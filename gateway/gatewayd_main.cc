@@ -24,6 +24,7 @@
 #include "gateway/core/key_options.h"
 #include "gateway/core/ledger_service.h"
 #include "gateway/core/log.h"
+#include "gateway/core/metrics.h"
 #include "gateway/core/mllp_ingest.h"
 #include "gateway/core/version.h"
 #include "gateway/rest/rest_server.h"
@@ -81,9 +82,36 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
   if (ledger != nullptr) ledger->log_stats();
 }
 
+// What /admin/metrics serves; every source is safe to read from the HTTPS
+// threads while the gateway runs.
+gw::core::MetricsSnapshot metrics_snapshot(const std::vector<Channel>& channels,
+                                           const gw::store::MessageStore& store,
+                                           const gw::core::BatchSigner& batch_signer,
+                                           gw::core::LedgerService* ledger,
+                                           std::chrono::steady_clock::time_point started) {
+  gw::core::MetricsSnapshot m;
+  for (const auto& c : channels)
+    m.channels.push_back({c.ingest->channel(), c.ingest->stats(), c.server->stats()});
+  m.store = store.stats();
+  m.batches_signed = batch_signer.batches_signed();
+  if (ledger != nullptr) {
+    if (auto counts = ledger->outbox_counts(); counts) {
+      const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+      m.ledger = gw::core::LedgerMetrics{*counts, gw::core::oldest_open_age_s(*counts, now)};
+    }
+  }
+  m.uptime_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+          .count();
+  return m;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const auto started_at = std::chrono::steady_clock::now();
   std::string config_path;
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {
@@ -252,12 +280,21 @@ int main(int argc, char** argv) {
     ro.shutdown_grace_ms = static_cast<int>(cfg->shutdown_grace.count());
     ro.admin_subjects = cfg->https.admin_subjects;
     const gw::config::GatewayConfig& config = *cfg;
-    ro.admin_handler = [&config](const gw::rest::RestRequest& r) {
+    ro.admin_handler = [&](const gw::rest::RestRequest& r) {
       gw::rest::RestResponse out;
       if (r.method != "GET") {
         out.status = 405;
         out.content_type = "application/json";
         out.body = R"({"error":"the admin API answers GET only"})";
+        return out;
+      }
+      if (r.target.substr(0, r.target.find('?')) == "/admin/metrics") {
+        // Scraped every few seconds: logged at debug only.
+        gw::log::debug("admin.request", {{"path", "/admin/metrics"}, {"subject", r.sender}});
+        out.status = 200;
+        out.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        out.body = gw::core::render_metrics(
+            metrics_snapshot(channels, *store, *batch_signer, ledger.get(), started_at));
         return out;
       }
       gw::core::AdminAnswer a = gw::core::admin_attestation(config, r.target);

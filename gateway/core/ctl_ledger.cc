@@ -12,7 +12,6 @@
 // Both open the key store like `gatewayctl tpm` (status only to read the
 // public ledger address). swtpm serves one client at a time: stop gatewayd
 // first when the TPM is a simulator.
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -23,6 +22,7 @@
 #include "gateway/core/key_options.h"
 #include "gateway/core/ledger_client.h"
 #include "gateway/core/ledger_deployment.h"
+#include "gateway/core/ledger_service.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
 #include "ledger-client/outbox/deploy.h"
@@ -261,9 +261,8 @@ int status(const config::GatewayConfig& cfg) {
         const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
-        std::printf(
-            "outbox: the oldest unfinished item has waited %lld s\n",
-            static_cast<long long>(std::max<int64_t>(0, now - counts->oldest_open_ms) / 1000));
+        std::printf("outbox: the oldest unfinished item has waited %lld s\n",
+                    static_cast<long long>(oldest_open_age_s(*counts, now)));
       }
     } else {
       problems.push_back(counts.error());

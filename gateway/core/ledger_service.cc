@@ -96,8 +96,17 @@ void LedgerService::stop() {
   }
 }
 
+int64_t oldest_open_age_s(const ledger::OutboxCounts& counts, int64_t now_ms) {
+  if (counts.oldest_open_ms == 0) return 0;
+  return std::max<int64_t>(0, now_ms - counts.oldest_open_ms) / 1000;
+}
+
+ledger::Result<ledger::OutboxCounts> LedgerService::outbox_counts() {
+  return client_.outbox->counts();
+}
+
 void LedgerService::log_stats() {
-  auto c = client_.outbox->counts();
+  auto c = outbox_counts();
   if (!c) {
     log::warn("ledger.error", {{"component", "outbox"}, {"detail", c.error()}});
     return;
@@ -105,15 +114,13 @@ void LedgerService::log_stats() {
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  const int64_t age_s =
-      c->oldest_open_ms == 0 ? 0 : std::max<int64_t>(0, now - c->oldest_open_ms) / 1000;
   log::info("stats.ledger", {{"queued", std::to_string(c->queued)},
                              {"submitted", std::to_string(c->submitted)},
                              {"done", std::to_string(c->done)},
                              {"refused", std::to_string(c->refused)},
                              {"failed", std::to_string(c->failed)},
                              {"pending_txs", std::to_string(c->pending_txs)},
-                             {"oldest_open_s", std::to_string(age_s)}});
+                             {"oldest_open_s", std::to_string(oldest_open_age_s(*c, now))}});
 }
 
 }  // namespace gw::core

@@ -29,6 +29,9 @@ struct LedgerServiceOptions {
   AnchorerOptions anchorer;
 };
 
+// Seconds the oldest open outbox item has waited at `now_ms` (0: none open).
+int64_t oldest_open_age_s(const ledger::OutboxCounts& counts, int64_t now_ms);
+
 class LedgerService {
  public:
   // `messages_db` is the message store file (its record_batches table).
@@ -46,6 +49,8 @@ class LedgerService {
 
   const ledger::Address& address() const { return client_.signer->address(); }
 
+  // The outbox's counts (safe from any thread), for stats and /admin/metrics.
+  ledger::Result<ledger::OutboxCounts> outbox_counts();
   // Logs event=stats.ledger: the outbox's item counts by state, transactions
   // not yet final, and how long the oldest open item has waited (what to
   // alert on when the node is away). gatewayd calls it with its other stats.

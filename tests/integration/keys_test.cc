@@ -408,6 +408,25 @@ TEST(GatewaydKeys, AdminAttestationEndpoint) {
                "https://127.0.0.1:" + std::to_string(port) + "/admin/attestation?nonce=zz"},
               &bad);
   EXPECT_EQ(bad, "400");
+  // The metrics for monitoring, on the same mutual-TLS admin API.
+  std::string metrics;
+  ASSERT_EQ(run_command({"/usr/bin/curl", "-sS", "--fail-with-body", "--cacert", pki.ca_cert,
+                         "--cert", pki.client_cert, "--key", pki.client_key, "-D", d + "/headers",
+                         "https://127.0.0.1:" + std::to_string(port) + "/admin/metrics"},
+                        &metrics, &error),
+            0)
+      << metrics << error;
+  EXPECT_NE(metrics.find("# TYPE gatewayd_mllp_messages_total counter\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("gatewayd_mllp_messages_total{channel=\"test\",outcome=\"accepted\"} 0\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("gatewayd_mllp_connections_open{channel=\"test\"} 0\n"),
+            std::string::npos);
+  EXPECT_EQ(metrics.find("gatewayd_ledger_"), std::string::npos)
+      << "no [ledger]: no ledger metrics";
+  EXPECT_NE(read_file(d + "/headers").find("text/plain; version=0.0.4"), std::string::npos)
+      << read_file(d + "/headers");
   EXPECT_EQ(gw.terminate(), 0);
 }
 
