@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "fhir/json/write.h"
 #include "gateway/core/ctl_commands.h"
 #include "gateway/core/key_options.h"
 #include "gateway/core/ledger_client.h"
@@ -96,12 +97,15 @@ int read_registry(const config::GatewayConfig& cfg, Fn fn) {
   return fn(eth, *d);
 }
 
-int print_members(ledger::EthClient& eth, const LedgerDeployment& d) {
+// `members`: a table, or with --json one document with every member's full
+// entry (founders format plus "status") for automation and key checks.
+int print_members(ledger::EthClient& eth, const LedgerDeployment& d, bool json) {
   auto count_data = view(eth, d, cs::member_count());
   if (!count_data) return ctl_fail("ledger node: " + count_data.error());
   auto count = cs::decode_uint256(*count_data);
   if (!count || !count->to_u64() || *count->to_u64() > 100000)
     return ctl_fail("bad memberCount reply");
+  fhir::JsonValue list = fhir::JsonValue::make_array();
   for (uint64_t i = 0; i < *count->to_u64(); ++i) {
     auto at = view(eth, d, cs::member_at(ledger::Uint256::from_u64(i)));
     auto account =
@@ -110,6 +114,11 @@ int print_members(ledger::EthClient& eth, const LedgerDeployment& d) {
     auto m = view(eth, d, cs::get_member(*account));
     auto member = m ? cs::decode_member(*m) : ledger::Result<cs::Member>(ledger::Error{m.error()});
     if (!member) return ctl_fail("getMember: " + member.error());
+    if (json) {
+      fhir::JsonValue& entry = list.push(member_json(member->info));
+      entry.add("status", fhir::JsonValue::make_string(std::string(status_name(member->status))));
+      continue;
+    }
     std::printf("%s  %-9s  %s  %s\n", ledger::to_checksum_hex(*account).c_str(),
                 std::string(status_name(member->status)).c_str(), member->info.org_id.c_str(),
                 member->info.name.c_str());
@@ -120,10 +129,19 @@ int print_members(ledger::EthClient& eth, const LedgerDeployment& d) {
   auto nv = needed ? cs::decode_uint256(*needed)
                    : ledger::Result<ledger::Uint256>(ledger::Error{needed.error()});
   if (!qv || !nv) return ctl_fail("quorum: " + (qv ? nv.error() : qv.error()));
-  std::printf("quorum: %s (a proposal needs %s %s)\n", qv->to_decimal().c_str(),
-              nv->to_decimal().c_str(), approvals_word(*nv));
   auto policy = read_policy(eth, d);
   if (!policy) return ctl_fail("policy: " + policy.error());
+  if (json) {
+    fhir::JsonValue doc = fhir::JsonValue::make_object();
+    doc.add("members", std::move(list));
+    doc.add("quorum", fhir::JsonValue::make_number(qv->to_decimal()));
+    doc.add("approvals_needed", fhir::JsonValue::make_number(nv->to_decimal()));
+    doc.add("emergency_access", fhir::JsonValue::make_bool(emergency_access(*policy)));
+    std::fputs((fhir::write_json(doc, /*pretty=*/true) + "\n").c_str(), stdout);
+    return 0;
+  }
+  std::printf("quorum: %s (a proposal needs %s %s)\n", qv->to_decimal().c_str(),
+              nv->to_decimal().c_str(), approvals_word(*nv));
   std::printf("emergency access: %s\n", emergency_access(*policy) ? "on" : "off");
   return 0;
 }
@@ -277,6 +295,7 @@ int ctl_ledger_governance(const std::vector<std::string>& args) {
   const std::string sub = args.at(0);
   std::string config_path, member_path, account_text, proposal_text, quorum_text, emergency;
   std::string patient_text, custodian_text;
+  bool json = false;
   for (size_t i = 1; i < args.size(); ++i) {
     const bool has_value = i + 1 < args.size();
     if (args[i] == "--config" && has_value) {
@@ -298,6 +317,8 @@ int ctl_ledger_governance(const std::vector<std::string>& args) {
       patient_text = args[++i];
     } else if (args[i] == "--custodian" && has_value && sub == "propose-custody") {
       custodian_text = args[++i];
+    } else if (args[i] == "--json" && sub == "members") {
+      json = true;
     } else {
       return ledger_usage();
     }
@@ -325,7 +346,11 @@ int ctl_ledger_governance(const std::vector<std::string>& args) {
   auto cfg = config::load_config(config_path, &error);
   if (!cfg) return ctl_fail("configuration error: " + error);
   if (cfg->ledger.rpc_url.empty()) return ctl_fail(config_path + ": [ledger] rpc_url is not set");
-  if (sub == "members") return read_registry(*cfg, print_members);
+  if (sub == "members") {
+    return read_registry(*cfg, [json](ledger::EthClient& eth, const LedgerDeployment& d) {
+      return print_members(eth, d, json);
+    });
+  }
   if (sub == "propose-add" || sub == "propose-rekey") {
     if (member_path.empty()) return ledger_usage();
     auto m = read_one_member(member_path);

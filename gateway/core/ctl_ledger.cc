@@ -37,7 +37,7 @@ constexpr const char* kLedgerUsage =
     "                                      --encryption-key HEX [--tls-fingerprint HEX]\n"
     "                                      [--accreditation REF]\n"
     "       gatewayctl ledger verify --config FILE [--batch ID | --from ID]\n"
-    "       gatewayctl ledger members --config FILE\n"
+    "       gatewayctl ledger members --config FILE [--json]\n"
     "       gatewayctl ledger propose-add --config FILE --member FILE.json\n"
     "       gatewayctl ledger propose-suspend|propose-reinstate --config FILE --account 0x...\n"
     "       gatewayctl ledger propose-rekey --config FILE --member FILE.json\n"

@@ -208,19 +208,21 @@ std::string format_deployment(const LedgerDeployment& d) {
   return fhir::write_json(doc, /*pretty=*/true) + "\n";
 }
 
+fhir::JsonValue member_json(const MemberInfo& m) {
+  fhir::JsonValue o = fhir::JsonValue::make_object();
+  o.add("account", fhir::JsonValue::make_string(ledger::to_checksum_hex(m.account)));
+  o.add("org_id", fhir::JsonValue::make_string(m.org_id));
+  o.add("name", fhir::JsonValue::make_string(m.name));
+  o.add("encryption_key", fhir::JsonValue::make_string(ledger::to_hex(m.encryption_key)));
+  o.add("tls_fingerprint", fhir::JsonValue::make_string(ledger::to_hex(m.tls_fingerprint)));
+  o.add("signing_key_hash", fhir::JsonValue::make_string(ledger::to_hex(m.signing_key_hash)));
+  o.add("accreditation", fhir::JsonValue::make_string(m.accreditation));
+  return o;
+}
+
 std::string format_members(std::span<const MemberInfo> members) {
   fhir::JsonValue list = fhir::JsonValue::make_array();
-  for (const MemberInfo& m : members) {
-    fhir::JsonValue o = fhir::JsonValue::make_object();
-    o.add("account", fhir::JsonValue::make_string(ledger::to_checksum_hex(m.account)));
-    o.add("org_id", fhir::JsonValue::make_string(m.org_id));
-    o.add("name", fhir::JsonValue::make_string(m.name));
-    o.add("encryption_key", fhir::JsonValue::make_string(ledger::to_hex(m.encryption_key)));
-    o.add("tls_fingerprint", fhir::JsonValue::make_string(ledger::to_hex(m.tls_fingerprint)));
-    o.add("signing_key_hash", fhir::JsonValue::make_string(ledger::to_hex(m.signing_key_hash)));
-    o.add("accreditation", fhir::JsonValue::make_string(m.accreditation));
-    list.push(std::move(o));
-  }
+  for (const MemberInfo& m : members) list.push(member_json(m));
   return fhir::write_json(list, /*pretty=*/true) + "\n";
 }
 

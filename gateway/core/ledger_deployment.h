@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fhir/json/json.h"
 #include "ledger-client/consortium/provider_registry.h"
 #include "ledger-client/outbox/submitter.h"
 #include "ledger-client/rlp/result.h"
@@ -60,6 +61,8 @@ ledger::Result<std::vector<ledger::consortium::MemberInfo>> read_founders(const 
 // The founders format for `members` (pretty JSON, checksummed accounts, keys
 // as 64 hex digits, a final newline): parse_founders reads it back unchanged.
 std::string format_members(std::span<const ledger::consortium::MemberInfo> members);
+// One member in that format, to build larger documents from.
+fhir::JsonValue member_json(const ledger::consortium::MemberInfo& member);
 
 // Creates `dir` and its missing parents, each mode 0700: they sit in the
 // state directory, next to patient data. Existing folders are left as they are.

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "fhir/json/json.h"
 #include "ledger-client/consortium/consent_registry.h"
 #include "ledger-client/consortium/events.h"
 #include "ledger-client/consortium/provider_registry.h"
@@ -157,6 +158,22 @@ TEST_F(LedgerGovernance, GatewayctlGovernsTheConsortiumWithAQuorum) {
   out = members_output();
   EXPECT_NE(out.find(ledger::to_checksum_hex(newcomer) + "  active"), std::string::npos) << out;
   EXPECT_NE(out.find("quorum: 2"), std::string::npos) << out;
+  // The same for automation, with every member's keys.
+  out.clear();
+  ASSERT_EQ(ctl({"ledger", "members", "--config", config, "--json"}, &out), 0) << out;
+  auto doc = fhir::parse_json(out);
+  ASSERT_TRUE(doc.ok()) << out;
+  EXPECT_EQ(doc->find("quorum")->text(), "2") << out;
+  EXPECT_TRUE(doc->find("emergency_access")->is_bool()) << out;
+  bool listed = false;
+  for (const fhir::JsonValue& m : doc->find("members")->items()) {
+    if (m.find("account")->text() != ledger::to_checksum_hex(newcomer)) continue;
+    listed = true;
+    EXPECT_EQ(m.find("status")->text(), "active");
+    EXPECT_EQ(m.find("tls_fingerprint")->text(), std::string(64, '2'));
+    EXPECT_EQ(m.find("signing_key_hash")->text(), std::string(64, '3'));
+  }
+  EXPECT_TRUE(listed) << out;
 
   // The other member proposes suspending the newcomer; the gateway's approval executes it.
   const std::string suspend_id = send_as(1, cs::propose_suspend(newcomer));
