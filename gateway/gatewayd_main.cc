@@ -68,6 +68,7 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
                             {"errors", std::to_string(s.errors)},
                             {"rejected", std::to_string(s.rejected)},
                             {"store_failures", std::to_string(s.store_failures)},
+                            {"stored_unmapped", std::to_string(s.stored_unmapped)},
                             {"connections_open", std::to_string(n.connections_open)},
                             {"bytes_skipped", std::to_string(n.bytes_skipped)}});
   }

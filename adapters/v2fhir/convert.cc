@@ -136,6 +136,10 @@ std::vector<std::string> supported_message_types() {
   return out;
 }
 
+bool is_supported_message_type(const hl7::Header& h) {
+  return find_message_profile(trim(h.message_code) + "^" + trim(h.trigger_event)) != nullptr;
+}
+
 ConversionResult convert_message(const hl7::Message& message, const MappingConfig& config) {
   ConversionResult result;
   const hl7::Header& h = message.header();

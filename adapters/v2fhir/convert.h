@@ -58,5 +58,7 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
 
 // "ADT^A01", ..., "ORU^R01" (sorted).
 std::vector<std::string> supported_message_types();
+// True if convert_message maps messages of this header's type (MSH-9.1^9.2).
+bool is_supported_message_type(const hl7::Header& header);
 
 }  // namespace gw::v2fhir

@@ -12,6 +12,7 @@ IngestOptions ingest_options(const config::ChannelConfig& c) {
   io.processing_ids = c.processing_ids;
   io.max_frame_bytes = c.max_frame_bytes;
   io.mapping = c.mapping;
+  io.store_unmapped_types = c.unmapped_types == "store";
   return io;
 }
 

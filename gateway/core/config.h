@@ -63,6 +63,10 @@ struct ChannelConfig {
   // How this channel's messages become FHIR (time zone, identifier systems,
   // code translations, Z-segment rules).
   v2fhir::MappingConfig mapping;
+  // Message types the mapper does not support: "error" answers AE/CE (200)
+  // and keeps them in the error queue; "store" accepts and stores them as
+  // received, without FHIR records (a feed mixing, say, ADT and DFT).
+  std::string unmapped_types = "error";
 };
 
 // The FHIR REST endpoint. Served only when enabled; then it needs a

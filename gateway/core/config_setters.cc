@@ -247,6 +247,7 @@ std::map<std::string, Setter> channel_schema(ChannelConfig* c) {
        string_one_of(&c->default_charset, {"auto", "ASCII", "8859/1", "UNICODE UTF-8"})},
       {"time_zone", non_empty_string(&c->mapping.time_zone)},
       {"z_segments", z_segment_policy(&c->mapping.z_segments)},
+      {"unmapped_types", string_one_of(&c->unmapped_types, {"error", "store"})},
   };
 }
 

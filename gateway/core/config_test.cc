@@ -125,15 +125,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[channel.a]\n[channel.b]\n",
                 "test.toml:2: channel.b.listen: address 0.0.0.0:2575 is already used by channel.a"},
         BadCase{"[gateway]\n", "no channel configured"},
-        BadCase{"[keys]\nstore = \"file\"\n[channel.a]\n", "test.toml:2: keys.store: must be one of"},
+        BadCase{"[keys]\nstore = \"file\"\n[channel.a]\n",
+                "test.toml:2: keys.store: must be one of"},
         BadCase{"[tpm]\nprimary_handle = \"0x80000001\"\n[channel.a]\n",
                 "test.toml:2: tpm.primary_handle: expected a persistent handle"},
         BadCase{"[tpm]\nprimary_handle = 2164260865\n[channel.a]\n",
                 "test.toml:2: tpm.primary_handle: expected a persistent handle"},
         BadCase{"[tpm]\nseal_pcrs = \"sha256:7,2\"\n[channel.a]\n",
                 "test.toml:2: tpm.seal_pcrs: PCR numbers must be ascending"},
-        BadCase{"[tpm]\nseal_pcrs = \"sha1:0\"\n[channel.a]\n", "test.toml:2: tpm.seal_pcrs: expected"},
-        BadCase{"[tpm]\nquote_pcrs = \"none\"\n[channel.a]\n", "test.toml:2: tpm.quote_pcrs: expected"},
+        BadCase{"[tpm]\nseal_pcrs = \"sha1:0\"\n[channel.a]\n",
+                "test.toml:2: tpm.seal_pcrs: expected"},
+        BadCase{"[tpm]\nquote_pcrs = \"none\"\n[channel.a]\n",
+                "test.toml:2: tpm.quote_pcrs: expected"},
         BadCase{"[tpm]\nquote_pcrs = \"sha256:0,24\"\n[channel.a]\n",
                 "test.toml:2: tpm.quote_pcrs: expected"},
         // [ledger]
@@ -187,6 +190,7 @@ TEST(ConfigMappingTest, ParsesAChannelsMappingTables) {
 listen = "127.0.0.1:2575"
 time_zone = "America/New_York"
 z_segments = "map"
+unmapped_types = "store"
 
 [channel.adt.identifier_systems]
 "HOSP" = "urn:oid:2.16.840.1.113883.3.999.1"
@@ -207,6 +211,7 @@ z_segments = "map"
   const v2fhir::MappingConfig& m = cfg->channels[0].mapping;
   EXPECT_EQ(m.time_zone, "America/New_York");
   EXPECT_EQ(m.z_segments, v2fhir::ZSegmentPolicy::kMapByRules);
+  EXPECT_EQ(cfg->channels[0].unmapped_types, "store");
   EXPECT_EQ(m.identifier_systems.at("HOSP"), "urn:oid:2.16.840.1.113883.3.999.1");
   EXPECT_EQ(m.identifier_systems.at("1.2.3.4"), "http://hospital.example.org/mrn");
   EXPECT_EQ(m.coding_systems.at("99LOCAL"), "http://hospital.example.org/codes");
@@ -247,6 +252,8 @@ TEST(ConfigMappingTest, MappingErrorsNameTheLineAndKey) {
        "t.toml:4: key 'channel.adt.identifier_systems.\"A\"' set twice"},
       {"[channel.adt]\n[channel.adt.colours]\n", "t.toml:2: unknown table [channel.adt.colours]"},
       {"[channel.adt]\nz_segments = \"keep\"\n", "t.toml:2: channel.adt.z_segments: must be"},
+      {"[channel.adt]\nunmapped_types = \"drop\"\n",
+       "t.toml:2: channel.adt.unmapped_types: must be one of \"error\", \"store\""},
       {"[channel.adt]\ntime_zone = \"\"\n", "t.toml:2: channel.adt.time_zone: must not be empty"},
       {"[channel.adt]\n\"listen = 1\n", "t.toml:2: malformed quoted key"},
       {"[https]\nenabled = true\n[channel.adt]\n",

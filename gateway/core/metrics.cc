@@ -87,6 +87,10 @@ std::string render_metrics(const MetricsSnapshot& m) {
            "Messages answered AE/CE because they could not be mapped to FHIR (also in "
            "outcome=\"error\").");
   for (const auto& c : m.channels) w.sample({{"channel", c.name}}, i(c.ingest.mapping_failures));
+  w.family("gatewayd_mllp_stored_unmapped_total", "counter",
+           "Messages of a type the mapper does not support, accepted and stored without FHIR "
+           "records (unmapped_types = \"store\"; also in outcome=\"accepted\").");
+  for (const auto& c : m.channels) w.sample({{"channel", c.name}}, i(c.ingest.stored_unmapped));
   w.family("gatewayd_mllp_store_failures_total", "counter",
            "Messages that could not be stored (answered with an error, never acknowledged AA).");
   for (const auto& c : m.channels) w.sample({{"channel", c.name}}, i(c.ingest.store_failures));

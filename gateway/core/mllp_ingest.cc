@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "adapters/hl7/ack.h"
+#include "adapters/v2fhir/convert.h"
 #include "gateway/core/log.h"
 #include "gateway/core/normalize.h"
 
@@ -149,7 +150,13 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
   // An acknowledgement is stored as received, never mapped.
   bool mapping_failed = false;
   if (outcome == hl7::Outcome::kAccept && options_.normalize && r.message &&
-      r.header->message_code != "ACK") {
+      r.header->message_code != "ACK" && options_.store_unmapped_types &&
+      !v2fhir::is_supported_message_type(*r.header)) {
+    // Stored as received, no records: counted, not logged per message (a
+    // whole feed of such types would flood the log).
+    stored_unmapped_.fetch_add(1, std::memory_order_relaxed);
+  } else if (outcome == hl7::Outcome::kAccept && options_.normalize && r.message &&
+             r.header->message_code != "ACK") {
     Normalized n = normalize_v2(*r.message, options_.mapping);
     if (n.ok()) {
       m.records = std::move(n.records);
@@ -333,6 +340,7 @@ IngestStats MllpIngest::stats() const {
   s.rejected = rejected_.load();
   s.store_failures = store_failures_.load();
   s.mapping_failures = mapping_failures_.load();
+  s.stored_unmapped = stored_unmapped_.load();
   return s;
 }
 

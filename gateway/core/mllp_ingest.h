@@ -30,11 +30,16 @@ struct IngestOptions {
   // stored in the error queue and answered AE/CE.
   bool normalize = true;
   v2fhir::MappingConfig mapping;
+  // A message type the mapper does not support is accepted (AA/CA) and stored
+  // without records instead of answered AE/CE ([channel] unmapped_types).
+  bool store_unmapped_types = false;
 };
 
 struct IngestStats {
   uint64_t accepted = 0, duplicates = 0, errors = 0, rejected = 0, store_failures = 0;
   uint64_t mapping_failures = 0;  // answered AE/CE because normalization failed (also in errors)
+  uint64_t stored_unmapped =
+      0;  // accepted without records: an unsupported type, unmapped_types = "store"
 };
 
 class MllpIngest : public mllp::FrameHandler {
@@ -51,7 +56,7 @@ class MllpIngest : public mllp::FrameHandler {
   IngestOptions options_;
   store::MessageStore* store_;  // not owned; outlives this handler
   std::atomic<uint64_t> accepted_{0}, duplicates_{0}, errors_{0}, rejected_{0}, store_failures_{0},
-      mapping_failures_{0};
+      mapping_failures_{0}, stored_unmapped_{0};
 };
 
 // Maps the configuration's default_charset value ("auto", "ASCII", "8859/1",

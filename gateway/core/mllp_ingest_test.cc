@@ -27,7 +27,7 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
 
 class IngestTest : public ::testing::Test {
  protected:
-  void start(uint64_t max_database_bytes = 0) {
+  void start(uint64_t max_database_bytes = 0, bool store_unmapped_types = false) {
     dir_ = std::filesystem::temp_directory_path() /
            ("gw-ingest-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -44,6 +44,7 @@ class IngestTest : public ::testing::Test {
     io.channel = "test";
     io.processing_ids = {"P", "T"};
     io.max_frame_bytes = 64 * 1024;
+    io.store_unmapped_types = store_unmapped_types;
     ingest_ = std::make_unique<MllpIngest>(io, store_.get());
     mllp::ServerOptions mo;
     mo.port = 0;
@@ -103,6 +104,41 @@ TEST_F(IngestTest, AcceptedMessageGetsAaWithSwappedHeaderAfterCommit) {
   // The callback that sent AA ran after the commit: the row is readable now.
   EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 1);
   EXPECT_EQ(ingest_->stats().accepted, 1u);
+}
+
+// A DFT^P03 (no FHIR mapping here): AE with code 200 in the error queue by
+// default; with unmapped_types = "store", AA and stored as received without
+// records, while supported types on the same channel are still mapped.
+const std::string kDft =
+    "MSH|^~\\&|EHR|HOSP|GW|GWFAC|20260101120000||DFT^P03^DFT_P03|DFT1|P|2.5.1\r"
+    "EVN|P03|20260101120000\r"
+    "PID|1||100001^^^HOSP^MR||EVERYWOMAN^EVE||19800101|F\r"
+    "FT1|1|||20260101|20260101|CG|99213^Office visit^CPT\r";
+
+TEST_F(IngestTest, UnsupportedTypeIsAnErrorByDefault) {
+  start();
+  auto ack = ack_of(kDft);
+  EXPECT_EQ(ack.code, "AE");
+  EXPECT_EQ(store_->count(store::MessageStatus::kRejected), 1);
+  EXPECT_EQ(ingest_->stats().mapping_failures, 1u);
+  EXPECT_EQ(ingest_->stats().stored_unmapped, 0u);
+}
+
+TEST_F(IngestTest, UnsupportedTypeIsStoredWithoutRecordsWhenTheChannelSaysSo) {
+  start(0, /*store_unmapped_types=*/true);
+  auto ack = ack_of(kDft);
+  EXPECT_EQ(ack.code, "AA");
+  EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 1);
+  EXPECT_EQ(store_->count_records(), 0);
+  EXPECT_EQ(ingest_->stats().stored_unmapped, 1u);
+  EXPECT_EQ(ingest_->stats().accepted, 1u);
+  // A supported type on the same channel is still normalized.
+  EXPECT_EQ(ack_of(kAdt).code, "AA");
+  EXPECT_GT(store_->count_records(), 0);
+  EXPECT_EQ(ingest_->stats().stored_unmapped, 1u);
+  // A supported type that cannot be mapped is still an error.
+  const std::string no_pid = replace_all(kAdt, "CTRL1", "CTRL2").substr(0, kAdt.find("PID"));
+  EXPECT_EQ(ack_of(no_pid).code, "AE");
 }
 
 TEST_F(IngestTest, UnsupportedVersionAndProcessingIdAreRejected) {
