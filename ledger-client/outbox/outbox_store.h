@@ -108,7 +108,13 @@ class OutboxStore {
   // Kinds that have queued items, oldest first by their oldest item.
   Result<std::vector<ItemKind>> queued_kinds();
   Result<std::vector<OutboxItem>> items_of_tx(int64_t tx_id);
+  // Every count, for operators (status, stats, metrics): it counts the whole
+  // history kept for outbox_retention_days, ≈ 20 ms per 500,000 final items.
   Result<OutboxCounts> counts();
+  // Only the open work (queued, submitted, pending_txs; the rest left 0):
+  // what the submitter reads every step, at a cost that does not grow with
+  // the history.
+  Result<OutboxCounts> open_counts();
   // Final outcome of one item.
   Status finish_item(int64_t seq, ItemState state, const std::string& outcome,
                      std::optional<uint64_t> block, std::optional<Hash256> tx_hash,

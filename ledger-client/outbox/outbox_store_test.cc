@@ -121,10 +121,17 @@ TEST_F(OutboxStoreTest, TransactionsTakeConsecutiveNoncesAndCarryTheirItems) {
   EXPECT_EQ(counts->queued, 3);
   EXPECT_EQ(counts->pending_txs, 0);
   EXPECT_GT(counts->oldest_open_ms, 1700000000000);
+  auto open = store->open_counts();
+  ASSERT_TRUE(open);
+  EXPECT_EQ(open->queued, 3);
+  EXPECT_EQ(open->pending_txs, 0);
   // Nothing open: no age.
   for (int64_t seq : *seqs)
     ASSERT_TRUE(store->finish_item(seq, ItemState::kDone, "", 10, h2, std::nullopt));
   EXPECT_EQ(store->counts()->oldest_open_ms, 0);
+  EXPECT_EQ(store->counts()->done, 3);
+  EXPECT_EQ(store->open_counts()->queued, 0);
+  EXPECT_EQ(store->open_counts()->done, 0) << "open work only";
 }
 
 TEST_F(OutboxStoreTest, PruningDropsOldFinalItemsButKeepsCallsAndOpenWork) {

@@ -376,7 +376,7 @@ std::optional<Address> Submitter::target_of(ItemKind kind) const {
 }
 
 Status Submitter::build_new(StepReport& report) {
-  auto counts = store_.counts();
+  auto counts = store_.open_counts();
   if (!counts) return Error{counts.error()};
   if (counts->queued == 0) return ok_status();
   size_t in_flight = static_cast<size_t>(counts->pending_txs);
@@ -547,7 +547,7 @@ Status Submitter::drain(std::chrono::milliseconds timeout, std::chrono::millisec
     // what the outbox thinks is final.
     auto r = step();
     if (!r) last_error = r.error();
-    auto counts = store_.counts();
+    auto counts = store_.open_counts();
     if (!counts) return Error{counts.error()};
     if (r && counts->queued == 0 && counts->submitted == 0 && counts->pending_txs == 0) {
       return ok_status();
