@@ -395,65 +395,47 @@ Result<std::vector<OutboxItem>> OutboxStore::items_of_tx(int64_t tx_id) {
   return impl_->items_where("tx_id = ?1 AND ?2 = ?2 ORDER BY seq LIMIT ?3", tx_id, 0, INT64_MAX);
 }
 
-namespace {
+Result<OutboxCounts> OutboxStore::counts() { return count(/*open_only=*/false); }
 
-// Adds `SELECT state, count(*) ...` rows to *c.
-void add_state_counts(Stmt& s, OutboxCounts* c, int* rc) {
-  while ((*rc = s.step()) == SQLITE_ROW) {
-    int64_t n = s.i64(1);
-    switch (static_cast<ItemState>(s.i64(0))) {
-      case ItemState::kQueued:
-        c->queued = n;
-        break;
-      case ItemState::kSubmitted:
-        c->submitted = n;
-        break;
-      case ItemState::kDone:
-        c->done = n;
-        break;
-      case ItemState::kRefused:
-        c->refused = n;
-        break;
-      case ItemState::kFailed:
-        c->failed = n;
-        break;
-    }
-  }
-}
+Result<OutboxCounts> OutboxStore::open_counts() { return count(/*open_only=*/true); }
 
-}  // namespace
-
-Result<OutboxCounts> OutboxStore::counts() {
+Result<OutboxCounts> OutboxStore::count(bool open_only) {
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
   OutboxCounts c;
-  Stmt s(d.db, "SELECT state, count(*) FROM items GROUP BY state");
+  // Open only: a range of the items_by_state index, whatever the history.
+  Stmt s(d.db, open_only ? "SELECT state, count(*) FROM items WHERE state IN (0, 1) GROUP BY state"
+                         : "SELECT state, count(*) FROM items GROUP BY state");
   if (!s.prepared()) return d.sql_error("count items");
-  int rc = SQLITE_DONE;
-  add_state_counts(s, &c, &rc);
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    int64_t n = s.i64(1);
+    switch (static_cast<ItemState>(s.i64(0))) {
+      case ItemState::kQueued:
+        c.queued = n;
+        break;
+      case ItemState::kSubmitted:
+        c.submitted = n;
+        break;
+      case ItemState::kDone:
+        c.done = n;
+        break;
+      case ItemState::kRefused:
+        c.refused = n;
+        break;
+      case ItemState::kFailed:
+        c.failed = n;
+        break;
+    }
+  }
   if (rc != SQLITE_DONE) return d.sql_error("count items");
   Stmt t(d.db, "SELECT count(*) FROM txs WHERE state IN (0, 1)");
   if (!t.prepared() || t.step() != SQLITE_ROW) return d.sql_error("count transactions");
   c.pending_txs = t.i64(0);
+  if (open_only) return c;
   Stmt o(d.db, "SELECT coalesce(min(created_ms), 0) FROM items WHERE state IN (0, 1)");
   if (!o.prepared() || o.step() != SQLITE_ROW) return d.sql_error("find the oldest open item");
   c.oldest_open_ms = o.i64(0);
-  return c;
-}
-
-Result<OutboxCounts> OutboxStore::open_counts() {
-  std::lock_guard lock(impl_->mu);
-  Impl& d = *impl_;
-  OutboxCounts c;
-  // A range of the items_by_state index: open items only.
-  Stmt s(d.db, "SELECT state, count(*) FROM items WHERE state IN (0, 1) GROUP BY state");
-  if (!s.prepared()) return d.sql_error("count open items");
-  int rc = SQLITE_DONE;
-  add_state_counts(s, &c, &rc);
-  if (rc != SQLITE_DONE) return d.sql_error("count open items");
-  Stmt t(d.db, "SELECT count(*) FROM txs WHERE state IN (0, 1)");
-  if (!t.prepared() || t.step() != SQLITE_ROW) return d.sql_error("count transactions");
-  c.pending_txs = t.i64(0);
   return c;
 }
 

@@ -182,6 +182,7 @@ class OutboxStore {
 
  private:
   OutboxStore() = default;
+  Result<OutboxCounts> count(bool open_only);
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
