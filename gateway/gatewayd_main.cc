@@ -70,6 +70,7 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
                             {"store_failures", std::to_string(s.store_failures)},
                             {"stored_unmapped", std::to_string(s.stored_unmapped)},
                             {"connections_open", std::to_string(n.connections_open)},
+                            {"frame_timeouts", std::to_string(n.connections_frame_timeout)},
                             {"bytes_skipped", std::to_string(n.bytes_skipped)}});
   }
   auto st = store.stats();
@@ -249,6 +250,7 @@ int main(int argc, char** argv) {
     so.port = c.listen.port;
     so.max_frame_bytes = c.max_frame_bytes;
     so.idle_timeout = c.idle_timeout;
+    so.frame_timeout = c.frame_timeout;
     so.max_connections = c.max_connections;
     so.max_in_flight_per_connection = c.max_in_flight_per_connection;
     so.io_threads = cfg->io_threads;

@@ -186,6 +186,10 @@ struct EventLoop::Conn {
   bool dirty = false;
   Clock::time_point last_active;
   Clock::time_point linger_deadline;
+  // While the framer is inside a frame: when that frame's start byte arrived
+  // (as of the read that brought it).
+  bool frame_open = false;
+  Clock::time_point frame_started;
 };
 
 struct EventLoop::FrameSink {
@@ -399,12 +403,20 @@ void EventLoop::on_readable(Conn& c) {
     if (!can_read(c) || !c.in_pending.empty()) break;
     ssize_t n = ::recv(c.fd, read_buf_.get(), kReadChunk, 0);
     if (n > 0) {
-      // Any byte counts as activity, garbage included: a peer trickling bytes
-      // keeps its connection, but holds no more than max_frame_bytes of our
-      // memory and one of max_connections slots.
-      c.last_active = now_;
+      // Frame bytes count as activity, garbage does not: a peer trickling
+      // garbage is idle, and one trickling a frame meets frame_timeout.
       size_t got = static_cast<size_t>(n);
+      const uint64_t frames_before = c.next_seq;
       size_t used = feed(c, read_buf_.get(), got);
+      const bool completed = c.next_seq != frames_before;
+      if (completed || c.framer.in_frame()) c.last_active = now_;
+      if (!c.framer.in_frame()) {
+        c.frame_open = false;
+      } else if (!c.frame_open || completed) {
+        // A frame started in this read (after any that completed in it).
+        c.frame_open = true;
+        c.frame_started = now_;
+      }
       if (used < got) c.in_pending.assign(read_buf_.get() + used, got - used);
       if (got < kReadChunk) break;
       continue;
@@ -637,6 +649,14 @@ void EventLoop::sweep() {
     // handler takes, unless the peer has gone (EOF): then nothing more can
     // arrive and the idle clock bounds how long we hold the descriptor.
     if (!c->slots.empty() && !c->peer_eof) continue;
+    // A frame in progress while we are reading (nothing awaits a reply, no
+    // input held back by the in-flight limit) is the peer's to finish.
+    if (c->frame_open && c->in_pending.empty() && !c->peer_eof &&
+        now_ - c->frame_started >= options_.frame_timeout) {
+      LoopCounters::bump(counters_.frame_timeouts);
+      expired.push_back(c.get());
+      continue;
+    }
     if (now_ - c->last_active >= options_.idle_timeout) {
       LoopCounters::bump(counters_.idle_closed);
       expired.push_back(c.get());

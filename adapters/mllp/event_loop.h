@@ -102,6 +102,7 @@ struct alignas(64) LoopCounters {
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> refused{0};
   std::atomic<uint64_t> idle_closed{0};
+  std::atomic<uint64_t> frame_timeouts{0};
   std::atomic<uint64_t> frames{0};
   std::atomic<uint64_t> oversized{0};
   std::atomic<uint64_t> skipped{0};

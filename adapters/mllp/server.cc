@@ -35,6 +35,8 @@ bool validate(const ServerOptions& o, FrameHandler* handler, std::string* error)
     problem = "io_threads must be between 1 and 64";
   } else if (o.idle_timeout.count() <= 0) {
     problem = "idle_timeout must be positive";
+  } else if (o.frame_timeout.count() <= 0) {
+    problem = "frame_timeout must be positive";
   } else if (o.listen_backlog < 1) {
     problem = "listen_backlog must be positive";
   }
@@ -144,6 +146,7 @@ class ServerImpl final : public Server {
       s.connections_accepted += c.accepted.load(std::memory_order_relaxed);
       s.connections_refused += c.refused.load(std::memory_order_relaxed);
       s.connections_idle_closed += c.idle_closed.load(std::memory_order_relaxed);
+      s.connections_frame_timeout += c.frame_timeouts.load(std::memory_order_relaxed);
       s.frames_received += c.frames.load(std::memory_order_relaxed);
       s.frames_oversized += c.oversized.load(std::memory_order_relaxed);
       s.bytes_skipped += c.skipped.load(std::memory_order_relaxed);

@@ -27,7 +27,12 @@ struct ServerOptions {
   std::string host = "127.0.0.1";    // numeric IPv4/IPv6 address to bind
   uint16_t port = 2575;              // 0 picks a free port (see Server::port())
   size_t max_frame_bytes = 1 << 20;  // larger frames are refused (see FrameHandler::on_oversized)
-  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};  // no bytes in or out
+  // No frame bytes in and nothing out for this long (bytes outside frames do
+  // not count: a peer trickling garbage is idle).
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+  // A frame must end within this long of its start byte while the server is
+  // reading: a peer trickling one frame slowly (slowloris) is disconnected.
+  std::chrono::milliseconds frame_timeout{std::chrono::minutes(1)};
   size_t max_connections = 4096;             // further accepts are closed at once
   size_t max_in_flight_per_connection = 64;  // stop reading a connection beyond this
   int io_threads = 1;                        // event loop threads (SO_REUSEPORT is not used)
@@ -40,9 +45,10 @@ struct ServerStats {
   uint64_t connections_open = 0;
   uint64_t connections_refused = 0;  // over max_connections
   uint64_t connections_idle_closed = 0;
-  uint64_t frames_received = 0;   // handed to on_frame
-  uint64_t frames_oversized = 0;  // handed to on_oversized (not in frames_received)
-  uint64_t bytes_skipped = 0;     // garbage outside frames
+  uint64_t connections_frame_timeout = 0;  // closed: a frame not finished within frame_timeout
+  uint64_t frames_received = 0;            // handed to on_frame
+  uint64_t frames_oversized = 0;           // handed to on_oversized (not in frames_received)
+  uint64_t bytes_skipped = 0;              // garbage outside frames
   uint64_t replies_sent = 0;
 };
 

@@ -306,6 +306,51 @@ TEST_F(ServerTest, IdleConnectionIsClosed) {
   EXPECT_EQ(server_->stats().connections_idle_closed, 1u);
 }
 
+// Slowloris: a frame trickled a byte at a time never ends in time and the
+// connection is closed by frame_timeout, however short the gaps; garbage
+// trickled outside frames does not keep a connection from going idle.
+TEST_F(ServerTest, ATrickledFrameIsCutOffByFrameTimeout) {
+  ServerOptions o;
+  o.idle_timeout = 10s;
+  o.frame_timeout = 400ms;
+  start(o);
+  auto c = connect();
+  send(*c, "x");  // a normal frame first: unaffected
+  EXPECT_EQ(receive(*c), "ACK:x");
+  std::string error;
+  ASSERT_TRUE(c->send_raw("\x0bMSH|", &error));
+  const auto t0 = std::chrono::steady_clock::now();
+  bool closed = false;
+  while (!closed && std::chrono::steady_clock::now() - t0 < 5s) {
+    std::this_thread::sleep_for(50ms);
+    closed = !c->send_raw("A", &error);
+    if (!closed && server_->stats().connections_frame_timeout == 1) {
+      closed = closed_by_peer(*c, 1s);
+    }
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 350ms);
+  EXPECT_EQ(server_->stats().connections_frame_timeout, 1u);
+  EXPECT_EQ(server_->stats().connections_idle_closed, 0u);
+}
+
+TEST_F(ServerTest, GarbageDoesNotKeepAConnectionAlive) {
+  ServerOptions o;
+  o.idle_timeout = 300ms;
+  start(o);
+  auto c = connect();
+  std::string error;
+  const auto t0 = std::chrono::steady_clock::now();
+  bool open = true;
+  while (open && std::chrono::steady_clock::now() - t0 < 5s) {
+    std::this_thread::sleep_for(50ms);
+    open = c->send_raw("GET", &error) && server_->stats().connections_idle_closed == 0;
+  }
+  EXPECT_FALSE(open);
+  EXPECT_EQ(server_->stats().connections_idle_closed, 1u);
+  EXPECT_EQ(server_->stats().connections_frame_timeout, 0u);
+}
+
 TEST_F(ServerTest, ConnectionAwaitingReplyIsNotIdle) {
   ServerOptions o;
   o.idle_timeout = 200ms;
@@ -569,6 +614,10 @@ TEST(ServerCreateTest, RejectsBadOptions) {
   EXPECT_EQ(Server::create(o, &h, &error), nullptr);
   EXPECT_NE(error.find("io_threads"), std::string::npos) << error;
   o.io_threads = 1;
+  o.frame_timeout = 0ms;
+  EXPECT_EQ(Server::create(o, &h, &error), nullptr);
+  EXPECT_NE(error.find("frame_timeout"), std::string::npos) << error;
+  o.frame_timeout = 1s;
   EXPECT_EQ(Server::create(o, nullptr, &error), nullptr);
 }
 

@@ -51,6 +51,7 @@ struct ChannelConfig {
   HostPort listen{"0.0.0.0", 2575};
   size_t max_frame_bytes = 1 << 20;
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+  std::chrono::milliseconds frame_timeout{std::chrono::minutes(1)};
   size_t max_connections = 4096;
   size_t max_in_flight_per_connection = 64;
   size_t max_segments = 10000;

@@ -238,6 +238,7 @@ std::map<std::string, Setter> channel_schema(ChannelConfig* c) {
       {"listen", host_port(&c->listen)},
       {"max_frame_bytes", integer_in(&c->max_frame_bytes, 1024, 64 << 20)},
       {"idle_timeout_s", millis_in(&c->idle_timeout, 1, 7 * 24 * 3600, 1000)},
+      {"frame_timeout_s", millis_in(&c->frame_timeout, 1, 24 * 3600, 1000)},
       {"max_connections", integer_in(&c->max_connections, 1, 1000000)},
       {"max_in_flight_per_connection", integer_in(&c->max_in_flight_per_connection, 1, 4096)},
       {"max_segments", integer_in(&c->max_segments, 1, 1000000)},

@@ -29,6 +29,8 @@ TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
   EXPECT_EQ(a.listen.to_string(), b.listen.to_string());
   EXPECT_EQ(a.max_frame_bytes, b.max_frame_bytes);
   EXPECT_EQ(a.idle_timeout, b.idle_timeout);
+  EXPECT_EQ(a.frame_timeout, b.frame_timeout);
+  EXPECT_EQ(a.unmapped_types, b.unmapped_types);
   EXPECT_EQ(a.max_connections, b.max_connections);
   EXPECT_EQ(a.max_in_flight_per_connection, b.max_in_flight_per_connection);
   EXPECT_EQ(a.max_segments, b.max_segments);
@@ -54,6 +56,7 @@ io_threads = 2
 [channel.adt]
 listen = "127.0.0.1:2575"
 idle_timeout_s = 30
+frame_timeout_s = 5
 processing_ids = ["P"]
 
 [channel.lab]
@@ -67,6 +70,7 @@ default_charset = "8859/1"
   EXPECT_EQ(cfg->io_threads, 2);
   ASSERT_EQ(cfg->channels.size(), 2u);
   EXPECT_EQ(cfg->channels[0].idle_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(cfg->channels[0].frame_timeout, std::chrono::seconds(5));
   EXPECT_EQ(cfg->channels[0].processing_ids, std::vector<std::string>{"P"});
   EXPECT_EQ(cfg->channels[1].listen.host, "::1");
   EXPECT_EQ(cfg->channels[1].listen.port, 2576);

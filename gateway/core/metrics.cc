@@ -98,11 +98,13 @@ std::string render_metrics(const MetricsSnapshot& m) {
   for (const auto& c : m.channels) w.sample({{"channel", c.name}}, i(c.server.connections_open));
   w.family("gatewayd_mllp_connections_total", "counter",
            "MLLP connections per channel: accepted, refused (over max_connections), closed "
-           "for idleness.");
+           "for idleness, closed for a frame not finished within frame_timeout_s.");
   for (const auto& c : m.channels) {
     w.sample({{"channel", c.name}, {"event", "accepted"}}, i(c.server.connections_accepted));
     w.sample({{"channel", c.name}, {"event", "refused"}}, i(c.server.connections_refused));
     w.sample({{"channel", c.name}, {"event", "idle_closed"}}, i(c.server.connections_idle_closed));
+    w.sample({{"channel", c.name}, {"event", "frame_timeout"}},
+             i(c.server.connections_frame_timeout));
   }
   w.family("gatewayd_mllp_frames_oversized_total", "counter",
            "Frames over max_frame_bytes per channel.");
