@@ -97,12 +97,8 @@ gw::core::MetricsSnapshot metrics_snapshot(const std::vector<Channel>& channels,
   m.store = store.stats();
   m.batches_signed = batch_signer.batches_signed();
   if (ledger != nullptr) {
-    if (auto counts = ledger->outbox_counts(); counts) {
-      const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
-      m.ledger = gw::core::LedgerMetrics{*counts, gw::core::oldest_open_age_s(*counts, now)};
-    }
+    if (auto counts = ledger->outbox_counts(); counts)
+      m.ledger = gw::core::LedgerMetrics{*counts, gw::core::oldest_open_age_s(*counts)};
   }
   m.uptime_s =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)

@@ -17,8 +17,6 @@ using ledger::Result;
 
 namespace {
 
-std::string hex0x(std::span<const uint8_t> bytes) { return "0x" + ledger::to_hex(bytes); }
-
 Hash256 sha256_of(const unsigned char* der, int length) {
   const store::Sha256Digest d = store::sha256(
       std::string_view(reinterpret_cast<const char*>(der), static_cast<size_t>(length)));
@@ -95,8 +93,9 @@ std::vector<std::string> check_batch_records(const store::SignedBatch& b,
   if (!tree) {
     problems.push_back("no record versions left in seqs " + range);
   } else if (tree->root() != b.root) {
-    problems.push_back("the commitments of records " + range + " hash to " + hex0x(tree->root()) +
-                       ", not to the batch's root " + hex0x(b.root));
+    problems.push_back("the commitments of records " + range + " hash to " +
+                       ledger::to_hex_0x(tree->root()) + ", not to the batch's root " +
+                       ledger::to_hex_0x(b.root));
   }
   if (!verifier.verify(b.root, b.signature))
     problems.push_back("its signature does not verify with the batch-signing key");

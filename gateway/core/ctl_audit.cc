@@ -75,8 +75,6 @@ std::optional<ledger::Hash256> parse_key32(const std::string& text) {
   return h;
 }
 
-std::string hex0x(std::span<const uint8_t> bytes) { return "0x" + ledger::to_hex(bytes); }
-
 int member_entry(const config::GatewayConfig& cfg, cs::MemberInfo m,
                  const std::string& tls_fingerprint) {
   if (!tls_fingerprint.empty()) {
@@ -119,8 +117,8 @@ std::vector<std::string> check_registry(ledger::EthClient& eth, const LedgerDepl
     problems.push_back("this gateway's membership is suspended");
   if (member->info.signing_key_hash != keys.batch_key_hash) {
     problems.push_back(
-        "the registry lists batch-signing key " + hex0x(member->info.signing_key_hash) +
-        " for this member, but this appliance's key is " + hex0x(keys.batch_key_hash) +
+        "the registry lists batch-signing key " + ledger::to_hex_0x(member->info.signing_key_hash) +
+        " for this member, but this appliance's key is " + ledger::to_hex_0x(keys.batch_key_hash) +
         " (propose-rekey with the output of member-entry)");
   }
   return problems;
@@ -185,7 +183,8 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
   auto verifier = BatchSignatureVerifier::from_pem(keys->batch_key_pem);
   if (!verifier) return ctl_fail(verifier.error());
   std::printf("ledger account: %s\nbatch-signing key: %s\n",
-              ledger::to_checksum_hex(keys->account).c_str(), hex0x(keys->batch_key_hash).c_str());
+              ledger::to_checksum_hex(keys->account).c_str(),
+              ledger::to_hex_0x(keys->batch_key_hash).c_str());
   std::string error;
   const std::string db = (std::filesystem::path(cfg.state_dir) / "messages.db").string();
   if (!std::filesystem::exists(db)) return ctl_fail("no store at " + db);
@@ -256,7 +255,7 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
         for (auto& p : a.problems) wrongs.push_back(std::move(p));
       }
       std::printf("batch %" PRId64 "  records %" PRId64 "-%" PRId64 " (%" PRId64 ")  root %s  ",
-                  b.id, b.first_seq, b.last_seq, b.record_count, hex0x(b.root).c_str());
+                  b.id, b.first_seq, b.last_seq, b.record_count, ledger::to_hex_0x(b.root).c_str());
       if (wrongs.empty()) {
         std::printf("ok, %s\n", chain_state.c_str());
       } else {

@@ -12,7 +12,6 @@
 // Both open the key store like `gatewayctl tpm` (status only to read the
 // public ledger address). swtpm serves one client at a time: stop gatewayd
 // first when the TPM is a simulator.
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -258,11 +257,8 @@ int status(const config::GatewayConfig& cfg) {
           static_cast<long long>(counts->done), static_cast<long long>(counts->refused),
           static_cast<long long>(counts->failed), static_cast<long long>(counts->pending_txs));
       if (counts->oldest_open_ms != 0) {
-        const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
         std::printf("outbox: the oldest unfinished item has waited %lld s\n",
-                    static_cast<long long>(oldest_open_age_s(*counts, now)));
+                    static_cast<long long>(oldest_open_age_s(*counts)));
       }
     } else {
       problems.push_back(counts.error());

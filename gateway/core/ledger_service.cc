@@ -96,8 +96,11 @@ void LedgerService::stop() {
   }
 }
 
-int64_t oldest_open_age_s(const ledger::OutboxCounts& counts, int64_t now_ms) {
+int64_t oldest_open_age_s(const ledger::OutboxCounts& counts) {
   if (counts.oldest_open_ms == 0) return 0;
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
   return std::max<int64_t>(0, now_ms - counts.oldest_open_ms) / 1000;
 }
 
@@ -111,16 +114,13 @@ void LedgerService::log_stats() {
     log::warn("ledger.error", {{"component", "outbox"}, {"detail", c.error()}});
     return;
   }
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
   log::info("stats.ledger", {{"queued", std::to_string(c->queued)},
                              {"submitted", std::to_string(c->submitted)},
                              {"done", std::to_string(c->done)},
                              {"refused", std::to_string(c->refused)},
                              {"failed", std::to_string(c->failed)},
                              {"pending_txs", std::to_string(c->pending_txs)},
-                             {"oldest_open_s", std::to_string(oldest_open_age_s(*c, now))}});
+                             {"oldest_open_s", std::to_string(oldest_open_age_s(*c))}});
 }
 
 }  // namespace gw::core

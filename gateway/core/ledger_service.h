@@ -29,8 +29,8 @@ struct LedgerServiceOptions {
   AnchorerOptions anchorer;
 };
 
-// Seconds the oldest open outbox item has waited at `now_ms` (0: none open).
-int64_t oldest_open_age_s(const ledger::OutboxCounts& counts, int64_t now_ms);
+// Seconds the oldest open outbox item has waited until now (0: none open).
+int64_t oldest_open_age_s(const ledger::OutboxCounts& counts);
 
 class LedgerService {
  public:

@@ -58,6 +58,11 @@ class Writer {
     text_ += std::to_string(value);
     text_ += '\n';
   }
+  // One sample per channel, labelled with its name.
+  template <typename Value>
+  void per_channel(const std::vector<ChannelMetrics>& channels, Value value) {
+    for (const auto& c : channels) sample({{"channel", c.name}}, static_cast<int64_t>(value(c)));
+  }
   std::string take() { return std::move(text_); }
 
  private:
@@ -86,16 +91,16 @@ std::string render_metrics(const MetricsSnapshot& m) {
   w.family("gatewayd_mllp_mapping_failures_total", "counter",
            "Messages answered AE/CE because they could not be mapped to FHIR (also in "
            "outcome=\"error\").");
-  for (const auto& c : m.channels) w.sample({{"channel", c.name}}, i(c.ingest.mapping_failures));
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.ingest.mapping_failures; });
   w.family("gatewayd_mllp_stored_unmapped_total", "counter",
            "Messages of a type the mapper does not support, accepted and stored without FHIR "
            "records (unmapped_types = \"store\"; also in outcome=\"accepted\").");
-  for (const auto& c : m.channels) w.sample({{"channel", c.name}}, i(c.ingest.stored_unmapped));
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.ingest.stored_unmapped; });
   w.family("gatewayd_mllp_store_failures_total", "counter",
            "Messages that could not be stored (answered with an error, never acknowledged AA).");
-  for (const auto& c : m.channels) w.sample({{"channel", c.name}}, i(c.ingest.store_failures));
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.ingest.store_failures; });
   w.family("gatewayd_mllp_connections_open", "gauge", "Open MLLP connections per channel.");
-  for (const auto& c : m.channels) w.sample({{"channel", c.name}}, i(c.server.connections_open));
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.server.connections_open; });
   w.family("gatewayd_mllp_connections_total", "counter",
            "MLLP connections per channel: accepted, refused (over max_connections), closed "
            "for idleness, closed for a frame not finished within frame_timeout_s.");
@@ -108,10 +113,10 @@ std::string render_metrics(const MetricsSnapshot& m) {
   }
   w.family("gatewayd_mllp_frames_oversized_total", "counter",
            "Frames over max_frame_bytes per channel.");
-  for (const auto& c : m.channels) w.sample({{"channel", c.name}}, i(c.server.frames_oversized));
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.server.frames_oversized; });
   w.family("gatewayd_mllp_bytes_skipped_total", "counter",
            "Bytes received outside MLLP frames per channel.");
-  for (const auto& c : m.channels) w.sample({{"channel", c.name}}, i(c.server.bytes_skipped));
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.server.bytes_skipped; });
 
   w.family("gatewayd_store_messages_total", "counter", "Store submissions by result.");
   w.sample({{"result", "stored"}}, i(m.store.stored));

@@ -146,6 +146,8 @@ std::string to_hex(std::span<const uint8_t> bytes) {
   return out;
 }
 
+std::string to_hex_0x(std::span<const uint8_t> bytes) { return "0x" + to_hex(bytes); }
+
 namespace {
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -66,6 +66,8 @@ class Keccak256 {
 
 // Lowercase hex without a "0x" prefix (the form used in our logs and tests).
 std::string to_hex(std::span<const uint8_t> bytes);
+// "0x" + to_hex(bytes): the form the chain and our operator output use.
+std::string to_hex_0x(std::span<const uint8_t> bytes);
 
 // Decodes hex with an optional "0x"/"0X" prefix, either case. nullopt for an
 // odd number of digits or a non-hex character (never throws).
