@@ -24,7 +24,7 @@ inline std::string Msg(std::initializer_list<std::string_view> segments) {
 }
 
 inline std::filesystem::path CorpusDir() {
-  return std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "tests" / "corpus" / "hl7";
+  return std::filesystem::path(GW_SOURCE_DIR) / "tests" / "corpus" / "hl7";
 }
 
 inline std::string ReadFile(const std::filesystem::path& p) {

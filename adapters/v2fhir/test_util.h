@@ -16,7 +16,7 @@
 namespace gw::v2fhir::testing {
 
 inline std::filesystem::path TestDataDir() {
-  return std::filesystem::path(__FILE__).parent_path() / "testdata";
+  return std::filesystem::path(GW_SOURCE_DIR) / "adapters" / "v2fhir" / "testdata";
 }
 
 inline std::string ReadFile(const std::filesystem::path& p) {

@@ -16,7 +16,7 @@
 namespace gw::fhir::testing {
 
 inline std::filesystem::path testdata_dir() {
-  return std::filesystem::path(__FILE__).parent_path() / "testdata";
+  return std::filesystem::path(GW_SOURCE_DIR) / "fhir" / "validate" / "testdata";
 }
 
 inline JsonValue parse_or_die(std::string_view text) {

@@ -4,7 +4,7 @@
 // the transaction and batch system interactions.
 #include "fhir/defs/definitions.h"
 #include "fhir/validate/validator.h"
-#include "gateway/core/version.h"
+#include "gateway/app/version.h"
 #include "gateway/rest/fhir_api.h"
 
 namespace gw::rest {
@@ -51,7 +51,7 @@ fhir::JsonValue build_capability_statement(const std::string& base_url, int64_t 
   cs.add("kind", str("instance"));
   JsonValue& software = cs.add("software", JsonValue::make_object());
   software.add("name", str("hl7-fhir-gateway"));
-  software.add("version", str(core::kVersion));
+  software.add("version", str(gw::app::kVersion));
   JsonValue& impl = cs.add("implementation", JsonValue::make_object());
   impl.add("description", str("HL7 FHIR interoperability gateway, FHIR R4 REST inbound"));
   if (!base_url.empty()) impl.add("url", str(base_url));

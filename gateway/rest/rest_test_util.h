@@ -88,7 +88,7 @@ class RestFixture : public ::testing::Test {
         << error;
     store::StoreOptions so;
     so.path = dir_.file("messages.db");
-    so.keys = store::StoreKeys::random_for_tests();
+    so.keys = crypto::StoreKeys::random_for_tests();
     store_ = store::MessageStore::open(so, &error);
     ASSERT_NE(store_, nullptr) << error;
     ctx_ = client_context(pki_.ca_cert);

@@ -45,7 +45,7 @@
 #include "gateway/store/message_store_internal.h"
 #include "gateway/store/records.h"
 #include "gateway/store/schema.h"
-#include "gateway/store/sha256.h"
+#include "gateway/crypto/sha256.h"
 #include "gateway/store/sqlite_util.h"
 
 namespace gw::store {
@@ -85,7 +85,7 @@ constexpr int64_t kEnvelopeOverhead = 4 + 4 + 24 + 16;
 constexpr char kCountAll[] = "SELECT count(*) FROM messages";
 constexpr char kCountByStatus[] = "SELECT count(*) FROM messages WHERE status = ?1";
 
-std::string_view as_bytes(const Sha256Digest& d) {
+std::string_view as_bytes(const crypto::Sha256Digest& d) {
   return std::string_view(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
@@ -98,7 +98,7 @@ CommitResult failed(std::string error) {
 
 struct Pending {
   InboundMessage message;
-  Sha256Digest content_sha256;  // computed by the submitting thread
+  crypto::Sha256Digest content_sha256;  // computed by the submitting thread
   CommitCallback done;
   uint64_t bytes = 0;  // counted against max_queued_bytes
 };
@@ -417,7 +417,7 @@ void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
   for (const RecordWrite& r : p.message.records) p.bytes += r.resource_json.size();
   // Fingerprinted and encrypted here, off the committer thread; the plaintext
   // is not kept.
-  const StoreKeys& keys = *options_.keys;
+  const crypto::StoreKeys& keys = *options_.keys;
   p.content_sha256 = keys.content_digest(p.message.raw);
   p.message.raw = keys.seal(p.message.raw,
                             message_associated_data("raw", p.message.sender, p.message.control_id,

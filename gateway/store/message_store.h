@@ -48,7 +48,7 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/store/store_keys.h"
+#include "gateway/crypto/store_keys.h"
 
 namespace gw::store {
 
@@ -136,7 +136,7 @@ struct StoreOptions {
   std::string path;  // SQLite file; parent directory must exist
   // Required: every payload is stored encrypted and every index key is keyed
   // (store_keys.h). open() refuses to run without keys.
-  std::shared_ptr<const StoreKeys> keys;
+  std::shared_ptr<const crypto::StoreKeys> keys;
   size_t max_batch = 1024;  // most submissions grouped in one transaction (0 = 1)
   std::chrono::milliseconds busy_timeout{5000};
   bool synchronous_full = true;  // false only for benchmarks comparing fsync cost

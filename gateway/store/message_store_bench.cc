@@ -30,7 +30,7 @@ class BenchStore {
     dir_ = bench::make_temp_dir(std::filesystem::temp_directory_path(), "gw-store-bench-");
     StoreOptions o;
     o.path = (dir_ / "bench.db").string();
-    o.keys = gw::store::StoreKeys::random_for_tests();
+    o.keys = gw::crypto::StoreKeys::random_for_tests();
     o.synchronous_full = synchronous_full;
     std::string error;
     store_ = MessageStore::open(o, &error);

@@ -135,7 +135,7 @@ TEST(StoreEncryption, OtherKeysAreRefused) {
   o.path = dir.file("messages.db");
   o.keys = testing::test_keys();
   { open_or_die(o)->submit_sync(phi_message("C3")); }
-  o.keys = StoreKeys::random_for_tests();
+  o.keys = crypto::StoreKeys::random_for_tests();
   std::string error;
   EXPECT_EQ(MessageStore::open(o, &error), nullptr);
   EXPECT_NE(error.find("different record key"), std::string::npos) << error;

@@ -75,7 +75,7 @@ bool run_once(const Config& config, int threads, int run) {
   }
   StoreOptions o = config.store;
   o.path = (dir / "bench.db").string();
-  o.keys = gw::store::StoreKeys::random_for_tests();
+  o.keys = gw::crypto::StoreKeys::random_for_tests();
   std::string error;
   auto store = MessageStore::open(o, &error);
   if (store == nullptr) {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "gateway/store/sha256.h"
+#include "gateway/crypto/sha256.h"
 
 namespace gw::store::internal {
 namespace {
@@ -52,7 +52,7 @@ const std::string kListByMessage = std::string("SELECT ") + kColumns +
                                    "ORDER BY r.seq LIMIT ?4";
 constexpr char kCount[] = "SELECT count(*) FROM records";
 
-std::string_view as_bytes(const Sha256Digest& d) {
+std::string_view as_bytes(const crypto::Sha256Digest& d) {
   return std::string_view(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
@@ -98,7 +98,7 @@ int RecordWriter::apply(int64_t message_id, int64_t now_ms, const std::vector<Re
 
 int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r,
                             RecordVersion* out, bool* conflict) {
-  const Sha256Digest digest = keys_->content_digest(r.resource_json);
+  const crypto::Sha256Digest digest = keys_->content_digest(r.resource_json);
   int64_t latest = 0;
   {
     ScopedReset reset(head_);

@@ -15,7 +15,7 @@
 
 #include "gateway/store/message_store.h"
 #include "gateway/store/sqlite_util.h"
-#include "gateway/store/store_keys.h"
+#include "gateway/crypto/store_keys.h"
 
 namespace gw::store::internal {
 
@@ -25,7 +25,7 @@ class RecordWriter {
   // Returned by apply() when an expected_version does not hold.
   static constexpr int kConflict = -1;
 
-  explicit RecordWriter(std::shared_ptr<const StoreKeys> keys) : keys_(std::move(keys)) {}
+  explicit RecordWriter(std::shared_ptr<const crypto::StoreKeys> keys) : keys_(std::move(keys)) {}
   int prepare(sqlite3* db);  // SQLITE_OK or an error code
   // Writes `records` for message `message_id`. Returns SQLITE_OK, kConflict
   // (then *conflict_index names the record and the caller rolls back to its
@@ -37,7 +37,7 @@ class RecordWriter {
   int write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r, RecordVersion* out,
                 bool* conflict);
 
-  std::shared_ptr<const StoreKeys> keys_;
+  std::shared_ptr<const crypto::StoreKeys> keys_;
   sqlite3* db_ = nullptr;  // the committer's write connection
   Statement head_, insert_, upsert_head_, delete_ids_, insert_id_, delete_tokens_, insert_token_;
 };
@@ -45,7 +45,7 @@ class RecordWriter {
 // Record reads on a read-only connection of its own, guarded by a mutex.
 class RecordReader {
  public:
-  explicit RecordReader(std::shared_ptr<const StoreKeys> keys) : keys_(std::move(keys)) {}
+  explicit RecordReader(std::shared_ptr<const crypto::StoreKeys> keys) : keys_(std::move(keys)) {}
   bool open(const std::string& path, int busy_timeout_ms, std::string* error);
   // Return false on a read error (the caller counts it).
   bool read(std::string_view type, std::string_view id, int64_t version,
@@ -59,7 +59,7 @@ class RecordReader {
   bool collect(Statement& s, std::vector<StoredRecord>* out);
   bool read_row(Statement& s, StoredRecord* r);
 
-  std::shared_ptr<const StoreKeys> keys_;
+  std::shared_ptr<const crypto::StoreKeys> keys_;
   std::mutex mu_;
   Connection db_;
   Statement latest_, version_, find_, list_, list_by_message_, count_;

@@ -125,7 +125,7 @@ std::string key_check_ad(uint32_t key_id) { return "gw-store-key-check|" + std::
 // The current record key must open the check envelope of its id (written the
 // first time the key is used), so a store is never read or extended with
 // another appliance's keys.
-bool check_store_key(sqlite3* db, const StoreKeys& keys, std::string* error) {
+bool check_store_key(sqlite3* db, const crypto::StoreKeys& keys, std::string* error) {
   Statement select, insert;
   const uint32_t id = keys.record_key_id();
   if (select.prepare(db, "SELECT check_envelope FROM store_keys WHERE key_id = ?1") != SQLITE_OK ||
@@ -156,7 +156,7 @@ bool check_store_key(sqlite3* db, const StoreKeys& keys, std::string* error) {
   return true;
 }
 
-bool migrate_in_transaction(sqlite3* db, const StoreKeys& keys, std::string* error) {
+bool migrate_in_transaction(sqlite3* db, const crypto::StoreKeys& keys, std::string* error) {
   int64_t version = 0, app_id = 0, objects = 0;
   if (!query_value(db, "PRAGMA user_version", &version, error) ||
       !query_value(db, "PRAGMA application_id", &app_id, error) ||
@@ -211,7 +211,7 @@ bool migrate_in_transaction(sqlite3* db, const StoreKeys& keys, std::string* err
 
 }  // namespace
 
-bool migrate(sqlite3* db, const StoreKeys& keys, std::string* error) {
+bool migrate(sqlite3* db, const crypto::StoreKeys& keys, std::string* error) {
   // IMMEDIATE: take the write lock before reading the version, so two
   // processes opening a new file cannot both run the migrations.
   int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);

@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "gateway/store/store_keys.h"
+#include "gateway/crypto/store_keys.h"
 
 namespace gw::store::internal {
 
@@ -25,6 +25,6 @@ inline constexpr int kApplicationId = 0x484C3746;
 // encryption at rest that hold messages, and stores encrypted with another
 // record key (checked against store_keys). On failure returns false, sets
 // *error and leaves the file unchanged.
-bool migrate(sqlite3* db, const StoreKeys& keys, std::string* error);
+bool migrate(sqlite3* db, const crypto::StoreKeys& keys, std::string* error);
 
 }  // namespace gw::store::internal

@@ -18,8 +18,8 @@ namespace gw::store::testing {
 
 // Fixed store keys for tests, the same in every test process, so a test can
 // close and reopen a store file, also from a child process.
-inline std::shared_ptr<const StoreKeys> test_keys() {
-  static const std::shared_ptr<const StoreKeys> keys = [] {
+inline std::shared_ptr<const crypto::StoreKeys> test_keys() {
+  static const std::shared_ptr<const crypto::StoreKeys> keys = [] {
     std::array<uint8_t, 32> record{}, tokenization{};
     for (size_t i = 0; i < 32; ++i) {
       record[i] = static_cast<uint8_t>(i + 1);
@@ -28,8 +28,8 @@ inline std::shared_ptr<const StoreKeys> test_keys() {
     std::string error;
     auto r = crypto::SecretBytes::copy_of(record);
     auto t = crypto::SecretBytes::copy_of(tokenization);
-    std::shared_ptr<const StoreKeys> k;
-    if (r && t) k = StoreKeys::create(*r, 1, *t, &error);
+    std::shared_ptr<const crypto::StoreKeys> k;
+    if (r && t) k = crypto::StoreKeys::create(*r, 1, *t, &error);
     if (!k) ADD_FAILURE() << "test store keys: " << error;
     return k;
   }();

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "adapters/v2fhir/convert.h"
-#include "gateway/core/ctl_commands.h"
+#include "gateway/cli/ctl_commands.h"
 #include "tests/support/gatewayd_process.h"
 
 namespace gw::testing {
@@ -28,7 +28,7 @@ inline std::vector<CorpusMessage> load_corpus() {
     if (e.is_regular_file() && e.path().extension() == ".hl7") files.push_back(e.path());
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
-    for (auto& m : gw::core::split_messages(read_file(f.string())))
+    for (auto& m : gw::cli::split_messages(read_file(f.string())))
       if (msh_field(m, 9).rfind("ACK", 0) != 0)  // ACKs are stored but never answered
         out.push_back({f.filename().string(), std::move(m)});
   }

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "fhir/json/json.h"
-#include "gateway/core/attestation.h"
+#include "gateway/admin/attestation.h"
 #include "gateway/crypto/secret.h"
 #include "tests/integration/corpus_util.h"
 #include "tests/support/gatewayd_process.h"
@@ -380,7 +380,7 @@ TEST(GatewaydKeys, AdminAttestationEndpoint) {
   }
   // The verifier's own recomputation: nonce || ledger address || the TLS
   // public key of the server certificate it trusts.
-  auto tls = core::tls_public_key_der(pki.server_cert, &error);
+  auto tls = gw::admin::tls_public_key_der(pki.server_cert, &error);
   ASSERT_TRUE(tls) << error;
   std::string address_hex = field("ledger_address").substr(2);
   std::vector<uint8_t> material = {1, 2, 3, 4, 5, 6, 7, 8};

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/core/ledger_deployment.h"
+#include "gateway/anchoring/ledger_deployment.h"
 #include "ledger-client/rpc/eth_client.h"
 #include "ledger-client/testing/anvil_process.h"
 #include "tests/support/gatewayd_process.h"
@@ -46,7 +46,7 @@ class LedgerFixture : public ::testing::Test {
     ASSERT_EQ(ctl({"tpm", "provision", "--config", gw.config_path()}, &out), 0) << out;
     const size_t at = out.find("ledger account: ");
     ASSERT_NE(at, std::string::npos) << out;
-    auto address = core::parse_address(out.substr(at + 16, 42));
+    auto address = gw::anchoring::parse_address(out.substr(at + 16, 42));
     ASSERT_TRUE(address) << address.error();
     address_ = *address;
     {

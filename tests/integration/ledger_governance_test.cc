@@ -64,7 +64,7 @@ class LedgerGovernance : public LedgerFixture {
                   &out),
               0)
         << out;
-    auto d = core::read_deployment(dir_.path() + "/state/ledger/consortium.json");
+    auto d = gw::anchoring::read_deployment(dir_.path() + "/state/ledger/consortium.json");
     ASSERT_TRUE(d) << d.error();
     deployment_ = *d;
   }
@@ -127,7 +127,7 @@ class LedgerGovernance : public LedgerFixture {
   }
 
   std::unique_ptr<GatewaydProcess> gw_;
-  core::LedgerDeployment deployment_;
+  gw::anchoring::LedgerDeployment deployment_;
   std::map<int, Member> members_;
 };
 

@@ -19,7 +19,7 @@
 #include "adapters/hl7/ack.h"
 #include "adapters/hl7/er7.h"
 #include "adapters/mllp/client.h"
-#include "gateway/core/ledger_deployment.h"
+#include "gateway/anchoring/ledger_deployment.h"
 #include "ledger-client/consortium/events.h"
 #include "ledger-client/consortium/provider_registry.h"
 #include "ledger-client/keccak/keccak.h"
@@ -113,7 +113,7 @@ class LedgerIntegration : public LedgerFixture {
   }
   // The chain's Anchored events (root -> how many times), all checked to be
   // this gateway's record-batch anchors.
-  std::map<ledger::Hash256, int> anchored_roots(const core::LedgerDeployment& d) {
+  std::map<ledger::Hash256, int> anchored_roots(const gw::anchoring::LedgerDeployment& d) {
     ledger::LogFilter f;
     f.addresses = {d.contracts.anchors};
     f.from_block = ledger::BlockRef::at(0);
@@ -163,7 +163,7 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
             0)
       << out;
   std::ofstream(founders) << out;
-  auto entry = core::read_founders(founders);
+  auto entry = gw::anchoring::read_founders(founders);
   ASSERT_TRUE(entry) << entry.error() << "\n" << out;
   EXPECT_EQ(entry->front().account, address_);
   for (int run = 0; run < 2; ++run) {
@@ -175,7 +175,7 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
         << out;
   }
   EXPECT_NE(out.find("is up to date"), std::string::npos) << out;
-  auto deployment = core::read_deployment(dir_.path() + "/state/ledger/consortium.json");
+  auto deployment = gw::anchoring::read_deployment(dir_.path() + "/state/ledger/consortium.json");
   ASSERT_TRUE(deployment) << deployment.error();
   EXPECT_EQ(deployment->chain_id, 31337u);
   EXPECT_EQ(deployment->deployed_by, address_);

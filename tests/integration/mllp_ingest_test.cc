@@ -13,9 +13,9 @@
 #include "adapters/hl7/er7.h"
 #include "adapters/mllp/client.h"
 #include "adapters/mllp/fd_limit.h"
-#include "gateway/core/config.h"
-#include "gateway/core/key_options.h"
-#include "gateway/store/store_keys.h"
+#include "gateway/config/config.h"
+#include "gateway/keys/key_options.h"
+#include "gateway/crypto/store_keys.h"
 #include "tests/integration/corpus_util.h"
 
 namespace gw::testing {
@@ -24,12 +24,12 @@ namespace {
 using namespace std::chrono_literals;
 
 // The store keys of a test gateway, loaded from its TPM as gatewayd does.
-std::shared_ptr<const store::StoreKeys> store_keys_of(const std::string& config_path) {
+std::shared_ptr<const crypto::StoreKeys> store_keys_of(const std::string& config_path) {
   std::string error;
   auto cfg = config::load_config(config_path, &error);
   EXPECT_TRUE(cfg) << error;
   if (!cfg) return nullptr;
-  auto keys = core::load_keys(*cfg, &error);
+  auto keys = gw::keys::load_keys(*cfg, &error);
   EXPECT_TRUE(keys) << error;
   return keys ? keys->store_keys : nullptr;
 }
@@ -327,7 +327,7 @@ TEST_F(MllpIngestTest, GatewayctlSendReportsCountsAndNakDetails) {
   for (const auto& e : std::filesystem::directory_iterator(corpus_dir())) {
     if (e.path().extension() != ".hl7") continue;
     bool all_mappable = true;
-    for (const auto& m : gw::core::split_messages(read_file(e.path().string())))
+    for (const auto& m : gw::cli::split_messages(read_file(e.path().string())))
       all_mappable = all_mappable && (is_mappable(m) || msh_field(m, 9).rfind("ACK", 0) == 0);
     if (all_mappable) argv.push_back(e.path().string());
   }

@@ -20,7 +20,7 @@ std::vector<uint8_t> from_hex(const std::string& hex) {
 
 std::vector<uint8_t> testdata(const std::string& name) {
   const std::string path =
-      (std::filesystem::path(__FILE__).parent_path() / "testdata" / name).string();
+      (std::filesystem::path(GW_SOURCE_DIR) / "tpm" / "attest" / "testdata" / name).string();
   std::vector<uint8_t> out;
   std::string error;
   EXPECT_TRUE(attest::read_file(path, 1 << 20, &out, &error)) << error;

@@ -1,0 +1,158 @@
+#include "gateway/admin/metrics.h"
+
+#include <initializer_list>
+#include <utility>
+
+namespace gw::admin {
+namespace {
+
+// Label values: backslash, double quote and line feed are escaped.
+std::string escape_label(const std::string& v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+class Writer {
+ public:
+  void family(const char* name, const char* type, const char* help) {
+    name_ = name;
+    text_ += "# HELP ";
+    text_ += name;
+    text_ += ' ';
+    text_ += help;
+    text_ += "\n# TYPE ";
+    text_ += name;
+    text_ += ' ';
+    text_ += type;
+    text_ += '\n';
+  }
+  // One sample of the current family.
+  void sample(std::initializer_list<std::pair<const char*, std::string>> labels, int64_t value) {
+    text_ += name_;
+    if (labels.size() != 0) {
+      text_ += '{';
+      bool first = true;
+      for (const auto& [k, v] : labels) {
+        if (!first) text_ += ',';
+        first = false;
+        text_ += k;
+        text_ += "=\"";
+        text_ += escape_label(v);
+        text_ += '"';
+      }
+      text_ += '}';
+    }
+    text_ += ' ';
+    text_ += std::to_string(value);
+    text_ += '\n';
+  }
+  // One sample per channel, labelled with its name.
+  template <typename Value>
+  void per_channel(const std::vector<ChannelMetrics>& channels, Value value) {
+    for (const auto& c : channels) sample({{"channel", c.name}}, static_cast<int64_t>(value(c)));
+  }
+  std::string take() { return std::move(text_); }
+
+ private:
+  std::string text_;
+  const char* name_ = "";
+};
+
+int64_t i(uint64_t v) { return static_cast<int64_t>(v); }
+
+}  // namespace
+
+std::string render_metrics(const MetricsSnapshot& m) {
+  Writer w;
+  w.family("gatewayd_uptime_seconds", "gauge", "Seconds since gatewayd started.");
+  w.sample({}, m.uptime_s);
+
+  w.family("gatewayd_mllp_messages_total", "counter",
+           "HL7 v2 messages answered per channel, by outcome (accepted: stored and "
+           "acknowledged AA/CA; error: AE/CE; rejected: AR/CR).");
+  for (const auto& c : m.channels) {
+    w.sample({{"channel", c.name}, {"outcome", "accepted"}}, i(c.ingest.accepted));
+    w.sample({{"channel", c.name}, {"outcome", "duplicate"}}, i(c.ingest.duplicates));
+    w.sample({{"channel", c.name}, {"outcome", "error"}}, i(c.ingest.errors));
+    w.sample({{"channel", c.name}, {"outcome", "rejected"}}, i(c.ingest.rejected));
+  }
+  w.family("gatewayd_mllp_mapping_failures_total", "counter",
+           "Messages answered AE/CE because they could not be mapped to FHIR (also in "
+           "outcome=\"error\").");
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.ingest.mapping_failures; });
+  w.family("gatewayd_mllp_stored_unmapped_total", "counter",
+           "Messages of a type the mapper does not support, accepted and stored without FHIR "
+           "records (unmapped_types = \"store\"; also in outcome=\"accepted\").");
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.ingest.stored_unmapped; });
+  w.family("gatewayd_mllp_store_failures_total", "counter",
+           "Messages that could not be stored (answered with an error, never acknowledged AA).");
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.ingest.store_failures; });
+  w.family("gatewayd_mllp_connections_open", "gauge", "Open MLLP connections per channel.");
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.server.connections_open; });
+  w.family("gatewayd_mllp_connections_total", "counter",
+           "MLLP connections per channel: accepted, refused (over max_connections), closed "
+           "for idleness, closed for a frame not finished within frame_timeout_s.");
+  for (const auto& c : m.channels) {
+    w.sample({{"channel", c.name}, {"event", "accepted"}}, i(c.server.connections_accepted));
+    w.sample({{"channel", c.name}, {"event", "refused"}}, i(c.server.connections_refused));
+    w.sample({{"channel", c.name}, {"event", "idle_closed"}}, i(c.server.connections_idle_closed));
+    w.sample({{"channel", c.name}, {"event", "frame_timeout"}},
+             i(c.server.connections_frame_timeout));
+  }
+  w.family("gatewayd_mllp_frames_oversized_total", "counter",
+           "Frames over max_frame_bytes per channel.");
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.server.frames_oversized; });
+  w.family("gatewayd_mllp_bytes_skipped_total", "counter",
+           "Bytes received outside MLLP frames per channel.");
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.server.bytes_skipped; });
+
+  w.family("gatewayd_store_messages_total", "counter", "Store submissions by result.");
+  w.sample({{"result", "stored"}}, i(m.store.stored));
+  w.sample({{"result", "duplicate"}}, i(m.store.duplicates));
+  w.sample({{"result", "failed"}}, i(m.store.failed));
+  w.family("gatewayd_store_queue_full_total", "counter",
+           "Submissions refused because the commit queue was over max_queued_bytes.");
+  w.sample({}, i(m.store.queue_full));
+  w.family("gatewayd_store_commits_total", "counter",
+           "SQLite transactions committed (messages per commit = stored / commits).");
+  w.sample({}, i(m.store.transactions));
+  w.family("gatewayd_store_checkpoints_total", "counter", "WAL checkpoints by result.");
+  w.sample({{"result", "ok"}}, i(m.store.checkpoints));
+  w.sample({{"result", "failed"}}, i(m.store.checkpoint_failures));
+
+  w.family("gatewayd_record_batches_signed_total", "counter",
+           "Record batches whose Merkle root the TPM signed since start.");
+  w.sample({}, i(m.batches_signed));
+
+  if (m.ledger) {
+    const ledger::OutboxCounts& o = m.ledger->outbox;
+    w.family("gatewayd_ledger_outbox_items", "gauge",
+             "Items in the ledger outbox by state (queued and submitted are still open).");
+    w.sample({{"state", "queued"}}, o.queued);
+    w.sample({{"state", "submitted"}}, o.submitted);
+    w.sample({{"state", "done"}}, o.done);
+    w.sample({{"state", "refused"}}, o.refused);
+    w.sample({{"state", "failed"}}, o.failed);
+    w.family("gatewayd_ledger_pending_transactions", "gauge",
+             "Ledger transactions signed and not yet final.");
+    w.sample({}, o.pending_txs);
+    w.family("gatewayd_ledger_oldest_open_item_age_seconds", "gauge",
+             "How long the oldest queued or submitted outbox item has waited (0: none).");
+    w.sample({}, m.ledger->oldest_open_age_s);
+  }
+  return w.take();
+}
+
+}  // namespace gw::admin

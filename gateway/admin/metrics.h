@@ -1,0 +1,44 @@
+// gatewayd's counters in the Prometheus text exposition format (version
+// 0.0.4), served at /admin/metrics to the admin API's mutual-TLS clients, so
+// a hospital's monitoring scrapes what `event=stats` logs once a minute:
+// messages per channel and outcome, connections, store commits and
+// checkpoints, signed record batches, and the ledger outbox's backlog and lag.
+// Labels carry channel names and states only, never message content.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/mllp/server.h"
+#include "gateway/pipeline/mllp_ingest.h"
+#include "gateway/store/message_store.h"
+#include "ledger-client/outbox/outbox_store.h"
+
+namespace gw::admin {
+
+struct ChannelMetrics {
+  std::string name;
+  IngestStats ingest;
+  mllp::ServerStats server;
+};
+
+struct LedgerMetrics {
+  ledger::OutboxCounts outbox;
+  int64_t oldest_open_age_s = 0;  // 0 when nothing is open
+};
+
+struct MetricsSnapshot {
+  std::vector<ChannelMetrics> channels;
+  store::StoreStats store;
+  uint64_t batches_signed = 0;
+  std::optional<LedgerMetrics> ledger;  // absent: [ledger] not enabled
+  int64_t uptime_s = 0;
+};
+
+// The exposition text: one HELP and TYPE line per metric family, then its
+// samples; label values escaped as the format requires.
+std::string render_metrics(const MetricsSnapshot& snapshot);
+
+}  // namespace gw::admin

@@ -1,0 +1,96 @@
+// The /admin/metrics text: every family has HELP and TYPE lines, samples carry
+// the snapshot's numbers with their labels, label values are escaped, and the
+// ledger families appear only when the ledger is on.
+#include "gateway/admin/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace gw::admin {
+namespace {
+
+bool has_line(const std::string& text, const std::string& line) {
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);)
+    if (l == line) return true;
+  return false;
+}
+
+MetricsSnapshot sample_snapshot() {
+  MetricsSnapshot m;
+  ChannelMetrics adt;
+  adt.name = "adt";
+  adt.ingest.accepted = 120;
+  adt.ingest.duplicates = 3;
+  adt.ingest.errors = 2;
+  adt.ingest.mapping_failures = 1;
+  adt.server.connections_open = 4;
+  adt.server.connections_refused = 7;
+  m.channels.push_back(adt);
+  ChannelMetrics odd;
+  odd.name = "lab \"east\"\\1";
+  odd.ingest.rejected = 5;
+  m.channels.push_back(odd);
+  m.store.stored = 118;
+  m.store.transactions = 40;
+  m.store.checkpoint_failures = 1;
+  m.batches_signed = 9;
+  m.uptime_s = 61;
+  return m;
+}
+
+TEST(MetricsTest, RendersEveryFamilyWithItsSamples) {
+  const std::string text = render_metrics(sample_snapshot());
+  EXPECT_TRUE(has_line(text, "# TYPE gatewayd_mllp_messages_total counter")) << text;
+  EXPECT_TRUE(
+      has_line(text, "gatewayd_mllp_messages_total{channel=\"adt\",outcome=\"accepted\"} 120"));
+  EXPECT_TRUE(
+      has_line(text, "gatewayd_mllp_messages_total{channel=\"adt\",outcome=\"duplicate\"} 3"));
+  EXPECT_TRUE(has_line(text, "gatewayd_mllp_mapping_failures_total{channel=\"adt\"} 1"));
+  EXPECT_TRUE(has_line(text, "gatewayd_mllp_connections_open{channel=\"adt\"} 4"));
+  EXPECT_TRUE(
+      has_line(text, "gatewayd_mllp_connections_total{channel=\"adt\",event=\"refused\"} 7"));
+  EXPECT_TRUE(has_line(text, "gatewayd_store_messages_total{result=\"stored\"} 118"));
+  EXPECT_TRUE(has_line(text, "gatewayd_store_commits_total 40"));
+  EXPECT_TRUE(has_line(text, "gatewayd_store_checkpoints_total{result=\"failed\"} 1"));
+  EXPECT_TRUE(has_line(text, "gatewayd_record_batches_signed_total 9"));
+  EXPECT_TRUE(has_line(text, "gatewayd_uptime_seconds 61"));
+  // Escaped label values: backslash and quote.
+  EXPECT_TRUE(has_line(
+      text,
+      "gatewayd_mllp_messages_total{channel=\"lab \\\"east\\\"\\\\1\",outcome=\"rejected\"} 5"))
+      << text;
+  // No ledger: no ledger families.
+  EXPECT_EQ(text.find("gatewayd_ledger_"), std::string::npos);
+  // Every sample's family was declared: each metric name has one TYPE line.
+  std::istringstream in(text);
+  std::string declared;
+  for (std::string l; std::getline(in, l);) {
+    if (l.rfind("# TYPE ", 0) == 0) {
+      declared = l.substr(7, l.find(' ', 7) - 7);
+    } else if (l.rfind("# HELP ", 0) != 0) {
+      EXPECT_EQ(l.rfind(declared, 0), 0u) << l;
+    }
+  }
+}
+
+TEST(MetricsTest, LedgerBacklogAndLag) {
+  MetricsSnapshot m = sample_snapshot();
+  LedgerMetrics l;
+  l.outbox.queued = 12;
+  l.outbox.done = 900;
+  l.outbox.failed = 1;
+  l.outbox.pending_txs = 2;
+  l.oldest_open_age_s = 75;
+  m.ledger = l;
+  const std::string text = render_metrics(m);
+  EXPECT_TRUE(has_line(text, "gatewayd_ledger_outbox_items{state=\"queued\"} 12")) << text;
+  EXPECT_TRUE(has_line(text, "gatewayd_ledger_outbox_items{state=\"done\"} 900"));
+  EXPECT_TRUE(has_line(text, "gatewayd_ledger_outbox_items{state=\"failed\"} 1"));
+  EXPECT_TRUE(has_line(text, "gatewayd_ledger_pending_transactions 2"));
+  EXPECT_TRUE(has_line(text, "gatewayd_ledger_oldest_open_item_age_seconds 75"));
+}
+
+}  // namespace
+}  // namespace gw::admin

@@ -1,0 +1,108 @@
+#include "gateway/anchoring/batch_signer.h"
+
+#include "gateway/log/log.h"
+#include "gateway/crypto/merkle.h"
+
+namespace gw::anchoring {
+
+std::unique_ptr<BatchSigner> BatchSigner::create(const BatchSignerOptions& options,
+                                                 std::string* error) {
+  auto batches = store::BatchStore::open(options.db_path, error);
+  if (!batches) return nullptr;
+  return std::unique_ptr<BatchSigner>(new BatchSigner(options, std::move(batches)));
+}
+
+BatchSigner::BatchSigner(BatchSignerOptions options, std::unique_ptr<store::BatchStore> batches)
+    : options_(std::move(options)), batches_(std::move(batches)) {}
+
+BatchSigner::~BatchSigner() { stop(); }
+
+void BatchSigner::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void BatchSigner::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t BatchSigner::batches_signed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return signed_;
+}
+
+std::optional<size_t> BatchSigner::sign_pending(std::string* error) {
+  auto pending = batches_->pending(options_.batch_records, error);
+  if (!pending) return std::nullopt;
+  if (pending->seqs.empty()) return 0;
+  auto tree = crypto::MerkleTree::build(pending->commitments);
+  if (!tree) {
+    *error = "cannot build the batch's Merkle tree";
+    return std::nullopt;
+  }
+  auto key_store = keys::open_key_store(options_.keys, error);
+  if (!key_store) return std::nullopt;
+  auto signature = key_store->sign_batch_root(tree->root(), error);
+  key_store.reset();  // release the TPM until the next batch
+  if (!signature) return std::nullopt;
+  store::SignedBatch b;
+  b.first_seq = pending->seqs.front();
+  b.last_seq = pending->seqs.back();
+  b.record_count = static_cast<int64_t>(pending->seqs.size());
+  b.root = tree->root();
+  b.signature = signature->der;
+  b.signer = options_.keys.kind;
+  b.created_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  if (!batches_->record(&b, error)) return std::nullopt;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++signed_;
+  }
+  log::info("batch.signed", {{"batch", std::to_string(b.id)},
+                             {"records", std::to_string(b.record_count)},
+                             {"first_seq", std::to_string(b.first_seq)},
+                             {"last_seq", std::to_string(b.last_seq)},
+                             {"signer", b.signer}});
+  return pending->seqs.size();
+}
+
+void BatchSigner::run() {
+  auto last_signed = std::chrono::steady_clock::now();
+  while (true) {
+    bool stopping;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, options_.poll, [this] { return stopping_; });
+      stopping = stopping_;
+    }
+    std::string error;
+    const bool interval_due = std::chrono::steady_clock::now() - last_signed >= options_.interval;
+    bool sign = stopping || interval_due;
+    if (!sign) {
+      auto n = batches_->pending_count(&error);
+      sign = n && *n >= static_cast<int64_t>(options_.batch_records);
+    }
+    if (sign) {
+      // Drain: a backlog larger than one batch becomes several batches now.
+      while (true) {
+        auto n = sign_pending(&error);
+        if (!n) {
+          log::warn("batch.sign_failed", {{"detail", error}});
+          break;
+        }
+        if (*n < options_.batch_records) break;
+      }
+      last_signed = std::chrono::steady_clock::now();
+    }
+    if (stopping) return;
+  }
+}
+
+}  // namespace gw::anchoring

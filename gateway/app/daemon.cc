@@ -1,0 +1,370 @@
+// The gateway daemon: reads the configuration, opens keys, store, batch
+// signer and ledger, starts the MLLP channels and the HTTPS server, and waits
+// for a stop signal; on SIGTERM/SIGINT it closes the listeners, lets
+// in-flight messages finish committing and be acknowledged, then closes the
+// store.
+#include "gateway/app/daemon.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/mllp/fd_limit.h"
+#include "adapters/mllp/server.h"
+#include "gateway/admin/attestation.h"
+#include "gateway/anchoring/batch_signer.h"
+#include "gateway/pipeline/channel_options.h"
+#include "gateway/config/config.h"
+#include "gateway/keys/key_options.h"
+#include "gateway/anchoring/ledger_service.h"
+#include "gateway/log/log.h"
+#include "gateway/admin/metrics.h"
+#include "gateway/pipeline/mllp_ingest.h"
+#include "gateway/app/version.h"
+#include "gateway/rest/rest_server.h"
+#include "gateway/store/message_store.h"
+
+namespace gw::app {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: gatewayd --config FILE [--check]\n"
+    "       gatewayd --version\n"
+    "\n"
+    "Runs the HL7 FHIR gateway in the foreground. --check validates the\n"
+    "configuration and exits (0 when valid).\n";
+
+struct Channel {
+  std::unique_ptr<gw::pipeline::MllpIngest> ingest;
+  std::unique_ptr<gw::mllp::Server> server;
+};
+
+bool ensure_state_dir(const std::string& dir, std::string* error) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir, ec)) return true;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    *error = "cannot create state_dir " + dir + ": " + ec.message();
+    return false;
+  }
+  // The state directory holds patient data: only the service account may read it.
+  ::chmod(dir.c_str(), 0700);
+  return true;
+}
+
+void log_stats(const std::vector<Channel>& channels, const gw::store::MessageStore& store,
+               gw::anchoring::LedgerService* ledger) {
+  for (const auto& c : channels) {
+    auto s = c.ingest->stats();
+    auto n = c.server->stats();
+    gw::log::info("stats", {{"channel", c.ingest->channel()},
+                            {"accepted", std::to_string(s.accepted)},
+                            {"duplicates", std::to_string(s.duplicates)},
+                            {"errors", std::to_string(s.errors)},
+                            {"rejected", std::to_string(s.rejected)},
+                            {"store_failures", std::to_string(s.store_failures)},
+                            {"stored_unmapped", std::to_string(s.stored_unmapped)},
+                            {"connections_open", std::to_string(n.connections_open)},
+                            {"frame_timeouts", std::to_string(n.connections_frame_timeout)},
+                            {"bytes_skipped", std::to_string(n.bytes_skipped)}});
+  }
+  auto st = store.stats();
+  gw::log::info("stats.store", {{"stored", std::to_string(st.stored)},
+                                {"duplicates", std::to_string(st.duplicates)},
+                                {"failed", std::to_string(st.failed)},
+                                {"queue_full", std::to_string(st.queue_full)},
+                                {"transactions", std::to_string(st.transactions)},
+                                {"checkpoints", std::to_string(st.checkpoints)},
+                                {"checkpoint_failures", std::to_string(st.checkpoint_failures)}});
+  if (ledger != nullptr) ledger->log_stats();
+}
+
+// What /admin/metrics serves; every source is safe to read from the HTTPS
+// threads while the gateway runs.
+gw::admin::MetricsSnapshot metrics_snapshot(const std::vector<Channel>& channels,
+                                           const gw::store::MessageStore& store,
+                                           const gw::anchoring::BatchSigner& batch_signer,
+                                           gw::anchoring::LedgerService* ledger,
+                                           std::chrono::steady_clock::time_point started) {
+  gw::admin::MetricsSnapshot m;
+  for (const auto& c : channels)
+    m.channels.push_back({c.ingest->channel(), c.ingest->stats(), c.server->stats()});
+  m.store = store.stats();
+  m.batches_signed = batch_signer.batches_signed();
+  if (ledger != nullptr) {
+    if (auto counts = ledger->outbox_counts(); counts)
+      m.ledger = gw::admin::LedgerMetrics{*counts, gw::anchoring::oldest_open_age_s(*counts)};
+  }
+  m.uptime_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+          .count();
+  return m;
+}
+
+}  // namespace
+
+int run_gatewayd(int argc, char** argv) {
+  const auto started_at = std::chrono::steady_clock::now();
+  std::string config_path;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (a.starts_with("--config=")) {
+      config_path = a.substr(9);
+    } else if (a == "--check") {
+      check_only = true;
+    } else if (a == "--version") {
+      std::printf("gatewayd %s\n", gw::app::kVersion);
+      return 0;
+    } else if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "gatewayd: unknown argument '%s'\n%s", a.c_str(), kUsage);
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    std::fprintf(stderr, "gatewayd: --config FILE is required\n%s", kUsage);
+    return 2;
+  }
+
+  std::string error;
+  auto cfg = gw::config::load_config(config_path, &error);
+  if (!cfg) {
+    std::fprintf(stderr, "gatewayd: configuration error: %s\n", error.c_str());
+    return 1;
+  }
+  if (check_only) {
+    std::printf("%s: configuration is valid (%zu channel%s)\n", config_path.c_str(),
+                cfg->channels.size(), cfg->channels.size() == 1 ? "" : "s");
+    return 0;
+  }
+  gw::log::Level level;
+  gw::log::parse_level(cfg->log_level, &level);
+  gw::log::set_level(level);
+
+  // Block the stop signals in every thread; the main thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  gw::log::info("starting", {{"version", gw::app::kVersion}, {"config", config_path}});
+
+  size_t wanted_fds = 64;
+  for (const auto& c : cfg->channels) wanted_fds += c.max_connections + 16;
+  if (!gw::mllp::raise_fd_limit(wanted_fds, &error)) gw::log::warn("fd_limit", {{"detail", error}});
+
+  if (!ensure_state_dir(cfg->state_dir, &error)) {
+    gw::log::error("startup_failed", {{"detail", error}});
+    return 1;
+  }
+  // Keys first: without them nothing can be stored, and a missing TPM, sealed
+  // object or PCR match must stop the start with a message saying which.
+  if (cfg->keys.store == "software") {
+    gw::log::warn("keys.software_store", {{"detail", gw::keys::kSoftwareKeyStoreWarning}});
+  }
+  const auto keys_started = std::chrono::steady_clock::now();
+  auto keys = gw::keys::load_keys(*cfg, &error);
+  if (!keys) {
+    gw::log::error("startup_failed", {{"detail", error}});
+    return 1;
+  }
+  gw::log::info("keys.loaded",
+                {{"store", keys->key_store->kind()},
+                 {"ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::steady_clock::now() - keys_started)
+                                           .count())}});
+  // The working keys are in locked memory now; the TPM is not needed per
+  // message. Release it, so operator tools (and tests on swtpm, which serves
+  // one connection at a time) can reach it while gatewayd runs.
+  keys->key_store.reset();
+  gw::store::StoreOptions sopts;
+  sopts.path = (std::filesystem::path(cfg->state_dir) / "messages.db").string();
+  sopts.keys = keys->store_keys;
+  sopts.max_batch = cfg->store_max_batch;
+  sopts.max_queued_bytes = cfg->store_max_queued_bytes;
+  sopts.warning = [](const std::string& detail) {
+    gw::log::warn("store.warning", {{"detail", detail}});
+  };
+  auto store = gw::store::MessageStore::open(sopts, &error);
+  if (!store) {
+    gw::log::error("startup_failed", {{"detail", error}});
+    return 1;
+  }
+  gw::log::info("store.open",
+                {{"path", sopts.path}, {"count", std::to_string(store->count(std::nullopt))}});
+
+  // Batch signing: the only runtime use of the TPM, off the message path.
+  gw::anchoring::BatchSignerOptions bo;
+  bo.db_path = sopts.path;
+  bo.keys = gw::keys::key_store_options(*cfg);
+  bo.batch_records = cfg->keys.batch_records;
+  bo.interval = cfg->keys.batch_interval;
+  auto batch_signer = gw::anchoring::BatchSigner::create(bo, &error);
+  if (!batch_signer) {
+    gw::log::error("startup_failed", {{"detail", error}});
+    return 1;
+  }
+  batch_signer->start();
+
+  // The consortium ledger: anchoring and the outbox run on their own threads,
+  // off the acknowledgement path. A node that does not answer delays only
+  // the ledger; a wrong node or deployment stops the start.
+  std::unique_ptr<gw::anchoring::LedgerService> ledger;
+  if (cfg->ledger.enabled) {
+    auto started = gw::anchoring::LedgerService::start(*cfg, keys->working.ledger_key, sopts.path);
+    if (!started) {
+      gw::log::error("startup_failed", {{"detail", started.error()}});
+      return 1;
+    }
+    ledger = std::move(*started);
+  } else if (cfg->ledger_line != 0) {
+    gw::log::info("ledger.disabled", {{"detail", "[ledger] enabled = false"}});
+  }
+
+  std::vector<Channel> channels;
+  for (const auto& c : cfg->channels) {
+    gw::pipeline::IngestOptions io = gw::pipeline::ingest_options(c);
+    Channel ch;
+    ch.ingest = std::make_unique<gw::pipeline::MllpIngest>(io, store.get());
+
+    gw::mllp::ServerOptions so;
+    so.name = c.name;
+    so.host = c.listen.host;
+    so.port = c.listen.port;
+    so.max_frame_bytes = c.max_frame_bytes;
+    so.idle_timeout = c.idle_timeout;
+    so.frame_timeout = c.frame_timeout;
+    so.max_connections = c.max_connections;
+    so.max_in_flight_per_connection = c.max_in_flight_per_connection;
+    so.io_threads = cfg->io_threads;
+    ch.server = gw::mllp::Server::create(so, ch.ingest.get(), &error);
+    if (!ch.server) {
+      gw::log::error("startup_failed", {{"channel", c.name}, {"detail", error}});
+      for (auto& started : channels) started.server->stop(std::chrono::milliseconds(0));
+      return 1;
+    }
+    channels.push_back(std::move(ch));
+  }
+  for (size_t i = 0; i < channels.size(); ++i) {
+    channels[i].server->start();
+    gw::config::HostPort actual{cfg->channels[i].listen.host, channels[i].server->port()};
+    gw::log::info("listening", {{"channel", cfg->channels[i].name},
+                                {"protocol", "mllp"},
+                                {"address", actual.to_string()}});
+  }
+  std::unique_ptr<gw::rest::FhirRestServer> rest;
+  if (cfg->https.enabled) {
+    gw::rest::RestOptions ro;
+    ro.host = cfg->https.listen.host;
+    ro.port = cfg->https.listen.port;
+    ro.cert_file = cfg->https.cert_file;
+    ro.key_file = cfg->https.key_file;
+    ro.client_ca_file = cfg->https.client_ca_file;
+    ro.base_url = cfg->https.base_url;
+    ro.max_body_bytes = cfg->https.max_body_bytes;
+    ro.threads = cfg->https.threads;
+    ro.shutdown_grace_ms = static_cast<int>(cfg->shutdown_grace.count());
+    ro.admin_subjects = cfg->https.admin_subjects;
+    const gw::config::GatewayConfig& config = *cfg;
+    ro.admin_handler = [&](const gw::rest::RestRequest& r) {
+      gw::rest::RestResponse out;
+      if (r.method != "GET") {
+        out.status = 405;
+        out.content_type = "application/json";
+        out.body = R"({"error":"the admin API answers GET only"})";
+        return out;
+      }
+      if (r.target.substr(0, r.target.find('?')) == "/admin/metrics") {
+        // Scraped every few seconds: logged at debug only.
+        gw::log::debug("admin.request", {{"path", "/admin/metrics"}, {"subject", r.sender}});
+        out.status = 200;
+        out.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        out.body = gw::admin::render_metrics(
+            metrics_snapshot(channels, *store, *batch_signer, ledger.get(), started_at));
+        return out;
+      }
+      gw::admin::AdminAnswer a = gw::admin::admin_attestation(config, r.target);
+      gw::log::info("admin.request", {{"path", r.target.substr(0, r.target.find('?'))},
+                                      {"subject", r.sender},
+                                      {"status", std::to_string(a.status)}});
+      out.status = a.status;
+      out.content_type = "application/json";
+      out.body = std::move(a.json);
+      return out;
+    };
+    ro.on_request = [](const std::string& method, const std::string& type, int status,
+                       const std::string& peer) {
+      if (status >= 500) {
+        gw::log::warn("https.request", {{"method", method},
+                                        {"type", type},
+                                        {"status", std::to_string(status)},
+                                        {"peer", peer}});
+      } else if (gw::log::enabled(gw::log::Level::kDebug)) {
+        gw::log::debug("https.request", {{"method", method},
+                                         {"type", type},
+                                         {"status", std::to_string(status)},
+                                         {"peer", peer}});
+      }
+    };
+    rest = std::make_unique<gw::rest::FhirRestServer>(ro, store.get());
+    if (!rest->start(&error)) {
+      gw::log::error("startup_failed", {{"channel", "https"}, {"detail", error}});
+      for (auto& c : channels) c.server->stop(std::chrono::milliseconds(0));
+      return 1;
+    }
+    gw::config::HostPort actual{cfg->https.listen.host, rest->port()};
+    gw::log::info("listening",
+                  {{"channel", "fhir"}, {"protocol", "https"}, {"address", actual.to_string()}});
+  } else {
+    gw::log::info("https.disabled",
+                  {{"detail", "FHIR REST endpoint not served ([https] enabled = false)"}});
+  }
+  gw::log::info("ready");
+
+  // Wait for a stop signal, logging counters once a minute.
+  auto last_stats = std::chrono::steady_clock::now();
+  for (;;) {
+    timespec ts{5, 0};
+    int sig = sigtimedwait(&stop_signals, nullptr, &ts);
+    if (sig == SIGTERM || sig == SIGINT) {
+      gw::log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      break;
+    }
+    if (sig == SIGHUP)
+      gw::log::warn("sighup_ignored",
+                    {{"detail", "reload is not supported; restart to apply configuration"}});
+    if (std::chrono::steady_clock::now() - last_stats >= std::chrono::minutes(1)) {
+      log_stats(channels, *store, ledger.get());
+      last_stats = std::chrono::steady_clock::now();
+    }
+  }
+
+  // Stop accepting and reading; in-flight frames finish committing and get
+  // their acknowledgements within the grace period.
+  if (rest) rest->stop();
+  for (auto& c : channels) c.server->stop(cfg->shutdown_grace);
+  store->close();
+  batch_signer->stop();        // signs what the last commits added
+  if (ledger) ledger->stop();  // enqueues the last batches' anchors, stops the submitter
+  log_stats(channels, *store, ledger.get());
+  gw::log::info("stopped");
+  return 0;
+}
+}  // namespace gw::app

@@ -1,0 +1,214 @@
+// gatewayctl tpm: provisioning the appliance's keys.
+//
+//   tpm provision --config FILE
+//       Creates what is missing (storage primary, sealed record and ledger keys,
+//       attestation and batch-signing keys) and says what already existed.
+//       Safe to re-run; never replaces a secret.
+//   tpm import-consortium-key --config FILE [--replace] KEYFILE
+//       Imports the consortium tokenization key (32 bytes, or 64 hex digits)
+//       under this TPM's primary. Afterwards KEYFILE is not needed on this
+//       machine: delete it (the TPM blob is useless elsewhere).
+//   tpm ek --config FILE --out DIR
+//       The endorsement key (public key, name, certificate where the TPM has one)
+//       and the attestation key's public key and name, for the security team.
+//   tpm certify-ak --config FILE --credential FILE --out FILE
+//       ActivateCredential of a tpm2_makecredential file made for the EK and the
+//       AK name; writes the recovered secret.
+//   tpm quote --config FILE --nonce HEX --out DIR
+//       A quote over [tpm] quote_pcrs with qualifying data SHA-256(nonce ||
+//       ledger address || TLS public key), in the files tpm2_checkquote reads.
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gateway/admin/attestation.h"
+#include "gateway/cli/ctl_commands.h"
+#include "gateway/keys/key_options.h"
+#include "gateway/keys/key_files.h"
+#include "ledger-client/keccak/keccak.h"
+
+namespace gw::cli {
+namespace {
+
+constexpr const char* kTpmUsage =
+    "usage: gatewayctl tpm provision --config FILE\n"
+    "       gatewayctl tpm import-consortium-key --config FILE [--replace] KEYFILE\n"
+    "       gatewayctl tpm ek --config FILE --out DIR\n"
+    "       gatewayctl tpm certify-ak --config FILE --credential FILE --out FILE\n"
+    "       gatewayctl tpm quote --config FILE --nonce HEX --out DIR\n";
+
+// Files gatewayctl hands out (0600, written atomically, like key files).
+bool write_bytes(const std::string& path, std::span<const uint8_t> bytes) {
+  std::string error;
+  return keys::write_file_atomically(path, bytes, &error);
+}
+
+int usage() {
+  std::fputs(kTpmUsage, stderr);
+  return 2;
+}
+
+std::unique_ptr<keys::KeyStore> open_store(const std::string& config_path,
+                                           std::optional<config::GatewayConfig>* loaded = nullptr) {
+  std::string error;
+  auto cfg = config::load_config(config_path, &error);
+  if (!cfg) {
+    std::fprintf(stderr, "gatewayctl: configuration error: %s\n", error.c_str());
+    return nullptr;
+  }
+  if (loaded != nullptr) *loaded = *cfg;
+  if (cfg->keys.store == "software")
+    std::fprintf(stderr, "WARNING: %s\n", kSoftwareKeyStoreWarning);
+  auto store = keys::open_key_store(key_store_options(*cfg), &error);
+  if (!store) std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
+  return store;
+}
+
+}  // namespace
+
+int ctl_tpm(const std::vector<std::string>& args) {
+  if (args.empty()) return usage();
+  const std::string sub = args[0];
+  std::string config_path, key_file, out_path, nonce_hex, credential_path;
+  bool replace = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) {
+      config_path = args[++i];
+    } else if (args[i] == "--out" && i + 1 < args.size()) {
+      out_path = args[++i];
+    } else if (args[i] == "--nonce" && i + 1 < args.size() && sub == "quote") {
+      nonce_hex = args[++i];
+    } else if (args[i] == "--credential" && i + 1 < args.size() && sub == "certify-ak") {
+      credential_path = args[++i];
+    } else if (args[i] == "--replace" && sub == "import-consortium-key") {
+      replace = true;
+    } else if (!args[i].starts_with("--") && sub == "import-consortium-key" && key_file.empty()) {
+      key_file = args[i];
+    } else {
+      return usage();
+    }
+  }
+  if (config_path.empty()) return usage();
+
+  if (sub == "provision") {
+    auto store = open_store(config_path);
+    if (!store) return 1;
+    std::string error;
+    auto report = store->provision(&error);
+    if (!report) {
+      std::fprintf(stderr, "gatewayctl: provisioning failed: %s\n", error.c_str());
+      return 1;
+    }
+    for (const auto& line : report->lines) std::printf("%s\n", line.c_str());
+    if (!report->ledger_address.empty())
+      std::printf("ledger account: %s\n", report->ledger_address.c_str());
+    return 0;
+  }
+  if (sub == "import-consortium-key") {
+    if (key_file.empty()) return usage();
+    auto store = open_store(config_path);
+    if (!store) return 1;
+    std::string error;
+    auto key = keys::read_consortium_key_file(key_file, &error);
+    if (!key) {
+      std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
+      return 1;
+    }
+    if (!store->import_consortium_key(key->view(), replace, &error)) {
+      std::fprintf(stderr, "gatewayctl: import failed: %s\n", error.c_str());
+      return 1;
+    }
+    std::printf(
+        "consortium key imported into the %s key store; %s is no longer needed on this "
+        "machine: delete it\n",
+        store->kind(), key_file.c_str());
+    return 0;
+  }
+  if (sub == "ek") {
+    if (out_path.empty()) return usage();
+    auto store = open_store(config_path);
+    if (!store) return 1;
+    std::string error;
+    auto ek = store->endorsement(&error);
+    auto ak = ek ? store->attestation_key(&error) : std::nullopt;
+    if (!ek || !ak || !tpm::write_endorsement_files(*ek, out_path, &error)) {
+      std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
+      return 1;
+    }
+    const std::string ak_hex = ledger::to_hex(ak->name);
+    const std::vector<uint8_t> pem(ak->public_pem.begin(), ak->public_pem.end());
+    const std::vector<uint8_t> hex_bytes(ak_hex.begin(), ak_hex.end());
+    if (!write_bytes(out_path + "/ak.pub.pem", pem) ||
+        !write_bytes(out_path + "/ak.pub", ak->public_area) ||
+        !write_bytes(out_path + "/ak.name", ak->name) ||
+        !write_bytes(out_path + "/ak.name.hex", hex_bytes)) {
+      std::fprintf(stderr, "gatewayctl: cannot write into %s\n", out_path.c_str());
+      return 1;
+    }
+    std::printf("EK (%s) and AK written to %s%s\nAK name: %s\n", ek->algorithm.c_str(),
+                out_path.c_str(),
+                ek->certificate.empty() ? " (this TPM has no EK certificate)" : "", ak_hex.c_str());
+    return 0;
+  }
+  if (sub == "certify-ak") {
+    if (out_path.empty() || credential_path.empty()) return usage();
+    std::string read_error;
+    auto credential = keys::read_small_file(credential_path, 64 * 1024, &read_error);
+    if (!credential) {
+      std::fprintf(stderr, "gatewayctl: credential file: %s\n", read_error.c_str());
+      return 1;
+    }
+    auto store = open_store(config_path);
+    if (!store) return 1;
+    std::string error;
+    auto secret = store->activate_credential(*credential, &error);
+    if (!secret || !write_bytes(out_path, *secret)) {
+      std::fprintf(stderr, "gatewayctl: certify-ak failed: %s\n",
+                   secret ? ("cannot write " + out_path).c_str() : error.c_str());
+      return 1;
+    }
+    std::printf("credential activated: the secret is in %s; give it back to the verifier\n",
+                out_path.c_str());
+    return 0;
+  }
+  if (sub == "quote") {
+    if (out_path.empty() || nonce_hex.empty()) return usage();
+    auto nonce = ledger::from_hex(nonce_hex);
+    if (!nonce || nonce->size() < 8 || nonce->size() > 64) {
+      std::fprintf(stderr, "gatewayctl: --nonce must be 8 to 64 bytes in hex\n");
+      return 2;
+    }
+    std::optional<config::GatewayConfig> cfg;
+    auto store = open_store(config_path, &cfg);
+    if (!store) return 1;
+    std::string error;
+    auto binding = appliance_binding(*store, *cfg, *nonce, &error);
+    auto attestation = binding
+                           ? store->attest(binding->qualifying_data, cfg->tpm.quote_pcrs, &error)
+                           : std::nullopt;
+    if (!attestation ||
+        !tpm::write_quote_files(attestation->quote, tpm::KeyBlob{attestation->ak_public_area, {}},
+                                binding->qualifying_data, attestation->ek_certificate, out_path,
+                                &error)) {
+      std::fprintf(stderr, "gatewayctl: quote failed: %s\n", error.c_str());
+      return 1;
+    }
+    const std::vector<uint8_t> address(binding->ledger_address.begin(),
+                                       binding->ledger_address.end());
+    write_bytes(out_path + "/ledger-address.bin", address);
+    write_bytes(out_path + "/tls-public-key.der", binding->tls_public_key);
+    std::printf(
+        "quote written to %s; check it with:\n  tpm2_checkquote -u %s/ak.pub -m "
+        "%s/quote.msg -s %s/quote.sig -f %s/quote.pcrs -g sha256 -q $(cat "
+        "%s/qualifying-data.hex)\n",
+        out_path.c_str(), out_path.c_str(), out_path.c_str(), out_path.c_str(), out_path.c_str(),
+        out_path.c_str());
+    return 0;
+  }
+  return usage();
+}
+
+}  // namespace gw::cli

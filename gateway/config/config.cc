@@ -1,0 +1,332 @@
+#include "gateway/config/config.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "gateway/config/config_setters.h"
+#include "gateway/config/config_syntax.h"
+
+namespace gw::config {
+
+using namespace internal;  // NOLINT(google-build-using-namespace): this file's own helpers
+
+std::string HostPort::to_string() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+std::optional<GatewayConfig> parse_config(const std::string& text, const std::string& source,
+                                          std::string* error) {
+  GatewayConfig cfg;
+  cfg.source = source;
+  // Channels are kept in a map while parsing so that settings can come in any
+  // order; their order in the file is preserved for the result.
+  std::vector<std::unique_ptr<ChannelConfig>> channels;
+  std::map<std::string, Setter> table;
+  std::string table_name;
+  std::set<std::string> seen_tables, seen_keys;
+  std::vector<int> channel_lines;  // line of each channel's listen key, or of its header
+  std::vector<int> channel_header_lines;
+  MapSetter map_table;  // set while in a [channel.NAME.SUB] mapping table
+
+  std::map<std::string, Setter> gateway_schema = {
+      {"state_dir", absolute_path(&cfg.state_dir)},
+      {"log_level", string_one_of(&cfg.log_level, {"debug", "info", "warn", "error"})},
+      {"shutdown_grace_ms", millis_in(&cfg.shutdown_grace, 0, 600000, 1)},
+      {"io_threads", integer_in(&cfg.io_threads, 1, 64)},
+  };
+  std::map<std::string, Setter> https_schema = {
+      {"enabled", boolean(&cfg.https.enabled)},
+      {"listen", host_port(&cfg.https.listen)},
+      {"cert_file", absolute_path(&cfg.https.cert_file)},
+      {"key_file", absolute_path(&cfg.https.key_file)},
+      {"client_ca_file", absolute_path(&cfg.https.client_ca_file)},
+      {"base_url", https_url(&cfg.https.base_url)},
+      {"max_body_bytes", integer_in(&cfg.https.max_body_bytes, 1024, int64_t{1} << 30)},
+      {"threads", integer_in(&cfg.https.threads, 1, 256)},
+      {"admin_subjects",
+       [&cfg](const Value& v) -> std::string {
+         if (v.kind != Value::Kind::kStringArray)
+           return std::string("expected an array of strings, got ") + kind_name(v.kind);
+         for (const auto& s : v.array)
+           if (s.empty()) return "subjects must not be empty";
+         cfg.https.admin_subjects = v.array;
+         return "";
+       }},
+  };
+  int https_line = 0;
+  std::map<std::string, Setter> keys_schema = {
+      {"store", string_one_of(&cfg.keys.store, {"tpm", "software"})},
+      {"consortium_id", non_empty_string(&cfg.keys.consortium_id)},
+      {"batch_records", integer_in(&cfg.keys.batch_records, 1, 1'000'000)},
+      {"batch_interval_ms", millis_in(&cfg.keys.batch_interval, 10, 3'600'000, 1)},
+  };
+  std::map<std::string, Setter> tpm_schema = {
+      {"tcti", non_empty_string(&cfg.tpm.tcti)},
+      {"primary_handle", persistent_handle(&cfg.tpm.primary_handle)},
+      {"seal_pcrs", pcr_list(&cfg.tpm.seal_pcrs, true)},
+      {"quote_pcrs", pcr_list(&cfg.tpm.quote_pcrs, false)},
+      {"injected_latency_ms", millis_in(&cfg.tpm.injected_latency, 0, 10'000, 1)},
+  };
+  LedgerConfig& ledger = cfg.ledger;
+  std::map<std::string, Setter> ledger_schema = {
+      {"enabled", boolean(&ledger.enabled)},
+      {"rpc_url", rpc_url(&ledger.rpc_url)},
+      {"chain_id", integer_in(&ledger.chain_id, 0, std::numeric_limits<int64_t>::max())},
+      {"deployment", absolute_path(&ledger.deployment)},
+      {"outbox", absolute_path(&ledger.outbox)},
+      {"confirmations", integer_in(&ledger.confirmations, 1, 1000)},
+      {"max_transfers_per_tx", integer_in(&ledger.max_transfers_per_tx, 1, 1000)},
+      {"max_in_flight", integer_in(&ledger.max_in_flight, 1, 1024)},
+      {"resubmit_after_ms", millis_in(&ledger.resubmit_after, 1000, 86'400'000, 1)},
+      {"tx_type", string_one_of(&ledger.tx_type, {"auto", "eip1559", "legacy"})},
+      {"max_fee_gwei", integer_in(&ledger.max_fee_gwei, 0, 1'000'000'000)},
+      {"min_priority_fee_wei",
+       integer_in(&ledger.min_priority_fee_wei, 0, 1'000'000'000'000'000'000)},
+      {"request_timeout_ms", millis_in(&ledger.request_timeout, 100, 600'000, 1)},
+      {"ca_file", any_string(&ledger.ca_file)},
+      {"anchor_record_batches", boolean(&ledger.anchor_record_batches)},
+      {"outbox_retention_days", integer_in(&ledger.outbox_retention_days, 1, 36500)},
+  };
+  std::map<std::string, Setter> store_schema = {
+      {"max_batch", integer_in(&cfg.store_max_batch, 1, 100000)},
+      {"max_queued_bytes", integer_in(&cfg.store_max_queued_bytes, 1 << 20, int64_t{1} << 40)}};
+
+  std::istringstream in(text);
+  std::string line_buf;
+  int line_no = 0;
+  bool in_table = false;
+  while (std::getline(in, line_buf)) {
+    ++line_no;
+    LineError err(source, line_no);
+    std::string_view line = trim(line_buf);
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] == '[') {
+      size_t close = line.find(']');
+      if (line.starts_with("[[")) {
+        *error = err("arrays of tables are not supported; use [channel.NAME]");
+        return std::nullopt;
+      }
+      if (close == std::string_view::npos || !only_comment_left(line, close + 1)) {
+        *error = err("malformed table header");
+        return std::nullopt;
+      }
+      std::string name(trim(line.substr(1, close - 1)));
+      map_table = nullptr;
+      for (char c : name)
+        if (!is_bare_key_char(c) && c != '.') {
+          *error =
+              err("table name \"" + name + "\" may only use letters, digits, '_', '-' and '.'");
+          return std::nullopt;
+        }
+      if (!seen_tables.insert(name).second) {
+        *error = err("table [" + name + "] defined twice");
+        return std::nullopt;
+      }
+      seen_keys.clear();
+      table_name = name;
+      in_table = true;
+      if (name == "gateway") {
+        table = gateway_schema;
+      } else if (name == "https") {
+        table = https_schema;
+        https_line = line_no;
+      } else if (name == "store") {
+        table = store_schema;
+      } else if (name == "keys") {
+        table = keys_schema;
+        cfg.keys_line = line_no;
+      } else if (name == "tpm") {
+        table = tpm_schema;
+      } else if (name == "ledger") {
+        table = ledger_schema;
+        cfg.ledger_line = line_no;
+      } else if (name.starts_with("channel.") && name.size() > 8 &&
+                 name.find('.', 8) == std::string::npos) {
+        channels.push_back(std::make_unique<ChannelConfig>());
+        channels.back()->name = name.substr(8);
+        channel_lines.push_back(line_no);
+        channel_header_lines.push_back(line_no);
+        table = channel_schema(channels.back().get());
+      } else if (name.starts_with("channel.") && name.find('.', 8) != std::string::npos) {
+        const size_t dot = name.find('.', 8);
+        const std::string channel = name.substr(8, dot - 8), sub = name.substr(dot + 1);
+        ChannelConfig* owner = nullptr;
+        for (auto& c : channels)
+          if (c->name == channel) owner = c.get();
+        if (owner == nullptr) {
+          *error =
+              err("[" + name + "] must come after its channel's table [channel." + channel + "]");
+          return std::nullopt;
+        }
+        table.clear();
+        if (sub == "identifier_systems") {
+          map_table = uri_map(&owner->mapping.identifier_systems);
+        } else if (sub == "coding_systems") {
+          map_table = uri_map(&owner->mapping.coding_systems);
+        } else if (sub == "code_map") {
+          map_table = code_map(&owner->mapping.code_translations);
+        } else if (sub == "z_rules") {
+          map_table = z_rules(&owner->mapping.z_rules);
+        } else {
+          *error = err("unknown table [" + name +
+                       "] (a channel's mapping tables are identifier_systems, coding_systems, "
+                       "code_map and z_rules)");
+          return std::nullopt;
+        }
+      } else if (name == "channel") {
+        *error = err("a channel needs a name: [channel.NAME]");
+        return std::nullopt;
+      } else {
+        *error = err(
+            "unknown table [" + name +
+            "] (expected [gateway], [https], [store], [keys], [tpm], [ledger] or [channel.NAME])");
+        return std::nullopt;
+      }
+      continue;
+    }
+    // The key: bare, or a quoted "basic string" (mapping tables use quoted
+    // keys for authority names and codes with dots or bars).
+    std::string key;
+    size_t eq;
+    if (line[0] == '"') {
+      size_t pos = 0;
+      std::string why;
+      if (!parse_string(line, &pos, &key, &why)) {
+        *error = err("malformed quoted key: " + why);
+        return std::nullopt;
+      }
+      while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t')) ++pos;
+      if (pos >= line.size() || line[pos] != '=') {
+        *error = err("expected '=' after the quoted key");
+        return std::nullopt;
+      }
+      eq = pos;
+    } else {
+      eq = line.find('=');
+      if (eq == std::string_view::npos) {
+        *error = err("expected 'key = value' or a [table] header");
+        return std::nullopt;
+      }
+      key = std::string(trim(line.substr(0, eq)));
+      if (key.empty() || !std::all_of(key.begin(), key.end(), is_bare_key_char)) {
+        *error = err("malformed key \"" + key + "\"");
+        return std::nullopt;
+      }
+    }
+    std::string qualified = in_table ? table_name + ".\"" + key + "\"" : key;
+    if (!in_table) {
+      *error = err("key '" + key + "' must be inside a table such as [gateway]");
+      return std::nullopt;
+    }
+    if (map_table) {
+      if (!seen_keys.insert(key).second) {
+        *error = err("key '" + qualified + "' set twice");
+        return std::nullopt;
+      }
+      Value v;
+      std::string why;
+      if (!parse_value(trim(line.substr(eq + 1)), &v, &why)) {
+        *error = err(qualified + ": " + why);
+        return std::nullopt;
+      }
+      if (std::string bad = map_table(key, v); !bad.empty()) {
+        *error = err(qualified + ": " + bad);
+        return std::nullopt;
+      }
+      continue;
+    }
+    qualified = table_name + "." + key;
+    auto it = table.find(key);
+    if (it == table.end()) {
+      std::string known;
+      for (const auto& [k, _] : table) known += (known.empty() ? "" : ", ") + k;
+      *error = err("unknown key '" + qualified + "' (known keys in [" + table_name + "]: " + known +
+                   ")");
+      return std::nullopt;
+    }
+    if (!seen_keys.insert(key).second) {
+      *error = err("key '" + qualified + "' set twice");
+      return std::nullopt;
+    }
+    Value v;
+    std::string why;
+    if (!parse_value(trim(line.substr(eq + 1)), &v, &why)) {
+      *error = err(qualified + ": " + why);
+      return std::nullopt;
+    }
+    if (std::string bad = it->second(v); !bad.empty()) {
+      *error = err(qualified + ": " + bad);
+      return std::nullopt;
+    }
+    if (key == "listen" && table_name.starts_with("channel.")) channel_lines.back() = line_no;
+  }
+  if (channels.empty()) {
+    *error =
+        source + ": no channel configured; add a [channel.NAME] table with listen = \"HOST:PORT\"";
+    return std::nullopt;
+  }
+  // Two channels on one address would fail at bind time with a less helpful
+  // message; the default listen address makes this easy to do by accident.
+  for (size_t i = 0; i < channels.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (channels[i]->listen.port != 0 &&
+          channels[i]->listen.to_string() == channels[j]->listen.to_string()) {
+        *error = source + ":" + std::to_string(channel_lines[i]) + ": channel." +
+                 channels[i]->name + ".listen: address " + channels[i]->listen.to_string() +
+                 " is already used by channel." + channels[j]->name + " (line " +
+                 std::to_string(channel_lines[j]) + ")";
+        return std::nullopt;
+      }
+  if (cfg.https.enabled && (cfg.https.cert_file.empty() || cfg.https.key_file.empty())) {
+    *error = source + ":" + std::to_string(https_line) +
+             ": https.enabled: the FHIR REST endpoint needs https.cert_file and https.key_file "
+             "(PEM certificate chain and private key)";
+    return std::nullopt;
+  }
+  if (!cfg.https.admin_subjects.empty() && cfg.https.client_ca_file.empty()) {
+    *error = source + ":" + std::to_string(https_line) +
+             ": https.admin_subjects: the admin API needs https.client_ca_file (clients are "
+             "identified by their certificates)";
+    return std::nullopt;
+  }
+  if (ledger.enabled && ledger.rpc_url.empty()) {
+    *error = source + ":" + std::to_string(cfg.ledger_line) +
+             ": ledger.rpc_url: required when ledger.enabled = true (the consortium node's "
+             "JSON-RPC URL, \"http://HOST:PORT\" or \"https://...\")";
+    return std::nullopt;
+  }
+  // Defaults that depend on state_dir, which may come after [ledger].
+  const std::filesystem::path ledger_dir = std::filesystem::path(cfg.state_dir) / "ledger";
+  if (ledger.deployment.empty()) ledger.deployment = (ledger_dir / "consortium.json").string();
+  if (ledger.outbox.empty()) ledger.outbox = (ledger_dir / "outbox.db").string();
+  for (size_t i = 0; i < channels.size(); ++i) {
+    if (std::string bad = v2fhir::check_mapping_config(channels[i]->mapping); !bad.empty()) {
+      *error = source + ":" + std::to_string(channel_header_lines[i]) + ": channel." +
+               channels[i]->name + ": " + bad;
+      return std::nullopt;
+    }
+  }
+  for (auto& c : channels) cfg.channels.push_back(std::move(*c));
+  return cfg;
+}
+
+std::optional<GatewayConfig> load_config(const std::string& path, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = path + ": cannot open configuration file";
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path, error);
+}
+
+}  // namespace gw::config

@@ -1,0 +1,302 @@
+#include "gateway/config/config_setters.h"
+
+#include <charconv>
+#include <filesystem>
+#include <limits>
+
+namespace gw::config::internal {
+namespace {
+
+std::optional<HostPort> parse_host_port(const std::string& s) {
+  HostPort hp;
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  hp.host = s.substr(0, colon);
+  if (hp.host.size() > 2 && hp.host.front() == '[' && hp.host.back() == ']')
+    hp.host = hp.host.substr(1, hp.host.size() - 2);
+  std::string port = s.substr(colon + 1);
+  int p = -1;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (ec != std::errc() || ptr != port.data() + port.size() || p < 0 || p > 65535)
+    return std::nullopt;
+  hp.port = static_cast<uint16_t>(p);
+  return hp;
+}
+
+bool looks_like_uri(std::string_view s) {
+  const size_t colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  for (size_t i = 0; i < colon; ++i) {
+    const char c = s[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
+    if (!ok) return false;
+  }
+  return colon + 1 < s.size() && s.find_first_of(" \t|") == std::string_view::npos;
+}
+
+std::vector<std::string> split_bar(const std::string& s) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    const size_t bar = s.find('|', start);
+    parts.push_back(s.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+    if (bar == std::string::npos) return parts;
+    start = bar + 1;
+  }
+}
+
+}  // namespace
+
+Setter millis_in(std::chrono::milliseconds* out, int64_t lo, int64_t hi, int64_t unit_ms) {
+  return [=](const Value& v) -> std::string {
+    int64_t units = 0;
+    std::string why = integer_in(&units, lo, hi)(v);
+    if (why.empty()) *out = std::chrono::milliseconds(units * unit_ms);
+    return why;
+  };
+}
+
+Setter string_one_of(std::string* out, std::vector<std::string> allowed) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), v.str) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "\"" : ", \"") + a + "\"";
+      return "must be one of " + list;
+    }
+    *out = v.str;
+    return "";
+  };
+}
+
+Setter host_port(HostPort* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    auto hp = parse_host_port(v.str);
+    if (!hp) return "expected \"HOST:PORT\" (e.g. \"0.0.0.0:2575\")";
+    *out = *hp;
+    return "";
+  };
+}
+
+Setter absolute_path(std::string* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    if (v.str.empty()) return "must not be empty";
+    *out = v.str;
+    return "";
+  };
+}
+
+Setter https_url(std::string* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    if (!v.str.starts_with("https://") || v.str.size() <= 8 || v.str.back() == '/')
+      return "expected \"https://HOST[:PORT][/PATH]\" without a trailing '/'";
+    *out = v.str;
+    return "";
+  };
+}
+
+// The ledger node's JSON-RPC URL. The value is never echoed: it may carry a
+// password (http://user:password@host).
+Setter rpc_url(std::string* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    const char* usage = "expected \"http://HOST:PORT[/PATH]\" or \"https://HOST[:PORT][/PATH]\"";
+    std::string_view rest = v.str;
+    if (rest.starts_with("http://")) {
+      rest.remove_prefix(7);
+    } else if (rest.starts_with("https://")) {
+      rest.remove_prefix(8);
+    } else {
+      return usage;
+    }
+    for (char c : v.str)
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return usage;
+    std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+    if (size_t at = authority.rfind('@'); at != std::string_view::npos)
+      authority.remove_prefix(at + 1);
+    if (authority.empty() || authority.front() == ':') return usage;
+    *out = v.str;
+    return "";
+  };
+}
+
+Setter any_string(std::string* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    *out = v.str;
+    return "";
+  };
+}
+
+Setter boolean(bool* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kBool)
+      return std::string("expected true or false, got ") + kind_name(v.kind);
+    *out = v.boolean;
+    return "";
+  };
+}
+
+Setter non_empty_string(std::string* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    if (v.str.empty()) return "must not be empty";
+    *out = v.str;
+    return "";
+  };
+}
+
+// "sha256:0,2,4,7" or "none" -> PCR indices (0..23, ascending, unique).
+Setter pcr_list(std::vector<int>* out, bool allow_none) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    const std::string usage = allow_none ? "expected \"none\" or \"sha256:N,N,...\" (PCRs 0-23)"
+                                         : "expected \"sha256:N,N,...\" (PCRs 0-23)";
+    if (v.str == "none" && allow_none) {
+      out->clear();
+      return "";
+    }
+    if (!v.str.starts_with("sha256:")) return usage;
+    std::vector<int> pcrs;
+    std::string_view rest = std::string_view(v.str).substr(7);
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      int n = -1;
+      auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
+      if (ec != std::errc() || p != item.data() + item.size() || n < 0 || n > 23) return usage;
+      if (!pcrs.empty() && n <= pcrs.back()) return "PCR numbers must be ascending and unique";
+      pcrs.push_back(n);
+      if (comma == std::string_view::npos) break;
+      rest = rest.substr(comma + 1);
+      if (rest.empty()) return usage;
+    }
+    if (pcrs.empty()) return usage;
+    *out = std::move(pcrs);
+    return "";
+  };
+}
+
+// A persistent handle, "0x81000001" (0x81000000-0x817FFFFF, TPM 2.0 Part 2 §7).
+Setter persistent_handle(uint32_t* out) {
+  return [=](const Value& v) -> std::string {
+    const char* usage = "expected a persistent handle \"0x81000000\"..\"0x817FFFFF\"";
+    if (v.kind != Value::Kind::kString) return usage;
+    if (!v.str.starts_with("0x") || v.str.size() != 10) return usage;
+    uint32_t h = 0;
+    auto [p, ec] = std::from_chars(v.str.data() + 2, v.str.data() + v.str.size(), h, 16);
+    if (ec != std::errc() || p != v.str.data() + v.str.size()) return usage;
+    if (h < 0x81000000u || h > 0x817FFFFFu) return usage;
+    *out = h;
+    return "";
+  };
+}
+
+Setter z_segment_policy(v2fhir::ZSegmentPolicy* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    if (v.str == "ignore") {
+      *out = v2fhir::ZSegmentPolicy::kIgnore;
+    } else if (v.str == "map") {
+      *out = v2fhir::ZSegmentPolicy::kMapByRules;
+    } else {
+      return "must be \"ignore\" or \"map\" (map applies the [channel.NAME.z_rules] table)";
+    }
+    return "";
+  };
+}
+
+Setter processing_ids(std::vector<std::string>* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kStringArray)
+      return std::string("expected an array of strings, got ") + kind_name(v.kind);
+    if (v.array.empty()) return "must name at least one of \"P\", \"T\", \"D\"";
+    for (const auto& id : v.array)
+      if (id != "P" && id != "T" && id != "D")
+        return "\"" + id + "\" is not a processing id (P, T or D)";
+    *out = v.array;
+    return "";
+  };
+}
+
+std::map<std::string, Setter> channel_schema(ChannelConfig* c) {
+  return {
+      {"protocol", string_one_of(&c->protocol, {"mllp"})},
+      {"listen", host_port(&c->listen)},
+      {"max_frame_bytes", integer_in(&c->max_frame_bytes, 1024, 64 << 20)},
+      {"idle_timeout_s", millis_in(&c->idle_timeout, 1, 7 * 24 * 3600, 1000)},
+      {"frame_timeout_s", millis_in(&c->frame_timeout, 1, 24 * 3600, 1000)},
+      {"max_connections", integer_in(&c->max_connections, 1, 1000000)},
+      {"max_in_flight_per_connection", integer_in(&c->max_in_flight_per_connection, 1, 4096)},
+      {"max_segments", integer_in(&c->max_segments, 1, 1000000)},
+      {"max_fields_per_segment", integer_in(&c->max_fields_per_segment, 1, 100000)},
+      {"processing_ids", processing_ids(&c->processing_ids)},
+      {"default_charset",
+       string_one_of(&c->default_charset, {"auto", "ASCII", "8859/1", "UNICODE UTF-8"})},
+      {"time_zone", non_empty_string(&c->mapping.time_zone)},
+      {"z_segments", z_segment_policy(&c->mapping.z_segments)},
+      {"unmapped_types", string_one_of(&c->unmapped_types, {"error", "store"})},
+  };
+}
+
+MapSetter uri_map(std::map<std::string, std::string>* out) {
+  return [=](const std::string& key, const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    if (key.empty()) return "the key must not be empty";
+    if (!looks_like_uri(v.str))
+      return "expected an absolute URI such as \"urn:oid:1.2.3\" or \"http://...\"";
+    (*out)[key] = v.str;
+    return "";
+  };
+}
+
+MapSetter code_map(std::vector<v2fhir::CodeTranslation>* out) {
+  return [=](const std::string& key, const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    const std::vector<std::string> from = split_bar(key);
+    if (from.size() != 2 || from[0].empty() || from[1].empty())
+      return "the key must be \"V2SYSTEM|CODE\" (e.g. \"99LAB|GLU\")";
+    const std::vector<std::string> to = split_bar(v.str);
+    if (to.size() < 2 || to.size() > 3 || !looks_like_uri(to[0]) || to[1].empty())
+      return "expected \"SYSTEM-URI|CODE\" or \"SYSTEM-URI|CODE|DISPLAY\"";
+    out->push_back({from[0], from[1], to[0], to[1], to.size() == 3 ? to[2] : ""});
+    return "";
+  };
+}
+
+MapSetter z_rules(std::vector<v2fhir::ZSegmentRule>* out) {
+  return [=](const std::string& key, const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    const size_t dash = key.find('-');
+    int field = 0;
+    if (dash == 3 && key[0] == 'Z') {
+      auto [p, ec] = std::from_chars(key.data() + 4, key.data() + key.size(), field);
+      if (ec != std::errc() || p != key.data() + key.size()) field = 0;
+    }
+    if (field < 1 || field > 999) return "the key must name a Z-segment field, e.g. \"ZPI-2\"";
+    const std::vector<std::string> parts = split_bar(v.str);
+    if (parts.size() != 3 || parts[0].empty() || !looks_like_uri(parts[1]) || parts[2].empty())
+      return "expected \"ResourceType|EXTENSION-URL|VALUE-TYPE\" (e.g. "
+             "\"Patient|http://example.org/fhir/StructureDefinition/x|string\")";
+    out->push_back({key.substr(0, 3), field, parts[0], parts[1], parts[2]});
+    return "";
+  };
+}
+
+}  // namespace gw::config::internal

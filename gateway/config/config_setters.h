@@ -1,0 +1,64 @@
+// Internal to gateway/core/config*.cc: the setters that check one value of
+// the configuration and store it. Each table's schema maps its keys to
+// setters; an error message is the setter's reason, prefixed with the file,
+// line and key by the caller. Not a public header.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gateway/config/config.h"
+#include "gateway/config/config_syntax.h"
+
+namespace gw::config::internal {
+
+// Per-table schema: key -> setter. A setter returns "" on success or the
+// reason the value is wrong.
+using Setter = std::function<std::string(const Value&)>;
+
+template <typename T>
+Setter integer_in(T* out, int64_t lo, int64_t hi) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kInteger)
+      return std::string("expected an integer, got ") + kind_name(v.kind);
+    if (v.integer < lo || v.integer > hi)
+      return "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+    *out = static_cast<T>(v.integer);
+    return "";
+  };
+}
+
+// The value times unit_ms, in [lo, hi] units.
+Setter millis_in(std::chrono::milliseconds* out, int64_t lo, int64_t hi, int64_t unit_ms);
+Setter string_one_of(std::string* out, std::vector<std::string> allowed);
+Setter host_port(HostPort* out);  // "HOST:PORT", "[v6]:PORT"
+Setter absolute_path(std::string* out);
+Setter https_url(std::string* out);
+// The ledger node's JSON-RPC URL. The value is never echoed: it may carry a
+// password (http://user:password@host).
+Setter rpc_url(std::string* out);
+Setter any_string(std::string* out);
+Setter boolean(bool* out);
+Setter non_empty_string(std::string* out);
+// "sha256:0,2,4,7" or "none" -> PCR indices (0..23, ascending, unique).
+Setter pcr_list(std::vector<int>* out, bool allow_none);
+// A persistent handle, "0x81000001" (0x81000000-0x817FFFFF, TPM 2.0 Part 2 §7).
+Setter persistent_handle(uint32_t* out);
+Setter z_segment_policy(v2fhir::ZSegmentPolicy* out);
+Setter processing_ids(std::vector<std::string>* out);
+// A [channel.NAME] table's keys.
+std::map<std::string, Setter> channel_schema(ChannelConfig* c);
+
+// Keys of a channel's mapping sub-tables are data (authority names, local
+// codes), so any quoted key is accepted and the value is checked here.
+using MapSetter = std::function<std::string(const std::string& key, const Value&)>;
+// authority -> URI; "SYS|CODE" -> "URI|CODE[|DISPLAY]"; "ZPI-2" -> "Type|URL|value-type".
+MapSetter uri_map(std::map<std::string, std::string>* out);
+MapSetter code_map(std::vector<v2fhir::CodeTranslation>* out);
+MapSetter z_rules(std::vector<v2fhir::ZSegmentRule>* out);
+
+}  // namespace gw::config::internal

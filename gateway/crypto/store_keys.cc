@@ -1,0 +1,132 @@
+#include "gateway/crypto/store_keys.h"
+
+#include <sodium.h>
+
+namespace gw::crypto {
+namespace {
+
+// A 32-byte subkey: HMAC-SHA-256(record key, label). Separate keys for
+// separate purposes, so an index key can never decrypt and vice versa.
+std::optional<crypto::SecretBytes> subkey(const crypto::SecretBytes& key, std::string_view label) {
+  auto out = crypto::SecretBytes::allocate(crypto_auth_hmacsha256_BYTES);
+  if (!out) return std::nullopt;
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, key.data(), key.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(label.data()),
+                                label.size());
+  crypto_auth_hmacsha256_final(&st, out->mutable_data());
+  sodium_memzero(&st, sizeof st);
+  out->make_read_only();
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const StoreKeys> StoreKeys::create(const crypto::SecretBytes& record_key,
+                                                   uint32_t record_key_id,
+                                                   const crypto::SecretBytes& tokenization_key,
+                                                   std::string* error) {
+  if (!crypto::init_sodium()) {
+    *error = "libsodium could not start";
+    return nullptr;
+  }
+  if (record_key.size() != 32 || tokenization_key.size() != 32) {
+    *error = "the store needs a 32-byte record key and a 32-byte tokenization key";
+    return nullptr;
+  }
+  auto tok_copy = crypto::SecretBytes::copy_of(tokenization_key.view());
+  auto cipher_key = crypto::SecretBytes::copy_of(record_key.view());
+  auto index = subkey(record_key, "gateway-store|index|v1");
+  auto digest = subkey(record_key, "gateway-store|content|v1");
+  if (!tok_copy || !cipher_key || !index || !digest) {
+    *error = "cannot allocate locked memory for the store's keys";
+    return nullptr;
+  }
+  auto tokenizer = crypto::Tokenizer::create(std::move(*tok_copy));
+  if (!tokenizer) {
+    *error = "cannot set up the tokenizer";
+    return nullptr;
+  }
+  std::shared_ptr<StoreKeys> keys(new StoreKeys(std::move(*tokenizer)));
+  if (!keys->cipher_.add_key(record_key_id, std::move(*cipher_key))) {
+    *error = "bad record key";
+    return nullptr;
+  }
+  keys->index_key_ = std::move(*index);
+  keys->digest_key_ = std::move(*digest);
+  return keys;
+}
+
+std::shared_ptr<const StoreKeys> StoreKeys::random_for_tests() {
+  if (!crypto::init_sodium()) return nullptr;
+  auto a = crypto::SecretBytes::allocate(32);
+  auto b = crypto::SecretBytes::allocate(32);
+  if (!a || !b) return nullptr;
+  randombytes_buf(a->mutable_data(), 32);
+  randombytes_buf(b->mutable_data(), 32);
+  std::string error;
+  return create(*a, 1, *b, &error);
+}
+
+Sha256Digest StoreKeys::mac(const crypto::SecretBytes& key, std::string_view a,
+                            std::string_view b) const {
+  Sha256Digest out{};
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, key.data(), key.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(a.data()), a.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(b.data()), b.size());
+  crypto_auth_hmacsha256_final(&st, out.data());
+  sodium_memzero(&st, sizeof st);
+  return out;
+}
+
+Sha256Digest StoreKeys::content_digest(std::string_view bytes) const {
+  return mac(digest_key_, bytes, {});
+}
+
+std::string StoreKeys::index_key(const std::optional<std::string>& system,
+                                 std::string_view value) const {
+  // Tagged as before: "S" system 0x1F value, or "V" value for any system.
+  std::string tagged;
+  if (system.has_value()) {
+    tagged.reserve(system->size() + value.size() + 2);
+    tagged += 'S';
+    tagged += *system;
+    tagged += '\x1F';
+  } else {
+    tagged += 'V';
+  }
+  tagged += value;
+  Sha256Digest d = mac(index_key_, tagged, {});
+  sodium_memzero(tagged.data(), tagged.size());
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+std::string message_associated_data(std::string_view part, std::string_view sender,
+                                    std::string_view control_id, int64_t received_at_ms) {
+  std::string ad = "gw-message|";
+  ad += part;
+  ad += '|';
+  ad += std::to_string(sender.size());
+  ad += ':';
+  ad += sender;
+  ad += '|';
+  ad += std::to_string(control_id.size());
+  ad += ':';
+  ad += control_id;
+  ad += '|';
+  ad += std::to_string(received_at_ms);
+  return ad;
+}
+
+std::string record_associated_data(std::string_view type, std::string_view id, int64_t version) {
+  std::string ad = "gw-record|";
+  ad += type;
+  ad += '/';
+  ad += id;
+  ad += '|';
+  ad += std::to_string(version);
+  return ad;
+}
+
+}  // namespace gw::crypto

@@ -1,0 +1,347 @@
+#include "gateway/pipeline/mllp_ingest.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <utility>
+
+#include "adapters/hl7/ack.h"
+#include "adapters/v2fhir/convert.h"
+#include "gateway/log/log.h"
+#include "gateway/pipeline/normalize.h"
+
+namespace gw::pipeline {
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string join_errors(const std::vector<hl7::Error>& errors) {
+  std::string out;
+  for (const auto& e : errors) {
+    if (!out.empty()) out += "; ";
+    out += e.to_string();
+  }
+  return out;
+}
+
+// Sender key for duplicate detection: MSH-3 and MSH-4 as received.
+std::string sender_key(const hl7::Header& h) {
+  return h.sending_application + "|" + h.sending_facility;
+}
+
+std::string message_type(const hl7::Header& h) {
+  std::string t = h.message_code;
+  if (!h.trigger_event.empty()) t += "^" + h.trigger_event;
+  return t;
+}
+
+// Checks the gateway applies to a readable header before accepting. Problems
+// here are reasons to reject (AR/CR): the message is not one this channel
+// processes, whatever its content.
+std::vector<hl7::Error> check_header(const hl7::Header& h, const IngestOptions& o) {
+  std::vector<hl7::Error> errors;
+  auto msh_error = [&](hl7::ErrorCode code, int field, std::string detail) {
+    hl7::Error e;
+    e.code = code;
+    e.where.segment_id = "MSH";
+    e.where.segment_sequence = 1;
+    e.where.segment_index = 1;
+    e.where.field = field;
+    e.detail = std::move(detail);
+    errors.push_back(std::move(e));
+  };
+  if (!h.version_id.starts_with("2.") || !h.version_at_least(2, 1))
+    msh_error(hl7::ErrorCode::kUnsupportedVersionId, 12, "HL7 version must be 2.1 or later 2.x");
+  if (!h.processing_id.empty() && std::find(o.processing_ids.begin(), o.processing_ids.end(),
+                                            h.processing_id) == o.processing_ids.end())
+    msh_error(hl7::ErrorCode::kUnsupportedProcessingId, 11,
+              "processing id not accepted on this channel");
+  return errors;
+}
+
+// Everything the commit callback needs. Shared because the store's callback
+// type must be copyable while Reply is move-only.
+struct Pending {
+  mllp::Reply reply;
+  std::shared_ptr<const hl7::Header> header;  // null for unparseable frames
+  hl7::AckDecision decision;                  // for the message's outcome
+  std::string ack;                            // the acknowledgement built before commit
+  std::string channel;
+  std::string control_id;
+  store::MessageStatus status;
+};
+
+}  // namespace
+
+hl7::DefaultCharset charset_option(const std::string& name) {
+  if (name == "ASCII") return hl7::DefaultCharset::kAscii;
+  if (name == "8859/1") return hl7::DefaultCharset::kLatin1;
+  if (name == "UNICODE UTF-8") return hl7::DefaultCharset::kUtf8;
+  return hl7::DefaultCharset::kUtf8OrLatin1;
+}
+
+std::string hl7_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%04d%02d%02d%02d%02d%02d+0000", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+std::string next_ack_control_id() {
+  // Base-36 milliseconds at process start (8 chars until the year 2059) plus a
+  // base-36 counter: unique across restarts unless the clock goes backwards.
+  static const uint64_t start = static_cast<uint64_t>(now_ms());
+  static std::atomic<uint64_t> counter{0};
+  auto b36 = [](uint64_t v) {
+    static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    std::string s;
+    do {
+      s.push_back(digits[v % 36]);
+      v /= 36;
+    } while (v != 0);
+    std::reverse(s.begin(), s.end());
+    return s;
+  };
+  return "G" + b36(start) + "-" + b36(counter.fetch_add(1, std::memory_order_relaxed));
+}
+
+MllpIngest::MllpIngest(IngestOptions options, store::MessageStore* store)
+    : options_(std::move(options)), store_(store) {}
+
+void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::Reply reply) {
+  auto p = std::make_shared<Pending>();
+  p->reply = std::move(reply);
+  p->channel = options_.channel;
+
+  store::InboundMessage m;
+  m.channel = options_.channel;
+  m.peer = peer.address;
+  m.received_at_ms = now_ms();
+
+  hl7::AckParams params;
+  params.control_id = next_ack_control_id();
+  params.timestamp = hl7_now();
+
+  hl7::ParseResult r = hl7::parse(frame, options_.parse);
+  std::vector<hl7::Error> errors = std::move(r.errors);
+  hl7::Outcome outcome = hl7::Outcome::kAccept;
+  if (r.header) {
+    auto header_errors = check_header(*r.header, options_);
+    if (!header_errors.empty()) {
+      outcome = hl7::Outcome::kReject;
+      errors.insert(errors.begin(), header_errors.begin(), header_errors.end());
+    } else if (!errors.empty()) {
+      outcome = hl7::Outcome::kError;
+    }
+  } else {
+    outcome = hl7::Outcome::kReject;
+  }
+
+  // Normalization to FHIR records, for messages that are otherwise accepted.
+  // An acknowledgement is stored as received, never mapped.
+  bool mapping_failed = false;
+  if (outcome == hl7::Outcome::kAccept && options_.normalize && r.message &&
+      r.header->message_code != "ACK" && options_.store_unmapped_types &&
+      !v2fhir::is_supported_message_type(*r.header)) {
+    // Stored as received, no records: counted, not logged per message (a
+    // whole feed of such types would flood the log).
+    stored_unmapped_.fetch_add(1, std::memory_order_relaxed);
+  } else if (outcome == hl7::Outcome::kAccept && options_.normalize && r.message &&
+             r.header->message_code != "ACK") {
+    Normalized n = normalize_v2(*r.message, options_.mapping);
+    if (n.ok()) {
+      m.records = std::move(n.records);
+    } else {
+      mapping_failed = true;
+      outcome = hl7::Outcome::kError;
+      // The ERR segments name the first problems; the stored error lists them.
+      constexpr size_t kMaxErrSegments = 10;
+      for (size_t i = 0; i < n.errors.size() && i < kMaxErrSegments; ++i)
+        errors.push_back(to_hl7_error(n.errors[i]));
+    }
+  }
+
+  if (r.header) {
+    const hl7::Header& h = *r.header;
+    m.sender = sender_key(h);
+    m.control_id = h.control_id;
+    m.message_type = message_type(h);
+    p->decision = hl7::decide_ack(h, outcome);
+    // An acknowledgement is never acknowledged (HL7 v2 ch. 2): answering one
+    // invites two engines to ping-pong ACKs forever. It is still stored.
+    if (h.message_code == "ACK") p->decision.send = false;
+    params.errors = errors;
+    p->ack = hl7::build_ack(h, p->decision.code, params);
+    p->header = r.header;
+  } else {
+    p->decision = hl7::AckDecision{true, hl7::AckCode::kAR};
+    params.errors = errors;
+    p->ack = hl7::build_ack_for_unparseable(frame, hl7::AckCode::kAR, params);
+  }
+  // The parsed Message holds views into `frame`; it is not used past here.
+  r.message.reset();
+
+  if (outcome == hl7::Outcome::kAccept) {
+    m.status = store::MessageStatus::kAccepted;
+  } else {
+    m.status = store::MessageStatus::kRejected;
+    m.error = join_errors(errors);
+    if (mapping_failed) mapping_failures_.fetch_add(1, std::memory_order_relaxed);
+    log::info(mapping_failed ? "message.not_mapped" : "message.refused",
+              {{"channel", options_.channel},
+               {"peer", peer.address},
+               {"type", m.message_type},
+               {"control_id", m.control_id},
+               {"ack", hl7::ack_code_text(p->decision.code)},
+               {"errors", m.error}});
+  }
+  p->status = m.status;
+  p->control_id = m.control_id;
+  m.ack = p->ack;
+  m.raw = std::move(frame);
+
+  store_->submit(std::move(m), [this, p](store::CommitResult result) {
+    switch (result.kind) {
+      case store::CommitResult::Kind::kStored:
+        if (log::enabled(log::Level::kDebug))
+          log::debug("message.stored",
+                     {{"channel", p->channel},
+                      {"id", std::to_string(result.id)},
+                      {"control_id", p->control_id},
+                      {"status", store::to_string(p->status)},
+                      {"ack", p->decision.send ? hl7::ack_code_text(p->decision.code) : "none"}});
+        if (p->status == store::MessageStatus::kAccepted)
+          accepted_.fetch_add(1, std::memory_order_relaxed);
+        else if (p->decision.code == hl7::AckCode::kAR || p->decision.code == hl7::AckCode::kCR)
+          rejected_.fetch_add(1, std::memory_order_relaxed);
+        else
+          errors_.fetch_add(1, std::memory_order_relaxed);
+        if (p->decision.send)
+          p->reply.send(std::move(p->ack));
+        else
+          p->reply.none();
+        return;
+      case store::CommitResult::Kind::kDuplicate:
+        duplicates_.fetch_add(1, std::memory_order_relaxed);
+        log::debug("message.duplicate",
+                   {{"channel", p->channel},
+                    {"control_id", p->control_id},
+                    {"original_id", std::to_string(result.id)},
+                    {"content_differs", result.content_differs ? "true" : "false"}});
+        if (result.content_differs)
+          log::warn("message.duplicate_differs",
+                    {{"channel", p->channel},
+                     {"control_id", p->control_id},
+                     {"original_id", std::to_string(result.id)},
+                     {"detail",
+                      "same sender and MSH-10 as a stored message but different content; "
+                      "answered with the original acknowledgement and not stored"}});
+        if (p->decision.send && !result.ack.empty())
+          p->reply.send(std::move(result.ack));
+        else
+          p->reply.none();
+        return;
+      case store::CommitResult::Kind::kConflict:  // v2 records carry no expected version;
+                                                  // should it happen, refuse as a failure
+      case store::CommitResult::Kind::kFailed: {
+        store_failures_.fetch_add(1, std::memory_order_relaxed);
+        log::error("store.commit_failed", {{"channel", p->channel}, {"detail", result.error}});
+        // Not stored: refuse so that the sender keeps the message and retries.
+        hl7::Error e;
+        e.code = hl7::ErrorCode::kApplicationInternalError;
+        e.detail = "message could not be stored; resend later";
+        hl7::AckParams params;
+        params.control_id = next_ack_control_id();
+        params.timestamp = hl7_now();
+        params.errors.push_back(e);
+        if (p->header) {
+          hl7::AckDecision d = hl7::decide_ack(*p->header, hl7::Outcome::kReject);
+          if (d.send && p->header->message_code != "ACK")
+            p->reply.send(hl7::build_ack(*p->header, d.code, params));
+          else
+            p->reply.none();
+        } else {
+          p->reply.send(hl7::build_ack_for_unparseable("", hl7::AckCode::kAR, params));
+        }
+        return;
+      }
+    }
+  });
+}
+
+void MllpIngest::on_oversized(const mllp::PeerInfo& peer, std::string head, mllp::Reply reply) {
+  hl7::Error e;
+  e.code = hl7::ErrorCode::kValueTooLong;
+  e.detail = "message exceeds this channel's max_frame_bytes (" +
+             std::to_string(options_.max_frame_bytes) + ")";
+  // Parse only the head to address the NAK; the body is gone.
+  hl7::ParseOptions po = options_.parse;
+  po.require_header_fields = false;
+  size_t cut = head.rfind('\r');
+  hl7::ParseResult r = hl7::parse(
+      std::string_view(head).substr(0, cut == std::string::npos ? head.size() : cut), po);
+
+  store::InboundMessage m;
+  m.channel = options_.channel;
+  m.peer = peer.address;
+  m.received_at_ms = now_ms();
+  m.status = store::MessageStatus::kRejected;
+  m.error = e.to_string();
+
+  hl7::AckParams params;
+  params.control_id = next_ack_control_id();
+  params.timestamp = hl7_now();
+  params.errors.push_back(e);
+  auto p = std::make_shared<Pending>();
+  p->reply = std::move(reply);
+  p->channel = options_.channel;
+  p->status = m.status;
+  if (r.header) {
+    m.sender = sender_key(*r.header);
+    m.control_id = r.header->control_id;
+    m.message_type = message_type(*r.header);
+    p->decision = hl7::decide_ack(*r.header, hl7::Outcome::kReject);
+    p->ack = hl7::build_ack(*r.header, p->decision.code, params);
+    p->header = r.header;
+  } else {
+    p->decision = hl7::AckDecision{true, hl7::AckCode::kAR};
+    p->ack = hl7::build_ack_for_unparseable(head, hl7::AckCode::kAR, params);
+  }
+  r.message.reset();
+  log::warn("message.oversized", {{"channel", options_.channel},
+                                  {"peer", peer.address},
+                                  {"control_id", m.control_id},
+                                  {"limit", std::to_string(options_.max_frame_bytes)}});
+  m.ack = p->ack;
+  m.raw = std::move(head);  // the head only, for the operator's error queue
+  store_->submit(std::move(m), [this, p](store::CommitResult result) {
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    if (p->decision.send)
+      p->reply.send(std::move(p->ack));
+    else
+      p->reply.none();
+  });
+}
+
+IngestStats MllpIngest::stats() const {
+  IngestStats s;
+  s.accepted = accepted_.load();
+  s.duplicates = duplicates_.load();
+  s.errors = errors_.load();
+  s.rejected = rejected_.load();
+  s.store_failures = store_failures_.load();
+  s.mapping_failures = mapping_failures_.load();
+  s.stored_unmapped = stored_unmapped_.load();
+  return s;
+}
+
+}  // namespace gw::pipeline

@@ -1,0 +1,72 @@
+// The MLLP ingest pipeline of one channel: frame -> parse -> check -> store
+// (group commit) -> acknowledge.
+//
+// Durability contract: a positive acknowledgement (AA/CA) is sent only from
+// the store's commit callback, i.e. after the message is in SQLite with
+// synchronous=FULL. A message the store cannot commit is answered AR/CR with
+// code 207 so the sender keeps it and retries. Rejected messages (AE/AR) are
+// stored too, in the error queue, so an operator can see what was refused.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "adapters/hl7/er7.h"
+#include "adapters/mllp/server.h"
+#include "adapters/v2fhir/mapping_config.h"
+#include "gateway/store/message_store.h"
+
+namespace gw::pipeline {
+
+struct IngestOptions {
+  std::string channel;
+  hl7::ParseOptions parse;
+  std::vector<std::string> processing_ids{"P", "T", "D"};  // MSH-11.1 values accepted
+  size_t max_frame_bytes = 1 << 20;                        // for the oversized-frame NAK text
+  // Accepted messages (other than ACKs) are normalized to FHIR records with
+  // this mapping and stored with them; a message that cannot be mapped is
+  // stored in the error queue and answered AE/CE.
+  bool normalize = true;
+  v2fhir::MappingConfig mapping;
+  // A message type the mapper does not support is accepted (AA/CA) and stored
+  // without records instead of answered AE/CE ([channel] unmapped_types).
+  bool store_unmapped_types = false;
+};
+
+struct IngestStats {
+  uint64_t accepted = 0, duplicates = 0, errors = 0, rejected = 0, store_failures = 0;
+  uint64_t mapping_failures = 0;  // answered AE/CE because normalization failed (also in errors)
+  uint64_t stored_unmapped =
+      0;  // accepted without records: an unsupported type, unmapped_types = "store"
+};
+
+class MllpIngest : public mllp::FrameHandler {
+ public:
+  MllpIngest(IngestOptions options, store::MessageStore* store);
+
+  void on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::Reply reply) override;
+  void on_oversized(const mllp::PeerInfo& peer, std::string head, mllp::Reply reply) override;
+
+  IngestStats stats() const;
+  const std::string& channel() const { return options_.channel; }
+
+ private:
+  IngestOptions options_;
+  store::MessageStore* store_;  // not owned; outlives this handler
+  std::atomic<uint64_t> accepted_{0}, duplicates_{0}, errors_{0}, rejected_{0}, store_failures_{0},
+      mapping_failures_{0}, stored_unmapped_{0};
+};
+
+// Maps the configuration's default_charset value ("auto", "ASCII", "8859/1",
+// "UNICODE UTF-8") to the parser option; unknown values give "auto".
+hl7::DefaultCharset charset_option(const std::string& name);
+
+// ACK MSH-10 values: unique per process run and across restarts (time-based
+// prefix plus a counter), at most 20 characters (the v2.5 ST length of MSH-10).
+std::string next_ack_control_id();
+// Current time as an HL7 DTM with seconds and UTC offset: YYYYMMDDHHMMSS+0000.
+std::string hl7_now();
+
+}  // namespace gw::pipeline

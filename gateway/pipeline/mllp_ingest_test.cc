@@ -1,0 +1,256 @@
+// The ingest pipeline's acknowledgement decisions, in process: a real MLLP
+// server and client on loopback, a real SQLite store in a temp dir.
+#include "gateway/pipeline/mllp_ingest.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "adapters/hl7/ack.h"
+#include "adapters/mllp/client.h"
+#include "adapters/mllp/server.h"
+
+namespace gw::pipeline {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kAdt =
+    "MSH|^~\\&|EHR|HOSP^1.2.3^ISO|GW|GWFAC|20260101120000||ADT^A01^ADT_A01|CTRL1|P|2.5.1\r"
+    "PID|1||100001^^^HOSP^MR||EVERYWOMAN^EVE||19800101|F\r";
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
+    s.replace(p, from.size(), to);
+  return s;
+}
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void start(uint64_t max_database_bytes = 0, bool store_unmapped_types = false) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gw-ingest-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    std::string error;
+    store::StoreOptions so;
+    so.path = (dir_ / "messages.db").string();
+    so.keys = crypto::StoreKeys::random_for_tests();
+    so.max_database_bytes = max_database_bytes;
+    store_ = store::MessageStore::open(so, &error);
+    ASSERT_TRUE(store_) << error;
+    IngestOptions io;
+    io.channel = "test";
+    io.processing_ids = {"P", "T"};
+    io.max_frame_bytes = 64 * 1024;
+    io.store_unmapped_types = store_unmapped_types;
+    ingest_ = std::make_unique<MllpIngest>(io, store_.get());
+    mllp::ServerOptions mo;
+    mo.port = 0;
+    mo.max_frame_bytes = io.max_frame_bytes;
+    server_ = mllp::Server::create(mo, ingest_.get(), &error);
+    ASSERT_TRUE(server_) << error;
+    server_->start();
+    client_ = mllp::Client::connect("127.0.0.1", server_->port(), 5s, &error);
+    ASSERT_TRUE(client_) << error;
+  }
+  void TearDown() override {
+    client_.reset();
+    if (server_) server_->stop(1s);
+    if (store_) store_->close();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string send(const std::string& msg) {
+    std::string error;
+    EXPECT_TRUE(client_->send(msg, &error)) << error;
+    auto reply = client_->receive(10s, &error);
+    EXPECT_TRUE(reply) << error;
+    return reply.value_or("");
+  }
+  hl7::AckSummary ack_of(const std::string& msg) {
+    std::string raw = send(msg), error;
+    auto ack = hl7::read_ack(raw, &error);
+    EXPECT_TRUE(ack) << error;
+    return ack.value_or(hl7::AckSummary{});
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::MessageStore> store_;
+  std::unique_ptr<MllpIngest> ingest_;
+  std::unique_ptr<mllp::Server> server_;
+  std::unique_ptr<mllp::Client> client_;
+};
+
+TEST_F(IngestTest, AcceptedMessageGetsAaWithSwappedHeaderAfterCommit) {
+  start();
+  std::string raw = send(kAdt);
+  auto parsed = hl7::parse(raw);
+  ASSERT_TRUE(parsed.ok());
+  const auto& m = *parsed.message;
+  EXPECT_EQ(m.raw("MSH-3"), "GW");
+  EXPECT_EQ(m.raw("MSH-4"), "GWFAC");
+  EXPECT_EQ(m.raw("MSH-5"), "EHR");
+  EXPECT_EQ(m.raw("MSH-6"), "HOSP^1.2.3^ISO");
+  EXPECT_EQ(m.get("MSH-9.1"), "ACK");
+  EXPECT_EQ(m.get("MSH-9.2"), "A01");
+  EXPECT_EQ(m.get("MSH-11"), "P");
+  EXPECT_EQ(m.get("MSH-12"), "2.5.1");
+  EXPECT_EQ(m.get("MSA-1"), "AA");
+  EXPECT_EQ(m.get("MSA-2"), "CTRL1");
+  EXPECT_FALSE(m.get("MSH-10").empty());
+  EXPECT_LE(m.get("MSH-10").size(), 20u);
+  EXPECT_EQ(m.count("ERR"), 0);
+  // The callback that sent AA ran after the commit: the row is readable now.
+  EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 1);
+  EXPECT_EQ(ingest_->stats().accepted, 1u);
+}
+
+// A DFT^P03 (no FHIR mapping here): AE with code 200 in the error queue by
+// default; with unmapped_types = "store", AA and stored as received without
+// records, while supported types on the same channel are still mapped.
+const std::string kDft =
+    "MSH|^~\\&|EHR|HOSP|GW|GWFAC|20260101120000||DFT^P03^DFT_P03|DFT1|P|2.5.1\r"
+    "EVN|P03|20260101120000\r"
+    "PID|1||100001^^^HOSP^MR||EVERYWOMAN^EVE||19800101|F\r"
+    "FT1|1|||20260101|20260101|CG|99213^Office visit^CPT\r";
+
+TEST_F(IngestTest, UnsupportedTypeIsAnErrorByDefault) {
+  start();
+  auto ack = ack_of(kDft);
+  EXPECT_EQ(ack.code, "AE");
+  EXPECT_EQ(store_->count(store::MessageStatus::kRejected), 1);
+  EXPECT_EQ(ingest_->stats().mapping_failures, 1u);
+  EXPECT_EQ(ingest_->stats().stored_unmapped, 0u);
+}
+
+TEST_F(IngestTest, UnsupportedTypeIsStoredWithoutRecordsWhenTheChannelSaysSo) {
+  start(0, /*store_unmapped_types=*/true);
+  auto ack = ack_of(kDft);
+  EXPECT_EQ(ack.code, "AA");
+  EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 1);
+  EXPECT_EQ(store_->count_records(), 0);
+  EXPECT_EQ(ingest_->stats().stored_unmapped, 1u);
+  EXPECT_EQ(ingest_->stats().accepted, 1u);
+  // A supported type on the same channel is still normalized.
+  EXPECT_EQ(ack_of(kAdt).code, "AA");
+  EXPECT_GT(store_->count_records(), 0);
+  EXPECT_EQ(ingest_->stats().stored_unmapped, 1u);
+  // A supported type that cannot be mapped is still an error.
+  const std::string no_pid = replace_all(kAdt, "CTRL1", "CTRL2").substr(0, kAdt.find("PID"));
+  EXPECT_EQ(ack_of(no_pid).code, "AE");
+}
+
+TEST_F(IngestTest, UnsupportedVersionAndProcessingIdAreRejected) {
+  start();
+  auto a = ack_of(replace_all(kAdt, "|2.5.1\r", "|3.0\r"));
+  EXPECT_EQ(a.code, "AR");
+  ASSERT_EQ(a.errors.size(), 1u);
+  EXPECT_EQ(a.errors[0].code, "203");
+  a = ack_of(replace_all(kAdt, "|CTRL1|P|", "|CTRL2|D|"));  // D not allowed on this channel
+  EXPECT_EQ(a.code, "AR");
+  ASSERT_EQ(a.errors.size(), 1u);
+  EXPECT_EQ(a.errors[0].code, "202");
+  EXPECT_EQ(a.errors[0].where.segment_id, "MSH");
+  EXPECT_EQ(a.errors[0].where.field, 11);
+  EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 0);
+  EXPECT_EQ(store_->count(store::MessageStatus::kRejected), 2);
+}
+
+TEST_F(IngestTest, ContentErrorIsAeWithLocationAndNoContentInTheError) {
+  start();
+  // ASCII declared, Latin-1 byte in the family name.
+  std::string bad = replace_all(kAdt, "|2.5.1\r", "|2.5.1||||||ASCII\r");
+  bad = replace_all(bad, "EVERYWOMAN", "EVERYW\xD6MAN");
+  auto a = ack_of(bad);
+  EXPECT_EQ(a.code, "AE");
+  ASSERT_FALSE(a.errors.empty());
+  EXPECT_EQ(a.errors[0].code, "102");
+  EXPECT_EQ(a.errors[0].where.segment_id, "PID");
+  EXPECT_EQ(a.errors[0].where.field, 5);
+  std::string raw = send(replace_all(bad, "CTRL1", "CTRL1B"));
+  EXPECT_EQ(raw.find("EVERYW"), std::string::npos) << "the NAK must not echo patient data";
+  auto rows = store_->list(0, 10);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].status, store::MessageStatus::kRejected);
+  EXPECT_EQ(rows[0].error.find("EVERYW"), std::string::npos);
+  EXPECT_NE(rows[0].error.find("PID"), std::string::npos);
+}
+
+TEST_F(IngestTest, EnhancedModeErrorIsCe) {
+  start();
+  std::string bad = replace_all(kAdt, "|2.5.1\r", "|2.5.1|||ER|NE||ASCII\r");
+  bad = replace_all(bad, "EVERYWOMAN", "EVERYW\xD6MAN");
+  auto a = ack_of(bad);
+  EXPECT_EQ(a.code, "CE");
+}
+
+TEST_F(IngestTest, NoMshIsRejectedAndKeptInTheErrorQueue) {
+  start();
+  auto a = ack_of("PID|1||100001^^^HOSP^MR||EVERYWOMAN^EVE\r");
+  EXPECT_EQ(a.code, "AR");
+  EXPECT_TRUE(a.control_id.empty());
+  ASSERT_FALSE(a.errors.empty());
+  EXPECT_EQ(store_->count(store::MessageStatus::kRejected), 1);
+}
+
+TEST_F(IngestTest, DuplicateWithDifferentContentGetsTheOriginalAck) {
+  start();
+  std::string first = send(kAdt);
+  std::string second = send(replace_all(kAdt, "19800101", "19800102"));
+  EXPECT_EQ(first, second);
+  EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 1);
+  EXPECT_EQ(ingest_->stats().duplicates, 1u);
+}
+
+TEST_F(IngestTest, OversizedFrameIsRejectedAddressedToTheSender) {
+  start();
+  std::string big = kAdt + "NTE|1||" + std::string(100 * 1024, 'x') + "\r";
+  auto a = ack_of(big);
+  EXPECT_EQ(a.code, "AR");
+  EXPECT_EQ(a.control_id, "CTRL1");
+  ASSERT_FALSE(a.errors.empty());
+  EXPECT_EQ(a.errors[0].code, "104");
+  auto b = ack_of(replace_all(kAdt, "CTRL1", "CTRL9"));
+  EXPECT_EQ(b.code, "AA");
+}
+
+TEST_F(IngestTest, StoreFailureIsRefusedWith207SoTheSenderRetries) {
+  // A database capped at its initial size: the first insert cannot fit.
+  start(/*max_database_bytes=*/64 * 1024);
+  std::string payload = kAdt + "OBX|1|TX|||" + std::string(30000, 'y') + "\r";
+  std::string last;
+  hl7::AckSummary a;
+  for (int i = 0; i < 8; ++i) {
+    a = ack_of(replace_all(payload, "CTRL1", "FULL" + std::to_string(i)));
+    if (a.code != "AA") break;
+  }
+  EXPECT_EQ(a.code, "AR");
+  ASSERT_FALSE(a.errors.empty());
+  EXPECT_EQ(a.errors[0].code, "207");
+  EXPECT_GE(ingest_->stats().store_failures, 1u);
+}
+
+TEST_F(IngestTest, AnInboundAckIsStoredButNeverAcknowledged) {
+  start();
+  std::string error;
+  ASSERT_TRUE(client_->send(
+      "MSH|^~\\&|EHR|HOSP|GW|GWFAC|20260101120000||ACK^A01^ACK|PEERACK1|P|2.5.1\rMSA|AA|X1\r",
+      &error));
+  auto a = ack_of(kAdt);  // the next frame on the wire answers the ADT, not the ACK
+  EXPECT_EQ(a.control_id, "CTRL1");
+  EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 2);
+}
+
+TEST(AckControlIdTest, UniqueAndShort) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 10000; ++i) {
+    std::string id = next_ack_control_id();
+    EXPECT_LE(id.size(), 20u);
+    EXPECT_TRUE(seen.insert(id).second);
+  }
+  EXPECT_EQ(hl7_now().size(), 19u);
+}
+
+}  // namespace
+}  // namespace gw::pipeline

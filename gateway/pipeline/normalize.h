@@ -1,0 +1,47 @@
+// v2 message -> normalized records: the FHIR transaction Bundle the mapping
+// produces (adapters/v2fhir), every entry resource validated against the R4
+// definitions (fhir/validate) and canonicalized for the store.
+//
+// One function shared by the MLLP pipeline and `gatewayctl convert`, so that
+// what an integration engineer sees from convert is exactly what gatewayd
+// stores.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "adapters/hl7/er7.h"
+#include "adapters/hl7/error.h"
+#include "adapters/v2fhir/mapping_config.h"
+#include "fhir/json/json.h"
+#include "gateway/store/message_store.h"
+
+namespace gw::pipeline {
+
+struct NormalizeIssue {
+  // v2 location ("PID-7", "OBX[3]-5") for mapping problems; for validation
+  // problems of the produced FHIR, "FHIR " + the element path. Never content.
+  std::string location;
+  std::string text;
+};
+
+struct Normalized {
+  bool ok() const { return errors.empty(); }
+  fhir::JsonValue bundle;                   // the transaction Bundle (when ok())
+  std::vector<store::RecordWrite> records;  // one per Bundle entry, canonical JSON (when ok())
+  std::vector<NormalizeIssue> errors, warnings;
+};
+
+// Maps, validates and canonicalizes. Never throws; every failure is an issue.
+Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig& config);
+
+// An issue as an HL7 error for an ERR segment: the location parsed into
+// ERR-2 parts where it is a v2 location, code 207 (application error: the
+// message is valid v2 but could not be normalized) or 200 for an unsupported
+// message type.
+hl7::Error to_hl7_error(const NormalizeIssue& issue);
+
+// "PID-7: text; OBX[3]-5: text" (at most `max` issues, then "+N more").
+std::string summarize(const std::vector<NormalizeIssue>& issues, size_t max = 5);
+
+}  // namespace gw::pipeline

@@ -1,0 +1,138 @@
+// HL7 v2 -> validated canonical FHIR on one core: what the MLLP pipeline does
+// per accepted message before it is stored (parse, map to a transaction
+// Bundle, validate every resource against the R4 definitions, canonicalize
+// every resource). Items/s are messages/s; run pinned to one core
+// (tests/bench.sh fhir does).
+#include <benchmark/benchmark.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "adapters/hl7/er7.h"
+#include "gateway/cli/ctl_commands.h"
+#include "gateway/pipeline/normalize.h"
+#include "gateway/crypto/commitment.h"
+#include "gateway/crypto/store_keys.h"
+
+namespace {
+
+std::string corpus_message(const char* name) {
+  std::ifstream in(std::string(GW_CORPUS_DIR) + "/" + name, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto messages = gw::cli::split_messages(text.str());
+  return messages.empty() ? std::string() : messages[0];
+}
+
+// An ORU^R01 with `n` numeric OBX results, units, ranges and flags.
+std::string oru_with_results(int n) {
+  std::string m =
+      "MSH|^~\\&|LABSYS|CITYLAB|GW|REGIONAL|20240706120000-0400||ORU^R01^ORU_R01|LAB-1|P|2.5.1\r"
+      "PID|1||P-5550001^^^CITYLAB^MR||QUILLFEATHER^OPHELIA^J||19711111|F|||12 ELM ST^^SPRINGFIELD^"
+      "IL^62701^USA\r"
+      "PV1|1|O|LAB^^^CITYLAB\r"
+      "ORC|RE|PL-1^EHR|FL-1^CITYLAB\r"
+      "OBR|1|PL-1^EHR|FL-1^CITYLAB|24323-8^Comprehensive metabolic panel^LN|||"
+      "20240706113000-0400|||||||||1234567890^ORDER^OLIVE^^^DR^MD^^^^^^NPI||||||"
+      "20240706115500-0400|||F\r";
+  for (int i = 1; i <= n; ++i) {
+    m += "OBX|" + std::to_string(i) + "|NM|2345-7^Glucose [Mass/volume] in Serum or Plasma^LN||" +
+         std::to_string(90 + i) + ".5|mg/dL^mg/dL^UCUM|70-99|" + (i % 3 == 0 ? "H" : "N") +
+         "|||F|||20240706113000-0400\r";
+  }
+  return m;
+}
+
+void normalize_loop(benchmark::State& state, const std::string& raw) {
+  gw::v2fhir::MappingConfig config;
+  size_t records = 0;
+  for (auto _ : state) {
+    gw::hl7::ParseResult r = gw::hl7::parse(raw);
+    if (!r.message) {
+      state.SkipWithError("parse failed");
+      return;
+    }
+    gw::pipeline::Normalized n = gw::pipeline::normalize_v2(*r.message, config);
+    if (!n.ok()) {
+      state.SkipWithError(("normalize failed: " + gw::pipeline::summarize(n.errors)).c_str());
+      return;
+    }
+    records += n.records.size();
+    benchmark::DoNotOptimize(n.records.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * raw.size()));
+  state.counters["records_per_message"] =
+      static_cast<double>(records) / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
+}
+
+void BM_NormalizeAdtA01(benchmark::State& state) {
+  normalize_loop(state, corpus_message("adt_a01.hl7"));
+}
+BENCHMARK(BM_NormalizeAdtA01);
+
+void BM_NormalizeOruR01With20Obx(benchmark::State& state) {
+  normalize_loop(state, oru_with_results(20));
+}
+BENCHMARK(BM_NormalizeOruR01With20Obx);
+
+// What issue 4 adds per message once it is normalized: a consortium token for
+// every Patient identifier, a salted commitment and an encrypted envelope for
+// every record version (plus the raw message and its acknowledgement).
+void crypto_loop(benchmark::State& state, const std::string& raw) {
+  gw::hl7::ParseResult r = gw::hl7::parse(raw);
+  gw::v2fhir::MappingConfig config;
+  gw::pipeline::Normalized n = gw::pipeline::normalize_v2(*r.message, config);
+  if (!n.ok()) {
+    state.SkipWithError("normalize failed");
+    return;
+  }
+  auto keys = gw::crypto::StoreKeys::random_for_tests();
+  size_t tokens = 0;
+  for (auto _ : state) {
+    for (const auto& rec : n.records) {
+      auto c = gw::crypto::commit(rec.resource_json);
+      benchmark::DoNotOptimize(c);
+      auto sealed = keys->seal(rec.resource_json, gw::store::record_associated_data(
+                                                      rec.resource_type, rec.resource_id, 1));
+      benchmark::DoNotOptimize(sealed.data());
+      if (rec.resource_type == "Patient") {
+        for (const auto& [system, value] : rec.identifiers) {
+          auto t = keys->patient_token(system, value);
+          benchmark::DoNotOptimize(t.data());
+          ++tokens;
+        }
+      }
+    }
+    auto sealed_raw = keys->seal(raw, "raw");
+    benchmark::DoNotOptimize(sealed_raw.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["records_per_message"] = static_cast<double>(n.records.size());
+  state.counters["tokens_per_message"] =
+      static_cast<double>(tokens) / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
+}
+
+void BM_RecordCryptoAdtA01(benchmark::State& state) {
+  crypto_loop(state, corpus_message("adt_a01.hl7"));
+}
+BENCHMARK(BM_RecordCryptoAdtA01);
+
+void BM_RecordCryptoOruR01With20Obx(benchmark::State& state) {
+  crypto_loop(state, oru_with_results(20));
+}
+BENCHMARK(BM_RecordCryptoOruR01With20Obx);
+
+void BM_TokenOnly(benchmark::State& state) {
+  auto keys = gw::crypto::StoreKeys::random_for_tests();
+  for (auto _ : state) {
+    auto t = keys->patient_token("urn:oid:2.16.840.1.113883.3.999.1", "100001");
+    benchmark::DoNotOptimize(t.data());
+  }
+}
+BENCHMARK(BM_TokenOnly);
+
+}  // namespace
+
+BENCHMARK_MAIN();
