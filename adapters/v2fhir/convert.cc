@@ -154,10 +154,9 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
     result.errors.push_back({"MSH-9", "unsupported message type " + shown});
     return result;
   }
-  std::string zone_error;
-  std::shared_ptr<const TimeZone> zone = find_time_zone(config.time_zone, &zone_error);
-  if (!zone) {
-    result.errors.push_back({"config", "time zone: " + zone_error});
+  auto zone = find_time_zone(config.time_zone);
+  if (!zone.ok()) {
+    result.errors.push_back({"config", "time zone: " + zone.error().message()});
     return result;
   }
   std::string missing = segment_list_missing(message, profile->required);
@@ -166,7 +165,7 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
     return result;
   }
 
-  MappingContext ctx(message, config, zone);
+  MappingContext ctx(message, config, *zone);
   ctx.encounter_status = std::string(profile->encounter_status);
   ctx.obr_creates_report = profile->obr_creates_report;
 

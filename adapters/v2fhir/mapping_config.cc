@@ -36,8 +36,9 @@ bool is_resource_name(const std::string& s) {
 }  // namespace
 
 std::string check_mapping_config(const MappingConfig& c) {
-  std::string error;
-  if (!find_time_zone(c.time_zone, &error)) return "time_zone \"" + c.time_zone + "\": " + error;
+  if (auto zone = find_time_zone(c.time_zone); !zone.ok()) {
+    return "time_zone \"" + c.time_zone + "\": " + zone.error().message();
+  }
   for (const auto& [authority, uri] : c.identifier_systems) {
     if (authority.empty()) return "identifier_systems: empty assigning authority";
     if (!is_absolute_uri(uri))

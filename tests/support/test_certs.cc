@@ -111,10 +111,8 @@ Key new_key(std::string* error) {
   return key;
 }
 
-}  // namespace
-
-bool make_test_pki(const std::string& dir, const std::string& client_cn, TestPki* out,
-                   std::string* error) {
+bool write_test_pki(const std::string& dir, const std::string& client_cn, TestPki* out,
+                    std::string* error) {
   Key ca_key = new_key(error), server_key = new_key(error), client_key = new_key(error),
       other_key = new_key(error), other_client_key = new_key(error);
   if (!ca_key || !server_key || !client_key || !other_key || !other_client_key) return false;
@@ -146,6 +144,15 @@ bool make_test_pki(const std::string& dir, const std::string& client_cn, TestPki
          write_pem(out->other_ca_cert, other.get(), nullptr, error) &&
          write_pem(out->other_client_cert, other_client.get(), nullptr, error) &&
          write_pem(out->other_client_key, nullptr, other_client_key.get(), error);
+}
+
+}  // namespace
+
+gw::Result<TestPki> make_test_pki(const std::string& dir, const std::string& client_cn) {
+  TestPki pki;
+  std::string error;
+  if (!write_test_pki(dir, client_cn, &pki, &error)) return internal_error(error);
+  return pki;
 }
 
 }  // namespace gw::testing
