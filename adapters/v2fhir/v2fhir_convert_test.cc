@@ -331,21 +331,22 @@ TEST(ConvertTest, SupportedTypes) {
 
 TEST(ConfigTest, Checks) {
   MappingConfig ok = testing::GoldenConfig();
-  EXPECT_EQ(check_mapping_config(ok), "");
+  EXPECT_TRUE(check_mapping_config(ok).ok()) << check_mapping_config(ok).message();
   MappingConfig bad_zone;
   bad_zone.time_zone = "Mars/Olympus";
-  EXPECT_NE(check_mapping_config(bad_zone).find("time_zone"), std::string::npos);
+  EXPECT_NE(check_mapping_config(bad_zone).message().find("time_zone"), std::string::npos);
   MappingConfig bad_uri;
   bad_uri.identifier_systems["X"] = "not a uri";
-  EXPECT_NE(check_mapping_config(bad_uri).find("identifier_systems"), std::string::npos);
+  EXPECT_NE(check_mapping_config(bad_uri).message().find("identifier_systems"), std::string::npos);
   MappingConfig bad_rule;
   bad_rule.z_rules.push_back({"ZPI", 1, "Patient", "http://e.org/x", "float"});
-  EXPECT_NE(check_mapping_config(bad_rule).find("value_type"), std::string::npos);
+  EXPECT_NE(check_mapping_config(bad_rule).message().find("value_type"), std::string::npos);
   bad_rule.z_rules[0] = {"PID", 1, "Patient", "http://e.org/x", "string"};
-  EXPECT_NE(check_mapping_config(bad_rule).find("Z-segment"), std::string::npos);
+  EXPECT_NE(check_mapping_config(bad_rule).message().find("Z-segment"), std::string::npos);
   MappingConfig bad_translation;
   bad_translation.code_translations.push_back({"L", "1", "loinc", "x", ""});
-  EXPECT_NE(check_mapping_config(bad_translation).find("code_translations[0]"), std::string::npos);
+  EXPECT_NE(check_mapping_config(bad_translation).message().find("code_translations[0]"),
+            std::string::npos);
 }
 
 }  // namespace
