@@ -31,14 +31,31 @@
 #include <vector>
 
 #include "gateway/anchoring/batch_audit.h"
-#include "gateway/cli/ctl_commands.h"
-#include "gateway/keys/key_options.h"
 #include "gateway/anchoring/ledger_client.h"
 #include "gateway/anchoring/ledger_deployment.h"
+#include "gateway/cli/ctl_commands.h"
+#include "gateway/keys/key_options.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
 
 namespace gw::cli {
+
+// Names from the rooms this command draws on.
+using anchoring::AnchorCheck;
+using anchoring::AnchorState;
+using anchoring::BatchSignatureVerifier;
+using anchoring::certificate_fingerprint;
+using anchoring::ChainAnchor;
+using anchoring::check_batch_records;
+using anchoring::check_ledger_node;
+using anchoring::format_members;
+using anchoring::ledger_rpc_options;
+using anchoring::LedgerDeployment;
+using anchoring::public_key_hash;
+using anchoring::read_deployment;
+using keys::key_store_options;
+using keys::kSoftwareKeyStoreWarning;
+
 namespace {
 
 namespace cs = ledger::consortium;
@@ -204,12 +221,12 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
   } else {
     rpc = std::move(*r);
     eth = std::make_unique<ledger::EthClient>(*rpc);
-    std::string unreachable;
-    auto verified = check_ledger_node(*eth, *d, cfg.ledger.chain_id, &unreachable);
+    auto verified = check_ledger_node(*eth, *d, cfg.ledger.chain_id);
     if (!verified) {
       problems.push_back(verified.error() + ": anchors were not checked");
-    } else if (!*verified) {
-      problems.push_back("ledger node unreachable (" + unreachable + "): anchors were not checked");
+    } else if (!verified->verified) {
+      problems.push_back("ledger node unreachable (" + verified->unreachable +
+                         "): anchors were not checked");
     } else {
       deployment = *d;
       for (auto& p : check_registry(*eth, *deployment, *keys)) problems.push_back(std::move(p));
@@ -277,8 +294,6 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
 
 }  // namespace
 
-bool is_audit_command(const std::string& sub) { return sub == "member-entry" || sub == "verify"; }
-
 int ctl_ledger_audit(const std::vector<std::string>& args) {
   const std::string& sub = args.at(0);
   std::string config_path, tls_fingerprint, encryption_key;
@@ -320,9 +335,8 @@ int ctl_ledger_audit(const std::vector<std::string>& args) {
   if (config_path.empty()) return ledger_usage();
   if (sub == "member-entry" && (!named_org || !named || encryption_key.empty()))
     return ledger_usage();
-  std::string error;
-  auto cfg = config::load_config(config_path, &error);
-  if (!cfg) return ctl_fail("configuration error: " + error);
+  auto cfg = config::load_config(config_path);
+  if (!cfg) return ctl_fail("configuration error: " + cfg.error().message());
   if (cfg->keys.store == "software")
     std::fprintf(stderr, "WARNING: %s\n", kSoftwareKeyStoreWarning);
   if (sub == "verify") return verify(*cfg, after_id, only);

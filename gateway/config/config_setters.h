@@ -1,4 +1,4 @@
-// Internal to gateway/core/config*.cc: the setters that check one value of
+// Internal to gateway/config/config*.cc: the setters that check one value of
 // the configuration and store it. Each table's schema maps its keys to
 // setters; an error message is the setter's reason, prefixed with the file,
 // line and key by the caller. Not a public header.

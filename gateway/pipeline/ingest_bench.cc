@@ -35,9 +35,9 @@
 #include "adapters/mllp/server.h"
 #include "gateway/anchoring/batch_signer.h"
 #include "gateway/cli/ctl_commands.h"
+#include "gateway/keys/key_store.h"
 #include "gateway/log/log.h"
 #include "gateway/pipeline/mllp_ingest.h"
-#include "gateway/keys/key_store.h"
 #include "gateway/store/message_store.h"
 #include "tpm/testing/swtpm_process.h"
 
@@ -183,11 +183,12 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
     bo.keys = ko;
     bo.batch_records = 1000;
     bo.interval = std::chrono::seconds(1);
-    signer = gw::anchoring::BatchSigner::create(bo, &error);
-    if (!signer) {
-      std::fprintf(stderr, "batch signer: %s\n", error.c_str());
+    auto created = gw::anchoring::BatchSigner::create(bo);
+    if (!created.ok()) {
+      std::fprintf(stderr, "batch signer: %s\n", created.error().message().c_str());
       std::exit(1);
     }
+    signer = std::move(created).value();
     signer->start();
   }
 

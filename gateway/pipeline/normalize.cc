@@ -50,15 +50,22 @@ bool parse_v2_location(std::string_view s, hl7::ErrorLocation* where) {
   return true;
 }
 
-NormalizeIssue from_mapping(const v2fhir::MappingIssue& i) { return {i.location, i.text}; }
+NormalizeIssue from_mapping(const v2fhir::MappingIssue& i, NormalizeIssue::Kind kind) {
+  return {kind, i.location, i.text};
+}
 
 }  // namespace
 
 Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig& config) {
   Normalized out;
+  // The mapper reports an unsupported type as its only error (at MSH-9).
+  const NormalizeIssue::Kind mapping_kind = v2fhir::is_supported_message_type(message.header())
+                                                ? NormalizeIssue::Kind::kMapping
+                                                : NormalizeIssue::Kind::kUnsupportedType;
   v2fhir::ConversionResult conv = v2fhir::convert_message(message, config);
-  for (const auto& w : conv.warnings) out.warnings.push_back(from_mapping(w));
-  for (const auto& e : conv.errors) out.errors.push_back(from_mapping(e));
+  for (const auto& w : conv.warnings)
+    out.warnings.push_back(from_mapping(w, NormalizeIssue::Kind::kMapping));
+  for (const auto& e : conv.errors) out.errors.push_back(from_mapping(e, mapping_kind));
   if (!conv.ok()) return out;
 
   std::vector<v2fhir::MappedRecord> mapped = conv.records();
@@ -75,7 +82,7 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
     if (added_id) resource->add("id", fhir::JsonValue::make_string(m.id));
     fhir::ValidationResult v = fhir::validate_resource(*resource);
     for (const fhir::ValidationIssue& issue : v.issues) {
-      NormalizeIssue n{"FHIR " + issue.path, issue.message};
+      NormalizeIssue n{NormalizeIssue::Kind::kInvalidFhir, "FHIR " + issue.path, issue.message};
       if (issue.severity == fhir::IssueSeverity::kError ||
           issue.severity == fhir::IssueSeverity::kFatal) {
         out.errors.push_back(std::move(n));
@@ -86,7 +93,8 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
     fhir::JsonResult<std::string> canonical = fhir::canonicalize(*resource);
     if (added_id) resource->remove("id");
     if (!canonical.ok()) {
-      out.errors.push_back({"FHIR " + m.resource_type, "resource could not be canonicalized"});
+      out.errors.push_back({NormalizeIssue::Kind::kInvalidFhir, "FHIR " + m.resource_type,
+                            "resource could not be canonicalized"});
       continue;
     }
     store::RecordWrite w;
@@ -106,13 +114,14 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
 
 hl7::Error to_hl7_error(const NormalizeIssue& issue) {
   hl7::Error e;
-  e.code = hl7::ErrorCode::kApplicationInternalError;
+  e.code = issue.kind == NormalizeIssue::Kind::kUnsupportedType
+               ? hl7::ErrorCode::kUnsupportedMessageType
+               : hl7::ErrorCode::kApplicationInternalError;
   if (!parse_v2_location(issue.location, &e.where)) e.where = {};
-  if (e.where.segment_id == "MSH" && e.where.field == 9)
-    e.code = hl7::ErrorCode::kUnsupportedMessageType;
-  e.detail = issue.location.starts_with("FHIR ") ? "mapped FHIR resource is invalid at " +
-                                                       issue.location.substr(5) + ": " + issue.text
-                                                 : issue.text;
+  e.detail =
+      issue.kind == NormalizeIssue::Kind::kInvalidFhir && issue.location.starts_with("FHIR ")
+          ? "mapped FHIR resource is invalid at " + issue.location.substr(5) + ": " + issue.text
+          : issue.text;
   return e;
 }
 

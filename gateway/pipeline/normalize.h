@@ -19,6 +19,12 @@
 namespace gw::pipeline {
 
 struct NormalizeIssue {
+  enum class Kind {
+    kMapping,          // the v2 content could not be mapped
+    kUnsupportedType,  // the mapper has no profile for the message type (MSH-9)
+    kInvalidFhir,      // the produced FHIR fails validation or canonicalization
+  };
+  Kind kind = Kind::kMapping;
   // v2 location ("PID-7", "OBX[3]-5") for mapping problems; for validation
   // problems of the produced FHIR, "FHIR " + the element path. Never content.
   std::string location;
@@ -27,6 +33,12 @@ struct NormalizeIssue {
 
 struct Normalized {
   bool ok() const { return errors.empty(); }
+  // The message's type is one the mapper does not support; then the only
+  // error is the kUnsupportedType issue. Decided here, once, for every caller
+  // (the pipeline stores such messages unmapped or answers AE/CE 200).
+  bool unsupported_type() const {
+    return errors.size() == 1 && errors[0].kind == NormalizeIssue::Kind::kUnsupportedType;
+  }
   fhir::JsonValue bundle;                   // the transaction Bundle (when ok())
   std::vector<store::RecordWrite> records;  // one per Bundle entry, canonical JSON (when ok())
   std::vector<NormalizeIssue> errors, warnings;
@@ -36,9 +48,9 @@ struct Normalized {
 Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig& config);
 
 // An issue as an HL7 error for an ERR segment: the location parsed into
-// ERR-2 parts where it is a v2 location, code 207 (application error: the
-// message is valid v2 but could not be normalized) or 200 for an unsupported
-// message type.
+// ERR-2 parts where it is a v2 location, code 200 for an unsupported message
+// type, else 207 (application error: the message is valid v2 but could not be
+// normalized).
 hl7::Error to_hl7_error(const NormalizeIssue& issue);
 
 // "PID-7: text; OBX[3]-5: text" (at most `max` issues, then "+N more").

@@ -9,24 +9,29 @@ namespace {
 
 TEST(RestUtilTest, TokenSearchValues) {
   std::vector<TokenValue> t;
-  std::string error;
-  ASSERT_TRUE(parse_token_search("urn:sys|V1", &t, &error));
+  auto parse = [&t](std::string_view text) {
+    auto r = parse_token_search(text);
+    if (r.ok()) t = *r;
+    return r;
+  };
+  ASSERT_TRUE(parse("urn:sys|V1").ok());
   ASSERT_EQ(t.size(), 1u);
   EXPECT_EQ(t[0].system, std::optional<std::string>("urn:sys"));
   EXPECT_EQ(t[0].value, "V1");
-  ASSERT_TRUE(parse_token_search("|V2", &t, &error));
+  ASSERT_TRUE(parse("|V2").ok());
   EXPECT_EQ(t[0].system, std::optional<std::string>(""));
-  ASSERT_TRUE(parse_token_search("V3", &t, &error));
+  ASSERT_TRUE(parse("V3").ok());
   EXPECT_FALSE(t[0].system.has_value());
-  ASSERT_TRUE(parse_token_search(R"(a\,b|c\|d,e)", &t, &error));
+  ASSERT_TRUE(parse(R"(a\,b|c\|d,e)").ok());
   ASSERT_EQ(t.size(), 2u);
   EXPECT_EQ(t[0].system, std::optional<std::string>("a,b"));
   EXPECT_EQ(t[0].value, "c|d");
   EXPECT_EQ(t[1].value, "e");
-  EXPECT_FALSE(parse_token_search("", &t, &error));
-  EXPECT_FALSE(parse_token_search("sys|", &t, &error));
-  EXPECT_FALSE(parse_token_search("a,,b", &t, &error));
-  EXPECT_EQ(error.find("sys"), std::string::npos);  // fixed texts only
+  EXPECT_FALSE(parse_token_search("").ok());
+  auto system_only = parse_token_search("sys|");
+  ASSERT_FALSE(system_only.ok());
+  EXPECT_FALSE(parse_token_search("a,,b").ok());
+  EXPECT_EQ(system_only.error().message().find("sys"), std::string::npos);  // fixed texts only
 }
 
 TEST(RestUtilTest, ETagsAndIds) {
