@@ -18,9 +18,9 @@ int ctl_version(const std::vector<std::string>&) {
 }
 
 constexpr std::string_view kLedgerNotes =
-    "outbox and retry touch only the outbox file: they run beside gatewayd. The other\n"
-    "ledger commands except members use the key store: with swtpm (which serves one\n"
-    "client at a time), stop gatewayd first.";
+    "outbox and retry touch only the outbox file: they run beside gatewayd.\n"
+    "The other ledger commands except members use the key store: with swtpm\n"
+    "(which serves one client at a time), stop gatewayd first.";
 
 std::vector<CtlCommand> make_table() {
   return {
@@ -72,8 +72,8 @@ std::vector<CtlCommand> make_table() {
             nullptr},
            {"count", "--config FILE", "", nullptr},
        },
-       "TIME is YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or YYYY-MM-DDTHH:MM[:SS]+HH:MM (UTC if no\n"
-       "zone)."},
+       "TIME is YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or YYYY-MM-DDTHH:MM[:SS]+HH:MM\n"
+       "(UTC if no zone)."},
       {"tpm",
        "",
        "",
@@ -182,7 +182,7 @@ std::vector<CtlCommand> make_table() {
             ctl_ledger_outbox},
        },
        kLedgerNotes},
-      {"version", "", "", ctl_version, {}, ""},
+      {"version", "", "Print gatewayctl's version (also --version).", ctl_version, {}, ""},
   };
 }
 

@@ -266,8 +266,8 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
                     "same sender and MSH-10 as a stored message but different content; "
                     "answered with the original acknowledgement and not stored"}});
       // The original's acknowledgement, so a resent message gets the same answer.
-      send_answer(p->reply, hl7::AckDecision{decided.send && !result.ack.empty(), decided.code},
-                  std::move(result.ack));
+      const hl7::AckDecision original{decided.send && !result.ack.empty(), decided.code};
+      send_answer(p->reply, original, std::move(result.ack));
       return;
     }
     if (log::enabled(log::Level::kDebug))
