@@ -195,7 +195,7 @@ int run_gatewayd(int argc, char** argv) {
   // one connection at a time) can reach it while gatewayd runs.
   keys->key_store.reset();
   gw::store::StoreOptions sopts;
-  sopts.path = (std::filesystem::path(cfg->state_dir) / "messages.db").string();
+  sopts.path = cfg->message_store_path();
   sopts.keys = keys->store_keys;
   sopts.max_batch = cfg->store_max_batch;
   sopts.max_queued_bytes = cfg->store_max_queued_bytes;

@@ -203,7 +203,7 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
               ledger::to_checksum_hex(keys->account).c_str(),
               ledger::to_hex_0x(keys->batch_key_hash).c_str());
   std::string error;
-  const std::string db = (std::filesystem::path(cfg.state_dir) / "messages.db").string();
+  const std::string db = cfg.message_store_path();
   if (!std::filesystem::exists(db)) return ctl_fail("no store at " + db);
   auto batches = store::BatchStore::open(db, &error);
   if (!batches) return ctl_fail(error);

@@ -15,7 +15,7 @@ std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& confi
     std::fprintf(stderr, "gatewayctl: configuration error: %s\n", cfg.error().message().c_str());
     return nullptr;
   }
-  std::string path = (std::filesystem::path(cfg->state_dir) / "messages.db").string();
+  const std::string path = cfg->message_store_path();
   if (!std::filesystem::exists(path)) {
     std::fprintf(stderr, "gatewayctl: no store at %s (has gatewayd run with this configuration?)\n",
                  path.c_str());

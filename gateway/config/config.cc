@@ -22,6 +22,10 @@ std::string HostPort::to_string() const {
   return host + ":" + std::to_string(port);
 }
 
+std::string GatewayConfig::message_store_path() const {
+  return (std::filesystem::path(state_dir) / "messages.db").string();
+}
+
 gw::Result<GatewayConfig> parse_config(const std::string& text, const std::string& source) {
   GatewayConfig cfg;
   cfg.source = source;

@@ -159,6 +159,10 @@ struct GatewayConfig {
   size_t store_max_batch = 1024;
   uint64_t store_max_queued_bytes = uint64_t{256} << 20;
   std::vector<ChannelConfig> channels;
+
+  // The message store, <state_dir>/messages.db: gatewayd, its batch signer
+  // and the gatewayctl commands that read the store all open this file.
+  std::string message_store_path() const;
 };
 
 // Parses and validates. An error (invalid-argument) has one line of the form
