@@ -31,31 +31,29 @@
 #include <vector>
 
 #include "gateway/anchoring/batch_audit.h"
-#include "gateway/anchoring/ledger_client.h"
-#include "gateway/anchoring/ledger_deployment.h"
 #include "gateway/cli/ctl_commands.h"
 #include "gateway/keys/key_options.h"
+#include "gateway/anchoring/ledger_client.h"
+#include "gateway/anchoring/ledger_deployment.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
 
 namespace gw::cli {
 
-// Names from the rooms this command draws on.
-using anchoring::AnchorCheck;
 using anchoring::AnchorState;
 using anchoring::BatchSignatureVerifier;
-using anchoring::certificate_fingerprint;
+using anchoring::check_batch_anchor;
+
+using anchoring::AnchorCheck;
 using anchoring::ChainAnchor;
+using anchoring::LedgerDeployment;
+using anchoring::certificate_fingerprint;
 using anchoring::check_batch_records;
 using anchoring::check_ledger_node;
 using anchoring::format_members;
 using anchoring::ledger_rpc_options;
-using anchoring::LedgerDeployment;
 using anchoring::public_key_hash;
 using anchoring::read_deployment;
-using keys::key_store_options;
-using keys::kSoftwareKeyStoreWarning;
-
 namespace {
 
 namespace cs = ledger::consortium;
@@ -68,7 +66,7 @@ struct PublicKeys {
 
 std::optional<PublicKeys> read_public_keys(const config::GatewayConfig& cfg) {
   std::string error;
-  auto store = keys::open_key_store(key_store_options(cfg), &error);
+  auto store = keys::open_key_store(keys::key_store_options(cfg), &error);
   auto address = store ? store->ledger_address(&error) : std::nullopt;
   auto pem = address ? store->batch_signing_public_key(&error) : std::nullopt;
   store.reset();  // release the TPM
@@ -338,7 +336,7 @@ int ctl_ledger_audit(const std::vector<std::string>& args) {
   auto cfg = config::load_config(config_path);
   if (!cfg) return ctl_fail("configuration error: " + cfg.error().message());
   if (cfg->keys.store == "software")
-    std::fprintf(stderr, "WARNING: %s\n", kSoftwareKeyStoreWarning);
+    std::fprintf(stderr, "WARNING: %s\n", keys::kSoftwareKeyStoreWarning);
   if (sub == "verify") return verify(*cfg, after_id, only);
   auto key = parse_key32(encryption_key);
   if (!key) return ctl_fail("--encryption-key: give 64 hex digits (an X25519 public key)");

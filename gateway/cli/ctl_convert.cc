@@ -18,21 +18,20 @@
 
 #include "adapters/hl7/er7.h"
 #include "fhir/json/write.h"
-#include "gateway/cli/ctl_commands.h"
-#include "gateway/cli/gatewayctl.h"
-#include "gateway/config/config.h"
 #include "gateway/pipeline/channel_options.h"
+#include "gateway/config/config.h"
+#include "gateway/cli/ctl_commands.h"
 #include "gateway/pipeline/normalize.h"
+#include "gateway/cli/gatewayctl.h"
 
 namespace gw::cli {
 
-// Names from the rooms this command draws on.
+using pipeline::IngestOptions;
+using pipeline::NormalizeIssue;
 using pipeline::ingest_options;
 using pipeline::normalize_v2;
 
-using pipeline::IngestOptions;
 using pipeline::Normalized;
-using pipeline::NormalizeIssue;
 namespace {
 
 std::string convert_usage() { return ctl_usage("convert"); }

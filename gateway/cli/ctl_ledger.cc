@@ -17,33 +17,29 @@
 #include <string>
 #include <vector>
 
+#include "gateway/cli/ctl_commands.h"
+#include "gateway/keys/key_options.h"
 #include "gateway/anchoring/ledger_client.h"
 #include "gateway/anchoring/ledger_deployment.h"
 #include "gateway/anchoring/ledger_service.h"
-#include "gateway/cli/ctl_commands.h"
 #include "gateway/cli/gatewayctl.h"
-#include "gateway/keys/key_options.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
 #include "ledger-client/outbox/deploy.h"
 
 namespace gw::cli {
 
-// Names from the rooms this command draws on.
+
+using anchoring::LedgerDeployment;
 using anchoring::check_ledger_node;
 using anchoring::format_deployment;
 using anchoring::ledger_rpc_options;
-using anchoring::LedgerDeployment;
 using anchoring::oldest_open_age_s;
 using anchoring::open_ledger_client;
 using anchoring::read_deployment;
 using anchoring::read_founders;
 using anchoring::same_deployment;
 using anchoring::write_deployment;
-using keys::key_store_options;
-using keys::kSoftwareKeyStoreWarning;
-using keys::load_keys;
-
 namespace {
 
 int usage() { return ledger_usage(); }
@@ -60,7 +56,7 @@ std::optional<config::GatewayConfig> load(const std::string& path) {
     return std::nullopt;
   }
   if (cfg->keys.store == "software")
-    std::fprintf(stderr, "WARNING: %s\n", kSoftwareKeyStoreWarning);
+    std::fprintf(stderr, "WARNING: %s\n", keys::kSoftwareKeyStoreWarning);
   return std::move(cfg).value();
 }
 
@@ -72,7 +68,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
     return 1;
   }
   std::string error;
-  auto keys = load_keys(cfg, &error);
+  auto keys = keys::load_keys(cfg, &error);
   if (!keys) {
     std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
     return 1;
@@ -182,7 +178,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
 
 int status(const config::GatewayConfig& cfg) {
   std::string error;
-  auto store = keys::open_key_store(key_store_options(cfg), &error);
+  auto store = keys::open_key_store(keys::key_store_options(cfg), &error);
   auto address = store ? store->ledger_address(&error) : std::nullopt;
   store.reset();
   if (!address) {

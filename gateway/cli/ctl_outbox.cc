@@ -18,12 +18,13 @@
 #include <string>
 #include <vector>
 
-#include "gateway/cli/ctl_commands.h"
 #include "gateway/config/config.h"
+#include "gateway/cli/ctl_commands.h"
 #include "ledger-client/keccak/keccak.h"
 #include "ledger-client/outbox/outbox_store.h"
 
 namespace gw::cli {
+
 namespace {
 
 using ledger::ItemKind;

@@ -12,12 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "fhir/json/write.h"
 #include "gateway/cli/ctl_commands.h"
+#include "fhir/json/write.h"
 #include "gateway/cli/gatewayctl.h"
 #include "gateway/rest/fhir_rest_util.h"
 
 namespace gw::cli {
+
 namespace {
 
 std::string records_usage() { return ctl_usage("records"); }

@@ -26,18 +26,15 @@
 
 #include "gateway/admin/attestation.h"
 #include "gateway/cli/ctl_commands.h"
-#include "gateway/cli/gatewayctl.h"
-#include "gateway/keys/key_files.h"
 #include "gateway/keys/key_options.h"
+#include "gateway/keys/key_files.h"
+#include "gateway/cli/gatewayctl.h"
 #include "ledger-client/keccak/keccak.h"
 
 namespace gw::cli {
 
-// Names from the rooms this command draws on.
-using admin::appliance_binding;
-using keys::key_store_options;
-using keys::kSoftwareKeyStoreWarning;
 
+using admin::appliance_binding;
 namespace {
 
 // Files gatewayctl hands out (0600, written atomically, like key files).
@@ -61,8 +58,8 @@ std::unique_ptr<keys::KeyStore> open_store(const std::string& config_path,
   }
   if (loaded != nullptr) *loaded = *cfg;
   if (cfg->keys.store == "software")
-    std::fprintf(stderr, "WARNING: %s\n", kSoftwareKeyStoreWarning);
-  auto store = keys::open_key_store(key_store_options(*cfg), &error);
+    std::fprintf(stderr, "WARNING: %s\n", keys::kSoftwareKeyStoreWarning);
+  auto store = keys::open_key_store(keys::key_store_options(*cfg), &error);
   if (!store) std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
   return store;
 }
