@@ -1,7 +1,7 @@
 #include "gateway/anchoring/batch_signer.h"
 
-#include "gateway/crypto/merkle.h"
 #include "gateway/log/log.h"
+#include "gateway/crypto/merkle.h"
 
 namespace gw::anchoring {
 

@@ -12,8 +12,8 @@
 #include <fstream>
 
 #include "gateway/crypto/merkle.h"
-#include "gateway/crypto/store_keys.h"
 #include "gateway/store/message_store.h"
+#include "gateway/crypto/store_keys.h"
 #include "tpm/testing/swtpm_process.h"
 
 namespace gw::anchoring {

@@ -10,8 +10,8 @@
 #include <span>
 #include <string>
 
-#include "gateway/anchoring/ledger_deployment.h"
 #include "gateway/config/config.h"
+#include "gateway/anchoring/ledger_deployment.h"
 #include "ledger-client/outbox/outbox_store.h"
 #include "ledger-client/outbox/submitter.h"
 #include "ledger-client/outbox/tx_signer.h"

@@ -35,9 +35,9 @@
 #include "adapters/mllp/server.h"
 #include "gateway/anchoring/batch_signer.h"
 #include "gateway/cli/ctl_commands.h"
-#include "gateway/keys/key_store.h"
 #include "gateway/log/log.h"
 #include "gateway/pipeline/mllp_ingest.h"
+#include "gateway/keys/key_store.h"
 #include "gateway/store/message_store.h"
 #include "tpm/testing/swtpm_process.h"
 
