@@ -5,10 +5,10 @@
 
 namespace gw::anchoring {
 
-std::unique_ptr<BatchSigner> BatchSigner::create(const BatchSignerOptions& options,
-                                                 std::string* error) {
-  auto batches = store::BatchStore::open(options.db_path, error);
-  if (!batches) return nullptr;
+gw::Result<std::unique_ptr<BatchSigner>> BatchSigner::create(const BatchSignerOptions& options) {
+  std::string error;
+  auto batches = store::BatchStore::open(options.db_path, &error);
+  if (!batches) return unavailable_error(error);
   return std::unique_ptr<BatchSigner>(new BatchSigner(options, std::move(batches)));
 }
 
@@ -36,20 +36,18 @@ uint64_t BatchSigner::batches_signed() const {
   return signed_;
 }
 
-std::optional<size_t> BatchSigner::sign_pending(std::string* error) {
-  auto pending = batches_->pending(options_.batch_records, error);
-  if (!pending) return std::nullopt;
-  if (pending->seqs.empty()) return 0;
+gw::Result<size_t> BatchSigner::sign_pending() {
+  std::string error;
+  auto pending = batches_->pending(options_.batch_records, &error);
+  if (!pending) return unavailable_error(error);
+  if (pending->seqs.empty()) return size_t{0};
   auto tree = crypto::MerkleTree::build(pending->commitments);
-  if (!tree) {
-    *error = "cannot build the batch's Merkle tree";
-    return std::nullopt;
-  }
-  auto key_store = keys::open_key_store(options_.keys, error);
-  if (!key_store) return std::nullopt;
-  auto signature = key_store->sign_batch_root(tree->root(), error);
+  if (!tree) return internal_error("cannot build the batch's Merkle tree");
+  auto key_store = keys::open_key_store(options_.keys, &error);
+  if (!key_store) return unavailable_error(error);
+  auto signature = key_store->sign_batch_root(tree->root(), &error);
   key_store.reset();  // release the TPM until the next batch
-  if (!signature) return std::nullopt;
+  if (!signature) return unavailable_error(error);
   store::SignedBatch b;
   b.first_seq = pending->seqs.front();
   b.last_seq = pending->seqs.back();
@@ -60,7 +58,7 @@ std::optional<size_t> BatchSigner::sign_pending(std::string* error) {
   b.created_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
-  if (!batches_->record(&b, error)) return std::nullopt;
+  if (!batches_->record(&b, &error)) return unavailable_error(error);
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++signed_;
@@ -92,9 +90,9 @@ void BatchSigner::run() {
     if (sign) {
       // Drain: a backlog larger than one batch becomes several batches now.
       while (true) {
-        auto n = sign_pending(&error);
-        if (!n) {
-          log::warn("batch.sign_failed", {{"detail", error}});
+        auto n = sign_pending();
+        if (!n.ok()) {
+          log::warn("batch.sign_failed", {{"detail", n.error().message()}});
           break;
         }
         if (*n < options_.batch_records) break;

@@ -92,9 +92,10 @@ TEST_F(BatchSignerTest, RootsAreMerkleRootsOfCommitmentsAndSignaturesVerify) {
   bo.keys = provision("software");
   bo.batch_records = 4;
   std::string error;
-  auto signer = BatchSigner::create(bo, &error);
-  ASSERT_TRUE(signer) << error;
-  EXPECT_EQ(signer->sign_pending(&error).value_or(99), 0u) << error;  // nothing yet
+  auto created = BatchSigner::create(bo);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  std::unique_ptr<BatchSigner> signer = std::move(created).value();
+  EXPECT_EQ(signer->sign_pending().value_or(99), 0u);  // nothing yet
 
   write_records(6, "M1");
   auto batches = store::BatchStore::open(bo.db_path, &error);
@@ -103,9 +104,9 @@ TEST_F(BatchSignerTest, RootsAreMerkleRootsOfCommitmentsAndSignaturesVerify) {
   ASSERT_TRUE(pending) << error;
   ASSERT_EQ(pending->seqs.size(), 6u);
 
-  EXPECT_EQ(signer->sign_pending(&error).value_or(0), 4u) << error;
-  EXPECT_EQ(signer->sign_pending(&error).value_or(0), 2u) << error;
-  EXPECT_EQ(signer->sign_pending(&error).value_or(99), 0u) << error;
+  EXPECT_EQ(signer->sign_pending().value_or(0), 4u);
+  EXPECT_EQ(signer->sign_pending().value_or(0), 2u);
+  EXPECT_EQ(signer->sign_pending().value_or(99), 0u);
 
   auto list = batches->list(0, 10, &error);
   ASSERT_EQ(list.size(), 2u);
@@ -142,8 +143,9 @@ TEST_F(BatchSignerTest, SlowTpmDelaysOnlyBatches) {
   bo.batch_records = 10;
   bo.interval = std::chrono::milliseconds(100);
   bo.poll = std::chrono::milliseconds(10);
-  auto signer = BatchSigner::create(bo, &error);
-  ASSERT_TRUE(signer) << error;
+  auto created = BatchSigner::create(bo);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  std::unique_ptr<BatchSigner> signer = std::move(created).value();
   signer->start();
   // Messages keep committing while the signer waits on the slow TPM.
   for (int i = 0; i < 20; ++i) write_records(3, "S" + std::to_string(i));

@@ -141,9 +141,9 @@ int run_gatewayd(int argc, char** argv) {
   }
 
   std::string error;
-  auto cfg = gw::config::load_config(config_path, &error);
+  auto cfg = gw::config::load_config(config_path);
   if (!cfg) {
-    std::fprintf(stderr, "gatewayd: configuration error: %s\n", error.c_str());
+    std::fprintf(stderr, "gatewayd: configuration error: %s\n", cfg.error().message().c_str());
     return 1;
   }
   if (check_only) {
@@ -197,7 +197,7 @@ int run_gatewayd(int argc, char** argv) {
   // one connection at a time) can reach it while gatewayd runs.
   keys->key_store.reset();
   gw::store::StoreOptions sopts;
-  sopts.path = (std::filesystem::path(cfg->state_dir) / "messages.db").string();
+  sopts.path = cfg->message_store_path();
   sopts.keys = keys->store_keys;
   sopts.max_batch = cfg->store_max_batch;
   sopts.max_queued_bytes = cfg->store_max_queued_bytes;
@@ -218,11 +218,12 @@ int run_gatewayd(int argc, char** argv) {
   bo.keys = gw::keys::key_store_options(*cfg);
   bo.batch_records = cfg->keys.batch_records;
   bo.interval = cfg->keys.batch_interval;
-  auto batch_signer = gw::anchoring::BatchSigner::create(bo, &error);
-  if (!batch_signer) {
-    gw::log::error("startup_failed", {{"detail", error}});
+  auto created_signer = gw::anchoring::BatchSigner::create(bo);
+  if (!created_signer.ok()) {
+    gw::log::error("startup_failed", {{"detail", created_signer.error().message()}});
     return 1;
   }
+  std::unique_ptr<gw::anchoring::BatchSigner> batch_signer = std::move(created_signer).value();
   batch_signer->start();
 
   // The consortium ledger: anchoring and the outbox run on their own threads,
@@ -309,8 +310,8 @@ int run_gatewayd(int argc, char** argv) {
       }
     };
     rest = std::make_unique<gw::rest::FhirRestServer>(ro, store.get());
-    if (!rest->start(&error)) {
-      gw::log::error("startup_failed", {{"channel", "https"}, {"detail", error}});
+    if (gw::Status started = rest->start(); !started.ok()) {
+      gw::log::error("startup_failed", {{"channel", "https"}, {"detail", started.message()}});
       for (auto& c : channels) c.server->stop(std::chrono::milliseconds(0));
       return 1;
     }

@@ -184,11 +184,12 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
     bo.keys = ko;
     bo.batch_records = 1000;
     bo.interval = std::chrono::seconds(1);
-    signer = gw::anchoring::BatchSigner::create(bo, &error);
-    if (!signer) {
-      std::fprintf(stderr, "batch signer: %s\n", error.c_str());
+    auto created = gw::anchoring::BatchSigner::create(bo);
+    if (!created.ok()) {
+      std::fprintf(stderr, "batch signer: %s\n", created.error().message().c_str());
       std::exit(1);
     }
+    signer = std::move(created).value();
     signer->start();
   }
 

@@ -9,12 +9,12 @@
 namespace gw::pipeline {
 namespace {
 
-NormalizeIssue from_mapping(const v2fhir::MappingIssue& i) {
-  return {i.location, std::nullopt, i.text};
+NormalizeIssue from_mapping(const v2fhir::MappingIssue& i, NormalizeIssue::Kind kind) {
+  return {kind, i.location, std::nullopt, i.text};
 }
 
 NormalizeIssue in_fhir(std::string path, std::string text) {
-  return {{}, std::move(path), std::move(text)};
+  return {NormalizeIssue::Kind::kInvalidFhir, {}, std::move(path), std::move(text)};
 }
 
 }  // namespace
@@ -25,9 +25,14 @@ std::string NormalizeIssue::location() const {
 
 Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig& config) {
   Normalized out;
+  // The mapper reports an unsupported type as its only error (at MSH-9).
+  const NormalizeIssue::Kind mapping_kind = v2fhir::is_supported_message_type(message.header())
+                                                ? NormalizeIssue::Kind::kMapping
+                                                : NormalizeIssue::Kind::kUnsupportedType;
   v2fhir::ConversionResult conv = v2fhir::convert_message(message, config);
-  for (const auto& w : conv.warnings) out.warnings.push_back(from_mapping(w));
-  for (const auto& e : conv.errors) out.errors.push_back(from_mapping(e));
+  for (const auto& w : conv.warnings)
+    out.warnings.push_back(from_mapping(w, NormalizeIssue::Kind::kMapping));
+  for (const auto& e : conv.errors) out.errors.push_back(from_mapping(e, mapping_kind));
   if (!conv.ok()) return out;
 
   std::vector<v2fhir::MappedRecord> mapped = conv.records();
@@ -75,7 +80,9 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
 
 hl7::Error to_hl7_error(const NormalizeIssue& issue) {
   hl7::Error e;
-  e.code = hl7::ErrorCode::kApplicationInternalError;
+  e.code = issue.kind == NormalizeIssue::Kind::kUnsupportedType
+               ? hl7::ErrorCode::kUnsupportedMessageType
+               : hl7::ErrorCode::kApplicationInternalError;
   if (issue.fhir_path) {
     e.detail = "mapped FHIR resource is invalid at " + *issue.fhir_path + ": " + issue.text;
     return e;
@@ -83,8 +90,6 @@ hl7::Error to_hl7_error(const NormalizeIssue& issue) {
   // Only positions with a segment id go to ERR-2 (a bare segment index or
   // the configuration has no place there).
   if (!issue.v2.where.segment_id.empty()) e.where = issue.v2.where;
-  if (e.where.segment_id == "MSH" && e.where.field == 9)
-    e.code = hl7::ErrorCode::kUnsupportedMessageType;
   e.detail = issue.text;
   return e;
 }

@@ -21,6 +21,12 @@
 namespace gw::pipeline {
 
 struct NormalizeIssue {
+  enum class Kind {
+    kMapping,          // the v2 content could not be mapped
+    kUnsupportedType,  // the mapper has no profile for the message type (MSH-9)
+    kInvalidFhir,      // the produced FHIR fails validation or canonicalization
+  };
+  Kind kind = Kind::kMapping;
   // Mapping problems: where in the v2 message.
   v2fhir::IssueLocation v2;
   // Validation problems of the produced FHIR: the element path (or the
@@ -35,6 +41,12 @@ struct NormalizeIssue {
 
 struct Normalized {
   bool ok() const { return errors.empty(); }
+  // The message's type is one the mapper does not support; then the only
+  // error is the kUnsupportedType issue. Decided here, once, for every caller
+  // (the pipeline stores such messages unmapped or answers AE/CE 200).
+  bool unsupported_type() const {
+    return errors.size() == 1 && errors[0].kind == NormalizeIssue::Kind::kUnsupportedType;
+  }
   fhir::JsonValue bundle;                   // the transaction Bundle (when ok())
   std::vector<store::RecordWrite> records;  // one per Bundle entry, canonical JSON (when ok())
   std::vector<NormalizeIssue> errors, warnings;
@@ -44,8 +56,8 @@ struct Normalized {
 Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig& config);
 
 // An issue as an HL7 error for an ERR segment: ERR-2 from the v2 location of a
-// mapping problem, code 207 (application error: the message is valid v2 but
-// could not be normalized) or 200 for an unsupported message type.
+// mapping problem, code 200 for an unsupported message type, else 207
+// (application error: the message is valid v2 but could not be normalized).
 hl7::Error to_hl7_error(const NormalizeIssue& issue);
 
 // "PID-7: text; OBX[3]-5: text" (at most `max` issues, then "+N more").

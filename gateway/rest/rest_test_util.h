@@ -109,8 +109,8 @@ class RestFixture : public ::testing::Test {
   }
   void start(RestOptions o) {
     server_ = std::make_unique<FhirRestServer>(std::move(o), store_.get());
-    std::string error;
-    ASSERT_TRUE(server_->start(&error)) << error;
+    gw::Status started = server_->start();
+    ASSERT_TRUE(started.ok()) << started.message();
     ASSERT_NE(server_->port(), 0);
   }
   void start() { start(options()); }

@@ -26,8 +26,8 @@ using namespace std::chrono_literals;
 // The store keys of a test gateway, loaded from its TPM as gatewayd does.
 std::shared_ptr<const crypto::StoreKeys> store_keys_of(const std::string& config_path) {
   std::string error;
-  auto cfg = config::load_config(config_path, &error);
-  EXPECT_TRUE(cfg) << error;
+  auto cfg = config::load_config(config_path);
+  EXPECT_TRUE(cfg) << cfg.status().message();
   if (!cfg) return nullptr;
   auto keys = gw::keys::load_keys(*cfg, &error);
   EXPECT_TRUE(keys) << error;
