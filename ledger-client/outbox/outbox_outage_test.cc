@@ -1,3 +1,4 @@
+// test-needs: anvil
 // The outbox through ledger outages and restarts on a real anvil: anvil
 // stopped mid-run and restarted from its state file, anvil killed and
 // reloaded from an older state, the gateway restarted with transactions in

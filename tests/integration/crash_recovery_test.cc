@@ -1,3 +1,4 @@
+// test-needs: integration swtpm
 // Crash test: gatewayd is killed with SIGKILL in the middle of a stream from
 // several connections, then restarted on the same state directory. Every
 // message acknowledged (AA) before the kill must be in the store; the senders

@@ -1,3 +1,4 @@
+// test-needs: integration swtpm
 // End to end over real loopback sockets: the gatewayd binary, real MLLP
 // clients, and the SQLite file it writes, opened independently here.
 #include <gtest/gtest.h>
