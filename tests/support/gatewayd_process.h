@@ -85,9 +85,12 @@ std::string corpus_dir();  // tests/corpus/hl7
 
 // Reads a whole file; empty on error.
 std::string read_file(const std::string& path);
-// Runs a command, returns exit status and captures stdout+stderr.
-int run_command(const std::vector<std::string>& argv, std::string* output);
-// The same with stdout and stderr captured separately.
-int run_command(const std::vector<std::string>& argv, std::string* out, std::string* err);
+// Runs a command, returns exit status and captures stdout+stderr. A command
+// still running after `timeout` is killed: -1, and the output says so.
+int run_command(const std::vector<std::string>& argv, std::string* output,
+                std::chrono::milliseconds timeout = std::chrono::seconds(120));
+// The same with stdout and stderr captured separately (the timeout noted in *err).
+int run_command(const std::vector<std::string>& argv, std::string* out, std::string* err,
+                std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
 }  // namespace gw::testing
