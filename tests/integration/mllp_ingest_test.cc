@@ -15,8 +15,8 @@
 #include "adapters/mllp/client.h"
 #include "adapters/mllp/fd_limit.h"
 #include "gateway/config/config.h"
-#include "gateway/keys/key_options.h"
 #include "gateway/crypto/store_keys.h"
+#include "gateway/keys/key_options.h"
 #include "tests/integration/corpus_util.h"
 
 namespace gw::testing {
@@ -66,7 +66,7 @@ std::map<std::pair<std::string, std::string>, Row> read_rows(const std::string& 
     ++r.count;
     std::string error;
     auto raw = keys->open(
-        col(2), store::message_associated_data("raw", col(0), col(1), sqlite3_column_int64(st, 4)),
+        col(2), crypto::message_associated_data("raw", col(0), col(1), sqlite3_column_int64(st, 4)),
         &error);
     EXPECT_TRUE(raw) << error;
     r.raw = raw.value_or("");
