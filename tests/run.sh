@@ -2,9 +2,21 @@
 # Builds everything the tests need and runs the whole suite with ctest, twice:
 # a normal optimized build (build/) and an AddressSanitizer + UndefinedBehavior-
 # Sanitizer build (build-asan/) in which gatewayd itself runs instrumented
-# under the integration tests. Labels: unit, integration, fuzz (corpus replay).
+# under the integration tests.
 #   tests/run.sh            both builds, every test
 #   tests/run.sh --quick    the normal build only
+# ctest labels, by what a test needs besides its own process (a test declares
+# it in a `// test-needs:` line at its top; see gw_test_labels in the root
+# CMakeLists.txt):
+#   unit         temporary files, loopback sockets, at most a fork of itself
+#                or a short-lived system tool (openssl, curl)
+#   swtpm        starts swtpm (and tpm2-tools where a test plays the verifier)
+#   anvil        starts anvil
+#   integration  runs the gatewayd / gatewayctl binaries, or the node checks
+#   fuzz         replays a fuzz target's seed corpus
+# A test may carry several (a gatewayd test: integration swtpm). To run a part
+# by hand, in build/: `ctest -L unit` (no swtpm, anvil or gatewayd), or
+# `ctest -LE 'swtpm|anvil'` (where neither tool is installed).
 set -eu
 cd "$(dirname "$0")/.."
 ./image/install-deps.sh

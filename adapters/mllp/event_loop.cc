@@ -253,11 +253,11 @@ int EventLoop::wait_timeout_ms() const {
 void EventLoop::run() {
   tls_current_loop = this;
   epoll_event events[kMaxEvents];
-  now_ = Clock::now();
+  now_ = read_clock();
   next_sweep_ = now_ + sweep_interval_;
   for (;;) {
     int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, wait_timeout_ms());
-    now_ = Clock::now();
+    now_ = read_clock();
     for (int i = 0; i < n; ++i) handle_event(events[i]);
     process_dirty();
     if (now_ >= next_sweep_) {

@@ -173,6 +173,7 @@ class EventLoop {
   void begin_stop(std::chrono::milliseconds grace);
   void sweep();
   int wait_timeout_ms() const;
+  Clock::time_point read_clock() const { return options_.clock ? options_.clock() : Clock::now(); }
 
   const ServerOptions& options_;
   FrameHandler* const handler_;

@@ -39,6 +39,13 @@ struct ServerOptions {
   size_t max_in_flight_per_connection = 64;  // stop reading a connection beyond this
   int io_threads = 1;                        // event loop threads (SO_REUSEPORT is not used)
   int listen_backlog = 1024;
+  // The event loops' time source for every timer above and their own (stop
+  // grace, send_and_close linger, accept pause). Empty: steady_clock::now.
+  // Tests set a clock they advance by hand instead of sleeping for a timeout
+  // to pass; it must be monotonic and callable from the loop threads. The
+  // loops still wake by real time (at least every 250 ms), and that is when
+  // they read it.
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 // Per-connection and per-server counters; read with Server::stats().

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -127,8 +129,42 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
   return pred();
 }
 
+// A clock the test moves by hand (ServerOptions::clock), so that a timeout
+// passes when the test says so rather than after a real sleep. release() lets
+// it run on with real time from where it stands (for stop()'s grace).
+class ManualClock {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  TimePoint now() const {
+    const std::chrono::nanoseconds ahead(ahead_ns_.load());
+    return (released_.load() ? std::chrono::steady_clock::now() : start_) + ahead;
+  }
+  void advance(std::chrono::nanoseconds d) { ahead_ns_ += d.count(); }
+  void release() { released_ = true; }
+
+ private:
+  const TimePoint start_ = std::chrono::steady_clock::now();
+  std::atomic<int64_t> ahead_ns_{0};
+  std::atomic<bool> released_{false};
+};
+
 class ServerTest : public ::testing::Test {
  protected:
+  // Options whose timers read clock_ instead of the real clock.
+  ServerOptions with_manual_clock(ServerOptions o) {
+    o.clock = [this] { return clock_.now(); };
+    return o;
+  }
+  // Returns once the loop has run, timeout sweep included, at clock_'s
+  // present reading: a frame on a connection of its own is read in one loop
+  // iteration (which reads the clock and sweeps when a sweep is due) and
+  // answered in a later one, since the handler replies from its worker. The
+  // frame keeps that connection active, so it is never the one timed out.
+  void sync_loop() {
+    if (!sync_) sync_ = connect();
+    send(*sync_, "sync");
+    ASSERT_EQ(receive(*sync_), "ACK:sync");
+  }
   void start(ServerOptions o = {}) {
     o.port = 0;
     auto server = Server::create(o, &handler_);
@@ -137,6 +173,7 @@ class ServerTest : public ::testing::Test {
     server_->start();
   }
   void TearDown() override {
+    clock_.release();  // the grace below passes in real time
     if (server_) server_->stop(1s);
   }
   std::unique_ptr<Client> connect() {
@@ -158,7 +195,9 @@ class ServerTest : public ::testing::Test {
   }
 
   TestHandler handler_;  // declared first: outlives the server
+  ManualClock clock_;    // outlives the server too
   std::unique_ptr<Server> server_;
+  std::unique_ptr<Client> sync_;  // sync_loop()'s connection
 };
 
 TEST_F(ServerTest, EchoFromWorkerThread) {
@@ -286,19 +325,23 @@ TEST_F(ServerTest, GarbageBeforeStartIsCounted) {
   EXPECT_EQ(server_->stats().bytes_skipped, 18u);
 }
 
+// The timeout tests run on clock_: the server sweeps for timeouts every
+// idle_timeout / 4 (at most 250 ms), so a connection goes at the first sweep
+// after its deadline.
 TEST_F(ServerTest, IdleConnectionIsClosed) {
   ServerOptions o;
-  o.idle_timeout = 200ms;
-  start(o);
+  o.idle_timeout = 200ms;  // swept every 50 ms
+  start(with_manual_clock(o));
   auto c = connect();
   send(*c, "x");
-  EXPECT_EQ(receive(*c), "ACK:x");
-  auto t0 = std::chrono::steady_clock::now();
-  EXPECT_TRUE(closed_by_peer(*c, 3s));
-  auto waited = std::chrono::steady_clock::now() - t0;
-  EXPECT_GE(waited, 150ms);
-  EXPECT_LT(waited, 1500ms);
+  EXPECT_EQ(receive(*c), "ACK:x");  // the last activity, at t0
+  clock_.advance(199ms);
+  sync_loop();
+  EXPECT_EQ(server_->stats().connections_idle_closed, 0u) << "closed before idle_timeout";
+  clock_.advance(51ms);  // t0 + 250 ms: past the deadline and a sweep period
+  sync_loop();
   EXPECT_EQ(server_->stats().connections_idle_closed, 1u);
+  EXPECT_TRUE(closed_by_peer(*c, 3s));
 }
 
 // Slowloris: a frame trickled a byte at a time never ends in time and the
@@ -306,57 +349,64 @@ TEST_F(ServerTest, IdleConnectionIsClosed) {
 // trickled outside frames does not keep a connection from going idle.
 TEST_F(ServerTest, ATrickledFrameIsCutOffByFrameTimeout) {
   ServerOptions o;
-  o.idle_timeout = 10s;
+  o.idle_timeout = 10s;  // swept every 250 ms
   o.frame_timeout = 400ms;
-  start(o);
+  start(with_manual_clock(o));
   auto c = connect();
-  send(*c, "x");  // a normal frame first: unaffected
+  // A normal frame first (unaffected), and in the same write the start of one
+  // that never ends: read together, before the clock moves, so it starts at t0.
+  ASSERT_TRUE(c->send_raw(frame("x") + "\x0bMSH|").ok());
   EXPECT_EQ(receive(*c), "ACK:x");
-  ASSERT_TRUE(c->send_raw("\x0bMSH|").ok());
-  const auto t0 = std::chrono::steady_clock::now();
-  bool closed = false;
-  while (!closed && std::chrono::steady_clock::now() - t0 < 5s) {
-    std::this_thread::sleep_for(50ms);
-    closed = !c->send_raw("A").ok();
-    if (!closed && server_->stats().connections_frame_timeout == 1) {
-      closed = closed_by_peer(*c, 1s);
-    }
+  // A byte every 50 ms, far inside idle_timeout, until the server cuts it off.
+  auto elapsed = 0ms;
+  while (server_->stats().connections_frame_timeout == 0 && elapsed < 2s) {
+    clock_.advance(50ms);
+    elapsed += 50ms;
+    (void)c->send_raw("A");
+    sync_loop();
   }
-  EXPECT_TRUE(closed);
-  EXPECT_GE(std::chrono::steady_clock::now() - t0, 350ms);
   EXPECT_EQ(server_->stats().connections_frame_timeout, 1u);
+  EXPECT_GE(elapsed, 400ms) << "cut off before frame_timeout";
+  EXPECT_LE(elapsed, 400ms + 250ms + 50ms) << "not cut off at the first sweep after frame_timeout";
   EXPECT_EQ(server_->stats().connections_idle_closed, 0u);
+  EXPECT_TRUE(closed_by_peer(*c, 3s));
 }
 
 TEST_F(ServerTest, GarbageDoesNotKeepAConnectionAlive) {
   ServerOptions o;
-  o.idle_timeout = 300ms;
-  start(o);
-  auto c = connect();
-  const auto t0 = std::chrono::steady_clock::now();
-  bool open = true;
-  while (open && std::chrono::steady_clock::now() - t0 < 5s) {
-    std::this_thread::sleep_for(50ms);
-    open = c->send_raw("GET").ok() && server_->stats().connections_idle_closed == 0;
+  o.idle_timeout = 300ms;  // swept every 75 ms
+  start(with_manual_clock(o));
+  auto c = connect();  // accepted at t0
+  sync_loop();
+  auto elapsed = 0ms;
+  while (server_->stats().connections_idle_closed == 0 && elapsed < 2s) {
+    clock_.advance(50ms);
+    elapsed += 50ms;
+    (void)c->send_raw("GET");
+    sync_loop();
   }
-  EXPECT_FALSE(open);
   EXPECT_EQ(server_->stats().connections_idle_closed, 1u);
+  EXPECT_GE(elapsed, 300ms) << "closed before idle_timeout";
+  EXPECT_LE(elapsed, 300ms + 75ms + 50ms) << "garbage kept it alive";
+  EXPECT_GT(server_->stats().bytes_skipped, 0u);
   EXPECT_EQ(server_->stats().connections_frame_timeout, 0u);
 }
 
 TEST_F(ServerTest, ConnectionAwaitingReplyIsNotIdle) {
   ServerOptions o;
-  o.idle_timeout = 200ms;
-  start(o);
+  o.idle_timeout = 200ms;  // swept every 50 ms
+  start(with_manual_clock(o));
   auto c = connect();
   send(*c, "hold-slow");
   ASSERT_TRUE(handler_.wait_held(1));
-  std::this_thread::sleep_for(700ms);
+  clock_.advance(700ms);
+  sync_loop();
   EXPECT_EQ(server_->stats().connections_idle_closed, 0u);
   auto held = handler_.take_held();
   held[0].second.send("late");
   EXPECT_EQ(receive(*c), "late");
   // Idle again once answered.
+  clock_.advance(250ms);
   EXPECT_TRUE(closed_by_peer(*c, 3s));
 }
 
@@ -504,10 +554,15 @@ TEST_F(ServerTest, HalfCloseStillGetsReplies) {
   std::string out = frame("x") + frame("y") + "\x0bpartial";
   ASSERT_EQ(::send(fd, out.data(), out.size(), 0), static_cast<ssize_t>(out.size()));
   ::shutdown(fd, SHUT_WR);
+  timeval wait{10, 0};  // the server's EOF must come: fail rather than hang
+  ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait), 0);
   std::string in;
   char buf[256];
   for (;;) {
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      ADD_FAILURE() << "the server did not close within 10 s";
+    }
     if (n <= 0) break;
     in.append(buf, static_cast<size_t>(n));
   }

@@ -1,11 +1,14 @@
 // Golden tests: every testdata/<name>.hl7 converts to exactly the Bundle in
-// testdata/<name>.expected.json (compared as canonical JSON). After a
-// deliberate mapping change, regenerate with
+// testdata/<name>.expected.json (compared as canonical JSON). Nothing is
+// skipped: an input without its golden file, a golden file without its input
+// and an input of a type the mapping does not register all fail. After a
+// deliberate mapping change, or for a new input, (re)generate with
 //   GW_UPDATE_GOLDENS=1 ./v2fhir_golden_test
 // and review the diff of the expected files before accepting it.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -34,7 +37,9 @@ class GoldenTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(GoldenTest, MatchesExpectedBundle) {
   const std::string name = GetParam();
   std::string er7 = ReadFile(TestDataDir() / (name + ".hl7"));
-  if (!testing::TypeSupported(er7)) GTEST_SKIP() << name << ": message type not registered (yet)";
+  ASSERT_TRUE(testing::TypeSupported(er7))
+      << name << ".hl7: its message type is not registered in the mapping, so it has no golden "
+      << "Bundle: register the type (adapters/v2fhir/message_table.cc) or remove the input";
   Converted c;
   ConvertText(std::move(er7), testing::GoldenConfig(), &c);
   ASSERT_TRUE(c.parsed.ok()) << name;
@@ -50,9 +55,13 @@ TEST_P(GoldenTest, MatchesExpectedBundle) {
     ASSERT_TRUE(reparsed.ok());
     std::ofstream(expected_path, std::ios::binary) << fhir::write_json(*reparsed, true) << "\n";
   }
+  ASSERT_TRUE(std::filesystem::exists(expected_path))
+      << "no golden file " << expected_path << " for " << name << ".hl7: create it with\n"
+      << "  GW_UPDATE_GOLDENS=1 ./v2fhir_golden_test --gtest_filter='*/" << name << "'\n"
+      << "and review it before adding it";
   std::string expected_text = ReadFile(expected_path);
   ASSERT_FALSE(expected_text.empty())
-      << "missing " << expected_path << " (run with GW_UPDATE_GOLDENS=1)";
+      << expected_path << " is empty: regenerate it with GW_UPDATE_GOLDENS=1 and review it";
   auto expected = fhir::canonicalize_json(expected_text);
   ASSERT_TRUE(expected.ok()) << expected.error().to_string();
   EXPECT_EQ(*expected, actual) << name << ": output differs from the golden file";
@@ -60,6 +69,18 @@ TEST_P(GoldenTest, MatchesExpectedBundle) {
 
 INSTANTIATE_TEST_SUITE_P(Testdata, GoldenTest, ::testing::ValuesIn(GoldenNames()),
                          [](const auto& info) { return info.param; });
+
+TEST(GoldenCoverage, EveryGoldenFileHasItsInput) {
+  const std::string suffix = ".expected.json";
+  for (const auto& e : std::filesystem::directory_iterator(TestDataDir())) {
+    const std::string file = e.path().filename().string();
+    if (file.size() <= suffix.size() || !file.ends_with(suffix)) continue;
+    const std::string name = file.substr(0, file.size() - suffix.size());
+    EXPECT_TRUE(std::filesystem::exists(TestDataDir() / (name + ".hl7")))
+        << file << " has no " << name << ".hl7 beside it, so nothing checks it: restore the "
+        << "input or remove the golden file";
+  }
+}
 
 TEST(GoldenCoverage, EverySupportedTypeHasAGolden) {
   std::set<std::string> covered;

@@ -1,3 +1,4 @@
+// test-needs: swtpm
 // Batch signing over a real store: roots are the OpenZeppelin-style Merkle
 // roots of the records' commitments, signatures verify with the key store's
 // public key, batches are contiguous, and a slow TPM (swtpm with injected

@@ -1,3 +1,4 @@
+// test-needs: anvil
 // The record-batch anchorer against a real anvil with the consortium
 // deployed from C++: every signed batch ends up anchored exactly once on
 // chain (root, range and signature as stored), anchored_tx holds the mined

@@ -1,3 +1,4 @@
+// test-needs: anvil
 // gatewayd's ledger start-up checks against a real anvil: what is wrong and
 // reachable stops the start with a message naming it; an unreachable node
 // does not (the outbox queues); a healthy setup starts and anchors.

@@ -1,3 +1,4 @@
+// test-needs: anvil
 // The consortium end to end on a real anvil: contracts deployed from C++,
 // governance by quorum, consent grant / revoke / expiry, transfers permitted,
 // denied and emergency-flagged, idempotent retries, events read back.

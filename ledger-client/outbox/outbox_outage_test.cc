@@ -1,3 +1,4 @@
+// test-needs: anvil
 // The outbox through ledger outages and restarts on a real anvil: anvil
 // stopped mid-run and restarted from its state file, anvil killed and
 // reloaded from an older state, the gateway restarted with transactions in
@@ -92,10 +93,17 @@ class OutboxOutage : public ::testing::Test, public ConsortiumFixture {
     EXPECT_TRUE(c);
     return c ? *c : OutboxCounts{};
   }
+  // Fails the test (and goes on, so the loop is still joined) when fewer than
+  // `at_least` items are done after `timeout`.
   void wait_for_done(int64_t at_least, std::chrono::seconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (counts().done < at_least && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const int64_t done = counts().done;
+    if (done < at_least) {
+      ADD_FAILURE() << "only " << done << " of " << at_least << " outbox items done within "
+                    << timeout.count() << " s";
     }
   }
   // Steps until the outbox's one open transaction is seen in a block. anvil

@@ -1,3 +1,4 @@
+// test-needs: anvil
 // EthClient against a real anvil (pinned 1.7.1): typed results, transactions
 // signed by our own tx/ code, reverts with data, logs, batches, the error
 // messages the submitter classifies, and a restart that keeps the chain.

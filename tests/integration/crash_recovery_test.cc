@@ -1,3 +1,4 @@
+// test-needs: integration swtpm
 // Crash test: gatewayd is killed with SIGKILL in the middle of a stream from
 // several connections, then restarted on the same state directory. Every
 // message acknowledged (AA) before the kill must be in the store; the senders
@@ -15,6 +16,7 @@
 #include "adapters/hl7/ack.h"
 #include "adapters/mllp/client.h"
 #include "tests/integration/corpus_util.h"
+#include "tests/support/wait.h"
 
 namespace gw::testing {
 namespace {
@@ -39,6 +41,11 @@ std::map<std::string, int> stored_control_ids(const std::string& db_path) {
   sqlite3_finalize(check);
   sqlite3_close(db);
   return ids;
+}
+
+// The end of a log, for failure messages.
+std::string tail(const std::string& log, size_t max = 4000) {
+  return log.size() <= max ? log : "..." + log.substr(log.size() - max);
 }
 
 TEST(CrashRecoveryTest, SigkillMidStreamLosesNothingAcknowledgedAndResendsAreNotDuplicated) {
@@ -78,9 +85,12 @@ TEST(CrashRecoveryTest, SigkillMidStreamLosesNothingAcknowledgedAndResendsAreNot
         }
       });
     }
-    while (acks.load() < 1500) std::this_thread::sleep_for(1ms);
-    gw.kill_hard();
+    const bool enough = wait_until([&] { return acks.load() >= 1500; }, 60s);
+    gw.kill_hard();  // also ends the senders when the wait timed out
     for (auto& t : senders) t.join();
+    ASSERT_TRUE(enough) << "only " << acks.load() << " of the 1500 acknowledgements to wait for "
+                        << "before the kill came within 60 s; gatewayd's log ends:\n"
+                        << tail(gw.output());
     ASSERT_GE(acknowledged.size(), 1500u);
     ASSERT_LT(acknowledged.size(), static_cast<size_t>(kSenders * kPerSender))
         << "the kill came too late to test anything";
@@ -154,7 +164,13 @@ TEST(GracefulStopTest, SigtermMidStreamExitsCleanlyAndKeepsEveryAcknowledgedMess
       }
     });
   }
-  while (acks.load() < 500) std::this_thread::sleep_for(1ms);
+  if (!wait_until([&] { return acks.load() >= 500; }, 60s)) {
+    gw.kill_hard();  // ends the senders
+    for (auto& t : senders) t.join();
+    FAIL() << "only " << acks.load() << " of the 500 acknowledgements to wait for before the "
+           << "SIGTERM came within 60 s; gatewayd's log ends:\n"
+           << tail(gw.output());
+  }
   EXPECT_EQ(gw.terminate(), 0) << gw.output();
   for (auto& t : senders) t.join();
   EXPECT_NE(gw.output().find("event=stopped"), std::string::npos);

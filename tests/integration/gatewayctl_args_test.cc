@@ -1,3 +1,4 @@
+// test-needs: integration
 // gatewayctl's numeric options, from outside: junk, signs, overflow and
 // out-of-range values are refused with exit 2 and a message naming the
 // option (before any file is opened), and a good value gets past argument

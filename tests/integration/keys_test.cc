@@ -1,3 +1,4 @@
+// test-needs: integration swtpm
 // gatewayd and its keys, end to end with swtpm:
 //  - it refuses to start, saying which and how to recover, when the TPM is
 //    absent, not provisioned, a different TPM, when a sealed object is

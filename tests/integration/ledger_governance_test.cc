@@ -1,3 +1,4 @@
+// test-needs: integration swtpm anvil
 // Consortium governance from the gateway's side, end to end: the gateway
 // provisioned on swtpm, the consortium deployed with `gatewayctl ledger
 // deploy` on a real anvil, and the other members acting from their own anvil

@@ -1,3 +1,4 @@
+// test-needs: integration swtpm anvil
 // The gateway on the consortium ledger, end to end: a gateway provisioned on
 // swtpm with gatewayctl, its TPM-sealed ledger account funded on a real
 // anvil, the consortium deployed with `gatewayctl ledger deploy` (this gateway

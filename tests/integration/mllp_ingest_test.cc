@@ -1,3 +1,4 @@
+// test-needs: integration swtpm
 // End to end over real loopback sockets: the gatewayd binary, real MLLP
 // clients, and the SQLite file it writes, opened independently here.
 #include <gtest/gtest.h>
@@ -14,8 +15,8 @@
 #include "adapters/mllp/client.h"
 #include "adapters/mllp/fd_limit.h"
 #include "gateway/config/config.h"
-#include "gateway/keys/key_options.h"
 #include "gateway/crypto/store_keys.h"
+#include "gateway/keys/key_options.h"
 #include "tests/integration/corpus_util.h"
 
 namespace gw::testing {

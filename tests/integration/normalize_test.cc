@@ -1,3 +1,4 @@
+// test-needs: integration swtpm
 // v2 -> FHIR from outside, as an integration engineer and an operator meet it:
 // `gatewayctl convert` (one document, NDJSON, channel mapping settings, error
 // exit codes) and gatewayd storing normalized records that

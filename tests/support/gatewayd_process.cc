@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -40,67 +42,120 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-int run_command(const std::vector<std::string>& argv, std::string* output) {
-  int fds[2];
-  if (::pipe(fds) != 0) return -1;
+namespace {
+
+// Starts argv[0] with stdout on out_fd and stderr on err_fd; -1 if fork failed.
+// The pipes are O_CLOEXEC: only the descriptors dup2'ed to 1 and 2 reach the
+// child, and no other process started meanwhile keeps a write end open.
+pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd) {
   pid_t pid = ::fork();
   if (pid == 0) {
-    ::dup2(fds[1], 1);
-    ::dup2(fds[1], 2);
-    ::close(fds[0]);
-    ::close(fds[1]);
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     ::execv(args[0], args.data());
     _exit(127);
   }
-  ::close(fds[1]);
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) output->append(buf, static_cast<size_t>(n));
-  ::close(fds[0]);
+  return pid;
+}
+
+// Reads the child's pipes (err_fd may be -1) until both are closed, then
+// reaps it; the exit status, or -1. A child still running at `timeout` (or
+// holding its pipes open) is killed, and *diagnostics says so, so that a hung
+// command fails its test instead of hanging it.
+int collect(pid_t pid, const std::string& what, int out_fd, std::string* out, int err_fd,
+            std::string* err, std::chrono::milliseconds timeout, std::string* diagnostics) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto remaining_ms = [&] {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    return static_cast<int>(std::max<int64_t>(0, left.count()));
+  };
+  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+  std::string* sinks[2] = {out, err};
+  int open = err_fd >= 0 ? 2 : 1;
+  bool timed_out = false;
+  while (open > 0) {
+    const int left = remaining_ms();
+    if (left == 0) {
+      timed_out = true;
+      break;
+    }
+    const int n = ::poll(fds, err_fd >= 0 ? 2 : 1, left);
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; n > 0 && i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buf[4096];
+      const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        fds[i].fd = -1;  // poll skips negative descriptors
+        --open;
+      }
+    }
+  }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  bool reaped = false;
+  while (!timed_out) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      reaped = true;
+      break;
+    }
+    if (remaining_ms() == 0) {
+      timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!reaped) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  if (timed_out) {
+    diagnostics->append("\n[test support: " + what + " did not finish within " +
+                        std::to_string(timeout.count()) + " ms; killed]\n");
+    return -1;
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int run_command(const std::vector<std::string>& argv, std::string* out, std::string* err) {
+}  // namespace
+
+int run_command(const std::vector<std::string>& argv, std::string* output,
+                std::chrono::milliseconds timeout) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return -1;
+  const pid_t pid = spawn(argv, fds[1], fds[1]);
+  ::close(fds[1]);
+  if (pid < 0) {
+    ::close(fds[0]);
+    return -1;
+  }
+  const int status = collect(pid, argv[0], fds[0], output, -1, nullptr, timeout, output);
+  ::close(fds[0]);
+  return status;
+}
+
+int run_command(const std::vector<std::string>& argv, std::string* out, std::string* err,
+                std::chrono::milliseconds timeout) {
   int out_fds[2], err_fds[2];
-  if (::pipe(out_fds) != 0) return -1;
-  if (::pipe(err_fds) != 0) {
+  if (::pipe2(out_fds, O_CLOEXEC) != 0) return -1;
+  if (::pipe2(err_fds, O_CLOEXEC) != 0) {
     ::close(out_fds[0]);
     ::close(out_fds[1]);
     return -1;
   }
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out_fds[1], 1);
-    ::dup2(err_fds[1], 2);
-    for (int fd : {out_fds[0], out_fds[1], err_fds[0], err_fds[1]}) ::close(fd);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    _exit(127);
-  }
+  const pid_t pid = spawn(argv, out_fds[1], err_fds[1]);
   ::close(out_fds[1]);
   ::close(err_fds[1]);
-  // Drain stderr on a thread so neither pipe can fill and block the child.
-  std::thread err_reader([&] {
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(err_fds[0], buf, sizeof buf)) > 0) err->append(buf, static_cast<size_t>(n));
-  });
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(out_fds[0], buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
-  err_reader.join();
+  int status = -1;
+  if (pid >= 0) status = collect(pid, argv[0], out_fds[0], out, err_fds[0], err, timeout, err);
   ::close(out_fds[0]);
   ::close(err_fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return status;
 }
 
 GatewaydProcess::GatewaydProcess(std::string state_dir, std::string extra)

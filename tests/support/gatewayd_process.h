@@ -88,10 +88,14 @@ std::string corpus_dir();  // tests/corpus/hl7
 
 // Reads a whole file; empty on error.
 std::string read_file(const std::string& path);
-// Runs a command, returns exit status and captures stdout+stderr.
-int run_command(const std::vector<std::string>& argv, std::string* output);
-// The same with stdout and stderr captured separately.
+// Runs a command, returns exit status and captures stdout+stderr. A command
+// still running after `timeout` is killed: -1, and the output says so.
+int run_command(const std::vector<std::string>& argv, std::string* output,
+                std::chrono::milliseconds timeout = std::chrono::seconds(120));
+// The same with stdout and stderr captured separately (the timeout noted in
+// *stderr_text).
 int run_command(const std::vector<std::string>& argv, std::string* stdout_text,
-                std::string* stderr_text);
+                std::string* stderr_text,
+                std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
 }  // namespace gw::testing

@@ -1,3 +1,4 @@
+// test-needs: swtpm
 // AK certification: tpm2_makecredential (offline, as the verifier runs it)
 // for this TPM's EK and the AK's name, then activate_credential.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// test-needs: swtpm
 // The endorsement key against swtpm: deterministic, the TCG template (the
 // same public area tpm2_createek makes), and certificates read from NV.
 #include "tpm/attest/endorsement.h"

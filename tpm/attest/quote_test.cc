@@ -1,3 +1,4 @@
+// test-needs: swtpm
 // Quotes against swtpm, checked by tpm2_checkquote (tpm2-tools 5.4) as the
 // independent verifier, and by verify_quote.
 #include "tpm/attest/quote.h"

@@ -1,3 +1,4 @@
+// test-needs: swtpm
 // What crosses the TPM bus, seen from the TCTI: secrets only encrypted.
 #include <openssl/rand.h>
 

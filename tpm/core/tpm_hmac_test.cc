@@ -1,3 +1,4 @@
+// test-needs: swtpm
 // HMAC keys against swtpm: the import is proven by matching OpenSSL.
 #include <openssl/rand.h>
 

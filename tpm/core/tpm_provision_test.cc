@@ -1,3 +1,4 @@
+// test-needs: swtpm
 // Provisioning, opening, restarts and the test-mode latency, against swtpm.
 #include <chrono>
 

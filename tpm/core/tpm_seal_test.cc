@@ -1,3 +1,4 @@
+// test-needs: swtpm
 // Sealing, PCR binding and PCR access against swtpm.
 #include "tpm/core/tpm_test_util.h"
 

@@ -1,3 +1,4 @@
+// test-needs: swtpm
 // Signing keys, their public keys and names, and the RNG, against swtpm,
 // checked with OpenSSL and the TPM itself.
 #include <openssl/bio.h>

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
@@ -90,14 +91,26 @@ inline int tpm_handle_count(Tpm& tpm, TPM2_HT type) {
   return n;
 }
 
-// Runs a shell command (tpm2-tools), returning its exit status; output in *out.
-inline int run_shell(const std::string& command, std::string* out) {
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+// Runs a shell command (tpm2-tools, openssl), returning its wait status;
+// output in *out. It runs under timeout(1): a tool stuck on the TPM is killed
+// after `timeout_s` (exit status 124, noted in *out) and fails its test
+// instead of hanging it.
+inline int run_shell(const std::string& command, std::string* out, int timeout_s = 120) {
+  std::string quoted = "'";
+  for (char c : command + " 2>&1") quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  quoted += "'";
+  const std::string line = "timeout -k 5 " + std::to_string(timeout_s) + " sh -c " + quoted;
+  FILE* p = ::popen(line.c_str(), "r");
   if (p == nullptr) return -1;
   char buf[512];
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  return ::pclose(p);
+  const int status = ::pclose(p);
+  if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 124) {
+    out->append("\n[test: `" + command + "` did not finish within " + std::to_string(timeout_s) +
+                " s; killed]\n");
+  }
+  return status;
 }
 
 }  // namespace gw::tpm::testing
