@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "gateway/cli/ctl_commands.h"
-#include "gateway/keys/key_options.h"
 #include "gateway/anchoring/ledger_client.h"
 #include "gateway/anchoring/ledger_deployment.h"
 #include "gateway/anchoring/ledger_service.h"
+#include "gateway/cli/ctl_commands.h"
+#include "gateway/keys/key_options.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
 #include "ledger-client/outbox/deploy.h"
@@ -73,7 +73,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
            uint64_t ttl_days) {
   auto founders = read_founders(founders_path);
   if (!founders) {
-    std::fprintf(stderr, "gatewayctl: %s\n", founders.error().c_str());
+    std::fprintf(stderr, "gatewayctl: %s\n", founders.error().message().c_str());
     return 1;
   }
   std::string error;
@@ -89,7 +89,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
   if (std::filesystem::exists(cfg.ledger.deployment)) {
     auto d = read_deployment(cfg.ledger.deployment);
     if (!d) {
-      std::fprintf(stderr, "gatewayctl: %s\n", d.error().c_str());
+      std::fprintf(stderr, "gatewayctl: %s\n", d.error().message().c_str());
       return 1;
     }
     existing = *d;
@@ -97,7 +97,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
   auto client = open_ledger_client(cfg.ledger, keys->working.ledger_key.view(),
                                    existing ? existing->contracts : ledger::ContractAddresses{});
   if (!client) {
-    std::fprintf(stderr, "gatewayctl: %s\n", client.error().c_str());
+    std::fprintf(stderr, "gatewayctl: %s\n", client.error().message().c_str());
     return 1;
   }
   const ledger::Address me = client->signer->address();
@@ -127,7 +127,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
     // outbox: anything else would have no contract to go to.
     auto kinds = client->outbox->queued_kinds();
     if (!kinds) {
-      std::fprintf(stderr, "gatewayctl: %s\n", kinds.error().c_str());
+      std::fprintf(stderr, "gatewayctl: %s\n", kinds.error().message().c_str());
       return 1;
     }
     for (auto k : *kinds)
@@ -141,7 +141,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
   }
   auto chain = client->eth->chain_id();
   if (!chain) {
-    std::fprintf(stderr, "gatewayctl: ledger node: %s\n", chain.failure().describe().c_str());
+    std::fprintf(stderr, "gatewayctl: ledger node: %s\n", chain.error().describe().c_str());
     return 1;
   }
   if (cfg.ledger.chain_id != 0 && *chain != cfg.ledger.chain_id) {
@@ -151,7 +151,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
     return 1;
   }
   if (auto s = client->submitter->start(); !s) {
-    std::fprintf(stderr, "gatewayctl: %s\n", s.error().c_str());
+    std::fprintf(stderr, "gatewayctl: %s\n", s.error().message().c_str());
     return 1;
   }
   ledger::DeployOptions options;
@@ -161,7 +161,8 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
   auto contracts =
       ledger::deploy_consortium(*client->submitter, *client->outbox, *client->eth, options);
   if (!contracts) {
-    std::fprintf(stderr, "gatewayctl: deployment failed: %s\n", contracts.error().c_str());
+    std::fprintf(stderr, "gatewayctl: deployment failed: %s\n",
+                 contracts.error().message().c_str());
     return 1;
   }
   const std::string key = "deploy:ProviderRegistry";
@@ -175,7 +176,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
   if (existing && same_deployment(*existing, d)) {
     std::printf("deployment file %s is up to date\n", cfg.ledger.deployment.c_str());
   } else if (auto s = write_deployment(cfg.ledger.deployment, d); !s) {
-    std::fprintf(stderr, "gatewayctl: %s\n", s.error().c_str());
+    std::fprintf(stderr, "gatewayctl: %s\n", s.error().message().c_str());
     return 1;
   } else {
     std::printf("deployment file written: %s (copy it to every member gateway)\n",
@@ -201,13 +202,14 @@ int status(const config::GatewayConfig& cfg) {
 
   auto rpc = ledger::JsonRpcClient::create(ledger_rpc_options(cfg.ledger));
   if (!rpc) {
-    std::fprintf(stderr, "gatewayctl: [ledger] rpc_url or ca_file: %s\n", rpc.error().c_str());
+    std::fprintf(stderr, "gatewayctl: [ledger] rpc_url or ca_file: %s\n",
+                 rpc.error().message().c_str());
     return 1;
   }
   ledger::EthClient eth(**rpc);
   auto chain = eth.chain_id();
   if (!chain) {
-    problems.push_back("node unreachable: " + chain.failure().describe());
+    problems.push_back("node unreachable: " + chain.error().describe());
   } else {
     std::printf("chain id: %llu\n", static_cast<unsigned long long>(*chain));
     auto head = eth.block_number();
@@ -240,15 +242,15 @@ int status(const config::GatewayConfig& cfg) {
       call.data = ledger::consortium::is_active(*address);
       auto reply = eth.call(call, ledger::BlockRef{});
       auto active = reply ? ledger::consortium::decode_bool(*reply)
-                          : ledger::Result<bool>(ledger::Error{reply.failure().describe()});
+                          : gw::Result<bool>(reply.error().to_status());
       std::printf("active member: %s\n",
-                  active ? (*active ? "yes" : "no") : ("unknown (" + active.error() + ")").c_str());
+                  active ? (*active ? "yes" : "no")
+                         : ("unknown (" + active.error().message() + ")").c_str());
     }
   }
   if (std::filesystem::exists(cfg.ledger.outbox)) {
     auto outbox = ledger::OutboxStore::open(cfg.ledger.outbox);
-    auto counts = outbox ? (*outbox)->counts()
-                         : ledger::Result<ledger::OutboxCounts>(ledger::Error{outbox.error()});
+    auto counts = outbox ? (*outbox)->counts() : gw::Result<ledger::OutboxCounts>(outbox.error());
     if (counts) {
       std::printf(
           "outbox: queued=%lld submitted=%lld done=%lld refused=%lld failed=%lld "
@@ -261,7 +263,7 @@ int status(const config::GatewayConfig& cfg) {
                     static_cast<long long>(oldest_open_age_s(*counts)));
       }
     } else {
-      problems.push_back(counts.error());
+      problems.push_back(counts.error().message());
     }
   } else {
     std::printf("outbox: none yet (%s)\n", cfg.ledger.outbox.c_str());
