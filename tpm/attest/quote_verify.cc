@@ -72,8 +72,7 @@ std::optional<std::string> check_quote_message(std::span<const uint8_t> message,
            "ledger address or TLS key, or a replayed quote";
   }
   TPML_PCR_SELECTION expected;
-  std::string error;
-  if (!internal::to_tpml(selection, &expected, &error)) return error;
+  if (Status s = internal::to_tpml(selection, &expected); !s.ok()) return s.message();
   const TPML_PCR_SELECTION& got = attest.attested.quote.pcrSelect;
   bool same_selection =
       got.count == 1 && got.pcrSelections[0].hash == expected.pcrSelections[0].hash;
@@ -184,9 +183,8 @@ std::optional<std::string> verify_quote(const Quote& q, const std::string& ak_pu
   if (!q.pcrs_file.empty()) {
     PcrSelection file_selection;
     std::vector<std::vector<uint8_t>> file_values;
-    std::string error;
-    if (!parse_pcrs_file(q.pcrs_file, &file_selection, &file_values, &error)) {
-      return "the quote's PCR file: " + error;
+    if (Status s = parse_pcrs_file(q.pcrs_file, &file_selection, &file_values); !s.ok()) {
+      return "the quote's PCR file: " + s.message();
     }
     if (file_selection.bank != q.selection.bank || file_selection.pcrs != q.selection.pcrs ||
         file_values != q.pcr_values) {
