@@ -50,6 +50,7 @@
 
 namespace gw::store {
 
+
 const char* to_string(MessageStatus s) {
   switch (s) {
     case MessageStatus::kAccepted:
@@ -420,10 +421,10 @@ void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
   const crypto::StoreKeys& keys = *options_.keys;
   p.content_sha256 = keys.content_digest(p.message.raw);
   p.message.raw = keys.seal(p.message.raw,
-                            message_associated_data("raw", p.message.sender, p.message.control_id,
+                            crypto::message_associated_data("raw", p.message.sender, p.message.control_id,
                                                     p.message.received_at_ms));
   p.message.ack = keys.seal(p.message.ack,
-                            message_associated_data("ack", p.message.sender, p.message.control_id,
+                            crypto::message_associated_data("ack", p.message.sender, p.message.control_id,
                                                     p.message.received_at_ms));
   const char* refusal = "message store closed";
   {
@@ -759,7 +760,7 @@ int SqliteMessageStore::apply(const Pending& p, CommitResult* result) {
         std::string why;
         auto ack = options_.keys->open(
             find_accepted_.column_blob_view(1),
-            message_associated_data("ack", m.sender, m.control_id, find_accepted_.column_int64(3)),
+            crypto::message_associated_data("ack", m.sender, m.control_id, find_accepted_.column_int64(3)),
             &why);
         // An acknowledgement that does not decrypt was altered or written with
         // another key: answer as for a failed store (the sender retries), never
@@ -871,7 +872,7 @@ std::optional<std::string> SqliteMessageStore::raw_message(int64_t id) {
     std::string why;
     auto raw = options_.keys->open(
         raw_message_.column_blob_view(0),
-        message_associated_data("raw", raw_message_.column_text(1), raw_message_.column_text(2),
+        crypto::message_associated_data("raw", raw_message_.column_text(1), raw_message_.column_text(2),
                                 raw_message_.column_int64(3)),
         &why);
     if (!raw) read_error();
