@@ -128,7 +128,7 @@ TEST(LedgerDeploymentTest, RefusesMalformedFilesNamingTheField) {
 TEST(LedgerDeploymentTest, WritesAtomicallyWithMode0644AndReadsBack) {
   ledger::testing::TempDir dir;
   const std::string path = dir.path() + "/ledger/consortium.json";
-  ASSERT_TRUE(write_deployment(path, sample()));
+  ASSERT_TRUE(write_deployment(path, sample()).ok());
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0644u);
@@ -141,7 +141,7 @@ TEST(LedgerDeploymentTest, WritesAtomicallyWithMode0644AndReadsBack) {
   // Replacing keeps the mode and the content is whole.
   LedgerDeployment d2 = sample();
   d2.block = 99;
-  ASSERT_TRUE(write_deployment(path, d2));
+  ASSERT_TRUE(write_deployment(path, d2).ok());
   back = read_deployment(path);
   ASSERT_TRUE(back) << back.error().message();
   EXPECT_EQ(back->block, 99u);

@@ -79,8 +79,8 @@ class LedgerServiceTest : public ::testing::Test {
   void expect_refused(const std::string& expected) {
     auto s = start();
     ASSERT_FALSE(s.ok());
-    EXPECT_NE(s.message().find(expected), std::string::npos) << s.message();
-    EXPECT_EQ(s.message().find(anvil_->url()), std::string::npos) << s.message();
+    EXPECT_NE(s.error().message().find(expected), std::string::npos) << s.error().message();
+    EXPECT_EQ(s.error().message().find(anvil_->url()), std::string::npos) << s.error().message();
   }
 
   static inline std::unique_ptr<AnvilProcess> anvil_;
@@ -93,9 +93,9 @@ class LedgerServiceTest : public ::testing::Test {
 };
 
 TEST_F(LedgerServiceTest, StartsWhenTheDeploymentChecksOut) {
-  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_));
+  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_).ok());
   auto s = start();
-  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_TRUE(s.ok()) << s.error().message();
   EXPECT_EQ((*s)->address(), AnvilProcess::dev_address(0));
   // One submitter per outbox: a second client (gatewayctl ledger deploy) is
   // refused while gatewayd holds it, and gets it once gatewayd is gone.
@@ -112,25 +112,25 @@ TEST_F(LedgerServiceTest, StartsWhenTheDeploymentChecksOut) {
 TEST_F(LedgerServiceTest, RefusesWhatIsWrong) {
   expect_refused("gatewayctl ledger deploy");  // no deployment file
 
-  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_));
+  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_).ok());
   cfg_.ledger.chain_id = 5;
   expect_refused("[ledger] chain_id = 5 but the deployment file");
   cfg_.ledger.chain_id = 0;
 
   LedgerDeployment other_chain = deployment_;
   other_chain.chain_id = 1;
-  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, other_chain));
+  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, other_chain).ok());
   cfg_.ledger.outbox = dir_.path() + "/ledger/outbox-chain1.db";
   expect_refused("is on chain 31337 but the deployment file is for chain 1");
 
   LedgerDeployment swapped = deployment_;
   std::swap(swapped.contracts.anchors, swapped.contracts.transfers);
-  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, swapped));
+  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, swapped).ok());
   cfg_.ledger.outbox = dir_.path() + "/ledger/outbox.db";
   expect_refused("contracts do not check out on chain 31337: TransferLog at");
 
   // An outbox that belongs to another account.
-  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_));
+  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_).ok());
   auto other = AnvilProcess::dev_key(1);
   auto other_key = crypto::SecretBytes::copy_of(other);
   ASSERT_TRUE(other_key);
@@ -139,10 +139,10 @@ TEST_F(LedgerServiceTest, RefusesWhatIsWrong) {
 }
 
 TEST_F(LedgerServiceTest, AnUnreachableNodeDoesNotStopTheStart) {
-  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_));
+  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_).ok());
   cfg_.ledger.rpc_url = "http://127.0.0.1:1";  // nothing listens on port 1
   auto s = start();
-  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_TRUE(s.ok()) << s.error().message();
   std::this_thread::sleep_for(300ms);  // the submitter retries in the background
   (*s)->stop();
 }

@@ -44,9 +44,9 @@
 
 namespace gw::cli {
 
+using anchoring::ledger_rpc_options;
 using anchoring::LedgerClient;
 using anchoring::LedgerDeployment;
-using anchoring::ledger_rpc_options;
 
 using anchoring::check_ledger_node;
 using anchoring::member_json;
@@ -170,18 +170,18 @@ std::optional<Writer> open_writer(const config::GatewayConfig& cfg) {
     return std::nullopt;
   };
   auto d = read_deployment(cfg.ledger.deployment);
-  if (!d) return fail(d.error());
+  if (!d) return fail(d.error().message());
   std::string error;
   auto keys = keys::load_keys(cfg, &error);
   if (!keys) return fail(error);
   keys->key_store.reset();  // release the TPM
   auto client = open_ledger_client(cfg.ledger, keys->working.ledger_key.view(), d->contracts);
-  if (!client) return fail(client.error());
+  if (!client) return fail(client.error().message());
   std::string unreachable;
   auto verified = check_ledger_node(*client->eth, *d, cfg.ledger.chain_id, &unreachable);
-  if (!verified) return fail(verified.error());
+  if (!verified) return fail(verified.error().message());
   if (!*verified) return fail("ledger node unreachable: " + unreachable);
-  if (auto s = client->submitter->start(); !s) return fail(s.error());
+  if (auto s = client->submitter->start(); !s.ok()) return fail(s.message());
   return Writer{std::move(*d), std::move(*client)};
 }
 

@@ -28,11 +28,10 @@
 
 namespace gw::cli {
 
-
-using anchoring::LedgerDeployment;
 using anchoring::check_ledger_node;
 using anchoring::format_deployment;
 using anchoring::ledger_rpc_options;
+using anchoring::LedgerDeployment;
 using anchoring::oldest_open_age_s;
 using anchoring::open_ledger_client;
 using anchoring::read_deployment;
@@ -162,8 +161,8 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
                  static_cast<unsigned long long>(cfg.ledger.chain_id));
     return 1;
   }
-  if (auto s = client->submitter->start(); !s) {
-    std::fprintf(stderr, "gatewayctl: %s\n", s.error().message().c_str());
+  if (auto s = client->submitter->start(); !s.ok()) {
+    std::fprintf(stderr, "gatewayctl: %s\n", s.message().c_str());
     return 1;
   }
   ledger::DeployOptions options;
@@ -187,8 +186,8 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
   d.block = first && first->has_value() ? (*first)->block_number.value_or(0) : 0;
   if (existing && same_deployment(*existing, d)) {
     std::printf("deployment file %s is up to date\n", cfg.ledger.deployment.c_str());
-  } else if (auto s = write_deployment(cfg.ledger.deployment, d); !s) {
-    std::fprintf(stderr, "gatewayctl: %s\n", s.error().message().c_str());
+  } else if (auto s = write_deployment(cfg.ledger.deployment, d); !s.ok()) {
+    std::fprintf(stderr, "gatewayctl: %s\n", s.message().c_str());
     return 1;
   } else {
     std::printf("deployment file written: %s (copy it to every member gateway)\n",
@@ -210,7 +209,7 @@ int status(const config::GatewayConfig& cfg) {
   std::printf("ledger account: %s\n", ledger::to_checksum_hex(*address).c_str());
   std::vector<std::string> problems;
   auto deployment = read_deployment(cfg.ledger.deployment);
-  if (!deployment) problems.push_back(deployment.error());
+  if (!deployment) problems.push_back(deployment.error().message());
 
   auto rpc = ledger::JsonRpcClient::create(ledger_rpc_options(cfg.ledger));
   if (!rpc) {
@@ -241,7 +240,7 @@ int status(const config::GatewayConfig& cfg) {
     std::string unreachable;
     auto verified = check_ledger_node(eth, *deployment, cfg.ledger.chain_id, &unreachable);
     if (!verified) {
-      problems.push_back(verified.error());
+      problems.push_back(verified.error().message());
     } else if (!*verified) {
       problems.push_back("node unreachable: " + unreachable);
     } else {

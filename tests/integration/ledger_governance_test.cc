@@ -46,7 +46,7 @@ class LedgerGovernance : public LedgerFixture {
   void deploy_consortium(const std::vector<int>& others, int quorum) {
     std::string error;
     auto started = AnvilProcess::start({});
-    ASSERT_TRUE(started.ok()) << started.message();
+    ASSERT_TRUE(started.ok()) << started.error().message();
     anvil_ = std::move(*started);
     connect_rpc();
     gw_ = std::make_unique<GatewaydProcess>(
@@ -215,7 +215,7 @@ TEST_F(LedgerGovernance, GatewayctlGovernsTheConsortiumWithAQuorum) {
   out.clear();
   ASSERT_EQ(ctl({"ledger", "retry", "--config", config, "--item", failed_seq}, &out), 0) << out;
   EXPECT_NE(out.find("requeued 1 failed item"), std::string::npos) << out;
-  ASSERT_TRUE(gw_->start(&error).ok()) << error;
+  ASSERT_TRUE(gw_->start(&error)) << error;
   bool reinstated = false;
   for (auto until = std::chrono::steady_clock::now() + 30s;
        !reinstated && std::chrono::steady_clock::now() < until;
