@@ -242,7 +242,6 @@ TEST_F(LedgerAnchorerTest, EnqueuesWhileTheNodeIsDownAndSurvivesACrashBeforeTheH
 
   ledger::testing::AnvilOptions again = anvil_options_;
   again.port = port;
-  std::string error;
   auto started2 = AnvilProcess::start(again);
   ASSERT_TRUE(started2.ok()) << started2.error().message();
   anvil_ = std::move(*started2);

@@ -48,7 +48,6 @@ class ConsortiumFixture {
  public:
   // Starts anvil with `options` (state file etc.).
   void start_anvil(AnvilOptions options = {}) {
-    std::string error;
     auto started = AnvilProcess::start(options);
     ASSERT_TRUE(started.ok()) << started.error().message();
     anvil_ = std::move(*started);

@@ -191,7 +191,6 @@ TEST_F(OutboxOutage, AnvilCrashReloadingOlderStateGetsTheLostTransactionsAgain) 
   ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(60)).ok());
   anvil_->stop();  // dumps a state holding transfers 1..100
   o.port = anvil_->port();
-  std::string error;
   auto started = testing::AnvilProcess::start(o);
   ASSERT_TRUE(started.ok()) << started.error().message();
   anvil_ = std::move(*started);

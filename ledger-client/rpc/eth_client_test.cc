@@ -92,7 +92,6 @@ RpcResult<std::optional<Receipt>> wait_receipt(EthClient& eth, const Hash256& ha
 class AnvilTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string error;
     auto started = AnvilProcess::start(AnvilOptions{});
     ASSERT_TRUE(started.ok()) << started.error().message();
     anvil_ = std::move(*started).release();
@@ -429,7 +428,6 @@ TEST_F(AnvilTest, NonceTooLowIsClassified) {
 }
 
 TEST(AnvilNoMiningTest, AlreadyKnownAndUnderpricedAreClassified) {
-  std::string error;
   auto anvil_started = AnvilProcess::start({.no_mining = true});
   ASSERT_TRUE(anvil_started.ok()) << anvil_started.error().message();
   auto anvil = std::move(*anvil_started);
@@ -471,7 +469,6 @@ TEST(AnvilNoMiningTest, AlreadyKnownAndUnderpricedAreClassified) {
 }
 
 TEST(AnvilCustomTest, CustomChainIdAndFees) {
-  std::string error;
   auto anvil_started = AnvilProcess::start({.chain_id = 4242, .base_fee = 7 * kGwei});
   ASSERT_TRUE(anvil_started.ok()) << anvil_started.error().message();
   auto anvil = std::move(*anvil_started);
@@ -489,7 +486,6 @@ TEST(AnvilRestartTest, StopAndRestartOnSamePortKeepsTheChain) {
   testing::TempDir dir;
   ASSERT_FALSE(dir.path().empty());
   const std::string state = dir.path() + "/state.json";
-  std::string error;
   auto anvil_started = AnvilProcess::start({.state_file = state});
   ASSERT_TRUE(anvil_started.ok()) << anvil_started.error().message();
   auto anvil = std::move(*anvil_started);
@@ -530,7 +526,6 @@ TEST(AnvilRestartTest, StopAndRestartOnSamePortKeepsTheChain) {
 TEST(AnvilRestartTest, KillLosesUnsavedStateButRestartStillWorks) {
   testing::TempDir dir;
   const std::string state = dir.path() + "/state.json";
-  std::string error;
   auto anvil_started = AnvilProcess::start({.state_file = state});
   ASSERT_TRUE(anvil_started.ok()) << anvil_started.error().message();
   auto anvil = std::move(*anvil_started);

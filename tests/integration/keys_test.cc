@@ -83,7 +83,6 @@ TEST(GatewaydKeys, RefusesWithoutATpm) {
 
 TEST(GatewaydKeys, RefusesAnUnprovisionedTpmAndNamesTheCommand) {
   TempDir dir;
-  std::string error;
   auto swtpm_started = SwtpmProcess::start(dir.path() + "/swtpm");
   ASSERT_TRUE(swtpm_started.ok()) << swtpm_started.error().message();
   auto swtpm = std::move(*swtpm_started);
@@ -103,7 +102,6 @@ TEST(GatewaydKeys, RefusesWithoutTheConsortiumKey) {
 
 TEST(GatewaydKeys, RefusesWhenASealedObjectIsMissing) {
   TempDir dir;
-  std::string error;
   auto swtpm_started = SwtpmProcess::start(dir.path() + "/swtpm");
   ASSERT_TRUE(swtpm_started.ok()) << swtpm_started.error().message();
   auto swtpm = std::move(*swtpm_started);
@@ -115,7 +113,6 @@ TEST(GatewaydKeys, RefusesWhenASealedObjectIsMissing) {
 
 TEST(GatewaydKeys, RefusesAnotherTpm) {
   TempDir dir;
-  std::string error;
   auto first_started = SwtpmProcess::start(dir.path() + "/swtpm-a");
   ASSERT_TRUE(first_started.ok()) << first_started.error().message();
   auto first = std::move(*first_started);
@@ -142,7 +139,6 @@ TEST(GatewaydKeys, RefusesAnotherTpm) {
 
 TEST(GatewaydKeys, RefusesWhenThePcrPolicyNoLongerMatches) {
   TempDir dir;
-  std::string error;
   auto swtpm_started = SwtpmProcess::start(dir.path() + "/swtpm");
   ASSERT_TRUE(swtpm_started.ok()) << swtpm_started.error().message();
   auto swtpm = std::move(*swtpm_started);

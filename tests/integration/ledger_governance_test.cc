@@ -44,7 +44,6 @@ class LedgerGovernance : public LedgerFixture {
   // Starts anvil, provisions the gateway and deploys a consortium of the
   // gateway and the dev accounts `others` with `quorum`.
   void deploy_consortium(const std::vector<int>& others, int quorum) {
-    std::string error;
     auto started = AnvilProcess::start({});
     ASSERT_TRUE(started.ok()) << started.error().message();
     anvil_ = std::move(*started);
