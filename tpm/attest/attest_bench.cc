@@ -96,7 +96,7 @@ void BM_VerifyQuote(benchmark::State& state) {
     return;
   }
   for (auto _ : state) {
-    if (verify_quote(*q, fx().ak_pem, fx().qualifying)) {
+    if (!verify_quote(*q, fx().ak_pem, fx().qualifying).ok()) {
       state.SkipWithError("verify_quote refused a good quote");
       break;
     }

@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     q.pcr_values.assign(4, std::vector<uint8_t>(32, 0));
     q.pcr_values.emplace_back(kPcr16, kPcr16 + 32);
     const uint8_t qualifying[] = {0x00, 0x11, 0x22, 0x33, 0x44};
-    verify_quote(q, kAkPem, qualifying);
+    verify_quote(q, kAkPem, qualifying).ignore();  // only must not crash
   }
   return 0;
 }

@@ -34,14 +34,13 @@ size_t digest_size(TPMI_ALG_HASH alg);
 // The checks of a quote's message that need no signature: it is a TPM-made
 // (magic) quote (type), extraData == qualifying_data, its PCR selection is
 // `selection`, and pcrDigest == H_hash_alg(values in selection order, which
-// is ascending). nullopt if all hold, else why not; *pcr_digest_mismatch
-// (if given) says whether only the digest differed (PCRs changed).
-std::optional<std::string> check_quote_message(std::span<const uint8_t> message,
-                                               const PcrSelection& selection,
-                                               const std::vector<std::vector<uint8_t>>& values,
-                                               std::span<const uint8_t> qualifying_data,
-                                               TPMI_ALG_HASH hash_alg,
-                                               bool* pcr_digest_mismatch = nullptr);
+// is ascending). ok if all hold, else kInvalidArgument saying why not;
+// *pcr_digest_mismatch (if given) says whether only the digest differed
+// (PCRs changed).
+Status check_quote_message(std::span<const uint8_t> message, const PcrSelection& selection,
+                           const std::vector<std::vector<uint8_t>>& values,
+                           std::span<const uint8_t> qualifying_data, TPMI_ALG_HASH hash_alg,
+                           bool* pcr_digest_mismatch = nullptr);
 
 // tpm2_makecredential's output file, parsed (untrusted input).
 struct CredentialFile {

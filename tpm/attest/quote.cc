@@ -112,18 +112,18 @@ Result<Quote> quote(Tpm& tpm, const KeyBlob& ak, const PcrSelection& selection,
     bool pcrs_changed = false;
     auto mismatch = attest::check_quote_message(q.message, q.selection, q.pcr_values,
                                                 qualifying_data, hash_alg, &pcrs_changed);
-    if (!mismatch) {
+    if (mismatch.ok()) {
       q.pcrs_file = pcrs_file_bytes(q.selection, q.pcr_values);
       return q;
     }
     if (!pcrs_changed) {
-      return failed_precondition_error("the TPM's quote does not check out: " + *mismatch);
+      return internal_error("the TPM's quote does not check out: " + mismatch.message());
     }
   }
-  return failed_precondition_error("PCRs " + internal::describe(q.selection) +
-                                   " changed between the quote and reading them, in each of " +
-                                   std::to_string(kAttempts) +
-                                   " attempts: something is extending them; try again");
+  return unavailable_error("PCRs " + internal::describe(q.selection) +
+                           " changed between the quote and reading them, in each of " +
+                           std::to_string(kAttempts) +
+                           " attempts: something is extending them; try again");
 }
 
 std::array<uint8_t, 32> appliance_qualifying_data(std::span<const uint8_t> nonce,

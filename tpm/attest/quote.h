@@ -52,11 +52,11 @@ Result<Quote> quote(Tpm& tpm, const KeyBlob& ak, const PcrSelection& selection,
 // PEM) over `message`; `message` is a TPM-generated quote (magic, type); its
 // extraData equals qualifying_data; its PCR selection is `selection`; its
 // pcrDigest is the hash of pcr_values; and pcrs_file, if not empty, holds the
-// same selection and values. nullopt when all hold, else the first reason it
-// does not (for tests and the admin API's self-check; verifiers use
-// tpm2_checkquote).
-std::optional<std::string> verify_quote(const Quote& q, const std::string& ak_public_pem,
-                                        std::span<const uint8_t> qualifying_data);
+// same selection and values. ok when all hold, else kInvalidArgument with the
+// first reason it does not (for tests and the admin API's self-check;
+// verifiers use tpm2_checkquote).
+Status verify_quote(const Quote& q, const std::string& ak_public_pem,
+                    std::span<const uint8_t> qualifying_data);
 
 // The qualifying data that binds a quote to this appliance:
 //   SHA-256(nonce || ledger_address (20 bytes) || tls_public_key_der)
