@@ -168,7 +168,9 @@ int run_gatewayd(int argc, char** argv) {
 
   size_t wanted_fds = 64;
   for (const auto& c : cfg->channels) wanted_fds += c.max_connections + 16;
-  if (!gw::mllp::raise_fd_limit(wanted_fds, &error)) gw::log::warn("fd_limit", {{"detail", error}});
+  if (gw::Status fds = gw::mllp::raise_fd_limit(wanted_fds); !fds.ok()) {
+    gw::log::warn("fd_limit", {{"detail", fds.message()}});
+  }
 
   if (!ensure_state_dir(cfg->state_dir, &error)) {
     gw::log::error("startup_failed", {{"detail", error}});
@@ -254,12 +256,13 @@ int run_gatewayd(int argc, char** argv) {
     so.max_connections = c.max_connections;
     so.max_in_flight_per_connection = c.max_in_flight_per_connection;
     so.io_threads = cfg->io_threads;
-    ch.server = gw::mllp::Server::create(so, ch.ingest.get(), &error);
-    if (!ch.server) {
-      gw::log::error("startup_failed", {{"channel", c.name}, {"detail", error}});
+    auto server = gw::mllp::Server::create(so, ch.ingest.get());
+    if (!server.ok()) {
+      gw::log::error("startup_failed", {{"channel", c.name}, {"detail", server.error().message()}});
       for (auto& started : channels) started.server->stop(std::chrono::milliseconds(0));
       return 1;
     }
+    ch.server = std::move(server).value();
     channels.push_back(std::move(ch));
   }
   for (size_t i = 0; i < channels.size(); ++i) {

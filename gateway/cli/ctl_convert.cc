@@ -139,11 +139,11 @@ int ctl_convert(const std::vector<std::string>& args) {
     Normalized n = normalize_v2(*r.message, options.mapping);
     if (!quiet)
       for (const NormalizeIssue& w : n.warnings)
-        std::fprintf(stderr, "%s: warning: %s: %s\n", in.label.c_str(), w.location.c_str(),
+        std::fprintf(stderr, "%s: warning: %s: %s\n", in.label.c_str(), w.location().c_str(),
                      w.text.c_str());
     if (!n.ok()) {
       for (const NormalizeIssue& e : n.errors)
-        std::fprintf(stderr, "%s: error: %s: %s\n", in.label.c_str(), e.location.c_str(),
+        std::fprintf(stderr, "%s: error: %s: %s\n", in.label.c_str(), e.location().c_str(),
                      e.text.c_str());
       ++failures;
       continue;

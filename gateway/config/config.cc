@@ -234,9 +234,9 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
   if (ledger.deployment.empty()) ledger.deployment = (ledger_dir / "consortium.json").string();
   if (ledger.outbox.empty()) ledger.outbox = (ledger_dir / "outbox.db").string();
   for (size_t i = 0; i < channels.size(); ++i) {
-    if (std::string bad = v2fhir::check_mapping_config(channels[i]->mapping); !bad.empty()) {
+    if (gw::Status bad = v2fhir::check_mapping_config(channels[i]->mapping); !bad.ok()) {
       *error = source + ":" + std::to_string(channel_header_lines[i]) + ": channel." +
-               channels[i]->name + ": " + bad;
+               channels[i]->name + ": " + bad.message();
       return std::nullopt;
     }
   }

@@ -84,8 +84,9 @@ class RestFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    ASSERT_TRUE(gw::testing::make_test_pki(dir_.path().string(), "his.example.org", &pki_, &error))
-        << error;
+    auto pki = gw::testing::make_test_pki(dir_.path().string(), "his.example.org");
+    ASSERT_TRUE(pki.ok()) << pki.status().message();
+    pki_ = *pki;
     store::StoreOptions so;
     so.path = dir_.file("messages.db");
     so.keys = crypto::StoreKeys::random_for_tests();
