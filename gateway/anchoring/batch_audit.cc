@@ -11,9 +11,7 @@
 
 namespace gw::anchoring {
 
-using ledger::Error;
 using ledger::Hash256;
-using ledger::Result;
 
 namespace {
 
@@ -39,10 +37,10 @@ std::shared_ptr<evp_pkey_st> read_public_key(const std::string& pem) {
 
 Result<Hash256> public_key_hash(const std::string& public_pem) {
   auto key = read_public_key(public_pem);
-  if (!key) return Error{"not a PEM public key"};
+  if (!key) return invalid_argument_error("not a PEM public key");
   unsigned char* der = nullptr;
   const int n = i2d_PUBKEY(key.get(), &der);
-  if (n <= 0) return Error{"the public key cannot be DER-encoded"};
+  if (n <= 0) return invalid_argument_error("the public key cannot be DER-encoded");
   const Hash256 h = sha256_of(der, n);
   OPENSSL_free(der);
   return h;
@@ -50,14 +48,14 @@ Result<Hash256> public_key_hash(const std::string& public_pem) {
 
 Result<Hash256> certificate_fingerprint(const std::string& pem_path) {
   FILE* f = std::fopen(pem_path.c_str(), "r");
-  if (f == nullptr) return Error{pem_path + ": cannot be read"};
+  if (f == nullptr) return invalid_argument_error(pem_path + ": cannot be read");
   X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
   std::fclose(f);
-  if (cert == nullptr) return Error{pem_path + ": no PEM certificate in it"};
+  if (cert == nullptr) return invalid_argument_error(pem_path + ": no PEM certificate in it");
   unsigned char* der = nullptr;
   const int n = i2d_X509(cert, &der);
   X509_free(cert);
-  if (n <= 0) return Error{pem_path + ": the certificate cannot be DER-encoded"};
+  if (n <= 0) return invalid_argument_error(pem_path + ": the certificate cannot be DER-encoded");
   const Hash256 h = sha256_of(der, n);
   OPENSSL_free(der);
   return h;
@@ -65,9 +63,9 @@ Result<Hash256> certificate_fingerprint(const std::string& pem_path) {
 
 Result<BatchSignatureVerifier> BatchSignatureVerifier::from_pem(const std::string& public_pem) {
   auto key = read_public_key(public_pem);
-  if (!key) return Error{"the batch-signing public key is not a PEM public key"};
+  if (!key) return invalid_argument_error("the batch-signing public key is not a PEM public key");
   if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_EC)
-    return Error{"the batch-signing public key is not an EC key"};
+    return invalid_argument_error("the batch-signing public key is not an EC key");
   return BatchSignatureVerifier(std::move(key));
 }
 

@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "gateway/store/batches.h"
 #include "ledger-client/consortium/audit_anchor.h"
 #include "ledger-client/consortium/events.h"
 #include "ledger-client/keccak/keccak.h"
-#include "ledger-client/rlp/result.h"
 
 struct evp_pkey_st;  // OpenSSL's EVP_PKEY
 
@@ -28,16 +28,16 @@ namespace gw::anchoring {
 
 // SHA-256 of a public key's DER SubjectPublicKeyInfo, from PEM: a member
 // entry's signing_key_hash for the appliance's batch-signing key.
-ledger::Result<ledger::Hash256> public_key_hash(const std::string& public_pem);
+gw::Result<ledger::Hash256> public_key_hash(const std::string& public_pem);
 // SHA-256 of the DER of the first certificate in a PEM file: a member entry's
 // tls_fingerprint (what `openssl x509 -fingerprint -sha256` prints).
-ledger::Result<ledger::Hash256> certificate_fingerprint(const std::string& pem_path);
+gw::Result<ledger::Hash256> certificate_fingerprint(const std::string& pem_path);
 
 // Verifies batch-root signatures (ECDSA P-256, DER, over the 32-byte root as
 // the digest: what KeyStore::sign_batch_root makes).
 class BatchSignatureVerifier {
  public:
-  static ledger::Result<BatchSignatureVerifier> from_pem(const std::string& public_pem);
+  static gw::Result<BatchSignatureVerifier> from_pem(const std::string& public_pem);
   bool verify(const ledger::Hash256& root, std::span<const uint8_t> der_signature) const;
 
  private:

@@ -95,7 +95,7 @@ class BatchAuditTest : public ::testing::Test {
     batch_.root = crypto::MerkleTree::build(records_.commitments)->root();
     batch_.signature = signer_.sign(batch_.root);
     auto v = BatchSignatureVerifier::from_pem(signer_.public_pem());
-    ASSERT_TRUE(v) << v.error();
+    ASSERT_TRUE(v) << v.error().message();
     verifier_.emplace(*v);
     member_.fill(0x42);
   }
@@ -204,7 +204,7 @@ TEST_F(BatchAuditTest, EveryDisagreementWithTheLedgerIsNamed) {
 
 TEST(BatchAuditKeys, HashesMatchTheOpensslCli) {
   auto h = public_key_hash(kPublicPem);
-  ASSERT_TRUE(h) << h.error();
+  ASSERT_TRUE(h) << h.error().message();
   EXPECT_EQ(ledger::to_hex(*h), kPublicKeySha256);
   EXPECT_FALSE(public_key_hash("not a key"));
   EXPECT_FALSE(BatchSignatureVerifier::from_pem("-----BEGIN PUBLIC KEY-----\n-----END"));
@@ -213,7 +213,7 @@ TEST(BatchAuditKeys, HashesMatchTheOpensslCli) {
   const std::string path = dir.path() + "/cert.pem";
   std::ofstream(path) << kCertificatePem;
   auto fp = certificate_fingerprint(path);
-  ASSERT_TRUE(fp) << fp.error();
+  ASSERT_TRUE(fp) << fp.error().message();
   EXPECT_EQ(ledger::to_hex(*fp), kCertificateSha256);
   std::ofstream(path) << kPublicPem;
   EXPECT_FALSE(certificate_fingerprint(path));

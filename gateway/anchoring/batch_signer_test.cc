@@ -13,8 +13,8 @@
 #include <fstream>
 
 #include "gateway/crypto/merkle.h"
-#include "gateway/store/message_store.h"
 #include "gateway/crypto/store_keys.h"
+#include "gateway/store/message_store.h"
 #include "tpm/testing/swtpm_process.h"
 
 namespace gw::anchoring {
@@ -134,8 +134,9 @@ TEST_F(BatchSignerTest, RootsAreMerkleRootsOfCommitmentsAndSignaturesVerify) {
 
 TEST_F(BatchSignerTest, SlowTpmDelaysOnlyBatches) {
   std::string error;
-  auto swtpm = SwtpmProcess::start(dir_.path() + "/swtpm", &error);
-  ASSERT_TRUE(swtpm) << error;
+  auto swtpm_started = SwtpmProcess::start(dir_.path() + "/swtpm");
+  ASSERT_TRUE(swtpm_started.ok()) << swtpm_started.error().message();
+  auto swtpm = std::move(*swtpm_started);
   open_store();
   BatchSignerOptions bo;
   bo.db_path = dir_.path() + "/messages.db";

@@ -10,7 +10,6 @@
 
 namespace gw::anchoring {
 
-using ledger::Error;
 using ledger::ItemState;
 
 namespace {
@@ -34,11 +33,11 @@ LedgerAnchorer::LedgerAnchorer(std::unique_ptr<store::BatchStore> batches,
 
 LedgerAnchorer::~LedgerAnchorer() { stop(); }
 
-ledger::Result<AnchorRound> LedgerAnchorer::run_once() {
+gw::Result<AnchorRound> LedgerAnchorer::run_once() {
   AnchorRound round;
   std::string error;
   auto rows = batches_->unanchored(cursor_, options_.max_batches_per_round, &error);
-  if (!rows) return Error{error};
+  if (!rows) return failed_precondition_error(error);
   std::vector<ledger::consortium::AnchorInput> fresh;
   int64_t first_open = 0;  // lowest id still without anchored_tx after this round
   for (const store::SignedBatch& b : *rows) {
@@ -54,13 +53,13 @@ ledger::Result<AnchorRound> LedgerAnchorer::run_once() {
       continue;
     }
     auto item = outbox_.item_by_key(ledger::ItemKind::kAnchor, ledger::anchor_key(input));
-    if (!item) return Error{item.error()};
+    if (!item) return item.error();
     bool open = true;
     if (!item->has_value()) {
       fresh.push_back(input);
     } else if ((*item)->state == ItemState::kDone && (*item)->tx_hash) {
       const std::string tx = "0x" + ledger::to_hex(*(*item)->tx_hash);
-      if (!batches_->set_anchored(b.id, tx, &error)) return Error{error};
+      if (!batches_->set_anchored(b.id, tx, &error)) return failed_precondition_error(error);
       log::info("ledger.anchored", {{"batch", std::to_string(b.id)}, {"tx", tx}});
       ++round.anchored;
       open = false;
@@ -83,7 +82,7 @@ ledger::Result<AnchorRound> LedgerAnchorer::run_once() {
   }
   if (!fresh.empty()) {
     auto seqs = submitter_.enqueue_anchors(fresh);
-    if (!seqs) return Error{seqs.error()};
+    if (!seqs) return seqs.error();
     round.enqueued = fresh.size();
   }
   if (first_open != 0) {
@@ -120,7 +119,7 @@ void LedgerAnchorer::loop() {
     }
     // The outbox is local: enqueueing works while the node is unreachable.
     auto r = run_once();
-    if (!r) log::warn("ledger.error", {{"component", "anchorer"}, {"detail", r.error()}});
+    if (!r) log::warn("ledger.error", {{"component", "anchorer"}, {"detail", r.error().message()}});
     if (stopping) return;
   }
 }

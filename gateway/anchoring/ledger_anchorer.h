@@ -19,10 +19,10 @@
 #include <set>
 #include <thread>
 
+#include "gateway/base/status.h"
 #include "gateway/store/batches.h"
 #include "ledger-client/outbox/outbox_store.h"
 #include "ledger-client/outbox/submitter.h"
-#include "ledger-client/rlp/result.h"
 
 namespace gw::anchoring {
 
@@ -48,7 +48,7 @@ class LedgerAnchorer {
   LedgerAnchorer& operator=(const LedgerAnchorer&) = delete;
 
   // One round (not thread-safe against itself: use it or start(), not both).
-  ledger::Result<AnchorRound> run_once();
+  gw::Result<AnchorRound> run_once();
 
   // A thread running a round every `interval`; errors are logged
   // (event=ledger.error) and retried next round.

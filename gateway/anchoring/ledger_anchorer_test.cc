@@ -12,8 +12,8 @@
 #include <map>
 #include <set>
 
-#include "gateway/store/message_store.h"
 #include "gateway/crypto/store_keys.h"
+#include "gateway/store/message_store.h"
 #include "ledger-client/consortium/events.h"
 #include "ledger-client/outbox/deploy.h"
 #include "ledger-client/testing/anvil_process.h"
@@ -30,19 +30,20 @@ class LedgerAnchorerTest : public ::testing::Test {
   void SetUp() override {
     std::string error;
     anvil_options_.state_file = dir_.path() + "/anvil-state.json";
-    anvil_ = AnvilProcess::start(anvil_options_, &error);
-    ASSERT_NE(anvil_, nullptr) << error;
+    auto started = AnvilProcess::start(anvil_options_);
+    ASSERT_TRUE(started.ok()) << started.error().message();
+    anvil_ = std::move(*started);
     ledger::JsonRpcOptions o;
     o.url = anvil_->url();
     o.io_timeout = 5s;
     o.connect_timeout = 1s;
     auto rpc = ledger::JsonRpcClient::create(o);
-    ASSERT_TRUE(rpc) << rpc.error();
+    ASSERT_TRUE(rpc) << rpc.error().message();
     rpc_ = std::move(*rpc);
     eth_ = std::make_unique<ledger::EthClient>(*rpc_);
     auto key = AnvilProcess::dev_key(0);
     auto signer = ledger::LocalKeySigner::create(key);
-    ASSERT_TRUE(signer) << signer.error();
+    ASSERT_TRUE(signer) << signer.error().message();
     signer_ = std::move(*signer);
     open_submitter({});
     ledger::consortium::MemberInfo m;
@@ -56,7 +57,7 @@ class LedgerAnchorerTest : public ::testing::Test {
     d.founders = {m};
     d.quorum = 1;
     auto c = ledger::deploy_consortium(*submitter_, *outbox_, *eth_, d);
-    ASSERT_TRUE(c) << c.error();
+    ASSERT_TRUE(c) << c.error().message();
     contracts_ = *c;
     open_submitter(contracts_);
 
@@ -73,13 +74,13 @@ class LedgerAnchorerTest : public ::testing::Test {
     submitter_.reset();
     outbox_.reset();
     auto outbox = ledger::OutboxStore::open(dir_.path() + "/outbox.db");
-    ASSERT_TRUE(outbox) << outbox.error();
+    ASSERT_TRUE(outbox) << outbox.error().message();
     outbox_ = std::move(*outbox);
     ledger::SubmitterOptions so;
     so.contracts = contracts;
     submitter_ = std::make_unique<ledger::Submitter>(*outbox_, *eth_, *signer_, so);
     auto st = submitter_->start();
-    ASSERT_TRUE(st) << st.error();
+    ASSERT_TRUE(st.ok()) << st.message();
   }
   std::unique_ptr<LedgerAnchorer> anchorer() {
     std::string error;
@@ -149,12 +150,12 @@ class LedgerAnchorerTest : public ::testing::Test {
     f.addresses = {contracts_.anchors};
     f.from_block = ledger::BlockRef::at(0);
     auto logs = eth_->get_logs(f);
-    EXPECT_TRUE(logs) << logs.failure().describe();
+    EXPECT_TRUE(logs) << logs.error().describe();
     std::vector<std::pair<ledger::consortium::Anchored, ledger::Hash256>> out;
     if (!logs) return out;
     for (const auto& l : *logs) {
       auto e = ledger::consortium::decode_event(l.topics, l.data);
-      EXPECT_TRUE(e) << e.error();
+      EXPECT_TRUE(e) << e.error().message();
       if (e && e->has_value())
         if (auto* a = std::get_if<ledger::consortium::Anchored>(&**e))
           out.emplace_back(*a, l.transaction_hash);
@@ -181,17 +182,17 @@ TEST_F(LedgerAnchorerTest, AnchorsEveryBatchOnceAndRecordsTheTransaction) {
   for (int i = 1; i <= 5; ++i) batches.push_back(add_batch(i));
   auto anchorer = this->anchorer();
   auto r = anchorer->run_once();
-  ASSERT_TRUE(r) << r.error();
+  ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->enqueued, 5u);
   EXPECT_EQ(r->anchored, 0u);
   // Enqueueing again (a second round before the chain answered) adds nothing.
   r = anchorer->run_once();
-  ASSERT_TRUE(r) << r.error();
+  ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->enqueued, 0u);
   EXPECT_EQ(r->waiting, 5u);
-  ASSERT_TRUE(submitter_->drain(30s));
+  ASSERT_TRUE(submitter_->drain(30s).ok());
   r = anchorer->run_once();
-  ASSERT_TRUE(r) << r.error();
+  ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->anchored, 5u);
 
   auto events = anchored_events();
@@ -209,7 +210,7 @@ TEST_F(LedgerAnchorerTest, AnchorsEveryBatchOnceAndRecordsTheTransaction) {
   }
   // Nothing left: the next rounds do nothing.
   r = anchorer->run_once();
-  ASSERT_TRUE(r) << r.error();
+  ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->enqueued + r->anchored + r->waiting, 0u);
 }
 
@@ -219,9 +220,9 @@ TEST_F(LedgerAnchorerTest, EnqueuesWhileTheNodeIsDownAndSurvivesACrashBeforeTheH
   {
     auto anchorer = this->anchorer();
     ASSERT_TRUE(anchorer->run_once());
-    ASSERT_TRUE(submitter_->drain(30s));
+    ASSERT_TRUE(submitter_->drain(30s).ok());
     auto r = anchorer->run_once();
-    ASSERT_TRUE(r) << r.error();
+    ASSERT_TRUE(r) << r.error().message();
     EXPECT_EQ(r->anchored, 2u);
   }
   // As if the gateway had crashed after the outbox finished the item but
@@ -234,7 +235,7 @@ TEST_F(LedgerAnchorerTest, EnqueuesWhileTheNodeIsDownAndSurvivesACrashBeforeTheH
   auto third = add_batch(1);
   auto anchorer = this->anchorer();  // a fresh process: cursor from the start
   auto r = anchorer->run_once();
-  ASSERT_TRUE(r) << r.error();  // the outbox is local: no node needed
+  ASSERT_TRUE(r) << r.error().message();  // the outbox is local: no node needed
   EXPECT_EQ(r->enqueued, 1u);
   EXPECT_EQ(r->anchored, 1u);  // the second batch, from its finished outbox item
   EXPECT_EQ(anchored_tx()[second.id], old_tx);
@@ -242,12 +243,12 @@ TEST_F(LedgerAnchorerTest, EnqueuesWhileTheNodeIsDownAndSurvivesACrashBeforeTheH
 
   ledger::testing::AnvilOptions again = anvil_options_;
   again.port = port;
-  std::string error;
-  anvil_ = AnvilProcess::start(again, &error);
-  ASSERT_NE(anvil_, nullptr) << error;
-  ASSERT_TRUE(submitter_->drain(60s));
+  auto started2 = AnvilProcess::start(again);
+  ASSERT_TRUE(started2.ok()) << started2.error().message();
+  anvil_ = std::move(*started2);
+  ASSERT_TRUE(submitter_->drain(60s).ok());
   r = anchorer->run_once();
-  ASSERT_TRUE(r) << r.error();
+  ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->anchored, 1u);
   auto tx = anchored_tx();
   EXPECT_NE(tx[first.id], "");

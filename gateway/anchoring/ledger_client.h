@@ -10,12 +10,12 @@
 #include <span>
 #include <string>
 
-#include "gateway/config/config.h"
 #include "gateway/anchoring/ledger_deployment.h"
+#include "gateway/base/status.h"
+#include "gateway/config/config.h"
 #include "ledger-client/outbox/outbox_store.h"
 #include "ledger-client/outbox/submitter.h"
 #include "ledger-client/outbox/tx_signer.h"
-#include "ledger-client/rlp/result.h"
 #include "ledger-client/rpc/eth_client.h"
 #include "ledger-client/rpc/json_rpc.h"
 
@@ -30,7 +30,7 @@ ledger::SubmitterOptions ledger_submitter_options(const config::LedgerConfig& cf
 // drain the same outbox at once (they would race for nonces).
 class OutboxLock {
  public:
-  static ledger::Result<std::unique_ptr<OutboxLock>> acquire(const std::string& outbox_path);
+  static gw::Result<std::unique_ptr<OutboxLock>> acquire(const std::string& outbox_path);
   ~OutboxLock();
   OutboxLock(const OutboxLock&) = delete;
   OutboxLock& operator=(const OutboxLock&) = delete;
@@ -54,9 +54,9 @@ struct LedgerClient {
 // Locks and opens the outbox (creating its folder, 0700); connects nothing: the
 // first RPC happens when the caller asks. `ledger_key` is copied into the
 // signer's locked memory; the caller keeps (and wipes) its own copy.
-ledger::Result<LedgerClient> open_ledger_client(const config::LedgerConfig& cfg,
-                                                std::span<const uint8_t> ledger_key,
-                                                const ledger::ContractAddresses& contracts);
+gw::Result<LedgerClient> open_ledger_client(const config::LedgerConfig& cfg,
+                                            std::span<const uint8_t> ledger_key,
+                                            const ledger::ContractAddresses& contracts);
 
 // True when a failed call means "the node is not there right now" (refused,
 // reset, timed out, 429/502/503/504) rather than "the node answered and is
@@ -73,10 +73,9 @@ struct NodeCheck {
 // deployment's (and [ledger] chain_id's, when set), and each of the five
 // addresses must hold this build's contract code. Returns verified, or
 // not verified with the reason the node is unreachable (an outage, not a
-// mistake), or an Error when the node answers and something is wrong (the
+// mistake), or an error when the node answers and something is wrong (the
 // message names what).
-ledger::Result<NodeCheck> check_ledger_node(ledger::EthClient& eth,
-                                            const LedgerDeployment& deployment,
-                                            uint64_t configured_chain_id);
+gw::Result<NodeCheck> check_ledger_node(ledger::EthClient& eth, const LedgerDeployment& deployment,
+                                        uint64_t configured_chain_id);
 
 }  // namespace gw::anchoring

@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "fhir/json/json.h"
+#include "gateway/base/status.h"
 #include "ledger-client/consortium/provider_registry.h"
 #include "ledger-client/outbox/submitter.h"
-#include "ledger-client/rlp/result.h"
 
 namespace gw::anchoring {
 
@@ -40,14 +40,14 @@ inline constexpr size_t kMaxFoundersFileBytes = 1024 * 1024;
 inline constexpr size_t kMaxFounders = 255;  // the contract's quorum is a uint8
 
 // Errors name the field ("contracts.AuditAnchor: …") and never echo values.
-ledger::Result<LedgerDeployment> parse_deployment(std::string_view json);
+gw::Result<LedgerDeployment> parse_deployment(std::string_view json);
 // Pretty JSON with EIP-55 checksummed addresses and a final newline.
 std::string format_deployment(const LedgerDeployment& deployment);
-ledger::Result<LedgerDeployment> read_deployment(const std::string& path);
+gw::Result<LedgerDeployment> read_deployment(const std::string& path);
 // Atomic (temporary file, fsync, rename, fsync of the folder) and mode 0644:
 // the file is public and meant to be copied to the other members. Creates
 // the parent folder (0700) if missing.
-ledger::Status write_deployment(const std::string& path, const LedgerDeployment& deployment);
+gw::Status write_deployment(const std::string& path, const LedgerDeployment& deployment);
 
 // A JSON array of founders:
 //   [{"account": "0x…", "org_id": "…", "name": "…", "encryption_key": "<64 hex>",
@@ -56,8 +56,8 @@ ledger::Status write_deployment(const std::string& path, const LedgerDeployment&
 // Keys may carry a 0x prefix; accreditation may be omitted. Each founder is
 // checked as the contract would (consortium::validate_member); accounts and
 // org ids must be unique.
-ledger::Result<std::vector<ledger::consortium::MemberInfo>> parse_founders(std::string_view json);
-ledger::Result<std::vector<ledger::consortium::MemberInfo>> read_founders(const std::string& path);
+gw::Result<std::vector<ledger::consortium::MemberInfo>> parse_founders(std::string_view json);
+gw::Result<std::vector<ledger::consortium::MemberInfo>> read_founders(const std::string& path);
 // The founders format for `members` (pretty JSON, checksummed accounts, keys
 // as 64 hex digits, a final newline): parse_founders reads it back unchanged.
 std::string format_members(std::span<const ledger::consortium::MemberInfo> members);
@@ -66,9 +66,9 @@ fhir::JsonValue member_json(const ledger::consortium::MemberInfo& member);
 
 // Creates `dir` and its missing parents, each mode 0700: they sit in the
 // state directory, next to patient data. Existing folders are left as they are.
-ledger::Status make_private_dirs(const std::string& dir);
+gw::Status make_private_dirs(const std::string& dir);
 
 // "0x" + 40 hex digits; mixed case must be a valid EIP-55 checksum.
-ledger::Result<ledger::Address> parse_address(std::string_view text);
+gw::Result<ledger::Address> parse_address(std::string_view text);
 
 }  // namespace gw::anchoring

@@ -55,7 +55,7 @@ TEST(LedgerDeploymentTest, FormatAndParseRoundTrip) {
       << text;
   EXPECT_EQ(text.back(), '\n');
   auto back = parse_deployment(text);
-  ASSERT_TRUE(back) << back.error();
+  ASSERT_TRUE(back) << back.error().message();
   EXPECT_TRUE(same_deployment(*back, d));
   LedgerDeployment other = d;
   other.contracts.tokens = addr(6);
@@ -63,7 +63,7 @@ TEST(LedgerDeploymentTest, FormatAndParseRoundTrip) {
   // Lowercase addresses (no checksum) are accepted too.
   auto lower =
       parse_deployment(deployment_json("31337", ", \"RecordToken\": \"" + hex_address(5) + "\""));
-  ASSERT_TRUE(lower) << lower.error();
+  ASSERT_TRUE(lower) << lower.error().message();
   EXPECT_TRUE(same_deployment(*lower, d));
 }
 
@@ -116,8 +116,8 @@ TEST(LedgerDeploymentTest, RefusesMalformedFilesNamingTheField) {
   for (const auto& c : cases) {
     auto d = parse_deployment(c.text);
     ASSERT_FALSE(d) << c.text;
-    EXPECT_NE(d.error().find(c.expected), std::string::npos) << d.error();
-    EXPECT_EQ(d.error().rfind("deployment file", 0), 0u) << d.error();
+    EXPECT_NE(d.error().message().find(c.expected), std::string::npos) << d.error().message();
+    EXPECT_EQ(d.error().message().rfind("deployment file", 0), 0u) << d.error().message();
   }
   // Oversized input stops at the size limit instead of being parsed.
   std::string huge = deployment_json(
@@ -128,7 +128,7 @@ TEST(LedgerDeploymentTest, RefusesMalformedFilesNamingTheField) {
 TEST(LedgerDeploymentTest, WritesAtomicallyWithMode0644AndReadsBack) {
   ledger::testing::TempDir dir;
   const std::string path = dir.path() + "/ledger/consortium.json";
-  ASSERT_TRUE(write_deployment(path, sample()));
+  ASSERT_TRUE(write_deployment(path, sample()).ok());
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0644u);
@@ -136,18 +136,19 @@ TEST(LedgerDeploymentTest, WritesAtomicallyWithMode0644AndReadsBack) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);  // next to patient data
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   auto back = read_deployment(path);
-  ASSERT_TRUE(back) << back.error();
+  ASSERT_TRUE(back) << back.error().message();
   EXPECT_TRUE(same_deployment(*back, sample()));
   // Replacing keeps the mode and the content is whole.
   LedgerDeployment d2 = sample();
   d2.block = 99;
-  ASSERT_TRUE(write_deployment(path, d2));
+  ASSERT_TRUE(write_deployment(path, d2).ok());
   back = read_deployment(path);
-  ASSERT_TRUE(back) << back.error();
+  ASSERT_TRUE(back) << back.error().message();
   EXPECT_EQ(back->block, 99u);
   auto missing = read_deployment(dir.path() + "/none.json");
   ASSERT_FALSE(missing);
-  EXPECT_NE(missing.error().find("none.json"), std::string::npos) << missing.error();
+  EXPECT_NE(missing.error().message().find("none.json"), std::string::npos)
+      << missing.error().message();
 }
 
 std::string founder(const std::string& account, const std::string& org, const std::string& name,
@@ -161,7 +162,7 @@ std::string founder(const std::string& account, const std::string& org, const st
 TEST(LedgerDeploymentTest, ParsesFounders) {
   auto f = parse_founders("[" + founder(hex_address(1), "urn:oid:1.2.3", "General Hospital") + "," +
                           founder(hex_address(2), "urn:oid:1.2.4", "Clinic") + "]");
-  ASSERT_TRUE(f) << f.error();
+  ASSERT_TRUE(f) << f.error().message();
   ASSERT_EQ(f->size(), 2u);
   EXPECT_EQ((*f)[0].account, addr(1));
   EXPECT_EQ((*f)[0].org_id, "urn:oid:1.2.3");
@@ -176,13 +177,13 @@ TEST(LedgerDeploymentTest, FormatMembersReadsBackUnchanged) {
   auto f =
       parse_founders("[" + founder(hex_address(1), "urn:oid:1.2.3", "St. \\\"Mary's\\\" \\u00e9") +
                      "," + founder(hex_address(2), "urn:oid:1.2.4", "Clinic") + "]");
-  ASSERT_TRUE(f) << f.error();
+  ASSERT_TRUE(f) << f.error().message();
   EXPECT_EQ((*f)[0].name, "St. \"Mary's\" \u00e9");
   const std::string text = format_members(*f);
   EXPECT_EQ(text.back(), '\n');
   EXPECT_NE(text.find(ledger::to_checksum_hex(addr(1))), std::string::npos) << text;
   auto back = parse_founders(text);
-  ASSERT_TRUE(back) << back.error() << "\n" << text;
+  ASSERT_TRUE(back) << back.error().message() << "\n" << text;
   EXPECT_EQ(*back, *f);
 }
 
@@ -204,7 +205,7 @@ TEST(LedgerDeploymentTest, RefusesBadFoundersNamingTheEntry) {
   for (const auto& c : cases) {
     auto f = parse_founders(c.text);
     ASSERT_FALSE(f) << c.text;
-    EXPECT_NE(f.error().find(c.expected), std::string::npos) << f.error();
+    EXPECT_NE(f.error().message().find(c.expected), std::string::npos) << f.error().message();
   }
 }
 

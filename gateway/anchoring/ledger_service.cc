@@ -9,47 +9,46 @@
 
 namespace gw::anchoring {
 
-using ledger::Error;
-
-ledger::Result<std::unique_ptr<LedgerService>> LedgerService::start(
+gw::Result<std::unique_ptr<LedgerService>> LedgerService::start(
     const config::GatewayConfig& cfg, const crypto::SecretBytes& ledger_key,
     const std::string& messages_db, LedgerServiceOptions options) {
   const config::LedgerConfig& lc = cfg.ledger;
   std::unique_ptr<LedgerService> s(new LedgerService());
   auto deployment = read_deployment(lc.deployment);
   if (!deployment)
-    return Error{"ledger: " + deployment.error() +
-                 " (run `gatewayctl ledger deploy` on the founding gateway, or copy its "
-                 "deployment file here and set [ledger] deployment)"};
+    return Status(deployment.error().code(),
+                  "ledger: " + deployment.error().message() +
+                      " (run `gatewayctl ledger deploy` on the founding gateway, or copy its "
+                      "deployment file here and set [ledger] deployment)");
   s->deployment_ = *deployment;
   if (lc.chain_id != 0 && lc.chain_id != s->deployment_.chain_id)
-    return Error{"ledger: [ledger] chain_id = " + std::to_string(lc.chain_id) +
-                 " but the deployment file " + lc.deployment + " is for chain " +
-                 std::to_string(s->deployment_.chain_id)};
+    return failed_precondition_error("ledger: [ledger] chain_id = " + std::to_string(lc.chain_id) +
+                                     " but the deployment file " + lc.deployment +
+                                     " is for chain " + std::to_string(s->deployment_.chain_id));
   auto client = open_ledger_client(lc, ledger_key.view(), s->deployment_.contracts);
-  if (!client) return Error{"ledger: " + client.error()};
+  if (!client) return client.error().with_context("ledger");
   s->client_ = std::move(*client);
   // Bind the outbox before talking to the node: an outbox of another chain or
   // key is a configuration mistake, whether or not the node answers.
-  if (auto b = s->client_.outbox->bind(s->deployment_.chain_id, s->address()); !b)
-    return Error{"ledger: " + b.error()};
+  if (auto b = s->client_.outbox->bind(s->deployment_.chain_id, s->address()); !b.ok())
+    return b.with_context("ledger");
 
   const std::string account = ledger::to_checksum_hex(s->address());
   auto verified = check_ledger_node(*s->client_.eth, s->deployment_, lc.chain_id);
-  if (!verified) return Error{"ledger: " + verified.error()};
+  if (!verified) return verified.error().with_context("ledger");
   if (verified->verified) {
     ledger::CallRequest call;
     call.to = s->deployment_.contracts.registry;
     call.data = ledger::consortium::is_active(s->address());
     auto active = s->client_.eth->call(call, ledger::BlockRef{});
     auto is_member = active ? ledger::consortium::decode_bool(*active)
-                            : ledger::Result<bool>(Error{active.failure().describe()});
+                            : gw::Result<bool>(active.error().to_status());
     if (!is_member || !*is_member)
       log::warn("ledger.not_member",
                 {{"account", account},
                  {"detail", is_member ? "this gateway's ledger account is not an active member; "
                                         "its anchors will be refused until it is added"
-                                      : is_member.error()}});
+                                      : is_member.error().message()}});
     log::info("ledger.verified",
               {{"chain_id", std::to_string(s->deployment_.chain_id)}, {"account", account}});
   } else {
@@ -61,7 +60,7 @@ ledger::Result<std::unique_ptr<LedgerService>> LedgerService::start(
   if (lc.anchor_record_batches) {
     std::string error;
     auto batches = store::BatchStore::open(messages_db, &error);
-    if (!batches) return Error{"ledger: " + error};
+    if (!batches) return failed_precondition_error("ledger: " + error);
     s->anchorer_ = std::make_unique<LedgerAnchorer>(std::move(batches), *s->client_.submitter,
                                                     *s->client_.outbox, options.anchorer);
   }
@@ -104,14 +103,12 @@ int64_t oldest_open_age_s(const ledger::OutboxCounts& counts) {
   return std::max<int64_t>(0, now_ms - counts.oldest_open_ms) / 1000;
 }
 
-ledger::Result<ledger::OutboxCounts> LedgerService::outbox_counts() {
-  return client_.outbox->counts();
-}
+gw::Result<ledger::OutboxCounts> LedgerService::outbox_counts() { return client_.outbox->counts(); }
 
 void LedgerService::log_stats() {
   auto c = outbox_counts();
   if (!c) {
-    log::warn("ledger.error", {{"component", "outbox"}, {"detail", c.error()}});
+    log::warn("ledger.error", {{"component", "outbox"}, {"detail", c.error().message()}});
     return;
   }
   log::info("stats.ledger", {{"queued", std::to_string(c->queued)},

@@ -15,12 +15,12 @@
 #include <string>
 #include <thread>
 
-#include "gateway/config/config.h"
 #include "gateway/anchoring/ledger_anchorer.h"
 #include "gateway/anchoring/ledger_client.h"
 #include "gateway/anchoring/ledger_deployment.h"
+#include "gateway/base/status.h"
+#include "gateway/config/config.h"
 #include "gateway/crypto/secret.h"
-#include "ledger-client/rlp/result.h"
 
 namespace gw::anchoring {
 
@@ -35,10 +35,10 @@ int64_t oldest_open_age_s(const ledger::OutboxCounts& counts);
 class LedgerService {
  public:
   // `messages_db` is the message store file (its record_batches table).
-  static ledger::Result<std::unique_ptr<LedgerService>> start(const config::GatewayConfig& cfg,
-                                                              const crypto::SecretBytes& ledger_key,
-                                                              const std::string& messages_db,
-                                                              LedgerServiceOptions options = {});
+  static gw::Result<std::unique_ptr<LedgerService>> start(const config::GatewayConfig& cfg,
+                                                          const crypto::SecretBytes& ledger_key,
+                                                          const std::string& messages_db,
+                                                          LedgerServiceOptions options = {});
   ~LedgerService();  // stop()
   LedgerService(const LedgerService&) = delete;
   LedgerService& operator=(const LedgerService&) = delete;
@@ -50,7 +50,7 @@ class LedgerService {
   const ledger::Address& address() const { return client_.signer->address(); }
 
   // The outbox's counts (safe from any thread), for stats and /admin/metrics.
-  ledger::Result<ledger::OutboxCounts> outbox_counts();
+  gw::Result<ledger::OutboxCounts> outbox_counts();
   // Logs event=stats.ledger: the outbox's item counts by state, transactions
   // not yet final, and how long the oldest open item has waited (what to
   // alert on when the node is away). gatewayd calls it with its other stats.

@@ -8,8 +8,8 @@
 
 #include <thread>
 
-#include "gateway/store/message_store.h"
 #include "gateway/crypto/store_keys.h"
+#include "gateway/store/message_store.h"
 #include "ledger-client/outbox/deploy.h"
 #include "ledger-client/testing/anvil_process.h"
 
@@ -25,16 +25,17 @@ class LedgerServiceTest : public ::testing::Test {
   static void SetUpTestSuite() {
     std::string error;
     suite_dir_ = std::make_unique<TempDir>();
-    anvil_ = AnvilProcess::start({}, &error);
-    ASSERT_NE(anvil_, nullptr) << error;
+    auto started = AnvilProcess::start({});
+    ASSERT_TRUE(started.ok()) << started.error().message();
+    anvil_ = std::move(*started);
     // The consortium, deployed once by dev account 0 (the gateway under test).
     config::LedgerConfig lc;
     lc.rpc_url = anvil_->url();
     lc.outbox = suite_dir_->path() + "/deployer-outbox.db";
     auto key = AnvilProcess::dev_key(0);
     auto client = open_ledger_client(lc, key, {});
-    ASSERT_TRUE(client) << client.error();
-    ASSERT_TRUE(client->submitter->start());
+    ASSERT_TRUE(client) << client.error().message();
+    ASSERT_TRUE(client->submitter->start().ok());
     ledger::consortium::MemberInfo m;
     m.account = AnvilProcess::dev_address(0);
     m.org_id = "urn:oid:1.2.3";
@@ -45,7 +46,7 @@ class LedgerServiceTest : public ::testing::Test {
     ledger::DeployOptions d;
     d.founders = {m};
     auto c = ledger::deploy_consortium(*client->submitter, *client->outbox, *client->eth, d);
-    ASSERT_TRUE(c) << c.error();
+    ASSERT_TRUE(c) << c.error().message();
     deployment_.chain_id = 31337;
     deployment_.contracts = *c;
     deployment_.deployed_by = m.account;
@@ -73,14 +74,14 @@ class LedgerServiceTest : public ::testing::Test {
     ASSERT_TRUE(secret);
     key_ = std::move(*secret);
   }
-  ledger::Result<std::unique_ptr<LedgerService>> start() {
+  gw::Result<std::unique_ptr<LedgerService>> start() {
     return LedgerService::start(cfg_, key_, dir_.path() + "/messages.db");
   }
   void expect_refused(const std::string& expected) {
     auto s = start();
-    ASSERT_FALSE(s);
-    EXPECT_NE(s.error().find(expected), std::string::npos) << s.error();
-    EXPECT_EQ(s.error().find(anvil_->url()), std::string::npos) << s.error();
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().message().find(expected), std::string::npos) << s.error().message();
+    EXPECT_EQ(s.error().message().find(anvil_->url()), std::string::npos) << s.error().message();
   }
 
   static inline std::unique_ptr<AnvilProcess> anvil_;
@@ -93,16 +94,16 @@ class LedgerServiceTest : public ::testing::Test {
 };
 
 TEST_F(LedgerServiceTest, StartsWhenTheDeploymentChecksOut) {
-  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_));
+  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_).ok());
   auto s = start();
-  ASSERT_TRUE(s) << s.error();
+  ASSERT_TRUE(s.ok()) << s.error().message();
   EXPECT_EQ((*s)->address(), AnvilProcess::dev_address(0));
   // One submitter per outbox: a second client (gatewayctl ledger deploy) is
   // refused while gatewayd holds it, and gets it once gatewayd is gone.
   auto second = open_ledger_client(cfg_.ledger, key_.view(), deployment_.contracts);
   ASSERT_FALSE(second);
-  EXPECT_NE(second.error().find("is in use by another process"), std::string::npos)
-      << second.error();
+  EXPECT_NE(second.error().message().find("is in use by another process"), std::string::npos)
+      << second.error().message();
   (*s)->stop();
   (*s)->stop();  // idempotent
   s->reset();
@@ -112,25 +113,25 @@ TEST_F(LedgerServiceTest, StartsWhenTheDeploymentChecksOut) {
 TEST_F(LedgerServiceTest, RefusesWhatIsWrong) {
   expect_refused("gatewayctl ledger deploy");  // no deployment file
 
-  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_));
+  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_).ok());
   cfg_.ledger.chain_id = 5;
   expect_refused("[ledger] chain_id = 5 but the deployment file");
   cfg_.ledger.chain_id = 0;
 
   LedgerDeployment other_chain = deployment_;
   other_chain.chain_id = 1;
-  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, other_chain));
+  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, other_chain).ok());
   cfg_.ledger.outbox = dir_.path() + "/ledger/outbox-chain1.db";
   expect_refused("is on chain 31337 but the deployment file is for chain 1");
 
   LedgerDeployment swapped = deployment_;
   std::swap(swapped.contracts.anchors, swapped.contracts.transfers);
-  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, swapped));
+  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, swapped).ok());
   cfg_.ledger.outbox = dir_.path() + "/ledger/outbox.db";
   expect_refused("contracts do not check out on chain 31337: TransferLog at");
 
   // An outbox that belongs to another account.
-  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_));
+  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_).ok());
   auto other = AnvilProcess::dev_key(1);
   auto other_key = crypto::SecretBytes::copy_of(other);
   ASSERT_TRUE(other_key);
@@ -139,10 +140,10 @@ TEST_F(LedgerServiceTest, RefusesWhatIsWrong) {
 }
 
 TEST_F(LedgerServiceTest, AnUnreachableNodeDoesNotStopTheStart) {
-  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_));
+  ASSERT_TRUE(write_deployment(cfg_.ledger.deployment, deployment_).ok());
   cfg_.ledger.rpc_url = "http://127.0.0.1:1";  // nothing listens on port 1
   auto s = start();
-  ASSERT_TRUE(s) << s.error();
+  ASSERT_TRUE(s.ok()) << s.error().message();
   std::this_thread::sleep_for(300ms);  // the submitter retries in the background
   (*s)->stop();
 }

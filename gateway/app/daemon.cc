@@ -21,15 +21,15 @@
 #include "adapters/mllp/fd_limit.h"
 #include "adapters/mllp/server.h"
 #include "gateway/admin/admin_api.h"
+#include "gateway/admin/metrics.h"
 #include "gateway/anchoring/batch_signer.h"
-#include "gateway/pipeline/channel_options.h"
+#include "gateway/anchoring/ledger_service.h"
+#include "gateway/app/version.h"
 #include "gateway/config/config.h"
 #include "gateway/keys/key_options.h"
-#include "gateway/anchoring/ledger_service.h"
 #include "gateway/log/log.h"
-#include "gateway/admin/metrics.h"
+#include "gateway/pipeline/channel_options.h"
 #include "gateway/pipeline/mllp_ingest.h"
-#include "gateway/app/version.h"
 #include "gateway/rest/rest_server.h"
 #include "gateway/store/message_store.h"
 
@@ -91,10 +91,10 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
 // What /admin/metrics serves; every source is safe to read from the HTTPS
 // threads while the gateway runs.
 gw::admin::MetricsSnapshot metrics_snapshot(const std::vector<Channel>& channels,
-                                           const gw::store::MessageStore& store,
-                                           const gw::anchoring::BatchSigner& batch_signer,
-                                           gw::anchoring::LedgerService* ledger,
-                                           std::chrono::steady_clock::time_point started) {
+                                            const gw::store::MessageStore& store,
+                                            const gw::anchoring::BatchSigner& batch_signer,
+                                            gw::anchoring::LedgerService* ledger,
+                                            std::chrono::steady_clock::time_point started) {
   gw::admin::MetricsSnapshot m;
   for (const auto& c : channels)
     m.channels.push_back({c.ingest->channel(), c.ingest->stats(), c.server->stats()});
@@ -233,7 +233,7 @@ int run_gatewayd(int argc, char** argv) {
   if (cfg->ledger.enabled) {
     auto started = gw::anchoring::LedgerService::start(*cfg, keys->working.ledger_key, sopts.path);
     if (!started) {
-      gw::log::error("startup_failed", {{"detail", started.error()}});
+      gw::log::error("startup_failed", {{"detail", started.error().message()}});
       return 1;
     }
     ledger = std::move(*started);

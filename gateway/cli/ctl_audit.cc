@@ -31,10 +31,10 @@
 #include <vector>
 
 #include "gateway/anchoring/batch_audit.h"
-#include "gateway/cli/ctl_commands.h"
-#include "gateway/keys/key_options.h"
 #include "gateway/anchoring/ledger_client.h"
 #include "gateway/anchoring/ledger_deployment.h"
+#include "gateway/cli/ctl_commands.h"
+#include "gateway/keys/key_options.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
 
@@ -76,7 +76,7 @@ std::optional<PublicKeys> read_public_keys(const config::GatewayConfig& cfg) {
   }
   auto hash = public_key_hash(*pem);
   if (!hash) {
-    ctl_fail("batch-signing key: " + hash.error());
+    ctl_fail("batch-signing key: " + hash.error().message());
     return std::nullopt;
   }
   return PublicKeys{*address, std::move(*pem), *hash};
@@ -98,7 +98,7 @@ int member_entry(const config::GatewayConfig& cfg, cs::MemberInfo m,
     m.tls_fingerprint = *fp;
   } else if (!cfg.https.cert_file.empty()) {
     auto fp = certificate_fingerprint(cfg.https.cert_file);
-    if (!fp) return ctl_fail("[https] cert_file: " + fp.error());
+    if (!fp) return ctl_fail("[https] cert_file: " + fp.error().message());
     m.tls_fingerprint = *fp;
   } else {
     return ctl_fail(
@@ -109,7 +109,7 @@ int member_entry(const config::GatewayConfig& cfg, cs::MemberInfo m,
   if (!keys) return 1;
   m.account = keys->account;
   m.signing_key_hash = keys->batch_key_hash;
-  if (auto s = cs::validate_member(m); !s) return ctl_fail(s.error());
+  if (auto s = cs::validate_member(m); !s.ok()) return ctl_fail(s.message());
   const cs::MemberInfo entry[] = {m};
   std::fputs(format_members(entry).c_str(), stdout);
   return 0;
@@ -122,9 +122,9 @@ std::vector<std::string> check_registry(ledger::EthClient& eth, const LedgerDepl
   call.to = d.contracts.registry;
   call.data = cs::get_member(keys.account);
   auto reply = eth.call(call, ledger::BlockRef{});
-  if (!reply) return {"getMember: " + reply.failure().describe()};
+  if (!reply) return {"getMember: " + reply.error().describe()};
   auto member = cs::decode_member(*reply);
-  if (!member) return {"getMember: " + member.error()};
+  if (!member) return {"getMember: " + member.error().message()};
   std::vector<std::string> problems;
   if (member->status == cs::MemberStatus::kNone)
     return {"this gateway's account is not a member of the consortium"};
@@ -144,10 +144,9 @@ std::vector<std::string> check_registry(ledger::EthClient& eth, const LedgerDepl
 // holds any (the outbox anchors many batches per transaction, so a page of
 // batches usually spans a few blocks): a handful of round trips per page
 // instead of two per batch, which matters on a node across a WAN.
-ledger::Result<std::vector<ChainAnchor>> read_anchors(ledger::EthClient& eth,
-                                                      const LedgerDeployment& d,
-                                                      const ledger::Address& member,
-                                                      std::span<const store::SignedBatch> batches) {
+gw::Result<std::vector<ChainAnchor>> read_anchors(ledger::EthClient& eth, const LedgerDeployment& d,
+                                                  const ledger::Address& member,
+                                                  std::span<const store::SignedBatch> batches) {
   std::vector<ledger::CallRequest> calls;
   calls.reserve(batches.size());
   for (const auto& b : batches) {
@@ -160,9 +159,9 @@ ledger::Result<std::vector<ChainAnchor>> read_anchors(ledger::EthClient& eth,
   std::vector<ChainAnchor> out(batches.size());
   std::map<uint64_t, std::vector<size_t>> by_block;
   for (size_t i = 0; i < replies.size(); ++i) {
-    if (!replies[i]) return ledger::Error{"anchorOf: " + replies[i].failure().describe()};
+    if (!replies[i]) return replies[i].error().to_status().with_context("anchorOf");
     auto record = cs::decode_anchor_of(*replies[i]);
-    if (!record) return ledger::Error{"anchorOf: " + record.error()};
+    if (!record) return record.error().with_context("anchorOf");
     out[i].record = *record;
     if (record->anchored_at != 0) by_block[record->block_number].push_back(i);
   }
@@ -178,7 +177,7 @@ ledger::Result<std::vector<ChainAnchor>> read_anchors(ledger::EthClient& eth,
     f.from_block = ledger::BlockRef::at(block);
     f.to_block = ledger::BlockRef::at(block);
     auto logs = eth.get_logs(f);
-    if (!logs) return ledger::Error{"eth_getLogs: " + logs.failure().describe()};
+    if (!logs) return logs.error().to_status().with_context("eth_getLogs");
     for (const ledger::Log& l : *logs) {
       if (l.removed || l.address != d.contracts.anchors) continue;
       auto e = cs::decode_event(l.topics, l.data);
@@ -196,7 +195,7 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
   auto keys = read_public_keys(cfg);
   if (!keys) return 1;
   auto verifier = BatchSignatureVerifier::from_pem(keys->batch_key_pem);
-  if (!verifier) return ctl_fail(verifier.error());
+  if (!verifier) return ctl_fail(verifier.error().message());
   std::printf("ledger account: %s\nbatch-signing key: %s\n",
               ledger::to_checksum_hex(keys->account).c_str(),
               ledger::to_hex_0x(keys->batch_key_hash).c_str());
@@ -213,15 +212,15 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
   if (cfg.ledger.rpc_url.empty()) {
     problems.push_back("[ledger] rpc_url is not set: anchors were not checked");
   } else if (auto d = read_deployment(cfg.ledger.deployment); !d) {
-    problems.push_back(d.error() + ": anchors were not checked");
+    problems.push_back(d.error().message() + ": anchors were not checked");
   } else if (auto r = ledger::JsonRpcClient::create(ledger_rpc_options(cfg.ledger)); !r) {
-    problems.push_back("[ledger] rpc_url or ca_file: " + r.error());
+    problems.push_back("[ledger] rpc_url or ca_file: " + r.error().message());
   } else {
     rpc = std::move(*r);
     eth = std::make_unique<ledger::EthClient>(*rpc);
     auto verified = check_ledger_node(*eth, *d, cfg.ledger.chain_id);
     if (!verified) {
-      problems.push_back(verified.error() + ": anchors were not checked");
+      problems.push_back(verified.error().message() + ": anchors were not checked");
     } else if (!verified->verified) {
       problems.push_back("ledger node unreachable (" + verified->unreachable +
                          "): anchors were not checked");
@@ -247,8 +246,9 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
       } else {
         // The node went away mid-run: report it once and carry on locally.
         ledger_failed = true;
-        problems.push_back("ledger node: " + read.error());
-        std::printf("problem: ledger node: %s (later anchors not checked)\n", read.error().c_str());
+        problems.push_back("ledger node: " + read.error().message());
+        std::printf("problem: ledger node: %s (later anchors not checked)\n",
+                    read.error().message().c_str());
       }
     }
     for (size_t i = 0; i < page.size(); ++i) {

@@ -34,19 +34,19 @@
 #include <vector>
 
 #include "fhir/json/write.h"
-#include "gateway/cli/ctl_commands.h"
-#include "gateway/keys/key_options.h"
 #include "gateway/anchoring/ledger_client.h"
 #include "gateway/anchoring/ledger_deployment.h"
+#include "gateway/cli/ctl_commands.h"
+#include "gateway/keys/key_options.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/events.h"
 #include "ledger-client/consortium/provider_registry.h"
 
 namespace gw::cli {
 
+using anchoring::ledger_rpc_options;
 using anchoring::LedgerClient;
 using anchoring::LedgerDeployment;
-using anchoring::ledger_rpc_options;
 
 using anchoring::check_ledger_node;
 using anchoring::member_json;
@@ -75,20 +75,20 @@ std::string_view status_name(cs::MemberStatus s) {
 }
 
 // eth_call of a registry view.
-ledger::Result<std::vector<uint8_t>> view(ledger::EthClient& eth, const LedgerDeployment& d,
-                                          std::vector<uint8_t> data) {
+gw::Result<std::vector<uint8_t>> view(ledger::EthClient& eth, const LedgerDeployment& d,
+                                      std::vector<uint8_t> data) {
   ledger::CallRequest call;
   call.to = d.contracts.registry;
   call.data = std::move(data);
   auto r = eth.call(call, ledger::BlockRef{});
-  if (!r) return ledger::Error{r.failure().describe()};
+  if (!r) return r.error().to_status();
   return *r;
 }
 
 // The consortium policy bits (POLICY_*), as the registry holds them now.
-ledger::Result<ledger::Uint256> read_policy(ledger::EthClient& eth, const LedgerDeployment& d) {
+gw::Result<ledger::Uint256> read_policy(ledger::EthClient& eth, const LedgerDeployment& d) {
   auto data = view(eth, d, cs::policy());
-  if (!data) return ledger::Error{data.error()};
+  if (!data) return data.error();
   return cs::decode_uint256(*data);
 }
 
@@ -101,9 +101,9 @@ bool emergency_access(const ledger::Uint256& policy) {
 template <typename Fn>
 int read_registry(const config::GatewayConfig& cfg, Fn fn) {
   auto d = read_deployment(cfg.ledger.deployment);
-  if (!d) return ctl_fail(d.error());
+  if (!d) return ctl_fail(d.error().message());
   auto rpc = ledger::JsonRpcClient::create(ledger_rpc_options(cfg.ledger));
-  if (!rpc) return ctl_fail("[ledger] rpc_url or ca_file: " + rpc.error());
+  if (!rpc) return ctl_fail("[ledger] rpc_url or ca_file: " + rpc.error().message());
   ledger::EthClient eth(**rpc);
   return fn(eth, *d);
 }
@@ -112,19 +112,19 @@ int read_registry(const config::GatewayConfig& cfg, Fn fn) {
 // entry (founders format plus "status") for automation and key checks.
 int print_members(ledger::EthClient& eth, const LedgerDeployment& d, bool json) {
   auto count_data = view(eth, d, cs::member_count());
-  if (!count_data) return ctl_fail("ledger node: " + count_data.error());
+  if (!count_data) return ctl_fail("ledger node: " + count_data.error().message());
   auto count = cs::decode_uint256(*count_data);
   if (!count || !count->to_u64() || *count->to_u64() > 100000)
     return ctl_fail("bad memberCount reply");
   fhir::JsonValue list = fhir::JsonValue::make_array();
   for (uint64_t i = 0; i < *count->to_u64(); ++i) {
     auto at = view(eth, d, cs::member_at(ledger::Uint256::from_u64(i)));
-    auto account =
-        at ? cs::decode_address(*at) : ledger::Result<ledger::Address>(ledger::Error{at.error()});
-    if (!account) return ctl_fail("memberAt(" + std::to_string(i) + "): " + account.error());
+    auto account = at ? cs::decode_address(*at) : gw::Result<ledger::Address>(at.error());
+    if (!account)
+      return ctl_fail("memberAt(" + std::to_string(i) + "): " + account.error().message());
     auto m = view(eth, d, cs::get_member(*account));
-    auto member = m ? cs::decode_member(*m) : ledger::Result<cs::Member>(ledger::Error{m.error()});
-    if (!member) return ctl_fail("getMember: " + member.error());
+    auto member = m ? cs::decode_member(*m) : gw::Result<cs::Member>(m.error());
+    if (!member) return ctl_fail("getMember: " + member.error().message());
     if (json) {
       fhir::JsonValue& entry = list.push(member_json(member->info));
       entry.add("status", fhir::JsonValue::make_string(std::string(status_name(member->status))));
@@ -136,12 +136,11 @@ int print_members(ledger::EthClient& eth, const LedgerDeployment& d, bool json) 
   }
   auto q = view(eth, d, cs::quorum());
   auto needed = view(eth, d, cs::required_approvals());
-  auto qv = q ? cs::decode_uint256(*q) : ledger::Result<ledger::Uint256>(ledger::Error{q.error()});
-  auto nv = needed ? cs::decode_uint256(*needed)
-                   : ledger::Result<ledger::Uint256>(ledger::Error{needed.error()});
-  if (!qv || !nv) return ctl_fail("quorum: " + (qv ? nv.error() : qv.error()));
+  auto qv = q ? cs::decode_uint256(*q) : gw::Result<ledger::Uint256>(q.error());
+  auto nv = needed ? cs::decode_uint256(*needed) : gw::Result<ledger::Uint256>(needed.error());
+  if (!qv || !nv) return ctl_fail("quorum: " + (qv ? nv.error() : qv.error()).message());
   auto policy = read_policy(eth, d);
-  if (!policy) return ctl_fail("policy: " + policy.error());
+  if (!policy) return ctl_fail("policy: " + policy.error().message());
   if (json) {
     fhir::JsonValue doc = fhir::JsonValue::make_object();
     doc.add("members", std::move(list));
@@ -171,17 +170,17 @@ std::optional<Writer> open_writer(const config::GatewayConfig& cfg) {
     return std::nullopt;
   };
   auto d = read_deployment(cfg.ledger.deployment);
-  if (!d) return fail(d.error());
+  if (!d) return fail(d.error().message());
   std::string error;
   auto keys = keys::load_keys(cfg, &error);
   if (!keys) return fail(error);
   keys->key_store.reset();  // release the TPM
   auto client = open_ledger_client(cfg.ledger, keys->working.ledger_key.view(), d->contracts);
-  if (!client) return fail(client.error());
+  if (!client) return fail(client.error().message());
   auto verified = check_ledger_node(*client->eth, *d, cfg.ledger.chain_id);
-  if (!verified) return fail(verified.error());
+  if (!verified) return fail(verified.error().message());
   if (!verified->verified) return fail("ledger node unreachable: " + verified->unreachable);
-  if (auto s = client->submitter->start(); !s) return fail(s.error());
+  if (auto s = client->submitter->start(); !s.ok()) return fail(s.message());
   return Writer{std::move(*d), std::move(*client)};
 }
 
@@ -229,8 +228,9 @@ void print_event(const cs::Event& ev, std::vector<ledger::Uint256>* custody_deci
 int submit(Writer& w, const ledger::Address& to, std::vector<uint8_t> data,
            std::vector<ledger::Uint256>* decisions) {
   auto seq = w.client.submitter->enqueue_call(to, std::move(data));
-  if (!seq) return ctl_fail(seq.error());
-  if (auto s = w.client.submitter->drain(std::chrono::seconds(120)); !s) return ctl_fail(s.error());
+  if (!seq) return ctl_fail(seq.error().message());
+  if (auto s = w.client.submitter->drain(std::chrono::seconds(120)); !s.ok())
+    return ctl_fail(s.message());
   auto item = w.client.outbox->item(*seq);
   if (!item || !item->has_value()) return ctl_fail("the outbox lost the call");
   const ledger::OutboxItem& it = **item;
@@ -270,7 +270,7 @@ int propose_policy(const config::GatewayConfig& cfg, bool on) {
   std::optional<ledger::Uint256> next;
   int rc = read_registry(cfg, [&](ledger::EthClient& eth, const LedgerDeployment& d) {
     auto now = read_policy(eth, d);
-    if (!now) return ctl_fail("policy: " + now.error());
+    if (!now) return ctl_fail("policy: " + now.error().message());
     if (emergency_access(*now) == on) {
       std::printf("emergency access is already %s: nothing proposed\n", on ? "on" : "off");
       return 0;
@@ -285,10 +285,10 @@ int propose_policy(const config::GatewayConfig& cfg, bool on) {
 }
 
 // The --member file of propose-add and propose-rekey: exactly one entry.
-ledger::Result<cs::MemberInfo> read_one_member(const std::string& path) {
+gw::Result<cs::MemberInfo> read_one_member(const std::string& path) {
   auto m = read_founders(path);
-  if (!m) return ledger::Error{m.error()};
-  if (m->size() != 1) return ledger::Error{path + ": give exactly one member"};
+  if (!m) return m.error();
+  if (m->size() != 1) return invalid_argument_error(path + ": give exactly one member");
   return m->front();
 }
 
@@ -342,7 +342,7 @@ int ctl_ledger_governance(const std::vector<std::string>& args) {
           "digits");
     std::copy(bytes->begin(), bytes->end(), patient.begin());
     auto a = parse_address(custodian_text);
-    if (!a) return ctl_fail("--custodian: " + a.error());
+    if (!a) return ctl_fail("--custodian: " + a.error().message());
     custodian = *a;
   }
   auto cfg = config::load_config(config_path);
@@ -356,13 +356,13 @@ int ctl_ledger_governance(const std::vector<std::string>& args) {
   if (sub == "propose-add" || sub == "propose-rekey") {
     if (member_path.empty()) return ledger_usage();
     auto m = read_one_member(member_path);
-    if (!m) return ctl_fail(m.error());
+    if (!m) return ctl_fail(m.error().message());
     if (sub == "propose-rekey") {
       return send(*cfg, cs::propose_rekey(m->account, m->encryption_key, m->tls_fingerprint,
                                           m->signing_key_hash));
     }
     auto data = cs::propose_add(*m);
-    if (!data) return ctl_fail(data.error());
+    if (!data) return ctl_fail(data.error().message());
     return send(*cfg, std::move(*data));
   }
   if (sub == "propose-quorum") return send(*cfg, cs::propose_quorum(static_cast<uint8_t>(quorum)));
@@ -370,7 +370,7 @@ int ctl_ledger_governance(const std::vector<std::string>& args) {
   if (sub == "propose-custody") return send(*cfg, cs::propose_custody(patient, custodian));
   if (sub == "propose-suspend" || sub == "propose-reinstate") {
     auto account = parse_address(account_text);
-    if (!account) return ctl_fail("--account: " + account.error());
+    if (!account) return ctl_fail("--account: " + account.error().message());
     return send(*cfg, sub == "propose-suspend" ? cs::propose_suspend(*account)
                                                : cs::propose_reinstate(*account));
   }

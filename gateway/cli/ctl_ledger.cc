@@ -17,23 +17,22 @@
 #include <string>
 #include <vector>
 
-#include "gateway/cli/ctl_commands.h"
-#include "gateway/keys/key_options.h"
 #include "gateway/anchoring/ledger_client.h"
 #include "gateway/anchoring/ledger_deployment.h"
 #include "gateway/anchoring/ledger_service.h"
+#include "gateway/cli/ctl_commands.h"
 #include "gateway/cli/gatewayctl.h"
+#include "gateway/keys/key_options.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
 #include "ledger-client/outbox/deploy.h"
 
 namespace gw::cli {
 
-
-using anchoring::LedgerDeployment;
 using anchoring::check_ledger_node;
 using anchoring::format_deployment;
 using anchoring::ledger_rpc_options;
+using anchoring::LedgerDeployment;
 using anchoring::oldest_open_age_s;
 using anchoring::open_ledger_client;
 using anchoring::read_deployment;
@@ -64,7 +63,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
            uint64_t ttl_days) {
   auto founders = read_founders(founders_path);
   if (!founders) {
-    std::fprintf(stderr, "gatewayctl: %s\n", founders.error().c_str());
+    std::fprintf(stderr, "gatewayctl: %s\n", founders.error().message().c_str());
     return 1;
   }
   std::string error;
@@ -80,7 +79,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
   if (std::filesystem::exists(cfg.ledger.deployment)) {
     auto d = read_deployment(cfg.ledger.deployment);
     if (!d) {
-      std::fprintf(stderr, "gatewayctl: %s\n", d.error().c_str());
+      std::fprintf(stderr, "gatewayctl: %s\n", d.error().message().c_str());
       return 1;
     }
     existing = *d;
@@ -88,7 +87,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
   auto client = open_ledger_client(cfg.ledger, keys->working.ledger_key.view(),
                                    existing ? existing->contracts : ledger::ContractAddresses{});
   if (!client) {
-    std::fprintf(stderr, "gatewayctl: %s\n", client.error().c_str());
+    std::fprintf(stderr, "gatewayctl: %s\n", client.error().message().c_str());
     return 1;
   }
   const ledger::Address me = client->signer->address();
@@ -118,7 +117,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
     // outbox: anything else would have no contract to go to.
     auto kinds = client->outbox->queued_kinds();
     if (!kinds) {
-      std::fprintf(stderr, "gatewayctl: %s\n", kinds.error().c_str());
+      std::fprintf(stderr, "gatewayctl: %s\n", kinds.error().message().c_str());
       return 1;
     }
     for (auto k : *kinds)
@@ -132,7 +131,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
   }
   auto chain = client->eth->chain_id();
   if (!chain) {
-    std::fprintf(stderr, "gatewayctl: ledger node: %s\n", chain.failure().describe().c_str());
+    std::fprintf(stderr, "gatewayctl: ledger node: %s\n", chain.error().describe().c_str());
     return 1;
   }
   if (cfg.ledger.chain_id != 0 && *chain != cfg.ledger.chain_id) {
@@ -141,8 +140,8 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
                  static_cast<unsigned long long>(cfg.ledger.chain_id));
     return 1;
   }
-  if (auto s = client->submitter->start(); !s) {
-    std::fprintf(stderr, "gatewayctl: %s\n", s.error().c_str());
+  if (auto s = client->submitter->start(); !s.ok()) {
+    std::fprintf(stderr, "gatewayctl: %s\n", s.message().c_str());
     return 1;
   }
   ledger::DeployOptions options;
@@ -152,7 +151,8 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
   auto contracts =
       ledger::deploy_consortium(*client->submitter, *client->outbox, *client->eth, options);
   if (!contracts) {
-    std::fprintf(stderr, "gatewayctl: deployment failed: %s\n", contracts.error().c_str());
+    std::fprintf(stderr, "gatewayctl: deployment failed: %s\n",
+                 contracts.error().message().c_str());
     return 1;
   }
   const std::string key = "deploy:ProviderRegistry";
@@ -165,8 +165,8 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
   d.block = first && first->has_value() ? (*first)->block_number.value_or(0) : 0;
   if (existing && same_deployment(*existing, d)) {
     std::printf("deployment file %s is up to date\n", cfg.ledger.deployment.c_str());
-  } else if (auto s = write_deployment(cfg.ledger.deployment, d); !s) {
-    std::fprintf(stderr, "gatewayctl: %s\n", s.error().c_str());
+  } else if (auto s = write_deployment(cfg.ledger.deployment, d); !s.ok()) {
+    std::fprintf(stderr, "gatewayctl: %s\n", s.message().c_str());
     return 1;
   } else {
     std::printf("deployment file written: %s (copy it to every member gateway)\n",
@@ -188,17 +188,18 @@ int status(const config::GatewayConfig& cfg) {
   std::printf("ledger account: %s\n", ledger::to_checksum_hex(*address).c_str());
   std::vector<std::string> problems;
   auto deployment = read_deployment(cfg.ledger.deployment);
-  if (!deployment) problems.push_back(deployment.error());
+  if (!deployment) problems.push_back(deployment.error().message());
 
   auto rpc = ledger::JsonRpcClient::create(ledger_rpc_options(cfg.ledger));
   if (!rpc) {
-    std::fprintf(stderr, "gatewayctl: [ledger] rpc_url or ca_file: %s\n", rpc.error().c_str());
+    std::fprintf(stderr, "gatewayctl: [ledger] rpc_url or ca_file: %s\n",
+                 rpc.error().message().c_str());
     return 1;
   }
   ledger::EthClient eth(**rpc);
   auto chain = eth.chain_id();
   if (!chain) {
-    problems.push_back("node unreachable: " + chain.failure().describe());
+    problems.push_back("node unreachable: " + chain.error().describe());
   } else {
     std::printf("chain id: %llu\n", static_cast<unsigned long long>(*chain));
     auto head = eth.block_number();
@@ -217,7 +218,7 @@ int status(const config::GatewayConfig& cfg) {
   if (deployment && chain) {
     auto verified = check_ledger_node(eth, *deployment, cfg.ledger.chain_id);
     if (!verified) {
-      problems.push_back(verified.error());
+      problems.push_back(verified.error().message());
     } else if (!verified->verified) {
       problems.push_back("node unreachable: " + verified->unreachable);
     } else {
@@ -230,15 +231,15 @@ int status(const config::GatewayConfig& cfg) {
       call.data = ledger::consortium::is_active(*address);
       auto reply = eth.call(call, ledger::BlockRef{});
       auto active = reply ? ledger::consortium::decode_bool(*reply)
-                          : ledger::Result<bool>(ledger::Error{reply.failure().describe()});
+                          : gw::Result<bool>(reply.error().to_status());
       std::printf("active member: %s\n",
-                  active ? (*active ? "yes" : "no") : ("unknown (" + active.error() + ")").c_str());
+                  active ? (*active ? "yes" : "no")
+                         : ("unknown (" + active.error().message() + ")").c_str());
     }
   }
   if (std::filesystem::exists(cfg.ledger.outbox)) {
     auto outbox = ledger::OutboxStore::open(cfg.ledger.outbox);
-    auto counts = outbox ? (*outbox)->counts()
-                         : ledger::Result<ledger::OutboxCounts>(ledger::Error{outbox.error()});
+    auto counts = outbox ? (*outbox)->counts() : gw::Result<ledger::OutboxCounts>(outbox.error());
     if (counts) {
       std::printf(
           "outbox: queued=%lld submitted=%lld done=%lld refused=%lld failed=%lld "
@@ -251,7 +252,7 @@ int status(const config::GatewayConfig& cfg) {
                     static_cast<long long>(oldest_open_age_s(*counts)));
       }
     } else {
-      problems.push_back(counts.error());
+      problems.push_back(counts.error().message());
     }
   } else {
     std::printf("outbox: none yet (%s)\n", cfg.ledger.outbox.c_str());

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/config/config.h"
 #include "gateway/cli/ctl_commands.h"
+#include "gateway/config/config.h"
 #include "ledger-client/keccak/keccak.h"
 #include "ledger-client/outbox/outbox_store.h"
 
@@ -57,7 +57,7 @@ std::string show_key(const std::vector<uint8_t>& key) {
 int list(ledger::OutboxStore& outbox, std::optional<ItemState> state, std::optional<ItemKind> kind,
          uint64_t limit) {
   auto items = outbox.latest(state, kind, static_cast<size_t>(limit));
-  if (!items) return ctl_fail(items.error());
+  if (!items) return ctl_fail(items.error().message());
   std::printf("%-8s %-8s %-9s %-8s %-9s %-66s %s\n", "SEQ", "KIND", "STATE", "ATTEMPTS", "BLOCK",
               "TX", "KEY / OUTCOME");
   for (const ledger::OutboxItem& it : *items) {
@@ -76,7 +76,7 @@ int list(ledger::OutboxStore& outbox, std::optional<ItemState> state, std::optio
 int retry(ledger::OutboxStore& outbox, std::optional<int64_t> seq) {
   if (seq) {
     auto item = outbox.item(*seq);
-    if (!item) return ctl_fail(item.error());
+    if (!item) return ctl_fail(item.error().message());
     if (!item->has_value()) return ctl_fail("the outbox has no item " + std::to_string(*seq));
     if ((*item)->state != ItemState::kFailed) {
       return ctl_fail(
@@ -87,7 +87,7 @@ int retry(ledger::OutboxStore& outbox, std::optional<int64_t> seq) {
     }
   }
   auto n = outbox.requeue_failed(seq);
-  if (!n) return ctl_fail(n.error());
+  if (!n) return ctl_fail(n.error().message());
   std::printf("requeued %lld failed item%s\n", static_cast<long long>(*n), *n == 1 ? "" : "s");
   return 0;
 }
@@ -136,7 +136,7 @@ int ctl_ledger_outbox(const std::vector<std::string>& args) {
     return ctl_fail("no outbox at " + cfg->ledger.outbox +
                     " ([ledger] outbox): nothing was sent yet");
   auto outbox = ledger::OutboxStore::open(cfg->ledger.outbox);
-  if (!outbox) return ctl_fail(outbox.error());
+  if (!outbox) return ctl_fail(outbox.error().message());
   return sub == "outbox" ? list(**outbox, state, kind, limit) : retry(**outbox, seq);
 }
 

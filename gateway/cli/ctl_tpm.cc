@@ -26,9 +26,9 @@
 
 #include "gateway/admin/attestation.h"
 #include "gateway/cli/ctl_commands.h"
-#include "gateway/keys/key_options.h"
 #include "gateway/keys/key_files.h"
 #include "gateway/cli/gatewayctl.h"
+#include "gateway/keys/key_options.h"
 #include "ledger-client/keccak/keccak.h"
 
 namespace gw::cli {
@@ -131,8 +131,12 @@ int ctl_tpm(const std::vector<std::string>& args) {
     std::string error;
     auto ek = store->endorsement(&error);
     auto ak = ek ? store->attestation_key(&error) : std::nullopt;
-    if (!ek || !ak || !tpm::write_endorsement_files(*ek, out_path, &error)) {
+    if (!ek || !ak) {
       std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
+      return 1;
+    }
+    if (Status s = tpm::write_endorsement_files(*ek, out_path); !s.ok()) {
+      std::fprintf(stderr, "gatewayctl: %s\n", s.message().c_str());
       return 1;
     }
     const std::string ak_hex = ledger::to_hex(ak->name);
@@ -186,11 +190,15 @@ int ctl_tpm(const std::vector<std::string>& args) {
     auto attestation = binding
                            ? store->attest(binding->qualifying_data, cfg->tpm.quote_pcrs, &error)
                            : std::nullopt;
-    if (!attestation ||
-        !tpm::write_quote_files(attestation->quote, tpm::KeyBlob{attestation->ak_public_area, {}},
-                                binding->qualifying_data, attestation->ek_certificate, out_path,
-                                &error)) {
+    if (!attestation) {
       std::fprintf(stderr, "gatewayctl: quote failed: %s\n", error.c_str());
+      return 1;
+    }
+    if (Status s = tpm::write_quote_files(
+            attestation->quote, tpm::KeyBlob{attestation->ak_public_area, {}},
+            binding->qualifying_data, attestation->ek_certificate, out_path);
+        !s.ok()) {
+      std::fprintf(stderr, "gatewayctl: quote failed: %s\n", s.message().c_str());
       return 1;
     }
     const std::vector<uint8_t> address(binding->ledger_address.begin(),

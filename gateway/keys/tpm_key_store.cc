@@ -22,6 +22,19 @@
 namespace gw::keys {
 namespace {
 
+// The KeyStore interface reports errors as a message in *error; tpm/ returns
+// them as values. These carry one into the other.
+template <typename T>
+std::optional<T> value_or_error(Result<T> r, std::string* error) {
+  if (r.ok()) return std::move(r).value();
+  *error = r.error().message();
+  return std::nullopt;
+}
+bool ok_or_error(const Status& s, std::string* error) {
+  if (!s.ok()) *error = s.message();
+  return s.ok();
+}
+
 std::string hex_handle(uint32_t h) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%08x", h);
@@ -41,7 +54,7 @@ class TpmKeyStore final : public KeyStore {
     std::string dir;
     if (!ensure_keys_dir(options_.state_dir, &dir, error)) return std::nullopt;
     ProvisionReport report;
-    auto primary = tpm_->ensure_primary(error);
+    auto primary = value_or_error(tpm_->ensure_primary(), error);
     if (!primary) {
       if (file_exists(blob_path("primary.name")))
         *error += " (the pinned name is " + blob_path("primary.name") +
@@ -65,7 +78,7 @@ class TpmKeyStore final : public KeyStore {
       bool made = ledger ? ledger::generate_private_key(secret)
                          : (randombytes_buf(secret.data(), secret.size()), true);
       std::optional<tpm::KeyBlob> blob;
-      if (made) blob = tpm_->seal(secret, pcrs_, error);
+      if (made) blob = value_or_error(tpm_->seal(secret, pcrs_), error);
       sodium_memzero(secret.data(), secret.size());
       if (!made) *error = std::string("cannot generate the ") + what;
       if (!blob || !save(name, *blob, error)) return false;
@@ -81,7 +94,7 @@ class TpmKeyStore final : public KeyStore {
         report.lines.push_back(std::string(what) + ": exists (" + name + ")");
         return true;
       }
-      auto blob = tpm_->create_signing_key(kind, error);
+      auto blob = value_or_error(tpm_->create_signing_key(kind), error);
       if (!blob || !save(name, *blob, error)) return false;
       report.lines.push_back(std::string(what) + ": created (" + name + ")");
       return true;
@@ -114,7 +127,7 @@ class TpmKeyStore final : public KeyStore {
     }
     std::string dir;
     if (!ensure_keys_dir(options_.state_dir, &dir, error)) return false;
-    if (!tpm_->primary_present(error)) {
+    if (!ok_or_error(tpm_->primary_present(), error)) {
       if (error->empty()) *error = missing_primary();
       return false;
     }
@@ -124,7 +137,7 @@ class TpmKeyStore final : public KeyStore {
           "(use --replace if that is intended)";
       return false;
     }
-    auto blob = tpm_->create_hmac_key(key, error);
+    auto blob = value_or_error(tpm_->create_hmac_key(key), error);
     return blob && save("consortium.blob", *blob, error);
   }
 
@@ -135,7 +148,7 @@ class TpmKeyStore final : public KeyStore {
           "and must be the same at every member";
       return std::nullopt;
     }
-    if (!tpm_->primary_present(error)) {
+    if (!ok_or_error(tpm_->primary_present(), error)) {
       if (error->empty()) *error = missing_primary();
       return std::nullopt;
     }
@@ -145,9 +158,10 @@ class TpmKeyStore final : public KeyStore {
                            error);
     if (!consortium) return std::nullopt;
     const std::string label = tokenization_label(options_.consortium_id);
-    auto k_tok =
+    auto k_tok = value_or_error(
         tpm_->hmac(*consortium,
-                   std::span(reinterpret_cast<const uint8_t*>(label.data()), label.size()), error);
+                   std::span(reinterpret_cast<const uint8_t*>(label.data()), label.size())),
+        error);
     if (!k_tok) return std::nullopt;
     auto tok = crypto::SecretBytes::copy_of(*k_tok);
     sodium_memzero(k_tok->data(), k_tok->size());
@@ -171,7 +185,7 @@ class TpmKeyStore final : public KeyStore {
                                                 std::string* error) override {
     auto blob = load("batch-signing-key.blob", "run gatewayctl tpm provision --config FILE", error);
     if (!blob) return std::nullopt;
-    auto sig = tpm_->sign_digest(*blob, root, error);
+    auto sig = value_or_error(tpm_->sign_digest(*blob, root), error);
     if (!sig) return std::nullopt;
     return BatchSignature{sig->r, sig->s, sig->der};
   }
@@ -179,7 +193,7 @@ class TpmKeyStore final : public KeyStore {
   std::optional<std::string> batch_signing_public_key(std::string* error) override {
     auto blob = load("batch-signing-key.blob", "run gatewayctl tpm provision --config FILE", error);
     if (!blob) return std::nullopt;
-    return tpm_->public_key_pem(*blob, error);
+    return value_or_error(tpm_->public_key_pem(*blob), error);
   }
 
   std::optional<std::array<uint8_t, 20>> ledger_address(std::string* error) override {
@@ -196,31 +210,32 @@ class TpmKeyStore final : public KeyStore {
     if (!ak) return std::nullopt;
     tpm::PcrSelection selection;
     selection.pcrs = pcrs;
-    auto q = tpm::quote(*tpm_, *ak, selection, qualifying_data, error);
+    auto q = value_or_error(tpm::quote(*tpm_, *ak, selection, qualifying_data), error);
     if (!q) return std::nullopt;
     Attestation a;
     a.quote = std::move(*q);
-    auto pem = tpm_->public_key_pem(*ak, error);
-    auto name = tpm_->object_name(*ak, error);
+    auto pem = value_or_error(tpm_->public_key_pem(*ak), error);
+    auto name = value_or_error(tpm_->object_name(*ak), error);
     if (!pem || !name) return std::nullopt;
     a.ak_public_pem = std::move(*pem);
     a.ak_name = std::move(*name);
     a.ak_public_area = ak->public_area;
     // The EK certificate where the TPM has one (not swtpm without swtpm_setup).
     std::string ek_error;
-    if (auto ek = tpm::endorsement_key(*tpm_, &ek_error)) a.ek_certificate = ek->certificate;
+    if (auto ek = value_or_error(tpm::endorsement_key(*tpm_), &ek_error))
+      a.ek_certificate = ek->certificate;
     return a;
   }
 
   std::optional<tpm::EndorsementKey> endorsement(std::string* error) override {
-    return tpm::endorsement_key(*tpm_, error);
+    return value_or_error(tpm::endorsement_key(*tpm_), error);
   }
 
   std::optional<AttestationKeyInfo> attestation_key(std::string* error) override {
     auto ak = load("attestation-key.blob", "run gatewayctl tpm provision --config FILE", error);
     if (!ak) return std::nullopt;
-    auto pem = tpm_->public_key_pem(*ak, error);
-    auto name = tpm_->object_name(*ak, error);
+    auto pem = value_or_error(tpm_->public_key_pem(*ak), error);
+    auto name = value_or_error(tpm_->object_name(*ak), error);
     if (!pem || !name) return std::nullopt;
     return AttestationKeyInfo{std::move(*pem), std::move(*name), ak->public_area};
   }
@@ -229,7 +244,7 @@ class TpmKeyStore final : public KeyStore {
                                                           std::string* error) override {
     auto ak = load("attestation-key.blob", "run gatewayctl tpm provision --config FILE", error);
     if (!ak) return std::nullopt;
-    return tpm::activate_credential(*tpm_, *ak, credential, error);
+    return value_or_error(tpm::activate_credential(*tpm_, *ak, credential), error);
   }
 
  private:
@@ -256,15 +271,18 @@ class TpmKeyStore final : public KeyStore {
       *error = "TPM object " + blob_path(name) + " is missing (" + why + "): " + recovery;
       return std::nullopt;
     }
-    auto blob = tpm::parse_blob(*bytes, &why);
-    if (!blob) *error = blob_path(name) + ": " + why;
-    return blob;
+    auto blob = tpm::parse_blob(*bytes);
+    if (!blob.ok()) {
+      *error = blob_path(name) + ": " + blob.error().message();
+      return std::nullopt;
+    }
+    return *blob;
   }
 
   std::optional<crypto::SecretBytes> unseal(const std::string& name, std::string* error) {
     auto blob = load(name, "run gatewayctl tpm provision --config FILE", error);
     if (!blob) return std::nullopt;
-    auto secret = tpm_->unseal(*blob, pcrs_, error);
+    auto secret = value_or_error(tpm_->unseal(*blob, pcrs_), error);
     if (!secret) {
       *error = "cannot unseal " + name + ": " + *error;
       return std::nullopt;
@@ -294,9 +312,12 @@ std::unique_ptr<KeyStore> make_tpm_key_store(const KeyStoreOptions& options, std
     if (!name) return nullptr;
     to.expected_primary_name = std::move(*name);
   }
-  std::unique_ptr<tpm::Tpm> t = tpm::Tpm::open(to, error);
-  if (!t) return nullptr;
-  return std::make_unique<TpmKeyStore>(options, std::move(t));
+  auto t = tpm::Tpm::open(to);
+  if (!t.ok()) {
+    *error = t.error().message();
+    return nullptr;
+  }
+  return std::make_unique<TpmKeyStore>(options, std::move(*t));
 }
 
 }  // namespace gw::keys

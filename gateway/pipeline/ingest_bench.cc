@@ -35,9 +35,9 @@
 #include "adapters/mllp/server.h"
 #include "gateway/anchoring/batch_signer.h"
 #include "gateway/cli/ctl_commands.h"
+#include "gateway/keys/key_store.h"
 #include "gateway/log/log.h"
 #include "gateway/pipeline/mllp_ingest.h"
-#include "gateway/keys/key_store.h"
 #include "gateway/store/message_store.h"
 #include "tpm/testing/swtpm_process.h"
 
@@ -139,11 +139,12 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
   std::unique_ptr<gw::tpm::testing::SwtpmProcess> swtpm;
   gw::keys::KeyStoreOptions ko;
   if (tpm_latency_ms >= 0) {
-    swtpm = gw::tpm::testing::SwtpmProcess::start(dir + "/swtpm", &error);
-    if (!swtpm) {
-      std::fprintf(stderr, "swtpm: %s\n", error.c_str());
+    auto started = gw::tpm::testing::SwtpmProcess::start(dir + "/swtpm");
+    if (!started.ok()) {
+      std::fprintf(stderr, "swtpm: %s\n", started.error().message().c_str());
       std::exit(1);
     }
+    swtpm = std::move(*started);
     ko.kind = "tpm";
     ko.state_dir = dir + "/state";
     ko.consortium_id = "bench";

@@ -12,9 +12,9 @@ namespace {
 // Prefixes an error from element `i` with its position, so the final message
 // reads "value [1][3]: uint8 value does not fit in 8 bits".
 Status at_index(size_t i, Status s) {
-  if (s) return s;
-  const std::string& m = s.error();
-  return Error{"[" + std::to_string(i) + "]" + (m.starts_with("[") ? "" : ": ") + m};
+  if (s.ok()) return s;
+  const std::string& m = s.message();
+  return Status(s.code(), "[" + std::to_string(i) + "]" + (m.starts_with("[") ? "" : ": ") + m);
 }
 
 void put_word(std::vector<uint8_t>& out, const uint8_t* word) {
@@ -35,13 +35,13 @@ Status check_integer(const AbiType& t, const Uint256& w) {
   if (t.kind == AbiKind::kInt && (b[pad] & 0x80)) fill = 0xff;
   for (size_t i = 0; i < pad; ++i)
     if (b[i] != fill)
-      return Error{t.canonical() + " value out of range (bits set above bit " +
-                   std::to_string(t.size) + ")"};
+      return invalid_argument_error(t.canonical() + " value out of range (bits set above bit " +
+                                    std::to_string(t.size) + ")");
   return ok_status();
 }
 
 Status shape_error(const AbiType& t, std::string_view expected) {
-  return Error{t.canonical() + " needs " + std::string(expected)};
+  return invalid_argument_error(t.canonical() + " needs " + std::string(expected));
 }
 
 Status encode_value(const AbiType& t, const AbiValue& v, std::vector<uint8_t>& out);
@@ -59,7 +59,7 @@ Status encode_seq(const AbiType* types, bool same_type, const AbiValue* values, 
     if (dynamic(i)) {
       offset_slots.push_back(out.size());
       out.resize(out.size() + 32);
-    } else if (Status s = at_index(i, encode_value(t, values[i], out)); !s) {
+    } else if (Status s = at_index(i, encode_value(t, values[i], out)); !s.ok()) {
       return s;
     }
   }
@@ -69,7 +69,7 @@ Status encode_seq(const AbiType* types, bool same_type, const AbiValue* values, 
     if (!dynamic(i)) continue;
     auto offset = Uint256::from_u64(out.size() - base).bytes();
     std::memcpy(out.data() + offset_slots[slot++], offset.data(), 32);
-    if (Status s = at_index(i, encode_value(t, values[i], out)); !s) return s;
+    GW_RETURN_IF_ERROR(at_index(i, encode_value(t, values[i], out)));
   }
   return ok_status();
 }
@@ -80,7 +80,7 @@ Status encode_value(const AbiType& t, const AbiValue& v, std::vector<uint8_t>& o
     case AbiKind::kInt: {
       const Uint256* w = v.as_word();
       if (w == nullptr) return shape_error(t, "an integer value");
-      if (Status s = check_integer(t, *w); !s) return s;
+      GW_RETURN_IF_ERROR(check_integer(t, *w));
       put_word(out, w->bytes().data());
       return ok_status();
     }
@@ -138,7 +138,7 @@ Status encode_value(const AbiType& t, const AbiValue& v, std::vector<uint8_t>& o
       return encode_seq(t.components.data(), false, items->data(), items->size(), out);
     }
   }
-  return Error{"unknown ABI type"};
+  return invalid_argument_error("unknown ABI type");
 }
 
 class Decoder {
@@ -158,14 +158,14 @@ class Decoder {
       size_t at = head;
       if (dynamic) {
         size_t offset;
-        if (Status s = at_index(i, small_number(head, "offset", offset)); !s) return s;
+        GW_RETURN_IF_ERROR(at_index(i, small_number(head, "offset", offset)));
         if (offset > d_.size() - std::min(base, d_.size()))
           return at_index(i, fail(head, "offset " + std::to_string(offset) +
                                             " points past the end of the data"));
         at = base + offset;
       }
       out.emplace_back();
-      if (Status s = at_index(i, value(t, at, out.back())); !s) return s;
+      GW_RETURN_IF_ERROR(at_index(i, value(t, at, out.back())));
       head += same_type ? same_head : t.head_size();
     }
     return ok_status();
@@ -182,16 +182,16 @@ class Decoder {
       case AbiKind::kUint:
       case AbiKind::kInt: {
         const uint8_t* w = nullptr;
-        if (Status s = word(pos, w); !s) return s;
+        GW_RETURN_IF_ERROR(word(pos, w));
         Uint256 v(to_array(w));
-        if (Status s = check_integer(t, v); !s) return fail(pos, s.error());
+        if (Status s = check_integer(t, v); !s.ok()) return fail(pos, s.message());
         out = AbiValue::uint(v);
         return ok_status();
       }
       case AbiKind::kAddress:
       case AbiKind::kBool: {
         const uint8_t* w = nullptr;
-        if (Status s = word(pos, w); !s) return s;
+        GW_RETURN_IF_ERROR(word(pos, w));
         size_t pad = t.kind == AbiKind::kAddress ? 12 : 31;
         if (std::any_of(w, w + pad, [](uint8_t b) { return b != 0; }) ||
             (t.kind == AbiKind::kBool && w[31] > 1))
@@ -207,7 +207,7 @@ class Decoder {
       }
       case AbiKind::kFixedBytes: {
         const uint8_t* w = nullptr;
-        if (Status s = word(pos, w); !s) return s;
+        GW_RETURN_IF_ERROR(word(pos, w));
         if (std::any_of(w + t.size, w + 32, [](uint8_t b) { return b != 0; }))
           return fail(pos, t.canonical() + " has non-zero padding");
         out = AbiValue::bytes(std::vector<uint8_t>(w, w + t.size));
@@ -216,7 +216,7 @@ class Decoder {
       case AbiKind::kBytes:
       case AbiKind::kString: {
         size_t len;
-        if (Status s = small_number(pos, "length", len); !s) return s;
+        GW_RETURN_IF_ERROR(small_number(pos, "length", len));
         if (len > d_.size() - pos - 32)
           return fail(pos, "length " + std::to_string(len) + " runs past the end of the data");
         size_t words = len / 32;
@@ -231,13 +231,13 @@ class Decoder {
       }
       case AbiKind::kArray: {
         size_t len;
-        if (Status s = small_number(pos, "length", len); !s) return s;
+        GW_RETURN_IF_ERROR(small_number(pos, "length", len));
         const size_t elem = t.components[0].head_size();
         const size_t room = d_.size() - pos - 32;
         if ((elem > 0 && len > room / elem) || (elem == 0 && len > budget_))
           return fail(pos, "array length " + std::to_string(len) + " exceeds what the data holds");
         AbiValue::List items;
-        if (Status s = seq(&t.components[0], true, len, pos + 32, items); !s) return s;
+        GW_RETURN_IF_ERROR(seq(&t.components[0], true, len, pos + 32, items));
         out = AbiValue::list(std::move(items));
         return ok_status();
       }
@@ -246,12 +246,12 @@ class Decoder {
         AbiValue::List items;
         const bool same = t.kind == AbiKind::kFixedArray;
         const size_t n = same ? t.size : t.components.size();
-        if (Status s = seq(t.components.data(), same, n, pos, items); !s) return s;
+        GW_RETURN_IF_ERROR(seq(t.components.data(), same, n, pos, items));
         out = AbiValue::list(std::move(items));
         return ok_status();
       }
     }
-    return Error{"unknown ABI type"};
+    return invalid_argument_error("unknown ABI type");
   }
 
   static std::array<uint8_t, 32> to_array(const uint8_t* w) {
@@ -270,7 +270,7 @@ class Decoder {
   // Reads a word that must be an offset or length no larger than the data.
   Status small_number(size_t pos, std::string_view what, size_t& out) {
     const uint8_t* w = nullptr;
-    if (Status s = word(pos, w); !s) return s;
+    GW_RETURN_IF_ERROR(word(pos, w));
     auto v = Uint256(to_array(w)).to_u64();
     if (!v || *v > d_.size())
       return fail(pos, std::string(what) + " is larger than the whole data");
@@ -279,7 +279,7 @@ class Decoder {
   }
 
   static Status fail(size_t pos, const std::string& what) {
-    return Error{"at byte " + std::to_string(pos) + ": " + what};
+    return invalid_argument_error("at byte " + std::to_string(pos) + ": " + what);
   }
 
   std::span<const uint8_t> d_;
@@ -288,9 +288,8 @@ class Decoder {
 
 Status check_types(std::span<const AbiType> types) {
   if (types.size() > kAbiMaxTupleSize)
-    return Error{"more than " + std::to_string(kAbiMaxTupleSize) + " values"};
-  for (const AbiType& t : types)
-    if (Status s = check_abi_type(t); !s) return s;
+    return invalid_argument_error("more than " + std::to_string(kAbiMaxTupleSize) + " values");
+  for (const AbiType& t : types) GW_RETURN_IF_ERROR(check_abi_type(t));
   return ok_status();
 }
 
@@ -298,31 +297,31 @@ Status check_types(std::span<const AbiType> types) {
 
 Result<std::vector<uint8_t>> abi_encode(std::span<const AbiType> types,
                                         std::span<const AbiValue> values) {
-  if (Status s = check_types(types); !s) return Error{"ABI encode: " + s.error()};
+  if (Status s = check_types(types); !s.ok()) return s.with_context("ABI encode");
   if (types.size() != values.size())
-    return Error{"ABI encode: " + std::to_string(types.size()) + " types but " +
-                 std::to_string(values.size()) + " values"};
+    return invalid_argument_error("ABI encode: " + std::to_string(types.size()) + " types but " +
+                                  std::to_string(values.size()) + " values");
   std::vector<uint8_t> out;
-  if (Status s = encode_seq(types.data(), false, values.data(), values.size(), out); !s)
-    return Error{"ABI encode: value " + s.error()};
+  if (Status s = encode_seq(types.data(), false, values.data(), values.size(), out); !s.ok())
+    return Status(s.code(), "ABI encode: value " + s.message());
   return out;
 }
 
 Result<std::vector<AbiValue>> abi_decode(std::span<const AbiType> types,
                                          std::span<const uint8_t> data,
                                          const AbiDecodeOptions& options) {
-  if (Status s = check_types(types); !s) return Error{"ABI decode: " + s.error()};
+  if (Status s = check_types(types); !s.ok()) return s.with_context("ABI decode");
   size_t budget = options.max_values != 0 ? options.max_values : 4096 + 8 * (data.size() / 32 + 1);
   Decoder decoder(data, budget);
   AbiValue::List values;
-  if (Status s = decoder.seq(types.data(), false, types.size(), 0, values); !s)
-    return Error{"ABI decode: value " + s.error()};
+  if (Status s = decoder.seq(types.data(), false, types.size(), 0, values); !s.ok())
+    return Status(s.code(), "ABI decode: value " + s.message());
   if (options.strict) {
     auto again = abi_encode(types, values);
     if (!again || !std::equal(again->begin(), again->end(), data.begin(), data.end()))
-      return Error{
+      return invalid_argument_error(
           "ABI decode: data is not in strict encoding (offsets, padding or length "
-          "differ from what Solidity's encoder writes)"};
+          "differ from what Solidity's encoder writes)");
   }
   return values;
 }
@@ -336,7 +335,7 @@ Result<std::vector<uint8_t>> encode_call(const AbiSignature& function,
                                          std::span<const AbiValue> args) {
   std::vector<AbiType> types = function.types();
   auto body = abi_encode(types, args);
-  if (!body) return Error{function.name + ": " + body.error()};
+  if (!body) return body.error().with_context(function.name);
   Selector sel = function_selector(function.canonical());
   std::vector<uint8_t> out(sel.begin(), sel.end());
   out.insert(out.end(), body->begin(), body->end());
@@ -346,7 +345,7 @@ Result<std::vector<uint8_t>> encode_call(const AbiSignature& function,
 Result<std::vector<uint8_t>> encode_call(std::string_view signature,
                                          std::span<const AbiValue> args) {
   auto sig = parse_function_signature(signature);
-  if (!sig) return Error{sig.error()};
+  if (!sig) return sig.error();
   return encode_call(*sig, args);
 }
 

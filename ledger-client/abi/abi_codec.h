@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "ledger-client/abi/abi_type.h"
 #include "ledger-client/abi/abi_value.h"
-#include "ledger-client/rlp/result.h"
 
 namespace gw::ledger {
 

@@ -35,11 +35,11 @@ std::vector<AbiType> types_of(std::string_view signature) {
 void expect_call(std::string_view signature, const std::vector<AbiValue>& args,
                  std::string_view want_hex) {
   auto call = encode_call(signature, args);
-  ASSERT_TRUE(call) << call.error();
+  ASSERT_TRUE(call) << call.error().message();
   EXPECT_EQ(to_hex(*call), std::string(want_hex));
   auto types = types_of(signature);
   auto back = abi_decode(types, std::span(*call).subspan(4), {.strict = true});
-  ASSERT_TRUE(back) << back.error();
+  ASSERT_TRUE(back) << back.error().message();
   EXPECT_EQ(*back, args);
 }
 
@@ -100,12 +100,12 @@ TEST(AbiCodec, TupleWithDynamicMembers) {
       {u(5), AbiValue::list({AbiValue::bytes(b11), AbiValue::bytes(b22)}), AbiValue::string("hi")});
   std::vector<AbiType> types = {*parse_abi_type("(uint256,bytes32[],string)")};
   auto enc = abi_encode(types, std::vector<AbiValue>{v});
-  ASSERT_TRUE(enc) << enc.error();
+  ASSERT_TRUE(enc) << enc.error().message();
   EXPECT_EQ(to_hex(*enc), word("20") + word("5") + word("60") + word("c0") + word("2") +
                               std::string(64, '1') + std::string(64, '2') + word("2") + "6869" +
                               std::string(60, '0'));
   auto dec = abi_decode(types, *enc, {.strict = true});
-  ASSERT_TRUE(dec) << dec.error();
+  ASSERT_TRUE(dec) << dec.error().message();
   EXPECT_EQ((*dec)[0], v);
 }
 
@@ -113,7 +113,7 @@ TEST(AbiCodec, SignedIntegersAndRanges) {
   std::vector<AbiType> t = {AbiType::int_(64), AbiType::int_(8), AbiType::uint(8)};
   std::vector<AbiValue> v = {AbiValue::integer(-1), AbiValue::integer(-128), u(255)};
   auto enc = abi_encode(t, v);
-  ASSERT_TRUE(enc) << enc.error();
+  ASSERT_TRUE(enc) << enc.error().message();
   EXPECT_EQ(to_hex(*enc), std::string(64, 'f') + std::string(62, 'f') + "80" + word("ff"));
   auto dec = abi_decode(t, *enc);
   ASSERT_TRUE(dec);
@@ -139,7 +139,8 @@ TEST(AbiCodec, EncodeRefusesValuesOfTheWrongShape) {
   auto nested = bad("(uint256,uint8[])", AbiValue::list({u(1), AbiValue::list({u(1), u(300)})}));
   ASSERT_FALSE(nested);
   // The message locates the bad element.
-  EXPECT_NE(nested.error().find("[0][1][1]"), std::string::npos) << nested.error();
+  EXPECT_NE(nested.error().message().find("[0][1][1]"), std::string::npos)
+      << nested.error().message();
   EXPECT_FALSE(abi_encode(std::vector{AbiType::uint()}, std::vector<AbiValue>{}));
 }
 
@@ -158,7 +159,7 @@ TEST(AbiCodec, DecodeRefusesOffsetsAndLengthsOutsideTheData) {
   // Array claiming more elements than words remain.
   auto r = abi_decode(arr_t, hex(word("20") + word("3") + word("1") + word("2")));
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("byte 32"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().message().find("byte 32"), std::string::npos) << r.error().message();
   // Truncated static data.
   EXPECT_FALSE(abi_decode(std::vector{AbiType::uint(), AbiType::uint()}, hex(word("1"))));
   EXPECT_FALSE(abi_decode(std::vector{AbiType::uint()}, hex("0001")));
@@ -205,16 +206,16 @@ TEST(AbiCodec, DecodingBombIsRefused) {
   std::vector<AbiType> t = {*parse_abi_type("uint256[][]")};
   auto r = abi_decode(t, hex(h));
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("limit"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().message().find("limit"), std::string::npos) << r.error().message();
   // With an explicit, larger budget the same data decodes (it is valid, just big).
   auto big = abi_decode(t, hex(h), {.max_values = 3'000'000});
-  ASSERT_TRUE(big) << big.error();
+  ASSERT_TRUE(big) << big.error().message();
   EXPECT_EQ((*big)[0].as_list()->size(), outer);
 }
 
 TEST(AbiCodec, RoundTripsNestedStaticAndDynamicMixes) {
   auto t = parse_abi_type("(address,(bool,bytes2)[2],string[],int16)[]");
-  ASSERT_TRUE(t) << t.error();
+  ASSERT_TRUE(t) << t.error().message();
   Address a{};
   a[19] = 0x42;
   auto elem = [&](int16_t n, std::string s) {
@@ -227,9 +228,9 @@ TEST(AbiCodec, RoundTripsNestedStaticAndDynamicMixes) {
   std::vector<AbiValue> v = {AbiValue::list({elem(-300, "x"), elem(7, std::string(70, 'y'))})};
   std::vector<AbiType> types = {*t};
   auto enc = abi_encode(types, v);
-  ASSERT_TRUE(enc) << enc.error();
+  ASSERT_TRUE(enc) << enc.error().message();
   auto dec = abi_decode(types, *enc, {.strict = true});
-  ASSERT_TRUE(dec) << dec.error();
+  ASSERT_TRUE(dec) << dec.error().message();
   EXPECT_EQ(*dec, v);
   // Every truncation of a valid encoding is refused without crashing.
   for (size_t n = 0; n < enc->size(); n += 7) {

@@ -60,12 +60,13 @@ Result<std::vector<LogField>> decode_log(const AbiSignature& event, std::span<co
   }
   const size_t first = anonymous ? 0 : 1;
   if (topics.size() != first + indexed)
-    return Error{where + "log has " + std::to_string(topics.size()) + " topics, expected " +
-                 std::to_string(first + indexed)};
+    return invalid_argument_error(where + "log has " + std::to_string(topics.size()) +
+                                  " topics, expected " + std::to_string(first + indexed));
   if (!anonymous && topics[0] != event_topic(event.canonical()))
-    return Error{where + "topic 0 is not this event's signature hash (a different event)"};
+    return invalid_argument_error(where +
+                                  "topic 0 is not this event's signature hash (a different event)");
   auto values = abi_decode(data_types, data);
-  if (!values) return Error{where + "data: " + values.error()};
+  if (!values) return values.error().with_context(where + "data");
 
   std::vector<LogField> fields;
   fields.reserve(event.params.size());
@@ -80,7 +81,7 @@ Result<std::vector<LogField>> decode_log(const AbiSignature& event, std::span<co
       if (is_value_type(p.type)) {
         AbiType t = p.type;
         auto v = abi_decode(std::span(&t, 1), topic);
-        if (!v) return Error{where + "indexed '" + p.name + "': " + v.error()};
+        if (!v) return v.error().with_context(where + "indexed '" + p.name + "'");
         f.value = std::move((*v)[0]);
       } else {
         f.hashed = true;
@@ -96,7 +97,7 @@ Result<std::vector<LogField>> decode_log(std::string_view event_signature,
                                          std::span<const Hash256> topics,
                                          std::span<const uint8_t> data, bool anonymous) {
   auto event = parse_event_signature(event_signature, anonymous);
-  if (!event) return Error{event.error()};
+  if (!event) return event.error();
   return decode_log(*event, topics, data, anonymous);
 }
 

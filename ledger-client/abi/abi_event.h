@@ -10,11 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "ledger-client/abi/abi_codec.h"
 #include "ledger-client/abi/abi_type.h"
 #include "ledger-client/abi/abi_value.h"
 #include "ledger-client/keccak/keccak.h"
-#include "ledger-client/rlp/result.h"
 
 namespace gw::ledger {
 

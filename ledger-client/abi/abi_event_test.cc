@@ -39,7 +39,7 @@ TEST(AbiEvent, DecodesAnErc20TransferLog) {
       h256(word("70997970c51812dc3a010c7d01b50e0d17dc79c8"))};
   auto data = hex(word("de0b6b3a7640000"));
   auto log = decode_log(*ev, topics, data);
-  ASSERT_TRUE(log) << log.error();
+  ASSERT_TRUE(log) << log.error().message();
   ASSERT_EQ(log->size(), 3u);
   EXPECT_EQ((*log)[0].name, "from");
   EXPECT_TRUE((*log)[0].indexed);
@@ -52,7 +52,7 @@ TEST(AbiEvent, DecodesAnErc20TransferLog) {
   // The overload that parses the signature gives the same fields.
   auto parsed =
       decode_log("Transfer(address indexed from, address indexed to, uint256 value)", topics, data);
-  ASSERT_TRUE(parsed) << parsed.error();
+  ASSERT_TRUE(parsed) << parsed.error().message();
   EXPECT_EQ((*parsed)[2].value, (*log)[2].value);
   EXPECT_FALSE(decode_log("Transfer(address indexed, address indexed, uint7)", topics, data));
 
@@ -71,13 +71,13 @@ TEST(AbiEvent, IndexedDynamicValuesAreHashes) {
   auto ev = parse_event_signature(
       "Registered(string indexed name, bytes32[] indexed keys, "
       "string note, uint64 id)");
-  ASSERT_TRUE(ev) << ev.error();
+  ASSERT_TRUE(ev) << ev.error().message();
   Hash256 name_hash = keccak256(std::string_view("alice"));
   Hash256 keys_hash = keccak256(std::vector<uint8_t>(64, 0x01));
   std::vector<Hash256> topics = {event_topic(ev->canonical()), name_hash, keys_hash};
   auto data = hex(word("40") + word("2a") + word("2") + "6f6b" + std::string(60, '0'));
   auto log = decode_log(*ev, topics, data);
-  ASSERT_TRUE(log) << log.error();
+  ASSERT_TRUE(log) << log.error().message();
   EXPECT_TRUE((*log)[0].hashed);
   EXPECT_EQ(*(*log)[0].value.as_bytes(), std::vector<uint8_t>(name_hash.begin(), name_hash.end()));
   EXPECT_TRUE((*log)[1].hashed);
@@ -90,7 +90,7 @@ TEST(AbiEvent, AnonymousEventsHaveNoSignatureTopic) {
   ASSERT_TRUE(ev);
   std::vector<Hash256> topics = {h256(word("5"))};
   auto log = decode_log(*ev, topics, {}, /*anonymous=*/true);
-  ASSERT_TRUE(log) << log.error();
+  ASSERT_TRUE(log) << log.error().message();
   EXPECT_EQ((*log)[0].value.as_word()->to_u64(), 5u);
 }
 

@@ -5,7 +5,9 @@
 namespace gw::ledger {
 namespace {
 
-Error type_error(std::string_view what) { return Error{"ABI type: " + std::string(what)}; }
+Status type_error(std::string_view what) {
+  return invalid_argument_error("ABI type: " + std::string(what));
+}
 
 // Static encoded size of `t`, or nullopt when it exceeds kAbiMaxStaticSize.
 // Precondition: structurally valid (components present where needed).
@@ -52,8 +54,7 @@ Status check(const AbiType& t, size_t depth) {
     case AbiKind::kTuple:
       if (t.components.size() > kAbiMaxTupleSize)
         return type_error("tuple with more than " + std::to_string(kAbiMaxTupleSize) + " members");
-      for (const AbiType& c : t.components)
-        if (Status s = check(c, depth + 1); !s) return s;
+      for (const AbiType& c : t.components) GW_RETURN_IF_ERROR(check(c, depth + 1));
       break;
     default:
       break;
@@ -181,16 +182,17 @@ Result<AbiSignature> parse_signature(std::string_view text, bool event, bool ano
   AbiSignature sig;
   p.skip_spaces();
   sig.name = std::string(p.identifier());
-  if (sig.name.empty()) return Error{"ABI signature: expected a name before '('"};
-  if (!p.eat('(')) return Error{"ABI signature: expected '(' after '" + sig.name + "'"};
+  if (sig.name.empty()) return invalid_argument_error("ABI signature: expected a name before '('");
+  if (!p.eat('('))
+    return invalid_argument_error("ABI signature: expected '(' after '" + sig.name + "'");
   p.skip_spaces();
   size_t indexed = 0;
   if (!p.eat(')')) {
     while (true) {
       p.skip_spaces();
       auto t = p.type(1);
-      if (!t) return Error{"ABI signature '" + sig.name + "': " + t.error()};
-      if (Status s = check_abi_type(*t); !s) return Error{s.error()};
+      if (!t) return t.error().with_context("ABI signature '" + sig.name + "'");
+      GW_RETURN_IF_ERROR(check_abi_type(*t));
       AbiParam param{std::move(*t), false, ""};
       p.skip_spaces();
       std::string_view word = p.identifier();
@@ -203,28 +205,31 @@ Result<AbiSignature> parse_signature(std::string_view text, bool event, bool ano
         } else if (param.name.empty()) {
           param.name = std::string(word);
         } else {
-          return Error{"ABI signature '" + sig.name + "': unexpected word '" + std::string(word) +
-                       "' after parameter name '" + param.name + "'"};
+          return invalid_argument_error("ABI signature '" + sig.name + "': unexpected word '" +
+                                        std::string(word) + "' after parameter name '" +
+                                        param.name + "'");
         }
         p.skip_spaces();
         word = p.identifier();
       }
       sig.params.push_back(std::move(param));
       if (sig.params.size() > kAbiMaxTupleSize)
-        return Error{"ABI signature '" + sig.name + "': too many parameters"};
+        return invalid_argument_error("ABI signature '" + sig.name + "': too many parameters");
       if (p.eat(')')) break;
       if (!p.eat(','))
-        return Error{"ABI signature '" + sig.name + "': expected ',' or ')' at column " +
-                     std::to_string(p.pos())};
+        return invalid_argument_error("ABI signature '" + sig.name +
+                                      "': expected ',' or ')' at column " +
+                                      std::to_string(p.pos()));
     }
   }
   p.skip_spaces();
   if (!p.at_end())
-    return Error{"ABI signature '" + sig.name + "': unexpected text after ')' at column " +
-                 std::to_string(p.pos())};
+    return invalid_argument_error("ABI signature '" + sig.name +
+                                  "': unexpected text after ')' at column " +
+                                  std::to_string(p.pos()));
   if (indexed > (anonymous ? 4u : 3u))
-    return Error{"ABI signature '" + sig.name +
-                 "': more indexed parameters than the log has topics"};
+    return invalid_argument_error("ABI signature '" + sig.name +
+                                  "': more indexed parameters than the log has topics");
   return sig;
 }
 
@@ -285,7 +290,7 @@ std::string AbiType::canonical() const {
 }
 
 Status check_abi_type(const AbiType& type) {
-  if (Status s = check(type, 0); !s) return s;
+  GW_RETURN_IF_ERROR(check(type, 0));
   // Every static part, including static members of dynamic types, must stay
   // within kAbiMaxStaticSize.
   std::vector<const AbiType*> stack = {&type};
@@ -308,7 +313,7 @@ Result<AbiType> parse_abi_type(std::string_view text) {
   if (!p.at_end())
     return type_error("unexpected text at column " + std::to_string(p.pos()) + " of '" +
                       std::string(text) + "'");
-  if (Status s = check_abi_type(*t); !s) return Error{s.error()};
+  GW_RETURN_IF_ERROR(check_abi_type(*t));
   return t;
 }
 

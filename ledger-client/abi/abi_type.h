@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger-client/rlp/result.h"
+#include "gateway/base/status.h"
 
 namespace gw::ledger {
 

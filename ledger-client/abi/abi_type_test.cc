@@ -7,7 +7,7 @@ namespace {
 
 std::string canon(std::string_view text) {
   auto t = parse_abi_type(text);
-  return t ? t->canonical() : "ERROR: " + t.error();
+  return t ? t->canonical() : "ERROR: " + t.error().message();
 }
 
 TEST(AbiType, ParsesElementaryTypesAndAliases) {
@@ -109,15 +109,15 @@ TEST(AbiType, EnforcesNestingAndSizeLimits) {
   EXPECT_FALSE(parse_abi_type("bytes32[65536][2][]"));
 
   // Hand-built types go through the same checks.
-  EXPECT_FALSE(check_abi_type(AbiType::uint(12)));
-  EXPECT_FALSE(check_abi_type(AbiType::fixed_bytes(0)));
-  EXPECT_FALSE(check_abi_type(AbiType{AbiKind::kArray, 0, {}}));
-  EXPECT_TRUE(check_abi_type(AbiType::array(AbiType::tuple({AbiType::boolean()}))));
+  EXPECT_FALSE(check_abi_type(AbiType::uint(12)).ok());
+  EXPECT_FALSE(check_abi_type(AbiType::fixed_bytes(0)).ok());
+  EXPECT_FALSE(check_abi_type(AbiType{AbiKind::kArray, 0, {}}).ok());
+  EXPECT_TRUE(check_abi_type(AbiType::array(AbiType::tuple({AbiType::boolean()}))).ok());
 }
 
 TEST(AbiSignature, ParsesFunctionSignaturesWithNames) {
   auto sig = parse_function_signature("transfer(address to, uint amount)");
-  ASSERT_TRUE(sig) << sig.error();
+  ASSERT_TRUE(sig) << sig.error().message();
   EXPECT_EQ(sig->name, "transfer");
   EXPECT_EQ(sig->canonical(), "transfer(address,uint256)");
   ASSERT_EQ(sig->params.size(), 2u);
@@ -131,7 +131,7 @@ TEST(AbiSignature, ParsesFunctionSignaturesWithNames) {
 
   auto loc =
       parse_function_signature("register(string memory name, (uint256,bytes32[]) calldata s)");
-  ASSERT_TRUE(loc) << loc.error();
+  ASSERT_TRUE(loc) << loc.error().message();
   EXPECT_EQ(loc->canonical(), "register(string,(uint256,bytes32[]))");
   EXPECT_EQ(loc->params[1].name, "s");
 
@@ -148,7 +148,7 @@ TEST(AbiSignature, ParsesFunctionSignaturesWithNames) {
 TEST(AbiSignature, ParsesEventSignaturesWithIndexedMarkers) {
   auto ev =
       parse_event_signature("Transfer(address indexed from, address indexed to, uint256 value)");
-  ASSERT_TRUE(ev) << ev.error();
+  ASSERT_TRUE(ev) << ev.error().message();
   EXPECT_EQ(ev->canonical(), "Transfer(address,address,uint256)");
   EXPECT_TRUE(ev->params[0].indexed);
   EXPECT_TRUE(ev->params[1].indexed);

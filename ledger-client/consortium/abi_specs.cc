@@ -354,7 +354,7 @@ std::vector<uint8_t> encode_with_head(std::span<const uint8_t> head, const Parse
 Result<std::vector<AbiValue>> decode_return(const ParsedFunction& f,
                                             std::span<const uint8_t> data) {
   auto values = abi_decode(f.outputs, data);
-  if (!values) return Error{f.sig.name + " result: " + values.error()};
+  if (!values) return values.error().with_context(f.sig.name + " result");
   return values;
 }
 

@@ -49,7 +49,7 @@ std::vector<uint8_t> anchor_of(const Address& member, const Hash256& root) {
 Result<AnchorRecord> decode_anchor_of(std::span<const uint8_t> data) {
   static const ParsedFunction& f = function(kKind, "anchorOf");
   auto v = internal::decode_return(f, data);
-  if (!v) return Error{v.error()};
+  if (!v) return v.error();
   AnchorRecord r;
   r.anchored_at = internal::get_u64((*v)[0]);
   r.kind = static_cast<uint8_t>(internal::get_u64((*v)[1]));

@@ -7,9 +7,9 @@
 #include <span>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "ledger-client/abi/abi_value.h"
 #include "ledger-client/keccak/keccak.h"
-#include "ledger-client/rlp/result.h"
 
 namespace gw::ledger::consortium {
 

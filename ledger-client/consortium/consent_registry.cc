@@ -146,10 +146,11 @@ std::vector<uint8_t> check(const Hash256& patient_token, const Address& grantee,
 Result<ConsentCheck> decode_check(std::span<const uint8_t> data) {
   static const ParsedFunction& f = function(kKind, "check");
   auto v = internal::decode_return(f, data);
-  if (!v) return Error{v.error()};
+  if (!v) return v.error();
   uint64_t decision = internal::get_u64((*v)[0]);
   if (decision >= kDecisionNames.size())
-    return Error{"check result: unknown decision code " + std::to_string(decision)};
+    return invalid_argument_error("check result: unknown decision code " +
+                                  std::to_string(decision));
   ConsentCheck c;
   c.decision = static_cast<Decision>(decision);
   c.consent_key = internal::get_hash((*v)[1]);
@@ -182,9 +183,9 @@ std::vector<uint8_t> get_grant(const Hash256& patient_token, const Address& gran
 Result<GrantState> decode_grant(std::span<const uint8_t> data) {
   static const ParsedFunction& f = function(kKind, "getGrant");
   auto v = internal::decode_return(f, data);
-  if (!v) return Error{v.error()};
+  if (!v) return v.error();
   const AbiValue::List& g = internal::get_list((*v)[0]);
-  if (g.size() != 6) return Error{"getGrant result: malformed grant"};
+  if (g.size() != 6) return invalid_argument_error("getGrant result: malformed grant");
   GrantState s;
   s.valid_from = internal::get_u64(g[0]);
   s.valid_until = internal::get_u64(g[1]);
@@ -207,7 +208,7 @@ std::vector<uint8_t> get_patient(const Hash256& patient_token) {
 Result<PatientState> decode_patient(std::span<const uint8_t> data) {
   static const ParsedFunction& f = function(kKind, "getPatient");
   auto v = internal::decode_return(f, data);
-  if (!v) return Error{v.error()};
+  if (!v) return v.error();
   PatientState p;
   p.custodian = internal::get_address((*v)[0]);
   p.patient_key = internal::get_address((*v)[1]);

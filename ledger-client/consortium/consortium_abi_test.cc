@@ -61,9 +61,9 @@ TEST_P(PerContract, FunctionsMatchTheArtifactAbi) {
   auto ids = method_ids(kind);
   for (const FunctionSpec& spec : function_specs(kind)) {
     auto sig = parse_function_signature(spec.signature);
-    ASSERT_TRUE(sig) << spec.signature << ": " << sig.error();
+    ASSERT_TRUE(sig) << spec.signature << ": " << sig.error().message();
     auto out = parse_abi_type(spec.outputs);
-    ASSERT_TRUE(out) << spec.outputs << ": " << out.error();
+    ASSERT_TRUE(out) << spec.outputs << ": " << out.error().message();
     ASSERT_EQ(out->kind, AbiKind::kTuple) << spec.outputs;
     ours[sig->canonical()] = out->canonical();
     if (sig->name != "constructor") {
@@ -93,7 +93,7 @@ TEST_P(PerContract, EventsMatchTheArtifactAbi) {
   std::set<std::string> ours;
   for (std::string_view spec : event_specs(kind)) {
     auto sig = parse_event_signature(spec);
-    ASSERT_TRUE(sig) << spec << ": " << sig.error();
+    ASSERT_TRUE(sig) << spec << ": " << sig.error().message();
     std::string s = sig->name + "(";
     for (size_t i = 0; i < sig->params.size(); ++i) {
       if (i) s += ",";
@@ -115,7 +115,7 @@ TEST_P(PerContract, ErrorsMatchTheArtifactAbi) {
   std::set<std::string> ours;
   for (std::string_view spec : error_specs(kind)) {
     auto sig = parse_function_signature(spec);
-    ASSERT_TRUE(sig) << spec << ": " << sig.error();
+    ASSERT_TRUE(sig) << spec << ": " << sig.error().message();
     ours.insert(sig->canonical());
   }
   EXPECT_EQ(ours, want) << contract_name(kind);

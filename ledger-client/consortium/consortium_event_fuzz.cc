@@ -73,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(!name.empty());
     if (chosen != nullptr) check(name == chosen->name);
   } else if (!event.ok()) {
-    check(!event.error().empty());
+    check(!event.error().message().empty());
   }
 
   RevertReason reason = decode_revert(rest, custom_errors());

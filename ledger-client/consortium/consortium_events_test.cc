@@ -51,7 +51,7 @@ Log make_log(std::string_view signature, const std::vector<AbiValue>& values) {
     }
   }
   auto data = abi_encode(data_types, data_values);
-  EXPECT_TRUE(data) << data.error();
+  EXPECT_TRUE(data) << data.error().message();
   if (data) log.data = *data;
   return log;
 }
@@ -59,7 +59,7 @@ Log make_log(std::string_view signature, const std::vector<AbiValue>& values) {
 template <typename T>
 T decode_as(const Log& log) {
   auto r = decode_event(log.topics, log.data);
-  EXPECT_TRUE(r) << r.error();
+  EXPECT_TRUE(r) << r.error().message();
   if (!r || !r->has_value()) {
     ADD_FAILURE() << "no event";
     return T{};
@@ -223,7 +223,7 @@ TEST(ConsortiumEvents, ForeignLogsAreNotOurs) {
                        {ad(kA), ad(kB), u(1000)});
   ASSERT_EQ(erc20.topics.size(), 3u);
   auto r = decode_event(erc20.topics, erc20.data);
-  ASSERT_TRUE(r) << r.error();
+  ASSERT_TRUE(r) << r.error().message();
   EXPECT_FALSE(r->has_value());
   Log erc20_approval =
       make_log("Approval(address indexed o,address indexed s,uint256 v)", {ad(kA), ad(kB), u(1)});
@@ -252,7 +252,7 @@ TEST(ConsortiumEvents, HostileLogsAreErrors) {
   // Errors name the event but carry no field contents.
   auto r = decode_event(dirty.topics, dirty.data);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("TransferRefused"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().message().find("TransferRefused"), std::string::npos) << r.error().message();
 }
 
 TEST(ConsortiumEvents, Topic0ForFilters) {

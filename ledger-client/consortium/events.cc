@@ -185,7 +185,7 @@ Result<std::optional<Event>> decode_event(std::span<const Hash256> topics,
         topics.size() == 3)
       return std::optional<Event>();
     auto fields = decode_log(e.sig, topics, data);
-    if (!fields) return Error{fields.error()};
+    if (!fields) return fields.error();
     return std::optional<Event>(e.build(*fields));
   }
   return std::optional<Event>();

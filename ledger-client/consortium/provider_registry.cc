@@ -48,7 +48,7 @@ template <typename T>
 Result<T> decode_word(std::span<const uint8_t> data, const AbiType& type, std::string_view what,
                       T (*get)(const AbiValue&)) {
   auto v = abi_decode(std::span(&type, 1), data);
-  if (!v) return Error{std::string(what) + " result: " + v.error()};
+  if (!v) return v.error().with_context(std::string(what) + " result");
   return get((*v)[0]);
 }
 
@@ -56,7 +56,7 @@ Result<T> decode_word(std::span<const uint8_t> data, const AbiType& type, std::s
 
 Status validate_member(const MemberInfo& m) {
   auto refuse = [](std::string_view field) {
-    return Status(Error{"member info: invalid " + std::string(field)});
+    return invalid_argument_error("member info: invalid " + std::string(field));
   };
   if (m.account == Address{}) return refuse("account (zero)");
   if (m.org_id.empty() || m.org_id.size() > kMaxOrgIdLength) return refuse("orgId (1..64 bytes)");
@@ -72,20 +72,23 @@ Status validate_member(const MemberInfo& m) {
 Result<std::vector<uint8_t>> deploy_provider_registry(std::span<const MemberInfo> founders,
                                                       uint8_t quorum,
                                                       uint64_t proposal_ttl_seconds) {
-  if (founders.empty()) return Error{"ProviderRegistry: at least one founder is required"};
-  if (proposal_ttl_seconds == 0) return Error{"ProviderRegistry: proposal TTL must be > 0"};
+  if (founders.empty())
+    return invalid_argument_error("ProviderRegistry: at least one founder is required");
+  if (proposal_ttl_seconds == 0)
+    return invalid_argument_error("ProviderRegistry: proposal TTL must be > 0");
   if (quorum == 0 || quorum > founders.size() || (founders.size() >= 2 && quorum < 2))
-    return Error{"ProviderRegistry: quorum " + std::to_string(quorum) + " is invalid for " +
-                 std::to_string(founders.size()) + " founders (1..n, at least 2 when n >= 2)"};
+    return invalid_argument_error("ProviderRegistry: quorum " + std::to_string(quorum) +
+                                  " is invalid for " + std::to_string(founders.size()) +
+                                  " founders (1..n, at least 2 when n >= 2)");
   AbiValue::List list;
   list.reserve(founders.size());
   for (size_t i = 0; i < founders.size(); ++i) {
     Status s = validate_member(founders[i]);
-    if (!s) return Error{"founder " + std::to_string(i) + ": " + s.error()};
+    if (!s.ok()) return s.with_context("founder " + std::to_string(i));
     for (size_t j = 0; j < i; ++j)
       if (founders[j].account == founders[i].account || founders[j].org_id == founders[i].org_id)
-        return Error{"founder " + std::to_string(i) + ": account or orgId repeats founder " +
-                     std::to_string(j)};
+        return invalid_argument_error("founder " + std::to_string(i) +
+                                      ": account or orgId repeats founder " + std::to_string(j));
     list.push_back(member_value(founders[i]));
   }
   static const ParsedFunction& ctor = function(kKind, "constructor");
@@ -95,7 +98,7 @@ Result<std::vector<uint8_t>> deploy_provider_registry(std::span<const MemberInfo
 
 Result<std::vector<uint8_t>> propose_add(const MemberInfo& info) {
   Status s = validate_member(info);
-  if (!s) return Error{s.error()};
+  if (!s.ok()) return s;
   static const ParsedFunction& f = function(kKind, "proposeAdd");
   const AbiValue args[] = {member_value(info)};
   return encode_call(f, args);
@@ -214,10 +217,10 @@ Result<Hash256> decode_bytes32(std::span<const uint8_t> data) {
 Result<Member> decode_member(std::span<const uint8_t> data) {
   static const ParsedFunction& f = function(kKind, "getMember");
   auto v = internal::decode_return(f, data);
-  if (!v) return Error{v.error()};
+  if (!v) return v.error();
   uint64_t status = internal::get_u64((*v)[1]);
   if (status > static_cast<uint64_t>(MemberStatus::kSuspended))
-    return Error{"getMember result: unknown status " + std::to_string(status)};
+    return invalid_argument_error("getMember result: unknown status " + std::to_string(status));
   Member m;
   m.info = member_from((*v)[0]);
   m.status = static_cast<MemberStatus>(status);
@@ -229,10 +232,10 @@ Result<Member> decode_member(std::span<const uint8_t> data) {
 Result<Proposal> decode_proposal(std::span<const uint8_t> data) {
   static const ParsedFunction& f = function(kKind, "getProposal");
   auto v = internal::decode_return(f, data);
-  if (!v) return Error{v.error()};
+  if (!v) return v.error();
   uint64_t action = internal::get_u64((*v)[0]);
   if (action > static_cast<uint64_t>(ProposalAction::kCustody))
-    return Error{"getProposal result: unknown action " + std::to_string(action)};
+    return invalid_argument_error("getProposal result: unknown action " + std::to_string(action));
   Proposal p;
   p.action = static_cast<ProposalAction>(action);
   p.target = internal::get_address((*v)[1]);

@@ -70,7 +70,7 @@ std::vector<uint8_t> record_of(const Uint256& token_id) {
 Result<RecordInfo> decode_record_of(std::span<const uint8_t> data) {
   static const ParsedFunction& f = function(kKind, "recordOf");
   auto v = internal::decode_return(f, data);
-  if (!v) return Error{v.error()};
+  if (!v) return v.error();
   RecordInfo r;
   r.patient_token = internal::get_hash((*v)[0]);
   r.custodian = internal::get_address((*v)[1]);

@@ -37,13 +37,13 @@ class ConsortiumE2E : public ::testing::Test, public ConsortiumFixture {
   }
   void rpc(const char* method, const std::string& params) {
     auto r = rpc_->call(method, params);
-    ASSERT_TRUE(r) << method << ": " << r.failure().describe();
+    ASSERT_TRUE(r) << method << ": " << r.error().describe();
   }
   consortium::ConsentCheck check(const Hash256& t, int grantee, Purpose p, uint64_t categories,
                                  uint64_t labels = 0) {
     auto r = consortium::decode_check(view(
         contracts_.consents, consortium::check(t, dev_address(grantee), p, categories, labels)));
-    EXPECT_TRUE(r) << r.error();
+    EXPECT_TRUE(r) << r.error().message();
     return r ? *r : consortium::ConsentCheck{};
   }
   consortium::GrantInput grant(const Hash256& t, int grantee, Purpose p) {
@@ -62,9 +62,9 @@ class ConsortiumE2E : public ::testing::Test, public ConsortiumFixture {
     ASSERT_EQ(reg.state, ItemState::kDone) << reg.outcome;
     if (grants.empty()) return;
     auto seqs = member(0).submitter->enqueue_grants(grants);
-    ASSERT_TRUE(seqs) << seqs.error();
+    ASSERT_TRUE(seqs) << seqs.error().message();
     auto st = member(0).submitter->drain(std::chrono::seconds(30));
-    ASSERT_TRUE(st) << st.error();
+    ASSERT_TRUE(st.ok()) << st.message();
     for (int64_t seq : *seqs) {
       auto it = member(0).store->item(seq);
       ASSERT_TRUE(it && it->has_value());
@@ -86,7 +86,7 @@ class ConsortiumE2E : public ::testing::Test, public ConsortiumFixture {
     if (!r || !r->has_value()) return out;
     for (const Log& log : (*r)->logs) {
       auto ev = consortium::decode_event(log.topics, log.data);
-      EXPECT_TRUE(ev) << ev.error();
+      EXPECT_TRUE(ev) << ev.error().message();
       if (ev && ev->has_value()) out.push_back(**ev);
     }
     return out;
@@ -126,19 +126,19 @@ class ConsortiumE2E : public ::testing::Test, public ConsortiumFixture {
 };
 
 TEST_F(ConsortiumE2E, DeployedCodeIsTheEmbeddedCodeAndRedeployIsIdempotent) {
-  EXPECT_TRUE(verify_consortium(*eth_, contracts_));
+  EXPECT_TRUE(verify_consortium(*eth_, contracts_).ok());
   ContractAddresses swapped = contracts_;
   std::swap(swapped.consents, swapped.transfers);
   auto st = verify_consortium(*eth_, swapped);
-  ASSERT_FALSE(st);
-  EXPECT_NE(st.error().find("ConsentRegistry"), std::string::npos) << st.error();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("ConsentRegistry"), std::string::npos) << st.message();
   // Running the deployment again from the same outbox makes nothing new.
   DeployOptions d;
   for (int i = 0; i < 3; ++i) d.founders.push_back(testing::member_info(dev_address(i), i));
   d.quorum = 2;
   auto before = eth_->transaction_count(dev_address(0), BlockRef{});
   auto again = deploy_consortium(*member(0).submitter, *member(0).store, *eth_, d);
-  ASSERT_TRUE(again) << again.error();
+  ASSERT_TRUE(again) << again.error().message();
   EXPECT_EQ(again->registry, contracts_.registry);
   EXPECT_EQ(again->tokens, contracts_.tokens);
   EXPECT_EQ(*eth_->transaction_count(dev_address(0), BlockRef{}), *before);
@@ -218,8 +218,8 @@ TEST_F(ConsortiumE2E, TransfersPermittedDeniedRevokedAndEmergencyInOneBatch) {
       transfer(4, unconsented, 1, Purpose::kEtreat),
   };
   auto seqs = member(0).submitter->enqueue_transfers(batch);
-  ASSERT_TRUE(seqs) << seqs.error();
-  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)));
+  ASSERT_TRUE(seqs) << seqs.error().message();
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)).ok());
   OutboxItem permitted = item(0, (*seqs)[0]), denied = item(0, (*seqs)[1]),
              after_revoke = item(0, (*seqs)[2]), emergency = item(0, (*seqs)[3]);
   EXPECT_EQ(permitted.state, ItemState::kDone) << permitted.outcome;
@@ -258,13 +258,13 @@ TEST_F(ConsortiumE2E, RetriedTransfersAreRecordedOnce) {
   std::vector<consortium::TransferInput> ts = {transfer(7, p, 1, Purpose::kTreat)};
   auto first = member(0).submitter->enqueue_transfers(ts);
   ASSERT_TRUE(first);
-  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)));
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)).ok());
   // The same id enqueued again is the same item: no second transaction.
   auto nonce = eth_->transaction_count(dev_address(0), BlockRef{});
   auto again = member(0).submitter->enqueue_transfers(ts);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->front(), first->front());
-  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)));
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)).ok());
   EXPECT_EQ(*eth_->transaction_count(dev_address(0), BlockRef{}), *nonce);
   // A gateway that lost its outbox and sends the id again: on chain it is a no-op.
   auto store = OutboxStore::open(dir_.path() + "/replacement-outbox.db");
@@ -272,10 +272,10 @@ TEST_F(ConsortiumE2E, RetriedTransfersAreRecordedOnce) {
   SubmitterOptions o;
   o.contracts = contracts_;
   Submitter fresh(**store, *eth_, *member(0).signer, o);
-  ASSERT_TRUE(fresh.start());
+  ASSERT_TRUE(fresh.start().ok());
   auto seq = fresh.enqueue_transfers(ts);
   ASSERT_TRUE(seq);
-  ASSERT_TRUE(fresh.drain(std::chrono::seconds(30)));
+  ASSERT_TRUE(fresh.drain(std::chrono::seconds(30)).ok());
   auto it = (*store)->item(seq->front());
   ASSERT_TRUE(it && it->has_value());
   EXPECT_EQ((*it)->state, ItemState::kDone);
@@ -303,8 +303,8 @@ TEST_F(ConsortiumE2E, AnchorsBatchAndABadOneFailsAlone) {
   }
   anchors[1].signature.clear();  // the contract refuses an anchor without a signature
   auto seqs = member(0).submitter->enqueue_anchors(anchors);
-  ASSERT_TRUE(seqs) << seqs.error();
-  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)));
+  ASSERT_TRUE(seqs) << seqs.error().message();
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)).ok());
   EXPECT_EQ(item(0, (*seqs)[0]).state, ItemState::kDone);
   EXPECT_EQ(item(0, (*seqs)[2]).state, ItemState::kDone);
   OutboxItem bad = item(0, (*seqs)[1]);
@@ -323,12 +323,12 @@ TEST_F(ConsortiumE2E, TransfersOfANonMemberWaitUntilGovernanceAddsIt) {
   ASSERT_TRUE(seq);
   auto step = member(3).submitter->step();
   ASSERT_FALSE(step);
-  EXPECT_NE(step.error().find("not an active consortium member"), std::string::npos)
-      << step.error();
+  EXPECT_NE(step.error().message().find("not an active consortium member"), std::string::npos)
+      << step.error().message();
   EXPECT_EQ(item(3, seq->front()).state, ItemState::kQueued);
   Uint256 id = propose(0, *consortium::propose_add(testing::member_info(dev_address(3), 3)));
   ASSERT_EQ(call(2, contracts_.registry, consortium::approve(id)).state, ItemState::kDone);
-  ASSERT_TRUE(member(3).submitter->drain(std::chrono::seconds(30)));
+  ASSERT_TRUE(member(3).submitter->drain(std::chrono::seconds(30)).ok());
   OutboxItem done = item(3, seq->front());
   EXPECT_EQ(done.state, ItemState::kRefused);  // member 0 holds no consent for member 3's record...
   EXPECT_EQ(done.outcome, "refused: NO_CONSENT");  // ...and the contract says so
@@ -339,14 +339,14 @@ TEST_F(ConsortiumE2E, EveryLogOfEveryContractDecodes) {
   register_and_grant(p, {grant(p, 1, Purpose::kTreat)});
   std::vector<consortium::TransferInput> ts = {transfer(1, p, 1, Purpose::kTreat)};
   ASSERT_TRUE(member(0).submitter->enqueue_transfers(ts));
-  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)));
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)).ok());
   std::multiset<std::string> names;
   for (const Address& a : {contracts_.registry, contracts_.consents, contracts_.transfers,
                            contracts_.anchors, contracts_.tokens}) {
     for (const Log& log : logs_of(a)) {
       EXPECT_FALSE(log.removed);
       auto ev = consortium::decode_event(log.topics, log.data);
-      ASSERT_TRUE(ev) << ev.error();
+      ASSERT_TRUE(ev) << ev.error().message();
       ASSERT_TRUE(ev->has_value()) << "a log of ours that decode_event does not know";
       names.insert(std::string(consortium::event_name(**ev)));
     }

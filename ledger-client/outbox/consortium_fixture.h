@@ -48,9 +48,9 @@ class ConsortiumFixture {
  public:
   // Starts anvil with `options` (state file etc.).
   void start_anvil(AnvilOptions options = {}) {
-    std::string error;
-    anvil_ = AnvilProcess::start(options, &error);
-    ASSERT_NE(anvil_, nullptr) << error;
+    auto started = AnvilProcess::start(options);
+    ASSERT_TRUE(started.ok()) << started.error().message();
+    anvil_ = std::move(*started);
     anvil_options_ = options;
     connect();
   }
@@ -60,7 +60,7 @@ class ConsortiumFixture {
     o.io_timeout = std::chrono::milliseconds(5000);
     o.connect_timeout = std::chrono::milliseconds(1000);
     auto rpc = JsonRpcClient::create(o);
-    ASSERT_TRUE(rpc) << rpc.error();
+    ASSERT_TRUE(rpc) << rpc.error().message();
     rpc_ = std::move(*rpc);
     eth_ = std::make_unique<EthClient>(*rpc_);
   }
@@ -71,19 +71,19 @@ class ConsortiumFixture {
     auto key = AnvilProcess::dev_key(i);
     if (!m.signer) {
       auto s = LocalKeySigner::create(key);
-      ASSERT_TRUE(s) << s.error();
+      ASSERT_TRUE(s) << s.error().message();
       m.signer = std::move(*s);
       m.outbox_path = dir_.path() + "/outbox-" + std::to_string(i) + ".db";
     }
     m.submitter.reset();
     m.store.reset();
     auto store = OutboxStore::open(m.outbox_path);
-    ASSERT_TRUE(store) << store.error();
+    ASSERT_TRUE(store) << store.error().message();
     m.store = std::move(*store);
     options.contracts = contracts_;
     m.submitter = std::make_unique<Submitter>(*m.store, *eth_, *m.signer, options);
     auto st = m.submitter->start();
-    ASSERT_TRUE(st) << st.error();
+    ASSERT_TRUE(st.ok()) << st.message();
   }
   // Member 0 deploys with founders 0, 1, 2 and quorum 2; opens members 0..3.
   void deploy(uint8_t quorum = 2, int founders = 3) {
@@ -94,7 +94,7 @@ class ConsortiumFixture {
     }
     d.quorum = quorum;
     auto c = deploy_consortium(*members_[0].submitter, *members_[0].store, *eth_, d);
-    ASSERT_TRUE(c) << c.error();
+    ASSERT_TRUE(c) << c.error().message();
     contracts_ = *c;
     for (int i = 0; i < 4; ++i) open_member(i);
   }
@@ -106,16 +106,16 @@ class ConsortiumFixture {
     req.to = to;
     req.data = std::move(data);
     auto r = eth_->call(req, BlockRef{});
-    EXPECT_TRUE(r) << r.failure().describe();
+    EXPECT_TRUE(r) << r.error().describe();
     return r ? *r : std::vector<uint8_t>{};
   }
   // Member i sends one call through its outbox and waits for its outcome.
   OutboxItem call(int i, const Address& to, std::vector<uint8_t> data) {
     Member& m = members_.at(i);
     auto seq = m.submitter->enqueue_call(to, std::move(data));
-    EXPECT_TRUE(seq) << seq.error();
+    EXPECT_TRUE(seq) << seq.error().message();
     auto st = m.submitter->drain(std::chrono::seconds(30));
-    EXPECT_TRUE(st) << st.error();
+    EXPECT_TRUE(st.ok()) << st.message();
     auto item = m.store->item(seq ? *seq : 0);
     EXPECT_TRUE(item && item->has_value());
     return item && item->has_value() ? **item : OutboxItem{};
@@ -126,7 +126,7 @@ class ConsortiumFixture {
     f.from_block = BlockRef{0};
     f.to_block = BlockRef{};
     auto r = eth_->get_logs(f);
-    EXPECT_TRUE(r) << r.failure().describe();
+    EXPECT_TRUE(r) << r.error().describe();
     return r ? *r : std::vector<Log>{};
   }
 

@@ -42,7 +42,7 @@ RpcResult<Fees> estimate_fees(EthClient& eth, const FeeOptions& options) {
   std::optional<u128> base;
   if (!legacy) {
     auto head = eth.block(BlockRef{});
-    if (!head) return head.failure();
+    if (!head) return head.error();
     if (!head->has_value()) return fee_error("the node has no latest block");
     if ((*head)->base_fee_per_gas) {
       base = to_u128(*(*head)->base_fee_per_gas);
@@ -55,7 +55,7 @@ RpcResult<Fees> estimate_fees(EthClient& eth, const FeeOptions& options) {
   }
   if (legacy) {
     auto price = eth.gas_price();
-    if (!price) return price.failure();
+    if (!price) return price.error();
     auto p = to_u128(*price);
     if (!p) return fee_error("gas price out of range");
     u128 gp = std::max(*p, *min_tip);
@@ -83,8 +83,8 @@ RpcResult<Fees> estimate_fees(EthClient& eth, const FeeOptions& options) {
       std::nth_element(rewards.begin(), rewards.begin() + rewards.size() / 2, rewards.end());
       tip = std::max(tip, rewards[rewards.size() / 2]);
     }
-  } else if (history.failure().kind != RpcFailure::Kind::kRpcError) {
-    return history.failure();  // unreachable node: try again later
+  } else if (history.error().kind != RpcFailure::Kind::kRpcError) {
+    return history.error();  // unreachable node: try again later
   }
   // A node without eth_feeHistory (kRpcError) keeps the header's base fee and the floor tip.
   u128 max_fee = *base * 2 + tip;

@@ -33,9 +33,9 @@ Result<std::vector<uint8_t>> encode_tuple(ItemKind kind, AbiValue::List members)
 
 Result<AbiValue::List> decode_tuple(ItemKind kind, std::span<const uint8_t> body) {
   auto r = abi_decode(std::span(&tuple_type(kind), 1), body, AbiDecodeOptions{.strict = true});
-  if (!r) return Error{"outbox item body: " + r.error()};
+  if (!r) return r.error().with_context("outbox item body");
   const AbiValue::List* l = r->front().as_list();
-  if (l == nullptr) return Error{"outbox item body is not a tuple"};
+  if (l == nullptr) return invalid_argument_error("outbox item body is not a tuple");
   return *l;
 }
 
@@ -92,7 +92,7 @@ std::vector<uint8_t> encode_call_body(const std::optional<Address>& to,
 
 Result<consortium::TransferInput> decode_transfer_body(std::span<const uint8_t> body) {
   auto l = decode_tuple(ItemKind::kTransfer, body);
-  if (!l) return Error{l.error()};
+  if (!l) return l.error();
   consortium::TransferInput t;
   t.id = *(*l)[0].as_word();
   t.to = *(*l)[1].as_address();
@@ -105,7 +105,7 @@ Result<consortium::TransferInput> decode_transfer_body(std::span<const uint8_t> 
 
 Result<consortium::AnchorInput> decode_anchor_body(std::span<const uint8_t> body) {
   auto l = decode_tuple(ItemKind::kAnchor, body);
-  if (!l) return Error{l.error()};
+  if (!l) return l.error();
   consortium::AnchorInput a;
   a.kind = static_cast<consortium::AnchorKind>(u64_of((*l)[0]));
   a.root = hash_of((*l)[1]);
@@ -117,7 +117,7 @@ Result<consortium::AnchorInput> decode_anchor_body(std::span<const uint8_t> body
 
 Result<consortium::GrantInput> decode_grant_body(std::span<const uint8_t> body) {
   auto l = decode_tuple(ItemKind::kConsentGrant, body);
-  if (!l) return Error{l.error()};
+  if (!l) return l.error();
   consortium::GrantInput g;
   g.patient_token = hash_of((*l)[0]);
   g.grantee = *(*l)[1].as_address();
@@ -137,11 +137,12 @@ std::vector<uint8_t> anchor_key(const consortium::AnchorInput& a) {
 
 Result<BatchCall> batch_call(ItemKind kind, const std::vector<OutboxItem>& items,
                              const std::optional<Address>& target) {
-  if (items.empty()) return Error{"no items to send"};
+  if (items.empty()) return invalid_argument_error("no items to send");
   if (kind == ItemKind::kCall) {
     const std::vector<uint8_t>& body = items.front().body;
     if (body.empty() || body[0] > 1 || (body[0] == 1 && body.size() < 21)) {
-      return Error{"outbox call item " + std::to_string(items.front().seq) + " is malformed"};
+      return invalid_argument_error("outbox call item " + std::to_string(items.front().seq) +
+                                    " is malformed");
     }
     BatchCall c;
     size_t offset = 1;
@@ -154,14 +155,14 @@ Result<BatchCall> batch_call(ItemKind kind, const std::vector<OutboxItem>& items
     c.data.assign(body.begin() + static_cast<ptrdiff_t>(offset), body.end());
     return c;
   }
-  if (!target) return Error{"no contract address configured for this item kind"};
+  if (!target) return invalid_argument_error("no contract address configured for this item kind");
   BatchCall c;
   c.to = target;
   if (kind == ItemKind::kTransfer) {
     std::vector<consortium::TransferInput> ts;
     for (const auto& it : items) {
       auto t = decode_transfer_body(it.body);
-      if (!t) return Error{t.error()};
+      if (!t) return t.error();
       ts.push_back(*t);
     }
     c.data = consortium::record_transfers(ts);
@@ -169,7 +170,7 @@ Result<BatchCall> batch_call(ItemKind kind, const std::vector<OutboxItem>& items
     std::vector<consortium::AnchorInput> as;
     for (const auto& it : items) {
       auto a = decode_anchor_body(it.body);
-      if (!a) return Error{a.error()};
+      if (!a) return a.error();
       as.push_back(*a);
     }
     c.data = consortium::anchor_batch(as);
@@ -177,7 +178,7 @@ Result<BatchCall> batch_call(ItemKind kind, const std::vector<OutboxItem>& items
     std::vector<consortium::GrantInput> gs;
     for (const auto& it : items) {
       auto g = decode_grant_body(it.body);
-      if (!g) return Error{g.error()};
+      if (!g) return g.error();
       gs.push_back(*g);
     }
     c.data = consortium::grant_batch(gs);

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "ledger-client/abi/abi_event.h"
 #include "ledger-client/consortium/audit_anchor.h"
 #include "ledger-client/consortium/consent_registry.h"
 #include "ledger-client/consortium/transfer_log.h"
 #include "ledger-client/outbox/outbox_store.h"
-#include "ledger-client/rlp/result.h"
 #include "ledger-client/rpc/eth_client.h"
 
 namespace gw::ledger {

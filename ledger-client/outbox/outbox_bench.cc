@@ -33,7 +33,7 @@ using Clock = std::chrono::steady_clock;
 }
 template <typename R>
 auto must(R r, const char* what) {
-  if (!r) die(std::string(what) + ": " + r.error());
+  if (!r) die(std::string(what) + ": " + r.error().message());
   return std::move(*r);
 }
 
@@ -59,9 +59,9 @@ struct Bench {
   int outbox_count = 0;
 
   void start() {
-    std::string error;
-    anvil = testing::AnvilProcess::start({}, &error);
-    if (!anvil) die("anvil: " + error);
+    auto started = testing::AnvilProcess::start({});
+    if (!started.ok()) die("anvil: " + started.error().message());
+    anvil = std::move(*started);
     JsonRpcOptions o;
     o.url = anvil->url();
     rpc = must(JsonRpcClient::create(o), "rpc");
@@ -77,7 +77,7 @@ struct Bench {
              "outbox");
     options.contracts = contracts;
     auto s = std::make_unique<Submitter>(*store, *eth, *signer, options);
-    if (auto st = s->start(); !st) die("start: " + st.error());
+    if (auto st = s->start(); !st.ok()) die("start: " + st.message());
     return {std::move(store), std::move(s)};
   }
   uint64_t gas_of(const std::set<Hash256>& hashes) {
@@ -141,9 +141,9 @@ struct Bench {
                                consortium::register_patient(grant(n).patient_token, Address{})),
                "register"));
     }
-    if (auto st = s->drain(std::chrono::seconds(120)); !st) die(st.error());
+    if (auto st = s->drain(std::chrono::seconds(120)); !st.ok()) die(st.message());
     auto single = must(s->enqueue_call(contracts.consents, consortium::grant(grant(0))), "grant");
-    if (auto st = s->drain(std::chrono::seconds(120)); !st) die(st.error());
+    if (auto st = s->drain(std::chrono::seconds(120)); !st.ok()) die(st.message());
     double alone = static_cast<double>(gas_of(tx_hashes(*store, {single})));
     std::vector<consortium::GrantInput> gs;
     for (uint8_t n = 1; n <= batch; ++n) gs.push_back(grant(n));
@@ -151,7 +151,7 @@ struct Bench {
     o.max_grants_per_tx = batch;
     auto [store2, s2] = submitter(o);
     auto seqs = must(s2->enqueue_grants(gs), "grants");
-    if (auto st = s2->drain(std::chrono::seconds(120)); !st) die(st.error());
+    if (auto st = s2->drain(std::chrono::seconds(120)); !st.ok()) die(st.message());
     for (uint8_t n = 1; n <= batch; ++n) patients.push_back(grant(n).patient_token);
     return {alone, static_cast<double>(gas_of(tx_hashes(*store2, seqs))) / batch};
   }
@@ -175,8 +175,8 @@ struct Bench {
     // Timed: durable enqueue, batching, signing, submission, receipts, outcomes.
     auto t0 = Clock::now();
     auto seqs = must(s->enqueue_transfers(ts), "enqueue");
-    if (auto st = s->drain(std::chrono::seconds(600), std::chrono::milliseconds(1)); !st) {
-      die(st.error());
+    if (auto st = s->drain(std::chrono::seconds(600), std::chrono::milliseconds(1)); !st.ok()) {
+      die(st.message());
     }
     auto t1 = Clock::now();
     Run r;

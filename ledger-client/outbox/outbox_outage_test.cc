@@ -113,7 +113,7 @@ class OutboxOutage : public ::testing::Test, public ConsortiumFixture {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     for (;;) {
       auto r = member(0).submitter->step();
-      ASSERT_TRUE(r) << r.error();
+      ASSERT_TRUE(r) << r.error().message();
       auto open = member(0).store->open_txs();
       ASSERT_TRUE(open && open->size() == 1);
       if (open->front().state == TxState::kMined) return;
@@ -123,7 +123,7 @@ class OutboxOutage : public ::testing::Test, public ConsortiumFixture {
   }
   void rpc(const char* method, const std::string& params) {
     auto r = rpc_->call(method, params);
-    ASSERT_TRUE(r) << method << ": " << r.failure().describe();
+    ASSERT_TRUE(r) << method << ": " << r.error().describe();
   }
   // The submitter's background loop, as gatewayd runs it.
   struct Loop {
@@ -174,9 +174,9 @@ TEST_F(OutboxOutage, AnvilStoppedMidRunAndRestartedDrainsExactlyOnce) {
   EXPECT_GT(counts().submitted + counts().queued, 0);
   EXPECT_EQ(counts().done, done_at_stop) << "nothing completes while the ledger is down";
   o.port = anvil_->port();
-  std::string error;
-  anvil_ = testing::AnvilProcess::start(o, &error);  // same port, same state
-  ASSERT_NE(anvil_, nullptr) << error;
+  auto started = testing::AnvilProcess::start(o);  // same port, same state
+  ASSERT_TRUE(started.ok()) << started.error().message();
+  anvil_ = std::move(*started);
   wait_for_done(2000 + done_before, std::chrono::seconds(90));
   loop.join();
   {
@@ -196,24 +196,25 @@ TEST_F(OutboxOutage, AnvilCrashReloadingOlderStateGetsTheLostTransactionsAgain) 
   so.max_transfers_per_tx = 10;
   open_member(0, so);
   ASSERT_TRUE(member(0).submitter->enqueue_transfers(transfers(1, 100)));
-  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(60)));
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(60)).ok());
   anvil_->stop();  // dumps a state holding transfers 1..100
   o.port = anvil_->port();
-  std::string error;
-  anvil_ = testing::AnvilProcess::start(o, &error);
-  ASSERT_NE(anvil_, nullptr) << error;
+  auto started = testing::AnvilProcess::start(o);
+  ASSERT_TRUE(started.ok()) << started.error().message();
+  anvil_ = std::move(*started);
   // 100 more are confirmed, then anvil crashes without dumping: when it comes
   // back from the file, the chain has forgotten them (as a chain reset would).
   ASSERT_TRUE(member(0).submitter->enqueue_transfers(transfers(101, 100)));
-  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(60)));
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(60)).ok());
   EXPECT_EQ(recorded().size(), 200u);
   anvil_->kill();
-  anvil_ = testing::AnvilProcess::start(o, &error);
-  ASSERT_NE(anvil_, nullptr) << error;
+  auto started2 = testing::AnvilProcess::start(o);
+  ASSERT_TRUE(started2.ok()) << started2.error().message();
+  anvil_ = std::move(*started2);
   EXPECT_EQ(recorded().size(), 100u) << "the reloaded chain lost the last 100";
   // The running submitter notices (the chain's head went backwards) and sends
   // the same signed transactions again; nobody restarts the gateway.
-  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(60)));
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(60)).ok());
   expect_exactly_once(1, 200);
 }
 
@@ -227,13 +228,13 @@ TEST_F(OutboxOutage, GatewayRestartWithTransactionsInFlightSendsNothingTwice) {
   open_member(0, so);
   ASSERT_TRUE(member(0).submitter->enqueue_transfers(transfers(1, 20)));
   auto r = member(0).submitter->step();
-  ASSERT_TRUE(r) << r.error();
+  ASSERT_TRUE(r) << r.error().message();
   EXPECT_EQ(r->sent, 4u);
   EXPECT_EQ(counts().submitted, 20);
   // The gateway restarts before anything is mined.
   open_member(0, so);
   rpc("evm_mine", "[]");
-  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)));
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)).ok());
   expect_exactly_once(1, 20);
   auto nonce = eth_->transaction_count(dev_address(0), BlockRef{});
   auto next = member(0).store->next_nonce();
@@ -251,20 +252,20 @@ TEST_F(OutboxOutage, StuckTransactionIsReplacedWithHigherFeesAndMinedOnce) {
   open_member(0, so);
   ASSERT_TRUE(member(0).submitter->enqueue_transfers(transfers(1, 3)));
   auto first = member(0).submitter->step();
-  ASSERT_TRUE(first) << first.error();
+  ASSERT_TRUE(first) << first.error().message();
   ASSERT_EQ(first->sent, 1u);
   auto open = member(0).store->open_txs();
   ASSERT_TRUE(open && open->size() == 1);
   Hash256 original = open->front().hash;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto second = member(0).submitter->step();
-  ASSERT_TRUE(second) << second.error();
+  ASSERT_TRUE(second) << second.error().message();
   EXPECT_EQ(second->replaced, 1u);
   auto hashes = member(0).store->hashes_of_tx(open->front().id);
   ASSERT_TRUE(hashes);
   EXPECT_EQ(hashes->size(), 2u);
   rpc("evm_mine", "[]");
-  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)));
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)).ok());
   auto done = member(0).store->item_by_key(ItemKind::kTransfer, transfer_key(transfers(1, 1)[0]));
   ASSERT_TRUE(done && done->has_value());
   ASSERT_TRUE((*done)->tx_hash.has_value());
@@ -301,12 +302,12 @@ TEST_F(OutboxOutage, ANonceTakenByAnotherWriterRequeuesTheItems) {
   auto raw = member(0).signer->sign(foreign);
   ASSERT_TRUE(raw);
   ASSERT_TRUE(eth_->send_raw_transaction(*raw));
-  ASSERT_TRUE(testing::mine(*rpc_, 1));
+  ASSERT_TRUE(testing::mine(*rpc_, 1).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   for (int i = 0; i < 50 && counts().done < done_before + 3; ++i) {
     auto r = member(0).submitter->step();
-    ASSERT_TRUE(r) << r.error();
-    ASSERT_TRUE(testing::mine(*rpc_, 1));
+    ASSERT_TRUE(r) << r.error().message();
+    ASSERT_TRUE(testing::mine(*rpc_, 1).ok());
   }
   EXPECT_EQ(counts().done, done_before + 3);
   auto first = member(0).store->txs_from_nonce(open->front().nonce);
@@ -356,13 +357,13 @@ TEST_F(OutboxOutage, AReorganisedBlockSendsItsTransactionAgainBeforeTheOutcomeIs
   size_t reorged = 0;
   for (int i = 0; i < 20 && reorged == 0; ++i) {
     auto r = member(0).submitter->step();
-    ASSERT_TRUE(r) << r.error();
+    ASSERT_TRUE(r) << r.error().message();
     reorged += r->reorged;
   }
   EXPECT_EQ(reorged, 1u);
   EXPECT_EQ((*member(0).store->item(seqs->front()))->state, ItemState::kSubmitted);
-  ASSERT_TRUE(testing::mine(*rpc_, 3));
-  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)));
+  ASSERT_TRUE(testing::mine(*rpc_, 3).ok());
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)).ok());
   auto done = member(0).store->item(seqs->front());
   ASSERT_TRUE(done && done->has_value());
   EXPECT_EQ((*done)->state, ItemState::kDone);
@@ -385,7 +386,7 @@ TEST_F(OutboxOutage, ZeroFeeChainAndLegacyTransactionsWork) {
   so.fees.type = TxType::kLegacy;
   open_member(0, so);
   ASSERT_TRUE(member(0).submitter->enqueue_transfers(transfers(1, 10)));
-  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)));
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)).ok());
   expect_exactly_once(1, 10);
   auto it = member(0).store->item_by_key(ItemKind::kTransfer, transfer_key(transfers(1, 1)[0]));
   ASSERT_TRUE(it && it->has_value());
@@ -398,7 +399,7 @@ TEST_F(OutboxOutage, ZeroFeeChainAndLegacyTransactionsWork) {
   // EIP-1559 transactions with zero fees go through as well.
   open_member(0, SubmitterOptions{});
   ASSERT_TRUE(member(0).submitter->enqueue_transfers(transfers(11, 10)));
-  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)));
+  ASSERT_TRUE(member(0).submitter->drain(std::chrono::seconds(30)).ok());
   expect_exactly_once(1, 20);
   auto eip1559 =
       member(0).store->item_by_key(ItemKind::kTransfer, transfer_key(transfers(11, 1)[0]));
@@ -430,8 +431,8 @@ TEST_F(OutboxOutage, AnOutboxRefusesAnotherChainOrAccount) {
   member(0).submitter.reset();
   Submitter wrong(*member(0).store, *eth_, **other, SubmitterOptions{});
   auto st = wrong.start();
-  ASSERT_FALSE(st);
-  EXPECT_NE(st.error().find("belongs to chain 31337"), std::string::npos) << st.error();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("belongs to chain 31337"), std::string::npos) << st.message();
 }
 
 }  // namespace

@@ -14,6 +14,25 @@ namespace {
 
 constexpr int kSchemaVersion = 1;
 
+// What the caller can do about a SQLite failure: wait for the lock or the
+// disk, or stop, because the file is damaged.
+StatusCode sqlite_code(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+      return StatusCode::kUnavailable;
+    case SQLITE_FULL:
+      return StatusCode::kResourceExhausted;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return StatusCode::kDataLoss;
+    default:
+      return StatusCode::kInternal;
+  }
+}
+
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items(
@@ -199,30 +218,31 @@ class OutboxStore::Impl {
   std::string path;
   std::mutex mu;
 
-  Error sql_error(const char* what) const {
-    return Error{std::string("outbox ") + path + ": " + what + ": " + sqlite3_errmsg(db)};
+  Status sql_error(const char* what) const {
+    return Status(sqlite_code(sqlite3_errcode(db)),
+                  std::string("outbox ") + path + ": " + what + ": " + sqlite3_errmsg(db));
   }
   Status exec(const char* sql) {
     char* msg = nullptr;
     if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
       std::string m = msg ? msg : "unknown error";
       sqlite3_free(msg);
-      return Error{"outbox " + path + ": " + m};
+      return Status(sqlite_code(sqlite3_errcode(db)), "outbox " + path + ": " + m);
     }
     return ok_status();
   }
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on error.
   template <typename F>
   auto in_tx(F&& body) -> decltype(body()) {
-    if (auto s = exec("BEGIN IMMEDIATE"); !s) return Error{s.error()};
+    GW_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
     auto r = body();
-    if (!r) {
+    if (!r.ok()) {
       (void)exec("ROLLBACK");
       return r;
     }
-    if (auto s = exec("COMMIT"); !s) {
+    if (auto s = exec("COMMIT"); !s.ok()) {
       (void)exec("ROLLBACK");
-      return Error{s.error()};
+      return s;
     }
     return r;
   }
@@ -276,7 +296,7 @@ class OutboxStore::Impl {
 Result<std::unique_ptr<OutboxStore>> OutboxStore::open(const std::string& path) {
   // Create with 0600 before SQLite does (it would use the umask).
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Error{"outbox " + path + ": cannot open: " + std::strerror(errno)};
+  if (fd < 0) return unavailable_error("outbox " + path + ": cannot open: " + std::strerror(errno));
   ::close(fd);
   std::unique_ptr<OutboxStore> store(new OutboxStore());
   store->impl_ = std::make_unique<Impl>();
@@ -288,26 +308,28 @@ Result<std::unique_ptr<OutboxStore>> OutboxStore::open(const std::string& path) 
   }
   sqlite3_busy_timeout(d.db, 5000);
   for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL"}) {
-    if (auto s = d.exec(pragma); !s) return Error{s.error()};
+    GW_RETURN_IF_ERROR(d.exec(pragma));
   }
   Stmt v(d.db, "PRAGMA user_version");
   if (!v.prepared() || v.step() != SQLITE_ROW) return d.sql_error("read schema version");
   int64_t version = v.i64(0);
   if (version != 0 && version != kSchemaVersion) {
-    return Error{"outbox " + path + ": schema version " + std::to_string(version) +
-                 " is not this build's (" + std::to_string(kSchemaVersion) +
-                 "); drain it with the build that wrote it"};
+    return failed_precondition_error("outbox " + path + ": schema version " +
+                                     std::to_string(version) + " is not this build's (" +
+                                     std::to_string(kSchemaVersion) +
+                                     "); drain it with the build that wrote it");
   }
   if (version == 0) {
     // A non-empty database without our version is someone else's file.
     Stmt t(d.db, "SELECT count(*) FROM sqlite_master");
     if (!t.prepared() || t.step() != SQLITE_ROW) return d.sql_error("read schema");
-    if (t.i64(0) != 0) return Error{"outbox " + path + ": not a ledger outbox (unknown tables)"};
+    if (t.i64(0) != 0)
+      return failed_precondition_error("outbox " + path + ": not a ledger outbox (unknown tables)");
     auto created = d.in_tx([&]() -> Status {
-      if (auto s = d.exec(kSchema); !s) return s;
+      GW_RETURN_IF_ERROR(d.exec(kSchema));
       return d.exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
     });
-    if (!created) return Error{created.error()};
+    if (!created.ok()) return created;
   }
   return store;
 }
@@ -340,7 +362,7 @@ Result<std::vector<int64_t>> OutboxStore::enqueue(const std::vector<NewItem>& it
       } else {
         ins.bind_blob(3, it.key);
       }
-      if (auto r = d.run(ins, "enqueue"); !r) return Error{r.error()};
+      GW_RETURN_IF_ERROR(d.run(ins, "enqueue"));
       seqs.push_back(sqlite3_last_insert_rowid(d.db));
     }
     return seqs;
@@ -350,7 +372,7 @@ Result<std::vector<int64_t>> OutboxStore::enqueue(const std::vector<NewItem>& it
 Result<std::optional<OutboxItem>> OutboxStore::item(int64_t seq) {
   std::lock_guard lock(impl_->mu);
   auto r = impl_->items_where("seq = ?1 AND ?2 = ?2 LIMIT ?3", seq, 0, 1);
-  if (!r) return Error{r.error()};
+  if (!r) return r.error();
   if (r->empty()) return std::optional<OutboxItem>();
   return std::optional<OutboxItem>(std::move(r->front()));
 }
@@ -471,7 +493,7 @@ Status OutboxStore::finalize_tx(int64_t tx_id, const std::vector<ItemFinal>& fin
       s.bind(4, static_cast<int64_t>(block)).bind_blob(5, tx_hash);
       contract_address ? s.bind_blob(6, *contract_address) : s.bind_null(6);
       s.bind(7, f.seq);
-      if (auto r = d.run(s, "finish item"); !r) return r;
+      GW_RETURN_IF_ERROR(d.run(s, "finish item"));
     }
     Stmt t(d.db, "UPDATE txs SET state = 2 WHERE id = ?");
     t.bind(1, tx_id);
@@ -487,18 +509,18 @@ Result<int64_t> OutboxStore::prune(int64_t cutoff_ms) {
                "DELETE FROM items WHERE state IN (2, 3, 4) AND kind IN (1, 2, 3) "
                "AND done_ms IS NOT NULL AND done_ms < ?");
     items.bind(1, cutoff_ms);
-    if (auto r = d.run(items, "prune items"); !r) return Error{r.error()};
+    GW_RETURN_IF_ERROR(d.run(items, "prune items"));
     const int64_t removed = sqlite3_changes(d.db);
     Stmt hashes(d.db,
                 "DELETE FROM tx_hashes WHERE tx_id IN (SELECT id FROM txs WHERE state IN "
                 "(2, 3) AND id < (SELECT max(id) FROM txs) AND NOT EXISTS "
                 "(SELECT 1 FROM items WHERE items.tx_id = txs.id))");
-    if (auto r = d.run(hashes, "prune hashes"); !r) return Error{r.error()};
+    GW_RETURN_IF_ERROR(d.run(hashes, "prune hashes"));
     // The newest transaction stays: reconcile() reads nonces from what is kept.
     Stmt txs(d.db,
              "DELETE FROM txs WHERE state IN (2, 3) AND id < (SELECT max(id) FROM txs) "
              "AND NOT EXISTS (SELECT 1 FROM items WHERE items.tx_id = txs.id)");
-    if (auto r = d.run(txs, "prune transactions"); !r) return Error{r.error()};
+    GW_RETURN_IF_ERROR(d.run(txs, "prune transactions"));
     return removed;
   });
 }
@@ -524,7 +546,7 @@ Result<int64_t> OutboxStore::requeue_failed(std::optional<int64_t> seq) {
          "UPDATE items SET state = 0, tx_id = NULL, outcome = '', attempts = 0, done_ms = NULL, "
          "block_number = NULL, tx_hash = NULL WHERE state = 4 AND (?1 IS NULL OR seq = ?1)");
   seq ? s.bind(1, *seq) : s.bind_null(1);
-  if (auto r = d.run(s, "requeue failed items"); !r) return Error{r.error()};
+  GW_RETURN_IF_ERROR(d.run(s, "requeue failed items"));
   return static_cast<int64_t>(sqlite3_changes(d.db));
 }
 
@@ -543,11 +565,12 @@ Result<int64_t> OutboxStore::add_tx(const OutboxTx& tx, const std::vector<int64_
   Impl& d = *impl_;
   return d.in_tx([&]() -> Result<int64_t> {
     auto stored = d.meta("next_nonce");
-    if (!stored) return Error{stored.error()};
+    if (!stored) return stored.error();
     uint64_t next = stored->has_value() ? std::stoull(**stored) : 0;
     if (tx.nonce != next) {
-      return Error{"outbox " + d.path + ": transaction nonce " + std::to_string(tx.nonce) +
-                   " is not the next nonce " + std::to_string(next)};
+      return failed_precondition_error("outbox " + d.path + ": transaction nonce " +
+                                       std::to_string(tx.nonce) + " is not the next nonce " +
+                                       std::to_string(next));
     }
     Stmt s(d.db,
            "INSERT INTO txs(nonce, kind, raw, hash, max_fee, priority_fee, gas_limit, state, "
@@ -560,17 +583,17 @@ Result<int64_t> OutboxStore::add_tx(const OutboxTx& tx, const std::vector<int64_
         .bind_text(6, tx.priority_fee)
         .bind(7, static_cast<int64_t>(tx.gas_limit))
         .bind(8, tx.signed_ms);
-    if (auto r = d.run(s, "add transaction"); !r) return Error{r.error()};
+    GW_RETURN_IF_ERROR(d.run(s, "add transaction"));
     int64_t id = sqlite3_last_insert_rowid(d.db);
     Stmt h(d.db, "INSERT OR IGNORE INTO tx_hashes(hash, tx_id) VALUES(?, ?)");
     h.bind_blob(1, tx.hash).bind(2, id);
-    if (auto r = d.run(h, "add transaction hash"); !r) return Error{r.error()};
+    GW_RETURN_IF_ERROR(d.run(h, "add transaction hash"));
     for (int64_t seq : item_seqs) {
       Stmt u(d.db, "UPDATE items SET state = 1, tx_id = ? WHERE seq = ? AND state = 0");
       u.bind(1, id).bind(2, seq);
-      if (auto r = d.run(u, "assign item"); !r) return Error{r.error()};
+      GW_RETURN_IF_ERROR(d.run(u, "assign item"));
     }
-    if (auto r = d.set_meta("next_nonce", std::to_string(next + 1)); !r) return Error{r.error()};
+    GW_RETURN_IF_ERROR(d.set_meta("next_nonce", std::to_string(next + 1)));
     return id;
   });
 }
@@ -586,7 +609,7 @@ Status OutboxStore::replace_tx(int64_t id, const std::vector<uint8_t>& raw, cons
            "signed_ms = ? WHERE id = ?");
     s.bind_blob(1, raw).bind_blob(2, hash).bind_text(3, max_fee).bind_text(4, priority_fee);
     s.bind(5, now).bind(6, id);
-    if (auto r = d.run(s, "replace transaction"); !r) return r;
+    GW_RETURN_IF_ERROR(d.run(s, "replace transaction"));
     Stmt h(d.db, "INSERT OR IGNORE INTO tx_hashes(hash, tx_id) VALUES(?, ?)");
     h.bind_blob(1, hash).bind(2, id);
     return d.run(h, "add transaction hash");
@@ -608,7 +631,7 @@ Status OutboxStore::mark_sent(const std::vector<int64_t>& ids, int64_t now) {
     for (int64_t id : ids) {
       s.reset();
       s.bind(1, now).bind(2, id);
-      if (auto r = d.run(s, "mark sent"); !r) return r;
+      GW_RETURN_IF_ERROR(d.run(s, "mark sent"));
     }
     return ok_status();
   });
@@ -641,7 +664,7 @@ Status OutboxStore::reopen_tx(int64_t id, bool resend) {
                         : "UPDATE txs SET state = 0, block_number = NULL, block_hash = NULL, "
                           "mined_hash = NULL, success = 0 WHERE id = ?");
     s.bind(1, id);
-    if (auto r = d.run(s, "reopen transaction"); !r) return r;
+    GW_RETURN_IF_ERROR(d.run(s, "reopen transaction"));
     // Items it finished are not final any more: the chain no longer has them.
     Stmt u(d.db,
            "UPDATE items SET state = 1, outcome = '', done_ms = NULL, block_number = NULL, "
@@ -686,7 +709,7 @@ Result<std::vector<Hash256>> OutboxStore::hashes_of_tx(int64_t id) {
 Result<uint64_t> OutboxStore::next_nonce() {
   std::lock_guard lock(impl_->mu);
   auto v = impl_->meta("next_nonce");
-  if (!v) return Error{v.error()};
+  if (!v) return v.error();
   return v->has_value() ? static_cast<uint64_t>(std::stoull(**v)) : uint64_t{0};
 }
 
@@ -702,19 +725,19 @@ Status OutboxStore::bind(uint64_t chain_id, const Address& sender) {
   return d.in_tx([&]() -> Status {
     auto chain = d.meta("chain_id");
     auto account = d.meta("sender");
-    if (!chain) return Error{chain.error()};
-    if (!account) return Error{account.error()};
+    if (!chain) return chain.error();
+    if (!account) return account.error();
     if (chain->has_value() || account->has_value()) {
       if (*chain != std::optional<std::string>(std::to_string(chain_id)) ||
           *account != std::optional<std::string>(sender_hex)) {
-        return Error{"outbox " + d.path + " belongs to chain " + chain->value_or("?") +
-                     " and account " + account->value_or("?") + ", not chain " +
-                     std::to_string(chain_id) + " and account " + sender_hex +
-                     ": point [ledger] outbox at another file"};
+        return failed_precondition_error(
+            "outbox " + d.path + " belongs to chain " + chain->value_or("?") + " and account " +
+            account->value_or("?") + ", not chain " + std::to_string(chain_id) + " and account " +
+            sender_hex + ": point [ledger] outbox at another file");
       }
       return ok_status();
     }
-    if (auto r = d.set_meta("chain_id", std::to_string(chain_id)); !r) return r;
+    GW_RETURN_IF_ERROR(d.set_meta("chain_id", std::to_string(chain_id)));
     return d.set_meta("sender", sender_hex);
   });
 }

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "ledger-client/keccak/keccak.h"
-#include "ledger-client/rlp/result.h"
 
 namespace gw::ledger {
 

@@ -19,7 +19,7 @@ class OutboxStoreTest : public ::testing::Test {
   std::string path() const { return dir_.path() + "/outbox.db"; }
   std::unique_ptr<OutboxStore> open() {
     auto s = OutboxStore::open(path());
-    EXPECT_TRUE(s) << s.error();
+    EXPECT_TRUE(s) << s.error().message();
     return s ? std::move(*s) : nullptr;
   }
   static OutboxStore::NewItem item(uint8_t key, ItemKind kind = ItemKind::kTransfer) {
@@ -78,11 +78,12 @@ TEST_F(OutboxStoreTest, TransactionsTakeConsecutiveNoncesAndCarryTheirItems) {
   auto seqs = store->enqueue({item(1), item(2), item(3)});
   ASSERT_TRUE(seqs);
   auto id = store->add_tx(tx(0), {(*seqs)[0], (*seqs)[1]});
-  ASSERT_TRUE(id) << id.error();
+  ASSERT_TRUE(id) << id.error().message();
   EXPECT_EQ(*store->next_nonce(), 1u);
   auto wrong = store->add_tx(tx(5), {(*seqs)[2]});
   ASSERT_FALSE(wrong);
-  EXPECT_NE(wrong.error().find("not the next nonce 1"), std::string::npos) << wrong.error();
+  EXPECT_NE(wrong.error().message().find("not the next nonce 1"), std::string::npos)
+      << wrong.error().message();
   auto items = store->items_of_tx(*id);
   ASSERT_TRUE(items);
   EXPECT_EQ(items->size(), 2u);
@@ -90,21 +91,21 @@ TEST_F(OutboxStoreTest, TransactionsTakeConsecutiveNoncesAndCarryTheirItems) {
   // A replacement keeps the old hash known.
   Hash256 h2;
   h2.fill(0x77);
-  ASSERT_TRUE(store->replace_tx(*id, {0x02, 0x09}, h2, "0x20", "0x2", 5));
+  ASSERT_TRUE(store->replace_tx(*id, {0x02, 0x09}, h2, "0x20", "0x2", 5).ok());
   auto hashes = store->hashes_of_tx(*id);
   ASSERT_TRUE(hashes);
   EXPECT_EQ(hashes->size(), 2u);
   // Mined, final, and then the chain forgets it: items go back to submitted.
   Hash256 block;
   block.fill(0x42);
-  ASSERT_TRUE(store->mark_mined(*id, h2, 10, block, true));
-  ASSERT_TRUE(store->finish_item((*seqs)[0], ItemState::kDone, "", 10, h2, std::nullopt));
-  ASSERT_TRUE(store->mark_final(*id));
+  ASSERT_TRUE(store->mark_mined(*id, h2, 10, block, true).ok());
+  ASSERT_TRUE(store->finish_item((*seqs)[0], ItemState::kDone, "", 10, h2, std::nullopt).ok());
+  ASSERT_TRUE(store->mark_final(*id).ok());
   auto from = store->txs_from_nonce(0);
   ASSERT_TRUE(from);
   ASSERT_EQ(from->size(), 1u);
   EXPECT_EQ(from->front().state, TxState::kFinal);
-  ASSERT_TRUE(store->reopen_tx(*id, true));
+  ASSERT_TRUE(store->reopen_tx(*id, true).ok());
   auto reopened = store->item((*seqs)[0]);
   ASSERT_TRUE(reopened && reopened->has_value());
   EXPECT_EQ((*reopened)->state, ItemState::kSubmitted);
@@ -114,8 +115,8 @@ TEST_F(OutboxStoreTest, TransactionsTakeConsecutiveNoncesAndCarryTheirItems) {
   ASSERT_EQ(open_txs->size(), 1u);
   EXPECT_EQ(open_txs->front().sent_ms, 0) << "reopened to be sent again";
   // A dropped transaction's items return to the queue.
-  ASSERT_TRUE(store->mark_dropped(*id));
-  ASSERT_TRUE(store->requeue_items_of_tx(*id, false));
+  ASSERT_TRUE(store->mark_dropped(*id).ok());
+  ASSERT_TRUE(store->requeue_items_of_tx(*id, false).ok());
   auto counts = store->counts();
   ASSERT_TRUE(counts);
   EXPECT_EQ(counts->queued, 3);
@@ -127,7 +128,7 @@ TEST_F(OutboxStoreTest, TransactionsTakeConsecutiveNoncesAndCarryTheirItems) {
   EXPECT_EQ(open->pending_txs, 0);
   // Nothing open: no age.
   for (int64_t seq : *seqs)
-    ASSERT_TRUE(store->finish_item(seq, ItemState::kDone, "", 10, h2, std::nullopt));
+    ASSERT_TRUE(store->finish_item(seq, ItemState::kDone, "", 10, h2, std::nullopt).ok());
   EXPECT_EQ(store->counts()->oldest_open_ms, 0);
   EXPECT_EQ(store->counts()->done, 3);
   EXPECT_EQ(store->open_counts()->queued, 0);
@@ -146,14 +147,14 @@ TEST_F(OutboxStoreTest, PruningDropsOldFinalItemsButKeepsCallsAndOpenWork) {
     ASSERT_TRUE(items);
     std::vector<OutboxStore::ItemFinal> finals;
     for (const auto& it : *items) finals.push_back({it.seq, ItemState::kDone, ""});
-    ASSERT_TRUE(store->finalize_tx(id, finals, 5, tx(0).hash, std::nullopt));
+    ASSERT_TRUE(store->finalize_tx(id, finals, 5, tx(0).hash, std::nullopt).ok());
   }
   // Nothing is old enough yet.
   auto none = store->prune(0);
   ASSERT_TRUE(none);
   EXPECT_EQ(*none, 0);
   auto pruned = store->prune(INT64_MAX);
-  ASSERT_TRUE(pruned) << pruned.error();
+  ASSERT_TRUE(pruned) << pruned.error().message();
   EXPECT_EQ(*pruned, 2) << "the two final transfers; the call and the queued transfer stay";
   EXPECT_FALSE(store->item((*seqs)[0])->has_value());
   EXPECT_TRUE(store->item((*seqs)[2])->has_value());
@@ -175,11 +176,13 @@ TEST_F(OutboxStoreTest, OperatorRetryRequeuesFailedItemsOnly) {
   const int64_t failed_in_tx = (*seqs)[0], failed_alone = (*seqs)[1], refused = (*seqs)[2];
   auto id = store->add_tx(tx(0), {failed_in_tx, refused});
   ASSERT_TRUE(id);
-  ASSERT_TRUE(store->finalize_tx(*id,
-                                 {{failed_in_tx, ItemState::kFailed, "reverts: X"},
-                                  {refused, ItemState::kRefused, "refused: NO_CONSENT"}},
-                                 7, tx(0).hash, std::nullopt));
-  ASSERT_TRUE(store->fail_item(failed_alone, "reverts: InvalidAnchor(0, \"root\")"));
+  ASSERT_TRUE(store
+                  ->finalize_tx(*id,
+                                {{failed_in_tx, ItemState::kFailed, "reverts: X"},
+                                 {refused, ItemState::kRefused, "refused: NO_CONSENT"}},
+                                7, tx(0).hash, std::nullopt)
+                  .ok());
+  ASSERT_TRUE(store->fail_item(failed_alone, "reverts: InvalidAnchor(0, \"root\")").ok());
 
   auto failed = store->latest(ItemState::kFailed, std::nullopt, 10);
   ASSERT_TRUE(failed);
@@ -192,7 +195,7 @@ TEST_F(OutboxStoreTest, OperatorRetryRequeuesFailedItemsOnly) {
   ASSERT_EQ(store->latest(std::nullopt, std::nullopt, 2)->size(), 2u);
 
   auto one = store->requeue_failed(failed_in_tx);
-  ASSERT_TRUE(one) << one.error();
+  ASSERT_TRUE(one) << one.error().message();
   EXPECT_EQ(*one, 1);
   auto again = store->item(failed_in_tx);
   ASSERT_TRUE(again && again->has_value());
@@ -215,12 +218,12 @@ TEST_F(OutboxStoreTest, BoundToOneChainAndAccount) {
   Address a{}, b{};
   a.fill(1);
   b.fill(2);
-  ASSERT_TRUE(store->bind(31337, a));
-  EXPECT_TRUE(store->bind(31337, a));
+  ASSERT_TRUE(store->bind(31337, a).ok());
+  EXPECT_TRUE(store->bind(31337, a).ok());
   auto other_chain = store->bind(1, a);
-  ASSERT_FALSE(other_chain);
-  EXPECT_NE(other_chain.error().find("belongs to chain 31337"), std::string::npos);
-  EXPECT_FALSE(store->bind(31337, b));
+  ASSERT_FALSE(other_chain.ok());
+  EXPECT_NE(other_chain.message().find("belongs to chain 31337"), std::string::npos);
+  EXPECT_FALSE(store->bind(31337, b).ok());
 }
 
 TEST_F(OutboxStoreTest, RefusesFilesThatAreNotOutboxes) {
@@ -240,10 +243,11 @@ TEST_F(OutboxStoreTest, RefusesFilesThatAreNotOutboxes) {
   sqlite3_close(db);
   auto foreign = OutboxStore::open(other);
   ASSERT_FALSE(foreign);
-  EXPECT_NE(foreign.error().find("not a ledger outbox"), std::string::npos) << foreign.error();
+  EXPECT_NE(foreign.error().message().find("not a ledger outbox"), std::string::npos)
+      << foreign.error().message();
   auto missing_dir = OutboxStore::open(dir_.path() + "/no/such/dir/outbox.db");
   ASSERT_FALSE(missing_dir);
-  EXPECT_NE(missing_dir.error().find("cannot open"), std::string::npos);
+  EXPECT_NE(missing_dir.error().message().find("cannot open"), std::string::npos);
 }
 
 }  // namespace

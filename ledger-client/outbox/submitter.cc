@@ -18,8 +18,6 @@ int64_t now_ms() {
       .count();
 }
 
-Error rpc_error(const RpcFailure& f) { return Error{f.describe()}; }
-
 Fees fees_of(const OutboxTx& tx) {
   Fees f;
   f.max_fee = Uint256::from_hex(tx.max_fee).value_or(Uint256());
@@ -47,7 +45,7 @@ Result<std::vector<int64_t>> Submitter::enqueue_transfers(
   items.reserve(transfers.size());
   for (const auto& t : transfers) {
     auto body = encode_transfer_body(t);
-    if (!body) return Error{body.error()};
+    if (!body) return body.error();
     items.push_back({ItemKind::kTransfer, std::move(*body), transfer_key(t)});
   }
   auto r = store_.enqueue(items);
@@ -60,7 +58,7 @@ Result<std::vector<int64_t>> Submitter::enqueue_anchors(
   std::vector<OutboxStore::NewItem> items;
   for (const auto& a : anchors) {
     auto body = encode_anchor_body(a);
-    if (!body) return Error{body.error()};
+    if (!body) return body.error();
     items.push_back({ItemKind::kAnchor, std::move(*body), anchor_key(a)});
   }
   auto r = store_.enqueue(items);
@@ -73,7 +71,7 @@ Result<std::vector<int64_t>> Submitter::enqueue_grants(
   std::vector<OutboxStore::NewItem> items;
   for (const auto& g : grants) {
     auto body = encode_grant_body(g);
-    if (!body) return Error{body.error()};
+    if (!body) return body.error();
     items.push_back({ItemKind::kConsentGrant, std::move(*body), {}});
   }
   auto r = store_.enqueue(items);
@@ -86,7 +84,7 @@ Result<int64_t> Submitter::enqueue_call(std::optional<Address> to, std::vector<u
   std::vector<OutboxStore::NewItem> items;
   items.push_back({ItemKind::kCall, encode_call_body(to, data), std::move(key)});
   auto r = store_.enqueue(items);
-  if (!r) return Error{r.error()};
+  if (!r) return r.error();
   notify();
   return r->front();
 }
@@ -104,35 +102,35 @@ void Submitter::notify() {
 Status Submitter::start() {
   std::lock_guard lock(step_mu_);
   auto chain = eth_.chain_id();
-  if (!chain) return rpc_error(chain.failure());
+  if (!chain) return chain.error().to_status();
   chain_id_ = *chain;
-  if (auto s = store_.bind(chain_id_, signer_.address()); !s) return s;
+  GW_RETURN_IF_ERROR(store_.bind(chain_id_, signer_.address()));
   started_ = true;
   return reconcile();
 }
 
 Status Submitter::reconcile() {
   auto mined = eth_.transaction_count(signer_.address(), BlockRef{std::nullopt, BlockTag::kLatest});
-  if (!mined) return rpc_error(mined.failure());
+  if (!mined) return mined.error().to_status();
   auto pending =
       eth_.transaction_count(signer_.address(), BlockRef{std::nullopt, BlockTag::kPending});
-  if (!pending) return rpc_error(pending.failure());
+  if (!pending) return pending.error().to_status();
   // Every stored transaction at or above the chain's mined count is not in a
   // block the node knows: it never arrived, the node forgot it, or the chain
   // went back to an older state. Send the same signed bytes again.
   auto lost = store_.txs_from_nonce(*mined);
-  if (!lost) return Error{lost.error()};
+  if (!lost) return lost.error();
   for (const OutboxTx& tx : *lost) {
     if (tx.state != TxState::kPending || tx.sent_ms != 0) {
-      if (auto s = store_.reopen_tx(tx.id, /*resend=*/true); !s) return s;
+      GW_RETURN_IF_ERROR(store_.reopen_tx(tx.id, /*resend=*/true));
     }
   }
   auto next = store_.next_nonce();
-  if (!next) return Error{next.error()};
+  if (!next) return next.error();
   if (*pending > *next) {
     // Nonces used outside this outbox (another writer with our key, or a lost
     // outbox file): never reuse them.
-    if (auto s = store_.set_next_nonce(*pending); !s) return s;
+    GW_RETURN_IF_ERROR(store_.set_next_nonce(*pending));
   }
   needs_reconcile_ = false;
   last_reconcile_ = std::chrono::steady_clock::now();
@@ -141,12 +139,12 @@ Status Submitter::reconcile() {
 
 Result<StepReport> Submitter::step() {
   std::lock_guard lock(step_mu_);
-  if (!started_) return Error{"the ledger submitter was not started"};
+  if (!started_) return failed_precondition_error("the ledger submitter was not started");
   StepReport report;
   auto head = eth_.block_number();
   if (!head) {
     needs_reconcile_ = true;
-    return rpc_error(head.failure());
+    return head.error().to_status();
   }
   // A head that went backwards is a chain that lost blocks (a node restored
   // from an older state, a test chain reset): what we saw mined may be gone.
@@ -154,32 +152,32 @@ Result<StepReport> Submitter::step() {
   last_head_ = *head;
   if (needs_reconcile_ ||
       std::chrono::steady_clock::now() - last_reconcile_ > std::chrono::seconds(60)) {
-    if (auto s = reconcile(); !s) return Error{s.error()};
+    GW_RETURN_IF_ERROR(reconcile());
   }
-  if (auto s = poll_open(*head, report); !s) {
+  if (auto s = poll_open(*head, report); !s.ok()) {
     needs_reconcile_ = true;
-    return Error{s.error()};
+    return s;
   }
-  if (auto s = send_pending(report); !s) {
+  if (auto s = send_pending(report); !s.ok()) {
     needs_reconcile_ = true;
-    return Error{s.error()};
+    return s;
   }
-  if (auto s = build_new(report); !s) {
+  if (auto s = build_new(report); !s.ok()) {
     needs_reconcile_ = true;
-    return Error{s.error()};
+    return s;
   }
   return report;
 }
 
 Status Submitter::poll_open(uint64_t head, StepReport& report) {
   auto open = store_.open_txs();
-  if (!open) return Error{open.error()};
+  if (!open) return open.error();
   if (open->empty()) return ok_status();
   std::vector<Hash256> hashes;
   std::vector<int64_t> owner;
   for (const OutboxTx& tx : *open) {
     auto hs = store_.hashes_of_tx(tx.id);
-    if (!hs) return Error{hs.error()};
+    if (!hs) return hs.error();
     for (const Hash256& h : *hs) {
       hashes.push_back(h);
       owner.push_back(tx.id);
@@ -188,7 +186,7 @@ Status Submitter::poll_open(uint64_t head, StepReport& report) {
   auto receipts = eth_.transaction_receipts(hashes);
   std::map<int64_t, const Receipt*> found;
   for (size_t i = 0; i < receipts.size(); ++i) {
-    if (!receipts[i]) return rpc_error(receipts[i].failure());
+    if (!receipts[i]) return receipts[i].error().to_status();
     if (receipts[i]->has_value()) found[owner[i]] = &**receipts[i];
   }
   std::optional<uint64_t> mined_count;
@@ -197,7 +195,7 @@ Status Submitter::poll_open(uint64_t head, StepReport& report) {
     if (it == found.end()) {
       if (tx.state == TxState::kMined) {
         // Its block is no longer canonical: back to the pool it goes.
-        if (auto s = store_.reopen_tx(tx.id, /*resend=*/true); !s) return s;
+        GW_RETURN_IF_ERROR(store_.reopen_tx(tx.id, /*resend=*/true));
         ++report.reorged;
         continue;
       }
@@ -206,21 +204,21 @@ Status Submitter::poll_open(uint64_t head, StepReport& report) {
       if (tx.sent_ms != 0 && now_ms() - tx.sent_ms > options_.resubmit_after.count() / 2) {
         if (!mined_count) {
           auto c = eth_.transaction_count(signer_.address(), BlockRef{});
-          if (!c) return rpc_error(c.failure());
+          if (!c) return c.error().to_status();
           mined_count = *c;
         }
         if (tx.nonce < *mined_count) {
           // Ask once more: it may have been mined between the two queries.
           auto hs = store_.hashes_of_tx(tx.id);
-          if (!hs) return Error{hs.error()};
+          if (!hs) return hs.error();
           bool mined_meanwhile = false;
           for (auto& r : eth_.transaction_receipts(*hs)) {
-            if (!r) return rpc_error(r.failure());
+            if (!r) return r.error().to_status();
             mined_meanwhile = mined_meanwhile || r->has_value();
           }
           if (mined_meanwhile) continue;  // next round reads its receipt
-          if (auto s = store_.mark_dropped(tx.id); !s) return s;
-          if (auto s = store_.requeue_items_of_tx(tx.id, false); !s) return s;
+          GW_RETURN_IF_ERROR(store_.mark_dropped(tx.id));
+          GW_RETURN_IF_ERROR(store_.requeue_items_of_tx(tx.id, false));
         }
       }
       continue;
@@ -229,13 +227,13 @@ Status Submitter::poll_open(uint64_t head, StepReport& report) {
     if (tx.state != TxState::kMined || tx.block_hash != r.block_hash) {
       if (auto s =
               store_.mark_mined(tx.id, r.transaction_hash, r.block_number, r.block_hash, r.success);
-          !s) {
+          !s.ok()) {
         return s;
       }
     }
     uint64_t depth = head >= r.block_number ? head - r.block_number + 1 : 0;
     if (depth >= std::max<uint32_t>(options_.confirmations, 1)) {
-      if (auto s = finalize(tx, r); !s) return s;
+      GW_RETURN_IF_ERROR(finalize(tx, r));
       ++report.finalized;
       auto n = store_.items_of_tx(tx.id);
       if (n) report.items_final += n->size();
@@ -246,17 +244,17 @@ Status Submitter::poll_open(uint64_t head, StepReport& report) {
 
 Status Submitter::finalize(const OutboxTx& tx, const Receipt& receipt) {
   auto items = store_.items_of_tx(tx.id);
-  if (!items) return Error{items.error()};
+  if (!items) return items.error();
   if (!receipt.success) {
     // The whole batch reverted (state changed between estimate and inclusion,
     // or out of gas). Its items are tried again; an item that keeps reverting
     // is failed by the estimate in build_for, or after max_attempts.
-    if (auto s = store_.requeue_items_of_tx(tx.id, true); !s) return s;
+    GW_RETURN_IF_ERROR(store_.requeue_items_of_tx(tx.id, true));
     for (const OutboxItem& it : *items) {
       if (it.state == ItemState::kSubmitted && it.attempts + 1 >= options_.max_attempts) {
         if (auto s = store_.fail_item(
                 it.seq, "its transaction reverted " + std::to_string(it.attempts + 1) + " times");
-            !s) {
+            !s.ok()) {
           return s;
         }
       }
@@ -277,7 +275,7 @@ Status Submitter::finalize(const OutboxTx& tx, const Receipt& receipt) {
 
 Status Submitter::send_pending(StepReport& report) {
   auto open = store_.open_txs();
-  if (!open) return Error{open.error()};
+  if (!open) return open.error();
   std::vector<const OutboxTx*> to_send;
   std::vector<OutboxTx> replacements;
   std::optional<Fees> current;
@@ -292,12 +290,12 @@ Status Submitter::send_pending(StepReport& report) {
     // Stuck: replace it at the same nonce with higher fees.
     if (!current) {
       auto f = estimate_fees(eth_, options_.fees);
-      if (!f) return rpc_error(f.failure());
+      if (!f) return f.error().to_status();
       current = *f;
     }
     auto decoded = decode_raw(tx.raw);
     if (!decoded)
-      return Error{"outbox transaction " + std::to_string(tx.id) + ": " + decoded.error()};
+      return decoded.error().with_context("outbox transaction " + std::to_string(tx.id));
     Fees old = fees_of(tx);
     old.legacy = std::holds_alternative<LegacyTx>(decoded->tx);
     auto bumped = bumped_fees(old, *current, options_.fee_bump_percent, options_.fees.max_fee_cap);
@@ -305,7 +303,7 @@ Status Submitter::send_pending(StepReport& report) {
       to_send.push_back(&tx);  // at the cap: keep offering the same bytes
       continue;
     }
-    Result<std::vector<uint8_t>> raw = Error{""};
+    Result<std::vector<uint8_t>> raw = internal_error("not signed");
     if (auto* t = std::get_if<Eip1559Tx>(&decoded->tx)) {
       t->max_fee_per_gas = bumped->max_fee;
       t->max_priority_fee_per_gas = bumped->priority_fee;
@@ -315,11 +313,11 @@ Status Submitter::send_pending(StepReport& report) {
       l.gas_price = bumped->max_fee;
       raw = signer_.sign(l);
     }
-    if (!raw) return Error{raw.error()};
+    if (!raw) return raw.error();
     Hash256 hash = transaction_hash(*raw);
     if (auto s = store_.replace_tx(tx.id, *raw, hash, bumped->max_fee.to_hex(),
                                    bumped->priority_fee.to_hex(), now);
-        !s) {
+        !s.ok()) {
       return s;
     }
     OutboxTx r = tx;
@@ -335,28 +333,28 @@ Status Submitter::send_pending(StepReport& report) {
   auto results = eth_.send_raw_transactions(raws);
   for (size_t i = 0; i < results.size(); ++i) {
     const OutboxTx& tx = *to_send[i];
-    if (results[i] || is_already_known(results[i].failure())) {
-      if (auto s = store_.mark_sent(tx.id, now); !s) return s;
+    if (results[i] || is_already_known(results[i].error())) {
+      GW_RETURN_IF_ERROR(store_.mark_sent(tx.id, now));
       ++report.rebroadcast;
       continue;
     }
-    const RpcFailure& f = results[i].failure();
-    if (f.transient()) return rpc_error(f);
+    const RpcFailure& f = results[i].error();
+    if (f.transient()) return f.to_status();
     if (is_nonce_too_low(f)) {
       // Mined already (its receipt shows next round) or taken by another
       // transaction (poll_open drops it): either way, nothing to send.
-      if (auto s = store_.mark_sent(tx.id, now); !s) return s;
+      GW_RETURN_IF_ERROR(store_.mark_sent(tx.id, now));
       needs_reconcile_ = true;
       continue;
     }
     if (is_underpriced(f)) {
       // An older version is in the pool at a price we cannot beat yet: let the
       // bump timer run from now.
-      if (auto s = store_.mark_sent(tx.id, now); !s) return s;
+      GW_RETURN_IF_ERROR(store_.mark_sent(tx.id, now));
       continue;
     }
-    return Error{"the ledger node refused transaction nonce " + std::to_string(tx.nonce) + ": " +
-                 f.describe()};
+    return failed_precondition_error("the ledger node refused transaction nonce " +
+                                     std::to_string(tx.nonce) + ": " + f.describe());
   }
   return ok_status();
 }
@@ -377,20 +375,20 @@ std::optional<Address> Submitter::target_of(ItemKind kind) const {
 
 Status Submitter::build_new(StepReport& report) {
   auto counts = store_.open_counts();
-  if (!counts) return Error{counts.error()};
+  if (!counts) return counts.error();
   if (counts->queued == 0) return ok_status();
   size_t in_flight = static_cast<size_t>(counts->pending_txs);
   if (in_flight >= options_.max_in_flight) return ok_status();
   auto kinds = store_.queued_kinds();
-  if (!kinds) return Error{kinds.error()};
+  if (!kinds) return kinds.error();
   // Never have more gas in flight than one block holds: what does not fit
   // waits in the node's pool for the next block, and a node that mines only
   // when transactions arrive (anvil's automine) would leave it there.
   auto head = eth_.block(BlockRef{});
-  if (!head) return rpc_error(head.failure());
+  if (!head) return head.error().to_status();
   uint64_t gas_room = head->has_value() ? (*head)->gas_limit : 0;
   auto open = store_.open_txs();
-  if (!open) return Error{open.error()};
+  if (!open) return open.error();
   for (const OutboxTx& tx : *open) {
     if (tx.state == TxState::kPending) gas_room -= std::min(gas_room, tx.gas_limit);
   }
@@ -404,25 +402,25 @@ Status Submitter::build_new(StepReport& report) {
                                                       : 1;
     while (in_flight < options_.max_in_flight) {
       auto items = store_.queued(kind, std::max<size_t>(per_tx, 1));
-      if (!items) return Error{items.error()};
+      if (!items) return items.error();
       if (items->empty()) break;
       auto built = build_for(kind, std::move(*items), gas_per_item);
-      if (!built) return Error{built.error()};
+      if (!built) return built.error();
       if (!built->has_value()) continue;  // an item failed on its own; try the rest
       if ((*built)->gas_limit > gas_room && !fresh.empty()) break;  // next round
       gas_room -= std::min(gas_room, (*built)->gas_limit);
       if (!fees) {
         auto f = estimate_fees(eth_, options_.fees);
-        if (!f) return rpc_error(f.failure());
+        if (!f) return f.error().to_status();
         fees = *f;
       }
       auto nonce = store_.next_nonce();
-      if (!nonce) return Error{nonce.error()};
+      if (!nonce) return nonce.error();
       const Built& b = **built;
       auto tx = sign_tx(*nonce, kind, b.to, b.data, b.gas_limit, *fees);
-      if (!tx) return Error{tx.error()};
+      if (!tx) return tx.error();
       auto id = store_.add_tx(*tx, b.seqs);  // durable before it leaves
-      if (!id) return Error{id.error()};
+      if (!id) return id.error();
       tx->id = *id;
       fresh.push_back(std::move(*tx));
       ++in_flight;
@@ -435,20 +433,21 @@ Status Submitter::build_new(StepReport& report) {
   std::vector<int64_t> accepted;
   Status outcome = ok_status();
   for (size_t i = 0; i < results.size(); ++i) {
-    if (results[i] || is_already_known(results[i].failure())) {
+    if (results[i] || is_already_known(results[i].error())) {
       accepted.push_back(fresh[i].id);
       ++report.sent;
-    } else if (results[i].failure().transient()) {
-      outcome = rpc_error(results[i].failure());  // stays unsent; re-broadcast next round
+    } else if (results[i].error().transient()) {
+      outcome = results[i].error().to_status();  // stays unsent; re-broadcast next round
       break;
     } else {
       needs_reconcile_ = true;
-      outcome = Error{"the ledger node refused a new transaction (nonce " +
-                      std::to_string(fresh[i].nonce) + "): " + results[i].failure().describe()};
+      outcome = results[i].error().to_status().with_context(
+          "the ledger node refused a new transaction (nonce " + std::to_string(fresh[i].nonce) +
+          ")");
       break;
     }
   }
-  if (auto s = store_.mark_sent(accepted, now_ms()); !s) return s;
+  GW_RETURN_IF_ERROR(store_.mark_sent(accepted, now_ms()));
   return outcome;
 }
 
@@ -460,7 +459,7 @@ Result<std::optional<Submitter::Built>> Submitter::build_for(ItemKind kind,
   while (!items.empty()) {
     Built b;
     auto call = batch_call(kind, items, target_of(kind));
-    if (!call) return Error{call.error()};
+    if (!call) return call.error();
     b.to = call->to;
     b.data = std::move(call->data);
     if (gas_per_item && kind != ItemKind::kCall) {
@@ -480,21 +479,22 @@ Result<std::optional<Submitter::Built>> Submitter::build_for(ItemKind kind,
       gas_per_item = static_cast<double>(*gas) / static_cast<double>(items.size());
       return std::optional<Built>(std::move(b));
     }
-    const RpcFailure& f = gas.failure();
-    if (f.kind != RpcFailure::Kind::kRpcError) return rpc_error(f);
+    const RpcFailure& f = gas.error();
+    if (f.kind != RpcFailure::Kind::kRpcError) return f.to_status();
     RevertReason why = decode_revert(f.data, consortium::custom_errors());
     // Batched items from an account that is not (yet, or any more) an active
     // member wait for governance; a lone call fails with the reason.
     if (kind != ItemKind::kCall && why.kind == RevertReason::Kind::kCustom &&
         why.error_signature.rfind("NotActiveMember(", 0) == 0) {
-      return Error{"the ledger account " + to_checksum_hex(signer_.address()) +
-                   " is not an active consortium member; items stay queued until it is"};
+      return failed_precondition_error(
+          "the ledger account " + to_checksum_hex(signer_.address()) +
+          " is not an active consortium member; items stay queued until it is");
     }
     if (items.size() == 1) {
       std::string reason = f.data.empty() && why.kind == RevertReason::Kind::kEmpty
                                ? f.describe()
                                : "reverts: " + revert_text(why);
-      if (auto s = store_.fail_item(items.front().seq, reason); !s) return Error{s.error()};
+      GW_RETURN_IF_ERROR(store_.fail_item(items.front().seq, reason));
       return std::optional<Built>();
     }
     items.resize(items.size() / 2);
@@ -512,7 +512,7 @@ Result<OutboxTx> Submitter::sign_tx(uint64_t nonce, ItemKind kind, const std::op
   tx.signed_ms = now_ms();
   tx.max_fee = fees.max_fee.to_hex();
   tx.priority_fee = fees.priority_fee.to_hex();
-  Result<std::vector<uint8_t>> raw = Error{""};
+  Result<std::vector<uint8_t>> raw = internal_error("not signed");
   if (fees.legacy) {
     LegacyTx t;
     t.nonce = nonce;
@@ -533,7 +533,7 @@ Result<OutboxTx> Submitter::sign_tx(uint64_t nonce, ItemKind kind, const std::op
     t.data = data;
     raw = signer_.sign(t);
   }
-  if (!raw) return Error{raw.error()};
+  if (!raw) return raw.error();
   tx.hash = transaction_hash(*raw);
   tx.raw = std::move(*raw);
   return tx;
@@ -546,16 +546,17 @@ Status Submitter::drain(std::chrono::milliseconds timeout, std::chrono::millisec
     // At least one round, so that a drain also notices a chain that lost
     // what the outbox thinks is final.
     auto r = step();
-    if (!r) last_error = r.error();
+    if (!r) last_error = r.error().message();
     auto counts = store_.open_counts();
-    if (!counts) return Error{counts.error()};
+    if (!counts) return counts.error();
     if (r && counts->queued == 0 && counts->submitted == 0 && counts->pending_txs == 0) {
       return ok_status();
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Error{"the ledger outbox did not drain in time: " + std::to_string(counts->queued) +
-                   " queued, " + std::to_string(counts->submitted) + " submitted" +
-                   (last_error.empty() ? "" : "; last error: " + last_error)};
+      return deadline_exceeded_error(
+          "the ledger outbox did not drain in time: " + std::to_string(counts->queued) +
+          " queued, " + std::to_string(counts->submitted) + " submitted" +
+          (last_error.empty() ? "" : "; last error: " + last_error));
     }
     if (!r || !r->progressed()) std::this_thread::sleep_for(idle_sleep);
   }
@@ -572,7 +573,7 @@ void Submitter::run(const std::atomic<bool>& stop, std::chrono::milliseconds pol
       auto cutoff =
           now_ms() -
           std::chrono::duration_cast<std::chrono::milliseconds>(options_.retention).count();
-      if (auto pruned = store_.prune(cutoff); !pruned) on_error(pruned.error());
+      if (auto pruned = store_.prune(cutoff); !pruned) on_error(pruned.error().message());
     }
     Status st = ok_status();
     bool progressed = false;
@@ -583,12 +584,12 @@ void Submitter::run(const std::atomic<bool>& stop, std::chrono::milliseconds pol
       if (r) {
         progressed = r->progressed();
       } else {
-        st = Error{r.error()};
+        st = r.error();
       }
     }
     std::chrono::milliseconds wait = poll;
-    if (!st) {
-      on_error(st.error());
+    if (!st.ok()) {
+      on_error(st.message());
       wait = backoff;
       backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
     } else {

@@ -8,8 +8,8 @@
 #include <span>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "ledger-client/account/account.h"
-#include "ledger-client/rlp/result.h"
 #include "ledger-client/tx/transaction.h"
 
 namespace gw::ledger {

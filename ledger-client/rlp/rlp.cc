@@ -34,21 +34,25 @@ RlpItem RlpItem::list(std::vector<RlpItem> items) {
 }
 
 Result<Uint256> RlpItem::as_uint256(std::string_view what) const {
-  if (list_) return Error{"RLP: " + std::string(what) + " must be an integer, found a list"};
+  if (list_)
+    return invalid_argument_error("RLP: " + std::string(what) +
+                                  " must be an integer, found a list");
   if (bytes_.size() > 32)
-    return Error{"RLP: " + std::string(what) + " is " + std::to_string(bytes_.size()) +
-                 " bytes long; integers are at most 32 bytes"};
+    return invalid_argument_error("RLP: " + std::string(what) + " is " +
+                                  std::to_string(bytes_.size()) +
+                                  " bytes long; integers are at most 32 bytes");
   if (!bytes_.empty() && bytes_[0] == 0)
-    return Error{"RLP: " + std::string(what) +
-                 " has a leading zero byte (non-canonical integer encoding)"};
+    return invalid_argument_error("RLP: " + std::string(what) +
+                                  " has a leading zero byte (non-canonical integer encoding)");
   return *Uint256::from_be_bytes(bytes_);
 }
 
 Result<uint64_t> RlpItem::as_u64(std::string_view what) const {
   auto v = as_uint256(what);
-  if (!v) return Error{v.error()};
+  if (!v) return v.error();
   auto small = v->to_u64();
-  if (!small) return Error{"RLP: " + std::string(what) + " does not fit in 64 bits"};
+  if (!small)
+    return invalid_argument_error("RLP: " + std::string(what) + " does not fit in 64 bits");
   return *small;
 }
 
@@ -160,7 +164,7 @@ class Decoder {
     const size_t list_end = pos + len;
     while (pos < list_end) {
       RlpItem child;
-      if (Status s = item(pos, list_end, depth + 1, child); !s) return s;
+      GW_RETURN_IF_ERROR(item(pos, list_end, depth + 1, child));
       out.items().push_back(std::move(child));
     }
     return ok_status();
@@ -168,7 +172,8 @@ class Decoder {
 
  private:
   Status fail(size_t offset, const std::string& what) {
-    return Error{"RLP: invalid input at byte " + std::to_string(offset) + ": " + what};
+    return invalid_argument_error("RLP: invalid input at byte " + std::to_string(offset) + ": " +
+                                  what);
   }
 
   std::span<const uint8_t> in_;
@@ -193,10 +198,11 @@ Result<RlpItem> rlp_decode(std::span<const uint8_t> data, const RlpLimits& limit
   Decoder decoder(data, limits);
   size_t pos = 0;
   RlpItem out;
-  if (Status s = decoder.item(pos, data.size(), 0, out); !s) return Error{s.error()};
+  GW_RETURN_IF_ERROR(decoder.item(pos, data.size(), 0, out));
   if (pos != data.size())
-    return Error{"RLP: invalid input at byte " + std::to_string(pos) + ": " +
-                 std::to_string(data.size() - pos) + " trailing bytes after the item"};
+    return invalid_argument_error("RLP: invalid input at byte " + std::to_string(pos) + ": " +
+                                  std::to_string(data.size() - pos) +
+                                  " trailing bytes after the item");
   return out;
 }
 

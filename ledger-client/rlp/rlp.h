@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger-client/rlp/result.h"
+#include "gateway/base/status.h"
 #include "ledger-client/rlp/uint256.h"
 
 namespace gw::ledger {

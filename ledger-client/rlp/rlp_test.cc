@@ -25,7 +25,7 @@ void expect_round_trip(const RlpItem& item, std::string_view want_hex) {
   std::vector<uint8_t> enc = rlp_encode(item);
   EXPECT_EQ(to_hex(enc), want_hex);
   auto dec = rlp_decode(enc);
-  ASSERT_TRUE(dec) << dec.error();
+  ASSERT_TRUE(dec) << dec.error().message();
   EXPECT_EQ(*dec, item);
 }
 
@@ -115,11 +115,12 @@ TEST(Rlp, RefusesMalformedAndNonCanonicalInput) {
   // c3 | 64 6f 67 is a complete 3-item list; the 01 after it is trailing.
   auto trailing = rlp_decode(hex("c3646f6701"));
   ASSERT_FALSE(trailing);
-  EXPECT_NE(trailing.error().find("trailing"), std::string::npos) << trailing.error();
+  EXPECT_NE(trailing.error().message().find("trailing"), std::string::npos)
+      << trailing.error().message();
   auto r = rlp_decode(hex("8100"));
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("non-canonical"), std::string::npos) << r.error();
-  EXPECT_NE(r.error().find("byte 0"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().message().find("non-canonical"), std::string::npos) << r.error().message();
+  EXPECT_NE(r.error().message().find("byte 0"), std::string::npos) << r.error().message();
 }
 
 TEST(Rlp, HugeDeclaredLengthsAreRefusedWithoutAllocating) {
@@ -149,7 +150,7 @@ TEST(Rlp, DepthAndItemLimits) {
   EXPECT_TRUE(rlp_decode(many));
   auto r = rlp_decode(many, RlpLimits{.max_items = 10});
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("more than 10 items"), std::string::npos);
+  EXPECT_NE(r.error().message().find("more than 10 items"), std::string::npos);
 }
 
 TEST(Rlp, IntegerAccessorsRejectNonCanonicalIntegers) {
@@ -157,7 +158,7 @@ TEST(Rlp, IntegerAccessorsRejectNonCanonicalIntegers) {
   EXPECT_EQ(RlpItem().as_u64("nonce").value(), 0u);
   auto lead = RlpItem::bytes(hex("0004")).as_uint256("value");
   ASSERT_FALSE(lead);
-  EXPECT_NE(lead.error().find("value"), std::string::npos);
+  EXPECT_NE(lead.error().message().find("value"), std::string::npos);
   EXPECT_FALSE(RlpItem::bytes(std::vector<uint8_t>(33, 1)).as_uint256("value"));
   EXPECT_FALSE(RlpItem::bytes(hex("010000000000000000")).as_u64("nonce"));
   EXPECT_FALSE(RlpItem::list().as_u64("nonce"));

@@ -53,7 +53,7 @@ std::string call_object(const CallRequest& r) {
 template <typename T>
 RpcResult<T> named(RpcResult<T> r, std::string_view method) {
   if (r.ok()) return r;
-  RpcFailure f = std::move(r).failure();
+  RpcFailure f = std::move(r).error();
   f.method = std::string(method);
   return f;
 }
@@ -63,7 +63,7 @@ template <typename Parse>
 auto call_parsed(JsonRpcClient& rpc, std::string_view method, const std::string& params,
                  Parse parse) -> decltype(parse(std::string_view())) {
   auto raw = rpc.call(method, params);
-  if (!raw.ok()) return std::move(raw).failure();
+  if (!raw.ok()) return std::move(raw).error();
   return named(parse(*raw), method);
 }
 
@@ -76,7 +76,7 @@ auto batch_parsed(JsonRpcClient& rpc, const std::vector<RpcRequest>& requests, P
   out.reserve(replies.size());
   for (size_t i = 0; i < replies.size(); ++i) {
     if (!replies[i].ok()) {
-      out.push_back(std::move(replies[i]).failure());
+      out.push_back(std::move(replies[i]).error());
     } else {
       out.push_back(named(parse(*replies[i]), requests[i].method));
     }
@@ -87,7 +87,7 @@ auto batch_parsed(JsonRpcClient& rpc, const std::vector<RpcRequest>& requests, P
 RpcResult<Hash256> check_sent_hash(RpcResult<std::string> raw_result,
                                    std::span<const uint8_t> raw) {
   constexpr std::string_view kMethod = "eth_sendRawTransaction";
-  if (!raw_result.ok()) return std::move(raw_result).failure();
+  if (!raw_result.ok()) return std::move(raw_result).error();
   auto hash = named(parse_hash_result(*raw_result, "result"), kMethod);
   if (!hash.ok()) return hash;
   if (*hash != transaction_hash(raw)) {

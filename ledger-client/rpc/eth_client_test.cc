@@ -28,7 +28,7 @@ constexpr uint64_t kGwei = 1'000'000'000;
 
 std::unique_ptr<JsonRpcClient> connect(const std::string& url) {
   auto c = JsonRpcClient::create({.url = url});
-  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error());
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
   return c.ok() ? std::move(c).value() : nullptr;
 }
 
@@ -93,9 +93,9 @@ RpcResult<std::optional<Receipt>> wait_receipt(EthClient& eth, const Hash256& ha
 class AnvilTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    std::string error;
-    anvil_ = AnvilProcess::start(AnvilOptions{}, &error).release();
-    ASSERT_NE(anvil_, nullptr) << error;
+    auto started = AnvilProcess::start(AnvilOptions{});
+    ASSERT_TRUE(started.ok()) << started.error().message();
+    anvil_ = std::move(*started).release();
   }
   static void TearDownTestSuite() {
     delete anvil_;
@@ -136,7 +136,7 @@ class AnvilTest : public ::testing::Test {
   // Deploys `init` from dev account `from` and returns the contract address.
   Address deploy(int from, const std::vector<uint8_t>& init) {
     auto sent = eth_->send_raw_transaction(signed_tx(from, std::nullopt, init));
-    EXPECT_TRUE(sent.ok()) << sent.failure().describe();
+    EXPECT_TRUE(sent.ok()) << sent.error().describe();
     auto receipt = wait_receipt(*eth_, *sent);
     EXPECT_TRUE(receipt.ok() && receipt->has_value());
     EXPECT_TRUE((*receipt)->success);
@@ -152,12 +152,12 @@ AnvilProcess* AnvilTest::anvil_ = nullptr;
 
 TEST_F(AnvilTest, ChainIdBlocksAndBalances) {
   auto id = eth_->chain_id();
-  ASSERT_TRUE(id.ok()) << id.failure().describe();
+  ASSERT_TRUE(id.ok()) << id.error().describe();
   EXPECT_EQ(*id, 31337u);
   auto n = eth_->block_number();
   ASSERT_TRUE(n.ok());
   auto latest = eth_->block(BlockRef{});
-  ASSERT_TRUE(latest.ok()) << latest.failure().describe();
+  ASSERT_TRUE(latest.ok()) << latest.error().describe();
   ASSERT_TRUE(latest->has_value());
   EXPECT_EQ((*latest)->number, *n);
   EXPECT_TRUE((*latest)->base_fee_per_gas.has_value());
@@ -178,7 +178,7 @@ TEST_F(AnvilTest, ChainIdBlocksAndBalances) {
   ASSERT_TRUE(price.ok());
   EXPECT_FALSE(price->is_zero());
   auto tip = eth_->max_priority_fee_per_gas();
-  ASSERT_TRUE(tip.ok()) << tip.failure().describe();
+  ASSERT_TRUE(tip.ok()) << tip.error().describe();
   auto code = eth_->get_code(AnvilProcess::dev_address(9), BlockRef{});
   ASSERT_TRUE(code.ok());
   EXPECT_TRUE(code->empty());
@@ -204,7 +204,7 @@ TEST_F(AnvilTest, FeeHistoryShape) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     h = eth_->fee_history(3, BlockRef{}, pct);
   }
-  ASSERT_TRUE(h.ok()) << h.failure().describe();
+  ASSERT_TRUE(h.ok()) << h.error().describe();
   const size_t n = h->gas_used_ratio.size();
   EXPECT_GE(n, 2u);
   EXPECT_LE(n, 3u);
@@ -222,11 +222,11 @@ TEST_F(AnvilTest, Eip1559TransferReceiptAndLookup) {
   ASSERT_TRUE(before.ok());
   auto raw = signed_tx(0, to, {}, 12345);
   auto hash = eth_->send_raw_transaction(raw);
-  ASSERT_TRUE(hash.ok()) << hash.failure().describe();
+  ASSERT_TRUE(hash.ok()) << hash.error().describe();
   EXPECT_EQ(*hash, transaction_hash(raw));
 
   auto receipt = wait_receipt(*eth_, *hash);
-  ASSERT_TRUE(receipt.ok()) << receipt.failure().describe();
+  ASSERT_TRUE(receipt.ok()) << receipt.error().describe();
   ASSERT_TRUE(receipt->has_value());
   const Receipt& r = **receipt;
   EXPECT_TRUE(r.success);
@@ -250,7 +250,7 @@ TEST_F(AnvilTest, Eip1559TransferReceiptAndLookup) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     info = eth_->transaction_by_hash(*hash);
   }
-  ASSERT_TRUE(info.ok()) << info.failure().describe();
+  ASSERT_TRUE(info.ok()) << info.error().describe();
   ASSERT_TRUE(info->has_value());
   EXPECT_EQ((*info)->from, AnvilProcess::dev_address(0));
   EXPECT_EQ((*info)->block_number, r.block_number);
@@ -259,7 +259,7 @@ TEST_F(AnvilTest, Eip1559TransferReceiptAndLookup) {
   EXPECT_EQ((*info)->nonce, std::get<Eip1559Tx>(decoded->tx).nonce);
 
   auto after = eth_->balance(to, BlockRef::at(r.block_number));
-  ASSERT_TRUE(after.ok()) << after.failure().describe();
+  ASSERT_TRUE(after.ok()) << after.error().describe();
   EXPECT_EQ(*checked_sub(*after, *before), Uint256::from_u64(12345));
 
   Hash256 unknown{};
@@ -286,7 +286,7 @@ TEST_F(AnvilTest, LegacyEip155Transfer) {
   auto raw = sign(tx, AnvilProcess::dev_key(1));
   ASSERT_TRUE(raw.ok());
   auto hash = eth_->send_raw_transaction(*raw);
-  ASSERT_TRUE(hash.ok()) << hash.failure().describe();
+  ASSERT_TRUE(hash.ok()) << hash.error().describe();
   EXPECT_EQ(*hash, transaction_hash(*raw));
   auto receipt = wait_receipt(*eth_, *hash);
   ASSERT_TRUE(receipt.ok() && receipt->has_value());
@@ -303,7 +303,7 @@ TEST_F(AnvilTest, CallAndEstimateGasRevertWithData) {
   CallRequest req{.from = AnvilProcess::dev_address(2), .to = c, .data = {1, 2, 3}};
   auto r = eth_->call(req, BlockRef{});
   ASSERT_FALSE(r.ok());
-  const RpcFailure& f = r.failure();
+  const RpcFailure& f = r.error();
   EXPECT_EQ(f.kind, Kind::kRpcError);
   std::printf("anvil eth_call revert: %s\n", f.describe().c_str());
   RevertReason reason = decode_revert(f.data);
@@ -313,16 +313,16 @@ TEST_F(AnvilTest, CallAndEstimateGasRevertWithData) {
 
   auto g = eth_->estimate_gas(req, BlockRef{});
   ASSERT_FALSE(g.ok());
-  EXPECT_EQ(g.failure().kind, Kind::kRpcError);
-  std::printf("anvil eth_estimateGas revert: %s\n", g.failure().describe().c_str());
-  EXPECT_EQ(decode_revert(g.failure().data).message, "no");
+  EXPECT_EQ(g.error().kind, Kind::kRpcError);
+  std::printf("anvil eth_estimateGas revert: %s\n", g.error().describe().c_str());
+  EXPECT_EQ(decode_revert(g.error().data).message, "no");
 
   // A plain transfer estimates at 21000.
   auto ok = eth_->estimate_gas({.from = AnvilProcess::dev_address(2),
                                 .to = AnvilProcess::dev_address(9),
                                 .value = Uint256::from_u64(1)},
                                BlockRef::of(BlockTag::kPending));
-  ASSERT_TRUE(ok.ok()) << ok.failure().describe();
+  ASSERT_TRUE(ok.ok()) << ok.error().describe();
   EXPECT_EQ(*ok, 21000u);
 }
 
@@ -334,11 +334,11 @@ TEST_F(AnvilTest, BatchedCallsKeepOrderAndPerEntryReverts) {
   const CallRequest requests[] = {empty, reverts, empty};
   auto results = eth_->calls(requests, BlockRef{});
   ASSERT_EQ(results.size(), 3u);
-  ASSERT_TRUE(results[0].ok()) << results[0].failure().describe();
+  ASSERT_TRUE(results[0].ok()) << results[0].error().describe();
   EXPECT_TRUE(results[0]->empty());
   ASSERT_FALSE(results[1].ok());
-  EXPECT_EQ(results[1].failure().kind, Kind::kRpcError);
-  EXPECT_EQ(decode_revert(results[1].failure().data).message, "no");
+  EXPECT_EQ(results[1].error().kind, Kind::kRpcError);
+  EXPECT_EQ(decode_revert(results[1].error().data).message, "no");
   EXPECT_TRUE(results[2].ok());
   EXPECT_TRUE(eth_->calls({}, BlockRef{}).empty());
 }
@@ -347,7 +347,7 @@ TEST_F(AnvilTest, GetLogsFiltersByAddressAndTopic) {
   const Hash256 topic = keccak256(std::string_view("Ping(bytes)"));
   const Address c = deploy(3, deployer(logging_runtime(topic)));
   auto hash = eth_->send_raw_transaction(signed_tx(3, c, {0xca, 0xfe}));
-  ASSERT_TRUE(hash.ok()) << hash.failure().describe();
+  ASSERT_TRUE(hash.ok()) << hash.error().describe();
   auto receipt = wait_receipt(*eth_, *hash);
   ASSERT_TRUE(receipt.ok() && receipt->has_value());
   ASSERT_EQ((*receipt)->logs.size(), 1u);
@@ -357,7 +357,7 @@ TEST_F(AnvilTest, GetLogsFiltersByAddressAndTopic) {
   filter.topics = {std::vector<Hash256>{topic}};
   filter.from_block = BlockRef::at(0);
   auto logs = eth_->get_logs(filter);
-  ASSERT_TRUE(logs.ok()) << logs.failure().describe();
+  ASSERT_TRUE(logs.ok()) << logs.error().describe();
   ASSERT_EQ(logs->size(), 1u);
   const Log& log = (*logs)[0];
   EXPECT_EQ(log.address, c);
@@ -374,7 +374,7 @@ TEST_F(AnvilTest, GetLogsFiltersByAddressAndTopic) {
   EXPECT_TRUE(none->empty());
   LogFilter by_hash{.topics = {std::nullopt}, .block_hash = (*receipt)->block_hash};
   auto in_block = eth_->get_logs(by_hash);
-  ASSERT_TRUE(in_block.ok()) << in_block.failure().describe();
+  ASSERT_TRUE(in_block.ok()) << in_block.error().describe();
   EXPECT_EQ(in_block->size(), 1u);
 }
 
@@ -391,7 +391,7 @@ TEST_F(AnvilTest, BatchSendAndBatchReceipts) {
   ASSERT_EQ(sent.size(), 5u);
   std::vector<Hash256> hashes;
   for (size_t i = 0; i < 5; ++i) {
-    ASSERT_TRUE(sent[i].ok()) << sent[i].failure().describe();
+    ASSERT_TRUE(sent[i].ok()) << sent[i].error().describe();
     EXPECT_EQ(*sent[i], transaction_hash(raws[i]));
     hashes.push_back(*sent[i]);
   }
@@ -400,7 +400,7 @@ TEST_F(AnvilTest, BatchSendAndBatchReceipts) {
   auto receipts = eth_->transaction_receipts(hashes);
   ASSERT_EQ(receipts.size(), 6u);
   for (size_t i = 0; i < 5; ++i) {
-    ASSERT_TRUE(receipts[i].ok()) << receipts[i].failure().describe();
+    ASSERT_TRUE(receipts[i].ok()) << receipts[i].error().describe();
     ASSERT_TRUE(receipts[i]->has_value());
     EXPECT_EQ((*receipts[i])->transaction_hash, hashes[i]);
     EXPECT_TRUE((*receipts[i])->success);
@@ -421,17 +421,17 @@ TEST_F(AnvilTest, NonceTooLowIsClassified) {
       signed_tx(5, AnvilProcess::dev_address(9), {}, 2, std::get<Eip1559Tx>(decoded->tx).nonce);
   auto r = eth_->send_raw_transaction(again);
   ASSERT_FALSE(r.ok());
-  std::printf("anvil nonce too low: %s\n", r.failure().describe().c_str());
-  EXPECT_EQ(r.failure().kind, Kind::kRpcError);
-  EXPECT_TRUE(is_nonce_too_low(r.failure()));
-  EXPECT_FALSE(is_already_known(r.failure()));
-  EXPECT_FALSE(is_underpriced(r.failure()));
+  std::printf("anvil nonce too low: %s\n", r.error().describe().c_str());
+  EXPECT_EQ(r.error().kind, Kind::kRpcError);
+  EXPECT_TRUE(is_nonce_too_low(r.error()));
+  EXPECT_FALSE(is_already_known(r.error()));
+  EXPECT_FALSE(is_underpriced(r.error()));
 }
 
 TEST(AnvilNoMiningTest, AlreadyKnownAndUnderpricedAreClassified) {
-  std::string error;
-  auto anvil = AnvilProcess::start({.no_mining = true}, &error);
-  ASSERT_NE(anvil, nullptr) << error;
+  auto anvil_started = AnvilProcess::start({.no_mining = true});
+  ASSERT_TRUE(anvil_started.ok()) << anvil_started.error().message();
+  auto anvil = std::move(*anvil_started);
   auto rpc = connect(anvil->url());
   EthClient eth(*rpc);
   auto make = [&](uint64_t nonce, uint64_t max_fee, uint64_t tip, uint64_t value) {
@@ -441,23 +441,23 @@ TEST(AnvilNoMiningTest, AlreadyKnownAndUnderpricedAreClassified) {
   ASSERT_TRUE(eth.send_raw_transaction(raw).ok());
   auto dup = eth.send_raw_transaction(raw);
   ASSERT_FALSE(dup.ok());
-  std::printf("anvil already known: %s\n", dup.failure().describe().c_str());
-  EXPECT_TRUE(is_already_known(dup.failure()));
-  EXPECT_FALSE(is_nonce_too_low(dup.failure()));
-  EXPECT_FALSE(is_underpriced(dup.failure()));
+  std::printf("anvil already known: %s\n", dup.error().describe().c_str());
+  EXPECT_TRUE(is_already_known(dup.error()));
+  EXPECT_FALSE(is_nonce_too_low(dup.error()));
+  EXPECT_FALSE(is_underpriced(dup.error()));
 
   // Same nonce, a different transaction, fees not bumped: replacement underpriced.
   auto cheap = eth.send_raw_transaction(make(0, 10 * kGwei, kGwei, 2));
   ASSERT_FALSE(cheap.ok());
-  std::printf("anvil replacement: %s\n", cheap.failure().describe().c_str());
-  EXPECT_TRUE(is_underpriced(cheap.failure()));
-  EXPECT_FALSE(is_already_known(cheap.failure()));
+  std::printf("anvil replacement: %s\n", cheap.error().describe().c_str());
+  EXPECT_TRUE(is_underpriced(cheap.error()));
+  EXPECT_FALSE(is_already_known(cheap.error()));
 
   // Max fee below the block's base fee (1 gwei at genesis).
   auto low = eth.send_raw_transaction(make(1, kGwei / 2, 1, 1));
   ASSERT_FALSE(low.ok());
-  std::printf("anvil below base fee: %s\n", low.failure().describe().c_str());
-  EXPECT_TRUE(is_underpriced(low.failure()));
+  std::printf("anvil below base fee: %s\n", low.error().describe().c_str());
+  EXPECT_TRUE(is_underpriced(low.error()));
 
   // Mined with evm_mine: the pending one lands.
   auto pending = eth.transaction_by_hash(transaction_hash(raw));
@@ -470,9 +470,9 @@ TEST(AnvilNoMiningTest, AlreadyKnownAndUnderpricedAreClassified) {
 }
 
 TEST(AnvilCustomTest, CustomChainIdAndFees) {
-  std::string error;
-  auto anvil = AnvilProcess::start({.chain_id = 4242, .base_fee = 7 * kGwei}, &error);
-  ASSERT_NE(anvil, nullptr) << error;
+  auto anvil_started = AnvilProcess::start({.chain_id = 4242, .base_fee = 7 * kGwei});
+  ASSERT_TRUE(anvil_started.ok()) << anvil_started.error().message();
+  auto anvil = std::move(*anvil_started);
   auto rpc = connect(anvil->url());
   EthClient eth(*rpc);
   auto id = eth.chain_id();
@@ -487,9 +487,9 @@ TEST(AnvilRestartTest, StopAndRestartOnSamePortKeepsTheChain) {
   testing::TempDir dir;
   ASSERT_FALSE(dir.path().empty());
   const std::string state = dir.path() + "/state.json";
-  std::string error;
-  auto anvil = AnvilProcess::start({.state_file = state}, &error);
-  ASSERT_NE(anvil, nullptr) << error;
+  auto anvil_started = AnvilProcess::start({.state_file = state});
+  ASSERT_TRUE(anvil_started.ok()) << anvil_started.error().message();
+  auto anvil = std::move(*anvil_started);
   const int port = anvil->port();
   auto rpc = connect(anvil->url());
   EthClient eth(*rpc);
@@ -505,14 +505,16 @@ TEST(AnvilRestartTest, StopAndRestartOnSamePortKeepsTheChain) {
   anvil->stop();
   auto down = eth.block_number();
   ASSERT_FALSE(down.ok());
-  EXPECT_TRUE(down.failure().transient()) << down.failure().describe();
+  EXPECT_TRUE(down.error().transient()) << down.error().describe();
 
-  anvil = AnvilProcess::start({.port = port, .state_file = state}, &error);
-  ASSERT_NE(anvil, nullptr) << error;
+  auto started5 = AnvilProcess::start({.port = port, .state_file = state});
+  ASSERT_TRUE(started5.ok()) << started5.error().message();
+
+  anvil = std::move(*started5);
   EXPECT_EQ(anvil->port(), port);
   // The same client reconnects on its own.
   auto height2 = eth.block_number();
-  ASSERT_TRUE(height2.ok()) << height2.failure().describe();
+  ASSERT_TRUE(height2.ok()) << height2.error().describe();
   EXPECT_EQ(*height2, *height);
   auto balance2 = eth.balance(AnvilProcess::dev_address(9), BlockRef{});
   ASSERT_TRUE(balance2.ok());
@@ -525,18 +527,19 @@ TEST(AnvilRestartTest, StopAndRestartOnSamePortKeepsTheChain) {
 TEST(AnvilRestartTest, KillLosesUnsavedStateButRestartStillWorks) {
   testing::TempDir dir;
   const std::string state = dir.path() + "/state.json";
-  std::string error;
-  auto anvil = AnvilProcess::start({.state_file = state}, &error);
-  ASSERT_NE(anvil, nullptr) << error;
+  auto anvil_started = AnvilProcess::start({.state_file = state});
+  ASSERT_TRUE(anvil_started.ok()) << anvil_started.error().message();
+  auto anvil = std::move(*anvil_started);
   const int port = anvil->port();
   auto rpc = connect(anvil->url());
   ASSERT_TRUE(testing::mine(*rpc, 4).ok());
   anvil->kill();
-  anvil = AnvilProcess::start({.port = port, .state_file = state}, &error);
-  ASSERT_NE(anvil, nullptr) << error;
+  auto started7 = AnvilProcess::start({.port = port, .state_file = state});
+  ASSERT_TRUE(started7.ok()) << started7.error().message();
+  anvil = std::move(*started7);
   EthClient eth(*rpc);
   auto height = eth.block_number();
-  ASSERT_TRUE(height.ok()) << height.failure().describe();
+  ASSERT_TRUE(height.ok()) << height.error().describe();
   EXPECT_EQ(*height, 0u);  // a crash dumps nothing
 }
 

@@ -39,7 +39,7 @@ TEST(EthJsonTest, Quantities) {
                           "31337", "null", "\"0x10000000000000000\"", "[\"0x1\"]", "\"\""}) {
     auto r = parse_u64_result(bad, "result");
     ASSERT_FALSE(r.ok()) << bad;
-    EXPECT_EQ(r.failure().kind, RpcFailure::Kind::kBadResponse);
+    EXPECT_EQ(r.error().kind, RpcFailure::Kind::kBadResponse);
   }
   EXPECT_EQ(*parse_u256_result("\"0x" + std::string(64, 'f') + "\"", "r"), Uint256::max());
   EXPECT_FALSE(parse_u256_result("\"0x1" + std::string(64, '0') + "\"", "r").ok());
@@ -57,7 +57,7 @@ TEST(EthJsonTest, DataAndHashes) {
 
 TEST(EthJsonTest, ReceiptFromCorpus) {
   auto r = parse_receipt(corpus("receipt.json"));
-  ASSERT_TRUE(r.ok()) << r.failure().describe();
+  ASSERT_TRUE(r.ok()) << r.error().describe();
   ASSERT_TRUE(r->has_value());
   const Receipt& x = **r;
   EXPECT_TRUE(x.success);
@@ -92,12 +92,12 @@ TEST(EthJsonTest, MalformedReceiptFieldsAreNamed) {
   for (const Case& c : cases) {
     auto r = parse_receipt(receipt_with(c.from, c.to));
     ASSERT_FALSE(r.ok()) << c.field;
-    EXPECT_EQ(r.failure().kind, RpcFailure::Kind::kBadResponse);
-    EXPECT_EQ(r.failure().message.rfind(c.field, 0), 0u) << r.failure().message;
+    EXPECT_EQ(r.error().kind, RpcFailure::Kind::kBadResponse);
+    EXPECT_EQ(r.error().message.rfind(c.field, 0), 0u) << r.error().message;
   }
   auto bad_topic = parse_receipt(corpus("receipt_bad_topic.json"));
   ASSERT_FALSE(bad_topic.ok());
-  EXPECT_EQ(bad_topic.failure().message, "receipt.logs[0].topics[0]: not a 32-byte hex hash");
+  EXPECT_EQ(bad_topic.error().message, "receipt.logs[0].topics[0]: not a 32-byte hex hash");
 }
 
 TEST(EthJsonTest, BlockTransactionFeeHistoryLogs) {
@@ -110,7 +110,7 @@ TEST(EthJsonTest, BlockTransactionFeeHistoryLogs) {
   EXPECT_EQ((*t)->nonce, 255u);
   EXPECT_FALSE((*t)->block_number.has_value());
   auto h = parse_fee_history(corpus("fee_history.json"));
-  ASSERT_TRUE(h.ok()) << h.failure().describe();
+  ASSERT_TRUE(h.ok()) << h.error().describe();
   EXPECT_EQ(h->oldest_block, 1u);
   EXPECT_EQ(h->base_fee_per_gas.size(), 3u);
   EXPECT_EQ(h->reward[1][1], Uint256::from_u64(2000000000));
@@ -121,7 +121,7 @@ TEST(EthJsonTest, BlockTransactionFeeHistoryLogs) {
                                  "\"oldestBlock\":\"0x1\"}")
                    .ok());
   auto logs = parse_logs(corpus("logs.json"));
-  ASSERT_TRUE(logs.ok()) << logs.failure().describe();
+  ASSERT_TRUE(logs.ok()) << logs.error().describe();
   ASSERT_EQ(logs->size(), 1u);
   EXPECT_TRUE((*logs)[0].removed);
   EXPECT_EQ((*logs)[0].log_index, 7u);

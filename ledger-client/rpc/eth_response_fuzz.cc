@@ -20,9 +20,9 @@ void check(bool ok) {
 template <typename T>
 void check_failure(const RpcResult<T>& r) {
   if (r.ok()) return;
-  check(r.failure().kind == RpcFailure::Kind::kBadResponse);
-  check(r.failure().message.size() <= 300);
-  check(!r.failure().describe().empty());
+  check(r.error().kind == RpcFailure::Kind::kBadResponse);
+  check(r.error().message.size() <= 300);
+  check(!r.error().describe().empty());
 }
 
 void check_logs(const std::vector<Log>& logs) {

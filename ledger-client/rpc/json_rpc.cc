@@ -181,20 +181,21 @@ Result<std::unique_ptr<JsonRpcClient>> JsonRpcClient::create(JsonRpcOptions opti
   try {
     uri = Poco::URI(options.url);
   } catch (const Poco::Exception&) {
-    return Error{"ledger RPC url is not a valid URI"};
+    return invalid_argument_error("ledger RPC url is not a valid URI");
   }
   if (uri.getScheme() != "http" && uri.getScheme() != "https")
-    return Error{"ledger RPC url must start with http:// or https://"};
-  if (uri.getHost().empty()) return Error{"ledger RPC url has no host"};
-  if (!uri.getFragment().empty()) return Error{"ledger RPC url must not have a #fragment"};
+    return invalid_argument_error("ledger RPC url must start with http:// or https://");
+  if (uri.getHost().empty()) return invalid_argument_error("ledger RPC url has no host");
+  if (!uri.getFragment().empty())
+    return invalid_argument_error("ledger RPC url must not have a #fragment");
   if (options.connect_timeout.count() <= 0 || options.io_timeout.count() <= 0)
-    return Error{"ledger RPC timeouts must be positive"};
+    return invalid_argument_error("ledger RPC timeouts must be positive");
   if (options.max_response_bytes < 1024)
-    return Error{"ledger RPC max_response_bytes must be at least 1024"};
+    return invalid_argument_error("ledger RPC max_response_bytes must be at least 1024");
   for (const auto& [name, value] : options.headers) {
     if (name.empty() || name.find_first_of(":\r\n") != std::string::npos ||
         value.find_first_of("\r\n") != std::string::npos)
-      return Error{"ledger RPC header names and values must be single-line"};
+      return invalid_argument_error("ledger RPC header names and values must be single-line");
   }
   impl->tls = uri.getScheme() == "https";
   impl->host = uri.getHost();
@@ -209,14 +210,14 @@ Result<std::unique_ptr<JsonRpcClient>> JsonRpcClient::create(JsonRpcOptions opti
   }
   const bool has_cert = !options.client_cert_file.empty();
   if (has_cert != !options.client_key_file.empty())
-    return Error{"ledger RPC client certificate and key must be given together"};
+    return invalid_argument_error("ledger RPC client certificate and key must be given together");
   if (!impl->tls && (has_cert || !options.ca_file.empty()))
-    return Error{"ledger RPC TLS files given for an http:// url"};
+    return invalid_argument_error("ledger RPC TLS files given for an http:// url");
   for (const std::string* f :
        {&options.ca_file, &options.client_cert_file, &options.client_key_file}) {
     std::error_code ec;
     if (!f->empty() && !std::filesystem::is_regular_file(*f, ec))
-      return Error{"ledger RPC TLS file not found: " + *f};
+      return not_found_error("ledger RPC TLS file not found: " + *f);
   }
   if (impl->tls) {
     static std::once_flag ssl_once;
@@ -233,8 +234,8 @@ Result<std::unique_ptr<JsonRpcClient>> JsonRpcClient::create(JsonRpcOptions opti
       impl->context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
       impl->context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
     } catch (const Poco::Exception& e) {
-      return Error{"ledger RPC TLS setup failed (" + std::string(e.name()) +
-                   "): check the CA, certificate and key files"};
+      return invalid_argument_error("ledger RPC TLS setup failed (" + std::string(e.name()) +
+                                    "): check the CA, certificate and key files");
     }
     impl->secure = std::make_unique<TlsSession>(impl->host, impl->port, impl->context);
   } else {
@@ -385,7 +386,7 @@ namespace {
 
 // Turns a post() outcome into a parsed reply document, or the failure.
 std::optional<RpcFailure> parse_reply(RpcResult<HttpReply>& posted, JsonDoc& doc) {
-  if (!posted.ok()) return std::move(posted).failure();
+  if (!posted.ok()) return std::move(posted).error();
   if (auto err = rpc_internal::parse_json(posted->body, doc)) {
     // Not echoing the body: it is the node's and may be anything.
     return failure(Kind::kBadResponse, *err, posted->status == 200 ? 0 : posted->status);
@@ -413,7 +414,7 @@ RpcResult<std::string> JsonRpcClient::call(std::string_view method, std::string_
     return interpret(doc);
   }();
   if (!out.ok()) {
-    RpcFailure f = std::move(out).failure();
+    RpcFailure f = std::move(out).error();
     f.method = std::string(method);
     return f;
   }
@@ -451,7 +452,7 @@ std::vector<RpcResult<std::string>> JsonRpcClient::batch(std::span<const RpcRequ
     // A whole-batch refusal is a single error object.
     if (doc.IsObject() && rpc_internal::member(doc, "error") != nullptr) {
       auto r = interpret(doc);
-      if (!r.ok()) return fail_all(r.failure());
+      if (!r.ok()) return fail_all(r.error());
     }
     return fail_all(failure(Kind::kBadResponse, "batch reply is not an array"));
   }
@@ -471,7 +472,7 @@ std::vector<RpcResult<std::string>> JsonRpcClient::batch(std::span<const RpcRequ
       return interpret(*by_index[i]);
     }();
     if (!r.ok()) {
-      RpcFailure f = std::move(r).failure();
+      RpcFailure f = std::move(r).error();
       f.method = requests[i].method;
       out.emplace_back(std::move(f));
     } else {

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "ledger-client/rlp/result.h"
+#include "gateway/base/status.h"
 #include "ledger-client/rpc/rpc_result.h"
 
 namespace gw::ledger {

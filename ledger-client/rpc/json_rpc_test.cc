@@ -49,7 +49,7 @@ std::unique_ptr<JsonRpcClient> client_for(
   o.io_timeout = io_timeout;
   o.max_response_bytes = max_bytes;
   auto c = JsonRpcClient::create(o);
-  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error());
+  EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message());
   return c.ok() ? std::move(c).value() : nullptr;
 }
 
@@ -58,7 +58,7 @@ TEST(JsonRpcClientTest, KeepAliveReusesOneConnectionOver50Calls) {
   auto client = client_for(server.url());
   for (int i = 0; i < 50; ++i) {
     auto r = client->call("eth_chainId", "[]");
-    ASSERT_TRUE(r.ok()) << r.failure().describe();
+    ASSERT_TRUE(r.ok()) << r.error().describe();
     EXPECT_EQ(*r, "\"0x1\"");
   }
   EXPECT_EQ(client->connections_opened(), 1u);
@@ -72,7 +72,7 @@ TEST(JsonRpcClientTest, ReconnectsTransparentlyWhenServerClosedIdleConnection) {
   ASSERT_TRUE(client->call("eth_chainId", "[]").ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // server closes it meanwhile
   auto r = client->call("eth_chainId", "[]");
-  ASSERT_TRUE(r.ok()) << r.failure().describe();
+  ASSERT_TRUE(r.ok()) << r.error().describe();
   EXPECT_EQ(client->connections_opened(), 2u);
   EXPECT_EQ(server.requests(), 2);
 }
@@ -103,8 +103,8 @@ TEST(JsonRpcClientTest, FreshConnectionClosedWithoutReplyIsReportedNotRetried) {
   auto client = client_for("http://127.0.0.1:" + std::to_string(listener.address().port()));
   auto r = client->call("eth_chainId", "[]");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.failure().kind, Kind::kUnreachable) << r.failure().describe();
-  EXPECT_TRUE(r.failure().transient());
+  EXPECT_EQ(r.error().kind, Kind::kUnreachable) << r.error().describe();
+  EXPECT_TRUE(r.error().transient());
   EXPECT_EQ(client->connections_opened(), 1u);
   t.join();
   EXPECT_EQ(accepted.load(), 1);
@@ -130,8 +130,8 @@ TEST(JsonRpcClientTest, BodyLargerThanLimitIsTooLargeWithoutReadingItAll) {
   const auto start = Clock::now();
   auto r = client->call("eth_getLogs", "[{}]");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.failure().kind, Kind::kTooLarge) << r.failure().describe();
-  EXPECT_FALSE(r.failure().transient());
+  EXPECT_EQ(r.error().kind, Kind::kTooLarge) << r.error().describe();
+  EXPECT_FALSE(r.error().transient());
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
   // The next call works on a new connection.
   client.reset();
@@ -147,7 +147,7 @@ TEST(JsonRpcClientTest, DeclaredContentLengthAboveLimitIsTooLargeAtOnce) {
   auto client = client_for(server.url(), std::chrono::seconds(5), 1 << 20);
   auto r = client->call("eth_blockNumber", "[]");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.failure().kind, Kind::kTooLarge);
+  EXPECT_EQ(r.error().kind, Kind::kTooLarge);
 }
 
 TEST(JsonRpcClientTest, ServerThatNeverAnswersTimesOutWithinIoTimeout) {
@@ -161,8 +161,8 @@ TEST(JsonRpcClientTest, ServerThatNeverAnswersTimesOutWithinIoTimeout) {
   auto r = client->call("eth_blockNumber", "[]");
   const auto elapsed = Clock::now() - start;
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.failure().kind, Kind::kTimeout) << r.failure().describe();
-  EXPECT_TRUE(r.failure().transient());
+  EXPECT_EQ(r.error().kind, Kind::kTimeout) << r.error().describe();
+  EXPECT_TRUE(r.error().transient());
   EXPECT_GE(elapsed, std::chrono::milliseconds(250));
   EXPECT_LT(elapsed, std::chrono::milliseconds(1500));
 }
@@ -183,7 +183,7 @@ TEST(JsonRpcClientTest, TricklingBodyTimesOutWithinIoTimeout) {
   const auto start = Clock::now();
   auto r = client->call("eth_blockNumber", "[]");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.failure().kind, Kind::kTimeout) << r.failure().describe();
+  EXPECT_EQ(r.error().kind, Kind::kTimeout) << r.error().describe();
   EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1500));
 }
 
@@ -217,7 +217,7 @@ TEST(JsonRpcClientTest, TricklingHeadersTimeOutWithinIoTimeout) {
   done = true;
   t.join();
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.failure().kind, Kind::kTimeout) << r.failure().describe();
+  EXPECT_EQ(r.error().kind, Kind::kTimeout) << r.error().describe();
   EXPECT_LT(took, std::chrono::seconds(5)) << "the headers held the client past io_timeout";
   EXPECT_EQ(client->connections_opened(), 1u) << "a timeout is not retried";
 }
@@ -244,9 +244,9 @@ TEST(JsonRpcClientTest, BodyCutShortOfItsContentLengthIsRefused) {
   auto r = client->call("eth_blockNumber", "[]");
   t.join();
   ASSERT_FALSE(r.ok()) << "a 39-byte prefix of a 100-byte body was taken for the reply";
-  EXPECT_EQ(r.failure().kind, Kind::kBadResponse) << r.failure().describe();
-  EXPECT_NE(r.failure().describe().find("shorter than its Content-Length"), std::string::npos)
-      << r.failure().describe();
+  EXPECT_EQ(r.error().kind, Kind::kBadResponse) << r.error().describe();
+  EXPECT_NE(r.error().describe().find("shorter than its Content-Length"), std::string::npos)
+      << r.error().describe();
 }
 
 TEST(JsonRpcClientTest, Http503IsTransientHttpStatus) {
@@ -256,10 +256,10 @@ TEST(JsonRpcClientTest, Http503IsTransientHttpStatus) {
   auto client = client_for(server.url());
   auto r = client->call("eth_blockNumber", "[]");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.failure().kind, Kind::kHttpStatus);
-  EXPECT_EQ(r.failure().http_status, 503);
-  EXPECT_TRUE(r.failure().transient());
-  EXPECT_EQ(r.failure().describe(), "eth_blockNumber: http status (HTTP 503): HTTP error status");
+  EXPECT_EQ(r.error().kind, Kind::kHttpStatus);
+  EXPECT_EQ(r.error().http_status, 503);
+  EXPECT_TRUE(r.error().transient());
+  EXPECT_EQ(r.error().describe(), "eth_blockNumber: http status (HTTP 503): HTTP error status");
   // The body was drained, so the connection is reused.
   (void)client->call("eth_blockNumber", "[]");
   EXPECT_EQ(client->connections_opened(), 1u);
@@ -272,9 +272,9 @@ TEST(JsonRpcClientTest, Http400WithGarbageIsBadResponse) {
   auto client = client_for(server.url());
   auto r = client->call("eth_blockNumber", "[]");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.failure().kind, Kind::kBadResponse);
-  EXPECT_EQ(r.failure().http_status, 400);
-  EXPECT_FALSE(r.failure().transient());
+  EXPECT_EQ(r.error().kind, Kind::kBadResponse);
+  EXPECT_EQ(r.error().http_status, 400);
+  EXPECT_FALSE(r.error().transient());
 }
 
 TEST(JsonRpcClientTest, Http400WithJsonRpcErrorIsRpcError) {
@@ -287,9 +287,9 @@ TEST(JsonRpcClientTest, Http400WithJsonRpcErrorIsRpcError) {
   auto client = client_for(server.url());
   auto r = client->call("eth_getBalance", "[\"0x\"]");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.failure().kind, Kind::kRpcError);
-  EXPECT_EQ(r.failure().code, -32602);
-  EXPECT_EQ(r.failure().describe(), "eth_getBalance: rpc error -32602: Invalid params");
+  EXPECT_EQ(r.error().kind, Kind::kRpcError);
+  EXPECT_EQ(r.error().code, -32602);
+  EXPECT_EQ(r.error().describe(), "eth_getBalance: rpc error -32602: Invalid params");
 }
 
 TEST(JsonRpcClientTest, NonJsonAndWrongShapesAreBadResponse) {
@@ -318,7 +318,7 @@ TEST(JsonRpcClientTest, NonJsonAndWrongShapesAreBadResponse) {
     reply = bad;
     auto r = client->call("eth_blockNumber", "[]");
     ASSERT_FALSE(r.ok()) << bad;
-    EXPECT_EQ(r.failure().kind, Kind::kBadResponse) << bad << " -> " << r.failure().describe();
+    EXPECT_EQ(r.error().kind, Kind::kBadResponse) << bad << " -> " << r.error().describe();
   }
 }
 
@@ -333,7 +333,7 @@ TEST(JsonRpcClientTest, DeeplyNestedJsonIsRefusedNotACrash) {
     reply = deep;
     auto r = client->call("eth_blockNumber", "[]");
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.failure().kind, Kind::kBadResponse) << r.failure().describe();
+    EXPECT_EQ(r.error().kind, Kind::kBadResponse) << r.error().describe();
   }
 }
 
@@ -348,15 +348,15 @@ TEST(JsonRpcClientTest, ErrorDataIsKeptOnlyWhenHex) {
   data = "\"0x08c379a0\"";
   auto r = client->call("eth_call", "[]");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.failure().code, 3);
-  EXPECT_EQ(r.failure().data, (std::vector<uint8_t>{0x08, 0xc3, 0x79, 0xa0}));
+  EXPECT_EQ(r.error().code, 3);
+  EXPECT_EQ(r.error().data, (std::vector<uint8_t>{0x08, 0xc3, 0x79, 0xa0}));
   for (const char* bad : {"\"not hex\"", "\"0xabc\"", "\"0xzz\"", "{\"data\":\"0x01\"}", "12",
                           "null", "\"0x0x01\""}) {
     data = bad;
     auto r2 = client->call("eth_call", "[]");
     ASSERT_FALSE(r2.ok());
-    EXPECT_EQ(r2.failure().kind, Kind::kRpcError);
-    EXPECT_TRUE(r2.failure().data.empty()) << bad;
+    EXPECT_EQ(r2.error().kind, Kind::kRpcError);
+    EXPECT_TRUE(r2.error().data.empty()) << bad;
   }
 }
 
@@ -369,7 +369,7 @@ TEST(JsonRpcClientTest, NodeMessagesAreEscapedAndBounded) {
   auto client = client_for(server.url());
   auto r = client->call("eth_sendRawTransaction", "[\"0x00\"]");
   ASSERT_FALSE(r.ok());
-  const std::string& m = r.failure().message;
+  const std::string& m = r.error().message;
   EXPECT_LE(m.size(), 300u);
   EXPECT_EQ(m.find('\n'), std::string::npos);
   EXPECT_EQ(m.find('\x1b'), std::string::npos);
@@ -392,13 +392,13 @@ TEST(JsonRpcClientTest, CredentialsHeadersAndQueryReachTheServerButNotTheLogs) {
   o.url = "http://alice:s3cret@127.0.0.1:" + server.url().substr(17) + "rpc?key=t0ken";
   o.headers = {{"X-Api-Key", "k3y"}};
   auto client = JsonRpcClient::create(o);
-  ASSERT_TRUE(client.ok()) << client.error();
+  ASSERT_TRUE(client.ok()) << client.error().message();
   auto r = (*client)->call("eth_x", "[\"0xdeadbeef\"]");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(auth, "Basic YWxpY2U6czNjcmV0");  // alice:s3cret
   EXPECT_EQ(bearer, "k3y");
   EXPECT_EQ(uri, "/rpc?key=t0ken");
-  const std::string line = r.failure().describe();
+  const std::string line = r.error().describe();
   EXPECT_EQ(line, "eth_x: rpc error -32601: nope");
   for (const char* secret : {"s3cret", "alice", "t0ken", "deadbeef", "127.0.0.1"})
     EXPECT_EQ(line.find(secret), std::string::npos) << secret;
@@ -413,12 +413,12 @@ TEST(JsonRpcClientTest, UnreachableNodeIsTransient) {
   auto client = client_for("http://127.0.0.1:" + std::to_string(port));
   auto r = client->call("eth_chainId", "[]");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.failure().kind, Kind::kUnreachable) << r.failure().describe();
-  EXPECT_TRUE(r.failure().transient());
+  EXPECT_EQ(r.error().kind, Kind::kUnreachable) << r.error().describe();
+  EXPECT_TRUE(r.error().transient());
   auto b = client->batch(std::vector<RpcRequest>{{"a", "[]"}, {"b", "[]"}});
   ASSERT_EQ(b.size(), 2u);
-  EXPECT_EQ(b[1].failure().kind, Kind::kUnreachable);
-  EXPECT_EQ(b[1].failure().method, "b");
+  EXPECT_EQ(b[1].error().kind, Kind::kUnreachable);
+  EXPECT_EQ(b[1].error().method, "b");
 }
 
 TEST(JsonRpcClientTest, CreateValidatesUrlAndFiles) {
@@ -468,7 +468,7 @@ TEST(JsonRpcClientTest, BatchRepliesAreMatchedById) {
   sent.Parse(last_body.c_str());
   ASSERT_TRUE(sent.IsArray());
   for (size_t i = 0; i < 4; ++i) {
-    ASSERT_TRUE(out[i].ok()) << out[i].failure().describe();
+    ASSERT_TRUE(out[i].ok()) << out[i].error().describe();
     EXPECT_EQ(*out[i], "\"r" + std::to_string(sent[i]["id"].GetUint64()) + "\"");
     EXPECT_EQ(std::string(sent[i]["method"].GetString()), reqs[i].method);
   }
@@ -478,8 +478,8 @@ TEST(JsonRpcClientTest, BatchRepliesAreMatchedById) {
   ASSERT_EQ(out.size(), 4u);
   EXPECT_TRUE(out[0].ok() && out[1].ok() && out[3].ok());
   ASSERT_FALSE(out[2].ok());
-  EXPECT_EQ(out[2].failure().kind, Kind::kBadResponse);
-  EXPECT_EQ(out[2].failure().method, "m2");
+  EXPECT_EQ(out[2].error().kind, Kind::kBadResponse);
+  EXPECT_EQ(out[2].error().method, "m2");
 
   edit = [](std::vector<std::string>& r) { r[3] = r[1]; };  // id of #1 twice, #3 missing
   out = client->batch(reqs);
@@ -493,7 +493,7 @@ TEST(JsonRpcClientTest, BatchRepliesAreMatchedById) {
   };
   out = client->batch(reqs);
   ASSERT_FALSE(out[0].ok());
-  EXPECT_EQ(out[0].failure().kind, Kind::kRpcError);
+  EXPECT_EQ(out[0].error().kind, Kind::kRpcError);
   EXPECT_TRUE(out[1].ok());
 
   EXPECT_TRUE(client->batch({}).empty());
@@ -507,16 +507,16 @@ TEST(JsonRpcClientTest, BatchReplyThatIsNotAnArrayFailsEveryEntry) {
   auto client = client_for(server.url());
   std::vector<RpcRequest> reqs = {{"a", "[]"}, {"b", "[]"}};
   reply = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}";
-  for (auto& r : client->batch(reqs)) EXPECT_EQ(r.failure().kind, Kind::kBadResponse);
+  for (auto& r : client->batch(reqs)) EXPECT_EQ(r.error().kind, Kind::kBadResponse);
   reply =
       "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32005,\"message\":\"batch too "
       "large\"}}";
   for (auto& r : client->batch(reqs)) {
-    EXPECT_EQ(r.failure().kind, Kind::kRpcError);
-    EXPECT_EQ(r.failure().code, -32005);
+    EXPECT_EQ(r.error().kind, Kind::kRpcError);
+    EXPECT_EQ(r.error().code, -32005);
   }
   reply = "[1, 2, {\"id\": \"x\"}]";
-  for (auto& r : client->batch(reqs)) EXPECT_EQ(r.failure().kind, Kind::kBadResponse);
+  for (auto& r : client->batch(reqs)) EXPECT_EQ(r.error().kind, Kind::kBadResponse);
 }
 
 TEST(JsonRpcClientTest, ConcurrentCallersShareOneConnection) {

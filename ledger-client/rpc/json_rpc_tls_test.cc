@@ -69,9 +69,9 @@ TEST(JsonRpcTlsTest, TrustedByCaFileOnlyAndKeepsTheConnection) {
   const std::string url = "https://127.0.0.1:" + std::to_string(port);
   {
     auto client = JsonRpcClient::create({.url = url, .ca_file = cert});
-    ASSERT_TRUE(client.ok()) << client.error();
+    ASSERT_TRUE(client.ok()) << client.error().message();
     auto r = (*client)->call("eth_chainId", "[]");
-    ASSERT_TRUE(r.ok()) << r.failure().describe();
+    ASSERT_TRUE(r.ok()) << r.error().describe();
     EXPECT_EQ(*r, "\"0x1\"");
     // The next request reuses the TLS connection (its reply id will not match
     // our fixed 1, which is fine: only the connection count matters here).
@@ -80,10 +80,10 @@ TEST(JsonRpcTlsTest, TrustedByCaFileOnlyAndKeepsTheConnection) {
   }
   {
     auto client = JsonRpcClient::create({.url = url});
-    ASSERT_TRUE(client.ok()) << client.error();
+    ASSERT_TRUE(client.ok()) << client.error().message();
     auto r = (*client)->call("eth_chainId", "[]");
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.failure().kind, RpcFailure::Kind::kUnreachable) << r.failure().describe();
+    EXPECT_EQ(r.error().kind, RpcFailure::Kind::kUnreachable) << r.error().describe();
   }
   server.stopAll(true);
 }
@@ -136,22 +136,22 @@ TEST(JsonRpcTlsTest, MutualTlsAdmitsOnlyTheConfiguredClientCertificate) {
                                           .ca_file = ca,
                                           .client_cert_file = dir.path() + "/gateway.pem",
                                           .client_key_file = dir.path() + "/gateway.key"});
-  ASSERT_TRUE(with_cert.ok()) << with_cert.error();
+  ASSERT_TRUE(with_cert.ok()) << with_cert.error().message();
   auto r = (*with_cert)->call("eth_chainId", "[]");
-  ASSERT_TRUE(r.ok()) << r.failure().describe();
+  ASSERT_TRUE(r.ok()) << r.error().describe();
   EXPECT_EQ(*r, "\"0x1\"");
 
   auto without = JsonRpcClient::create({.url = server.url(), .ca_file = ca});
-  ASSERT_TRUE(without.ok()) << without.error();
+  ASSERT_TRUE(without.ok()) << without.error().message();
   r = (*without)->call("eth_chainId", "[]");
   ASSERT_FALSE(r.ok()) << "the node must refuse a client without a certificate";
-  EXPECT_EQ(r.failure().kind, RpcFailure::Kind::kUnreachable) << r.failure().describe();
+  EXPECT_EQ(r.error().kind, RpcFailure::Kind::kUnreachable) << r.error().describe();
 
   auto other = JsonRpcClient::create({.url = server.url(),
                                       .ca_file = ca,
                                       .client_cert_file = dir.path() + "/stranger.pem",
                                       .client_key_file = dir.path() + "/stranger.key"});
-  ASSERT_TRUE(other.ok()) << other.error();
+  ASSERT_TRUE(other.ok()) << other.error().message();
   r = (*other)->call("eth_chainId", "[]");
   ASSERT_FALSE(r.ok()) << "the node must refuse a certificate it does not trust";
 }
@@ -169,12 +169,12 @@ TEST(JsonRpcTlsTest, CertificateForAnotherHostIsRefused) {
   TlsServer server(ctx);
   auto client =
       JsonRpcClient::create({.url = server.url(), .ca_file = dir.path() + "/elsewhere.pem"});
-  ASSERT_TRUE(client.ok()) << client.error();
+  ASSERT_TRUE(client.ok()) << client.error().message();
   auto r = (*client)->call("eth_chainId", "[]");
   ASSERT_FALSE(r.ok()) << "connected to 127.0.0.1 with a certificate for node.elsewhere.example";
-  EXPECT_EQ(r.failure().kind, RpcFailure::Kind::kUnreachable) << r.failure().describe();
-  EXPECT_NE(r.failure().describe().find("certificate failed verification"), std::string::npos)
-      << r.failure().describe();
+  EXPECT_EQ(r.error().kind, RpcFailure::Kind::kUnreachable) << r.error().describe();
+  EXPECT_NE(r.error().describe().find("certificate failed verification"), std::string::npos)
+      << r.error().describe();
 }
 
 }  // namespace

@@ -63,6 +63,24 @@ std::string RpcFailure::describe() const {
   return out;
 }
 
+Status RpcFailure::to_status() const {
+  switch (kind) {
+    case Kind::kTimeout:
+      return deadline_exceeded_error(describe());
+    case Kind::kTooLarge:
+      return resource_exhausted_error(describe());
+    case Kind::kHttpStatus:
+      if (transient()) return unavailable_error(describe());
+      return failed_precondition_error(describe());
+    case Kind::kRpcError:
+    case Kind::kBadResponse:
+      return failed_precondition_error(describe());
+    case Kind::kUnreachable:
+      break;
+  }
+  return unavailable_error(describe());
+}
+
 void RpcFailure::set_message(std::string_view text) {
   message.clear();
   for (unsigned char c : text) {

@@ -5,12 +5,11 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
 #include <vector>
+
+#include "gateway/base/status.h"
 
 namespace gw::ledger {
 
@@ -45,42 +44,21 @@ struct RpcFailure {
   // (\xNN), cut at 300 bytes. Node messages are untrusted and end up in logs.
   void set_message(std::string_view text);
 
+  // The failure as a Status, for callers that only report it: describe() as
+  // the message; unreachable and transient HTTP statuses are kUnavailable, a
+  // timeout kDeadlineExceeded, an oversized body kResourceExhausted, and a
+  // node that answers but refuses or makes no sense kFailedPrecondition.
+  Status to_status() const;
+
   static RpcFailure make(Kind kind, std::string_view message);
 };
 
 // Name of a kind for messages and test output: "unreachable", "timeout", ...
 const char* rpc_failure_kind_name(RpcFailure::Kind kind);
 
-// A T or an RpcFailure; the counterpart of Result<T> (ledger-client/rlp/result.h)
-// for network calls, where the caller needs more than a message.
+// A T or an RpcFailure: the shared Result with the failure as its error
+// payload, because for network calls the caller needs more than a message.
 template <typename T>
-class [[nodiscard]] RpcResult {
- public:
-  RpcResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}               // NOLINT
-  RpcResult(RpcFailure failure) : v_(std::in_place_index<1>, std::move(failure)) {}  // NOLINT
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  // Precondition: ok(). Violations abort: they are bugs, not data errors.
-  const T& value() const& { return *checked<0>(); }
-  T& value() & { return *checked<0>(); }
-  T&& value() && { return std::move(*checked<0>()); }
-  const T& operator*() const& { return value(); }
-  T& operator*() & { return value(); }
-  const T* operator->() const { return &value(); }
-  T* operator->() { return &value(); }
-  // Precondition: !ok().
-  const RpcFailure& failure() const& { return *checked<1>(); }
-  RpcFailure&& failure() && { return std::move(*checked<1>()); }
-
- private:
-  template <size_t I>
-  auto* checked() const {
-    auto* p = std::get_if<I>(const_cast<std::variant<T, RpcFailure>*>(&v_));
-    if (p == nullptr) std::abort();
-    return p;
-  }
-  std::variant<T, RpcFailure> v_;
-};
+using RpcResult = gw::Result<T, RpcFailure>;
 
 }  // namespace gw::ledger

@@ -79,7 +79,7 @@ std::string format_double(double v) {
 
 Status raw_call(JsonRpcClient& rpc, std::string_view method, const std::string& params) {
   auto r = rpc.call(method, params);
-  if (!r.ok()) return Error{r.failure().describe()};
+  if (!r.ok()) return r.error().to_status();
   return ok_status();
 }
 
@@ -122,17 +122,16 @@ Address AnvilProcess::dev_address(int index) {
   return *a;
 }
 
-std::unique_ptr<AnvilProcess> AnvilProcess::start(const AnvilOptions& options, std::string* error) {
+Result<std::unique_ptr<AnvilProcess>> AnvilProcess::start(const AnvilOptions& options) {
   const std::string binary = binary_path();
   if (::access(binary.c_str(), X_OK) != 0) {
-    *error = "anvil not found at " + binary + ": run image/install-deps.sh or set $ANVIL";
-    return nullptr;
+    return failed_precondition_error("anvil not found at " + binary +
+                                     ": run image/install-deps.sh or set $ANVIL");
   }
   std::unique_ptr<AnvilProcess> p(new AnvilProcess());
   p->dir_ = std::make_unique<TempDir>();
   if (p->dir_->path().empty()) {
-    *error = "cannot create a temporary directory for anvil's log";
-    return nullptr;
+    return unavailable_error("cannot create a temporary directory for anvil's log");
   }
   p->log_path_ = p->dir_->path() + "/anvil.log";
 
@@ -170,8 +169,7 @@ std::unique_ptr<AnvilProcess> AnvilProcess::start(const AnvilOptions& options, s
     if (log_fd < 0 || null_fd < 0) {
       if (log_fd >= 0) ::close(log_fd);
       if (null_fd >= 0) ::close(null_fd);
-      *error = "cannot open " + p->log_path_;
-      return nullptr;
+      return unavailable_error("cannot open " + p->log_path_);
     }
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
@@ -188,8 +186,7 @@ std::unique_ptr<AnvilProcess> AnvilProcess::start(const AnvilOptions& options, s
     ::close(log_fd);
     ::close(null_fd);
     if (pid < 0) {
-      *error = "fork failed for anvil";
-      return nullptr;
+      return unavailable_error("fork failed for anvil");
     }
     p->pid_ = pid;
     const auto deadline = Clock::now() + kStartTimeout;
@@ -210,14 +207,13 @@ std::unique_ptr<AnvilProcess> AnvilProcess::start(const AnvilOptions& options, s
     }
     if (!exited) {
       p->kill();
-      *error = "anvil did not report listening within 20 s; its log:\n" + tail(log);
-      return nullptr;
+      return deadline_exceeded_error("anvil did not report listening within 20 s; its log:\n" +
+                                     tail(log));
     }
     log = read_file(p->log_path_);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
-  *error = "anvil exited during start-up; its log:\n" + tail(log);
-  return nullptr;
+  return unavailable_error("anvil exited during start-up; its log:\n" + tail(log));
 }
 
 AnvilProcess::~AnvilProcess() { stop(); }
@@ -249,7 +245,7 @@ void AnvilProcess::kill() {
 
 Status mine(JsonRpcClient& rpc, int blocks) {
   for (int i = 0; i < blocks; ++i) {
-    if (Status s = raw_call(rpc, "evm_mine", "[]"); !s.ok()) return s;
+    GW_RETURN_IF_ERROR(raw_call(rpc, "evm_mine", "[]"));
   }
   return ok_status();
 }

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "ledger-client/account/account.h"
-#include "ledger-client/rlp/result.h"
 #include "ledger-client/rlp/uint256.h"
 #include "ledger-client/rpc/json_rpc.h"
 
@@ -52,9 +52,9 @@ class AnvilProcess {
  public:
   // Starts anvil on 127.0.0.1 and waits (up to 20 s) for its "Listening on"
   // line. To restart "the same node" after stop(), start again with
-  // options.port = the old port() and the same state_file. nullptr and
-  // *error (with the log's tail) on failure.
-  static std::unique_ptr<AnvilProcess> start(const AnvilOptions& options, std::string* error);
+  // options.port = the old port() and the same state_file. On failure the
+  // error carries the log's tail.
+  static Result<std::unique_ptr<AnvilProcess>> start(const AnvilOptions& options);
   ~AnvilProcess();  // stop()
   AnvilProcess(const AnvilProcess&) = delete;
   AnvilProcess& operator=(const AnvilProcess&) = delete;

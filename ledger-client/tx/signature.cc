@@ -48,11 +48,12 @@ const secp256k1_context* context() {
 
 Result<Signature> sign_hash(const Hash256& digest, std::span<const uint8_t, 32> private_key) {
   const secp256k1_context* ctx = context();
-  if (ctx == nullptr) return Error{"secp256k1: cannot create a signing context"};
+  if (ctx == nullptr) return internal_error("secp256k1: cannot create a signing context");
   secp256k1_ecdsa_recoverable_signature rsig;
   if (secp256k1_ecdsa_sign_recoverable(ctx, &rsig, digest.data(), private_key.data(), nullptr,
                                        nullptr) != 1)
-    return Error{"secp256k1: signing failed: the private key is not valid (0 or >= n)"};
+    return invalid_argument_error(
+        "secp256k1: signing failed: the private key is not valid (0 or >= n)");
   uint8_t compact[64];
   int recid = 0;
   secp256k1_ecdsa_recoverable_signature_serialize_compact(ctx, compact, &recid, &rsig);
@@ -63,28 +64,30 @@ Result<Signature> sign_hash(const Hash256& digest, std::span<const uint8_t, 32> 
   // libsecp256k1 always returns low s; a recovery id of 2 or 3 (r >= n) has
   // probability ~2^-127 and no Ethereum encoding.
   if (recid > 1 || Uint256(sig.s) > half_order())
-    return Error{"secp256k1: produced a signature Ethereum cannot encode; retry"};
+    return unavailable_error("secp256k1: produced a signature Ethereum cannot encode; retry");
   return sig;
 }
 
 Result<Address> recover_address(const Hash256& digest, const Signature& sig) {
   const secp256k1_context* ctx = context();
-  if (ctx == nullptr) return Error{"secp256k1: cannot create a context"};
+  if (ctx == nullptr) return internal_error("secp256k1: cannot create a context");
   const Uint256 r(sig.r), s(sig.s);
   if (r.is_zero() || r >= group_order())
-    return Error{"signature: r is zero or not below the curve order"};
+    return invalid_argument_error("signature: r is zero or not below the curve order");
   if (s.is_zero() || s > half_order())
-    return Error{"signature: s is zero or in the upper half of the curve order (EIP-2)"};
-  if (sig.y_parity > 1) return Error{"signature: y parity must be 0 or 1"};
+    return invalid_argument_error(
+        "signature: s is zero or in the upper half of the curve order (EIP-2)");
+  if (sig.y_parity > 1) return invalid_argument_error("signature: y parity must be 0 or 1");
   uint8_t compact[64];
   std::memcpy(compact, sig.r.data(), 32);
   std::memcpy(compact + 32, sig.s.data(), 32);
   secp256k1_ecdsa_recoverable_signature rsig;
   if (secp256k1_ecdsa_recoverable_signature_parse_compact(ctx, &rsig, compact, sig.y_parity) != 1)
-    return Error{"signature: r or s cannot be parsed"};
+    return invalid_argument_error("signature: r or s cannot be parsed");
   secp256k1_pubkey pubkey;
   if (secp256k1_ecdsa_recover(ctx, &pubkey, &rsig, digest.data()) != 1)
-    return Error{"signature: no public key recovers from this signature and digest"};
+    return invalid_argument_error(
+        "signature: no public key recovers from this signature and digest");
   uint8_t serialized[65];
   size_t len = sizeof serialized;
   secp256k1_ec_pubkey_serialize(ctx, serialized, &len, &pubkey, SECP256K1_EC_UNCOMPRESSED);

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <span>
 
+#include "gateway/base/status.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/keccak/keccak.h"
-#include "ledger-client/rlp/result.h"
 
 namespace gw::ledger {
 

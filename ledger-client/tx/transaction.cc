@@ -60,7 +60,9 @@ Uint256 legacy_v(const std::optional<uint64_t>& chain_id, uint8_t y_parity) {
 
 // ---- decoding ----
 
-Error field_error(const std::string& what) { return Error{"transaction: " + what}; }
+Status field_error(const std::string& what) {
+  return invalid_argument_error("transaction: " + what);
+}
 
 Result<std::optional<Address>> decode_to(const RlpItem& item) {
   if (item.is_list()) return field_error("'to' must be a byte string");
@@ -78,7 +80,7 @@ Result<std::vector<uint8_t>> decode_data(const RlpItem& item) {
 
 Result<Hash256> decode_scalar(const RlpItem& item, const char* what) {
   auto v = item.as_uint256(what);
-  if (!v) return Error{"transaction: " + v.error()};
+  if (!v) return v.error().with_context("transaction");
   return v->bytes();
 }
 
@@ -106,25 +108,25 @@ Result<std::vector<AccessListEntry>> decode_access_list(const RlpItem& item) {
 // Reads r and s (items[i], items[i + 1]) into `sig`.
 Status decode_rs(const std::vector<RlpItem>& items, size_t i, Signature& sig) {
   auto r = decode_scalar(items[i], "signature r");
-  if (!r) return Error{r.error()};
+  if (!r) return r.error();
   auto s = decode_scalar(items[i + 1], "signature s");
-  if (!s) return Error{s.error()};
+  if (!s) return s.error();
   sig.r = *r;
   sig.s = *s;
   return ok_status();
 }
 
 // Unwraps a Result into `out`, or returns its error from the enclosing function.
-#define GW_TX_TRY(out, expr)               \
-  do {                                     \
-    auto tmp_ = (expr);                    \
-    if (!tmp_) return Error{tmp_.error()}; \
-    out = std::move(*tmp_);                \
+#define GW_TX_TRY(out, expr)        \
+  do {                              \
+    auto tmp_ = (expr);             \
+    if (!tmp_) return tmp_.error(); \
+    out = std::move(*tmp_);         \
   } while (0)
 
 Result<DecodedTransaction> decode_eip1559(std::span<const uint8_t> body) {
   auto rlp = rlp_decode(body);
-  if (!rlp) return Error{"type 2 transaction: " + rlp.error()};
+  if (!rlp) return rlp.error().with_context("type 2 transaction");
   const auto& it = rlp->items();
   if (!rlp->is_list() || it.size() != 12)
     return field_error("type 2 payload must be a list of 12 fields");
@@ -143,7 +145,7 @@ Result<DecodedTransaction> decode_eip1559(std::span<const uint8_t> body) {
   GW_TX_TRY(parity, it[9].as_u64("y parity"));
   if (parity > 1) return field_error("y parity must be 0 or 1");
   out.signature.y_parity = static_cast<uint8_t>(parity);
-  if (Status s = decode_rs(it, 10, out.signature); !s) return Error{s.error()};
+  GW_RETURN_IF_ERROR(decode_rs(it, 10, out.signature));
   out.signing_hash = signing_hash(tx);
   out.tx = std::move(tx);
   return out;
@@ -151,7 +153,7 @@ Result<DecodedTransaction> decode_eip1559(std::span<const uint8_t> body) {
 
 Result<DecodedTransaction> decode_legacy(std::span<const uint8_t> raw) {
   auto rlp = rlp_decode(raw);
-  if (!rlp) return Error{"legacy transaction: " + rlp.error()};
+  if (!rlp) return rlp.error().with_context("legacy transaction");
   const auto& it = rlp->items();
   if (!rlp->is_list() || it.size() != 9)
     return field_error("legacy transaction must be a list of 9 fields");
@@ -179,7 +181,7 @@ Result<DecodedTransaction> decode_legacy(std::span<const uint8_t> raw) {
     const uint64_t chain = static_cast<uint64_t>(low >> 1);
     tx.chain_id = chain;
   }
-  if (Status s = decode_rs(it, 7, out.signature); !s) return Error{s.error()};
+  GW_RETURN_IF_ERROR(decode_rs(it, 7, out.signature));
   out.signing_hash = signing_hash(tx);
   out.tx = std::move(tx);
   return out;
@@ -224,21 +226,21 @@ std::vector<uint8_t> encode_signed(const LegacyTx& tx, const Signature& sig) {
 
 Result<std::vector<uint8_t>> sign(const Eip1559Tx& tx, std::span<const uint8_t, 32> private_key) {
   if (tx.max_priority_fee_per_gas > tx.max_fee_per_gas)
-    return Error{
+    return invalid_argument_error(
         "transaction: max priority fee per gas exceeds max fee per gas; raise the max "
-        "fee or lower the tip"};
+        "fee or lower the tip");
   auto sig = sign_hash(signing_hash(tx), private_key);
-  if (!sig) return Error{sig.error()};
+  if (!sig) return sig.error();
   return encode_signed(tx, *sig);
 }
 
 Result<std::vector<uint8_t>> sign(const LegacyTx& tx, std::span<const uint8_t, 32> private_key) {
   if (!tx.chain_id)
-    return Error{
+    return invalid_argument_error(
         "transaction: refusing to sign a legacy transaction without a chain id "
-        "(it could be replayed on any chain; set chain_id, EIP-155)"};
+        "(it could be replayed on any chain; set chain_id, EIP-155)");
   auto sig = sign_hash(signing_hash(tx), private_key);
-  if (!sig) return Error{sig.error()};
+  if (!sig) return sig.error();
   return encode_signed(tx, *sig);
 }
 
@@ -263,7 +265,7 @@ Result<DecodedTransaction> decode_raw(std::span<const uint8_t> raw) {
 
 Result<Address> recover_sender(std::span<const uint8_t> raw) {
   auto decoded = decode_raw(raw);
-  if (!decoded) return Error{decoded.error()};
+  if (!decoded) return decoded.error();
   return recover_address(decoded->signing_hash, decoded->signature);
 }
 

@@ -12,9 +12,9 @@
 #include <variant>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/keccak/keccak.h"
-#include "ledger-client/rlp/result.h"
 #include "ledger-client/rlp/uint256.h"
 #include "ledger-client/tx/signature.h"
 

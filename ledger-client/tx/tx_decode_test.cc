@@ -45,15 +45,15 @@ TEST(TransactionDecode, Eip1559RoundTripWithCreationDataAndAccessList) {
   const Eip1559Tx tx = sample_creation();
   auto key = anvil_key();
   auto raw = sign(tx, key);
-  ASSERT_TRUE(raw) << raw.error();
+  ASSERT_TRUE(raw) << raw.error().message();
   EXPECT_EQ((*raw)[0], 0x02);
   auto decoded = decode_raw(*raw);
-  ASSERT_TRUE(decoded) << decoded.error();
+  ASSERT_TRUE(decoded) << decoded.error().message();
   EXPECT_EQ(std::get<Eip1559Tx>(decoded->tx), tx);
   EXPECT_EQ(decoded->signing_hash, signing_hash(tx));
   EXPECT_EQ(encode_signed(tx, decoded->signature), *raw);
   auto sender = recover_sender(*raw);
-  ASSERT_TRUE(sender) << sender.error();
+  ASSERT_TRUE(sender) << sender.error().message();
   EXPECT_EQ(to_checksum_hex(*sender), "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
   // Deterministic (RFC 6979): signing again gives the same bytes.
   EXPECT_EQ(sign(tx, key).value(), *raw);
@@ -71,9 +71,9 @@ TEST(TransactionDecode, LegacyRoundTripsIncludingHugeChainIds) {
     tx.data = {0xde, 0xad};
     tx.chain_id = chain;
     auto raw = sign(tx, key);
-    ASSERT_TRUE(raw) << raw.error();
+    ASSERT_TRUE(raw) << raw.error().message();
     auto decoded = decode_raw(*raw);
-    ASSERT_TRUE(decoded) << decoded.error();
+    ASSERT_TRUE(decoded) << decoded.error().message();
     EXPECT_EQ(std::get<LegacyTx>(decoded->tx), tx);
     EXPECT_EQ(recover_sender(*raw).value(), address_of(key).value());
   }
@@ -86,13 +86,13 @@ TEST(TransactionDecode, PreEip155LegacyTransactionsDecodeButAreNeverSigned) {
   auto key = anvil_key();
   auto refused = sign(tx, key);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().find("chain id"), std::string::npos);
+  EXPECT_NE(refused.error().message().find("chain id"), std::string::npos);
   // Signed by hand, the v = 27/28 form decodes with no chain id and recovers.
   auto sig = sign_hash(signing_hash(tx), key);
   ASSERT_TRUE(sig);
   auto raw = encode_signed(tx, *sig);
   auto decoded = decode_raw(raw);
-  ASSERT_TRUE(decoded) << decoded.error();
+  ASSERT_TRUE(decoded) << decoded.error().message();
   EXPECT_FALSE(std::get<LegacyTx>(decoded->tx).chain_id.has_value());
   EXPECT_EQ(recover_sender(raw).value(), address_of(key).value());
 }
@@ -102,7 +102,7 @@ TEST(TransactionDecode, SignRefusesBadInputs) {
   tx.max_priority_fee_per_gas = Uint256::from_u64(5'000'000'000);
   auto r = sign(tx, anvil_key());
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("priority fee"), std::string::npos);
+  EXPECT_NE(r.error().message().find("priority fee"), std::string::npos);
   std::array<uint8_t, 32> zero{};
   EXPECT_FALSE(sign(sample_creation(), zero));
   auto n = hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
@@ -111,7 +111,7 @@ TEST(TransactionDecode, SignRefusesBadInputs) {
   auto e = sign(sample_creation(), order);
   ASSERT_FALSE(e);
   // The message names the problem but never contains key bytes.
-  EXPECT_EQ(e.error().find("baaedce6"), std::string::npos);
+  EXPECT_EQ(e.error().message().find("baaedce6"), std::string::npos);
 }
 
 TEST(TransactionDecode, RefusesMalformedRawTransactions) {
@@ -128,7 +128,7 @@ TEST(TransactionDecode, RefusesMalformedRawTransactions) {
   type1[0] = 0x01;
   auto r1 = decode_raw(type1);
   ASSERT_FALSE(r1);
-  EXPECT_NE(r1.error().find("0x01"), std::string::npos) << r1.error();
+  EXPECT_NE(r1.error().message().find("0x01"), std::string::npos) << r1.error().message();
   type1[0] = 0x03;
   EXPECT_FALSE(decode_raw(type1));
   EXPECT_FALSE(decode_raw(hex("8180")));  // an RLP string, not a transaction
@@ -183,7 +183,7 @@ TEST(TransactionDecode, RecoverRefusesMalleableAndOutOfRangeSignatures) {
   high.y_parity ^= 1;
   auto r = recover_address(digest, high);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("EIP-2"), std::string::npos);
+  EXPECT_NE(r.error().message().find("EIP-2"), std::string::npos);
 
   Signature zero_r = decoded.signature;
   zero_r.r = Hash256{};

@@ -46,14 +46,14 @@ TEST(Transaction, Eip155PublishedExample) {
 
   auto key = filled_key(0x46);
   auto sig = sign_hash(signing_hash(tx), key);
-  ASSERT_TRUE(sig) << sig.error();
+  ASSERT_TRUE(sig) << sig.error().message();
   EXPECT_EQ(Uint256(sig->r).to_decimal(),
             "18515461264373351373200002665853028612451056578545711640558177340181847433846");
   EXPECT_EQ(Uint256(sig->s).to_decimal(),
             "46948507304638947509940763649030358759909902576025900602547168820602576006531");
 
   auto raw = sign(tx, key);
-  ASSERT_TRUE(raw) << raw.error();
+  ASSERT_TRUE(raw) << raw.error().message();
   const std::string want =
       "f86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028"
       "ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b38"
@@ -64,7 +64,7 @@ TEST(Transaction, Eip155PublishedExample) {
   EXPECT_EQ(fields->items()[6].as_u64("v").value(), 37u);  // chain_id * 2 + 35 + parity
 
   auto decoded = decode_raw(*raw);
-  ASSERT_TRUE(decoded) << decoded.error();
+  ASSERT_TRUE(decoded) << decoded.error().message();
   EXPECT_EQ(std::get<LegacyTx>(decoded->tx), tx);
   EXPECT_EQ(decoded->signature, *sig);
   EXPECT_EQ(recover_sender(*raw).value(), address_of(key).value());
@@ -122,15 +122,15 @@ TEST(Transaction, Eip1559PublishedVectorsByteForByte) {
     tx.max_fee_per_gas = Uint256::from_u64(v.max_fee);
     tx.to = fixed<20>("000000000000000000000000000000000000aaaa");
     auto wrapper = rlp_decode(hex(v.wrapped_raw));
-    ASSERT_TRUE(wrapper) << wrapper.error();
+    ASSERT_TRUE(wrapper) << wrapper.error().message();
     const std::vector<uint8_t>& want = wrapper->bytes();
 
     auto raw = sign(tx, key);
-    ASSERT_TRUE(raw) << raw.error();
+    ASSERT_TRUE(raw) << raw.error().message();
     EXPECT_EQ(to_hex(*raw), to_hex(want));
 
     auto decoded = decode_raw(want);
-    ASSERT_TRUE(decoded) << decoded.error();
+    ASSERT_TRUE(decoded) << decoded.error().message();
     EXPECT_EQ(std::get<Eip1559Tx>(decoded->tx), tx);
     EXPECT_EQ(encode_signed(std::get<Eip1559Tx>(decoded->tx), decoded->signature), want);
     EXPECT_EQ(recover_sender(want).value(), address_of(key).value());
@@ -223,7 +223,7 @@ TEST(Transaction, RecoversSendersOfPublishedEip155Transactions) {
     SCOPED_TRACE(c.hash);
     auto raw = hex(c.rlp);
     auto decoded = decode_raw(raw);
-    ASSERT_TRUE(decoded) << decoded.error();
+    ASSERT_TRUE(decoded) << decoded.error().message();
     // The vectors' "hash" is the EIP-155 signing hash (of [..., chain_id, 0, 0]).
     EXPECT_EQ(to_hex(decoded->signing_hash), c.hash);
     EXPECT_EQ(decoded->hash, keccak256(raw));
@@ -231,7 +231,7 @@ TEST(Transaction, RecoversSendersOfPublishedEip155Transactions) {
     EXPECT_EQ(tx.chain_id, 1u);
     EXPECT_EQ(encode_signed(tx, decoded->signature), raw);
     auto sender = recover_sender(raw);
-    ASSERT_TRUE(sender) << sender.error();
+    ASSERT_TRUE(sender) << sender.error().message();
     EXPECT_EQ(to_hex(*sender), c.sender);
   }
 }

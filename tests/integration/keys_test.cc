@@ -84,17 +84,18 @@ TEST(GatewaydKeys, RefusesWithoutATpm) {
 
 TEST(GatewaydKeys, RefusesAnUnprovisionedTpmAndNamesTheCommand) {
   TempDir dir;
-  std::string error;
-  auto swtpm = SwtpmProcess::start(dir.path() + "/swtpm", &error);
-  ASSERT_TRUE(swtpm) << error;
+  auto swtpm_started = SwtpmProcess::start(dir.path() + "/swtpm");
+  ASSERT_TRUE(swtpm_started.ok()) << swtpm_started.error().message();
+  auto swtpm = std::move(*swtpm_started);
   expect_refused(write_config(dir.path(), swtpm->tcti()), "gatewayctl tpm provision");
 }
 
 TEST(GatewaydKeys, RefusesWithoutTheConsortiumKey) {
   TempDir dir;
   std::string error, out;
-  auto swtpm = SwtpmProcess::start(dir.path() + "/swtpm", &error);
-  ASSERT_TRUE(swtpm) << error;
+  auto swtpm_started = SwtpmProcess::start(dir.path() + "/swtpm");
+  ASSERT_TRUE(swtpm_started.ok()) << swtpm_started.error().message();
+  auto swtpm = std::move(*swtpm_started);
   const std::string config = write_config(dir.path(), swtpm->tcti());
   ASSERT_EQ(ctl({"tpm", "provision", "--config", config}, &out), 0) << out;
   expect_refused(config, "gatewayctl tpm import-consortium-key");
@@ -102,9 +103,9 @@ TEST(GatewaydKeys, RefusesWithoutTheConsortiumKey) {
 
 TEST(GatewaydKeys, RefusesWhenASealedObjectIsMissing) {
   TempDir dir;
-  std::string error;
-  auto swtpm = SwtpmProcess::start(dir.path() + "/swtpm", &error);
-  ASSERT_TRUE(swtpm) << error;
+  auto swtpm_started = SwtpmProcess::start(dir.path() + "/swtpm");
+  ASSERT_TRUE(swtpm_started.ok()) << swtpm_started.error().message();
+  auto swtpm = std::move(*swtpm_started);
   const std::string config = write_config(dir.path(), swtpm->tcti());
   provision(dir.path(), config);
   std::filesystem::remove(dir.path() + "/state/keys/record-key-1.blob");
@@ -113,15 +114,16 @@ TEST(GatewaydKeys, RefusesWhenASealedObjectIsMissing) {
 
 TEST(GatewaydKeys, RefusesAnotherTpm) {
   TempDir dir;
-  std::string error;
-  auto first = SwtpmProcess::start(dir.path() + "/swtpm-a", &error);
-  ASSERT_TRUE(first) << error;
+  auto first_started = SwtpmProcess::start(dir.path() + "/swtpm-a");
+  ASSERT_TRUE(first_started.ok()) << first_started.error().message();
+  auto first = std::move(*first_started);
   provision(dir.path(), write_config(dir.path(), first->tcti()));
   // The same state directory in front of a different TPM, provisioned afresh
   // (its own primary at the same handle): the pinned primary and the blobs
   // belong to the first TPM.
-  auto second = SwtpmProcess::start(dir.path() + "/swtpm-b", &error);
-  ASSERT_TRUE(second) << error;
+  auto second_started = SwtpmProcess::start(dir.path() + "/swtpm-b");
+  ASSERT_TRUE(second_started.ok()) << second_started.error().message();
+  auto second = std::move(*second_started);
   TempDir other;
   std::string out;
   ASSERT_EQ(ctl({"tpm", "provision", "--config", write_config(other.path(), second->tcti())}, &out),
@@ -138,9 +140,9 @@ TEST(GatewaydKeys, RefusesAnotherTpm) {
 
 TEST(GatewaydKeys, RefusesWhenThePcrPolicyNoLongerMatches) {
   TempDir dir;
-  std::string error;
-  auto swtpm = SwtpmProcess::start(dir.path() + "/swtpm", &error);
-  ASSERT_TRUE(swtpm) << error;
+  auto swtpm_started = SwtpmProcess::start(dir.path() + "/swtpm");
+  ASSERT_TRUE(swtpm_started.ok()) << swtpm_started.error().message();
+  auto swtpm = std::move(*swtpm_started);
   const std::string config =
       write_config(dir.path(), swtpm->tcti(), "", "seal_pcrs = \"sha256:16\"\n");
   provision(dir.path(), config);
@@ -155,11 +157,12 @@ TEST(GatewaydKeys, RefusesWhenThePcrPolicyNoLongerMatches) {
   {
     tpm::TpmOptions o;
     o.tcti = swtpm->tcti();
-    auto t = tpm::Tpm::open(o, &error);
-    ASSERT_TRUE(t) << error;
+    auto t = tpm::Tpm::open(o);
+    ASSERT_TRUE(t.ok()) << t.error().message();
     std::array<uint8_t, 32> measurement{};
     measurement[0] = 0x42;
-    ASSERT_TRUE(t->extend_pcr(16, measurement, &error)) << error;
+    Status extended = (*t)->extend_pcr(16, measurement);
+    ASSERT_TRUE(extended.ok()) << extended.message();
   }
   expect_refused(config, "PCR");
 }
@@ -215,14 +218,14 @@ TEST(GatewaydKeys, NoKeyBytesOrPatientDataInStateLogsOrConfiguration) {
   {
     tpm::TpmOptions o;
     o.tcti = gw.tcti();
-    auto t = tpm::Tpm::open(o, &error);
-    ASSERT_TRUE(t) << error;
+    auto t = tpm::Tpm::open(o);
+    ASSERT_TRUE(t.ok()) << t.error().message();
     auto bytes = read_file(dir.path() + "/state/keys/record-key-1.blob");
-    auto blob = tpm::parse_blob(
-        std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), &error);
-    ASSERT_TRUE(blob) << error;
-    auto key = t->unseal(*blob, {}, &error);
-    ASSERT_TRUE(key) << error;
+    auto blob =
+        tpm::parse_blob(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+    ASSERT_TRUE(blob.ok()) << blob.error().message();
+    auto key = (*t)->unseal(*blob, {});
+    ASSERT_TRUE(key.ok()) << key.error().message();
     record_key = *key;
   }
   ASSERT_EQ(record_key.size(), 32u);

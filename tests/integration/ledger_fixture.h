@@ -35,7 +35,7 @@ class LedgerFixture : public ::testing::Test {
     o.url = anvil_->url();
     o.io_timeout = 10s;
     auto rpc = ledger::JsonRpcClient::create(o);
-    ASSERT_TRUE(rpc) << rpc.error();
+    ASSERT_TRUE(rpc) << rpc.error().message();
     rpc_ = std::move(*rpc);
     eth_ = std::make_unique<ledger::EthClient>(*rpc_);
   }
@@ -47,7 +47,7 @@ class LedgerFixture : public ::testing::Test {
     const size_t at = out.find("ledger account: ");
     ASSERT_NE(at, std::string::npos) << out;
     auto address = gw::anchoring::parse_address(out.substr(at + 16, 42));
-    ASSERT_TRUE(address) << address.error();
+    ASSERT_TRUE(address) << address.error().message();
     address_ = *address;
     {
       std::ofstream k(dir_.path() + "/consortium.key");
@@ -60,7 +60,8 @@ class LedgerFixture : public ::testing::Test {
               0)
         << out;
     ASSERT_TRUE(ledger::testing::set_balance(
-        *rpc_, address_, *ledger::Uint256::from_decimal("100000000000000000000")));
+                    *rpc_, address_, *ledger::Uint256::from_decimal("100000000000000000000"))
+                    .ok());
   }
   // One member entry in the founders format; its three keys are made of the
   // digits key_digit, key_digit + 1 and key_digit + 2.

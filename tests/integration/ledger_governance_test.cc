@@ -45,9 +45,9 @@ class LedgerGovernance : public LedgerFixture {
   // Starts anvil, provisions the gateway and deploys a consortium of the
   // gateway and the dev accounts `others` with `quorum`.
   void deploy_consortium(const std::vector<int>& others, int quorum) {
-    std::string error;
-    anvil_ = AnvilProcess::start({}, &error);
-    ASSERT_NE(anvil_, nullptr) << error;
+    auto started = AnvilProcess::start({});
+    ASSERT_TRUE(started.ok()) << started.error().message();
+    anvil_ = std::move(*started);
     connect_rpc();
     gw_ = std::make_unique<GatewaydProcess>(
         dir_.path(), "\n[ledger]\nenabled = true\nrpc_url = \"" + anvil_->url() + "\"\n");
@@ -66,7 +66,7 @@ class LedgerGovernance : public LedgerFixture {
               0)
         << out;
     auto d = gw::anchoring::read_deployment(dir_.path() + "/state/ledger/consortium.json");
-    ASSERT_TRUE(d) << d.error();
+    ASSERT_TRUE(d) << d.error().message();
     deployment_ = *d;
   }
 
@@ -74,17 +74,17 @@ class LedgerGovernance : public LedgerFixture {
     Member& m = members_[dev_account];
     if (m.submitter) return m;
     auto signer = ledger::LocalKeySigner::create(AnvilProcess::dev_key(dev_account));
-    EXPECT_TRUE(signer) << signer.error();
+    EXPECT_TRUE(signer) << signer.error().message();
     auto store = ledger::OutboxStore::open(dir_.path() + "/member-" + std::to_string(dev_account) +
                                            "-outbox.db");
-    EXPECT_TRUE(store) << store.error();
+    EXPECT_TRUE(store) << store.error().message();
     m.signer = std::move(*signer);
     m.store = std::move(*store);
     ledger::SubmitterOptions so;
     so.contracts = deployment_.contracts;
     m.submitter = std::make_unique<ledger::Submitter>(*m.store, *eth_, *m.signer, so);
     auto started = m.submitter->start();
-    EXPECT_TRUE(started) << started.error();
+    EXPECT_TRUE(started.ok()) << started.message();
     return m;
   }
 
@@ -96,10 +96,10 @@ class LedgerGovernance : public LedgerFixture {
     Member& m = member(dev_account);
     auto seq =
         m.submitter->enqueue_call(to.value_or(deployment_.contracts.registry), std::move(data));
-    EXPECT_TRUE(seq) << seq.error();
+    EXPECT_TRUE(seq) << seq.error().message();
     if (!seq) return "";
     auto drained = m.submitter->drain(30s);
-    EXPECT_TRUE(drained) << drained.error();
+    EXPECT_TRUE(drained.ok()) << drained.message();
     auto item = m.store->item(*seq);
     EXPECT_TRUE(item && item->has_value());
     if (!item || !item->has_value()) return "";
@@ -252,7 +252,7 @@ TEST_F(LedgerGovernance, GatewayctlChangesPolicyKeysAndQuorumWithApprovals) {
   EXPECT_NE(members_output().find("emergency access: on"), std::string::npos);
   auto policy =
       eth_->call({.to = deployment_.contracts.registry, .data = cs::policy()}, ledger::BlockRef{});
-  ASSERT_TRUE(policy) << policy.failure().describe();
+  ASSERT_TRUE(policy) << policy.error().describe();
   auto bits = cs::decode_uint256(*policy);
   ASSERT_TRUE(bits);
   EXPECT_EQ(*bits, ledger::Uint256::from_u64(cs::kPolicyEmergencyAccess));
@@ -273,9 +273,9 @@ TEST_F(LedgerGovernance, GatewayctlChangesPolicyKeysAndQuorumWithApprovals) {
   ASSERT_NO_FATAL_FAILURE(approve_as(2, rekey_id));
   auto got = eth_->call({.to = deployment_.contracts.registry, .data = cs::get_member(m2)},
                         ledger::BlockRef{});
-  ASSERT_TRUE(got) << got.failure().describe();
+  ASSERT_TRUE(got) << got.error().describe();
   auto m = cs::decode_member(*got);
-  ASSERT_TRUE(m) << m.error();
+  ASSERT_TRUE(m) << m.error().message();
   EXPECT_EQ(ledger::to_hex(m->info.encryption_key), std::string(64, '7'));
   EXPECT_EQ(ledger::to_hex(m->info.tls_fingerprint), std::string(64, '8'));
   EXPECT_EQ(ledger::to_hex(m->info.signing_key_hash), std::string(64, '9'));
@@ -320,9 +320,10 @@ TEST_F(LedgerGovernance, AQuorumMovesTheCustodyOfASquattedPatient) {
   auto patient = [&](const ledger::Hash256& t) {
     auto r = eth_->call({.to = deployment_.contracts.consents, .data = cs::get_patient(t)},
                         ledger::BlockRef{});
-    EXPECT_TRUE(r) << r.failure().describe();
-    auto p = r ? cs::decode_patient(*r) : ledger::Result<cs::PatientState>(ledger::Error{"call"});
-    EXPECT_TRUE(p) << p.error();
+    EXPECT_TRUE(r) << r.error().describe();
+    auto p =
+        r ? cs::decode_patient(*r) : gw::Result<cs::PatientState>(invalid_argument_error("call"));
+    EXPECT_TRUE(p) << p.error().message();
     return p ? *p : cs::PatientState{};
   };
   send_as(2, cs::register_patient(token, AnvilProcess::dev_address(5)),

@@ -120,11 +120,11 @@ class LedgerIntegration : public LedgerFixture {
     f.addresses = {d.contracts.anchors};
     f.from_block = ledger::BlockRef::at(0);
     auto logs = eth_->get_logs(f);
-    EXPECT_TRUE(logs) << logs.failure().describe();
+    EXPECT_TRUE(logs) << logs.error().describe();
     std::map<ledger::Hash256, int> roots;
     for (const auto& l : logs ? *logs : std::vector<ledger::Log>{}) {
       auto e = ledger::consortium::decode_event(l.topics, l.data);
-      EXPECT_TRUE(e && e->has_value()) << (e ? "foreign log" : e.error());
+      EXPECT_TRUE(e && e->has_value()) << (e ? "foreign log" : e.error().message());
       if (!e || !e->has_value()) continue;
       const auto* a = std::get_if<ledger::consortium::Anchored>(&**e);
       if (a == nullptr) continue;
@@ -140,8 +140,9 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   AnvilOptions ao;
   ao.state_file = dir_.path() + "/anvil-state.json";
   std::string error;
-  anvil_ = AnvilProcess::start(ao, &error);
-  ASSERT_NE(anvil_, nullptr) << error;
+  auto started = AnvilProcess::start(ao);
+  ASSERT_TRUE(started.ok()) << started.error().message();
+  anvil_ = std::move(*started);
   connect_rpc();
 
   GatewaydProcess gw(dir_.path(), "\n[ledger]\nenabled = true\nrpc_url = \"" + anvil_->url() +
@@ -166,7 +167,7 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
       << out;
   std::ofstream(founders) << out;
   auto entry = gw::anchoring::read_founders(founders);
-  ASSERT_TRUE(entry) << entry.error() << "\n" << out;
+  ASSERT_TRUE(entry) << entry.error().message() << "\n" << out;
   EXPECT_EQ(entry->front().account, address_);
   for (int run = 0; run < 2; ++run) {
     out.clear();
@@ -178,7 +179,7 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   }
   EXPECT_NE(out.find("is up to date"), std::string::npos) << out;
   auto deployment = gw::anchoring::read_deployment(dir_.path() + "/state/ledger/consortium.json");
-  ASSERT_TRUE(deployment) << deployment.error();
+  ASSERT_TRUE(deployment) << deployment.error().message();
   EXPECT_EQ(deployment->chain_id, 31337u);
   EXPECT_EQ(deployment->deployed_by, address_);
   EXPECT_NE(out.find(ledger::to_checksum_hex(deployment->contracts.anchors)), std::string::npos);
@@ -213,8 +214,9 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
 
   // Back from its state file on the same port: everything gets anchored, once.
   ao.port = port;
-  anvil_ = AnvilProcess::start(ao, &error);
-  ASSERT_NE(anvil_, nullptr) << error;
+  auto started2 = AnvilProcess::start(ao);
+  ASSERT_TRUE(started2.ok()) << started2.error().message();
+  anvil_ = std::move(*started2);
   connect_rpc();
   rows = wait_for_batches(gw.db_path(), /*anchored=*/true, 90s);
   roots = anchored_roots(*deployment);
@@ -240,17 +242,17 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   }
   std::string chain;
   auto head = eth_->block_number();
-  ASSERT_TRUE(head) << head.failure().describe();
+  ASSERT_TRUE(head) << head.error().describe();
   ASSERT_GT(*head, 5u);
   for (uint64_t n = 0; n <= *head; ++n) {
     char hex[32];
     std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(n));
     auto block = rpc_->call("eth_getBlockByNumber", std::string("[\"") + hex + "\", true]");
-    ASSERT_TRUE(block) << block.failure().describe();
+    ASSERT_TRUE(block) << block.error().describe();
     chain += *block;
   }
   auto logs = rpc_->call("eth_getLogs", "[{\"fromBlock\": \"0x0\", \"toBlock\": \"latest\"}]");
-  ASSERT_TRUE(logs) << logs.failure().describe();
+  ASSERT_TRUE(logs) << logs.error().describe();
   chain += *logs;
   ASSERT_NE(chain.find("\"input\""), std::string::npos);
   for (const auto& p : phi) {

@@ -163,7 +163,11 @@ GatewaydProcess::GatewaydProcess(std::string state_dir, std::string extra)
   config_path_ = state_dir_ + "/gatewayd.toml";
   db_path_ = state_dir_ + "/state/messages.db";
   std::string error;
-  swtpm_ = tpm::testing::SwtpmProcess::start(state_dir_ + "/swtpm", &error);
+  if (auto started = tpm::testing::SwtpmProcess::start(state_dir_ + "/swtpm"); started.ok()) {
+    swtpm_ = std::move(*started);
+  } else {
+    error = started.error().message();
+  }
   std::ofstream cfg(config_path_);
   cfg << "[gateway]\nstate_dir = \"" << state_dir_ << "/state\"\nlog_level = \"info\"\n"
       << "shutdown_grace_ms = 5000\n\n"

@@ -28,29 +28,37 @@ struct Fixture {
   const std::vector<uint8_t> qualifying = std::vector<uint8_t>(32, 0x5a);
 
   Fixture() {
-    std::string error;
-    swtpm = testing::SwtpmProcess::start(dir.path() + "/tpm", &error);
-    if (swtpm) {
-      TpmOptions options;
-      options.tcti = swtpm->tcti();
-      tpm = Tpm::open(options, &error);
-    }
-    if (!tpm || !tpm->ensure_primary(&error)) fail(error);
-    auto k = tpm->create_signing_key(Tpm::SigningKind::kAttestation, &error);
-    if (!k) fail(error);
+    auto started = testing::SwtpmProcess::start(dir.path() + "/tpm");
+    if (!started.ok()) fail(started.error().message());
+    swtpm = std::move(*started);
+    TpmOptions options;
+    options.tcti = swtpm->tcti();
+    auto opened = Tpm::open(options);
+    if (!opened.ok()) fail(opened.error().message());
+    tpm = std::move(*opened);
+    if (auto info = tpm->ensure_primary(); !info.ok()) fail(info.error().message());
+    auto k = tpm->create_signing_key(Tpm::SigningKind::kAttestation);
+    if (!k.ok()) fail(k.error().message());
     ak = *k;
-    auto pem = tpm->public_key_pem(ak, &error);
-    auto name = tpm->object_name(ak, &error);
-    auto ek = endorsement_key(*tpm, &error);
-    if (!pem || !name || !ek || !write_endorsement_files(*ek, dir.path(), &error)) fail(error);
+    auto pem = tpm->public_key_pem(ak);
+    if (!pem.ok()) fail(pem.error().message());
+    auto name = tpm->object_name(ak);
+    if (!name.ok()) fail(name.error().message());
+    auto ek = endorsement_key(*tpm);
+    if (!ek.ok()) fail(ek.error().message());
+    if (Status s = write_endorsement_files(*ek, dir.path()); !s.ok()) fail(s.message());
     ak_pem = *pem;
     const std::vector<uint8_t> secret(32, 0x33);
-    if (!attest::write_file(dir.path() + "/secret.bin", secret, &error)) fail(error);
+    if (Status s = attest::write_file(dir.path() + "/secret.bin", secret); !s.ok()) {
+      fail(s.message());
+    }
     const std::string cmd = "tpm2_makecredential -T none -u " + dir.path() + "/ek.pub -s " +
                             dir.path() + "/secret.bin -n " + attest::to_hex(*name) + " -o " +
                             dir.path() + "/cred.blob >/dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0) fail("tpm2_makecredential failed (is tpm2-tools there?)");
-    if (!attest::read_file(dir.path() + "/cred.blob", 4096, &credential, &error)) fail(error);
+    if (Status s = attest::read_file(dir.path() + "/cred.blob", 4096, &credential); !s.ok()) {
+      fail(s.message());
+    }
   }
   [[noreturn]] static void fail(const std::string& error) {
     std::cerr << "attest_bench setup failed: " << error << "\n";
@@ -67,10 +75,9 @@ template <class Op>
 void run(benchmark::State& state, Op op) {
   Tpm& tpm = *fx().tpm;
   const uint64_t before = tpm.commands_sent();
-  std::string error;
   for (auto _ : state) {
-    if (!op(tpm, &error)) {
-      state.SkipWithError(error.c_str());
+    if (Status st = op(tpm); !st.ok()) {
+      state.SkipWithError(st.message().c_str());
       break;
     }
   }
@@ -79,20 +86,17 @@ void run(benchmark::State& state, Op op) {
 }
 
 void BM_Quote(benchmark::State& state) {
-  run(state, [](Tpm& tpm, std::string* e) {
-    return quote(tpm, fx().ak, fx().pcrs, fx().qualifying, e).has_value();
-  });
+  run(state, [](Tpm& tpm) { return quote(tpm, fx().ak, fx().pcrs, fx().qualifying).status(); });
 }
 
 void BM_VerifyQuote(benchmark::State& state) {
-  std::string error;
-  auto q = quote(*fx().tpm, fx().ak, fx().pcrs, fx().qualifying, &error);
-  if (!q) {
-    state.SkipWithError(error.c_str());
+  auto q = quote(*fx().tpm, fx().ak, fx().pcrs, fx().qualifying);
+  if (!q.ok()) {
+    state.SkipWithError(q.error().message().c_str());
     return;
   }
   for (auto _ : state) {
-    if (verify_quote(*q, fx().ak_pem, fx().qualifying)) {
+    if (!verify_quote(*q, fx().ak_pem, fx().qualifying).ok()) {
       state.SkipWithError("verify_quote refused a good quote");
       break;
     }
@@ -102,13 +106,11 @@ void BM_VerifyQuote(benchmark::State& state) {
 void BM_EndorsementKey(benchmark::State& state) {
   // 0: kAuto (ECC P-256 on swtpm), 1: RSA-2048.
   const EkAlgorithm alg = state.range(0) == 0 ? EkAlgorithm::kAuto : EkAlgorithm::kRsa;
-  run(state, [alg](Tpm& tpm, std::string* e) { return endorsement_key(tpm, e, alg).has_value(); });
+  run(state, [alg](Tpm& tpm) { return endorsement_key(tpm, alg).status(); });
 }
 
 void BM_ActivateCredential(benchmark::State& state) {
-  run(state, [](Tpm& tpm, std::string* e) {
-    return activate_credential(tpm, fx().ak, fx().credential, e).has_value();
-  });
+  run(state, [](Tpm& tpm) { return activate_credential(tpm, fx().ak, fx().credential).status(); });
 }
 
 BENCHMARK(BM_Quote)->UseRealTime()->Unit(benchmark::kMicrosecond);

@@ -26,22 +26,20 @@ const uint8_t kPcr16[32] = {0x90, 0xf4, 0xb3, 0x95, 0x48, 0xdf, 0x55, 0xad, 0x61
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace gw::tpm;
   const std::span<const uint8_t> in(data, size);
-  std::string error;
-
   PcrSelection sel;
   std::vector<std::vector<uint8_t>> values;
-  if (parse_pcrs_file(in, &sel, &values, &error)) {
+  if (parse_pcrs_file(in, &sel, &values).ok()) {
     // Padding and unused slots may differ from ours; the meaning may not.
     PcrSelection sel2;
     std::vector<std::vector<uint8_t>> values2;
-    if (!parse_pcrs_file(pcrs_file_bytes(sel, values), &sel2, &values2, &error) ||
+    if (!parse_pcrs_file(pcrs_file_bytes(sel, values), &sel2, &values2).ok() ||
         sel2.bank != sel.bank || sel2.pcrs != sel.pcrs || values2 != values) {
       std::abort();
     }
   }
 
   attest::CredentialFile cred;
-  attest::parse_credential_file(in, &cred, &error);
+  attest::parse_credential_file(in, &cred).ignore();  // only must not crash
 
   if (size >= 2) {
     const size_t msg_len = std::min<size_t>(size - 2, static_cast<size_t>(data[0] << 8 | data[1]));
@@ -52,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     q.pcr_values.assign(4, std::vector<uint8_t>(32, 0));
     q.pcr_values.emplace_back(kPcr16, kPcr16 + 32);
     const uint8_t qualifying[] = {0x00, 0x11, 0x22, 0x33, 0x44};
-    verify_quote(q, kAkPem, qualifying);
+    verify_quote(q, kAkPem, qualifying).ignore();  // only must not crash
   }
   return 0;
 }

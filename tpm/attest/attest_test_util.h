@@ -32,21 +32,21 @@ inline int run(const std::string& command, std::string* out) {
 
 inline std::vector<uint8_t> read_bytes(const std::string& path) {
   std::vector<uint8_t> out;
-  std::string error;
-  EXPECT_TRUE(attest::read_file(path, 1 << 20, &out, &error)) << error;
+  auto r = attest::read_file(path, 1 << 20, &out);
+  EXPECT_TRUE(r.ok()) << r.message();
   return out;
 }
 
 inline void write_bytes(const std::string& path, std::span<const uint8_t> bytes) {
-  std::string error;
-  EXPECT_TRUE(attest::write_file(path, bytes, &error)) << error;
+  auto r2 = attest::write_file(path, bytes);
+  EXPECT_TRUE(r2.ok()) << r2.message();
 }
 
 // Copies the files of a quote directory, flipping one bit of one file.
 inline void copy_with_flipped_bit(const std::string& from, const std::string& to,
                                   const std::string& file, size_t offset) {
-  std::string error;
-  ASSERT_TRUE(attest::make_dir(to, &error)) << error;
+  auto r3 = attest::make_dir(to);
+  ASSERT_TRUE(r3.ok()) << r3.message();
   for (const char* f :
        {"quote.msg", "quote.sig", "quote.pcrs", "ak.pub.pem", "qualifying-data.hex"}) {
     std::vector<uint8_t> bytes = read_bytes(from + "/" + f);

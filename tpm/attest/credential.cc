@@ -15,8 +15,7 @@ using internal::failure;
 
 namespace attest {
 
-bool parse_credential_file(std::span<const uint8_t> bytes, CredentialFile* out,
-                           std::string* error) {
+Status parse_credential_file(std::span<const uint8_t> bytes, CredentialFile* out) {
   *out = {};
   size_t at = 0;
   auto u16 = [&](uint16_t* v) {
@@ -39,31 +38,31 @@ bool parse_credential_file(std::span<const uint8_t> bytes, CredentialFile* out,
   };
   uint32_t magic = 0, version = 0;
   if (!u32(&magic) || magic != 0xBADCC0DEu || !u32(&version) || version != 1) {
-    *error = "not a tpm2_makecredential output file (expected magic 0xBADCC0DE, version 1)";
-    return false;
+    return failed_precondition_error(
+        "not a tpm2_makecredential output file (expected magic 0xBADCC0DE, version 1)");
   }
   if (!u16(&out->id_object.size) ||
       !take(out->id_object.size, sizeof out->id_object.credential, out->id_object.credential) ||
       !u16(&out->secret.size) ||
       !take(out->secret.size, sizeof out->secret.secret, out->secret.secret)) {
-    *error = "the credential file is truncated or its sizes are out of range";
-    return false;
+    return failed_precondition_error(
+        "the credential file is truncated or its sizes are out of range");
   }
   if (at != bytes.size()) {
-    *error = "the credential file has " + std::to_string(bytes.size() - at) +
-             " unexpected bytes after the encrypted secret";
-    return false;
+    return failed_precondition_error("the credential file has " +
+                                     std::to_string(bytes.size() - at) +
+                                     " unexpected bytes after the encrypted secret");
   }
-  return true;
+  return ok_status();
 }
 
 }  // namespace attest
 
-std::optional<std::vector<uint8_t>> activate_credential(Tpm& tpm, const KeyBlob& ak,
-                                                        std::span<const uint8_t> credential_file,
-                                                        std::string* error, EkAlgorithm algorithm) {
+Result<std::vector<uint8_t>> activate_credential(Tpm& tpm, const KeyBlob& ak,
+                                                 std::span<const uint8_t> credential_file,
+                                                 EkAlgorithm algorithm) {
   attest::CredentialFile cred;
-  if (!attest::parse_credential_file(credential_file, &cred, error)) return std::nullopt;
+  GW_RETURN_IF_ERROR(attest::parse_credential_file(credential_file, &cred));
   // The seed is RSA-OAEP encrypted (the key's size, 256 bytes) for an RSA EK
   // and an ECC point (x and y, each with a size) for an ECC EK.
   const bool ecc =
@@ -75,19 +74,17 @@ std::optional<std::vector<uint8_t>> activate_credential(Tpm& tpm, const KeyBlob&
   EsysPtr<TPM2B_PUBLIC> pub;
   TSS2_RC rc = attest::create_ek(s, ecc, &ek, &pub);
   if (rc != TSS2_RC_SUCCESS) {
-    *error = failure(
+    return failure(
         s, std::string("creating the ") + (ecc ? "ECC P-256" : "RSA-2048") + " endorsement key",
         rc);
-    return std::nullopt;
   }
   internal::ScopedFlush key(s.esys);
-  if (!internal::load_blob(s, ak, ESYS_TR_PASSWORD, &key, "the attestation key (AK)", error)) {
-    return std::nullopt;
-  }
+  GW_RETURN_IF_ERROR(
+      internal::load_blob(s, ak, ESYS_TR_PASSWORD, &key, "the attestation key (AK)"));
   // The EK's policy: PolicySecret(TPM_RH_ENDORSEMENT), in a session salted
   // with the storage primary that also encrypts the returned secret.
   internal::ScopedFlush policy(s.esys);
-  if (!internal::start_session(s, TPM2_SE_POLICY, &policy, error)) return std::nullopt;
+  GW_RETURN_IF_ERROR(internal::start_session(s, TPM2_SE_POLICY, &policy));
   TPM2B_NONCE nonce_tpm{};
   TPM2B_DIGEST cp_hash{};
   TPM2B_NONCE policy_ref{};
@@ -95,18 +92,17 @@ std::optional<std::vector<uint8_t>> activate_credential(Tpm& tpm, const KeyBlob&
                          ESYS_TR_NONE, ESYS_TR_NONE, &nonce_tpm, &cp_hash, &policy_ref, 0, nullptr,
                          nullptr);
   if (rc != TSS2_RC_SUCCESS) {
-    std::string msg = failure(s, "PolicySecret(endorsement) for the endorsement key", rc);
+    const Status failed =
+        internal::failure(s, "PolicySecret(endorsement) for the endorsement key", rc);
+    std::string msg = failed.message();
     const TSS2_RC base = internal::base_rc(rc);
     if (base == TPM2_RC_BAD_AUTH || base == TPM2_RC_AUTH_FAIL) {
       msg += "; the endorsement hierarchy has a password, which is not supported";
     }
-    *error = msg;
-    return std::nullopt;
+    return Status(failed.code(), msg);
   }
-  if (!internal::set_session_attributes(
-          s, policy.get(), TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION, error)) {
-    return std::nullopt;
-  }
+  GW_RETURN_IF_ERROR(internal::set_session_attributes(
+      s, policy.get(), TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION));
   TPM2B_DIGEST* secret_raw = nullptr;
   // The AK is authorized in the ADMIN role by its (empty) auth value, the EK
   // in the USER role by the policy session.
@@ -114,7 +110,8 @@ std::optional<std::vector<uint8_t>> activate_credential(Tpm& tpm, const KeyBlob&
                                ESYS_TR_NONE, &cred.id_object, &cred.secret, &secret_raw);
   EsysPtr<TPM2B_DIGEST> secret(secret_raw);
   if (rc != TSS2_RC_SUCCESS) {
-    std::string msg = failure(s, "TPM2_ActivateCredential", rc);
+    const Status failed = internal::failure(s, "TPM2_ActivateCredential", rc);
+    std::string msg = failed.message();
     const TSS2_RC base = internal::base_rc(rc);
     if (base == TPM2_RC_INTEGRITY || base == TPM2_RC_VALUE || base == TPM2_RC_SIZE ||
         base == TPM2_RC_ECC_POINT || base == TPM2_RC_NO_RESULT) {
@@ -122,8 +119,7 @@ std::optional<std::vector<uint8_t>> activate_credential(Tpm& tpm, const KeyBlob&
              " endorsement key and this attestation key's name: make it again with this "
              "appliance's ek.pub and ak.name";
     }
-    *error = msg;
-    return std::nullopt;
+    return Status(failed.code(), msg);
   }
   return std::vector<uint8_t>(secret->buffer, secret->buffer + secret->size);
 }

@@ -64,7 +64,7 @@ TSS2_RC create_ek(internal::TpmState& s, bool ecc, internal::ScopedFlush* ek,
   return rc;
 }
 
-std::optional<std::string> public_key_pem(const TPMT_PUBLIC& pub, std::string* error) {
+Result<std::string> public_key_pem(const TPMT_PUBLIC& pub) {
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
   BIGNUM* n = nullptr;
   BIGNUM* e = nullptr;
@@ -109,18 +109,19 @@ std::optional<std::string> public_key_pem(const TPMT_PUBLIC& pub, std::string* e
     char* data = nullptr;
     long len = BIO_get_mem_data(bio, &data);
     pem = std::string(data, static_cast<size_t>(len));
-  } else {
-    *error = "the public key is not a valid ECC P-256 or RSA key (" +
-             internal::describe_object(pub) + ")";
   }
   BIO_free(bio);
   EVP_PKEY_free(pkey);
   EVP_PKEY_CTX_free(ctx);
   OSSL_PARAM_free(params);
   OSSL_PARAM_BLD_free(bld);
+  if (!pem) {
+    return invalid_argument_error("the public key is not a valid ECC P-256 or RSA key (" +
+                                  internal::describe_object(pub) + ")");
+  }
   BN_free(n);
   BN_free(e);
-  return pem;
+  return *pem;
 }
 
 }  // namespace attest
@@ -141,22 +142,21 @@ bool supports_p256(internal::TpmState& s) {
 }
 
 // Which of the two EK certificate indices are defined.
-bool defined_cert_indices(internal::TpmState& s, bool* rsa, bool* ecc, std::string* error) {
+Status defined_cert_indices(internal::TpmState& s, bool* rsa, bool* ecc) {
   TPMI_YES_NO more = TPM2_NO;
   TPMS_CAPABILITY_DATA* raw = nullptr;
   TSS2_RC rc = Esys_GetCapability(s.esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                                   TPM2_CAP_HANDLES, kRsaCertIndex, 16, &more, &raw);
   EsysPtr<TPMS_CAPABILITY_DATA> data(raw);
   if (rc != TSS2_RC_SUCCESS) {
-    *error = failure(s, "listing the TPM's NV indices", rc);
-    return false;
+    return failure(s, "listing the TPM's NV indices", rc);
   }
   *rsa = *ecc = false;
   for (UINT32 i = 0; i < data->data.handles.count; ++i) {
     *rsa |= data->data.handles.handle[i] == kRsaCertIndex;
     *ecc |= data->data.handles.handle[i] == kEccCertIndex;
   }
-  return true;
+  return ok_status();
 }
 
 // Drops what follows the DER certificate: NV indices are often defined
@@ -178,28 +178,25 @@ bool trim_der(std::vector<uint8_t>* der) {
 
 // The certificate in NV index `index` (defined), or an empty vector if it was
 // never written.
-bool read_certificate(internal::TpmState& s, uint32_t index, std::vector<uint8_t>* out,
-                      std::string* error) {
+Status read_certificate(internal::TpmState& s, uint32_t index, std::vector<uint8_t>* out) {
   const std::string where = "the EK certificate in NV index " + hex32(index);
   ESYS_TR nv = ESYS_TR_NONE;
   TSS2_RC rc = Esys_TR_FromTPMPublic(s.esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv);
   if (rc != TSS2_RC_SUCCESS) {
-    *error = failure(s, "looking up " + where, rc);
-    return false;
+    return failure(s, "looking up " + where, rc);
   }
   TPM2B_NV_PUBLIC* pub_raw = nullptr;
   rc = Esys_NV_ReadPublic(s.esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub_raw, nullptr);
   EsysPtr<TPM2B_NV_PUBLIC> pub(pub_raw);
   if (rc != TSS2_RC_SUCCESS) {
     Esys_TR_Close(s.esys, &nv);
-    *error = failure(s, "reading the attributes of " + where, rc);
-    return false;
+    return failure(s, "reading the attributes of " + where, rc);
   }
   const TPMA_NV attrs = pub->nvPublic.attributes;
   out->clear();
   if (!(attrs & TPMA_NV_WRITTEN)) {
     Esys_TR_Close(s.esys, &nv);
-    return true;
+    return ok_status();
   }
   // The TCG profile sets AUTHREAD and OWNERREAD, both with an empty auth.
   const ESYS_TR auth = (attrs & TPMA_NV_AUTHREAD) ? nv : ESYS_TR_RH_OWNER;
@@ -213,19 +210,17 @@ bool read_certificate(internal::TpmState& s, uint32_t index, std::vector<uint8_t
     EsysPtr<TPM2B_MAX_NV_BUFFER> data(data_raw);
     if (rc != TSS2_RC_SUCCESS || data->size == 0) {
       Esys_TR_Close(s.esys, &nv);
-      *error = rc != TSS2_RC_SUCCESS ? failure(s, "reading " + where, rc)
-                                     : "reading " + where + " returned no data";
-      return false;
+      return rc != TSS2_RC_SUCCESS ? failure(s, "reading " + where, rc)
+                                   : unavailable_error("reading " + where + " returned no data");
     }
     out->insert(out->end(), data->buffer, data->buffer + data->size);
     offset = static_cast<UINT16>(offset + data->size);
   }
   Esys_TR_Close(s.esys, &nv);
   if (!trim_der(out)) {
-    *error = where + " is not a DER certificate";
-    return false;
+    return data_loss_error(where + " is not a DER certificate");
   }
-  return true;
+  return ok_status();
 }
 
 // Whether a DER certificate certifies the public key `pem`.
@@ -244,11 +239,11 @@ bool certificate_matches(const std::vector<uint8_t>& der, const std::string& pem
 
 }  // namespace
 
-std::optional<EndorsementKey> endorsement_key(Tpm& tpm, std::string* error, EkAlgorithm algorithm) {
+Result<EndorsementKey> endorsement_key(Tpm& tpm, EkAlgorithm algorithm) {
   internal::TpmState& s = internal::state(tpm);
   std::lock_guard<std::mutex> lock(s.mu);
   bool rsa_cert = false, ecc_cert = false;
-  if (!defined_cert_indices(s, &rsa_cert, &ecc_cert, error)) return std::nullopt;
+  GW_RETURN_IF_ERROR(defined_cert_indices(s, &rsa_cert, &ecc_cert));
   bool ecc = algorithm == EkAlgorithm::kEcc;
   if (algorithm == EkAlgorithm::kAuto) ecc = supports_p256(s) && (ecc_cert || !rsa_cert);
 
@@ -257,7 +252,8 @@ std::optional<EndorsementKey> endorsement_key(Tpm& tpm, std::string* error, EkAl
   TSS2_RC rc = attest::create_ek(s, ecc, &ek, &pub);
   const std::string what = ecc ? "ECC P-256" : "RSA-2048";
   if (rc != TSS2_RC_SUCCESS) {
-    std::string msg = failure(s, "creating the " + what + " endorsement key", rc);
+    const Status failed = internal::failure(s, "creating the " + what + " endorsement key", rc);
+    std::string msg = failed.message();
     const TSS2_RC base = internal::base_rc(rc);
     if (base == TPM2_RC_BAD_AUTH || base == TPM2_RC_AUTH_FAIL) {
       msg +=
@@ -268,8 +264,7 @@ std::optional<EndorsementKey> endorsement_key(Tpm& tpm, std::string* error, EkAl
     } else if (base == TPM2_RC_CURVE || base == TPM2_RC_VALUE || base == TPM2_RC_KEY_SIZE) {
       msg += "; this TPM does not support that algorithm";
     }
-    *error = msg;
-    return std::nullopt;
+    return Status(failed.code(), msg);
   }
 
   EndorsementKey out;
@@ -280,45 +275,41 @@ std::optional<EndorsementKey> endorsement_key(Tpm& tpm, std::string* error, EkAl
   if (out.name.empty() ||
       Tss2_MU_TPM2B_PUBLIC_Marshal(pub.get(), out.public_area.data(), out.public_area.size(),
                                    &offset) != TSS2_RC_SUCCESS) {
-    *error = "marshaling the endorsement key's public area failed";
-    return std::nullopt;
+    return failed_precondition_error("marshaling the endorsement key's public area failed");
   }
   out.public_area.resize(offset);
-  auto pem = attest::public_key_pem(pub->publicArea, error);
-  if (!pem) return std::nullopt;
+  auto pem = attest::public_key_pem(pub->publicArea);
+  if (!pem.ok()) return pem.error();
   out.public_pem = std::move(*pem);
 
   const uint32_t index = ecc ? kEccCertIndex : kRsaCertIndex;
   if (ecc ? ecc_cert : rsa_cert) {
-    if (!read_certificate(s, index, &out.certificate, error)) return std::nullopt;
+    GW_RETURN_IF_ERROR(read_certificate(s, index, &out.certificate));
     if (!out.certificate.empty() && !certificate_matches(out.certificate, out.public_pem)) {
-      *error = "the EK certificate in NV index " + hex32(index) +
-               " is for another key than the TCG default " + what +
-               " template gives: this TPM provisions its EK from a template or nonce in NV "
-               "(indices 0x01c00003/4 or 0x01c0000b/c), which is not supported; inspect it with "
-               "`tpm2_getekcertificate` and `tpm2_createek`";
-      return std::nullopt;
+      return failed_precondition_error(
+          "the EK certificate in NV index " + hex32(index) +
+          " is for another key than the TCG default " + what +
+          " template gives: this TPM provisions its EK from a template or nonce in NV "
+          "(indices 0x01c00003/4 or 0x01c0000b/c), which is not supported; inspect it with "
+          "`tpm2_getekcertificate` and `tpm2_createek`");
     }
   }
   return out;
 }
 
-bool write_endorsement_files(const EndorsementKey& ek, const std::string& dir, std::string* error) {
-  if (!attest::make_dir(dir, error)) return false;
+Status write_endorsement_files(const EndorsementKey& ek, const std::string& dir) {
+  GW_RETURN_IF_ERROR(attest::make_dir(dir));
   auto bytes = [](const std::string& s) {
     return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
   };
   const std::string name_hex = attest::to_hex(ek.name);
   const std::string d = dir + "/";
-  bool ok = attest::write_file(d + "ek.pub", ek.public_area, error) &&
-            attest::write_file(d + "ek.pub.pem", bytes(ek.public_pem), error) &&
-            attest::write_file(d + "ek.name", ek.name, error) &&
-            attest::write_file(d + "ek.name.hex", bytes(name_hex), error);
-  if (ok) {
-    ok = ek.certificate.empty() ? attest::remove_file(d + "ek.cert.der", error)
-                                : attest::write_file(d + "ek.cert.der", ek.certificate, error);
-  }
-  return ok;
+  GW_RETURN_IF_ERROR(attest::write_file(d + "ek.pub", ek.public_area));
+  GW_RETURN_IF_ERROR(attest::write_file(d + "ek.pub.pem", bytes(ek.public_pem)));
+  GW_RETURN_IF_ERROR(attest::write_file(d + "ek.name", ek.name));
+  GW_RETURN_IF_ERROR(attest::write_file(d + "ek.name.hex", bytes(name_hex)));
+  return ek.certificate.empty() ? attest::remove_file(d + "ek.cert.der")
+                                : attest::write_file(d + "ek.cert.der", ek.certificate);
 }
 
 }  // namespace gw::tpm

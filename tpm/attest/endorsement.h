@@ -49,14 +49,13 @@ struct EndorsementKey {
 // reason) if the certificate is for another key than the template gives (a
 // TPM that provisions an EK template or nonce in NV, which is not supported),
 // or the endorsement hierarchy has a password.
-std::optional<EndorsementKey> endorsement_key(Tpm& tpm, std::string* error,
-                                              EkAlgorithm algorithm = EkAlgorithm::kAuto);
+Result<EndorsementKey> endorsement_key(Tpm& tpm, EkAlgorithm algorithm = EkAlgorithm::kAuto);
 
 // Writes into `dir` (created with its parents if missing): ek.pub
 // (TPM2B_PUBLIC), ek.pub.pem, ek.name (raw), ek.name.hex, and ek.cert.der if
-// there is a certificate (else an old one is removed). false + *error naming
-// the file on failure.
-bool write_endorsement_files(const EndorsementKey& ek, const std::string& dir, std::string* error);
+// there is a certificate (else an old one is removed). A failure names the
+// file.
+Status write_endorsement_files(const EndorsementKey& ek, const std::string& dir);
 
 // TPM2_ActivateCredential: `credential_file` is what `tpm2_makecredential -o
 // FILE` writes (tpm2-tools' format: magic 0xBADCC0DE, version 1, then
@@ -67,9 +66,8 @@ bool write_endorsement_files(const EndorsementKey& ek, const std::string& dir, s
 // PolicySecret(endorsement hierarchy) in a salted session that also encrypts
 // the secret on its way back. Fails with a message saying the credential was
 // not made for this AK and TPM when that is why.
-std::optional<std::vector<uint8_t>> activate_credential(Tpm& tpm, const KeyBlob& ak,
-                                                        std::span<const uint8_t> credential_file,
-                                                        std::string* error,
-                                                        EkAlgorithm algorithm = EkAlgorithm::kAuto);
+Result<std::vector<uint8_t>> activate_credential(Tpm& tpm, const KeyBlob& ak,
+                                                 std::span<const uint8_t> credential_file,
+                                                 EkAlgorithm algorithm = EkAlgorithm::kAuto);
 
 }  // namespace gw::tpm

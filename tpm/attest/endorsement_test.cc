@@ -76,11 +76,10 @@ class EndorsementTest : public ProvisionedTpmTest {
 };
 
 TEST_F(EndorsementTest, SameKeyEveryTimeAndItsName) {
-  std::string error;
-  auto a = endorsement_key(*tpm_, &error);
-  ASSERT_TRUE(a) << error;
-  auto b = endorsement_key(*tpm_, &error);
-  ASSERT_TRUE(b) << error;
+  auto a = endorsement_key(*tpm_);
+  ASSERT_TRUE(a) << a.status().message();
+  auto b = endorsement_key(*tpm_);
+  ASSERT_TRUE(b) << b.status().message();
   EXPECT_EQ(a->algorithm, "ecc-p256");
   EXPECT_EQ(a->public_pem.rfind("-----BEGIN PUBLIC KEY-----", 0), 0u) << a->public_pem;
   EXPECT_EQ(a->public_pem, b->public_pem);
@@ -97,8 +96,8 @@ TEST_F(EndorsementTest, SameKeyEveryTimeAndItsName) {
   name.insert(name.end(), h.begin(), h.end());
   EXPECT_EQ(a->name, name);
 
-  auto rsa = endorsement_key(*tpm_, &error, EkAlgorithm::kRsa);
-  ASSERT_TRUE(rsa) << error;
+  auto rsa = endorsement_key(*tpm_, EkAlgorithm::kRsa);
+  ASSERT_TRUE(rsa) << rsa.status().message();
   EXPECT_EQ(rsa->algorithm, "rsa-2048");
   EXPECT_NE(rsa->public_pem, a->public_pem);
   expect_no_tpm_handles(*tpm_);
@@ -108,10 +107,9 @@ TEST_F(EndorsementTest, SameKeyEveryTimeAndItsName) {
 // must be identical, byte for byte.
 TEST_F(EndorsementTest, SamePublicAreaAsTpm2Createek) {
   ASSERT_TRUE(tool_installed("tpm2_createek"));
-  std::string error;
-  auto ecc = endorsement_key(*tpm_, &error, EkAlgorithm::kEcc);
-  auto rsa = endorsement_key(*tpm_, &error, EkAlgorithm::kRsa);
-  ASSERT_TRUE(ecc && rsa) << error;
+  auto ecc = endorsement_key(*tpm_, EkAlgorithm::kEcc);
+  auto rsa = endorsement_key(*tpm_, EkAlgorithm::kRsa);
+  ASSERT_TRUE(ecc && rsa) << rsa.status().message();
   tpm_.reset();  // swtpm serves one connection at a time
   const std::string d = dir_.path(), tcti = " -T " + swtpm_->tcti();
   for (const char* alg : {"ecc", "rsa"}) {
@@ -128,21 +126,21 @@ TEST_F(EndorsementTest, SamePublicAreaAsTpm2Createek) {
 
 TEST_F(EndorsementTest, EccCertificateFromNvVerifiesAgainstTheCa) {
   ASSERT_TRUE(tool_installed("openssl"));
-  std::string error;
-  auto ek = endorsement_key(*tpm_, &error);
-  ASSERT_TRUE(ek) << error;
+  auto ek = endorsement_key(*tpm_);
+  ASSERT_TRUE(ek) << ek.status().message();
   const std::vector<uint8_t> der = issue_certificate(ek->public_pem, /*rsa_ca=*/false);
   ASSERT_FALSE(der.empty());
   provision_certificate(kEccCertIndex, der, 300);  // padded index: trimmed
 
-  auto with_cert = endorsement_key(*tpm_, &error);
-  ASSERT_TRUE(with_cert) << error;
+  auto with_cert = endorsement_key(*tpm_);
+  ASSERT_TRUE(with_cert) << with_cert.status().message();
   EXPECT_EQ(with_cert->algorithm, "ecc-p256");
   EXPECT_EQ(with_cert->certificate, der);
   EXPECT_EQ(with_cert->public_area, ek->public_area);
 
   const std::string out_dir = dir_.path() + "/ek";
-  ASSERT_TRUE(write_endorsement_files(*with_cert, out_dir, &error)) << error;
+  auto r = write_endorsement_files(*with_cert, out_dir);
+  ASSERT_TRUE(r.ok()) << r.message();
   EXPECT_EQ(read_bytes(out_dir + "/ek.pub"), ek->public_area);
   EXPECT_EQ(read_bytes(out_dir + "/ek.name"), ek->name);
   std::string out;
@@ -162,21 +160,20 @@ TEST_F(EndorsementTest, EccCertificateFromNvVerifiesAgainstTheCa) {
 // read in several NV reads.
 TEST_F(EndorsementTest, OnlyAnRsaCertificateSelectsTheRsaEk) {
   ASSERT_TRUE(tool_installed("openssl"));
-  std::string error;
-  auto rsa = endorsement_key(*tpm_, &error, EkAlgorithm::kRsa);
-  ASSERT_TRUE(rsa) << error;
+  auto rsa = endorsement_key(*tpm_, EkAlgorithm::kRsa);
+  ASSERT_TRUE(rsa) << rsa.status().message();
   const std::vector<uint8_t> der = issue_certificate(rsa->public_pem, /*rsa_ca=*/true);
   ASSERT_GT(der.size(), 512u);
   provision_certificate(kRsaCertIndex, der, 0);
 
-  auto ek = endorsement_key(*tpm_, &error);
-  ASSERT_TRUE(ek) << error;
+  auto ek = endorsement_key(*tpm_);
+  ASSERT_TRUE(ek) << ek.status().message();
   EXPECT_EQ(ek->algorithm, "rsa-2048");
   EXPECT_EQ(ek->certificate, der);
   EXPECT_EQ(ek->public_area, rsa->public_area);
   // kEcc still gives the (uncertified) ECC EK.
-  auto ecc = endorsement_key(*tpm_, &error, EkAlgorithm::kEcc);
-  ASSERT_TRUE(ecc) << error;
+  auto ecc = endorsement_key(*tpm_, EkAlgorithm::kEcc);
+  ASSERT_TRUE(ecc) << ecc.status().message();
   EXPECT_EQ(ecc->algorithm, "ecc-p256");
   EXPECT_TRUE(ecc->certificate.empty());
   expect_no_tpm_handles(*tpm_);
@@ -184,14 +181,15 @@ TEST_F(EndorsementTest, OnlyAnRsaCertificateSelectsTheRsaEk) {
 
 TEST_F(EndorsementTest, CertificateForAnotherKeyIsRefused) {
   ASSERT_TRUE(tool_installed("openssl"));
-  std::string error;
-  auto other = tpm_->create_signing_key(Tpm::SigningKind::kGeneral, &error);
-  ASSERT_TRUE(other) << error;
-  auto other_pem = tpm_->public_key_pem(*other, &error);
-  ASSERT_TRUE(other_pem) << error;
+  auto other = tpm_->create_signing_key(Tpm::SigningKind::kGeneral);
+  ASSERT_TRUE(other) << other.status().message();
+  auto other_pem = tpm_->public_key_pem(*other);
+  ASSERT_TRUE(other_pem) << other_pem.status().message();
   provision_certificate(kEccCertIndex, issue_certificate(*other_pem, false), 0);
-  EXPECT_FALSE(endorsement_key(*tpm_, &error));
-  EXPECT_NE(error.find("is for another key"), std::string::npos) << error;
+  auto r2 = endorsement_key(*tpm_);
+  EXPECT_FALSE(r2.ok());
+  EXPECT_NE(r2.status().message().find("is for another key"), std::string::npos)
+      << r2.status().message();
   expect_no_tpm_handles(*tpm_);
 }
 

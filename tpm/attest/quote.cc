@@ -15,17 +15,15 @@ namespace gw::tpm {
 namespace {
 
 // One TPM2_Quote: message and marshaled signature.
-bool quote_once(Tpm& tpm, const KeyBlob& ak, const TPML_PCR_SELECTION& pcrs,
-                std::span<const uint8_t> qualifying_data, Quote* out, TPMI_ALG_HASH* hash_alg,
-                std::string* error) {
+Status quote_once(Tpm& tpm, const KeyBlob& ak, const TPML_PCR_SELECTION& pcrs,
+                  std::span<const uint8_t> qualifying_data, Quote* out, TPMI_ALG_HASH* hash_alg) {
   internal::TpmState& s = internal::state(tpm);
   std::lock_guard<std::mutex> lock(s.mu);
   // Nothing secret crosses the bus (a nonce digest in, a signed statement
   // out), so the AK's empty auth goes as a plain password: Load, Quote, Flush.
   internal::ScopedFlush key(s.esys);
-  if (!internal::load_blob(s, ak, ESYS_TR_PASSWORD, &key, "the attestation key (AK)", error)) {
-    return false;
-  }
+  GW_RETURN_IF_ERROR(
+      internal::load_blob(s, ak, ESYS_TR_PASSWORD, &key, "the attestation key (AK)"));
   TPM2B_DATA extra{};
   extra.size = static_cast<UINT16>(qualifying_data.size());
   std::copy(qualifying_data.begin(), qualifying_data.end(), extra.buffer);
@@ -38,21 +36,20 @@ bool quote_once(Tpm& tpm, const KeyBlob& ak, const TPML_PCR_SELECTION& pcrs,
   internal::EsysPtr<TPM2B_ATTEST> quoted(quoted_raw);
   internal::EsysPtr<TPMT_SIGNATURE> sig(sig_raw);
   if (rc != TSS2_RC_SUCCESS) {
-    std::string msg = internal::failure(s, "TPM2_Quote", rc);
+    const Status failed = internal::failure(s, "TPM2_Quote", rc);
+    std::string msg = failed.message();
     if (internal::base_rc(rc) == TPM2_RC_KEY || internal::base_rc(rc) == TPM2_RC_ATTRIBUTES ||
         internal::base_rc(rc) == TPM2_RC_SCHEME) {
       msg += "; the key given is not a signing key that can quote (use the AK)";
     }
-    *error = msg;
-    return false;
+    return Status(failed.code(), msg);
   }
   out->message.assign(quoted->attestationData, quoted->attestationData + quoted->size);
   out->signature.assign(sizeof(TPMT_SIGNATURE), 0);
   size_t offset = 0;
   if (Tss2_MU_TPMT_SIGNATURE_Marshal(sig.get(), out->signature.data(), out->signature.size(),
                                      &offset) != TSS2_RC_SUCCESS) {
-    *error = "marshaling the quote's signature failed";
-    return false;
+    return failed_precondition_error("marshaling the quote's signature failed");
   }
   out->signature.resize(offset);
   switch (sig->sigAlg) {
@@ -64,33 +61,32 @@ bool quote_once(Tpm& tpm, const KeyBlob& ak, const TPML_PCR_SELECTION& pcrs,
       *hash_alg = sig->signature.rsassa.hash;
       break;
     default:
-      *error = "the key signed the quote with an unsupported scheme (use the ECDSA AK)";
-      return false;
+      return failed_precondition_error(
+          "the key signed the quote with an unsupported scheme (use the ECDSA AK)");
   }
-  return true;
+  return ok_status();
 }
 
 }  // namespace
 
-std::optional<Quote> quote(Tpm& tpm, const KeyBlob& ak, const PcrSelection& selection,
-                           std::span<const uint8_t> qualifying_data, std::string* error) {
+Result<Quote> quote(Tpm& tpm, const KeyBlob& ak, const PcrSelection& selection,
+                    std::span<const uint8_t> qualifying_data) {
   if (qualifying_data.size() > 64) {
-    *error =
+    return failed_precondition_error(
         "qualifying data for a quote is at most 64 bytes (pass a SHA-256 of the nonce and "
         "identity), got " +
-        std::to_string(qualifying_data.size());
-    return std::nullopt;
+        std::to_string(qualifying_data.size()));
   }
   // Only a restricted signing key makes a quote worth anything: an
   // unrestricted one would sign a forged TPMS_ATTEST as readily.
   TPM2B_PUBLIC pub;
-  if (!internal::unmarshal_public(ak, &pub, error)) return std::nullopt;
+  GW_RETURN_IF_ERROR(internal::unmarshal_public(ak, &pub));
   const TPMA_OBJECT attrs = pub.publicArea.objectAttributes;
   if (pub.publicArea.type != TPM2_ALG_ECC || !(attrs & TPMA_OBJECT_SIGN_ENCRYPT) ||
       !(attrs & TPMA_OBJECT_RESTRICTED) || (attrs & TPMA_OBJECT_DECRYPT)) {
-    *error = "quotes are made with the restricted ECC attestation key (AK), but this blob is " +
-             internal::describe_object(pub.publicArea);
-    return std::nullopt;
+    return failed_precondition_error(
+        "quotes are made with the restricted ECC attestation key (AK), but this blob is " +
+        internal::describe_object(pub.publicArea));
   }
   Quote q;
   q.selection = selection;
@@ -98,37 +94,36 @@ std::optional<Quote> quote(Tpm& tpm, const KeyBlob& ak, const PcrSelection& sele
   q.selection.pcrs.erase(std::unique(q.selection.pcrs.begin(), q.selection.pcrs.end()),
                          q.selection.pcrs.end());
   if (q.selection.pcrs.empty()) {
-    *error = "a quote needs at least one PCR in its selection (e.g. sha256:0,1,2,3,7)";
-    return std::nullopt;
+    return failed_precondition_error(
+        "a quote needs at least one PCR in its selection (e.g. sha256:0,1,2,3,7)");
   }
   TPML_PCR_SELECTION tpml;
-  if (!internal::to_tpml(q.selection, &tpml, error)) return std::nullopt;
+  GW_RETURN_IF_ERROR(internal::to_tpml(q.selection, &tpml));
 
   constexpr int kAttempts = 3;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
     TPMI_ALG_HASH hash_alg = TPM2_ALG_NULL;
-    if (!quote_once(tpm, ak, tpml, qualifying_data, &q, &hash_alg, error)) return std::nullopt;
+    GW_RETURN_IF_ERROR(quote_once(tpm, ak, tpml, qualifying_data, &q, &hash_alg));
     // Read after the quote, outside its lock (read_pcrs takes it): a PCR
     // extended in between makes the digest check below fail, and we go again.
-    auto values = tpm.read_pcrs(q.selection, error);
-    if (!values) return std::nullopt;
+    auto values = tpm.read_pcrs(q.selection);
+    if (!values.ok()) return values.error();
     q.pcr_values = std::move(*values);
     bool pcrs_changed = false;
     auto mismatch = attest::check_quote_message(q.message, q.selection, q.pcr_values,
                                                 qualifying_data, hash_alg, &pcrs_changed);
-    if (!mismatch) {
+    if (mismatch.ok()) {
       q.pcrs_file = pcrs_file_bytes(q.selection, q.pcr_values);
       return q;
     }
     if (!pcrs_changed) {
-      *error = "the TPM's quote does not check out: " + *mismatch;
-      return std::nullopt;
+      return internal_error("the TPM's quote does not check out: " + mismatch.message());
     }
   }
-  *error = "PCRs " + internal::describe(q.selection) +
-           " changed between the quote and reading them, in each of " + std::to_string(kAttempts) +
-           " attempts: something is extending them; try again";
-  return std::nullopt;
+  return unavailable_error("PCRs " + internal::describe(q.selection) +
+                           " changed between the quote and reading them, in each of " +
+                           std::to_string(kAttempts) +
+                           " attempts: something is extending them; try again");
 }
 
 std::array<uint8_t, 32> appliance_qualifying_data(std::span<const uint8_t> nonce,

@@ -43,20 +43,20 @@ struct Quote {
 // SHA-256, see appliance_qualifying_data). A PCR may be extended between the
 // quote and the reading of the values, so the values are checked against the
 // quote's pcrDigest and the pair is taken again (up to 3 times) if they
-// differ. nullopt + *error on failure.
-std::optional<Quote> quote(Tpm& tpm, const KeyBlob& ak, const PcrSelection& selection,
-                           std::span<const uint8_t> qualifying_data, std::string* error);
+// differ.
+Result<Quote> quote(Tpm& tpm, const KeyBlob& ak, const PcrSelection& selection,
+                    std::span<const uint8_t> qualifying_data);
 
 // Checks a quote the way tpm2_checkquote does, plus what it leaves out:
 // `signature` is a valid ECDSA signature by ak_public_pem (SubjectPublicKeyInfo
 // PEM) over `message`; `message` is a TPM-generated quote (magic, type); its
 // extraData equals qualifying_data; its PCR selection is `selection`; its
 // pcrDigest is the hash of pcr_values; and pcrs_file, if not empty, holds the
-// same selection and values. nullopt when all hold, else the first reason it
-// does not (for tests and the admin API's self-check; verifiers use
-// tpm2_checkquote).
-std::optional<std::string> verify_quote(const Quote& q, const std::string& ak_public_pem,
-                                        std::span<const uint8_t> qualifying_data);
+// same selection and values. ok when all hold, else kInvalidArgument with the
+// first reason it does not (for tests and the admin API's self-check;
+// verifiers use tpm2_checkquote).
+Status verify_quote(const Quote& q, const std::string& ak_public_pem,
+                    std::span<const uint8_t> qualifying_data);
 
 // The qualifying data that binds a quote to this appliance:
 //   SHA-256(nonce || ledger_address (20 bytes) || tls_public_key_der)
@@ -75,22 +75,21 @@ std::array<uint8_t, 32> appliance_qualifying_data(std::span<const uint8_t> nonce
 // is the key certified), ak.pub.pem, ak.name (raw TPM name), ak.name.hex;
 // qualifying-data.hex (lowercase hex, no newline); and ek.cert.der if
 // ek_certificate is not empty (else an old one is removed). Only the AK
-// blob's public area is used. false + *error naming the file on failure.
-bool write_quote_files(const Quote& q, const KeyBlob& ak, std::span<const uint8_t> qualifying_data,
-                       std::span<const uint8_t> ek_certificate, const std::string& dir,
-                       std::string* error);
+// blob's public area is used. A failure names the file.
+Status write_quote_files(const Quote& q, const KeyBlob& ak,
+                         std::span<const uint8_t> qualifying_data,
+                         std::span<const uint8_t> ek_certificate, const std::string& dir);
 // The same without ak.pub, from the AK's PEM and name: a verifier then has
 // no public area to tie ak.pub.pem to the name it credentialed. Prefer the
 // overload above.
-bool write_quote_files(const Quote& q, const std::string& ak_public_pem,
-                       std::span<const uint8_t> ak_name, std::span<const uint8_t> qualifying_data,
-                       std::span<const uint8_t> ek_certificate, const std::string& dir,
-                       std::string* error);
+Status write_quote_files(const Quote& q, const std::string& ak_public_pem,
+                         std::span<const uint8_t> ak_name, std::span<const uint8_t> qualifying_data,
+                         std::span<const uint8_t> ek_certificate, const std::string& dir);
 
 // Reads quote.msg, quote.sig and quote.pcrs back from `dir` (e.g. files a
 // verifier received) into a Quote whose selection and values come from
-// quote.pcrs. The files are untrusted: malformed ones give nullopt + *error.
-std::optional<Quote> read_quote_files(const std::string& dir, std::string* error);
+// quote.pcrs. The files are untrusted: malformed ones give kInvalidArgument.
+Result<Quote> read_quote_files(const std::string& dir);
 
 // tpm2-tools 5.4's "serialized" PCR file: TPML_PCR_SELECTION, a UINT32 count
 // of TPML_DIGEST lists, then the lists (at most 8 digests each), every
@@ -100,9 +99,9 @@ std::optional<Quote> read_quote_files(const std::string& dir, std::string* error
 // caller; quote() does).
 std::vector<uint8_t> pcrs_file_bytes(const PcrSelection& selection,
                                      const std::vector<std::vector<uint8_t>>& values);
-// Parses that format (one bank). Untrusted input: false + *error if it is
+// Parses that format (one bank). Untrusted input: kInvalidArgument if it is
 // malformed, has more than one bank, or a digest of the wrong size.
-bool parse_pcrs_file(std::span<const uint8_t> bytes, PcrSelection* selection,
-                     std::vector<std::vector<uint8_t>>* values, std::string* error);
+Status parse_pcrs_file(std::span<const uint8_t> bytes, PcrSelection* selection,
+                       std::vector<std::vector<uint8_t>>* values);
 
 }  // namespace gw::tpm

@@ -36,54 +36,49 @@ std::string to_hex(std::span<const uint8_t> bytes) {
   return out;
 }
 
-bool make_dir(const std::string& dir, std::string* error) {
+Status make_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    *error = "cannot create directory " + dir + ": " + ec.message();
-    return false;
+    return unavailable_error("cannot create directory " + dir + ": " + ec.message());
   }
-  return true;
+  return ok_status();
 }
 
-bool write_file(const std::string& path, std::span<const uint8_t> bytes, std::string* error) {
+Status write_file(const std::string& path, std::span<const uint8_t> bytes) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    *error = "cannot write " + path + ": " + strerror(errno);
-    return false;
+    return unavailable_error("cannot write " + path + ": " + strerror(errno));
   }
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      *error = "cannot write " + path + ": " + strerror(errno);
+      Status failed = unavailable_error("cannot write " + path + ": " + strerror(errno));
       ::close(fd);
-      return false;
+      return failed;
     }
     done += static_cast<size_t>(n);
   }
   if (::close(fd) != 0) {
-    *error = "cannot write " + path + ": " + strerror(errno);
-    return false;
+    return unavailable_error("cannot write " + path + ": " + strerror(errno));
   }
-  return true;
+  return ok_status();
 }
 
-bool remove_file(const std::string& path, std::string* error) {
+Status remove_file(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    *error = "cannot remove " + path + ": " + strerror(errno);
-    return false;
+    return unavailable_error("cannot remove " + path + ": " + strerror(errno));
   }
-  return true;
+  return ok_status();
 }
 
-bool read_file(const std::string& path, size_t max_size, std::vector<uint8_t>* out,
-               std::string* error) {
+Status read_file(const std::string& path, size_t max_size, std::vector<uint8_t>* out) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    *error = "cannot read " + path + ": " + strerror(errno);
-    return false;
+    return errno == ENOENT ? not_found_error("cannot read " + path + ": " + strerror(errno))
+                           : unavailable_error("cannot read " + path + ": " + strerror(errno));
   }
   out->clear();
   uint8_t buf[4096];
@@ -91,20 +86,20 @@ bool read_file(const std::string& path, size_t max_size, std::vector<uint8_t>* o
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      *error = "cannot read " + path + ": " + strerror(errno);
+      Status failed = unavailable_error("cannot read " + path + ": " + strerror(errno));
       ::close(fd);
-      return false;
+      return failed;
     }
     if (n == 0) break;
     if (out->size() + static_cast<size_t>(n) > max_size) {
-      *error = path + " is larger than " + std::to_string(max_size) + " bytes: not a quote file";
       ::close(fd);
-      return false;
+      return invalid_argument_error(path + " is larger than " + std::to_string(max_size) +
+                                    " bytes: not a quote file");
     }
     out->insert(out->end(), buf, buf + n);
   }
   ::close(fd);
-  return true;
+  return ok_status();
 }
 
 }  // namespace attest
@@ -113,8 +108,7 @@ std::vector<uint8_t> pcrs_file_bytes(const PcrSelection& selection,
                                      const std::vector<std::vector<uint8_t>>& values) {
   TPML_PCR_SELECTION sel;
   std::memset(&sel, 0, sizeof sel);  // padding bytes too: tpm2-tools' are zero
-  std::string ignored;
-  if (!internal::to_tpml(selection, &sel, &ignored)) return {};
+  if (!internal::to_tpml(selection, &sel).ok()) return {};
   sel.count = htole32(sel.count);
   sel.pcrSelections[0].hash = htole16(sel.pcrSelections[0].hash);
   std::vector<uint8_t> out(reinterpret_cast<const uint8_t*>(&sel),
@@ -141,12 +135,12 @@ std::vector<uint8_t> pcrs_file_bytes(const PcrSelection& selection,
   return out;
 }
 
-bool parse_pcrs_file(std::span<const uint8_t> bytes, PcrSelection* selection,
-                     std::vector<std::vector<uint8_t>>* values, std::string* error) {
+Status parse_pcrs_file(std::span<const uint8_t> bytes, PcrSelection* selection,
+                       std::vector<std::vector<uint8_t>>* values) {
   constexpr size_t kHeader = sizeof(TPML_PCR_SELECTION) + sizeof(uint32_t);
   if (bytes.size() < kHeader || (bytes.size() - kHeader) % sizeof(TPML_DIGEST) != 0) {
-    *error = "not a tpm2-tools PCR file (" + std::to_string(bytes.size()) + " bytes)";
-    return false;
+    return invalid_argument_error("not a tpm2-tools PCR file (" + std::to_string(bytes.size()) +
+                                  " bytes)");
   }
   TPML_PCR_SELECTION sel;
   std::memcpy(&sel, bytes.data(), sizeof sel);
@@ -154,13 +148,11 @@ bool parse_pcrs_file(std::span<const uint8_t> bytes, PcrSelection* selection,
   std::memcpy(&lists_le, bytes.data() + sizeof sel, sizeof lists_le);
   const uint32_t lists = le32toh(lists_le);
   if (le32toh(sel.count) != 1) {
-    *error = "the PCR file selects " + std::to_string(le32toh(sel.count)) +
-             " banks; one bank is supported";
-    return false;
+    return invalid_argument_error("the PCR file selects " + std::to_string(le32toh(sel.count)) +
+                                  " banks; one bank is supported");
   }
   if (lists != (bytes.size() - kHeader) / sizeof(TPML_DIGEST)) {
-    *error = "the PCR file's digest list count does not match its size";
-    return false;
+    return invalid_argument_error("the PCR file's digest list count does not match its size");
   }
   const TPMS_PCR_SELECTION& s = sel.pcrSelections[0];
   const TPMI_ALG_HASH alg = le16toh(s.hash);
@@ -170,16 +162,16 @@ bool parse_pcrs_file(std::span<const uint8_t> bytes, PcrSelection* selection,
                      : alg == TPM2_ALG_SHA512 ? "sha512"
                                               : nullptr;
   if (bank == nullptr || s.sizeofSelect > TPM2_PCR_SELECT_MAX) {
-    *error = "the PCR file names an unsupported bank or a malformed selection";
-    return false;
+    return invalid_argument_error(
+        "the PCR file names an unsupported bank or a malformed selection");
   }
   selection->bank = bank;
   selection->pcrs.clear();
   for (int pcr = 0; pcr < s.sizeofSelect * 8; ++pcr) {
     if (!(s.pcrSelect[pcr / 8] & (1u << (pcr % 8)))) continue;
     if (pcr > 23) {
-      *error = "the PCR file selects PCR " + std::to_string(pcr) + " (0..23 exist)";
-      return false;
+      return invalid_argument_error("the PCR file selects PCR " + std::to_string(pcr) +
+                                    " (0..23 exist)");
     }
     selection->pcrs.push_back(pcr);
   }
@@ -190,91 +182,82 @@ bool parse_pcrs_file(std::span<const uint8_t> bytes, PcrSelection* selection,
     std::memcpy(&list, bytes.data() + kHeader + l * sizeof list, sizeof list);
     const uint32_t n = le32toh(list.count);
     if (n > 8) {
-      *error = "the PCR file has a digest list of " + std::to_string(n) + " entries (at most 8)";
-      return false;
+      return invalid_argument_error("the PCR file has a digest list of " + std::to_string(n) +
+                                    " entries (at most 8)");
     }
     for (uint32_t i = 0; i < n; ++i) {
       if (le16toh(list.digests[i].size) != value_size) {
-        *error =
-            "the PCR file holds a digest of the wrong size for the " + std::string(bank) + " bank";
-        return false;
+        return invalid_argument_error("the PCR file holds a digest of the wrong size for the " +
+                                      std::string(bank) + " bank");
       }
       values->emplace_back(list.digests[i].buffer, list.digests[i].buffer + value_size);
     }
   }
   if (values->size() != selection->pcrs.size()) {
-    *error = "the PCR file holds " + std::to_string(values->size()) + " values for " +
-             std::to_string(selection->pcrs.size()) + " selected PCRs";
-    return false;
+    return invalid_argument_error("the PCR file holds " + std::to_string(values->size()) +
+                                  " values for " + std::to_string(selection->pcrs.size()) +
+                                  " selected PCRs");
   }
-  return true;
+  return ok_status();
 }
 
 namespace {
 
 // What both write_quote_files write; ak_public_area may be empty (no ak.pub).
-bool write_files(const Quote& q, std::span<const uint8_t> ak_public_area,
-                 const std::string& ak_public_pem, std::span<const uint8_t> ak_name,
-                 std::span<const uint8_t> qualifying_data, std::span<const uint8_t> ek_certificate,
-                 const std::string& dir, std::string* error) {
-  if (!attest::make_dir(dir, error)) return false;
+Status write_files(const Quote& q, std::span<const uint8_t> ak_public_area,
+                   const std::string& ak_public_pem, std::span<const uint8_t> ak_name,
+                   std::span<const uint8_t> qualifying_data,
+                   std::span<const uint8_t> ek_certificate, const std::string& dir) {
+  GW_RETURN_IF_ERROR(attest::make_dir(dir));
   auto bytes = [](const std::string& s) {
     return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size());
   };
   const std::string name_hex = attest::to_hex(ak_name);
   const std::string qualifying_hex = attest::to_hex(qualifying_data);
   const std::string d = dir + "/";
-  bool ok = attest::write_file(d + "quote.msg", q.message, error) &&
-            attest::write_file(d + "quote.sig", q.signature, error) &&
-            attest::write_file(d + "quote.pcrs", q.pcrs_file, error) &&
-            (ak_public_area.empty() ? attest::remove_file(d + "ak.pub", error)
-                                    : attest::write_file(d + "ak.pub", ak_public_area, error)) &&
-            attest::write_file(d + "ak.pub.pem", bytes(ak_public_pem), error) &&
-            attest::write_file(d + "ak.name", ak_name, error) &&
-            attest::write_file(d + "ak.name.hex", bytes(name_hex), error) &&
-            attest::write_file(d + "qualifying-data.hex", bytes(qualifying_hex), error);
-  if (ok) {
-    ok = ek_certificate.empty() ? attest::remove_file(d + "ek.cert.der", error)
-                                : attest::write_file(d + "ek.cert.der", ek_certificate, error);
-  }
-  return ok;
+  GW_RETURN_IF_ERROR(attest::write_file(d + "quote.msg", q.message));
+  GW_RETURN_IF_ERROR(attest::write_file(d + "quote.sig", q.signature));
+  GW_RETURN_IF_ERROR(attest::write_file(d + "quote.pcrs", q.pcrs_file));
+  GW_RETURN_IF_ERROR(ak_public_area.empty() ? attest::remove_file(d + "ak.pub")
+                                            : attest::write_file(d + "ak.pub", ak_public_area));
+  GW_RETURN_IF_ERROR(attest::write_file(d + "ak.pub.pem", bytes(ak_public_pem)));
+  GW_RETURN_IF_ERROR(attest::write_file(d + "ak.name", ak_name));
+  GW_RETURN_IF_ERROR(attest::write_file(d + "ak.name.hex", bytes(name_hex)));
+  GW_RETURN_IF_ERROR(attest::write_file(d + "qualifying-data.hex", bytes(qualifying_hex)));
+  return ek_certificate.empty() ? attest::remove_file(d + "ek.cert.der")
+                                : attest::write_file(d + "ek.cert.der", ek_certificate);
 }
 
 }  // namespace
 
-bool write_quote_files(const Quote& q, const KeyBlob& ak, std::span<const uint8_t> qualifying_data,
-                       std::span<const uint8_t> ek_certificate, const std::string& dir,
-                       std::string* error) {
+Status write_quote_files(const Quote& q, const KeyBlob& ak,
+                         std::span<const uint8_t> qualifying_data,
+                         std::span<const uint8_t> ek_certificate, const std::string& dir) {
   TPM2B_PUBLIC pub;
-  if (!internal::unmarshal_public(ak, &pub, error)) return false;
-  auto pem = attest::public_key_pem(pub.publicArea, error);
-  if (!pem) return false;
+  GW_RETURN_IF_ERROR(internal::unmarshal_public(ak, &pub));
+  auto pem = attest::public_key_pem(pub.publicArea);
+  if (!pem.ok()) return pem.error();
   const std::vector<uint8_t> name = internal::compute_name(pub.publicArea);
   if (name.empty()) {
-    *error = "the AK's name algorithm is not supported";
-    return false;
+    return invalid_argument_error("the AK's name algorithm is not supported");
   }
-  return write_files(q, ak.public_area, *pem, name, qualifying_data, ek_certificate, dir, error);
+  return write_files(q, ak.public_area, *pem, name, qualifying_data, ek_certificate, dir);
 }
 
-bool write_quote_files(const Quote& q, const std::string& ak_public_pem,
-                       std::span<const uint8_t> ak_name, std::span<const uint8_t> qualifying_data,
-                       std::span<const uint8_t> ek_certificate, const std::string& dir,
-                       std::string* error) {
-  return write_files(q, {}, ak_public_pem, ak_name, qualifying_data, ek_certificate, dir, error);
+Status write_quote_files(const Quote& q, const std::string& ak_public_pem,
+                         std::span<const uint8_t> ak_name, std::span<const uint8_t> qualifying_data,
+                         std::span<const uint8_t> ek_certificate, const std::string& dir) {
+  return write_files(q, {}, ak_public_pem, ak_name, qualifying_data, ek_certificate, dir);
 }
 
-std::optional<Quote> read_quote_files(const std::string& dir, std::string* error) {
+Result<Quote> read_quote_files(const std::string& dir) {
   Quote q;
   const std::string d = dir + "/";
-  if (!attest::read_file(d + "quote.msg", sizeof(TPMS_ATTEST), &q.message, error) ||
-      !attest::read_file(d + "quote.sig", sizeof(TPMT_SIGNATURE), &q.signature, error) ||
-      !attest::read_file(d + "quote.pcrs", 64 * 1024, &q.pcrs_file, error)) {
-    return std::nullopt;
-  }
-  if (!parse_pcrs_file(q.pcrs_file, &q.selection, &q.pcr_values, error)) {
-    *error = d + "quote.pcrs: " + *error;
-    return std::nullopt;
+  GW_RETURN_IF_ERROR(attest::read_file(d + "quote.msg", sizeof(TPMS_ATTEST), &q.message));
+  GW_RETURN_IF_ERROR(attest::read_file(d + "quote.sig", sizeof(TPMT_SIGNATURE), &q.signature));
+  GW_RETURN_IF_ERROR(attest::read_file(d + "quote.pcrs", 64 * 1024, &q.pcrs_file));
+  if (Status s = parse_pcrs_file(q.pcrs_file, &q.selection, &q.pcr_values); !s.ok()) {
+    return s.with_context(d + "quote.pcrs");
   }
   return q;
 }

@@ -22,8 +22,8 @@ std::vector<uint8_t> testdata(const std::string& name) {
   const std::string path =
       (std::filesystem::path(GW_SOURCE_DIR) / "tpm" / "attest" / "testdata" / name).string();
   std::vector<uint8_t> out;
-  std::string error;
-  EXPECT_TRUE(attest::read_file(path, 1 << 20, &out, &error)) << error;
+  auto r = attest::read_file(path, 1 << 20, &out);
+  EXPECT_TRUE(r.ok()) << r.message();
   return out;
 }
 
@@ -49,8 +49,8 @@ TEST(PcrsFile, SameBytesAsTpm2Quote) {
 
     PcrSelection parsed;
     std::vector<std::vector<uint8_t>> parsed_values;
-    std::string error;
-    ASSERT_TRUE(parse_pcrs_file(golden, &parsed, &parsed_values, &error)) << error;
+    auto r2 = parse_pcrs_file(golden, &parsed, &parsed_values);
+    ASSERT_TRUE(r2.ok()) << r2.message();
     EXPECT_EQ(parsed.bank, "sha256");
     EXPECT_EQ(parsed.pcrs, c.pcrs);
     EXPECT_EQ(parsed_values, values);
@@ -65,23 +65,23 @@ TEST(VerifyQuote, AcceptsTpm2ToolsQuote) {
   q.message = testdata("tpm2_quote.msg");
   q.signature = testdata("tpm2_quote.sig");
   q.pcrs_file = testdata("tpm2_quote_sha256_0-3_16.pcrs");
-  std::string error;
-  ASSERT_TRUE(parse_pcrs_file(q.pcrs_file, &q.selection, &q.pcr_values, &error)) << error;
+  auto r3 = parse_pcrs_file(q.pcrs_file, &q.selection, &q.pcr_values);
+  ASSERT_TRUE(r3.ok()) << r3.message();
   const std::vector<uint8_t> pem_bytes = testdata("tpm2_createak.pem");
   const std::string pem(pem_bytes.begin(), pem_bytes.end());
-  EXPECT_EQ(verify_quote(q, pem, from_hex("0011223344")), std::nullopt);
-  EXPECT_TRUE(verify_quote(q, pem, from_hex("0011223345")));
+  EXPECT_TRUE(verify_quote(q, pem, from_hex("0011223344")).ok());
+  EXPECT_FALSE(verify_quote(q, pem, from_hex("0011223345")).ok());
   // The PCR file must say what the quote's values say.
   Quote other_file = q;
   other_file.pcrs_file = pcrs_file_bytes({"sha256", {0, 1, 2, 3, 17}}, q.pcr_values);
   auto differs = verify_quote(other_file, pem, from_hex("0011223344"));
-  ASSERT_TRUE(differs);
-  EXPECT_NE(differs->find("PCR file holds other"), std::string::npos) << *differs;
+  ASSERT_FALSE(differs.ok());
+  EXPECT_NE(differs.message().find("PCR file holds other"), std::string::npos) << differs.message();
   q.pcr_values[4][31] ^= 1;
   q.pcrs_file.clear();
   auto why = verify_quote(q, pem, from_hex("0011223344"));
-  ASSERT_TRUE(why);
-  EXPECT_NE(why->find("pcrDigest"), std::string::npos) << *why;
+  ASSERT_FALSE(why.ok());
+  EXPECT_NE(why.message().find("pcrDigest"), std::string::npos) << why.message();
 }
 
 TEST(PcrsFile, RefusesMalformedFiles) {
@@ -89,14 +89,14 @@ TEST(PcrsFile, RefusesMalformedFiles) {
   const std::vector<uint8_t> good = pcrs_file_bytes({"sha256", {1, 2, 3}}, values);
   PcrSelection sel;
   std::vector<std::vector<uint8_t>> out;
-  std::string error;
-  ASSERT_TRUE(parse_pcrs_file(good, &sel, &out, &error)) << error;
+  auto r4 = parse_pcrs_file(good, &sel, &out);
+  ASSERT_TRUE(r4.ok()) << r4.message();
 
   auto refused = [&](std::vector<uint8_t> bytes, const std::string& why) {
     SCOPED_TRACE(why);
-    std::string e;
-    EXPECT_FALSE(parse_pcrs_file(bytes, &sel, &out, &e));
-    EXPECT_NE(e.find(why), std::string::npos) << e;
+    Status s = parse_pcrs_file(bytes, &sel, &out);
+    EXPECT_FALSE(s.ok());
+    EXPECT_NE(s.message().find(why), std::string::npos) << s.message();
   };
   refused({}, "not a tpm2-tools PCR file");
   refused(std::vector<uint8_t>(good.begin(), good.end() - 1), "not a tpm2-tools PCR file");
@@ -141,21 +141,22 @@ TEST(VerifyQuote, RefusesJunkWithReasons) {
   q.selection = {"sha256", {0}};
   q.pcr_values = {std::vector<uint8_t>(32, 0)};
   auto why = verify_quote(q, "not a pem", {});
-  ASSERT_TRUE(why);
-  EXPECT_NE(why->find("not a marshaled TPMT_SIGNATURE"), std::string::npos) << *why;
+  ASSERT_FALSE(why.ok());
+  EXPECT_NE(why.message().find("not a marshaled TPMT_SIGNATURE"), std::string::npos)
+      << why.message();
   // An ECDSA/SHA-256 signature with r = s = 1 over junk: fails on the key.
   q.signature = {0x00, 0x18, 0x00, 0x0b, 0x00, 0x01, 0x01, 0x00, 0x01, 0x01};
   q.message = {1, 2, 3};
   why = verify_quote(q, "not a pem", {});
-  ASSERT_TRUE(why);
-  EXPECT_NE(why->find("not an ECC public key"), std::string::npos) << *why;
+  ASSERT_FALSE(why.ok());
+  EXPECT_NE(why.message().find("not an ECC public key"), std::string::npos) << why.message();
 }
 
 TEST(CredentialFile, ParsesTpm2MakecredentialFormatAndRefusesJunk) {
   std::vector<uint8_t> good{0xba, 0xdc, 0xc0, 0xde, 0, 0, 0, 1, 0, 3, 1, 2, 3, 0, 2, 9, 9};
   attest::CredentialFile cred;
-  std::string error;
-  ASSERT_TRUE(attest::parse_credential_file(good, &cred, &error)) << error;
+  auto r5 = attest::parse_credential_file(good, &cred);
+  ASSERT_TRUE(r5.ok()) << r5.message();
   EXPECT_EQ(cred.id_object.size, 3);
   EXPECT_EQ(cred.id_object.credential[2], 3);
   EXPECT_EQ(cred.secret.size, 2);
@@ -163,9 +164,9 @@ TEST(CredentialFile, ParsesTpm2MakecredentialFormatAndRefusesJunk) {
 
   auto refused = [&](std::vector<uint8_t> bytes, const std::string& why) {
     SCOPED_TRACE(why);
-    std::string e;
-    EXPECT_FALSE(attest::parse_credential_file(bytes, &cred, &e));
-    EXPECT_NE(e.find(why), std::string::npos) << e;
+    Status s = attest::parse_credential_file(bytes, &cred);
+    EXPECT_FALSE(s.ok());
+    EXPECT_NE(s.message().find(why), std::string::npos) << s.message();
   };
   refused({}, "magic 0xBADCC0DE");
   auto version = good;

@@ -18,17 +18,17 @@ class TpmQuoteTest : public ProvisionedTpmTest {
   void SetUp() override {
     ProvisionedTpmTest::SetUp();
     ASSERT_TRUE(tool_installed("tpm2_checkquote"));
-    std::string error;
-    auto ak = tpm_->create_signing_key(Tpm::SigningKind::kAttestation, &error);
-    ASSERT_TRUE(ak) << error;
+    auto ak = tpm_->create_signing_key(Tpm::SigningKind::kAttestation);
+    ASSERT_TRUE(ak) << ak.status().message();
     ak_ = *ak;
-    auto pem = tpm_->public_key_pem(ak_, &error);
-    auto name = tpm_->object_name(ak_, &error);
-    ASSERT_TRUE(pem && name) << error;
+    auto pem = tpm_->public_key_pem(ak_);
+    auto name = tpm_->object_name(ak_);
+    ASSERT_TRUE(pem && name) << name.status().message();
     ak_pem_ = *pem;
     ak_name_ = *name;
     // PCR 16 (debug PCR, resettable) so that not every quoted value is zero.
-    ASSERT_TRUE(tpm_->extend_pcr(16, sha256(bytes_of("gateway 0.1.0")), &error)) << error;
+    auto r = tpm_->extend_pcr(16, sha256(bytes_of("gateway 0.1.0")));
+    ASSERT_TRUE(r.ok()) << r.message();
   }
 
   // `tpm2_checkquote` on the files of `dir` with qualifying data `hex` and
@@ -61,7 +61,6 @@ std::vector<uint8_t> tls_public_key_der() {
 }
 
 TEST_F(TpmQuoteTest, Tpm2CheckquoteAcceptsAndRejectsTampering) {
-  std::string error;
   const std::vector<uint8_t> nonce = bytes_of("verifier nonce 0123456789abcdef");
   const std::array<uint8_t, 20> address{0xde, 0xad, 0xbe, 0xef, 1,  2,  3,  4,  5,  6,
                                         7,    8,    9,    10,   11, 12, 13, 14, 15, 16};
@@ -70,19 +69,20 @@ TEST_F(TpmQuoteTest, Tpm2CheckquoteAcceptsAndRejectsTampering) {
   const auto qualifying = appliance_qualifying_data(nonce, address, tls);
 
   // Named out of order: the quote sorts them (the TPM digests ascending).
-  auto q = quote(*tpm_, ak_, {"sha256", {16, 0, 1, 2, 3}}, qualifying, &error);
-  ASSERT_TRUE(q) << error;
+  auto q = quote(*tpm_, ak_, {"sha256", {16, 0, 1, 2, 3}}, qualifying);
+  ASSERT_TRUE(q) << q.status().message();
   EXPECT_EQ(q->selection.pcrs, (std::vector<int>{0, 1, 2, 3, 16}));
-  auto now = tpm_->read_pcrs({"sha256", {0, 16}}, &error);
-  ASSERT_TRUE(now) << error;
+  auto now = tpm_->read_pcrs({"sha256", {0, 16}});
+  ASSERT_TRUE(now) << now.status().message();
   ASSERT_EQ(q->pcr_values.size(), 5u);
   EXPECT_EQ(q->pcr_values[0], (*now)[0]);
   EXPECT_EQ(q->pcr_values[4], (*now)[1]);
   EXPECT_NE(q->pcr_values[4], std::vector<uint8_t>(32, 0));
-  EXPECT_EQ(verify_quote(*q, ak_pem_, qualifying), std::nullopt);
+  EXPECT_TRUE(verify_quote(*q, ak_pem_, qualifying).ok());
 
   const std::string dir = dir_.path() + "/quote";
-  ASSERT_TRUE(write_quote_files(*q, ak_, qualifying, {}, dir, &error)) << error;
+  auto r2 = write_quote_files(*q, ak_, qualifying, {}, dir);
+  ASSERT_TRUE(r2.ok()) << r2.message();
   EXPECT_EQ(read_bytes(dir + "/ak.name"), ak_name_);
   EXPECT_EQ(read_bytes(dir + "/ak.pub"), ak_.public_area);
   const std::vector<uint8_t> pem_file = read_bytes(dir + "/ak.pub.pem");
@@ -116,8 +116,8 @@ TEST_F(TpmQuoteTest, Tpm2CheckquoteAcceptsAndRejectsTampering) {
   out.clear();
   EXPECT_NE(checkquote(dir, attest::to_hex(other), &out), 0) << out;
   auto reason = verify_quote(*q, ak_pem_, other);
-  ASSERT_TRUE(reason);
-  EXPECT_NE(reason->find("qualifying data"), std::string::npos) << *reason;
+  ASSERT_FALSE(reason.ok());
+  EXPECT_NE(reason.message().find("qualifying data"), std::string::npos) << reason.message();
 
   struct Tamper {
     const char* file;
@@ -137,23 +137,23 @@ TEST_F(TpmQuoteTest, Tpm2CheckquoteAcceptsAndRejectsTampering) {
     copy_with_flipped_bit(dir, bad, t.file, t.offset);
     out.clear();
     EXPECT_NE(checkquote(bad, hex, &out), 0) << out;
-    auto tampered = read_quote_files(bad, &error);
-    ASSERT_TRUE(tampered) << error;
+    auto tampered = read_quote_files(bad);
+    ASSERT_TRUE(tampered) << tampered.status().message();
     auto why = verify_quote(*tampered, ak_pem_, qualifying);
-    ASSERT_TRUE(why);
-    EXPECT_NE(why->find(t.reason), std::string::npos) << *why;
+    ASSERT_FALSE(why.ok());
+    EXPECT_NE(why.message().find(t.reason), std::string::npos) << why.message();
   }
 
   // The untouched files read back verify.
-  auto back = read_quote_files(dir, &error);
-  ASSERT_TRUE(back) << error;
-  EXPECT_EQ(verify_quote(*back, ak_pem_, qualifying), std::nullopt);
+  auto back = read_quote_files(dir);
+  ASSERT_TRUE(back) << back.status().message();
+  EXPECT_TRUE(verify_quote(*back, ak_pem_, qualifying).ok());
   // Another key's public key does not.
-  auto other_ak = tpm_->create_signing_key(Tpm::SigningKind::kAttestation, &error);
-  ASSERT_TRUE(other_ak) << error;
-  auto other_pem = tpm_->public_key_pem(*other_ak, &error);
-  ASSERT_TRUE(other_pem) << error;
-  EXPECT_TRUE(verify_quote(*back, *other_pem, qualifying));
+  auto other_ak = tpm_->create_signing_key(Tpm::SigningKind::kAttestation);
+  ASSERT_TRUE(other_ak) << other_ak.status().message();
+  auto other_pem = tpm_->public_key_pem(*other_ak);
+  ASSERT_TRUE(other_pem) << other_pem.status().message();
+  EXPECT_FALSE(verify_quote(*back, *other_pem, qualifying).ok());
   expect_no_tpm_handles(*tpm_);
 }
 
@@ -227,59 +227,72 @@ TEST_F(TpmQuoteTest, RetriesWhenPcrsChangeBetweenQuoteAndRead) {
     std::lock_guard<std::mutex> lock(s.mu);
     s.tcti.tap = tap;
   }
-  std::string error;
   const std::vector<uint8_t> qd(32, 3);
   const PcrSelection sel{"sha256", {0, 16}};
   extends_left = 1;  // once: the second attempt succeeds
-  auto q = quote(*tpm_, ak_, sel, qd, &error);
-  ASSERT_TRUE(q) << error;
+  auto q = quote(*tpm_, ak_, sel, qd);
+  ASSERT_TRUE(q) << q.status().message();
   EXPECT_EQ(quotes, 2);
-  EXPECT_EQ(verify_quote(*q, ak_pem_, qd), std::nullopt);
+  EXPECT_TRUE(verify_quote(*q, ak_pem_, qd).ok());
   quotes = 0;
   extends_left = 100;  // every time
-  EXPECT_FALSE(quote(*tpm_, ak_, sel, qd, &error));
-  EXPECT_NE(error.find("changed between the quote and reading them"), std::string::npos) << error;
+  auto r3 = quote(*tpm_, ak_, sel, qd);
+  EXPECT_FALSE(r3.ok());
+  EXPECT_NE(r3.status().message().find("changed between the quote and reading them"),
+            std::string::npos)
+      << r3.status().message();
   EXPECT_EQ(quotes, 3);
   expect_no_tpm_handles(*tpm_);
 }
 
 TEST_F(TpmQuoteTest, RefusesBadRequests) {
-  std::string error;
   const std::vector<uint8_t> qd(32, 7);
-  EXPECT_FALSE(quote(*tpm_, ak_, {"sha256", {0}}, std::vector<uint8_t>(65, 1), &error));
-  EXPECT_NE(error.find("at most 64 bytes"), std::string::npos) << error;
-  EXPECT_FALSE(quote(*tpm_, ak_, {"sha256", {}}, qd, &error));
-  EXPECT_NE(error.find("at least one PCR"), std::string::npos) << error;
-  EXPECT_FALSE(quote(*tpm_, ak_, {"md5", {0}}, qd, &error));
-  EXPECT_NE(error.find("unknown PCR bank"), std::string::npos) << error;
-  EXPECT_FALSE(quote(*tpm_, ak_, {"sha256", {24}}, qd, &error));
-  EXPECT_NE(error.find("out of range"), std::string::npos) << error;
-  auto hmac_key = tpm_->create_hmac_key({}, &error);
-  ASSERT_TRUE(hmac_key) << error;
+  auto r4 = quote(*tpm_, ak_, {"sha256", {0}}, std::vector<uint8_t>(65, 1));
+  EXPECT_FALSE(r4.ok());
+  EXPECT_NE(r4.status().message().find("at most 64 bytes"), std::string::npos)
+      << r4.status().message();
+  auto r5 = quote(*tpm_, ak_, {"sha256", {}}, qd);
+  EXPECT_FALSE(r5.ok());
+  EXPECT_NE(r5.status().message().find("at least one PCR"), std::string::npos)
+      << r5.status().message();
+  auto r6 = quote(*tpm_, ak_, {"md5", {0}}, qd);
+  EXPECT_FALSE(r6.ok());
+  EXPECT_NE(r6.status().message().find("unknown PCR bank"), std::string::npos)
+      << r6.status().message();
+  auto r7 = quote(*tpm_, ak_, {"sha256", {24}}, qd);
+  EXPECT_FALSE(r7.ok());
+  EXPECT_NE(r7.status().message().find("out of range"), std::string::npos) << r7.status().message();
+  auto hmac_key = tpm_->create_hmac_key({});
+  ASSERT_TRUE(hmac_key) << hmac_key.status().message();
   const uint64_t before = tpm_->commands_sent();
-  EXPECT_FALSE(quote(*tpm_, *hmac_key, {"sha256", {0}}, qd, &error));
-  EXPECT_NE(error.find("this blob is an HMAC key"), std::string::npos) << error;
+  auto r8 = quote(*tpm_, *hmac_key, {"sha256", {0}}, qd);
+  EXPECT_FALSE(r8.ok());
+  EXPECT_NE(r8.status().message().find("this blob is an HMAC key"), std::string::npos)
+      << r8.status().message();
   // An unrestricted signing key could sign a forged TPMS_ATTEST: refused.
-  auto general = tpm_->create_signing_key(Tpm::SigningKind::kGeneral, &error);
-  ASSERT_TRUE(general) << error;
+  auto general = tpm_->create_signing_key(Tpm::SigningKind::kGeneral);
+  ASSERT_TRUE(general) << general.status().message();
   const uint64_t before_general = tpm_->commands_sent();
-  EXPECT_FALSE(quote(*tpm_, *general, {"sha256", {0}}, qd, &error));
-  EXPECT_NE(error.find("restricted ECC attestation key"), std::string::npos) << error;
+  auto r9 = quote(*tpm_, *general, {"sha256", {0}}, qd);
+  EXPECT_FALSE(r9.ok());
+  EXPECT_NE(r9.status().message().find("restricted ECC attestation key"), std::string::npos)
+      << r9.status().message();
   EXPECT_EQ(tpm_->commands_sent(), before_general);
   EXPECT_LT(before, before_general);
   // Other banks work the same way (swtpm allocates sha1 too).
-  auto q = quote(*tpm_, ak_, {"sha1", {16}}, qd, &error);
-  ASSERT_TRUE(q) << error;
+  auto q = quote(*tpm_, ak_, {"sha1", {16}}, qd);
+  ASSERT_TRUE(q) << q.status().message();
   EXPECT_EQ(q->pcr_values[0].size(), 20u);
-  EXPECT_EQ(verify_quote(*q, ak_pem_, qd), std::nullopt);
+  EXPECT_TRUE(verify_quote(*q, ak_pem_, qd).ok());
   // More than 8 PCRs: two TPML_DIGEST lists in the file, like tpm2_quote's.
-  auto wide = quote(*tpm_, ak_, {"sha256", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16}}, qd, &error);
-  ASSERT_TRUE(wide) << error;
-  EXPECT_EQ(verify_quote(*wide, ak_pem_, qd), std::nullopt);
+  auto wide = quote(*tpm_, ak_, {"sha256", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16}}, qd);
+  ASSERT_TRUE(wide) << wide.status().message();
+  EXPECT_TRUE(verify_quote(*wide, ak_pem_, qd).ok());
   EXPECT_EQ(wide->pcrs_file.size(), 132u + 4 + 2 * 532);
   const std::string dir = dir_.path() + "/wide";
   // (Written with the PEM-and-name overload: no ak.pub then.)
-  ASSERT_TRUE(write_quote_files(*wide, ak_pem_, ak_name_, qd, {}, dir, &error)) << error;
+  auto r10 = write_quote_files(*wide, ak_pem_, ak_name_, qd, {}, dir);
+  ASSERT_TRUE(r10.ok()) << r10.message();
   EXPECT_FALSE(std::filesystem::exists(dir + "/ak.pub"));
   std::string out;
   EXPECT_EQ(checkquote(dir, attest::to_hex(qd), &out, "ak.pub.pem"), 0) << out;

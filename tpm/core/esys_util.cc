@@ -46,7 +46,7 @@ TSS2_RC base_rc(TSS2_RC rc) {
   return code;
 }
 
-std::string failure(const TpmState& s, const std::string& doing, TSS2_RC rc) {
+Status failure(const TpmState& s, const std::string& doing, TSS2_RC rc) {
   std::string msg = doing + " failed: " + rc_text(rc);
   TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
   TSS2_RC base = base_rc(rc);
@@ -59,11 +59,13 @@ std::string failure(const TpmState& s, const std::string& doing, TSS2_RC rc) {
         "`tpm2_dictionarylockout -c`";
   } else if (base == TPM2_RC_RETRY || base == TPM2_RC_YIELDED || base == TPM2_RC_TESTING) {
     msg += "; the TPM is busy: try again";
+  } else {
+    return failed_precondition_error(std::move(msg));
   }
-  return msg;
+  return unavailable_error(std::move(msg));
 }
 
-std::optional<ESYS_TR> primary(TpmState& s, std::string* error) {
+Result<ESYS_TR> primary(TpmState& s) {
   if (s.primary != ESYS_TR_NONE) return s.primary;
   const std::string where = "the storage primary key at " + hex32(s.options.primary_handle);
   ESYS_TR tr = ESYS_TR_NONE;
@@ -71,12 +73,11 @@ std::optional<ESYS_TR> primary(TpmState& s, std::string* error) {
                                      ESYS_TR_NONE, &tr);
   if (rc != TSS2_RC_SUCCESS) {
     if (base_rc(rc) == TPM2_RC_HANDLE) {
-      *error = "no storage primary key at " + hex32(s.options.primary_handle) +
-               " in the TPM: run `gatewayctl tpm provision` first";
-    } else {
-      *error = failure(s, "looking up " + where, rc);
+      return failed_precondition_error("no storage primary key at " +
+                                       hex32(s.options.primary_handle) +
+                                       " in the TPM: run `gatewayctl tpm provision` first");
     }
-    return std::nullopt;
+    return failure(s, "looking up " + where, rc);
   }
   TPM2B_PUBLIC* pub_raw = nullptr;
   rc = Esys_ReadPublic(s.esys, tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub_raw, nullptr,
@@ -84,41 +85,40 @@ std::optional<ESYS_TR> primary(TpmState& s, std::string* error) {
   EsysPtr<TPM2B_PUBLIC> pub(pub_raw);
   if (rc != TSS2_RC_SUCCESS) {
     Esys_TR_Close(s.esys, &tr);
-    *error = failure(s, "reading " + where, rc);
-    return std::nullopt;
+    return failure(s, "reading " + where, rc);
   }
-  if (!acceptable_primary(s, pub->publicArea, error)) {
+  if (Status st = acceptable_primary(s, pub->publicArea); !st.ok()) {
     Esys_TR_Close(s.esys, &tr);
-    return std::nullopt;
+    return st;
   }
   s.primary = tr;
   return tr;
 }
 
-bool acceptable_primary(const TpmState& s, const TPMT_PUBLIC& pub, std::string* error) {
+Status acceptable_primary(const TpmState& s, const TPMT_PUBLIC& pub) {
   if (!is_storage_key(pub)) {
-    *error = "the object at " + hex32(s.options.primary_handle) + " is " + describe_object(pub) +
-             ", not a storage key: set another primary handle, or check what put it there";
-    return false;
+    return failed_precondition_error(
+        "the object at " + hex32(s.options.primary_handle) + " is " + describe_object(pub) +
+        ", not a storage key: set another primary handle, or check what put it there");
   }
   if (!s.options.expected_primary_name.empty() &&
       compute_name(pub) != s.options.expected_primary_name) {
-    *error = "the storage primary key at " + hex32(s.options.primary_handle) +
-             " is not the key this gateway provisioned (its name differs from the pinned one): "
-             "the TPM was cleared or the key replaced; keys sealed under the old one are lost "
-             "and must be provisioned and imported again";
-    return false;
+    return failed_precondition_error(
+        "the storage primary key at " + hex32(s.options.primary_handle) +
+        " is not the key this gateway provisioned (its name differs from the pinned one): "
+        "the TPM was cleared or the key replaced; keys sealed under the old one are lost "
+        "and must be provisioned and imported again");
   }
-  return true;
+  return ok_status();
 }
 
-bool start_session(TpmState& s, TPM2_SE kind, ScopedFlush* session, std::string* error) {
+Status start_session(TpmState& s, TPM2_SE kind, ScopedFlush* session) {
   ESYS_TR salt_key = ESYS_TR_NONE;
   TPMT_SYM_DEF sym{};
   sym.algorithm = TPM2_ALG_NULL;
   if (kind != TPM2_SE_TRIAL) {
-    auto p = primary(s, error);
-    if (!p) return false;
+    auto p = primary(s);
+    if (!p.ok()) return p.error();
     salt_key = *p;
     sym.algorithm = TPM2_ALG_AES;
     sym.keyBits.aes = 128;
@@ -128,19 +128,17 @@ bool start_session(TpmState& s, TPM2_SE kind, ScopedFlush* session, std::string*
       Esys_StartAuthSession(s.esys, salt_key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                             ESYS_TR_NONE, nullptr, kind, &sym, TPM2_ALG_SHA256, session->out());
   if (rc != TSS2_RC_SUCCESS) {
-    *error = failure(s, "starting a TPM session", rc);
-    return false;
+    return failure(s, "starting a TPM session", rc);
   }
-  return true;
+  return ok_status();
 }
 
-bool set_session_attributes(TpmState& s, ESYS_TR session, TPMA_SESSION attrs, std::string* error) {
+Status set_session_attributes(TpmState& s, ESYS_TR session, TPMA_SESSION attrs) {
   TSS2_RC rc = Esys_TRSess_SetAttributes(s.esys, session, attrs, 0xff);
   if (rc != TSS2_RC_SUCCESS) {
-    *error = failure(s, "setting session attributes", rc);
-    return false;
+    return failure(s, "setting session attributes", rc);
   }
-  return true;
+  return ok_status();
 }
 
 namespace {
@@ -154,32 +152,28 @@ std::vector<uint8_t> marshal(const T& value) {
   return out;
 }
 
-bool unmarshal_private(const KeyBlob& blob, TPM2B_PRIVATE* out, std::string* error) {
+Status unmarshal_private(const KeyBlob& blob, TPM2B_PRIVATE* out) {
   size_t offset = 0;
   *out = {};
   if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(blob.private_area.data(), blob.private_area.size(), &offset,
                                       out) != TSS2_RC_SUCCESS ||
       offset != blob.private_area.size()) {
-    *error = "the key blob's private area is malformed";
-    return false;
+    return invalid_argument_error("the key blob's private area is malformed");
   }
-  return true;
+  return ok_status();
 }
 
 }  // namespace
 
-std::optional<KeyBlob> create_under_primary(TpmState& s, const TPM2B_SENSITIVE_CREATE& sensitive,
-                                            const TPM2B_PUBLIC& templ, const std::string& what,
-                                            std::string* error) {
-  auto parent = primary(s, error);
-  if (!parent) return std::nullopt;
+Result<KeyBlob> create_under_primary(TpmState& s, const TPM2B_SENSITIVE_CREATE& sensitive,
+                                     const TPM2B_PUBLIC& templ, const std::string& what) {
+  auto parent = primary(s);
+  if (!parent.ok()) return parent.error();
   ScopedFlush session(s.esys);
-  if (!start_session(s, TPM2_SE_HMAC, &session, error)) return std::nullopt;
+  GW_RETURN_IF_ERROR(start_session(s, TPM2_SE_HMAC, &session));
   // DECRYPT: the TPM receives inSensitive (the first parameter) encrypted.
-  if (!set_session_attributes(s, session.get(), TPMA_SESSION_DECRYPT | TPMA_SESSION_CONTINUESESSION,
-                              error)) {
-    return std::nullopt;
-  }
+  GW_RETURN_IF_ERROR(set_session_attributes(s, session.get(),
+                                            TPMA_SESSION_DECRYPT | TPMA_SESSION_CONTINUESESSION));
   TPM2B_DATA outside_info{};
   TPML_PCR_SELECTION creation_pcrs{};
   TPM2B_PRIVATE* priv_raw = nullptr;
@@ -196,37 +190,35 @@ std::optional<KeyBlob> create_under_primary(TpmState& s, const TPM2B_SENSITIVE_C
   EsysPtr<TPM2B_DIGEST> ch(creation_hash);
   EsysPtr<TPMT_TK_CREATION> ct(creation_ticket);
   if (rc != TSS2_RC_SUCCESS) {
-    std::string msg = failure(s, "creating " + what + " under the primary key", rc);
+    const Status failed = failure(s, "creating " + what + " under the primary key", rc);
+    std::string msg = failed.message();
     if (base_rc(rc) == TPM2_RC_SIZE || base_rc(rc) == TPM2_RC_VALUE) {
       msg += "; the TPM refused the key material's size or the object's parameters";
     }
-    *error = msg;
-    return std::nullopt;
+    return Status(failed.code(), msg);
   }
   KeyBlob blob;
   blob.public_area = marshal<TPM2B_PUBLIC, Tss2_MU_TPM2B_PUBLIC_Marshal>(*pub);
   blob.private_area = marshal<TPM2B_PRIVATE, Tss2_MU_TPM2B_PRIVATE_Marshal>(*priv);
   if (blob.public_area.empty() || blob.private_area.empty()) {
-    *error = "marshaling the new " + what + " failed";
-    return std::nullopt;
+    return internal_error("marshaling the new " + what + " failed");
   }
   return blob;
 }
 
-bool load_blob(TpmState& s, const KeyBlob& blob, ESYS_TR auth_session, ScopedFlush* object,
-               const std::string& what, std::string* error) {
+Status load_blob(TpmState& s, const KeyBlob& blob, ESYS_TR auth_session, ScopedFlush* object,
+                 const std::string& what) {
   TPM2B_PUBLIC pub;
   TPM2B_PRIVATE priv;
-  if (!unmarshal_public(blob, &pub, error) || !unmarshal_private(blob, &priv, error)) {
-    return false;
-  }
-  auto parent = primary(s, error);
-  if (!parent) return false;
-  TSS2_RC rc = Esys_Load(s.esys, *parent, auth_session, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
+  GW_RETURN_IF_ERROR(unmarshal_public(blob, &pub));
+  GW_RETURN_IF_ERROR(unmarshal_private(blob, &priv));
+  GW_ASSIGN_OR_RETURN(ESYS_TR parent, primary(s));
+  TSS2_RC rc = Esys_Load(s.esys, parent, auth_session, ESYS_TR_NONE, ESYS_TR_NONE, &priv, &pub,
                          object->out());
-  if (rc == TSS2_RC_SUCCESS) return true;
+  if (rc == TSS2_RC_SUCCESS) return ok_status();
   TSS2_RC base = base_rc(rc);
-  std::string msg = failure(s, "loading " + what, rc);
+  const Status failed = failure(s, "loading " + what, rc);
+  std::string msg = failed.message();
   if (base == TPM2_RC_INTEGRITY || base == TPM2_RC_BINDING || base == TPM2_RC_SIZE ||
       base == TPM2_RC_KEY) {
     msg += "; this blob was not created by this TPM (or under a primary key at " +
@@ -234,20 +226,18 @@ bool load_blob(TpmState& s, const KeyBlob& blob, ESYS_TR auth_session, ScopedFlu
            " that has since been replaced, e.g. after a TPM clear): re-create or re-import the "
            "key on this machine";
   }
-  *error = msg;
-  return false;
+  return Status(failed.code(), msg);
 }
 
-bool unmarshal_public(const KeyBlob& blob, TPM2B_PUBLIC* out, std::string* error) {
+Status unmarshal_public(const KeyBlob& blob, TPM2B_PUBLIC* out) {
   size_t offset = 0;
   *out = {};
   if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(blob.public_area.data(), blob.public_area.size(), &offset,
                                      out) != TSS2_RC_SUCCESS ||
       offset != blob.public_area.size()) {
-    *error = "the key blob's public area is malformed";
-    return false;
+    return invalid_argument_error("the key blob's public area is malformed");
   }
-  return true;
+  return ok_status();
 }
 
 bool is_storage_key(const TPMT_PUBLIC& pub) {
@@ -346,7 +336,7 @@ std::vector<uint8_t> compute_name(const TPMT_PUBLIC& pub) {
   return name;
 }
 
-bool to_tpml(const PcrSelection& sel, TPML_PCR_SELECTION* out, std::string* error) {
+Status to_tpml(const PcrSelection& sel, TPML_PCR_SELECTION* out) {
   *out = {};
   TPMI_ALG_HASH alg = sel.bank == "sha256"   ? TPM2_ALG_SHA256
                       : sel.bank == "sha1"   ? TPM2_ALG_SHA1
@@ -354,20 +344,19 @@ bool to_tpml(const PcrSelection& sel, TPML_PCR_SELECTION* out, std::string* erro
                       : sel.bank == "sha512" ? TPM2_ALG_SHA512
                                              : TPM2_ALG_ERROR;
   if (alg == TPM2_ALG_ERROR) {
-    *error = "unknown PCR bank '" + sel.bank + "' (use sha1, sha256, sha384 or sha512)";
-    return false;
+    return invalid_argument_error("unknown PCR bank '" + sel.bank +
+                                  "' (use sha1, sha256, sha384 or sha512)");
   }
   out->count = 1;
   out->pcrSelections[0].hash = alg;
   out->pcrSelections[0].sizeofSelect = 3;
   for (int pcr : sel.pcrs) {
     if (pcr < 0 || pcr > 23) {
-      *error = "PCR " + std::to_string(pcr) + " is out of range (0..23)";
-      return false;
+      return invalid_argument_error("PCR " + std::to_string(pcr) + " is out of range (0..23)");
     }
     out->pcrSelections[0].pcrSelect[pcr / 8] |= static_cast<uint8_t>(1u << (pcr % 8));
   }
-  return true;
+  return ok_status();
 }
 
 std::string describe(const PcrSelection& sel) {

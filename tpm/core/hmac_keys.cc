@@ -43,11 +43,11 @@ bool is_hmac_key(const TPMT_PUBLIC& pub) {
 
 }  // namespace
 
-std::optional<KeyBlob> Tpm::create_hmac_key(std::span<const uint8_t> key, std::string* error) {
+Result<KeyBlob> Tpm::create_hmac_key(std::span<const uint8_t> key) {
   if (key.size() > kMaxImportedKey) {
-    *error = "an imported HMAC key may be at most " + std::to_string(kMaxImportedKey) +
-             " bytes (this one has " + std::to_string(key.size()) + ")";
-    return std::nullopt;
+    return invalid_argument_error("an imported HMAC key may be at most " +
+                                  std::to_string(kMaxImportedKey) + " bytes (this one has " +
+                                  std::to_string(key.size()) + ")");
   }
   TPM2B_PUBLIC templ{};
   TPMT_PUBLIC& p = templ.publicArea;
@@ -66,8 +66,7 @@ std::optional<KeyBlob> Tpm::create_hmac_key(std::span<const uint8_t> key, std::s
     unsigned int len = 0;
     if (EVP_Digest(key.data(), key.size(), sensitive.sensitive.data.buffer, &len, EVP_sha256(),
                    nullptr) != 1) {
-      *error = "hashing the long HMAC key failed";
-      return std::nullopt;
+      return internal_error("hashing the long HMAC key failed");
     }
     sensitive.sensitive.data.size = static_cast<UINT16>(len);
   } else {
@@ -76,37 +75,31 @@ std::optional<KeyBlob> Tpm::create_hmac_key(std::span<const uint8_t> key, std::s
   }
 
   internal::TpmState& s = internal::state(*this);
-  std::optional<KeyBlob> blob;
+  Result<KeyBlob> blob = internal_error("not created");
   {
     std::lock_guard<std::mutex> lock(s.mu);
     blob = internal::create_under_primary(
-        s, sensitive, templ, key.empty() ? "a TPM-generated HMAC key" : "the imported HMAC key",
-        error);
+        s, sensitive, templ, key.empty() ? "a TPM-generated HMAC key" : "the imported HMAC key");
   }
   explicit_bzero(&sensitive, sizeof sensitive);
   return blob;
 }
 
-std::optional<std::array<uint8_t, 32>> Tpm::hmac(const KeyBlob& key, std::span<const uint8_t> data,
-                                                 std::string* error) {
+Result<std::array<uint8_t, 32>> Tpm::hmac(const KeyBlob& key, std::span<const uint8_t> data) {
   TPM2B_PUBLIC pub;
-  if (!internal::unmarshal_public(key, &pub, error)) return std::nullopt;
+  GW_RETURN_IF_ERROR(internal::unmarshal_public(key, &pub));
   if (!is_hmac_key(pub.publicArea)) {
-    *error = "hmac needs an HMAC-SHA-256 key blob, but this one is " +
-             internal::describe_object(pub.publicArea);
-    return std::nullopt;
+    return invalid_argument_error("hmac needs an HMAC-SHA-256 key blob, but this one is " +
+                                  internal::describe_object(pub.publicArea));
   }
   internal::TpmState& s = internal::state(*this);
   std::lock_guard<std::mutex> lock(s.mu);
   ScopedFlush session(s.esys);
-  if (!internal::start_session(s, TPM2_SE_HMAC, &session, error)) return std::nullopt;
-  if (!internal::set_session_attributes(s, session.get(), TPMA_SESSION_CONTINUESESSION, error)) {
-    return std::nullopt;
-  }
+  GW_RETURN_IF_ERROR(internal::start_session(s, TPM2_SE_HMAC, &session));
+  GW_RETURN_IF_ERROR(
+      internal::set_session_attributes(s, session.get(), TPMA_SESSION_CONTINUESESSION));
   ScopedFlush object(s.esys);
-  if (!internal::load_blob(s, key, session.get(), &object, "the HMAC key", error)) {
-    return std::nullopt;
-  }
+  GW_RETURN_IF_ERROR(internal::load_blob(s, key, session.get(), &object, "the HMAC key"));
   // DECRYPT: the data goes to the TPM encrypted; ENCRYPT: the HMAC comes back
   // encrypted.
   const TPMA_SESSION crypt =
@@ -116,7 +109,7 @@ std::optional<std::array<uint8_t, 32>> Tpm::hmac(const KeyBlob& key, std::span<c
   TSS2_RC rc;
   if (data.size() <= kChunk) {
     buf.assign(data);
-    if (!internal::set_session_attributes(s, session.get(), crypt, error)) return std::nullopt;
+    GW_RETURN_IF_ERROR(internal::set_session_attributes(s, session.get(), crypt));
     rc = Esys_HMAC(s.esys, object.get(), session.get(), ESYS_TR_NONE, ESYS_TR_NONE, &buf.b,
                    TPM2_ALG_SHA256, &raw);
   } else {
@@ -126,26 +119,22 @@ std::optional<std::array<uint8_t, 32>> Tpm::hmac(const KeyBlob& key, std::span<c
     rc = Esys_HMAC_Start(s.esys, object.get(), session.get(), ESYS_TR_NONE, ESYS_TR_NONE, &seq_auth,
                          TPM2_ALG_SHA256, sequence.out());
     if (rc != TSS2_RC_SUCCESS) {
-      *error = failure(s, "starting an HMAC sequence", rc);
-      return std::nullopt;
+      return failure(s, "starting an HMAC sequence", rc);
     }
     size_t at = 0;
     while (data.size() - at > kChunk) {
       buf.assign(data.subspan(at, kChunk));
       at += kChunk;
-      if (!internal::set_session_attributes(
-              s, session.get(), TPMA_SESSION_DECRYPT | TPMA_SESSION_CONTINUESESSION, error)) {
-        return std::nullopt;
-      }
+      GW_RETURN_IF_ERROR(internal::set_session_attributes(
+          s, session.get(), TPMA_SESSION_DECRYPT | TPMA_SESSION_CONTINUESESSION));
       rc = Esys_SequenceUpdate(s.esys, sequence.get(), session.get(), ESYS_TR_NONE, ESYS_TR_NONE,
                                &buf.b);
       if (rc != TSS2_RC_SUCCESS) {
-        *error = failure(s, "HMAC sequence update", rc);
-        return std::nullopt;
+        return failure(s, "HMAC sequence update", rc);
       }
     }
     buf.assign(data.subspan(at));
-    if (!internal::set_session_attributes(s, session.get(), crypt, error)) return std::nullopt;
+    GW_RETURN_IF_ERROR(internal::set_session_attributes(s, session.get(), crypt));
     TPMT_TK_HASHCHECK* ticket = nullptr;
     rc = Esys_SequenceComplete(s.esys, sequence.get(), session.get(), ESYS_TR_NONE, ESYS_TR_NONE,
                                &buf.b, ESYS_TR_RH_NULL, &raw, &ticket);
@@ -154,12 +143,11 @@ std::optional<std::array<uint8_t, 32>> Tpm::hmac(const KeyBlob& key, std::span<c
   }
   EsysPtr<TPM2B_DIGEST> out(raw);
   if (rc != TSS2_RC_SUCCESS) {
-    *error = failure(s, "TPM2_HMAC", rc);
-    return std::nullopt;
+    return failure(s, "TPM2_HMAC", rc);
   }
   if (out->size != 32) {
-    *error = "TPM2_HMAC returned " + std::to_string(out->size) + " bytes, expected 32";
-    return std::nullopt;
+    return internal_error("TPM2_HMAC returned " + std::to_string(out->size) +
+                          " bytes, expected 32");
   }
   std::array<uint8_t, 32> mac;
   std::copy(out->buffer, out->buffer + 32, mac.begin());

@@ -40,41 +40,37 @@ std::vector<uint8_t> serialize_blob(const KeyBlob& blob) {
   return out;
 }
 
-std::optional<KeyBlob> parse_blob(std::span<const uint8_t> bytes, std::string* error) {
+Result<KeyBlob> parse_blob(std::span<const uint8_t> bytes) {
   if (bytes.size() < sizeof kMagic + 1 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
-    *error = "not a gateway TPM key blob (bad magic)";
-    return std::nullopt;
+    return invalid_argument_error("not a gateway TPM key blob (bad magic)");
   }
   if (bytes[sizeof kMagic] != kVersion) {
-    *error = "unsupported TPM key blob version " + std::to_string(bytes[sizeof kMagic]) +
-             " (this build reads version " + std::to_string(kVersion) + ")";
-    return std::nullopt;
+    return invalid_argument_error("unsupported TPM key blob version " +
+                                  std::to_string(bytes[sizeof kMagic]) +
+                                  " (this build reads version " + std::to_string(kVersion) + ")");
   }
   KeyBlob blob;
   size_t at = sizeof kMagic + 1;
   if (!get_area(bytes, &at, &blob.public_area) || !get_area(bytes, &at, &blob.private_area)) {
-    *error = "TPM key blob is truncated or has an impossible length";
-    return std::nullopt;
+    return invalid_argument_error("TPM key blob is truncated or has an impossible length");
   }
   if (at != bytes.size()) {
-    *error = "TPM key blob has " + std::to_string(bytes.size() - at) + " unexpected trailing bytes";
-    return std::nullopt;
+    return invalid_argument_error("TPM key blob has " + std::to_string(bytes.size() - at) +
+                                  " unexpected trailing bytes");
   }
   TPM2B_PUBLIC pub{};
   size_t offset = 0;
   if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(blob.public_area.data(), blob.public_area.size(), &offset,
                                      &pub) != TSS2_RC_SUCCESS ||
       offset != blob.public_area.size()) {
-    *error = "TPM key blob's public area is not a valid TPM2B_PUBLIC";
-    return std::nullopt;
+    return invalid_argument_error("TPM key blob's public area is not a valid TPM2B_PUBLIC");
   }
   TPM2B_PRIVATE priv{};
   offset = 0;
   if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(blob.private_area.data(), blob.private_area.size(), &offset,
                                       &priv) != TSS2_RC_SUCCESS ||
       offset != blob.private_area.size() || priv.size == 0) {
-    *error = "TPM key blob's private area is not a valid TPM2B_PRIVATE";
-    return std::nullopt;
+    return invalid_argument_error("TPM key blob's private area is not a valid TPM2B_PRIVATE");
   }
   return blob;
 }

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "gateway/base/status.h"
+
 namespace gw::tpm {
 
 // TPM2B_PUBLIC and TPM2B_PRIVATE, each marshaled with tss2-mu (big-endian TPM
@@ -25,7 +27,7 @@ std::vector<uint8_t> serialize_blob(const KeyBlob& blob);
 
 // Parses serialize_blob's format and checks that both areas unmarshal as a
 // TPM2B_PUBLIC / TPM2B_PRIVATE with nothing left over. Bytes are untrusted
-// (read from disk): any malformed input gives nullopt + *error, never a crash.
-std::optional<KeyBlob> parse_blob(std::span<const uint8_t> bytes, std::string* error);
+// (read from disk): any malformed input gives kInvalidArgument, never a crash.
+Result<KeyBlob> parse_blob(std::span<const uint8_t> bytes);
 
 }  // namespace gw::tpm

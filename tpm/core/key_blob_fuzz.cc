@@ -5,9 +5,8 @@
 #include "tpm/core/key_blob.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string error;
-  auto blob = gw::tpm::parse_blob(std::span<const uint8_t>(data, size), &error);
-  if (blob) {
+  auto blob = gw::tpm::parse_blob(std::span<const uint8_t>(data, size));
+  if (blob.ok()) {
     std::vector<uint8_t> again = gw::tpm::serialize_blob(*blob);
     if (again != std::vector<uint8_t>(data, data + size)) std::abort();
   }

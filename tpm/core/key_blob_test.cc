@@ -29,9 +29,8 @@ TEST(KeyBlobTest, RoundTrip) {
   KeyBlob blob = sample_blob();
   std::vector<uint8_t> bytes = serialize_blob(blob);
   EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 7), "GWTPMKB");
-  std::string error;
-  auto parsed = parse_blob(bytes, &error);
-  ASSERT_TRUE(parsed) << error;
+  auto parsed = parse_blob(bytes);
+  ASSERT_TRUE(parsed) << parsed.status().message();
   EXPECT_EQ(parsed->public_area, blob.public_area);
   EXPECT_EQ(parsed->private_area, blob.private_area);
 }
@@ -39,49 +38,56 @@ TEST(KeyBlobTest, RoundTrip) {
 TEST(KeyBlobTest, EveryTruncationIsRefused) {
   std::vector<uint8_t> bytes = serialize_blob(sample_blob());
   for (size_t n = 0; n < bytes.size(); ++n) {
-    std::string error;
-    EXPECT_FALSE(parse_blob(std::span(bytes.data(), n), &error)) << "length " << n;
-    EXPECT_FALSE(error.empty());
+    auto r = parse_blob(std::span(bytes.data(), n));
+    EXPECT_FALSE(r.ok()) << "length " << n;
+    EXPECT_FALSE(r.status().message().empty());
   }
 }
 
 TEST(KeyBlobTest, MalformedInputsAreRefused) {
   const std::vector<uint8_t> good = serialize_blob(sample_blob());
-  std::string error;
 
   auto bad_magic = good;
   bad_magic[0] = 'X';
-  EXPECT_FALSE(parse_blob(bad_magic, &error));
-  EXPECT_NE(error.find("magic"), std::string::npos) << error;
+  auto r2 = parse_blob(bad_magic);
+  EXPECT_FALSE(r2.ok());
+  EXPECT_NE(r2.status().message().find("magic"), std::string::npos) << r2.status().message();
 
   auto bad_version = good;
   bad_version[8] = 2;
-  EXPECT_FALSE(parse_blob(bad_version, &error));
-  EXPECT_NE(error.find("version 2"), std::string::npos) << error;
+  auto r3 = parse_blob(bad_version);
+  EXPECT_FALSE(r3.ok());
+  EXPECT_NE(r3.status().message().find("version 2"), std::string::npos) << r3.status().message();
 
   auto trailing = good;
   trailing.push_back(0);
-  EXPECT_FALSE(parse_blob(trailing, &error));
-  EXPECT_NE(error.find("trailing"), std::string::npos) << error;
+  auto r4 = parse_blob(trailing);
+  EXPECT_FALSE(r4.ok());
+  EXPECT_NE(r4.status().message().find("trailing"), std::string::npos) << r4.status().message();
 
   auto huge_length = good;
   huge_length[9] = 0xff;  // public area length 0xff......
-  EXPECT_FALSE(parse_blob(huge_length, &error));
+  auto r5 = parse_blob(huge_length);
+  EXPECT_FALSE(r5.ok());
 
   // A public area whose TPM2B size prefix disagrees with its contents.
   KeyBlob blob = sample_blob();
   blob.public_area[1] ^= 0x01;
-  EXPECT_FALSE(parse_blob(serialize_blob(blob), &error));
-  EXPECT_NE(error.find("TPM2B_PUBLIC"), std::string::npos) << error;
+  auto r6 = parse_blob(serialize_blob(blob));
+  EXPECT_FALSE(r6.ok());
+  EXPECT_NE(r6.status().message().find("TPM2B_PUBLIC"), std::string::npos) << r6.status().message();
 
   blob = sample_blob();
   blob.private_area = {0x00, 0x09, 1, 2};  // claims 9 bytes, has 2
-  EXPECT_FALSE(parse_blob(serialize_blob(blob), &error));
-  EXPECT_NE(error.find("TPM2B_PRIVATE"), std::string::npos) << error;
+  auto r7 = parse_blob(serialize_blob(blob));
+  EXPECT_FALSE(r7.ok());
+  EXPECT_NE(r7.status().message().find("TPM2B_PRIVATE"), std::string::npos)
+      << r7.status().message();
 
   blob = sample_blob();
   blob.private_area.clear();
-  EXPECT_FALSE(parse_blob(serialize_blob(blob), &error));
+  auto r8 = parse_blob(serialize_blob(blob));
+  EXPECT_FALSE(r8.ok());
 }
 
 }  // namespace

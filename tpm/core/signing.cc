@@ -58,7 +58,7 @@ std::vector<uint8_t> der_signature(const std::array<uint8_t, 32>& r,
 
 }  // namespace
 
-std::optional<KeyBlob> Tpm::create_signing_key(SigningKind kind, std::string* error) {
+Result<KeyBlob> Tpm::create_signing_key(SigningKind kind) {
   TPM2B_PUBLIC templ{};
   TPMT_PUBLIC& p = templ.publicArea;
   p.type = TPM2_ALG_ECC;
@@ -80,24 +80,21 @@ std::optional<KeyBlob> Tpm::create_signing_key(SigningKind kind, std::string* er
   std::lock_guard<std::mutex> lock(s.mu);
   return internal::create_under_primary(
       s, sensitive, templ,
-      kind == SigningKind::kAttestation ? "the attestation key (AK)" : "the signing key", error);
+      kind == SigningKind::kAttestation ? "the attestation key (AK)" : "the signing key");
 }
 
-std::optional<Tpm::Signature> Tpm::sign_digest(const KeyBlob& key,
-                                               std::span<const uint8_t, 32> digest,
-                                               std::string* error) {
+Result<Tpm::Signature> Tpm::sign_digest(const KeyBlob& key, std::span<const uint8_t, 32> digest) {
   TPM2B_PUBLIC pub;
-  if (!internal::unmarshal_public(key, &pub, error)) return std::nullopt;
+  GW_RETURN_IF_ERROR(internal::unmarshal_public(key, &pub));
   if (!is_p256_signing_key(pub.publicArea)) {
-    *error = "sign_digest needs an ECC P-256 signing key blob, but this one is " +
-             internal::describe_object(pub.publicArea);
-    return std::nullopt;
+    return invalid_argument_error(
+        "sign_digest needs an ECC P-256 signing key blob, but this one is " +
+        internal::describe_object(pub.publicArea));
   }
   if (pub.publicArea.objectAttributes & TPMA_OBJECT_RESTRICTED) {
-    *error =
+    return invalid_argument_error(
         "this is a restricted attestation key (AK): it signs only TPM-generated data such "
-        "as quotes; sign batch roots with a general signing key";
-    return std::nullopt;
+        "as quotes; sign batch roots with a general signing key");
   }
   internal::TpmState& s = internal::state(*this);
   std::lock_guard<std::mutex> lock(s.mu);
@@ -105,9 +102,7 @@ std::optional<Tpm::Signature> Tpm::sign_digest(const KeyBlob& key,
   // plain password authorization (the key's auth is empty) saves a session:
   // Load, Sign, FlushContext.
   ScopedFlush object(s.esys);
-  if (!internal::load_blob(s, key, ESYS_TR_PASSWORD, &object, "the signing key", error)) {
-    return std::nullopt;
-  }
+  GW_RETURN_IF_ERROR(internal::load_blob(s, key, ESYS_TR_PASSWORD, &object, "the signing key"));
   TPM2B_DIGEST in{};
   in.size = 32;
   std::copy(digest.begin(), digest.end(), in.buffer);
@@ -122,31 +117,28 @@ std::optional<Tpm::Signature> Tpm::sign_digest(const KeyBlob& key,
                          &scheme, &no_ticket, &raw);
   EsysPtr<TPMT_SIGNATURE> sig(raw);
   if (rc != TSS2_RC_SUCCESS) {
-    *error = failure(s, "TPM2_Sign", rc);
-    return std::nullopt;
+    return failure(s, "TPM2_Sign", rc);
   }
   Signature out;
   if (sig->sigAlg != TPM2_ALG_ECDSA || !to_32(sig->signature.ecdsa.signatureR, &out.r) ||
       !to_32(sig->signature.ecdsa.signatureS, &out.s)) {
-    *error = "TPM2_Sign returned an unexpected signature format";
-    return std::nullopt;
+    return internal_error("TPM2_Sign returned an unexpected signature format");
   }
   out.der = der_signature(out.r, out.s);
   if (out.der.empty()) {
-    *error = "encoding the signature as DER failed";
-    return std::nullopt;
+    return internal_error("encoding the signature as DER failed");
   }
   return out;
 }
 
-std::optional<std::string> Tpm::public_key_pem(const KeyBlob& key, std::string* error) {
+Result<std::string> Tpm::public_key_pem(const KeyBlob& key) {
   TPM2B_PUBLIC pub;
-  if (!internal::unmarshal_public(key, &pub, error)) return std::nullopt;
+  GW_RETURN_IF_ERROR(internal::unmarshal_public(key, &pub));
   const TPMT_PUBLIC& p = pub.publicArea;
   if (p.type != TPM2_ALG_ECC || p.parameters.eccDetail.curveID != TPM2_ECC_NIST_P256 ||
       p.unique.ecc.x.size > 32 || p.unique.ecc.y.size > 32) {
-    *error = "public_key_pem supports ECC P-256 keys; this blob is " + internal::describe_object(p);
-    return std::nullopt;
+    return invalid_argument_error("public_key_pem supports ECC P-256 keys; this blob is " +
+                                  internal::describe_object(p));
   }
   std::array<uint8_t, 65> point{};
   point[0] = 0x04;  // uncompressed
@@ -172,24 +164,22 @@ std::optional<std::string> Tpm::public_key_pem(const KeyBlob& key, std::string* 
     char* data = nullptr;
     long len = BIO_get_mem_data(bio, &data);
     pem = std::string(data, static_cast<size_t>(len));
-  } else {
-    *error = "the blob's ECC public key is not a valid P-256 point";
   }
   BIO_free(bio);
   EVP_PKEY_free(pkey);
   EVP_PKEY_CTX_free(ctx);
   OSSL_PARAM_free(params);
   OSSL_PARAM_BLD_free(bld);
-  return pem;
+  if (!pem) return invalid_argument_error("the blob's ECC public key is not a valid P-256 point");
+  return *pem;
 }
 
-std::optional<std::vector<uint8_t>> Tpm::object_name(const KeyBlob& key, std::string* error) {
+Result<std::vector<uint8_t>> Tpm::object_name(const KeyBlob& key) {
   TPM2B_PUBLIC pub;
-  if (!internal::unmarshal_public(key, &pub, error)) return std::nullopt;
+  GW_RETURN_IF_ERROR(internal::unmarshal_public(key, &pub));
   std::vector<uint8_t> name = internal::compute_name(pub.publicArea);
   if (name.empty()) {
-    *error = "the blob's name algorithm is not supported";
-    return std::nullopt;
+    return invalid_argument_error("the blob's name algorithm is not supported");
   }
   return name;
 }

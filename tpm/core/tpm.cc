@@ -61,15 +61,13 @@ std::string occupied_message(uint32_t handle, const TPMT_PUBLIC& pub) {
 Tpm::Tpm() : state_(std::make_unique<internal::TpmState>()) {}
 Tpm::~Tpm() = default;
 
-std::unique_ptr<Tpm> Tpm::open(const TpmOptions& options, std::string* error) {
+Result<std::unique_ptr<Tpm>> Tpm::open(const TpmOptions& options) {
   if (options.tcti.empty()) {
-    *error = "no TCTI configured for the TPM (e.g. \"device:/dev/tpmrm0\")";
-    return nullptr;
+    return invalid_argument_error("no TCTI configured for the TPM (e.g. \"device:/dev/tpmrm0\")");
   }
   if (options.primary_handle < 0x81000000u || options.primary_handle > 0x817fffffu) {
-    *error = "primary handle " + hex32(options.primary_handle) +
-             " is not an owner persistent handle (0x81000000..0x817fffff)";
-    return nullptr;
+    return invalid_argument_error("primary handle " + hex32(options.primary_handle) +
+                                  " is not an owner persistent handle (0x81000000..0x817fffff)");
   }
   // TSS2 logs its own errors to stderr, which would break the daemon's
   // one-logfmt-line-per-event output; every error reaches the caller as a
@@ -81,27 +79,25 @@ std::unique_ptr<Tpm> Tpm::open(const TpmOptions& options, std::string* error) {
   TSS2_RC rc = Tss2_TctiLdr_Initialize(options.tcti.c_str(), &s.loader_tcti);
   if (rc != TSS2_RC_SUCCESS) {
     s.loader_tcti = nullptr;
-    *error = "cannot open the TPM through TCTI '" + options.tcti + "': " + internal::rc_text(rc) +
-             "; check the TCTI string (e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321)"
-             ", that the device exists and is accessible (group tss), or that swtpm is running";
-    return nullptr;
+    return unavailable_error(
+        "cannot open the TPM through TCTI '" + options.tcti + "': " + internal::rc_text(rc) +
+        "; check the TCTI string (e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321)"
+        ", that the device exists and is accessible (group tss), or that swtpm is running");
   }
   internal::init_counting_tcti(&s.tcti, s.loader_tcti, options.injected_latency);
   rc = Esys_Initialize(&s.esys, internal::as_tcti(&s.tcti), nullptr);
   if (rc != TSS2_RC_SUCCESS) {
     s.esys = nullptr;
-    *error = failure(s, "initializing TSS2 ESYS on TCTI '" + options.tcti + "'", rc);
-    return nullptr;
+    return failure(s, "initializing TSS2 ESYS on TCTI '" + options.tcti + "'", rc);
   }
   rc = Esys_Startup(s.esys, TPM2_SU_CLEAR);
   if (rc != TSS2_RC_SUCCESS && base_rc(rc) != TPM2_RC_INITIALIZE) {
-    *error = failure(s, "TPM2_Startup through TCTI '" + options.tcti + "'", rc);
-    return nullptr;
+    return failure(s, "TPM2_Startup through TCTI '" + options.tcti + "'", rc);
   }
   return tpm;
 }
 
-std::optional<Tpm::PrimaryInfo> Tpm::ensure_primary(std::string* error) {
+Result<Tpm::PrimaryInfo> Tpm::ensure_primary() {
   internal::TpmState& s = *state_;
   std::lock_guard<std::mutex> lock(s.mu);
   const uint32_t handle = s.options.primary_handle;
@@ -119,33 +115,31 @@ std::optional<Tpm::PrimaryInfo> Tpm::ensure_primary(std::string* error) {
     EsysPtr<TPM2B_PUBLIC> pub(raw);
     if (rc != TSS2_RC_SUCCESS) {
       Esys_TR_Close(s.esys, &existing);
-      *error = failure(s, "reading the object at " + hex32(handle), rc);
-      return std::nullopt;
+      return failure(s, "reading the object at " + hex32(handle), rc);
     }
     if (!internal::is_storage_key(pub->publicArea)) {
       Esys_TR_Close(s.esys, &existing);
-      *error = occupied_message(handle, pub->publicArea);
-      return std::nullopt;
+      return failed_precondition_error(occupied_message(handle, pub->publicArea));
     }
-    if (!internal::acceptable_primary(s, pub->publicArea, error)) {  // the pinned name
+    if (Status st = internal::acceptable_primary(s, pub->publicArea);
+        !st.ok()) {  // the pinned name
       Esys_TR_Close(s.esys, &existing);
-      return std::nullopt;
+      return st;
     }
     s.primary = existing;
     return PrimaryInfo{false, internal::algorithm_name(pub->publicArea),
                        internal::compute_name(pub->publicArea)};
   }
   if (base_rc(rc) != TPM2_RC_HANDLE) {
-    *error = failure(s, "looking up persistent handle " + hex32(handle), rc);
-    return std::nullopt;
+    return failure(s, "looking up persistent handle " + hex32(handle), rc);
   }
 
   if (!s.options.expected_primary_name.empty()) {
-    *error = "no key at " + hex32(handle) +
-             ", but a provisioned primary key is expected there (its name is pinned): the TPM "
-             "was cleared or the key evicted, and keys sealed under it are lost. To start over, "
-             "provision without the pinned name and import the keys again";
-    return std::nullopt;
+    return failed_precondition_error(
+        "no key at " + hex32(handle) +
+        ", but a provisioned primary key is expected there (its name is pinned): the TPM "
+        "was cleared or the key evicted, and keys sealed under it are lost. To start over, "
+        "provision without the pinned name and import the keys again");
   }
   const bool ecc = s.options.primary_algorithm == PrimaryAlgorithm::kAuto && supports_p256(s);
   TPM2B_PUBLIC templ = srk_template(ecc);
@@ -165,10 +159,11 @@ std::optional<Tpm::PrimaryInfo> Tpm::ensure_primary(std::string* error) {
   EsysPtr<TPM2B_DIGEST> ch_owner(ch);
   EsysPtr<TPMT_TK_CREATION> ct_owner(ct);
   if (rc != TSS2_RC_SUCCESS) {
-    std::string msg = failure(s,
-                              std::string("creating the ") + (ecc ? "ECC P-256" : "RSA-2048") +
-                                  " storage primary key in the owner hierarchy",
-                              rc);
+    const Status failed = failure(s,
+                                  std::string("creating the ") + (ecc ? "ECC P-256" : "RSA-2048") +
+                                      " storage primary key in the owner hierarchy",
+                                  rc);
+    std::string msg = failed.message();
     TSS2_RC base = base_rc(rc);
     if (base == TPM2_RC_BAD_AUTH || base == TPM2_RC_AUTH_FAIL) {
       msg +=
@@ -177,14 +172,14 @@ std::optional<Tpm::PrimaryInfo> Tpm::ensure_primary(std::string* error) {
     } else if (base == TPM2_RC_HIERARCHY) {
       msg += "; the owner hierarchy is disabled (enable it in the firmware's TPM settings)";
     }
-    *error = msg;
-    return std::nullopt;
+    return Status(failed.code(), msg);
   }
   ESYS_TR persistent = ESYS_TR_NONE;
   rc = Esys_EvictControl(s.esys, ESYS_TR_RH_OWNER, transient.get(), ESYS_TR_PASSWORD, ESYS_TR_NONE,
                          ESYS_TR_NONE, handle, &persistent);
   if (rc != TSS2_RC_SUCCESS) {
-    std::string msg = failure(s, "persisting the primary key at " + hex32(handle), rc);
+    const Status failed = failure(s, "persisting the primary key at " + hex32(handle), rc);
+    std::string msg = failed.message();
     TSS2_RC base = base_rc(rc);
     if (base == TPM2_RC_NV_DEFINED) {
       msg += "; something was persisted at that handle meanwhile: run provisioning again";
@@ -193,31 +188,28 @@ std::optional<Tpm::PrimaryInfo> Tpm::ensure_primary(std::string* error) {
           "; the TPM has no room for another persistent object (list them with "
           "`tpm2_getcap handles-persistent`)";
     }
-    *error = msg;
-    return std::nullopt;
+    return Status(failed.code(), msg);
   }
   s.primary = persistent;
   return PrimaryInfo{true, internal::algorithm_name(pub->publicArea),
                      internal::compute_name(pub->publicArea)};
 }
 
-bool Tpm::primary_present(std::string* error) {
+Status Tpm::primary_present() {
   internal::TpmState& s = *state_;
   std::lock_guard<std::mutex> lock(s.mu);
-  return internal::primary(s, error).has_value();
+  return internal::primary(s).status();
 }
 
-std::optional<std::vector<uint8_t>> Tpm::random_bytes(size_t n, std::string* error) {
+Result<std::vector<uint8_t>> Tpm::random_bytes(size_t n) {
   internal::TpmState& s = *state_;
   std::lock_guard<std::mutex> lock(s.mu);
   ScopedFlush session(s.esys);
-  if (!internal::start_session(s, TPM2_SE_HMAC, &session, error)) return std::nullopt;
+  GW_RETURN_IF_ERROR(internal::start_session(s, TPM2_SE_HMAC, &session));
   // ENCRYPT: the random bytes (the response's first parameter) come back
   // encrypted; they may become key material.
-  if (!internal::set_session_attributes(
-          s, session.get(), TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION, error)) {
-    return std::nullopt;
-  }
+  GW_RETURN_IF_ERROR(internal::set_session_attributes(
+      s, session.get(), TPMA_SESSION_ENCRYPT | TPMA_SESSION_CONTINUESESSION));
   std::vector<uint8_t> out;
   out.reserve(n);
   while (out.size() < n) {
@@ -227,19 +219,17 @@ std::optional<std::vector<uint8_t>> Tpm::random_bytes(size_t n, std::string* err
     EsysPtr<TPM2B_DIGEST> chunk(raw);
     if (rc != TSS2_RC_SUCCESS || chunk->size == 0) {
       explicit_bzero(out.data(), out.size());
-      *error = rc != TSS2_RC_SUCCESS ? failure(s, "TPM2_GetRandom", rc)
-                                     : "TPM2_GetRandom returned no bytes";
-      return std::nullopt;
+      return rc != TSS2_RC_SUCCESS ? failure(s, "TPM2_GetRandom", rc)
+                                   : unavailable_error("TPM2_GetRandom returned no bytes");
     }
     out.insert(out.end(), chunk->buffer, chunk->buffer + std::min<size_t>(chunk->size, want));
   }
   return out;
 }
 
-std::optional<std::vector<std::vector<uint8_t>>> Tpm::read_pcrs(const PcrSelection& selection,
-                                                                std::string* error) {
+Result<std::vector<std::vector<uint8_t>>> Tpm::read_pcrs(const PcrSelection& selection) {
   TPML_PCR_SELECTION remaining;
-  if (!internal::to_tpml(selection, &remaining, error)) return std::nullopt;
+  GW_RETURN_IF_ERROR(internal::to_tpml(selection, &remaining));
   internal::TpmState& s = *state_;
   std::lock_guard<std::mutex> lock(s.mu);
   std::map<int, std::vector<uint8_t>> values;
@@ -255,8 +245,7 @@ std::optional<std::vector<std::vector<uint8_t>>> Tpm::read_pcrs(const PcrSelecti
     EsysPtr<TPML_PCR_SELECTION> got(sel_raw);
     EsysPtr<TPML_DIGEST> digests(dig_raw);
     if (rc != TSS2_RC_SUCCESS) {
-      *error = failure(s, "reading PCRs " + internal::describe(selection), rc);
-      return std::nullopt;
+      return failure(s, "reading PCRs " + internal::describe(selection), rc);
     }
     uint32_t next = 0;
     bool progress = false;
@@ -273,9 +262,8 @@ std::optional<std::vector<std::vector<uint8_t>>> Tpm::read_pcrs(const PcrSelecti
       }
     }
     if (!progress) {
-      *error = "the TPM returned no values for PCRs " + internal::describe(selection) +
-               ": is the " + selection.bank + " bank allocated?";
-      return std::nullopt;
+      return internal_error("the TPM returned no values for PCRs " + internal::describe(selection) +
+                            ": is the " + selection.bank + " bank allocated?");
     }
   }
   std::vector<std::vector<uint8_t>> out;
@@ -283,10 +271,9 @@ std::optional<std::vector<std::vector<uint8_t>>> Tpm::read_pcrs(const PcrSelecti
   return out;
 }
 
-bool Tpm::extend_pcr(int pcr, std::span<const uint8_t, 32> sha256_digest, std::string* error) {
+Status Tpm::extend_pcr(int pcr, std::span<const uint8_t, 32> sha256_digest) {
   if (pcr < 0 || pcr > 23) {
-    *error = "PCR " + std::to_string(pcr) + " is out of range (0..23)";
-    return false;
+    return invalid_argument_error("PCR " + std::to_string(pcr) + " is out of range (0..23)");
   }
   internal::TpmState& s = *state_;
   std::lock_guard<std::mutex> lock(s.mu);
@@ -297,10 +284,9 @@ bool Tpm::extend_pcr(int pcr, std::span<const uint8_t, 32> sha256_digest, std::s
   TSS2_RC rc = Esys_PCR_Extend(s.esys, ESYS_TR_PCR0 + static_cast<ESYS_TR>(pcr), ESYS_TR_PASSWORD,
                                ESYS_TR_NONE, ESYS_TR_NONE, &digests);
   if (rc != TSS2_RC_SUCCESS) {
-    *error = failure(s, "extending PCR " + std::to_string(pcr), rc);
-    return false;
+    return failure(s, "extending PCR " + std::to_string(pcr), rc);
   }
-  return true;
+  return ok_status();
 }
 
 uint64_t Tpm::commands_sent() const {

@@ -19,8 +19,11 @@
 // A Tpm is slow (a real TPM does single-digit to tens of commands per second):
 // call it at start to derive/unseal working keys and to sign batch roots, not
 // per message. Methods are serialized by an internal mutex (ESYS contexts are
-// not thread-safe). Errors are values: nullopt/false + *error, which names
-// what failed and how to recover and never contains key bytes.
+// not thread-safe). Errors are values (gw::Status / gw::Result): the message
+// names what failed and how to recover and never contains key bytes; the code
+// says what to do next (kUnavailable: the TPM is unreachable, busy or locked
+// out, try again later; kInvalidArgument: the blob or request is wrong;
+// kFailedPrecondition: the TPM is not in the state the call needs).
 #pragma once
 
 #include <array>
@@ -32,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "tpm/core/key_blob.h"
 
 namespace gw::tpm {
@@ -71,7 +75,7 @@ class Tpm {
   // Opens the TCTI (Tss2_TctiLdr_Initialize(options.tcti)), initializes ESYS
   // and sends Startup(CLEAR) (an already started TPM just says so). Does not
   // need the primary to exist (see ensure_primary).
-  static std::unique_ptr<Tpm> open(const TpmOptions& options, std::string* error);
+  static Result<std::unique_ptr<Tpm>> open(const TpmOptions& options);
   ~Tpm();
   Tpm(const Tpm&) = delete;
   Tpm& operator=(const Tpm&) = delete;
@@ -88,57 +92,52 @@ class Tpm {
   // error naming the handle and how to recover. With expected_primary_name
   // set, the key there must have that name and none is created. Needs an
   // empty owner password.
-  std::optional<PrimaryInfo> ensure_primary(std::string* error);
-  // true if a storage key is at the handle; false with *error saying why not
+  Result<PrimaryInfo> ensure_primary();
+  // ok if a storage key is at the handle; else an error saying why not
   // (nothing there: "run gatewayctl tpm provision"; something else; no TPM).
-  bool primary_present(std::string* error);
+  Status primary_present();
 
   // Keyed-hash HMAC-SHA-256 object under the primary. `key` non-empty (1..1024
   // bytes): those bytes become the key (the consortium tokenization key),
   // passed in TPM2_Create over an encrypted session (keys over 64 bytes as
   // their SHA-256, which RFC 2104 makes equivalent); empty: the TPM generates
   // a 32-byte key that never leaves it.
-  std::optional<KeyBlob> create_hmac_key(std::span<const uint8_t> key, std::string* error);
+  Result<KeyBlob> create_hmac_key(std::span<const uint8_t> key);
   // HMAC-SHA-256 of `data` (any length; > 1024 bytes uses an HMAC sequence).
-  std::optional<std::array<uint8_t, 32>> hmac(const KeyBlob& key, std::span<const uint8_t> data,
-                                              std::string* error);
+  Result<std::array<uint8_t, 32>> hmac(const KeyBlob& key, std::span<const uint8_t> data);
 
   // Sealed data object holding `secret` (1..128 bytes) under the primary. With
   // a non-empty selection it can only be unsealed while those PCRs have the
   // values they have now (PolicyPCR); without, by whoever has this TPM.
-  std::optional<KeyBlob> seal(std::span<const uint8_t> secret, const PcrSelection& pcrs,
-                              std::string* error);
+  Result<KeyBlob> seal(std::span<const uint8_t> secret, const PcrSelection& pcrs);
   // The sealed secret. `pcrs` must be the selection given to seal(). Fails
   // with a message saying the PCR policy no longer matches when that is why.
   // The caller owns the plaintext: move it to locked memory and zero this.
-  std::optional<std::vector<uint8_t>> unseal(const KeyBlob& sealed, const PcrSelection& pcrs,
-                                             std::string* error);
+  Result<std::vector<uint8_t>> unseal(const KeyBlob& sealed, const PcrSelection& pcrs);
 
   enum class SigningKind {
     kAttestation,  // restricted (AK): signs only TPM-generated data (quotes)
     kGeneral,      // signs any digest (batch Merkle roots)
   };
   // ECC P-256 ECDSA/SHA-256 signing key under the primary.
-  std::optional<KeyBlob> create_signing_key(SigningKind kind, std::string* error);
+  Result<KeyBlob> create_signing_key(SigningKind kind);
   struct Signature {
     std::array<uint8_t, 32> r, s;  // big-endian, left-padded
     std::vector<uint8_t> der;      // ECDSA-Sig-Value, as OpenSSL verifies it
   };
   // ECDSA signature of a SHA-256 digest with a kGeneral key (an AK refuses).
-  std::optional<Signature> sign_digest(const KeyBlob& key, std::span<const uint8_t, 32> digest,
-                                       std::string* error);
+  Result<Signature> sign_digest(const KeyBlob& key, std::span<const uint8_t, 32> digest);
   // SubjectPublicKeyInfo PEM of an ECC key blob (no TPM command).
-  std::optional<std::string> public_key_pem(const KeyBlob& key, std::string* error);
+  Result<std::string> public_key_pem(const KeyBlob& key);
   // TPM name of the object: nameAlg (2 bytes) || H(TPMT_PUBLIC) (no TPM command).
-  std::optional<std::vector<uint8_t>> object_name(const KeyBlob& key, std::string* error);
+  Result<std::vector<uint8_t>> object_name(const KeyBlob& key);
 
   // n bytes from the TPM's RNG, encrypted on the bus.
-  std::optional<std::vector<uint8_t>> random_bytes(size_t n, std::string* error);
+  Result<std::vector<uint8_t>> random_bytes(size_t n);
   // Current values of the selected PCRs, in the order of selection.pcrs.
-  std::optional<std::vector<std::vector<uint8_t>>> read_pcrs(const PcrSelection& selection,
-                                                             std::string* error);
+  Result<std::vector<std::vector<uint8_t>>> read_pcrs(const PcrSelection& selection);
   // PCR_Extend of the sha256 bank (tests; later measured boot of the gateway).
-  bool extend_pcr(int pcr, std::span<const uint8_t, 32> sha256_digest, std::string* error);
+  Status extend_pcr(int pcr, std::span<const uint8_t, 32> sha256_digest);
 
   // TPM commands sent through this Tpm so far (for tests and figures).
   uint64_t commands_sent() const;

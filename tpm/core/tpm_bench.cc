@@ -23,20 +23,24 @@ struct Fixture {
   const PcrSelection pcrs{"sha256", {16}};
 
   Fixture() {
-    std::string error;
-    swtpm = testing::SwtpmProcess::start(dir.path() + "/tpm", &error);
-    if (swtpm) {
-      TpmOptions options;
-      options.tcti = swtpm->tcti();
-      tpm = Tpm::open(options, &error);
-    }
-    if (!tpm || !tpm->ensure_primary(&error)) fail(error);
+    auto started = testing::SwtpmProcess::start(dir.path() + "/tpm");
+    if (!started.ok()) fail(started.error().message());
+    swtpm = std::move(*started);
+    TpmOptions options;
+    options.tcti = swtpm->tcti();
+    auto opened = Tpm::open(options);
+    if (!opened.ok()) fail(opened.error().message());
+    tpm = std::move(*opened);
+    if (auto info = tpm->ensure_primary(); !info.ok()) fail(info.error().message());
     const std::vector<uint8_t> key(32, 0x5a), secret(32, 0xa5);
-    auto h = tpm->create_hmac_key(key, &error);
-    auto s = tpm->seal(secret, {}, &error);
-    auto sp = tpm->seal(secret, pcrs, &error);
-    auto k = tpm->create_signing_key(Tpm::SigningKind::kGeneral, &error);
-    if (!h || !s || !sp || !k) fail(error);
+    auto h = tpm->create_hmac_key(key);
+    if (!h.ok()) fail(h.error().message());
+    auto s = tpm->seal(secret, {});
+    if (!s.ok()) fail(s.error().message());
+    auto sp = tpm->seal(secret, pcrs);
+    if (!sp.ok()) fail(sp.error().message());
+    auto k = tpm->create_signing_key(Tpm::SigningKind::kGeneral);
+    if (!k.ok()) fail(k.error().message());
     hmac_key = *h;
     sealed = *s;
     sealed_pcr = *sp;
@@ -58,10 +62,9 @@ template <class Op>
 void run(benchmark::State& state, Op op) {
   Tpm& tpm = *fx().tpm;
   const uint64_t before = tpm.commands_sent();
-  std::string error;
   for (auto _ : state) {
-    if (!op(tpm, &error)) {
-      state.SkipWithError(error.c_str());
+    if (Status st = op(tpm); !st.ok()) {
+      state.SkipWithError(st.message().c_str());
       break;
     }
   }
@@ -70,7 +73,7 @@ void run(benchmark::State& state, Op op) {
 }
 
 void BM_EnsurePrimaryExisting(benchmark::State& state) {
-  run(state, [](Tpm& tpm, std::string* e) { return tpm.ensure_primary(e).has_value(); });
+  run(state, [](Tpm& tpm) { return tpm.ensure_primary().status(); });
 }
 
 // Provisioning from scratch: the persistent primary is evicted (untimed)
@@ -78,7 +81,6 @@ void BM_EnsurePrimaryExisting(benchmark::State& state) {
 void BM_EnsurePrimaryCreate(benchmark::State& state) {
   Tpm& tpm = *fx().tpm;
   uint64_t sent = 0;
-  std::string error;
   for (auto _ : state) {
     state.PauseTiming();
     {
@@ -94,9 +96,10 @@ void BM_EnsurePrimaryCreate(benchmark::State& state) {
     }
     const uint64_t before = tpm.commands_sent();
     state.ResumeTiming();
-    auto info = tpm.ensure_primary(&error);
-    if (!info || !info->created) {
-      state.SkipWithError(error.c_str());
+    auto info = tpm.ensure_primary();
+    if (!info.ok() || !info->created) {
+      state.SkipWithError(info.ok() ? "the primary was not created"
+                                    : info.error().message().c_str());
       break;
     }
     sent += tpm.commands_sent() - before;
@@ -107,46 +110,39 @@ void BM_EnsurePrimaryCreate(benchmark::State& state) {
 
 void BM_CreateHmacKeyImported(benchmark::State& state) {
   const std::vector<uint8_t> key(32, 0x11);
-  run(state, [&](Tpm& tpm, std::string* e) { return tpm.create_hmac_key(key, e).has_value(); });
+  run(state, [&](Tpm& tpm) { return tpm.create_hmac_key(key).status(); });
 }
 
 void BM_Hmac(benchmark::State& state) {
   const std::vector<uint8_t> data(static_cast<size_t>(state.range(0)), 0x42);
-  run(state,
-      [&](Tpm& tpm, std::string* e) { return tpm.hmac(fx().hmac_key, data, e).has_value(); });
+  run(state, [&](Tpm& tpm) { return tpm.hmac(fx().hmac_key, data).status(); });
 }
 
 void BM_Seal(benchmark::State& state) {
   const std::vector<uint8_t> secret(32, 0x22);
-  run(state, [&](Tpm& tpm, std::string* e) { return tpm.seal(secret, {}, e).has_value(); });
+  run(state, [&](Tpm& tpm) { return tpm.seal(secret, {}).status(); });
 }
 
 void BM_SealPcr(benchmark::State& state) {
   const std::vector<uint8_t> secret(32, 0x22);
-  run(state, [&](Tpm& tpm, std::string* e) { return tpm.seal(secret, fx().pcrs, e).has_value(); });
+  run(state, [&](Tpm& tpm) { return tpm.seal(secret, fx().pcrs).status(); });
 }
 
 void BM_Unseal(benchmark::State& state) {
-  run(state, [](Tpm& tpm, std::string* e) { return tpm.unseal(fx().sealed, {}, e).has_value(); });
+  run(state, [](Tpm& tpm) { return tpm.unseal(fx().sealed, {}).status(); });
 }
 
 void BM_UnsealPcr(benchmark::State& state) {
-  run(state, [](Tpm& tpm, std::string* e) {
-    return tpm.unseal(fx().sealed_pcr, fx().pcrs, e).has_value();
-  });
+  run(state, [](Tpm& tpm) { return tpm.unseal(fx().sealed_pcr, fx().pcrs).status(); });
 }
 
 void BM_CreateSigningKey(benchmark::State& state) {
-  run(state, [](Tpm& tpm, std::string* e) {
-    return tpm.create_signing_key(Tpm::SigningKind::kGeneral, e).has_value();
-  });
+  run(state, [](Tpm& tpm) { return tpm.create_signing_key(Tpm::SigningKind::kGeneral).status(); });
 }
 
 void BM_SignDigest(benchmark::State& state) {
   const std::array<uint8_t, 32> digest{};
-  run(state, [&](Tpm& tpm, std::string* e) {
-    return tpm.sign_digest(fx().signer, digest, e).has_value();
-  });
+  run(state, [&](Tpm& tpm) { return tpm.sign_digest(fx().signer, digest).status(); });
 }
 
 BENCHMARK(BM_EnsurePrimaryExisting)->UseRealTime()->Unit(benchmark::kMicrosecond);

@@ -45,30 +45,29 @@ std::vector<uint8_t> random_vector(size_t n) {
 }
 
 TEST_F(TpmBusTest, SecretsCrossTheBusOnlyEncrypted) {
-  std::string error;
   const auto key = random_vector(32);
   const auto identifier = bytes_of("MRN^000123456789^^^HOSP^MR|urn:oid:2.16.840.1.113883");
   const auto secret = random_vector(48);
   const PcrSelection sel{"sha256", {16}};
 
-  auto hkey = tpm_->create_hmac_key(key, &error);
-  ASSERT_TRUE(hkey) << error;
-  auto mac = tpm_->hmac(*hkey, identifier, &error);
-  ASSERT_TRUE(mac) << error;
+  auto hkey = tpm_->create_hmac_key(key);
+  ASSERT_TRUE(hkey) << hkey.status().message();
+  auto mac = tpm_->hmac(*hkey, identifier);
+  ASSERT_TRUE(mac) << mac.status().message();
   std::vector<uint8_t> long_input(2500, 0);
   std::copy(identifier.begin(), identifier.end(), long_input.begin() + 1100);  // 2nd chunk
-  auto long_mac = tpm_->hmac(*hkey, long_input, &error);
-  ASSERT_TRUE(long_mac) << error;
-  auto sealed = tpm_->seal(secret, {}, &error);
-  auto bound = tpm_->seal(secret, sel, &error);
-  ASSERT_TRUE(sealed && bound) << error;
-  auto plain = tpm_->unseal(*sealed, {}, &error);
-  auto plain_bound = tpm_->unseal(*bound, sel, &error);
-  ASSERT_TRUE(plain && plain_bound) << error;
+  auto long_mac = tpm_->hmac(*hkey, long_input);
+  ASSERT_TRUE(long_mac) << long_mac.status().message();
+  auto sealed = tpm_->seal(secret, {});
+  auto bound = tpm_->seal(secret, sel);
+  ASSERT_TRUE(sealed && bound) << bound.status().message();
+  auto plain = tpm_->unseal(*sealed, {});
+  auto plain_bound = tpm_->unseal(*bound, sel);
+  ASSERT_TRUE(plain && plain_bound) << plain_bound.status().message();
   EXPECT_EQ(*plain, secret);
   EXPECT_EQ(*plain_bound, secret);
-  auto random = tpm_->random_bytes(32, &error);
-  ASSERT_TRUE(random) << error;
+  auto random = tpm_->random_bytes(32);
+  ASSERT_TRUE(random) << random.status().message();
 
   ASSERT_GT(traffic_.size(), 20u);
   EXPECT_FALSE(seen(key)) << "imported key in the clear";
@@ -80,11 +79,11 @@ TEST_F(TpmBusTest, SecretsCrossTheBusOnlyEncrypted) {
 
   // Control: the tap does see plaintext where nothing is encrypted (a digest
   // to sign and its signature, which are not secret).
-  auto signer = tpm_->create_signing_key(Tpm::SigningKind::kGeneral, &error);
-  ASSERT_TRUE(signer) << error;
+  auto signer = tpm_->create_signing_key(Tpm::SigningKind::kGeneral);
+  ASSERT_TRUE(signer) << signer.status().message();
   const auto digest = sha256(bytes_of("batch root"));
-  auto sig = tpm_->sign_digest(*signer, digest, &error);
-  ASSERT_TRUE(sig) << error;
+  auto sig = tpm_->sign_digest(*signer, digest);
+  ASSERT_TRUE(sig) << sig.status().message();
   EXPECT_TRUE(seen(digest));
   EXPECT_TRUE(seen(sig->s));
 }

@@ -93,34 +93,35 @@ TSS2_RC base_rc(TSS2_RC rc);
 std::string hex32(uint32_t value);  // "0x81000001"
 // "<doing> failed: <rc_text>" plus guidance for the common causes (lost
 // connection, DA lockout, ...). `doing` names the operation, e.g. "unseal".
-std::string failure(const TpmState& s, const std::string& doing, TSS2_RC rc);
+// kUnavailable when the TPM is unreachable, busy or locked out (retry later),
+// else kFailedPrecondition (the TPM refused: the message says what to fix).
+Status failure(const TpmState& s, const std::string& doing, TSS2_RC rc);
 
 // The persistent primary, looked up once and checked (a storage key, with the
-// pinned name if options.expected_primary_name is set). nullopt + *error
+// pinned name if options.expected_primary_name is set), or an error
 // ("no storage primary key at 0x81000001 ...: run gatewayctl tpm provision").
-std::optional<ESYS_TR> primary(TpmState& s, std::string* error);
+Result<ESYS_TR> primary(TpmState& s);
 // The checks primary() makes of the public area at the handle.
-bool acceptable_primary(const TpmState& s, const TPMT_PUBLIC& pub, std::string* error);
+Status acceptable_primary(const TpmState& s, const TPMT_PUBLIC& pub);
 
 // Starts an HMAC or policy session salted with the primary and using
 // AES-128-CFB parameter encryption (kind = TPM2_SE_HMAC / TPM2_SE_POLICY), or
 // an unsalted trial session (TPM2_SE_TRIAL, for computing policy digests).
-bool start_session(TpmState& s, TPM2_SE kind, ScopedFlush* session, std::string* error);
+Status start_session(TpmState& s, TPM2_SE kind, ScopedFlush* session);
 // Sets exactly `attrs` (TPMA_SESSION_*) on a session for its next command.
-bool set_session_attributes(TpmState& s, ESYS_TR session, TPMA_SESSION attrs, std::string* error);
+Status set_session_attributes(TpmState& s, ESYS_TR session, TPMA_SESSION attrs);
 
 // TPM2_Create under the primary in a salted session that encrypts
 // inSensitive; returns the wrapped object. `what` names it for errors.
-std::optional<KeyBlob> create_under_primary(TpmState& s, const TPM2B_SENSITIVE_CREATE& sensitive,
-                                            const TPM2B_PUBLIC& templ, const std::string& what,
-                                            std::string* error);
+Result<KeyBlob> create_under_primary(TpmState& s, const TPM2B_SENSITIVE_CREATE& sensitive,
+                                     const TPM2B_PUBLIC& templ, const std::string& what);
 // TPM2_Load of a blob under the primary, authorized by `auth_session`
 // (ESYS_TR_PASSWORD or a session). A blob this TPM did not wrap gives "this
 // blob was not created by this TPM ...".
-bool load_blob(TpmState& s, const KeyBlob& blob, ESYS_TR auth_session, ScopedFlush* object,
-               const std::string& what, std::string* error);
+Status load_blob(TpmState& s, const KeyBlob& blob, ESYS_TR auth_session, ScopedFlush* object,
+                 const std::string& what);
 
-bool unmarshal_public(const KeyBlob& blob, TPM2B_PUBLIC* out, std::string* error);
+Status unmarshal_public(const KeyBlob& blob, TPM2B_PUBLIC* out);
 // A restricted decryption key with a symmetric algorithm: a storage parent.
 bool is_storage_key(const TPMT_PUBLIC& pub);
 // "ecc-p256", "rsa-2048", "ecc", "rsa", "keyedhash", ...
@@ -135,9 +136,9 @@ std::string describe_object(const TPMT_PUBLIC& pub);
 // an unsupported nameAlg.
 std::vector<uint8_t> compute_name(const TPMT_PUBLIC& pub);
 
-// PcrSelection -> TPML_PCR_SELECTION (one bank); false + *error on an unknown
+// PcrSelection -> TPML_PCR_SELECTION (one bank); kInvalidArgument on an unknown
 // bank or a PCR outside 0..23.
-bool to_tpml(const PcrSelection& sel, TPML_PCR_SELECTION* out, std::string* error);
+Status to_tpml(const PcrSelection& sel, TPML_PCR_SELECTION* out);
 std::string describe(const PcrSelection& sel);  // "sha256:0,7"
 
 }  // namespace gw::tpm::internal

@@ -29,55 +29,57 @@ int openssl_verify(const std::string& pem, std::span<const uint8_t> digest,
 }
 
 TEST_F(TpmSignTest, SignatureVerifiesWithOpenSsl) {
-  std::string error;
-  auto key = tpm_->create_signing_key(Tpm::SigningKind::kGeneral, &error);
-  ASSERT_TRUE(key) << error;
-  auto pem = tpm_->public_key_pem(*key, &error);
-  ASSERT_TRUE(pem) << error;
+  auto key = tpm_->create_signing_key(Tpm::SigningKind::kGeneral);
+  ASSERT_TRUE(key) << key.status().message();
+  auto pem = tpm_->public_key_pem(*key);
+  ASSERT_TRUE(pem) << pem.status().message();
   EXPECT_EQ(pem->rfind("-----BEGIN PUBLIC KEY-----", 0), 0u) << *pem;
   const auto digest = sha256(bytes_of("batch merkle root"));
-  auto sig = tpm_->sign_digest(*key, digest, &error);
-  ASSERT_TRUE(sig) << error;
+  auto sig = tpm_->sign_digest(*key, digest);
+  ASSERT_TRUE(sig) << sig.status().message();
   EXPECT_EQ(openssl_verify(*pem, digest, sig->der), 1);
   auto other = digest;
   other[0] ^= 1;
   EXPECT_EQ(openssl_verify(*pem, other, sig->der), 0);
   // ECDSA is randomized: a second signature differs and verifies too.
-  auto sig2 = tpm_->sign_digest(*key, digest, &error);
-  ASSERT_TRUE(sig2) << error;
+  auto sig2 = tpm_->sign_digest(*key, digest);
+  ASSERT_TRUE(sig2) << sig2.status().message();
   EXPECT_NE(sig2->der, sig->der);
   EXPECT_EQ(openssl_verify(*pem, digest, sig2->der), 1);
   // Another key's public key does not verify it.
-  auto key2 = tpm_->create_signing_key(Tpm::SigningKind::kGeneral, &error);
-  ASSERT_TRUE(key2) << error;
-  auto pem2 = tpm_->public_key_pem(*key2, &error);
-  ASSERT_TRUE(pem2) << error;
+  auto key2 = tpm_->create_signing_key(Tpm::SigningKind::kGeneral);
+  ASSERT_TRUE(key2) << key2.status().message();
+  auto pem2 = tpm_->public_key_pem(*key2);
+  ASSERT_TRUE(pem2) << pem2.status().message();
   EXPECT_NE(*pem2, *pem);
   EXPECT_EQ(openssl_verify(*pem2, digest, sig->der), 0);
 }
 
 TEST_F(TpmSignTest, AttestationKeyDoesNotSignArbitraryDigests) {
-  std::string error;
-  auto ak = tpm_->create_signing_key(Tpm::SigningKind::kAttestation, &error);
-  ASSERT_TRUE(ak) << error;
-  EXPECT_TRUE(tpm_->public_key_pem(*ak, &error)) << error;
-  EXPECT_FALSE(tpm_->sign_digest(*ak, sha256(bytes_of("root")), &error));
-  EXPECT_NE(error.find("restricted attestation key"), std::string::npos) << error;
+  auto ak = tpm_->create_signing_key(Tpm::SigningKind::kAttestation);
+  ASSERT_TRUE(ak) << ak.status().message();
+  auto r = tpm_->public_key_pem(*ak);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  auto r2 = tpm_->sign_digest(*ak, sha256(bytes_of("root")));
+  EXPECT_FALSE(r2.ok());
+  EXPECT_NE(r2.status().message().find("restricted attestation key"), std::string::npos)
+      << r2.status().message();
   // Nor does an HMAC key sign.
-  auto hkey = tpm_->create_hmac_key({}, &error);
-  ASSERT_TRUE(hkey) << error;
-  EXPECT_FALSE(tpm_->sign_digest(*hkey, sha256(bytes_of("root")), &error));
-  EXPECT_NE(error.find("HMAC key"), std::string::npos) << error;
-  EXPECT_FALSE(tpm_->public_key_pem(*hkey, &error));
+  auto hkey = tpm_->create_hmac_key({});
+  ASSERT_TRUE(hkey) << hkey.status().message();
+  auto r3 = tpm_->sign_digest(*hkey, sha256(bytes_of("root")));
+  EXPECT_FALSE(r3.ok());
+  EXPECT_NE(r3.status().message().find("HMAC key"), std::string::npos) << r3.status().message();
+  auto r4 = tpm_->public_key_pem(*hkey);
+  EXPECT_FALSE(r4.ok());
 }
 
 // object_name is computed offline; the TPM must agree when it loads the blob.
 TEST_F(TpmSignTest, ObjectNameMatchesTheTpm) {
-  std::string error;
-  auto key = tpm_->create_signing_key(Tpm::SigningKind::kAttestation, &error);
-  ASSERT_TRUE(key) << error;
-  auto name = tpm_->object_name(*key, &error);
-  ASSERT_TRUE(name) << error;
+  auto key = tpm_->create_signing_key(Tpm::SigningKind::kAttestation);
+  ASSERT_TRUE(key) << key.status().message();
+  auto name = tpm_->object_name(*key);
+  ASSERT_TRUE(name) << name.status().message();
   ASSERT_EQ(name->size(), 34u);
   EXPECT_EQ((*name)[0], 0x00);
   EXPECT_EQ((*name)[1], 0x0b);  // TPM2_ALG_SHA256
@@ -85,7 +87,8 @@ TEST_F(TpmSignTest, ObjectNameMatchesTheTpm) {
   internal::TpmState& s = internal::state(*tpm_);
   std::lock_guard<std::mutex> lock(s.mu);
   internal::ScopedFlush object(s.esys);
-  ASSERT_TRUE(internal::load_blob(s, *key, ESYS_TR_PASSWORD, &object, "AK", &error)) << error;
+  auto r5 = internal::load_blob(s, *key, ESYS_TR_PASSWORD, &object, "AK");
+  ASSERT_TRUE(r5.ok()) << r5.message();
   TPM2B_PUBLIC* pub = nullptr;
   TPM2B_NAME* tpm_name = nullptr;
   ASSERT_EQ(Esys_ReadPublic(s.esys, object.get(), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub,
@@ -97,15 +100,14 @@ TEST_F(TpmSignTest, ObjectNameMatchesTheTpm) {
 }
 
 TEST_F(TpmSignTest, RandomBytes) {
-  std::string error;
-  auto a = tpm_->random_bytes(100, &error);
-  auto b = tpm_->random_bytes(100, &error);
-  ASSERT_TRUE(a && b) << error;
+  auto a = tpm_->random_bytes(100);
+  auto b = tpm_->random_bytes(100);
+  ASSERT_TRUE(a && b) << b.status().message();
   EXPECT_EQ(a->size(), 100u);
   EXPECT_NE(*a, *b);
   EXPECT_NE(*a, std::vector<uint8_t>(100, 0));
-  auto none = tpm_->random_bytes(0, &error);
-  ASSERT_TRUE(none) << error;
+  auto none = tpm_->random_bytes(0);
+  ASSERT_TRUE(none) << none.status().message();
   EXPECT_TRUE(none->empty());
 }
 

@@ -21,18 +21,16 @@
 namespace gw::tpm::testing {
 
 inline std::unique_ptr<SwtpmProcess> start_swtpm(const std::string& state_dir) {
-  std::string error;
-  auto p = SwtpmProcess::start(state_dir, &error);
-  EXPECT_NE(p, nullptr) << error;
-  return p;
+  auto p = SwtpmProcess::start(state_dir);
+  EXPECT_TRUE(p.ok()) << p.error().message();
+  return p.ok() ? std::move(*p) : nullptr;
 }
 
 inline std::unique_ptr<Tpm> open_tpm(const SwtpmProcess& swtpm, TpmOptions options = {}) {
   options.tcti = swtpm.tcti();
-  std::string error;
-  auto tpm = Tpm::open(options, &error);
-  EXPECT_NE(tpm, nullptr) << error;
-  return tpm;
+  auto tpm = Tpm::open(options);
+  EXPECT_TRUE(tpm.ok()) << tpm.error().message();
+  return tpm.ok() ? std::move(*tpm) : nullptr;
 }
 
 // A fresh swtpm with a provisioned primary and a Tpm open on it.
@@ -44,9 +42,8 @@ class ProvisionedTpmTest : public ::testing::Test {
     ASSERT_NE(swtpm_, nullptr);
     tpm_ = open_tpm(*swtpm_);
     ASSERT_NE(tpm_, nullptr);
-    std::string error;
-    auto info = tpm_->ensure_primary(&error);
-    ASSERT_TRUE(info) << error;
+    auto info = tpm_->ensure_primary();
+    ASSERT_TRUE(info) << info.status().message();
   }
   // Members are destroyed in reverse: the Tpm disconnects before swtpm stops.
   TempDir dir_;
@@ -73,7 +70,7 @@ inline std::array<uint8_t, 32> sha256(std::span<const uint8_t> data) {
 }
 
 // How many handles of a type (TPM2_HT_TRANSIENT, TPM2_HT_LOADED_SESSION,
-// TPM2_HT_SAVED_SESSION) the TPM holds, asked with GetCapability; -1 on error.
+// TPM2_HT_SAVED_SESSION) the TPM holds, asked with GetCapability; -1 on info.status().message().
 inline int tpm_handle_count(Tpm& tpm, TPM2_HT type) {
   internal::TpmState& s = internal::state(tpm);
   std::lock_guard<std::mutex> lock(s.mu);

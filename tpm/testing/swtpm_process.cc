@@ -103,25 +103,23 @@ TempDir::~TempDir() {
   if (!path_.empty()) std::filesystem::remove_all(path_, ec);
 }
 
-std::unique_ptr<SwtpmProcess> SwtpmProcess::start(const std::string& state_dir,
-                                                  std::string* error) {
+Result<std::unique_ptr<SwtpmProcess>> SwtpmProcess::start(const std::string& state_dir) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) {
-    *error = "cannot create swtpm state directory " + state_dir + ": " + ec.message();
-    return nullptr;
+    return failed_precondition_error("cannot create swtpm state directory " + state_dir + ": " +
+                                     ec.message());
   }
   if (::access(kSwtpmPath, X_OK) != 0) {
-    *error = std::string(kSwtpmPath) + " not found: install the Debian package swtpm";
-    return nullptr;
+    return failed_precondition_error(std::string(kSwtpmPath) +
+                                     " not found: install the Debian package swtpm");
   }
   const std::string log_path = state_dir + "/swtpm.log";
   std::string last_failure;
   for (int attempt = 0; attempt < 10; ++attempt) {
     int port = pick_port_pair();
     if (port == 0) {
-      *error = "no free loopback port pair for swtpm";
-      return nullptr;
+      return unavailable_error("no free loopback port pair for swtpm");
     }
     // Everything the child needs is prepared before fork(): after fork() in a
     // multi-threaded process only async-signal-safe calls are allowed.
@@ -146,8 +144,7 @@ std::unique_ptr<SwtpmProcess> SwtpmProcess::start(const std::string& state_dir,
     if (log_fd < 0 || null_fd < 0) {
       if (log_fd >= 0) ::close(log_fd);
       if (null_fd >= 0) ::close(null_fd);
-      *error = "cannot open " + log_path;
-      return nullptr;
+      return unavailable_error("cannot open " + log_path);
     }
     const pid_t parent = ::getpid();
     pid_t pid = ::fork();
@@ -164,8 +161,7 @@ std::unique_ptr<SwtpmProcess> SwtpmProcess::start(const std::string& state_dir,
     ::close(log_fd);
     ::close(null_fd);
     if (pid < 0) {
-      *error = "fork failed for swtpm";
-      return nullptr;
+      return unavailable_error("fork failed for swtpm");
     }
     std::unique_ptr<SwtpmProcess> p(new SwtpmProcess());
     p->pid_ = pid;
@@ -186,8 +182,8 @@ std::unique_ptr<SwtpmProcess> SwtpmProcess::start(const std::string& state_dir,
     // Most likely another process took a port between pick_port_pair() and
     // swtpm's bind(); try another pair.
   }
-  *error = last_failure + " (state " + state_dir + "); its log:\n" + tail_of_file(log_path);
-  return nullptr;
+  return unavailable_error(last_failure + " (state " + state_dir + "); its log:\n" +
+                           tail_of_file(log_path));
 }
 
 SwtpmProcess::~SwtpmProcess() { stop(); }

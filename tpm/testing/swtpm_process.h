@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "gateway/base/status.h"
+
 namespace gw::tpm::testing {
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents by the
@@ -35,8 +37,8 @@ class SwtpmProcess {
   // process takes them first) and waits until it accepts connections.
   // state_dir (created if missing) keeps the TPM's state between restarts, so
   // a test can stop and start "the same TPM" again. swtpm's own output goes to
-  // <state_dir>/swtpm.log. nullptr + *error on failure.
-  static std::unique_ptr<SwtpmProcess> start(const std::string& state_dir, std::string* error);
+  // <state_dir>/swtpm.log.
+  static Result<std::unique_ptr<SwtpmProcess>> start(const std::string& state_dir);
   ~SwtpmProcess();  // stop()
   SwtpmProcess(const SwtpmProcess&) = delete;
   SwtpmProcess& operator=(const SwtpmProcess&) = delete;
