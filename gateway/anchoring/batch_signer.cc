@@ -1,7 +1,8 @@
 #include "gateway/anchoring/batch_signer.h"
 
-#include "gateway/log/log.h"
+#include "gateway/base/clock.h"
 #include "gateway/crypto/merkle.h"
+#include "gateway/log/log.h"
 
 namespace gw::anchoring {
 
@@ -57,9 +58,7 @@ std::optional<size_t> BatchSigner::sign_pending(std::string* error) {
   b.root = tree->root();
   b.signature = signature->der;
   b.signer = options_.keys.kind;
-  b.created_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
+  b.created_at_ms = now_ms();
   if (!batches_->record(&b, error)) return std::nullopt;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -12,8 +12,8 @@
 #include <fstream>
 
 #include "gateway/crypto/merkle.h"
-#include "gateway/store/message_store.h"
 #include "gateway/crypto/store_keys.h"
+#include "gateway/store/message_store.h"
 #include "tpm/testing/swtpm_process.h"
 
 namespace gw::anchoring {
@@ -40,7 +40,7 @@ class BatchSignerTest : public ::testing::Test {
  protected:
   void open_store() {
     store::StoreOptions so;
-    so.path = dir_.path() + "/messages.db";
+    so.path = store::store_path(dir_.path());
     so.keys = crypto::StoreKeys::random_for_tests();
     std::string error;
     store_ = store::MessageStore::open(so, &error);
@@ -88,7 +88,7 @@ class BatchSignerTest : public ::testing::Test {
 TEST_F(BatchSignerTest, RootsAreMerkleRootsOfCommitmentsAndSignaturesVerify) {
   open_store();
   BatchSignerOptions bo;
-  bo.db_path = dir_.path() + "/messages.db";
+  bo.db_path = store::store_path(dir_.path());
   bo.keys = provision("software");
   bo.batch_records = 4;
   std::string error;
@@ -136,7 +136,7 @@ TEST_F(BatchSignerTest, SlowTpmDelaysOnlyBatches) {
   ASSERT_TRUE(swtpm) << error;
   open_store();
   BatchSignerOptions bo;
-  bo.db_path = dir_.path() + "/messages.db";
+  bo.db_path = store::store_path(dir_.path());
   bo.keys = provision("tpm", swtpm->tcti());
   bo.keys.injected_latency = std::chrono::milliseconds(50);
   bo.batch_records = 10;

@@ -11,8 +11,8 @@
 #include <map>
 #include <set>
 
-#include "gateway/store/message_store.h"
 #include "gateway/crypto/store_keys.h"
+#include "gateway/store/message_store.h"
 #include "ledger-client/consortium/events.h"
 #include "ledger-client/outbox/deploy.h"
 #include "ledger-client/testing/anvil_process.h"
@@ -67,7 +67,7 @@ class LedgerAnchorerTest : public ::testing::Test {
     batches_ = store::BatchStore::open(db_path(), &error);
     ASSERT_TRUE(batches_) << error;
   }
-  std::string db_path() const { return dir_.path() + "/messages.db"; }
+  std::string db_path() const { return store::store_path(dir_.path()); }
   void open_submitter(const ledger::ContractAddresses& contracts) {
     submitter_.reset();
     outbox_.reset();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "gateway/base/clock.h"
 #include "gateway/log/log.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
@@ -98,10 +99,7 @@ void LedgerService::stop() {
 
 int64_t oldest_open_age_s(const ledger::OutboxCounts& counts) {
   if (counts.oldest_open_ms == 0) return 0;
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-  return std::max<int64_t>(0, now_ms - counts.oldest_open_ms) / 1000;
+  return std::max<int64_t>(0, now_ms() - counts.oldest_open_ms) / 1000;
 }
 
 ledger::Result<ledger::OutboxCounts> LedgerService::outbox_counts() {

@@ -7,8 +7,8 @@
 
 #include <thread>
 
-#include "gateway/store/message_store.h"
 #include "gateway/crypto/store_keys.h"
+#include "gateway/store/message_store.h"
 #include "ledger-client/outbox/deploy.h"
 #include "ledger-client/testing/anvil_process.h"
 
@@ -62,7 +62,7 @@ class LedgerServiceTest : public ::testing::Test {
     cfg_.ledger.outbox = dir_.path() + "/ledger/outbox.db";
     cfg_.ledger.request_timeout = 2s;
     store::StoreOptions so;
-    so.path = dir_.path() + "/messages.db";
+    so.path = store::store_path(dir_.path());
     so.keys = crypto::StoreKeys::random_for_tests();
     std::string error;
     store_ = store::MessageStore::open(so, &error);
@@ -73,7 +73,7 @@ class LedgerServiceTest : public ::testing::Test {
     key_ = std::move(*secret);
   }
   ledger::Result<std::unique_ptr<LedgerService>> start() {
-    return LedgerService::start(cfg_, key_, dir_.path() + "/messages.db");
+    return LedgerService::start(cfg_, key_, store::store_path(dir_.path()));
   }
   void expect_refused(const std::string& expected) {
     auto s = start();

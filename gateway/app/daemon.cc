@@ -21,15 +21,15 @@
 #include "adapters/mllp/fd_limit.h"
 #include "adapters/mllp/server.h"
 #include "gateway/admin/attestation.h"
+#include "gateway/admin/metrics.h"
 #include "gateway/anchoring/batch_signer.h"
-#include "gateway/pipeline/channel_options.h"
+#include "gateway/anchoring/ledger_service.h"
+#include "gateway/app/version.h"
 #include "gateway/config/config.h"
 #include "gateway/keys/key_options.h"
-#include "gateway/anchoring/ledger_service.h"
 #include "gateway/log/log.h"
-#include "gateway/admin/metrics.h"
+#include "gateway/pipeline/channel_options.h"
 #include "gateway/pipeline/mllp_ingest.h"
-#include "gateway/app/version.h"
 #include "gateway/rest/rest_server.h"
 #include "gateway/store/message_store.h"
 
@@ -91,10 +91,10 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
 // What /admin/metrics serves; every source is safe to read from the HTTPS
 // threads while the gateway runs.
 gw::admin::MetricsSnapshot metrics_snapshot(const std::vector<Channel>& channels,
-                                           const gw::store::MessageStore& store,
-                                           const gw::anchoring::BatchSigner& batch_signer,
-                                           gw::anchoring::LedgerService* ledger,
-                                           std::chrono::steady_clock::time_point started) {
+                                            const gw::store::MessageStore& store,
+                                            const gw::anchoring::BatchSigner& batch_signer,
+                                            gw::anchoring::LedgerService* ledger,
+                                            std::chrono::steady_clock::time_point started) {
   gw::admin::MetricsSnapshot m;
   for (const auto& c : channels)
     m.channels.push_back({c.ingest->channel(), c.ingest->stats(), c.server->stats()});
@@ -195,7 +195,7 @@ int run_gatewayd(int argc, char** argv) {
   // one connection at a time) can reach it while gatewayd runs.
   keys->key_store.reset();
   gw::store::StoreOptions sopts;
-  sopts.path = (std::filesystem::path(cfg->state_dir) / "messages.db").string();
+  sopts.path = gw::store::store_path(cfg->state_dir);
   sopts.keys = keys->store_keys;
   sopts.max_batch = cfg->store_max_batch;
   sopts.max_queued_bytes = cfg->store_max_queued_bytes;

@@ -31,10 +31,10 @@
 #include <vector>
 
 #include "gateway/anchoring/batch_audit.h"
-#include "gateway/cli/ctl_commands.h"
-#include "gateway/keys/key_options.h"
 #include "gateway/anchoring/ledger_client.h"
 #include "gateway/anchoring/ledger_deployment.h"
+#include "gateway/cli/ctl_commands.h"
+#include "gateway/keys/key_options.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
 
@@ -186,7 +186,7 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
               ledger::to_checksum_hex(keys->account).c_str(),
               ledger::to_hex_0x(keys->batch_key_hash).c_str());
   std::string error;
-  const std::string db = (std::filesystem::path(cfg.state_dir) / "messages.db").string();
+  const std::string db = store::store_path(cfg.state_dir);
   if (!std::filesystem::exists(db)) return ctl_fail("no store at " + db);
   auto batches = store::BatchStore::open(db, &error);
   if (!batches) return ctl_fail(error);

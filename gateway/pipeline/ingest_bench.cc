@@ -35,9 +35,9 @@
 #include "adapters/mllp/server.h"
 #include "gateway/anchoring/batch_signer.h"
 #include "gateway/cli/ctl_commands.h"
+#include "gateway/keys/key_store.h"
 #include "gateway/log/log.h"
 #include "gateway/pipeline/mllp_ingest.h"
-#include "gateway/keys/key_store.h"
 #include "gateway/store/message_store.h"
 #include "tpm/testing/swtpm_process.h"
 
@@ -156,7 +156,7 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
     ko.injected_latency = std::chrono::milliseconds(tpm_latency_ms);
   }
   gw::store::StoreOptions so;
-  so.path = dir + "/messages.db";
+  so.path = gw::store::store_path(dir);
   so.keys = gw::crypto::StoreKeys::random_for_tests();
   auto store = gw::store::MessageStore::open(so, &error);
   if (!store) {

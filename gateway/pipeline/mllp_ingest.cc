@@ -9,17 +9,12 @@
 
 #include "adapters/hl7/ack.h"
 #include "adapters/v2fhir/convert.h"
+#include "gateway/base/clock.h"
 #include "gateway/log/log.h"
 #include "gateway/pipeline/normalize.h"
 
 namespace gw::pipeline {
 namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string join_errors(const std::vector<hl7::Error>& errors) {
   std::string out;

@@ -35,7 +35,7 @@ class IngestTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     std::string error;
     store::StoreOptions so;
-    so.path = (dir_ / "messages.db").string();
+    so.path = store::store_path(dir_.string());
     so.keys = crypto::StoreKeys::random_for_tests();
     so.max_database_bytes = max_database_bytes;
     store_ = store::MessageStore::open(so, &error);

@@ -50,7 +50,7 @@ std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& confi
     std::fprintf(stderr, "gatewayctl: configuration error: %s\n", error.c_str());
     return nullptr;
   }
-  std::string path = (std::filesystem::path(cfg->state_dir) / "messages.db").string();
+  std::string path = store::store_path(cfg->state_dir);
   if (!std::filesystem::exists(path)) {
     std::fprintf(stderr, "gatewayctl: no store at %s (has gatewayd run with this configuration?)\n",
                  path.c_str());

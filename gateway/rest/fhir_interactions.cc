@@ -5,6 +5,7 @@
 
 #include "fhir/json/canonical.h"
 #include "fhir/validate/validator.h"
+#include "gateway/base/clock.h"
 #include "gateway/rest/fhir_api.h"
 
 namespace gw::rest {

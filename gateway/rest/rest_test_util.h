@@ -87,7 +87,7 @@ class RestFixture : public ::testing::Test {
     ASSERT_TRUE(gw::testing::make_test_pki(dir_.path().string(), "his.example.org", &pki_, &error))
         << error;
     store::StoreOptions so;
-    so.path = dir_.file("messages.db");
+    so.path = dir_.store_file();
     so.keys = crypto::StoreKeys::random_for_tests();
     store_ = store::MessageStore::open(so, &error);
     ASSERT_NE(store_, nullptr) << error;

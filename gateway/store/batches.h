@@ -3,8 +3,13 @@
 // batch by the appliance's batch-signing key (the TPM), so the TPM is called
 // once per batch, never per message. Later the ledger client anchors roots.
 //
-// BatchStore has its own read-write connection to the store file (WAL: it
-// waits for the committer, never blocks readers); one BatchStore per file.
+// A BatchStore has its own read-write connection to the store file (WAL: it
+// waits for the committer, never blocks readers) and is used by one thread at
+// a time. Several may be open on one file, each on its own thread: gatewayd's
+// batch signer appends batches while its ledger anchorer marks them anchored,
+// and `gatewayctl audit` reads them. That is safe because SQLite serializes
+// the writes and record() checks that a batch follows the last one inside its
+// IMMEDIATE transaction, so two writers can never record overlapping batches.
 #pragma once
 
 #include <array>
@@ -47,8 +52,7 @@ class BatchStore {
   std::vector<SignedBatch> list(int64_t after_id, size_t limit, std::string* error);
   // The record versions with first_seq <= seq <= last_seq and their
   // commitments, in seq order: what a batch's root is rebuilt from.
-  std::optional<PendingRecords> records_in(int64_t first_seq, int64_t last_seq,
-                                           std::string* error);
+  std::optional<PendingRecords> records_in(int64_t first_seq, int64_t last_seq, std::string* error);
 
   // The ledger anchorer's view: batches with id > after_id whose anchored_tx
   // is still NULL, oldest first, at most `limit`. (after_id lets the anchorer

@@ -15,7 +15,7 @@ class BatchAnchorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     StoreOptions so;
-    so.path = dir_.file("messages.db");
+    so.path = dir_.store_file();
     so.keys = testing::test_keys();
     store_ = testing::open_or_die(so);
     ASSERT_TRUE(store_);
@@ -95,7 +95,7 @@ TEST_F(BatchAnchorTest, SetAnchoredRemovesABatchFromTheUnanchoredList) {
 
   // The hash is in the store's own column, as other tools read it.
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(dir_.file("messages.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+  ASSERT_EQ(sqlite3_open_v2(dir_.store_file().c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
             SQLITE_OK);
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT anchored_tx FROM record_batches WHERE id = ?", -1, &st,

@@ -36,19 +36,24 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <limits>
 #include <mutex>
 #include <thread>
 #include <utility>
 
+#include "gateway/crypto/sha256.h"
 #include "gateway/store/message_store_internal.h"
 #include "gateway/store/records.h"
 #include "gateway/store/schema.h"
-#include "gateway/crypto/sha256.h"
 #include "gateway/store/sqlite_util.h"
 
 namespace gw::store {
+
+std::string store_path(const std::string& state_dir) {
+  return (std::filesystem::path(state_dir) / "messages.db").string();
+}
 
 const char* to_string(MessageStatus s) {
   switch (s) {
@@ -419,12 +424,12 @@ void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
   // is not kept.
   const crypto::StoreKeys& keys = *options_.keys;
   p.content_sha256 = keys.content_digest(p.message.raw);
-  p.message.raw = keys.seal(p.message.raw,
-                            message_associated_data("raw", p.message.sender, p.message.control_id,
-                                                    p.message.received_at_ms));
-  p.message.ack = keys.seal(p.message.ack,
-                            message_associated_data("ack", p.message.sender, p.message.control_id,
-                                                    p.message.received_at_ms));
+  p.message.raw = keys.seal(
+      p.message.raw, crypto::message_associated_data("raw", p.message.sender, p.message.control_id,
+                                                     p.message.received_at_ms));
+  p.message.ack = keys.seal(
+      p.message.ack, crypto::message_associated_data("ack", p.message.sender, p.message.control_id,
+                                                     p.message.received_at_ms));
   const char* refusal = "message store closed";
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -757,10 +762,11 @@ int SqliteMessageStore::apply(const Pending& p, CommitResult* result) {
       if (rc == SQLITE_ROW) {
         original_id = find_accepted_.column_int64(0);
         std::string why;
-        auto ack = options_.keys->open(
-            find_accepted_.column_blob_view(1),
-            message_associated_data("ack", m.sender, m.control_id, find_accepted_.column_int64(3)),
-            &why);
+        auto ack =
+            options_.keys->open(find_accepted_.column_blob_view(1),
+                                crypto::message_associated_data("ack", m.sender, m.control_id,
+                                                                find_accepted_.column_int64(3)),
+                                &why);
         // An acknowledgement that does not decrypt was altered or written with
         // another key: answer as for a failed store (the sender retries), never
         // with bytes we cannot vouch for.
@@ -871,8 +877,8 @@ std::optional<std::string> SqliteMessageStore::raw_message(int64_t id) {
     std::string why;
     auto raw = options_.keys->open(
         raw_message_.column_blob_view(0),
-        message_associated_data("raw", raw_message_.column_text(1), raw_message_.column_text(2),
-                                raw_message_.column_int64(3)),
+        crypto::message_associated_data("raw", raw_message_.column_text(1),
+                                        raw_message_.column_text(2), raw_message_.column_int64(3)),
         &why);
     if (!raw) read_error();
     return raw;

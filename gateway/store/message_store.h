@@ -52,6 +52,10 @@
 
 namespace gw::store {
 
+// The store's file in a state directory ("<state_dir>/messages.db"): where
+// gatewayd keeps it and where gatewayctl looks for it.
+std::string store_path(const std::string& state_dir);
+
 enum class MessageStatus { kAccepted, kRejected };
 const char* to_string(MessageStatus s);
 
@@ -109,7 +113,7 @@ struct InboundMessage {
   std::string peer;          // remote address, for operators
   MessageStatus status = MessageStatus::kAccepted;
   std::string error;           // for rejected: summary without PHI (codes and locations only)
-  std::string raw;             // the message as received (PHI; encrypted at rest in a later issue)
+  std::string raw;             // the message as received (PHI; stored encrypted, see StoreKeys)
   std::string ack;             // acknowledgement to send (stored so resends get the same one)
   int64_t received_at_ms = 0;  // Unix epoch milliseconds
   // Normalized records committed atomically with the message (only for

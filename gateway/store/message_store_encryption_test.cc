@@ -68,7 +68,7 @@ int64_t query_int(const std::string& path, const std::string& sql) {
 TEST(StoreEncryption, NoPatientDataInTheFilesAndEverythingReadsBack) {
   TempDir dir;
   StoreOptions o;
-  o.path = dir.file("messages.db");
+  o.path = dir.store_file();
   o.keys = testing::test_keys();
   InboundMessage sent = phi_message("C1");
   {
@@ -110,7 +110,7 @@ TEST(StoreEncryption, NoPatientDataInTheFilesAndEverythingReadsBack) {
 TEST(StoreEncryption, CommitmentVerifiesAgainstTheCanonicalJson) {
   TempDir dir;
   StoreOptions o;
-  o.path = dir.file("messages.db");
+  o.path = dir.store_file();
   o.keys = testing::test_keys();
   InboundMessage sent = phi_message("C2");
   { open_or_die(o)->submit_sync(sent); }
@@ -132,7 +132,7 @@ TEST(StoreEncryption, CommitmentVerifiesAgainstTheCanonicalJson) {
 TEST(StoreEncryption, OtherKeysAreRefused) {
   TempDir dir;
   StoreOptions o;
-  o.path = dir.file("messages.db");
+  o.path = dir.store_file();
   o.keys = testing::test_keys();
   { open_or_die(o)->submit_sync(phi_message("C3")); }
   o.keys = crypto::StoreKeys::random_for_tests();
@@ -147,7 +147,7 @@ TEST(StoreEncryption, OtherKeysAreRefused) {
 TEST(StoreEncryption, SwappedRowsDoNotDecrypt) {
   TempDir dir;
   StoreOptions o;
-  o.path = dir.file("messages.db");
+  o.path = dir.store_file();
   o.keys = testing::test_keys();
   int64_t a = 0, b = 0;
   {
@@ -176,7 +176,7 @@ TEST(StoreEncryption, SwappedRowsDoNotDecrypt) {
 
 TEST(StoreEncryption, PlaintextStoresFromEarlierVersionsAreRefused) {
   TempDir dir;
-  const std::string path = dir.file("messages.db");
+  const std::string path = dir.store_file();
   // A schema-2 store with one message, as development builds wrote it.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);

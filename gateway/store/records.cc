@@ -121,8 +121,8 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
     return SQLITE_OK;
   }
   const int64_t version = latest + 1;
-  const std::string sealed =
-      keys_->seal(r.resource_json, record_associated_data(r.resource_type, r.resource_id, version));
+  const std::string sealed = keys_->seal(
+      r.resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, version));
   const crypto::Commitment commitment = crypto::commit(r.resource_json);
   int rc;
   {
@@ -202,9 +202,9 @@ bool RecordReader::read_row(Statement& s, StoredRecord* out) {
   r.updated_at_ms = s.column_int64(4);
   r.message_id = s.column_int64(5);
   std::string error;
-  auto plain =
-      keys_->open(s.column_blob_view(6),
-                  record_associated_data(r.resource_type, r.resource_id, r.version), &error);
+  auto plain = keys_->open(
+      s.column_blob_view(6),
+      crypto::record_associated_data(r.resource_type, r.resource_id, r.version), &error);
   if (!plain) return false;  // wrong key or altered row: a read error, never ciphertext
   r.resource_json = std::move(*plain);
   return true;

@@ -54,6 +54,8 @@ class TempDir {
 
   const std::filesystem::path& path() const { return path_; }
   std::string file(const std::string& name) const { return (path_ / name).string(); }
+  // The message store's file, named as gatewayd names it.
+  std::string store_file() const { return store_path(path_.string()); }
 
  private:
   std::filesystem::path path_;

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "gateway/base/clock.h"
+
 namespace gw::ledger {
 namespace {
 
@@ -52,12 +54,6 @@ CREATE TABLE IF NOT EXISTS txs(
 CREATE INDEX IF NOT EXISTS txs_by_state ON txs(state, nonce);
 CREATE TABLE IF NOT EXISTS tx_hashes(hash BLOB PRIMARY KEY, tx_id INTEGER NOT NULL);
 )sql";
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // One prepared statement, finalized on scope exit.
 class Stmt {

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gateway/store/message_store.h"
 #include "tpm/testing/swtpm_process.h"
 
 namespace gw::testing {
@@ -106,7 +107,7 @@ int run_command(const std::vector<std::string>& argv, std::string* out, std::str
 GatewaydProcess::GatewaydProcess(std::string state_dir, std::string extra)
     : state_dir_(std::move(state_dir)) {
   config_path_ = state_dir_ + "/gatewayd.toml";
-  db_path_ = state_dir_ + "/state/messages.db";
+  db_path_ = store::store_path(state_dir_ + "/state");
   std::string error;
   swtpm_ = tpm::testing::SwtpmProcess::start(state_dir_ + "/swtpm", &error);
   std::ofstream cfg(config_path_);
