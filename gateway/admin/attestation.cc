@@ -14,6 +14,7 @@
 #include "tpm/attest/quote.h"
 
 namespace gw::admin {
+
 namespace {
 
 std::string base64(const std::vector<uint8_t>& b) {
@@ -131,7 +132,7 @@ AdminAnswer admin_attestation(const config::GatewayConfig& cfg, const std::strin
   }
   const std::vector<uint8_t>& nonce = *parsed;
   std::string error;
-  auto keys = keys::open_key_store(key_store_options(cfg), &error);
+  auto keys = keys::open_key_store(keys::key_store_options(cfg), &error);
   if (!keys) return fail(503, error);
   if (keys->is_development_only())
     return fail(409, "the software key store (development only) cannot attest");

@@ -20,7 +20,7 @@ namespace gw::admin {
 
 struct ChannelMetrics {
   std::string name;
-  IngestStats ingest;
+  pipeline::IngestStats ingest;
   mllp::ServerStats server;
 };
 

@@ -20,8 +20,7 @@
 
 #include "adapters/mllp/fd_limit.h"
 #include "adapters/mllp/server.h"
-#include "gateway/admin/attestation.h"
-#include "gateway/admin/metrics.h"
+#include "gateway/admin/admin_api.h"
 #include "gateway/anchoring/batch_signer.h"
 #include "gateway/anchoring/ledger_service.h"
 #include "gateway/app/version.h"
@@ -283,31 +282,13 @@ int run_gatewayd(int argc, char** argv) {
     ro.shutdown_grace_ms = static_cast<int>(cfg->shutdown_grace.count());
     ro.admin_subjects = cfg->https.admin_subjects;
     const gw::config::GatewayConfig& config = *cfg;
-    ro.admin_handler = [&](const gw::rest::RestRequest& r) {
-      gw::rest::RestResponse out;
-      if (r.method != "GET") {
-        out.status = 405;
-        out.content_type = "application/json";
-        out.body = R"({"error":"the admin API answers GET only"})";
-        return out;
-      }
-      if (r.target.substr(0, r.target.find('?')) == "/admin/metrics") {
-        // Scraped every few seconds: logged at debug only.
-        gw::log::debug("admin.request", {{"path", "/admin/metrics"}, {"subject", r.sender}});
-        out.status = 200;
-        out.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        out.body = gw::admin::render_metrics(
-            metrics_snapshot(channels, *store, *batch_signer, ledger.get(), started_at));
-        return out;
-      }
-      gw::admin::AdminAnswer a = gw::admin::admin_attestation(config, r.target);
-      gw::log::info("admin.request", {{"path", r.target.substr(0, r.target.find('?'))},
-                                      {"subject", r.sender},
-                                      {"status", std::to_string(a.status)}});
-      out.status = a.status;
-      out.content_type = "application/json";
-      out.body = std::move(a.json);
-      return out;
+    gw::admin::AdminSources admin_sources;
+    admin_sources.config = &config;
+    admin_sources.metrics = [&] {
+      return metrics_snapshot(channels, *store, *batch_signer, ledger.get(), started_at);
+    };
+    ro.admin_handler = [admin_sources](const gw::rest::RestRequest& r) {
+      return gw::admin::handle_admin_request(admin_sources, r);
     };
     ro.on_request = [](const std::string& method, const std::string& type, int status,
                        const std::string& peer) {

@@ -39,6 +39,21 @@
 #include "ledger-client/consortium/provider_registry.h"
 
 namespace gw::cli {
+
+using anchoring::AnchorState;
+using anchoring::BatchSignatureVerifier;
+using anchoring::check_batch_anchor;
+
+using anchoring::AnchorCheck;
+using anchoring::ChainAnchor;
+using anchoring::LedgerDeployment;
+using anchoring::certificate_fingerprint;
+using anchoring::check_batch_records;
+using anchoring::check_ledger_node;
+using anchoring::format_members;
+using anchoring::ledger_rpc_options;
+using anchoring::public_key_hash;
+using anchoring::read_deployment;
 namespace {
 
 namespace cs = ledger::consortium;
@@ -51,7 +66,7 @@ struct PublicKeys {
 
 std::optional<PublicKeys> read_public_keys(const config::GatewayConfig& cfg) {
   std::string error;
-  auto store = keys::open_key_store(key_store_options(cfg), &error);
+  auto store = keys::open_key_store(keys::key_store_options(cfg), &error);
   auto address = store ? store->ledger_address(&error) : std::nullopt;
   auto pem = address ? store->batch_signing_public_key(&error) : std::nullopt;
   store.reset();  // release the TPM
@@ -324,7 +339,7 @@ int ctl_ledger_audit(const std::vector<std::string>& args) {
   auto cfg = config::load_config(config_path, &error);
   if (!cfg) return ctl_fail("configuration error: " + error);
   if (cfg->keys.store == "software")
-    std::fprintf(stderr, "WARNING: %s\n", kSoftwareKeyStoreWarning);
+    std::fprintf(stderr, "WARNING: %s\n", keys::kSoftwareKeyStoreWarning);
   if (sub == "verify") return verify(*cfg, after_id, only);
   auto key = parse_key32(encryption_key);
   if (!key) return ctl_fail("--encryption-key: give 64 hex digits (an X25519 public key)");

@@ -24,6 +24,13 @@
 #include "gateway/pipeline/normalize.h"
 
 namespace gw::cli {
+
+using pipeline::IngestOptions;
+using pipeline::NormalizeIssue;
+using pipeline::ingest_options;
+using pipeline::normalize_v2;
+
+using pipeline::Normalized;
 namespace {
 
 constexpr const char* kConvertUsage =

@@ -43,6 +43,17 @@
 #include "ledger-client/consortium/provider_registry.h"
 
 namespace gw::cli {
+
+using anchoring::LedgerClient;
+using anchoring::LedgerDeployment;
+using anchoring::ledger_rpc_options;
+
+using anchoring::check_ledger_node;
+using anchoring::member_json;
+using anchoring::open_ledger_client;
+using anchoring::parse_address;
+using anchoring::read_deployment;
+using anchoring::read_founders;
 namespace {
 
 namespace cs = ledger::consortium;
@@ -162,7 +173,7 @@ std::optional<Writer> open_writer(const config::GatewayConfig& cfg) {
   auto d = read_deployment(cfg.ledger.deployment);
   if (!d) return fail(d.error());
   std::string error;
-  auto keys = load_keys(cfg, &error);
+  auto keys = keys::load_keys(cfg, &error);
   if (!keys) return fail(error);
   keys->key_store.reset();  // release the TPM
   auto client = open_ledger_client(cfg.ledger, keys->working.ledger_key.view(), d->contracts);

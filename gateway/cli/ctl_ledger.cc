@@ -27,6 +27,18 @@
 #include "ledger-client/outbox/deploy.h"
 
 namespace gw::cli {
+
+
+using anchoring::LedgerDeployment;
+using anchoring::check_ledger_node;
+using anchoring::format_deployment;
+using anchoring::ledger_rpc_options;
+using anchoring::oldest_open_age_s;
+using anchoring::open_ledger_client;
+using anchoring::read_deployment;
+using anchoring::read_founders;
+using anchoring::same_deployment;
+using anchoring::write_deployment;
 namespace {
 
 constexpr const char* kLedgerUsage =
@@ -65,7 +77,7 @@ std::optional<config::GatewayConfig> load(const std::string& path) {
     return std::nullopt;
   }
   if (cfg->keys.store == "software")
-    std::fprintf(stderr, "WARNING: %s\n", kSoftwareKeyStoreWarning);
+    std::fprintf(stderr, "WARNING: %s\n", keys::kSoftwareKeyStoreWarning);
   return cfg;
 }
 
@@ -77,7 +89,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
     return 1;
   }
   std::string error;
-  auto keys = load_keys(cfg, &error);
+  auto keys = keys::load_keys(cfg, &error);
   if (!keys) {
     std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
     return 1;
@@ -187,7 +199,7 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
 
 int status(const config::GatewayConfig& cfg) {
   std::string error;
-  auto store = keys::open_key_store(key_store_options(cfg), &error);
+  auto store = keys::open_key_store(keys::key_store_options(cfg), &error);
   auto address = store ? store->ledger_address(&error) : std::nullopt;
   store.reset();
   if (!address) {

@@ -13,6 +13,9 @@
 #include "gateway/store/message_store.h"
 
 namespace gw::cli {
+
+
+using pipeline::open_store_for_ctl;
 namespace {
 
 std::string iso_time(int64_t ms) {

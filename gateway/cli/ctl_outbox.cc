@@ -24,6 +24,7 @@
 #include "ledger-client/outbox/outbox_store.h"
 
 namespace gw::cli {
+
 namespace {
 
 using ledger::ItemKind;

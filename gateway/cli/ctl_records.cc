@@ -16,6 +16,9 @@
 #include "gateway/pipeline/record_json.h"
 
 namespace gw::cli {
+
+using pipeline::open_store_for_ctl;
+using pipeline::record_to_json;
 namespace {
 
 constexpr const char* kRecordsUsage =

@@ -17,6 +17,7 @@
 #include "gateway/cli/ctl_commands.h"
 
 namespace gw::cli {
+
 namespace {
 
 namespace fs = std::filesystem;

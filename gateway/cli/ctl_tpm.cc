@@ -31,6 +31,9 @@
 #include "ledger-client/keccak/keccak.h"
 
 namespace gw::cli {
+
+
+using admin::appliance_binding;
 namespace {
 
 constexpr const char* kTpmUsage =
@@ -61,8 +64,8 @@ std::unique_ptr<keys::KeyStore> open_store(const std::string& config_path,
   }
   if (loaded != nullptr) *loaded = *cfg;
   if (cfg->keys.store == "software")
-    std::fprintf(stderr, "WARNING: %s\n", kSoftwareKeyStoreWarning);
-  auto store = keys::open_key_store(key_store_options(*cfg), &error);
+    std::fprintf(stderr, "WARNING: %s\n", keys::kSoftwareKeyStoreWarning);
+  auto store = keys::open_key_store(keys::key_store_options(*cfg), &error);
   if (!store) std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
   return store;
 }

@@ -36,68 +36,9 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
   std::vector<int> channel_header_lines;
   MapSetter map_table;  // set while in a [channel.NAME.SUB] mapping table
 
-  std::map<std::string, Setter> gateway_schema = {
-      {"state_dir", absolute_path(&cfg.state_dir)},
-      {"log_level", string_one_of(&cfg.log_level, {"debug", "info", "warn", "error"})},
-      {"shutdown_grace_ms", millis_in(&cfg.shutdown_grace, 0, 600000, 1)},
-      {"io_threads", integer_in(&cfg.io_threads, 1, 64)},
-  };
-  std::map<std::string, Setter> https_schema = {
-      {"enabled", boolean(&cfg.https.enabled)},
-      {"listen", host_port(&cfg.https.listen)},
-      {"cert_file", absolute_path(&cfg.https.cert_file)},
-      {"key_file", absolute_path(&cfg.https.key_file)},
-      {"client_ca_file", absolute_path(&cfg.https.client_ca_file)},
-      {"base_url", https_url(&cfg.https.base_url)},
-      {"max_body_bytes", integer_in(&cfg.https.max_body_bytes, 1024, int64_t{1} << 30)},
-      {"threads", integer_in(&cfg.https.threads, 1, 256)},
-      {"admin_subjects",
-       [&cfg](const Value& v) -> std::string {
-         if (v.kind != Value::Kind::kStringArray)
-           return std::string("expected an array of strings, got ") + kind_name(v.kind);
-         for (const auto& s : v.array)
-           if (s.empty()) return "subjects must not be empty";
-         cfg.https.admin_subjects = v.array;
-         return "";
-       }},
-  };
+  const std::map<std::string, std::map<std::string, Setter>> schemas = table_schemas(&cfg);
   int https_line = 0;
-  std::map<std::string, Setter> keys_schema = {
-      {"store", string_one_of(&cfg.keys.store, {"tpm", "software"})},
-      {"consortium_id", non_empty_string(&cfg.keys.consortium_id)},
-      {"batch_records", integer_in(&cfg.keys.batch_records, 1, 1'000'000)},
-      {"batch_interval_ms", millis_in(&cfg.keys.batch_interval, 10, 3'600'000, 1)},
-  };
-  std::map<std::string, Setter> tpm_schema = {
-      {"tcti", non_empty_string(&cfg.tpm.tcti)},
-      {"primary_handle", persistent_handle(&cfg.tpm.primary_handle)},
-      {"seal_pcrs", pcr_list(&cfg.tpm.seal_pcrs, true)},
-      {"quote_pcrs", pcr_list(&cfg.tpm.quote_pcrs, false)},
-      {"injected_latency_ms", millis_in(&cfg.tpm.injected_latency, 0, 10'000, 1)},
-  };
   LedgerConfig& ledger = cfg.ledger;
-  std::map<std::string, Setter> ledger_schema = {
-      {"enabled", boolean(&ledger.enabled)},
-      {"rpc_url", rpc_url(&ledger.rpc_url)},
-      {"chain_id", integer_in(&ledger.chain_id, 0, std::numeric_limits<int64_t>::max())},
-      {"deployment", absolute_path(&ledger.deployment)},
-      {"outbox", absolute_path(&ledger.outbox)},
-      {"confirmations", integer_in(&ledger.confirmations, 1, 1000)},
-      {"max_transfers_per_tx", integer_in(&ledger.max_transfers_per_tx, 1, 1000)},
-      {"max_in_flight", integer_in(&ledger.max_in_flight, 1, 1024)},
-      {"resubmit_after_ms", millis_in(&ledger.resubmit_after, 1000, 86'400'000, 1)},
-      {"tx_type", string_one_of(&ledger.tx_type, {"auto", "eip1559", "legacy"})},
-      {"max_fee_gwei", integer_in(&ledger.max_fee_gwei, 0, 1'000'000'000)},
-      {"min_priority_fee_wei",
-       integer_in(&ledger.min_priority_fee_wei, 0, 1'000'000'000'000'000'000)},
-      {"request_timeout_ms", millis_in(&ledger.request_timeout, 100, 600'000, 1)},
-      {"ca_file", any_string(&ledger.ca_file)},
-      {"anchor_record_batches", boolean(&ledger.anchor_record_batches)},
-      {"outbox_retention_days", integer_in(&ledger.outbox_retention_days, 1, 36500)},
-  };
-  std::map<std::string, Setter> store_schema = {
-      {"max_batch", integer_in(&cfg.store_max_batch, 1, 100000)},
-      {"max_queued_bytes", integer_in(&cfg.store_max_queued_bytes, 1 << 20, int64_t{1} << 40)}};
 
   std::istringstream in(text);
   std::string line_buf;
@@ -133,21 +74,11 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
       seen_keys.clear();
       table_name = name;
       in_table = true;
-      if (name == "gateway") {
-        table = gateway_schema;
-      } else if (name == "https") {
-        table = https_schema;
-        https_line = line_no;
-      } else if (name == "store") {
-        table = store_schema;
-      } else if (name == "keys") {
-        table = keys_schema;
-        cfg.keys_line = line_no;
-      } else if (name == "tpm") {
-        table = tpm_schema;
-      } else if (name == "ledger") {
-        table = ledger_schema;
-        cfg.ledger_line = line_no;
+      if (auto schema = schemas.find(name); schema != schemas.end()) {
+        table = schema->second;
+        if (name == "https") https_line = line_no;
+        if (name == "keys") cfg.keys_line = line_no;
+        if (name == "ledger") cfg.ledger_line = line_no;
       } else if (name.starts_with("channel.") && name.size() > 8 &&
                  name.find('.', 8) == std::string::npos) {
         channels.push_back(std::make_unique<ChannelConfig>());
@@ -167,14 +98,9 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
           return std::nullopt;
         }
         table.clear();
-        if (sub == "identifier_systems") {
-          map_table = uri_map(&owner->mapping.identifier_systems);
-        } else if (sub == "coding_systems") {
-          map_table = uri_map(&owner->mapping.coding_systems);
-        } else if (sub == "code_map") {
-          map_table = code_map(&owner->mapping.code_translations);
-        } else if (sub == "z_rules") {
-          map_table = z_rules(&owner->mapping.z_rules);
+        const std::map<std::string, MapSetter> mapping_tables = mapping_schemas(owner);
+        if (auto m = mapping_tables.find(sub); m != mapping_tables.end()) {
+          map_table = m->second;
         } else {
           *error = err("unknown table [" + name +
                        "] (a channel's mapping tables are identifier_systems, coding_systems, "
@@ -327,6 +253,17 @@ std::optional<GatewayConfig> load_config(const std::string& path, std::string* e
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_config(ss.str(), path, error);
+}
+
+std::vector<std::string> known_keys() {
+  GatewayConfig cfg;
+  ChannelConfig channel;
+  std::vector<std::string> keys;
+  for (const auto& [table, schema] : table_schemas(&cfg))
+    for (const auto& [key, _] : schema) keys.push_back(table + "." + key);
+  for (const auto& [key, _] : channel_schema(&channel)) keys.push_back("channel.NAME." + key);
+  for (const auto& [sub, _] : mapping_schemas(&channel)) keys.push_back("channel.NAME." + sub);
+  return keys;
 }
 
 }  // namespace gw::config

@@ -166,4 +166,10 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
                                           std::string* error);
 std::optional<GatewayConfig> load_config(const std::string& path, std::string* error);
 
+// Every key the parser accepts, as "TABLE.KEY" ("gateway.state_dir",
+// "channel.NAME.listen"), and each channel mapping table as
+// "channel.NAME.SUB" (its keys are data). Taken from the tables the parser
+// dispatches on, so documentation can be checked against it.
+std::vector<std::string> known_keys();
+
 }  // namespace gw::config

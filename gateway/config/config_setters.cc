@@ -232,6 +232,80 @@ Setter processing_ids(std::vector<std::string>* out) {
   };
 }
 
+std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig* cfg) {
+  LedgerConfig& ledger = cfg->ledger;
+  return {
+      {"gateway",
+       {
+           {"state_dir", absolute_path(&cfg->state_dir)},
+           {"log_level", string_one_of(&cfg->log_level, {"debug", "info", "warn", "error"})},
+           {"shutdown_grace_ms", millis_in(&cfg->shutdown_grace, 0, 600000, 1)},
+           {"io_threads", integer_in(&cfg->io_threads, 1, 64)},
+       }},
+      {"https",
+       {
+           {"enabled", boolean(&cfg->https.enabled)},
+           {"listen", host_port(&cfg->https.listen)},
+           {"cert_file", absolute_path(&cfg->https.cert_file)},
+           {"key_file", absolute_path(&cfg->https.key_file)},
+           {"client_ca_file", absolute_path(&cfg->https.client_ca_file)},
+           {"base_url", https_url(&cfg->https.base_url)},
+           {"max_body_bytes", integer_in(&cfg->https.max_body_bytes, 1024, int64_t{1} << 30)},
+           {"threads", integer_in(&cfg->https.threads, 1, 256)},
+           {"admin_subjects",
+            [cfg](const Value& v) -> std::string {
+              if (v.kind != Value::Kind::kStringArray)
+                return std::string("expected an array of strings, got ") + kind_name(v.kind);
+              for (const auto& s : v.array)
+                if (s.empty()) return "subjects must not be empty";
+              cfg->https.admin_subjects = v.array;
+              return "";
+            }},
+       }},
+      {"store",
+       {
+           {"max_batch", integer_in(&cfg->store_max_batch, 1, 100000)},
+           {"max_queued_bytes",
+            integer_in(&cfg->store_max_queued_bytes, 1 << 20, int64_t{1} << 40)},
+       }},
+      {"keys",
+       {
+           {"store", string_one_of(&cfg->keys.store, {"tpm", "software"})},
+           {"consortium_id", non_empty_string(&cfg->keys.consortium_id)},
+           {"batch_records", integer_in(&cfg->keys.batch_records, 1, 1'000'000)},
+           {"batch_interval_ms", millis_in(&cfg->keys.batch_interval, 10, 3'600'000, 1)},
+       }},
+      {"tpm",
+       {
+           {"tcti", non_empty_string(&cfg->tpm.tcti)},
+           {"primary_handle", persistent_handle(&cfg->tpm.primary_handle)},
+           {"seal_pcrs", pcr_list(&cfg->tpm.seal_pcrs, true)},
+           {"quote_pcrs", pcr_list(&cfg->tpm.quote_pcrs, false)},
+           {"injected_latency_ms", millis_in(&cfg->tpm.injected_latency, 0, 10'000, 1)},
+       }},
+      {"ledger",
+       {
+           {"enabled", boolean(&ledger.enabled)},
+           {"rpc_url", rpc_url(&ledger.rpc_url)},
+           {"chain_id", integer_in(&ledger.chain_id, 0, std::numeric_limits<int64_t>::max())},
+           {"deployment", absolute_path(&ledger.deployment)},
+           {"outbox", absolute_path(&ledger.outbox)},
+           {"confirmations", integer_in(&ledger.confirmations, 1, 1000)},
+           {"max_transfers_per_tx", integer_in(&ledger.max_transfers_per_tx, 1, 1000)},
+           {"max_in_flight", integer_in(&ledger.max_in_flight, 1, 1024)},
+           {"resubmit_after_ms", millis_in(&ledger.resubmit_after, 1000, 86'400'000, 1)},
+           {"tx_type", string_one_of(&ledger.tx_type, {"auto", "eip1559", "legacy"})},
+           {"max_fee_gwei", integer_in(&ledger.max_fee_gwei, 0, 1'000'000'000)},
+           {"min_priority_fee_wei",
+            integer_in(&ledger.min_priority_fee_wei, 0, 1'000'000'000'000'000'000)},
+           {"request_timeout_ms", millis_in(&ledger.request_timeout, 100, 600'000, 1)},
+           {"ca_file", any_string(&ledger.ca_file)},
+           {"anchor_record_batches", boolean(&ledger.anchor_record_batches)},
+           {"outbox_retention_days", integer_in(&ledger.outbox_retention_days, 1, 36500)},
+       }},
+  };
+}
+
 std::map<std::string, Setter> channel_schema(ChannelConfig* c) {
   return {
       {"protocol", string_one_of(&c->protocol, {"mllp"})},
@@ -296,6 +370,15 @@ MapSetter z_rules(std::vector<v2fhir::ZSegmentRule>* out) {
              "\"Patient|http://example.org/fhir/StructureDefinition/x|string\")";
     out->push_back({key.substr(0, 3), field, parts[0], parts[1], parts[2]});
     return "";
+  };
+}
+
+std::map<std::string, MapSetter> mapping_schemas(ChannelConfig* c) {
+  return {
+      {"identifier_systems", uri_map(&c->mapping.identifier_systems)},
+      {"coding_systems", uri_map(&c->mapping.coding_systems)},
+      {"code_map", code_map(&c->mapping.code_translations)},
+      {"z_rules", z_rules(&c->mapping.z_rules)},
   };
 }
 

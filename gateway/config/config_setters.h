@@ -1,4 +1,4 @@
-// Internal to gateway/core/config*.cc: the setters that check one value of
+// Internal to gateway/config/config*.cc: the setters that check one value of
 // the configuration and store it. Each table's schema maps its keys to
 // setters; an error message is the setter's reason, prefixed with the file,
 // line and key by the caller. Not a public header.
@@ -50,6 +50,10 @@ Setter pcr_list(std::vector<int>* out, bool allow_none);
 Setter persistent_handle(uint32_t* out);
 Setter z_segment_policy(v2fhir::ZSegmentPolicy* out);
 Setter processing_ids(std::vector<std::string>* out);
+// The fixed tables ([gateway], [https], [store], [keys], [tpm], [ledger]),
+// bound to *cfg: table name -> key -> setter. The parser dispatches on it and
+// known_keys() lists it, so the two cannot disagree.
+std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig* cfg);
 // A [channel.NAME] table's keys.
 std::map<std::string, Setter> channel_schema(ChannelConfig* c);
 
@@ -60,5 +64,7 @@ using MapSetter = std::function<std::string(const std::string& key, const Value&
 MapSetter uri_map(std::map<std::string, std::string>* out);
 MapSetter code_map(std::vector<v2fhir::CodeTranslation>* out);
 MapSetter z_rules(std::vector<v2fhir::ZSegmentRule>* out);
+// A channel's mapping tables ([channel.NAME.SUB]), bound to *c: SUB -> setter.
+std::map<std::string, MapSetter> mapping_schemas(ChannelConfig* c);
 
 }  // namespace gw::config::internal

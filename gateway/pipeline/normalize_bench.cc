@@ -94,7 +94,7 @@ void crypto_loop(benchmark::State& state, const std::string& raw) {
     for (const auto& rec : n.records) {
       auto c = gw::crypto::commit(rec.resource_json);
       benchmark::DoNotOptimize(c);
-      auto sealed = keys->seal(rec.resource_json, gw::store::record_associated_data(
+      auto sealed = keys->seal(rec.resource_json, gw::crypto::record_associated_data(
                                                       rec.resource_type, rec.resource_id, 1));
       benchmark::DoNotOptimize(sealed.data());
       if (rec.resource_type == "Patient") {

@@ -10,6 +10,7 @@
 
 namespace gw::pipeline {
 
+
 std::string fhir_instant(int64_t ms) {
   const std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -56,13 +57,13 @@ std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& confi
                  path.c_str());
     return nullptr;
   }
-  auto keys = load_keys(*cfg, &error);
+  auto keys = gw::keys::load_keys(*cfg, &error);
   if (!keys) {
     std::fprintf(stderr, "gatewayctl: cannot read the store: %s\n", error.c_str());
     return nullptr;
   }
   if (keys->key_store->is_development_only())
-    std::fprintf(stderr, "WARNING: %s\n", kSoftwareKeyStoreWarning);
+    std::fprintf(stderr, "WARNING: %s\n", gw::keys::kSoftwareKeyStoreWarning);
   store::StoreOptions so;
   so.path = path;
   so.keys = keys->store_keys;
