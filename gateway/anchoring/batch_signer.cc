@@ -8,9 +8,12 @@ namespace gw::anchoring {
 
 std::unique_ptr<BatchSigner> BatchSigner::create(const BatchSignerOptions& options,
                                                  std::string* error) {
-  auto batches = store::BatchStore::open(options.db_path, error);
-  if (!batches) return nullptr;
-  return std::unique_ptr<BatchSigner>(new BatchSigner(options, std::move(batches)));
+  auto batches = store::BatchStore::open(options.db_path);
+  if (!batches.ok()) {
+    *error = batches.error().message();
+    return nullptr;
+  }
+  return std::unique_ptr<BatchSigner>(new BatchSigner(options, std::move(batches).value()));
 }
 
 BatchSigner::BatchSigner(BatchSignerOptions options, std::unique_ptr<store::BatchStore> batches)
@@ -38,19 +41,28 @@ uint64_t BatchSigner::batches_signed() const {
 }
 
 std::optional<size_t> BatchSigner::sign_pending(std::string* error) {
-  auto pending = batches_->pending(options_.batch_records, error);
-  if (!pending) return std::nullopt;
+  auto pending = batches_->pending(options_.batch_records);
+  if (!pending.ok()) {
+    *error = pending.error().message();
+    return std::nullopt;
+  }
   if (pending->seqs.empty()) return 0;
   auto tree = crypto::MerkleTree::build(pending->commitments);
   if (!tree) {
     *error = "cannot build the batch's Merkle tree";
     return std::nullopt;
   }
-  auto key_store = keys::open_key_store(options_.keys, error);
-  if (!key_store) return std::nullopt;
-  auto signature = key_store->sign_batch_root(tree->root(), error);
-  key_store.reset();  // release the TPM until the next batch
-  if (!signature) return std::nullopt;
+  // The key store (the TPM) is open only while it signs, then released
+  // until the next batch.
+  auto signature = [&]() -> gw::Result<keys::BatchSignature> {
+    GW_ASSIGN_OR_RETURN(std::unique_ptr<keys::KeyStore> key_store,
+                        keys::open_key_store(options_.keys));
+    return key_store->sign_batch_root(tree->root());
+  }();
+  if (!signature.ok()) {
+    *error = signature.error().message();
+    return std::nullopt;
+  }
   store::SignedBatch b;
   b.first_seq = pending->seqs.front();
   b.last_seq = pending->seqs.back();
@@ -59,7 +71,10 @@ std::optional<size_t> BatchSigner::sign_pending(std::string* error) {
   b.signature = signature->der;
   b.signer = options_.keys.kind;
   b.created_at_ms = now_ms();
-  if (!batches_->record(&b, error)) return std::nullopt;
+  if (gw::Status s = batches_->record(&b); !s.ok()) {
+    *error = s.message();
+    return std::nullopt;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++signed_;
@@ -85,8 +100,8 @@ void BatchSigner::run() {
     const bool interval_due = std::chrono::steady_clock::now() - last_signed >= options_.interval;
     bool sign = stopping || interval_due;
     if (!sign) {
-      auto n = batches_->pending_count(&error);
-      sign = n && *n >= static_cast<int64_t>(options_.batch_records);
+      auto n = batches_->pending_count();
+      sign = n.ok() && *n >= static_cast<int64_t>(options_.batch_records);
     }
     if (sign) {
       // Drain: a backlog larger than one batch becomes several batches now.

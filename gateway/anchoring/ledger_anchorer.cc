@@ -36,9 +36,8 @@ LedgerAnchorer::~LedgerAnchorer() { stop(); }
 
 ledger::Result<AnchorRound> LedgerAnchorer::run_once() {
   AnchorRound round;
-  std::string error;
-  auto rows = batches_->unanchored(cursor_, options_.max_batches_per_round, &error);
-  if (!rows) return Error{error};
+  auto rows = batches_->unanchored(cursor_, options_.max_batches_per_round);
+  if (!rows.ok()) return Error{rows.error().message()};
   std::vector<ledger::consortium::AnchorInput> fresh;
   int64_t first_open = 0;  // lowest id still without anchored_tx after this round
   for (const store::SignedBatch& b : *rows) {
@@ -60,7 +59,7 @@ ledger::Result<AnchorRound> LedgerAnchorer::run_once() {
       fresh.push_back(input);
     } else if ((*item)->state == ItemState::kDone && (*item)->tx_hash) {
       const std::string tx = "0x" + ledger::to_hex(*(*item)->tx_hash);
-      if (!batches_->set_anchored(b.id, tx, &error)) return Error{error};
+      if (gw::Status s = batches_->set_anchored(b.id, tx); !s.ok()) return Error{s.message()};
       log::info("ledger.anchored", {{"batch", std::to_string(b.id)}, {"tx", tx}});
       ++round.anchored;
       open = false;

@@ -227,9 +227,8 @@ std::string format_members(std::span<const MemberInfo> members) {
 }
 
 Result<LedgerDeployment> read_deployment(const std::string& path) {
-  std::string error;
-  auto bytes = keys::read_small_file(path, kMaxDeploymentFileBytes, &error);
-  if (!bytes) return Error{"deployment file " + path + ": " + error};
+  auto bytes = keys::read_small_file(path, kMaxDeploymentFileBytes);
+  if (!bytes.ok()) return Error{"deployment file " + path + ": " + bytes.error().message()};
   auto d = parse_deployment(
       std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
   if (!d) return Error{path + ": " + d.error()};
@@ -317,9 +316,8 @@ Result<std::vector<MemberInfo>> parse_founders(std::string_view json) {
 }
 
 Result<std::vector<MemberInfo>> read_founders(const std::string& path) {
-  std::string error;
-  auto bytes = keys::read_small_file(path, kMaxFoundersFileBytes, &error);
-  if (!bytes) return Error{"founders file " + path + ": " + error};
+  auto bytes = keys::read_small_file(path, kMaxFoundersFileBytes);
+  if (!bytes.ok()) return Error{"founders file " + path + ": " + bytes.error().message()};
   auto f =
       parse_founders(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
   if (!f) return Error{path + ": " + f.error()};

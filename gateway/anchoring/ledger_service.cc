@@ -60,11 +60,10 @@ ledger::Result<std::unique_ptr<LedgerService>> LedgerService::start(
   }
 
   if (lc.anchor_record_batches) {
-    std::string error;
-    auto batches = store::BatchStore::open(messages_db, &error);
-    if (!batches) return Error{"ledger: " + error};
-    s->anchorer_ = std::make_unique<LedgerAnchorer>(std::move(batches), *s->client_.submitter,
-                                                    *s->client_.outbox, options.anchorer);
+    auto batches = store::BatchStore::open(messages_db);
+    if (!batches.ok()) return Error{"ledger: " + batches.error().message()};
+    s->anchorer_ = std::make_unique<LedgerAnchorer>(
+        std::move(batches).value(), *s->client_.submitter, *s->client_.outbox, options.anchorer);
   }
   LedgerService* self = s.get();
   s->submitter_thread_ = std::thread([self, poll = options.submitter_poll] {

@@ -34,19 +34,19 @@
 #include <vector>
 
 #include "fhir/json/write.h"
-#include "gateway/cli/ctl_commands.h"
-#include "gateway/keys/key_options.h"
 #include "gateway/anchoring/ledger_client.h"
 #include "gateway/anchoring/ledger_deployment.h"
+#include "gateway/cli/ctl_commands.h"
+#include "gateway/keys/key_options.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/events.h"
 #include "ledger-client/consortium/provider_registry.h"
 
 namespace gw::cli {
 
+using anchoring::ledger_rpc_options;
 using anchoring::LedgerClient;
 using anchoring::LedgerDeployment;
-using anchoring::ledger_rpc_options;
 
 using anchoring::check_ledger_node;
 using anchoring::member_json;
@@ -172,9 +172,8 @@ std::optional<Writer> open_writer(const config::GatewayConfig& cfg) {
   };
   auto d = read_deployment(cfg.ledger.deployment);
   if (!d) return fail(d.error());
-  std::string error;
-  auto keys = keys::load_keys(cfg, &error);
-  if (!keys) return fail(error);
+  auto keys = keys::load_keys(cfg);
+  if (!keys.ok()) return fail(keys.error().message());
   keys->key_store.reset();  // release the TPM
   auto client = open_ledger_client(cfg.ledger, keys->working.ledger_key.view(), d->contracts);
   if (!client) return fail(client.error());

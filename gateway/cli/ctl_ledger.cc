@@ -17,22 +17,21 @@
 #include <string>
 #include <vector>
 
-#include "gateway/cli/ctl_commands.h"
-#include "gateway/keys/key_options.h"
 #include "gateway/anchoring/ledger_client.h"
 #include "gateway/anchoring/ledger_deployment.h"
 #include "gateway/anchoring/ledger_service.h"
+#include "gateway/cli/ctl_commands.h"
+#include "gateway/keys/key_options.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
 #include "ledger-client/outbox/deploy.h"
 
 namespace gw::cli {
 
-
-using anchoring::LedgerDeployment;
 using anchoring::check_ledger_node;
 using anchoring::format_deployment;
 using anchoring::ledger_rpc_options;
+using anchoring::LedgerDeployment;
 using anchoring::oldest_open_age_s;
 using anchoring::open_ledger_client;
 using anchoring::read_deployment;
@@ -88,10 +87,9 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
     std::fprintf(stderr, "gatewayctl: %s\n", founders.error().c_str());
     return 1;
   }
-  std::string error;
-  auto keys = keys::load_keys(cfg, &error);
-  if (!keys) {
-    std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
+  auto keys = keys::load_keys(cfg);
+  if (!keys.ok()) {
+    std::fprintf(stderr, "gatewayctl: %s\n", keys.error().message().c_str());
     return 1;
   }
   keys->key_store.reset();  // release the TPM
@@ -198,12 +196,14 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
 }
 
 int status(const config::GatewayConfig& cfg) {
-  std::string error;
-  auto store = keys::open_key_store(keys::key_store_options(cfg), &error);
-  auto address = store ? store->ledger_address(&error) : std::nullopt;
-  store.reset();
-  if (!address) {
-    std::fprintf(stderr, "gatewayctl: key store: %s\n", error.c_str());
+  // The store is closed again at once: the TPM is released for gatewayd.
+  auto address = [&]() -> gw::Result<std::array<uint8_t, 20>> {
+    GW_ASSIGN_OR_RETURN(std::unique_ptr<keys::KeyStore> store,
+                        keys::open_key_store(keys::key_store_options(cfg)));
+    return store->ledger_address();
+  }();
+  if (!address.ok()) {
+    std::fprintf(stderr, "gatewayctl: key store: %s\n", address.error().message().c_str());
     return 1;
   }
   std::printf("ledger account: %s\n", ledger::to_checksum_hex(*address).c_str());

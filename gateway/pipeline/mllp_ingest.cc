@@ -12,6 +12,7 @@
 #include "gateway/base/clock.h"
 #include "gateway/log/log.h"
 #include "gateway/pipeline/normalize.h"
+#include "gateway/pipeline/tokenize.h"
 
 namespace gw::pipeline {
 namespace {
@@ -155,6 +156,7 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
     Normalized n = normalize_v2(*r.message, options_.mapping);
     if (n.ok()) {
       m.records = std::move(n.records);
+      tokenize(store_->keys(), &m.records);
     } else {
       mapping_failed = true;
       outcome = hl7::Outcome::kError;

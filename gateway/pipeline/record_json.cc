@@ -10,7 +10,6 @@
 
 namespace gw::pipeline {
 
-
 std::string fhir_instant(int64_t ms) {
   const std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -57,9 +56,9 @@ std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& confi
                  path.c_str());
     return nullptr;
   }
-  auto keys = gw::keys::load_keys(*cfg, &error);
-  if (!keys) {
-    std::fprintf(stderr, "gatewayctl: cannot read the store: %s\n", error.c_str());
+  auto keys = gw::keys::load_keys(*cfg);
+  if (!keys.ok()) {
+    std::fprintf(stderr, "gatewayctl: cannot read the store: %s\n", keys.error().message().c_str());
     return nullptr;
   }
   if (keys->key_store->is_development_only())
@@ -67,9 +66,12 @@ std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& confi
   store::StoreOptions so;
   so.path = path;
   so.keys = keys->store_keys;
-  auto s = store::MessageStore::open(so, &error);
-  if (!s) std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
-  return s;
+  auto s = store::MessageStore::open(so);
+  if (!s.ok()) {
+    std::fprintf(stderr, "gatewayctl: %s\n", s.error().message().c_str());
+    return nullptr;
+  }
+  return std::move(s).value();
 }
 
 }  // namespace gw::pipeline

@@ -6,6 +6,7 @@
 #include "fhir/json/canonical.h"
 #include "fhir/validate/validator.h"
 #include "gateway/base/clock.h"
+#include "gateway/pipeline/tokenize.h"
 #include "gateway/rest/fhir_api.h"
 
 namespace gw::rest {
@@ -137,6 +138,7 @@ store::CommitResult FhirApi::submit(const std::string& message_type, const Write
   m.raw = ctx.raw;
   m.received_at_ms = now_ms();
   m.records = std::move(writes);
+  pipeline::tokenize(store_->keys(), &m.records);
   return store_->submit_sync(std::move(m));
 }
 

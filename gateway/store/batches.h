@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "gateway/base/status.h"
+
 namespace gw::store {
 
 struct PendingRecords {
@@ -39,29 +41,30 @@ struct SignedBatch {
 
 class BatchStore {
  public:
-  static std::unique_ptr<BatchStore> open(const std::string& path, std::string* error);
+  static Result<std::unique_ptr<BatchStore>> open(const std::string& path);
   ~BatchStore();
 
   // Record versions not yet in a batch, oldest first, at most `limit`.
-  std::optional<PendingRecords> pending(size_t limit, std::string* error);
+  Result<PendingRecords> pending(size_t limit);
   // Number of record versions not yet in a batch.
-  std::optional<int64_t> pending_count(std::string* error);
-  // Appends a batch. Refused if it does not start right after the last
-  // batch's range (so two signers can never record overlapping batches).
-  bool record(SignedBatch* batch, std::string* error);
-  std::vector<SignedBatch> list(int64_t after_id, size_t limit, std::string* error);
+  Result<int64_t> pending_count();
+  // Appends a batch and sets batch->id. Refused (failed-precondition) if it
+  // does not start right after the last batch's range (so two signers can
+  // never record overlapping batches).
+  Status record(SignedBatch* batch);
+  // Batches with id > after_id, oldest first, at most `limit`.
+  Result<std::vector<SignedBatch>> list(int64_t after_id, size_t limit);
   // The record versions with first_seq <= seq <= last_seq and their
   // commitments, in seq order: what a batch's root is rebuilt from.
-  std::optional<PendingRecords> records_in(int64_t first_seq, int64_t last_seq, std::string* error);
+  Result<PendingRecords> records_in(int64_t first_seq, int64_t last_seq);
 
   // The ledger anchorer's view: batches with id > after_id whose anchored_tx
   // is still NULL, oldest first, at most `limit`. (after_id lets the anchorer
   // skip the long anchored prefix instead of scanning it every round.)
-  std::optional<std::vector<SignedBatch>> unanchored(int64_t after_id, size_t limit,
-                                                     std::string* error);
+  Result<std::vector<SignedBatch>> unanchored(int64_t after_id, size_t limit);
   // Records the hash of the ledger transaction that anchored batch `id`
-  // ("0x" + 64 hex digits). False + *error if there is no such batch.
-  bool set_anchored(int64_t id, const std::string& tx_hash, std::string* error);
+  // ("0x" + 64 hex digits). not-found if there is no such batch.
+  Status set_anchored(int64_t id, const std::string& tx_hash);
 
  private:
   struct Impl;

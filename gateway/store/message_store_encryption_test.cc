@@ -47,6 +47,7 @@ InboundMessage phi_message(const std::string& control_id) {
       std::string(R"({"birthDate":"1971-11-11","identifier":[{"system":"urn:mrn","value":")") +
       kMrn + R"("}],"name":[{"family":")" + kJsonName + R"("}],"resourceType":"Patient"})";
   r.identifiers.emplace_back("urn:mrn", kMrn);
+  r.patient_tokens.push_back(testing::test_keys()->patient_token("urn:mrn", kMrn));
   m.records.push_back(r);
   return m;
 }
@@ -137,10 +138,10 @@ TEST(StoreEncryption, OtherKeysAreRefused) {
   { open_or_die(o)->submit_sync(phi_message("C3")); }
   o.keys = crypto::StoreKeys::random_for_tests();
   std::string error;
-  EXPECT_EQ(MessageStore::open(o, &error), nullptr);
+  error = testing::open_error(o);
   EXPECT_NE(error.find("different record key"), std::string::npos) << error;
   o.keys = nullptr;
-  EXPECT_EQ(MessageStore::open(o, &error), nullptr);
+  error = testing::open_error(o);
   EXPECT_NE(error.find("no keys"), std::string::npos) << error;
 }
 
@@ -191,7 +192,7 @@ TEST(StoreEncryption, PlaintextStoresFromEarlierVersionsAreRefused) {
   o.path = path;
   o.keys = testing::test_keys();
   std::string error;
-  EXPECT_EQ(MessageStore::open(o, &error), nullptr);
+  error = testing::open_error(o);
   EXPECT_NE(error.find("before encryption at rest"), std::string::npos) << error;
 }
 

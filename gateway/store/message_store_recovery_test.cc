@@ -68,9 +68,9 @@ struct Ack {
   StoreOptions o;
   o.path = path;
   o.keys = testing::test_keys();
-  std::string error;
-  auto store = MessageStore::open(o, &error);
-  if (store == nullptr) _exit(2);
+  auto opened = MessageStore::open(o);
+  if (!opened.ok()) _exit(2);
+  auto store = std::move(opened).value();
   constexpr int kThreads = 4;
   std::counting_semaphore<256> in_flight(64);
   std::vector<std::thread> threads;
