@@ -299,25 +299,19 @@ std::string build_ack_for_unparseable(std::string_view raw, AckCode code,
   return build_ack(h, code, p);
 }
 
-std::optional<AckSummary> read_ack(std::string_view ack, std::string* error,
-                                   const ParseOptions& options) noexcept {
+gw::Result<AckSummary> read_ack(std::string_view ack, const ParseOptions& options) noexcept {
   ParseOptions o = options;
   o.require_header_fields = false;
   o.check_escapes = false;
   ParseResult r = parse(ack, o);
   if (!r.ok()) {
-    if (error) {
-      *error = "ACK could not be parsed";
-      if (!r.errors.empty()) *error += ": " + r.errors.front().to_string();
-    }
-    return std::nullopt;
+    std::string error = "ACK could not be parsed";
+    if (!r.errors.empty()) error += ": " + r.errors.front().to_string();
+    return invalid_argument_error(std::move(error));
   }
   const Message& m = *r.message;
   auto msa = m.find("MSA");
-  if (!msa) {
-    if (error) *error = "ACK has no MSA segment";
-    return std::nullopt;
-  }
+  if (!msa) return invalid_argument_error("ACK has no MSA segment");
   AckSummary s;
   s.code = msa->get(1);
   AckCode c;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "adapters/hl7/er7.h"
+#include "gateway/base/status.h"
 
 namespace gw::hl7 {
 
@@ -100,9 +101,8 @@ struct AckSummary {
   bool accepted() const { return ack_code == AckCode::kAA || ack_code == AckCode::kCA; }
 };
 
-// Parses an ACK. On failure returns nullopt and, if `error` is non-null, sets
-// a description that never contains message content.
-std::optional<AckSummary> read_ack(std::string_view ack, std::string* error = nullptr,
-                                   const ParseOptions& options = {}) noexcept;
+// Parses an ACK. Errors (kInvalidArgument) carry a description that never
+// contains message content.
+gw::Result<AckSummary> read_ack(std::string_view ack, const ParseOptions& options = {}) noexcept;
 
 }  // namespace gw::hl7

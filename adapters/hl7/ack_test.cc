@@ -277,9 +277,8 @@ TEST(ReadAckTest, RoundTripV251) {
   e1.where.subcomponent = 3;
   p.errors = {e1};
   std::string ack = build_ack(in, AckCode::kCE, p);
-  std::string err;
-  std::optional<AckSummary> s = read_ack(ack, &err);
-  ASSERT_TRUE(s) << err;
+  auto s = read_ack(ack);
+  ASSERT_TRUE(s) << s.status().message();
   EXPECT_EQ(s->code, "CE");
   EXPECT_EQ(s->ack_code, AckCode::kCE);
   EXPECT_FALSE(s->accepted());
@@ -303,7 +302,7 @@ TEST(ReadAckTest, OldForm) {
   std::string ack = Msg(
       {R"(MSH|^~\&|R|RF|S|SF|1999||ACK|A9|P|2.3)", R"(MSA|AR|000001|Rejected: unsupported)",
        R"(ERR|EVN^1^1^201&Unsupported event code&HL70357~MSH^1^9^200&Unsupported message type&HL70357)"});
-  std::optional<AckSummary> s = read_ack(ack);
+  auto s = read_ack(ack);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->ack_code, AckCode::kAR);
   EXPECT_EQ(s->text, "Rejected: unsupported");
@@ -319,7 +318,7 @@ TEST(ReadAckTest, OldForm) {
 
 TEST(ReadAckTest, Accepted) {
   std::string ack = Msg({R"(MSH|^~\&|R|RF|S|SF|2024||ACK^A01^ACK|A9|P|2.5)", R"(MSA|AA|X1)"});
-  std::optional<AckSummary> s = read_ack(ack);
+  auto s = read_ack(ack);
   ASSERT_TRUE(s);
   EXPECT_TRUE(s->accepted());
   EXPECT_TRUE(s->errors.empty());
@@ -332,19 +331,21 @@ TEST(ReadAckTest, Accepted) {
 }
 
 TEST(ReadAckTest, Failures) {
-  std::string err;
-  EXPECT_FALSE(read_ack("garbage PATIENT-SECRET", &err));
+  auto garbage = read_ack("garbage PATIENT-SECRET");
+  ASSERT_FALSE(garbage.ok());
+  const std::string& err = garbage.error().message();
   EXPECT_NE(err.find("could not be parsed"), std::string::npos);
   EXPECT_EQ(err.find("SECRET"), std::string::npos);
   std::string no_msa = Msg({R"(MSH|^~\&|R|RF|S|SF|2024||ACK|A9|P|2.5)", "ERR|||102"});
-  EXPECT_FALSE(read_ack(no_msa, &err));
-  EXPECT_EQ(err, "ACK has no MSA segment");
-  EXPECT_FALSE(read_ack("", nullptr));
+  auto missing = read_ack(no_msa);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message(), "ACK has no MSA segment");
+  EXPECT_FALSE(read_ack(""));
 }
 
 TEST(ReadAckTest, CorpusAcks) {
   std::string v251 = testing::ReadFile(testing::CorpusDir() / "ack_ae_v251.hl7");
-  std::optional<AckSummary> s = read_ack(v251);
+  auto s = read_ack(v251);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->ack_code, AckCode::kAE);
   EXPECT_EQ(s->control_id, "ADT0001A01");
@@ -371,9 +372,8 @@ TEST(BuildAckTest, CorpusRoundTrip) {
     p.timestamp = "20240101120000";
     p.errors = {Error{ErrorCode::kDataType, {}, "detail"}};
     std::string ack = build_ack(*r.header, AckCode::kAE, p);
-    std::string err;
-    std::optional<AckSummary> s = read_ack(ack, &err);
-    ASSERT_TRUE(s) << path << ": " << err;
+    auto s = read_ack(ack);
+    ASSERT_TRUE(s) << path << ": " << s.status().message();
     EXPECT_EQ(s->control_id, r.header->control_id) << path;
     EXPECT_EQ(s->ack_code, AckCode::kAE);
     ParseResult ack_parsed = parse(ack);

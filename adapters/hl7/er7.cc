@@ -373,10 +373,9 @@ Element Message::element(const Path& p) const {
 }
 
 Result<Element> Message::element(std::string_view path) const {
-  Result<Path> p = Path::parse(path);
-  if (!p.ok()) return p.error();
-  if (p->field < 1) return PathError();
-  return element(*p);
+  GW_ASSIGN_OR_RETURN(Path p, Path::parse(path));
+  if (p.field < 1) return PathError();
+  return element(p);
 }
 
 Result<Value> Message::value(std::string_view path) const {

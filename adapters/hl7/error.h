@@ -9,12 +9,12 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
+
+#include "gateway/base/status.h"
 
 namespace gw::hl7 {
 
@@ -69,7 +69,6 @@ struct Error {
   std::string to_string() const;
 };
 
-// A value or an Error. Small and must-use, in the manner of absl::StatusOr.
 // Three characters: an uppercase letter, then uppercase letters or digits.
 bool is_valid_segment_id(std::string_view id);
 
@@ -77,32 +76,9 @@ bool is_valid_segment_id(std::string_view id);
 // ids and Z-segments ("ZPD"). Only such ids are copied into ErrorLocation.
 bool is_reportable_segment_id(std::string_view id);
 
+// A value or an Error: the shared gw::Result with the HL7 payload in the
+// error slot (the table 0357 code and location ride along to the ACK).
 template <typename T>
-class [[nodiscard]] Result {
- public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
-  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  // Precondition: ok(). Violations abort (they are bugs, not data errors).
-  const T& value() const& { return *checked<0>(); }
-  T& value() & { return *checked<0>(); }
-  T&& value() && { return std::move(*checked<0>()); }
-  const T& operator*() const& { return value(); }
-  const T* operator->() const { return &value(); }
-  // Precondition: !ok().
-  const Error& error() const { return *checked<1>(); }
-  T value_or(T fallback) const { return ok() ? value() : std::move(fallback); }
-
- private:
-  template <size_t I>
-  auto* checked() const {
-    auto* p = std::get_if<I>(const_cast<std::variant<T, Error>*>(&v_));
-    if (p == nullptr) std::abort();
-    return p;
-  }
-  std::variant<T, Error> v_;
-};
+using Result = gw::Result<T, Error>;
 
 }  // namespace gw::hl7

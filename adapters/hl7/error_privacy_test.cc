@@ -37,8 +37,8 @@ void ExpectCleanParse(const std::string& text, const ParseOptions& o = {}) {
   ExpectClean(r.warnings, text);
   BatchFile f = split_batch(text, o.limits);
   ExpectClean(f.errors, text);
-  std::string err;
-  if (!read_ack(text, &err)) {
+  if (auto ack = read_ack(text); !ack.ok()) {
+    const std::string& err = ack.error().message();
     EXPECT_EQ(err.find(kPhiProbe), std::string::npos) << err;
   }
 }

@@ -169,9 +169,8 @@ std::string Timestamp::to_iso8601() const {
 }
 
 Result<Timestamp> read_timestamp(const Element& e) {
-  Result<std::string> text = e.part(1).leaf().text();
-  if (!text.ok()) return text.error();
-  return parse_timestamp(*text);
+  GW_ASSIGN_OR_RETURN(std::string text, e.part(1).leaf().text());
+  return parse_timestamp(text);
 }
 
 Result<Timestamp> read_timestamp(const Message& m, std::string_view path) {
@@ -222,9 +221,8 @@ std::string Number::fhir_decimal() const {
 }
 
 Result<Number> read_number(const Element& e) {
-  Result<std::string> text = e.leaf().text();
-  if (!text.ok()) return text.error();
-  return parse_number(*text);
+  GW_ASSIGN_OR_RETURN(std::string text, e.leaf().text());
+  return parse_number(text);
 }
 
 Result<Number> read_number(const Message& m, std::string_view path) {

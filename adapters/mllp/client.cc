@@ -64,8 +64,8 @@ void Client::close() {
   fd_ = -1;
 }
 
-std::unique_ptr<Client> Client::connect(const std::string& host, uint16_t port,
-                                        std::chrono::milliseconds timeout, std::string* error) {
+gw::Result<std::unique_ptr<Client>> Client::connect(const std::string& host, uint16_t port,
+                                                    std::chrono::milliseconds timeout) {
   const std::string where = "connect to " + host + ":" + std::to_string(port) + ": ";
   const Clock::time_point deadline = Clock::now() + timeout;
   addrinfo hints{};
@@ -76,10 +76,7 @@ std::unique_ptr<Client> Client::connect(const std::string& host, uint16_t port,
   // Name resolution is not bounded by `timeout` (getaddrinfo blocks);
   // numeric addresses resolve without I/O.
   int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res);
-  if (rc != 0) {
-    if (error) *error = where + gai_strerror(rc);
-    return nullptr;
-  }
+  if (rc != 0) return unavailable_error(where + gai_strerror(rc));
   std::string last_error = "no address";
   int fd = -1;
   for (addrinfo* ai = res; ai != nullptr && fd < 0; ai = ai->ai_next) {
@@ -112,26 +109,18 @@ std::unique_ptr<Client> Client::connect(const std::string& host, uint16_t port,
     fd = s;
   }
   ::freeaddrinfo(res);
-  if (fd < 0) {
-    if (error) *error = where + last_error;
-    return nullptr;
-  }
+  if (fd < 0) return unavailable_error(where + last_error);
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return std::unique_ptr<Client>(new Client(fd));
 }
 
-bool Client::send(std::string_view payload, std::string* error) {
-  return send_all(frame(payload), error);
-}
+gw::Status Client::send(std::string_view payload) { return send_all(frame(payload)); }
 
-bool Client::send_raw(std::string_view bytes, std::string* error) { return send_all(bytes, error); }
+gw::Status Client::send_raw(std::string_view bytes) { return send_all(bytes); }
 
-bool Client::send_all(std::string_view bytes, std::string* error) {
-  if (fd_ < 0) {
-    if (error) *error = "send: not connected";
-    return false;
-  }
+gw::Status Client::send_all(std::string_view bytes) {
+  if (fd_ < 0) return failed_precondition_error("send: not connected");
   const Clock::time_point deadline = Clock::now() + send_timeout_;
   while (!bytes.empty()) {
     ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -143,29 +132,19 @@ bool Client::send_all(std::string_view bytes, std::string* error) {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       int w = wait_for(fd_, POLLOUT, deadline);
       if (w == 0) {
-        if (error) {
-          *error = "send: timed out after " + std::to_string(send_timeout_.count()) + " ms";
-        }
-        return false;
+        return deadline_exceeded_error("send: timed out after " +
+                                       std::to_string(send_timeout_.count()) + " ms");
       }
-      if (w < 0) {
-        if (error) *error = errno_text("send: poll");
-        return false;
-      }
+      if (w < 0) return unavailable_error(errno_text("send: poll"));
       continue;
     }
-    if (error) *error = errno_text("send");
-    return false;
+    return unavailable_error(errno_text("send"));
   }
-  return true;
+  return ok_status();
 }
 
-std::optional<std::string> Client::receive(std::chrono::milliseconds timeout, std::string* error,
-                                           size_t max_frame_bytes) {
-  if (fd_ < 0) {
-    if (error) *error = "receive: not connected";
-    return std::nullopt;
-  }
+gw::Result<std::string> Client::receive(std::chrono::milliseconds timeout, size_t max_frame_bytes) {
+  if (fd_ < 0) return failed_precondition_error("receive: not connected");
   // A new limit applies from the next frame boundary.
   if (!framer_ || (!framer_->in_frame() && max_frame_bytes != framer_max_)) {
     framer_ = std::make_unique<Framer>(max_frame_bytes);
@@ -173,12 +152,10 @@ std::optional<std::string> Client::receive(std::chrono::milliseconds timeout, st
   }
   const Clock::time_point deadline = Clock::now() + timeout;
   OneFrame sink;
-  auto finish = [&]() -> std::optional<std::string> {
+  auto finish = [&]() -> gw::Result<std::string> {
     if (sink.oversized) {
-      if (error) {
-        *error = "receive: frame larger than " + std::to_string(framer_max_) + " bytes";
-      }
-      return std::nullopt;
+      return resource_exhausted_error("receive: frame larger than " + std::to_string(framer_max_) +
+                                      " bytes");
     }
     return std::move(sink.payload);
   };
@@ -191,25 +168,19 @@ std::optional<std::string> Client::receive(std::chrono::milliseconds timeout, st
   for (;;) {
     int w = wait_for(fd_, POLLIN, deadline);
     if (w == 0) {
-      if (error) *error = "receive: timed out after " + std::to_string(timeout.count()) + " ms";
-      return std::nullopt;
+      return deadline_exceeded_error("receive: timed out after " + std::to_string(timeout.count()) +
+                                     " ms");
     }
-    if (w < 0) {
-      if (error) *error = errno_text("receive: poll");
-      return std::nullopt;
-    }
+    if (w < 0) return unavailable_error(errno_text("receive: poll"));
     ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-      if (error) *error = errno_text("receive");
-      return std::nullopt;
+      return unavailable_error(errno_text("receive"));
     }
     if (n == 0) {
-      if (error) {
-        *error = framer_->in_frame() ? "receive: connection closed by peer in the middle of a frame"
-                                     : "receive: connection closed by peer";
-      }
-      return std::nullopt;
+      return unavailable_error(framer_->in_frame()
+                                   ? "receive: connection closed by peer in the middle of a frame"
+                                   : "receive: connection closed by peer");
     }
     std::string_view got(chunk, static_cast<size_t>(n));
     size_t used = framer_->feed(got, sink);

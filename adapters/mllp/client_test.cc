@@ -58,10 +58,9 @@ class RawPeer {
 };
 
 std::unique_ptr<Client> connect_to(const RawPeer& peer) {
-  std::string error;
-  auto c = Client::connect("127.0.0.1", peer.port(), 2s, &error);
-  EXPECT_NE(c, nullptr) << error;
-  return c;
+  auto c = Client::connect("127.0.0.1", peer.port(), 2s);
+  EXPECT_TRUE(c.ok()) << c.status().message();
+  return c.ok() ? std::move(c).value() : nullptr;
 }
 
 TEST(ClientTest, ConnectToClosedPortFailsClearly) {
@@ -70,10 +69,11 @@ TEST(ClientTest, ConnectToClosedPortFailsClearly) {
     RawPeer p;
     port = p.port();
   }  // closed: nothing listens there now
-  std::string error;
   auto t0 = std::chrono::steady_clock::now();
-  EXPECT_EQ(Client::connect("127.0.0.1", port, 2s, &error), nullptr);
+  auto c = Client::connect("127.0.0.1", port, 2s);
+  ASSERT_FALSE(c.ok());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  const std::string& error = c.error().message();
   EXPECT_NE(error.find("refused"), std::string::npos) << error;
   EXPECT_NE(error.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << error;
 }
@@ -83,46 +83,47 @@ TEST(ClientTest, ConnectTimesOutWhenPeerDoesNotAnswer) {
   // neither succeeds nor fails until the timeout.
   RawPeer p(0);
   std::vector<std::unique_ptr<Client>> filled;
-  std::string error;
   for (int i = 0; i < 8; ++i) {
     auto t0 = std::chrono::steady_clock::now();
-    auto c = Client::connect("127.0.0.1", p.port(), 200ms, &error);
-    if (!c) {
-      EXPECT_NE(error.find("timed out"), std::string::npos) << error;
+    auto c = Client::connect("127.0.0.1", p.port(), 200ms);
+    if (!c.ok()) {
+      EXPECT_NE(c.error().message().find("timed out"), std::string::npos) << c.error().message();
       EXPECT_GE(std::chrono::steady_clock::now() - t0, 150ms);
       return;
     }
-    filled.push_back(std::move(c));
+    filled.push_back(std::move(c).value());
   }
   GTEST_SKIP() << "this kernel kept accepting connections into a full backlog";
 }
 
 TEST(ClientTest, UnknownHostFails) {
-  std::string error;
-  EXPECT_EQ(Client::connect("no-such-host.invalid", 2575, 500ms, &error), nullptr);
-  EXPECT_FALSE(error.empty());
+  auto c = Client::connect("no-such-host.invalid", 2575, 500ms);
+  ASSERT_FALSE(c.ok());
+  EXPECT_FALSE(c.error().message().empty());
 }
 
 TEST(ClientTest, ReceiveTimesOutWithNoData) {
   RawPeer p;
   auto c = connect_to(p);
   p.accept();
-  std::string error;
   auto t0 = std::chrono::steady_clock::now();
-  EXPECT_FALSE(c->receive(150ms, &error));
+  auto r = c->receive(150ms);
+  EXPECT_FALSE(r.ok());
   auto took = std::chrono::steady_clock::now() - t0;
   EXPECT_GE(took, 140ms);
   EXPECT_LT(took, 1s);
-  EXPECT_NE(error.find("timed out"), std::string::npos) << error;
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_NE(r.status().message().find("timed out"), std::string::npos) << r.status().message();
 }
 
 TEST(ClientTest, SendsFramedAndRaw) {
   RawPeer p;
   auto c = connect_to(p);
   p.accept();
-  std::string error;
-  ASSERT_TRUE(c->send("MSH|1", &error)) << error;
-  ASSERT_TRUE(c->send_raw("junk", &error)) << error;
+  gw::Status s = c->send("MSH|1");
+  ASSERT_TRUE(s.ok()) << s.message();
+  s = c->send_raw("junk");
+  ASSERT_TRUE(s.ok()) << s.message();
   std::string got;
   while (got.size() < frame("MSH|1").size() + 4) got += p.read_some();
   EXPECT_EQ(got, frame("MSH|1") + "junk");
@@ -132,18 +133,17 @@ TEST(ClientTest, ReceivesFramesSplitAndBatched) {
   RawPeer p;
   auto c = connect_to(p);
   p.accept();
-  std::string error;
   p.write("noise\x0bpart");
-  EXPECT_FALSE(c->receive(50ms, &error));  // partial frame kept
+  EXPECT_FALSE(c->receive(50ms).ok());  // partial frame kept
   p.write("ial\x1c\r" + frame("two") + frame("three"));
-  auto a = c->receive(1s, &error);
-  ASSERT_TRUE(a) << error;
+  auto a = c->receive(1s);
+  ASSERT_TRUE(a.ok()) << a.status().message();
   EXPECT_EQ(*a, "partial");
-  auto b = c->receive(1s, &error);
-  ASSERT_TRUE(b) << error;
+  auto b = c->receive(1s);
+  ASSERT_TRUE(b.ok()) << b.status().message();
   EXPECT_EQ(*b, "two");
-  auto d = c->receive(1s, &error);
-  ASSERT_TRUE(d) << error;
+  auto d = c->receive(1s);
+  ASSERT_TRUE(d.ok()) << d.status().message();
   EXPECT_EQ(*d, "three");
 }
 
@@ -152,11 +152,12 @@ TEST(ClientTest, ReceiveOversizedFrameFailsThenResyncs) {
   auto c = connect_to(p);
   p.accept();
   p.write(frame(std::string(5000, 'x')) + frame("small"));
-  std::string error;
-  EXPECT_FALSE(c->receive(1s, &error, 1000));
-  EXPECT_NE(error.find("larger than 1000"), std::string::npos) << error;
-  auto r = c->receive(1s, &error, 1000);
-  ASSERT_TRUE(r) << error;
+  auto big = c->receive(1s, 1000);
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.error().message().find("larger than 1000"), std::string::npos)
+      << big.error().message();
+  auto r = c->receive(1s, 1000);
+  ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(*r, "small");
 }
 
@@ -166,12 +167,13 @@ TEST(ClientTest, PeerCloseIsReported) {
   p.accept();
   p.write("\x0bhalf a frame");
   p.close_conn();
-  std::string error;
-  EXPECT_FALSE(c->receive(1s, &error));
-  EXPECT_NE(error.find("closed by peer in the middle of a frame"), std::string::npos) << error;
+  auto r = c->receive(1s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("closed by peer in the middle of a frame"), std::string::npos)
+      << r.error().message();
   // Sending to a closed peer fails with an error, not SIGPIPE.
   bool failed = false;
-  for (int i = 0; i < 100 && !failed; ++i) failed = !c->send("x", &error);
+  for (int i = 0; i < 100 && !failed; ++i) failed = !c->send("x").ok();
   EXPECT_TRUE(failed);
 }
 
@@ -180,22 +182,21 @@ TEST(ClientTest, SendTimesOutWhenPeerDoesNotRead) {
   auto c = connect_to(p);
   p.accept();
   c->set_send_timeout(200ms);
-  std::string error;
   std::string big(1 << 20, 'x');
-  bool failed = false;
-  for (int i = 0; i < 64 && !failed; ++i) failed = !c->send(big, &error);
-  EXPECT_TRUE(failed);
-  EXPECT_NE(error.find("timed out"), std::string::npos) << error;
+  gw::Status s;
+  for (int i = 0; i < 64 && s.ok(); ++i) s = c->send(big);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("timed out"), std::string::npos) << s.message();
 }
 
 TEST(ClientTest, UseAfterCloseFails) {
   RawPeer p;
   auto c = connect_to(p);
   c->close();
-  std::string error;
-  EXPECT_FALSE(c->send("x", &error));
-  EXPECT_NE(error.find("not connected"), std::string::npos);
-  EXPECT_FALSE(c->receive(10ms, &error));
+  gw::Status s = c->send("x");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("not connected"), std::string::npos);
+  EXPECT_FALSE(c->receive(10ms).ok());
 }
 
 }  // namespace

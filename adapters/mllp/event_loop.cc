@@ -76,12 +76,9 @@ void append_frame(std::string* out, const std::string& payload) {
 
 // ---------------------------------------------------------------- Mailbox
 
-std::shared_ptr<Mailbox> Mailbox::create(std::string* error) {
+gw::Result<std::shared_ptr<Mailbox>> Mailbox::create() {
   int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (fd < 0) {
-    if (error) *error = std::string("eventfd: ") + std::strerror(errno);
-    return nullptr;
-  }
+  if (fd < 0) return resource_exhausted_error(std::string("eventfd: ") + std::strerror(errno));
   return std::make_shared<Mailbox>(fd);
 }
 
@@ -217,36 +214,32 @@ EventLoop::~EventLoop() {
 
 EventLoop* EventLoop::current() { return tls_current_loop; }
 
-bool EventLoop::init(std::string* error) {
+gw::Status EventLoop::init() {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) {
-    if (error) *error = std::string("epoll_create1: ") + std::strerror(errno);
-    return false;
+    return resource_exhausted_error(std::string("epoll_create1: ") + std::strerror(errno));
   }
-  mailbox_ = Mailbox::create(error);
-  if (!mailbox_) return false;
+  GW_ASSIGN_OR_RETURN(mailbox_, Mailbox::create());
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = &wake_tag_;
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, mailbox_->event_fd(), &ev) != 0) {
-    if (error) *error = std::string("epoll_ctl(eventfd): ") + std::strerror(errno);
-    return false;
+    return internal_error(std::string("epoll_ctl(eventfd): ") + std::strerror(errno));
   }
   read_buf_ = std::make_unique<char[]>(kReadChunk);
-  return true;
+  return ok_status();
 }
 
-bool EventLoop::set_listener(int fd, std::vector<EventLoop*> loops, std::string* error) {
+gw::Status EventLoop::set_listener(int fd, std::vector<EventLoop*> loops) {
   listen_fd_ = fd;
   loops_ = std::move(loops);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = &listener_tag_;
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    if (error) *error = std::string("epoll_ctl(listener): ") + std::strerror(errno);
-    return false;
+    return internal_error(std::string("epoll_ctl(listener): ") + std::strerror(errno));
   }
-  return true;
+  return ok_status();
 }
 
 int EventLoop::wait_timeout_ms() const {

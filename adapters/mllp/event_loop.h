@@ -60,8 +60,8 @@ class Mailbox {
     std::chrono::milliseconds grace{0};
   };
 
-  // nullptr + *error if the eventfd cannot be created.
-  static std::shared_ptr<Mailbox> create(std::string* error);
+  // An error if the eventfd cannot be created.
+  static gw::Result<std::shared_ptr<Mailbox>> create();
   explicit Mailbox(int event_fd) : event_fd_(event_fd) {}
   ~Mailbox();
   Mailbox(const Mailbox&) = delete;
@@ -123,11 +123,11 @@ class EventLoop {
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  bool init(std::string* error);
+  gw::Status init();
   // Before run(), on the loop that accepts: takes ownership of the listening
   // socket; accepted connections are spread round robin over `loops` (which
   // includes this one).
-  bool set_listener(int fd, std::vector<EventLoop*> loops, std::string* error);
+  gw::Status set_listener(int fd, std::vector<EventLoop*> loops);
   // The thread body. Returns after a stop request once every connection is
   // closed (or the grace period has passed).
   void run();

@@ -5,14 +5,16 @@
 #pragma once
 
 #include <cstddef>
-#include <string>
+
+#include "gateway/base/status.h"
 
 namespace gw::mllp {
 
 // Raises the RLIMIT_NOFILE soft limit to at least `wanted`, never above the
-// hard limit and never lowering it. Returns true if the soft limit is now
-// >= wanted. On false, *error (if non-null) says why (e.g. the hard limit is
-// lower); the soft limit has still been raised as far as the hard limit allows.
-bool raise_fd_limit(size_t wanted, std::string* error);
+// hard limit and never lowering it. Ok if the soft limit is now >= wanted.
+// Otherwise the error says why (e.g. the hard limit is lower:
+// kResourceExhausted); the soft limit has still been raised as far as the
+// hard limit allows.
+gw::Status raise_fd_limit(size_t wanted);
 
 }  // namespace gw::mllp

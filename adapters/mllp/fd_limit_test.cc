@@ -9,10 +9,11 @@ namespace {
 TEST(FdLimitTest, RaisesSoftLimitWithinHardLimit) {
   rlimit before{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &before), 0);
-  std::string error;
-  EXPECT_TRUE(raise_fd_limit(64, &error)) << error;  // already satisfied
+  gw::Status status = raise_fd_limit(64);
+  EXPECT_TRUE(status.ok()) << status.message();  // already satisfied
   if (before.rlim_max != RLIM_INFINITY && before.rlim_max > 256) {
-    EXPECT_TRUE(raise_fd_limit(before.rlim_max, &error)) << error;
+    status = raise_fd_limit(before.rlim_max);
+    EXPECT_TRUE(status.ok()) << status.message();
     rlimit after{};
     ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &after), 0);
     EXPECT_EQ(after.rlim_cur, before.rlim_max);
@@ -23,9 +24,9 @@ TEST(FdLimitTest, ReportsHardLimitTooLow) {
   rlimit lim{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &lim), 0);
   if (lim.rlim_max == RLIM_INFINITY) GTEST_SKIP() << "no hard limit";
-  std::string error;
-  EXPECT_FALSE(raise_fd_limit(static_cast<size_t>(lim.rlim_max) + 1, &error));
-  EXPECT_NE(error.find("hard limit"), std::string::npos) << error;
+  gw::Status status = raise_fd_limit(static_cast<size_t>(lim.rlim_max) + 1);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("hard limit"), std::string::npos) << status.message();
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ namespace {
 
 constexpr int kMaxIoThreads = 64;
 
-bool validate(const ServerOptions& o, FrameHandler* handler, std::string* error) {
+gw::Status validate(const ServerOptions& o, FrameHandler* handler) {
   const char* problem = nullptr;
   if (handler == nullptr) {
     problem = "handler is null";
@@ -40,13 +40,12 @@ bool validate(const ServerOptions& o, FrameHandler* handler, std::string* error)
   } else if (o.listen_backlog < 1) {
     problem = "listen_backlog must be positive";
   }
-  if (problem == nullptr) return true;
-  if (error) *error = "mllp server '" + o.name + "': " + problem;
-  return false;
+  if (problem == nullptr) return ok_status();
+  return invalid_argument_error("mllp server '" + o.name + "': " + problem);
 }
 
-// Returns a listening, non-blocking socket bound to host:port, or -1.
-int listen_on(const ServerOptions& o, uint16_t* bound_port, std::string* error) {
+// Returns a listening, non-blocking socket bound to host:port.
+gw::Result<int> listen_on(const ServerOptions& o, uint16_t* bound_port) {
   const std::string where =
       "mllp server '" + o.name + "' on " + o.host + ":" + std::to_string(o.port) + ": ";
   addrinfo hints{};
@@ -56,36 +55,35 @@ int listen_on(const ServerOptions& o, uint16_t* bound_port, std::string* error) 
   addrinfo* res = nullptr;
   int rc = ::getaddrinfo(o.host.c_str(), std::to_string(o.port).c_str(), &hints, &res);
   if (rc != 0 || res == nullptr) {
-    if (error)
-      *error = where + "host must be a numeric IPv4/IPv6 address (" + gai_strerror(rc) + ")";
-    return -1;
+    return invalid_argument_error(where + "host must be a numeric IPv4/IPv6 address (" +
+                                  gai_strerror(rc) + ")");
   }
   int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    if (error) *error = where + "socket: " + std::strerror(errno);
+    gw::Status status = resource_exhausted_error(where + "socket: " + std::strerror(errno));
     ::freeaddrinfo(res);
-    return -1;
+    return status;
   }
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
-    if (error) *error = where + "bind: " + std::strerror(errno);
+    gw::Status status = unavailable_error(where + "bind: " + std::strerror(errno));
     ::freeaddrinfo(res);
     ::close(fd);
-    return -1;
+    return status;
   }
   ::freeaddrinfo(res);
   if (::listen(fd, o.listen_backlog) != 0) {
-    if (error) *error = where + "listen: " + std::strerror(errno);
+    gw::Status status = unavailable_error(where + "listen: " + std::strerror(errno));
     ::close(fd);
-    return -1;
+    return status;
   }
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
-    if (error) *error = where + "getsockname: " + std::strerror(errno);
+    gw::Status status = internal_error(where + "getsockname: " + std::strerror(errno));
     ::close(fd);
-    return -1;
+    return status;
   }
   *bound_port = ss.ss_family == AF_INET6
                     ? ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port)
@@ -99,20 +97,19 @@ class ServerImpl final : public Server {
       : options_(options), handler_(handler) {}
   ~ServerImpl() override { stop(std::chrono::milliseconds(0)); }
 
-  bool init(std::string* error) {
-    int fd = listen_on(options_, &port_, error);
-    if (fd < 0) return false;
+  gw::Status init() {
+    GW_ASSIGN_OR_RETURN(int fd, listen_on(options_, &port_));
     std::vector<internal::EventLoop*> raw;
     for (int i = 0; i < options_.io_threads; ++i) {
       loops_.push_back(std::make_unique<internal::EventLoop>(options_, handler_, &open_));
-      if (!loops_.back()->init(error)) {
+      if (gw::Status status = loops_.back()->init(); !status.ok()) {
         ::close(fd);
-        return false;
+        return status;
       }
       raw.push_back(loops_.back().get());
     }
     // From here on loop 0 owns (and eventually closes) the listener.
-    return loops_[0]->set_listener(fd, std::move(raw), error);
+    return loops_[0]->set_listener(fd, std::move(raw));
   }
 
   uint16_t port() const override { return port_; }
@@ -172,12 +169,12 @@ class ServerImpl final : public Server {
 
 }  // namespace
 
-std::unique_ptr<Server> Server::create(const ServerOptions& options, FrameHandler* handler,
-                                       std::string* error) {
-  if (!validate(options, handler, error)) return nullptr;
+gw::Result<std::unique_ptr<Server>> Server::create(const ServerOptions& options,
+                                                   FrameHandler* handler) {
+  GW_RETURN_IF_ERROR(validate(options, handler));
   auto server = std::make_unique<ServerImpl>(options, handler);
-  if (!server->init(error)) return nullptr;
-  return server;
+  GW_RETURN_IF_ERROR(server->init());
+  return std::unique_ptr<Server>(std::move(server));
 }
 
 }  // namespace gw::mllp

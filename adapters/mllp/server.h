@@ -20,6 +20,8 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/base/status.h"
+
 namespace gw::mllp {
 
 struct ServerOptions {
@@ -102,9 +104,10 @@ class FrameHandler {
 class Server {
  public:
   // Binds and listens immediately (so port() is valid on return) but does not
-  // serve until start(). Returns nullptr and sets *error on failure.
-  static std::unique_ptr<Server> create(const ServerOptions& options, FrameHandler* handler,
-                                        std::string* error);
+  // serve until start(). kInvalidArgument for bad options, kUnavailable when
+  // the address cannot be bound.
+  static gw::Result<std::unique_ptr<Server>> create(const ServerOptions& options,
+                                                    FrameHandler* handler);
   virtual ~Server() = default;
 
   virtual uint16_t port() const = 0;

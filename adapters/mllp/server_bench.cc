@@ -88,23 +88,23 @@ Server* g_server = nullptr;
 
 void BM_RoundTrip(benchmark::State& state) {
   const int window = static_cast<int>(state.range(0));  // frames in flight per connection
-  std::string error;
-  auto client = Client::connect("127.0.0.1", g_server->port(), std::chrono::seconds(5), &error);
-  if (!client) {
-    state.SkipWithError(error.c_str());
+  auto connected = Client::connect("127.0.0.1", g_server->port(), std::chrono::seconds(5));
+  if (!connected.ok()) {
+    state.SkipWithError(connected.error().message().c_str());
     return;
   }
+  std::unique_ptr<Client> client = std::move(connected).value();
   std::string burst;
   for (int i = 0; i < window; ++i) burst += frame(kMessage);
   for (auto _ : state) {
-    if (!client->send_raw(burst, &error)) {
-      state.SkipWithError(error.c_str());
+    if (gw::Status sent = client->send_raw(burst); !sent.ok()) {
+      state.SkipWithError(sent.message().c_str());
       break;
     }
     for (int i = 0; i < window; ++i) {
-      auto r = client->receive(std::chrono::seconds(5), &error);
-      if (!r) {
-        state.SkipWithError(error.c_str());
+      auto r = client->receive(std::chrono::seconds(5));
+      if (!r.ok()) {
+        state.SkipWithError(r.error().message().c_str());
         return;
       }
       benchmark::DoNotOptimize(r->data());
@@ -149,12 +149,12 @@ int main(int argc, char** argv) {
   ServerOptions options;
   options.port = 0;
   options.io_threads = 1;
-  std::string error;
-  auto server = Server::create(options, &handler, &error);
-  if (!server) {
-    std::fprintf(stderr, "server: %s\n", error.c_str());
+  auto created = Server::create(options, &handler);
+  if (!created.ok()) {
+    std::fprintf(stderr, "server: %s\n", created.error().message().c_str());
     return 1;
   }
+  std::unique_ptr<Server> server = std::move(created).value();
   server->start();
   g_handler = &handler;
   g_server = server.get();

@@ -131,33 +131,30 @@ class ServerTest : public ::testing::Test {
  protected:
   void start(ServerOptions o = {}) {
     o.port = 0;
-    std::string error;
-    server_ = Server::create(o, &handler_, &error);
-    ASSERT_NE(server_, nullptr) << error;
+    auto server = Server::create(o, &handler_);
+    ASSERT_TRUE(server.ok()) << server.status().message();
+    server_ = std::move(server).value();
     server_->start();
   }
   void TearDown() override {
     if (server_) server_->stop(1s);
   }
   std::unique_ptr<Client> connect() {
-    std::string error;
-    auto c = Client::connect("127.0.0.1", server_->port(), 2s, &error);
-    EXPECT_NE(c, nullptr) << error;
-    return c;
+    auto c = Client::connect("127.0.0.1", server_->port(), 2s);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    return c.ok() ? std::move(c).value() : nullptr;
   }
   static void send(Client& c, std::string_view payload) {
-    std::string error;
-    ASSERT_TRUE(c.send(payload, &error)) << error;
+    gw::Status s = c.send(payload);
+    ASSERT_TRUE(s.ok()) << s.message();
   }
   static std::string receive(Client& c, std::chrono::milliseconds timeout = 5s) {
-    std::string error;
-    auto r = c.receive(timeout, &error);
-    return r ? *r : "<error: " + error + ">";
+    auto r = c.receive(timeout);
+    return r.ok() ? *r : "<error: " + r.error().message() + ">";
   }
   static bool closed_by_peer(Client& c, std::chrono::milliseconds timeout = 5s) {
-    std::string error;
-    auto r = c.receive(timeout, &error);
-    return !r && error.find("closed by peer") != std::string::npos;
+    auto r = c.receive(timeout);
+    return !r.ok() && r.error().message().find("closed by peer") != std::string::npos;
   }
 
   TestHandler handler_;  // declared first: outlives the server
@@ -183,8 +180,8 @@ TEST_F(ServerTest, PipelinedFramesGetRepliesInArrivalOrder) {
   auto c = connect();
   std::string burst;
   for (int i = 0; i < 500; ++i) burst += frame("m" + std::to_string(i));
-  std::string error;
-  ASSERT_TRUE(c->send_raw(burst, &error)) << error;
+  gw::Status sent = c->send_raw(burst);
+  ASSERT_TRUE(sent.ok()) << sent.message();
   for (int i = 0; i < 500; ++i) ASSERT_EQ(receive(*c), "ACK:m" + std::to_string(i));
 }
 
@@ -214,9 +211,9 @@ TEST_F(ServerTest, NoneReleasesItsPlace) {
   send(*c, "b");
   EXPECT_EQ(receive(*c), "ACK:a");
   EXPECT_EQ(receive(*c), "ACK:b");
-  std::string error;
-  EXPECT_FALSE(c->receive(100ms, &error));
-  EXPECT_NE(error.find("timed out"), std::string::npos) << error;
+  auto r = c->receive(100ms);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("timed out"), std::string::npos) << r.error().message();
 }
 
 TEST_F(ServerTest, ReplyDestroyedWithoutAnswerCountsAsNone) {
@@ -236,8 +233,7 @@ TEST_F(ServerTest, InlineReplyFromLoopThread) {
   auto c = connect();
   std::string burst;
   for (int i = 0; i < 1000; ++i) burst += frame("inline");
-  std::string error;
-  ASSERT_TRUE(c->send_raw(burst, &error));
+  ASSERT_TRUE(c->send_raw(burst).ok());
   for (int i = 0; i < 1000; ++i) ASSERT_EQ(receive(*c), "ACK:inline") << i;
 }
 
@@ -284,8 +280,7 @@ TEST_F(ServerTest, OversizedHeadIsFourKiB) {
 TEST_F(ServerTest, GarbageBeforeStartIsCounted) {
   start();
   auto c = connect();
-  std::string error;
-  ASSERT_TRUE(c->send_raw("GET / HTTP/1.0\r\n\r\n", &error));
+  ASSERT_TRUE(c->send_raw("GET / HTTP/1.0\r\n\r\n").ok());
   send(*c, "x");
   EXPECT_EQ(receive(*c), "ACK:x");
   EXPECT_EQ(server_->stats().bytes_skipped, 18u);
@@ -317,13 +312,12 @@ TEST_F(ServerTest, ATrickledFrameIsCutOffByFrameTimeout) {
   auto c = connect();
   send(*c, "x");  // a normal frame first: unaffected
   EXPECT_EQ(receive(*c), "ACK:x");
-  std::string error;
-  ASSERT_TRUE(c->send_raw("\x0bMSH|", &error));
+  ASSERT_TRUE(c->send_raw("\x0bMSH|").ok());
   const auto t0 = std::chrono::steady_clock::now();
   bool closed = false;
   while (!closed && std::chrono::steady_clock::now() - t0 < 5s) {
     std::this_thread::sleep_for(50ms);
-    closed = !c->send_raw("A", &error);
+    closed = !c->send_raw("A").ok();
     if (!closed && server_->stats().connections_frame_timeout == 1) {
       closed = closed_by_peer(*c, 1s);
     }
@@ -339,12 +333,11 @@ TEST_F(ServerTest, GarbageDoesNotKeepAConnectionAlive) {
   o.idle_timeout = 300ms;
   start(o);
   auto c = connect();
-  std::string error;
   const auto t0 = std::chrono::steady_clock::now();
   bool open = true;
   while (open && std::chrono::steady_clock::now() - t0 < 5s) {
     std::this_thread::sleep_for(50ms);
-    open = c->send_raw("GET", &error) && server_->stats().connections_idle_closed == 0;
+    open = c->send_raw("GET").ok() && server_->stats().connections_idle_closed == 0;
   }
   EXPECT_FALSE(open);
   EXPECT_EQ(server_->stats().connections_idle_closed, 1u);
@@ -395,8 +388,7 @@ TEST_F(ServerTest, InFlightLimitPausesReading) {
   auto c = connect();
   std::string burst;
   for (int i = 0; i < 50; ++i) burst += frame("hold" + std::to_string(i));
-  std::string error;
-  ASSERT_TRUE(c->send_raw(burst, &error));
+  ASSERT_TRUE(c->send_raw(burst).ok());
   int next = 0;
   while (next < 50) {
     ASSERT_TRUE(handler_.wait_held(1));
@@ -412,9 +404,8 @@ TEST_F(ServerTest, InFlightLimitPausesReading) {
 
 TEST_F(ServerTest, ThousandConcurrentConnections) {
   constexpr int kConns = 1000;
-  std::string error;
-  if (!raise_fd_limit(2 * kConns + 200, &error))
-    GTEST_SKIP() << "needs more descriptors: " << error;
+  if (gw::Status s = raise_fd_limit(2 * kConns + 200); !s.ok())
+    GTEST_SKIP() << "needs more descriptors: " << s.message();
   ServerOptions o;
   o.io_threads = 2;
   start(o);
@@ -443,8 +434,7 @@ TEST_F(ServerTest, GracefulStopFlushesPendingRepliesThenCloses) {
   std::thread stopper([&] { server_->stop(5s); });
   std::this_thread::sleep_for(100ms);
   // Stopped listening: new connections are refused.
-  std::string error;
-  EXPECT_EQ(Client::connect("127.0.0.1", server_->port(), 500ms, &error), nullptr);
+  EXPECT_FALSE(Client::connect("127.0.0.1", server_->port(), 500ms).ok());
   auto held = handler_.take_held();
   held[0].second.send("flushed");
   stopper.join();
@@ -493,8 +483,7 @@ TEST_F(ServerTest, PeerDisconnectingMidFrame) {
   start();
   {
     auto c = connect();
-    std::string error;
-    ASSERT_TRUE(c->send_raw("\x0bMSH|partial frame without end", &error));
+    ASSERT_TRUE(c->send_raw("\x0bMSH|partial frame without end").ok());
   }
   EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
   auto d = connect();
@@ -533,8 +522,8 @@ TEST_F(ServerTest, PeerThatNeverReadsIsThrottled) {
   c->set_send_timeout(1s);
   std::string burst;
   for (int i = 0; i < 20000; ++i) burst += frame("big");
-  std::string error;
-  c->send_raw(burst, &error);  // may time out once the server stops reading
+  // May time out once the server stops reading.
+  c->send_raw(burst).ignore();
   std::this_thread::sleep_for(500ms);
   uint64_t frames = server_->stats().frames_received;
   std::this_thread::sleep_for(300ms);
@@ -556,9 +545,9 @@ TEST_F(ServerTest, RandomBytesFromManyPeersDoNotHurt) {
     auto c = connect();
     std::string junk(1 + rng() % 100000, '\0');
     for (char& ch : junk) ch = alphabet[rng() % sizeof alphabet];
-    std::string error;
     c->set_send_timeout(2s);
-    c->send_raw(junk, &error);  // the server may close or stop reading; either is fine
+    // The server may close or stop reading; either is fine.
+    c->send_raw(junk).ignore();
   }
   EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
   auto d = connect();
@@ -584,14 +573,14 @@ TEST_F(ServerTest, MultipleIoThreads) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kClients; ++t) {
     threads.emplace_back([&, t] {
-      std::string error;
-      auto c = Client::connect("127.0.0.1", server_->port(), 2s, &error);
-      if (!c) return;
+      auto connected = Client::connect("127.0.0.1", server_->port(), 2s);
+      if (!connected.ok()) return;
+      std::unique_ptr<Client> c = std::move(connected).value();
       for (int i = 0; i < kRounds; ++i) {
         std::string m = std::to_string(t) + ":" + std::to_string(i);
-        if (!c->send(m, &error)) return;
-        auto r = c->receive(5s, &error);
-        if (!r || *r != "ACK:" + m) return;
+        if (!c->send(m).ok()) return;
+        auto r = c->receive(5s);
+        if (!r.ok() || *r != "ACK:" + m) return;
         ok++;
       }
     });
@@ -603,67 +592,72 @@ TEST_F(ServerTest, MultipleIoThreads) {
 
 TEST(ServerCreateTest, RejectsBadOptions) {
   TestHandler h;
-  std::string error;
   ServerOptions o;
   o.port = 0;
   o.host = "not-an-address";
-  EXPECT_EQ(Server::create(o, &h, &error), nullptr);
+  auto error_of = [&](FrameHandler* handler) {
+    auto s = Server::create(o, handler);
+    EXPECT_FALSE(s.ok());
+    return s.ok() ? std::string() : s.error().message();
+  };
+  std::string error = error_of(&h);
   EXPECT_NE(error.find("numeric"), std::string::npos) << error;
   o.host = "127.0.0.1";
   o.io_threads = 0;
-  EXPECT_EQ(Server::create(o, &h, &error), nullptr);
+  error = error_of(&h);
   EXPECT_NE(error.find("io_threads"), std::string::npos) << error;
   o.io_threads = 1;
   o.frame_timeout = 0ms;
-  EXPECT_EQ(Server::create(o, &h, &error), nullptr);
+  error = error_of(&h);
   EXPECT_NE(error.find("frame_timeout"), std::string::npos) << error;
   o.frame_timeout = 1s;
-  EXPECT_EQ(Server::create(o, nullptr, &error), nullptr);
+  EXPECT_EQ(Server::create(o, nullptr).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(ServerCreateTest, PortInUse) {
   TestHandler h;
-  std::string error;
   ServerOptions o;
   o.port = 0;
-  auto a = Server::create(o, &h, &error);
-  ASSERT_NE(a, nullptr) << error;
-  o.port = a->port();
-  EXPECT_EQ(Server::create(o, &h, &error), nullptr);
-  EXPECT_NE(error.find("bind"), std::string::npos) << error;
+  auto a = Server::create(o, &h);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  o.port = (*a)->port();
+  auto b = Server::create(o, &h);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.error().message().find("bind"), std::string::npos) << b.error().message();
 }
 
 TEST(ServerCreateTest, StopWithoutStartAndDestructor) {
   TestHandler h;
-  std::string error;
   ServerOptions o;
   o.port = 0;
   o.io_threads = 3;
-  auto a = Server::create(o, &h, &error);
-  ASSERT_NE(a, nullptr) << error;
+  auto created_a = Server::create(o, &h);
+  ASSERT_TRUE(created_a.ok()) << created_a.status().message();
+  std::unique_ptr<Server> a = std::move(created_a).value();
   a->stop(1s);
   a->stop(1s);
   a->start();  // after stop: no effect
-  auto b = Server::create(o, &h, &error);
-  ASSERT_NE(b, nullptr) << error;
+  auto created_b = Server::create(o, &h);
+  ASSERT_TRUE(created_b.ok()) << created_b.status().message();
+  std::unique_ptr<Server> b = std::move(created_b).value();
   b->start();
   b.reset();  // destructor stops
 }
 
 TEST(ServerCreateTest, Ipv6Loopback) {
   TestHandler h;
-  std::string error;
   ServerOptions o;
   o.port = 0;
   o.host = "::1";
-  auto s = Server::create(o, &h, &error);
-  if (!s) GTEST_SKIP() << "no IPv6 loopback: " << error;
+  auto created = Server::create(o, &h);
+  if (!created.ok()) GTEST_SKIP() << "no IPv6 loopback: " << created.error().message();
+  std::unique_ptr<Server> s = std::move(created).value();
   s->start();
-  auto c = Client::connect("::1", s->port(), 2s, &error);
-  ASSERT_NE(c, nullptr) << error;
-  ASSERT_TRUE(c->send("v6", &error));
-  auto r = c->receive(5s, &error);
-  ASSERT_TRUE(r) << error;
+  auto c = Client::connect("::1", s->port(), 2s);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_TRUE((*c)->send("v6").ok());
+  auto r = (*c)->receive(5s);
+  ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(*r, "ACK:v6");
   s->stop(1s);
 }

@@ -34,23 +34,21 @@ MappingContext::MappingContext(const hl7::Message& message, const MappingConfig&
   entries_.reserve(32);
 }
 
-void MappingContext::error(std::string location, std::string text) {
+void MappingContext::error(IssueLocation location, std::string text) {
   if (errors_.size() < 100) errors_.push_back({std::move(location), std::move(text)});
 }
 
-void MappingContext::warning(std::string location, std::string text) {
+void MappingContext::warning(IssueLocation location, std::string text) {
   if (warnings_.size() < 200) warnings_.push_back({std::move(location), std::move(text)});
 }
 
-std::string MappingContext::location(const Seg& seg, int field, int component, int repetition) {
-  std::string out(seg.id());
-  if (seg.repeated) out += "[" + std::to_string(seg.occurrence) + "]";
+IssueLocation MappingContext::location(const Seg& seg, int field, int component, int repetition) {
+  IssueLocation l = IssueLocation::in_segment(seg.id(), field, seg.occurrence, seg.repeated);
   if (field > 0) {
-    out += "-" + std::to_string(field);
-    if (repetition > 0) out += "(" + std::to_string(repetition) + ")";
-    if (component > 0) out += "." + std::to_string(component);
+    l.where.repetition = repetition;
+    l.where.component = component;
   }
-  return out;
+  return l;
 }
 
 EntryRef MappingContext::find(std::string_view type, std::string_view key) const {

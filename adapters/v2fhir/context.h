@@ -11,8 +11,9 @@
 //    encounter, order, report, observation and the resource the next NTE
 //    belongs to), which is how groups are recognised: an OBX after an OBR
 //    belongs to that OBR's report, and so on;
-//  - collects errors and warnings located as "OBX[3]-5.2". Issue texts are
-//    fixed strings chosen by the mapper, NEVER message values.
+//  - collects errors and warnings with their IssueLocation (rendered
+//    "OBX[3]-5.2"). Issue texts are fixed strings chosen by the mapper, NEVER
+//    message values.
 //
 // Adding a segment (for another helper): write map_xyz(MappingContext&, const
 // Seg&) in a new file, add one line to segment_table.cc; set the
@@ -83,7 +84,7 @@ struct Cursor {
   // An ORC's ServiceRequest, completed by the OBR that follows.
   fhir::JsonValue pending_orc;
   std::string pending_orc_key;
-  std::string pending_orc_seg;
+  IssueLocation pending_orc_seg;
 };
 
 class MappingContext {
@@ -102,11 +103,13 @@ class MappingContext {
   const std::string& trigger_event() const { return event_; }  // MSH-9.2, e.g. "A01"
 
   // ---- Issues: location from location(), fixed text only ------------------
-  void error(std::string location, std::string text);
-  void warning(std::string location, std::string text);
-  // "PID-7", "OBX[3]-5.2", "PID-3(2).4": occurrence shown when the message
-  // has several segments with this id; repetition when > 0.
-  static std::string location(const Seg& seg, int field = 0, int component = 0, int repetition = 0);
+  void error(IssueLocation location, std::string text);
+  void warning(IssueLocation location, std::string text);
+  // A position in `seg` (rendered "PID-7", "OBX[3]-5.2", "PID-3(2).4": the
+  // occurrence shown when the message has several segments with this id, the
+  // repetition when > 0).
+  static IssueLocation location(const Seg& seg, int field = 0, int component = 0,
+                                int repetition = 0);
   std::vector<MappingIssue>& errors() { return errors_; }
   std::vector<MappingIssue>& warnings() { return warnings_; }
 

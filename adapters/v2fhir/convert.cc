@@ -87,19 +87,44 @@ JsonValue bundle_entry(const MappingContext& ctx, Entry& e) {
   return out;
 }
 
-std::string segment_list_missing(const hl7::Message& m, std::string_view required) {
+std::string_view segment_list_missing(const hl7::Message& m, std::string_view required) {
   size_t pos = 0;
   while (pos < required.size()) {
     size_t end = required.find(' ', pos);
     if (end == std::string_view::npos) end = required.size();
     std::string_view id = required.substr(pos, end - pos);
-    if (!id.empty() && !m.find(id)) return std::string(id);
+    if (!id.empty() && !m.find(id)) return id;
     pos = end + 1;
   }
   return {};
 }
 
 }  // namespace
+
+IssueLocation IssueLocation::in_segment(std::string_view segment_id, int field, int occurrence,
+                                        bool repeated) {
+  IssueLocation l;
+  l.where.segment_id = std::string(segment_id);
+  l.where.segment_sequence = occurrence;
+  l.where.field = field;
+  l.repeated = repeated;
+  return l;
+}
+
+std::string IssueLocation::to_string() const {
+  if (where.segment_id.empty()) {
+    if (where.segment_index > 0) return "segment " + std::to_string(where.segment_index);
+    return "config";
+  }
+  std::string out = where.segment_id;
+  if (repeated) out += "[" + std::to_string(where.segment_sequence) + "]";
+  if (where.field > 0) {
+    out += "-" + std::to_string(where.field);
+    if (where.repetition > 0) out += "(" + std::to_string(where.repetition) + ")";
+    if (where.component > 0) out += "." + std::to_string(where.component);
+  }
+  return out;
+}
 
 std::vector<MappedRecord> ConversionResult::records() const {
   std::vector<MappedRecord> out;
@@ -151,22 +176,22 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
     std::string shown;
     for (char c : type.substr(0, 16))
       shown.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '^' ? c : '?');
-    result.errors.push_back({"MSH-9", "unsupported message type " + shown});
+    result.errors.push_back(
+        {IssueLocation::in_segment("MSH", 9), "unsupported message type " + shown});
     return result;
   }
-  std::string zone_error;
-  std::shared_ptr<const TimeZone> zone = find_time_zone(config.time_zone, &zone_error);
-  if (!zone) {
-    result.errors.push_back({"config", "time zone: " + zone_error});
+  auto zone = find_time_zone(config.time_zone);
+  if (!zone.ok()) {
+    result.errors.push_back({IssueLocation{}, "time zone: " + zone.error().message()});
     return result;
   }
-  std::string missing = segment_list_missing(message, profile->required);
+  std::string_view missing = segment_list_missing(message, profile->required);
   if (!missing.empty()) {
-    result.errors.push_back({missing, "required segment missing"});
+    result.errors.push_back({IssueLocation::in_segment(missing), "required segment missing"});
     return result;
   }
 
-  MappingContext ctx(message, config, zone);
+  MappingContext ctx(message, config, *zone);
   ctx.encounter_status = std::string(profile->encounter_status);
   ctx.obr_creates_report = profile->obr_creates_report;
 
@@ -200,7 +225,9 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
       if (hl7::is_reportable_segment_id(id)) {
         ctx.warning(MappingContext::location(seg), "segment not mapped");
       } else {
-        ctx.warning("segment " + std::to_string(i + 1), "segment not mapped");
+        IssueLocation at;
+        at.where.segment_index = static_cast<int>(i + 1);
+        ctx.warning(std::move(at), "segment not mapped");
       }
       continue;
     }
@@ -213,7 +240,9 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
   // MessageHeader.focus and the Provenance.
   Seg msh{segments[0], 1, false};
   std::string recorded = time_field(ctx, msh, 7, TimeKind::kInstant);
-  if (recorded.empty()) ctx.error("MSH-7", "message date/time with seconds required");
+  if (recorded.empty()) {
+    ctx.error(MappingContext::location(msh, 7), "message date/time with seconds required");
+  }
   if (ctx.message_header != kNoEntry && !ctx.focus().empty()) {
     JsonValue focus = JsonValue::make_array();
     for (EntryRef f : ctx.focus()) focus.push(ctx.reference(f));

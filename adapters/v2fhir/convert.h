@@ -23,15 +23,39 @@
 #include <vector>
 
 #include "adapters/hl7/er7.h"
+#include "adapters/hl7/error.h"
 #include "adapters/v2fhir/mapping_config.h"
 #include "fhir/json/json.h"
 
 namespace gw::v2fhir {
 
-// location like "PID-7", "OBX[3]-5.2" (segment occurrence 1-based, shown when
-// the message has several segments with that id); text fixed, never content.
+// Where a mapping issue is, as structure: the pipeline copies it into the
+// ACK's ERR-2 and renders text only for people (logs, convert output).
+//  - A position in the message: where.segment_id (a reportable id only, see
+//    hl7::is_reportable_segment_id), where.segment_sequence (1-based
+//    occurrence among segments with that id), where.field, where.repetition,
+//    where.component.
+//  - A segment whose id is not reportable: where.segment_index alone.
+//  - Nothing set: the problem is in the mapping configuration.
+struct IssueLocation {
+  hl7::ErrorLocation where;
+  // The message has several segments with this id, so the text names the
+  // occurrence ("OBX[3]-5").
+  bool repeated = false;
+
+  // A position in segment `segment_id` (occurrence 1 unless given).
+  static IssueLocation in_segment(std::string_view segment_id, int field = 0, int occurrence = 1,
+                                  bool repeated = false);
+
+  // "PID-7", "OBX[3]-5.2", "PID-3(2).4"; "segment 5" for an unreportable
+  // segment id; "config" for the mapping configuration.
+  std::string to_string() const;
+};
+
+// One problem found while mapping: a location and a fixed text, never
+// message content.
 struct MappingIssue {
-  std::string location;
+  IssueLocation location;
   std::string text;
 };
 

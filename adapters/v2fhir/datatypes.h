@@ -33,7 +33,7 @@ bool is_local_coding_system(std::string_view v2_name);
 // CWE-9, else CWE-2. Unknown or untranslated local systems keep their code
 // under "<sender_urn>:codesystem:<name>" with a warning at `loc`.
 // `default_table` ("0063") gives the system when CWE-3 is empty.
-fhir::JsonValue codeable_concept(MappingContext& ctx, const hl7::CWE& cwe, const std::string& loc,
+fhir::JsonValue codeable_concept(MappingContext& ctx, const hl7::CWE& cwe, const IssueLocation& loc,
                                  std::string_view default_table = {});
 // Reads field (repetition `rep`, 1-based) as CWE and maps it.
 fhir::JsonValue codeable_concept_field(MappingContext& ctx, const Seg& seg, int field, int rep = 1,
@@ -54,9 +54,10 @@ fhir::JsonValue make_concept(std::string_view system, std::string_view code,
 // authorities (NPI, SSA); else "<sender_urn>:authority:<name>" with a warning.
 // Without any authority: "<sender_urn>:type:<type_code>" (or ":authority:unknown"), warning.
 std::string identifier_system(MappingContext& ctx, const hl7::HD& authority,
-                              std::string_view type_code, const std::string& loc);
+                              std::string_view type_code, const IssueLocation& loc);
 // CX -> Identifier (system, value, type from CX-5 via v2-0203). Null if no id.
-fhir::JsonValue identifier_from_cx(MappingContext& ctx, const hl7::CX& cx, const std::string& loc);
+fhir::JsonValue identifier_from_cx(MappingContext& ctx, const hl7::CX& cx,
+                                   const IssueLocation& loc);
 // All repetitions of a CX field.
 std::vector<fhir::JsonValue> identifiers_field(MappingContext& ctx, const Seg& seg, int field);
 
@@ -68,7 +69,7 @@ struct EI {
 EI read_ei(const hl7::Element& e);
 // EI -> Identifier with type `type_code` (v2-0203, e.g. "PLAC", "FILL"; may be empty).
 fhir::JsonValue identifier_from_ei(MappingContext& ctx, const EI& ei, std::string_view type_code,
-                                   const std::string& loc);
+                                   const IssueLocation& loc);
 
 // "system|value" of an Identifier JSON object ("" if either is missing).
 std::string identifier_key(const fhir::JsonValue& identifier);
@@ -95,7 +96,7 @@ enum class TimeKind {
 // issue at `loc`). Offsets: as sent, else the channel's time zone at that
 // local time. Offset 0 is written "Z".
 std::string fhir_time(MappingContext& ctx, const hl7::Timestamp& ts, TimeKind kind,
-                      const std::string& loc);
+                      const IssueLocation& loc);
 // Reads and converts a TS/DTM field (first repetition); "" when absent,
 // error when malformed.
 std::string time_field(MappingContext& ctx, const Seg& seg, int field, TimeKind kind);
@@ -108,15 +109,15 @@ std::string time_component(MappingContext& ctx, const Seg& seg, int field, int c
 // XCN repetition -> Practitioner entry (identifier from XCN-1 + XCN-9
 // authority, name from XCN-2..7). kNoEntry when neither id nor name.
 EntryRef practitioner_from_xcn(MappingContext& ctx, const hl7::Element& xcn,
-                               const std::string& loc);
+                               const IssueLocation& loc);
 // XON repetition -> Organization entry (name XON-1, identifier XON-10 or XON-3
 // with authority XON-6). kNoEntry when empty.
 EntryRef organization_from_xon(MappingContext& ctx, const hl7::Element& xon,
-                               const std::string& loc);
+                               const IssueLocation& loc);
 // An Organization known only by name (e.g. IN1-4) or HD (MSH-4).
 EntryRef organization_from_name(MappingContext& ctx, std::string_view name,
                                 std::string_view minted_segment);
-EntryRef organization_from_hd(MappingContext& ctx, const hl7::HD& hd, const std::string& loc);
+EntryRef organization_from_hd(MappingContext& ctx, const hl7::HD& hd, const IssueLocation& loc);
 
 // ---- Quantities ------------------------------------------------------------
 

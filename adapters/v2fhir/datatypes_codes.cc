@@ -74,7 +74,7 @@ const CodeTranslation* find_translation(const MappingConfig& config, std::string
 // One CWE triplet -> Coding (pushed to `codings`), with translation/warnings.
 void add_triplet(MappingContext& ctx, std::string_view code, std::string_view display,
                  std::string_view system_name, std::string_view version,
-                 std::string_view default_table, const std::string& loc, JsonValue& codings) {
+                 std::string_view default_table, const IssueLocation& loc, JsonValue& codings) {
   if (code.empty()) return;
   std::string name(system_name);
   if (name.empty() && !default_table.empty()) name = "HL7" + std::string(default_table);
@@ -139,7 +139,7 @@ JsonValue make_concept(std::string_view system, std::string_view code, std::stri
   return cc;
 }
 
-JsonValue codeable_concept(MappingContext& ctx, const hl7::CWE& raw, const std::string& loc,
+JsonValue codeable_concept(MappingContext& ctx, const hl7::CWE& raw, const IssueLocation& loc,
                            std::string_view default_table) {
   hl7::CWE cwe{trim_copy(raw.identifier),
                trim_copy(raw.text),
@@ -173,7 +173,7 @@ JsonValue codeable_concept_field(MappingContext& ctx, const Seg& seg, int field,
   hl7::Element e = seg.view.at(field, rep);
   if (!e.has_value()) return {};
   auto cwe = hl7::read_cwe(e);
-  std::string loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);
+  IssueLocation loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);
   if (!cwe.ok()) {
     ctx.error(loc, "invalid coded value");
     return {};
@@ -188,7 +188,7 @@ std::vector<JsonValue> codeable_concepts_field(MappingContext& ctx, const Seg& s
   for (const hl7::Element& e : seg.field(field).children()) {
     ++rep;
     if (!e.has_value()) continue;
-    std::string loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);
+    IssueLocation loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);
     auto cwe = hl7::read_cwe(e);
     if (!cwe.ok()) {
       ctx.error(loc, "invalid coded value");
@@ -203,7 +203,7 @@ std::vector<JsonValue> codeable_concepts_field(MappingContext& ctx, const Seg& s
 // ---- Identifiers -------------------------------------------------------------
 
 std::string identifier_system(MappingContext& ctx, const hl7::HD& raw, std::string_view type_code,
-                              const std::string& loc) {
+                              const IssueLocation& loc) {
   std::string ns = trim(raw.namespace_id), uid = trim(raw.universal_id),
               uid_type = trim(raw.universal_id_type);
   const auto& systems = ctx.config().identifier_systems;
@@ -231,7 +231,7 @@ std::string identifier_system(MappingContext& ctx, const hl7::HD& raw, std::stri
   return ctx.sender_urn() + ":authority:unknown";
 }
 
-JsonValue identifier_from_cx(MappingContext& ctx, const hl7::CX& cx, const std::string& loc) {
+JsonValue identifier_from_cx(MappingContext& ctx, const hl7::CX& cx, const IssueLocation& loc) {
   std::string value = trim(cx.id);
   if (value.empty()) return {};
   std::string type = trim(cx.identifier_type);
@@ -251,7 +251,7 @@ std::vector<JsonValue> identifiers_field(MappingContext& ctx, const Seg& seg, in
   for (const hl7::Element& e : seg.field(field).children()) {
     ++rep;
     if (!e.has_value()) continue;
-    std::string loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);
+    IssueLocation loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);
     auto cx = hl7::read_cx(e);
     if (!cx.ok()) {
       ctx.error(loc, "invalid identifier");
@@ -273,7 +273,7 @@ EI read_ei(const hl7::Element& e) {
 }
 
 JsonValue identifier_from_ei(MappingContext& ctx, const EI& ei, std::string_view type_code,
-                             const std::string& loc) {
+                             const IssueLocation& loc) {
   if (ei.id.empty()) return {};
   JsonValue id = JsonValue::make_object();
   if (!type_code.empty()) {

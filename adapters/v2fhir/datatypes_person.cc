@@ -188,7 +188,7 @@ std::vector<JsonValue> contact_points_field(MappingContext& ctx, const Seg& seg,
 // ---- Practitioner / Organization entries ------------------------------------
 
 EntryRef practitioner_from_xcn(MappingContext& ctx, const hl7::Element& xcn,
-                               const std::string& loc) {
+                               const IssueLocation& loc) {
   if (!xcn.has_value()) return kNoEntry;
   std::string id = trim(xcn.part(1).text_or_empty());
   hl7::HD authority{trim(xcn.part(9).part(1).text_or_empty()),
@@ -233,7 +233,7 @@ EntryRef practitioner_from_xcn(MappingContext& ctx, const hl7::Element& xcn,
 }
 
 EntryRef organization_from_xon(MappingContext& ctx, const hl7::Element& xon,
-                               const std::string& loc) {
+                               const IssueLocation& loc) {
   if (!xon.has_value()) return kNoEntry;
   std::string name = trim(xon.part(1).text_or_empty());
   std::string id = trim(xon.part(10).text_or_empty());
@@ -269,7 +269,7 @@ EntryRef organization_from_name(MappingContext& ctx, std::string_view raw_name,
   return ctx.add("Organization", "name|" + name, std::move(o), minted_segment);
 }
 
-EntryRef organization_from_hd(MappingContext& ctx, const hl7::HD& hd, const std::string& loc) {
+EntryRef organization_from_hd(MappingContext& ctx, const hl7::HD& hd, const IssueLocation& loc) {
   std::string ns = trim(hd.namespace_id), uid = trim(hd.universal_id);
   if (ns.empty() && uid.empty()) return kNoEntry;
   JsonValue o = JsonValue::make_object();

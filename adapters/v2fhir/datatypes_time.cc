@@ -30,7 +30,7 @@ void append_offset(std::string& out, int minutes) {
 }  // namespace
 
 std::string fhir_time(MappingContext& ctx, const hl7::Timestamp& ts, TimeKind kind,
-                      const std::string& loc) {
+                      const IssueLocation& loc) {
   using P = hl7::Precision;
   if (ts.precision == P::kNone) return {};
   if (ts.year < 1) {  // FHIR years start at 0001
@@ -86,7 +86,7 @@ std::string time_component(MappingContext& ctx, const Seg& seg, int field, int c
                            TimeKind kind) {
   hl7::Element e = seg.view.at(field, 1, component);
   if (!e.has_value()) return {};
-  std::string loc = MappingContext::location(seg, field, component);
+  IssueLocation loc = MappingContext::location(seg, field, component);
   auto ts = hl7::read_timestamp(e);
   if (!ts.ok()) {
     ctx.error(loc, "invalid timestamp");

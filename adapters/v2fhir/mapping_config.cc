@@ -33,11 +33,11 @@ bool is_resource_name(const std::string& s) {
   return true;
 }
 
-}  // namespace
-
-std::string check_mapping_config(const MappingConfig& c) {
-  std::string error;
-  if (!find_time_zone(c.time_zone, &error)) return "time_zone \"" + c.time_zone + "\": " + error;
+// The first problem of a config, "" when there is none.
+std::string first_problem(const MappingConfig& c) {
+  if (auto zone = find_time_zone(c.time_zone); !zone.ok()) {
+    return "time_zone \"" + c.time_zone + "\": " + zone.error().message();
+  }
   for (const auto& [authority, uri] : c.identifier_systems) {
     if (authority.empty()) return "identifier_systems: empty assigning authority";
     if (!is_absolute_uri(uri))
@@ -77,6 +77,14 @@ std::string check_mapping_config(const MappingConfig& c) {
       return where + ": duplicate rule for the same field";
   }
   return {};
+}
+
+}  // namespace
+
+gw::Status check_mapping_config(const MappingConfig& c) {
+  std::string problem = first_problem(c);
+  if (problem.empty()) return ok_status();
+  return invalid_argument_error(std::move(problem));
 }
 
 }  // namespace gw::v2fhir

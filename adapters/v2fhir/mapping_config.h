@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "gateway/base/status.h"
+
 namespace gw::v2fhir {
 
 struct CodeTranslation {    // local code -> standard code
@@ -44,8 +46,8 @@ struct MappingConfig {
 };
 
 // Checks a config (known value types, absolute URLs, resolvable time zone...).
-// Empty string = OK, else a message naming the offending entry (configuration
+// kInvalidArgument with a message naming the offending entry (configuration
 // is not patient data, so the message may quote it).
-std::string check_mapping_config(const MappingConfig&);
+gw::Status check_mapping_config(const MappingConfig&);
 
 }  // namespace gw::v2fhir

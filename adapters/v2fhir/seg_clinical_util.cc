@@ -58,7 +58,7 @@ EntryRef location_from_pl_field(MappingContext& ctx, const Seg& seg, int field) 
 EntryRef organization_from_cwe(MappingContext& ctx, const Seg& seg, int field) {
   hl7::Element e = seg.view.at(field, 1);
   if (!e.has_value()) return kNoEntry;
-  std::string loc = MappingContext::location(seg, field);
+  IssueLocation loc = MappingContext::location(seg, field);
   auto cwe = hl7::read_cwe(e);
   if (!cwe.ok()) {
     ctx.error(loc, "invalid coded value");
@@ -85,7 +85,8 @@ EntryRef organization_from_cwe(MappingContext& ctx, const Seg& seg, int field) {
     key = system + "|" + code;
   }
   if (!name.empty()) org.add("name", JsonValue::make_string(name));
-  return ctx.add("Organization", key, std::move(org), MappingContext::location(seg, field));
+  return ctx.add("Organization", key, std::move(org),
+                 MappingContext::location(seg, field).to_string());
 }
 
 namespace {

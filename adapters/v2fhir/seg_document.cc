@@ -54,7 +54,7 @@ int hex_value(char c) {
 }
 
 // ED value -> Attachment, or null after an issue.
-JsonValue ed_attachment(MappingContext& ctx, const hl7::Element& ed, const std::string& loc) {
+JsonValue ed_attachment(MappingContext& ctx, const hl7::Element& ed, const IssueLocation& loc) {
   std::string type = trim(ed.part(2).text_or_empty()), subtype = trim(ed.part(3).text_or_empty());
   std::string encoding = trim(ed.part(4).text_or_empty());
   std::string data = trim(ed.part(5).text_or_empty());
@@ -143,7 +143,7 @@ void read_content(MappingContext& ctx, size_t txa_index, JsonValue& doc) {
     if (v.id() != "OBX") break;
     Seg obx{v, ++occurrence, repeated};
     std::string type = obx.text(2);
-    std::string loc = MappingContext::location(obx, 5);
+    IssueLocation loc = MappingContext::location(obx, 5);
     if (type == "TX" || type == "FT" || type == "ST") {
       for (const hl7::Element& rep : obx.field(5).children()) {
         if (has_text) text.push_back('\n');

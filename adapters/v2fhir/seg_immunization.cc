@@ -208,7 +208,7 @@ void immunization_obx(MappingContext& ctx, const Seg& seg) {
   EntryRef imm = last_of_type(ctx, "Immunization");
   if (imm == kNoEntry) return;  // the RXA was not mapped (its error is reported)
   std::string code = seg.text(3, 1), type = seg.text(2);
-  std::string loc = MappingContext::location(seg, 5);
+  IssueLocation loc = MappingContext::location(seg, 5);
   bool coded = type == "CE" || type == "CWE";
   bool loinc = seg.text(3, 3) == "LN";
   JsonValue& r = ctx.resource(imm);

@@ -70,7 +70,7 @@ bool set_value(MappingContext& ctx, const Seg& seg, std::string_view type, const
                JsonValue& obs) {
   hl7::Element field = seg.field(5);
   if (!field.has_value()) return true;
-  std::string loc = MappingContext::location(seg, 5);
+  IssueLocation loc = MappingContext::location(seg, 5);
   int reps = field.child_count();
   if (type == "ST" || type == "TX" || type == "FT") {
     std::string text;  // repetitions of text are lines of one value

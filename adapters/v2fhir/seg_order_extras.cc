@@ -61,7 +61,7 @@ void set_occurrence(JsonValue& sr, const std::string& start, const std::string& 
 }
 
 void set_priority(MappingContext& ctx, JsonValue& sr, const std::string& code,
-                  const std::string& loc) {
+                  const IssueLocation& loc) {
   if (code.empty() || sr.find("priority") != nullptr) return;
   if (const char* p = request_priority(code)) {
     sr.add("priority", JsonValue::make_string(p));
@@ -145,7 +145,7 @@ void map_spm(MappingContext& ctx, const Seg& seg) {
   JsonValue spm = JsonValue::make_object();
   spm.add("resourceType", JsonValue::make_string("Specimen"));
   // SPM-2 (EIP): placer EI in .1, filler EI in .2 (subcomponents).
-  std::string loc2 = MappingContext::location(seg, 2);
+  IssueLocation loc2 = MappingContext::location(seg, 2);
   JsonValue filler = identifier_from_ei(ctx, read_ei(seg.view.at(2, 1, 2)), "FILL", loc2);
   JsonValue placer = identifier_from_ei(ctx, read_ei(seg.view.at(2, 1, 1)), "PLAC", loc2);
   std::string key;

@@ -21,7 +21,7 @@ const ZSegmentRule* find_rule(const MappingConfig& config, std::string_view segm
 // The extension value per rule.value_type; null after an error.
 JsonValue extension_value(MappingContext& ctx, const Seg& seg, int field, const std::string& type,
                           std::string* key) {
-  std::string loc = MappingContext::location(seg, field);
+  IssueLocation loc = MappingContext::location(seg, field);
   std::string text = seg.text(field);
   if (type == "string") {
     *key = "valueString";

@@ -89,9 +89,8 @@ struct TestContext {
     for (const auto& s : segments) er7 += s + "\r";
     parsed = hl7::parse(er7);
     if (!parsed.ok()) std::abort();
-    std::string error;
     ctx = std::make_unique<MappingContext>(*parsed.message, config,
-                                           find_time_zone(config.time_zone, &error));
+                                           find_time_zone(config.time_zone).value_or(nullptr));
   }
   // Seg for the first segment with this id.
   Seg seg(std::string_view id, int occurrence = 1) const {

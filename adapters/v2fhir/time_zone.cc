@@ -289,7 +289,7 @@ int TimeZone::offset_for_local(int year, int month, int day, int hour, int minut
   return before;  // skipped local time: read it with the offset before the gap
 }
 
-std::shared_ptr<const TimeZone> find_time_zone(std::string_view name, std::string* error) {
+gw::Result<std::shared_ptr<const TimeZone>> find_time_zone(std::string_view name) {
   static std::mutex mu;
   static std::map<std::string, std::shared_ptr<const TimeZone>, std::less<>> cache;
   {
@@ -303,8 +303,8 @@ std::shared_ptr<const TimeZone> find_time_zone(std::string_view name, std::strin
     tz->initial_offset = fixed;
   } else {
     if (!valid_zone_name(name)) {
-      if (error) *error = "time zone is neither a fixed offset (+hh:mm) nor an IANA zone name";
-      return nullptr;
+      return invalid_argument_error(
+          "time zone is neither a fixed offset (+hh:mm) nor an IANA zone name");
     }
     std::ifstream in("/usr/share/zoneinfo/" + std::string(name), std::ios::binary);
     std::string data;
@@ -314,17 +314,13 @@ std::shared_ptr<const TimeZone> find_time_zone(std::string_view name, std::strin
       data.resize(static_cast<size_t>(in.gcount()));
     }
     if (data.empty() || data.size() > kMaxTzifBytes) {
-      if (error) *error = "time zone not found under /usr/share/zoneinfo";
-      return nullptr;
+      return not_found_error("time zone not found under /usr/share/zoneinfo");
     }
-    if (!parse_tzif(data, tz.get())) {
-      if (error) *error = "time zone file is not valid TZif";
-      return nullptr;
-    }
+    if (!parse_tzif(data, tz.get())) return data_loss_error("time zone file is not valid TZif");
   }
   std::lock_guard<std::mutex> lock(mu);
   if (cache.size() < 1000) cache.emplace(std::string(name), tz);
-  return tz;
+  return std::shared_ptr<const TimeZone>(std::move(tz));
 }
 
 }  // namespace gw::v2fhir

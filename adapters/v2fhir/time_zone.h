@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/base/status.h"
+
 namespace gw::v2fhir {
 
 class TimeZone {
@@ -47,9 +49,10 @@ class TimeZone {
   Rule footer;                       // after the last transition (if valid)
 };
 
-// Looks a zone up (cached). On failure returns nullptr and sets *error to a
-// fixed description (the name is configuration, never message content).
-std::shared_ptr<const TimeZone> find_time_zone(std::string_view name, std::string* error);
+// Looks a zone up (cached). Errors carry a fixed description (the name is
+// configuration, never message content): kInvalidArgument for a malformed
+// name, kNotFound for a zone without a valid TZif file.
+gw::Result<std::shared_ptr<const TimeZone>> find_time_zone(std::string_view name);
 
 // Days since 1970-01-01 of a proleptic Gregorian date (exposed for tests).
 int64_t days_from_civil(int year, int month, int day);

@@ -60,7 +60,8 @@ void Convert(const std::string& er7, Converted* out) {
 std::string Errors(const Converted& c) {
   if (!c.parsed.ok()) return "parse failed";
   std::string out;
-  for (const MappingIssue& e : c.result.errors) out += e.location + ": " + e.text + "; ";
+  for (const MappingIssue& e : c.result.errors)
+    out += e.location.to_string() + ": " + e.text + "; ";
   return out;
 }
 
@@ -87,7 +88,7 @@ TEST(ClinicalErrors, EachErrorMessageFailsAtTheExpectedField) {
     ASSERT_FALSE(c.result.ok()) << name << " converted without error";
     bool found = false;
     for (const MappingIssue& e : c.result.errors) {
-      if (e.location == it->second.first && e.text == it->second.second) found = true;
+      if (e.location.to_string() == it->second.first && e.text == it->second.second) found = true;
       // No value of the message in any issue: every field/component value of
       // 4+ characters is checked against the issue text.
       for (const MappingIssue* i : {&e}) {
@@ -96,7 +97,7 @@ TEST(ClinicalErrors, EachErrorMessageFailsAtTheExpectedField) {
           if (ch == '|' || ch == '^' || ch == '~' || ch == '&' || ch == '\r') {
             if (token.size() >= 4 && token != "MSH" && token.find("\\") == std::string::npos) {
               EXPECT_EQ(i->text.find(token), std::string::npos) << name << ": issue quotes a value";
-              EXPECT_EQ(i->location.find(token), std::string::npos)
+              EXPECT_EQ(i->location.to_string().find(token), std::string::npos)
                   << name << ": location quotes a value";
             }
             token.clear();
@@ -107,7 +108,7 @@ TEST(ClinicalErrors, EachErrorMessageFailsAtTheExpectedField) {
       }
     }
     EXPECT_TRUE(found) << name << ": expected " << it->second.first << ": " << it->second.second
-                       << ", got " << c.result.errors.front().location << ": "
+                       << ", got " << c.result.errors.front().location.to_string() << ": "
                        << c.result.errors.front().text;
   }
   EXPECT_EQ(seen, static_cast<int>(kExpected.size()));
@@ -148,7 +149,7 @@ TEST(ClinicalVxu, CompletionStatusMapsToImmunizationStatus) {
   Converted bad;
   Convert(Vxu("ZZ"), &bad);
   ASSERT_FALSE(bad.result.ok());
-  EXPECT_EQ(bad.result.errors.front().location, "RXA-20");
+  EXPECT_EQ(bad.result.errors.front().location.to_string(), "RXA-20");
 }
 
 TEST(ClinicalVxu, ObservationAfterRxaIsPartOfTheImmunization) {
@@ -162,7 +163,8 @@ TEST(ClinicalVxu, ObservationAfterRxaIsPartOfTheImmunization) {
   EXPECT_EQ(part_of->items()[0].find("reference")->text().rfind("urn:uuid:", 0), 0u);
   EXPECT_EQ(obs->find("basedOn"), nullptr);
   for (const MappingIssue& w : c.result.warnings) {
-    if (w.location.rfind("OBX", 0) == 0) ADD_FAILURE() << w.location << ": " << w.text;
+    if (w.location.to_string().rfind("OBX", 0) == 0)
+      ADD_FAILURE() << w.location.to_string() << ": " << w.text;
   }
 }
 
@@ -272,7 +274,7 @@ TEST(ClinicalSiu, NoParticipantAtAllIsAnError) {
               "RGS|1\r",
           &c);
   ASSERT_FALSE(c.result.ok());
-  EXPECT_EQ(c.result.errors.front().location, "SCH");
+  EXPECT_EQ(c.result.errors.front().location.to_string(), "SCH");
 }
 
 // ---- MDM ---------------------------------------------------------------------
@@ -331,7 +333,7 @@ TEST(ClinicalMdm, InvalidBase64IsAnErrorWithoutTheValue) {
   Converted c;
   Convert(Mdm("AU", "AV", "OBX|1|ED|X^Y^L||^AP^PDF^Base64^SECRET$DATA||||||F\r"), &c);
   ASSERT_FALSE(c.result.ok());
-  EXPECT_EQ(c.result.errors.front().location, "OBX-5");
+  EXPECT_EQ(c.result.errors.front().location.to_string(), "OBX-5");
   EXPECT_EQ(c.result.errors.front().text.find("SECRET"), std::string::npos);
 }
 

@@ -40,7 +40,7 @@ std::string Request(const ConversionResult& r, std::string_view type) {
 // No issue may carry message content: none of these values may appear.
 std::string Issues(const ConversionResult& r) {
   std::string out;
-  for (const auto& e : r.errors) out += e.location + ": " + e.text + "\n";
+  for (const auto& e : r.errors) out += e.location.to_string() + ": " + e.text + "\n";
   return out;
 }
 
@@ -48,7 +48,7 @@ void ExpectNoContent(const ConversionResult& r, std::initializer_list<std::strin
   for (const auto* list : {&r.errors, &r.warnings}) {
     for (const MappingIssue& i : *list) {
       for (const std::string& v : values) {
-        EXPECT_EQ(i.location.find(v), std::string::npos) << i.location;
+        EXPECT_EQ(i.location.to_string().find(v), std::string::npos) << i.location.to_string();
         EXPECT_EQ(i.text.find(v), std::string::npos) << i.text;
       }
     }
@@ -60,7 +60,7 @@ TEST(ConvertTest, UnsupportedType) {
   ConvertText(Msg({kMsh + "ADT^A99|C1|P|2.5.1", "PID|1||1^^^A"}), {}, &c);
   ASSERT_TRUE(c.parsed.ok());
   ASSERT_EQ(c.result.errors.size(), 1u);
-  EXPECT_EQ(c.result.errors[0].location, "MSH-9");
+  EXPECT_EQ(c.result.errors[0].location.to_string(), "MSH-9");
   EXPECT_EQ(c.result.errors[0].text, "unsupported message type ADT^A99");
   EXPECT_FALSE(c.result.ok());
   EXPECT_TRUE(c.result.bundle.is_null());
@@ -70,16 +70,16 @@ TEST(ConvertTest, RequiredSegmentsAndFields) {
   Converted a;
   ConvertText(Msg({kMsh + "ADT^A01|C1|P|2.5.1", "EVN|A01"}), {}, &a);
   ASSERT_EQ(a.result.errors.size(), 1u);
-  EXPECT_EQ(a.result.errors[0].location, "PID");
+  EXPECT_EQ(a.result.errors[0].location.to_string(), "PID");
   Converted b;
   ConvertText(Msg({kMsh + "ADT^A01|C1|P|2.5.1", "PID|1||||SECRETNAME^X"}), {}, &b);
   ASSERT_EQ(b.result.errors.size(), 1u);
-  EXPECT_EQ(b.result.errors[0].location, "PID-3");
+  EXPECT_EQ(b.result.errors[0].location.to_string(), "PID-3");
   ExpectNoContent(b.result, {"SECRETNAME"});
   Converted c;
   ConvertText(Msg({kMsh + "ADT^A40|C1|P|2.5.1", "PID|1||1^^^A"}), {}, &c);
   ASSERT_EQ(c.result.errors.size(), 1u);
-  EXPECT_EQ(c.result.errors[0].location, "MRG");
+  EXPECT_EQ(c.result.errors[0].location.to_string(), "MRG");
 }
 
 TEST(ConvertTest, EncounterStatusAndClassByEvent) {
@@ -198,11 +198,11 @@ TEST(ConvertTest, ObservationValueErrorsAreLocatedAndContentFree) {
                        "OBX|3|SN|1-3^C^LN||~^5||||||F", "OBX|4|ST|1-4^D^LN||fine||||||"}),
               {}, &c);
   ASSERT_EQ(c.result.errors.size(), 3u);
-  EXPECT_EQ(c.result.errors[0].location, "OBX[1]-5");
+  EXPECT_EQ(c.result.errors[0].location.to_string(), "OBX[1]-5");
   EXPECT_EQ(c.result.errors[0].text, "observation value is not a number");
-  EXPECT_EQ(c.result.errors[1].location, "OBX[2]-2");
+  EXPECT_EQ(c.result.errors[1].location.to_string(), "OBX[2]-2");
   EXPECT_EQ(c.result.errors[1].text, "observation value type not supported");
-  EXPECT_EQ(c.result.errors[2].location, "OBX[4]-11");
+  EXPECT_EQ(c.result.errors[2].location.to_string(), "OBX[4]-11");
   ExpectNoContent(c.result, {"SECRET12", "AAAA", "fine"});
 }
 
@@ -244,7 +244,7 @@ TEST(ConvertTest, ZSegmentsByPolicy) {
   ConvertText(msg, {}, &ignored);
   ASSERT_TRUE(ignored.result.ok());
   ASSERT_EQ(ignored.result.warnings.size(), 2u);  // authority + Z-segment
-  EXPECT_EQ(ignored.result.warnings[1].location, "ZPI");
+  EXPECT_EQ(ignored.result.warnings[1].location.to_string(), "ZPI");
   MappingConfig cfg;
   cfg.z_segments = ZSegmentPolicy::kMapByRules;
   cfg.z_rules.push_back({"ZPI", 2, "Patient", "http://example.org/ext/flag", "boolean"});
@@ -257,7 +257,7 @@ TEST(ConvertTest, ZSegmentsByPolicy) {
       Canonical(*p[0]->find("extension")),
       R"([{"url":"http://example.org/ext/flag","valueBoolean":true},{"url":"http://example.org/ext/count","valueInteger":42}])");
   std::vector<std::string> locations;
-  for (const auto& w : mapped.result.warnings) locations.push_back(w.location);
+  for (const auto& w : mapped.result.warnings) locations.push_back(w.location.to_string());
   EXPECT_NE(std::find(locations.begin(), locations.end(), "ZPI-1"), locations.end());
   EXPECT_NE(std::find(locations.begin(), locations.end(), "ZPI-3"), locations.end());
   ExpectNoContent(mapped.result, {"SECRETZ"});
@@ -331,21 +331,22 @@ TEST(ConvertTest, SupportedTypes) {
 
 TEST(ConfigTest, Checks) {
   MappingConfig ok = testing::GoldenConfig();
-  EXPECT_EQ(check_mapping_config(ok), "");
+  EXPECT_TRUE(check_mapping_config(ok).ok()) << check_mapping_config(ok).message();
   MappingConfig bad_zone;
   bad_zone.time_zone = "Mars/Olympus";
-  EXPECT_NE(check_mapping_config(bad_zone).find("time_zone"), std::string::npos);
+  EXPECT_NE(check_mapping_config(bad_zone).message().find("time_zone"), std::string::npos);
   MappingConfig bad_uri;
   bad_uri.identifier_systems["X"] = "not a uri";
-  EXPECT_NE(check_mapping_config(bad_uri).find("identifier_systems"), std::string::npos);
+  EXPECT_NE(check_mapping_config(bad_uri).message().find("identifier_systems"), std::string::npos);
   MappingConfig bad_rule;
   bad_rule.z_rules.push_back({"ZPI", 1, "Patient", "http://e.org/x", "float"});
-  EXPECT_NE(check_mapping_config(bad_rule).find("value_type"), std::string::npos);
+  EXPECT_NE(check_mapping_config(bad_rule).message().find("value_type"), std::string::npos);
   bad_rule.z_rules[0] = {"PID", 1, "Patient", "http://e.org/x", "string"};
-  EXPECT_NE(check_mapping_config(bad_rule).find("Z-segment"), std::string::npos);
+  EXPECT_NE(check_mapping_config(bad_rule).message().find("Z-segment"), std::string::npos);
   MappingConfig bad_translation;
   bad_translation.code_translations.push_back({"L", "1", "loinc", "x", ""});
-  EXPECT_NE(check_mapping_config(bad_translation).find("code_translations[0]"), std::string::npos);
+  EXPECT_NE(check_mapping_config(bad_translation).message().find("code_translations[0]"),
+            std::string::npos);
 }
 
 }  // namespace

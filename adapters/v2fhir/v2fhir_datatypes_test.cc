@@ -84,7 +84,7 @@ TEST(CxTest, SystemsFromConfigOidAndFallback) {
   EXPECT_EQ(ids[5].find("system")->text(), "urn:gateway:sender:FAC:authority:unknown");
   // Three fallbacks -> three warnings, located, without values.
   ASSERT_EQ(t.ctx->warnings().size(), 3u);
-  EXPECT_EQ(t.ctx->warnings()[0].location, "PID-3(4)");
+  EXPECT_EQ(t.ctx->warnings()[0].location.to_string(), "PID-3(4)");
   for (const auto& w : t.ctx->warnings()) EXPECT_EQ(w.text.find("OTHER"), std::string::npos);
 }
 
@@ -138,7 +138,7 @@ TEST(CweTest, LocalCodesTranslatedOrKeptWithWarning) {
       R"({"coding":[{"code":"K","display":"Potassium","system":"urn:gateway:sender:FAC:codesystem:99LAB"}],"text":"Potassium"})");
   EXPECT_EQ(ccs[2].find("coding")->items()[0].find("system")->text(), "http://my.example.org/cs");
   ASSERT_EQ(t.ctx->warnings().size(), 2u);  // K untranslated, WHAT unknown
-  EXPECT_EQ(t.ctx->warnings()[0].location, "OBX-3(2)");
+  EXPECT_EQ(t.ctx->warnings()[0].location.to_string(), "OBX-3(2)");
   EXPECT_EQ(t.ctx->warnings()[0].text, "local code without configured translation");
   EXPECT_EQ(t.ctx->warnings()[1].text, "unknown coding system");
 }
@@ -172,7 +172,7 @@ TEST(TsTest, PrecisionAndZoneCompletion) {
   EXPECT_EQ(t.ctx->warnings().size(), 1u);
   EXPECT_EQ(Time(t, 10, TimeKind::kDateTime), "");  // malformed
   ASSERT_EQ(t.ctx->errors().size(), 1u);
-  EXPECT_EQ(t.ctx->errors()[0].location, "OBX-10");
+  EXPECT_EQ(t.ctx->errors()[0].location.to_string(), "OBX-10");
   EXPECT_EQ(t.ctx->errors()[0].text, "invalid timestamp");
 }
 
@@ -207,9 +207,9 @@ TEST(QuantityTest, UcumAndText) {
 TEST(XcnTest, PractitionerDeduplicated) {
   TestContext t({"PV1|1|I|||||123^DOC^ANN^^^DR^^^NPI|123^DOC^ANN^^^DR^^^NPI|^NONAME"});
   Seg pv1 = t.seg("PV1");
-  EntryRef a = practitioner_from_xcn(*t.ctx, pv1.view.at(7, 1), "PV1-7");
-  EntryRef b = practitioner_from_xcn(*t.ctx, pv1.view.at(8, 1), "PV1-8");
-  EntryRef c = practitioner_from_xcn(*t.ctx, pv1.view.at(9, 1), "PV1-9");
+  EntryRef a = practitioner_from_xcn(*t.ctx, pv1.view.at(7, 1), MappingContext::location(pv1, 7));
+  EntryRef b = practitioner_from_xcn(*t.ctx, pv1.view.at(8, 1), MappingContext::location(pv1, 8));
+  EntryRef c = practitioner_from_xcn(*t.ctx, pv1.view.at(9, 1), MappingContext::location(pv1, 9));
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
   EXPECT_EQ(

@@ -39,7 +39,7 @@ TEST_P(GoldenTest, MatchesExpectedBundle) {
   ConvertText(std::move(er7), testing::GoldenConfig(), &c);
   ASSERT_TRUE(c.parsed.ok()) << name;
   for (const auto& e : c.result.errors)
-    ADD_FAILURE() << name << ": " << e.location << ": " << e.text;
+    ADD_FAILURE() << name << ": " << e.location.to_string() << ": " << e.text;
   ASSERT_TRUE(c.result.ok());
   std::string actual = testing::Canonical(c.result.bundle);
   ASSERT_FALSE(actual.empty());

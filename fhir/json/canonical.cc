@@ -322,9 +322,8 @@ JsonResult<std::string> canonicalize(const JsonValue& root, NumberMode mode) {
 
 JsonResult<std::string> canonicalize_json(std::string_view input, const JsonParseOptions& options,
                                           NumberMode mode) {
-  JsonResult<JsonValue> v = parse_json(input, options);
-  if (!v.ok()) return v.error();
-  return canonicalize(*v, mode);
+  GW_ASSIGN_OR_RETURN(JsonValue v, parse_json(input, options));
+  return canonicalize(v, mode);
 }
 
 }  // namespace gw::fhir

@@ -15,13 +15,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
+
+#include "gateway/base/status.h"
 
 namespace gw::fhir {
 
@@ -73,32 +73,10 @@ struct JsonError {
 // name, `_?[A-Za-z][A-Za-z0-9]{0,63}`. Such names are structure, not data.
 bool is_reportable_json_key(std::string_view key);
 
+// A value or a JsonError: the shared gw::Result with the JSON payload (offset
+// and path) in the error slot.
 template <typename T>
-class [[nodiscard]] JsonResult {
- public:
-  JsonResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}          // NOLINT
-  JsonResult(JsonError error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  // Precondition: ok(). Violations abort (they are bugs, not data errors).
-  const T& value() const& { return *checked<0>(); }
-  T& value() & { return *checked<0>(); }
-  T&& value() && { return std::move(*checked<0>()); }
-  const T& operator*() const& { return value(); }
-  const T* operator->() const { return &value(); }
-  // Precondition: !ok().
-  const JsonError& error() const { return *checked<1>(); }
-
- private:
-  template <size_t I>
-  auto* checked() const {
-    auto* p = std::get_if<I>(const_cast<std::variant<T, JsonError>*>(&v_));
-    if (p == nullptr) std::abort();
-    return p;
-  }
-  std::variant<T, JsonError> v_;
-};
+using JsonResult = gw::Result<T, JsonError>;
 
 enum class JsonType : uint8_t { kNull, kBool, kNumber, kString, kArray, kObject };
 

@@ -6,14 +6,10 @@
 
 namespace gw::anchoring {
 
-std::unique_ptr<BatchSigner> BatchSigner::create(const BatchSignerOptions& options,
-                                                 std::string* error) {
-  auto batches = store::BatchStore::open(options.db_path);
-  if (!batches.ok()) {
-    *error = batches.error().message();
-    return nullptr;
-  }
-  return std::unique_ptr<BatchSigner>(new BatchSigner(options, std::move(batches).value()));
+gw::Result<std::unique_ptr<BatchSigner>> BatchSigner::create(const BatchSignerOptions& options) {
+  GW_ASSIGN_OR_RETURN(std::unique_ptr<store::BatchStore> batches,
+                      store::BatchStore::open(options.db_path));
+  return std::unique_ptr<BatchSigner>(new BatchSigner(options, std::move(batches)));
 }
 
 BatchSigner::BatchSigner(BatchSignerOptions options, std::unique_ptr<store::BatchStore> batches)
@@ -40,18 +36,12 @@ uint64_t BatchSigner::batches_signed() const {
   return signed_;
 }
 
-std::optional<size_t> BatchSigner::sign_pending(std::string* error) {
-  auto pending = batches_->pending(options_.batch_records);
-  if (!pending.ok()) {
-    *error = pending.error().message();
-    return std::nullopt;
-  }
-  if (pending->seqs.empty()) return 0;
-  auto tree = crypto::MerkleTree::build(pending->commitments);
-  if (!tree) {
-    *error = "cannot build the batch's Merkle tree";
-    return std::nullopt;
-  }
+gw::Result<size_t> BatchSigner::sign_pending() {
+  GW_ASSIGN_OR_RETURN(const store::PendingRecords pending,
+                      batches_->pending(options_.batch_records));
+  if (pending.seqs.empty()) return size_t{0};
+  auto tree = crypto::MerkleTree::build(pending.commitments);
+  if (!tree) return internal_error("cannot build the batch's Merkle tree");
   // The key store (the TPM) is open only while it signs, then released
   // until the next batch.
   auto signature = [&]() -> gw::Result<keys::BatchSignature> {
@@ -59,22 +49,16 @@ std::optional<size_t> BatchSigner::sign_pending(std::string* error) {
                         keys::open_key_store(options_.keys));
     return key_store->sign_batch_root(tree->root());
   }();
-  if (!signature.ok()) {
-    *error = signature.error().message();
-    return std::nullopt;
-  }
+  GW_RETURN_IF_ERROR(signature);
   store::SignedBatch b;
-  b.first_seq = pending->seqs.front();
-  b.last_seq = pending->seqs.back();
-  b.record_count = static_cast<int64_t>(pending->seqs.size());
+  b.first_seq = pending.seqs.front();
+  b.last_seq = pending.seqs.back();
+  b.record_count = static_cast<int64_t>(pending.seqs.size());
   b.root = tree->root();
   b.signature = signature->der;
   b.signer = options_.keys.kind;
   b.created_at_ms = now_ms();
-  if (gw::Status s = batches_->record(&b); !s.ok()) {
-    *error = s.message();
-    return std::nullopt;
-  }
+  GW_RETURN_IF_ERROR(batches_->record(&b));
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++signed_;
@@ -84,7 +68,7 @@ std::optional<size_t> BatchSigner::sign_pending(std::string* error) {
                              {"first_seq", std::to_string(b.first_seq)},
                              {"last_seq", std::to_string(b.last_seq)},
                              {"signer", b.signer}});
-  return pending->seqs.size();
+  return pending.seqs.size();
 }
 
 void BatchSigner::run() {
@@ -96,7 +80,6 @@ void BatchSigner::run() {
       cv_.wait_for(lock, options_.poll, [this] { return stopping_; });
       stopping = stopping_;
     }
-    std::string error;
     const bool interval_due = std::chrono::steady_clock::now() - last_signed >= options_.interval;
     bool sign = stopping || interval_due;
     if (!sign) {
@@ -106,9 +89,9 @@ void BatchSigner::run() {
     if (sign) {
       // Drain: a backlog larger than one batch becomes several batches now.
       while (true) {
-        auto n = sign_pending(&error);
-        if (!n) {
-          log::warn("batch.sign_failed", {{"detail", error}});
+        auto n = sign_pending();
+        if (!n.ok()) {
+          log::warn("batch.sign_failed", {{"detail", n.error().message()}});
           break;
         }
         if (*n < options_.batch_records) break;

@@ -11,10 +11,10 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 
+#include "gateway/base/status.h"
 #include "gateway/keys/key_store.h"
 #include "gateway/store/batches.h"
 
@@ -31,7 +31,8 @@ struct BatchSignerOptions {
 
 class BatchSigner {
  public:
-  static std::unique_ptr<BatchSigner> create(const BatchSignerOptions& options, std::string* error);
+  // Opens the batch table of options.db_path; an error says why it cannot.
+  static gw::Result<std::unique_ptr<BatchSigner>> create(const BatchSignerOptions& options);
   ~BatchSigner();  // stop()
 
   void start();
@@ -39,8 +40,9 @@ class BatchSigner {
   void stop();
 
   // Signs one batch of up to batch_records pending records now. Returns the
-  // number of records batched (0: nothing pending), or nullopt + *error.
-  std::optional<size_t> sign_pending(std::string* error);
+  // number of records batched (0: nothing pending), or why it could not
+  // (unavailable: the store or the key store failed; the records stay pending).
+  gw::Result<size_t> sign_pending();
 
   uint64_t batches_signed() const;
 

@@ -40,7 +40,7 @@ class BatchSignerTest : public ::testing::Test {
  protected:
   void open_store() {
     store::StoreOptions so;
-    so.path = store::store_path(dir_.path());
+    so.path = dir_.path() + "/messages.db";
     so.keys = crypto::StoreKeys::random_for_tests();
     std::string error;
     auto opened = store::MessageStore::open(so);
@@ -89,13 +89,14 @@ class BatchSignerTest : public ::testing::Test {
 TEST_F(BatchSignerTest, RootsAreMerkleRootsOfCommitmentsAndSignaturesVerify) {
   open_store();
   BatchSignerOptions bo;
-  bo.db_path = store::store_path(dir_.path());
+  bo.db_path = dir_.path() + "/messages.db";
   bo.keys = provision("software");
   bo.batch_records = 4;
   std::string error;
-  auto signer = BatchSigner::create(bo, &error);
-  ASSERT_TRUE(signer) << error;
-  EXPECT_EQ(signer->sign_pending(&error).value_or(99), 0u) << error;  // nothing yet
+  auto created = BatchSigner::create(bo);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  std::unique_ptr<BatchSigner> signer = std::move(created).value();
+  EXPECT_EQ(signer->sign_pending().value_or(99), 0u);  // nothing yet
 
   write_records(6, "M1");
   auto opened = store::BatchStore::open(bo.db_path);
@@ -105,9 +106,9 @@ TEST_F(BatchSignerTest, RootsAreMerkleRootsOfCommitmentsAndSignaturesVerify) {
   ASSERT_TRUE(pending) << pending.status().message();
   ASSERT_EQ(pending->seqs.size(), 6u);
 
-  EXPECT_EQ(signer->sign_pending(&error).value_or(0), 4u) << error;
-  EXPECT_EQ(signer->sign_pending(&error).value_or(0), 2u) << error;
-  EXPECT_EQ(signer->sign_pending(&error).value_or(99), 0u) << error;
+  EXPECT_EQ(signer->sign_pending().value_or(0), 4u);
+  EXPECT_EQ(signer->sign_pending().value_or(0), 2u);
+  EXPECT_EQ(signer->sign_pending().value_or(99), 0u);
 
   auto list = batches->list(0, 10).value();
   ASSERT_EQ(list.size(), 2u);
@@ -138,14 +139,15 @@ TEST_F(BatchSignerTest, SlowTpmDelaysOnlyBatches) {
   ASSERT_TRUE(swtpm) << error;
   open_store();
   BatchSignerOptions bo;
-  bo.db_path = store::store_path(dir_.path());
+  bo.db_path = dir_.path() + "/messages.db";
   bo.keys = provision("tpm", swtpm->tcti());
   bo.keys.injected_latency = std::chrono::milliseconds(50);
   bo.batch_records = 10;
   bo.interval = std::chrono::milliseconds(100);
   bo.poll = std::chrono::milliseconds(10);
-  auto signer = BatchSigner::create(bo, &error);
-  ASSERT_TRUE(signer) << error;
+  auto created = BatchSigner::create(bo);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  std::unique_ptr<BatchSigner> signer = std::move(created).value();
   signer->start();
   // Messages keep committing while the signer waits on the slow TPM.
   for (int i = 0; i < 20; ++i) write_records(3, "S" + std::to_string(i));

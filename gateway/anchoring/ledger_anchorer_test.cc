@@ -69,7 +69,7 @@ class LedgerAnchorerTest : public ::testing::Test {
     ASSERT_TRUE(batches.ok()) << batches.status().message();
     batches_ = std::move(batches).value();
   }
-  std::string db_path() const { return store::store_path(dir_.path()); }
+  std::string db_path() const { return dir_.path() + "/messages.db"; }
   void open_submitter(const ledger::ContractAddresses& contracts) {
     submitter_.reset();
     outbox_.reset();

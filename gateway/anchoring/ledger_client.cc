@@ -88,14 +88,12 @@ ledger::Result<LedgerClient> open_ledger_client(const config::LedgerConfig& cfg,
 
 bool ledger_unreachable(const ledger::RpcFailure& failure) { return failure.transient(); }
 
-ledger::Result<bool> check_ledger_node(ledger::EthClient& eth, const LedgerDeployment& deployment,
-                                       uint64_t configured_chain_id, std::string* unreachable) {
+ledger::Result<NodeCheck> check_ledger_node(ledger::EthClient& eth,
+                                            const LedgerDeployment& deployment,
+                                            uint64_t configured_chain_id) {
   auto chain = eth.chain_id();
   if (!chain) {
-    if (ledger_unreachable(chain.failure())) {
-      *unreachable = chain.failure().describe();
-      return false;
-    }
+    if (ledger_unreachable(chain.failure())) return NodeCheck{false, chain.failure().describe()};
     return Error{
         "the node at [ledger] rpc_url answered, but not usably (credentials? not a JSON-RPC "
         "endpoint?): " +
@@ -111,14 +109,12 @@ ledger::Result<bool> check_ledger_node(ledger::EthClient& eth, const LedgerDeplo
     // The node may have gone away between the two calls: that is an outage,
     // not a wrong deployment.
     auto again = eth.chain_id();
-    if (!again && ledger_unreachable(again.failure())) {
-      *unreachable = again.failure().describe();
-      return false;
-    }
+    if (!again && ledger_unreachable(again.failure()))
+      return NodeCheck{false, again.failure().describe()};
     return Error{"the deployment file's contracts do not check out on chain " +
                  std::to_string(*chain) + ": " + s.error()};
   }
-  return true;
+  return NodeCheck{true, ""};
 }
 
 }  // namespace gw::anchoring

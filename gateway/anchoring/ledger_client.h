@@ -63,12 +63,20 @@ ledger::Result<LedgerClient> open_ledger_client(const config::LedgerConfig& cfg,
 // wrong" (bad credentials, not a JSON-RPC endpoint, an error reply).
 bool ledger_unreachable(const ledger::RpcFailure& failure);
 
+// What check_ledger_node learnt from a node that answered usably or not at all.
+struct NodeCheck {
+  bool verified = false;    // the node is there and the deployment checks out
+  std::string unreachable;  // when !verified: why the node could not be reached
+};
+
 // Asks the node whether `deployment` is usable: its chain id must be the
 // deployment's (and [ledger] chain_id's, when set), and each of the five
-// addresses must hold this build's contract code. Returns true when verified,
-// false when the node is unreachable (*unreachable says why), an Error when
-// the node answers and something is wrong (the message names what).
-ledger::Result<bool> check_ledger_node(ledger::EthClient& eth, const LedgerDeployment& deployment,
-                                       uint64_t configured_chain_id, std::string* unreachable);
+// addresses must hold this build's contract code. Returns verified, or
+// not verified with the reason the node is unreachable (an outage, not a
+// mistake), or an Error when the node answers and something is wrong (the
+// message names what).
+ledger::Result<NodeCheck> check_ledger_node(ledger::EthClient& eth,
+                                            const LedgerDeployment& deployment,
+                                            uint64_t configured_chain_id);
 
 }  // namespace gw::anchoring

@@ -36,10 +36,9 @@ ledger::Result<std::unique_ptr<LedgerService>> LedgerService::start(
     return Error{"ledger: " + b.error()};
 
   const std::string account = ledger::to_checksum_hex(s->address());
-  std::string unreachable;
-  auto verified = check_ledger_node(*s->client_.eth, s->deployment_, lc.chain_id, &unreachable);
+  auto verified = check_ledger_node(*s->client_.eth, s->deployment_, lc.chain_id);
   if (!verified) return Error{"ledger: " + verified.error()};
-  if (*verified) {
+  if (verified->verified) {
     ledger::CallRequest call;
     call.to = s->deployment_.contracts.registry;
     call.data = ledger::consortium::is_active(s->address());
@@ -55,8 +54,9 @@ ledger::Result<std::unique_ptr<LedgerService>> LedgerService::start(
     log::info("ledger.verified",
               {{"chain_id", std::to_string(s->deployment_.chain_id)}, {"account", account}});
   } else {
-    log::warn("ledger.unreachable",
-              {{"detail", unreachable + "; the outbox queues until the node is reachable"}});
+    log::warn(
+        "ledger.unreachable",
+        {{"detail", verified->unreachable + "; the outbox queues until the node is reachable"}});
   }
 
   if (lc.anchor_record_batches) {

@@ -62,7 +62,7 @@ class LedgerServiceTest : public ::testing::Test {
     cfg_.ledger.outbox = dir_.path() + "/ledger/outbox.db";
     cfg_.ledger.request_timeout = 2s;
     store::StoreOptions so;
-    so.path = store::store_path(dir_.path());
+    so.path = dir_.path() + "/messages.db";
     so.keys = crypto::StoreKeys::random_for_tests();
     std::string error;
     auto opened = store::MessageStore::open(so);
@@ -74,7 +74,7 @@ class LedgerServiceTest : public ::testing::Test {
     key_ = std::move(*secret);
   }
   ledger::Result<std::unique_ptr<LedgerService>> start() {
-    return LedgerService::start(cfg_, key_, store::store_path(dir_.path()));
+    return LedgerService::start(cfg_, key_, dir_.path() + "/messages.db");
   }
   void expect_refused(const std::string& expected) {
     auto s = start();

@@ -140,9 +140,9 @@ int run_gatewayd(int argc, char** argv) {
   }
 
   std::string error;
-  auto cfg = gw::config::load_config(config_path, &error);
+  auto cfg = gw::config::load_config(config_path);
   if (!cfg) {
-    std::fprintf(stderr, "gatewayd: configuration error: %s\n", error.c_str());
+    std::fprintf(stderr, "gatewayd: configuration error: %s\n", cfg.error().message().c_str());
     return 1;
   }
   if (check_only) {
@@ -167,7 +167,9 @@ int run_gatewayd(int argc, char** argv) {
 
   size_t wanted_fds = 64;
   for (const auto& c : cfg->channels) wanted_fds += c.max_connections + 16;
-  if (!gw::mllp::raise_fd_limit(wanted_fds, &error)) gw::log::warn("fd_limit", {{"detail", error}});
+  if (gw::Status fds = gw::mllp::raise_fd_limit(wanted_fds); !fds.ok()) {
+    gw::log::warn("fd_limit", {{"detail", fds.message()}});
+  }
 
   if (!ensure_state_dir(cfg->state_dir, &error)) {
     gw::log::error("startup_failed", {{"detail", error}});
@@ -194,7 +196,7 @@ int run_gatewayd(int argc, char** argv) {
   // one connection at a time) can reach it while gatewayd runs.
   keys->key_store.reset();
   gw::store::StoreOptions sopts;
-  sopts.path = gw::store::store_path(cfg->state_dir);
+  sopts.path = cfg->message_store_path();
   sopts.keys = keys->store_keys;
   sopts.max_batch = cfg->store_max_batch;
   sopts.max_queued_bytes = cfg->store_max_queued_bytes;
@@ -216,11 +218,12 @@ int run_gatewayd(int argc, char** argv) {
   bo.keys = gw::keys::key_store_options(*cfg);
   bo.batch_records = cfg->keys.batch_records;
   bo.interval = cfg->keys.batch_interval;
-  auto batch_signer = gw::anchoring::BatchSigner::create(bo, &error);
-  if (!batch_signer) {
-    gw::log::error("startup_failed", {{"detail", error}});
+  auto created_signer = gw::anchoring::BatchSigner::create(bo);
+  if (!created_signer.ok()) {
+    gw::log::error("startup_failed", {{"detail", created_signer.error().message()}});
     return 1;
   }
+  std::unique_ptr<gw::anchoring::BatchSigner> batch_signer = std::move(created_signer).value();
   batch_signer->start();
 
   // The consortium ledger: anchoring and the outbox run on their own threads,
@@ -254,12 +257,13 @@ int run_gatewayd(int argc, char** argv) {
     so.max_connections = c.max_connections;
     so.max_in_flight_per_connection = c.max_in_flight_per_connection;
     so.io_threads = cfg->io_threads;
-    ch.server = gw::mllp::Server::create(so, ch.ingest.get(), &error);
-    if (!ch.server) {
-      gw::log::error("startup_failed", {{"channel", c.name}, {"detail", error}});
+    auto server = gw::mllp::Server::create(so, ch.ingest.get());
+    if (!server.ok()) {
+      gw::log::error("startup_failed", {{"channel", c.name}, {"detail", server.error().message()}});
       for (auto& started : channels) started.server->stop(std::chrono::milliseconds(0));
       return 1;
     }
+    ch.server = std::move(server).value();
     channels.push_back(std::move(ch));
   }
   for (size_t i = 0; i < channels.size(); ++i) {
@@ -306,8 +310,8 @@ int run_gatewayd(int argc, char** argv) {
       }
     };
     rest = std::make_unique<gw::rest::FhirRestServer>(ro, store.get());
-    if (!rest->start(&error)) {
-      gw::log::error("startup_failed", {{"channel", "https"}, {"detail", error}});
+    if (gw::Status started = rest->start(); !started.ok()) {
+      gw::log::error("startup_failed", {{"channel", "https"}, {"detail", started.message()}});
       for (auto& c : channels) c.server->stop(std::chrono::milliseconds(0));
       return 1;
     }

@@ -205,7 +205,7 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
               ledger::to_checksum_hex(keys->account).c_str(),
               ledger::to_hex_0x(keys->batch_key_hash).c_str());
   std::string error;
-  const std::string db = store::store_path(cfg.state_dir);
+  const std::string db = cfg.message_store_path();
   if (!std::filesystem::exists(db)) return ctl_fail("no store at " + db);
   auto opened = store::BatchStore::open(db);
   if (!opened.ok()) return ctl_fail(opened.error().message());
@@ -224,12 +224,12 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
   } else {
     rpc = std::move(*r);
     eth = std::make_unique<ledger::EthClient>(*rpc);
-    std::string unreachable;
-    auto verified = check_ledger_node(*eth, *d, cfg.ledger.chain_id, &unreachable);
+    auto verified = check_ledger_node(*eth, *d, cfg.ledger.chain_id);
     if (!verified) {
       problems.push_back(verified.error() + ": anchors were not checked");
-    } else if (!*verified) {
-      problems.push_back("ledger node unreachable (" + unreachable + "): anchors were not checked");
+    } else if (!verified->verified) {
+      problems.push_back("ledger node unreachable (" + verified->unreachable +
+                         "): anchors were not checked");
     } else {
       deployment = *d;
       for (auto& p : check_registry(*eth, *deployment, *keys)) problems.push_back(std::move(p));
@@ -298,8 +298,6 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
 
 }  // namespace
 
-bool is_audit_command(const std::string& sub) { return sub == "member-entry" || sub == "verify"; }
-
 int ctl_ledger_audit(const std::vector<std::string>& args) {
   const std::string& sub = args.at(0);
   std::string config_path, tls_fingerprint, encryption_key;
@@ -341,9 +339,8 @@ int ctl_ledger_audit(const std::vector<std::string>& args) {
   if (config_path.empty()) return ledger_usage();
   if (sub == "member-entry" && (!named_org || !named || encryption_key.empty()))
     return ledger_usage();
-  std::string error;
-  auto cfg = config::load_config(config_path, &error);
-  if (!cfg) return ctl_fail("configuration error: " + error);
+  auto cfg = config::load_config(config_path);
+  if (!cfg) return ctl_fail("configuration error: " + cfg.error().message());
   if (cfg->keys.store == "software")
     std::fprintf(stderr, "WARNING: %s\n", keys::kSoftwareKeyStoreWarning);
   if (sub == "verify") return verify(*cfg, after_id, only);

@@ -1,10 +1,14 @@
-// gatewayctl subcommands. Each takes the arguments after its name and returns
-// the process exit status; they print to stdout/stderr.
+// gatewayctl commands. Each takes the arguments after its name (the verb
+// first) and returns the process exit status; they print to stdout/stderr.
+// gatewayctl.cc's command table dispatches to them.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "gateway/store/message_store.h"
 
 namespace gw::cli {
 
@@ -14,16 +18,16 @@ int ctl_convert(const std::vector<std::string>& args);
 int ctl_records(const std::vector<std::string>& args);
 int ctl_tpm(const std::vector<std::string>& args);
 int ctl_ledger(const std::vector<std::string>& args);
-// gatewayctl ledger members | propose-add | propose-suspend | propose-reinstate
-// | approve (ctl_governance.cc), and the usage text both print.
-bool is_governance_command(const std::string& sub);
+// The ledger verbs are spread over four files; the command table in
+// gatewayctl.cc says which handler takes which verb.
+// deploy | status (ctl_ledger.cc).
+// members | propose-* | apply-custody | approve (ctl_governance.cc).
 int ctl_ledger_governance(const std::vector<std::string>& args);
-// gatewayctl ledger outbox | retry (ctl_outbox.cc).
-bool is_outbox_command(const std::string& sub);
+// outbox | retry (ctl_outbox.cc).
 int ctl_ledger_outbox(const std::vector<std::string>& args);
-// gatewayctl ledger member-entry | verify (ctl_audit.cc).
-bool is_audit_command(const std::string& sub);
+// member-entry | verify (ctl_audit.cc).
 int ctl_ledger_audit(const std::vector<std::string>& args);
+// Prints the ledger command's usage to stderr and returns 2.
 int ledger_usage();
 
 // Shared pieces (defined in ctl_ledger.cc): prints "gatewayctl: MESSAGE" to
@@ -32,6 +36,11 @@ int ledger_usage();
 // gatewayctl goes through it, so junk is an error rather than a 0.
 int ctl_fail(const std::string& message);
 bool parse_decimal_arg(const std::string& text, uint64_t lo, uint64_t hi, uint64_t* out);
+
+// Opens the store of the gatewayd configured by `config_path` (its
+// state_dir/messages.db); prints the reason to stderr and returns null on
+// failure (ctl_store.cc).
+std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& config_path);
 
 // gatewayctl records' TIME arguments: YYYY-MM-DD[THH:MM[:SS][Z|+HH:MM|-HH:MM]]
 // (UTC when no zone) -> Unix milliseconds. False if malformed.

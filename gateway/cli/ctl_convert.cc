@@ -22,6 +22,7 @@
 #include "gateway/config/config.h"
 #include "gateway/cli/ctl_commands.h"
 #include "gateway/pipeline/normalize.h"
+#include "gateway/cli/gatewayctl.h"
 
 namespace gw::cli {
 
@@ -33,8 +34,7 @@ using pipeline::normalize_v2;
 using pipeline::Normalized;
 namespace {
 
-constexpr const char* kConvertUsage =
-    "usage: gatewayctl convert [--config FILE] [--channel NAME] [--ndjson] [--quiet] FILE...\n";
+std::string convert_usage() { return ctl_usage("convert"); }
 
 struct Input {
   std::string label;  // "file" or "file#N"
@@ -80,14 +80,14 @@ int ctl_convert(const std::vector<std::string>& args) {
       quiet = true;
     } else if (args[i].starts_with("--")) {
       std::fprintf(stderr, "gatewayctl convert: unknown option '%s'\n%s", args[i].c_str(),
-                   kConvertUsage);
+                   convert_usage().c_str());
       return 2;
     } else {
       files.push_back(args[i]);
     }
   }
   if (files.empty()) {
-    std::fputs(kConvertUsage, stderr);
+    std::fputs(convert_usage().c_str(), stderr);
     return 2;
   }
 
@@ -95,9 +95,10 @@ int ctl_convert(const std::vector<std::string>& args) {
   channel.name = "convert";
   if (!config_path.empty()) {
     std::string error;
-    auto cfg = config::load_config(config_path, &error);
+    auto cfg = config::load_config(config_path);
     if (!cfg) {
-      std::fprintf(stderr, "gatewayctl convert: configuration error: %s\n", error.c_str());
+      std::fprintf(stderr, "gatewayctl convert: configuration error: %s\n",
+                   cfg.error().message().c_str());
       return 2;
     }
     const config::ChannelConfig* found = nullptr;
@@ -139,11 +140,11 @@ int ctl_convert(const std::vector<std::string>& args) {
     Normalized n = normalize_v2(*r.message, options.mapping);
     if (!quiet)
       for (const NormalizeIssue& w : n.warnings)
-        std::fprintf(stderr, "%s: warning: %s: %s\n", in.label.c_str(), w.location.c_str(),
+        std::fprintf(stderr, "%s: warning: %s: %s\n", in.label.c_str(), w.location().c_str(),
                      w.text.c_str());
     if (!n.ok()) {
       for (const NormalizeIssue& e : n.errors)
-        std::fprintf(stderr, "%s: error: %s: %s\n", in.label.c_str(), e.location.c_str(),
+        std::fprintf(stderr, "%s: error: %s: %s\n", in.label.c_str(), e.location().c_str(),
                      e.text.c_str());
       ++failures;
       continue;

@@ -177,10 +177,9 @@ std::optional<Writer> open_writer(const config::GatewayConfig& cfg) {
   keys->key_store.reset();  // release the TPM
   auto client = open_ledger_client(cfg.ledger, keys->working.ledger_key.view(), d->contracts);
   if (!client) return fail(client.error());
-  std::string unreachable;
-  auto verified = check_ledger_node(*client->eth, *d, cfg.ledger.chain_id, &unreachable);
+  auto verified = check_ledger_node(*client->eth, *d, cfg.ledger.chain_id);
   if (!verified) return fail(verified.error());
-  if (!*verified) return fail("ledger node unreachable: " + unreachable);
+  if (!verified->verified) return fail("ledger node unreachable: " + verified->unreachable);
   if (auto s = client->submitter->start(); !s) return fail(s.error());
   return Writer{std::move(*d), std::move(*client)};
 }
@@ -294,13 +293,6 @@ ledger::Result<cs::MemberInfo> read_one_member(const std::string& path) {
 
 }  // namespace
 
-bool is_governance_command(const std::string& sub) {
-  return sub == "members" || sub == "propose-add" || sub == "propose-suspend" ||
-         sub == "propose-reinstate" || sub == "propose-rekey" || sub == "propose-quorum" ||
-         sub == "propose-policy" || sub == "propose-custody" || sub == "apply-custody" ||
-         sub == "approve";
-}
-
 int ctl_ledger_governance(const std::vector<std::string>& args) {
   const std::string sub = args.at(0);
   std::string config_path, member_path, account_text, proposal_text, quorum_text, emergency;
@@ -352,9 +344,8 @@ int ctl_ledger_governance(const std::vector<std::string>& args) {
     if (!a) return ctl_fail("--custodian: " + a.error());
     custodian = *a;
   }
-  std::string error;
-  auto cfg = config::load_config(config_path, &error);
-  if (!cfg) return ctl_fail("configuration error: " + error);
+  auto cfg = config::load_config(config_path);
+  if (!cfg) return ctl_fail("configuration error: " + cfg.error().message());
   if (cfg->ledger.rpc_url.empty()) return ctl_fail(config_path + ": [ledger] rpc_url is not set");
   if (sub == "members") {
     return read_registry(*cfg, [json](ledger::EthClient& eth, const LedgerDeployment& d) {

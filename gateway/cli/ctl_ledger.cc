@@ -21,6 +21,7 @@
 #include "gateway/anchoring/ledger_deployment.h"
 #include "gateway/anchoring/ledger_service.h"
 #include "gateway/cli/ctl_commands.h"
+#include "gateway/cli/gatewayctl.h"
 #include "gateway/keys/key_options.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
@@ -40,34 +41,12 @@ using anchoring::same_deployment;
 using anchoring::write_deployment;
 namespace {
 
-constexpr const char* kLedgerUsage =
-    "usage: gatewayctl ledger deploy --config FILE --founders FILE.json --quorum N [--ttl-days D]\n"
-    "       gatewayctl ledger status --config FILE\n"
-    "       gatewayctl ledger member-entry --config FILE --org-id ID --name NAME\n"
-    "                                      --encryption-key HEX [--tls-fingerprint HEX]\n"
-    "                                      [--accreditation REF]\n"
-    "       gatewayctl ledger verify --config FILE [--batch ID | --from ID]\n"
-    "       gatewayctl ledger members --config FILE [--json]\n"
-    "       gatewayctl ledger propose-add --config FILE --member FILE.json\n"
-    "       gatewayctl ledger propose-suspend|propose-reinstate --config FILE --account 0x...\n"
-    "       gatewayctl ledger propose-rekey --config FILE --member FILE.json\n"
-    "       gatewayctl ledger propose-quorum --config FILE --quorum N\n"
-    "       gatewayctl ledger propose-policy --config FILE --emergency-access on|off\n"
-    "       gatewayctl ledger propose-custody --config FILE --patient 0x... --custodian 0x...\n"
-    "       gatewayctl ledger apply-custody --config FILE --proposal ID\n"
-    "       gatewayctl ledger approve --config FILE --proposal ID\n"
-    "       gatewayctl ledger outbox --config FILE [--state S] [--kind K] [--limit N]\n"
-    "       gatewayctl ledger retry --config FILE (--item SEQ | --all-failed)\n"
-    "They use the TPM key store (members, outbox and retry do not): when it is swtpm,\n"
-    "stop gatewayd first.\n";
-
 int usage() { return ledger_usage(); }
 
 std::optional<config::GatewayConfig> load(const std::string& path) {
-  std::string error;
-  auto cfg = config::load_config(path, &error);
+  auto cfg = config::load_config(path);
   if (!cfg) {
-    std::fprintf(stderr, "gatewayctl: configuration error: %s\n", error.c_str());
+    std::fprintf(stderr, "gatewayctl: configuration error: %s\n", cfg.error().message().c_str());
     return std::nullopt;
   }
   if (cfg->ledger.rpc_url.empty()) {
@@ -77,7 +56,7 @@ std::optional<config::GatewayConfig> load(const std::string& path) {
   }
   if (cfg->keys.store == "software")
     std::fprintf(stderr, "WARNING: %s\n", keys::kSoftwareKeyStoreWarning);
-  return cfg;
+  return std::move(cfg).value();
 }
 
 int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, uint64_t quorum,
@@ -236,12 +215,11 @@ int status(const config::GatewayConfig& cfg) {
       problems.push_back("the node did not answer every query");
   }
   if (deployment && chain) {
-    std::string unreachable;
-    auto verified = check_ledger_node(eth, *deployment, cfg.ledger.chain_id, &unreachable);
+    auto verified = check_ledger_node(eth, *deployment, cfg.ledger.chain_id);
     if (!verified) {
       problems.push_back(verified.error());
-    } else if (!*verified) {
-      problems.push_back("node unreachable: " + unreachable);
+    } else if (!verified->verified) {
+      problems.push_back("node unreachable: " + verified->unreachable);
     } else {
       std::printf("deployment: %s verified (deployed by %s at block %llu)\n",
                   cfg.ledger.deployment.c_str(),
@@ -302,16 +280,14 @@ bool parse_decimal_arg(const std::string& text, uint64_t lo, uint64_t hi, uint64
 }
 
 int ledger_usage() {
-  std::fputs(kLedgerUsage, stderr);
+  std::fputs(ctl_usage("ledger").c_str(), stderr);
   return 2;
 }
 
 int ctl_ledger(const std::vector<std::string>& args) {
   if (args.empty()) return usage();
+  // The other verbs have their own handlers in the command table (gatewayctl.cc).
   const std::string sub = args[0];
-  if (is_governance_command(sub)) return ctl_ledger_governance(args);
-  if (is_outbox_command(sub)) return ctl_ledger_outbox(args);
-  if (is_audit_command(sub)) return ctl_ledger_audit(args);
   std::string config_path, founders_path;
   uint64_t quorum = 0, ttl_days = 7;
   for (size_t i = 1; i < args.size(); ++i) {

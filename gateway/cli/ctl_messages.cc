@@ -9,13 +9,9 @@
 
 #include "gateway/config/config.h"
 #include "gateway/cli/ctl_commands.h"
-#include "gateway/pipeline/record_json.h"
 #include "gateway/store/message_store.h"
 
 namespace gw::cli {
-
-
-using pipeline::open_store_for_ctl;
 namespace {
 
 std::string iso_time(int64_t ms) {

@@ -94,8 +94,6 @@ int retry(ledger::OutboxStore& outbox, std::optional<int64_t> seq) {
 
 }  // namespace
 
-bool is_outbox_command(const std::string& sub) { return sub == "outbox" || sub == "retry"; }
-
 int ctl_ledger_outbox(const std::vector<std::string>& args) {
   const std::string sub = args.at(0);
   std::string config_path;
@@ -131,9 +129,8 @@ int ctl_ledger_outbox(const std::vector<std::string>& args) {
   }
   if (config_path.empty()) return ledger_usage();
   if (sub == "retry" && seq.has_value() == all_failed) return ledger_usage();
-  std::string error;
-  auto cfg = config::load_config(config_path, &error);
-  if (!cfg) return ctl_fail("configuration error: " + error);
+  auto cfg = config::load_config(config_path);
+  if (!cfg) return ctl_fail("configuration error: " + cfg.error().message());
   // Opening would create an empty outbox; an absent one is worth saying.
   if (!std::filesystem::exists(cfg->ledger.outbox))
     return ctl_fail("no outbox at " + cfg->ledger.outbox +

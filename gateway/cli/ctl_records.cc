@@ -13,19 +13,15 @@
 #include <vector>
 
 #include "gateway/cli/ctl_commands.h"
-#include "gateway/pipeline/record_json.h"
+#include "fhir/json/write.h"
+#include "gateway/cli/gatewayctl.h"
+#include "gateway/rest/fhir_rest_util.h"
 
 namespace gw::cli {
 
-using pipeline::open_store_for_ctl;
-using pipeline::record_to_json;
 namespace {
 
-constexpr const char* kRecordsUsage =
-    "usage: gatewayctl records export --config FILE [--since TIME] [--until TIME] [--message ID]\n"
-    "                                 [--type RESOURCE]\n"
-    "       gatewayctl records count --config FILE\n"
-    "TIME is YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or YYYY-MM-DDTHH:MM[:SS]+HH:MM (UTC if no zone)\n";
+std::string records_usage() { return ctl_usage("records"); }
 
 }  // namespace
 
@@ -74,7 +70,7 @@ bool parse_time_arg(const std::string& s, int64_t* ms) {
 
 int ctl_records(const std::vector<std::string>& args) {
   if (args.empty() || (args[0] != "export" && args[0] != "count")) {
-    std::fputs(kRecordsUsage, stderr);
+    std::fputs(records_usage().c_str(), stderr);
     return 2;
   }
   std::string config_path, type;
@@ -104,7 +100,7 @@ int ctl_records(const std::vector<std::string>& args) {
       type = args[++i];
     } else {
       std::fprintf(stderr, "gatewayctl records: unknown argument '%s'\n%s", args[i].c_str(),
-                   kRecordsUsage);
+                   records_usage().c_str());
       return 2;
     }
   }
@@ -131,12 +127,14 @@ int ctl_records(const std::vector<std::string>& args) {
     for (const store::StoredRecord& r : rows) {
       q.after_seq = r.seq;
       if (!type.empty() && r.resource_type != type) continue;
-      std::string line;
-      if (!record_to_json(r, &line)) {
+      // The same form as a REST read of this version.
+      std::optional<fhir::JsonValue> resource = rest::record_resource(r);
+      if (!resource) {
         std::fprintf(stderr, "gatewayctl records: record %lld could not be read back\n",
                      static_cast<long long>(r.seq));
         return 1;
       }
+      std::string line = fhir::write_json(*resource);
       line += '\n';
       std::fwrite(line.data(), 1, line.size(), stdout);
       ++exported;

@@ -218,15 +218,15 @@ int ctl_send(const std::vector<std::string>& args) {
     return 2;
   }
 
-  std::string error;
   std::unique_ptr<mllp::Client> client;
   auto connect = [&]() -> bool {
-    client = mllp::Client::connect(o.host, o.port, std::chrono::milliseconds(5000), &error);
-    if (!client) {
+    auto connected = mllp::Client::connect(o.host, o.port, std::chrono::milliseconds(5000));
+    if (!connected.ok()) {
       std::fprintf(stderr, "gatewayctl send: cannot connect to %s:%u: %s\n", o.host.c_str(), o.port,
-                   error.c_str());
+                   connected.error().message().c_str());
       return false;
     }
+    client = std::move(connected).value();
     return true;
   };
   if (!connect()) return 2;
@@ -252,17 +252,22 @@ int ctl_send(const std::vector<std::string>& args) {
     std::optional<std::string> reply;
     for (int attempt = 0; attempt <= o.retries; ++attempt) {
       if (!client && !connect()) return 2;
-      if (!client->send(item.message, &error)) {
+      if (!client->send(item.message).ok()) {
         client.reset();
         continue;
       }
       if (enhanced && accept == "NE") break;
       auto wait = (enhanced && (accept == "ER" || accept == "SU")) ? o.conditional_wait : o.timeout;
-      reply = client->receive(wait, &error);
-      if (reply || (enhanced && (accept == "ER" || accept == "SU"))) break;
+      auto received = client->receive(wait);
+      if (received.ok()) {
+        reply = std::move(received).value();
+        break;
+      }
+      if (enhanced && (accept == "ER" || accept == "SU")) break;
       // Connection lost or timed out before the acknowledgement: resend on a
       // new connection. Safe: the gateway recognises duplicates by MSH-10.
-      std::fprintf(stderr, "gatewayctl send: %s: %s; %s\n", item.label.c_str(), error.c_str(),
+      std::fprintf(stderr, "gatewayctl send: %s: %s; %s\n", item.label.c_str(),
+                   received.error().message().c_str(),
                    attempt < o.retries ? "reconnecting to resend" : "giving up");
       client.reset();
     }
@@ -282,12 +287,11 @@ int ctl_send(const std::vector<std::string>& args) {
       }
       continue;
     }
-    std::string ack_error;
-    auto ack = hl7::read_ack(*reply, &ack_error);
-    if (!ack) {
+    auto ack = hl7::read_ack(*reply);
+    if (!ack.ok()) {
       ++unanswered;
       std::printf("  !!  %-3s %s  MSH-10=%s unreadable acknowledgement: %s\n", "",
-                  item.label.c_str(), control_id.c_str(), ack_error.c_str());
+                  item.label.c_str(), control_id.c_str(), ack.error().message().c_str());
       continue;
     }
     if (o.show_acks) {

@@ -27,6 +27,7 @@
 #include "gateway/admin/attestation.h"
 #include "gateway/cli/ctl_commands.h"
 #include "gateway/keys/key_files.h"
+#include "gateway/cli/gatewayctl.h"
 #include "gateway/keys/key_options.h"
 #include "ledger-client/keccak/keccak.h"
 
@@ -35,29 +36,22 @@ namespace gw::cli {
 using admin::appliance_binding;
 namespace {
 
-constexpr const char* kTpmUsage =
-    "usage: gatewayctl tpm provision --config FILE\n"
-    "       gatewayctl tpm import-consortium-key --config FILE [--replace] KEYFILE\n"
-    "       gatewayctl tpm ek --config FILE --out DIR\n"
-    "       gatewayctl tpm certify-ak --config FILE --credential FILE --out FILE\n"
-    "       gatewayctl tpm quote --config FILE --nonce HEX --out DIR\n";
-
 // Files gatewayctl hands out (0600, written atomically, like key files).
 bool write_bytes(const std::string& path, std::span<const uint8_t> bytes) {
   return keys::write_file_atomically(path, bytes).ok();
 }
 
 int usage() {
-  std::fputs(kTpmUsage, stderr);
+  std::fputs(ctl_usage("tpm").c_str(), stderr);
   return 2;
 }
 
 std::unique_ptr<keys::KeyStore> open_store(const std::string& config_path,
                                            std::optional<config::GatewayConfig>* loaded = nullptr) {
   std::string error;
-  auto cfg = config::load_config(config_path, &error);
+  auto cfg = config::load_config(config_path);
   if (!cfg) {
-    std::fprintf(stderr, "gatewayctl: configuration error: %s\n", error.c_str());
+    std::fprintf(stderr, "gatewayctl: configuration error: %s\n", cfg.error().message().c_str());
     return nullptr;
   }
   if (loaded != nullptr) *loaded = *cfg;

@@ -22,8 +22,11 @@ std::string HostPort::to_string() const {
   return host + ":" + std::to_string(port);
 }
 
-std::optional<GatewayConfig> parse_config(const std::string& text, const std::string& source,
-                                          std::string* error) {
+std::string GatewayConfig::message_store_path() const {
+  return (std::filesystem::path(state_dir) / "messages.db").string();
+}
+
+gw::Result<GatewayConfig> parse_config(const std::string& text, const std::string& source) {
   GatewayConfig cfg;
   cfg.source = source;
   // Channels are kept in a map while parsing so that settings can come in any
@@ -52,24 +55,21 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
     if (line[0] == '[') {
       size_t close = line.find(']');
       if (line.starts_with("[[")) {
-        *error = err("arrays of tables are not supported; use [channel.NAME]");
-        return std::nullopt;
+        return invalid_argument_error(
+            err("arrays of tables are not supported; use [channel.NAME]"));
       }
       if (close == std::string_view::npos || !only_comment_left(line, close + 1)) {
-        *error = err("malformed table header");
-        return std::nullopt;
+        return invalid_argument_error(err("malformed table header"));
       }
       std::string name(trim(line.substr(1, close - 1)));
       map_table = nullptr;
       for (char c : name)
         if (!is_bare_key_char(c) && c != '.') {
-          *error =
-              err("table name \"" + name + "\" may only use letters, digits, '_', '-' and '.'");
-          return std::nullopt;
+          return invalid_argument_error(
+              err("table name \"" + name + "\" may only use letters, digits, '_', '-' and '.'"));
         }
       if (!seen_tables.insert(name).second) {
-        *error = err("table [" + name + "] defined twice");
-        return std::nullopt;
+        return invalid_argument_error(err("table [" + name + "] defined twice"));
       }
       seen_keys.clear();
       table_name = name;
@@ -93,28 +93,25 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
         for (auto& c : channels)
           if (c->name == channel) owner = c.get();
         if (owner == nullptr) {
-          *error =
-              err("[" + name + "] must come after its channel's table [channel." + channel + "]");
-          return std::nullopt;
+          return invalid_argument_error(
+              err("[" + name + "] must come after its channel's table [channel." + channel + "]"));
         }
         table.clear();
         const std::map<std::string, MapSetter> mapping_tables = mapping_schemas(owner);
         if (auto m = mapping_tables.find(sub); m != mapping_tables.end()) {
           map_table = m->second;
         } else {
-          *error = err("unknown table [" + name +
-                       "] (a channel's mapping tables are identifier_systems, coding_systems, "
-                       "code_map and z_rules)");
-          return std::nullopt;
+          return invalid_argument_error(
+              err("unknown table [" + name +
+                  "] (a channel's mapping tables are identifier_systems, coding_systems, "
+                  "code_map and z_rules)"));
         }
       } else if (name == "channel") {
-        *error = err("a channel needs a name: [channel.NAME]");
-        return std::nullopt;
+        return invalid_argument_error(err("a channel needs a name: [channel.NAME]"));
       } else {
-        *error = err(
+        return invalid_argument_error(err(
             "unknown table [" + name +
-            "] (expected [gateway], [https], [store], [keys], [tpm], [ledger] or [channel.NAME])");
-        return std::nullopt;
+            "] (expected [gateway], [https], [store], [keys], [tpm], [ledger] or [channel.NAME])"));
       }
       continue;
     }
@@ -124,48 +121,39 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
     size_t eq;
     if (line[0] == '"') {
       size_t pos = 0;
-      std::string why;
-      if (!parse_string(line, &pos, &key, &why)) {
-        *error = err("malformed quoted key: " + why);
-        return std::nullopt;
+      auto quoted = parse_string(line, &pos);
+      if (!quoted.ok()) {
+        return invalid_argument_error(err("malformed quoted key: " + quoted.error().message()));
       }
+      key = std::move(quoted).value();
       while (pos < line.size() && (line[pos] == ' ' || line[pos] == '\t')) ++pos;
       if (pos >= line.size() || line[pos] != '=') {
-        *error = err("expected '=' after the quoted key");
-        return std::nullopt;
+        return invalid_argument_error(err("expected '=' after the quoted key"));
       }
       eq = pos;
     } else {
       eq = line.find('=');
       if (eq == std::string_view::npos) {
-        *error = err("expected 'key = value' or a [table] header");
-        return std::nullopt;
+        return invalid_argument_error(err("expected 'key = value' or a [table] header"));
       }
       key = std::string(trim(line.substr(0, eq)));
       if (key.empty() || !std::all_of(key.begin(), key.end(), is_bare_key_char)) {
-        *error = err("malformed key \"" + key + "\"");
-        return std::nullopt;
+        return invalid_argument_error(err("malformed key \"" + key + "\""));
       }
     }
     std::string qualified = in_table ? table_name + ".\"" + key + "\"" : key;
     if (!in_table) {
-      *error = err("key '" + key + "' must be inside a table such as [gateway]");
-      return std::nullopt;
+      return invalid_argument_error(
+          err("key '" + key + "' must be inside a table such as [gateway]"));
     }
     if (map_table) {
       if (!seen_keys.insert(key).second) {
-        *error = err("key '" + qualified + "' set twice");
-        return std::nullopt;
+        return invalid_argument_error(err("key '" + qualified + "' set twice"));
       }
-      Value v;
-      std::string why;
-      if (!parse_value(trim(line.substr(eq + 1)), &v, &why)) {
-        *error = err(qualified + ": " + why);
-        return std::nullopt;
-      }
-      if (std::string bad = map_table(key, v); !bad.empty()) {
-        *error = err(qualified + ": " + bad);
-        return std::nullopt;
+      auto v = parse_value(trim(line.substr(eq + 1)));
+      if (!v.ok()) return invalid_argument_error(err(qualified + ": " + v.error().message()));
+      if (std::string bad = map_table(key, *v); !bad.empty()) {
+        return invalid_argument_error(err(qualified + ": " + bad));
       }
       continue;
     }
@@ -174,30 +162,22 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
     if (it == table.end()) {
       std::string known;
       for (const auto& [k, _] : table) known += (known.empty() ? "" : ", ") + k;
-      *error = err("unknown key '" + qualified + "' (known keys in [" + table_name + "]: " + known +
-                   ")");
-      return std::nullopt;
+      return invalid_argument_error(err("unknown key '" + qualified + "' (known keys in [" +
+                                        table_name + "]: " + known + ")"));
     }
     if (!seen_keys.insert(key).second) {
-      *error = err("key '" + qualified + "' set twice");
-      return std::nullopt;
+      return invalid_argument_error(err("key '" + qualified + "' set twice"));
     }
-    Value v;
-    std::string why;
-    if (!parse_value(trim(line.substr(eq + 1)), &v, &why)) {
-      *error = err(qualified + ": " + why);
-      return std::nullopt;
-    }
-    if (std::string bad = it->second(v); !bad.empty()) {
-      *error = err(qualified + ": " + bad);
-      return std::nullopt;
+    auto v = parse_value(trim(line.substr(eq + 1)));
+    if (!v.ok()) return invalid_argument_error(err(qualified + ": " + v.error().message()));
+    if (std::string bad = it->second(*v); !bad.empty()) {
+      return invalid_argument_error(err(qualified + ": " + bad));
     }
     if (key == "listen" && table_name.starts_with("channel.")) channel_lines.back() = line_no;
   }
   if (channels.empty()) {
-    *error =
-        source + ": no channel configured; add a [channel.NAME] table with listen = \"HOST:PORT\"";
-    return std::nullopt;
+    return invalid_argument_error(
+        source + ": no channel configured; add a [channel.NAME] table with listen = \"HOST:PORT\"");
   }
   // Two channels on one address would fail at bind time with a less helpful
   // message; the default listen address makes this easy to do by accident.
@@ -205,54 +185,51 @@ std::optional<GatewayConfig> parse_config(const std::string& text, const std::st
     for (size_t j = 0; j < i; ++j)
       if (channels[i]->listen.port != 0 &&
           channels[i]->listen.to_string() == channels[j]->listen.to_string()) {
-        *error = source + ":" + std::to_string(channel_lines[i]) + ": channel." +
-                 channels[i]->name + ".listen: address " + channels[i]->listen.to_string() +
-                 " is already used by channel." + channels[j]->name + " (line " +
-                 std::to_string(channel_lines[j]) + ")";
-        return std::nullopt;
+        return invalid_argument_error(
+            source + ":" + std::to_string(channel_lines[i]) + ": channel." + channels[i]->name +
+            ".listen: address " + channels[i]->listen.to_string() + " is already used by channel." +
+            channels[j]->name + " (line " + std::to_string(channel_lines[j]) + ")");
       }
   if (cfg.https.enabled && (cfg.https.cert_file.empty() || cfg.https.key_file.empty())) {
-    *error = source + ":" + std::to_string(https_line) +
-             ": https.enabled: the FHIR REST endpoint needs https.cert_file and https.key_file "
-             "(PEM certificate chain and private key)";
-    return std::nullopt;
+    return invalid_argument_error(
+        source + ":" + std::to_string(https_line) +
+        ": https.enabled: the FHIR REST endpoint needs https.cert_file and https.key_file "
+        "(PEM certificate chain and private key)");
   }
   if (!cfg.https.admin_subjects.empty() && cfg.https.client_ca_file.empty()) {
-    *error = source + ":" + std::to_string(https_line) +
-             ": https.admin_subjects: the admin API needs https.client_ca_file (clients are "
-             "identified by their certificates)";
-    return std::nullopt;
+    return invalid_argument_error(
+        source + ":" + std::to_string(https_line) +
+        ": https.admin_subjects: the admin API needs https.client_ca_file (clients are "
+        "identified by their certificates)");
   }
   if (ledger.enabled && ledger.rpc_url.empty()) {
-    *error = source + ":" + std::to_string(cfg.ledger_line) +
-             ": ledger.rpc_url: required when ledger.enabled = true (the consortium node's "
-             "JSON-RPC URL, \"http://HOST:PORT\" or \"https://...\")";
-    return std::nullopt;
+    return invalid_argument_error(
+        source + ":" + std::to_string(cfg.ledger_line) +
+        ": ledger.rpc_url: required when ledger.enabled = true (the consortium node's "
+        "JSON-RPC URL, \"http://HOST:PORT\" or \"https://...\")");
   }
   // Defaults that depend on state_dir, which may come after [ledger].
   const std::filesystem::path ledger_dir = std::filesystem::path(cfg.state_dir) / "ledger";
   if (ledger.deployment.empty()) ledger.deployment = (ledger_dir / "consortium.json").string();
   if (ledger.outbox.empty()) ledger.outbox = (ledger_dir / "outbox.db").string();
   for (size_t i = 0; i < channels.size(); ++i) {
-    if (std::string bad = v2fhir::check_mapping_config(channels[i]->mapping); !bad.empty()) {
-      *error = source + ":" + std::to_string(channel_header_lines[i]) + ": channel." +
-               channels[i]->name + ": " + bad;
-      return std::nullopt;
+    if (gw::Status bad = v2fhir::check_mapping_config(channels[i]->mapping); !bad.ok()) {
+      return invalid_argument_error(source + ":" + std::to_string(channel_header_lines[i]) +
+                                    ": channel." + channels[i]->name + ": " + bad.message());
     }
   }
   for (auto& c : channels) cfg.channels.push_back(std::move(*c));
   return cfg;
 }
 
-std::optional<GatewayConfig> load_config(const std::string& path, std::string* error) {
+gw::Result<GatewayConfig> load_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    *error = path + ": cannot open configuration file";
-    return std::nullopt;
+    return not_found_error(path + ": cannot open configuration file");
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse_config(ss.str(), path, error);
+  return parse_config(ss.str(), path);
 }
 
 std::vector<std::string> known_keys() {

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "adapters/v2fhir/mapping_config.h"
+#include "gateway/base/status.h"
 
 namespace gw::config {
 
@@ -87,7 +88,7 @@ struct HttpsConfig {
   std::vector<std::string> admin_subjects;
 };
 
-// Where the long-lived secrets live and how they are used (issue 4).
+// Where the long-lived secrets live and how they are used.
 struct KeysConfig {
   // "tpm": sealed under the TPM (production). "software": a key file in the
   // state directory, for development only; it must be chosen explicitly, every
@@ -115,7 +116,7 @@ struct TpmConfig {
   std::chrono::milliseconds injected_latency{0};
 };
 
-// The consortium ledger (issue 5): where its node is, which deployment of the
+// The consortium ledger: where its node is, which deployment of the
 // consortium contracts this gateway uses, and how its outbox submits. The
 // ledger is off the acknowledgement path: an unreachable node only delays
 // anchoring (the outbox queues).
@@ -158,13 +159,18 @@ struct GatewayConfig {
   size_t store_max_batch = 1024;
   uint64_t store_max_queued_bytes = uint64_t{256} << 20;
   std::vector<ChannelConfig> channels;
+
+  // The message store, <state_dir>/messages.db: gatewayd, its batch signer
+  // and the gatewayctl commands that read the store all open this file.
+  std::string message_store_path() const;
 };
 
-// Parses and validates. On error returns nullopt and sets *error to one line
-// of the form "FILE:LINE: message naming the key".
-std::optional<GatewayConfig> parse_config(const std::string& text, const std::string& source_name,
-                                          std::string* error);
-std::optional<GatewayConfig> load_config(const std::string& path, std::string* error);
+// Parses and validates. An error (invalid-argument) has one line of the form
+// "FILE:LINE: message naming the key" as its message.
+gw::Result<GatewayConfig> parse_config(const std::string& text, const std::string& source_name);
+// Reads and parses the file; not-found with "PATH: cannot open configuration
+// file" when it cannot be read.
+gw::Result<GatewayConfig> load_config(const std::string& path);
 
 // Every key the parser accepts, as "TABLE.KEY" ("gateway.state_dir",
 // "channel.NAME.listen"), and each channel mapping table as

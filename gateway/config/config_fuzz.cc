@@ -9,9 +9,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
-  std::string error;
-  auto cfg = gw::config::parse_config(text, "fuzz.toml", &error);
-  if (!cfg && error.rfind("fuzz.toml", 0) != 0) std::abort();  // errors always name the file
+  auto cfg = gw::config::parse_config(text, "fuzz.toml");
+  // Errors always name the file.
+  if (!cfg.ok() && cfg.error().message().rfind("fuzz.toml", 0) != 0) std::abort();
   if (cfg && cfg->channels.empty()) std::abort();
   return 0;
 }

@@ -30,50 +30,47 @@ bool is_bare_key_char(char c) {
          c == '-';
 }
 
-bool parse_string(std::string_view s, size_t* pos, std::string* out, std::string* why) {
+gw::Result<std::string> parse_string(std::string_view s, size_t* pos) {
   size_t i = *pos + 1;
-  out->clear();
+  std::string out;
   while (i < s.size()) {
     char c = s[i];
     if (c == '"') {
       *pos = i + 1;
-      return true;
+      return out;
     }
     if (static_cast<unsigned char>(c) < 0x20 && c != '\t') {
-      *why = "control character in string";
-      return false;
+      return invalid_argument_error("control character in string");
     }
     if (c == '\\') {
       if (i + 1 >= s.size()) break;
       char e = s[i + 1];
       switch (e) {
         case '"':
-          out->push_back('"');
+          out.push_back('"');
           break;
         case '\\':
-          out->push_back('\\');
+          out.push_back('\\');
           break;
         case 'n':
-          out->push_back('\n');
+          out.push_back('\n');
           break;
         case 't':
-          out->push_back('\t');
+          out.push_back('\t');
           break;
         case 'r':
-          out->push_back('\r');
+          out.push_back('\r');
           break;
         default:
-          *why = std::string("unsupported escape \\") + e + " in string";
-          return false;
+          return invalid_argument_error(std::string("unsupported escape \\") + e + " in string");
       }
       i += 2;
       continue;
     }
-    out->push_back(c);
+    out.push_back(c);
     ++i;
   }
-  *why = "unterminated string";
-  return false;
+  return invalid_argument_error("unterminated string");
 }
 
 bool only_comment_left(std::string_view s, size_t pos) {
@@ -81,17 +78,17 @@ bool only_comment_left(std::string_view s, size_t pos) {
   return pos >= s.size() || s[pos] == '#';
 }
 
-bool parse_value(std::string_view s, Value* v, std::string* why) {
+gw::Result<Value> parse_value(std::string_view s) {
   if (s.empty()) {
-    *why = "missing value";
-    return false;
+    return invalid_argument_error("missing value");
   }
+  Value value;
   size_t pos = 0;
   if (s[0] == '"') {
-    v->kind = Value::Kind::kString;
-    if (!parse_string(s, &pos, &v->str, why)) return false;
+    value.kind = Value::Kind::kString;
+    GW_ASSIGN_OR_RETURN(value.str, parse_string(s, &pos));
   } else if (s[0] == '[') {
-    v->kind = Value::Kind::kStringArray;
+    value.kind = Value::Kind::kStringArray;
     pos = 1;
     for (;;) {
       while (pos < s.size() && (s[pos] == ' ' || s[pos] == '\t')) ++pos;
@@ -100,12 +97,10 @@ bool parse_value(std::string_view s, Value* v, std::string* why) {
         break;
       }
       if (pos >= s.size() || s[pos] != '"') {
-        *why = "arrays must hold strings and close on the same line";
-        return false;
+        return invalid_argument_error("arrays must hold strings and close on the same line");
       }
-      std::string item;
-      if (!parse_string(s, &pos, &item, why)) return false;
-      v->array.push_back(std::move(item));
+      GW_ASSIGN_OR_RETURN(std::string item, parse_string(s, &pos));
+      value.array.push_back(std::move(item));
       while (pos < s.size() && (s[pos] == ' ' || s[pos] == '\t')) ++pos;
       if (pos < s.size() && s[pos] == ',') {
         ++pos;
@@ -115,32 +110,30 @@ bool parse_value(std::string_view s, Value* v, std::string* why) {
         ++pos;
         break;
       }
-      *why = "expected ',' or ']' in array";
-      return false;
+      return invalid_argument_error("expected ',' or ']' in array");
     }
   } else if (s.starts_with("true") || s.starts_with("false")) {
-    v->kind = Value::Kind::kBool;
-    v->boolean = s[0] == 't';
-    pos = v->boolean ? 4 : 5;
+    value.kind = Value::Kind::kBool;
+    value.boolean = s[0] == 't';
+    pos = value.boolean ? 4 : 5;
   } else {
-    v->kind = Value::Kind::kInteger;
+    value.kind = Value::Kind::kInteger;
     size_t end = 0;
     while (end < s.size() && s[end] != ' ' && s[end] != '\t' && s[end] != '#') ++end;
     std::string digits;
     for (char c : s.substr(0, end))
       if (c != '_') digits.push_back(c);
-    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v->integer);
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value.integer);
     if (ec != std::errc() || p != digits.data() + digits.size() || digits.empty()) {
-      *why = "value is not a string, integer, boolean or array (strings need double quotes)";
-      return false;
+      return invalid_argument_error(
+          "value is not a string, integer, boolean or array (strings need double quotes)");
     }
     pos = end;
   }
   if (!only_comment_left(s, pos)) {
-    *why = "unexpected text after the value";
-    return false;
+    return invalid_argument_error("unexpected text after the value");
   }
-  return true;
+  return value;
 }
 
 }  // namespace gw::config::internal

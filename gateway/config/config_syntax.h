@@ -1,4 +1,4 @@
-// Internal to gateway/core/config*.cc: the subset of TOML the configuration
+// Internal to gateway/config/config*.cc: the subset of TOML the configuration
 // is written in (tables, `key = value`, basic strings, integers, booleans and
 // one-line arrays of strings), line by line. Not a public header.
 #pragma once
@@ -9,6 +9,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "gateway/base/status.h"
 
 namespace gw::config::internal {
 
@@ -40,11 +42,12 @@ class LineError {
 std::string_view trim(std::string_view s);  // spaces, tabs and a trailing \r
 bool is_bare_key_char(char c);
 // Parses a "basic string" starting at s[*pos] == '"'. Advances *pos past the
-// closing quote.
-bool parse_string(std::string_view s, size_t* pos, std::string* out, std::string* why);
+// closing quote. The error's message is the reason, without file or line.
+gw::Result<std::string> parse_string(std::string_view s, size_t* pos);
 // Skips spaces, then requires end of line or a comment.
 bool only_comment_left(std::string_view s, size_t pos);
-// A right-hand side (comment allowed after it); false with *why if malformed.
-bool parse_value(std::string_view s, Value* v, std::string* why);
+// A right-hand side (comment allowed after it); the error's message is the
+// reason it is malformed.
+gw::Result<Value> parse_value(std::string_view s);
 
 }  // namespace gw::config::internal

@@ -7,23 +7,26 @@
 namespace gw::config {
 namespace {
 
-std::optional<GatewayConfig> parse(const std::string& text, std::string* error) {
-  return parse_config(text, "test.toml", error);
+gw::Result<GatewayConfig> parse(const std::string& text) { return parse_config(text, "test.toml"); }
+
+// The message of a parse that must fail; "" (and a test failure) if it parsed.
+std::string error_of(const gw::Result<GatewayConfig>& r) {
+  EXPECT_FALSE(r.ok());
+  return r.status().message();
 }
 
 TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
   auto path = std::filesystem::path(GW_SOURCE_DIR) / "image" / "gatewayd.toml";
-  std::string error;
-  auto cfg = load_config(path.string(), &error);
-  ASSERT_TRUE(cfg) << error;
+  auto cfg = load_config(path.string());
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
   EXPECT_EQ(cfg->state_dir, "/var/lib/gatewayd");
   EXPECT_EQ(cfg->https.listen.port, 8443);
   ASSERT_EQ(cfg->channels.size(), 1u);
   EXPECT_EQ(cfg->channels[0].name, "adt");
   EXPECT_EQ(cfg->channels[0].listen.port, 2575);
   // The example shows the defaults: parsing it must equal parsing a minimal file.
-  auto minimal = parse("[channel.adt]\n", &error);
-  ASSERT_TRUE(minimal) << error;
+  auto minimal = parse("[channel.adt]\n");
+  ASSERT_TRUE(minimal.ok()) << minimal.status().message();
   const auto& a = cfg->channels[0];
   const auto& b = minimal->channels[0];
   EXPECT_EQ(a.listen.to_string(), b.listen.to_string());
@@ -46,7 +49,6 @@ TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
 }
 
 TEST(ConfigTest, ParsesSeveralChannelsAndValues) {
-  std::string error;
   auto cfg = parse(R"(# comment
 [gateway]
 state_dir = "/tmp/x"   # trailing comment
@@ -63,9 +65,8 @@ processing_ids = ["P"]
 listen = "[::1]:2576"
 max_frame_bytes = 2_000_000
 default_charset = "8859/1"
-)",
-                   &error);
-  ASSERT_TRUE(cfg) << error;
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
   EXPECT_EQ(cfg->state_dir, "/tmp/x");
   EXPECT_EQ(cfg->io_threads, 2);
   ASSERT_EQ(cfg->channels.size(), 2u);
@@ -86,9 +87,7 @@ struct BadCase {
 class ConfigErrorTest : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(ConfigErrorTest, NamesFileLineAndKey) {
-  std::string error;
-  auto cfg = parse(GetParam().text, &error);
-  EXPECT_FALSE(cfg);
+  const std::string error = error_of(parse(GetParam().text));
   EXPECT_NE(error.find(GetParam().expected), std::string::npos) << error;
   EXPECT_EQ(error.rfind("test.toml", 0), 0u) << error;
 }
@@ -177,9 +176,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:2: unknown key 'ledger.rpc' (known keys in [ledger]: "}));
 
 TEST(ConfigTest, MissingFileIsReported) {
-  std::string error;
-  EXPECT_FALSE(load_config("/nonexistent/gatewayd.toml", &error));
-  EXPECT_NE(error.find("/nonexistent/gatewayd.toml: cannot open"), std::string::npos);
+  auto cfg = load_config("/nonexistent/gatewayd.toml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.error().message().find("/nonexistent/gatewayd.toml: cannot open"),
+            std::string::npos);
 }
 
 }  // namespace
@@ -189,7 +189,6 @@ namespace gw::config {
 namespace {
 
 TEST(ConfigMappingTest, ParsesAChannelsMappingTables) {
-  std::string error;
   auto cfg = parse_config(R"([channel.adt]
 listen = "127.0.0.1:2575"
 time_zone = "America/New_York"
@@ -210,8 +209,8 @@ unmapped_types = "store"
 [channel.adt.z_rules]
 "ZPI-2" = "Patient|http://hospital.example.org/fhir/StructureDefinition/religion|string"
 )",
-                          "t.toml", &error);
-  ASSERT_TRUE(cfg) << error;
+                          "t.toml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
   const v2fhir::MappingConfig& m = cfg->channels[0].mapping;
   EXPECT_EQ(m.time_zone, "America/New_York");
   EXPECT_EQ(m.z_segments, v2fhir::ZSegmentPolicy::kMapByRules);
@@ -264,23 +263,20 @@ TEST(ConfigMappingTest, MappingErrorsNameTheLineAndKey) {
        "t.toml:1: https.enabled: the FHIR REST endpoint needs"},
   };
   for (const Case& c : cases) {
-    std::string error;
-    EXPECT_FALSE(parse_config(c.text, "t.toml", &error)) << c.text;
+    const std::string error = error_of(parse_config(c.text, "t.toml"));
     EXPECT_EQ(error.rfind(c.expected, 0), 0u) << "got: " << error << "\nfor: " << c.text;
   }
 }
 
 TEST(ConfigMappingTest, SemanticMappingChecksNameTheChannel) {
-  std::string error;
   // An unknown zone is caught by the mapper's own check, reported at the
   // channel's header line.
-  EXPECT_FALSE(
-      parse_config("[channel.adt]\ntime_zone = \"Mars/Olympus_Mons\"\n", "t.toml", &error));
+  const std::string error =
+      error_of(parse_config("[channel.adt]\ntime_zone = \"Mars/Olympus_Mons\"\n", "t.toml"));
   EXPECT_EQ(error.rfind("t.toml:1: channel.adt: ", 0), 0u) << error;
 }
 
 TEST(ConfigMappingTest, HttpsSettings) {
-  std::string error;
   auto cfg = parse_config(R"([https]
 enabled = true
 listen = "127.0.0.1:9443"
@@ -291,8 +287,8 @@ max_body_bytes = 1048576
 threads = 8
 [channel.adt]
 )",
-                          "t.toml", &error);
-  ASSERT_TRUE(cfg) << error;
+                          "t.toml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
   EXPECT_TRUE(cfg->https.enabled);
   EXPECT_EQ(cfg->https.listen.port, 9443);
   EXPECT_EQ(cfg->https.cert_file, "/etc/gatewayd/tls/cert.pem");
@@ -302,7 +298,6 @@ threads = 8
 }
 
 TEST(ConfigTest, KeysAndTpmSettings) {
-  std::string error;
   auto cfg = parse_config(R"([keys]
 store = "software"
 consortium_id = "example-consortium"
@@ -316,8 +311,8 @@ quote_pcrs = "sha256:0,1,2,3"
 injected_latency_ms = 50
 [channel.adt]
 )",
-                          "t.toml", &error);
-  ASSERT_TRUE(cfg) << error;
+                          "t.toml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
   EXPECT_EQ(cfg->keys.store, "software");
   EXPECT_EQ(cfg->keys_line, 1);
   EXPECT_EQ(cfg->keys.consortium_id, "example-consortium");
@@ -330,20 +325,19 @@ injected_latency_ms = 50
   EXPECT_EQ(cfg->tpm.injected_latency, std::chrono::milliseconds(50));
 
   // Defaults: the TPM key store, the production TCTI, no PCR binding.
-  auto minimal = parse_config("[channel.adt]\n", "t.toml", &error);
-  ASSERT_TRUE(minimal) << error;
+  auto minimal = parse_config("[channel.adt]\n", "t.toml");
+  ASSERT_TRUE(minimal.ok()) << minimal.status().message();
   EXPECT_EQ(minimal->keys.store, "tpm");
   EXPECT_EQ(minimal->keys_line, 0);
   EXPECT_EQ(minimal->tpm.tcti, "device:/dev/tpmrm0");
   EXPECT_EQ(minimal->tpm.primary_handle, 0x81000001u);
   EXPECT_TRUE(minimal->tpm.seal_pcrs.empty());
-  auto none = parse_config("[tpm]\nseal_pcrs = \"none\"\n[channel.adt]\n", "t.toml", &error);
-  ASSERT_TRUE(none) << error;
+  auto none = parse_config("[tpm]\nseal_pcrs = \"none\"\n[channel.adt]\n", "t.toml");
+  ASSERT_TRUE(none.ok()) << none.status().message();
   EXPECT_TRUE(none->tpm.seal_pcrs.empty());
 }
 
 TEST(ConfigTest, LedgerSettings) {
-  std::string error;
   auto cfg = parse_config(R"([channel.adt]
 [ledger]
 enabled = true
@@ -365,8 +359,8 @@ outbox_retention_days = 7
 [gateway]
 state_dir = "/srv/gw"
 )",
-                          "t.toml", &error);
-  ASSERT_TRUE(cfg) << error;
+                          "t.toml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
   const LedgerConfig& l = cfg->ledger;
   EXPECT_EQ(cfg->ledger_line, 2);
   EXPECT_TRUE(l.enabled);
@@ -388,9 +382,9 @@ state_dir = "/srv/gw"
 
   // No [ledger]: off, with the documented defaults; the file paths follow
   // state_dir even when [gateway] comes after [ledger].
-  auto minimal = parse_config("[ledger]\n[channel.adt]\n[gateway]\nstate_dir = \"/srv/gw\"\n",
-                              "t.toml", &error);
-  ASSERT_TRUE(minimal) << error;
+  auto minimal =
+      parse_config("[ledger]\n[channel.adt]\n[gateway]\nstate_dir = \"/srv/gw\"\n", "t.toml");
+  ASSERT_TRUE(minimal.ok()) << minimal.status().message();
   const LedgerConfig& d = minimal->ledger;
   EXPECT_FALSE(d.enabled);
   EXPECT_EQ(d.rpc_url, "");
@@ -408,8 +402,8 @@ state_dir = "/srv/gw"
   EXPECT_EQ(d.request_timeout, std::chrono::milliseconds(10000));
   EXPECT_EQ(d.ca_file, "");
   EXPECT_TRUE(d.anchor_record_batches);
-  auto absent = parse_config("[channel.adt]\n", "t.toml", &error);
-  ASSERT_TRUE(absent) << error;
+  auto absent = parse_config("[channel.adt]\n", "t.toml");
+  ASSERT_TRUE(absent.ok()) << absent.status().message();
   EXPECT_EQ(absent->ledger_line, 0);
   EXPECT_FALSE(absent->ledger.enabled);
   EXPECT_EQ(absent->ledger.deployment, "/var/lib/gatewayd/ledger/consortium.json");
@@ -419,10 +413,10 @@ state_dir = "/srv/gw"
   auto http = parse_config(
       "[ledger]\nenabled = true\nrpc_url = \"http://127.0.0.1:8545\"\n"
       "[channel.adt]\n",
-      "t.toml", &error);
-  ASSERT_TRUE(http) << error;
-  EXPECT_FALSE(parse_config("[ledger]\nrpc_url = \"ftp://user:hunter2@x\"\n[channel.a]\n", "t.toml",
-                            &error));
+      "t.toml");
+  ASSERT_TRUE(http.ok()) << http.status().message();
+  const std::string error = error_of(
+      parse_config("[ledger]\nrpc_url = \"ftp://user:hunter2@x\"\n[channel.a]\n", "t.toml"));
   EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;
 }
 

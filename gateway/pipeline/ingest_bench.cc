@@ -157,7 +157,7 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
     ko.injected_latency = std::chrono::milliseconds(tpm_latency_ms);
   }
   gw::store::StoreOptions so;
-  so.path = gw::store::store_path(dir);
+  so.path = dir + "/messages.db";
   so.keys = gw::crypto::StoreKeys::random_for_tests();
   auto opened = gw::store::MessageStore::open(so);
   if (!opened.ok()) {
@@ -172,11 +172,12 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
   sopts.host = "127.0.0.1";
   sopts.port = 0;
   sopts.io_threads = io_threads;
-  auto server = gw::mllp::Server::create(sopts, &ingest, &error);
-  if (!server) {
-    std::fprintf(stderr, "server: %s\n", error.c_str());
+  auto created = gw::mllp::Server::create(sopts, &ingest);
+  if (!created.ok()) {
+    std::fprintf(stderr, "server: %s\n", created.error().message().c_str());
     std::exit(1);
   }
+  std::unique_ptr<gw::mllp::Server> server = std::move(created).value();
   server->start();
   std::unique_ptr<gw::anchoring::BatchSigner> signer;
   if (tpm_latency_ms >= 0) {
@@ -185,11 +186,12 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
     bo.keys = ko;
     bo.batch_records = 1000;
     bo.interval = std::chrono::seconds(1);
-    signer = gw::anchoring::BatchSigner::create(bo, &error);
-    if (!signer) {
-      std::fprintf(stderr, "batch signer: %s\n", error.c_str());
+    auto created = gw::anchoring::BatchSigner::create(bo);
+    if (!created.ok()) {
+      std::fprintf(stderr, "batch signer: %s\n", created.error().message().c_str());
       std::exit(1);
     }
+    signer = std::move(created).value();
     signer->start();
   }
 
@@ -203,29 +205,29 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
   auto start = Clock::now();
   for (int c = 0; c < connections; ++c) {
     threads.emplace_back([&, c] {
-      std::string err;
-      auto client =
-          gw::mllp::Client::connect("127.0.0.1", server->port(), std::chrono::seconds(5), &err);
-      if (!client) {
+      auto connected =
+          gw::mllp::Client::connect("127.0.0.1", server->port(), std::chrono::seconds(5));
+      if (!connected.ok()) {
         ++errors;
         return;
       }
+      std::unique_ptr<gw::mllp::Client> client = std::move(connected).value();
       latencies[c].reserve(1 << 20);
       for (uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
         std::string msg = with_control_id(corpus[(i + c) % corpus.size()],
                                           "B" + std::to_string(c) + "-" + std::to_string(i));
         auto t0 = Clock::now();
-        if (!client->send(msg, &err)) {
+        if (!client->send(msg).ok()) {
           ++errors;
           return;
         }
-        auto reply = client->receive(std::chrono::seconds(10), &err);
-        std::optional<gw::hl7::AckSummary> ack;
-        if (reply) ack = gw::hl7::read_ack(*reply, &err);
-        if (!ack || !ack->accepted()) {
+        auto reply = client->receive(std::chrono::seconds(10));
+        if (!reply.ok()) {
           ++errors;
-          if (!reply) return;
+          return;
         }
+        auto ack = gw::hl7::read_ack(*reply);
+        if (!ack.ok() || !ack->accepted()) ++errors;
         latencies[c].push_back(static_cast<uint32_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count()));
         bytes[c] += msg.size();
@@ -311,7 +313,8 @@ int main(int argc, char** argv) {
   }
   gw::log::set_level(gw::log::Level::kError);
   std::string error;
-  gw::mllp::raise_fd_limit(4096, &error);
+  // Best effort: with fewer descriptors the larger runs report connect errors.
+  gw::mllp::raise_fd_limit(4096).ignore();
   auto corpus = load_corpus(corpus_dir);
   if (corpus.empty()) {
     std::fprintf(stderr, "no corpus in %s\n", corpus_dir.c_str());

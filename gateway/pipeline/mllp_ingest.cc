@@ -8,9 +8,9 @@
 #include <utility>
 
 #include "adapters/hl7/ack.h"
-#include "adapters/v2fhir/convert.h"
 #include "gateway/base/clock.h"
 #include "gateway/log/log.h"
+#include "gateway/pipeline/ack_mapping.h"
 #include "gateway/pipeline/normalize.h"
 #include "gateway/pipeline/tokenize.h"
 
@@ -61,13 +61,24 @@ std::vector<hl7::Error> check_header(const hl7::Header& h, const IngestOptions& 
   return errors;
 }
 
+// An acknowledgement: whether to send one and its text.
+struct Answer {
+  hl7::AckDecision decision;
+  std::string ack;
+};
+
+// The one place an ACK is built, from the outcome: for a readable header the
+// code hl7::decide_ack picks (AA/AE/AR or CA/CE/CR); for an unreadable one AR
+// addressed from what `frame` salvages.
+Answer answer(const hl7::Header* header, std::string_view frame, hl7::Outcome outcome,
+              std::vector<hl7::Error> errors);
+
 // Everything the commit callback needs. Shared because the store's callback
 // type must be copyable while Reply is move-only.
 struct Pending {
   mllp::Reply reply;
   std::shared_ptr<const hl7::Header> header;  // null for unparseable frames
-  hl7::AckDecision decision;                  // for the message's outcome
-  std::string ack;                            // the acknowledgement built before commit
+  Answer answer;                              // for the message's outcome, stored with it
   std::string channel;
   std::string control_id;
   store::MessageStatus status;
@@ -110,6 +121,37 @@ std::string next_ack_control_id() {
   return "G" + b36(start) + "-" + b36(counter.fetch_add(1, std::memory_order_relaxed));
 }
 
+namespace {
+
+Answer answer(const hl7::Header* header, std::string_view frame, hl7::Outcome outcome,
+              std::vector<hl7::Error> errors) {
+  hl7::AckParams params;
+  params.control_id = next_ack_control_id();
+  params.timestamp = hl7_now();
+  params.errors = std::move(errors);
+  Answer a;
+  if (header != nullptr) {
+    a.decision = hl7::decide_ack(*header, outcome);
+    // An acknowledgement is never acknowledged (HL7 v2 ch. 2): answering one
+    // invites two engines to ping-pong ACKs forever. It is still stored.
+    if (header->message_code == "ACK") a.decision.send = false;
+    a.ack = hl7::build_ack(*header, a.decision.code, params);
+  } else {
+    a.decision = hl7::AckDecision{true, hl7::AckCode::kAR};
+    a.ack = hl7::build_ack_for_unparseable(frame, hl7::AckCode::kAR, params);
+  }
+  return a;
+}
+
+void send_answer(mllp::Reply& reply, const hl7::AckDecision& decision, std::string ack) {
+  if (decision.send)
+    reply.send(std::move(ack));
+  else
+    reply.none();
+}
+
+}  // namespace
+
 MllpIngest::MllpIngest(IngestOptions options, store::MessageStore* store)
     : options_(std::move(options)), store_(store) {}
 
@@ -122,10 +164,6 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
   m.channel = options_.channel;
   m.peer = peer.address;
   m.received_at_ms = now_ms();
-
-  hl7::AckParams params;
-  params.control_id = next_ack_control_id();
-  params.timestamp = hl7_now();
 
   hl7::ParseResult r = hl7::parse(frame, options_.parse);
   std::vector<hl7::Error> errors = std::move(r.errors);
@@ -146,17 +184,15 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
   // An acknowledgement is stored as received, never mapped.
   bool mapping_failed = false;
   if (outcome == hl7::Outcome::kAccept && options_.normalize && r.message &&
-      r.header->message_code != "ACK" && options_.store_unmapped_types &&
-      !v2fhir::is_supported_message_type(*r.header)) {
-    // Stored as received, no records: counted, not logged per message (a
-    // whole feed of such types would flood the log).
-    stored_unmapped_.fetch_add(1, std::memory_order_relaxed);
-  } else if (outcome == hl7::Outcome::kAccept && options_.normalize && r.message &&
-             r.header->message_code != "ACK") {
+      r.header->message_code != "ACK") {
     Normalized n = normalize_v2(*r.message, options_.mapping);
     if (n.ok()) {
       m.records = std::move(n.records);
       tokenize(store_->keys(), &m.records);
+    } else if (n.unsupported_type() && options_.store_unmapped_types) {
+      // Stored as received, no records: counted, not logged per message (a
+      // whole feed of such types would flood the log).
+      stored_unmapped_.fetch_add(1, std::memory_order_relaxed);
     } else {
       mapping_failed = true;
       outcome = hl7::Outcome::kError;
@@ -172,18 +208,9 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
     m.sender = sender_key(h);
     m.control_id = h.control_id;
     m.message_type = message_type(h);
-    p->decision = hl7::decide_ack(h, outcome);
-    // An acknowledgement is never acknowledged (HL7 v2 ch. 2): answering one
-    // invites two engines to ping-pong ACKs forever. It is still stored.
-    if (h.message_code == "ACK") p->decision.send = false;
-    params.errors = errors;
-    p->ack = hl7::build_ack(h, p->decision.code, params);
     p->header = r.header;
-  } else {
-    p->decision = hl7::AckDecision{true, hl7::AckCode::kAR};
-    params.errors = errors;
-    p->ack = hl7::build_ack_for_unparseable(frame, hl7::AckCode::kAR, params);
   }
+  p->answer = answer(p->header.get(), frame, outcome, errors);
   // The parsed Message holds views into `frame`; it is not used past here.
   r.message.reset();
 
@@ -198,80 +225,62 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
                {"peer", peer.address},
                {"type", m.message_type},
                {"control_id", m.control_id},
-               {"ack", hl7::ack_code_text(p->decision.code)},
+               {"ack", hl7::ack_code_text(p->answer.decision.code)},
                {"errors", m.error}});
   }
   p->status = m.status;
   p->control_id = m.control_id;
-  m.ack = p->ack;
+  m.ack = p->answer.ack;
   m.raw = std::move(frame);
 
   store_->submit(std::move(m), [this, p](store::CommitResult result) {
-    switch (result.kind) {
-      case store::CommitResult::Kind::kStored:
-        if (log::enabled(log::Level::kDebug))
-          log::debug("message.stored",
-                     {{"channel", p->channel},
-                      {"id", std::to_string(result.id)},
-                      {"control_id", p->control_id},
-                      {"status", store::to_string(p->status)},
-                      {"ack", p->decision.send ? hl7::ack_code_text(p->decision.code) : "none"}});
-        if (p->status == store::MessageStatus::kAccepted)
-          accepted_.fetch_add(1, std::memory_order_relaxed);
-        else if (p->decision.code == hl7::AckCode::kAR || p->decision.code == hl7::AckCode::kCR)
-          rejected_.fetch_add(1, std::memory_order_relaxed);
-        else
-          errors_.fetch_add(1, std::memory_order_relaxed);
-        if (p->decision.send)
-          p->reply.send(std::move(p->ack));
-        else
-          p->reply.none();
-        return;
-      case store::CommitResult::Kind::kDuplicate:
-        duplicates_.fetch_add(1, std::memory_order_relaxed);
-        log::debug("message.duplicate",
-                   {{"channel", p->channel},
-                    {"control_id", p->control_id},
-                    {"original_id", std::to_string(result.id)},
-                    {"content_differs", result.content_differs ? "true" : "false"}});
-        if (result.content_differs)
-          log::warn("message.duplicate_differs",
-                    {{"channel", p->channel},
-                     {"control_id", p->control_id},
-                     {"original_id", std::to_string(result.id)},
-                     {"detail",
-                      "same sender and MSH-10 as a stored message but different content; "
-                      "answered with the original acknowledgement and not stored"}});
-        if (p->decision.send && !result.ack.empty())
-          p->reply.send(std::move(result.ack));
-        else
-          p->reply.none();
-        return;
-      case store::CommitResult::Kind::kConflict:  // v2 records carry no expected version;
-                                                  // should it happen, refuse as a failure
-      case store::CommitResult::Kind::kFailed: {
-        store_failures_.fetch_add(1, std::memory_order_relaxed);
-        log::error("store.commit_failed", {{"channel", p->channel}, {"detail", result.error}});
-        // Not stored: refuse so that the sender keeps the message and retries.
-        hl7::Error e;
-        e.code = hl7::ErrorCode::kApplicationInternalError;
-        e.detail = "message could not be stored; resend later";
-        hl7::AckParams params;
-        params.control_id = next_ack_control_id();
-        params.timestamp = hl7_now();
-        params.errors.push_back(e);
-        if (p->header) {
-          hl7::AckDecision d = hl7::decide_ack(*p->header, hl7::Outcome::kReject);
-          if (d.send && p->header->message_code != "ACK")
-            p->reply.send(hl7::build_ack(*p->header, d.code, params));
-          else
-            p->reply.none();
-        } else {
-          p->reply.send(hl7::build_ack_for_unparseable("", hl7::AckCode::kAR, params));
-        }
-        return;
-      }
+    const hl7::AckDecision& decided = p->answer.decision;
+    const AckMapping mapped = ack_for_commit(result.kind);
+    if (mapped.outcome != hl7::Outcome::kAccept) {
+      store_failures_.fetch_add(1, std::memory_order_relaxed);
+      log::error("store.commit_failed", {{"channel", p->channel}, {"detail", result.error}});
+      // Not stored: the answer decided before the commit no longer holds.
+      hl7::Error e;
+      e.code = mapped.code;
+      e.detail = std::string(mapped.detail);
+      Answer refused = answer(p->header.get(), "", mapped.outcome, {e});
+      send_answer(p->reply, refused.decision, std::move(refused.ack));
+      return;
     }
+    if (result.kind == store::CommitResult::Kind::kDuplicate) {
+      duplicates_.fetch_add(1, std::memory_order_relaxed);
+      log::debug("message.duplicate",
+                 {{"channel", p->channel},
+                  {"control_id", p->control_id},
+                  {"original_id", std::to_string(result.id)},
+                  {"content_differs", result.content_differs ? "true" : "false"}});
+      if (result.content_differs)
+        log::warn("message.duplicate_differs",
+                  {{"channel", p->channel},
+                   {"control_id", p->control_id},
+                   {"original_id", std::to_string(result.id)},
+                   {"detail",
+                    "same sender and MSH-10 as a stored message but different content; "
+                    "answered with the original acknowledgement and not stored"}});
+      // The original's acknowledgement, so a resent message gets the same answer.
+      const hl7::AckDecision original{decided.send && !result.ack.empty(), decided.code};
+      send_answer(p->reply, original, std::move(result.ack));
+      return;
+    }
+    if (log::enabled(log::Level::kDebug))
+      log::debug("message.stored",
+                 {{"channel", p->channel},
+                  {"id", std::to_string(result.id)},
+                  {"control_id", p->control_id},
+                  {"status", store::to_string(p->status)},
+                  {"ack", decided.send ? hl7::ack_code_text(decided.code) : "none"}});
+    if (p->status == store::MessageStatus::kAccepted)
+      accepted_.fetch_add(1, std::memory_order_relaxed);
+    else if (decided.code == hl7::AckCode::kAR || decided.code == hl7::AckCode::kCR)
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+    else
+      errors_.fetch_add(1, std::memory_order_relaxed);
+    send_answer(p->reply, decided, std::move(p->answer.ack));
   });
 }
 
@@ -294,10 +303,6 @@ void MllpIngest::on_oversized(const mllp::PeerInfo& peer, std::string head, mllp
   m.status = store::MessageStatus::kRejected;
   m.error = e.to_string();
 
-  hl7::AckParams params;
-  params.control_id = next_ack_control_id();
-  params.timestamp = hl7_now();
-  params.errors.push_back(e);
   auto p = std::make_shared<Pending>();
   p->reply = std::move(reply);
   p->channel = options_.channel;
@@ -306,26 +311,19 @@ void MllpIngest::on_oversized(const mllp::PeerInfo& peer, std::string head, mllp
     m.sender = sender_key(*r.header);
     m.control_id = r.header->control_id;
     m.message_type = message_type(*r.header);
-    p->decision = hl7::decide_ack(*r.header, hl7::Outcome::kReject);
-    p->ack = hl7::build_ack(*r.header, p->decision.code, params);
     p->header = r.header;
-  } else {
-    p->decision = hl7::AckDecision{true, hl7::AckCode::kAR};
-    p->ack = hl7::build_ack_for_unparseable(head, hl7::AckCode::kAR, params);
   }
+  p->answer = answer(p->header.get(), head, hl7::Outcome::kReject, {e});
   r.message.reset();
   log::warn("message.oversized", {{"channel", options_.channel},
                                   {"peer", peer.address},
                                   {"control_id", m.control_id},
                                   {"limit", std::to_string(options_.max_frame_bytes)}});
-  m.ack = p->ack;
+  m.ack = p->answer.ack;
   m.raw = std::move(head);  // the head only, for the operator's error queue
   store_->submit(std::move(m), [this, p](store::CommitResult result) {
     rejected_.fetch_add(1, std::memory_order_relaxed);
-    if (p->decision.send)
-      p->reply.send(std::move(p->ack));
-    else
-      p->reply.none();
+    send_answer(p->reply, p->answer.decision, std::move(p->answer.ack));
   });
 }
 

@@ -34,7 +34,7 @@ class IngestTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     store::StoreOptions so;
-    so.path = store::store_path(dir_.string());
+    so.path = (dir_ / "messages.db").string();
     so.keys = crypto::StoreKeys::random_for_tests();
     so.max_database_bytes = max_database_bytes;
     auto opened = store::MessageStore::open(so);
@@ -50,11 +50,13 @@ class IngestTest : public ::testing::Test {
     mllp::ServerOptions mo;
     mo.port = 0;
     mo.max_frame_bytes = io.max_frame_bytes;
-    server_ = mllp::Server::create(mo, ingest_.get(), &error);
-    ASSERT_TRUE(server_) << error;
+    auto server = mllp::Server::create(mo, ingest_.get());
+    ASSERT_TRUE(server.ok()) << server.status().message();
+    server_ = std::move(server).value();
     server_->start();
-    client_ = mllp::Client::connect("127.0.0.1", server_->port(), 5s, &error);
-    ASSERT_TRUE(client_) << error;
+    auto client = mllp::Client::connect("127.0.0.1", server_->port(), 5s);
+    ASSERT_TRUE(client.ok()) << client.status().message();
+    client_ = std::move(client).value();
   }
   void TearDown() override {
     client_.reset();
@@ -63,16 +65,16 @@ class IngestTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   std::string send(const std::string& msg) {
-    std::string error;
-    EXPECT_TRUE(client_->send(msg, &error)) << error;
-    auto reply = client_->receive(10s, &error);
-    EXPECT_TRUE(reply) << error;
+    gw::Status sent = client_->send(msg);
+    EXPECT_TRUE(sent.ok()) << sent.message();
+    auto reply = client_->receive(10s);
+    EXPECT_TRUE(reply.ok()) << reply.status().message();
     return reply.value_or("");
   }
   hl7::AckSummary ack_of(const std::string& msg) {
-    std::string raw = send(msg), error;
-    auto ack = hl7::read_ack(raw, &error);
-    EXPECT_TRUE(ack) << error;
+    std::string raw = send(msg);
+    auto ack = hl7::read_ack(raw);
+    EXPECT_TRUE(ack.ok()) << ack.status().message();
     return ack.value_or(hl7::AckSummary{});
   }
 
@@ -234,10 +236,9 @@ TEST_F(IngestTest, StoreFailureIsRefusedWith207SoTheSenderRetries) {
 
 TEST_F(IngestTest, AnInboundAckIsStoredButNeverAcknowledged) {
   start();
-  std::string error;
-  ASSERT_TRUE(client_->send(
-      "MSH|^~\\&|EHR|HOSP|GW|GWFAC|20260101120000||ACK^A01^ACK|PEERACK1|P|2.5.1\rMSA|AA|X1\r",
-      &error));
+  const std::string peer_ack =
+      "MSH|^~\\&|EHR|HOSP|GW|GWFAC|20260101120000||ACK^A01^ACK|PEERACK1|P|2.5.1\rMSA|AA|X1\r";
+  ASSERT_TRUE(client_->send(peer_ack).ok());
   auto a = ack_of(kAdt);  // the next frame on the wire answers the ADT, not the ACK
   EXPECT_EQ(a.control_id, "CTRL1");
   EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 2);

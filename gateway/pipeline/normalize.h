@@ -7,11 +7,13 @@
 // stores.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "adapters/hl7/er7.h"
 #include "adapters/hl7/error.h"
+#include "adapters/v2fhir/convert.h"
 #include "adapters/v2fhir/mapping_config.h"
 #include "fhir/json/json.h"
 #include "gateway/store/message_store.h"
@@ -19,14 +21,32 @@
 namespace gw::pipeline {
 
 struct NormalizeIssue {
-  // v2 location ("PID-7", "OBX[3]-5") for mapping problems; for validation
-  // problems of the produced FHIR, "FHIR " + the element path. Never content.
-  std::string location;
-  std::string text;
+  enum class Kind {
+    kMapping,          // the v2 content could not be mapped
+    kUnsupportedType,  // the mapper has no profile for the message type (MSH-9)
+    kInvalidFhir,      // the produced FHIR fails validation or canonicalization
+  };
+  Kind kind = Kind::kMapping;
+  // Mapping problems: where in the v2 message.
+  v2fhir::IssueLocation v2;
+  // Validation problems of the produced FHIR: the element path (or the
+  // resource type); `v2` is then empty.
+  std::optional<std::string> fhir_path;
+  std::string text;  // fixed, never content
+
+  // For people: "PID-7", "OBX[3]-5" for mapping problems, "FHIR " + the path
+  // for validation problems.
+  std::string location() const;
 };
 
 struct Normalized {
   bool ok() const { return errors.empty(); }
+  // The message's type is one the mapper does not support; then the only
+  // error is the kUnsupportedType issue. Decided here, once, for every caller
+  // (the pipeline stores such messages unmapped or answers AE/CE 200).
+  bool unsupported_type() const {
+    return errors.size() == 1 && errors[0].kind == NormalizeIssue::Kind::kUnsupportedType;
+  }
   fhir::JsonValue bundle;                   // the transaction Bundle (when ok())
   std::vector<store::RecordWrite> records;  // one per Bundle entry, canonical JSON (when ok())
   std::vector<NormalizeIssue> errors, warnings;
@@ -35,10 +55,9 @@ struct Normalized {
 // Maps, validates and canonicalizes. Never throws; every failure is an issue.
 Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig& config);
 
-// An issue as an HL7 error for an ERR segment: the location parsed into
-// ERR-2 parts where it is a v2 location, code 207 (application error: the
-// message is valid v2 but could not be normalized) or 200 for an unsupported
-// message type.
+// An issue as an HL7 error for an ERR segment: ERR-2 from the v2 location of a
+// mapping problem, code 200 for an unsupported message type, else 207
+// (application error: the message is valid v2 but could not be normalized).
 hl7::Error to_hl7_error(const NormalizeIssue& issue);
 
 // "PID-7: text; OBX[3]-5: text" (at most `max` issues, then "+N more").

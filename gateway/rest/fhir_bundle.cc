@@ -7,6 +7,7 @@
 #include "fhir/json/write.h"
 #include "fhir/validate/validator.h"
 #include "gateway/rest/fhir_api.h"
+#include "gateway/rest/http_mapping.h"
 
 namespace gw::rest {
 
@@ -251,8 +252,9 @@ ApiResult FhirApi::transaction(const JsonValue& bundle, const WriteContext& ctx)
     const std::optional<size_t> at = conflict_index(c.error);
     const bool if_match = at && *at < plan.size() && plan[*at].expected.value_or(0) > 0;
     std::string where = at ? entry_text(*at) : std::string();
-    return if_match ? error_result(412, "conflict", where + "version does not match ifMatch")
-                    : error_result(409, "conflict", where + "resource already exists or changed");
+    return commit_error_result(c.kind, if_match,
+                               where + (if_match ? "version does not match ifMatch"
+                                                 : "resource already exists or changed"));
   }
   if (c.kind != store::CommitResult::Kind::kStored || c.records.size() != plan.size()) {
     return store_failure(c, false);

@@ -8,6 +8,7 @@
 #include "gateway/base/clock.h"
 #include "gateway/pipeline/tokenize.h"
 #include "gateway/rest/fhir_api.h"
+#include "gateway/rest/http_mapping.h"
 
 namespace gw::rest {
 
@@ -62,11 +63,12 @@ bool FhirApi::identifier_query(const QueryParams& params, std::vector<TokenValue
       *error = error_result(400, "not-supported", "identifier given more than once");
       return false;
     }
-    std::string why;
-    if (!parse_token_search(value, tokens, &why)) {
-      *error = error_result(400, "invalid", "identifier: " + why);
+    auto parsed = parse_token_search(value);
+    if (!parsed.ok()) {
+      *error = error_result(400, "invalid", "identifier: " + parsed.error().message());
       return false;
     }
+    *tokens = std::move(parsed).value();
     if (tokens->size() > kMaxIdentifierAlternatives) {
       *error = error_result(400, "too-costly", "identifier: too many alternatives");
       return false;
@@ -166,27 +168,22 @@ ApiResult FhirApi::written(int status, const std::string& type, const std::strin
 }
 
 ApiResult FhirApi::store_failure(const store::CommitResult& c, bool had_if_match) const {
-  if (c.kind == store::CommitResult::Kind::kConflict) {
-    return had_if_match ? error_result(412, "conflict", "version does not match If-Match")
-                        : error_result(409, "conflict", "resource changed concurrently");
-  }
-  ApiResult r = error_result(503, "transient", "the store could not commit; retry later");
-  r.headers.emplace_back("Retry-After", "5");
-  return r;
+  // A write that committed without the expected record versions is a failure too.
+  return commit_error_result(
+      c.kind == store::CommitResult::Kind::kStored ? store::CommitResult::Kind::kFailed : c.kind,
+      had_if_match);
 }
 
 ApiResult FhirApi::record_result(int status, const store::StoredRecord& rec) const {
-  fhir::JsonParseOptions trusted;  // our own canonical output, but never trust sizes blindly
-  trusted.max_input_bytes = std::max<size_t>(options_.max_body_bytes, rec.resource_json.size());
-  fhir::JsonResult<JsonValue> parsed = fhir::parse_json(rec.resource_json, trusted);
-  if (!parsed.ok()) return error_result(500, "exception", "stored resource is unreadable");
+  std::optional<JsonValue> resource = record_resource(rec);
+  if (!resource) return error_result(500, "exception", "stored resource is unreadable");
   ApiResult r;
   r.status = status;
   r.headers.emplace_back("ETag", weak_etag(rec.version));
   r.headers.emplace_back("Last-Modified", http_date(rec.updated_at_ms));
   r.headers.emplace_back("Content-Location",
                          location(rec.resource_type, rec.resource_id, rec.version));
-  r.body = with_server_meta(*parsed, rec.version, rec.updated_at_ms);
+  r.body = std::move(*resource);
   return r;
 }
 

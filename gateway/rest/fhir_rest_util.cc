@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -158,6 +159,14 @@ JsonValue with_server_meta(const JsonValue& resource, int64_t version, int64_t u
   return out;
 }
 
+std::optional<JsonValue> record_resource(const store::StoredRecord& record) {
+  fhir::JsonParseOptions trusted;  // our own canonical output, but never trust sizes blindly
+  trusted.max_input_bytes = std::max(trusted.max_input_bytes, record.resource_json.size());
+  fhir::JsonResult<JsonValue> parsed = fhir::parse_json(record.resource_json, trusted);
+  if (!parsed.ok() || !parsed->is_object()) return std::nullopt;
+  return with_server_meta(*parsed, record.version, record.updated_at_ms);
+}
+
 void set_resource_id(JsonValue* resource, const std::string& id) {
   if (JsonValue* existing = resource->find_mutable("id")) {
     *existing = JsonValue::make_string(id);
@@ -219,20 +228,20 @@ bool parse_query(std::string_view query, QueryParams* out) {
   return true;
 }
 
-bool parse_token_search(std::string_view text, std::vector<TokenValue>* out, std::string* error) {
-  out->clear();
+gw::Result<std::vector<TokenValue>> parse_token_search(std::string_view text) {
+  std::vector<TokenValue> out;
   std::string current;
   std::optional<std::string> system;
-  auto finish = [&]() -> bool {
+  auto finish = [&]() -> gw::Status {
     if (current.empty()) {
-      *error = system ? "token search by system only (system|) is not supported"
-                      : "empty token search value";
-      return false;
+      return invalid_argument_error(system
+                                        ? "token search by system only (system|) is not supported"
+                                        : "empty token search value");
     }
-    out->push_back({std::move(system), std::move(current)});
+    out.push_back({std::move(system), std::move(current)});
     system.reset();
     current.clear();
-    return true;
+    return ok_status();
   };
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -242,12 +251,13 @@ bool parse_token_search(std::string_view text, std::vector<TokenValue>* out, std
       system = std::move(current);
       current.clear();
     } else if (c == ',') {
-      if (!finish()) return false;
+      GW_RETURN_IF_ERROR(finish());
     } else {
       current += c;
     }
   }
-  return finish();
+  GW_RETURN_IF_ERROR(finish());
+  return out;
 }
 
 }  // namespace gw::rest

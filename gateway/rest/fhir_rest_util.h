@@ -1,7 +1,7 @@
 // Small helpers of the FHIR REST endpoint: OperationOutcome errors, ids,
-// times, business identifiers, server-managed meta, query strings and
-// token search values. None of them put resource or request values into
-// error texts (no PHI).
+// times, business identifiers, server-managed meta (and stored records in
+// the form the server returns them), query strings and token search values. None of them put
+// resource or request values into error texts (no PHI).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "fhir/json/json.h"
+#include "gateway/base/status.h"
+#include "gateway/store/message_store.h"
 
 namespace gw::rest {
 
@@ -53,6 +55,11 @@ void strip_server_meta(fhir::JsonValue* resource);
 // id, meta first (the stored canonical form sorts members; people read this).
 fhir::JsonValue with_server_meta(const fhir::JsonValue& resource, int64_t version,
                                  int64_t updated_ms);
+// A stored record as the FHIR server returns it: its canonical JSON with
+// with_server_meta(record.version, record.updated_at_ms). The one form for
+// REST reads and `gatewayctl records export`. nullopt if the stored JSON does
+// not parse as an object.
+std::optional<fhir::JsonValue> record_resource(const store::StoredRecord& record);
 // Sets `id` on a resource object, keeping resourceType first.
 void set_resource_id(fhir::JsonValue* resource, const std::string& id);
 
@@ -70,8 +77,8 @@ struct TokenValue {
   std::string value;
 };
 // Parses a token search parameter value: comma-separated alternatives (OR),
-// with FHIR's escapes \, \| \$ \\. Fails (with a fixed error text) on an
-// empty value or a system without a value ("system|").
-bool parse_token_search(std::string_view text, std::vector<TokenValue>* out, std::string* error);
+// with FHIR's escapes \, \| \$ \\. Fails (invalid-argument, with a fixed
+// text) on an empty value or a system without a value ("system|").
+gw::Result<std::vector<TokenValue>> parse_token_search(std::string_view text);
 
 }  // namespace gw::rest

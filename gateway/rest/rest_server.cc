@@ -234,26 +234,22 @@ const std::string& FhirRestServer::base_url() const {
   return impl_ ? impl_->base_url : empty;
 }
 
-bool FhirRestServer::start(std::string* error) {
+gw::Status FhirRestServer::start() {
   if (impl_) {
-    *error = "already started";
-    return false;
+    return failed_precondition_error("already started");
   }
   if (store_ == nullptr) {
-    *error = "no message store";
-    return false;
+    return failed_precondition_error("no message store");
   }
   for (const std::string* f : {&options_.cert_file, &options_.key_file}) {
     if (f->empty()) {
-      *error = "cert_file and key_file are required";
-      return false;
+      return invalid_argument_error("cert_file and key_file are required");
     }
   }
   for (const std::string* f : {&options_.cert_file, &options_.key_file, &options_.client_ca_file}) {
     std::error_code ec;
     if (!f->empty() && !std::filesystem::is_regular_file(*f, ec)) {
-      *error = "cannot read " + *f;
-      return false;
+      return not_found_error("cannot read " + *f);
     }
   }
   static std::once_flag ssl_once;
@@ -284,8 +280,7 @@ bool FhirRestServer::start(std::string* error) {
       // Tell clients which CAs we accept, so they pick the right certificate.
       STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(options_.client_ca_file.c_str());
       if (names == nullptr) {
-        *error = "no CA certificate in " + options_.client_ca_file;
-        return false;
+        return invalid_argument_error("no CA certificate in " + options_.client_ca_file);
       }
       SSL_CTX_set_client_CA_list(ctx, names);
     }
@@ -317,14 +312,12 @@ bool FhirRestServer::start(std::string* error) {
                                                            socket, params);
     impl->server->start();
   } catch (const Poco::Exception& e) {
-    *error = "HTTPS listener: " + e.displayText();
-    return false;
+    return unavailable_error("HTTPS listener: " + e.displayText());
   } catch (const std::exception& e) {
-    *error = std::string("HTTPS listener: ") + e.what();
-    return false;
+    return unavailable_error(std::string("HTTPS listener: ") + e.what());
   }
   impl_ = std::move(impl);
-  return true;
+  return ok_status();
 }
 
 void FhirRestServer::stop() {

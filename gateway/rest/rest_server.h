@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "gateway/rest/rest_types.h"
 #include "gateway/store/message_store.h"
 
@@ -57,9 +58,9 @@ class FhirRestServer {
   FhirRestServer(const FhirRestServer&) = delete;
   FhirRestServer& operator=(const FhirRestServer&) = delete;
 
-  // Loads the certificates, binds and starts serving. On failure returns
-  // false with *error saying what failed (file names, OpenSSL's reason).
-  bool start(std::string* error);
+  // Loads the certificates, binds and starts serving. An error's message says
+  // what failed (file names, OpenSSL's reason).
+  gw::Status start();
   // The bound port (after start()).
   uint16_t port() const { return port_; }
   const std::string& base_url() const;

@@ -84,8 +84,9 @@ class RestFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    ASSERT_TRUE(gw::testing::make_test_pki(dir_.path().string(), "his.example.org", &pki_, &error))
-        << error;
+    auto pki = gw::testing::make_test_pki(dir_.path().string(), "his.example.org");
+    ASSERT_TRUE(pki.ok()) << pki.status().message();
+    pki_ = *pki;
     store::StoreOptions so;
     so.path = dir_.store_file();
     so.keys = crypto::StoreKeys::random_for_tests();
@@ -109,8 +110,8 @@ class RestFixture : public ::testing::Test {
   }
   void start(RestOptions o) {
     server_ = std::make_unique<FhirRestServer>(std::move(o), store_.get());
-    std::string error;
-    ASSERT_TRUE(server_->start(&error)) << error;
+    gw::Status started = server_->start();
+    ASSERT_TRUE(started.ok()) << started.message();
     ASSERT_NE(server_->port(), 0);
   }
   void start() { start(options()); }

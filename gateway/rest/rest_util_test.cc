@@ -9,24 +9,32 @@ namespace {
 
 TEST(RestUtilTest, TokenSearchValues) {
   std::vector<TokenValue> t;
-  std::string error;
-  ASSERT_TRUE(parse_token_search("urn:sys|V1", &t, &error));
+  auto parse = [&t](std::string_view text) {
+    auto r = parse_token_search(text);
+    if (r.ok()) t = *r;
+    return r;
+  };
+  ASSERT_TRUE(parse("urn:sys|V1").ok());
   ASSERT_EQ(t.size(), 1u);
   EXPECT_EQ(t[0].system, std::optional<std::string>("urn:sys"));
   EXPECT_EQ(t[0].value, "V1");
-  ASSERT_TRUE(parse_token_search("|V2", &t, &error));
+  ASSERT_TRUE(parse("|V2").ok());
   EXPECT_EQ(t[0].system, std::optional<std::string>(""));
-  ASSERT_TRUE(parse_token_search("V3", &t, &error));
+  ASSERT_TRUE(parse("V3").ok());
   EXPECT_FALSE(t[0].system.has_value());
-  ASSERT_TRUE(parse_token_search(R"(a\,b|c\|d,e)", &t, &error));
+  ASSERT_TRUE(parse(R"(a\,b|c\|d,e)").ok());
   ASSERT_EQ(t.size(), 2u);
   EXPECT_EQ(t[0].system, std::optional<std::string>("a,b"));
   EXPECT_EQ(t[0].value, "c|d");
   EXPECT_EQ(t[1].value, "e");
-  EXPECT_FALSE(parse_token_search("", &t, &error));
-  EXPECT_FALSE(parse_token_search("sys|", &t, &error));
-  EXPECT_FALSE(parse_token_search("a,,b", &t, &error));
-  EXPECT_EQ(error.find("sys"), std::string::npos);  // fixed texts only
+  EXPECT_FALSE(parse_token_search("").ok());
+  // Fixed texts only: nothing of the value comes back.
+  auto system_only = parse_token_search("zq|");
+  ASSERT_FALSE(system_only.ok());
+  EXPECT_EQ(system_only.error().message().find("zq"), std::string::npos);
+  auto empty_alternative = parse_token_search("zq,,b");
+  ASSERT_FALSE(empty_alternative.ok());
+  EXPECT_EQ(empty_alternative.error().message().find("zq"), std::string::npos);
 }
 
 TEST(RestUtilTest, ETagsAndIds) {
@@ -83,6 +91,27 @@ TEST(RestUtilTest, ServerMetaAndIdentifiers) {
   const std::string prefix = R"({"resourceType":"Patient","id":"abc","meta":{"versionId":"3",)"
                              R"("lastUpdated":"2023-11-14T22:13:20.123Z"},"identifier":)";
   EXPECT_EQ(fhir::write_json(out).rfind(prefix, 0), 0u) << fhir::write_json(out);
+}
+
+// REST reads and `gatewayctl records export` write a stored record the same
+// way: resourceType, id, then meta with the stored version and time, then the
+// stored members (a meta the resource carried keeps its other members).
+TEST(RestUtilTest, StoredRecordsTakeTheServersForm) {
+  store::StoredRecord rec;
+  rec.resource_type = "Patient";
+  rec.resource_id = "p1";
+  rec.version = 2;
+  rec.updated_at_ms = 1700000000123;
+  rec.resource_json =
+      R"({"active":true,"id":"p1","meta":{"profile":["http://x.org/p"]},"resourceType":"Patient"})";
+  std::optional<fhir::JsonValue> r = record_resource(rec);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(fhir::write_json(*r),
+            R"({"resourceType":"Patient","id":"p1","meta":{"versionId":"2",)"
+            R"("lastUpdated":"2023-11-14T22:13:20.123Z","profile":["http://x.org/p"]},)"
+            R"("active":true})");
+  rec.resource_json = "not json";
+  EXPECT_FALSE(record_resource(rec).has_value());
 }
 
 }  // namespace

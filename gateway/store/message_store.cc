@@ -36,7 +36,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <filesystem>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -50,10 +49,6 @@
 #include "gateway/store/sqlite_util.h"
 
 namespace gw::store {
-
-std::string store_path(const std::string& state_dir) {
-  return (std::filesystem::path(state_dir) / "messages.db").string();
-}
 
 const char* to_string(MessageStatus s) {
   switch (s) {

@@ -53,10 +53,6 @@
 
 namespace gw::store {
 
-// The store's file in a state directory ("<state_dir>/messages.db"): where
-// gatewayd keeps it and where gatewayctl looks for it.
-std::string store_path(const std::string& state_dir);
-
 enum class MessageStatus { kAccepted, kRejected };
 const char* to_string(MessageStatus s);
 

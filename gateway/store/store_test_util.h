@@ -59,8 +59,9 @@ class TempDir {
 
   const std::filesystem::path& path() const { return path_; }
   std::string file(const std::string& name) const { return (path_ / name).string(); }
-  // The message store's file, named as gatewayd names it.
-  std::string store_file() const { return store_path(path_.string()); }
+  // The message store's file, named as gatewayd names it in its state
+  // directory (config::GatewayConfig::message_store_path).
+  std::string store_file() const { return file("messages.db"); }
 
  private:
   std::filesystem::path path_;

@@ -43,7 +43,7 @@ TEST_P(GoldenValidation, ConvertedBundleIsValid) {
   v2fhir::testing::ConvertText(v2fhir::testing::ReadFile(TestDataDir() / (GetParam() + ".hl7")),
                                v2fhir::testing::GoldenConfig(), &c);
   ASSERT_TRUE(c.parsed.ok());
-  ASSERT_TRUE(c.result.ok()) << c.result.errors.front().location << ": "
+  ASSERT_TRUE(c.result.ok()) << c.result.errors.front().location.to_string() << ": "
                              << c.result.errors.front().text;
   ExpectValid(c.result.bundle, GetParam() + " (converted)");
 }

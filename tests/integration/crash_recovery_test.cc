@@ -56,22 +56,21 @@ TEST(CrashRecoveryTest, SigkillMidStreamLosesNothingAcknowledgedAndResendsAreNot
   std::set<std::string> acknowledged;  // guarded by mu
   {
     GatewaydProcess gw(dir.path());
-    std::string error;
-    ASSERT_TRUE(gw.start(&error)) << error;
+    if (gw::Status started = gw.start(); !started.ok()) FAIL() << started.message();
     std::atomic<int> acks{0};
     std::vector<std::thread> senders;
     for (int s = 0; s < kSenders; ++s) {
       senders.emplace_back([&, s] {
-        std::string err;
-        auto c = mllp::Client::connect("127.0.0.1", gw.port(), 5s, &err);
-        if (!c) return;
+        auto connected = mllp::Client::connect("127.0.0.1", gw.port(), 5s);
+        if (!connected.ok()) return;
+        std::unique_ptr<mllp::Client> c = std::move(connected).value();
         for (int i = 0; i < kPerSender; ++i) {
           std::string msg = message(s, i);
-          if (!c->send(msg, &err)) return;
-          auto reply = c->receive(10s, &err);
-          if (!reply) return;  // the gateway died
-          auto ack = hl7::read_ack(*reply, &err);
-          if (ack && ack->code == "AA") {
+          if (!c->send(msg).ok()) return;
+          auto reply = c->receive(10s);
+          if (!reply.ok()) return;  // the gateway died
+          auto ack = hl7::read_ack(*reply);
+          if (ack.ok() && ack->code == "AA") {
             std::lock_guard<std::mutex> lock(mu);
             acknowledged.insert(msh_field(msg, 10));
             ++acks;
@@ -89,8 +88,7 @@ TEST(CrashRecoveryTest, SigkillMidStreamLosesNothingAcknowledgedAndResendsAreNot
 
   // Restart on the same state directory.
   GatewaydProcess gw(dir.path());
-  std::string error;
-  ASSERT_TRUE(gw.start(&error)) << error;
+  if (gw::Status started = gw.start(); !started.ok()) FAIL() << started.message();
   auto after_restart = stored_control_ids(gw.db_path());
   for (const auto& id : acknowledged)
     EXPECT_EQ(after_restart.count(id), 1u) << "acknowledged before the crash but lost: " << id;
@@ -99,15 +97,17 @@ TEST(CrashRecoveryTest, SigkillMidStreamLosesNothingAcknowledgedAndResendsAreNot
   // duplicates, the rest are stored now. Everything is acknowledged AA.
   size_t resend_per_sender = acknowledged.size() / kSenders + 200;
   for (int s = 0; s < kSenders; ++s) {
-    auto c = mllp::Client::connect("127.0.0.1", gw.port(), 5s, &error);
-    ASSERT_TRUE(c) << error;
+    auto connected = mllp::Client::connect("127.0.0.1", gw.port(), 5s);
+    ASSERT_TRUE(connected.ok()) << connected.status().message();
+    std::unique_ptr<mllp::Client> c = std::move(connected).value();
     for (size_t i = 0; i < resend_per_sender; ++i) {
       std::string msg = message(s, static_cast<int>(i));
-      ASSERT_TRUE(c->send(msg, &error)) << error;
-      auto reply = c->receive(10s, &error);
-      ASSERT_TRUE(reply) << error;
-      auto ack = hl7::read_ack(*reply, &error);
-      ASSERT_TRUE(ack);
+      gw::Status sent = c->send(msg);
+      ASSERT_TRUE(sent.ok()) << sent.message();
+      auto reply = c->receive(10s);
+      ASSERT_TRUE(reply.ok()) << reply.status().message();
+      auto ack = hl7::read_ack(*reply);
+      ASSERT_TRUE(ack.ok());
       EXPECT_EQ(ack->code, "AA");
       EXPECT_EQ(ack->control_id, msh_field(msg, 10));
     }
@@ -132,23 +132,22 @@ TEST(GracefulStopTest, SigtermMidStreamExitsCleanlyAndKeepsEveryAcknowledgedMess
   std::mutex mu;
   std::set<std::string> acknowledged;  // guarded by mu
   GatewaydProcess gw(dir.path());
-  std::string error;
-  ASSERT_TRUE(gw.start(&error)) << error;
+  if (gw::Status started = gw.start(); !started.ok()) FAIL() << started.message();
   std::atomic<int> acks{0};
   std::vector<std::thread> senders;
   for (int s = 0; s < 4; ++s) {
     senders.emplace_back([&, s] {
-      std::string err;
-      auto c = mllp::Client::connect("127.0.0.1", gw.port(), 5s, &err);
-      if (!c) return;
+      auto connected = mllp::Client::connect("127.0.0.1", gw.port(), 5s);
+      if (!connected.ok()) return;
+      std::unique_ptr<mllp::Client> c = std::move(connected).value();
       for (int i = 0; i < 100000; ++i) {
         std::string msg = with_control_id(original_mode(corpus[i % corpus.size()].text),
                                           "S" + std::to_string(s) + "-" + std::to_string(i));
-        if (!c->send(msg, &err)) return;
-        auto reply = c->receive(10s, &err);
-        if (!reply) return;
-        auto ack = hl7::read_ack(*reply, &err);
-        if (!ack || ack->code != "AA") return;
+        if (!c->send(msg).ok()) return;
+        auto reply = c->receive(10s);
+        if (!reply.ok()) return;
+        auto ack = hl7::read_ack(*reply);
+        if (!ack.ok() || ack->code != "AA") return;
         std::lock_guard<std::mutex> lock(mu);
         acknowledged.insert(ack->control_id);
         ++acks;
@@ -167,21 +166,21 @@ TEST(PipeliningTest, PipelinedMessagesAreAnsweredInOrder) {
   TempDir dir;
   auto corpus = load_mappable_corpus();
   GatewaydProcess gw(dir.path());
-  std::string error;
-  ASSERT_TRUE(gw.start(&error)) << error;
-  auto c = mllp::Client::connect("127.0.0.1", gw.port(), 5s, &error);
-  ASSERT_TRUE(c) << error;
+  if (gw::Status started = gw.start(); !started.ok()) FAIL() << started.message();
+  auto connected = mllp::Client::connect("127.0.0.1", gw.port(), 5s);
+  ASSERT_TRUE(connected.ok()) << connected.status().message();
+  std::unique_ptr<mllp::Client> c = std::move(connected).value();
   constexpr int kCount = 300;  // well over max_in_flight_per_connection (64): reading pauses
   std::string burst;
   for (int i = 0; i < kCount; ++i)
-    ASSERT_TRUE(c->send(
-        with_control_id(original_mode(corpus[i % corpus.size()].text), "P-" + std::to_string(i)),
-        &error));
+    ASSERT_TRUE(c->send(with_control_id(original_mode(corpus[i % corpus.size()].text),
+                                        "P-" + std::to_string(i)))
+                    .ok());
   for (int i = 0; i < kCount; ++i) {
-    auto reply = c->receive(10s, &error);
-    ASSERT_TRUE(reply) << error;
-    auto ack = hl7::read_ack(*reply, &error);
-    ASSERT_TRUE(ack);
+    auto reply = c->receive(10s);
+    ASSERT_TRUE(reply.ok()) << reply.status().message();
+    auto ack = hl7::read_ack(*reply);
+    ASSERT_TRUE(ack.ok());
     EXPECT_EQ(ack->code, "AA");
     EXPECT_EQ(ack->control_id, "P-" + std::to_string(i));
   }

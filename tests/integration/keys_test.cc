@@ -196,7 +196,7 @@ TEST(GatewaydKeys, NoKeyBytesOrPatientDataInStateLogsOrConfiguration) {
   TempDir dir;
   GatewaydProcess gw(dir.path());
   std::string error;
-  ASSERT_TRUE(gw.start(&error)) << error;
+  if (gw::Status started = gw.start(); !started.ok()) FAIL() << started.message();
   std::string out;
   ASSERT_EQ(run_command({gatewayctl_path(), "send", "--to",
                          "127.0.0.1:" + std::to_string(gw.port()), "--summary", corpus_dir()},
@@ -267,7 +267,7 @@ TEST(GatewaydKeys, AttestationCheckedWithTpm2Tools) {
   TempDir dir;
   GatewaydProcess gw(dir.path());
   std::string error, out;
-  ASSERT_TRUE(gw.start(&error)) << error;
+  if (gw::Status started = gw.start(); !started.ok()) FAIL() << started.message();
   const std::string d = dir.path();
   // The AK is tied to the EK: the verifier wraps a secret for the EK and the
   // AK's name; only this TPM can unwrap it.
@@ -333,14 +333,15 @@ TEST(GatewaydKeys, AttestationCheckedWithTpm2Tools) {
 TEST(GatewaydKeys, AdminAttestationEndpoint) {
   TempDir dir;
   const std::string d = dir.path();
-  TestPki pki;
   std::string error, out;
-  ASSERT_TRUE(make_test_pki(d, "secops", &pki, &error)) << error;
+  auto made = make_test_pki(d, "secops");
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  const TestPki pki = *made;
   GatewaydProcess gw(d, "\n[https]\nenabled = true\nlisten = \"127.0.0.1:0\"\ncert_file = \"" +
                             pki.server_cert + "\"\nkey_file = \"" + pki.server_key +
                             "\"\nclient_ca_file = \"" + pki.ca_cert +
                             "\"\nadmin_subjects = [\"secops\"]\n");
-  ASSERT_TRUE(gw.start(&error)) << error;
+  if (gw::Status started = gw.start(); !started.ok()) FAIL() << started.message();
   const uint16_t port = gw.channel_ports()["fhir"];
   ASSERT_NE(port, 0) << gw.output();
   const std::string url =
@@ -437,8 +438,8 @@ TEST(GatewaydKeys, TokensMatchAcrossGatewaysWithTheSameConsortiumKey) {
   TempDir a_dir, b_dir;
   GatewaydProcess a(a_dir.path()), b(b_dir.path());
   std::string error, out;
-  ASSERT_TRUE(a.start(&error)) << error;
-  ASSERT_TRUE(b.start(&error)) << error;
+  if (gw::Status started = a.start(); !started.ok()) FAIL() << started.message();
+  if (gw::Status started = b.start(); !started.ok()) FAIL() << started.message();
   const std::string message = corpus_dir() + "/adt_a01.hl7";
   for (GatewaydProcess* g : {&a, &b})
     ASSERT_EQ(run_command({gatewayctl_path(), "send", "--to",

@@ -214,7 +214,7 @@ TEST_F(LedgerGovernance, GatewayctlGovernsTheConsortiumWithAQuorum) {
   out.clear();
   ASSERT_EQ(ctl({"ledger", "retry", "--config", config, "--item", failed_seq}, &out), 0) << out;
   EXPECT_NE(out.find("requeued 1 failed item"), std::string::npos) << out;
-  ASSERT_TRUE(gw_->start(&error)) << error;
+  if (gw::Status started = gw_->start(); !started.ok()) FAIL() << started.message();
   bool reinstated = false;
   for (auto until = std::chrono::steady_clock::now() + 30s;
        !reinstated && std::chrono::steady_clock::now() < until;

@@ -96,18 +96,19 @@ class LedgerIntegration : public LedgerFixture {
  protected:
   // Sends every mappable corpus message with fresh control ids; all must be AA.
   void send_corpus(uint16_t port, const std::string& prefix) {
-    std::string error;
-    auto c = mllp::Client::connect("127.0.0.1", port, 5s, &error);
-    ASSERT_TRUE(c) << error;
+    auto connected = mllp::Client::connect("127.0.0.1", port, 5s);
+    ASSERT_TRUE(connected.ok()) << connected.status().message();
+    std::unique_ptr<mllp::Client> c = std::move(connected).value();
     auto corpus = load_mappable_corpus();
     ASSERT_FALSE(corpus.empty());
     for (size_t i = 0; i < corpus.size(); ++i) {
       const std::string id = prefix + std::to_string(i);
-      ASSERT_TRUE(c->send(with_control_id(original_mode(corpus[i].text), id), &error)) << error;
-      auto reply = c->receive(10s, &error);
-      ASSERT_TRUE(reply) << error;
-      auto ack = hl7::read_ack(*reply, &error);
-      ASSERT_TRUE(ack) << error;
+      gw::Status sent = c->send(with_control_id(original_mode(corpus[i].text), id));
+      ASSERT_TRUE(sent.ok()) << sent.message();
+      auto reply = c->receive(10s);
+      ASSERT_TRUE(reply.ok()) << reply.status().message();
+      auto ack = hl7::read_ack(*reply);
+      ASSERT_TRUE(ack.ok()) << ack.status().message();
       EXPECT_EQ(ack->code, "AA") << corpus[i].file;
     }
   }
@@ -182,7 +183,7 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   EXPECT_NE(out.find(ledger::to_checksum_hex(deployment->contracts.anchors)), std::string::npos);
 
   // Traffic: batches get signed and anchored.
-  ASSERT_TRUE(gw.start(&error)) << error;
+  if (gw::Status started = gw.start(); !started.ok()) FAIL() << started.message();
   EXPECT_NE(gw.output().find("event=ledger.verified"), std::string::npos) << gw.output();
   send_corpus(gw.port(), "L1-");
   auto rows = wait_for_batches(gw.db_path(), /*anchored=*/true, 60s);

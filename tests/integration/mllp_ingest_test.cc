@@ -26,8 +26,8 @@ using namespace std::chrono_literals;
 // The store keys of a test gateway, loaded from its TPM as gatewayd does.
 std::shared_ptr<const crypto::StoreKeys> store_keys_of(const std::string& config_path) {
   std::string error;
-  auto cfg = config::load_config(config_path, &error);
-  EXPECT_TRUE(cfg) << error;
+  auto cfg = config::load_config(config_path);
+  EXPECT_TRUE(cfg) << cfg.status().message();
   if (!cfg) return nullptr;
   auto keys = gw::keys::load_keys(*cfg);
   EXPECT_TRUE(keys.ok()) << keys.status().message();
@@ -85,27 +85,26 @@ class MllpIngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
     gw_ = std::make_unique<GatewaydProcess>(dir_.path());
-    std::string error;
-    ASSERT_TRUE(gw_->start(&error)) << error;
+    if (gw::Status started = gw_->start(); !started.ok()) FAIL() << started.message();
   }
   std::unique_ptr<mllp::Client> connect() {
-    std::string error;
-    auto c = mllp::Client::connect("127.0.0.1", gw_->port(), 5s, &error);
-    EXPECT_TRUE(c) << error;
-    return c;
+    auto c = mllp::Client::connect("127.0.0.1", gw_->port(), 5s);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    return c.ok() ? std::move(c).value() : nullptr;
   }
   // Sends and returns the parsed acknowledgement (fails the test on error).
   std::optional<hl7::AckSummary> roundtrip(mllp::Client& c, const std::string& msg,
                                            std::string* raw_ack = nullptr) {
-    std::string error;
-    EXPECT_TRUE(c.send(msg, &error)) << error;
-    auto reply = c.receive(10s, &error);
-    EXPECT_TRUE(reply) << error;
-    if (!reply) return std::nullopt;
+    gw::Status sent = c.send(msg);
+    EXPECT_TRUE(sent.ok()) << sent.message();
+    auto reply = c.receive(10s);
+    EXPECT_TRUE(reply.ok()) << reply.status().message();
+    if (!reply.ok()) return std::nullopt;
     if (raw_ack) *raw_ack = *reply;
-    auto ack = hl7::read_ack(*reply, &error);
-    EXPECT_TRUE(ack) << error;
-    return ack;
+    auto ack = hl7::read_ack(*reply);
+    EXPECT_TRUE(ack.ok()) << ack.status().message();
+    if (!ack.ok()) return std::nullopt;
+    return std::move(ack).value();
   }
 
   TempDir dir_;
@@ -170,9 +169,8 @@ TEST_F(MllpIngestTest, EnhancedModeFollowsMsh15) {
   EXPECT_EQ(ack->code, "CA");
   EXPECT_EQ(ack->control_id, "ENH-1");
   // NE and ER-on-success send nothing: the next frame on the wire must be ENH-4's.
-  std::string error;
-  ASSERT_TRUE(c->send(with_ack_types(with_control_id(base, "ENH-2"), "NE", "NE"), &error));
-  ASSERT_TRUE(c->send(with_ack_types(with_control_id(base, "ENH-3"), "ER", "NE"), &error));
+  ASSERT_TRUE(c->send(with_ack_types(with_control_id(base, "ENH-2"), "NE", "NE")).ok());
+  ASSERT_TRUE(c->send(with_ack_types(with_control_id(base, "ENH-3"), "ER", "NE")).ok());
   ack = roundtrip(*c, with_ack_types(with_control_id(base, "ENH-4"), "SU", "NE"));
   ASSERT_TRUE(ack);
   EXPECT_EQ(ack->code, "CA");
@@ -230,9 +228,8 @@ TEST_F(MllpIngestTest, MalformedMessagesGetNegativeAcksWithErrAndAreKeptAsReject
 
 TEST_F(MllpIngestTest, GarbageAndOversizedFramesAreAnsweredWithoutLosingTheConnection) {
   auto c = connect();
-  std::string error;
   // Bytes outside any frame are skipped.
-  ASSERT_TRUE(c->send_raw("GET / HTTP/1.1\r\n\r\n", &error));
+  ASSERT_TRUE(c->send_raw("GET / HTTP/1.1\r\n\r\n").ok());
   auto corpus = load_corpus();
   std::string big = with_control_id(original_mode(corpus[0].text), "BIG-1");
   big += "NTE|1||" + std::string(2 << 20, 'x') + "\r";  // over the default 1 MiB limit
@@ -281,8 +278,9 @@ TEST_F(MllpIngestTest, SigtermExitsCleanlyAfterAcknowledging) {
 }
 
 TEST_F(MllpIngestTest, ThousandConcurrentConnections) {
-  std::string error;
-  if (!mllp::raise_fd_limit(2300, &error)) GTEST_SKIP() << "fd limit too low here: " << error;
+  if (gw::Status fds = mllp::raise_fd_limit(2300); !fds.ok()) {
+    GTEST_SKIP() << "fd limit too low here: " << fds.message();
+  }
   auto corpus = load_corpus();
   std::vector<std::unique_ptr<mllp::Client>> clients;
   for (int i = 0; i < 1000; ++i) {
@@ -291,16 +289,16 @@ TEST_F(MllpIngestTest, ThousandConcurrentConnections) {
     clients.push_back(std::move(cl));
   }
   // Every connection is open at once; each sends, then all receive.
-  for (size_t i = 0; i < clients.size(); ++i)
-    ASSERT_TRUE(clients[i]->send(
-        with_control_id(original_mode(corpus[i % corpus.size()].text), "K-" + std::to_string(i)),
-        &error))
-        << error;
   for (size_t i = 0; i < clients.size(); ++i) {
-    auto reply = clients[i]->receive(30s, &error);
-    ASSERT_TRUE(reply) << "connection " << i << ": " << error;
-    auto ack = hl7::read_ack(*reply, &error);
-    ASSERT_TRUE(ack);
+    gw::Status sent = clients[i]->send(
+        with_control_id(original_mode(corpus[i % corpus.size()].text), "K-" + std::to_string(i)));
+    ASSERT_TRUE(sent.ok()) << sent.message();
+  }
+  for (size_t i = 0; i < clients.size(); ++i) {
+    auto reply = clients[i]->receive(30s);
+    ASSERT_TRUE(reply.ok()) << "connection " << i << ": " << reply.status().message();
+    auto ack = hl7::read_ack(*reply);
+    ASSERT_TRUE(ack.ok());
     EXPECT_EQ(ack->code, expected_ack(corpus[i % corpus.size()].text));
     EXPECT_EQ(ack->control_id, "K-" + std::to_string(i));
   }
@@ -370,20 +368,20 @@ TEST(MultiChannelTest, EachChannelListensWithItsOwnSettingsAndTagsWhatItStores) 
   GatewaydProcess gw(dir.path(),
                      "processing_ids = [\"P\"]\n\n[channel.lab]\nlisten = \"127.0.0.1:0\"\n"
                      "processing_ids = [\"P\", \"T\"]\n");
-  std::string error;
-  ASSERT_TRUE(gw.start(&error)) << error;
+  if (gw::Status started = gw.start(); !started.ok()) FAIL() << started.message();
   auto ports = gw.channel_ports();
   ASSERT_EQ(ports.size(), 2u) << gw.output();
   auto corpus = load_corpus();
   std::string msg = with_msh_field(original_mode(corpus[0].text), 11, "T");
   auto send = [&](uint16_t port, const std::string& id) {
-    auto c = mllp::Client::connect("127.0.0.1", port, 5s, &error);
-    EXPECT_TRUE(c) << error;
-    EXPECT_TRUE(c->send(with_control_id(msg, id), &error));
-    auto reply = c->receive(10s, &error);
-    EXPECT_TRUE(reply) << error;
-    auto ack = hl7::read_ack(reply.value_or(""), &error);
-    return ack ? ack->code : std::string("none");
+    auto c = mllp::Client::connect("127.0.0.1", port, 5s);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    if (!c.ok()) return std::string("none");
+    EXPECT_TRUE((*c)->send(with_control_id(msg, id)).ok());
+    auto reply = (*c)->receive(10s);
+    EXPECT_TRUE(reply.ok()) << reply.status().message();
+    auto ack = hl7::read_ack(reply.value_or(""));
+    return ack.ok() ? ack->code : std::string("none");
   };
   EXPECT_EQ(send(ports["test"], "MC-1"), "AR");  // T refused on this channel
   EXPECT_EQ(send(ports["lab"], "MC-2"), "AA");

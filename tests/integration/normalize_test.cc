@@ -151,20 +151,19 @@ class NormalizeEndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
     gw_ = std::make_unique<GatewaydProcess>(dir_.path());
-    std::string error;
-    ASSERT_TRUE(gw_->start(&error)) << error;
+    if (gw::Status started = gw_->start(); !started.ok()) FAIL() << started.message();
   }
   hl7::AckSummary send(const std::string& msg) {
-    std::string error;
-    auto c = mllp::Client::connect("127.0.0.1", gw_->port(), 5s, &error);
-    EXPECT_TRUE(c) << error;
-    if (!c) return {};
-    EXPECT_TRUE(c->send(msg, &error)) << error;
-    auto reply = c->receive(10s, &error);
-    EXPECT_TRUE(reply) << error;
-    auto ack = hl7::read_ack(reply ? *reply : "");
-    EXPECT_TRUE(ack.has_value());
-    return ack.has_value() ? *ack : hl7::AckSummary{};
+    auto c = mllp::Client::connect("127.0.0.1", gw_->port(), 5s);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    if (!c.ok()) return {};
+    gw::Status sent = (*c)->send(msg);
+    EXPECT_TRUE(sent.ok()) << sent.message();
+    auto reply = (*c)->receive(10s);
+    EXPECT_TRUE(reply.ok()) << reply.status().message();
+    auto ack = hl7::read_ack(reply.value_or(""));
+    EXPECT_TRUE(ack.ok());
+    return ack.value_or(hl7::AckSummary{});
   }
   std::vector<fhir::JsonValue> export_records(std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {gatewayctl_path(), "records", "export", "--config",

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "gateway/store/message_store.h"
+#include "gateway/config/config.h"
 #include "tpm/testing/swtpm_process.h"
 
 namespace gw::testing {
@@ -107,7 +107,9 @@ int run_command(const std::vector<std::string>& argv, std::string* out, std::str
 GatewaydProcess::GatewaydProcess(std::string state_dir, std::string extra)
     : state_dir_(std::move(state_dir)) {
   config_path_ = state_dir_ + "/gatewayd.toml";
-  db_path_ = store::store_path(state_dir_ + "/state");
+  config::GatewayConfig where;
+  where.state_dir = state_dir_ + "/state";
+  db_path_ = where.message_store_path();
   std::string error;
   swtpm_ = tpm::testing::SwtpmProcess::start(state_dir_ + "/swtpm", &error);
   std::ofstream cfg(config_path_);
@@ -121,12 +123,9 @@ GatewaydProcess::GatewaydProcess(std::string state_dir, std::string extra)
 
 std::string GatewaydProcess::tcti() const { return swtpm_ ? swtpm_->tcti() : ""; }
 
-bool GatewaydProcess::provision(std::string* error) {
-  if (provisioned_) return true;
-  if (!swtpm_) {
-    *error = "swtpm did not start";
-    return false;
-  }
+gw::Status GatewaydProcess::provision() {
+  if (provisioned_) return ok_status();
+  if (!swtpm_) return unavailable_error("swtpm did not start");
   const std::string key_file = state_dir_ + "/consortium.key";
   {
     std::ofstream k(key_file);
@@ -140,12 +139,11 @@ bool GatewaydProcess::provision(std::string* error) {
       (!imported && run_command({gatewayctl_path(), "tpm", "import-consortium-key", "--config",
                                  config_path_, key_file},
                                 &out) != 0)) {
-    *error = "provisioning the test TPM failed:\n" + out;
-    return false;
+    return internal_error("provisioning the test TPM failed:\n" + out);
   }
   ::unlink(key_file.c_str());
   provisioned_ = true;
-  return true;
+  return ok_status();
 }
 
 GatewaydProcess::~GatewaydProcess() {
@@ -153,13 +151,10 @@ GatewaydProcess::~GatewaydProcess() {
   if (reader_.joinable()) reader_.join();
 }
 
-bool GatewaydProcess::start(std::string* error, std::chrono::milliseconds timeout) {
-  if (!provision(error)) return false;
+gw::Status GatewaydProcess::start(std::chrono::milliseconds timeout) {
+  GW_RETURN_IF_ERROR(provision());
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    *error = "pipe failed";
-    return false;
-  }
+  if (::pipe2(fds, O_CLOEXEC) != 0) return internal_error("pipe failed");
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(fds[1], 1);
@@ -183,22 +178,19 @@ bool GatewaydProcess::start(std::string* error, std::chrono::milliseconds timeou
       size_t at = out.find("event=listening");
       size_t addr = out.find("address=127.0.0.1:", at);
       if (at == std::string::npos || addr == std::string::npos) {
-        *error = "gatewayd is ready but logged no listening address:\n" + out;
-        return false;
+        return internal_error("gatewayd is ready but logged no listening address:\n" + out);
       }
       port_ = static_cast<uint16_t>(std::atoi(out.c_str() + addr + 18));
-      return true;
+      return ok_status();
     }
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      *error = "gatewayd exited during start-up:\n" + output();
-      return false;
+      return unavailable_error("gatewayd exited during start-up:\n" + output());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  *error = "gatewayd did not become ready:\n" + output();
-  return false;
+  return deadline_exceeded_error("gatewayd did not become ready:\n" + output());
 }
 
 void GatewaydProcess::reader_loop(int fd) {

@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/base/status.h"
+
 namespace gw::tpm::testing {
 class SwtpmProcess;
 }
@@ -50,8 +52,9 @@ class GatewaydProcess {
   GatewaydProcess(std::string state_dir, std::string extra_channel_settings = "");
   ~GatewaydProcess();  // SIGKILLs a still-running child
 
-  // Starts and waits until it logs "event=ready". false + *error on failure.
-  bool start(std::string* error, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Starts and waits until it logs "event=ready". On failure the error holds
+  // what gatewayd (or provisioning) printed.
+  gw::Status start(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   uint16_t port() const { return port_; }  // channel "test"
   // Every channel's port, from the "event=listening" lines.
   std::map<std::string, uint16_t> channel_ports() const;
@@ -66,7 +69,7 @@ class GatewaydProcess {
 
  private:
   void reader_loop(int fd);
-  bool provision(std::string* error);
+  gw::Status provision();
 
   std::string state_dir_, config_path_, db_path_;
   std::unique_ptr<tpm::testing::SwtpmProcess> swtpm_;
@@ -88,6 +91,7 @@ std::string read_file(const std::string& path);
 // Runs a command, returns exit status and captures stdout+stderr.
 int run_command(const std::vector<std::string>& argv, std::string* output);
 // The same with stdout and stderr captured separately.
-int run_command(const std::vector<std::string>& argv, std::string* out, std::string* err);
+int run_command(const std::vector<std::string>& argv, std::string* stdout_text,
+                std::string* stderr_text);
 
 }  // namespace gw::testing

@@ -41,13 +41,10 @@ enum class Role { kCa, kServer, kClient };
 
 // A certificate for `key` named `cn`, signed by (issuer, issuer_key); self-signed if issuer is
 // null.
-Cert make_cert(EVP_PKEY* key, const std::string& cn, Role role, X509* issuer, EVP_PKEY* issuer_key,
-               long serial, std::string* error) {
+gw::Result<Cert> make_cert(EVP_PKEY* key, const std::string& cn, Role role, X509* issuer,
+                           EVP_PKEY* issuer_key, long serial) {
   Cert cert(X509_new());
-  if (!cert) {
-    *error = ssl_error("X509_new");
-    return nullptr;
-  }
+  if (!cert) return internal_error(ssl_error("X509_new"));
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
@@ -80,72 +77,67 @@ Cert make_cert(EVP_PKEY* key, const std::string& cn, Role role, X509* issuer, EV
            add_ext(cert.get(), signer, NID_ext_key_usage, "clientAuth");
       break;
   }
-  if (!ok) {
-    *error = ssl_error("X509 extension");
-    return nullptr;
-  }
+  if (!ok) return internal_error(ssl_error("X509 extension"));
   if (X509_sign(cert.get(), issuer_key != nullptr ? issuer_key : key, EVP_sha256()) == 0) {
-    *error = ssl_error("X509_sign");
-    return nullptr;
+    return internal_error(ssl_error("X509_sign"));
   }
   return cert;
 }
 
-bool write_pem(const std::string& path, X509* cert, EVP_PKEY* key, std::string* error) {
+gw::Status write_pem(const std::string& path, X509* cert, EVP_PKEY* key) {
   FILE* f = std::fopen(path.c_str(), "w");
-  if (f == nullptr) {
-    *error = "cannot write " + path;
-    return false;
-  }
+  if (f == nullptr) return internal_error("cannot write " + path);
   const bool ok = cert != nullptr
                       ? PEM_write_X509(f, cert) == 1
                       : PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr) == 1;
   std::fclose(f);
-  if (!ok) *error = ssl_error("PEM write");
-  return ok;
+  if (!ok) return internal_error(ssl_error("PEM write"));
+  return ok_status();
 }
 
-Key new_key(std::string* error) {
+gw::Result<Key> new_key() {
   Key key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
-  if (!key) *error = ssl_error("EVP_PKEY_Q_keygen");
+  if (!key) return internal_error(ssl_error("EVP_PKEY_Q_keygen"));
   return key;
 }
 
 }  // namespace
 
-bool make_test_pki(const std::string& dir, const std::string& client_cn, TestPki* out,
-                   std::string* error) {
-  Key ca_key = new_key(error), server_key = new_key(error), client_key = new_key(error),
-      other_key = new_key(error), other_client_key = new_key(error);
-  if (!ca_key || !server_key || !client_key || !other_key || !other_client_key) return false;
-  Cert ca = make_cert(ca_key.get(), "gateway test CA", Role::kCa, nullptr, nullptr, 1, error);
-  if (!ca) return false;
-  Cert server =
-      make_cert(server_key.get(), "localhost", Role::kServer, ca.get(), ca_key.get(), 2, error);
-  Cert client =
-      make_cert(client_key.get(), client_cn, Role::kClient, ca.get(), ca_key.get(), 3, error);
-  Cert other = make_cert(other_key.get(), "unrelated CA", Role::kCa, nullptr, nullptr, 4, error);
-  if (!server || !client || !other) return false;
-  Cert other_client = make_cert(other_client_key.get(), client_cn, Role::kClient, other.get(),
-                                other_key.get(), 5, error);
-  if (!other_client) return false;
+gw::Result<TestPki> make_test_pki(const std::string& dir, const std::string& client_cn) {
+  GW_ASSIGN_OR_RETURN(Key ca_key, new_key());
+  GW_ASSIGN_OR_RETURN(Key server_key, new_key());
+  GW_ASSIGN_OR_RETURN(Key client_key, new_key());
+  GW_ASSIGN_OR_RETURN(Key other_key, new_key());
+  GW_ASSIGN_OR_RETURN(Key other_client_key, new_key());
+  GW_ASSIGN_OR_RETURN(Cert ca,
+                      make_cert(ca_key.get(), "gateway test CA", Role::kCa, nullptr, nullptr, 1));
+  GW_ASSIGN_OR_RETURN(Cert server, make_cert(server_key.get(), "localhost", Role::kServer, ca.get(),
+                                             ca_key.get(), 2));
+  GW_ASSIGN_OR_RETURN(Cert client, make_cert(client_key.get(), client_cn, Role::kClient, ca.get(),
+                                             ca_key.get(), 3));
+  GW_ASSIGN_OR_RETURN(Cert other,
+                      make_cert(other_key.get(), "unrelated CA", Role::kCa, nullptr, nullptr, 4));
+  GW_ASSIGN_OR_RETURN(Cert other_client, make_cert(other_client_key.get(), client_cn, Role::kClient,
+                                                   other.get(), other_key.get(), 5));
 
-  out->ca_cert = dir + "/ca.pem";
-  out->server_cert = dir + "/server.pem";
-  out->server_key = dir + "/server.key";
-  out->client_cert = dir + "/client.pem";
-  out->client_key = dir + "/client.key";
-  out->other_ca_cert = dir + "/other-ca.pem";
-  out->other_client_cert = dir + "/other-client.pem";
-  out->other_client_key = dir + "/other-client.key";
-  return write_pem(out->ca_cert, ca.get(), nullptr, error) &&
-         write_pem(out->server_cert, server.get(), nullptr, error) &&
-         write_pem(out->server_key, nullptr, server_key.get(), error) &&
-         write_pem(out->client_cert, client.get(), nullptr, error) &&
-         write_pem(out->client_key, nullptr, client_key.get(), error) &&
-         write_pem(out->other_ca_cert, other.get(), nullptr, error) &&
-         write_pem(out->other_client_cert, other_client.get(), nullptr, error) &&
-         write_pem(out->other_client_key, nullptr, other_client_key.get(), error);
+  TestPki out;
+  out.ca_cert = dir + "/ca.pem";
+  out.server_cert = dir + "/server.pem";
+  out.server_key = dir + "/server.key";
+  out.client_cert = dir + "/client.pem";
+  out.client_key = dir + "/client.key";
+  out.other_ca_cert = dir + "/other-ca.pem";
+  out.other_client_cert = dir + "/other-client.pem";
+  out.other_client_key = dir + "/other-client.key";
+  GW_RETURN_IF_ERROR(write_pem(out.ca_cert, ca.get(), nullptr));
+  GW_RETURN_IF_ERROR(write_pem(out.server_cert, server.get(), nullptr));
+  GW_RETURN_IF_ERROR(write_pem(out.server_key, nullptr, server_key.get()));
+  GW_RETURN_IF_ERROR(write_pem(out.client_cert, client.get(), nullptr));
+  GW_RETURN_IF_ERROR(write_pem(out.client_key, nullptr, client_key.get()));
+  GW_RETURN_IF_ERROR(write_pem(out.other_ca_cert, other.get(), nullptr));
+  GW_RETURN_IF_ERROR(write_pem(out.other_client_cert, other_client.get(), nullptr));
+  GW_RETURN_IF_ERROR(write_pem(out.other_client_key, nullptr, other_client_key.get()));
+  return out;
 }
 
 }  // namespace gw::testing

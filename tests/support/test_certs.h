@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "gateway/base/status.h"
+
 namespace gw::testing {
 
 struct TestPki {
@@ -16,8 +18,7 @@ struct TestPki {
   std::string other_client_cert, other_client_key;  // signed by other_ca_cert
 };
 
-// Writes the files into `dir` (which must exist). False with *error on failure.
-bool make_test_pki(const std::string& dir, const std::string& client_cn, TestPki* out,
-                   std::string* error);
+// Writes the files into `dir` (which must exist) and returns their paths.
+gw::Result<TestPki> make_test_pki(const std::string& dir, const std::string& client_cn);
 
 }  // namespace gw::testing

@@ -1,0 +1,145 @@
+// gatewayctl's help against its command table, and the table against the
+// verbs the command files actually handle: a command or verb added in one
+// place and not the other fails here.
+#include "gateway/cli/gatewayctl.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace gw::cli {
+namespace {
+
+struct CtlRun {
+  int status;
+  std::string out, err;
+};
+
+CtlRun run(std::vector<std::string> args) {
+  args.insert(args.begin(), "gatewayctl");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  CtlRun r;
+  r.status = run_gatewayctl(static_cast<int>(argv.size()), argv.data());
+  r.out = ::testing::internal::GetCapturedStdout();
+  r.err = ::testing::internal::GetCapturedStderr();
+  return r;
+}
+
+const CtlVerb* find_verb(const CtlCommand& c, std::string_view name) {
+  for (const CtlVerb& v : c.verbs)
+    if (v.name == name) return &v;
+  return nullptr;
+}
+
+const CtlCommand* find_command(std::string_view name) {
+  for (const CtlCommand& c : ctl_commands())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+TEST(GatewayctlHelpTest, HelpNamesEveryCommandAndVerbOfTheTable) {
+  const CtlRun help = run({"--help"});
+  EXPECT_EQ(help.status, 0);
+  ASSERT_FALSE(ctl_commands().empty());
+  for (const CtlCommand& c : ctl_commands()) {
+    ASSERT_NE(c.handler, nullptr) << c.name;
+    if (c.verbs.empty()) {
+      EXPECT_NE(help.out.find("\n  " + std::string(c.name) + (c.synopsis.empty() ? "\n" : " ")),
+                std::string::npos)
+          << "help misses the command " << c.name << ":\n"
+          << help.out;
+    }
+    for (const CtlVerb& v : c.verbs) {
+      const std::string line = "\n  " + std::string(c.name) + " " + std::string(v.name);
+      EXPECT_NE(help.out.find(line + (v.synopsis.empty() ? "\n" : " ")), std::string::npos)
+          << "help misses " << c.name << " " << v.name << ":\n"
+          << help.out;
+      // The command's own usage (printed on a wrong argument) names it too.
+      EXPECT_NE(
+          ctl_usage(c.name).find("gatewayctl " + std::string(c.name) + " " + std::string(v.name)),
+          std::string::npos)
+          << ctl_usage(c.name);
+    }
+  }
+  // Without arguments: the same text, on stderr, as a usage error.
+  const CtlRun bare = run({});
+  EXPECT_EQ(bare.status, 2);
+  EXPECT_EQ(bare.err, help.out);
+}
+
+TEST(GatewayctlHelpTest, TheVerbsOnceMissingFromTheHelpAreInIt) {
+  const std::string help = run({"help"}).out;
+  for (const char* line :
+       {"tpm ek ", "tpm quote ", "tpm certify-ak ", "ledger propose-rekey ",
+        "ledger propose-quorum ", "ledger propose-policy ", "ledger propose-custody ",
+        "ledger apply-custody ", "ledger propose-suspend ", "ledger propose-reinstate "}) {
+    EXPECT_NE(help.find(std::string("\n  ") + line), std::string::npos) << line;
+  }
+}
+
+// Every verb a command file compares its first argument with (`sub ==
+// "..."`, `args[0] == "..."`) is a verb of that command in the table.
+TEST(GatewayctlHelpTest, EveryVerbTheCommandFilesHandleIsInTheTable) {
+  const std::map<std::string, std::string> command_of_file = {
+      {"ctl_messages.cc", "messages"}, {"ctl_records.cc", "records"},   {"ctl_tpm.cc", "tpm"},
+      {"ctl_ledger.cc", "ledger"},     {"ctl_governance.cc", "ledger"}, {"ctl_outbox.cc", "ledger"},
+      {"ctl_audit.cc", "ledger"},
+  };
+  const std::regex compared(R"re((?:\bsub|args\[0\]|args\.at\(0\)) [!=]= "([^"]+)")re");
+  const std::filesystem::path dir = std::filesystem::path(GW_SOURCE_DIR) / "gateway" / "cli";
+  size_t files = 0, verbs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string file = entry.path().filename().string();
+    if (!file.starts_with("ctl_") || !file.ends_with(".cc")) continue;
+    ++files;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string source = text.str();
+    auto it = command_of_file.find(file);
+    for (std::sregex_iterator m(source.begin(), source.end(), compared), end; m != end; ++m) {
+      const std::string verb = (*m)[1];
+      ++verbs;
+      ASSERT_NE(it, command_of_file.end())
+          << file << " dispatches on a verb ('" << verb << "'): name its command here";
+      const CtlCommand* c = find_command(it->second);
+      ASSERT_NE(c, nullptr) << it->second;
+      EXPECT_NE(find_verb(*c, verb), nullptr)
+          << file << " handles '" << c->name << " " << verb << "', which the table lacks";
+    }
+  }
+  EXPECT_GE(files, 9u);
+  EXPECT_GE(verbs, 20u);  // the scan found the dispatchers
+}
+
+TEST(GatewayctlHelpTest, UnknownCommandsAndVerbsAreUsageErrors) {
+  const CtlRun unknown = run({"frobnicate"});
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_NE(unknown.err.find("unknown command 'frobnicate'"), std::string::npos) << unknown.err;
+  const CtlRun verb = run({"ledger", "frobnicate", "--config", "/nonexistent/gatewayd.toml"});
+  EXPECT_EQ(verb.status, 2);
+  EXPECT_EQ(verb.err, ctl_usage("ledger"));
+  const CtlRun tpm = run({"tpm"});
+  EXPECT_EQ(tpm.status, 2);
+  EXPECT_EQ(tpm.err, ctl_usage("tpm"));
+}
+
+TEST(GatewayctlHelpTest, VersionAnswers) {
+  const CtlRun v = run({"version"});
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(v.out.rfind("gatewayctl ", 0), 0u) << v.out;
+  EXPECT_EQ(run({"--version"}).out, v.out);
+}
+
+}  // namespace
+}  // namespace gw::cli
