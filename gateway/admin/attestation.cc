@@ -62,8 +62,11 @@ std::optional<ApplianceBinding> appliance_binding(keys::KeyStore& keys,
                                                   const std::vector<uint8_t>& nonce,
                                                   std::string* error) {
   ApplianceBinding b;
-  auto address = keys.ledger_address(error);
-  if (!address) return std::nullopt;
+  auto address = keys.ledger_address();
+  if (!address.ok()) {
+    *error = address.error().message();
+    return std::nullopt;
+  }
   b.ledger_address = *address;
   if (cfg.https.enabled && !cfg.https.cert_file.empty()) {
     auto der = tls_public_key_der(cfg.https.cert_file, error);
@@ -132,14 +135,15 @@ AdminAnswer admin_attestation(const config::GatewayConfig& cfg, const std::strin
   }
   const std::vector<uint8_t>& nonce = *parsed;
   std::string error;
-  auto keys = keys::open_key_store(keys::key_store_options(cfg), &error);
-  if (!keys) return fail(503, error);
+  auto opened = keys::open_key_store(keys::key_store_options(cfg));
+  if (!opened.ok()) return fail(503, opened.error().message());
+  std::unique_ptr<keys::KeyStore> keys = std::move(opened).value();
   if (keys->is_development_only())
     return fail(409, "the software key store (development only) cannot attest");
   auto binding = appliance_binding(*keys, cfg, nonce, &error);
   if (!binding) return fail(503, error);
-  auto a = keys->attest(binding->qualifying_data, cfg.tpm.quote_pcrs, &error);
-  if (!a) return fail(503, error);
+  auto a = keys->attest(binding->qualifying_data, cfg.tpm.quote_pcrs);
+  if (!a.ok()) return fail(503, a.error().message());
   return AdminAnswer{200, attestation_json(*a, *binding, nonce)};
 }
 

@@ -1,14 +1,14 @@
 #include "gateway/anchoring/batch_signer.h"
 
-#include "gateway/log/log.h"
+#include "gateway/base/clock.h"
 #include "gateway/crypto/merkle.h"
+#include "gateway/log/log.h"
 
 namespace gw::anchoring {
 
 gw::Result<std::unique_ptr<BatchSigner>> BatchSigner::create(const BatchSignerOptions& options) {
-  std::string error;
-  auto batches = store::BatchStore::open(options.db_path, &error);
-  if (!batches) return unavailable_error(error);
+  GW_ASSIGN_OR_RETURN(std::unique_ptr<store::BatchStore> batches,
+                      store::BatchStore::open(options.db_path));
   return std::unique_ptr<BatchSigner>(new BatchSigner(options, std::move(batches)));
 }
 
@@ -37,28 +37,28 @@ uint64_t BatchSigner::batches_signed() const {
 }
 
 gw::Result<size_t> BatchSigner::sign_pending() {
-  std::string error;
-  auto pending = batches_->pending(options_.batch_records, &error);
-  if (!pending) return unavailable_error(error);
-  if (pending->seqs.empty()) return size_t{0};
-  auto tree = crypto::MerkleTree::build(pending->commitments);
+  GW_ASSIGN_OR_RETURN(const store::PendingRecords pending,
+                      batches_->pending(options_.batch_records));
+  if (pending.seqs.empty()) return size_t{0};
+  auto tree = crypto::MerkleTree::build(pending.commitments);
   if (!tree) return internal_error("cannot build the batch's Merkle tree");
-  auto key_store = keys::open_key_store(options_.keys, &error);
-  if (!key_store) return unavailable_error(error);
-  auto signature = key_store->sign_batch_root(tree->root(), &error);
-  key_store.reset();  // release the TPM until the next batch
-  if (!signature) return unavailable_error(error);
+  // The key store (the TPM) is open only while it signs, then released
+  // until the next batch.
+  auto signature = [&]() -> gw::Result<keys::BatchSignature> {
+    GW_ASSIGN_OR_RETURN(std::unique_ptr<keys::KeyStore> key_store,
+                        keys::open_key_store(options_.keys));
+    return key_store->sign_batch_root(tree->root());
+  }();
+  GW_RETURN_IF_ERROR(signature);
   store::SignedBatch b;
-  b.first_seq = pending->seqs.front();
-  b.last_seq = pending->seqs.back();
-  b.record_count = static_cast<int64_t>(pending->seqs.size());
+  b.first_seq = pending.seqs.front();
+  b.last_seq = pending.seqs.back();
+  b.record_count = static_cast<int64_t>(pending.seqs.size());
   b.root = tree->root();
   b.signature = signature->der;
   b.signer = options_.keys.kind;
-  b.created_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-  if (!batches_->record(&b, &error)) return unavailable_error(error);
+  b.created_at_ms = now_ms();
+  GW_RETURN_IF_ERROR(batches_->record(&b));
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++signed_;
@@ -68,7 +68,7 @@ gw::Result<size_t> BatchSigner::sign_pending() {
                              {"first_seq", std::to_string(b.first_seq)},
                              {"last_seq", std::to_string(b.last_seq)},
                              {"signer", b.signer}});
-  return pending->seqs.size();
+  return pending.seqs.size();
 }
 
 void BatchSigner::run() {
@@ -80,12 +80,11 @@ void BatchSigner::run() {
       cv_.wait_for(lock, options_.poll, [this] { return stopping_; });
       stopping = stopping_;
     }
-    std::string error;
     const bool interval_due = std::chrono::steady_clock::now() - last_signed >= options_.interval;
     bool sign = stopping || interval_due;
     if (!sign) {
-      auto n = batches_->pending_count(&error);
-      sign = n && *n >= static_cast<int64_t>(options_.batch_records);
+      auto n = batches_->pending_count();
+      sign = n.ok() && *n >= static_cast<int64_t>(options_.batch_records);
     }
     if (sign) {
       // Drain: a backlog larger than one batch becomes several batches now.

@@ -44,8 +44,9 @@ class BatchSignerTest : public ::testing::Test {
     so.path = dir_.path() + "/messages.db";
     so.keys = crypto::StoreKeys::random_for_tests();
     std::string error;
-    store_ = store::MessageStore::open(so, &error);
-    ASSERT_TRUE(store_) << error;
+    auto opened = store::MessageStore::open(so);
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    store_ = std::move(opened).value();
   }
   // One message with `n` Patient records.
   void write_records(int n, const std::string& control_id) {
@@ -73,11 +74,11 @@ class BatchSignerTest : public ::testing::Test {
     ko.state_dir = dir_.path() + "/state";
     ko.consortium_id = "test";
     ko.tcti = tcti;
-    std::string error;
-    auto ks = keys::open_key_store(ko, &error);
-    EXPECT_TRUE(ks) << error;
-    if (ks) {
-      EXPECT_TRUE(ks->provision(&error)) << error;
+    auto ks = keys::open_key_store(ko);
+    EXPECT_TRUE(ks.ok()) << ks.status().message();
+    if (ks.ok()) {
+      auto report = (*ks)->provision();
+      EXPECT_TRUE(report.ok()) << report.status().message();
     }
     return ko;
   }
@@ -99,17 +100,18 @@ TEST_F(BatchSignerTest, RootsAreMerkleRootsOfCommitmentsAndSignaturesVerify) {
   EXPECT_EQ(signer->sign_pending().value_or(99), 0u);  // nothing yet
 
   write_records(6, "M1");
-  auto batches = store::BatchStore::open(bo.db_path, &error);
-  ASSERT_TRUE(batches) << error;
-  auto pending = batches->pending(100, &error);
-  ASSERT_TRUE(pending) << error;
+  auto opened = store::BatchStore::open(bo.db_path);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  auto batches = std::move(opened).value();
+  auto pending = batches->pending(100);
+  ASSERT_TRUE(pending) << pending.status().message();
   ASSERT_EQ(pending->seqs.size(), 6u);
 
   EXPECT_EQ(signer->sign_pending().value_or(0), 4u);
   EXPECT_EQ(signer->sign_pending().value_or(0), 2u);
   EXPECT_EQ(signer->sign_pending().value_or(99), 0u);
 
-  auto list = batches->list(0, 10, &error);
+  auto list = batches->list(0, 10).value();
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0].first_seq, pending->seqs[0]);
   EXPECT_EQ(list[0].last_seq, pending->seqs[3]);
@@ -120,10 +122,10 @@ TEST_F(BatchSignerTest, RootsAreMerkleRootsOfCommitmentsAndSignaturesVerify) {
   ASSERT_TRUE(first);
   EXPECT_EQ(list[0].root, first->root());
 
-  auto ks = keys::open_key_store(bo.keys, &error);
-  ASSERT_TRUE(ks) << error;
-  auto pem = ks->batch_signing_public_key(&error);
-  ASSERT_TRUE(pem) << error;
+  auto ks = keys::open_key_store(bo.keys);
+  ASSERT_TRUE(ks.ok()) << ks.status().message();
+  auto pem = (*ks)->batch_signing_public_key();
+  ASSERT_TRUE(pem.ok()) << pem.status().message();
   EXPECT_TRUE(verify(*pem, list[0].root, list[0].signature));
   EXPECT_TRUE(verify(*pem, list[1].root, list[1].signature));
   EXPECT_FALSE(verify(*pem, list[1].root, list[0].signature));
@@ -152,9 +154,10 @@ TEST_F(BatchSignerTest, SlowTpmDelaysOnlyBatches) {
   // Messages keep committing while the signer waits on the slow TPM.
   for (int i = 0; i < 20; ++i) write_records(3, "S" + std::to_string(i));
   signer->stop();  // signs the rest
-  auto batches = store::BatchStore::open(bo.db_path, &error);
-  ASSERT_TRUE(batches) << error;
-  auto list = batches->list(0, 100, &error);
+  auto opened = store::BatchStore::open(bo.db_path);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  auto batches = std::move(opened).value();
+  auto list = batches->list(0, 100).value();
   ASSERT_FALSE(list.empty());
   int64_t total = 0, expected_first = list.front().first_seq;
   for (const auto& b : list) {
@@ -164,7 +167,7 @@ TEST_F(BatchSignerTest, SlowTpmDelaysOnlyBatches) {
     EXPECT_EQ(b.signer, "tpm");
   }
   EXPECT_EQ(total, 60);
-  EXPECT_EQ(batches->pending_count(&error).value_or(-1), 0);
+  EXPECT_EQ(batches->pending_count().value_or(-1), 0);
 }
 
 }  // namespace

@@ -35,9 +35,8 @@ LedgerAnchorer::~LedgerAnchorer() { stop(); }
 
 gw::Result<AnchorRound> LedgerAnchorer::run_once() {
   AnchorRound round;
-  std::string error;
-  auto rows = batches_->unanchored(cursor_, options_.max_batches_per_round, &error);
-  if (!rows) return failed_precondition_error(error);
+  auto rows = batches_->unanchored(cursor_, options_.max_batches_per_round);
+  if (!rows.ok()) return rows.error();
   std::vector<ledger::consortium::AnchorInput> fresh;
   int64_t first_open = 0;  // lowest id still without anchored_tx after this round
   for (const store::SignedBatch& b : *rows) {
@@ -59,7 +58,7 @@ gw::Result<AnchorRound> LedgerAnchorer::run_once() {
       fresh.push_back(input);
     } else if ((*item)->state == ItemState::kDone && (*item)->tx_hash) {
       const std::string tx = "0x" + ledger::to_hex(*(*item)->tx_hash);
-      if (!batches_->set_anchored(b.id, tx, &error)) return failed_precondition_error(error);
+      GW_RETURN_IF_ERROR(batches_->set_anchored(b.id, tx));
       log::info("ledger.anchored", {{"batch", std::to_string(b.id)}, {"tx", tx}});
       ++round.anchored;
       open = false;

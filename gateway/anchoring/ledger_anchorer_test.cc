@@ -64,10 +64,12 @@ class LedgerAnchorerTest : public ::testing::Test {
     store::StoreOptions so;
     so.path = db_path();
     so.keys = crypto::StoreKeys::random_for_tests();
-    store_ = store::MessageStore::open(so, &error);
-    ASSERT_TRUE(store_) << error;
-    batches_ = store::BatchStore::open(db_path(), &error);
-    ASSERT_TRUE(batches_) << error;
+    auto opened = store::MessageStore::open(so);
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    store_ = std::move(opened).value();
+    auto batches = store::BatchStore::open(db_path());
+    ASSERT_TRUE(batches.ok()) << batches.status().message();
+    batches_ = std::move(batches).value();
   }
   std::string db_path() const { return dir_.path() + "/messages.db"; }
   void open_submitter(const ledger::ContractAddresses& contracts) {
@@ -83,10 +85,10 @@ class LedgerAnchorerTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.message();
   }
   std::unique_ptr<LedgerAnchorer> anchorer() {
-    std::string error;
-    auto b = store::BatchStore::open(db_path(), &error);
-    EXPECT_TRUE(b) << error;
-    return std::make_unique<LedgerAnchorer>(std::move(b), *submitter_, *outbox_);
+    auto b = store::BatchStore::open(db_path());
+    EXPECT_TRUE(b.ok()) << b.status().message();
+    return std::make_unique<LedgerAnchorer>(b.ok() ? std::move(b).value() : nullptr, *submitter_,
+                                            *outbox_);
   }
   // Stores one message with `n` records and records them as one signed batch.
   store::SignedBatch add_batch(int n) {
@@ -106,9 +108,8 @@ class LedgerAnchorerTest : public ::testing::Test {
       m.records.push_back(r);
     }
     EXPECT_EQ(store_->submit_sync(m).kind, store::CommitResult::Kind::kStored);
-    std::string error;
-    auto pending = batches_->pending(1000, &error);
-    EXPECT_TRUE(pending && !pending->seqs.empty()) << error;
+    auto pending = batches_->pending(1000);
+    EXPECT_TRUE(pending && !pending->seqs.empty()) << pending.status().message();
     store::SignedBatch b;
     if (!pending || pending->seqs.empty()) return b;
     b.first_seq = pending->seqs.front();
@@ -118,7 +119,8 @@ class LedgerAnchorerTest : public ::testing::Test {
     b.signature.assign(71, static_cast<uint8_t>(messages_));  // DER ECDSA P-256 sized
     b.signer = "software";
     b.created_at_ms = 1700000000000;
-    EXPECT_TRUE(batches_->record(&b, &error)) << error;
+    const gw::Status recorded = batches_->record(&b);
+    EXPECT_TRUE(recorded.ok()) << recorded.message();
     return b;
   }
   // anchored_tx of every batch, by id ("" for NULL).

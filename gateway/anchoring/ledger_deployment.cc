@@ -232,9 +232,8 @@ std::string format_members(std::span<const MemberInfo> members) {
 }
 
 Result<LedgerDeployment> read_deployment(const std::string& path) {
-  std::string error;
-  auto bytes = keys::read_small_file(path, kMaxDeploymentFileBytes, &error);
-  if (!bytes) return invalid_argument_error("deployment file " + path + ": " + error);
+  auto bytes = keys::read_small_file(path, kMaxDeploymentFileBytes);
+  if (!bytes.ok()) return bytes.error().with_context("deployment file " + path);
   auto d = parse_deployment(
       std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
   if (!d) return d.error().with_context(path);
@@ -325,9 +324,8 @@ Result<std::vector<MemberInfo>> parse_founders(std::string_view json) {
 }
 
 Result<std::vector<MemberInfo>> read_founders(const std::string& path) {
-  std::string error;
-  auto bytes = keys::read_small_file(path, kMaxFoundersFileBytes, &error);
-  if (!bytes) return invalid_argument_error("founders file " + path + ": " + error);
+  auto bytes = keys::read_small_file(path, kMaxFoundersFileBytes);
+  if (!bytes.ok()) return bytes.error().with_context("founders file " + path);
   auto f =
       parse_founders(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
   if (!f) return f.error().with_context(path);

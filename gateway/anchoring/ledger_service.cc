@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "gateway/base/clock.h"
 #include "gateway/log/log.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
@@ -58,11 +59,10 @@ gw::Result<std::unique_ptr<LedgerService>> LedgerService::start(
   }
 
   if (lc.anchor_record_batches) {
-    std::string error;
-    auto batches = store::BatchStore::open(messages_db, &error);
-    if (!batches) return failed_precondition_error("ledger: " + error);
-    s->anchorer_ = std::make_unique<LedgerAnchorer>(std::move(batches), *s->client_.submitter,
-                                                    *s->client_.outbox, options.anchorer);
+    auto batches = store::BatchStore::open(messages_db);
+    if (!batches.ok()) return batches.error().with_context("ledger");
+    s->anchorer_ = std::make_unique<LedgerAnchorer>(
+        std::move(batches).value(), *s->client_.submitter, *s->client_.outbox, options.anchorer);
   }
   LedgerService* self = s.get();
   s->submitter_thread_ = std::thread([self, poll = options.submitter_poll] {
@@ -97,10 +97,7 @@ void LedgerService::stop() {
 
 int64_t oldest_open_age_s(const ledger::OutboxCounts& counts) {
   if (counts.oldest_open_ms == 0) return 0;
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-  return std::max<int64_t>(0, now_ms - counts.oldest_open_ms) / 1000;
+  return std::max<int64_t>(0, now_ms() - counts.oldest_open_ms) / 1000;
 }
 
 gw::Result<ledger::OutboxCounts> LedgerService::outbox_counts() { return client_.outbox->counts(); }

@@ -67,8 +67,9 @@ class LedgerServiceTest : public ::testing::Test {
     so.path = dir_.path() + "/messages.db";
     so.keys = crypto::StoreKeys::random_for_tests();
     std::string error;
-    store_ = store::MessageStore::open(so, &error);
-    ASSERT_TRUE(store_) << error;
+    auto opened = store::MessageStore::open(so);
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    store_ = std::move(opened).value();
     auto key = AnvilProcess::dev_key(0);
     auto secret = crypto::SecretBytes::copy_of(key);
     ASSERT_TRUE(secret);

@@ -182,9 +182,9 @@ int run_gatewayd(int argc, char** argv) {
     gw::log::warn("keys.software_store", {{"detail", gw::keys::kSoftwareKeyStoreWarning}});
   }
   const auto keys_started = std::chrono::steady_clock::now();
-  auto keys = gw::keys::load_keys(*cfg, &error);
-  if (!keys) {
-    gw::log::error("startup_failed", {{"detail", error}});
+  auto keys = gw::keys::load_keys(*cfg);
+  if (!keys.ok()) {
+    gw::log::error("startup_failed", {{"detail", keys.error().message()}});
     return 1;
   }
   gw::log::info("keys.loaded",
@@ -204,11 +204,12 @@ int run_gatewayd(int argc, char** argv) {
   sopts.warning = [](const std::string& detail) {
     gw::log::warn("store.warning", {{"detail", detail}});
   };
-  auto store = gw::store::MessageStore::open(sopts, &error);
-  if (!store) {
-    gw::log::error("startup_failed", {{"detail", error}});
+  auto opened = gw::store::MessageStore::open(sopts);
+  if (!opened.ok()) {
+    gw::log::error("startup_failed", {{"detail", opened.error().message()}});
     return 1;
   }
+  std::unique_ptr<gw::store::MessageStore> store = std::move(opened).value();
   gw::log::info("store.open",
                 {{"path", sopts.path}, {"count", std::to_string(store->count(std::nullopt))}});
 

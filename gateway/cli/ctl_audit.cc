@@ -35,6 +35,7 @@
 #include "gateway/anchoring/ledger_deployment.h"
 #include "gateway/cli/ctl_commands.h"
 #include "gateway/keys/key_options.h"
+#include "gateway/store/message_store.h"
 #include "ledger-client/account/account.h"
 #include "ledger-client/consortium/provider_registry.h"
 
@@ -45,13 +46,13 @@ using anchoring::BatchSignatureVerifier;
 using anchoring::check_batch_anchor;
 
 using anchoring::AnchorCheck;
-using anchoring::ChainAnchor;
-using anchoring::LedgerDeployment;
 using anchoring::certificate_fingerprint;
+using anchoring::ChainAnchor;
 using anchoring::check_batch_records;
 using anchoring::check_ledger_node;
 using anchoring::format_members;
 using anchoring::ledger_rpc_options;
+using anchoring::LedgerDeployment;
 using anchoring::public_key_hash;
 using anchoring::read_deployment;
 namespace {
@@ -65,13 +66,16 @@ struct PublicKeys {
 };
 
 std::optional<PublicKeys> read_public_keys(const config::GatewayConfig& cfg) {
-  std::string error;
-  auto store = keys::open_key_store(keys::key_store_options(cfg), &error);
-  auto address = store ? store->ledger_address(&error) : std::nullopt;
-  auto pem = address ? store->batch_signing_public_key(&error) : std::nullopt;
-  store.reset();  // release the TPM
-  if (!pem) {
-    ctl_fail("key store: " + error);
+  std::optional<std::array<uint8_t, 20>> address;
+  const auto read_keys = [&]() -> gw::Result<std::string> {
+    GW_ASSIGN_OR_RETURN(std::unique_ptr<keys::KeyStore> store,
+                        keys::open_key_store(keys::key_store_options(cfg)));
+    GW_ASSIGN_OR_RETURN(address, store->ledger_address());
+    return store->batch_signing_public_key();
+  };  // the store (and the TPM) is released when it returns
+  auto pem = read_keys();
+  if (!pem.ok()) {
+    ctl_fail("key store: " + pem.error().message());
     return std::nullopt;
   }
   auto hash = public_key_hash(*pem);
@@ -202,8 +206,9 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
   std::string error;
   const std::string db = cfg.message_store_path();
   if (!std::filesystem::exists(db)) return ctl_fail("no store at " + db);
-  auto batches = store::BatchStore::open(db, &error);
-  if (!batches) return ctl_fail(error);
+  auto opened = store::BatchStore::open(db);
+  if (!opened.ok()) return ctl_fail(opened.error().message());
+  std::unique_ptr<store::BatchStore> batches = std::move(opened).value();
 
   std::vector<std::string> problems;
   std::unique_ptr<ledger::JsonRpcClient> rpc;
@@ -234,8 +239,9 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
   uint64_t total = 0, anchored = 0, not_yet = 0, wrong = 0;
   bool ledger_failed = false;
   for (;;) {
-    auto page = batches->list(only ? *only - 1 : after_id, only ? 1 : 100, &error);
-    if (!error.empty()) return ctl_fail(error);
+    auto listed = batches->list(only ? *only - 1 : after_id, only ? 1 : 100);
+    if (!listed.ok()) return ctl_fail(listed.error().message());
+    const std::vector<store::SignedBatch> page = std::move(listed).value();
     if (page.empty() || (only && page.front().id != *only)) break;
     after_id = page.back().id;
     std::vector<ChainAnchor> chain;
@@ -254,8 +260,8 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
     for (size_t i = 0; i < page.size(); ++i) {
       const store::SignedBatch& b = page[i];
       ++total;
-      auto records = batches->records_in(b.first_seq, b.last_seq, &error);
-      if (!records) return ctl_fail(error);
+      auto records = batches->records_in(b.first_seq, b.last_seq);
+      if (!records.ok()) return ctl_fail(records.error().message());
       std::vector<std::string> wrongs = check_batch_records(b, *records, *verifier);
       std::string chain_state = "anchors not checked";
       if (!chain.empty()) {

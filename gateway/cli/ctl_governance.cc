@@ -171,9 +171,8 @@ std::optional<Writer> open_writer(const config::GatewayConfig& cfg) {
   };
   auto d = read_deployment(cfg.ledger.deployment);
   if (!d) return fail(d.error().message());
-  std::string error;
-  auto keys = keys::load_keys(cfg, &error);
-  if (!keys) return fail(error);
+  auto keys = keys::load_keys(cfg);
+  if (!keys.ok()) return fail(keys.error().message());
   keys->key_store.reset();  // release the TPM
   auto client = open_ledger_client(cfg.ledger, keys->working.ledger_key.view(), d->contracts);
   if (!client) return fail(client.error().message());

@@ -66,10 +66,9 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
     std::fprintf(stderr, "gatewayctl: %s\n", founders.error().message().c_str());
     return 1;
   }
-  std::string error;
-  auto keys = keys::load_keys(cfg, &error);
-  if (!keys) {
-    std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
+  auto keys = keys::load_keys(cfg);
+  if (!keys.ok()) {
+    std::fprintf(stderr, "gatewayctl: %s\n", keys.error().message().c_str());
     return 1;
   }
   keys->key_store.reset();  // release the TPM
@@ -177,12 +176,14 @@ int deploy(const config::GatewayConfig& cfg, const std::string& founders_path, u
 }
 
 int status(const config::GatewayConfig& cfg) {
-  std::string error;
-  auto store = keys::open_key_store(keys::key_store_options(cfg), &error);
-  auto address = store ? store->ledger_address(&error) : std::nullopt;
-  store.reset();
-  if (!address) {
-    std::fprintf(stderr, "gatewayctl: key store: %s\n", error.c_str());
+  // The store is closed again at once: the TPM is released for gatewayd.
+  auto address = [&]() -> gw::Result<std::array<uint8_t, 20>> {
+    GW_ASSIGN_OR_RETURN(std::unique_ptr<keys::KeyStore> store,
+                        keys::open_key_store(keys::key_store_options(cfg)));
+    return store->ledger_address();
+  }();
+  if (!address.ok()) {
+    std::fprintf(stderr, "gatewayctl: key store: %s\n", address.error().message().c_str());
     return 1;
   }
   std::printf("ledger account: %s\n", ledger::to_checksum_hex(*address).c_str());

@@ -21,10 +21,10 @@ std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& confi
                  path.c_str());
     return nullptr;
   }
-  std::string error;
-  auto loaded = keys::load_keys(*cfg, &error);
-  if (!loaded) {
-    std::fprintf(stderr, "gatewayctl: cannot read the store: %s\n", error.c_str());
+  auto loaded = keys::load_keys(*cfg);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "gatewayctl: cannot read the store: %s\n",
+                 loaded.error().message().c_str());
     return nullptr;
   }
   if (loaded->key_store->is_development_only())
@@ -32,9 +32,12 @@ std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& confi
   store::StoreOptions so;
   so.path = path;
   so.keys = loaded->store_keys;
-  auto s = store::MessageStore::open(so, &error);
-  if (!s) std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
-  return s;
+  auto s = store::MessageStore::open(so);
+  if (!s.ok()) {
+    std::fprintf(stderr, "gatewayctl: %s\n", s.error().message().c_str());
+    return nullptr;
+  }
+  return std::move(s).value();
 }
 
 }  // namespace gw::cli

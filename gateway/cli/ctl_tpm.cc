@@ -33,14 +33,12 @@
 
 namespace gw::cli {
 
-
 using admin::appliance_binding;
 namespace {
 
 // Files gatewayctl hands out (0600, written atomically, like key files).
 bool write_bytes(const std::string& path, std::span<const uint8_t> bytes) {
-  std::string error;
-  return keys::write_file_atomically(path, bytes, &error);
+  return keys::write_file_atomically(path, bytes).ok();
 }
 
 int usage() {
@@ -59,9 +57,12 @@ std::unique_ptr<keys::KeyStore> open_store(const std::string& config_path,
   if (loaded != nullptr) *loaded = *cfg;
   if (cfg->keys.store == "software")
     std::fprintf(stderr, "WARNING: %s\n", keys::kSoftwareKeyStoreWarning);
-  auto store = keys::open_key_store(keys::key_store_options(*cfg), &error);
-  if (!store) std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
-  return store;
+  auto store = keys::open_key_store(keys::key_store_options(*cfg));
+  if (!store.ok()) {
+    std::fprintf(stderr, "gatewayctl: %s\n", store.error().message().c_str());
+    return nullptr;
+  }
+  return std::move(store).value();
 }
 
 }  // namespace
@@ -93,10 +94,10 @@ int ctl_tpm(const std::vector<std::string>& args) {
   if (sub == "provision") {
     auto store = open_store(config_path);
     if (!store) return 1;
-    std::string error;
-    auto report = store->provision(&error);
-    if (!report) {
-      std::fprintf(stderr, "gatewayctl: provisioning failed: %s\n", error.c_str());
+    auto report = store->provision();
+    if (!report.ok()) {
+      std::fprintf(stderr, "gatewayctl: provisioning failed: %s\n",
+                   report.error().message().c_str());
       return 1;
     }
     for (const auto& line : report->lines) std::printf("%s\n", line.c_str());
@@ -108,14 +109,13 @@ int ctl_tpm(const std::vector<std::string>& args) {
     if (key_file.empty()) return usage();
     auto store = open_store(config_path);
     if (!store) return 1;
-    std::string error;
-    auto key = keys::read_consortium_key_file(key_file, &error);
-    if (!key) {
-      std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
+    auto key = keys::read_consortium_key_file(key_file);
+    if (!key.ok()) {
+      std::fprintf(stderr, "gatewayctl: %s\n", key.error().message().c_str());
       return 1;
     }
-    if (!store->import_consortium_key(key->view(), replace, &error)) {
-      std::fprintf(stderr, "gatewayctl: import failed: %s\n", error.c_str());
+    if (gw::Status s = store->import_consortium_key(key->view(), replace); !s.ok()) {
+      std::fprintf(stderr, "gatewayctl: import failed: %s\n", s.message().c_str());
       return 1;
     }
     std::printf(
@@ -128,11 +128,14 @@ int ctl_tpm(const std::vector<std::string>& args) {
     if (out_path.empty()) return usage();
     auto store = open_store(config_path);
     if (!store) return 1;
-    std::string error;
-    auto ek = store->endorsement(&error);
-    auto ak = ek ? store->attestation_key(&error) : std::nullopt;
-    if (!ek || !ak) {
-      std::fprintf(stderr, "gatewayctl: %s\n", error.c_str());
+    auto ek = store->endorsement();
+    if (!ek.ok()) {
+      std::fprintf(stderr, "gatewayctl: %s\n", ek.error().message().c_str());
+      return 1;
+    }
+    auto ak = store->attestation_key();
+    if (!ak.ok()) {
+      std::fprintf(stderr, "gatewayctl: %s\n", ak.error().message().c_str());
       return 1;
     }
     if (Status s = tpm::write_endorsement_files(*ek, out_path); !s.ok()) {
@@ -156,19 +159,19 @@ int ctl_tpm(const std::vector<std::string>& args) {
   }
   if (sub == "certify-ak") {
     if (out_path.empty() || credential_path.empty()) return usage();
-    std::string read_error;
-    auto credential = keys::read_small_file(credential_path, 64 * 1024, &read_error);
-    if (!credential) {
-      std::fprintf(stderr, "gatewayctl: credential file: %s\n", read_error.c_str());
+    auto credential = keys::read_small_file(credential_path, 64 * 1024);
+    if (!credential.ok()) {
+      std::fprintf(stderr, "gatewayctl: credential file: %s\n",
+                   credential.error().message().c_str());
       return 1;
     }
     auto store = open_store(config_path);
     if (!store) return 1;
-    std::string error;
-    auto secret = store->activate_credential(*credential, &error);
-    if (!secret || !write_bytes(out_path, *secret)) {
-      std::fprintf(stderr, "gatewayctl: certify-ak failed: %s\n",
-                   secret ? ("cannot write " + out_path).c_str() : error.c_str());
+    auto secret = store->activate_credential(*credential);
+    if (!secret.ok() || !write_bytes(out_path, *secret)) {
+      std::fprintf(
+          stderr, "gatewayctl: certify-ak failed: %s\n",
+          secret.ok() ? ("cannot write " + out_path).c_str() : secret.error().message().c_str());
       return 1;
     }
     std::printf("credential activated: the secret is in %s; give it back to the verifier\n",
@@ -187,9 +190,15 @@ int ctl_tpm(const std::vector<std::string>& args) {
     if (!store) return 1;
     std::string error;
     auto binding = appliance_binding(*store, *cfg, *nonce, &error);
-    auto attestation = binding
-                           ? store->attest(binding->qualifying_data, cfg->tpm.quote_pcrs, &error)
-                           : std::nullopt;
+    std::optional<keys::Attestation> attestation;
+    if (binding) {
+      auto attested = store->attest(binding->qualifying_data, cfg->tpm.quote_pcrs);
+      if (attested.ok()) {
+        attestation = std::move(attested).value();
+      } else {
+        error = attested.error().message();
+      }
+    }
     if (!attestation) {
       std::fprintf(stderr, "gatewayctl: quote failed: %s\n", error.c_str());
       return 1;

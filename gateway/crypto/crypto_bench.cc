@@ -68,10 +68,9 @@ void BM_Open1KiB(benchmark::State& state) {
   c.add_key(1, bench_key());
   const std::string id = "Observation/0d5f4c1e-0000-4000-8000-000000000001";
   const std::string env = c.seal(json_1k(), id);
-  std::string error;
   for (auto _ : state) {
-    auto pt = c.open(env, id, &error);
-    if (!pt) state.SkipWithError("open failed");
+    auto pt = c.open(env, id);
+    if (!pt.ok()) state.SkipWithError("open failed");
     benchmark::DoNotOptimize(pt);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * 1024));

@@ -42,10 +42,6 @@ std::string full_associated_data(std::string_view envelope_prefix, std::string_v
   return out;
 }
 
-void set_error(std::string* error, std::string message) {
-  if (error != nullptr) *error = std::move(message);
-}
-
 }  // namespace
 
 bool is_envelope(std::string_view bytes) {
@@ -89,19 +85,14 @@ std::string RecordCipher::seal(std::string_view plaintext, std::string_view asso
   return out;
 }
 
-std::optional<std::string> RecordCipher::open(std::string_view envelope,
-                                              std::string_view associated_data,
-                                              std::string* error) const {
-  if (!is_envelope(envelope)) {
-    set_error(error, "not an envelope");
-    return std::nullopt;
-  }
+Result<std::string> RecordCipher::open(std::string_view envelope,
+                                       std::string_view associated_data) const {
+  if (!is_envelope(envelope)) return data_loss_error("not an envelope");
   const uint32_t key_id = get_be32(envelope.data() + 4);
   auto it = keys_.find(key_id);
   if (it == keys_.end()) {
-    set_error(error, "unknown key id " + std::to_string(key_id) +
-                         " (add the key that sealed this record to the key ring)");
-    return std::nullopt;
+    return data_loss_error("unknown key id " + std::to_string(key_id) +
+                           " (add the key that sealed this record to the key ring)");
   }
   const auto* nonce = bytes(envelope.substr(kPrefixBytes));
   const std::string_view sealed = envelope.substr(kEnvelopeHeaderBytes);
@@ -111,8 +102,7 @@ std::optional<std::string> RecordCipher::open(std::string_view envelope,
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
           reinterpret_cast<unsigned char*>(plaintext.data()), &written, nullptr, bytes(sealed),
           sealed.size(), bytes(ad), ad.size(), nonce, it->second.data()) != 0) {
-    set_error(error, "authentication failed");
-    return std::nullopt;
+    return data_loss_error("authentication failed");
   }
   plaintext.resize(written);
   return plaintext;

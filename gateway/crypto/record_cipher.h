@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/base/status.h"
 #include "gateway/crypto/secret.h"
 
 namespace gw::crypto {
@@ -49,12 +50,11 @@ class RecordCipher {
   // "" only when !has_key(); a sealed envelope is never empty.
   std::string seal(std::string_view plaintext, std::string_view associated_data) const;
 
-  // Decrypts an envelope sealed with the same associated data. nullopt with
-  // *error (if non-null) set to "not an envelope", "unknown key id N" or
-  // "authentication failed" (wrong key, wrong associated data, or altered
-  // bytes). Messages never contain plaintext or key material.
-  std::optional<std::string> open(std::string_view envelope, std::string_view associated_data,
-                                  std::string* error) const;
+  // Decrypts an envelope sealed with the same associated data. A data-loss
+  // error "not an envelope", "unknown key id N ..." or "authentication
+  // failed" (wrong key, wrong associated data, or altered bytes). Messages
+  // never contain plaintext or key material.
+  Result<std::string> open(std::string_view envelope, std::string_view associated_data) const;
 
  private:
   std::map<uint32_t, SecretBytes> keys_;

@@ -27,6 +27,17 @@ RecordCipher cipher_with(std::initializer_list<uint32_t> ids) {
   return c;
 }
 
+// open() as an optional, its error's message in *error (if non-null).
+std::optional<std::string> open_with(const RecordCipher& c, std::string_view envelope,
+                                     std::string_view associated_data, std::string* error) {
+  auto r = c.open(envelope, associated_data);
+  if (!r.ok()) {
+    if (error != nullptr) *error = r.error().message();
+    return std::nullopt;
+  }
+  return std::move(r).value();
+}
+
 const std::string kRecord = R"({"resourceType":"Patient","name":[{"family":"Example"}]})";
 const std::string kRecordId = "Patient/6f0e7c1a-0000-4000-8000-000000000001";
 
@@ -37,13 +48,13 @@ TEST(RecordCipherTest, RoundTrip) {
   EXPECT_EQ(env.size(), kRecord.size() + kEnvelopeOverheadBytes);
   EXPECT_EQ(env.find("Example"), std::string::npos);
   std::string error;
-  const std::optional<std::string> pt = c.open(env, kRecordId, &error);
+  const std::optional<std::string> pt = open_with(c, env, kRecordId, &error);
   ASSERT_TRUE(pt.has_value()) << error;
   EXPECT_EQ(*pt, kRecord);
 
   const std::string empty = c.seal("", kRecordId);
   EXPECT_EQ(empty.size(), kEnvelopeOverheadBytes);
-  EXPECT_EQ(c.open(empty, kRecordId, nullptr), std::string());
+  EXPECT_EQ(open_with(c, empty, kRecordId, nullptr), std::string());
 }
 
 TEST(RecordCipherTest, EnvelopeLayout) {
@@ -69,9 +80,9 @@ TEST(RecordCipherTest, WrongAssociatedDataFails) {
   const RecordCipher c = cipher_with({1});
   const std::string env = c.seal(kRecord, kRecordId);
   std::string error;
-  EXPECT_FALSE(c.open(env, "Patient/other", &error).has_value());
+  EXPECT_FALSE(open_with(c, env, "Patient/other", &error).has_value());
   EXPECT_EQ(error, "authentication failed");
-  EXPECT_FALSE(c.open(env, "", &error).has_value());
+  EXPECT_FALSE(open_with(c, env, "", &error).has_value());
 }
 
 TEST(RecordCipherTest, AnyFlippedBitFails) {
@@ -82,10 +93,10 @@ TEST(RecordCipherTest, AnyFlippedBitFails) {
     std::string bad = env;
     bad[bit / 8] = static_cast<char>(bad[bit / 8] ^ (1 << (bit % 8)));
     std::string error;
-    ASSERT_FALSE(c.open(bad, kRecordId, &error).has_value()) << "bit " << bit;
+    ASSERT_FALSE(open_with(c, bad, kRecordId, &error).has_value()) << "bit " << bit;
     ASSERT_EQ(error, "authentication failed");
   }
-  EXPECT_TRUE(c.open(env, kRecordId, nullptr).has_value());
+  EXPECT_TRUE(open_with(c, env, kRecordId, nullptr).has_value());
 }
 
 TEST(RecordCipherTest, ChangedHeaderFails) {
@@ -94,11 +105,11 @@ TEST(RecordCipherTest, ChangedHeaderFails) {
   std::string relabelled = env;
   relabelled[7] = 2;  // claims key 2: authenticated, so it cannot be opened with key 2
   std::string error;
-  EXPECT_FALSE(c.open(relabelled, kRecordId, &error).has_value());
+  EXPECT_FALSE(open_with(c, relabelled, kRecordId, &error).has_value());
   EXPECT_EQ(error, "authentication failed");
   std::string magic = env;
   magic[3] = '2';
-  EXPECT_FALSE(c.open(magic, kRecordId, &error).has_value());
+  EXPECT_FALSE(open_with(c, magic, kRecordId, &error).has_value());
   EXPECT_EQ(error, "not an envelope");
 }
 
@@ -108,20 +119,20 @@ TEST(RecordCipherTest, UnknownKeyId) {
   const std::string env = sealer.seal(kRecord, kRecordId);
   const RecordCipher opener = cipher_with({1});
   std::string error;
-  EXPECT_FALSE(opener.open(env, kRecordId, &error).has_value());
+  EXPECT_FALSE(open_with(opener, env, kRecordId, &error).has_value());
   EXPECT_EQ(error.rfind("unknown key id 7", 0), 0u) << error;
 }
 
 TEST(RecordCipherTest, NotAnEnvelope) {
   const RecordCipher c = cipher_with({1});
   std::string error;
-  EXPECT_FALSE(c.open("", kRecordId, &error).has_value());
+  EXPECT_FALSE(open_with(c, "", kRecordId, &error).has_value());
   EXPECT_EQ(error, "not an envelope");
-  EXPECT_FALSE(c.open(kRecord, kRecordId, &error).has_value());  // plaintext row
+  EXPECT_FALSE(open_with(c, kRecord, kRecordId, &error).has_value());  // plaintext row
   EXPECT_EQ(error, "not an envelope");
   const std::string truncated = c.seal("", kRecordId).substr(0, kEnvelopeOverheadBytes - 1);
   EXPECT_FALSE(is_envelope(truncated));
-  EXPECT_FALSE(c.open(truncated, kRecordId, nullptr).has_value());
+  EXPECT_FALSE(open_with(c, truncated, kRecordId, nullptr).has_value());
 }
 
 TEST(RecordCipherTest, RotationKeepsOldEnvelopesReadable) {
@@ -134,12 +145,12 @@ TEST(RecordCipherTest, RotationKeepsOldEnvelopesReadable) {
   EXPECT_EQ(c.current_key_id(), 2u);
   const std::string new_env = c.seal(kRecord, kRecordId);
   EXPECT_EQ(new_env.substr(4, 4), std::string("\0\0\0\x02", 4));
-  EXPECT_EQ(c.open(old_env, kRecordId, nullptr), kRecord);
-  EXPECT_EQ(c.open(new_env, kRecordId, nullptr), kRecord);
+  EXPECT_EQ(open_with(c, old_env, kRecordId, nullptr), kRecord);
+  EXPECT_EQ(open_with(c, new_env, kRecordId, nullptr), kRecord);
   // A gateway that only has the new key cannot read the old envelope.
   const RecordCipher only_new = cipher_with({2});
-  EXPECT_FALSE(only_new.open(old_env, kRecordId, nullptr).has_value());
-  EXPECT_EQ(only_new.open(new_env, kRecordId, nullptr), kRecord);
+  EXPECT_FALSE(open_with(only_new, old_env, kRecordId, nullptr).has_value());
+  EXPECT_EQ(open_with(only_new, new_env, kRecordId, nullptr), kRecord);
 }
 
 TEST(RecordCipherTest, TwoSealsOfTheSamePlaintextDiffer) {
@@ -162,11 +173,11 @@ TEST(RecordCipherTest, KeyRingRules) {
   EXPECT_TRUE(c.add_key(1, key(1)));
   EXPECT_TRUE(c.has_key());
   EXPECT_FALSE(c.add_key(1, key(5)));  // duplicate id keeps the original key
-  EXPECT_EQ(c.open(cipher_with({1}).seal("x", "id"), "id", nullptr), "x");
+  EXPECT_EQ(open_with(c, cipher_with({1}).seal("x", "id"), "id", nullptr), "x");
 
   RecordCipher moved = std::move(c);
   EXPECT_TRUE(moved.has_key());
-  EXPECT_EQ(moved.open(moved.seal("y", "id"), "id", nullptr), "y");
+  EXPECT_EQ(open_with(moved, moved.seal("y", "id"), "id", nullptr), "y");
 }
 
 }  // namespace

@@ -4,8 +4,7 @@
 
 namespace gw::crypto {
 
-// OpenSSL's SHA-256 (with the SHA extensions where the CPU has them): the
-// store hashes every message on the submitting thread.
+// OpenSSL's SHA-256 (with the SHA extensions where the CPU has them).
 Sha256Digest sha256(std::string_view data) {
   Sha256Digest out;
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());

@@ -1,6 +1,7 @@
-// SHA-256 (FIPS 180-4), one-shot. Used for the content fingerprint stored with
-// each message (duplicate resends are compared by hash, not by bytes). Not a
-// MAC and not used for anything secret; no OpenSSL is linked into the store.
+// SHA-256 (FIPS 180-4), one-shot, and the 32-byte digest type that the keyed
+// fingerprints of StoreKeys (HMAC-SHA-256) share. Unkeyed, so never applied to
+// patient data (an unkeyed hash of an identifier can be brute-forced): it
+// fingerprints public keys and certificates (batch audits).
 #pragma once
 
 #include <array>

@@ -22,39 +22,34 @@ std::optional<crypto::SecretBytes> subkey(const crypto::SecretBytes& key, std::s
 
 }  // namespace
 
-std::shared_ptr<const StoreKeys> StoreKeys::create(const crypto::SecretBytes& record_key,
-                                                   uint32_t record_key_id,
-                                                   const crypto::SecretBytes& tokenization_key,
-                                                   std::string* error) {
+Result<std::shared_ptr<const StoreKeys>> StoreKeys::create(
+    const crypto::SecretBytes& record_key, uint32_t record_key_id,
+    const crypto::SecretBytes& tokenization_key) {
   if (!crypto::init_sodium()) {
-    *error = "libsodium could not start";
-    return nullptr;
+    return internal_error("libsodium could not start");
   }
   if (record_key.size() != 32 || tokenization_key.size() != 32) {
-    *error = "the store needs a 32-byte record key and a 32-byte tokenization key";
-    return nullptr;
+    return invalid_argument_error(
+        "the store needs a 32-byte record key and a 32-byte tokenization key");
   }
   auto tok_copy = crypto::SecretBytes::copy_of(tokenization_key.view());
   auto cipher_key = crypto::SecretBytes::copy_of(record_key.view());
   auto index = subkey(record_key, "gateway-store|index|v1");
   auto digest = subkey(record_key, "gateway-store|content|v1");
   if (!tok_copy || !cipher_key || !index || !digest) {
-    *error = "cannot allocate locked memory for the store's keys";
-    return nullptr;
+    return resource_exhausted_error("cannot allocate locked memory for the store's keys");
   }
   auto tokenizer = crypto::Tokenizer::create(std::move(*tok_copy));
   if (!tokenizer) {
-    *error = "cannot set up the tokenizer";
-    return nullptr;
+    return internal_error("cannot set up the tokenizer");
   }
   std::shared_ptr<StoreKeys> keys(new StoreKeys(std::move(*tokenizer)));
   if (!keys->cipher_.add_key(record_key_id, std::move(*cipher_key))) {
-    *error = "bad record key";
-    return nullptr;
+    return invalid_argument_error("bad record key");
   }
   keys->index_key_ = std::move(*index);
   keys->digest_key_ = std::move(*digest);
-  return keys;
+  return std::shared_ptr<const StoreKeys>(std::move(keys));
 }
 
 std::shared_ptr<const StoreKeys> StoreKeys::random_for_tests() {
@@ -64,8 +59,8 @@ std::shared_ptr<const StoreKeys> StoreKeys::random_for_tests() {
   if (!a || !b) return nullptr;
   randombytes_buf(a->mutable_data(), 32);
   randombytes_buf(b->mutable_data(), 32);
-  std::string error;
-  return create(*a, 1, *b, &error);
+  auto keys = create(*a, 1, *b);
+  return keys.ok() ? std::move(keys).value() : nullptr;
 }
 
 Sha256Digest StoreKeys::mac(const crypto::SecretBytes& key, std::string_view a,

@@ -18,21 +18,21 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/base/status.h"
 #include "gateway/crypto/commitment.h"
 #include "gateway/crypto/record_cipher.h"
 #include "gateway/crypto/secret.h"
-#include "gateway/crypto/tokenizer.h"
 #include "gateway/crypto/sha256.h"
+#include "gateway/crypto/tokenizer.h"
 
 namespace gw::crypto {
 
 class StoreKeys {
  public:
   // record_key and tokenization_key: 32 bytes each (from the key store).
-  static std::shared_ptr<const StoreKeys> create(const crypto::SecretBytes& record_key,
-                                                 uint32_t record_key_id,
-                                                 const crypto::SecretBytes& tokenization_key,
-                                                 std::string* error);
+  static Result<std::shared_ptr<const StoreKeys>> create(
+      const crypto::SecretBytes& record_key, uint32_t record_key_id,
+      const crypto::SecretBytes& tokenization_key);
   // Fresh random keys: unit tests and benchmarks only.
   static std::shared_ptr<const StoreKeys> random_for_tests();
 
@@ -40,9 +40,8 @@ class StoreKeys {
   std::string seal(std::string_view plaintext, std::string_view associated_data) const {
     return cipher_.seal(plaintext, associated_data);
   }
-  std::optional<std::string> open(std::string_view envelope, std::string_view associated_data,
-                                  std::string* error) const {
-    return cipher_.open(envelope, associated_data, error);
+  Result<std::string> open(std::string_view envelope, std::string_view associated_data) const {
+    return cipher_.open(envelope, associated_data);
   }
   // Keyed fingerprint of content (duplicate resends, unchanged records).
   Sha256Digest content_digest(std::string_view bytes) const;

@@ -25,26 +25,22 @@ bool write_all(int fd, const uint8_t* p, size_t n) {
 
 }  // namespace
 
-bool ensure_keys_dir(const std::string& state_dir, std::string* keys_dir, std::string* error) {
+Result<std::string> ensure_keys_dir(const std::string& state_dir) {
   if (::mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    *error = "cannot create state directory " + state_dir + ": " + errno_text();
-    return false;
+    return unavailable_error("cannot create state directory " + state_dir + ": " + errno_text());
   }
-  *keys_dir = state_dir + "/keys";
-  if (::mkdir(keys_dir->c_str(), 0700) != 0 && errno != EEXIST) {
-    *error = "cannot create " + *keys_dir + ": " + errno_text();
-    return false;
+  std::string keys_dir = state_dir + "/keys";
+  if (::mkdir(keys_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return unavailable_error("cannot create " + keys_dir + ": " + errno_text());
   }
   struct stat st {};
-  if (::stat(keys_dir->c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    *error = *keys_dir + " is not a directory";
-    return false;
+  if (::stat(keys_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return failed_precondition_error(keys_dir + " is not a directory");
   }
-  if ((st.st_mode & 077) != 0 && ::chmod(keys_dir->c_str(), 0700) != 0) {
-    *error = "cannot restrict " + *keys_dir + " to its owner: " + errno_text();
-    return false;
+  if ((st.st_mode & 077) != 0 && ::chmod(keys_dir.c_str(), 0700) != 0) {
+    return unavailable_error("cannot restrict " + keys_dir + " to its owner: " + errno_text());
   }
-  return true;
+  return keys_dir;
 }
 
 bool file_exists(const std::string& path) {
@@ -52,21 +48,18 @@ bool file_exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-bool write_file_atomically(const std::string& path, std::span<const uint8_t> bytes,
-                           std::string* error) {
+Status write_file_atomically(const std::string& path, std::span<const uint8_t> bytes) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    *error = "cannot write " + tmp + ": " + errno_text();
-    return false;
-  }
+  if (fd < 0) return unavailable_error("cannot write " + tmp + ": " + errno_text());
   bool ok = write_all(fd, bytes.data(), bytes.size()) && ::fsync(fd) == 0;
   std::string why = ok ? "" : errno_text();
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    *error = "cannot write " + path + ": " + (why.empty() ? errno_text() : why);
+    Status error =
+        unavailable_error("cannot write " + path + ": " + (why.empty() ? errno_text() : why));
     ::unlink(tmp.c_str());
-    return false;
+    return error;
   }
   const std::string dir =
       path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
@@ -75,15 +68,14 @@ bool write_file_atomically(const std::string& path, std::span<const uint8_t> byt
     ::fsync(dfd);
     ::close(dfd);
   }
-  return true;
+  return ok_status();
 }
 
-std::optional<std::vector<uint8_t>> read_small_file(const std::string& path, size_t max_bytes,
-                                                    std::string* error) {
+Result<std::vector<uint8_t>> read_small_file(const std::string& path, size_t max_bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    *error = path + ": " + (errno == ENOENT ? std::string("no such file") : errno_text());
-    return std::nullopt;
+    if (errno == ENOENT) return not_found_error(path + ": no such file");
+    return unavailable_error(path + ": " + errno_text());
   }
   std::vector<uint8_t> out;
   uint8_t buf[4096];
@@ -91,15 +83,14 @@ std::optional<std::vector<uint8_t>> read_small_file(const std::string& path, siz
     ssize_t r = ::read(fd, buf, sizeof buf);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
-      *error = path + ": " + errno_text();
+      Status error = unavailable_error(path + ": " + errno_text());
       ::close(fd);
-      return std::nullopt;
+      return error;
     }
     if (r == 0) break;
     if (out.size() + static_cast<size_t>(r) > max_bytes) {
-      *error = path + ": larger than " + std::to_string(max_bytes) + " bytes";
       ::close(fd);
-      return std::nullopt;
+      return invalid_argument_error(path + ": larger than " + std::to_string(max_bytes) + " bytes");
     }
     out.insert(out.end(), buf, buf + r);
   }

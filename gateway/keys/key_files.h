@@ -9,20 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "gateway/base/status.h"
+
 namespace gw::keys {
 
-// <state_dir>/keys, created 0700 if missing. False + *error if it cannot be.
-bool ensure_keys_dir(const std::string& state_dir, std::string* keys_dir, std::string* error);
+// <state_dir>/keys, created 0700 if missing; returns its path.
+Result<std::string> ensure_keys_dir(const std::string& state_dir);
 
 bool file_exists(const std::string& path);
 
 // Writes `bytes` to `path` (mode 0600) atomically.
-bool write_file_atomically(const std::string& path, std::span<const uint8_t> bytes,
-                           std::string* error);
+Status write_file_atomically(const std::string& path, std::span<const uint8_t> bytes);
 
-// Whole file; nullopt + *error ("...: no such file") if it cannot be read.
-// Refuses files larger than max_bytes.
-std::optional<std::vector<uint8_t>> read_small_file(const std::string& path, size_t max_bytes,
-                                                    std::string* error);
+// Whole file; the error says why it cannot be read ("<path>: no such file",
+// not-found). Refuses files larger than max_bytes.
+Result<std::vector<uint8_t>> read_small_file(const std::string& path, size_t max_bytes);
 
 }  // namespace gw::keys

@@ -18,26 +18,18 @@ keys::KeyStoreOptions key_store_options(const config::GatewayConfig& cfg) {
 
 namespace gw::keys {
 
-std::optional<LoadedKeys> load_keys(const config::GatewayConfig& cfg, std::string* error) {
+Result<LoadedKeys> load_keys(const config::GatewayConfig& cfg) {
+  const std::string context = "key store \"" + cfg.keys.store + "\"";
   LoadedKeys out;
-  std::string why;
-  out.key_store = keys::open_key_store(key_store_options(cfg), &why);
-  if (!out.key_store) {
-    *error = "key store \"" + cfg.keys.store + "\": " + why;
-    return std::nullopt;
-  }
-  auto working = out.key_store->load_working_keys(&why);
-  if (!working) {
-    *error = "key store \"" + cfg.keys.store + "\": " + why;
-    return std::nullopt;
-  }
-  out.working = std::move(*working);
-  out.store_keys = crypto::StoreKeys::create(out.working.record_key, out.working.record_key_id,
-                                            out.working.tokenization, &why);
-  if (!out.store_keys) {
-    *error = why;
-    return std::nullopt;
-  }
+  auto key_store = keys::open_key_store(key_store_options(cfg));
+  if (!key_store.ok()) return key_store.status().with_context(context);
+  out.key_store = std::move(key_store).value();
+  auto working = out.key_store->load_working_keys();
+  if (!working.ok()) return working.status().with_context(context);
+  out.working = std::move(working).value();
+  GW_ASSIGN_OR_RETURN(out.store_keys,
+                      crypto::StoreKeys::create(out.working.record_key, out.working.record_key_id,
+                                                out.working.tokenization));
   return out;
 }
 

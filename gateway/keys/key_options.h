@@ -5,8 +5,8 @@
 #include <string>
 
 #include "gateway/config/config.h"
-#include "gateway/keys/key_store.h"
 #include "gateway/crypto/store_keys.h"
+#include "gateway/keys/key_store.h"
 
 namespace gw::keys {
 
@@ -19,10 +19,10 @@ struct LoadedKeys {
   std::shared_ptr<const crypto::StoreKeys> store_keys;
 };
 
-// Opens the configured key store and loads the working keys once. On failure
-// *error says which object or device is missing and how to recover; there is
-// no fallback to other keys.
-std::optional<LoadedKeys> load_keys(const config::GatewayConfig& cfg, std::string* error);
+// Opens the configured key store and loads the working keys once. The error
+// says which object or device is missing and how to recover; there is no
+// fallback to other keys.
+Result<LoadedKeys> load_keys(const config::GatewayConfig& cfg);
 
 // The software store's start-up warning (logged at every start, and printed by
 // gatewayctl): it must be impossible to miss.

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "gateway/crypto/secret.h"
 #include "tpm/attest/endorsement.h"
 #include "tpm/attest/quote.h"
@@ -83,42 +84,39 @@ class KeyStore {
   // Creates whatever is missing (idempotent): the storage primary, the sealed
   // record and ledger keys, the attestation and batch-signing keys. Never
   // replaces an existing secret.
-  virtual std::optional<ProvisionReport> provision(std::string* error) = 0;
+  virtual Result<ProvisionReport> provision() = 0;
   // Imports the consortium tokenization key (32 bytes). Refuses to replace an
   // existing one unless `replace`; tokens change when the key changes.
-  virtual bool import_consortium_key(std::span<const uint8_t> key, bool replace,
-                                     std::string* error) = 0;
+  virtual Status import_consortium_key(std::span<const uint8_t> key, bool replace) = 0;
   // Everything the pipeline needs, or an error that names the missing or
   // unusable object and how to recover. Never falls back to other keys.
-  virtual std::optional<WorkingKeys> load_working_keys(std::string* error) = 0;
+  virtual Result<WorkingKeys> load_working_keys() = 0;
   // Signs a batch Merkle root (ECDSA P-256 over the 32 bytes as the digest).
-  virtual std::optional<BatchSignature> sign_batch_root(std::span<const uint8_t, 32> root,
-                                                        std::string* error) = 0;
+  virtual Result<BatchSignature> sign_batch_root(std::span<const uint8_t, 32> root) = 0;
   // PEM public key that verifies sign_batch_root().
-  virtual std::optional<std::string> batch_signing_public_key(std::string* error) = 0;
+  virtual Result<std::string> batch_signing_public_key() = 0;
   // The ledger account's address (public; derived from the sealed key).
-  virtual std::optional<std::array<uint8_t, 20>> ledger_address(std::string* error) = 0;
+  virtual Result<std::array<uint8_t, 20>> ledger_address() = 0;
 
-  // Attestation. The software store refuses all of these.
+  // Attestation. The software store refuses all of these (unimplemented).
   // A quote by the attestation key over `pcrs` (sha256 bank) with the given
   // qualifying data (see tpm::appliance_qualifying_data).
-  virtual std::optional<Attestation> attest(std::span<const uint8_t> qualifying_data,
-                                            const std::vector<int>& pcrs, std::string* error) = 0;
-  virtual std::optional<tpm::EndorsementKey> endorsement(std::string* error) = 0;
-  virtual std::optional<AttestationKeyInfo> attestation_key(std::string* error) = 0;
+  virtual Result<Attestation> attest(std::span<const uint8_t> qualifying_data,
+                                     const std::vector<int>& pcrs) = 0;
+  virtual Result<tpm::EndorsementKey> endorsement() = 0;
+  virtual Result<AttestationKeyInfo> attestation_key() = 0;
   // ActivateCredential of a tpm2_makecredential file made for the EK and the
   // attestation key's name: returns the verifier's secret.
-  virtual std::optional<std::vector<uint8_t>> activate_credential(
-      std::span<const uint8_t> credential_file, std::string* error) = 0;
+  virtual Result<std::vector<uint8_t>> activate_credential(
+      std::span<const uint8_t> credential_file) = 0;
 };
 
-// The store the options name. nullptr + *error if the kind is unknown or the
-// store cannot be opened (for the TPM: the TCTI cannot be opened).
-std::unique_ptr<KeyStore> open_key_store(const KeyStoreOptions& options, std::string* error);
+// The store the options name. An error if the kind is unknown or the store
+// cannot be opened (for the TPM: the TCTI cannot be opened).
+Result<std::unique_ptr<KeyStore>> open_key_store(const KeyStoreOptions& options);
 
 // Reads a consortium key file: 32 raw bytes, or 64 hex digits (optionally
-// followed by a newline). nullopt + *error otherwise.
-std::optional<crypto::SecretBytes> read_consortium_key_file(const std::string& path,
-                                                            std::string* error);
+// followed by a newline). An error otherwise.
+Result<crypto::SecretBytes> read_consortium_key_file(const std::string& path);
 
 }  // namespace gw::keys

@@ -7,13 +7,20 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "gateway/keys/key_store.h"
 
 namespace gw::keys {
 
 std::unique_ptr<KeyStore> make_software_key_store(const KeyStoreOptions& options);
-std::unique_ptr<KeyStore> make_tpm_key_store(const KeyStoreOptions& options, std::string* error);
+
+// `s` with `hint` (how to recover, e.g. " (run gatewayctl tpm provision ...)")
+// appended to its message; same code.
+inline Status with_hint(const Status& s, std::string_view hint) {
+  return Status(s.code(), s.message() + std::string(hint));
+}
+Result<std::unique_ptr<KeyStore>> make_tpm_key_store(const KeyStoreOptions& options);
 
 // The message the consortium root key is HMAC'd over to derive K_tok:
 // "tokenize|v1|" + consortium_id. The TPM store computes the same HMAC inside
@@ -21,13 +28,11 @@ std::unique_ptr<KeyStore> make_tpm_key_store(const KeyStoreOptions& options, std
 std::string tokenization_label(const std::string& consortium_id);
 
 // K_tok in software (software store only).
-std::optional<crypto::SecretBytes> derive_tokenization_key_software(
-    std::span<const uint8_t, 32> consortium_key, const std::string& consortium_id,
-    std::string* error);
+Result<crypto::SecretBytes> derive_tokenization_key_software(
+    std::span<const uint8_t, 32> consortium_key, const std::string& consortium_id);
 
 // ECDSA P-256 over a 32-byte digest with an OpenSSL key (software store).
-std::optional<BatchSignature> sign_digest_p256(EVP_PKEY* key, std::span<const uint8_t, 32> digest,
-                                               std::string* error);
-std::optional<std::string> public_pem(EVP_PKEY* key, std::string* error);
+Result<BatchSignature> sign_digest_p256(EVP_PKEY* key, std::span<const uint8_t, 32> digest);
+Result<std::string> public_pem(EVP_PKEY* key);
 
 }  // namespace gw::keys

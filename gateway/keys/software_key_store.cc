@@ -70,26 +70,24 @@ class SoftwareKeyStore final : public KeyStore {
   const char* kind() const override { return "software"; }
   bool is_development_only() const override { return true; }
 
-  std::optional<ProvisionReport> provision(std::string* error) override {
-    std::string dir;
-    if (!ensure_keys_dir(options_.state_dir, &dir, error)) return std::nullopt;
+  Result<ProvisionReport> provision() override {
+    GW_ASSIGN_OR_RETURN(const std::string dir, ensure_keys_dir(options_.state_dir));
     ProvisionReport report;
     report.lines.push_back(
         "WARNING: software key store (development only): keys are plain files in " + dir);
     SoftwareFile f;
-    auto existing = load(error);
-    if (!existing && file_exists(file_path())) return std::nullopt;
-    if (existing) {
+    auto existing = load();
+    if (!existing.ok() && file_exists(file_path())) return existing.status();
+    if (existing.ok()) {
       report.lines.push_back("record key " + std::to_string(existing->record_key_id) + ": exists");
       report.lines.push_back("ledger key: exists");
       f = *existing;
     } else {
       randombytes_buf(f.record.data(), 32);
       if (!ledger::generate_private_key(f.ledger)) {
-        *error = "cannot generate the ledger key (secp256k1 unavailable)";
-        return std::nullopt;
+        return internal_error("cannot generate the ledger key (secp256k1 unavailable)");
       }
-      if (!write_file_atomically(file_path(), encode(f), error)) return std::nullopt;
+      GW_RETURN_IF_ERROR(write_file_atomically(file_path(), encode(f)));
       report.lines.push_back("record key 1: created");
       report.lines.push_back("ledger key: created");
     }
@@ -98,15 +96,11 @@ class SoftwareKeyStore final : public KeyStore {
     } else {
       PkeyPtr key(EVP_EC_gen("P-256"), EVP_PKEY_free);
       std::string pem = key ? private_pem(key.get()) : "";
-      if (pem.empty()) {
-        *error = "cannot generate the batch-signing key (OpenSSL)";
-        return std::nullopt;
-      }
-      bool ok = write_file_atomically(
-          signing_path(), std::span(reinterpret_cast<const uint8_t*>(pem.data()), pem.size()),
-          error);
+      if (pem.empty()) return internal_error("cannot generate the batch-signing key (OpenSSL)");
+      Status written = write_file_atomically(
+          signing_path(), std::span(reinterpret_cast<const uint8_t*>(pem.data()), pem.size()));
       sodium_memzero(pem.data(), pem.size());
-      if (!ok) return std::nullopt;
+      GW_RETURN_IF_ERROR(written);
       report.lines.push_back("batch-signing key: created");
     }
     report.lines.push_back(f.has_consortium ? "consortium key: imported"
@@ -116,96 +110,74 @@ class SoftwareKeyStore final : public KeyStore {
     return report;
   }
 
-  bool import_consortium_key(std::span<const uint8_t> key, bool replace,
-                             std::string* error) override {
-    auto f = load(error);
-    if (!f) {
-      *error += " (run gatewayctl tpm provision first)";
-      return false;
-    }
+  Status import_consortium_key(std::span<const uint8_t> key, bool replace) override {
+    auto f = load();
+    if (!f.ok()) return with_hint(f.status(), " (run gatewayctl tpm provision first)");
     if (f->has_consortium && !replace) {
-      *error =
+      return already_exists_error(
           "a consortium key is already imported; replacing it changes every patient token "
-          "(use --replace if that is intended)";
-      return false;
+          "(use --replace if that is intended)");
     }
-    if (key.size() != 32) {
-      *error = "the consortium key must be 32 bytes";
-      return false;
-    }
+    if (key.size() != 32) return invalid_argument_error("the consortium key must be 32 bytes");
     std::memcpy(f->consortium.data(), key.data(), 32);
     f->has_consortium = true;
     std::vector<uint8_t> bytes = encode(*f);
-    bool ok = write_file_atomically(file_path(), bytes, error);
+    Status written = write_file_atomically(file_path(), bytes);
     sodium_memzero(bytes.data(), bytes.size());
-    return ok;
+    return written;
   }
 
-  std::optional<WorkingKeys> load_working_keys(std::string* error) override {
-    auto f = load(error);
-    if (!f) {
-      *error += " (run gatewayctl tpm provision --config FILE)";
-      return std::nullopt;
+  Result<WorkingKeys> load_working_keys() override {
+    auto f = load();
+    if (!f.ok()) {
+      return with_hint(f.status(), " (run gatewayctl tpm provision --config FILE)");
     }
     if (!f->has_consortium) {
-      *error =
+      return failed_precondition_error(
           "no consortium key imported: run gatewayctl tpm import-consortium-key --config FILE "
-          "KEYFILE";
-      return std::nullopt;
+          "KEYFILE");
     }
-    auto tok = derive_tokenization_key_software(f->consortium, options_.consortium_id, error);
+    GW_ASSIGN_OR_RETURN(crypto::SecretBytes tok,
+                        derive_tokenization_key_software(f->consortium, options_.consortium_id));
     auto record = crypto::SecretBytes::copy_of(f->record);
     auto ledger = crypto::SecretBytes::copy_of(f->ledger);
-    if (!tok || !record || !ledger) {
-      if (error->empty()) *error = "cannot allocate locked memory for the working keys";
-      return std::nullopt;
+    if (!record || !ledger) {
+      return resource_exhausted_error("cannot allocate locked memory for the working keys");
     }
     WorkingKeys keys;
-    keys.tokenization = std::move(*tok);
+    keys.tokenization = std::move(tok);
     keys.record_key = std::move(*record);
     keys.record_key_id = f->record_key_id;
     keys.ledger_key = std::move(*ledger);
     return keys;
   }
 
-  std::optional<BatchSignature> sign_batch_root(std::span<const uint8_t, 32> root,
-                                                std::string* error) override {
-    PkeyPtr key = load_signing_key(error);
-    if (!key) return std::nullopt;
-    return sign_digest_p256(key.get(), root, error);
+  Result<BatchSignature> sign_batch_root(std::span<const uint8_t, 32> root) override {
+    GW_ASSIGN_OR_RETURN(PkeyPtr key, load_signing_key());
+    return sign_digest_p256(key.get(), root);
   }
 
-  std::optional<std::string> batch_signing_public_key(std::string* error) override {
-    PkeyPtr key = load_signing_key(error);
-    if (!key) return std::nullopt;
-    return public_pem(key.get(), error);
+  Result<std::string> batch_signing_public_key() override {
+    GW_ASSIGN_OR_RETURN(PkeyPtr key, load_signing_key());
+    return public_pem(key.get());
   }
 
-  std::optional<std::array<uint8_t, 20>> ledger_address(std::string* error) override {
-    auto f = load(error);
-    if (!f) return std::nullopt;
-    auto a = ledger::address_of(f->ledger);
-    if (!a) *error = "the ledger key is not a valid secp256k1 key";
-    return a;
+  Result<std::array<uint8_t, 20>> ledger_address() override {
+    GW_ASSIGN_OR_RETURN(const SoftwareFile f, load());
+    auto a = ledger::address_of(f.ledger);
+    if (!a) return data_loss_error("the ledger key is not a valid secp256k1 key");
+    return *a;
   }
 
-  std::optional<Attestation> attest(std::span<const uint8_t>, const std::vector<int>&,
-                                    std::string* error) override {
-    *error = kNoAttestation;
-    return std::nullopt;
+  Result<Attestation> attest(std::span<const uint8_t>, const std::vector<int>&) override {
+    return unimplemented_error(kNoAttestation);
   }
-  std::optional<tpm::EndorsementKey> endorsement(std::string* error) override {
-    *error = kNoAttestation;
-    return std::nullopt;
+  Result<tpm::EndorsementKey> endorsement() override { return unimplemented_error(kNoAttestation); }
+  Result<AttestationKeyInfo> attestation_key() override {
+    return unimplemented_error(kNoAttestation);
   }
-  std::optional<AttestationKeyInfo> attestation_key(std::string* error) override {
-    *error = kNoAttestation;
-    return std::nullopt;
-  }
-  std::optional<std::vector<uint8_t>> activate_credential(std::span<const uint8_t>,
-                                                          std::string* error) override {
-    *error = kNoAttestation;
-    return std::nullopt;
+  Result<std::vector<uint8_t>> activate_credential(std::span<const uint8_t>) override {
+    return unimplemented_error(kNoAttestation);
   }
 
  private:
@@ -214,31 +186,26 @@ class SoftwareKeyStore final : public KeyStore {
     return options_.state_dir + "/keys/software-batch-signing.pem";
   }
 
-  std::optional<SoftwareFile> load(std::string* error) const {
-    auto bytes = read_small_file(file_path(), 4096, error);
-    if (!bytes) return std::nullopt;
+  Result<SoftwareFile> load() const {
+    GW_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_small_file(file_path(), 4096));
     SoftwareFile f;
-    bool ok = decode(*bytes, &f);
-    sodium_memzero(bytes->data(), bytes->size());
-    if (!ok) {
-      *error = file_path() + ": not a software key file of this gateway";
-      return std::nullopt;
-    }
+    bool ok = decode(bytes, &f);
+    sodium_memzero(bytes.data(), bytes.size());
+    if (!ok) return data_loss_error(file_path() + ": not a software key file of this gateway");
     return f;
   }
 
-  PkeyPtr load_signing_key(std::string* error) const {
-    auto pem = read_small_file(signing_path(), 16384, error);
-    if (!pem) {
-      *error += " (run gatewayctl tpm provision --config FILE)";
-      return PkeyPtr(nullptr, EVP_PKEY_free);
+  Result<PkeyPtr> load_signing_key() const {
+    auto pem = read_small_file(signing_path(), 16384);
+    if (!pem.ok()) {
+      return with_hint(pem.status(), " (run gatewayctl tpm provision --config FILE)");
     }
     BIO* bio = BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()));
     PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : nullptr,
                 EVP_PKEY_free);
     BIO_free(bio);
     sodium_memzero(pem->data(), pem->size());
-    if (!key) *error = signing_path() + ": not a PEM private key";
+    if (!key) return data_loss_error(signing_path() + ": not a PEM private key");
     return key;
   }
 

@@ -22,19 +22,6 @@
 namespace gw::keys {
 namespace {
 
-// The KeyStore interface reports errors as a message in *error; tpm/ returns
-// them as values. These carry one into the other.
-template <typename T>
-std::optional<T> value_or_error(Result<T> r, std::string* error) {
-  if (r.ok()) return std::move(r).value();
-  *error = r.error().message();
-  return std::nullopt;
-}
-bool ok_or_error(const Status& s, std::string* error) {
-  if (!s.ok()) *error = s.message();
-  return s.ok();
-}
-
 std::string hex_handle(uint32_t h) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%08x", h);
@@ -50,59 +37,62 @@ class TpmKeyStore final : public KeyStore {
   const char* kind() const override { return "tpm"; }
   bool is_development_only() const override { return false; }
 
-  std::optional<ProvisionReport> provision(std::string* error) override {
-    std::string dir;
-    if (!ensure_keys_dir(options_.state_dir, &dir, error)) return std::nullopt;
+  Result<ProvisionReport> provision() override {
+    GW_ASSIGN_OR_RETURN(const std::string dir, ensure_keys_dir(options_.state_dir));
     ProvisionReport report;
-    auto primary = value_or_error(tpm_->ensure_primary(), error);
-    if (!primary) {
-      if (file_exists(blob_path("primary.name")))
-        *error += " (the pinned name is " + blob_path("primary.name") +
-                  "; to provision this TPM afresh, move " + dir +
-                  " aside: its blobs cannot be used with another primary)";
-      return std::nullopt;
+    auto primary = tpm_->ensure_primary();
+    if (!primary.ok()) {
+      if (!file_exists(blob_path("primary.name"))) return primary.error();
+      return Status(primary.error().code(),
+                    primary.error().message() + " (the pinned name is " +
+                        blob_path("primary.name") + "; to provision this TPM afresh, move " + dir +
+                        " aside: its blobs cannot be used with another primary)");
     }
     report.lines.push_back("storage primary key " + hex_handle(options_.primary_handle) + " (" +
                            primary->algorithm + "): " + (primary->created ? "created" : "exists"));
-    if (!file_exists(blob_path("primary.name")) &&
-        !write_file_atomically(blob_path("primary.name"), primary->name, error))
-      return std::nullopt;
+    if (!file_exists(blob_path("primary.name"))) {
+      GW_RETURN_IF_ERROR(write_file_atomically(blob_path("primary.name"), primary->name));
+    }
 
     // Sealed secrets: generated here, sealed, and the plaintext wiped.
-    auto sealed = [&](const std::string& name, const char* what, bool ledger) -> bool {
+    auto sealed = [&](const std::string& name, const char* what, bool ledger) -> Status {
       if (file_exists(blob_path(name))) {
         report.lines.push_back(std::string(what) + ": exists (" + name + ")");
-        return true;
+        return ok_status();
       }
       std::array<uint8_t, 32> secret{};
       bool made = ledger ? ledger::generate_private_key(secret)
                          : (randombytes_buf(secret.data(), secret.size()), true);
-      std::optional<tpm::KeyBlob> blob;
-      if (made) blob = value_or_error(tpm_->seal(secret, pcrs_), error);
+      if (!made) {
+        sodium_memzero(secret.data(), secret.size());
+        return internal_error(std::string("cannot generate the ") + what);
+      }
+      Result<tpm::KeyBlob> blob = tpm_->seal(secret, pcrs_);
       sodium_memzero(secret.data(), secret.size());
-      if (!made) *error = std::string("cannot generate the ") + what;
-      if (!blob || !save(name, *blob, error)) return false;
+      if (!blob.ok()) return blob.error();
+      GW_RETURN_IF_ERROR(save(name, *blob));
       report.lines.push_back(std::string(what) + ": created and sealed" +
                              (pcrs_.pcrs.empty() ? "" : " (bound to PCRs)") + " (" + name + ")");
-      return true;
+      return ok_status();
     };
-    if (!sealed(record_blob_name(1), "record encryption key 1", false)) return std::nullopt;
-    if (!sealed("ledger-key.blob", "ledger account key", true)) return std::nullopt;
+    GW_RETURN_IF_ERROR(sealed(record_blob_name(1), "record encryption key 1", false));
+    GW_RETURN_IF_ERROR(sealed("ledger-key.blob", "ledger account key", true));
 
-    auto signing = [&](const std::string& name, const char* what, tpm::Tpm::SigningKind kind) {
+    auto signing = [&](const std::string& name, const char* what,
+                       tpm::Tpm::SigningKind kind) -> Status {
       if (file_exists(blob_path(name))) {
         report.lines.push_back(std::string(what) + ": exists (" + name + ")");
-        return true;
+        return ok_status();
       }
-      auto blob = value_or_error(tpm_->create_signing_key(kind), error);
-      if (!blob || !save(name, *blob, error)) return false;
+      GW_ASSIGN_OR_RETURN(const tpm::KeyBlob blob, tpm_->create_signing_key(kind));
+      GW_RETURN_IF_ERROR(save(name, blob));
       report.lines.push_back(std::string(what) + ": created (" + name + ")");
-      return true;
+      return ok_status();
     };
-    if (!signing("attestation-key.blob", "attestation key (AK)",
-                 tpm::Tpm::SigningKind::kAttestation) ||
-        !signing("batch-signing-key.blob", "batch-signing key", tpm::Tpm::SigningKind::kGeneral))
-      return std::nullopt;
+    GW_RETURN_IF_ERROR(signing("attestation-key.blob", "attestation key (AK)",
+                               tpm::Tpm::SigningKind::kAttestation));
+    GW_RETURN_IF_ERROR(
+        signing("batch-signing-key.blob", "batch-signing key", tpm::Tpm::SigningKind::kGeneral));
     report.lines.push_back(
         file_exists(blob_path("consortium.blob"))
             ? "consortium key: imported (consortium.blob)"
@@ -110,141 +100,110 @@ class TpmKeyStore final : public KeyStore {
 
     // The ledger address is public; showing it lets the operator fund and
     // register the account.
-    if (auto ledger_key = unseal("ledger-key.blob", error)) {
-      if (auto a = ledger::address_of(std::span<const uint8_t, 32>(ledger_key->data(), 32)))
-        report.ledger_address = ledger::to_checksum_hex(*a);
-    } else {
-      return std::nullopt;
-    }
+    GW_ASSIGN_OR_RETURN(const crypto::SecretBytes ledger_key, unseal("ledger-key.blob"));
+    if (auto a = ledger::address_of(std::span<const uint8_t, 32>(ledger_key.data(), 32)))
+      report.ledger_address = ledger::to_checksum_hex(*a);
     return report;
   }
 
-  bool import_consortium_key(std::span<const uint8_t> key, bool replace,
-                             std::string* error) override {
-    if (key.size() != 32) {
-      *error = "the consortium key must be 32 bytes";
-      return false;
-    }
-    std::string dir;
-    if (!ensure_keys_dir(options_.state_dir, &dir, error)) return false;
-    if (!ok_or_error(tpm_->primary_present(), error)) {
-      if (error->empty()) *error = missing_primary();
-      return false;
-    }
+  Status import_consortium_key(std::span<const uint8_t> key, bool replace) override {
+    if (key.size() != 32) return invalid_argument_error("the consortium key must be 32 bytes");
+    GW_RETURN_IF_ERROR(ensure_keys_dir(options_.state_dir));
+    GW_RETURN_IF_ERROR(primary_present());
     if (file_exists(blob_path("consortium.blob")) && !replace) {
-      *error =
+      return already_exists_error(
           "a consortium key is already imported; replacing it changes every patient token "
-          "(use --replace if that is intended)";
-      return false;
+          "(use --replace if that is intended)");
     }
-    auto blob = value_or_error(tpm_->create_hmac_key(key), error);
-    return blob && save("consortium.blob", *blob, error);
+    GW_ASSIGN_OR_RETURN(const tpm::KeyBlob blob, tpm_->create_hmac_key(key));
+    return save("consortium.blob", blob);
   }
 
-  std::optional<WorkingKeys> load_working_keys(std::string* error) override {
+  Result<WorkingKeys> load_working_keys() override {
     if (options_.consortium_id.empty()) {
-      *error =
+      return failed_precondition_error(
           "[keys] consortium_id is not set: it is part of the tokenization key's derivation "
-          "and must be the same at every member";
-      return std::nullopt;
+          "and must be the same at every member");
     }
-    if (!ok_or_error(tpm_->primary_present(), error)) {
-      if (error->empty()) *error = missing_primary();
-      return std::nullopt;
-    }
-    auto consortium = load("consortium.blob",
-                           "run gatewayctl tpm import-consortium-key --config "
-                           "FILE KEYFILE",
-                           error);
-    if (!consortium) return std::nullopt;
+    GW_RETURN_IF_ERROR(primary_present());
+    GW_ASSIGN_OR_RETURN(const tpm::KeyBlob consortium,
+                        load("consortium.blob",
+                             "run gatewayctl tpm import-consortium-key --config "
+                             "FILE KEYFILE"));
     const std::string label = tokenization_label(options_.consortium_id);
-    auto k_tok = value_or_error(
-        tpm_->hmac(*consortium,
-                   std::span(reinterpret_cast<const uint8_t*>(label.data()), label.size())),
-        error);
-    if (!k_tok) return std::nullopt;
+    auto k_tok = tpm_->hmac(
+        consortium, std::span(reinterpret_cast<const uint8_t*>(label.data()), label.size()));
+    if (!k_tok.ok()) return k_tok.error();
     auto tok = crypto::SecretBytes::copy_of(*k_tok);
     sodium_memzero(k_tok->data(), k_tok->size());
-    auto record = unseal(record_blob_name(1), error);
-    if (!record) return std::nullopt;
-    auto ledger = unseal("ledger-key.blob", error);
-    if (!ledger) return std::nullopt;
-    if (!tok) {
-      *error = "cannot allocate locked memory for the working keys";
-      return std::nullopt;
-    }
+    GW_ASSIGN_OR_RETURN(crypto::SecretBytes record, unseal(record_blob_name(1)));
+    GW_ASSIGN_OR_RETURN(crypto::SecretBytes ledger, unseal("ledger-key.blob"));
+    if (!tok) return resource_exhausted_error("cannot allocate locked memory for the working keys");
     WorkingKeys keys;
     keys.tokenization = std::move(*tok);
-    keys.record_key = std::move(*record);
+    keys.record_key = std::move(record);
     keys.record_key_id = 1;
-    keys.ledger_key = std::move(*ledger);
+    keys.ledger_key = std::move(ledger);
     return keys;
   }
 
-  std::optional<BatchSignature> sign_batch_root(std::span<const uint8_t, 32> root,
-                                                std::string* error) override {
-    auto blob = load("batch-signing-key.blob", "run gatewayctl tpm provision --config FILE", error);
-    if (!blob) return std::nullopt;
-    auto sig = value_or_error(tpm_->sign_digest(*blob, root), error);
-    if (!sig) return std::nullopt;
-    return BatchSignature{sig->r, sig->s, sig->der};
+  Result<BatchSignature> sign_batch_root(std::span<const uint8_t, 32> root) override {
+    GW_ASSIGN_OR_RETURN(
+        const tpm::KeyBlob blob,
+        load("batch-signing-key.blob", "run gatewayctl tpm provision --config FILE"));
+    GW_ASSIGN_OR_RETURN(const auto sig, tpm_->sign_digest(blob, root));
+    return BatchSignature{sig.r, sig.s, sig.der};
   }
 
-  std::optional<std::string> batch_signing_public_key(std::string* error) override {
-    auto blob = load("batch-signing-key.blob", "run gatewayctl tpm provision --config FILE", error);
-    if (!blob) return std::nullopt;
-    return value_or_error(tpm_->public_key_pem(*blob), error);
+  Result<std::string> batch_signing_public_key() override {
+    GW_ASSIGN_OR_RETURN(
+        const tpm::KeyBlob blob,
+        load("batch-signing-key.blob", "run gatewayctl tpm provision --config FILE"));
+    return tpm_->public_key_pem(blob);
   }
 
-  std::optional<std::array<uint8_t, 20>> ledger_address(std::string* error) override {
-    auto key = unseal("ledger-key.blob", error);
-    if (!key) return std::nullopt;
-    auto a = ledger::address_of(std::span<const uint8_t, 32>(key->data(), 32));
-    if (!a) *error = "the sealed ledger key is not a valid secp256k1 key";
-    return a;
+  Result<std::array<uint8_t, 20>> ledger_address() override {
+    GW_ASSIGN_OR_RETURN(const crypto::SecretBytes key, unseal("ledger-key.blob"));
+    auto a = ledger::address_of(std::span<const uint8_t, 32>(key.data(), 32));
+    if (!a) return data_loss_error("the sealed ledger key is not a valid secp256k1 key");
+    return *a;
   }
 
-  std::optional<Attestation> attest(std::span<const uint8_t> qualifying_data,
-                                    const std::vector<int>& pcrs, std::string* error) override {
-    auto ak = load("attestation-key.blob", "run gatewayctl tpm provision --config FILE", error);
-    if (!ak) return std::nullopt;
+  Result<Attestation> attest(std::span<const uint8_t> qualifying_data,
+                             const std::vector<int>& pcrs) override {
+    GW_ASSIGN_OR_RETURN(const tpm::KeyBlob ak,
+                        load("attestation-key.blob", "run gatewayctl tpm provision --config FILE"));
     tpm::PcrSelection selection;
     selection.pcrs = pcrs;
-    auto q = value_or_error(tpm::quote(*tpm_, *ak, selection, qualifying_data), error);
-    if (!q) return std::nullopt;
+    GW_ASSIGN_OR_RETURN(tpm::Quote q, tpm::quote(*tpm_, ak, selection, qualifying_data));
     Attestation a;
-    a.quote = std::move(*q);
-    auto pem = value_or_error(tpm_->public_key_pem(*ak), error);
-    auto name = value_or_error(tpm_->object_name(*ak), error);
-    if (!pem || !name) return std::nullopt;
-    a.ak_public_pem = std::move(*pem);
-    a.ak_name = std::move(*name);
-    a.ak_public_area = ak->public_area;
+    a.quote = std::move(q);
+    GW_ASSIGN_OR_RETURN(auto pem, tpm_->public_key_pem(ak));
+    GW_ASSIGN_OR_RETURN(auto name, tpm_->object_name(ak));
+    a.ak_public_pem = std::move(pem);
+    a.ak_name = std::move(name);
+    a.ak_public_area = ak.public_area;
     // The EK certificate where the TPM has one (not swtpm without swtpm_setup).
-    std::string ek_error;
-    if (auto ek = value_or_error(tpm::endorsement_key(*tpm_), &ek_error))
-      a.ek_certificate = ek->certificate;
+    if (auto ek = tpm::endorsement_key(*tpm_); ek.ok()) a.ek_certificate = ek->certificate;
     return a;
   }
 
-  std::optional<tpm::EndorsementKey> endorsement(std::string* error) override {
-    return value_or_error(tpm::endorsement_key(*tpm_), error);
+  Result<tpm::EndorsementKey> endorsement() override {
+    return tpm::endorsement_key(*tpm_);
   }
 
-  std::optional<AttestationKeyInfo> attestation_key(std::string* error) override {
-    auto ak = load("attestation-key.blob", "run gatewayctl tpm provision --config FILE", error);
-    if (!ak) return std::nullopt;
-    auto pem = value_or_error(tpm_->public_key_pem(*ak), error);
-    auto name = value_or_error(tpm_->object_name(*ak), error);
-    if (!pem || !name) return std::nullopt;
-    return AttestationKeyInfo{std::move(*pem), std::move(*name), ak->public_area};
+  Result<AttestationKeyInfo> attestation_key() override {
+    GW_ASSIGN_OR_RETURN(const tpm::KeyBlob ak,
+                        load("attestation-key.blob", "run gatewayctl tpm provision --config FILE"));
+    GW_ASSIGN_OR_RETURN(auto pem, tpm_->public_key_pem(ak));
+    GW_ASSIGN_OR_RETURN(auto name, tpm_->object_name(ak));
+    return AttestationKeyInfo{std::move(pem), std::move(name), ak.public_area};
   }
 
-  std::optional<std::vector<uint8_t>> activate_credential(std::span<const uint8_t> credential,
-                                                          std::string* error) override {
-    auto ak = load("attestation-key.blob", "run gatewayctl tpm provision --config FILE", error);
-    if (!ak) return std::nullopt;
-    return value_or_error(tpm::activate_credential(*tpm_, *ak, credential), error);
+  Result<std::vector<uint8_t>> activate_credential(std::span<const uint8_t> credential) override {
+    GW_ASSIGN_OR_RETURN(const tpm::KeyBlob ak,
+                        load("attestation-key.blob", "run gatewayctl tpm provision --config FILE"));
+    return tpm::activate_credential(*tpm_, ak, credential);
   }
 
  private:
@@ -254,44 +213,36 @@ class TpmKeyStore final : public KeyStore {
   std::string blob_path(const std::string& name) const {
     return options_.state_dir + "/keys/" + name;
   }
-  std::string missing_primary() const {
-    return "no storage primary key at " + hex_handle(options_.primary_handle) + " on TPM '" +
-           options_.tcti + "': run gatewayctl tpm provision --config FILE";
+  // ok if the storage primary is at its handle; else why not, with the way out.
+  Status primary_present() {
+    return tpm_->primary_present();
   }
 
-  bool save(const std::string& name, const tpm::KeyBlob& blob, std::string* error) {
-    return write_file_atomically(blob_path(name), tpm::serialize_blob(blob), error);
+  Status save(const std::string& name, const tpm::KeyBlob& blob) {
+    return write_file_atomically(blob_path(name), tpm::serialize_blob(blob));
   }
 
-  std::optional<tpm::KeyBlob> load(const std::string& name, const char* recovery,
-                                   std::string* error) {
-    std::string why;
-    auto bytes = read_small_file(blob_path(name), 64 * 1024, &why);
-    if (!bytes) {
-      *error = "TPM object " + blob_path(name) + " is missing (" + why + "): " + recovery;
-      return std::nullopt;
+  Result<tpm::KeyBlob> load(const std::string& name, const char* recovery) {
+    auto bytes = read_small_file(blob_path(name), 64 * 1024);
+    if (!bytes.ok()) {
+      return failed_precondition_error("TPM object " + blob_path(name) + " is missing (" +
+                                       bytes.error().message() + "): " + recovery);
     }
     auto blob = tpm::parse_blob(*bytes);
-    if (!blob.ok()) {
-      *error = blob_path(name) + ": " + blob.error().message();
-      return std::nullopt;
-    }
-    return *blob;
+    if (!blob.ok()) return data_loss_error(blob_path(name) + ": " + blob.error().message());
+    return std::move(blob).value();
   }
 
-  std::optional<crypto::SecretBytes> unseal(const std::string& name, std::string* error) {
-    auto blob = load(name, "run gatewayctl tpm provision --config FILE", error);
-    if (!blob) return std::nullopt;
-    auto secret = value_or_error(tpm_->unseal(*blob, pcrs_), error);
-    if (!secret) {
-      *error = "cannot unseal " + name + ": " + *error;
-      return std::nullopt;
-    }
+  Result<crypto::SecretBytes> unseal(const std::string& name) {
+    GW_ASSIGN_OR_RETURN(const tpm::KeyBlob blob,
+                        load(name, "run gatewayctl tpm provision --config FILE"));
+    auto secret = tpm_->unseal(blob, pcrs_);
+    if (!secret.ok()) return secret.error().with_context("cannot unseal " + name);
     std::optional<crypto::SecretBytes> out;
     if (secret->size() == 32) out = crypto::SecretBytes::copy_of(*secret);
     sodium_memzero(secret->data(), secret->size());
-    if (!out) *error = name + ": unexpected sealed data size or no locked memory";
-    return out;
+    if (!out) return data_loss_error(name + ": unexpected sealed data size or no locked memory");
+    return std::move(*out);
   }
 
   KeyStoreOptions options_;
@@ -301,23 +252,17 @@ class TpmKeyStore final : public KeyStore {
 
 }  // namespace
 
-std::unique_ptr<KeyStore> make_tpm_key_store(const KeyStoreOptions& options, std::string* error) {
+Result<std::unique_ptr<KeyStore>> make_tpm_key_store(const KeyStoreOptions& options) {
   tpm::TpmOptions to;
   to.tcti = options.tcti;
   to.primary_handle = options.primary_handle;
   to.injected_latency = options.injected_latency;
   const std::string pinned = options.state_dir + "/keys/primary.name";
   if (file_exists(pinned)) {
-    auto name = read_small_file(pinned, 1024, error);
-    if (!name) return nullptr;
-    to.expected_primary_name = std::move(*name);
+    GW_ASSIGN_OR_RETURN(to.expected_primary_name, read_small_file(pinned, 1024));
   }
-  auto t = tpm::Tpm::open(to);
-  if (!t.ok()) {
-    *error = t.error().message();
-    return nullptr;
-  }
-  return std::make_unique<TpmKeyStore>(options, std::move(*t));
+  GW_ASSIGN_OR_RETURN(std::unique_ptr<tpm::Tpm> t, tpm::Tpm::open(to));
+  return std::unique_ptr<KeyStore>(std::make_unique<TpmKeyStore>(options, std::move(t)));
 }
 
 }  // namespace gw::keys

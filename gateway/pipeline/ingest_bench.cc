@@ -149,9 +149,10 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
     ko.state_dir = dir + "/state";
     ko.consortium_id = "bench";
     ko.tcti = swtpm->tcti();
-    auto ks = gw::keys::open_key_store(ko, &error);
-    if (!ks || !ks->provision(&error)) {
-      std::fprintf(stderr, "provision: %s\n", error.c_str());
+    auto ks = gw::keys::open_key_store(ko);
+    const gw::Status provisioned = ks.ok() ? (*ks)->provision().status() : ks.status();
+    if (!provisioned.ok()) {
+      std::fprintf(stderr, "provision: %s\n", provisioned.message().c_str());
       std::exit(1);
     }
     ko.injected_latency = std::chrono::milliseconds(tpm_latency_ms);
@@ -159,11 +160,12 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
   gw::store::StoreOptions so;
   so.path = dir + "/messages.db";
   so.keys = gw::crypto::StoreKeys::random_for_tests();
-  auto store = gw::store::MessageStore::open(so, &error);
-  if (!store) {
-    std::fprintf(stderr, "store: %s\n", error.c_str());
+  auto opened = gw::store::MessageStore::open(so);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "store: %s\n", opened.error().message().c_str());
     std::exit(1);
   }
+  std::unique_ptr<gw::store::MessageStore> store = std::move(opened).value();
   gw::pipeline::IngestOptions io;
   io.channel = "bench";
   gw::pipeline::MllpIngest ingest(io, store.get());

@@ -8,18 +8,14 @@
 #include <utility>
 
 #include "adapters/hl7/ack.h"
+#include "gateway/base/clock.h"
 #include "gateway/log/log.h"
 #include "gateway/pipeline/ack_mapping.h"
 #include "gateway/pipeline/normalize.h"
+#include "gateway/pipeline/tokenize.h"
 
 namespace gw::pipeline {
 namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string join_errors(const std::vector<hl7::Error>& errors) {
   std::string out;
@@ -192,6 +188,7 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
     Normalized n = normalize_v2(*r.message, options_.mapping);
     if (n.ok()) {
       m.records = std::move(n.records);
+      tokenize(store_->keys(), &m.records);
     } else if (n.unsupported_type() && options_.store_unmapped_types) {
       // Stored as received, no records: counted, not logged per message (a
       // whole feed of such types would flood the log).

@@ -8,6 +8,7 @@
 
 #include "fhir/json/write.h"
 #include "fhir/validate/validator.h"
+#include "gateway/base/clock.h"
 
 namespace gw::rest {
 

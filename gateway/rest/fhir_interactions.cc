@@ -5,6 +5,8 @@
 
 #include "fhir/json/canonical.h"
 #include "fhir/validate/validator.h"
+#include "gateway/base/clock.h"
+#include "gateway/pipeline/tokenize.h"
 #include "gateway/rest/fhir_api.h"
 #include "gateway/rest/http_mapping.h"
 
@@ -138,6 +140,7 @@ store::CommitResult FhirApi::submit(const std::string& message_type, const Write
   m.raw = ctx.raw;
   m.received_at_ms = now_ms();
   m.records = std::move(writes);
+  pipeline::tokenize(store_->keys(), &m.records);
   return store_->submit_sync(std::move(m));
 }
 

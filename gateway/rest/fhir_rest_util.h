@@ -36,7 +36,6 @@ bool is_valid_id(std::string_view id);
 // Random (version 4) UUID, lowercase, for server-assigned ids.
 std::string new_uuid();
 
-int64_t now_ms();
 std::string format_instant(int64_t unix_ms);  // FHIR instant, "2026-11-22T05:22:09.123Z"
 std::string http_date(int64_t unix_ms);       // RFC 9110 IMF-fixdate, for Last-Modified
 std::string weak_etag(int64_t version);       // W/"3"

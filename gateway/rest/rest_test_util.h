@@ -88,10 +88,11 @@ class RestFixture : public ::testing::Test {
     ASSERT_TRUE(pki.ok()) << pki.status().message();
     pki_ = *pki;
     store::StoreOptions so;
-    so.path = dir_.file("messages.db");
+    so.path = dir_.store_file();
     so.keys = crypto::StoreKeys::random_for_tests();
-    store_ = store::MessageStore::open(so, &error);
-    ASSERT_NE(store_, nullptr) << error;
+    auto opened = store::MessageStore::open(so);
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    store_ = std::move(opened).value();
     ctx_ = client_context(pki_.ca_cert);
   }
   void TearDown() override {

@@ -59,47 +59,41 @@ struct BatchStore::Impl {
   Connection db;
   Statement last_seq, pending, pending_count, insert, list, unanchored, set_anchored, commitments;
 
-  bool last(int64_t* out, std::string* error) {
+  Result<int64_t> last() {
     ScopedReset reset(last_seq);
     if (last_seq.step() != SQLITE_ROW) {
-      *error = "reading batches: " + internal::describe_error(db.get(), sqlite3_errcode(db.get()));
-      return false;
+      return sqlite::error_status(db.get(), sqlite3_errcode(db.get()), "reading batches");
     }
-    *out = last_seq.column_int64(0);
-    return true;
+    return last_seq.column_int64(0);
   }
 
-  // Steps a bound (seq, commitment) query to its end into *out.
-  bool read_records(Statement& s, PendingRecords* out, std::string* error) {
+  // Steps a bound (seq, commitment) query to its end.
+  Result<PendingRecords> read_records(Statement& s) {
+    PendingRecords out;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
       std::string_view c = s.column_blob_view(1);
       if (c.size() != 32) {
-        *error = "record " + std::to_string(s.column_int64(0)) + " has no commitment";
-        return false;
+        return data_loss_error("record " + std::to_string(s.column_int64(0)) +
+                               " has no commitment");
       }
-      out->seqs.push_back(s.column_int64(0));
+      out.seqs.push_back(s.column_int64(0));
       std::array<uint8_t, 32> a{};
       std::memcpy(a.data(), c.data(), 32);
-      out->commitments.push_back(a);
+      out.commitments.push_back(a);
     }
-    if (rc != SQLITE_DONE) {
-      *error = "reading records: " + internal::describe_error(db.get(), rc);
-      return false;
-    }
-    return true;
+    if (rc != SQLITE_DONE) return sqlite::error_status(db.get(), rc, "reading records");
+    return out;
   }
 };
 
 BatchStore::BatchStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 BatchStore::~BatchStore() = default;
 
-std::unique_ptr<BatchStore> BatchStore::open(const std::string& path, std::string* error) {
+Result<std::unique_ptr<BatchStore>> BatchStore::open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
-  if (!impl->db.open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, error)) {
-    *error = "batch store: " + *error;
-    return nullptr;
-  }
+  GW_RETURN_IF_ERROR(
+      impl->db.open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX).with_context("batch store"));
   sqlite3_busy_timeout(impl->db.get(), 5000);
   const std::pair<Statement*, const char*> statements[] = {
       {&impl->last_seq, kLastSeq},
@@ -113,47 +107,38 @@ std::unique_ptr<BatchStore> BatchStore::open(const std::string& path, std::strin
   };
   for (const auto& [stmt, sql] : statements) {
     const int rc = stmt->prepare(impl->db.get(), sql);
-    if (rc != SQLITE_OK) {
-      *error = "batch store: " + internal::describe_error(impl->db.get(), rc);
-      return nullptr;
-    }
+    if (rc != SQLITE_OK) return sqlite::error_status(impl->db.get(), rc, "batch store");
   }
   return std::unique_ptr<BatchStore>(new BatchStore(std::move(impl)));
 }
 
-std::optional<PendingRecords> BatchStore::pending(size_t limit, std::string* error) {
-  int64_t after = 0;
-  if (!impl_->last(&after, error)) return std::nullopt;
-  PendingRecords out;
+Result<PendingRecords> BatchStore::pending(size_t limit) {
+  GW_ASSIGN_OR_RETURN(const int64_t after, impl_->last());
   ScopedReset reset(impl_->pending);
   impl_->pending.bind_int64(1, after).bind_int64(
       2, static_cast<int64_t>(std::min<uint64_t>(limit, std::numeric_limits<int64_t>::max())));
-  if (!impl_->read_records(impl_->pending, &out, error)) return std::nullopt;
-  return out;
+  return impl_->read_records(impl_->pending);
 }
 
-std::optional<int64_t> BatchStore::pending_count(std::string* error) {
-  int64_t after = 0;
-  if (!impl_->last(&after, error)) return std::nullopt;
+Result<int64_t> BatchStore::pending_count() {
+  GW_ASSIGN_OR_RETURN(const int64_t after, impl_->last());
   ScopedReset reset(impl_->pending_count);
   if (impl_->pending_count.bind_int64(1, after).step() != SQLITE_ROW) {
-    *error = "counting records: " +
-             internal::describe_error(impl_->db.get(), sqlite3_errcode(impl_->db.get()));
-    return std::nullopt;
+    return sqlite::error_status(impl_->db.get(), sqlite3_errcode(impl_->db.get()),
+                                "counting records");
   }
   return impl_->pending_count.column_int64(0);
 }
 
-bool BatchStore::record(SignedBatch* b, std::string* error) {
-  if (impl_->db.exec("BEGIN IMMEDIATE", error) != SQLITE_OK) return false;
-  int64_t last = 0;
-  bool ok = impl_->last(&last, error);
-  if (ok && b->first_seq <= last) {
-    *error = "batch overlaps the previous batch (first seq " + std::to_string(b->first_seq) +
-             ", previous last seq " + std::to_string(last) + ")";
-    ok = false;
-  }
-  if (ok) {
+Status BatchStore::record(SignedBatch* b) {
+  GW_RETURN_IF_ERROR(impl_->db.exec("BEGIN IMMEDIATE"));
+  const auto insert = [&]() -> Status {
+    GW_ASSIGN_OR_RETURN(const int64_t last, impl_->last());
+    if (b->first_seq <= last) {
+      return failed_precondition_error("batch overlaps the previous batch (first seq " +
+                                       std::to_string(b->first_seq) + ", previous last seq " +
+                                       std::to_string(last) + ")");
+    }
     ScopedReset reset(impl_->insert);
     const int rc = impl_->insert.bind_int64(1, b->first_seq)
                        .bind_int64(2, b->last_seq)
@@ -163,21 +148,20 @@ bool BatchStore::record(SignedBatch* b, std::string* error) {
                        .bind_text(6, b->signer)
                        .bind_int64(7, b->created_at_ms)
                        .step();
-    if (rc != SQLITE_DONE) {
-      *error = "recording batch: " + internal::describe_error(impl_->db.get(), rc);
-      ok = false;
-    } else {
-      b->id = sqlite3_last_insert_rowid(impl_->db.get());
-    }
+    if (rc != SQLITE_DONE) return sqlite::error_status(impl_->db.get(), rc, "recording batch");
+    b->id = sqlite3_last_insert_rowid(impl_->db.get());
+    return ok_status();
+  };
+  if (Status s = insert(); !s.ok()) {
+    // The failure being reported matters more than a failed rollback, which
+    // SQLite completes when the connection closes anyway.
+    impl_->db.exec("ROLLBACK").ignore();
+    return s;
   }
-  if (!ok) {
-    impl_->db.exec("ROLLBACK", nullptr);
-    return false;
-  }
-  return impl_->db.exec("COMMIT", error) == SQLITE_OK;
+  return impl_->db.exec("COMMIT");
 }
 
-std::vector<SignedBatch> BatchStore::list(int64_t after_id, size_t limit, std::string* error) {
+Result<std::vector<SignedBatch>> BatchStore::list(int64_t after_id, size_t limit) {
   std::vector<SignedBatch> out;
   ScopedReset reset(impl_->list);
   impl_->list.bind_int64(1, after_id)
@@ -190,13 +174,11 @@ std::vector<SignedBatch> BatchStore::list(int64_t after_id, size_t limit, std::s
     read_batch(impl_->list, &b);
     out.push_back(std::move(b));
   }
-  if (rc != SQLITE_DONE && error != nullptr)
-    *error = "listing batches: " + internal::describe_error(impl_->db.get(), rc);
+  if (rc != SQLITE_DONE) return sqlite::error_status(impl_->db.get(), rc, "listing batches");
   return out;
 }
 
-std::optional<std::vector<SignedBatch>> BatchStore::unanchored(int64_t after_id, size_t limit,
-                                                               std::string* error) {
+Result<std::vector<SignedBatch>> BatchStore::unanchored(int64_t after_id, size_t limit) {
   std::vector<SignedBatch> out;
   Statement& s = impl_->unanchored;
   ScopedReset reset(s);
@@ -206,42 +188,34 @@ std::optional<std::vector<SignedBatch>> BatchStore::unanchored(int64_t after_id,
   while ((rc = s.step()) == SQLITE_ROW) {
     SignedBatch b;
     if (!read_batch(s, &b)) {
-      *error = "batch " + std::to_string(b.id) + " has a malformed root";
-      return std::nullopt;
+      return data_loss_error("batch " + std::to_string(b.id) + " has a malformed root");
     }
     out.push_back(std::move(b));
   }
   if (rc != SQLITE_DONE) {
-    *error = "listing unanchored batches: " + internal::describe_error(impl_->db.get(), rc);
-    return std::nullopt;
+    return sqlite::error_status(impl_->db.get(), rc, "listing unanchored batches");
   }
   return out;
 }
 
-std::optional<PendingRecords> BatchStore::records_in(int64_t first_seq, int64_t last_seq,
-                                                     std::string* error) {
-  PendingRecords out;
+Result<PendingRecords> BatchStore::records_in(int64_t first_seq, int64_t last_seq) {
   Statement& s = impl_->commitments;
   ScopedReset reset(s);
   s.bind_int64(1, first_seq).bind_int64(2, last_seq);
-  if (!impl_->read_records(s, &out, error)) return std::nullopt;
-  return out;
+  return impl_->read_records(s);
 }
 
-bool BatchStore::set_anchored(int64_t id, const std::string& tx_hash, std::string* error) {
+Status BatchStore::set_anchored(int64_t id, const std::string& tx_hash) {
   Statement& s = impl_->set_anchored;
   ScopedReset reset(s);
   const int rc = s.bind_int64(1, id).bind_text(2, tx_hash).step();
   if (rc != SQLITE_DONE) {
-    *error = "recording the anchor of batch " + std::to_string(id) + ": " +
-             internal::describe_error(impl_->db.get(), rc);
-    return false;
+    return sqlite::error_status(impl_->db.get(), rc,
+                                "recording the anchor of batch " + std::to_string(id));
   }
-  if (sqlite3_changes(impl_->db.get()) == 0) {
-    *error = "no batch " + std::to_string(id);
-    return false;
-  }
-  return true;
+  if (sqlite3_changes(impl_->db.get()) == 0)
+    return not_found_error("no batch " + std::to_string(id));
+  return ok_status();
 }
 
 }  // namespace gw::store

@@ -3,8 +3,13 @@
 // batch by the appliance's batch-signing key (the TPM), so the TPM is called
 // once per batch, never per message. Later the ledger client anchors roots.
 //
-// BatchStore has its own read-write connection to the store file (WAL: it
-// waits for the committer, never blocks readers); one BatchStore per file.
+// A BatchStore has its own read-write connection to the store file (WAL: it
+// waits for the committer, never blocks readers) and is used by one thread at
+// a time. Several may be open on one file, each on its own thread: gatewayd's
+// batch signer appends batches while its ledger anchorer marks them anchored,
+// and `gatewayctl audit` reads them. That is safe because SQLite serializes
+// the writes and record() checks that a batch follows the last one inside its
+// IMMEDIATE transaction, so two writers can never record overlapping batches.
 #pragma once
 
 #include <array>
@@ -13,6 +18,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "gateway/base/status.h"
 
 namespace gw::store {
 
@@ -34,30 +41,30 @@ struct SignedBatch {
 
 class BatchStore {
  public:
-  static std::unique_ptr<BatchStore> open(const std::string& path, std::string* error);
+  static Result<std::unique_ptr<BatchStore>> open(const std::string& path);
   ~BatchStore();
 
   // Record versions not yet in a batch, oldest first, at most `limit`.
-  std::optional<PendingRecords> pending(size_t limit, std::string* error);
+  Result<PendingRecords> pending(size_t limit);
   // Number of record versions not yet in a batch.
-  std::optional<int64_t> pending_count(std::string* error);
-  // Appends a batch. Refused if it does not start right after the last
-  // batch's range (so two signers can never record overlapping batches).
-  bool record(SignedBatch* batch, std::string* error);
-  std::vector<SignedBatch> list(int64_t after_id, size_t limit, std::string* error);
+  Result<int64_t> pending_count();
+  // Appends a batch and sets batch->id. Refused (failed-precondition) if it
+  // does not start right after the last batch's range (so two signers can
+  // never record overlapping batches).
+  Status record(SignedBatch* batch);
+  // Batches with id > after_id, oldest first, at most `limit`.
+  Result<std::vector<SignedBatch>> list(int64_t after_id, size_t limit);
   // The record versions with first_seq <= seq <= last_seq and their
   // commitments, in seq order: what a batch's root is rebuilt from.
-  std::optional<PendingRecords> records_in(int64_t first_seq, int64_t last_seq,
-                                           std::string* error);
+  Result<PendingRecords> records_in(int64_t first_seq, int64_t last_seq);
 
   // The ledger anchorer's view: batches with id > after_id whose anchored_tx
   // is still NULL, oldest first, at most `limit`. (after_id lets the anchorer
   // skip the long anchored prefix instead of scanning it every round.)
-  std::optional<std::vector<SignedBatch>> unanchored(int64_t after_id, size_t limit,
-                                                     std::string* error);
+  Result<std::vector<SignedBatch>> unanchored(int64_t after_id, size_t limit);
   // Records the hash of the ledger transaction that anchored batch `id`
-  // ("0x" + 64 hex digits). False + *error if there is no such batch.
-  bool set_anchored(int64_t id, const std::string& tx_hash, std::string* error);
+  // ("0x" + 64 hex digits). not-found if there is no such batch.
+  Status set_anchored(int64_t id, const std::string& tx_hash);
 
  private:
   struct Impl;

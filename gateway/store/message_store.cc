@@ -42,14 +42,13 @@
 #include <thread>
 #include <utility>
 
+#include "gateway/crypto/sha256.h"
 #include "gateway/store/message_store_internal.h"
 #include "gateway/store/records.h"
 #include "gateway/store/schema.h"
-#include "gateway/crypto/sha256.h"
 #include "gateway/store/sqlite_util.h"
 
 namespace gw::store {
-
 
 const char* to_string(MessageStatus s) {
   switch (s) {
@@ -128,7 +127,7 @@ class SqliteMessageStore final : public MessageStore {
       : options_(options), record_writer_(options.keys), record_reader_(options.keys) {}
   ~SqliteMessageStore() override { close(); }
 
-  bool init(std::string* error);
+  Status init();
   void start() {
     committer_ = std::thread([this] { run_committer(); });
     checkpointer_ = std::thread([this] { run_checkpointer(); });
@@ -137,6 +136,7 @@ class SqliteMessageStore final : public MessageStore {
   void on_wal_commit(uint64_t frames);
 
   void submit(InboundMessage message, CommitCallback done) override;
+  const crypto::StoreKeys& keys() const override { return *options_.keys; }
   CommitResult submit_sync(InboundMessage message) override;
   void close() override;
 
@@ -155,9 +155,9 @@ class SqliteMessageStore final : public MessageStore {
   const internal::WriteConnectionSettings& settings() const { return settings_; }
 
  private:
-  bool configure_writer(std::string* error);
-  bool open_reader(std::string* error);
-  bool open_checkpointer(std::string* error);
+  Status configure_writer();
+  Status open_reader();
+  Status open_checkpointer();
   void run_committer();
   void run_checkpointer();
   // One round of checkpointing, after the WAL hook's signal.
@@ -252,86 +252,63 @@ int wal_hook(void* store, sqlite3* db, const char* name, int frames) {
   return SQLITE_OK;
 }
 
-bool SqliteMessageStore::init(std::string* error) {
-  std::string why;
+Status SqliteMessageStore::init() {
   const int timeout_ms = static_cast<int>(
       std::clamp<int64_t>(options_.busy_timeout.count(), 0, std::numeric_limits<int>::max()));
-  if (!configure_writer(&why) || !open_reader(&why) || !open_checkpointer(&why) ||
-      !record_reader_.open(options_.path, timeout_ms, &why)) {
-    *error = "cannot open message store \"" + options_.path + "\": " + why;
-    return false;
-  }
-  return true;
+  Status s = configure_writer();
+  if (s.ok()) s = open_reader();
+  if (s.ok()) s = open_checkpointer();
+  if (s.ok()) s = record_reader_.open(options_.path, timeout_ms);
+  return s.with_context("cannot open message store \"" + options_.path + "\"");
 }
 
-bool SqliteMessageStore::configure_writer(std::string* error) {
+Status SqliteMessageStore::configure_writer() {
   // NOMUTEX: each connection is used by one thread at a time (see top).
-  if (!writer_.open(options_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                    error)) {
-    return false;
-  }
+  GW_RETURN_IF_ERROR(writer_.open(
+      options_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX));
   sqlite3* db = writer_.get();
   const auto timeout_ms =
       std::clamp<int64_t>(options_.busy_timeout.count(), 0, std::numeric_limits<int>::max());
   sqlite3_busy_timeout(db, static_cast<int>(timeout_ms));
   // SQLite silently opens a write-protected file read-only.
   if (sqlite3_db_readonly(db, "main") == 1) {
-    *error = "the database file is read-only";
-    return false;
+    return unavailable_error("the database file is read-only");
   }
   // The pragma answers with the mode actually in effect, which stays the old
   // one where WAL is impossible (e.g. no shared memory on the filesystem).
-  if (!internal::query_value(db, "PRAGMA journal_mode = WAL", &settings_.journal_mode, error)) {
-    return false;
-  }
+  GW_ASSIGN_OR_RETURN(settings_.journal_mode,
+                      internal::query_text(db, "PRAGMA journal_mode = WAL"));
   if (settings_.journal_mode != "wal") {
-    *error = "cannot enable WAL journal mode (SQLite reports \"" + settings_.journal_mode + "\")";
-    return false;
+    return failed_precondition_error("cannot enable WAL journal mode (SQLite reports \"" +
+                                     settings_.journal_mode + "\")");
   }
   const int64_t want_sync = options_.synchronous_full ? 2 : 1;
-  if (writer_.exec(
-          options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-          error) != SQLITE_OK ||
-      writer_.exec("PRAGMA foreign_keys = ON", error) != SQLITE_OK ||
-      !internal::query_value(db, "PRAGMA synchronous", &settings_.synchronous, error) ||
-      !internal::query_value(db, "PRAGMA foreign_keys", &settings_.foreign_keys, error)) {
-    return false;
-  }
+  GW_RETURN_IF_ERROR(writer_.exec(options_.synchronous_full ? "PRAGMA synchronous = FULL"
+                                                            : "PRAGMA synchronous = NORMAL"));
+  GW_RETURN_IF_ERROR(writer_.exec("PRAGMA foreign_keys = ON"));
+  GW_ASSIGN_OR_RETURN(settings_.synchronous, internal::query_int(db, "PRAGMA synchronous"));
+  GW_ASSIGN_OR_RETURN(settings_.foreign_keys, internal::query_int(db, "PRAGMA foreign_keys"));
   if (settings_.synchronous != want_sync || settings_.foreign_keys != 1) {
-    *error = "connection settings did not take effect";
-    return false;
+    return internal_error("connection settings did not take effect");
   }
-  if (!internal::migrate(db, *options_.keys, error) ||
-      !internal::query_value(db, "PRAGMA user_version", &settings_.schema_version, error)) {
-    return false;
-  }
+  GW_RETURN_IF_ERROR(internal::migrate(db, *options_.keys));
+  GW_ASSIGN_OR_RETURN(settings_.schema_version, internal::query_int(db, "PRAGMA user_version"));
   // No checkpoint inside COMMIT: the pragma removes SQLite's automatic one and
   // our hook (which replaces it) only wakes the checkpointer.
-  int64_t page_size = 0;
-  if (writer_.exec("PRAGMA wal_autocheckpoint = 0", error) != SQLITE_OK ||
-      !internal::query_value(db, "PRAGMA page_size", &page_size, error)) {
-    return false;
-  }
+  GW_RETURN_IF_ERROR(writer_.exec("PRAGMA wal_autocheckpoint = 0"));
+  GW_ASSIGN_OR_RETURN(const int64_t page_size, internal::query_int(db, "PRAGMA page_size"));
   sqlite3_wal_hook(db, wal_hook, this);
-  if (!internal::query_value(db, "PRAGMA wal_autocheckpoint", &settings_.wal_autocheckpoint,
-                             error)) {
-    return false;
-  }
+  GW_ASSIGN_OR_RETURN(settings_.wal_autocheckpoint,
+                      internal::query_int(db, "PRAGMA wal_autocheckpoint"));
   checkpoint_pages_ = std::max<uint64_t>(options_.checkpoint_pages, 1);
   ceiling_frames_ = std::max<uint64_t>(
       options_.max_wal_bytes / (static_cast<uint64_t>(page_size) + kWalFrameHeaderBytes), 1);
   if (options_.max_database_bytes > 0) {
     const uint64_t pages = (options_.max_database_bytes + page_size - 1) / page_size;
     // SQLite never sets it below the current size; the query reports the result.
-    int64_t ignored = 0;
-    if (!internal::query_value(db, "PRAGMA max_page_count = " + std::to_string(pages), &ignored,
-                               error)) {
-      return false;
-    }
+    GW_RETURN_IF_ERROR(internal::query_int(db, "PRAGMA max_page_count = " + std::to_string(pages)));
   }
-  if (!internal::query_value(db, "PRAGMA max_page_count", &settings_.max_page_count, error)) {
-    return false;
-  }
+  GW_ASSIGN_OR_RETURN(settings_.max_page_count, internal::query_int(db, "PRAGMA max_page_count"));
   const std::pair<Statement*, const char*> statements[] = {
       {&begin_, "BEGIN IMMEDIATE"},
       {&commit_, "COMMIT"},
@@ -346,23 +323,17 @@ bool SqliteMessageStore::configure_writer(std::string* error) {
   for (const auto& [stmt, sql] : statements) {
     const int rc = stmt->prepare(db, sql);
     if (rc != SQLITE_OK) {
-      *error = std::string("preparing \"") + sql + "\": " + internal::describe_error(db, rc);
-      return false;
+      return sqlite::error_status(db, rc, std::string("preparing \"") + sql + "\"");
     }
   }
   const int rc = record_writer_.prepare(db);
-  if (rc != SQLITE_OK) {
-    *error = "preparing the record statements: " + internal::describe_error(db, rc);
-    return false;
-  }
-  return true;
+  if (rc != SQLITE_OK) return sqlite::error_status(db, rc, "preparing the record statements");
+  return ok_status();
 }
 
-bool SqliteMessageStore::open_reader(std::string* error) {
-  if (!reader_.open(options_.path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, error)) {
-    *error = "read connection: " + *error;
-    return false;
-  }
+Status SqliteMessageStore::open_reader() {
+  GW_RETURN_IF_ERROR(reader_.open(options_.path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX)
+                         .with_context("read connection"));
   sqlite3* db = reader_.get();
   sqlite3_busy_timeout(db, static_cast<int>(std::clamp<int64_t>(options_.busy_timeout.count(), 0,
                                                                 std::numeric_limits<int>::max())));
@@ -375,40 +346,36 @@ bool SqliteMessageStore::open_reader(std::string* error) {
   for (const auto& [stmt, sql] : statements) {
     const int rc = stmt->prepare(db, sql);
     if (rc != SQLITE_OK) {
-      *error = std::string("read connection: preparing \"") + sql +
-               "\": " + internal::describe_error(db, rc);
-      return false;
+      return sqlite::error_status(db, rc,
+                                  std::string("read connection: preparing \"") + sql + "\"");
     }
   }
-  return true;
+  return ok_status();
 }
 
-bool SqliteMessageStore::open_checkpointer(std::string* error) {
-  if (!checkpointer_db_.open(options_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, error)) {
-    *error = "checkpoint connection: " + *error;
-    return false;
-  }
+Status SqliteMessageStore::open_checkpointer() {
+  GW_RETURN_IF_ERROR(
+      checkpointer_db_.open(options_.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX)
+          .with_context("checkpoint connection"));
   sqlite3* db = checkpointer_db_.get();
   // Only the TRUNCATE checkpoint waits (PASSIVE never calls the busy handler).
   sqlite3_busy_timeout(db, kTruncateBusyTimeoutMs);
   // A checkpoint syncs as its own connection's synchronous setting says: with
   // OFF it would not fsync the database file before the WAL is reused.
   // Reading journal_mode also makes the connection open the WAL.
-  std::string journal_mode;
-  int64_t synchronous = -1;
-  if (checkpointer_db_.exec(
-          options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-          error) != SQLITE_OK ||
-      !internal::query_value(db, "PRAGMA synchronous", &synchronous, error) ||
-      !internal::query_value(db, "PRAGMA journal_mode", &journal_mode, error)) {
-    *error = "checkpoint connection: " + *error;
-    return false;
+  const auto read_settings = [&]() -> Result<std::pair<int64_t, std::string>> {
+    GW_RETURN_IF_ERROR(checkpointer_db_.exec(
+        options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+    GW_ASSIGN_OR_RETURN(const int64_t synchronous, internal::query_int(db, "PRAGMA synchronous"));
+    GW_ASSIGN_OR_RETURN(std::string journal_mode, internal::query_text(db, "PRAGMA journal_mode"));
+    return std::make_pair(synchronous, std::move(journal_mode));
+  };
+  const auto settings = read_settings();
+  if (!settings.ok()) return settings.status().with_context("checkpoint connection");
+  if (settings->first != settings_.synchronous || settings->second != "wal") {
+    return internal_error("checkpoint connection settings did not take effect");
   }
-  if (synchronous != settings_.synchronous || journal_mode != "wal") {
-    *error = "checkpoint connection settings did not take effect";
-    return false;
-  }
-  return true;
+  return ok_status();
 }
 
 void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
@@ -420,12 +387,12 @@ void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
   // is not kept.
   const crypto::StoreKeys& keys = *options_.keys;
   p.content_sha256 = keys.content_digest(p.message.raw);
-  p.message.raw = keys.seal(p.message.raw,
-                            crypto::message_associated_data("raw", p.message.sender, p.message.control_id,
-                                                    p.message.received_at_ms));
-  p.message.ack = keys.seal(p.message.ack,
-                            crypto::message_associated_data("ack", p.message.sender, p.message.control_id,
-                                                    p.message.received_at_ms));
+  p.message.raw = keys.seal(
+      p.message.raw, crypto::message_associated_data("raw", p.message.sender, p.message.control_id,
+                                                     p.message.received_at_ms));
+  p.message.ack = keys.seal(
+      p.message.ack, crypto::message_associated_data("ack", p.message.sender, p.message.control_id,
+                                                     p.message.received_at_ms));
   const char* refusal = "message store closed";
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -757,16 +724,15 @@ int SqliteMessageStore::apply(const Pending& p, CommitResult* result) {
       const int rc = find_accepted_.step();
       if (rc == SQLITE_ROW) {
         original_id = find_accepted_.column_int64(0);
-        std::string why;
-        auto ack = options_.keys->open(
-            find_accepted_.column_blob_view(1),
-            crypto::message_associated_data("ack", m.sender, m.control_id, find_accepted_.column_int64(3)),
-            &why);
+        auto ack =
+            options_.keys->open(find_accepted_.column_blob_view(1),
+                                crypto::message_associated_data("ack", m.sender, m.control_id,
+                                                                find_accepted_.column_int64(3)));
         // An acknowledgement that does not decrypt was altered or written with
         // another key: answer as for a failed store (the sender retries), never
         // with bytes we cannot vouch for.
-        if (!ack) return SQLITE_CORRUPT;
-        result->ack = std::move(*ack);
+        if (!ack.ok()) return SQLITE_CORRUPT;
+        result->ack = std::move(ack).value();
         result->content_differs = find_accepted_.column_blob_view(2) != as_bytes(p.content_sha256);
       } else if (rc != SQLITE_DONE) {
         return rc;
@@ -869,14 +835,15 @@ std::optional<std::string> SqliteMessageStore::raw_message(int64_t id) {
   ScopedReset reset(raw_message_);
   const int rc = raw_message_.bind_int64(1, id).step();
   if (rc == SQLITE_ROW) {
-    std::string why;
     auto raw = options_.keys->open(
         raw_message_.column_blob_view(0),
-        crypto::message_associated_data("raw", raw_message_.column_text(1), raw_message_.column_text(2),
-                                raw_message_.column_int64(3)),
-        &why);
-    if (!raw) read_error();
-    return raw;
+        crypto::message_associated_data("raw", raw_message_.column_text(1),
+                                        raw_message_.column_text(2), raw_message_.column_int64(3)));
+    if (!raw.ok()) {
+      read_error();
+      return std::nullopt;
+    }
+    return std::move(raw).value();
   }
   if (rc != SQLITE_DONE) read_error();
   return std::nullopt;
@@ -938,23 +905,22 @@ StoreStats SqliteMessageStore::stats() const {
 
 }  // namespace
 
-std::unique_ptr<MessageStore> MessageStore::open(const StoreOptions& options, std::string* error) {
+Result<std::unique_ptr<MessageStore>> MessageStore::open(const StoreOptions& options) {
   if (options.path.empty()) {
-    *error = "cannot open message store: no database path configured";
-    return nullptr;
+    return invalid_argument_error("cannot open message store: no database path configured");
   }
   if (sqlite3_threadsafe() == 0) {
-    *error = "cannot open message store: SQLite was built without thread support";
-    return nullptr;
+    return failed_precondition_error(
+        "cannot open message store: SQLite was built without thread support");
   }
   if (options.keys == nullptr) {
-    *error = "cannot open message store: no keys (every payload is stored encrypted)";
-    return nullptr;
+    return invalid_argument_error(
+        "cannot open message store: no keys (every payload is stored encrypted)");
   }
   auto store = std::make_unique<SqliteMessageStore>(options);
-  if (!store->init(error)) return nullptr;
+  GW_RETURN_IF_ERROR(store->init());
   store->start();
-  return store;
+  return std::unique_ptr<MessageStore>(std::move(store));
 }
 
 namespace internal {

@@ -13,8 +13,8 @@
 // Rejected messages are kept for operators (error queue) but never
 // deduplicated: a sender may fix a message and resend it with the same id.
 // An accepted message with an empty control_id is stored without duplicate
-// detection (there is no key to detect it by). Duplicates are compared by the
-// SHA-256 of the raw bytes (content_differs).
+// detection (there is no key to detect it by). Duplicates are compared by a
+// keyed digest of the raw bytes (StoreKeys::content_digest; content_differs).
 //
 // Failure: if a group's transaction fails (disk full, I/O error, database
 // locked beyond busy_timeout), it is rolled back and every submission in that
@@ -48,6 +48,7 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "gateway/crypto/store_keys.h"
 
 namespace gw::store {
@@ -67,9 +68,14 @@ struct RecordWrite {
   // (the store assigns those; readers add them to what they serve).
   std::string resource_json;
   // (system, value) business identifiers, for search and conditional
-  // operations; system may be empty. The store indexes SHA-256 digests of
-  // them, not the identifiers themselves.
+  // operations; system may be empty. The store indexes keyed digests of them
+  // (StoreKeys::index_key), not the identifiers themselves.
   std::vector<std::pair<std::string, std::string>> identifiers;
+  // Consortium tokens of a Patient's identifiers, computed by the pipeline's
+  // tokenize step (gateway/pipeline/tokenize.h) before commit. The store keeps
+  // them as given (replacing the resource's previous tokens) and computes
+  // none itself. Ignored for other resource types.
+  std::vector<std::string> patient_tokens;
   // Optimistic concurrency: nullopt = no check; 0 = the record must not exist
   // yet; n = its latest version must be n. Otherwise the submission fails with
   // CommitResult::Kind::kConflict and nothing of it is stored.
@@ -109,7 +115,7 @@ struct InboundMessage {
   std::string peer;          // remote address, for operators
   MessageStatus status = MessageStatus::kAccepted;
   std::string error;           // for rejected: summary without PHI (codes and locations only)
-  std::string raw;             // the message as received (PHI; encrypted at rest in a later issue)
+  std::string raw;             // the message as received (PHI; stored encrypted, see StoreKeys)
   std::string ack;             // acknowledgement to send (stored so resends get the same one)
   int64_t received_at_ms = 0;  // Unix epoch milliseconds
   // Normalized records committed atomically with the message (only for
@@ -210,8 +216,8 @@ struct StoreStats {
 class MessageStore {
  public:
   // Opens (creating or migrating the schema) and starts the committer thread.
-  // On failure returns nullptr and sets *error (the path and SQLite's reason).
-  static std::unique_ptr<MessageStore> open(const StoreOptions& options, std::string* error);
+  // The error names the path and SQLite's reason.
+  static Result<std::unique_ptr<MessageStore>> open(const StoreOptions& options);
   virtual ~MessageStore() = default;
 
   // Thread-safe and never blocks on the disk. The callback runs on the
@@ -251,6 +257,10 @@ class MessageStore {
   // Number of record versions (all resources), or -1 on a read error.
   virtual int64_t count_records() = 0;
   virtual StoreStats stats() const = 0;
+  // The keys it was opened with (StoreOptions::keys), for the writers'
+  // tokenize step: tokens then come from the same consortium key as the
+  // store's other keyed values, and a writer needs no second key handle.
+  virtual const crypto::StoreKeys& keys() const = 0;
 };
 
 }  // namespace gw::store

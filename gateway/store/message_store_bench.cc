@@ -32,9 +32,12 @@ class BenchStore {
     o.path = (dir_ / "bench.db").string();
     o.keys = gw::crypto::StoreKeys::random_for_tests();
     o.synchronous_full = synchronous_full;
-    std::string error;
-    store_ = MessageStore::open(o, &error);
-    if (store_ == nullptr) error_ = error;
+    auto opened = MessageStore::open(o);
+    if (opened.ok()) {
+      store_ = std::move(opened).value();
+    } else {
+      error_ = opened.error().message();
+    }
   }
   ~BenchStore() {
     store_.reset();

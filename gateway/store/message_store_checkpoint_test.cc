@@ -184,7 +184,7 @@ class CheckpointTest : public ::testing::Test {
  protected:
   StoreOptions options() const {
     StoreOptions o;
-    o.path = dir_.file("messages.db");
+    o.path = dir_.store_file();
     o.keys = testing::test_keys();
     return o;
   }

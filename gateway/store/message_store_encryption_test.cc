@@ -47,6 +47,7 @@ InboundMessage phi_message(const std::string& control_id) {
       std::string(R"({"birthDate":"1971-11-11","identifier":[{"system":"urn:mrn","value":")") +
       kMrn + R"("}],"name":[{"family":")" + kJsonName + R"("}],"resourceType":"Patient"})";
   r.identifiers.emplace_back("urn:mrn", kMrn);
+  r.patient_tokens.push_back(testing::test_keys()->patient_token("urn:mrn", kMrn));
   m.records.push_back(r);
   return m;
 }
@@ -68,7 +69,7 @@ int64_t query_int(const std::string& path, const std::string& sql) {
 TEST(StoreEncryption, NoPatientDataInTheFilesAndEverythingReadsBack) {
   TempDir dir;
   StoreOptions o;
-  o.path = dir.file("messages.db");
+  o.path = dir.store_file();
   o.keys = testing::test_keys();
   InboundMessage sent = phi_message("C1");
   {
@@ -110,7 +111,7 @@ TEST(StoreEncryption, NoPatientDataInTheFilesAndEverythingReadsBack) {
 TEST(StoreEncryption, CommitmentVerifiesAgainstTheCanonicalJson) {
   TempDir dir;
   StoreOptions o;
-  o.path = dir.file("messages.db");
+  o.path = dir.store_file();
   o.keys = testing::test_keys();
   InboundMessage sent = phi_message("C2");
   { open_or_die(o)->submit_sync(sent); }
@@ -132,22 +133,22 @@ TEST(StoreEncryption, CommitmentVerifiesAgainstTheCanonicalJson) {
 TEST(StoreEncryption, OtherKeysAreRefused) {
   TempDir dir;
   StoreOptions o;
-  o.path = dir.file("messages.db");
+  o.path = dir.store_file();
   o.keys = testing::test_keys();
   { open_or_die(o)->submit_sync(phi_message("C3")); }
   o.keys = crypto::StoreKeys::random_for_tests();
   std::string error;
-  EXPECT_EQ(MessageStore::open(o, &error), nullptr);
+  error = testing::open_error(o);
   EXPECT_NE(error.find("different record key"), std::string::npos) << error;
   o.keys = nullptr;
-  EXPECT_EQ(MessageStore::open(o, &error), nullptr);
+  error = testing::open_error(o);
   EXPECT_NE(error.find("no keys"), std::string::npos) << error;
 }
 
 TEST(StoreEncryption, SwappedRowsDoNotDecrypt) {
   TempDir dir;
   StoreOptions o;
-  o.path = dir.file("messages.db");
+  o.path = dir.store_file();
   o.keys = testing::test_keys();
   int64_t a = 0, b = 0;
   {
@@ -176,7 +177,7 @@ TEST(StoreEncryption, SwappedRowsDoNotDecrypt) {
 
 TEST(StoreEncryption, PlaintextStoresFromEarlierVersionsAreRefused) {
   TempDir dir;
-  const std::string path = dir.file("messages.db");
+  const std::string path = dir.store_file();
   // A schema-2 store with one message, as development builds wrote it.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
@@ -191,7 +192,7 @@ TEST(StoreEncryption, PlaintextStoresFromEarlierVersionsAreRefused) {
   o.path = path;
   o.keys = testing::test_keys();
   std::string error;
-  EXPECT_EQ(MessageStore::open(o, &error), nullptr);
+  error = testing::open_error(o);
   EXPECT_NE(error.find("before encryption at rest"), std::string::npos) << error;
 }
 

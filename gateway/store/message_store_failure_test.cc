@@ -24,7 +24,7 @@ class MessageStoreFailureTest : public ::testing::Test {
  protected:
   StoreOptions options() const {
     StoreOptions o;
-    o.path = dir_.file("messages.db");
+    o.path = dir_.store_file();
     o.keys = testing::test_keys();
     return o;
   }

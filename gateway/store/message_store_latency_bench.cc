@@ -76,12 +76,12 @@ bool run_once(const Config& config, int threads, int run) {
   StoreOptions o = config.store;
   o.path = (dir / "bench.db").string();
   o.keys = gw::crypto::StoreKeys::random_for_tests();
-  std::string error;
-  auto store = MessageStore::open(o, &error);
-  if (store == nullptr) {
-    std::fprintf(stderr, "%s\n", error.c_str());
+  auto opened = MessageStore::open(o);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "%s\n", opened.error().message().c_str());
     return false;
   }
+  std::unique_ptr<MessageStore> store = std::move(opened).value();
 
   const int per_thread = std::max(1, config.messages / threads);
   const int warmup_per_thread = config.warmup / threads;

@@ -24,7 +24,7 @@ class QueueLimitTest : public ::testing::Test {
  protected:
   StoreOptions options() const {
     StoreOptions o;
-    o.path = dir_.file("messages.db");
+    o.path = dir_.store_file();
     o.keys = testing::test_keys();
     o.max_queued_bytes = 10000;
     return o;

@@ -37,7 +37,7 @@ std::string payload(int round, int64_t seq) {
 TEST(MessageStoreRecoveryTest, EverythingSubmittedSurvivesAReopen) {
   TempDir dir;
   StoreOptions o;
-  o.path = dir.file("messages.db");
+  o.path = dir.store_file();
   o.keys = testing::test_keys();
   constexpr int kMessages = 200;
   std::map<int64_t, std::string> acknowledged;
@@ -68,9 +68,9 @@ struct Ack {
   StoreOptions o;
   o.path = path;
   o.keys = testing::test_keys();
-  std::string error;
-  auto store = MessageStore::open(o, &error);
-  if (store == nullptr) _exit(2);
+  auto opened = MessageStore::open(o);
+  if (!opened.ok()) _exit(2);
+  auto store = std::move(opened).value();
   constexpr int kThreads = 4;
   std::counting_semaphore<256> in_flight(64);
   std::vector<std::thread> threads;
@@ -126,7 +126,7 @@ std::vector<Ack> collect_then_kill(pid_t child, int fd, size_t kill_after) {
 
 TEST(MessageStoreRecoveryTest, SigkillLosesNothingThatWasAcknowledged) {
   TempDir dir;
-  const std::string path = dir.file("messages.db");
+  const std::string path = dir.store_file();
   // Several rounds on the same file: each starts by recovering the previous
   // crash. Kill points vary from "right after start" to "after checkpoints".
   const size_t kill_after[] = {1, 150, 1500, 4000};

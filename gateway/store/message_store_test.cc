@@ -28,7 +28,7 @@ class MessageStoreTest : public ::testing::Test {
  protected:
   StoreOptions options() const {
     StoreOptions o;
-    o.path = dir_.file("messages.db");
+    o.path = dir_.store_file();
     o.keys = testing::test_keys();
     return o;
   }
@@ -176,7 +176,7 @@ TEST_F(MessageStoreTest, OpenFailsWhenDirectoryIsMissing) {
   o.path = dir_.file("no/such/dir/messages.db");
   o.keys = testing::test_keys();
   std::string error;
-  EXPECT_EQ(MessageStore::open(o, &error), nullptr);
+  error = testing::open_error(o);
   EXPECT_NE(error.find(o.path), std::string::npos) << error;
   EXPECT_NE(error.find("unable to open database file"), std::string::npos) << error;
   EXPECT_NE(error.find("No such file or directory"), std::string::npos) << error;
@@ -184,7 +184,7 @@ TEST_F(MessageStoreTest, OpenFailsWhenDirectoryIsMissing) {
 
 TEST_F(MessageStoreTest, OpenFailsOnEmptyPath) {
   std::string error;
-  EXPECT_EQ(MessageStore::open(StoreOptions{}, &error), nullptr);
+  error = testing::open_error(StoreOptions{});
   EXPECT_NE(error.find("no database path"), std::string::npos) << error;
 }
 
@@ -193,7 +193,7 @@ TEST_F(MessageStoreTest, OpenFailsWhenPathIsADirectory) {
   o.path = dir_.path().string();
   o.keys = testing::test_keys();
   std::string error;
-  EXPECT_EQ(MessageStore::open(o, &error), nullptr);
+  error = testing::open_error(o);
   EXPECT_NE(error.find(o.path), std::string::npos) << error;
 }
 
@@ -203,7 +203,7 @@ TEST_F(MessageStoreTest, OpenFailsOnAFileThatIsNotADatabase) {
     f << std::string(8192, 'x');
   }
   std::string error;
-  EXPECT_EQ(MessageStore::open(options(), &error), nullptr);
+  error = testing::open_error(options());
   EXPECT_NE(error.find(options().path), std::string::npos) << error;
   EXPECT_NE(error.find("file is not a database"), std::string::npos) << error;
 }
@@ -214,7 +214,7 @@ TEST_F(MessageStoreTest, OpenRefusesAnotherProgramsDatabase) {
   ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE other (x)", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   std::string error;
-  EXPECT_EQ(MessageStore::open(options(), &error), nullptr);
+  error = testing::open_error(options());
   EXPECT_NE(error.find("not a message store"), std::string::npos) << error;
 }
 
@@ -225,7 +225,7 @@ TEST_F(MessageStoreTest, OpenRefusesANewerSchema) {
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   std::string error;
-  EXPECT_EQ(MessageStore::open(options(), &error), nullptr);
+  error = testing::open_error(options());
   EXPECT_NE(error.find("schema version 99 is newer"), std::string::npos) << error;
 }
 
@@ -236,7 +236,7 @@ TEST_F(MessageStoreTest, OpenFailsWithoutWritePermission) {
     GTEST_SKIP() << "running with privileges that ignore file permissions (root)";
   }
   std::string error;
-  EXPECT_EQ(MessageStore::open(options(), &error), nullptr);
+  error = testing::open_error(options());
   EXPECT_NE(error.find("read-only"), std::string::npos) << error;
 }
 
@@ -246,7 +246,7 @@ TEST_F(MessageStoreTest, OpenFailsInAReadOnlyDirectory) {
     GTEST_SKIP() << "running with privileges that ignore file permissions (root)";
   }
   std::string error;
-  EXPECT_EQ(MessageStore::open(options(), &error), nullptr);
+  error = testing::open_error(options());
   EXPECT_NE(error.find(options().path), std::string::npos) << error;
 }
 

@@ -121,8 +121,8 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
     return SQLITE_OK;
   }
   const int64_t version = latest + 1;
-  const std::string sealed =
-      keys_->seal(r.resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, version));
+  const std::string sealed = keys_->seal(
+      r.resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, version));
   const crypto::Commitment commitment = crypto::commit(r.resource_json);
   int rc;
   {
@@ -171,19 +171,16 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
     }
   }
   if (r.resource_type == "Patient") {
-    // Consortium tokens of the patient's identifiers: how the ledger and the
-    // other members name this patient.
+    // The tokens the pipeline's tokenize step computed replace the previous
+    // version's: how the ledger and the other members name this patient.
     {
       ScopedReset reset(delete_tokens_);
       rc = delete_tokens_.bind_text(1, r.resource_id).step();
       if (rc != SQLITE_DONE) return rc;
     }
-    for (const auto& [system, value] : r.identifiers) {
-      if (value.empty() || system.empty()) continue;
+    for (const std::string& token : r.patient_tokens) {
       ScopedReset reset(insert_token_);
-      rc = insert_token_.bind_text(1, keys_->patient_token(system, value))
-               .bind_text(2, r.resource_id)
-               .step();
+      rc = insert_token_.bind_text(1, token).bind_text(2, r.resource_id).step();
       if (rc != SQLITE_DONE) return rc;
     }
   }
@@ -201,12 +198,10 @@ bool RecordReader::read_row(Statement& s, StoredRecord* out) {
   r.version = s.column_int64(3);
   r.updated_at_ms = s.column_int64(4);
   r.message_id = s.column_int64(5);
-  std::string error;
-  auto plain =
-      keys_->open(s.column_blob_view(6),
-                  crypto::record_associated_data(r.resource_type, r.resource_id, r.version), &error);
-  if (!plain) return false;  // wrong key or altered row: a read error, never ciphertext
-  r.resource_json = std::move(*plain);
+  auto plain = keys_->open(s.column_blob_view(6), crypto::record_associated_data(
+                                                      r.resource_type, r.resource_id, r.version));
+  if (!plain.ok()) return false;  // wrong key or altered row: a read error, never ciphertext
+  r.resource_json = std::move(plain).value();
   return true;
 }
 
@@ -227,11 +222,9 @@ bool RecordReader::collect(Statement& s, std::vector<StoredRecord>* out) {
   return true;
 }
 
-bool RecordReader::open(const std::string& path, int busy_timeout_ms, std::string* error) {
-  if (!db_.open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, error)) {
-    *error = "record read connection: " + *error;
-    return false;
-  }
+Status RecordReader::open(const std::string& path, int busy_timeout_ms) {
+  GW_RETURN_IF_ERROR(db_.open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX)
+                         .with_context("record read connection"));
   sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
   const std::pair<Statement*, const std::string*> statements[] = {
       {&latest_, &kLatest},
@@ -243,16 +236,14 @@ bool RecordReader::open(const std::string& path, int busy_timeout_ms, std::strin
   for (const auto& [stmt, sql] : statements) {
     const int rc = stmt->prepare(db_.get(), *sql);
     if (rc != SQLITE_OK) {
-      *error = "record read connection: preparing a query: " + describe_error(db_.get(), rc);
-      return false;
+      return sqlite::error_status(db_.get(), rc, "record read connection: preparing a query");
     }
   }
   const int rc = count_.prepare(db_.get(), kCount);
   if (rc != SQLITE_OK) {
-    *error = "record read connection: preparing a query: " + describe_error(db_.get(), rc);
-    return false;
+    return sqlite::error_status(db_.get(), rc, "record read connection: preparing a query");
   }
-  return true;
+  return ok_status();
 }
 
 bool RecordReader::read(std::string_view type, std::string_view id, int64_t version,

@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/crypto/store_keys.h"
 #include "gateway/store/message_store.h"
 #include "gateway/store/sqlite_util.h"
-#include "gateway/crypto/store_keys.h"
 
 namespace gw::store::internal {
 
@@ -46,7 +46,7 @@ class RecordWriter {
 class RecordReader {
  public:
   explicit RecordReader(std::shared_ptr<const crypto::StoreKeys> keys) : keys_(std::move(keys)) {}
-  bool open(const std::string& path, int busy_timeout_ms, std::string* error);
+  Status open(const std::string& path, int busy_timeout_ms);
   // Return false on a read error (the caller counts it).
   bool read(std::string_view type, std::string_view id, int64_t version,
             std::optional<StoredRecord>* out);

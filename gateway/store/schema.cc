@@ -125,77 +125,68 @@ std::string key_check_ad(uint32_t key_id) { return "gw-store-key-check|" + std::
 // The current record key must open the check envelope of its id (written the
 // first time the key is used), so a store is never read or extended with
 // another appliance's keys.
-bool check_store_key(sqlite3* db, const crypto::StoreKeys& keys, std::string* error) {
+Status check_store_key(sqlite3* db, const crypto::StoreKeys& keys) {
   Statement select, insert;
   const uint32_t id = keys.record_key_id();
   if (select.prepare(db, "SELECT check_envelope FROM store_keys WHERE key_id = ?1") != SQLITE_OK ||
       insert.prepare(db, "INSERT INTO store_keys (key_id, check_envelope) VALUES (?1, ?2)") !=
           SQLITE_OK) {
-    *error = "reading the store's key check: " + describe_error(db, sqlite3_extended_errcode(db));
-    return false;
+    return sqlite::error_status(db, sqlite3_extended_errcode(db), "reading the store's key check");
   }
   const int rc = select.bind_int64(1, id).step();
   if (rc == SQLITE_ROW) {
-    std::string why;
-    auto plain = keys.open(select.column_blob_view(0), key_check_ad(id), &why);
-    if (!plain || *plain != kKeyCheckPlaintext) {
-      *error = "this store was encrypted with a different record key (key id " +
-               std::to_string(id) +
-               "): the key store does not belong to this state directory (another TPM, or keys "
-               "provisioned again); restore the original keys";
-      return false;
+    auto plain = keys.open(select.column_blob_view(0), key_check_ad(id));
+    if (!plain.ok() || *plain != kKeyCheckPlaintext) {
+      return failed_precondition_error(
+          "this store was encrypted with a different record key (key id " + std::to_string(id) +
+          "): the key store does not belong to this state directory (another TPM, or keys "
+          "provisioned again); restore the original keys");
     }
-    return true;
+    return ok_status();
   }
   if (rc != SQLITE_DONE || insert.bind_int64(1, id)
                                    .bind_blob(2, keys.seal(kKeyCheckPlaintext, key_check_ad(id)))
                                    .step() != SQLITE_DONE) {
-    *error = "writing the store's key check: " + describe_error(db, sqlite3_extended_errcode(db));
-    return false;
+    return sqlite::error_status(db, sqlite3_extended_errcode(db), "writing the store's key check");
   }
-  return true;
+  return ok_status();
 }
 
-bool migrate_in_transaction(sqlite3* db, const crypto::StoreKeys& keys, std::string* error) {
-  int64_t version = 0, app_id = 0, objects = 0;
-  if (!query_value(db, "PRAGMA user_version", &version, error) ||
-      !query_value(db, "PRAGMA application_id", &app_id, error) ||
-      !query_value(db, "SELECT count(*) FROM sqlite_schema", &objects, error)) {
-    return false;
-  }
+Status migrate_in_transaction(sqlite3* db, const crypto::StoreKeys& keys) {
+  GW_ASSIGN_OR_RETURN(const int64_t version, query_int(db, "PRAGMA user_version"));
+  GW_ASSIGN_OR_RETURN(const int64_t app_id, query_int(db, "PRAGMA application_id"));
+  GW_ASSIGN_OR_RETURN(const int64_t objects, query_int(db, "SELECT count(*) FROM sqlite_schema"));
   if (version > kSchemaVersion) {
-    *error = "schema version " + std::to_string(version) +
-             " is newer than this program supports (" + std::to_string(kSchemaVersion) + ")";
-    return false;
+    return failed_precondition_error("schema version " + std::to_string(version) +
+                                     " is newer than this program supports (" +
+                                     std::to_string(kSchemaVersion) + ")");
   }
   if (version == 0 && objects > 0) {
-    *error = "not a message store: the database has tables but no schema version";
-    return false;
+    return failed_precondition_error(
+        "not a message store: the database has tables but no schema version");
   }
   if (version > 0 && app_id != kApplicationId) {
-    *error = "not a message store: application_id is " + std::to_string(app_id);
-    return false;
+    return failed_precondition_error("not a message store: application_id is " +
+                                     std::to_string(app_id));
   }
   if (version > 0 && version < 3) {
     // Versions 1 and 2 (development builds) stored payloads in plaintext.
     // They are not encrypted in place: refuse rather than mix plaintext and
     // envelopes, unless the store is still empty.
-    int64_t messages = 0;
-    if (!query_value(db, "SELECT count(*) FROM messages", &messages, error)) return false;
+    GW_ASSIGN_OR_RETURN(const int64_t messages, query_int(db, "SELECT count(*) FROM messages"));
     if (messages > 0) {
-      *error = "this store (schema version " + std::to_string(version) +
-               ") was written before encryption at rest and holds plaintext; move it aside "
-               "(export its records with the gatewayctl that wrote it) and start with an empty "
-               "store";
-      return false;
+      return failed_precondition_error(
+          "this store (schema version " + std::to_string(version) +
+          ") was written before encryption at rest and holds plaintext; move it aside "
+          "(export its records with the gatewayctl that wrote it) and start with an empty "
+          "store");
     }
   }
   for (const Migration& m : kMigrations) {
     if (m.to_version <= version) continue;
     if (sqlite3_exec(db, m.sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
-      *error = "migration to version " + std::to_string(m.to_version) + ": " +
-               describe_error(db, sqlite3_extended_errcode(db));
-      return false;
+      return sqlite::error_status(db, sqlite3_extended_errcode(db),
+                                  "migration to version " + std::to_string(m.to_version));
     }
   }
   // Pragmas cannot take bound parameters; both values are our constants.
@@ -203,33 +194,29 @@ bool migrate_in_transaction(sqlite3* db, const crypto::StoreKeys& keys, std::str
                               "; PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
   if (version < kSchemaVersion &&
       sqlite3_exec(db, set_ids.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
-    *error = "setting schema version: " + describe_error(db, sqlite3_extended_errcode(db));
-    return false;
+    return sqlite::error_status(db, sqlite3_extended_errcode(db), "setting schema version");
   }
-  return check_store_key(db, keys, error);
+  return check_store_key(db, keys);
 }
 
 }  // namespace
 
-bool migrate(sqlite3* db, const crypto::StoreKeys& keys, std::string* error) {
+Status migrate(sqlite3* db, const crypto::StoreKeys& keys) {
   // IMMEDIATE: take the write lock before reading the version, so two
   // processes opening a new file cannot both run the migrations.
   int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) {
-    *error = "starting schema transaction: " + describe_error(db, rc);
-    return false;
-  }
-  if (!migrate_in_transaction(db, keys, error)) {
+  if (rc != SQLITE_OK) return sqlite::error_status(db, rc, "starting schema transaction");
+  if (Status s = migrate_in_transaction(db, keys); !s.ok()) {
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    return false;
+    return s;
   }
   rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) {
-    *error = "committing schema: " + describe_error(db, rc);
+    Status s = sqlite::error_status(db, rc, "committing schema");
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    return false;
+    return s;
   }
-  return true;
+  return ok_status();
 }
 
 }  // namespace gw::store::internal

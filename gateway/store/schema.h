@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "gateway/base/status.h"
 #include "gateway/crypto/store_keys.h"
 
 namespace gw::store::internal {
@@ -23,8 +24,8 @@ inline constexpr int kApplicationId = 0x484C3746;
 // Brings the database open on `db` to kSchemaVersion. Refuses files that are
 // not a message store, files from a newer program, stores written before
 // encryption at rest that hold messages, and stores encrypted with another
-// record key (checked against store_keys). On failure returns false, sets
-// *error and leaves the file unchanged.
-bool migrate(sqlite3* db, const crypto::StoreKeys& keys, std::string* error);
+// record key (checked against store_keys). On failure leaves the file
+// unchanged.
+Status migrate(sqlite3* db, const crypto::StoreKeys& keys);
 
 }  // namespace gw::store::internal

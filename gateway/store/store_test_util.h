@@ -25,13 +25,18 @@ inline std::shared_ptr<const crypto::StoreKeys> test_keys() {
       record[i] = static_cast<uint8_t>(i + 1);
       tokenization[i] = static_cast<uint8_t>(0xA0 + i);
     }
-    std::string error;
     auto r = crypto::SecretBytes::copy_of(record);
     auto t = crypto::SecretBytes::copy_of(tokenization);
-    std::shared_ptr<const crypto::StoreKeys> k;
-    if (r && t) k = crypto::StoreKeys::create(*r, 1, *t, &error);
-    if (!k) ADD_FAILURE() << "test store keys: " << error;
-    return k;
+    if (!r || !t) {
+      ADD_FAILURE() << "test store keys: no locked memory";
+      return std::shared_ptr<const crypto::StoreKeys>();
+    }
+    auto k = crypto::StoreKeys::create(*r, 1, *t);
+    if (!k.ok()) {
+      ADD_FAILURE() << "test store keys: " << k.error().message();
+      return std::shared_ptr<const crypto::StoreKeys>();
+    }
+    return std::move(k).value();
   }();
   return keys;
 }
@@ -54,6 +59,9 @@ class TempDir {
 
   const std::filesystem::path& path() const { return path_; }
   std::string file(const std::string& name) const { return (path_ / name).string(); }
+  // The message store's file, named as gatewayd names it in its state
+  // directory (config::GatewayConfig::message_store_path).
+  std::string store_file() const { return file("messages.db"); }
 
  private:
   std::filesystem::path path_;
@@ -76,10 +84,16 @@ inline InboundMessage make_message(std::string sender, std::string control_id, s
 }
 
 inline std::unique_ptr<MessageStore> open_or_die(const StoreOptions& options) {
-  std::string error;
-  auto store = MessageStore::open(options, &error);
-  EXPECT_NE(store, nullptr) << error;
-  return store;
+  auto store = MessageStore::open(options);
+  EXPECT_TRUE(store.ok()) << store.status().message();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+// The error message of a MessageStore::open that must fail ("" if it opened).
+inline std::string open_error(const StoreOptions& options) {
+  auto store = MessageStore::open(options);
+  EXPECT_FALSE(store.ok());
+  return store.ok() ? std::string() : store.error().message();
 }
 
 // Holds the committer thread inside a commit callback until released, so the

@@ -9,6 +9,9 @@
 #include <chrono>
 #include <cstring>
 
+#include "gateway/base/clock.h"
+#include "gateway/base/sqlite.h"
+
 namespace gw::ledger {
 namespace {
 
@@ -72,86 +75,36 @@ CREATE INDEX IF NOT EXISTS txs_by_state ON txs(state, nonce);
 CREATE TABLE IF NOT EXISTS tx_hashes(hash BLOB PRIMARY KEY, tx_id INTEGER NOT NULL);
 )sql";
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+using sqlite::Statement;
+
+// A blob column of exactly N bytes; nullopt if NULL or of another length.
+template <size_t N>
+std::optional<std::array<uint8_t, N>> fixed(Statement& s, int c) {
+  if (s.column_is_null(c)) return std::nullopt;
+  const std::string_view b = s.column_blob_view(c);
+  if (b.size() != N) return std::nullopt;
+  std::array<uint8_t, N> out;
+  std::memcpy(out.data(), b.data(), N);
+  return out;
 }
-
-// One prepared statement, finalized on scope exit.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  bool prepared() const { return rc_ == SQLITE_OK; }
-  Stmt& bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  Stmt& bind_blob(int i, std::span<const uint8_t> b) {
-    // A zero-length blob must still be a blob, not NULL.
-    static const uint8_t kEmpty = 0;
-    sqlite3_bind_blob(s_, i, b.empty() ? &kEmpty : b.data(), static_cast<int>(b.size()),
-                      SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind_text(int i, const std::string& t) {
-    sqlite3_bind_text(s_, i, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind_null(int i) {
-    sqlite3_bind_null(s_, i);
-    return *this;
-  }
-  int step() { return sqlite3_step(s_); }
-  void reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  bool is_null(int c) { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
-  int64_t i64(int c) { return sqlite3_column_int64(s_, c); }
-  std::string text(int c) {
-    auto* p = sqlite3_column_text(s_, c);
-    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, c)) : "";
-  }
-  std::vector<uint8_t> blob(int c) {
-    auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(s_, c));
-    return p ? std::vector<uint8_t>(p, p + sqlite3_column_bytes(s_, c)) : std::vector<uint8_t>{};
-  }
-  template <size_t N>
-  std::optional<std::array<uint8_t, N>> fixed(int c) {
-    if (is_null(c)) return std::nullopt;
-    auto b = blob(c);
-    if (b.size() != N) return std::nullopt;
-    std::array<uint8_t, N> out;
-    std::memcpy(out.data(), b.data(), N);
-    return out;
-  }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-  int rc_ = SQLITE_ERROR;
-};
 
 constexpr const char* kItemColumns =
     "seq, kind, body, key, state, tx_id, outcome, attempts, block_number, tx_hash, "
     "contract_address";
 
-OutboxItem read_item(Stmt& s) {
+OutboxItem read_item(Statement& s) {
   OutboxItem it;
-  it.seq = s.i64(0);
-  it.kind = static_cast<ItemKind>(s.i64(1));
-  it.body = s.blob(2);
-  it.key = s.blob(3);
-  it.state = static_cast<ItemState>(s.i64(4));
-  if (!s.is_null(5)) it.tx_id = s.i64(5);
-  it.outcome = s.text(6);
-  it.attempts = static_cast<int>(s.i64(7));
-  if (!s.is_null(8)) it.block_number = static_cast<uint64_t>(s.i64(8));
-  it.tx_hash = s.fixed<32>(9);
-  it.contract_address = s.fixed<20>(10);
+  it.seq = s.column_int64(0);
+  it.kind = static_cast<ItemKind>(s.column_int64(1));
+  it.body = s.column_bytes(2);
+  it.key = s.column_bytes(3);
+  it.state = static_cast<ItemState>(s.column_int64(4));
+  if (!s.column_is_null(5)) it.tx_id = s.column_int64(5);
+  it.outcome = s.column_text(6);
+  it.attempts = static_cast<int>(s.column_int64(7));
+  if (!s.column_is_null(8)) it.block_number = static_cast<uint64_t>(s.column_int64(8));
+  it.tx_hash = fixed<32>(s, 9);
+  it.contract_address = fixed<20>(s, 10);
   return it;
 }
 
@@ -159,23 +112,23 @@ constexpr const char* kTxColumns =
     "id, nonce, kind, raw, hash, max_fee, priority_fee, gas_limit, state, sent_ms, signed_ms, "
     "block_number, block_hash, mined_hash, success";
 
-OutboxTx read_tx(Stmt& s) {
+OutboxTx read_tx(Statement& s) {
   OutboxTx t;
-  t.id = s.i64(0);
-  t.nonce = static_cast<uint64_t>(s.i64(1));
-  t.kind = static_cast<ItemKind>(s.i64(2));
-  t.raw = s.blob(3);
-  t.hash = s.fixed<32>(4).value_or(Hash256{});
-  t.max_fee = s.text(5);
-  t.priority_fee = s.text(6);
-  t.gas_limit = static_cast<uint64_t>(s.i64(7));
-  t.state = static_cast<TxState>(s.i64(8));
-  t.sent_ms = s.i64(9);
-  t.signed_ms = s.i64(10);
-  if (!s.is_null(11)) t.block_number = static_cast<uint64_t>(s.i64(11));
-  t.block_hash = s.fixed<32>(12);
-  t.mined_hash = s.fixed<32>(13);
-  t.success = s.i64(14) != 0;
+  t.id = s.column_int64(0);
+  t.nonce = static_cast<uint64_t>(s.column_int64(1));
+  t.kind = static_cast<ItemKind>(s.column_int64(2));
+  t.raw = s.column_bytes(3);
+  t.hash = fixed<32>(s, 4).value_or(Hash256{});
+  t.max_fee = s.column_text(5);
+  t.priority_fee = s.column_text(6);
+  t.gas_limit = static_cast<uint64_t>(s.column_int64(7));
+  t.state = static_cast<TxState>(s.column_int64(8));
+  t.sent_ms = s.column_int64(9);
+  t.signed_ms = s.column_int64(10);
+  if (!s.column_is_null(11)) t.block_number = static_cast<uint64_t>(s.column_int64(11));
+  t.block_hash = fixed<32>(s, 12);
+  t.mined_hash = fixed<32>(s, 13);
+  t.success = s.column_int64(14) != 0;
   return t;
 }
 
@@ -246,23 +199,23 @@ class OutboxStore::Impl {
     }
     return r;
   }
-  Status run(Stmt& s, const char* what) {
+  Status run(Statement& s, const char* what) {
     if (!s.prepared()) return sql_error(what);
     int rc = s.step();
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return sql_error(what);
     return ok_status();
   }
   Result<std::optional<std::string>> meta(const char* key) {
-    Stmt s(db, "SELECT value FROM meta WHERE key = ?");
+    Statement s(db, "SELECT value FROM meta WHERE key = ?");
     if (!s.prepared()) return sql_error("read meta");
     s.bind_text(1, key);
     int rc = s.step();
-    if (rc == SQLITE_ROW) return std::optional<std::string>(s.text(0));
+    if (rc == SQLITE_ROW) return std::optional<std::string>(s.column_text(0));
     if (rc == SQLITE_DONE) return std::optional<std::string>();
     return sql_error("read meta");
   }
   Status set_meta(const char* key, const std::string& value) {
-    Stmt s(db,
+    Statement s(db,
            "INSERT INTO meta(key, value) VALUES(?, ?) "
            "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     s.bind_text(1, key).bind_text(2, value);
@@ -271,9 +224,9 @@ class OutboxStore::Impl {
   Result<std::vector<OutboxItem>> items_where(const std::string& where, int64_t a, int64_t b,
                                               int64_t limit) {
     std::string sql = std::string("SELECT ") + kItemColumns + " FROM items WHERE " + where;
-    Stmt s(db, sql.c_str());
+    Statement s(db, sql.c_str());
     if (!s.prepared()) return sql_error("read items");
-    s.bind(1, a).bind(2, b).bind(3, limit);
+    s.bind_int64(1, a).bind_int64(2, b).bind_int64(3, limit);
     std::vector<OutboxItem> out;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_item(s));
@@ -282,9 +235,9 @@ class OutboxStore::Impl {
   }
   Result<std::vector<OutboxTx>> txs_where(const char* where, int64_t a) {
     std::string sql = std::string("SELECT ") + kTxColumns + " FROM txs WHERE " + where;
-    Stmt s(db, sql.c_str());
+    Statement s(db, sql.c_str());
     if (!s.prepared()) return sql_error("read transactions");
-    s.bind(1, a);
+    s.bind_int64(1, a);
     std::vector<OutboxTx> out;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_tx(s));
@@ -310,9 +263,9 @@ Result<std::unique_ptr<OutboxStore>> OutboxStore::open(const std::string& path) 
   for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL"}) {
     GW_RETURN_IF_ERROR(d.exec(pragma));
   }
-  Stmt v(d.db, "PRAGMA user_version");
+  Statement v(d.db, "PRAGMA user_version");
   if (!v.prepared() || v.step() != SQLITE_ROW) return d.sql_error("read schema version");
-  int64_t version = v.i64(0);
+  int64_t version = v.column_int64(0);
   if (version != 0 && version != kSchemaVersion) {
     return failed_precondition_error("outbox " + path + ": schema version " +
                                      std::to_string(version) + " is not this build's (" +
@@ -321,9 +274,9 @@ Result<std::unique_ptr<OutboxStore>> OutboxStore::open(const std::string& path) 
   }
   if (version == 0) {
     // A non-empty database without our version is someone else's file.
-    Stmt t(d.db, "SELECT count(*) FROM sqlite_master");
+    Statement t(d.db, "SELECT count(*) FROM sqlite_master");
     if (!t.prepared() || t.step() != SQLITE_ROW) return d.sql_error("read schema");
-    if (t.i64(0) != 0)
+    if (t.column_int64(0) != 0)
       return failed_precondition_error("outbox " + path + ": not a ledger outbox (unknown tables)");
     auto created = d.in_tx([&]() -> Status {
       GW_RETURN_IF_ERROR(d.exec(kSchema));
@@ -340,8 +293,8 @@ Result<std::vector<int64_t>> OutboxStore::enqueue(const std::vector<NewItem>& it
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
   return d.in_tx([&]() -> Result<std::vector<int64_t>> {
-    Stmt find(d.db, "SELECT seq FROM items WHERE kind = ? AND key = ?");
-    Stmt ins(d.db, "INSERT INTO items(kind, body, key, created_ms) VALUES(?, ?, ?, ?)");
+    Statement find(d.db, "SELECT seq FROM items WHERE kind = ? AND key = ?");
+    Statement ins(d.db, "INSERT INTO items(kind, body, key, created_ms) VALUES(?, ?, ?, ?)");
     if (!find.prepared() || !ins.prepared()) return d.sql_error("enqueue");
     std::vector<int64_t> seqs;
     seqs.reserve(items.size());
@@ -349,14 +302,14 @@ Result<std::vector<int64_t>> OutboxStore::enqueue(const std::vector<NewItem>& it
     for (const NewItem& it : items) {
       if (!it.key.empty()) {
         find.reset();
-        find.bind(1, static_cast<int>(it.kind)).bind_blob(2, it.key);
+        find.bind_int64(1, static_cast<int>(it.kind)).bind_blob(2, it.key);
         if (find.step() == SQLITE_ROW) {
-          seqs.push_back(find.i64(0));
+          seqs.push_back(find.column_int64(0));
           continue;
         }
       }
       ins.reset();
-      ins.bind(1, static_cast<int>(it.kind)).bind_blob(2, it.body).bind(4, now);
+      ins.bind_int64(1, static_cast<int>(it.kind)).bind_blob(2, it.body).bind_int64(4, now);
       if (it.key.empty()) {
         ins.bind_null(3);
       } else {
@@ -383,9 +336,9 @@ Result<std::optional<OutboxItem>> OutboxStore::item_by_key(ItemKind kind,
   Impl& d = *impl_;
   std::string sql =
       std::string("SELECT ") + kItemColumns + " FROM items WHERE kind = ? AND key = ?";
-  Stmt s(d.db, sql.c_str());
+  Statement s(d.db, sql.c_str());
   if (!s.prepared()) return d.sql_error("read item");
-  s.bind(1, static_cast<int>(kind)).bind_blob(2, key);
+  s.bind_int64(1, static_cast<int>(kind)).bind_blob(2, key);
   int rc = s.step();
   if (rc == SQLITE_ROW) return std::optional<OutboxItem>(read_item(s));
   if (rc == SQLITE_DONE) return std::optional<OutboxItem>();
@@ -401,13 +354,13 @@ Result<std::vector<OutboxItem>> OutboxStore::queued(ItemKind kind, size_t limit)
 Result<std::vector<ItemKind>> OutboxStore::queued_kinds() {
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
-  Stmt s(d.db,
+  Statement s(d.db,
          "SELECT kind, min(seq) AS first FROM items WHERE state = 0 GROUP BY kind "
          "ORDER BY first");
   if (!s.prepared()) return d.sql_error("read queue");
   std::vector<ItemKind> kinds;
   int rc;
-  while ((rc = s.step()) == SQLITE_ROW) kinds.push_back(static_cast<ItemKind>(s.i64(0)));
+  while ((rc = s.step()) == SQLITE_ROW) kinds.push_back(static_cast<ItemKind>(s.column_int64(0)));
   if (rc != SQLITE_DONE) return d.sql_error("read queue");
   return kinds;
 }
@@ -426,13 +379,13 @@ Result<OutboxCounts> OutboxStore::count(bool open_only) {
   Impl& d = *impl_;
   OutboxCounts c;
   // Open only: a range of the items_by_state index, whatever the history.
-  Stmt s(d.db, open_only ? "SELECT state, count(*) FROM items WHERE state IN (0, 1) GROUP BY state"
+  Statement s(d.db, open_only ? "SELECT state, count(*) FROM items WHERE state IN (0, 1) GROUP BY state"
                          : "SELECT state, count(*) FROM items GROUP BY state");
   if (!s.prepared()) return d.sql_error("count items");
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
-    int64_t n = s.i64(1);
-    switch (static_cast<ItemState>(s.i64(0))) {
+    int64_t n = s.column_int64(1);
+    switch (static_cast<ItemState>(s.column_int64(0))) {
       case ItemState::kQueued:
         c.queued = n;
         break;
@@ -451,13 +404,13 @@ Result<OutboxCounts> OutboxStore::count(bool open_only) {
     }
   }
   if (rc != SQLITE_DONE) return d.sql_error("count items");
-  Stmt t(d.db, "SELECT count(*) FROM txs WHERE state IN (0, 1)");
+  Statement t(d.db, "SELECT count(*) FROM txs WHERE state IN (0, 1)");
   if (!t.prepared() || t.step() != SQLITE_ROW) return d.sql_error("count transactions");
-  c.pending_txs = t.i64(0);
+  c.pending_txs = t.column_int64(0);
   if (open_only) return c;
-  Stmt o(d.db, "SELECT coalesce(min(created_ms), 0) FROM items WHERE state IN (0, 1)");
+  Statement o(d.db, "SELECT coalesce(min(created_ms), 0) FROM items WHERE state IN (0, 1)");
   if (!o.prepared() || o.step() != SQLITE_ROW) return d.sql_error("find the oldest open item");
-  c.oldest_open_ms = o.i64(0);
+  c.oldest_open_ms = o.column_int64(0);
   return c;
 }
 
@@ -466,14 +419,14 @@ Status OutboxStore::finish_item(int64_t seq, ItemState state, const std::string&
                                 std::optional<Address> contract_address) {
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
-  Stmt s(d.db,
+  Statement s(d.db,
          "UPDATE items SET state = ?, outcome = ?, done_ms = ?, block_number = ?, "
          "tx_hash = ?, contract_address = ? WHERE seq = ?");
-  s.bind(1, static_cast<int>(state)).bind_text(2, outcome).bind(3, now_ms());
-  block ? s.bind(4, static_cast<int64_t>(*block)) : s.bind_null(4);
+  s.bind_int64(1, static_cast<int>(state)).bind_text(2, outcome).bind_int64(3, now_ms());
+  block ? s.bind_int64(4, static_cast<int64_t>(*block)) : s.bind_null(4);
   tx_hash ? s.bind_blob(5, *tx_hash) : s.bind_null(5);
   contract_address ? s.bind_blob(6, *contract_address) : s.bind_null(6);
-  s.bind(7, seq);
+  s.bind_int64(7, seq);
   return d.run(s, "finish item");
 }
 
@@ -482,21 +435,21 @@ Status OutboxStore::finalize_tx(int64_t tx_id, const std::vector<ItemFinal>& fin
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
   return d.in_tx([&]() -> Status {
-    Stmt s(d.db,
+    Statement s(d.db,
            "UPDATE items SET state = ?, outcome = ?, done_ms = ?, block_number = ?, "
            "tx_hash = ?, contract_address = ? WHERE seq = ?");
     if (!s.prepared()) return d.sql_error("finish items");
     const int64_t now = now_ms();
     for (const ItemFinal& f : finals) {
       s.reset();
-      s.bind(1, static_cast<int>(f.state)).bind_text(2, f.outcome).bind(3, now);
-      s.bind(4, static_cast<int64_t>(block)).bind_blob(5, tx_hash);
+      s.bind_int64(1, static_cast<int>(f.state)).bind_text(2, f.outcome).bind_int64(3, now);
+      s.bind_int64(4, static_cast<int64_t>(block)).bind_blob(5, tx_hash);
       contract_address ? s.bind_blob(6, *contract_address) : s.bind_null(6);
-      s.bind(7, f.seq);
+      s.bind_int64(7, f.seq);
       GW_RETURN_IF_ERROR(d.run(s, "finish item"));
     }
-    Stmt t(d.db, "UPDATE txs SET state = 2 WHERE id = ?");
-    t.bind(1, tx_id);
+    Statement t(d.db, "UPDATE txs SET state = 2 WHERE id = ?");
+    t.bind_int64(1, tx_id);
     return d.run(t, "mark final");
   });
 }
@@ -505,19 +458,19 @@ Result<int64_t> OutboxStore::prune(int64_t cutoff_ms) {
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
   return d.in_tx([&]() -> Result<int64_t> {
-    Stmt items(d.db,
+    Statement items(d.db,
                "DELETE FROM items WHERE state IN (2, 3, 4) AND kind IN (1, 2, 3) "
                "AND done_ms IS NOT NULL AND done_ms < ?");
-    items.bind(1, cutoff_ms);
+    items.bind_int64(1, cutoff_ms);
     GW_RETURN_IF_ERROR(d.run(items, "prune items"));
     const int64_t removed = sqlite3_changes(d.db);
-    Stmt hashes(d.db,
+    Statement hashes(d.db,
                 "DELETE FROM tx_hashes WHERE tx_id IN (SELECT id FROM txs WHERE state IN "
                 "(2, 3) AND id < (SELECT max(id) FROM txs) AND NOT EXISTS "
                 "(SELECT 1 FROM items WHERE items.tx_id = txs.id))");
     GW_RETURN_IF_ERROR(d.run(hashes, "prune hashes"));
     // The newest transaction stays: reconcile() reads nonces from what is kept.
-    Stmt txs(d.db,
+    Statement txs(d.db,
              "DELETE FROM txs WHERE state IN (2, 3) AND id < (SELECT max(id) FROM txs) "
              "AND NOT EXISTS (SELECT 1 FROM items WHERE items.tx_id = txs.id)");
     GW_RETURN_IF_ERROR(d.run(txs, "prune transactions"));
@@ -528,10 +481,10 @@ Result<int64_t> OutboxStore::prune(int64_t cutoff_ms) {
 Status OutboxStore::requeue_items_of_tx(int64_t tx_id, bool count_attempt) {
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
-  Stmt s(d.db,
+  Statement s(d.db,
          "UPDATE items SET state = 0, tx_id = NULL, attempts = attempts + ? "
          "WHERE tx_id = ? AND state = 1");
-  s.bind(1, count_attempt ? 1 : 0).bind(2, tx_id);
+  s.bind_int64(1, count_attempt ? 1 : 0).bind_int64(2, tx_id);
   return d.run(s, "requeue items");
 }
 
@@ -542,10 +495,10 @@ Status OutboxStore::fail_item(int64_t seq, const std::string& outcome) {
 Result<int64_t> OutboxStore::requeue_failed(std::optional<int64_t> seq) {
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
-  Stmt s(d.db,
+  Statement s(d.db,
          "UPDATE items SET state = 0, tx_id = NULL, outcome = '', attempts = 0, done_ms = NULL, "
          "block_number = NULL, tx_hash = NULL WHERE state = 4 AND (?1 IS NULL OR seq = ?1)");
-  seq ? s.bind(1, *seq) : s.bind_null(1);
+  seq ? s.bind_int64(1, *seq) : s.bind_null(1);
   GW_RETURN_IF_ERROR(d.run(s, "requeue failed items"));
   return static_cast<int64_t>(sqlite3_changes(d.db));
 }
@@ -572,25 +525,25 @@ Result<int64_t> OutboxStore::add_tx(const OutboxTx& tx, const std::vector<int64_
                                        std::to_string(tx.nonce) + " is not the next nonce " +
                                        std::to_string(next));
     }
-    Stmt s(d.db,
+    Statement s(d.db,
            "INSERT INTO txs(nonce, kind, raw, hash, max_fee, priority_fee, gas_limit, state, "
            "sent_ms, signed_ms) VALUES(?, ?, ?, ?, ?, ?, ?, 0, 0, ?)");
-    s.bind(1, static_cast<int64_t>(tx.nonce))
-        .bind(2, static_cast<int>(tx.kind))
+    s.bind_int64(1, static_cast<int64_t>(tx.nonce))
+        .bind_int64(2, static_cast<int>(tx.kind))
         .bind_blob(3, tx.raw)
         .bind_blob(4, tx.hash)
         .bind_text(5, tx.max_fee)
         .bind_text(6, tx.priority_fee)
-        .bind(7, static_cast<int64_t>(tx.gas_limit))
-        .bind(8, tx.signed_ms);
+        .bind_int64(7, static_cast<int64_t>(tx.gas_limit))
+        .bind_int64(8, tx.signed_ms);
     GW_RETURN_IF_ERROR(d.run(s, "add transaction"));
     int64_t id = sqlite3_last_insert_rowid(d.db);
-    Stmt h(d.db, "INSERT OR IGNORE INTO tx_hashes(hash, tx_id) VALUES(?, ?)");
-    h.bind_blob(1, tx.hash).bind(2, id);
+    Statement h(d.db, "INSERT OR IGNORE INTO tx_hashes(hash, tx_id) VALUES(?, ?)");
+    h.bind_blob(1, tx.hash).bind_int64(2, id);
     GW_RETURN_IF_ERROR(d.run(h, "add transaction hash"));
     for (int64_t seq : item_seqs) {
-      Stmt u(d.db, "UPDATE items SET state = 1, tx_id = ? WHERE seq = ? AND state = 0");
-      u.bind(1, id).bind(2, seq);
+      Statement u(d.db, "UPDATE items SET state = 1, tx_id = ? WHERE seq = ? AND state = 0");
+      u.bind_int64(1, id).bind_int64(2, seq);
       GW_RETURN_IF_ERROR(d.run(u, "assign item"));
     }
     GW_RETURN_IF_ERROR(d.set_meta("next_nonce", std::to_string(next + 1)));
@@ -604,22 +557,22 @@ Status OutboxStore::replace_tx(int64_t id, const std::vector<uint8_t>& raw, cons
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
   return d.in_tx([&]() -> Status {
-    Stmt s(d.db,
+    Statement s(d.db,
            "UPDATE txs SET raw = ?, hash = ?, max_fee = ?, priority_fee = ?, sent_ms = 0, "
            "signed_ms = ? WHERE id = ?");
     s.bind_blob(1, raw).bind_blob(2, hash).bind_text(3, max_fee).bind_text(4, priority_fee);
-    s.bind(5, now).bind(6, id);
+    s.bind_int64(5, now).bind_int64(6, id);
     GW_RETURN_IF_ERROR(d.run(s, "replace transaction"));
-    Stmt h(d.db, "INSERT OR IGNORE INTO tx_hashes(hash, tx_id) VALUES(?, ?)");
-    h.bind_blob(1, hash).bind(2, id);
+    Statement h(d.db, "INSERT OR IGNORE INTO tx_hashes(hash, tx_id) VALUES(?, ?)");
+    h.bind_blob(1, hash).bind_int64(2, id);
     return d.run(h, "add transaction hash");
   });
 }
 
 Status OutboxStore::mark_sent(int64_t id, int64_t now) {
   std::lock_guard lock(impl_->mu);
-  Stmt s(impl_->db, "UPDATE txs SET sent_ms = ? WHERE id = ?");
-  s.bind(1, now).bind(2, id);
+  Statement s(impl_->db, "UPDATE txs SET sent_ms = ? WHERE id = ?");
+  s.bind_int64(1, now).bind_int64(2, id);
   return impl_->run(s, "mark sent");
 }
 
@@ -627,10 +580,10 @@ Status OutboxStore::mark_sent(const std::vector<int64_t>& ids, int64_t now) {
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
   return d.in_tx([&]() -> Status {
-    Stmt s(d.db, "UPDATE txs SET sent_ms = ? WHERE id = ?");
+    Statement s(d.db, "UPDATE txs SET sent_ms = ? WHERE id = ?");
     for (int64_t id : ids) {
       s.reset();
-      s.bind(1, now).bind(2, id);
+      s.bind_int64(1, now).bind_int64(2, id);
       GW_RETURN_IF_ERROR(d.run(s, "mark sent"));
     }
     return ok_status();
@@ -640,18 +593,18 @@ Status OutboxStore::mark_sent(const std::vector<int64_t>& ids, int64_t now) {
 Status OutboxStore::mark_mined(int64_t id, const Hash256& mined_hash, uint64_t block,
                                const Hash256& block_hash, bool success) {
   std::lock_guard lock(impl_->mu);
-  Stmt s(impl_->db,
+  Statement s(impl_->db,
          "UPDATE txs SET state = 1, mined_hash = ?, block_number = ?, block_hash = ?, "
          "success = ? WHERE id = ?");
-  s.bind_blob(1, mined_hash).bind(2, static_cast<int64_t>(block)).bind_blob(3, block_hash);
-  s.bind(4, success ? 1 : 0).bind(5, id);
+  s.bind_blob(1, mined_hash).bind_int64(2, static_cast<int64_t>(block)).bind_blob(3, block_hash);
+  s.bind_int64(4, success ? 1 : 0).bind_int64(5, id);
   return impl_->run(s, "mark mined");
 }
 
 Status OutboxStore::mark_final(int64_t id) {
   std::lock_guard lock(impl_->mu);
-  Stmt s(impl_->db, "UPDATE txs SET state = 2 WHERE id = ?");
-  s.bind(1, id);
+  Statement s(impl_->db, "UPDATE txs SET state = 2 WHERE id = ?");
+  s.bind_int64(1, id);
   return impl_->run(s, "mark final");
 }
 
@@ -659,25 +612,25 @@ Status OutboxStore::reopen_tx(int64_t id, bool resend) {
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
   return d.in_tx([&]() -> Status {
-    Stmt s(d.db, resend ? "UPDATE txs SET state = 0, sent_ms = 0, block_number = NULL, "
+    Statement s(d.db, resend ? "UPDATE txs SET state = 0, sent_ms = 0, block_number = NULL, "
                           "block_hash = NULL, mined_hash = NULL, success = 0 WHERE id = ?"
                         : "UPDATE txs SET state = 0, block_number = NULL, block_hash = NULL, "
                           "mined_hash = NULL, success = 0 WHERE id = ?");
-    s.bind(1, id);
+    s.bind_int64(1, id);
     GW_RETURN_IF_ERROR(d.run(s, "reopen transaction"));
     // Items it finished are not final any more: the chain no longer has them.
-    Stmt u(d.db,
+    Statement u(d.db,
            "UPDATE items SET state = 1, outcome = '', done_ms = NULL, block_number = NULL, "
            "tx_hash = NULL, contract_address = NULL WHERE tx_id = ? AND state IN (2, 3)");
-    u.bind(1, id);
+    u.bind_int64(1, id);
     return d.run(u, "reopen items");
   });
 }
 
 Status OutboxStore::mark_dropped(int64_t id) {
   std::lock_guard lock(impl_->mu);
-  Stmt s(impl_->db, "UPDATE txs SET state = 3 WHERE id = ?");
-  s.bind(1, id);
+  Statement s(impl_->db, "UPDATE txs SET state = 3 WHERE id = ?");
+  s.bind_int64(1, id);
   return impl_->run(s, "mark dropped");
 }
 
@@ -694,13 +647,13 @@ Result<std::vector<OutboxTx>> OutboxStore::txs_from_nonce(uint64_t nonce) {
 Result<std::vector<Hash256>> OutboxStore::hashes_of_tx(int64_t id) {
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
-  Stmt s(d.db, "SELECT hash FROM tx_hashes WHERE tx_id = ?");
+  Statement s(d.db, "SELECT hash FROM tx_hashes WHERE tx_id = ?");
   if (!s.prepared()) return d.sql_error("read hashes");
-  s.bind(1, id);
+  s.bind_int64(1, id);
   std::vector<Hash256> out;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
-    if (auto h = s.fixed<32>(0)) out.push_back(*h);
+    if (auto h = fixed<32>(s, 0)) out.push_back(*h);
   }
   if (rc != SQLITE_DONE) return d.sql_error("read hashes");
   return out;

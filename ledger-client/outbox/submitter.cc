@@ -4,6 +4,7 @@
 #include <map>
 #include <thread>
 
+#include "gateway/base/clock.h"
 #include "ledger-client/abi/abi_codec.h"
 #include "ledger-client/abi/abi_event.h"
 #include "ledger-client/consortium/events.h"
@@ -12,11 +13,6 @@
 namespace gw::ledger {
 namespace {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Fees fees_of(const OutboxTx& tx) {
   Fees f;

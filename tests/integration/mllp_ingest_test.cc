@@ -30,9 +30,9 @@ std::shared_ptr<const crypto::StoreKeys> store_keys_of(const std::string& config
   auto cfg = config::load_config(config_path);
   EXPECT_TRUE(cfg) << cfg.status().message();
   if (!cfg) return nullptr;
-  auto keys = gw::keys::load_keys(*cfg, &error);
-  EXPECT_TRUE(keys) << error;
-  return keys ? keys->store_keys : nullptr;
+  auto keys = gw::keys::load_keys(*cfg);
+  EXPECT_TRUE(keys.ok()) << keys.status().message();
+  return keys.ok() ? keys->store_keys : nullptr;
 }
 
 // Reads (sender, control id) -> (count, raw) of rows straight from SQLite,
@@ -64,12 +64,10 @@ std::map<std::pair<std::string, std::string>, Row> read_rows(const std::string& 
     };
     Row& r = rows[{col(0), col(1)}];
     ++r.count;
-    std::string error;
-    auto raw = keys->open(
-        col(2), crypto::message_associated_data("raw", col(0), col(1), sqlite3_column_int64(st, 4)),
-        &error);
-    EXPECT_TRUE(raw) << error;
-    r.raw = raw.value_or("");
+    auto raw = keys->open(col(2), crypto::message_associated_data("raw", col(0), col(1),
+                                                                  sqlite3_column_int64(st, 4)));
+    EXPECT_TRUE(raw.ok()) << raw.status().message();
+    r.raw = raw.ok() ? raw.value() : std::string();
     r.status = col(3);
   }
   sqlite3_finalize(st);

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gateway/config/config.h"
 #include "tpm/testing/swtpm_process.h"
 
 namespace gw::testing {
@@ -161,7 +162,9 @@ int run_command(const std::vector<std::string>& argv, std::string* out, std::str
 GatewaydProcess::GatewaydProcess(std::string state_dir, std::string extra)
     : state_dir_(std::move(state_dir)) {
   config_path_ = state_dir_ + "/gatewayd.toml";
-  db_path_ = state_dir_ + "/state/messages.db";
+  config::GatewayConfig where;
+  where.state_dir = state_dir_ + "/state";
+  db_path_ = where.message_store_path();
   std::string error;
   if (auto started = tpm::testing::SwtpmProcess::start(state_dir_ + "/swtpm"); started.ok()) {
     swtpm_ = std::move(*started);
