@@ -33,45 +33,26 @@ std::string hex(const uint8_t* p, size_t n) {
 
 }  // namespace
 
-std::optional<std::vector<uint8_t>> tls_public_key_der(const std::string& cert_file,
-                                                       std::string* error) {
+Result<std::vector<uint8_t>> tls_public_key_der(const std::string& cert_file) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(cert_file.c_str(), "r"), std::fclose);
-  if (!f) {
-    *error = cert_file + ": cannot open the TLS certificate";
-    return std::nullopt;
-  }
+  if (!f) return not_found_error(cert_file + ": cannot open the TLS certificate");
   std::unique_ptr<X509, void (*)(X509*)> cert(PEM_read_X509(f.get(), nullptr, nullptr, nullptr),
                                               X509_free);
-  if (!cert) {
-    *error = cert_file + ": not a PEM certificate";
-    return std::nullopt;
-  }
+  if (!cert) return invalid_argument_error(cert_file + ": not a PEM certificate");
   unsigned char* der = nullptr;
   int len = i2d_PUBKEY(X509_get0_pubkey(cert.get()), &der);
-  if (len <= 0) {
-    *error = cert_file + ": cannot encode the public key";
-    return std::nullopt;
-  }
+  if (len <= 0) return invalid_argument_error(cert_file + ": cannot encode the public key");
   std::vector<uint8_t> out(der, der + len);
   OPENSSL_free(der);
   return out;
 }
 
-std::optional<ApplianceBinding> appliance_binding(keys::KeyStore& keys,
-                                                  const config::GatewayConfig& cfg,
-                                                  const std::vector<uint8_t>& nonce,
-                                                  std::string* error) {
+Result<ApplianceBinding> appliance_binding(keys::KeyStore& keys, const config::GatewayConfig& cfg,
+                                          const std::vector<uint8_t>& nonce) {
   ApplianceBinding b;
-  auto address = keys.ledger_address();
-  if (!address.ok()) {
-    *error = address.error().message();
-    return std::nullopt;
-  }
-  b.ledger_address = *address;
+  GW_ASSIGN_OR_RETURN(b.ledger_address, keys.ledger_address());
   if (cfg.https.enabled && !cfg.https.cert_file.empty()) {
-    auto der = tls_public_key_der(cfg.https.cert_file, error);
-    if (!der) return std::nullopt;
-    b.tls_public_key = std::move(*der);
+    GW_ASSIGN_OR_RETURN(b.tls_public_key, tls_public_key_der(cfg.https.cert_file));
   }
   b.qualifying_data = tpm::appliance_qualifying_data(nonce, b.ledger_address, b.tls_public_key);
   return b;
@@ -134,14 +115,13 @@ AdminAnswer admin_attestation(const config::GatewayConfig& cfg, const std::strin
     return fail(400, "nonce must be 8 to 64 bytes in hex: /admin/attestation?nonce=HEX");
   }
   const std::vector<uint8_t>& nonce = *parsed;
-  std::string error;
   auto opened = keys::open_key_store(keys::key_store_options(cfg));
   if (!opened.ok()) return fail(503, opened.error().message());
   std::unique_ptr<keys::KeyStore> keys = std::move(opened).value();
   if (keys->is_development_only())
     return fail(409, "the software key store (development only) cannot attest");
-  auto binding = appliance_binding(*keys, cfg, nonce, &error);
-  if (!binding) return fail(503, error);
+  auto binding = appliance_binding(*keys, cfg, nonce);
+  if (!binding.ok()) return fail(503, binding.error().message());
   auto a = keys->attest(binding->qualifying_data, cfg.tpm.quote_pcrs);
   if (!a.ok()) return fail(503, a.error().message());
   return AdminAnswer{200, attestation_json(*a, *binding, nonce)};

@@ -12,14 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "gateway/base/status.h"
 #include "gateway/config/config.h"
 #include "gateway/keys/key_store.h"
 
 namespace gw::admin {
 
 // SubjectPublicKeyInfo DER of the first certificate in a PEM file.
-std::optional<std::vector<uint8_t>> tls_public_key_der(const std::string& cert_file,
-                                                       std::string* error);
+Result<std::vector<uint8_t>> tls_public_key_der(const std::string& cert_file);
 
 struct ApplianceBinding {
   std::array<uint8_t, 20> ledger_address{};
@@ -27,10 +27,8 @@ struct ApplianceBinding {
   std::array<uint8_t, 32> qualifying_data{};
 };
 
-std::optional<ApplianceBinding> appliance_binding(keys::KeyStore& keys,
-                                                  const config::GatewayConfig& cfg,
-                                                  const std::vector<uint8_t>& nonce,
-                                                  std::string* error);
+Result<ApplianceBinding> appliance_binding(keys::KeyStore& keys, const config::GatewayConfig& cfg,
+                                          const std::vector<uint8_t>& nonce);
 
 // The attestation as one JSON document (the admin endpoint's answer): every
 // binary field base64, plus the PCR selection and values in hex.

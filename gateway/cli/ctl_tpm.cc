@@ -189,9 +189,10 @@ int ctl_tpm(const std::vector<std::string>& args) {
     auto store = open_store(config_path, &cfg);
     if (!store) return 1;
     std::string error;
-    auto binding = appliance_binding(*store, *cfg, *nonce, &error);
+    auto binding = appliance_binding(*store, *cfg, *nonce);
+    if (!binding.ok()) error = binding.error().message();
     std::optional<keys::Attestation> attestation;
-    if (binding) {
+    if (binding.ok()) {
       auto attested = store->attest(binding->qualifying_data, cfg->tpm.quote_pcrs);
       if (attested.ok()) {
         attestation = std::move(attested).value();

@@ -77,7 +77,7 @@ void BM_NormalizeOruR01With20Obx(benchmark::State& state) {
 }
 BENCHMARK(BM_NormalizeOruR01With20Obx);
 
-// What issue 4 adds per message once it is normalized: a consortium token for
+// What the pipeline adds per message once it is normalized: a consortium token for
 // every Patient identifier, a salted commitment and an encrypted envelope for
 // every record version (plus the raw message and its acknowledgement).
 void crypto_loop(benchmark::State& state, const std::string& raw) {

@@ -385,8 +385,8 @@ TEST(GatewaydKeys, AdminAttestationEndpoint) {
   }
   // The verifier's own recomputation: nonce || ledger address || the TLS
   // public key of the server certificate it trusts.
-  auto tls = gw::admin::tls_public_key_der(pki.server_cert, &error);
-  ASSERT_TRUE(tls) << error;
+  auto tls = gw::admin::tls_public_key_der(pki.server_cert);
+  ASSERT_TRUE(tls.ok()) << tls.error().message();
   std::string address_hex = field("ledger_address").substr(2);
   std::vector<uint8_t> material = {1, 2, 3, 4, 5, 6, 7, 8};
   for (size_t i = 0; i + 1 < address_hex.size(); i += 2)
