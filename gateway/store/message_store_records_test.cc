@@ -15,6 +15,7 @@ namespace {
 
 using testing::make_message;
 using testing::open_or_die;
+using testing::ResultCollector;
 using testing::TempDir;
 
 RecordWrite patient(std::string id, std::string json, std::string system = "urn:mrn",
@@ -98,27 +99,12 @@ TEST_F(RecordsTest, ExpectedVersionConflictStoresNothingOfThatSubmissionOnly) {
   stale.expected_version = 7;
   RecordWrite fresh_create = patient("p2", "{}", "urn:mrn", "MRN-2");
   fresh_create.expected_version = 0;
-  CommitResult conflict, ok;
-  std::mutex mu;
-  std::condition_variable cv;
-  int done = 0;
-  auto count_done = [&] {
-    std::lock_guard<std::mutex> lock(mu);
-    ++done;
-    cv.notify_all();
-  };
-  store_->submit(with_records("2", {fresh_create, stale}), [&](CommitResult r) {
-    conflict = std::move(r);
-    count_done();
-  });
-  store_->submit(with_records("3", {patient("p3", "{}", "urn:mrn", "MRN-3")}), [&](CommitResult r) {
-    ok = std::move(r);
-    count_done();
-  });
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return done == 2; });
-  }
+  ResultCollector results;
+  store_->submit(with_records("2", {fresh_create, stale}), results.callback(0));
+  store_->submit(with_records("3", {patient("p3", "{}", "urn:mrn", "MRN-3")}), results.callback(1));
+  const std::vector<CommitResult> r = results.wait_for(2);
+  const CommitResult& conflict = r[0];
+  const CommitResult& ok = r[1];
   EXPECT_EQ(conflict.kind, CommitResult::Kind::kConflict);
   EXPECT_NE(conflict.error.find("record 1 (Patient)"), std::string::npos) << conflict.error;
   EXPECT_EQ(ok.kind, CommitResult::Kind::kStored);

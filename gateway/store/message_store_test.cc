@@ -7,6 +7,7 @@
 #include <atomic>
 #include <fstream>
 #include <future>
+#include <memory>
 #include <thread>
 
 #include "gateway/store/message_store_internal.h"
@@ -22,6 +23,7 @@ using testing::open_or_die;
 using testing::query_text;
 using testing::ResultCollector;
 using testing::TempDir;
+using testing::wait_or_fail;
 using Kind = CommitResult::Kind;
 
 class MessageStoreTest : public ::testing::Test {
@@ -412,27 +414,44 @@ TEST_F(MessageStoreTest, CloseFromSeveralThreadsAtOnce) {
 TEST_F(MessageStoreTest, SubmitSyncFromACallbackFailsInsteadOfDeadlocking) {
   auto store = open_or_die(options());
   ASSERT_NE(store, nullptr);
-  CommitResult inner;
   store->submit_sync(make_message("S", "1", "m"));
-  std::promise<void> done;
-  store->submit(make_message("S", "2", "m"), [&](CommitResult) {
-    inner = store->submit_sync(make_message("S", "3", "m"));
-    done.set_value();
+  // Shared with the callback, so a callback that runs after a timed-out wait
+  // touches no dead stack frame.
+  struct Shared {
+    std::promise<void> done;
+    CommitResult inner;
+  };
+  auto shared = std::make_shared<Shared>();
+  std::future<void> done = shared->done.get_future();
+  MessageStore* raw = store.get();
+  store->submit(make_message("S", "2", "m"), [shared, raw](CommitResult) {
+    shared->inner = raw->submit_sync(make_message("S", "3", "m"));
+    shared->done.set_value();
   });
-  done.get_future().wait();
-  EXPECT_EQ(inner.kind, Kind::kFailed);
-  EXPECT_NE(inner.error.find("callback"), std::string::npos);
+  if (!wait_or_fail(done, "submit_sync from a callback to return")) {
+    // The committer is stuck; joining it in the destructor would hang.
+    (void)store.release();
+    return;
+  }
+  EXPECT_EQ(shared->inner.kind, Kind::kFailed);
+  EXPECT_NE(shared->inner.error.find("callback"), std::string::npos);
 }
 
 TEST_F(MessageStoreTest, CloseFromACallbackDoesNotDeadlock) {
   auto store = open_or_die(options());
   ASSERT_NE(store, nullptr);
-  std::promise<void> done;
-  store->submit(make_message("S", "1", "m"), [&](CommitResult) {
-    store->close();
-    done.set_value();
+  auto promise = std::make_shared<std::promise<void>>();
+  std::future<void> done = promise->get_future();
+  MessageStore* raw = store.get();
+  store->submit(make_message("S", "1", "m"), [promise, raw](CommitResult) {
+    raw->close();
+    promise->set_value();
   });
-  done.get_future().wait();
+  if (!wait_or_fail(done, "close from a callback to return")) {
+    // The committer is stuck; joining it in the destructor would hang.
+    (void)store.release();
+    return;
+  }
   EXPECT_EQ(store->submit_sync(make_message("S", "2", "m")).kind, Kind::kFailed);
   store.reset();  // joins the committer
 }

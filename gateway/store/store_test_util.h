@@ -6,15 +6,32 @@
 #include <stdlib.h>
 
 #include <array>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "gateway/store/message_store.h"
 #include "gateway/store/store_bench_util.h"
 
 namespace gw::store::testing {
+
+// How long a store test waits for something asynchronous (a callback, a
+// blocked committer) before failing. Generous, so a loaded CI machine never
+// trips it; it only exists so a deadlock fails with a message instead of
+// hanging until ctest kills the test without saying what was awaited.
+inline constexpr std::chrono::seconds kTestDeadline{60};
+
+// Waits for `done` until kTestDeadline; on timeout adds a failure naming
+// `what` and returns false.
+inline bool wait_or_fail(const std::future<void>& done, const std::string& what) {
+  if (done.wait_for(kTestDeadline) == std::future_status::ready) return true;
+  ADD_FAILURE() << "timed out after " << kTestDeadline.count() << " s waiting for " << what;
+  return false;
+}
 
 // Fixed store keys for tests, the same in every test process, so a test can
 // close and reopen a store file, also from a child process.
@@ -108,10 +125,16 @@ class CommitterGate {
       gate_result_ = r.kind;
       blocked_ = true;
       cv_.notify_all();
-      cv_.wait(lock, [this] { return open_; });
+      // Bounded, so a test that never opens the gate releases the committer
+      // (and the store can close) instead of hanging.
+      if (!cv_.wait_for(lock, kTestDeadline, [this] { return open_; })) {
+        ADD_FAILURE() << "committer gate not opened within " << kTestDeadline.count() << " s";
+      }
     });
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return blocked_; });
+    if (!cv_.wait_for(lock, kTestDeadline, [this] { return blocked_; })) {
+      ADD_FAILURE() << "committer did not reach the gate within " << kTestDeadline.count() << " s";
+    }
   }
   void open() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -136,22 +159,40 @@ class ResultCollector {
   CommitCallback callback(size_t index) {
     return [this, index](CommitResult r) {
       std::lock_guard<std::mutex> lock(mu_);
-      if (results_.size() <= index) results_.resize(index + 1);
+      if (results_.size() <= index) {
+        results_.resize(index + 1);
+        arrived_.resize(index + 1, false);
+      }
       results_[index] = std::move(r);
+      arrived_[index] = true;
       ++done_;
       cv_.notify_all();
     };
   }
+  // On timeout adds a failure and returns at least `n` results, those that
+  // never arrived as kFailed with the error "no result within the test
+  // deadline", so callers see a failing value, never a stale or default one.
   std::vector<CommitResult> wait_for(size_t n) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return done_ >= n; });
-    return results_;
+    if (cv_.wait_for(lock, kTestDeadline, [&] { return done_ >= n; })) return results_;
+    ADD_FAILURE() << "timed out after " << kTestDeadline.count() << " s: " << done_ << " of " << n
+                  << " commit results arrived";
+    std::vector<CommitResult> out = results_;
+    if (out.size() < n) out.resize(n);
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (i < arrived_.size() && arrived_[i]) continue;
+      out[i] = CommitResult{};
+      out[i].kind = CommitResult::Kind::kFailed;
+      out[i].error = "no result within the test deadline";
+    }
+    return out;
   }
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<CommitResult> results_;
+  std::vector<bool> arrived_;
   size_t done_ = 0;
 };
 
