@@ -19,7 +19,8 @@ extern const unsigned long kTablesSize;
 namespace {
 
 gw::fhir::JsonValue load(const char* name) {
-  auto path = std::filesystem::path(GW_SOURCE_DIR) / "fhir" / "validate" / "testdata" / "valid" / name;
+  auto path =
+      std::filesystem::path(GW_SOURCE_DIR) / "fhir" / "validate" / "testdata" / "valid" / name;
   std::ifstream in(path, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto parsed = gw::fhir::parse_json(text);
@@ -46,7 +47,8 @@ void BM_ValidateObservation(benchmark::State& s) { run(s, "observation.json", 1)
 void BM_ValidateTransactionBundle(benchmark::State& s) { run(s, "bundle_transaction.json", 11); }
 
 void BM_ParseAndValidatePatient(benchmark::State& state) {
-  auto path = std::filesystem::path(GW_SOURCE_DIR) / "fhir" / "validate" / "testdata" / "valid" / "patient.json";
+  auto path = std::filesystem::path(GW_SOURCE_DIR) / "fhir" / "validate" / "testdata" / "valid" /
+              "patient.json";
   std::ifstream in(path, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   for (auto _ : state) {

@@ -48,7 +48,7 @@ Result<std::vector<uint8_t>> tls_public_key_der(const std::string& cert_file) {
 }
 
 Result<ApplianceBinding> appliance_binding(keys::KeyStore& keys, const config::GatewayConfig& cfg,
-                                          const std::vector<uint8_t>& nonce) {
+                                           const std::vector<uint8_t>& nonce) {
   ApplianceBinding b;
   GW_ASSIGN_OR_RETURN(b.ledger_address, keys.ledger_address());
   if (cfg.https.enabled && !cfg.https.cert_file.empty()) {

@@ -28,7 +28,7 @@ struct ApplianceBinding {
 };
 
 Result<ApplianceBinding> appliance_binding(keys::KeyStore& keys, const config::GatewayConfig& cfg,
-                                          const std::vector<uint8_t>& nonce);
+                                           const std::vector<uint8_t>& nonce);
 
 // The attestation as one JSON document (the admin endpoint's answer): every
 // binary field base64, plus the PCR selection and values in hex.

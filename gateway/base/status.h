@@ -47,19 +47,32 @@ enum class StatusCode : uint8_t {
 // "invalid-argument", "not-found", ...: stable, for logs and test output.
 constexpr std::string_view status_code_name(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid-argument";
-    case StatusCode::kNotFound: return "not-found";
-    case StatusCode::kAlreadyExists: return "already-exists";
-    case StatusCode::kFailedPrecondition: return "failed-precondition";
-    case StatusCode::kPermissionDenied: return "permission-denied";
-    case StatusCode::kUnauthenticated: return "unauthenticated";
-    case StatusCode::kResourceExhausted: return "resource-exhausted";
-    case StatusCode::kUnavailable: return "unavailable";
-    case StatusCode::kDeadlineExceeded: return "deadline-exceeded";
-    case StatusCode::kDataLoss: return "data-loss";
-    case StatusCode::kUnimplemented: return "unimplemented";
-    case StatusCode::kInternal: return "internal";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidArgument:
+      return "invalid-argument";
+    case StatusCode::kNotFound:
+      return "not-found";
+    case StatusCode::kAlreadyExists:
+      return "already-exists";
+    case StatusCode::kFailedPrecondition:
+      return "failed-precondition";
+    case StatusCode::kPermissionDenied:
+      return "permission-denied";
+    case StatusCode::kUnauthenticated:
+      return "unauthenticated";
+    case StatusCode::kResourceExhausted:
+      return "resource-exhausted";
+    case StatusCode::kUnavailable:
+      return "unavailable";
+    case StatusCode::kDeadlineExceeded:
+      return "deadline-exceeded";
+    case StatusCode::kDataLoss:
+      return "data-loss";
+    case StatusCode::kUnimplemented:
+      return "unimplemented";
+    case StatusCode::kInternal:
+      return "internal";
   }
   return "unknown";
 }
@@ -165,11 +178,7 @@ class [[nodiscard]] Result {
   E&& error() && { return std::move(*checked<1>()); }
 
   // With E = Status: the Status of this result (ok when it holds a value).
-  Status status() const
-    requires std::is_same_v<E, Status>
-  {
-    return ok() ? Status() : error();
-  }
+  Status status() const requires std::is_same_v<E, Status> { return ok() ? Status() : error(); }
 
  private:
   template <size_t I>
@@ -202,9 +211,9 @@ E error_of(const Result<T, E>& r) {
 // Evaluates `expr` (a Status or a Result) once; if it failed, returns its
 // error from the enclosing function (which returns a Status or a Result with
 // the same error type).
-#define GW_RETURN_IF_ERROR(expr)                                               \
-  do {                                                                         \
-    auto&& gw_status_tmp_ = (expr);                                            \
+#define GW_RETURN_IF_ERROR(expr)                                                          \
+  do {                                                                                    \
+    auto&& gw_status_tmp_ = (expr);                                                       \
     if (!gw_status_tmp_.ok()) return ::gw::internal::error_of(std::move(gw_status_tmp_)); \
   } while (false)
 
@@ -213,7 +222,7 @@ E error_of(const Result<T, E>& r) {
 // the declaration or lvalue on the left.
 #define GW_ASSIGN_OR_RETURN(lhs, expr) \
   GW_ASSIGN_OR_RETURN_IMPL_(GW_STATUS_CONCAT_(gw_result_tmp_, __LINE__), lhs, expr)
-#define GW_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                          \
-  auto tmp = (expr);                                                       \
-  if (!tmp.ok()) return ::gw::internal::error_of(std::move(tmp));          \
+#define GW_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                 \
+  auto tmp = (expr);                                              \
+  if (!tmp.ok()) return ::gw::internal::error_of(std::move(tmp)); \
   lhs = std::move(tmp).value()

@@ -18,18 +18,18 @@
 
 #include "adapters/hl7/er7.h"
 #include "fhir/json/write.h"
-#include "gateway/pipeline/channel_options.h"
-#include "gateway/config/config.h"
 #include "gateway/cli/ctl_commands.h"
-#include "gateway/pipeline/normalize.h"
 #include "gateway/cli/gatewayctl.h"
+#include "gateway/config/config.h"
+#include "gateway/pipeline/channel_options.h"
+#include "gateway/pipeline/normalize.h"
 
 namespace gw::cli {
 
-using pipeline::IngestOptions;
-using pipeline::NormalizeIssue;
 using pipeline::ingest_options;
+using pipeline::IngestOptions;
 using pipeline::normalize_v2;
+using pipeline::NormalizeIssue;
 
 using pipeline::Normalized;
 namespace {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/config/config.h"
 #include "gateway/cli/ctl_commands.h"
+#include "gateway/config/config.h"
 #include "gateway/store/message_store.h"
 
 namespace gw::cli {

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/cli/ctl_commands.h"
 #include "fhir/json/write.h"
+#include "gateway/cli/ctl_commands.h"
 #include "gateway/cli/gatewayctl.h"
 #include "gateway/rest/fhir_rest_util.h"
 

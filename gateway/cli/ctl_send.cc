@@ -13,8 +13,8 @@
 #include "adapters/hl7/batch.h"
 #include "adapters/hl7/er7.h"
 #include "adapters/mllp/client.h"
-#include "gateway/config/config.h"
 #include "gateway/cli/ctl_commands.h"
+#include "gateway/config/config.h"
 
 namespace gw::cli {
 

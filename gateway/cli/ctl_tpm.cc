@@ -26,8 +26,8 @@
 
 #include "gateway/admin/attestation.h"
 #include "gateway/cli/ctl_commands.h"
-#include "gateway/keys/key_files.h"
 #include "gateway/cli/gatewayctl.h"
+#include "gateway/keys/key_files.h"
 #include "gateway/keys/key_options.h"
 #include "ledger-client/keccak/keccak.h"
 

@@ -188,9 +188,7 @@ class TpmKeyStore final : public KeyStore {
     return a;
   }
 
-  Result<tpm::EndorsementKey> endorsement() override {
-    return tpm::endorsement_key(*tpm_);
-  }
+  Result<tpm::EndorsementKey> endorsement() override { return tpm::endorsement_key(*tpm_); }
 
   Result<AttestationKeyInfo> attestation_key() override {
     GW_ASSIGN_OR_RETURN(const tpm::KeyBlob ak,
@@ -214,9 +212,7 @@ class TpmKeyStore final : public KeyStore {
     return options_.state_dir + "/keys/" + name;
   }
   // ok if the storage primary is at its handle; else why not, with the way out.
-  Status primary_present() {
-    return tpm_->primary_present();
-  }
+  Status primary_present() { return tpm_->primary_present(); }
 
   Status save(const std::string& name, const tpm::KeyBlob& blob) {
     return write_file_atomically(blob_path(name), tpm::serialize_blob(blob));

@@ -11,9 +11,9 @@
 
 #include "adapters/hl7/er7.h"
 #include "gateway/cli/ctl_commands.h"
-#include "gateway/pipeline/normalize.h"
 #include "gateway/crypto/commitment.h"
 #include "gateway/crypto/store_keys.h"
+#include "gateway/pipeline/normalize.h"
 
 namespace {
 

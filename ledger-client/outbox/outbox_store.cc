@@ -216,8 +216,8 @@ class OutboxStore::Impl {
   }
   Status set_meta(const char* key, const std::string& value) {
     Statement s(db,
-           "INSERT INTO meta(key, value) VALUES(?, ?) "
-           "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+                "INSERT INTO meta(key, value) VALUES(?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     s.bind_text(1, key).bind_text(2, value);
     return run(s, "write meta");
   }
@@ -355,8 +355,8 @@ Result<std::vector<ItemKind>> OutboxStore::queued_kinds() {
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
   Statement s(d.db,
-         "SELECT kind, min(seq) AS first FROM items WHERE state = 0 GROUP BY kind "
-         "ORDER BY first");
+              "SELECT kind, min(seq) AS first FROM items WHERE state = 0 GROUP BY kind "
+              "ORDER BY first");
   if (!s.prepared()) return d.sql_error("read queue");
   std::vector<ItemKind> kinds;
   int rc;
@@ -379,8 +379,9 @@ Result<OutboxCounts> OutboxStore::count(bool open_only) {
   Impl& d = *impl_;
   OutboxCounts c;
   // Open only: a range of the items_by_state index, whatever the history.
-  Statement s(d.db, open_only ? "SELECT state, count(*) FROM items WHERE state IN (0, 1) GROUP BY state"
-                         : "SELECT state, count(*) FROM items GROUP BY state");
+  Statement s(d.db, open_only
+                        ? "SELECT state, count(*) FROM items WHERE state IN (0, 1) GROUP BY state"
+                        : "SELECT state, count(*) FROM items GROUP BY state");
   if (!s.prepared()) return d.sql_error("count items");
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
@@ -420,8 +421,8 @@ Status OutboxStore::finish_item(int64_t seq, ItemState state, const std::string&
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
   Statement s(d.db,
-         "UPDATE items SET state = ?, outcome = ?, done_ms = ?, block_number = ?, "
-         "tx_hash = ?, contract_address = ? WHERE seq = ?");
+              "UPDATE items SET state = ?, outcome = ?, done_ms = ?, block_number = ?, "
+              "tx_hash = ?, contract_address = ? WHERE seq = ?");
   s.bind_int64(1, static_cast<int>(state)).bind_text(2, outcome).bind_int64(3, now_ms());
   block ? s.bind_int64(4, static_cast<int64_t>(*block)) : s.bind_null(4);
   tx_hash ? s.bind_blob(5, *tx_hash) : s.bind_null(5);
@@ -436,8 +437,8 @@ Status OutboxStore::finalize_tx(int64_t tx_id, const std::vector<ItemFinal>& fin
   Impl& d = *impl_;
   return d.in_tx([&]() -> Status {
     Statement s(d.db,
-           "UPDATE items SET state = ?, outcome = ?, done_ms = ?, block_number = ?, "
-           "tx_hash = ?, contract_address = ? WHERE seq = ?");
+                "UPDATE items SET state = ?, outcome = ?, done_ms = ?, block_number = ?, "
+                "tx_hash = ?, contract_address = ? WHERE seq = ?");
     if (!s.prepared()) return d.sql_error("finish items");
     const int64_t now = now_ms();
     for (const ItemFinal& f : finals) {
@@ -459,20 +460,20 @@ Result<int64_t> OutboxStore::prune(int64_t cutoff_ms) {
   Impl& d = *impl_;
   return d.in_tx([&]() -> Result<int64_t> {
     Statement items(d.db,
-               "DELETE FROM items WHERE state IN (2, 3, 4) AND kind IN (1, 2, 3) "
-               "AND done_ms IS NOT NULL AND done_ms < ?");
+                    "DELETE FROM items WHERE state IN (2, 3, 4) AND kind IN (1, 2, 3) "
+                    "AND done_ms IS NOT NULL AND done_ms < ?");
     items.bind_int64(1, cutoff_ms);
     GW_RETURN_IF_ERROR(d.run(items, "prune items"));
     const int64_t removed = sqlite3_changes(d.db);
     Statement hashes(d.db,
-                "DELETE FROM tx_hashes WHERE tx_id IN (SELECT id FROM txs WHERE state IN "
-                "(2, 3) AND id < (SELECT max(id) FROM txs) AND NOT EXISTS "
-                "(SELECT 1 FROM items WHERE items.tx_id = txs.id))");
+                     "DELETE FROM tx_hashes WHERE tx_id IN (SELECT id FROM txs WHERE state IN "
+                     "(2, 3) AND id < (SELECT max(id) FROM txs) AND NOT EXISTS "
+                     "(SELECT 1 FROM items WHERE items.tx_id = txs.id))");
     GW_RETURN_IF_ERROR(d.run(hashes, "prune hashes"));
     // The newest transaction stays: reconcile() reads nonces from what is kept.
     Statement txs(d.db,
-             "DELETE FROM txs WHERE state IN (2, 3) AND id < (SELECT max(id) FROM txs) "
-             "AND NOT EXISTS (SELECT 1 FROM items WHERE items.tx_id = txs.id)");
+                  "DELETE FROM txs WHERE state IN (2, 3) AND id < (SELECT max(id) FROM txs) "
+                  "AND NOT EXISTS (SELECT 1 FROM items WHERE items.tx_id = txs.id)");
     GW_RETURN_IF_ERROR(d.run(txs, "prune transactions"));
     return removed;
   });
@@ -482,8 +483,8 @@ Status OutboxStore::requeue_items_of_tx(int64_t tx_id, bool count_attempt) {
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
   Statement s(d.db,
-         "UPDATE items SET state = 0, tx_id = NULL, attempts = attempts + ? "
-         "WHERE tx_id = ? AND state = 1");
+              "UPDATE items SET state = 0, tx_id = NULL, attempts = attempts + ? "
+              "WHERE tx_id = ? AND state = 1");
   s.bind_int64(1, count_attempt ? 1 : 0).bind_int64(2, tx_id);
   return d.run(s, "requeue items");
 }
@@ -495,9 +496,10 @@ Status OutboxStore::fail_item(int64_t seq, const std::string& outcome) {
 Result<int64_t> OutboxStore::requeue_failed(std::optional<int64_t> seq) {
   std::lock_guard lock(impl_->mu);
   Impl& d = *impl_;
-  Statement s(d.db,
-         "UPDATE items SET state = 0, tx_id = NULL, outcome = '', attempts = 0, done_ms = NULL, "
-         "block_number = NULL, tx_hash = NULL WHERE state = 4 AND (?1 IS NULL OR seq = ?1)");
+  Statement s(
+      d.db,
+      "UPDATE items SET state = 0, tx_id = NULL, outcome = '', attempts = 0, done_ms = NULL, "
+      "block_number = NULL, tx_hash = NULL WHERE state = 4 AND (?1 IS NULL OR seq = ?1)");
   seq ? s.bind_int64(1, *seq) : s.bind_null(1);
   GW_RETURN_IF_ERROR(d.run(s, "requeue failed items"));
   return static_cast<int64_t>(sqlite3_changes(d.db));
@@ -526,8 +528,8 @@ Result<int64_t> OutboxStore::add_tx(const OutboxTx& tx, const std::vector<int64_
                                        std::to_string(next));
     }
     Statement s(d.db,
-           "INSERT INTO txs(nonce, kind, raw, hash, max_fee, priority_fee, gas_limit, state, "
-           "sent_ms, signed_ms) VALUES(?, ?, ?, ?, ?, ?, ?, 0, 0, ?)");
+                "INSERT INTO txs(nonce, kind, raw, hash, max_fee, priority_fee, gas_limit, state, "
+                "sent_ms, signed_ms) VALUES(?, ?, ?, ?, ?, ?, ?, 0, 0, ?)");
     s.bind_int64(1, static_cast<int64_t>(tx.nonce))
         .bind_int64(2, static_cast<int>(tx.kind))
         .bind_blob(3, tx.raw)
@@ -558,8 +560,8 @@ Status OutboxStore::replace_tx(int64_t id, const std::vector<uint8_t>& raw, cons
   Impl& d = *impl_;
   return d.in_tx([&]() -> Status {
     Statement s(d.db,
-           "UPDATE txs SET raw = ?, hash = ?, max_fee = ?, priority_fee = ?, sent_ms = 0, "
-           "signed_ms = ? WHERE id = ?");
+                "UPDATE txs SET raw = ?, hash = ?, max_fee = ?, priority_fee = ?, sent_ms = 0, "
+                "signed_ms = ? WHERE id = ?");
     s.bind_blob(1, raw).bind_blob(2, hash).bind_text(3, max_fee).bind_text(4, priority_fee);
     s.bind_int64(5, now).bind_int64(6, id);
     GW_RETURN_IF_ERROR(d.run(s, "replace transaction"));
@@ -594,8 +596,8 @@ Status OutboxStore::mark_mined(int64_t id, const Hash256& mined_hash, uint64_t b
                                const Hash256& block_hash, bool success) {
   std::lock_guard lock(impl_->mu);
   Statement s(impl_->db,
-         "UPDATE txs SET state = 1, mined_hash = ?, block_number = ?, block_hash = ?, "
-         "success = ? WHERE id = ?");
+              "UPDATE txs SET state = 1, mined_hash = ?, block_number = ?, block_hash = ?, "
+              "success = ? WHERE id = ?");
   s.bind_blob(1, mined_hash).bind_int64(2, static_cast<int64_t>(block)).bind_blob(3, block_hash);
   s.bind_int64(4, success ? 1 : 0).bind_int64(5, id);
   return impl_->run(s, "mark mined");
@@ -613,15 +615,15 @@ Status OutboxStore::reopen_tx(int64_t id, bool resend) {
   Impl& d = *impl_;
   return d.in_tx([&]() -> Status {
     Statement s(d.db, resend ? "UPDATE txs SET state = 0, sent_ms = 0, block_number = NULL, "
-                          "block_hash = NULL, mined_hash = NULL, success = 0 WHERE id = ?"
-                        : "UPDATE txs SET state = 0, block_number = NULL, block_hash = NULL, "
-                          "mined_hash = NULL, success = 0 WHERE id = ?");
+                               "block_hash = NULL, mined_hash = NULL, success = 0 WHERE id = ?"
+                             : "UPDATE txs SET state = 0, block_number = NULL, block_hash = NULL, "
+                               "mined_hash = NULL, success = 0 WHERE id = ?");
     s.bind_int64(1, id);
     GW_RETURN_IF_ERROR(d.run(s, "reopen transaction"));
     // Items it finished are not final any more: the chain no longer has them.
     Statement u(d.db,
-           "UPDATE items SET state = 1, outcome = '', done_ms = NULL, block_number = NULL, "
-           "tx_hash = NULL, contract_address = NULL WHERE tx_id = ? AND state IN (2, 3)");
+                "UPDATE items SET state = 1, outcome = '', done_ms = NULL, block_number = NULL, "
+                "tx_hash = NULL, contract_address = NULL WHERE tx_id = ? AND state IN (2, 3)");
     u.bind_int64(1, id);
     return d.run(u, "reopen items");
   });

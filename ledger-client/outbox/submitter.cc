@@ -13,7 +13,6 @@
 namespace gw::ledger {
 namespace {
 
-
 Fees fees_of(const OutboxTx& tx) {
   Fees f;
   f.max_fee = Uint256::from_hex(tx.max_fee).value_or(Uint256());
