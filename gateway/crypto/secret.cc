@@ -66,4 +66,18 @@ void SecretBytes::release() {
   read_only_ = false;
 }
 
+std::optional<SecretBytes> hmac_sha256_secret(std::span<const uint8_t> key,
+                                              std::string_view message) {
+  auto out = SecretBytes::allocate(crypto_auth_hmacsha256_BYTES);
+  if (!out) return std::nullopt;
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, key.data(), key.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
+  crypto_auth_hmacsha256_final(&st, out->mutable_data());
+  sodium_memzero(&st, sizeof st);
+  out->make_read_only();
+  return out;
+}
+
 }  // namespace gw::crypto

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 
 namespace gw::crypto {
 
@@ -60,5 +61,12 @@ class SecretBytes {
   size_t size_ = 0;
   bool read_only_ = false;
 };
+
+// HMAC-SHA-256(key, message) written straight into locked, read-only memory:
+// how every key derived from another (store subkeys, the tokenization key)
+// is made, so the result never sits in ordinary memory. nullopt when locked
+// memory cannot be had.
+std::optional<SecretBytes> hmac_sha256_secret(std::span<const uint8_t> key,
+                                              std::string_view message);
 
 }  // namespace gw::crypto

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
 #include <utility>
 
 namespace gw::crypto {
@@ -88,6 +89,21 @@ TEST(SecretBytesDeathTest, ReadingPastTheEndHitsTheGuardPage) {
   const uint8_t* p = s->data();
   EXPECT_EQ(p[4095], 0);  // the last byte is readable
   EXPECT_DEATH({ (void)*static_cast<const volatile uint8_t*>(p + 4096); }, "");
+}
+
+// RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+TEST(SecretBytesTest, HmacSha256SecretMatchesRfc4231) {
+  const std::string key = "Jefe";
+  auto mac = hmac_sha256_secret(std::span(reinterpret_cast<const uint8_t*>(key.data()), key.size()),
+                                "what do ya want for nothing?");
+  ASSERT_TRUE(mac.has_value());
+  ASSERT_EQ(mac->size(), 32u);
+  EXPECT_EQ(mac->mutable_data(), nullptr);  // read-only
+  const std::array<uint8_t, 32> expected = {0x5b, 0xdc, 0xc1, 0x46, 0xbf, 0x60, 0x75, 0x4e,
+                                            0x6a, 0x04, 0x24, 0x26, 0x08, 0x95, 0x75, 0xc7,
+                                            0x5a, 0x00, 0x3f, 0x08, 0x9d, 0x27, 0x39, 0x83,
+                                            0x9d, 0xec, 0x58, 0xb9, 0x64, 0xec, 0x38, 0x43};
+  EXPECT_TRUE(std::equal(expected.begin(), expected.end(), mac->data()));
 }
 
 }  // namespace

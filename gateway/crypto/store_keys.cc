@@ -8,16 +8,7 @@ namespace {
 // A 32-byte subkey: HMAC-SHA-256(record key, label). Separate keys for
 // separate purposes, so an index key can never decrypt and vice versa.
 std::optional<crypto::SecretBytes> subkey(const crypto::SecretBytes& key, std::string_view label) {
-  auto out = crypto::SecretBytes::allocate(crypto_auth_hmacsha256_BYTES);
-  if (!out) return std::nullopt;
-  crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, key.data(), key.size());
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(label.data()),
-                                label.size());
-  crypto_auth_hmacsha256_final(&st, out->mutable_data());
-  sodium_memzero(&st, sizeof st);
-  out->make_read_only();
-  return out;
+  return crypto::hmac_sha256_secret(std::span(key.data(), key.size()), label);
 }
 
 }  // namespace

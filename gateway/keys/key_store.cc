@@ -57,18 +57,10 @@ Result<crypto::SecretBytes> derive_tokenization_key_software(
         "[keys] consortium_id is not set: it is part of the tokenization key's derivation "
         "and must be the same at every member");
   }
-  auto out = crypto::SecretBytes::allocate(crypto_auth_hmacsha256_BYTES);
+  auto out = crypto::hmac_sha256_secret(consortium_key, tokenization_label(consortium_id));
   if (!out) {
     return resource_exhausted_error("cannot allocate locked memory for the tokenization key");
   }
-  const std::string label = tokenization_label(consortium_id);
-  crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, consortium_key.data(), consortium_key.size());
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(label.data()),
-                                label.size());
-  crypto_auth_hmacsha256_final(&st, out->mutable_data());
-  sodium_memzero(&st, sizeof st);
-  out->make_read_only();
   return std::move(*out);
 }
 
