@@ -26,7 +26,7 @@ EntryRef last_of_type(MappingContext& ctx, std::string_view type) {
 // Same naming and key as the PV1-3 Location of seg_encounter.cc, so that
 // PV1-3 and AIL-3 naming one place give one entry (first mapping wins).
 EntryRef location_from_pl_field(MappingContext& ctx, const Seg& seg, int field) {
-  hl7::Element pl = seg.view.at(field, 1);
+  hl7::Element pl = seg.at(field, 1);
   if (!pl.has_value()) return kNoEntry;
   std::string poc = trim(pl.part(1).text_or_empty()), room = trim(pl.part(2).text_or_empty()),
               bed = trim(pl.part(3).text_or_empty()),
@@ -56,7 +56,7 @@ EntryRef location_from_pl_field(MappingContext& ctx, const Seg& seg, int field) 
 }
 
 EntryRef organization_from_cwe(MappingContext& ctx, const Seg& seg, int field) {
-  hl7::Element e = seg.view.at(field, 1);
+  hl7::Element e = seg.at(field, 1);
   if (!e.has_value()) return kNoEntry;
   IssueLocation loc = MappingContext::location(seg, field);
   auto cwe = hl7::read_cwe(e);

@@ -133,15 +133,11 @@ void read_content(MappingContext& ctx, size_t txa_index, JsonValue& doc) {
   const hl7::Message& m = ctx.message();
   std::string text;
   bool has_text = false;
-  // Occurrence numbers for issue locations, counted as we go (linear).
-  int occurrence = 0;
-  for (size_t i = 0; i < txa_index; ++i) occurrence += m.segment(i).id() == "OBX" ? 1 : 0;
-  const bool repeated = m.count("OBX") > 1;
   for (size_t i = txa_index + 1; i < m.segment_count(); ++i) {
     hl7::SegmentView v = m.segment(i);
     if (v.id() == "NTE" || v.id() == "CON") continue;
     if (v.id() != "OBX") break;
-    Seg obx{v, ++occurrence, repeated};
+    Seg obx = ctx.segment(i);
     std::string type = obx.text(2);
     IssueLocation loc = MappingContext::location(obx, 5);
     if (type == "TX" || type == "FT" || type == "ST") {
@@ -184,7 +180,7 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
   JsonValue doc = JsonValue::make_object();
   doc.add("resourceType", JsonValue::make_string("DocumentReference"));
   JsonValue master =
-      identifier_from_ei(ctx, read_ei(seg.view.at(12, 1)), "", MappingContext::location(seg, 12));
+      identifier_from_ei(ctx, read_ei(seg.at(12, 1)), "", MappingContext::location(seg, 12));
   if (master.empty()) {
     ctx.error(MappingContext::location(seg, 12), "unique document number required");
     return;
@@ -223,10 +219,10 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
   }
   if (!authors.empty()) doc.add("author", std::move(authors));
   EntryRef authenticator =
-      practitioner_from_xcn(ctx, seg.view.at(10, 1), MappingContext::location(seg, 10));
+      practitioner_from_xcn(ctx, seg.at(10, 1), MappingContext::location(seg, 10));
   if (authenticator != kNoEntry) doc.add("authenticator", ctx.reference(authenticator));
   JsonValue parent =
-      identifier_from_ei(ctx, read_ei(seg.view.at(13, 1)), "", MappingContext::location(seg, 13));
+      identifier_from_ei(ctx, read_ei(seg.at(13, 1)), "", MappingContext::location(seg, 13));
   if (!parent.empty()) {
     // T02 with a parent document number: an addendum to that document.
     JsonValue rel = JsonValue::make_object();

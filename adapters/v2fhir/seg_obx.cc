@@ -83,7 +83,7 @@ bool set_value(MappingContext& ctx, const Seg& seg, std::string_view type, const
     return true;
   }
   if (reps > 1) ctx.warning(loc, "observation value repetitions beyond the first not mapped");
-  hl7::Element first = seg.view.at(5, 1);
+  hl7::Element first = seg.at(5, 1);
   if (type == "NM") {
     std::string d = decimal_of(first.text_or_empty());
     if (d.empty()) {
@@ -220,7 +220,7 @@ void map_obx(MappingContext& ctx, const Seg& seg) {
   if (!performers.empty()) obs.add("performer", std::move(performers));
   hl7::CWE units;
   if (seg.field(6).has_value()) {
-    auto u = hl7::read_cwe(seg.view.at(6, 1));
+    auto u = hl7::read_cwe(seg.at(6, 1));
     if (!u.ok()) {
       ctx.error(MappingContext::location(seg, 6), "invalid units");
       return;

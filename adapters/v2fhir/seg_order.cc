@@ -49,9 +49,9 @@ bool has_identifier_type(const JsonValue& sr, std::string_view type) {
 std::vector<JsonValue> order_identifiers(MappingContext& ctx, const Seg& seg, int field_placer,
                                          int field_filler) {
   std::vector<JsonValue> out;
-  JsonValue filler = identifier_from_ei(ctx, read_ei(seg.view.at(field_filler, 1)), "FILL",
+  JsonValue filler = identifier_from_ei(ctx, read_ei(seg.at(field_filler, 1)), "FILL",
                                         MappingContext::location(seg, field_filler));
-  JsonValue placer = identifier_from_ei(ctx, read_ei(seg.view.at(field_placer, 1)), "PLAC",
+  JsonValue placer = identifier_from_ei(ctx, read_ei(seg.at(field_placer, 1)), "PLAC",
                                         MappingContext::location(seg, field_placer));
   if (!filler.empty()) out.push_back(std::move(filler));
   if (!placer.empty()) out.push_back(std::move(placer));
@@ -80,8 +80,7 @@ void map_orc(MappingContext& ctx, const Seg& seg) {
   set_subject(ctx, sr);
   std::string authored = time_field(ctx, seg, 9, TimeKind::kDateTime);
   if (!authored.empty()) sr.add("authoredOn", JsonValue::make_string(authored));
-  EntryRef requester =
-      practitioner_from_xcn(ctx, seg.view.at(12, 1), MappingContext::location(seg, 12));
+  EntryRef requester = practitioner_from_xcn(ctx, seg.at(12, 1), MappingContext::location(seg, 12));
   if (requester != kNoEntry) sr.add("requester", ctx.reference(requester));
   // The ServiceRequest is completed by the OBR that follows (code is
   // required); without an order number it is only keyed there.
@@ -139,7 +138,7 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
   sr.add("code", code);
   if (sr.find("requester") == nullptr) {
     EntryRef requester =
-        practitioner_from_xcn(ctx, seg.view.at(16, 1), MappingContext::location(seg, 16));
+        practitioner_from_xcn(ctx, seg.at(16, 1), MappingContext::location(seg, 16));
     if (requester != kNoEntry) sr.add("requester", ctx.reference(requester));
   }
   EntryRef order = ctx.add("ServiceRequest", key, std::move(sr), "OBR");
