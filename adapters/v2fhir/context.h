@@ -120,6 +120,17 @@ struct Cursor {
   fhir::JsonValue pending_orc;
   std::string pending_orc_key;
   IssueLocation pending_orc_seg;
+  // Finance, problem and referral messages (finance.h): the Account of the
+  // current PID (BAR, DFT), the Condition of the current PRB (PPR), the
+  // referral ServiceRequest an RF1 opens before its PID (REF), and the last
+  // PRD's entries (for the CTD that follows it).
+  EntryRef account = kNoEntry;
+  EntryRef problem = kNoEntry;
+  EntryRef referral = kNoEntry;
+  fhir::JsonValue pending_referral;
+  std::string pending_referral_key;
+  EntryRef provider_role = kNoEntry;
+  EntryRef provider_organization = kNoEntry;
 };
 
 class MappingContext {

@@ -25,6 +25,16 @@ const std::vector<MessageProfile>& message_profiles() {
       {"VXU^V04", "PID RXA", ""},
       {"SIU^S12", "SCH RGS", ""},
       {"MDM^T02", "PID TXA", ""},
+      {"BAR^P01", "PID", ""},
+      {"BAR^P02", "PID", ""},
+      {"BAR^P12", "PID", ""},
+      {"DFT^P03", "PID FT1", ""},
+      {"DFT^P11", "PID FT1", ""},
+      {"PPR^PC1", "PID PRB", ""},
+      {"PPR^PC2", "PID PRB", ""},
+      {"PPR^PC3", "PID PRB", ""},
+      {"REF^I12", "PID", ""},
+      {"REF^I14", "PID", ""},
   };
   return kProfiles;
 }

@@ -1,6 +1,7 @@
 // Segment id -> mapper. One line per segment; Z-segments are handled by
 // convert.cc (map_z_segment) for every id starting with 'Z'.
 #include "adapters/v2fhir/clinical.h"
+#include "adapters/v2fhir/finance.h"
 #include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
@@ -15,19 +16,19 @@ struct SegmentEntry {
 constexpr SegmentEntry kSegments[] = {
     {"MSH", map_msh},
     {"EVN", map_evn},
-    {"PID", map_pid},
+    {"PID", map_pid_finance},
     {"PD1", map_pd1},
     {"NK1", map_nk1},
     {"MRG", map_mrg},
-    {"PV1", map_pv1},
+    {"PV1", map_pv1_finance},
     {"PV2", map_pv2},
     {"AL1", map_al1},
-    {"DG1", map_dg1_routed},
+    {"DG1", map_dg1_finance},
     {"PR1", map_pr1},
-    {"IN1", map_in1},
+    {"IN1", map_in1_finance},
     {"ORC", map_orc_routed},
     {"OBR", map_obr},
-    {"OBX", map_obx_routed},
+    {"OBX", map_obx_problem},
     {"NTE", map_nte},
     // Order, immunization, scheduling and document messages (clinical.h).
     {"RXA", map_rxa},
@@ -41,6 +42,14 @@ constexpr SegmentEntry kSegments[] = {
     {"TXA", map_txa},
     {"SPM", map_spm},
     {"TQ1", map_tq1},
+    // Financial, problem and referral messages (finance.h).
+    {"GT1", map_gt1},
+    {"FT1", map_ft1},
+    {"PRB", map_prb},
+    {"ROL", map_rol},
+    {"RF1", map_rf1},
+    {"PRD", map_prd},
+    {"CTD", map_ctd},
 };
 
 }  // namespace
