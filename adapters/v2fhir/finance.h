@@ -8,7 +8,7 @@
 // (ChargeItem: FT1; Account: PID-18 / GT1; Condition: PRB; ServiceRequest:
 // RF1 / PRD). Deviations are listed in README.md.
 //
-// Five shared segments need a message-specific part, so their table entries
+// Six shared segments need a message-specific part, so their table entries
 // point at a routed mapper that delegates to the shared one first:
 //  - PID in BAR/DFT opens the Account (PID-18); in REF it completes the
 //    referral the RF1 before it opened (the patient comes after RF1/PRD);
@@ -16,6 +16,7 @@
 //  - IN1 in BAR/DFT adds the Coverage to Account.coverage;
 //  - DG1 in BAR/DFT is linked as Encounter.diagnosis (when the shared mapper
 //    did not), in REF it is the referral's reasonReference;
+//  - PR1 after an FT1 (DFT) is the charge's service (ChargeItem.service);
 //  - OBX after a PRB (PPR) becomes the problem's evidence.
 #pragma once
 
@@ -27,6 +28,7 @@ void map_pid_finance(MappingContext& ctx, const Seg& seg);  // PID + Account / r
 void map_pv1_finance(MappingContext& ctx, const Seg& seg);  // PV1 + Encounter.account
 void map_in1_finance(MappingContext& ctx, const Seg& seg);  // IN1 + Account.coverage
 void map_dg1_finance(MappingContext& ctx, const Seg& seg);  // DG1 + diagnosis / referral reason
+void map_pr1_finance(MappingContext& ctx, const Seg& seg);  // PR1 + ChargeItem.service (DFT)
 void map_obx_problem(MappingContext& ctx, const Seg& seg);  // OBX + Condition.evidence (PPR)
 
 void map_gt1(MappingContext& ctx, const Seg& seg);  // Account.guarantor (+ RelatedPerson/Org)

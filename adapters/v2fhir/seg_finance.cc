@@ -275,6 +275,24 @@ void map_dg1_finance(MappingContext& ctx, const Seg& seg) {
   }
 }
 
+void map_pr1_finance(MappingContext& ctx, const Seg& seg) {
+  EntryRef before = ctx.cursor.note_target;
+  map_pr1(ctx, seg);
+  EntryRef procedure = ctx.cursor.note_target;
+  if (!message_is(ctx, "DFT") || ctx.cursor.note_owner != "PR1" || procedure == before) return;
+  // DFT financial group: FT1 {PR1 [ROL]}: the procedures of the charge before.
+  for (size_t i = seg.view.index(); i > 0; --i) {
+    std::string_view id = ctx.message().segment(i - 1).id();
+    if (id == "PR1" || id == "ROL" || id == "NTE") continue;
+    if (id != "FT1") return;
+    EntryRef charge = last_of_type(ctx, "ChargeItem");
+    if (charge != kNoEntry) {
+      push_reference(ctx.resource(charge), "service", ctx.reference(procedure));
+    }
+    return;
+  }
+}
+
 void map_gt1(MappingContext& ctx, const Seg& seg) {
   if (ctx.cursor.patient == kNoEntry) {
     ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");

@@ -24,7 +24,7 @@ constexpr SegmentEntry kSegments[] = {
     {"PV2", map_pv2},
     {"AL1", map_al1},
     {"DG1", map_dg1_finance},
-    {"PR1", map_pr1},
+    {"PR1", map_pr1_finance},
     {"IN1", map_in1_finance},
     {"ORC", map_orc_routed},
     {"OBR", map_obr},

@@ -168,6 +168,20 @@ TEST(FinanceCharges, BadFieldsWarnAndTheChargeSurvives) {
   }
 }
 
+TEST(FinanceCharges, ProceduresOfAChargeAreItsService) {
+  Converted c;
+  Convert(Msh("DFT^P11") + kPid + Ft1("1", "TX-1", "93000", "48.75") +
+              S("PR1", {{1, "1"}, {3, "93000^Electrocardiogram^C4"}, {5, "20240405"}}) +
+              Ft1("2", "TX-2", "100", "10.00"),
+          &c);
+  std::vector<const JsonValue*> items = All(c, "ChargeItem");
+  ASSERT_EQ(items.size(), 2u);
+  ASSERT_NE(items[0]->find("service"), nullptr);
+  EXPECT_EQ(items[0]->find("service")->items().at(0).find("reference")->text(),
+            Urls(c, "Procedure").at(0));
+  EXPECT_EQ(items[1]->find("service"), nullptr);
+}
+
 TEST(FinanceAccount, AccountFromPid18LinksChargesAndEncounter) {
   Converted c;
   Convert(Msh("DFT^P03") + kPid + S("PV1", {{1, "1"}, {2, "O"}, {19, "VN-1^^^GOODHEALTH^VN"}}) +
