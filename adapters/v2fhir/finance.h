@@ -39,6 +39,13 @@ void map_rf1(MappingContext& ctx, const Seg& seg);  // ServiceRequest (referral)
 void map_prd(MappingContext& ctx, const Seg& seg);  // Practitioner/Organization + PractitionerRole
 void map_ctd(MappingContext& ctx, const Seg& seg);  // contact of the PRD before it
 
+// Runs `mapper` (one of this family's own segment mappers) so that an error
+// a datatype function raises for one malformed field (an invalid timestamp,
+// name or code) becomes a warning at the same location: the field is left
+// out, the message is kept.
+void map_leniently(MappingContext& ctx, const Seg& seg,
+                   void (*mapper)(MappingContext&, const Seg&));
+
 // Referral part of the PID route (seg_referral.cc): the pending RF1
 // ServiceRequest gets its subject and becomes an entry.
 void complete_referral(MappingContext& ctx, fhir::JsonValue pending, const std::string& key);

@@ -207,6 +207,15 @@ std::string content_key(MappingContext& ctx, const Seg& seg) {
 
 }  // namespace
 
+void map_leniently(MappingContext& ctx, const Seg& seg,
+                   void (*mapper)(MappingContext&, const Seg&)) {
+  size_t before = ctx.errors().size();
+  mapper(ctx, seg);
+  std::vector<MappingIssue>& errors = ctx.errors();
+  for (size_t i = before; i < errors.size(); ++i) ctx.warnings().push_back(std::move(errors[i]));
+  errors.resize(before);
+}
+
 bool is_finance_message(const MappingContext& ctx) {
   return message_is(ctx, "BAR") || message_is(ctx, "DFT");
 }
@@ -293,7 +302,8 @@ void map_pr1_finance(MappingContext& ctx, const Seg& seg) {
   }
 }
 
-void map_gt1(MappingContext& ctx, const Seg& seg) {
+namespace {
+void gt1(MappingContext& ctx, const Seg& seg) {
   if (ctx.cursor.patient == kNoEntry) {
     ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
     return;
@@ -343,8 +353,12 @@ void map_gt1(MappingContext& ctx, const Seg& seg) {
   if (arr == nullptr) arr = &acc.add("guarantor", JsonValue::make_array());
   arr->push(std::move(g));
 }
+}  // namespace
 
-void map_ft1(MappingContext& ctx, const Seg& seg) {
+void map_gt1(MappingContext& ctx, const Seg& seg) { map_leniently(ctx, seg, gt1); }
+
+namespace {
+void ft1(MappingContext& ctx, const Seg& seg) {
   if (ctx.cursor.patient == kNoEntry) {
     ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
     return;
@@ -497,5 +511,8 @@ void map_ft1(MappingContext& ctx, const Seg& seg) {
   ctx.cursor.note_target = ref;
   ctx.cursor.note_owner = "FT1";
 }
+}  // namespace
+
+void map_ft1(MappingContext& ctx, const Seg& seg) { map_leniently(ctx, seg, ft1); }
 
 }  // namespace gw::v2fhir

@@ -113,7 +113,8 @@ EntryRef care_team(MappingContext& ctx, EntryRef condition) {
 
 }  // namespace
 
-void map_prb(MappingContext& ctx, const Seg& seg) {
+namespace {
+void prb(MappingContext& ctx, const Seg& seg) {
   if (ctx.cursor.patient == kNoEntry) {
     ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
     return;
@@ -199,6 +200,9 @@ void map_prb(MappingContext& ctx, const Seg& seg) {
   ctx.cursor.note_target = ref;
   ctx.cursor.note_owner = "PRB";
 }
+}  // namespace
+
+void map_prb(MappingContext& ctx, const Seg& seg) { map_leniently(ctx, seg, prb); }
 
 void map_obx_problem(MappingContext& ctx, const Seg& seg) {
   EntryRef problem = message_is(ctx, "PPR") ? ctx.cursor.problem : kNoEntry;
@@ -211,7 +215,8 @@ void map_obx_problem(MappingContext& ctx, const Seg& seg) {
   push_unique(ctx.resource(problem), "evidence", std::move(detail));
 }
 
-void map_rol(MappingContext& ctx, const Seg& seg) {
+namespace {
+void rol(MappingContext& ctx, const Seg& seg) {
   if (ctx.cursor.patient == kNoEntry) {
     ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
     return;
@@ -272,5 +277,8 @@ void map_rol(MappingContext& ctx, const Seg& seg) {
     ctx.warning(MappingContext::location(seg, 4), "role without a person not mapped");
   }
 }
+}  // namespace
+
+void map_rol(MappingContext& ctx, const Seg& seg) { map_leniently(ctx, seg, rol); }
 
 }  // namespace gw::v2fhir

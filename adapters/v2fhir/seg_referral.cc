@@ -73,7 +73,8 @@ std::vector<JsonValue> provider_identifiers(MappingContext& ctx, const Seg& seg)
 
 }  // namespace
 
-void map_rf1(MappingContext& ctx, const Seg& seg) {
+namespace {
+void rf1(MappingContext& ctx, const Seg& seg) {
   JsonValue sr = JsonValue::make_object();
   sr.add("resourceType", JsonValue::make_string("ServiceRequest"));
   std::vector<JsonValue> ids;
@@ -136,6 +137,9 @@ void map_rf1(MappingContext& ctx, const Seg& seg) {
   ctx.cursor.pending_referral = std::move(sr);
   ctx.cursor.pending_referral_key = std::move(key);
 }
+}  // namespace
+
+void map_rf1(MappingContext& ctx, const Seg& seg) { map_leniently(ctx, seg, rf1); }
 
 void complete_referral(MappingContext& ctx, JsonValue pending, const std::string& key) {
   pending.add("subject", ctx.reference(ctx.cursor.patient));
@@ -144,7 +148,8 @@ void complete_referral(MappingContext& ctx, JsonValue pending, const std::string
   ctx.cursor.referral = ref;
 }
 
-void map_prd(MappingContext& ctx, const Seg& seg) {
+namespace {
+void prd(MappingContext& ctx, const Seg& seg) {
   IssueLocation loc = MappingContext::location(seg);
   JsonValue role_code = codeable_concept_field(ctx, seg, 1, 1, "0286");
   std::string role = seg.text(1, 1);
@@ -222,8 +227,12 @@ void map_prd(MappingContext& ctx, const Seg& seg) {
     arr->push(ctx.reference(role_ref));
   }
 }
+}  // namespace
 
-void map_ctd(MappingContext& ctx, const Seg& seg) {
+void map_prd(MappingContext& ctx, const Seg& seg) { map_leniently(ctx, seg, prd); }
+
+namespace {
+void ctd(MappingContext& ctx, const Seg& seg) {
   // The contact person of the provider (PRD) before it: an Organization
   // contact when the provider has an organization, else only the contact's
   // telecom on the PractitionerRole.
@@ -256,5 +265,8 @@ void map_ctd(MappingContext& ctx, const Seg& seg) {
   if (arr == nullptr) arr = &org.add("contact", JsonValue::make_array());
   arr->push(std::move(contact));
 }
+}  // namespace
+
+void map_ctd(MappingContext& ctx, const Seg& seg) { map_leniently(ctx, seg, ctd); }
 
 }  // namespace gw::v2fhir

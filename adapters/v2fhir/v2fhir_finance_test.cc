@@ -182,6 +182,47 @@ TEST(FinanceCharges, ProceduresOfAChargeAreItsService) {
   EXPECT_EQ(items[1]->find("service"), nullptr);
 }
 
+TEST(FinanceCharges, MalformedFieldsOfTheseSegmentsNeverRefuseTheMessage) {
+  Converted c;
+  Convert(Msh("DFT^P03") + kPid +
+              S("FT1", {{1, "1"},
+                        {2, "TX-5"},
+                        {4, "20241399"},
+                        {5, "yesterday"},
+                        {6, "CG"},
+                        {7, "100^C^99CDM"}}) +
+              S("GT1", {{1, "1"}, {3, "RIVERA^TOMAS"}, {8, "1974-02-19"}, {11, "SPO"}}),
+          &c);
+  ASSERT_EQ(All(c, "ChargeItem").size(), 1u);
+  EXPECT_EQ(All(c, "ChargeItem")[0]->find("occurrenceDateTime"), nullptr);
+  EXPECT_TRUE(Warned(c, "FT1-4.1", "invalid timestamp"));
+  EXPECT_TRUE(Warned(c, "FT1-5", "invalid timestamp"));
+  EXPECT_TRUE(Warned(c, "GT1-8", "invalid timestamp"));
+  ASSERT_EQ(All(c, "RelatedPerson").size(), 1u);
+
+  Converted p;
+  Convert(Msh("PPR^PC1") + kPid +
+              S("PRB", {{1, "AD"},
+                        {2, "noon"},
+                        {3, "49436004^AF^SCT"},
+                        {4, "PRB-9^GOODHEALTH-PL"},
+                        {16, "2024-04-05"}}) +
+              S("ROL", {{2, "AD"}, {3, "CP"}, {4, "1234^DOC"}, {5, "soon"}}),
+          &p);
+  ASSERT_EQ(All(p, "Condition").size(), 1u);
+  EXPECT_TRUE(Warned(p, "PRB-2", "invalid timestamp"));
+  EXPECT_TRUE(Warned(p, "PRB-16", "invalid timestamp"));
+  EXPECT_TRUE(Warned(p, "ROL-5", "invalid timestamp"));
+
+  Converted r;
+  Convert(Msh("REF^I12") + S("RF1", {{1, "P"}, {6, "RFR-2^GOODHEALTH-REF"}, {7, "today"}}) +
+              S("PRD", {{1, "RP"}, {2, "WEISS^HANNA"}, {8, "2024-01-01"}}) + kPid,
+          &r);
+  ASSERT_EQ(All(r, "ServiceRequest").size(), 1u);
+  EXPECT_TRUE(Warned(r, "RF1-7", "invalid timestamp"));
+  EXPECT_TRUE(Warned(r, "PRD-8", "invalid timestamp"));
+}
+
 TEST(FinanceAccount, AccountFromPid18LinksChargesAndEncounter) {
   Converted c;
   Convert(Msh("DFT^P03") + kPid + S("PV1", {{1, "1"}, {2, "O"}, {19, "VN-1^^^GOODHEALTH^VN"}}) +
