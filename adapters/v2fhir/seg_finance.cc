@@ -335,6 +335,15 @@ void gt1(MappingContext& ctx, const Seg& seg) {
   }
   if (party == kNoEntry) return;
   if (ctx.cursor.account == kNoEntry) {
+    // Outside BAR/DFT (a GT1 in an ADT message) the Account of PID-18 is
+    // opened for the guarantor.
+    for (size_t i = seg.view.index(); i > 0; --i) {
+      if (ctx.message().segment(i - 1).id() != "PID") continue;
+      ctx.cursor.account = open_account(ctx, ctx.segment(i - 1));
+      break;
+    }
+  }
+  if (ctx.cursor.account == kNoEntry) {
     ctx.warning(MappingContext::location(seg), "guarantor without an Account (PID-18) not linked");
     return;
   }

@@ -247,6 +247,17 @@ TEST(FinanceAccount, NoAccountNumberWarnsAndKeepsTheCharges) {
   EXPECT_TRUE(Warned(c, "PID-18", "no patient account number"));
 }
 
+TEST(FinanceAccount, GuarantorInAnAdtMessageOpensTheAccount) {
+  Converted c;
+  Convert(
+      Msh("ADT^A01") + kPid + S("GT1", {{1, "1"}, {3, "RIVERA^TOMAS"}, {11, "SPO^Spouse^HL70063"}}),
+      &c);
+  std::vector<const JsonValue*> accounts = All(c, "Account");
+  ASSERT_EQ(accounts.size(), 1u);
+  EXPECT_EQ(accounts[0]->find("guarantor")->items().at(0).find("party")->find("reference")->text(),
+            Urls(c, "RelatedPerson").at(0));
+}
+
 TEST(FinanceAccount, PurgeMakesEveryAccountInactive) {
   Converted c;
   std::string pid2 =
