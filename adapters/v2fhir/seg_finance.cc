@@ -193,7 +193,10 @@ const char* charge_status(std::string_view type) {
 
 // Identity of a charge without a transaction id: account, service date,
 // transaction code and the content of the segment (every field after the
-// batch id), never its set id.
+// batch id), never its set id. Identical lines in one message (two equal
+// supply charges) are distinct charges: the second and later get their rank
+// among the identical ones. The fields are read through the view: hashing
+// them is not mapping them, so unmapped ones are still reported.
 std::string content_key(MappingContext& ctx, const Seg& seg) {
   std::string text = "ft1|" + ctx.cursor.patient_key + "|";
   if (ctx.cursor.account != kNoEntry) text += ctx.entry(ctx.cursor.account).id;
@@ -202,7 +205,12 @@ std::string content_key(MappingContext& ctx, const Seg& seg) {
     text += "|";
     text += seg.view.field(f).raw();
   }
-  return deterministic_uuid(text);
+  std::string value = deterministic_uuid(text);
+  const std::string system = ctx.sender_urn() + ":ft1-content";
+  for (int rank = 2; ctx.find("ChargeItem", system + "|" + value) != kNoEntry; ++rank) {
+    value = deterministic_uuid(text + "|" + std::to_string(rank));
+  }
+  return value;
 }
 
 }  // namespace

@@ -115,6 +115,17 @@ TEST(FinanceCharges, WithoutTransactionIdContentDecidesNotPosition) {
   EXPECT_TRUE(Warned(a, "FT1[1]-2", "no transaction id"));
 }
 
+TEST(FinanceCharges, IdenticalLinesWithoutTransactionIdAreTwoCharges) {
+  Converted a, b;
+  std::string line = Ft1("1", "", "300", "5.00");
+  Convert(Msh("DFT^P03") + kPid + line + line, &a);
+  Convert(Msh("DFT^P03", "CTRL-2") + kPid + line + line, &b);
+  std::vector<std::string> ua = Urls(a, "ChargeItem");
+  ASSERT_EQ(ua.size(), 2u);
+  EXPECT_NE(ua[0], ua[1]);
+  EXPECT_EQ(ua, Urls(b, "ChargeItem"));  // and a resend finds the same two
+}
+
 TEST(FinanceCharges, BatchScopesTheTransactionId) {
   Converted c;
   std::string one = S("FT1", {{1, "1"}, {2, "7"}, {3, "B1"}, {6, "CG"}, {7, "100^C^99CDM"}});
