@@ -191,6 +191,10 @@ void prb(MappingContext& ctx, const Seg& seg) {
   std::string action_time = time_field(ctx, seg, 2, TimeKind::kDateTime);
   if (!established.empty()) {
     c.add("recordedDate", JsonValue::make_string(established));
+    if (!action_time.empty()) {
+      ctx.warning(MappingContext::location(seg, 2),
+                  "action date/time not mapped (PRB-7 gives recordedDate)");
+    }
   } else if (!action_time.empty()) {
     c.add("recordedDate", JsonValue::make_string(action_time));
   }

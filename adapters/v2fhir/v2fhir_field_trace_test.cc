@@ -59,6 +59,14 @@ const std::map<std::string, std::string> kTranslated = {
     {"AL1-4", "allergy severity (0128 -> criticality)"},
     {"AL1-2", "allergen type (0127 -> category)"},
     {"NK1-3", "relationship (0063), mapped through v2-0131 codes"},
+    {"IN1-17", "insured's relationship (0063 -> subscriber-relationship: SEL -> self)"},
+    {"GT1-9", "guarantor sex (0001 -> AdministrativeGender)"},
+    {"GT1-11", "guarantor relationship (0063): SEL makes the Patient the guarantor"},
+    {"GT1-22", "billing hold flag (Y/N -> Account.guarantor.onHold)"},
+    {"FT1-6", "transaction type (0017 -> ChargeItem.status)"},
+    {"PRB-1", "action code (0287): DE withdraws the problem (entered-in-error)"},
+    {"RF1-1", "referral status (0283 -> request-status); REF^I14 revokes"},
+    {"RF1-2", "referral priority (0280 -> request-priority)"},
 };
 
 // Fields that carry structure, not data: read by the transport, the parser
@@ -68,13 +76,13 @@ const std::map<std::string, std::string> kStructural = {
     {"MSH-16", "application acknowledgment type: drives the ACK"},
     {"MSH-18", "character set: the parser decodes with it"},
     {"OBX-4", "observation sub-id: part of the result identity, groups results"},
+    {"ROL-2", "action code (0287): add/update the role; DE is warned, not applied"},
 };
 
 // Fields the mappers read but do not yet carry into the Bundle, per test
 // message. A ratchet: an entry that becomes traced fails (remove it), and
 // no new message may add one without a reason.
 const std::set<std::pair<std::string, std::string>> kKnownGaps = {
-    {"adt_a01", "IN1[1]-17"},
     {"adt_a01", "PID[1]-25"},
     {"oml_o21_blood_culture", "SPM[1]-20"},
     {"oml_o21_blood_culture", "SPM[2]-20"},
