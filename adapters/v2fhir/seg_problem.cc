@@ -67,7 +67,7 @@ std::string code_key(const JsonValue& cc) {
   return t ? "text|" + t->text() : std::string();
 }
 
-void push_unique(JsonValue& r, const char* element, JsonValue item) {
+void append(JsonValue& r, const char* element, JsonValue item) {
   JsonValue* arr = r.find_mutable(element);
   if (arr == nullptr) arr = &r.add(element, JsonValue::make_array());
   arr->push(std::move(item));
@@ -216,7 +216,7 @@ void map_obx_problem(MappingContext& ctx, const Seg& seg) {
   if (problem == kNoEntry || ctx.cursor.note_owner != "OBX" || obs == before) return;
   JsonValue detail = JsonValue::make_object();
   detail.add("detail", JsonValue::make_array()).push(ctx.reference(obs));
-  push_unique(ctx.resource(problem), "evidence", std::move(detail));
+  append(ctx.resource(problem), "evidence", std::move(detail));
 }
 
 namespace {
@@ -247,13 +247,13 @@ void rol(MappingContext& ctx, const Seg& seg) {
       if (!role.empty()) part.add("type", JsonValue::make_array()).push(role);
       if (!p.empty()) part.add("period", p);
       part.add("individual", std::move(ref));
-      push_unique(ctx.resource(ctx.cursor.encounter), "participant", std::move(part));
+      append(ctx.resource(ctx.cursor.encounter), "participant", std::move(part));
     } else if (anchor == "PR1" && ctx.cursor.note_owner == "PR1" &&
                ctx.cursor.note_target != kNoEntry) {
       JsonValue perf = JsonValue::make_object();
       if (!role.empty()) perf.add("function", role);
       perf.add("actor", std::move(ref));
-      push_unique(ctx.resource(ctx.cursor.note_target), "performer", std::move(perf));
+      append(ctx.resource(ctx.cursor.note_target), "performer", std::move(perf));
     } else if ((anchor == "PID" || anchor == "PD1") && role_code == "PP") {
       // IG ROL[Patient-GeneralPractitioner]: the primary care provider.
       JsonValue& patient = ctx.resource(ctx.cursor.patient);
@@ -264,7 +264,7 @@ void rol(MappingContext& ctx, const Seg& seg) {
           known = known || (a != nullptr && a->text() == ref.find("reference")->text());
         }
       }
-      if (!known) push_unique(patient, "generalPractitioner", std::move(ref));
+      if (!known) append(patient, "generalPractitioner", std::move(ref));
     } else {
       // IG ROL[CareTeam]: the problem's care team after a PRB, else the
       // patient's.
@@ -274,7 +274,7 @@ void rol(MappingContext& ctx, const Seg& seg) {
       if (!role.empty()) part.add("role", JsonValue::make_array()).push(role);
       part.add("member", std::move(ref));
       if (!p.empty()) part.add("period", p);
-      push_unique(ctx.resource(team), "participant", std::move(part));
+      append(ctx.resource(team), "participant", std::move(part));
     }
   }
   if (rep == 0 || seg.field(4).empty()) {
