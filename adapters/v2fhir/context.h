@@ -120,6 +120,7 @@ struct Cursor {
   fhir::JsonValue pending_orc;
   std::string pending_orc_key;
   IssueLocation pending_orc_seg;
+  EntryRef account = kNoEntry;  // Account of the current PID-18 (Encounter.account)
 };
 
 class MappingContext {
