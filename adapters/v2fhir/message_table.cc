@@ -6,7 +6,7 @@
 // pending transfer/discharge and their cancels (A15/A16/A25/A26), swap (A17)
 // and return from leave (A22) keep the visit in-progress; pending admit (A14)
 // is planned and its cancel (A27) cancelled; leave of absence (A21) onleave,
-// its cancel (A23 is "delete a visit") entered-in-error; A24 links two
+// a deleted visit (A23) entered-in-error; A24 links two
 // patients, A29 deactivates one (Patient.active false); A41/A45/A47 merge
 // accounts, move visits and change identifiers (MRG); A60 updates allergies.
 #include "adapters/v2fhir/messages.h"

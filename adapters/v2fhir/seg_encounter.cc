@@ -239,9 +239,11 @@ void map_pv1(MappingContext& ctx, const Seg& seg) {
   // Locations (IG: the most granular level in Encounter.location, the rest
   // chained by partOf).
   EntryRef current = location_hierarchy_from_pl(ctx, seg, 3);
-  const char* current_status = status == "finished"   ? "completed"
-                               : patient_class == "P" ? "planned"
-                                                      : "active";
+  // IG: active, planned for a pre-admit (class P); also planned for a planned
+  // encounter (A05, A14) and completed once the encounter is finished.
+  const char* current_status = "active";
+  if (patient_class == "P" || status == "planned") current_status = "planned";
+  if (status == "finished") current_status = "completed";
   add_location(ctx, enc, current, current_status);
   add_location(ctx, enc, location_hierarchy_from_pl(ctx, seg, 11), "active");     // temporary
   add_location(ctx, enc, location_hierarchy_from_pl(ctx, seg, 42), "reserved");   // pending
