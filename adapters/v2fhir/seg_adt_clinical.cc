@@ -115,6 +115,10 @@ void map_dg1(MappingContext& ctx, const Seg& seg) {
                                     "encounter-diagnosis", "Encounter Diagnosis");
   c.add("category", JsonValue::make_array()).push(std::move(category));
   JsonValue code = codeable_concept_field(ctx, seg, 3);
+  // DG1-2 / PR1-2 coding method: deprecated since v2.3 (the coding system is
+  // CWE-3); no place for it.
+  if (seg.field(2).has_value())
+    ctx.warning(MappingContext::location(seg, 2), "diagnosis coding method not mapped");
   std::string description = seg.text(4);  // v2.3: DG1-4 description only
   if (!description.empty()) {
     if (code.empty()) code = JsonValue::make_object();
@@ -195,6 +199,8 @@ void map_pr1(MappingContext& ctx, const Seg& seg) {
   JsonValue code = codeable_concept_field(ctx, seg, 3);
   std::string performed = time_field(ctx, seg, 5, TimeKind::kDateTime);
   std::vector<JsonValue> ids = ei_identifiers(ctx, seg, 19);  // PR1-19 procedure identifier
+  if (seg.field(2).has_value())
+    ctx.warning(MappingContext::location(seg, 2), "procedure coding method not mapped");
   // v2.3 feeds: PR1-4 description only. Nothing at all: the procedure is
   // still recorded, its code marked unknown.
   std::string description = seg.text(4);

@@ -365,6 +365,20 @@ void map_pd1(MappingContext& ctx, const Seg& seg) {
   } else if (!protect.empty() && protect != "N") {
     ctx.warning(MappingContext::location(seg, 12), "protection indicator not Y or N: not mapped");
   }
+  // PD1-6 handicap -> patient-disability; PD1-14 place of worship (XON name)
+  // -> patient-congregation (IG).
+  JsonValue handicap = codeable_concept_field(ctx, seg, 6, 1, "0295");
+  if (!handicap.empty()) {
+    append(patient, "extension",
+           make_extension("http://hl7.org/fhir/StructureDefinition/patient-disability",
+                          "valueCodeableConcept", std::move(handicap)));
+  }
+  std::string worship = seg.text(14, 1);
+  if (!worship.empty()) {
+    append(patient, "extension",
+           make_extension("http://hl7.org/fhir/StructureDefinition/patient-congregation",
+                          "valueString", JsonValue::make_string(worship)));
+  }
   // The IG has no FHIR target for these fields; named so that nothing is lost
   // without a word.
   static constexpr struct {
@@ -374,14 +388,12 @@ void map_pd1(MappingContext& ctx, const Seg& seg) {
       {1, "living dependency not mapped"},
       {2, "living arrangement not mapped"},
       {5, "student indicator not mapped"},
-      {6, "handicap not mapped"},
       {7, "living will code not mapped"},
       {8, "organ donor code not mapped"},
       {9, "separate bill not mapped"},
       {10, "duplicate patient not mapped"},
       {11, "publicity code not mapped"},
       {13, "protection indicator effective date not mapped"},
-      {14, "place of worship not mapped"},
       {15, "advance directive code not mapped"},
       {16, "immunization registry status not mapped"},
       {17, "immunization registry status effective date not mapped"},
