@@ -88,6 +88,12 @@ EntryRef discharge_location(MappingContext& ctx, const Seg& seg) {
   }
   JsonValue loc = JsonValue::make_object();
   loc.add("resourceType", JsonValue::make_string("Location"));
+  if (!code.empty()) {  // the sender's code for the place: its identifier
+    JsonValue id = JsonValue::make_object();
+    id.add("system", JsonValue::make_string(ctx.sender_urn() + ":discharge-location"));
+    id.add("value", JsonValue::make_string(code));
+    append(loc, "identifier", std::move(id));
+  }
   loc.add("name", JsonValue::make_string(!text.empty() ? text : code));
   loc.add("mode", JsonValue::make_string("kind"));
   return ctx.add("Location", "DLD|" + code + "|" + text, std::move(loc), "DLD");
