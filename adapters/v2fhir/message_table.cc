@@ -43,7 +43,7 @@ const std::vector<MessageProfile>& message_profiles() {
       {"ADT^A29", "PID", "", false, "inactive"},
       {"ADT^A31", "PID", ""},
       {"ADT^A40", "PID MRG", ""},
-      {"ADT^A41", "PID MRG", ""},
+      {"ADT^A41", "PID MRG", "", false, "merge-account"},
       {"ADT^A45", "PID MRG PV1", ""},
       {"ADT^A47", "PID MRG", ""},
       {"ADT^A60", "PID IAM", ""},

@@ -312,7 +312,7 @@ void map_pid(MappingContext& ctx, const Seg& seg) {
     append(p, "communication", std::move(comm));
   }
   const MessageProfile* profile = current_profile(ctx);
-  std::string_view rule = profile != nullptr ? profile->patient_rule : std::string_view{};
+  std::string_view rule = profile != nullptr ? profile->adt_rule : std::string_view{};
   if (rule == "inactive") p.add("active", JsonValue::make_bool(false));  // A29 delete person
   EntryRef previous = ctx.cursor.patient;
   EntryRef ref = ctx.add("Patient", key, std::move(p), "PID");
@@ -460,8 +460,8 @@ void map_mrg(MappingContext& ctx, const Seg& seg) {
     ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
     return;
   }
-  // MRG-3 prior patient account (A41 merge account, A45 move visit): the
-  // prior Account, inactive; Account has no link to its successor in R4.
+  // MRG-3 prior patient account (A40, A41 merge account, A45 move visit):
+  // an Account of the surviving patient.
   std::vector<JsonValue> accounts = identifiers_field(ctx, seg, 3);
   const bool has_account = !accounts.empty();
   if (has_account) {
@@ -477,7 +477,11 @@ void map_mrg(MappingContext& ctx, const Seg& seg) {
       JsonValue a = JsonValue::make_object();
       a.add("resourceType", JsonValue::make_string("Account"));
       append_all(a, "identifier", std::move(accounts));
-      a.add("status", JsonValue::make_string("inactive"));
+      // A41 merges the prior account into the current one: it is closed. In
+      // other events (A40 patient merge, A45 visit move) it lives on.
+      const MessageProfile* profile = current_profile(ctx);
+      bool merged = profile != nullptr && profile->adt_rule == "merge-account";
+      a.add("status", JsonValue::make_string(merged ? "inactive" : "active"));
       append(a, "subject", ctx.reference(ctx.cursor.patient));
       ctx.add_focus(ctx.add("Account", account_key, std::move(a), "MRG-3"));
     }
