@@ -22,6 +22,10 @@ void map_iam(MappingContext& ctx, const Seg& seg);  // AllergyIntolerance (A60)
 // operationalStatus and PL-9 its description. kNoEntry when the field is empty.
 EntryRef location_hierarchy_from_pl(MappingContext& ctx, const Seg& seg, int field);
 
+// HD (EVN-7 event facility) -> a site Location, the same entry as the
+// facility level of a PL naming that facility.
+EntryRef location_from_hd(MappingContext& ctx, const Seg& seg, int field);
+
 // The message profile of the message being converted (never null while a
 // message is converted: convert_message refuses unregistered types).
 const MessageProfile* current_profile(const MappingContext& ctx);

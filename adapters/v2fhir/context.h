@@ -202,6 +202,7 @@ class MappingContext {
     std::string occurred;         // EVN-6 (dateTime)
     fhir::JsonValue reason;       // EVN-4 (CodeableConcept, v2-0062)
     EntryRef enterer = kNoEntry;  // EVN-5 operator (Practitioner)
+    EntryRef place = kNoEntry;    // EVN-7 event facility (Location): Provenance.location
   } event_info;
 
  private:

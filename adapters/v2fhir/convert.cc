@@ -31,6 +31,7 @@ void add_provenance(MappingContext& ctx, const std::string& recorded) {
   const std::string& occurred = !ev.occurred.empty() ? ev.occurred : ev.recorded;
   if (!occurred.empty()) prov.add("occurredDateTime", JsonValue::make_string(occurred));
   prov.add("recorded", JsonValue::make_string(recorded));
+  if (ev.place != kNoEntry) prov.add("location", ctx.reference(ev.place));
   if (!ev.reason.empty()) prov.add("reason", JsonValue::make_array()).push(ev.reason);
   JsonValue activity =
       make_concept("http://terminology.hl7.org/CodeSystem/v2-0003", ctx.trigger_event());

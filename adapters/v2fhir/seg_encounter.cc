@@ -162,6 +162,25 @@ EntryRef location_hierarchy_from_pl(MappingContext& ctx, const Seg& seg, int fie
   return parent;
 }
 
+EntryRef location_from_hd(MappingContext& ctx, const Seg& seg, int field) {
+  std::string ns = seg.text(field, 1), uid = seg.text(field, 2), uid_type = seg.text(field, 3);
+  if (ns.empty() && uid.empty()) return kNoEntry;
+  std::string name = !ns.empty() ? ns : uid;
+  JsonValue loc = JsonValue::make_object();
+  loc.add("resourceType", JsonValue::make_string("Location"));
+  if (!uid.empty()) {
+    JsonValue id = JsonValue::make_object();
+    id.add("system", JsonValue::make_string(uid_type == "ISO" ? "urn:ietf:rfc:3986"
+                                                              : ctx.sender_urn() + ":HD"));
+    id.add("value", JsonValue::make_string(uid_type == "ISO" ? "urn:oid:" + uid : uid));
+    append(loc, "identifier", std::move(id));
+  }
+  loc.add("name", JsonValue::make_string(name));
+  loc.add("mode", JsonValue::make_string("instance"));
+  loc.add("physicalType", make_concept(kPhysicalType, "si"));
+  return ctx.add("Location", name + "|||||", std::move(loc), "PL");  // PL facility-level key
+}
+
 void map_pv1(MappingContext& ctx, const Seg& seg) {
   if (ctx.cursor.patient == kNoEntry) {
     ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
