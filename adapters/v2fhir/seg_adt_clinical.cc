@@ -369,6 +369,8 @@ void map_in1(MappingContext& ctx, const Seg& seg) {
     classes.push(std::move(cl));
   };
   add_class("plan", seg.text(2, 1), seg.text(2, 2));
+  if (seg.text(2, 1).empty() && !seg.text(2, 2).empty())  // class.value is required
+    ctx.warning(MappingContext::location(seg, 2), "health plan name without plan id not mapped");
   add_class("group", seg.text(8), seg.text(9, 1));
   if (!classes.empty()) c.add("class", std::move(classes));
   // IN1-22 coordination of benefits priority -> Coverage.order.
