@@ -26,6 +26,17 @@ EntryRef location_hierarchy_from_pl(MappingContext& ctx, const Seg& seg, int fie
 // facility level of a PL naming that facility.
 EntryRef location_from_hd(MappingContext& ctx, const Seg& seg, int field);
 
+// v2-0127 allergen type (AL1-2, IAM-2) -> AllergyIntolerance.category
+// (medication, food, environment) and .type (allergy for the "... allergy"
+// codes); nullptr when the code says nothing about it. `known`: the code is in
+// table 0127.
+struct AllergenType {
+  const char* category = nullptr;
+  const char* type = nullptr;
+  bool known = false;
+};
+AllergenType allergen_type(std::string_view code);
+
 // The message profile of the message being converted (never null while a
 // message is converted: convert_message refuses unregistered types).
 const MessageProfile* current_profile(const MappingContext& ctx);

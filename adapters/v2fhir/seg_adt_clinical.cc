@@ -60,19 +60,16 @@ void map_al1(MappingContext& ctx, const Seg& seg) {
         make_concept("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active",
                      "Active"));
   std::string category = seg.text(2, 1);
-  const char* cat = nullptr;  // v2-0127 -> allergy-intolerance-category
-  if (category == "DA" || category == "MC") cat = "medication";
-  if (category == "FA") cat = "food";
-  if (category == "EA" || category == "AA" || category == "PA" || category == "LA")
-    cat = "environment";
-  if (cat != nullptr) a.add("category", JsonValue::make_array()).push(JsonValue::make_string(cat));
+  AllergenType type = allergen_type(category);  // v2-0127
+  if (type.category != nullptr) append(a, "category", JsonValue::make_string(type.category));
+  if (type.type != nullptr) a.add("type", JsonValue::make_string(type.type));
   std::string severity = seg.text(4, 1);  // v2-0128 -> criticality
   if (severity == "SV") a.add("criticality", JsonValue::make_string("high"));
   if (severity == "MO" || severity == "MI") a.add("criticality", JsonValue::make_string("low"));
   if (severity == "U") a.add("criticality", JsonValue::make_string("unable-to-assess"));
   if (!severity.empty() && a.find("criticality") == nullptr)
     ctx.warning(MappingContext::location(seg, 4), "allergy severity not in table 0128");
-  if (cat == nullptr && !category.empty())
+  if (!type.known && !category.empty())
     ctx.warning(MappingContext::location(seg, 2), "allergen type not in table 0127");
   JsonValue code = codeable_concept_field(ctx, seg, 3);
   std::string key;

@@ -89,18 +89,11 @@ void map_iam(MappingContext& ctx, const Seg& seg) {
       ctx.warning(MappingContext::location(seg, 17),
                   "clinical status of a deleted allergy not mapped");
   }
-  std::string category = seg.text(2, 1);  // v2-0127 -> category / type
-  const char* cat = nullptr;
-  if (category == "DA" || category == "MC") cat = "medication";
-  if (category == "FA") cat = "food";
-  if (category == "EA" || category == "AA" || category == "PA" || category == "LA")
-    cat = "environment";
-  if (cat != nullptr) append(a, "category", JsonValue::make_string(cat));
-  if (category == "DA" || category == "FA" || category == "EA" || category == "MA")
-    a.add("type", JsonValue::make_string("allergy"));
-  if (category == "AA" || category == "FI" || category == "LA" || category == "MC")
-    a.add("type", JsonValue::make_string("intolerance"));
-  if (!category.empty() && cat == nullptr && a.find("type") == nullptr)
+  std::string category = seg.text(2, 1);        // v2-0127 -> category / type
+  AllergenType type = allergen_type(category);  // v2-0127
+  if (type.category != nullptr) append(a, "category", JsonValue::make_string(type.category));
+  if (type.type != nullptr) a.add("type", JsonValue::make_string(type.type));
+  if (!type.known && !category.empty())
     ctx.warning(MappingContext::location(seg, 2), "allergen type not in table 0127");
   JsonValue code = codeable_concept_field(ctx, seg, 3);
   // IAM-27 clinician identified code: more codings of the same allergen.

@@ -12,6 +12,16 @@ const MessageProfile* current_profile(const MappingContext& ctx) {
   return find_message_profile(trim(h.message_code) + "^" + trim(h.trigger_event));
 }
 
+AllergenType allergen_type(std::string_view code) {
+  if (code == "DA") return {"medication", "allergy", true};
+  if (code == "MC") return {"medication", nullptr, true};  // contraindication
+  if (code == "FA") return {"food", "allergy", true};
+  if (code == "EA" || code == "AA" || code == "PA" || code == "LA")
+    return {"environment", "allergy", true};
+  if (code == "MA") return {nullptr, "allergy", true};  // miscellaneous allergy
+  return {};
+}
+
 void append(JsonValue& obj, const char* key, JsonValue value) {
   if (value.is_null() || value.empty()) return;
   JsonValue* arr = obj.find_mutable(key);
