@@ -136,6 +136,14 @@ TEST(AdtFieldTest, MrgEqualToSurvivorWarns) {
   EXPECT_EQ(Resources(c.result, "Patient").size(), 1u);
 }
 
+TEST(AdtFieldTest, MrgBeforeAnyPidWarnsAndMapsTheRest) {
+  Converted c;
+  ConvertText(Msg("ADT^A40", {"MRG|7000^^^FAC^MR", kPid}), {}, &c);
+  ASSERT_TRUE(c.result.ok());
+  EXPECT_TRUE(HasWarning(c.result, "MRG", "without a preceding PID"));
+  EXPECT_EQ(Resources(c.result, "Patient").size(), 1u);
+}
+
 TEST(AdtIdentityTest, EmptyPid3FallsBackToSsn) {
   Converted c;
   ConvertText(Msg("ADT^A04", {"PID|1||||SECRETFAMILY^ANN||19800101|F|||||||||||999-00-1234"}), {},
