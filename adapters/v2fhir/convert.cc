@@ -30,7 +30,10 @@ void add_provenance(MappingContext& ctx, const std::string& recorded) {
   const auto& ev = ctx.event_info;
   const std::string& occurred = !ev.occurred.empty() ? ev.occurred : ev.recorded;
   if (!occurred.empty()) prov.add("occurredDateTime", JsonValue::make_string(occurred));
-  prov.add("recorded", JsonValue::make_string(recorded));
+  // EVN-2 is when the event was recorded (IG: Provenance.recorded); MSH-7,
+  // when the message was sent, stands in when EVN-2 has no time of day.
+  prov.add("recorded", JsonValue::make_string(
+                           ev.recorded.find('T') != std::string::npos ? ev.recorded : recorded));
   if (ev.place != kNoEntry) prov.add("location", ctx.reference(ev.place));
   if (!ev.reason.empty()) prov.add("reason", JsonValue::make_array()).push(ev.reason);
   JsonValue activity =

@@ -300,10 +300,11 @@ void map_pid(MappingContext& ctx, const Seg& seg) {
                   order.find_first_not_of("0123456789") == std::string::npos;
   if (order_ok && multiple != "N") {
     p.add("multipleBirthInteger", JsonValue::make_number(std::to_string(std::stoi(order))));
-  } else if (multiple == "Y" || multiple == "N") {
-    p.add("multipleBirthBoolean", JsonValue::make_bool(multiple == "Y"));
-  } else if (!order.empty()) {
-    ctx.warning(MappingContext::location(seg, 25), "birth order not a small number: not mapped");
+  } else {
+    if (multiple == "Y" || multiple == "N")
+      p.add("multipleBirthBoolean", JsonValue::make_bool(multiple == "Y"));
+    // A birth order that is not a number, or beside "not a multiple birth".
+    if (!order.empty()) ctx.warning(MappingContext::location(seg, 25), "birth order not mapped");
   }
   JsonValue language = codeable_concept_field(ctx, seg, 15);
   if (!language.empty()) {
