@@ -72,11 +72,6 @@ JsonValue period_of(const std::string& start, const std::string& end) {
   return period;
 }
 
-JsonValue& hospitalization(JsonValue& enc) {
-  JsonValue* h = enc.find_mutable("hospitalization");
-  return h != nullptr ? *h : enc.add("hospitalization", JsonValue::make_object());
-}
-
 // PV1-37 DLD (location CWE ^ effective date) -> a Location for
 // hospitalization.destination (IG DLD[Location-Discharge]).
 EntryRef discharge_location(MappingContext& ctx, const Seg& seg) {
