@@ -37,8 +37,8 @@ struct AllergenType {
 };
 AllergenType allergen_type(std::string_view code);
 
-// The message profile of the message being converted (never null while a
-// message is converted: convert_message refuses unregistered types).
+// The message profile of the message being converted, or the family default
+// of an unlisted ADT event (never null while a message is converted).
 const MessageProfile* current_profile(const MappingContext& ctx);
 
 // Appends each value to obj[key] (creating the array); nothing when empty.

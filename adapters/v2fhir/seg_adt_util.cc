@@ -9,7 +9,9 @@ using fhir::JsonValue;
 
 const MessageProfile* current_profile(const MappingContext& ctx) {
   const hl7::Header& h = ctx.message().header();
-  return find_message_profile(trim(h.message_code) + "^" + trim(h.trigger_event));
+  const MessageProfile* p =
+      find_message_profile(trim(h.message_code) + "^" + trim(h.trigger_event));
+  return p != nullptr ? p : find_family_default(trim(h.message_code), trim(h.trigger_event));
 }
 
 AllergenType allergen_type(std::string_view code) {
