@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "adapters/v2fhir/datatypes.h"
+#include "adapters/v2fhir/schedule.h"
 #include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
@@ -202,6 +203,7 @@ void map_nte(MappingContext& ctx, const Seg& seg) {
   }
   JsonValue& target = ctx.resource(ctx.cursor.note_target);
   const std::string& type = ctx.entry(ctx.cursor.note_target).type;
+  if (type == "Appointment") return append_appointment_comment(target, std::move(text));
   if (type == "Patient" || type == "Encounter" || type == "DiagnosticReport") {
     ctx.warning(MappingContext::location(seg), "note not mapped: the resource has no note element");
     return;
