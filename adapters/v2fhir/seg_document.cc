@@ -25,9 +25,8 @@
 //    (or TXA-3 when it is a MIME type), lines joined with "\n" (the IG's
 //    "application/text" and "text/hl7v2" are not registered MIME types; the
 //    text is already unescaped);
-//  - each ED value -> its own attachment, contentType from ED-2/ED-3, data
-//    from ED-5 (Base64 kept, Hex and ASCII re-encoded);
-//  - each RP value -> an attachment with its url (RP-1) and content type;
+//  - each ED value -> its own attachment (attachment_from_ed);
+//  - each RP value -> an attachment with its url (attachment_from_rp);
 //  - other value types -> not mapped (warning).
 // OBX-3/OBX-4 only identify the lines of the one document (its type is
 // TXA-2) and OBX-1 numbers them; OBX-11 is checked, not copied (a line
@@ -72,76 +71,6 @@ const char* confidentiality(std::string_view s) {
   if (s == "R") return "R";
   if (s == "U") return "N";
   return nullptr;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// ED-2/RP-3 type of data (table 0191) and ED-3/RP-4 subtype (table 0291) ->
-// MIME type.
-std::string mime_type(std::string_view type, std::string_view subtype) {
-  std::string sub;
-  for (char c : subtype)
-    sub.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  if (sub == "pdf") return "application/pdf";
-  if (sub == "rtf") return "application/rtf";
-  if (sub == "html") return "text/html";
-  if (sub == "xml") return "application/xml";
-  if (sub == "jpeg") return "image/jpeg";
-  if (sub == "png") return "image/png";
-  if (sub == "tiff") return "image/tiff";
-  if (sub == "gif") return "image/gif";
-  if (type == "TEXT" || type == "TX") return "text/plain";
-  return "application/octet-stream";
-}
-
-// ED value -> Attachment, or null after an issue.
-JsonValue ed_attachment(MappingContext& ctx, const hl7::Element& ed, const IssueLocation& loc) {
-  std::string type = trim(ed.part(2).text_or_empty()), subtype = trim(ed.part(3).text_or_empty());
-  std::string encoding = trim(ed.part(4).text_or_empty());
-  std::string data = trim(ed.part(5).text_or_empty());
-  if (data.empty()) {
-    ctx.warning(loc, "encapsulated data missing");
-    return {};
-  }
-  std::string bytes64;
-  if (encoding == "Base64") {
-    if (!is_base64(data)) {
-      ctx.warning(loc, "encapsulated data is not base64; not mapped");
-      return {};
-    }
-    bytes64 = std::move(data);
-  } else if (encoding == "Hex") {
-    if (data.size() % 2 != 0) {
-      ctx.warning(loc, "encapsulated data is not hexadecimal; not mapped");
-      return {};
-    }
-    std::string raw;
-    raw.reserve(data.size() / 2);
-    for (size_t i = 0; i < data.size(); i += 2) {
-      int hi = hex_value(data[i]), lo = hex_value(data[i + 1]);
-      if (hi < 0 || lo < 0) {
-        ctx.warning(loc, "encapsulated data is not hexadecimal; not mapped");
-        return {};
-      }
-      raw.push_back(static_cast<char>(hi * 16 + lo));
-    }
-    bytes64 = base64_encode(raw);
-  } else if (encoding == "A" || encoding.empty()) {
-    bytes64 = base64_encode(data);
-  } else {
-    ctx.warning(loc, "encapsulated data encoding not supported; not mapped");
-    return {};
-  }
-  std::string mime = mime_type(type, subtype);
-  JsonValue a = JsonValue::make_object();
-  a.add("contentType", JsonValue::make_string(mime));
-  a.add("data", JsonValue::make_string(std::move(bytes64)));
-  return a;
 }
 
 void add_content(JsonValue& doc, JsonValue attachment) {
@@ -217,26 +146,17 @@ void read_content(MappingContext& ctx, size_t txa_index, const std::string& text
       int rep = 0;
       for (const hl7::Element& e : obx.field(5).children()) {
         ++rep;
-        JsonValue a = ed_attachment(ctx, e, MappingContext::location(obx, 5, 0, rep > 1 ? rep : 0));
+        JsonValue a =
+            attachment_from_ed(ctx, e, MappingContext::location(obx, 5, 0, rep > 1 ? rep : 0));
         if (!a.empty()) add_content(doc, std::move(a));
       }
     } else if (type == "RP") {
-      // RP (reference pointer): pointer ^ application ^ type ^ subtype. The
-      // pointer is the attachment's url when it is one.
       int rep = 0;
       for (const hl7::Element& e : obx.field(5).children()) {
         ++rep;
-        std::string pointer = trim(e.part(1).text_or_empty());
-        IssueLocation loc = MappingContext::location(obx, 5, 0, rep > 1 ? rep : 0);
-        if (pointer.find(':') == std::string::npos) {
-          ctx.warning(loc, "reference pointer is not a URL; not mapped");
-          continue;
-        }
-        JsonValue a = JsonValue::make_object();
-        a.add("contentType", JsonValue::make_string(mime_type(trim(e.part(3).text_or_empty()),
-                                                              trim(e.part(4).text_or_empty()))));
-        a.add("url", JsonValue::make_string(pointer));
-        add_content(doc, std::move(a));
+        JsonValue a =
+            attachment_from_rp(ctx, e, MappingContext::location(obx, 5, 0, rep > 1 ? rep : 0));
+        if (!a.empty()) add_content(doc, std::move(a));
       }
     } else {
       ctx.warning(MappingContext::location(obx, 2), "value type not mapped into a document");
