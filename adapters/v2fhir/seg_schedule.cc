@@ -28,6 +28,8 @@
 // resource group (RGS) or the first resource segment. The contacts (SCH-12
 // placer, SCH-16 filler, SCH-20 entered by) are participants too, marked
 // information-only; their phone and address go to their Practitioner.
+// SCH-6 event reason and SCH-20 enterer also describe the message's
+// Provenance (IG SCH[Provenance]).
 #include <cctype>
 #include <string>
 #include <utility>
@@ -436,15 +438,15 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
   }
   if (status == nullptr) status = from_sch != nullptr ? from_sch : "booked";
   appt.add("status", JsonValue::make_string(status));
-  // SCH-6 event reason: why it was cancelled, for the events that cancel.
+  // SCH-6 event reason: the reason of the event, i.e. of the message
+  // Provenance (SIU has no EVN to give one), and the cancellation reason of
+  // the events that cancel.
   JsonValue reason6 = codeable_concept_field(ctx, seg, 6);
   if (!reason6.empty()) {
+    if (ctx.event_info.reason.empty()) ctx.event_info.reason = reason6;
     if (std::string_view(status) == "cancelled" || std::string_view(status) == "noshow" ||
         std::string_view(status) == "entered-in-error") {
       appt.add("cancelationReason", std::move(reason6));
-    } else {
-      ctx.warning(MappingContext::location(seg, 6),
-                  "event reason not mapped (Appointment only has a cancellation reason)");
     }
   }
 
@@ -540,6 +542,9 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
               contact_type(kV3, "CALLBCK", "callback contact", "placer contact"));
   add_contact(ctx, seg, appt, 16, 17, 18, 19,
               contact_type(kV3, "CALLBCK", "callback contact", "filler contact"));
+  // SCH-20 is also the enterer of the message Provenance (IG SCH[Provenance]).
+  EntryRef enterer = practitioner_from_xcn(ctx, seg.at(20, 1), MappingContext::location(seg, 20));
+  if (enterer != kNoEntry && ctx.event_info.enterer == kNoEntry) ctx.event_info.enterer = enterer;
   add_contact(ctx, seg, appt, 20, 21, 0, 22,
               contact_type("http://terminology.hl7.org/CodeSystem/provenance-participant-type",
                            "enterer", "Enterer", "entered by"));
@@ -571,8 +576,9 @@ void map_ais(MappingContext& ctx, const Seg& seg) {
   JsonValue service = codeable_concept_field(ctx, seg, 3);
   JsonValue& a = ctx.resource(appt);
   if (!service.empty()) {
-    if (deleted || event_removes_resources(siu_event(ctx))) {
-      // A service taken off the appointment: serviceType has no status.
+    if (event_removes_resources(siu_event(ctx)) && (deleted || seg.text(2).empty())) {
+      // A service taken off an appointment that stays: serviceType has no
+      // status. (A cancelled or deleted appointment keeps its services.)
       ctx.warning(MappingContext::location(seg, 3), "service removed from the appointment");
     } else {
       JsonValue* arr = a.find_mutable("serviceType");
