@@ -45,6 +45,8 @@ const std::vector<MessageProfile>& message_profiles() {
       {"SIU^S20", "SCH RGS", ""},
       {"SIU^S21", "SCH RGS", ""},
       {"SIU^S22", "SCH RGS", ""},
+      {"SIU^S23", "SCH RGS", ""},
+      {"SIU^S24", "SCH RGS", ""},
       {"SIU^S26", "SCH RGS", ""},
   };
   return kProfiles;

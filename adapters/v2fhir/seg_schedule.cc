@@ -114,6 +114,10 @@ const char* forced_status(int event) {
   }
 }
 
+// S23/S24 announce a blocked or opened time slot of the resources they
+// name, not an appointment: a Slot in a Schedule whose actors they are.
+bool slot_event(int event) { return event == 23 || event == 24; }
+
 // S20..S22 cancel, discontinue or delete the services/resources they name.
 bool event_removes_resources(int event) { return event >= 20 && event <= 22; }
 
@@ -192,6 +196,37 @@ std::string resource_start(MappingContext& ctx, const Seg& seg, const JsonValue&
   return shifted;
 }
 
+// S23/S24: a resource segment names an actor of the slot's Schedule. Its
+// type, group, timing and status have no Schedule element (the Slot holds
+// the time): warned.
+void add_schedule_actor(MappingContext& ctx, const Seg& seg, EntryRef actor, int type_field,
+                        int group_field, int start_field, int duration_field,
+                        int substitution_field, int status_field) {
+  EntryRef schedule = last_of_type(ctx, "Schedule");
+  ctx.cursor.note_target = last_of_type(ctx, "Slot");
+  ctx.cursor.note_owner = std::string(seg.id());
+  action_deletes(ctx, seg, 2);
+  if (schedule == kNoEntry || actor == kNoEntry) {
+    ctx.warning(MappingContext::location(seg, 3), "resource without a schedule not mapped");
+    return;
+  }
+  for (int f : {type_field, group_field, start_field, start_field + 1, start_field + 2,
+                duration_field, duration_field + 1, substitution_field, status_field}) {
+    if (f > 0 && seg.field(f).has_value())
+      ctx.warning(MappingContext::location(seg, f), "resource detail not mapped for a slot");
+  }
+  JsonValue& sched = ctx.resource(schedule);
+  JsonValue* actors = sched.find_mutable("actor");
+  // The placeholder (data-absent-reason) made by map_sch gives way.
+  if (actors->items().size() == 1 && actors->items()[0].find("reference") == nullptr)
+    actors->mutable_items().clear();
+  JsonValue ref = ctx.reference(actor);
+  for (const JsonValue& a : actors->items()) {
+    if (a.find("reference")->text() == ref.find("reference")->text()) return;
+  }
+  actors->push(std::move(ref));
+}
+
 // Adds a resource participant: actor (may be kNoEntry), type from CWE field
 // `type_field` (0 = none), period from start/offset/duration fields, status
 // from the filler status field, and warns the fields Appointment has no
@@ -199,6 +234,11 @@ std::string resource_start(MappingContext& ctx, const Seg& seg, const JsonValue&
 void add_resource(MappingContext& ctx, const Seg& seg, EntryRef actor, int type_field,
                   int group_field, int start_field, int duration_field, int substitution_field,
                   int status_field) {
+  if (slot_event(siu_event(ctx))) {
+    add_schedule_actor(ctx, seg, actor, type_field, group_field, start_field, duration_field,
+                       substitution_field, status_field);
+    return;
+  }
   EntryRef appt = appointment_with_patient(ctx);
   if (appt == kNoEntry) {
     ctx.warning(MappingContext::location(seg), "resource without an appointment not mapped");
@@ -360,9 +400,68 @@ void absent_timing(JsonValue& appt) {
   }
 }
 
+JsonValue data_absent() {
+  JsonValue dar = JsonValue::make_object();
+  dar.add("url",
+          JsonValue::make_string("http://hl7.org/fhir/StructureDefinition/data-absent-reason"));
+  dar.add("valueCode", JsonValue::make_string("unknown"));
+  JsonValue holder = JsonValue::make_object();
+  holder.add("extension", JsonValue::make_array()).push(std::move(dar));
+  return holder;
+}
+
+// S23/S24: the SCH mapped as an appointment (`appt`) becomes a Slot
+// (busy-unavailable / free) in a Schedule identified by SCH-5, else by the
+// slot. Schedule.actor (1..*) is filled by the resource segments; until one
+// comes it holds a data-absent-reason.
+void map_slot(MappingContext& ctx, const Seg& seg, JsonValue appt, const std::string& key,
+              int event) {
+  JsonValue schedule = JsonValue::make_object();
+  schedule.add("resourceType", JsonValue::make_string("Schedule"));
+  std::string schedule_id = seg.text(5, 1), schedule_text = seg.text(5, 2);
+  std::string schedule_key = "slot|" + key;
+  if (!schedule_id.empty() || !schedule_text.empty()) {
+    JsonValue id = JsonValue::make_object();
+    id.add("system", JsonValue::make_string(ctx.sender_urn() + ":schedule"));
+    id.add("value", JsonValue::make_string(!schedule_id.empty() ? schedule_id : schedule_text));
+    schedule_key = identifier_key(id);
+    schedule.add("identifier", JsonValue::make_array()).push(std::move(id));
+    if (!schedule_text.empty()) schedule.add("comment", JsonValue::make_string(schedule_text));
+  }
+  schedule.add("active", JsonValue::make_bool(true));
+  schedule.add("actor", JsonValue::make_array()).push(data_absent());
+  EntryRef schedule_ref = ctx.add("Schedule", schedule_key, std::move(schedule), "SCH");
+
+  JsonValue slot = JsonValue::make_object();
+  slot.add("resourceType", JsonValue::make_string("Slot"));
+  if (JsonValue* ids = appt.find_mutable("identifier")) slot.add("identifier", std::move(*ids));
+  if (JsonValue* type = appt.find_mutable("appointmentType"))
+    slot.add("appointmentType", std::move(*type));
+  slot.add("schedule", ctx.reference(schedule_ref));
+  slot.add("status", JsonValue::make_string(event == 23 ? "busy-unavailable" : "free"));
+  // Slot.start/end are 1..1: absent ones carry the data-absent-reason that
+  // map_sch put on the appointment.
+  for (const char* k : {"start", "end", "_start", "_end"}) {
+    if (JsonValue* v = appt.find_mutable(k)) slot.add(k, std::move(*v));
+  }
+  if (slot.find("end") == nullptr && slot.find("_end") == nullptr) slot.add("_end", data_absent());
+  // What an appointment has and a slot has not.
+  if (appt.find("reasonCode") != nullptr)
+    ctx.warning(MappingContext::location(seg, 7), "appointment reason not mapped for a slot");
+  if (appt.find("basedOn") != nullptr)
+    ctx.warning(MappingContext::location(seg, 26), "order numbers not mapped for a slot");
+  if (appt.find("patientInstruction") != nullptr)
+    ctx.warning(MappingContext::location(seg),
+                "patient instruction (TQ1-11) not mapped for a slot");
+  EntryRef ref = ctx.add("Slot", key, std::move(slot), "SCH");
+  ctx.add_focus(ref);
+  ctx.cursor.note_target = ref;  // NTE after SCH: Slot.comment
+  ctx.cursor.note_owner = "SCH";
+}
+
 }  // namespace
 
-void append_appointment_comment(JsonValue& appointment, std::string text) {
+void append_comment(JsonValue& appointment, std::string text) {
   if (text.empty()) return;
   JsonValue* c = appointment.find_mutable("comment");
   if (c == nullptr) {
@@ -382,14 +481,15 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
   const hl7::Message& m = ctx.message();
   // Appointment.participant is 1..*: with no patient, resource or contact
   // there is no one the appointment could name without inventing them.
-  if (!m.find("PID") && !m.find("AIG") && !m.find("AIL") && !m.find("AIP") &&
+  int event = siu_event(ctx);
+  bool slot = slot_event(event);
+  if (!slot && !m.find("PID") && !m.find("AIG") && !m.find("AIL") && !m.find("AIP") &&
       !seg.view.field(12).has_value() && !seg.view.field(16).has_value() &&
       !seg.view.field(20).has_value()) {
     ctx.error(MappingContext::location(seg),
               "appointment without participants (no PID, AIG, AIL or AIP)");
     return;
   }
-  int event = siu_event(ctx);
   JsonValue appt = JsonValue::make_object();
   appt.add("resourceType", JsonValue::make_string("Appointment"));
   JsonValue filler =
@@ -417,15 +517,21 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
   // Fields Appointment has no element for.
   if (seg.field(3).has_value())
     ctx.warning(MappingContext::location(seg, 3), "occurrence number not mapped");
-  if (seg.field(5).has_value())
+  if (!slot && seg.field(5).has_value())  // S23/S24: the Schedule's identifier
     ctx.warning(MappingContext::location(seg, 5), "schedule ID not mapped");
   for (int f : {23, 24}) {
     if (seg.field(f).has_value())
       ctx.warning(MappingContext::location(seg, f), "parent appointment ID not mapped");
   }
 
-  // Status: the event's when it forces one, else SCH-25, else booked.
+  // Status: the event's when it forces one, else SCH-25, else booked. A
+  // slot's status is the event's (S23 blocked, S24 opened); SCH-25 repeats it.
   std::string filler_status = seg.text(25, 1);
+  if (slot && !filler_status.empty() && !iequals(filler_status, "Blocked") && event == 23) {
+    ctx.warning(MappingContext::location(seg, 25),
+                "filler status contradicts the event; the event's status is used");
+  }
+  if (slot) filler_status.clear();
   const char* from_sch = filler_status.empty() ? nullptr : appointment_status(filler_status);
   if (!filler_status.empty() && from_sch == nullptr) {
     ctx.warning(MappingContext::location(seg, 25),
@@ -538,6 +644,16 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
   // Contacts (IG: participants typed "placer contact", "filler contact" and
   // enterer; see README Deviations for the codes).
   const char* kV3 = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
+  if (slot) {
+    EntryRef enterer = practitioner_from_xcn(ctx, seg.at(20, 1), MappingContext::location(seg, 20));
+    if (enterer != kNoEntry && ctx.event_info.enterer == kNoEntry) ctx.event_info.enterer = enterer;
+    for (int f : {12, 13, 14, 15, 16, 17, 18, 19, 21, 22}) {
+      if (seg.field(f).has_value())
+        ctx.warning(MappingContext::location(seg, f), "contact not mapped for a slot");
+    }
+    map_slot(ctx, seg, std::move(appt), key, event);
+    return;
+  }
   add_contact(ctx, seg, appt, 12, 13, 14, 15,
               contact_type(kV3, "CALLBCK", "callback contact", "placer contact"));
   add_contact(ctx, seg, appt, 16, 17, 18, 19,
@@ -556,7 +672,8 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_rgs(MappingContext& ctx, const Seg& seg) {
-  EntryRef appt = appointment_with_patient(ctx);
+  EntryRef appt =
+      slot_event(siu_event(ctx)) ? last_of_type(ctx, "Slot") : appointment_with_patient(ctx);
   action_deletes(ctx, seg, 2);  // a deleted group declines its resources (group_deleted)
   if (seg.field(3).has_value())
     ctx.warning(MappingContext::location(seg, 3), "resource group ID not mapped");
@@ -565,7 +682,9 @@ void map_rgs(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_ais(MappingContext& ctx, const Seg& seg) {
-  EntryRef appt = appointment_with_patient(ctx);
+  // S23/S24: the service of the slot (Slot.serviceType).
+  EntryRef appt =
+      slot_event(siu_event(ctx)) ? last_of_type(ctx, "Slot") : appointment_with_patient(ctx);
   if (appt == kNoEntry) {
     ctx.warning(MappingContext::location(seg), "service without an appointment not mapped");
     return;

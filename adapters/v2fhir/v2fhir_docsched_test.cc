@@ -356,5 +356,36 @@ TEST(ScheduleEvents, EventReasonContactsAndComments) {
   EXPECT_EQ(prov->find("agent")->items().size(), 2u);
 }
 
+TEST(ScheduleEvents, BlockedAndOpenedTimeIsASlotOfTheResourcesSchedule) {
+  for (auto [event, status] : {std::pair{"S23", "busy-unavailable"}, std::pair{"S24", "free"}}) {
+    Converted c;
+    Convert("MSH|^~\\&|APP|FAC|GW|GWFAC|20240101120000||SIU^" + std::string(event) +
+                "|CTRL-1|P|2.5.1\r" +
+                S("SCH", {{2, "B-1^FAC"}, {5, "AM^Morning clinic"}, {25, "Blocked"}}) +
+                S("TQ1", {{1, "1"}, {7, "202404170800-0400"}, {8, "202404170900-0400"}}) +
+                "NTE|1||meeting\rRGS|1|A\r" + kAip,
+            &c);
+    ASSERT_TRUE(c.result.ok()) << event << ": " << Issues(c.result.errors);
+    EXPECT_EQ(First(c, "Appointment"), nullptr) << event;
+    const JsonValue* slot = First(c, "Slot");
+    EXPECT_EQ(Text(slot, "status"), status) << event;
+    EXPECT_EQ(Text(slot, "start"), "2024-04-17T08:00:00-04:00");
+    EXPECT_EQ(Text(slot, "comment"), "meeting");
+    const JsonValue* schedule = First(c, "Schedule");
+    EXPECT_EQ(Text(&schedule->find("identifier")->items()[0], "value"), "AM");
+    ASSERT_EQ(schedule->find("actor")->items().size(), 1u);
+    EXPECT_NE(schedule->find("actor")->items()[0].find("reference"), nullptr);
+  }
+  // No timing and no resource: still a Slot, with absent values marked.
+  Converted bare;
+  Convert(
+      "MSH|^~\\&|APP|FAC|GW|GWFAC|20240101120000||SIU^S23|CTRL-1|P|2.5.1\r"
+      "SCH||B-2^FAC\rRGS|1\r",
+      &bare);
+  ASSERT_TRUE(bare.result.ok()) << Issues(bare.result.errors);
+  EXPECT_NE(First(bare, "Slot")->find("_start"), nullptr);
+  EXPECT_NE(First(bare, "Schedule")->find("actor"), nullptr);
+}
+
 }  // namespace
 }  // namespace gw::v2fhir
