@@ -28,6 +28,8 @@
 //  - each ED value -> its own attachment (attachment_from_ed);
 //  - each RP value -> an attachment with its url (attachment_from_rp);
 //  - other value types -> not mapped (warning).
+// NTE with the content become further text attachments (IG
+// NTE[DocumentReference]; map_nte calls append_document_note).
 // OBX-3/OBX-4 only identify the lines of the one document (its type is
 // TXA-2) and OBX-1 numbers them; OBX-11 is checked, not copied (a line
 // marked wrong or deleted is warned).
@@ -43,6 +45,7 @@
 
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
+#include "adapters/v2fhir/schedule.h"
 
 namespace gw::v2fhir {
 
@@ -296,7 +299,7 @@ void add_document_provenance(MappingContext& ctx, const Seg& seg, EntryRef doc,
 }  // namespace
 
 void map_txa(MappingContext& ctx, const Seg& seg) {
-  ctx.cursor.note_target = kNoEntry;  // DocumentReference has no note element
+  ctx.cursor.note_target = kNoEntry;  // until the DocumentReference exists
   if (!message_is(ctx, "MDM")) {
     ctx.warning(MappingContext::location(seg), "segment not mapped");
     return;
@@ -482,13 +485,25 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
   JsonValue filler =
       identifier_from_ei(ctx, read_ei(seg.at(15, 1)), "FILL", MappingContext::location(seg, 15));
   if (!filler.empty()) related.push(identifier_reference("ServiceRequest", std::move(filler)));
+  // An order of the message (MDM COMMON_ORDER group: ORC/OBR before TXA).
+  if (ctx.cursor.order != kNoEntry) related.push(ctx.reference(ctx.cursor.order));
   if (!related.empty()) context.add("related", std::move(related));
   if (!context.empty()) doc.add("context", std::move(context));
   EntryRef ref = ctx.add("DocumentReference", key, std::move(doc), "TXA");
   if (!file_id.empty() && ctx.resource(ref).find("masterIdentifier") == nullptr)
     ctx.resource(ref).find_mutable("identifier")->push(std::move(file_id));
   ctx.add_focus(ref);
+  ctx.cursor.note_target = ref;  // NTE with the content: append_document_note
+  ctx.cursor.note_owner = "TXA";
   add_document_provenance(ctx, seg, ref, key, authors);
+}
+
+void append_document_note(JsonValue& document, std::string text) {
+  if (text.empty()) return;
+  JsonValue a = JsonValue::make_object();
+  a.add("contentType", JsonValue::make_string("text/plain"));
+  a.add("data", JsonValue::make_string(base64_encode(text)));
+  add_content(document, std::move(a));
 }
 
 }  // namespace gw::v2fhir

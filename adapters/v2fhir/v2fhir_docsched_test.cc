@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/test_util.h"
 
 namespace gw::v2fhir {
@@ -225,6 +226,16 @@ TEST(DocumentEvents, BadContentLinesWarnAndKeepTheMessage) {
   EXPECT_TRUE(HasWarning(c, "OBX[3]-2", "value type not mapped"));
   EXPECT_TRUE(HasWarning(c, "OBX[4]-5", "not base64"));
   EXPECT_GE(First(c, "DocumentReference")->find("content")->items().size(), 2u);
+}
+
+TEST(DocumentEvents, NotesWithTheContentAreTextAttachments) {
+  Converted c;
+  Convert(Mdm("T02", {}, "OBX|1|TX|X^Y^L||text||||||F\rNTE|1||a note\r"), &c);
+  ASSERT_TRUE(c.result.ok()) << Issues(c.result.errors);
+  const JsonValue& content = *First(c, "DocumentReference")->find("content");
+  ASSERT_EQ(content.items().size(), 2u);
+  EXPECT_EQ(Text(content.items()[1].find("attachment"), "data"), base64_encode("a note"));
+  EXPECT_FALSE(HasWarning(c, "NTE", "note"));
 }
 
 // ---- SIU ---------------------------------------------------------------------
