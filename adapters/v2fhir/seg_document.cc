@@ -45,7 +45,7 @@
 
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
-#include "adapters/v2fhir/schedule.h"
+#include "adapters/v2fhir/docsched.h"
 
 namespace gw::v2fhir {
 
@@ -217,30 +217,17 @@ int repetitions(const Seg& seg, int field) {
   return n;
 }
 
-// A timestamp of repetition `rep` of a DTM field; "" when absent.
-std::string time_at(MappingContext& ctx, const Seg& seg, int field, int rep, TimeKind kind) {
-  hl7::Element e = seg.at(field, rep);
-  if (!e.has_value()) return {};
-  IssueLocation loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);
-  auto ts = hl7::read_timestamp(e);
-  if (!ts.ok()) {
-    ctx.warning(loc, "invalid timestamp; not mapped");
-    return {};
-  }
-  return fhir_time(ctx, *ts, kind, loc);
-}
-
 // TXA[Provenance]: who transcribed and edited the document, and why it
 // changed. recorded = the last edit time (TXA-8), else the transcription time
 // (TXA-7); occurred = the transcription time; agents = originators (TXA-9,
 // author) and transcriptionists (TXA-11, enterer); reason = TXA-21.
 void add_document_provenance(MappingContext& ctx, const Seg& seg, EntryRef doc,
                              const std::string& doc_key, const std::vector<EntryRef>& authors) {
-  std::string transcribed = time_field(ctx, seg, 7, TimeKind::kInstant);
+  std::string transcribed = lenient_time(ctx, seg, 7, TimeKind::kInstant);
   std::string edited;
   int edits = repetitions(seg, 8);
   for (int rep = edits; rep >= 1 && edited.empty(); --rep)
-    edited = time_at(ctx, seg, 8, rep, TimeKind::kInstant);
+    edited = lenient_time(ctx, seg, 8, TimeKind::kInstant, 0, rep);
   if (edits > 1) {
     ctx.warning(MappingContext::location(seg, 8),
                 "earlier edit times not mapped (the last one is the provenance's)");
@@ -379,9 +366,10 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
   for (JsonValue& c : codeable_concepts_field(ctx, seg, 24)) categories.push(std::move(c));
   if (!categories.empty()) doc.add("category", std::move(categories));
   doc.add("subject", ctx.reference(ctx.cursor.patient));
-  std::string origination = time_field(ctx, seg, 6, TimeKind::kInstant);
-  std::string activity = time_field(ctx, seg, 4, TimeKind::kDateTime);
-  if (origination.empty()) origination = time_field(ctx, seg, 4, TimeKind::kInstant);
+  std::string origination = lenient_time(ctx, seg, 6, TimeKind::kInstant);
+  std::string activity = lenient_time(ctx, seg, 4, TimeKind::kDateTime);
+  // Without TXA-6 the activity time dates the document when it is an instant.
+  if (origination.empty() && activity.find('T') != std::string::npos) origination = activity;
   if (!origination.empty()) doc.add("date", JsonValue::make_string(origination));
   std::vector<EntryRef> authors = practitioners_field(ctx, seg, 9);
   if (!authors.empty()) {
@@ -504,6 +492,20 @@ void append_document_note(JsonValue& document, std::string text) {
   a.add("contentType", JsonValue::make_string("text/plain"));
   a.add("data", JsonValue::make_string(base64_encode(text)));
   add_content(document, std::move(a));
+}
+
+std::string lenient_time(MappingContext& ctx, const Seg& seg, int field, TimeKind kind,
+                         int component, int rep) {
+  hl7::Element e = seg.at(field, rep, component);
+  if (!e.has_value()) return {};
+  IssueLocation loc = MappingContext::location(seg, field, component, rep > 1 ? rep : 0);
+  auto ts = hl7::read_timestamp(e);
+  if (!ts.ok() || ts->year < 1 ||
+      (ts->has_offset && (ts->offset_minutes > 14 * 60 || ts->offset_minutes < -(13 * 60 + 59)))) {
+    ctx.warning(loc, "invalid timestamp; not mapped");
+    return {};
+  }
+  return fhir_time(ctx, *ts, kind, loc);
 }
 
 }  // namespace gw::v2fhir

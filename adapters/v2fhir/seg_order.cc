@@ -2,7 +2,7 @@
 #include <utility>
 
 #include "adapters/v2fhir/datatypes.h"
-#include "adapters/v2fhir/schedule.h"
+#include "adapters/v2fhir/docsched.h"
 #include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {

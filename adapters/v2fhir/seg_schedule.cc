@@ -36,8 +36,8 @@
 
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
+#include "adapters/v2fhir/docsched.h"
 #include "adapters/v2fhir/ids.h"
-#include "adapters/v2fhir/schedule.h"
 
 namespace gw::v2fhir {
 
@@ -183,7 +183,7 @@ bool group_deleted(MappingContext& ctx, size_t index) {
 // offset (start + 1, units start + 2).
 std::string resource_start(MappingContext& ctx, const Seg& seg, const JsonValue& appt,
                            int start_field) {
-  std::string start = time_field(ctx, seg, start_field, TimeKind::kDateTime);
+  std::string start = lenient_time(ctx, seg, start_field, TimeKind::kDateTime);
   std::string offset = seg.text(start_field + 1), units = seg.text(start_field + 2, 1);
   if (!start.empty() || offset.empty()) return start;
   long minutes = duration_minutes(offset, units);
@@ -584,8 +584,8 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
     if (id == "NTE") continue;
     if (id != "TQ1") break;
     Seg tq1 = ctx.segment(i);
-    start = time_field(ctx, tq1, 7, TimeKind::kInstant);
-    end = time_field(ctx, tq1, 8, TimeKind::kInstant);
+    start = lenient_time(ctx, tq1, 7, TimeKind::kInstant);
+    end = lenient_time(ctx, tq1, 8, TimeKind::kInstant);
     minutes = duration_minutes(tq1.text(6, 1), tq1.text(6, 2));
     if (minutes < 0 && !tq1.text(6, 1).empty()) {
       ctx.warning(MappingContext::location(tq1, 6),
@@ -596,8 +596,8 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
     instruction = tq1.text(11);
     break;
   }
-  std::string sch_start = time_component(ctx, seg, 11, 4, TimeKind::kInstant);
-  std::string sch_end = time_component(ctx, seg, 11, 5, TimeKind::kInstant);
+  std::string sch_start = lenient_time(ctx, seg, 11, TimeKind::kInstant, 4);
+  std::string sch_end = lenient_time(ctx, seg, 11, TimeKind::kInstant, 5);
   if (start.empty()) {
     start = sch_start;
   } else if (!sch_start.empty() && sch_start != start) {

@@ -238,6 +238,15 @@ TEST(DocumentEvents, NotesWithTheContentAreTextAttachments) {
   EXPECT_FALSE(HasWarning(c, "NTE", "note"));
 }
 
+TEST(DocumentEvents, UnreadableTimestampIsAWarning) {
+  Converted c;
+  Convert(Mdm("T02", {{4, "20240231X"}, {6, "not-a-time"}}, "OBX|1|TX|X^Y^L||text||||||F\r"), &c);
+  ASSERT_TRUE(c.result.ok()) << Issues(c.result.errors);
+  EXPECT_TRUE(HasWarning(c, "TXA-6", "invalid timestamp"));
+  EXPECT_TRUE(HasWarning(c, "TXA-4", "invalid timestamp"));
+  EXPECT_EQ(First(c, "DocumentReference")->find("date"), nullptr);
+}
+
 // ---- SIU ---------------------------------------------------------------------
 
 std::string Siu(std::string_view event, std::map<int, std::string> sch, std::string rest = "") {
@@ -342,6 +351,17 @@ TEST(ScheduleEvents, MissingTimingAndUnknownStatusNoLongerRefuse) {
     EXPECT_EQ(w.text.find("Mystery"), std::string::npos);
     EXPECT_EQ(w.text.find("A-3"), std::string::npos);
   }
+}
+
+TEST(ScheduleEvents, UnreadableTimingIsAWarning) {
+  Converted c;
+  Convert("MSH|^~\\&|APP|FAC|GW|GWFAC|20240101120000||SIU^S12|CTRL-1|P|2.5.1\r" +
+              S("SCH", {{2, "A-4^FAC"}}) + S("TQ1", {{1, "1"}, {7, "tomorrow"}, {8, "2024"}}) +
+              "PID|1||P1^^^FAC^MR||DOE^JO\rRGS|1\r" + kAip,
+          &c);
+  ASSERT_TRUE(c.result.ok()) << Issues(c.result.errors);
+  EXPECT_TRUE(HasWarning(c, "TQ1-7", "invalid timestamp"));
+  EXPECT_NE(First(c, "Appointment")->find("_start"), nullptr);
 }
 
 TEST(ScheduleEvents, EventReasonContactsAndComments) {
