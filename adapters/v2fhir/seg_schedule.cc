@@ -29,7 +29,8 @@
 // placer, SCH-16 filler, SCH-20 entered by) are participants too, marked
 // information-only; their phone and address go to their Practitioner.
 // SCH-6 event reason and SCH-20 enterer also describe the message's
-// Provenance (IG SCH[Provenance]).
+// Provenance (IG SCH[Provenance]); SCH-6 is also the cancelationReason of a
+// cancelled or no-show appointment (app-4 allows it for those only).
 #include <cctype>
 #include <string>
 #include <utility>
@@ -174,7 +175,7 @@ bool group_deleted(MappingContext& ctx, size_t index) {
   for (size_t i = index; i > 0; --i) {
     std::string_view id = m.segment(i - 1).id();
     if (id == "SCH") return false;
-    if (id == "RGS") return trim(m.segment(i - 1).field(2).text_or_empty()) == "D";
+    if (id == "RGS") return ctx.segment(i - 1).text(2) == "D";  // RGS-2, read by map_rgs too
   }
   return false;
 }
@@ -550,10 +551,9 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
   JsonValue reason6 = codeable_concept_field(ctx, seg, 6);
   if (!reason6.empty()) {
     if (ctx.event_info.reason.empty()) ctx.event_info.reason = reason6;
-    if (std::string_view(status) == "cancelled" || std::string_view(status) == "noshow" ||
-        std::string_view(status) == "entered-in-error") {
+    // app-4: only a cancelled or no-show appointment has a cancelationReason.
+    if (std::string_view(status) == "cancelled" || std::string_view(status) == "noshow")
       appt.add("cancelationReason", std::move(reason6));
-    }
   }
 
   // SCH-7 / SCH-8 (IG: by the table they are coded in).
@@ -622,8 +622,9 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
                 "appointment start and end (or duration) missing; marked absent");
     absent_timing(appt);
   } else if (!start.empty()) {
-    appt.add("start", JsonValue::make_string(start));  // app-2 holds: start without end is allowed
-    ctx.warning(MappingContext::location(seg, 11), "appointment end missing");
+    // app-2: start and end together or neither; this status may have neither.
+    ctx.warning(MappingContext::location(seg, 11),
+                "appointment start without end or duration not mapped");
   }
   if (!instruction.empty())
     appt.add("patientInstruction", JsonValue::make_string(std::move(instruction)));

@@ -381,6 +381,13 @@ TEST(ScheduleEvents, EventReasonContactsAndComments) {
   for (const JsonValue& p : a->find("participant")->items())
     info_only += Text(&p, "required") == "information-only";
   EXPECT_EQ(info_only, 2);  // filler contact + entered by
+  // app-4: a deleted (entered-in-error) appointment has no cancelationReason.
+  Converted deleted;
+  Convert(Siu("S17", {{6, "ERR^Booked in error^HL70062"}}, kAip), &deleted);
+  ASSERT_TRUE(deleted.result.ok()) << Issues(deleted.result.errors);
+  EXPECT_EQ(First(deleted, "Appointment")->find("cancelationReason"), nullptr);
+  EXPECT_EQ(Text(&First(deleted, "Provenance")->find("reason")->items()[0], "text"),
+            "Booked in error");
   // SCH-6 and SCH-20 describe the message Provenance too (SIU has no EVN).
   const JsonValue* prov = First(c, "Provenance");
   EXPECT_EQ(Text(&prov->find("reason")->items()[0], "text"), "Patient cancelled");
