@@ -30,9 +30,9 @@
 //  - other value types -> not mapped (warning).
 // NTE with the content become further text attachments (IG
 // NTE[DocumentReference]; map_nte calls append_document_note).
-// OBX-3/OBX-4 only identify the lines of the one document (its type is
-// TXA-2) and OBX-1 numbers them; OBX-11 is checked, not copied (a line
-// marked wrong or deleted is warned).
+// OBX-3 (the content's code, usually LOINC) adds a coding to the type from
+// TXA-2; OBX-4 and OBX-1 only number the lines; OBX-11 is checked, not
+// copied (a line marked wrong or deleted is warned).
 //
 // Only two things refuse the message here: no patient (no PID before the
 // TXA), and a status change or cancel (T03, T04, T11) without TXA-12 — the
@@ -84,6 +84,44 @@ void add_content(JsonValue& doc, JsonValue attachment) {
   arr->push(std::move(c));
 }
 
+// "system|code" of every coding of a CodeableConcept, joined.
+std::string codings_key(const JsonValue& codes) {
+  std::string out;
+  if (const JsonValue* codings = codes.find("coding")) {
+    for (const JsonValue& c : codings->items()) {
+      const JsonValue* system = c.find("system");
+      const JsonValue* code = c.find("code");
+      out += (system != nullptr ? system->text() : "") + "|" +
+             (code != nullptr ? code->text() : "") + ";";
+    }
+  }
+  return out;
+}
+
+// Adds the codings of `codes` to DocumentReference.type (the whole concept
+// when there is no type yet), skipping codings already there.
+void add_type_codings(JsonValue& doc, JsonValue codes) {
+  JsonValue* type = doc.find_mutable("type");
+  if (type == nullptr) {
+    doc.add("type", std::move(codes));
+    return;
+  }
+  JsonValue* codings = codes.find_mutable("coding");
+  if (codings == nullptr) return;
+  JsonValue* have = type->find_mutable("coding");
+  if (have == nullptr) have = &type->add("coding", JsonValue::make_array());
+  for (JsonValue& c : codings->mutable_items()) {
+    bool seen = false;
+    for (const JsonValue& h : have->items()) {
+      const JsonValue *hs = h.find("system"), *hc = h.find("code"), *cs = c.find("system"),
+                      *cc = c.find("code");
+      seen |= hs != nullptr && cs != nullptr && hc != nullptr && cc != nullptr &&
+              hs->text() == cs->text() && hc->text() == cc->text();
+    }
+    if (!seen) have->push(std::move(c));
+  }
+}
+
 // MDM events (table 0003, T01..T11).
 enum class DocEvent { kOriginal, kStatus, kAddendum, kEdit, kReplace, kCancel, kUnknown };
 
@@ -124,14 +162,25 @@ void read_content(MappingContext& ctx, size_t txa_index, const std::string& text
   const hl7::Message& m = ctx.message();
   std::string text;
   bool has_text = false;
+  std::string content_code;  // codes of the first content OBX-3
   for (size_t i = txa_index + 1; i < m.segment_count(); ++i) {
     hl7::SegmentView v = m.segment(i);
     if (v.id() == "NTE" || v.id() == "CON") continue;
     if (v.id() != "OBX") break;
     Seg obx = ctx.segment(i);
-    // OBX-3 and OBX-4 name a line of the one document (its type is TXA-2),
-    // the line order is the segment order: structure, nothing to copy.
-    obx.touch(3);
+    // OBX-3 codes the content (usually a LOINC document code, the
+    // preferred binding of DocumentReference.type): a coding of the type.
+    // OBX-4 only numbers the lines of the one document (segment order).
+    JsonValue code = codeable_concept_field(ctx, obx, 3);
+    if (!code.empty()) {
+      if (content_code.empty()) {
+        content_code = codings_key(code);
+        add_type_codings(doc, std::move(code));
+      } else if (codings_key(code) != content_code) {
+        ctx.warning(MappingContext::location(obx, 3),
+                    "content line code differs from the first line's; not mapped");
+      }
+    }
     obx.touch(4);
     std::string line_status = obx.text(11, 1);
     if (!ordinary_line_status(line_status)) {
