@@ -52,6 +52,19 @@ const std::vector<MessageProfile>& message_profiles() {
   return kProfiles;
 }
 
+// An ADT trigger event the table does not list but HL7 table 0003 defines
+// (A01..A62): its segments are mapped one by one with no event semantics (no
+// Encounter.status from the event), and a warning says so. Real feeds carry
+// rarer events (A18, A30, A34...) whose data must not be lost for want of a
+// line here; an event HL7 does not define (A99) stays unsupported.
+const MessageProfile* find_family_default(std::string_view code, std::string_view event) {
+  static const MessageProfile kAdt{"ADT", "PID", ""};
+  if (code != "ADT" || event.size() != 3 || event[0] != 'A') return nullptr;
+  if (event[1] < '0' || event[1] > '9' || event[2] < '0' || event[2] > '9') return nullptr;
+  const int n = (event[1] - '0') * 10 + (event[2] - '0');
+  return n >= 1 && n <= 62 ? &kAdt : nullptr;
+}
+
 const MessageProfile* find_message_profile(std::string_view type) {
   for (const MessageProfile& p : message_profiles()) {
     if (p.type == type) return &p;

@@ -15,6 +15,10 @@ struct MessageProfile {
 };
 
 const MessageProfile* find_message_profile(std::string_view type);
+// The profile for an unlisted but HL7-defined trigger event of a family
+// mapped segment by segment ("ADT", "A18"), or nullptr. Its `type` is the
+// message code alone.
+const MessageProfile* find_family_default(std::string_view code, std::string_view event);
 const std::vector<MessageProfile>& message_profiles();
 
 }  // namespace gw::v2fhir
