@@ -193,4 +193,8 @@ gw::Result<std::unique_ptr<Server>> Server::create(const ServerOptions& options,
   return std::unique_ptr<Server>(std::move(server));
 }
 
+gw::Status check_tls_options(const TlsServerOptions& tls) {
+  return internal::ServerTls::create(tls).status();
+}
+
 }  // namespace gw::mllp

@@ -183,4 +183,9 @@ class Server {
   virtual ServerStats stats() const = 0;
 };
 
+// Reads the files of `tls` as Server::create does, without listening: for
+// configuration checks (gatewayd --check). The error names the file and what
+// is wrong with it.
+gw::Status check_tls_options(const TlsServerOptions& tls);
+
 }  // namespace gw::mllp
