@@ -822,11 +822,13 @@ ssize_t EventLoop::tls_write(Conn& c, const char* data, size_t size) {
 
 uint32_t EventLoop::tls_interest(Conn& c, uint32_t want) {
   if (c.handshaking) return c.registered;  // tls_handshake() decides
-  if (c.tls_read_wants_write) want |= EPOLLOUT;
-  if (c.tls_write_wants_read) want |= EPOLLIN;
+  const bool reading = !c.lingering && can_read(c) && c.in_pending.empty();
+  // Only while reading: a level-triggered EPOLLOUT that on_readable() would
+  // not act on would spin.
+  if (c.tls_read_wants_write && reading) want |= EPOLLOUT;
+  if (c.tls_write_wants_read) want |= EPOLLIN;  // flush() retries the write on it
   // Input OpenSSL has already decrypted raises no epoll event.
-  if (!c.lingering && !c.tls_read_scheduled && can_read(c) && c.in_pending.empty() &&
-      SSL_pending(c.ssl) > 0) {
+  if (reading && !c.tls_read_scheduled && SSL_pending(c.ssl) > 0) {
     c.tls_read_scheduled = true;
     tls_readable_.push_back(c.id());
   }
