@@ -29,6 +29,9 @@
 //    peer reconnecting in a loop cannot flood the log.
 //  - The plaintext path is unchanged: a connection without TLS has no SSL
 //    object and its reads and writes are the same recv/send calls.
+//  - Nothing new to fuzz: OpenSSL parses the TLS records, the decrypted bytes
+//    go to the same Framer (framer_fuzz), and the certificate pins come from
+//    the configuration (config_fuzz covers its parser).
 #pragma once
 
 #include <chrono>
