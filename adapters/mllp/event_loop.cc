@@ -624,7 +624,7 @@ void EventLoop::update_interest(Conn& c) {
   if (c.lingering || (can_read(c) && c.in_pending.empty())) want |= EPOLLIN;
   if (c.out_pending() > 0) want |= EPOLLOUT;
   if (c.ssl != nullptr) want = tls_interest(c, want);
-  set_interest(c, want);
+  if (want != c.registered) set_interest(c, want);
 }
 
 bool EventLoop::set_interest(Conn& c, uint32_t want) {
