@@ -755,10 +755,19 @@ void EventLoop::tls_handshake(Conn& c) {
     // Connected and left without a byte (a port probe, a load balancer's
     // health check): not a TLS failure.
     ERR_clear_error();
-  } else {
-    tls_failure(c, true, ssl_failure_text(c.ssl, err));
+    close_conn(c);
+    return;
   }
-  close_conn(c);
+  tls_failure(c, true, ssl_failure_text(c.ssl, err));
+  // OpenSSL has queued its alert; closing now with the peer's unread bytes
+  // (a TLS 1.3 client sends its first frame before it learns that its
+  // certificate was refused) would send RST, which can destroy the alert.
+  // Linger as send_and_close does, so the sender sees why.
+  c.handshaking = false;
+  c.lingering = true;
+  c.linger_deadline = now_ + kLingerTime;
+  ::shutdown(c.fd, SHUT_WR);
+  set_interest(c, EPOLLIN);
 }
 
 ssize_t EventLoop::tls_read(Conn& c) {

@@ -22,7 +22,9 @@
 //  - Client certificates: with a client CA the chain must verify against it;
 //    with SHA-256 pins the leaf must also be one of them (without a CA the pin
 //    alone decides, validity dates still checked). Refusal happens inside the
-//    handshake, before any frame is read.
+//    handshake, before any frame is read; the refused connection then
+//    lingers (at most 2 s, as after send_and_close) so that the peer gets the
+//    alert rather than a reset.
 //  - A failure is counted in ServerStats and reported through
 //    ServerOptions::on_tls_failure with the peer's address and OpenSSL's
 //    reason only (never bytes from the connection), rate-limited per loop so a
