@@ -34,6 +34,7 @@ TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
   EXPECT_EQ(a.idle_timeout, b.idle_timeout);
   EXPECT_EQ(a.frame_timeout, b.frame_timeout);
   EXPECT_EQ(a.unmapped_types, b.unmapped_types);
+  EXPECT_EQ(a.tls, b.tls);
   EXPECT_EQ(a.max_connections, b.max_connections);
   EXPECT_EQ(a.max_in_flight_per_connection, b.max_in_flight_per_connection);
   EXPECT_EQ(a.max_segments, b.max_segments);
