@@ -30,6 +30,7 @@
 #include "adapters/mllp/client.h"
 #include "adapters/mllp/framer.h"
 #include "adapters/mllp/server.h"
+#include "adapters/mllp/server_test_util.h"
 #include "tests/support/test_certs.h"
 #include "tests/support/wait.h"
 
@@ -91,22 +92,7 @@ class EchoHandler : public FrameHandler {
   std::thread worker_;
 };
 
-// See server_test.cc: a clock the test moves by hand.
-class ManualClock {
- public:
-  using TimePoint = std::chrono::steady_clock::time_point;
-  TimePoint now() const {
-    const std::chrono::nanoseconds ahead(ahead_ns_.load());
-    return (released_.load() ? std::chrono::steady_clock::now() : start_) + ahead;
-  }
-  void advance(std::chrono::nanoseconds d) { ahead_ns_ += d.count(); }
-  void release() { released_ = true; }
-
- private:
-  const TimePoint start_ = std::chrono::steady_clock::now();
-  std::atomic<int64_t> ahead_ns_{0};
-  std::atomic<bool> released_{false};
-};
+using testing::ManualClock;
 
 // SHA-256 of a PEM certificate's DER, as "AB:CD:..." (what `openssl x509
 // -fingerprint -sha256` prints).
