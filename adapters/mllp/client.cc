@@ -112,6 +112,7 @@ gw::Status Client::handshake(const std::string& host, Clock::time_point deadline
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), name.c_str());
   } else {
     SSL_set_tlsext_host_name(ssl_, name.c_str());
+    SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     SSL_set1_host(ssl_, name.c_str());
   }
   SSL_set_connect_state(ssl_);
