@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <poll.h>
 #include <signal.h>
@@ -127,6 +128,30 @@ int raw_connect(uint16_t port) {
     return -1;
   }
   return fd;
+}
+
+// A bare OpenSSL client limited to protocol versions [min, max] (offering the
+// old ones, which OpenSSL's default security level would not): true if the
+// handshake completes.
+bool handshake_with_versions(uint16_t port, const std::string& ca, int min, int max) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_set_min_proto_version(ctx, min);
+  SSL_CTX_set_max_proto_version(ctx, max);
+  SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
+  SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  const int fd = raw_connect(port);
+  bool ok = false;
+  if (fd >= 0) {
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    ok = SSL_connect(ssl) == 1;
+    if (ok) SSL_shutdown(ssl);
+    SSL_free(ssl);
+    ::close(fd);
+  }
+  SSL_CTX_free(ctx);
+  return ok;
 }
 
 // True once the server has closed fd (EOF or reset) within `timeout`.
@@ -329,6 +354,18 @@ TEST_F(ServerTlsTest, OpensslSClientExchangesAFrame) {
   ::close(from_child[0]);
   EXPECT_EQ(out, frame("ACK:" + kAdt));
   EXPECT_GE(server_->stats().tls_handshakes, 1u);
+}
+
+TEST_F(ServerTlsTest, OnlyTls12AndLaterAreAccepted) {
+  start_tls(tls_options());
+  EXPECT_FALSE(
+      handshake_with_versions(server_->port(), pki_.ca_cert, TLS1_VERSION, TLS1_1_VERSION));
+  EXPECT_TRUE(
+      handshake_with_versions(server_->port(), pki_.ca_cert, TLS1_2_VERSION, TLS1_2_VERSION));
+  EXPECT_TRUE(
+      handshake_with_versions(server_->port(), pki_.ca_cert, TLS1_3_VERSION, TLS1_3_VERSION));
+  EXPECT_TRUE(handshake_failures_reach(1));
+  EXPECT_NE(failures()[0].reason.find("protocol"), std::string::npos) << failures()[0].reason;
 }
 
 TEST_F(ServerTlsTest, PlaintextClientIsRefusedAndTheServerCarriesOn) {
