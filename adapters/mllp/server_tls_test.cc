@@ -296,6 +296,25 @@ TEST_F(ServerTlsTest, LargeFramesAndRepliesBothWaysWhileTheClientDoesNotRead) {
   EXPECT_EQ(*r, "ACK:" + large);
 }
 
+TEST_F(ServerTlsTest, PipelinedFramesBeyondTheInFlightLimitAreAnsweredInOrder) {
+  // Reading pauses at the in-flight limit with decrypted input held back
+  // (in_pending) and resumes as replies go out.
+  ServerOptions o = options(tls_options());
+  o.max_in_flight_per_connection = 4;
+  start(o);
+  auto c = connect(client_tls());
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  std::string burst;
+  for (int i = 0; i < 500; ++i) burst += frame("m" + std::to_string(i));
+  ASSERT_TRUE((*c)->send_raw(burst).ok());
+  for (int i = 0; i < 500; ++i) {
+    auto r = (*c)->receive(10s);
+    ASSERT_TRUE(r.ok()) << i << ": " << r.error().message();
+    ASSERT_EQ(*r, "ACK:m" + std::to_string(i));
+  }
+  EXPECT_EQ(server_->stats().frames_received, 500u);
+}
+
 TEST_F(ServerTlsTest, OpensslSClientExchangesAFrame) {
   if (std::system("openssl version > /dev/null 2>&1") != 0) GTEST_SKIP() << "no openssl CLI";
   TlsServerOptions tls = tls_options();
