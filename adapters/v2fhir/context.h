@@ -120,6 +120,7 @@ struct Cursor {
   fhir::JsonValue pending_orc;
   std::string pending_orc_key;
   IssueLocation pending_orc_seg;
+  EntryRef account = kNoEntry;  // Account of the current PID-18 (Encounter.account)
 };
 
 class MappingContext {
@@ -201,6 +202,7 @@ class MappingContext {
     std::string occurred;         // EVN-6 (dateTime)
     fhir::JsonValue reason;       // EVN-4 (CodeableConcept, v2-0062)
     EntryRef enterer = kNoEntry;  // EVN-5 operator (Practitioner)
+    EntryRef place = kNoEntry;    // EVN-7 event facility (Location): Provenance.location
   } event_info;
 
  private:
