@@ -1,6 +1,7 @@
 // Segment id -> mapper. One line per segment; Z-segments are handled by
 // convert.cc (map_z_segment) for every id starting with 'Z'.
 #include "adapters/v2fhir/clinical.h"
+#include "adapters/v2fhir/lab.h"
 #include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
@@ -41,6 +42,7 @@ constexpr SegmentEntry kSegments[] = {
     {"TXA", map_txa},
     {"SPM", map_spm},
     {"TQ1", map_tq1},
+    {"SAC", map_sac},
 };
 
 }  // namespace
