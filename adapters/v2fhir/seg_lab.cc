@@ -78,6 +78,24 @@ JsonValue quantity_of(MappingContext& ctx, std::string_view number, const hl7::E
   return quantity(n->fhir_decimal(), unit);
 }
 
+bool order_message(const MappingContext& ctx) {
+  return message_is(ctx, "ORM") || message_is(ctx, "OML") || message_is(ctx, "OMG");
+}
+
+// Structural equality (member order included: both sides are built here).
+bool same_json(const JsonValue& a, const JsonValue& b) {
+  if (a.type() != b.type() || a.text() != b.text() || a.as_bool() != b.as_bool()) return false;
+  if (a.items().size() != b.items().size() || a.members().size() != b.members().size())
+    return false;
+  for (size_t i = 0; i < a.items().size(); ++i)
+    if (!same_json(a.items()[i], b.items()[i])) return false;
+  for (size_t i = 0; i < a.members().size(); ++i) {
+    if (a.members()[i].key != b.members()[i].key) return false;
+    if (!same_json(a.members()[i].value, b.members()[i].value)) return false;
+  }
+  return true;
+}
+
 bool has_time(const std::string& t) { return t.find('T') != std::string::npos; }
 
 // The order's Provenance (IG ORC[Provenance]): who entered it (ORC-10), the
@@ -219,6 +237,9 @@ void map_sac(MappingContext& ctx, const Seg& seg) {
       JsonValue type =
           concept_of(ctx, seg.at(6, 1, 1), MappingContext::location(seg, 6, 1), "0487");
       if (!type.empty()) sp.add("type", std::move(type));
+    } else {
+      ctx.warning(MappingContext::location(seg, 6),
+                  "specimen source not mapped: the specimen type is given by SPM-4");
     }
   }
   JsonValue& sp = ctx.resource(ref);
@@ -248,8 +269,14 @@ void map_sac(MappingContext& ctx, const Seg& seg) {
   }
   // SAC-7 registration in the laboratory: the receipt time when SPM-18 gave none.
   std::string registered = time_field(ctx, seg, 7, TimeKind::kDateTime);
-  if (!registered.empty() && sp.find("receivedTime") == nullptr)
-    sp.add("receivedTime", JsonValue::make_string(registered));
+  if (!registered.empty()) {
+    if (sp.find("receivedTime") == nullptr) {
+      sp.add("receivedTime", JsonValue::make_string(registered));
+    } else if (sp.find("receivedTime")->text() != registered) {
+      ctx.warning(MappingContext::location(seg, 7),
+                  "registration time not mapped: the receipt time is given by SPM-18");
+    }
+  }
   // Volumes are in SAC-24 units: SAC-21 capacity, SAC-22 what is left,
   // SAC-23 what was collected.
   hl7::Element units = seg.at(24, 1);
@@ -259,7 +286,12 @@ void map_sac(MappingContext& ctx, const Seg& seg) {
   if (!initial.empty()) {
     JsonValue* collection = sp.find_mutable("collection");
     if (collection == nullptr) collection = &sp.add("collection", JsonValue::make_object());
-    if (collection->find("quantity") == nullptr) collection->add("quantity", std::move(initial));
+    if (collection->find("quantity") == nullptr) {
+      collection->add("quantity", std::move(initial));
+    } else if (!same_json(*collection->find("quantity"), initial)) {
+      ctx.warning(MappingContext::location(seg, 23),
+                  "initial volume not mapped: the collected amount is given by SPM-12");
+    }
   }
   // SAC-30 treatment (v2-0373) is a processing step of the specimen.
   JsonValue treatment = codeable_concept_field(ctx, seg, 30, 1, "0373");
@@ -276,8 +308,14 @@ void map_sac(MappingContext& ctx, const Seg& seg) {
     container.add("identifier", JsonValue::make_array()).push(std::move(container_id));
   if (!capacity.empty()) container.add("capacity", std::move(capacity));
   if (!available.empty()) container.add("specimenQuantity", std::move(available));
-  if (!additive.empty() && container.find("additiveCodeableConcept") == nullptr)
-    container.add("additiveCodeableConcept", std::move(additive));
+  if (!additive.empty()) {
+    if (container.find("additiveCodeableConcept") == nullptr) {
+      container.add("additiveCodeableConcept", std::move(additive));
+    } else if (!same_json(*container.find("additiveCodeableConcept"), additive)) {
+      ctx.warning(MappingContext::location(seg, 27),
+                  "additive not mapped: the container's additive is given by SPM-6");
+    }
+  }
   if (container.empty()) {
     // Nothing of the container itself was sent: drop the empty element.
     JsonValue* arr = sp.find_mutable("container");
@@ -297,6 +335,9 @@ std::string specimen_result_key(MappingContext& ctx, const Seg& seg) {
 }
 
 void lab_observation_fields(MappingContext& ctx, const Seg& seg, JsonValue& obs) {
+  // In an order message an OBX is information the order comes with (IG
+  // OML_O21 / OMG_O19: ServiceRequest.supportingInfo), not a result of it.
+  if (order_message(ctx)) obs.remove("basedOn");
   if (ctx.cursor.specimen != kNoEntry) obs.add("specimen", ctx.reference(ctx.cursor.specimen));
   // OBX-20 observation site (R4 bodySite is 0..1).
   JsonValue site = codeable_concept_field(ctx, seg, 20, 1, "0163");
@@ -353,6 +394,8 @@ void lab_observation_fields(MappingContext& ctx, const Seg& seg, JsonValue& obs)
 }
 
 void lab_observation_added(MappingContext& ctx, EntryRef obs) {
+  if (order_message(ctx) && ctx.cursor.order != kNoEntry && !ctx.cursor.specimen_observations)
+    push_unique_reference(ctx.resource(ctx.cursor.order), "supportingInfo", ctx.reference(obs));
   if (ctx.cursor.parent_result == kNoEntry || ctx.cursor.specimen_observations) return;
   if (obs == ctx.cursor.parent_result) return;
   push_unique_reference(ctx.resource(ctx.cursor.parent_result), "hasMember", ctx.reference(obs));

@@ -245,6 +245,21 @@ void map_spm(MappingContext& ctx, const Seg& seg) {
     if (ctx.cursor.report != kNoEntry)
       push_unique_reference(ctx.resource(ctx.cursor.report), "specimen", ctx.reference(ref));
   }
+  // ORU_R01 sends the SPECIMEN group after the results of its order: those
+  // results are of this specimen too.
+  if (ctx.cursor.report != kNoEntry && !specimen_first_message(ctx)) {
+    if (const JsonValue* results = ctx.resource(ctx.cursor.report).find("result")) {
+      for (const JsonValue& r : results->items()) {
+        for (size_t i = 0; i < ctx.entries().size(); ++i) {
+          Entry& e = ctx.entries()[i];
+          if (e.type != "Observation" || "urn:uuid:" + e.id != r.find("reference")->text())
+            continue;
+          if (e.resource.find("specimen") == nullptr)
+            e.resource.add("specimen", ctx.reference(ref));
+        }
+      }
+    }
+  }
   ctx.cursor.specimen = ref;
   ctx.cursor.specimen_key = key;
   ctx.cursor.specimen_observations = true;  // until a SAC, ORC or OBR
