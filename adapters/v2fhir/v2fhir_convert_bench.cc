@@ -3,6 +3,7 @@
 //   ./adapters/v2fhir_convert_bench
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <string>
 
 #include "adapters/hl7/er7.h"
@@ -52,6 +53,14 @@ void Run(benchmark::State& state, const std::string& er7) {
   state.SetItemsProcessed(state.iterations());
   state.counters["json_bytes_per_msg"] =
       static_cast<double>(bytes) / static_cast<double>(state.iterations());
+  // Segments per message, to compare families per segment (time / segments).
+  state.counters["segments"] =
+      static_cast<double>(std::count(er7.begin(), er7.end(), '\r') + (er7.back() != '\r'));
+}
+
+// A golden test message by name (testdata/<name>.hl7).
+void RunFile(benchmark::State& state, const char* name) {
+  Run(state, testing::ReadFile(testing::TestDataDir() / (std::string(name) + ".hl7")));
 }
 
 void BM_AdtA01(benchmark::State& state) {
@@ -61,6 +70,14 @@ BENCHMARK(BM_AdtA01);
 
 void BM_OruR01_20Obx(benchmark::State& state) { Run(state, Oru20()); }
 BENCHMARK(BM_OruR01_20Obx);
+
+// Laboratory families (per-segment cost compared with ADT^A01).
+BENCHMARK_CAPTURE(RunFile, OmgO19, "omg_o19_cardiology_orders");
+BENCHMARK_CAPTURE(RunFile, OmlO21, "oml_o21_creatinine_clearance");
+BENCHMARK_CAPTURE(RunFile, OulR22, "oul_r22_chemistry_two_specimens");
+BENCHMARK_CAPTURE(RunFile, OulR23, "oul_r23_primary_and_aliquot");
+BENCHMARK_CAPTURE(RunFile, OulR24, "oul_r24_urinalysis");
+BENCHMARK_CAPTURE(RunFile, OruR01Micro, "oru_r01_micro_urine_culture");
 
 // Breakdown of the ADT^A01 figure: each stage alone.
 void BM_AdtA01_ParseOnly(benchmark::State& state) {
