@@ -132,6 +132,10 @@ struct Cursor {
   bool specimen_observations = false;
   std::vector<std::pair<EntryRef, std::string>> orders;
   EntryRef parent_result = kNoEntry;
+  // Results of one laboratory repeat OBX-18 and OBX-23..25 on every OBX: the
+  // raw text of the last ones and what they mapped to (seg_lab.cc).
+  std::string device_raw, performer_raw;
+  EntryRef device = kNoEntry, performing_org = kNoEntry, director_role = kNoEntry;
   EntryRef pending_orc_enterer = kNoEntry;
   std::string pending_orc_control;
   std::string pending_orc_recorded;

@@ -160,6 +160,37 @@ JsonValue& container_for(JsonValue& specimen, const JsonValue& container_id) {
   return arr->push(JsonValue::make_object());
 }
 
+// OBX-23 XON, OBX-24 its address, OBX-25 its medical director -> the
+// Organization and the director's PractitionerRole, kept in the cursor.
+void map_performing_organization(MappingContext& ctx, const Seg& seg) {
+  EntryRef org = organization_from_xon(ctx, seg.at(23, 1), MappingContext::location(seg, 23));
+  std::vector<JsonValue> addresses = addresses_field(ctx, seg, 24);
+  if (org != kNoEntry && !addresses.empty()) {
+    JsonValue& o = ctx.resource(org);
+    if (o.find("address") == nullptr) {
+      JsonValue& arr = o.add("address", JsonValue::make_array());
+      for (JsonValue& a : addresses) arr.push(std::move(a));
+    }
+  } else if (!addresses.empty()) {
+    ctx.warning(MappingContext::location(seg, 24),
+                "performing organization address without organization name not mapped");
+  }
+  EntryRef director = practitioner_from_xcn(ctx, seg.at(25, 1), MappingContext::location(seg, 25));
+  ctx.cursor.performing_org = org;
+  ctx.cursor.director_role = kNoEntry;
+  if (director == kNoEntry) return;
+  JsonValue role = JsonValue::make_object();
+  role.add("resourceType", JsonValue::make_string("PractitionerRole"));
+  role.add("practitioner", ctx.reference(director));
+  if (org != kNoEntry) role.add("organization", ctx.reference(org));
+  role.add("code", JsonValue::make_array())
+      .push(make_concept("http://terminology.hl7.org/CodeSystem/v2-0912", "MDIR",
+                         "Medical Director"));
+  std::string key =
+      "MDIR|" + ctx.entry(director).id + "|" + (org != kNoEntry ? ctx.entry(org).id : "");
+  ctx.cursor.director_role = ctx.add("PractitionerRole", key, std::move(role), "OBX-25");
+}
+
 }  // namespace
 
 bool specimen_first_message(const MappingContext& ctx) {
@@ -345,52 +376,49 @@ void lab_observation_fields(MappingContext& ctx, const Seg& seg, JsonValue& obs)
   if (seg.at(20, 2).has_value())
     ctx.warning(MappingContext::location(seg, 20, 0, 2), "further observation sites not mapped");
   // OBX-18 equipment instance (R4 device is 0..1): a Device by identifier.
-  IssueLocation loc18 = MappingContext::location(seg, 18);
-  JsonValue equipment = identifier_from_ei(ctx, read_ei(seg.at(18, 1)), "", loc18);
-  if (!equipment.empty()) {
-    std::string key = identifier_key(equipment);
-    JsonValue device = JsonValue::make_object();
-    device.add("resourceType", JsonValue::make_string("Device"));
-    device.add("identifier", JsonValue::make_array()).push(std::move(equipment));
-    EntryRef d = ctx.add("Device", key, std::move(device), "OBX-18");
-    obs.add("device", ctx.reference(d));
+  // The same text as the previous OBX maps to the same entry (its issues,
+  // if any, were reported there).
+  hl7::Element equipment_field = seg.field(18);
+  if (equipment_field.has_value() && equipment_field.raw() == ctx.cursor.device_raw &&
+      ctx.cursor.device != kNoEntry) {
+    obs.add("device", ctx.reference(ctx.cursor.device));
+  } else {
+    IssueLocation loc18 = MappingContext::location(seg, 18);
+    JsonValue equipment = identifier_from_ei(ctx, read_ei(seg.at(18, 1)), "", loc18);
+    ctx.cursor.device = kNoEntry;
+    ctx.cursor.device_raw = std::string(equipment_field.raw());
+    if (!equipment.empty()) {
+      std::string key = identifier_key(equipment);
+      JsonValue device = JsonValue::make_object();
+      device.add("resourceType", JsonValue::make_string("Device"));
+      device.add("identifier", JsonValue::make_array()).push(std::move(equipment));
+      ctx.cursor.device = ctx.add("Device", key, std::move(device), "OBX-18");
+      obs.add("device", ctx.reference(ctx.cursor.device));
+    }
+    if (seg.at(18, 2).has_value())
+      ctx.warning(MappingContext::location(seg, 18, 0, 2),
+                  "further equipment identifiers not mapped");
   }
-  if (seg.at(18, 2).has_value())
-    ctx.warning(MappingContext::location(seg, 18, 0, 2),
-                "further equipment identifiers not mapped");
   // OBX-23/24 performing organization, OBX-25 its medical director
   // (PractitionerRole MDIR of that organization), both performers.
-  EntryRef org = organization_from_xon(ctx, seg.at(23, 1), MappingContext::location(seg, 23));
-  std::vector<JsonValue> addresses = addresses_field(ctx, seg, 24);
-  if (org != kNoEntry && !addresses.empty()) {
-    JsonValue& o = ctx.resource(org);
-    if (o.find("address") == nullptr) {
-      JsonValue& arr = o.add("address", JsonValue::make_array());
-      for (JsonValue& a : addresses) arr.push(std::move(a));
-    }
-  } else if (!addresses.empty()) {
-    ctx.warning(MappingContext::location(seg, 24),
-                "performing organization address without organization name not mapped");
+  std::string performer_raw;
+  for (int f : {23, 24, 25}) {
+    performer_raw += seg.field(f).raw();
+    performer_raw.push_back('|');
   }
-  EntryRef director = practitioner_from_xcn(ctx, seg.at(25, 1), MappingContext::location(seg, 25));
+  if (performer_raw.size() == 3) return;  // none of the three
+  if (performer_raw != ctx.cursor.performer_raw) {
+    ctx.cursor.performer_raw = std::move(performer_raw);
+    map_performing_organization(ctx, seg);
+  }
   JsonValue* performers = obs.find_mutable("performer");
-  auto perform = [&](JsonValue ref) {
-    if (performers == nullptr) performers = &obs.add("performer", JsonValue::make_array());
-    performers->push(std::move(ref));
-  };
-  if (org != kNoEntry) perform(ctx.reference(org));
-  if (director != kNoEntry) {
-    JsonValue role = JsonValue::make_object();
-    role.add("resourceType", JsonValue::make_string("PractitionerRole"));
-    role.add("practitioner", ctx.reference(director));
-    if (org != kNoEntry) role.add("organization", ctx.reference(org));
-    role.add("code", JsonValue::make_array())
-        .push(make_concept("http://terminology.hl7.org/CodeSystem/v2-0912", "MDIR",
-                           "Medical Director"));
-    std::string key = "MDIR|" + ctx.entry(director).id + "|" +
-                      (org != kNoEntry ? ctx.entry(org).id : std::string());
-    perform(ctx.reference(ctx.add("PractitionerRole", key, std::move(role), "OBX-25")));
-  }
+  if (performers == nullptr &&
+      (ctx.cursor.performing_org != kNoEntry || ctx.cursor.director_role != kNoEntry))
+    performers = &obs.add("performer", JsonValue::make_array());
+  if (ctx.cursor.performing_org != kNoEntry)
+    performers->push(ctx.reference(ctx.cursor.performing_org));
+  if (ctx.cursor.director_role != kNoEntry)
+    performers->push(ctx.reference(ctx.cursor.director_role));
 }
 
 void lab_observation_added(MappingContext& ctx, EntryRef obs) {

@@ -62,7 +62,10 @@ void map_orc_routed(MappingContext& ctx, const Seg& seg) {
   // OUL: the ORC follows the OBR it completes (OUL_R22 ORDER group).
   const bool completes_obr =
       message_is(ctx, "OUL") && ctx.cursor.order != kNoEntry && ctx.cursor.note_owner == "OBR";
-  const Cursor before = completes_obr ? ctx.cursor : Cursor{};
+  // map_orc starts a new order in the cursor: what the OBR opened is put back.
+  const EntryRef order = ctx.cursor.order, report = ctx.cursor.report;
+  const EntryRef specimen = ctx.cursor.specimen, parent_result = ctx.cursor.parent_result;
+  std::string order_key = completes_obr ? ctx.cursor.order_key : std::string();
   map_orc(ctx, seg);
   if (!is_lab_message(ctx) || ctx.cursor.pending_orc.is_null()) return;  // VXU: read by map_rxa
   JsonValue& sr = ctx.cursor.pending_orc;
@@ -75,11 +78,18 @@ void map_orc_routed(MappingContext& ctx, const Seg& seg) {
   JsonValue orc = std::move(ctx.cursor.pending_orc);
   ctx.cursor.pending_orc = JsonValue();
   ctx.cursor.pending_orc_key.clear();
-  ctx.cursor.order = before.order;
-  ctx.cursor.order_key = before.order_key;
-  ctx.cursor.report = before.report;
-  ctx.cursor.specimen = before.specimen;
-  ctx.cursor.parent_result = before.parent_result;
+  ctx.cursor.order = order;
+  ctx.cursor.order_key = std::move(order_key);
+  ctx.cursor.report = report;
+  ctx.cursor.specimen = specimen;
+  ctx.cursor.parent_result = parent_result;
+  const JsonValue* orc_requester = orc.find("requester");
+  const JsonValue* obr_requester = ctx.resource(ctx.cursor.order).find("requester");
+  if (orc_requester != nullptr && obr_requester != nullptr &&
+      orc_requester->find("reference")->text() != obr_requester->find("reference")->text()) {
+    ctx.warning(MappingContext::location(seg, 12),
+                "ordering provider differs from OBR-16: OBR-16 kept as requester");
+  }
   merge_into_order(ctx, orc);
   lab_order_provenance(ctx, ctx.cursor.order, ctx.cursor.order_key);
   ctx.cursor.note_target = ctx.cursor.order;
