@@ -1,8 +1,9 @@
-// Order messages (ORM^O01, OML^O21): SPM, TQ1 and the routed ORC, DG1 and
-// OBX mappers (see clinical.h). The ServiceRequest itself comes from the
-// shared ORC/OBR mappers (seg_order.cc); this file adds what the order
-// messages carry beyond ORU: status from the order control code, timing and
-// priority, reasons (DG1) and specimens (SPM, IG SPM[Specimen]).
+// Order and laboratory messages (ORM^O01, OML^O21, OMG^O19, OUL^R22-R24,
+// ORU^R01): SPM, TQ1 and the routed ORC, DG1 and OBX mappers (see clinical.h
+// and lab.h). The ServiceRequest itself comes from the shared ORC/OBR mappers
+// (seg_order.cc); this file adds timing and priority, reasons (DG1),
+// specimens (SPM, IG SPM[Specimen]) and, in OUL, the ORC that follows its OBR.
+// No field refuses a message here: what does not read is warned and left out.
 #include <utility>
 
 #include "adapters/v2fhir/clinical.h"
