@@ -278,5 +278,58 @@ TEST(LabResults, PerformingOrganizationAndMedicalDirector) {
   }
 }
 
+TEST(LabOul, OrcAfterItsObrCompletesThatOrder) {
+  Converted c;
+  ConvertText(ReadFile(TestDataDir() / "oul_r24_urinalysis.hl7"), testing::GoldenConfig(), &c);
+  ASSERT_TRUE(c.result.ok());
+  int orders = 0;
+  std::string order_urn;
+  for (const MappedRecord& rec : c.result.records()) {
+    if (rec.resource_type != "ServiceRequest") continue;
+    ++orders;
+    order_urn = "urn:uuid:" + rec.id;
+    EXPECT_EQ(rec.resource->find("status")->text(), "completed");  // ORC-5 CM
+    EXPECT_NE(rec.resource->find("authoredOn"), nullptr);          // ORC-9
+  }
+  EXPECT_EQ(orders, 1);  // no second, ORC-only order
+  bool provenance = false;
+  for (const MappedRecord& rec : c.result.records()) {
+    if (rec.resource_type != "Provenance") continue;
+    auto targets = References(*rec.resource, "target");
+    if (targets != std::vector<std::string>{order_urn}) continue;
+    provenance = true;
+    const JsonValue& agent = rec.resource->find("agent")->items()[0];
+    EXPECT_EQ(agent.find("type")->find("coding")->items()[0].find("code")->text(), "enterer");
+    EXPECT_EQ(Record(c.result, agent.find("who")->find("reference")->text())->resource_type,
+              "Practitioner");
+  }
+  EXPECT_TRUE(provenance);
+  for (const auto& w : c.result.warnings) EXPECT_NE(w.text, "order without OBR not mapped");
+}
+
+TEST(LabSpecimens, ContainerWithoutSpmIsItsOwnSpecimen) {
+  Converted bare;
+  ConvertText(
+      "MSH|^~\\&|LAS|CITYLAB|GW|HOSP|20240407101500+0100||OUL^R24^OUL_R24|L2|P|2.4\r"
+      "PID|1||P7^^^CITYHOSP^MR||DOE^JOHN\r"
+      "OBR|1||LAB-1^CITYLAB|2093-3^Cholesterol^LN|||20240407073000+0100||||||||||||||||CH|F\r"
+      "SAC|||CNT-9^CITYLAB|||SER&Serum&HL70487|||||||||||||||8.5|4||mL\r"
+      "OBX|1|NM|2093-3^Cholesterol^LN||212|mg/dL|||||F\r",
+      testing::GoldenConfig(), &bare);
+  ASSERT_TRUE(bare.result.ok());
+  int specimens = 0;
+  for (const MappedRecord& rec : bare.result.records()) {
+    if (rec.resource_type == "Specimen") {
+      ++specimens;
+      const JsonValue& container = rec.resource->find("container")->items()[0];
+      EXPECT_EQ(container.find("identifier")->items()[0].find("value")->text(), "CNT-9");
+      EXPECT_EQ(container.find("capacity")->find("value")->text(), "8.5");
+      EXPECT_EQ(rec.resource->find("type")->find("coding")->items()[0].find("code")->text(), "SER");
+    }
+    if (rec.resource_type == "Observation") EXPECT_NE(rec.resource->find("specimen"), nullptr);
+  }
+  EXPECT_EQ(specimens, 1);
+}
+
 }  // namespace
 }  // namespace gw::v2fhir
