@@ -98,10 +98,10 @@ bool same_json(const JsonValue& a, const JsonValue& b) {
 
 bool has_time(const std::string& t) { return t.find('T') != std::string::npos; }
 
-// The order's Provenance (IG ORC[Provenance]): who entered it (ORC-10), the
-// order control as its activity, recorded at ORC-9 (else MSH-7).
 }  // namespace
 
+// The order's Provenance (IG ORC[Provenance]): who entered it (ORC-10), the
+// order control as its activity, recorded at ORC-9 (else MSH-7).
 void lab_order_provenance(MappingContext& ctx, EntryRef order, const std::string& key) {
   EntryRef enterer = ctx.cursor.pending_orc_enterer;
   std::string control = std::move(ctx.cursor.pending_orc_control);
@@ -118,7 +118,16 @@ void lab_order_provenance(MappingContext& ctx, EntryRef order, const std::string
   prov.add("target", JsonValue::make_array()).push(ctx.reference(order));
   prov.add("recorded", JsonValue::make_string(recorded));
   if (!control.empty()) {
-    prov.add("activity", make_concept("http://terminology.hl7.org/CodeSystem/v2-0119", control));
+    // IG ORC[Provenance]: NW creates, XO updates (v3 DataOperation); the
+    // order control code itself is kept beside it.
+    JsonValue activity = JsonValue::make_object();
+    JsonValue& codings = activity.add("coding", JsonValue::make_array());
+    const char* operation = control == "NW" ? "CREATE" : control == "XO" ? "UPDATE" : nullptr;
+    if (operation != nullptr)
+      codings.push(
+          make_coding("http://terminology.hl7.org/CodeSystem/v3-DataOperation", operation));
+    codings.push(make_coding("http://terminology.hl7.org/CodeSystem/v2-0119", control));
+    prov.add("activity", std::move(activity));
   }
   JsonValue agent = JsonValue::make_object();
   agent.add("type",
