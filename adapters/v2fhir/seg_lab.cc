@@ -259,6 +259,9 @@ void map_sac(MappingContext& ctx, const Seg& seg) {
     } else {
       ctx.warning(loc3, "container without identifier: keyed by its order");
       key = ctx.cursor.order_key + "|" + ctx.cursor.patient_key + "|container";
+      std::string base = key;
+      for (int n = 2; ctx.find("Specimen", key) != kNoEntry; ++n)
+        key = base + "|rank|" + std::to_string(n);
     }
     JsonValue type = concept_of(ctx, seg.at(6, 1, 1), MappingContext::location(seg, 6, 1), "0487");
     if (!type.empty()) sp.add("type", std::move(type));
