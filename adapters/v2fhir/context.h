@@ -121,10 +121,11 @@ struct Cursor {
   fhir::JsonValue pending_orc;
   std::string pending_orc_key;
   IssueLocation pending_orc_seg;
+  EntryRef account = kNoEntry;  // Account of the current PID-18 (Encounter.account)
   // Laboratory messages (lab.h): the Specimen of the current SPM (or SAC
   // without SPM); OBX that directly follow an SPM are observations of the
-  // specimen, not results of the order; ORC-10 enterer, ORC-1 and ORC-9 of
-  // the pending ORC for the order's Provenance; ORC-12.1 to compare OBR-16;
+  // specimen, not results of the order; ORC-10 enterer and ORC-1 of the
+  // pending ORC for the order's Provenance; ORC-12.1 to compare OBR-16;
   // every order with its key (a child order finds its parent by OBR-29) and
   // the parent result (OBR-26) the current order's results are members of.
   EntryRef specimen = kNoEntry;
@@ -138,7 +139,6 @@ struct Cursor {
   EntryRef device = kNoEntry, performing_org = kNoEntry, director_role = kNoEntry;
   EntryRef pending_orc_enterer = kNoEntry;
   std::string pending_orc_control;
-  std::string pending_orc_recorded;
   std::string pending_orc_requester_id;
 };
 
@@ -221,6 +221,7 @@ class MappingContext {
     std::string occurred;         // EVN-6 (dateTime)
     fhir::JsonValue reason;       // EVN-4 (CodeableConcept, v2-0062)
     EntryRef enterer = kNoEntry;  // EVN-5 operator (Practitioner)
+    EntryRef place = kNoEntry;    // EVN-7 event facility (Location): Provenance.location
   } event_info;
 
  private:
