@@ -211,10 +211,6 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_nte(MappingContext& ctx, const Seg& seg) {
-  // NTE-2 source of comment (v2-0105: L filler, P placer, O other) says which
-  // side wrote the note; Annotation has no element for it and the IG maps it
-  // to none (README Deviations), so it is accounted for, not output.
-  seg.touch(2);
   std::string text;
   for (const hl7::Element& e : seg.field(3).children()) {
     std::string line = e.text_or_empty();
