@@ -117,6 +117,36 @@ void BM_AdtA01_JsonTreeReference(benchmark::State& state) {
 }
 BENCHMARK(BM_AdtA01_JsonTreeReference);
 
+// Per message and per segment for a testdata message: the document and
+// scheduling families against ADT (the same Run: parse + convert +
+// canonicalize). us_per_segment = CPU time per message / segments, in
+// microseconds (the library prints it with an "s" suffix).
+void BM_PerSegment(benchmark::State& state, const char* name) {
+  std::string er7 = testing::ReadFile(testing::TestDataDir() / (std::string(name) + ".hl7"));
+  hl7::ParseResult p = hl7::parse(er7);
+  if (!p.ok()) {
+    state.SkipWithError("testdata does not parse");
+    return;
+  }
+  double segments = static_cast<double>(p.message->segment_count());
+  Run(state, er7);
+  state.counters["segments"] = segments;
+  state.counters["us_per_segment"] =
+      benchmark::Counter(segments * static_cast<double>(state.iterations()) * 1e-6,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK_CAPTURE(BM_PerSegment, adt_a01, "adt_a01");
+BENCHMARK_CAPTURE(BM_PerSegment, adt_a04, "adt_a04");
+BENCHMARK_CAPTURE(BM_PerSegment, mdm_t02_progress_note, "mdm_t02_progress_note");
+BENCHMARK_CAPTURE(BM_PerSegment, mdm_t04_with_content,
+                  "mdm_t04_operative_report_legally_authenticated");
+BENCHMARK_CAPTURE(BM_PerSegment, mdm_t08_pdf, "mdm_t08_operative_report_revised_pdf");
+BENCHMARK_CAPTURE(BM_PerSegment, mdm_t11_cancel, "mdm_t11_discharge_summary_cancelled");
+BENCHMARK_CAPTURE(BM_PerSegment, siu_s12_clinic_visit, "siu_s12_clinic_visit");
+BENCHMARK_CAPTURE(BM_PerSegment, siu_s14_contacts, "siu_s14_contact_and_instructions_changed");
+BENCHMARK_CAPTURE(BM_PerSegment, siu_s15_cancel, "siu_s15_cancelled_by_patient");
+BENCHMARK_CAPTURE(BM_PerSegment, siu_s22_group_deleted, "siu_s22_room_group_deleted");
+
 }  // namespace
 }  // namespace gw::v2fhir
 
