@@ -50,6 +50,13 @@ const std::vector<MessageProfile>& message_profiles() {
       {"ORU^R01", "PID OBR", "", true},
       {"ORM^O01", "PID ORC", ""},
       {"OML^O21", "PID ORC", ""},
+      // Laboratory: only the patient is required; an OBR without ORC is still
+      // an order and results without SPM still results (nothing refused for
+      // a missing optional group).
+      {"OMG^O19", "PID", ""},
+      {"OUL^R22", "PID", "", true},
+      {"OUL^R23", "PID", "", true},
+      {"OUL^R24", "PID", "", true},
       {"VXU^V04", "PID RXA", ""},
       {"SIU^S12", "SCH RGS", ""},
       {"MDM^T02", "PID TXA", ""},

@@ -2,6 +2,7 @@
 // convert.cc (map_z_segment) for every id starting with 'Z'.
 #include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/clinical.h"
+#include "adapters/v2fhir/lab.h"
 #include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
@@ -43,6 +44,7 @@ constexpr SegmentEntry kSegments[] = {
     {"TXA", map_txa},
     {"SPM", map_spm},
     {"TQ1", map_tq1},
+    {"SAC", map_sac},
 };
 
 }  // namespace

@@ -70,7 +70,6 @@ std::string Errors(const Converted& c) {
 TEST(ClinicalErrors, EachErrorMessageFailsAtTheExpectedField) {
   const std::map<std::string, std::pair<std::string, std::string>> kExpected = {
       {"mdm_t03_error_no_document_number", {"TXA-12", "unique document number required"}},
-      {"oml_o21_error_specimen_type", {"SPM-4", "specimen type required"}},
       {"vxu_v04_error_no_vaccine", {"RXA-5", "administered code required"}},
   };
   int seen = 0;
