@@ -23,6 +23,10 @@ const std::vector<MessageProfile>& message_profiles() {
       {"ORM^O01", "PID ORC", ""},
       {"OML^O21", "PID ORC", ""},
       {"VXU^V04", "PID RXA", ""},
+      {"RDE^O11", "PID ORC", ""},
+      {"RDE^O25", "PID ORC", ""},
+      {"RDS^O13", "PID ORC RXD", ""},
+      {"RAS^O17", "PID ORC RXA", ""},
       {"SIU^S12", "SCH RGS", ""},
       {"MDM^T02", "PID TXA", ""},
   };

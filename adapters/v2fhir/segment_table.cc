@@ -1,6 +1,7 @@
 // Segment id -> mapper. One line per segment; Z-segments are handled by
 // convert.cc (map_z_segment) for every id starting with 'Z'.
 #include "adapters/v2fhir/clinical.h"
+#include "adapters/v2fhir/pharmacy.h"
 #include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
@@ -40,7 +41,11 @@ constexpr SegmentEntry kSegments[] = {
     {"AIP", map_aip},
     {"TXA", map_txa},
     {"SPM", map_spm},
-    {"TQ1", map_tq1},
+    {"TQ1", map_tq1_routed},
+    {"RXO", map_rxo},
+    {"RXE", map_rxe},
+    {"RXC", map_rxc},
+    {"RXD", map_rxd},
 };
 
 }  // namespace
