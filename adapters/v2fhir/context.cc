@@ -130,6 +130,17 @@ EntryRef MappingContext::find(std::string_view type, std::string_view key) const
 
 EntryRef MappingContext::add(std::string_view type, std::string_view key, JsonValue resource,
                              std::string_view minted_segment) {
+  return add_entry(type, key, std::move(resource), minted_segment, false);
+}
+
+EntryRef MappingContext::add_with_key_identifier(std::string_view type, std::string_view key,
+                                                 JsonValue resource,
+                                                 std::string_view minted_segment) {
+  return add_entry(type, key, std::move(resource), minted_segment, true);
+}
+
+EntryRef MappingContext::add_entry(std::string_view type, std::string_view key, JsonValue resource,
+                                   std::string_view minted_segment, bool always_mint) {
   std::string k(type);
   k.push_back('|');
   k.append(key);
@@ -138,13 +149,16 @@ EntryRef MappingContext::add(std::string_view type, std::string_view key, JsonVa
   Entry e;
   e.type = std::string(type);
   e.id = deterministic_uuid(sender_ + "|" + k);
-  const JsonValue* ids = resource.find("identifier");
-  if (ids == nullptr || ids->items().empty()) {
+  JsonValue* ids = resource.find_mutable("identifier");
+  if (ids == nullptr || ids->items().empty() || always_mint) {
     JsonValue id = JsonValue::make_object();
     id.add("system", JsonValue::make_string(sender_urn_ + ":" + std::string(minted_segment)));
     id.add("value", JsonValue::make_string(e.id));
     JsonValue arr = JsonValue::make_array();
     arr.push(std::move(id));
+    if (ids != nullptr) {
+      for (JsonValue& other : ids->mutable_items()) arr.push(std::move(other));
+    }
     resource.add("identifier", std::move(arr));
   }
   e.resource = std::move(resource);

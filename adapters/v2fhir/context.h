@@ -178,6 +178,12 @@ class MappingContext {
   // value = the deterministic id, so replays find the same resource.
   EntryRef add(std::string_view type, std::string_view key, fhir::JsonValue resource,
                std::string_view minted_segment);
+  // Same, but the minted identifier is always added, first: for resources
+  // whose business identifiers do not identify them alone (orders sharing a
+  // filler number, told apart by their service code), so the conditional
+  // update that the first identifier drives matches this resource only.
+  EntryRef add_with_key_identifier(std::string_view type, std::string_view key,
+                                   fhir::JsonValue resource, std::string_view minted_segment);
   // Adds a resource sent with POST + ifNoneExist (MessageHeader, Provenance).
   EntryRef add_created(std::string_view type, std::string_view key, fhir::JsonValue resource);
   EntryRef find(std::string_view type, std::string_view key) const;
@@ -210,6 +216,9 @@ class MappingContext {
   } event_info;
 
  private:
+  EntryRef add_entry(std::string_view type, std::string_view key, fhir::JsonValue resource,
+                     std::string_view minted_segment, bool always_mint);
+
   const hl7::Message& message_;
   const MappingConfig& config_;
   std::shared_ptr<const TimeZone> zone_;
