@@ -380,6 +380,18 @@ void finish_request(MappingContext& ctx, const Seg& seg, EntryRef existing, Json
   ctx.cursor.note_owner = std::string(seg.id());
 }
 
+// A TQ1 right after the ORC put timing/priority on the ORC draft; a group
+// without RXO/RXE has no MedicationRequest to carry them: said in a warning
+// (at the ORC) unless `keep_dosage` takes the dosage over.
+void drop_order_timing(MappingContext& ctx, const JsonValue& orc, bool keep_dosage) {
+  if (orc.find("priority") != nullptr ||
+      (!keep_dosage && orc.find("dosageInstruction") != nullptr)) {
+    if (std::optional<Seg> orc_seg = group_orc(ctx))
+      ctx.warning(MappingContext::location(*orc_seg),
+                  "order timing not mapped: the group has no order segment");
+  }
+}
+
 bool has_patient(MappingContext& ctx, const Seg& seg) {
   if (ctx.cursor.patient != kNoEntry) return true;
   ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
@@ -542,6 +554,8 @@ void map_rxd(MappingContext& ctx, const Seg& seg) {
     begin_orphan_group(ctx, std::string(seg.field(2).raw()));
   JsonValue md = JsonValue::make_object();
   md.add("resourceType", JsonValue::make_string("MedicationDispense"));
+  drop_order_timing(ctx, orc, true);
+  if (const JsonValue* dosage = orc.find("dosageInstruction")) md.add("dosageInstruction", *dosage);
   std::optional<Seg> orc_seg = group_orc(ctx);
   const char* status = nullptr;
   std::string handed_over = time_field(ctx, seg, 3, TimeKind::kDateTime);
@@ -632,6 +646,7 @@ void map_rxa_administration(MappingContext& ctx, const Seg& seg) {
     begin_orphan_group(ctx, std::string(seg.field(5).raw()));
   JsonValue ma = JsonValue::make_object();
   ma.add("resourceType", JsonValue::make_string("MedicationAdministration"));
+  drop_order_timing(ctx, orc, false);
   std::string completion = seg.text(20), action = seg.text(21);
   const char* status = nullptr;
   if (action == "D") {

@@ -100,6 +100,33 @@ void BM_AdtA01_JsonTreeReference(benchmark::State& state) {
 }
 BENCHMARK(BM_AdtA01_JsonTreeReference);
 
+// Pharmacy and immunization families: the same pipeline per golden message;
+// "segments" lets the figure be compared per segment with BM_AdtA01.
+void RunGolden(benchmark::State& state, const char* name) {
+  std::string er7 = testing::ReadFile(testing::TestDataDir() / name);
+  Run(state, er7);
+  hl7::ParseResult p = hl7::parse(er7);
+  state.counters["segments"] = static_cast<double>(p.message->segments().size());
+}
+void BM_RdeO11Inpatient(benchmark::State& s) { RunGolden(s, "rde_o11_inpatient.hl7"); }
+BENCHMARK(BM_RdeO11Inpatient);
+void BM_RdeO11Outpatient(benchmark::State& s) {
+  RunGolden(s, "rde_o11_outpatient_prescription.hl7");
+}
+BENCHMARK(BM_RdeO11Outpatient);
+void BM_RdeO25Refill(benchmark::State& s) { RunGolden(s, "rde_o25_refill_request.hl7"); }
+BENCHMARK(BM_RdeO25Refill);
+void BM_RdsO13Dispense(benchmark::State& s) { RunGolden(s, "rds_o13_dispense.hl7"); }
+BENCHMARK(BM_RdsO13Dispense);
+void BM_RasO17Administration(benchmark::State& s) { RunGolden(s, "ras_o17_administration.hl7"); }
+BENCHMARK(BM_RasO17Administration);
+void BM_VxuV04Details(benchmark::State& s) { RunGolden(s, "vxu_v04_details.hl7"); }
+BENCHMARK(BM_VxuV04Details);
+void BM_VxuV04ThreeDoses(benchmark::State& s) { RunGolden(s, "vxu_v04_three_doses.hl7"); }
+BENCHMARK(BM_VxuV04ThreeDoses);
+void BM_AdtA01Segments(benchmark::State& s) { RunGolden(s, "adt_a01.hl7"); }
+BENCHMARK(BM_AdtA01Segments);
+
 }  // namespace
 }  // namespace gw::v2fhir
 

@@ -192,6 +192,22 @@ TEST(PharmacyDispense, RxdPointsAtTheMedicationRequestOfItsGroup) {
   EXPECT_EQ(All(c, "Medication").size(), 3u);
 }
 
+TEST(PharmacyDispense, TimingOfAGroupWithoutOrderSegment) {
+  const std::string tq1 = "TQ1|1||Q8H&Every 8 hours&HL70335|||||20240602080000\r";
+  Converted rds = Convert(Msh("RDS^O13^RDS_O13") + "ORC|RE||RX-10^PHARM\r" + tq1 +
+                          S("RXD", {{1, "1"}, {2, "197361^Amlodipine 5 MG^RXNORM"}, {4, "30"}}));
+  ASSERT_TRUE(rds.result.ok()) << Issues(rds);
+  const JsonValue* md = First(rds, "MedicationDispense");
+  ASSERT_NE(md->find("dosageInstruction"), nullptr) << "the timing goes to the dispense";
+  EXPECT_NE(md->find("dosageInstruction")->items()[0].find("timing"), nullptr);
+  EXPECT_FALSE(HasWarning(rds, "ORC", "order timing not mapped"));
+
+  Converted ras = Convert(Msh("RAS^O17^RAS_O17") + "ORC|RE||RX-10^PHARM\r" + tq1 +
+                          "RXA|0|1|20240610||866924^Metoprolol^RXNORM|||||||||||||||CP\r");
+  ASSERT_TRUE(ras.result.ok()) << Issues(ras);
+  EXPECT_TRUE(HasWarning(ras, "ORC", "order timing not mapped")) << Issues(ras);
+}
+
 // ---- One bad field never loses a message -------------------------------------
 
 TEST(PharmacyBadFields, VxuWithoutVaccineCodeIsConvertedWithAWarning) {
