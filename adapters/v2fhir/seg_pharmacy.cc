@@ -366,10 +366,10 @@ EntryRef request_for(MappingContext& ctx, const Seg& seg, int code_field, JsonVa
 
 // Adds or completes the group's MedicationRequest and makes it current.
 void finish_request(MappingContext& ctx, const Seg& seg, EntryRef existing, JsonValue draft,
-                    EntryRef medication) {
+                    EntryRef medication, const std::string& key) {
   EntryRef ref = existing;
   if (ref == kNoEntry) {
-    ref = ctx.add("MedicationRequest", ctx.cursor.rx_order_key, std::move(draft), seg.id());
+    ref = ctx.add("MedicationRequest", key, std::move(draft), seg.id());
     ctx.add_focus(ref);
   }
   ctx.resource(ref).add("medicationReference", ctx.reference(medication));
@@ -430,7 +430,7 @@ void map_rxo(MappingContext& ctx, const Seg& seg) {
     dispense.add("numberOfRepeatsAllowed", JsonValue::make_number(std::to_string(refills)));
   if (!dispense.empty()) mr.add("dispenseRequest", std::move(dispense));
   push_all(mr, "reasonCode", codeable_concepts_field(ctx, seg, 20));
-  finish_request(ctx, seg, existing, std::move(draft), med);
+  finish_request(ctx, seg, existing, std::move(draft), med, ctx.cursor.rx_order_key);
 }
 
 // RXE -> MedicationRequest (the FHIR R4 MedicationRequest v2 mappings; the IG
@@ -492,26 +492,52 @@ void map_rxe(MappingContext& ctx, const Seg& seg) {
   if (dispense == nullptr && !dispense_new.empty())
     mr.add("dispenseRequest", std::move(dispense_new));
 
+  // RDE^O25: the pharmacy asks the prescriber to authorize refills. That is
+  // a new request (a proposal) about the prescription, not the prescription
+  // itself: it gets its own key and identifier, the order is its
+  // priorPrescription, and its date is the ORC-9 of the request.
+  bool refill_request = existing == kNoEntry && ctx.trigger_event() == "O25";
   std::string prescription = seg.text(15);
+  JsonValue prescription_id;
   if (!prescription.empty()) {
-    JsonValue id = JsonValue::make_object();
-    id.add("system", JsonValue::make_string(ctx.sender_urn() + ":prescription-number"));
-    id.add("value", JsonValue::make_string(prescription));
-    array_member(mr, "identifier").push(std::move(id));
+    prescription_id = JsonValue::make_object();
+    prescription_id.add("system",
+                        JsonValue::make_string(ctx.sender_urn() + ":prescription-number"));
+    prescription_id.add("value", JsonValue::make_string(prescription));
+    if (!refill_request) array_member(mr, "identifier").push(prescription_id);
   }
   push_all(mr, "reasonCode", codeable_concepts_field(ctx, seg, 27));
   std::string original = time_field(ctx, seg, 32, TimeKind::kDateTime);
-  if (!original.empty()) {
+  std::optional<Seg> orc = group_orc(ctx);
+  if (!original.empty() && refill_request) {
+    ctx.warning(MappingContext::location(seg, 32),
+                "original order date not mapped: it is the prior prescription's");
+  } else if (!original.empty()) {
     // RXE-32 is the original order date; ORC-9 (the date of this
-    // transaction, e.g. a refill request) then has no element of its own.
+    // transaction) then has no element of its own.
     const JsonValue* authored = mr.find("authoredOn");
-    std::optional<Seg> orc = group_orc(ctx);
     if (authored != nullptr && authored->text() != original && orc)
       ctx.warning(MappingContext::location(*orc, 9),
                   "transaction date not mapped: the original order date is authoredOn");
     mr.add("authoredOn", JsonValue::make_string(original));
   }
-  finish_request(ctx, seg, existing, std::move(draft), med);
+  std::string key = ctx.cursor.rx_order_key;
+  if (refill_request) {
+    mr.add("intent", JsonValue::make_string("proposal"));
+    mr.remove("identifier");
+    JsonValue prior = order_reference(ctx);
+    if (prior.empty() && !prescription_id.is_null()) {
+      prior = JsonValue::make_object();
+      prior.add("type", JsonValue::make_string("MedicationRequest"));
+      prior.add("identifier", prescription_id);
+    }
+    if (!prior.empty()) mr.add("priorPrescription", std::move(prior));
+    std::string when = orc ? std::string(orc->field(9).raw()) : std::string();
+    key += "|refill-request|" + (!when.empty() ? when : trim(ctx.message().header().control_id));
+  }
+  finish_request(ctx, seg, existing, std::move(draft), med, key);
+  if (refill_request && !prescription_id.is_null())  // after the minted id, which is the key
+    array_member(ctx.resource(ctx.cursor.rx_request), "identifier").push(prescription_id);
 }
 
 void map_rxc(MappingContext& ctx, const Seg& seg) {

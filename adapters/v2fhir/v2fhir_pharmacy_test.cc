@@ -164,6 +164,28 @@ TEST(PharmacyOrder, AnOrcWithoutAnyOrderDetailIsStillReported) {
   EXPECT_TRUE(HasWarning(c, "ORC", "order without OBR not mapped"));
 }
 
+TEST(PharmacyOrder, RefillRequestIsAProposalAboutThePrescription) {
+  std::string order = "ORC|NW|PO-1^CPOE|RX-9^PHARM||||||20240601080000\r" +
+                      S("RXE", {{2, "866924^Metoprolol 25 MG^RXNORM"}, {3, "25"}, {12, "5"}});
+  std::string refill = "ORC|RF|PO-1^CPOE|RX-9^PHARM||||||20240901080000\r" +
+                       S("RXE", {{2, "866924^Metoprolol 25 MG^RXNORM"}, {3, "25"}, {12, "2"}});
+  Converted rde = Convert(Msh("RDE^O11^RDE_O11") + order);
+  Converted o25 = Convert(Msh("RDE^O25^RDE_O25") + refill);
+  ASSERT_TRUE(rde.result.ok()) << Issues(rde);
+  ASSERT_TRUE(o25.result.ok()) << Issues(o25);
+  const JsonValue* original = First(rde, "MedicationRequest");
+  const JsonValue* proposal = First(o25, "MedicationRequest");
+  ASSERT_NE(proposal, nullptr);
+  EXPECT_EQ(proposal->find("intent")->text(), "proposal");
+  EXPECT_EQ(proposal->find("authoredOn")->text(), "2024-09-01T08:00:00-04:00");
+  // Never the same resource as the order (its refills would be overwritten).
+  EXPECT_NE(FullUrlOf(o25, proposal), FullUrlOf(rde, original));
+  EXPECT_NE(proposal->find("identifier")->items()[0].find("value")->text(), "RX-9");
+  const JsonValue* prior = proposal->find("priorPrescription");
+  ASSERT_NE(prior, nullptr);
+  EXPECT_EQ(prior->find("identifier")->find("value")->text(), "RX-9");
+}
+
 TEST(PharmacyDispense, RxdPointsAtTheMedicationRequestOfItsGroup) {
   Converted c = Convert(Msh("RDS^O13^RDS_O13") + "ORC|RE|PO-1^CPOE|RX-9^PHARM||CM\r" +
                         S("RXE", {{2, "866924^Metoprolol 25 MG^RXNORM"}, {3, "25"}, {5, "mg"}}) +
@@ -278,8 +300,8 @@ TEST(PharmacyGoldens, EveryFieldIsMappedOrDeliberatelyWarned) {
   // The only data these messages lose, each named in a warning on purpose
   // (README, Deviations); no "field not mapped" at all.
   const std::set<std::string> kExpected = {
-      "rde_o25_refill_request: ORC-9: transaction date not mapped: the original order date is "
-      "authoredOn",
+      "rde_o25_refill_request: RXE-32: original order date not mapped: it is the prior "
+      "prescription's",
       "rds_o13_no_order_segment: ORC-12: ordering provider not mapped: the group has no order "
       "segment",
       "vxu_v04_details: RXA[2]-22: system entry date of an update not mapped",
