@@ -32,4 +32,9 @@ void map_rxr_pharmacy(MappingContext& ctx, const Seg& seg);
 // TQ1: dosage timing in pharmacy messages, else the order timing (map_tq1).
 void map_tq1_routed(MappingContext& ctx, const Seg& seg);
 
+// LA2 field (RXA-11 administered-at, RXD-13 dispense-to: a PL whose
+// components 9-14 are an address) -> Location entry, keyed like the PL
+// locations of location_from_pl_field (seg_immunization.cc).
+EntryRef location_from_la2(MappingContext& ctx, const Seg& seg, int field);
+
 }  // namespace gw::v2fhir

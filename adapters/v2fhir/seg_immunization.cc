@@ -80,6 +80,22 @@ void set_source(MappingContext& ctx, const Seg& seg, JsonValue& imm) {
   }
 }
 
+// Does the run of OBX right before `seg` with its OBX-4 sub-id start with a
+// valued 69764-9 (VIS document type)? Bounded look-back.
+bool in_vis_group(const MappingContext& ctx, const Seg& seg) {
+  std::string sub = seg.text(4);
+  size_t idx = seg.view.index();
+  for (size_t steps = 0; idx > 0 && steps < 200; --idx, ++steps) {
+    hl7::SegmentView prev = ctx.message().segment(idx - 1);
+    if (prev.id() == "NTE") continue;
+    if (prev.id() != "OBX" || trim(prev.get(4)) != sub) return false;
+    if (trim(prev.get(3, 0, 1)) == "69764-9" && !trim(prev.get(5)).empty()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 // RXA-11 administered-at location (LA2: point of care ^ room ^ bed ^
 // facility (HD) ^ status ^ type ^ building ^ floor ^ street ^ other
 // designation ^ city ^ state ^ zip ^ country) -> Location, keyed like the
@@ -129,22 +145,6 @@ EntryRef location_from_la2(MappingContext& ctx, const Seg& seg, int field) {
   if (name.empty()) key = "address|" + std::string(seg.field(field).raw());
   return ctx.add("Location", key, std::move(loc), "LA2");
 }
-
-// Does the run of OBX right before `seg` with its OBX-4 sub-id start with a
-// valued 69764-9 (VIS document type)? Bounded look-back.
-bool in_vis_group(const MappingContext& ctx, const Seg& seg) {
-  std::string sub = seg.text(4);
-  size_t idx = seg.view.index();
-  for (size_t steps = 0; idx > 0 && steps < 200; --idx, ++steps) {
-    hl7::SegmentView prev = ctx.message().segment(idx - 1);
-    if (prev.id() == "NTE") continue;
-    if (prev.id() != "OBX" || trim(prev.get(4)) != sub) return false;
-    if (trim(prev.get(3, 0, 1)) == "69764-9" && !trim(prev.get(5)).empty()) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 void map_rxa(MappingContext& ctx, const Seg& seg) {
   if (is_pharmacy_message(ctx)) {  // RAS: a medication administration

@@ -306,6 +306,29 @@ void merge_dosage(MappingContext& ctx, const Seg& seg, JsonValue& mr, const Json
   for (const fhir::JsonMember& m : dosage.members()) d.add(m.key, m.value);
 }
 
+// A total daily dose (RXE-19, RXD-12) -> maxDosePerPeriod: dose per 1 d (IG RXE-19).
+JsonValue per_day(JsonValue dose) {
+  JsonValue ratio = JsonValue::make_object();
+  ratio.add("numerator", std::move(dose));
+  JsonValue day = JsonValue::make_object();
+  day.add("value", JsonValue::make_number("1"));
+  day.add("unit", JsonValue::make_string("d"));
+  day.add("system", JsonValue::make_string(kUcum));
+  day.add("code", JsonValue::make_string("d"));
+  ratio.add("denominator", std::move(day));
+  return ratio;
+}
+
+// RXO-27 / RXE-44 pharmacy order type (v2-0480: M medication, S IV large
+// volume, O other solution) -> MedicationRequest.category.
+void set_order_type(MappingContext& ctx, const Seg& seg, int field, JsonValue& mr) {
+  JsonValue type = codeable_concept_field(ctx, seg, field, 1, "0480");
+  if (type.empty()) return;
+  JsonValue arr = JsonValue::make_array();
+  arr.push(std::move(type));
+  mr.add("category", std::move(arr));
+}
+
 void push_all(JsonValue& r, const char* element, std::vector<JsonValue> values) {
   if (values.empty()) return;
   JsonValue& arr = array_member(r, element);
@@ -430,6 +453,7 @@ void map_rxo(MappingContext& ctx, const Seg& seg) {
     dispense.add("numberOfRepeatsAllowed", JsonValue::make_number(std::to_string(refills)));
   if (!dispense.empty()) mr.add("dispenseRequest", std::move(dispense));
   push_all(mr, "reasonCode", codeable_concepts_field(ctx, seg, 20));
+  set_order_type(ctx, seg, 27, mr);
   finish_request(ctx, seg, existing, std::move(draft), med, ctx.cursor.rx_order_key);
 }
 
@@ -460,17 +484,7 @@ void map_rxe(MappingContext& ctx, const Seg& seg) {
   }
   push_all(dosage, "additionalInstruction", codeable_concepts_field(ctx, seg, 7));
   JsonValue daily = cq_quantity(ctx, seg, 19);
-  if (!daily.empty()) {
-    JsonValue ratio = JsonValue::make_object();
-    ratio.add("numerator", std::move(daily));
-    JsonValue per_day = JsonValue::make_object();
-    per_day.add("value", JsonValue::make_number("1"));
-    per_day.add("unit", JsonValue::make_string("d"));
-    per_day.add("system", JsonValue::make_string(kUcum));
-    per_day.add("code", JsonValue::make_string("d"));
-    ratio.add("denominator", std::move(per_day));
-    dosage.add("maxDosePerPeriod", std::move(ratio));
-  }
+  if (!daily.empty()) dosage.add("maxDosePerPeriod", per_day(std::move(daily)));
   merge_dosage(ctx, seg, mr, dosage);
 
   JsonValue substitution = codeable_concept_field(ctx, seg, 9, 1, "0167");
@@ -507,6 +521,7 @@ void map_rxe(MappingContext& ctx, const Seg& seg) {
     if (!refill_request) array_member(mr, "identifier").push(prescription_id);
   }
   push_all(mr, "reasonCode", codeable_concepts_field(ctx, seg, 27));
+  set_order_type(ctx, seg, 44, mr);
   std::string original = time_field(ctx, seg, 32, TimeKind::kDateTime);
   std::optional<Seg> orc = group_orc(ctx);
   if (!original.empty() && refill_request) {
@@ -628,6 +643,11 @@ void map_rxd(MappingContext& ctx, const Seg& seg) {
     p.add("actor", ctx.reference(who));
     array_member(md, "performer").push(std::move(p));
   }
+  JsonValue daily = cq_quantity(ctx, seg, 12);
+  if (!daily.empty())
+    first_dosage(md, "dosageInstruction").add("maxDosePerPeriod", per_day(std::move(daily)));
+  if (EntryRef destination = location_from_la2(ctx, seg, 13); destination != kNoEntry)
+    md.add("destination", ctx.reference(destination));
   std::string substitution = seg.text(11);
   if (!substitution.empty()) {
     // v2-0167: G generic and T therapeutic substitutions were dispensed.

@@ -315,7 +315,8 @@ TEST(PharmacyScale, ManyOrderGroupsAndComponentsScaleLinearly) {
   Converted small, large;
   double small_ms = convert_ms(150, &small);
   small_ms = std::min(small_ms, convert_ms(150, &small));  // the best of two: less noise
-  const double large_ms = convert_ms(1500, &large);
+  double large_ms = convert_ms(1500, &large);
+  large_ms = std::min(large_ms, convert_ms(1500, &large));  // a loaded machine: best of two too
   ASSERT_TRUE(large.result.ok()) << Issues(large);
   EXPECT_EQ(All(large, "MedicationRequest").size(), 1500u);
   EXPECT_EQ(All(large, "Medication").size(), 1500u);
