@@ -32,6 +32,10 @@ void map_rxr_pharmacy(MappingContext& ctx, const Seg& seg);
 // TQ1: dosage timing in pharmacy messages, else the order timing (map_tq1).
 void map_tq1_routed(MappingContext& ctx, const Seg& seg);
 
+// Warns "further repetitions not mapped" when field `field` of `seg` has a
+// valued repetition after the first (for elements that hold one value).
+void warn_extra_repetitions(MappingContext& ctx, const Seg& seg, int field);
+
 // LA2 field (RXA-11 administered-at, RXD-13 dispense-to: a PL whose
 // components 9-14 are an address) -> Location entry, keyed like the PL
 // locations of location_from_pl_field (seg_immunization.cc).

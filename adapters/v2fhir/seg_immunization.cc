@@ -240,6 +240,7 @@ void map_rxa(MappingContext& ctx, const Seg& seg) {
   if (administered_at != kNoEntry && where != administered_at)
     ctx.warning(MappingContext::location(seg, 11),
                 "administered-at location not mapped: RXA-27 names the location");
+  for (int f : {15, 16, 17}) warn_extra_repetitions(ctx, seg, f);  // lot, expiry, maker: 0..1
   std::string lot = seg.text(15);
   if (!lot.empty()) imm.add("lotNumber", JsonValue::make_string(lot));
   std::string expiration = time_field(ctx, seg, 16, TimeKind::kDate);

@@ -248,6 +248,7 @@ EntryRef add_medication(MappingContext& ctx, const Seg& seg, int code_field, int
 // administration -> Medication.batch / manufacturer.
 void add_batch(MappingContext& ctx, const Seg& seg, EntryRef med, int lot_field, int exp_field,
                int maker_field) {
+  for (int f : {lot_field, exp_field, maker_field}) warn_extra_repetitions(ctx, seg, f);
   JsonValue batch = JsonValue::make_object();
   std::string lot = seg.text(lot_field);
   if (!lot.empty()) batch.add("lotNumber", JsonValue::make_string(lot));
@@ -422,6 +423,16 @@ bool has_patient(MappingContext& ctx, const Seg& seg) {
 }
 
 }  // namespace
+
+void warn_extra_repetitions(MappingContext& ctx, const Seg& seg, int field) {
+  int rep = 0;
+  for (const hl7::Element& e : seg.field(field).children()) {
+    if (++rep > 1 && e.has_value()) {
+      ctx.warning(MappingContext::location(seg, field, 0, rep), "further repetitions not mapped");
+      return;
+    }
+  }
+}
 
 bool is_pharmacy_message(const MappingContext& ctx) {
   return message_is(ctx, "RDE") || message_is(ctx, "RDS") || message_is(ctx, "RAS");
@@ -920,6 +931,7 @@ void map_tq1_routed(MappingContext& ctx, const Seg& seg) {
   if (!text.empty()) dosage.add("text", JsonValue::make_string(text));
 
   std::string priority = seg.text(9, 1);
+  warn_extra_repetitions(ctx, seg, 9);
   if (!priority.empty()) {
     if (const char* p = request_priority(priority)) {
       target->add("priority", JsonValue::make_string(p));

@@ -256,6 +256,7 @@ TEST(PharmacyBadFields, BadRxaFieldsAreWarningsWithBestEffort) {
                                                            {3, "20240610"},
                                                            {5, "08^Hep B^CVX"},
                                                            {6, "half"},
+                                                           {15, "LOT-A~LOT-B"},
                                                            {18, "00^Parental decision^NIP002"},
                                                            {20, "XX"},
                                                            {21, "Q"}}));
@@ -263,6 +264,7 @@ TEST(PharmacyBadFields, BadRxaFieldsAreWarningsWithBestEffort) {
   EXPECT_TRUE(HasWarning(c, "RXA-6", "not a number"));
   EXPECT_TRUE(HasWarning(c, "RXA-20", "table 0322"));
   EXPECT_TRUE(HasWarning(c, "RXA-21", "table 0206"));
+  EXPECT_TRUE(HasWarning(c, "RXA-15(2)", "further repetitions not mapped")) << Issues(c);
   const JsonValue* imm = First(c, "Immunization");
   ASSERT_NE(imm, nullptr);
   EXPECT_EQ(imm->find("doseQuantity"), nullptr);
