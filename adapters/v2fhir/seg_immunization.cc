@@ -282,11 +282,15 @@ void map_rxa(MappingContext& ctx, const Seg& seg) {
   if (long orc_index = static_cast<long>(seg.view.index()) - 1;
       !orc.is_null() && orc_index > 0 &&
       ctx.message().segment(static_cast<size_t>(orc_index)).id() == "ORC") {
-    // ORC-10 entered by (CDC IG: the person who recorded the dose).
+    // ORC-10 entered by (CDC IG: the person who recorded the dose) is the
+    // Provenance's enterer (Immunization has no recorder; EVN-5 wins).
     Seg orc_seg = ctx.segment(static_cast<size_t>(orc_index));
     EntryRef enterer =
         practitioner_from_xcn(ctx, orc_seg.at(10, 1), MappingContext::location(orc_seg, 10));
-    if (enterer != kNoEntry) add_performer(imm, ctx.reference(enterer), "EP", "Entering Provider");
+    if (enterer != kNoEntry && ctx.event_info.enterer == kNoEntry) ctx.event_info.enterer = enterer;
+    if (enterer != kNoEntry && ctx.event_info.enterer != enterer)
+      ctx.warning(MappingContext::location(orc_seg, 10),
+                  "entered by not mapped: the message's Provenance names another enterer");
   }
   std::vector<JsonValue> reasons = codeable_concepts_field(ctx, seg, 19);
   if (!reasons.empty()) {
