@@ -100,13 +100,19 @@ const std::string kRxa = S("RXA", {{1, "0"},
 // ---- Routing by message type ------------------------------------------------
 
 TEST(PharmacyRouting, RxaInVxuIsAnImmunization) {
-  Converted c = Convert(Msh("VXU^V04^VXU_V04") + "ORC|RE||IZ-1^FAC\r" + kRxa);
+  Converted c = Convert(Msh("VXU^V04^VXU_V04") + "ORC|RE||IZ-1^FAC|||||||55^CLERK^CAL\r" + kRxa);
   ASSERT_TRUE(c.result.ok()) << Issues(c);
   ASSERT_EQ(All(c, "Immunization").size(), 1u);
   EXPECT_TRUE(All(c, "MedicationAdministration").empty());
   const JsonValue* imm = First(c, "Immunization");
   ASSERT_NE(imm->find("route"), nullptr);
   EXPECT_EQ(imm->find("route")->find("coding")->items()[0].find("code")->text(), "IM");
+  // ORC-10 entered by: the Provenance's enterer, not a performer.
+  const JsonValue* agents = First(c, "Provenance")->find("agent");
+  ASSERT_EQ(agents->items().size(), 2u);
+  EXPECT_EQ(agents->items()[1].find("type")->find("coding")->items()[0].find("code")->text(),
+            "enterer");
+  EXPECT_EQ(imm->find("performer"), nullptr);
 }
 
 TEST(PharmacyRouting, RxaInRasIsAMedicationAdministration) {
