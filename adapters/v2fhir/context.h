@@ -132,6 +132,7 @@ struct Cursor {
   EntryRef rx_request = kNoEntry;
   EntryRef rx_current = kNoEntry;
   EntryRef rx_medication = kNoEntry;
+  EntryRef account = kNoEntry;  // Account of the current PID-18 (Encounter.account)
 };
 
 class MappingContext {
@@ -213,6 +214,7 @@ class MappingContext {
     std::string occurred;         // EVN-6 (dateTime)
     fhir::JsonValue reason;       // EVN-4 (CodeableConcept, v2-0062)
     EntryRef enterer = kNoEntry;  // EVN-5 operator (Practitioner)
+    EntryRef place = kNoEntry;    // EVN-7 event facility (Location): Provenance.location
   } event_info;
 
  private:

@@ -1,5 +1,6 @@
 // Segment id -> mapper. One line per segment; Z-segments are handled by
 // convert.cc (map_z_segment) for every id starting with 'Z'.
+#include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/pharmacy.h"
 #include "adapters/v2fhir/segments.h"
@@ -26,6 +27,7 @@ constexpr SegmentEntry kSegments[] = {
     {"DG1", map_dg1_routed},
     {"PR1", map_pr1},
     {"IN1", map_in1},
+    {"IAM", map_iam},  // ADT^A60 (adt.h)
     {"ORC", map_orc_routed},
     {"OBR", map_obr},
     {"OBX", map_obx_routed},
