@@ -37,8 +37,9 @@ void map_tq1_routed(MappingContext& ctx, const Seg& seg);
 void warn_extra_repetitions(MappingContext& ctx, const Seg& seg, int field);
 
 // LA2 field (RXA-11 administered-at, RXD-13 dispense-to: a PL whose
-// components 9-14 are an address) -> Location entry, keyed like the PL
-// locations of location_from_pl_field (seg_immunization.cc).
+// components 9-14 are an address) -> the Location hierarchy of a PL
+// (location_hierarchy_from_pl, adt.h), the address on its most specific
+// level; returns that level (seg_immunization.cc).
 EntryRef location_from_la2(MappingContext& ctx, const Seg& seg, int field);
 
 }  // namespace gw::v2fhir

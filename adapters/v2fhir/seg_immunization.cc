@@ -96,23 +96,24 @@ bool in_vis_group(const MappingContext& ctx, const Seg& seg) {
 
 }  // namespace
 
-// RXA-11 administered-at location (LA2: point of care ^ room ^ bed ^
-// facility (HD) ^ status ^ type ^ building ^ floor ^ street ^ other
-// designation ^ city ^ state ^ zip ^ country) -> Location, keyed like the
-// PL locations of location_from_pl_field so that both name one resource.
+// LA2 (point of care ^ room ^ bed ^ facility (HD) ^ status ^ type ^
+// building ^ floor ^ street ^ other designation ^ city ^ state ^ zip ^
+// country) -> the same Location hierarchy as a PL (location_hierarchy_from_pl:
+// one entry per level, keyed by the path from the facility down, partOf the
+// level above), the address (components 9-14) on the most specific level.
 EntryRef location_from_la2(MappingContext& ctx, const Seg& seg, int field) {
   hl7::Element la = seg.at(field, 1);
   if (!la.has_value()) return kNoEntry;
   auto part = [&la](int i) { return trim(la.part(i).text_or_empty()); };
-  std::string poc = part(1), room = part(2), bed = part(3), building = part(7), floor = part(8),
-              facility = trim(la.part(4).part(1).text_or_empty()),
-              facility_oid = trim(la.part(4).part(2).text_or_empty());
-  std::string name;
-  for (const std::string* p : {&facility, &building, &floor, &poc, &room, &bed}) {
-    if (p->empty()) continue;
-    if (!name.empty()) name += " ";
-    name += *p;
-  }
+  std::string facility = trim(la.part(4).part(1).text_or_empty());
+  std::string facility_oid = trim(la.part(4).part(2).text_or_empty());
+  bool oid = trim(la.part(4).part(3).text_or_empty()) == "ISO" && !facility_oid.empty();
+  if (facility.empty()) facility = facility_oid;
+  struct Level {
+    std::string name;
+    const char* physical;
+  } levels[] = {{facility, "si"}, {part(7), "bu"}, {part(8), "lvl"},
+                {part(1), "wa"},  {part(2), "ro"}, {part(3), "bd"}};
   JsonValue address = JsonValue::make_object();
   JsonValue lines = JsonValue::make_array();
   for (int i : {9, 10}) {
@@ -124,26 +125,42 @@ EntryRef location_from_la2(MappingContext& ctx, const Seg& seg, int field) {
   for (const auto& [i, element] : kParts) {
     if (!part(i).empty()) address.add(element, JsonValue::make_string(part(i)));
   }
-  if (name.empty() && address.empty()) return kNoEntry;
-  JsonValue loc = JsonValue::make_object();
-  loc.add("resourceType", JsonValue::make_string("Location"));
-  if (!facility_oid.empty() && trim(la.part(4).part(3).text_or_empty()) == "ISO") {
-    JsonValue id = JsonValue::make_object();
-    id.add("system", JsonValue::make_string("urn:ietf:rfc:3986"));
-    id.add("value", JsonValue::make_string("urn:oid:" + facility_oid));
-    loc.add("identifier", JsonValue::make_array()).push(std::move(id));
-  }
-  if (!name.empty()) loc.add("name", JsonValue::make_string(name));
-  loc.add("mode", JsonValue::make_string("instance"));
-  const char* physical = !bed.empty() ? "bd" : !room.empty() ? "ro" : !poc.empty() ? "wa" : nullptr;
-  if (physical != nullptr) {
+  EntryRef parent = kNoEntry;
+  for (int i = 0; i < 6; ++i) {
+    if (levels[i].name.empty()) continue;
+    std::string key;
+    for (int j = 0; j < 6; ++j) {
+      if (j > 0) key += "|";
+      if (j <= i) key += levels[j].name;
+    }
+    JsonValue loc = JsonValue::make_object();
+    loc.add("resourceType", JsonValue::make_string("Location"));
+    if (i == 0 && oid) {
+      JsonValue id = JsonValue::make_object();
+      id.add("system", JsonValue::make_string("urn:ietf:rfc:3986"));
+      id.add("value", JsonValue::make_string("urn:oid:" + facility_oid));
+      loc.add("identifier", JsonValue::make_array()).push(std::move(id));
+    }
+    loc.add("name", JsonValue::make_string(levels[i].name));
+    loc.add("mode", JsonValue::make_string("instance"));
     loc.add("physicalType",
-            make_concept("http://terminology.hl7.org/CodeSystem/location-physical-type", physical));
+            make_concept("http://terminology.hl7.org/CodeSystem/location-physical-type",
+                         levels[i].physical));
+    if (parent != kNoEntry) loc.add("partOf", ctx.reference(parent));
+    parent = ctx.add("Location", key, std::move(loc), "PL");
   }
-  if (!address.empty()) loc.add("address", std::move(address));
-  std::string key = facility + "|" + building + "|" + floor + "|" + poc + "|" + room + "|" + bed;
-  if (name.empty()) key = "address|" + std::string(seg.field(field).raw());
-  return ctx.add("Location", key, std::move(loc), "LA2");
+  if (address.empty()) return parent;
+  if (parent == kNoEntry) {  // an address only: a Location of its own
+    JsonValue loc = JsonValue::make_object();
+    loc.add("resourceType", JsonValue::make_string("Location"));
+    loc.add("mode", JsonValue::make_string("instance"));
+    loc.add("address", std::move(address));
+    return ctx.add("Location", "address|" + std::string(seg.field(field).raw()), std::move(loc),
+                   "LA2");
+  }
+  JsonValue& most_specific = ctx.resource(parent);
+  if (most_specific.find("address") == nullptr) most_specific.add("address", std::move(address));
+  return parent;
 }
 
 void map_rxa(MappingContext& ctx, const Seg& seg) {
