@@ -100,32 +100,42 @@ void BM_AdtA01_JsonTreeReference(benchmark::State& state) {
 }
 BENCHMARK(BM_AdtA01_JsonTreeReference);
 
-// Pharmacy and immunization families: the same pipeline per golden message;
-// "segments" lets the figure be compared per segment with BM_AdtA01.
-void RunGolden(benchmark::State& state, const char* name) {
-  std::string er7 = testing::ReadFile(testing::TestDataDir() / name);
-  Run(state, er7);
+// Per message and per segment for a testdata message: the document,
+// scheduling, pharmacy and immunization families against ADT (the same Run: parse + convert +
+// canonicalize). us_per_segment = CPU time per message / segments, in
+// microseconds (the library prints it with an "s" suffix).
+void BM_PerSegment(benchmark::State& state, const char* name) {
+  std::string er7 = testing::ReadFile(testing::TestDataDir() / (std::string(name) + ".hl7"));
   hl7::ParseResult p = hl7::parse(er7);
-  state.counters["segments"] = static_cast<double>(p.message->segments().size());
+  if (!p.ok()) {
+    state.SkipWithError("testdata does not parse");
+    return;
+  }
+  double segments = static_cast<double>(p.message->segment_count());
+  Run(state, er7);
+  state.counters["segments"] = segments;
+  state.counters["us_per_segment"] =
+      benchmark::Counter(segments * static_cast<double>(state.iterations()) * 1e-6,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
-void BM_RdeO11Inpatient(benchmark::State& s) { RunGolden(s, "rde_o11_inpatient.hl7"); }
-BENCHMARK(BM_RdeO11Inpatient);
-void BM_RdeO11Outpatient(benchmark::State& s) {
-  RunGolden(s, "rde_o11_outpatient_prescription.hl7");
-}
-BENCHMARK(BM_RdeO11Outpatient);
-void BM_RdeO25Refill(benchmark::State& s) { RunGolden(s, "rde_o25_refill_request.hl7"); }
-BENCHMARK(BM_RdeO25Refill);
-void BM_RdsO13Dispense(benchmark::State& s) { RunGolden(s, "rds_o13_dispense.hl7"); }
-BENCHMARK(BM_RdsO13Dispense);
-void BM_RasO17Administration(benchmark::State& s) { RunGolden(s, "ras_o17_administration.hl7"); }
-BENCHMARK(BM_RasO17Administration);
-void BM_VxuV04Details(benchmark::State& s) { RunGolden(s, "vxu_v04_details.hl7"); }
-BENCHMARK(BM_VxuV04Details);
-void BM_VxuV04ThreeDoses(benchmark::State& s) { RunGolden(s, "vxu_v04_three_doses.hl7"); }
-BENCHMARK(BM_VxuV04ThreeDoses);
-void BM_AdtA01Segments(benchmark::State& s) { RunGolden(s, "adt_a01.hl7"); }
-BENCHMARK(BM_AdtA01Segments);
+BENCHMARK_CAPTURE(BM_PerSegment, adt_a01, "adt_a01");
+BENCHMARK_CAPTURE(BM_PerSegment, adt_a04, "adt_a04");
+BENCHMARK_CAPTURE(BM_PerSegment, mdm_t02_progress_note, "mdm_t02_progress_note");
+BENCHMARK_CAPTURE(BM_PerSegment, mdm_t04_with_content,
+                  "mdm_t04_operative_report_legally_authenticated");
+BENCHMARK_CAPTURE(BM_PerSegment, mdm_t08_pdf, "mdm_t08_operative_report_revised_pdf");
+BENCHMARK_CAPTURE(BM_PerSegment, mdm_t11_cancel, "mdm_t11_discharge_summary_cancelled");
+BENCHMARK_CAPTURE(BM_PerSegment, siu_s12_clinic_visit, "siu_s12_clinic_visit");
+BENCHMARK_CAPTURE(BM_PerSegment, siu_s14_contacts, "siu_s14_contact_and_instructions_changed");
+BENCHMARK_CAPTURE(BM_PerSegment, siu_s15_cancel, "siu_s15_cancelled_by_patient");
+BENCHMARK_CAPTURE(BM_PerSegment, siu_s22_group_deleted, "siu_s22_room_group_deleted");
+BENCHMARK_CAPTURE(BM_PerSegment, rde_o11_inpatient, "rde_o11_inpatient");
+BENCHMARK_CAPTURE(BM_PerSegment, rde_o11_outpatient, "rde_o11_outpatient_prescription");
+BENCHMARK_CAPTURE(BM_PerSegment, rde_o25_refill, "rde_o25_refill_request");
+BENCHMARK_CAPTURE(BM_PerSegment, rds_o13_dispense, "rds_o13_dispense");
+BENCHMARK_CAPTURE(BM_PerSegment, ras_o17_administration, "ras_o17_administration");
+BENCHMARK_CAPTURE(BM_PerSegment, vxu_v04_details, "vxu_v04_details");
+BENCHMARK_CAPTURE(BM_PerSegment, vxu_v04_three_doses, "vxu_v04_three_doses");
 
 }  // namespace
 }  // namespace gw::v2fhir
