@@ -87,7 +87,9 @@ const std::map<std::string, std::string> kTranslated = {
     {"IAM-15", "reporter relationship (0063): SEL makes the Patient the recorder"},
     {"PD1-12", "protection indicator (Y -> meta.security R, N -> none)"},
     {"SPM-20", "specimen availability (Y/N -> Specimen.status available/unavailable)"},
+    {"TQ1-4", "explicit time (HHMM -> Timing.repeat.timeOfDay hh:mm:ss)"},
     {"TQ1-9", "priority (0485 -> request-priority)"},
+    {"RXC-1", "component type (0166: A/B -> Medication.ingredient.isActive)"},
 };
 
 // Fields that carry structure, not data: read by the transport, the parser
@@ -97,6 +99,8 @@ const std::map<std::string, std::string> kStructural = {
     {"MSH-16", "application acknowledgment type: drives the ACK"},
     {"MSH-18", "character set: the parser decodes with it"},
     {"OBX-4", "observation sub-id: part of the result identity, groups results"},
+    {"RXA-1", "give sub-id counter: numbers the administrations of an order (their key)"},
+    {"RXA-2", "administration sub-id counter: numbers the administrations (their key)"},
 };
 
 // Fields the mappers read but do not yet carry into the Bundle, per test
@@ -110,6 +114,15 @@ const std::set<std::pair<std::string, std::string>> kKnownGaps = {
     {"vxu_v04_three_doses", "OBX[4]-3"},
     {"vxu_v04_three_doses", "RXA[2]-6"},
     {"vxu_v04_three_doses", "RXA[3]-6"},
+    // OBX-3 of an OBX folded into the Immunization (funding, VIS) only selects
+    // the element; RXA-6 999 is CDC's "amount unknown".
+    {"vxu_v04_details", "OBX[1]-3"},
+    {"vxu_v04_details", "OBX[2]-3"},
+    {"vxu_v04_details", "OBX[3]-3"},
+    {"vxu_v04_details", "OBX[4]-3"},
+    {"vxu_v04_details", "OBX[5]-3"},
+    {"vxu_v04_details", "RXA[2]-6"},
+    {"vxu_v04_details", "RXA[3]-6"},
 };
 
 std::string Digits(std::string_view s) {
