@@ -8,11 +8,11 @@
 // (ChargeItem: FT1; Account: PID-18 / GT1; Condition: PRB; ServiceRequest:
 // RF1 / PRD). Deviations are listed in README.md.
 //
-// Six shared segments need a message-specific part, so their table entries
+// Five shared segments need a message-specific part, so their table entries
 // point at a routed mapper that delegates to the shared one first:
-//  - PID in BAR/DFT opens the Account (PID-18); in REF it completes the
+//  - PID in BAR/DFT makes sure of the Account (PID-18: status, P02 purge,
+//    focus; the PID mapper makes it); in REF it completes the
 //    referral the RF1 before it opened (the patient comes after RF1/PRD);
-//  - PV1 in BAR/DFT links Encounter.account;
 //  - IN1 in BAR/DFT adds the Coverage to Account.coverage;
 //  - DG1 in BAR/DFT is linked as Encounter.diagnosis (when the shared mapper
 //    did not), in REF it is the referral's reasonReference;
@@ -25,7 +25,6 @@
 namespace gw::v2fhir {
 
 void map_pid_finance(MappingContext& ctx, const Seg& seg);  // PID + Account / referral subject
-void map_pv1_finance(MappingContext& ctx, const Seg& seg);  // PV1 + Encounter.account
 void map_in1_finance(MappingContext& ctx, const Seg& seg);  // IN1 + Account.coverage
 void map_dg1_finance(MappingContext& ctx, const Seg& seg);  // DG1 + diagnosis / referral reason
 void map_pr1_finance(MappingContext& ctx, const Seg& seg);  // PR1 + ChargeItem.service (DFT)

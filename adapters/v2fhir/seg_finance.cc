@@ -1,6 +1,6 @@
 // Financial messages (BAR^P01/P02/P12, DFT^P03/P11): the Account of PID-18,
 // its guarantors (GT1), coverages (IN1) and charges (FT1 -> ChargeItem), and
-// the routed PID/PV1/IN1/DG1 mappers of finance.h.
+// the routed PID/IN1/DG1/PR1 mappers of finance.h.
 #include <string>
 #include <utility>
 
@@ -236,15 +236,18 @@ void map_pid_finance(MappingContext& ctx, const Seg& seg) {
   map_pid(ctx, seg);
   if (ctx.cursor.patient == kNoEntry) return;
   if (!pending.is_null()) complete_referral(ctx, std::move(pending), pending_key);
-  if (is_finance_message(ctx)) ctx.cursor.account = open_account(ctx, seg);
-}
-
-void map_pv1_finance(MappingContext& ctx, const Seg& seg) {
-  map_pv1(ctx, seg);
-  if (!is_finance_message(ctx) || ctx.cursor.account == kNoEntry ||
-      ctx.cursor.encounter == kNoEntry)
+  if (!is_finance_message(ctx)) return;
+  if (ctx.cursor.account == kNoEntry) {
+    ctx.cursor.account = open_account(ctx, seg);  // warns why there is none
     return;
-  push_reference(ctx.resource(ctx.cursor.encounter), "account", ctx.reference(ctx.cursor.account));
+  }
+  // The PID mapper made the Account of PID-18: the purge event closes it,
+  // and it is what a financial message is about.
+  if (ctx.trigger_event() == "P02") {
+    if (JsonValue* s = ctx.resource(ctx.cursor.account).find_mutable("status"))
+      *s = JsonValue::make_string("inactive");
+  }
+  ctx.add_focus(ctx.cursor.account);
 }
 
 void map_in1_finance(MappingContext& ctx, const Seg& seg) {

@@ -1,7 +1,10 @@
 // Segment id -> mapper. One line per segment; Z-segments are handled by
 // convert.cc (map_z_segment) for every id starting with 'Z'.
+#include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/finance.h"
+#include "adapters/v2fhir/lab.h"
+#include "adapters/v2fhir/pharmacy.h"
 #include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
@@ -20,12 +23,13 @@ constexpr SegmentEntry kSegments[] = {
     {"PD1", map_pd1},
     {"NK1", map_nk1},
     {"MRG", map_mrg},
-    {"PV1", map_pv1_finance},
+    {"PV1", map_pv1},
     {"PV2", map_pv2},
     {"AL1", map_al1},
     {"DG1", map_dg1_finance},
     {"PR1", map_pr1_finance},
     {"IN1", map_in1_finance},
+    {"IAM", map_iam},  // ADT^A60 (adt.h)
     {"ORC", map_orc_routed},
     {"OBR", map_obr},
     {"OBX", map_obx_problem},
@@ -41,7 +45,12 @@ constexpr SegmentEntry kSegments[] = {
     {"AIP", map_aip},
     {"TXA", map_txa},
     {"SPM", map_spm},
-    {"TQ1", map_tq1},
+    {"TQ1", map_tq1_routed},
+    {"SAC", map_sac},
+    {"RXO", map_rxo},
+    {"RXE", map_rxe},
+    {"RXC", map_rxc},
+    {"RXD", map_rxd},
     // Financial, problem and referral messages (finance.h).
     {"GT1", map_gt1},
     {"FT1", map_ft1},
