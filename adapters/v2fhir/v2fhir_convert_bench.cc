@@ -80,49 +80,6 @@ BENCHMARK(BM_AdtA01);
 void BM_OruR01_20Obx(benchmark::State& state) { Run(state, Oru20()); }
 BENCHMARK(BM_OruR01_20Obx);
 
-// Normalization (parse + convert + canonicalize) of one golden message per
-// family, per message and per segment ("s_per_segment": time / segments), so
-// families with messages of different sizes compare with ADT.
-//   ./adapters/v2fhir_convert_bench --benchmark_filter=BM_Family
-constexpr const char* kFamilyFiles[] = {
-    "adt_a01",
-    "bar_p01_add_account",
-    "bar_p01_self_guarantor",
-    "bar_p02_purge_accounts",
-    "bar_p12_update_diagnosis",
-    "dft_p03_charges",
-    "dft_p11_detail_charges",
-    "ppr_pc1_add_problems",
-    "ppr_pc2_update_problem",
-    "ppr_pc3_delete_problem",
-    "ref_i12_cardiology_referral",
-    "ref_i14_cancel_referral",
-};
-
-void RunFamily(benchmark::State& state, const std::string& name) {
-  std::string er7 = testing::ReadFile(testing::TestDataDir() / (name + ".hl7"));
-  hl7::ParseResult p = hl7::parse(er7);
-  if (!p.ok()) {
-    state.SkipWithError("parse failed");
-    return;
-  }
-  double segments = static_cast<double>(p.message->segment_count());
-  Run(state, er7);
-  state.counters["segments"] = segments;
-  state.counters["s_per_segment"] = benchmark::Counter(
-      segments, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
-}
-
-int RegisterFamilies() {
-  for (const char* name : kFamilyFiles) {
-    std::string file = name;
-    benchmark::RegisterBenchmark(("BM_Family/" + file).c_str(),
-                                 [file](benchmark::State& s) { RunFamily(s, file); });
-  }
-  return 0;
-}
-const int kFamiliesRegistered = RegisterFamilies();
-
 // Breakdown of the ADT^A01 figure: each stage alone.
 void BM_AdtA01_ParseOnly(benchmark::State& state) {
   std::string er7 = testing::ReadFile(testing::TestDataDir() / "adt_a01.hl7");
