@@ -1,0 +1,223 @@
+// test-needs: integration swtpm
+// Forwarding between two real gatewayd processes: A accepts an HL7 v2 stream
+// and forwards it to B, whose destination endpoint (FHIR over HTTPS, or MLLP)
+// is killed and restarted in the middle of the stream, and A itself is
+// SIGKILLed while items are queued. Afterwards B holds everything A accepted,
+// exactly once, and A's ACKs never waited for B.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "adapters/hl7/ack.h"
+#include "adapters/mllp/client.h"
+#include "tests/integration/corpus_util.h"
+#include "tests/support/test_certs.h"
+#include "tests/support/wait.h"
+
+namespace gw::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A port free on 127.0.0.1 now (B must come back on the same one).
+uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Rows of a read-only query, each row's columns as text; empty (with a test
+// failure) when the file cannot be read.
+std::vector<std::vector<std::string>> query(const std::string& db_path, const std::string& sql) {
+  std::vector<std::vector<std::string>> rows;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << "cannot open " << db_path;
+    sqlite3_close(db);
+    return rows;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+  } else {
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::vector<std::string> row;
+      for (int i = 0; i < sqlite3_column_count(st); ++i) {
+        const unsigned char* t = sqlite3_column_text(st, i);
+        row.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return rows;
+}
+
+int64_t query_int(const std::string& db_path, const std::string& sql) {
+  auto rows = query(db_path, sql);
+  return rows.empty() || rows[0].empty() ? -1 : std::stoll(rows[0][0]);
+}
+
+std::string tail(const std::string& log, size_t max = 4000) {
+  return log.size() <= max ? log : "..." + log.substr(log.size() - max);
+}
+
+// Sends messages to A one at a time; each must be acknowledged AA.
+class Sender {
+ public:
+  explicit Sender(const std::vector<CorpusMessage>& corpus) : corpus_(corpus) {}
+  // The i-th message of the stream: a corpus message with its own MSH-10.
+  std::string message(int i) const {
+    return with_control_id(original_mode(corpus_[static_cast<size_t>(i) % corpus_.size()].text),
+                           "FWD-" + std::to_string(i));
+  }
+  // Sends messages [from, to) to `port`; returns "" or what went wrong.
+  std::string send(uint16_t port, int from, int to) {
+    auto connected = mllp::Client::connect("127.0.0.1", port, 5s);
+    if (!connected.ok()) return connected.error().message();
+    for (int i = from; i < to; ++i) {
+      const std::string msg = message(i);
+      if (gw::Status s = (*connected)->send(msg); !s.ok()) return s.message();
+      auto reply = (*connected)->receive(10s);
+      if (!reply.ok())
+        return "no ACK for message " + std::to_string(i) + ": " + reply.error().message();
+      auto ack = hl7::read_ack(*reply);
+      if (!ack.ok() || ack->code != "AA" || ack->control_id != msh_field(msg, 10))
+        return "message " + std::to_string(i) + " was not acknowledged AA";
+      sent_.insert(msh_field(msg, 10));
+    }
+    return "";
+  }
+  const std::set<std::string>& acknowledged() const { return sent_; }
+
+ private:
+  const std::vector<CorpusMessage>& corpus_;
+  std::set<std::string> sent_;
+};
+
+std::string outbound_db(const TempDir& dir) { return dir.path() + "/state/outbound.db"; }
+
+// Items still queued (or dead) in A's outbound queue; -1 before it exists.
+int64_t open_items(const TempDir& dir) {
+  return query_int(outbound_db(dir), "SELECT count(*) FROM items");
+}
+
+// Every (type, id) -> latest version of a gateway's records.
+std::map<std::pair<std::string, std::string>, int64_t> record_heads(const std::string& db) {
+  std::map<std::pair<std::string, std::string>, int64_t> out;
+  for (const auto& r : query(db, "SELECT resource_type, resource_id, version FROM record_heads"))
+    out[{r[0], r[1]}] = std::stoll(r[2]);
+  return out;
+}
+
+TEST(OutboundForwardingTest, FhirDestinationKilledAndRestartedMidStreamGetsEveryRecordOnce) {
+  auto corpus = load_mappable_corpus();
+  ASSERT_FALSE(corpus.empty());
+  TempDir dir_a, dir_b;
+  auto pki = make_test_pki(dir_b.path(), "gateway-a");
+  ASSERT_TRUE(pki.ok()) << pki.error().message();
+  const uint16_t b_https = free_port();
+  ASSERT_NE(b_https, 0);
+
+  // B: a plain gatewayd whose FHIR REST endpoint is the destination.
+  GatewaydProcess b(dir_b.path(),
+                    "\n[https]\nenabled = true\nlisten = \"127.0.0.1:" + std::to_string(b_https) +
+                        "\"\ncert_file = \"" + pki->server_cert + "\"\nkey_file = \"" +
+                        pki->server_key + "\"\n");
+  // A: forwards its channel to B, with short retry delays so the test is quick.
+  GatewaydProcess a(dir_a.path(),
+                    "forward_fhir = \"https://localhost:" + std::to_string(b_https) +
+                        "\"\nforward_fhir_ca_file = \"" + pki->ca_cert +
+                        "\"\nforward_fhir_requests = \"by_id\"\n"
+                        "forward_retry_initial_ms = 50\nforward_retry_max_ms = 400\n");
+  if (gw::Status s = b.start(); !s.ok()) FAIL() << s.message();
+  if (gw::Status s = a.start(); !s.ok()) FAIL() << s.message();
+
+  Sender sender(corpus);
+  // 1. B up: the first part of the stream, then B dies with SIGKILL while A
+  //    may be in the middle of a transaction (its response is lost).
+  ASSERT_EQ(sender.send(a.port(), 0, 20), "");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return query_int(outbound_db(dir_a), "SELECT coalesce(sum(sent), 0) FROM destinations") >=
+               5;
+      },
+      60s))
+      << tail(a.output());
+  b.kill_hard();
+
+  // 2. B down: A still acknowledges every message at once (the ACK never
+  //    waits for forwarding) while its queue for B holds them and fails.
+  ASSERT_EQ(sender.send(a.port(), 20, 40), "");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return query_int(outbound_db(dir_a), "SELECT count(*) FROM items WHERE attempts > 0") > 0;
+      },
+      30s))
+      << "A never tried B while it was down:\n"
+      << tail(a.output());
+  EXPECT_GT(open_items(dir_a), 0) << "B is down: A's queue cannot be empty";
+  ASSERT_EQ(sender.send(a.port(), 40, 45), "") << "acknowledged while B is unreachable";
+
+  // 3. A dies with SIGKILL with items queued, and comes back.
+  a.kill_hard();
+  if (gw::Status s = a.start(); !s.ok()) FAIL() << s.message();
+
+  // 4. B comes back; the rest of the stream.
+  if (gw::Status s = b.start(); !s.ok()) FAIL() << s.message();
+  ASSERT_EQ(sender.send(a.port(), 45, 60), "");
+  ASSERT_TRUE(wait_until([&] { return open_items(dir_a) == 0; }, 120s))
+      << open_items(dir_a) << " items still queued; A's log ends:\n"
+      << tail(a.output());
+  EXPECT_EQ(a.terminate(), 0);
+  EXPECT_EQ(b.terminate(), 0);
+
+  // Every message A accepted was forwarded once as far as A knows...
+  EXPECT_EQ(sender.acknowledged().size(), 60u);
+  EXPECT_EQ(query_int(a.db_path(), "SELECT count(*) FROM messages WHERE status = 'accepted'"), 60);
+  EXPECT_EQ(query_int(outbound_db(dir_a), "SELECT sum(sent) FROM destinations"), 60);
+  EXPECT_EQ(query_int(outbound_db(dir_a), "SELECT sum(skipped) FROM destinations"), 0);
+  EXPECT_GT(query_int(outbound_db(dir_a), "SELECT sum(retried) FROM destinations"), 0)
+      << "B was down: some attempts must have failed";
+  // ... and B holds every record A holds, with as many versions: a
+  // transaction sent again after a lost response made no new version, and
+  // none overtook another (the versions follow the same order of changes).
+  const auto heads_a = record_heads(a.db_path());
+  const auto heads_b = record_heads(b.db_path());
+  ASSERT_FALSE(heads_a.empty());
+  EXPECT_EQ(heads_a.size(), heads_b.size());
+  for (const auto& [key, version] : heads_a) {
+    auto it = heads_b.find(key);
+    if (it == heads_b.end()) {
+      ADD_FAILURE() << key.first << "/" << key.second << " never reached B";
+      continue;
+    }
+    EXPECT_EQ(it->second, version) << key.first << "/" << key.second;
+  }
+  EXPECT_EQ(query_int(a.db_path(), "SELECT count(*) FROM records"),
+            query_int(b.db_path(), "SELECT count(*) FROM records"));
+  // No patient data in A's log: the forwarding lines name items and control ids.
+  EXPECT_EQ(a.output().find("ifNoneExist"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gw::testing
