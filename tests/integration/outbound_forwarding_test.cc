@@ -85,10 +85,13 @@ std::string tail(const std::string& log, size_t max = 4000) {
 class Sender {
  public:
   explicit Sender(const std::vector<CorpusMessage>& corpus) : corpus_(corpus) {}
-  // The i-th message of the stream: a corpus message with its own MSH-10.
+  // The i-th message of the stream: a corpus message with its own MSH-10, in
+  // production (MSH-11 = P).
   std::string message(int i) const {
-    return with_control_id(original_mode(corpus_[static_cast<size_t>(i) % corpus_.size()].text),
-                           "FWD-" + std::to_string(i));
+    return with_msh_field(
+        with_control_id(original_mode(corpus_[static_cast<size_t>(i) % corpus_.size()].text),
+                        "FWD-" + std::to_string(i)),
+        11, "P");
   }
   // Sends messages [from, to) to `port`; returns "" or what went wrong.
   std::string send(uint16_t port, int from, int to) {
@@ -217,6 +220,127 @@ TEST(OutboundForwardingTest, FhirDestinationKilledAndRestartedMidStreamGetsEvery
             query_int(b.db_path(), "SELECT count(*) FROM records"));
   // No patient data in A's log: the forwarding lines name items and control ids.
   EXPECT_EQ(a.output().find("ifNoneExist"), std::string::npos);
+}
+
+// control id -> how many accepted messages B stored with it.
+std::map<std::string, int64_t> accepted_control_ids(const std::string& db) {
+  std::map<std::string, int64_t> out;
+  for (const auto& r : query(db,
+                             "SELECT control_id, count(*) FROM messages WHERE status = 'accepted' "
+                             "GROUP BY control_id"))
+    out[r[0]] = std::stoll(r[1]);
+  return out;
+}
+
+TEST(OutboundForwardingTest, MllpDestinationKilledAndRestartedMidStreamGetsEveryMessageOnce) {
+  auto corpus = load_mappable_corpus();
+  ASSERT_FALSE(corpus.empty());
+  TempDir dir_a, dir_b;
+  const uint16_t b_mllp = free_port();
+  ASSERT_NE(b_mllp, 0);
+  // B: its channel "dest", on a fixed port, is the v2 receiver. It takes only
+  // production messages (MSH-11 = P), so a test message is refused (AR).
+  GatewaydProcess b(dir_b.path(), "\n[channel.dest]\nlisten = \"127.0.0.1:" +
+                                      std::to_string(b_mllp) + "\"\nprocessing_ids = [\"P\"]\n");
+  GatewaydProcess a(dir_a.path(),
+                    "forward_mllp = \"127.0.0.1:" + std::to_string(b_mllp) +
+                        "\"\nforward_timeout_ms = 5000\n"
+                        "forward_retry_initial_ms = 50\nforward_retry_max_ms = 400\n");
+  if (gw::Status s = b.start(); !s.ok()) FAIL() << s.message();
+  if (gw::Status s = a.start(); !s.ok()) FAIL() << s.message();
+
+  Sender sender(corpus);
+  ASSERT_EQ(sender.send(a.port(), 0, 20), "");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return query_int(outbound_db(dir_a), "SELECT coalesce(sum(sent), 0) FROM destinations") >=
+               5;
+      },
+      60s))
+      << tail(a.output());
+  b.kill_hard();  // possibly between B's commit and its ACK: A must resend, B must not double
+  ASSERT_EQ(sender.send(a.port(), 20, 40), "") << "acknowledged while B is unreachable";
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return query_int(outbound_db(dir_a), "SELECT count(*) FROM items WHERE attempts > 0") > 0;
+      },
+      30s))
+      << "A never tried B while it was down:\n"
+      << tail(a.output());
+  a.kill_hard();
+  if (gw::Status s = a.start(); !s.ok()) FAIL() << s.message();
+  if (gw::Status s = b.start(); !s.ok()) FAIL() << s.message();
+  // One message B refuses for good (processing id T): a dead letter that
+  // must not hold up the ones behind it.
+  {
+    auto c = mllp::Client::connect("127.0.0.1", a.port(), 5s);
+    ASSERT_TRUE(c.ok());
+    const std::string refused = with_msh_field(sender.message(1000), 11, "T");
+    ASSERT_TRUE((*c)->send(refused).ok());
+    auto reply = (*c)->receive(10s);
+    ASSERT_TRUE(reply.ok());
+    EXPECT_EQ(hl7::read_ack(*reply)->code, "AA") << "A itself accepts T";
+  }
+  ASSERT_EQ(sender.send(a.port(), 40, 60), "");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return query_int(outbound_db(dir_a), "SELECT count(*) FROM items WHERE state = 0") == 0;
+      },
+      120s))
+      << "items still queued; A's log ends:\n"
+      << tail(a.output());
+
+  // The refused message is a dead letter with the receiver's code, nothing else.
+  auto dead = query(outbound_db(dir_a), "SELECT control_id, last_error FROM items");
+  std::string listed;
+  for (const auto& row : dead) listed += row[0] + ": " + row[1] + "\n";
+  ASSERT_EQ(dead.size(), 1u) << listed;
+  EXPECT_EQ(dead[0][0], "FWD-1000");
+  EXPECT_EQ(dead[0][1], "the MLLP receiver answered AR with error 202");
+
+  // gatewayctl shows it and puts it back; B refuses it again.
+  std::string out;
+  ASSERT_EQ(
+      run_command({gatewayctl_path(), "outbound", "status", "--config", a.config_path()}, &out), 0)
+      << out;
+  EXPECT_NE(out.find("test/mllp"), std::string::npos) << out;
+  ASSERT_EQ(
+      run_command({gatewayctl_path(), "outbound", "list", "--dead", "--config", a.config_path()},
+                  &out),
+      0)
+      << out;
+  EXPECT_NE(out.find("FWD-1000"), std::string::npos) << out;
+  EXPECT_NE(out.find("AR with error 202"), std::string::npos) << out;
+  ASSERT_EQ(
+      run_command({gatewayctl_path(), "outbound", "retry", "--config", a.config_path()}, &out), 0)
+      << out;
+  EXPECT_NE(out.find("1 dead letter"), std::string::npos) << out;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return query_int(b.db_path(),
+                         "SELECT count(*) FROM messages WHERE control_id = 'FWD-1000'") == 2 &&
+               query_int(outbound_db(dir_a), "SELECT count(*) FROM items WHERE state = 1") == 1;
+      },
+      30s))
+      << "the requeued dead letter was not tried again:\n"
+      << tail(a.output());
+
+  EXPECT_EQ(a.terminate(), 0);
+  EXPECT_EQ(b.terminate(), 0);
+  // B stored every message A acknowledged, each once (a resend after a lost
+  // ACK is a duplicate B answers from its store), and nothing else.
+  const auto at_b = accepted_control_ids(b.db_path());
+  EXPECT_EQ(sender.acknowledged().size(), 60u);
+  for (const std::string& id : sender.acknowledged()) {
+    auto it = at_b.find(id);
+    if (it == at_b.end()) {
+      ADD_FAILURE() << id << " never reached B";
+      continue;
+    }
+    EXPECT_EQ(it->second, 1) << id;
+  }
+  EXPECT_EQ(at_b.size(), 60u);
+  EXPECT_EQ(query_int(outbound_db(dir_a), "SELECT sum(sent) FROM destinations"), 60);
 }
 
 }  // namespace
