@@ -120,14 +120,20 @@ class Sender {
 std::string outbound_db(const TempDir& dir) { return dir.path() + "/state/outbound.db"; }
 
 // Items still queued (or dead) in A's outbound queue; -1 before it exists.
-int64_t open_items(const TempDir& dir) {
-  return query_int(outbound_db(dir), "SELECT count(*) FROM items");
+int64_t open_items(const TempDir& dir, const std::string& destination = "test/fhir") {
+  return query_int(outbound_db(dir),
+                   "SELECT count(*) FROM items WHERE destination = '" + destination + "'");
 }
 
 // Every (type, id) -> latest version of a gateway's records.
-std::map<std::pair<std::string, std::string>, int64_t> record_heads(const std::string& db) {
+// (`channel`: only the versions written by that channel's messages).
+std::map<std::pair<std::string, std::string>, int64_t> record_heads(
+    const std::string& db, const std::string& channel = "") {
   std::map<std::pair<std::string, std::string>, int64_t> out;
-  for (const auto& r : query(db, "SELECT resource_type, resource_id, version FROM record_heads"))
+  for (const auto& r : query(db,
+                             "SELECT r.resource_type, r.resource_id, max(r.version) FROM records r "
+                             "JOIN messages m ON m.id = r.message_id WHERE '" +
+                                 channel + "' = '' OR m.channel = '" + channel + "' GROUP BY 1, 2"))
     out[{r[0], r[1]}] = std::stoll(r[2]);
   return out;
 }
@@ -150,6 +156,13 @@ TEST(OutboundForwardingTest, FhirDestinationKilledAndRestartedMidStreamGetsEvery
   GatewaydProcess a(dir_a.path(),
                     "forward_fhir = \"https://localhost:" + std::to_string(b_https) +
                         "\"\nforward_fhir_ca_file = \"" + pki->ca_cert +
+                        "\"\nforward_fhir_requests = \"by_id\"\n"
+                        "forward_retry_initial_ms = 50\nforward_retry_max_ms = 400\n"
+                        // A second channel trusts another CA: B's certificate must not pass.
+                        "\n[channel.wrongca]\nlisten = \"127.0.0.1:0\"\n"
+                        "forward_fhir = \"https://localhost:" +
+                        std::to_string(b_https) + "\"\nforward_fhir_ca_file = \"" +
+                        pki->other_ca_cert +
                         "\"\nforward_fhir_requests = \"by_id\"\n"
                         "forward_retry_initial_ms = 50\nforward_retry_max_ms = 400\n");
   if (gw::Status s = b.start(); !s.ok()) FAIL() << s.message();
@@ -191,20 +204,52 @@ TEST(OutboundForwardingTest, FhirDestinationKilledAndRestartedMidStreamGetsEvery
   ASSERT_TRUE(wait_until([&] { return open_items(dir_a) == 0; }, 120s))
       << open_items(dir_a) << " items still queued; A's log ends:\n"
       << tail(a.output());
+  // Last (so that its records do not mix with the stream's), one message on
+  // the channel whose destination trusts another CA.
+  {
+    Sender wrong(corpus);
+    ASSERT_EQ(wrong.send(a.channel_ports().at("wrongca"), 1000, 1001), "");
+  }
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return query_int(outbound_db(dir_a),
+                         "SELECT count(*) FROM items WHERE destination = 'wrongca/fhir' AND "
+                         "attempts >= 2") == 1;
+      },
+      30s))
+      << tail(a.output());
   EXPECT_EQ(a.terminate(), 0);
   EXPECT_EQ(b.terminate(), 0);
 
+  // The channel that trusts another CA never got its message through.
+  EXPECT_EQ(open_items(dir_a, "wrongca/fhir"), 1);
+  auto wrong =
+      query(outbound_db(dir_a), "SELECT last_error FROM items WHERE destination = 'wrongca/fhir'");
+  ASSERT_EQ(wrong.size(), 1u);
+  EXPECT_NE(wrong[0][0].find("unreachable or no complete response"), std::string::npos)
+      << wrong[0][0];
+  EXPECT_EQ(
+      query_int(outbound_db(dir_a),
+                "SELECT coalesce(sum(sent), 0) FROM destinations WHERE name = 'wrongca/fhir'"),
+      0);
+
   // Every message A accepted was forwarded once as far as A knows...
   EXPECT_EQ(sender.acknowledged().size(), 60u);
-  EXPECT_EQ(query_int(a.db_path(), "SELECT count(*) FROM messages WHERE status = 'accepted'"), 60);
-  EXPECT_EQ(query_int(outbound_db(dir_a), "SELECT sum(sent) FROM destinations"), 60);
+  EXPECT_EQ(
+      query_int(a.db_path(),
+                "SELECT count(*) FROM messages WHERE status = 'accepted' AND channel = 'test'"),
+      60);
+  EXPECT_EQ(query_int(outbound_db(dir_a), "SELECT sent FROM destinations WHERE name = 'test/fhir'"),
+            60);
   EXPECT_EQ(query_int(outbound_db(dir_a), "SELECT sum(skipped) FROM destinations"), 0);
-  EXPECT_GT(query_int(outbound_db(dir_a), "SELECT sum(retried) FROM destinations"), 0)
+  EXPECT_GT(
+      query_int(outbound_db(dir_a), "SELECT retried FROM destinations WHERE name = 'test/fhir'"), 0)
       << "B was down: some attempts must have failed";
   // ... and B holds every record A holds, with as many versions: a
   // transaction sent again after a lost response made no new version, and
   // none overtook another (the versions follow the same order of changes).
-  const auto heads_a = record_heads(a.db_path());
+  // (A's records of the test channel: the wrongca channel's never left A.)
+  const auto heads_a = record_heads(a.db_path(), "test");
   const auto heads_b = record_heads(b.db_path());
   ASSERT_FALSE(heads_a.empty());
   EXPECT_EQ(heads_a.size(), heads_b.size());
@@ -216,7 +261,9 @@ TEST(OutboundForwardingTest, FhirDestinationKilledAndRestartedMidStreamGetsEvery
     }
     EXPECT_EQ(it->second, version) << key.first << "/" << key.second;
   }
-  EXPECT_EQ(query_int(a.db_path(), "SELECT count(*) FROM records"),
+  EXPECT_EQ(query_int(a.db_path(),
+                      "SELECT count(*) FROM records r JOIN messages m ON m.id = r.message_id "
+                      "WHERE m.channel = 'test'"),
             query_int(b.db_path(), "SELECT count(*) FROM records"));
   // No patient data in A's log: the forwarding lines name items and control ids.
   EXPECT_EQ(a.output().find("ifNoneExist"), std::string::npos);
