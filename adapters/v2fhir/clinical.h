@@ -61,6 +61,14 @@ std::string add_minutes(std::string_view start, long minutes);
 // Duration in minutes from a number and a units code ("30", "MIN"/"min"/"H"/
 // "h"/"D"/"d"); -1 when absent or not convertible.
 long duration_minutes(std::string_view number, std::string_view units);
+// ED (source ^ type ^ subtype ^ encoding ^ data) -> Attachment with data and
+// a MIME type from ED-2/ED-3; data that cannot be decoded as its encoding says
+// is kept as the received text (warning). Null when there is no data.
+fhir::JsonValue attachment_from_ed(MappingContext& ctx, const hl7::Element& ed,
+                                   const IssueLocation& loc);
+// RP (pointer ^ application ^ type ^ subtype) -> Attachment with url.
+fhir::JsonValue attachment_from_rp(MappingContext& ctx, const hl7::Element& rp,
+                                   const IssueLocation& loc);
 // Standard base64 (RFC 4648, with padding).
 std::string base64_encode(std::string_view bytes);
 // True if `s` is non-empty standard base64 (whitespace not allowed).

@@ -16,14 +16,42 @@ std::string trim(std::string_view s) {
 }
 
 std::string Seg::text(int field, int component, int sub) const {
+  touch(field);
   hl7::Element e = view.at(field, 1, component, sub);
   if (!e.has_value()) return {};
   return trim(e.leaf().text_or_empty());
 }
 
+void FieldUse::reset(const std::vector<hl7::SegmentView>& segments) {
+  base_.resize(segments.size());
+  uint32_t total = 0;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    base_[i] = total;
+    total += static_cast<uint32_t>(segments[i].field_count());
+  }
+  bits_.assign((total + 63) / 64, 0);
+}
+
 MappingContext::MappingContext(const hl7::Message& message, const MappingConfig& config,
                                std::shared_ptr<const TimeZone> zone)
     : message_(message), config_(config), zone_(std::move(zone)) {
+  segments_ = message.segments();
+  occurrence_.resize(segments_.size());
+  repeated_.resize(segments_.size());
+  // Occurrence numbers for issue locations, in one pass (few distinct ids).
+  std::vector<std::pair<std::string_view, int>> counts;
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    std::string_view id = segments_[i].id();
+    auto it = counts.begin();
+    while (it != counts.end() && it->first != id) ++it;
+    occurrence_[i] = it == counts.end() ? (counts.emplace_back(id, 1), 1) : ++it->second;
+  }
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    for (const auto& c : counts) {
+      if (c.first == segments_[i].id()) repeated_[i] = c.second > 1;
+    }
+  }
+  field_use_.reset(segments_);
   const hl7::Header& h = message.header();
   sender_ = trim(h.sending_facility_hd.namespace_id);
   if (sender_.empty()) sender_ = trim(h.sending_facility_hd.universal_id);
@@ -32,6 +60,47 @@ MappingContext::MappingContext(const hl7::Message& message, const MappingConfig&
   sender_urn_ = "urn:gateway:sender:" + urn_escape(sender_);
   event_ = trim(h.trigger_event);
   entries_.reserve(32);
+}
+
+namespace {
+
+// Segments whose field 1 is a Set ID: it numbers the segment in its group and
+// carries no data of its own (identity never comes from a position).
+bool field_1_is_set_id(std::string_view id) {
+  static constexpr std::string_view kIds[] = {
+      "AIG", "AIL", "AIP", "AIS", "AL1", "CON", "DB1", "DG1", "FT1", "GT1", "IAM", "IN1", "IN3",
+      "NK1", "NTE", "OBR", "OBX", "PID", "PR1", "PV1", "RGS", "SPM", "TQ1", "TXA", "UB1", "UB2"};
+  for (std::string_view s : kIds) {
+    if (s == id) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool is_set_id_field(std::string_view segment_id, int field) {
+  return field == 1 && field_1_is_set_id(segment_id);
+}
+
+Seg MappingContext::segment(size_t index) {
+  return Seg{segments_[index], occurrence_[index], repeated_[index], &field_use_,
+             field_use_.base(index)};
+}
+
+void MappingContext::warn_unread_fields(const std::vector<bool>& mapped) {
+  for (size_t i = 0; i < segments_.size() && i < mapped.size(); ++i) {
+    if (!mapped[i]) continue;
+    const hl7::SegmentView& v = segments_[i];
+    const bool header_like = i == 0;  // MSH-1 and MSH-2 are the delimiters
+    const int count = v.field_count();
+    const int first = header_like ? 3 : is_set_id_field(v.id(), 1) ? 2 : 1;
+    for (int f = first; f <= count; ++f) {
+      if (field_use_.marked(field_use_.base(i) + static_cast<uint32_t>(f - 1))) continue;
+      if (!v.field(f).has_value()) continue;
+      Seg seg{v, occurrence_[i], repeated_[i]};
+      warning(location(seg, f), "field not mapped");
+    }
+  }
 }
 
 void MappingContext::error(IssueLocation location, std::string text) {
@@ -61,6 +130,17 @@ EntryRef MappingContext::find(std::string_view type, std::string_view key) const
 
 EntryRef MappingContext::add(std::string_view type, std::string_view key, JsonValue resource,
                              std::string_view minted_segment) {
+  return add_entry(type, key, std::move(resource), minted_segment, false);
+}
+
+EntryRef MappingContext::add_with_key_identifier(std::string_view type, std::string_view key,
+                                                 JsonValue resource,
+                                                 std::string_view minted_segment) {
+  return add_entry(type, key, std::move(resource), minted_segment, true);
+}
+
+EntryRef MappingContext::add_entry(std::string_view type, std::string_view key, JsonValue resource,
+                                   std::string_view minted_segment, bool always_mint) {
   std::string k(type);
   k.push_back('|');
   k.append(key);
@@ -69,13 +149,16 @@ EntryRef MappingContext::add(std::string_view type, std::string_view key, JsonVa
   Entry e;
   e.type = std::string(type);
   e.id = deterministic_uuid(sender_ + "|" + k);
-  const JsonValue* ids = resource.find("identifier");
-  if (ids == nullptr || ids->items().empty()) {
+  JsonValue* ids = resource.find_mutable("identifier");
+  if (ids == nullptr || ids->items().empty() || always_mint) {
     JsonValue id = JsonValue::make_object();
     id.add("system", JsonValue::make_string(sender_urn_ + ":" + std::string(minted_segment)));
     id.add("value", JsonValue::make_string(e.id));
     JsonValue arr = JsonValue::make_array();
     arr.push(std::move(id));
+    if (ids != nullptr) {
+      for (JsonValue& other : ids->mutable_items()) arr.push(std::move(other));
+    }
     resource.add("identifier", std::move(arr));
   }
   e.resource = std::move(resource);

@@ -21,6 +21,7 @@
 // `ctx.cursor.note_target` if NTE may follow.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,18 +36,52 @@
 
 namespace gw::v2fhir {
 
+// Which fields of the message the mappers have read: one bit per field of
+// every segment. A non-empty field no mapper read is reported "field not
+// mapped", so nothing the sender wrote disappears without a word.
+class FieldUse {
+ public:
+  void reset(const std::vector<hl7::SegmentView>& segments);
+  // Bit index of field 1 of segment `index` (field n is base + n - 1).
+  uint32_t base(size_t index) const { return base_[index]; }
+  void mark(uint32_t bit) { bits_[bit >> 6] |= uint64_t{1} << (bit & 63); }
+  bool marked(uint32_t bit) const { return (bits_[bit >> 6] >> (bit & 63)) & 1; }
+
+ private:
+  std::vector<uint32_t> base_;
+  std::vector<uint64_t> bits_;
+};
+
 // One segment being mapped, with its 1-based occurrence among segments of the
-// same id (for issue locations).
+// same id (for issue locations). Reading a field through field(), at() or
+// text() records it as used (see FieldUse); read fields only through these.
 struct Seg {
   hl7::SegmentView view;
   int occurrence = 1;
-  bool repeated = false;  // the message has more than one segment with this id
+  bool repeated = false;    // the message has more than one segment with this id
+  FieldUse* use = nullptr;  // null: reads are not recorded (unit tests)
+  uint32_t use_base = 0;
 
   std::string_view id() const { return view.id(); }
-  hl7::Element field(int n) const { return view.field(n); }
+  hl7::Element field(int n) const {
+    touch(n);
+    return view.field(n);
+  }
+  // Repetition `rep` (1-based) of field n, optionally one component/sub.
+  hl7::Element at(int n, int rep = 1, int component = 0, int sub = 0) const {
+    touch(n);
+    return view.at(n, rep, component, sub);
+  }
   // Trimmed decoded text of field[.component[.subcomponent]] of the first
   // repetition; "" when absent or null ("" in v2).
   std::string text(int field, int component = 0, int sub = 0) const;
+  // Records field n as used without reading it: for fields a mapper accounts
+  // for otherwise (MSH fields read from the parsed header, set ids that only
+  // number segments).
+  void touch(int n) const {
+    if (use != nullptr && n >= 1 && n <= view.field_count())
+      use->mark(use_base + static_cast<uint32_t>(n - 1));
+  }
 };
 
 // Handle of a resource entry in the bundle being built; -1 = none.
@@ -102,6 +137,16 @@ class MappingContext {
   const std::string& sender_urn() const { return sender_urn_; }
   const std::string& trigger_event() const { return event_; }  // MSH-9.2, e.g. "A01"
 
+  // ---- Segments of the message, with read tracking -------------------------
+  size_t segment_count() const { return segments_.size(); }
+  // Segment `index` (0-based, MSH is 0) with its occurrence and read tracking.
+  // Mappers that read another segment than their own (a TXA reading the OBX
+  // content that follows it) take it from here so its reads count.
+  Seg segment(size_t index);
+  // Warns "field not mapped" at every non-empty field of a mapped segment
+  // that no mapper read. `mapped[i]`: segment i had a mapper.
+  void warn_unread_fields(const std::vector<bool>& mapped);
+
   // ---- Issues: location from location(), fixed text only ------------------
   void error(IssueLocation location, std::string text);
   void warning(IssueLocation location, std::string text);
@@ -121,6 +166,12 @@ class MappingContext {
   // value = the deterministic id, so replays find the same resource.
   EntryRef add(std::string_view type, std::string_view key, fhir::JsonValue resource,
                std::string_view minted_segment);
+  // Same, but the minted identifier is always added, first: for resources
+  // whose business identifiers do not identify them alone (orders sharing a
+  // filler number, told apart by their service code), so the conditional
+  // update that the first identifier drives matches this resource only.
+  EntryRef add_with_key_identifier(std::string_view type, std::string_view key,
+                                   fhir::JsonValue resource, std::string_view minted_segment);
   // Adds a resource sent with POST + ifNoneExist (MessageHeader, Provenance).
   EntryRef add_created(std::string_view type, std::string_view key, fhir::JsonValue resource);
   EntryRef find(std::string_view type, std::string_view key) const;
@@ -153,6 +204,9 @@ class MappingContext {
   } event_info;
 
  private:
+  EntryRef add_entry(std::string_view type, std::string_view key, fhir::JsonValue resource,
+                     std::string_view minted_segment, bool always_mint);
+
   const hl7::Message& message_;
   const MappingConfig& config_;
   std::shared_ptr<const TimeZone> zone_;
@@ -161,7 +215,15 @@ class MappingContext {
   std::vector<Entry> entries_;
   std::map<std::string, EntryRef, std::less<>> by_key_;  // "type|key" -> entry
   std::vector<EntryRef> focus_;
+  std::vector<hl7::SegmentView> segments_;
+  std::vector<int> occurrence_;  // per segment: 1-based occurrence of its id
+  std::vector<bool> repeated_;   // per segment: its id occurs more than once
+  FieldUse field_use_;
 };
+
+// True for a field that only numbers its segment (field 1 of PID, OBX, DG1,
+// ...): it is structure, so it is never reported unread.
+bool is_set_id_field(std::string_view segment_id, int field);
 
 // Trims ASCII spaces and tabs at both ends.
 std::string trim(std::string_view s);

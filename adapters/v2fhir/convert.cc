@@ -195,29 +195,12 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
   ctx.encounter_status = std::string(profile->encounter_status);
   ctx.obr_creates_report = profile->obr_creates_report;
 
-  // Occurrence numbers for issue locations, in one pass.
-  std::vector<hl7::SegmentView> segments = message.segments();
-  std::vector<std::pair<std::string_view, int>> counts;
-  std::vector<int> occurrence(segments.size());
-  for (size_t i = 0; i < segments.size(); ++i) {
-    std::string_view id = segments[i].id();
-    auto it =
-        std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == id; });
-    if (it == counts.end()) {
-      counts.emplace_back(id, 1);
-      occurrence[i] = 1;
-    } else {
-      occurrence[i] = ++it->second;
-    }
-  }
-  for (size_t i = 0; i < segments.size(); ++i) {
-    std::string_view id = segments[i].id();
-    Seg seg{segments[i], occurrence[i], false};
-    for (const auto& c : counts) {
-      if (c.first == id) seg.repeated = c.second > 1;
-    }
+  std::vector<bool> mapped(ctx.segment_count());
+  for (size_t i = 0; i < ctx.segment_count(); ++i) {
+    Seg seg = ctx.segment(i);
+    std::string_view id = seg.id();
     if (!id.empty() && id[0] == 'Z') {
-      map_z_segment(ctx, seg);
+      map_z_segment(ctx, seg);  // warns field by field itself
       continue;
     }
     SegmentMapper mapper = find_segment_mapper(id);
@@ -231,6 +214,7 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
       }
       continue;
     }
+    mapped[i] = true;
     mapper(ctx, seg);
   }
   if (!ctx.cursor.pending_orc.is_null()) {
@@ -238,7 +222,7 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
   }
 
   // MessageHeader.focus and the Provenance.
-  Seg msh{segments[0], 1, false};
+  Seg msh = ctx.segment(0);
   std::string recorded = time_field(ctx, msh, 7, TimeKind::kInstant);
   if (recorded.empty()) {
     ctx.error(MappingContext::location(msh, 7), "message date/time with seconds required");
@@ -249,6 +233,7 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
     ctx.resource(ctx.message_header).add("focus", std::move(focus));
   }
   if (!recorded.empty()) add_provenance(ctx, recorded);
+  ctx.warn_unread_fields(mapped);
 
   result.errors = std::move(ctx.errors());
   result.warnings = std::move(ctx.warnings());

@@ -127,6 +127,10 @@ EntryRef organization_from_hd(MappingContext& ctx, const hl7::HD& hd, const Issu
 fhir::JsonValue quantity(std::string_view fhir_decimal, const hl7::CWE& unit);
 bool is_known_ucum_unit(std::string_view unit);
 
+// {"extension": [data-absent-reason = reason]}: stands for a required element
+// the message does not have ("unknown", "not-applicable", ...).
+fhir::JsonValue data_absent_element(std::string_view reason);
+
 // Appends an Annotation {text} to resource.note.
 void add_note(fhir::JsonValue& resource, std::string text);
 

@@ -170,7 +170,7 @@ JsonValue codeable_concept(MappingContext& ctx, const hl7::CWE& raw, const Issue
 
 JsonValue codeable_concept_field(MappingContext& ctx, const Seg& seg, int field, int rep,
                                  std::string_view default_table) {
-  hl7::Element e = seg.view.at(field, rep);
+  hl7::Element e = seg.at(field, rep);
   if (!e.has_value()) return {};
   auto cwe = hl7::read_cwe(e);
   IssueLocation loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);

@@ -301,3 +301,17 @@ void add_note(JsonValue& resource, std::string text) {
 }
 
 }  // namespace gw::v2fhir
+
+namespace gw::v2fhir {
+
+fhir::JsonValue data_absent_element(std::string_view reason) {
+  fhir::JsonValue ext = fhir::JsonValue::make_object();
+  ext.add("url", fhir::JsonValue::make_string(
+                     "http://hl7.org/fhir/StructureDefinition/data-absent-reason"));
+  ext.add("valueCode", fhir::JsonValue::make_string(std::string(reason)));
+  fhir::JsonValue out = fhir::JsonValue::make_object();
+  out.add("extension", fhir::JsonValue::make_array()).push(std::move(ext));
+  return out;
+}
+
+}  // namespace gw::v2fhir

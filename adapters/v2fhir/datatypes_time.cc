@@ -84,7 +84,7 @@ std::string fhir_time(MappingContext& ctx, const hl7::Timestamp& ts, TimeKind ki
 
 std::string time_component(MappingContext& ctx, const Seg& seg, int field, int component,
                            TimeKind kind) {
-  hl7::Element e = seg.view.at(field, 1, component);
+  hl7::Element e = seg.at(field, 1, component);
   if (!e.has_value()) return {};
   IssueLocation loc = MappingContext::location(seg, field, component);
   auto ts = hl7::read_timestamp(e);

@@ -1,4 +1,5 @@
 // Helpers of the order/immunization/scheduling/document mappers (clinical.h).
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -26,7 +27,7 @@ EntryRef last_of_type(MappingContext& ctx, std::string_view type) {
 // Same naming and key as the PV1-3 Location of seg_encounter.cc, so that
 // PV1-3 and AIL-3 naming one place give one entry (first mapping wins).
 EntryRef location_from_pl_field(MappingContext& ctx, const Seg& seg, int field) {
-  hl7::Element pl = seg.view.at(field, 1);
+  hl7::Element pl = seg.at(field, 1);
   if (!pl.has_value()) return kNoEntry;
   std::string poc = trim(pl.part(1).text_or_empty()), room = trim(pl.part(2).text_or_empty()),
               bed = trim(pl.part(3).text_or_empty()),
@@ -56,12 +57,12 @@ EntryRef location_from_pl_field(MappingContext& ctx, const Seg& seg, int field) 
 }
 
 EntryRef organization_from_cwe(MappingContext& ctx, const Seg& seg, int field) {
-  hl7::Element e = seg.view.at(field, 1);
+  hl7::Element e = seg.at(field, 1);
   if (!e.has_value()) return kNoEntry;
   IssueLocation loc = MappingContext::location(seg, field);
   auto cwe = hl7::read_cwe(e);
   if (!cwe.ok()) {
-    ctx.error(loc, "invalid coded value");
+    ctx.warning(loc, "invalid coded value");
     return kNoEntry;
   }
   std::string code = trim(cwe->identifier), name = trim(cwe->text),
@@ -220,6 +221,109 @@ bool is_base64(std::string_view s) {
     }
   }
   return pad <= 2;
+}
+
+}  // namespace gw::v2fhir
+
+namespace gw::v2fhir {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// ED-2 type of data (table 0191) and ED-3 subtype (table 0291) -> MIME type.
+std::string mime_type(std::string_view type, std::string_view subtype) {
+  std::string sub;
+  for (char c : subtype)
+    sub.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  static constexpr std::pair<std::string_view, std::string_view> kSubtypes[] = {
+      {"pdf", "application/pdf"}, {"rtf", "application/rtf"}, {"html", "text/html"},
+      {"xml", "application/xml"}, {"jpeg", "image/jpeg"},     {"png", "image/png"},
+      {"tiff", "image/tiff"},     {"gif", "image/gif"},       {"dicom", "application/dicom"}};
+  for (const auto& [name, mime] : kSubtypes) {
+    if (sub == name) return std::string(mime);
+  }
+  if (type == "TEXT" || type == "TX") return "text/plain";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+JsonValue attachment_from_ed(MappingContext& ctx, const hl7::Element& ed,
+                             const IssueLocation& loc) {
+  std::string type = trim(ed.part(2).text_or_empty()), subtype = trim(ed.part(3).text_or_empty());
+  std::string encoding = trim(ed.part(4).text_or_empty());
+  std::string data = trim(ed.part(5).text_or_empty());
+  if (data.empty()) {
+    ctx.warning(loc, "encapsulated data missing");
+    return {};
+  }
+  JsonValue a = JsonValue::make_object();
+  std::string bytes64;
+  bool as_sent = false;  // data kept as received text, not decoded
+  if (encoding == "Base64") {
+    if (is_base64(data)) {
+      bytes64 = std::move(data);
+    } else {
+      ctx.warning(loc, "encapsulated data is not base64: kept as received text");
+      as_sent = true;
+    }
+  } else if (encoding == "Hex") {
+    std::string raw;
+    raw.reserve(data.size() / 2);
+    bool ok = data.size() % 2 == 0;
+    for (size_t i = 0; ok && i < data.size(); i += 2) {
+      int hi = hex_value(data[i]), lo = hex_value(data[i + 1]);
+      ok = hi >= 0 && lo >= 0;
+      raw.push_back(static_cast<char>(hi * 16 + lo));
+    }
+    if (ok) {
+      bytes64 = base64_encode(raw);
+    } else {
+      ctx.warning(loc, "encapsulated data is not hexadecimal: kept as received text");
+      as_sent = true;
+    }
+  } else if (encoding == "A" || encoding.empty()) {
+    bytes64 = base64_encode(data);
+  } else {
+    ctx.warning(loc, "encapsulated data encoding not supported: kept as received text");
+    as_sent = true;
+  }
+  if (as_sent) {
+    // Nothing is lost: the text as received, labelled as such.
+    a.add("contentType", JsonValue::make_string("text/plain"));
+    a.add("data", JsonValue::make_string(base64_encode(data)));
+    return a;
+  }
+  a.add("contentType", JsonValue::make_string(mime_type(type, subtype)));
+  a.add("data", JsonValue::make_string(std::move(bytes64)));
+  return a;
+}
+
+JsonValue attachment_from_rp(MappingContext& ctx, const hl7::Element& rp,
+                             const IssueLocation& loc) {
+  // RP: pointer ^ application id (HD) ^ type of data ^ subtype.
+  std::string pointer = trim(rp.part(1).text_or_empty());
+  if (pointer.empty()) {
+    ctx.warning(loc, "reference pointer missing");
+    return {};
+  }
+  JsonValue a = JsonValue::make_object();
+  std::string type = trim(rp.part(3).text_or_empty()), subtype = trim(rp.part(4).text_or_empty());
+  if (!type.empty() || !subtype.empty())
+    a.add("contentType", JsonValue::make_string(mime_type(type, subtype)));
+  std::string app = trim(rp.part(2).part(1).text_or_empty());
+  if (app.empty()) app = trim(rp.part(2).part(2).text_or_empty());
+  // A pointer is a URL when it says so; otherwise it only means something to
+  // the application that holds it, which the title names.
+  a.add("url", JsonValue::make_string(pointer));
+  if (!app.empty()) a.add("title", JsonValue::make_string(app));
+  return a;
 }
 
 }  // namespace gw::v2fhir

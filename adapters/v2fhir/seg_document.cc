@@ -46,80 +46,6 @@ const char* confidentiality(std::string_view s) {
   return nullptr;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// ED value -> Attachment, or null after an issue.
-JsonValue ed_attachment(MappingContext& ctx, const hl7::Element& ed, const IssueLocation& loc) {
-  std::string type = trim(ed.part(2).text_or_empty()), subtype = trim(ed.part(3).text_or_empty());
-  std::string encoding = trim(ed.part(4).text_or_empty());
-  std::string data = trim(ed.part(5).text_or_empty());
-  if (data.empty()) {
-    ctx.warning(loc, "encapsulated data missing");
-    return {};
-  }
-  std::string bytes64;
-  if (encoding == "Base64") {
-    if (!is_base64(data)) {
-      ctx.error(loc, "encapsulated data is not base64");
-      return {};
-    }
-    bytes64 = std::move(data);
-  } else if (encoding == "Hex") {
-    if (data.size() % 2 != 0) {
-      ctx.error(loc, "encapsulated data is not hexadecimal");
-      return {};
-    }
-    std::string raw;
-    raw.reserve(data.size() / 2);
-    for (size_t i = 0; i < data.size(); i += 2) {
-      int hi = hex_value(data[i]), lo = hex_value(data[i + 1]);
-      if (hi < 0 || lo < 0) {
-        ctx.error(loc, "encapsulated data is not hexadecimal");
-        return {};
-      }
-      raw.push_back(static_cast<char>(hi * 16 + lo));
-    }
-    bytes64 = base64_encode(raw);
-  } else if (encoding == "A" || encoding.empty()) {
-    bytes64 = base64_encode(data);
-  } else {
-    ctx.error(loc, "encapsulated data encoding not supported");
-    return {};
-  }
-  // ED-2 type of data (table 0191) and ED-3 subtype (table 0291) -> MIME type.
-  std::string mime;
-  std::string sub_lower;
-  for (char c : subtype)
-    sub_lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  if (sub_lower == "pdf")
-    mime = "application/pdf";
-  else if (sub_lower == "rtf")
-    mime = "application/rtf";
-  else if (sub_lower == "html")
-    mime = "text/html";
-  else if (sub_lower == "xml")
-    mime = "application/xml";
-  else if (sub_lower == "jpeg")
-    mime = "image/jpeg";
-  else if (sub_lower == "png")
-    mime = "image/png";
-  else if (sub_lower == "tiff")
-    mime = "image/tiff";
-  else if (type == "TEXT" || type == "TX")
-    mime = "text/plain";
-  else
-    mime = "application/octet-stream";
-  JsonValue a = JsonValue::make_object();
-  a.add("contentType", JsonValue::make_string(mime));
-  a.add("data", JsonValue::make_string(std::move(bytes64)));
-  return a;
-}
-
 void add_content(JsonValue& doc, JsonValue attachment) {
   JsonValue c = JsonValue::make_object();
   c.add("attachment", std::move(attachment));
@@ -133,15 +59,11 @@ void read_content(MappingContext& ctx, size_t txa_index, JsonValue& doc) {
   const hl7::Message& m = ctx.message();
   std::string text;
   bool has_text = false;
-  // Occurrence numbers for issue locations, counted as we go (linear).
-  int occurrence = 0;
-  for (size_t i = 0; i < txa_index; ++i) occurrence += m.segment(i).id() == "OBX" ? 1 : 0;
-  const bool repeated = m.count("OBX") > 1;
   for (size_t i = txa_index + 1; i < m.segment_count(); ++i) {
     hl7::SegmentView v = m.segment(i);
     if (v.id() == "NTE" || v.id() == "CON") continue;
     if (v.id() != "OBX") break;
-    Seg obx{v, ++occurrence, repeated};
+    Seg obx = ctx.segment(i);
     std::string type = obx.text(2);
     IssueLocation loc = MappingContext::location(obx, 5);
     if (type == "TX" || type == "FT" || type == "ST") {
@@ -154,7 +76,8 @@ void read_content(MappingContext& ctx, size_t txa_index, JsonValue& doc) {
       int rep = 0;
       for (const hl7::Element& e : obx.field(5).children()) {
         ++rep;
-        JsonValue a = ed_attachment(ctx, e, MappingContext::location(obx, 5, 0, rep > 1 ? rep : 0));
+        JsonValue a =
+            attachment_from_ed(ctx, e, MappingContext::location(obx, 5, 0, rep > 1 ? rep : 0));
         if (!a.empty()) add_content(doc, std::move(a));
       }
     } else {
@@ -184,7 +107,7 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
   JsonValue doc = JsonValue::make_object();
   doc.add("resourceType", JsonValue::make_string("DocumentReference"));
   JsonValue master =
-      identifier_from_ei(ctx, read_ei(seg.view.at(12, 1)), "", MappingContext::location(seg, 12));
+      identifier_from_ei(ctx, read_ei(seg.at(12, 1)), "", MappingContext::location(seg, 12));
   if (master.empty()) {
     ctx.error(MappingContext::location(seg, 12), "unique document number required");
     return;
@@ -223,10 +146,10 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
   }
   if (!authors.empty()) doc.add("author", std::move(authors));
   EntryRef authenticator =
-      practitioner_from_xcn(ctx, seg.view.at(10, 1), MappingContext::location(seg, 10));
+      practitioner_from_xcn(ctx, seg.at(10, 1), MappingContext::location(seg, 10));
   if (authenticator != kNoEntry) doc.add("authenticator", ctx.reference(authenticator));
   JsonValue parent =
-      identifier_from_ei(ctx, read_ei(seg.view.at(13, 1)), "", MappingContext::location(seg, 13));
+      identifier_from_ei(ctx, read_ei(seg.at(13, 1)), "", MappingContext::location(seg, 13));
   if (!parent.empty()) {
     // T02 with a parent document number: an addendum to that document.
     JsonValue rel = JsonValue::make_object();

@@ -32,7 +32,7 @@ JsonValue encounter_class(std::string_view pc) {
 
 // PL -> Location entry (one Location for the most specific level sent).
 EntryRef location_from_pl(MappingContext& ctx, const Seg& seg, int field) {
-  hl7::Element pl = seg.view.at(field, 1);
+  hl7::Element pl = seg.at(field, 1);
   if (!pl.has_value()) return kNoEntry;
   std::string poc = trim(pl.part(1).text_or_empty()), room = trim(pl.part(2).text_or_empty()),
               bed = trim(pl.part(3).text_or_empty()),

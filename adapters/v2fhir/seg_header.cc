@@ -57,14 +57,35 @@ void map_msh(MappingContext& ctx, const Seg& seg) {
   mh.add("source", std::move(source));
   ctx.sending_organization = sender;
   ctx.message_header = ctx.add_created("MessageHeader", "MSH|" + trim(h.control_id), std::move(mh));
+  // Processing id (test or production data) and v2 version as tags: a
+  // receiver must be able to tell test traffic from real patients.
+  JsonValue& meta = *ctx.resource(ctx.message_header).find_mutable("meta");
+  JsonValue* tags = meta.find_mutable("tag");
+  std::string processing = seg.text(11);
+  if (!processing.empty())
+    tags->push(make_coding("http://terminology.hl7.org/CodeSystem/v2-0103", processing));
+  std::string version = seg.text(12);
+  if (!version.empty())
+    tags->push(make_coding("http://terminology.hl7.org/CodeSystem/v2-0104", version));
+  std::string security = seg.text(8);
+  if (!security.empty()) {
+    // MSH-8 is free text in most feeds; kept as a security label's display.
+    JsonValue label = JsonValue::make_object();
+    label.add("display", JsonValue::make_string(security));
+    meta.add("security", JsonValue::make_array()).push(std::move(label));
+  }
+  // Read through the parsed header above (3-7, 9, 10) or by the transport
+  // and parser (13 sequence number, 15/16 acknowledgment types, 18 charset).
+  for (int f : {3, 4, 5, 6, 7, 9, 10, 13, 15, 16, 18}) seg.touch(f);
 }
 
 void map_evn(MappingContext& ctx, const Seg& seg) {
+  seg.touch(1);  // EVN-1 repeats MSH-9.2 (deprecated since v2.3)
   ctx.event_info.recorded = time_field(ctx, seg, 2, TimeKind::kDateTime);
   ctx.event_info.occurred = time_field(ctx, seg, 6, TimeKind::kDateTime);
   ctx.event_info.reason = codeable_concept_field(ctx, seg, 4, 1, "0062");
   ctx.event_info.enterer =
-      practitioner_from_xcn(ctx, seg.view.at(5, 1), MappingContext::location(seg, 5));
+      practitioner_from_xcn(ctx, seg.at(5, 1), MappingContext::location(seg, 5));
 }
 
 }  // namespace gw::v2fhir

@@ -155,7 +155,7 @@ void map_rxa(MappingContext& ctx, const Seg& seg) {
     }
     hl7::CWE units;
     if (seg.field(7).has_value()) {
-      auto u = hl7::read_cwe(seg.view.at(7, 1));
+      auto u = hl7::read_cwe(seg.at(7, 1));
       if (!u.ok()) {
         ctx.error(MappingContext::location(seg, 7), "invalid units");
         return;
@@ -213,7 +213,7 @@ void immunization_obx(MappingContext& ctx, const Seg& seg) {
   bool loinc = seg.text(3, 3) == "LN";
   JsonValue& r = ctx.resource(imm);
   if (loinc && coded && (code == "64994-7" || code == "30963-3")) {
-    auto cwe = hl7::read_cwe(seg.view.at(5, 1));
+    auto cwe = hl7::read_cwe(seg.at(5, 1));
     if (!cwe.ok()) {
       ctx.error(loc, "invalid coded value");
       return;

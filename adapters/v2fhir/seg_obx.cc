@@ -1,6 +1,7 @@
 // OBX -> Observation (value by OBX-2, reference range, interpretation...).
 #include <utility>
 
+#include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
 #include "adapters/v2fhir/segments.h"
 
@@ -65,11 +66,67 @@ JsonValue reference_range(std::string_view raw, const hl7::CWE& units) {
   return range;
 }
 
-// OBX-5 by OBX-2. Returns false (after an error) when the value is unusable.
-bool set_value(MappingContext& ctx, const Seg& seg, std::string_view type, const hl7::CWE& units,
-               JsonValue& obs) {
+// The whole of OBX-5 as received (repetitions joined by newlines), for a value
+// kept as text because it could not be read as its type says.
+std::string raw_value(const Seg& seg) {
+  std::string text;
+  for (const hl7::Element& e : seg.field(5).children()) {
+    if (!text.empty()) text.push_back('\n');
+    text += e.text_or_empty();
+  }
+  return trim(text);
+}
+
+// Keeps a value that does not read as its declared type: valueString with the
+// text as sent, and a warning that says why. Nothing the sender wrote is lost.
+void keep_as_text(MappingContext& ctx, const Seg& seg, const IssueLocation& loc, const char* why,
+                  JsonValue& obs) {
+  ctx.warning(loc, why);
+  std::string text = raw_value(seg);
+  if (!text.empty()) obs.add("valueString", JsonValue::make_string(std::move(text)));
+}
+
+// ED and RP values are documents, not observation values (R4 Observation has
+// no valueAttachment): a DocumentReference holds the attachment and the
+// Observation points at it through derivedFrom (the IG's OBX[DocumentReference]).
+void add_document_value(MappingContext& ctx, const Seg& seg, std::string_view type,
+                        const std::string& key, JsonValue& obs) {
+  JsonValue content = JsonValue::make_array();
+  int rep = 0;
+  for (const hl7::Element& e : seg.field(5).children()) {
+    ++rep;
+    IssueLocation loc = MappingContext::location(seg, 5, 0, rep > 1 ? rep : 0);
+    JsonValue a = type == "ED" ? attachment_from_ed(ctx, e, loc) : attachment_from_rp(ctx, e, loc);
+    if (a.empty()) continue;
+    JsonValue c = JsonValue::make_object();
+    c.add("attachment", std::move(a));
+    content.push(std::move(c));
+  }
+  if (content.empty()) return;
+  JsonValue doc = JsonValue::make_object();
+  doc.add("resourceType", JsonValue::make_string("DocumentReference"));
+  doc.add("status", JsonValue::make_string("current"));
+  if (const JsonValue* code = obs.find("code")) doc.add("type", *code);
+  if (const JsonValue* subject = obs.find("subject")) doc.add("subject", *subject);
+  doc.add("content", std::move(content));
+  EntryRef ref = ctx.add("DocumentReference", key + "|document", std::move(doc), "OBX-5");
+  obs.add("derivedFrom", JsonValue::make_array()).push(ctx.reference(ref));
+  if (ctx.cursor.report != kNoEntry) {
+    // The report's presented form is the same attachment.
+    JsonValue& dr = ctx.resource(ctx.cursor.report);
+    JsonValue* forms = dr.find_mutable("presentedForm");
+    if (forms == nullptr) forms = &dr.add("presentedForm", JsonValue::make_array());
+    for (const JsonValue& c : ctx.resource(ref).find("content")->items())
+      forms->push(*c.find("attachment"));
+  }
+}
+
+// OBX-5 by OBX-2. A value that does not read as its type is kept as text
+// with a warning; an unknown type likewise.
+void set_value(MappingContext& ctx, const Seg& seg, std::string_view type, const hl7::CWE& units,
+               const std::string& key, JsonValue& obs) {
   hl7::Element field = seg.field(5);
-  if (!field.has_value()) return true;
+  if (!field.has_value()) return;
   IssueLocation loc = MappingContext::location(seg, 5);
   int reps = field.child_count();
   if (type == "ST" || type == "TX" || type == "FT") {
@@ -80,18 +137,22 @@ bool set_value(MappingContext& ctx, const Seg& seg, std::string_view type, const
     }
     if (type == "ST") text = trim(text);
     if (!text.empty()) obs.add("valueString", JsonValue::make_string(std::move(text)));
-    return true;
+    return;
   }
-  if (reps > 1) ctx.warning(loc, "observation value repetitions beyond the first not mapped");
-  hl7::Element first = seg.view.at(5, 1);
+  if (type == "ED" || type == "RP") {
+    add_document_value(ctx, seg, type, key, obs);
+    return;
+  }
+  if (reps > 1) {
+    keep_as_text(ctx, seg, loc, "repeated observation value kept as text", obs);
+    return;
+  }
+  hl7::Element first = seg.at(5, 1);
   if (type == "NM") {
     std::string d = decimal_of(first.text_or_empty());
-    if (d.empty()) {
-      ctx.error(loc, "observation value is not a number");
-      return false;
-    }
+    if (d.empty()) return keep_as_text(ctx, seg, loc, "observation value is not a number", obs);
     obs.add("valueQuantity", quantity(d, units));
-    return true;
+    return;
   }
   if (type == "SN") {
     std::string cmp = trim(first.part(1).text_or_empty());
@@ -99,33 +160,27 @@ bool set_value(MappingContext& ctx, const Seg& seg, std::string_view type, const
     std::string sep = trim(first.part(3).text_or_empty());
     std::string raw2 = trim(first.part(4).text_or_empty());
     std::string n2 = decimal_of(raw2);
-    if (n1.empty() && !trim(first.part(2).text_or_empty()).empty()) {
-      ctx.error(MappingContext::location(seg, 5, 2), "structured numeric value is not a number");
-      return false;
-    }
+    if (n1.empty() && !trim(first.part(2).text_or_empty()).empty())
+      return keep_as_text(ctx, seg, loc, "structured numeric value is not a number", obs);
     if (sep.empty() && raw2.empty()) {
-      if (n1.empty()) return true;
+      if (n1.empty()) return;
       JsonValue q = quantity(n1, units);
       if (cmp == "<" || cmp == ">" || cmp == "<=" || cmp == ">=") {
         q.add("comparator", JsonValue::make_string(cmp));
       } else if (!cmp.empty() && cmp != "=") {
-        ctx.error(MappingContext::location(seg, 5, 1),
-                  "structured numeric comparator not supported");
-        return false;
+        return keep_as_text(ctx, seg, loc, "structured numeric comparator not supported", obs);
       }
       obs.add("valueQuantity", std::move(q));
-      return true;
+      return;
     }
-    if (n1.empty() || n2.empty() || !cmp.empty()) {
-      ctx.error(loc, "structured numeric value not supported");
-      return false;
-    }
+    if (n1.empty() || n2.empty() || !cmp.empty())
+      return keep_as_text(ctx, seg, loc, "structured numeric value not supported", obs);
     if (sep == "-") {
       JsonValue r = JsonValue::make_object();
       r.add("low", quantity(n1, units));
       r.add("high", quantity(n2, units));
       obs.add("valueRange", std::move(r));
-      return true;
+      return;
     }
     if (sep == ":" || sep == "/") {
       JsonValue r = JsonValue::make_object();
@@ -135,33 +190,43 @@ bool set_value(MappingContext& ctx, const Seg& seg, std::string_view type, const
       r.add("numerator", std::move(num));
       r.add("denominator", std::move(den));
       obs.add("valueRatio", std::move(r));
-      return true;
+      return;
     }
-    ctx.error(MappingContext::location(seg, 5, 3), "structured numeric separator not supported");
-    return false;
+    return keep_as_text(ctx, seg, loc, "structured numeric separator not supported", obs);
   }
-  if (type == "CE" || type == "CWE" || type == "CNE" || type == "CF") {
+  if (type == "CE" || type == "CWE" || type == "CNE" || type == "CF" || type == "ID" ||
+      type == "IS") {
     auto cwe = hl7::read_cwe(first);
-    if (!cwe.ok()) {
-      ctx.error(loc, "invalid coded value");
-      return false;
-    }
+    if (!cwe.ok()) return keep_as_text(ctx, seg, loc, "invalid coded value", obs);
     JsonValue cc = codeable_concept(ctx, *cwe, loc);
     if (!cc.empty()) obs.add("valueCodeableConcept", std::move(cc));
-    return true;
+    return;
   }
   if (type == "DT" || type == "TS" || type == "DTM") {
     auto ts = hl7::read_timestamp(first);
-    if (!ts.ok()) {
-      ctx.error(loc, "observation value is not a timestamp");
-      return false;
-    }
+    if (!ts.ok()) return keep_as_text(ctx, seg, loc, "observation value is not a timestamp", obs);
     std::string v = fhir_time(ctx, *ts, type == "DT" ? TimeKind::kDate : TimeKind::kDateTime, loc);
     if (!v.empty()) obs.add("valueDateTime", JsonValue::make_string(v));
-    return true;
+    return;
   }
-  ctx.error(MappingContext::location(seg, 2), "observation value type not supported");
-  return false;
+  keep_as_text(ctx, seg, MappingContext::location(seg, 2),
+               type.empty() ? "observation value type missing: value kept as text"
+                            : "observation value type not supported: value kept as text",
+               obs);
+}
+
+// Result identity, never a position alone: OBX-21 (observation instance
+// identifier) when given; else the order's filler (or placer) number + OBX-3
+// code + OBX-4 sub-id; outside an order, patient + encounter + code + sub-id
+// + effective time. A second OBX with the same identity in one message gets
+// its rank among those (with a warning): text lines of one result sent as
+// several OBX without sub-ids are the usual cause.
+std::string result_key(MappingContext& ctx, const Seg& seg, const std::string& effective) {
+  std::string code = seg.text(3, 1) + "^" + seg.text(3, 3);
+  std::string sub_id = seg.text(4);
+  if (ctx.cursor.order != kNoEntry) return ctx.cursor.order_key + "|result|" + code + "|" + sub_id;
+  return ctx.cursor.patient_key + "|" + ctx.cursor.encounter_key + "|result|" + code + "|" +
+         sub_id + "|" + effective;
 }
 
 }  // namespace
@@ -174,39 +239,44 @@ void map_obx(MappingContext& ctx, const Seg& seg) {
   ++ctx.cursor.obx_in_order;
   JsonValue obs = JsonValue::make_object();
   obs.add("resourceType", JsonValue::make_string("Observation"));
+  // Identifier: OBX-21 when given (it is then also the key).
+  JsonValue instance =
+      identifier_from_ei(ctx, read_ei(seg.at(21, 1)), "", MappingContext::location(seg, 21));
   std::string status_code = seg.text(11);
   const char* status = observation_status(status_code);
   if (status == nullptr) {
-    ctx.error(MappingContext::location(seg, 11),
-              status_code.empty() ? "observation result status required"
-                                  : "observation result status not in table 0085");
-    return;
+    ctx.warning(MappingContext::location(seg, 11),
+                status_code.empty()
+                    ? "observation result status missing: status unknown"
+                    : "observation result status not in table 0085: status unknown");
+    status = "unknown";
   }
   obs.add("status", JsonValue::make_string(status));
   JsonValue code = codeable_concept_field(ctx, seg, 3);
   if (code.empty()) {
-    ctx.error(MappingContext::location(seg, 3), "observation identifier required");
-    return;
+    ctx.warning(MappingContext::location(seg, 3), "observation identifier missing");
+    code = data_absent_element("unknown");
   }
-  // Key: within an order, set id + sub-id (position when those repeat); else
-  // patient + encounter + code + set id.
-  std::string set_id = seg.text(1) + "|" + seg.text(4);
+  std::string effective = time_field(ctx, seg, 14, TimeKind::kDateTime);
   std::string key;
-  if (ctx.cursor.order != kNoEntry) {
-    key = ctx.cursor.order_key + "|obx|" + set_id;
-    if (seg.text(1).empty() || ctx.find("Observation", key) != kNoEntry) {
-      key = ctx.cursor.order_key + "|obx-position|" + std::to_string(ctx.cursor.obx_in_order);
-    }
+  if (!instance.empty()) {
+    key = "instance|" + identifier_key(instance);
+    obs.add("identifier", JsonValue::make_array()).push(std::move(instance));
   } else {
-    key = ctx.cursor.patient_key + "|" + ctx.cursor.encounter_key + "|" +
-          std::string(seg.field(3).raw()) + "|" + set_id + "|" + std::to_string(seg.occurrence);
+    key = result_key(ctx, seg, effective);
+  }
+  if (ctx.find("Observation", key) != kNoEntry) {
+    ctx.warning(MappingContext::location(seg, 4),
+                "result with the same code and sub-id as an earlier one: told apart by its rank");
+    std::string base = key;
+    for (int n = 2; ctx.find("Observation", key) != kNoEntry; ++n)
+      key = base + "|rank|" + std::to_string(n);
   }
   obs.add("code", std::move(code));
   if (ctx.cursor.order != kNoEntry)
     obs.add("basedOn", JsonValue::make_array()).push(ctx.reference(ctx.cursor.order));
   obs.add("subject", ctx.reference(ctx.cursor.patient));
   if (ctx.cursor.encounter != kNoEntry) obs.add("encounter", ctx.reference(ctx.cursor.encounter));
-  std::string effective = time_field(ctx, seg, 14, TimeKind::kDateTime);
   if (effective.empty()) effective = ctx.cursor.order_effective;
   if (!effective.empty()) obs.add("effectiveDateTime", JsonValue::make_string(effective));
   JsonValue performers = JsonValue::make_array();
@@ -220,14 +290,14 @@ void map_obx(MappingContext& ctx, const Seg& seg) {
   if (!performers.empty()) obs.add("performer", std::move(performers));
   hl7::CWE units;
   if (seg.field(6).has_value()) {
-    auto u = hl7::read_cwe(seg.view.at(6, 1));
-    if (!u.ok()) {
-      ctx.error(MappingContext::location(seg, 6), "invalid units");
-      return;
+    auto u = hl7::read_cwe(seg.at(6, 1));
+    if (u.ok()) {
+      units = *u;
+    } else {
+      ctx.warning(MappingContext::location(seg, 6), "invalid units");
     }
-    units = *u;
   }
-  if (!set_value(ctx, seg, seg.text(2), units, obs)) return;
+  set_value(ctx, seg, seg.text(2), units, key, obs);
   if (obs.find("valueQuantity") == nullptr && obs.find("valueRange") == nullptr &&
       !seg.text(6).empty() && seg.text(2) != "NM" && seg.text(2) != "SN") {
     ctx.warning(MappingContext::location(seg, 6), "units of a non-numeric value not mapped");

@@ -49,9 +49,9 @@ bool has_identifier_type(const JsonValue& sr, std::string_view type) {
 std::vector<JsonValue> order_identifiers(MappingContext& ctx, const Seg& seg, int field_placer,
                                          int field_filler) {
   std::vector<JsonValue> out;
-  JsonValue filler = identifier_from_ei(ctx, read_ei(seg.view.at(field_filler, 1)), "FILL",
+  JsonValue filler = identifier_from_ei(ctx, read_ei(seg.at(field_filler, 1)), "FILL",
                                         MappingContext::location(seg, field_filler));
-  JsonValue placer = identifier_from_ei(ctx, read_ei(seg.view.at(field_placer, 1)), "PLAC",
+  JsonValue placer = identifier_from_ei(ctx, read_ei(seg.at(field_placer, 1)), "PLAC",
                                         MappingContext::location(seg, field_placer));
   if (!filler.empty()) out.push_back(std::move(filler));
   if (!placer.empty()) out.push_back(std::move(placer));
@@ -80,8 +80,7 @@ void map_orc(MappingContext& ctx, const Seg& seg) {
   set_subject(ctx, sr);
   std::string authored = time_field(ctx, seg, 9, TimeKind::kDateTime);
   if (!authored.empty()) sr.add("authoredOn", JsonValue::make_string(authored));
-  EntryRef requester =
-      practitioner_from_xcn(ctx, seg.view.at(12, 1), MappingContext::location(seg, 12));
+  EntryRef requester = practitioner_from_xcn(ctx, seg.at(12, 1), MappingContext::location(seg, 12));
   if (requester != kNoEntry) sr.add("requester", ctx.reference(requester));
   // The ServiceRequest is completed by the OBR that follows (code is
   // required); without an order number it is only keyed there.
@@ -102,8 +101,8 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
   }
   JsonValue code = codeable_concept_field(ctx, seg, 4);
   if (code.empty()) {
-    ctx.error(MappingContext::location(seg, 4), "universal service identifier required");
-    return;
+    ctx.warning(MappingContext::location(seg, 4), "universal service identifier missing");
+    code = data_absent_element("unknown");
   }
   JsonValue sr = std::move(ctx.cursor.pending_orc);
   std::string key = std::move(ctx.cursor.pending_orc_key);
@@ -132,17 +131,22 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
     key = identifier_key(sr_ids->items()[0]);
   std::string effective = time_field(ctx, seg, 7, TimeKind::kDateTime);
   std::string effective_end = time_field(ctx, seg, 8, TimeKind::kDateTime);
+  // Identity: the order number with the service code. One filler number may
+  // carry several orders (an accession with a panel and a culture), and each
+  // must survive as itself.
+  const std::string service = seg.text(4, 1) + "^" + seg.text(4, 3);
   if (key.empty()) {
     ctx.warning(MappingContext::location(seg, 3), "order without placer or filler number");
-    key = ctx.cursor.patient_key + "|" + std::string(seg.field(4).raw()) + "|" + effective;
+    key = ctx.cursor.patient_key + "|" + effective;
   }
+  key += "|service|" + service;
   sr.add("code", code);
   if (sr.find("requester") == nullptr) {
     EntryRef requester =
-        practitioner_from_xcn(ctx, seg.view.at(16, 1), MappingContext::location(seg, 16));
+        practitioner_from_xcn(ctx, seg.at(16, 1), MappingContext::location(seg, 16));
     if (requester != kNoEntry) sr.add("requester", ctx.reference(requester));
   }
-  EntryRef order = ctx.add("ServiceRequest", key, std::move(sr), "OBR");
+  EntryRef order = ctx.add_with_key_identifier("ServiceRequest", key, std::move(sr), "OBR");
   ctx.cursor.order = order;
   ctx.cursor.order_key = key;
   ctx.cursor.order_effective = effective;
@@ -183,7 +187,7 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
   }
   std::string issued = time_field(ctx, seg, 22, TimeKind::kInstant);
   if (!issued.empty()) dr.add("issued", JsonValue::make_string(issued));
-  EntryRef report = ctx.add("DiagnosticReport", key, std::move(dr), "OBR");
+  EntryRef report = ctx.add_with_key_identifier("DiagnosticReport", key, std::move(dr), "OBR");
   ctx.cursor.report = report;
   ctx.add_focus(report);
 }

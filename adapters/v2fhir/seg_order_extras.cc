@@ -146,8 +146,8 @@ void map_spm(MappingContext& ctx, const Seg& seg) {
   spm.add("resourceType", JsonValue::make_string("Specimen"));
   // SPM-2 (EIP): placer EI in .1, filler EI in .2 (subcomponents).
   IssueLocation loc2 = MappingContext::location(seg, 2);
-  JsonValue filler = identifier_from_ei(ctx, read_ei(seg.view.at(2, 1, 2)), "FILL", loc2);
-  JsonValue placer = identifier_from_ei(ctx, read_ei(seg.view.at(2, 1, 1)), "PLAC", loc2);
+  JsonValue filler = identifier_from_ei(ctx, read_ei(seg.at(2, 1, 2)), "FILL", loc2);
+  JsonValue placer = identifier_from_ei(ctx, read_ei(seg.at(2, 1, 1)), "PLAC", loc2);
   std::string key;
   if (!filler.empty() || !placer.empty()) {
     key = identifier_key(!filler.empty() ? filler : placer);
@@ -158,7 +158,7 @@ void map_spm(MappingContext& ctx, const Seg& seg) {
     key = ctx.cursor.order_key + "|" + ctx.cursor.patient_key + "|spm|" + seg.text(1) + "|" +
           std::to_string(seg.occurrence);
   }
-  hl7::Element accession = seg.view.at(30, 1);
+  hl7::Element accession = seg.at(30, 1);
   if (accession.has_value()) {
     auto cx = hl7::read_cx(accession);
     if (!cx.ok()) {
@@ -192,7 +192,7 @@ void map_spm(MappingContext& ctx, const Seg& seg) {
   std::string amount = seg.text(12, 1);
   if (!amount.empty()) {
     auto n = hl7::parse_number(amount);
-    auto units = hl7::read_cwe(seg.view.at(12, 1, 2));
+    auto units = hl7::read_cwe(seg.at(12, 1, 2));
     if (!n.ok() || !units.ok()) {
       ctx.error(MappingContext::location(seg, 12), "invalid collection amount");
       return;

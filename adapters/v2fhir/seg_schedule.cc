@@ -102,10 +102,7 @@ EntryRef appointment_with_patient(MappingContext& ctx) {
 }
 
 // Seg for a segment found by look-ahead (issue locations need its occurrence).
-Seg seg_at(const MappingContext& ctx, size_t index) {
-  hl7::SegmentView v = ctx.message().segment(index);
-  return Seg{v, v.sequence(), ctx.message().count(v.id()) > 1};
-}
+Seg seg_at(MappingContext& ctx, size_t index) { return ctx.segment(index); }
 
 // Adds a resource participant: actor (may be kNoEntry), type from CWE field
 // `type_field` (0 = none), period from start field + duration fields, status
@@ -192,9 +189,9 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
   JsonValue appt = JsonValue::make_object();
   appt.add("resourceType", JsonValue::make_string("Appointment"));
   JsonValue filler =
-      identifier_from_ei(ctx, read_ei(seg.view.at(2, 1)), "FILL", MappingContext::location(seg, 2));
+      identifier_from_ei(ctx, read_ei(seg.at(2, 1)), "FILL", MappingContext::location(seg, 2));
   JsonValue placer =
-      identifier_from_ei(ctx, read_ei(seg.view.at(1, 1)), "PLAC", MappingContext::location(seg, 1));
+      identifier_from_ei(ctx, read_ei(seg.at(1, 1)), "PLAC", MappingContext::location(seg, 1));
   std::string key = !filler.empty()   ? identifier_key(filler)
                     : !placer.empty() ? identifier_key(placer)
                                       : "";
@@ -261,7 +258,7 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
   // SCH-26/27 placer/filler order numbers: the ServiceRequest by identifier.
   JsonValue based_on = JsonValue::make_array();
   for (auto [field, type] : {std::pair{26, "PLAC"}, std::pair{27, "FILL"}}) {
-    JsonValue id = identifier_from_ei(ctx, read_ei(seg.view.at(field, 1)), type,
+    JsonValue id = identifier_from_ei(ctx, read_ei(seg.at(field, 1)), type,
                                       MappingContext::location(seg, field));
     if (id.empty()) continue;
     JsonValue ref = JsonValue::make_object();
@@ -299,7 +296,7 @@ void map_ail(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_aip(MappingContext& ctx, const Seg& seg) {
-  EntryRef who = practitioner_from_xcn(ctx, seg.view.at(3, 1), MappingContext::location(seg, 3));
+  EntryRef who = practitioner_from_xcn(ctx, seg.at(3, 1), MappingContext::location(seg, 3));
   add_resource(ctx, seg, who, 4, 6, 9, 12);
 }
 

@@ -329,12 +329,20 @@ TEST(ClinicalMdm, ContentFromTextLinesAndEncapsulatedData) {
   EXPECT_EQ(Text(attachment(2), "data"), base64_encode("first\nsecond\nthird"));
 }
 
-TEST(ClinicalMdm, InvalidBase64IsAnErrorWithoutTheValue) {
+// Data that is not the base64 it claims is kept as received (text/plain)
+// with a warning that does not quote it: the document is not lost.
+TEST(ClinicalMdm, InvalidBase64IsKeptWithAWarningWithoutTheValue) {
   Converted c;
   Convert(Mdm("AU", "AV", "OBX|1|ED|X^Y^L||^AP^PDF^Base64^SECRET$DATA||||||F\r"), &c);
-  ASSERT_FALSE(c.result.ok());
-  EXPECT_EQ(c.result.errors.front().location.to_string(), "OBX-5");
-  EXPECT_EQ(c.result.errors.front().text.find("SECRET"), std::string::npos);
+  ASSERT_TRUE(c.result.ok());
+  bool warned = false;
+  for (const auto& w : c.result.warnings) {
+    EXPECT_EQ(w.text.find("SECRET"), std::string::npos);
+    warned |= w.location.to_string() == "OBX-5" && w.text.find("not base64") != std::string::npos;
+  }
+  EXPECT_TRUE(warned);
+  EXPECT_NE(testing::Canonical(c.result.bundle).find(base64_encode("SECRET$DATA")),
+            std::string::npos);
 }
 
 TEST(ClinicalMdm, LongDocumentIsLinear) {

@@ -191,19 +191,44 @@ TEST(ConvertTest, ObservationValueTypes) {
   EXPECT_EQ(Canonical(*obs[5]->find("referenceRange")), R"([{"text":"2.0-"}])");
 }
 
-TEST(ConvertTest, ObservationValueErrorsAreLocatedAndContentFree) {
+// A value that does not read as its type never refuses the message: it is
+// kept as text with a located, content-free warning; ED and RP values become
+// documents the Observation is derived from.
+TEST(ConvertTest, BadObservationValuesAreKeptWithLocatedContentFreeWarnings) {
   Converted c;
   ConvertText(OruWith({"OBX|1|NM|1-1^A^LN||SECRET12||||||F",
                        "OBX|2|ED|1-2^B^LN||^AP^PDF^Base64^AAAA||||||F",
-                       "OBX|3|SN|1-3^C^LN||~^5||||||F", "OBX|4|ST|1-4^D^LN||fine||||||"}),
+                       "OBX|3|SN|1-3^C^LN||~^5||||||F", "OBX|4|ST|1-4^D^LN||fine||||||",
+                       "OBX|5|RP|1-5^E^LN||https://pacs.example.org/s/1^PACS^IM^JPEG||||||F",
+                       "OBX|6|XYZ|1-6^F^LN||what||||||F"}),
               {}, &c);
-  ASSERT_EQ(c.result.errors.size(), 3u);
-  EXPECT_EQ(c.result.errors[0].location.to_string(), "OBX[1]-5");
-  EXPECT_EQ(c.result.errors[0].text, "observation value is not a number");
-  EXPECT_EQ(c.result.errors[1].location.to_string(), "OBX[2]-2");
-  EXPECT_EQ(c.result.errors[1].text, "observation value type not supported");
-  EXPECT_EQ(c.result.errors[2].location.to_string(), "OBX[4]-11");
-  ExpectNoContent(c.result, {"SECRET12", "AAAA", "fine"});
+  ASSERT_TRUE(c.result.ok()) << Issues(c.result);
+  auto has_warning = [&](const std::string& at, const std::string& text) {
+    for (const auto& w : c.result.warnings)
+      if (w.location.to_string() == at && w.text.find(text) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(has_warning("OBX[1]-5", "not a number"));
+  EXPECT_TRUE(has_warning("OBX[3]-5", "kept as text"));
+  EXPECT_TRUE(has_warning("OBX[4]-11", "status missing"));
+  EXPECT_TRUE(has_warning("OBX[6]-2", "not supported"));
+  auto obs = Resources(c.result, "Observation");
+  ASSERT_EQ(obs.size(), 6u);
+  EXPECT_EQ(obs[0]->find("valueString")->text(), "SECRET12");
+  EXPECT_EQ(obs[3]->find("status")->text(), "unknown");
+  EXPECT_EQ(obs[5]->find("valueString")->text(), "what");
+  auto docs = Resources(c.result, "DocumentReference");
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(Canonical(*docs[0]->find("content")),
+            R"([{"attachment":{"contentType":"application/pdf","data":"AAAA"}}])");
+  EXPECT_EQ(
+      Canonical(*docs[1]->find("content")),
+      R"([{"attachment":{"contentType":"image/jpeg","title":"PACS","url":"https://pacs.example.org/s/1"}}])");
+  ASSERT_NE(obs[1]->find("derivedFrom"), nullptr);
+  for (const auto& w : c.result.warnings) {
+    for (const char* secret : {"SECRET12", "AAAA", "fine", "what", "pacs"})
+      EXPECT_EQ(w.text.find(secret), std::string::npos) << w.text;
+  }
 }
 
 TEST(ConvertTest, MergeLinksBothPatients) {
