@@ -83,9 +83,12 @@ Status OutboundService::feed_once() {
     if (page.empty()) return ok_status();
     std::vector<NewItem> items;
     for (const store::StoredMessageSummary& m : page) {
-      // Only what the channel accepted is forwarded; acknowledgements are
-      // stored but never forwarded (a receiver does not answer them).
-      if (m.status != store::MessageStatus::kAccepted || m.message_type.starts_with("ACK"))
+      // Only v2 messages a channel accepted are forwarded: acknowledgements
+      // are stored but never forwarded (a receiver does not answer them), and
+      // the REST endpoint's writes ("FHIR ..." types, rest/fhir_api.h) came
+      // from no channel, whatever its channel label says.
+      if (m.status != store::MessageStatus::kAccepted || m.message_type.starts_with("ACK") ||
+          m.message_type.starts_with("FHIR "))
         continue;
       auto it = by_channel.find(m.channel);
       if (it == by_channel.end()) continue;

@@ -147,10 +147,12 @@ TEST_F(OutboundServiceTest, ForwardsInCommitOrderRetriesHoldTheLineAndRefusalsSt
   for (int i = 1; i <= 8; ++i) {
     store_message("C" + std::to_string(i));
     if (i == 2) {
-      // Not forwarded: refused by this gateway, another channel, an ACK.
+      // Not forwarded: refused by this gateway, another channel, an ACK, a
+      // REST write.
       store_message("R1", "adt", store::MessageStatus::kRejected);
       store_message("O1", "lab");
       store_message("A1", "adt", store::MessageStatus::kAccepted, "ACK");
+      store_message("F1", "adt", store::MessageStatus::kAccepted, "FHIR transaction");
     }
   }
   ASSERT_TRUE(gw::testing::wait_until([&] { return counts().sent + counts().dead == 8; }, 60s))
