@@ -20,6 +20,22 @@ class MllpForwarder final : public Forwarder {
   explicit MllpForwarder(MllpForwarderOptions options) : options_(std::move(options)) {}
 
   Delivery deliver(const QueueItem& item, const std::string& raw) override {
+    // A kept-alive connection the receiver closed while idle (gatewayd closes
+    // idle ones after idle_timeout_s) fails at once: that is tried again on a
+    // new connection straight away instead of counting as a failed attempt.
+    // Sending the message twice is what a retry does anyway (same MSH-10).
+    const bool reused = client_ != nullptr;
+    bool closed = false;
+    Delivery d = attempt(item, raw, &closed);
+    if (reused && closed) d = attempt(item, raw, &closed);
+    return d;
+  }
+
+ private:
+  // One exchange; *closed: the peer had closed the connection (as opposed to
+  // a timeout or a refusal).
+  Delivery attempt(const QueueItem& item, const std::string& raw, bool* closed) {
+    *closed = false;
     if (!client_) {
       auto connected = mllp::Client::connect(options_.host, options_.port, options_.timeout);
       if (!connected.ok())
@@ -29,11 +45,13 @@ class MllpForwarder final : public Forwarder {
     }
     if (gw::Status sent = client_->send(raw); !sent.ok()) {
       client_.reset();
+      *closed = sent.code() == StatusCode::kUnavailable;
       return {Kind::kRetry, "MLLP send failed: " + sent.message()};
     }
     auto reply = client_->receive(options_.timeout);
     if (!reply.ok()) {
       client_.reset();
+      *closed = reply.error().code() == StatusCode::kUnavailable;
       return {Kind::kRetry, "no ACK from the MLLP receiver: " + reply.error().message()};
     }
     Delivery d = classify_ack(*reply, item.control_id);
@@ -41,7 +59,6 @@ class MllpForwarder final : public Forwarder {
     return d;
   }
 
- private:
   MllpForwarderOptions options_;
   std::unique_ptr<mllp::Client> client_;
 };
