@@ -77,47 +77,81 @@ class FhirForwarder final : public Forwarder {
   }
 
  private:
-  // One exchange on a fresh connection: a keep-alive connection the server
-  // closed while idle would turn into a spurious failed attempt, and a
-  // TLS handshake per message is small next to a transaction's commit.
+  // One exchange on the kept-alive connection (a TLS handshake per message
+  // would cost several round trips, and messages go one at a time). When a
+  // reused connection fails before any response (the server closed it while
+  // idle), the request goes once more on a new connection straight away:
+  // the transaction is idempotent, so sending it twice is harmless.
   Delivery post(const std::string& body) {
+    const bool reused = session_ != nullptr;
+    bool no_response = false;
+    Delivery d = post_once(body, &no_response);
+    if (reused && no_response) d = post_once(body, &no_response);
+    return d;
+  }
+
+  Delivery post_once(const std::string& body, bool* no_response) {
+    *no_response = false;
+    bool responded = false;
     try {
-      Poco::Net::HTTPSClientSession session(host_, port_, context_);
-      const Poco::Timespan t(
-          std::chrono::duration_cast<std::chrono::microseconds>(options_.timeout).count());
-      session.setTimeout(t, t, t);
-      session.setKeepAlive(false);
+      if (!session_) {
+        session_ = std::make_unique<Poco::Net::HTTPSClientSession>(host_, port_, context_);
+        const Poco::Timespan t(
+            std::chrono::duration_cast<std::chrono::microseconds>(options_.timeout).count());
+        session_->setTimeout(t, t, t);
+        session_->setKeepAlive(true);
+        // Reconnect rather than reuse a connection idle for longer than
+        // servers commonly keep one (Poco's default is 8 s).
+        session_->setKeepAliveTimeout(Poco::Timespan(5, 0));
+      }
       Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, path_,
                                      Poco::Net::HTTPMessage::HTTP_1_1);
       request.setContentType("application/fhir+json; charset=utf-8");
       request.setContentLength(static_cast<std::streamsize>(body.size()));
+      request.setKeepAlive(true);
       request.set("Accept", "application/fhir+json");
       if (credentials_)
         Poco::Net::HTTPBasicCredentials(credentials_->user, credentials_->password)
             .authenticate(request);
       if (!token_.empty()) request.set("Authorization", "Bearer " + token_);
-      std::ostream& out = session.sendRequest(request);
+      std::ostream& out = session_->sendRequest(request);
       out.write(body.data(), static_cast<std::streamsize>(body.size()));
       out.flush();
-      if (!out) return {Kind::kRetry, "FHIR server: sending the transaction failed"};
+      if (!out) {
+        session_.reset();
+        *no_response = true;
+        return {Kind::kRetry, "FHIR server: sending the transaction failed"};
+      }
       Poco::Net::HTTPResponse response;
-      std::istream& in = session.receiveResponse(response);
+      std::istream& in = session_->receiveResponse(response);
+      responded = true;
       char buf[16384];
       std::streamsize total = 0;
       while (in && total < kMaxResponseBytes) {
         in.read(buf, sizeof buf);
         total += in.gcount();
       }
+      // A body not read to its end leaves the connection unusable.
+      if (!in.eof() || !response.getKeepAlive()) session_.reset();
       const int status = static_cast<int>(response.getStatus());
       const Kind kind = classify_http_status(status);
       return {kind, kind == Kind::kDelivered
                         ? ""
                         : "FHIR server answered HTTP " + std::to_string(status)};
+    } catch (const Poco::TimeoutException& e) {
+      // A server that does not answer in time is not a closed idle
+      // connection: not tried again at once.
+      session_.reset();
+      return {Kind::kRetry, "FHIR server: no complete response in time: " + e.displayText()};
     } catch (const Poco::Exception& e) {
+      session_.reset();
+      *no_response = !responded;
       // Poco's texts name the failure (refused, timeout, certificate), not
       // the URL or anything we sent.
       return {Kind::kRetry, "FHIR server unreachable or no complete response: " + e.displayText()};
     } catch (const std::exception&) {
+      session_.reset();
+      *no_response = !responded;
       return {Kind::kRetry, "FHIR server: exchange failed"};
     }
   }
@@ -129,6 +163,7 @@ class FhirForwarder final : public Forwarder {
   std::string path_;
   std::optional<Basic> credentials_;
   std::string token_;
+  std::unique_ptr<Poco::Net::HTTPSClientSession> session_;  // kept alive between messages
 };
 
 }  // namespace
