@@ -121,6 +121,11 @@ class OutboundQueue::Impl {
 
 Result<std::unique_ptr<OutboundQueue>> OutboundQueue::open(const std::string& path,
                                                            int64_t initial_cursor) {
+  return open(path, [initial_cursor]() -> Result<int64_t> { return initial_cursor; });
+}
+
+Result<std::unique_ptr<OutboundQueue>> OutboundQueue::open(
+    const std::string& path, const std::function<Result<int64_t>()>& initial_cursor) {
   // Create with 0600 before SQLite does (it would use the umask).
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
@@ -151,10 +156,11 @@ Result<std::unique_ptr<OutboundQueue>> OutboundQueue::open(const std::string& pa
       return failed_precondition_error("outbound queue " + path +
                                        ": not an outbound queue (unknown tables)");
     t.reset();
+    GW_ASSIGN_OR_RETURN(const int64_t start, initial_cursor());
     GW_RETURN_IF_ERROR(d.in_tx([&]() -> Status {
       GW_RETURN_IF_ERROR(d.exec(kSchema));
       Statement c(d.db, "INSERT INTO meta(key, value) VALUES('cursor', ?)");
-      c.bind_int64(1, initial_cursor);
+      c.bind_int64(1, start);
       GW_RETURN_IF_ERROR(d.run(c, "set cursor"));
       return d.exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
     }));

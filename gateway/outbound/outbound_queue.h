@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,10 @@ class OutboundQueue {
   // Refuses a file of another schema.
   static Result<std::unique_ptr<OutboundQueue>> open(const std::string& path,
                                                      int64_t initial_cursor = 0);
+  // The same, with the initial cursor computed only when the file is new
+  // (reading it may cost a walk over the store).
+  static Result<std::unique_ptr<OutboundQueue>> open(
+      const std::string& path, const std::function<Result<int64_t>()>& initial_cursor);
   ~OutboundQueue();
   OutboundQueue(const OutboundQueue&) = delete;
   OutboundQueue& operator=(const OutboundQueue&) = delete;

@@ -8,10 +8,15 @@
 
 namespace gw::outbound {
 
-int64_t last_message_id(store::MessageStore& store) {
+Result<int64_t> last_message_id(store::MessageStore& store) {
+  // list() answers a read error with an empty page; the error counter tells
+  // it from the end of the store.
+  const uint64_t errors_before = store.stats().read_errors;
   int64_t last = 0;
   for (;;) {
     std::vector<store::StoredMessageSummary> page = store.list(last, 10000);
+    if (store.stats().read_errors != errors_before)
+      return unavailable_error("outbound: could not read the message store's last message id");
     if (page.empty()) return last;
     last = page.back().id;
   }
@@ -21,7 +26,8 @@ Result<std::unique_ptr<OutboundService>> OutboundService::start(
     OutboundOptions options, store::MessageStore* store,
     std::vector<DestinationSpec> destinations) {
   std::unique_ptr<OutboundService> s(new OutboundService());
-  GW_ASSIGN_OR_RETURN(s->queue_, OutboundQueue::open(options.queue_path, last_message_id(*store)));
+  GW_ASSIGN_OR_RETURN(s->queue_, OutboundQueue::open(options.queue_path,
+                                                     [store] { return last_message_id(*store); }));
   s->options_ = std::move(options);
   s->store_ = store;
   s->destinations_ = std::move(destinations);

@@ -84,6 +84,6 @@ class OutboundService {
 };
 
 // The store's highest message id (0 when empty), by paging its summaries.
-int64_t last_message_id(store::MessageStore& store);
+Result<int64_t> last_message_id(store::MessageStore& store);
 
 }  // namespace gw::outbound
