@@ -34,7 +34,9 @@ class Splitter {
   BatchFile Run();
 
  private:
-  void Line(std::string_view id, std::string_view line, size_t offset);
+  // `offset`: where the line starts (a message before it ends there);
+  // `content`: where its segment starts (after a byte-order mark).
+  void Line(std::string_view id, std::string_view line, size_t offset, size_t content);
   void CloseMessage(size_t end);
   Batch& CurrentBatch();
   BatchHeader ReadHeader(std::string_view line);
@@ -143,7 +145,7 @@ BatchTrailer Splitter::ReadTrailer(std::string_view id, std::string_view line) {
   return t;
 }
 
-void Splitter::Line(std::string_view id, std::string_view line, size_t offset) {
+void Splitter::Line(std::string_view id, std::string_view line, size_t offset, size_t content) {
   const bool after_fts = out_.file_trailer.has_value();
   if (id == "MSH") {
     ++seq_[4];
@@ -155,7 +157,7 @@ void Splitter::Line(std::string_view id, std::string_view line, size_t offset) {
       return;
     }
     CurrentBatch();
-    message_start_ = offset;
+    message_start_ = content;
   } else if (id == "FHS") {
     ++seq_[0];
     CloseMessage(offset);
@@ -229,8 +231,19 @@ BatchFile Splitter::Run() {
     size_t end = pos;
     while (end < data_.size() && data_[end] != '\r' && data_[end] != '\n') ++end;
     ++line_no_;
+    const size_t line_start = pos;
+    if (has_utf8_bom(data_.substr(pos, end - pos))) {
+      // At the start of the file, or of a file concatenated onto another.
+      pos += kUtf8Bom.size();
+      ErrorLocation w;
+      w.segment_index = line_no_;
+      if (out_.notes.size() < std::max<size_t>(lim_.max_errors, 1)) {
+        out_.notes.push_back(Error{ErrorCode::kMessageAccepted, w, "UTF-8 byte-order mark skipped",
+                                   Severity::kInformation});
+      }
+    }
     std::string_view line = data_.substr(pos, end - pos);
-    Line(line.substr(0, 3), line, pos);
+    Line(line.substr(0, 3), line, line_start, pos);
     pos = end;
   }
   if (stop_) return std::move(out_);

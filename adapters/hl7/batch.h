@@ -58,6 +58,7 @@ struct BatchFile {
   std::optional<BatchTrailer> file_trailer;  // FTS
   std::vector<Batch> batches;
   std::vector<Error> errors;  // envelope problems; locations index lines of the file
+  std::vector<Error> notes;   // information (a byte-order mark skipped); same locations
 
   size_t message_count() const;
 };

@@ -193,3 +193,40 @@ TEST(BatchTest, ErrorsNeverEchoJunkLines) {
 
 }  // namespace
 }  // namespace gw::hl7
+
+namespace gw::hl7 {
+namespace {
+
+// Files saved with a UTF-8 byte-order mark, alone or concatenated, still
+// yield every message; each mark is noted, never an error.
+TEST(BatchTest, ByteOrderMarksAreSkippedAndNoted) {
+  const std::string bom = "\xEF\xBB\xBF";
+  std::string text = bom + M("M1") + bom + M("M2") + M("M3");
+  BatchFile f = split_batch(text);
+  for (const Error& e : f.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_EQ(f.message_count(), 3u);
+  ASSERT_EQ(f.notes.size(), 2u);
+  EXPECT_EQ(f.notes[0].severity, Severity::kInformation);
+  EXPECT_EQ(f.notes[1].where.segment_index, 3);  // the line where the second mark is
+  ParsedBatch p = parse_batch(text);
+  ASSERT_EQ(p.messages.size(), 3u);
+  for (const ParseResult& r : p.messages) {
+    ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+    EXPECT_EQ(r.message->header().message_code, "ADT");
+  }
+  EXPECT_EQ(p.messages[1].message->header().control_id, "M2");
+}
+
+TEST(BatchTest, ByteOrderMarkBeforeFileHeader) {
+  std::string text =
+      "\xEF\xBB\xBF"
+      "FHS|^~\\&|FA\rBHS|^~\\&|BA\r" +
+      M("M1") + "BTS|1\rFTS|1\r";
+  BatchFile f = split_batch(text);
+  for (const Error& e : f.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_TRUE(f.file_header);
+  EXPECT_EQ(f.message_count(), 1u);
+}
+
+}  // namespace
+}  // namespace gw::hl7

@@ -69,6 +69,11 @@ enum class DefaultCharset : unsigned char {
   kUtf8,  // strict: invalid UTF-8 is an error
 };
 
+// The UTF-8 byte-order mark. parse() and split_batch() skip one where a
+// message, a file or a line starts, with an information-level note.
+inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+inline bool has_utf8_bom(std::string_view s) { return s.substr(0, 3) == kUtf8Bom; }
+
 struct ParseOptions {
   Limits limits;
   DefaultCharset default_charset = DefaultCharset::kUtf8OrLatin1;

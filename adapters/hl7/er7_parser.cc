@@ -450,6 +450,15 @@ void Parser::CheckEscapes() {
 ParseResult Parser::Run() {
   size_t start = 0;
   while (start < in_.size() && (in_[start] == '\r' || in_[start] == '\n')) ++start;
+  if (has_utf8_bom(in_.substr(start))) {
+    // Files saved by Windows editors and some interface engines start with
+    // a UTF-8 byte-order mark; it is not content, so it is skipped (noted).
+    in_ = in_.substr(start + kUtf8Bom.size());
+    start = 0;
+    while (start < in_.size() && (in_[start] == '\r' || in_[start] == '\n')) ++start;
+    AddWarning(Error{ErrorCode::kMessageAccepted, ErrorLocation{}, "UTF-8 byte-order mark skipped",
+                     Severity::kInformation});
+  }
   std::string_view body = in_.substr(start);
   if (body.size() < 3 || body.substr(0, 3) != "MSH") {
     ErrorLocation w;

@@ -516,3 +516,30 @@ TEST(Er7Test, ErrorToString) {
 
 }  // namespace
 }  // namespace gw::hl7
+
+namespace gw::hl7 {
+namespace {
+
+// A UTF-8 byte-order mark before MSH (a file or an MLLP frame from an engine
+// that writes one) is skipped with an information note, not a refusal; the
+// message reads exactly as without it, whatever MSH-18 declares.
+TEST(Er7Test, ByteOrderMarkIsSkippedAndNoted) {
+  const std::string plain =
+      "MSH|^~\\&|APP|FAC|GW|GWFAC|20240101120000||ADT^A01|C1|P|2.5.1|||||ASCII\rPID|1||P1\r";
+  for (const std::string& text : {"\xEF\xBB\xBF" + plain, "\r\n\xEF\xBB\xBF" + plain}) {
+    ParseResult r = parse(text);
+    ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+    EXPECT_EQ(r.message->header().control_id, "C1");
+    EXPECT_EQ(r.message->get("PID-3"), "P1");
+    ASSERT_FALSE(r.warnings.empty());
+    EXPECT_EQ(r.warnings[0].severity, Severity::kInformation);
+    EXPECT_EQ(r.warnings[0].detail, "UTF-8 byte-order mark skipped");
+  }
+  // Only one mark, only at the start: one in the middle of a field is content.
+  ParseResult r = parse(plain);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.warnings.empty());
+}
+
+}  // namespace
+}  // namespace gw::hl7

@@ -30,7 +30,10 @@ void add_provenance(MappingContext& ctx, const std::string& recorded) {
   const auto& ev = ctx.event_info;
   const std::string& occurred = !ev.occurred.empty() ? ev.occurred : ev.recorded;
   if (!occurred.empty()) prov.add("occurredDateTime", JsonValue::make_string(occurred));
-  prov.add("recorded", JsonValue::make_string(recorded));
+  // EVN-2 is when the event was recorded (IG: Provenance.recorded); MSH-7,
+  // when the message was sent, stands in when EVN-2 has no time of day.
+  prov.add("recorded", JsonValue::make_string(
+                           ev.recorded.find('T') != std::string::npos ? ev.recorded : recorded));
   if (!ev.reason.empty()) prov.add("reason", JsonValue::make_array()).push(ev.reason);
   JsonValue activity =
       make_concept("http://terminology.hl7.org/CodeSystem/v2-0003", ctx.trigger_event());
@@ -225,7 +228,11 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
   Seg msh = ctx.segment(0);
   std::string recorded = time_field(ctx, msh, 7, TimeKind::kInstant);
   if (recorded.empty()) {
-    ctx.error(MappingContext::location(msh, 7), "message date/time with seconds required");
+    // Provenance.recorded is an instant: without one the message still maps,
+    // with no Provenance and no Bundle.timestamp (never the wall clock: the
+    // output must be the same for the same message).
+    ctx.warning(MappingContext::location(msh, 7),
+                "message date/time without seconds: no Provenance recorded");
   }
   if (ctx.message_header != kNoEntry && !ctx.focus().empty()) {
     JsonValue focus = JsonValue::make_array();
@@ -249,7 +256,7 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
     bundle.add("identifier", std::move(id));
   }
   bundle.add("type", JsonValue::make_string("transaction"));
-  bundle.add("timestamp", JsonValue::make_string(recorded));
+  if (!recorded.empty()) bundle.add("timestamp", JsonValue::make_string(recorded));
   JsonValue& entries = bundle.add("entry", JsonValue::make_array());
   entries.mutable_items().reserve(ctx.entries().size());
   for (Entry& e : ctx.entries()) entries.push(bundle_entry(ctx, e));

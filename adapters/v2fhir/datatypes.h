@@ -35,7 +35,11 @@ bool is_local_coding_system(std::string_view v2_name);
 // `default_table` ("0063") gives the system when CWE-3 is empty.
 fhir::JsonValue codeable_concept(MappingContext& ctx, const hl7::CWE& cwe, const IssueLocation& loc,
                                  std::string_view default_table = {});
-// Reads field (repetition `rep`, 1-based) as CWE and maps it.
+// A coded value the CWE reader refuses: {"text": its text} with a warning.
+fhir::JsonValue unreadable_concept(MappingContext& ctx, const hl7::Element& e,
+                                   const IssueLocation& loc);
+// Reads field (repetition `rep`, 1-based) as CWE and maps it (an unreadable
+// value becomes text with a warning, see unreadable_concept).
 fhir::JsonValue codeable_concept_field(MappingContext& ctx, const Seg& seg, int field, int rep = 1,
                                        std::string_view default_table = {});
 // Every repetition of a CWE field, as codeable concepts.

@@ -168,16 +168,22 @@ JsonValue codeable_concept(MappingContext& ctx, const hl7::CWE& raw, const Issue
   return cc;
 }
 
+JsonValue unreadable_concept(MappingContext& ctx, const hl7::Element& e, const IssueLocation& loc) {
+  ctx.warning(loc, "invalid coded value: kept as text");
+  std::string text = trim(e.text_or_empty());
+  if (text.empty()) return {};
+  JsonValue cc = JsonValue::make_object();
+  cc.add("text", JsonValue::make_string(std::move(text)));
+  return cc;
+}
+
 JsonValue codeable_concept_field(MappingContext& ctx, const Seg& seg, int field, int rep,
                                  std::string_view default_table) {
   hl7::Element e = seg.at(field, rep);
   if (!e.has_value()) return {};
   auto cwe = hl7::read_cwe(e);
   IssueLocation loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);
-  if (!cwe.ok()) {
-    ctx.error(loc, "invalid coded value");
-    return {};
-  }
+  if (!cwe.ok()) return unreadable_concept(ctx, e, loc);
   return codeable_concept(ctx, *cwe, loc, default_table);
 }
 
@@ -190,11 +196,8 @@ std::vector<JsonValue> codeable_concepts_field(MappingContext& ctx, const Seg& s
     if (!e.has_value()) continue;
     IssueLocation loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);
     auto cwe = hl7::read_cwe(e);
-    if (!cwe.ok()) {
-      ctx.error(loc, "invalid coded value");
-      continue;
-    }
-    JsonValue cc = codeable_concept(ctx, *cwe, loc, default_table);
+    JsonValue cc = cwe.ok() ? codeable_concept(ctx, *cwe, loc, default_table)
+                            : unreadable_concept(ctx, e, loc);
     if (!cc.empty()) out.push_back(std::move(cc));
   }
   return out;
@@ -254,7 +257,7 @@ std::vector<JsonValue> identifiers_field(MappingContext& ctx, const Seg& seg, in
     IssueLocation loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);
     auto cx = hl7::read_cx(e);
     if (!cx.ok()) {
-      ctx.error(loc, "invalid identifier");
+      ctx.warning(loc, "invalid identifier: not mapped");
       continue;
     }
     JsonValue id = identifier_from_cx(ctx, *cx, loc);

@@ -35,6 +35,56 @@ const char* name_use(std::string_view t) {
   return nullptr;
 }
 
+JsonValue string_extension(const char* url, const std::string& value) {
+  JsonValue e = JsonValue::make_object();
+  e.add("url", JsonValue::make_string(url));
+  e.add("valueString", JsonValue::make_string(value));
+  return e;
+}
+
+// Period from two DTM elements (either may be empty); null when both are.
+JsonValue validity_period(MappingContext& ctx, const hl7::Element& start, const hl7::Element& end,
+                          const IssueLocation& loc) {
+  JsonValue p = JsonValue::make_object();
+  for (const auto& [el, key] : {std::pair{&start, "start"}, std::pair{&end, "end"}}) {
+    if (!el->has_value()) continue;
+    auto ts = hl7::read_timestamp(*el);
+    if (!ts.ok()) {
+      ctx.warning(loc, "validity date is not a timestamp");
+      continue;
+    }
+    std::string t = fhir_time(ctx, *ts, TimeKind::kDateTime, loc);
+    if (!t.empty()) p.add(key, JsonValue::make_string(std::move(t)));
+  }
+  if (p.empty()) return {};
+  return p;
+}
+
+// XAD-1 street address (SAD): 1.1 street or mailing address, 1.2 street
+// name, 1.3 dwelling number. The line is 1.1 (or "1.3 1.2" when only the
+// parts are sent); the parts go in the ISO 21090 ADXP extensions of the line.
+void add_street_parts(JsonValue& address, const hl7::Element& sad) {
+  std::string name = trim(sad.part(2).text_or_empty()), number = trim(sad.part(3).text_or_empty());
+  if (name.empty() && number.empty()) return;
+  JsonValue* lines = address.find_mutable("line");
+  if (lines == nullptr) {
+    lines = &address.add("line", JsonValue::make_array());
+    lines->push(JsonValue::make_string(trim(number + " " + name)));
+  }
+  JsonValue ext = JsonValue::make_array();
+  const char* base = "http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-";
+  if (!name.empty()) ext.push(string_extension((std::string(base) + "streetName").c_str(), name));
+  if (!number.empty())
+    ext.push(string_extension((std::string(base) + "houseNumber").c_str(), number));
+  JsonValue extended = JsonValue::make_object();
+  extended.add("extension", std::move(ext));
+  // Extensions of the first line live in "_line"[0].
+  JsonValue underscore = JsonValue::make_array();
+  underscore.push(std::move(extended));
+  for (size_t i = 1; i < lines->items().size(); ++i) underscore.push(JsonValue());
+  address.add("_line", std::move(underscore));
+}
+
 }  // namespace
 
 JsonValue human_name(const hl7::XPN& xpn) {
@@ -88,48 +138,72 @@ JsonValue address(const hl7::XAD& xad) {
   return a;
 }
 
+namespace {
+
+// v2-0202 telecommunication equipment type -> ContactPoint.system (IG
+// ConceptMap): Internet and X.400 are email, FX fax, BP pager, TDD/TTY and
+// MD other; PH and CP are phones (CP also makes the use "mobile").
+const char* equipment_system(std::string_view equipment) {
+  if (equipment == "Internet" || equipment == "X.400") return "email";
+  if (equipment == "FX") return "fax";
+  if (equipment == "BP") return "pager";
+  if (equipment == "TDD" || equipment == "TTY" || equipment == "MD") return "other";
+  return nullptr;
+}
+
+// v2-0201 telecommunication use code -> ContactPoint.use.
+const char* use_of(std::string_view use_code, std::string_view equipment) {
+  if (equipment == "CP" || use_code == "PRS") return "mobile";
+  if (use_code == "PRN" || use_code == "VHN") return "home";
+  if (use_code == "WPN") return "work";
+  return nullptr;
+}
+
+}  // namespace
+
 JsonValue contact_point(const hl7::XTN& xtn, std::string_view default_use) {
   std::string use_code = trim(xtn.use_code), equipment = trim(xtn.equipment_type);
   std::string email = trim(xtn.email);
   JsonValue c = JsonValue::make_object();
   std::string value;
-  const char* system = "phone";
-  if (!email.empty() || use_code == "NET" || equipment == "Internet" || equipment == "X.400") {
-    system = "email";
+  const char* system = equipment_system(equipment);
+  if (!email.empty() || use_code == "NET") system = "email";
+  if (use_code == "BPN" && system == nullptr) system = "pager";
+  JsonValue parts = JsonValue::make_array();  // the number's components, as sent
+  if (system != nullptr && std::string_view(system) == "email") {
     value = !email.empty() ? email : trim(xtn.formatted);
   } else {
-    if (equipment == "FX") system = "fax";
-    if (equipment == "BP" || use_code == "BPN") system = "pager";
+    if (system == nullptr) system = "phone";
     std::string country = trim(xtn.country_code), area = trim(xtn.area_code),
-                local = trim(xtn.local_number);
+                local = trim(xtn.local_number), ext = trim(xtn.extension);
     if (!local.empty()) {
-      // v2.5 components: "+<country> <area> <local>[ ext. <extension>]".
+      // "+<country> <area> <local>[ ext. <extension>]", and each component
+      // in the core contactpoint-* extensions so nothing depends on parsing
+      // the text back.
       if (!country.empty()) value += "+" + country + " ";
       if (!area.empty()) value += area + " ";
       value += local;
-      std::string ext = trim(xtn.extension);
       if (!ext.empty()) value += " ext. " + ext;
+      const char* base = "http://hl7.org/fhir/StructureDefinition/contactpoint-";
+      if (!country.empty())
+        parts.push(string_extension((std::string(base) + "country").c_str(), country));
+      if (!area.empty()) parts.push(string_extension((std::string(base) + "area").c_str(), area));
+      parts.push(string_extension((std::string(base) + "local").c_str(), local));
+      if (!ext.empty())
+        parts.push(string_extension((std::string(base) + "extension").c_str(), ext));
     } else {
       value = trim(xtn.formatted);  // v2.3 style: XTN-1 holds the number
     }
   }
   if (value.empty()) return {};
+  if (!parts.empty()) c.add("extension", std::move(parts));
   c.add("system", JsonValue::make_string(system));
   c.add("value", JsonValue::make_string(std::move(value)));
-  // v2-0201 -> ContactPoint.use; equipment CP (cell phone) -> mobile.
-  const char* use = nullptr;
-  if (equipment == "CP" || use_code == "PRS") {
-    use = "mobile";
-  } else if (use_code == "PRN" || use_code == "VHN") {
-    use = "home";
-  } else if (use_code == "WPN") {
-    use = "work";
-  } else if (use_code == "ORN" || use_code == "EMR") {
-    use = nullptr;
+  if (const char* use = use_of(use_code, equipment)) {
+    c.add("use", JsonValue::make_string(use));
   } else if (!default_use.empty() && use_code.empty()) {
     c.add("use", JsonValue::make_string(std::string(default_use)));
   }
-  if (use != nullptr) c.add("use", JsonValue::make_string(use));
   return c;
 }
 
@@ -139,13 +213,23 @@ std::vector<JsonValue> human_names_field(MappingContext& ctx, const Seg& seg, in
   for (const hl7::Element& e : seg.field(field).children()) {
     ++rep;
     if (!e.has_value()) continue;
+    IssueLocation loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);
     auto xpn = hl7::read_xpn(e);
     if (!xpn.ok()) {
-      ctx.error(MappingContext::location(seg, field, 0, rep > 1 ? rep : 0), "invalid name");
+      ctx.warning(loc, "invalid name: kept as text");
+      JsonValue n = JsonValue::make_object();
+      add_string(n, "text", std::string(e.raw()));
+      if (!n.empty()) out.push_back(std::move(n));
       continue;
     }
     JsonValue n = human_name(*xpn);
-    if (!n.empty()) out.push_back(std::move(n));
+    if (n.empty()) continue;
+    // XPN-10 validity range (start & end), else XPN-12 effective and XPN-13
+    // expiration (v2.5+).
+    JsonValue period = validity_period(ctx, e.part(10).part(1), e.part(10).part(2), loc);
+    if (period.empty()) period = validity_period(ctx, e.part(12), e.part(13), loc);
+    if (!period.empty()) n.add("period", std::move(period));
+    out.push_back(std::move(n));
   }
   return out;
 }
@@ -156,13 +240,23 @@ std::vector<JsonValue> addresses_field(MappingContext& ctx, const Seg& seg, int 
   for (const hl7::Element& e : seg.field(field).children()) {
     ++rep;
     if (!e.has_value()) continue;
+    IssueLocation loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);
     auto xad = hl7::read_xad(e);
     if (!xad.ok()) {
-      ctx.error(MappingContext::location(seg, field, 0, rep > 1 ? rep : 0), "invalid address");
+      ctx.warning(loc, "invalid address: kept as text");
+      JsonValue a = JsonValue::make_object();
+      add_string(a, "text", std::string(e.raw()));
+      if (!a.empty()) out.push_back(std::move(a));
       continue;
     }
     JsonValue a = address(*xad);
-    if (!a.empty()) out.push_back(std::move(a));
+    if (a.empty()) continue;
+    add_street_parts(a, e.part(1));
+    // XAD-12 validity range, else XAD-13 effective and XAD-14 expiration.
+    JsonValue period = validity_period(ctx, e.part(12).part(1), e.part(12).part(2), loc);
+    if (period.empty()) period = validity_period(ctx, e.part(13), e.part(14), loc);
+    if (!period.empty()) a.add("period", std::move(period));
+    out.push_back(std::move(a));
   }
   return out;
 }
@@ -174,13 +268,33 @@ std::vector<JsonValue> contact_points_field(MappingContext& ctx, const Seg& seg,
   for (const hl7::Element& e : seg.field(field).children()) {
     ++rep;
     if (!e.has_value()) continue;
+    IssueLocation loc = MappingContext::location(seg, field, 0, rep > 1 ? rep : 0);
     auto xtn = hl7::read_xtn(e);
     if (!xtn.ok()) {
-      ctx.error(MappingContext::location(seg, field, 0, rep > 1 ? rep : 0), "invalid telecom");
+      ctx.warning(loc, "invalid telecom: kept as text");
+      std::string raw = trim(e.raw());
+      if (raw.empty()) continue;
+      JsonValue c = JsonValue::make_object();
+      c.add("system", JsonValue::make_string("other"));
+      c.add("value", JsonValue::make_string(raw));
+      out.push_back(std::move(c));
       continue;
     }
     JsonValue c = contact_point(*xtn, default_use);
-    if (!c.empty()) out.push_back(std::move(c));
+    if (c.empty()) continue;
+    // XTN-13 start and XTN-14 expiration; XTN-18 preference order -> rank.
+    JsonValue period = validity_period(ctx, e.part(13), e.part(14), loc);
+    if (!period.empty()) c.add("period", std::move(period));
+    std::string rank = trim(e.part(18).text_or_empty());
+    if (!rank.empty()) {
+      if (rank.size() <= 6 && rank.find_first_not_of("0123456789") == std::string::npos &&
+          rank != "0" && rank[0] != '0') {
+        c.add("rank", JsonValue::make_number(rank));
+      } else {
+        ctx.warning(loc, "telecom preference order is not a positive integer");
+      }
+    }
+    out.push_back(std::move(c));
   }
   return out;
 }

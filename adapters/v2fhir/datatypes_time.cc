@@ -34,7 +34,7 @@ std::string fhir_time(MappingContext& ctx, const hl7::Timestamp& ts, TimeKind ki
   using P = hl7::Precision;
   if (ts.precision == P::kNone) return {};
   if (ts.year < 1) {  // FHIR years start at 0001
-    ctx.error(loc, "timestamp out of range");
+    ctx.warning(loc, "timestamp out of range: not mapped");
     return {};
   }
   std::string out;
@@ -75,7 +75,7 @@ std::string fhir_time(MappingContext& ctx, const hl7::Timestamp& ts, TimeKind ki
                              : ctx.zone().offset_for_local(ts.year, ts.month, ts.day, ts.hour,
                                                            ts.minute, ts.second);
   if (offset > 14 * 60 || offset < -(13 * 60 + 59)) {  // FHIR: -13:59 .. +14:00
-    ctx.error(loc, "UTC offset outside the FHIR range");
+    ctx.warning(loc, "UTC offset outside the FHIR range: not mapped");
     return {};
   }
   append_offset(out, offset);
@@ -89,7 +89,7 @@ std::string time_component(MappingContext& ctx, const Seg& seg, int field, int c
   IssueLocation loc = MappingContext::location(seg, field, component);
   auto ts = hl7::read_timestamp(e);
   if (!ts.ok()) {
-    ctx.error(loc, "invalid timestamp");
+    ctx.warning(loc, "invalid timestamp: not mapped");
     return {};
   }
   return fhir_time(ctx, *ts, kind, loc);

@@ -35,8 +35,9 @@ JsonValue extension_value(MappingContext& ctx, const Seg& seg, int field, const 
     *key = "valueBoolean";
     if (text == "Y" || text == "true" || text == "1") return JsonValue::make_bool(true);
     if (text == "N" || text == "false" || text == "0") return JsonValue::make_bool(false);
-    ctx.error(loc, "value is not a boolean");
-    return {};
+    ctx.warning(loc, "value is not a boolean: kept as text");
+    *key = "valueString";
+    return JsonValue::make_string(text);
   }
   if (type == "integer" || type == "decimal") {
     auto n = hl7::parse_number(text);
@@ -48,8 +49,10 @@ JsonValue extension_value(MappingContext& ctx, const Seg& seg, int field, const 
            std::strtoll(d.c_str(), nullptr, 10) >= -2147483648LL;
     }
     if (!ok) {
-      ctx.error(loc, type == "integer" ? "value is not an integer" : "value is not a decimal");
-      return {};
+      ctx.warning(loc, type == "integer" ? "value is not an integer: kept as text"
+                                         : "value is not a decimal: kept as text");
+      *key = "valueString";
+      return JsonValue::make_string(text);
     }
     *key = type == "integer" ? "valueInteger" : "valueDecimal";
     return JsonValue::make_number(d);
@@ -64,8 +67,9 @@ JsonValue extension_value(MappingContext& ctx, const Seg& seg, int field, const 
     *key = "valueCodeableConcept";
     return codeable_concept_field(ctx, seg, field);
   }
-  ctx.error(loc, "Z-segment rule value type not supported");
-  return {};
+  ctx.warning(loc, "Z-segment rule value type not supported: kept as text");
+  *key = "valueString";
+  return JsonValue::make_string(text);
 }
 
 }  // namespace

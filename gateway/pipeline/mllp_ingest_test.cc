@@ -109,6 +109,20 @@ TEST_F(IngestTest, AcceptedMessageGetsAaWithSwappedHeaderAfterCommit) {
   EXPECT_EQ(ingest_->stats().accepted, 1u);
 }
 
+// Some engines write a UTF-8 byte-order mark at the start of every frame:
+// the message is accepted and mapped as if it were not there.
+TEST_F(IngestTest, ByteOrderMarkAtFrameStartIsSkipped) {
+  start();
+  const std::string raw = send("\xEF\xBB\xBF" + kAdt);
+  auto parsed_ack = hl7::parse(raw);  // views into raw
+  ASSERT_TRUE(parsed_ack.ok());
+  EXPECT_EQ(parsed_ack.message->get("MSA-1"), "AA");
+  EXPECT_EQ(parsed_ack.message->get("MSA-2"), "CTRL1");
+  EXPECT_EQ(parsed_ack.message->raw("MSH-5"), "EHR");
+  EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 1);
+  EXPECT_EQ(ingest_->stats().mapping_failures, 0u);
+}
+
 // A DFT^P03 (no FHIR mapping here): AE with code 200 in the error queue by
 // default; with unmapped_types = "store", AA and stored as received without
 // records, while supported types on the same channel are still mapped.

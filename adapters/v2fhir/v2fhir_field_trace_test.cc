@@ -1,0 +1,328 @@
+// Nothing a sender writes disappears without a word: for every test message
+// (testdata/*.hl7), every non-empty field of every segment either shows up in
+// the Bundle or is named by a warning (at that field, or at its whole segment:
+// "segment not mapped").
+//
+// "Shows up" is checked from the outside, without the converter's own read
+// tracking: some leaf (subcomponent) text of the field is found among the
+// Bundle's values, by the rules of LeafFound below (exact for short codes,
+// substring for text, digits for timestamps, numeric value for numbers, base64
+// for document content). A field is traced when at least one of its leaves
+// is; finer loss inside a field (one component of a name) is not checked here.
+//
+// Fields whose whole content is a code translated through a table (PID-8 "F"
+// becomes "female") cannot be found by their text; kTranslated lists them
+// with the table, and each entry must be used by some test message (a stale
+// entry fails), so the list cannot quietly grow into a blanket exemption.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "adapters/v2fhir/clinical.h"
+#include "adapters/v2fhir/test_util.h"
+#include "fhir/json/json.h"
+
+namespace gw::v2fhir {
+namespace {
+
+using fhir::JsonValue;
+using testing::Converted;
+using testing::ConvertText;
+using testing::ReadFile;
+using testing::TestDataDir;
+
+// Fields mapped through a code table: their codes become FHIR codes.
+const std::map<std::string, std::string> kTranslated = {
+    {"PID-8", "administrative sex (0001 -> AdministrativeGender)"},
+    {"PID-24", "multiple birth indicator (Y/N -> boolean)"},
+    {"PID-30", "death indicator (Y/N -> boolean)"},
+    {"PV1-2", "patient class (0004 -> v3 ActCode)"},
+    {"PV1-44", "admit date completes Encounter.period (also read by status)"},
+    {"OBX-2", "value type (0125): chooses value[x]"},
+    {"OBX-11", "result status (0085 -> observation-status)"},
+    {"OBR-25", "result status (0123 -> diagnostic-report-status)"},
+    {"ORC-1", "order control (0119): the action, with ORC-5 -> request status"},
+    {"ORC-5", "order status (0038 -> request-status)"},
+    {"TXA-17", "document completion status (0271 -> composition-status)"},
+    {"TXA-19", "document availability status (0273 -> document-reference-status)"},
+    {"TXA-18", "document confidentiality (0272 -> v3 Confidentiality)"},
+    {"RXA-20", "completion status (0322 -> immunization status)"},
+    {"RXA-21", "action code (0206 -> status)"},
+    {"SCH-25", "filler status (0278 -> appointment status)"},
+    {"AL1-4", "allergy severity (0128 -> criticality)"},
+    {"AL1-2", "allergen type (0127 -> category)"},
+    {"NK1-3", "relationship (0063), mapped through v2-0131 codes"},
+};
+
+// Fields that carry structure, not data: read by the transport, the parser
+// or the mapping's identity rules.
+const std::map<std::string, std::string> kStructural = {
+    {"MSH-15", "accept acknowledgment type: drives the ACK"},
+    {"MSH-16", "application acknowledgment type: drives the ACK"},
+    {"MSH-18", "character set: the parser decodes with it"},
+    {"OBX-4", "observation sub-id: part of the result identity, groups results"},
+};
+
+// Fields the mappers read but do not yet carry into the Bundle, per test
+// message. A ratchet: an entry that becomes traced fails (remove it), and
+// no new message may add one without a reason.
+const std::set<std::pair<std::string, std::string>> kKnownGaps = {
+    {"adt_a01", "IN1[1]-17"},
+    {"adt_a01", "PID[1]-25"},
+    {"oml_o21_blood_culture", "SPM[1]-20"},
+    {"oml_o21_blood_culture", "SPM[2]-20"},
+    {"oml_o21_blood_culture", "TQ1[1]-9"},
+    {"siu_s12_clinic_visit", "AIG[1]-11"},
+    {"siu_s12_clinic_visit", "AIG[1]-12"},
+    {"siu_s12_clinic_visit", "AIG[1]-14"},
+    {"siu_s12_clinic_visit", "AIL[1]-10"},
+    {"siu_s12_clinic_visit", "AIL[1]-12"},
+    {"siu_s12_clinic_visit", "AIP[1]-10"},
+    {"siu_s12_clinic_visit", "AIP[1]-12"},
+    {"siu_s12_clinic_visit", "SCH[1]-10"},
+    {"siu_s12_clinic_visit", "SCH[1]-8"},
+    {"vxu_v04_partial_no_orc", "RXA[1]-3"},
+    {"vxu_v04_three_doses", "OBX[1]-3"},
+    {"vxu_v04_three_doses", "OBX[2]-3"},
+    {"vxu_v04_three_doses", "OBX[3]-3"},
+    {"vxu_v04_three_doses", "OBX[4]-3"},
+    {"vxu_v04_three_doses", "RXA[2]-6"},
+    {"vxu_v04_three_doses", "RXA[3]-6"},
+};
+
+std::string Digits(std::string_view s) {
+  std::string out;
+  for (char c : s)
+    if (std::isdigit(static_cast<unsigned char>(c))) out.push_back(c);
+  return out;
+}
+
+struct BundleValues {
+  std::set<std::string> strings;
+  std::vector<std::string> texts;   // the same, for substring search
+  std::vector<std::string> digits;  // digits of each value (timestamps)
+  std::vector<double> numbers;
+  std::string decoded_attachments;  // base64 data decoded, for document content
+
+  void add(const JsonValue& v) {
+    if (v.is_string()) {
+      strings.insert(v.text());
+      texts.push_back(v.text());
+      digits.push_back(Digits(v.text()));
+    } else if (v.is_number()) {
+      strings.insert(v.text());
+      numbers.push_back(std::strtod(v.text().c_str(), nullptr));
+    }
+    if (v.is_object()) {
+      for (const auto& m : v.members()) add(m.value);
+    } else if (v.is_array()) {
+      for (const auto& i : v.items()) add(i);
+    }
+  }
+};
+
+bool LooksNumeric(const std::string& s) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  std::strtod(s.c_str(), &end);
+  return end == s.c_str() + s.size();
+}
+
+bool LeafFound(const BundleValues& b, const std::string& leaf) {
+  if (b.strings.count(leaf)) return true;
+  if (LooksNumeric(leaf)) {
+    double v = std::strtod(leaf.c_str(), nullptr);
+    for (double n : b.numbers)
+      if (n == v) return true;
+  }
+  if (leaf.size() >= 3) {
+    for (const std::string& t : b.texts)
+      if (t.find(leaf) != std::string::npos) return true;
+    if (b.decoded_attachments.find(leaf) != std::string::npos) return true;
+  }
+  // Ranges and comparisons ("3.5-5.0", "<10"): every number is found.
+  if (leaf.find_first_not_of("0123456789.-<>= ") == std::string::npos &&
+      leaf.find_first_of("0123456789") != std::string::npos) {
+    bool all = true, any = false;
+    for (size_t i = 0; i < leaf.size();) {
+      size_t j = leaf.find_first_of("0123456789.", i);
+      if (j == std::string::npos) break;
+      size_t k = leaf.find_first_not_of("0123456789.", j);
+      if (k == std::string::npos) k = leaf.size();
+      double v = std::strtod(leaf.substr(j, k - j).c_str(), nullptr);
+      bool hit = std::find(b.numbers.begin(), b.numbers.end(), v) != b.numbers.end();
+      all &= hit;
+      any = true;
+      i = k;
+    }
+    if (any && all) return true;
+  }
+  // Timestamps: the FHIR value's digits begin with the v2 value's (offsets
+  // and zero-filled seconds only add digits).
+  std::string d = Digits(leaf);
+  if (d.size() >= 6 && d.size() + 2 >= leaf.size()) {
+    for (const std::string& t : b.digits)
+      if (t.rfind(d.substr(0, std::min<size_t>(d.size(), 14)), 0) == 0) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> Leaves(const hl7::Element& field) {
+  std::vector<std::string> out;
+  for (const hl7::Element& rep : field.children())
+    for (const hl7::Element& comp : rep.children())
+      for (const hl7::Element& sub : comp.children()) {
+        std::string t = trim(sub.text_or_empty());
+        if (!t.empty()) out.push_back(std::move(t));
+      }
+  return out;
+}
+
+// Base64 payloads decoded (our own decoder would share code with the mapper;
+// this one is deliberately separate and simple).
+std::string DecodeBase64(std::string_view in) {
+  static const std::string kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -8;
+  for (char c : in) {
+    size_t p = kAlphabet.find(c);
+    if (p == std::string::npos) break;
+    val = (val << 6) + static_cast<int>(p);
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(static_cast<char>((val >> bits) & 0xFF));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+void CollectAttachments(const JsonValue& v, std::string* out) {
+  if (v.is_object()) {
+    const JsonValue* data = v.find("data");
+    const JsonValue* type = v.find("contentType");
+    if (data != nullptr && type != nullptr && data->is_string())
+      *out += DecodeBase64(data->text()) + "\n";
+    for (const auto& m : v.members()) CollectAttachments(m.value, out);
+  } else if (v.is_array()) {
+    for (const auto& i : v.items()) CollectAttachments(i, out);
+  }
+}
+
+std::vector<std::string> Names() {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(TestDataDir()))
+    if (e.path().extension() == ".hl7") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Checks one test message: returns "SEG[n]-f" of each field neither found nor
+// warned, and adds the kTranslated entries it relied on to `translated_used`.
+std::vector<std::string> UntracedFields(const std::string& name,
+                                        std::set<std::string>* translated_used) {
+  std::string er7 = ReadFile(TestDataDir() / (name + ".hl7"));
+  Converted c;
+  ConvertText(std::move(er7), testing::GoldenConfig(), &c);
+  if (!c.parsed.ok() || !c.result.ok()) return {"(does not convert)"};
+  BundleValues values;
+  values.add(c.result.bundle);
+  CollectAttachments(c.result.bundle, &values.decoded_attachments);
+  // Warned places: "SEG|occurrence|field" (field 0: the whole segment).
+  std::set<std::string> warned;
+  for (const MappingIssue& w : c.result.warnings) {
+    const hl7::ErrorLocation& at = w.location.where;
+    warned.insert(at.segment_id + "|" + std::to_string(at.segment_sequence) + "|" +
+                  std::to_string(at.field));
+  }
+  std::vector<std::string> untraced;
+  const hl7::Message& m = *c.parsed.message;
+  std::map<std::string, int> seen;
+  for (size_t i = 0; i < m.segment_count(); ++i) {
+    hl7::SegmentView s = m.segment(i);
+    std::string id(s.id());
+    int occurrence = ++seen[id];
+    std::string at = id + "|" + std::to_string(occurrence) + "|";
+    if (warned.count(at + "0")) continue;  // the whole segment is named
+    for (int f = i == 0 ? 3 : 1; f <= s.field_count(); ++f) {
+      hl7::Element field = s.field(f);
+      if (!field.has_value() || is_set_id_field(id, f)) continue;
+      if (warned.count(at + std::to_string(f))) continue;
+      std::string field_name = id + "-" + std::to_string(f);
+      if (kTranslated.count(field_name) || kStructural.count(field_name)) {
+        translated_used->insert(field_name);
+        continue;
+      }
+      std::vector<std::string> leaves = Leaves(field);
+      if (std::any_of(leaves.begin(), leaves.end(),
+                      [&](const std::string& l) { return LeafFound(values, l); }))
+        continue;
+      std::string where = id + "[" + std::to_string(occurrence) + "]-" + std::to_string(f);
+      if (kKnownGaps.count({name, where})) {
+        translated_used->insert("gap " + name + " " + where);
+        continue;
+      }
+      untraced.push_back(where);
+    }
+  }
+  return untraced;
+}
+
+class FieldTrace : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FieldTrace, EveryNonEmptyFieldIsMappedOrNamed) {
+  if (!testing::TypeSupported(ReadFile(TestDataDir() / (GetParam() + ".hl7"))))
+    GTEST_SKIP() << "type not registered (the golden test fails for it)";
+  std::set<std::string> used;
+  for (const std::string& f : UntracedFields(GetParam(), &used))
+    ADD_FAILURE() << GetParam() << ": " << f << " is neither in the Bundle nor named by a warning";
+}
+
+INSTANTIATE_TEST_SUITE_P(Testdata, FieldTrace, ::testing::ValuesIn(Names()),
+                         [](const auto& info) { return info.param; });
+
+TEST(FieldTraceTable, EveryTranslatedEntryIsUsed) {
+  std::set<std::string> used;
+  for (const std::string& name : Names()) {
+    if (testing::TypeSupported(ReadFile(TestDataDir() / (name + ".hl7"))))
+      UntracedFields(name, &used);
+  }
+  for (const auto& [name, where] : kKnownGaps)
+    EXPECT_TRUE(used.count("gap " + name + " " + where))
+        << name << ": " << where << " is traced now: remove it from kKnownGaps";
+  for (const auto& [field, why] : kStructural)
+    EXPECT_TRUE(used.count(field)) << field << " (" << why << ") is used by no test message: "
+                                   << "remove it from kStructural";
+  for (const auto& [field, why] : kTranslated)
+    EXPECT_TRUE(used.count(field)) << field << " (" << why << ") is used by no test message: "
+                                   << "remove it from kTranslated";
+}
+
+// The checker itself: a dropped field is caught, a warned one is not.
+TEST(FieldTraceSelfCheck, LeafRules) {
+  BundleValues b;
+  auto parsed = fhir::parse_json(
+      R"({"a":"2024-03-15T10:30:00-04:00","b":"Everywoman","c":7.5,"d":"F","e":"X ray"})");
+  ASSERT_TRUE(parsed.ok());
+  b.add(*parsed);
+  EXPECT_TRUE(LeafFound(b, "20240315103000"));
+  EXPECT_TRUE(LeafFound(b, "202403151030"));
+  EXPECT_TRUE(LeafFound(b, "Everywoman"));
+  EXPECT_TRUE(LeafFound(b, "007.50"));
+  EXPECT_TRUE(LeafFound(b, "F"));
+  EXPECT_FALSE(LeafFound(b, "M"));
+  EXPECT_FALSE(LeafFound(b, "Smith"));
+  EXPECT_FALSE(LeafFound(b, "20240316"));
+  EXPECT_FALSE(LeafFound(b, "X"));  // short values match whole values only
+}
+
+}  // namespace
+}  // namespace gw::v2fhir
