@@ -1,14 +1,22 @@
 #include "adapters/mllp/client.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
+
+#include "adapters/mllp/tls.h"
 
 namespace gw::mllp {
 namespace {
@@ -60,8 +68,71 @@ Client::Client(int fd) : fd_(fd) {}
 Client::~Client() { close(); }
 
 void Client::close() {
+  if (ssl_ != nullptr) {
+    // close_notify, best effort (one non-blocking attempt); not after a
+    // failed handshake or a fatal error, which leave the session in init.
+    if (!SSL_in_init(ssl_)) SSL_shutdown(ssl_);
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+  }
+  if (ssl_ctx_ != nullptr) SSL_CTX_free(ssl_ctx_);
+  ssl_ctx_ = nullptr;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+}
+
+// SSL_ERROR_WANT_READ/WRITE as the poll event to wait for; 0 for a failure.
+static short tls_wait_event(int ssl_error) {
+  if (ssl_error == SSL_ERROR_WANT_READ) return POLLIN;
+  if (ssl_error == SSL_ERROR_WANT_WRITE) return POLLOUT;
+  return 0;
+}
+
+gw::Result<std::unique_ptr<Client>> Client::connect(const std::string& host, uint16_t port,
+                                                    std::chrono::milliseconds timeout,
+                                                    const ClientTlsOptions& tls) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  // The files first: a wrong path is reported as such, whatever the network does.
+  GW_ASSIGN_OR_RETURN(internal::SslCtxPtr ctx, internal::make_client_context(tls));
+  GW_ASSIGN_OR_RETURN(std::unique_ptr<Client> client, connect(host, port, timeout));
+  client->ssl_ctx_ = ctx.release();
+  GW_RETURN_IF_ERROR(client->handshake(host, deadline, timeout, tls));
+  return client;
+}
+
+gw::Status Client::handshake(const std::string& host, Clock::time_point deadline,
+                             std::chrono::milliseconds timeout, const ClientTlsOptions& tls) {
+  ssl_ = internal::new_ssl_on_fd(ssl_ctx_, fd_);
+  if (ssl_ == nullptr) return resource_exhausted_error("TLS: cannot create a session");
+  const std::string& name = tls.server_name.empty() ? host : tls.server_name;
+  unsigned char addr[sizeof(in6_addr)];
+  if (::inet_pton(AF_INET, name.c_str(), addr) == 1 ||
+      ::inet_pton(AF_INET6, name.c_str(), addr) == 1) {
+    // An address is checked against the certificate's IP SANs and not sent as SNI.
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), name.c_str());
+  } else {
+    SSL_set_tlsext_host_name(ssl_, name.c_str());
+    SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    SSL_set1_host(ssl_, name.c_str());
+  }
+  SSL_set_connect_state(ssl_);
+  for (;;) {
+    ERR_clear_error();
+    const int rc = SSL_do_handshake(ssl_);
+    if (rc == 1) return ok_status();
+    const int err = SSL_get_error(ssl_, rc);
+    const short event = tls_wait_event(err);
+    if (event == 0) {
+      return unavailable_error("TLS handshake with " + host + ": " +
+                               internal::ssl_failure_text(ssl_, err));
+    }
+    const int w = wait_for(fd_, event, deadline);
+    if (w == 0) {
+      return unavailable_error("TLS handshake with " + host + ": timed out after " +
+                               std::to_string(timeout.count()) + " ms");
+    }
+    if (w < 0) return unavailable_error(errno_text("TLS handshake: poll"));
+  }
 }
 
 gw::Result<std::unique_ptr<Client>> Client::connect(const std::string& host, uint16_t port,
@@ -122,6 +193,24 @@ gw::Status Client::send_raw(std::string_view bytes) { return send_all(bytes); }
 gw::Status Client::send_all(std::string_view bytes) {
   if (fd_ < 0) return failed_precondition_error("send: not connected");
   const Clock::time_point deadline = Clock::now() + send_timeout_;
+  while (!bytes.empty() && ssl_ != nullptr) {
+    ERR_clear_error();
+    const int n =
+        SSL_write(ssl_, bytes.data(), static_cast<int>(std::min<size_t>(bytes.size(), INT_MAX)));
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    const int err = SSL_get_error(ssl_, n);
+    const short event = tls_wait_event(err);
+    if (event == 0) return unavailable_error("send: TLS: " + internal::ssl_failure_text(ssl_, err));
+    const int w = wait_for(fd_, event, deadline);
+    if (w == 0) {
+      return deadline_exceeded_error("send: timed out after " +
+                                     std::to_string(send_timeout_.count()) + " ms");
+    }
+    if (w < 0) return unavailable_error(errno_text("send: poll"));
+  }
   while (!bytes.empty()) {
     ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n > 0) {
@@ -166,16 +255,12 @@ gw::Result<std::string> Client::receive(std::chrono::milliseconds timeout, size_
   }
   char chunk[64 * 1024];
   for (;;) {
-    int w = wait_for(fd_, POLLIN, deadline);
-    if (w == 0) {
+    std::string error;
+    ssize_t n = read_some(chunk, sizeof chunk, deadline, &error);
+    if (n < 0) {
+      if (!error.empty()) return unavailable_error(error);
       return deadline_exceeded_error("receive: timed out after " + std::to_string(timeout.count()) +
                                      " ms");
-    }
-    if (w < 0) return unavailable_error(errno_text("receive: poll"));
-    ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-      return unavailable_error(errno_text("receive"));
     }
     if (n == 0) {
       return unavailable_error(framer_->in_frame()
@@ -187,6 +272,41 @@ gw::Result<std::string> Client::receive(std::chrono::milliseconds timeout, size_
     if (sink.done) {
       buffer_.assign(got.substr(used));
       return finish();
+    }
+  }
+}
+
+ssize_t Client::read_some(char* buf, size_t size, Clock::time_point deadline, std::string* error) {
+  for (;;) {
+    if (ssl_ == nullptr) {
+      const int w = wait_for(fd_, POLLIN, deadline);
+      if (w == 0) return -1;
+      if (w < 0) {
+        *error = errno_text("receive: poll");
+        return -1;
+      }
+      const ssize_t n = ::recv(fd_, buf, size, 0);
+      if (n >= 0) return n;
+      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+      *error = errno_text("receive");
+      return -1;
+    }
+    // TLS: data may already be decrypted and buffered, so read before polling.
+    ERR_clear_error();
+    const int n = SSL_read(ssl_, buf, static_cast<int>(std::min<size_t>(size, INT_MAX)));
+    if (n > 0) return n;
+    const int err = SSL_get_error(ssl_, n);
+    if (err == SSL_ERROR_ZERO_RETURN) return 0;
+    const short event = tls_wait_event(err);
+    if (event == 0) {
+      *error = "receive: TLS: " + internal::ssl_failure_text(ssl_, err);
+      return -1;
+    }
+    const int w = wait_for(fd_, event, deadline);
+    if (w == 0) return -1;
+    if (w < 0) {
+      *error = errno_text("receive: poll");
+      return -1;
     }
   }
 }

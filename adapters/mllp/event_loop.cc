@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +12,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "adapters/mllp/tls.h"
 
 namespace gw::mllp {
 
@@ -40,6 +44,9 @@ constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 constexpr int kMaxAcceptsPerEvent = 256;
 constexpr int kMaxEvents = 256;
+// ServerOptions::on_tls_failure is called at most this often per second per
+// loop; the failures in between are only counted (and reported as suppressed).
+constexpr int kTlsReportsPerSecond = 10;
 
 thread_local EventLoop* tls_current_loop = nullptr;
 
@@ -159,6 +166,11 @@ struct EventLoop::Conn {
     peer.connection_id = id;
     peer.address = std::move(address);
   }
+  ~Conn() {
+    if (ssl != nullptr) SSL_free(ssl);
+  }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
   uint64_t id() const { return peer.connection_id; }
   size_t out_pending() const { return out.size() - out_off; }
 
@@ -187,6 +199,12 @@ struct EventLoop::Conn {
   // (as of the read that brought it).
   bool frame_open = false;
   Clock::time_point frame_started;
+  // TLS only: null on a plain connection, which never reads the flags below.
+  ssl_st* ssl = nullptr;
+  bool handshaking = false;           // until SSL_do_handshake succeeds
+  bool tls_read_wants_write = false;  // SSL_read waits for the socket to be writable
+  bool tls_write_wants_read = false;  // SSL_write waits for the socket to be readable
+  bool tls_read_scheduled = false;    // in tls_readable_
 };
 
 struct EventLoop::FrameSink {
@@ -197,11 +215,12 @@ struct EventLoop::FrameSink {
 };
 
 EventLoop::EventLoop(const ServerOptions& options, FrameHandler* handler,
-                     std::atomic<uint64_t>* open_connections)
+                     std::atomic<uint64_t>* open_connections, const ServerTls* tls)
     : options_(options),
       handler_(handler),
       open_connections_(open_connections),
-      sweep_interval_(sweep_interval_for(options.idle_timeout)) {}
+      sweep_interval_(sweep_interval_for(options.idle_timeout)),
+      tls_(tls) {}
 
 EventLoop::~EventLoop() {
   for (auto& [id, c] : conns_) ::close(c->fd);
@@ -256,9 +275,11 @@ void EventLoop::run() {
   now_ = read_clock();
   next_sweep_ = now_ + sweep_interval_;
   for (;;) {
-    int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, wait_timeout_ms());
+    int n =
+        ::epoll_wait(epoll_fd_, events, kMaxEvents, tls_readable_.empty() ? wait_timeout_ms() : 0);
     now_ = read_clock();
     for (int i = 0; i < n; ++i) handle_event(events[i]);
+    if (!tls_readable_.empty()) read_tls_buffered();
     process_dirty();
     if (now_ >= next_sweep_) {
       sweep();
@@ -307,6 +328,10 @@ void EventLoop::handle_event(const epoll_event& ev) {
     close_conn(c);
     return;
   }
+  if (c.handshaking) {
+    tls_handshake(c);
+    return;
+  }
   if (ev.events & EPOLLIN) {
     if (c.lingering) {
       on_linger_readable(c);
@@ -314,7 +339,10 @@ void EventLoop::handle_event(const epoll_event& ev) {
     }
     on_readable(c);
   }
-  if (!c.closed && (ev.events & EPOLLOUT)) mark_dirty(c);
+  if (!c.closed && (ev.events & EPOLLOUT)) {
+    if (c.tls_read_wants_write) on_readable(c);
+    if (!c.closed) mark_dirty(c);
+  }
 }
 
 void EventLoop::take_mailbox() {
@@ -374,6 +402,19 @@ void EventLoop::add_connection(Accepted&& a) {
   }
   auto conn = std::make_unique<Conn>(a.id, a.fd, std::move(a.address), options_.max_frame_bytes);
   conn->last_active = now_;
+  if (tls_ != nullptr) {
+    // The handshake is driven by the connection's events (tls_handshake);
+    // until it is done, last_active stays at the accept for sweep().
+    conn->ssl = tls_->accept(a.fd);
+    if (conn->ssl == nullptr) {
+      ERR_clear_error();
+      ::close(a.fd);
+      open_connections_->fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
+    SSL_set_accept_state(conn->ssl);
+    conn->handshaking = true;
+  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = conn.get();
@@ -394,7 +435,7 @@ bool EventLoop::can_read(const Conn& c) const {
 void EventLoop::on_readable(Conn& c) {
   for (int i = 0; i < kMaxReadsPerEvent; ++i) {
     if (!can_read(c) || !c.in_pending.empty()) break;
-    ssize_t n = ::recv(c.fd, read_buf_.get(), kReadChunk, 0);
+    ssize_t n = c.ssl == nullptr ? ::recv(c.fd, read_buf_.get(), kReadChunk, 0) : tls_read(c);
     if (n > 0) {
       // Frame bytes count as activity, garbage does not: a peer trickling
       // garbage is idle, and one trickling a frame meets frame_timeout.
@@ -411,7 +452,9 @@ void EventLoop::on_readable(Conn& c) {
         c.frame_started = now_;
       }
       if (used < got) c.in_pending.assign(read_buf_.get() + used, got - used);
-      if (got < kReadChunk) break;
+      // A short read drained the socket; TLS returns a record at a time
+      // (at most 16 KiB), so it reads on until OpenSSL wants more input.
+      if (got < kReadChunk && c.ssl == nullptr) break;
       continue;
     }
     if (n == 0) {
@@ -533,7 +576,9 @@ void EventLoop::flush(Conn& c) {
     return;
   }
   while (c.out_pending() > 0) {
-    ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out_pending(), MSG_NOSIGNAL);
+    ssize_t n = c.ssl == nullptr
+                    ? ::send(c.fd, c.out.data() + c.out_off, c.out_pending(), MSG_NOSIGNAL)
+                    : tls_write(c, c.out.data() + c.out_off, c.out_pending());
     if (n > 0) {
       c.out_off += static_cast<size_t>(n);
       c.last_active = now_;
@@ -578,18 +623,30 @@ void EventLoop::update_interest(Conn& c) {
   uint32_t want = 0;
   if (c.lingering || (can_read(c) && c.in_pending.empty())) want |= EPOLLIN;
   if (c.out_pending() > 0) want |= EPOLLOUT;
-  if (want == c.registered) return;
+  if (c.ssl != nullptr) want = tls_interest(c, want);
+  if (want != c.registered) set_interest(c, want);
+}
+
+bool EventLoop::set_interest(Conn& c, uint32_t want) {
+  if (want == c.registered) return true;
   epoll_event ev{};
   ev.events = want;
   ev.data.ptr = &c;
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev) != 0) {
     close_conn(c);
-    return;
+    return false;
   }
   c.registered = want;
+  return true;
 }
 
 void EventLoop::begin_linger(Conn& c) {
+  // TLS: close_notify first (one attempt; the replies are out, so the socket
+  // has room), then the same half-close and linger as plain TCP.
+  if (c.ssl != nullptr && !SSL_in_init(c.ssl)) {
+    SSL_shutdown(c.ssl);
+    ERR_clear_error();
+  }
   ::shutdown(c.fd, SHUT_WR);
   c.lingering = true;
   c.linger_deadline = now_ + kLingerTime;
@@ -600,6 +657,15 @@ void EventLoop::begin_linger(Conn& c) {
 void EventLoop::close_conn(Conn& c) {
   if (c.closed) return;
   c.closed = true;
+  if (c.ssl != nullptr) {
+    // close_notify, best effort (one non-blocking attempt), unless sent when
+    // lingering began; SSL_in_init is also true after a failed handshake or
+    // a fatal error, when nothing more may be sent.
+    if (!c.lingering && !SSL_in_init(c.ssl)) SSL_shutdown(c.ssl);
+    SSL_free(c.ssl);
+    c.ssl = nullptr;
+    ERR_clear_error();
+  }
   ::close(c.fd);  // also removes it from the epoll set
   open_connections_->fetch_sub(1, std::memory_order_relaxed);
   auto it = conns_.find(c.id());
@@ -638,6 +704,15 @@ void EventLoop::sweep() {
       if (now_ >= c->linger_deadline) expired.push_back(c.get());
       continue;
     }
+    if (c->handshaking) {
+      // Held to the frame and idle timers from the accept: a peer that never
+      // finishes its handshake, or trickles it, must not pin a connection.
+      if (now_ - c->last_active >= std::min(options_.frame_timeout, options_.idle_timeout)) {
+        tls_failure(*c, true, "handshake not completed within the frame or idle timeout");
+        expired.push_back(c.get());
+      }
+      continue;
+    }
     // Frames awaiting a reply keep a connection open however long the
     // handler takes, unless the peer has gone (EOF): then nothing more can
     // arrive and the idle clock bounds how long we hold the descriptor.
@@ -656,6 +731,155 @@ void EventLoop::sweep() {
     }
   }
   for (Conn* c : expired) close_conn(*c);
+}
+
+// ---------------------------------------------------------------- TLS
+
+void EventLoop::tls_handshake(Conn& c) {
+  ERR_clear_error();
+  const int rc = SSL_do_handshake(c.ssl);
+  if (rc == 1) {
+    c.handshaking = false;
+    c.last_active = now_;
+    LoopCounters::bump(counters_.tls_handshakes);
+    // The client's first frame may have come with its Finished message.
+    on_readable(c);
+    return;
+  }
+  const int err = SSL_get_error(c.ssl, rc);
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+    set_interest(c, err == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
+    return;
+  }
+  if (BIO_number_read(SSL_get_rbio(c.ssl)) == 0) {
+    // Connected and left without a byte (a port probe, a load balancer's
+    // health check): not a TLS failure.
+    ERR_clear_error();
+    close_conn(c);
+    return;
+  }
+  tls_failure(c, true, ssl_failure_text(c.ssl, err));
+  // OpenSSL has queued its alert; closing now with the peer's unread bytes
+  // (a TLS 1.3 client sends its first frame before it learns that its
+  // certificate was refused) would send RST, which can destroy the alert.
+  // Linger as send_and_close does, so the sender sees why.
+  c.handshaking = false;
+  c.lingering = true;
+  c.linger_deadline = now_ + kLingerTime;
+  ::shutdown(c.fd, SHUT_WR);
+  set_interest(c, EPOLLIN);
+}
+
+ssize_t EventLoop::tls_read(Conn& c) {
+  c.tls_read_wants_write = false;
+  ERR_clear_error();
+  errno = 0;
+  const int n = SSL_read(c.ssl, read_buf_.get(), static_cast<int>(kReadChunk));
+  if (n > 0) return n;
+  const int err = SSL_get_error(c.ssl, n);
+  switch (err) {
+    case SSL_ERROR_ZERO_RETURN:
+      return 0;  // close_notify, or EOF (SSL_OP_IGNORE_UNEXPECTED_EOF)
+    case SSL_ERROR_WANT_WRITE:
+      c.tls_read_wants_write = true;
+      [[fallthrough]];
+    case SSL_ERROR_WANT_READ:
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_SYSCALL:
+      if (ERR_peek_error() == 0) {  // the socket's error (a reset), not TLS's
+        if (errno == 0) return 0;
+        return -1;
+      }
+      [[fallthrough]];
+    default:
+      tls_failure(c, false, ssl_failure_text(c.ssl, err));
+      errno = EPROTO;
+      return -1;
+  }
+}
+
+ssize_t EventLoop::tls_write(Conn& c, const char* data, size_t size) {
+  c.tls_write_wants_read = false;
+  ERR_clear_error();
+  errno = 0;
+  // A retry after WANT_WRITE passes the same bytes, perhaps more of them and
+  // from a moved buffer (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER): c.out only
+  // grows at its end until they are sent.
+  const int n = SSL_write(c.ssl, data, static_cast<int>(std::min<size_t>(size, 1u << 30)));
+  if (n > 0) return n;
+  const int err = SSL_get_error(c.ssl, n);
+  switch (err) {
+    case SSL_ERROR_WANT_READ:
+      c.tls_write_wants_read = true;
+      [[fallthrough]];
+    case SSL_ERROR_WANT_WRITE:
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_SYSCALL:
+      if (ERR_peek_error() == 0) {
+        if (errno == 0) errno = EPIPE;
+        return -1;
+      }
+      [[fallthrough]];
+    default:
+      tls_failure(c, false, ssl_failure_text(c.ssl, err));
+      errno = EPROTO;
+      return -1;
+  }
+}
+
+uint32_t EventLoop::tls_interest(Conn& c, uint32_t want) {
+  if (c.handshaking) return c.registered;  // tls_handshake() decides
+  const bool reading = !c.lingering && can_read(c) && c.in_pending.empty();
+  // Only while reading: a level-triggered EPOLLOUT that on_readable() would
+  // not act on would spin.
+  if (c.tls_read_wants_write && reading) want |= EPOLLOUT;
+  if (c.tls_write_wants_read) want |= EPOLLIN;  // flush() retries the write on it
+  // Input OpenSSL has already decrypted raises no epoll event.
+  if (reading && !c.tls_read_scheduled && SSL_pending(c.ssl) > 0) {
+    c.tls_read_scheduled = true;
+    tls_readable_.push_back(c.id());
+  }
+  return want;
+}
+
+void EventLoop::read_tls_buffered() {
+  tls_readable_work_.swap(tls_readable_);
+  for (uint64_t id : tls_readable_work_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) continue;  // closed meanwhile
+    Conn& c = *it->second;
+    c.tls_read_scheduled = false;
+    if (!c.closed && !c.lingering && !c.handshaking) on_readable(c);
+  }
+  tls_readable_work_.clear();
+}
+
+void EventLoop::tls_failure(Conn& c, bool during_handshake, std::string reason) {
+  LoopCounters::bump(during_handshake ? counters_.tls_handshake_failures : counters_.tls_errors);
+  if (!options_.on_tls_failure) return;
+  if (now_ - tls_report_window_ >= std::chrono::seconds(1)) {
+    tls_report_window_ = now_;
+    tls_reports_in_window_ = 0;
+  }
+  if (tls_reports_in_window_ >= kTlsReportsPerSecond) {
+    ++tls_reports_suppressed_;
+    return;
+  }
+  ++tls_reports_in_window_;
+  TlsFailure f;
+  f.connection_id = c.id();
+  f.address = c.peer.address;
+  f.during_handshake = during_handshake;
+  f.reason = std::move(reason);
+  f.suppressed = tls_reports_suppressed_;
+  tls_reports_suppressed_ = 0;
+  try {
+    options_.on_tls_failure(f);
+  } catch (...) {
+    // A reporting problem must not take down the loop.
+  }
 }
 
 }  // namespace internal

@@ -9,9 +9,13 @@
 //    outstanding Reply. A Reply may therefore outlive its connection, its loop
 //    and the Server: it names its connection by id, and after the loop has
 //    exited the mailbox drops whatever is posted to it.
+//  - TLS (optional): a connection with an SSL object (Conn::ssl) goes through
+//    OpenSSL for its reads and writes; one without takes the plain recv/send
+//    path, which TLS does not touch otherwise.
 #pragma once
 
 #include <sys/epoll.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
@@ -26,7 +30,11 @@
 #include "adapters/mllp/framer.h"
 #include "adapters/mllp/server.h"
 
+struct ssl_st;  // OpenSSL's SSL, kept out of this header
+
 namespace gw::mllp::internal {
+
+class ServerTls;
 
 using Clock = std::chrono::steady_clock;
 
@@ -107,6 +115,9 @@ struct alignas(64) LoopCounters {
   std::atomic<uint64_t> oversized{0};
   std::atomic<uint64_t> skipped{0};
   std::atomic<uint64_t> replies{0};
+  std::atomic<uint64_t> tls_handshakes{0};
+  std::atomic<uint64_t> tls_handshake_failures{0};
+  std::atomic<uint64_t> tls_errors{0};
 
   static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
@@ -115,10 +126,10 @@ struct alignas(64) LoopCounters {
 
 class EventLoop {
  public:
-  // `open_connections` is shared by all loops of a server; `options` and
-  // `handler` must outlive the loop.
+  // `open_connections` is shared by all loops of a server; `options`,
+  // `handler` and `tls` (null: plain TCP) must outlive the loop.
   EventLoop(const ServerOptions& options, FrameHandler* handler,
-            std::atomic<uint64_t>* open_connections);
+            std::atomic<uint64_t>* open_connections, const ServerTls* tls = nullptr);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -167,6 +178,14 @@ class EventLoop {
   void process_dirty();
   void flush(Conn& c);
   void update_interest(Conn& c);
+  bool set_interest(Conn& c, uint32_t want);
+  // TLS only.
+  void tls_handshake(Conn& c);
+  ssize_t tls_read(Conn& c);  // recv()'s contract: bytes, 0 at EOF, -1 with errno
+  ssize_t tls_write(Conn& c, const char* data, size_t size);  // send()'s contract
+  uint32_t tls_interest(Conn& c, uint32_t want);
+  void read_tls_buffered();
+  void tls_failure(Conn& c, bool during_handshake, std::string reason);
   void begin_linger(Conn& c);
   void close_conn(Conn& c);
   void take_mailbox();
@@ -179,6 +198,7 @@ class EventLoop {
   FrameHandler* const handler_;
   std::atomic<uint64_t>* const open_connections_;
   const Clock::duration sweep_interval_;
+  const ServerTls* const tls_;
 
   int epoll_fd_ = -1;
   std::shared_ptr<Mailbox> mailbox_;
@@ -203,6 +223,13 @@ class EventLoop {
   std::vector<std::unique_ptr<Conn>> graveyard_;  // closed this iteration; freed at its end
   Mailbox::Batch batch_;
   std::unique_ptr<char[]> read_buf_;
+  // TLS: connections whose SSL object holds decrypted input that no epoll
+  // event will announce, read on the next iteration (ids: a connection may
+  // close first).
+  std::vector<uint64_t> tls_readable_, tls_readable_work_;
+  Clock::time_point tls_report_window_{};  // on_tls_failure rate limit
+  int tls_reports_in_window_ = 0;
+  uint64_t tls_reports_suppressed_ = 0;
   char listener_tag_ = 0;  // addresses used as epoll_event.data.ptr tags
   char wake_tag_ = 0;
 };

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "adapters/mllp/event_loop.h"
+#include "adapters/mllp/tls.h"
 
 namespace gw::mllp {
 namespace {
@@ -98,10 +99,20 @@ class ServerImpl final : public Server {
   ~ServerImpl() override { stop(std::chrono::milliseconds(0)); }
 
   gw::Status init() {
+    if (options_.tls) {
+      // Before binding: a certificate problem is the error to report.
+      auto tls = internal::ServerTls::create(*options_.tls);
+      if (!tls.ok()) {
+        return gw::Status(tls.error().code(),
+                          "mllp server '" + options_.name + "': " + tls.error().message());
+      }
+      tls_ = std::move(tls).value();
+    }
     GW_ASSIGN_OR_RETURN(int fd, listen_on(options_, &port_));
     std::vector<internal::EventLoop*> raw;
     for (int i = 0; i < options_.io_threads; ++i) {
-      loops_.push_back(std::make_unique<internal::EventLoop>(options_, handler_, &open_));
+      loops_.push_back(
+          std::make_unique<internal::EventLoop>(options_, handler_, &open_, tls_.get()));
       if (gw::Status status = loops_.back()->init(); !status.ok()) {
         ::close(fd);
         return status;
@@ -148,6 +159,9 @@ class ServerImpl final : public Server {
       s.frames_oversized += c.oversized.load(std::memory_order_relaxed);
       s.bytes_skipped += c.skipped.load(std::memory_order_relaxed);
       s.replies_sent += c.replies.load(std::memory_order_relaxed);
+      s.tls_handshakes += c.tls_handshakes.load(std::memory_order_relaxed);
+      s.tls_handshake_failures += c.tls_handshake_failures.load(std::memory_order_relaxed);
+      s.tls_errors += c.tls_errors.load(std::memory_order_relaxed);
     }
     s.connections_open = open_.load(std::memory_order_relaxed);
     return s;
@@ -158,6 +172,8 @@ class ServerImpl final : public Server {
   FrameHandler* const handler_;
   uint16_t port_ = 0;
   std::atomic<uint64_t> open_{0};
+  // Before loops_: their connections' SSL objects refer to it.
+  std::unique_ptr<internal::ServerTls> tls_;
   // Created by init() and kept until destruction, so stats() reads them
   // without a lock (the counters are atomic).
   std::vector<std::unique_ptr<internal::EventLoop>> loops_;
@@ -175,6 +191,10 @@ gw::Result<std::unique_ptr<Server>> Server::create(const ServerOptions& options,
   auto server = std::make_unique<ServerImpl>(options, handler);
   GW_RETURN_IF_ERROR(server->init());
   return std::unique_ptr<Server>(std::move(server));
+}
+
+gw::Status check_tls_options(const TlsServerOptions& tls) {
+  return internal::ServerTls::create(tls).status();
 }
 
 }  // namespace gw::mllp

@@ -9,6 +9,31 @@
 // frames per connection and idle time are bounded by ServerOptions; a peer that
 // exceeds them is answered (where a frame head is available) or disconnected,
 // never allowed to grow memory without bound.
+//
+// TLS (ServerOptions::tls, OpenSSL, non-blocking): the same loop, with the
+// socket's bytes going through an SSL object instead of recv/send. The threat
+// notes for it:
+//  - A handshake is not a frame, but it is held to the frame and idle timers:
+//    a peer that opens TCP and never finishes the handshake (or trickles it)
+//    is closed min(frame_timeout, idle_timeout) after the accept, and counts
+//    against max_connections meanwhile like any connection.
+//  - Only TLS 1.2 and later, OpenSSL's default ciphers, no compression (CRIME)
+//    and no renegotiation (a peer cannot make the server redo handshakes).
+//  - Client certificates: with a client CA the chain must verify against it;
+//    with SHA-256 pins the leaf must also be one of them (without a CA the pin
+//    alone decides, validity dates still checked). Refusal happens inside the
+//    handshake, before any frame is read; the refused connection then
+//    lingers (at most 2 s, as after send_and_close) so that the peer gets the
+//    alert rather than a reset.
+//  - A failure is counted in ServerStats and reported through
+//    ServerOptions::on_tls_failure with the peer's address and OpenSSL's
+//    reason only (never bytes from the connection), rate-limited per loop so a
+//    peer reconnecting in a loop cannot flood the log.
+//  - The plaintext path is unchanged: a connection without TLS has no SSL
+//    object and its reads and writes are the same recv/send calls.
+//  - Nothing new to fuzz: OpenSSL parses the TLS records, the decrypted bytes
+//    go to the same Framer (framer_fuzz), and the certificate pins come from
+//    the configuration (config_fuzz covers its parser).
 #pragma once
 
 #include <chrono>
@@ -19,10 +44,36 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gateway/base/status.h"
 
 namespace gw::mllp {
+
+// MLLP over TLS on a listener. Files are PEM.
+struct TlsServerOptions {
+  std::string cert_file;  // the server certificate, optionally followed by its chain
+  std::string key_file;   // its private key (must match cert_file)
+  // Non-empty: clients must present a certificate that verifies against
+  // these CA certificates (mutual TLS).
+  std::string client_ca_file;
+  // Non-empty: clients must present one of these certificates, named by the
+  // SHA-256 of their DER encoding as 64 hex digits (colons allowed, any
+  // case), after verification against client_ca_file when that is set too.
+  std::vector<std::string> client_cert_sha256;
+};
+
+// A TLS handshake that failed or timed out, or a TLS error on an established
+// connection. Carries no bytes of the connection.
+struct TlsFailure {
+  uint64_t connection_id = 0;
+  std::string address;  // the peer, "127.0.0.1:51234"
+  bool during_handshake = true;
+  std::string reason;  // OpenSSL's reason or ours, e.g. "certificate verify failed"
+  // Failures on this loop that were not reported since the previous report
+  // (reports are rate-limited).
+  uint64_t suppressed = 0;
+};
 
 struct ServerOptions {
   std::string name = "mllp";         // channel name, used in logs and stats only
@@ -46,6 +97,12 @@ struct ServerOptions {
   // loops still wake by real time (at least every 250 ms), and that is when
   // they read it.
   std::function<std::chrono::steady_clock::time_point()> clock;
+  // Empty: plain TCP. Set: every connection is TLS; the files are read by
+  // Server::create (an error names the file that cannot be used).
+  std::optional<TlsServerOptions> tls;
+  // Called on a loop thread (must not block) for TLS failures, at most about
+  // ten times a second per loop; empty: they are only counted.
+  std::function<void(const TlsFailure&)> on_tls_failure;
 };
 
 // Per-connection and per-server counters; read with Server::stats().
@@ -59,6 +116,9 @@ struct ServerStats {
   uint64_t frames_oversized = 0;           // handed to on_oversized (not in frames_received)
   uint64_t bytes_skipped = 0;              // garbage outside frames
   uint64_t replies_sent = 0;
+  uint64_t tls_handshakes = 0;          // TLS handshakes completed
+  uint64_t tls_handshake_failures = 0;  // failed, refused a certificate, or not done in time
+  uint64_t tls_errors = 0;              // TLS errors after the handshake (connection closed)
 };
 
 // Identifies the peer of a frame for logs (never contains message content).
@@ -127,5 +187,10 @@ class Server {
   virtual void stop(std::chrono::milliseconds grace) = 0;
   virtual ServerStats stats() const = 0;
 };
+
+// Reads the files of `tls` as Server::create does, without listening: for
+// configuration checks (gatewayd --check). The error names the file and what
+// is wrong with it.
+gw::Status check_tls_options(const TlsServerOptions& tls);
 
 }  // namespace gw::mllp

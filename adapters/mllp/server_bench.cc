@@ -5,11 +5,15 @@
 //   server_bench --benchmark_counters_tabular=true
 //
 // items_per_second is request/reply round trips per second across all
-// connections (one benchmark thread per connection).
+// connections (one benchmark thread per connection). BM_RoundTripTls is the
+// same over MLLP over TLS (a second server, throwaway certificates, one
+// handshake per benchmark thread and run, not per message).
 #include <benchmark/benchmark.h>
+#include <stdlib.h>
 
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -18,6 +22,7 @@
 #include "adapters/mllp/client.h"
 #include "adapters/mllp/framer.h"
 #include "adapters/mllp/server.h"
+#include "tests/support/test_certs.h"
 
 namespace gw::mllp {
 namespace {
@@ -85,10 +90,14 @@ class WorkerAckHandler : public FrameHandler {
 
 WorkerAckHandler* g_handler = nullptr;
 Server* g_server = nullptr;
+Server* g_tls_server = nullptr;
+ClientTlsOptions g_client_tls;
 
-void BM_RoundTrip(benchmark::State& state) {
+void round_trips(benchmark::State& state, Server* server, const ClientTlsOptions* tls) {
   const int window = static_cast<int>(state.range(0));  // frames in flight per connection
-  auto connected = Client::connect("127.0.0.1", g_server->port(), std::chrono::seconds(5));
+  auto connected =
+      tls == nullptr ? Client::connect("127.0.0.1", server->port(), std::chrono::seconds(5))
+                     : Client::connect("127.0.0.1", server->port(), std::chrono::seconds(5), *tls);
   if (!connected.ok()) {
     state.SkipWithError(connected.error().message().c_str());
     return;
@@ -112,8 +121,20 @@ void BM_RoundTrip(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * window);
 }
+
+void BM_RoundTrip(benchmark::State& state) { round_trips(state, g_server, nullptr); }
 BENCHMARK(BM_RoundTrip)->Arg(1)->Threads(1)->Threads(16)->UseRealTime();
 BENCHMARK(BM_RoundTrip)->Arg(8)->Threads(1)->Threads(16)->UseRealTime();
+
+void BM_RoundTripTls(benchmark::State& state) {
+  if (g_tls_server == nullptr) {
+    state.SkipWithError("no TLS server (certificates could not be made)");
+    return;
+  }
+  round_trips(state, g_tls_server, &g_client_tls);
+}
+BENCHMARK(BM_RoundTripTls)->Arg(1)->Threads(1)->Threads(16)->UseRealTime();
+BENCHMARK(BM_RoundTripTls)->Arg(8)->Threads(1)->Threads(16)->UseRealTime();
 
 void BM_FramerFeed(benchmark::State& state) {
   std::string stream;
@@ -158,7 +179,34 @@ int main(int argc, char** argv) {
   server->start();
   g_handler = &handler;
   g_server = server.get();
+
+  // The TLS server: the same handler and options plus throwaway certificates.
+  char dir_template[] = "/tmp/server_bench_pki_XXXXXX";
+  const char* pki_dir = ::mkdtemp(dir_template);
+  std::unique_ptr<Server> tls_server;
+  if (auto pki = pki_dir != nullptr
+                     ? gw::testing::make_test_pki(pki_dir, "bench")
+                     : gw::Result<gw::testing::TestPki>(gw::internal_error("mkdtemp failed"));
+      pki.ok()) {
+    ServerOptions tls_options = options;
+    tls_options.tls = TlsServerOptions{pki->server_cert, pki->server_key, "", {}};
+    if (auto t = Server::create(tls_options, &handler); t.ok()) {
+      tls_server = std::move(t).value();
+      tls_server->start();
+      g_tls_server = tls_server.get();
+      g_client_tls.ca_file = pki->ca_cert;
+    } else {
+      std::fprintf(stderr, "tls server: %s\n", t.error().message().c_str());
+    }
+  } else {
+    std::fprintf(stderr, "tls certificates: %s\n", pki.error().message().c_str());
+  }
   benchmark::RunSpecifiedBenchmarks();
+  if (tls_server) tls_server->stop(std::chrono::seconds(1));
+  if (pki_dir != nullptr) {
+    std::error_code ec;
+    std::filesystem::remove_all(pki_dir, ec);
+  }
   ServerStats s = server->stats();
   server->stop(std::chrono::seconds(1));
   std::printf(

@@ -20,6 +20,7 @@
 #include "adapters/mllp/client.h"
 #include "adapters/mllp/fd_limit.h"
 #include "adapters/mllp/framer.h"
+#include "adapters/mllp/server_test_util.h"
 
 namespace gw::mllp {
 namespace {
@@ -129,24 +130,7 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
   return pred();
 }
 
-// A clock the test moves by hand (ServerOptions::clock), so that a timeout
-// passes when the test says so rather than after a real sleep. release() lets
-// it run on with real time from where it stands (for stop()'s grace).
-class ManualClock {
- public:
-  using TimePoint = std::chrono::steady_clock::time_point;
-  TimePoint now() const {
-    const std::chrono::nanoseconds ahead(ahead_ns_.load());
-    return (released_.load() ? std::chrono::steady_clock::now() : start_) + ahead;
-  }
-  void advance(std::chrono::nanoseconds d) { ahead_ns_ += d.count(); }
-  void release() { released_ = true; }
-
- private:
-  const TimePoint start_ = std::chrono::steady_clock::now();
-  std::atomic<int64_t> ahead_ns_{0};
-  std::atomic<bool> released_{false};
-};
+using testing::ManualClock;
 
 class ServerTest : public ::testing::Test {
  protected:

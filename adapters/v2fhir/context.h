@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "adapters/hl7/er7.h"
@@ -120,6 +121,25 @@ struct Cursor {
   fhir::JsonValue pending_orc;
   std::string pending_orc_key;
   IssueLocation pending_orc_seg;
+  EntryRef account = kNoEntry;  // Account of the current PID-18 (Encounter.account)
+  // Laboratory messages (lab.h): the Specimen of the current SPM (or SAC
+  // without SPM); OBX that directly follow an SPM are observations of the
+  // specimen, not results of the order; ORC-10 enterer and ORC-1 of the
+  // pending ORC for the order's Provenance; ORC-12.1 to compare OBR-16;
+  // every order with its key (a child order finds its parent by OBR-29) and
+  // the parent result (OBR-26) the current order's results are members of.
+  EntryRef specimen = kNoEntry;
+  std::string specimen_key;
+  bool specimen_observations = false;
+  std::vector<std::pair<EntryRef, std::string>> orders;
+  EntryRef parent_result = kNoEntry;
+  // Results of one laboratory repeat OBX-18 and OBX-23..25 on every OBX: the
+  // raw text of the last ones and what they mapped to (seg_lab.cc).
+  std::string device_raw, performer_raw;
+  EntryRef device = kNoEntry, performing_org = kNoEntry, director_role = kNoEntry;
+  EntryRef pending_orc_enterer = kNoEntry;
+  std::string pending_orc_control;
+  std::string pending_orc_requester_id;
 };
 
 class MappingContext {
@@ -201,6 +221,7 @@ class MappingContext {
     std::string occurred;         // EVN-6 (dateTime)
     fhir::JsonValue reason;       // EVN-4 (CodeableConcept, v2-0062)
     EntryRef enterer = kNoEntry;  // EVN-5 operator (Practitioner)
+    EntryRef place = kNoEntry;    // EVN-7 event facility (Location): Provenance.location
   } event_info;
 
  private:

@@ -34,6 +34,7 @@ void add_provenance(MappingContext& ctx, const std::string& recorded) {
   // when the message was sent, stands in when EVN-2 has no time of day.
   prov.add("recorded", JsonValue::make_string(
                            ev.recorded.find('T') != std::string::npos ? ev.recorded : recorded));
+  if (ev.place != kNoEntry) prov.add("location", ctx.reference(ev.place));
   if (!ev.reason.empty()) prov.add("reason", JsonValue::make_array()).push(ev.reason);
   JsonValue activity =
       make_concept("http://terminology.hl7.org/CodeSystem/v2-0003", ctx.trigger_event());
@@ -165,7 +166,8 @@ std::vector<std::string> supported_message_types() {
 }
 
 bool is_supported_message_type(const hl7::Header& h) {
-  return find_message_profile(trim(h.message_code) + "^" + trim(h.trigger_event)) != nullptr;
+  return find_message_profile(trim(h.message_code) + "^" + trim(h.trigger_event)) != nullptr ||
+         find_family_default(trim(h.message_code), trim(h.trigger_event)) != nullptr;
 }
 
 ConversionResult convert_message(const hl7::Message& message, const MappingConfig& config) {
@@ -173,6 +175,11 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
   const hl7::Header& h = message.header();
   std::string type = trim(h.message_code) + "^" + trim(h.trigger_event);
   const MessageProfile* profile = find_message_profile(type);
+  bool family_default = false;
+  if (profile == nullptr) {
+    profile = find_family_default(trim(h.message_code), trim(h.trigger_event));
+    family_default = profile != nullptr;
+  }
   if (profile == nullptr) {
     // Message type and event are structure (table 0076/0003 codes), not PHI;
     // still, only letters and digits are echoed.
@@ -195,6 +202,10 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
   }
 
   MappingContext ctx(message, config, *zone);
+  if (family_default) {
+    ctx.warning(IssueLocation::in_segment("MSH", 9),
+                "trigger event not in the mapping table: segments mapped without event semantics");
+  }
   ctx.encounter_status = std::string(profile->encounter_status);
   ctx.obr_creates_report = profile->obr_creates_report;
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
 #include "adapters/v2fhir/ids.h"
@@ -24,36 +25,10 @@ EntryRef last_of_type(MappingContext& ctx, std::string_view type) {
   return kNoEntry;
 }
 
-// Same naming and key as the PV1-3 Location of seg_encounter.cc, so that
-// PV1-3 and AIL-3 naming one place give one entry (first mapping wins).
+// The PL Location hierarchy of the ADT mappers (adt.h), so that PV1-3, AIL-3
+// and RXA-27 naming one place give the same entries.
 EntryRef location_from_pl_field(MappingContext& ctx, const Seg& seg, int field) {
-  hl7::Element pl = seg.at(field, 1);
-  if (!pl.has_value()) return kNoEntry;
-  std::string poc = trim(pl.part(1).text_or_empty()), room = trim(pl.part(2).text_or_empty()),
-              bed = trim(pl.part(3).text_or_empty()),
-              facility = trim(pl.part(4).part(1).text_or_empty()),
-              building = trim(pl.part(7).text_or_empty()), floor = trim(pl.part(8).text_or_empty()),
-              description = trim(pl.part(9).text_or_empty());
-  std::string name = description;
-  if (name.empty()) {
-    for (const std::string* part : {&facility, &building, &floor, &poc, &room, &bed}) {
-      if (part->empty()) continue;
-      if (!name.empty()) name += " ";
-      name += *part;
-    }
-  }
-  if (name.empty()) return kNoEntry;
-  JsonValue loc = JsonValue::make_object();
-  loc.add("resourceType", JsonValue::make_string("Location"));
-  loc.add("name", JsonValue::make_string(name));
-  loc.add("mode", JsonValue::make_string("instance"));
-  const char* physical = !bed.empty() ? "bd" : !room.empty() ? "ro" : !poc.empty() ? "wa" : nullptr;
-  if (physical != nullptr) {
-    loc.add("physicalType",
-            make_concept("http://terminology.hl7.org/CodeSystem/location-physical-type", physical));
-  }
-  std::string key = facility + "|" + building + "|" + floor + "|" + poc + "|" + room + "|" + bed;
-  return ctx.add("Location", key, std::move(loc), "PL");
+  return location_hierarchy_from_pl(ctx, seg, field);
 }
 
 EntryRef organization_from_cwe(MappingContext& ctx, const Seg& seg, int field) {

@@ -2,6 +2,7 @@
 // Provenance built at the end of the message (convert.cc).
 #include <utility>
 
+#include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/datatypes.h"
 #include "adapters/v2fhir/ids.h"
 #include "adapters/v2fhir/segments.h"
@@ -86,6 +87,7 @@ void map_evn(MappingContext& ctx, const Seg& seg) {
   ctx.event_info.reason = codeable_concept_field(ctx, seg, 4, 1, "0062");
   ctx.event_info.enterer =
       practitioner_from_xcn(ctx, seg.at(5, 1), MappingContext::location(seg, 5));
+  ctx.event_info.place = location_from_hd(ctx, seg, 7);  // IG EVN[Provenance]
 }
 
 }  // namespace gw::v2fhir

@@ -3,6 +3,7 @@
 
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
+#include "adapters/v2fhir/lab.h"
 #include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
@@ -222,6 +223,8 @@ void set_value(MappingContext& ctx, const Seg& seg, std::string_view type, const
 // its rank among those (with a warning): text lines of one result sent as
 // several OBX without sub-ids are the usual cause.
 std::string result_key(MappingContext& ctx, const Seg& seg, const std::string& effective) {
+  std::string specimen_key = specimen_result_key(ctx, seg);  // an observation of the specimen
+  if (!specimen_key.empty()) return specimen_key;
   std::string code = seg.text(3, 1) + "^" + seg.text(3, 3);
   std::string sub_id = seg.text(4);
   if (ctx.cursor.order != kNoEntry) return ctx.cursor.order_key + "|result|" + code + "|" + sub_id;
@@ -326,11 +329,14 @@ void map_obx(MappingContext& ctx, const Seg& seg) {
   if (!range.empty()) obs.add("referenceRange", JsonValue::make_array()).push(std::move(range));
   JsonValue method = codeable_concept_field(ctx, seg, 17);
   if (!method.empty()) obs.add("method", std::move(method));
+  lab_observation_fields(ctx, seg, obs);
   EntryRef ref = ctx.add("Observation", key, std::move(obs), "OBX");
   ctx.cursor.observation = ref;
   ctx.cursor.note_target = ref;
   ctx.cursor.note_owner = "OBX";
-  if (ctx.cursor.report != kNoEntry) {
+  lab_observation_added(ctx, ref);
+  // Observations of the specimen are not results of the report.
+  if (ctx.cursor.report != kNoEntry && !ctx.cursor.specimen_observations) {
     JsonValue& dr = ctx.resource(ctx.cursor.report);
     JsonValue* results = dr.find_mutable("result");
     if (results == nullptr) results = &dr.add("result", JsonValue::make_array());

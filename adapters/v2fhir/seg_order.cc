@@ -2,6 +2,8 @@
 #include <utility>
 
 #include "adapters/v2fhir/datatypes.h"
+#include "adapters/v2fhir/docsched.h"
+#include "adapters/v2fhir/lab.h"
 #include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
@@ -66,6 +68,9 @@ void set_subject(MappingContext& ctx, JsonValue& r) {
 }  // namespace
 
 void map_orc(MappingContext& ctx, const Seg& seg) {
+  ctx.cursor.pending_orc_enterer = kNoEntry;
+  ctx.cursor.pending_orc_control.clear();
+  ctx.cursor.pending_orc_requester_id.clear();
   std::vector<JsonValue> ids = order_identifiers(ctx, seg, 2, 3);
   JsonValue sr = JsonValue::make_object();
   sr.add("resourceType", JsonValue::make_string("ServiceRequest"));
@@ -87,6 +92,8 @@ void map_orc(MappingContext& ctx, const Seg& seg) {
   ctx.cursor.order = kNoEntry;
   ctx.cursor.report = kNoEntry;
   ctx.cursor.observation = kNoEntry;
+  ctx.cursor.specimen_observations = false;
+  if (!specimen_first_message(ctx)) ctx.cursor.specimen = kNoEntry;
   ctx.cursor.pending_orc = std::move(sr);
   ctx.cursor.pending_orc_key = key;
   ctx.cursor.pending_orc_seg = MappingContext::location(seg);
@@ -145,9 +152,16 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
     EntryRef requester =
         practitioner_from_xcn(ctx, seg.at(16, 1), MappingContext::location(seg, 16));
     if (requester != kNoEntry) sr.add("requester", ctx.reference(requester));
+  } else {
+    lab_ordering_provider(ctx, seg);
   }
+  // Child orders (microbiology) differ from their siblings by the parent
+  // result they were spawned by.
+  key += lab_order_fields(ctx, seg, sr);
   EntryRef order = ctx.add_with_key_identifier("ServiceRequest", key, std::move(sr), "OBR");
   ctx.cursor.order = order;
+  ctx.cursor.specimen_observations = false;
+  if (!specimen_first_message(ctx)) ctx.cursor.specimen = kNoEntry;
   ctx.cursor.order_key = key;
   ctx.cursor.order_effective = effective;
   ctx.cursor.observation = kNoEntry;
@@ -155,7 +169,10 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
   ctx.cursor.note_target = order;  // DiagnosticReport has no note in R4
   ctx.cursor.note_owner = "OBR";
   ctx.cursor.report = kNoEntry;
-  if (!ctx.obr_creates_report) return;
+  if (!ctx.obr_creates_report) {
+    lab_order_added(ctx, seg, order, kNoEntry, key);
+    return;
+  }
 
   JsonValue dr = JsonValue::make_object();
   dr.add("resourceType", JsonValue::make_string("DiagnosticReport"));
@@ -187,9 +204,11 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
   }
   std::string issued = time_field(ctx, seg, 22, TimeKind::kInstant);
   if (!issued.empty()) dr.add("issued", JsonValue::make_string(issued));
+  lab_report_fields(ctx, seg, dr);
   EntryRef report = ctx.add_with_key_identifier("DiagnosticReport", key, std::move(dr), "OBR");
   ctx.cursor.report = report;
   ctx.add_focus(report);
+  lab_order_added(ctx, seg, order, report, key);
 }
 
 void map_nte(MappingContext& ctx, const Seg& seg) {
@@ -207,6 +226,8 @@ void map_nte(MappingContext& ctx, const Seg& seg) {
   }
   JsonValue& target = ctx.resource(ctx.cursor.note_target);
   const std::string& type = ctx.entry(ctx.cursor.note_target).type;
+  if (type == "Appointment" || type == "Slot") return append_comment(target, std::move(text));
+  if (type == "DocumentReference") return append_document_note(target, std::move(text));
   if (type == "Patient" || type == "Encounter" || type == "DiagnosticReport") {
     ctx.warning(MappingContext::location(seg), "note not mapped: the resource has no note element");
     return;

@@ -1,6 +1,8 @@
 // Segment id -> mapper. One line per segment; Z-segments are handled by
 // convert.cc (map_z_segment) for every id starting with 'Z'.
+#include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/clinical.h"
+#include "adapters/v2fhir/lab.h"
 #include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
@@ -25,6 +27,7 @@ constexpr SegmentEntry kSegments[] = {
     {"DG1", map_dg1_routed},
     {"PR1", map_pr1},
     {"IN1", map_in1},
+    {"IAM", map_iam},  // ADT^A60 (adt.h)
     {"ORC", map_orc_routed},
     {"OBR", map_obr},
     {"OBX", map_obx_routed},
@@ -41,6 +44,7 @@ constexpr SegmentEntry kSegments[] = {
     {"TXA", map_txa},
     {"SPM", map_spm},
     {"TQ1", map_tq1},
+    {"SAC", map_sac},
 };
 
 }  // namespace

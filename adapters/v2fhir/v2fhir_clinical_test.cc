@@ -69,9 +69,7 @@ std::string Errors(const Converted& c) {
 
 TEST(ClinicalErrors, EachErrorMessageFailsAtTheExpectedField) {
   const std::map<std::string, std::pair<std::string, std::string>> kExpected = {
-      {"mdm_t02_error_no_document_number", {"TXA-12", "unique document number required"}},
-      {"oml_o21_error_specimen_type", {"SPM-4", "specimen type required"}},
-      {"siu_s12_error_no_start", {"SCH-11", "appointment start and end (or duration) required"}},
+      {"mdm_t03_error_no_document_number", {"TXA-12", "unique document number required"}},
       {"vxu_v04_error_no_vaccine", {"RXA-5", "administered code required"}},
   };
   int seen = 0;
@@ -225,7 +223,7 @@ TEST(ClinicalSiu, FillerStatusMapsToAppointmentAndParticipantStatus) {
   } kCases[] = {{"Booked", "booked"},           {"", "booked"},
                 {"Pending", "pending"},         {"Cancelled", "cancelled"},
                 {"Complete", "fulfilled"},      {"Noshow", "noshow"},
-                {"Waitlist", "waitlist"},       {"Started", "arrived"},
+                {"Waitlist", "waitlist"},       {"Started", "checked-in"},
                 {"Deleted", "entered-in-error"}};
   for (const Case& k : kCases) {
     Converted c;

@@ -1,9 +1,19 @@
 // Throughput of parse + convert + canonicalize every entry resource.
 //   cmake -DCMAKE_BUILD_TYPE=Release ... && ninja v2fhir_convert_bench
 //   ./adapters/v2fhir_convert_bench
+// Besides the fixed cases below, every testdata/*.hl7 message is one case
+// ("Testdata/<name>"), so each message family has its figure; the counter
+// "us_per_segment" compares families whatever their message sizes; and every
+// family (file name prefix: adt, oru, mdm, ...) is one case "Family/<name>"
+// over all its messages. Counters named us_* are microseconds (the library
+// prints inverted rates with an "s" suffix).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "adapters/hl7/er7.h"
 #include "adapters/v2fhir/convert.h"
@@ -34,6 +44,9 @@ std::string Oru20() {
 }
 
 void Run(benchmark::State& state, const std::string& er7) {
+  int segments = 0;
+  if (hl7::ParseResult p = hl7::parse(er7); p.ok())
+    segments = static_cast<int>(p.message->segment_count());
   MappingConfig config = testing::GoldenConfig();
   size_t bytes = 0;
   for (auto _ : state) {
@@ -50,6 +63,11 @@ void Run(benchmark::State& state, const std::string& er7) {
     }
   }
   state.SetItemsProcessed(state.iterations());
+  state.counters["segments"] = segments;
+  // Seconds per segment, printed in µs by the console reporter's scaling.
+  state.counters["us_per_segment"] = benchmark::Counter(
+      static_cast<double>(segments) * 1e-6,
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
   state.counters["json_bytes_per_msg"] =
       static_cast<double>(bytes) / static_cast<double>(state.iterations());
 }
@@ -100,7 +118,57 @@ void BM_AdtA01_JsonTreeReference(benchmark::State& state) {
 }
 BENCHMARK(BM_AdtA01_JsonTreeReference);
 
+// One message family (every testdata/<family>_*.hl7), parse + convert +
+// canonicalize each message once per iteration: the family's cost per message
+// and per segment, the yardstick for "no slower per segment than ADT".
+void RunFamily(benchmark::State& state, const std::vector<std::string>& messages) {
+  MappingConfig config = testing::GoldenConfig();
+  double segments = 0;
+  for (const std::string& er7 : messages) {
+    hl7::ParseResult p = hl7::parse(er7);
+    if (p.ok()) segments += static_cast<double>(p.message->segment_count());
+  }
+  for (auto _ : state) {
+    for (const std::string& er7 : messages) {
+      hl7::ParseResult p = hl7::parse(er7);
+      ConversionResult r = convert_message(*p.message, config);
+      for (const fhir::JsonValue& e : r.bundle.find("entry")->items())
+        benchmark::DoNotOptimize(fhir::canonicalize(*e.find("resource")));
+    }
+  }
+  const double n = static_cast<double>(messages.size());
+  state.counters["messages"] = n;
+  state.counters["us_per_msg"] = benchmark::Counter(
+      n * 1e-6, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["us_per_segment"] = benchmark::Counter(
+      segments * 1e-6, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
 }  // namespace
 }  // namespace gw::v2fhir
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(gw::v2fhir::testing::TestDataDir()))
+    if (e.path().extension() == ".hl7") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  std::map<std::string, std::vector<std::string>> families;  // "adt" -> messages
+  for (const std::string& name : names) {
+    std::string er7 =
+        gw::v2fhir::testing::ReadFile(gw::v2fhir::testing::TestDataDir() / (name + ".hl7"));
+    if (!gw::v2fhir::testing::TypeSupported(er7)) continue;
+    families[name.substr(0, name.find('_'))].push_back(er7);
+    benchmark::RegisterBenchmark(("Testdata/" + name).c_str(),
+                                 [er7](benchmark::State& state) { gw::v2fhir::Run(state, er7); });
+  }
+  for (const auto& [family, messages] : families) {
+    benchmark::RegisterBenchmark(("Family/" + family).c_str(), [messages](benchmark::State& state) {
+      gw::v2fhir::RunFamily(state, messages);
+    });
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -66,6 +66,22 @@ TEST(ConvertTest, UnsupportedType) {
   EXPECT_TRUE(c.result.bundle.is_null());
 }
 
+// An ADT event HL7 defines but the table does not list keeps its data:
+// mapped segment by segment, with a warning at MSH-9.
+TEST(ConvertTest, UnlistedAdtEventIsMappedSegmentBySegment) {
+  Converted c;
+  ConvertText(Msg({kMsh + "ADT^A18|C1|P|2.5.1", "PID|1||1^^^A||DOE^JANE", "PV1|1|I|W^1^2"}), {},
+              &c);
+  ASSERT_TRUE(c.result.ok()) << Issues(c.result);
+  EXPECT_EQ(Resources(c.result, "Patient").size(), 1u);
+  EXPECT_EQ(Resources(c.result, "Encounter").size(), 1u);
+  bool warned = false;
+  for (const auto& w : c.result.warnings)
+    warned |=
+        w.location.to_string() == "MSH-9" && w.text.find("event semantics") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
 TEST(ConvertTest, RequiredSegmentsAndFields) {
   Converted a;
   ConvertText(Msg({kMsh + "ADT^A01|C1|P|2.5.1", "EVN|A01"}), {}, &a);

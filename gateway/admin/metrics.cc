@@ -111,6 +111,16 @@ std::string render_metrics(const MetricsSnapshot& m) {
     w.sample({{"channel", c.name}, {"event", "frame_timeout"}},
              i(c.server.connections_frame_timeout));
   }
+  w.family("gatewayd_mllp_tls_total", "counter",
+           "MLLP over TLS per channel (tls = true): handshakes completed, handshakes failed "
+           "(certificate refused or not pinned, plaintext or old-version peer, not finished within "
+           "the frame or idle timeout) and TLS errors on established connections.");
+  for (const auto& c : m.channels) {
+    w.sample({{"channel", c.name}, {"event", "handshake"}}, i(c.server.tls_handshakes));
+    w.sample({{"channel", c.name}, {"event", "handshake_failure"}},
+             i(c.server.tls_handshake_failures));
+    w.sample({{"channel", c.name}, {"event", "error"}}, i(c.server.tls_errors));
+  }
   w.family("gatewayd_mllp_frames_oversized_total", "counter",
            "Frames over max_frame_bytes per channel.");
   w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.server.frames_oversized; });

@@ -117,5 +117,21 @@ TEST(MetricsTest, OutboundQueuesPerDestination) {
       has_line(text, "gatewayd_outbound_oldest_queued_age_seconds{destination=\"adt/fhir\"} 95"));
 }
 
+TEST(MetricsTest, MllpTlsCountersPerChannel) {
+  MetricsSnapshot m;
+  ChannelMetrics hie;
+  hie.name = "hie";
+  hie.server.tls_handshakes = 12;
+  hie.server.tls_handshake_failures = 3;
+  hie.server.tls_errors = 1;
+  m.channels.push_back(hie);
+  const std::string text = render_metrics(m);
+  EXPECT_TRUE(has_line(text, "# TYPE gatewayd_mllp_tls_total counter")) << text;
+  EXPECT_TRUE(has_line(text, "gatewayd_mllp_tls_total{channel=\"hie\",event=\"handshake\"} 12"));
+  EXPECT_TRUE(
+      has_line(text, "gatewayd_mllp_tls_total{channel=\"hie\",event=\"handshake_failure\"} 3"));
+  EXPECT_TRUE(has_line(text, "gatewayd_mllp_tls_total{channel=\"hie\",event=\"error\"} 1"));
+}
+
 }  // namespace
 }  // namespace gw::admin

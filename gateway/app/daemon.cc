@@ -78,7 +78,8 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
                             {"stored_unmapped", std::to_string(s.stored_unmapped)},
                             {"connections_open", std::to_string(n.connections_open)},
                             {"frame_timeouts", std::to_string(n.connections_frame_timeout)},
-                            {"bytes_skipped", std::to_string(n.bytes_skipped)}});
+                            {"bytes_skipped", std::to_string(n.bytes_skipped)},
+                            {"tls_handshake_failures", std::to_string(n.tls_handshake_failures)}});
   }
   auto st = store.stats();
   gw::log::info("stats.store", {{"stored", std::to_string(st.stored)},
@@ -197,6 +198,17 @@ int run_gatewayd(int argc, char** argv) {
     return 1;
   }
   if (check_only) {
+    // The channels' TLS files too: a wrong path or a key that does not match
+    // its certificate would otherwise only show at start.
+    for (const auto& c : cfg->channels) {
+      if (!c.tls) continue;
+      if (gw::Status tls = gw::mllp::check_tls_options(*gw::pipeline::server_options(c, 1).tls);
+          !tls.ok()) {
+        std::fprintf(stderr, "gatewayd: configuration error: %s: channel.%s: %s\n",
+                     config_path.c_str(), c.name.c_str(), tls.message().c_str());
+        return 1;
+      }
+    }
     std::printf("%s: configuration is valid (%zu channel%s)\n", config_path.c_str(),
                 cfg->channels.size(), cfg->channels.size() == 1 ? "" : "s");
     return 0;
@@ -323,16 +335,17 @@ int run_gatewayd(int argc, char** argv) {
     Channel ch;
     ch.ingest = std::make_unique<gw::pipeline::MllpIngest>(io, store.get());
 
-    gw::mllp::ServerOptions so;
-    so.name = c.name;
-    so.host = c.listen.host;
-    so.port = c.listen.port;
-    so.max_frame_bytes = c.max_frame_bytes;
-    so.idle_timeout = c.idle_timeout;
-    so.frame_timeout = c.frame_timeout;
-    so.max_connections = c.max_connections;
-    so.max_in_flight_per_connection = c.max_in_flight_per_connection;
-    so.io_threads = cfg->io_threads;
+    gw::mllp::ServerOptions so = gw::pipeline::server_options(c, cfg->io_threads);
+    // Peer address and OpenSSL's reason only; the server rate-limits these.
+    so.on_tls_failure = [channel = c.name](const gw::mllp::TlsFailure& f) {
+      gw::log::warn("mllp.tls_failure",
+                    {{"channel", channel},
+                     {"peer", f.address},
+                     {"connection", std::to_string(f.connection_id)},
+                     {"phase", f.during_handshake ? "handshake" : "established"},
+                     {"reason", f.reason},
+                     {"suppressed", std::to_string(f.suppressed)}});
+    };
     auto server = gw::mllp::Server::create(so, ch.ingest.get());
     if (!server.ok()) {
       gw::log::error("startup_failed", {{"channel", c.name}, {"detail", server.error().message()}});
@@ -346,7 +359,7 @@ int run_gatewayd(int argc, char** argv) {
     channels[i].server->start();
     gw::config::HostPort actual{cfg->channels[i].listen.host, channels[i].server->port()};
     gw::log::info("listening", {{"channel", cfg->channels[i].name},
-                                {"protocol", "mllp"},
+                                {"protocol", cfg->channels[i].tls ? "mllp+tls" : "mllp"},
                                 {"address", actual.to_string()}});
   }
   std::unique_ptr<gw::rest::FhirRestServer> rest;

@@ -32,6 +32,8 @@ struct SendOptions {
   int retries = 3;
   bool summary_only = false;
   bool show_acks = false;  // print each acknowledgement's segments
+  bool tls = false;
+  mllp::ClientTlsOptions tls_options;
   std::vector<std::string> inputs;
 };
 
@@ -148,6 +150,20 @@ bool parse_args(const std::vector<std::string>& args, SendOptions* o) {
       o->summary_only = true;
     } else if (a == "--show-acks") {
       o->show_acks = true;
+    } else if (a == "--tls") {
+      o->tls = true;
+    } else if (a == "--ca" || a == "--cert" || a == "--key" || a == "--server-name") {
+      const std::string* v = need(a.c_str());
+      if (!v) return false;
+      if (v->empty()) {
+        std::fprintf(stderr, "gatewayctl send: %s needs a non-empty value\n", a.c_str());
+        return false;
+      }
+      std::string* field = a == "--ca"     ? &o->tls_options.ca_file
+                           : a == "--cert" ? &o->tls_options.cert_file
+                           : a == "--key"  ? &o->tls_options.key_file
+                                           : &o->tls_options.server_name;
+      *field = *v;
     } else if (a.starts_with("--")) {
       std::fprintf(stderr, "gatewayctl send: unknown option '%s'\n", a.c_str());
       return false;
@@ -161,6 +177,18 @@ bool parse_args(const std::vector<std::string>& args, SendOptions* o) {
   }
   if (o->inputs.empty()) {
     std::fprintf(stderr, "gatewayctl send: name at least one FILE or folder\n");
+    return false;
+  }
+  const mllp::ClientTlsOptions& t = o->tls_options;
+  if (!o->tls && (!t.ca_file.empty() || !t.cert_file.empty() || !t.key_file.empty() ||
+                  !t.server_name.empty())) {
+    std::fprintf(stderr,
+                 "gatewayctl send: --ca, --cert, --key and --server-name need --tls (without it "
+                 "the connection would be plain TCP)\n");
+    return false;
+  }
+  if (t.cert_file.empty() != t.key_file.empty()) {
+    std::fprintf(stderr, "gatewayctl send: --cert and --key go together\n");
     return false;
   }
   return true;
@@ -220,7 +248,9 @@ int ctl_send(const std::vector<std::string>& args) {
 
   std::unique_ptr<mllp::Client> client;
   auto connect = [&]() -> bool {
-    auto connected = mllp::Client::connect(o.host, o.port, std::chrono::milliseconds(5000));
+    const std::chrono::milliseconds connect_timeout(5000);
+    auto connected = o.tls ? mllp::Client::connect(o.host, o.port, connect_timeout, o.tls_options)
+                           : mllp::Client::connect(o.host, o.port, connect_timeout);
     if (!connected.ok()) {
       std::fprintf(stderr, "gatewayctl send: cannot connect to %s:%u: %s\n", o.host.c_str(), o.port,
                    connected.error().message().c_str());

@@ -25,14 +25,18 @@ constexpr std::string_view kLedgerNotes =
 std::vector<CtlCommand> make_table() {
   return {
       {"send",
-       "--to HOST:PORT [--timeout-ms N] [--retries N] [--summary] [--show-acks] FILE|DIR...",
+       "--to HOST:PORT [--tls [--ca FILE] [--cert FILE --key FILE] [--server-name NAME]]\n"
+       "[--timeout-ms N] [--retries N] [--summary] [--show-acks] FILE|DIR...",
        "Send HL7 v2 messages over MLLP and wait for each acknowledgement.\n"
        "Files may hold one message, several, or a batch (FHS/BHS...BTS/FTS);\n"
        "folders are read recursively in name order. Reports AA/AE/AR (or\n"
        "CA/CE/CR) counts and the ERR detail of every negative acknowledgement.\n"
        "Exit status: 0 all accepted, 1 some refused or unanswered, 2 usage or\n"
        "connection error. --summary prints only refusals and the totals;\n"
-       "--show-acks prints every acknowledgement received.",
+       "--show-acks prints every acknowledgement received.\n"
+       "--tls: MLLP over TLS 1.2+; the server's certificate must verify against\n"
+       "--ca (PEM; default: the system's trust store) and name the host of --to\n"
+       "(or --server-name); --cert and --key present a client certificate.",
        ctl_send,
        {},
        ""},

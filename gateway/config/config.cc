@@ -63,14 +63,15 @@ gw::Status check_forwarding(const ChannelConfig& c, const std::map<std::string, 
   if (c.forward_retry_initial > c.forward_retry_max)
     return fail("forward_retry_initial_ms", "must not exceed forward_retry_max_ms");
   if (c.forward_mllp.port != 0) {
-    for (const auto& other : all)
+    const bool to_loopback = c.forward_mllp.host == "127.0.0.1" ||
+                             c.forward_mllp.host == "localhost" || c.forward_mllp.host == "::1";
+    for (const auto& other : all) {
+      const bool any_address = other->listen.host == "0.0.0.0" || other->listen.host == "::";
       if (other->listen.port == c.forward_mllp.port &&
-          (other->listen.host == c.forward_mllp.host ||
-           (other->listen.host == "0.0.0.0" || other->listen.host == "::") &&
-               (c.forward_mllp.host == "127.0.0.1" || c.forward_mllp.host == "localhost" ||
-                c.forward_mllp.host == "::1")))
+          (other->listen.host == c.forward_mllp.host || (any_address && to_loopback)))
         return fail("forward_mllp",
                     "is channel." + other->name + "'s own listen address: messages would loop");
+    }
   }
   return ok_status();
 }
@@ -89,6 +90,9 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
   std::vector<int> channel_lines;  // line of each channel's listen key, or of its header
   std::vector<int> channel_header_lines;
   std::vector<std::map<std::string, int>> channel_key_lines;  // per channel: key -> its line
+  // Per channel: the line of its tls key (else its header) and of its first tls_* key.
+  std::vector<int> channel_tls_lines, channel_tls_key_lines;
+  std::vector<std::string> channel_tls_first_key;
   MapSetter map_table;  // set while in a [channel.NAME.SUB] mapping table
 
   const std::map<std::string, std::map<std::string, Setter>> schemas = table_schemas(&cfg);
@@ -138,6 +142,9 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
         channel_lines.push_back(line_no);
         channel_header_lines.push_back(line_no);
         channel_key_lines.emplace_back();
+        channel_tls_lines.push_back(line_no);
+        channel_tls_key_lines.push_back(0);
+        channel_tls_first_key.emplace_back();
         table = channel_schema(channels.back().get());
       } else if (name.starts_with("channel.") && name.find('.', 8) != std::string::npos) {
         const size_t dot = name.find('.', 8);
@@ -228,6 +235,12 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
     }
     if (key == "listen" && table_name.starts_with("channel.")) channel_lines.back() = line_no;
     if (table_name.starts_with("channel.")) channel_key_lines.back()[key] = line_no;
+    if (key == "tls" && table_name.starts_with("channel.")) channel_tls_lines.back() = line_no;
+    if (key.starts_with("tls_") && table_name.starts_with("channel.") &&
+        channel_tls_key_lines.back() == 0) {
+      channel_tls_key_lines.back() = line_no;
+      channel_tls_first_key.back() = key;
+    }
   }
   if (channels.empty()) {
     return invalid_argument_error(
@@ -244,6 +257,27 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
             ".listen: address " + channels[i]->listen.to_string() + " is already used by channel." +
             channels[j]->name + " (line " + std::to_string(channel_lines[j]) + ")");
       }
+  for (size_t i = 0; i < channels.size(); ++i) {
+    const ChannelConfig& c = *channels[i];
+    const std::string where =
+        source + ":" + std::to_string(channel_tls_lines[i]) + ": channel." + c.name + ".";
+    if (c.tls && c.tls_cert_file.empty()) {
+      return invalid_argument_error(where +
+                                    "tls_cert_file: required when tls = true (the channel's PEM "
+                                    "server certificate, optionally followed by its chain)");
+    }
+    if (c.tls && c.tls_key_file.empty()) {
+      return invalid_argument_error(
+          where + "tls_key_file: required when tls = true (the PEM private key of tls_cert_file)");
+    }
+    // A TLS setting on a plaintext channel is a mistake that would leave the
+    // operator believing the feed is encrypted.
+    if (!c.tls && channel_tls_key_lines[i] != 0) {
+      return invalid_argument_error(source + ":" + std::to_string(channel_tls_key_lines[i]) +
+                                    ": channel." + c.name + "." + channel_tls_first_key[i] +
+                                    ": only used when tls = true (this channel is plain TCP)");
+    }
+  }
   if (cfg.https.enabled && (cfg.https.cert_file.empty() || cfg.https.key_file.empty())) {
     return invalid_argument_error(
         source + ":" + std::to_string(https_line) +

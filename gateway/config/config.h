@@ -15,7 +15,9 @@
 //                        min_priority_fee_wei, request_timeout_ms, ca_file,
 //                        anchor_record_batches, outbox_retention_days
 //   [channel.NAME]       one table per inbound channel (protocol = "mllp"), with
-//                        its v2-to-FHIR settings time_zone and z_segments
+//                        its v2-to-FHIR settings time_zone and z_segments and
+//                        MLLP over TLS (tls, tls_cert_file, tls_key_file,
+//                        tls_client_ca_file, tls_client_cert_sha256)
 //   [channel.NAME.identifier_systems]  "AUTHORITY" = "system URI"
 //   [channel.NAME.coding_systems]      "V2 CODING SYSTEM" = "system URI"
 //   [channel.NAME.code_map]            "V2SYSTEM|CODE" = "SYSTEM-URI|CODE[|DISPLAY]"
@@ -50,6 +52,14 @@ struct ChannelConfig {
   std::string name;
   std::string protocol = "mllp";
   HostPort listen{"0.0.0.0", 2575};
+  // MLLP over TLS. With tls, tls_cert_file and tls_key_file (PEM) are
+  // required; tls_client_ca_file makes clients present a certificate it
+  // signed (mutual TLS), tls_client_cert_sha256 accepts only the client
+  // certificates with these SHA-256 fingerprints (after the CA check if
+  // both are set). The tls_* keys are refused without tls = true.
+  bool tls = false;
+  std::string tls_cert_file, tls_key_file, tls_client_ca_file;
+  std::vector<std::string> tls_client_cert_sha256;
   size_t max_frame_bytes = 1 << 20;
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
   std::chrono::milliseconds frame_timeout{std::chrono::minutes(1)};

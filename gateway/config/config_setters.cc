@@ -1,5 +1,6 @@
 #include "gateway/config/config_setters.h"
 
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <limits>
@@ -256,6 +257,33 @@ Setter processing_ids(std::vector<std::string>* out) {
   };
 }
 
+Setter sha256_fingerprints(std::vector<std::string>* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kStringArray)
+      return std::string("expected an array of strings, got ") + kind_name(v.kind);
+    if (v.array.empty()) return "must name at least one fingerprint";
+    for (size_t i = 0; i < v.array.size(); ++i) {
+      // 32 bytes as hex pairs, optionally separated by colons (as `openssl x509
+      // -fingerprint -sha256` prints them).
+      const std::string& f = v.array[i];
+      size_t digits = 0;
+      bool ok = !f.empty() && f.front() != ':' && f.back() != ':';
+      for (size_t j = 0; ok && j < f.size(); ++j) {
+        if (std::isxdigit(static_cast<unsigned char>(f[j]))) {
+          ++digits;
+        } else {
+          ok = f[j] == ':' && digits % 2 == 0 && f[j - 1] != ':';
+        }
+      }
+      if (!ok || digits != 64)
+        return "item " + std::to_string(i + 1) +
+               " is not a SHA-256 fingerprint (64 hex digits, colons between bytes allowed)";
+    }
+    *out = v.array;
+    return "";
+  };
+}
+
 std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig* cfg) {
   LedgerConfig& ledger = cfg->ledger;
   return {
@@ -334,6 +362,11 @@ std::map<std::string, Setter> channel_schema(ChannelConfig* c) {
   return {
       {"protocol", string_one_of(&c->protocol, {"mllp"})},
       {"listen", host_port(&c->listen)},
+      {"tls", boolean(&c->tls)},
+      {"tls_cert_file", absolute_path(&c->tls_cert_file)},
+      {"tls_key_file", absolute_path(&c->tls_key_file)},
+      {"tls_client_ca_file", absolute_path(&c->tls_client_ca_file)},
+      {"tls_client_cert_sha256", sha256_fingerprints(&c->tls_client_cert_sha256)},
       {"max_frame_bytes", integer_in(&c->max_frame_bytes, 1024, 64 << 20)},
       {"idle_timeout_s", millis_in(&c->idle_timeout, 1, 7 * 24 * 3600, 1000)},
       {"frame_timeout_s", millis_in(&c->frame_timeout, 1, 24 * 3600, 1000)},

@@ -53,6 +53,8 @@ Setter pcr_list(std::vector<int>* out, bool allow_none);
 Setter persistent_handle(uint32_t* out);
 Setter z_segment_policy(v2fhir::ZSegmentPolicy* out);
 Setter processing_ids(std::vector<std::string>* out);
+// Certificate fingerprints: SHA-256, 64 hex digits, colons between bytes allowed.
+Setter sha256_fingerprints(std::vector<std::string>* out);
 // The fixed tables ([gateway], [https], [store], [keys], [tpm], [ledger]),
 // bound to *cfg: table name -> key -> setter. The parser dispatches on it and
 // known_keys() lists it, so the two cannot disagree.

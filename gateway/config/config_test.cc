@@ -34,6 +34,7 @@ TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
   EXPECT_EQ(a.idle_timeout, b.idle_timeout);
   EXPECT_EQ(a.frame_timeout, b.frame_timeout);
   EXPECT_EQ(a.unmapped_types, b.unmapped_types);
+  EXPECT_EQ(a.tls, b.tls);
   EXPECT_EQ(a.max_connections, b.max_connections);
   EXPECT_EQ(a.max_in_flight_per_connection, b.max_in_flight_per_connection);
   EXPECT_EQ(a.max_segments, b.max_segments);
@@ -296,6 +297,57 @@ threads = 8
   EXPECT_EQ(cfg->https.max_body_bytes, 1048576u);
   EXPECT_EQ(cfg->https.threads, 8);
 }
+
+TEST(ConfigTest, ChannelTlsSettings) {
+  auto cfg = parse_config(R"([channel.adt]
+listen = "0.0.0.0:2576"
+tls = true
+tls_cert_file = "/etc/gatewayd/tls/mllp.pem"
+tls_key_file = "/etc/gatewayd/tls/mllp.key"
+tls_client_ca_file = "/etc/gatewayd/tls/ehr-ca.pem"
+tls_client_cert_sha256 = ["AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89", "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"]
+[channel.lab]
+listen = "0.0.0.0:2577"
+)",
+                          "t.toml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  const ChannelConfig& adt = cfg->channels[0];
+  EXPECT_TRUE(adt.tls);
+  EXPECT_EQ(adt.tls_cert_file, "/etc/gatewayd/tls/mllp.pem");
+  EXPECT_EQ(adt.tls_key_file, "/etc/gatewayd/tls/mllp.key");
+  EXPECT_EQ(adt.tls_client_ca_file, "/etc/gatewayd/tls/ehr-ca.pem");
+  ASSERT_EQ(adt.tls_client_cert_sha256.size(), 2u);
+  EXPECT_EQ(adt.tls_client_cert_sha256[1],
+            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
+  EXPECT_FALSE(cfg->channels[1].tls);  // off unless asked for
+  EXPECT_TRUE(cfg->channels[1].tls_cert_file.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ChannelTls, ConfigErrorTest,
+    ::testing::Values(
+        // The line of the tls key, naming the missing key.
+        BadCase{"[channel.a]\nlisten = \"0.0.0.0:1\"\ntls = true\ntls_key_file = \"/k.pem\"\n",
+                "test.toml:3: channel.a.tls_cert_file: required when tls = true"},
+        BadCase{"[channel.a]\ntls = true\ntls_cert_file = \"/c.pem\"\n",
+                "test.toml:2: channel.a.tls_key_file: required when tls = true"},
+        BadCase{"[channel.a]\ntls = \"yes\"\n",
+                "test.toml:2: channel.a.tls: expected true or false"},
+        BadCase{"[channel.a]\ntls = true\ntls_cert_file = \"\"\n",
+                "test.toml:3: channel.a.tls_cert_file: must not be empty"},
+        BadCase{"[channel.a]\ntls_cert_file = \"/c.pem\"\ntls_key_file = \"/k.pem\"\n",
+                "test.toml:2: channel.a.tls_cert_file: only used when tls = true"},
+        BadCase{"[channel.a]\ntls = false\ntls_client_ca_file = \"/ca.pem\"\n",
+                "test.toml:3: channel.a.tls_client_ca_file: only used when tls = true"},
+        BadCase{"[channel.a]\ntls = true\ntls_client_cert_sha256 = \"ab\"\n",
+                "test.toml:3: channel.a.tls_client_cert_sha256: expected an array of strings"},
+        BadCase{"[channel.a]\ntls = true\ntls_client_cert_sha256 = []\n",
+                "test.toml:3: channel.a.tls_client_cert_sha256: must name at least one"},
+        BadCase{"[channel.a]\ntls = true\ntls_client_cert_sha256 = [\"abcd\"]\n",
+                "test.toml:3: channel.a.tls_client_cert_sha256: item 1 is not a SHA-256"},
+        BadCase{"[channel.a]\ntls = true\ntls_client_cert_sha256 = "
+                "[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:a\"]\n",
+                "test.toml:3: channel.a.tls_client_cert_sha256: item 1 is not a SHA-256"}));
 
 TEST(ConfigTest, KeysAndTpmSettings) {
   auto cfg = parse_config(R"([keys]

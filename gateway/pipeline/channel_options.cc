@@ -16,4 +16,26 @@ IngestOptions ingest_options(const config::ChannelConfig& c) {
   return io;
 }
 
+mllp::ServerOptions server_options(const config::ChannelConfig& c, int io_threads) {
+  mllp::ServerOptions so;
+  so.name = c.name;
+  so.host = c.listen.host;
+  so.port = c.listen.port;
+  so.max_frame_bytes = c.max_frame_bytes;
+  so.idle_timeout = c.idle_timeout;
+  so.frame_timeout = c.frame_timeout;
+  so.max_connections = c.max_connections;
+  so.max_in_flight_per_connection = c.max_in_flight_per_connection;
+  so.io_threads = io_threads;
+  if (c.tls) {
+    mllp::TlsServerOptions tls;
+    tls.cert_file = c.tls_cert_file;
+    tls.key_file = c.tls_key_file;
+    tls.client_ca_file = c.tls_client_ca_file;
+    tls.client_cert_sha256 = c.tls_client_cert_sha256;
+    so.tls = std::move(tls);
+  }
+  return so;
+}
+
 }  // namespace gw::pipeline
