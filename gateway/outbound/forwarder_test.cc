@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -16,7 +17,7 @@ namespace {
 using Kind = Delivery::Kind;
 
 std::string testdata(const std::string& name) {
-  std::ifstream in(std::string(GW_SOURCE_DIR) + "/adapters/v2fhir/testdata/" + name,
+  std::ifstream in(std::filesystem::path(GW_SOURCE_DIR) / "adapters" / "v2fhir" / "testdata" / name,
                    std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();

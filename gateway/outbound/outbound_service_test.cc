@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -25,8 +26,9 @@ using namespace std::chrono_literals;
 using store::testing::test_keys;
 
 std::string message_with_id(const std::string& control_id) {
-  std::ifstream in(std::string(GW_SOURCE_DIR) + "/adapters/v2fhir/testdata/adt_a01.hl7",
-                   std::ios::binary);
+  std::ifstream in(
+      std::filesystem::path(GW_SOURCE_DIR) / "adapters" / "v2fhir" / "testdata" / "adt_a01.hl7",
+      std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   std::string s = ss.str();
