@@ -120,9 +120,12 @@ gw::Result<std::vector<gw::outbound::DestinationSpec>> forwarding_destinations(
                      c.forward_retry_initial, c.forward_retry_max});
     }
     if (c.forward_mllp.port != 0) {
-      out.push_back({c.name + "/mllp", c.name,
-                     gw::outbound::make_mllp_forwarder(
-                         {c.forward_mllp.host, c.forward_mllp.port, c.forward_timeout}),
+      gw::outbound::MllpForwarderOptions mo{c.forward_mllp.host, c.forward_mllp.port,
+                                            c.forward_timeout, std::nullopt};
+      if (c.forward_mllp_tls)
+        mo.tls = gw::mllp::ClientTlsOptions{c.forward_mllp_ca_file, c.forward_mllp_client_cert_file,
+                                            c.forward_mllp_client_key_file, ""};
+      out.push_back({c.name + "/mllp", c.name, gw::outbound::make_mllp_forwarder(std::move(mo)),
                      c.forward_retry_initial, c.forward_retry_max});
     }
   }

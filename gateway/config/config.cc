@@ -50,6 +50,17 @@ gw::Status check_forwarding(const ChannelConfig& c, const std::map<std::string, 
           "forward_fhir_bearer_token_file", "forward_fhir_requests"})
       if (lines.count(key) != 0) return fail(key, "needs channel." + c.name + ".forward_fhir");
   }
+  if (c.forward_mllp.port == 0 && lines.count("forward_mllp_tls") != 0)
+    return fail("forward_mllp_tls", "needs channel." + c.name + ".forward_mllp");
+  if (!c.forward_mllp_tls) {
+    for (const char* key :
+         {"forward_mllp_ca_file", "forward_mllp_client_cert_file", "forward_mllp_client_key_file"})
+      if (lines.count(key) != 0) return fail(key, "needs forward_mllp_tls = true");
+  }
+  if (c.forward_mllp_client_cert_file.empty() != c.forward_mllp_client_key_file.empty())
+    return fail(c.forward_mllp_client_cert_file.empty() ? "forward_mllp_client_key_file"
+                                                        : "forward_mllp_client_cert_file",
+                "forward_mllp_client_cert_file and forward_mllp_client_key_file go together");
   if (c.forward_fhir_client_cert_file.empty() != c.forward_fhir_client_key_file.empty())
     return fail(c.forward_fhir_client_cert_file.empty() ? "forward_fhir_client_key_file"
                                                         : "forward_fhir_client_cert_file",

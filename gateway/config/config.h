@@ -96,6 +96,11 @@ struct ChannelConfig {
   std::string forward_fhir_requests = "conditional";
   // MLLP receiver: the message as received, confirmed by its ACK. Port 0: none.
   HostPort forward_mllp{"", 0};
+  // MLLP over TLS to it; the server certificate must verify against
+  // forward_mllp_ca_file (empty: the system store) and name the host.
+  bool forward_mllp_tls = false;
+  std::string forward_mllp_ca_file;
+  std::string forward_mllp_client_cert_file, forward_mllp_client_key_file;  // mutual TLS
   std::chrono::milliseconds forward_timeout{30000};  // connect, send, each answer
   // Failed attempts are retried after forward_retry_initial, doubling up to
   // forward_retry_max.

@@ -394,6 +394,10 @@ std::map<std::string, Setter> channel_schema(ChannelConfig* c) {
            return "expected the receiver's \"HOST:PORT\" (a port other than 0)";
          return bad;
        }},
+      {"forward_mllp_tls", boolean(&c->forward_mllp_tls)},
+      {"forward_mllp_ca_file", absolute_path(&c->forward_mllp_ca_file)},
+      {"forward_mllp_client_cert_file", absolute_path(&c->forward_mllp_client_cert_file)},
+      {"forward_mllp_client_key_file", absolute_path(&c->forward_mllp_client_key_file)},
       {"forward_timeout_ms", millis_in(&c->forward_timeout, 100, 600'000, 1)},
       {"forward_retry_initial_ms", millis_in(&c->forward_retry_initial, 10, 3'600'000, 1)},
       {"forward_retry_max_ms", millis_in(&c->forward_retry_max, 10, 86'400'000, 1)},

@@ -522,6 +522,23 @@ TEST(ConfigForwardingTest, ErrorsNameTheKeyAndLineAndNeverEchoTheUrl) {
       << e;
   e = error_of(parse("[channel.adt]\nforward_retry_max_ms = 1000\n"));
   EXPECT_NE(e.find("test.toml:2: channel.adt.forward_retry_max_ms: needs"), std::string::npos) << e;
+  e = error_of(
+      parse("[channel.adt]\nforward_mllp = \"h:1\"\nforward_mllp_ca_file = \"/ca.pem\"\n"));
+  EXPECT_NE(e.find("test.toml:3: channel.adt.forward_mllp_ca_file: needs forward_mllp_tls = true"),
+            std::string::npos)
+      << e;
+  e = error_of(parse("[channel.adt]\nforward_mllp_tls = true\n"));
+  EXPECT_NE(e.find("test.toml:2: channel.adt.forward_mllp_tls: needs channel.adt.forward_mllp"),
+            std::string::npos)
+      << e;
+  auto tls = parse(
+      "[channel.adt]\nforward_mllp = \"lis:2575\"\nforward_mllp_tls = true\n"
+      "forward_mllp_ca_file = \"/ca.pem\"\nforward_mllp_client_cert_file = \"/c.pem\"\n"
+      "forward_mllp_client_key_file = \"/k.pem\"\n");
+  ASSERT_TRUE(tls.ok()) << tls.status().message();
+  EXPECT_TRUE(tls->channels[0].forward_mllp_tls);
+  EXPECT_EQ(tls->channels[0].forward_mllp_ca_file, "/ca.pem");
+  EXPECT_EQ(tls->channels[0].forward_mllp_client_key_file, "/k.pem");
   e = error_of(parse("[channel.adt]\nforward_mllp = \"h:0\"\n"));
   EXPECT_NE(e.find("test.toml:2: channel.adt.forward_mllp: expected"), std::string::npos) << e;
   e =

@@ -9,10 +9,12 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "adapters/hl7/er7.h"
+#include "adapters/mllp/client.h"
 #include "adapters/v2fhir/mapping_config.h"
 #include "gateway/base/status.h"
 #include "gateway/outbound/outbound_queue.h"
@@ -68,7 +70,8 @@ Result<std::unique_ptr<Forwarder>> make_fhir_forwarder(FhirForwarderOptions opti
 struct MllpForwarderOptions {
   std::string host;
   uint16_t port = 0;
-  std::chrono::milliseconds timeout{30000};  // connect, send, and waiting for the ACK
+  std::chrono::milliseconds timeout{30000};   // connect, send, and waiting for the ACK
+  std::optional<mllp::ClientTlsOptions> tls;  // MLLP over TLS when set
 };
 
 std::unique_ptr<Forwarder> make_mllp_forwarder(MllpForwarderOptions options);

@@ -37,7 +37,10 @@ class MllpForwarder final : public Forwarder {
   Delivery attempt(const QueueItem& item, const std::string& raw, bool* closed) {
     *closed = false;
     if (!client_) {
-      auto connected = mllp::Client::connect(options_.host, options_.port, options_.timeout);
+      auto connected =
+          options_.tls
+              ? mllp::Client::connect(options_.host, options_.port, options_.timeout, *options_.tls)
+              : mllp::Client::connect(options_.host, options_.port, options_.timeout);
       if (!connected.ok())
         return {Kind::kRetry, "MLLP receiver unreachable: " + connected.error().message()};
       client_ = std::move(connected).value();

@@ -112,7 +112,8 @@ class OutboundServiceTest : public ::testing::Test {
   void start_service() {
     std::vector<DestinationSpec> d;
     d.push_back({"adt/mllp", "adt",
-                 make_mllp_forwarder({"127.0.0.1", port_, std::chrono::seconds(5)}), 10ms, 40ms});
+                 make_mllp_forwarder({"127.0.0.1", port_, std::chrono::seconds(5), std::nullopt}),
+                 10ms, 40ms});
     OutboundOptions o;
     o.queue_path = dir_.file("outbound.db");
     o.poll = 20ms;

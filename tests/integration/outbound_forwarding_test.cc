@@ -305,18 +305,24 @@ std::map<std::string, int64_t> accepted_control_ids(const std::string& db) {
   return out;
 }
 
-TEST(OutboundForwardingTest, MllpDestinationKilledAndRestartedMidStreamGetsEveryMessageOnce) {
+TEST(OutboundForwardingTest, MllpTlsDestinationKilledAndRestartedMidStreamGetsEveryMessageOnce) {
   auto corpus = load_mappable_corpus();
   ASSERT_FALSE(corpus.empty());
   TempDir dir_a, dir_b;
   const uint16_t b_mllp = free_port();
   ASSERT_NE(b_mllp, 0);
-  // B: its channel "dest", on a fixed port, is the v2 receiver. It takes only
-  // production messages (MSH-11 = P), so a test message is refused (AR).
-  GatewaydProcess b(dir_b.path(), "\n[channel.dest]\nlisten = \"127.0.0.1:" +
-                                      std::to_string(b_mllp) + "\"\nprocessing_ids = [\"P\"]\n");
+  auto pki = make_test_pki(dir_b.path(), "gateway-a");
+  ASSERT_TRUE(pki.ok()) << pki.error().message();
+  // B: its channel "dest", on a fixed port and over TLS, is the v2 receiver.
+  // It takes only production messages (MSH-11 = P), so a test message is
+  // refused (AR).
+  GatewaydProcess b(dir_b.path(),
+                    "\n[channel.dest]\nlisten = \"127.0.0.1:" + std::to_string(b_mllp) +
+                        "\"\nprocessing_ids = [\"P\"]\ntls = true\ntls_cert_file = \"" +
+                        pki->server_cert + "\"\ntls_key_file = \"" + pki->server_key + "\"\n");
   GatewaydProcess a(dir_a.path(),
                     "forward_mllp = \"127.0.0.1:" + std::to_string(b_mllp) +
+                        "\"\nforward_mllp_tls = true\nforward_mllp_ca_file = \"" + pki->ca_cert +
                         "\"\nforward_timeout_ms = 5000\n"
                         "forward_retry_initial_ms = 50\nforward_retry_max_ms = 400\n");
   if (gw::Status s = b.start(); !s.ok()) FAIL() << s.message();
