@@ -121,6 +121,18 @@ struct Cursor {
   fhir::JsonValue pending_orc;
   std::string pending_orc_key;
   IssueLocation pending_orc_seg;
+  // Pharmacy messages (seg_pharmacy.cc): the order group the RX* segments
+  // after an ORC belong to. rx_order_key: the ORC's order number key;
+  // rx_order_id: its first identifier (for references without an order
+  // entry); rx_request: the group's MedicationRequest (RXO/RXE); rx_current:
+  // the resource RXR/RXC/TQ1 complete (in a VXU: the Immunization of the
+  // current RXA, for its RXR and OBX); rx_medication: its Medication.
+  std::string rx_order_key;
+  fhir::JsonValue rx_order_id;
+  int rx_orc_index = -1;
+  EntryRef rx_request = kNoEntry;
+  EntryRef rx_current = kNoEntry;
+  EntryRef rx_medication = kNoEntry;
   EntryRef account = kNoEntry;  // Account of the current PID-18 (Encounter.account)
   // Laboratory messages (lab.h): the Specimen of the current SPM (or SAC
   // without SPM); OBX that directly follow an SPM are observations of the

@@ -217,8 +217,18 @@ void map_pid(MappingContext& ctx, const Seg& seg) {
            make_extension("http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName",
                           "valueString", JsonValue::make_string(maiden)));
   }
-  append_all(p, "telecom", contact_points_field(ctx, seg, 13, "home"));
-  append_all(p, "telecom", contact_points_field(ctx, seg, 14, "work"));
+  if (seg.field(40).has_value()) {
+    // v2.7+: PID-40 carries every telecom with its own use code; the IG maps
+    // PID-13/14 only when it is not valued.
+    append_all(p, "telecom", contact_points_field(ctx, seg, 40));
+    for (int f : {13, 14}) {
+      if (seg.field(f).has_value())
+        ctx.warning(MappingContext::location(seg, f), "not mapped: PID-40 is valued");
+    }
+  } else {
+    append_all(p, "telecom", contact_points_field(ctx, seg, 13, "home"));
+    append_all(p, "telecom", contact_points_field(ctx, seg, 14, "work"));
+  }
   if (const char* g = gender(seg.text(8))) {
     p.add("gender", JsonValue::make_string(g));
   } else if (!seg.text(8).empty()) {

@@ -3,6 +3,7 @@
 #include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/lab.h"
+#include "adapters/v2fhir/pharmacy.h"
 #include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
@@ -43,8 +44,12 @@ constexpr SegmentEntry kSegments[] = {
     {"AIP", map_aip},
     {"TXA", map_txa},
     {"SPM", map_spm},
-    {"TQ1", map_tq1},
+    {"TQ1", map_tq1_routed},
     {"SAC", map_sac},
+    {"RXO", map_rxo},
+    {"RXE", map_rxe},
+    {"RXC", map_rxc},
+    {"RXD", map_rxd},
 };
 
 }  // namespace

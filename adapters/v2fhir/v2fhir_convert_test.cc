@@ -82,6 +82,25 @@ TEST(ConvertTest, UnlistedAdtEventIsMappedSegmentBySegment) {
   EXPECT_TRUE(warned);
 }
 
+// v2.7+ senders put every number in PID-40 with its own use code.
+TEST(ConvertTest, Pid40TelecomSupersedesPid13And14) {
+  Converted c;
+  ConvertText(
+      Msg({kMsh + "ADT^A08|C1|P|2.7",
+           "PID|1||1^^^A||DOE^JANE|||F|||||^PRN^PH^^1^555^1111000|||||||||||||||||||||||||||"
+           "^PRS^CP^^1^555^2222000~^NET^Internet^jane@example.org"}),
+      {}, &c);
+  ASSERT_TRUE(c.result.ok()) << Issues(c.result);
+  const JsonValue* telecom = Resources(c.result, "Patient")[0]->find("telecom");
+  ASSERT_NE(telecom, nullptr);
+  ASSERT_EQ(telecom->items().size(), 2u);
+  EXPECT_EQ(telecom->items()[0].find("use")->text(), "mobile");
+  EXPECT_EQ(telecom->items()[1].find("system")->text(), "email");
+  bool warned = false;
+  for (const auto& w : c.result.warnings) warned |= w.location.to_string() == "PID-13";
+  EXPECT_TRUE(warned);
+}
+
 TEST(ConvertTest, RequiredSegmentsAndFields) {
   Converted a;
   ConvertText(Msg({kMsh + "ADT^A01|C1|P|2.5.1", "EVN|A01"}), {}, &a);
