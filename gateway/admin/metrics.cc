@@ -162,6 +162,32 @@ std::string render_metrics(const MetricsSnapshot& m) {
              "How long the oldest queued or submitted outbox item has waited (0: none).");
     w.sample({}, m.ledger->oldest_open_age_s);
   }
+
+  if (!m.outbound.empty()) {
+    w.family("gatewayd_outbound_items", "gauge",
+             "Forwarding queue per destination: queued (to be sent, or retried after a failure) "
+             "and dead (refused by the destination; `gatewayctl outbound retry` requeues them).");
+    for (const auto& o : m.outbound) {
+      w.sample({{"destination", o.counts.destination}, {"state", "queued"}}, o.counts.queued);
+      w.sample({{"destination", o.counts.destination}, {"state", "dead"}}, o.counts.dead);
+    }
+    w.family("gatewayd_outbound_sent_total", "counter",
+             "Messages the destination confirmed (HTTP 2xx, ACK AA/CA).");
+    for (const auto& o : m.outbound)
+      w.sample({{"destination", o.counts.destination}}, o.counts.sent);
+    w.family("gatewayd_outbound_skipped_total", "counter",
+             "Messages with nothing to forward (a type stored without FHIR records).");
+    for (const auto& o : m.outbound)
+      w.sample({{"destination", o.counts.destination}}, o.counts.skipped);
+    w.family("gatewayd_outbound_retries_total", "counter",
+             "Failed attempts scheduled again (unreachable, timeout, 5xx, no ACK).");
+    for (const auto& o : m.outbound)
+      w.sample({{"destination", o.counts.destination}}, o.counts.retried);
+    w.family("gatewayd_outbound_oldest_queued_age_seconds", "gauge",
+             "How long the oldest queued item has waited (0: none): alert when it grows.");
+    for (const auto& o : m.outbound)
+      w.sample({{"destination", o.counts.destination}}, o.oldest_queued_age_s);
+  }
   return w.take();
 }
 

@@ -2,7 +2,8 @@
 // 0.0.4), served at /admin/metrics to the admin API's mutual-TLS clients, so
 // a hospital's monitoring scrapes what `event=stats` logs once a minute:
 // messages per channel and outcome, connections, store commits and
-// checkpoints, signed record batches, and the ledger outbox's backlog and lag.
+// checkpoints, signed record batches, the ledger outbox's backlog and lag,
+// and each forwarding destination's queue.
 // Labels carry channel names and states only, never message content.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "adapters/mllp/server.h"
+#include "gateway/outbound/outbound_queue.h"
 #include "gateway/pipeline/mllp_ingest.h"
 #include "gateway/store/message_store.h"
 #include "ledger-client/outbox/outbox_store.h"
@@ -29,11 +31,18 @@ struct LedgerMetrics {
   int64_t oldest_open_age_s = 0;  // 0 when nothing is open
 };
 
+// One forwarding destination ("<channel>/fhir", "<channel>/mllp").
+struct OutboundMetrics {
+  outbound::DestinationCounts counts;
+  int64_t oldest_queued_age_s = 0;  // 0 when nothing is queued
+};
+
 struct MetricsSnapshot {
   std::vector<ChannelMetrics> channels;
   store::StoreStats store;
   uint64_t batches_signed = 0;
-  std::optional<LedgerMetrics> ledger;  // absent: [ledger] not enabled
+  std::optional<LedgerMetrics> ledger;    // absent: [ledger] not enabled
+  std::vector<OutboundMetrics> outbound;  // empty: no channel forwards
   int64_t uptime_s = 0;
 };
 

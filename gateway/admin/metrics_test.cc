@@ -92,6 +92,31 @@ TEST(MetricsTest, LedgerBacklogAndLag) {
   EXPECT_TRUE(has_line(text, "gatewayd_ledger_oldest_open_item_age_seconds 75"));
 }
 
+TEST(MetricsTest, OutboundQueuesPerDestination) {
+  MetricsSnapshot m;
+  EXPECT_EQ(render_metrics(m).find("gatewayd_outbound_"), std::string::npos)
+      << "no forwarding: no outbound families";
+  OutboundMetrics o;
+  o.counts.destination = "adt/fhir";
+  o.counts.queued = 7;
+  o.counts.dead = 2;
+  o.counts.sent = 1500;
+  o.counts.skipped = 3;
+  o.counts.retried = 40;
+  o.oldest_queued_age_s = 95;
+  m.outbound.push_back(o);
+  const std::string text = render_metrics(m);
+  EXPECT_TRUE(
+      has_line(text, "gatewayd_outbound_items{destination=\"adt/fhir\",state=\"queued\"} 7"))
+      << text;
+  EXPECT_TRUE(has_line(text, "gatewayd_outbound_items{destination=\"adt/fhir\",state=\"dead\"} 2"));
+  EXPECT_TRUE(has_line(text, "gatewayd_outbound_sent_total{destination=\"adt/fhir\"} 1500"));
+  EXPECT_TRUE(has_line(text, "gatewayd_outbound_skipped_total{destination=\"adt/fhir\"} 3"));
+  EXPECT_TRUE(has_line(text, "gatewayd_outbound_retries_total{destination=\"adt/fhir\"} 40"));
+  EXPECT_TRUE(
+      has_line(text, "gatewayd_outbound_oldest_queued_age_seconds{destination=\"adt/fhir\"} 95"));
+}
+
 TEST(MetricsTest, MllpTlsCountersPerChannel) {
   MetricsSnapshot m;
   ChannelMetrics hie;

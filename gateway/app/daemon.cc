@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -25,9 +26,11 @@
 #include "gateway/anchoring/batch_signer.h"
 #include "gateway/anchoring/ledger_service.h"
 #include "gateway/app/version.h"
+#include "gateway/base/clock.h"
 #include "gateway/config/config.h"
 #include "gateway/keys/key_options.h"
 #include "gateway/log/log.h"
+#include "gateway/outbound/outbound_service.h"
 #include "gateway/pipeline/channel_options.h"
 #include "gateway/pipeline/mllp_ingest.h"
 #include "gateway/rest/rest_server.h"
@@ -62,7 +65,7 @@ bool ensure_state_dir(const std::string& dir, std::string* error) {
 }
 
 void log_stats(const std::vector<Channel>& channels, const gw::store::MessageStore& store,
-               gw::anchoring::LedgerService* ledger) {
+               gw::anchoring::LedgerService* ledger, gw::outbound::OutboundService* outbound) {
   for (const auto& c : channels) {
     auto s = c.ingest->stats();
     auto n = c.server->stats();
@@ -87,6 +90,46 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
                                 {"checkpoints", std::to_string(st.checkpoints)},
                                 {"checkpoint_failures", std::to_string(st.checkpoint_failures)}});
   if (ledger != nullptr) ledger->log_stats();
+  if (outbound != nullptr) outbound->log_stats();
+}
+
+// One destination per forwarding key of each channel ([channel.NAME]
+// forward_fhir, forward_mllp), each with the channel's parse and mapping
+// options so that what is forwarded is what was stored.
+gw::Result<std::vector<gw::outbound::DestinationSpec>> forwarding_destinations(
+    const gw::config::GatewayConfig& cfg) {
+  std::vector<gw::outbound::DestinationSpec> out;
+  for (const auto& c : cfg.channels) {
+    if (!c.forward_fhir.empty()) {
+      const gw::pipeline::IngestOptions io = gw::pipeline::ingest_options(c);
+      gw::outbound::FhirForwarderOptions fo;
+      fo.url = c.forward_fhir;
+      fo.ca_file = c.forward_fhir_ca_file;
+      fo.client_cert_file = c.forward_fhir_client_cert_file;
+      fo.client_key_file = c.forward_fhir_client_key_file;
+      fo.bearer_token_file = c.forward_fhir_bearer_token_file;
+      fo.style = c.forward_fhir_requests == "by_id" ? gw::outbound::FhirRequestStyle::kById
+                                                    : gw::outbound::FhirRequestStyle::kConditional;
+      fo.timeout = c.forward_timeout;
+      fo.parse = io.parse;
+      fo.mapping = io.mapping;
+      auto forwarder = gw::outbound::make_fhir_forwarder(std::move(fo));
+      if (!forwarder.ok())
+        return forwarder.error().with_context("channel." + c.name + ".forward_fhir");
+      out.push_back({c.name + "/fhir", c.name, std::move(forwarder).value(),
+                     c.forward_retry_initial, c.forward_retry_max});
+    }
+    if (c.forward_mllp.port != 0) {
+      gw::outbound::MllpForwarderOptions mo{c.forward_mllp.host, c.forward_mllp.port,
+                                            c.forward_timeout, std::nullopt};
+      if (c.forward_mllp_tls)
+        mo.tls = gw::mllp::ClientTlsOptions{c.forward_mllp_ca_file, c.forward_mllp_client_cert_file,
+                                            c.forward_mllp_client_key_file, ""};
+      out.push_back({c.name + "/mllp", c.name, gw::outbound::make_mllp_forwarder(std::move(mo)),
+                     c.forward_retry_initial, c.forward_retry_max});
+    }
+  }
+  return out;
 }
 
 // What /admin/metrics serves; every source is safe to read from the HTTPS
@@ -95,6 +138,7 @@ gw::admin::MetricsSnapshot metrics_snapshot(const std::vector<Channel>& channels
                                             const gw::store::MessageStore& store,
                                             const gw::anchoring::BatchSigner& batch_signer,
                                             gw::anchoring::LedgerService* ledger,
+                                            gw::outbound::OutboundService* outbound,
                                             std::chrono::steady_clock::time_point started) {
   gw::admin::MetricsSnapshot m;
   for (const auto& c : channels)
@@ -104,6 +148,15 @@ gw::admin::MetricsSnapshot metrics_snapshot(const std::vector<Channel>& channels
   if (ledger != nullptr) {
     if (auto counts = ledger->outbox_counts(); counts)
       m.ledger = gw::admin::LedgerMetrics{*counts, gw::anchoring::oldest_open_age_s(*counts)};
+  }
+  if (outbound != nullptr) {
+    if (auto counts = outbound->counts(); counts) {
+      const int64_t now = gw::now_ms();
+      for (const auto& c : *counts)
+        m.outbound.push_back({c, c.oldest_queued_ms == 0
+                                     ? 0
+                                     : std::max<int64_t>(0, (now - c.oldest_queued_ms) / 1000)});
+    }
   }
   m.uptime_s =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
@@ -254,6 +307,31 @@ int run_gatewayd(int argc, char** argv) {
     gw::log::info("ledger.disabled", {{"detail", "[ledger] enabled = false"}});
   }
 
+  // Forwarding: its queue is derived from the store (outbound_queue.h), so it
+  // starts before the channels accept anything and reads what they store.
+  std::unique_ptr<gw::outbound::OutboundService> outbound;
+  {
+    auto destinations = forwarding_destinations(*cfg);
+    if (!destinations.ok()) {
+      gw::log::error("startup_failed", {{"detail", destinations.error().message()}});
+      return 1;
+    }
+    if (!destinations->empty()) {
+      gw::outbound::OutboundOptions oo;
+      oo.queue_path = cfg->outbound_queue_path();
+      const size_t count = destinations->size();
+      auto started =
+          gw::outbound::OutboundService::start(oo, store.get(), std::move(*destinations));
+      if (!started.ok()) {
+        gw::log::error("startup_failed", {{"detail", started.error().message()}});
+        return 1;
+      }
+      outbound = std::move(started).value();
+      gw::log::info("outbound.started",
+                    {{"queue", oo.queue_path}, {"destinations", std::to_string(count)}});
+    }
+  }
+
   std::vector<Channel> channels;
   for (const auto& c : cfg->channels) {
     gw::pipeline::IngestOptions io = gw::pipeline::ingest_options(c);
@@ -304,7 +382,8 @@ int run_gatewayd(int argc, char** argv) {
     gw::admin::AdminSources admin_sources;
     admin_sources.config = &config;
     admin_sources.metrics = [&] {
-      return metrics_snapshot(channels, *store, *batch_signer, ledger.get(), started_at);
+      return metrics_snapshot(channels, *store, *batch_signer, ledger.get(), outbound.get(),
+                              started_at);
     };
     ro.admin_handler = [admin_sources](const gw::rest::RestRequest& r) {
       return gw::admin::handle_admin_request(admin_sources, r);
@@ -351,7 +430,7 @@ int run_gatewayd(int argc, char** argv) {
       gw::log::warn("sighup_ignored",
                     {{"detail", "reload is not supported; restart to apply configuration"}});
     if (std::chrono::steady_clock::now() - last_stats >= std::chrono::minutes(1)) {
-      log_stats(channels, *store, ledger.get());
+      log_stats(channels, *store, ledger.get(), outbound.get());
       last_stats = std::chrono::steady_clock::now();
     }
   }
@@ -360,10 +439,12 @@ int run_gatewayd(int argc, char** argv) {
   // their acknowledgements within the grace period.
   if (rest) rest->stop();
   for (auto& c : channels) c.server->stop(cfg->shutdown_grace);
+  // What is still queued stays in outbound.db for the next start.
+  if (outbound) outbound->stop();
   store->close();
   batch_signer->stop();        // signs what the last commits added
   if (ledger) ledger->stop();  // enqueues the last batches' anchors, stops the submitter
-  log_stats(channels, *store, ledger.get());
+  log_stats(channels, *store, ledger.get(), outbound.get());
   gw::log::info("stopped");
   return 0;
 }

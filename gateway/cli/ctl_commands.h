@@ -27,6 +27,8 @@ int ctl_ledger_governance(const std::vector<std::string>& args);
 int ctl_ledger_outbox(const std::vector<std::string>& args);
 // member-entry | verify (ctl_audit.cc).
 int ctl_ledger_audit(const std::vector<std::string>& args);
+// status | list | retry of the forwarding queue (ctl_outbound.cc).
+int ctl_outbound(const std::vector<std::string>& args);
 // Prints the ledger command's usage to stderr and returns 2.
 int ledger_usage();
 

@@ -186,6 +186,25 @@ std::vector<CtlCommand> make_table() {
             ctl_ledger_outbox},
        },
        kLedgerNotes},
+      {"outbound",
+       "",
+       "",
+       ctl_outbound,
+       {
+           {"status", "--config FILE",
+            "Per forwarding destination: queued and dead items, sent, skipped and\n"
+            "retried counts, the oldest queued item's age and the head's last error.",
+            nullptr},
+           {"list", "--config FILE [--dead] [--limit N]",
+            "Queued and dead items in queue order (default 50): store message id,\n"
+            "MSH-10, attempts and last error.",
+            nullptr},
+           {"retry", "--config FILE [--destination NAME] [--item SEQ]",
+            "Requeue dead letters (refused by the destination) in their original\n"
+            "place: all, one destination's, or one item.",
+            nullptr},
+       },
+       "They touch only <state_dir>/outbound.db: they run beside gatewayd."},
       {"version", "", "Print gatewayctl's version (also --version).", ctl_version, {}, ""},
   };
 }

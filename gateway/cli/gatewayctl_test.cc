@@ -4,6 +4,7 @@
 #include "gateway/cli/gatewayctl.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -93,7 +94,7 @@ TEST(GatewayctlHelpTest, EveryVerbTheCommandFilesHandleIsInTheTable) {
   const std::map<std::string, std::string> command_of_file = {
       {"ctl_messages.cc", "messages"}, {"ctl_records.cc", "records"},   {"ctl_tpm.cc", "tpm"},
       {"ctl_ledger.cc", "ledger"},     {"ctl_governance.cc", "ledger"}, {"ctl_outbox.cc", "ledger"},
-      {"ctl_audit.cc", "ledger"},
+      {"ctl_audit.cc", "ledger"},      {"ctl_outbound.cc", "outbound"},
   };
   const std::regex compared(R"re((?:\bsub|args\[0\]|args\.at\(0\)) [!=]= "([^"]+)")re");
   const std::filesystem::path dir = std::filesystem::path(GW_SOURCE_DIR) / "gateway" / "cli";
@@ -139,6 +140,31 @@ TEST(GatewayctlHelpTest, VersionAnswers) {
   EXPECT_EQ(v.status, 0);
   EXPECT_EQ(v.out.rfind("gatewayctl ", 0), 0u) << v.out;
   EXPECT_EQ(run({"--version"}).out, v.out);
+}
+
+TEST(GatewayctlOutboundTest, UsageErrorsAndAQueueThatDoesNotExistYet) {
+  EXPECT_EQ(run({"outbound"}).status, 2);
+  const CtlRun bad = run({"outbound", "list", "--destination", "x", "--config", "/x.toml"});
+  EXPECT_EQ(bad.status, 2) << "--destination belongs to retry";
+  EXPECT_EQ(bad.err, ctl_usage("outbound"));
+  EXPECT_EQ(run({"outbound", "retry", "--item", "0", "--config", "/x.toml"}).status, 1);
+
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("gwctl-outbound-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string config = (dir / "gatewayd.toml").string();
+  {
+    std::ofstream f(config);
+    f << "[gateway]\nstate_dir = \"" << (dir / "state").string()
+      << "\"\n[channel.adt]\nlisten = \"127.0.0.1:0\"\n";
+  }
+  const CtlRun none = run({"outbound", "status", "--config", config});
+  EXPECT_EQ(none.status, 1);
+  EXPECT_NE(none.err.find("no outbound queue at " + (dir / "state" / "outbound.db").string()),
+            std::string::npos)
+      << none.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "state" / "outbound.db")) << "status created a queue";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -26,6 +26,69 @@ std::string GatewayConfig::message_store_path() const {
   return (std::filesystem::path(state_dir) / "messages.db").string();
 }
 
+std::string GatewayConfig::outbound_queue_path() const {
+  return (std::filesystem::path(state_dir) / "outbound.db").string();
+}
+
+namespace {
+
+// The checks between a channel's forwarding keys (each alone is checked by
+// its setter). `lines` holds the line of every key the channel set; the
+// error names the key at fault and its line.
+gw::Status check_forwarding(const ChannelConfig& c, const std::map<std::string, int>& lines,
+                            const std::vector<std::unique_ptr<ChannelConfig>>& all,
+                            const std::string& source) {
+  auto fail = [&](const std::string& key, const std::string& why) {
+    auto at = lines.find(key);
+    return invalid_argument_error(source + ":" +
+                                  std::to_string(at != lines.end() ? at->second : 0) +
+                                  ": channel." + c.name + "." + key + ": " + why);
+  };
+  if (c.forward_fhir.empty()) {
+    for (const char* key :
+         {"forward_fhir_ca_file", "forward_fhir_client_cert_file", "forward_fhir_client_key_file",
+          "forward_fhir_bearer_token_file", "forward_fhir_requests"})
+      if (lines.count(key) != 0) return fail(key, "needs channel." + c.name + ".forward_fhir");
+  }
+  if (c.forward_mllp.port == 0 && lines.count("forward_mllp_tls") != 0)
+    return fail("forward_mllp_tls", "needs channel." + c.name + ".forward_mllp");
+  if (!c.forward_mllp_tls) {
+    for (const char* key :
+         {"forward_mllp_ca_file", "forward_mllp_client_cert_file", "forward_mllp_client_key_file"})
+      if (lines.count(key) != 0) return fail(key, "needs forward_mllp_tls = true");
+  }
+  if (c.forward_mllp_client_cert_file.empty() != c.forward_mllp_client_key_file.empty())
+    return fail(c.forward_mllp_client_cert_file.empty() ? "forward_mllp_client_key_file"
+                                                        : "forward_mllp_client_cert_file",
+                "forward_mllp_client_cert_file and forward_mllp_client_key_file go together");
+  if (c.forward_fhir_client_cert_file.empty() != c.forward_fhir_client_key_file.empty())
+    return fail(c.forward_fhir_client_cert_file.empty() ? "forward_fhir_client_key_file"
+                                                        : "forward_fhir_client_cert_file",
+                "forward_fhir_client_cert_file and forward_fhir_client_key_file go together");
+  if (!c.forwards()) {
+    for (const char* key :
+         {"forward_timeout_ms", "forward_retry_initial_ms", "forward_retry_max_ms"})
+      if (lines.count(key) != 0)
+        return fail(key, "needs channel." + c.name + ".forward_fhir or .forward_mllp");
+  }
+  if (c.forward_retry_initial > c.forward_retry_max)
+    return fail("forward_retry_initial_ms", "must not exceed forward_retry_max_ms");
+  if (c.forward_mllp.port != 0) {
+    const bool to_loopback = c.forward_mllp.host == "127.0.0.1" ||
+                             c.forward_mllp.host == "localhost" || c.forward_mllp.host == "::1";
+    for (const auto& other : all) {
+      const bool any_address = other->listen.host == "0.0.0.0" || other->listen.host == "::";
+      if (other->listen.port == c.forward_mllp.port &&
+          (other->listen.host == c.forward_mllp.host || (any_address && to_loopback)))
+        return fail("forward_mllp",
+                    "is channel." + other->name + "'s own listen address: messages would loop");
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 gw::Result<GatewayConfig> parse_config(const std::string& text, const std::string& source) {
   GatewayConfig cfg;
   cfg.source = source;
@@ -37,6 +100,7 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
   std::set<std::string> seen_tables, seen_keys;
   std::vector<int> channel_lines;  // line of each channel's listen key, or of its header
   std::vector<int> channel_header_lines;
+  std::vector<std::map<std::string, int>> channel_key_lines;  // per channel: key -> its line
   // Per channel: the line of its tls key (else its header) and of its first tls_* key.
   std::vector<int> channel_tls_lines, channel_tls_key_lines;
   std::vector<std::string> channel_tls_first_key;
@@ -88,6 +152,7 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
         channels.back()->name = name.substr(8);
         channel_lines.push_back(line_no);
         channel_header_lines.push_back(line_no);
+        channel_key_lines.emplace_back();
         channel_tls_lines.push_back(line_no);
         channel_tls_key_lines.push_back(0);
         channel_tls_first_key.emplace_back();
@@ -180,6 +245,7 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
       return invalid_argument_error(err(qualified + ": " + bad));
     }
     if (key == "listen" && table_name.starts_with("channel.")) channel_lines.back() = line_no;
+    if (table_name.starts_with("channel.")) channel_key_lines.back()[key] = line_no;
     if (key == "tls" && table_name.starts_with("channel.")) channel_tls_lines.back() = line_no;
     if (key.starts_with("tls_") && table_name.starts_with("channel.") &&
         channel_tls_key_lines.back() == 0) {
@@ -251,6 +317,8 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
                                     ": channel." + channels[i]->name + ": " + bad.message());
     }
   }
+  for (size_t i = 0; i < channels.size(); ++i)
+    GW_RETURN_IF_ERROR(check_forwarding(*channels[i], channel_key_lines[i], channels, source));
   for (auto& c : channels) cfg.channels.push_back(std::move(*c));
   return cfg;
 }

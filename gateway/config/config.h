@@ -79,6 +79,34 @@ struct ChannelConfig {
   // and keeps them in the error queue; "store" accepts and stores them as
   // received, without FHIR records (a feed mixing, say, ADT and DFT).
   std::string unmapped_types = "error";
+
+  // Forwarding (gateway/outbound): where this channel's accepted messages go
+  // next, each destination with its own durable queue; never on the
+  // acknowledgement path.
+  // FHIR server base URL, "https://HOST[:PORT][/PATH]": one transaction
+  // Bundle per message. May carry user:password (HTTP Basic), so it is never
+  // logged. Empty: no FHIR forwarding.
+  std::string forward_fhir;
+  std::string forward_fhir_ca_file;  // trust anchors (empty: the system store)
+  std::string forward_fhir_client_cert_file, forward_fhir_client_key_file;  // mutual TLS
+  std::string forward_fhir_bearer_token_file;  // "Authorization: Bearer <token>"
+  // "conditional": the Bundle as mapped (conditional updates on business
+  // identifiers); "by_id": PUT Type/<deterministic id> (servers without
+  // conditional writes in transactions, e.g. another gatewayd).
+  std::string forward_fhir_requests = "conditional";
+  // MLLP receiver: the message as received, confirmed by its ACK. Port 0: none.
+  HostPort forward_mllp{"", 0};
+  // MLLP over TLS to it; the server certificate must verify against
+  // forward_mllp_ca_file (empty: the system store) and name the host.
+  bool forward_mllp_tls = false;
+  std::string forward_mllp_ca_file;
+  std::string forward_mllp_client_cert_file, forward_mllp_client_key_file;  // mutual TLS
+  std::chrono::milliseconds forward_timeout{30000};  // connect, send, each answer
+  // Failed attempts are retried after forward_retry_initial, doubling up to
+  // forward_retry_max.
+  std::chrono::milliseconds forward_retry_initial{1000};
+  std::chrono::milliseconds forward_retry_max{300000};
+  bool forwards() const { return !forward_fhir.empty() || forward_mllp.port != 0; }
 };
 
 // The FHIR REST endpoint. Served only when enabled; then it needs a
@@ -173,6 +201,9 @@ struct GatewayConfig {
   // The message store, <state_dir>/messages.db: gatewayd, its batch signer
   // and the gatewayctl commands that read the store all open this file.
   std::string message_store_path() const;
+  // The outbound queue, <state_dir>/outbound.db, beside the message store
+  // (gateway/outbound/outbound_queue.h).
+  std::string outbound_queue_path() const;
 };
 
 // Parses and validates. An error (invalid-argument) has one line of the form

@@ -130,6 +130,30 @@ Setter rpc_url(std::string* out) {
   };
 }
 
+// A FHIR server's base URL to forward to. The value is never echoed: it may
+// carry a password (https://user:password@host/fhir).
+Setter forward_fhir_url(std::string* out) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    const char* usage =
+        "expected \"https://HOST[:PORT][/PATH]\" (patient data is forwarded over TLS only)";
+    std::string_view rest = v.str;
+    if (!rest.starts_with("https://")) return usage;
+    rest.remove_prefix(8);
+    for (char c : v.str)
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return usage;
+    std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+    if (size_t at = authority.rfind('@'); at != std::string_view::npos)
+      authority.remove_prefix(at + 1);
+    if (authority.empty() || authority.front() == ':') return usage;
+    if (rest.find_first_of("?#") != std::string_view::npos)
+      return "expected a base URL without a query or fragment";
+    *out = v.str;
+    return "";
+  };
+}
+
 Setter any_string(std::string* out) {
   return [=](const Value& v) -> std::string {
     if (v.kind != Value::Kind::kString)
@@ -356,6 +380,27 @@ std::map<std::string, Setter> channel_schema(ChannelConfig* c) {
       {"time_zone", non_empty_string(&c->mapping.time_zone)},
       {"z_segments", z_segment_policy(&c->mapping.z_segments)},
       {"unmapped_types", string_one_of(&c->unmapped_types, {"error", "store"})},
+      // Forwarding (gateway/outbound).
+      {"forward_fhir", forward_fhir_url(&c->forward_fhir)},
+      {"forward_fhir_ca_file", absolute_path(&c->forward_fhir_ca_file)},
+      {"forward_fhir_client_cert_file", absolute_path(&c->forward_fhir_client_cert_file)},
+      {"forward_fhir_client_key_file", absolute_path(&c->forward_fhir_client_key_file)},
+      {"forward_fhir_bearer_token_file", absolute_path(&c->forward_fhir_bearer_token_file)},
+      {"forward_fhir_requests", string_one_of(&c->forward_fhir_requests, {"conditional", "by_id"})},
+      {"forward_mllp",
+       [c](const Value& v) -> std::string {
+         std::string bad = host_port(&c->forward_mllp)(v);
+         if (bad.empty() && (c->forward_mllp.port == 0 || c->forward_mllp.host.empty()))
+           return "expected the receiver's \"HOST:PORT\" (a port other than 0)";
+         return bad;
+       }},
+      {"forward_mllp_tls", boolean(&c->forward_mllp_tls)},
+      {"forward_mllp_ca_file", absolute_path(&c->forward_mllp_ca_file)},
+      {"forward_mllp_client_cert_file", absolute_path(&c->forward_mllp_client_cert_file)},
+      {"forward_mllp_client_key_file", absolute_path(&c->forward_mllp_client_key_file)},
+      {"forward_timeout_ms", millis_in(&c->forward_timeout, 100, 600'000, 1)},
+      {"forward_retry_initial_ms", millis_in(&c->forward_retry_initial, 10, 3'600'000, 1)},
+      {"forward_retry_max_ms", millis_in(&c->forward_retry_max, 10, 86'400'000, 1)},
   };
 }
 

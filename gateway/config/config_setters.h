@@ -41,6 +41,9 @@ Setter https_url(std::string* out);
 // The ledger node's JSON-RPC URL. The value is never echoed: it may carry a
 // password (http://user:password@host).
 Setter rpc_url(std::string* out);
+// A FHIR server's base URL to forward to (https only). Never echoed: it may
+// carry a password.
+Setter forward_fhir_url(std::string* out);
 Setter any_string(std::string* out);
 Setter boolean(bool* out);
 Setter non_empty_string(std::string* out);

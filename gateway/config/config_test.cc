@@ -472,5 +472,87 @@ state_dir = "/srv/gw"
   EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;
 }
 
+TEST(ConfigForwardingTest, ForwardingSettingsAndDefaults) {
+  auto none = parse("[channel.adt]\n");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->channels[0].forwards());
+  EXPECT_EQ(none->outbound_queue_path(), "/var/lib/gatewayd/outbound.db");
+  auto cfg = parse(
+      "[channel.adt]\n"
+      "forward_fhir = \"https://user:secret@fhir.example.org:8443/fhir\"\n"
+      "forward_fhir_ca_file = \"/etc/gatewayd/fhir-ca.pem\"\n"
+      "forward_fhir_requests = \"by_id\"\n"
+      "forward_mllp = \"lis.example.org:2575\"\n"
+      "forward_timeout_ms = 5000\n"
+      "forward_retry_initial_ms = 500\n"
+      "forward_retry_max_ms = 60000\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  const ChannelConfig& c = cfg->channels[0];
+  EXPECT_TRUE(c.forwards());
+  EXPECT_EQ(c.forward_fhir, "https://user:secret@fhir.example.org:8443/fhir");
+  EXPECT_EQ(c.forward_fhir_ca_file, "/etc/gatewayd/fhir-ca.pem");
+  EXPECT_EQ(c.forward_fhir_requests, "by_id");
+  EXPECT_EQ(c.forward_mllp.to_string(), "lis.example.org:2575");
+  EXPECT_EQ(c.forward_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(c.forward_retry_initial, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.forward_retry_max, std::chrono::milliseconds(60000));
+  auto defaults = parse("[channel.adt]\nforward_mllp = \"10.0.0.5:2575\"\n");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->channels[0].forward_fhir_requests, "conditional");
+  EXPECT_EQ(defaults->channels[0].forward_timeout, std::chrono::milliseconds(30000));
+  EXPECT_EQ(defaults->channels[0].forward_retry_initial, std::chrono::milliseconds(1000));
+  EXPECT_EQ(defaults->channels[0].forward_retry_max, std::chrono::milliseconds(300000));
+}
+
+TEST(ConfigForwardingTest, ErrorsNameTheKeyAndLineAndNeverEchoTheUrl) {
+  std::string e = error_of(parse("[channel.adt]\nforward_fhir = \"http://u:secret@h/fhir\"\n"));
+  EXPECT_NE(e.find("test.toml:2: channel.adt.forward_fhir: expected \"https://"), std::string::npos)
+      << e;
+  EXPECT_EQ(e.find("secret"), std::string::npos) << e;
+  e = error_of(
+      parse("[channel.adt]\nlisten = \"0.0.0.0:2575\"\n\nforward_fhir_ca_file = \"/x.pem\"\n"));
+  EXPECT_NE(e.find("test.toml:4: channel.adt.forward_fhir_ca_file: needs channel.adt.forward_fhir"),
+            std::string::npos)
+      << e;
+  e =
+      error_of(parse("[channel.adt]\nforward_mllp = \"h:1\"\nforward_retry_initial_ms = 9000\n"
+                     "forward_retry_max_ms = 1000\n"));
+  EXPECT_NE(e.find("test.toml:3: channel.adt.forward_retry_initial_ms: must not exceed"),
+            std::string::npos)
+      << e;
+  e = error_of(parse("[channel.adt]\nforward_retry_max_ms = 1000\n"));
+  EXPECT_NE(e.find("test.toml:2: channel.adt.forward_retry_max_ms: needs"), std::string::npos) << e;
+  e = error_of(
+      parse("[channel.adt]\nforward_mllp = \"h:1\"\nforward_mllp_ca_file = \"/ca.pem\"\n"));
+  EXPECT_NE(e.find("test.toml:3: channel.adt.forward_mllp_ca_file: needs forward_mllp_tls = true"),
+            std::string::npos)
+      << e;
+  e = error_of(parse("[channel.adt]\nforward_mllp_tls = true\n"));
+  EXPECT_NE(e.find("test.toml:2: channel.adt.forward_mllp_tls: needs channel.adt.forward_mllp"),
+            std::string::npos)
+      << e;
+  auto tls = parse(
+      "[channel.adt]\nforward_mllp = \"lis:2575\"\nforward_mllp_tls = true\n"
+      "forward_mllp_ca_file = \"/ca.pem\"\nforward_mllp_client_cert_file = \"/c.pem\"\n"
+      "forward_mllp_client_key_file = \"/k.pem\"\n");
+  ASSERT_TRUE(tls.ok()) << tls.status().message();
+  EXPECT_TRUE(tls->channels[0].forward_mllp_tls);
+  EXPECT_EQ(tls->channels[0].forward_mllp_ca_file, "/ca.pem");
+  EXPECT_EQ(tls->channels[0].forward_mllp_client_key_file, "/k.pem");
+  e = error_of(parse("[channel.adt]\nforward_mllp = \"h:0\"\n"));
+  EXPECT_NE(e.find("test.toml:2: channel.adt.forward_mllp: expected"), std::string::npos) << e;
+  e =
+      error_of(parse("[channel.adt]\nforward_fhir = \"https://h/fhir\"\n"
+                     "forward_fhir_client_cert_file = \"/c.pem\"\n"));
+  EXPECT_NE(e.find("test.toml:3: channel.adt.forward_fhir_client_cert_file: "), std::string::npos)
+      << e;
+  e = error_of(
+      parse("[channel.adt]\nlisten = \"0.0.0.0:2575\"\n"
+            "[channel.lab]\nlisten = \"0.0.0.0:2576\"\nforward_mllp = \"127.0.0.1:2575\"\n"));
+  EXPECT_NE(e.find("test.toml:5: channel.lab.forward_mllp: is channel.adt's own listen address"),
+            std::string::npos)
+      << e;
+}
+
 }  // namespace
 }  // namespace gw::config

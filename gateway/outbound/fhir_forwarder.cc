@@ -1,0 +1,294 @@
+// FHIR destination: one transaction Bundle per message, POSTed to the
+// server's base URL. At-least-once delivery is safe because the Bundle is
+// idempotent: every entry is a conditional update on business identifiers, a
+// conditional create (ifNoneExist), or (FhirRequestStyle::kById) an update of
+// a deterministic id, so a transaction sent again after a lost response
+// changes nothing on the server.
+#include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPBasicCredentials.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/URI.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+
+#include "fhir/json/write.h"
+#include "gateway/outbound/forwarder.h"
+#include "gateway/pipeline/normalize.h"
+
+namespace gw::outbound {
+namespace {
+
+using Kind = Delivery::Kind;
+
+// HTTP Basic credentials from the URL's user:password (never logged).
+struct Basic {
+  std::string user, password;
+};
+
+// Bytes of a response body read (and dropped) at most: the outcome is the
+// status; the body only has to be consumed.
+constexpr std::streamsize kMaxResponseBytes = 4 << 20;
+
+// Rewrites a conditional entry into PUT Type/<id>, the id being the one the
+// mapping derived (the entry's urn:uuid fullUrl). References between entries
+// stay urn:uuid: the server resolves them to the assigned Type/id.
+bool to_put_by_id(fhir::JsonValue* entry) {
+  const fhir::JsonValue* full_url = entry->find("fullUrl");
+  fhir::JsonValue* resource = entry->find_mutable("resource");
+  if (full_url == nullptr || !full_url->is_string() || resource == nullptr) return false;
+  const std::string& url = full_url->text();
+  if (!url.starts_with("urn:uuid:")) return false;
+  const fhir::JsonValue* type = resource->find("resourceType");
+  if (type == nullptr || !type->is_string()) return false;
+  const std::string id = url.substr(9);
+  resource->add("id", fhir::JsonValue::make_string(id));
+  fhir::JsonValue request = fhir::JsonValue::make_object();
+  request.add("method", fhir::JsonValue::make_string("PUT"));
+  request.add("url", fhir::JsonValue::make_string(type->text() + "/" + id));
+  entry->add("request", std::move(request));
+  return true;
+}
+
+class FhirForwarder final : public Forwarder {
+ public:
+  FhirForwarder(FhirForwarderOptions options, Poco::Net::Context::Ptr context, std::string host,
+                uint16_t port, std::string path, std::optional<Basic> credentials,
+                std::string token)
+      : options_(std::move(options)),
+        context_(std::move(context)),
+        host_(std::move(host)),
+        port_(port),
+        path_(std::move(path)),
+        credentials_(std::move(credentials)),
+        token_(std::move(token)) {}
+
+  Delivery deliver(const QueueItem&, const std::string& raw) override {
+    FhirPayload p = fhir_payload(raw, options_.parse, options_.mapping, options_.style);
+    if (p.kind != Kind::kDelivered) return {p.kind, p.detail};
+    return post(p.json);
+  }
+
+ private:
+  // One exchange on the kept-alive connection (a TLS handshake per message
+  // would cost several round trips, and messages go one at a time). When a
+  // reused connection fails before any response (the server closed it while
+  // idle), the request goes once more on a new connection straight away:
+  // the transaction is idempotent, so sending it twice is harmless.
+  Delivery post(const std::string& body) {
+    const bool reused = session_ != nullptr;
+    bool no_response = false;
+    Delivery d = post_once(body, &no_response);
+    if (reused && no_response) d = post_once(body, &no_response);
+    return d;
+  }
+
+  Delivery post_once(const std::string& body, bool* no_response) {
+    *no_response = false;
+    bool responded = false;
+    try {
+      if (!session_) {
+        session_ = std::make_unique<Poco::Net::HTTPSClientSession>(host_, port_, context_);
+        const Poco::Timespan t(
+            std::chrono::duration_cast<std::chrono::microseconds>(options_.timeout).count());
+        session_->setTimeout(t, t, t);
+        session_->setKeepAlive(true);
+        // Reconnect rather than reuse a connection idle for longer than
+        // servers commonly keep one (Poco's default is 8 s).
+        session_->setKeepAliveTimeout(Poco::Timespan(5, 0));
+      }
+      Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, path_,
+                                     Poco::Net::HTTPMessage::HTTP_1_1);
+      request.setContentType("application/fhir+json; charset=utf-8");
+      request.setContentLength(static_cast<std::streamsize>(body.size()));
+      request.setKeepAlive(true);
+      request.set("Accept", "application/fhir+json");
+      if (credentials_)
+        Poco::Net::HTTPBasicCredentials(credentials_->user, credentials_->password)
+            .authenticate(request);
+      if (!token_.empty()) request.set("Authorization", "Bearer " + token_);
+      std::ostream& out = session_->sendRequest(request);
+      out.write(body.data(), static_cast<std::streamsize>(body.size()));
+      out.flush();
+      if (!out) {
+        session_.reset();
+        *no_response = true;
+        return {Kind::kRetry, "FHIR server: sending the transaction failed"};
+      }
+      Poco::Net::HTTPResponse response;
+      std::istream& in = session_->receiveResponse(response);
+      responded = true;
+      char buf[16384];
+      std::streamsize total = 0;
+      while (in && total < kMaxResponseBytes) {
+        in.read(buf, sizeof buf);
+        total += in.gcount();
+      }
+      // A body not read to its end leaves the connection unusable.
+      if (!in.eof() || !response.getKeepAlive()) session_.reset();
+      const int status = static_cast<int>(response.getStatus());
+      const Kind kind = classify_http_status(status);
+      return {kind, kind == Kind::kDelivered
+                        ? ""
+                        : "FHIR server answered HTTP " + std::to_string(status)};
+    } catch (const Poco::TimeoutException& e) {
+      // A server that does not answer in time is not a closed idle
+      // connection: not tried again at once.
+      session_.reset();
+      return {Kind::kRetry, "FHIR server: no complete response in time: " + e.displayText()};
+    } catch (const Poco::Exception& e) {
+      session_.reset();
+      *no_response = !responded;
+      // Poco's texts name the failure (refused, timeout, certificate), not
+      // the URL or anything we sent.
+      return {Kind::kRetry, "FHIR server unreachable or no complete response: " + e.displayText()};
+    } catch (const std::exception&) {
+      session_.reset();
+      *no_response = !responded;
+      return {Kind::kRetry, "FHIR server: exchange failed"};
+    }
+  }
+
+  FhirForwarderOptions options_;
+  Poco::Net::Context::Ptr context_;
+  std::string host_;
+  uint16_t port_;
+  std::string path_;
+  std::optional<Basic> credentials_;
+  std::string token_;
+  std::unique_ptr<Poco::Net::HTTPSClientSession> session_;  // kept alive between messages
+};
+
+}  // namespace
+
+Delivery::Kind classify_http_status(int status) {
+  if (status >= 200 && status < 300) return Kind::kDelivered;
+  // The server, not this message: not there (404/405: wrong URL), not allowed
+  // (401/403: credentials), busy (408, 429) or failing (5xx). Retried, so the
+  // queue waits until the operator or the server fixes it, instead of
+  // turning every message into a dead letter.
+  if (status == 401 || status == 403 || status == 404 || status == 405 || status == 408 ||
+      status == 429 || status >= 500)
+    return Kind::kRetry;
+  // 400, 409, 412, 413, 415, 422...: the server refuses this transaction.
+  if (status >= 400) return Kind::kRejected;
+  return Kind::kRetry;  // 1xx, 3xx: not an answer we can act on
+}
+
+FhirPayload fhir_payload(const std::string& raw, const hl7::ParseOptions& parse,
+                         const v2fhir::MappingConfig& mapping, FhirRequestStyle style) {
+  FhirPayload out;
+  hl7::ParseResult r = hl7::parse(raw, parse);
+  if (!r.message) {
+    out.kind = Kind::kRejected;
+    out.detail = "the stored message no longer parses";
+    return out;
+  }
+  if (r.header && r.header->message_code == "ACK") {
+    out.kind = Kind::kSkipped;
+    out.detail = "acknowledgements are not forwarded";
+    return out;
+  }
+  pipeline::Normalized n = pipeline::normalize_v2(*r.message, mapping);
+  if (n.unsupported_type()) {
+    out.kind = Kind::kSkipped;
+    out.detail = "message type stored without records";
+    return out;
+  }
+  if (!n.ok()) {
+    // Accepted with records, so it mapped then: the mapping configuration
+    // has changed since. Not retried: it would fail the same way.
+    out.kind = Kind::kRejected;
+    out.detail = "the message does not map with the channel's current mapping: " +
+                 pipeline::summarize(n.errors, 3);
+    return out;
+  }
+  if (style == FhirRequestStyle::kById) {
+    fhir::JsonValue* entries = n.bundle.find_mutable("entry");
+    if (entries != nullptr)
+      for (fhir::JsonValue& e : entries->mutable_items())
+        if (!to_put_by_id(&e)) {
+          out.kind = Kind::kRejected;
+          out.detail = "a Bundle entry has no urn:uuid fullUrl to address it by id";
+          return out;
+        }
+  }
+  out.json = fhir::write_json(n.bundle);
+  return out;
+}
+
+Result<std::unique_ptr<Forwarder>> make_fhir_forwarder(FhirForwarderOptions options) {
+  Poco::URI uri;
+  try {
+    uri = Poco::URI(options.url);
+  } catch (const Poco::Exception&) {
+    return invalid_argument_error("forward_fhir is not a valid URL");
+  }
+  if (uri.getScheme() != "https" || uri.getHost().empty())
+    return invalid_argument_error("forward_fhir must be https://HOST[:PORT][/PATH]");
+  std::optional<Basic> credentials;
+  if (!uri.getUserInfo().empty()) {
+    const std::string& info = uri.getUserInfo();
+    const size_t colon = info.find(':');
+    credentials =
+        Basic{info.substr(0, colon), colon == std::string::npos ? "" : info.substr(colon + 1)};
+  }
+  for (const std::string* f : {&options.ca_file, &options.client_cert_file,
+                               &options.client_key_file, &options.bearer_token_file}) {
+    std::error_code ec;
+    if (!f->empty() && !std::filesystem::is_regular_file(*f, ec))
+      return not_found_error("forwarding file not found: " + *f);
+  }
+  if (options.client_cert_file.empty() != options.client_key_file.empty())
+    return invalid_argument_error(
+        "forward_fhir_client_cert_file and forward_fhir_client_key_file go together");
+  std::string token;
+  if (!options.bearer_token_file.empty()) {
+    std::ifstream in(options.bearer_token_file, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    token = ss.str();
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
+      token.pop_back();
+    if (token.empty() || token.find_first_of("\r\n") != std::string::npos)
+      return invalid_argument_error("forward_fhir_bearer_token_file " + options.bearer_token_file +
+                                    ": expected one line holding the token");
+    if (credentials)
+      return invalid_argument_error(
+          "forward_fhir: give either user:password in the URL or a bearer token file, not both");
+  }
+  static std::once_flag ssl_once;
+  std::call_once(ssl_once, [] { Poco::Net::initializeSSL(); });
+  Poco::Net::Context::Params params;
+  params.caLocation = options.ca_file;
+  params.loadDefaultCAs = options.ca_file.empty();
+  params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+  params.verificationDepth = 9;
+  params.certificateFile = options.client_cert_file;
+  params.privateKeyFile = options.client_key_file;
+  params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES";
+  Poco::Net::Context::Ptr context;
+  try {
+    context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+  } catch (const Poco::Exception& e) {
+    return invalid_argument_error("forward_fhir TLS setup failed (" + std::string(e.name()) +
+                                  "): check the CA, certificate and key files");
+  }
+  std::string path = uri.getPathEtc();
+  if (path.empty()) path = "/";
+  const std::string host = uri.getHost();
+  const uint16_t port = uri.getPort();
+  return std::unique_ptr<Forwarder>(new FhirForwarder(std::move(options), std::move(context), host,
+                                                      port, std::move(path), std::move(credentials),
+                                                      std::move(token)));
+}
+
+}  // namespace gw::outbound

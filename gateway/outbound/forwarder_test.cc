@@ -1,0 +1,153 @@
+// What a destination's answer means for an outbound item, and what a FHIR
+// destination is sent. ACKs are built by the project's own builder.
+#include "gateway/outbound/forwarder.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "adapters/hl7/ack.h"
+#include "fhir/json/json.h"
+
+namespace gw::outbound {
+namespace {
+
+using Kind = Delivery::Kind;
+
+std::string testdata(const std::string& name) {
+  std::ifstream in(std::filesystem::path(GW_SOURCE_DIR) / "adapters" / "v2fhir" / "testdata" / name,
+                   std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  for (char& c : s)
+    if (c == '\n') c = '\r';
+  return s;
+}
+
+std::string ack_for(const std::string& message, hl7::AckCode code,
+                    std::vector<hl7::Error> errors = {}) {
+  auto parsed = hl7::parse(message);
+  EXPECT_TRUE(parsed.header != nullptr);
+  hl7::AckParams p;
+  p.control_id = "ACK1";
+  p.timestamp = "20260101120000+0000";
+  p.errors = std::move(errors);
+  return hl7::build_ack(*parsed.header, code, p);
+}
+
+hl7::Error error_with(hl7::ErrorCode code) {
+  hl7::Error e;
+  e.code = code;
+  e.detail = "x";
+  return e;
+}
+
+TEST(ClassifyHttpStatusTest, ConfirmedRefusedOrRetried) {
+  for (int s : {200, 201, 204}) EXPECT_EQ(classify_http_status(s), Kind::kDelivered) << s;
+  for (int s : {400, 409, 412, 413, 415, 422})
+    EXPECT_EQ(classify_http_status(s), Kind::kRejected) << s;
+  // The server or our credentials, not this message: the queue waits.
+  for (int s : {401, 403, 404, 405, 408, 429, 500, 502, 503, 504})
+    EXPECT_EQ(classify_http_status(s), Kind::kRetry) << s;
+  EXPECT_EQ(classify_http_status(302), Kind::kRetry);
+}
+
+TEST(ClassifyAckTest, OnlyAnAckForThisMessageDecides) {
+  const std::string msg = testdata("adt_a01.hl7");
+  const std::string id = hl7::parse(msg).header->control_id;
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(classify_ack(ack_for(msg, hl7::AckCode::kAA), id).kind, Kind::kDelivered);
+  EXPECT_EQ(classify_ack(ack_for(msg, hl7::AckCode::kCA), id).kind, Kind::kDelivered);
+  Delivery ae = classify_ack(
+      ack_for(msg, hl7::AckCode::kAE, {error_with(hl7::ErrorCode::kRequiredFieldMissing)}), id);
+  EXPECT_EQ(ae.kind, Kind::kRejected);
+  EXPECT_EQ(ae.detail, "the MLLP receiver answered AE with error 101");
+  EXPECT_EQ(classify_ack(ack_for(msg, hl7::AckCode::kAR,
+                                 {error_with(hl7::ErrorCode::kUnsupportedProcessingId)}),
+                         id)
+                .kind,
+            Kind::kRejected);
+  EXPECT_EQ(classify_ack(ack_for(msg, hl7::AckCode::kCE), id).kind, Kind::kRejected);
+  // AR 207 is the receiver's "resend later".
+  EXPECT_EQ(classify_ack(ack_for(msg, hl7::AckCode::kAR,
+                                 {error_with(hl7::ErrorCode::kApplicationInternalError)}),
+                         id)
+                .kind,
+            Kind::kRetry);
+  // An ACK for another message (a late answer to an earlier attempt) decides nothing.
+  EXPECT_EQ(classify_ack(ack_for(msg, hl7::AckCode::kAA), id + "X").kind, Kind::kRetry);
+  EXPECT_EQ(classify_ack("not an ack", id).kind, Kind::kRetry);
+}
+
+TEST(FhirPayloadTest, ConditionalIsTheMappedBundleAndByIdAddressesEveryEntryById) {
+  const std::string msg = testdata("adt_a01.hl7");
+  const FhirPayload conditional =
+      fhir_payload(msg, {}, v2fhir::MappingConfig{}, FhirRequestStyle::kConditional);
+  ASSERT_EQ(conditional.kind, Kind::kDelivered) << conditional.detail;
+  auto c = fhir::parse_json(conditional.json);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->find("type")->text(), "transaction");
+  size_t conditional_puts = 0;
+  for (const fhir::JsonValue& e : c->find("entry")->items()) {
+    const std::string url = e.find("request")->find("url")->text();
+    if (url.find("?identifier=") != std::string::npos) ++conditional_puts;
+    EXPECT_EQ(e.find("resource")->find("id"), nullptr);
+  }
+  EXPECT_GT(conditional_puts, 0u);
+
+  const FhirPayload by_id = fhir_payload(msg, {}, v2fhir::MappingConfig{}, FhirRequestStyle::kById);
+  ASSERT_EQ(by_id.kind, Kind::kDelivered) << by_id.detail;
+  auto b = fhir::parse_json(by_id.json);
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->find("entry")->items().size(), c->find("entry")->items().size());
+  for (const fhir::JsonValue& e : b->find("entry")->items()) {
+    const fhir::JsonValue* request = e.find("request");
+    const fhir::JsonValue* resource = e.find("resource");
+    const std::string id = e.find("fullUrl")->text().substr(9);  // urn:uuid:<id>
+    EXPECT_EQ(request->find("method")->text(), "PUT");
+    EXPECT_EQ(request->find("url")->text(), resource->find("resourceType")->text() + "/" + id);
+    EXPECT_EQ(resource->find("id")->text(), id);
+    EXPECT_EQ(request->find("ifNoneExist"), nullptr);
+  }
+  // Deterministic: the same message gives the same bytes (a resend is the same request).
+  EXPECT_EQ(fhir_payload(msg, {}, v2fhir::MappingConfig{}, FhirRequestStyle::kById).json,
+            by_id.json);
+}
+
+TEST(FhirPayloadTest, NothingToForwardIsSkippedAndAnUnreadableMessageRefused) {
+  const std::string msg = testdata("adt_a01.hl7");
+  FhirPayload ack = fhir_payload(ack_for(msg, hl7::AckCode::kAA), {}, v2fhir::MappingConfig{},
+                                 FhirRequestStyle::kConditional);
+  EXPECT_EQ(ack.kind, Kind::kSkipped);
+  std::string unsupported = msg;
+  const size_t at = unsupported.find("ADT^A01");
+  ASSERT_NE(at, std::string::npos);
+  unsupported.replace(at, 7, "ZZZ^Z99");
+  FhirPayload z =
+      fhir_payload(unsupported, {}, v2fhir::MappingConfig{}, FhirRequestStyle::kConditional);
+  EXPECT_EQ(z.kind, Kind::kSkipped) << z.detail;
+  FhirPayload junk =
+      fhir_payload("garbage", {}, v2fhir::MappingConfig{}, FhirRequestStyle::kConditional);
+  EXPECT_EQ(junk.kind, Kind::kRejected);
+  EXPECT_TRUE(junk.json.empty());
+}
+
+TEST(FhirForwarderTest, SetupErrorsNameTheProblemNeverTheUrl) {
+  FhirForwarderOptions o;
+  o.url = "http://user:secret@example.org/fhir";
+  auto r = make_fhir_forwarder(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message().find("secret"), std::string::npos);
+  o.url = "https://user:secret@example.org/fhir";
+  o.ca_file = "/nonexistent/ca.pem";
+  r = make_fhir_forwarder(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("/nonexistent/ca.pem"), std::string::npos);
+  EXPECT_EQ(r.error().message().find("secret"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gw::outbound
