@@ -123,18 +123,19 @@ TEST_F(IngestTest, ByteOrderMarkAtFrameStartIsSkipped) {
   EXPECT_EQ(ingest_->stats().mapping_failures, 0u);
 }
 
-// A DFT^P03 (no FHIR mapping here): AE with code 200 in the error queue by
-// default; with unmapped_types = "store", AA and stored as received without
-// records, while supported types on the same channel are still mapped.
-const std::string kDft =
-    "MSH|^~\\&|EHR|HOSP|GW|GWFAC|20260101120000||DFT^P03^DFT_P03|DFT1|P|2.5.1\r"
-    "EVN|P03|20260101120000\r"
-    "PID|1||100001^^^HOSP^MR||EVERYWOMAN^EVE||19800101|F\r"
-    "FT1|1|||20260101|20260101|CG|99213^Office visit^CPT\r";
+// An MFN^M02 staff master file update (no FHIR mapping here): AE with code
+// 200 in the error queue by default; with unmapped_types = "store", AA and
+// stored as received without records, while supported types on the same
+// channel are still mapped.
+const std::string kMfn =
+    "MSH|^~\\&|EHR|HOSP|GW|GWFAC|20260101120000||MFN^M02^MFN_M02|MFN1|P|2.5.1\r"
+    "MFI|PRA^Practitioner master file^HL70175||UPD|||AL\r"
+    "MFE|MAD|||1234^SMITH^JOHN\r"
+    "STF|1234|1234^^^HOSP|SMITH^JOHN\r";
 
 TEST_F(IngestTest, UnsupportedTypeIsAnErrorByDefault) {
   start();
-  auto ack = ack_of(kDft);
+  auto ack = ack_of(kMfn);
   EXPECT_EQ(ack.code, "AE");
   EXPECT_EQ(store_->count(store::MessageStatus::kRejected), 1);
   EXPECT_EQ(ingest_->stats().mapping_failures, 1u);
@@ -143,7 +144,7 @@ TEST_F(IngestTest, UnsupportedTypeIsAnErrorByDefault) {
 
 TEST_F(IngestTest, UnsupportedTypeIsStoredWithoutRecordsWhenTheChannelSaysSo) {
   start(0, /*store_unmapped_types=*/true);
-  auto ack = ack_of(kDft);
+  auto ack = ack_of(kMfn);
   EXPECT_EQ(ack.code, "AA");
   EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 1);
   EXPECT_EQ(store_->count_records(), 0);
