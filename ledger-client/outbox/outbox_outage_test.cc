@@ -70,17 +70,23 @@ class OutboxOutage : public ::testing::Test, public ConsortiumFixture {
     }
     return seen;
   }
+  // Exactly once: the contract says the transfer is recorded, and no more
+  // than one TransferRecorded event exists for it. The event alone is not
+  // required: anvil's state dump keeps contract storage but can lose the logs
+  // of the last block mined before it stopped, so a transfer confirmed just
+  // before the outage may have its state and no event after the reload.
   void expect_exactly_once(uint64_t first, uint64_t count) {
     auto seen = recorded();
-    EXPECT_EQ(seen.size(), count);
+    EXPECT_LE(seen.size(), count);
     for (uint64_t id = first; id < first + count; ++id) {
-      if (seen[id] == 1) continue;
       auto on_chain = consortium::decode_bool(view(
           contracts_.transfers, consortium::is_recorded(dev_address(0), Uint256::from_u64(id))));
+      const bool recorded_on_chain = on_chain && *on_chain;
+      if (seen[id] == 1 || (seen[id] == 0 && recorded_on_chain)) continue;
       auto it =
           member(0).store->item_by_key(ItemKind::kTransfer, transfer_key(transfers(id, 1)[0]));
       ADD_FAILURE() << "transfer " << id << ": " << seen[id]
-                    << " events, isRecorded=" << (on_chain && *on_chain) << ", outbox state="
+                    << " events, isRecorded=" << recorded_on_chain << ", outbox state="
                     << (it && it->has_value() ? item_state_name((*it)->state) : "missing")
                     << " block=" << (it && it->has_value() ? (*it)->block_number.value_or(0) : 0);
     }
