@@ -152,7 +152,10 @@ EntryRef MappingContext::add_entry(std::string_view type, std::string_view key, 
   JsonValue* ids = resource.find_mutable("identifier");
   if (ids == nullptr || ids->items().empty() || always_mint) {
     JsonValue id = JsonValue::make_object();
-    id.add("system", JsonValue::make_string(sender_urn_ + ":" + std::string(minted_segment)));
+    // One system per sender, whatever segment the resource came from: the
+    // same resource (same id) is minted the same identifier in every message,
+    // so a receiving server's conditional update finds it again.
+    id.add("system", JsonValue::make_string(sender_urn_ + ":resource-id"));
     id.add("value", JsonValue::make_string(e.id));
     JsonValue arr = JsonValue::make_array();
     arr.push(std::move(id));
@@ -179,19 +182,19 @@ EntryRef MappingContext::add_created(std::string_view type, std::string_view key
   Entry e;
   e.type = std::string(type);
   e.id = deterministic_uuid(sender_ + "|" + k);
-  // MessageHeader and Provenance have no identifier element: a gateway tag
-  // carrying the deterministic id makes the create idempotent.
-  JsonValue tag = JsonValue::make_object();
-  tag.add("system", JsonValue::make_string("urn:gateway:message-resource"));
-  tag.add("code", JsonValue::make_string(e.id));
-  JsonValue tags = JsonValue::make_array();
-  tags.push(std::move(tag));
-  JsonValue meta = JsonValue::make_object();
-  meta.add("tag", std::move(tags));
-  resource.add("meta", std::move(meta));
-  e.if_none_exist = "_tag=urn:gateway:message-resource|" + e.id;
-  e.resource = std::move(resource);
-  e.request = RequestKind::kCreateIfNoneExist;
+  // MessageHeader and Provenance have no identifier element to match on: an
+  // update of the deterministic id makes them idempotent (the same message
+  // gives the same id and content). Portable: servers that take conditional
+  // updates also take client-assigned ids, while a conditional create on a
+  // tag needs the server to search tags.
+  JsonValue with_id = JsonValue::make_object();
+  with_id.add("resourceType", JsonValue::make_string(e.type));
+  with_id.add("id", JsonValue::make_string(e.id));
+  for (const fhir::JsonMember& m : resource.members()) {
+    if (m.key != "resourceType" && m.key != "id") with_id.add(m.key, m.value);
+  }
+  e.resource = std::move(with_id);
+  e.request = RequestKind::kUpdateById;
   entries_.push_back(std::move(e));
   EntryRef ref = static_cast<EntryRef>(entries_.size() - 1);
   by_key_.emplace(std::move(k), ref);

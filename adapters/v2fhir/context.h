@@ -92,7 +92,7 @@ inline constexpr EntryRef kNoEntry = -1;
 // How an entry is sent in the transaction Bundle.
 enum class RequestKind {
   kConditionalUpdate,  // PUT Type?identifier=system|value (first identifier)
-  kCreateIfNoneExist,  // POST Type with ifNoneExist (resources without identifier)
+  kUpdateById,         // PUT Type/<deterministic id> (resources without identifier)
 };
 
 struct Entry {
@@ -100,7 +100,6 @@ struct Entry {
   std::string id;    // deterministic UUID (fullUrl is "urn:uuid:" + id)
   fhir::JsonValue resource;
   RequestKind request = RequestKind::kConditionalUpdate;
-  std::string if_none_exist;  // for kCreateIfNoneExist
 };
 
 // Where the walk currently is in the message structure.
@@ -204,8 +203,10 @@ class MappingContext {
   // Adds a resource (must have "resourceType" == type) under business key
   // `key`, or returns the existing entry with the same type and key (then
   // `resource` is dropped: the first mapping wins). If the resource has no
-  // identifier, one is minted: system "<sender_urn>:<minted_segment>",
-  // value = the deterministic id, so replays find the same resource.
+  // identifier, one is minted: system "<sender_urn>:resource-id", value = the
+  // deterministic id, so replays find the same resource. (`minted_segment`
+  // no longer shapes it: the system must not depend on where a resource is
+  // named.)
   EntryRef add(std::string_view type, std::string_view key, fhir::JsonValue resource,
                std::string_view minted_segment);
   // Same, but the minted identifier is always added, first: for resources
@@ -214,7 +215,8 @@ class MappingContext {
   // update that the first identifier drives matches this resource only.
   EntryRef add_with_key_identifier(std::string_view type, std::string_view key,
                                    fhir::JsonValue resource, std::string_view minted_segment);
-  // Adds a resource sent with POST + ifNoneExist (MessageHeader, Provenance).
+  // Adds a resource that has no identifier element (MessageHeader,
+  // Provenance), sent as PUT Type/<deterministic id>.
   EntryRef add_created(std::string_view type, std::string_view key, fhir::JsonValue resource);
   EntryRef find(std::string_view type, std::string_view key) const;
   fhir::JsonValue& resource(EntryRef ref) { return entries_[ref].resource; }

@@ -74,10 +74,9 @@ JsonValue bundle_entry(const MappingContext& ctx, Entry& e) {
   JsonValue out = JsonValue::make_object();
   out.add("fullUrl", JsonValue::make_string("urn:uuid:" + e.id));
   JsonValue request = JsonValue::make_object();
-  if (e.request == RequestKind::kCreateIfNoneExist) {
-    request.add("method", JsonValue::make_string("POST"));
-    request.add("url", JsonValue::make_string(e.type));
-    request.add("ifNoneExist", JsonValue::make_string(e.if_none_exist));
+  if (e.request == RequestKind::kUpdateById) {
+    request.add("method", JsonValue::make_string("PUT"));
+    request.add("url", JsonValue::make_string(e.type + "/" + e.id));
   } else {
     const JsonValue& first = e.resource.find("identifier")->items().front();
     request.add("method", JsonValue::make_string("PUT"));

@@ -11,11 +11,13 @@
 // segment order). Entry requests:
 //  - resources with a business identifier (given or minted by the gateway):
 //    PUT <Type>?identifier=<system>|<value>, so replays change nothing;
-//  - MessageHeader and Provenance: POST with ifNoneExist on a gateway tag.
-// Resource bodies carry no "id": the deterministic id is the entry's fullUrl
-// "urn:uuid:<id>" (and MappedRecord::id). A body id would make a conditional
-// update fail (HTTP 400) on servers where the matching resource was created
-// with another id. References between entries use the urn:uuid fullUrls.
+//  - MessageHeader and Provenance (no identifier element): PUT <Type>/<id>
+//    with the deterministic id, in the body too.
+// Other resource bodies carry no "id": the deterministic id is the entry's
+// fullUrl "urn:uuid:<id>" (and MappedRecord::id). A body id would make a
+// conditional update fail (HTTP 400) on servers where the matching resource
+// was created with another id. References between entries use the urn:uuid
+// fullUrls.
 #pragma once
 
 #include <string>

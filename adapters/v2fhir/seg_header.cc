@@ -57,17 +57,17 @@ void map_msh(MappingContext& ctx, const Seg& seg) {
                              endpoint(ctx, h.sending_application_hd, h.sending_facility_hd)));
   mh.add("source", std::move(source));
   ctx.sending_organization = sender;
-  ctx.message_header = ctx.add_created("MessageHeader", "MSH|" + trim(h.control_id), std::move(mh));
   // Processing id (test or production data) and v2 version as tags: a
   // receiver must be able to tell test traffic from real patients.
-  JsonValue& meta = *ctx.resource(ctx.message_header).find_mutable("meta");
-  JsonValue* tags = meta.find_mutable("tag");
+  JsonValue meta = JsonValue::make_object();
+  JsonValue tags = JsonValue::make_array();
   std::string processing = seg.text(11);
   if (!processing.empty())
-    tags->push(make_coding("http://terminology.hl7.org/CodeSystem/v2-0103", processing));
+    tags.push(make_coding("http://terminology.hl7.org/CodeSystem/v2-0103", processing));
   std::string version = seg.text(12);
   if (!version.empty())
-    tags->push(make_coding("http://terminology.hl7.org/CodeSystem/v2-0104", version));
+    tags.push(make_coding("http://terminology.hl7.org/CodeSystem/v2-0104", version));
+  if (!tags.items().empty()) meta.add("tag", std::move(tags));
   std::string security = seg.text(8);
   if (!security.empty()) {
     // MSH-8 is free text in most feeds; kept as a security label's display.
@@ -75,6 +75,8 @@ void map_msh(MappingContext& ctx, const Seg& seg) {
     label.add("display", JsonValue::make_string(security));
     meta.add("security", JsonValue::make_array()).push(std::move(label));
   }
+  if (!meta.empty()) mh.add("meta", std::move(meta));
+  ctx.message_header = ctx.add_created("MessageHeader", "MSH|" + trim(h.control_id), std::move(mh));
   // Read through the parsed header above (3-7, 9, 10) or by the transport
   // and parser (13 sequence number, 15/16 acknowledgment types, 18 charset).
   for (int f : {3, 4, 5, 6, 7, 9, 10, 13, 15, 16, 18}) seg.touch(f);

@@ -295,7 +295,8 @@ TEST(ConvertTest, ConditionalUpdateUrlsAreEscaped) {
   ASSERT_TRUE(c.result.ok()) << Issues(c.result);
   EXPECT_EQ(Request(c.result, "Patient"),
             "Patient?identifier=http://x.example.org/id|A%201%262%233%254%5C%2C5%5C%246%2B%5C%7C7");
-  EXPECT_EQ(Request(c.result, "MessageHeader"), "MessageHeader");
+  EXPECT_EQ(Request(c.result, "MessageHeader"),
+            "MessageHeader/" + Resources(c.result, "MessageHeader")[0]->find("id")->text());
 }
 
 TEST(ConvertTest, ZSegmentsByPolicy) {

@@ -270,7 +270,7 @@ TEST(XcnTest, PractitionerDeduplicated) {
       R"({"identifier":[{"system":"http://hl7.org/fhir/sid/us-npi","value":"123"}],"name":[{"family":"DOC","given":["ANN"],"prefix":["DR"]}],"resourceType":"Practitioner"})");
   // No id: a minted identifier keyed by the name.
   EXPECT_EQ(t.ctx->resource(c).find("identifier")->items()[0].find("system")->text(),
-            "urn:gateway:sender:FAC:XCN");
+            "urn:gateway:sender:FAC:resource-id");
 }
 
 }  // namespace

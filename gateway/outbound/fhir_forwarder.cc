@@ -1,8 +1,8 @@
 // FHIR destination: one transaction Bundle per message, POSTed to the
 // server's base URL. At-least-once delivery is safe because the Bundle is
-// idempotent: every entry is a conditional update on business identifiers, a
-// conditional create (ifNoneExist), or (FhirRequestStyle::kById) an update of
-// a deterministic id, so a transaction sent again after a lost response
+// idempotent: every entry is a conditional update on business identifiers or
+// an update of a deterministic id (MessageHeader, Provenance, and every entry
+// with FhirRequestStyle::kById), so a transaction sent again after a lost response
 // changes nothing on the server.
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
@@ -49,7 +49,11 @@ bool to_put_by_id(fhir::JsonValue* entry) {
   const fhir::JsonValue* type = resource->find("resourceType");
   if (type == nullptr || !type->is_string()) return false;
   const std::string id = url.substr(9);
-  resource->add("id", fhir::JsonValue::make_string(id));
+  if (fhir::JsonValue* body_id = resource->find_mutable("id")) {
+    *body_id = fhir::JsonValue::make_string(id);  // MessageHeader, Provenance: already by id
+  } else {
+    resource->add("id", fhir::JsonValue::make_string(id));
+  }
   fhir::JsonValue request = fhir::JsonValue::make_object();
   request.add("method", fhir::JsonValue::make_string("PUT"));
   request.add("url", fhir::JsonValue::make_string(type->text() + "/" + id));

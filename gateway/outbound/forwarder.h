@@ -42,13 +42,13 @@ class Forwarder {
 // How FHIR transactions address their entries.
 enum class FhirRequestStyle {
   // The Bundle as the mapping makes it: conditional updates on business
-  // identifiers (PUT Type?identifier=system|value) and conditional creates
-  // (ifNoneExist). For FHIR servers that match existing resources by
-  // identifier (HAPI, most EHR-facing servers).
+  // identifiers (PUT Type?identifier=system|value); MessageHeader and
+  // Provenance by their deterministic id. For FHIR servers that match
+  // existing resources by identifier (HAPI, gatewayd, most EHR-facing servers).
   kConditional,
   // PUT Type/<deterministic id> (the id the mapping derives from the
   // business identifiers), for servers that take client-assigned ids but no
-  // conditional writes in a transaction, such as another gatewayd.
+  // conditional writes in a transaction.
   kById,
 };
 

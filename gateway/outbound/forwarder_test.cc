@@ -93,8 +93,14 @@ TEST(FhirPayloadTest, ConditionalIsTheMappedBundleAndByIdAddressesEveryEntryById
   size_t conditional_puts = 0;
   for (const fhir::JsonValue& e : c->find("entry")->items()) {
     const std::string url = e.find("request")->find("url")->text();
-    if (url.find("?identifier=") != std::string::npos) ++conditional_puts;
-    EXPECT_EQ(e.find("resource")->find("id"), nullptr);
+    const fhir::JsonValue* body_id = e.find("resource")->find("id");
+    if (url.find("?identifier=") != std::string::npos) {
+      ++conditional_puts;
+      EXPECT_EQ(body_id, nullptr) << url;
+    } else {  // MessageHeader, Provenance: no identifier element, PUT by id
+      ASSERT_NE(body_id, nullptr) << url;
+      EXPECT_EQ(url, e.find("resource")->find("resourceType")->text() + "/" + body_id->text());
+    }
   }
   EXPECT_GT(conditional_puts, 0u);
 

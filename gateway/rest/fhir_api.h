@@ -15,15 +15,16 @@
 //                                           (POST/PUT/GET entries)
 // Not implemented (answered with an OperationOutcome saying so): delete,
 // patch, history, whole-system and compartment search, other search
-// parameters, _count/_sort/_include, search without parameters, GET entries
-// and conditional operations inside a transaction, XML.
+// parameters, _count/_sort/_include, search without parameters, GET and
+// DELETE entries in a transaction, XML. Transactions take conditional
+// entries: PUT Type?identifier=... and POST with ifNoneExist.
 //
 // Every write is one MessageStore submission (submit_sync): a response is
 // sent only once the data is committed; a transaction is one submission and
-// so commits atomically. Conditional create/update are serialized within this
-// object (one process): two concurrent conditional creates for the same
-// identifier do not both create. Writes arriving by another path (MLLP) are
-// not covered by that lock.
+// so commits atomically. Conditional create/update (alone or in a
+// transaction) are serialized within this object (one process): two
+// concurrent conditional creates for the same identifier do not both create. Writes arriving by
+// another path (MLLP) are not covered by that lock.
 #pragma once
 
 #include <cstddef>
@@ -92,6 +93,11 @@ class FhirApi {
                         ApiResult* error) const;
   std::vector<store::StoredRecord> find(const std::string& type,
                                         const std::vector<TokenValue>& tokens, size_t limit);
+  // The search of a conditional write ("identifier=...", or "Type?identifier=..."
+  // as If-None-Exist may carry it): up to two matches in *found, or false and
+  // *error for a search that cannot be run. The caller holds conditional_mu_.
+  bool match_condition(const std::string& type, std::string_view condition,
+                       std::vector<store::StoredRecord>* found, ApiResult* error);
   // Checks resourceType and validates; nullopt if fine, else the error result.
   std::optional<ApiResult> check_resource(const std::string& type,
                                           const fhir::JsonValue& resource) const;

@@ -110,6 +110,26 @@ std::optional<size_t> conflict_index(const std::string& error) {
   return any ? std::optional<size_t>(n) : std::nullopt;
 }
 
+// A single-resource step's error, located at entry i: "entry 3: <what>: ...".
+ApiResult at_entry(size_t i, std::string_view what, ApiResult error) {
+  JsonValue* issues = error.body ? error.body->find_mutable("issue") : nullptr;
+  if (issues != nullptr && issues->is_array() && !issues->items().empty()) {
+    JsonValue* d = issues->mutable_items()[0].find_mutable("diagnostics");
+    if (d != nullptr && d->is_string()) {
+      *d = JsonValue::make_string(entry_text(i) + std::string(what) + ": " + d->text());
+    }
+  }
+  return error;
+}
+
+bool is_conditional_entry(const JsonValue& entry) {
+  const JsonValue* request = entry.find("request");
+  if (request == nullptr) return false;
+  const std::string* url = string_member(*request, "url");
+  return request->find("ifNoneExist") != nullptr ||
+         (url != nullptr && url->find('?') != std::string::npos);
+}
+
 }  // namespace
 
 ApiResult FhirApi::bundle(const JsonValue& bundle, const WriteContext& ctx) {
@@ -135,15 +155,42 @@ ApiResult FhirApi::transaction(const JsonValue& bundle, const WriteContext& ctx)
     std::string type, id;
     JsonValue resource;
     std::optional<int64_t> expected;
+    // A conditional create (ifNoneExist) that matched: nothing is written and
+    // the entry answers with the matched record.
+    std::optional<store::StoredRecord> existing;
   };
   std::vector<Planned> plan;
+  // A new resource takes the uuid of its urn:uuid fullUrl as its id when no
+  // record has that id yet (else a fresh one): a sender whose fullUrls are
+  // deterministic (another gatewayd forwarding its records) gets the same
+  // ids here as it has, and a resend finds them by identifier anyway.
+  auto new_id = [this](const std::string& type, const JsonValue& entry) {
+    const std::string* full_url = string_member(entry, "fullUrl");
+    if (full_url != nullptr && full_url->rfind("urn:uuid:", 0) == 0) {
+      std::string id = full_url->substr(9);
+      if (is_valid_id(id) && !store_->read_record(type, id, 0)) return id;
+    }
+    return new_uuid();
+  };
   std::map<std::string, std::string> targets;  // fullUrl (urn:...) -> "Type/id"
   std::set<std::string> written_ids;           // "Type/id", each at most once
   const JsonValue* entries = bundle.find("entry");
   const std::vector<JsonValue> none;
   const std::vector<JsonValue>& items = entries != nullptr ? entries->items() : none;
 
-  // 1. Check every entry and assign ids.
+  // Conditional entries are resolved and written under the same lock as
+  // conditional creates and updates of single resources, held until the
+  // submission commits: no other conditional write can match or create the
+  // same resource in between.
+  std::unique_lock<std::mutex> conditional;
+  for (const JsonValue& e : items) {
+    if (is_conditional_entry(e)) {
+      conditional = std::unique_lock<std::mutex>(conditional_mu_);
+      break;
+    }
+  }
+
+  // 1. Check every entry, resolve conditions and assign ids.
   for (size_t i = 0; i < items.size(); ++i) {
     const JsonValue& e = items[i];
     const JsonValue* request = e.find("request");
@@ -160,15 +207,11 @@ ApiResult FhirApi::transaction(const JsonValue& bundle, const WriteContext& ctx)
       return entry_error(400, "not-supported", i,
                          "only POST and PUT are supported in a transaction");
     }
-    for (const char* key : {"ifNoneExist", "ifNoneMatch", "ifModifiedSince"}) {
+    for (const char* key : {"ifNoneMatch", "ifModifiedSince"}) {
       if (request->find(key) != nullptr) {
         return entry_error(400, "not-supported", i,
                            std::string("request.") + key + " is not supported in a transaction");
       }
-    }
-    if (url->find('?') != std::string::npos) {
-      return entry_error(400, "not-supported", i,
-                         "conditional operations are not supported in a transaction");
     }
     if (resource == nullptr || !resource->is_object()) {
       return entry_error(400, "structure", i, "resource is missing");
@@ -176,19 +219,72 @@ ApiResult FhirApi::transaction(const JsonValue& bundle, const WriteContext& ctx)
     Planned p;
     p.resource = *resource;
     const std::string* rtype = string_member(*resource, "resourceType");
-    const size_t slash = url->find('/');
-    p.type = url->substr(0, slash);
+    const size_t query = url->find('?');
+    const std::string path = url->substr(0, query);
+    const size_t slash = path.find('/');
+    p.type = path.substr(0, slash);
     if (rtype == nullptr || *rtype != p.type || !fhir::is_resource_type(p.type)) {
       return entry_error(400, "invalid", i, "request.url does not match the resource type");
     }
+    const JsonValue* if_none_exist = request->find("ifNoneExist");
     if (*method == "POST") {
-      if (slash != std::string::npos) {
+      if (slash != std::string::npos || query != std::string::npos) {
         return entry_error(400, "invalid", i, "POST request.url must be the resource type");
       }
-      p.id = new_uuid();
+      if (if_none_exist != nullptr) {
+        if (!if_none_exist->is_string()) {
+          return entry_error(400, "invalid", i, "request.ifNoneExist must be a string");
+        }
+        std::vector<store::StoredRecord> found;
+        ApiResult error;
+        if (!match_condition(p.type, if_none_exist->text(), &found, &error)) {
+          return at_entry(i, "request.ifNoneExist", std::move(error));
+        }
+        if (found.size() > 1) {
+          return entry_error(412, "duplicate", i, "ifNoneExist matches more than one resource");
+        }
+        if (found.size() == 1) p.existing = std::move(found[0]);
+      }
+      p.id = p.existing ? p.existing->resource_id : new_id(p.type, e);
       p.expected = 0;
+    } else if (query != std::string::npos) {
+      // Conditional update: the matched resource, else a new one (with the
+      // body's id when it has one, as PUT /Type?identifier= does).
+      if (slash != std::string::npos || if_none_exist != nullptr ||
+          request->find("ifMatch") != nullptr) {
+        return entry_error(400, "invalid", i,
+                           "a conditional update is PUT Type?identifier=... without ifMatch "
+                           "or ifNoneExist");
+      }
+      std::vector<store::StoredRecord> found;
+      ApiResult error;
+      if (!match_condition(p.type, std::string_view(*url).substr(query + 1), &found, &error)) {
+        return at_entry(i, "request.url", std::move(error));
+      }
+      if (found.size() > 1) {
+        return entry_error(412, "multiple-matches", i,
+                           "the condition matches more than one resource");
+      }
+      const std::string* body_id = string_member(*resource, "id");
+      if (resource->find("id") != nullptr && (body_id == nullptr || !is_valid_id(*body_id))) {
+        return entry_error(400, "invalid", i, "invalid id in the resource");
+      }
+      if (found.size() == 1) {
+        if (body_id != nullptr && *body_id != found[0].resource_id) {
+          return entry_error(400, "invalid", i,
+                             "the resource id differs from the matched resource");
+        }
+        p.id = found[0].resource_id;
+        p.expected = found[0].version;
+      } else {
+        p.id = body_id != nullptr ? *body_id : new_id(p.type, e);
+        if (body_id == nullptr) p.expected = 0;
+      }
     } else {
-      p.id = slash == std::string::npos ? "" : url->substr(slash + 1);
+      if (if_none_exist != nullptr) {
+        return entry_error(400, "invalid", i, "request.ifNoneExist belongs to a POST");
+      }
+      p.id = slash == std::string::npos ? "" : path.substr(slash + 1);
       if (!is_valid_id(p.id)) return entry_error(400, "invalid", i, "invalid id in request.url");
       const std::string* body_id = string_member(*resource, "id");
       if (body_id == nullptr || *body_id != p.id) {
@@ -216,6 +312,7 @@ ApiResult FhirApi::transaction(const JsonValue& bundle, const WriteContext& ctx)
   // 2. Resolve urn: references, then validate everything before writing anything.
   std::vector<fhir::ValidationIssue> issues;
   for (size_t i = 0; i < plan.size(); ++i) {
+    if (plan[i].existing) continue;  // not written: its resource is not used
     if (!rewrite_references(&plan[i].resource, targets)) {
       return entry_error(400, "invalid", i, "a urn: reference names no entry of the transaction");
     }
@@ -239,25 +336,40 @@ ApiResult FhirApi::transaction(const JsonValue& bundle, const WriteContext& ctx)
   }
 
   // 3. One submission: all records commit together or none does.
-  std::vector<store::RecordWrite> writes(plan.size());
-  std::vector<JsonValue> stored(plan.size());
+  std::vector<store::RecordWrite> writes;
+  std::vector<size_t> entry_of_write;  // writes[k] is plan[entry_of_write[k]]
   for (size_t i = 0; i < plan.size(); ++i) {
-    if (!make_write(plan[i].type, plan[i].id, std::move(plan[i].resource), plan[i].expected,
-                    &writes[i], &stored[i])) {
+    if (plan[i].existing) continue;
+    store::RecordWrite w;
+    JsonValue stored;
+    if (!make_write(plan[i].type, plan[i].id, std::move(plan[i].resource), plan[i].expected, &w,
+                    &stored)) {
       return entry_error(400, "invalid", i, "resource cannot be canonicalized");
     }
+    writes.push_back(std::move(w));
+    entry_of_write.push_back(i);
   }
-  store::CommitResult c = submit("transaction", ctx, std::move(writes));
-  if (c.kind == store::CommitResult::Kind::kConflict) {
-    const std::optional<size_t> at = conflict_index(c.error);
-    const bool if_match = at && *at < plan.size() && plan[*at].expected.value_or(0) > 0;
-    std::string where = at ? entry_text(*at) : std::string();
-    return commit_error_result(c.kind, if_match,
-                               where + (if_match ? "version does not match ifMatch"
-                                                 : "resource already exists or changed"));
-  }
-  if (c.kind != store::CommitResult::Kind::kStored || c.records.size() != plan.size()) {
-    return store_failure(c, false);
+  std::vector<store::RecordVersion> versions;
+  if (!writes.empty()) {
+    const size_t count = writes.size();
+    store::CommitResult c = submit("transaction", ctx, std::move(writes));
+    if (c.kind == store::CommitResult::Kind::kConflict) {
+      std::optional<size_t> at = conflict_index(c.error);
+      if (at && *at < entry_of_write.size()) {
+        at = entry_of_write[*at];
+      } else {
+        at.reset();
+      }
+      const bool if_match = at && plan[*at].expected.value_or(0) > 0;
+      std::string where = at ? entry_text(*at) : std::string();
+      return commit_error_result(c.kind, if_match,
+                                 where + (if_match ? "version does not match ifMatch"
+                                                   : "resource already exists or changed"));
+    }
+    if (c.kind != store::CommitResult::Kind::kStored || c.records.size() != count) {
+      return store_failure(c, false);
+    }
+    versions = std::move(c.records);
   }
 
   JsonValue response = JsonValue::make_object();
@@ -265,8 +377,16 @@ ApiResult FhirApi::transaction(const JsonValue& bundle, const WriteContext& ctx)
   response.add("id", JsonValue::make_string(new_uuid()));
   response.add("type", JsonValue::make_string("transaction-response"));
   JsonValue& out = response.add("entry", JsonValue::make_array());
+  size_t next_write = 0;
   for (size_t i = 0; i < plan.size(); ++i) {
-    const store::RecordVersion& v = c.records[i];
+    store::RecordVersion v;
+    if (plan[i].existing) {
+      v.version = plan[i].existing->version;
+      v.updated_at_ms = plan[i].existing->updated_at_ms;
+      v.changed = false;
+    } else {
+      v = versions[next_write++];
+    }
     const bool created = v.version == 1 && v.changed;
     JsonValue entry = JsonValue::make_object();
     entry.add("fullUrl",

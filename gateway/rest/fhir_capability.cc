@@ -61,8 +61,9 @@ fhir::JsonValue build_capability_statement(const std::string& base_url, int64_t 
   JsonValue rest = JsonValue::make_object();
   rest.add("mode", str("server"));
   rest.add("documentation",
-           str("Transactions accept POST and PUT entries (not GET, DELETE or conditional "
-               "entries); batches accept POST, PUT and GET entries. Search supports only the "
+           str("Transactions accept POST (with or without ifNoneExist), PUT Type/id and "
+               "conditional PUT Type?identifier= entries (not GET or DELETE); batches accept POST, "
+               "PUT and GET entries. Search supports only the "
                "identifier parameter, matched against the resource's top-level identifier "
                "element: system|value, |value (no system) or value (any system), "
                "comma-separated alternatives (at most 100); no other parameter, modifier or "

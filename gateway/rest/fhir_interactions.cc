@@ -97,6 +97,19 @@ std::vector<store::StoredRecord> FhirApi::find(const std::string& type,
   return out;
 }
 
+bool FhirApi::match_condition(const std::string& type, std::string_view condition,
+                              std::vector<store::StoredRecord>* found, ApiResult* error) {
+  QueryParams params;
+  if (!parse_query(strip_condition_prefix(condition), &params)) {
+    *error = error_result(400, "invalid", "malformed percent-encoding in the condition");
+    return false;
+  }
+  std::vector<TokenValue> tokens;
+  if (!identifier_query(params, &tokens, error)) return false;
+  *found = find(type, tokens, 2);
+  return true;
+}
+
 std::optional<ApiResult> FhirApi::check_resource(const std::string& type,
                                                  const JsonValue& resource) const {
   if (resource_type_of(resource) != type) {
@@ -243,15 +256,10 @@ ApiResult FhirApi::create(const std::string& type, JsonValue resource,
 
   std::unique_lock<std::mutex> conditional;
   if (!if_none_exist.empty()) {
-    QueryParams params;
-    if (!parse_query(strip_condition_prefix(if_none_exist), &params)) {
-      return error_result(400, "invalid", "malformed percent-encoding in If-None-Exist");
-    }
-    std::vector<TokenValue> tokens;
-    ApiResult error;
-    if (!identifier_query(params, &tokens, &error)) return error;
     conditional = std::unique_lock<std::mutex>(conditional_mu_);
-    std::vector<store::StoredRecord> found = find(type, tokens, 2);
+    std::vector<store::StoredRecord> found;
+    ApiResult error;
+    if (!match_condition(type, if_none_exist, &found, &error)) return error;
     if (found.size() > 1) {
       return error_result(412, "duplicate", "If-None-Exist matches more than one resource");
     }

@@ -84,6 +84,92 @@ TEST_F(RestBundleTest, TransactionWithOneInvalidEntryStoresNothing) {
   EXPECT_EQ(store_->count_records(), 1);
 }
 
+// What a v2 mapping (or any FHIR client) sends: conditional updates keyed on
+// business identifiers and conditional creates, referring to each other by
+// urn:uuid. Sent twice, the second transaction updates the same resources.
+const char* kConditionalTransaction = R"({"resourceType":"Bundle","type":"transaction","entry":[
+ {"fullUrl":"urn:uuid:0b6f7c1e-6a43-4f5b-9d9e-111111111111",
+  "resource":{"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"C-1"}],
+              "name":[{"family":"Hopper"}]},
+  "request":{"method":"PUT","url":"Patient?identifier=urn:mrn%7CC-1"}},
+ {"fullUrl":"urn:uuid:0b6f7c1e-6a43-4f5b-9d9e-222222222222",
+  "resource":{"resourceType":"Observation","status":"final","code":{"text":"pulse"},
+              "identifier":[{"system":"urn:obs","value":"O-1"}],
+              "subject":{"reference":"urn:uuid:0b6f7c1e-6a43-4f5b-9d9e-111111111111"}},
+  "request":{"method":"PUT","url":"Observation?identifier=urn:obs|O-1"}},
+ {"fullUrl":"urn:uuid:0b6f7c1e-6a43-4f5b-9d9e-333333333333",
+  "resource":{"resourceType":"Device","identifier":[{"system":"urn:dev","value":"D-1"}],
+              "patient":{"reference":"urn:uuid:0b6f7c1e-6a43-4f5b-9d9e-111111111111"}},
+  "request":{"method":"POST","url":"Device","ifNoneExist":"identifier=urn:dev|D-1"}}]})";
+
+std::string id_of(const std::string& location, const std::string& type) {
+  const size_t start = type.size() + 1;
+  return location.substr(start, location.find('/', start) - start);
+}
+
+TEST_F(RestBundleTest, TransactionTakesConditionalUpdatesAndCreates) {
+  Reply first = call("POST", "/", kConditionalTransaction);
+  ASSERT_EQ(first.status, 200) << first.body;
+  fhir::JsonValue a = first.json();
+  for (const char* i : {"0", "1", "2"}) {
+    EXPECT_EQ(text_at(a, {"entry", i, "response", "status"}), "201 Created") << i;
+  }
+  const std::string patient = id_of(text_at(a, {"entry", "0", "response", "location"}), "Patient");
+  const std::string obs = id_of(text_at(a, {"entry", "1", "response", "location"}), "Observation");
+  const std::string prov = id_of(text_at(a, {"entry", "2", "response", "location"}), "Device");
+  EXPECT_EQ(text_at(call("GET", "/Observation/" + obs).json(), {"subject", "reference"}),
+            "Patient/" + patient);
+  // New resources take the uuids of their fullUrls (free ids).
+  EXPECT_EQ(patient, "0b6f7c1e-6a43-4f5b-9d9e-111111111111");
+  EXPECT_EQ(prov, "0b6f7c1e-6a43-4f5b-9d9e-333333333333");
+
+  // Again with a change: the Patient and Observation are updated in place
+  // (version 2), the Device matched by ifNoneExist is left alone.
+  std::string again = kConditionalTransaction;
+  again.replace(again.find("Hopper"), 6, "Hopper-Murray");
+  Reply second = call("POST", "/", again);
+  ASSERT_EQ(second.status, 200) << second.body;
+  fhir::JsonValue b = second.json();
+  EXPECT_EQ(text_at(b, {"entry", "0", "response", "status"}), "200 OK");
+  EXPECT_EQ(text_at(b, {"entry", "0", "response", "location"}),
+            "Patient/" + patient + "/_history/2");
+  EXPECT_EQ(text_at(b, {"entry", "1", "response", "location"}),
+            "Observation/" + obs + "/_history/1");  // unchanged: no new version
+  EXPECT_EQ(text_at(b, {"entry", "2", "response", "status"}), "200 OK");
+  EXPECT_EQ(text_at(b, {"entry", "2", "response", "location"}),
+            "Device/" + prov + "/_history/1");
+  EXPECT_EQ(text_at(call("GET", "/Patient/" + patient).json(), {"name", "0", "family"}),
+            "Hopper-Murray");
+  EXPECT_EQ(store_->count_records(), 4);  // 3 records, the Patient in 2 versions
+
+  // Conditions that cannot be run are refused, naming the entry; nothing is stored.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"Patient?identifier=urn:mrn%7CC-1", "Patient?name=Hopper"},
+      {"Patient?identifier=urn:mrn%7CC-1", "Patient?identifier=%ZZ"},
+      {"Patient?identifier=urn:mrn%7CC-1", "Patient/x?identifier=a"},
+      {R"("ifNoneExist":"identifier=urn:dev|D-1")", R"("ifNoneExist":7)"},
+      {R"("ifNoneExist":"identifier=urn:dev|D-1")", R"("ifNoneExist":"_id=1")"},
+  };
+  for (const auto& [from, to] : bad) {
+    std::string body = again;
+    body.replace(body.find(from), from.size(), to);
+    Reply r = call("POST", "/", body);
+    EXPECT_TRUE(r.status == 400) << to << ": " << r.status << " " << r.body;
+    EXPECT_TRUE(is_operation_outcome(r)) << to;
+    EXPECT_NE(r.body.find("entry "), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(store_->count_records(), 4);
+
+  // Two resources matching one condition: 412, as for a single conditional update.
+  ASSERT_EQ(call("POST", "/Patient",
+                 R"({"resourceType":"Patient","identifier":[{"system":"urn:mrn","value":"C-1"}]})")
+                .status,
+            201);
+  Reply ambiguous = call("POST", "/", again);
+  EXPECT_EQ(ambiguous.status, 412) << ambiguous.body;
+  EXPECT_EQ(store_->count_records(), 5);
+}
+
 TEST_F(RestBundleTest, BatchEntriesSucceedOrFailOnTheirOwn) {
   ASSERT_EQ(call("PUT", "/Patient/b-1", R"({"resourceType":"Patient","id":"b-1"})").status, 201);
   const char* batch = R"({"resourceType":"Bundle","type":"batch","entry":[

@@ -177,7 +177,7 @@ TEST(OutboundForwardingTest, FhirDestinationKilledAndRestartedMidStreamGetsEvery
       dir_a.path(),
       "forward_fhir = \"https://localhost:" + std::to_string(b_https) +
           "\"\nforward_fhir_ca_file = \"" + pki->ca_cert +
-          "\"\nforward_fhir_requests = \"by_id\"\n"
+          "\"\n"  // the default, conditional updates
           "forward_fhir_client_cert_file = \"" +
           pki->client_cert + "\"\nforward_fhir_client_key_file = \"" + pki->client_key +
           "\"\n"
