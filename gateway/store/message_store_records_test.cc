@@ -78,6 +78,36 @@ TEST_F(RecordsTest, VersionsAreMadeOnlyWhenTheContentChanges) {
   EXPECT_EQ(store_->count_records(), 2);
 }
 
+// A write with merge rules becomes the latest version updated with what it
+// says (record_merge_test covers the rules themselves); without a stored
+// version it is stored as given, and a replay of it changes nothing.
+TEST_F(RecordsTest, PartialWritesAreMergedWithTheLatestVersion) {
+  RecordWrite partial = patient("p1", R"({"content":"placeholder","status":"new"})");
+  partial.merge.keep_stored = {"content"};
+  CommitResult first = store_->submit_sync(with_records("1", {partial}));
+  ASSERT_EQ(first.kind, CommitResult::Kind::kStored);
+  EXPECT_EQ(store_->read_record("Patient", "p1")->resource_json,
+            R"({"content":"placeholder","status":"new"})");
+
+  ASSERT_EQ(
+      store_
+          ->submit_sync(with_records("2", {patient("p1", R"({"content":"text","status":"new"})")}))
+          .kind,
+      CommitResult::Kind::kStored);
+  partial.resource_json = R"({"content":"placeholder","status":"final"})";
+  CommitResult merged = store_->submit_sync(with_records("3", {partial}));
+  ASSERT_EQ(merged.kind, CommitResult::Kind::kStored);
+  EXPECT_EQ(merged.records[0].version, 3);
+  auto latest = store_->read_record("Patient", "p1");
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->resource_json, R"({"content":"text","status":"final"})");
+
+  CommitResult replay = store_->submit_sync(with_records("4", {partial}));
+  EXPECT_EQ(replay.records[0].version, 3);
+  EXPECT_FALSE(replay.records[0].changed);
+  EXPECT_EQ(store_->count_records(), 3);
+}
+
 TEST_F(RecordsTest, DuplicateMessagesAndRejectedMessagesWriteNoRecords) {
   ASSERT_EQ(store_->submit_sync(with_records("1", {patient("p1", "{}")})).kind,
             CommitResult::Kind::kStored);
