@@ -101,6 +101,9 @@ struct Entry {
   fhir::JsonValue resource;
   RequestKind request = RequestKind::kConditionalUpdate;
   std::string if_none_exist;  // for kCreateIfNoneExist
+  // What of `resource` the message carries only partly (convert.h); set by
+  // the mapper that knows the event sends part of the resource.
+  PartialUpdate partial;
 };
 
 // Where the walk currently is in the message structure.

@@ -15,7 +15,9 @@
 //  - An event without content (or content that could not be mapped) still
 //    needs DocumentReference.content (1..*): one attachment without data,
 //    marked data-absent-reason "unknown", with TXA-3's content type and the
-//    title. A conditional update replaces the stored resource, so a server
+//    title. The entry is marked partial (keep_stored "content"), so the
+//    gateway's store keeps the content it has; a conditional update of the
+//    Bundle replaces the resource, so a FHIR server receiving the Bundle
 //    loses the attachment it had (see README, Deviations).
 //
 // The OBX after a TXA are the document, not observations: map_txa reads them
@@ -490,7 +492,8 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
                 "content presentation is not a MIME type; not mapped");
   }
   read_content(ctx, seg.view.index(), mime, doc);
-  if (doc.find("content") == nullptr) {
+  const bool placeholder = doc.find("content") == nullptr;
+  if (placeholder) {
     if (event.with_content) {
       ctx.warning(MappingContext::location(seg),
                   "document content (OBX) missing or not mapped; the document has no data");
@@ -526,7 +529,12 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
   if (ctx.cursor.order != kNoEntry) related.push(ctx.reference(ctx.cursor.order));
   if (!related.empty()) context.add("related", std::move(related));
   if (!context.empty()) doc.add("context", std::move(context));
+  const size_t entries_before = ctx.entries().size();
   EntryRef ref = ctx.add("DocumentReference", key, std::move(doc), "TXA");
+  // The placeholder says nothing about the document's content: a store that
+  // has the content keeps it (the event's status, dates and people apply).
+  if (placeholder && ctx.entries().size() > entries_before)
+    ctx.entries()[ref].partial.keep_stored.push_back("content");
   if (!file_id.empty() && ctx.resource(ref).find("masterIdentifier") == nullptr)
     ctx.resource(ref).find_mutable("identifier")->push(std::move(file_id));
   ctx.add_focus(ref);
