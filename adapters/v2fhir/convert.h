@@ -74,7 +74,7 @@ struct PartialUpdate {
   };
   // The stored element wins when there is one (the message holds a placeholder).
   std::vector<std::string> keep_stored;
-  // Array items merged by the string at key_path.
+  // Array items merged by the string at key_path ("": by the whole item).
   std::vector<MergeBy> merge_by;
   bool empty() const { return keep_stored.empty() && merge_by.empty(); }
 };

@@ -31,7 +31,8 @@
 //  - each RP value -> an attachment with its url (attachment_from_rp);
 //  - other value types -> not mapped (warning).
 // NTE with the content become further text attachments (IG
-// NTE[DocumentReference]; map_nte calls append_document_note).
+// NTE[DocumentReference]; map_nte calls append_document_note); after a TXA
+// without content, the first takes the placeholder's place.
 // OBX-3 (the content's code, usually LOINC) adds a coding to the type from
 // TXA-2; OBX-4 and OBX-1 only number the lines; OBX-11 is checked, not
 // copied (a line marked wrong or deleted is warned).
@@ -40,6 +41,7 @@
 // TXA), and a status change or cancel (T03, T04, T11) without TXA-12 — the
 // event changes a document that only TXA-12 names, and a document minted
 // for it would be an invented record. Every other bad field is a warning.
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <utility>
@@ -543,8 +545,18 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
   add_document_provenance(ctx, seg, ref, key, authors);
 }
 
-void append_document_note(JsonValue& document, std::string text) {
+void append_document_note(MappingContext& ctx, EntryRef ref, std::string text) {
   if (text.empty()) return;
+  JsonValue& document = ctx.resource(ref);
+  std::vector<std::string>& keep = ctx.entries()[ref].partial.keep_stored;
+  if (auto it = std::find(keep.begin(), keep.end(), "content"); it != keep.end()) {
+    // The note is the only content this message has: it takes the
+    // placeholder's place and joins the stored attachments (an empty key
+    // path merges distinct items), so neither the note nor them is lost.
+    keep.erase(it);
+    ctx.entries()[ref].partial.merge_by.push_back({"content", ""});
+    document.remove("content");
+  }
   JsonValue a = JsonValue::make_object();
   a.add("contentType", JsonValue::make_string("text/plain"));
   a.add("data", JsonValue::make_string(base64_encode(text)));

@@ -204,6 +204,15 @@ TEST(DocumentEvents, PlaceholderContentIsMarkedPartial) {
   ASSERT_TRUE(with_text.result.ok()) << Issues(with_text.result.errors);
   EXPECT_EQ(Partial(with_text, "DocumentReference"), "");
   EXPECT_EQ(Partial(with_text, "Patient"), "");
+  // A note is the only content of a notification: it replaces the
+  // placeholder and joins the stored content.
+  Converted note;
+  Convert(Mdm("T03", {}, "NTE|1||signed off\r"), &note);
+  ASSERT_TRUE(note.result.ok()) << Issues(note.result.errors);
+  EXPECT_EQ(Partial(note, "DocumentReference"), "by:content/");
+  const JsonValue* content = First(note, "DocumentReference")->find("content");
+  ASSERT_EQ(content->items().size(), 1u);
+  EXPECT_EQ(content->items()[0].find("attachment")->find("extension"), nullptr);
 }
 
 TEST(DocumentEvents, MissingDocumentNumberRefusesOnlyChangesOfADocument) {

@@ -189,6 +189,16 @@ TEST_F(PartialUpdateTest, DocumentNotificationsKeepTheStoredText) {
   EXPECT_EQ(v5, v4);
 }
 
+TEST_F(PartialUpdateTest, NoteOnANotificationJoinsTheStoredText) {
+  accepted(mdm("T02", "C1", "DI", "AV", "OR-3", kText));
+  accepted(mdm("T03", "C2", "AU", "AV", "OR-3", "NTE|1||Signed off.\r"));
+  JsonValue doc = latest("DocumentReference", "OR-3");
+  EXPECT_EQ(text_at(doc, {"docStatus"}), "final");
+  ASSERT_EQ(doc.find("content")->items().size(), 2u);
+  EXPECT_EQ(text_at(doc, {"content", "0", "attachment", "data"}), kTextBase64);
+  EXPECT_EQ(text_at(doc, {"content", "1", "attachment", "data"}), "U2lnbmVkIG9mZi4=");
+}
+
 TEST_F(PartialUpdateTest, NotificationWithNothingStoredKeepsThePlaceholder) {
   accepted(mdm("T01", "C1", "DI", "UN", "OR-2"));
   JsonValue doc = latest("DocumentReference", "OR-2");

@@ -73,7 +73,9 @@ const char* to_string(MessageStatus s);
 //    the stored resource (a half it lacks is left out), else both from the
 //    write.
 //  - merge_by {element, key_path}: arrays of objects merged item by item,
-//    keyed by the string at key_path (dotted, e.g. "actor.reference"). The
+//    keyed by the string at key_path (dotted, e.g. "actor.reference"; an
+//    empty key_path keys an item by its whole canonical JSON, which makes
+//    the merge a union of distinct items). The
 //    stored items keep their order; the write's items with a key replace the
 //    stored items with that key at the place of the first of them (further
 //    stored items with that key are dropped); the write's other items follow

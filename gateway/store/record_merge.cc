@@ -27,8 +27,13 @@ fhir::JsonParseOptions own_document_limits(size_t size) {
   return o;
 }
 
-// The string at dotted `path` inside `item`, or nullopt.
+// The string at dotted `path` inside `item`, or nullopt; for an empty path
+// the item's canonical JSON.
 std::optional<std::string> key_of(const JsonValue& item, std::string_view path) {
+  if (path.empty()) {
+    auto whole = fhir::canonicalize(item);
+    return whole.ok() ? std::optional<std::string>(std::move(whole).value()) : std::nullopt;
+  }
   const JsonValue* v = &item;
   while (!path.empty()) {
     const size_t dot = path.find('.');

@@ -85,6 +85,13 @@ TEST(RecordMergeTest, ItemsWithoutTheKey) {
             R"({"p":[{"k":"a"}]})");
 }
 
+TEST(RecordMergeTest, EmptyKeyPathUnitesDistinctItems) {
+  const std::string once = merged(R"({"c":[{"a":{"d":"x"}},{"a":{"u":"y"}}]})",
+                                  R"({"c":[{"a":{"d":"n"}},{"a":{"d":"x"}}]})", by("c", ""));
+  EXPECT_EQ(once, R"({"c":[{"a":{"d":"x"}},{"a":{"u":"y"}},{"a":{"d":"n"}}]})");
+  EXPECT_EQ(merged(once, R"({"c":[{"a":{"d":"n"}}]})", by("c", "")), once);
+}
+
 TEST(RecordMergeTest, RepeatedKeys) {
   // The write's items with one key take the place of the first stored item
   // with it, in the write's order; later stored items with it are dropped.
