@@ -108,6 +108,41 @@ TEST_F(RecordsTest, PartialWritesAreMergedWithTheLatestVersion) {
   EXPECT_EQ(store_->count_records(), 3);
 }
 
+// A partial write is never stored over a version the store cannot read
+// (here: its envelope swapped with another record's): the submission fails,
+// nothing of it is stored and the sender resends. A whole write needs no
+// reading and still succeeds.
+TEST_F(RecordsTest, PartialWriteOverAnUnreadableVersionFails) {
+  ASSERT_EQ(store_
+                ->submit_sync(with_records("1", {patient("p1", R"({"content":"text"})"),
+                                                 patient("p2", "{}", "urn:mrn", "MRN-2")}))
+                .kind,
+            CommitResult::Kind::kStored);
+  store_->close();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE records SET resource = (SELECT resource FROM records WHERE "
+                         "resource_id = 'p2') WHERE resource_id = 'p1'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  store_ = open_or_die(options_);
+
+  RecordWrite partial = patient("p1", R"({"content":"placeholder"})");
+  partial.merge.keep_stored = {"content"};
+  CommitResult failed = store_->submit_sync(with_records("2", {partial}));
+  EXPECT_EQ(failed.kind, CommitResult::Kind::kFailed);
+  EXPECT_EQ(failed.error.find("placeholder"), std::string::npos) << failed.error;
+  EXPECT_EQ(store_->count(std::nullopt), 1);
+  EXPECT_EQ(store_->count_records(), 2);
+
+  CommitResult whole =
+      store_->submit_sync(with_records("3", {patient("p1", R"({"content":"new"})")}));
+  ASSERT_EQ(whole.kind, CommitResult::Kind::kStored);
+  EXPECT_EQ(store_->read_record("Patient", "p1")->resource_json, R"({"content":"new"})");
+}
+
 TEST_F(RecordsTest, DuplicateMessagesAndRejectedMessagesWriteNoRecords) {
   ASSERT_EQ(store_->submit_sync(with_records("1", {patient("p1", "{}")})).kind,
             CommitResult::Kind::kStored);
