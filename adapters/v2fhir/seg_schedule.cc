@@ -673,7 +673,10 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
     // the status they default to and absent timing are no news.
     PartialUpdate& partial = ctx.entries()[ref].partial;
     partial.merge_by = {{"participant", "actor.reference"}};
-    if (from_sch == nullptr) partial.keep_stored.push_back("status");
+    // A kept status keeps its reason (app-4: only a cancelled or no-show
+    // appointment has one, and this message's default "booked" has none).
+    if (from_sch == nullptr)
+      partial.keep_stored.insert(partial.keep_stored.end(), {"status", "cancelationReason"});
     if (timing_absent)
       partial.keep_stored.insert(partial.keep_stored.end(), {"start", "end", "minutesDuration"});
   }

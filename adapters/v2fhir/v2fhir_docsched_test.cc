@@ -378,7 +378,8 @@ TEST(ScheduleEvents, PartialEventsAreMarkedPartial) {
           &bare);
   ASSERT_TRUE(bare.result.ok()) << Issues(bare.result.errors);
   EXPECT_EQ(Partial(bare, "Appointment"),
-            "keep:status,start,end,minutesDuration by:participant/actor.reference");
+            "keep:status,cancelationReason,start,end,minutesDuration "
+            "by:participant/actor.reference");
 
   const std::string slot = "MSH|^~\\&|APP|FAC|GW|GWFAC|20240101120000||SIU^S24|CTRL-1|P|2.5.1\r" +
                            S("SCH", {{2, "B-1^FAC"}, {5, "AM"}}) + "RGS|1|A\r";
