@@ -1,8 +1,10 @@
 #include "gateway/store/record_merge.h"
 
-#include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -73,21 +75,20 @@ void merge_by(JsonValue& out, const JsonValue& stored, const MergeRules::MergeBy
     if (auto k = key_of(item, rule.key_path)) written[*k].push_back(&item);
   }
   JsonValue merged = JsonValue::make_array();
-  std::vector<std::string> placed;  // keys whose write items are in `merged`
+  std::set<std::string, std::less<>> placed;  // keys whose write items are in `merged`
   for (const JsonValue& item : old_items->items()) {
     const std::optional<std::string> k = key_of(item, rule.key_path);
     if (!k) continue;  // cannot be matched: dropped (see MergeRules)
     auto w = written.find(*k);
     if (w == written.end()) {
       merged.push(item);
-    } else if (std::find(placed.begin(), placed.end(), *k) == placed.end()) {
+    } else if (placed.insert(*k).second) {
       for (const JsonValue* n : w->second) merged.push(*n);
-      placed.push_back(*k);
     }
   }
   for (const JsonValue& item : new_items->items()) {
     const std::optional<std::string> k = key_of(item, rule.key_path);
-    if (k && std::find(placed.begin(), placed.end(), *k) != placed.end()) continue;
+    if (k && placed.count(*k) != 0) continue;
     merged.push(item);
   }
   *new_items = std::move(merged);
