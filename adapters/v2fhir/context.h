@@ -100,6 +100,9 @@ struct Entry {
   std::string id;    // deterministic UUID (fullUrl is "urn:uuid:" + id)
   fhir::JsonValue resource;
   RequestKind request = RequestKind::kConditionalUpdate;
+  // What of `resource` the message carries only partly (convert.h); set by
+  // the mapper that knows the event sends part of the resource.
+  PartialUpdate partial;
 };
 
 // Where the walk currently is in the message structure.

@@ -145,6 +145,7 @@ std::vector<MappedRecord> ConversionResult::records() const {
         full_url->text().rfind("urn:uuid:", 0) == 0 ? full_url->text().substr(9) : full_url->text();
     r.resource = resource;
     r.entry_index = i;
+    if (i < partial.size()) r.partial = partial[i];
     if (const JsonValue* ids = resource->find("identifier")) {
       for (const JsonValue& id : ids->items()) {
         const JsonValue* s = id.find("system");
@@ -269,7 +270,11 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
   if (!recorded.empty()) bundle.add("timestamp", JsonValue::make_string(recorded));
   JsonValue& entries = bundle.add("entry", JsonValue::make_array());
   entries.mutable_items().reserve(ctx.entries().size());
-  for (Entry& e : ctx.entries()) entries.push(bundle_entry(ctx, e));
+  result.partial.reserve(ctx.entries().size());
+  for (Entry& e : ctx.entries()) {
+    entries.push(bundle_entry(ctx, e));
+    result.partial.push_back(std::move(e.partial));
+  }
   result.bundle = std::move(bundle);
   return result;
 }

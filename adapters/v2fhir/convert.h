@@ -61,6 +61,26 @@ struct MappingIssue {
   std::string text;
 };
 
+// The parts of a mapped resource that the message carries only partly, for
+// a store that keeps the resource's earlier versions (gateway/store
+// MergeRules, which the pipeline copies these into; the rules are described
+// there). Some events send part of a resource by definition: an MDM status
+// change has no document text (the mapper puts a data-absent placeholder in
+// DocumentReference.content, 1..*), an SIU S20 names only the resources it
+// cancels. The Bundle itself always carries the partial resource (see
+// README, Deviations). Element names are top-level names of the resource.
+struct PartialUpdate {
+  struct MergeBy {
+    std::string element;   // "participant"
+    std::string key_path;  // "actor.reference"
+  };
+  // The stored element wins when there is one (the message holds a placeholder).
+  std::vector<std::string> keep_stored;
+  // Array items merged by the string at key_path ("": by the whole item).
+  std::vector<MergeBy> merge_by;
+  bool empty() const { return keep_stored.empty() && merge_by.empty(); }
+};
+
 // Pointers into ConversionResult::bundle (valid while it is alive and unchanged).
 struct MappedRecord {
   std::string resource_type;
@@ -68,12 +88,15 @@ struct MappedRecord {
   const fhir::JsonValue* resource;
   size_t entry_index = 0;  // position in the Bundle's "entry" array
   std::vector<std::pair<std::string, std::string>> identifiers;  // (system, value)
+  PartialUpdate partial;                                         // empty: the resource is whole
 };
 
 struct ConversionResult {
   bool ok() const { return errors.empty(); }
   fhir::JsonValue bundle;  // the transaction Bundle (valid only if ok())
   std::vector<MappingIssue> errors, warnings;
+  // Per Bundle entry, in entry order: what of its resource is partial.
+  std::vector<PartialUpdate> partial;
   // Every entry resource with its id and business identifiers (system, value).
   std::vector<MappedRecord> records() const;
 };

@@ -14,9 +14,11 @@ namespace gw::v2fhir {
 // comment string: the IG's SIU_S12 map joins the NTEs with line feeds).
 void append_comment(fhir::JsonValue& appointment_or_slot, std::string text);
 
-// Adds an NTE's text as a content attachment of a DocumentReference (IG
-// NTE[DocumentReference]: NTE-3 -> content.attachment.data; R4 has no note).
-void append_document_note(fhir::JsonValue& document, std::string text);
+// Adds an NTE's text as a content attachment of DocumentReference entry
+// `document` (IG NTE[DocumentReference]: NTE-3 -> content.attachment.data; R4
+// has no note). On a document whose content the message does not carry, the
+// note replaces the placeholder and joins the stored content (Entry::partial).
+void append_document_note(MappingContext& ctx, EntryRef document, std::string text);
 
 // A TS/DTM field (repetition `rep`, component `component`; 0 = whole) as a
 // FHIR time, "" when absent. Unlike time_field, a value that cannot be read

@@ -15,7 +15,9 @@
 //  - An event without content (or content that could not be mapped) still
 //    needs DocumentReference.content (1..*): one attachment without data,
 //    marked data-absent-reason "unknown", with TXA-3's content type and the
-//    title. A conditional update replaces the stored resource, so a server
+//    title. The entry is marked partial (keep_stored "content"), so the
+//    gateway's store keeps the content it has; a conditional update of the
+//    Bundle replaces the resource, so a FHIR server receiving the Bundle
 //    loses the attachment it had (see README, Deviations).
 //
 // The OBX after a TXA are the document, not observations: map_txa reads them
@@ -29,7 +31,8 @@
 //  - each RP value -> an attachment with its url (attachment_from_rp);
 //  - other value types -> not mapped (warning).
 // NTE with the content become further text attachments (IG
-// NTE[DocumentReference]; map_nte calls append_document_note).
+// NTE[DocumentReference]; map_nte calls append_document_note); after a TXA
+// without content, the first takes the placeholder's place.
 // OBX-3 (the content's code, usually LOINC) adds a coding to the type from
 // TXA-2; OBX-4 and OBX-1 only number the lines; OBX-11 is checked, not
 // copied (a line marked wrong or deleted is warned).
@@ -38,6 +41,7 @@
 // TXA), and a status change or cancel (T03, T04, T11) without TXA-12 — the
 // event changes a document that only TXA-12 names, and a document minted
 // for it would be an invented record. Every other bad field is a warning.
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <utility>
@@ -490,7 +494,8 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
                 "content presentation is not a MIME type; not mapped");
   }
   read_content(ctx, seg.view.index(), mime, doc);
-  if (doc.find("content") == nullptr) {
+  const bool placeholder = doc.find("content") == nullptr;
+  if (placeholder) {
     if (event.with_content) {
       ctx.warning(MappingContext::location(seg),
                   "document content (OBX) missing or not mapped; the document has no data");
@@ -526,7 +531,12 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
   if (ctx.cursor.order != kNoEntry) related.push(ctx.reference(ctx.cursor.order));
   if (!related.empty()) context.add("related", std::move(related));
   if (!context.empty()) doc.add("context", std::move(context));
+  const size_t entries_before = ctx.entries().size();
   EntryRef ref = ctx.add("DocumentReference", key, std::move(doc), "TXA");
+  // The placeholder says nothing about the document's content: a store that
+  // has the content keeps it (the event's status, dates and people apply).
+  if (placeholder && ctx.entries().size() > entries_before)
+    ctx.entries()[ref].partial.keep_stored.push_back("content");
   if (!file_id.empty() && ctx.resource(ref).find("masterIdentifier") == nullptr)
     ctx.resource(ref).find_mutable("identifier")->push(std::move(file_id));
   ctx.add_focus(ref);
@@ -535,8 +545,18 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
   add_document_provenance(ctx, seg, ref, key, authors);
 }
 
-void append_document_note(JsonValue& document, std::string text) {
+void append_document_note(MappingContext& ctx, EntryRef ref, std::string text) {
   if (text.empty()) return;
+  JsonValue& document = ctx.resource(ref);
+  std::vector<std::string>& keep = ctx.entries()[ref].partial.keep_stored;
+  if (auto it = std::find(keep.begin(), keep.end(), "content"); it != keep.end()) {
+    // The note is the only content this message has: it takes the
+    // placeholder's place and joins the stored attachments (an empty key
+    // path merges distinct items), so neither the note nor them is lost.
+    keep.erase(it);
+    ctx.entries()[ref].partial.merge_by.push_back({"content", ""});
+    document.remove("content");
+  }
   JsonValue a = JsonValue::make_object();
   a.add("contentType", JsonValue::make_string("text/plain"));
   a.add("data", JsonValue::make_string(base64_encode(text)));

@@ -227,7 +227,8 @@ void map_nte(MappingContext& ctx, const Seg& seg) {
   JsonValue& target = ctx.resource(ctx.cursor.note_target);
   const std::string& type = ctx.entry(ctx.cursor.note_target).type;
   if (type == "Appointment" || type == "Slot") return append_comment(target, std::move(text));
-  if (type == "DocumentReference") return append_document_note(target, std::move(text));
+  if (type == "DocumentReference")
+    return append_document_note(ctx, ctx.cursor.note_target, std::move(text));
   if (type == "Patient" || type == "Encounter" || type == "DiagnosticReport") {
     ctx.warning(MappingContext::location(seg), "note not mapped: the resource has no note element");
     return;

@@ -11,7 +11,10 @@
 // (cancel, discontinue, delete a service/resource), or with segment action
 // code D (table 0206), are participants with status "declined" unless their
 // own filler status says otherwise: a conditional update replaces the whole
-// Appointment, so dropping them would also drop what the sender said.
+// Appointment, so dropping them would also drop what the sender said. The
+// gateway's store merges an S20..S22 Appointment with the stored one
+// (Entry::partial): participants by actor, and the status and timing the
+// message only defaults or marks absent are kept from the stored version.
 //
 // Timing: TQ1-7/TQ1-8 (start/end), TQ1-6 duration; SCH-11 (TQ, v2.5 and
 // earlier) only as a fallback; SCH-9/10 duration. An end missing from both is
@@ -218,9 +221,15 @@ void add_schedule_actor(MappingContext& ctx, const Seg& seg, EntryRef actor, int
   }
   JsonValue& sched = ctx.resource(schedule);
   JsonValue* actors = sched.find_mutable("actor");
-  // The placeholder (data-absent-reason) made by map_sch gives way.
-  if (actors->items().size() == 1 && actors->items()[0].find("reference") == nullptr)
+  // The placeholder (data-absent-reason) made by map_slot gives way, and the
+  // message's actors are united with the stored ones by reference (S23/S24
+  // each name the resources of one slot, not every actor of the schedule).
+  if (actors->items().size() == 1 && actors->items()[0].find("reference") == nullptr) {
     actors->mutable_items().clear();
+    PartialUpdate& partial = ctx.entries()[schedule].partial;
+    partial.keep_stored.clear();
+    partial.merge_by = {{"actor", "reference"}};
+  }
   JsonValue ref = ctx.reference(actor);
   for (const JsonValue& a : actors->items()) {
     if (a.find("reference")->text() == ref.find("reference")->text()) return;
@@ -390,25 +399,7 @@ JsonValue contact_type(std::string_view system, std::string_view code, std::stri
 // Appointment.start/end absent: a data-absent-reason on each (app-3 allows
 // absence only for proposed, cancelled and waitlisted appointments).
 void absent_timing(JsonValue& appt) {
-  for (const char* key : {"_start", "_end"}) {
-    JsonValue dar = JsonValue::make_object();
-    dar.add("url",
-            JsonValue::make_string("http://hl7.org/fhir/StructureDefinition/data-absent-reason"));
-    dar.add("valueCode", JsonValue::make_string("unknown"));
-    JsonValue holder = JsonValue::make_object();
-    holder.add("extension", JsonValue::make_array()).push(std::move(dar));
-    appt.add(key, std::move(holder));
-  }
-}
-
-JsonValue data_absent() {
-  JsonValue dar = JsonValue::make_object();
-  dar.add("url",
-          JsonValue::make_string("http://hl7.org/fhir/StructureDefinition/data-absent-reason"));
-  dar.add("valueCode", JsonValue::make_string("unknown"));
-  JsonValue holder = JsonValue::make_object();
-  holder.add("extension", JsonValue::make_array()).push(std::move(dar));
-  return holder;
+  for (const char* key : {"_start", "_end"}) appt.add(key, data_absent_element("unknown"));
 }
 
 // S23/S24: the SCH mapped as an appointment (`appt`) becomes a Slot
@@ -430,8 +421,13 @@ void map_slot(MappingContext& ctx, const Seg& seg, JsonValue appt, const std::st
     if (!schedule_text.empty()) schedule.add("comment", JsonValue::make_string(schedule_text));
   }
   schedule.add("active", JsonValue::make_bool(true));
-  schedule.add("actor", JsonValue::make_array()).push(data_absent());
+  schedule.add("actor", JsonValue::make_array()).push(data_absent_element("unknown"));
+  const size_t entries_before = ctx.entries().size();
   EntryRef schedule_ref = ctx.add("Schedule", schedule_key, std::move(schedule), "SCH");
+  // The actors this message names join the stored ones (add_schedule_actor);
+  // until it names one, the placeholder leaves the stored actors as they are.
+  if (ctx.entries().size() > entries_before)
+    ctx.entries()[schedule_ref].partial.keep_stored.push_back("actor");
 
   JsonValue slot = JsonValue::make_object();
   slot.add("resourceType", JsonValue::make_string("Slot"));
@@ -445,7 +441,8 @@ void map_slot(MappingContext& ctx, const Seg& seg, JsonValue appt, const std::st
   for (const char* k : {"start", "end", "_start", "_end"}) {
     if (JsonValue* v = appt.find_mutable(k)) slot.add(k, std::move(*v));
   }
-  if (slot.find("end") == nullptr && slot.find("_end") == nullptr) slot.add("_end", data_absent());
+  if (slot.find("end") == nullptr && slot.find("_end") == nullptr)
+    slot.add("_end", data_absent_element("unknown"));
   // What an appointment has and a slot has not.
   if (appt.find("reasonCode") != nullptr)
     ctx.warning(MappingContext::location(seg, 7), "appointment reason not mapped for a slot");
@@ -576,6 +573,7 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
   }
 
   // Timing: the first TQ1 after SCH, SCH-11 as the fallback.
+  bool timing_absent = false;
   std::string start, end;
   long minutes = -1;
   std::string instruction;
@@ -621,6 +619,7 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
     ctx.warning(MappingContext::location(seg, 11),
                 "appointment start and end (or duration) missing; marked absent");
     absent_timing(appt);
+    timing_absent = true;
   } else if (!start.empty()) {
     // app-2: start and end together or neither; this status may have neither.
     ctx.warning(MappingContext::location(seg, 11),
@@ -666,7 +665,21 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
               contact_type("http://terminology.hl7.org/CodeSystem/provenance-participant-type",
                            "enterer", "Enterer", "entered by"));
 
+  const size_t entries_before = ctx.entries().size();
   EntryRef ref = ctx.add("Appointment", key, std::move(appt), "SCH");
+  if (event_removes_resources(event) && ctx.entries().size() > entries_before) {
+    // S20..S22 change some of the appointment's resources: the participants
+    // they name replace the stored ones with the same actor, the others stay;
+    // the status they default to and absent timing are no news.
+    PartialUpdate& partial = ctx.entries()[ref].partial;
+    partial.merge_by = {{"participant", "actor.reference"}};
+    // A kept status keeps its reason (app-4: only a cancelled or no-show
+    // appointment has one, and this message's default "booked" has none).
+    if (from_sch == nullptr)
+      partial.keep_stored.insert(partial.keep_stored.end(), {"status", "cancelationReason"});
+    if (timing_absent)
+      partial.keep_stored.insert(partial.keep_stored.end(), {"start", "end", "minutesDuration"});
+  }
   ctx.add_focus(ref);
   ctx.cursor.note_target = ref;  // NTE after SCH: Appointment.comment
   ctx.cursor.note_owner = "SCH";

@@ -61,6 +61,20 @@ void Convert(const std::string& er7, Converted* out) {
   ASSERT_TRUE(out->parsed.ok()) << "test message does not parse";
 }
 
+// The partial-update rules of the first record of `type`, as
+// "keep:a,b by:element/key_path" ("" = whole resource).
+std::string Partial(const Converted& c, std::string_view type) {
+  for (const MappedRecord& r : c.result.records()) {
+    if (r.resource_type != type) continue;
+    std::string out;
+    for (const std::string& k : r.partial.keep_stored) out += (out.empty() ? "keep:" : ",") + k;
+    for (const PartialUpdate::MergeBy& b : r.partial.merge_by)
+      out += (out.empty() ? "" : " ") + std::string("by:") + b.element + "/" + b.key_path;
+    return out;
+  }
+  return "<no record>";
+}
+
 // ---- MDM ---------------------------------------------------------------------
 
 std::string Mdm(std::string_view event, std::map<int, std::string> txa, std::string obx = "") {
@@ -173,6 +187,32 @@ TEST(DocumentEvents, NotificationWithoutContentHasAnAbsentAttachment) {
   ASSERT_TRUE(missing.result.ok()) << Issues(missing.result.errors);
   EXPECT_TRUE(HasWarning(missing, "TXA", "document content (OBX) missing"));
   EXPECT_TRUE(HasWarning(missing, "TXA-3", "not a MIME type"));
+}
+
+// A document whose content the message does not carry is partial: a store
+// keeps the content it has (gateway/store MergeRules). The content-carrying
+// events and a notification with content are whole.
+TEST(DocumentEvents, PlaceholderContentIsMarkedPartial) {
+  for (const char* event : {"T01", "T03", "T05", "T07", "T09", "T11", "T02"}) {
+    Converted c;
+    Convert(Mdm(event, {}), &c);
+    ASSERT_TRUE(c.result.ok()) << event << ": " << Issues(c.result.errors);
+    EXPECT_EQ(Partial(c, "DocumentReference"), "keep:content") << event;
+  }
+  Converted with_text;
+  Convert(Mdm("T02", {}, "OBX|1|TX|||the text\r"), &with_text);
+  ASSERT_TRUE(with_text.result.ok()) << Issues(with_text.result.errors);
+  EXPECT_EQ(Partial(with_text, "DocumentReference"), "");
+  EXPECT_EQ(Partial(with_text, "Patient"), "");
+  // A note is the only content of a notification: it replaces the
+  // placeholder and joins the stored content.
+  Converted note;
+  Convert(Mdm("T03", {}, "NTE|1||signed off\r"), &note);
+  ASSERT_TRUE(note.result.ok()) << Issues(note.result.errors);
+  EXPECT_EQ(Partial(note, "DocumentReference"), "by:content/");
+  const JsonValue* content = First(note, "DocumentReference")->find("content");
+  ASSERT_EQ(content->items().size(), 1u);
+  EXPECT_EQ(content->items()[0].find("attachment")->find("extension"), nullptr);
 }
 
 TEST(DocumentEvents, MissingDocumentNumberRefusesOnlyChangesOfADocument) {
@@ -320,6 +360,35 @@ TEST(ScheduleEvents, ResourcesTakenOffTheAppointmentAreDeclined) {
     ASSERT_TRUE(c.result.ok()) << k.event << ": " << Issues(c.result.errors);
     EXPECT_EQ(ResourceStatus(c), k.status) << k.event << " " << k.rest;
   }
+}
+
+// S20..S22 name some resources of an appointment: participants merge by
+// actor; a defaulted status and absent timing keep the stored ones. S23/S24
+// unite the Schedule's actors, and leave them alone when naming none.
+TEST(ScheduleEvents, PartialEventsAreMarkedPartial) {
+  Converted s14;
+  Convert(Siu("S14", {}, kAip), &s14);
+  EXPECT_EQ(Partial(s14, "Appointment"), "");
+  Converted s20;
+  Convert(Siu("S20", {{25, "Booked"}}, kAip), &s20);
+  EXPECT_EQ(Partial(s20, "Appointment"), "by:participant/actor.reference");
+  Converted bare;
+  Convert("MSH|^~\\&|APP|FAC|GW|GWFAC|20240101120000||SIU^S21|CTRL-1|P|2.5.1\r" +
+              S("SCH", {{2, "A-1^FAC"}}) + "PID|1||P1^^^FAC^MR||DOE^JO\rRGS|1|A\r" + kAip,
+          &bare);
+  ASSERT_TRUE(bare.result.ok()) << Issues(bare.result.errors);
+  EXPECT_EQ(Partial(bare, "Appointment"),
+            "keep:status,cancelationReason,start,end,minutesDuration "
+            "by:participant/actor.reference");
+
+  const std::string slot = "MSH|^~\\&|APP|FAC|GW|GWFAC|20240101120000||SIU^S24|CTRL-1|P|2.5.1\r" +
+                           S("SCH", {{2, "B-1^FAC"}, {5, "AM"}}) + "RGS|1|A\r";
+  Converted named;
+  Convert(slot + kAip, &named);
+  EXPECT_EQ(Partial(named, "Schedule"), "by:actor/reference");
+  Converted none;
+  Convert(slot, &none);
+  EXPECT_EQ(Partial(none, "Schedule"), "keep:actor");
 }
 
 TEST(ScheduleEvents, TimingFromTq1BeforeSch11) {

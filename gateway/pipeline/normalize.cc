@@ -68,6 +68,9 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
     w.resource_id = m.id;
     w.resource_json = std::move(canonical).value();
     w.identifiers = m.identifiers;
+    w.merge.keep_stored = m.partial.keep_stored;
+    for (const v2fhir::PartialUpdate::MergeBy& b : m.partial.merge_by)
+      w.merge.merge_by.push_back({b.element, b.key_path});
     out.records.push_back(std::move(w));
   }
   if (out.errors.empty()) {

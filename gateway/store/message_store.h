@@ -56,6 +56,45 @@ namespace gw::store {
 enum class MessageStatus { kAccepted, kRejected };
 const char* to_string(MessageStatus s);
 
+// Merge rules: how a write that carries only part of a resource is combined
+// with the latest stored version (RecordWrite::merge). Some v2 events send
+// part of a resource by definition (an MDM status change has no document
+// text, an SIU S20 names only the resources it cancels); stored as a whole
+// new version, that part would replace what earlier messages stored. The
+// mapper says which parts are partial; the store applies the rules to the
+// latest version inside its write transaction (no other write can come in
+// between), so the new version is the stored resource updated with what the
+// message says. Without a latest version the write is stored as given.
+// Rules name top-level elements of the resource:
+//  - keep_stored: when the stored resource has the element, the new version
+//    takes the stored one. A name covers both JSON halves of a FHIR primitive
+//    ("start" and "_start", the latter holding extensions such as a
+//    data-absent-reason): when the stored resource has either, both come from
+//    the stored resource (a half it lacks is left out), else both from the
+//    write.
+//  - merge_by {element, key_path}: arrays of objects merged item by item,
+//    keyed by the string at key_path (dotted, e.g. "actor.reference"; an
+//    empty key_path keys an item by its whole canonical JSON, which makes
+//    the merge a union of distinct items). The
+//    stored items keep their order; the write's items with a key replace the
+//    stored items with that key at the place of the first of them (further
+//    stored items with that key are dropped); the write's other items follow
+//    in the write's order. Stored items without the key cannot be matched to
+//    anything the write says and are dropped; the write's are kept. When the
+//    write lacks the element, the stored one is kept; when either side is not
+//    an array, the write's value stands.
+// The merge is in gateway/store/record_merge.h; rules never throw or fail on
+// the shape of the data, only on a stored version that cannot be read.
+struct MergeRules {
+  struct MergeBy {
+    std::string element;   // "participant"
+    std::string key_path;  // "actor.reference"
+  };
+  std::vector<std::string> keep_stored;
+  std::vector<MergeBy> merge_by;
+  bool empty() const { return keep_stored.empty() && merge_by.empty(); }
+};
+
 // One normalized FHIR record written with a message (see InboundMessage::records).
 // Records are versioned per (resource_type, resource_id): each write that
 // changes the resource's canonical bytes makes a new version; a write of
@@ -80,6 +119,10 @@ struct RecordWrite {
   // yet; n = its latest version must be n. Otherwise the submission fails with
   // CommitResult::Kind::kConflict and nothing of it is stored.
   std::optional<int64_t> expected_version;
+  // Parts the write carries only partly (see MergeRules); empty = the write
+  // is the whole resource (every REST write). The digest, unchanged
+  // detection, seal and returned version are those of the merged resource.
+  MergeRules merge;
 };
 
 struct RecordVersion {

@@ -78,6 +78,71 @@ TEST_F(RecordsTest, VersionsAreMadeOnlyWhenTheContentChanges) {
   EXPECT_EQ(store_->count_records(), 2);
 }
 
+// A write with merge rules becomes the latest version updated with what it
+// says (record_merge_test covers the rules themselves); without a stored
+// version it is stored as given, and a replay of it changes nothing.
+TEST_F(RecordsTest, PartialWritesAreMergedWithTheLatestVersion) {
+  RecordWrite partial = patient("p1", R"({"content":"placeholder","status":"new"})");
+  partial.merge.keep_stored = {"content"};
+  CommitResult first = store_->submit_sync(with_records("1", {partial}));
+  ASSERT_EQ(first.kind, CommitResult::Kind::kStored);
+  EXPECT_EQ(store_->read_record("Patient", "p1")->resource_json,
+            R"({"content":"placeholder","status":"new"})");
+
+  ASSERT_EQ(
+      store_
+          ->submit_sync(with_records("2", {patient("p1", R"({"content":"text","status":"new"})")}))
+          .kind,
+      CommitResult::Kind::kStored);
+  partial.resource_json = R"({"content":"placeholder","status":"final"})";
+  CommitResult merged = store_->submit_sync(with_records("3", {partial}));
+  ASSERT_EQ(merged.kind, CommitResult::Kind::kStored);
+  EXPECT_EQ(merged.records[0].version, 3);
+  auto latest = store_->read_record("Patient", "p1");
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->resource_json, R"({"content":"text","status":"final"})");
+
+  CommitResult replay = store_->submit_sync(with_records("4", {partial}));
+  EXPECT_EQ(replay.records[0].version, 3);
+  EXPECT_FALSE(replay.records[0].changed);
+  EXPECT_EQ(store_->count_records(), 3);
+}
+
+// A partial write is never stored over a version the store cannot read
+// (here: its envelope swapped with another record's): the submission fails,
+// nothing of it is stored and the sender resends. A whole write needs no
+// reading and still succeeds.
+TEST_F(RecordsTest, PartialWriteOverAnUnreadableVersionFails) {
+  ASSERT_EQ(store_
+                ->submit_sync(with_records("1", {patient("p1", R"({"content":"text"})"),
+                                                 patient("p2", "{}", "urn:mrn", "MRN-2")}))
+                .kind,
+            CommitResult::Kind::kStored);
+  store_->close();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE records SET resource = (SELECT resource FROM records WHERE "
+                         "resource_id = 'p2') WHERE resource_id = 'p1'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  store_ = open_or_die(options_);
+
+  RecordWrite partial = patient("p1", R"({"content":"placeholder"})");
+  partial.merge.keep_stored = {"content"};
+  CommitResult failed = store_->submit_sync(with_records("2", {partial}));
+  EXPECT_EQ(failed.kind, CommitResult::Kind::kFailed);
+  EXPECT_EQ(failed.error.find("placeholder"), std::string::npos) << failed.error;
+  EXPECT_EQ(store_->count(std::nullopt), 1);
+  EXPECT_EQ(store_->count_records(), 2);
+
+  CommitResult whole =
+      store_->submit_sync(with_records("3", {patient("p1", R"({"content":"new"})")}));
+  ASSERT_EQ(whole.kind, CommitResult::Kind::kStored);
+  EXPECT_EQ(store_->read_record("Patient", "p1")->resource_json, R"({"content":"new"})");
+}
+
 TEST_F(RecordsTest, DuplicateMessagesAndRejectedMessagesWriteNoRecords) {
   ASSERT_EQ(store_->submit_sync(with_records("1", {patient("p1", "{}")})).kind,
             CommitResult::Kind::kStored);

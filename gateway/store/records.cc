@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "gateway/crypto/sha256.h"
+#include "gateway/store/record_merge.h"
 
 namespace gw::store::internal {
 namespace {
@@ -11,6 +12,8 @@ namespace {
 constexpr char kHead[] =
     "SELECT version, content_sha256, updated_at_ms FROM record_heads "
     "WHERE resource_type = ?1 AND resource_id = ?2";
+constexpr char kLatestResource[] =
+    "SELECT resource FROM records WHERE resource_type = ?1 AND resource_id = ?2 AND version = ?3";
 constexpr char kInsert[] =
     "INSERT INTO records (resource_type, resource_id, version, message_id, updated_at_ms, "
     "content_sha256, resource, commit_salt, commitment) "
@@ -67,6 +70,7 @@ int RecordWriter::prepare(sqlite3* db) {
   db_ = db;
   const std::pair<Statement*, const char*> statements[] = {
       {&head_, kHead},
+      {&latest_resource_, kLatestResource},
       {&insert_, kInsert},
       {&upsert_head_, kUpsertHead},
       {&delete_ids_, kDeleteIds},
@@ -96,25 +100,54 @@ int RecordWriter::apply(int64_t message_id, int64_t now_ms, const std::vector<Re
   return SQLITE_OK;
 }
 
+int RecordWriter::merge_with_latest(const RecordWrite& r, int64_t latest, std::string* merged) {
+  ScopedReset reset(latest_resource_);
+  const int rc = latest_resource_.bind_text(1, r.resource_type)
+                     .bind_text(2, r.resource_id)
+                     .bind_int64(3, latest)
+                     .step();
+  if (rc == SQLITE_DONE) return SQLITE_CORRUPT;  // a head without its version
+  if (rc != SQLITE_ROW) return rc;
+  // Opened as the REST read path opens it (RecordReader::read_row).
+  auto stored = keys_->open(latest_resource_.column_blob_view(0),
+                            crypto::record_associated_data(r.resource_type, r.resource_id, latest));
+  if (!stored.ok()) return SQLITE_CORRUPT;
+  auto result = merge_record(stored.value(), r.resource_json, r.merge);
+  if (!result.ok()) return SQLITE_CORRUPT;
+  *merged = std::move(result).value();
+  return SQLITE_OK;
+}
+
 int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r,
                             RecordVersion* out, bool* conflict) {
-  const crypto::Sha256Digest digest = keys_->content_digest(r.resource_json);
   int64_t latest = 0;
+  std::string head_digest;
+  int64_t head_updated_at_ms = 0;
   {
     ScopedReset reset(head_);
-    int rc = head_.bind_text(1, r.resource_type).bind_text(2, r.resource_id).step();
+    const int rc = head_.bind_text(1, r.resource_type).bind_text(2, r.resource_id).step();
     if (rc == SQLITE_ROW) {
       latest = head_.column_int64(0);
-      if (head_.column_blob_view(1) == as_bytes(digest) &&
-          (!r.expected_version.has_value() || *r.expected_version == latest)) {
-        out->version = latest;
-        out->updated_at_ms = head_.column_int64(2);
-        out->changed = false;
-        return SQLITE_OK;
-      }
+      head_digest = std::string(head_.column_blob_view(1));
+      head_updated_at_ms = head_.column_int64(2);
     } else if (rc != SQLITE_DONE) {
       return rc;
     }
+  }
+  // A partial write becomes the latest version updated with what it says.
+  std::string merged;
+  if (latest > 0 && !r.merge.empty()) {
+    const int rc = merge_with_latest(r, latest, &merged);
+    if (rc != SQLITE_OK) return rc;
+  }
+  const std::string& resource_json = merged.empty() ? r.resource_json : merged;
+  const crypto::Sha256Digest digest = keys_->content_digest(resource_json);
+  if (latest > 0 && head_digest == as_bytes(digest) &&
+      (!r.expected_version.has_value() || *r.expected_version == latest)) {
+    out->version = latest;
+    out->updated_at_ms = head_updated_at_ms;
+    out->changed = false;
+    return SQLITE_OK;
   }
   if (r.expected_version.has_value() && *r.expected_version != latest) {
     *conflict = true;
@@ -122,8 +155,8 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   }
   const int64_t version = latest + 1;
   const std::string sealed = keys_->seal(
-      r.resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, version));
-  const crypto::Commitment commitment = crypto::commit(r.resource_json);
+      resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, version));
+  const crypto::Commitment commitment = crypto::commit(resource_json);
   int rc;
   {
     ScopedReset reset(insert_);

@@ -36,10 +36,17 @@ class RecordWriter {
  private:
   int write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r, RecordVersion* out,
                 bool* conflict);
+  // r.resource_json merged (r.merge) with version `latest` of the record,
+  // into *merged. SQLITE_CORRUPT when that version does not open or parse:
+  // the transaction fails and the sender retries, as for an ack that does
+  // not open; a partial write is never stored over a version it could not
+  // read, which would lose what that version holds.
+  int merge_with_latest(const RecordWrite& r, int64_t latest, std::string* merged);
 
   std::shared_ptr<const crypto::StoreKeys> keys_;
   sqlite3* db_ = nullptr;  // the committer's write connection
-  Statement head_, insert_, upsert_head_, delete_ids_, insert_id_, delete_tokens_, insert_token_;
+  Statement head_, latest_resource_, insert_, upsert_head_, delete_ids_, insert_id_, delete_tokens_,
+      insert_token_;
 };
 
 // Record reads on a read-only connection of its own, guarded by a mutex.
