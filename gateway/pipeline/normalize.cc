@@ -1,5 +1,7 @@
 #include "gateway/pipeline/normalize.h"
 
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "adapters/v2fhir/convert.h"
@@ -15,6 +17,32 @@ NormalizeIssue from_mapping(const v2fhir::MappingIssue& i, NormalizeIssue::Kind 
 
 NormalizeIssue in_fhir(std::string path, std::string text) {
   return {NormalizeIssue::Kind::kInvalidFhir, {}, std::move(path), std::move(text)};
+}
+
+// In the Bundle, resources refer to each other by their entries' fullUrls
+// ("urn:uuid:<id>"), which mean nothing outside the Bundle. A stored record
+// is read alone (REST, export, transfers), so its references to resources
+// of the same message become "Type/<id>", the record that holds them.
+// Rewritten in the canonical text (no whitespace, no escapes in these
+// values) rather than in the tree, which stays the Bundle as mapped.
+void resolve_entry_references(
+    const std::unordered_map<std::string_view, std::string_view>& type_of_id, std::string* json) {
+  static constexpr std::string_view kKey = "\"reference\":\"urn:uuid:";
+  size_t pos = json->find(kKey);
+  while (pos != std::string::npos) {
+    const size_t value = pos + kKey.size() - 9;  // at "urn:uuid:"
+    const size_t end = json->find('"', value);
+    if (end == std::string::npos) return;
+    const std::string_view id = std::string_view(*json).substr(value + 9, end - value - 9);
+    auto it = type_of_id.find(id);
+    size_t next = end;
+    if (it != type_of_id.end()) {
+      std::string local = std::string(it->second) + "/" + std::string(id);
+      json->replace(value, end - value, local);
+      next = value + local.size();
+    }
+    pos = json->find(kKey, next);
+  }
 }
 
 }  // namespace
@@ -36,6 +64,8 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
   if (!conv.ok()) return out;
 
   std::vector<v2fhir::MappedRecord> mapped = conv.records();
+  std::unordered_map<std::string_view, std::string_view> type_of_id;
+  for (const v2fhir::MappedRecord& m : mapped) type_of_id.emplace(m.id, m.resource_type);
   fhir::JsonValue* entries = conv.bundle.find_mutable("entry");
   out.records.reserve(mapped.size());
   for (const v2fhir::MappedRecord& m : mapped) {
@@ -67,6 +97,7 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
     w.resource_type = m.resource_type;
     w.resource_id = m.id;
     w.resource_json = std::move(canonical).value();
+    resolve_entry_references(type_of_id, &w.resource_json);
     w.identifiers = m.identifiers;
     w.merge.keep_stored = m.partial.keep_stored;
     for (const v2fhir::PartialUpdate::MergeBy& b : m.partial.merge_by)

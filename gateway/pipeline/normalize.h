@@ -48,7 +48,9 @@ struct Normalized {
     return errors.size() == 1 && errors[0].kind == NormalizeIssue::Kind::kUnsupportedType;
   }
   fhir::JsonValue bundle;                   // the transaction Bundle (when ok())
-  std::vector<store::RecordWrite> records;  // one per Bundle entry, canonical JSON (when ok())
+  // One per Bundle entry, canonical JSON (when ok()); references between
+  // them are "Type/<id>" (the Bundle's urn:uuid fullUrls mean nothing alone).
+  std::vector<store::RecordWrite> records;
   std::vector<NormalizeIssue> errors, warnings;
 };
 
