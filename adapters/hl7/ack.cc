@@ -198,7 +198,7 @@ std::string build_ack(const Header& in, AckCode code, const AckParams& p) noexce
   w.Field();
   w.Text(in.processing_id);
   w.Field();
-  w.Text(in.version_id);
+  w.Text(in.version_id.empty() ? std::string(kAssumedVersion) : in.version_id);
   // Echo MSH-18 only for a charset this ACK is really written in; an unknown
   // one (the usual reason for rejecting) would make the ACK unreadable too.
   if (w.declared()) {

@@ -241,7 +241,7 @@ TEST(BuildAckTest, Unparseable) {
   p.errors = {e};
   std::string ack = build_ack_for_unparseable("garbage\x0B\x1C", AckCode::kAR, p);
   EXPECT_EQ(ack,
-            "MSH|^~\\&|||||20240101||ACK^^ACK|K1\r"
+            "MSH|^~\\&|||||20240101||ACK^^ACK|K1||2.5.1\r"
             "MSA|AR\r"
             "ERR|||100^Segment sequence error^HL70357|E||||message does not start with MSH "
             "[at segment #1]\r");
@@ -251,16 +251,17 @@ TEST(BuildAckTest, Unparseable) {
   EXPECT_EQ(ack,
             "MSH#!@$%#GW#GF#APP#FAC#2024##ACK!A01!ACK#K2#P#2.4\r"
             "MSA#AR#CTL$F$9\r");
-  // Bad delimiters: nothing salvaged.
+  // Bad delimiters: nothing salvaged (MSH-12 is required: the ACK states
+  // the version it is written in).
   ack = build_ack_for_unparseable("MSH|^^\\&|APP|FAC|||||ADT^A01|CTL|P|2.5", AckCode::kAR,
                                   AckParams{"K3", "2024", "", {}, "", ""});
-  EXPECT_EQ(ack, "MSH|^~\\&|||||2024||ACK^^ACK|K3\rMSA|AR\r");
+  EXPECT_EQ(ack, "MSH|^~\\&|||||2024||ACK^^ACK|K3||2.5.1\rMSA|AR\r");
   // Unknown charset: declared none, written in UTF-8.
   ack = build_ack_for_unparseable("MSH|^~\\&|A|B|C|D|1||ADT^A01|CTL|P|2.5||||||ISO IR87\rPID|",
                                   AckCode::kAR, AckParams{"K4", "2024", "", {}, "", ""});
   EXPECT_EQ(ack, "MSH|^~\\&|C|D|A|B|2024||ACK^A01^ACK|K4|P|2.5\rMSA|AR|CTL\r");
   ack = build_ack_for_unparseable("", AckCode::kAR, AckParams{"K5", "2024", "", {}, "", ""});
-  EXPECT_EQ(ack, "MSH|^~\\&|||||2024||ACK^^ACK|K5\rMSA|AR\r");
+  EXPECT_EQ(ack, "MSH|^~\\&|||||2024||ACK^^ACK|K5||2.5.1\rMSA|AR\r");
 }
 
 TEST(ReadAckTest, RoundTripV251) {

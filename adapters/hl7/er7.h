@@ -108,7 +108,7 @@ struct Header {
   std::string message_structure;     // MSH-9.3  "ADT_A01"
   std::string control_id;            // MSH-10
   std::string processing_id;         // MSH-11.1 "P", "D", "T"
-  std::string version_id;            // MSH-12.1 "2.5.1"
+  std::string version_id;            // MSH-12.1 "2.5.1" (empty: kAssumedVersion)
   std::string sequence_number;       // MSH-13
   std::string accept_ack_type;       // MSH-15 "AL", "NE", "ER", "SU" or empty
   std::string application_ack_type;  // MSH-16
@@ -121,6 +121,12 @@ struct Header {
   // Compares MSH-12.1 ("2.5.1") with major.minor; false if it does not parse.
   bool version_at_least(int major, int minor) const;
 };
+
+// The version a message without MSH-12 is read as (with a warning), and its
+// acknowledgement states. MSH-12 is required, but some senders leave it empty
+// and everything else in such a message is readable: refusing it would lose
+// a message for a field that changes nothing in how it is read here.
+inline constexpr std::string_view kAssumedVersion = "2.5.1";
 
 enum class ValueState : unsigned char {
   kAbsent,  // not present or empty: the sender says nothing

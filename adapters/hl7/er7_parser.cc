@@ -394,7 +394,11 @@ void Parser::CheckRequired() {
   need(!h.message_code.empty(), 9, 1);
   need(!h.control_id.empty(), 10, 0);
   need(!h.processing_id.empty(), 11, 1);
-  need(!h.version_id.empty(), 12, 1);
+  if (h.version_id.empty()) {
+    AddWarning(Error{ErrorCode::kRequiredFieldMissing, Locate(0, 12, 0, 1),
+                     "required MSH field is empty; read as HL7 v" + std::string(kAssumedVersion),
+                     Severity::kWarning});
+  }
 }
 
 void Parser::CheckEscapes() {

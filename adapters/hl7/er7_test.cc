@@ -266,7 +266,7 @@ TEST(Er7Test, RequiredHeaderFields) {
   ParseResult r = parse(Msg({"MSH|^~\\&|A|B|C|D|1||||"}));
   EXPECT_FALSE(r.ok());
   ASSERT_TRUE(r.header);
-  ASSERT_EQ(r.errors.size(), 4u);
+  ASSERT_EQ(r.errors.size(), 3u);
   for (const Error& e : r.errors) {
     EXPECT_EQ(e.code, ErrorCode::kRequiredFieldMissing);
     EXPECT_EQ(e.where.segment_id, "MSH");
@@ -274,7 +274,14 @@ TEST(Er7Test, RequiredHeaderFields) {
   EXPECT_EQ(r.errors[0].where.field, 9);
   EXPECT_EQ(r.errors[1].where.field, 10);
   EXPECT_EQ(r.errors[2].where.field, 11);
-  EXPECT_EQ(r.errors[3].where.field, 12);
+  // An empty MSH-12 is read as kAssumedVersion, with a warning.
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].where.field, 12);
+  EXPECT_EQ(r.warnings[0].severity, Severity::kWarning);
+  ParseResult no_version = parse(Msg({"MSH|^~\\&|A|B|C|D|1||ADT^A08|X1|P|", "PID|1||7^^^H"}));
+  EXPECT_TRUE(no_version.ok());
+  ASSERT_EQ(no_version.warnings.size(), 1u);
+  EXPECT_NE(no_version.warnings[0].detail.find("read as HL7 v2.5.1"), std::string::npos);
   ParseOptions lenient;
   lenient.require_header_fields = false;
   EXPECT_TRUE(parse(Msg({"MSH|^~\\&|A|B|C|D|1||||"}), lenient).ok());

@@ -52,7 +52,7 @@ std::vector<hl7::Error> check_header(const hl7::Header& h, const IngestOptions& 
     e.detail = std::move(detail);
     errors.push_back(std::move(e));
   };
-  if (!h.version_id.starts_with("2.") || !h.version_at_least(2, 1))
+  if (!h.version_id.empty() && (!h.version_id.starts_with("2.") || !h.version_at_least(2, 1)))
     msh_error(hl7::ErrorCode::kUnsupportedVersionId, 12, "HL7 version must be 2.1 or later 2.x");
   if (!h.processing_id.empty() && std::find(o.processing_ids.begin(), o.processing_ids.end(),
                                             h.processing_id) == o.processing_ids.end())

@@ -123,6 +123,24 @@ TEST_F(IngestTest, ByteOrderMarkAtFrameStartIsSkipped) {
   EXPECT_EQ(ingest_->stats().mapping_failures, 0u);
 }
 
+// MSH-12 is required, yet some senders leave it empty: the message is read
+// as v2.5.1 (kAssumedVersion) rather than refused, and the ACK says so.
+TEST_F(IngestTest, EmptyVersionIdIsReadAsTheAssumedVersion) {
+  start();
+  std::string msg = kAdt;
+  const size_t version = msg.find("|2.5.1\r");
+  ASSERT_NE(version, std::string::npos);
+  msg.erase(version + 1, 5);
+  const std::string raw = send(msg);
+  auto parsed_ack = hl7::parse(raw);
+  ASSERT_TRUE(parsed_ack.ok());
+  EXPECT_EQ(parsed_ack.message->get("MSA-1"), "AA");
+  EXPECT_EQ(parsed_ack.message->get("MSH-12"), "2.5.1");
+  EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 1);
+  EXPECT_EQ(ingest_->stats().mapping_failures, 0u);
+  EXPECT_GT(store_->count_records(), 0);
+}
+
 // An MFN^M02 staff master file update (no FHIR mapping here): AE with code
 // 200 in the error queue by default; with unmapped_types = "store", AA and
 // stored as received without records, while supported types on the same
