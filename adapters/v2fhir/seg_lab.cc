@@ -135,7 +135,9 @@ void lab_order_provenance(MappingContext& ctx, EntryRef order, const std::string
                          "enterer", "Enterer"));
   agent.add("who", ctx.reference(enterer));
   prov.add("agent", JsonValue::make_array()).push(std::move(agent));
-  ctx.add_created("Provenance", "ORC|" + key, std::move(prov));
+  // One per message: each order event (NW, then the filler's SC/RE) is its own.
+  ctx.add_created("Provenance", "ORC|" + key + "|" + trim(ctx.message().header().control_id),
+                  std::move(prov));
 }
 
 namespace {

@@ -60,6 +60,19 @@ std::vector<JsonValue> order_identifiers(MappingContext& ctx, const Seg& seg, in
   return out;
 }
 
+// The key of the order number of type `type` ("PLAC", "FILL") among an
+// order's identifiers, else of its first identifier; "" without any.
+std::string order_number_key(const JsonValue* ids, std::string_view type) {
+  if (ids == nullptr || ids->items().empty()) return {};
+  for (const JsonValue& id : ids->items()) {
+    const JsonValue* t = id.find("type");
+    const JsonValue* c = t != nullptr ? t->find("coding") : nullptr;
+    if (c != nullptr && !c->items().empty() && c->items()[0].find("code")->text() == type)
+      return identifier_key(id);
+  }
+  return identifier_key(ids->items()[0]);
+}
+
 void set_subject(MappingContext& ctx, JsonValue& r) {
   if (ctx.cursor.patient != kNoEntry) r.add("subject", ctx.reference(ctx.cursor.patient));
   if (ctx.cursor.encounter != kNoEntry) r.add("encounter", ctx.reference(ctx.cursor.encounter));
@@ -74,11 +87,15 @@ void map_orc(MappingContext& ctx, const Seg& seg) {
   std::vector<JsonValue> ids = order_identifiers(ctx, seg, 2, 3);
   JsonValue sr = JsonValue::make_object();
   sr.add("resourceType", JsonValue::make_string("ServiceRequest"));
-  std::string key = ids.empty() ? std::string() : identifier_key(ids.front());
   if (!ids.empty()) {
     JsonValue& arr = sr.add("identifier", JsonValue::make_array());
     for (JsonValue& id : ids) arr.push(std::move(id));
   }
+  // The order is known by its placer number when there is one: it exists
+  // from the moment the order is placed and the filler's messages echo it,
+  // so an order placed without a filler number (ORM, OML, RDE) and its
+  // results (ORU, with both numbers) are one resource.
+  std::string key = order_number_key(sr.find("identifier"), "PLAC");
   const char* status = request_status(seg.text(5));
   sr.add("status", JsonValue::make_string(status != nullptr ? status : "unknown"));
   sr.add("intent", JsonValue::make_string("order"));
@@ -134,8 +151,9 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
     arr->push(std::move(id));
   }
   const JsonValue* sr_ids = sr.find("identifier");
-  if (key.empty() && sr_ids != nullptr && !sr_ids->items().empty())
-    key = identifier_key(sr_ids->items()[0]);
+  if (key.empty()) key = order_number_key(sr_ids, "PLAC");
+  // Results (and the report) are the filler's: keyed by its number.
+  std::string results_key = order_number_key(sr_ids, "FILL");
   std::string effective = time_field(ctx, seg, 7, TimeKind::kDateTime);
   std::string effective_end = time_field(ctx, seg, 8, TimeKind::kDateTime);
   // Identity: the order number with the service code. One filler number may
@@ -144,9 +162,9 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
   const std::string service = seg.text(4, 1) + "^" + seg.text(4, 3);
   if (key.empty()) {
     ctx.warning(MappingContext::location(seg, 3), "order without placer or filler number");
-    key = ctx.cursor.patient_key + "|" + effective;
+    key = results_key = ctx.cursor.patient_key + "|" + effective;
   }
-  key += "|service|" + service;
+  std::string suffix = "|service|" + service;
   sr.add("code", code);
   if (sr.find("requester") == nullptr) {
     EntryRef requester =
@@ -157,12 +175,14 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
   }
   // Child orders (microbiology) differ from their siblings by the parent
   // result they were spawned by.
-  key += lab_order_fields(ctx, seg, sr);
+  suffix += lab_order_fields(ctx, seg, sr);
+  key += suffix;
+  results_key += suffix;
   EntryRef order = ctx.add_with_key_identifier("ServiceRequest", key, std::move(sr), "OBR");
   ctx.cursor.order = order;
   ctx.cursor.specimen_observations = false;
   if (!specimen_first_message(ctx)) ctx.cursor.specimen = kNoEntry;
-  ctx.cursor.order_key = key;
+  ctx.cursor.order_key = results_key;
   ctx.cursor.order_effective = effective;
   ctx.cursor.observation = kNoEntry;
   ctx.cursor.obx_in_order = 0;
@@ -170,7 +190,7 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
   ctx.cursor.note_owner = "OBR";
   ctx.cursor.report = kNoEntry;
   if (!ctx.obr_creates_report) {
-    lab_order_added(ctx, seg, order, kNoEntry, key);
+    lab_order_added(ctx, seg, order, kNoEntry, results_key);
     return;
   }
 
@@ -205,10 +225,11 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
   std::string issued = time_field(ctx, seg, 22, TimeKind::kInstant);
   if (!issued.empty()) dr.add("issued", JsonValue::make_string(issued));
   lab_report_fields(ctx, seg, dr);
-  EntryRef report = ctx.add_with_key_identifier("DiagnosticReport", key, std::move(dr), "OBR");
+  EntryRef report =
+      ctx.add_with_key_identifier("DiagnosticReport", results_key, std::move(dr), "OBR");
   ctx.cursor.report = report;
   ctx.add_focus(report);
-  lab_order_added(ctx, seg, order, report, key);
+  lab_order_added(ctx, seg, order, report, results_key);
 }
 
 void map_nte(MappingContext& ctx, const Seg& seg) {

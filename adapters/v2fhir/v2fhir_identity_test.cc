@@ -139,3 +139,79 @@ TEST(ResultIdentity, RepeatedCodeWithoutSubIdIsKeptAndNamed) {
 
 }  // namespace
 }  // namespace gw::v2fhir
+
+namespace gw::v2fhir {
+namespace {
+
+std::string IdOf(const ConversionResult& r, const std::string& type) {
+  for (const MappedRecord& rec : r.records())
+    if (rec.resource_type == type) return rec.id;
+  return {};
+}
+
+// The EHR places an order with its placer number only; the lab's results
+// carry both numbers. The order is one ServiceRequest across the two
+// messages (keyed by the placer number), the report and results are keyed by
+// the filler's, and each message has its own order Provenance.
+TEST(ResultIdentity, OrderPlacedWithoutFillerNumberIsTheOrderItsResultsAnswer) {
+  Converted placed, resulted;
+  ConvertText(
+      "MSH|^~\\&|CPOE|HOSP|LIS|CITYLAB|20240315080000||ORM^O01|O1|P|2.5.1\r"
+      "PID|1||P1^^^A^MR||DOE^JANE\r"
+      "ORC|NW|PL77^CPOE||||||||||1234^WELBY^MARCUS\r"
+      "OBR|1|PL77^CPOE||2345-7^Glucose^LN|||20240315080000\r",
+      {}, &placed);
+  ConvertText(
+      "MSH|^~\\&|LIS|CITYLAB|CPOE|HOSP|20240315103005||ORU^R01|R1|P|2.5.1\r"
+      "PID|1||P1^^^A^MR||DOE^JANE\r"
+      "ORC|RE|PL77^CPOE|F900^CITYLAB|||||||||1234^WELBY^MARCUS\r"
+      "OBR|1|PL77^CPOE|F900^CITYLAB|2345-7^Glucose^LN|||20240315080000|||||||||||||||"
+      "20240315100000||CH|F\r"
+      "OBX|1|NM|2345-7^Glucose^LN||95|mg/dL|||||F\r",
+      {}, &resulted);
+  ASSERT_TRUE(placed.result.ok());
+  ASSERT_TRUE(resulted.result.ok());
+  // Ids are per sender (MSH-4): the lab's own feed (CITYLAB) keeps its
+  // orders apart from the hospital's, even under the same numbers.
+  const std::string order = IdOf(placed.result, "ServiceRequest");
+  ASSERT_FALSE(order.empty());
+  EXPECT_NE(IdOf(resulted.result, "ServiceRequest"), order);
+  // The same facility's order and results (MSH-4 HOSP on both, as when the
+  // LIS sends for the hospital): one ServiceRequest.
+  Converted resulted_same_sender;
+  std::string oru =
+      "MSH|^~\\&|LIS|HOSP|CPOE|HOSP|20240315103005||ORU^R01|R1|P|2.5.1\r"
+      "PID|1||P1^^^A^MR||DOE^JANE\r"
+      "ORC|RE|PL77^CPOE|F900^CITYLAB|||||||||1234^WELBY^MARCUS\r"
+      "OBR|1|PL77^CPOE|F900^CITYLAB|2345-7^Glucose^LN|||20240315080000|||||||||||||||"
+      "20240315100000||CH|F\r"
+      "OBX|1|NM|2345-7^Glucose^LN||95|mg/dL|||||F\r";
+  ConvertText(oru, {}, &resulted_same_sender);
+  ASSERT_TRUE(resulted_same_sender.result.ok());
+  EXPECT_EQ(IdOf(resulted_same_sender.result, "ServiceRequest"), order);
+  // The report is the filler's: a report sent later without the placer
+  // number is the same report.
+  Converted filler_only;
+  std::string no_placer = oru;
+  for (size_t p = no_placer.find("PL77^CPOE"); p != std::string::npos;
+       p = no_placer.find("PL77^CPOE"))
+    no_placer.erase(p, 9);
+  ConvertText(no_placer, {}, &filler_only);
+  ASSERT_TRUE(filler_only.result.ok());
+  EXPECT_EQ(IdOf(filler_only.result, "DiagnosticReport"),
+            IdOf(resulted_same_sender.result, "DiagnosticReport"));
+  EXPECT_EQ(ObservationIdsByCode(filler_only.result),
+            ObservationIdsByCode(resulted_same_sender.result));
+  // Two order events, two Provenances.
+  std::string placed_prov, resulted_prov;
+  for (const MappedRecord& rec : placed.result.records())
+    if (rec.resource_type == "Provenance" && rec.resource->find("activity") != nullptr &&
+        rec.resource->find("target")->items()[0].find("reference")->text() == "urn:uuid:" + order)
+      placed_prov = rec.id;
+  for (const MappedRecord& rec : resulted_same_sender.result.records())
+    if (rec.resource_type == "Provenance" && rec.id != placed_prov) resulted_prov = rec.id;
+  EXPECT_NE(placed_prov, resulted_prov);
+}
+
+}  // namespace
+}  // namespace gw::v2fhir
