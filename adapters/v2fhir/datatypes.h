@@ -114,6 +114,9 @@ std::string time_component(MappingContext& ctx, const Seg& seg, int field, int c
 // authority, name from XCN-2..7). kNoEntry when neither id nor name.
 EntryRef practitioner_from_xcn(MappingContext& ctx, const hl7::Element& xcn,
                                const IssueLocation& loc);
+// The Practitioner entry of each XCN repetition of `field` that names one, in
+// order (issues located at the repetition).
+std::vector<EntryRef> practitioner_entries(MappingContext& ctx, const Seg& seg, int field);
 // XON repetition -> Organization entry (name XON-1, identifier XON-10 or XON-3
 // with authority XON-6). kNoEntry when empty.
 EntryRef organization_from_xon(MappingContext& ctx, const hl7::Element& xon,

@@ -53,6 +53,21 @@ long find_back(MappingContext& ctx, const Seg& seg, std::initializer_list<std::s
 // without placer or filler number.
 fhir::JsonValue begin_group(MappingContext& ctx, const Seg& seg, const std::string& fallback_key);
 
+// The group of a dispense or an administration (product code in
+// `code_field`): the waiting ORC starts it (its draft is returned, as by
+// begin_group); with no ORC at all before the segment it is a group of its
+// own; otherwise the segment stays in the current group (null returned).
+fhir::JsonValue begin_event_group(MappingContext& ctx, const Seg& seg, int code_field);
+
+// The dispense or administration `ref` (its Medication `med`) just added is
+// a focus of the message and the group's current entry: the RXR, TQ1 and NTE
+// after `owner` ("RXD", "RXA") go to it.
+void make_current_event(MappingContext& ctx, EntryRef ref, EntryRef med, std::string_view owner);
+
+// Adds {"actor": Practitioner} to r.performer for each XCN repetition of
+// `field` naming one (RXD-10 dispensing, RXA-10 administering provider).
+void add_actors(MappingContext& ctx, const Seg& seg, int field, fhir::JsonValue& r);
+
 // No ORC at all before this segment (a message without one): a group of its own.
 void begin_orphan_group(MappingContext& ctx, const std::string& fallback_key);
 
@@ -78,7 +93,5 @@ void add_batch(MappingContext& ctx, const Seg& seg, EntryRef med, int lot_field,
 // without RXO/RXE has no MedicationRequest to carry them: said in a warning
 // (at the ORC) unless `keep_dosage` takes the dosage over.
 void drop_order_timing(MappingContext& ctx, const fhir::JsonValue& orc, bool keep_dosage);
-
-bool has_patient(MappingContext& ctx, const Seg& seg);
 
 }  // namespace gw::v2fhir

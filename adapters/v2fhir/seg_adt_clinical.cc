@@ -11,12 +11,6 @@ using fhir::JsonValue;
 
 namespace {
 
-bool need_patient(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient != kNoEntry) return true;
-  ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-  return false;
-}
-
 void add_subject(MappingContext& ctx, JsonValue& r, const char* patient_key,
                  const char* encounter_key) {
   r.add(patient_key, ctx.reference(ctx.cursor.patient));
@@ -51,7 +45,7 @@ std::vector<JsonValue> ei_identifiers(MappingContext& ctx, const Seg& seg, int f
 }  // namespace
 
 void map_al1(MappingContext& ctx, const Seg& seg) {
-  if (!need_patient(ctx, seg)) return;
+  if (!has_patient(ctx, seg)) return;
   JsonValue a = JsonValue::make_object();
   a.add("resourceType", JsonValue::make_string("AllergyIntolerance"));
   // ait-2: clinicalStatus is required unless entered-in-error; an allergy
@@ -105,7 +99,7 @@ void map_al1(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_dg1(MappingContext& ctx, const Seg& seg) {
-  if (!need_patient(ctx, seg)) return;
+  if (!has_patient(ctx, seg)) return;
   JsonValue c = JsonValue::make_object();
   c.add("resourceType", JsonValue::make_string("Condition"));
   JsonValue category = make_concept("http://terminology.hl7.org/CodeSystem/condition-category",
@@ -187,7 +181,7 @@ void map_dg1(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_pr1(MappingContext& ctx, const Seg& seg) {
-  if (!need_patient(ctx, seg)) return;
+  if (!has_patient(ctx, seg)) return;
   JsonValue p = JsonValue::make_object();
   p.add("resourceType", JsonValue::make_string("Procedure"));
   // PR1 carries no status; a procedure reported in PR1 is not asserted as
@@ -217,12 +211,7 @@ void map_pr1(MappingContext& ctx, const Seg& seg) {
   add_subject(ctx, p, "subject", "encounter");
   if (!performed.empty()) p.add("performedDateTime", JsonValue::make_string(performed));
   JsonValue performers = JsonValue::make_array();
-  int rep = 0;
-  for (const hl7::Element& e : seg.field(12).children()) {  // PR1-12 procedure practitioner
-    ++rep;
-    EntryRef pr =
-        practitioner_from_xcn(ctx, e, MappingContext::location(seg, 12, 0, rep > 1 ? rep : 0));
-    if (pr == kNoEntry) continue;
+  for (EntryRef pr : practitioner_entries(ctx, seg, 12)) {  // PR1-12 procedure practitioner
     JsonValue perf = JsonValue::make_object();
     perf.add("actor", ctx.reference(pr));
     performers.push(std::move(perf));
@@ -234,7 +223,7 @@ void map_pr1(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_in1(MappingContext& ctx, const Seg& seg) {
-  if (!need_patient(ctx, seg)) return;
+  if (!has_patient(ctx, seg)) return;
   // Entries first (payor, subscriber, employer), then the Coverage.
   // Payor: IN1-3 company id (CX) + IN1-4 company name (XON), IN1-5 address,
   // IN1-7 phone (IG: on the payor Organization).

@@ -315,10 +315,7 @@ void map_pr1_finance(MappingContext& ctx, const Seg& seg) {
 
 namespace {
 void gt1(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   EntryRef party = kNoEntry;
   std::string relationship = seg.text(11, 1);
   hl7::Element org = seg.at(21, 1);
@@ -379,10 +376,7 @@ void map_gt1(MappingContext& ctx, const Seg& seg) { map_leniently(ctx, seg, gt1)
 
 namespace {
 void ft1(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   JsonValue ci = JsonValue::make_object();
   ci.add("resourceType", JsonValue::make_string("ChargeItem"));
   // Identity: FT1-2 transaction id, unique within FT1-3's batch when sent.
@@ -457,12 +451,7 @@ void ft1(MappingContext& ctx, const Seg& seg) {
 
   JsonValue performers = JsonValue::make_array();
   auto add_performers = [&](int field, const char* function) {
-    int rep = 0;
-    for (const hl7::Element& e : seg.field(field).children()) {
-      ++rep;
-      EntryRef pr =
-          practitioner_from_xcn(ctx, e, MappingContext::location(seg, field, 0, rep > 1 ? rep : 0));
-      if (pr == kNoEntry) continue;
+    for (EntryRef pr : practitioner_entries(ctx, seg, field)) {
       JsonValue perf = JsonValue::make_object();
       if (function != nullptr) {
         perf.add("function",

@@ -185,6 +185,12 @@ void mother_from_pid(MappingContext& ctx, const Seg& seg, EntryRef patient,
 
 }  // namespace
 
+bool has_patient(MappingContext& ctx, const Seg& seg) {
+  if (ctx.cursor.patient != kNoEntry) return true;
+  ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
+  return false;
+}
+
 void map_pid(MappingContext& ctx, const Seg& seg) {
   JsonValue p = JsonValue::make_object();
   p.add("resourceType", JsonValue::make_string("Patient"));
@@ -342,10 +348,7 @@ void map_pid(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_pd1(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   std::vector<JsonValue> gps;
   int rep = 0;
   for (const hl7::Element& e : seg.field(3).children()) {
@@ -354,13 +357,7 @@ void map_pd1(MappingContext& ctx, const Seg& seg) {
         organization_from_xon(ctx, e, MappingContext::location(seg, 3, 0, rep > 1 ? rep : 0));
     if (org != kNoEntry) gps.push_back(ctx.reference(org));
   }
-  rep = 0;
-  for (const hl7::Element& e : seg.field(4).children()) {
-    ++rep;
-    EntryRef pr =
-        practitioner_from_xcn(ctx, e, MappingContext::location(seg, 4, 0, rep > 1 ? rep : 0));
-    if (pr != kNoEntry) gps.push_back(ctx.reference(pr));
-  }
+  for (EntryRef pr : practitioner_entries(ctx, seg, 4)) gps.push_back(ctx.reference(pr));
   JsonValue& patient = ctx.resource(ctx.cursor.patient);
   append_all(patient, "generalPractitioner", std::move(gps));
   // PD1-12 protection indicator Y: the record is restricted (IG: meta.security
@@ -417,10 +414,7 @@ void map_pd1(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_nk1(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   JsonValue r = JsonValue::make_object();
   r.add("resourceType", JsonValue::make_string("RelatedPerson"));
   r.add("patient", ctx.reference(ctx.cursor.patient));
@@ -467,10 +461,7 @@ void map_nk1(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_mrg(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   // MRG-3 prior patient account (A40, A41 merge account, A45 move visit):
   // an Account of the surviving patient.
   std::vector<JsonValue> accounts = identifiers_field(ctx, seg, 3);

@@ -9,6 +9,7 @@
 #include "adapters/v2fhir/datatypes.h"
 #include "adapters/v2fhir/pharmacy.h"
 #include "adapters/v2fhir/pharmacy_util.h"
+#include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
 
@@ -18,9 +19,7 @@ using fhir::JsonValue;
 // v2 mappings; IG ORC[MedicationAdministration] for the ordering provider).
 void map_rxa_administration(MappingContext& ctx, const Seg& seg) {
   if (!has_patient(ctx, seg)) return;
-  JsonValue orc = begin_group(ctx, seg, std::string(seg.field(5).raw()));
-  if (orc.is_null() && find_back(ctx, seg, {"ORC"}) < 0)
-    begin_orphan_group(ctx, std::string(seg.field(5).raw()));
+  JsonValue orc = begin_event_group(ctx, seg, 5);
   JsonValue ma = JsonValue::make_object();
   ma.add("resourceType", JsonValue::make_string("MedicationAdministration"));
   drop_order_timing(ctx, orc, false);
@@ -59,16 +58,7 @@ void map_rxa_administration(MappingContext& ctx, const Seg& seg) {
   } else {
     ma.add("effectiveDateTime", JsonValue::make_string(start));
   }
-  int rep = 0;
-  for (const hl7::Element& e : seg.field(10).children()) {
-    ++rep;
-    EntryRef who =
-        practitioner_from_xcn(ctx, e, MappingContext::location(seg, 10, 0, rep > 1 ? rep : 0));
-    if (who == kNoEntry) continue;
-    JsonValue p = JsonValue::make_object();
-    p.add("actor", ctx.reference(who));
-    array_member(ma, "performer").push(std::move(p));
-  }
+  add_actors(ctx, seg, 10, ma);
   if (std::optional<Seg> orc_seg = group_orc(ctx)) {
     // Status comes from RXA-20/21; the order control (RE: results follow)
     // only frames the group.
@@ -112,11 +102,7 @@ void map_rxa_administration(MappingContext& ctx, const Seg& seg) {
   add_batch(ctx, seg, med, 15, 16, 17);
   ma.add("medicationReference", ctx.reference(med));
   EntryRef ref = ctx.add("MedicationAdministration", key, std::move(ma), "RXA");
-  ctx.add_focus(ref);
-  ctx.cursor.rx_current = ref;
-  ctx.cursor.rx_medication = med;
-  ctx.cursor.note_target = ref;
-  ctx.cursor.note_owner = "RXA";
+  make_current_event(ctx, ref, med, "RXA");
 }
 
 // IG RXR[MedicationRequest] (and the same elements of the Dosage of a

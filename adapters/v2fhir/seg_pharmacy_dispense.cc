@@ -8,6 +8,7 @@
 #include "adapters/v2fhir/datatypes.h"
 #include "adapters/v2fhir/pharmacy.h"
 #include "adapters/v2fhir/pharmacy_util.h"
+#include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
 
@@ -32,9 +33,7 @@ const char* dispense_status(std::string_view s) {
 // RXD -> MedicationDispense (FHIR R4 MedicationDispense v2 mappings).
 void map_rxd(MappingContext& ctx, const Seg& seg) {
   if (!has_patient(ctx, seg)) return;
-  JsonValue orc = begin_group(ctx, seg, std::string(seg.field(2).raw()));
-  if (orc.is_null() && find_back(ctx, seg, {"ORC"}) < 0)
-    begin_orphan_group(ctx, std::string(seg.field(2).raw()));
+  JsonValue orc = begin_event_group(ctx, seg, 2);
   JsonValue md = JsonValue::make_object();
   md.add("resourceType", JsonValue::make_string("MedicationDispense"));
   drop_order_timing(ctx, orc, true);
@@ -75,16 +74,7 @@ void map_rxd(MappingContext& ctx, const Seg& seg) {
   JsonValue quantity = quantity_fields(ctx, seg, 4, 5);
   if (!quantity.empty()) md.add("quantity", std::move(quantity));
   if (!handed_over.empty()) md.add("whenHandedOver", JsonValue::make_string(handed_over));
-  int rep = 0;
-  for (const hl7::Element& e : seg.field(10).children()) {
-    ++rep;
-    EntryRef who =
-        practitioner_from_xcn(ctx, e, MappingContext::location(seg, 10, 0, rep > 1 ? rep : 0));
-    if (who == kNoEntry) continue;
-    JsonValue p = JsonValue::make_object();
-    p.add("actor", ctx.reference(who));
-    array_member(md, "performer").push(std::move(p));
-  }
+  add_actors(ctx, seg, 10, md);
   JsonValue daily = cq_quantity(ctx, seg, 12);
   if (!daily.empty())
     first_dosage(md, "dosageInstruction").add("maxDosePerPeriod", per_day(std::move(daily)));
@@ -118,11 +108,7 @@ void map_rxd(MappingContext& ctx, const Seg& seg) {
     id.add("value", JsonValue::make_string(prescription));
     array_member(ctx.resource(ref), "identifier").push(std::move(id));
   }
-  ctx.add_focus(ref);
-  ctx.cursor.rx_current = ref;
-  ctx.cursor.rx_medication = med;
-  ctx.cursor.note_target = ref;
-  ctx.cursor.note_owner = "RXD";
+  make_current_event(ctx, ref, med, "RXD");
 }
 
 }  // namespace gw::v2fhir

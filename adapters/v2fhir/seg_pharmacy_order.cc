@@ -9,6 +9,7 @@
 #include "adapters/v2fhir/datatypes.h"
 #include "adapters/v2fhir/pharmacy.h"
 #include "adapters/v2fhir/pharmacy_util.h"
+#include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
 

@@ -148,6 +148,29 @@ JsonValue begin_group(MappingContext& ctx, const Seg& seg, const std::string& fa
   return orc;
 }
 
+JsonValue begin_event_group(MappingContext& ctx, const Seg& seg, int code_field) {
+  JsonValue orc = begin_group(ctx, seg, std::string(seg.field(code_field).raw()));
+  if (orc.is_null() && find_back(ctx, seg, {"ORC"}) < 0)
+    begin_orphan_group(ctx, std::string(seg.field(code_field).raw()));
+  return orc;
+}
+
+void make_current_event(MappingContext& ctx, EntryRef ref, EntryRef med, std::string_view owner) {
+  ctx.add_focus(ref);
+  ctx.cursor.rx_current = ref;
+  ctx.cursor.rx_medication = med;
+  ctx.cursor.note_target = ref;
+  ctx.cursor.note_owner = std::string(owner);
+}
+
+void add_actors(MappingContext& ctx, const Seg& seg, int field, JsonValue& r) {
+  for (EntryRef who : practitioner_entries(ctx, seg, field)) {
+    JsonValue p = JsonValue::make_object();
+    p.add("actor", ctx.reference(who));
+    array_member(r, "performer").push(std::move(p));
+  }
+}
+
 void begin_orphan_group(MappingContext& ctx, const std::string& fallback_key) {
   ctx.cursor.rx_orc_index = -1;
   ctx.cursor.rx_order_id = JsonValue();
@@ -210,12 +233,6 @@ void drop_order_timing(MappingContext& ctx, const JsonValue& orc, bool keep_dosa
       ctx.warning(MappingContext::location(*orc_seg),
                   "order timing not mapped: the group has no order segment");
   }
-}
-
-bool has_patient(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient != kNoEntry) return true;
-  ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-  return false;
 }
 
 }  // namespace gw::v2fhir

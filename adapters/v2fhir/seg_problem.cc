@@ -115,10 +115,7 @@ EntryRef care_team(MappingContext& ctx, EntryRef condition) {
 
 namespace {
 void prb(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   JsonValue c = JsonValue::make_object();
   c.add("resourceType", JsonValue::make_string("Condition"));
   JsonValue identifier =
@@ -221,10 +218,7 @@ void map_obx_problem(MappingContext& ctx, const Seg& seg) {
 
 namespace {
 void rol(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   std::string action = seg.text(2);  // v2-0287: AD/CO/UC/UP add or keep; DE removes
   if (action == "DE") {
     ctx.warning(MappingContext::location(seg, 2), "role removal not mapped");
@@ -234,12 +228,7 @@ void rol(MappingContext& ctx, const Seg& seg) {
   std::string role_code = seg.text(3, 1);
   JsonValue p = period(ctx, seg);
   std::string_view anchor = rol_anchor(ctx, seg);
-  int rep = 0;
-  for (const hl7::Element& e : seg.field(4).children()) {
-    ++rep;
-    EntryRef person =
-        practitioner_from_xcn(ctx, e, MappingContext::location(seg, 4, 0, rep > 1 ? rep : 0));
-    if (person == kNoEntry) continue;
+  for (EntryRef person : practitioner_entries(ctx, seg, 4)) {
     JsonValue ref = ctx.reference(person);
     if ((anchor == "PV1" || anchor == "PV2") && ctx.cursor.encounter != kNoEntry) {
       // IG ROL[Encounter-PractitionerRole]: Encounter.participant.
@@ -277,7 +266,7 @@ void rol(MappingContext& ctx, const Seg& seg) {
       append(ctx.resource(team), "participant", std::move(part));
     }
   }
-  if (rep == 0 || seg.field(4).empty()) {
+  if (seg.field(4).child_count() == 0 || seg.field(4).empty()) {
     ctx.warning(MappingContext::location(seg, 4), "role without a person not mapped");
   }
 }
