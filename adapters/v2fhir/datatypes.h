@@ -77,6 +77,9 @@ fhir::JsonValue identifier_from_ei(MappingContext& ctx, const EI& ei, std::strin
 
 // "system|value" of an Identifier JSON object ("" if either is missing).
 std::string identifier_key(const fhir::JsonValue& identifier);
+// "system|code" of a CodeableConcept's first coding, else "text|" + its text
+// ("" for an empty concept): what keys a resource identified by its code.
+std::string code_key(const fhir::JsonValue& cc);
 
 // ---- Names, addresses, telecom ---------------------------------------------
 
@@ -107,6 +110,8 @@ std::string time_field(MappingContext& ctx, const Seg& seg, int field, TimeKind 
 // Same for a component holding a DTM (e.g. DR ranges: component 1 and 2).
 std::string time_component(MappingContext& ctx, const Seg& seg, int field, int component,
                            TimeKind kind);
+// A Period of FHIR dateTimes (either may be ""); null when both are empty.
+fhir::JsonValue period_of(std::string_view start, std::string_view end);
 
 // ---- People and organizations as entries -----------------------------------
 

@@ -42,8 +42,6 @@ fhir::JsonValue cq_quantity(MappingContext& ctx, const Seg& seg, int field);
 // A total daily dose (RXE-19, RXD-12) -> maxDosePerPeriod: dose per 1 d (IG RXE-19).
 fhir::JsonValue per_day(fhir::JsonValue dose);
 
-void push_all(fhir::JsonValue& r, const char* element, std::vector<fhir::JsonValue> values);
-
 // The last segment before `seg` with one of `ids`, or -1 (bounded look-back).
 long find_back(MappingContext& ctx, const Seg& seg, std::initializer_list<std::string_view> ids);
 

@@ -19,19 +19,6 @@ void add_subject(MappingContext& ctx, JsonValue& r, const char* patient_key,
   }
 }
 
-std::string code_key(const JsonValue& cc) {
-  if (cc.empty()) return {};
-  const JsonValue* codings = cc.find("coding");
-  if (codings != nullptr && !codings->items().empty()) {
-    const JsonValue& c = codings->items().front();
-    const JsonValue* s = c.find("system");
-    const JsonValue* k = c.find("code");
-    return (s ? s->text() : std::string()) + "|" + (k ? k->text() : std::string());
-  }
-  const JsonValue* t = cc.find("text");
-  return t ? "text|" + t->text() : std::string();
-}
-
 // An EI field (DG1-20, PR1-19) as a list of at most one Identifier.
 std::vector<JsonValue> ei_identifiers(MappingContext& ctx, const Seg& seg, int field) {
   std::vector<JsonValue> out;
@@ -332,12 +319,7 @@ void map_in1(MappingContext& ctx, const Seg& seg) {
   }
   std::string start = time_field(ctx, seg, 12, TimeKind::kDateTime);
   std::string end = time_field(ctx, seg, 13, TimeKind::kDateTime);
-  if (!start.empty() || !end.empty()) {
-    JsonValue period = JsonValue::make_object();
-    if (!start.empty()) period.add("start", JsonValue::make_string(start));
-    if (!end.empty()) period.add("end", JsonValue::make_string(end));
-    c.add("period", std::move(period));
-  }
+  if (JsonValue period = period_of(start, end); !period.empty()) c.add("period", std::move(period));
   if (payor != kNoEntry) {
     c.add("payor", JsonValue::make_array()).push(ctx.reference(payor));
   } else {

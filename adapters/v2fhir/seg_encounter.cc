@@ -59,14 +59,6 @@ void add_location(MappingContext& ctx, JsonValue& enc, EntryRef loc, const char*
   append(enc, "location", std::move(l));
 }
 
-JsonValue period_of(const std::string& start, const std::string& end) {
-  if (start.empty() && end.empty()) return {};
-  JsonValue period = JsonValue::make_object();
-  if (!start.empty()) period.add("start", JsonValue::make_string(start));
-  if (!end.empty()) period.add("end", JsonValue::make_string(end));
-  return period;
-}
-
 // PV1-37 DLD (location CWE ^ effective date) -> a Location for
 // hospitalization.destination (IG DLD[Location-Discharge]).
 EntryRef discharge_location(MappingContext& ctx, const Seg& seg) {

@@ -438,12 +438,7 @@ void map_nk1(MappingContext& ctx, const Seg& seg) {
   // NK1-8/9 start and end date of the relationship -> period (IG NK1[RelatedPerson]).
   std::string start = time_field(ctx, seg, 8, TimeKind::kDateTime);
   std::string end = time_field(ctx, seg, 9, TimeKind::kDateTime);
-  if (!start.empty() || !end.empty()) {
-    JsonValue period = JsonValue::make_object();
-    if (!start.empty()) period.add("start", JsonValue::make_string(start));
-    if (!end.empty()) period.add("end", JsonValue::make_string(end));
-    r.add("period", std::move(period));
-  }
+  if (JsonValue period = period_of(start, end); !period.empty()) r.add("period", std::move(period));
   JsonValue language = codeable_concept_field(ctx, seg, 20);
   if (!language.empty()) {
     JsonValue comm = JsonValue::make_object();

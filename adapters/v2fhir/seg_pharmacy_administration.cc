@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
 #include "adapters/v2fhir/pharmacy.h"
@@ -40,7 +41,7 @@ void map_rxa_administration(MappingContext& ctx, const Seg& seg) {
   if (!action.empty() && action != "A" && action != "U" && action != "D")
     ctx.warning(MappingContext::location(seg, 21), "action code not in table 0206");
   ma.add("status", JsonValue::make_string(status));
-  push_all(ma, "statusReason", codeable_concepts_field(ctx, seg, 18));
+  append_all(ma, "statusReason", codeable_concepts_field(ctx, seg, 18));
   ma.add("subject", ctx.reference(ctx.cursor.patient));
   if (ctx.cursor.encounter != kNoEntry) ma.add("context", ctx.reference(ctx.cursor.encounter));
   std::string start = time_field(ctx, seg, 3, TimeKind::kDateTime);
@@ -78,7 +79,7 @@ void map_rxa_administration(MappingContext& ctx, const Seg& seg) {
       ctx.warning(MappingContext::location(*orc_seg, 9),
                   "order date not mapped: the group has no order segment");
   }
-  push_all(ma, "reasonCode", codeable_concepts_field(ctx, seg, 19));
+  append_all(ma, "reasonCode", codeable_concepts_field(ctx, seg, 19));
   JsonValue order = order_reference(ctx);
   if (!order.empty()) ma.add("request", std::move(order));
   // RXA-6 / RXA-7 -> dosage.dose (route and site come with the RXR).

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
 #include "adapters/v2fhir/pharmacy.h"
@@ -165,7 +166,7 @@ void map_rxo(MappingContext& ctx, const Seg& seg) {
   EntryRef med = add_medication(ctx, seg, 1, 5, ctx.cursor.rx_order_key);
   JsonValue dosage = JsonValue::make_object();
   set_dose(ctx, seg, dosage, 2, 3, 4);
-  push_all(dosage, "additionalInstruction", codeable_concepts_field(ctx, seg, 7));
+  append_all(dosage, "additionalInstruction", codeable_concepts_field(ctx, seg, 7));
   merge_dosage(ctx, seg, mr, dosage);
   JsonValue substitution = codeable_concept_field(ctx, seg, 9, 1, "0161");
   if (!substitution.empty()) {
@@ -180,7 +181,7 @@ void map_rxo(MappingContext& ctx, const Seg& seg) {
   if (refills >= 0)
     dispense.add("numberOfRepeatsAllowed", JsonValue::make_number(std::to_string(refills)));
   if (!dispense.empty()) mr.add("dispenseRequest", std::move(dispense));
-  push_all(mr, "reasonCode", codeable_concepts_field(ctx, seg, 20));
+  append_all(mr, "reasonCode", codeable_concepts_field(ctx, seg, 20));
   set_order_type(ctx, seg, 27, mr);
   finish_request(ctx, seg, existing, std::move(draft), med, ctx.cursor.rx_order_key);
 }
@@ -210,7 +211,7 @@ void map_rxe(MappingContext& ctx, const Seg& seg) {
     }
     arr.mutable_items().front().add("rateQuantity", quantity(rate_value, rate_units));
   }
-  push_all(dosage, "additionalInstruction", codeable_concepts_field(ctx, seg, 7));
+  append_all(dosage, "additionalInstruction", codeable_concepts_field(ctx, seg, 7));
   JsonValue daily = cq_quantity(ctx, seg, 19);
   if (!daily.empty()) dosage.add("maxDosePerPeriod", per_day(std::move(daily)));
   merge_dosage(ctx, seg, mr, dosage);
@@ -248,7 +249,7 @@ void map_rxe(MappingContext& ctx, const Seg& seg) {
     prescription_id.add("value", JsonValue::make_string(prescription));
     if (!refill_request) array_member(mr, "identifier").push(prescription_id);
   }
-  push_all(mr, "reasonCode", codeable_concepts_field(ctx, seg, 27));
+  append_all(mr, "reasonCode", codeable_concepts_field(ctx, seg, 27));
   set_order_type(ctx, seg, 44, mr);
   std::string original = time_field(ctx, seg, 32, TimeKind::kDateTime);
   std::optional<Seg> orc = group_orc(ctx);

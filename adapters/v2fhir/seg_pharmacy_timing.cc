@@ -124,10 +124,7 @@ void map_tq1_routed(MappingContext& ctx, const Seg& seg) {
   if (!times.empty()) repeat.add("timeOfDay", std::move(times));
   std::string start = time_field(ctx, seg, 7, TimeKind::kDateTime);
   std::string end = time_field(ctx, seg, 8, TimeKind::kDateTime);
-  if (!start.empty() || !end.empty()) {
-    JsonValue period = JsonValue::make_object();
-    if (!start.empty()) period.add("start", JsonValue::make_string(start));
-    if (!end.empty()) period.add("end", JsonValue::make_string(end));
+  if (JsonValue period = period_of(start, end); !period.empty()) {
     repeat.add("boundsPeriod", std::move(period));
     if (seg.field(6).has_value())
       ctx.warning(MappingContext::location(seg, 6),

@@ -110,12 +110,6 @@ JsonValue per_day(JsonValue dose) {
   return ratio;
 }
 
-void push_all(JsonValue& r, const char* element, std::vector<JsonValue> values) {
-  if (values.empty()) return;
-  JsonValue& arr = array_member(r, element);
-  for (JsonValue& v : values) arr.push(std::move(v));
-}
-
 long find_back(MappingContext& ctx, const Seg& seg, std::initializer_list<std::string_view> ids) {
   size_t idx = seg.view.index();
   for (size_t steps = 0; idx > 0 && steps < 500; --idx, ++steps) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
 #include "adapters/v2fhir/finance.h"
@@ -55,33 +56,11 @@ const char* verification_status(const std::string& code) {
   return nullptr;
 }
 
-std::string code_key(const JsonValue& cc) {
-  const JsonValue* codings = cc.find("coding");
-  if (codings != nullptr && !codings->items().empty()) {
-    const JsonValue& c = codings->items().front();
-    const JsonValue* s = c.find("system");
-    const JsonValue* k = c.find("code");
-    return (s ? s->text() : std::string()) + "|" + (k ? k->text() : std::string());
-  }
-  const JsonValue* t = cc.find("text");
-  return t ? "text|" + t->text() : std::string();
-}
-
-void append(JsonValue& r, const char* element, JsonValue item) {
-  JsonValue* arr = r.find_mutable(element);
-  if (arr == nullptr) arr = &r.add(element, JsonValue::make_array());
-  arr->push(std::move(item));
-}
-
 // ROL-5/6 role begin and end.
 JsonValue period(MappingContext& ctx, const Seg& seg) {
   std::string start = time_field(ctx, seg, 5, TimeKind::kDateTime);
   std::string end = time_field(ctx, seg, 6, TimeKind::kDateTime);
-  if (start.empty() && end.empty()) return {};
-  JsonValue p = JsonValue::make_object();
-  if (!start.empty()) p.add("start", JsonValue::make_string(start));
-  if (!end.empty()) p.add("end", JsonValue::make_string(end));
-  return p;
+  return period_of(start, end);
 }
 
 // The segment a ROL belongs to: the nearest one before it that is not a
