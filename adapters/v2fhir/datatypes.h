@@ -80,6 +80,9 @@ std::string identifier_key(const fhir::JsonValue& identifier);
 // "system|code" of a CodeableConcept's first coding, else "text|" + its text
 // ("" for an empty concept): what keys a resource identified by its code.
 std::string code_key(const fhir::JsonValue& cc);
+// v2-0001 administrative sex -> FHIR administrative-gender (IG ConceptMap);
+// nullptr for a code not in the table.
+const char* administrative_gender(std::string_view sex);
 
 // ---- Names, addresses, telecom ---------------------------------------------
 

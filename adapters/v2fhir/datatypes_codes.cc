@@ -287,6 +287,14 @@ JsonValue identifier_from_ei(MappingContext& ctx, const EI& ei, std::string_view
   return id;
 }
 
+const char* administrative_gender(std::string_view sex) {
+  if (sex == "F") return "female";
+  if (sex == "M") return "male";
+  if (sex == "O" || sex == "A" || sex == "N") return "other";
+  if (sex == "U") return "unknown";
+  return nullptr;
+}
+
 std::string code_key(const JsonValue& cc) {
   if (cc.empty()) return {};
   const JsonValue* codings = cc.find("coding");

@@ -99,15 +99,6 @@ EntryRef open_account(MappingContext& ctx, const Seg& pid) {
   return ref;
 }
 
-// v2-0001 -> administrative-gender (IG ConceptMap), for guarantors.
-const char* gender(std::string_view sex) {
-  if (sex == "F") return "female";
-  if (sex == "M") return "male";
-  if (sex == "O" || sex == "A" || sex == "N") return "other";
-  if (sex == "U") return "unknown";
-  return nullptr;
-}
-
 // GT1 person fields describing a guarantor who is the patient: the Patient
 // has them already (PID), so each non-empty one is named in a warning.
 void drop_self_guarantor_fields(MappingContext& ctx, const Seg& seg) {
@@ -140,7 +131,7 @@ EntryRef guarantor_person(MappingContext& ctx, const Seg& seg) {
   for (JsonValue& t : contact_points_field(ctx, seg, 7, "work")) telecom.push_back(std::move(t));
   append_all(rp, "telecom", std::move(telecom));
   std::string sex = seg.text(9, 1);
-  if (const char* g = gender(sex)) {
+  if (const char* g = administrative_gender(sex)) {
     rp.add("gender", JsonValue::make_string(g));
   } else if (!sex.empty()) {
     ctx.warning(MappingContext::location(seg, 9), "administrative sex not mapped");

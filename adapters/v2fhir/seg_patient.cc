@@ -16,15 +16,6 @@ constexpr char kV2_0203[] = "http://terminology.hl7.org/CodeSystem/v2-0203";
 constexpr char kCdcRace[] = "urn:oid:2.16.840.1.113883.6.238";
 constexpr char kNullFlavor[] = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor";
 
-// v2-0001 -> administrative-gender (IG ConceptMap).
-const char* gender(std::string_view sex) {
-  if (sex == "F") return "female";
-  if (sex == "M") return "male";
-  if (sex == "O" || sex == "A" || sex == "N") return "other";
-  if (sex == "U") return "unknown";
-  return nullptr;
-}
-
 JsonValue typed_identifier(std::string_view system, std::string_view type, std::string value) {
   JsonValue id = JsonValue::make_object();
   id.add("type", make_concept(kV2_0203, type));
@@ -235,7 +226,7 @@ void map_pid(MappingContext& ctx, const Seg& seg) {
     append_all(p, "telecom", contact_points_field(ctx, seg, 13, "home"));
     append_all(p, "telecom", contact_points_field(ctx, seg, 14, "work"));
   }
-  if (const char* g = gender(seg.text(8))) {
+  if (const char* g = administrative_gender(seg.text(8))) {
     p.add("gender", JsonValue::make_string(g));
   } else if (!seg.text(8).empty()) {
     ctx.warning(MappingContext::location(seg, 8), "administrative sex not in table 0001");
@@ -428,7 +419,7 @@ void map_nk1(MappingContext& ctx, const Seg& seg) {
   append_all(r, "telecom", contact_points_field(ctx, seg, 5, "home"));
   append_all(r, "telecom", contact_points_field(ctx, seg, 6, "work"));
   append_all(r, "address", addresses_field(ctx, seg, 4));
-  if (const char* g = gender(seg.text(15))) {
+  if (const char* g = administrative_gender(seg.text(15))) {
     r.add("gender", JsonValue::make_string(g));
   } else if (!seg.text(15).empty()) {
     ctx.warning(MappingContext::location(seg, 15), "administrative sex not in table 0001");

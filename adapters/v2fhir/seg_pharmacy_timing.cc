@@ -7,6 +7,7 @@
 
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
+#include "adapters/v2fhir/lab.h"
 #include "adapters/v2fhir/pharmacy.h"
 #include "adapters/v2fhir/pharmacy_util.h"
 
@@ -15,15 +16,6 @@ namespace gw::v2fhir {
 using fhir::JsonValue;
 
 namespace {
-
-// v2-0485 / TQ1-9 priority -> request-priority.
-const char* request_priority(std::string_view p) {
-  if (p == "S") return "stat";
-  if (p == "A") return "asap";
-  if (p == "R") return "routine";
-  if (p == "T") return "urgent";
-  return nullptr;
-}
 
 // A time unit (ANSI "D", UCUM "d", ...) -> units-of-time code; nullptr if none.
 const char* time_unit(std::string_view u) {
