@@ -76,6 +76,17 @@ void merge_dosage(MappingContext& ctx, const Seg& seg, JsonValue& mr, const Json
   for (const fhir::JsonMember& m : dosage.members()) d.add(m.key, m.value);
 }
 
+// RXO-9 / RXE-9 substitution status (tables 0161 / 0167) ->
+// MedicationRequest.substitution.allowedCodeableConcept.
+void set_allowed_substitution(MappingContext& ctx, const Seg& seg, int field, const char* table,
+                              JsonValue& mr) {
+  JsonValue substitution = codeable_concept_field(ctx, seg, field, 1, table);
+  if (substitution.empty()) return;
+  JsonValue s = JsonValue::make_object();
+  s.add("allowedCodeableConcept", std::move(substitution));
+  mr.add("substitution", std::move(s));
+}
+
 // RXO-27 / RXE-44 pharmacy order type (v2-0480: M medication, S IV large
 // volume, O other solution) -> MedicationRequest.category.
 void set_order_type(MappingContext& ctx, const Seg& seg, int field, JsonValue& mr) {
@@ -168,12 +179,7 @@ void map_rxo(MappingContext& ctx, const Seg& seg) {
   set_dose(ctx, seg, dosage, 2, 3, 4);
   append_all(dosage, "additionalInstruction", codeable_concepts_field(ctx, seg, 7));
   merge_dosage(ctx, seg, mr, dosage);
-  JsonValue substitution = codeable_concept_field(ctx, seg, 9, 1, "0161");
-  if (!substitution.empty()) {
-    JsonValue s = JsonValue::make_object();
-    s.add("allowedCodeableConcept", std::move(substitution));
-    mr.add("substitution", std::move(s));
-  }
+  set_allowed_substitution(ctx, seg, 9, "0161", mr);
   JsonValue dispense = JsonValue::make_object();
   JsonValue quantity = quantity_fields(ctx, seg, 11, 12);
   if (!quantity.empty()) dispense.add("quantity", std::move(quantity));
@@ -216,12 +222,7 @@ void map_rxe(MappingContext& ctx, const Seg& seg) {
   if (!daily.empty()) dosage.add("maxDosePerPeriod", per_day(std::move(daily)));
   merge_dosage(ctx, seg, mr, dosage);
 
-  JsonValue substitution = codeable_concept_field(ctx, seg, 9, 1, "0167");
-  if (!substitution.empty()) {
-    JsonValue s = JsonValue::make_object();
-    s.add("allowedCodeableConcept", std::move(substitution));
-    mr.add("substitution", std::move(s));
-  }
+  set_allowed_substitution(ctx, seg, 9, "0167", mr);
   JsonValue* dispense = mr.find_mutable("dispenseRequest");
   JsonValue dispense_new = JsonValue::make_object();
   JsonValue& dr = dispense != nullptr ? *dispense : dispense_new;
