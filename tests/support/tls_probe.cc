@@ -34,4 +34,21 @@ bool handshake_with_versions(uint16_t port, const std::string& ca_file, int min_
   return ok;
 }
 
+std::string accepted_tls_versions(uint16_t port, const std::string& ca_file) {
+  struct Probe {
+    const char* name;
+    int min_version, max_version;
+  };
+  static constexpr Probe kProbes[] = {{"TLS1.0-1.1", TLS1_VERSION, TLS1_1_VERSION},
+                                      {"TLS1.2", TLS1_2_VERSION, TLS1_2_VERSION},
+                                      {"TLS1.3", TLS1_3_VERSION, TLS1_3_VERSION}};
+  std::string accepted;
+  for (const Probe& p : kProbes) {
+    if (!handshake_with_versions(port, ca_file, p.min_version, p.max_version)) continue;
+    if (!accepted.empty()) accepted += ' ';
+    accepted += p.name;
+  }
+  return accepted;
+}
+
 }  // namespace gw::testing
