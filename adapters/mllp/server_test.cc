@@ -21,21 +21,12 @@
 #include "adapters/mllp/fd_limit.h"
 #include "adapters/mllp/framer.h"
 #include "adapters/mllp/server_test_util.h"
+#include "tests/support/wait.h"
 
 namespace gw::mllp {
 namespace {
 
 using namespace std::chrono_literals;
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
-}
 
 using testing::ManualClock;
 using testing::TestHandler;
@@ -178,7 +169,7 @@ TEST_F(ServerTest, SendAndCloseAnswersThenCloses) {
   EXPECT_EQ(receive(*c), "bye");
   EXPECT_TRUE(closed_by_peer(*c));
   c.reset();
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  EXPECT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 0; }, 5s));
 }
 
 TEST_F(ServerTest, OversizedFrameGetsHeadAndConnectionStaysUsable) {
@@ -314,10 +305,11 @@ TEST_F(ServerTest, ConnectionsBeyondMaxAreRefused) {
   EXPECT_EQ(receive(*b), "ACK:b");
   auto c = connect();
   EXPECT_TRUE(closed_by_peer(*c));
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_refused == 1u; }));
+  EXPECT_TRUE(
+      gw::testing::wait_until([&] { return server_->stats().connections_refused == 1u; }, 5s));
   // A slot frees up when a connection closes.
   a.reset();
-  ASSERT_TRUE(eventually([&] { return server_->stats().connections_open == 1; }));
+  ASSERT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 1; }, 5s));
   auto d = connect();
   send(*d, "d");
   EXPECT_EQ(receive(*d), "ACK:d");
@@ -357,14 +349,15 @@ TEST_F(ServerTest, ThousandConcurrentConnections) {
     ASSERT_NE(clients.back(), nullptr);
   }
   for (int i = 0; i < kConns; ++i) send(*clients[i], "c" + std::to_string(i));
-  ASSERT_TRUE(eventually([&] { return server_->stats().connections_open == kConns; }));
+  ASSERT_TRUE(
+      gw::testing::wait_until([&] { return server_->stats().connections_open == kConns; }, 5s));
   for (int i = 0; i < kConns; ++i) ASSERT_EQ(receive(*clients[i]), "ACK:c" + std::to_string(i));
   // And a second round while all are open.
   for (int i = 0; i < kConns; ++i) send(*clients[i], "d" + std::to_string(i));
   for (int i = 0; i < kConns; ++i) ASSERT_EQ(receive(*clients[i]), "ACK:d" + std::to_string(i));
   EXPECT_EQ(server_->stats().connections_accepted, static_cast<uint64_t>(kConns));
   clients.clear();
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  EXPECT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 0; }, 5s));
 }
 
 TEST_F(ServerTest, GracefulStopFlushesPendingRepliesThenCloses) {
@@ -410,7 +403,7 @@ TEST_F(ServerTest, ReplyAfterConnectionClosedIsDropped) {
   // when the reply fails to go out (or by the idle timeout after EOF).
   auto held = handler_.take_held();
   held[0].second.send("nobody listens");
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  EXPECT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 0; }, 5s));
   // A Reply that outlives the server.
   auto d = connect();
   send(*d, "hold-outlives");
@@ -427,7 +420,7 @@ TEST_F(ServerTest, PeerDisconnectingMidFrame) {
     auto c = connect();
     ASSERT_TRUE(c->send_raw("\x0bMSH|partial frame without end").ok());
   }
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  EXPECT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 0; }, 5s));
   auto d = connect();
   send(*d, "ok");
   EXPECT_EQ(receive(*d), "ACK:ok");
@@ -460,7 +453,7 @@ TEST_F(ServerTest, HalfCloseStillGetsReplies) {
   }
   ::close(fd);
   EXPECT_EQ(in, frame("ACK:x") + frame("ACK:y"));
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  EXPECT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 0; }, 5s));
 }
 
 TEST_F(ServerTest, PeerThatNeverReadsIsThrottled) {
@@ -496,7 +489,7 @@ TEST_F(ServerTest, RandomBytesFromManyPeersDoNotHurt) {
     // The server may close or stop reading; either is fine.
     c->send_raw(junk).ignore();
   }
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  EXPECT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 0; }, 5s));
   auto d = connect();
   send(*d, "still fine");
   EXPECT_EQ(receive(*d), "ACK:still fine");
