@@ -14,11 +14,13 @@
 
 namespace gw::v2fhir {
 
+// The UCUM code system (units of time in Timing and maxDosePerPeriod).
 inline constexpr char kUcum[] = "http://unitsofmeasure.org";
 
 // v2-0119 order control (ORC-1) -> medicationrequest-status, when ORC-5 is empty.
 const char* request_status_from_control(std::string_view c);
 
+// The array r.<name>, created empty if missing.
 fhir::JsonValue& array_member(fhir::JsonValue& r, const char* name);
 
 // The first Dosage of r.<element> ("dosageInstruction"), created if missing.
