@@ -21,116 +21,15 @@
 #include "adapters/mllp/fd_limit.h"
 #include "adapters/mllp/framer.h"
 #include "adapters/mllp/server_test_util.h"
+#include "tests/support/wait.h"
 
 namespace gw::mllp {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Runs the work for each frame on a worker thread, as the gateway does.
-// Frame commands: "none" -> none(); "close:X" -> send_and_close("X");
-// "hold..." -> kept until the test releases it; "throw" -> throws on the
-// loop thread; anything else -> "ACK:" + frame.
-class TestHandler : public FrameHandler {
- public:
-  TestHandler() : worker_([this] { work(); }) {}
-  ~TestHandler() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    worker_.join();
-  }
-
-  void on_frame(const PeerInfo& peer, std::string frame, Reply reply) override {
-    if (frame == "throw") throw std::runtime_error("handler bug");
-    if (frame == "inline") {
-      reply.send("ACK:inline");
-      return;
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    frames_seen_++;
-    queue_.push_back({std::move(frame), std::move(reply)});
-    cv_.notify_all();
-  }
-
-  void on_oversized(const PeerInfo& peer, std::string head, Reply reply) override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      last_head_ = head;
-    }
-    reply.send("NAK:" + head.substr(0, 7));
-  }
-
-  // Waits until `n` frames are held; true on success.
-  bool wait_held(size_t n, std::chrono::milliseconds timeout = 5s) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return held_.size() >= n; });
-  }
-  size_t held() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return held_.size();
-  }
-  std::vector<std::pair<std::string, Reply>> take_held() {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::pair<std::string, Reply>> out;
-    out.swap(held_);
-    return out;
-  }
-  std::string last_head() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return last_head_;
-  }
-
- private:
-  void work() {
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [&] { return done_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      auto [frame, reply] = std::move(queue_.front());
-      queue_.pop_front();
-      if (frame.rfind("hold", 0) == 0) {
-        held_.emplace_back(std::move(frame), std::move(reply));
-        cv_.notify_all();
-        continue;
-      }
-      lock.unlock();
-      if (frame == "none") {
-        reply.none();
-      } else if (frame == "big") {
-        reply.send(std::string(100000, 'b'));
-      } else if (frame.rfind("close:", 0) == 0) {
-        reply.send_and_close(frame.substr(6));
-      } else {
-        reply.send("ACK:" + frame);
-      }
-      lock.lock();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<std::string, Reply>> queue_;
-  std::vector<std::pair<std::string, Reply>> held_;
-  std::string last_head_;
-  size_t frames_seen_ = 0;
-  bool done_ = false;
-  std::thread worker_;
-};
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return pred();
-}
-
 using testing::ManualClock;
+using testing::TestHandler;
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -270,7 +169,7 @@ TEST_F(ServerTest, SendAndCloseAnswersThenCloses) {
   EXPECT_EQ(receive(*c), "bye");
   EXPECT_TRUE(closed_by_peer(*c));
   c.reset();
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  EXPECT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 0; }, 5s));
 }
 
 TEST_F(ServerTest, OversizedFrameGetsHeadAndConnectionStaysUsable) {
@@ -406,10 +305,11 @@ TEST_F(ServerTest, ConnectionsBeyondMaxAreRefused) {
   EXPECT_EQ(receive(*b), "ACK:b");
   auto c = connect();
   EXPECT_TRUE(closed_by_peer(*c));
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_refused == 1u; }));
+  EXPECT_TRUE(
+      gw::testing::wait_until([&] { return server_->stats().connections_refused == 1u; }, 5s));
   // A slot frees up when a connection closes.
   a.reset();
-  ASSERT_TRUE(eventually([&] { return server_->stats().connections_open == 1; }));
+  ASSERT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 1; }, 5s));
   auto d = connect();
   send(*d, "d");
   EXPECT_EQ(receive(*d), "ACK:d");
@@ -449,14 +349,15 @@ TEST_F(ServerTest, ThousandConcurrentConnections) {
     ASSERT_NE(clients.back(), nullptr);
   }
   for (int i = 0; i < kConns; ++i) send(*clients[i], "c" + std::to_string(i));
-  ASSERT_TRUE(eventually([&] { return server_->stats().connections_open == kConns; }));
+  ASSERT_TRUE(
+      gw::testing::wait_until([&] { return server_->stats().connections_open == kConns; }, 5s));
   for (int i = 0; i < kConns; ++i) ASSERT_EQ(receive(*clients[i]), "ACK:c" + std::to_string(i));
   // And a second round while all are open.
   for (int i = 0; i < kConns; ++i) send(*clients[i], "d" + std::to_string(i));
   for (int i = 0; i < kConns; ++i) ASSERT_EQ(receive(*clients[i]), "ACK:d" + std::to_string(i));
   EXPECT_EQ(server_->stats().connections_accepted, static_cast<uint64_t>(kConns));
   clients.clear();
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  EXPECT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 0; }, 5s));
 }
 
 TEST_F(ServerTest, GracefulStopFlushesPendingRepliesThenCloses) {
@@ -502,7 +403,7 @@ TEST_F(ServerTest, ReplyAfterConnectionClosedIsDropped) {
   // when the reply fails to go out (or by the idle timeout after EOF).
   auto held = handler_.take_held();
   held[0].second.send("nobody listens");
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  EXPECT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 0; }, 5s));
   // A Reply that outlives the server.
   auto d = connect();
   send(*d, "hold-outlives");
@@ -519,7 +420,7 @@ TEST_F(ServerTest, PeerDisconnectingMidFrame) {
     auto c = connect();
     ASSERT_TRUE(c->send_raw("\x0bMSH|partial frame without end").ok());
   }
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  EXPECT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 0; }, 5s));
   auto d = connect();
   send(*d, "ok");
   EXPECT_EQ(receive(*d), "ACK:ok");
@@ -552,7 +453,7 @@ TEST_F(ServerTest, HalfCloseStillGetsReplies) {
   }
   ::close(fd);
   EXPECT_EQ(in, frame("ACK:x") + frame("ACK:y"));
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  EXPECT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 0; }, 5s));
 }
 
 TEST_F(ServerTest, PeerThatNeverReadsIsThrottled) {
@@ -588,7 +489,7 @@ TEST_F(ServerTest, RandomBytesFromManyPeersDoNotHurt) {
     // The server may close or stop reading; either is fine.
     c->send_raw(junk).ignore();
   }
-  EXPECT_TRUE(eventually([&] { return server_->stats().connections_open == 0; }));
+  EXPECT_TRUE(gw::testing::wait_until([&] { return server_->stats().connections_open == 0; }, 5s));
   auto d = connect();
   send(*d, "still fine");
   EXPECT_EQ(receive(*d), "ACK:still fine");

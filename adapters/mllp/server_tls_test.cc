@@ -33,6 +33,7 @@
 #include "adapters/mllp/server.h"
 #include "adapters/mllp/server_test_util.h"
 #include "tests/support/test_certs.h"
+#include "tests/support/tls_probe.h"
 #include "tests/support/wait.h"
 
 extern char** environ;
@@ -47,53 +48,8 @@ const std::string kAdt =
     "EVN|A01|20240101120000\r"
     "PID|1||123456^^^HOSP^MR||DOE^JANE||19700101|F\r";
 
-// Answers on a worker thread: "ACK:" + frame, 100000 'b' for "big", "BYE"
-// and a close for "close".
-class EchoHandler : public FrameHandler {
- public:
-  EchoHandler() : worker_([this] { work(); }) {}
-  ~EchoHandler() override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    worker_.join();
-  }
-  void on_frame(const PeerInfo&, std::string frame, Reply reply) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.emplace_back(std::move(frame), std::move(reply));
-    cv_.notify_all();
-  }
-  void on_oversized(const PeerInfo&, std::string head, Reply reply) override {
-    reply.send("NAK:" + head.substr(0, 7));
-  }
-
- private:
-  void work() {
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [&] { return done_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      auto [frame, reply] = std::move(queue_.front());
-      queue_.pop_front();
-      lock.unlock();
-      if (frame == "close") {
-        reply.send_and_close("BYE");
-      } else {
-        reply.send(frame == "big" ? std::string(100000, 'b') : "ACK:" + frame);
-      }
-      lock.lock();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<std::string, Reply>> queue_;
-  bool done_ = false;
-  std::thread worker_;
-};
-
 using testing::ManualClock;
+using testing::TestHandler;
 
 // SHA-256 of a PEM certificate's DER, as "AB:CD:..." (what `openssl x509
 // -fingerprint -sha256` prints).
@@ -128,30 +84,6 @@ int raw_connect(uint16_t port) {
     return -1;
   }
   return fd;
-}
-
-// A bare OpenSSL client limited to protocol versions [min, max] (offering the
-// old ones, which OpenSSL's default security level would not): true if the
-// handshake completes.
-bool handshake_with_versions(uint16_t port, const std::string& ca, int min, int max) {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  SSL_CTX_set_min_proto_version(ctx, min);
-  SSL_CTX_set_max_proto_version(ctx, max);
-  SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
-  SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  const int fd = raw_connect(port);
-  bool ok = false;
-  if (fd >= 0) {
-    SSL* ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
-    ok = SSL_connect(ssl) == 1;
-    if (ok) SSL_shutdown(ssl);
-    SSL_free(ssl);
-    ::close(fd);
-  }
-  SSL_CTX_free(ctx);
-  return ok;
 }
 
 // True once the server has closed fd (EOF or reset) within `timeout`.
@@ -245,7 +177,7 @@ class ServerTlsTest : public ::testing::Test {
 
   std::string dir_;
   gw::testing::TestPki pki_;
-  EchoHandler handler_;  // outlives the server
+  TestHandler handler_;  // outlives the server
   ManualClock clock_;
   std::unique_ptr<Server> server_;
   std::mutex mu_;
@@ -377,12 +309,7 @@ TEST_F(ServerTlsTest, OpensslSClientExchangesAFrame) {
 
 TEST_F(ServerTlsTest, OnlyTls12AndLaterAreAccepted) {
   start_tls(tls_options());
-  EXPECT_FALSE(
-      handshake_with_versions(server_->port(), pki_.ca_cert, TLS1_VERSION, TLS1_1_VERSION));
-  EXPECT_TRUE(
-      handshake_with_versions(server_->port(), pki_.ca_cert, TLS1_2_VERSION, TLS1_2_VERSION));
-  EXPECT_TRUE(
-      handshake_with_versions(server_->port(), pki_.ca_cert, TLS1_3_VERSION, TLS1_3_VERSION));
+  EXPECT_EQ(gw::testing::accepted_tls_versions(server_->port(), pki_.ca_cert), "TLS1.2 TLS1.3");
   EXPECT_TRUE(handshake_failures_reach(1));
   EXPECT_NE(failures()[0].reason.find("protocol"), std::string::npos) << failures()[0].reason;
 }
@@ -605,7 +532,7 @@ TEST_F(ServerTlsTest, SendAndCloseAnswersThenClosesCleanly) {
   start_tls(tls_options());
   auto c = connect(client_tls());
   ASSERT_TRUE(c.ok()) << c.error().message();
-  ASSERT_TRUE((*c)->send("close").ok());
+  ASSERT_TRUE((*c)->send("close:BYE").ok());
   auto r = (*c)->receive(5s);
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(*r, "BYE");
@@ -620,7 +547,7 @@ TEST_F(ServerTlsTest, SendAndCloseAnswersThenClosesCleanly) {
 }
 
 TEST_F(ServerTlsTest, CreateNamesTheFileThatCannotBeUsed) {
-  EchoHandler handler;
+  TestHandler handler;
   auto create = [&](TlsServerOptions t) {
     ServerOptions o;
     o.port = 0;

@@ -123,7 +123,7 @@ struct Cursor {
   fhir::JsonValue pending_orc;
   std::string pending_orc_key;
   IssueLocation pending_orc_seg;
-  // Pharmacy messages (seg_pharmacy.cc): the order group the RX* segments
+  // Pharmacy messages (seg_pharmacy_*.cc): the order group the RX* segments
   // after an ORC belong to. rx_order_key: the ORC's order number key;
   // rx_order_id: its first identifier (for references without an order
   // entry); rx_request: the group's MedicationRequest (RXO/RXE); rx_current:

@@ -77,6 +77,12 @@ fhir::JsonValue identifier_from_ei(MappingContext& ctx, const EI& ei, std::strin
 
 // "system|value" of an Identifier JSON object ("" if either is missing).
 std::string identifier_key(const fhir::JsonValue& identifier);
+// "system|code" of a CodeableConcept's first coding, else "text|" + its text
+// ("" for an empty concept): what keys a resource identified by its code.
+std::string code_key(const fhir::JsonValue& cc);
+// v2-0001 administrative sex -> FHIR administrative-gender (IG ConceptMap);
+// nullptr for a code not in the table.
+const char* administrative_gender(std::string_view sex);
 
 // ---- Names, addresses, telecom ---------------------------------------------
 
@@ -107,6 +113,8 @@ std::string time_field(MappingContext& ctx, const Seg& seg, int field, TimeKind 
 // Same for a component holding a DTM (e.g. DR ranges: component 1 and 2).
 std::string time_component(MappingContext& ctx, const Seg& seg, int field, int component,
                            TimeKind kind);
+// A Period of FHIR dateTimes (either may be ""); null when both are empty.
+fhir::JsonValue period_of(std::string_view start, std::string_view end);
 
 // ---- People and organizations as entries -----------------------------------
 
@@ -114,6 +122,9 @@ std::string time_component(MappingContext& ctx, const Seg& seg, int field, int c
 // authority, name from XCN-2..7). kNoEntry when neither id nor name.
 EntryRef practitioner_from_xcn(MappingContext& ctx, const hl7::Element& xcn,
                                const IssueLocation& loc);
+// The Practitioner entry of each XCN repetition of `field` that names one, in
+// order (issues located at the repetition).
+std::vector<EntryRef> practitioner_entries(MappingContext& ctx, const Seg& seg, int field);
 // XON repetition -> Organization entry (name XON-1, identifier XON-10 or XON-3
 // with authority XON-6). kNoEntry when empty.
 EntryRef organization_from_xon(MappingContext& ctx, const hl7::Element& xon,

@@ -287,6 +287,27 @@ JsonValue identifier_from_ei(MappingContext& ctx, const EI& ei, std::string_view
   return id;
 }
 
+const char* administrative_gender(std::string_view sex) {
+  if (sex == "F") return "female";
+  if (sex == "M") return "male";
+  if (sex == "O" || sex == "A" || sex == "N") return "other";
+  if (sex == "U") return "unknown";
+  return nullptr;
+}
+
+std::string code_key(const JsonValue& cc) {
+  if (cc.empty()) return {};
+  const JsonValue* codings = cc.find("coding");
+  if (codings != nullptr && !codings->items().empty()) {
+    const JsonValue& c = codings->items().front();
+    const JsonValue* s = c.find("system");
+    const JsonValue* k = c.find("code");
+    return (s ? s->text() : std::string()) + "|" + (k ? k->text() : std::string());
+  }
+  const JsonValue* t = cc.find("text");
+  return t ? "text|" + t->text() : std::string();
+}
+
 std::string identifier_key(const JsonValue& identifier) {
   const JsonValue* s = identifier.find("system");
   const JsonValue* v = identifier.find("value");

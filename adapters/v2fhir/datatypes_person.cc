@@ -301,6 +301,18 @@ std::vector<JsonValue> contact_points_field(MappingContext& ctx, const Seg& seg,
 
 // ---- Practitioner / Organization entries ------------------------------------
 
+std::vector<EntryRef> practitioner_entries(MappingContext& ctx, const Seg& seg, int field) {
+  std::vector<EntryRef> out;
+  int rep = 0;
+  for (const hl7::Element& e : seg.field(field).children()) {
+    ++rep;
+    EntryRef pr =
+        practitioner_from_xcn(ctx, e, MappingContext::location(seg, field, 0, rep > 1 ? rep : 0));
+    if (pr != kNoEntry) out.push_back(pr);
+  }
+  return out;
+}
+
 EntryRef practitioner_from_xcn(MappingContext& ctx, const hl7::Element& xcn,
                                const IssueLocation& loc) {
   if (!xcn.has_value()) return kNoEntry;

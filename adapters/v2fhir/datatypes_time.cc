@@ -95,6 +95,14 @@ std::string time_component(MappingContext& ctx, const Seg& seg, int field, int c
   return fhir_time(ctx, *ts, kind, loc);
 }
 
+JsonValue period_of(std::string_view start, std::string_view end) {
+  if (start.empty() && end.empty()) return {};
+  JsonValue period = JsonValue::make_object();
+  if (!start.empty()) period.add("start", JsonValue::make_string(std::string(start)));
+  if (!end.empty()) period.add("end", JsonValue::make_string(std::string(end)));
+  return period;
+}
+
 std::string time_field(MappingContext& ctx, const Seg& seg, int field, TimeKind kind) {
   return time_component(ctx, seg, field, 0, kind);
 }

@@ -63,7 +63,9 @@ void lab_order_added(MappingContext& ctx, const Seg& seg, EntryRef order, EntryR
 // The order's Provenance when its ORC named who entered it (ORC-10).
 void lab_order_provenance(MappingContext& ctx, EntryRef order, const std::string& key);
 
-// ---- Helpers shared with seg_order_extras.cc ---------------------------------
+// ---- Helpers shared with seg_order_extras.cc and seg_pharmacy_timing.cc ------
+// v2-0485 (TQ1-9) / TQ-6 priority -> request-priority; nullptr if not in it.
+const char* request_priority(std::string_view p);
 void push_unique_reference(fhir::JsonValue& r, const char* element, fhir::JsonValue ref);
 void set_request_occurrence(fhir::JsonValue& sr, const std::string& start, const std::string& end);
 void set_request_priority(MappingContext& ctx, fhir::JsonValue& sr, const std::string& code,

@@ -11,31 +11,12 @@ using fhir::JsonValue;
 
 namespace {
 
-bool need_patient(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient != kNoEntry) return true;
-  ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-  return false;
-}
-
 void add_subject(MappingContext& ctx, JsonValue& r, const char* patient_key,
                  const char* encounter_key) {
   r.add(patient_key, ctx.reference(ctx.cursor.patient));
   if (encounter_key != nullptr && ctx.cursor.encounter != kNoEntry) {
     r.add(encounter_key, ctx.reference(ctx.cursor.encounter));
   }
-}
-
-std::string code_key(const JsonValue& cc) {
-  if (cc.empty()) return {};
-  const JsonValue* codings = cc.find("coding");
-  if (codings != nullptr && !codings->items().empty()) {
-    const JsonValue& c = codings->items().front();
-    const JsonValue* s = c.find("system");
-    const JsonValue* k = c.find("code");
-    return (s ? s->text() : std::string()) + "|" + (k ? k->text() : std::string());
-  }
-  const JsonValue* t = cc.find("text");
-  return t ? "text|" + t->text() : std::string();
 }
 
 // An EI field (DG1-20, PR1-19) as a list of at most one Identifier.
@@ -51,7 +32,7 @@ std::vector<JsonValue> ei_identifiers(MappingContext& ctx, const Seg& seg, int f
 }  // namespace
 
 void map_al1(MappingContext& ctx, const Seg& seg) {
-  if (!need_patient(ctx, seg)) return;
+  if (!has_patient(ctx, seg)) return;
   JsonValue a = JsonValue::make_object();
   a.add("resourceType", JsonValue::make_string("AllergyIntolerance"));
   // ait-2: clinicalStatus is required unless entered-in-error; an allergy
@@ -105,7 +86,7 @@ void map_al1(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_dg1(MappingContext& ctx, const Seg& seg) {
-  if (!need_patient(ctx, seg)) return;
+  if (!has_patient(ctx, seg)) return;
   JsonValue c = JsonValue::make_object();
   c.add("resourceType", JsonValue::make_string("Condition"));
   JsonValue category = make_concept("http://terminology.hl7.org/CodeSystem/condition-category",
@@ -187,7 +168,7 @@ void map_dg1(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_pr1(MappingContext& ctx, const Seg& seg) {
-  if (!need_patient(ctx, seg)) return;
+  if (!has_patient(ctx, seg)) return;
   JsonValue p = JsonValue::make_object();
   p.add("resourceType", JsonValue::make_string("Procedure"));
   // PR1 carries no status; a procedure reported in PR1 is not asserted as
@@ -217,12 +198,7 @@ void map_pr1(MappingContext& ctx, const Seg& seg) {
   add_subject(ctx, p, "subject", "encounter");
   if (!performed.empty()) p.add("performedDateTime", JsonValue::make_string(performed));
   JsonValue performers = JsonValue::make_array();
-  int rep = 0;
-  for (const hl7::Element& e : seg.field(12).children()) {  // PR1-12 procedure practitioner
-    ++rep;
-    EntryRef pr =
-        practitioner_from_xcn(ctx, e, MappingContext::location(seg, 12, 0, rep > 1 ? rep : 0));
-    if (pr == kNoEntry) continue;
+  for (EntryRef pr : practitioner_entries(ctx, seg, 12)) {  // PR1-12 procedure practitioner
     JsonValue perf = JsonValue::make_object();
     perf.add("actor", ctx.reference(pr));
     performers.push(std::move(perf));
@@ -234,7 +210,7 @@ void map_pr1(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_in1(MappingContext& ctx, const Seg& seg) {
-  if (!need_patient(ctx, seg)) return;
+  if (!has_patient(ctx, seg)) return;
   // Entries first (payor, subscriber, employer), then the Coverage.
   // Payor: IN1-3 company id (CX) + IN1-4 company name (XON), IN1-5 address,
   // IN1-7 phone (IG: on the payor Organization).
@@ -343,12 +319,7 @@ void map_in1(MappingContext& ctx, const Seg& seg) {
   }
   std::string start = time_field(ctx, seg, 12, TimeKind::kDateTime);
   std::string end = time_field(ctx, seg, 13, TimeKind::kDateTime);
-  if (!start.empty() || !end.empty()) {
-    JsonValue period = JsonValue::make_object();
-    if (!start.empty()) period.add("start", JsonValue::make_string(start));
-    if (!end.empty()) period.add("end", JsonValue::make_string(end));
-    c.add("period", std::move(period));
-  }
+  if (JsonValue period = period_of(start, end); !period.empty()) c.add("period", std::move(period));
   if (payor != kNoEntry) {
     c.add("payor", JsonValue::make_array()).push(ctx.reference(payor));
   } else {

@@ -4,6 +4,7 @@
 
 #include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/datatypes.h"
+#include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
 
@@ -18,10 +19,7 @@ constexpr char kVerification[] =
 }  // namespace
 
 void map_iam(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   // Entries first: the recorder Practitioner (IAM-14 is only a name; the
   // IG maps it to Practitioner.name when IAM-15 does not name a relative).
   EntryRef recorder = kNoEntry;

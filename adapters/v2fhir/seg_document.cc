@@ -247,19 +247,6 @@ JsonValue identifier_reference(std::string_view type, JsonValue identifier) {
   return ref;
 }
 
-// Every repetition of an XCN field as Practitioner entries.
-std::vector<EntryRef> practitioners_field(MappingContext& ctx, const Seg& seg, int field) {
-  std::vector<EntryRef> out;
-  int rep = 0;
-  for (const hl7::Element& e : seg.field(field).children()) {
-    ++rep;
-    EntryRef who =
-        practitioner_from_xcn(ctx, e, MappingContext::location(seg, field, 0, rep > 1 ? rep : 0));
-    if (who != kNoEntry) out.push_back(who);
-  }
-  return out;
-}
-
 // Number of repetitions of field n (0 when empty).
 int repetitions(const Seg& seg, int field) {
   int n = 0;
@@ -285,7 +272,7 @@ void add_document_provenance(MappingContext& ctx, const Seg& seg, EntryRef doc,
     ctx.warning(MappingContext::location(seg, 8),
                 "earlier edit times not mapped (the last one is the provenance's)");
   }
-  std::vector<EntryRef> transcriptionists = practitioners_field(ctx, seg, 11);
+  std::vector<EntryRef> transcriptionists = practitioner_entries(ctx, seg, 11);
   std::string reason = seg.text(21);
   const std::string& recorded = !edited.empty() ? edited : transcribed;
   if (recorded.empty()) {
@@ -424,15 +411,15 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
   // Without TXA-6 the activity time dates the document when it is an instant.
   if (origination.empty() && activity.find('T') != std::string::npos) origination = activity;
   if (!origination.empty()) doc.add("date", JsonValue::make_string(origination));
-  std::vector<EntryRef> authors = practitioners_field(ctx, seg, 9);
+  std::vector<EntryRef> authors = practitioner_entries(ctx, seg, 9);
   if (!authors.empty()) {
     JsonValue& arr = doc.add("author", JsonValue::make_array());
     for (EntryRef who : authors) arr.push(ctx.reference(who));
   }
   // TXA-10 assigned authenticator, else the first who authenticated (TXA-22,
   // PPN: an XCN followed by the time of authentication in PPN-15).
-  std::vector<EntryRef> authenticators = practitioners_field(ctx, seg, 10);
-  std::vector<EntryRef> authenticated = practitioners_field(ctx, seg, 22);
+  std::vector<EntryRef> authenticators = practitioner_entries(ctx, seg, 10);
+  std::vector<EntryRef> authenticated = practitioner_entries(ctx, seg, 22);
   if (authenticators.empty() && !authenticated.empty()) authenticators.push_back(authenticated[0]);
   if (!authenticators.empty()) doc.add("authenticator", ctx.reference(authenticators[0]));
   if (authenticators.size() > 1) {
@@ -516,7 +503,7 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
   // Related: the primary activity providers (TXA-5) and the orders the
   // document answers (TXA-14 placer, TXA-15 filler order numbers).
   JsonValue related = JsonValue::make_array();
-  for (EntryRef who : practitioners_field(ctx, seg, 5)) related.push(ctx.reference(who));
+  for (EntryRef who : practitioner_entries(ctx, seg, 5)) related.push(ctx.reference(who));
   int rep = 0;
   for (const hl7::Element& e : seg.field(14).children()) {
     ++rep;

@@ -35,12 +35,7 @@ JsonValue encounter_class(std::string_view pc) {
 
 void add_participants(MappingContext& ctx, const Seg& seg, int field, const char* type,
                       JsonValue& participants) {
-  int rep = 0;
-  for (const hl7::Element& e : seg.field(field).children()) {
-    ++rep;
-    EntryRef pr =
-        practitioner_from_xcn(ctx, e, MappingContext::location(seg, field, 0, rep > 1 ? rep : 0));
-    if (pr == kNoEntry) continue;
+  for (EntryRef pr : practitioner_entries(ctx, seg, field)) {
     JsonValue p = JsonValue::make_object();
     p.add("type", JsonValue::make_array()).push(make_concept(kParticipationType, type));
     p.add("individual", ctx.reference(pr));
@@ -62,14 +57,6 @@ void add_location(MappingContext& ctx, JsonValue& enc, EntryRef loc, const char*
   l.add("location", std::move(ref));
   l.add("status", JsonValue::make_string(status));
   append(enc, "location", std::move(l));
-}
-
-JsonValue period_of(const std::string& start, const std::string& end) {
-  if (start.empty() && end.empty()) return {};
-  JsonValue period = JsonValue::make_object();
-  if (!start.empty()) period.add("start", JsonValue::make_string(start));
-  if (!end.empty()) period.add("end", JsonValue::make_string(end));
-  return period;
 }
 
 // PV1-37 DLD (location CWE ^ effective date) -> a Location for
@@ -177,10 +164,7 @@ EntryRef location_from_hd(MappingContext& ctx, const Seg& seg, int field) {
 }
 
 void map_pv1(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   std::string patient_class = seg.text(2);
   std::vector<JsonValue> visit = identifiers_field(ctx, seg, 19);
   std::string start = time_field(ctx, seg, 44, TimeKind::kDateTime);

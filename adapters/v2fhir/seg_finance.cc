@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
 #include "adapters/v2fhir/finance.h"
@@ -98,30 +99,6 @@ EntryRef open_account(MappingContext& ctx, const Seg& pid) {
   return ref;
 }
 
-// v2-0001 -> administrative-gender (IG ConceptMap), for guarantors.
-const char* gender(std::string_view sex) {
-  if (sex == "F") return "female";
-  if (sex == "M") return "male";
-  if (sex == "O" || sex == "A" || sex == "N") return "other";
-  if (sex == "U") return "unknown";
-  return nullptr;
-}
-
-void add_all(JsonValue& r, const char* element, std::vector<JsonValue> values) {
-  if (values.empty()) return;
-  JsonValue* arr = r.find_mutable(element);
-  if (arr == nullptr) arr = &r.add(element, JsonValue::make_array());
-  for (JsonValue& v : values) arr->push(std::move(v));
-}
-
-JsonValue period(const std::string& start, const std::string& end) {
-  if (start.empty() && end.empty()) return {};
-  JsonValue p = JsonValue::make_object();
-  if (!start.empty()) p.add("start", JsonValue::make_string(start));
-  if (!end.empty()) p.add("end", JsonValue::make_string(end));
-  return p;
-}
-
 // GT1 person fields describing a guarantor who is the patient: the Patient
 // has them already (PID), so each non-empty one is named in a warning.
 void drop_self_guarantor_fields(MappingContext& ctx, const Seg& seg) {
@@ -137,7 +114,7 @@ EntryRef guarantor_person(MappingContext& ctx, const Seg& seg) {
   rp.add("resourceType", JsonValue::make_string("RelatedPerson"));
   std::vector<JsonValue> ids = identifiers_field(ctx, seg, 2);
   std::string key = !ids.empty() ? identifier_key(ids.front()) : std::string();
-  add_all(rp, "identifier", std::move(ids));
+  append_all(rp, "identifier", std::move(ids));
   rp.add("patient", ctx.reference(ctx.cursor.patient));
   JsonValue relationship = codeable_concept_field(ctx, seg, 11, 1, "0063");
   if (!relationship.empty()) rp.add("relationship", JsonValue::make_array()).push(relationship);
@@ -149,19 +126,19 @@ EntryRef guarantor_person(MappingContext& ctx, const Seg& seg) {
   if (key.empty()) {
     key = ctx.cursor.patient_key + "|guarantor|" + std::string(seg.field(3).raw());
   }
-  add_all(rp, "name", std::move(names));
+  append_all(rp, "name", std::move(names));
   std::vector<JsonValue> telecom = contact_points_field(ctx, seg, 6, "home");
   for (JsonValue& t : contact_points_field(ctx, seg, 7, "work")) telecom.push_back(std::move(t));
-  add_all(rp, "telecom", std::move(telecom));
+  append_all(rp, "telecom", std::move(telecom));
   std::string sex = seg.text(9, 1);
-  if (const char* g = gender(sex)) {
+  if (const char* g = administrative_gender(sex)) {
     rp.add("gender", JsonValue::make_string(g));
   } else if (!sex.empty()) {
     ctx.warning(MappingContext::location(seg, 9), "administrative sex not mapped");
   }
   std::string birth = time_field(ctx, seg, 8, TimeKind::kDate);
   if (!birth.empty()) rp.add("birthDate", JsonValue::make_string(birth));
-  add_all(rp, "address", addresses_field(ctx, seg, 5));
+  append_all(rp, "address", addresses_field(ctx, seg, 5));
   return ctx.add("RelatedPerson", key, std::move(rp), "GT1");
 }
 
@@ -315,10 +292,7 @@ void map_pr1_finance(MappingContext& ctx, const Seg& seg) {
 
 namespace {
 void gt1(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   EntryRef party = kNoEntry;
   std::string relationship = seg.text(11, 1);
   hl7::Element org = seg.at(21, 1);
@@ -336,10 +310,10 @@ void gt1(MappingContext& ctx, const Seg& seg) {
         if (const JsonValue* have = o.find("identifier")) {
           for (const JsonValue& h : have->items()) known = known || identifier_key(h) == k;
         }
-        if (!known) add_all(o, "identifier", {std::move(id)});
+        if (!known) append_all(o, "identifier", {std::move(id)});
       }
-      add_all(o, "address", addresses_field(ctx, seg, 5));
-      add_all(o, "telecom", contact_points_field(ctx, seg, 7, "work"));
+      append_all(o, "address", addresses_field(ctx, seg, 5));
+      append_all(o, "telecom", contact_points_field(ctx, seg, 7, "work"));
     }
   } else {
     party = guarantor_person(ctx, seg);
@@ -366,8 +340,8 @@ void gt1(MappingContext& ctx, const Seg& seg) {
   std::string hold = seg.text(22);  // billing hold flag (Y/N)
   if (hold == "Y") g.add("onHold", JsonValue::make_bool(true));
   if (hold == "N") g.add("onHold", JsonValue::make_bool(false));
-  JsonValue p = period(time_field(ctx, seg, 13, TimeKind::kDateTime),
-                       time_field(ctx, seg, 14, TimeKind::kDateTime));
+  JsonValue p = period_of(time_field(ctx, seg, 13, TimeKind::kDateTime),
+                          time_field(ctx, seg, 14, TimeKind::kDateTime));
   if (!p.empty()) g.add("period", std::move(p));
   JsonValue* arr = acc.find_mutable("guarantor");
   if (arr == nullptr) arr = &acc.add("guarantor", JsonValue::make_array());
@@ -379,10 +353,7 @@ void map_gt1(MappingContext& ctx, const Seg& seg) { map_leniently(ctx, seg, gt1)
 
 namespace {
 void ft1(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   JsonValue ci = JsonValue::make_object();
   ci.add("resourceType", JsonValue::make_string("ChargeItem"));
   // Identity: FT1-2 transaction id, unique within FT1-3's batch when sent.
@@ -450,19 +421,14 @@ void ft1(MappingContext& ctx, const Seg& seg) {
   std::string start = time_component(ctx, seg, 4, 1, TimeKind::kDateTime);
   std::string end = time_component(ctx, seg, 4, 2, TimeKind::kDateTime);
   if (!end.empty() && end != start) {
-    ci.add("occurrencePeriod", period(start, end));
+    ci.add("occurrencePeriod", period_of(start, end));
   } else if (!start.empty()) {
     ci.add("occurrenceDateTime", JsonValue::make_string(start));
   }
 
   JsonValue performers = JsonValue::make_array();
   auto add_performers = [&](int field, const char* function) {
-    int rep = 0;
-    for (const hl7::Element& e : seg.field(field).children()) {
-      ++rep;
-      EntryRef pr =
-          practitioner_from_xcn(ctx, e, MappingContext::location(seg, field, 0, rep > 1 ? rep : 0));
-      if (pr == kNoEntry) continue;
+    for (EntryRef pr : practitioner_entries(ctx, seg, field)) {
       JsonValue perf = JsonValue::make_object();
       if (function != nullptr) {
         perf.add("function",
@@ -522,7 +488,7 @@ void ft1(MappingContext& ctx, const Seg& seg) {
   std::string posted = time_field(ctx, seg, 5, TimeKind::kDateTime);
   if (!posted.empty()) ci.add("enteredDate", JsonValue::make_string(posted));
   std::vector<JsonValue> reasons = codeable_concepts_field(ctx, seg, 19);
-  add_all(ci, "reason", std::move(reasons));
+  append_all(ci, "reason", std::move(reasons));
   if (ctx.cursor.account != kNoEntry) {
     ci.add("account", JsonValue::make_array()).push(ctx.reference(ctx.cursor.account));
   }

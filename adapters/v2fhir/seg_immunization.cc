@@ -174,10 +174,7 @@ void map_rxa(MappingContext& ctx, const Seg& seg) {
   ctx.cursor.pending_orc_key.clear();
   ctx.cursor.note_target = kNoEntry;
   ctx.cursor.rx_current = kNoEntry;  // until this RXA's Immunization exists
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   // RXA-1/RXA-2 (give / administration sub-id counters) only number the
   // administrations of an order; CDC fixes them at 0 and 1.
   seg.touch(1);
@@ -286,13 +283,8 @@ void map_rxa(MappingContext& ctx, const Seg& seg) {
       ctx.warning(MappingContext::location(seg, 6), "administered amount is not a number");
     }
   }
-  int rep = 0;
-  for (const hl7::Element& e : seg.field(10).children()) {
-    ++rep;
-    EntryRef who =
-        practitioner_from_xcn(ctx, e, MappingContext::location(seg, 10, 0, rep > 1 ? rep : 0));
-    if (who != kNoEntry) add_performer(imm, ctx.reference(who), "AP", "Administering Provider");
-  }
+  for (EntryRef who : practitioner_entries(ctx, seg, 10))
+    add_performer(imm, ctx.reference(who), "AP", "Administering Provider");
   if (const JsonValue* requester = orc.find("requester")) {  // ORC-12
     add_performer(imm, *requester, "OP", "Ordering Provider");
   }

@@ -12,15 +12,6 @@ using fhir::JsonValue;
 
 namespace {
 
-// v2-0485 (TQ1-9) / TQ-6 priority -> request-priority.
-const char* request_priority(std::string_view p) {
-  if (p == "S") return "stat";
-  if (p == "A") return "asap";
-  if (p == "R") return "routine";
-  if (p == "T") return "urgent";  // timing critical
-  return nullptr;
-}
-
 // v2-0119 order control -> request-status (IG ConceptMap
 // OrderControlCode[ServiceRequest.status]); "" for codes that name an action
 // without a resulting state (RE: observations follow, SN, ...).
@@ -231,6 +222,14 @@ void set_request_occurrence(JsonValue& sr, const std::string& start, const std::
   } else {
     sr.add("occurrenceDateTime", JsonValue::make_string(start));
   }
+}
+
+const char* request_priority(std::string_view p) {
+  if (p == "S") return "stat";
+  if (p == "A") return "asap";
+  if (p == "R") return "routine";
+  if (p == "T") return "urgent";  // timing critical
+  return nullptr;
 }
 
 void set_request_priority(MappingContext& ctx, JsonValue& sr, const std::string& code,

@@ -283,13 +283,7 @@ void map_obx(MappingContext& ctx, const Seg& seg) {
   if (effective.empty()) effective = ctx.cursor.order_effective;
   if (!effective.empty()) obs.add("effectiveDateTime", JsonValue::make_string(effective));
   JsonValue performers = JsonValue::make_array();
-  int rep = 0;
-  for (const hl7::Element& e : seg.field(16).children()) {
-    ++rep;
-    EntryRef pr =
-        practitioner_from_xcn(ctx, e, MappingContext::location(seg, 16, 0, rep > 1 ? rep : 0));
-    if (pr != kNoEntry) performers.push(ctx.reference(pr));
-  }
+  for (EntryRef pr : practitioner_entries(ctx, seg, 16)) performers.push(ctx.reference(pr));
   if (!performers.empty()) obs.add("performer", std::move(performers));
   hl7::CWE units;
   if (seg.field(6).has_value()) {

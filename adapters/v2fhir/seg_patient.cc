@@ -16,15 +16,6 @@ constexpr char kV2_0203[] = "http://terminology.hl7.org/CodeSystem/v2-0203";
 constexpr char kCdcRace[] = "urn:oid:2.16.840.1.113883.6.238";
 constexpr char kNullFlavor[] = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor";
 
-// v2-0001 -> administrative-gender (IG ConceptMap).
-const char* gender(std::string_view sex) {
-  if (sex == "F") return "female";
-  if (sex == "M") return "male";
-  if (sex == "O" || sex == "A" || sex == "N") return "other";
-  if (sex == "U") return "unknown";
-  return nullptr;
-}
-
 JsonValue typed_identifier(std::string_view system, std::string_view type, std::string value) {
   JsonValue id = JsonValue::make_object();
   id.add("type", make_concept(kV2_0203, type));
@@ -185,6 +176,12 @@ void mother_from_pid(MappingContext& ctx, const Seg& seg, EntryRef patient,
 
 }  // namespace
 
+bool has_patient(MappingContext& ctx, const Seg& seg) {
+  if (ctx.cursor.patient != kNoEntry) return true;
+  ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
+  return false;
+}
+
 void map_pid(MappingContext& ctx, const Seg& seg) {
   JsonValue p = JsonValue::make_object();
   p.add("resourceType", JsonValue::make_string("Patient"));
@@ -229,7 +226,7 @@ void map_pid(MappingContext& ctx, const Seg& seg) {
     append_all(p, "telecom", contact_points_field(ctx, seg, 13, "home"));
     append_all(p, "telecom", contact_points_field(ctx, seg, 14, "work"));
   }
-  if (const char* g = gender(seg.text(8))) {
+  if (const char* g = administrative_gender(seg.text(8))) {
     p.add("gender", JsonValue::make_string(g));
   } else if (!seg.text(8).empty()) {
     ctx.warning(MappingContext::location(seg, 8), "administrative sex not in table 0001");
@@ -342,10 +339,7 @@ void map_pid(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_pd1(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   std::vector<JsonValue> gps;
   int rep = 0;
   for (const hl7::Element& e : seg.field(3).children()) {
@@ -354,13 +348,7 @@ void map_pd1(MappingContext& ctx, const Seg& seg) {
         organization_from_xon(ctx, e, MappingContext::location(seg, 3, 0, rep > 1 ? rep : 0));
     if (org != kNoEntry) gps.push_back(ctx.reference(org));
   }
-  rep = 0;
-  for (const hl7::Element& e : seg.field(4).children()) {
-    ++rep;
-    EntryRef pr =
-        practitioner_from_xcn(ctx, e, MappingContext::location(seg, 4, 0, rep > 1 ? rep : 0));
-    if (pr != kNoEntry) gps.push_back(ctx.reference(pr));
-  }
+  for (EntryRef pr : practitioner_entries(ctx, seg, 4)) gps.push_back(ctx.reference(pr));
   JsonValue& patient = ctx.resource(ctx.cursor.patient);
   append_all(patient, "generalPractitioner", std::move(gps));
   // PD1-12 protection indicator Y: the record is restricted (IG: meta.security
@@ -417,10 +405,7 @@ void map_pd1(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_nk1(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   JsonValue r = JsonValue::make_object();
   r.add("resourceType", JsonValue::make_string("RelatedPerson"));
   r.add("patient", ctx.reference(ctx.cursor.patient));
@@ -434,7 +419,7 @@ void map_nk1(MappingContext& ctx, const Seg& seg) {
   append_all(r, "telecom", contact_points_field(ctx, seg, 5, "home"));
   append_all(r, "telecom", contact_points_field(ctx, seg, 6, "work"));
   append_all(r, "address", addresses_field(ctx, seg, 4));
-  if (const char* g = gender(seg.text(15))) {
+  if (const char* g = administrative_gender(seg.text(15))) {
     r.add("gender", JsonValue::make_string(g));
   } else if (!seg.text(15).empty()) {
     ctx.warning(MappingContext::location(seg, 15), "administrative sex not in table 0001");
@@ -444,12 +429,7 @@ void map_nk1(MappingContext& ctx, const Seg& seg) {
   // NK1-8/9 start and end date of the relationship -> period (IG NK1[RelatedPerson]).
   std::string start = time_field(ctx, seg, 8, TimeKind::kDateTime);
   std::string end = time_field(ctx, seg, 9, TimeKind::kDateTime);
-  if (!start.empty() || !end.empty()) {
-    JsonValue period = JsonValue::make_object();
-    if (!start.empty()) period.add("start", JsonValue::make_string(start));
-    if (!end.empty()) period.add("end", JsonValue::make_string(end));
-    r.add("period", std::move(period));
-  }
+  if (JsonValue period = period_of(start, end); !period.empty()) r.add("period", std::move(period));
   JsonValue language = codeable_concept_field(ctx, seg, 20);
   if (!language.empty()) {
     JsonValue comm = JsonValue::make_object();
@@ -467,10 +447,7 @@ void map_nk1(MappingContext& ctx, const Seg& seg) {
 }
 
 void map_mrg(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   // MRG-3 prior patient account (A40, A41 merge account, A45 move visit):
   // an Account of the surviving patient.
   std::vector<JsonValue> accounts = identifiers_field(ctx, seg, 3);

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
 #include "adapters/v2fhir/finance.h"
@@ -55,33 +56,11 @@ const char* verification_status(const std::string& code) {
   return nullptr;
 }
 
-std::string code_key(const JsonValue& cc) {
-  const JsonValue* codings = cc.find("coding");
-  if (codings != nullptr && !codings->items().empty()) {
-    const JsonValue& c = codings->items().front();
-    const JsonValue* s = c.find("system");
-    const JsonValue* k = c.find("code");
-    return (s ? s->text() : std::string()) + "|" + (k ? k->text() : std::string());
-  }
-  const JsonValue* t = cc.find("text");
-  return t ? "text|" + t->text() : std::string();
-}
-
-void append(JsonValue& r, const char* element, JsonValue item) {
-  JsonValue* arr = r.find_mutable(element);
-  if (arr == nullptr) arr = &r.add(element, JsonValue::make_array());
-  arr->push(std::move(item));
-}
-
 // ROL-5/6 role begin and end.
 JsonValue period(MappingContext& ctx, const Seg& seg) {
   std::string start = time_field(ctx, seg, 5, TimeKind::kDateTime);
   std::string end = time_field(ctx, seg, 6, TimeKind::kDateTime);
-  if (start.empty() && end.empty()) return {};
-  JsonValue p = JsonValue::make_object();
-  if (!start.empty()) p.add("start", JsonValue::make_string(start));
-  if (!end.empty()) p.add("end", JsonValue::make_string(end));
-  return p;
+  return period_of(start, end);
 }
 
 // The segment a ROL belongs to: the nearest one before it that is not a
@@ -115,10 +94,7 @@ EntryRef care_team(MappingContext& ctx, EntryRef condition) {
 
 namespace {
 void prb(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   JsonValue c = JsonValue::make_object();
   c.add("resourceType", JsonValue::make_string("Condition"));
   JsonValue identifier =
@@ -221,10 +197,7 @@ void map_obx_problem(MappingContext& ctx, const Seg& seg) {
 
 namespace {
 void rol(MappingContext& ctx, const Seg& seg) {
-  if (ctx.cursor.patient == kNoEntry) {
-    ctx.warning(MappingContext::location(seg), "segment without a preceding PID not mapped");
-    return;
-  }
+  if (!has_patient(ctx, seg)) return;
   std::string action = seg.text(2);  // v2-0287: AD/CO/UC/UP add or keep; DE removes
   if (action == "DE") {
     ctx.warning(MappingContext::location(seg, 2), "role removal not mapped");
@@ -234,12 +207,7 @@ void rol(MappingContext& ctx, const Seg& seg) {
   std::string role_code = seg.text(3, 1);
   JsonValue p = period(ctx, seg);
   std::string_view anchor = rol_anchor(ctx, seg);
-  int rep = 0;
-  for (const hl7::Element& e : seg.field(4).children()) {
-    ++rep;
-    EntryRef person =
-        practitioner_from_xcn(ctx, e, MappingContext::location(seg, 4, 0, rep > 1 ? rep : 0));
-    if (person == kNoEntry) continue;
+  for (EntryRef person : practitioner_entries(ctx, seg, 4)) {
     JsonValue ref = ctx.reference(person);
     if ((anchor == "PV1" || anchor == "PV2") && ctx.cursor.encounter != kNoEntry) {
       // IG ROL[Encounter-PractitionerRole]: Encounter.participant.
@@ -277,7 +245,7 @@ void rol(MappingContext& ctx, const Seg& seg) {
       append(ctx.resource(team), "participant", std::move(part));
     }
   }
-  if (rep == 0 || seg.field(4).empty()) {
+  if (seg.field(4).child_count() == 0 || seg.field(4).empty()) {
     ctx.warning(MappingContext::location(seg, 4), "role without a person not mapped");
   }
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "adapters/v2fhir/adt.h"
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
 #include "adapters/v2fhir/finance.h"
@@ -36,13 +37,6 @@ const char* referral_priority(std::string_view p) {
   if (p == "A") return "asap";
   if (p == "R") return "routine";
   return nullptr;
-}
-
-void add_all(JsonValue& r, const char* element, std::vector<JsonValue> values) {
-  if (values.empty()) return;
-  JsonValue* arr = r.find_mutable(element);
-  if (arr == nullptr) arr = &r.add(element, JsonValue::make_array());
-  for (JsonValue& v : values) arr->push(std::move(v));
 }
 
 // The referral being built: the one waiting for its PID, else the mapped one.
@@ -95,7 +89,7 @@ void rf1(MappingContext& ctx, const Seg& seg) {
     ctx.warning(MappingContext::location(seg, 6), "referral without identifier");
     key = "rf1|" + trim(ctx.message().header().control_id);
   }
-  add_all(sr, "identifier", std::move(ids));
+  append_all(sr, "identifier", std::move(ids));
   std::string status_code = seg.text(1, 1);
   const char* status = referral_status(status_code);
   if (ctx.trigger_event() == "I14") status = "revoked";  // cancel patient referral
@@ -119,7 +113,7 @@ void rf1(MappingContext& ctx, const Seg& seg) {
   } else if (!priority.empty()) {
     ctx.warning(MappingContext::location(seg, 2), "referral priority not mapped");
   }
-  add_all(sr, "orderDetail", codeable_concepts_field(ctx, seg, 4, "0282"));
+  append_all(sr, "orderDetail", codeable_concepts_field(ctx, seg, 4, "0282"));
   std::string effective = time_field(ctx, seg, 7, TimeKind::kDateTime);
   if (!effective.empty()) sr.add("authoredOn", JsonValue::make_string(effective));
   std::string expires = time_field(ctx, seg, 8, TimeKind::kDateTime);
@@ -129,7 +123,7 @@ void rf1(MappingContext& ctx, const Seg& seg) {
     period.add("end", JsonValue::make_string(expires));
     sr.add("occurrencePeriod", std::move(period));
   }
-  add_all(sr, "reasonCode", codeable_concepts_field(ctx, seg, 10, "0336"));
+  append_all(sr, "reasonCode", codeable_concepts_field(ctx, seg, 10, "0336"));
   if (ctx.cursor.patient != kNoEntry) {
     complete_referral(ctx, std::move(sr), key);  // an RF1 after its PID
     return;
@@ -167,15 +161,15 @@ void prd(MappingContext& ctx, const Seg& seg) {
     p.add("resourceType", JsonValue::make_string("Practitioner"));
     std::string key =
         !ids.empty() ? identifier_key(ids.front()) : "name|" + std::string(seg.field(2).raw());
-    add_all(p, "identifier", std::move(ids));
-    add_all(p, "name", std::move(names));
-    add_all(p, "telecom", std::move(telecom));
-    add_all(p, "address", std::move(addresses));
+    append_all(p, "identifier", std::move(ids));
+    append_all(p, "name", std::move(names));
+    append_all(p, "telecom", std::move(telecom));
+    append_all(p, "address", std::move(addresses));
     practitioner = ctx.add("Practitioner", key, std::move(p), "PRD");
   } else if (organization != kNoEntry) {
     JsonValue& o = ctx.resource(organization);
-    if (o.find("telecom") == nullptr) add_all(o, "telecom", std::move(telecom));
-    if (o.find("address") == nullptr) add_all(o, "address", std::move(addresses));
+    if (o.find("telecom") == nullptr) append_all(o, "telecom", std::move(telecom));
+    if (o.find("address") == nullptr) append_all(o, "address", std::move(addresses));
   } else {
     ctx.warning(loc, "provider without name, identifier or organization not mapped");
     return;
@@ -198,12 +192,8 @@ void prd(MappingContext& ctx, const Seg& seg) {
   }
   key += "|" + role;
   if (!role_code.empty()) pr.add("code", JsonValue::make_array()).push(std::move(role_code));
-  if (!start.empty() || !end.empty()) {
-    JsonValue period = JsonValue::make_object();
-    if (!start.empty()) period.add("start", JsonValue::make_string(start));
-    if (!end.empty()) period.add("end", JsonValue::make_string(end));
+  if (JsonValue period = period_of(start, end); !period.empty())
     pr.add("period", std::move(period));
-  }
   if (location != kNoEntry) {
     pr.add("location", JsonValue::make_array()).push(ctx.reference(location));
   }
@@ -242,7 +232,7 @@ void ctd(MappingContext& ctx, const Seg& seg) {
   }
   std::vector<JsonValue> telecom = contact_points_field(ctx, seg, 5, "work");
   if (ctx.cursor.provider_organization == kNoEntry) {
-    add_all(ctx.resource(ctx.cursor.provider_role), "telecom", std::move(telecom));
+    append_all(ctx.resource(ctx.cursor.provider_role), "telecom", std::move(telecom));
     for (int f : {1, 2, 3}) {
       if (!seg.field(f).empty()) {
         ctx.warning(MappingContext::location(seg, f),
@@ -256,7 +246,7 @@ void ctd(MappingContext& ctx, const Seg& seg) {
   if (!purpose.empty()) contact.add("purpose", std::move(purpose));
   std::vector<JsonValue> names = human_names_field(ctx, seg, 2);
   if (!names.empty()) contact.add("name", std::move(names.front()));
-  add_all(contact, "telecom", std::move(telecom));
+  append_all(contact, "telecom", std::move(telecom));
   std::vector<JsonValue> addresses = addresses_field(ctx, seg, 3);
   if (!addresses.empty()) contact.add("address", std::move(addresses.front()));
   if (contact.empty()) return;

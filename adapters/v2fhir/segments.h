@@ -34,4 +34,8 @@ void map_obx(MappingContext& ctx, const Seg& seg);        // Observation
 void map_nte(MappingContext& ctx, const Seg& seg);        // note of the resource it follows
 void map_z_segment(MappingContext& ctx, const Seg& seg);  // extensions by config rules
 
+// True when a PID came before `seg` (its mapper has a Patient to refer to);
+// otherwise warns "segment without a preceding PID not mapped" at `seg`.
+bool has_patient(MappingContext& ctx, const Seg& seg);
+
 }  // namespace gw::v2fhir

@@ -1,11 +1,14 @@
-// Helpers shared by this folder's tests and benchmark. Not part of the library.
+// Helpers shared by this folder's tests and benchmark (GoogleTest-free; the
+// ones that report failures are in test_expect.h). Not part of the library.
 #pragma once
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "adapters/hl7/er7.h"
@@ -70,6 +73,73 @@ inline bool TypeSupported(const std::string& er7) {
 inline std::string Canonical(const fhir::JsonValue& v) {
   auto c = fhir::canonicalize(v);
   return c.ok() ? *c : std::string();
+}
+
+// A segment from its valued fields ({number, value}), empty fields between:
+// S("PID", {{3, "1^^^A"}}) is "PID|||1^^^A\r".
+inline std::string S(std::string id, const std::map<int, std::string>& fields) {
+  int last = fields.empty() ? 0 : fields.rbegin()->first;
+  for (int i = 1; i <= last; ++i) {
+    auto it = fields.find(i);
+    id += "|" + (it == fields.end() ? std::string() : it->second);
+  }
+  return id + "\r";
+}
+
+// The resources of `type` in the Bundle, in entry order (pointers into
+// r.bundle).
+inline std::vector<const fhir::JsonValue*> Resources(const ConversionResult& r,
+                                                     std::string_view type) {
+  std::vector<const fhir::JsonValue*> out;
+  const fhir::JsonValue* entries = r.bundle.find("entry");
+  if (entries == nullptr) return out;
+  for (const fhir::JsonValue& e : entries->items()) {
+    const fhir::JsonValue* resource = e.find("resource");
+    if (resource == nullptr) continue;
+    const fhir::JsonValue* t = resource->find("resourceType");
+    if (t != nullptr && t->text() == type) out.push_back(resource);
+  }
+  return out;
+}
+inline std::vector<const fhir::JsonValue*> Resources(const Converted& c, std::string_view type) {
+  return Resources(c.result, type);
+}
+
+// The first resource of `type` in the Bundle (nullptr if none).
+inline const fhir::JsonValue* First(const Converted& c, std::string_view type) {
+  auto all = Resources(c, type);
+  return all.empty() ? nullptr : all.front();
+}
+
+// The text of r[key], or a marker saying what is missing (for comparisons).
+inline std::string Text(const fhir::JsonValue* r, std::string_view key) {
+  if (r == nullptr) return "<no resource>";
+  const fhir::JsonValue* v = r->find(key);
+  return v == nullptr ? "<absent>" : v->text();
+}
+
+// Errors and warnings as "E PID-3: text; W PV1-2: text; " (for failure output).
+inline std::string Issues(const ConversionResult& r) {
+  std::string out;
+  for (const MappingIssue& e : r.errors)
+    out += "E " + e.location.to_string() + ": " + e.text + "; ";
+  for (const MappingIssue& w : r.warnings)
+    out += "W " + w.location.to_string() + ": " + w.text + "; ";
+  return out;
+}
+inline std::string Issues(const Converted& c) { return Issues(c.result); }
+
+// True if a warning is located exactly at `location` and its text contains
+// `text`.
+inline bool HasWarning(const ConversionResult& r, std::string_view location,
+                       std::string_view text) {
+  for (const MappingIssue& w : r.warnings) {
+    if (w.location.to_string() == location && w.text.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+inline bool HasWarning(const Converted& c, std::string_view location, std::string_view text) {
+  return HasWarning(c.result, location, text);
 }
 
 }  // namespace gw::v2fhir::testing

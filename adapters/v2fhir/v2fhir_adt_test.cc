@@ -5,45 +5,18 @@
 
 #include <string>
 
-#include "adapters/v2fhir/test_util.h"
+#include "adapters/v2fhir/test_expect.h"
 
-namespace gw::v2fhir {
+namespace gw::v2fhir::testing {
 namespace {
 
 using fhir::JsonValue;
-using testing::Converted;
-using testing::ConvertText;
 
 std::string Msg(std::string_view type, std::initializer_list<std::string> segments) {
   std::string out =
       "MSH|^~\\&|APP|FAC|GW|GWFAC|20240315103005||" + std::string(type) + "|C1|P|2.5.1\r";
   for (const auto& s : segments) out += s + "\r";
   return out;
-}
-
-std::vector<const JsonValue*> Resources(const ConversionResult& r, std::string_view type) {
-  std::vector<const JsonValue*> out;
-  for (const MappedRecord& rec : r.records())
-    if (rec.resource_type == type) out.push_back(rec.resource);
-  return out;
-}
-
-bool HasWarning(const ConversionResult& r, std::string_view location, std::string_view text) {
-  for (const MappingIssue& w : r.warnings)
-    if (w.location.to_string() == location && w.text.find(text) != std::string::npos) return true;
-  return false;
-}
-
-// No issue carries message content.
-void ExpectNoContent(const ConversionResult& r, std::initializer_list<std::string> values) {
-  for (const auto* list : {&r.errors, &r.warnings}) {
-    for (const MappingIssue& i : *list) {
-      for (const std::string& v : values) {
-        EXPECT_EQ(i.location.to_string().find(v), std::string::npos) << i.location.to_string();
-        EXPECT_EQ(i.text.find(v), std::string::npos) << i.text;
-      }
-    }
-  }
 }
 
 std::string DataAbsent(const JsonValue& element) {
@@ -269,4 +242,4 @@ TEST(AdtLocationTest, PlLevelsAreChainedByPartOf) {
 }
 
 }  // namespace
-}  // namespace gw::v2fhir
+}  // namespace gw::v2fhir::testing

@@ -10,59 +10,15 @@
 #include <string>
 
 #include "adapters/v2fhir/clinical.h"
-#include "adapters/v2fhir/test_util.h"
+#include "adapters/v2fhir/test_expect.h"
 
-namespace gw::v2fhir {
+namespace gw::v2fhir::testing {
 namespace {
 
 using fhir::JsonValue;
-using testing::Converted;
-using testing::ConvertText;
-using testing::ReadFile;
-using testing::TestDataDir;
-
-// The first resource of `type` in the converted Bundle (nullptr if none).
-const JsonValue* First(const Converted& c, std::string_view type) {
-  const JsonValue* entries = c.result.bundle.find("entry");
-  if (entries == nullptr) return nullptr;
-  for (const JsonValue& e : entries->items()) {
-    const JsonValue* r = e.find("resource");
-    if (r->find("resourceType")->text() == type) return r;
-  }
-  return nullptr;
-}
-
-std::string Text(const JsonValue* r, std::string_view key) {
-  if (r == nullptr) return "<no resource>";
-  const JsonValue* v = r->find(key);
-  return v == nullptr ? "<absent>" : v->text();
-}
 
 std::string Msh(std::string_view type) {
   return "MSH|^~\\&|APP|FAC|GW|GWFAC|20240101120000||" + std::string(type) + "|CTRL-1|P|2.5.1\r";
-}
-
-// A segment from its valued fields ({number, value}), empty fields between.
-std::string S(std::string id, const std::map<int, std::string>& fields) {
-  int last = fields.empty() ? 0 : fields.rbegin()->first;
-  for (int i = 1; i <= last; ++i) {
-    auto it = fields.find(i);
-    id += "|" + (it == fields.end() ? std::string() : it->second);
-  }
-  return id + "\r";
-}
-
-void Convert(const std::string& er7, Converted* out) {
-  ConvertText(er7, testing::GoldenConfig(), out);
-  if (!out->parsed.ok()) ADD_FAILURE() << "test message does not parse";
-}
-
-std::string Errors(const Converted& c) {
-  if (!c.parsed.ok()) return "parse failed";
-  std::string out;
-  for (const MappingIssue& e : c.result.errors)
-    out += e.location.to_string() + ": " + e.text + "; ";
-  return out;
 }
 
 // ---- Error cases -----------------------------------------------------------
@@ -137,7 +93,7 @@ TEST(ClinicalVxu, CompletionStatusMapsToImmunizationStatus) {
   for (const Case& k : kCases) {
     Converted c;
     Convert(Vxu(k.rxa20, k.rxa21), &c);
-    ASSERT_TRUE(c.result.ok()) << Errors(c);
+    ASSERT_TRUE(c.result.ok()) << Issues(c);
     const JsonValue* imm = First(c, "Immunization");
     EXPECT_EQ(Text(imm, "status"), k.status) << k.rxa20 << "/" << k.rxa21;
     EXPECT_EQ(imm->find("isSubpotent") != nullptr, k.subpotent) << k.rxa20;
@@ -147,14 +103,14 @@ TEST(ClinicalVxu, CompletionStatusMapsToImmunizationStatus) {
   // v2fhir_pharmacy_test.cc for the other bad RXA fields).
   Converted bad;
   Convert(Vxu("ZZ"), &bad);
-  ASSERT_TRUE(bad.result.ok()) << Errors(bad);
+  ASSERT_TRUE(bad.result.ok()) << Issues(bad);
   EXPECT_EQ(Text(First(bad, "Immunization"), "status"), "completed");
 }
 
 TEST(ClinicalVxu, ObservationAfterRxaIsPartOfTheImmunization) {
   Converted c;
   Convert(Vxu("CP") + "OBX|1|CE|31044-1^Reaction^LN|1|39579001^Anaphylaxis^SCT||||||F\r", &c);
-  ASSERT_TRUE(c.result.ok()) << Errors(c);
+  ASSERT_TRUE(c.result.ok()) << Issues(c);
   const JsonValue* obs = First(c, "Observation");
   ASSERT_NE(obs, nullptr);
   const JsonValue* part_of = obs->find("partOf");
@@ -172,7 +128,7 @@ TEST(ClinicalVxu, VisDateWithoutDocumentTypeIsAnObservation) {
   // education.
   Converted c;
   Convert(Vxu("CP") + "OBX|1|TS|29769-7^VIS presented^LN|5|20240610||||||F\r", &c);
-  ASSERT_TRUE(c.result.ok()) << Errors(c);
+  ASSERT_TRUE(c.result.ok()) << Issues(c);
   EXPECT_EQ(First(c, "Immunization")->find("education"), nullptr);
   EXPECT_NE(First(c, "Observation"), nullptr);
 }
@@ -196,7 +152,7 @@ TEST(ClinicalVxu, ManyObservationsScaleLinearly) {
   double small_ms = convert_ms(990, &small);
   small_ms = std::min(small_ms, convert_ms(990, &small));  // the best of two: less noise
   const double large_ms = convert_ms(9900, &large);
-  ASSERT_TRUE(large.result.ok()) << Errors(large);
+  ASSERT_TRUE(large.result.ok()) << Issues(large);
   EXPECT_EQ(large.result.bundle.find("entry")->items().size(), 9900u + 6u);
   EXPECT_LT(large_ms / std::max(small_ms, 0.1), 40.0)
       << "990 OBX: " << small_ms << " ms, 9900 OBX: " << large_ms << " ms";
@@ -229,7 +185,7 @@ TEST(ClinicalSiu, FillerStatusMapsToAppointmentAndParticipantStatus) {
   for (const Case& k : kCases) {
     Converted c;
     Convert(Siu(k.sch25), &c);
-    ASSERT_TRUE(c.result.ok()) << Errors(c);
+    ASSERT_TRUE(c.result.ok()) << Issues(c);
     EXPECT_EQ(Text(First(c, "Appointment"), "status"), k.status) << k.sch25;
   }
   for (auto [aip12, status] :
@@ -237,7 +193,7 @@ TEST(ClinicalSiu, FillerStatusMapsToAppointmentAndParticipantStatus) {
         std::pair{"Cancelled", "declined"}, std::pair{"Odd", "needs-action"}}) {
     Converted c;
     Convert(Siu("Booked", aip12), &c);
-    ASSERT_TRUE(c.result.ok()) << Errors(c);
+    ASSERT_TRUE(c.result.ok()) << Issues(c);
     const JsonValue& parts = *First(c, "Appointment")->find("participant");
     ASSERT_EQ(parts.items().size(), 2u);  // patient + practitioner
     EXPECT_EQ(parts.items()[1].find("status")->text(), status) << aip12;
@@ -256,7 +212,7 @@ TEST(ClinicalSiu, EndIsStartPlusDurationAndParticipantPeriodFollows) {
                         {9, "45"},
                         {10, "MIN"}}),
           &c);
-  ASSERT_TRUE(c.result.ok()) << Errors(c);
+  ASSERT_TRUE(c.result.ok()) << Issues(c);
   const JsonValue* a = First(c, "Appointment");
   EXPECT_EQ(Text(a, "start"), "2024-03-25T23:30:00-05:00");
   EXPECT_EQ(Text(a, "end"), "2024-03-26T01:00:00-05:00");
@@ -303,7 +259,7 @@ TEST(ClinicalMdm, CompletionAndAvailabilityStatus) {
   for (const Case& k : kCases) {
     Converted c;
     Convert(Mdm(k.txa17, k.txa19, "OBX|1|TX|X^Y^L||line||||||F\r"), &c);
-    ASSERT_TRUE(c.result.ok()) << Errors(c);
+    ASSERT_TRUE(c.result.ok()) << Issues(c);
     const JsonValue* d = First(c, "DocumentReference");
     EXPECT_EQ(Text(d, "docStatus"), k.doc_status) << k.txa17;
     EXPECT_EQ(Text(d, "status"), k.status) << k.txa19;
@@ -316,7 +272,7 @@ TEST(ClinicalMdm, ContentFromTextLinesAndEncapsulatedData) {
               "OBX|1|TX|X^Y^L||first~second||||||F\rOBX|2|FT|X^Y^L||third||||||F\r"
               "OBX|3|ED|X^Y^L||^TEXT^^Hex^4869||||||F\rOBX|4|ED|X^Y^L||^AP^RTF^A^abc||||||F\r"),
           &c);
-  ASSERT_TRUE(c.result.ok()) << Errors(c);
+  ASSERT_TRUE(c.result.ok()) << Issues(c);
   EXPECT_EQ(First(c, "Observation"), nullptr) << "document lines are no observations";
   const JsonValue& content = *First(c, "DocumentReference")->find("content");
   ASSERT_EQ(content.items().size(), 3u);
@@ -340,8 +296,7 @@ TEST(ClinicalMdm, InvalidBase64IsKeptWithAWarningWithoutTheValue) {
     warned |= w.location.to_string() == "OBX-5" && w.text.find("not base64") != std::string::npos;
   }
   EXPECT_TRUE(warned);
-  EXPECT_NE(testing::Canonical(c.result.bundle).find(base64_encode("SECRET$DATA")),
-            std::string::npos);
+  EXPECT_NE(Canonical(c.result.bundle).find(base64_encode("SECRET$DATA")), std::string::npos);
 }
 
 TEST(ClinicalMdm, LongDocumentIsLinear) {
@@ -357,7 +312,7 @@ TEST(ClinicalMdm, LongDocumentIsLinear) {
   auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count();
-  ASSERT_TRUE(c.result.ok()) << Errors(c);
+  ASSERT_TRUE(c.result.ok()) << Issues(c);
   EXPECT_LT(ms, 5000);
   std::string data =
       Text(First(c, "DocumentReference")->find("content")->items()[0].find("attachment"), "data");
@@ -374,7 +329,7 @@ TEST(ClinicalOrders, OrderControlGivesStatusWhenOrc5IsEmpty) {
     Convert(Msh("ORM^O01") + "PID|1||P1^^^FAC^MR||DOE^JO\rORC|" + orc1 +
                 "|O-1^FAC\rOBR|1|O-1^FAC||2345-7^Glucose^LN\r",
             &c);
-    ASSERT_TRUE(c.result.ok()) << Errors(c);
+    ASSERT_TRUE(c.result.ok()) << Issues(c);
     EXPECT_EQ(Text(First(c, "ServiceRequest"), "status"), status) << orc1;
   }
 }
@@ -385,7 +340,7 @@ TEST(ClinicalOrders, Tq1GivesOccurrencePeriodAndPriority) {
       Msh("OML^O21") + "PID|1||P1^^^FAC^MR||DOE^JO\rORC|NW|O-2^FAC\r" +
           "TQ1|1||||||202404030900-0500|202404031000-0500|A\rOBR|1|O-2^FAC||2345-7^Glucose^LN\r",
       &c);
-  ASSERT_TRUE(c.result.ok()) << Errors(c);
+  ASSERT_TRUE(c.result.ok()) << Issues(c);
   const JsonValue* sr = First(c, "ServiceRequest");
   EXPECT_EQ(Text(sr, "priority"), "asap");
   ASSERT_NE(sr->find("occurrencePeriod"), nullptr);
@@ -429,4 +384,4 @@ TEST(ClinicalHelpers, Base64) {
 }
 
 }  // namespace
-}  // namespace gw::v2fhir
+}  // namespace gw::v2fhir::testing

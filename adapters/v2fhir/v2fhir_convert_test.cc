@@ -2,16 +2,13 @@
 // requests, Z-segments, determinism and content-free issues.
 #include <gtest/gtest.h>
 
-#include "adapters/v2fhir/test_util.h"
+#include "adapters/v2fhir/test_expect.h"
 #include "fhir/json/canonical.h"
 
-namespace gw::v2fhir {
+namespace gw::v2fhir::testing {
 namespace {
 
 using fhir::JsonValue;
-using testing::Canonical;
-using testing::Converted;
-using testing::ConvertText;
 
 std::string Msg(std::initializer_list<std::string> segments) {
   std::string out;
@@ -21,38 +18,12 @@ std::string Msg(std::initializer_list<std::string> segments) {
 
 const std::string kMsh = "MSH|^~\\&|APP|FAC|GW|GWFAC|20240315103005||";
 
-std::vector<const JsonValue*> Resources(const ConversionResult& r, std::string_view type) {
-  std::vector<const JsonValue*> out;
-  for (const MappedRecord& rec : r.records()) {
-    if (rec.resource_type == type) out.push_back(rec.resource);
-  }
-  return out;
-}
-
 std::string Request(const ConversionResult& r, std::string_view type) {
   for (const JsonValue& e : r.bundle.find("entry")->items()) {
     if (e.find("resource")->find("resourceType")->text() == type)
       return e.find("request")->find("url")->text();
   }
   return {};
-}
-
-// No issue may carry message content: none of these values may appear.
-std::string Issues(const ConversionResult& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e.location.to_string() + ": " + e.text + "\n";
-  return out;
-}
-
-void ExpectNoContent(const ConversionResult& r, std::initializer_list<std::string> values) {
-  for (const auto* list : {&r.errors, &r.warnings}) {
-    for (const MappingIssue& i : *list) {
-      for (const std::string& v : values) {
-        EXPECT_EQ(i.location.to_string().find(v), std::string::npos) << i.location.to_string();
-        EXPECT_EQ(i.text.find(v), std::string::npos) << i.text;
-      }
-    }
-  }
 }
 
 TEST(ConvertTest, UnsupportedType) {
@@ -325,17 +296,17 @@ TEST(ConvertTest, ZSegmentsByPolicy) {
 }
 
 TEST(ConvertTest, Determinism) {
-  std::string a01 = testing::ReadFile(testing::TestDataDir() / "adt_a01.hl7");
+  std::string a01 = ReadFile(TestDataDir() / "adt_a01.hl7");
   Converted one, two;
-  ConvertText(a01, testing::GoldenConfig(), &one);
-  ConvertText(a01, testing::GoldenConfig(), &two);
+  ConvertText(a01, GoldenConfig(), &one);
+  ConvertText(a01, GoldenConfig(), &two);
   ASSERT_TRUE(one.result.ok());
   EXPECT_EQ(Canonical(one.result.bundle), Canonical(two.result.bundle));
   // Another control id: same Patient/Encounter ids, other MessageHeader id.
   std::string other = a01;
   other.replace(other.find("ADT0001A01"), 10, "ADT0001A99");
   Converted three;
-  ConvertText(other, testing::GoldenConfig(), &three);
+  ConvertText(other, GoldenConfig(), &three);
   ASSERT_TRUE(three.result.ok());
   auto ids = [](const ConversionResult& r, std::string_view type) {
     for (const auto& rec : r.records()) {
@@ -391,7 +362,7 @@ TEST(ConvertTest, SupportedTypes) {
 }
 
 TEST(ConfigTest, Checks) {
-  MappingConfig ok = testing::GoldenConfig();
+  MappingConfig ok = GoldenConfig();
   EXPECT_TRUE(check_mapping_config(ok).ok()) << check_mapping_config(ok).message();
   MappingConfig bad_zone;
   bad_zone.time_zone = "Mars/Olympus";
@@ -411,4 +382,4 @@ TEST(ConfigTest, Checks) {
 }
 
 }  // namespace
-}  // namespace gw::v2fhir
+}  // namespace gw::v2fhir::testing

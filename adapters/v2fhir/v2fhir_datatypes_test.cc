@@ -5,12 +5,10 @@
 #include "adapters/v2fhir/test_util.h"
 #include "fhir/json/canonical.h"
 
-namespace gw::v2fhir {
+namespace gw::v2fhir::testing {
 namespace {
 
 using fhir::JsonValue;
-using testing::Canonical;
-using testing::TestContext;
 
 std::string C(const JsonValue& v) { return Canonical(v); }
 
@@ -274,4 +272,4 @@ TEST(XcnTest, PractitionerDeduplicated) {
 }
 
 }  // namespace
-}  // namespace gw::v2fhir
+}  // namespace gw::v2fhir::testing

@@ -30,14 +30,10 @@
 #include "adapters/v2fhir/test_util.h"
 #include "fhir/json/json.h"
 
-namespace gw::v2fhir {
+namespace gw::v2fhir::testing {
 namespace {
 
 using fhir::JsonValue;
-using testing::Converted;
-using testing::ConvertText;
-using testing::ReadFile;
-using testing::TestDataDir;
 
 // Fields mapped through a code table: their codes become FHIR codes.
 const std::map<std::string, std::string> kTranslated = {
@@ -278,7 +274,7 @@ std::vector<std::string> UntracedFields(const std::string& name,
   ++n.messages;
   std::string er7 = ReadFile(TestDataDir() / (name + ".hl7"));
   Converted c;
-  ConvertText(std::move(er7), testing::GoldenConfig(), &c);
+  ConvertText(std::move(er7), GoldenConfig(), &c);
   if (!c.parsed.ok() || !c.result.ok()) {
     ++n.refused;
     return {"(does not convert)"};
@@ -337,7 +333,7 @@ std::vector<std::string> UntracedFields(const std::string& name,
 class FieldTrace : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FieldTrace, EveryNonEmptyFieldIsMappedOrNamed) {
-  if (!testing::TypeSupported(ReadFile(TestDataDir() / (GetParam() + ".hl7"))))
+  if (!TypeSupported(ReadFile(TestDataDir() / (GetParam() + ".hl7"))))
     GTEST_SKIP() << "type not registered (the golden test fails for it)";
   std::set<std::string> used;
   for (const std::string& f : UntracedFields(GetParam(), &used))
@@ -354,7 +350,7 @@ TEST(FieldTraceTable, EveryTranslatedEntryIsUsed) {
   std::set<std::string> used;
   std::map<std::string, TraceCounts> families;
   for (const std::string& name : Names()) {
-    if (testing::TypeSupported(ReadFile(TestDataDir() / (name + ".hl7"))))
+    if (TypeSupported(ReadFile(TestDataDir() / (name + ".hl7"))))
       UntracedFields(name, &used, &families[name.substr(0, name.find('_'))]);
   }
   std::printf("%-8s %8s %8s %7s %10s %7s %8s %5s\n", "family", "messages", "refused", "fields",
@@ -393,4 +389,4 @@ TEST(FieldTraceSelfCheck, LeafRules) {
 }
 
 }  // namespace
-}  // namespace gw::v2fhir
+}  // namespace gw::v2fhir::testing

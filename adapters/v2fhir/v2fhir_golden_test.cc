@@ -15,13 +15,8 @@
 #include "adapters/v2fhir/test_util.h"
 #include "fhir/json/write.h"
 
-namespace gw::v2fhir {
+namespace gw::v2fhir::testing {
 namespace {
-
-using testing::Converted;
-using testing::ConvertText;
-using testing::ReadFile;
-using testing::TestDataDir;
 
 std::vector<std::string> GoldenNames() {
   std::vector<std::string> names;
@@ -37,16 +32,16 @@ class GoldenTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(GoldenTest, MatchesExpectedBundle) {
   const std::string name = GetParam();
   std::string er7 = ReadFile(TestDataDir() / (name + ".hl7"));
-  ASSERT_TRUE(testing::TypeSupported(er7))
+  ASSERT_TRUE(TypeSupported(er7))
       << name << ".hl7: its message type is not registered in the mapping, so it has no golden "
       << "Bundle: register the type (adapters/v2fhir/message_table.cc) or remove the input";
   Converted c;
-  ConvertText(std::move(er7), testing::GoldenConfig(), &c);
+  ConvertText(std::move(er7), GoldenConfig(), &c);
   ASSERT_TRUE(c.parsed.ok()) << name;
   for (const auto& e : c.result.errors)
     ADD_FAILURE() << name << ": " << e.location.to_string() << ": " << e.text;
   ASSERT_TRUE(c.result.ok());
-  std::string actual = testing::Canonical(c.result.bundle);
+  std::string actual = Canonical(c.result.bundle);
   ASSERT_FALSE(actual.empty());
   auto expected_path = TestDataDir() / (name + ".expected.json");
   if (std::getenv("GW_UPDATE_GOLDENS") != nullptr) {
@@ -94,4 +89,4 @@ TEST(GoldenCoverage, EverySupportedTypeHasAGolden) {
 }
 
 }  // namespace
-}  // namespace gw::v2fhir
+}  // namespace gw::v2fhir::testing

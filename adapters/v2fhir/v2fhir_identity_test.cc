@@ -10,12 +10,10 @@
 
 #include "adapters/v2fhir/test_util.h"
 
-namespace gw::v2fhir {
+namespace gw::v2fhir::testing {
 namespace {
 
 using fhir::JsonValue;
-using testing::Converted;
-using testing::ConvertText;
 
 const std::string kHead =
     "MSH|^~\\&|LIS|CITYLAB|EHR|HOSP|20240315103005||ORU^R01|C1|P|2.5.1\r"
@@ -129,19 +127,13 @@ TEST(ResultIdentity, RepeatedCodeWithoutSubIdIsKeptAndNamed) {
                   "OBX|2|TX|18782-3^Findings^LN||Line two||||||F\r",
               {}, &c);
   ASSERT_TRUE(c.result.ok());
-  std::string bundle = testing::Canonical(c.result.bundle);
+  std::string bundle = Canonical(c.result.bundle);
   EXPECT_NE(bundle.find("Line one"), std::string::npos);
   EXPECT_NE(bundle.find("Line two"), std::string::npos);
   bool named = false;
   for (const auto& w : c.result.warnings) named |= w.location.to_string() == "OBX[2]-4";
   EXPECT_TRUE(named);
 }
-
-}  // namespace
-}  // namespace gw::v2fhir
-
-namespace gw::v2fhir {
-namespace {
 
 std::string IdOf(const ConversionResult& r, const std::string& type) {
   for (const MappedRecord& rec : r.records())
@@ -214,4 +206,4 @@ TEST(ResultIdentity, OrderPlacedWithoutFillerNumberIsTheOrderItsResultsAnswer) {
 }
 
 }  // namespace
-}  // namespace gw::v2fhir
+}  // namespace gw::v2fhir::testing

@@ -13,14 +13,10 @@
 
 #include "adapters/v2fhir/test_util.h"
 
-namespace gw::v2fhir {
+namespace gw::v2fhir::testing {
 namespace {
 
 using fhir::JsonValue;
-using testing::Converted;
-using testing::ConvertText;
-using testing::ReadFile;
-using testing::TestDataDir;
 
 std::vector<std::string> Segments(const std::string& er7) {
   std::vector<std::string> out;
@@ -118,8 +114,8 @@ TEST(LabMicrobiology, ParentChildLinksSurviveACorrectionThatReordersSegments) {
   ASSERT_EQ(corrected.size(), segs.size());
 
   Converted a, b;
-  ConvertText(er7, testing::GoldenConfig(), &a);
-  ConvertText(Join(corrected), testing::GoldenConfig(), &b);
+  ConvertText(er7, GoldenConfig(), &a);
+  ConvertText(Join(corrected), GoldenConfig(), &b);
   ASSERT_TRUE(a.result.ok());
   ASSERT_TRUE(b.result.ok());
   auto before = Organisms(a.result), after = Organisms(b.result);
@@ -157,7 +153,7 @@ TEST(LabMicrobiology, ParentInAnEarlierMessageIsALogicalReference) {
       "|||||||||||||||20240410160000+0200||MB|F|11475-1&Microorganism identified&LN^1^E. "
       "coli|||^LAB-1&CITYLAB\r"
       "OBX|1|SN|18906-8^Ciprofloxacin^LN||<=^0.25|ug/mL|||||F\r",
-      testing::GoldenConfig(), &c);
+      GoldenConfig(), &c);
   ASSERT_TRUE(c.result.ok());
   bool warned = false;
   for (const auto& w : c.result.warnings)
@@ -181,8 +177,7 @@ std::string SpecimenNumber(const ConversionResult& r, const JsonValue& ref) {
 
 TEST(LabSpecimens, SpecimenObservationsAttachToTheirSpecimen) {
   Converted c;
-  ConvertText(ReadFile(TestDataDir() / "oml_o21_creatinine_clearance.hl7"), testing::GoldenConfig(),
-              &c);
+  ConvertText(ReadFile(TestDataDir() / "oml_o21_creatinine_clearance.hl7"), GoldenConfig(), &c);
   ASSERT_TRUE(c.result.ok());
   std::map<std::string, std::string> specimen_of;
   std::set<std::string> supporting;
@@ -200,8 +195,8 @@ TEST(LabSpecimens, SpecimenObservationsAttachToTheirSpecimen) {
   EXPECT_TRUE(supporting.empty());                // about the specimen, not the order
 
   Converted oul;
-  ConvertText(ReadFile(TestDataDir() / "oul_r22_chemistry_two_specimens.hl7"),
-              testing::GoldenConfig(), &oul);
+  ConvertText(ReadFile(TestDataDir() / "oul_r22_chemistry_two_specimens.hl7"), GoldenConfig(),
+              &oul);
   ASSERT_TRUE(oul.result.ok());
   std::set<std::string> in_reports;
   for (const MappedRecord& rec : oul.result.records()) {
@@ -232,7 +227,7 @@ TEST(LabSpecimens, BadSpecimenFieldsNoLongerRefuseTheMessage) {
       "OBR|1|ORD-1^CPOE||600-7^Bacteria identified in Blood by Culture^LN\r"
       "SPM|1|SPC-0003&CPOE||||||||||lots^mL&milliliter&UCUM|||||20240403121000-0500|||Q\r";
   Converted c;
-  ConvertText(er7, testing::GoldenConfig(), &c);
+  ConvertText(er7, GoldenConfig(), &c);
   ASSERT_TRUE(c.result.ok()) << (c.result.errors.empty() ? "" : c.result.errors[0].text);
   std::set<std::string> warned;
   for (const auto& w : c.result.warnings) {
@@ -254,8 +249,7 @@ TEST(LabSpecimens, BadSpecimenFieldsNoLongerRefuseTheMessage) {
 
 TEST(LabResults, PerformingOrganizationAndMedicalDirector) {
   Converted c;
-  ConvertText(ReadFile(TestDataDir() / "oul_r22_chemistry_two_specimens.hl7"),
-              testing::GoldenConfig(), &c);
+  ConvertText(ReadFile(TestDataDir() / "oul_r22_chemistry_two_specimens.hl7"), GoldenConfig(), &c);
   ASSERT_TRUE(c.result.ok());
   for (const MappedRecord& rec : c.result.records()) {
     if (rec.resource_type != "Observation" || Code(*rec.resource) != "2951-2") continue;
@@ -280,7 +274,7 @@ TEST(LabResults, PerformingOrganizationAndMedicalDirector) {
 
 TEST(LabOul, OrcAfterItsObrCompletesThatOrder) {
   Converted c;
-  ConvertText(ReadFile(TestDataDir() / "oul_r24_urinalysis.hl7"), testing::GoldenConfig(), &c);
+  ConvertText(ReadFile(TestDataDir() / "oul_r24_urinalysis.hl7"), GoldenConfig(), &c);
   ASSERT_TRUE(c.result.ok());
   int orders = 0;
   std::string order_urn;
@@ -315,7 +309,7 @@ TEST(LabSpecimens, ContainerWithoutSpmIsItsOwnSpecimen) {
       "OBR|1||LAB-1^CITYLAB|2093-3^Cholesterol^LN|||20240407073000+0100||||||||||||||||CH|F\r"
       "SAC|||CNT-9^CITYLAB|||SER&Serum&HL70487|||||||||||||||8.5|4||mL\r"
       "OBX|1|NM|2093-3^Cholesterol^LN||212|mg/dL|||||F\r",
-      testing::GoldenConfig(), &bare);
+      GoldenConfig(), &bare);
   ASSERT_TRUE(bare.result.ok());
   int specimens = 0;
   for (const MappedRecord& rec : bare.result.records()) {
@@ -332,4 +326,4 @@ TEST(LabSpecimens, ContainerWithoutSpmIsItsOwnSpecimen) {
 }
 
 }  // namespace
-}  // namespace gw::v2fhir
+}  // namespace gw::v2fhir::testing

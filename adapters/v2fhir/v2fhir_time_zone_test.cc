@@ -2,7 +2,7 @@
 
 #include "adapters/v2fhir/time_zone.h"
 
-namespace gw::v2fhir {
+namespace gw::v2fhir::testing {
 namespace {
 
 // The zone, or nullptr after a failed expectation that names the error.
@@ -82,4 +82,4 @@ TEST(TimeZoneTest, CachedInstanceIsShared) {
 }
 
 }  // namespace
-}  // namespace gw::v2fhir
+}  // namespace gw::v2fhir::testing

@@ -6,22 +6,17 @@
 #include "adapters/v2fhir/test_util.h"
 #include "fhir/validate/validator.h"
 
-namespace gw::v2fhir {
+namespace gw::v2fhir::testing {
 namespace {
-
-using testing::Converted;
-using testing::ConvertText;
-using testing::ReadFile;
-using testing::TestDataDir;
 
 TEST(ValidationTest, EveryGoldenBundleIsValidR4) {
   int checked = 0;
   for (const auto& e : std::filesystem::directory_iterator(TestDataDir())) {
     if (e.path().extension() != ".hl7") continue;
     std::string er7 = ReadFile(e.path());
-    if (!testing::TypeSupported(er7)) continue;  // another helper's type, not registered yet
+    if (!TypeSupported(er7)) continue;  // another helper's type, not registered yet
     Converted c;
-    ConvertText(std::move(er7), testing::GoldenConfig(), &c);
+    ConvertText(std::move(er7), GoldenConfig(), &c);
     ASSERT_TRUE(c.parsed.ok()) << e.path();
     ASSERT_TRUE(c.result.ok()) << e.path();
     fhir::ValidationResult v = fhir::validate_resource(c.result.bundle);
@@ -39,7 +34,7 @@ TEST(ValidationTest, EveryGoldenBundleIsValidR4) {
 // dateTime without seconds, an unknown status), so the test above can fail.
 TEST(ValidationTest, ValidatorRejectsBrokenOutput) {
   Converted c;
-  ConvertText(ReadFile(TestDataDir() / "oru_r01.hl7"), testing::GoldenConfig(), &c);
+  ConvertText(ReadFile(TestDataDir() / "oru_r01.hl7"), GoldenConfig(), &c);
   ASSERT_TRUE(c.result.ok());
   fhir::JsonValue bundle = c.result.bundle;
   for (fhir::JsonValue& e : bundle.find_mutable("entry")->mutable_items()) {
@@ -55,4 +50,4 @@ TEST(ValidationTest, ValidatorRejectsBrokenOutput) {
 }
 
 }  // namespace
-}  // namespace gw::v2fhir
+}  // namespace gw::v2fhir::testing

@@ -10,7 +10,6 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/Net/SSLManager.h>
 #include <Poco/URI.h>
 
 #include <filesystem>
@@ -20,6 +19,7 @@
 #include <sstream>
 
 #include "fhir/json/write.h"
+#include "gateway/base/tls_client.h"
 #include "gateway/outbound/forwarder.h"
 #include "gateway/pipeline/normalize.h"
 
@@ -239,10 +239,8 @@ Result<std::unique_ptr<Forwarder>> make_fhir_forwarder(FhirForwarderOptions opti
     return invalid_argument_error("forward_fhir must be https://HOST[:PORT][/PATH]");
   std::optional<Basic> credentials;
   if (!uri.getUserInfo().empty()) {
-    const std::string& info = uri.getUserInfo();
-    const size_t colon = info.find(':');
-    credentials =
-        Basic{info.substr(0, colon), colon == std::string::npos ? "" : info.substr(colon + 1)};
+    auto [user, password] = split_user_info(uri.getUserInfo());
+    credentials = Basic{std::move(user), std::move(password)};
   }
   for (const std::string* f : {&options.ca_file, &options.client_cert_file,
                                &options.client_key_file, &options.bearer_token_file}) {
@@ -268,31 +266,16 @@ Result<std::unique_ptr<Forwarder>> make_fhir_forwarder(FhirForwarderOptions opti
       return invalid_argument_error(
           "forward_fhir: give either user:password in the URL or a bearer token file, not both");
   }
-  static std::once_flag ssl_once;
-  std::call_once(ssl_once, [] { Poco::Net::initializeSSL(); });
-  Poco::Net::Context::Params params;
-  params.caLocation = options.ca_file;
-  params.loadDefaultCAs = options.ca_file.empty();
-  params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-  params.verificationDepth = 9;
-  params.certificateFile = options.client_cert_file;
-  params.privateKeyFile = options.client_key_file;
-  params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES";
-  Poco::Net::Context::Ptr context;
-  try {
-    context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-  } catch (const Poco::Exception& e) {
-    return invalid_argument_error("forward_fhir TLS setup failed (" + std::string(e.name()) +
-                                  "): check the CA, certificate and key files");
-  }
+  auto context = make_tls_client_context(options.ca_file, options.client_cert_file,
+                                         options.client_key_file, "forward_fhir");
+  if (!context.ok()) return context.error();
   std::string path = uri.getPathEtc();
   if (path.empty()) path = "/";
   const std::string host = uri.getHost();
   const uint16_t port = uri.getPort();
-  return std::unique_ptr<Forwarder>(new FhirForwarder(std::move(options), std::move(context), host,
-                                                      port, std::move(path), std::move(credentials),
-                                                      std::move(token)));
+  return std::unique_ptr<Forwarder>(
+      new FhirForwarder(std::move(options), std::move(context).value(), host, port, std::move(path),
+                        std::move(credentials), std::move(token)));
 }
 
 }  // namespace gw::outbound

@@ -4,28 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "adapters/hl7/ack.h"
 #include "fhir/json/json.h"
+#include "gateway/outbound/outbound_test_util.h"
 
 namespace gw::outbound {
 namespace {
 
 using Kind = Delivery::Kind;
-
-std::string testdata(const std::string& name) {
-  std::ifstream in(std::filesystem::path(GW_SOURCE_DIR) / "adapters" / "v2fhir" / "testdata" / name,
-                   std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  for (char& c : s)
-    if (c == '\n') c = '\r';
-  return s;
-}
 
 std::string ack_for(const std::string& message, hl7::AckCode code,
                     std::vector<hl7::Error> errors = {}) {
@@ -56,7 +42,7 @@ TEST(ClassifyHttpStatusTest, ConfirmedRefusedOrRetried) {
 }
 
 TEST(ClassifyAckTest, OnlyAnAckForThisMessageDecides) {
-  const std::string msg = testdata("adt_a01.hl7");
+  const std::string msg = testing::testdata_message("adt_a01.hl7");
   const std::string id = hl7::parse(msg).header->control_id;
   ASSERT_FALSE(id.empty());
   EXPECT_EQ(classify_ack(ack_for(msg, hl7::AckCode::kAA), id).kind, Kind::kDelivered);
@@ -83,7 +69,7 @@ TEST(ClassifyAckTest, OnlyAnAckForThisMessageDecides) {
 }
 
 TEST(FhirPayloadTest, ConditionalIsTheMappedBundleAndByIdAddressesEveryEntryById) {
-  const std::string msg = testdata("adt_a01.hl7");
+  const std::string msg = testing::testdata_message("adt_a01.hl7");
   const FhirPayload conditional =
       fhir_payload(msg, {}, v2fhir::MappingConfig{}, FhirRequestStyle::kConditional);
   ASSERT_EQ(conditional.kind, Kind::kDelivered) << conditional.detail;
@@ -124,7 +110,7 @@ TEST(FhirPayloadTest, ConditionalIsTheMappedBundleAndByIdAddressesEveryEntryById
 }
 
 TEST(FhirPayloadTest, NothingToForwardIsSkippedAndAnUnreadableMessageRefused) {
-  const std::string msg = testdata("adt_a01.hl7");
+  const std::string msg = testing::testdata_message("adt_a01.hl7");
   FhirPayload ack = fhir_payload(ack_for(msg, hl7::AckCode::kAA), {}, v2fhir::MappingConfig{},
                                  FhirRequestStyle::kConditional);
   EXPECT_EQ(ack.kind, Kind::kSkipped);

@@ -8,14 +8,12 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
-#include <sstream>
 
 #include "adapters/hl7/ack.h"
 #include "adapters/mllp/server.h"
+#include "gateway/outbound/outbound_test_util.h"
 #include "gateway/store/store_test_util.h"
 #include "tests/support/wait.h"
 
@@ -26,14 +24,7 @@ using namespace std::chrono_literals;
 using store::testing::test_keys;
 
 std::string message_with_id(const std::string& control_id) {
-  std::ifstream in(
-      std::filesystem::path(GW_SOURCE_DIR) / "adapters" / "v2fhir" / "testdata" / "adt_a01.hl7",
-      std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  for (char& c : s)
-    if (c == '\n') c = '\r';
+  const std::string s = testing::testdata_message("adt_a01.hl7");
   // MSH-10 is the tenth |-separated field of MSH (MSH-1 is the separator).
   size_t pos = 0;
   for (int i = 0; i < 9; ++i) pos = s.find('|', pos) + 1;

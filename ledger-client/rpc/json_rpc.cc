@@ -20,6 +20,7 @@
 #include <optional>
 #include <ostream>
 
+#include "gateway/base/tls_client.h"
 #include "ledger-client/rpc/deadline_watchdog.h"
 #include "ledger-client/rpc/json_util.h"
 
@@ -203,10 +204,8 @@ Result<std::unique_ptr<JsonRpcClient>> JsonRpcClient::create(JsonRpcOptions opti
   impl->path = uri.getPathAndQuery();
   if (impl->path.empty()) impl->path = "/";
   if (!uri.getUserInfo().empty()) {
-    const std::string& info = uri.getUserInfo();
-    auto colon = info.find(':');
-    impl->credentials.emplace(info.substr(0, colon),
-                              colon == std::string::npos ? "" : info.substr(colon + 1));
+    auto [user, password] = split_user_info(uri.getUserInfo());
+    impl->credentials.emplace(user, password);
   }
   const bool has_cert = !options.client_cert_file.empty();
   if (has_cert != !options.client_key_file.empty())
@@ -220,23 +219,10 @@ Result<std::unique_ptr<JsonRpcClient>> JsonRpcClient::create(JsonRpcOptions opti
       return not_found_error("ledger RPC TLS file not found: " + *f);
   }
   if (impl->tls) {
-    static std::once_flag ssl_once;
-    std::call_once(ssl_once, [] { Poco::Net::initializeSSL(); });
-    Poco::Net::Context::Params params;
-    params.caLocation = options.ca_file;
-    params.loadDefaultCAs = options.ca_file.empty();
-    params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
-    params.verificationDepth = 9;
-    params.certificateFile = options.client_cert_file;
-    params.privateKeyFile = options.client_key_file;
-    params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES";
-    try {
-      impl->context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
-      impl->context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-    } catch (const Poco::Exception& e) {
-      return invalid_argument_error("ledger RPC TLS setup failed (" + std::string(e.name()) +
-                                    "): check the CA, certificate and key files");
-    }
+    auto context = make_tls_client_context(options.ca_file, options.client_cert_file,
+                                           options.client_key_file, "ledger RPC");
+    if (!context.ok()) return context.error();
+    impl->context = std::move(context).value();
     impl->secure = std::make_unique<TlsSession>(impl->host, impl->port, impl->context);
   } else {
     impl->plain = std::make_unique<PlainSession>(impl->host, impl->port);

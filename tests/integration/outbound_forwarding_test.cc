@@ -138,6 +138,16 @@ void expect_no_patient_data(const std::string& log, const std::set<std::string>&
 
 std::string outbound_db(const TempDir& dir) { return dir.path() + "/state/outbound.db"; }
 
+// Items A's destinations have delivered, in all.
+int64_t items_sent(const TempDir& dir) {
+  return query_int(outbound_db(dir), "SELECT coalesce(sum(sent), 0) FROM destinations");
+}
+
+// Queued items A has tried to deliver at least once.
+int64_t items_attempted(const TempDir& dir) {
+  return query_int(outbound_db(dir), "SELECT count(*) FROM items WHERE attempts > 0");
+}
+
 // Items still queued (or dead) in A's outbound queue; -1 before it exists.
 int64_t open_items(const TempDir& dir, const std::string& destination = "test/fhir") {
   return query_int(outbound_db(dir),
@@ -195,23 +205,13 @@ TEST(OutboundForwardingTest, FhirDestinationKilledAndRestartedMidStreamGetsEvery
   // 1. B up: the first part of the stream, then B dies with SIGKILL while A
   //    may be in the middle of a transaction (its response is lost).
   ASSERT_EQ(sender.send(a.port(), 0, 20), "");
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return query_int(outbound_db(dir_a), "SELECT coalesce(sum(sent), 0) FROM destinations") >=
-               5;
-      },
-      60s))
-      << tail(a.output());
+  ASSERT_TRUE(wait_until([&] { return items_sent(dir_a) >= 5; }, 60s)) << tail(a.output());
   b.kill_hard();
 
   // 2. B down: A still acknowledges every message at once (the ACK never
   //    waits for forwarding) while its queue for B holds them and fails.
   ASSERT_EQ(sender.send(a.port(), 20, 40), "");
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return query_int(outbound_db(dir_a), "SELECT count(*) FROM items WHERE attempts > 0") > 0;
-      },
-      30s))
+  ASSERT_TRUE(wait_until([&] { return items_attempted(dir_a) > 0; }, 30s))
       << "A never tried B while it was down:\n"
       << tail(a.output());
   EXPECT_GT(open_items(dir_a), 0) << "B is down: A's queue cannot be empty";
@@ -330,20 +330,10 @@ TEST(OutboundForwardingTest, MllpTlsDestinationKilledAndRestartedMidStreamGetsEv
 
   Sender sender(corpus);
   ASSERT_EQ(sender.send(a.port(), 0, 20), "");
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return query_int(outbound_db(dir_a), "SELECT coalesce(sum(sent), 0) FROM destinations") >=
-               5;
-      },
-      60s))
-      << tail(a.output());
+  ASSERT_TRUE(wait_until([&] { return items_sent(dir_a) >= 5; }, 60s)) << tail(a.output());
   b.kill_hard();  // possibly between B's commit and its ACK: A must resend, B must not double
   ASSERT_EQ(sender.send(a.port(), 20, 40), "") << "acknowledged while B is unreachable";
-  ASSERT_TRUE(wait_until(
-      [&] {
-        return query_int(outbound_db(dir_a), "SELECT count(*) FROM items WHERE attempts > 0") > 0;
-      },
-      30s))
+  ASSERT_TRUE(wait_until([&] { return items_attempted(dir_a) > 0; }, 30s))
       << "A never tried B while it was down:\n"
       << tail(a.output());
   a.kill_hard();
