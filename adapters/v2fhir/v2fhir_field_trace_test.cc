@@ -41,7 +41,6 @@ const std::map<std::string, std::string> kTranslated = {
     {"PID-24", "multiple birth indicator (Y/N -> boolean)"},
     {"PID-30", "death indicator (Y/N -> boolean)"},
     {"PV1-2", "patient class (0004 -> v3 ActCode)"},
-    {"PV1-44", "admit date completes Encounter.period (also read by status)"},
     {"OBX-2", "value type (0125): chooses value[x]"},
     {"OBX-11", "result status (0085 -> observation-status)"},
     {"OBR-25", "result status (0123 -> diagnostic-report-status)"},
@@ -104,26 +103,15 @@ const std::map<std::string, std::string> kStructural = {
     {"ROL-2", "action code (0287): add/update the role; DE is warned, not applied"},
 };
 
-// Fields the mappers read but do not yet carry into the Bundle, per test
-// message. A ratchet: an entry that becomes traced fails (remove it), and
-// no new message may add one without a reason.
-const std::set<std::pair<std::string, std::string>> kKnownGaps = {
-    {"vxu_v04_partial_no_orc", "RXA[1]-3"},
-    {"vxu_v04_three_doses", "OBX[1]-3"},
-    {"vxu_v04_three_doses", "OBX[2]-3"},
-    {"vxu_v04_three_doses", "OBX[3]-3"},
-    {"vxu_v04_three_doses", "OBX[4]-3"},
-    {"vxu_v04_three_doses", "RXA[2]-6"},
-    {"vxu_v04_three_doses", "RXA[3]-6"},
-    // OBX-3 of an OBX folded into the Immunization (funding, VIS) only selects
-    // the element; RXA-6 999 is CDC's "amount unknown".
-    {"vxu_v04_details", "OBX[1]-3"},
-    {"vxu_v04_details", "OBX[2]-3"},
-    {"vxu_v04_details", "OBX[3]-3"},
-    {"vxu_v04_details", "OBX[4]-3"},
-    {"vxu_v04_details", "OBX[5]-3"},
-    {"vxu_v04_details", "RXA[2]-6"},
-    {"vxu_v04_details", "RXA[3]-6"},
+// Values that choose where a field's segment goes instead of being data
+// themselves: "FIELD=first component".
+const std::map<std::string, std::string> kSelectorValues = {
+    {"OBX-3=64994-7", "LOINC code: the OBX fills Immunization.programEligibility"},
+    {"OBX-3=30963-3", "LOINC code: the OBX fills Immunization.fundingSource"},
+    {"OBX-3=69764-9", "LOINC code: the OBX opens an Immunization.education (VIS)"},
+    {"OBX-3=29768-9", "LOINC code: the OBX fills education.publicationDate"},
+    {"OBX-3=29769-7", "LOINC code: the OBX fills education.presentationDate"},
+    {"RXA-6=999", "CDC: administered amount unknown -> no doseQuantity (IG RXA map)"},
 };
 
 std::string Digits(std::string_view s) {
@@ -194,9 +182,11 @@ bool LeafFound(const BundleValues& b, const std::string& leaf) {
     if (any && all) return true;
   }
   // Timestamps: the FHIR value's digits begin with the v2 value's (offsets
-  // and zero-filled seconds only add digits).
-  std::string d = Digits(leaf);
-  if (d.size() >= 6 && d.size() + 2 >= leaf.size()) {
+  // and zero-filled seconds only add digits). The v2 offset ("-0600") is
+  // left out: zero-filled seconds come before the FHIR value's offset.
+  const std::string head = leaf.substr(0, leaf.find_first_of("+-", 8));
+  std::string d = Digits(head);
+  if (d.size() >= 6 && d.size() + 2 >= head.size()) {
     for (const std::string& t : b.digits)
       if (t.rfind(d.substr(0, std::min<size_t>(d.size(), 14)), 0) == 0) return true;
   }
@@ -263,7 +253,6 @@ struct TraceCounts {
   int in_bundle = 0;  // found among the Bundle's values
   int warned = 0;     // named by a warning (field or whole segment)
   int tabled = 0;     // translated or structural (kTranslated, kStructural)
-  int gaps = 0;       // kKnownGaps
 };
 
 std::vector<std::string> UntracedFields(const std::string& name,
@@ -314,17 +303,16 @@ std::vector<std::string> UntracedFields(const std::string& name,
         ++n.tabled;
         continue;
       }
+      if (!leaves.empty() && kSelectorValues.count(field_name + "=" + leaves[0])) {
+        translated_used->insert(field_name + "=" + leaves[0]);
+        ++n.tabled;
+        continue;
+      }
       if (segment_warned || warned.count(at + std::to_string(f))) {
         ++n.warned;
         continue;
       }
-      std::string where = id + "[" + std::to_string(occurrence) + "]-" + std::to_string(f);
-      if (kKnownGaps.count({name, where})) {
-        translated_used->insert("gap " + name + " " + where);
-        ++n.gaps;
-        continue;
-      }
-      untraced.push_back(where);
+      untraced.push_back(id + "[" + std::to_string(occurrence) + "]-" + std::to_string(f));
     }
   }
   return untraced;
@@ -353,15 +341,15 @@ TEST(FieldTraceTable, EveryTranslatedEntryIsUsed) {
     if (TypeSupported(ReadFile(TestDataDir() / (name + ".hl7"))))
       UntracedFields(name, &used, &families[name.substr(0, name.find('_'))]);
   }
-  std::printf("%-8s %8s %8s %7s %10s %7s %8s %5s\n", "family", "messages", "refused", "fields",
-              "in bundle", "warned", "tabled", "gaps");
+  std::printf("%-8s %8s %8s %7s %10s %7s %8s\n", "family", "messages", "refused", "fields",
+              "in bundle", "warned", "tabled");
   for (const auto& [family, n] : families) {
-    std::printf("%-8s %8d %8d %7d %10d %7d %8d %5d\n", family.c_str(), n.messages, n.refused,
-                n.fields, n.in_bundle, n.warned, n.tabled, n.gaps);
+    std::printf("%-8s %8d %8d %7d %10d %7d %8d\n", family.c_str(), n.messages, n.refused, n.fields,
+                n.in_bundle, n.warned, n.tabled);
   }
-  for (const auto& [name, where] : kKnownGaps)
-    EXPECT_TRUE(used.count("gap " + name + " " + where))
-        << name << ": " << where << " is traced now: remove it from kKnownGaps";
+  for (const auto& [value, why] : kSelectorValues)
+    EXPECT_TRUE(used.count(value)) << value << " (" << why << ") is used by no test message: "
+                                   << "remove it from kSelectorValues";
   for (const auto& [field, why] : kStructural)
     EXPECT_TRUE(used.count(field)) << field << " (" << why << ") is used by no test message: "
                                    << "remove it from kStructural";
