@@ -392,6 +392,17 @@ JsonResult<JsonValue> parse_json_impl(std::string_view input, const JsonParseOpt
 
 }  // namespace
 
+JsonParseOptions own_document_limits(size_t size) {
+  JsonParseOptions o;
+  o.max_input_bytes = size;
+  o.max_depth = kMaxDepthCeiling;
+  o.max_object_members = size;
+  o.max_array_items = size;
+  o.max_string_bytes = size;
+  o.max_values = size;
+  return o;
+}
+
 JsonResult<JsonValue> parse_json(std::string_view input, const JsonParseOptions& options) {
   // The data path does not throw; allocation failure is the one exception the
   // standard library may raise here, and it is turned into a value too.

@@ -174,6 +174,12 @@ struct JsonParseOptions {
   bool skip_byte_order_mark = false;
 };
 
+// Limits for a document this program wrote itself (a stored record): nothing
+// in it can be larger than the document, which may exceed the limits set for
+// input from the network (a record with a large attachment); the depth
+// ceiling is the parser's own.
+JsonParseOptions own_document_limits(size_t size);
+
 // Parses one JSON text (RFC 8259) that must fill `input` apart from
 // surrounding whitespace. The result owns all its data; `input` may be freed
 // afterwards. Never throws: allocation failure is reported as kInternal.

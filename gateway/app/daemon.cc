@@ -95,9 +95,10 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
 
 // One destination per forwarding key of each channel ([channel.NAME]
 // forward_fhir, forward_mllp), each with the channel's parse and mapping
-// options so that what is forwarded is what was stored.
+// options so that what is forwarded is what was stored. `store` (not owned)
+// gives FHIR destinations the merged versions of partial resources.
 gw::Result<std::vector<gw::outbound::DestinationSpec>> forwarding_destinations(
-    const gw::config::GatewayConfig& cfg) {
+    const gw::config::GatewayConfig& cfg, gw::store::MessageStore* store) {
   std::vector<gw::outbound::DestinationSpec> out;
   for (const auto& c : cfg.channels) {
     if (!c.forward_fhir.empty()) {
@@ -113,6 +114,7 @@ gw::Result<std::vector<gw::outbound::DestinationSpec>> forwarding_destinations(
       fo.timeout = c.forward_timeout;
       fo.parse = io.parse;
       fo.mapping = io.mapping;
+      fo.store = store;
       auto forwarder = gw::outbound::make_fhir_forwarder(std::move(fo));
       if (!forwarder.ok())
         return forwarder.error().with_context("channel." + c.name + ".forward_fhir");
@@ -311,7 +313,7 @@ int run_gatewayd(int argc, char** argv) {
   // starts before the channels accept anything and reads what they store.
   std::unique_ptr<gw::outbound::OutboundService> outbound;
   {
-    auto destinations = forwarding_destinations(*cfg);
+    auto destinations = forwarding_destinations(*cfg, store.get());
     if (!destinations.ok()) {
       gw::log::error("startup_failed", {{"detail", destinations.error().message()}});
       return 1;

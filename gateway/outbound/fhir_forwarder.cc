@@ -16,8 +16,10 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 
+#include "fhir/json/json.h"
 #include "fhir/json/write.h"
 #include "gateway/base/tls_client.h"
 #include "gateway/outbound/forwarder.h"
@@ -61,6 +63,58 @@ bool to_put_by_id(fhir::JsonValue* entry) {
   return true;
 }
 
+// "Type/<id>" references to entries of `bundle` -> their "urn:uuid:<id>"
+// fullUrls (how the Bundle's own entries refer to each other).
+void to_full_urls(fhir::JsonValue* v, const std::set<std::string>& entry_ids) {
+  if (v->is_array()) {
+    for (fhir::JsonValue& item : v->mutable_items()) to_full_urls(&item, entry_ids);
+    return;
+  }
+  if (!v->is_object()) return;
+  for (const fhir::JsonMember& m : v->members()) {
+    // members() is const only for want of a mutable view; *v is ours.
+    fhir::JsonValue* value = const_cast<fhir::JsonValue*>(&m.value);
+    if (m.key == "reference" && value->is_string()) {
+      const std::string& ref = value->text();
+      const size_t slash = ref.find('/');
+      if (slash != std::string::npos && entry_ids.count(ref.substr(slash + 1)))
+        *value = fhir::JsonValue::make_string("urn:uuid:" + ref.substr(slash + 1));
+    } else {
+      to_full_urls(value, entry_ids);
+    }
+  }
+}
+
+// Replaces the resource of the entry whose fullUrl is urn:uuid:<id> by the
+// stored version `json`. False if `json` does not parse.
+bool send_stored_version(fhir::JsonValue* bundle, const std::string& id, const std::string& json) {
+  fhir::JsonResult<fhir::JsonValue> parsed = fhir::parse_json(json, fhir::own_document_limits(json.size()));
+  if (!parsed.ok() || !parsed->is_object()) return false;
+  fhir::JsonValue* entries = bundle->find_mutable("entry");
+  if (entries == nullptr) return true;
+  std::set<std::string> entry_ids;
+  for (const fhir::JsonValue& e : entries->items()) {
+    const fhir::JsonValue* full_url = e.find("fullUrl");
+    if (full_url != nullptr && full_url->is_string() && full_url->text().starts_with("urn:uuid:"))
+      entry_ids.insert(full_url->text().substr(9));
+  }
+  fhir::JsonValue resource = std::move(parsed).value();
+  to_full_urls(&resource, entry_ids);
+  for (fhir::JsonValue& e : entries->mutable_items()) {
+    const fhir::JsonValue* full_url = e.find("fullUrl");
+    if (full_url == nullptr || !full_url->is_string() || full_url->text() != "urn:uuid:" + id)
+      continue;
+    const fhir::JsonValue* request = e.find("request");
+    const fhir::JsonValue* url = request != nullptr ? request->find("url") : nullptr;
+    // A conditional update's body carries no id (see v2fhir/convert.h).
+    if (url != nullptr && url->is_string() && url->text().find('?') != std::string::npos)
+      resource.remove("id");
+    *e.find_mutable("resource") = std::move(resource);
+    return true;
+  }
+  return true;
+}
+
 class FhirForwarder final : public Forwarder {
  public:
   FhirForwarder(FhirForwarderOptions options, Poco::Net::Context::Ptr context, std::string host,
@@ -74,8 +128,25 @@ class FhirForwarder final : public Forwarder {
         credentials_(std::move(credentials)),
         token_(std::move(token)) {}
 
-  Delivery deliver(const QueueItem&, const std::string& raw) override {
-    FhirPayload p = fhir_payload(raw, options_.parse, options_.mapping, options_.style);
+  Delivery deliver(const QueueItem& item, const std::string& raw) override {
+    // The versions this message wrote (read once, only if a partial resource
+    // asks); a resource it left unchanged is read at its latest version.
+    std::optional<std::vector<store::StoredRecord>> written;
+    auto lookup = [&](const std::string& type,
+                      const std::string& id) -> std::optional<std::string> {
+      if (options_.store == nullptr) return std::nullopt;
+      if (!written) {
+        store::RecordQuery q;
+        q.message_id = item.message_id;
+        q.limit = 100000;
+        written = options_.store->list_records(q);
+      }
+      for (const store::StoredRecord& r : *written)
+        if (r.resource_type == type && r.resource_id == id) return r.resource_json;
+      if (auto latest = options_.store->read_record(type, id, 0)) return latest->resource_json;
+      return std::nullopt;
+    };
+    FhirPayload p = fhir_payload(raw, options_.parse, options_.mapping, options_.style, lookup);
     if (p.kind != Kind::kDelivered) return {p.kind, p.detail};
     return post(p.json);
   }
@@ -187,7 +258,8 @@ Delivery::Kind classify_http_status(int status) {
 }
 
 FhirPayload fhir_payload(const std::string& raw, const hl7::ParseOptions& parse,
-                         const v2fhir::MappingConfig& mapping, FhirRequestStyle style) {
+                         const v2fhir::MappingConfig& mapping, FhirRequestStyle style,
+                         const StoredRecordLookup& stored) {
   FhirPayload out;
   hl7::ParseResult r = hl7::parse(raw, parse);
   if (!r.message) {
@@ -213,6 +285,17 @@ FhirPayload fhir_payload(const std::string& raw, const hl7::ParseOptions& parse,
     out.detail = "the message does not map with the channel's current mapping: " +
                  pipeline::summarize(n.errors, 3);
     return out;
+  }
+  if (stored) {
+    for (const store::RecordWrite& w : n.records) {
+      if (w.merge.empty()) continue;
+      std::optional<std::string> json = stored(w.resource_type, w.resource_id);
+      if (json && !send_stored_version(&n.bundle, w.resource_id, *json)) {
+        out.kind = Kind::kRejected;
+        out.detail = "a stored record does not parse";
+        return out;
+      }
+    }
   }
   if (style == FhirRequestStyle::kById) {
     fhir::JsonValue* entries = n.bundle.find_mutable("entry");

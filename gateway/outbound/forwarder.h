@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "adapters/v2fhir/mapping_config.h"
 #include "gateway/base/status.h"
 #include "gateway/outbound/outbound_queue.h"
+#include "gateway/store/message_store.h"
 
 namespace gw::outbound {
 
@@ -62,6 +64,9 @@ struct FhirForwarderOptions {
   // How the channel's messages are read and mapped (as the ingest does).
   hl7::ParseOptions parse;
   v2fhir::MappingConfig mapping;
+  // Where the merged versions of partial resources are read (see
+  // fhir_payload); not owned, may be null (the mapped part is sent).
+  store::MessageStore* store = nullptr;
 };
 
 // Checks the URL and the TLS and token files; connects later, per delivery.
@@ -82,15 +87,28 @@ Delivery::Kind classify_http_status(int status);
 // for tests).
 Delivery classify_ack(const std::string& ack, const std::string& control_id);
 
+// The stored JSON of record (type, id) as the message being forwarded left
+// it; nullopt when the store has none.
+using StoredRecordLookup =
+    std::function<std::optional<std::string>(const std::string& type, const std::string& id)>;
+
 // The transaction Bundle of `raw` for a FHIR destination, as JSON text; an
 // empty string with kSkipped when the message has nothing to forward (an ACK,
 // a type stored without records), kRejected when it no longer maps.
+// A resource the message carries only in part (an MDM notification without
+// the document's content, an SIU that names some participants) was merged
+// with the stored version when it was stored; with `stored`, the entry sends
+// that merged resource, so that the destination's copy is not cut down to
+// the part. Its references to resources of the Bundle become their fullUrls
+// again; others stay "Type/id" (the ids this gateway holds, which another
+// gatewayd receiving the Bundle also gives them).
 struct FhirPayload {
   Delivery::Kind kind = Delivery::Kind::kDelivered;
   std::string detail;
   std::string json;
 };
 FhirPayload fhir_payload(const std::string& raw, const hl7::ParseOptions& parse,
-                         const v2fhir::MappingConfig& mapping, FhirRequestStyle style);
+                         const v2fhir::MappingConfig& mapping, FhirRequestStyle style,
+                         const StoredRecordLookup& stored = {});
 
 }  // namespace gw::outbound

@@ -143,3 +143,89 @@ TEST(FhirForwarderTest, SetupErrorsNameTheProblemNeverTheUrl) {
 
 }  // namespace
 }  // namespace gw::outbound
+
+namespace gw::outbound {
+namespace {
+
+// The Bundle entry (resource) whose resourceType is `type`.
+const fhir::JsonValue* entry_resource(const fhir::JsonValue& bundle, const std::string& type) {
+  for (const fhir::JsonValue& e : bundle.find("entry")->items()) {
+    const fhir::JsonValue* r = e.find("resource");
+    if (r->find("resourceType")->text() == type) return r;
+  }
+  return nullptr;
+}
+
+std::string full_url_id(const fhir::JsonValue& bundle, const std::string& type) {
+  for (const fhir::JsonValue& e : bundle.find("entry")->items())
+    if (e.find("resource")->find("resourceType")->text() == type)
+      return e.find("fullUrl")->text().substr(9);
+  return {};
+}
+
+// An MDM status change without the document's content: the store merged it
+// with the stored document; the destination gets that merged document (with
+// the text), not the placeholder that would replace its copy's content.
+TEST(FhirPayloadTest, PartialResourceIsSentAsTheStoreMergedIt) {
+  const std::string msg = testing::testdata_message("mdm_t03_operative_report_authenticated.hl7");
+  const FhirPayload alone =
+      fhir_payload(msg, {}, v2fhir::MappingConfig{}, FhirRequestStyle::kConditional);
+  ASSERT_EQ(alone.kind, Kind::kDelivered) << alone.detail;
+  auto a = fhir::parse_json(alone.json);
+  ASSERT_TRUE(a.ok());
+  const std::string doc_id = full_url_id(*a, "DocumentReference");
+  const std::string patient_id = full_url_id(*a, "Patient");
+  ASSERT_FALSE(doc_id.empty());
+  // Without the store: the placeholder attachment (no data) as mapped.
+  EXPECT_EQ(entry_resource(*a, "DocumentReference")
+                ->find("content")->items()[0].find("attachment")->find("data"),
+            nullptr);
+
+  // The stored, merged version: the text, references as the store holds them.
+  const std::string stored =
+      R"({"content":[{"attachment":{"contentType":"text/plain","data":"T3BlcmF0aXZlIHJlcG9ydA=="}}],)"
+      R"("docStatus":"final","id":")" + doc_id + R"(","resourceType":"DocumentReference",)"
+      R"("status":"current","subject":{"reference":"Patient/)" + patient_id + R"("},)"
+      R"("author":[{"reference":"Practitioner/not-in-this-bundle"}]})";
+  std::vector<std::pair<std::string, std::string>> asked;
+  StoredRecordLookup lookup = [&](const std::string& type,
+                                  const std::string& id) -> std::optional<std::string> {
+    asked.emplace_back(type, id);
+    if (type == "DocumentReference" && id == doc_id) return stored;
+    return std::nullopt;
+  };
+  const FhirPayload merged =
+      fhir_payload(msg, {}, v2fhir::MappingConfig{}, FhirRequestStyle::kConditional, lookup);
+  ASSERT_EQ(merged.kind, Kind::kDelivered) << merged.detail;
+  auto m = fhir::parse_json(merged.json);
+  ASSERT_TRUE(m.ok());
+  const fhir::JsonValue* doc = entry_resource(*m, "DocumentReference");
+  EXPECT_EQ(doc->find("content")->items()[0].find("attachment")->find("data")->text(),
+            "T3BlcmF0aXZlIHJlcG9ydA==");
+  // References to entries of the Bundle are fullUrls again; others stay.
+  EXPECT_EQ(doc->find("subject")->find("reference")->text(), "urn:uuid:" + patient_id);
+  EXPECT_EQ(doc->find("author")->items()[0].find("reference")->text(),
+            "Practitioner/not-in-this-bundle");
+  EXPECT_EQ(doc->find("id"), nullptr);  // a conditional update's body has no id
+  // Only the partial resource was looked up.
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].first, "DocumentReference");
+
+  // By id: the body keeps its id.
+  const FhirPayload by_id =
+      fhir_payload(msg, {}, v2fhir::MappingConfig{}, FhirRequestStyle::kById, lookup);
+  auto b = fhir::parse_json(by_id.json);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(entry_resource(*b, "DocumentReference")->find("id")->text(), doc_id);
+
+  // A stored record that does not parse: refused, not sent cut down.
+  StoredRecordLookup broken = [](const std::string&, const std::string&) {
+    return std::optional<std::string>("{not json");
+  };
+  EXPECT_EQ(
+      fhir_payload(msg, {}, v2fhir::MappingConfig{}, FhirRequestStyle::kConditional, broken).kind,
+      Kind::kRejected);
+}
+
+}  // namespace
+}  // namespace gw::outbound

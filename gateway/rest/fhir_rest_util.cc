@@ -160,9 +160,10 @@ JsonValue with_server_meta(const JsonValue& resource, int64_t version, int64_t u
 }
 
 std::optional<JsonValue> record_resource(const store::StoredRecord& record) {
-  fhir::JsonParseOptions trusted;  // our own canonical output, but never trust sizes blindly
-  trusted.max_input_bytes = std::max(trusted.max_input_bytes, record.resource_json.size());
-  fhir::JsonResult<JsonValue> parsed = fhir::parse_json(record.resource_json, trusted);
+  // Our own canonical output: bounded by its size, which may exceed what a
+  // request may carry (a document with a large attachment).
+  fhir::JsonResult<JsonValue> parsed =
+      fhir::parse_json(record.resource_json, fhir::own_document_limits(record.resource_json.size()));
   if (!parsed.ok() || !parsed->is_object()) return std::nullopt;
   return with_server_meta(*parsed, record.version, record.updated_at_ms);
 }

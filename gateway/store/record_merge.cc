@@ -16,19 +16,6 @@ namespace {
 
 using fhir::JsonValue;
 
-// Limits for a document the gateway wrote: nothing in it can be larger than
-// the document itself; the depth ceiling is the parser's own.
-fhir::JsonParseOptions own_document_limits(size_t size) {
-  fhir::JsonParseOptions o;
-  o.max_input_bytes = size;
-  o.max_depth = fhir::kMaxDepthCeiling;
-  o.max_object_members = size;
-  o.max_array_items = size;
-  o.max_string_bytes = size;
-  o.max_values = size;
-  return o;
-}
-
 // The string at dotted `path` inside `item`, or nullopt; for an empty path
 // the item's canonical JSON.
 std::optional<std::string> key_of(const JsonValue& item, std::string_view path) {
@@ -98,12 +85,12 @@ void merge_by(JsonValue& out, const JsonValue& stored, const MergeRules::MergeBy
 
 Result<std::string> merge_record(std::string_view stored, std::string_view write,
                                  const MergeRules& rules) {
-  auto old_doc = fhir::parse_json(stored, own_document_limits(stored.size()));
+  auto old_doc = fhir::parse_json(stored, fhir::own_document_limits(stored.size()));
   if (!old_doc.ok()) {
     return data_loss_error("stored record does not parse: " +
                            std::string(fhir::json_error_code_name(old_doc.error().code)));
   }
-  auto new_doc = fhir::parse_json(write, own_document_limits(write.size()));
+  auto new_doc = fhir::parse_json(write, fhir::own_document_limits(write.size()));
   if (!new_doc.ok()) {
     return internal_error("record write does not parse: " +
                           std::string(fhir::json_error_code_name(new_doc.error().code)));
