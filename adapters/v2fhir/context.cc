@@ -128,19 +128,17 @@ EntryRef MappingContext::find(std::string_view type, std::string_view key) const
   return it == by_key_.end() ? kNoEntry : it->second;
 }
 
-EntryRef MappingContext::add(std::string_view type, std::string_view key, JsonValue resource,
-                             std::string_view minted_segment) {
-  return add_entry(type, key, std::move(resource), minted_segment, false);
+EntryRef MappingContext::add(std::string_view type, std::string_view key, JsonValue resource) {
+  return add_entry(type, key, std::move(resource), false);
 }
 
 EntryRef MappingContext::add_with_key_identifier(std::string_view type, std::string_view key,
-                                                 JsonValue resource,
-                                                 std::string_view minted_segment) {
-  return add_entry(type, key, std::move(resource), minted_segment, true);
+                                                 JsonValue resource) {
+  return add_entry(type, key, std::move(resource), true);
 }
 
 EntryRef MappingContext::add_entry(std::string_view type, std::string_view key, JsonValue resource,
-                                   std::string_view minted_segment, bool always_mint) {
+                                   bool always_mint) {
   std::string k(type);
   k.push_back('|');
   k.append(key);

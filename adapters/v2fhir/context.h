@@ -207,17 +207,15 @@ class MappingContext {
   // `key`, or returns the existing entry with the same type and key (then
   // `resource` is dropped: the first mapping wins). If the resource has no
   // identifier, one is minted: system "<sender_urn>:resource-id", value = the
-  // deterministic id, so replays find the same resource. (`minted_segment`
-  // no longer shapes it: the system must not depend on where a resource is
-  // named.)
-  EntryRef add(std::string_view type, std::string_view key, fhir::JsonValue resource,
-               std::string_view minted_segment);
+  // deterministic id, so replays find the same resource (whichever segment
+  // names it).
+  EntryRef add(std::string_view type, std::string_view key, fhir::JsonValue resource);
   // Same, but the minted identifier is always added, first: for resources
   // whose business identifiers do not identify them alone (orders sharing a
   // filler number, told apart by their service code), so the conditional
   // update that the first identifier drives matches this resource only.
   EntryRef add_with_key_identifier(std::string_view type, std::string_view key,
-                                   fhir::JsonValue resource, std::string_view minted_segment);
+                                   fhir::JsonValue resource);
   // Adds a resource that has no identifier element (MessageHeader,
   // Provenance), sent as PUT Type/<deterministic id>.
   EntryRef add_created(std::string_view type, std::string_view key, fhir::JsonValue resource);
@@ -253,7 +251,7 @@ class MappingContext {
 
  private:
   EntryRef add_entry(std::string_view type, std::string_view key, fhir::JsonValue resource,
-                     std::string_view minted_segment, bool always_mint);
+                     bool always_mint);
 
   const hl7::Message& message_;
   const MappingConfig& config_;

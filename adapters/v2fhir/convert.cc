@@ -53,7 +53,7 @@ void add_provenance(MappingContext& ctx, const std::string& recorded) {
     dn.add("name", JsonValue::make_string(name));
     dn.add("type", JsonValue::make_string("user-friendly-name"));
     device.add("deviceName", JsonValue::make_array()).push(std::move(dn));
-    who = ctx.add("Device", "MSH-3|" + name, std::move(device), "MSH-3");
+    who = ctx.add("Device", "MSH-3|" + name, std::move(device));
     prov.find_mutable("target")->push(ctx.reference(who));
   }
   JsonValue author = JsonValue::make_object();

@@ -130,8 +130,7 @@ std::vector<EntryRef> practitioner_entries(MappingContext& ctx, const Seg& seg, 
 EntryRef organization_from_xon(MappingContext& ctx, const hl7::Element& xon,
                                const IssueLocation& loc);
 // An Organization known only by name (e.g. IN1-4) or HD (MSH-4).
-EntryRef organization_from_name(MappingContext& ctx, std::string_view name,
-                                std::string_view minted_segment);
+EntryRef organization_from_name(MappingContext& ctx, std::string_view name);
 EntryRef organization_from_hd(MappingContext& ctx, const hl7::HD& hd, const IssueLocation& loc);
 
 // ---- Quantities ------------------------------------------------------------

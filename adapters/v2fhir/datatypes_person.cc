@@ -355,7 +355,7 @@ EntryRef practitioner_from_xcn(MappingContext& ctx, const hl7::Element& xcn,
     key = "name|" + xpn.family + "|" + xpn.given + "|" + xpn.middle + "|" + xpn.prefix;
   }
   if (!name.empty()) p.add("name", JsonValue::make_array()).push(std::move(name));
-  return ctx.add("Practitioner", key, std::move(p), "XCN");
+  return ctx.add("Practitioner", key, std::move(p));
 }
 
 EntryRef organization_from_xon(MappingContext& ctx, const hl7::Element& xon,
@@ -382,17 +382,16 @@ EntryRef organization_from_xon(MappingContext& ctx, const hl7::Element& xon,
     key = "name|" + name;
   }
   if (!name.empty()) o.add("name", JsonValue::make_string(name));
-  return ctx.add("Organization", key, std::move(o), "XON");
+  return ctx.add("Organization", key, std::move(o));
 }
 
-EntryRef organization_from_name(MappingContext& ctx, std::string_view raw_name,
-                                std::string_view minted_segment) {
+EntryRef organization_from_name(MappingContext& ctx, std::string_view raw_name) {
   std::string name = trim(raw_name);
   if (name.empty()) return kNoEntry;
   JsonValue o = JsonValue::make_object();
   o.add("resourceType", JsonValue::make_string("Organization"));
   o.add("name", JsonValue::make_string(name));
-  return ctx.add("Organization", "name|" + name, std::move(o), minted_segment);
+  return ctx.add("Organization", "name|" + name, std::move(o));
 }
 
 EntryRef organization_from_hd(MappingContext& ctx, const hl7::HD& hd, const IssueLocation& loc) {
@@ -414,7 +413,7 @@ EntryRef organization_from_hd(MappingContext& ctx, const hl7::HD& hd, const Issu
     key = "name|" + ns;
   }
   if (!ns.empty()) o.add("name", JsonValue::make_string(ns));
-  return ctx.add("Organization", key, std::move(o), "HD");
+  return ctx.add("Organization", key, std::move(o));
 }
 
 void add_note(JsonValue& resource, std::string text) {

@@ -80,7 +80,7 @@ void map_al1(MappingContext& ctx, const Seg& seg) {
     reaction.add("manifestation", std::move(manifestations));
     a.add("reaction", JsonValue::make_array()).push(std::move(reaction));
   }
-  EntryRef ref = ctx.add("AllergyIntolerance", key, std::move(a), "AL1");
+  EntryRef ref = ctx.add("AllergyIntolerance", key, std::move(a));
   ctx.cursor.note_target = ref;
   ctx.cursor.note_owner = "AL1";
 }
@@ -125,7 +125,7 @@ void map_dg1(MappingContext& ctx, const Seg& seg) {
   if (!recorded.empty()) c.add("recordedDate", JsonValue::make_string(recorded));
   EntryRef asserter = practitioner_from_xcn(ctx, seg.at(16, 1), MappingContext::location(seg, 16));
   if (asserter != kNoEntry) c.add("asserter", ctx.reference(asserter));
-  EntryRef ref = ctx.add("Condition", key, std::move(c), "DG1");
+  EntryRef ref = ctx.add("Condition", key, std::move(c));
   // Encounter.diagnosis (IG DG1[Encounter]): use from DG1-6, rank DG1-15.
   if (ctx.cursor.encounter != kNoEntry) {
     JsonValue diagnosis = JsonValue::make_object();
@@ -204,7 +204,7 @@ void map_pr1(MappingContext& ctx, const Seg& seg) {
     performers.push(std::move(perf));
   }
   if (!performers.empty()) p.add("performer", std::move(performers));
-  EntryRef ref = ctx.add("Procedure", key, std::move(p), "PR1");
+  EntryRef ref = ctx.add("Procedure", key, std::move(p));
   ctx.cursor.note_target = ref;
   ctx.cursor.note_owner = "PR1";
 }
@@ -228,7 +228,7 @@ void map_in1(MappingContext& ctx, const Seg& seg) {
     if (!company_name.empty()) org.add("name", JsonValue::make_string(company_name));
     append_all(org, "telecom", std::move(company_phone));
     append_all(org, "address", std::move(company_address));
-    payor = ctx.add("Organization", key, std::move(org), "IN1");
+    payor = ctx.add("Organization", key, std::move(org));
   } else if (!company_address.empty() || !company_phone.empty()) {
     ctx.warning(MappingContext::location(seg, 5), "insurer address or phone without an insurer");
   }
@@ -270,7 +270,7 @@ void map_in1(MappingContext& ctx, const Seg& seg) {
     if (g != nullptr) r.add("gender", JsonValue::make_string(g));
     if (!insured_birth.empty()) r.add("birthDate", JsonValue::make_string(insured_birth));
     append_all(r, "address", std::move(insured_address));
-    subscriber = ctx.add("RelatedPerson", key, std::move(r), "IN1");
+    subscriber = ctx.add("RelatedPerson", key, std::move(r));
   } else if (!insured_birth.empty() || !insured_address.empty() || !insured_sex.empty()) {
     ctx.warning(MappingContext::location(seg, 16), "insured details without the insured's name");
   }
@@ -288,7 +288,7 @@ void map_in1(MappingContext& ctx, const Seg& seg) {
     append_all(org, "identifier", std::move(employer_ids));
     if (!employer.empty()) org.add("name", JsonValue::make_string(employer));
     append_all(org, "address", std::move(employer_address));
-    holder = ctx.add("Organization", key, std::move(org), "IN1-11");
+    holder = ctx.add("Organization", key, std::move(org));
   } else {
     holder = subscriber;
     if (!employer_address.empty())
@@ -356,7 +356,7 @@ void map_in1(MappingContext& ctx, const Seg& seg) {
   std::string key = !policy.empty()
                         ? ctx.sender_urn() + ":policy-number|" + policy
                         : ctx.cursor.patient_key + "|" + payor_key + "|" + seg.text(2, 1);
-  ctx.add("Coverage", key, std::move(c), "IN1");
+  ctx.add("Coverage", key, std::move(c));
 }
 
 }  // namespace gw::v2fhir

@@ -32,7 +32,7 @@ void map_iam(MappingContext& ctx, const Seg& seg) {
         pr.add("resourceType", JsonValue::make_string("Practitioner"));
         std::string key = "IAM-14|" + std::string(seg.field(14).raw());
         append_all(pr, "name", std::move(names));
-        recorder = ctx.add("Practitioner", key, std::move(pr), "IAM-14");
+        recorder = ctx.add("Practitioner", key, std::move(pr));
       }
     } else if (reporter_relationship == "SEL") {
       seg.field(14);  // the patient: named in the PID
@@ -45,7 +45,7 @@ void map_iam(MappingContext& ctx, const Seg& seg) {
       append_all(r, "name", human_names_field(ctx, seg, 14));
       std::string key = ctx.cursor.patient_key + "|" + reporter_relationship + "|" +
                         std::string(seg.field(14).raw());
-      recorder = ctx.add("RelatedPerson", key, std::move(r), "IAM-14");
+      recorder = ctx.add("RelatedPerson", key, std::move(r));
     }
   } else if (!reporter_relationship.empty()) {
     ctx.warning(MappingContext::location(seg, 15), "reporter relationship without a reporter");
@@ -154,7 +154,7 @@ void map_iam(MappingContext& ctx, const Seg& seg) {
   }
   std::string reason = seg.text(8);  // IAM-8 action reason: a note
   if (!reason.empty()) add_note(a, reason);
-  EntryRef ref = ctx.add("AllergyIntolerance", key, std::move(a), "IAM");
+  EntryRef ref = ctx.add("AllergyIntolerance", key, std::move(a));
   ctx.cursor.note_target = ref;
   ctx.cursor.note_owner = "IAM";
 }

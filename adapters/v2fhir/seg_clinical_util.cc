@@ -61,8 +61,7 @@ EntryRef organization_from_cwe(MappingContext& ctx, const Seg& seg, int field) {
     key = system + "|" + code;
   }
   if (!name.empty()) org.add("name", JsonValue::make_string(name));
-  return ctx.add("Organization", key, std::move(org),
-                 MappingContext::location(seg, field).to_string());
+  return ctx.add("Organization", key, std::move(org));
 }
 
 namespace {

@@ -519,7 +519,7 @@ void map_txa(MappingContext& ctx, const Seg& seg) {
   if (!related.empty()) context.add("related", std::move(related));
   if (!context.empty()) doc.add("context", std::move(context));
   const size_t entries_before = ctx.entries().size();
-  EntryRef ref = ctx.add("DocumentReference", key, std::move(doc), "TXA");
+  EntryRef ref = ctx.add("DocumentReference", key, std::move(doc));
   // The placeholder says nothing about the document's content: a store that
   // has the content keeps it (the event's status, dates and people apply).
   if (placeholder && ctx.entries().size() > entries_before)

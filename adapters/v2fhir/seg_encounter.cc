@@ -78,7 +78,7 @@ EntryRef discharge_location(MappingContext& ctx, const Seg& seg) {
   }
   loc.add("name", JsonValue::make_string(!text.empty() ? text : code));
   loc.add("mode", JsonValue::make_string("kind"));
-  return ctx.add("Location", "DLD|" + code + "|" + text, std::move(loc), "DLD");
+  return ctx.add("Location", "DLD|" + code + "|" + text, std::move(loc));
 }
 
 }  // namespace
@@ -117,7 +117,7 @@ EntryRef location_hierarchy_from_pl(MappingContext& ctx, const Seg& seg, int fie
     loc.add("mode", JsonValue::make_string("instance"));
     loc.add("physicalType", make_concept(kPhysicalType, levels[i].physical));
     if (parent != kNoEntry) loc.add("partOf", ctx.reference(parent));
-    parent = ctx.add("Location", key, std::move(loc), "PL");
+    parent = ctx.add("Location", key, std::move(loc));
   }
   std::string description = trim(pl.part(9).text_or_empty());
   if (parent == kNoEntry) {
@@ -126,7 +126,7 @@ EntryRef location_hierarchy_from_pl(MappingContext& ctx, const Seg& seg, int fie
     loc.add("resourceType", JsonValue::make_string("Location"));
     loc.add("name", JsonValue::make_string(description));
     loc.add("mode", JsonValue::make_string("instance"));
-    return ctx.add("Location", "PL-9|" + description, std::move(loc), "PL");
+    return ctx.add("Location", "PL-9|" + description, std::move(loc));
   }
   JsonValue& most_specific = ctx.resource(parent);
   if (!description.empty() && most_specific.find("description") == nullptr)
@@ -160,7 +160,7 @@ EntryRef location_from_hd(MappingContext& ctx, const Seg& seg, int field) {
   loc.add("name", JsonValue::make_string(name));
   loc.add("mode", JsonValue::make_string("instance"));
   loc.add("physicalType", make_concept(kPhysicalType, "si"));
-  return ctx.add("Location", name + "|||||", std::move(loc), "PL");  // PL facility-level key
+  return ctx.add("Location", name + "|||||", std::move(loc));  // PL facility-level key
 }
 
 void map_pv1(MappingContext& ctx, const Seg& seg) {
@@ -237,7 +237,7 @@ void map_pv1(MappingContext& ctx, const Seg& seg) {
   // responsible for the encounter.
   std::string facility = seg.text(39, 2);
   if (facility.empty()) facility = seg.text(39, 1);
-  if (EntryRef org = organization_from_name(ctx, facility, "PV1-39"); org != kNoEntry)
+  if (EntryRef org = organization_from_name(ctx, facility); org != kNoEntry)
     enc.add("serviceProvider", ctx.reference(org));
 
   // Locations (IG: the most granular level in Encounter.location, the rest
@@ -280,7 +280,7 @@ void map_pv1(MappingContext& ctx, const Seg& seg) {
     if (seg.field(u.field).has_value() || seg.field(u.field).child_count() > 1)
       ctx.warning(MappingContext::location(seg, u.field), u.text);
   }
-  EntryRef ref = ctx.add("Encounter", key, std::move(enc), "PV1");
+  EntryRef ref = ctx.add("Encounter", key, std::move(enc));
   ctx.cursor.encounter = ref;
   ctx.cursor.encounter_key = key;
   ctx.add_focus(ref);

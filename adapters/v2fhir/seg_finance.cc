@@ -90,7 +90,7 @@ EntryRef open_account(MappingContext& ctx, const Seg& pid) {
     acc.add("resourceType", JsonValue::make_string("Account"));
     acc.add("identifier", JsonValue::make_array()).push(std::move(id));
     acc.add("status", JsonValue::make_string(status));
-    ref = ctx.add("Account", key, std::move(acc), "PID");
+    ref = ctx.add("Account", key, std::move(acc));
   }
   JsonValue& acc = ctx.resource(ref);
   if (JsonValue* s = acc.find_mutable("status")) *s = JsonValue::make_string(status);
@@ -139,7 +139,7 @@ EntryRef guarantor_person(MappingContext& ctx, const Seg& seg) {
   std::string birth = time_field(ctx, seg, 8, TimeKind::kDate);
   if (!birth.empty()) rp.add("birthDate", JsonValue::make_string(birth));
   append_all(rp, "address", addresses_field(ctx, seg, 5));
-  return ctx.add("RelatedPerson", key, std::move(rp), "GT1");
+  return ctx.add("RelatedPerson", key, std::move(rp));
 }
 
 // CP (composite price) component 1 is MO: quantity & denomination.
@@ -492,7 +492,7 @@ void ft1(MappingContext& ctx, const Seg& seg) {
   if (ctx.cursor.account != kNoEntry) {
     ci.add("account", JsonValue::make_array()).push(ctx.reference(ctx.cursor.account));
   }
-  EntryRef ref = ctx.add("ChargeItem", key, std::move(ci), "FT1");
+  EntryRef ref = ctx.add("ChargeItem", key, std::move(ci));
   ctx.add_focus(ref);
   ctx.cursor.note_target = ref;
   ctx.cursor.note_owner = "FT1";

@@ -147,7 +147,7 @@ EntryRef location_from_la2(MappingContext& ctx, const Seg& seg, int field) {
             make_concept("http://terminology.hl7.org/CodeSystem/location-physical-type",
                          levels[i].physical));
     if (parent != kNoEntry) loc.add("partOf", ctx.reference(parent));
-    parent = ctx.add("Location", key, std::move(loc), "PL");
+    parent = ctx.add("Location", key, std::move(loc));
   }
   if (address.empty()) return parent;
   if (parent == kNoEntry) {  // an address only: a Location of its own
@@ -155,8 +155,7 @@ EntryRef location_from_la2(MappingContext& ctx, const Seg& seg, int field) {
     loc.add("resourceType", JsonValue::make_string("Location"));
     loc.add("mode", JsonValue::make_string("instance"));
     loc.add("address", std::move(address));
-    return ctx.add("Location", "address|" + std::string(seg.field(field).raw()), std::move(loc),
-                   "LA2");
+    return ctx.add("Location", "address|" + std::string(seg.field(field).raw()), std::move(loc));
   }
   JsonValue& most_specific = ctx.resource(parent);
   if (most_specific.find("address") == nullptr) most_specific.add("address", std::move(address));
@@ -310,7 +309,7 @@ void map_rxa(MappingContext& ctx, const Seg& seg) {
     key = ctx.cursor.patient_key + "|" + std::string(seg.field(5).raw()) + "|" +
           std::string(seg.field(3).raw()) + "|" + std::to_string(seg.occurrence);
   }
-  EntryRef ref = ctx.add("Immunization", key, std::move(imm), "RXA");
+  EntryRef ref = ctx.add("Immunization", key, std::move(imm));
   ctx.add_focus(ref);
   ctx.cursor.rx_current = ref;
   ctx.cursor.note_target = ref;

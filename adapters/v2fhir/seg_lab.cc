@@ -190,7 +190,7 @@ void map_performing_organization(MappingContext& ctx, const Seg& seg) {
                          "Medical Director"));
   std::string key =
       "MDIR|" + ctx.entry(director).id + "|" + (org != kNoEntry ? ctx.entry(org).id : "");
-  ctx.cursor.director_role = ctx.add("PractitionerRole", key, std::move(role), "OBX-25");
+  ctx.cursor.director_role = ctx.add("PractitionerRole", key, std::move(role));
 }
 
 }  // namespace
@@ -269,7 +269,7 @@ void map_sac(MappingContext& ctx, const Seg& seg) {
     if (ctx.cursor.patient != kNoEntry) sp.add("subject", ctx.reference(ctx.cursor.patient));
     if (ctx.cursor.order != kNoEntry)
       sp.add("request", JsonValue::make_array()).push(ctx.reference(ctx.cursor.order));
-    ref = ctx.add("Specimen", key, std::move(sp), "SAC");
+    ref = ctx.add("Specimen", key, std::move(sp));
     if (ctx.cursor.order != kNoEntry)
       push_unique_reference(ctx.resource(ctx.cursor.order), "specimen", ctx.reference(ref));
     ctx.cursor.specimen = ref;
@@ -405,7 +405,7 @@ void lab_observation_fields(MappingContext& ctx, const Seg& seg, JsonValue& obs)
       JsonValue device = JsonValue::make_object();
       device.add("resourceType", JsonValue::make_string("Device"));
       device.add("identifier", JsonValue::make_array()).push(std::move(equipment));
-      ctx.cursor.device = ctx.add("Device", key, std::move(device), "OBX-18");
+      ctx.cursor.device = ctx.add("Device", key, std::move(device));
       obs.add("device", ctx.reference(ctx.cursor.device));
     }
     if (seg.at(18, 2).has_value())
@@ -617,7 +617,7 @@ void lab_order_added(MappingContext& ctx, const Seg& seg, EntryRef order, EntryR
     if (!seg.text(15, c).empty())
       ctx.warning(MappingContext::location(seg, 15, c), "specimen source component not mapped");
   }
-  EntryRef ref = ctx.add("Specimen", key + "|obr-specimen", std::move(sp), "OBR-15");
+  EntryRef ref = ctx.add("Specimen", key + "|obr-specimen", std::move(sp));
   push_unique_reference(ctx.resource(order), "specimen", ctx.reference(ref));
   if (report != kNoEntry)
     push_unique_reference(ctx.resource(report), "specimen", ctx.reference(ref));

@@ -110,7 +110,7 @@ void add_document_value(MappingContext& ctx, const Seg& seg, std::string_view ty
   if (const JsonValue* code = obs.find("code")) doc.add("type", *code);
   if (const JsonValue* subject = obs.find("subject")) doc.add("subject", *subject);
   doc.add("content", std::move(content));
-  EntryRef ref = ctx.add("DocumentReference", key + "|document", std::move(doc), "OBX-5");
+  EntryRef ref = ctx.add("DocumentReference", key + "|document", std::move(doc));
   obs.add("derivedFrom", JsonValue::make_array()).push(ctx.reference(ref));
   if (ctx.cursor.report != kNoEntry) {
     // The report's presented form is the same attachment.
@@ -324,7 +324,7 @@ void map_obx(MappingContext& ctx, const Seg& seg) {
   JsonValue method = codeable_concept_field(ctx, seg, 17);
   if (!method.empty()) obs.add("method", std::move(method));
   lab_observation_fields(ctx, seg, obs);
-  EntryRef ref = ctx.add("Observation", key, std::move(obs), "OBX");
+  EntryRef ref = ctx.add("Observation", key, std::move(obs));
   ctx.cursor.observation = ref;
   ctx.cursor.note_target = ref;
   ctx.cursor.note_owner = "OBX";

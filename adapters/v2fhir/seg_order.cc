@@ -178,7 +178,7 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
   suffix += lab_order_fields(ctx, seg, sr);
   key += suffix;
   results_key += suffix;
-  EntryRef order = ctx.add_with_key_identifier("ServiceRequest", key, std::move(sr), "OBR");
+  EntryRef order = ctx.add_with_key_identifier("ServiceRequest", key, std::move(sr));
   ctx.cursor.order = order;
   ctx.cursor.specimen_observations = false;
   if (!specimen_first_message(ctx)) ctx.cursor.specimen = kNoEntry;
@@ -225,8 +225,7 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
   std::string issued = time_field(ctx, seg, 22, TimeKind::kInstant);
   if (!issued.empty()) dr.add("issued", JsonValue::make_string(issued));
   lab_report_fields(ctx, seg, dr);
-  EntryRef report =
-      ctx.add_with_key_identifier("DiagnosticReport", results_key, std::move(dr), "OBR");
+  EntryRef report = ctx.add_with_key_identifier("DiagnosticReport", results_key, std::move(dr));
   ctx.cursor.report = report;
   ctx.add_focus(report);
   lab_order_added(ctx, seg, order, report, results_key);

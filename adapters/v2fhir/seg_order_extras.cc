@@ -250,7 +250,7 @@ void map_spm(MappingContext& ctx, const Seg& seg) {
   std::string description = seg.text(14);
   if (!description.empty()) add_note(spm, description);
 
-  EntryRef ref = ctx.add("Specimen", key, std::move(spm), "SPM");
+  EntryRef ref = ctx.add("Specimen", key, std::move(spm));
   if (ctx.cursor.order != kNoEntry) {
     push_unique_reference(ctx.resource(ctx.cursor.order), "specimen", ctx.reference(ref));
     if (ctx.cursor.report != kNoEntry)

@@ -138,16 +138,15 @@ EntryRef account_from_pid(MappingContext& ctx, const Seg& seg, EntryRef patient)
   append_all(a, "identifier", std::move(ids));
   a.add("status", JsonValue::make_string("active"));
   append(a, "subject", ctx.reference(patient));
-  return ctx.add("Account", key, std::move(a), "PID-18");
+  return ctx.add("Account", key, std::move(a));
 }
 
 // Adds a RelatedPerson, or completes the one with the same key (the mother
 // named by PID-21 and again by an NK1 with her identifier in NK1-33): members
 // it lacks are taken over, relationships appended.
-EntryRef add_related_person(MappingContext& ctx, const std::string& key, JsonValue r,
-                            std::string_view minted_segment) {
+EntryRef add_related_person(MappingContext& ctx, const std::string& key, JsonValue r) {
   EntryRef existing = ctx.find("RelatedPerson", key);
-  if (existing == kNoEntry) return ctx.add("RelatedPerson", key, std::move(r), minted_segment);
+  if (existing == kNoEntry) return ctx.add("RelatedPerson", key, std::move(r));
   JsonValue& into = ctx.resource(existing);
   for (const fhir::JsonMember& m : r.members()) {
     if (m.key == "relationship") {
@@ -171,7 +170,7 @@ void mother_from_pid(MappingContext& ctx, const Seg& seg, EntryRef patient,
   r.add("patient", ctx.reference(patient));
   append(r, "relationship",
          make_concept("http://terminology.hl7.org/CodeSystem/v3-RoleCode", "MTH", "mother"));
-  add_related_person(ctx, key, std::move(r), "PID-21");
+  add_related_person(ctx, key, std::move(r));
 }
 
 }  // namespace
@@ -323,7 +322,7 @@ void map_pid(MappingContext& ctx, const Seg& seg) {
   std::string_view rule = profile != nullptr ? profile->adt_rule : std::string_view{};
   if (rule == "inactive") p.add("active", JsonValue::make_bool(false));  // A29 delete person
   EntryRef previous = ctx.cursor.patient;
-  EntryRef ref = ctx.add("Patient", key, std::move(p), "PID");
+  EntryRef ref = ctx.add("Patient", key, std::move(p));
   if (rule == "link" && previous != kNoEntry && previous != ref) {  // A24 link patients
     add_link(ctx.resource(previous), ctx.reference(ref), "seealso");
     add_link(ctx.resource(ref), ctx.reference(previous), "seealso");
@@ -443,7 +442,7 @@ void map_nk1(MappingContext& ctx, const Seg& seg) {
                                  : ctx.cursor.patient_key + "|" + seg.text(3, 1) + "|" +
                                        std::string(seg.field(2).raw());
   append_all(r, "identifier", std::move(ids));
-  add_related_person(ctx, key, std::move(r), "NK1");
+  add_related_person(ctx, key, std::move(r));
 }
 
 void map_mrg(MappingContext& ctx, const Seg& seg) {
@@ -471,7 +470,7 @@ void map_mrg(MappingContext& ctx, const Seg& seg) {
       bool merged = profile != nullptr && profile->adt_rule == "merge-account";
       a.add("status", JsonValue::make_string(merged ? "inactive" : "active"));
       append(a, "subject", ctx.reference(ctx.cursor.patient));
-      ctx.add_focus(ctx.add("Account", account_key, std::move(a), "MRG-3"));
+      ctx.add_focus(ctx.add("Account", account_key, std::move(a)));
     }
   }
   // MRG-5/6 prior visit number / alternate visit id: the visit as it was
@@ -505,7 +504,7 @@ void map_mrg(MappingContext& ctx, const Seg& seg) {
   old.add("active", JsonValue::make_bool(false));
   append_all(old, "name", human_names_field(ctx, seg, 7));
   add_link(old, ctx.reference(ctx.cursor.patient), "replaced-by");
-  EntryRef merged = ctx.add("Patient", key, std::move(old), "MRG");
+  EntryRef merged = ctx.add("Patient", key, std::move(old));
   add_link(ctx.resource(ctx.cursor.patient), ctx.reference(merged), "replaces");
   ctx.add_focus(merged);
 }

@@ -102,7 +102,7 @@ void map_rxa_administration(MappingContext& ctx, const Seg& seg) {
   EntryRef med = add_medication(ctx, seg, 5, 8, key);
   add_batch(ctx, seg, med, 15, 16, 17);
   ma.add("medicationReference", ctx.reference(med));
-  EntryRef ref = ctx.add("MedicationAdministration", key, std::move(ma), "RXA");
+  EntryRef ref = ctx.add("MedicationAdministration", key, std::move(ma));
   make_current_event(ctx, ref, med, "RXA");
 }
 

@@ -100,7 +100,7 @@ void map_rxd(MappingContext& ctx, const Seg& seg) {
   EntryRef med = add_medication(ctx, seg, 2, 6, key);
   add_batch(ctx, seg, med, 18, 19, 20);
   md.add("medicationReference", ctx.reference(med));
-  EntryRef ref = ctx.add("MedicationDispense", key, std::move(md), "RXD");
+  EntryRef ref = ctx.add("MedicationDispense", key, std::move(md));
   std::string prescription = seg.text(7);
   if (!prescription.empty()) {
     JsonValue id = JsonValue::make_object();

@@ -154,7 +154,7 @@ void finish_request(MappingContext& ctx, const Seg& seg, EntryRef existing, Json
                     EntryRef medication, const std::string& key) {
   EntryRef ref = existing;
   if (ref == kNoEntry) {
-    ref = ctx.add("MedicationRequest", key, std::move(draft), seg.id());
+    ref = ctx.add("MedicationRequest", key, std::move(draft));
     ctx.add_focus(ref);
   }
   ctx.resource(ref).add("medicationReference", ctx.reference(medication));

@@ -203,7 +203,7 @@ EntryRef add_medication(MappingContext& ctx, const Seg& seg, int code_field, int
     if (!form.empty()) med.add("form", std::move(form));
   }
   std::string key = owner_key + "|medication|" + std::string(seg.id());
-  return ctx.add("Medication", key, std::move(med), seg.id());
+  return ctx.add("Medication", key, std::move(med));
 }
 
 void add_batch(MappingContext& ctx, const Seg& seg, EntryRef med, int lot_field, int exp_field,

@@ -87,7 +87,7 @@ EntryRef care_team(MappingContext& ctx, EntryRef condition) {
   if (condition != kNoEntry) {
     t.add("reasonReference", JsonValue::make_array()).push(ctx.reference(condition));
   }
-  return ctx.add("CareTeam", key, std::move(t), "ROL");
+  return ctx.add("CareTeam", key, std::move(t));
 }
 
 }  // namespace
@@ -174,7 +174,7 @@ void prb(MappingContext& ctx, const Seg& seg) {
   } else if (!action_time.empty()) {
     c.add("recordedDate", JsonValue::make_string(action_time));
   }
-  EntryRef ref = ctx.add("Condition", key, std::move(c), "PRB");
+  EntryRef ref = ctx.add("Condition", key, std::move(c));
   ctx.add_focus(ref);
   ctx.cursor.problem = ref;
   ctx.cursor.note_target = ref;

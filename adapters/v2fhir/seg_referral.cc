@@ -137,7 +137,7 @@ void map_rf1(MappingContext& ctx, const Seg& seg) { map_leniently(ctx, seg, rf1)
 
 void complete_referral(MappingContext& ctx, JsonValue pending, const std::string& key) {
   pending.add("subject", ctx.reference(ctx.cursor.patient));
-  EntryRef ref = ctx.add("ServiceRequest", key, std::move(pending), "RF1");
+  EntryRef ref = ctx.add("ServiceRequest", key, std::move(pending));
   ctx.add_focus(ref);
   ctx.cursor.referral = ref;
 }
@@ -165,7 +165,7 @@ void prd(MappingContext& ctx, const Seg& seg) {
     append_all(p, "name", std::move(names));
     append_all(p, "telecom", std::move(telecom));
     append_all(p, "address", std::move(addresses));
-    practitioner = ctx.add("Practitioner", key, std::move(p), "PRD");
+    practitioner = ctx.add("Practitioner", key, std::move(p));
   } else if (organization != kNoEntry) {
     JsonValue& o = ctx.resource(organization);
     if (o.find("telecom") == nullptr) append_all(o, "telecom", std::move(telecom));
@@ -197,7 +197,7 @@ void prd(MappingContext& ctx, const Seg& seg) {
   if (location != kNoEntry) {
     pr.add("location", JsonValue::make_array()).push(ctx.reference(location));
   }
-  EntryRef role_ref = ctx.add("PractitionerRole", key, std::move(pr), "PRD");
+  EntryRef role_ref = ctx.add("PractitionerRole", key, std::move(pr));
   ctx.cursor.provider_role = role_ref;
   ctx.cursor.provider_organization = organization;
 

@@ -338,7 +338,7 @@ EntryRef device_from_cwe(MappingContext& ctx, const Seg& seg, int field) {
   name.add("name", JsonValue::make_string(!text.empty() ? text : code));
   name.add("type", JsonValue::make_string("user-friendly-name"));
   device.add("deviceName", JsonValue::make_array()).push(std::move(name));
-  return ctx.add("Device", key, std::move(device), "AIG");
+  return ctx.add("Device", key, std::move(device));
 }
 
 // Appends `items` to resource[key] (an array), creating it.
@@ -423,7 +423,7 @@ void map_slot(MappingContext& ctx, const Seg& seg, JsonValue appt, const std::st
   schedule.add("active", JsonValue::make_bool(true));
   schedule.add("actor", JsonValue::make_array()).push(data_absent_element("unknown"));
   const size_t entries_before = ctx.entries().size();
-  EntryRef schedule_ref = ctx.add("Schedule", schedule_key, std::move(schedule), "SCH");
+  EntryRef schedule_ref = ctx.add("Schedule", schedule_key, std::move(schedule));
   // The actors this message names join the stored ones (add_schedule_actor);
   // until it names one, the placeholder leaves the stored actors as they are.
   if (ctx.entries().size() > entries_before)
@@ -451,7 +451,7 @@ void map_slot(MappingContext& ctx, const Seg& seg, JsonValue appt, const std::st
   if (appt.find("patientInstruction") != nullptr)
     ctx.warning(MappingContext::location(seg),
                 "patient instruction (TQ1-11) not mapped for a slot");
-  EntryRef ref = ctx.add("Slot", key, std::move(slot), "SCH");
+  EntryRef ref = ctx.add("Slot", key, std::move(slot));
   ctx.add_focus(ref);
   ctx.cursor.note_target = ref;  // NTE after SCH: Slot.comment
   ctx.cursor.note_owner = "SCH";
@@ -666,7 +666,7 @@ void map_sch(MappingContext& ctx, const Seg& seg) {
                            "enterer", "Enterer", "entered by"));
 
   const size_t entries_before = ctx.entries().size();
-  EntryRef ref = ctx.add("Appointment", key, std::move(appt), "SCH");
+  EntryRef ref = ctx.add("Appointment", key, std::move(appt));
   if (event_removes_resources(event) && ctx.entries().size() > entries_before) {
     // S20..S22 change some of the appointment's resources: the participants
     // they name replace the stored ones with the same actor, the others stay;
