@@ -90,9 +90,21 @@ Batch& Splitter::CurrentBatch() {
   return out_.batches.back();
 }
 
+// MLLP frame bytes (start VT, end FS): a file captured from an MLLP stream
+// keeps them around every message.
+bool is_frame_byte(char c) { return c == '\x0B' || c == '\x1C'; }
+
 void Splitter::CloseMessage(size_t end) {
   if (message_start_ == std::string_view::npos) return;
-  CurrentBatch().messages.push_back(data_.substr(message_start_, end - message_start_));
+  // The message ends with its last segment (and that segment's terminator):
+  // frame bytes and blank lines between it and the next message are not part
+  // of it.
+  size_t last = end;
+  while (last > message_start_ &&
+         (data_[last - 1] == '\r' || data_[last - 1] == '\n' || is_frame_byte(data_[last - 1])))
+    --last;
+  if (last < end && (data_[last] == '\r' || data_[last] == '\n')) ++last;
+  CurrentBatch().messages.push_back(data_.substr(message_start_, last - message_start_));
   message_start_ = std::string_view::npos;
 }
 
@@ -223,13 +235,27 @@ BatchFile Splitter::Run() {
   }
   charset_ = is_valid_utf8(data_) ? Charset::kUtf8 : Charset::kLatin1;
   size_t pos = 0;
+  bool framing_noted = false;
   while (pos < data_.size() && !stop_) {
     if (data_[pos] == '\r' || data_[pos] == '\n') {
       ++pos;
       continue;
     }
+    if (is_frame_byte(data_[pos])) {
+      if (!framing_noted && out_.notes.size() < std::max<size_t>(lim_.max_errors, 1)) {
+        ErrorLocation w;
+        w.segment_index = line_no_ + 1;
+        out_.notes.push_back(Error{ErrorCode::kMessageAccepted, w, "MLLP frame bytes skipped",
+                                   Severity::kInformation});
+      }
+      framing_noted = true;
+      ++pos;
+      continue;
+    }
     size_t end = pos;
-    while (end < data_.size() && data_[end] != '\r' && data_[end] != '\n') ++end;
+    while (end < data_.size() && data_[end] != '\r' && data_[end] != '\n' &&
+           !is_frame_byte(data_[end]))
+      ++end;
     ++line_no_;
     const size_t line_start = pos;
     if (has_utf8_bom(data_.substr(pos, end - pos))) {

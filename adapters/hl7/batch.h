@@ -6,7 +6,9 @@
 // runs until the next MSH/BHS/BTS/FHS/FTS) and reads the batch envelope. A
 // file of plain concatenated messages (no FHS/BHS) is one implicit batch.
 // Messages are returned as views into the input (same lifetime rule as
-// parse()); parse each one with parse(), or use parse_batch().
+// parse()); parse each one with parse(), or use parse_batch(). A UTF-8
+// byte-order mark before a line and MLLP frame bytes (VT, FS) around
+// messages, as in a capture of an MLLP stream, are skipped and noted.
 //
 // Envelope problems are reported but do not hide the messages found:
 //   - BTS-1 (batch message count) or FTS-1 (file batch count) that is not a

@@ -191,6 +191,21 @@ TEST(BatchTest, ErrorsNeverEchoJunkLines) {
   EXPECT_EQ(f.errors[0].where.segment_index, 1);
 }
 
+// A capture of an MLLP stream: each message framed by VT ... FS CR.
+TEST(BatchTest, MllpFrameBytesAreSkippedAndNoted) {
+  const std::string text = "\x0B" + M("M1") + "\x1C\r\x0B" + M("M2") + "\x1C\r\n";
+  BatchFile f = split_batch(text);
+  for (const Error& e : f.errors) ADD_FAILURE() << e.to_string();
+  ASSERT_EQ(f.message_count(), 2u);
+  EXPECT_EQ(f.batches[0].messages[0], M("M1"));  // frames and line breaks left out
+  EXPECT_EQ(f.batches[0].messages[1], M("M2"));
+  ASSERT_EQ(f.notes.size(), 1u);
+  EXPECT_EQ(f.notes[0].severity, Severity::kInformation);
+  ParsedBatch p = parse_batch(text);
+  ASSERT_EQ(p.messages.size(), 2u);
+  for (const ParseResult& r : p.messages) EXPECT_TRUE(r.ok());
+}
+
 }  // namespace
 }  // namespace gw::hl7
 

@@ -48,16 +48,18 @@ const std::vector<MessageProfile>& message_profiles() {
       {"ADT^A47", "PID MRG", ""},
       {"ADT^A60", "PID IAM", ""},
       {"ORU^R01", "PID OBR", "", true},
-      {"ORM^O01", "PID ORC", ""},
-      {"OML^O21", "PID ORC", ""},
-      // Laboratory: only the patient is required; an OBR without ORC is still
-      // an order and results without SPM still results (nothing refused for
-      // a missing optional group).
+      // Orders and laboratory: only the patient is required; an OBR without
+      // ORC is still an order (older senders leave ORC out of ORM), results
+      // without SPM still results (nothing refused for a missing group).
+      {"ORM^O01", "PID", ""},
+      {"OML^O21", "PID", ""},
       {"OMG^O19", "PID", ""},
       {"OUL^R22", "PID", "", true},
       {"OUL^R23", "PID", "", true},
       {"OUL^R24", "PID", "", true},
-      {"VXU^V04", "PID RXA", ""},
+      // The ORDER group of VXU_V04 is optional: a registry sends a patient's
+      // demographics (and NK1, PD1) without a dose.
+      {"VXU^V04", "PID", ""},
       {"RDE^O11", "PID ORC", ""},
       {"RDE^O25", "PID ORC", ""},
       {"RDS^O13", "PID ORC RXD", ""},

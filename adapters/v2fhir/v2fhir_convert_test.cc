@@ -88,6 +88,26 @@ TEST(ConvertTest, RequiredSegmentsAndFields) {
   EXPECT_EQ(c.result.errors[0].location.to_string(), "MRG");
 }
 
+// Groups the standard makes optional are not required: a registry's VXU
+// with demographics only, an ORM from a sender that leaves ORC out.
+TEST(ConvertTest, OptionalOrderGroupsAreNotRequired) {
+  Converted vxu;
+  ConvertText(Msg({kMsh + "VXU^V04^VXU_V04|C1|P|2.6", "PID|1||1234^^^A^MR||DOE^JANE||20100101|F"}),
+              {}, &vxu);
+  ASSERT_TRUE(vxu.result.ok()) << Issues(vxu);
+  EXPECT_EQ(Resources(vxu.result, "Patient").size(), 1u);
+  EXPECT_TRUE(Resources(vxu.result, "Immunization").empty());
+  Converted orm;
+  ConvertText(Msg({kMsh + "ORM^O01|C1|P|2.3", "PID|1||1234^^^A^MR||DOE^JANE",
+                   "OBR|1|PL1^CPOE||85025^CBC^CPT|||20240315100000"}),
+              {}, &orm);
+  ASSERT_TRUE(orm.result.ok()) << Issues(orm);
+  ASSERT_EQ(Resources(orm.result, "ServiceRequest").size(), 1u);
+  const fhir::JsonValue* code = Resources(orm.result, "ServiceRequest")[0]->find("code");
+  ASSERT_NE(code, nullptr);
+  EXPECT_EQ(code->find("coding")->items()[0].find("code")->text(), "85025");
+}
+
 TEST(ConvertTest, EncounterStatusAndClassByEvent) {
   struct Case {
     std::string event, patient_class, status, cls;
