@@ -293,6 +293,17 @@ void map_obx(MappingContext& ctx, const Seg& seg) {
     } else {
       ctx.warning(MappingContext::location(seg, 6), "invalid units");
     }
+    // "10^9/L", "10^3/uL": many lab systems write a power of ten with an
+    // unescaped component separator, which splits the unit into a number
+    // and the rest. Without a coding system in .3, the two are one unit.
+    const std::string first = trim(units.identifier), second = trim(units.text);
+    if (!first.empty() && !second.empty() && trim(units.coding_system).empty() &&
+        first.find_first_not_of("0123456789") == std::string::npos) {
+      ctx.warning(MappingContext::location(seg, 6),
+                  "units with an unescaped component separator read as one unit");
+      units = hl7::CWE{};
+      units.text = first + "^" + second;
+    }
   }
   set_value(ctx, seg, seg.text(2), units, key, obs);
   if (obs.find("valueQuantity") == nullptr && obs.find("valueRange") == nullptr &&

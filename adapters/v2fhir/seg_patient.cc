@@ -445,6 +445,16 @@ void map_nk1(MappingContext& ctx, const Seg& seg) {
   add_related_person(ctx, key, std::move(r));
 }
 
+// Events whose MRG patient is merged into (or renamed as) the PID patient:
+// it is retired (active false, replaced-by). The other events with MRG move
+// a visit, an account or identifiers between two patients who both live on
+// (A43-A45), or merge or change an account or a visit (A41, A42, A49-A51).
+bool retires_prior_patient(std::string_view event) {
+  for (std::string_view e : {"A18", "A30", "A34", "A36", "A39", "A40", "A46", "A47", "A48"})
+    if (event == e) return true;
+  return false;
+}
+
 void map_mrg(MappingContext& ctx, const Seg& seg) {
   if (!has_patient(ctx, seg)) return;
   // MRG-3 prior patient account (A40, A41 merge account, A45 move visit):
@@ -496,6 +506,12 @@ void map_mrg(MappingContext& ctx, const Seg& seg) {
       ctx.warning(MappingContext::location(seg, 1),
                   "merged patient identifier equals surviving patient identifier: no merge link");
     }
+    return;
+  }
+  if (!retires_prior_patient(ctx.trigger_event())) {
+    // The prior patient of a move lives on: neither retired nor linked.
+    ctx.warning(MappingContext::location(seg, 1),
+                "prior patient of a move is not merged: identifiers not mapped");
     return;
   }
   JsonValue old = JsonValue::make_object();

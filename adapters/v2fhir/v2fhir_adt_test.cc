@@ -109,6 +109,24 @@ TEST(AdtFieldTest, MrgEqualToSurvivorWarns) {
   EXPECT_EQ(Resources(c.result, "Patient").size(), 1u);
 }
 
+// A merge retires the MRG patient; a move (A43 identifiers, A44 account,
+// A45 visit) takes something from a patient who lives on.
+TEST(AdtEventTest, OnlyMergesRetireThePriorPatient) {
+  Converted merge;
+  ConvertText(Msg("ADT^A40", {kPid, "MRG|7000^^^FAC^MR"}), {}, &merge);
+  ASSERT_TRUE(merge.result.ok()) << Issues(merge);
+  ASSERT_EQ(Resources(merge.result, "Patient").size(), 2u);
+  EXPECT_FALSE(Resources(merge.result, "Patient")[1]->find("active")->as_bool());
+  for (const char* move : {"ADT^A43", "ADT^A44", "ADT^A45"}) {
+    Converted c;
+    ConvertText(Msg(move, {kPid, "MRG|7000^^^FAC^MR|||V1^^^FAC^VN", "PV1|1|O"}), {}, &c);
+    ASSERT_TRUE(c.result.ok()) << move << ": " << Issues(c);
+    ASSERT_EQ(Resources(c.result, "Patient").size(), 1u) << move;
+    EXPECT_EQ(Resources(c.result, "Patient")[0]->find("link"), nullptr) << move;
+    EXPECT_TRUE(HasWarning(c.result, "MRG-1", "prior patient of a move")) << move;
+  }
+}
+
 TEST(AdtFieldTest, MrgBeforeAnyPidWarnsAndMapsTheRest) {
   Converted c;
   ConvertText(Msg("ADT^A40", {"MRG|7000^^^FAC^MR", kPid}), {}, &c);

@@ -69,6 +69,24 @@ TEST(ClinicalErrors, EachErrorMessageFailsAtTheExpectedField) {
 
 // ---- VXU ---------------------------------------------------------------------
 
+// "10^9/L" sent without escaping the caret: one unit, as the sender meant it;
+// a coded unit (with its coding system in .3) is left as coded.
+TEST(ClinicalUnits, PowerOfTenWithAnUnescapedCaretIsOneUnit) {
+  Converted c;
+  ConvertText(Msh("ORU^R01") + "PID|1||1^^^A^MR\rOBR|1||F1^LAB|6690-2^WBC^LN\r"
+                  "OBX|1|NM|6690-2^WBC^LN||7.5|10^9/L|4.0-11.0||||F\r"
+                  "OBX|2|NM|718-7^Hgb^LN||13.1|g/dL^grams per deciliter^UCUM|||||F\r",
+              {}, &c);
+  ASSERT_TRUE(c.result.ok()) << Issues(c);
+  auto obs = Resources(c.result, "Observation");
+  ASSERT_EQ(obs.size(), 2u);
+  EXPECT_EQ(obs[0]->find("valueQuantity")->find("unit")->text(), "10^9/L");
+  EXPECT_EQ(obs[0]->find("referenceRange")->items()[0].find("low")->find("unit")->text(),
+            "10^9/L");
+  EXPECT_TRUE(HasWarning(c.result, "OBX[1]-6", "unescaped component separator"));
+  EXPECT_EQ(obs[1]->find("valueQuantity")->find("code")->text(), "g/dL");
+}
+
 std::string Vxu(std::string_view rxa20, std::string_view rxa21 = "A") {
   return Msh("VXU^V04^VXU_V04") + "PID|1||P1^^^FAC^MR||DOE^JO||20200101|F\r" +
          "ORC|RE||IZ-1^FAC\r" +
