@@ -42,6 +42,7 @@ const std::vector<MessageProfile>& message_profiles() {
       {"ADT^A28", "PID", ""},
       {"ADT^A29", "PID", "", false, "inactive"},
       {"ADT^A31", "PID", ""},
+      {"ADT^A39", "PID MRG", ""},  // merge person: as A40 (IG ADT_A39 structure)
       {"ADT^A40", "PID MRG", ""},
       {"ADT^A41", "PID MRG", "", false, "merge-account"},
       {"ADT^A45", "PID MRG PV1", ""},

@@ -127,6 +127,13 @@ void add_document_value(MappingContext& ctx, const Seg& seg, std::string_view ty
 void set_value(MappingContext& ctx, const Seg& seg, std::string_view type, const hl7::CWE& units,
                const std::string& key, JsonValue& obs) {
   hl7::Element field = seg.field(5);
+  if (field.is_null()) {
+    // OBX-5 "": the sender states there is no value (HL7 null).
+    obs.add("dataAbsentReason",
+            make_concept("http://terminology.hl7.org/CodeSystem/data-absent-reason", "unknown",
+                         "Unknown"));
+    return;
+  }
   if (!field.has_value()) return;
   IssueLocation loc = MappingContext::location(seg, 5);
   int reps = field.child_count();
