@@ -83,9 +83,25 @@ uint32_t Latin9ToCodePoint(unsigned char c) {
   return c;
 }
 
+// Windows-1252 0x80-0x9F; 0 = undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D).
+constexpr uint16_t kCp1252High[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,
+};
+
+// The code point of a Windows-1252 byte >= 0x80, or 0 if undefined.
+uint32_t Cp1252ToCodePoint(unsigned char c) { return c >= 0xA0 ? c : kCp1252High[c - 0x80]; }
+
 // The byte for `cp` in an 8-bit charset, or -1 if it has none.
 int CodePointToByte(uint32_t cp, Charset cs) {
   if (cp < 0x80) return static_cast<int>(cp);
+  if (cs == Charset::kWindows1252) {
+    if (cp >= 0xA0 && cp <= 0xFF) return static_cast<int>(cp);
+    for (int i = 0; i < 32; ++i)
+      if (kCp1252High[i] != 0 && kCp1252High[i] == cp) return 0x80 + i;
+    return -1;
+  }
   if (cs == Charset::kLatin1) return cp <= 0xFF ? static_cast<int>(cp) : -1;
   if (cs == Charset::kLatin9) {
     for (const Latin9Diff& d : kLatin9Diffs) {
@@ -114,6 +130,7 @@ bool lookup_charset(std::string_view name, Charset* out) {
       {"ISO_IR 100", Charset::kLatin1},  {"8859/15", Charset::kLatin9},
       {"ISO-8859-15", Charset::kLatin9}, {"UNICODE UTF-8", Charset::kUtf8},
       {"UTF-8", Charset::kUtf8},         {"UTF8", Charset::kUtf8},
+      {"CP1252", Charset::kWindows1252}, {"WINDOWS-1252", Charset::kWindows1252},
   };
   for (const Entry& e : kNames) {
     if (EqualsNoCase(name, e.name)) {
@@ -134,6 +151,8 @@ const char* charset_name(Charset charset) {
       return "8859/15";
     case Charset::kUtf8:
       return "UNICODE UTF-8";
+    case Charset::kWindows1252:
+      return "CP1252";
   }
   return "ASCII";
 }
@@ -144,6 +163,10 @@ size_t find_invalid_byte(std::string_view bytes, Charset charset) {
   switch (charset) {
     case Charset::kLatin1:
     case Charset::kLatin9:
+      return std::string_view::npos;
+    case Charset::kWindows1252:
+      for (const auto* p = SkipAscii(begin, end); p < end; p = SkipAscii(p + 1, end))
+        if (Cp1252ToCodePoint(*p) == 0) return static_cast<size_t>(p - begin);
       return std::string_view::npos;
     case Charset::kAscii: {
       const auto* p = SkipAscii(begin, end);
@@ -183,6 +206,14 @@ bool append_as_utf8(std::string_view bytes, Charset charset, std::string* out) {
         break;
       case Charset::kLatin9:
         AppendCodePoint(Latin9ToCodePoint(*p++), out);
+        break;
+      case Charset::kWindows1252:
+        if (uint32_t cp = Cp1252ToCodePoint(*p++); cp != 0) {
+          AppendCodePoint(cp, out);
+        } else {
+          out->append(kReplacement);
+          valid = false;
+        }
         break;
       case Charset::kUtf8: {
         size_t n = Utf8SequenceLength(p, end);

@@ -17,6 +17,10 @@ enum class Charset : unsigned char {
   kLatin1,  // "8859/1"
   kLatin9,  // "8859/15"
   kUtf8,    // "UNICODE UTF-8"
+  // Windows-1252, not in table 0211 but what many Windows-based senders
+  // declare ("CP1252", "WINDOWS-1252"): 8859-1 plus printable characters in
+  // 0x80-0x9F; the five bytes it leaves undefined are invalid.
+  kWindows1252,
 };
 
 // Looks up an MSH-18 value (first repetition, already unescaped). Accepts the

@@ -121,6 +121,24 @@ TEST(CharsetTest, ParserLatin9) {
   EXPECT_EQ(r.message->get("PID-5"), "€Œ");
 }
 
+// Windows-1252 (declared by many Windows senders): 8859-1 plus the
+// printable 0x80-0x9F block; its undefined bytes are located errors.
+TEST(CharsetTest, ParserWindows1252) {
+  ParseResult r = parse(WithCharset("CP1252", "O\x92NEILL^\x80\x9C\xC9"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.message->charset(), Charset::kWindows1252);
+  EXPECT_EQ(r.message->get("PID-5.1"), "O’NEILL");
+  EXPECT_EQ(r.message->get("PID-5.2"), "€œÉ");
+  Charset cs;
+  ASSERT_TRUE(lookup_charset("windows-1252", &cs));
+  EXPECT_EQ(cs, Charset::kWindows1252);
+  EXPECT_EQ(utf8_to_charset("O’NEILL €É一", Charset::kWindows1252), "O\x92NEILL \x80\xC9?");
+  ParseResult bad = parse(WithCharset("CP1252",
+                                      "A\x81"
+                                      "Z"));
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST(CharsetTest, ParserUtf8) {
   std::string text = WithCharset("UNICODE UTF-8", "ØSTERGÅRD^山田");
   ParseResult r = parse(text);

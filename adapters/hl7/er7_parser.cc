@@ -352,7 +352,7 @@ void Parser::ReadHeader() {
 
 void Parser::CheckCharset() {
   const Charset cs = msg_.charset_;
-  if (!has_high_ || (cs != Charset::kAscii && cs != Charset::kUtf8)) return;
+  if (!has_high_ || cs == Charset::kLatin1 || cs == Charset::kLatin9) return;
   const Delimiters& d = msg_.delims_;
   for (size_t s = 0; s < msg_.segments_.size(); ++s) {
     if (!msg_.segments_[s].has_high) continue;
@@ -377,6 +377,8 @@ void Parser::CheckCharset() {
       AddError(Error{ErrorCode::kDataType, Locate(s, f, rep, comp, sub),
                      cs == Charset::kAscii
                          ? "byte outside ASCII; MSH-18 does not declare an 8-bit character set"
+                     : cs == Charset::kWindows1252
+                         ? "byte undefined in the character set in MSH-18 (CP1252)"
                          : "invalid UTF-8 sequence for the character set in MSH-18"});
     }
   }
