@@ -49,11 +49,15 @@ const std::vector<MessageProfile>& message_profiles() {
       {"ADT^A47", "PID MRG", ""},
       {"ADT^A60", "PID IAM", ""},
       {"ORU^R01", "PID OBR", "", true},
+      // Unsolicited point-of-care observation: the R01 structure, the order
+      // placed by the device's own ORC.
+      {"ORU^R30", "PID OBR", "", true},
       // Orders and laboratory: only the patient is required; an OBR without
       // ORC is still an order (older senders leave ORC out of ORM), results
       // without SPM still results (nothing refused for a missing group).
       {"ORM^O01", "PID", ""},
       {"OML^O21", "PID", ""},
+      {"OML^O33", "PID", ""},  // specimen first: SPM, then the orders on it
       {"OMG^O19", "PID", ""},
       {"OUL^R22", "PID", "", true},
       {"OUL^R23", "PID", "", true},

@@ -196,7 +196,9 @@ void map_performing_organization(MappingContext& ctx, const Seg& seg) {
 }  // namespace
 
 bool specimen_first_message(const MappingContext& ctx) {
-  return message_is(ctx, "OUL") && (ctx.trigger_event() == "R22" || ctx.trigger_event() == "R23");
+  return (message_is(ctx, "OUL") &&
+          (ctx.trigger_event() == "R22" || ctx.trigger_event() == "R23")) ||
+         (message_is(ctx, "OML") && ctx.trigger_event() == "O33");
 }
 
 void push_unique_reference(JsonValue& r, const char* element, JsonValue ref) {
