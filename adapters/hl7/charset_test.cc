@@ -139,6 +139,16 @@ TEST(CharsetTest, ParserWindows1252) {
   EXPECT_FALSE(bad.ok());
 }
 
+// UTF-8 sent under an 8-bit declaration: read as declared, and said.
+TEST(CharsetTest, Utf8UnderALatin1DeclarationIsWarned) {
+  ParseResult r = parse(WithCharset("8859/1", "TESTPATI\xC3\xABNT"));
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].where.field, 18);
+  EXPECT_EQ(r.message->get("PID-5"), "TESTPATI\u00C3\u00ABNT");
+  EXPECT_TRUE(parse(WithCharset("8859/1", "M\xDCLLER")).warnings.empty());
+}
+
 TEST(CharsetTest, ParserUtf8) {
   std::string text = WithCharset("UNICODE UTF-8", "ØSTERGÅRD^山田");
   ParseResult r = parse(text);

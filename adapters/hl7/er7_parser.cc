@@ -352,7 +352,19 @@ void Parser::ReadHeader() {
 
 void Parser::CheckCharset() {
   const Charset cs = msg_.charset_;
-  if (!has_high_ || cs == Charset::kLatin1 || cs == Charset::kLatin9) return;
+  if (!has_high_) return;
+  if (cs == Charset::kLatin1 || cs == Charset::kLatin9 || cs == Charset::kWindows1252) {
+    // Every byte is valid here, so a sender that writes UTF-8 under an 8-bit
+    // declaration gets mangled names ("Ã«" for "ë") and no error. Text that
+    // is valid UTF-8 with multi-byte sequences is almost never 8-bit text.
+    if (is_valid_utf8(in_.substr(0, msg_.segments_.back().end))) {
+      AddWarning(Error{ErrorCode::kDataType, Locate(0, 18, 0, 1),
+                       "MSH-18 declares an 8-bit character set but the text is valid UTF-8; "
+                       "read as declared",
+                       Severity::kWarning});
+    }
+    if (cs != Charset::kWindows1252) return;
+  }
   const Delimiters& d = msg_.delims_;
   for (size_t s = 0; s < msg_.segments_.size(); ++s) {
     if (!msg_.segments_[s].has_high) continue;

@@ -243,7 +243,7 @@ ConversionResult convert_message(const hl7::Message& message, const MappingConfi
     // with no Provenance and no Bundle.timestamp (never the wall clock: the
     // output must be the same for the same message).
     ctx.warning(MappingContext::location(msh, 7),
-                "message date/time without seconds: no Provenance recorded");
+                "message date/time not valued to the second: no Provenance recorded");
   }
   if (ctx.message_header != kNoEntry && !ctx.focus().empty()) {
     JsonValue focus = JsonValue::make_array();
