@@ -58,6 +58,7 @@ const std::vector<MessageProfile>& message_profiles() {
       {"ORM^O01", "PID", ""},
       {"OML^O21", "PID", ""},
       {"OML^O33", "PID", ""},  // specimen first: SPM, then the orders on it
+      {"OMI^O23", "PID", ""},  // imaging order: ORC/OBR as ORM (IPC warned)
       {"OMG^O19", "PID", ""},
       {"OUL^R22", "PID", "", true},
       {"OUL^R23", "PID", "", true},
@@ -67,6 +68,9 @@ const std::vector<MessageProfile>& message_profiles() {
       {"VXU^V04", "PID", ""},
       {"RDE^O11", "PID ORC", ""},
       {"RDE^O25", "PID ORC", ""},
+      // Pharmacy/treatment order: the order (RXO, RXR, RXC) before any
+      // pharmacy encoding.
+      {"OMP^O09", "PID ORC", ""},
       {"RDS^O13", "PID ORC RXD", ""},
       {"RAS^O17", "PID ORC RXA", ""},
       {"SIU^S12", "SCH RGS", ""},

@@ -469,7 +469,6 @@ void lab_orc_fields(MappingContext& ctx, const Seg& seg, JsonValue& sr) {
   ctx.cursor.pending_orc_control = control;
   ctx.cursor.pending_orc_enterer =
       practitioner_from_xcn(ctx, seg.at(10, 1), MappingContext::location(seg, 10));
-  ctx.cursor.pending_orc_requester_id = seg.text(12, 1) + "|" + seg.text(12, 2);
 }
 
 void lab_ordering_provider(MappingContext& ctx, const Seg& seg) {

@@ -104,6 +104,8 @@ void map_orc(MappingContext& ctx, const Seg& seg) {
   if (!authored.empty()) sr.add("authoredOn", JsonValue::make_string(authored));
   EntryRef requester = practitioner_from_xcn(ctx, seg.at(12, 1), MappingContext::location(seg, 12));
   if (requester != kNoEntry) sr.add("requester", ctx.reference(requester));
+  // What OBR-16 is compared with (an OBR naming another provider is warned).
+  ctx.cursor.pending_orc_requester_id = seg.text(12, 1) + "|" + seg.text(12, 2);
   // The ServiceRequest is completed by the OBR that follows (code is
   // required); without an order number it is only keyed there.
   ctx.cursor.order = kNoEntry;
@@ -176,6 +178,9 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
   // Child orders (microbiology) differ from their siblings by the parent
   // result they were spawned by.
   suffix += lab_order_fields(ctx, seg, sr);
+  // In an order (no results), OBR-7/8 are when the observation is to be made
+  // (the timing of ORC/TQ1 wins); with results they are the report's.
+  if (!ctx.obr_creates_report) set_request_occurrence(sr, effective, effective_end);
   key += suffix;
   results_key += suffix;
   EntryRef order = ctx.add_with_key_identifier("ServiceRequest", key, std::move(sr));

@@ -18,7 +18,8 @@ using fhir::JsonValue;
 namespace {
 
 bool is_order_message(const MappingContext& ctx) {
-  return message_is(ctx, "ORM") || message_is(ctx, "OML") || message_is(ctx, "OMG");
+  return message_is(ctx, "ORM") || message_is(ctx, "OML") || message_is(ctx, "OMG") ||
+         message_is(ctx, "OMI");
 }
 
 // Messages whose ORC fields the laboratory hooks map (lab.h); VXU and the

@@ -22,7 +22,8 @@ void warn_extra_repetitions(MappingContext& ctx, const Seg& seg, int field) {
 }
 
 bool is_pharmacy_message(const MappingContext& ctx) {
-  return message_is(ctx, "RDE") || message_is(ctx, "RDS") || message_is(ctx, "RAS");
+  return message_is(ctx, "RDE") || message_is(ctx, "RDS") || message_is(ctx, "RAS") ||
+         message_is(ctx, "OMP");
 }
 
 const char* request_status_from_control(std::string_view c) {
