@@ -101,6 +101,9 @@ const std::vector<MessageProfile>& message_profiles() {
       {"BAR^P01", "PID", ""},
       {"BAR^P02", "PID", ""},
       {"BAR^P12", "PID", ""},
+      // Transmit ambulatory payment classification: the visit, diagnoses and
+      // procedures as P01; the grouping itself (GP1/GP2) is warned.
+      {"BAR^P10", "PID", ""},
       {"DFT^P03", "PID FT1", ""},
       {"DFT^P11", "PID FT1", ""},
       {"PPR^PC1", "PID PRB", ""},
