@@ -124,7 +124,8 @@ TEST(CharsetTest, ParserLatin9) {
 // Windows-1252 (declared by many Windows senders): 8859-1 plus the
 // printable 0x80-0x9F block; its undefined bytes are located errors.
 TEST(CharsetTest, ParserWindows1252) {
-  ParseResult r = parse(WithCharset("CP1252", "O\x92NEILL^\x80\x9C\xC9"));
+  const std::string text = WithCharset("CP1252", "O\x92NEILL^\x80\x9C\xC9");
+  ParseResult r = parse(text);  // views into text
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.message->charset(), Charset::kWindows1252);
   EXPECT_EQ(r.message->get("PID-5.1"), "O’NEILL");
@@ -133,20 +134,23 @@ TEST(CharsetTest, ParserWindows1252) {
   ASSERT_TRUE(lookup_charset("windows-1252", &cs));
   EXPECT_EQ(cs, Charset::kWindows1252);
   EXPECT_EQ(utf8_to_charset("O’NEILL €É一", Charset::kWindows1252), "O\x92NEILL \x80\xC9?");
-  ParseResult bad = parse(WithCharset("CP1252",
-                                      "A\x81"
-                                      "Z"));
+  const std::string bad_text = WithCharset("CP1252",
+                                           "A\x81"
+                                           "Z");
+  ParseResult bad = parse(bad_text);
   EXPECT_FALSE(bad.ok());
 }
 
 // UTF-8 sent under an 8-bit declaration: read as declared, and said.
 TEST(CharsetTest, Utf8UnderALatin1DeclarationIsWarned) {
-  ParseResult r = parse(WithCharset("8859/1", "TESTPATI\xC3\xABNT"));
+  const std::string text = WithCharset("8859/1", "TESTPATI\xC3\xABNT");
+  ParseResult r = parse(text);  // views into text
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r.warnings.size(), 1u);
   EXPECT_EQ(r.warnings[0].where.field, 18);
   EXPECT_EQ(r.message->get("PID-5"), "TESTPATI\u00C3\u00ABNT");
-  EXPECT_TRUE(parse(WithCharset("8859/1", "M\xDCLLER")).warnings.empty());
+  const std::string latin1 = WithCharset("8859/1", "M\xDCLLER");
+  EXPECT_TRUE(parse(latin1).warnings.empty());
 }
 
 TEST(CharsetTest, ParserUtf8) {
