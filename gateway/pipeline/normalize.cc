@@ -7,6 +7,7 @@
 #include "adapters/v2fhir/convert.h"
 #include "fhir/json/canonical.h"
 #include "fhir/validate/validator.h"
+#include "gateway/store/compartment.h"
 
 namespace gw::pipeline {
 namespace {
@@ -98,6 +99,13 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
     w.resource_id = m.id;
     w.resource_json = std::move(canonical).value();
     resolve_entry_references(type_of_id, &w.resource_json);
+    w.patients = store::patient_compartment_ids(
+        m.resource_type, m.id, *resource, [&](std::string_view ref) -> std::string_view {
+          constexpr std::string_view kUrn = "urn:uuid:";
+          if (ref.substr(0, kUrn.size()) != kUrn) return {};
+          auto it = type_of_id.find(ref.substr(kUrn.size()));
+          return it != type_of_id.end() && it->second == "Patient" ? it->first : std::string_view();
+        });
     w.identifiers = m.identifiers;
     w.merge.keep_stored = m.partial.keep_stored;
     for (const v2fhir::PartialUpdate::MergeBy& b : m.partial.merge_by)

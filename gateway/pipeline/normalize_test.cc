@@ -10,6 +10,7 @@
 #include "adapters/hl7/er7.h"
 #include "fhir/json/json.h"
 #include "fhir/json/write.h"
+#include "gateway/store/compartment.h"
 
 namespace gw::pipeline {
 namespace {
@@ -65,6 +66,30 @@ TEST(NormalizeTest, StoredRecordsReferToEachOtherAsTypeAndId) {
   EXPECT_GT(local, 5u);
   // The Bundle keeps its fullUrl references (it is sent as a transaction).
   EXPECT_NE(fhir::write_json(n.bundle).find("\"urn:uuid:"), std::string::npos);
+}
+
+// The compartment the normalizer gives each record is the one the store
+// would work out from the stored (Type/id) form.
+TEST(NormalizeTest, RecordsCarryThePatientCompartmentOfTheirStoredForm) {
+  std::string er7 = testdata("oru_r01.hl7");
+  for (char& c : er7)
+    if (c == '\n') c = '\r';
+  hl7::ParseResult parsed = hl7::parse(er7);
+  ASSERT_TRUE(parsed.ok());
+  Normalized n = normalize_v2(*parsed.message, v2fhir::MappingConfig{});
+  ASSERT_TRUE(n.ok()) << summarize(n.errors, 5);
+  size_t in_compartment = 0;
+  for (const store::RecordWrite& w : n.records) {
+    ASSERT_TRUE(w.patients.has_value()) << w.resource_type;
+    EXPECT_EQ(*w.patients,
+              store::patient_compartment_ids(w.resource_type, w.resource_id, w.resource_json))
+        << w.resource_type;
+    if (w.resource_type == "Observation") {
+      EXPECT_EQ(w.patients->size(), 1u);
+      ++in_compartment;
+    }
+  }
+  EXPECT_GT(in_compartment, 0u);
 }
 
 }  // namespace

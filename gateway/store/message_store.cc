@@ -149,6 +149,8 @@ class SqliteMessageStore final : public MessageStore {
                                          const std::optional<std::string>& system,
                                          std::string_view value, size_t limit) override;
   std::vector<StoredRecord> list_records(const RecordQuery& query) override;
+  std::vector<std::string> patients_with_token(std::string_view token) override;
+  std::vector<StoredRecord> patient_compartment(std::string_view patient_id, size_t limit) override;
   int64_t count_records() override;
   StoreStats stats() const override;
 
@@ -870,6 +872,19 @@ std::vector<StoredRecord> SqliteMessageStore::find_records(std::string_view type
                                                            std::string_view value, size_t limit) {
   std::vector<StoredRecord> out;
   if (!record_reader_.find(type, system, value, limit, &out)) read_error();
+  return out;
+}
+
+std::vector<std::string> SqliteMessageStore::patients_with_token(std::string_view token) {
+  std::vector<std::string> out;
+  if (!record_reader_.patients_with_token(token, &out)) read_error();
+  return out;
+}
+
+std::vector<StoredRecord> SqliteMessageStore::patient_compartment(std::string_view patient_id,
+                                                                  size_t limit) {
+  std::vector<StoredRecord> out;
+  if (!record_reader_.compartment(patient_id, limit, &out)) read_error();
   return out;
 }
 

@@ -37,6 +37,7 @@
 // StoreOptions::checkpoint_pages and max_wal_bytes).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -119,6 +120,11 @@ struct RecordWrite {
   // yet; n = its latest version must be n. Otherwise the submission fails with
   // CommitResult::Kind::kConflict and nothing of it is stored.
   std::optional<int64_t> expected_version;
+  // The ids of the patients whose compartment the resource belongs to
+  // (compartment.h), when the writer already knows them; nullopt: the store
+  // works them out from the resource. Either way they replace the previous
+  // version's.
+  std::optional<std::vector<std::string>> patients;
   // Parts the write carries only partly (see MergeRules); empty = the write
   // is the whole resource (every REST write). The digest, unchanged
   // detection, seal and returned version are those of the merged resource.
@@ -138,6 +144,10 @@ struct StoredRecord {
   int64_t updated_at_ms = 0;
   int64_t message_id = 0;  // the message (or REST request) that wrote this version
   std::string resource_json;
+  // The version's salted commitment (crypto/commitment.h): SHA-256(salt ||
+  // resource_json). What a transfer sends with the record for the recipient
+  // to check against the ledger.
+  std::array<uint8_t, 32> commit_salt{}, commitment{};
 };
 
 // What `gatewayctl records export` and similar readers select. Versions are
@@ -297,6 +307,14 @@ class MessageStore {
                                                  const std::optional<std::string>& system,
                                                  std::string_view value, size_t limit) = 0;
   virtual std::vector<StoredRecord> list_records(const RecordQuery& query) = 0;
+  // The ids of the Patients having consortium token `token` (tokenize.h),
+  // sorted; empty if none (or on a read error).
+  virtual std::vector<std::string> patients_with_token(std::string_view token) = 0;
+  // Latest versions of the resources in the compartment of Patient
+  // `patient_id` (compartment.h), the Patient itself included, ordered by type
+  // and id, at most `limit`. On a read error: empty.
+  virtual std::vector<StoredRecord> patient_compartment(std::string_view patient_id,
+                                                        size_t limit) = 0;
   // Number of record versions (all resources), or -1 on a read error.
   virtual int64_t count_records() = 0;
   virtual StoreStats stats() const = 0;

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "gateway/crypto/sha256.h"
+#include "gateway/store/compartment.h"
 #include "gateway/store/record_merge.h"
 
 namespace gw::store::internal {
@@ -32,8 +33,15 @@ constexpr char kDeleteTokens[] = "DELETE FROM patient_tokens WHERE resource_id =
 constexpr char kInsertToken[] =
     "INSERT OR IGNORE INTO patient_tokens (token, resource_id) VALUES (?1, ?2)";
 
+constexpr char kDeletePatients[] =
+    "DELETE FROM record_patients WHERE resource_type = ?1 AND resource_id = ?2";
+constexpr char kInsertPatient[] =
+    "INSERT OR IGNORE INTO record_patients (patient_id, resource_type, resource_id) "
+    "VALUES (?1, ?2, ?3)";
+
 constexpr char kColumns[] =
-    "r.seq, r.resource_type, r.resource_id, r.version, r.updated_at_ms, r.message_id, r.resource";
+    "r.seq, r.resource_type, r.resource_id, r.version, r.updated_at_ms, r.message_id, r.resource, "
+    "r.commit_salt, r.commitment";
 const std::string kLatest = std::string("SELECT ") + kColumns +
                             " FROM record_heads h JOIN records r ON r.seq = h.seq "
                             "WHERE h.resource_type = ?1 AND h.resource_id = ?2";
@@ -54,6 +62,14 @@ const std::string kListByMessage = std::string("SELECT ") + kColumns +
                                    "AND r.updated_at_ms < ?3 AND r.message_id = ?5 "
                                    "ORDER BY r.seq LIMIT ?4";
 constexpr char kCount[] = "SELECT count(*) FROM records";
+constexpr char kTokenPatients[] =
+    "SELECT resource_id FROM patient_tokens WHERE token = ?1 ORDER BY resource_id";
+const std::string kCompartment = std::string("SELECT ") + kColumns +
+                                 " FROM record_patients p JOIN record_heads h "
+                                 "ON h.resource_type = p.resource_type AND "
+                                 "h.resource_id = p.resource_id "
+                                 "JOIN records r ON r.seq = h.seq WHERE p.patient_id = ?1 "
+                                 "ORDER BY p.resource_type, p.resource_id LIMIT ?2";
 
 std::string_view as_bytes(const crypto::Sha256Digest& d) {
   return std::string_view(reinterpret_cast<const char*>(d.data()), d.size());
@@ -77,6 +93,8 @@ int RecordWriter::prepare(sqlite3* db) {
       {&insert_id_, kInsertId},
       {&delete_tokens_, kDeleteTokens},
       {&insert_token_, kInsertToken},
+      {&delete_patients_, kDeletePatients},
+      {&insert_patient_, kInsertPatient},
   };
   for (const auto& [stmt, sql] : statements) {
     const int rc = stmt->prepare(db, sql);
@@ -217,9 +235,35 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
       if (rc != SQLITE_DONE) return rc;
     }
   }
+  rc = index_compartment(r, resource_json);
+  if (rc != SQLITE_OK) return rc;
   out->version = version;
   out->updated_at_ms = now_ms;
   out->changed = true;
+  return SQLITE_OK;
+}
+
+int RecordWriter::index_compartment(const RecordWrite& r, std::string_view resource_json) {
+  {
+    ScopedReset reset(delete_patients_);
+    const int rc =
+        delete_patients_.bind_text(1, r.resource_type).bind_text(2, r.resource_id).step();
+    if (rc != SQLITE_DONE) return rc;
+  }
+  // A merged write's compartment is the merged resource's, which the writer
+  // could not know.
+  const std::vector<std::string> patients =
+      r.patients.has_value() && r.merge.empty()
+          ? *r.patients
+          : patient_compartment_ids(r.resource_type, r.resource_id, resource_json);
+  for (const std::string& patient : patients) {
+    ScopedReset reset(insert_patient_);
+    const int rc = insert_patient_.bind_text(1, patient)
+                       .bind_text(2, r.resource_type)
+                       .bind_text(3, r.resource_id)
+                       .step();
+    if (rc != SQLITE_DONE) return rc;
+  }
   return SQLITE_OK;
 }
 
@@ -235,6 +279,13 @@ bool RecordReader::read_row(Statement& s, StoredRecord* out) {
                                                       r.resource_type, r.resource_id, r.version));
   if (!plain.ok()) return false;  // wrong key or altered row: a read error, never ciphertext
   r.resource_json = std::move(plain).value();
+  // Versions written before commitments existed (schema 1-2) have none: zeros.
+  const std::string_view salt = s.column_blob_view(7), commitment = s.column_blob_view(8);
+  if (salt.size() == r.commit_salt.size())
+    std::copy(salt.begin(), salt.end(), r.commit_salt.begin());
+  if (commitment.size() == r.commitment.size()) {
+    std::copy(commitment.begin(), commitment.end(), r.commitment.begin());
+  }
   return true;
 }
 
@@ -265,6 +316,7 @@ Status RecordReader::open(const std::string& path, int busy_timeout_ms) {
       {&find_, &kFind},
       {&list_, &kList},
       {&list_by_message_, &kListByMessage},
+      {&compartment_, &kCompartment},
   };
   for (const auto& [stmt, sql] : statements) {
     const int rc = stmt->prepare(db_.get(), *sql);
@@ -272,7 +324,8 @@ Status RecordReader::open(const std::string& path, int busy_timeout_ms) {
       return sqlite::error_status(db_.get(), rc, "record read connection: preparing a query");
     }
   }
-  const int rc = count_.prepare(db_.get(), kCount);
+  int rc = count_.prepare(db_.get(), kCount);
+  if (rc == SQLITE_OK) rc = token_patients_.prepare(db_.get(), kTokenPatients);
   if (rc != SQLITE_OK) {
     return sqlite::error_status(db_.get(), rc, "record read connection: preparing a query");
   }
@@ -328,6 +381,28 @@ bool RecordReader::count(int64_t* out) {
   if (count_.step() != SQLITE_ROW) return false;
   *out = count_.column_int64(0);
   return true;
+}
+
+bool RecordReader::patients_with_token(std::string_view token, std::vector<std::string>* out) {
+  out->clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  ScopedReset reset(token_patients_);
+  token_patients_.bind_text(1, token);
+  int rc;
+  while ((rc = token_patients_.step()) == SQLITE_ROW)
+    out->emplace_back(token_patients_.column_text(0));
+  if (rc != SQLITE_DONE) out->clear();
+  return rc == SQLITE_DONE;
+}
+
+bool RecordReader::compartment(std::string_view patient_id, size_t limit,
+                               std::vector<StoredRecord>* out) {
+  out->clear();
+  if (limit == 0) return true;
+  std::lock_guard<std::mutex> lock(mu_);
+  ScopedReset reset(compartment_);
+  compartment_.bind_text(1, patient_id).bind_int64(2, clamp_limit(limit));
+  return collect(compartment_, out);
 }
 
 }  // namespace gw::store::internal

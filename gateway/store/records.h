@@ -43,10 +43,12 @@ class RecordWriter {
   // read, which would lose what that version holds.
   int merge_with_latest(const RecordWrite& r, int64_t latest, std::string* merged);
 
+  int index_compartment(const RecordWrite& r, std::string_view resource_json);
+
   std::shared_ptr<const crypto::StoreKeys> keys_;
   sqlite3* db_ = nullptr;  // the committer's write connection
   Statement head_, latest_resource_, insert_, upsert_head_, delete_ids_, insert_id_, delete_tokens_,
-      insert_token_;
+      insert_token_, delete_patients_, insert_patient_;
 };
 
 // Record reads on a read-only connection of its own, guarded by a mutex.
@@ -61,6 +63,8 @@ class RecordReader {
             size_t limit, std::vector<StoredRecord>* out);
   bool list(const RecordQuery& q, std::vector<StoredRecord>* out);
   bool count(int64_t* out);
+  bool patients_with_token(std::string_view token, std::vector<std::string>* out);
+  bool compartment(std::string_view patient_id, size_t limit, std::vector<StoredRecord>* out);
 
  private:
   bool collect(Statement& s, std::vector<StoredRecord>* out);
@@ -69,7 +73,8 @@ class RecordReader {
   std::shared_ptr<const crypto::StoreKeys> keys_;
   std::mutex mu_;
   Connection db_;
-  Statement latest_, version_, find_, list_, list_by_message_, count_;
+  Statement latest_, version_, find_, list_, list_by_message_, count_, token_patients_,
+      compartment_;
 };
 
 }  // namespace gw::store::internal

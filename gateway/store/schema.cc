@@ -1,5 +1,6 @@
 #include "gateway/store/schema.h"
 
+#include "gateway/store/compartment.h"
 #include "gateway/store/sqlite_util.h"
 
 namespace gw::store::internal {
@@ -113,6 +114,19 @@ CREATE TABLE record_batches (
 );
 CREATE UNIQUE INDEX record_batches_last_seq ON record_batches (last_seq);
 )sql"},
+    // Version 4: the patient compartment of each resource's latest version
+    // (compartment.h), so a patient's records are found without decrypting
+    // the store. Rows of stores written before are filled in by
+    // backfill_compartments() in the same transaction.
+    {4, R"sql(
+CREATE TABLE record_patients (
+  patient_id    TEXT NOT NULL,
+  resource_type TEXT NOT NULL,
+  resource_id   TEXT NOT NULL,
+  PRIMARY KEY (patient_id, resource_type, resource_id)
+) WITHOUT ROWID;
+CREATE INDEX record_patients_resource ON record_patients (resource_type, resource_id);
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
@@ -152,6 +166,41 @@ Status check_store_key(sqlite3* db, const crypto::StoreKeys& keys) {
   return ok_status();
 }
 
+// Fills record_patients for the latest version of every resource of a store
+// written before schema version 4. Runs inside the migration's transaction:
+// a record that does not open with the store's key fails the migration (the
+// key check after it would refuse that store anyway).
+Status backfill_compartments(sqlite3* db, const crypto::StoreKeys& keys) {
+  Statement heads, insert;
+  int rc = heads.prepare(db,
+                         "SELECT r.resource_type, r.resource_id, r.version, r.resource "
+                         "FROM record_heads h JOIN records r ON r.seq = h.seq");
+  if (rc == SQLITE_OK) {
+    rc = insert.prepare(db,
+                        "INSERT OR IGNORE INTO record_patients (patient_id, resource_type, "
+                        "resource_id) VALUES (?1, ?2, ?3)");
+  }
+  if (rc != SQLITE_OK) return sqlite::error_status(db, rc, "patient compartment backfill");
+  while ((rc = heads.step()) == SQLITE_ROW) {
+    const std::string type(heads.column_text(0)), id(heads.column_text(1));
+    auto plain = keys.open(heads.column_blob_view(3),
+                           crypto::record_associated_data(type, id, heads.column_int64(2)));
+    if (!plain.ok()) {
+      return failed_precondition_error(
+          "patient compartment backfill: a stored record does not open with this store's key");
+    }
+    for (const std::string& patient : patient_compartment_ids(type, id, plain.value())) {
+      ScopedReset reset(insert);
+      if (insert.bind_text(1, patient).bind_text(2, type).bind_text(3, id).step() != SQLITE_DONE) {
+        return sqlite::error_status(db, sqlite3_extended_errcode(db),
+                                    "patient compartment backfill");
+      }
+    }
+  }
+  if (rc != SQLITE_DONE) return sqlite::error_status(db, rc, "patient compartment backfill");
+  return ok_status();
+}
+
 Status migrate_in_transaction(sqlite3* db, const crypto::StoreKeys& keys) {
   GW_ASSIGN_OR_RETURN(const int64_t version, query_int(db, "PRAGMA user_version"));
   GW_ASSIGN_OR_RETURN(const int64_t app_id, query_int(db, "PRAGMA application_id"));
@@ -188,6 +237,7 @@ Status migrate_in_transaction(sqlite3* db, const crypto::StoreKeys& keys) {
       return sqlite::error_status(db, sqlite3_extended_errcode(db),
                                   "migration to version " + std::to_string(m.to_version));
     }
+    if (m.to_version == 4 && version >= 3) GW_RETURN_IF_ERROR(backfill_compartments(db, keys));
   }
   // Pragmas cannot take bound parameters; both values are our constants.
   const std::string set_ids = "PRAGMA application_id = " + std::to_string(kApplicationId) +
