@@ -19,7 +19,7 @@ constexpr std::string_view kParticipationType =
 constexpr std::string_view kActReason = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 constexpr std::string_view kConsentAction = "http://terminology.hl7.org/CodeSystem/consentaction";
 
-// The purposes a grant may be for (issue 16); a deny may name any assigned
+// The purposes a member may be granted records for; a deny may name any assigned
 // purpose, since denying more only narrows.
 constexpr Purpose kGrantPurposes[] = {Purpose::kTreat,   Purpose::kEtreat, Purpose::kHpaymt,
                                       Purpose::kHoperat, Purpose::kHresch, Purpose::kPubhlth,
