@@ -391,6 +391,16 @@ TEST(ConsentRefusalTest, BoundsAndHostileInput) {
   EXPECT_EQ(r.error().kind, kInvalid);
 }
 
+TEST(ConsentRefusalTest, AResolverAnsweringTheZeroAccountIsNotAMember) {
+  // Zero means "every member" to setDeny; a member can never have it.
+  const MemberResolver zero = [](std::string_view, std::string_view) {
+    return std::optional<Member>(Member{Address{}, true});
+  };
+  ConsentResult<ConsentPlan> r = map_consent(permit(), zero, kNow);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().path, "Consent.provision.actor[0].reference.identifier");
+}
+
 TEST(ConsentRefusalTest, ErrorsNeverCarryIdentifierValues) {
   fhir::JsonValue c = permit();
   set(provision(c), "actor",
