@@ -7,6 +7,14 @@
 // transfer recorded on the ledger to an older key must still open after a
 // rotation, and peers keep sealing to the old key until the rekey proposal
 // executes.
+//
+// Sending: crypto_box also authenticates the sender by its key, and a
+// recipient knows only the key the registry lists for this member. Between a
+// rotation and the rekey's execution that is an older generation, so seal
+// outgoing payloads with find(<this member's registry encryption_key>), not
+// with current(); a registry key that find() does not know means this
+// gateway cannot send (or receive) until the registry and the key store
+// agree again.
 #pragma once
 
 #include <array>
