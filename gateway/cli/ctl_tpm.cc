@@ -127,10 +127,10 @@ int ctl_tpm(const std::vector<std::string>& args) {
         "  2. gatewayctl ledger member-entry --config %s --org-id ID --name NAME > rekey.json\n"
         "  3. gatewayctl ledger propose-rekey --config %s --member rekey.json, and the other\n"
         "     members approve it\n"
-        "Until the rekey executes, peers still seal transfers to generation %u, which keeps\n"
-        "working; transfers recorded to any generation still open.\n",
+        "Until the rekey executes, peers keep sealing transfers to the older key the registry\n"
+        "lists, which keeps working; transfers recorded to any generation still open.\n",
         g, g, g, keys::payload_public_key_hex(rotated->public_key).c_str(), config_path.c_str(),
-        config_path.c_str(), g - 1);
+        config_path.c_str());
     return 0;
   }
   if (sub == "import-consortium-key") {

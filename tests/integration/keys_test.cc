@@ -137,7 +137,9 @@ TEST(GatewaydKeys, RefusesWhenAPayloadKeyGenerationIsMissing) {
   ASSERT_EQ(ctl({"tpm", "rotate-payload-key", "--config", config}, &out), 0) << out;
   EXPECT_NE(out.find("payload public key (X25519, generation 2): "), std::string::npos) << out;
   EXPECT_EQ(out.find(first), std::string::npos) << "a new key";
-  EXPECT_NE(out.find("peers still seal transfers to generation 1"), std::string::npos) << out;
+  EXPECT_NE(out.find("peers keep sealing transfers to the older key the registry"),
+            std::string::npos)
+      << out;
   // Starts with both generations (timeout stops it with SIGTERM: exit 0).
   out.clear();
   EXPECT_EQ(run_command({"/usr/bin/timeout", "--preserve-status", "-s", "TERM", "2",
