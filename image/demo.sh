@@ -106,17 +106,11 @@ banner "LEDGER: anvil at $rpc_url; funding the gateway's ledger account and depl
 account=$(./build/gateway/gatewayctl tpm provision --config "$state/gatewayd.toml" | sed -n 's/.*\(0x[0-9a-fA-F]\{40\}\).*/\1/p' | head -n1)
 echo "gateway ledger account (TPM-sealed key): $account"
 rpc anvil_setBalance "[\"$account\", \"0x56BC75E2D63100000\"]" > /dev/null  # 100 ETH of test money
-# The gateway holds no payload-encryption key yet (transfers between members are
-# not built): the operator makes the X25519 key pair, here with openssl, kept
-# in the demo's state folder, and gives member-entry its public half.
-openssl genpkey -algorithm X25519 -out "$state/payload-x25519.pem"
-chmod 600 "$state/payload-x25519.pem"
-payload_key=$(openssl pkey -in "$state/payload-x25519.pem" -pubout -outform DER | tail -c 32 | od -An -tx1 | tr -d ' \n')
-echo "this gateway's member entry (gatewayctl ledger member-entry): account and batch-signing key hash"
-echo "from the TPM, TLS fingerprint from [https] cert_file, X25519 public key from $state/payload-x25519.pem:"
+echo "this gateway's member entry (gatewayctl ledger member-entry): account, batch-signing key hash"
+echo "and X25519 payload public key from the TPM-backed key store, TLS fingerprint from [https] cert_file:"
 ./build/gateway/gatewayctl ledger member-entry --config "$state/gatewayd.toml" \
   --org-id urn:oid:2.16.840.1.113883.3.999 --name "Demo General Hospital" \
-  --accreditation DEMO-ACCREDITATION-1 --encryption-key "$payload_key" > "$state/founders.json"
+  --accreditation DEMO-ACCREDITATION-1 > "$state/founders.json"
 cat "$state/founders.json"
 ./build/gateway/gatewayctl ledger deploy --config "$state/gatewayd.toml" --founders "$state/founders.json" --quorum 1
 

@@ -1,14 +1,13 @@
 // gatewayctl ledger: what a member shows the consortium, and what an auditor
 // checks against the ledger.
 //
-//   ledger member-entry --config FILE --org-id ID --name NAME --encryption-key HEX
+//   ledger member-entry --config FILE --org-id ID --name NAME
 //                       [--tls-fingerprint HEX] [--accreditation REF]
 //       Prints this gateway's entry in the founders format (founders.json,
 //       the --member file of propose-add and propose-rekey): its ledger
-//       account and the SHA-256 of its batch-signing public key, read from the
-//       key store, and the SHA-256 of its [https] certificate. The X25519
-//       payload key is given (--encryption-key): the gateway does not hold one
-//       yet (the transfer flow will).
+//       account, the public half of its current X25519 payload key and the
+//       SHA-256 of its batch-signing public key, read from the key store, and
+//       the SHA-256 of its [https] certificate.
 //   ledger verify --config FILE [--batch ID | --from ID]
 //       For every record batch (or one, or those from ID on): rebuilds its
 //       Merkle root from the store's record commitments, verifies its TPM
@@ -63,14 +62,20 @@ struct PublicKeys {
   ledger::Address account{};
   std::string batch_key_pem;
   ledger::Hash256 batch_key_hash{};
+  keys::PayloadPublicKey payload_key;  // only when asked for
 };
 
-std::optional<PublicKeys> read_public_keys(const config::GatewayConfig& cfg) {
+std::optional<PublicKeys> read_public_keys(const config::GatewayConfig& cfg,
+                                           bool with_payload_key) {
   std::optional<std::array<uint8_t, 20>> address;
+  keys::PayloadPublicKey payload_key;
   const auto read_keys = [&]() -> gw::Result<std::string> {
     GW_ASSIGN_OR_RETURN(std::unique_ptr<keys::KeyStore> store,
                         keys::open_key_store(keys::key_store_options(cfg)));
     GW_ASSIGN_OR_RETURN(address, store->ledger_address());
+    if (with_payload_key) {
+      GW_ASSIGN_OR_RETURN(payload_key, store->payload_public_key());
+    }
     return store->batch_signing_public_key();
   };  // the store (and the TPM) is released when it returns
   auto pem = read_keys();
@@ -83,7 +88,7 @@ std::optional<PublicKeys> read_public_keys(const config::GatewayConfig& cfg) {
     ctl_fail("batch-signing key: " + hash.error().message());
     return std::nullopt;
   }
-  return PublicKeys{*address, std::move(*pem), *hash};
+  return PublicKeys{*address, std::move(*pem), *hash, payload_key};
 }
 
 std::optional<ledger::Hash256> parse_key32(const std::string& text) {
@@ -109,10 +114,11 @@ int member_entry(const config::GatewayConfig& cfg, cs::MemberInfo m,
         "[https] cert_file is not set: give --tls-fingerprint (the SHA-256 of the certificate "
         "this gateway presents to other members)");
   }
-  auto keys = read_public_keys(cfg);
+  auto keys = read_public_keys(cfg, /*with_payload_key=*/true);
   if (!keys) return 1;
   m.account = keys->account;
   m.signing_key_hash = keys->batch_key_hash;
+  m.encryption_key = keys->payload_key.public_key;
   if (auto s = cs::validate_member(m); !s.ok()) return ctl_fail(s.message());
   const cs::MemberInfo entry[] = {m};
   std::fputs(format_members(entry).c_str(), stdout);
@@ -196,7 +202,7 @@ gw::Result<std::vector<ChainAnchor>> read_anchors(ledger::EthClient& eth, const 
 }
 
 int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int64_t> only) {
-  auto keys = read_public_keys(cfg);
+  auto keys = read_public_keys(cfg, /*with_payload_key=*/false);
   if (!keys) return 1;
   auto verifier = BatchSignatureVerifier::from_pem(keys->batch_key_pem);
   if (!verifier) return ctl_fail(verifier.error().message());
@@ -300,7 +306,7 @@ int verify(const config::GatewayConfig& cfg, int64_t after_id, std::optional<int
 
 int ctl_ledger_audit(const std::vector<std::string>& args) {
   const std::string& sub = args.at(0);
-  std::string config_path, tls_fingerprint, encryption_key;
+  std::string config_path, tls_fingerprint;
   cs::MemberInfo m;
   std::optional<int64_t> only;
   int64_t after_id = 0;
@@ -319,8 +325,11 @@ int ctl_ledger_audit(const std::vector<std::string>& args) {
       named = true;
     } else if (args[i] == "--accreditation" && has_value && entry) {
       m.accreditation = args[++i];
-    } else if (args[i] == "--encryption-key" && has_value && entry) {
-      encryption_key = args[++i];
+    } else if (args[i] == "--encryption-key" && entry) {
+      return ctl_fail(
+          "--encryption-key is no longer accepted: the X25519 payload key now comes from the key "
+          "store (gatewayctl tpm provision creates it, gatewayctl tpm rotate-payload-key makes a "
+          "new one); leave the option out");
     } else if (args[i] == "--tls-fingerprint" && has_value && entry) {
       tls_fingerprint = args[++i];
     } else if ((args[i] == "--batch" || args[i] == "--from") && has_value && !entry &&
@@ -337,16 +346,12 @@ int ctl_ledger_audit(const std::vector<std::string>& args) {
     }
   }
   if (config_path.empty()) return ledger_usage();
-  if (sub == "member-entry" && (!named_org || !named || encryption_key.empty()))
-    return ledger_usage();
+  if (sub == "member-entry" && (!named_org || !named)) return ledger_usage();
   auto cfg = config::load_config(config_path);
   if (!cfg) return ctl_fail("configuration error: " + cfg.error().message());
   if (cfg->keys.store == "software")
     std::fprintf(stderr, "WARNING: %s\n", keys::kSoftwareKeyStoreWarning);
   if (sub == "verify") return verify(*cfg, after_id, only);
-  auto key = parse_key32(encryption_key);
-  if (!key) return ctl_fail("--encryption-key: give 64 hex digits (an X25519 public key)");
-  m.encryption_key = *key;
   return member_entry(*cfg, std::move(m), tls_fingerprint);
 }
 

@@ -1,9 +1,12 @@
 // gatewayctl tpm: provisioning the appliance's keys.
 //
 //   tpm provision --config FILE
-//       Creates what is missing (storage primary, sealed record and ledger keys,
-//       attestation and batch-signing keys) and says what already existed.
-//       Safe to re-run; never replaces a secret.
+//       Creates what is missing (storage primary, sealed record, ledger and
+//       X25519 payload keys, attestation and batch-signing keys) and says what
+//       already existed. Safe to re-run; never replaces a secret.
+//   tpm rotate-payload-key --config FILE
+//       Creates the next payload key generation and prints its public key and
+//       the steps that publish it; older generations stay usable.
 //   tpm import-consortium-key --config FILE [--replace] KEYFILE
 //       Imports the consortium tokenization key (32 bytes, or 64 hex digits)
 //       under this TPM's primary. Afterwards KEYFILE is not needed on this
@@ -103,6 +106,31 @@ int ctl_tpm(const std::vector<std::string>& args) {
     for (const auto& line : report->lines) std::printf("%s\n", line.c_str());
     if (!report->ledger_address.empty())
       std::printf("ledger account: %s\n", report->ledger_address.c_str());
+    std::printf("payload public key (X25519, generation %u): %s\n", report->payload_key.generation,
+                keys::payload_public_key_hex(report->payload_key.public_key).c_str());
+    return 0;
+  }
+  if (sub == "rotate-payload-key") {
+    auto store = open_store(config_path);
+    if (!store) return 1;
+    auto rotated = store->rotate_payload_key();
+    if (!rotated.ok()) {
+      std::fprintf(stderr, "gatewayctl: rotation failed: %s\n", rotated.error().message().c_str());
+      return 1;
+    }
+    const uint32_t g = rotated->generation;
+    std::printf(
+        "payload key %u (X25519) created; generations 1 to %u are kept\n"
+        "payload public key (X25519, generation %u): %s\n"
+        "next:\n"
+        "  1. restart gatewayd: it loads every generation at start\n"
+        "  2. gatewayctl ledger member-entry --config %s --org-id ID --name NAME > rekey.json\n"
+        "  3. gatewayctl ledger propose-rekey --config %s --member rekey.json, and the other\n"
+        "     members approve it\n"
+        "Until the rekey executes, peers keep sealing transfers to the older key the registry\n"
+        "lists, which keeps working; transfers recorded to any generation still open.\n",
+        g, g, g, keys::payload_public_key_hex(rotated->public_key).c_str(), config_path.c_str(),
+        config_path.c_str());
     return 0;
   }
   if (sub == "import-consortium-key") {

@@ -85,9 +85,15 @@ std::vector<CtlCommand> make_table() {
        {
            {"provision", "--config FILE",
             "Create the appliance's keys where missing (TPM storage primary, sealed\n"
-            "record-encryption and ledger keys, attestation and batch-signing keys);\n"
-            "re-running says what exists and replaces nothing. Prints the ledger\n"
-            "account address.",
+            "record-encryption, ledger and X25519 payload keys, attestation and\n"
+            "batch-signing keys); re-running says what exists and replaces nothing.\n"
+            "Prints the ledger account address and the payload public key.",
+            nullptr},
+           {"rotate-payload-key", "--config FILE",
+            "Create the next X25519 payload key generation (sealed like the first)\n"
+            "and print its public key; older generations stay usable for transfers\n"
+            "already recorded to them. Then restart gatewayd, and publish the key\n"
+            "with ledger member-entry and ledger propose-rekey.",
             nullptr},
            {"import-consortium-key", "--config FILE [--replace] KEYFILE",
             "Import the consortium tokenization key (32 bytes or 64 hex digits)\n"
@@ -129,11 +135,12 @@ std::vector<CtlCommand> make_table() {
             "deployment verified, 1 otherwise (with the reason).",
             nullptr},
            {"member-entry",
-            "--config FILE --org-id ID --name NAME --encryption-key HEX\n"
+            "--config FILE --org-id ID --name NAME\n"
             "[--tls-fingerprint HEX] [--accreditation REF]",
             "Print this gateway's member entry (founders format) for founders.json\n"
-            "or propose-add/propose-rekey: its ledger account, the SHA-256 of its\n"
-            "batch-signing public key and of its [https] certificate.",
+            "or propose-add/propose-rekey: its ledger account, its current X25519\n"
+            "payload public key, the SHA-256 of its batch-signing public key and of\n"
+            "its [https] certificate.",
             ctl_ledger_audit},
            {"verify", "--config FILE [--batch ID | --from ID]",
             "Audit record batches: rebuild each root from the stored commitments,\n"

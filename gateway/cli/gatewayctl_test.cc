@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "gateway/keys/key_options.h"
+
 namespace gw::cli {
 namespace {
 
@@ -164,6 +166,81 @@ TEST(GatewayctlOutboundTest, UsageErrorsAndAQueueThatDoesNotExistYet) {
             std::string::npos)
       << none.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "state" / "outbound.db")) << "status created a queue";
+  std::filesystem::remove_all(dir);
+}
+
+// The payload key comes from the key store: provision prints it, member-entry
+// puts it in the entry, rotate-payload-key replaces it in the entry, and the
+// old --encryption-key option is refused with the reason. The software store
+// (development only) keeps this in-process; keys_test runs it on swtpm.
+TEST(GatewayctlPayloadKeyTest, MemberEntryTakesTheKeyStoresPayloadKey) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("gwctl-payload-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string config = (dir / "gatewayd.toml").string();
+  {
+    std::ofstream f(config);
+    f << "[gateway]\nstate_dir = \"" << (dir / "state").string()
+      << "\"\n[keys]\nstore = \"software\"\nconsortium_id = \"test\"\n"
+      << "[channel.adt]\nlisten = \"127.0.0.1:0\"\n";
+  }
+  // What the key store itself says the current public key is.
+  auto store_key = [&]() -> std::string {
+    auto cfg = config::load_config(config);
+    if (!cfg) return "config: " + cfg.error().message();
+    auto store = keys::open_key_store(keys::key_store_options(*cfg));
+    if (!store.ok()) return store.error().message();
+    auto key = (*store)->payload_public_key();
+    return key.ok() ? keys::payload_public_key_hex(key->public_key) : key.error().message();
+  };
+  const std::vector<std::string> entry_args = {"ledger",
+                                               "member-entry",
+                                               "--config",
+                                               config,
+                                               "--org-id",
+                                               "urn:oid:1.2.3",
+                                               "--name",
+                                               "Test Hospital",
+                                               "--tls-fingerprint",
+                                               std::string(64, 'a')};
+
+  const CtlRun provisioned = run({"tpm", "provision", "--config", config});
+  ASSERT_EQ(provisioned.status, 0) << provisioned.err;
+  const std::string first = store_key();
+  ASSERT_EQ(first.size(), 64u) << first;
+  EXPECT_NE(provisioned.out.find("payload public key (X25519, generation 1): " + first + "\n"),
+            std::string::npos)
+      << provisioned.out;
+
+  const CtlRun entry = run(entry_args);
+  ASSERT_EQ(entry.status, 0) << entry.err;
+  EXPECT_NE(entry.out.find("\"encryption_key\": \"" + first + "\""), std::string::npos)
+      << entry.out;
+
+  const CtlRun rotated = run({"tpm", "rotate-payload-key", "--config", config});
+  ASSERT_EQ(rotated.status, 0) << rotated.err;
+  const std::string second = store_key();
+  ASSERT_EQ(second.size(), 64u) << second;
+  EXPECT_NE(second, first);
+  EXPECT_NE(rotated.out.find("payload public key (X25519, generation 2): " + second + "\n"),
+            std::string::npos)
+      << rotated.out;
+  EXPECT_NE(rotated.out.find("ledger propose-rekey"), std::string::npos) << rotated.out;
+  const CtlRun rekey_entry = run(entry_args);
+  ASSERT_EQ(rekey_entry.status, 0) << rekey_entry.err;
+  EXPECT_NE(rekey_entry.out.find("\"encryption_key\": \"" + second + "\""), std::string::npos)
+      << rekey_entry.out;
+
+  std::vector<std::string> with_key = entry_args;
+  with_key.insert(with_key.end(), {"--encryption-key", std::string(64, '1')});
+  const CtlRun refused = run(with_key);
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_EQ(refused.out, "");
+  EXPECT_NE(refused.err.find("--encryption-key is no longer accepted: the X25519 payload key now "
+                             "comes from the key store"),
+            std::string::npos)
+      << refused.err;
   std::filesystem::remove_all(dir);
 }
 

@@ -23,6 +23,16 @@ bool write_all(int fd, const uint8_t* p, size_t n) {
   return true;
 }
 
+void fsync_parent_dir(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
 }  // namespace
 
 Result<std::string> ensure_keys_dir(const std::string& state_dir) {
@@ -61,14 +71,31 @@ Status write_file_atomically(const std::string& path, std::span<const uint8_t> b
     ::unlink(tmp.c_str());
     return error;
   }
-  const std::string dir =
-      path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  fsync_parent_dir(path);
   return ok_status();
+}
+
+Status create_file_atomically(const std::string& path, std::span<const uint8_t> bytes) {
+  if (file_exists(path)) return already_exists_error(path + " exists: it is never replaced");
+  // A temporary of our own (two creators never share one), then link(2),
+  // which fails rather than replace an existing name.
+  std::string tmp = path + ".XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return unavailable_error("cannot write " + path + ": " + errno_text());
+  bool ok =
+      ::fchmod(fd, 0600) == 0 && write_all(fd, bytes.data(), bytes.size()) && ::fsync(fd) == 0;
+  std::string why = ok ? "" : errno_text();
+  ::close(fd);
+  Status result = ok_status();
+  if (!ok) {
+    result = unavailable_error("cannot write " + path + ": " + why);
+  } else if (::link(tmp.c_str(), path.c_str()) != 0) {
+    result = errno == EEXIST ? already_exists_error(path + " exists: it is never replaced")
+                             : unavailable_error("cannot write " + path + ": " + errno_text());
+  }
+  ::unlink(tmp.c_str());
+  if (result.ok()) fsync_parent_dir(path);
+  return result;
 }
 
 Result<std::vector<uint8_t>> read_small_file(const std::string& path, size_t max_bytes) {

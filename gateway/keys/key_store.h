@@ -22,6 +22,7 @@
 
 #include "gateway/base/status.h"
 #include "gateway/crypto/secret.h"
+#include "gateway/keys/payload_keys.h"
 #include "tpm/attest/endorsement.h"
 #include "tpm/attest/quote.h"
 
@@ -46,12 +47,16 @@ struct WorkingKeys {
   crypto::SecretBytes record_key;    // XChaCha20-Poly1305 key, 32 bytes
   uint32_t record_key_id = 1;
   crypto::SecretBytes ledger_key;  // secp256k1 private key, 32 bytes
+  // X25519 keys transfers are sealed with: every generation, the newest
+  // current. Never empty once loaded.
+  PayloadKeyRing payload_keys;
 };
 
 // One line per object: what provisioning found or did.
 struct ProvisionReport {
   std::vector<std::string> lines;
-  std::string ledger_address;  // 0x-prefixed, EIP-55 not applied
+  std::string ledger_address;    // 0x-prefixed, EIP-55 not applied
+  PayloadPublicKey payload_key;  // the current generation's public half
 };
 
 struct BatchSignature {
@@ -82,8 +87,8 @@ class KeyStore {
   virtual bool is_development_only() const = 0;
 
   // Creates whatever is missing (idempotent): the storage primary, the sealed
-  // record and ledger keys, the attestation and batch-signing keys. Never
-  // replaces an existing secret.
+  // record and ledger keys, payload key generation 1, the attestation and
+  // batch-signing keys. Never replaces an existing secret.
   virtual Result<ProvisionReport> provision() = 0;
   // Imports the consortium tokenization key (32 bytes). Refuses to replace an
   // existing one unless `replace`; tokens change when the key changes.
@@ -97,6 +102,13 @@ class KeyStore {
   virtual Result<std::string> batch_signing_public_key() = 0;
   // The ledger account's address (public; derived from the sealed key).
   virtual Result<std::array<uint8_t, 20>> ledger_address() = 0;
+  // The current payload key's public half (derived from the sealed private
+  // key, never read from a file): this member's registry encryption_key.
+  virtual Result<PayloadPublicKey> payload_public_key() = 0;
+  // Creates payload key generation n+1 and makes it current; the older
+  // generations stay (transfers already recorded to them must still open).
+  // The new key is used by peers only once a rekey proposal with it executes.
+  virtual Result<PayloadPublicKey> rotate_payload_key() = 0;
 
   // Attestation. The software store refuses all of these (unimplemented).
   // A quote by the attestation key over `pcrs` (sha256 bank) with the given

@@ -1,5 +1,7 @@
 // The development-only key store: raw keys in <state_dir>/keys/software-keys.bin
-// (0600) and a P-256 batch-signing key in software-batch-signing.pem (0600).
+// (0600), a P-256 batch-signing key in software-batch-signing.pem (0600), and
+// each X25519 payload key generation's raw private key in
+// software-payload-key-<gen>.bin (0600, 32 bytes).
 // Anyone who can read the state directory has the keys: never for production,
 // and the gateway says so loudly at every start.
 #include <openssl/ec.h>
@@ -12,6 +14,7 @@
 
 #include "gateway/keys/key_files.h"
 #include "gateway/keys/key_store_internal.h"
+#include "gateway/keys/payload_key_files.h"
 #include "ledger-client/account/account.h"
 
 namespace gw::keys {
@@ -91,6 +94,14 @@ class SoftwareKeyStore final : public KeyStore {
       report.lines.push_back("record key 1: created");
       report.lines.push_back("ledger key: created");
     }
+    const PayloadKeyFiles files = payload_files();
+    GW_ASSIGN_OR_RETURN(const uint32_t newest, files.newest_generation());
+    if (newest > 0) {
+      report.lines.push_back("payload key " + std::to_string(newest) + " (X25519): exists");
+    } else {
+      GW_RETURN_IF_ERROR(create_payload_key(1));
+      report.lines.push_back("payload key 1 (X25519): created");
+    }
     if (file_exists(signing_path())) {
       report.lines.push_back("batch-signing key: exists");
     } else {
@@ -107,6 +118,7 @@ class SoftwareKeyStore final : public KeyStore {
                                             : "consortium key: missing (run gatewayctl tpm "
                                               "import-consortium-key)");
     if (auto a = ledger::address_of(f.ledger)) report.ledger_address = ledger::to_checksum_hex(*a);
+    GW_ASSIGN_OR_RETURN(report.payload_key, payload_public_key());
     return report;
   }
 
@@ -141,6 +153,7 @@ class SoftwareKeyStore final : public KeyStore {
                         derive_tokenization_key_software(f->consortium, options_.consortium_id));
     auto record = crypto::SecretBytes::copy_of(f->record);
     auto ledger = crypto::SecretBytes::copy_of(f->ledger);
+    GW_ASSIGN_OR_RETURN(PayloadKeyRing payload, load_payload_keys());
     if (!record || !ledger) {
       return resource_exhausted_error("cannot allocate locked memory for the working keys");
     }
@@ -149,6 +162,7 @@ class SoftwareKeyStore final : public KeyStore {
     keys.record_key = std::move(*record);
     keys.record_key_id = f->record_key_id;
     keys.ledger_key = std::move(*ledger);
+    keys.payload_keys = std::move(payload);
     return keys;
   }
 
@@ -169,6 +183,19 @@ class SoftwareKeyStore final : public KeyStore {
     return *a;
   }
 
+  Result<PayloadPublicKey> payload_public_key() override {
+    GW_ASSIGN_OR_RETURN(const uint32_t newest, newest_payload_generation());
+    GW_ASSIGN_OR_RETURN(const PayloadKey key, read_payload_key(newest));
+    return PayloadPublicKey{key.generation, key.public_key};
+  }
+
+  Result<PayloadPublicKey> rotate_payload_key() override {
+    GW_ASSIGN_OR_RETURN(const uint32_t newest, newest_payload_generation());
+    GW_RETURN_IF_ERROR(create_payload_key(newest + 1));
+    GW_ASSIGN_OR_RETURN(const PayloadKey key, read_payload_key(newest + 1));
+    return PayloadPublicKey{key.generation, key.public_key};
+  }
+
   Result<Attestation> attest(std::span<const uint8_t>, const std::vector<int>&) override {
     return unimplemented_error(kNoAttestation);
   }
@@ -181,6 +208,58 @@ class SoftwareKeyStore final : public KeyStore {
   }
 
  private:
+  PayloadKeyFiles payload_files() const {
+    return PayloadKeyFiles(options_.state_dir + "/keys", "software-payload-key-", ".bin");
+  }
+
+  Result<uint32_t> newest_payload_generation() const {
+    GW_ASSIGN_OR_RETURN(const uint32_t newest, payload_files().newest_generation());
+    if (newest == 0) {
+      return failed_precondition_error(payload_files().path(1) +
+                                       " is missing (no payload key): run gatewayctl tpm "
+                                       "provision --config FILE");
+    }
+    return newest;
+  }
+
+  Status create_payload_key(uint32_t generation) const {
+    std::array<uint8_t, kPayloadKeyBytes> secret{};
+    generate_payload_private_key(secret);
+    Status created = payload_files().create(generation, secret);
+    sodium_memzero(secret.data(), secret.size());
+    return created;
+  }
+
+  Result<PayloadKey> read_payload_key(uint32_t generation) const {
+    const std::string path = payload_files().path(generation);
+    auto bytes = read_small_file(path, 64);
+    if (!bytes.ok()) {
+      return with_hint(bytes.status(), bytes.error().code() == StatusCode::kNotFound
+                                           ? " (payload key " + std::to_string(generation) +
+                                                 " is gone: restore it from a backup)"
+                                           : "");
+    }
+    if (bytes->size() != kPayloadKeyBytes) {
+      sodium_memzero(bytes->data(), bytes->size());
+      return data_loss_error(path + ": not a payload key (32 bytes expected)");
+    }
+    Result<PayloadKey> key = payload_key_from_private(
+        generation, std::span<const uint8_t, kPayloadKeyBytes>(bytes->data(), kPayloadKeyBytes));
+    sodium_memzero(bytes->data(), bytes->size());
+    if (!key.ok()) return key.error().with_context(path);
+    return key;
+  }
+
+  Result<PayloadKeyRing> load_payload_keys() const {
+    GW_ASSIGN_OR_RETURN(const uint32_t newest, newest_payload_generation());
+    PayloadKeyRing ring;
+    for (uint32_t g = 1; g <= newest; ++g) {
+      GW_ASSIGN_OR_RETURN(PayloadKey key, read_payload_key(g));
+      GW_RETURN_IF_ERROR(ring.add(std::move(key)));
+    }
+    return ring;
+  }
+
   std::string file_path() const { return options_.state_dir + "/keys/software-keys.bin"; }
   std::string signing_path() const {
     return options_.state_dir + "/keys/software-batch-signing.pem";

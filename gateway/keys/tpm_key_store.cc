@@ -5,6 +5,9 @@
 //   consortium.blob          keyed-hash (HMAC-SHA-256) object: the imported consortium key
 //   record-key-<id>.blob     sealed 32-byte XChaCha20-Poly1305 key for encryption at rest
 //   ledger-key.blob          sealed secp256k1 private key of the ledger account
+//   payload-key-<gen>.blob   sealed X25519 private key of each payload key generation
+//   payload-key.generation   the newest generation created (not secret; see
+//                            payload_key_files.h: a deleted generation is noticed)
 //   attestation-key.blob     restricted ECC P-256 signing key (AK) for quotes
 //   batch-signing-key.blob   ECC P-256 signing key for batch Merkle roots
 //   primary.name             the storage primary's TPM name, pinned at provisioning:
@@ -16,6 +19,7 @@
 
 #include "gateway/keys/key_files.h"
 #include "gateway/keys/key_store_internal.h"
+#include "gateway/keys/payload_key_files.h"
 #include "ledger-client/account/account.h"
 #include "tpm/core/tpm.h"
 
@@ -77,6 +81,7 @@ class TpmKeyStore final : public KeyStore {
     };
     GW_RETURN_IF_ERROR(sealed(record_blob_name(1), "record encryption key 1", false));
     GW_RETURN_IF_ERROR(sealed("ledger-key.blob", "ledger account key", true));
+    GW_RETURN_IF_ERROR(provision_payload_key(&report));
 
     auto signing = [&](const std::string& name, const char* what,
                        tpm::Tpm::SigningKind kind) -> Status {
@@ -103,6 +108,7 @@ class TpmKeyStore final : public KeyStore {
     GW_ASSIGN_OR_RETURN(const crypto::SecretBytes ledger_key, unseal("ledger-key.blob"));
     if (auto a = ledger::address_of(std::span<const uint8_t, 32>(ledger_key.data(), 32)))
       report.ledger_address = ledger::to_checksum_hex(*a);
+    GW_ASSIGN_OR_RETURN(report.payload_key, payload_public_key());
     return report;
   }
 
@@ -138,12 +144,14 @@ class TpmKeyStore final : public KeyStore {
     sodium_memzero(k_tok->data(), k_tok->size());
     GW_ASSIGN_OR_RETURN(crypto::SecretBytes record, unseal(record_blob_name(1)));
     GW_ASSIGN_OR_RETURN(crypto::SecretBytes ledger, unseal("ledger-key.blob"));
+    GW_ASSIGN_OR_RETURN(PayloadKeyRing payload, load_payload_keys());
     if (!tok) return resource_exhausted_error("cannot allocate locked memory for the working keys");
     WorkingKeys keys;
     keys.tokenization = std::move(*tok);
     keys.record_key = std::move(record);
     keys.record_key_id = 1;
     keys.ledger_key = std::move(ledger);
+    keys.payload_keys = std::move(payload);
     return keys;
   }
 
@@ -167,6 +175,21 @@ class TpmKeyStore final : public KeyStore {
     auto a = ledger::address_of(std::span<const uint8_t, 32>(key.data(), 32));
     if (!a) return data_loss_error("the sealed ledger key is not a valid secp256k1 key");
     return *a;
+  }
+
+  Result<PayloadPublicKey> payload_public_key() override {
+    GW_ASSIGN_OR_RETURN(const uint32_t newest, newest_payload_generation());
+    GW_ASSIGN_OR_RETURN(const PayloadKey key, unseal_payload_key(newest));
+    return PayloadPublicKey{key.generation, key.public_key};
+  }
+
+  Result<PayloadPublicKey> rotate_payload_key() override {
+    GW_RETURN_IF_ERROR(primary_present());
+    GW_ASSIGN_OR_RETURN(const uint32_t newest, newest_payload_generation());
+    GW_RETURN_IF_ERROR(create_payload_key(newest + 1));
+    // Read back through the TPM: what is returned is what will be unsealed.
+    GW_ASSIGN_OR_RETURN(const PayloadKey key, unseal_payload_key(newest + 1));
+    return PayloadPublicKey{key.generation, key.public_key};
   }
 
   Result<Attestation> attest(std::span<const uint8_t> qualifying_data,
@@ -205,6 +228,64 @@ class TpmKeyStore final : public KeyStore {
   }
 
  private:
+  PayloadKeyFiles payload_files() const {
+    return PayloadKeyFiles(options_.state_dir + "/keys", "payload-key-", ".blob");
+  }
+
+  // The newest generation; an error when there is none or one is missing.
+  Result<uint32_t> newest_payload_generation() const {
+    GW_ASSIGN_OR_RETURN(const uint32_t newest, payload_files().newest_generation());
+    if (newest == 0) {
+      return failed_precondition_error("TPM object " + payload_files().path(1) +
+                                       " is missing (no payload key): run gatewayctl tpm "
+                                       "provision --config FILE");
+    }
+    return newest;
+  }
+
+  Status provision_payload_key(ProvisionReport* report) {
+    const PayloadKeyFiles files = payload_files();
+    GW_ASSIGN_OR_RETURN(const uint32_t newest, files.newest_generation());
+    if (newest > 0) {
+      report->lines.push_back("payload key " + std::to_string(newest) + " (X25519): exists (" +
+                              files.name(newest) + ")");
+      return ok_status();
+    }
+    GW_RETURN_IF_ERROR(create_payload_key(1));
+    report->lines.push_back(std::string("payload key 1 (X25519): created and sealed") +
+                            (pcrs_.pcrs.empty() ? "" : " (bound to PCRs)") + " (" + files.name(1) +
+                            ")");
+    return ok_status();
+  }
+
+  // Generates generation `generation`, seals it like the record key and
+  // writes its blob (never over an existing one).
+  Status create_payload_key(uint32_t generation) {
+    std::array<uint8_t, kPayloadKeyBytes> secret{};
+    generate_payload_private_key(secret);
+    Result<tpm::KeyBlob> blob = tpm_->seal(secret, pcrs_);
+    sodium_memzero(secret.data(), secret.size());
+    if (!blob.ok()) return blob.error().with_context("cannot seal the payload key");
+    return payload_files().create(generation, tpm::serialize_blob(*blob));
+  }
+
+  Result<PayloadKey> unseal_payload_key(uint32_t generation) {
+    GW_ASSIGN_OR_RETURN(const crypto::SecretBytes secret, unseal(payload_files().name(generation)));
+    return payload_key_from_private(generation,
+                                    std::span<const uint8_t, kPayloadKeyBytes>(secret.data(), 32));
+  }
+
+  // Every generation; fails on the first that cannot be read or unsealed.
+  Result<PayloadKeyRing> load_payload_keys() {
+    GW_ASSIGN_OR_RETURN(const uint32_t newest, newest_payload_generation());
+    PayloadKeyRing ring;
+    for (uint32_t g = 1; g <= newest; ++g) {
+      GW_ASSIGN_OR_RETURN(PayloadKey key, unseal_payload_key(g));
+      GW_RETURN_IF_ERROR(ring.add(std::move(key)));
+    }
+    return ring;
+  }
+
   static std::string record_blob_name(uint32_t id) {
     return "record-key-" + std::to_string(id) + ".blob";
   }

@@ -112,6 +112,46 @@ TEST(GatewaydKeys, RefusesWhenASealedObjectIsMissing) {
   expect_refused(config, "record-key-1.blob is missing");
 }
 
+// Payload keys through gatewayctl on swtpm: provision prints generation 1,
+// rotate-payload-key makes generation 2 and says what to do next; gatewayd
+// starts with both, and refuses to start when an older one is gone.
+TEST(GatewaydKeys, RefusesWhenAPayloadKeyGenerationIsMissing) {
+  TempDir dir;
+  auto swtpm_started = SwtpmProcess::start(dir.path() + "/swtpm");
+  ASSERT_TRUE(swtpm_started.ok()) << swtpm_started.error().message();
+  auto swtpm = std::move(*swtpm_started);
+  const std::string config = write_config(dir.path(), swtpm->tcti());
+  std::string out;
+  ASSERT_EQ(ctl({"tpm", "provision", "--config", config}, &out), 0) << out;
+  EXPECT_NE(out.find("payload key 1 (X25519): created and sealed (payload-key-1.blob)"),
+            std::string::npos)
+      << out;
+  const std::string line = "payload public key (X25519, generation 1): ";
+  const size_t at = out.find(line);
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string first = out.substr(at + line.size(), 65);
+  EXPECT_EQ(first.size(), 65u);
+  EXPECT_EQ(first.back(), '\n') << "64 hex digits: " << out;
+  provision(dir.path(), config);  // again, with the consortium key: nothing new
+  out.clear();
+  ASSERT_EQ(ctl({"tpm", "rotate-payload-key", "--config", config}, &out), 0) << out;
+  EXPECT_NE(out.find("payload public key (X25519, generation 2): "), std::string::npos) << out;
+  EXPECT_EQ(out.find(first), std::string::npos) << "a new key";
+  EXPECT_NE(out.find("peers keep sealing transfers to the older key the registry"),
+            std::string::npos)
+      << out;
+  // Starts with both generations (timeout stops it with SIGTERM: exit 0).
+  out.clear();
+  EXPECT_EQ(run_command({"/usr/bin/timeout", "--preserve-status", "-s", "TERM", "2",
+                         gatewayd_path(), "--config", config},
+                        &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("event=ready"), std::string::npos) << out;
+  std::filesystem::remove(dir.path() + "/state/keys/payload-key-1.blob");
+  expect_refused(config, "payload-key-1.blob is missing");
+}
+
 TEST(GatewaydKeys, RefusesAnotherTpm) {
   TempDir dir;
   auto first_started = SwtpmProcess::start(dir.path() + "/swtpm-a");
@@ -213,22 +253,27 @@ TEST(GatewaydKeys, NoKeyBytesOrPatientDataInStateLogsOrConfiguration) {
   EXPECT_NE(gw.output().find("event=batch.signed"), std::string::npos) << gw.output();
   EXPECT_NE(gw.output().find("signer=tpm"), std::string::npos) << gw.output();
 
-  // The record key as the TPM holds it, unsealed here as gatewayd does.
-  std::vector<uint8_t> record_key;
+  // The record and payload keys as the TPM holds them, unsealed here as
+  // gatewayd does.
+  std::vector<uint8_t> record_key, payload_key;
   {
     tpm::TpmOptions o;
     o.tcti = gw.tcti();
     auto t = tpm::Tpm::open(o);
     ASSERT_TRUE(t.ok()) << t.error().message();
-    auto bytes = read_file(dir.path() + "/state/keys/record-key-1.blob");
-    auto blob =
-        tpm::parse_blob(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
-    ASSERT_TRUE(blob.ok()) << blob.error().message();
-    auto key = (*t)->unseal(*blob, {});
-    ASSERT_TRUE(key.ok()) << key.error().message();
-    record_key = *key;
+    for (auto [file, out] : {std::pair{"record-key-1.blob", &record_key},
+                             std::pair{"payload-key-1.blob", &payload_key}}) {
+      auto bytes = read_file(dir.path() + "/state/keys/" + file);
+      auto blob =
+          tpm::parse_blob(std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+      ASSERT_TRUE(blob.ok()) << file << ": " << blob.error().message();
+      auto key = (*t)->unseal(*blob, {});
+      ASSERT_TRUE(key.ok()) << file << ": " << key.error().message();
+      *out = *key;
+    }
   }
   ASSERT_EQ(record_key.size(), 32u);
+  ASSERT_EQ(payload_key.size(), 32u);
   auto hex = [](const std::vector<uint8_t>& b) {
     static const char* d = "0123456789abcdef";
     std::string s;
@@ -243,7 +288,8 @@ TEST(GatewaydKeys, NoKeyBytesOrPatientDataInStateLogsOrConfiguration) {
     consortium_key.push_back(
         static_cast<uint8_t>(std::stoi(std::string(kTestConsortiumKeyHex + i, 2), nullptr, 16)));
   const std::vector<std::string> secrets = {
-      std::string(record_key.begin(), record_key.end()), hex(record_key),
+      std::string(record_key.begin(), record_key.end()),         hex(record_key),
+      std::string(payload_key.begin(), payload_key.end()),       hex(payload_key),
       std::string(consortium_key.begin(), consortium_key.end()), kTestConsortiumKeyHex};
   // Patient data of the corpus (names, identifiers, birth dates, addresses).
   const std::vector<std::string> phi = {"EVERYWOMAN", "MASSIE",    "999-00-1234", "19800214",

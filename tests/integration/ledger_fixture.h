@@ -40,7 +40,8 @@ class LedgerFixture : public ::testing::Test {
     eth_ = std::make_unique<ledger::EthClient>(*rpc_);
   }
   // Provisions the gateway's TPM as an operator would, reads its ledger
-  // account into address_ and funds it on anvil.
+  // account into address_ (and its payload public key into payload_key_hex_)
+  // and funds it on anvil.
   void provision(GatewaydProcess& gw) {
     std::string out;
     ASSERT_EQ(ctl({"tpm", "provision", "--config", gw.config_path()}, &out), 0) << out;
@@ -49,6 +50,10 @@ class LedgerFixture : public ::testing::Test {
     auto address = gw::anchoring::parse_address(out.substr(at + 16, 42));
     ASSERT_TRUE(address) << address.error().message();
     address_ = *address;
+    const std::string payload_line = "payload public key (X25519, generation 1): ";
+    const size_t key_at = out.find(payload_line);
+    ASSERT_NE(key_at, std::string::npos) << out;
+    payload_key_hex_ = out.substr(key_at + payload_line.size(), 64);
     {
       std::ofstream k(dir_.path() + "/consortium.key");
       k << kTestConsortiumKeyHex << "\n";
@@ -81,6 +86,7 @@ class LedgerFixture : public ::testing::Test {
   std::unique_ptr<ledger::JsonRpcClient> rpc_;
   std::unique_ptr<ledger::EthClient> eth_;
   ledger::Address address_{};
+  std::string payload_key_hex_;  // 64 hex digits, as provision printed it
 };
 
 }  // namespace gw::testing

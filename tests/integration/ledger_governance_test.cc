@@ -383,5 +383,63 @@ TEST_F(LedgerGovernance, AQuorumMovesTheCustodyOfASquattedPatient) {
   EXPECT_EQ(patient(fresh).custodian, AnvilProcess::dev_address(1));
 }
 
+// The gateway rotates its own payload key: gatewayctl tpm rotate-payload-key
+// makes generation 2, member-entry prints it, propose-rekey with that entry
+// and a second approval put it in the registry. --encryption-key is refused.
+TEST_F(LedgerGovernance, TheGatewaysPayloadKeyRotatesThroughProposeRekey) {
+  ASSERT_NO_FATAL_FAILURE(deploy_consortium({1}, 2));
+  const std::string config = gw_->config_path();
+  auto registered = [&]() -> std::string {
+    auto got = eth_->call({.to = deployment_.contracts.registry, .data = cs::get_member(address_)},
+                          ledger::BlockRef{});
+    EXPECT_TRUE(got) << got.error().describe();
+    if (!got) return "";
+    auto m = cs::decode_member(*got);
+    EXPECT_TRUE(m) << m.error().message();
+    return m ? ledger::to_hex(m->info.encryption_key) : "";
+  };
+  ASSERT_EQ(registered(), std::string(64, '1')) << "the founders file's key";
+
+  std::string out;
+  ASSERT_EQ(ctl({"tpm", "rotate-payload-key", "--config", config}, &out), 0) << out;
+  const std::string line = "payload public key (X25519, generation 2): ";
+  const size_t at = out.find(line);
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string second = out.substr(at + line.size(), 64);
+  EXPECT_NE(second, payload_key_hex_);
+  EXPECT_NE(out.find("ledger propose-rekey"), std::string::npos) << out;
+
+  const std::vector<std::string> entry = {"ledger",
+                                          "member-entry",
+                                          "--config",
+                                          config,
+                                          "--org-id",
+                                          "urn:oid:2.16.840.1.113883.3.9999.1",
+                                          "--name",
+                                          "Hospital 1",
+                                          "--tls-fingerprint",
+                                          std::string(64, '2')};
+  std::vector<std::string> with_key = entry;
+  with_key.insert(with_key.end(), {"--encryption-key", std::string(64, '7')});
+  out.clear();
+  EXPECT_EQ(ctl(with_key, &out), 1);
+  EXPECT_NE(out.find("the X25519 payload key now comes from the key store"), std::string::npos)
+      << out;
+
+  out.clear();
+  ASSERT_EQ(ctl(entry, &out), 0) << out;
+  EXPECT_NE(out.find("\"encryption_key\": \"" + second + "\""), std::string::npos) << out;
+  const std::string rekey_file = dir_.path() + "/rekey.json";
+  std::ofstream(rekey_file) << out;
+  out.clear();
+  ASSERT_EQ(ctl({"ledger", "propose-rekey", "--config", config, "--member", rekey_file}, &out), 0)
+      << out;
+  const std::string id = proposal_id_in(out);
+  ASSERT_FALSE(id.empty()) << out;
+  EXPECT_EQ(registered(), std::string(64, '1')) << "one approval of two changes nothing";
+  ASSERT_NO_FATAL_FAILURE(approve_as(1, id));
+  EXPECT_EQ(registered(), second);
+}
+
 }  // namespace
 }  // namespace gw::testing

@@ -160,8 +160,7 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   const std::string founders = dir_.path() + "/founders.json";
   ASSERT_EQ(ctl({"ledger", "member-entry", "--config", gw.config_path(), "--org-id",
                  "urn:oid:2.16.840.1.113883.3.9999.1", "--name", "Integration Test Hospital",
-                 "--encryption-key", std::string(64, '1'), "--tls-fingerprint",
-                 std::string(64, '2'), "--accreditation", "TEST"},
+                 "--tls-fingerprint", std::string(64, '2'), "--accreditation", "TEST"},
                 &out),
             0)
       << out;
@@ -169,6 +168,8 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   auto entry = gw::anchoring::read_founders(founders);
   ASSERT_TRUE(entry) << entry.error().message() << "\n" << out;
   EXPECT_EQ(entry->front().account, address_);
+  EXPECT_EQ(ledger::to_hex(entry->front().encryption_key), payload_key_hex_)
+      << "the payload key comes from the key store";
   for (int run = 0; run < 2; ++run) {
     out.clear();
     ASSERT_EQ(ctl({"ledger", "deploy", "--config", gw.config_path(), "--founders", founders,
