@@ -65,6 +65,7 @@ struct ViewStatus {
   bool caught_up = false;    // the last poll reached the final block
   int64_t last_sync_ms = 0;  // wall clock of the last poll that succeeded (0: never)
   std::string last_error;    // of the last poll; empty when it succeeded; no PHI
+  uint64_t log_queries = 0;  // eth_getLogs requests since open (what a restart re-reads)
 };
 
 class ConsortiumView {

@@ -145,6 +145,10 @@ Result<std::vector<ledger::Log>> ConsortiumView::fetch_logs(uint64_t from, uint6
     f.from_block = ledger::BlockRef::at(from);
     f.to_block = ledger::BlockRef::at(to);
     auto part = eth_->get_logs(f);
+    {
+      std::unique_lock<std::shared_mutex> lock(mu_);
+      ++status_.log_queries;
+    }
     if (!part) {
       if (too_many_results(part.error()))
         return resource_exhausted_error("eth_getLogs: too many results for blocks " +
