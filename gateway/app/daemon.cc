@@ -395,8 +395,16 @@ int run_gatewayd(int argc, char** argv) {
     gw::admin::AdminSources admin_sources;
     admin_sources.config = &config;
     admin_sources.metrics = [&] {
-      return metrics_snapshot(channels, *store, *batch_signer, ledger.get(), outbound.get(),
-                              started_at);
+      gw::admin::MetricsSnapshot m = metrics_snapshot(channels, *store, *batch_signer, ledger.get(),
+                                                      outbound.get(), started_at);
+      if (consortium_view) {
+        const gw::consortium::ViewStatus v = consortium_view->status();
+        m.consortium_view = gw::admin::ConsortiumViewMetrics{
+            v.applied_block, v.final_block, v.lag_blocks, v.node_reachable,
+            v.last_sync_ms == 0 ? -1
+                                : std::max<int64_t>(0, (gw::now_ms() - v.last_sync_ms) / 1000)};
+      }
+      return m;
     };
     ro.admin_handler = [admin_sources](const gw::rest::RestRequest& r) {
       return gw::admin::handle_admin_request(admin_sources, r);
