@@ -17,6 +17,8 @@
 #include "ledger-client/consortium/scope.h"
 #include "ledger-client/consortium/transfer_log.h"
 #include "ledger-client/outbox/consortium_fixture.h"
+#include "ledger-client/rpc/rapidjson.h"
+#include "ledger-client/rpc/test_http_server.h"
 
 namespace gw::consortium {
 namespace {
@@ -412,6 +414,59 @@ TEST_F(ConsortiumViewTest, TransfersOfThisGatewayAreFoundByFromAndId) {
                                                Clock::now() + std::chrono::milliseconds(300));
   EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);
   v->stop();
+}
+
+// A node that refuses eth_getLogs over more than 4 blocks the way geth does
+// ("query returned more than 10000 results"): a proxy in front of anvil.
+TEST_F(ConsortiumViewTest, ALogQueryRefusedForItsSizeIsAskedAgainForFewerBlocks) {
+  const Hash256 p = token(1);
+  done(call(0, contracts_.consents, cs::register_patient(p, ledger::Address{})));
+  grant_now(grant(p, 1, Purpose::kTreat));
+  ASSERT_TRUE(ledger::testing::mine(*rpc_, 10).ok());
+  std::atomic<int> refused{0};
+  auto upstream = ledger::JsonRpcClient::create(ledger::JsonRpcOptions{.url = anvil_->url()});
+  ASSERT_TRUE(upstream);
+  ledger::testing::TestHttpServer proxy([&](auto&, const std::string& body, auto& resp) {
+    rapidjson::Document req;
+    req.Parse(body.data(), body.size());
+    const std::string method = req["method"].GetString();
+    rapidjson::StringBuffer params;
+    rapidjson::Writer<rapidjson::StringBuffer> w(params);
+    req["params"].Accept(w);
+    const std::string id = std::to_string(req["id"].GetInt64());
+    std::string reply;
+    if (method == "eth_getLogs") {
+      const auto& f = req["params"][0];
+      uint64_t from = std::stoull(f["fromBlock"].GetString(), nullptr, 16);
+      uint64_t to = std::stoull(f["toBlock"].GetString(), nullptr, 16);
+      if (to - from + 1 > 4) {
+        ++refused;
+        reply = R"({"jsonrpc":"2.0","id":)" + id +
+                R"(,"error":{"code":-32000,"message":"query returned more than 10000 results"}})";
+      }
+    }
+    if (reply.empty()) {
+      auto r = (*upstream)->call(method, params.GetString());
+      ASSERT_TRUE(r) << r.error().describe();
+      reply = R"({"jsonrpc":"2.0","id":)" + id + R"(,"result":)" + *r + "}";
+    }
+    resp.setContentType("application/json");
+    resp.send() << reply;
+  });
+
+  ConsortiumViewOptions o;
+  o.path = dir_.path() + "/proxied.sqlite";
+  o.rpc.url = proxy.url();
+  o.identity.chain_id = 31337;
+  o.identity.scope =
+      ViewScope{contracts_.registry, contracts_.consents, contracts_.transfers, dev_address(0)};
+  auto v = ConsortiumView::open(o);
+  ASSERT_TRUE(v) << v.error().message();
+  ASSERT_TRUE((*v)->poll_once().ok()) << (*v)->status().last_error;
+  EXPECT_GT(refused.load(), 0);
+  EXPECT_EQ((*v)->status().applied_block, *eth_->block_number());
+  EXPECT_EQ((*v)->check(p, dev_address(1), 0, now_on_chain()).decision, cs::Decision::kPermit);
+  EXPECT_EQ((*v)->members().size(), 3u);
 }
 
 }  // namespace
