@@ -59,6 +59,10 @@ ConsortiumView::~ConsortiumView() { stop(); }
 
 void ConsortiumView::start_follower() {
   if (follower_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> g(wake_mu_);
+    following_ = true;
+  }
   follower_ = std::thread([this] { follow(); });
 }
 
@@ -66,6 +70,7 @@ void ConsortiumView::stop() {
   {
     std::lock_guard<std::mutex> g(wake_mu_);
     stop_ = true;
+    following_ = false;
   }
   wake_cv_.notify_all();
   if (follower_.joinable()) follower_.join();
@@ -87,7 +92,7 @@ void ConsortiumView::follow() {
 
 Status ConsortiumView::refresh(Clock::time_point deadline) {
   std::unique_lock<std::mutex> lock(wake_mu_);
-  if (!follower_.joinable() || stop_) {
+  if (!following_ || stop_) {
     lock.unlock();
     return poll_once();
   }

@@ -149,12 +149,13 @@ class ConsortiumView {
   ViewState state_;
   ViewStatus status_;
 
-  std::mutex wake_mu_;  // guards the generations and stop_
+  std::mutex wake_mu_;  // guards the generations, following_ and stop_
   std::condition_variable wake_cv_;
   uint64_t requested_ = 0, completed_ = 0;
   Status last_pass_;
   bool stop_ = false;
-  std::thread follower_;
+  bool following_ = false;  // the follower thread runs passes (refresh asks it)
+  std::thread follower_;    // started and joined by the owner's thread only
 };
 
 }  // namespace gw::consortium
