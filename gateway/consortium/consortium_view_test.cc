@@ -10,7 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "ledger-client/consortium/consent_registry.h"
 #include "ledger-client/consortium/provider_registry.h"
@@ -413,6 +415,49 @@ TEST_F(ConsortiumViewTest, TransfersOfThisGatewayAreFoundByFromAndId) {
   auto missing = v->wait_for_recorded_transfer(dev_address(0), ledger::Uint256::from_u64(10),
                                                Clock::now() + std::chrono::milliseconds(300));
   EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);
+  v->stop();
+}
+
+// The follower applies blocks while other threads read: each reader sees a
+// grant appear and never disappear, and wait_for_block returns once the
+// block is applied.
+TEST_F(ConsortiumViewTest, ReadersSeeGrantsAppearWhileTheFollowerApplies) {
+  auto v = open_view(0);
+  ASSERT_TRUE(v);
+  v->start_follower();
+  std::vector<Hash256> patients;
+  for (uint8_t i = 1; i <= 6; ++i) patients.push_back(token(i));
+  std::atomic<bool> done_reading{false};
+  std::atomic<int> regressions{0};
+  auto reader = [&] {
+    std::vector<bool> seen(patients.size(), false);
+    while (!done_reading.load()) {
+      for (size_t i = 0; i < patients.size(); ++i) {
+        bool permit = v->check(patients[i], dev_address(1), 0, 1).decision == cs::Decision::kPermit;
+        if (seen[i] && !permit) ++regressions;
+        seen[i] = seen[i] || permit;
+      }
+      (void)v->members();
+      (void)v->status();
+    }
+  };
+  std::thread r1(reader), r2(reader);
+  for (const Hash256& p : patients) {
+    done(call(0, contracts_.consents, cs::register_patient(p, ledger::Address{})));
+    auto g = grant(p, 1, Purpose::kTreat);
+    g.valid_from = 0;
+    grant_now(g);
+  }
+  auto head = eth_->block_number();
+  ASSERT_TRUE(head);
+  Status reached = v->wait_for_block(*head, Clock::now() + std::chrono::seconds(20));
+  done_reading = true;
+  r1.join();
+  r2.join();
+  ASSERT_TRUE(reached.ok()) << reached.message();
+  EXPECT_EQ(regressions.load(), 0);
+  for (const Hash256& p : patients)
+    EXPECT_EQ(v->check(p, dev_address(1), 0, 1).decision, cs::Decision::kPermit);
   v->stop();
 }
 
