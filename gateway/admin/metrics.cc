@@ -162,6 +162,23 @@ std::string render_metrics(const MetricsSnapshot& m) {
              "How long the oldest queued or submitted outbox item has waited (0: none).");
     w.sample({}, m.ledger->oldest_open_age_s);
   }
+  if (m.consortium_view) {
+    const ConsortiumViewMetrics& v = *m.consortium_view;
+    w.family("gatewayd_consortium_view_block", "gauge",
+             "The consortium view's last applied block, and the chain's final block at its last "
+             "pass.");
+    w.sample({{"block", "applied"}}, i(v.applied_block));
+    w.sample({{"block", "final"}}, i(v.final_block));
+    w.family("gatewayd_consortium_view_lag_blocks", "gauge",
+             "Final blocks the consortium view has not applied yet.");
+    w.sample({}, i(v.lag_blocks));
+    w.family("gatewayd_consortium_view_node_reachable", "gauge",
+             "1 when the consortium view's last pass reached the node.");
+    w.sample({}, v.node_reachable ? 1 : 0);
+    w.family("gatewayd_consortium_view_last_sync_age_seconds", "gauge",
+             "Seconds since the consortium view's last successful pass (-1: none since start).");
+    w.sample({}, v.last_sync_age_s);
+  }
 
   if (!m.outbound.empty()) {
     w.family("gatewayd_outbound_items", "gauge",

@@ -31,6 +31,13 @@ struct LedgerMetrics {
   int64_t oldest_open_age_s = 0;  // 0 when nothing is open
 };
 
+// How far the consortium view (gateway/consortium) trails the chain.
+struct ConsortiumViewMetrics {
+  uint64_t applied_block = 0, final_block = 0, lag_blocks = 0;
+  bool node_reachable = false;
+  int64_t last_sync_age_s = -1;  // -1: no pass has succeeded since start
+};
+
 // One forwarding destination ("<channel>/fhir", "<channel>/mllp").
 struct OutboundMetrics {
   outbound::DestinationCounts counts;
@@ -41,8 +48,9 @@ struct MetricsSnapshot {
   std::vector<ChannelMetrics> channels;
   store::StoreStats store;
   uint64_t batches_signed = 0;
-  std::optional<LedgerMetrics> ledger;    // absent: [ledger] not enabled
-  std::vector<OutboundMetrics> outbound;  // empty: no channel forwards
+  std::optional<LedgerMetrics> ledger;                   // absent: [ledger] not enabled
+  std::optional<ConsortiumViewMetrics> consortium_view;  // absent: [ledger] not enabled
+  std::vector<OutboundMetrics> outbound;                 // empty: no channel forwards
   int64_t uptime_s = 0;
 };
 

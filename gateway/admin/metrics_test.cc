@@ -92,6 +92,18 @@ TEST(MetricsTest, LedgerBacklogAndLag) {
   EXPECT_TRUE(has_line(text, "gatewayd_ledger_oldest_open_item_age_seconds 75"));
 }
 
+TEST(MetricsTest, ConsortiumViewLag) {
+  MetricsSnapshot m = sample_snapshot();
+  EXPECT_EQ(render_metrics(m).find("gatewayd_consortium_view"), std::string::npos);
+  m.consortium_view = ConsortiumViewMetrics{120, 125, 5, false, 42};
+  const std::string text = render_metrics(m);
+  EXPECT_TRUE(has_line(text, "gatewayd_consortium_view_block{block=\"applied\"} 120")) << text;
+  EXPECT_TRUE(has_line(text, "gatewayd_consortium_view_block{block=\"final\"} 125"));
+  EXPECT_TRUE(has_line(text, "gatewayd_consortium_view_lag_blocks 5"));
+  EXPECT_TRUE(has_line(text, "gatewayd_consortium_view_node_reachable 0"));
+  EXPECT_TRUE(has_line(text, "gatewayd_consortium_view_last_sync_age_seconds 42"));
+}
+
 TEST(MetricsTest, OutboundQueuesPerDestination) {
   MetricsSnapshot m;
   EXPECT_EQ(render_metrics(m).find("gatewayd_outbound_"), std::string::npos)

@@ -48,6 +48,7 @@ class LedgerService {
   void stop();
 
   const ledger::Address& address() const { return client_.signer->address(); }
+  const LedgerDeployment& deployment() const { return deployment_; }
 
   // The outbox's counts (safe from any thread), for stats and /admin/metrics.
   gw::Result<ledger::OutboxCounts> outbox_counts();

@@ -28,6 +28,7 @@
 #include "gateway/app/version.h"
 #include "gateway/base/clock.h"
 #include "gateway/config/config.h"
+#include "gateway/consortium/consortium_view.h"
 #include "gateway/keys/key_options.h"
 #include "gateway/log/log.h"
 #include "gateway/outbound/outbound_service.h"
@@ -298,6 +299,7 @@ int run_gatewayd(int argc, char** argv) {
   // off the acknowledgement path. A node that does not answer delays only
   // the ledger; a wrong node or deployment stops the start.
   std::unique_ptr<gw::anchoring::LedgerService> ledger;
+  std::unique_ptr<gw::consortium::ConsortiumView> consortium_view;
   if (cfg->ledger.enabled) {
     auto started = gw::anchoring::LedgerService::start(*cfg, keys->working.ledger_key, sopts.path);
     if (!started) {
@@ -305,6 +307,15 @@ int run_gatewayd(int argc, char** argv) {
       return 1;
     }
     ledger = std::move(*started);
+    // What the chain says about members and consents, followed on its own
+    // thread; a node that does not answer only delays it.
+    auto view =
+        gw::consortium::ConsortiumView::start(*cfg, ledger->deployment(), ledger->address());
+    if (!view) {
+      gw::log::error("startup_failed", {{"detail", view.error().message()}});
+      return 1;
+    }
+    consortium_view = std::move(*view);
   } else if (cfg->ledger_line != 0) {
     gw::log::info("ledger.disabled", {{"detail", "[ledger] enabled = false"}});
   }
@@ -384,8 +395,16 @@ int run_gatewayd(int argc, char** argv) {
     gw::admin::AdminSources admin_sources;
     admin_sources.config = &config;
     admin_sources.metrics = [&] {
-      return metrics_snapshot(channels, *store, *batch_signer, ledger.get(), outbound.get(),
-                              started_at);
+      gw::admin::MetricsSnapshot m = metrics_snapshot(channels, *store, *batch_signer, ledger.get(),
+                                                      outbound.get(), started_at);
+      if (consortium_view) {
+        const gw::consortium::ViewStatus v = consortium_view->status();
+        m.consortium_view = gw::admin::ConsortiumViewMetrics{
+            v.applied_block, v.final_block, v.lag_blocks, v.node_reachable,
+            v.last_sync_ms == 0 ? -1
+                                : std::max<int64_t>(0, (gw::now_ms() - v.last_sync_ms) / 1000)};
+      }
+      return m;
     };
     ro.admin_handler = [admin_sources](const gw::rest::RestRequest& r) {
       return gw::admin::handle_admin_request(admin_sources, r);
@@ -433,6 +452,7 @@ int run_gatewayd(int argc, char** argv) {
                     {{"detail", "reload is not supported; restart to apply configuration"}});
     if (std::chrono::steady_clock::now() - last_stats >= std::chrono::minutes(1)) {
       log_stats(channels, *store, ledger.get(), outbound.get());
+      if (consortium_view) consortium_view->log_stats();
       last_stats = std::chrono::steady_clock::now();
     }
   }
@@ -444,7 +464,11 @@ int run_gatewayd(int argc, char** argv) {
   // What is still queued stays in outbound.db for the next start.
   if (outbound) outbound->stop();
   store->close();
-  batch_signer->stop();        // signs what the last commits added
+  batch_signer->stop();  // signs what the last commits added
+  if (consortium_view) {
+    consortium_view->stop();
+    consortium_view->log_stats();
+  }
   if (ledger) ledger->stop();  // enqueues the last batches' anchors, stops the submitter
   log_stats(channels, *store, ledger.get(), outbound.get());
   gw::log::info("stopped");

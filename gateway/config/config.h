@@ -180,6 +180,9 @@ struct LedgerConfig {
   bool anchor_record_batches = true;
   // Final transfers, anchors and grants older than this leave the outbox.
   uint32_t outbox_retention_days = 30;
+  // How often the consortium view (gateway/consortium) asks the node for
+  // new final blocks.
+  std::chrono::milliseconds view_poll{1000};
 };
 
 struct GatewayConfig {

@@ -354,6 +354,7 @@ std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig
            {"ca_file", any_string(&ledger.ca_file)},
            {"anchor_record_batches", boolean(&ledger.anchor_record_batches)},
            {"outbox_retention_days", integer_in(&ledger.outbox_retention_days, 1, 36500)},
+           {"view_poll_ms", millis_in(&ledger.view_poll, 50, 600'000, 1)},
        }},
   };
 }

@@ -167,6 +167,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:2: ledger.tx_type: must be one of \"auto\", \"eip1559\", \"legacy\""},
         BadCase{"[ledger]\nmax_fee_gwei = \"1000\"\n[channel.a]\n",
                 "test.toml:2: ledger.max_fee_gwei: expected an integer"},
+        BadCase{"[ledger]\nview_poll_ms = 10\n[channel.a]\n",
+                "test.toml:2: ledger.view_poll_ms: must be between"},
         BadCase{"[ledger]\nrequest_timeout_ms = 0\n[channel.a]\n",
                 "test.toml:2: ledger.request_timeout_ms: must be between"},
         BadCase{"[ledger]\ndeployment = \"\"\n[channel.a]\n",
@@ -408,6 +410,7 @@ request_timeout_ms = 2500
 ca_file = "/etc/gatewayd/ledger-ca.pem"
 anchor_record_batches = false
 outbox_retention_days = 7
+view_poll_ms = 250
 [gateway]
 state_dir = "/srv/gw"
 )",
@@ -431,6 +434,7 @@ state_dir = "/srv/gw"
   EXPECT_EQ(l.ca_file, "/etc/gatewayd/ledger-ca.pem");
   EXPECT_FALSE(l.anchor_record_batches);
   EXPECT_EQ(l.outbox_retention_days, 7u);
+  EXPECT_EQ(l.view_poll, std::chrono::milliseconds(250));
 
   // No [ledger]: off, with the documented defaults; the file paths follow
   // state_dir even when [gateway] comes after [ledger].
@@ -454,6 +458,7 @@ state_dir = "/srv/gw"
   EXPECT_EQ(d.request_timeout, std::chrono::milliseconds(10000));
   EXPECT_EQ(d.ca_file, "");
   EXPECT_TRUE(d.anchor_record_batches);
+  EXPECT_EQ(d.view_poll, std::chrono::milliseconds(1000));
   auto absent = parse_config("[channel.adt]\n", "t.toml");
   ASSERT_TRUE(absent.ok()) << absent.status().message();
   EXPECT_EQ(absent->ledger_line, 0);

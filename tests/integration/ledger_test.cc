@@ -208,10 +208,13 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
   for (const auto& r : rows) unanchored += r.anchored_tx.empty() ? 1 : 0;
   EXPECT_GT(unanchored, 0u);
   const auto deadline = std::chrono::steady_clock::now() + 15s;
-  while (gw.output().find("event=ledger.error") == std::string::npos &&
+  while ((gw.output().find("event=ledger.error") == std::string::npos ||
+          gw.output().find("event=consortium_view.unreachable") == std::string::npos) &&
          std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(100ms);
   EXPECT_NE(gw.output().find("event=ledger.error"), std::string::npos);
+  EXPECT_NE(gw.output().find("event=consortium_view.unreachable"), std::string::npos)
+      << "the consortium view reports the outage too";
 
   // Back from its state file on the same port: everything gets anchored, once.
   ao.port = port;
@@ -229,6 +232,11 @@ TEST_F(LedgerIntegration, AnchorsRecordBatchesThroughAnOutageAndPutsNoPhiOnChain
       << gw.output();
   EXPECT_NE(gw.output().find("refused=0 failed=0 pending_txs=0 oldest_open_s=0"),
             std::string::npos);
+  // The consortium view followed the chain from the deployment: it knows the founders.
+  EXPECT_NE(gw.output().find("event=consortium_view.started"), std::string::npos);
+  EXPECT_NE(gw.output().find("event=stats.consortium_view applied_block="), std::string::npos);
+  EXPECT_EQ(gw.output().find("event=stats.consortium_view applied_block=none"), std::string::npos);
+  EXPECT_EQ(gw.output().find("members=0"), std::string::npos) << gw.output();
 
   // No patient data on chain: not in any transaction's input, not in any log.
   std::set<std::string> phi = {"EVERYWOMAN", "MASSIE",    "999-00-1234", "19800214",
