@@ -170,14 +170,10 @@ gw::Status label_records(const LabelRules& rules, std::vector<store::RecordWrite
                          const OutsideLabels& outside, size_t* changed) {
   if (changed != nullptr) *changed = 0;
   std::vector<Work> work(records->size());
-  std::unordered_map<std::string_view, size_t> index;  // "Type/id" -> position in the batch
-  std::vector<std::string> keys(records->size());
   bool any_refs = false;
   for (size_t i = 0; i < records->size(); ++i) {
     const store::RecordWrite& r = (*records)[i];
     const TypeElements* e = elements_of(r.resource_type);
-    keys[i] = r.resource_type + "/" + r.resource_id;
-    index.emplace(keys[i], i);
     // A record that names no rule's code system and has no references to
     // follow cannot gain a label: it is not even parsed.
     if (e == nullptr) continue;
@@ -201,6 +197,13 @@ gw::Status label_records(const LabelRules& rules, std::vector<store::RecordWrite
     any_refs = any_refs || !w.refs.empty();
   }
   if (any_refs) {
+    // "Type/id" -> position in the batch; built only when something refers.
+    std::vector<std::string> keys(records->size());
+    std::unordered_map<std::string_view, size_t> index;
+    for (size_t i = 0; i < records->size(); ++i) {
+      keys[i] = (*records)[i].resource_type + "/" + (*records)[i].resource_id;
+      index.emplace(keys[i], i);
+    }
     // Outside labels first, then a few rounds inside the batch: chains are
     // short (Encounter <- Condition, DiagnosticReport <- panel <- results).
     for (Work& w : work)
