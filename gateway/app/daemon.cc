@@ -30,6 +30,7 @@
 #include "gateway/config/config.h"
 #include "gateway/consortium/consortium_view.h"
 #include "gateway/keys/key_options.h"
+#include "gateway/labels/label_rules.h"
 #include "gateway/log/log.h"
 #include "gateway/outbound/outbound_service.h"
 #include "gateway/pipeline/channel_options.h"
@@ -203,6 +204,14 @@ int run_gatewayd(int argc, char** argv) {
     std::fprintf(stderr, "gatewayd: configuration error: %s\n", cfg.error().message().c_str());
     return 1;
   }
+  // Compiled once; every writer thread shares them (immutable).
+  auto compiled_labels = gw::labels::LabelRules::compile(cfg->labels.defaults, cfg->labels.rules);
+  if (!compiled_labels.ok()) {
+    std::fprintf(stderr, "gatewayd: configuration error: %s: labels: %s\n", config_path.c_str(),
+                 compiled_labels.error().message().c_str());
+    return 1;
+  }
+  const std::shared_ptr<const gw::labels::LabelRules> label_rules = *compiled_labels;
   if (check_only) {
     // The channels' TLS files too: a wrong path or a key that does not match
     // its certificate would otherwise only show at start.
@@ -233,6 +242,8 @@ int run_gatewayd(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   gw::log::info("starting", {{"version", gw::app::kVersion}, {"config", config_path}});
+  gw::log::info("labels", {{"rules", std::to_string(label_rules->rule_count())},
+                           {"defaults", cfg->labels.defaults ? "true" : "false"}});
 
   size_t wanted_fds = 64;
   for (const auto& c : cfg->channels) wanted_fds += c.max_connections + 16;
@@ -348,6 +359,7 @@ int run_gatewayd(int argc, char** argv) {
   std::vector<Channel> channels;
   for (const auto& c : cfg->channels) {
     gw::pipeline::IngestOptions io = gw::pipeline::ingest_options(c);
+    io.labels = label_rules;
     Channel ch;
     ch.ingest = std::make_unique<gw::pipeline::MllpIngest>(io, store.get());
 
@@ -391,6 +403,7 @@ int run_gatewayd(int argc, char** argv) {
     ro.threads = cfg->https.threads;
     ro.shutdown_grace_ms = static_cast<int>(cfg->shutdown_grace.count());
     ro.admin_subjects = cfg->https.admin_subjects;
+    ro.labels = label_rules;
     const gw::config::GatewayConfig& config = *cfg;
     gw::admin::AdminSources admin_sources;
     admin_sources.config = &config;

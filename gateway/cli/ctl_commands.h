@@ -16,6 +16,8 @@ int ctl_send(const std::vector<std::string>& args);
 int ctl_messages(const std::vector<std::string>& args);
 int ctl_convert(const std::vector<std::string>& args);
 int ctl_records(const std::vector<std::string>& args);
+// records relabel (ctl_relabel.cc).
+int ctl_records_relabel(const std::vector<std::string>& args);
 int ctl_tpm(const std::vector<std::string>& args);
 int ctl_ledger(const std::vector<std::string>& args);
 // The ledger verbs are spread over four files; the command table in

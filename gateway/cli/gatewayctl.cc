@@ -75,6 +75,12 @@ std::vector<CtlCommand> make_table() {
             "Contains PHI.",
             nullptr},
            {"count", "--config FILE", "", nullptr},
+           {"relabel", "--config FILE",
+            "Apply the configuration's current [labels] rules to the latest version\n"
+            "of every stored record: a record that gains a sensitivity label gets a\n"
+            "new version (labels are only added); a second run changes nothing.\n"
+            "Prints counts only. Uses the record key: stop gatewayd first.",
+            ctl_records_relabel},
        },
        "TIME is YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or YYYY-MM-DDTHH:MM[:SS]+HH:MM\n"
        "(UTC if no zone)."},

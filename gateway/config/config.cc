@@ -180,9 +180,10 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
       } else if (name == "channel") {
         return invalid_argument_error(err("a channel needs a name: [channel.NAME]"));
       } else {
-        return invalid_argument_error(err(
-            "unknown table [" + name +
-            "] (expected [gateway], [https], [store], [keys], [tpm], [ledger] or [channel.NAME])"));
+        return invalid_argument_error(
+            err("unknown table [" + name +
+                "] (expected [gateway], [https], [store], [keys], [tpm], [ledger], [labels] or "
+                "[channel.NAME])"));
       }
       continue;
     }

@@ -14,6 +14,10 @@
 //                        max_in_flight, resubmit_after_ms, tx_type, max_fee_gwei,
 //                        min_priority_fee_wei, request_timeout_ms, ca_file,
 //                        anchor_record_batches, outbox_retention_days
+//   [labels]             sensitivity labels: defaults (the shipped rules), and one key
+//                        per v3 ActCode label (ETH, SUD = ETH, HIV, PSY, MH, SDV, SEX,
+//                        STD, GDIS, SICKLE, PSYTHPN) = array of code patterns
+//                        (gateway/labels/label_rules.h)
 //   [channel.NAME]       one table per inbound channel (protocol = "mllp"), with
 //                        its v2-to-FHIR settings time_zone and z_segments and
 //                        MLLP over TLS (tls, tls_cert_file, tls_key_file,
@@ -39,6 +43,7 @@
 
 #include "adapters/v2fhir/mapping_config.h"
 #include "gateway/base/status.h"
+#include "gateway/labels/label_rules.h"
 
 namespace gw::config {
 
@@ -185,6 +190,14 @@ struct LedgerConfig {
   std::chrono::milliseconds view_poll{1000};
 };
 
+// Sensitivity labels put in meta.security of every record written
+// (gateway/labels): the shipped default rules unless defaults = false, plus
+// the configured ones, in file order. Each pattern was checked by the parser.
+struct LabelsConfig {
+  bool defaults = true;
+  std::vector<labels::RuleSpec> rules;
+};
+
 struct GatewayConfig {
   std::string source;  // file path, for messages
   std::string state_dir = "/var/lib/gatewayd";
@@ -197,6 +210,7 @@ struct GatewayConfig {
   TpmConfig tpm;
   LedgerConfig ledger;
   int ledger_line = 0;  // line of [ledger], 0 if absent
+  LabelsConfig labels;
   size_t store_max_batch = 1024;
   uint64_t store_max_queued_bytes = uint64_t{256} << 20;
   std::vector<ChannelConfig> channels;

@@ -27,7 +27,8 @@ std::set<std::string> documented_keys(std::string* problem) {
     return {};
   }
   static const std::regex table_heading(R"(^### `\[([A-Za-z0-9_.]+)\]`)");
-  static const std::regex key_row(R"(^\| `([a-z0-9_]+)` \|)");
+  // Keys are lower case but for [labels], whose keys are label codes (PSY).
+  static const std::regex key_row(R"(^\| `([A-Za-z0-9_]+)` \|)");
   std::set<std::string> keys;
   bool in_reference = false;
   std::string table;

@@ -284,9 +284,33 @@ Setter sha256_fingerprints(std::vector<std::string>* out) {
   };
 }
 
+Setter label_patterns(LabelsConfig* out, ledger::consortium::Label label) {
+  return [=](const Value& v) -> std::string {
+    if (v.kind != Value::Kind::kStringArray)
+      return std::string("expected an array of code patterns, got ") + kind_name(v.kind);
+    if (out->rules.size() + v.array.size() > labels::kMaxRules)
+      return "more than " + std::to_string(labels::kMaxRules) + " label rules";
+    for (const std::string& pattern : v.array) {
+      auto parsed = labels::parse_code_pattern(pattern);
+      if (!parsed.ok()) return parsed.error().message();
+    }
+    for (const std::string& pattern : v.array) out->rules.push_back({label, pattern});
+    return "";
+  };
+}
+
+// [labels]: defaults, and one key per label code.
+static std::map<std::string, Setter> labels_schema(LabelsConfig* out) {
+  std::map<std::string, Setter> schema{{"defaults", boolean(&out->defaults)}};
+  for (const labels::LabelName& n : labels::rule_label_names())
+    schema.emplace(std::string(n.key), label_patterns(out, n.label));
+  return schema;
+}
+
 std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig* cfg) {
   LedgerConfig& ledger = cfg->ledger;
   return {
+      {"labels", labels_schema(&cfg->labels)},
       {"gateway",
        {
            {"state_dir", absolute_path(&cfg->state_dir)},

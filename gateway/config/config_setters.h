@@ -55,7 +55,10 @@ Setter z_segment_policy(v2fhir::ZSegmentPolicy* out);
 Setter processing_ids(std::vector<std::string>* out);
 // Certificate fingerprints: SHA-256, 64 hex digits, colons between bytes allowed.
 Setter sha256_fingerprints(std::vector<std::string>* out);
-// The fixed tables ([gateway], [https], [store], [keys], [tpm], [ledger]),
+// A [labels] key: an array of code patterns (gateway/labels/label_rules.h),
+// each checked, appended to out->rules with `label`.
+Setter label_patterns(LabelsConfig* out, ledger::consortium::Label label);
+// The fixed tables ([gateway], [https], [store], [keys], [tpm], [ledger], [labels]),
 // bound to *cfg: table name -> key -> setter. The parser dispatches on it and
 // known_keys() lists it, so the two cannot disagree.
 std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig* cfg);

@@ -9,6 +9,7 @@
 
 #include "adapters/hl7/ack.h"
 #include "gateway/base/clock.h"
+#include "gateway/labels/labeler.h"
 #include "gateway/log/log.h"
 #include "gateway/pipeline/ack_mapping.h"
 #include "gateway/pipeline/normalize.h"
@@ -188,7 +189,20 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
     Normalized n = normalize_v2(*r.message, options_.mapping);
     if (n.ok()) {
       m.records = std::move(n.records);
-      tokenize(store_->keys(), &m.records);
+      if (gw::Status labeled = labels::label_records(*options_.labels, &m.records); !labeled.ok()) {
+        // The mapper's own output did not read back: a bug, answered AE/CE
+        // 207 and kept in the error queue rather than stored unlabeled.
+        m.records.clear();
+        mapping_failed = true;
+        outcome = hl7::Outcome::kError;
+        hl7::Error e;
+        e.code = hl7::ErrorCode::kApplicationInternalError;
+        e.detail = "the records could not be labeled";
+        errors.push_back(std::move(e));
+        log::error("label.failed", {{"channel", options_.channel}, {"detail", labeled.message()}});
+      } else {
+        tokenize(store_->keys(), &m.records);
+      }
     } else if (n.unsupported_type() && options_.store_unmapped_types) {
       // Stored as received, no records: counted, not logged per message (a
       // whole feed of such types would flood the log).

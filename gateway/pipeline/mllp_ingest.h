@@ -10,12 +10,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "adapters/hl7/er7.h"
 #include "adapters/mllp/server.h"
 #include "adapters/v2fhir/mapping_config.h"
+#include "gateway/labels/label_rules.h"
 #include "gateway/store/message_store.h"
 
 namespace gw::pipeline {
@@ -33,6 +35,8 @@ struct IngestOptions {
   // A message type the mapper does not support is accepted (AA/CA) and stored
   // without records instead of answered AE/CE ([channel] unmapped_types).
   bool store_unmapped_types = false;
+  // Sensitivity labels for the normalized records ([labels]); never null.
+  std::shared_ptr<const labels::LabelRules> labels = labels::default_rules();
 };
 
 struct IngestStats {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "fhir/json/json.h"
+#include "gateway/labels/label_rules.h"
 #include "gateway/rest/fhir_rest_util.h"
 #include "gateway/rest/rest_types.h"
 #include "gateway/store/message_store.h"
@@ -45,6 +46,8 @@ struct ApiOptions {
   size_t max_body_bytes = size_t{16} << 20;
   size_t max_bundle_entries = 1000;
   size_t max_search_results = 1000;  // more matches than this: 400 too-costly
+  // Sensitivity labels for every record written ([labels]); never null.
+  std::shared_ptr<const labels::LabelRules> labels = labels::default_rules();
 };
 
 // The CapabilityStatement served at /metadata (fhir_capability.cc).
@@ -101,8 +104,12 @@ class FhirApi {
   // Checks resourceType and validates; nullopt if fine, else the error result.
   std::optional<ApiResult> check_resource(const std::string& type,
                                           const fhir::JsonValue& resource) const;
+  // Labels (gateway/labels) and tokenizes the writes, then commits them.
+  // `written` (a single write's resource): replaced by the labeled resource
+  // when labeling added to it, so that the response shows what is stored.
   store::CommitResult submit(const std::string& message_type, const WriteContext& ctx,
-                             std::vector<store::RecordWrite> writes);
+                             std::vector<store::RecordWrite> writes,
+                             fhir::JsonValue* written = nullptr);
   // Builds the write of a (checked) resource: canonical JSON without server meta.
   bool make_write(const std::string& type, const std::string& id, fhir::JsonValue resource,
                   std::optional<int64_t> expected, store::RecordWrite* out,

@@ -6,6 +6,7 @@
 #include "fhir/json/canonical.h"
 #include "fhir/validate/validator.h"
 #include "gateway/base/clock.h"
+#include "gateway/labels/labeler.h"
 #include "gateway/pipeline/tokenize.h"
 #include "gateway/rest/fhir_api.h"
 #include "gateway/rest/http_mapping.h"
@@ -142,7 +143,7 @@ bool FhirApi::make_write(const std::string& type, const std::string& id, JsonVal
 }
 
 store::CommitResult FhirApi::submit(const std::string& message_type, const WriteContext& ctx,
-                                    std::vector<store::RecordWrite> writes) {
+                                    std::vector<store::RecordWrite> writes, JsonValue* written) {
   store::InboundMessage m;
   m.channel = options_.channel;
   m.sender = ctx.sender;
@@ -153,6 +154,21 @@ store::CommitResult FhirApi::submit(const std::string& message_type, const Write
   m.raw = ctx.raw;
   m.received_at_ms = now_ms();
   m.records = std::move(writes);
+  size_t labeled_records = 0;
+  if (gw::Status labeled =
+          labels::label_records(*options_.labels, &m.records, nullptr, &labeled_records);
+      !labeled.ok()) {
+    // Our own canonical JSON did not read back: a bug, never the client's.
+    store::CommitResult failed;
+    failed.kind = store::CommitResult::Kind::kFailed;
+    failed.error = labeled.message();
+    return failed;
+  }
+  if (written != nullptr && labeled_records > 0 && m.records.size() == 1) {
+    const std::string& json = m.records[0].resource_json;
+    if (auto reread = fhir::parse_json(json, fhir::own_document_limits(json.size())); reread.ok())
+      *written = std::move(reread).value();
+  }
   pipeline::tokenize(store_->keys(), &m.records);
   return store_->submit_sync(std::move(m));
 }
@@ -278,7 +294,7 @@ ApiResult FhirApi::create(const std::string& type, JsonValue resource,
   }
   std::vector<store::RecordWrite> writes;
   writes.push_back(std::move(write));
-  store::CommitResult c = submit("create " + type, ctx, std::move(writes));
+  store::CommitResult c = submit("create " + type, ctx, std::move(writes), &stored);
   if (c.kind != store::CommitResult::Kind::kStored || c.records.size() != 1) {
     return store_failure(c, false);
   }
@@ -308,7 +324,7 @@ ApiResult FhirApi::update(const std::string& type, const std::string& id, JsonVa
   }
   std::vector<store::RecordWrite> writes;
   writes.push_back(std::move(write));
-  store::CommitResult c = submit("update " + type, ctx, std::move(writes));
+  store::CommitResult c = submit("update " + type, ctx, std::move(writes), &stored);
   if (c.kind != store::CommitResult::Kind::kStored || c.records.size() != 1) {
     return store_failure(c, expected.has_value());
   }
@@ -352,7 +368,7 @@ ApiResult FhirApi::conditional_update(const std::string& type, const QueryParams
   }
   std::vector<store::RecordWrite> writes;
   writes.push_back(std::move(write));
-  store::CommitResult c = submit("update " + type, ctx, std::move(writes));
+  store::CommitResult c = submit("update " + type, ctx, std::move(writes), &stored);
   if (c.kind != store::CommitResult::Kind::kStored || c.records.size() != 1) {
     return store_failure(c, found.size() == 1);
   }

@@ -296,6 +296,7 @@ gw::Status FhirRestServer::start() {
     ApiOptions api;
     api.base_url = impl->base_url;
     api.channel = options_.channel;
+    api.labels = options_.labels;
     api.max_body_bytes = options_.max_body_bytes;
     impl->api = std::make_unique<FhirApi>(store_, api);
 

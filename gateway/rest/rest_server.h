@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gateway/base/status.h"
+#include "gateway/labels/label_rules.h"
 #include "gateway/rest/rest_types.h"
 #include "gateway/store/message_store.h"
 
@@ -36,6 +37,8 @@ struct RestOptions {
   int idle_timeout_s = 30;  // socket receive/send timeout and keep-alive idle time
   std::string base_url;     // for Location and fullUrl; default https://host:port
   std::string channel = "fhir";
+  // Sensitivity labels for every record written ([labels]); never null.
+  std::shared_ptr<const labels::LabelRules> labels = labels::default_rules();
   // Time stop() gives requests in progress before closing connections.
   int shutdown_grace_ms = 10000;
   // The admin API (/admin/...): served by admin_handler, only to clients that
