@@ -108,7 +108,7 @@ TEST_F(DeidHostileTest, NestingBeyondTheParserLimitIsRefusedAndWithinItHandled) 
 
 TEST_F(DeidHostileTest, WrongJsonTypesAreDroppedNotTrusted) {
   std::string wrong = R"({"resourceType":"Patient","id":"p1","name":"Zwolinski","birthDate":1934,
-    "telecom":{"value":"555-0142"},"gender":5,"address":["Portsmouth"],"extension":{"url":"x"},
+    "telecom":{"value":"555-0142"},"gender":5,"address":["Portsmouth",{"use":"bogus","type":7,"state":"NH"}],"extension":{"url":"x"},
     "active":"yes","identifier":[null,7],"multipleBirthInteger":"2","contact":[[]],
     "maritalStatus":[{"text":"W"}],"communication":[{"language":{"coding":"pl"}}],
     "unknownElement":{"a":1},"_gender":{"extension":[{"url":"x","valueString":"Zwolinski"}]}})";
@@ -120,6 +120,7 @@ TEST_F(DeidHostileTest, WrongJsonTypesAreDroppedNotTrusted) {
   ASSERT_EQ(r->records.size(), 1u);  // the Observation lost its required status
   EXPECT_EQ(r->dropped_by_reason[DropReason::kNothingSafeLeft], 1u);
   const std::string& out = r->records[0].json;
+  EXPECT_NE(out.find(R"("address":[{"state":"NH"}])"), std::string::npos);
   for (const char* gone : {"Zwolinski", "1934", "555", "Portsmouth", "yes", "unknownElement"}) {
     EXPECT_EQ(out.find(gone), std::string::npos) << gone;
   }
@@ -169,12 +170,13 @@ TEST_F(DeidHostileTest, APatientWithAModifierExtensionStopsTheTransfer) {
 
 TEST_F(DeidHostileTest, ANearlyEmptyPatientStillCarriesThePseudonym) {
   auto r = run({Record{"Patient", "p1", R"({"resourceType":"Patient","id":"p1",
-    "name":[{"family":"Zwolinski"}]})"}});
+    "name":[{"family":"Zwolinski"}],"birthDate":"1930"})"}});
   ASSERT_TRUE(r.ok());
   expect_valid(*r);
   ASSERT_EQ(r->records.size(), 1u);
   EXPECT_NE(r->records[0].json.find(r->pseudonym), std::string::npos);
   EXPECT_EQ(r->records[0].json.find("Zwolinski"), std::string::npos);
+  EXPECT_NE(r->records[0].json.find("urn:gateway:deid:age-90-or-older"), std::string::npos);
 }
 
 }  // namespace

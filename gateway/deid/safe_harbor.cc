@@ -259,9 +259,10 @@ Result<DeidResult> deidentify(std::span<const Record> records, const crypto::Sec
     for (const std::string& t : w.targets) referrers[t].push_back(i);
     bool patient = p.type->name == "Patient";
     if (patient && w.verdict == WalkOutcome::Verdict::kNothingSafeLeft) {
-      // The patient always stays: its pseudonym is the study's linkage.
+      // The patient always stays: its pseudonym is the study's linkage. (A
+      // Patient has no required element: meta and the 90+ marker are kept.)
       w.verdict = WalkOutcome::Verdict::kKept;
-      w.resource = JsonValue::make_object();
+      if (!w.resource.is_object()) w.resource = JsonValue::make_object();
     }
     if (w.verdict == WalkOutcome::Verdict::kKept) {
       if (patient) w.resource.add("identifier", pseudonym_identifier(options.study_id, *pseudonym));

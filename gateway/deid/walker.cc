@@ -71,6 +71,9 @@ constexpr std::array<std::string_view, 4> kExtensionValues = {
 // server's own additions (author, account, compartment, ...) go.
 constexpr std::array<std::string_view, 3> kMetaKept = {"profile", "security", "tag"};
 
+constexpr std::array<std::string_view, 5> kAddressUses = {"home", "work", "temp", "old", "billing"};
+constexpr std::array<std::string_view, 3> kAddressTypes = {"postal", "physical", "both"};
+
 JsonValue years_90(bool with_comparator) {
   JsonValue q = JsonValue::make_object();
   q.add("value", JsonValue::make_number("90"));
@@ -153,11 +156,7 @@ class Walker {
       out.verdict = WalkOutcome::Verdict::kUnsafeModifier;
       return out;
     }
-    bool something = false;
-    if (res) {
-      for (const JsonMember& m : res->members()) something = something || m.key != "meta";
-    }
-    if (!res || !something) {
+    if (!res) {
       out.verdict = WalkOutcome::Verdict::kNothingSafeLeft;
       return out;
     }
@@ -169,6 +168,10 @@ class Walker {
       if (list == nullptr) list = &res->add("extension", JsonValue::make_array());
       list->push(std::move(ext));
     }
+    bool something = false;
+    for (const JsonMember& m : res->members()) something = something || m.key != "meta";
+    // Labels alone are not a record; the caller still keeps a Patient.
+    if (!something) out.verdict = WalkOutcome::Verdict::kNothingSafeLeft;
     out.resource = std::move(*res);
     out.targets = std::move(targets_);
     return out;
@@ -229,7 +232,7 @@ class Walker {
         present = present || out.find(t.json_key) != nullptr;
       if (!present) return std::nullopt;
     }
-    if (out.empty()) return std::nullopt;
+    if (out.empty() && !root) return std::nullopt;
     return out;
   }
 
@@ -346,10 +349,12 @@ class Walker {
       out.add("postalCode", JsonValue::make_string(*zip));
     }
     if (out.empty()) return std::nullopt;
-    for (std::string_view key : {"use", "type"}) {
-      std::string_view s = text_of(v.find(key));
-      if (!s.empty()) out.add(std::string(key), JsonValue::make_string(std::string(s)));
-    }
+    // Codes of required bindings: anything else would make the resource
+    // invalid (and dropped) for the sake of a code research does not need.
+    std::string_view use = text_of(v.find("use"));
+    if (listed(kAddressUses, use)) out.add("use", JsonValue::make_string(std::string(use)));
+    std::string_view type = text_of(v.find("type"));
+    if (listed(kAddressTypes, type)) out.add("type", JsonValue::make_string(std::string(type)));
     return out;
   }
 

@@ -33,7 +33,8 @@ struct WalkContext {
 struct WalkOutcome {
   enum class Verdict { kKept, kUnsafeModifier, kNothingSafeLeft } verdict = Verdict::kKept;
   // kKept: the resource without resourceType, id and the PSEUDED label
-  // (the caller adds those).
+  // (the caller adds those). kNothingSafeLeft: what was left, if anything
+  // (an object with at most meta and the 90+ marker).
   fhir::JsonValue resource;
   // "Type/id" of every record a kept reference points to.
   std::vector<std::string> targets;
