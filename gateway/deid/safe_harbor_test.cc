@@ -283,6 +283,22 @@ TEST_F(SafeHarborTest, SameStudyKeySameOutputOtherKeyUnlinkable) {
   EXPECT_NE(other_patient->pseudonym, result_.pseudonym);
 }
 
+TEST_F(SafeHarborTest, AnEmployersNameInADisplayIsDropped) {
+  // "Quasar" is only in Organization.name and a reference display.
+  std::vector<Record> records = input_;
+  records[kCond2].json = R"({"resourceType":"Condition","id":"cond-2","subject":{"reference":
+    "Patient/MRN7731946"},"code":{"coding":[{"system":"http://snomed.info/sct","code":"396275006",
+    "display":"Osteoarthritis from work at quasar"}]}})";
+  records[kPatient].json.erase(records[kPatient].json.find("\"contact\""));
+  records[kPatient].json += R"("active":true})";
+  auto r = deidentify(records, key_, kToken, options());
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  const Record* c = output_of(*r, kCond2);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->json.find("quasar"), std::string::npos);
+  EXPECT_NE(c->json.find("396275006"), std::string::npos);
+}
+
 TEST_F(SafeHarborTest, ANameTypedIntoACodedDisplayIsDropped) {
   std::vector<Record> records = input_;
   records[kCond2].json = R"j({"resourceType":"Condition","id":"cond-2","subject":{"reference":

@@ -45,6 +45,11 @@ constexpr std::array<std::string_view, 6> kCodeSystemUris = {"Coding.system",   
 // or RelatedPerson records).
 constexpr std::array<std::string_view, 2> kDroppedElements = {"Patient.contact", "Patient.link"};
 
+// Resources whose name (and alias) is a plain string: a relative, an
+// employer, a place.
+constexpr std::array<std::string_view, 4> kNamedByString = {"FamilyMemberHistory", "Organization",
+                                                            "Location", "HealthcareService"};
+
 // Birth dates: 90+ rule instead of year only.
 constexpr std::array<std::string_view, 2> kBirthDates = {"Patient.birthDate",
                                                          "FamilyMemberHistory.born"};
@@ -404,8 +409,9 @@ void harvest_value(const ElementDef& e, const ElementType& t, const JsonValue& v
   } else if (type.kind == TypeKind::kComplex) {
     uint32_t node = e.children != kNone ? e.children : type.node;
     if (node != kNone) harvest_object(v, node, phi, depth + 1);
-  } else if (std::string_view(e.name) == "name" && d.node(e.node).path == "FamilyMemberHistory") {
-    all_strings(v, phi, depth);  // the relative's name is a plain string
+  } else if ((e.name == "name" || e.name == "alias") &&
+             listed(kNamedByString, d.node(e.node).path)) {
+    all_strings(v, phi, depth);  // names that are plain strings
   }
 }
 
