@@ -2,6 +2,8 @@
 // gateway/deid; the element walk in walker.cc applies them).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <optional>
 #include <span>
@@ -10,6 +12,11 @@
 #include <unordered_set>
 
 namespace gw::deid::internal {
+
+template <size_t N>
+bool listed(const std::array<std::string_view, N>& list, std::string_view s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
 
 // "2026", "2026-03" and "2026-03-04T10:00:00Z" -> "2026": FHIR date and
 // dateTime values keep only the year, which is itself a valid date and
