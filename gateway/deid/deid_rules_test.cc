@@ -46,6 +46,15 @@ TEST(DeidRules, BirthAgeOfNonsenseIsUnknown) {
   }
 }
 
+TEST(DeidRules, LatestDayOfAPartialDate) {
+  EXPECT_EQ(latest_day("2000"), (year_month_day{year{2000}, month{12}, day{31}}));
+  EXPECT_EQ(latest_day("2000-02"), (year_month_day{year{2000}, month{2}, day{29}}));
+  EXPECT_EQ(latest_day("2001-02-03T04:05:06Z"), (year_month_day{year{2001}, month{2}, day{3}}));
+  for (const char* bad : {"", "200", "2000-13", "2001-02-29", "2000-1", "x000"}) {
+    EXPECT_EQ(latest_day(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(DeidRules, Zip3KeepsThreeDigitsAndZeroesRestrictedPrefixes) {
   std::vector<std::string> restricted;
   for (std::string_view z : default_restricted_zip3()) restricted.emplace_back(z);

@@ -71,6 +71,22 @@ BirthAge birth_age(std::string_view birth_date, std::chrono::year_month_day refe
   return age >= 90 ? BirthAge::k90OrOlder : BirthAge::kUnder90;
 }
 
+std::optional<std::chrono::year_month_day> latest_day(std::string_view date) {
+  using namespace std::chrono;
+  if (date.size() < 4 || !all_digits(date.substr(0, 4))) return std::nullopt;
+  year y{to_int(date.substr(0, 4))};
+  if (date.size() == 4) return year_month_day{y, December, day{31}};
+  if (date.size() < 7 || date[4] != '-' || !all_digits(date.substr(5, 2))) return std::nullopt;
+  month m{static_cast<unsigned>(to_int(date.substr(5, 2)))};
+  if (date.size() == 7) {
+    year_month_day last{year_month_day_last{y, month_day_last{m}}};
+    return last.ok() ? std::optional(last) : std::nullopt;
+  }
+  if (date.size() < 10 || date[7] != '-' || !all_digits(date.substr(8, 2))) return std::nullopt;
+  year_month_day ymd{y, m, day{static_cast<unsigned>(to_int(date.substr(8, 2)))}};
+  return ymd.ok() ? std::optional(ymd) : std::nullopt;
+}
+
 std::optional<std::string> zip3(std::string_view postal_code, std::string_view country,
                                 std::span<const std::string> restricted) {
   if (!country.empty()) {

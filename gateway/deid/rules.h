@@ -31,6 +31,11 @@ enum class BirthAge { kUnder90, k90OrOlder, kUnknown };
 // value that is not such a date or lies after `reference`.
 BirthAge birth_age(std::string_view birth_date, std::chrono::year_month_day reference);
 
+// The last day a FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD...) may
+// denote: a death date read this way gives the oldest age the person may
+// have reached. nullopt for anything else.
+std::optional<std::chrono::year_month_day> latest_day(std::string_view date);
+
 // A US ZIP code reduced to its first three digits, or "000" for a prefix in
 // `restricted` (areas of 20,000 people or fewer). nullopt, so the caller
 // drops it, for anything else: non-US addresses (`country` set and not the

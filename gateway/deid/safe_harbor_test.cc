@@ -283,6 +283,27 @@ TEST_F(SafeHarborTest, SameStudyKeySameOutputOtherKeyUnlinkable) {
   EXPECT_NE(other_patient->pseudonym, result_.pseudonym);
 }
 
+TEST(SafeHarborAges, AgeIsReachedAtDeathNotAtTheTransfer) {
+  crypto::SecretBytes key = study_key(0x44);
+  auto patient = [&](const char* death) {
+    std::vector<Record> one{Record{"Patient", "p1",
+                                   std::string(R"({"resourceType":"Patient","id":"p1",)") +
+                                       R"("birthDate":"1930-05-01","deceasedDateTime":")" + death +
+                                       "\"}"}};
+    auto r = deidentify(one, key, kToken, options());
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->records[0].json : std::string();
+  };
+  std::string died_at_69 = patient("2000-03-04");
+  EXPECT_NE(died_at_69.find(R"("birthDate":"1930")"), std::string::npos);
+  EXPECT_NE(died_at_69.find(R"("deceasedDateTime":"2000")"), std::string::npos);
+  EXPECT_EQ(died_at_69.find("age-90-or-older"), std::string::npos);
+  // Died some day of 2020: possibly after the 90th birthday.
+  std::string died_2020 = patient("2020");
+  EXPECT_EQ(died_2020.find("birthDate"), std::string::npos);
+  EXPECT_NE(died_2020.find("age-90-or-older"), std::string::npos);
+}
+
 TEST_F(SafeHarborTest, AnEmployersNameInADisplayIsDropped) {
   // "Quasar" is only in Organization.name and a reference display.
   std::vector<Record> records = input_;

@@ -146,6 +146,14 @@ class Walker {
 
   WalkOutcome run(const JsonValue& in, const TypeDef& type) {
     WalkOutcome out;
+    // Age is reached at death, not at the transfer: someone born 1930 who
+    // died in 2000 was 70, and keeps the year of birth.
+    reference_ = ctx_.reference_date;
+    for (const char* key : {"deceasedDateTime", "deceasedDate"}) {
+      if (auto death = latest_day(text_of(in.find(key))); death && *death < reference_) {
+        reference_ = *death;
+      }
+    }
     std::optional<JsonValue> res = object(in, type.node, true);
     if (unsafe_root_) {
       out.verdict = WalkOutcome::Verdict::kUnsafeModifier;
@@ -292,7 +300,7 @@ class Walker {
   }
 
   std::optional<JsonValue> birth_date(const std::string& date) {
-    switch (birth_age(date, ctx_.reference_date)) {
+    switch (birth_age(date, reference_)) {
       case BirthAge::kUnder90:
         return JsonValue::make_string(date.substr(0, 4));
       case BirthAge::k90OrOlder:
@@ -355,6 +363,7 @@ class Walker {
 
   const fhir::defs::Definitions& d_;
   const WalkContext& ctx_;
+  std::chrono::year_month_day reference_{};  // of ages: the transfer, or death if earlier
   bool unsafe_root_ = false;
   bool age_90_plus_ = false;
   std::vector<std::string> targets_;
