@@ -304,6 +304,21 @@ TEST(SafeHarborAges, AgeIsReachedAtDeathNotAtTheTransfer) {
   EXPECT_NE(died_2020.find("age-90-or-older"), std::string::npos);
 }
 
+TEST(SafeHarborAges, YearsThatProveAnAgeOver89AreDropped) {
+  crypto::SecretBytes key = study_key(0x45);
+  std::vector<Record> records{
+      Record{"Patient", "p1", R"({"resourceType":"Patient","id":"p1","gender":"male"})"},
+      Record{"Condition", "c1", R"({"resourceType":"Condition","id":"c1",
+        "code":{"coding":[{"system":"http://snomed.info/sct","code":"14189004"}]},
+        "subject":{"reference":"Patient/p1"},"onsetDateTime":"1936-06-01",
+        "recordedDate":"1937-01-02"})"}};
+  auto r = deidentify(records, key, kToken, options());  // reference date 2026-12-07
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->records.size(), 2u);
+  EXPECT_EQ(r->records[1].json.find("1936"), std::string::npos);
+  EXPECT_NE(r->records[1].json.find(R"("recordedDate":"1937")"), std::string::npos);
+}
+
 TEST_F(SafeHarborTest, AnEmployersNameInADisplayIsDropped) {
   // "Quasar" is only in Organization.name and a reference display.
   std::vector<Record> records = input_;

@@ -290,7 +290,12 @@ class Walker {
       case PrimitiveKind::kDate:
       case PrimitiveKind::kDateTime:
         if (listed(kBirthDates, q)) return birth_date(v.text());
-        if (auto year = year_only(v.text())) return JsonValue::make_string(*year);
+        if (auto year = year_only(v.text())) {
+          // An event 90 years ago or more proves the person is over 89: even
+          // its year is a date "indicative of such age".
+          if (std::stoi(*year) <= static_cast<int>(reference_.year()) - 90) return std::nullopt;
+          return JsonValue::make_string(*year);
+        }
         return std::nullopt;
       default:
         // id (other than Resource.id), oid, uuid: identifying numbers; instant
