@@ -92,7 +92,10 @@ struct DeidResult {
 // Errors: kInvalidArgument for bad arguments or a record that is not a FHIR
 // resource of its stated type and id (the message names its index), or with
 // no Patient record; kResourceExhausted beyond the options' limits;
-// kInternal if locked memory or the HMAC fails.
+// kFailedPrecondition when no Patient can be kept (a modifierExtension on
+// it); kInternal if the HMAC or the canonical form fails.
+// `options.reference_date` is the date of the transfer decision: ages over
+// 89 are judged at it (or at death, when earlier).
 Result<DeidResult> deidentify(std::span<const Record> records, const crypto::SecretBytes& study_key,
                               std::string_view patient_token, const SafeHarborOptions& options);
 
