@@ -79,7 +79,7 @@ struct PeerServer::Impl {
   PeerServerOptions options;
   IdentifyPeer identify;
   std::vector<PeerRoute> routes;  // longest prefix first
-  int per_address = 1;
+  int per_address = 1;            // connections not yet identified, per client address
   Poco::Net::Context::Ptr context;
   Poco::Net::HTTPServerParams::Ptr http_params;
   internal::DeadlineReaper reaper;
@@ -91,7 +91,7 @@ struct PeerServer::Impl {
   uint16_t port = 0;
   std::atomic<int> in_flight{0};
   std::atomic<bool> stopping{false};
-  std::mutex addresses_mu;  // guards per_address_count
+  std::mutex addresses_mu;  // guards per_address_count (unidentified connections)
   std::map<std::string, int> per_address_count;
   std::mutex stop_mu;  // serializes stop()
   bool stopped = false;
@@ -111,7 +111,8 @@ struct PeerServer::Impl {
 
 namespace {
 
-// Holds one of the per-address connection slots for its lifetime.
+// Holds one of an address's slots for connections not yet known to be a
+// member's, until release() or its end.
 class AddressSlot {
  public:
   AddressSlot(PeerServer::Impl* impl, std::string address)
@@ -122,12 +123,14 @@ class AddressSlot {
     if (held_) ++n;
     if (n == 0) impl_->per_address_count.erase(address_);
   }
-  ~AddressSlot() {
+  ~AddressSlot() { release(); }
+  bool held() const { return held_; }
+  void release() {
     if (!held_) return;
+    held_ = false;
     std::lock_guard<std::mutex> lock(impl_->addresses_mu);
     if (--impl_->per_address_count[address_] == 0) impl_->per_address_count.erase(address_);
   }
-  bool held() const { return held_; }
 
  private:
   PeerServer::Impl* impl_;
@@ -293,6 +296,9 @@ void PeerServer::Impl::serve_connection(Poco::Net::StreamSocket& socket) {
       peer.reset();
     }
   }
+  // A member's connections do not count against its address: one member
+  // gateway delivers several transfers at once.
+  if (peer) slot.release();
   Poco::Net::HTTPServerSession session(socket, http_params);
   while (!stopping.load() && session.hasMoreRequests()) {
     const Clock::time_point started = Clock::now();
@@ -387,8 +393,8 @@ gw::Status PeerServer::start(PeerServerOptions options, IdentifyPeer identify,
                      return a.path_prefix.size() > b.path_prefix.size();
                    });
   const int threads = std::max(1, o.threads);
-  impl->per_address =
-      o.max_connections_per_address > 0 ? o.max_connections_per_address : std::max(1, threads / 2);
+  impl->per_address = o.max_unidentified_per_address > 0 ? o.max_unidentified_per_address
+                                                         : std::max(1, threads / 2);
   impl->context = *context;
   const Poco::Timespan header_timeout(
       std::chrono::duration_cast<std::chrono::microseconds>(o.header_timeout).count());

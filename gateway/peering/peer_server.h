@@ -19,8 +19,12 @@
 // headers) must not let anyone hold the server:
 //  - A thread per connection (Poco's TCPServer): `threads` workers, at most
 //    `max_queued` accepted connections waiting for one (beyond: closed at
-//    once), at most `max_connections_per_address` served at once per client
-//    IP address (beyond: closed at once).
+//    once). Connections not yet identified as a member's (in the handshake,
+//    or from an unknown certificate): at most `max_unidentified_per_address`
+//    per client IP address (beyond: closed at once), so one source cannot
+//    take every worker; members' connections are not limited per address
+//    once identified. A member opening more connections at once than that
+//    sees the extra ones refused (kUnavailable at its PeerClient: retried).
 //  - Deadlines for a whole phase, not per receive call (a peer trickling a
 //    byte at a time defeats per-call timeouts): handshake + headers within
 //    header_timeout, also the idle time between keep-alive requests; the body
@@ -55,7 +59,7 @@ struct PeerServerOptions {
   size_t max_body_bytes = size_t{64} << 20;
   int threads = 8;
   size_t max_queued = 32;
-  int max_connections_per_address = 0;  // 0: max(1, threads / 2)
+  int max_unidentified_per_address = 0;  // 0: max(1, threads / 2)
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds body_timeout{120000};
   // Time stop() gives requests in progress before closing their connections.

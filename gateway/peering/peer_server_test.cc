@@ -164,7 +164,7 @@ TEST_F(PeerServerTest, AnIdleConnectionDoesNotStopAnotherClient) {
   // Two connections that never start TLS hold two workers (the handshake
   // runs on the worker, not on the thread that accepts); the third serves.
   options_.threads = 3;
-  options_.max_connections_per_address = 3;
+  options_.max_unidentified_per_address = 3;
   options_.header_timeout = 10s;
   start();
   Poco::Net::StreamSocket idle = idle_connection(server_.port());
@@ -230,8 +230,8 @@ TEST_F(PeerServerTest, ABodyThatStallsIsCutAtTheBodyDeadline) {
   EXPECT_EQ(calls(), 0);
 }
 
-TEST_F(PeerServerTest, TooManyConnectionsFromOneAddressAreClosed) {
-  options_.max_connections_per_address = 1;
+TEST_F(PeerServerTest, TooManyUnidentifiedConnectionsFromOneAddressAreClosed) {
+  options_.max_unidentified_per_address = 1;
   start();
   Poco::Net::StreamSocket idle = idle_connection(server_.port());
   std::this_thread::sleep_for(100ms);
