@@ -1,0 +1,81 @@
+// Calls another member's gateway over the member-to-member API: HTTPS with
+// this gateway's certificate as the client certificate, and the server's
+// certificate pinned to the fingerprint the caller expects (the member's
+// ProviderRegistry entry). A server presenting any other certificate is
+// refused before a byte of the request is sent. No CA and no host name is
+// checked: the pin is the trust (peer_tls.h).
+//
+// Each call has one deadline for the whole exchange (connect, handshake,
+// request, response), enforced even against a server that trickles, and a
+// bounded response body. Errors say what the caller should do next:
+//  - kUnavailable: unreachable, timed out, connection lost, malformed or
+//    oversized response, or the peer answered 5xx/408/429 (http_status set):
+//    retry later. The request may or may not have been processed: every call
+//    we make must be idempotent.
+//  - kPermissionDenied: the server's certificate is not the expected one; the
+//    message names the expected and the seen fingerprint (hex; not PHI).
+//  - kFailedPrecondition: the peer answered with another error (http_status,
+//    and the code and reason of its JSON error body): it refused this request.
+//  - kInvalidArgument: a bad base URL or path (our configuration).
+// Thread safety: one PeerClient may be used from several threads at once.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "gateway/base/status.h"
+#include "gateway/peering/peer_types.h"
+
+namespace gw::peering {
+
+struct PeerClientOptions {
+  std::string cert_file;  // this gateway's certificate (PEM), as for PeerServer
+  std::string key_file;
+  std::chrono::milliseconds timeout{30000};      // the whole exchange
+  size_t max_response_bytes = size_t{64} << 20;  // larger: kUnavailable, body not kept
+};
+
+struct PeerReply {
+  int status = 0;    // 2xx
+  std::string body;  // as sent (JSON, not parsed here)
+};
+
+struct PeerError {
+  gw::Status status;
+  int http_status = 0;  // when the peer answered; 0 otherwise
+  std::string code;     // the peer's {"error": ...}, when it sent one
+  std::string reason;   // the peer's {"reason": ...}, when it sent one (bounded, from a peer)
+};
+
+template <typename T>
+using PeerResult = gw::Result<T, PeerError>;
+
+class PeerClient {
+ public:
+  // Loads the certificate and key (an error names the file).
+  static gw::Result<std::unique_ptr<PeerClient>> create(PeerClientOptions options);
+  ~PeerClient();
+  PeerClient(const PeerClient&) = delete;
+  PeerClient& operator=(const PeerClient&) = delete;
+
+  // base_url: "https://HOST[:PORT]" (port 8444 when absent), from [peers].
+  // path: "/..." with an optional "?query". `json` is sent as
+  // application/json. `expected` is the member's registered fingerprint.
+  PeerResult<PeerReply> post(const std::string& base_url, const std::string& path,
+                             const Fingerprint& expected, const std::string& json);
+  PeerResult<PeerReply> get(const std::string& base_url, const std::string& path,
+                            const Fingerprint& expected);
+
+  struct Impl;
+
+ private:
+  explicit PeerClient(std::unique_ptr<Impl> impl);
+  PeerResult<PeerReply> call(const std::string& method, const std::string& base_url,
+                             const std::string& path, const Fingerprint& expected,
+                             const std::string* json);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gw::peering
