@@ -84,4 +84,24 @@ std::string Tokenizer::token(std::string_view system, std::string_view value) co
   return std::string(b64);
 }
 
+std::optional<std::array<uint8_t, 32>> token_bytes(std::string_view token) {
+  if (token.size() != Tokenizer::kTokenChars) return std::nullopt;
+  std::array<uint8_t, 32> out;
+  size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(out.data(), out.size(), token.data(), token.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      len != out.size() || end != token.data() + token.size()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::string token_text(const std::array<uint8_t, 32>& bytes) {
+  char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(b64, sizeof b64, bytes.data(), bytes.size(),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return std::string(b64);
+}
+
 }  // namespace gw::crypto

@@ -5,6 +5,8 @@
 // hash of an MRN or SSN is trivially brute-forced).
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,5 +47,11 @@ class Tokenizer {
  private:
   SecretBytes keyed_state_;  // a crypto_auth_hmacsha256_state after init(key)
 };
+
+// A token's 32 MAC bytes: what the ledger holds (bytes32 patientToken).
+// nullopt for text that is not a token.
+std::optional<std::array<uint8_t, 32>> token_bytes(std::string_view token);
+// The token text of 32 MAC bytes (the inverse of token_bytes).
+std::string token_text(const std::array<uint8_t, 32>& bytes);
 
 }  // namespace gw::crypto

@@ -136,5 +136,19 @@ TEST(TokenizerTest, MovedTokenizerKeepsWorking) {
   EXPECT_FALSE(a.valid());  // NOLINT(bugprone-use-after-move): documented state
 }
 
+TEST(TokenBytesTest, RoundTripsAndRefusesNonTokens) {
+  std::array<uint8_t, 32> key{};
+  key.fill(7);
+  auto tokenizer = Tokenizer::create(*SecretBytes::copy_of(key));
+  ASSERT_TRUE(tokenizer.has_value());
+  const std::string token = tokenizer->token("urn:mrn", "123");
+  auto bytes = token_bytes(token);
+  ASSERT_TRUE(bytes.has_value());
+  EXPECT_EQ(token_text(*bytes), token);
+  EXPECT_FALSE(token_bytes(token.substr(1)).has_value());
+  EXPECT_FALSE(token_bytes(std::string(43, '*')).has_value());
+  EXPECT_FALSE(token_bytes("").has_value());
+}
+
 }  // namespace
 }  // namespace gw::crypto

@@ -27,6 +27,7 @@ CREATE TABLE outgoing (
   patient_token     BLOB    NOT NULL CHECK (length(patient_token) = 32),
   purpose           INTEGER NOT NULL,
   categories        INTEGER NOT NULL,
+  exclusions        INTEGER NOT NULL,
   emergency         INTEGER NOT NULL,
   emergency_reason  TEXT    NOT NULL,
   study_id          TEXT    NOT NULL,
@@ -87,7 +88,7 @@ CREATE INDEX requests_transfer ON requests (custodian, transfer_id);
 constexpr const char* kOutgoingColumns =
     "id, recipient, patient_token, purpose, categories, emergency, emergency_reason, study_id, "
     "requester, request_id, state, detail, record_count, root, outbox_seq, tx_hash, "
-    "flagged_emergency, attempts, next_attempt_ms, created_ms, updated_ms";
+    "flagged_emergency, attempts, next_attempt_ms, created_ms, updated_ms, exclusions";
 constexpr const char* kRequestColumns =
     "id, custodian, patient_token, purpose, categories, emergency_reason, study_id, state, "
     "transfer_id, detail, attempts, next_attempt_ms, created_ms, updated_ms";
@@ -126,6 +127,7 @@ OutgoingTransfer read_outgoing(Statement& s) {
   t.next_attempt_ms = s.column_int64(18);
   t.created_ms = s.column_int64(19);
   t.updated_ms = s.column_int64(20);
+  t.request.exclusions = static_cast<uint64_t>(s.column_int64(21));
   return t;
 }
 
@@ -314,7 +316,8 @@ void bind_request(Statement& s, const OutgoingRequest& r) {
       .bind_int64(4, static_cast<int64_t>(r.categories))
       .bind_int64(5, r.emergency ? 1 : 0)
       .bind_text(6, r.emergency_reason)
-      .bind_text(7, r.study_id);
+      .bind_text(7, r.study_id)
+      .bind_int64(13, static_cast<int64_t>(r.exclusions));
   if (r.requester) {
     s.bind_blob(8, *r.requester).bind_text(9, r.request_id);
   } else {
@@ -323,8 +326,8 @@ void bind_request(Statement& s, const OutgoingRequest& r) {
 }
 constexpr const char* kInsertOutgoing =
     "INSERT INTO outgoing (recipient, patient_token, purpose, categories, emergency, "
-    "emergency_reason, study_id, requester, request_id, state, detail, created_ms, updated_ms) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)";
+    "emergency_reason, study_id, requester, request_id, state, detail, created_ms, updated_ms, "
+    "exclusions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)";
 }  // namespace
 
 Result<int64_t> TransferStore::create_outgoing(const OutgoingRequest& request, int64_t now_ms) {
@@ -366,7 +369,7 @@ Result<std::optional<OutgoingTransfer>> TransferStore::outgoing(int64_t id) {
   s.bind_int64(1, id);
   return impl_->one<OutgoingTransfer>(s, [](Statement& st) {
     OutgoingTransfer t = read_outgoing(st);
-    t.envelope = st.column_blob(21);
+    t.envelope = st.column_blob(22);
     return t;
   });
 }
@@ -440,7 +443,7 @@ Result<std::vector<OutgoingTransfer>> TransferStore::due_outgoing(int64_t now_ms
   s.bind_int64(1, now_ms).bind_int64(2, static_cast<int64_t>(limit));
   return impl_->collect<OutgoingTransfer>(s, [](Statement& st) {
     OutgoingTransfer t = read_outgoing(st);
-    t.envelope = st.column_blob(21);
+    t.envelope = st.column_blob(22);
     return t;
   });
 }

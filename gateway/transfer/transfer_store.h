@@ -51,7 +51,10 @@ struct OutgoingRequest {
   Address recipient{};
   Hash256 patient_token{};  // the token the consent was checked under (and goes on chain)
   uint8_t purpose = 0;
-  uint64_t categories = 0;       // asked for; 0 = everything the grant allows
+  // The scope decided when the transfer was accepted: the categories sent
+  // (the grant's, narrowed to those asked for) and the labels kept home.
+  uint64_t categories = 0;
+  uint64_t exclusions = 0;
   bool emergency = false;        // sent under the emergency-access policy
   std::string emergency_reason;  // the requesting system's named reason (not logged)
   std::string study_id;          // research transfers: the study the pseudonyms belong to

@@ -1,0 +1,97 @@
+// The custodian's side of a transfer: deciding, building, recording,
+// delivering.
+//
+// request() decides at once, from the local consortium view (no RPC): the
+// recipient is an active member other than this gateway; some token of the
+// patient has a consent grant that permits the recipient and purpose now
+// (or, for ETREAT with a named reason, the emergency policy lets it through
+// and no deny stands). A refusal is stored and returned with its reason
+// code (the contract's names: NO_CONSENT, REVOKED, DENIED, ...). An accepted
+// transfer is stored in state preparing with the scope it was granted.
+//
+// The worker (step(), or the thread start() runs) then moves each open
+// transfer on, and after a restart resumes each at its state:
+//   preparing -> select the records within the scope (record_selection.h;
+//                research: de-identified, deid/safe_harbor.h), seal them to
+//                the recipient's registered payload key -> prepared
+//   prepared  -> TransferLog entry into the ledger outbox (batched with
+//                others), commitment = the records' Merkle root -> recording
+//   recording -> the outbox item final: recorded (seen in the view, with its
+//                transaction and emergency flag), or refused by the contract
+//                (e.g. the consent was revoked meanwhile) / failed
+//   recorded  -> POST the sealed payload to the recipient's member API;
+//                delivered when it answers stored, failed when it refuses for
+//                good, retried with back-off while it is unreachable.
+// Nothing is delivered before it is final on chain, and a transfer id is
+// recorded and delivered once whatever is retried.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "gateway/base/status.h"
+#include "gateway/transfer/transfer_context.h"
+
+namespace gw::transfer {
+
+struct TransferAsk {
+  Address recipient{};
+  // The patient: a stored Patient's id (push), or a consortium token (pull).
+  std::optional<std::string> patient_id;
+  std::optional<Hash256> patient_token;
+  uint8_t purpose = 0;               // ConsentRegistry purpose code
+  uint64_t categories = 0;           // narrows the grant; 0 = all it allows
+  std::string emergency_reason;      // ETREAT without a grant: required
+  std::string study_id;              // HRESCH: required, [A-Za-z0-9.-]{1,64}
+  std::optional<Address> requester;  // pull: who asked, and their request id
+  std::string request_id;
+};
+
+class TransferSender {
+ public:
+  explicit TransferSender(TransferContext& ctx) : ctx_(ctx) {}
+  ~TransferSender() { stop(); }
+  TransferSender(const TransferSender&) = delete;
+  TransferSender& operator=(const TransferSender&) = delete;
+
+  // Decides and stores. The result is the stored transfer (state preparing,
+  // or refused with the reason in `detail`); an error only when the request
+  // itself is malformed (invalid-argument: the message says which field) or
+  // the transfer store fails.
+  Result<OutgoingTransfer> request(const TransferAsk& ask);
+
+  // Moves every due transfer on as far as it can go now; returns how many
+  // changed state.
+  size_t step();
+
+  // The worker thread: step() whenever something is due, and at once after
+  // request().
+  void start();
+  void stop();
+
+ private:
+  bool advance(OutgoingTransfer& t);
+  bool prepare(OutgoingTransfer& t);
+  bool enqueue(OutgoingTransfer& t);
+  bool check_recorded(OutgoingTransfer& t);
+  bool deliver(OutgoingTransfer& t);
+  void finish(OutgoingTransfer& t, OutgoingState state, const std::string& detail);
+  void retry_later(OutgoingTransfer& t, const std::string& reason);
+  int64_t now() const;
+
+  TransferContext& ctx_;
+  std::thread worker_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false, poke_ = false;
+};
+
+// ETREAT, HRESCH: the purposes with rules of their own.
+inline constexpr uint8_t kPurposeEtreat = 1, kPurposeHresch = 4;
+
+}  // namespace gw::transfer

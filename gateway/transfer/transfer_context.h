@@ -1,0 +1,58 @@
+// What both sides of a transfer work with, borrowed from gatewayd's other
+// rooms (each outlives the transfer services): the record store, the
+// consortium view, the ledger outbox, the payload keys, the transfer state
+// and the member-to-member client.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "gateway/consortium/consortium_view.h"
+#include "gateway/crypto/secret.h"
+#include "gateway/crypto/store_keys.h"
+#include "gateway/keys/payload_keys.h"
+#include "gateway/peering/peer_client.h"
+#include "gateway/store/message_store.h"
+#include "gateway/transfer/payload.h"
+#include "gateway/transfer/transfer_store.h"
+#include "ledger-client/outbox/outbox_store.h"
+
+namespace gw::transfer {
+
+struct TransferOptions {
+  PayloadLimits limits;  // what a payload may hold, both ways
+  // Delivery retries: after retry_initial, doubling up to retry_max.
+  std::chrono::milliseconds retry_initial{2000};
+  std::chrono::milliseconds retry_max{300000};
+  // How long the recipient waits for its view to see the TransferRecorded
+  // event a delivery names before asking the sender to come back later.
+  std::chrono::milliseconds recorded_wait{5000};
+  // How often the sender's worker looks for due transfers when idle.
+  std::chrono::milliseconds poll{200};
+  // Wall clock, Unix ms (tests move it).
+  std::function<int64_t()> now_ms;
+};
+
+struct TransferContext {
+  Address self{};  // this gateway's ledger account
+  store::MessageStore* store = nullptr;
+  consortium::ConsortiumView* view = nullptr;
+  ledger::OutboxStore* outbox = nullptr;
+  TransferStore* transfers = nullptr;
+  const keys::PayloadKeyRing* payload_keys = nullptr;
+  // Research pseudonyms are keyed by a secret only this custodian holds
+  // (derived from the record key), so no other member can link them.
+  const crypto::SecretBytes* study_root_key = nullptr;
+  peering::PeerClient* peers = nullptr;
+  std::map<Address, std::string> peer_urls;  // [peers]: member account -> base URL
+  TransferOptions options;
+};
+
+// Member-to-member API paths.
+inline constexpr char kDeliverPath[] = "/peer/v1/transfers";
+inline constexpr char kRequestPath[] = "/peer/v1/requests";
+
+}  // namespace gw::transfer
