@@ -93,6 +93,27 @@ TEST_F(DeidHostileTest, LimitsAreEnforced) {
   expect_refused(run({Record{"Patient", "p1", big}}), StatusCode::kInvalidArgument, "xxxx");
 }
 
+TEST_F(DeidHostileTest, CascadesOfReWalksAreBounded) {
+  // The statement is walked first and keeps its device; then the Device
+  // drops (modifier), so the statement that needs it is walked again: one
+  // walk more than the records' bytes.
+  std::vector<Record> records{
+      patient(),
+      Record{"DeviceUseStatement", "u1", R"({"resourceType":"DeviceUseStatement","id":"u1",
+        "status":"active","subject":{"reference":"Patient/p1"},"device":{"reference":"Device/d1"}})"},
+      Record{"Device", "d1", R"({"resourceType":"Device","id":"d1",
+        "modifierExtension":[{"url":"urn:x","valueBoolean":true}]})"}};
+  size_t total = 0;
+  for (const Record& r : records) total += r.json.size();
+  opts_.max_walk_bytes = total + records[1].json.size();
+  auto enough = run(records);
+  ASSERT_TRUE(enough.ok()) << enough.error().to_string();
+  EXPECT_EQ(enough->records.size(), 1u);
+  EXPECT_EQ(enough->dropped_by_reason[DropReason::kNothingSafeLeft], 1u);
+  opts_.max_walk_bytes = total + records[1].json.size() - 1;
+  expect_refused(run(records), StatusCode::kResourceExhausted);
+}
+
 TEST_F(DeidHostileTest, NestingBeyondTheParserLimitIsRefusedAndWithinItHandled) {
   auto nested = [](int depth) {
     std::string s = R"({"url":"urn:x","valueCode":"a"})";

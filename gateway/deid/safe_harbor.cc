@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <deque>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -246,11 +245,13 @@ Result<DeidResult> deidentify(std::span<const Record> records, const crypto::Sec
   internal::WalkContext ctx{&ids, &phi, options.reference_date, restricted};
   std::vector<JsonValue> out(parsed.size());
   // Who references whom ("Type/id" -> record indexes), so that dropping a
-  // record re-walks exactly the records that pointed at it. Each re-walk
-  // follows a drop of one of its targets, so the work is bounded by the
-  // number of references.
+  // record re-walks the records that pointed at it: in rounds, each record
+  // at most once per round. Real cascades end in a round or two (a
+  // DeviceUseStatement after its Device); the work budget stops input built
+  // to make a large record be re-walked round after round.
   std::unordered_map<std::string, std::vector<size_t>> referrers;
-  std::deque<size_t> newly_dropped;
+  std::vector<size_t> dropped_now;
+  size_t budget = options.max_walk_bytes != 0 ? options.max_walk_bytes : 8 * total + (1u << 20);
   fhir::ValidationOptions validation;
   validation.allow_missing_id = false;
   auto process = [&](size_t i) {
@@ -279,23 +280,31 @@ Result<DeidResult> deidentify(std::span<const Record> records, const crypto::Sec
     }
     out[i] = JsonValue();
     ids.erase(p.key);
-    newly_dropped.push_back(i);
+    dropped_now.push_back(i);
   };
+  std::vector<size_t> round;
   for (size_t i = 0; i < parsed.size(); ++i) {
-    if (!dropped[i]) process(i);
+    if (!dropped[i]) round.push_back(i);
   }
-  while (!newly_dropped.empty()) {
-    size_t gone = newly_dropped.front();
-    newly_dropped.pop_front();
-    auto it = referrers.find(parsed[gone].key);
-    if (it == referrers.end()) continue;
-    std::vector<size_t> again = std::move(it->second);
-    referrers.erase(it);
-    std::sort(again.begin(), again.end());
-    again.erase(std::unique(again.begin(), again.end()), again.end());
-    for (size_t i : again) {
-      if (!dropped[i]) process(i);
+  while (!round.empty()) {
+    for (size_t i : round) {
+      if (dropped[i]) continue;
+      if (records[i].json.size() > budget) {
+        return resource_exhausted_error("deid: references cascade beyond the work limit");
+      }
+      budget -= records[i].json.size();
+      process(i);
     }
+    round.clear();
+    for (size_t gone : dropped_now) {
+      auto it = referrers.find(parsed[gone].key);
+      if (it == referrers.end()) continue;
+      round.insert(round.end(), it->second.begin(), it->second.end());
+      referrers.erase(it);
+    }
+    dropped_now.clear();
+    std::sort(round.begin(), round.end());
+    round.erase(std::unique(round.begin(), round.end()), round.end());
   }
 
   for (size_t i = 0; i < parsed.size(); ++i) {

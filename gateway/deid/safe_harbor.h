@@ -59,6 +59,9 @@ struct SafeHarborOptions {
   size_t max_records = 20'000;
   size_t max_record_bytes = 8u << 20;
   size_t max_total_bytes = 256u << 20;
+  // Bytes of record JSON walked in all, re-walks after a drop included;
+  // 0: eight times the input plus 1 MiB.
+  size_t max_walk_bytes = 0;
 };
 
 // Why an input record is not in the output (counted, never listed by id).

@@ -174,11 +174,13 @@ TEST_F(SafeHarborTest, DatesKeepTheYear) {
 }
 
 TEST_F(SafeHarborTest, AgesOver89AreGroupedAs90OrOlder) {
-  const JsonValue* q = out(kAgeObs).find("valueQuantity");
+  JsonValue age = out(kAgeObs);
+  const JsonValue* q = age.find("valueQuantity");
   ASSERT_NE(q, nullptr);
   EXPECT_EQ(q->find("value")->text(), "90");
   EXPECT_EQ(q->find("comparator")->text(), ">=");
-  const JsonValue* onset = out(kCond2).find("onsetAge");
+  JsonValue condition = out(kCond2);
+  const JsonValue* onset = condition.find("onsetAge");
   ASSERT_NE(onset, nullptr);
   EXPECT_EQ(onset->find("value")->text(), "90");
   EXPECT_EQ(onset->find("comparator")->text(), ">=");
