@@ -166,6 +166,26 @@ ApiResult FhirApi::route(const RestRequest& request, const JsonValue* parsed_bod
   }
   const std::string& method = request.method;
 
+  // Rooms that answer a type or operation themselves (consents, transfers).
+  if (!seg.empty() && seg[0] != "metadata" && !options_.extensions.empty()) {
+    std::optional<JsonValue> own_body;
+    const JsonValue* ext_body = parsed_body;
+    if (ext_body == nullptr && (method == "POST" || method == "PUT") &&
+        request.body.size() <= options_.max_body_bytes) {
+      fhir::JsonParseOptions parse_options;
+      parse_options.max_input_bytes = options_.max_body_bytes;
+      fhir::JsonResult<JsonValue> parsed = fhir::parse_json(request.body, parse_options);
+      if (parsed.ok()) {
+        own_body = std::move(parsed).value();
+        ext_body = &*own_body;
+      }
+    }
+    const ExtensionRequest ext{request, seg, params, ext_body, parsed_body != nullptr};
+    for (const ExtensionHandler& handler : options_.extensions) {
+      if (std::optional<ApiResult> answered = handler(ext)) return std::move(*answered);
+    }
+  }
+
   // Decide the interaction (or the error) from the path and method.
   enum class Op {
     kMetadata,

@@ -28,7 +28,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,22 @@
 
 namespace gw::rest {
 
+// A resource type or operation another room answers (consents, transfers).
+// It sees every request routed to a resource type first; it returns nullopt
+// for what it does not claim, which then gets the generic handling.
+struct ExtensionRequest {
+  const RestRequest& http;
+  const std::vector<std::string>& segments;  // percent-decoded path segments
+  const QueryParams& params;
+  // The parsed body of a POST or PUT, or nullptr (none, or not JSON: the
+  // extension answers that itself if it claims the request).
+  const fhir::JsonValue* body = nullptr;
+  // True for an entry of a batch or transaction Bundle (not a request of its
+  // own): extensions that must not run inside a transaction refuse it.
+  bool in_bundle = false;
+};
+using ExtensionHandler = std::function<std::optional<ApiResult>(const ExtensionRequest&)>;
+
 struct ApiOptions {
   std::string base_url;          // "https://host:8443", no trailing slash; for Location, fullUrl
   std::string channel = "fhir";  // InboundMessage::channel of REST writes
@@ -48,6 +66,8 @@ struct ApiOptions {
   size_t max_search_results = 1000;  // more matches than this: 400 too-costly
   // Sensitivity labels for every record written ([labels]); never null.
   std::shared_ptr<const labels::LabelRules> labels = labels::default_rules();
+  // Asked in order before the generic routing of a resource-type path.
+  std::vector<ExtensionHandler> extensions;
 };
 
 // The CapabilityStatement served at /metadata (fhir_capability.cc).
