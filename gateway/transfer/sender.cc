@@ -111,6 +111,7 @@ Result<OutgoingTransfer> TransferSender::request(const TransferAsk& ask) {
                                    {"to", account_hex(r.recipient)},
                                    {"reason", std::string(reason)}});
     GW_ASSIGN_OR_RETURN(auto stored, ctx_.transfers->outgoing(id));
+    if (!stored) return internal_error("a stored transfer vanished");
     return std::move(*stored);
   };
   if (ask.recipient == ctx_.self) return refuse("SELF_TRANSFER");
@@ -124,10 +125,18 @@ Result<OutgoingTransfer> TransferSender::request(const TransferAsk& ask) {
     tokens = tokens_of_patient(*patient, ctx_.store->keys());
     if (tokens.empty()) return refuse("PATIENT_HAS_NO_TOKEN");
   } else {
-    if (ctx_.store->patients_with_token(crypto::token_text(*ask.patient_token)).empty()) {
-      return refuse("UNKNOWN_PATIENT");
-    }
+    // The requester knows the patient by one identifier; a grant may stand
+    // under the token of another of the patient's identifiers.
     tokens.push_back(*ask.patient_token);
+    const auto patients = ctx_.store->patients_with_token(crypto::token_text(*ask.patient_token));
+    if (patients.empty()) return refuse("UNKNOWN_PATIENT");
+    for (const std::string& id : patients) {
+      if (auto patient = ctx_.store->read_record("Patient", id)) {
+        for (const Hash256& t : tokens_of_patient(*patient, ctx_.store->keys())) {
+          if (std::find(tokens.begin(), tokens.end(), t) == tokens.end()) tokens.push_back(t);
+        }
+      }
+    }
   }
   const uint64_t now_s = static_cast<uint64_t>(at / 1000);
   std::optional<consortium::CheckResult> permit, emergency;
@@ -172,6 +181,7 @@ Result<OutgoingTransfer> TransferSender::request(const TransferAsk& ask) {
   }
   wake_.notify_one();
   GW_ASSIGN_OR_RETURN(auto stored, ctx_.transfers->outgoing(id));
+  if (!stored) return internal_error("a stored transfer vanished");
   return std::move(*stored);
 }
 
@@ -330,8 +340,8 @@ bool TransferSender::check_recorded(OutgoingTransfer& t) {
     case ledger::ItemState::kDone:
       break;
   }
-  auto entry =
-      ctx_.view->recorded_transfer(ctx_.self, ledger::Uint256::from_u64(static_cast<uint64_t>(t.id)));
+  auto entry = ctx_.view->recorded_transfer(ctx_.self,
+                                            ledger::Uint256::from_u64(static_cast<uint64_t>(t.id)));
   if (!entry) return false;  // final in the outbox; the view follows shortly
   const std::string tx = ledger::to_hex_0x(entry->tx_hash);
   const bool emergency = (entry->flags & cs::kFlagEmergency) != 0;
