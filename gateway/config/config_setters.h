@@ -55,7 +55,7 @@ Setter z_segment_policy(v2fhir::ZSegmentPolicy* out);
 Setter processing_ids(std::vector<std::string>* out);
 // Certificate fingerprints: SHA-256, 64 hex digits, colons between bytes allowed.
 Setter sha256_fingerprints(std::vector<std::string>* out);
-// The fixed tables ([gateway], [https], [store], [keys], [tpm], [ledger]),
+// The fixed tables ([gateway], [https], [store], [keys], [tpm], [ledger], [peering]),
 // bound to *cfg: table name -> key -> setter. The parser dispatches on it and
 // known_keys() lists it, so the two cannot disagree.
 std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig* cfg);
@@ -69,6 +69,9 @@ using MapSetter = std::function<std::string(const std::string& key, const Value&
 MapSetter uri_map(std::map<std::string, std::string>* out);
 MapSetter code_map(std::vector<v2fhir::CodeTranslation>* out);
 MapSetter z_rules(std::vector<v2fhir::ZSegmentRule>* out);
+// [peers]: "0xACCOUNT" (40 hex digits, any case; stored lower-case, each
+// account once) -> "https://HOST[:PORT]" (no path, user or query).
+MapSetter peer_urls(std::map<std::string, std::string>* out);
 // A channel's mapping tables ([channel.NAME.SUB]), bound to *c: SUB -> setter.
 std::map<std::string, MapSetter> mapping_schemas(ChannelConfig* c);
 
