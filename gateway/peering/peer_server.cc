@@ -195,8 +195,12 @@ PeerResponse PeerServer::Impl::serve_request(Poco::Net::HTTPServerRequest& req,
   r.method = req.getMethod();
   r.path = uri.substr(0, q);
   r.query = q == std::string::npos ? "" : uri.substr(q + 1);
-  if (!r.path.starts_with('/')) {
-    return refuse(peer_error(400, "bad-request", "the request target must be a path"));
+  // Handlers see the raw path; dot segments and empty segments, which could
+  // make a path mean something other than its route prefix, are refused.
+  if (!r.path.starts_with('/') || r.path.find("//") != std::string::npos ||
+      r.path.find("/./") != std::string::npos || r.path.find("/../") != std::string::npos ||
+      r.path.ends_with("/.") || r.path.ends_with("/..")) {
+    return refuse(peer_error(400, "bad-request", "the request target must be a plain path"));
   }
   const PeerRoute* match = nullptr;
   std::string allowed;
@@ -288,18 +292,23 @@ void PeerServer::Impl::serve_connection(Poco::Net::StreamSocket& socket) {
     log::info("peer.handshake_failed", {{"from", from}, {"reason", why}});
     return;
   }
-  if (fp != Fingerprint{}) {
+  // Asked again for every request, so that a member suspended on chain is
+  // refused from its next request on, even on a kept-alive connection.
+  auto who = [&]() -> std::optional<Account> {
+    if (fp == Fingerprint{}) return std::nullopt;
     try {
-      peer = identify(fp);
+      return identify(fp);
     } catch (...) {
       log::error("peer.identify_failed", {{"from", from}, {"fingerprint", to_hex(fp)}});
-      peer.reset();
+      return std::nullopt;
     }
-  }
+  };
+  peer = who();
   // A member's connections do not count against its address: one member
   // gateway delivers several transfers at once.
   if (peer) slot.release();
   Poco::Net::HTTPServerSession session(socket, http_params);
+  int requests = 0;
   while (!stopping.load() && session.hasMoreRequests()) {
     const Clock::time_point started = Clock::now();
     std::string method = "-";
@@ -310,7 +319,16 @@ void PeerServer::Impl::serve_connection(Poco::Net::StreamSocket& socket) {
     try {
       Poco::Net::HTTPServerRequestImpl request(response, session, http_params);
       method = request.getMethod();
-      out = serve_request(request, peer, fp, watch, &call);
+      const std::string& version = request.getVersion();
+      if (version != Poco::Net::HTTPMessage::HTTP_1_1 &&
+          version != Poco::Net::HTTPMessage::HTTP_1_0) {
+        out = peer_error(400, "bad-request", "malformed HTTP request");
+        call.close = true;
+      } else {
+        response.setVersion(version);
+        if (requests++ > 0) peer = who();
+        out = serve_request(request, peer, fp, watch, &call);
+      }
       // The response object does not know the request (Poco keeps that
       // link to its own connection class), so it would send a body even
       // for HEAD: the connection cannot carry another request after one.
