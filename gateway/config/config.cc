@@ -108,6 +108,7 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
 
   const std::map<std::string, std::map<std::string, Setter>> schemas = table_schemas(&cfg);
   int https_line = 0;
+  int peering_line = 0;
   LedgerConfig& ledger = cfg.ledger;
 
   std::istringstream in(text);
@@ -146,6 +147,7 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
         if (name == "https") https_line = line_no;
         if (name == "keys") cfg.keys_line = line_no;
         if (name == "ledger") cfg.ledger_line = line_no;
+        if (name == "peering") peering_line = line_no;
       } else if (name.starts_with("channel.") && name.size() > 8 &&
                  name.find('.', 8) == std::string::npos) {
         channels.push_back(std::make_unique<ChannelConfig>());
@@ -177,13 +179,16 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
                   "] (a channel's mapping tables are identifier_systems, coding_systems, "
                   "code_map and z_rules)"));
         }
+      } else if (name == "peers") {
+        table.clear();
+        map_table = peer_urls(&cfg.peers);
       } else if (name == "channel") {
         return invalid_argument_error(err("a channel needs a name: [channel.NAME]"));
       } else {
         return invalid_argument_error(
             err("unknown table [" + name +
-                "] (expected [gateway], [https], [store], [keys], [tpm], [ledger], [labels] or "
-                "[channel.NAME])"));
+                "] (expected [gateway], [https], [store], [keys], [tpm], [ledger], [labels], "
+                "[peering], [peers] or [channel.NAME])"));
       }
       continue;
     }
@@ -302,6 +307,33 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
         ": https.admin_subjects: the admin API needs https.client_ca_file (clients are "
         "identified by their certificates)");
   }
+  // The peering certificate is the gateway's registered one: by default the
+  // [https] pair, all or nothing (a key from one pair with the other's
+  // certificate would fail at start with a less helpful message).
+  PeeringConfig& peering = cfg.peering;
+  if (peering.cert_file.empty() != peering.key_file.empty()) {
+    return invalid_argument_error(
+        source + ":" + std::to_string(peering_line) + ": peering." +
+        (peering.cert_file.empty() ? "cert_file" : "key_file") +
+        ": peering.cert_file and peering.key_file go together (default: the [https] pair)");
+  }
+  if (peering.cert_file.empty()) {
+    peering.cert_file = cfg.https.cert_file;
+    peering.key_file = cfg.https.key_file;
+  }
+  if (peering.enabled && (peering.cert_file.empty() || peering.key_file.empty())) {
+    return invalid_argument_error(
+        source + ":" + std::to_string(peering_line) +
+        ": peering.enabled: the member-to-member API needs a certificate: set "
+        "peering.cert_file and peering.key_file, or https.cert_file and https.key_file");
+  }
+  if (peering.enabled && cfg.https.enabled && peering.listen.port == cfg.https.listen.port &&
+      (peering.listen.host == cfg.https.listen.host || peering.listen.host == "0.0.0.0" ||
+       cfg.https.listen.host == "0.0.0.0")) {
+    return invalid_argument_error(source + ":" + std::to_string(peering_line) +
+                                  ": peering.listen: address " + peering.listen.to_string() +
+                                  " overlaps https.listen " + cfg.https.listen.to_string());
+  }
   if (ledger.enabled && ledger.rpc_url.empty()) {
     return invalid_argument_error(
         source + ":" + std::to_string(cfg.ledger_line) +
@@ -342,6 +374,7 @@ std::vector<std::string> known_keys() {
     for (const auto& [key, _] : schema) keys.push_back(table + "." + key);
   for (const auto& [key, _] : channel_schema(&channel)) keys.push_back("channel.NAME." + key);
   for (const auto& [sub, _] : mapping_schemas(&channel)) keys.push_back("channel.NAME." + sub);
+  keys.push_back("peers");  // a mapping table: its keys are member accounts
   return keys;
 }
 

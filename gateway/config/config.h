@@ -18,6 +18,9 @@
 //                        per v3 ActCode label (ETH, SUD = ETH, HIV, PSY, MH, SDV, SEX,
 //                        STD, GDIS, SICKLE, PSYTHPN) = array of code patterns
 //                        (gateway/labels/label_rules.h)
+//   [peering]            the member-to-member API: enabled, listen, max_body_bytes, threads,
+//                        cert_file, key_file
+//   [peers]              "0xACCOUNT" = "https://HOST[:PORT]": where each member's API is
 //   [channel.NAME]       one table per inbound channel (protocol = "mllp"), with
 //                        its v2-to-FHIR settings time_zone and z_segments and
 //                        MLLP over TLS (tls, tls_cert_file, tls_key_file,
@@ -37,6 +40,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -131,6 +135,20 @@ struct HttpsConfig {
   std::vector<std::string> admin_subjects;
 };
 
+// The member-to-member API (gateway/peering): its own listener, mutual TLS,
+// callers admitted by their certificate's fingerprint in the consortium's
+// ProviderRegistry. The certificate is this gateway's registered one, so by
+// default the [https] pair (what `gatewayctl ledger member-entry`
+// fingerprints); parse_config fills cert_file and key_file from [https] when
+// they are not set here.
+struct PeeringConfig {
+  bool enabled = false;
+  HostPort listen{"0.0.0.0", 8444};
+  size_t max_body_bytes = size_t{64} << 20;
+  int threads = 8;
+  std::string cert_file, key_file;
+};
+
 // Where the long-lived secrets live and how they are used.
 struct KeysConfig {
   // "tpm": sealed under the TPM (production). "software": a key file in the
@@ -211,6 +229,13 @@ struct GatewayConfig {
   LedgerConfig ledger;
   int ledger_line = 0;  // line of [ledger], 0 if absent
   LabelsConfig labels;
+  PeeringConfig peering;
+  // [peers]: member account ("0x" + 40 lower-case hex digits) -> base URL
+  // ("https://HOST[:PORT]", port 8444 when absent). The ProviderRegistry holds
+  // no endpoint URL on purpose: an address is a fact of the local network
+  // that changes without a governance vote, while what makes the endpoint
+  // trustworthy (its certificate fingerprint, the member's keys) is on chain.
+  std::map<std::string, std::string> peers;
   size_t store_max_batch = 1024;
   uint64_t store_max_queued_bytes = uint64_t{256} << 20;
   std::vector<ChannelConfig> channels;

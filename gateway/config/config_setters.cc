@@ -380,6 +380,15 @@ std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig
            {"outbox_retention_days", integer_in(&ledger.outbox_retention_days, 1, 36500)},
            {"view_poll_ms", millis_in(&ledger.view_poll, 50, 600'000, 1)},
        }},
+      {"peering",
+       {
+           {"enabled", boolean(&cfg->peering.enabled)},
+           {"listen", host_port(&cfg->peering.listen)},
+           {"max_body_bytes", integer_in(&cfg->peering.max_body_bytes, 1024, int64_t{1} << 30)},
+           {"threads", integer_in(&cfg->peering.threads, 1, 256)},
+           {"cert_file", absolute_path(&cfg->peering.cert_file)},
+           {"key_file", absolute_path(&cfg->peering.key_file)},
+       }},
   };
 }
 
@@ -437,6 +446,33 @@ MapSetter uri_map(std::map<std::string, std::string>* out) {
     if (!looks_like_uri(v.str))
       return "expected an absolute URI such as \"urn:oid:1.2.3\" or \"http://...\"";
     (*out)[key] = v.str;
+    return "";
+  };
+}
+
+MapSetter peer_urls(std::map<std::string, std::string>* out) {
+  return [=](const std::string& key, const Value& v) -> std::string {
+    const bool hex =
+        key.size() == 42 && (key.starts_with("0x") || key.starts_with("0X")) &&
+        std::all_of(key.begin() + 2, key.end(), [](char c) {
+          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        });
+    if (!hex) return "the key must be a member account, \"0x\" and 40 hex digits";
+    std::string account = "0x";
+    for (size_t i = 2; i < key.size(); ++i)
+      account += static_cast<char>(key[i] >= 'A' && key[i] <= 'F' ? key[i] - 'A' + 'a' : key[i]);
+    if (out->count(account) != 0) return "this account is already mapped (keys ignore case)";
+    if (v.kind != Value::Kind::kString)
+      return std::string("expected a string, got ") + kind_name(v.kind);
+    const char* usage = "expected \"https://HOST[:PORT]\" (the member's peering listener)";
+    if (!v.str.starts_with("https://")) return usage;
+    const std::string rest = v.str.substr(8);
+    if (rest.empty() || rest.find_first_of("/?#@ \t") != std::string::npos) return usage;
+    // HOST, [V6], HOST:PORT or [V6]:PORT.
+    const size_t host_end = rest.starts_with('[') ? rest.find(']') : 0;
+    if (host_end == std::string::npos) return usage;
+    if (rest.find(':', host_end) != std::string::npos && !parse_host_port(rest)) return usage;
+    (*out)[account] = v.str;
     return "";
   };
 }

@@ -58,7 +58,7 @@ Setter sha256_fingerprints(std::vector<std::string>* out);
 // A [labels] key: an array of code patterns (gateway/labels/label_rules.h),
 // each checked, appended to out->rules with `label`.
 Setter label_patterns(LabelsConfig* out, ledger::consortium::Label label);
-// The fixed tables ([gateway], [https], [store], [keys], [tpm], [ledger], [labels]),
+// The fixed tables ([gateway], [https], [store], [keys], [tpm], [ledger], [labels], [peering]),
 // bound to *cfg: table name -> key -> setter. The parser dispatches on it and
 // known_keys() lists it, so the two cannot disagree.
 std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig* cfg);
@@ -72,6 +72,9 @@ using MapSetter = std::function<std::string(const std::string& key, const Value&
 MapSetter uri_map(std::map<std::string, std::string>* out);
 MapSetter code_map(std::vector<v2fhir::CodeTranslation>* out);
 MapSetter z_rules(std::vector<v2fhir::ZSegmentRule>* out);
+// [peers]: "0xACCOUNT" (40 hex digits, any case; stored lower-case, each
+// account once) -> "https://HOST[:PORT]" (no path, user or query).
+MapSetter peer_urls(std::map<std::string, std::string>* out);
 // A channel's mapping tables ([channel.NAME.SUB]), bound to *c: SUB -> setter.
 std::map<std::string, MapSetter> mapping_schemas(ChannelConfig* c);
 

@@ -47,6 +47,10 @@ TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
   EXPECT_EQ(cfg->store_max_batch, minimal->store_max_batch);
   EXPECT_EQ(cfg->store_max_queued_bytes, minimal->store_max_queued_bytes);
   EXPECT_EQ(cfg->https.listen.to_string(), minimal->https.listen.to_string());
+  EXPECT_EQ(cfg->peering.enabled, minimal->peering.enabled);
+  EXPECT_EQ(cfg->peering.listen.to_string(), minimal->peering.listen.to_string());
+  EXPECT_EQ(cfg->peering.max_body_bytes, minimal->peering.max_body_bytes);
+  EXPECT_EQ(cfg->peering.threads, minimal->peering.threads);
 }
 
 TEST(ConfigTest, ParsesSeveralChannelsAndValues) {

@@ -182,7 +182,12 @@ PeerResult<PeerReply> PeerClient::call(const std::string& method, const std::str
         }
         body.append(buf, n);
       }
-      if (watch.fired() || (!in.eof() && in.fail())) {
+      // istream turns a failure inside Poco's stream (reset, timeout) into
+      // badbit; a body shorter than its Content-Length is lost too.
+      const bool cut =
+          in.bad() || (resp.hasContentLength() &&
+                       body.size() != static_cast<uint64_t>(resp.getContentLength64()));
+      if (watch.fired() || cut) {
         return error(unavailable_error(
             watch.fired() ? timed_out : "peering: " + where + ": connection lost in the response"));
       }

@@ -1,6 +1,8 @@
 // PeerClient against a real PeerServer (and a silent socket) on 127.0.0.1:
 // pinning, deadlines, bounded responses, and which error kind each failure is.
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
 
 #include <chrono>
 #include <thread>
@@ -73,6 +75,49 @@ TEST_F(PeerClientTest, SlowHandlerTimesOutTheWholeExchange) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().status.code(), StatusCode::kUnavailable);
   EXPECT_LT(took, 2500ms);
+}
+
+TEST_F(PeerClientTest, TricklingPeerIsCutAtTheDeadline) {
+  // A TLS server that answers one byte of its body every 50 ms: each receive
+  // is quick, so only a deadline for the whole exchange ends the call.
+  auto ctx = internal::make_server_context(pki_.server_cert, pki_.server_key);
+  ASSERT_TRUE(ctx.ok()) << ctx.error().message();
+  Poco::Net::SecureServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0), 4, *ctx);
+  std::atomic<bool> done{false};
+  std::thread trickler([&] {
+    try {
+      Poco::Net::StreamSocket s = listener.acceptConnection();
+      s.setReceiveTimeout(Poco::Timespan(5, 0));
+      std::string in;
+      char buf[1024];
+      while (in.find("\r\n\r\n") == std::string::npos) {
+        const int n = s.receiveBytes(buf, sizeof buf);
+        if (n <= 0) return;
+        in.append(buf, n);
+      }
+      const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+      s.sendBytes(head.data(), static_cast<int>(head.size()));
+      while (!done.load()) {
+        s.sendBytes("x", 1);
+        std::this_thread::sleep_for(50ms);
+      }
+    } catch (const Poco::Exception&) {
+      // The client hung up: what the test expects.
+    }
+  });
+  auto c = client(true, 1s);
+  const auto t0 = Clock::now();
+  auto r = c->get("https://127.0.0.1:" + std::to_string(listener.address().port()), "/status",
+                  server_fp_);
+  const auto took = Clock::now() - t0;
+  done = true;
+  trickler.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().status.code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.error().status.message().find("did not answer within 1000 ms"), std::string::npos)
+      << r.error().status.message();
+  EXPECT_GE(took, 900ms);
+  EXPECT_LT(took, 3s);
 }
 
 TEST_F(PeerClientTest, ResponseOverTheLimitIsRefused) {

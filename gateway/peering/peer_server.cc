@@ -22,6 +22,7 @@
 
 #include "gateway/log/log.h"
 #include "gateway/peering/deadline_reaper.h"
+#include "gateway/peering/peer_dispatch.h"
 #include "gateway/peering/peer_tls.h"
 
 namespace gw::peering {
@@ -30,39 +31,6 @@ namespace {
 
 using internal::Watch;
 using Clock = std::chrono::steady_clock;
-
-// A refused request's body is read and dropped up to this much before the
-// connection closes: closing with unread input makes the kernel reset the
-// connection, and the client could then lose our answer. Never handed on.
-constexpr size_t kDrainBytes = size_t{1} << 20;
-
-void discard(std::istream& in, size_t limit) {
-  char buf[16384];
-  size_t n = 0;
-  while (in && n < limit) {
-    in.read(buf, static_cast<std::streamsize>(std::min(sizeof buf, limit - n)));
-    if (in.gcount() == 0) break;
-    n += static_cast<size_t>(in.gcount());
-  }
-}
-
-// Reads the body into *body; false as soon as it would exceed `max`.
-bool read_body(std::istream& in, size_t max, std::string* body) {
-  char buf[16384];
-  while (in) {
-    in.read(buf, sizeof buf);
-    const size_t n = static_cast<size_t>(in.gcount());
-    if (n == 0) break;
-    if (body->size() + n > max) return false;
-    body->append(buf, n);
-  }
-  return true;
-}
-
-bool prefix_matches(const std::string& prefix, const std::string& path) {
-  if (!path.starts_with(prefix)) return false;
-  return path.size() == prefix.size() || prefix.ends_with('/') || path[prefix.size()] == '/';
-}
 
 class InFlight {
  public:
@@ -96,17 +64,7 @@ struct PeerServer::Impl {
   std::mutex stop_mu;  // serializes stop()
   bool stopped = false;
 
-  // What one call did, for its response and its log line.
-  struct Call {
-    std::string route = "-";  // the matched route's prefix (never the path)
-    std::string allow;        // for a 405: the methods the path accepts
-    size_t bytes_in = 0;
-    bool close = false;  // the connection must not be reused
-  };
-
   void serve_connection(Poco::Net::StreamSocket& socket);
-  PeerResponse serve_request(Poco::Net::HTTPServerRequest& req, const std::optional<Account>& peer,
-                             const Fingerprint& fp, Watch& watch, Call* call);
 };
 
 namespace {
@@ -168,92 +126,6 @@ class Factory : public Poco::Net::TCPServerConnectionFactory {
 
 }  // namespace
 
-PeerResponse PeerServer::Impl::serve_request(Poco::Net::HTTPServerRequest& req,
-                                             const std::optional<Account>& peer,
-                                             const Fingerprint& fp, Watch& watch, Call* call) {
-  const bool has_body =
-      req.getChunkedTransferEncoding() || (req.hasContentLength() && req.getContentLength64() > 0);
-  auto refuse = [&](PeerResponse r) {
-    // Not reading the rest of a body means the connection cannot be reused.
-    if (has_body) {
-      discard(req.stream(), kDrainBytes);
-      call->close = true;
-    }
-    return r;
-  };
-  if (!peer) {
-    call->close = true;
-    return refuse(
-        peer_error(403, "unknown-peer",
-                   "the client certificate (sha256 " + to_hex(fp) + ") is not an active member's"));
-  }
-  const std::string& uri = req.getURI();
-  const size_t q = uri.find('?');
-  PeerRequest r;
-  r.peer = *peer;
-  r.fingerprint = fp;
-  r.method = req.getMethod();
-  r.path = uri.substr(0, q);
-  r.query = q == std::string::npos ? "" : uri.substr(q + 1);
-  if (!r.path.starts_with('/')) {
-    return refuse(peer_error(400, "bad-request", "the request target must be a path"));
-  }
-  const PeerRoute* match = nullptr;
-  std::string allowed;
-  for (const PeerRoute& route_entry : routes) {
-    if (!prefix_matches(route_entry.path_prefix, r.path)) continue;
-    if (route_entry.method == r.method) {
-      match = &route_entry;
-      break;
-    }
-    if (allowed.find(route_entry.method) == std::string::npos)
-      allowed += (allowed.empty() ? "" : ", ") + route_entry.method;
-  }
-  if (match == nullptr && allowed.empty()) {
-    return refuse(peer_error(404, "not-found", "no such endpoint"));
-  }
-  if (match == nullptr) {
-    call->allow = allowed;
-    return refuse(peer_error(405, "method-not-allowed", "allowed: " + allowed));
-  }
-  call->route = match->path_prefix;
-  const size_t max = options.max_body_bytes;
-  if (req.hasContentLength() && req.getContentLength64() > static_cast<int64_t>(max)) {
-    return refuse(
-        peer_error(413, "too-large", "request body over " + std::to_string(max) + " bytes"));
-  }
-  if (!req.hasContentLength() && !req.getChunkedTransferEncoding() &&
-      (r.method == "POST" || r.method == "PUT")) {
-    // Without a length the body would end only when the client closes.
-    call->close = true;
-    return peer_error(411, "length-required", "send Content-Length or chunked encoding");
-  }
-  watch.restart(options.body_timeout);
-  try {
-    if (!read_body(req.stream(), max, &r.body)) {
-      call->bytes_in = r.body.size();
-      return refuse(
-          peer_error(413, "too-large", "request body over " + std::to_string(max) + " bytes"));
-    }
-  } catch (const Poco::Exception&) {
-    call->close = true;
-    return peer_error(408, "timeout", "request body not received in time");
-  }
-  call->bytes_in = r.body.size();
-  if (watch.fired()) {
-    call->close = true;
-    return peer_error(408, "timeout", "request body not received in time");
-  }
-  // The handler's own time is not bounded here: it is our code, and may wait
-  // for the store or the ledger.
-  watch.clear();
-  try {
-    return match->handler(r);
-  } catch (...) {
-    return peer_error(500, "internal", "the request could not be handled");
-  }
-}
-
 void PeerServer::Impl::serve_connection(Poco::Net::StreamSocket& socket) {
   InFlight in_flight_guard(&in_flight);
   if (stopping.load()) return;
@@ -288,29 +160,44 @@ void PeerServer::Impl::serve_connection(Poco::Net::StreamSocket& socket) {
     log::info("peer.handshake_failed", {{"from", from}, {"reason", why}});
     return;
   }
-  if (fp != Fingerprint{}) {
+  // Asked again for every request, so that a member suspended on chain is
+  // refused from its next request on, even on a kept-alive connection.
+  auto who = [&]() -> std::optional<Account> {
+    if (fp == Fingerprint{}) return std::nullopt;
     try {
-      peer = identify(fp);
+      return identify(fp);
     } catch (...) {
       log::error("peer.identify_failed", {{"from", from}, {"fingerprint", to_hex(fp)}});
-      peer.reset();
+      return std::nullopt;
     }
-  }
+  };
+  peer = who();
   // A member's connections do not count against its address: one member
   // gateway delivers several transfers at once.
   if (peer) slot.release();
   Poco::Net::HTTPServerSession session(socket, http_params);
+  int requests = 0;
   while (!stopping.load() && session.hasMoreRequests()) {
     const Clock::time_point started = Clock::now();
     std::string method = "-";
-    Call call;
+    internal::Call call;
     call.close = stopping.load();
     PeerResponse out;
     Poco::Net::HTTPServerResponseImpl response(session);
     try {
       Poco::Net::HTTPServerRequestImpl request(response, session, http_params);
       method = request.getMethod();
-      out = serve_request(request, peer, fp, watch, &call);
+      const std::string& version = request.getVersion();
+      if (version != Poco::Net::HTTPMessage::HTTP_1_1 &&
+          version != Poco::Net::HTTPMessage::HTTP_1_0) {
+        out = peer_error(400, "bad-request", "malformed HTTP request");
+        call.close = true;
+      } else {
+        response.setVersion(version);
+        if (requests++ > 0) peer = who();
+        out = internal::dispatch(request, routes, options.max_body_bytes, options.body_timeout,
+                                 peer, fp, watch, &call);
+      }
       // The response object does not know the request (Poco keeps that
       // link to its own connection class), so it would send a body even
       // for HEAD: the connection cannot carry another request after one.

@@ -30,7 +30,12 @@
 //    header_timeout, also the idle time between keep-alive requests; the body
 //    in and the response out within body_timeout each. A connection past its
 //    deadline is shut down (deadline_reaper.h).
+//    Within a phase, a single silence longer than header_timeout also ends
+//    the connection (the socket's own timeout).
 //  - Request line <= 16 KiB, <= 100 header fields of <= 8 KiB (Poco's limits).
+//  - A refused request's body is never handed on; up to 1 MiB of it is read
+//    and dropped before closing, so that the client receives the refusal
+//    instead of a connection reset.
 // What remains: a worker is held for up to header_timeout by anyone who can
 // connect, so `threads` idle connections from as many addresses delay others
 // by up to that long; put the port behind a firewall that admits only the

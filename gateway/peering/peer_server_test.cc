@@ -1,9 +1,13 @@
 // The member-to-member listener with real sockets on 127.0.0.1: who gets in
 // (by certificate fingerprint), what is refused and how, and that idle or
 // trickling connections cannot hold it.
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <thread>
@@ -230,6 +234,30 @@ TEST_F(PeerServerTest, ABodyThatStallsIsCutAtTheBodyDeadline) {
   EXPECT_EQ(calls(), 0);
 }
 
+TEST_F(PeerServerTest, ABodyCutShortNeverReachesTheHandler) {
+  start();
+  Poco::Net::Context::Ptr ctx =
+      internal::make_client_context(pki_.client_cert, pki_.client_key).value();
+  Poco::Net::SecureStreamSocket s(Poco::Net::SocketAddress("127.0.0.1", server_.port()), ctx);
+  s.setReceiveTimeout(Poco::Timespan(5, 0));
+  const std::string head =
+      "POST /transfers HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"partial\":";
+  s.sendBytes(head.data(), static_cast<int>(head.size()));
+  // The end of our stream, 988 bytes early (a TCP end without TLS's
+  // close_notify: the server's TLS session fails, and its 408 arrives, if at
+  // all, as a TLS alert).
+  ::shutdown(s.impl()->sockfd(), SHUT_WR);
+  std::string out;
+  char buf[1024];
+  try {
+    for (int n; (n = s.receiveBytes(buf, sizeof buf)) > 0;) out.append(buf, n);
+  } catch (const Poco::Exception&) {
+    // The alert: the server has finished with the request.
+  }
+  EXPECT_EQ(out.find(" 200 "), std::string::npos) << out.substr(0, 200);
+  EXPECT_EQ(calls(), 0);
+}
+
 TEST_F(PeerServerTest, TooManyUnidentifiedConnectionsFromOneAddressAreClosed) {
   options_.max_unidentified_per_address = 1;
   start();
@@ -241,6 +269,82 @@ TEST_F(PeerServerTest, TooManyUnidentifiedConnectionsFromOneAddressAreClosed) {
   idle.close();
   EXPECT_TRUE(gw::testing::wait_until(
       [&] { return client(true, 3s)->get(base_url_, "/status", server_fp_).ok(); }, 5s, 50ms));
+}
+
+// Sends `request` on a member's TLS connection; returns what the server
+// answered until it closed (or 5 s passed).
+std::string raw_exchange(uint16_t port, const gw::testing::TestPki& pki,
+                         const std::string& request) {
+  Poco::Net::Context::Ptr ctx =
+      internal::make_client_context(pki.client_cert, pki.client_key).value();
+  Poco::Net::SecureStreamSocket s(Poco::Net::SocketAddress("127.0.0.1", port), ctx);
+  s.setReceiveTimeout(Poco::Timespan(5, 0));
+  s.sendBytes(request.data(), static_cast<int>(request.size()));
+  std::string out;
+  char buf[4096];
+  try {
+    for (int n; (n = s.receiveBytes(buf, sizeof buf)) > 0;) out.append(buf, n);
+  } catch (const Poco::Exception&) {
+  }
+  return out;
+}
+
+TEST_F(PeerServerTest, ChunkedBodyOverTheLimitGets413) {
+  options_.max_body_bytes = 1024;
+  start();
+  std::string req = "POST /transfers HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 3; ++i) req += "3e8\r\n" + std::string(1000, 'x') + "\r\n";
+  req += "0\r\n\r\n";
+  const std::string out = raw_exchange(server_.port(), pki_, req);
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 413")) << out.substr(0, 200);
+  EXPECT_NE(out.find("\"too-large\""), std::string::npos);
+  EXPECT_EQ(calls(), 0);
+}
+
+TEST_F(PeerServerTest, PostWithoutALengthGets411) {
+  start();
+  const std::string out =
+      raw_exchange(server_.port(), pki_, "POST /transfers HTTP/1.1\r\nHost: x\r\n\r\n{}");
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 411")) << out.substr(0, 200);
+  EXPECT_EQ(calls(), 0);
+}
+
+TEST_F(PeerServerTest, DotSegmentsAndMalformedRequestsGet400) {
+  start();
+  for (const char* target : {"/status/../x", "/status//x", "/transfers/./x", "/status/.."}) {
+    const std::string out = raw_exchange(
+        server_.port(), pki_,
+        std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 400")) << target << ": " << out.substr(0, 200);
+  }
+  const std::string out = raw_exchange(server_.port(), pki_, "NOT HTTP AT ALL\r\n\r\n");
+  EXPECT_TRUE(out.starts_with("HTTP/1.0 400")) << out.substr(0, 200);  // no version to echo
+  EXPECT_EQ(out.find("AT 400"), std::string::npos);
+  EXPECT_EQ(calls(), 0);
+}
+
+TEST_F(PeerServerTest, KeptAliveConnectionIsReidentifiedOnEveryRequest) {
+  start();
+  Poco::Net::Context::Ptr ctx =
+      internal::make_client_context(pki_.client_cert, pki_.client_key).value();
+  Poco::Net::SecureStreamSocket s(Poco::Net::SocketAddress("127.0.0.1", server_.port()), ctx);
+  Poco::Net::HTTPClientSession session(s);
+  session.setKeepAlive(true);
+  auto get_status = [&] {
+    Poco::Net::HTTPRequest req("GET", "/status", Poco::Net::HTTPMessage::HTTP_1_1);
+    req.setHost("x");
+    req.setKeepAlive(true);
+    session.sendRequest(req);
+    Poco::Net::HTTPResponse resp;
+    std::istream& in = session.receiveResponse(resp);
+    std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return static_cast<int>(resp.getStatus());
+  };
+  EXPECT_EQ(get_status(), 200);
+  EXPECT_EQ(get_status(), 200);  // the same connection
+  suspended_ = true;             // the registry now says: not active
+  EXPECT_EQ(get_status(), 403);
+  EXPECT_EQ(calls(), 2);
 }
 
 TEST_F(PeerServerTest, StopClosesIdleConnectionsPromptly) {

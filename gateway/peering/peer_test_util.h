@@ -83,8 +83,8 @@ class PeeringFixture : public ::testing::Test {
     ASSERT_TRUE(server_
                     .start(
                         options_,
-                        [known](const Fingerprint& fp) -> std::optional<Account> {
-                          if (fp == known) return member_b();
+                        [known, this](const Fingerprint& fp) -> std::optional<Account> {
+                          if (fp == known && !suspended_.load()) return member_b();
                           return std::nullopt;
                         },
                         std::move(routes))
@@ -113,7 +113,8 @@ class PeeringFixture : public ::testing::Test {
   std::string base_url_;
   std::mutex mu_;  // guards seen_
   PeerRequest seen_;
-  std::atomic<int> calls_{0};  // handler calls, any route
+  std::atomic<int> calls_{0};           // handler calls, any route
+  std::atomic<bool> suspended_{false};  // member B suspended on chain
 };
 
 }  // namespace gw::peering::testing

@@ -24,6 +24,9 @@ using Account = std::array<uint8_t, 20>;
 std::string to_hex(std::span<const uint8_t> bytes);
 // "0x" + to_hex(account): how logs and errors name a member.
 std::string account_text(const Account& account);
+// "0x" + 40 hex digits (any case), as [peers] keys are written; false for
+// anything else.
+bool parse_account(std::string_view text, Account* out);
 
 struct PeerRequest {
   Account peer{};             // the active member whose certificate made the call
