@@ -24,6 +24,7 @@
 #include "gateway/peering/deadline_reaper.h"
 #include "gateway/peering/peer_dispatch.h"
 #include "gateway/peering/peer_tls.h"
+#include "gateway/peering/sigpipe_guard.h"
 
 namespace gw::peering {
 
@@ -101,11 +102,18 @@ class Connection : public Poco::Net::TCPServerConnection {
   Connection(const Poco::Net::StreamSocket& s, PeerServer::Impl* impl)
       : TCPServerConnection(s), impl_(impl) {}
   void run() override {
+    internal::SigpipeGuard no_sigpipe;  // a client that hung up must not end the process
     try {
       impl_->serve_connection(socket());
     } catch (...) {
       // serve_connection handles what it expects; anything else ends only
       // this connection.
+    }
+    // Closed here, under the guard: closing a TLS socket writes its
+    // close_notify, which Poco would otherwise do after run() returns.
+    try {
+      socket().close();
+    } catch (...) {
     }
   }
 
