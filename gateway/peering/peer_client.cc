@@ -77,11 +77,7 @@ PeerError answered(int http_status, const std::string& body) {
   const std::string what = "peer answered " + std::to_string(http_status) +
                            (e.code.empty() ? "" : " " + e.code) +
                            (e.reason.empty() ? "" : ": " + e.reason);
-  // "unknown-peer": the member's view of the registry does not (yet) hold
-  // our certificate as an active member's: after a rekey, or while its
-  // view catches up. That can change without anything changing here.
-  const bool transient = http_status >= 500 || http_status == 408 || http_status == 429 ||
-                         (http_status == 403 && e.code == "unknown-peer");
+  const bool transient = http_status >= 500 || http_status == 408 || http_status == 429;
   e.status = transient ? unavailable_error(what) : failed_precondition_error(what);
   return e;
 }

@@ -9,10 +9,9 @@
 // request, response), enforced even against a server that trickles, and a
 // bounded response body. Errors say what the caller should do next:
 //  - kUnavailable: unreachable, timed out, connection lost, malformed or
-//    oversized response, or the peer answered 5xx/408/429, or 403
-//    "unknown-peer" (its registry view does not know our certificate yet, as
-//    after a rekey) (http_status and code set): retry later. The request may or may not have been
-//    processed: every call we make must be idempotent.
+//    oversized response, or the peer answered 5xx/408/429 (http_status set):
+//    retry later. The request may or may not have been processed: every call
+//    we make must be idempotent.
 //  - kPermissionDenied: the server's certificate is not the expected one; the
 //    message names the expected and the seen fingerprint (hex; not PHI).
 //  - kFailedPrecondition: the peer answered with another error (http_status,

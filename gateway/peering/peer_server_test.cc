@@ -68,8 +68,7 @@ TEST_F(PeerServerTest, UnknownFingerprintGets403AndTheHandlerIsNotCalled) {
   auto c = client(/*member=*/false);
   auto r = c->post(base_url_, "/transfers", server_fp_, R"({"x":1})");
   ASSERT_FALSE(r.ok());
-  // For the caller: retry later (the member's registry view may catch up).
-  EXPECT_EQ(r.error().status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(r.error().status.code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(r.error().http_status, 403);
   EXPECT_EQ(r.error().code, "unknown-peer");
   EXPECT_NE(r.error().reason.find(to_hex(fingerprint_of(pki_.other_client_cert))),
