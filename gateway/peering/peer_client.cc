@@ -14,6 +14,7 @@
 #include "fhir/json/json.h"
 #include "gateway/peering/deadline_reaper.h"
 #include "gateway/peering/peer_tls.h"
+#include "gateway/peering/sigpipe_guard.h"
 
 namespace gw::peering {
 
@@ -123,6 +124,7 @@ PeerResult<PeerReply> PeerClient::call(const std::string& method, const std::str
   if (!target.ok()) return error(target.error());
   if (!path.starts_with('/') || path.find_first_of(" \r\n") != std::string::npos)
     return error(invalid_argument_error("peering: the path must start with '/'"));
+  internal::SigpipeGuard no_sigpipe;
   const std::string where = target->host + ":" + std::to_string(target->port);
   const Clock::time_point deadline = Clock::now() + impl_->options.timeout;
   const std::string timed_out = "peering: " + where + " did not answer within " +

@@ -24,6 +24,7 @@
 #include "gateway/peering/deadline_reaper.h"
 #include "gateway/peering/peer_dispatch.h"
 #include "gateway/peering/peer_tls.h"
+#include "gateway/peering/sigpipe_guard.h"
 
 namespace gw::peering {
 
@@ -31,6 +32,38 @@ namespace {
 
 using internal::Watch;
 using Clock = std::chrono::steady_clock;
+
+// At most kLinesPerSecond lines per second for events that anyone who can
+// connect can cause (failed handshakes, refused connections), so that a
+// flood cannot fill the disk; `suppressed=N` counts the lines left out.
+class LogBudget {
+ public:
+  static constexpr int kLinesPerSecond = 10;
+  // True if a line may be written now; *suppressed gets the count left out
+  // since the last line written.
+  bool take(uint64_t* suppressed) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto now = Clock::now();
+    if (now - window_ >= std::chrono::seconds(1)) {
+      window_ = now;
+      used_ = 0;
+    }
+    if (used_ >= kLinesPerSecond) {
+      ++suppressed_;
+      return false;
+    }
+    ++used_;
+    *suppressed = suppressed_;
+    suppressed_ = 0;
+    return true;
+  }
+
+ private:
+  std::mutex mu_;  // guards the fields below
+  Clock::time_point window_{};
+  int used_ = 0;
+  uint64_t suppressed_ = 0;
+};
 
 class InFlight {
  public:
@@ -61,7 +94,8 @@ struct PeerServer::Impl {
   std::atomic<bool> stopping{false};
   std::mutex addresses_mu;  // guards per_address_count (unidentified connections)
   std::map<std::string, int> per_address_count;
-  std::mutex stop_mu;  // serializes stop()
+  LogBudget unauthenticated_lines;  // peer.handshake_failed, peer.refused
+  std::mutex stop_mu;               // serializes stop()
   bool stopped = false;
 
   void serve_connection(Poco::Net::StreamSocket& socket);
@@ -101,11 +135,18 @@ class Connection : public Poco::Net::TCPServerConnection {
   Connection(const Poco::Net::StreamSocket& s, PeerServer::Impl* impl)
       : TCPServerConnection(s), impl_(impl) {}
   void run() override {
+    internal::SigpipeGuard no_sigpipe;  // a client that hung up must not end the process
     try {
       impl_->serve_connection(socket());
     } catch (...) {
       // serve_connection handles what it expects; anything else ends only
       // this connection.
+    }
+    // Closed here, under the guard: closing a TLS socket writes its
+    // close_notify, which Poco would otherwise do after run() returns.
+    try {
+      socket().close();
+    } catch (...) {
     }
   }
 
@@ -138,8 +179,11 @@ void PeerServer::Impl::serve_connection(Poco::Net::StreamSocket& socket) {
   const std::string from_host = from.substr(0, from.rfind(':'));
   AddressSlot slot(this, from_host);
   if (!slot.held()) {
-    log::warn("peer.refused",
-              {{"from", from}, {"reason", "too many connections from this address"}});
+    if (uint64_t suppressed = 0; unauthenticated_lines.take(&suppressed)) {
+      log::warn("peer.refused", {{"from", from},
+                                 {"reason", "too many unidentified connections from this address"},
+                                 {"suppressed", std::to_string(suppressed)}});
+    }
     return;
   }
   Watch watch(&reaper, socket.impl()->sockfd(), options.header_timeout);
@@ -157,7 +201,10 @@ void PeerServer::Impl::serve_connection(Poco::Net::StreamSocket& socket) {
   } catch (const std::exception&) {
     // No certificate, not TLS, an old protocol, a timeout: nothing was said.
     const char* why = stopping.load() ? "stopping" : watch.fired() ? "timeout" : "refused";
-    log::info("peer.handshake_failed", {{"from", from}, {"reason", why}});
+    if (uint64_t suppressed = 0; unauthenticated_lines.take(&suppressed)) {
+      log::info("peer.handshake_failed",
+                {{"from", from}, {"reason", why}, {"suppressed", std::to_string(suppressed)}});
+    }
     return;
   }
   // Asked again for every request, so that a member suspended on chain is
@@ -235,16 +282,30 @@ void PeerServer::Impl::serve_connection(Poco::Net::StreamSocket& socket) {
       bytes_out = 0;
     }
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-    // An unknown caller is named by its fingerprint, which the operator can
-    // compare with the registry; a member by its account.
-    log::info("peer.call", {{"peer", peer ? account_text(*peer) : "unknown:" + to_hex(fp)},
-                            {"from", from},
-                            {"method", method},
-                            {"route", call.route},
-                            {"status", std::to_string(out.status)},
-                            {"bytes_in", std::to_string(call.bytes_in)},
-                            {"bytes_out", std::to_string(bytes_out)},
-                            {"ms", std::to_string(ms.count())}});
+    // A member is named by its account; an unknown caller by its
+    // fingerprint, which the operator can compare with the registry (and,
+    // as anyone with a certificate can cause them, within the line budget).
+    uint64_t suppressed = 0;
+    if (peer) {
+      log::info("peer.call", {{"peer", account_text(*peer)},
+                              {"from", from},
+                              {"method", method},
+                              {"route", call.route},
+                              {"status", std::to_string(out.status)},
+                              {"bytes_in", std::to_string(call.bytes_in)},
+                              {"bytes_out", std::to_string(bytes_out)},
+                              {"ms", std::to_string(ms.count())}});
+    } else if (unauthenticated_lines.take(&suppressed)) {
+      log::info("peer.call", {{"peer", "unknown:" + to_hex(fp)},
+                              {"from", from},
+                              {"method", method},
+                              {"route", call.route},
+                              {"status", std::to_string(out.status)},
+                              {"bytes_in", std::to_string(call.bytes_in)},
+                              {"bytes_out", std::to_string(bytes_out)},
+                              {"ms", std::to_string(ms.count())},
+                              {"suppressed", std::to_string(suppressed)}});
+    }
     if (call.close || watch.fired()) return;
     session.setKeepAlive(true);
     watch.restart(options.header_timeout);  // idle until the next request's headers are in

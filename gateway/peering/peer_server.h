@@ -72,8 +72,11 @@ struct PeerServerOptions {
 };
 
 // The active member whose certificate has this fingerprint, or nullopt
-// (unknown, suspended, removed). Called once per connection, on a worker
-// thread, possibly from several at once.
+// (unknown, suspended, removed). Called after the handshake and again for
+// every request (so a suspension reaches kept-alive connections), on worker
+// threads, possibly from several at once: answer from memory (the consent
+// cache's member view), never from a ledger call. An exception counts as
+// unknown (and is logged).
 using IdentifyPeer = std::function<std::optional<Account>(const Fingerprint& fingerprint)>;
 // Called on a worker thread, possibly from several at once. An exception
 // becomes a 500 (its text is not sent or logged: it may hold PHI).

@@ -164,6 +164,26 @@ TEST_F(PeerServerTest, LogLineNamesTheMemberAndRouteButNotThePath) {
   EXPECT_EQ(out.find("secret"), std::string::npos) << out;
 }
 
+TEST_F(PeerServerTest, FailedHandshakesAreLoggedWithinABudget) {
+  start();
+  ::testing::internal::CaptureStdout();
+  const auto t0 = Clock::now();
+  constexpr int kAttempts = 40;
+  for (int i = 0; i < kAttempts; ++i)
+    gw::testing::handshake_with_versions(server_.port(), pki_.ca_cert, TLS1_2_VERSION,
+                                         TLS1_2_VERSION);
+  server_.stop();  // joins the workers: every line is written
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - t0).count() + 1;
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  int lines = 0;
+  for (size_t at = 0; (at = out.find("event=peer.handshake_failed", at)) != std::string::npos; ++at)
+    ++lines;
+  EXPECT_GE(lines, 1);
+  EXPECT_LE(lines, 10 * seconds) << out;
+  if (seconds == 1) EXPECT_LT(lines, kAttempts);
+}
+
 TEST_F(PeerServerTest, AnIdleConnectionDoesNotStopAnotherClient) {
   // Two connections that never start TLS hold two workers (the handshake
   // runs on the worker, not on the thread that accepts); the third serves.

@@ -42,6 +42,9 @@ Result<Poco::Net::Context::Ptr> make_context(Poco::Net::Context::Usage usage,
     context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
     context->enableExtendedCertificateVerification(false);
     SSL_CTX* ctx = context->sslContext();
+    // Renegotiation would let a connection change certificates after it was
+    // identified, and costs the server a handshake at the client's whim.
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
     if (usage == Poco::Net::Context::TLS_SERVER_USE) {
       SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any_chain);
       static const unsigned char kSessionContext[] = "gw-peering";

@@ -6,7 +6,9 @@
 // instead each side computes the SHA-256 of the other's DER certificate after
 // the handshake and compares it with the registry's (server: any active
 // member's; client: the one member it means to call). A handshake without a
-// certificate from the other side fails. TLS 1.2 at least, no weak ciphers.
+// certificate from the other side fails. TLS 1.2 at least, no weak ciphers,
+// no renegotiation. gateway/base/tls_client.h (the policy of connections to
+// servers that have a CA) is not used here: it verifies chains strictly.
 #pragma once
 
 #include <Poco/Net/Context.h>
