@@ -197,10 +197,15 @@ gw::Result<std::shared_ptr<const LabelRules>> LabelRules::compile(
   auto rules = std::make_shared<LabelRules>();
   rules->rule_count_ = specs.size();
   for (auto& [uri, r] : systems) {
-    for (auto& [code, bits] : exact[uri]) r.exact.emplace_back(code, bits);
+    for (auto& [code, bits] : exact[uri]) {
+      r.exact.emplace_back(code, bits);
+      rules->any_exact_.push_back(code);
+    }
+    rules->any_range_.insert(rules->any_range_.end(), r.ranges.begin(), r.ranges.end());
     rules->system_uris_.push_back(uri);
     rules->by_system_.push_back(std::move(r));
   }
+  std::sort(rules->any_exact_.begin(), rules->any_exact_.end());
   return std::shared_ptr<const LabelRules>(std::move(rules));
 }
 
@@ -223,6 +228,20 @@ uint64_t LabelRules::match(std::string_view system, std::string_view code) const
       [](const std::pair<std::string, uint64_t>& x, std::string_view c) { return x.first < c; });
   if (e != s->exact.end() && e->first == code) bits |= e->second;
   return bits;
+}
+
+bool LabelRules::could_match(std::string_view code) const {
+  if (std::binary_search(any_exact_.begin(), any_exact_.end(), code,
+                         [](std::string_view a, std::string_view b) { return a < b; }))
+    return true;
+  if (any_range_.empty()) return false;
+  std::array<char, kMaxIcdCode> buf{};
+  size_t len = 0;
+  if (!icd_key(code, &buf, &len)) return false;
+  const std::string_view key(buf.data(), len);
+  for (const Range& r : any_range_)
+    if (in_range(key, r.low, r.high)) return true;
+  return false;
 }
 
 std::shared_ptr<const LabelRules> default_rules() {

@@ -74,6 +74,9 @@ class LabelRules {
   // True if some rule names `system`: a record mentioning none of these
   // systems cannot match (the labeler's cheap pre-check).
   const std::vector<std::string>& systems() const { return system_uris_; }
+  // True if `code` could match some rule in some system: the labeler's
+  // pre-check on the codes of a record's text, before parsing it.
+  bool could_match(std::string_view code) const;
   size_t rule_count() const { return rule_count_; }
 
  private:
@@ -89,6 +92,8 @@ class LabelRules {
   };
   std::vector<SystemRules> by_system_;  // sorted by uri
   std::vector<std::string> system_uris_;
+  std::vector<std::string> any_exact_;  // every exact code of every system, sorted
+  std::vector<Range> any_range_;        // every ICD range of every system
   size_t rule_count_ = 0;
 };
 

@@ -131,6 +131,17 @@ TEST(LabelRulesTest, DefaultsCompileAndConfiguredRulesAddToThem) {
   EXPECT_EQ(without->match(kIcd10, "F03"), label_bit(Label::kMh));
 }
 
+TEST(LabelRulesTest, CouldMatchIsTrueForEveryCodeSomeSystemMatches) {
+  auto r = rules({{Label::kEth, "icd10:F10-F19"}, {Label::kHiv, "loinc:75622-1"}});
+  EXPECT_TRUE(r->could_match("F10.2"));
+  EXPECT_TRUE(r->could_match("f19.99"));
+  EXPECT_TRUE(r->could_match("75622-1"));
+  EXPECT_FALSE(r->could_match("F20"));
+  EXPECT_FALSE(r->could_match("2345-7"));
+  EXPECT_FALSE(r->could_match("laboratory"));
+  EXPECT_FALSE(r->could_match(""));
+}
+
 TEST(LabelRulesTest, CompileReportsTheBadPattern) {
   auto r = LabelRules::compile(false, {{Label::kPsy, "icd10:F99-F20"}});
   ASSERT_FALSE(r.ok());

@@ -1,5 +1,7 @@
 #include "gateway/labels/labeler.h"
 
+#include <string.h>
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -103,9 +105,36 @@ std::string_view type_and_id(std::string_view ref) {
   return prev == std::string_view::npos ? ref : ref.substr(prev + 1);
 }
 
+// glibc's memmem (two-way, vectorized) rather than string_view::find, which
+// stops at every '"' of the JSON to compare the rest of the needle.
+size_t find_in(std::string_view text, std::string_view needle, size_t pos = 0) {
+  if (pos > text.size()) return std::string_view::npos;
+  const void* at = ::memmem(text.data() + pos, text.size() - pos, needle.data(), needle.size());
+  return at == nullptr ? std::string_view::npos
+                       : static_cast<size_t>(static_cast<const char*>(at) - text.data());
+}
+
 bool mentions_any(std::string_view text, const std::vector<std::string>& needles) {
   for (const std::string& n : needles)
-    if (text.find(n) != std::string_view::npos) return true;
+    if (find_in(text, n) != std::string_view::npos) return true;
+  return false;
+}
+
+// True if some "code" member of the canonical JSON text holds a code some
+// rule could match (or one this scan cannot read plainly: an escape). A
+// Coding's code is always such a member, so false means no Coding of the
+// record can match and it need not be parsed.
+bool mentions_candidate_code(std::string_view json, const LabelRules& rules) {
+  constexpr std::string_view kKey = "\"code\":\"";
+  for (size_t pos = find_in(json, kKey); pos != std::string_view::npos;
+       pos = find_in(json, kKey, pos)) {
+    pos += kKey.size();
+    const size_t end = json.find('"', pos);
+    if (end == std::string_view::npos) return true;
+    const std::string_view code = json.substr(pos, end - pos);
+    if (code.find('\\') != std::string_view::npos || rules.could_match(code)) return true;
+    pos = end;
+  }
   return false;
 }
 
@@ -170,31 +199,51 @@ gw::Status label_records(const LabelRules& rules, std::vector<store::RecordWrite
                          const OutsideLabels& outside, size_t* changed) {
   if (changed != nullptr) *changed = 0;
   std::vector<Work> work(records->size());
-  bool any_refs = false;
-  for (size_t i = 0; i < records->size(); ++i) {
+  auto parse = [&](size_t i) -> gw::Status {
     const store::RecordWrite& r = (*records)[i];
-    const TypeElements* e = elements_of(r.resource_type);
-    // A record that names no rule's code system and has no references to
-    // follow cannot gain a label: it is not even parsed.
-    if (e == nullptr) continue;
-    const bool may_match = mentions_any(r.resource_json, rules.systems());
-    if (!may_match && e->refs.empty()) continue;
     auto parsed =
         fhir::parse_json(r.resource_json, fhir::own_document_limits(r.resource_json.size()));
     if (!parsed.ok())
       return internal_error("label: a " + r.resource_type +
                             " record could not be parsed: " + parsed.error().to_string());
+    work[i].resource = std::move(parsed).value();
+    work[i].have = record_label_bits(*work[i].resource);
+    work[i].want = work[i].have;
+    return ok_status();
+  };
+  // Own labels. A record of a type with nothing to match, or whose text
+  // names no rule's system or code and carries no labels, cannot have any:
+  // it is not parsed (most records of a feed).
+  bool any_labeled = false;
+  for (size_t i = 0; i < records->size(); ++i) {
+    const std::string& json = (*records)[i].resource_json;
+    const TypeElements* e = elements_of((*records)[i].resource_type);
+    if (e == nullptr) continue;
+    // The code scan first: one pass that rules out most records alone.
+    const bool may_match =
+        mentions_candidate_code(json, rules) && mentions_any(json, rules.systems());
+    if (!may_match && find_in(json, "\"security\":") == std::string_view::npos) continue;
+    GW_RETURN_IF_ERROR(parse(i));
     Work& w = work[i];
-    w.resource = std::move(parsed).value();
-    w.have = record_label_bits(*w.resource);
-    w.want = w.have | (may_match ? direct_label_bits(rules, *w.resource) : 0);
-    for (std::string_view path : e->refs)
-      visit_path(*w.resource, path, [&](const JsonValue& ref) {
-        const JsonValue* target = ref.find("reference");
-        if (target == nullptr || !target->is_string()) return;
-        if (std::string_view t = type_and_id(target->text()); !t.empty()) w.refs.push_back(t);
-      });
-    any_refs = any_refs || !w.refs.empty();
+    if (may_match) w.want |= direct_label_bits(rules, *w.resource);
+    any_labeled = any_labeled || (w.want & kSensitivityMask) != 0;
+  }
+  // References, only when there is a label they could carry.
+  bool any_refs = false;
+  if (any_labeled || outside) {
+    for (size_t i = 0; i < records->size(); ++i) {
+      const TypeElements* e = elements_of((*records)[i].resource_type);
+      if (e == nullptr || e->refs.empty()) continue;
+      if (!work[i].resource) GW_RETURN_IF_ERROR(parse(i));
+      Work& w = work[i];
+      for (std::string_view path : e->refs)
+        visit_path(*w.resource, path, [&](const JsonValue& ref) {
+          const JsonValue* target = ref.find("reference");
+          if (target == nullptr || !target->is_string()) return;
+          if (std::string_view t = type_and_id(target->text()); !t.empty()) w.refs.push_back(t);
+        });
+      any_refs = any_refs || !w.refs.empty();
+    }
   }
   if (any_refs) {
     // "Type/id" -> position in the batch; built only when something refers.

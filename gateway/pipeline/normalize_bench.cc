@@ -13,6 +13,7 @@
 #include "gateway/cli/ctl_commands.h"
 #include "gateway/crypto/commitment.h"
 #include "gateway/crypto/store_keys.h"
+#include "gateway/labels/labeler.h"
 #include "gateway/pipeline/normalize.h"
 
 namespace {
@@ -44,8 +45,12 @@ std::string oru_with_results(int n) {
   return m;
 }
 
-void normalize_loop(benchmark::State& state, const std::string& raw) {
+// `labeled`: also the labeling step the pipeline runs after normalization
+// (gateway/labels, the default rules), to compare with the same message
+// normalized alone.
+void normalize_loop(benchmark::State& state, const std::string& raw, bool labeled = false) {
   gw::v2fhir::MappingConfig config;
+  const auto rules = gw::labels::default_rules();
   size_t records = 0;
   for (auto _ : state) {
     gw::hl7::ParseResult r = gw::hl7::parse(raw);
@@ -56,6 +61,10 @@ void normalize_loop(benchmark::State& state, const std::string& raw) {
     gw::pipeline::Normalized n = gw::pipeline::normalize_v2(*r.message, config);
     if (!n.ok()) {
       state.SkipWithError(("normalize failed: " + gw::pipeline::summarize(n.errors)).c_str());
+      return;
+    }
+    if (labeled && !gw::labels::label_records(*rules, &n.records).ok()) {
+      state.SkipWithError("labeling failed");
       return;
     }
     records += n.records.size();
@@ -76,6 +85,72 @@ void BM_NormalizeOruR01With20Obx(benchmark::State& state) {
   normalize_loop(state, oru_with_results(20));
 }
 BENCHMARK(BM_NormalizeOruR01With20Obx);
+
+// adt_a01.hl7 with a psychiatric diagnosis: its Condition and the Encounter
+// that names it are labeled PSY (parsed, labeled and re-serialized).
+std::string psych_adt() {
+  std::string m = corpus_message("adt_a01.hl7");
+  const std::string from = "I20.9^Angina pectoris, unspecified^I10";
+  if (size_t at = m.find(from); at != std::string::npos)
+    m.replace(at, from.size(), "F20.0^Paranoid schizophrenia^I10");
+  return m;
+}
+
+void BM_NormalizePsychAdt(benchmark::State& state) { normalize_loop(state, psych_adt()); }
+BENCHMARK(BM_NormalizePsychAdt);
+
+void BM_NormalizeAndLabelPsychAdt(benchmark::State& state) {
+  normalize_loop(state, psych_adt(), true);
+}
+BENCHMARK(BM_NormalizeAndLabelPsychAdt);
+
+void BM_NormalizeAndLabelAdtA01(benchmark::State& state) {
+  normalize_loop(state, corpus_message("adt_a01.hl7"), true);
+}
+BENCHMARK(BM_NormalizeAndLabelAdtA01);
+
+void BM_NormalizeAndLabelOruR01With20Obx(benchmark::State& state) {
+  normalize_loop(state, oru_with_results(20), true);
+}
+BENCHMARK(BM_NormalizeAndLabelOruR01With20Obx);
+
+// The labeling step alone, on one message's normalized records (a fresh copy
+// each iteration, as the pipeline labels each message's records once;
+// BM_CopyRecords* is the copy alone).
+void label_loop(benchmark::State& state, const std::string& raw, bool label) {
+  gw::hl7::ParseResult r = gw::hl7::parse(raw);
+  gw::pipeline::Normalized n = gw::pipeline::normalize_v2(*r.message, {});
+  if (!n.ok()) {
+    state.SkipWithError("normalize failed");
+    return;
+  }
+  const auto rules = gw::labels::default_rules();
+  size_t changed = 0;
+  for (auto _ : state) {
+    std::vector<gw::store::RecordWrite> records = n.records;
+    if (label && !gw::labels::label_records(*rules, &records, nullptr, &changed).ok()) {
+      state.SkipWithError("labeling failed");
+      return;
+    }
+    benchmark::DoNotOptimize(records.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["relabeled_per_message"] = static_cast<double>(changed);
+}
+void BM_CopyRecordsAdtA01(benchmark::State& s) {
+  label_loop(s, corpus_message("adt_a01.hl7"), false);
+}
+BENCHMARK(BM_CopyRecordsAdtA01);
+void BM_LabelAdtA01(benchmark::State& s) { label_loop(s, corpus_message("adt_a01.hl7"), true); }
+BENCHMARK(BM_LabelAdtA01);
+void BM_LabelPsychAdt(benchmark::State& s) { label_loop(s, psych_adt(), true); }
+BENCHMARK(BM_LabelPsychAdt);
+void BM_CopyRecordsOruR01With20Obx(benchmark::State& s) {
+  label_loop(s, oru_with_results(20), false);
+}
+BENCHMARK(BM_CopyRecordsOruR01With20Obx);
+void BM_LabelOruR01With20Obx(benchmark::State& s) { label_loop(s, oru_with_results(20), true); }
+BENCHMARK(BM_LabelOruR01With20Obx);
 
 // What the pipeline adds per message once it is normalized: a consortium token for
 // every Patient identifier, a salted commitment and an encrypted envelope for

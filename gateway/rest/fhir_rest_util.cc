@@ -162,8 +162,8 @@ JsonValue with_server_meta(const JsonValue& resource, int64_t version, int64_t u
 std::optional<JsonValue> record_resource(const store::StoredRecord& record) {
   // Our own canonical output: bounded by its size, which may exceed what a
   // request may carry (a document with a large attachment).
-  fhir::JsonResult<JsonValue> parsed = fhir::parse_json(
-      record.resource_json, fhir::own_document_limits(record.resource_json.size()));
+  fhir::JsonResult<JsonValue> parsed =
+      fhir::parse_json(record.resource_json, fhir::own_document_limits(record.resource_json.size()));
   if (!parsed.ok() || !parsed->is_object()) return std::nullopt;
   return with_server_meta(*parsed, record.version, record.updated_at_ms);
 }

@@ -136,7 +136,8 @@ TEST_F(RestBundleTest, TransactionTakesConditionalUpdatesAndCreates) {
   EXPECT_EQ(text_at(b, {"entry", "1", "response", "location"}),
             "Observation/" + obs + "/_history/1");  // unchanged: no new version
   EXPECT_EQ(text_at(b, {"entry", "2", "response", "status"}), "200 OK");
-  EXPECT_EQ(text_at(b, {"entry", "2", "response", "location"}), "Device/" + prov + "/_history/1");
+  EXPECT_EQ(text_at(b, {"entry", "2", "response", "location"}),
+            "Device/" + prov + "/_history/1");
   EXPECT_EQ(text_at(call("GET", "/Patient/" + patient).json(), {"name", "0", "family"}),
             "Hopper-Murray");
   EXPECT_EQ(store_->count_records(), 4);  // 3 records, the Patient in 2 versions

@@ -59,5 +59,23 @@ TEST_F(RestLabelsTest, UpdateWithoutSensitiveCodesKeepsTheClientsLabelsOnly) {
   EXPECT_EQ(again.header("ETag"), "W/\"1\"");
 }
 
+TEST_F(RestLabelsTest, ATransactionPropagatesLabelsAlongItsReferences) {
+  Reply r = call("POST", "/", R"({"resourceType":"Bundle","type":"transaction","entry":[
+ {"fullUrl":"urn:uuid:7d0c2a4e-0000-4000-8000-000000000001",
+  "resource":{"resourceType":"Observation","status":"final",
+              "code":{"coding":[{"system":"http://loinc.org","code":"56888-1"}]}},
+  "request":{"method":"POST","url":"Observation"}},
+ {"fullUrl":"urn:uuid:7d0c2a4e-0000-4000-8000-000000000002",
+  "resource":{"resourceType":"DiagnosticReport","status":"final","code":{"text":"HIV screen"},
+              "result":[{"reference":"urn:uuid:7d0c2a4e-0000-4000-8000-000000000001"}]},
+  "request":{"method":"POST","url":"DiagnosticReport"}}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string report = text_at(r.json(), {"entry", "1", "response", "location"});
+  ASSERT_EQ(report.rfind("DiagnosticReport/", 0), 0u) << report;
+  Reply read = call("GET", "/" + report.substr(0, report.find("/_history")));
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(labels_of(read), label_bit(Label::kHiv)) << read.body;
+}
+
 }  // namespace
 }  // namespace gw::rest::testing
