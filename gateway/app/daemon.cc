@@ -37,6 +37,7 @@
 #include "gateway/pipeline/mllp_ingest.h"
 #include "gateway/rest/rest_server.h"
 #include "gateway/store/message_store.h"
+#include "gateway/transfer/transfer_service.h"
 
 namespace gw::app {
 namespace {
@@ -331,6 +332,63 @@ int run_gatewayd(int argc, char** argv) {
     gw::log::info("ledger.disabled", {{"detail", "[ledger] enabled = false"}});
   }
 
+  // Transfers to and from other members (gateway/transfer): consent-checked
+  // from the consortium view, recorded through the ledger outbox, delivered
+  // over the member-to-member API ([peering]). They need the ledger.
+  std::unique_ptr<gw::peering::PeerClient> peer_client;
+  std::unique_ptr<gw::transfer::TransferService> transfers;
+  if (ledger) {
+    gw::transfer::TransferContext tc;
+    tc.self = ledger->address();
+    tc.store = store.get();
+    tc.view = consortium_view.get();
+    tc.outbox = &ledger->outbox();
+    tc.payload_keys = &keys->working.payload_keys;
+    tc.study_root_key = &keys->working.record_key;
+    std::optional<gw::peering::PeerServerOptions> listener;
+    if (cfg->peering.enabled) {
+      gw::peering::PeerClientOptions pco;
+      pco.cert_file = cfg->peering.cert_file;
+      pco.key_file = cfg->peering.key_file;
+      auto client = gw::peering::PeerClient::create(pco);
+      if (!client.ok()) {
+        gw::log::error("startup_failed",
+                       {{"channel", "peering"}, {"detail", client.error().message()}});
+        return 1;
+      }
+      peer_client = std::move(client).value();
+      tc.peers = peer_client.get();
+      for (const auto& [account, url] : cfg->peers) {
+        gw::peering::Account a{};
+        if (gw::peering::parse_account(account, &a)) tc.peer_urls[a] = url;
+      }
+      gw::peering::PeerServerOptions po;
+      po.host = cfg->peering.listen.host;
+      po.port = cfg->peering.listen.port;
+      po.cert_file = cfg->peering.cert_file;
+      po.key_file = cfg->peering.key_file;
+      po.max_body_bytes = cfg->peering.max_body_bytes;
+      po.threads = cfg->peering.threads;
+      po.shutdown_grace = cfg->shutdown_grace;
+      tc.options.limits.max_envelope_bytes = cfg->peering.max_body_bytes;
+      listener = po;
+    }
+    auto started =
+        gw::transfer::TransferService::start(std::move(tc), cfg->transfers_path(), listener);
+    if (!started.ok()) {
+      gw::log::error("startup_failed",
+                     {{"channel", "peering"}, {"detail", started.error().message()}});
+      return 1;
+    }
+    transfers = std::move(started).value();
+    if (listener) {
+      gw::config::HostPort actual{cfg->peering.listen.host, transfers->peering_port()};
+      gw::log::info(
+          "listening",
+          {{"channel", "peering"}, {"protocol", "https"}, {"address", actual.to_string()}});
+    }
+  }
+
   // Forwarding: its queue is derived from the store (outbound_queue.h), so it
   // starts before the channels accept anything and reads what they store.
   std::unique_ptr<gw::outbound::OutboundService> outbound;
@@ -404,6 +462,7 @@ int run_gatewayd(int argc, char** argv) {
     ro.shutdown_grace_ms = static_cast<int>(cfg->shutdown_grace.count());
     ro.admin_subjects = cfg->https.admin_subjects;
     ro.labels = label_rules;
+    if (transfers) ro.extensions.push_back(transfers->rest_extension());
     const gw::config::GatewayConfig& config = *cfg;
     gw::admin::AdminSources admin_sources;
     admin_sources.config = &config;
@@ -473,6 +532,7 @@ int run_gatewayd(int argc, char** argv) {
   // Stop accepting and reading; in-flight frames finish committing and get
   // their acknowledgements within the grace period.
   if (rest) rest->stop();
+  if (transfers) transfers->stop();
   for (auto& c : channels) c.server->stop(cfg->shutdown_grace);
   // What is still queued stays in outbound.db for the next start.
   if (outbound) outbound->stop();

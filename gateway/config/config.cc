@@ -30,6 +30,10 @@ std::string GatewayConfig::outbound_queue_path() const {
   return (std::filesystem::path(state_dir) / "outbound.db").string();
 }
 
+std::string GatewayConfig::transfers_path() const {
+  return (std::filesystem::path(state_dir) / "transfers.db").string();
+}
+
 namespace {
 
 // The checks between a channel's forwarding keys (each alone is checked by

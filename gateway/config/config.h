@@ -246,6 +246,8 @@ struct GatewayConfig {
   // The outbound queue, <state_dir>/outbound.db, beside the message store
   // (gateway/outbound/outbound_queue.h).
   std::string outbound_queue_path() const;
+  // <state_dir>/transfers.db: transfers to and from other members (gateway/transfer).
+  std::string transfers_path() const;
 };
 
 // Parses and validates. An error (invalid-argument) has one line of the form

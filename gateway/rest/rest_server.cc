@@ -297,6 +297,7 @@ gw::Status FhirRestServer::start() {
     api.base_url = impl->base_url;
     api.channel = options_.channel;
     api.labels = options_.labels;
+    api.extensions = options_.extensions;
     api.max_body_bytes = options_.max_body_bytes;
     impl->api = std::make_unique<FhirApi>(store_, api);
 

@@ -18,6 +18,7 @@
 
 #include "gateway/base/status.h"
 #include "gateway/labels/label_rules.h"
+#include "gateway/rest/fhir_api.h"
 #include "gateway/rest/rest_types.h"
 #include "gateway/store/message_store.h"
 
@@ -39,6 +40,8 @@ struct RestOptions {
   std::string channel = "fhir";
   // Sensitivity labels for every record written ([labels]); never null.
   std::shared_ptr<const labels::LabelRules> labels = labels::default_rules();
+  // Rooms that answer a resource type or operation themselves (fhir_api.h).
+  std::vector<ExtensionHandler> extensions;
   // Time stop() gives requests in progress before closing connections.
   int shutdown_grace_ms = 10000;
   // The admin API (/admin/...): served by admin_handler, only to clients that

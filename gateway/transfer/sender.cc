@@ -382,8 +382,11 @@ bool TransferSender::deliver(OutgoingTransfer& t) {
     return true;
   }
   const peering::PeerError& e = reply.error();
-  if (e.status.code() == StatusCode::kFailedPrecondition) {
+  if (e.status.code() == StatusCode::kFailedPrecondition &&
+      !(e.http_status == 403 && e.code == "unknown-peer")) {
     // The recipient checked and refused: retrying the same bytes cannot help.
+    // (Not knowing our certificate is different: its view of the registry may
+    // lag behind a rekey of ours.)
     finish(
         t, OutgoingState::kFailed,
         "recipient refused: " + e.code + (e.reason.empty() ? "" : ": " + e.reason.substr(0, 200)));
