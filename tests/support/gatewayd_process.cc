@@ -240,6 +240,8 @@ gw::Status GatewaydProcess::start(std::chrono::milliseconds timeout) {
         return internal_error("gatewayd is ready but logged no listening address:\n" + out);
       }
       port_ = static_cast<uint16_t>(std::atoi(out.c_str() + addr + 18));
+      // Other listeners (peering) may log first: the test channel's port.
+      if (auto ports = channel_ports(); ports.count("test") != 0) port_ = ports["test"];
       return ok_status();
     }
     int status = 0;

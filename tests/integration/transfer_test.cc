@@ -1,0 +1,140 @@
+// test-needs: integration swtpm anvil
+// Record transfers between two real member gateways on one ledger: decided
+// from the consent view, recorded on the TransferLog before delivery,
+// delivered sealed over the member-to-member API, verified and stored by the
+// recipient with a Provenance.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "fhir/json/write.h"
+#include "tests/integration/transfer_fixture.h"
+
+namespace gw::testing {
+namespace {
+
+// A patient with an identifier both hospitals know (the SSN), a
+// schizophrenia diagnosis (PSY) and a glucose result.
+const std::string kAdmit =
+    "MSH|^~\\&|ADT|HOSPA|GW|GW|20260101120000||ADT^A01|T-ADT-1|P|2.5.1\r"
+    "EVN|A01|20260101120000\r"
+    "PID|1||MRN-7781^^^HOSPA^MR~123-45-6789^^^SSA^SS||Transferova^Jana^Q||19800101|F|||"
+    "12 Elm St^^Springfield^IL^62701||555-0142\r"
+    "PV1|1|I|WARD1^101^A||||1234^Smith^John|||MED||||||||V-9001\r"
+    "DG1|1||F20.0^Paranoid schizophrenia^I10||20260101|A\r";
+const std::string kGlucose =
+    "MSH|^~\\&|LAB|HOSPA|GW|GW|20260101130000||ORU^R01|T-ORU-1|P|2.5.1\r"
+    "PID|1||MRN-7781^^^HOSPA^MR~123-45-6789^^^SSA^SS||Transferova^Jana^Q||19800101|F\r"
+    "OBR|1|ORD-1|FIL-1|2345-7^Glucose^LN|||20260101123000\r"
+    "OBX|1|NM|2345-7^Glucose^LN||95|mg/dL|70-99|N|||F\r";
+
+std::string push_body(const std::string& org_id, const std::string& purpose,
+                      const std::string& reason = "") {
+  std::string body =
+      R"({"resourceType":"Parameters","parameter":[)"
+      R"({"name":"recipient","valueIdentifier":{"system":"urn:ietf:rfc:3986","value":")" +
+      org_id + R"("}},{"name":"purpose","valueCode":")" + purpose + R"("})";
+  if (!reason.empty()) body += R"(,{"name":"reason","valueString":")" + reason + R"("})";
+  return body + "]}";
+}
+
+// The resource without what each server adds when serving it.
+std::string without_serving_meta(const std::string& json) {
+  auto parsed = fhir::parse_json(json);
+  if (!parsed.ok()) return "unparseable";
+  fhir::JsonValue v = std::move(parsed).value();
+  if (fhir::JsonValue* meta = v.find_mutable("meta")) {
+    meta->remove("versionId");
+    meta->remove("lastUpdated");
+    if (meta->empty()) v.remove("meta");
+  }
+  return fhir::write_json(v);
+}
+
+class TransferTest : public TransferFixture {};
+
+// Emergency access without a consent: refused by the gateway while the
+// consortium's policy is off; with the policy on (a quorum's decision), the
+// transfer is recorded flagged, delivered, verified and stored at the
+// recipient byte for byte, with a Provenance that says so.
+TEST_F(TransferTest, EmergencyAccessOnlyUnderThePolicyAndFlagged) {
+  ASSERT_NO_FATAL_FAILURE(SetUpConsortium());
+  ASSERT_NO_FATAL_FAILURE(send_hl7(a_, "admit", kAdmit));
+  ASSERT_NO_FATAL_FAILURE(send_hl7(a_, "glucose", kGlucose));
+  std::vector<std::string> patients = patients_named(a_, "MRN-7781");
+  ASSERT_EQ(patients.size(), 1u);
+  const std::string push = "/Patient/" + patients[0] + "/$transfer";
+
+  rest::testing::Reply refused =
+      a_.call("POST", push, push_body(b_.org_id, "ETREAT", "unresponsive in ED"));
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("NO_CONSENT"), std::string::npos) << refused.body;
+  // Without a grant, a treatment transfer is refused the same way.
+  EXPECT_EQ(a_.call("POST", push, push_body(b_.org_id, "TREAT")).status, 422);
+  // Not a member: refused before any check.
+  EXPECT_EQ(a_.call("POST", push, push_body("urn:oid:1.2.3", "TREAT")).status, 422);
+
+  // The quorum turns emergency access on (governance needs the outbox, so
+  // the gateways stop meanwhile).
+  ASSERT_NO_FATAL_FAILURE(stop_both());
+  std::string out;
+  ASSERT_EQ(ctl({"ledger", "propose-policy", "--config", a_.gw->config_path(), "--emergency-access",
+                 "on"},
+                &out),
+            0)
+      << out;
+  const size_t at = out.find("proposal id: ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string id =
+      out.substr(at + 13, out.find_first_not_of("0123456789", at + 13) - at - 13);
+  ASSERT_EQ(ctl({"ledger", "approve", "--config", b_.gw->config_path(), "--proposal", id}, &out), 0)
+      << out;
+  ASSERT_NO_FATAL_FAILURE(start_both());
+
+  // Emergency access needs a named reason.
+  rest::testing::Reply no_reason = a_.call("POST", push, push_body(b_.org_id, "ETREAT"));
+  EXPECT_EQ(no_reason.status, 422) << no_reason.body;
+  EXPECT_NE(no_reason.body.find("EMERGENCY_REASON_REQUIRED"), std::string::npos);
+
+  rest::testing::Reply accepted =
+      a_.call("POST", push, push_body(b_.org_id, "ETREAT", "unresponsive in ED"));
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  ASSERT_TRUE(wait_until(
+      [&] { return a_.gw->output().find("event=transfer.delivered") != std::string::npos; }, 60s))
+      << a_.gw->output() << "\n---- B ----\n"
+      << b_.gw->output();
+  const std::string a_log = a_.gw->output();
+  EXPECT_NE(a_log.find("event=transfer.recorded"), std::string::npos);
+  EXPECT_NE(a_log.find("emergency=true"), std::string::npos);
+
+  // B holds the patient now, and every record it received is A's, byte for
+  // byte (apart from what each server adds when serving).
+  std::vector<std::string> at_b = patients_named(b_, "MRN-7781");
+  ASSERT_EQ(at_b, patients);
+  const std::string b_log = b_.gw->output();
+  const size_t received = b_log.find("event=transfer.received");
+  ASSERT_NE(received, std::string::npos) << b_log;
+  // Refusals keep their ids (the trail shows them): the accepted transfer
+  // is the one the answer named.
+  auto answer = fhir::parse_json(accepted.body);
+  ASSERT_TRUE(answer.ok());
+  const std::string transfer_id =
+      answer.value().find("parameter")->items()[0].find("valueString")->text();
+  const std::string transfer = ledger::to_hex_0x(a_.account) + "/" + transfer_id;
+  EXPECT_NE(b_log.find("transfer=" + transfer), std::string::npos) << b_log;
+  rest::testing::Reply patient_a = a_.call("GET", "/Patient/" + patients[0]);
+  rest::testing::Reply patient_b = b_.call("GET", "/Patient/" + patients[0]);
+  ASSERT_EQ(patient_b.status, 200) << patient_b.body;
+  EXPECT_EQ(without_serving_meta(patient_a.body), without_serving_meta(patient_b.body));
+
+  // No PHI in either gateway's log.
+  for (const std::string* log : {&a_log, &b_log}) {
+    for (const char* phi :
+         {"Transferova", "MRN-7781", "123-45-6789", "Elm St", "19800101", "unresponsive"}) {
+      EXPECT_EQ(log->find(phi), std::string::npos) << phi;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gw::testing
