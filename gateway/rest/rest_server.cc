@@ -298,6 +298,8 @@ gw::Status FhirRestServer::start() {
     api.channel = options_.channel;
     api.labels = options_.labels;
     api.max_body_bytes = options_.max_body_bytes;
+    api.extensions = options_.extensions;
+    api.own_write_types = options_.own_write_types;
     impl->api = std::make_unique<FhirApi>(store_, api);
 
     auto* params = new Poco::Net::HTTPServerParams;

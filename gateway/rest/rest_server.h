@@ -18,6 +18,7 @@
 
 #include "gateway/base/status.h"
 #include "gateway/labels/label_rules.h"
+#include "gateway/rest/fhir_api.h"
 #include "gateway/rest/rest_types.h"
 #include "gateway/store/message_store.h"
 
@@ -51,6 +52,10 @@ struct RestOptions {
   std::function<void(const std::string& method, const std::string& resource_type, int status,
                      const std::string& peer)>
       on_request = nullptr;
+  // Passed to ApiOptions: rooms that answer a resource type themselves
+  // (ApiOptions::extensions) and the types only they may write.
+  std::vector<ExtensionHandler> extensions;
+  std::vector<std::string> own_write_types;
 };
 
 class FhirRestServer {
