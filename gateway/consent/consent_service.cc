@@ -2,6 +2,9 @@
 // ledger state are in consent_service_read.cc.
 #include "gateway/consent/consent_service.h"
 
+#include <chrono>
+#include <thread>
+
 #include "fhir/json/canonical.h"
 #include "fhir/validate/validator.h"
 #include "gateway/base/clock.h"
@@ -75,6 +78,50 @@ std::vector<uint8_t> item_key(std::string_view prefix, std::span<const uint8_t> 
 
 }  // namespace
 
+std::optional<ApiResult> ConsentService::ensure_custody(const ledger::Hash256& token) {
+  const std::optional<Address> custodian = options_.lookups.custodian(token);
+  if (custodian && *custodian == options_.self) return std::nullopt;
+  if (custodian) {
+    return path_error(409, "conflict", "Consent.patient",
+                      "another member is this patient's custodian; write the Consent there");
+  }
+  // Not registered (or the view has not seen it yet): registerPatient, once
+  // per token (the outbox key makes a repeat return the same item), and wait
+  // until it is final. The grants cannot go in the same breath: the outbox
+  // sends calls and grant batches as separate transactions, and a grant batch
+  // estimated before the registration is mined reverts (UnknownPatient).
+  const std::vector<uint8_t> key = item_key("consent-register|", token, 0);
+  auto queued = options_.outbox->enqueue(
+      {{ledger::ItemKind::kCall,
+        ledger::encode_call_body(options_.consent_registry,
+                                 ledger::consortium::register_patient(token, Address{})),
+        key}});
+  if (!queued.ok() || queued->size() != 1) {
+    return error_result(503, "transient", "the ledger outbox cannot take the registration now");
+  }
+  const int64_t seq = queued->front();
+  const auto deadline = std::chrono::steady_clock::now() + options_.registration_wait;
+  for (;;) {
+    auto item = options_.outbox->item(seq);
+    if (item.ok() && item->has_value()) {
+      const ledger::ItemState state = (*item)->state;
+      if (state == ledger::ItemState::kDone) return std::nullopt;
+      if (state == ledger::ItemState::kRefused || state == ledger::ItemState::kFailed) {
+        return path_error(409, "conflict", "Consent.patient",
+                          "the ledger refused to register this gateway as the patient's "
+                          "custodian (gatewayctl ledger outbox shows why)");
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ApiResult r = error_result(503, "transient",
+                             "the patient's registration on the ledger is not final yet; send "
+                             "the Consent again shortly");
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+
 ApiResult ConsentService::write(const rest::ExtensionRequest& request, const std::string& id,
                                 bool create) {
   if (request.in_bundle) {
@@ -142,6 +189,13 @@ ApiResult ConsentService::write(const rest::ExtensionRequest& request, const std
   }
   plan.patient = PatientRef{};  // never stored beside the plan (it may be an identifier)
 
+  // Custody before anything of this version is queued (and outside the write
+  // lock: a first registration waits for the chain). An inactive Consent of a
+  // patient never registered asks for nothing, so it needs no custody.
+  if (plan.in_force()) {
+    if (std::optional<ApiResult> refused = ensure_custody(*token)) return *refused;
+  }
+
   std::lock_guard lock(write_mu_);
   auto previous = options_.consents->get(id);
   if (!previous.ok()) return error_result(500, "exception", "the consent store cannot be read");
@@ -175,22 +229,6 @@ ApiResult ConsentService::write(const rest::ExtensionRequest& request, const std
   const std::vector<ContractOp> ops = plan_operations(before, plan, *token, hash);
 
   std::vector<ledger::OutboxStore::NewItem> items;
-  if (!ops.empty()) {
-    const std::optional<Address> custodian = options_.lookups.custodian(*token);
-    if (custodian && *custodian != options_.self) {
-      return path_error(409, "conflict", "Consent.patient",
-                        "another member is this patient's custodian; write the Consent there");
-    }
-    if (!custodian) {
-      // Not registered yet (or the view has not seen it): registerPatient first,
-      // once per token (the outbox key makes a repeat a no-op).
-      items.push_back(
-          {ledger::ItemKind::kCall,
-           ledger::encode_call_body(options_.consent_registry,
-                                    ledger::consortium::register_patient(*token, Address{})),
-           item_key("consent-register|", *token, 0)});
-    }
-  }
   for (size_t i = 0; i < ops.size(); ++i) {
     std::vector<uint8_t> key = item_key("consent|", hash, i);
     if (const auto* grant = std::get_if<ledger::consortium::GrantInput>(&ops[i])) {

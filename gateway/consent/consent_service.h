@@ -15,6 +15,7 @@
 // overlap check. Errors and logs hold element paths and fixed texts only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,6 +60,9 @@ struct ConsentServiceOptions {
   std::string base_url;             // "https://host:8443", for Location and fullUrl
   std::string channel = "fhir";     // InboundMessage::channel of the stored Consents
   std::function<int64_t()> now_ms;  // default: the system clock
+  // How long a write waits for the first registerPatient of a patient to be
+  // final before answering 503 (Retry-After; the registration stays queued).
+  std::chrono::milliseconds registration_wait{30000};
 };
 
 class ConsentService {
@@ -73,6 +77,9 @@ class ConsentService {
 
  private:
   rest::ApiResult write(const rest::ExtensionRequest& request, const std::string& id, bool create);
+  // nullopt when this gateway is the patient's custodian (registering it
+  // first if nobody is), else the answer (409 another custodian, 503 pending).
+  std::optional<rest::ApiResult> ensure_custody(const ledger::Hash256& token);
   rest::ApiResult read(const std::string& id);
   rest::ApiResult search(const rest::QueryParams& params);
   // The Consent as served: the stored record with server meta and its ledger state.

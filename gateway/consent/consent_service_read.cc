@@ -30,9 +30,11 @@ JsonValue ConsentService::ledger_state(const std::optional<ConsentRow>& row) {
     }
     const ledger::OutboxItem& it = **item;
     if (it.state == ledger::ItemState::kRefused || it.state == ledger::ItemState::kFailed) {
+      // The revert's name only: its arguments may hold the patient token.
+      const std::string reason = it.outcome.substr(0, it.outcome.find('('));
       return make_ledger_state(
           "refused", it.tx_hash ? ledger::to_hex_0x(*it.tx_hash) : std::string(),
-          it.outcome.empty() ? std::string(ledger::item_state_name(it.state)) : it.outcome);
+          reason.empty() ? std::string(ledger::item_state_name(it.state)) : reason);
     }
     if (it.state != ledger::ItemState::kDone) {
       pending = true;

@@ -51,6 +51,7 @@ class ConsentServiceTest : public ::testing::Test {
     o.lookups.custodian = [this](const ledger::Hash256&) { return custodian_; };
     o.base_url = "https://gw.example";
     o.now_ms = [] { return static_cast<int64_t>(kNow) * 1000; };
+    o.registration_wait = std::chrono::milliseconds(0);  // nothing drains this outbox
     service_ = std::make_unique<ConsentService>(o);
     rest::ApiOptions ao;
     ao.base_url = o.base_url;
@@ -126,7 +127,24 @@ class ConsentServiceTest : public ::testing::Test {
   std::unique_ptr<rest::FhirApi> api_;
 };
 
-TEST_F(ConsentServiceTest, CreateQueuesRegistrationAndGrantThenReportsTheLedgerState) {
+TEST_F(ConsentServiceTest, CreateRegistersThePatientFirstThenQueuesTheGrantAndReportsItsState) {
+  // Nobody is custodian: registerPatient is queued, and the Consent waits for it.
+  rest::RestResponse waiting = call("POST", "/Consent", consent_json());
+  ASSERT_EQ(waiting.status, 503) << waiting.body;
+  ASSERT_NE(waiting.header("Retry-After"), nullptr);
+  std::vector<ledger::OutboxItem> registration = items();
+  ASSERT_EQ(registration.size(), 1u);
+  EXPECT_EQ(registration[0].kind, ledger::ItemKind::kCall);
+  // Asked again before it is final: the same item, not a second one.
+  EXPECT_EQ(call("POST", "/Consent", consent_json()).status, 503);
+  ASSERT_EQ(items().size(), 1u);
+  ledger::Hash256 reg_tx{};
+  reg_tx.fill(0x11);
+  ASSERT_TRUE(
+      outbox_
+          ->finish_item(registration[0].seq, ledger::ItemState::kDone, "", 9, reg_tx, std::nullopt)
+          .ok());
+
   rest::RestResponse created = call("POST", "/Consent", consent_json());
   ASSERT_EQ(created.status, 201) << created.body;
   JsonValue c = body_of(created);
@@ -150,10 +168,8 @@ TEST_F(ConsentServiceTest, CreateQueuesRegistrationAndGrantThenReportsTheLedgerS
 
   ledger::Hash256 tx{};
   tx.fill(0xAB);
-  for (const auto& it : queued) {
-    ASSERT_TRUE(
-        outbox_->finish_item(it.seq, ledger::ItemState::kDone, "", 10, tx, std::nullopt).ok());
-  }
+  ASSERT_TRUE(
+      outbox_->finish_item(queued[1].seq, ledger::ItemState::kDone, "", 10, tx, std::nullopt).ok());
   JsonValue read = body_of(call("GET", "/Consent/" + id));
   EXPECT_EQ(state(read, "state"), "recorded");
   EXPECT_EQ(state(read, "transaction"), ledger::to_hex_0x(tx));
@@ -167,8 +183,8 @@ TEST_F(ConsentServiceTest, CreateQueuesRegistrationAndGrantThenReportsTheLedgerS
   ASSERT_EQ(queued.size(), 3u);
   EXPECT_EQ(queued[2].kind, ledger::ItemKind::kCall);
   ASSERT_TRUE(outbox_
-                  ->finish_item(queued[2].seq, ledger::ItemState::kRefused, "NoSuchGrant", 11, tx,
-                                std::nullopt)
+                  ->finish_item(queued[2].seq, ledger::ItemState::kRefused, "NoSuchGrant(0xabab)",
+                                11, tx, std::nullopt)
                   .ok());
   JsonValue after = body_of(call("GET", "/Consent/" + id));
   EXPECT_EQ(state(after, "state"), "refused");
@@ -223,6 +239,7 @@ TEST_F(ConsentServiceTest, RefusalsNameTheElementAndQueueNothing) {
 }
 
 TEST_F(ConsentServiceTest, OverlapPatientChangeAndLedgerDisabled) {
+  custodian_ = account(1);  // this gateway
   rest::RestResponse first = call("POST", "/Consent", consent_json());
   ASSERT_EQ(first.status, 201) << first.body;
   const std::string id = body_of(first).find("id")->text();
