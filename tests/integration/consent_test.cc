@@ -7,7 +7,8 @@
 // own check says PERMIT (and EXCLUDED_LABEL for PSY records) under the token
 // the gateway registered the patient with. Then the
 // Consent is set inactive: the revocation is recorded and the check says
-// REVOKED. Refusals name the element: an unknown patient, an unknown org.
+// REVOKED. Refusals name the element: an unknown patient, an unknown org,
+// a patient another member registered (409).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -18,6 +19,8 @@
 
 #include "fhir/json/json.h"
 #include "gateway/anchoring/ledger_deployment.h"
+#include "gateway/crypto/secret.h"
+#include "gateway/crypto/tokenizer.h"
 #include "ledger-client/consortium/consent_registry.h"
 #include "ledger-client/consortium/events.h"
 #include "ledger-client/consortium/scope.h"
@@ -95,6 +98,39 @@ class ConsentIntegration : public LedgerFixture {
     return d.ok() ? d->decision : cs::Decision::kInvalidPurpose;
   }
 
+  // Stores Patient n over REST (a first identifier without a system, then
+  // two with one); returns its id ("" on failure, reported).
+  std::string store_patient(int n) {
+    const std::string body = R"({"resourceType":"Patient","identifier":[{"value":"LOCAL-)" +
+                             std::to_string(n) +
+                             R"("},{"system":"urn:oid:1.2.3.4.5","value":"MRN-CONSENT-)" +
+                             std::to_string(n) + R"("},{"system":"urn:other","value":"OTHER-)" +
+                             std::to_string(n) + R"("}],"name":[{"family":"Consentia"}]})";
+    std::string reply, err;
+    const int rc = run_command(
+        {"/usr/bin/curl", "-sS", "--fail-with-body", "--cacert", pki_.ca_cert, "-H",
+         "Content-Type: application/fhir+json", "-X", "POST", "--data", body, url_ + "/Patient"},
+        &reply, &err);
+    auto parsed = fhir::parse_json(reply);
+    EXPECT_TRUE(rc == 0 && parsed.ok()) << reply << err;
+    if (rc != 0 || !parsed.ok() || parsed->find("id") == nullptr) return "";
+    return parsed->find("id")->text();
+  }
+  // The token of Patient n's first identifier with a system: HMAC with the
+  // tokenization key derived from the test consortium key (keys/key_store.cc).
+  static ledger::Hash256 token_of(int n) {
+    auto key = ledger::from_hex(kTestConsortiumKeyHex);
+    auto tok_key =
+        crypto::hmac_sha256_secret(*key, std::string("tokenize|v1|") + kTestConsortiumId);
+    EXPECT_TRUE(tok_key.has_value());
+    if (!tok_key) return {};
+    auto tokenizer = crypto::Tokenizer::create(std::move(*tok_key));
+    EXPECT_TRUE(tokenizer.has_value());
+    if (!tokenizer) return {};
+    auto bytes = crypto::token_bytes(
+        tokenizer->token("urn:oid:1.2.3.4.5", "MRN-CONSENT-" + std::to_string(n)));
+    return bytes.value_or(ledger::Hash256{});
+  }
   std::vector<cs::PatientRegistered> registrations() {
     ledger::LogFilter f;
     f.addresses = {deployment_.contracts.consents};
@@ -161,18 +197,8 @@ TEST_F(ConsentIntegration, GrantRecordedCheckedOnChainThenRevoked) {
   if (gw::Status s = gw.start(); !s.ok()) FAIL() << s.message();
 
   // A Patient, over REST.
-  std::string patient_body, err;
-  ASSERT_EQ(run_command({"/usr/bin/curl", "-sS", "--fail-with-body", "--cacert", pki_.ca_cert, "-H",
-                         "Content-Type: application/fhir+json", "-X", "POST", "--data",
-                         R"({"resourceType":"Patient","identifier":[{"system":"urn:oid:1.2.3.4.5",)"
-                         R"("value":"MRN-CONSENT-1"}],"name":[{"family":"Consentia"}]})",
-                         url_ + "/Patient"},
-                        &patient_body, &err),
-            0)
-      << patient_body << err;
-  auto patient = fhir::parse_json(patient_body);
-  ASSERT_TRUE(patient.ok()) << patient_body;
-  const std::string patient_id = patient->find("id")->text();
+  const std::string patient_id = store_patient(1);
+  ASSERT_FALSE(patient_id.empty());
   const std::string ref = R"({"reference": "Patient/)" + patient_id + "\"}";
 
   // Until the view has read the registry, hospital 2 is an unknown org: the
@@ -195,10 +221,13 @@ TEST_F(ConsentIntegration, GrantRecordedCheckedOnChainThenRevoked) {
 
   // The patient was registered once, with this gateway as custodian: its
   // token is the one the grant was written under.
+  // That token is the one of the Patient's first identifier with a system
+  // and a value, as every member computes it from the consortium key.
   std::vector<cs::PatientRegistered> registered = registrations();
   ASSERT_EQ(registered.size(), 1u);
   EXPECT_EQ(registered[0].custodian, address_);
   const std::optional<ledger::Hash256> token = registered[0].patient_token;
+  EXPECT_EQ(token, token_of(1));
   EXPECT_EQ(check(*token, b, 0), cs::Decision::kPermit);
   EXPECT_EQ(check(*token, b, cs::label_bit(cs::Label::kPsy)), cs::Decision::kExcludedLabel);
 
@@ -218,6 +247,27 @@ TEST_F(ConsentIntegration, GrantRecordedCheckedOnChainThenRevoked) {
   EXPECT_NE(out.find("Consent.patient:"), std::string::npos) << out;
   EXPECT_EQ(apply(consent("", "active", ref, "urn:oid:9.9.9"), &out), 1);
   EXPECT_NE(out.find("Consent.provision.actor[0]"), std::string::npos) << out;
+
+  // Another member (hospital 2, impersonated on anvil) registered patient 2:
+  // this gateway is not its custodian, so its Consent belongs elsewhere.
+  const std::string patient2 = store_patient(2);
+  ASSERT_FALSE(patient2.empty());
+  ASSERT_TRUE(
+      ledger::testing::set_balance(*rpc_, b, *ledger::Uint256::from_decimal("1000000000000000000"))
+          .ok());
+  ASSERT_TRUE(rpc_->call("anvil_impersonateAccount", "[\"" + ledger::to_hex_0x(b) + "\"]").ok());
+  auto sent = rpc_->call(
+      "eth_sendTransaction",
+      "[{\"from\":\"" + ledger::to_hex_0x(b) + "\",\"to\":\"" +
+          ledger::to_hex_0x(deployment_.contracts.consents) + "\",\"data\":\"" +
+          ledger::to_hex_0x(cs::register_patient(token_of(2), ledger::Address{})) + "\"}]");
+  ASSERT_TRUE(sent.ok());
+  const std::string ref2 = R"({"reference": "Patient/)" + patient2 + "\"}";
+  EXPECT_EQ(apply(consent("", "active", ref2, kOrgB), &out), 1);
+  EXPECT_NE(out.find("answered 409"), std::string::npos) << out;
+  EXPECT_NE(out.find("Consent.patient:"), std::string::npos) << out;
+  EXPECT_EQ(registrations().size(), 2u) << "this gateway did not register patient 2 too";
+
   out.clear();
   ASSERT_EQ(ctl({"consent", "list", "--url", url_, "--ca", pki_.ca_cert, "--patient",
                  "Patient/" + patient_id},
@@ -227,7 +277,8 @@ TEST_F(ConsentIntegration, GrantRecordedCheckedOnChainThenRevoked) {
   EXPECT_NE(out.find("1 Consent(s)"), std::string::npos) << out;
 
   // No patient data in gatewayd's output.
-  EXPECT_EQ(gw.output().find("MRN-CONSENT-1"), std::string::npos);
+  EXPECT_EQ(gw.output().find("MRN-CONSENT-"), std::string::npos);
+  EXPECT_EQ(gw.output().find(ledger::to_hex(token_of(1))), std::string::npos);
   EXPECT_EQ(gw.output().find("Consentia"), std::string::npos);
   EXPECT_EQ(gw.terminate(), 0);
 }
