@@ -132,6 +132,10 @@ ApiResult ConsentService::write(const rest::ExtensionRequest& request, const std
     return error_result(503, "not-supported",
                         "consents need the ledger: [ledger] is not enabled on this gateway");
   }
+  // One Consent is small; the bound of consent_json_limits() holds here too.
+  if (request.http.body.size() > consent_json_limits().max_input_bytes) {
+    return error_result(413, "too-costly", "a Consent is at most 1 MiB");
+  }
   if (request.body == nullptr || !request.body->is_object()) {
     return error_result(400, "structure", "the body must be a FHIR Consent in JSON");
   }

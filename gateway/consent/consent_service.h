@@ -34,8 +34,9 @@ namespace gw::consent {
 
 // The URL of the extension GET and write responses carry: sub-extensions
 // `state` (valueCode pending | recorded | refused), `transaction` (valueString
-// 0x hash of the last transaction, when recorded) and `reason` (valueString,
-// when refused). Never stored: a client's copy is dropped on write.
+// 0x hash of the last transaction, when recorded), `reason` (valueString,
+// when refused) and `note` (valueString: a deny that also blocks emergency
+// access). Never stored: a client's copy is dropped on write.
 inline constexpr std::string_view kLedgerStateUrl = "urn:gateway:consent:ledger-state";
 
 // What the service needs to know of the consortium (the daemon fills these
@@ -86,6 +87,7 @@ class ConsentService {
   std::optional<fhir::JsonValue> served(const store::StoredRecord& record,
                                         const std::optional<ConsentRow>& row);
   fhir::JsonValue ledger_state(const std::optional<ConsentRow>& row);
+  fhir::JsonValue items_state(const std::optional<ConsentRow>& row);  // of the outbox items
 
   ConsentServiceOptions options_;
   std::mutex write_mu_;  // see the file comment

@@ -10,6 +10,23 @@ using rest::ApiResult;
 using rest::error_result;
 
 JsonValue ConsentService::ledger_state(const std::optional<ConsentRow>& row) {
+  JsonValue state = items_state(row);
+  // In ConsentRegistry a deny wins over the consortium's emergency policy: say
+  // so, since the patient may not expect it of "deny everyone".
+  if (row && row->plan.in_force()) {
+    const uint32_t etreat = ledger::consortium::purpose_bit(Purpose::kEtreat);
+    for (const PlannedDeny& d : row->plan.denies) {
+      if ((d.purpose_mask & etreat) == 0) continue;
+      add_note(&state,
+               "this Consent's deny also blocks emergency access (ETREAT) for the members "
+               "it names");
+      break;
+    }
+  }
+  return state;
+}
+
+JsonValue ConsentService::items_state(const std::optional<ConsentRow>& row) {
   if (!row) {
     return make_ledger_state("refused", "", "this gateway holds no ledger record of the Consent");
   }

@@ -266,6 +266,19 @@ TEST_F(ConsentServiceTest, OverlapPatientChangeAndLedgerDisabled) {
   EXPECT_EQ(api_->handle(stale).status, 412);
   EXPECT_EQ(items().size(), before);
 
+  // A deny of every purpose for everyone: its state says it blocks emergency access.
+  store_patient("p3", R"({"resourceType":"Patient","id":"p3",
+      "identifier":[{"system":"urn:mrn","value":"M3"}]})");
+  JsonValue deny = parse(consent_json());
+  set(deny, "patient", R"({"reference": "Patient/p3"})");
+  set(deny, "provision", R"({"type": "deny"})");
+  rest::RestResponse denied = call("POST", "/Consent", fhir::write_json(deny));
+  ASSERT_EQ(denied.status, 201) << denied.body;
+  EXPECT_NE(state(body_of(denied), "note").find("emergency"), std::string::npos) << denied.body;
+  EXPECT_EQ(state(body_of(first), "note"), "");
+
+  EXPECT_EQ(call("POST", "/Consent", std::string(2 << 20, ' ')).status, 413);
+
   start(nullptr);  // [ledger] disabled
   EXPECT_EQ(call("POST", "/Consent", consent_json()).status, 503);
   EXPECT_EQ(call("GET", "/Consent/" + id).status, 200);

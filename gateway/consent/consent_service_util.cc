@@ -65,4 +65,13 @@ JsonValue make_ledger_state(std::string_view state, std::string_view transaction
   return ext;
 }
 
+void add_note(JsonValue* state_extension, std::string_view note) {
+  JsonValue* subs = state_extension->find_mutable("extension");
+  if (subs == nullptr) return;
+  JsonValue s = JsonValue::make_object();
+  s.add("url", JsonValue::make_string("note"));
+  s.add("valueString", JsonValue::make_string(std::string(note)));
+  subs->push(std::move(s));
+}
+
 }  // namespace gw::consent

@@ -27,5 +27,7 @@ void add_ledger_state(fhir::JsonValue* consent, fhir::JsonValue state_extension)
 // The extension itself: state, and transaction / reason when non-empty.
 fhir::JsonValue make_ledger_state(std::string_view state, std::string_view transaction,
                                   std::string_view reason);
+// Adds a `note` sub-extension to a ledger-state extension.
+void add_note(fhir::JsonValue* state_extension, std::string_view note);
 
 }  // namespace gw::consent
