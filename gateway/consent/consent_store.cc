@@ -257,13 +257,18 @@ Status ConsentStore::put(const ConsentRow& row) {
   return rc == SQLITE_DONE ? ok_status() : sql_error(db_, rc, "write");
 }
 
-Result<std::vector<ConsentRow>> ConsentStore::select(const char* where, const std::string& key,
-                                                     size_t limit) {
+Result<std::vector<ConsentRow>> ConsentStore::select(const char* where, std::string_view key,
+                                                     bool key_is_blob, size_t limit) {
   std::lock_guard lock(mu_);
   Statement s(db_, std::string("SELECT ") + kColumns + " FROM consents WHERE " + where +
                        " ORDER BY id LIMIT ?");
   if (!s.prepared()) return sql_error(db_, SQLITE_ERROR, "list");
-  s.bind_blob(1, key);
+  // patient_id is TEXT and token a BLOB: a value bound as the other type never matches.
+  if (key_is_blob) {
+    s.bind_blob(1, key);
+  } else {
+    s.bind_text(1, key);
+  }
   s.bind_int64(2, static_cast<int64_t>(std::min(limit, kMaxConsentsPerPatient)));
   std::vector<ConsentRow> out;
   int rc;
@@ -277,25 +282,12 @@ Result<std::vector<ConsentRow>> ConsentStore::select(const char* where, const st
 
 Result<std::vector<ConsentRow>> ConsentStore::by_patient(const std::string& patient_id,
                                                          size_t limit) {
-  // patient_id is TEXT: bound as text (a blob never equals a text value).
-  std::lock_guard lock(mu_);
-  Statement s(db_, std::string("SELECT ") + kColumns +
-                       " FROM consents WHERE patient_id = ? ORDER BY id LIMIT ?");
-  if (!s.prepared()) return sql_error(db_, SQLITE_ERROR, "list");
-  s.bind_text(1, patient_id);
-  s.bind_int64(2, static_cast<int64_t>(std::min(limit, kMaxConsentsPerPatient)));
-  std::vector<ConsentRow> out;
-  int rc;
-  while ((rc = s.step()) == SQLITE_ROW) {
-    GW_ASSIGN_OR_RETURN(ConsentRow row, read_row(s));
-    out.push_back(std::move(row));
-  }
-  if (rc != SQLITE_DONE) return sql_error(db_, rc, "list");
-  return out;
+  return select("patient_id = ?", patient_id, false, limit);
 }
 
 Result<std::vector<ConsentRow>> ConsentStore::by_token(const ledger::Hash256& token, size_t limit) {
-  return select("token = ?", std::string(reinterpret_cast<const char*>(token.data()), token.size()),
+  return select("token = ?",
+                std::string_view(reinterpret_cast<const char*>(token.data()), token.size()), true,
                 limit);
 }
 

@@ -55,7 +55,8 @@ class ConsentStore {
 
  private:
   ConsentStore() = default;
-  Result<std::vector<ConsentRow>> select(const char* sql, const std::string& key, size_t limit);
+  Result<std::vector<ConsentRow>> select(const char* where, std::string_view key, bool key_is_blob,
+                                         size_t limit);
   std::mutex mu_;
   sqlite3* db_ = nullptr;
 };
