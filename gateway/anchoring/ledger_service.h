@@ -49,9 +49,9 @@ class LedgerService {
 
   const ledger::Address& address() const { return client_.signer->address(); }
   const LedgerDeployment& deployment() const { return deployment_; }
-  // The durable outbox, for the other rooms that put things on chain
-  // (consents, transfers); thread-safe.
-  ledger::OutboxStore& outbox() { return *client_.outbox; }
+  // The durable outbox the submitter drains: other rooms (consents) queue
+  // their items here. Thread-safe; owned by this service.
+  ledger::OutboxStore* outbox() { return client_.outbox.get(); }
 
   // The outbox's counts (safe from any thread), for stats and /admin/metrics.
   gw::Result<ledger::OutboxCounts> outbox_counts();

@@ -25,6 +25,7 @@
 #include "gateway/admin/metrics.h"
 #include "gateway/anchoring/batch_signer.h"
 #include "gateway/anchoring/ledger_service.h"
+#include "gateway/app/consent_endpoint.h"
 #include "gateway/app/version.h"
 #include "gateway/base/clock.h"
 #include "gateway/config/config.h"
@@ -342,7 +343,7 @@ int run_gatewayd(int argc, char** argv) {
     tc.self = ledger->address();
     tc.store = store.get();
     tc.view = consortium_view.get();
-    tc.outbox = &ledger->outbox();
+    tc.outbox = ledger->outbox();
     tc.payload_keys = &keys->working.payload_keys;
     tc.study_root_key = &keys->working.record_key;
     std::optional<gw::peering::PeerServerOptions> listener;
@@ -448,6 +449,21 @@ int run_gatewayd(int argc, char** argv) {
                                 {"protocol", cfg->channels[i].tls ? "mllp+tls" : "mllp"},
                                 {"address", actual.to_string()}});
   }
+  // ---- Consents (gateway/consent): FHIR Consent in, grants through the
+  // ledger outbox. Always served with the FHIR API, so that no Consent is
+  // stored without the ledger knowing it; writes need [ledger].
+  gw::app::ConsentEndpoint consents;
+  if (cfg->https.enabled) {
+    auto started = gw::app::start_consent_endpoint(*cfg, store.get(), keys->store_keys,
+                                                   ledger.get(), consortium_view.get());
+    if (!started.ok()) {
+      gw::log::error("startup_failed", {{"detail", started.error().message()}});
+      return 1;
+    }
+    consents = std::move(started).value();
+  }
+  // ---- end of consents
+
   std::unique_ptr<gw::rest::FhirRestServer> rest;
   if (cfg->https.enabled) {
     gw::rest::RestOptions ro;
@@ -463,6 +479,8 @@ int run_gatewayd(int argc, char** argv) {
     ro.admin_subjects = cfg->https.admin_subjects;
     ro.labels = label_rules;
     if (transfers) ro.extensions.push_back(transfers->rest_extension());
+    ro.extensions.push_back(consents.service->extension());
+    ro.own_write_types.push_back("Consent");
     const gw::config::GatewayConfig& config = *cfg;
     gw::admin::AdminSources admin_sources;
     admin_sources.config = &config;

@@ -31,6 +31,8 @@ int ctl_ledger_outbox(const std::vector<std::string>& args);
 int ctl_ledger_audit(const std::vector<std::string>& args);
 // status | list | retry of the forwarding queue (ctl_outbound.cc).
 int ctl_outbound(const std::vector<std::string>& args);
+// apply | show | list: a REST client of gatewayd's Consent endpoint (ctl_consent.cc).
+int ctl_consent(const std::vector<std::string>& args);
 // Prints the ledger command's usage to stderr and returns 2.
 int ledger_usage();
 

@@ -199,6 +199,25 @@ std::vector<CtlCommand> make_table() {
             ctl_ledger_outbox},
        },
        kLedgerNotes},
+      {"consent",
+       "",
+       "",
+       ctl_consent,
+       {
+           {"apply", "--url https://HOST:PORT [--ca FILE] [--cert FILE --key FILE] FILE.json",
+            "Send a FHIR Consent to gatewayd: PUT /Consent/{id} when the file has an\n"
+            "id, else POST /Consent. Prints the stored version and its ledger state\n"
+            "(pending, recorded with the transaction, refused with the reason), or\n"
+            "the refusal with the element it names.",
+            ctl_consent},
+           {"show", "--url URL [--ca FILE] [--cert FILE --key FILE] ID",
+            "One Consent's status, version and ledger state.", ctl_consent},
+           {"list", "--url URL [--ca FILE] [--cert FILE --key FILE] --patient Patient/ID",
+            "A patient's Consents with their ledger state.", ctl_consent},
+       },
+       "REST clients of the running gatewayd ([https]); --ca verifies its\n"
+       "certificate, --cert/--key present a client certificate (mutual TLS).\n"
+       "They open no key store or state file, so they run beside gatewayd."},
       {"outbound",
        "",
        "",

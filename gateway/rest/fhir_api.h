@@ -68,6 +68,10 @@ struct ApiOptions {
   std::shared_ptr<const labels::LabelRules> labels = labels::default_rules();
   // Asked in order before the generic routing of a resource-type path.
   std::vector<ExtensionHandler> extensions;
+  // Resource types an extension writes with effects beyond the store (Consent:
+  // ledger calls): a transaction cannot carry them (its entries do not pass
+  // through extensions), so an entry of one is refused with 422.
+  std::vector<std::string> own_write_types;
 };
 
 // The CapabilityStatement served at /metadata (fhir_capability.cc).

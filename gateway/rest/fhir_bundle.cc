@@ -226,6 +226,12 @@ ApiResult FhirApi::transaction(const JsonValue& bundle, const WriteContext& ctx)
     if (rtype == nullptr || *rtype != p.type || !fhir::is_resource_type(p.type)) {
       return entry_error(400, "invalid", i, "request.url does not match the resource type");
     }
+    for (const std::string& own : options_.own_write_types) {
+      if (p.type == own) {
+        return entry_error(422, "not-supported", i,
+                           "write " + own + " on its own, not in a transaction Bundle");
+      }
+    }
     const JsonValue* if_none_exist = request->find("ifNoneExist");
     if (*method == "POST") {
       if (slash != std::string::npos || query != std::string::npos) {

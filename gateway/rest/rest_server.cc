@@ -297,8 +297,9 @@ gw::Status FhirRestServer::start() {
     api.base_url = impl->base_url;
     api.channel = options_.channel;
     api.labels = options_.labels;
-    api.extensions = options_.extensions;
     api.max_body_bytes = options_.max_body_bytes;
+    api.extensions = options_.extensions;
+    api.own_write_types = options_.own_write_types;
     impl->api = std::make_unique<FhirApi>(store_, api);
 
     auto* params = new Poco::Net::HTTPServerParams;

@@ -40,8 +40,6 @@ struct RestOptions {
   std::string channel = "fhir";
   // Sensitivity labels for every record written ([labels]); never null.
   std::shared_ptr<const labels::LabelRules> labels = labels::default_rules();
-  // Rooms that answer a resource type or operation themselves (fhir_api.h).
-  std::vector<ExtensionHandler> extensions;
   // Time stop() gives requests in progress before closing connections.
   int shutdown_grace_ms = 10000;
   // The admin API (/admin/...): served by admin_handler, only to clients that
@@ -54,6 +52,10 @@ struct RestOptions {
   std::function<void(const std::string& method, const std::string& resource_type, int status,
                      const std::string& peer)>
       on_request = nullptr;
+  // Passed to ApiOptions: rooms that answer a resource type or operation
+  // themselves (ApiOptions::extensions) and the types only they may write.
+  std::vector<ExtensionHandler> extensions;
+  std::vector<std::string> own_write_types;
 };
 
 class FhirRestServer {
