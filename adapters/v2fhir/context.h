@@ -119,6 +119,7 @@ struct Cursor {
   std::string note_owner;           // segment id that set note_target ("PID", "OBR", "OBX", ...)
   int obx_in_order = 0;             // OBX position within the current OBR
   std::string order_effective;      // OBR-7 (fallback for Observation.effective)
+  std::string order_section;        // OBR-24 (else the configured default): v2-0074 code
   // An ORC's ServiceRequest, completed by the OBR that follows.
   fhir::JsonValue pending_orc;
   std::string pending_orc_key;

@@ -43,6 +43,12 @@ struct MappingConfig {
   std::vector<CodeTranslation> code_translations;
   ZSegmentPolicy z_segments = ZSegmentPolicy::kIgnore;
   std::vector<ZSegmentRule> z_rules;
+  // The v2-0074 diagnostic service section ("LAB", "RAD", ...) of results
+  // whose OBR-24 is empty: a lab interface's results are all lab results,
+  // but many feeds never send OBR-24. Empty: none assumed. Results of a lab
+  // or imaging section also get Observation.category (laboratory / imaging),
+  // which consents and transfers select records by.
+  std::string default_result_section;
 };
 
 // Checks a config (known value types, absolute URLs, resolvable time zone...).

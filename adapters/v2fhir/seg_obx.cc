@@ -239,6 +239,24 @@ std::string result_key(MappingContext& ctx, const Seg& seg, const std::string& e
          sub_id + "|" + effective;
 }
 
+// A result of an order inherits its section's category: every v2-0074 lab
+// section is "laboratory", every imaging modality "imaging" (the same
+// classification consents use, ledger-client/consortium/scope.cc); other
+// sections (EC, PHY, ...) and results outside an order say nothing.
+const char* observation_category(const Cursor& cursor) {
+  if (cursor.order == kNoEntry || cursor.order_section.empty()) return nullptr;
+  static constexpr std::string_view kLab[] = {"LAB", "BG",  "BLB", "CG", "CH",  "CP",
+                                              "HM",  "IMM", "MB",  "MCB", "MYC", "SP",
+                                              "SR",  "TX",  "URN", "VR",  "HLA", "OSL"};
+  static constexpr std::string_view kImaging[] = {"RAD", "CT", "MR",  "NMR", "NMS", "RUS",
+                                                  "US",  "VUS", "XRC", "CUS", "OUS"};
+  for (std::string_view s : kLab)
+    if (s == cursor.order_section) return "laboratory";
+  for (std::string_view s : kImaging)
+    if (s == cursor.order_section) return "imaging";
+  return nullptr;
+}
+
 }  // namespace
 
 void map_obx(MappingContext& ctx, const Seg& seg) {
@@ -262,6 +280,10 @@ void map_obx(MappingContext& ctx, const Seg& seg) {
     status = "unknown";
   }
   obs.add("status", JsonValue::make_string(status));
+  if (const char* category = observation_category(ctx.cursor); category != nullptr) {
+    obs.add("category", JsonValue::make_array())
+        .push(make_concept("http://terminology.hl7.org/CodeSystem/observation-category", category));
+  }
   JsonValue code = codeable_concept_field(ctx, seg, 3);
   if (code.empty()) {
     ctx.warning(MappingContext::location(seg, 3), "observation identifier missing");

@@ -216,6 +216,12 @@ void map_obr(MappingContext& ctx, const Seg& seg) {
   }
   dr.add("status", JsonValue::make_string(status));
   JsonValue section = codeable_concept_field(ctx, seg, 24, 1, "0074");
+  ctx.cursor.order_section = seg.text(24, 1);
+  if (section.empty() && !ctx.config().default_result_section.empty()) {
+    ctx.cursor.order_section = ctx.config().default_result_section;
+    section = make_concept("http://terminology.hl7.org/CodeSystem/v2-0074",
+                           ctx.cursor.order_section);
+  }
   if (!section.empty()) dr.add("category", JsonValue::make_array()).push(std::move(section));
   dr.add("code", std::move(code));
   set_subject(ctx, dr);

@@ -412,6 +412,11 @@ std::map<std::string, Setter> channel_schema(ChannelConfig* c) {
       {"default_charset",
        string_one_of(&c->default_charset, {"auto", "ASCII", "8859/1", "UNICODE UTF-8"})},
       {"time_zone", non_empty_string(&c->mapping.time_zone)},
+      {"result_section",
+       string_one_of(&c->mapping.default_result_section,
+                     {"LAB", "BG", "BLB", "CG", "CH", "CP", "HM", "IMM", "MB", "MCB", "MYC", "SP",
+                      "SR", "TX", "URN", "VR", "HLA", "OSL", "RAD", "CT", "MR", "NMR", "NMS",
+                      "RUS", "US", "VUS", "XRC", "CUS", "OUS"})},
       {"z_segments", z_segment_policy(&c->mapping.z_segments)},
       {"unmapped_types", string_one_of(&c->unmapped_types, {"error", "store"})},
       // Forwarding (gateway/outbound).

@@ -141,18 +141,31 @@ Result<OutgoingTransfer> TransferSender::request(const TransferAsk& ask) {
   const uint64_t now_s = static_cast<uint64_t>(at / 1000);
   std::optional<consortium::CheckResult> permit, emergency;
   cs::Decision worst = cs::Decision::kNoConsent;
-  for (const Hash256& token : tokens) {
-    consortium::CheckResult c = ctx_.view->check(token, ask.recipient, ask.purpose, now_s);
-    if (c.decision == cs::Decision::kPermit) {
-      permit = c;
-      r.patient_token = token;
-      break;
+  auto decide = [&] {
+    permit.reset();
+    emergency.reset();
+    worst = cs::Decision::kNoConsent;
+    for (const Hash256& token : tokens) {
+      consortium::CheckResult c = ctx_.view->check(token, ask.recipient, ask.purpose, now_s);
+      if (c.decision == cs::Decision::kPermit) {
+        permit = c;
+        r.patient_token = token;
+        return;
+      }
+      if (c.emergency && !emergency) {
+        emergency = c;
+        r.patient_token = token;
+      }
+      if (refusal_rank(c.decision) > refusal_rank(worst)) worst = c.decision;
     }
-    if (c.emergency && !emergency) {
-      emergency = c;
-      if (!permit) r.patient_token = token;
+  };
+  decide();
+  if (!permit) {
+    // The view follows the chain a poll behind: a grant final a moment ago
+    // may not be in it yet. Before refusing, catch up once (bounded).
+    if (ctx_.view->refresh(std::chrono::steady_clock::now() + ctx_.options.refusal_refresh).ok()) {
+      decide();
     }
-    if (refusal_rank(c.decision) > refusal_rank(worst)) worst = c.decision;
   }
   const uint64_t asked = ask.categories != 0 ? ask.categories : kAllCategories;
   if (permit) {

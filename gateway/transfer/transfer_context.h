@@ -30,6 +30,9 @@ struct TransferOptions {
   // How long the recipient waits for its view to see the TransferRecorded
   // event a delivery names before asking the sender to come back later.
   std::chrono::milliseconds recorded_wait{5000};
+  // Before refusing for want of consent, the sender lets the view catch up
+  // with the chain for at most this long (a grant may have just become final).
+  std::chrono::milliseconds refusal_refresh{2000};
   // How often the sender's worker looks for due transfers when idle.
   std::chrono::milliseconds poll{200};
   // Wall clock, Unix ms (tests move it).

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "fhir/json/write.h"
+#include "gateway/crypto/sha256.h"
 #include "tests/integration/transfer_fixture.h"
 
 namespace gw::testing {
@@ -134,6 +135,150 @@ TEST_F(TransferTest, EmergencyAccessOnlyUnderThePolicyAndFlagged) {
       EXPECT_EQ(log->find(phi), std::string::npos) << phi;
     }
   }
+}
+
+}  // namespace
+}  // namespace gw::testing
+
+namespace gw::testing {
+namespace {
+
+std::string treat_consent(const std::string& id, const std::string& status,
+                          const std::string& patient_id, const std::string& org) {
+  return std::string(R"({"resourceType":"Consent",)") +
+         (id.empty() ? "" : "\"id\":\"" + id + "\",") + "\"status\":\"" + status + R"(",
+  "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+  "category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],
+  "patient":{"reference":"Patient/)" +
+         patient_id + R"("},
+  "policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTIN"}]},
+  "provision":{"type":"permit",
+    "actor":[{"role":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ParticipationType","code":"IRCP"}]},
+              "reference":{"identifier":{"system":"urn:ietf:rfc:3986","value":")" +
+         org + R"("}}}],
+    "purpose":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"TREAT"}],
+    "provision":[{"type":"deny","securityLabel":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"PSY"}]}]}})";
+}
+
+std::string pull_body(const std::string& custodian_org, const std::string& system,
+                      const std::string& value) {
+  return R"({"resourceType":"Parameters","parameter":[)"
+         R"({"name":"custodian","valueIdentifier":{"system":"urn:ietf:rfc:3986","value":")" +
+         custodian_org + R"("}},{"name":"patient","valueIdentifier":{"system":")" + system +
+         R"(","value":")" + value + R"("}},{"name":"purpose","valueCode":"TREAT"}]})";
+}
+
+// The value of `key=` on the last log line with `event`, or "".
+std::string last_field(const std::string& log, const std::string& event, const std::string& key) {
+  const size_t at = log.rfind("event=" + event);
+  if (at == std::string::npos) return "";
+  const size_t end = log.find('\n', at);
+  const std::string line = log.substr(at, end - at);
+  const size_t k = line.find(" " + key + "=");
+  if (k == std::string::npos) return "";
+  const size_t v = k + key.size() + 2;
+  return line.substr(v, line.find(' ', v) - v);
+}
+
+class ConsentedTransferTest : public TransferFixture {
+ protected:
+  // Writes a Consent at A (retrying while the patient's first registration
+  // is not final yet) and waits until its ledger state is recorded.
+  std::string write_consent(const std::string& method, const std::string& target,
+                            const std::string& body) {
+    rest::testing::Reply r;
+    for (int i = 0; i < 20; ++i) {
+      r = a_.call(method, target, body);
+      if (r.status != 503) break;
+      std::this_thread::sleep_for(1s);
+    }
+    EXPECT_TRUE(r.status == 201 || r.status == 200) << r.body;
+    auto parsed = fhir::parse_json(r.body);
+    if (!parsed.ok()) return "";
+    const std::string id = parsed.value().find("id")->text();
+    EXPECT_TRUE(wait_until(
+        [&] {
+          rest::testing::Reply g = a_.call("GET", "/Consent/" + id);
+          return g.body.find("\"recorded\"") != std::string::npos;
+        },
+        60s))
+        << a_.call("GET", "/Consent/" + id).body;
+    return id;
+  }
+};
+
+// Hospital B pulls a patient from A under a TREAT consent that excludes
+// psychiatry: B receives exactly the permitted records, byte for byte as A
+// holds them, and none labeled PSY. After A revokes the consent, B's next
+// pull is refused.
+TEST_F(ConsentedTransferTest, PullDeliversThePermittedRecordsAndARevocationStopsTheNext) {
+  ASSERT_NO_FATAL_FAILURE(SetUpConsortium());
+  ASSERT_NO_FATAL_FAILURE(send_hl7(a_, "admit", kAdmit));
+  ASSERT_NO_FATAL_FAILURE(send_hl7(a_, "glucose", kGlucose));
+  std::vector<std::string> patients = patients_named(a_, "MRN-7781");
+  ASSERT_EQ(patients.size(), 1u);
+  const std::string consent_id =
+      write_consent("POST", "/Consent", treat_consent("", "active", patients[0], b_.org_id));
+  ASSERT_FALSE(consent_id.empty());
+
+  // B knows the patient by the SSN, as A stored it.
+  auto patient = fhir::parse_json(a_.call("GET", "/Patient/" + patients[0]).body);
+  ASSERT_TRUE(patient.ok());
+  std::string ssn_system;
+  for (const fhir::JsonValue& id : patient.value().find("identifier")->items()) {
+    if (id.find("value")->text() == "123-45-6789") ssn_system = id.find("system")->text();
+  }
+  ASSERT_FALSE(ssn_system.empty());
+  rest::testing::Reply asked =
+      b_.call("POST", "/$request-transfer", pull_body(a_.org_id, ssn_system, "123-45-6789"));
+  ASSERT_EQ(asked.status, 202) << asked.body;
+  ASSERT_TRUE(wait_until(
+      [&] { return b_.gw->output().find("event=transfer.received") != std::string::npos; }, 60s))
+      << a_.gw->output() << "\n---- B ----\n"
+      << b_.gw->output();
+
+  // What arrived: the Provenance lists it.
+  const std::string transfer = last_field(b_.gw->output(), "transfer.received", "transfer");
+  ASSERT_FALSE(transfer.empty());
+  const std::string provenance_id = crypto::to_hex(crypto::sha256("gw-transfer|" + transfer));
+  rest::testing::Reply prov = b_.call("GET", "/Provenance/" + provenance_id);
+  ASSERT_EQ(prov.status, 200) << prov.body;
+  auto targets = fhir::parse_json(prov.body);
+  ASSERT_TRUE(targets.ok());
+  std::set<std::string> received;
+  for (const fhir::JsonValue& t : targets.value().find("target")->items()) {
+    received.insert(t.find("reference")->text());
+  }
+  EXPECT_EQ(prov.body.find("BTG"), std::string::npos) << "not an emergency transfer";
+  bool observation = false;
+  for (const std::string& ref : received) {
+    EXPECT_EQ(ref.rfind("Condition/", 0), std::string::npos) << "a PSY diagnosis left A: " << ref;
+    rest::testing::Reply at_a = a_.call("GET", "/" + ref);
+    rest::testing::Reply at_b = b_.call("GET", "/" + ref);
+    ASSERT_EQ(at_b.status, 200) << ref;
+    EXPECT_EQ(without_serving_meta(at_a.body), without_serving_meta(at_b.body)) << ref;
+    EXPECT_EQ(at_b.body.find("\"PSY\""), std::string::npos) << ref;
+    if (ref.rfind("Observation/", 0) == 0) observation = true;
+  }
+  EXPECT_TRUE(observation) << "the glucose result is within TREAT";
+  EXPECT_TRUE(received.count("Patient/" + patients[0]));
+  // A labeled the diagnosis PSY and kept it home.
+  EXPECT_NE(a_.gw->output().find("excluded_by_label="), std::string::npos);
+  EXPECT_EQ(last_field(a_.gw->output(), "transfer.prepared", "excluded_by_label") == "0", false);
+
+  // A revokes; B's next pull is refused by A's check.
+  write_consent("PUT", "/Consent/" + consent_id,
+                treat_consent(consent_id, "inactive", patients[0], b_.org_id));
+  rest::testing::Reply again =
+      b_.call("POST", "/$request-transfer", pull_body(a_.org_id, ssn_system, "123-45-6789"));
+  ASSERT_EQ(again.status, 202) << again.body;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return last_field(b_.gw->output(), "transfer.request_answered", "state") == "refused";
+      },
+      30s))
+      << b_.gw->output();
+  EXPECT_NE(a_.gw->output().find("reason=REVOKED"), std::string::npos) << a_.gw->output();
 }
 
 }  // namespace
