@@ -254,5 +254,21 @@ TEST_F(CtlTransferTest, ReadOnlyOpenRefusesAFileOfAnotherKind) {
   EXPECT_NE(r.err.find("transfer store"), std::string::npos) << r.err;
 }
 
+// What the commands rely on: the read-only store reads, and refuses to write.
+TEST_F(CtlTransferTest, TheReadOnlyStoreRefusesWrites) {
+  EXPECT_EQ(transfer::TransferStore::open_read_only(store_path()).error().code(),
+            StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(store_path()));
+  { ASSERT_TRUE(transfer::TransferStore::open(store_path()).ok()); }
+  auto ro = transfer::TransferStore::open_read_only(store_path());
+  ASSERT_TRUE(ro.ok()) << ro.error().message();
+  transfer::OutgoingRequest push;
+  push.recipient.fill(0xb2);
+  EXPECT_FALSE((*ro)->create_outgoing(push, 1).ok());
+  auto listed = (*ro)->list_outgoing(std::nullopt, 10);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+}
+
 }  // namespace
 }  // namespace gw::cli
