@@ -271,7 +271,10 @@ bool parse(const std::vector<std::string>& args, Options* o) {
     } else if (a == "--sender" && has_value && args[0] == "show") {
       o->sender = args[++i];
     } else if (a == "--limit" && has_value && args[0] == "list") {
-      if (!parse_decimal_arg(args[++i], 1, 10000, &o->limit)) return false;
+      if (!parse_decimal_arg(args[++i], 1, 10000, &o->limit)) {
+        std::fputs("gatewayctl transfer: --limit needs a number from 1 to 10000\n", stderr);
+        return false;
+      }
     } else if (a.rfind("--", 0) == 0) {
       return false;
     } else {

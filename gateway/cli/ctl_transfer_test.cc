@@ -93,7 +93,11 @@ TEST_F(CtlTransferTest, UsageErrorsExitTwo) {
   EXPECT_EQ(run({"transfer", "list"}).status, 2);
   EXPECT_EQ(run({"transfer", "list", "--config", config_, "--incoming", "--requests"}).status, 2);
   EXPECT_EQ(run({"transfer", "list", "--config", config_, "--limit", "0"}).status, 2);
-  EXPECT_EQ(run({"transfer", "list", "--config", config_, "--limit", "5x"}).status, 2);
+  for (const char* bad : {"", "abc", "-5", "+5", "5x", " 5", "10001", "99999999999999999999"}) {
+    const CtlRun r = run({"transfer", "list", "--config", config_, "--limit", bad});
+    EXPECT_EQ(r.status, 2) << "--limit '" << bad << "'";
+    EXPECT_NE(r.err.find("--limit needs a number from 1 to 10000"), std::string::npos) << r.err;
+  }
   EXPECT_EQ(run({"transfer", "show", "--config", config_}).status, 2);
   EXPECT_EQ(run({"transfer", "show", "--config", config_, "--incoming", "1"}).status, 2);
   const CtlRun bad = run({"transfer", "show", "--config", config_, "1", "2"});
