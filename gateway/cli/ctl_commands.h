@@ -33,6 +33,10 @@ int ctl_ledger_audit(const std::vector<std::string>& args);
 int ctl_outbound(const std::vector<std::string>& args);
 // apply | show | list: a REST client of gatewayd's Consent endpoint (ctl_consent.cc).
 int ctl_consent(const std::vector<std::string>& args);
+// send | request: a REST client of gatewayd's transfer operations (ctl_transfer.cc).
+int ctl_transfer(const std::vector<std::string>& args);
+// list | show: the transfer store, read-only (ctl_transfer_state.cc).
+int ctl_transfer_state(const std::vector<std::string>& args);
 // Prints the ledger command's usage to stderr and returns 2.
 int ledger_usage();
 

@@ -2,10 +2,6 @@
 // endpoint (gateway/consent/consent_service.h). It never opens the key store
 // or the state files: with swtpm only gatewayd may hold the TPM, and the
 // endpoint is where the custody, overlap and ledger checks happen.
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
 #include <cstdio>
@@ -14,15 +10,14 @@
 
 #include "fhir/json/json.h"
 #include "fhir/json/write.h"
-#include "gateway/base/tls_client.h"
 #include "gateway/cli/ctl_commands.h"
+#include "gateway/cli/ctl_rest_client.h"
 #include "gateway/rest/fhir_rest_util.h"
 
 namespace gw::cli {
 namespace {
 
-constexpr size_t kMaxConsentFileBytes = 1 << 20;        // as the endpoint's Consent limit
-constexpr size_t kMaxResponseBytes = size_t{16} << 20;  // a patient's list of Consents
+constexpr size_t kMaxConsentFileBytes = 1 << 20;  // as the endpoint's Consent limit
 
 int consent_usage() {
   std::fputs(
@@ -37,84 +32,32 @@ int consent_usage() {
 }
 
 struct Options {
-  std::string url, ca, cert, key, patient;
+  RestTarget target;
+  std::string patient;
   std::vector<std::string> positional;
 };
 
 bool parse(const std::vector<std::string>& args, Options* o) {
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string* out) {
+    bool missing = false;
+    if (take_rest_option(args, &i, &o->target, &missing)) {
+      if (missing) return false;
+    } else if (a == "--patient") {
       if (i + 1 >= args.size()) return false;
-      *out = args[++i];
-      return true;
-    };
-    bool ok = true;
-    if (a == "--url")
-      ok = value(&o->url);
-    else if (a == "--ca")
-      ok = value(&o->ca);
-    else if (a == "--cert")
-      ok = value(&o->cert);
-    else if (a == "--key")
-      ok = value(&o->key);
-    else if (a == "--patient")
-      ok = value(&o->patient);
-    else if (a.rfind("--", 0) == 0)
+      o->patient = args[++i];
+    } else if (a.rfind("--", 0) == 0) {
       return false;
-    else
+    } else {
       o->positional.push_back(a);
-    if (!ok) return false;
+    }
   }
-  return !o->url.empty() && o->cert.empty() == o->key.empty();
+  return rest_target_complete(o->target);
 }
 
-struct Reply {
-  int status = 0;
-  std::string body;
-};
-
-Result<Reply> request(const Options& o, const std::string& method, const std::string& path,
-                      const std::string& body) {
-  Poco::URI uri;
-  try {
-    uri = Poco::URI(o.url);
-  } catch (const Poco::Exception&) {
-    return invalid_argument_error("--url is not a URL");
-  }
-  if (uri.getScheme() != "https" || uri.getHost().empty()) {
-    return invalid_argument_error("--url must be https://HOST:PORT");
-  }
-  GW_ASSIGN_OR_RETURN(Poco::Net::Context::Ptr context,
-                      make_tls_client_context(o.ca, o.cert, o.key, "consent"));
-  try {
-    Poco::Net::HTTPSClientSession session(uri.getHost(), uri.getPort(), context);
-    session.setTimeout(Poco::Timespan(30, 0));
-    std::string base = uri.getPath();
-    if (!base.empty() && base.back() == '/') base.pop_back();
-    Poco::Net::HTTPRequest req(method, base + path, Poco::Net::HTTPMessage::HTTP_1_1);
-    req.set("Accept", "application/fhir+json");
-    if (!body.empty()) {
-      req.setContentType("application/fhir+json");
-      req.setContentLength(static_cast<std::streamsize>(body.size()));
-    }
-    std::ostream& out = session.sendRequest(req);
-    out << body;
-    Poco::Net::HTTPResponse resp;
-    std::istream& in = session.receiveResponse(resp);
-    Reply r;
-    r.status = static_cast<int>(resp.getStatus());
-    char buf[8192];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-      r.body.append(buf, static_cast<size_t>(in.gcount()));
-      if (r.body.size() > kMaxResponseBytes) {
-        return resource_exhausted_error("the response is larger than 16 MiB");
-      }
-    }
-    return r;
-  } catch (const Poco::Exception& e) {
-    return unavailable_error(std::string("cannot reach gatewayd (") + e.name() + ")");
-  }
+Result<RestReply> request(const Options& o, const std::string& method, const std::string& path,
+                          const std::string& body) {
+  return rest_request(o.target, method, path, body, "consent");
 }
 
 // One line per Consent: id, version, ledger state (and transaction or reason).
@@ -146,7 +89,7 @@ void print_consent(const fhir::JsonValue& c) {
 
 // Prints the answer: the Consent(s) with their ledger state, or the
 // OperationOutcome's issues (element path and reason). 0 on 2xx.
-int report(const Reply& r) {
+int report(const RestReply& r) {
   auto parsed = fhir::parse_json(r.body);
   if (r.status >= 200 && r.status < 300 && parsed.ok()) {
     const fhir::JsonValue* type = parsed->find("resourceType");
@@ -166,19 +109,7 @@ int report(const Reply& r) {
     }
     return 0;
   }
-  std::fprintf(stderr, "gatewayctl: gatewayd answered %d\n", r.status);
-  if (parsed.ok()) {
-    if (const fhir::JsonValue* issues = parsed->find("issue")) {
-      for (const fhir::JsonValue& i : issues->items()) {
-        const fhir::JsonValue* expr = i.find("expression");
-        const fhir::JsonValue* diag = i.find("diagnostics");
-        std::fprintf(
-            stderr, "  %s: %s\n",
-            expr != nullptr && !expr->items().empty() ? expr->items()[0].text().c_str() : "-",
-            diag != nullptr ? diag->text().c_str() : "");
-      }
-    }
-  }
+  print_rest_refusal(r);
   return 1;
 }
 
@@ -189,7 +120,7 @@ int ctl_consent(const std::vector<std::string>& args) {
   Options o;
   if (!parse(args, &o)) return consent_usage();
   const std::string& verb = args[0];
-  Result<Reply> r = unavailable_error("");
+  Result<RestReply> r = unavailable_error("");
   if (verb == "apply") {
     if (o.positional.size() != 1) return consent_usage();
     std::ifstream f(o.positional[0], std::ios::binary);

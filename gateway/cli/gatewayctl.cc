@@ -218,6 +218,46 @@ std::vector<CtlCommand> make_table() {
        "REST clients of the running gatewayd ([https]); --ca verifies its\n"
        "certificate, --cert/--key present a client certificate (mutual TLS).\n"
        "They open no key store or state file, so they run beside gatewayd."},
+      {"transfer",
+       "",
+       "",
+       ctl_transfer,
+       {
+           {"send",
+            "--url https://HOST:PORT [--ca FILE] [--cert FILE --key FILE]\n"
+            "--patient Patient/ID --to ORG_ID --purpose CODE [--category CODE]...\n"
+            "[--reason TEXT] [--study ID]",
+            "Push a patient's records to a member (POST Patient/ID/$transfer): the\n"
+            "custodian's checks run in gatewayd. Prints the transfer id and its\n"
+            "state; a refusal prints the reason and exits 1. CODE: TREAT, ETREAT,\n"
+            "HPAYMT, HOPERAT, HRESCH, PUBHLTH, PATRQT, COC; --category narrows the\n"
+            "grant's categories (laboratory, conditions, ...); --reason is the named\n"
+            "reason emergency access (ETREAT) requires; --study names the study of a\n"
+            "research (HRESCH) transfer.",
+            ctl_transfer},
+           {"request",
+            "--url https://HOST:PORT [--ca FILE] [--cert FILE --key FILE]\n"
+            "--from ORG_ID --patient-identifier SYSTEM|VALUE --purpose CODE\n"
+            "[--category CODE]... [--reason TEXT] [--study ID]",
+            "Ask the custodian member for a patient (POST $request-transfer, a pull):\n"
+            "prints the request id and its state; the records arrive as an incoming\n"
+            "transfer once the custodian has decided and the ledger recorded it.",
+            ctl_transfer},
+           {"list", "--config FILE [--incoming | --requests] [--json] [--limit N]",
+            "This gateway's transfers, newest first (default 50): outgoing (sent as\n"
+            "custodian), --incoming (received), --requests (pulls asked for), with\n"
+            "state, member account, purpose, record count and the last reason.",
+            ctl_transfer_state},
+           {"show", "--config FILE [--json] (ID | --request ID | --incoming --sender 0x... ID)",
+            "One transfer or pull request in full: for an outgoing one the recipient,\n"
+            "purpose, scope, state and detail, records, Merkle root, transaction,\n"
+            "emergency flag, delivery attempts and times.",
+            ctl_transfer_state},
+       },
+       "send and request are REST clients of the running gatewayd ([https]), like\n"
+       "consent. list and show open <state_dir>/transfers.db read-only (no key\n"
+       "store), so they run beside gatewayd. Patient tokens are shown by prefix;\n"
+       "emergency reasons are not shown."},
       {"outbound",
        "",
        "",

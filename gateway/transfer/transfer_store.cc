@@ -306,6 +306,31 @@ Result<std::unique_ptr<TransferStore>> TransferStore::open(const std::string& pa
   return store;
 }
 
+Result<std::unique_ptr<TransferStore>> TransferStore::open_read_only(const std::string& path) {
+  if (::access(path.c_str(), F_OK) != 0) {
+    return not_found_error("transfer store " + path + ": " + std::strerror(errno));
+  }
+  std::unique_ptr<TransferStore> store(new TransferStore());
+  store->impl_ = std::make_unique<Impl>();
+  Impl& d = *store->impl_;
+  d.path = path;
+  if (sqlite3_open_v2(path.c_str(), &d.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    return d.error("cannot open");
+  }
+  sqlite3_busy_timeout(d.db, 5000);
+  Statement v(d.db, "PRAGMA user_version");
+  if (v.step() != SQLITE_ROW) return d.error("read schema version");
+  Statement app(d.db, "PRAGMA application_id");
+  if (app.step() != SQLITE_ROW) return d.error("read application id");
+  if (v.column_int64(0) != kSchemaVersion || app.column_int64(0) != kApplicationId) {
+    return failed_precondition_error("transfer store " + path +
+                                     ": not a transfer store of this build (schema version " +
+                                     std::to_string(v.column_int64(0)) + ")");
+  }
+  return store;
+}
+
 TransferStore::~TransferStore() = default;
 
 namespace {

@@ -117,6 +117,11 @@ class TransferStore {
  public:
   // Opens or creates the file (mode 0600). Refuses a file of another schema.
   static Result<std::unique_ptr<TransferStore>> open(const std::string& path);
+  // Opens an existing file read-only, creating and migrating nothing: for
+  // gatewayctl beside a running gatewayd (WAL: readers and the writer do not
+  // block each other). not-found when there is no file, failed-precondition
+  // for a file of another schema; every write then fails.
+  static Result<std::unique_ptr<TransferStore>> open_read_only(const std::string& path);
   ~TransferStore();
   TransferStore(const TransferStore&) = delete;
   TransferStore& operator=(const TransferStore&) = delete;

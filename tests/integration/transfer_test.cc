@@ -137,6 +137,76 @@ TEST_F(TransferTest, EmergencyAccessOnlyUnderThePolicyAndFlagged) {
   }
 }
 
+// The operator's view: a transfer started with `gatewayctl transfer send`
+// (a REST client of $transfer) shows in `transfer list` / `show` on the
+// custodian, read beside the running gatewayd, and as received in
+// `transfer list --incoming` on the recipient. Emergency access is the path
+// that needs no Consent, so the policy is switched on first.
+TEST_F(TransferTest, GatewayctlSendsAndListsATransfer) {
+  ASSERT_NO_FATAL_FAILURE(SetUpConsortium());
+  ASSERT_NO_FATAL_FAILURE(send_hl7(a_, "admit", kAdmit));
+  std::vector<std::string> patients = patients_named(a_, "MRN-7781");
+  ASSERT_EQ(patients.size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(stop_both());
+  std::string out;
+  ASSERT_EQ(ctl({"ledger", "propose-policy", "--config", a_.gw->config_path(), "--emergency-access",
+                 "on"},
+                &out),
+            0)
+      << out;
+  const size_t at = out.find("proposal id: ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string proposal =
+      out.substr(at + 13, out.find_first_not_of("0123456789", at + 13) - at - 13);
+  ASSERT_EQ(
+      ctl({"ledger", "approve", "--config", b_.gw->config_path(), "--proposal", proposal}, &out), 0)
+      << out;
+  ASSERT_NO_FATAL_FAILURE(start_both());
+
+  const std::string url = "https://127.0.0.1:" + std::to_string(a_.https_port());
+  const std::vector<std::string> send = {
+      "transfer", "send",         "--url",     url,
+      "--ca",     a_.pki.ca_cert, "--patient", "Patient/" + patients[0],
+      "--to",     b_.org_id,      "--purpose", "ETREAT"};
+  // Without a reason: refused by gatewayd, exit 1, the reason code on stderr.
+  ASSERT_EQ(ctl(send, &out), 1) << out;
+  EXPECT_NE(out.find("EMERGENCY_REASON_REQUIRED"), std::string::npos) << out;
+  out.clear();  // ctl() appends
+  std::vector<std::string> with_reason = send;
+  with_reason.insert(with_reason.end(), {"--reason", "unresponsive in ED"});
+  ASSERT_EQ(ctl(with_reason, &out), 0) << out;
+  const size_t named = out.find("transfer ");
+  ASSERT_NE(named, std::string::npos) << out;
+  const std::string id = out.substr(named + 9, out.find(' ', named + 9) - named - 9);
+  ASSERT_TRUE(wait_until(
+      [&] { return a_.gw->output().find("event=transfer.delivered") != std::string::npos; }, 60s))
+      << a_.gw->output() << "\n---- B ----\n"
+      << b_.gw->output();
+
+  // Read while both gatewayds run.
+  out.clear();
+  ASSERT_EQ(ctl({"transfer", "list", "--config", a_.gw->config_path()}, &out), 0) << out;
+  EXPECT_NE(out.find("\n" + id + "  delivered  " + ledger::to_hex_0x(b_.account) + "  ETREAT  "),
+            std::string::npos)
+      << out;
+  out.clear();
+  ASSERT_EQ(ctl({"transfer", "show", "--config", a_.gw->config_path(), "--json", id}, &out), 0)
+      << out;
+  ASSERT_NE(out.find('{'), std::string::npos) << out;
+  auto shown = fhir::parse_json(out.substr(out.find('{')));
+  ASSERT_TRUE(shown.ok()) << out;
+  EXPECT_EQ(shown->find("state")->text(), "delivered");
+  EXPECT_TRUE(shown->find("flagged_emergency")->as_bool());
+  EXPECT_EQ(shown->find("tx_hash")->text().size(), 66u) << out;
+  EXPECT_EQ(out.find("unresponsive"), std::string::npos) << "the emergency reason is not shown";
+  out.clear();
+  ASSERT_EQ(ctl({"transfer", "list", "--config", b_.gw->config_path(), "--incoming"}, &out), 0)
+      << out;
+  EXPECT_NE(out.find(ledger::to_hex_0x(a_.account) + "  " + id + "  stored  ETREAT  "),
+            std::string::npos)
+      << out;
+}
+
 }  // namespace
 }  // namespace gw::testing
 
