@@ -57,12 +57,16 @@ trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 # Sets variable $1 to a free loopback port P (P+1 free too when $2 = pair)
-# that was not handed out before.
+# that was not handed out before. Ports come from below the kernel's
+# ephemeral range, which outgoing connections and port-0 listeners draw from:
+# a port there that is free now may be some connection's a moment later.
 taken=""
-port_free() { ! ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "$ephemeral_low" -gt 12000 ] || ephemeral_low=32768
+port_free() { ! ss -tanH "sport = :$1" 2>/dev/null | grep -q .; }
 pick_port() {
   for _ in $(seq 1 50); do
-    p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000 ))
+    p=$(( 10000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % (ephemeral_low - 10001) ))
     case " $taken " in *" $p "* | *" $((p + 1)) "*) continue ;; esac
     if port_free "$p" && { [ "${2:-}" != pair ] || port_free $((p + 1)); }; then
       taken="$taken $p $((p + 1))"; eval "$1=$p"; return 0
@@ -80,6 +84,7 @@ start_swtpm() {  # DIR PORT
   pids="$pids $!"
   for _ in $(seq 1 50); do port_free "$2" || break; sleep 0.1; done
 }
+tpm_a="" tpm_b="" peer_a="" peer_b=""   # set by pick_port
 pick_port tpm_a pair; start_swtpm "$a" "$tpm_a"
 pick_port tpm_b pair; start_swtpm "$b" "$tpm_b"
 pick_port peer_a; pick_port peer_b
@@ -192,7 +197,8 @@ cp "$a/state/ledger/consortium.json" "$b/state/ledger/consortium.json"
 banner "what an ADT^A01 becomes: gatewayctl convert (first 40 lines of the transaction Bundle)"
 "$ctl" convert --config "$a/gatewayd.toml" tests/corpus/hl7/adt_a01.hl7 | head -n 40
 
-# Starts a gateway; sets $pid_X, $log_X, $mllp_X and $https_X for NAME X.
+# Starts a gateway; sets $pid_X, $mllp_X and $https_X for NAME X.
+pid_a="" mllp_a="" https_a="" pid_b="" https_b=""
 start_gateway() {  # NAME DIR
   "$gatewayd" --config "$2/gatewayd.toml" > "$2/gatewayd.log" 2>&1 &
   p=$!
@@ -273,6 +279,7 @@ echo "the auditor's check (gatewayctl ledger verify, last lines): each batch's r
 echo "stored commitments, its TPM signature, the registry's key hash, and the anchor on chain:"
 "$ctl" ledger verify --config "$a/gatewayd.toml" | tail -n 3 || true
 
+# shellcheck source=image/demo_transfer.sh
 . ./image/demo_transfer.sh
 
 banner "stopping both gateways with SIGTERM"

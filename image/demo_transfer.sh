@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2154  # the variables are demo.sh's
 # Sourced by image/demo.sh once Hospital A runs with the sample traffic:
 # starts Hospital B, records a consent at A for B, and has B pull the
 # patient's records from A. Uses demo.sh's variables and functions ($a, $b,
@@ -120,8 +121,8 @@ node -e 'const fs = require("fs"); const [a, b] = process.argv.slice(1, 3).map(f
   console.log(`Patient/${process.argv[3]} at B is ${a === b ? "byte for byte the one at A" : "NOT the one at A"}` +
     " (apart from what each server adds when serving: meta.versionId, lastUpdated)");' \
   "$state/patient-at-a.json" "$state/patient-at-b.json" "$patient_a"
-echo "Hospital B's Conditions labelled PSY: $("$ctl" records export --config "$b/gatewayd.toml" \
-  --type Condition | grep -c '"code":"PSY"' || true) (the consent excluded them)"
+psy_b=$("$ctl" records export --config "$b/gatewayd.toml" --type Condition | grep -c '"code":"PSY"' || true)
+echo "Hospital B's Conditions labelled PSY: $psy_b$([ "$psy_b" = 0 ] && echo " (the consent excluded them)")"
 provenance=$(printf 'gw-transfer|%s' "$transfer" | sha256sum | cut -d' ' -f1)
 banner "Hospital B's FHIR API: GET $base_b/Provenance/$provenance (transfer $transfer)"
 curl_b "$base_b/Provenance/$provenance" |
