@@ -76,12 +76,12 @@ case "$now" in state=recorded*) ;; *) echo "demo: the consent was not recorded" 
 # view_poll_ms = 200).
 consent_block=$(rpc eth_getTransactionReceipt "[\"${now##*transaction=}\"]" |
   json 'parseInt(r.result.blockNumber, 16)')
-for _ in $(seq 1 300); do
-  [ "$(rpc eth_blockNumber '[]' | json 'parseInt(r.result, 16)')" -gt "$consent_block" ] && break
-  sleep 0.1
-done
+head_block() { rpc eth_blockNumber '[]' | json 'parseInt(r.result, 16)'; }
+for _ in $(seq 1 300); do [ "$(head_block)" -gt "$consent_block" ] && break; sleep 0.1; done
+[ "$(head_block)" -gt "$consent_block" ] ||
+  { echo "demo: no block on top of the grant's block $consent_block in 30 s" >&2; exit 1; }
 sleep 1
-echo "the grant is in block $consent_block, final now for Hospital A's consent cache"
+echo "the grant is in block $consent_block, final now (head $(head_block)); A's consent cache has polled since"
 
 banner "TRANSFER: Hospital B asks Hospital A for the patient (POST $base_b/\$request-transfer, TREAT)"
 cat > "$state/pull.json" <<JSON
