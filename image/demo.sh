@@ -28,7 +28,8 @@
 # (swtpm on loopback ports), provisioned here with gatewayctl tpm provision
 # and a throw-away consortium key; a real appliance uses /dev/tpmrm0. The
 # stores are encrypted at rest with the TPM-sealed record keys. The ledger is
-# anvil (from the pinned npm package) on a loopback port, a two-member
+# anvil (from the pinned npm package) on a loopback port, mining a block a
+# second, a two-member
 # consortium whose members both run here; production members run Besu QBFT or
 # GoQuorum, each hospital its own node and gateway on its own network.
 #
@@ -52,7 +53,10 @@ mkdir -p "$a/tls" "$a/swtpm" "$b/tls" "$b/swtpm"
 
 # Every process started here is stopped on any exit (error, Ctrl-C, end).
 pids=""
-stop_all() { for p in $pids; do kill "$p" 2>/dev/null || true; done; }
+stop_all() {
+  for p in $pids; do kill "$p" 2>/dev/null || true; done
+  for p in $pids; do wait "$p" 2>/dev/null || true; done
+}
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
@@ -91,7 +95,11 @@ pick_port peer_a; pick_port peer_b
 
 # The ledger: anvil (pinned in image/npm) on a free loopback port, its state in $state.
 anvil_bin=image/npm/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil
-"$anvil_bin" --host 127.0.0.1 --port 0 --hardfork paris --state "$state/anvil-state.json" \
+# A block every second, as a consortium chain has a block period (QBFT:
+# a few seconds): a grant counts once a block is on top of it, and anvil by
+# itself would mine only when a transaction comes.
+"$anvil_bin" --host 127.0.0.1 --port 0 --hardfork paris --block-time 1 \
+  --state "$state/anvil-state.json" \
   > "$state/anvil.log" 2>&1 &
 pids="$pids $!"
 for _ in $(seq 1 100); do grep -q "Listening on" "$state/anvil.log" 2>/dev/null && break; sleep 0.1; done

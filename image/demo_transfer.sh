@@ -71,9 +71,9 @@ done
 echo "  $now"
 case "$now" in state=recorded*) ;; *) echo "demo: the consent was not recorded" >&2; exit 1 ;; esac
 # Transfers are decided from A's consent cache, which takes a grant once its
-# block is final ([ledger] confirmations = 1: one block on top of it; here
-# the next record batch's anchor) and the cache has polled ([ledger]
-# view_poll_ms = 200).
+# block is final ([ledger] confirmations = 1: one block on top of it; anvil
+# mines one a second here) and the cache has polled ([ledger] view_poll_ms =
+# 200). GET /Consent says "recorded" as soon as the transaction is mined.
 consent_block=$(rpc eth_getTransactionReceipt "[\"${now##*transaction=}\"]" |
   json 'parseInt(r.result.blockNumber, 16)')
 head_block() { rpc eth_blockNumber '[]' | json 'parseInt(r.result, 16)'; }
@@ -90,7 +90,7 @@ cat > "$state/pull.json" <<JSON
   {"name": "purpose", "valueCode": "TREAT"},
   {"name": "patient", "valueIdentifier": {"system": "$patient_system", "value": "$patient_mrn"}}]}
 JSON
-curl_b -w 'HTTP %{http_code}\n' -X POST -H 'Content-Type: application/fhir+json' \
+curl_b -w '\nHTTP %{http_code}' -X POST -H 'Content-Type: application/fhir+json' \
   --data-binary @"$state/pull.json" "$base_b/\$request-transfer"
 for _ in $(seq 1 600); do
   grep -q -e "event=transfer.received " -e "event=transfer.received_refused" \
