@@ -29,9 +29,9 @@
 # and a throw-away consortium key; a real appliance uses /dev/tpmrm0. The
 # stores are encrypted at rest with the TPM-sealed record keys. The ledger is
 # anvil (from the pinned npm package) on a loopback port, mining a block a
-# second, a two-member
-# consortium whose members both run here; production members run Besu QBFT or
-# GoQuorum, each hospital its own node and gateway on its own network.
+# second, a two-member consortium whose members both run here; production
+# members run Besu QBFT or GoQuorum, each hospital its own node and gateway
+# on its own network.
 #
 # Environment: GW_DEMO_BUILD_DIR (default ./build) and GW_DEMO_JOBS (default
 # nproc) choose the build directory and the parallel build jobs.
