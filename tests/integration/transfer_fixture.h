@@ -152,12 +152,14 @@ class TransferFixture : public LedgerFixture {
     m.name = "Hospital " + std::string(1, static_cast<char>('A' + n - 1));
     m.https = rest::testing::client_context(m.pki.ca_cert);
     m.gw = std::make_unique<GatewaydProcess>(
-        m.dir, "\n[https]\nenabled = true\nlisten = \"127.0.0.1:0\"\ncert_file = \"" +
-                   m.pki.server_cert + "\"\nkey_file = \"" + m.pki.server_key +
-                   "\"\n\n[ledger]\nenabled = true\nrpc_url = \"" + anvil_->url() +
-                   "\"\nchain_id = 31337\nrequest_timeout_ms = 2000\nview_poll_ms = 200\n\n"
-                   "[peering]\nenabled = true\nlisten = \"127.0.0.1:" +
-                   std::to_string(m.peering_port) + "\"\n");
+        m.dir,
+        "result_section = \"LAB\"\n\n[https]\nenabled = true\nlisten = \"127.0.0.1:0\"\ncert_file "
+        "= \"" +
+            m.pki.server_cert + "\"\nkey_file = \"" + m.pki.server_key +
+            "\"\n\n[ledger]\nenabled = true\nrpc_url = \"" + anvil_->url() +
+            "\"\nchain_id = 31337\nrequest_timeout_ms = 2000\nview_poll_ms = 200\n\n"
+            "[peering]\nenabled = true\nlisten = \"127.0.0.1:" +
+            std::to_string(m.peering_port) + "\"\n");
     ASSERT_NO_FATAL_FAILURE(provision(*m.gw));
     m.account = address_;
   }
