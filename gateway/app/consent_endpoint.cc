@@ -31,6 +31,7 @@ Result<ConsentEndpoint> start_consent_endpoint(const config::GatewayConfig& cfg,
                              m->status == ledger::consortium::MemberStatus::kActive};
     };
     o.lookups.custodian = [view](const ledger::Hash256& token) { return view->custodian(token); };
+    o.lookups.applied_block = [view] { return view->status().applied_block; };
   }
   out.service = std::make_unique<consent::ConsentService>(std::move(o));
   return out;

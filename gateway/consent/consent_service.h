@@ -46,6 +46,10 @@ struct ConsortiumLookups {
   std::function<std::optional<Member>(std::string_view org_id)> member_by_org_id;
   // The patient's custodian on chain (nullopt: not registered).
   std::function<std::optional<Address>(const ledger::Hash256& token)> custodian;
+  // The last block the consortium view has applied: a Consent is in effect
+  // for this gateway's transfer decisions only from then on. May be empty
+  // (then final on the ledger is taken as in effect).
+  std::function<uint64_t()> applied_block;
 };
 
 struct ConsentServiceOptions {

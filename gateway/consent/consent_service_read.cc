@@ -63,6 +63,12 @@ JsonValue ConsentService::items_state(const std::optional<ConsentRow>& row) {
     }
   }
   if (pending) return make_ledger_state("pending", "", "");
+  // Final on the ledger, but transfers are decided from the consortium view,
+  // which follows the chain a poll behind: "recorded" once the view has it.
+  if (options_.lookups.applied_block && options_.lookups.applied_block() < last_block) {
+    return make_ledger_state("pending", last_tx,
+                             "final on the ledger; not yet applied by this gateway's consent view");
+  }
   return make_ledger_state("recorded", last_tx, "");
 }
 

@@ -49,6 +49,7 @@ class ConsentServiceTest : public ::testing::Test {
     o.self = account(1);
     o.lookups.member_by_org_id = [](std::string_view org) { return directory()("", org); };
     o.lookups.custodian = [this](const ledger::Hash256&) { return custodian_; };
+    o.lookups.applied_block = [this] { return applied_block_; };
     o.base_url = "https://gw.example";
     o.now_ms = [] { return static_cast<int64_t>(kNow) * 1000; };
     o.registration_wait = std::chrono::milliseconds(0);  // nothing drains this outbox
@@ -123,6 +124,7 @@ class ConsentServiceTest : public ::testing::Test {
   std::unique_ptr<ConsentStore> consents_;
   std::unique_ptr<ledger::OutboxStore> outbox_;
   std::optional<Address> custodian_;
+  uint64_t applied_block_ = 1000;
   std::unique_ptr<ConsentService> service_;
   std::unique_ptr<rest::FhirApi> api_;
 };
@@ -170,6 +172,13 @@ TEST_F(ConsentServiceTest, CreateRegistersThePatientFirstThenQueuesTheGrantAndRe
   tx.fill(0xAB);
   ASSERT_TRUE(
       outbox_->finish_item(queued[1].seq, ledger::ItemState::kDone, "", 10, tx, std::nullopt).ok());
+  // Final in block 10, but the consent view has applied only block 9:
+  // transfers would not see it yet.
+  applied_block_ = 9;
+  JsonValue lagging = body_of(call("GET", "/Consent/" + id));
+  EXPECT_EQ(state(lagging, "state"), "pending");
+  EXPECT_EQ(state(lagging, "transaction"), ledger::to_hex_0x(tx));
+  applied_block_ = 10;
   JsonValue read = body_of(call("GET", "/Consent/" + id));
   EXPECT_EQ(state(read, "state"), "recorded");
   EXPECT_EQ(state(read, "transaction"), ledger::to_hex_0x(tx));
