@@ -45,11 +45,7 @@ Result<PullRequest> TransferRequester::ask(const PullAsk& a) {
   r.study_id = a.study_id;
   const int64_t at = ctx_.options.now_ms ? ctx_.options.now_ms() : now_ms();
   GW_ASSIGN_OR_RETURN(const int64_t id, ctx_.transfers->create_request(r, at));
-  {
-    std::lock_guard lock(mu_);
-    poke_ = true;
-  }
-  wake_.notify_one();
+  worker_.poke();
   GW_ASSIGN_OR_RETURN(auto stored, ctx_.transfers->request(id));
   if (!stored) return internal_error("a stored transfer vanished");
   return std::move(*stored);
@@ -117,29 +113,10 @@ size_t TransferRequester::step() {
 }
 
 void TransferRequester::start() {
-  std::lock_guard lock(mu_);
-  if (worker_.joinable()) return;
-  stopping_ = false;
-  worker_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      poke_ = false;
-      lock.unlock();
-      step();
-      lock.lock();
-      wake_.wait_for(lock, ctx_.options.poll * 5, [this] { return stopping_ || poke_; });
-    }
-  });
+  worker_.start([this] { step(); }, ctx_.options.poll * 5);
 }
 
-void TransferRequester::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
+void TransferRequester::stop() { worker_.stop(); }
 
 peering::PeerResponse handle_pull_request(TransferSender& sender,
                                           const peering::PeerRequest& request) {

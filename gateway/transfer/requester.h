@@ -9,15 +9,13 @@
 // since the custodian keys a pull by (requester, request id).
 #pragma once
 
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "gateway/peering/peer_types.h"
 #include "gateway/transfer/sender.h"
 #include "gateway/transfer/transfer_context.h"
+#include "gateway/transfer/worker.h"
 
 namespace gw::transfer {
 
@@ -48,10 +46,7 @@ class TransferRequester {
   void send(const PullRequest& r);
 
   TransferContext& ctx_;
-  std::thread worker_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false, poke_ = false;
+  Worker worker_;
 };
 
 // The custodian's side: POST /peer/v1/requests from the member `request.peer`.

@@ -188,11 +188,7 @@ Result<OutgoingTransfer> TransferSender::request(const TransferAsk& ask) {
                                   {"to", account_hex(r.recipient)},
                                   {"purpose", std::to_string(r.purpose)},
                                   {"emergency", r.emergency ? "true" : "false"}});
-  {
-    std::lock_guard lock(mu_);
-    poke_ = true;
-  }
-  wake_.notify_one();
+  worker_.poke();
   GW_ASSIGN_OR_RETURN(auto stored, ctx_.transfers->outgoing(id));
   if (!stored) return internal_error("a stored transfer vanished");
   return std::move(*stored);
@@ -445,28 +441,9 @@ size_t TransferSender::step() {
 }
 
 void TransferSender::start() {
-  std::lock_guard lock(mu_);
-  if (worker_.joinable()) return;
-  stopping_ = false;
-  worker_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      poke_ = false;
-      lock.unlock();
-      step();
-      lock.lock();
-      wake_.wait_for(lock, ctx_.options.poll, [this] { return stopping_ || poke_; });
-    }
-  });
+  worker_.start([this] { step(); }, ctx_.options.poll);
 }
 
-void TransferSender::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (worker_.joinable()) worker_.join();
-}
+void TransferSender::stop() { worker_.stop(); }
 
 }  // namespace gw::transfer

@@ -27,15 +27,13 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "gateway/base/status.h"
 #include "gateway/transfer/transfer_context.h"
+#include "gateway/transfer/worker.h"
 
 namespace gw::transfer {
 
@@ -85,10 +83,7 @@ class TransferSender {
   int64_t now() const;
 
   TransferContext& ctx_;
-  std::thread worker_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false, poke_ = false;
+  Worker worker_;
 };
 
 // ETREAT, HRESCH: the purposes with rules of their own.
