@@ -138,5 +138,63 @@ TEST_F(TransferCrashTest, KilledCustodianAndRecipientCompleteEveryTransferExactl
   EXPECT_EQ(received, accepted);
 }
 
+// The ledger node goes away while 200 transfers are under way: decisions go
+// on from the local view, recording waits in the outbox, nothing is
+// delivered unrecorded; once the node is back every transfer completes once.
+TEST_F(TransferCrashTest, ALedgerOutageDuring200TransfersDelaysThemAndLosesOrDoublesNone) {
+  anvil_options_.state_file = dir_.path() + "/anvil-state.json";
+  ASSERT_NO_FATAL_FAILURE(SetUpConsortium());
+  ASSERT_NO_FATAL_FAILURE(send_hl7(a_, "admit", kAdmit));
+  std::vector<std::string> patients = patients_named(a_, "MRN-5501");
+  ASSERT_EQ(patients.size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(enable_emergency_access());
+
+  constexpr int kTransfers = 200;
+  const std::string push = "/Patient/" + patients[0] + "/$transfer";
+  std::set<uint64_t> accepted;
+  const int port = anvil_->port();
+  for (int i = 0; i < kTransfers; ++i) {
+    if (i == kTransfers / 4) anvil_->stop();
+    rest::testing::Reply r = a_.call("POST", push, emergency_push(b_.org_id));
+    ASSERT_EQ(r.status, 202) << r.body;
+    auto answer = fhir::parse_json(r.body);
+    ASSERT_TRUE(answer.ok());
+    accepted.insert(
+        std::stoull(answer.value().find("parameter")->items()[0].find("valueString")->text()));
+  }
+  // While the node is away nothing recorded after it left is delivered.
+  std::this_thread::sleep_for(2s);
+  size_t delivered_during_outage = 0;
+  for (const auto& t : outgoing_at_a()) {
+    if (t.state == transfer::OutgoingState::kDelivered) ++delivered_during_outage;
+  }
+  EXPECT_LE(delivered_during_outage, static_cast<size_t>(kTransfers / 4));
+
+  AnvilOptions again = anvil_options_;
+  again.port = port;
+  auto restarted = AnvilProcess::start(again);
+  ASSERT_TRUE(restarted.ok()) << restarted.error().message();
+  anvil_ = std::move(*restarted);
+  connect_rpc();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        size_t delivered = 0;
+        for (const auto& t : outgoing_at_a()) {
+          if (t.state == transfer::OutgoingState::kDelivered) ++delivered;
+        }
+        return delivered == accepted.size();
+      },
+      240s))
+      << a_.gw->output();
+  std::map<uint64_t, int> on_chain = recorded_on_chain();
+  EXPECT_EQ(on_chain.size(), accepted.size());
+  for (const auto& [id, n] : on_chain) EXPECT_EQ(n, 1) << "transfer " << id;
+  std::set<uint64_t> received;
+  for (const auto& in : incoming_at_b()) {
+    EXPECT_TRUE(received.insert(in.transfer_id).second) << "stored twice: " << in.transfer_id;
+  }
+  EXPECT_EQ(received, accepted);
+}
+
 }  // namespace
 }  // namespace gw::testing

@@ -59,7 +59,7 @@ class TransferFixture : public LedgerFixture {
   // deploys the consortium with both as founders (quorum 2) and starts both
   // gatewayds.
   void SetUpConsortium() {
-    auto started = AnvilProcess::start({});
+    auto started = AnvilProcess::start(anvil_options_);
     ASSERT_TRUE(started.ok()) << started.error().message();
     anvil_ = std::move(*started);
     connect_rpc();
@@ -139,6 +139,7 @@ class TransferFixture : public LedgerFixture {
 
   Member a_, b_;
   gw::anchoring::LedgerDeployment deployment_;
+  AnvilOptions anvil_options_;  // set before SetUpConsortium (e.g. a state file)
 
  private:
   void make_member(Member& m, const std::string& tag, int n) {
