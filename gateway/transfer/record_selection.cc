@@ -193,10 +193,18 @@ Result<Selection> select_records(store::MessageStore& store,
       const crypto::Commitment fresh = crypto::commit(r.resource_json);
       r.salt = fresh.salt;
       r.commitment = fresh.digest;
-    } else {
+    } else if (crypto::commitment_digest(c.stored.commit_salt, c.stored.resource_json) ==
+               c.stored.commitment) {
       r.resource_json = std::move(c.stored.resource_json);
       r.salt = c.stored.commit_salt;
       r.commitment = c.stored.commitment;
+    } else {
+      // No usable stored commitment (a version written before commitments
+      // existed): committed for this transfer.
+      r.resource_json = std::move(c.stored.resource_json);
+      const crypto::Commitment fresh = crypto::commit(r.resource_json);
+      r.salt = fresh.salt;
+      r.commitment = fresh.digest;
     }
     commitments.push_back(r.commitment);
     out.records.push_back(std::move(r));
