@@ -478,7 +478,10 @@ int run_gatewayd(int argc, char** argv) {
     ro.shutdown_grace_ms = static_cast<int>(cfg->shutdown_grace.count());
     ro.admin_subjects = cfg->https.admin_subjects;
     ro.labels = label_rules;
-    if (transfers) ro.extensions.push_back(transfers->rest_extension());
+    if (transfers) {
+      ro.extensions.push_back(transfers->rest_extension());
+      ro.operations = gw::transfer::TransferService::operations();
+    }
     ro.extensions.push_back(consents.service->extension());
     ro.own_write_types.push_back("Consent");
     const gw::config::GatewayConfig& config = *cfg;

@@ -107,7 +107,7 @@ FhirApi::FhirApi(store::MessageStore* store, ApiOptions options)
   while (!options_.base_url.empty() && options_.base_url.back() == '/') {
     options_.base_url.pop_back();
   }
-  capability_ = build_capability_statement(options_.base_url, now_ms());
+  capability_ = build_capability_statement(options_.base_url, now_ms(), options_.operations);
 }
 
 RestResponse FhirApi::to_response(const ApiResult& result) {

@@ -58,6 +58,16 @@ struct ExtensionRequest {
 };
 using ExtensionHandler = std::function<std::optional<ApiResult>(const ExtensionRequest&)>;
 
+// An operation an extension serves, listed in the CapabilityStatement
+// (rest.operation for system-level ones, rest.resource[type].operation for
+// type- or instance-level ones).
+struct CapabilityOperation {
+  std::string name;           // "transfer" (served as $transfer)
+  std::string definition;     // canonical URL of its OperationDefinition
+  std::string resource_type;  // "" for a system-level operation
+  std::string documentation;
+};
+
 struct ApiOptions {
   std::string base_url;          // "https://host:8443", no trailing slash; for Location, fullUrl
   std::string channel = "fhir";  // InboundMessage::channel of REST writes
@@ -68,6 +78,8 @@ struct ApiOptions {
   std::shared_ptr<const labels::LabelRules> labels = labels::default_rules();
   // Asked in order before the generic routing of a resource-type path.
   std::vector<ExtensionHandler> extensions;
+  // What the extensions serve as operations, for /metadata.
+  std::vector<CapabilityOperation> operations;
   // Resource types an extension writes with effects beyond the store (Consent:
   // ledger calls): a transaction cannot carry them (its entries do not pass
   // through extensions), so an entry of one is refused with 422.
@@ -75,7 +87,8 @@ struct ApiOptions {
 };
 
 // The CapabilityStatement served at /metadata (fhir_capability.cc).
-fhir::JsonValue build_capability_statement(const std::string& base_url, int64_t date_ms);
+fhir::JsonValue build_capability_statement(const std::string& base_url, int64_t date_ms,
+                                           const std::vector<CapabilityOperation>& operations = {});
 
 class FhirApi {
  public:

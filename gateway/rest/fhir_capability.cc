@@ -43,7 +43,18 @@ JsonValue resource_capability(std::string_view type) {
 
 }  // namespace
 
-fhir::JsonValue build_capability_statement(const std::string& base_url, int64_t date_ms) {
+namespace {
+JsonValue operation_entry(const CapabilityOperation& op) {
+  JsonValue o = JsonValue::make_object();
+  o.add("name", str(op.name));
+  o.add("definition", str(op.definition));
+  if (!op.documentation.empty()) o.add("documentation", str(op.documentation));
+  return o;
+}
+}  // namespace
+
+fhir::JsonValue build_capability_statement(const std::string& base_url, int64_t date_ms,
+                                           const std::vector<CapabilityOperation>& operations) {
   JsonValue cs = JsonValue::make_object();
   cs.add("resourceType", str("CapabilityStatement"));
   cs.add("status", str("active"));
@@ -71,10 +82,21 @@ fhir::JsonValue build_capability_statement(const std::string& base_url, int64_t 
   JsonValue& resources = rest.add("resource", JsonValue::make_array());
   for (const fhir::defs::TypeDef& t : fhir::defs::definitions().types()) {
     if (t.kind == fhir::defs::TypeKind::kResource && fhir::is_resource_type(t.name)) {
-      resources.push(resource_capability(t.name));
+      JsonValue& r = resources.push(resource_capability(t.name));
+      for (const CapabilityOperation& op : operations) {
+        if (op.resource_type == t.name) {
+          r.add("operation", JsonValue::make_array()).push(operation_entry(op));
+        }
+      }
     }
   }
   rest.add("interaction", interactions({"transaction", "batch"}));
+  for (const CapabilityOperation& op : operations) {
+    if (op.resource_type.empty()) {
+      if (rest.find("operation") == nullptr) rest.add("operation", JsonValue::make_array());
+      rest.find_mutable("operation")->push(operation_entry(op));
+    }
+  }
   cs.add("rest", JsonValue::make_array()).push(std::move(rest));
   return cs;
 }

@@ -28,6 +28,8 @@ TEST(RestExtensionTest, ClaimedRequestsAreAnsweredByTheExtensionOthersFallThroug
     saw_body = r.body != nullptr && r.body->is_object();
     return error_result(422, "business-rule", "claimed");
   });
+  options.operations = {{"transfer", "urn:test:transfer", "Patient", "push"},
+                        {"request-transfer", "urn:test:request", "", "pull"}};
   FhirApi api(store.get(), options);
   RestRequest consent;
   consent.method = "POST";
@@ -50,7 +52,16 @@ TEST(RestExtensionTest, ClaimedRequestsAreAnsweredByTheExtensionOthersFallThroug
   RestRequest metadata;
   metadata.method = "GET";
   metadata.target = "/metadata";
-  EXPECT_EQ(api.handle(metadata).status, 200);
+  RestResponse capability = api.handle(metadata);
+  EXPECT_EQ(capability.status, 200);
+  // Operations are listed where they are served: system level, and under the type.
+  EXPECT_NE(capability.body.find(R"("definition":"urn:test:request")"), std::string::npos);
+  const size_t patient = capability.body.find(R"("type":"Patient")");
+  ASSERT_NE(patient, std::string::npos);
+  const size_t push_op = capability.body.find(R"("definition":"urn:test:transfer")");
+  ASSERT_NE(push_op, std::string::npos);
+  EXPECT_GT(push_op, patient);
+  EXPECT_LT(push_op, capability.body.find(R"("type":"PaymentNotice")"));
   EXPECT_EQ(seen, (std::vector<std::string>{"POST /Consent", "POST /Patient/p1/$transfer",
                                             "GET /Patient/p1"}));
 }

@@ -299,6 +299,7 @@ gw::Status FhirRestServer::start() {
     api.labels = options_.labels;
     api.max_body_bytes = options_.max_body_bytes;
     api.extensions = options_.extensions;
+    api.operations = options_.operations;
     api.own_write_types = options_.own_write_types;
     impl->api = std::make_unique<FhirApi>(store_, api);
 

@@ -55,6 +55,7 @@ struct RestOptions {
   // Passed to ApiOptions: rooms that answer a resource type or operation
   // themselves (ApiOptions::extensions) and the types only they may write.
   std::vector<ExtensionHandler> extensions;
+  std::vector<CapabilityOperation> operations;
   std::vector<std::string> own_write_types;
 };
 

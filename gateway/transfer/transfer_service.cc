@@ -160,6 +160,18 @@ void TransferService::stop() {
 
 uint16_t TransferService::peering_port() const { return server_ ? server_->port() : 0; }
 
+std::vector<rest::CapabilityOperation> TransferService::operations() {
+  return {
+      {"transfer", "urn:gateway:OperationDefinition:transfer", "Patient",
+       "Push this patient's records to a consortium member under its consent (Parameters: "
+       "recipient, purpose, category*, reason, study); 202 with the transfer id, 422 with the "
+       "refusal's reason code"},
+      {"request-transfer", "urn:gateway:OperationDefinition:request-transfer", "",
+       "Ask a member (the custodian) for a patient's records (Parameters: custodian, patient, "
+       "purpose, category*, reason, study); 202 with the request id"},
+  };
+}
+
 rest::ExtensionHandler TransferService::rest_extension() {
   return [this](const rest::ExtensionRequest& r) { return handle_rest(r); };
 }

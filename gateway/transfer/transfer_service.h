@@ -41,8 +41,10 @@ class TransferService {
   // Stops the listener first (no new deliveries), then the workers.
   void stop();
 
-  // The FHIR operations above, for the REST server's ApiOptions::extensions.
+  // The FHIR operations above, for the REST server's ApiOptions::extensions,
+  // and their entries for the CapabilityStatement.
   rest::ExtensionHandler rest_extension();
+  static std::vector<rest::CapabilityOperation> operations();
 
   uint16_t peering_port() const;
   TransferSender& sender() { return *sender_; }
