@@ -1,7 +1,8 @@
 // One destination's protocol: how a stored message is delivered and what the
 // destination's answer means for the queue. Implementations:
 //  - FHIR (fhir_forwarder.cc): the message's normalized records as one FHIR
-//    transaction Bundle, POSTed to the server's base URL over HTTPS;
+//    transaction Bundle, POSTed to the server's base URL over HTTPS; for a
+//    received transfer, the records it stored (stored_payload.cc);
 //  - MLLP (mllp_forwarder.cc): the message as received, over MLLP, confirmed
 //    by the receiver's ACK.
 // A forwarder is used by one sender thread at a time.
