@@ -3,25 +3,15 @@
 // own FHIR server: what the transaction holds in each request style, and the
 // real path end to end, a real message store, the real queue and a real
 // HTTPS FHIR receiver that is down at first.
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/SSLManager.h>
-#include <Poco/Net/SecureServerSocket.h>
-#include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 
 #include <map>
-#include <mutex>
 
 #include "fhir/json/json.h"
 #include "gateway/outbound/forwarder.h"
 #include "gateway/outbound/outbound_service.h"
 #include "gateway/store/store_test_util.h"
+#include "tests/support/fhir_receiver.h"
 #include "tests/support/test_certs.h"
 #include "tests/support/wait.h"
 
@@ -139,65 +129,7 @@ TEST(StoredRecordsPayloadTest, NothingIsSkippedAndABadRecordRefused) {
   EXPECT_EQ(p.json, "");
 }
 
-// A FHIR server over HTTPS that keeps every request body and answers 200.
-class Receiver {
- public:
-  Receiver(const testing::TestPki& pki, uint16_t port, std::vector<std::string>* bodies,
-           std::mutex* mu)
-      : context_(new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, pki.server_key,
-                                        pki.server_cert, "", Poco::Net::Context::VERIFY_NONE)),
-        socket_(Poco::Net::SocketAddress("127.0.0.1", port), 64, context_),
-        server_(new Factory(bodies, mu), socket_, new Poco::Net::HTTPServerParams) {
-    server_.start();
-  }
-  ~Receiver() {
-    server_.stop();
-    socket_.close();
-  }
-  uint16_t port() const { return socket_.address().port(); }
-
- private:
-  class Handler : public Poco::Net::HTTPRequestHandler {
-   public:
-    Handler(std::vector<std::string>* bodies, std::mutex* mu) : bodies_(bodies), mu_(mu) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& req,
-                       Poco::Net::HTTPServerResponse& resp) override {
-      std::string body;
-      Poco::StreamCopier::copyToString(req.stream(), body);
-      {
-        std::lock_guard lock(*mu_);
-        bodies_->push_back(req.getMethod() + " " + req.getURI() + "\n" + body);
-      }
-      const std::string reply = R"({"resourceType":"Bundle","type":"transaction-response"})";
-      resp.setContentType("application/fhir+json");
-      resp.setContentLength(static_cast<std::streamsize>(reply.size()));
-      resp.send() << reply;
-    }
-
-   private:
-    std::vector<std::string>* bodies_;
-    std::mutex* mu_;
-  };
-  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
-   public:
-    Factory(std::vector<std::string>* bodies, std::mutex* mu) : bodies_(bodies), mu_(mu) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(
-        const Poco::Net::HTTPServerRequest&) override {
-      return new Handler(bodies_, mu_);
-    }
-
-   private:
-    std::vector<std::string>* bodies_;
-    std::mutex* mu_;
-  };
-
-  Poco::Net::Context::Ptr context_;
-  Poco::Net::SecureServerSocket socket_;
-  Poco::Net::HTTPServer server_;
-};
-
 TEST(PeerForwardingTest, AReceivedTransferReachesTheLocalFhirServerOnceItIsUp) {
-  Poco::Net::initializeSSL();
   store::testing::TempDir dir;
   auto pki = testing::make_test_pki(dir.path().string(), "gateway");
   ASSERT_TRUE(pki.ok()) << pki.error().message();
@@ -207,9 +139,9 @@ TEST(PeerForwardingTest, AReceivedTransferReachesTheLocalFhirServerOnceItIsUp) {
   std::unique_ptr<store::MessageStore> store = store::testing::open_or_die(so);
   ASSERT_TRUE(store);
 
-  std::mutex mu;
-  std::vector<std::string> bodies;
-  auto receiver = std::make_unique<Receiver>(*pki, 0, &bodies, &mu);
+  testing::FhirReceiver::Log log;
+  auto receiver =
+      std::make_unique<testing::FhirReceiver>(pki->server_cert, pki->server_key, 0, &log);
   const uint16_t port = receiver->port();
   receiver.reset();  // down when the transfer arrives
 
@@ -247,12 +179,12 @@ TEST(PeerForwardingTest, AReceivedTransferReachesTheLocalFhirServerOnceItIsUp) {
   ASSERT_TRUE(gw::testing::wait_until([&] { return counts().retried >= 2; }, 60s));
   EXPECT_EQ(counts().queued, 1);
   EXPECT_EQ(counts().sent, 0);
-  receiver = std::make_unique<Receiver>(*pki, port, &bodies, &mu);
+  receiver = std::make_unique<testing::FhirReceiver>(pki->server_cert, pki->server_key, port, &log);
   ASSERT_TRUE(gw::testing::wait_until([&] { return counts().sent == 1; }, 60s))
       << "retried " << counts().retried << ", dead " << counts().dead;
   service->stop();
 
-  std::lock_guard lock(mu);
+  const std::vector<std::string> bodies = log.snapshot();
   ASSERT_EQ(bodies.size(), 1u);
   ASSERT_TRUE(bodies[0].starts_with("POST /fhir\n"));
   auto bundle = fhir::parse_json(bodies[0].substr(bodies[0].find('\n') + 1));
