@@ -397,6 +397,15 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
   for (size_t i = 0; i < channels.size(); ++i)
     GW_RETURN_IF_ERROR(check_forwarding(*channels[i], channel_key_lines[i], channels, source));
   GW_RETURN_IF_ERROR(check_peering_forwarding(cfg.peering, peering_key_lines, source));
+  // Received transfers are stored under channel "peer" (transfer/receiver.h)
+  // and their destination is "peer/fhir": a channel of that name would share both.
+  for (size_t i = 0; i < channels.size(); ++i) {
+    if (!cfg.peering.forward_fhir.empty() && channels[i]->name == "peer")
+      return invalid_argument_error(
+          source + ":" + std::to_string(channel_header_lines[i]) +
+          ": channel.peer: the name of received transfers in the store; with "
+          "peering.forward_fhir, give this channel another name");
+  }
   for (auto& c : channels) cfg.channels.push_back(std::move(*c));
   return cfg;
 }

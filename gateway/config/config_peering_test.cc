@@ -154,6 +154,9 @@ TEST(ConfigPeeringTest, ForwardingErrorsNameThePeeringKeyAndLine) {
                 "[peering]\nforward_fhir = \"https://e.example\"\n"
                 "forward_retry_initial_ms = 5000\nforward_retry_max_ms = 1000\n")),
             "p.toml:3: peering.forward_retry_initial_ms: must not exceed forward_retry_max_ms");
+  EXPECT_EQ(error_of(parse("[peering]\nforward_fhir = \"https://e.example\"\n[channel.peer]\n")),
+            "p.toml:3: channel.peer: the name of received transfers in the store; with "
+            "peering.forward_fhir, give this channel another name");
 }
 
 }  // namespace
