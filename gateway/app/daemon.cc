@@ -38,6 +38,7 @@
 #include "gateway/pipeline/mllp_ingest.h"
 #include "gateway/rest/rest_server.h"
 #include "gateway/store/message_store.h"
+#include "gateway/transfer/receiver.h"
 #include "gateway/transfer/transfer_service.h"
 
 namespace gw::app {
@@ -97,28 +98,39 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
   if (outbound != nullptr) outbound->log_stats();
 }
 
+// A FHIR destination's options from a channel's or [peering]'s forward_fhir
+// keys (the same fields in both).
+template <typename C>
+gw::outbound::FhirForwarderOptions fhir_forwarder_options(const C& c,
+                                                          gw::store::MessageStore* store) {
+  gw::outbound::FhirForwarderOptions fo;
+  fo.url = c.forward_fhir;
+  fo.ca_file = c.forward_fhir_ca_file;
+  fo.client_cert_file = c.forward_fhir_client_cert_file;
+  fo.client_key_file = c.forward_fhir_client_key_file;
+  fo.bearer_token_file = c.forward_fhir_bearer_token_file;
+  fo.style = c.forward_fhir_requests == "by_id" ? gw::outbound::FhirRequestStyle::kById
+                                                : gw::outbound::FhirRequestStyle::kConditional;
+  fo.timeout = c.forward_timeout;
+  fo.store = store;
+  return fo;
+}
+
 // One destination per forwarding key of each channel ([channel.NAME]
 // forward_fhir, forward_mllp), each with the channel's parse and mapping
-// options so that what is forwarded is what was stored. `store` (not owned)
-// gives FHIR destinations the merged versions of partial resources.
+// options so that what is forwarded is what was stored; and [peering]
+// forward_fhir for received transfers (the "peer" channel of the store), sent
+// as the records they stored. `store` (not owned) gives FHIR destinations the
+// merged versions of partial resources and a transfer's records.
 gw::Result<std::vector<gw::outbound::DestinationSpec>> forwarding_destinations(
     const gw::config::GatewayConfig& cfg, gw::store::MessageStore* store) {
   std::vector<gw::outbound::DestinationSpec> out;
   for (const auto& c : cfg.channels) {
     if (!c.forward_fhir.empty()) {
       const gw::pipeline::IngestOptions io = gw::pipeline::ingest_options(c);
-      gw::outbound::FhirForwarderOptions fo;
-      fo.url = c.forward_fhir;
-      fo.ca_file = c.forward_fhir_ca_file;
-      fo.client_cert_file = c.forward_fhir_client_cert_file;
-      fo.client_key_file = c.forward_fhir_client_key_file;
-      fo.bearer_token_file = c.forward_fhir_bearer_token_file;
-      fo.style = c.forward_fhir_requests == "by_id" ? gw::outbound::FhirRequestStyle::kById
-                                                    : gw::outbound::FhirRequestStyle::kConditional;
-      fo.timeout = c.forward_timeout;
+      gw::outbound::FhirForwarderOptions fo = fhir_forwarder_options(c, store);
       fo.parse = io.parse;
       fo.mapping = io.mapping;
-      fo.store = store;
       auto forwarder = gw::outbound::make_fhir_forwarder(std::move(fo));
       if (!forwarder.ok())
         return forwarder.error().with_context("channel." + c.name + ".forward_fhir");
@@ -134,6 +146,15 @@ gw::Result<std::vector<gw::outbound::DestinationSpec>> forwarding_destinations(
       out.push_back({c.name + "/mllp", c.name, gw::outbound::make_mllp_forwarder(std::move(mo)),
                      c.forward_retry_initial, c.forward_retry_max});
     }
+  }
+  if (const gw::config::PeeringConfig& p = cfg.peering; !p.forward_fhir.empty()) {
+    gw::outbound::FhirForwarderOptions fo = fhir_forwarder_options(p, store);
+    fo.source = gw::outbound::FhirSource::kStoredRecords;
+    auto forwarder = gw::outbound::make_fhir_forwarder(std::move(fo));
+    if (!forwarder.ok()) return forwarder.error().with_context("peering.forward_fhir");
+    // The queue's key names the store's channel of received transfers.
+    out.push_back({std::string(gw::transfer::kPeerChannel) + "/fhir", gw::transfer::kPeerChannel,
+                   std::move(forwarder).value(), p.forward_retry_initial, p.forward_retry_max});
   }
   return out;
 }

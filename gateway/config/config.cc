@@ -36,24 +36,67 @@ std::string GatewayConfig::transfers_path() const {
 
 namespace {
 
+using Fail = std::function<gw::Status(const std::string& key, const std::string& why)>;
+
+// The checks between a FHIR destination's keys, a channel's or [peering]'s
+// (`table`, e.g. "channel.adt"): its companions need forward_fhir, a client
+// certificate needs its key.
+template <typename C>
+gw::Status check_fhir_forwarding(const C& c, const std::string& table,
+                                 const std::map<std::string, int>& lines, const Fail& fail) {
+  if (c.forward_fhir.empty()) {
+    for (const char* key :
+         {"forward_fhir_ca_file", "forward_fhir_client_cert_file", "forward_fhir_client_key_file",
+          "forward_fhir_bearer_token_file", "forward_fhir_requests"})
+      if (lines.count(key) != 0) return fail(key, "needs " + table + ".forward_fhir");
+  }
+  if (c.forward_fhir_client_cert_file.empty() != c.forward_fhir_client_key_file.empty())
+    return fail(c.forward_fhir_client_cert_file.empty() ? "forward_fhir_client_key_file"
+                                                        : "forward_fhir_client_cert_file",
+                "forward_fhir_client_cert_file and forward_fhir_client_key_file go together");
+  return ok_status();
+}
+
+// The forwarding timing's own check, after the keys' presence is checked.
+template <typename C>
+gw::Status check_retry_order(const C& c, const Fail& fail) {
+  if (c.forward_retry_initial > c.forward_retry_max)
+    return fail("forward_retry_initial_ms", "must not exceed forward_retry_max_ms");
+  return ok_status();
+}
+
+// [peering]'s forwarding of received transfers: the channel checks, and its
+// timing keys need forward_fhir (there is no other destination there).
+gw::Status check_peering_forwarding(const PeeringConfig& p, const std::map<std::string, int>& lines,
+                                    const std::string& source) {
+  const Fail fail = [&](const std::string& key, const std::string& why) {
+    auto at = lines.find(key);
+    return invalid_argument_error(source + ":" +
+                                  std::to_string(at != lines.end() ? at->second : 0) +
+                                  ": peering." + key + ": " + why);
+  };
+  GW_RETURN_IF_ERROR(check_fhir_forwarding(p, "peering", lines, fail));
+  if (p.forward_fhir.empty()) {
+    for (const char* key :
+         {"forward_timeout_ms", "forward_retry_initial_ms", "forward_retry_max_ms"})
+      if (lines.count(key) != 0) return fail(key, "needs peering.forward_fhir");
+  }
+  return check_retry_order(p, fail);
+}
+
 // The checks between a channel's forwarding keys (each alone is checked by
 // its setter). `lines` holds the line of every key the channel set; the
 // error names the key at fault and its line.
 gw::Status check_forwarding(const ChannelConfig& c, const std::map<std::string, int>& lines,
                             const std::vector<std::unique_ptr<ChannelConfig>>& all,
                             const std::string& source) {
-  auto fail = [&](const std::string& key, const std::string& why) {
+  const Fail fail = [&](const std::string& key, const std::string& why) {
     auto at = lines.find(key);
     return invalid_argument_error(source + ":" +
                                   std::to_string(at != lines.end() ? at->second : 0) +
                                   ": channel." + c.name + "." + key + ": " + why);
   };
-  if (c.forward_fhir.empty()) {
-    for (const char* key :
-         {"forward_fhir_ca_file", "forward_fhir_client_cert_file", "forward_fhir_client_key_file",
-          "forward_fhir_bearer_token_file", "forward_fhir_requests"})
-      if (lines.count(key) != 0) return fail(key, "needs channel." + c.name + ".forward_fhir");
-  }
+  GW_RETURN_IF_ERROR(check_fhir_forwarding(c, "channel." + c.name, lines, fail));
   if (c.forward_mllp.port == 0 && lines.count("forward_mllp_tls") != 0)
     return fail("forward_mllp_tls", "needs channel." + c.name + ".forward_mllp");
   if (!c.forward_mllp_tls) {
@@ -65,18 +108,13 @@ gw::Status check_forwarding(const ChannelConfig& c, const std::map<std::string, 
     return fail(c.forward_mllp_client_cert_file.empty() ? "forward_mllp_client_key_file"
                                                         : "forward_mllp_client_cert_file",
                 "forward_mllp_client_cert_file and forward_mllp_client_key_file go together");
-  if (c.forward_fhir_client_cert_file.empty() != c.forward_fhir_client_key_file.empty())
-    return fail(c.forward_fhir_client_cert_file.empty() ? "forward_fhir_client_key_file"
-                                                        : "forward_fhir_client_cert_file",
-                "forward_fhir_client_cert_file and forward_fhir_client_key_file go together");
   if (!c.forwards()) {
     for (const char* key :
          {"forward_timeout_ms", "forward_retry_initial_ms", "forward_retry_max_ms"})
       if (lines.count(key) != 0)
         return fail(key, "needs channel." + c.name + ".forward_fhir or .forward_mllp");
   }
-  if (c.forward_retry_initial > c.forward_retry_max)
-    return fail("forward_retry_initial_ms", "must not exceed forward_retry_max_ms");
+  GW_RETURN_IF_ERROR(check_retry_order(c, fail));
   if (c.forward_mllp.port != 0) {
     const bool to_loopback = c.forward_mllp.host == "127.0.0.1" ||
                              c.forward_mllp.host == "localhost" || c.forward_mllp.host == "::1";
@@ -113,6 +151,7 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
   const std::map<std::string, std::map<std::string, Setter>> schemas = table_schemas(&cfg);
   int https_line = 0;
   int peering_line = 0;
+  std::map<std::string, int> peering_key_lines;  // key -> its line
   LedgerConfig& ledger = cfg.ledger;
 
   std::istringstream in(text);
@@ -256,6 +295,7 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
     }
     if (key == "listen" && table_name.starts_with("channel.")) channel_lines.back() = line_no;
     if (table_name.starts_with("channel.")) channel_key_lines.back()[key] = line_no;
+    if (table_name == "peering") peering_key_lines[key] = line_no;
     if (key == "tls" && table_name.starts_with("channel.")) channel_tls_lines.back() = line_no;
     if (key.starts_with("tls_") && table_name.starts_with("channel.") &&
         channel_tls_key_lines.back() == 0) {
@@ -356,6 +396,16 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
   }
   for (size_t i = 0; i < channels.size(); ++i)
     GW_RETURN_IF_ERROR(check_forwarding(*channels[i], channel_key_lines[i], channels, source));
+  GW_RETURN_IF_ERROR(check_peering_forwarding(cfg.peering, peering_key_lines, source));
+  // Received transfers are stored under channel "peer" (transfer/receiver.h)
+  // and their destination is "peer/fhir": a channel of that name would share both.
+  for (size_t i = 0; i < channels.size(); ++i) {
+    if (!cfg.peering.forward_fhir.empty() && channels[i]->name == "peer")
+      return invalid_argument_error(
+          source + ":" + std::to_string(channel_header_lines[i]) +
+          ": channel.peer: the name of received transfers in the store; with "
+          "peering.forward_fhir, give this channel another name");
+  }
   for (auto& c : channels) cfg.channels.push_back(std::move(*c));
   return cfg;
 }

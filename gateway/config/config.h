@@ -19,7 +19,8 @@
 //                        STD, GDIS, SICKLE, PSYTHPN) = array of code patterns
 //                        (gateway/labels/label_rules.h)
 //   [peering]            the member-to-member API: enabled, listen, max_body_bytes, threads,
-//                        cert_file, key_file
+//                        cert_file, key_file; forward_fhir and its companions (as a
+//                        channel's): where received transfers go
 //   [peers]              "0xACCOUNT" = "https://HOST[:PORT]": where each member's API is
 //   [channel.NAME]       one table per inbound channel (protocol = "mllp"), with
 //                        its v2-to-FHIR settings time_zone and z_segments and
@@ -147,6 +148,18 @@ struct PeeringConfig {
   size_t max_body_bytes = size_t{64} << 20;
   int threads = 8;
   std::string cert_file, key_file;
+  // Received transfers forwarded to this hospital's own FHIR server: each
+  // stored transfer as one transaction Bundle of its records and their
+  // Provenance, through the durable outbound queue (gateway/outbound). The
+  // keys and their meaning are a channel's (ChannelConfig); empty: none.
+  std::string forward_fhir;
+  std::string forward_fhir_ca_file;
+  std::string forward_fhir_client_cert_file, forward_fhir_client_key_file;
+  std::string forward_fhir_bearer_token_file;
+  std::string forward_fhir_requests = "conditional";
+  std::chrono::milliseconds forward_timeout{30000};
+  std::chrono::milliseconds forward_retry_initial{1000};
+  std::chrono::milliseconds forward_retry_max{300000};
 };
 
 // Where the long-lived secrets live and how they are used.

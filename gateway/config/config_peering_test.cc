@@ -106,5 +106,58 @@ INSTANTIATE_TEST_SUITE_P(
                 "p.toml:3: peers.\"0x00112233445566778899AABBCCDDEEFF00112233\": this account "
                 "is already mapped"}));
 
+TEST(ConfigPeeringTest, ReceivedTransfersForwardWithAChannelsFhirKeys) {
+  auto cfg = parse(R"([peering]
+forward_fhir = "https://ehr.example/fhir"
+forward_fhir_ca_file = "/etc/gatewayd/fhir-ca.pem"
+forward_fhir_bearer_token_file = "/etc/gatewayd/fhir-token"
+forward_fhir_requests = "by_id"
+forward_timeout_ms = 5000
+forward_retry_initial_ms = 200
+forward_retry_max_ms = 60000
+[channel.adt]
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  const PeeringConfig& p = cfg->peering;
+  EXPECT_EQ(p.forward_fhir, "https://ehr.example/fhir");
+  EXPECT_EQ(p.forward_fhir_ca_file, "/etc/gatewayd/fhir-ca.pem");
+  EXPECT_EQ(p.forward_fhir_bearer_token_file, "/etc/gatewayd/fhir-token");
+  EXPECT_EQ(p.forward_fhir_requests, "by_id");
+  EXPECT_EQ(p.forward_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(p.forward_retry_initial, std::chrono::milliseconds(200));
+  EXPECT_EQ(p.forward_retry_max, std::chrono::milliseconds(60000));
+  // Off by default, and no channel forwards because [peering] does.
+  auto plain = parse("[channel.adt]\n");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->peering.forward_fhir, "");
+  EXPECT_FALSE(cfg->channels.front().forwards());
+}
+
+gw::Result<GatewayConfig> parse_with_channel(const std::string& text) {
+  return parse(text + "[channel.adt]\n");
+}
+
+TEST(ConfigPeeringTest, ForwardingErrorsNameThePeeringKeyAndLine) {
+  EXPECT_EQ(error_of(parse_with_channel("[peering]\nforward_fhir = \"http://ehr.example\"\n")),
+            "p.toml:2: peering.forward_fhir: expected \"https://HOST[:PORT][/PATH]\" (patient "
+            "data is forwarded over TLS only)");
+  EXPECT_EQ(error_of(parse_with_channel(
+                "[peering]\nenabled = false\nforward_fhir_ca_file = \"/x.pem\"\n")),
+            "p.toml:3: peering.forward_fhir_ca_file: needs peering.forward_fhir");
+  EXPECT_EQ(error_of(parse_with_channel("[peering]\nforward_retry_max_ms = 100\n")),
+            "p.toml:2: peering.forward_retry_max_ms: needs peering.forward_fhir");
+  EXPECT_EQ(error_of(parse_with_channel("[peering]\nforward_fhir = \"https://e.example\"\n"
+                                        "forward_fhir_client_cert_file = \"/c.pem\"\n")),
+            "p.toml:3: peering.forward_fhir_client_cert_file: forward_fhir_client_cert_file and "
+            "forward_fhir_client_key_file go together");
+  EXPECT_EQ(error_of(parse_with_channel(
+                "[peering]\nforward_fhir = \"https://e.example\"\n"
+                "forward_retry_initial_ms = 5000\nforward_retry_max_ms = 1000\n")),
+            "p.toml:3: peering.forward_retry_initial_ms: must not exceed forward_retry_max_ms");
+  EXPECT_EQ(error_of(parse("[peering]\nforward_fhir = \"https://e.example\"\n[channel.peer]\n")),
+            "p.toml:3: channel.peer: the name of received transfers in the store; with "
+            "peering.forward_fhir, give this channel another name");
+}
+
 }  // namespace
 }  // namespace gw::config

@@ -309,7 +309,7 @@ static std::map<std::string, Setter> labels_schema(LabelsConfig* out) {
 
 std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig* cfg) {
   LedgerConfig& ledger = cfg->ledger;
-  return {
+  std::map<std::string, std::map<std::string, Setter>> schemas{
       {"labels", labels_schema(&cfg->labels)},
       {"gateway",
        {
@@ -390,10 +390,12 @@ std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig
            {"key_file", absolute_path(&cfg->peering.key_file)},
        }},
   };
+  add_fhir_forward_keys(&schemas["peering"], &cfg->peering);
+  return schemas;
 }
 
 std::map<std::string, Setter> channel_schema(ChannelConfig* c) {
-  return {
+  std::map<std::string, Setter> schema{
       {"protocol", string_one_of(&c->protocol, {"mllp"})},
       {"listen", host_port(&c->listen)},
       {"tls", boolean(&c->tls)},
@@ -414,18 +416,12 @@ std::map<std::string, Setter> channel_schema(ChannelConfig* c) {
       {"time_zone", non_empty_string(&c->mapping.time_zone)},
       {"result_section",
        string_one_of(&c->mapping.default_result_section,
-                     {"LAB", "BG", "BLB", "CG", "CH", "CP", "HM", "IMM", "MB", "MCB", "MYC", "SP",
-                      "SR", "TX", "URN", "VR", "HLA", "OSL", "RAD", "CT", "MR", "NMR", "NMS",
-                      "RUS", "US", "VUS", "XRC", "CUS", "OUS"})},
+                     {"LAB", "BG",  "BLB", "CG",  "CH",  "CP",  "HM",  "IMM", "MB",  "MCB",
+                      "MYC", "SP",  "SR",  "TX",  "URN", "VR",  "HLA", "OSL", "RAD", "CT",
+                      "MR",  "NMR", "NMS", "RUS", "US",  "VUS", "XRC", "CUS", "OUS"})},
       {"z_segments", z_segment_policy(&c->mapping.z_segments)},
       {"unmapped_types", string_one_of(&c->unmapped_types, {"error", "store"})},
-      // Forwarding (gateway/outbound).
-      {"forward_fhir", forward_fhir_url(&c->forward_fhir)},
-      {"forward_fhir_ca_file", absolute_path(&c->forward_fhir_ca_file)},
-      {"forward_fhir_client_cert_file", absolute_path(&c->forward_fhir_client_cert_file)},
-      {"forward_fhir_client_key_file", absolute_path(&c->forward_fhir_client_key_file)},
-      {"forward_fhir_bearer_token_file", absolute_path(&c->forward_fhir_bearer_token_file)},
-      {"forward_fhir_requests", string_one_of(&c->forward_fhir_requests, {"conditional", "by_id"})},
+      // Forwarding (gateway/outbound); the FHIR keys and the timing are added below.
       {"forward_mllp",
        [c](const Value& v) -> std::string {
          std::string bad = host_port(&c->forward_mllp)(v);
@@ -437,10 +433,9 @@ std::map<std::string, Setter> channel_schema(ChannelConfig* c) {
       {"forward_mllp_ca_file", absolute_path(&c->forward_mllp_ca_file)},
       {"forward_mllp_client_cert_file", absolute_path(&c->forward_mllp_client_cert_file)},
       {"forward_mllp_client_key_file", absolute_path(&c->forward_mllp_client_key_file)},
-      {"forward_timeout_ms", millis_in(&c->forward_timeout, 100, 600'000, 1)},
-      {"forward_retry_initial_ms", millis_in(&c->forward_retry_initial, 10, 3'600'000, 1)},
-      {"forward_retry_max_ms", millis_in(&c->forward_retry_max, 10, 86'400'000, 1)},
   };
+  add_fhir_forward_keys(&schema, c);
+  return schema;
 }
 
 MapSetter uri_map(std::map<std::string, std::string>* out) {

@@ -58,6 +58,25 @@ Setter sha256_fingerprints(std::vector<std::string>* out);
 // A [labels] key: an array of code patterns (gateway/labels/label_rules.h),
 // each checked, appended to out->rules with `label`.
 Setter label_patterns(LabelsConfig* out, ledger::consortium::Label label);
+// A FHIR forwarding destination's keys (forward_fhir and its companions) and
+// the forwarding timing, bound to *c: a channel's, and [peering]'s for
+// received transfers. Both have the same fields, so the keys and their checks
+// are the same.
+template <typename C>
+void add_fhir_forward_keys(std::map<std::string, Setter>* schema, C* c) {
+  schema->insert({
+      {"forward_fhir", forward_fhir_url(&c->forward_fhir)},
+      {"forward_fhir_ca_file", absolute_path(&c->forward_fhir_ca_file)},
+      {"forward_fhir_client_cert_file", absolute_path(&c->forward_fhir_client_cert_file)},
+      {"forward_fhir_client_key_file", absolute_path(&c->forward_fhir_client_key_file)},
+      {"forward_fhir_bearer_token_file", absolute_path(&c->forward_fhir_bearer_token_file)},
+      {"forward_fhir_requests", string_one_of(&c->forward_fhir_requests, {"conditional", "by_id"})},
+      {"forward_timeout_ms", millis_in(&c->forward_timeout, 100, 600'000, 1)},
+      {"forward_retry_initial_ms", millis_in(&c->forward_retry_initial, 10, 3'600'000, 1)},
+      {"forward_retry_max_ms", millis_in(&c->forward_retry_max, 10, 86'400'000, 1)},
+  });
+}
+
 // The fixed tables ([gateway], [https], [store], [keys], [tpm], [ledger], [labels], [peering]),
 // bound to *cfg: table name -> key -> setter. The parser dispatches on it and
 // known_keys() lists it, so the two cannot disagree.

@@ -23,6 +23,7 @@
 #include "fhir/json/write.h"
 #include "gateway/base/tls_client.h"
 #include "gateway/outbound/forwarder.h"
+#include "gateway/outbound/payload_internal.h"
 #include "gateway/pipeline/normalize.h"
 
 namespace gw::outbound {
@@ -63,32 +64,11 @@ bool to_put_by_id(fhir::JsonValue* entry) {
   return true;
 }
 
-// "Type/<id>" references to entries of `bundle` -> their "urn:uuid:<id>"
-// fullUrls (how the Bundle's own entries refer to each other).
-void to_full_urls(fhir::JsonValue* v, const std::set<std::string>& entry_ids) {
-  if (v->is_array()) {
-    for (fhir::JsonValue& item : v->mutable_items()) to_full_urls(&item, entry_ids);
-    return;
-  }
-  if (!v->is_object()) return;
-  for (const fhir::JsonMember& m : v->members()) {
-    // members() is const only for want of a mutable view; *v is ours.
-    fhir::JsonValue* value = const_cast<fhir::JsonValue*>(&m.value);
-    if (m.key == "reference" && value->is_string()) {
-      const std::string& ref = value->text();
-      const size_t slash = ref.find('/');
-      if (slash != std::string::npos && entry_ids.count(ref.substr(slash + 1)))
-        *value = fhir::JsonValue::make_string("urn:uuid:" + ref.substr(slash + 1));
-    } else {
-      to_full_urls(value, entry_ids);
-    }
-  }
-}
-
 // Replaces the resource of the entry whose fullUrl is urn:uuid:<id> by the
 // stored version `json`. False if `json` does not parse.
 bool send_stored_version(fhir::JsonValue* bundle, const std::string& id, const std::string& json) {
-  fhir::JsonResult<fhir::JsonValue> parsed = fhir::parse_json(json, fhir::own_document_limits(json.size()));
+  fhir::JsonResult<fhir::JsonValue> parsed =
+      fhir::parse_json(json, fhir::own_document_limits(json.size()));
   if (!parsed.ok() || !parsed->is_object()) return false;
   fhir::JsonValue* entries = bundle->find_mutable("entry");
   if (entries == nullptr) return true;
@@ -129,6 +109,7 @@ class FhirForwarder final : public Forwarder {
         token_(std::move(token)) {}
 
   Delivery deliver(const QueueItem& item, const std::string& raw) override {
+    if (options_.source == FhirSource::kStoredRecords) return deliver_stored(item);
     // The versions this message wrote (read once, only if a partial resource
     // asks); a resource it left unchanged is read at its latest version.
     std::optional<std::vector<store::StoredRecord>> written;
@@ -152,6 +133,33 @@ class FhirForwarder final : public Forwarder {
   }
 
  private:
+  // Most record versions one message may send (a received transfer is
+  // bounded by the peering listener's body limit long before this).
+  static constexpr size_t kMaxStoredRecords = 100000;
+
+  Delivery deliver_stored(const QueueItem& item) {
+    // list_records answers a read error with what it has; the error counter
+    // tells a failed read from the end of the message's records.
+    const uint64_t errors_before = options_.store->stats().read_errors;
+    std::vector<store::StoredRecord> records;
+    store::RecordQuery q;
+    q.message_id = item.message_id;
+    q.limit = 1000;
+    for (;;) {
+      std::vector<store::StoredRecord> page = options_.store->list_records(q);
+      if (page.empty()) break;
+      q.after_seq = page.back().seq;
+      for (store::StoredRecord& r : page) records.push_back(std::move(r));
+      if (records.size() > kMaxStoredRecords)
+        return {Kind::kRejected, "the message stored more records than one transaction may carry"};
+    }
+    if (options_.store->stats().read_errors != errors_before)
+      return {Kind::kRetry, "the message's records could not be read from the store"};
+    FhirPayload p = stored_records_payload(records, options_.style);
+    if (p.kind != Kind::kDelivered) return {p.kind, p.detail};
+    return post(p.json);
+  }
+
   // One exchange on the kept-alive connection (a TLS handshake per message
   // would cost several round trips, and messages go one at a time). When a
   // reused connection fails before any response (the server closed it while
@@ -242,6 +250,26 @@ class FhirForwarder final : public Forwarder {
 };
 
 }  // namespace
+
+void to_full_urls(fhir::JsonValue* v, const std::set<std::string>& entry_ids) {
+  if (v->is_array()) {
+    for (fhir::JsonValue& item : v->mutable_items()) to_full_urls(&item, entry_ids);
+    return;
+  }
+  if (!v->is_object()) return;
+  for (const fhir::JsonMember& m : v->members()) {
+    // members() is const only for want of a mutable view; *v is ours.
+    fhir::JsonValue* value = const_cast<fhir::JsonValue*>(&m.value);
+    if (m.key == "reference" && value->is_string()) {
+      const std::string& ref = value->text();
+      const size_t slash = ref.find('/');
+      if (slash != std::string::npos && entry_ids.count(ref.substr(slash + 1)))
+        *value = fhir::JsonValue::make_string("urn:uuid:" + ref.substr(slash + 1));
+    } else {
+      to_full_urls(value, entry_ids);
+    }
+  }
+}
 
 Delivery::Kind classify_http_status(int status) {
   if (status >= 200 && status < 300) return Kind::kDelivered;
@@ -349,6 +377,8 @@ Result<std::unique_ptr<Forwarder>> make_fhir_forwarder(FhirForwarderOptions opti
       return invalid_argument_error(
           "forward_fhir: give either user:password in the URL or a bearer token file, not both");
   }
+  if (options.source == FhirSource::kStoredRecords && options.store == nullptr)
+    return invalid_argument_error("forward_fhir: sending stored records needs the message store");
   auto context = make_tls_client_context(options.ca_file, options.client_cert_file,
                                          options.client_key_file, "forward_fhir");
   if (!context.ok()) return context.error();

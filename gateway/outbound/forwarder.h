@@ -1,7 +1,8 @@
 // One destination's protocol: how a stored message is delivered and what the
 // destination's answer means for the queue. Implementations:
 //  - FHIR (fhir_forwarder.cc): the message's normalized records as one FHIR
-//    transaction Bundle, POSTed to the server's base URL over HTTPS;
+//    transaction Bundle, POSTed to the server's base URL over HTTPS; for a
+//    received transfer, the records it stored (stored_payload.cc);
 //  - MLLP (mllp_forwarder.cc): the message as received, over MLLP, confirmed
 //    by the receiver's ACK.
 // A forwarder is used by one sender thread at a time.
@@ -54,6 +55,17 @@ enum class FhirRequestStyle {
   kById,
 };
 
+// What a FHIR destination builds its transaction from.
+enum class FhirSource {
+  // The stored HL7 v2 message, mapped again as the channel maps it (a
+  // channel's messages).
+  kMappedV2,
+  // The record versions the message stored (stored_records_payload): a
+  // received transfer, whose stored raw is a sealed envelope, not HL7 v2.
+  // Needs `store`.
+  kStoredRecords,
+};
+
 struct FhirForwarderOptions {
   std::string url;      // https://host[:port][/path]; user:password@ = HTTP Basic (never logged)
   std::string ca_file;  // trust anchors; empty: the system store
@@ -67,6 +79,7 @@ struct FhirForwarderOptions {
   // Where the merged versions of partial resources are read (see
   // fhir_payload); not owned, may be null (the mapped part is sent).
   store::MessageStore* store = nullptr;
+  FhirSource source = FhirSource::kMappedV2;
 };
 
 // Checks the URL and the TLS and token files; connects later, per delivery.
@@ -110,5 +123,15 @@ struct FhirPayload {
 FhirPayload fhir_payload(const std::string& raw, const hl7::ParseOptions& parse,
                          const v2fhir::MappingConfig& mapping, FhirRequestStyle style,
                          const StoredRecordLookup& stored = {});
+
+// The transaction Bundle of the record versions one message stored (seq
+// order; a received transfer's records and its Provenance), as JSON text.
+// kById: every entry PUT Type/<id>. kConditional: a record whose id is a uuid
+// and that has an identifier with system and value is a conditional update
+// on it (fullUrl urn:uuid:<id>, the others' references to it rewritten to
+// that), every other record PUT Type/<id>. kSkipped with no records,
+// kRejected when a stored record does not parse or is not what it is stored as.
+FhirPayload stored_records_payload(const std::vector<store::StoredRecord>& records,
+                                   FhirRequestStyle style);
 
 }  // namespace gw::outbound

@@ -89,7 +89,8 @@ Status OutboundService::feed_once() {
     if (page.empty()) return ok_status();
     std::vector<NewItem> items;
     for (const store::StoredMessageSummary& m : page) {
-      // Only v2 messages a channel accepted are forwarded: acknowledgements
+      // Only what a channel accepted (v2 messages; received transfers, whose
+      // store channel is "peer") is forwarded: acknowledgements
       // are stored but never forwarded (a receiver does not answer them), and
       // the REST endpoint's writes ("FHIR ..." types, rest/fhir_api.h) came
       // from no channel, whatever its channel label says.

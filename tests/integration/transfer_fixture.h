@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -140,6 +141,9 @@ class TransferFixture : public LedgerFixture {
   Member a_, b_;
   gw::anchoring::LedgerDeployment deployment_;
   AnvilOptions anvil_options_;  // set before SetUpConsortium (e.g. a state file)
+  // More [peering] lines of a member's configuration, by tag ("a", "b"),
+  // set before SetUpConsortium (e.g. forward_fhir).
+  std::map<std::string, std::string> peering_extra_;
 
  private:
   void make_member(Member& m, const std::string& tag, int n) {
@@ -160,7 +164,7 @@ class TransferFixture : public LedgerFixture {
             "\"\n\n[ledger]\nenabled = true\nrpc_url = \"" + anvil_->url() +
             "\"\nchain_id = 31337\nrequest_timeout_ms = 2000\nview_poll_ms = 200\n\n"
             "[peering]\nenabled = true\nlisten = \"127.0.0.1:" +
-            std::to_string(m.peering_port) + "\"\n");
+            std::to_string(m.peering_port) + "\"\n" + peering_extra_[tag]);
     ASSERT_NO_FATAL_FAILURE(provision(*m.gw));
     m.account = address_;
   }
