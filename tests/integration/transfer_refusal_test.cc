@@ -251,8 +251,10 @@ TEST_F(TransferRefusalTest, HostileDeliveriesAreRefusedAndNothingIsStored) {
       << suspended.status << " " << suspended.body;
   EXPECT_TRUE(suspended.code == "unknown-peer" || suspended.code == "SENDER_NOT_ACTIVE")
       << suspended.code;
+  RecordProperty("suspended_refused_as", suspended.code);
   Answer pull = deliver(b_, a_, R"({"request_id":"1"})", "/peer/v1/requests");
   EXPECT_EQ(pull.status, 403) << pull.body;
+  RecordProperty("suspended_pull_refused_as", pull.code);
 
   // Nothing of any of it stored at A.
   for (const transfer::IncomingTransfer& t : incoming_at(a_)) {
@@ -260,6 +262,99 @@ TEST_F(TransferRefusalTest, HostileDeliveriesAreRefusedAndNothingIsStored) {
   }
   EXPECT_EQ(count(a_.gw->output(), "event=transfer.received "), 0u);
   EXPECT_EQ(a_.call("GET", "/Patient/forged-1").status, 404);
+}
+
+// B records two transfers to A on the ledger while A is down, then stops
+// before delivering them; envelopes with B's ids are then delivered with B's
+// certificate but sealed with keys that are not B's registered one. The
+// receiver refuses them for good (WRONG_KEY: not to A's key; UNREADABLE: to
+// A's key, not from B's), stores nothing, and when B later delivers the real
+// envelopes A answers that those transfers were refused before: a refusal is
+// final per (sender, id), so B marks them failed and never delivers them.
+TEST_F(TransferRefusalTest, RecordedTransfersSealedWithAnotherKeyAreRefusedForGood) {
+  ASSERT_NO_FATAL_FAILURE(SetUpConsortium());
+  ASSERT_NO_FATAL_FAILURE(send_hl7(b_, "admit", kAdmit));
+  std::vector<std::string> patients = patients_named(b_, "MRN-F100");
+  ASSERT_EQ(patients.size(), 1u);
+  ASSERT_FALSE(write_consent(b_, grant_consent(patients[0], a_.org_id, "TREAT")).empty());
+  const transfer::PublicKey a_key = payload_key_of(a_);
+
+  EXPECT_EQ(a_.gw->terminate(), 0) << a_.gw->output();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    rest::testing::Reply accepted = b_.call("POST", "/Patient/" + patients[0] + "/$transfer",
+                                            transfer_params(a_.org_id, "TREAT"));
+    ASSERT_EQ(accepted.status, 202) << accepted.body;
+    ids.push_back(transfer_id_of(accepted.body));
+    ASSERT_FALSE(ids.back().empty());
+  }
+  auto b_state = [&](const std::string& id) -> std::optional<transfer::OutgoingTransfer> {
+    auto store = transfer::TransferStore::open_read_only(b_.dir + "/state/transfers.db");
+    if (!store.ok()) return std::nullopt;
+    auto t = (*store)->outgoing(std::stoll(id));
+    if (!t.ok() || !t->has_value()) return std::nullopt;
+    return **t;
+  };
+  // Recorded, and at least one delivery attempt failed (A is down).
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const std::string& id : ids) {
+          auto t = b_state(id);
+          if (!t || t->state != transfer::OutgoingState::kRecorded || t->attempts < 1) return false;
+        }
+        return true;
+      },
+      90s))
+      << b_.gw->output();
+  EXPECT_EQ(b_.gw->terminate(), 0) << b_.gw->output();
+  {
+    gw::Status s = a_.gw->start(std::chrono::seconds(60));
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+
+  // The ledger entries are final at A (the view catches up at start): the
+  // key checks decide.
+  Answer wrong_key;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        wrong_key = deliver(b_, a_, envelope(b_.account, a_.account, std::stoull(ids[0])));
+        return wrong_key.status != 503;
+      },
+      30s))
+      << wrong_key.body;
+  EXPECT_EQ(wrong_key.status, 422) << wrong_key.body;
+  EXPECT_EQ(wrong_key.code, "WRONG_KEY");
+  Answer unreadable = deliver(b_, a_, envelope(b_.account, a_.account, std::stoull(ids[1]), a_key));
+  EXPECT_EQ(unreadable.status, 422) << unreadable.body;
+  EXPECT_EQ(unreadable.code, "UNREADABLE");
+  const std::vector<transfer::IncomingTransfer> refused = incoming_at(a_);
+  ASSERT_EQ(refused.size(), 2u);
+  for (const transfer::IncomingTransfer& t : refused) {
+    EXPECT_EQ(t.state, transfer::IncomingState::kRefused);
+  }
+  EXPECT_EQ(a_.call("GET", "/Patient/forged-1").status, 404);
+  EXPECT_TRUE(patients_named(a_, "MRN-F100").empty());
+
+  // B comes back and delivers the real envelopes: refused before, so failed.
+  {
+    gw::Status s = b_.gw->start(std::chrono::seconds(60));
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (const std::string& id : ids) {
+          auto t = b_state(id);
+          if (!t || t->state != transfer::OutgoingState::kFailed) return false;
+        }
+        return true;
+      },
+      90s))
+      << b_.gw->output();
+  for (const std::string& id : ids) {
+    EXPECT_NE(b_state(id)->detail.find("REFUSED"), std::string::npos) << b_state(id)->detail;
+  }
+  EXPECT_TRUE(patients_named(a_, "MRN-F100").empty());
+  EXPECT_EQ(count(a_.gw->output(), "event=transfer.received "), 0u);
 }
 
 }  // namespace
