@@ -357,5 +357,66 @@ TEST_F(TransferRefusalTest, RecordedTransfersSealedWithAnotherKeyAreRefusedForGo
   EXPECT_EQ(count(a_.gw->output(), "event=transfer.received "), 0u);
 }
 
+// A transfer B sealed and recorded before rotating its payload key must
+// still be delivered after the rekey is final (issue 16: rotation keeps
+// transfers already recorded usable). DISABLED: today the receiver opens the
+// box only against the sender's current registered key
+// (gateway/transfer/receiver.cc, open(..., sender->info.encryption_key)), so
+// A refuses it UNREADABLE for good and B marks it failed. Enable once the
+// receiver also accepts the sender's earlier registered keys.
+TEST_F(TransferRefusalTest, DISABLED_ATransferSealedBeforeTheSendersRekeyIsStillDelivered) {
+  ASSERT_NO_FATAL_FAILURE(SetUpConsortium());
+  ASSERT_NO_FATAL_FAILURE(send_hl7(b_, "admit", kAdmit));
+  std::vector<std::string> patients = patients_named(b_, "MRN-F100");
+  ASSERT_EQ(patients.size(), 1u);
+  ASSERT_FALSE(write_consent(b_, grant_consent(patients[0], a_.org_id, "TREAT")).empty());
+
+  EXPECT_EQ(a_.gw->terminate(), 0) << a_.gw->output();
+  rest::testing::Reply accepted = b_.call("POST", "/Patient/" + patients[0] + "/$transfer",
+                                          transfer_params(a_.org_id, "TREAT"));
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  const std::string id = transfer_id_of(accepted.body);
+  auto b_state = [&]() -> std::optional<transfer::OutgoingTransfer> {
+    auto store = transfer::TransferStore::open_read_only(b_.dir + "/state/transfers.db");
+    if (!store.ok()) return std::nullopt;
+    auto t = (*store)->outgoing(std::stoll(id));
+    if (!t.ok() || !t->has_value()) return std::nullopt;
+    return **t;
+  };
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto t = b_state();
+        return t && t->state == transfer::OutgoingState::kRecorded && t->attempts >= 1;
+      },
+      90s))
+      << b_.gw->output();
+  EXPECT_EQ(b_.gw->terminate(), 0) << b_.gw->output();
+
+  // B rotates its payload key and the consortium registers the new one.
+  std::string out;
+  ASSERT_EQ(ctl({"tpm", "rotate-payload-key", "--config", b_.gw->config_path()}, &out), 0) << out;
+  const std::string rekey = dir_.path() + "/rekey.json";
+  std::ofstream(rekey) << "[" << entry_of(b_) << "]";
+  out.clear();
+  ASSERT_EQ(
+      ctl({"ledger", "propose-rekey", "--config", b_.gw->config_path(), "--member", rekey}, &out),
+      0)
+      << out;
+  const size_t at = out.find("proposal id: ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string proposal =
+      out.substr(at + 13, out.find_first_not_of("0123456789", at + 13) - at - 13);
+  out.clear();
+  ASSERT_EQ(
+      ctl({"ledger", "approve", "--config", a_.gw->config_path(), "--proposal", proposal}, &out), 0)
+      << out;
+  ASSERT_NO_FATAL_FAILURE(start_both());
+
+  ASSERT_TRUE(wait_until([&] { return b_state() && is_final(b_state()->state); }, 90s))
+      << b_.gw->output();
+  EXPECT_EQ(b_state()->state, transfer::OutgoingState::kDelivered) << b_state()->detail;
+  EXPECT_EQ(patients_named(a_, "MRN-F100").size(), 1u);
+}
+
 }  // namespace
 }  // namespace gw::testing
