@@ -264,14 +264,15 @@ TEST_F(TransferRefusalTest, HostileDeliveriesAreRefusedAndNothingIsStored) {
   EXPECT_EQ(a_.call("GET", "/Patient/forged-1").status, 404);
 }
 
-// B records two transfers to A on the ledger while A is down, then stops
+// B records four transfers to A on the ledger while A is down, then stops
 // before delivering them; envelopes with B's ids are then delivered with B's
-// certificate but sealed with keys that are not B's registered one. The
-// receiver refuses them for good (WRONG_KEY: not to A's key; UNREADABLE: to
-// A's key, not from B's), stores nothing, and when B later delivers the real
-// envelopes A answers that those transfers were refused before: a refusal is
-// final per (sender, id), so B marks them failed and never delivers them.
-TEST_F(TransferRefusalTest, RecordedTransfersSealedWithAnotherKeyAreRefusedForGood) {
+// certificate: sealed with keys that are not B's registered one (WRONG_KEY:
+// not to A's key; UNREADABLE: to A's key, not from B's), B's real envelope
+// truncated (MALFORMED) or with its box altered (UNREADABLE). Nothing is
+// stored. When B later delivers the real envelopes, A answers that the
+// refused ones were refused before (a refusal is final per (sender, id), so
+// B marks them failed) and stores the one that was only sent truncated.
+TEST_F(TransferRefusalTest, RecordedTransfersForgedTamperedOrTruncatedAreRefused) {
   ASSERT_NO_FATAL_FAILURE(SetUpConsortium());
   ASSERT_NO_FATAL_FAILURE(send_hl7(b_, "admit", kAdmit));
   std::vector<std::string> patients = patients_named(b_, "MRN-F100");
@@ -281,7 +282,7 @@ TEST_F(TransferRefusalTest, RecordedTransfersSealedWithAnotherKeyAreRefusedForGo
 
   EXPECT_EQ(a_.gw->terminate(), 0) << a_.gw->output();
   std::vector<std::string> ids;
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < 4; ++i) {
     rest::testing::Reply accepted = b_.call("POST", "/Patient/" + patients[0] + "/$transfer",
                                             transfer_params(a_.org_id, "TREAT"));
     ASSERT_EQ(accepted.status, 202) << accepted.body;
@@ -307,6 +308,8 @@ TEST_F(TransferRefusalTest, RecordedTransfersSealedWithAnotherKeyAreRefusedForGo
       90s))
       << b_.gw->output();
   EXPECT_EQ(b_.gw->terminate(), 0) << b_.gw->output();
+  const std::string real_2 = b_state(ids[2])->envelope, real_3 = b_state(ids[3])->envelope;
+  ASSERT_FALSE(real_2.empty());
   {
     gw::Status s = a_.gw->start(std::chrono::seconds(60));
     ASSERT_TRUE(s.ok()) << s.message();
@@ -327,15 +330,30 @@ TEST_F(TransferRefusalTest, RecordedTransfersSealedWithAnotherKeyAreRefusedForGo
   Answer unreadable = deliver(b_, a_, envelope(b_.account, a_.account, std::stoull(ids[1]), a_key));
   EXPECT_EQ(unreadable.status, 422) << unreadable.body;
   EXPECT_EQ(unreadable.code, "UNREADABLE");
+  // B's own envelope, truncated: malformed, and not held against the id.
+  Answer truncated = deliver(b_, a_, real_2.substr(0, real_2.size() / 2));
+  EXPECT_EQ(truncated.status, 400) << truncated.body;
+  EXPECT_EQ(truncated.code, "MALFORMED");
+  // B's own envelope with one character of the box changed: the box does
+  // not authenticate.
+  std::string tampered = real_3;
+  const size_t box = tampered.find("\"box\":\"");
+  ASSERT_NE(box, std::string::npos) << "the envelope names its box";
+  char& c = tampered[box + 7 + 40];
+  c = (c == 'A') ? 'B' : 'A';
+  Answer altered = deliver(b_, a_, tampered);
+  EXPECT_EQ(altered.status, 422) << altered.body;
+  EXPECT_EQ(altered.code, "UNREADABLE");
   const std::vector<transfer::IncomingTransfer> refused = incoming_at(a_);
-  ASSERT_EQ(refused.size(), 2u);
+  ASSERT_EQ(refused.size(), 3u);
   for (const transfer::IncomingTransfer& t : refused) {
     EXPECT_EQ(t.state, transfer::IncomingState::kRefused);
   }
   EXPECT_EQ(a_.call("GET", "/Patient/forged-1").status, 404);
   EXPECT_TRUE(patients_named(a_, "MRN-F100").empty());
 
-  // B comes back and delivers the real envelopes: refused before, so failed.
+  // B comes back and delivers the real envelopes: those refused before are
+  // failed, the one only sent truncated is delivered.
   {
     gw::Status s = b_.gw->start(std::chrono::seconds(60));
     ASSERT_TRUE(s.ok()) << s.message();
@@ -344,17 +362,20 @@ TEST_F(TransferRefusalTest, RecordedTransfersSealedWithAnotherKeyAreRefusedForGo
       [&] {
         for (const std::string& id : ids) {
           auto t = b_state(id);
-          if (!t || t->state != transfer::OutgoingState::kFailed) return false;
+          if (!t || !is_final(t->state)) return false;
         }
         return true;
       },
       90s))
       << b_.gw->output();
-  for (const std::string& id : ids) {
-    EXPECT_NE(b_state(id)->detail.find("REFUSED"), std::string::npos) << b_state(id)->detail;
+  for (size_t i : {0u, 1u, 3u}) {
+    EXPECT_EQ(b_state(ids[i])->state, transfer::OutgoingState::kFailed) << i;
+    EXPECT_NE(b_state(ids[i])->detail.find("REFUSED"), std::string::npos)
+        << b_state(ids[i])->detail;
   }
-  EXPECT_TRUE(patients_named(a_, "MRN-F100").empty());
-  EXPECT_EQ(count(a_.gw->output(), "event=transfer.received "), 0u);
+  EXPECT_EQ(b_state(ids[2])->state, transfer::OutgoingState::kDelivered) << b_state(ids[2])->detail;
+  EXPECT_EQ(patients_named(a_, "MRN-F100").size(), 1u);
+  EXPECT_EQ(count(a_.gw->output(), "event=transfer.received "), 1u);
 }
 
 // A transfer B sealed and recorded before rotating its payload key must
