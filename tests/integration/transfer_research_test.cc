@@ -205,5 +205,70 @@ TEST_F(ResearchTransferTest, ArrivesDeidentifiedWithOnlyTheStudyPseudonym) {
   }
 }
 
+// A patient of 96: B pulls her for the study (the pull path), and her birth
+// date leaves neither as a date nor as a year (a year would show she is over
+// 89); the Patient is marked as 90 or older instead, and the admission keeps
+// its year.
+TEST_F(ResearchTransferTest, APullForAStudyGroupsAgesOver89) {
+  ASSERT_NO_FATAL_FAILURE(SetUpConsortium());
+  ASSERT_NO_FATAL_FAILURE(send_hl7(
+      a_, "old",
+      "MSH|^~\\&|ADT|HOSPA|GW|GW|20260312093000||ADT^A01|R-ADT-9|P|2.5.1\r"
+      "EVN|A01|20260312093000\r"
+      "PID|1||MRN-R9000^^^HOSPA^MR~111-22-3330^^^SSA^SS||Elderova^Vera||19300105|F\r"
+      "PV1|1|I|WARD2^203^A|||||||MED|||||||||V-R9001|||||||||||||||||||||||||20260312093000\r"));
+  std::vector<std::string> patients = patients_named(a_, "MRN-R9000");
+  ASSERT_EQ(patients.size(), 1u);
+  ASSERT_FALSE(write_consent(a_, grant_consent(patients[0], b_.org_id, "HRESCH")).empty());
+  auto patient = fhir::parse_json(a_.call("GET", "/Patient/" + patients[0]).body);
+  ASSERT_TRUE(patient.ok());
+  std::string ssn_system;
+  for (const fhir::JsonValue& id : patient.value().find("identifier")->items()) {
+    if (id.find("value")->text() == "111-22-3330") ssn_system = id.find("system")->text();
+  }
+  ASSERT_FALSE(ssn_system.empty());
+  const std::string pull =
+      R"({"resourceType":"Parameters","parameter":[)"
+      R"({"name":"custodian","valueIdentifier":{"system":"urn:ietf:rfc:3986","value":")" +
+      a_.org_id + R"("}},{"name":"patient","valueIdentifier":{"system":")" + ssn_system +
+      R"(","value":"111-22-3330"}},{"name":"purpose","valueCode":"HRESCH"},)"
+      R"({"name":"study","valueString":"STUDY-1"}]})";
+  rest::testing::Reply asked = b_.call("POST", "/$request-transfer", pull);
+  ASSERT_EQ(asked.status, 202) << asked.body;
+  ASSERT_TRUE(wait_until(
+      [&] { return b_.gw->output().find("event=transfer.received") != std::string::npos; }, 90s))
+      << a_.gw->output() << "\n---- B ----\n"
+      << b_.gw->output();
+  const std::string log = b_.gw->output();
+  const size_t at = log.find("transfer=", log.find("event=transfer.received"));
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::string transfer = log.substr(at + 9, log.find_first_of(" \n", at + 9) - at - 9);
+  rest::testing::Reply prov =
+      b_.call("GET", "/Provenance/" + crypto::to_hex(crypto::sha256("gw-transfer|" + transfer)));
+  ASSERT_EQ(prov.status, 200) << prov.body;
+  auto parsed = fhir::parse_json(prov.body);
+  ASSERT_TRUE(parsed.ok());
+  int patients_at_b = 0;
+  bool admission_year = false;
+  for (const fhir::JsonValue& t : parsed.value().find("target")->items()) {
+    const std::string ref = t.find("reference")->text();
+    rest::testing::Reply r = b_.call("GET", "/" + ref);
+    ASSERT_EQ(r.status, 200) << ref;
+    for (const char* gone : {"1930", "Elderova", "MRN-R9000", "111-22-3330", "V-R9001"}) {
+      EXPECT_EQ(r.body.find(gone), std::string::npos) << gone << " in " << ref << r.body;
+    }
+    if (ref.rfind("Encounter/", 0) == 0) {
+      admission_year = r.body.find("\"start\":\"2026\"") != std::string::npos;
+    }
+    if (ref.rfind("Patient/", 0) != 0) continue;
+    ++patients_at_b;
+    EXPECT_EQ(r.body.find("birthDate"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("urn:gateway:deid:age-90-or-older"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("urn:gateway:study:STUDY-1:pseudonym"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(patients_at_b, 1);
+  EXPECT_TRUE(admission_year) << "the Encounter keeps the year it started";
+}
+
 }  // namespace
 }  // namespace gw::testing
