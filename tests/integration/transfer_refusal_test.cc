@@ -5,18 +5,9 @@
 // but not their payload keys (TPM-sealed), so it seals with fresh X25519
 // keys where an envelope is needed.
 #include <gtest/gtest.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <sodium.h>
 
-#include <cstdio>
-
-#include "gateway/crypto/sha256.h"
-#include "gateway/peering/peer_client.h"
-#include "gateway/peering/peer_tls.h"
-#include "gateway/transfer/payload.h"
-#include "gateway/transfer/transfer_store.h"
 #include "tests/integration/transfer_consent.h"
+#include "tests/integration/transfer_delivery_fixture.h"
 
 namespace gw::testing {
 namespace {
@@ -27,130 +18,20 @@ const std::string kAdmit =
     "PID|1||MRN-F100^^^HOSPA^MR||Refusova^Ida||19700101|F\r"
     "PV1|1|O|CLINIC^1^A||||||||MED||||||||V-F100\r";
 
-// SHA-256 of a PEM certificate's DER: what the registry pins.
-peering::Fingerprint fingerprint_of(const std::string& pem_file) {
-  peering::Fingerprint fp{};
-  FILE* f = std::fopen(pem_file.c_str(), "r");
-  if (f == nullptr) return fp;
-  X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
-  std::fclose(f);
-  if (cert == nullptr) return fp;
-  fp = peering::internal::certificate_fingerprint(cert);
-  X509_free(cert);
-  return fp;
-}
-
-struct Answer {
-  int status = 0;
-  std::string code, body;
-};
-
-class TransferRefusalTest : public TransferFixture {
- protected:
-  std::unique_ptr<peering::PeerClient> client_as(const Member& m) {
-    peering::PeerClientOptions o;
-    o.cert_file = m.pki.server_cert;
-    o.key_file = m.pki.server_key;
-    o.timeout = std::chrono::seconds(30);
-    auto c = peering::PeerClient::create(o);
-    EXPECT_TRUE(c.ok()) << c.error().message();
-    return c.ok() ? std::move(*c) : nullptr;
-  }
-
-  // POSTs `body` to `to`'s /peer/v1/transfers as `from`.
-  Answer deliver(const Member& from, const Member& to, const std::string& body,
-                 const std::string& path = "/peer/v1/transfers") {
-    auto client = client_as(from);
-    if (client == nullptr) return {};
-    auto r = client->post("https://127.0.0.1:" + std::to_string(to.peering_port), path,
-                          fingerprint_of(to.pki.server_cert), body);
-    if (r.ok()) return {r->status, "", r->body};
-    return {r.error().http_status, r.error().code, r.error().reason};
-  }
-
-  // An envelope of one small record, sealed from a fresh key to
-  // `recipient_key` (a fresh one when unset).
-  std::string envelope(const transfer::Address& from, const transfer::Address& to, uint64_t id,
-                       std::optional<transfer::PublicKey> recipient_key = std::nullopt) {
-    transfer::PublicKey sender_pk{}, other_pk{};
-    auto sender_sk = crypto::SecretBytes::allocate(crypto_box_SECRETKEYBYTES);
-    auto other_sk = crypto::SecretBytes::allocate(crypto_box_SECRETKEYBYTES);
-    if (!sender_sk || !other_sk) return "";
-    crypto_box_keypair(sender_pk.data(), sender_sk->mutable_data());
-    crypto_box_keypair(other_pk.data(), other_sk->mutable_data());
-    transfer::Payload p;
-    p.transfer = {from, to, id, {}, 1};
-    transfer::PayloadRecord r;
-    r.resource_type = "Patient";
-    r.resource_id = "forged-1";
-    r.resource_json = R"({"id":"forged-1","resourceType":"Patient"})";
-    r.commitment = crypto::sha256(std::string(32, '\0') + r.resource_json);
-    p.records.push_back(r);
-    p.root = *transfer::commitment_root(std::vector<transfer::Hash256>{r.commitment});
-    auto sealed = transfer::seal(p, *sender_sk, recipient_key.value_or(other_pk));
-    EXPECT_TRUE(sealed.ok()) << sealed.error().message();
-    return sealed.ok() ? sealed->bytes : "";
-  }
-
-  // The member's registered payload key, from its member entry.
-  transfer::PublicKey payload_key_of(Member& m) {
-    transfer::PublicKey k{};
-    const std::string entry = entry_of(m);
-    const std::string field = "\"encryption_key\": \"";
-    const size_t at = entry.find(field);
-    EXPECT_NE(at, std::string::npos) << entry;
-    if (at == std::string::npos) return k;
-    auto bytes = ledger::from_hex(entry.substr(at + field.size(), 64));
-    EXPECT_TRUE(bytes && bytes->size() == 32) << entry;
-    if (bytes && bytes->size() == 32) std::copy(bytes->begin(), bytes->end(), k.begin());
-    return k;
-  }
-
-  std::vector<transfer::IncomingTransfer> incoming_at(Member& m) {
-    auto store = transfer::TransferStore::open_read_only(m.dir + "/state/transfers.db");
-    EXPECT_TRUE(store.ok()) << store.error().message();
-    if (!store.ok()) return {};
-    auto list = (*store)->list_incoming(100);
-    EXPECT_TRUE(list.ok());
-    return list.ok() ? *list : std::vector<transfer::IncomingTransfer>{};
-  }
-
-  // Proposes with A (the gatewayctl arguments given) and approves with B;
-  // returns B's output.
-  std::string governed(const std::vector<std::string>& propose) {
-    std::string out;
-    EXPECT_EQ(ctl(propose, &out), 0) << out;
-    const size_t at = out.find("proposal id: ");
-    EXPECT_NE(at, std::string::npos) << out;
-    if (at == std::string::npos) return "";
-    const std::string id =
-        out.substr(at + 13, out.find_first_not_of("0123456789", at + 13) - at - 13);
-    out.clear();
-    EXPECT_EQ(ctl({"ledger", "approve", "--config", b_.gw->config_path(), "--proposal", id}, &out),
-              0)
-        << out;
-    return out;
-  }
-
-  static size_t count(const std::string& log, const std::string& what) {
-    size_t n = 0;
-    for (size_t at = 0; (at = log.find(what, at)) != std::string::npos; ++at) ++n;
-    return n;
-  }
-};
+class TransferRefusalTest : public TransferDeliveryFixture {};
 
 TEST_F(TransferRefusalTest, HostileDeliveriesAreRefusedAndNothingIsStored) {
   ASSERT_NO_FATAL_FAILURE(SetUpConsortium());
   const transfer::Address nobody{0x77, 0x77, 0x77};
 
   // B's certificate calls A's member API.
-  Answer garbage = deliver(b_, a_, "{\"format\": \"not an envelope\"");
+  PeerAnswer garbage = deliver(b_, a_, "{\"format\": \"not an envelope\"");
   EXPECT_EQ(garbage.status, 400) << garbage.body;
   EXPECT_EQ(garbage.code, "MALFORMED");
-  Answer impostor = deliver(b_, a_, envelope(a_.account, a_.account, 1));
+  PeerAnswer impostor = deliver(b_, a_, envelope(a_.account, a_.account, 1));
   EXPECT_EQ(impostor.status, 403) << impostor.body;
   EXPECT_EQ(impostor.code, "SENDER_MISMATCH");
-  Answer elsewhere = deliver(b_, a_, envelope(b_.account, nobody, 1));
+  PeerAnswer elsewhere = deliver(b_, a_, envelope(b_.account, nobody, 1));
   EXPECT_EQ(elsewhere.status, 403) << elsewhere.body;
   EXPECT_EQ(elsewhere.code, "NOT_ADDRESSED_HERE");
   // Never recorded: the ledger is checked before any key, so sealed to A's
@@ -159,7 +40,7 @@ TEST_F(TransferRefusalTest, HostileDeliveriesAreRefusedAndNothingIsStored) {
   const transfer::PublicKey a_key = payload_key_of(a_);
   for (auto key :
        {std::optional<transfer::PublicKey>(a_key), std::optional<transfer::PublicKey>()}) {
-    Answer unrecorded = deliver(b_, a_, envelope(b_.account, a_.account, 424242, key));
+    PeerAnswer unrecorded = deliver(b_, a_, envelope(b_.account, a_.account, 424242, key));
     EXPECT_EQ(unrecorded.status, 503) << unrecorded.body;
     EXPECT_EQ(unrecorded.code, "NOT_RECORDED");
   }
@@ -199,10 +80,10 @@ TEST_F(TransferRefusalTest, HostileDeliveriesAreRefusedAndNothingIsStored) {
   }
   ASSERT_FALSE(sent.empty());
   ASSERT_EQ(incoming_at(b_).size(), 1u);
-  Answer replay = deliver(a_, b_, sent);
+  PeerAnswer replay = deliver(a_, b_, sent);
   EXPECT_EQ(replay.status, 200) << replay.body;
   EXPECT_NE(replay.body.find("\"already\":true"), std::string::npos) << replay.body;
-  Answer forged_again =
+  PeerAnswer forged_again =
       deliver(a_, b_, envelope(a_.account, b_.account, std::stoull(id), payload_key_of(b_)));
   EXPECT_EQ(forged_again.status, 200) << forged_again.body;
   EXPECT_NE(forged_again.body.find("\"already\":true"), std::string::npos);
@@ -236,12 +117,12 @@ TEST_F(TransferRefusalTest, HostileDeliveriesAreRefusedAndNothingIsStored) {
 
   // Oversized: refused before the body is read (A's own certificate, so
   // that the caller is an active member).
-  Answer large = deliver(a_, a_, std::string(70000, ' '));
+  PeerAnswer large = deliver(a_, a_, std::string(70000, ' '));
   EXPECT_EQ(large.status, 413) << large.body;
 
   // The suspended member's delivery and pull: refused at the listener
   // (unknown-peer) or by the receiver (SENDER_NOT_ACTIVE).
-  Answer suspended;
+  PeerAnswer suspended;
   EXPECT_TRUE(wait_until(
       [&] {
         suspended = deliver(b_, a_, envelope(b_.account, a_.account, 1, a_key));
@@ -252,7 +133,7 @@ TEST_F(TransferRefusalTest, HostileDeliveriesAreRefusedAndNothingIsStored) {
   EXPECT_TRUE(suspended.code == "unknown-peer" || suspended.code == "SENDER_NOT_ACTIVE")
       << suspended.code;
   RecordProperty("suspended_refused_as", suspended.code);
-  Answer pull = deliver(b_, a_, R"({"request_id":"1"})", "/peer/v1/requests");
+  PeerAnswer pull = deliver(b_, a_, R"({"request_id":"1"})", "/peer/v1/requests");
   EXPECT_EQ(pull.status, 403) << pull.body;
   RecordProperty("suspended_pull_refused_as", pull.code);
 
@@ -317,7 +198,7 @@ TEST_F(TransferRefusalTest, RecordedTransfersForgedTamperedOrTruncatedAreRefused
 
   // The ledger entries are final at A (the view catches up at start): the
   // key checks decide.
-  Answer wrong_key;
+  PeerAnswer wrong_key;
   ASSERT_TRUE(wait_until(
       [&] {
         wrong_key = deliver(b_, a_, envelope(b_.account, a_.account, std::stoull(ids[0])));
@@ -327,11 +208,12 @@ TEST_F(TransferRefusalTest, RecordedTransfersForgedTamperedOrTruncatedAreRefused
       << wrong_key.body;
   EXPECT_EQ(wrong_key.status, 422) << wrong_key.body;
   EXPECT_EQ(wrong_key.code, "WRONG_KEY");
-  Answer unreadable = deliver(b_, a_, envelope(b_.account, a_.account, std::stoull(ids[1]), a_key));
+  PeerAnswer unreadable =
+      deliver(b_, a_, envelope(b_.account, a_.account, std::stoull(ids[1]), a_key));
   EXPECT_EQ(unreadable.status, 422) << unreadable.body;
   EXPECT_EQ(unreadable.code, "UNREADABLE");
   // B's own envelope, truncated: malformed, and not held against the id.
-  Answer truncated = deliver(b_, a_, real_2.substr(0, real_2.size() / 2));
+  PeerAnswer truncated = deliver(b_, a_, real_2.substr(0, real_2.size() / 2));
   EXPECT_EQ(truncated.status, 400) << truncated.body;
   EXPECT_EQ(truncated.code, "MALFORMED");
   // B's own envelope with one character of the box changed: the box does
@@ -341,7 +223,7 @@ TEST_F(TransferRefusalTest, RecordedTransfersForgedTamperedOrTruncatedAreRefused
   ASSERT_NE(box, std::string::npos) << "the envelope names its box";
   char& c = tampered[box + 7 + 40];
   c = (c == 'A') ? 'B' : 'A';
-  Answer altered = deliver(b_, a_, tampered);
+  PeerAnswer altered = deliver(b_, a_, tampered);
   EXPECT_EQ(altered.status, 422) << altered.body;
   EXPECT_EQ(altered.code, "UNREADABLE");
   const std::vector<transfer::IncomingTransfer> refused = incoming_at(a_);
