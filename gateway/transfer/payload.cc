@@ -282,4 +282,29 @@ Result<Payload> open(const SealedEnvelope& envelope, const crypto::SecretBytes& 
   return payload;
 }
 
+Result<Payload> open_as_sender(const SealedEnvelope& envelope,
+                               const crypto::SecretBytes& sender_secret,
+                               const PayloadLimits& limits) {
+  if (sender_secret.size() != crypto_box_SECRETKEYBYTES) {
+    return invalid_argument_error("payload key: not an X25519 secret key");
+  }
+  GW_ASSIGN_OR_RETURN(const ParsedEnvelope parsed, parse_envelope(envelope.bytes, limits));
+  PublicKey mine{};
+  crypto_scalarmult_base(mine.data(), sender_secret.data());
+  if (parsed.envelope.sender_key != mine) {
+    return invalid_argument_error("the envelope was sealed with another sender key");
+  }
+  std::string plain(parsed.box.size() - crypto_box_MACBYTES, '\0');
+  struct Wipe {
+    std::string& s;
+    ~Wipe() { sodium_memzero(s.data(), s.size()); }
+  } wipe{plain};
+  if (crypto_box_open_easy(reinterpret_cast<uint8_t*>(plain.data()), parsed.box.data(),
+                           parsed.box.size(), parsed.nonce.data(),
+                           parsed.envelope.recipient_key.data(), sender_secret.data()) != 0) {
+    return data_loss_error("a stored envelope does not open");
+  }
+  return decode_payload(plain, limits);
+}
+
 }  // namespace gw::transfer

@@ -100,4 +100,13 @@ Result<SealedEnvelope> read_envelope(std::string_view bytes, const PayloadLimits
 Result<Payload> open(const SealedEnvelope& envelope, const crypto::SecretBytes& recipient_secret,
                      const PublicKey& expected_sender_key, const PayloadLimits& limits = {});
 
+// The sender's own reading of an envelope it sealed (crypto_box is
+// symmetric: the sender's secret key with the recipient's public key opens it
+// too), so that the same payload can be sealed again when either party's
+// registered key has moved on. `sender_secret` must be the key the envelope
+// names as its sender key.
+Result<Payload> open_as_sender(const SealedEnvelope& envelope,
+                               const crypto::SecretBytes& sender_secret,
+                               const PayloadLimits& limits = {});
+
 }  // namespace gw::transfer

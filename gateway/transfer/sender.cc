@@ -368,6 +368,37 @@ bool TransferSender::check_recorded(OutgoingTransfer& t) {
   return true;
 }
 
+// The recipient opens a payload against the keys the registry holds when it
+// arrives. If this gateway or the recipient was rekeyed since the payload was
+// sealed, the same payload (same records, same root: the ledger entry commits
+// to the records, not to the envelope) is sealed again with today's keys.
+Status TransferSender::reseal_if_rekeyed(OutgoingTransfer& t,
+                                         const consortium::MemberEntry& recipient) {
+  GW_ASSIGN_OR_RETURN(const SealedEnvelope envelope,
+                      read_envelope(t.envelope, ctx_.options.limits));
+  auto me = ctx_.view->member(ctx_.self);
+  if (!me) return unavailable_error("the consortium view does not know this gateway yet");
+  if (envelope.sender_key == me->info.encryption_key &&
+      envelope.recipient_key == recipient.info.encryption_key) {
+    return ok_status();
+  }
+  const keys::PayloadKey* sealed_with = ctx_.payload_keys->find(envelope.sender_key);
+  const keys::PayloadKey* mine = ctx_.payload_keys->find(me->info.encryption_key);
+  if (sealed_with == nullptr || mine == nullptr) {
+    return failed_precondition_error(
+        "this gateway's registered payload key, or the one the payload was sealed with, is not "
+        "in its key store");
+  }
+  GW_ASSIGN_OR_RETURN(const Payload payload,
+                      open_as_sender(envelope, sealed_with->private_key, ctx_.options.limits));
+  GW_ASSIGN_OR_RETURN(SealedEnvelope again,
+                      seal(payload, mine->private_key, recipient.info.encryption_key));
+  GW_RETURN_IF_ERROR(ctx_.transfers->replace_envelope(t.id, again.bytes, now()));
+  t.envelope = std::move(again.bytes);
+  log::info("transfer.resealed", {{"transfer", std::to_string(t.id)}});
+  return ok_status();
+}
+
 bool TransferSender::deliver(OutgoingTransfer& t) {
   const Address& to = t.request.recipient;
   auto member = ctx_.view->member(to);
@@ -382,6 +413,10 @@ bool TransferSender::deliver(OutgoingTransfer& t) {
   }
   if (ctx_.peers == nullptr) {
     retry_later(t, "the member-to-member API is not configured ([peering])");
+    return true;
+  }
+  if (Status s = reseal_if_rekeyed(t, *member); !s.ok()) {
+    retry_later(t, s.message());
     return true;
   }
   auto reply =

@@ -78,6 +78,7 @@ class TransferSender {
   bool enqueue(OutgoingTransfer& t);
   bool check_recorded(OutgoingTransfer& t);
   bool deliver(OutgoingTransfer& t);
+  Status reseal_if_rekeyed(OutgoingTransfer& t, const consortium::MemberEntry& recipient);
   void finish(OutgoingTransfer& t, OutgoingState state, const std::string& detail);
   void retry_later(OutgoingTransfer& t, const std::string& reason);
   int64_t now() const;

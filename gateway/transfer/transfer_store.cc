@@ -438,6 +438,14 @@ Status TransferStore::set_recorded(int64_t id, const std::string& tx_hash, bool 
   return impl_->update_one(s, "mark as recorded", id);
 }
 
+Status TransferStore::replace_envelope(int64_t id, const std::string& envelope, int64_t now_ms) {
+  std::lock_guard lock(impl_->mu);
+  Statement s(impl_->db,
+              "UPDATE outgoing SET envelope = ?2, updated_ms = ?3 WHERE id = ?1 AND state = 3");
+  s.bind_int64(1, id).bind_blob(2, envelope).bind_int64(3, now_ms);
+  return impl_->update_one(s, "replace the envelope", id);
+}
+
 Status TransferStore::finish_outgoing(int64_t id, OutgoingState state, std::string_view detail,
                                       int64_t now_ms) {
   if (!is_final(state)) return invalid_argument_error("finish_outgoing: not a final state");

@@ -145,6 +145,9 @@ class TransferStore {
   Status set_recording(int64_t id, int64_t outbox_seq, int64_t now_ms);
   // recording -> recorded.
   Status set_recorded(int64_t id, const std::string& tx_hash, bool emergency, int64_t now_ms);
+  // A recorded transfer's payload sealed again with keys that moved on
+  // (same records and root; only the envelope changes).
+  Status replace_envelope(int64_t id, const std::string& envelope, int64_t now_ms);
   // Any open state -> delivered / refused / failed.
   Status finish_outgoing(int64_t id, OutgoingState state, std::string_view detail, int64_t now_ms);
   // A delivery attempt failed but may succeed later.

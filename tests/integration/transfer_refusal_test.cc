@@ -262,12 +262,10 @@ TEST_F(TransferRefusalTest, RecordedTransfersForgedTamperedOrTruncatedAreRefused
 
 // A transfer B sealed and recorded before rotating its payload key must
 // still be delivered after the rekey is final (issue 16: rotation keeps
-// transfers already recorded usable). DISABLED: today the receiver opens the
-// box only against the sender's current registered key
-// (gateway/transfer/receiver.cc, open(..., sender->info.encryption_key)), so
-// A refuses it UNREADABLE for good and B marks it failed. Enable once the
-// receiver also accepts the sender's earlier registered keys.
-TEST_F(TransferRefusalTest, DISABLED_ATransferSealedBeforeTheSendersRekeyIsStillDelivered) {
+// transfers already recorded usable): the recipient opens a payload against
+// the sender's key as registered now, so the sender seals the same payload
+// (same records, same root) again with its new key before delivering.
+TEST_F(TransferRefusalTest, ATransferSealedBeforeTheSendersRekeyIsStillDelivered) {
   ASSERT_NO_FATAL_FAILURE(SetUpConsortium());
   ASSERT_NO_FATAL_FAILURE(send_hl7(b_, "admit", kAdmit));
   std::vector<std::string> patients = patients_named(b_, "MRN-F100");
