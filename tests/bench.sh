@@ -5,14 +5,20 @@
 #   tests/bench.sh ingest       MLLP end to end with durable acknowledgements only
 #   tests/bench.sh fhir         v2 -> validated canonical FHIR, FHIR validation (one core)
 #   tests/bench.sh ledger       transfers/s and gas through the C++ ledger client against anvil
+#   tests/bench.sh transfer     transfers between two real gatewayds (+ swtpm, anvil) and the
+#                               consent check; extra arguments go to transfer_bench
+#                               (--transfers N, --clients C)
 # The machine and its load matter: note both when you quote a figure.
 set -eu
 cd "$(dirname "$0")/.."
 ./image/install-deps.sh
 what=${1:-all}
+[ $# -gt 0 ] && shift
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DGW_BUILD_TESTS=OFF -DGW_BUILD_BENCH=ON >/dev/null
-cmake --build build-bench -j "$jobs" >/dev/null
+if [ "$what" != transfer ]; then
+  cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DGW_BUILD_TESTS=OFF -DGW_BUILD_BENCH=ON >/dev/null
+  cmake --build build-bench -j "$jobs" >/dev/null
+fi
 
 if [ "$what" = all ] || [ "$what" = parse ]; then
   echo "== er7_bench (HL7 v2 parse throughput, one core)" >&2
@@ -35,4 +41,15 @@ fi
 if [ "$what" = all ] || [ "$what" = ledger ]; then
   echo "== outbox_bench (transfers recorded per second against anvil, gas per transfer and grant)" >&2
   ./build-bench/ledger-client/outbox_bench
+fi
+if [ "$what" = all ] || [ "$what" = transfer ]; then
+  # transfer_bench reuses the integration tests' fixture (test support
+  # library), so it builds in its own Release dir with tests on, and only
+  # the targets it runs: build-bench stays a tests-off build.
+  cmake -S . -B build-bench-transfer -G Ninja -DCMAKE_BUILD_TYPE=Release -DGW_BUILD_TESTS=ON -DGW_BUILD_BENCH=ON >/dev/null
+  cmake --build build-bench-transfer -j "$jobs" --target transfer_bench consortium_view_bench >/dev/null
+  echo "== consortium_view_bench (consent check from the cache, ns per check)" >&2
+  ./build-bench-transfer/gateway/consortium_view_bench --benchmark_format=json
+  echo "== transfer_bench (pushes A -> B between two gatewayds, one JSON object)" >&2
+  ./build-bench-transfer/tests/transfer_bench "$@"
 fi
