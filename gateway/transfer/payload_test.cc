@@ -119,7 +119,9 @@ TEST_F(PayloadTest, AlteredTruncatedOrReaddressedEnvelopesAreRefused) {
   // Truncated anywhere: not a document, or a box that does not open.
   for (size_t cut : {bytes.size() - 1, bytes.size() / 2, size_t{10}}) {
     auto t = read_envelope(bytes.substr(0, cut));
-    if (t.ok()) EXPECT_FALSE(open(*t, recipient_.secret, sender_.public_key).ok());
+    if (t.ok()) {
+      EXPECT_FALSE(open(*t, recipient_.secret, sender_.public_key).ok());
+    }
   }
   // The clear transfer id changed: the sealed one disagrees.
   std::string readdressed = bytes;
