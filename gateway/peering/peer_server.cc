@@ -18,6 +18,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "gateway/log/log.h"
@@ -231,8 +232,12 @@ void PeerServer::Impl::serve_connection(Poco::Net::StreamSocket& socket) {
     call.close = stopping.load();
     PeerResponse out;
     Poco::Net::HTTPServerResponseImpl response(session);
+    // The response keeps a pointer to its request (it reads the method when
+    // it sends), so the request must outlive the sending below.
+    std::optional<Poco::Net::HTTPServerRequestImpl> parsed;
     try {
-      Poco::Net::HTTPServerRequestImpl request(response, session, http_params);
+      parsed.emplace(response, session, http_params);
+      Poco::Net::HTTPServerRequestImpl& request = *parsed;
       method = request.getMethod();
       const std::string& version = request.getVersion();
       if (version != Poco::Net::HTTPMessage::HTTP_1_1 &&

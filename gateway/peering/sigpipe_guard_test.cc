@@ -14,6 +14,11 @@ bool sigpipe_blocked() {
 }
 
 TEST(SigpipeGuardTest, AWriteToAClosedPeerFailsWithoutEndingTheProcess) {
+  // Start from SIGPIPE not blocked, whatever mask the test runner inherited.
+  sigset_t pipe_only, inherited;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_UNBLOCK, &pipe_only, &inherited);
   ASSERT_FALSE(sigpipe_blocked());
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
@@ -32,6 +37,7 @@ TEST(SigpipeGuardTest, AWriteToAClosedPeerFailsWithoutEndingTheProcess) {
   sigpending(&pending);
   EXPECT_EQ(sigismember(&pending, SIGPIPE), 0);
   ::close(fds[0]);
+  pthread_sigmask(SIG_SETMASK, &inherited, nullptr);
 }
 
 }  // namespace
