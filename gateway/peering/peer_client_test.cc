@@ -4,7 +4,9 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -62,16 +64,18 @@ TEST_F(PeerClientTest, SilentPeerTimesOutAtTheDeadline) {
 }
 
 TEST_F(PeerClientTest, SlowHandlerTimesOutTheWholeExchange) {
-  std::atomic<bool> release{false};
-  start([&](const PeerRequest&) {
-    gw::testing::wait_until([&] { return release.load(); }, 5s);
+  // Shared with the handler, which may still be waiting after this body
+  // returns (the server stops in TearDown).
+  auto release = std::make_shared<std::atomic<bool>>(false);
+  start([release](const PeerRequest&) {
+    gw::testing::wait_until([&] { return release->load(); }, 5s);
     return PeerResponse{200, "{}"};
   });
   auto c = client(true, 500ms);
   const auto t0 = Clock::now();
   auto r = c->post(base_url_, "/transfers", server_fp_, "{}");
   const auto took = Clock::now() - t0;
-  release = true;
+  *release = true;
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().status.code(), StatusCode::kUnavailable);
   EXPECT_LT(took, 2500ms);
