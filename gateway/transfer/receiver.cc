@@ -202,13 +202,37 @@ peering::PeerResponse TransferReceiver::handle_delivery(const peering::PeerReque
   in.purpose = event.purpose;
   in.emergency = (event.flags & cs::kFlagEmergency) != 0;
 
+  // Until the envelope opens as sealed by the sender's registered key, nothing
+  // proves the sender sealed it (a stolen certificate is enough to call), so
+  // those answers are not held against the transfer id: only what the
+  // sender's own key authenticated is refused for good.
+  auto reject = [&](int status, std::string code, std::string reason) {
+    log::warn("transfer.received_rejected",
+              {{"transfer", transfer_text}, {"code", code}, {"reason", reason}});
+    return peering::peer_error(status, code, reason);
+  };
   const keys::PayloadKey* mine = ctx_.payload_keys->find(envelope->recipient_key);
   if (mine == nullptr) {
-    return refuse(422, "WRONG_KEY", "sealed to a payload key this gateway does not hold");
+    return reject(422, "WRONG_KEY", "sealed to a payload key this gateway does not hold");
+  }
+  // The two members' views of the registry follow the same chain but not in
+  // step: around a rekey of the sender, one of them may hold the new key
+  // while the other does not yet. So a sender key other than the registered
+  // one lets this view catch up, then asks the sender to come back (it
+  // reseals with the key its own view registers): 409, not a refusal.
+  if (envelope->sender_key != sender->info.encryption_key) {
+    (void)ctx_.view->refresh(std::chrono::steady_clock::now() + ctx_.options.refusal_refresh);
+    sender = ctx_.view->member(ref.from);
+    if (!sender) return reject(403, "SENDER_NOT_ACTIVE", "the sender is not an active member");
+    if (envelope->sender_key != sender->info.encryption_key) {
+      return reject(409, "SENDER_KEY_MISMATCH",
+                    "sealed with a payload key that is not the sender's registered one as seen "
+                    "here (a rekey not yet final on one side, or not the sender's key)");
+    }
   }
   auto payload =
       open(*envelope, mine->private_key, sender->info.encryption_key, ctx_.options.limits);
-  if (!payload.ok()) return refuse(422, "UNREADABLE", payload.error().message());
+  if (!payload.ok()) return reject(422, "UNREADABLE", payload.error().message());
   const Payload& p = *payload;
   if (event.to != ctx_.self || event.patient_token != p.transfer.patient_token ||
       event.purpose != p.transfer.purpose) {

@@ -426,11 +426,13 @@ bool TransferSender::deliver(OutgoingTransfer& t) {
     return true;
   }
   const peering::PeerError& e = reply.error();
-  if (e.status.code() == StatusCode::kFailedPrecondition &&
-      !(e.http_status == 403 && e.code == "unknown-peer")) {
+  // Views of the registry that lag behind a rekey (ours or the recipient's)
+  // are no refusal: the recipient not knowing our certificate, or our
+  // payload key, yet. The next attempt reseals if our view has moved on.
+  const bool registry_lag = (e.http_status == 403 && e.code == "unknown-peer") ||
+                            (e.http_status == 409 && e.code == "SENDER_KEY_MISMATCH");
+  if (e.status.code() == StatusCode::kFailedPrecondition && !registry_lag) {
     // The recipient checked and refused: retrying the same bytes cannot help.
-    // (Not knowing our certificate is different: its view of the registry may
-    // lag behind a rekey of ours.)
     finish(
         t, OutgoingState::kFailed,
         "recipient refused: " + e.code + (e.reason.empty() ? "" : ": " + e.reason.substr(0, 200)));

@@ -147,12 +147,11 @@ TEST_F(TransferRefusalTest, HostileDeliveriesAreRefusedAndNothingIsStored) {
 
 // B records four transfers to A on the ledger while A is down, then stops
 // before delivering them; envelopes with B's ids are then delivered with B's
-// certificate: sealed with keys that are not B's registered one (WRONG_KEY:
-// not to A's key; UNREADABLE: to A's key, not from B's), B's real envelope
-// truncated (MALFORMED) or with its box altered (UNREADABLE). Nothing is
-// stored. When B later delivers the real envelopes, A answers that the
-// refused ones were refused before (a refusal is final per (sender, id), so
-// B marks them failed) and stores the one that was only sent truncated.
+// certificate: not sealed to A's key (WRONG_KEY), sealed to A's key but not
+// with B's registered key (SENDER_KEY_MISMATCH), B's real envelope truncated
+// (MALFORMED) or with its box altered (UNREADABLE). Nothing is stored, and
+// since none of them opens as sealed by B's key, none is held against its id:
+// when B later delivers the real envelopes, A stores all four.
 TEST_F(TransferRefusalTest, RecordedTransfersForgedTamperedOrTruncatedAreRefused) {
   ASSERT_NO_FATAL_FAILURE(SetUpConsortium());
   ASSERT_NO_FATAL_FAILURE(send_hl7(b_, "admit", kAdmit));
@@ -208,10 +207,10 @@ TEST_F(TransferRefusalTest, RecordedTransfersForgedTamperedOrTruncatedAreRefused
       << wrong_key.body;
   EXPECT_EQ(wrong_key.status, 422) << wrong_key.body;
   EXPECT_EQ(wrong_key.code, "WRONG_KEY");
-  PeerAnswer unreadable =
+  PeerAnswer not_bs_key =
       deliver(b_, a_, envelope(b_.account, a_.account, std::stoull(ids[1]), a_key));
-  EXPECT_EQ(unreadable.status, 422) << unreadable.body;
-  EXPECT_EQ(unreadable.code, "UNREADABLE");
+  EXPECT_EQ(not_bs_key.status, 409) << not_bs_key.body;
+  EXPECT_EQ(not_bs_key.code, "SENDER_KEY_MISMATCH");
   // B's own envelope, truncated: malformed, and not held against the id.
   PeerAnswer truncated = deliver(b_, a_, real_2.substr(0, real_2.size() / 2));
   EXPECT_EQ(truncated.status, 400) << truncated.body;
@@ -226,16 +225,12 @@ TEST_F(TransferRefusalTest, RecordedTransfersForgedTamperedOrTruncatedAreRefused
   PeerAnswer altered = deliver(b_, a_, tampered);
   EXPECT_EQ(altered.status, 422) << altered.body;
   EXPECT_EQ(altered.code, "UNREADABLE");
-  const std::vector<transfer::IncomingTransfer> refused = incoming_at(a_);
-  ASSERT_EQ(refused.size(), 3u);
-  for (const transfer::IncomingTransfer& t : refused) {
-    EXPECT_EQ(t.state, transfer::IncomingState::kRefused);
-  }
+  EXPECT_TRUE(incoming_at(a_).empty()) << "nothing held against B's ids";
   EXPECT_EQ(a_.call("GET", "/Patient/forged-1").status, 404);
   EXPECT_TRUE(patients_named(a_, "MRN-F100").empty());
+  EXPECT_EQ(count(a_.gw->output(), "event=transfer.received_rejected "), 3u);
 
-  // B comes back and delivers the real envelopes: those refused before are
-  // failed, the one only sent truncated is delivered.
+  // B comes back and delivers the real envelopes: all four are stored.
   {
     gw::Status s = b_.gw->start(std::chrono::seconds(60));
     ASSERT_TRUE(s.ok()) << s.message();
@@ -250,14 +245,11 @@ TEST_F(TransferRefusalTest, RecordedTransfersForgedTamperedOrTruncatedAreRefused
       },
       90s))
       << b_.gw->output();
-  for (size_t i : {0u, 1u, 3u}) {
-    EXPECT_EQ(b_state(ids[i])->state, transfer::OutgoingState::kFailed) << i;
-    EXPECT_NE(b_state(ids[i])->detail.find("REFUSED"), std::string::npos)
-        << b_state(ids[i])->detail;
+  for (const std::string& id : ids) {
+    EXPECT_EQ(b_state(id)->state, transfer::OutgoingState::kDelivered) << b_state(id)->detail;
   }
-  EXPECT_EQ(b_state(ids[2])->state, transfer::OutgoingState::kDelivered) << b_state(ids[2])->detail;
   EXPECT_EQ(patients_named(a_, "MRN-F100").size(), 1u);
-  EXPECT_EQ(count(a_.gw->output(), "event=transfer.received "), 1u);
+  EXPECT_EQ(count(a_.gw->output(), "event=transfer.received "), 4u);
 }
 
 // A transfer B sealed and recorded before rotating its payload key must
