@@ -3,11 +3,13 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <map>
 
 #include "fhir/json/json.h"
 #include "gateway/base/clock.h"
 #include "gateway/crypto/tokenizer.h"
 #include "gateway/log/log.h"
+#include "gateway/transfer/parallel.h"
 #include "gateway/transfer/record_selection.h"
 #include "gateway/transfer/research.h"
 #include "ledger-client/consortium/transfer_log.h"
@@ -188,7 +190,7 @@ Result<OutgoingTransfer> TransferSender::request(const TransferAsk& ask) {
                                   {"to", account_hex(r.recipient)},
                                   {"purpose", std::to_string(r.purpose)},
                                   {"emergency", r.emergency ? "true" : "false"}});
-  worker_.poke();
+  pipeline_worker_.poke();
   GW_ASSIGN_OR_RETURN(auto stored, ctx_.transfers->outgoing(id));
   if (!stored) return internal_error("a stored transfer vanished");
   return std::move(*stored);
@@ -210,14 +212,15 @@ void TransferSender::finish(OutgoingTransfer& t, OutgoingState state, const std:
              {"detail", detail}});
 }
 
-void TransferSender::retry_later(OutgoingTransfer& t, const std::string& reason) {
+void TransferSender::retry_later(OutgoingTransfer& t, const std::string& reason,
+                                 bool count_attempt) {
   int64_t delay = ctx_.options.retry_initial.count();
   for (int i = 0; i < t.attempts && delay < ctx_.options.retry_max.count(); ++i) delay *= 2;
   delay = std::min<int64_t>(delay, ctx_.options.retry_max.count());
   const int64_t at = now();
-  if (ctx_.transfers->delay_outgoing(t.id, reason, at + delay, at).ok()) {
+  if (ctx_.transfers->delay_outgoing(t.id, reason, at + delay, at, count_attempt).ok()) {
     t.next_attempt_ms = at + delay;
-    ++t.attempts;
+    if (count_attempt) ++t.attempts;
   }
   log::info("transfer.retry", {{"transfer", std::to_string(t.id)},
                                {"state", std::string(outgoing_state_name(t.state))},
@@ -225,7 +228,32 @@ void TransferSender::retry_later(OutgoingTransfer& t, const std::string& reason)
                                {"reason", reason}});
 }
 
-bool TransferSender::prepare(OutgoingTransfer& t) {
+// What building one transfer's payload came to. Built on several threads
+// without writing anything; the round then writes every outcome in one commit.
+struct TransferSender::Built {
+  enum class Outcome { kSealed, kFinished, kRetry };
+  Outcome outcome = Outcome::kRetry;
+  OutgoingState final_state = OutgoingState::kFailed;
+  std::string detail;  // finished: why; retry: the reason
+  Hash256 root{};
+  int64_t count = 0;
+  std::string envelope;
+  size_t out_of_scope = 0, excluded_by_label = 0, references_removed = 0;
+};
+
+TransferSender::Built TransferSender::build(const OutgoingTransfer& t) const {
+  Built b;
+  auto finished = [&](OutgoingState state, std::string detail) {
+    b.outcome = Built::Outcome::kFinished;
+    b.final_state = state;
+    b.detail = std::move(detail);
+    return std::move(b);
+  };
+  auto retry = [&](std::string reason) {
+    b.outcome = Built::Outcome::kRetry;
+    b.detail = std::move(reason);
+    return std::move(b);
+  };
   const OutgoingRequest& r = t.request;
   const std::vector<std::string> patients =
       ctx_.store->patients_with_token(crypto::token_text(r.patient_token));
@@ -238,12 +266,11 @@ bool TransferSender::prepare(OutgoingTransfer& t) {
     const StatusCode code = selected.error().code();
     if (code == StatusCode::kNotFound || code == StatusCode::kFailedPrecondition ||
         code == StatusCode::kResourceExhausted) {
-      finish(t, OutgoingState::kRefused,
-             code == StatusCode::kResourceExhausted ? "TOO_MANY_RECORDS" : "NO_RECORDS_IN_SCOPE");
-    } else {
-      retry_later(t, "selecting records: " + selected.error().message());
+      return finished(OutgoingState::kRefused, code == StatusCode::kResourceExhausted
+                                                   ? "TOO_MANY_RECORDS"
+                                                   : "NO_RECORDS_IN_SCOPE");
     }
-    return true;
+    return retry("selecting records: " + selected.error().message());
   }
   Payload payload;
   payload.transfer = {ctx_.self, r.recipient, static_cast<uint64_t>(t.id), r.patient_token,
@@ -253,8 +280,7 @@ bool TransferSender::prepare(OutgoingTransfer& t) {
     auto research =
         deidentify_for_study(*selected, r.study_id, r.patient_token, *ctx_.study_root_key, now());
     if (!research.ok()) {
-      finish(t, OutgoingState::kFailed, "de-identification: " + research.error().message());
-      return true;
+      return finished(OutgoingState::kFailed, "de-identification: " + research.error().message());
     }
     *selected = std::move(research).value();
   }
@@ -263,69 +289,94 @@ bool TransferSender::prepare(OutgoingTransfer& t) {
   auto recipient = ctx_.view->member(r.recipient);
   auto me = ctx_.view->member(ctx_.self);
   if (!recipient || !me) {
-    retry_later(t, "the consortium view does not know this gateway or the recipient yet");
-    return true;
+    return retry("the consortium view does not know this gateway or the recipient yet");
   }
   // Seal with the key the registry lists for us (the recipient checks the
   // box against it), which after a rotation may be an older generation.
   const keys::PayloadKey* mine = ctx_.payload_keys->find(me->info.encryption_key);
   if (mine == nullptr) {
-    retry_later(t,
-                "this gateway's registered payload key is not in its key store "
-                "(rotated without a rekey, or another gateway's entry)");
-    return true;
+    return retry(
+        "this gateway's registered payload key is not in its key store "
+        "(rotated without a rekey, or another gateway's entry)");
   }
   auto sealed = seal(payload, mine->private_key, recipient->info.encryption_key);
-  if (!sealed.ok()) {
-    finish(t, OutgoingState::kFailed, "sealing: " + sealed.error().message());
-    return true;
-  }
-  const int64_t count = static_cast<int64_t>(payload.records.size());
-  if (Status s = ctx_.transfers->set_prepared(t.id, payload.root, count, sealed->bytes, now());
-      !s.ok()) {
-    retry_later(t, s.message());
-    return true;
-  }
-  t.state = OutgoingState::kPrepared;
-  t.root = payload.root;
-  t.record_count = count;
-  t.envelope = std::move(sealed->bytes);
-  log::info("transfer.prepared",
-            {{"transfer", std::to_string(t.id)},
-             {"records", std::to_string(count)},
-             {"out_of_scope", std::to_string(selected->out_of_scope)},
-             {"excluded_by_label", std::to_string(selected->excluded_by_label)},
-             {"references_removed", std::to_string(selected->references_removed)}});
-  return true;
+  if (!sealed.ok()) return finished(OutgoingState::kFailed, "sealing: " + sealed.error().message());
+  b.outcome = Built::Outcome::kSealed;
+  b.root = payload.root;
+  b.count = static_cast<int64_t>(payload.records.size());
+  b.envelope = std::move(sealed->bytes);
+  b.out_of_scope = selected->out_of_scope;
+  b.excluded_by_label = selected->excluded_by_label;
+  b.references_removed = selected->references_removed;
+  return b;
 }
 
-bool TransferSender::enqueue(OutgoingTransfer& t) {
-  cs::TransferInput in;
-  in.id = ledger::Uint256::from_u64(static_cast<uint64_t>(t.id));
-  in.to = t.request.recipient;
-  in.patient_token = t.request.patient_token;
-  in.commitment = *t.root;
-  in.purpose = static_cast<cs::Purpose>(t.request.purpose);
-  in.flags = cs::kFlagBatchRoot;
-  auto body = ledger::encode_transfer_body(in);
-  if (!body.ok()) {
-    finish(t, OutgoingState::kFailed, "ledger entry: " + body.error().message());
-    return true;
+void TransferSender::apply_built(OutgoingTransfer& t, Built& b) {
+  switch (b.outcome) {
+    case Built::Outcome::kFinished:
+      finish(t, b.final_state, b.detail);
+      return;
+    case Built::Outcome::kRetry:
+      retry_later(t, b.detail);
+      return;
+    case Built::Outcome::kSealed:
+      break;
   }
-  auto seqs = ctx_.outbox->enqueue(
-      {{ledger::ItemKind::kTransfer, std::move(body).value(), ledger::transfer_key(in)}});
-  if (!seqs.ok() || seqs->size() != 1) {
-    retry_later(t,
-                "ledger outbox: " + (seqs.ok() ? std::string("no item") : seqs.error().message()));
-    return true;
-  }
-  if (Status s = ctx_.transfers->set_recording(t.id, seqs->front(), now()); !s.ok()) {
+  if (Status s = ctx_.transfers->set_prepared(t.id, b.root, b.count, b.envelope, now()); !s.ok()) {
     retry_later(t, s.message());
-    return true;
+    return;
   }
-  t.state = OutgoingState::kRecording;
-  t.outbox_seq = seqs->front();
-  return true;
+  t.state = OutgoingState::kPrepared;
+  t.root = b.root;
+  t.record_count = b.count;
+  t.envelope = std::move(b.envelope);
+  log::info("transfer.prepared", {{"transfer", std::to_string(t.id)},
+                                  {"records", std::to_string(b.count)},
+                                  {"out_of_scope", std::to_string(b.out_of_scope)},
+                                  {"excluded_by_label", std::to_string(b.excluded_by_label)},
+                                  {"references_removed", std::to_string(b.references_removed)}});
+}
+
+// Every prepared transfer's TransferLog entry goes into the outbox in one
+// transaction, so that the outbox can batch them into few ledger
+// transactions. The outbox is idempotent by transfer key: a round that
+// crashes between the two commits enqueues the same entries again next time.
+void TransferSender::enqueue(const std::vector<OutgoingTransfer*>& prepared) {
+  std::vector<ledger::OutboxStore::NewItem> items;
+  std::vector<OutgoingTransfer*> queued;
+  for (OutgoingTransfer* t : prepared) {
+    cs::TransferInput in;
+    in.id = ledger::Uint256::from_u64(static_cast<uint64_t>(t->id));
+    in.to = t->request.recipient;
+    in.patient_token = t->request.patient_token;
+    in.commitment = *t->root;
+    in.purpose = static_cast<cs::Purpose>(t->request.purpose);
+    in.flags = cs::kFlagBatchRoot;
+    auto body = ledger::encode_transfer_body(in);
+    if (!body.ok()) {
+      finish(*t, OutgoingState::kFailed, "ledger entry: " + body.error().message());
+      continue;
+    }
+    items.push_back({ledger::ItemKind::kTransfer, std::move(body).value(), ledger::transfer_key(in)});
+    queued.push_back(t);
+  }
+  if (items.empty()) return;
+  auto seqs = ctx_.outbox->enqueue(items);
+  if (!seqs.ok() || seqs->size() != items.size()) {
+    const std::string reason =
+        "ledger outbox: " + (seqs.ok() ? std::string("not every item queued") : seqs.error().message());
+    for (OutgoingTransfer* t : queued) retry_later(*t, reason);
+    return;
+  }
+  for (size_t i = 0; i < queued.size(); ++i) {
+    OutgoingTransfer& t = *queued[i];
+    if (Status s = ctx_.transfers->set_recording(t.id, (*seqs)[i], now()); !s.ok()) {
+      retry_later(t, s.message());
+      continue;
+    }
+    t.state = OutgoingState::kRecording;
+    t.outbox_seq = (*seqs)[i];
+  }
 }
 
 bool TransferSender::check_recorded(OutgoingTransfer& t) {
@@ -399,31 +450,46 @@ Status TransferSender::reseal_if_rekeyed(OutgoingTransfer& t,
   return ok_status();
 }
 
-bool TransferSender::deliver(OutgoingTransfer& t) {
+// What one delivery attempt came to; written, with the round's others, in
+// one commit.
+struct TransferSender::Attempt {
+  enum class Outcome { kDelivered, kFinished, kRetry };
+  Outcome outcome = Outcome::kRetry;
+  std::string detail;
+  bool tried = true;  // retry: false when it was not sent at all
+};
+
+TransferSender::Attempt TransferSender::attempt_delivery(OutgoingTransfer& t,
+                                                         Unreachable& unreachable) {
+  Attempt a;
+  auto retry = [&](std::string reason) {
+    a.detail = std::move(reason);
+    return std::move(a);
+  };
   const Address& to = t.request.recipient;
   auto member = ctx_.view->member(to);
   if (!member || !ctx_.view->is_active(to)) {
-    finish(t, OutgoingState::kFailed, "RECIPIENT_NOT_ACTIVE");
-    return true;
+    a.outcome = Attempt::Outcome::kFinished;
+    a.detail = "RECIPIENT_NOT_ACTIVE";
+    return a;
   }
   auto url = ctx_.peer_urls.find(to);
-  if (url == ctx_.peer_urls.end()) {
-    retry_later(t, "no [peers] address for " + account_hex(to));
-    return true;
-  }
+  if (url == ctx_.peer_urls.end()) return retry("no [peers] address for " + account_hex(to));
   if (ctx_.peers == nullptr) {
-    retry_later(t, "the member-to-member API is not configured ([peering])");
-    return true;
+    return retry("the member-to-member API is not configured ([peering])");
   }
-  if (Status s = reseal_if_rekeyed(t, *member); !s.ok()) {
-    retry_later(t, s.message());
-    return true;
+  if (unreachable.contains(to)) {
+    // Another delivery of this round found it down: do not queue every
+    // transfer behind the same timeout.
+    a.tried = false;
+    return retry("the recipient did not answer another delivery of this round");
   }
+  if (Status s = reseal_if_rekeyed(t, *member); !s.ok()) return retry(s.message());
   auto reply =
       ctx_.peers->post(url->second, kDeliverPath, member->info.tls_fingerprint, t.envelope);
   if (reply.ok()) {
-    finish(t, OutgoingState::kDelivered, "");
-    return true;
+    a.outcome = Attempt::Outcome::kDelivered;
+    return a;
   }
   const peering::PeerError& e = reply.error();
   // Views of the registry that lag behind a rekey (ours or the recipient's)
@@ -433,54 +499,149 @@ bool TransferSender::deliver(OutgoingTransfer& t) {
                             (e.http_status == 409 && e.code == "SENDER_KEY_MISMATCH");
   if (e.status.code() == StatusCode::kFailedPrecondition && !registry_lag) {
     // The recipient checked and refused: retrying the same bytes cannot help.
-    finish(
-        t, OutgoingState::kFailed,
-        "recipient refused: " + e.code + (e.reason.empty() ? "" : ": " + e.reason.substr(0, 200)));
-    return true;
+    a.outcome = Attempt::Outcome::kFinished;
+    a.detail =
+        "recipient refused: " + e.code + (e.reason.empty() ? "" : ": " + e.reason.substr(0, 200));
+    return a;
   }
-  retry_later(t, e.status.message());
-  return true;
+  if (e.http_status == 0 && e.status.code() == StatusCode::kUnavailable) unreachable.add(to);
+  return retry(e.status.message());
 }
 
-bool TransferSender::advance(OutgoingTransfer& t) {
-  switch (t.state) {
-    case OutgoingState::kPreparing:
-      return prepare(t);
-    case OutgoingState::kPrepared:
-      return enqueue(t);
-    case OutgoingState::kRecording:
-      return check_recorded(t);
-    case OutgoingState::kRecorded:
-      return deliver(t);
-    default:
-      return false;
+void TransferSender::apply_attempt(OutgoingTransfer& t, const Attempt& a) {
+  switch (a.outcome) {
+    case Attempt::Outcome::kDelivered:
+      finish(t, OutgoingState::kDelivered, "");
+      return;
+    case Attempt::Outcome::kFinished:
+      finish(t, OutgoingState::kFailed, a.detail);
+      return;
+    case Attempt::Outcome::kRetry:
+      retry_later(t, a.detail, a.tried);
+      return;
   }
 }
 
-size_t TransferSender::step() {
-  auto due = ctx_.transfers->due_outgoing(now(), 256);
+namespace {
+size_t count_changed(const std::vector<OutgoingTransfer>& after,
+                     const std::vector<OutgoingState>& before) {
+  size_t n = 0;
+  for (size_t i = 0; i < after.size(); ++i) n += after[i].state != before[i] ? 1 : 0;
+  return n;
+}
+std::vector<OutgoingState> states_of(const std::vector<OutgoingTransfer>& ts) {
+  std::vector<OutgoingState> out;
+  out.reserve(ts.size());
+  for (const OutgoingTransfer& t : ts) out.push_back(t.state);
+  return out;
+}
+}  // namespace
+
+// One round of the custodian's pipeline: builds every due transfer that is
+// preparing (in parallel), records each round's state changes in one commit,
+// queues every prepared one for the ledger at once, and notes those the
+// ledger has recorded. set_prepared is durable (its commit returned) before
+// anything goes into the outbox: the root on chain must be the root of a
+// stored payload.
+size_t TransferSender::pipeline_round() {
+  auto due = ctx_.transfers->due_outgoing(now(), ctx_.options.round_size,
+                                          OutgoingState::kPreparing, OutgoingState::kRecording);
   if (!due.ok()) {
     log::warn("transfer.store_failed", {{"error", due.error().message()}});
     return 0;
   }
-  size_t changed = 0;
-  for (OutgoingTransfer& t : *due) {
-    // Go as far as possible now; stop at a wait (outbox, view) or a delay.
-    for (int guard = 0; guard < 8 && !is_final(t.state); ++guard) {
-      const OutgoingState before = t.state;
-      const int64_t next = t.next_attempt_ms;
-      if (!advance(t)) break;
-      if (t.state != before) ++changed;
-      if (t.state == before || t.next_attempt_ms != next) break;
+  std::vector<OutgoingTransfer>& ts = *due;
+  const std::vector<OutgoingState> before = states_of(ts);
+  auto committed = [&](const std::function<void()>& body) {
+    Status s = ctx_.transfers->in_one_commit(body);
+    if (!s.ok()) log::warn("transfer.store_failed", {{"error", s.message()}});
+    return s.ok();
+  };
+
+  std::vector<OutgoingTransfer*> preparing, prepared, recording;
+  for (OutgoingTransfer& t : ts) {
+    if (t.state == OutgoingState::kPreparing) preparing.push_back(&t);
+    if (t.state == OutgoingState::kPrepared) prepared.push_back(&t);
+    if (t.state == OutgoingState::kRecording) recording.push_back(&t);
+  }
+  if (!preparing.empty()) {
+    std::vector<Built> built(preparing.size());
+    parallel_for(preparing.size(), ctx_.options.build_threads,
+                 [&](size_t i) { built[i] = build(*preparing[i]); });
+    if (!committed([&] {
+          for (size_t i = 0; i < preparing.size(); ++i) apply_built(*preparing[i], built[i]);
+        })) {
+      return 0;  // nothing of it durable: the next round starts over from the store
+    }
+    for (OutgoingTransfer* t : preparing) {
+      if (t->state == OutgoingState::kPrepared) prepared.push_back(t);
     }
   }
-  return changed;
+  if (!prepared.empty() && !committed([&] { enqueue(prepared); })) return 0;
+  bool recorded = false;
+  if (!recording.empty()) {
+    committed([&] {
+      for (OutgoingTransfer* t : recording) {
+        if (check_recorded(*t) && t->state == OutgoingState::kRecorded) recorded = true;
+      }
+    });
+  }
+  if (recorded) delivery_worker_.poke();
+  return count_changed(ts, before);
 }
+
+// One round of deliveries: every recorded transfer that is due, several at
+// once, their outcomes in one commit. A crash before that commit delivers
+// them again, and the recipient answers "stored" to what it has.
+size_t TransferSender::delivery_round() {
+  auto due = ctx_.transfers->due_outgoing(now(), ctx_.options.round_size,
+                                          OutgoingState::kRecorded, OutgoingState::kRecorded);
+  if (!due.ok()) {
+    log::warn("transfer.store_failed", {{"error", due.error().message()}});
+    return 0;
+  }
+  std::vector<OutgoingTransfer>& ts = *due;
+  if (ts.empty()) return 0;
+  const std::vector<OutgoingState> before = states_of(ts);
+  // Lanes: each works through its share of one recipient's transfers in
+  // turn, at most delivery_per_peer lanes per recipient (a member's listener
+  // admits only a few connections at once from one address before they are
+  // identified), all lanes at once up to delivery_threads.
+  std::map<Address, std::vector<size_t>> by_recipient;
+  for (size_t i = 0; i < ts.size(); ++i) by_recipient[ts[i].request.recipient].push_back(i);
+  std::vector<std::vector<size_t>> lanes;
+  for (auto& [recipient, indexes] : by_recipient) {
+    const size_t n = std::max<size_t>(
+        1, std::min(ctx_.options.delivery_per_peer, indexes.size()));
+    const size_t first = lanes.size();
+    lanes.resize(first + n);
+    for (size_t k = 0; k < indexes.size(); ++k) lanes[first + k % n].push_back(indexes[k]);
+  }
+  Unreachable unreachable;
+  std::vector<Attempt> attempts(ts.size());
+  parallel_for(lanes.size(), ctx_.options.delivery_threads, [&](size_t lane) {
+    for (size_t i : lanes[lane]) attempts[i] = attempt_delivery(ts[i], unreachable);
+  });
+  Status s = ctx_.transfers->in_one_commit([&] {
+    for (size_t i = 0; i < ts.size(); ++i) apply_attempt(ts[i], attempts[i]);
+  });
+  if (!s.ok()) {
+    log::warn("transfer.store_failed", {{"error", s.message()}});
+    return 0;
+  }
+  return count_changed(ts, before);
+}
+
+size_t TransferSender::step() { return pipeline_round() + delivery_round(); }
 
 void TransferSender::start() {
-  worker_.start([this] { step(); }, ctx_.options.poll);
+  pipeline_worker_.start([this] { pipeline_round(); }, ctx_.options.poll);
+  delivery_worker_.start([this] { delivery_round(); }, ctx_.options.poll);
 }
 
-void TransferSender::stop() { worker_.stop(); }
+void TransferSender::stop() {
+  pipeline_worker_.stop();
+  delivery_worker_.stop();
+}
 
 }  // namespace gw::transfer

@@ -9,8 +9,8 @@
 // code (the contract's names: NO_CONSENT, REVOKED, DENIED, ...). An accepted
 // transfer is stored in state preparing with the scope it was granted.
 //
-// The worker (step(), or the thread start() runs) then moves each open
-// transfer on, and after a restart resumes each at its state:
+// The workers (start(); step() runs one round of each) then move each open
+// transfer on, and after a restart resume each at its state:
 //   preparing -> select the records within the scope (record_selection.h;
 //                research: de-identified, deid/safe_harbor.h), seal them to
 //                the recipient's registered payload key -> prepared
@@ -28,8 +28,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "gateway/base/status.h"
 #include "gateway/transfer/transfer_context.h"
@@ -63,28 +66,53 @@ class TransferSender {
   // the transfer store fails.
   Result<OutgoingTransfer> request(const TransferAsk& ask);
 
-  // Moves every due transfer on as far as it can go now; returns how many
+  // One round of each worker (below), in turn; returns how many transfers
   // changed state.
   size_t step();
 
-  // The worker thread: step() whenever something is due, and at once after
-  // request().
+  // Two worker threads: the pipeline (preparing -> prepared -> recording ->
+  // recorded), and deliveries (recorded -> delivered), so that a recipient
+  // that is slow to answer never holds up building and recording. Each takes
+  // every due transfer of its states per round, works on several at once and
+  // writes the round's state changes in one commit.
   void start();
   void stop();
 
  private:
-  bool advance(OutgoingTransfer& t);
-  bool prepare(OutgoingTransfer& t);
-  bool enqueue(OutgoingTransfer& t);
+  struct Built;
+  struct Attempt;
+  // The recipients a round's deliveries found unreachable.
+  class Unreachable {
+   public:
+    bool contains(const Address& a) {
+      std::lock_guard lock(mu_);
+      return set_.count(a) != 0;
+    }
+    void add(const Address& a) {
+      std::lock_guard lock(mu_);
+      set_.insert(a);
+    }
+
+   private:
+    std::mutex mu_;
+    std::set<Address> set_;
+  };
+
+  size_t pipeline_round();
+  size_t delivery_round();
+  Built build(const OutgoingTransfer& t) const;
+  void apply_built(OutgoingTransfer& t, Built& b);
+  void enqueue(const std::vector<OutgoingTransfer*>& prepared);
   bool check_recorded(OutgoingTransfer& t);
-  bool deliver(OutgoingTransfer& t);
+  Attempt attempt_delivery(OutgoingTransfer& t, Unreachable& unreachable);
+  void apply_attempt(OutgoingTransfer& t, const Attempt& a);
   Status reseal_if_rekeyed(OutgoingTransfer& t, const consortium::MemberEntry& recipient);
   void finish(OutgoingTransfer& t, OutgoingState state, const std::string& detail);
-  void retry_later(OutgoingTransfer& t, const std::string& reason);
+  void retry_later(OutgoingTransfer& t, const std::string& reason, bool count_attempt = true);
   int64_t now() const;
 
   TransferContext& ctx_;
-  Worker worker_;
+  Worker pipeline_worker_, delivery_worker_;
 };
 
 // ETREAT, HRESCH: the purposes with rules of their own.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -33,8 +34,18 @@ struct TransferOptions {
   // Before refusing for want of consent, the sender lets the view catch up
   // with the chain for at most this long (a grant may have just become final).
   std::chrono::milliseconds refusal_refresh{2000};
-  // How often the sender's worker looks for due transfers when idle.
+  // How often the sender's workers look for due transfers when idle.
   std::chrono::milliseconds poll{200};
+  // Transfers built (selected, de-identified, sealed) at once, and delivered
+  // at once: building is CPU, delivering mostly waits on the recipient.
+  size_t build_threads = 2;
+  size_t delivery_threads = 8;
+  // Deliveries to one recipient at once. A member's listener admits
+  // max(1, threads / 2) connections per address before they are identified
+  // (gateway/peering/peer_server.h): more than that from us is refused.
+  size_t delivery_per_peer = 2;
+  // At most this many transfers are taken per round of each worker.
+  size_t round_size = 256;
   // Wall clock, Unix ms (tests move it).
   std::function<int64_t()> now_ms;
 };

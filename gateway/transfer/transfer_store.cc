@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <mutex>
 
 #include "gateway/base/sqlite.h"
@@ -217,7 +218,9 @@ class TransferStore::Impl {
   ~Impl() { sqlite3_close_v2(db); }
   sqlite3* db = nullptr;
   std::string path;
-  std::mutex mu;
+  // Recursive: in_one_commit holds it while its body calls the other
+  // methods, which take it again.
+  std::recursive_mutex mu;
 
   Status error(std::string_view what) const {
     return sqlite::error_status(db, sqlite3_extended_errcode(db),
@@ -458,22 +461,44 @@ Status TransferStore::finish_outgoing(int64_t id, OutgoingState state, std::stri
   return impl_->update_one(s, "finish", id);
 }
 
+Status TransferStore::in_one_commit(const std::function<void()>& body) {
+  std::lock_guard lock(impl_->mu);
+  GW_RETURN_IF_ERROR(impl_->exec("BEGIN IMMEDIATE"));
+  body();
+  if (Status s = impl_->exec("COMMIT"); !s.ok()) {
+    (void)impl_->exec("ROLLBACK");
+    return s;
+  }
+  return ok_status();
+}
+
 Status TransferStore::delay_outgoing(int64_t id, std::string_view reason, int64_t next_attempt_ms,
-                                     int64_t now_ms) {
+                                     int64_t now_ms, bool count_attempt) {
   std::lock_guard lock(impl_->mu);
   Statement s(impl_->db,
-              "UPDATE outgoing SET attempts = attempts + 1, detail = ?2, next_attempt_ms = ?3, "
+              "UPDATE outgoing SET attempts = attempts + ?5, detail = ?2, next_attempt_ms = ?3, "
               "updated_ms = ?4 WHERE id = ?1 AND state < 4");
   s.bind_int64(1, id).bind_text(2, reason).bind_int64(3, next_attempt_ms).bind_int64(4, now_ms);
+  s.bind_int64(5, count_attempt ? 1 : 0);
   return impl_->update_one(s, "delay", id);
 }
 
 Result<std::vector<OutgoingTransfer>> TransferStore::due_outgoing(int64_t now_ms, size_t limit) {
+  return due_outgoing(now_ms, limit, OutgoingState::kPreparing, OutgoingState::kRecorded);
+}
+
+Result<std::vector<OutgoingTransfer>> TransferStore::due_outgoing(int64_t now_ms, size_t limit,
+                                                                  OutgoingState first,
+                                                                  OutgoingState last) {
+  if (is_final(first) || is_final(last) || last < first) {
+    return invalid_argument_error("due_outgoing: not a range of open states");
+  }
   std::lock_guard lock(impl_->mu);
   Statement s(impl_->db, std::string("SELECT ") + kOutgoingColumns +
-                             ", envelope FROM outgoing WHERE state < 4 AND next_attempt_ms <= ?1 "
-                             "ORDER BY id LIMIT ?2");
+                             ", envelope FROM outgoing WHERE state BETWEEN ?3 AND ?4 AND "
+                             "next_attempt_ms <= ?1 ORDER BY id LIMIT ?2");
   s.bind_int64(1, now_ms).bind_int64(2, static_cast<int64_t>(limit));
+  s.bind_int64(3, static_cast<int>(first)).bind_int64(4, static_cast<int>(last));
   return impl_->collect<OutgoingTransfer>(s, [](Statement& st) {
     OutgoingTransfer t = read_outgoing(st);
     t.envelope = st.column_blob(22);

@@ -23,6 +23,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -150,11 +151,22 @@ class TransferStore {
   Status replace_envelope(int64_t id, const std::string& envelope, int64_t now_ms);
   // Any open state -> delivered / refused / failed.
   Status finish_outgoing(int64_t id, OutgoingState state, std::string_view detail, int64_t now_ms);
-  // A delivery attempt failed but may succeed later.
+  // A delivery attempt failed but may succeed later (count_attempt false: it
+  // was not tried, e.g. its recipient was found down by another; the back-off
+  // does not grow).
   Status delay_outgoing(int64_t id, std::string_view reason, int64_t next_attempt_ms,
-                        int64_t now_ms);
-  // Open transfers due at `now_ms` (next_attempt_ms <= now), oldest first.
+                        int64_t now_ms, bool count_attempt = true);
+  // Open transfers due at `now_ms` (next_attempt_ms <= now), oldest first;
+  // optionally only those in the states first..last.
   Result<std::vector<OutgoingTransfer>> due_outgoing(int64_t now_ms, size_t limit);
+  Result<std::vector<OutgoingTransfer>> due_outgoing(int64_t now_ms, size_t limit,
+                                                     OutgoingState first, OutgoingState last);
+  // Runs `body`, whose calls to this store's methods then land in one SQLite
+  // transaction: one fsync for a whole round of state changes instead of one
+  // each. Other threads' calls wait meanwhile. A statement that fails inside
+  // reports its error to its caller as usual and the others still commit; an
+  // error here (the commit itself failed) means none of them took effect.
+  Status in_one_commit(const std::function<void()>& body);
   // Newest first, without envelopes; optionally only those of one patient token.
   Result<std::vector<OutgoingTransfer>> list_outgoing(std::optional<Hash256> patient_token,
                                                       size_t limit);
