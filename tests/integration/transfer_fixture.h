@@ -5,11 +5,6 @@
 // other's [peers].
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,23 +15,11 @@
 #include "gateway/anchoring/ledger_deployment.h"
 #include "gateway/rest/rest_test_util.h"
 #include "tests/integration/ledger_fixture.h"
+#include "tests/support/free_port.h"
 #include "tests/support/test_certs.h"
 #include "tests/support/wait.h"
 
 namespace gw::testing {
-
-// A loopback port nobody listens on right now (bound, read, released).
-inline uint16_t free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 struct Member {
   std::string dir;
