@@ -85,6 +85,27 @@ class TransferFixture : public LedgerFixture {
     for (Member* m : {&a_, &b_}) EXPECT_EQ(m->gw->terminate(), 0) << m->gw->output();
   }
 
+  // The quorum (A proposes, B approves) turns the consortium's emergency
+  // access policy on. Governance goes through gatewayctl and the outbox, so
+  // both gateways are stopped meanwhile and started again after.
+  void enable_emergency_access() {
+    ASSERT_NO_FATAL_FAILURE(stop_both());
+    std::string out;
+    ASSERT_EQ(ctl({"ledger", "propose-policy", "--config", a_.gw->config_path(),
+                   "--emergency-access", "on"},
+                  &out),
+              0)
+        << out;
+    const size_t at = out.find("proposal id: ");
+    ASSERT_NE(at, std::string::npos) << out;
+    const std::string id =
+        out.substr(at + 13, out.find_first_not_of("0123456789", at + 13) - at - 13);
+    ASSERT_EQ(ctl({"ledger", "approve", "--config", b_.gw->config_path(), "--proposal", id}, &out),
+              0)
+        << out;
+    ASSERT_NO_FATAL_FAILURE(start_both());
+  }
+
   // Sends HL7 v2 messages (ER7 with \r) to a member's MLLP channel.
   void send_hl7(Member& m, const std::string& name, const std::string& er7) {
     const std::string file = m.dir + "/" + name + ".hl7";

@@ -68,20 +68,7 @@ TEST_F(TransferTest, EmergencyAccessOnlyUnderThePolicyAndFlagged) {
 
   // The quorum turns emergency access on (governance needs the outbox, so
   // the gateways stop meanwhile).
-  ASSERT_NO_FATAL_FAILURE(stop_both());
-  std::string out;
-  ASSERT_EQ(ctl({"ledger", "propose-policy", "--config", a_.gw->config_path(), "--emergency-access",
-                 "on"},
-                &out),
-            0)
-      << out;
-  const size_t at = out.find("proposal id: ");
-  ASSERT_NE(at, std::string::npos) << out;
-  const std::string id =
-      out.substr(at + 13, out.find_first_not_of("0123456789", at + 13) - at - 13);
-  ASSERT_EQ(ctl({"ledger", "approve", "--config", b_.gw->config_path(), "--proposal", id}, &out), 0)
-      << out;
-  ASSERT_NO_FATAL_FAILURE(start_both());
+  ASSERT_NO_FATAL_FAILURE(enable_emergency_access());
 
   // Emergency access needs a named reason.
   rest::testing::Reply no_reason = a_.call("POST", push, transfer_params(b_.org_id, "ETREAT"));
@@ -138,21 +125,7 @@ TEST_F(TransferTest, GatewayctlSendsAndListsATransfer) {
   ASSERT_NO_FATAL_FAILURE(send_hl7(a_, "admit", kAdmit));
   std::vector<std::string> patients = patients_named(a_, "MRN-7781");
   ASSERT_EQ(patients.size(), 1u);
-  ASSERT_NO_FATAL_FAILURE(stop_both());
-  std::string out;
-  ASSERT_EQ(ctl({"ledger", "propose-policy", "--config", a_.gw->config_path(), "--emergency-access",
-                 "on"},
-                &out),
-            0)
-      << out;
-  const size_t at = out.find("proposal id: ");
-  ASSERT_NE(at, std::string::npos) << out;
-  const std::string proposal =
-      out.substr(at + 13, out.find_first_not_of("0123456789", at + 13) - at - 13);
-  ASSERT_EQ(
-      ctl({"ledger", "approve", "--config", b_.gw->config_path(), "--proposal", proposal}, &out), 0)
-      << out;
-  ASSERT_NO_FATAL_FAILURE(start_both());
+  ASSERT_NO_FATAL_FAILURE(enable_emergency_access());
 
   const std::string url = "https://127.0.0.1:" + std::to_string(a_.https_port());
   const std::vector<std::string> send = {
@@ -160,6 +133,7 @@ TEST_F(TransferTest, GatewayctlSendsAndListsATransfer) {
       "--ca",     a_.pki.ca_cert, "--patient", "Patient/" + patients[0],
       "--to",     b_.org_id,      "--purpose", "ETREAT"};
   // Without a reason: refused by gatewayd, exit 1, the reason code on stderr.
+  std::string out;
   ASSERT_EQ(ctl(send, &out), 1) << out;
   EXPECT_NE(out.find("EMERGENCY_REASON_REQUIRED"), std::string::npos) << out;
   out.clear();  // ctl() appends
