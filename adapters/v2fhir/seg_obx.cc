@@ -4,6 +4,7 @@
 #include "adapters/v2fhir/clinical.h"
 #include "adapters/v2fhir/datatypes.h"
 #include "adapters/v2fhir/lab.h"
+#include "adapters/v2fhir/result_sections.h"
 #include "adapters/v2fhir/segments.h"
 
 namespace gw::v2fhir {
@@ -245,19 +246,27 @@ std::string result_key(MappingContext& ctx, const Seg& seg, const std::string& e
 // sections (EC, PHY, ...) and results outside an order say nothing.
 const char* observation_category(const Cursor& cursor) {
   if (cursor.order == kNoEntry || cursor.order_section.empty()) return nullptr;
-  static constexpr std::string_view kLab[] = {"LAB", "BG",  "BLB", "CG", "CH",  "CP",
-                                              "HM",  "IMM", "MB",  "MCB", "MYC", "SP",
-                                              "SR",  "TX",  "URN", "VR",  "HLA", "OSL"};
-  static constexpr std::string_view kImaging[] = {"RAD", "CT", "MR",  "NMR", "NMS", "RUS",
-                                                  "US",  "VUS", "XRC", "CUS", "OUS"};
-  for (std::string_view s : kLab)
+  for (std::string_view s : laboratory_sections())
     if (s == cursor.order_section) return "laboratory";
-  for (std::string_view s : kImaging)
+  for (std::string_view s : imaging_sections())
     if (s == cursor.order_section) return "imaging";
   return nullptr;
 }
 
 }  // namespace
+
+std::span<const std::string_view> laboratory_sections() {
+  static constexpr std::string_view kLab[] = {"LAB", "BG",  "BLB", "CG",  "CH",  "CP",
+                                              "HM",  "IMM", "MB",  "MCB", "MYC", "SP",
+                                              "SR",  "TX",  "URN", "VR",  "HLA", "OSL"};
+  return kLab;
+}
+
+std::span<const std::string_view> imaging_sections() {
+  static constexpr std::string_view kImaging[] = {"RAD", "CT",  "MR",  "NMR", "NMS", "RUS",
+                                                  "US",  "VUS", "XRC", "CUS", "OUS"};
+  return kImaging;
+}
 
 void map_obx(MappingContext& ctx, const Seg& seg) {
   if (ctx.cursor.patient == kNoEntry) {

@@ -17,7 +17,7 @@
 #include "gateway/cli/ctl_commands.h"
 #include "gateway/cli/gatewayctl.h"
 #include "gateway/config/config.h"
-#include "gateway/consent/consent_scope.h"
+#include "gateway/consent/consent_mapping.h"
 #include "gateway/transfer/transfer_store.h"
 #include "ledger-client/consortium/consent_registry.h"
 #include "ledger-client/keccak/keccak.h"
@@ -72,7 +72,7 @@ std::string categories_text(uint64_t bits) {
   std::string out;
   for (int i = 0; i < 64; ++i) {
     if ((bits & (uint64_t{1} << i)) == 0) continue;
-    std::string_view code = consent::internal::category_code(static_cast<cs::Category>(i));
+    std::string_view code = consent::category_code(static_cast<cs::Category>(i));
     if (!out.empty()) out += ',';
     out += code.empty() ? "bit-" + std::to_string(i) : std::string(code);
   }

@@ -27,6 +27,7 @@
 #include "gateway/base/status.h"
 #include "ledger-client/abi/abi_value.h"
 #include "ledger-client/consortium/consent_registry.h"
+#include "ledger-client/consortium/scope.h"
 
 namespace gw::consent {
 
@@ -39,6 +40,13 @@ using ledger::consortium::Purpose;
 // gateway must use the same one.
 inline constexpr std::string_view kRecordCategorySystem =
     "https://consortium.example/fhir/CodeSystem/record-category";
+
+// A kRecordCategorySystem code <-> its category: "laboratory" <->
+// Category::kLaboratory. nullopt for a code the system does not define;
+// "unknown" for a category it does not name. The transfer API and gatewayctl
+// name categories by these codes too.
+std::optional<ledger::consortium::Category> category_from_code(std::string_view code);
+std::string_view category_code(ledger::consortium::Category category);
 
 // Bounds on what one Consent may ask for (hostile input, and gas: every pair
 // is one grant in a transaction).

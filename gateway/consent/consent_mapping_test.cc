@@ -49,7 +49,7 @@ TEST(ConsentMappingTest, NoClassOrCodeMeansEveryDefinedCategory) {
   EXPECT_EQ(internal::all_categories(), (uint64_t{1} << 17) - 1);
   for (uint8_t n = 0; n < 17; ++n) {
     const auto c = static_cast<Category>(n);
-    EXPECT_EQ(internal::category_from_code(internal::category_code(c)), c) << int(n);
+    EXPECT_EQ(category_from_code(category_code(c)), c) << int(n);
   }
 }
 

@@ -106,18 +106,6 @@ uint64_t all_categories() {
   return bits;
 }
 
-std::optional<Category> category_from_code(std::string_view code) {
-  for (const auto& [c, category] : kCategoryCodes)
-    if (c == code) return category;
-  return std::nullopt;
-}
-
-std::string_view category_code(Category category) {
-  for (const auto& [c, cat] : kCategoryCodes)
-    if (cat == category) return c;
-  return "unknown";
-}
-
 ConsentResult<uint64_t> categories_from_classes(const JsonValue& classes, const std::string& path) {
   GW_CONSENT_CHECK(check_array(classes, path, kMaxClassesOrCodes, "classes"));
   std::array<std::vector<std::string_view>, 64> named;  // per category, the types listed
@@ -223,3 +211,20 @@ ConsentResult<uint64_t> exclusions_from_labels(const JsonValue& labels, const st
 }
 
 }  // namespace gw::consent::internal
+
+namespace gw::consent {
+
+// Public (consent_mapping.h); defined here beside the table they read.
+std::optional<ledger::consortium::Category> category_from_code(std::string_view code) {
+  for (const auto& [c, category] : internal::kCategoryCodes)
+    if (c == code) return category;
+  return std::nullopt;
+}
+
+std::string_view category_code(ledger::consortium::Category category) {
+  for (const auto& [c, cat] : internal::kCategoryCodes)
+    if (cat == category) return c;
+  return "unknown";
+}
+
+}  // namespace gw::consent

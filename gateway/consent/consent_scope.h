@@ -19,10 +19,6 @@ using ledger::consortium::Category;
 // Every category scope.h defines: what a permit without class or code grants.
 uint64_t all_categories();
 
-// kRecordCategorySystem codes: "laboratory" <-> Category::kLaboratory.
-std::optional<Category> category_from_code(std::string_view code);
-std::string_view category_code(Category category);
-
 // Consent.provision.class: resource types (http://hl7.org/fhir/resource-types)
 // that together make up whole categories.
 ConsentResult<uint64_t> categories_from_classes(const JsonValue& classes, const std::string& path);

@@ -11,7 +11,7 @@
 #include "gateway/consent/consent_operations.h"
 #include "gateway/consent/consent_service_util.h"
 #include "gateway/crypto/sha256.h"
-#include "gateway/crypto/tokenizer.h"
+#include "gateway/pipeline/tokenize.h"
 #include "ledger-client/consortium/consent_registry.h"
 #include "ledger-client/outbox/item_codec.h"
 
@@ -51,22 +51,6 @@ std::optional<ApiResult> ConsentService::handle(const rest::ExtensionRequest& re
 }
 
 namespace {
-
-// The first identifier of the Patient with both system and value: its token
-// is the one this gateway registers and grants under (README.md, "Which token").
-std::optional<ledger::Hash256> patient_token(const crypto::StoreKeys& keys,
-                                             const store::StoredRecord& patient) {
-  auto parsed = fhir::parse_json(patient.resource_json,
-                                 fhir::own_document_limits(patient.resource_json.size()));
-  if (!parsed.ok()) return std::nullopt;
-  for (const auto& [system, value] : rest::resource_identifiers(*parsed)) {
-    if (system.empty() || value.empty()) continue;
-    auto bytes = crypto::token_bytes(keys.patient_token(system, value));
-    if (!bytes) return std::nullopt;
-    return *bytes;
-  }
-  return std::nullopt;
-}
 
 std::vector<uint8_t> item_key(std::string_view prefix, std::span<const uint8_t> a, size_t index) {
   std::string k(prefix);
@@ -185,25 +169,29 @@ ApiResult ConsentService::write(const rest::ExtensionRequest& request, const std
     return path_error(422, "business-rule", "Consent.patient",
                       "no stored Patient matches the reference");
   }
-  std::optional<ledger::Hash256> token = patient_token(*options_.keys, *patient);
-  if (!token) {
+  // The first token is the one this gateway registers and grants under
+  // (README.md, "Which token").
+  const std::vector<ledger::Hash256> tokens =
+      pipeline::stored_patient_tokens(*options_.keys, *patient);
+  if (tokens.empty()) {
     return path_error(422, "business-rule", "Consent.patient",
                       "the Patient has no identifier with both system and value, so no "
                       "consortium token");
   }
+  const ledger::Hash256& token = tokens.front();
   plan.patient = PatientRef{};  // never stored beside the plan (it may be an identifier)
 
   // Custody before anything of this version is queued (and outside the write
   // lock: a first registration waits for the chain). An inactive Consent of a
   // patient never registered asks for nothing, so it needs no custody.
   if (plan.in_force()) {
-    if (std::optional<ApiResult> refused = ensure_custody(*token)) return *refused;
+    if (std::optional<ApiResult> refused = ensure_custody(token)) return *refused;
   }
 
   std::lock_guard lock(write_mu_);
   auto previous = options_.consents->get(id);
   if (!previous.ok()) return error_result(500, "exception", "the consent store cannot be read");
-  if (previous->has_value() && (*previous)->token != *token) {
+  if (previous->has_value() && (*previous)->token != token) {
     return path_error(422, "business-rule", "Consent.patient",
                       "a Consent cannot move to another patient; write a new Consent");
   }
@@ -214,7 +202,7 @@ ApiResult ConsentService::write(const rest::ExtensionRequest& request, const std
   }
 
   if (plan.in_force()) {
-    auto others = options_.consents->by_token(*token, kMaxConsentsPerPatient);
+    auto others = options_.consents->by_token(token, kMaxConsentsPerPatient);
     if (!others.ok()) return error_result(500, "exception", "the consent store cannot be read");
     for (const ConsentRow& other : *others) {
       if (other.id == id || !other.plan.in_force()) continue;
@@ -230,7 +218,7 @@ ApiResult ConsentService::write(const rest::ExtensionRequest& request, const std
   const crypto::Sha256Digest hash = crypto::sha256(*canonical);
   std::optional<ConsentPlan> before;
   if (previous->has_value()) before = (*previous)->plan;
-  const std::vector<ContractOp> ops = plan_operations(before, plan, *token, hash);
+  const std::vector<ContractOp> ops = plan_operations(before, plan, token, hash);
 
   std::vector<ledger::OutboxStore::NewItem> items;
   for (size_t i = 0; i < ops.size(); ++i) {
@@ -288,7 +276,7 @@ ApiResult ConsentService::write(const rest::ExtensionRequest& request, const std
   row.id = id;
   row.version = v.version;
   row.patient_id = patient->resource_id;
-  row.token = *token;
+  row.token = token;
   row.plan = std::move(plan);
   row.item_seqs = std::move(seqs);
   row.created_ms = previous->has_value() ? (*previous)->created_ms : now;

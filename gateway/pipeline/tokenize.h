@@ -8,6 +8,8 @@
 // (mllp_ingest.cc) and the FHIR REST API (rest/fhir_interactions.cc).
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <vector>
 
 #include "gateway/crypto/store_keys.h"
@@ -19,5 +21,14 @@ namespace gw::pipeline {
 // identifier with both a system and a value (a bare value names no patient
 // across gateways), in identifier order. Other resource types get none.
 void tokenize(const crypto::StoreKeys& keys, std::vector<store::RecordWrite>* records);
+
+// The consortium tokens of a stored Patient's identifiers, as tokenize() gave
+// them at ingest (each identifier with both a system and a value, in
+// identifier order), as the ledger's 32 bytes; a token repeated by two
+// identifiers once. Empty when the record does not parse or has no such
+// identifier. The first is the token this gateway registers the patient
+// under (consent/README.md, "Which token").
+std::vector<std::array<uint8_t, 32>> stored_patient_tokens(const crypto::StoreKeys& keys,
+                                                           const store::StoredRecord& patient);
 
 }  // namespace gw::pipeline

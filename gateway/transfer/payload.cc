@@ -245,6 +245,26 @@ Result<ParsedEnvelope> parse_envelope(std::string_view bytes, const PayloadLimit
   return out;
 }
 
+// The box opened with the other side's public key and our secret (the same
+// shared key either way: recipient with the sender's, sender with the
+// recipient's) and its payload decoded; the plaintext is wiped whatever comes
+// of it. `unopened` is the error when the box does not open.
+Result<Payload> open_box(const ParsedEnvelope& parsed, const PublicKey& their_key,
+                         const crypto::SecretBytes& my_secret, const PayloadLimits& limits,
+                         Status unopened) {
+  std::string plain(parsed.box.size() - crypto_box_MACBYTES, '\0');
+  struct Wipe {
+    std::string& s;
+    ~Wipe() { sodium_memzero(s.data(), s.size()); }
+  } wipe{plain};
+  if (crypto_box_open_easy(reinterpret_cast<uint8_t*>(plain.data()), parsed.box.data(),
+                           parsed.box.size(), parsed.nonce.data(), their_key.data(),
+                           my_secret.data()) != 0) {
+    return unopened;
+  }
+  return decode_payload(plain, limits);
+}
+
 }  // namespace
 
 Result<SealedEnvelope> read_envelope(std::string_view bytes, const PayloadLimits& limits) {
@@ -262,18 +282,11 @@ Result<Payload> open(const SealedEnvelope& envelope, const crypto::SecretBytes& 
     return permission_denied_error(
         "the payload was sealed with a key that is not the sender's registered payload key");
   }
-  std::string plain(parsed.box.size() - crypto_box_MACBYTES, '\0');
-  struct Wipe {
-    std::string& s;
-    ~Wipe() { sodium_memzero(s.data(), s.size()); }
-  } wipe{plain};
-  if (crypto_box_open_easy(reinterpret_cast<uint8_t*>(plain.data()), parsed.box.data(),
-                           parsed.box.size(), parsed.nonce.data(), expected_sender_key.data(),
-                           recipient_secret.data()) != 0) {
-    return permission_denied_error(
-        "the payload does not open: altered, truncated, or sealed to another key");
-  }
-  GW_ASSIGN_OR_RETURN(Payload payload, decode_payload(plain, limits));
+  GW_ASSIGN_OR_RETURN(
+      Payload payload,
+      open_box(parsed, expected_sender_key, recipient_secret, limits,
+               permission_denied_error(
+                   "the payload does not open: altered, truncated, or sealed to another key")));
   const TransferRef& clear = parsed.envelope.transfer;
   if (payload.transfer.from != clear.from || payload.transfer.to != clear.to ||
       payload.transfer.id != clear.id) {
@@ -294,17 +307,8 @@ Result<Payload> open_as_sender(const SealedEnvelope& envelope,
   if (parsed.envelope.sender_key != mine) {
     return invalid_argument_error("the envelope was sealed with another sender key");
   }
-  std::string plain(parsed.box.size() - crypto_box_MACBYTES, '\0');
-  struct Wipe {
-    std::string& s;
-    ~Wipe() { sodium_memzero(s.data(), s.size()); }
-  } wipe{plain};
-  if (crypto_box_open_easy(reinterpret_cast<uint8_t*>(plain.data()), parsed.box.data(),
-                           parsed.box.size(), parsed.nonce.data(),
-                           parsed.envelope.recipient_key.data(), sender_secret.data()) != 0) {
-    return data_loss_error("a stored envelope does not open");
-  }
-  return decode_payload(plain, limits);
+  return open_box(parsed, parsed.envelope.recipient_key, sender_secret, limits,
+                  data_loss_error("a stored envelope does not open"));
 }
 
 }  // namespace gw::transfer

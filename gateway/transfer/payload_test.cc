@@ -141,6 +141,29 @@ TEST_F(PayloadTest, AlteredTruncatedOrReaddressedEnvelopesAreRefused) {
   EXPECT_FALSE(read_envelope(R"({"format":"gw-sealed-transfer/1","from":"0x00"})").ok());
 }
 
+// The sender reads back what it sealed (to seal it again for a moved key);
+// only with the secret of the key the envelope names, and a box that does not
+// open is stored data gone bad.
+TEST_F(PayloadTest, TheSenderReopensItsOwnEnvelope) {
+  const Payload p = sample();
+  auto sealed = seal(p, sender_.secret, recipient_.public_key);
+  ASSERT_TRUE(sealed.ok());
+  auto mine = open_as_sender(*sealed, sender_.secret);
+  ASSERT_TRUE(mine.ok()) << mine.error().message();
+  EXPECT_EQ(mine->transfer, p.transfer);
+  ASSERT_EQ(mine->records.size(), p.records.size());
+  EXPECT_EQ(mine->records[1].resource_json, p.records[1].resource_json);
+  EXPECT_EQ(open_as_sender(*sealed, other_.secret).error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(open_as_sender(*sealed, recipient_.secret).error().code(),
+            StatusCode::kInvalidArgument);
+  std::string altered = sealed->bytes;
+  const size_t box = altered.find("\"box\":\"") + 10;
+  altered[box] = altered[box] == 'A' ? 'B' : 'A';
+  auto a = read_envelope(altered);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(open_as_sender(*a, sender_.secret).error().code(), StatusCode::kDataLoss);
+}
+
 TEST_F(PayloadTest, TooManyRecordsAreRefused) {
   auto sealed = seal(sample(), sender_.secret, recipient_.public_key);
   ASSERT_TRUE(sealed.ok());

@@ -1,7 +1,6 @@
 #include "gateway/transfer/receiver.h"
 
 #include <chrono>
-#include <ctime>
 #include <set>
 
 #include "fhir/json/canonical.h"
@@ -12,6 +11,7 @@
 #include "gateway/crypto/sha256.h"
 #include "gateway/log/log.h"
 #include "gateway/pipeline/tokenize.h"
+#include "gateway/rest/fhir_rest_util.h"
 #include "ledger-client/consortium/consent_registry.h"
 #include "ledger-client/consortium/transfer_log.h"
 
@@ -22,17 +22,6 @@ namespace cs = ledger::consortium;
 using fhir::JsonValue;
 
 JsonValue str(std::string s) { return JsonValue::make_string(std::move(s)); }
-
-std::string instant(int64_t unix_ms) {
-  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(unix_ms % 1000));
-  return buf;
-}
 
 JsonValue coding(std::string system, std::string code) {
   JsonValue c = JsonValue::make_object();
@@ -78,7 +67,7 @@ store::RecordWrite provenance(const Payload& p, const cs::MemberInfo& sender,
     t.add("reference", str(rec.resource_type + "/" + rec.resource_id));
     targets.push(std::move(t));
   }
-  r.add("recorded", str(instant(now)));
+  r.add("recorded", str(rest::format_instant(now)));
   JsonValue& reasons = r.add("reason", JsonValue::make_array());
   if (auto purpose = cs::purpose_from_byte(p.transfer.purpose)) {
     reasons.push(concept_of(coding("http://terminology.hl7.org/CodeSystem/v3-ActReason",

@@ -123,25 +123,26 @@ Result<Selection> select_records(store::MessageStore& store,
   Selection out;
   std::map<Key, Candidate> kept;
   const size_t limit = scope.max_records + 1;
-  auto consider = [&](store::StoredRecord r) -> Status {
-    Key key{r.resource_type, r.resource_id};
-    if (kept.count(key) != 0) return ok_status();
+  auto parse = [](const store::StoredRecord& r) -> Result<JsonValue> {
     auto parsed =
         fhir::parse_json(r.resource_json, fhir::own_document_limits(r.resource_json.size()));
     if (!parsed.ok()) return data_loss_error("a stored record does not parse");
-    Candidate c{std::move(r), std::move(parsed).value(), false};
-    kept.emplace(std::move(key), std::move(c));
-    return ok_status();
+    return std::move(parsed).value();
+  };
+  // Takes the record with the resource already parsed from it; the first
+  // version kept of a (type, id) stays.
+  auto consider = [&](store::StoredRecord r, JsonValue resource) {
+    Key key{r.resource_type, r.resource_id};
+    if (kept.count(key) != 0) return;
+    kept.emplace(std::move(key), Candidate{std::move(r), std::move(resource), false});
   };
   size_t seen = 0;
   for (const std::string& patient : patient_ids) {
     for (store::StoredRecord& r : store.patient_compartment(patient, limit)) {
       ++seen;
-      auto parsed =
-          fhir::parse_json(r.resource_json, fhir::own_document_limits(r.resource_json.size()));
-      if (!parsed.ok()) return data_loss_error("a stored record does not parse");
-      if (!in_scope(parsed.value(), scope, &out)) continue;
-      GW_RETURN_IF_ERROR(consider(std::move(r)));
+      GW_ASSIGN_OR_RETURN(JsonValue resource, parse(r));
+      if (!in_scope(resource, scope, &out)) continue;
+      consider(std::move(r), std::move(resource));
     }
   }
   if (seen == 0) return not_found_error("no records of this patient are stored");
@@ -150,7 +151,10 @@ Result<Selection> select_records(store::MessageStore& store,
   for (const auto& [key, c] : kept) collect_targets(c.resource, &targets);
   for (const Key& t : targets) {
     if (kept.count(t) != 0 || !is_directory_type(t.first)) continue;
-    if (auto r = store.read_record(t.first, t.second)) GW_RETURN_IF_ERROR(consider(std::move(*r)));
+    if (auto r = store.read_record(t.first, t.second)) {
+      GW_ASSIGN_OR_RETURN(JsonValue resource, parse(*r));
+      consider(std::move(*r), std::move(resource));
+    }
   }
   if (kept.size() > scope.max_records) {
     return resource_exhausted_error("the patient has more than " +

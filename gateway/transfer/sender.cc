@@ -9,6 +9,7 @@
 #include "gateway/base/clock.h"
 #include "gateway/crypto/tokenizer.h"
 #include "gateway/log/log.h"
+#include "gateway/pipeline/tokenize.h"
 #include "gateway/transfer/parallel.h"
 #include "gateway/transfer/record_selection.h"
 #include "gateway/transfer/research.h"
@@ -31,30 +32,6 @@ bool valid_study_id(std::string_view id) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
            c == '-';
   });
-}
-
-// The consortium tokens of a stored Patient's identifiers (as tokenize.h
-// computes them at ingest).
-std::vector<Hash256> tokens_of_patient(const store::StoredRecord& patient,
-                                       const crypto::StoreKeys& keys) {
-  std::vector<Hash256> out;
-  auto parsed = fhir::parse_json(patient.resource_json,
-                                 fhir::own_document_limits(patient.resource_json.size()));
-  if (!parsed.ok()) return out;
-  const fhir::JsonValue* ids = parsed.value().find("identifier");
-  if (ids == nullptr || !ids->is_array()) return out;
-  for (const fhir::JsonValue& id : ids->items()) {
-    const fhir::JsonValue* system = id.find("system");
-    const fhir::JsonValue* value = id.find("value");
-    if (system == nullptr || value == nullptr || !system->is_string() || !value->is_string() ||
-        system->text().empty() || value->text().empty()) {
-      continue;
-    }
-    if (auto bytes = crypto::token_bytes(keys.patient_token(system->text(), value->text()))) {
-      if (std::find(out.begin(), out.end(), *bytes) == out.end()) out.push_back(*bytes);
-    }
-  }
-  return out;
 }
 
 // Of several refusals, the one that says most about why: an explicit deny or
@@ -124,7 +101,7 @@ Result<OutgoingTransfer> TransferSender::request(const TransferAsk& ask) {
   if (ask.patient_id) {
     auto patient = ctx_.store->read_record("Patient", *ask.patient_id);
     if (!patient) return refuse("UNKNOWN_PATIENT");
-    tokens = tokens_of_patient(*patient, ctx_.store->keys());
+    tokens = pipeline::stored_patient_tokens(ctx_.store->keys(), *patient);
     if (tokens.empty()) return refuse("PATIENT_HAS_NO_TOKEN");
   } else {
     // The requester knows the patient by one identifier; a grant may stand
@@ -134,7 +111,7 @@ Result<OutgoingTransfer> TransferSender::request(const TransferAsk& ask) {
     if (patients.empty()) return refuse("UNKNOWN_PATIENT");
     for (const std::string& id : patients) {
       if (auto patient = ctx_.store->read_record("Patient", id)) {
-        for (const Hash256& t : tokens_of_patient(*patient, ctx_.store->keys())) {
+        for (const Hash256& t : pipeline::stored_patient_tokens(ctx_.store->keys(), *patient)) {
           if (std::find(tokens.begin(), tokens.end(), t) == tokens.end()) tokens.push_back(t);
         }
       }

@@ -1,6 +1,6 @@
 #include "gateway/transfer/transfer_service.h"
 
-#include "gateway/consent/consent_scope.h"
+#include "gateway/consent/consent_mapping.h"
 #include "gateway/crypto/tokenizer.h"
 #include "gateway/log/log.h"
 #include "ledger-client/consortium/consent_registry.h"
@@ -81,7 +81,7 @@ std::optional<ApiResult> read_common(const JsonValue& p, Common* out) {
   out->purpose = static_cast<uint8_t>(*code);
   for (const JsonValue* c : parameters_named(p, "category")) {
     const std::optional<std::string> name = code_value(c);
-    const auto category = name ? consent::internal::category_from_code(*name) : std::nullopt;
+    const auto category = name ? consent::category_from_code(*name) : std::nullopt;
     if (!category) return error_result(400, "invalid", "parameter category: not a record category");
     out->categories |= cs::category_bit(*category);
   }

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "ledger-client/consortium/diagnostic_sections.h"
+
 namespace gw::ledger::consortium {
 namespace {
 
@@ -95,6 +97,9 @@ std::optional<Category> category_of(std::string_view resource_type,
     if (e.type == resource_type) return e.category;
   return std::nullopt;
 }
+
+std::span<const std::string_view> laboratory_sections() { return kLabSections; }
+std::span<const std::string_view> imaging_sections() { return kImagingSections; }
 
 std::optional<Label> label_from_code(std::string_view code) {
   for (const auto& [c, label] : kLabels)

@@ -9,11 +9,7 @@
 // Consent is set inactive: the revocation is recorded and the check says
 // REVOKED. Refusals name the element: an unknown patient, an unknown org,
 // a patient another member registered (409).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <fstream>
 
@@ -25,6 +21,7 @@
 #include "ledger-client/consortium/events.h"
 #include "ledger-client/consortium/scope.h"
 #include "tests/integration/ledger_fixture.h"
+#include "tests/support/free_port.h"
 #include "tests/support/test_certs.h"
 #include "tests/support/wait.h"
 
@@ -34,21 +31,6 @@ namespace {
 namespace cs = ledger::consortium;
 
 constexpr char kOrgB[] = "urn:oid:2.16.840.1.113883.3.9999.2";
-
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 std::string consent(const std::string& id, const std::string& status, const std::string& patient,
                     const std::string& org) {
@@ -159,7 +141,7 @@ TEST_F(ConsentIntegration, GrantRecordedCheckedOnChainThenRevoked) {
   auto pki = make_test_pki(dir_.path(), "ops");
   ASSERT_TRUE(pki.ok()) << pki.status().message();
   pki_ = *pki;
-  const uint16_t https_port = free_port();
+  const uint16_t https_port = free_loopback_port();
   ASSERT_NE(https_port, 0);
   url_ = "https://127.0.0.1:" + std::to_string(https_port);
   GatewaydProcess gw(dir_.path(),

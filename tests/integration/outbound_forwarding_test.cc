@@ -4,12 +4,8 @@
 // is killed and restarted in the middle of the stream, and A itself is
 // SIGKILLed while items are queued. Afterwards B holds everything A accepted,
 // exactly once, and A's ACKs never waited for B.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sqlite3.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <map>
 #include <set>
@@ -18,6 +14,7 @@
 #include "adapters/hl7/ack.h"
 #include "adapters/mllp/client.h"
 #include "tests/integration/corpus_util.h"
+#include "tests/support/free_port.h"
 #include "tests/support/test_certs.h"
 #include "tests/support/wait.h"
 
@@ -25,23 +22,6 @@ namespace gw::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A port free on 127.0.0.1 now (B must come back on the same one).
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 // Rows of a read-only query, each row's columns as text; empty (with a test
 // failure) when the file cannot be read.
@@ -173,7 +153,7 @@ TEST(OutboundForwardingTest, FhirDestinationKilledAndRestartedMidStreamGetsEvery
   TempDir dir_a, dir_b;
   auto pki = make_test_pki(dir_b.path(), "gateway-a");
   ASSERT_TRUE(pki.ok()) << pki.error().message();
-  const uint16_t b_https = free_port();
+  const uint16_t b_https = free_loopback_port();
   ASSERT_NE(b_https, 0);
 
   // B: a plain gatewayd whose FHIR REST endpoint is the destination; it
@@ -309,7 +289,7 @@ TEST(OutboundForwardingTest, MllpTlsDestinationKilledAndRestartedMidStreamGetsEv
   auto corpus = load_mappable_corpus();
   ASSERT_FALSE(corpus.empty());
   TempDir dir_a, dir_b;
-  const uint16_t b_mllp = free_port();
+  const uint16_t b_mllp = free_loopback_port();
   ASSERT_NE(b_mllp, 0);
   auto pki = make_test_pki(dir_b.path(), "gateway-a");
   ASSERT_TRUE(pki.ok()) << pki.error().message();

@@ -33,25 +33,6 @@ std::string emergency_push(const std::string& org_id) {
 
 class TransferCrashTest : public TransferFixture {
  protected:
-  // Turns emergency access on (both gateways stopped meanwhile).
-  void enable_emergency_access() {
-    ASSERT_NO_FATAL_FAILURE(stop_both());
-    std::string out;
-    ASSERT_EQ(ctl({"ledger", "propose-policy", "--config", a_.gw->config_path(),
-                   "--emergency-access", "on"},
-                  &out),
-              0)
-        << out;
-    const size_t at = out.find("proposal id: ");
-    ASSERT_NE(at, std::string::npos) << out;
-    const std::string id =
-        out.substr(at + 13, out.find_first_not_of("0123456789", at + 13) - at - 13);
-    ASSERT_EQ(ctl({"ledger", "approve", "--config", b_.gw->config_path(), "--proposal", id}, &out),
-              0)
-        << out;
-    ASSERT_NO_FATAL_FAILURE(start_both());
-  }
-
   std::vector<transfer::OutgoingTransfer> outgoing_at_a() {
     auto store = transfer::TransferStore::open_read_only(a_.dir + "/state/transfers.db");
     EXPECT_TRUE(store.ok()) << store.error().message();

@@ -5,11 +5,6 @@
 // other's [peers].
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,23 +15,11 @@
 #include "gateway/anchoring/ledger_deployment.h"
 #include "gateway/rest/rest_test_util.h"
 #include "tests/integration/ledger_fixture.h"
+#include "tests/support/free_port.h"
 #include "tests/support/test_certs.h"
 #include "tests/support/wait.h"
 
 namespace gw::testing {
-
-// A loopback port nobody listens on right now (bound, read, released).
-inline uint16_t free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 struct Member {
   std::string dir;
@@ -100,6 +83,27 @@ class TransferFixture : public LedgerFixture {
   }
   void stop_both() {
     for (Member* m : {&a_, &b_}) EXPECT_EQ(m->gw->terminate(), 0) << m->gw->output();
+  }
+
+  // The quorum (A proposes, B approves) turns the consortium's emergency
+  // access policy on. Governance goes through gatewayctl and the outbox, so
+  // both gateways are stopped meanwhile and started again after.
+  void enable_emergency_access() {
+    ASSERT_NO_FATAL_FAILURE(stop_both());
+    std::string out;
+    ASSERT_EQ(ctl({"ledger", "propose-policy", "--config", a_.gw->config_path(),
+                   "--emergency-access", "on"},
+                  &out),
+              0)
+        << out;
+    const size_t at = out.find("proposal id: ");
+    ASSERT_NE(at, std::string::npos) << out;
+    const std::string id =
+        out.substr(at + 13, out.find_first_not_of("0123456789", at + 13) - at - 13);
+    ASSERT_EQ(ctl({"ledger", "approve", "--config", b_.gw->config_path(), "--proposal", id}, &out),
+              0)
+        << out;
+    ASSERT_NO_FATAL_FAILURE(start_both());
   }
 
   // Sends HL7 v2 messages (ER7 with \r) to a member's MLLP channel.

@@ -4,6 +4,7 @@
 // as one transaction Bundle of the records and their Provenance.
 #include <gtest/gtest.h>
 
+#include "tests/integration/transfer_consent.h"
 #include "tests/integration/transfer_fixture.h"
 #include "tests/support/fhir_receiver.h"
 
@@ -40,28 +41,10 @@ TEST_F(TransferForwardTest, TheRecipientSendsAReceivedTransferToItsOwnFhirServer
   ASSERT_EQ(patients.size(), 1u);
 
   // Emergency access needs no Consent once the quorum allows it.
-  ASSERT_NO_FATAL_FAILURE(stop_both());
-  std::string out;
-  ASSERT_EQ(ctl({"ledger", "propose-policy", "--config", a_.gw->config_path(), "--emergency-access",
-                 "on"},
-                &out),
-            0)
-      << out;
-  const size_t at = out.find("proposal id: ");
-  ASSERT_NE(at, std::string::npos) << out;
-  const std::string id =
-      out.substr(at + 13, out.find_first_not_of("0123456789", at + 13) - at - 13);
-  ASSERT_EQ(ctl({"ledger", "approve", "--config", b_.gw->config_path(), "--proposal", id}, &out), 0)
-      << out;
-  ASSERT_NO_FATAL_FAILURE(start_both());
+  ASSERT_NO_FATAL_FAILURE(enable_emergency_access());
   EXPECT_TRUE(ehr_log.snapshot().empty());  // nothing received yet, nothing forwarded
 
-  const std::string body =
-      R"({"resourceType":"Parameters","parameter":[)"
-      R"({"name":"recipient","valueIdentifier":{"system":"urn:ietf:rfc:3986","value":")" +
-      b_.org_id +
-      R"("}},{"name":"purpose","valueCode":"ETREAT"},)"
-      R"({"name":"reason","valueString":"unresponsive in ED"}]})";
+  const std::string body = transfer_params(b_.org_id, "ETREAT", {.reason = "unresponsive in ED"});
   rest::testing::Reply accepted = a_.call("POST", "/Patient/" + patients[0] + "/$transfer", body);
   ASSERT_EQ(accepted.status, 202) << accepted.body;
   ASSERT_TRUE(wait_until([&] { return !ehr_log.snapshot().empty(); }, 90s))

@@ -97,7 +97,7 @@ TEST_F(ResearchTransferTest, ArrivesDeidentifiedWithOnlyTheStudyPseudonym) {
   const std::string push = "/Patient/" + patients[0] + "/$transfer";
   EXPECT_EQ(a_.call("POST", push, transfer_params(b_.org_id, "HRESCH")).status / 100, 4);
   rest::testing::Reply accepted =
-      a_.call("POST", push, transfer_params(b_.org_id, "HRESCH", "STUDY-1"));
+      a_.call("POST", push, transfer_params(b_.org_id, "HRESCH", {.study = "STUDY-1"}));
   ASSERT_EQ(accepted.status, 202) << accepted.body;
   const std::string transfer_id = transfer_id_of(accepted.body);
   ASSERT_FALSE(transfer_id.empty()) << accepted.body;
@@ -228,11 +228,7 @@ TEST_F(ResearchTransferTest, APullForAStudyGroupsAgesOver89) {
   }
   ASSERT_FALSE(ssn_system.empty());
   const std::string pull =
-      R"({"resourceType":"Parameters","parameter":[)"
-      R"({"name":"custodian","valueIdentifier":{"system":"urn:ietf:rfc:3986","value":")" +
-      a_.org_id + R"("}},{"name":"patient","valueIdentifier":{"system":")" + ssn_system +
-      R"(","value":"111-22-3330"}},{"name":"purpose","valueCode":"HRESCH"},)"
-      R"({"name":"study","valueString":"STUDY-1"}]})";
+      request_transfer_params(a_.org_id, ssn_system, "111-22-3330", "HRESCH", "STUDY-1");
   rest::testing::Reply asked = b_.call("POST", "/$request-transfer", pull);
   ASSERT_EQ(asked.status, 202) << asked.body;
   ASSERT_TRUE(wait_until(

@@ -9,6 +9,7 @@
 
 #include "fhir/json/write.h"
 #include "gateway/crypto/sha256.h"
+#include "tests/integration/transfer_consent.h"
 #include "tests/integration/transfer_fixture.h"
 
 namespace gw::testing {
@@ -28,16 +29,6 @@ const std::string kGlucose =
     "PID|1||MRN-7781^^^HOSPA^MR~123-45-6789^^^SSA^SS||Transferova^Jana^Q||19800101|F\r"
     "OBR|1|ORD-1|FIL-1|2345-7^Glucose^LN|||20260101123000\r"
     "OBX|1|NM|2345-7^Glucose^LN||95|mg/dL|70-99|N|||F\r";
-
-std::string push_body(const std::string& org_id, const std::string& purpose,
-                      const std::string& reason = "") {
-  std::string body =
-      R"({"resourceType":"Parameters","parameter":[)"
-      R"({"name":"recipient","valueIdentifier":{"system":"urn:ietf:rfc:3986","value":")" +
-      org_id + R"("}},{"name":"purpose","valueCode":")" + purpose + R"("})";
-  if (!reason.empty()) body += R"(,{"name":"reason","valueString":")" + reason + R"("})";
-  return body + "]}";
-}
 
 // The resource without what each server adds when serving it.
 std::string without_serving_meta(const std::string& json) {
@@ -67,38 +58,25 @@ TEST_F(TransferTest, EmergencyAccessOnlyUnderThePolicyAndFlagged) {
   const std::string push = "/Patient/" + patients[0] + "/$transfer";
 
   rest::testing::Reply refused =
-      a_.call("POST", push, push_body(b_.org_id, "ETREAT", "unresponsive in ED"));
+      a_.call("POST", push, transfer_params(b_.org_id, "ETREAT", {.reason = "unresponsive in ED"}));
   EXPECT_EQ(refused.status, 422) << refused.body;
   EXPECT_NE(refused.body.find("NO_CONSENT"), std::string::npos) << refused.body;
   // Without a grant, a treatment transfer is refused the same way.
-  EXPECT_EQ(a_.call("POST", push, push_body(b_.org_id, "TREAT")).status, 422);
+  EXPECT_EQ(a_.call("POST", push, transfer_params(b_.org_id, "TREAT")).status, 422);
   // Not a member: refused before any check.
-  EXPECT_EQ(a_.call("POST", push, push_body("urn:oid:1.2.3", "TREAT")).status, 422);
+  EXPECT_EQ(a_.call("POST", push, transfer_params("urn:oid:1.2.3", "TREAT")).status, 422);
 
   // The quorum turns emergency access on (governance needs the outbox, so
   // the gateways stop meanwhile).
-  ASSERT_NO_FATAL_FAILURE(stop_both());
-  std::string out;
-  ASSERT_EQ(ctl({"ledger", "propose-policy", "--config", a_.gw->config_path(), "--emergency-access",
-                 "on"},
-                &out),
-            0)
-      << out;
-  const size_t at = out.find("proposal id: ");
-  ASSERT_NE(at, std::string::npos) << out;
-  const std::string id =
-      out.substr(at + 13, out.find_first_not_of("0123456789", at + 13) - at - 13);
-  ASSERT_EQ(ctl({"ledger", "approve", "--config", b_.gw->config_path(), "--proposal", id}, &out), 0)
-      << out;
-  ASSERT_NO_FATAL_FAILURE(start_both());
+  ASSERT_NO_FATAL_FAILURE(enable_emergency_access());
 
   // Emergency access needs a named reason.
-  rest::testing::Reply no_reason = a_.call("POST", push, push_body(b_.org_id, "ETREAT"));
+  rest::testing::Reply no_reason = a_.call("POST", push, transfer_params(b_.org_id, "ETREAT"));
   EXPECT_EQ(no_reason.status, 422) << no_reason.body;
   EXPECT_NE(no_reason.body.find("EMERGENCY_REASON_REQUIRED"), std::string::npos);
 
   rest::testing::Reply accepted =
-      a_.call("POST", push, push_body(b_.org_id, "ETREAT", "unresponsive in ED"));
+      a_.call("POST", push, transfer_params(b_.org_id, "ETREAT", {.reason = "unresponsive in ED"}));
   ASSERT_EQ(accepted.status, 202) << accepted.body;
   ASSERT_TRUE(wait_until(
       [&] { return a_.gw->output().find("event=transfer.delivered") != std::string::npos; }, 60s))
@@ -147,21 +125,7 @@ TEST_F(TransferTest, GatewayctlSendsAndListsATransfer) {
   ASSERT_NO_FATAL_FAILURE(send_hl7(a_, "admit", kAdmit));
   std::vector<std::string> patients = patients_named(a_, "MRN-7781");
   ASSERT_EQ(patients.size(), 1u);
-  ASSERT_NO_FATAL_FAILURE(stop_both());
-  std::string out;
-  ASSERT_EQ(ctl({"ledger", "propose-policy", "--config", a_.gw->config_path(), "--emergency-access",
-                 "on"},
-                &out),
-            0)
-      << out;
-  const size_t at = out.find("proposal id: ");
-  ASSERT_NE(at, std::string::npos) << out;
-  const std::string proposal =
-      out.substr(at + 13, out.find_first_not_of("0123456789", at + 13) - at - 13);
-  ASSERT_EQ(
-      ctl({"ledger", "approve", "--config", b_.gw->config_path(), "--proposal", proposal}, &out), 0)
-      << out;
-  ASSERT_NO_FATAL_FAILURE(start_both());
+  ASSERT_NO_FATAL_FAILURE(enable_emergency_access());
 
   const std::string url = "https://127.0.0.1:" + std::to_string(a_.https_port());
   const std::vector<std::string> send = {
@@ -169,6 +133,7 @@ TEST_F(TransferTest, GatewayctlSendsAndListsATransfer) {
       "--ca",     a_.pki.ca_cert, "--patient", "Patient/" + patients[0],
       "--to",     b_.org_id,      "--purpose", "ETREAT"};
   // Without a reason: refused by gatewayd, exit 1, the reason code on stderr.
+  std::string out;
   ASSERT_EQ(ctl(send, &out), 1) << out;
   EXPECT_NE(out.find("EMERGENCY_REASON_REQUIRED"), std::string::npos) << out;
   out.clear();  // ctl() appends
@@ -213,29 +178,15 @@ TEST_F(TransferTest, GatewayctlSendsAndListsATransfer) {
 namespace gw::testing {
 namespace {
 
+// A TREAT Consent for `org` that excludes psychiatry (PSY).
 std::string treat_consent(const std::string& id, const std::string& status,
                           const std::string& patient_id, const std::string& org) {
-  return std::string(R"({"resourceType":"Consent",)") +
-         (id.empty() ? "" : "\"id\":\"" + id + "\",") + "\"status\":\"" + status + R"(",
-  "scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
-  "category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],
-  "patient":{"reference":"Patient/)" +
-         patient_id + R"("},
-  "policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTIN"}]},
-  "provision":{"type":"permit",
-    "actor":[{"role":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ParticipationType","code":"IRCP"}]},
-              "reference":{"identifier":{"system":"urn:ietf:rfc:3986","value":")" +
-         org + R"("}}}],
-    "purpose":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"TREAT"}],
-    "provision":[{"type":"deny","securityLabel":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"PSY"}]}]}})";
-}
-
-std::string pull_body(const std::string& custodian_org, const std::string& system,
-                      const std::string& value) {
-  return R"({"resourceType":"Parameters","parameter":[)"
-         R"({"name":"custodian","valueIdentifier":{"system":"urn:ietf:rfc:3986","value":")" +
-         custodian_org + R"("}},{"name":"patient","valueIdentifier":{"system":")" + system +
-         R"(","value":")" + value + R"("}},{"name":"purpose","valueCode":"TREAT"}]})";
+  return consent_json({.id = id,
+                       .status = status,
+                       .patient_id = patient_id,
+                       .org = org,
+                       .purpose = "TREAT",
+                       .denied_label = "PSY"});
 }
 
 // The value of `key=` on the last log line with `event`, or "".
@@ -250,32 +201,7 @@ std::string last_field(const std::string& log, const std::string& event, const s
   return line.substr(v, line.find(' ', v) - v);
 }
 
-class ConsentedTransferTest : public TransferFixture {
- protected:
-  // Writes a Consent at A (retrying while the patient's first registration
-  // is not final yet) and waits until its ledger state is recorded.
-  std::string write_consent(const std::string& method, const std::string& target,
-                            const std::string& body) {
-    rest::testing::Reply r;
-    for (int i = 0; i < 20; ++i) {
-      r = a_.call(method, target, body);
-      if (r.status != 503) break;
-      std::this_thread::sleep_for(1s);
-    }
-    EXPECT_TRUE(r.status == 201 || r.status == 200) << r.body;
-    auto parsed = fhir::parse_json(r.body);
-    if (!parsed.ok()) return "";
-    const std::string id = parsed.value().find("id")->text();
-    EXPECT_TRUE(wait_until(
-        [&] {
-          rest::testing::Reply g = a_.call("GET", "/Consent/" + id);
-          return g.body.find("\"recorded\"") != std::string::npos;
-        },
-        60s))
-        << a_.call("GET", "/Consent/" + id).body;
-    return id;
-  }
-};
+class ConsentedTransferTest : public TransferFixture {};
 
 // Hospital B pulls a patient from A under a TREAT consent that excludes
 // psychiatry: B receives exactly the permitted records, byte for byte as A
@@ -288,7 +214,7 @@ TEST_F(ConsentedTransferTest, PullDeliversThePermittedRecordsAndARevocationStops
   std::vector<std::string> patients = patients_named(a_, "MRN-7781");
   ASSERT_EQ(patients.size(), 1u);
   const std::string consent_id =
-      write_consent("POST", "/Consent", treat_consent("", "active", patients[0], b_.org_id));
+      write_consent(a_, treat_consent("", "active", patients[0], b_.org_id));
   ASSERT_FALSE(consent_id.empty());
 
   // B knows the patient by the SSN, as A stored it.
@@ -300,7 +226,8 @@ TEST_F(ConsentedTransferTest, PullDeliversThePermittedRecordsAndARevocationStops
   }
   ASSERT_FALSE(ssn_system.empty());
   rest::testing::Reply asked =
-      b_.call("POST", "/$request-transfer", pull_body(a_.org_id, ssn_system, "123-45-6789"));
+      b_.call("POST", "/$request-transfer",
+              request_transfer_params(a_.org_id, ssn_system, "123-45-6789", "TREAT"));
   ASSERT_EQ(asked.status, 202) << asked.body;
   ASSERT_TRUE(wait_until(
       [&] { return b_.gw->output().find("event=transfer.received") != std::string::npos; }, 60s))
@@ -339,10 +266,11 @@ TEST_F(ConsentedTransferTest, PullDeliversThePermittedRecordsAndARevocationStops
   // A revokes. A pull decided once the revocation is final in A's view is
   // refused by A itself; one decided just before is refused by the
   // contract when A records it. Either way nothing more reaches B.
-  write_consent("PUT", "/Consent/" + consent_id,
-                treat_consent(consent_id, "inactive", patients[0], b_.org_id));
+  write_consent(a_, treat_consent(consent_id, "inactive", patients[0], b_.org_id), "PUT",
+                "/Consent/" + consent_id);
   rest::testing::Reply again =
-      b_.call("POST", "/$request-transfer", pull_body(a_.org_id, ssn_system, "123-45-6789"));
+      b_.call("POST", "/$request-transfer",
+              request_transfer_params(a_.org_id, ssn_system, "123-45-6789", "TREAT"));
   ASSERT_EQ(again.status, 202) << again.body;
   ASSERT_TRUE(wait_until(
       [&] {
