@@ -7,7 +7,9 @@
 // Checks that need the altered records themselves on the ledger (a record
 // that is not JSON, repeated, not valid FHIR, or an id A holds) get their
 // roots recorded on the TransferLog with B's own ledger key, because only a
-// root the ledger holds gets a delivery past ROOT_MISMATCH.
+// root the ledger holds gets a delivery past ROOT_MISMATCH. A third member C,
+// played by the test with keys of its own, first sends A one record, so that
+// a forgery can also name a record A holds from another sender.
 //
 // What authenticates as B's is held against the transfer id for good: each
 // is refused with its code, kept in A's `incoming` as refused, nothing is
@@ -16,18 +18,11 @@
 // held against its id: B's real envelope for it is stored.
 #include <gtest/gtest.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "gateway/config/config.h"
-#include "gateway/crypto/commitment.h"
-#include "gateway/keys/key_options.h"
-#include "ledger-client/outbox/outbox_store.h"
-#include "ledger-client/outbox/submitter.h"
-#include "ledger-client/outbox/tx_signer.h"
 #include "tests/integration/transfer_consent.h"
-#include "tests/integration/transfer_delivery_fixture.h"
+#include "tests/integration/transfer_forgery_fixture.h"
 
 namespace gw::testing {
 namespace {
@@ -54,81 +49,7 @@ struct Forgery {
   std::string code;
 };
 
-class TransferForgeryTest : public TransferDeliveryFixture {
- protected:
-  // The member's working keys, unsealed by its swtpm with the key store code
-  // gatewayd and gatewayctl use. The member's gatewayd must be stopped (the
-  // TPM takes one client); the store is closed before returning, the keys
-  // stay in locked memory.
-  keys::WorkingKeys unseal_keys(const Member& m) {
-    auto cfg = config::load_config(m.gw->config_path());
-    EXPECT_TRUE(cfg.ok()) << cfg.error().message();
-    if (!cfg.ok()) return {};
-    auto loaded = keys::load_keys(*cfg);
-    EXPECT_TRUE(loaded.ok()) << loaded.error().message();
-    if (!loaded.ok()) return {};
-    loaded->key_store.reset();
-    return std::move(loaded->working);
-  }
-
-  // Records `transfers` on the TransferLog from the account of `ledger_key`
-  // through an outbox of the test's own (the member's outbox reconciles its
-  // nonce with the chain when it starts again), and waits until each is
-  // recorded.
-  void record_as(const crypto::SecretBytes& ledger_key,
-                 const std::vector<cs::TransferInput>& transfers) {
-    ASSERT_EQ(ledger_key.size(), 32u);
-    auto signer =
-        ledger::LocalKeySigner::create(std::span<const uint8_t, 32>(ledger_key.data(), 32));
-    ASSERT_TRUE(signer.ok()) << signer.error().message();
-    auto store = ledger::OutboxStore::open(dir_.path() + "/forger-outbox.db");
-    ASSERT_TRUE(store.ok()) << store.error().message();
-    ledger::SubmitterOptions options;
-    options.contracts = deployment_.contracts;
-    ledger::Submitter submitter(**store, *eth_, **signer, options);
-    ASSERT_TRUE(submitter.start().ok());
-    auto seqs = submitter.enqueue_transfers(transfers);
-    ASSERT_TRUE(seqs.ok()) << seqs.error().message();
-    gw::Status drained = submitter.drain(60s);
-    ASSERT_TRUE(drained.ok()) << drained.message();
-    for (int64_t seq : *seqs) {
-      auto item = (*store)->item(seq);
-      ASSERT_TRUE(item.ok() && item->has_value());
-      EXPECT_EQ((*item)->state, ledger::ItemState::kDone) << (*item)->outcome;
-    }
-  }
-
-  std::optional<transfer::OutgoingTransfer> outgoing_at(const Member& m, uint64_t id) {
-    auto store = transfer::TransferStore::open_read_only(m.dir + "/state/transfers.db");
-    if (!store.ok()) return std::nullopt;
-    auto t = (*store)->outgoing(static_cast<int64_t>(id));
-    if (!t.ok() || !t->has_value()) return std::nullopt;
-    return **t;
-  }
-
-  static std::string sealed(const transfer::Payload& p, const crypto::SecretBytes& sender_secret,
-                            const transfer::PublicKey& recipient_key) {
-    auto s = transfer::seal(p, sender_secret, recipient_key);
-    EXPECT_TRUE(s.ok()) << s.error().message();
-    return s.ok() ? s->bytes : "";
-  }
-
-  // A record of `json` committed anew under the salt of `like`.
-  static transfer::PayloadRecord recommitted(transfer::PayloadRecord like, std::string type,
-                                             std::string id, std::string json) {
-    like.resource_type = std::move(type);
-    like.resource_id = std::move(id);
-    like.resource_json = std::move(json);
-    like.commitment = crypto::commitment_digest(like.salt, like.resource_json);
-    return like;
-  }
-
-  static transfer::Hash256 root_of(const std::vector<transfer::PayloadRecord>& records) {
-    std::vector<transfer::Hash256> c;
-    for (const transfer::PayloadRecord& r : records) c.push_back(r.commitment);
-    return *transfer::commitment_root(c);
-  }
-};
+class TransferForgeryTest : public TransferForgeryFixture {};
 
 TEST_F(TransferForgeryTest, WhatTheSendersKeySealedButTheLedgerDoesNotHoldIsRefusedForGood) {
   ASSERT_NO_FATAL_FAILURE(SetUpConsortium());
@@ -162,6 +83,8 @@ TEST_F(TransferForgeryTest, WhatTheSendersKeySealedButTheLedgerDoesNotHoldIsRefu
       90s))
       << b_.gw->output();
   EXPECT_EQ(b_.gw->terminate(), 0) << b_.gw->output();
+  Third c;
+  ASSERT_NO_FATAL_FAILURE(join_third(c));
 
   // B's keys, and B's real payloads as B sealed them.
   keys::WorkingKeys b_keys = unseal_keys(b_);
@@ -268,25 +191,45 @@ TEST_F(TransferForgeryTest, WhatTheSendersKeySealedButTheLedgerDoesNotHoldIsRefu
                  {recommitted(r0, "Patient", own[0],
                               R"({"id":")" + own[0] + R"(","resourceType":"Patient"})")},
                  409, "ID_CONFLICT");
+  forge_recorded(
+      "a record over one C sent A",
+      {recommitted(r0, "Patient", "third-1", R"({"id":"third-1","resourceType":"Patient"})")}, 409,
+      "ID_CONFLICT");
   ASSERT_NO_FATAL_FAILURE(record_as(b_keys.ledger_key, entries));
+  transfer::Payload from_c;
+  from_c.transfer = {c.account, a_account, 1, base.transfer.patient_token, base.transfer.purpose};
+  from_c.records = {recommitted(r0, "Patient", "third-1",
+                                R"({"active":true,"id":"third-1","resourceType":"Patient"})")};
+  from_c.root = root_of(from_c.records);
+  {
+    cs::TransferInput in;
+    in.id = ledger::Uint256::from_u64(1);
+    in.to = a_account;
+    in.patient_token = from_c.transfer.patient_token;
+    in.commitment = from_c.root;
+    in.flags = cs::kFlagBatchRoot;
+    ASSERT_NO_FATAL_FAILURE(record_as(c.ledger_key, {in}));
+  }
 
   {
     gw::Status s = a_.gw->start(std::chrono::seconds(60));
     ASSERT_TRUE(s.ok()) << s.message();
   }
-  // The ledger entries are final at A once its view has caught up.
-  PeerAnswer first;
+  // C's transfer is stored once A's view knows C and the entry (until then
+  // A answers 403 unknown-peer or 503).
+  const std::string c_envelope = sealed(from_c, c.payload_secret, a_key);
+  PeerAnswer stored;
   ASSERT_TRUE(wait_until(
       [&] {
-        first = deliver(b_, a_, forgeries.back().envelope);
-        return first.status != 503;
+        stored = deliver(c.member, a_, c_envelope);
+        return stored.status != 503 && stored.code != "unknown-peer";
       },
       30s))
-      << first.body;
-  EXPECT_EQ(first.status, forgeries.back().status) << forgeries.back().what << ": " << first.body;
-  EXPECT_EQ(first.code, forgeries.back().code) << forgeries.back().what;
-  for (size_t i = 0; i + 1 < forgeries.size(); ++i) {
-    const Forgery& f = forgeries[i];
+      << stored.body;
+  ASSERT_EQ(stored.status, 200) << stored.body;
+  const std::string third_before = a_.call("GET", "/Patient/third-1").body;
+  ASSERT_NE(third_before.find("\"active\":true"), std::string::npos) << third_before;
+  for (const Forgery& f : forgeries) {
     PeerAnswer answer = deliver(b_, a_, f.envelope);
     EXPECT_EQ(answer.status, f.status) << f.what << ": " << answer.body;
     EXPECT_EQ(answer.code, f.code) << f.what << ": " << answer.body;
@@ -298,7 +241,7 @@ TEST_F(TransferForgeryTest, WhatTheSendersKeySealedButTheLedgerDoesNotHoldIsRefu
   // Each is in A's `incoming` as refused with its code; the tampered box is
   // not there at all.
   const std::vector<transfer::IncomingTransfer> incoming = incoming_at(a_);
-  EXPECT_EQ(incoming.size(), forgeries.size());
+  EXPECT_EQ(incoming.size(), forgeries.size() + 1) << "C's transfer and the forgeries";
   for (const Forgery& f : forgeries) {
     const transfer::IncomingTransfer* row = nullptr;
     for (const transfer::IncomingTransfer& t : incoming) {
@@ -313,13 +256,14 @@ TEST_F(TransferForgeryTest, WhatTheSendersKeySealedButTheLedgerDoesNotHoldIsRefu
   // Logged at A with their codes; nothing stored.
   EXPECT_EQ(count(a_.gw->output(), "event=transfer.received_refused "), forgeries.size());
   EXPECT_EQ(count(a_.gw->output(), "event=transfer.received_rejected "), 1u);
-  EXPECT_EQ(count(a_.gw->output(), "event=transfer.received "), 0u);
+  EXPECT_EQ(count(a_.gw->output(), "event=transfer.received "), 1u) << "C's only";
   EXPECT_TRUE(patients_named(a_, "MRN-G300").empty());
   EXPECT_EQ(a_.call("GET", "/Patient/" + patients[0]).status, 404);
   for (const std::string id : {"forged-json", "forged-fhir"}) {
     EXPECT_EQ(a_.call("GET", "/Patient/" + id).status, 404) << id;
   }
   EXPECT_EQ(a_.call("GET", "/Patient/" + own[0]).body, own_before);
+  EXPECT_EQ(a_.call("GET", "/Patient/third-1").body, third_before);
 
   // Refused for good: the same forgery again is answered REFUSED.
   for (const Forgery& f : forgeries) {
@@ -355,8 +299,9 @@ TEST_F(TransferForgeryTest, WhatTheSendersKeySealedButTheLedgerDoesNotHoldIsRefu
   EXPECT_EQ(outgoing_at(b_, ids[5])->state, transfer::OutgoingState::kDelivered)
       << outgoing_at(b_, ids[5])->detail;
   EXPECT_EQ(patients_named(a_, "MRN-G300").size(), 1u);
-  EXPECT_EQ(count(a_.gw->output(), "event=transfer.received "), 1u);
+  EXPECT_EQ(count(a_.gw->output(), "event=transfer.received "), 2u);
   EXPECT_EQ(a_.call("GET", "/Patient/" + own[0]).body, own_before);
+  EXPECT_EQ(a_.call("GET", "/Patient/third-1").body, third_before);
 
   // No PHI in either log: names, identifiers, birth dates, the token.
   const std::string token_hex = ledger::to_hex(base.transfer.patient_token);
