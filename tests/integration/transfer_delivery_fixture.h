@@ -2,7 +2,8 @@
 // member-to-member API themselves: with a member's TLS certificate (its pki)
 // they POST what they like to another member's peering port, and seal
 // envelopes with fresh X25519 keys (the members' own payload keys are
-// TPM-sealed and out of the test's reach).
+// TPM-sealed; transfer_forgery_fixture.h unseals them for the tests that
+// need a payload the sender's key authenticates).
 #pragma once
 
 #include <gtest/gtest.h>
