@@ -334,14 +334,15 @@ void TransferSender::enqueue(const std::vector<OutgoingTransfer*>& prepared) {
       finish(*t, OutgoingState::kFailed, "ledger entry: " + body.error().message());
       continue;
     }
-    items.push_back({ledger::ItemKind::kTransfer, std::move(body).value(), ledger::transfer_key(in)});
+    items.push_back(
+        {ledger::ItemKind::kTransfer, std::move(body).value(), ledger::transfer_key(in)});
     queued.push_back(t);
   }
   if (items.empty()) return;
   auto seqs = ctx_.outbox->enqueue(items);
   if (!seqs.ok() || seqs->size() != items.size()) {
-    const std::string reason =
-        "ledger outbox: " + (seqs.ok() ? std::string("not every item queued") : seqs.error().message());
+    const std::string reason = "ledger outbox: " + (seqs.ok() ? std::string("not every item queued")
+                                                              : seqs.error().message());
     for (OutgoingTransfer* t : queued) retry_later(*t, reason);
     return;
   }
@@ -521,8 +522,8 @@ std::vector<OutgoingState> states_of(const std::vector<OutgoingTransfer>& ts) {
 // anything goes into the outbox: the root on chain must be the root of a
 // stored payload.
 size_t TransferSender::pipeline_round() {
-  auto due = ctx_.transfers->due_outgoing(now(), ctx_.options.round_size,
-                                          OutgoingState::kPreparing, OutgoingState::kRecording);
+  auto due = ctx_.transfers->due_outgoing(now(), ctx_.options.round_size, OutgoingState::kPreparing,
+                                          OutgoingState::kRecording);
   if (!due.ok()) {
     log::warn("transfer.store_failed", {{"error", due.error().message()}});
     return 0;
@@ -571,8 +572,8 @@ size_t TransferSender::pipeline_round() {
 // once, their outcomes in one commit. A crash before that commit delivers
 // them again, and the recipient answers "stored" to what it has.
 size_t TransferSender::delivery_round() {
-  auto due = ctx_.transfers->due_outgoing(now(), ctx_.options.round_size,
-                                          OutgoingState::kRecorded, OutgoingState::kRecorded);
+  auto due = ctx_.transfers->due_outgoing(now(), ctx_.options.round_size, OutgoingState::kRecorded,
+                                          OutgoingState::kRecorded);
   if (!due.ok()) {
     log::warn("transfer.store_failed", {{"error", due.error().message()}});
     return 0;
@@ -588,8 +589,7 @@ size_t TransferSender::delivery_round() {
   for (size_t i = 0; i < ts.size(); ++i) by_recipient[ts[i].request.recipient].push_back(i);
   std::vector<std::vector<size_t>> lanes;
   for (auto& [recipient, indexes] : by_recipient) {
-    const size_t n = std::max<size_t>(
-        1, std::min(ctx_.options.delivery_per_peer, indexes.size()));
+    const size_t n = std::max<size_t>(1, std::min(ctx_.options.delivery_per_peer, indexes.size()));
     const size_t first = lanes.size();
     lanes.resize(first + n);
     for (size_t k = 0; k < indexes.size(); ++k) lanes[first + k % n].push_back(indexes[k]);

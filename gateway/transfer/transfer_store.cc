@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -222,6 +223,28 @@ class TransferStore::Impl {
   // methods, which take it again.
   std::recursive_mutex mu;
 
+  // Group commit of new transfers: requests arrive on several REST threads
+  // at once, and each must be durable (synchronous = FULL) before it is
+  // answered. The first caller to find no commit in progress becomes the
+  // leader and inserts everything queued so far in one transaction (one
+  // fsync); the others wait for it to report their ids.
+  struct Create {
+    const OutgoingRequest* request;
+    OutgoingState state;
+    std::string_view detail;
+    int64_t now_ms;
+    Result<int64_t> result = internal_error("not created");
+    bool done = false;
+  };
+  std::mutex group_mu;
+  std::condition_variable group_done;
+  std::vector<Create*> group_queue;
+  bool group_leader = false;
+
+  Result<int64_t> insert_outgoing(const Create& c);
+  Result<int64_t> create(const OutgoingRequest& request, OutgoingState state,
+                         std::string_view detail, int64_t now_ms);
+
   Status error(std::string_view what) const {
     return sqlite::error_status(db, sqlite3_extended_errcode(db),
                                 "transfer store " + path + ": " + std::string(what));
@@ -358,36 +381,66 @@ constexpr const char* kInsertOutgoing =
     "exclusions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)";
 }  // namespace
 
-Result<int64_t> TransferStore::create_outgoing(const OutgoingRequest& request, int64_t now_ms) {
-  std::lock_guard lock(impl_->mu);
-  Impl& d = *impl_;
-  if (request.requester) {
-    Statement q(d.db, "SELECT id FROM outgoing WHERE requester = ?1 AND request_id = ?2");
-    q.bind_blob(1, *request.requester).bind_text(2, request.request_id);
+// One new row (the caller holds `mu`). A pull request already seen (same
+// requester and request id) gives the existing transfer's id.
+Result<int64_t> TransferStore::Impl::insert_outgoing(const Create& c) {
+  if (c.state == OutgoingState::kPreparing && c.request->requester) {
+    Statement q(db, "SELECT id FROM outgoing WHERE requester = ?1 AND request_id = ?2");
+    q.bind_blob(1, *c.request->requester).bind_text(2, c.request->request_id);
     const int rc = q.step();
     if (rc == SQLITE_ROW) return q.column_int64(0);
-    if (rc != SQLITE_DONE) return d.error("find request");
+    if (rc != SQLITE_DONE) return error("find request");
   }
-  Statement s(d.db, kInsertOutgoing);
-  bind_request(s, request);
-  s.bind_int64(10, static_cast<int>(OutgoingState::kPreparing))
-      .bind_text(11, "")
-      .bind_int64(12, now_ms);
-  GW_RETURN_IF_ERROR(d.run(s, "create transfer"));
-  return sqlite3_last_insert_rowid(d.db);
+  Statement s(db, kInsertOutgoing);
+  bind_request(s, *c.request);
+  s.bind_int64(10, static_cast<int>(c.state)).bind_text(11, c.detail).bind_int64(12, c.now_ms);
+  GW_RETURN_IF_ERROR(
+      run(s, c.state == OutgoingState::kRefused ? "record refusal" : "create transfer"));
+  return sqlite3_last_insert_rowid(db);
+}
+
+Result<int64_t> TransferStore::Impl::create(const OutgoingRequest& request, OutgoingState state,
+                                            std::string_view detail, int64_t now_ms) {
+  Create me{&request, state, detail, now_ms};
+  std::unique_lock group(group_mu);
+  group_queue.push_back(&me);
+  while (!me.done) {
+    if (group_leader) {
+      group_done.wait(group);
+      continue;
+    }
+    group_leader = true;
+    std::vector<Create*> batch;
+    batch.swap(group_queue);
+    group.unlock();
+    {
+      std::lock_guard lock(mu);
+      // (Called inside in_one_commit, BEGIN fails: no row is reported
+      // created before its own commit.)
+      Status begun = exec("BEGIN IMMEDIATE");
+      for (Create* c : batch) c->result = begun.ok() ? insert_outgoing(*c) : Result<int64_t>(begun);
+      if (begun.ok()) {
+        if (Status committed = exec("COMMIT"); !committed.ok()) {
+          (void)exec("ROLLBACK");
+          for (Create* c : batch) c->result = committed;
+        }
+      }
+    }
+    group.lock();
+    for (Create* c : batch) c->done = true;
+    group_leader = false;
+    group_done.notify_all();
+  }
+  return std::move(me.result);
+}
+
+Result<int64_t> TransferStore::create_outgoing(const OutgoingRequest& request, int64_t now_ms) {
+  return impl_->create(request, OutgoingState::kPreparing, "", now_ms);
 }
 
 Result<int64_t> TransferStore::create_refused(const OutgoingRequest& request,
                                               std::string_view reason, int64_t now_ms) {
-  std::lock_guard lock(impl_->mu);
-  Impl& d = *impl_;
-  Statement s(d.db, kInsertOutgoing);
-  bind_request(s, request);
-  s.bind_int64(10, static_cast<int>(OutgoingState::kRefused))
-      .bind_text(11, reason)
-      .bind_int64(12, now_ms);
-  GW_RETURN_IF_ERROR(d.run(s, "record refusal"));
-  return sqlite3_last_insert_rowid(d.db);
+  return impl_->create(request, OutgoingState::kRefused, reason, now_ms);
 }
 
 Result<std::optional<OutgoingTransfer>> TransferStore::outgoing(int64_t id) {

@@ -128,7 +128,8 @@ class TransferStore {
   TransferStore& operator=(const TransferStore&) = delete;
 
   // --- outgoing ---
-  // A new transfer in state preparing; returns its id. A pull request already
+  // A new transfer in state preparing, durable when this returns (callers on
+  // several threads at once share one commit); returns its id. A pull request already
   // seen (same requester and request id) returns the existing transfer's id
   // and creates nothing.
   Result<int64_t> create_outgoing(const OutgoingRequest& request, int64_t now_ms);
@@ -161,7 +162,8 @@ class TransferStore {
   Result<std::vector<OutgoingTransfer>> due_outgoing(int64_t now_ms, size_t limit);
   Result<std::vector<OutgoingTransfer>> due_outgoing(int64_t now_ms, size_t limit,
                                                      OutgoingState first, OutgoingState last);
-  // Runs `body`, whose calls to this store's methods then land in one SQLite
+  // Runs `body`, whose calls to this store's methods (but create_outgoing and
+  // create_refused, which commit in groups of their own) then land in one SQLite
   // transaction: one fsync for a whole round of state changes instead of one
   // each. Other threads' calls wait meanwhile. A statement that fails inside
   // reports its error to its caller as usual and the others still commit; an

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <thread>
+#include <vector>
+
 #include "gateway/store/store_test_util.h"
 
 namespace gw::transfer {
@@ -90,6 +94,89 @@ TEST(TransferStoreTest, APullAskedTwiceIsOneTransfer) {
   EXPECT_EQ(listed->front().detail, "NO_CONSENT");
   Hash256 other{};
   EXPECT_TRUE((*store)->list_outgoing(other, 10)->empty());
+}
+
+// Requests on many threads at once share commits; every one gets its own id
+// (a pull asked twice at once still one transfer) and every row is there
+// after reopening.
+TEST(TransferStoreTest, CreatesFromManyThreadsAreEachStoredOnce) {
+  TempDir dir;
+  const std::string path = dir.file("transfers.db");
+  constexpr int kThreads = 8, kEach = 25;
+  std::vector<int64_t> ids(kThreads * kEach, 0);
+  std::vector<int64_t> pulls(kThreads, 0);
+  {
+    auto store = TransferStore::open(path);
+    ASSERT_TRUE(store.ok()) << store.error().message();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kEach; ++i) {
+          auto id = (i % 5 == 4) ? (*store)->create_refused(push(0xb2), "NO_CONSENT", 1000)
+                                 : (*store)->create_outgoing(push(0xb2), 1000);
+          ids[t * kEach + i] = id.ok() ? *id : -1;
+        }
+        OutgoingRequest pull = push(0xb3);
+        pull.requester = Address{};
+        pull.requester->fill(0xc0);
+        pull.request_id = "same-request";
+        auto id = (*store)->create_outgoing(pull, 1000);
+        pulls[t] = id.ok() ? *id : -1;
+      });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  std::set<int64_t> distinct(ids.begin(), ids.end());
+  EXPECT_EQ(distinct.size(), ids.size());
+  EXPECT_EQ(distinct.count(-1), 0u);
+  for (int64_t p : pulls) EXPECT_EQ(p, pulls.front());
+  EXPECT_EQ(distinct.count(pulls.front()), 0u);
+
+  auto store = TransferStore::open(path);
+  ASSERT_TRUE(store.ok());
+  auto open = (*store)->due_outgoing(2000, 1000);
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(open->size(), static_cast<size_t>(kThreads * kEach * 4 / 5 + 1));
+  for (int64_t id : ids) {
+    auto t = (*store)->outgoing(id);
+    ASSERT_TRUE(t.ok() && t->has_value()) << id;
+  }
+}
+
+// A round's state changes land together; a step that does not apply is
+// reported to its caller and does not stop the others.
+TEST(TransferStoreTest, ARoundOfChangesIsOneCommit) {
+  TempDir dir;
+  auto store = TransferStore::open(dir.file("transfers.db"));
+  ASSERT_TRUE(store.ok());
+  const int64_t a = *(*store)->create_outgoing(push(0xb2), 1000);
+  const int64_t b = *(*store)->create_outgoing(push(0xb2), 1000);
+  Hash256 root{};
+  Status wrong_step, first, second;
+  ASSERT_TRUE((*store)
+                  ->in_one_commit([&] {
+                    first = (*store)->set_prepared(a, root, 1, "env-a", 1001);
+                    wrong_step = (*store)->set_recording(b, 7, 1001);  // b is not prepared
+                    second = (*store)->set_prepared(b, root, 1, "env-b", 1001);
+                  })
+                  .ok());
+  EXPECT_TRUE(first.ok());
+  EXPECT_EQ(wrong_step.code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(second.ok());
+  auto prepared =
+      (*store)->due_outgoing(2000, 10, OutgoingState::kPrepared, OutgoingState::kPrepared);
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->size(), 2u);
+  EXPECT_TRUE((*store)
+                  ->due_outgoing(2000, 10, OutgoingState::kRecording, OutgoingState::kRecorded)
+                  ->empty());
+  EXPECT_FALSE(
+      (*store)->due_outgoing(2000, 10, OutgoingState::kRecorded, OutgoingState::kDelivered).ok());
+  // A delay that was not an attempt leaves the back-off where it was.
+  ASSERT_TRUE((*store)->delay_outgoing(a, "not tried", 3000, 2000, false).ok());
+  EXPECT_EQ((*(*store)->outgoing(a))->attempts, 0);
+  ASSERT_TRUE((*store)->delay_outgoing(a, "tried", 3000, 2000).ok());
+  EXPECT_EQ((*(*store)->outgoing(a))->attempts, 1);
 }
 
 TEST(TransferStoreTest, IncomingIsRecordedOncePerSenderAndId) {
