@@ -17,7 +17,21 @@
 //  - kFailedPrecondition: the peer answered with another error (http_status,
 //    and the code and reason of its JSON error body): it refused this request.
 //  - kInvalidArgument: a bad base URL or path (our configuration).
-// Thread safety: one PeerClient may be used from several threads at once.
+//
+// Connections are kept alive and reused (peer_connection_pool.h): up to
+// max_idle_per_peer idle ones per (host, port, expected fingerprint), each
+// closed after idle_timeout. The pin is checked on every new connection; a
+// kept one is only ever reused for the fingerprint it was checked against. A
+// kept connection the peer closed while idle is noticed before it is used, or
+// (in the race where the peer closes it just as we send) the call is made
+// again, once, on a new connection, provided nothing of an answer came back
+// and the deadline did not pass. That repeats a request the peer may have
+// received, which is safe because every member call is idempotent: a delivery
+// is keyed by (sender, transfer id) and a pull request by (requester, request
+// id) at the receiving end (gateway/transfer); new calls must keep it so.
+//
+// Thread safety: one PeerClient may be used from several threads at once;
+// each connection serves one call at a time.
 #pragma once
 
 #include <chrono>
@@ -35,6 +49,12 @@ struct PeerClientOptions {
   std::string key_file;
   std::chrono::milliseconds timeout{30000};      // the whole exchange
   size_t max_response_bytes = size_t{64} << 20;  // larger: kUnavailable, body not kept
+  // Idle connections kept per peer (0: a new connection for every call).
+  // Each holds one of the peer's listener threads while kept.
+  size_t max_idle_per_peer = 4;
+  // Below the peers' keep-alive timeout (their [peering] header timeout, 10 s
+  // by default), so that we close idle connections before they do.
+  std::chrono::milliseconds idle_timeout{4000};
 };
 
 struct PeerReply {
