@@ -118,13 +118,31 @@ PeerError failure(const std::exception& e, const Request& r) {
                                  clean(poco != nullptr ? poco->displayText() : e.what(), 200)));
 }
 
+// Gives the connection of a checkout back to the pool when it ends: the one
+// kept(), or none (its place freed; a connection not kept is closed by its
+// owner, declared after this).
+class Checkin {
+ public:
+  Checkin(internal::ConnectionPool* pool, const internal::PoolKey& key) : pool_(pool), key_(key) {}
+  ~Checkin() { pool_->give(key_, std::move(kept_)); }
+  Checkin(const Checkin&) = delete;
+  Checkin& operator=(const Checkin&) = delete;
+  void keep(std::unique_ptr<internal::PeerConnection> c) { kept_ = std::move(c); }
+
+ private:
+  internal::ConnectionPool* pool_;
+  const internal::PoolKey& key_;
+  std::unique_ptr<internal::PeerConnection> kept_;
+};
+
 }  // namespace
 
 struct PeerClient::Impl {
   Impl(PeerClientOptions o, Poco::Net::Context::Ptr c)
       : options(std::move(o)),
         context(std::move(c)),
-        pool(&reaper, options.max_idle_per_peer, options.idle_timeout) {}
+        pool(&reaper, options.max_connections_per_peer, options.max_idle_per_peer,
+             options.idle_timeout) {}
 
   // A new connection to the target, its certificate pinned to `expected`.
   PeerResult<std::unique_ptr<internal::PeerConnection>> open(const Request& r,
@@ -144,6 +162,8 @@ PeerClient::~PeerClient() = default;
 gw::Result<std::unique_ptr<PeerClient>> PeerClient::create(PeerClientOptions options) {
   auto context = internal::make_client_context(options.cert_file, options.key_file);
   if (!context.ok()) return context.error();
+  if (options.max_connections_per_peer == 0)
+    return invalid_argument_error("peering: max_connections_per_peer must be at least 1");
   auto impl = std::make_unique<Impl>(std::move(options), *context);
   return std::unique_ptr<PeerClient>(new PeerClient(std::move(impl)));
 }
@@ -279,19 +299,28 @@ PeerResult<PeerReply> PeerClient::call(const std::string& method, const std::str
                   "peering: " + where + " did not answer within " +
                       std::to_string(impl_->options.timeout.count()) + " ms"};
   const internal::PoolKey key{target->host, target->port, expected};
-  if (std::unique_ptr<internal::PeerConnection> kept = impl_->pool.take(key)) {
+  internal::ConnectionPool::Checkout out = impl_->pool.take(key, r.deadline);
+  if (!out.kept && !out.may_open) {
+    return error(unavailable_error(
+        "peering: " + where + ": all " + std::to_string(impl_->options.max_connections_per_peer) +
+        " connections stayed busy for " + std::to_string(impl_->options.timeout.count()) + " ms"));
+  }
+  Checkin checkin(&impl_->pool, key);  // ends the checkout, whatever happens below
+  if (std::unique_ptr<internal::PeerConnection> kept = std::move(out.kept)) {
     Exchange x = impl_->exchange(*kept, r);
-    if (x.reusable) impl_->pool.give(key, std::move(kept));
     // Lost without an answer: the peer closed it as we sent (its idle
     // timeout). Made again below on a new connection: safe, as every member
     // call is idempotent (see the header).
-    if (!x.lost_unanswered || Clock::now() >= r.deadline) return std::move(x.result);
+    if (!x.lost_unanswered || Clock::now() >= r.deadline) {
+      if (x.reusable) checkin.keep(std::move(kept));
+      return std::move(x.result);
+    }
   }
   auto opened = impl_->open(r, expected);
   if (!opened.ok()) return opened.error();
   std::unique_ptr<internal::PeerConnection> fresh = std::move(opened).value();
   Exchange x = impl_->exchange(*fresh, r);
-  if (x.reusable) impl_->pool.give(key, std::move(fresh));
+  if (x.reusable) checkin.keep(std::move(fresh));
   return std::move(x.result);
 }
 

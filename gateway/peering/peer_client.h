@@ -18,9 +18,10 @@
 //    and the code and reason of its JSON error body): it refused this request.
 //  - kInvalidArgument: a bad base URL or path (our configuration).
 //
-// Connections are kept alive and reused (peer_connection_pool.h): up to
-// max_idle_per_peer idle ones per (host, port, expected fingerprint), each
-// closed after idle_timeout. The pin is checked on every new connection; a
+// Connections are kept alive and reused (peer_connection_pool.h): per
+// (host, port, expected fingerprint), at most max_connections_per_peer at
+// once, of which up to max_idle_per_peer are kept idle, each closed after
+// idle_timeout. The pin is checked on every new connection; a
 // kept one is only ever reused for the fingerprint it was checked against. A
 // kept connection the peer closed while idle is noticed before it is used, or
 // (in the race where the peer closes it just as we send) the call is made
@@ -49,8 +50,12 @@ struct PeerClientOptions {
   std::string key_file;
   std::chrono::milliseconds timeout{30000};      // the whole exchange
   size_t max_response_bytes = size_t{64} << 20;  // larger: kUnavailable, body not kept
-  // Idle connections kept per peer (0: a new connection for every call).
-  // Each holds one of the peer's listener threads while kept.
+  // Connections to one peer at once (>= 1); more callers wait for one, up to
+  // their deadline. Each holds one of the peer's listener threads, and a peer
+  // admits only threads / 2 (4 by default) from one address at a time while
+  // they are in their handshake.
+  size_t max_connections_per_peer = 4;
+  // Of those, kept idle for reuse (0: a new connection for every call).
   size_t max_idle_per_peer = 4;
   // Below the peers' keep-alive timeout (their [peering] header timeout, 10 s
   // by default), so that we close idle connections before they do.
@@ -74,7 +79,8 @@ using PeerResult = gw::Result<T, PeerError>;
 
 class PeerClient {
  public:
-  // Loads the certificate and key (an error names the file).
+  // Loads the certificate and key (an error names the file);
+  // max_connections_per_peer 0 is an invalid argument.
   static gw::Result<std::unique_ptr<PeerClient>> create(PeerClientOptions options);
   ~PeerClient();
   PeerClient(const PeerClient&) = delete;

@@ -25,11 +25,13 @@ using gw::testing::wait_until;
 class PeerClientKeepAliveTest : public PeeringFixture {
  protected:
   std::unique_ptr<PeerClient> pooled(size_t max_idle, std::chrono::milliseconds idle_timeout,
-                                     std::chrono::milliseconds timeout = 10s) {
+                                     std::chrono::milliseconds timeout = 10s,
+                                     size_t max_connections = 4) {
     PeerClientOptions o;
     o.cert_file = pki_.client_cert;
     o.key_file = pki_.client_key;
     o.timeout = timeout;
+    o.max_connections_per_peer = max_connections;
     o.max_idle_per_peer = max_idle;
     o.idle_timeout = idle_timeout;
     auto c = PeerClient::create(o);
@@ -103,7 +105,7 @@ TEST_F(PeerClientKeepAliveTest, ATimeoutOnAKeptConnectionIsNotRepeated) {
 TEST_F(PeerClientKeepAliveTest, EightThreadsShareTheKeptConnections) {
   options_.threads = 16;  // 8 handshakes at once from one address are admitted
   start();
-  auto c = pooled(8, 5s);
+  auto c = pooled(8, 5s, 10s, 8);
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t)
@@ -117,6 +119,36 @@ TEST_F(PeerClientKeepAliveTest, EightThreadsShareTheKeptConnections) {
   // Never more connections than callers at once: each found the others'
   // connections in use or took an idle one.
   EXPECT_LE(server_.connections_served(), 8u);
+}
+
+TEST_F(PeerClientKeepAliveTest, CallersBeyondTheConnectionLimitWaitForOne) {
+  start([this](const PeerRequest&) {
+    ++calls_;
+    std::this_thread::sleep_for(5ms);  // long enough for the callers to overlap
+    return PeerResponse{200, "{}"};
+  });
+  auto c = pooled(2, 5s, 10s, 2);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i)
+        if (c->post(base_url_, "/transfers", server_fp_, "{}").ok()) ++ok;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 30);
+  EXPECT_EQ(calls(), 30);
+  EXPECT_LE(server_.connections_served(), 2u);
+}
+
+TEST_F(PeerClientKeepAliveTest, NoConnectionsAtAllIsRefused) {
+  PeerClientOptions o;
+  o.cert_file = pki_.client_cert;
+  o.key_file = pki_.client_key;
+  o.max_connections_per_peer = 0;
+  auto c = PeerClient::create(o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(PeerClientKeepAliveTest, AKeptConnectionIsNotUsedForAnotherFingerprint) {

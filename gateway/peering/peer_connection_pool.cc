@@ -3,6 +3,8 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/NetException.h>
 
+#include <algorithm>
+
 #include "gateway/peering/sigpipe_guard.h"
 
 namespace gw::peering::internal {
@@ -59,61 +61,75 @@ PeerConnection::~PeerConnection() {
   }
 }
 
-ConnectionPool::ConnectionPool(DeadlineReaper* reaper, size_t max_idle_per_key,
+ConnectionPool::ConnectionPool(DeadlineReaper* reaper, size_t max_open, size_t max_idle,
                                std::chrono::milliseconds idle_timeout)
-    : reaper_(reaper), max_idle_per_key_(max_idle_per_key), idle_timeout_(idle_timeout) {}
+    : reaper_(reaper),
+      max_open_(std::max<size_t>(max_open, 1)),
+      max_idle_(std::min(max_idle, max_open_)),
+      idle_timeout_(idle_timeout) {}
 
 ConnectionPool::~ConnectionPool() {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [key, list] : idle_) {
-    for (Idle& i : list) reaper_->forget(i.watch);
+  for (auto& [key, k] : keys_) {
+    for (Idle& i : k.idle) reaper_->forget(i.watch);
   }
-  idle_.clear();  // closes them
+  keys_.clear();  // closes them
 }
 
 void ConnectionPool::expire_locked(Clock::time_point now,
                                    std::vector<std::unique_ptr<PeerConnection>>* out) {
-  for (auto it = idle_.begin(); it != idle_.end();) {
-    std::vector<Idle>& list = it->second;
-    for (auto i = list.begin(); i != list.end();) {
+  for (auto it = keys_.begin(); it != keys_.end();) {
+    PerKey& k = it->second;
+    for (auto i = k.idle.begin(); i != k.idle.end();) {
       if (now - i->since >= idle_timeout_) {
         // The reaper shut it down at its deadline (or is about to: the
         // socket is closed either way); forget it before the descriptor
         // is closed and reused.
         reaper_->forget(i->watch);
         out->push_back(std::move(i->connection));
-        i = list.erase(i);
+        i = k.idle.erase(i);
+        --k.open;
       } else {
         ++i;
       }
     }
-    it = list.empty() ? idle_.erase(it) : std::next(it);
+    it = k.open == 0 ? keys_.erase(it) : std::next(it);
   }
 }
 
-std::unique_ptr<PeerConnection> ConnectionPool::take(const PoolKey& key) {
-  if (max_idle_per_key_ == 0) return nullptr;
-  std::vector<std::unique_ptr<PeerConnection>> closing;  // closed after the lock is released
-  std::unique_ptr<PeerConnection> found;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
+ConnectionPool::Checkout ConnectionPool::take(const PoolKey& key, Clock::time_point deadline) {
+  // Declared before the lock: closed after it is released.
+  std::vector<std::unique_ptr<PeerConnection>> closing;
+  Checkout out;
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    const size_t closed_before = closing.size();
     expire_locked(Clock::now(), &closing);
-    auto it = idle_.find(key);
-    while (it != idle_.end() && !it->second.empty() && !found) {
-      Idle i = std::move(it->second.back());
-      it->second.pop_back();
+    PerKey& k = keys_[key];
+    while (!k.idle.empty() && !out.kept) {
+      Idle i = std::move(k.idle.back());
+      k.idle.pop_back();
       // Forgotten first: from here on the reaper leaves the socket alone,
       // and one it shut down meanwhile reads as closed below.
       reaper_->forget(i.watch);
       if (looks_closed(*i.connection)) {
         closing.push_back(std::move(i.connection));
+        --k.open;
       } else {
-        found = std::move(i.connection);
+        out.kept = std::move(i.connection);
       }
     }
-    if (it != idle_.end() && it->second.empty()) idle_.erase(it);
+    if (!out.kept && k.open < max_open_) {
+      ++k.open;
+      out.may_open = true;
+    }
+    if (closing.size() > closed_before) freed_.notify_all();  // other keys' waiters
+    if (out.kept || out.may_open) return out;
+    // Here k.open >= 1, so no empty entry is left behind; `k` is looked up
+    // again after the wait (another thread may erase it meanwhile).
+    if (Clock::now() >= deadline) return out;
+    freed_.wait_until(lock, deadline);
   }
-  return found;
 }
 
 void ConnectionPool::give(const PoolKey& key, std::unique_ptr<PeerConnection> c) {
@@ -121,23 +137,17 @@ void ConnectionPool::give(const PoolKey& key, std::unique_ptr<PeerConnection> c)
   {
     std::lock_guard<std::mutex> lock(mu_);
     const Clock::time_point now = Clock::now();
-    expire_locked(now, &closing);
-    std::vector<Idle>& list = idle_[key];
-    if (list.size() >= max_idle_per_key_) {
-      closing.push_back(std::move(c));
-      if (list.empty()) idle_.erase(key);
-    } else {
+    PerKey& k = keys_[key];
+    if (c != nullptr && k.idle.size() < max_idle_) {
       const int fd = c->fd;
-      list.push_back(Idle{std::move(c), reaper_->watch(fd, now + idle_timeout_), now});
+      k.idle.push_back(Idle{std::move(c), reaper_->watch(fd, now + idle_timeout_), now});
+    } else {
+      if (c != nullptr) closing.push_back(std::move(c));
+      if (k.open > 0) --k.open;
     }
+    expire_locked(now, &closing);
   }
-}
-
-size_t ConnectionPool::idle() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  size_t n = 0;
-  for (const auto& [key, list] : idle_) n += list.size();
-  return n;
+  freed_.notify_all();
 }
 
 }  // namespace gw::peering::internal

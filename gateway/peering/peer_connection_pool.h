@@ -10,12 +10,16 @@
 // another key, so it never gets a connection pinned to the old certificate;
 // those idle out like any other.
 //
-// Bounds: at most max_idle_per_key idle connections per key (more are closed
-// when given back), each closed after idle_timeout unused. The timeout is
-// enforced by the DeadlineReaper (a socket shut down at its deadline), not by
-// the next call, so that an idle connection does not hold one of the peer's
-// listener threads (a thread per connection, peer_server.h) for longer than
-// that: keep it below the peers' keep-alive timeout (their header_timeout).
+// Bounds, per key: at most max_open connections at once, in use or idle (a
+// caller beyond waits for one, up to its deadline), and at most max_idle of
+// them idle (more are closed when given back), each closed after
+// idle_timeout unused. The first bound keeps a burst of callers within the
+// peer's limit of connections per address still in their handshake, and
+// within the share of its listener threads (a thread per connection,
+// peer_server.h) one member should hold. The idle timeout is enforced by the
+// DeadlineReaper (the socket shut down at its deadline), not by the next call,
+// so that an idle connection frees the peer's thread on time: keep it below
+// the peers' keep-alive timeout (their header_timeout).
 //
 // Thread safety: take() and give() may be called from any thread; a taken
 // connection belongs to its caller alone until it gives it back.
@@ -25,6 +29,7 @@
 #include <Poco/Net/SecureStreamSocket.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -82,22 +87,27 @@ struct PoolKey {
 class ConnectionPool {
  public:
   using Clock = std::chrono::steady_clock;
-  // max_idle_per_key 0: nothing is kept.
-  ConnectionPool(DeadlineReaper* reaper, size_t max_idle_per_key,
+  // max_open >= 1; max_idle 0: nothing is kept.
+  ConnectionPool(DeadlineReaper* reaper, size_t max_open, size_t max_idle,
                  std::chrono::milliseconds idle_timeout);
-  ~ConnectionPool();  // closes every idle connection
+  ~ConnectionPool();  // closes every idle connection; none may be checked out
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
-  // The most recently used idle connection for `key` that still looks open
-  // (nothing to read on it: no close_notify, EOF or reset from the peer), or
-  // nullptr. Connections found closed or past idle_timeout are closed.
-  std::unique_ptr<PeerConnection> take(const PoolKey& key);
-  // Keeps `c` for a later take(key) if there is room, else closes it. `c`
-  // must be clean (its last response read whole) and no longer watched by a
-  // call's deadline.
+  struct Checkout {
+    // The most recently used idle connection that still looks open (nothing
+    // to read on it: no close_notify, EOF or reset from the peer), or
+    std::unique_ptr<PeerConnection> kept;
+    // leave to open a new one.
+    bool may_open = false;
+  };  // Neither: max_open stayed in use until the deadline.
+  // Connections found closed or past idle_timeout on the way are closed.
+  Checkout take(const PoolKey& key, Clock::time_point deadline);
+  // Ends a checkout that had `kept` or `may_open` (each exactly once): `c`,
+  // clean (its last response read whole) and no longer watched by a call's
+  // deadline, is kept if there is room, else closed; nullptr (the connection
+  // was lost, refused or never made) frees its place.
   void give(const PoolKey& key, std::unique_ptr<PeerConnection> c);
-  size_t idle() const;  // idle connections kept, all keys
 
  private:
   struct Idle {
@@ -105,14 +115,19 @@ class ConnectionPool {
     DeadlineReaper::Id watch;
     Clock::time_point since;
   };
+  struct PerKey {
+    std::vector<Idle> idle;  // oldest first
+    size_t open = 0;         // checked out + idle
+  };
   // Moves the idle connections past idle_timeout into *out (mu_ held).
   void expire_locked(Clock::time_point now, std::vector<std::unique_ptr<PeerConnection>>* out);
 
   DeadlineReaper* reaper_;
-  const size_t max_idle_per_key_;
+  const size_t max_open_, max_idle_;
   const std::chrono::milliseconds idle_timeout_;
-  mutable std::mutex mu_;                      // guards idle_
-  std::map<PoolKey, std::vector<Idle>> idle_;  // per key, oldest first
+  std::mutex mu_;                  // guards keys_
+  std::condition_variable freed_;  // a connection was given back or closed
+  std::map<PoolKey, PerKey> keys_;
 };
 
 }  // namespace gw::peering::internal
