@@ -5,9 +5,10 @@
 // refused before a byte of the request is sent. No CA and no host name is
 // checked: the pin is the trust (peer_tls.h).
 //
-// Each call has one deadline for the whole exchange (connect, handshake,
-// request, response), enforced even against a server that trickles, and a
-// bounded response body. Errors say what the caller should do next:
+// Each call has one deadline for the whole exchange (the wait for a free
+// connection, connect, handshake, request, response), enforced even against
+// a server that trickles, and a bounded response body. Errors say what the
+// caller should do next:
 //  - kUnavailable: unreachable, timed out, connection lost, malformed or
 //    oversized response, or the peer answered 5xx/408/429 (http_status set):
 //    retry later. The request may or may not have been processed: every call
@@ -57,7 +58,7 @@ struct PeerClientOptions {
   size_t max_connections_per_peer = 4;
   // Of those, kept idle for reuse (0: a new connection for every call).
   size_t max_idle_per_peer = 4;
-  // Below the peers' keep-alive timeout (their [peering] header timeout, 10 s
+  // Below the peers' keep-alive timeout (their listener's header_timeout, 10 s
   // by default), so that we close idle connections before they do.
   std::chrono::milliseconds idle_timeout{4000};
 };
