@@ -8,6 +8,7 @@
 #   tests/bench.sh transfer     transfers between two real gatewayds (+ swtpm, anvil) and the
 #                               consent check; extra arguments go to transfer_bench
 #                               (--transfers N, --clients C)
+#   tests/bench.sh peering      sequential member calls, a new TLS connection each vs kept alive
 # The machine and its load matter: note both when you quote a figure.
 set -eu
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 what=${1:-all}
 [ $# -gt 0 ] && shift
 jobs=$(nproc 2>/dev/null || echo 2)
-if [ "$what" != transfer ]; then
+if [ "$what" != transfer ] && [ "$what" != peering ]; then
   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DGW_BUILD_TESTS=OFF -DGW_BUILD_BENCH=ON >/dev/null
   cmake --build build-bench -j "$jobs" >/dev/null
 fi
@@ -52,4 +53,12 @@ if [ "$what" = all ] || [ "$what" = transfer ]; then
   ./build-bench-transfer/gateway/consortium_view_bench --benchmark_format=json
   echo "== transfer_bench (pushes A -> B between two gatewayds, one JSON object)" >&2
   ./build-bench-transfer/tests/transfer_bench "$@"
+fi
+if [ "$what" = all ] || [ "$what" = peering ]; then
+  # Uses the peering tests' PKI helpers (test support), so it builds where
+  # transfer_bench does.
+  cmake -S . -B build-bench-transfer -G Ninja -DCMAKE_BUILD_TYPE=Release -DGW_BUILD_TESTS=ON -DGW_BUILD_BENCH=ON >/dev/null
+  cmake --build build-bench-transfer -j "$jobs" --target peer_client_bench >/dev/null
+  echo "== peer_client_bench (sequential member calls: max_idle=0 a handshake each, 4 kept alive)" >&2
+  ./build-bench-transfer/tests/peer_client_bench --benchmark_format=json --benchmark_min_time=2
 fi

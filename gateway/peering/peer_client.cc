@@ -13,6 +13,7 @@
 
 #include "fhir/json/json.h"
 #include "gateway/peering/deadline_reaper.h"
+#include "gateway/peering/peer_connection_pool.h"
 #include "gateway/peering/peer_tls.h"
 #include "gateway/peering/sigpipe_guard.h"
 
@@ -87,12 +88,72 @@ Poco::Timespan left(Clock::time_point deadline) {
   return Poco::Timespan(std::max<int64_t>(us.count(), 1000));
 }
 
+// One call's fixed parts.
+struct Request {
+  const std::string& method;
+  const Target& target;
+  const std::string& path;
+  const std::string* json;
+  Clock::time_point deadline;
+  std::string where;      // "host:port", for messages
+  std::string timed_out;  // the message of a call past its deadline
+};
+
+// What one exchange on one connection came to.
+struct Exchange {
+  PeerResult<PeerReply> result;
+  // The connection was lost before any of an answer came back, within the
+  // deadline: on a kept connection, most likely closed by the peer while idle.
+  bool lost_unanswered = false;
+  bool reusable = false;  // clean and kept alive by the peer: may be pooled
+};
+
+PeerError failure(const std::exception& e, const Request& r) {
+  if (dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr)
+    return error(unavailable_error(r.timed_out));
+  // Refused, reset, unresolvable, a failed handshake (which may also mean
+  // the peer does not accept our certificate: see its log).
+  const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
+  return error(unavailable_error("peering: " + r.where + ": " +
+                                 clean(poco != nullptr ? poco->displayText() : e.what(), 200)));
+}
+
+// Gives the connection of a checkout back to the pool when it ends: the one
+// kept(), or none (its place freed; a connection not kept is closed by its
+// owner, declared after this).
+class Checkin {
+ public:
+  Checkin(internal::ConnectionPool* pool, const internal::PoolKey& key) : pool_(pool), key_(key) {}
+  ~Checkin() { pool_->give(key_, std::move(kept_)); }
+  Checkin(const Checkin&) = delete;
+  Checkin& operator=(const Checkin&) = delete;
+  void keep(std::unique_ptr<internal::PeerConnection> c) { kept_ = std::move(c); }
+
+ private:
+  internal::ConnectionPool* pool_;
+  const internal::PoolKey& key_;
+  std::unique_ptr<internal::PeerConnection> kept_;
+};
+
 }  // namespace
 
 struct PeerClient::Impl {
+  Impl(PeerClientOptions o, Poco::Net::Context::Ptr c)
+      : options(std::move(o)),
+        context(std::move(c)),
+        pool(&reaper, options.max_connections_per_peer, options.max_idle_per_peer,
+             options.idle_timeout) {}
+
+  // A new connection to the target, its certificate pinned to `expected`.
+  PeerResult<std::unique_ptr<internal::PeerConnection>> open(const Request& r,
+                                                             const Fingerprint& expected);
+  // One request and its response on `c`.
+  Exchange exchange(internal::PeerConnection& c, const Request& r);
+
   PeerClientOptions options;
   Poco::Net::Context::Ptr context;
-  internal::DeadlineReaper reaper;
+  internal::DeadlineReaper reaper;  // before the pool, which uses it until its end
+  internal::ConnectionPool pool;
 };
 
 PeerClient::PeerClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -101,9 +162,9 @@ PeerClient::~PeerClient() = default;
 gw::Result<std::unique_ptr<PeerClient>> PeerClient::create(PeerClientOptions options) {
   auto context = internal::make_client_context(options.cert_file, options.key_file);
   if (!context.ok()) return context.error();
-  auto impl = std::make_unique<Impl>();
-  impl->options = std::move(options);
-  impl->context = *context;
+  if (options.max_connections_per_peer == 0)
+    return invalid_argument_error("peering: max_connections_per_peer must be at least 1");
+  auto impl = std::make_unique<Impl>(std::move(options), *context);
   return std::unique_ptr<PeerClient>(new PeerClient(std::move(impl)));
 }
 
@@ -117,6 +178,109 @@ PeerResult<PeerReply> PeerClient::get(const std::string& base_url, const std::st
   return call("GET", base_url, path, expected, nullptr);
 }
 
+PeerResult<std::unique_ptr<internal::PeerConnection>> PeerClient::Impl::open(
+    const Request& r, const Fingerprint& expected) {
+  try {
+    // Name resolution is not bounded by the deadline (the resolver's own
+    // timeouts apply); [peers] normally names addresses or local names.
+    Poco::Net::SocketAddress address(r.target.host, r.target.port);
+    Poco::Net::SecureStreamSocket socket(context);
+    socket.setLazyHandshake(true);
+    socket.setPeerHostName(r.target.host);  // SNI; the name is not verified
+    socket.connect(address, left(r.deadline));
+    // The request goes out in more than one write (headers, then body): with
+    // Nagle's algorithm the second waits for the peer's delayed ACK (40 ms)
+    // on a kept connection. (Poco's TCPServer sets the same on its side.)
+    socket.setNoDelay(true);
+    internal::Watch watch(
+        &reaper, socket.impl()->sockfd(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(r.deadline - Clock::now()));
+    try {
+      socket.setReceiveTimeout(left(r.deadline));
+      socket.setSendTimeout(left(r.deadline));
+      socket.completeHandshake();
+      const Fingerprint seen =
+          internal::certificate_fingerprint(socket.peerCertificate().certificate());
+      if (seen != expected) {
+        return error(permission_denied_error(
+            "peering: " + r.where + " presented a certificate with sha256 " + to_hex(seen) +
+            ", expected the member's registered " + to_hex(expected) + "; nothing was sent"));
+      }
+      return std::make_unique<internal::PeerConnection>(socket);
+    } catch (const Poco::Exception&) {
+      // The reaper's shutdown surfaces as whatever the blocked call saw.
+      if (watch.fired()) return error(unavailable_error(r.timed_out));
+      throw;
+    }
+  } catch (const std::exception& e) {
+    return failure(e, r);
+  }
+}
+
+Exchange PeerClient::Impl::exchange(internal::PeerConnection& c, const Request& r) {
+  const auto fail = [](PeerError e) { return Exchange{std::move(e), false, false}; };
+  internal::Watch watch(
+      &reaper, c.fd,
+      std::chrono::duration_cast<std::chrono::milliseconds>(r.deadline - Clock::now()));
+  bool answering = false;  // the status line and headers are in
+  try {
+    c.socket.setReceiveTimeout(left(r.deadline));
+    c.socket.setSendTimeout(left(r.deadline));
+    Poco::Net::HTTPRequest req(r.method, r.path, Poco::Net::HTTPMessage::HTTP_1_1);
+    req.setHost(r.target.host, r.target.port);
+    req.setKeepAlive(options.max_idle_per_peer > 0);
+    if (r.json != nullptr) {
+      req.setContentType("application/json");
+      req.setContentLength64(static_cast<int64_t>(r.json->size()));
+    }
+    std::ostream& out = c.session.sendRequest(req);
+    if (r.json != nullptr) out.write(r.json->data(), static_cast<std::streamsize>(r.json->size()));
+    Poco::Net::HTTPResponse resp;
+    std::istream& in = c.session.receiveResponse(resp);
+    answering = true;
+    const int status = static_cast<int>(resp.getStatus());
+    const bool success = status >= 200 && status < 300;
+    const size_t max = success ? options.max_response_bytes : kMaxErrorBody;
+    const std::string too_big = "peering: " + r.where + " answered " + std::to_string(status) +
+                                " with a body over " + std::to_string(max) + " bytes";
+    if (resp.hasContentLength() && resp.getContentLength64() > static_cast<int64_t>(max))
+      return fail(error(unavailable_error(too_big)));
+    std::string body;
+    char buf[16384];
+    while (in) {
+      in.read(buf, sizeof buf);
+      const size_t n = static_cast<size_t>(in.gcount());
+      if (n == 0) break;
+      if (body.size() + n > max) return fail(error(unavailable_error(too_big)));
+      body.append(buf, n);
+    }
+    // istream turns a failure inside Poco's stream (reset, timeout) into
+    // badbit; a body shorter than its Content-Length is lost too.
+    const bool cut = in.bad() || (resp.hasContentLength() &&
+                                  body.size() != static_cast<uint64_t>(resp.getContentLength64()));
+    if (watch.fired() || cut) {
+      return fail(error(unavailable_error(
+          watch.fired() ? r.timed_out
+                        : "peering: " + r.where + ": connection lost in the response")));
+    }
+    // Without a length or chunks the body ends with the connection.
+    const bool reusable = options.max_idle_per_peer > 0 && resp.getKeepAlive() &&
+                          (resp.hasContentLength() || resp.getChunkedTransferEncoding());
+    if (!success) return Exchange{answered(status, body), false, reusable};
+    return Exchange{PeerReply{status, std::move(body)}, false, reusable};
+  } catch (const std::exception& e) {
+    // The reaper's shutdown surfaces as whatever the blocked call saw.
+    if (watch.fired()) return fail(error(unavailable_error(r.timed_out)));
+    Exchange x = fail(failure(e, r));
+    // A malformed answer is an answer; a timeout may be a peer still at work.
+    const bool malformed = dynamic_cast<const Poco::Net::MessageException*>(&e) != nullptr &&
+                           dynamic_cast<const Poco::Net::NoMessageException*>(&e) == nullptr;
+    x.lost_unanswered =
+        !answering && !malformed && dynamic_cast<const Poco::TimeoutException*>(&e) == nullptr;
+    return x;
+  }
+}
+
 PeerResult<PeerReply> PeerClient::call(const std::string& method, const std::string& base_url,
                                        const std::string& path, const Fingerprint& expected,
                                        const std::string* json) {
@@ -126,89 +290,38 @@ PeerResult<PeerReply> PeerClient::call(const std::string& method, const std::str
     return error(invalid_argument_error("peering: the path must start with '/'"));
   internal::SigpipeGuard no_sigpipe;
   const std::string where = target->host + ":" + std::to_string(target->port);
-  const Clock::time_point deadline = Clock::now() + impl_->options.timeout;
-  const std::string timed_out = "peering: " + where + " did not answer within " +
-                                std::to_string(impl_->options.timeout.count()) + " ms";
-  try {
-    // Name resolution is not bounded by the deadline (the resolver's own
-    // timeouts apply); [peers] normally names addresses or local names.
-    Poco::Net::SocketAddress address(target->host, target->port);
-    Poco::Net::SecureStreamSocket socket(impl_->context);
-    socket.setLazyHandshake(true);
-    socket.setPeerHostName(target->host);  // SNI; the name is not verified
-    socket.connect(address, left(deadline));
-    internal::Watch watch(
-        &impl_->reaper, socket.impl()->sockfd(),
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-    try {
-      socket.setReceiveTimeout(left(deadline));
-      socket.setSendTimeout(left(deadline));
-      socket.completeHandshake();
-      const Fingerprint seen =
-          internal::certificate_fingerprint(socket.peerCertificate().certificate());
-      if (seen != expected) {
-        return error(permission_denied_error(
-            "peering: " + where + " presented a certificate with sha256 " + to_hex(seen) +
-            ", expected the member's registered " + to_hex(expected) + "; nothing was sent"));
-      }
-      Poco::Net::HTTPClientSession session(socket);
-      session.setKeepAlive(false);
-      Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-      req.setHost(target->host, target->port);
-      req.setKeepAlive(false);
-      if (json != nullptr) {
-        req.setContentType("application/json");
-        req.setContentLength64(static_cast<int64_t>(json->size()));
-      }
-      std::ostream& out = session.sendRequest(req);
-      if (json != nullptr) out.write(json->data(), static_cast<std::streamsize>(json->size()));
-      Poco::Net::HTTPResponse resp;
-      std::istream& in = session.receiveResponse(resp);
-      const int status = static_cast<int>(resp.getStatus());
-      const bool success = status >= 200 && status < 300;
-      const size_t max = success ? impl_->options.max_response_bytes : kMaxErrorBody;
-      if (resp.hasContentLength() && resp.getContentLength64() > static_cast<int64_t>(max)) {
-        return error(unavailable_error("peering: " + where + " answered " + std::to_string(status) +
-                                       " with a body over " + std::to_string(max) + " bytes"));
-      }
-      std::string body;
-      char buf[16384];
-      while (in) {
-        in.read(buf, sizeof buf);
-        const size_t n = static_cast<size_t>(in.gcount());
-        if (n == 0) break;
-        if (body.size() + n > max) {
-          return error(unavailable_error("peering: " + where + " answered " +
-                                         std::to_string(status) + " with a body over " +
-                                         std::to_string(max) + " bytes"));
-        }
-        body.append(buf, n);
-      }
-      // istream turns a failure inside Poco's stream (reset, timeout) into
-      // badbit; a body shorter than its Content-Length is lost too.
-      const bool cut =
-          in.bad() || (resp.hasContentLength() &&
-                       body.size() != static_cast<uint64_t>(resp.getContentLength64()));
-      if (watch.fired() || cut) {
-        return error(unavailable_error(
-            watch.fired() ? timed_out : "peering: " + where + ": connection lost in the response"));
-      }
-      if (!success) return answered(status, body);
-      return PeerReply{status, std::move(body)};
-    } catch (const Poco::Exception&) {
-      // The reaper's shutdown surfaces as whatever the blocked call saw.
-      if (watch.fired()) return error(unavailable_error(timed_out));
-      throw;
-    }
-  } catch (const Poco::TimeoutException&) {
-    return error(unavailable_error(timed_out));
-  } catch (const Poco::Exception& e) {
-    // Refused, reset, unresolvable, a failed handshake (which may also mean
-    // the peer does not accept our certificate: see its log).
-    return error(unavailable_error("peering: " + where + ": " + clean(e.displayText(), 200)));
-  } catch (const std::exception& e) {
-    return error(unavailable_error("peering: " + where + ": " + clean(e.what(), 200)));
+  const Request r{method,
+                  *target,
+                  path,
+                  json,
+                  Clock::now() + impl_->options.timeout,
+                  where,
+                  "peering: " + where + " did not answer within " +
+                      std::to_string(impl_->options.timeout.count()) + " ms"};
+  const internal::PoolKey key{target->host, target->port, expected};
+  internal::ConnectionPool::Checkout out = impl_->pool.take(key, r.deadline);
+  if (!out.kept && !out.may_open) {
+    return error(unavailable_error(
+        "peering: " + where + ": all " + std::to_string(impl_->options.max_connections_per_peer) +
+        " connections stayed busy for " + std::to_string(impl_->options.timeout.count()) + " ms"));
   }
+  Checkin checkin(&impl_->pool, key);  // ends the checkout, whatever happens below
+  if (std::unique_ptr<internal::PeerConnection> kept = std::move(out.kept)) {
+    Exchange x = impl_->exchange(*kept, r);
+    // Lost without an answer: the peer closed it as we sent (its idle
+    // timeout). Made again below on a new connection: safe, as every member
+    // call is idempotent (see the header).
+    if (!x.lost_unanswered || Clock::now() >= r.deadline) {
+      if (x.reusable) checkin.keep(std::move(kept));
+      return std::move(x.result);
+    }
+  }
+  auto opened = impl_->open(r, expected);
+  if (!opened.ok()) return opened.error();
+  std::unique_ptr<internal::PeerConnection> fresh = std::move(opened).value();
+  Exchange x = impl_->exchange(*fresh, r);
+  if (x.reusable) checkin.keep(std::move(fresh));
+  return std::move(x.result);
 }
 
 }  // namespace gw::peering

@@ -5,9 +5,10 @@
 // refused before a byte of the request is sent. No CA and no host name is
 // checked: the pin is the trust (peer_tls.h).
 //
-// Each call has one deadline for the whole exchange (connect, handshake,
-// request, response), enforced even against a server that trickles, and a
-// bounded response body. Errors say what the caller should do next:
+// Each call has one deadline for the whole exchange (the wait for a free
+// connection, connect, handshake, request, response), enforced even against
+// a server that trickles, and a bounded response body. Errors say what the
+// caller should do next:
 //  - kUnavailable: unreachable, timed out, connection lost, malformed or
 //    oversized response, or the peer answered 5xx/408/429 (http_status set):
 //    retry later. The request may or may not have been processed: every call
@@ -17,7 +18,22 @@
 //  - kFailedPrecondition: the peer answered with another error (http_status,
 //    and the code and reason of its JSON error body): it refused this request.
 //  - kInvalidArgument: a bad base URL or path (our configuration).
-// Thread safety: one PeerClient may be used from several threads at once.
+//
+// Connections are kept alive and reused (peer_connection_pool.h): per
+// (host, port, expected fingerprint), at most max_connections_per_peer at
+// once, of which up to max_idle_per_peer are kept idle, each closed after
+// idle_timeout. The pin is checked on every new connection; a
+// kept one is only ever reused for the fingerprint it was checked against. A
+// kept connection the peer closed while idle is noticed before it is used, or
+// (in the race where the peer closes it just as we send) the call is made
+// again, once, on a new connection, provided nothing of an answer came back
+// and the deadline did not pass. That repeats a request the peer may have
+// received, which is safe because every member call is idempotent: a delivery
+// is keyed by (sender, transfer id) and a pull request by (requester, request
+// id) at the receiving end (gateway/transfer); new calls must keep it so.
+//
+// Thread safety: one PeerClient may be used from several threads at once;
+// each connection serves one call at a time.
 #pragma once
 
 #include <chrono>
@@ -35,6 +51,16 @@ struct PeerClientOptions {
   std::string key_file;
   std::chrono::milliseconds timeout{30000};      // the whole exchange
   size_t max_response_bytes = size_t{64} << 20;  // larger: kUnavailable, body not kept
+  // Connections to one peer at once (>= 1); more callers wait for one, up to
+  // their deadline. Each holds one of the peer's listener threads, and a peer
+  // admits only threads / 2 (4 by default) from one address at a time while
+  // they are in their handshake.
+  size_t max_connections_per_peer = 4;
+  // Of those, kept idle for reuse (0: a new connection for every call).
+  size_t max_idle_per_peer = 4;
+  // Below the peers' keep-alive timeout (their listener's header_timeout, 10 s
+  // by default), so that we close idle connections before they do.
+  std::chrono::milliseconds idle_timeout{4000};
 };
 
 struct PeerReply {
@@ -54,7 +80,8 @@ using PeerResult = gw::Result<T, PeerError>;
 
 class PeerClient {
  public:
-  // Loads the certificate and key (an error names the file).
+  // Loads the certificate and key (an error names the file);
+  // max_connections_per_peer 0 is an invalid argument.
   static gw::Result<std::unique_ptr<PeerClient>> create(PeerClientOptions options);
   ~PeerClient();
   PeerClient(const PeerClient&) = delete;

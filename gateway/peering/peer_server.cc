@@ -92,6 +92,7 @@ struct PeerServer::Impl {
   std::unique_ptr<Poco::Net::TCPServer> server;
   uint16_t port = 0;
   std::atomic<int> in_flight{0};
+  std::atomic<uint64_t> served{0};
   std::atomic<bool> stopping{false};
   std::mutex addresses_mu;  // guards per_address_count (unidentified connections)
   std::map<std::string, int> per_address_count;
@@ -170,6 +171,7 @@ class Factory : public Poco::Net::TCPServerConnectionFactory {
 
 void PeerServer::Impl::serve_connection(Poco::Net::StreamSocket& socket) {
   InFlight in_flight_guard(&in_flight);
+  served.fetch_add(1);
   if (stopping.load()) return;
   std::string from = "?";
   try {
@@ -322,6 +324,8 @@ PeerServer::PeerServer() = default;
 PeerServer::~PeerServer() { stop(); }
 
 uint16_t PeerServer::port() const { return impl_ ? impl_->port : 0; }
+uint64_t PeerServer::connections_served() const { return impl_ ? impl_->served.load() : 0; }
+int PeerServer::connections_open() const { return impl_ ? impl_->in_flight.load() : 0; }
 
 gw::Status PeerServer::start(PeerServerOptions options, IdentifyPeer identify,
                              std::vector<PeerRoute> routes) {

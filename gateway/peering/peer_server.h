@@ -99,6 +99,11 @@ class PeerServer {
   // matching path_prefix wins. The error says what failed (files, address).
   gw::Status start(PeerServerOptions options, IdentifyPeer identify, std::vector<PeerRoute> routes);
   uint16_t port() const;  // the bound port, after start()
+  // Connections a worker took up since start() (each one handshake tried),
+  // and those it is serving now, kept-alive idle ones included: how many
+  // handshakes callers cost, and how many workers they hold.
+  uint64_t connections_served() const;
+  int connections_open() const;
   // Stops accepting, gives requests in progress shutdown_grace, then shuts
   // down every connection and joins the workers. Idempotent.
   void stop();

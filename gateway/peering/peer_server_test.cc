@@ -181,7 +181,9 @@ TEST_F(PeerServerTest, FailedHandshakesAreLoggedWithinABudget) {
     ++lines;
   EXPECT_GE(lines, 1);
   EXPECT_LE(lines, 10 * seconds) << out;
-  if (seconds == 1) EXPECT_LT(lines, kAttempts);
+  if (seconds == 1) {
+    EXPECT_LT(lines, kAttempts);
+  }
 }
 
 TEST_F(PeerServerTest, AnIdleConnectionDoesNotStopAnotherClient) {
