@@ -267,6 +267,18 @@ Result<Payload> open_box(const ParsedEnvelope& parsed, const PublicKey& their_ke
 
 }  // namespace
 
+bool sealed_with_keys(std::string_view bytes, const PublicKey& sender_key,
+                      const PublicKey& recipient_key) {
+  // seal() writes each key once, as a JSON string of 0x-prefixed hex; the box
+  // and nonce are base64 and cannot hold a quote, so these members can only
+  // be the clear fields themselves.
+  auto names = [&](std::string_view member, const PublicKey& key) {
+    const std::string field = "\"" + std::string(member) + "\":\"" + ledger::to_hex_0x(key) + "\"";
+    return bytes.find(field) != std::string_view::npos;
+  };
+  return names("sender_key", sender_key) && names("recipient_key", recipient_key);
+}
+
 Result<SealedEnvelope> read_envelope(std::string_view bytes, const PayloadLimits& limits) {
   GW_ASSIGN_OR_RETURN(ParsedEnvelope parsed, parse_envelope(bytes, limits));
   return std::move(parsed.envelope);

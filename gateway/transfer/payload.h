@@ -92,6 +92,13 @@ Result<SealedEnvelope> seal(const Payload& payload, const crypto::SecretBytes& s
 // that is not a well-formed envelope within `limits`.
 Result<SealedEnvelope> read_envelope(std::string_view bytes, const PayloadLimits& limits = {});
 
+// True when `bytes`, an envelope seal() produced, names exactly these two
+// keys: a check without parsing the envelope or decoding its box, for the
+// sender's look at its stored envelopes before each delivery. False means
+// "not known to be sealed with these keys" (read_envelope tells for sure).
+bool sealed_with_keys(std::string_view bytes, const PublicKey& sender_key,
+                      const PublicKey& recipient_key);
+
 // Opens an envelope with the recipient's secret key, authenticating it as
 // sealed by `expected_sender_key` (the sender's key in the ProviderRegistry),
 // then parses the payload within `limits` and checks that it names the same

@@ -105,6 +105,18 @@ TEST_F(PayloadTest, OnlyTheRecipientOpensAndOnlyFromTheRegisteredSender) {
             StatusCode::kPermissionDenied);
 }
 
+// The sender's cheap look at a stored envelope agrees with reading it.
+TEST_F(PayloadTest, SealedWithKeysNamesExactlyTheEnvelopesKeys) {
+  auto sealed = seal(sample(), sender_.secret, recipient_.public_key);
+  ASSERT_TRUE(sealed.ok());
+  EXPECT_TRUE(sealed_with_keys(sealed->bytes, sender_.public_key, recipient_.public_key));
+  EXPECT_FALSE(sealed_with_keys(sealed->bytes, other_.public_key, recipient_.public_key));
+  EXPECT_FALSE(sealed_with_keys(sealed->bytes, sender_.public_key, other_.public_key));
+  // The two keys the other way round are not the same envelope.
+  EXPECT_FALSE(sealed_with_keys(sealed->bytes, recipient_.public_key, sender_.public_key));
+  EXPECT_FALSE(sealed_with_keys("", sender_.public_key, recipient_.public_key));
+}
+
 TEST_F(PayloadTest, AlteredTruncatedOrReaddressedEnvelopesAreRefused) {
   auto sealed = seal(sample(), sender_.secret, recipient_.public_key);
   ASSERT_TRUE(sealed.ok());

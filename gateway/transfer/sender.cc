@@ -403,10 +403,13 @@ bool TransferSender::check_recorded(OutgoingTransfer& t) {
 // to the records, not to the envelope) is sealed again with today's keys.
 Status TransferSender::reseal_if_rekeyed(OutgoingTransfer& t,
                                          const consortium::MemberEntry& recipient) {
-  GW_ASSIGN_OR_RETURN(const SealedEnvelope envelope,
-                      read_envelope(t.envelope, ctx_.options.limits));
   auto me = ctx_.view->member(ctx_.self);
   if (!me) return unavailable_error("the consortium view does not know this gateway yet");
+  if (sealed_with_keys(t.envelope, me->info.encryption_key, recipient.info.encryption_key)) {
+    return ok_status();  // the usual case, without decoding the whole envelope
+  }
+  GW_ASSIGN_OR_RETURN(const SealedEnvelope envelope,
+                      read_envelope(t.envelope, ctx_.options.limits));
   if (envelope.sender_key == me->info.encryption_key &&
       envelope.recipient_key == recipient.info.encryption_key) {
     return ok_status();
