@@ -154,7 +154,7 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   }
   // A partial write becomes the latest version updated with what it says.
   std::string merged;
-  if (latest > 0 && !r.merge.empty()) {
+  if (latest > 0 && (!r.merge.empty() || r.merge.keep_stored_labels)) {
     const int rc = merge_with_latest(r, latest, &merged);
     if (rc != SQLITE_OK) return rc;
   }
@@ -251,7 +251,7 @@ int RecordWriter::index_compartment(const RecordWrite& r, std::string_view resou
     if (rc != SQLITE_DONE) return rc;
   }
   // A merged write's compartment is the merged resource's, which the writer
-  // could not know.
+  // could not know (labels alone do not change it).
   const std::vector<std::string> patients =
       r.patients.has_value() && r.merge.empty()
           ? *r.patients
