@@ -164,7 +164,7 @@ TEST(RecordMergeTest, KeepStoredLabelsUnitesSecurityLabels) {
 TEST(RecordMergeTest, KeepStoredLabelsIsIdempotentAndSkipsOddShapes) {
   const std::string stored = R"({"meta":{"security":[{"code":"V","system":"c"},"odd",{"x":1}]}})";
   const std::string once = merged(stored, R"({"s":1})", labels());
-  // Codings without system and code cannot be compared: not carried over.
+  // Items that are not Codings with a code cannot be matched: not carried over.
   EXPECT_EQ(once, R"({"meta":{"security":[{"code":"V","system":"c"}]},"s":1})");
   EXPECT_EQ(merged(once, R"({"s":1})", labels()), once);
   // A write whose meta.security is not an array keeps it as written.
