@@ -143,6 +143,7 @@ struct Cursor {
   EntryRef rx_current = kNoEntry;
   EntryRef rx_medication = kNoEntry;
   EntryRef account = kNoEntry;  // Account of the current PID-18 (Encounter.account)
+  bool account_silent = true;   // the current PID-18 is empty (seg_adt_update.cc)
   // Laboratory messages (lab.h): the Specimen of the current SPM (or SAC
   // without SPM); OBX that directly follow an SPM are observations of the
   // specimen, not results of the order; ORC-10 enterer and ORC-1 of the

@@ -109,6 +109,8 @@ void mark_encounter_update(MappingContext& ctx, const Seg& pv1, EntryRef encount
         {"hospitalization", {5, 13, 14, 16, 36, 37, 38}},
         {"serviceProvider", {39}},
         {"location", {3, 6, 11, 42, 43}}});
+  // Encounter.account is the PID-18 Account.
+  if (ctx.cursor.account_silent) keep(partial, "account");
   // The event sets the status (A03 finished, ...); else PV1-44/45 do.
   if (ctx.encounter_status.empty() && all_silent(pv1, {44, 45})) keep(partial, "status");
   // Until a PV2 sends them.

@@ -335,6 +335,7 @@ void map_pid(MappingContext& ctx, const Seg& seg) {
   ctx.cursor.note_target = ref;
   ctx.cursor.note_owner = "PID";
   ctx.cursor.account = account_from_pid(ctx, seg, ref);
+  ctx.cursor.account_silent = seg.silent(18);
   mother_from_pid(ctx, seg, ref, key);
   ctx.add_focus(ref);
 }

@@ -161,6 +161,7 @@ TEST(EncounterUpdateTest, EmptyFieldsKeepTheStoredElements) {
         "hospitalization", "serviceProvider", "reasonCode", "priority", "length"}) {
     EXPECT_TRUE(Kept(p, e)) << e;
   }
+  EXPECT_TRUE(Kept(p, "account"));  // PID-18 empty
   EXPECT_FALSE(Kept(p, "identifier"));
   EXPECT_FALSE(Kept(p, "subject"));
 }
@@ -175,6 +176,12 @@ TEST(EncounterUpdateTest, SentOrDeletedFieldsAreTheMessages) {
   EXPECT_FALSE(Kept(p, "participant"));
   EXPECT_FALSE(Kept(p, "reasonCode"));
   EXPECT_TRUE(Kept(p, "period"));
+  // PID-18 account number sent, or "": Encounter.account is the message's.
+  for (const char* account : {"A-1", "\"\""}) {
+    p = PartialOf(Msg("ADT^A08", {std::string(kIdOnly) + "|||||||||||||" + account, kVisitOnly}),
+                  "Encounter");
+    EXPECT_FALSE(Kept(p, "account")) << account;
+  }
   // The event sets the status (A03: finished), with or without PV1-45.
   p = PartialOf(Msg("ADT^A03", {kIdOnly, kVisitOnly}), "Encounter");
   EXPECT_FALSE(Kept(p, "status"));
