@@ -65,7 +65,9 @@ const char* to_string(MessageStatus s);
 // mapper says which parts are partial; the store applies the rules to the
 // latest version inside its write transaction (no other write can come in
 // between), so the new version is the stored resource updated with what the
-// message says. Without a latest version the write is stored as given.
+// message says. Without a latest version the write is stored as given; a
+// write identical to the latest version is that version (nothing is read or
+// merged, no version is made).
 // Rules name top-level elements of the resource:
 //  - keep_stored: when the stored resource has the element, the new version
 //    takes the stored one. A name covers both JSON halves of a FHIR primitive
