@@ -27,8 +27,8 @@ std::string msh(const std::string& type, const std::string& control) {
          "|P|2.5.1\r";
 }
 const char kAdmitPid[] =
-    "PID|1||100001^^^GOODHEALTH^MR||EVERYWOMAN^EVE||19800214|F|||12 ELM ST^^SPRINGFIELD^IL^62701||"
-    "^PRN^PH^^^217^5551234|||M\r";
+    "PID|1||100001^^^GOODHEALTH^MR||EVERYWOMAN^EVE||19800214|F||2106-3^White^CDCREC|"
+    "12 ELM ST^^SPRINGFIELD^IL^62701||^PRN^PH^^^217^5551234|||M\r";
 const char kAdmitPv1[] =
     "PV1|1|I|4EAST^412^B^GOODHEALTH||||1234567890^ATTEND^ALICE^^^DR^MD^^^^^^NPI||||||||||||"
     "V-1^^^GOODHEALTH^VN|||||||||||||||||||||||||20240315101500-0500\r";
@@ -122,6 +122,8 @@ TEST_F(DemographicsUpdateTest, LaterMessagesKeepWhatTheyDoNotMention) {
   ASSERT_EQ(text_at(patient, {"address", "0", "line", "0"}), "12 ELM ST");
   ASSERT_EQ(text_at(patient, {"telecom", "0", "value"}), "217 5551234");
   ASSERT_EQ(text_at(patient, {"maritalStatus", "coding", "0", "code"}), "M");
+  const std::string race = text_at(patient, {"extension", "0", "url"});
+  ASSERT_EQ(race, "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race");
   JsonValue encounter = latest("Encounter", "V-1");
   const std::string location = text_at(encounter, {"location", "0", "location", "reference"});
   ASSERT_NE(location, "<missing>");
@@ -138,6 +140,7 @@ TEST_F(DemographicsUpdateTest, LaterMessagesKeepWhatTheyDoNotMention) {
   EXPECT_EQ(text_at(patient, {"maritalStatus", "coding", "0", "code"}), "M");
   EXPECT_EQ(text_at(patient, {"birthDate"}), "1980-02-14");
   EXPECT_EQ(text_at(patient, {"gender"}), "female");
+  EXPECT_EQ(text_at(patient, {"extension", "0", "url"}), race);
   encounter = latest("Encounter", "V-1");
   EXPECT_EQ(text_at(encounter, {"location", "0", "location", "reference"}), location);
   EXPECT_EQ(text_at(encounter, {"class", "code"}), "IMP");
