@@ -1,5 +1,6 @@
 // Helpers and mappers of the ADT family (seg_patient.cc, seg_encounter.cc,
-// seg_adt_clinical.cc, seg_adt_iam.cc), after the V2-to-FHIR IG segment maps.
+// seg_adt_clinical.cc, seg_adt_iam.cc, seg_adt_update.cc), after the
+// V2-to-FHIR IG segment maps.
 #pragma once
 
 #include <string>
@@ -36,6 +37,18 @@ struct AllergenType {
   bool known = false;
 };
 AllergenType allergen_type(std::string_view code);
+
+// Update rules (seg_adt_update.cc): mark the entry's PartialUpdate so that a
+// later message changes only what it sends. An element whose PID (PV1)
+// fields are all empty is keep_stored; one whose field holds the explicit
+// null "" is not, so the new version drops it. Called once per new entry by
+// the PID, MRG and PV1 mappers; the PD1 and PV2 mappers then release what
+// their fields send.
+void mark_patient_update(MappingContext& ctx, const Seg& pid, EntryRef patient);
+void mark_patient_pd1(MappingContext& ctx, const Seg& pd1, EntryRef patient);
+void mark_retired_patient(MappingContext& ctx, const Seg& mrg, EntryRef patient);
+void mark_encounter_update(MappingContext& ctx, const Seg& pv1, EntryRef encounter);
+void mark_encounter_pv2(MappingContext& ctx, const Seg& pv2, EntryRef encounter);
 
 // The message profile of the message being converted, or the family default
 // of an unlisted ADT event (never null while a message is converted).

@@ -22,6 +22,14 @@ std::string Seg::text(int field, int component, int sub) const {
   return trim(e.leaf().text_or_empty());
 }
 
+bool Seg::silent(int n) const {
+  const hl7::Element f = view.field(n);
+  const hl7::Delimiters& d = f.delimiters();
+  const char structure[] = {d.repetition, d.component, d.subcomponent, ' ', '\t'};
+  return f.raw().find_first_not_of(std::string_view(structure, sizeof structure)) ==
+         std::string_view::npos;
+}
+
 void FieldUse::reset(const std::vector<hl7::SegmentView>& segments) {
   base_.resize(segments.size());
   uint32_t total = 0;

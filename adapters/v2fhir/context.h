@@ -76,6 +76,12 @@ struct Seg {
   // Trimmed decoded text of field[.component[.subcomponent]] of the first
   // repetition; "" when absent or null ("" in v2).
   std::string text(int field, int component = 0, int sub = 0) const;
+  // What field n says about what a receiver already holds (HL7 v2.5.1 ch. 2,
+  // null values): silent() when it is empty or holds only delimiters and
+  // spaces (no information: keep what is held); null() when it is the
+  // explicit null "" (delete what is held). Neither counts as a read.
+  bool silent(int n) const;
+  bool null(int n) const { return view.field(n).is_null(); }
   // Records field n as used without reading it: for fields a mapper accounts
   // for otherwise (MSH fields read from the parsed header, set ids that only
   // number segments).
@@ -137,6 +143,7 @@ struct Cursor {
   EntryRef rx_current = kNoEntry;
   EntryRef rx_medication = kNoEntry;
   EntryRef account = kNoEntry;  // Account of the current PID-18 (Encounter.account)
+  bool account_silent = true;   // the current PID-18 is empty (seg_adt_update.cc)
   // Laboratory messages (lab.h): the Specimen of the current SPM (or SAC
   // without SPM); OBX that directly follow an SPM are observations of the
   // specimen, not results of the order; ORC-10 enterer and ORC-1 of the

@@ -280,7 +280,9 @@ void map_pv1(MappingContext& ctx, const Seg& seg) {
     if (seg.field(u.field).has_value() || seg.field(u.field).child_count() > 1)
       ctx.warning(MappingContext::location(seg, u.field), u.text);
   }
+  const size_t known = ctx.entries().size();
   EntryRef ref = ctx.add("Encounter", key, std::move(enc));
+  if (static_cast<size_t>(ref) >= known) mark_encounter_update(ctx, seg, ref);
   ctx.cursor.encounter = ref;
   ctx.cursor.encounter_key = key;
   ctx.add_focus(ref);
@@ -294,6 +296,7 @@ void map_pv2(MappingContext& ctx, const Seg& seg) {
   // PV2-1 prior pending location (IG: status planned).
   // Entries first (adding entries moves the resource being edited).
   EntryRef prior_pending = location_hierarchy_from_pl(ctx, seg, 1);
+  mark_encounter_pv2(ctx, seg, ctx.cursor.encounter);
   JsonValue participants = JsonValue::make_array();
   add_participants(ctx, seg, 13, "REF", participants);
   JsonValue& enc = ctx.resource(ctx.cursor.encounter);

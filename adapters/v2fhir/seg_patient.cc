@@ -322,7 +322,9 @@ void map_pid(MappingContext& ctx, const Seg& seg) {
   std::string_view rule = profile != nullptr ? profile->adt_rule : std::string_view{};
   if (rule == "inactive") p.add("active", JsonValue::make_bool(false));  // A29 delete person
   EntryRef previous = ctx.cursor.patient;
+  const size_t known = ctx.entries().size();
   EntryRef ref = ctx.add("Patient", key, std::move(p));
+  if (static_cast<size_t>(ref) >= known) mark_patient_update(ctx, seg, ref);
   if (rule == "link" && previous != kNoEntry && previous != ref) {  // A24 link patients
     add_link(ctx.resource(previous), ctx.reference(ref), "seealso");
     add_link(ctx.resource(ref), ctx.reference(previous), "seealso");
@@ -333,6 +335,7 @@ void map_pid(MappingContext& ctx, const Seg& seg) {
   ctx.cursor.note_target = ref;
   ctx.cursor.note_owner = "PID";
   ctx.cursor.account = account_from_pid(ctx, seg, ref);
+  ctx.cursor.account_silent = seg.silent(18);
   mother_from_pid(ctx, seg, ref, key);
   ctx.add_focus(ref);
 }
@@ -348,6 +351,7 @@ void map_pd1(MappingContext& ctx, const Seg& seg) {
     if (org != kNoEntry) gps.push_back(ctx.reference(org));
   }
   for (EntryRef pr : practitioner_entries(ctx, seg, 4)) gps.push_back(ctx.reference(pr));
+  mark_patient_pd1(ctx, seg, ctx.cursor.patient);
   JsonValue& patient = ctx.resource(ctx.cursor.patient);
   append_all(patient, "generalPractitioner", std::move(gps));
   // PD1-12 protection indicator Y: the record is restricted (IG: meta.security
@@ -520,7 +524,9 @@ void map_mrg(MappingContext& ctx, const Seg& seg) {
   old.add("active", JsonValue::make_bool(false));
   append_all(old, "name", human_names_field(ctx, seg, 7));
   add_link(old, ctx.reference(ctx.cursor.patient), "replaced-by");
+  const size_t known = ctx.entries().size();
   EntryRef merged = ctx.add("Patient", key, std::move(old));
+  if (static_cast<size_t>(merged) >= known) mark_retired_patient(ctx, seg, merged);
   add_link(ctx.resource(ctx.cursor.patient), ctx.reference(merged), "replaces");
   ctx.add_focus(merged);
 }

@@ -110,6 +110,10 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
     w.merge.keep_stored = m.partial.keep_stored;
     for (const v2fhir::PartialUpdate::MergeBy& b : m.partial.merge_by)
       w.merge.merge_by.push_back({b.element, b.key_path});
+    // The labels this write gets are computed from its codes (labeler.h);
+    // the ones a REST client or an earlier rule put on the stored version
+    // stay (labels are only added on this path).
+    w.merge.keep_stored_labels = true;
     out.records.push_back(std::move(w));
   }
   if (out.errors.empty()) {

@@ -65,7 +65,9 @@ const char* to_string(MessageStatus s);
 // mapper says which parts are partial; the store applies the rules to the
 // latest version inside its write transaction (no other write can come in
 // between), so the new version is the stored resource updated with what the
-// message says. Without a latest version the write is stored as given.
+// message says. Without a latest version the write is stored as given; a
+// write identical to the latest version is that version (nothing is read or
+// merged, no version is made).
 // Rules name top-level elements of the resource:
 //  - keep_stored: when the stored resource has the element, the new version
 //    takes the stored one. A name covers both JSON halves of a FHIR primitive
@@ -84,6 +86,16 @@ const char* to_string(MessageStatus s);
 //    anything the write says and are dropped; the write's are kept. When the
 //    write lacks the element, the stored one is kept; when either side is not
 //    an array, the write's value stands.
+//  - keep_stored_labels: the new version's meta.security is the union of the
+//    write's and the stored version's security labels (Codings, matched on
+//    system and code; the write's Coding wins a tie). When the stored version
+//    adds any, meta.security is sorted by (system, code) as the labeler
+//    writes it (gateway/labels); stored Codings without a code are dropped.
+//    Writers that compute labels from codes (v2 normalization) set it, so a
+//    label a REST client or an operator put on the record is not lost when a
+//    later message rewrites it; labels are removed only by a whole REST write
+//    (gateway/labels/README.md). It does not make the write partial: empty()
+//    ignores it, and the write's other elements stand.
 // The merge is in gateway/store/record_merge.h; rules never throw or fail on
 // the shape of the data, only on a stored version that cannot be read.
 struct MergeRules {
@@ -93,6 +105,8 @@ struct MergeRules {
   };
   std::vector<std::string> keep_stored;
   std::vector<MergeBy> merge_by;
+  bool keep_stored_labels = false;
+  // No element is partial (keep_stored_labels aside).
   bool empty() const { return keep_stored.empty() && merge_by.empty(); }
 };
 

@@ -1,5 +1,6 @@
 #include "gateway/store/record_merge.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -81,10 +82,72 @@ void merge_by(JsonValue& out, const JsonValue& stored, const MergeRules::MergeBy
   *new_items = std::move(merged);
 }
 
+// (system, code) of a security label Coding; nullopt for anything else.
+std::optional<std::pair<std::string, std::string>> label_key(const JsonValue& coding) {
+  if (!coding.is_object()) return std::nullopt;
+  const JsonValue* code = coding.find("code");
+  const JsonValue* system = coding.find("system");
+  if (code == nullptr || !code->is_string()) return std::nullopt;
+  if (system != nullptr && !system->is_string()) return std::nullopt;
+  return std::make_pair(system != nullptr ? system->text() : std::string(), code->text());
+}
+
+// keep_stored_labels: the stored meta.security Codings the write lacks join it.
+void keep_stored_labels(JsonValue& out, const JsonValue& stored) {
+  const JsonValue* stored_meta = stored.find("meta");
+  const JsonValue* stored_labels =
+      stored_meta != nullptr && stored_meta->is_object() ? stored_meta->find("security") : nullptr;
+  if (stored_labels == nullptr || !stored_labels->is_array()) return;
+  std::vector<const JsonValue*> missing;
+  {
+    std::set<std::pair<std::string, std::string>> have;
+    const JsonValue* meta = out.find("meta");
+    const JsonValue* labels =
+        meta != nullptr && meta->is_object() ? meta->find("security") : nullptr;
+    if (labels != nullptr && !labels->is_array()) return;  // the write's, as written
+    if (labels != nullptr)
+      for (const JsonValue& c : labels->items())
+        if (auto k = label_key(c)) have.insert(std::move(*k));
+    for (const JsonValue& c : stored_labels->items()) {
+      auto k = label_key(c);
+      if (k && have.insert(std::move(*k)).second) missing.push_back(&c);
+    }
+  }
+  if (missing.empty()) return;
+  JsonValue* meta = out.find_mutable("meta");
+  if (meta == nullptr) meta = &out.add("meta", JsonValue::make_object());
+  if (!meta->is_object()) return;
+  JsonValue* labels = meta->find_mutable("security");
+  if (labels == nullptr) labels = &meta->add("security", JsonValue::make_array());
+  for (const JsonValue* c : missing) labels->push(*c);
+  // Sorted by (system, code), each pair once (the write's first); Codings
+  // without a key keep their order after the others.
+  std::vector<JsonValue>& items = labels->mutable_items();
+  std::stable_sort(items.begin(), items.end(), [](const JsonValue& a, const JsonValue& b) {
+    auto ka = label_key(a), kb = label_key(b);
+    if (!ka || !kb) return ka.has_value() && !kb.has_value();
+    return *ka < *kb;
+  });
+  std::set<std::pair<std::string, std::string>> seen;
+  JsonValue unique = JsonValue::make_array();
+  for (JsonValue& c : items) {
+    auto k = label_key(c);
+    if (k && !seen.insert(std::move(*k)).second) continue;
+    unique.push(std::move(c));
+  }
+  *labels = std::move(unique);
+}
+
 }  // namespace
 
 Result<std::string> merge_record(std::string_view stored, std::string_view write,
                                  const MergeRules& rules) {
+  // Labels alone, and none stored: nothing to merge (the common case of a v2
+  // write, which is canonical already), so neither text is parsed.
+  if (rules.empty() &&
+      (!rules.keep_stored_labels || stored.find("\"security\"") == std::string_view::npos)) {
+    return std::string(write);
+  }
   auto old_doc = fhir::parse_json(stored, fhir::own_document_limits(stored.size()));
   if (!old_doc.ok()) {
     return data_loss_error("stored record does not parse: " +
@@ -99,6 +162,7 @@ Result<std::string> merge_record(std::string_view stored, std::string_view write
   if (!out.is_object() || !old_doc->is_object()) return std::string(write);  // not a resource
   for (const std::string& name : rules.keep_stored) keep_stored(out, *old_doc, name);
   for (const MergeRules::MergeBy& rule : rules.merge_by) merge_by(out, *old_doc, rule);
+  if (rules.keep_stored_labels) keep_stored_labels(out, *old_doc);
   auto canonical = fhir::canonicalize(out);
   if (!canonical.ok()) return internal_error("merged record could not be canonicalized");
   return std::move(canonical).value();

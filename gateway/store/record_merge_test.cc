@@ -134,6 +134,43 @@ TEST(RecordMergeTest, LargeStoredStringsAreNotRefused) {
   EXPECT_EQ(merged(stored, R"({"content":[{"x":1}]})", keep({"content"})), stored);
 }
 
+MergeRules labels() {
+  MergeRules r;
+  r.keep_stored_labels = true;
+  return r;
+}
+
+TEST(RecordMergeTest, KeepStoredLabelsUnitesSecurityLabels) {
+  // Sorted by (system, code), each pair once; the write's Coding wins a tie.
+  EXPECT_EQ(
+      merged(R"({"meta":{"security":[{"code":"V","system":"c"},{"code":"HIV","system":"a"}]}})",
+             R"({"meta":{"security":[{"code":"PSY","system":"a"},)"
+             R"({"code":"V","display":"d","system":"c"}]},"s":1})",
+             labels()),
+      R"({"meta":{"security":[{"code":"HIV","system":"a"},{"code":"PSY","system":"a"},)"
+      R"({"code":"V","display":"d","system":"c"}]},"s":1})");
+  // The write has no meta, or a meta without security: the stored labels come in.
+  EXPECT_EQ(
+      merged(R"({"meta":{"security":[{"code":"R","system":"c"}]},"s":1})", R"({"s":2})", labels()),
+      R"({"meta":{"security":[{"code":"R","system":"c"}]},"s":2})");
+  EXPECT_EQ(merged(R"({"meta":{"security":[{"code":"R","system":"c"}]}})",
+                   R"({"meta":{"tag":[{"code":"t"}]}})", labels()),
+            R"({"meta":{"security":[{"code":"R","system":"c"}],"tag":[{"code":"t"}]}})");
+  // Nothing stored: the write as given. Other stored meta is not taken.
+  EXPECT_EQ(merged(R"({"meta":{"tag":[{"code":"t"}]},"s":1})", R"({"s":2})", labels()),
+            R"({"s":2})");
+}
+
+TEST(RecordMergeTest, KeepStoredLabelsIsIdempotentAndSkipsOddShapes) {
+  const std::string stored = R"({"meta":{"security":[{"code":"V","system":"c"},"odd",{"x":1}]}})";
+  const std::string once = merged(stored, R"({"s":1})", labels());
+  // Items that are not Codings with a code cannot be matched: not carried over.
+  EXPECT_EQ(once, R"({"meta":{"security":[{"code":"V","system":"c"}]},"s":1})");
+  EXPECT_EQ(merged(once, R"({"s":1})", labels()), once);
+  // A write whose meta.security is not an array keeps it as written.
+  EXPECT_EQ(merged(stored, R"({"meta":{"security":7}})", labels()), R"({"meta":{"security":7}})");
+}
+
 TEST(RecordMergeTest, UnreadableDocumentsAreErrorsWithoutContent) {
   auto bad_stored = merge_record(R"({"secret-name":)", R"({})", keep({"a"}));
   ASSERT_FALSE(bad_stored.ok());

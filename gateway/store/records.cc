@@ -152,14 +152,18 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
       return rc;
     }
   }
-  // A partial write becomes the latest version updated with what it says.
+  // A partial write becomes the latest version updated with what it says;
+  // a write identical to the latest version is that version whatever its
+  // rules (a replayed or repeated message: no read, no merge).
+  crypto::Sha256Digest digest = keys_->content_digest(r.resource_json);
   std::string merged;
-  if (latest > 0 && !r.merge.empty()) {
+  if (latest > 0 && (!r.merge.empty() || r.merge.keep_stored_labels) &&
+      head_digest != as_bytes(digest)) {
     const int rc = merge_with_latest(r, latest, &merged);
     if (rc != SQLITE_OK) return rc;
+    if (!merged.empty()) digest = keys_->content_digest(merged);
   }
   const std::string& resource_json = merged.empty() ? r.resource_json : merged;
-  const crypto::Sha256Digest digest = keys_->content_digest(resource_json);
   if (latest > 0 && head_digest == as_bytes(digest) &&
       (!r.expected_version.has_value() || *r.expected_version == latest)) {
     out->version = latest;
@@ -251,7 +255,7 @@ int RecordWriter::index_compartment(const RecordWrite& r, std::string_view resou
     if (rc != SQLITE_DONE) return rc;
   }
   // A merged write's compartment is the merged resource's, which the writer
-  // could not know.
+  // could not know (labels alone do not change it).
   const std::vector<std::string> patients =
       r.patients.has_value() && r.merge.empty()
           ? *r.patients
