@@ -189,15 +189,14 @@ void TransferSender::finish(OutgoingTransfer& t, OutgoingState state, const std:
              {"detail", detail}});
 }
 
-void TransferSender::retry_later(OutgoingTransfer& t, const std::string& reason,
-                                 bool count_attempt) {
+void TransferSender::retry_later(OutgoingTransfer& t, const std::string& reason) {
   int64_t delay = ctx_.options.retry_initial.count();
   for (int i = 0; i < t.attempts && delay < ctx_.options.retry_max.count(); ++i) delay *= 2;
   delay = std::min<int64_t>(delay, ctx_.options.retry_max.count());
   const int64_t at = now();
-  if (ctx_.transfers->delay_outgoing(t.id, reason, at + delay, at, count_attempt).ok()) {
+  if (ctx_.transfers->delay_outgoing(t.id, reason, at + delay, at).ok()) {
     t.next_attempt_ms = at + delay;
-    if (count_attempt) ++t.attempts;
+    ++t.attempts;
   }
   log::info("transfer.retry", {{"transfer", std::to_string(t.id)},
                                {"state", std::string(outgoing_state_name(t.state))},
@@ -437,7 +436,6 @@ struct TransferSender::Attempt {
   enum class Outcome { kDelivered, kFinished, kRetry };
   Outcome outcome = Outcome::kRetry;
   std::string detail;
-  bool tried = true;  // retry: false when it was not sent at all
 };
 
 TransferSender::Attempt TransferSender::attempt_delivery(OutgoingTransfer& t,
@@ -461,8 +459,8 @@ TransferSender::Attempt TransferSender::attempt_delivery(OutgoingTransfer& t,
   }
   if (unreachable.contains(to)) {
     // Another delivery of this round found it down: do not queue every
-    // transfer behind the same timeout.
-    a.tried = false;
+    // transfer behind the same timeout (the back-off grows for all of them,
+    // as if each had found it down).
     return retry("the recipient did not answer another delivery of this round");
   }
   if (Status s = reseal_if_rekeyed(t, *member); !s.ok()) return retry(s.message());
@@ -498,7 +496,7 @@ void TransferSender::apply_attempt(OutgoingTransfer& t, const Attempt& a) {
       finish(t, OutgoingState::kFailed, a.detail);
       return;
     case Attempt::Outcome::kRetry:
-      retry_later(t, a.detail, a.tried);
+      retry_later(t, a.detail);
       return;
   }
 }

@@ -108,7 +108,7 @@ class TransferSender {
   void apply_attempt(OutgoingTransfer& t, const Attempt& a);
   Status reseal_if_rekeyed(OutgoingTransfer& t, const consortium::MemberEntry& recipient);
   void finish(OutgoingTransfer& t, OutgoingState state, const std::string& detail);
-  void retry_later(OutgoingTransfer& t, const std::string& reason, bool count_attempt = true);
+  void retry_later(OutgoingTransfer& t, const std::string& reason);
   int64_t now() const;
 
   TransferContext& ctx_;

@@ -526,13 +526,12 @@ Status TransferStore::in_one_commit(const std::function<void()>& body) {
 }
 
 Status TransferStore::delay_outgoing(int64_t id, std::string_view reason, int64_t next_attempt_ms,
-                                     int64_t now_ms, bool count_attempt) {
+                                     int64_t now_ms) {
   std::lock_guard lock(impl_->mu);
   Statement s(impl_->db,
-              "UPDATE outgoing SET attempts = attempts + ?5, detail = ?2, next_attempt_ms = ?3, "
+              "UPDATE outgoing SET attempts = attempts + 1, detail = ?2, next_attempt_ms = ?3, "
               "updated_ms = ?4 WHERE id = ?1 AND state < 4");
   s.bind_int64(1, id).bind_text(2, reason).bind_int64(3, next_attempt_ms).bind_int64(4, now_ms);
-  s.bind_int64(5, count_attempt ? 1 : 0);
   return impl_->update_one(s, "delay", id);
 }
 

@@ -152,11 +152,9 @@ class TransferStore {
   Status replace_envelope(int64_t id, const std::string& envelope, int64_t now_ms);
   // Any open state -> delivered / refused / failed.
   Status finish_outgoing(int64_t id, OutgoingState state, std::string_view detail, int64_t now_ms);
-  // A delivery attempt failed but may succeed later (count_attempt false: it
-  // was not tried, e.g. its recipient was found down by another; the back-off
-  // does not grow).
+  // A delivery attempt failed but may succeed later.
   Status delay_outgoing(int64_t id, std::string_view reason, int64_t next_attempt_ms,
-                        int64_t now_ms, bool count_attempt = true);
+                        int64_t now_ms);
   // Open transfers due at `now_ms` (next_attempt_ms <= now), oldest first;
   // optionally only those in the states first..last.
   Result<std::vector<OutgoingTransfer>> due_outgoing(int64_t now_ms, size_t limit);

@@ -172,11 +172,6 @@ TEST(TransferStoreTest, ARoundOfChangesIsOneCommit) {
                   ->empty());
   EXPECT_FALSE(
       (*store)->due_outgoing(2000, 10, OutgoingState::kRecorded, OutgoingState::kDelivered).ok());
-  // A delay that was not an attempt leaves the back-off where it was.
-  ASSERT_TRUE((*store)->delay_outgoing(a, "not tried", 3000, 2000, false).ok());
-  EXPECT_EQ((*(*store)->outgoing(a))->attempts, 0);
-  ASSERT_TRUE((*store)->delay_outgoing(a, "tried", 3000, 2000).ok());
-  EXPECT_EQ((*(*store)->outgoing(a))->attempts, 1);
 }
 
 TEST(TransferStoreTest, IncomingIsRecordedOncePerSenderAndId) {
