@@ -40,10 +40,13 @@ struct TransferOptions {
   // at once: building is CPU, delivering mostly waits on the recipient.
   size_t build_threads = 2;
   size_t delivery_threads = 8;
-  // Deliveries to one recipient at once. A member's listener admits
-  // max(1, threads / 2) connections per address before they are identified
-  // (gateway/peering/peer_server.h): more than that from us is refused.
-  size_t delivery_per_peer = 2;
+  // Deliveries to one recipient at once: as many as the peer client keeps
+  // connections to one peer (PeerClientOptions::max_connections_per_peer).
+  // A member's listener admits max(1, threads / 2) connections per address
+  // before they are identified (gateway/peering/peer_server.h): with the
+  // default 8 threads, these 4 first handshakes all get in; with fewer, the
+  // extra ones are refused once and the round's deliveries retried.
+  size_t delivery_per_peer = 4;
   // At most this many transfers are taken per round of each worker.
   size_t round_size = 256;
   // Wall clock, Unix ms (tests move it).

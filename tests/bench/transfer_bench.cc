@@ -6,7 +6,14 @@
 // request (A's created_ms) to stored at B (B's received_ms), gas per
 // transfer from the TransferLog receipts, and the machine. It is a gtest
 // binary only to reuse TransferFixture; it measures and asserts no figure.
-//   transfer_bench [--transfers N] [--clients C]
+// Each client keeps one HTTPS connection open for all its requests, as an
+// EHR's integration engine does; --new-connections makes a TLS handshake per
+// request instead (the figure then includes A's handshake cost).
+//   transfer_bench [--transfers N] [--clients C] [--new-connections]
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/StreamCopier.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -29,6 +36,7 @@ namespace {
 
 int g_transfers = 400;
 int g_clients = 8;
+bool g_new_connections = false;
 constexpr int kObservations = 18;
 
 const std::string kAdmit =
@@ -199,11 +207,36 @@ TEST_F(TransferBench, PushesBetweenTwoGateways) {
   std::vector<std::thread> clients;
   for (int c = 0; c < g_clients; ++c) {
     clients.emplace_back([&] {
+      std::unique_ptr<Poco::Net::HTTPSClientSession> session;
       while (next.fetch_add(1) < g_transfers) {
-        rest::testing::Reply r = a_.call("POST", push, body);
-        if (r.status != 202) {
+        int status = 0;
+        if (g_new_connections) {
+          status = a_.call("POST", push, body).status;
+        } else {
+          try {
+            if (!session) {
+              session = std::make_unique<Poco::Net::HTTPSClientSession>("localhost",
+                                                                        a_.https_port(), a_.https);
+              session->setKeepAlive(true);
+              session->setTimeout(Poco::Timespan(20, 0));
+            }
+            Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, push,
+                                       Poco::Net::HTTPMessage::HTTP_1_1);
+            req.setKeepAlive(true);
+            req.setContentType("application/fhir+json");
+            req.setContentLength(static_cast<std::streamsize>(body.size()));
+            session->sendRequest(req) << body;
+            Poco::Net::HTTPResponse resp;
+            std::string ignored;
+            Poco::StreamCopier::copyToString(session->receiveResponse(resp), ignored);
+            status = resp.getStatus();
+          } catch (const Poco::Exception&) {
+            session.reset();  // counted as refused below
+          }
+        }
+        if (status != 202) {
           ++refused;
-          last_status = r.status;
+          last_status = status;
         }
       }
     });
@@ -257,12 +290,14 @@ TEST_F(TransferBench, PushesBetweenTwoGateways) {
   char json[2048];
   std::snprintf(
       json, sizeof json,
-      "{\"bench\":\"transfer\",\"transfers\":%d,\"clients\":%d,\"records_per_transfer\":%.1f,"
+      "{\"bench\":\"transfer\",\"transfers\":%d,\"clients\":%d,\"connections\":\"%s\","
+      "\"records_per_transfer\":%.1f,"
       "\"seconds\":%.3f,\"submit_seconds\":%.3f,\"transfers_per_s\":%.1f,"
       "\"latency_ms\":{\"p50\":%.0f,\"p99\":%.0f,\"max\":%.0f},\"gas_per_transfer\":%.0f,"
       "\"tx_count\":%zu,\"stages_ms_at_a\":%s,\"machine\":{\"nproc\":%u,\"loadavg\":[%.2f,%.2f,%."
       "2f]}}\n",
-      g_transfers, g_clients, static_cast<double>(records) / g_transfers, seconds, submit_s,
+      g_transfers, g_clients, g_new_connections ? "one per request" : "kept alive",
+      static_cast<double>(records) / g_transfers, seconds, submit_s,
       seconds > 0 ? g_transfers / seconds : 0.0, quantile(latency, 0.5), quantile(latency, 0.99),
       quantile(latency, 1.0), static_cast<double>(gas) / g_transfers, tx_hashes.size(),
       stages.c_str(), std::thread::hardware_concurrency(), load[0], load[1], load[2]);
@@ -295,8 +330,11 @@ int main(int argc, char** argv) {
         return 2;
       }
       (arg == "--transfers" ? gw::testing::g_transfers : gw::testing::g_clients) = v;
+    } else if (arg == "--new-connections") {
+      gw::testing::g_new_connections = true;
     } else {
-      std::fprintf(stderr, "usage: transfer_bench [--transfers N] [--clients C]\n");
+      std::fprintf(stderr,
+                   "usage: transfer_bench [--transfers N] [--clients C] [--new-connections]\n");
       return 2;
     }
   }
