@@ -1,7 +1,7 @@
 // Fuzz target: arbitrary bytes as a token request's "scope" parameter. Every
 // input is granted a subset of the configured scopes or refused; a refusal's
-// message never repeats a byte outside the scope grammar's plain characters,
-// and no grant ever exceeds the configuration.
+// message is printable ASCII (no raw client bytes reach a log), and no grant
+// ever exceeds the configuration.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
