@@ -104,6 +104,10 @@ Result<Scope> parse_scope(std::string_view text, ScopeSource source, size_t posi
       return fail("a wildcard must stand for the whole type (system/*.rs)");
     }
     if (!fhir::is_resource_type(type)) return fail("not a FHIR R4 resource type");
+    // policy.h: the audit trail is the auditor role's; a scope that seems to
+    // grant it would mislead the operator who wrote it.
+    if (type == "AuditEvent")
+      return fail("AuditEvent is granted by the auditor role, not by scopes");
   }
 
   Permissions p = 0;

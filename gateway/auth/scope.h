@@ -10,6 +10,8 @@
 //   - search-parameter restrictions ("system/Observation.rs?category=..."):
 //     the gateway cannot yet apply them to reads, writes and searches, and a
 //     restriction it does not enforce would grant more than it says.
+//   - AuditEvent: the audit trail is granted by the auditor role only
+//     (client_grant.h), and a wildcard scope does not reach it (policy.h).
 //   - types that are not concrete FHIR R4 resource types, wildcards other
 //     than a whole "*" type, empty or repeated or out-of-order permissions,
 //     scopes longer than kMaxScopeBytes, lists of more than kMaxScopes.

@@ -67,6 +67,7 @@ TEST(ScopeParse, InvalidScopesNameTheScopeAndTheReason) {
       {"system/Resource.rs", StatusCode::kInvalidArgument, "not a FHIR R4 resource type"},
       {"system/DomainResource.rs", StatusCode::kInvalidArgument, "not a FHIR R4 resource type"},
       {"system/HumanName.rs", StatusCode::kInvalidArgument, "not a FHIR R4 resource type"},
+      {"system/AuditEvent.rs", StatusCode::kInvalidArgument, "auditor role"},
       {"system/Patient.", StatusCode::kInvalidArgument, "permissions"},
       {"system/Patient.sr", StatusCode::kInvalidArgument, "permissions"},
       {"system/Patient.rr", StatusCode::kInvalidArgument, "permissions"},
