@@ -23,6 +23,26 @@ constexpr const char* kA3Token =
     "."
     "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
 
+// RFC 7515 Appendix A.2: RS256 with the 2048-bit RSA key of A.2.1.
+constexpr const char* kA2Jwks = R"({"keys":[{"kty":"RSA","kid":"a2","e":"AQAB","n":")"
+                                "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddx"
+                                "HmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMs"
+                                "D1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSH"
+                                "SXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdV"
+                                "MTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8"
+                                "NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ\"}]}";
+constexpr const char* kA2Token =
+    "eyJhbGciOiJSUzI1NiJ9."
+    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    "."
+    "cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_"
+    "O8W2Fp5jujGb"
+    "ds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_"
+    "nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0G"
+    "arZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-"
+    "eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6Lb"
+    "gGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
+
 const VerifyKey& a3_key() {
   static const Jwks jwks = Jwks::parse(kA3Jwks).value();
   return jwks.keys().at(0).key;
@@ -69,6 +89,20 @@ TEST(Jws, Rfc7515A3VectorVerifies) {
   auto claims = parse_jwt_claims(jws->payload);
   ASSERT_TRUE(claims.ok());
   EXPECT_EQ(claims->find("exp")->text(), "1300819380");
+}
+
+TEST(Jws, Rfc7515A2VectorVerifies) {
+  auto jwks = Jwks::parse(kA2Jwks);
+  ASSERT_TRUE(jwks.ok()) << jwks.error().message();
+  const VerifyKey& key = jwks->keys().at(0).key;
+  EXPECT_EQ(key.bits(), 2048);
+  auto jws = parse_jws(kA2Token);
+  ASSERT_TRUE(jws.ok()) << jws.error().message();
+  EXPECT_EQ(jws->alg, JwsAlg::kRS256);
+  EXPECT_TRUE(verify_jws(*jws, key).ok());
+  // The same signature presented as RS384 does not verify (another digest).
+  jws->alg = JwsAlg::kRS384;
+  EXPECT_EQ(verify_jws(*jws, key).message(), "jws: signature does not verify");
 }
 
 TEST(Jws, Rfc7515A3VectorWithAFlippedBitFails) {
