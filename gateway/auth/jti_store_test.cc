@@ -5,8 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace gw::auth {
 namespace {
@@ -72,6 +75,26 @@ TEST_F(JtiStoreTest, CapsLiveRowsPerClientAndPrunesExpiredOnes) {
   EXPECT_EQ(store->rows("lab").value(), 1);
   EXPECT_EQ(store->prune(kNow + 1000).value(), 2);  // lab j3, pharmacy j0
   EXPECT_EQ(store->rows("pharmacy").value(), 0);
+}
+
+// Two gateway threads (or two connections to the file) racing on one
+// captured assertion: exactly one wins.
+TEST_F(JtiStoreTest, ConcurrentRecordsOfOneJtiAdmitExactlyOne) {
+  auto a = JtiStore::open(file()).value();
+  auto b = JtiStore::open(file()).value();
+  for (int round = 0; round < 20; ++round) {
+    const std::string jti = "race-" + std::to_string(round);
+    std::atomic<int> wins{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      JtiStore* store = (t % 2 == 0 ? a : b).get();
+      threads.emplace_back([&, store] {
+        if (store->record("lab", jti, kNow + 300, kNow).ok()) ++wins;
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(wins.load(), 1) << jti;
+  }
 }
 
 TEST_F(JtiStoreTest, RefusesBadArguments) {
