@@ -196,6 +196,10 @@ std::string_view outcome_name(OutcomeKind kind) {
 }
 
 Status validate(const AuditEntry& e) {
+  // Years 1970..9999: keeps age arithmetic on entry times free of overflow.
+  if (e.time_ms < 0 || e.time_ms >= 253'402'300'800'000) {
+    return invalid_argument_error("audit entry: time is outside 1970..9999");
+  }
   GW_RETURN_IF_ERROR(check_actor(e.actor));
   const auto action = static_cast<uint8_t>(e.action);
   if (action < 1 || action > kMaxAction) {
