@@ -87,6 +87,13 @@ struct PruneResult {
   int64_t pruned_through_seq = 0;  // the new start of verification
 };
 
+// Since open(): entries appended and the commits that wrote them (their
+// ratio is how many appends a group commit shared).
+struct AuditLogStats {
+  int64_t appends = 0;
+  int64_t commits = 0;
+};
+
 class AuditLog {
  public:
   // Opens or creates the file (0600). failed-precondition if it is some other
@@ -130,6 +137,7 @@ class AuditLog {
   Result<PruneResult> prune_before(int64_t time_ms);
 
   Result<AuditHead> head();
+  AuditLogStats stats() const;
 
  private:
   struct Impl;
