@@ -53,27 +53,40 @@ Status AuditLog::Impl::write_entries(std::vector<Pending*>& batch) {
 // now_ms is set. Returns how many closed.
 
 Result<int> AuditLog::Impl::close_due(std::optional<int64_t> now_ms) {
+  // Runs at every commit, so it decides from the head and one row (seqs are
+  // contiguous) and reads the waiting entries only to close a batch.
+  GW_ASSIGN_OR_RETURN(const auto head, read_meta("head"));
   int closed = 0;
   for (;;) {
-    Statement last(db, "SELECT coalesce(max(last_seq), 0) FROM batches");
-    if (last.step() != SQLITE_ROW) return error("read batches");
-    const int64_t first = last.column_int64(0) + 1;
-    Statement s(db,
-                "SELECT seq, time_ms, chain_hash FROM entries WHERE seq >= ?1 ORDER BY seq "
-                "LIMIT ?2");
-    s.bind_int64(1, first).bind_int64(2, static_cast<int64_t>(options.batch_max_entries));
-    std::vector<crypto::Hash256> leaves;
-    int64_t oldest = INT64_MAX, last_seq = 0;
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      last_seq = s.column_int64(0);
-      oldest = std::min(oldest, s.column_int64(1));
-      leaves.push_back(to_array(s.column_blob_view(2)));
+    Statement last(db, "SELECT last_seq FROM batches ORDER BY first_seq DESC LIMIT 1");
+    const int rc_last = last.step();
+    if (rc_last != SQLITE_ROW && rc_last != SQLITE_DONE) return error("read batches");
+    const int64_t first = (rc_last == SQLITE_ROW ? last.column_int64(0) : 0) + 1;
+    const int64_t waiting = head.first - first + 1;
+    if (waiting <= 0) return closed;
+    const bool full = waiting >= static_cast<int64_t>(options.batch_max_entries);
+    bool aged = false;
+    if (!full && now_ms) {
+      // The first waiting entry stands for the oldest: entries are written
+      // in arrival order, and times from concurrent callers differ by little.
+      Statement t(db, "SELECT time_ms FROM entries WHERE seq = ?1");
+      t.bind_int64(1, first);
+      if (t.step() != SQLITE_ROW) return error("read the first unbatched entry");
+      aged = *now_ms - t.column_int64(0) >= options.batch_max_age_ms;
     }
-    if (rc != SQLITE_DONE) return error("read unbatched entries");
-    const bool full = leaves.size() >= options.batch_max_entries;
-    const bool aged = now_ms && !leaves.empty() && *now_ms - oldest >= options.batch_max_age_ms;
     if (!full && !aged) return closed;
+    const int64_t last_seq =
+        first + std::min<int64_t>(waiting, static_cast<int64_t>(options.batch_max_entries)) - 1;
+    Statement s(db, "SELECT chain_hash FROM entries WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq");
+    s.bind_int64(1, first).bind_int64(2, last_seq);
+    std::vector<crypto::Hash256> leaves;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) leaves.push_back(to_array(s.column_blob_view(0)));
+    if (rc != SQLITE_DONE) return error("read unbatched entries");
+    if (static_cast<int64_t>(leaves.size()) != last_seq - first + 1) {
+      return data_loss_error("audit log " + path + ": entries " + std::to_string(first) + ".." +
+                             std::to_string(last_seq) + " are not all there (run audit verify)");
+    }
     const auto tree = crypto::MerkleTree::build(std::move(leaves));
     Statement ins(db,
                   "INSERT INTO batches (first_seq, last_seq, root, created_ms) "
@@ -82,7 +95,6 @@ Result<int> AuditLog::Impl::close_due(std::optional<int64_t> now_ms) {
     ins.bind_blob(3, std::span<const uint8_t>(tree->root())).bind_int64(4, gw::now_ms());
     GW_RETURN_IF_ERROR(run(ins, "record batch"));
     ++closed;
-    if (!full) return closed;
   }
 }
 

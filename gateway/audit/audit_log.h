@@ -33,7 +33,7 @@
 namespace gw::audit {
 
 struct AuditLogOptions {
-  // A batch closes when this many entries wait, or when the oldest waiting
+  // A batch closes when this many entries wait, or when the first waiting
   // entry (by its time) is this old at an append or a close_batches() call.
   size_t batch_max_entries = 1024;
   int64_t batch_max_age_ms = 60'000;

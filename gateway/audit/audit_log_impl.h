@@ -105,8 +105,8 @@ struct AuditLog::Impl {
   // Inside a transaction: writes `batch` (each validated) after the head.
   // Inside a transaction: writes `batch` (each validated) after the head.
   Status write_entries(std::vector<Pending*>& batch);
-  // Inside a transaction: closes full batches, and one aged batch when
-  // now_ms is set. Returns how many closed.
+  // Inside a transaction: closes every batch that is full, or aged at
+  // now_ms when it is set. Returns how many closed.
   Result<int> close_due(std::optional<int64_t> now_ms);
   // Group commit (see audit_log.h).
   Result<int64_t> append(const AuditEntry& entry);
