@@ -118,12 +118,14 @@ class AuditLog {
   Result<std::vector<AuditBatch>> pending_batches(size_t limit);
   // All batches with id > after_id, oldest first, at most `limit`.
   Result<std::vector<AuditBatch>> batches(int64_t after_id, size_t limit);
-  // Store the TPM's signature over a batch's root. failed-precondition if the
-  // batch is already signed (a signature is never replaced), not-found if no
-  // such batch.
+  // Store the TPM's signature over a batch's root (1..512 bytes; signer 1..16
+  // bytes, "tpm" or "software"). failed-precondition if there is no such
+  // batch or it is already signed (a signature is never replaced).
   Status set_batch_signature(int64_t batch_id, std::span<const uint8_t> signature,
                              std::string_view signer);
-  // Store the ledger transaction that anchored a signed batch (same rules).
+  // Store the ledger transaction (1..80 bytes) that anchored a signed batch.
+  // failed-precondition if there is no such batch, it is not signed yet, or
+  // it is already anchored.
   Status set_batch_anchor(int64_t batch_id, std::string_view tx_hash, int64_t anchored_ms);
 
   // Decrypted entries matching `query`, ascending by seq. data-loss if a
