@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -33,8 +34,9 @@ TEST(AuditEntryTest, EncodesAndDecodesEveryField) {
 // change under version 1. The fuzz corpus's seed was written by hand from the
 // format in audit_entry.h.
 TEST(AuditEntryTest, EncodingIsPinnedByTheHandWrittenSeed) {
-  std::ifstream in(std::string(GW_SOURCE_DIR) + "/gateway/audit/audit_entry_fuzz_corpus/read.bin",
-                   std::ios::binary);
+  const std::filesystem::path seed_path =
+      std::filesystem::path(GW_SOURCE_DIR) / "gateway/audit/audit_entry_fuzz_corpus/read.bin";
+  std::ifstream in(seed_path, std::ios::binary);
   const std::string seed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   ASSERT_FALSE(seed.empty());
   AuditEntry e = sample_entry(1);
