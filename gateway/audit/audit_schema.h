@@ -1,11 +1,16 @@
-// Internal to gateway/audit: the audit file's schema and the derivations the
-// writer (audit_log.cc) and the verifier (audit_verify.cc) must agree on.
+// Internal to gateway/audit: the audit file's schema, the derivations and
+// the row readers the writer (audit_log*.cc) and the verifier
+// (audit_verify.cc) must agree on.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
+#include "gateway/audit/audit_log.h"
+#include "gateway/base/sqlite.h"
 #include "gateway/crypto/sha256.h"
 
 namespace gw::audit::internal {
@@ -70,6 +75,29 @@ inline std::string entry_associated_data(int64_t seq) {
 
 inline std::string_view as_view(const crypto::Sha256Digest& d) {
   return {reinterpret_cast<const char*>(d.data()), d.size()};
+}
+
+inline std::array<uint8_t, 32> to_array(std::string_view b) {
+  std::array<uint8_t, 32> out{};
+  if (b.size() == out.size()) std::memcpy(out.data(), b.data(), out.size());
+  return out;
+}
+
+inline constexpr const char* kBatchColumns =
+    "id, first_seq, last_seq, root, created_ms, signature, signer, anchor_tx, anchored_ms";
+
+inline AuditBatch read_batch(sqlite::Statement& s) {
+  AuditBatch b;
+  b.id = s.column_int64(0);
+  b.first_seq = s.column_int64(1);
+  b.last_seq = s.column_int64(2);
+  b.root = to_array(s.column_blob_view(3));
+  b.created_ms = s.column_int64(4);
+  b.signature = s.column_bytes(5);
+  b.signer = s.column_text(6);
+  b.anchor_tx = s.column_text(7);
+  b.anchored_ms = s.column_int64(8);
+  return b;
 }
 
 }  // namespace gw::audit::internal

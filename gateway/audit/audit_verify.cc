@@ -2,7 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <cstring>
 #include <optional>
 #include <vector>
 
@@ -19,12 +18,6 @@ using sqlite::Statement;
 // How far from its own seq a row that does not open is looked for: rows
 // swapped, shifted by an insertion or a deletion land near where they were.
 constexpr int64_t kProbeDistance = 16;
-
-crypto::Sha256Digest to_digest(std::string_view b) {
-  crypto::Sha256Digest d{};
-  if (b.size() == d.size()) std::memcpy(d.data(), b.data(), d.size());
-  return d;
-}
 
 struct Db {
   sqlite3* db = nullptr;
@@ -69,24 +62,10 @@ class Verifier {
 };
 
 Status Verifier::load_batches() {
-  Statement s(d_.db,
-              "SELECT id, first_seq, last_seq, root, created_ms, signature, signer, anchor_tx, "
-              "anchored_ms FROM batches ORDER BY first_seq");
+  Statement s(
+      d_.db, std::string("SELECT ") + internal::kBatchColumns + " FROM batches ORDER BY first_seq");
   int rc;
-  while ((rc = s.step()) == SQLITE_ROW) {
-    AuditBatch b;
-    b.id = s.column_int64(0);
-    b.first_seq = s.column_int64(1);
-    b.last_seq = s.column_int64(2);
-    const auto root = to_digest(s.column_blob_view(3));
-    std::memcpy(b.root.data(), root.data(), root.size());
-    b.created_ms = s.column_int64(4);
-    b.signature = s.column_bytes(5);
-    b.signer = s.column_text(6);
-    b.anchor_tx = s.column_text(7);
-    b.anchored_ms = s.column_int64(8);
-    batches_.push_back(std::move(b));
-  }
+  while ((rc = s.step()) == SQLITE_ROW) batches_.push_back(internal::read_batch(s));
   if (rc != SQLITE_DONE) return d_.error("read batches");
   // Batches must tile seqs 1.. without gaps or overlaps.
   int64_t expected = 1;
@@ -199,7 +178,7 @@ Result<AuditVerifyReport> Verifier::run() {
   Statement meta(d_.db, "SELECT name, seq, hash FROM meta WHERE name IN ('start', 'head')");
   std::optional<std::pair<int64_t, crypto::Sha256Digest>> start, head;
   while (meta.step() == SQLITE_ROW) {
-    auto v = std::make_pair(meta.column_int64(1), to_digest(meta.column_blob_view(2)));
+    auto v = std::make_pair(meta.column_int64(1), internal::to_array(meta.column_blob_view(2)));
     (meta.column_text(0) == "start" ? start : head) = v;
   }
   if (!start || !head) return data_loss_error("audit log " + d_.path + ": no start or head");
