@@ -164,6 +164,22 @@ TEST_F(AuditVerifyTest, TheIntegratorsBatchCheckNamesTheBatch) {
   EXPECT_NE(r.what.find("signature does not verify"), std::string::npos);
 }
 
+// Queries never hand out an entry that does not open where it lies.
+TEST_F(AuditVerifyTest, AQueryOverATamperedRowIsDataLoss) {
+  tamper(
+      "UPDATE entries SET seq = -1 WHERE seq = 5; UPDATE entries SET seq = 5 WHERE seq = 6; "
+      "UPDATE entries SET seq = 6 WHERE seq = -1");
+  auto log = AuditLog::open(path_, keys_);
+  ASSERT_TRUE(log.ok());
+  AuditQuery q;
+  q.limit = 4;
+  EXPECT_TRUE((*log)->query(q).ok());  // 1..4 are intact
+  q.limit = 5;
+  auto page = (*log)->query(q);
+  EXPECT_EQ(page.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(page.status().message().find("entry 5"), std::string::npos);
+}
+
 TEST_F(AuditVerifyTest, WrongKeysFailAtTheFirstEntry) {
   auto other = AuditKeys::random_for_tests();
   auto r = verify_audit_log(path_, *other);
