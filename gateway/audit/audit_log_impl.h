@@ -1,0 +1,88 @@
+// Internal to gateway/audit: the AuditLog's state, shared by audit_log.cc
+// (opening, appends, batches) and audit_log_read.cc (queries, batch updates,
+// retention).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gateway/audit/audit_log.h"
+#include "gateway/audit/audit_schema.h"
+#include "gateway/base/sqlite.h"
+
+namespace gw::audit {
+
+struct AuditLog::Impl {
+  std::string path;
+  std::shared_ptr<const AuditKeys> keys;
+  AuditLogOptions options;
+  sqlite3* db = nullptr;
+  std::mutex db_mu;  // guards db
+
+  // Group commit: appends queue here; the leader writes them all.
+  struct Pending {
+    const AuditEntry* entry;
+    Result<int64_t> result = internal_error("not written");
+    bool done = false;
+  };
+  std::mutex group_mu;  // guards group_queue, group_leader
+  std::condition_variable group_done;
+  std::vector<Pending*> group_queue;
+  bool group_leader = false;
+  std::atomic<int64_t> appends{0}, commits{0};  // for stats()
+
+  ~Impl() { sqlite3_close_v2(db); }
+
+  Status error(std::string_view what) const {
+    return sqlite::error_status(db, sqlite3_extended_errcode(db),
+                                "audit log " + path + ": " + std::string(what));
+  }
+  Status exec(const char* sql) {
+    if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return error("exec");
+    return ok_status();
+  }
+  Status run(sqlite::Statement& s, std::string_view what) {
+    if (s.step() != SQLITE_DONE) return error(what);
+    return ok_status();
+  }
+  // Runs `body` in one IMMEDIATE transaction; rolls back if it fails.
+  template <typename F>
+  Status in_transaction(F body) {
+    GW_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+    Status s = body();
+    if (s.ok()) s = exec("COMMIT");
+    if (!s.ok()) (void)exec("ROLLBACK");
+    return s;
+  }
+
+  Result<std::pair<int64_t, crypto::Sha256Digest>> read_meta(std::string_view name) {
+    sqlite::Statement s(db, "SELECT seq, hash FROM meta WHERE name = ?1");
+    s.bind_text(1, name);
+    if (s.step() != SQLITE_ROW) return error("read " + std::string(name));
+    return std::make_pair(s.column_int64(0), internal::to_array(s.column_blob_view(1)));
+  }
+  Status write_meta(std::string_view name, int64_t seq, const crypto::Sha256Digest& hash) {
+    sqlite::Statement s(db, "INSERT OR REPLACE INTO meta (name, seq, hash) VALUES (?1, ?2, ?3)");
+    s.bind_text(1, name).bind_int64(2, seq).bind_blob(3, std::span<const uint8_t>(hash));
+    return run(s, "write " + std::string(name));
+  }
+
+  // Inside a transaction: writes `batch` (each validated) after the head.
+  // Inside a transaction: writes `batch` (each validated) after the head.
+  Status write_entries(std::vector<Pending*>& batch);
+  // Inside a transaction: closes every batch that is full, or aged at
+  // now_ms when it is set. Returns how many closed.
+  Result<int> close_due(std::optional<int64_t> now_ms);
+  // Group commit (see audit_log.h).
+  Result<int64_t> append(const AuditEntry& entry);
+};
+
+}  // namespace gw::audit
