@@ -2,8 +2,11 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
+
+#include "gateway/crypto/base64.h"
 
 namespace gw::crypto {
 namespace {
@@ -86,14 +89,10 @@ std::string Tokenizer::token(std::string_view system, std::string_view value) co
 
 std::optional<std::array<uint8_t, 32>> token_bytes(std::string_view token) {
   if (token.size() != Tokenizer::kTokenChars) return std::nullopt;
+  auto bytes = base64_decode(token, Base64::kUrlSafeNoPadding);
+  if (!bytes || bytes->size() != 32) return std::nullopt;
   std::array<uint8_t, 32> out;
-  size_t len = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(out.data(), out.size(), token.data(), token.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-      len != out.size() || end != token.data() + token.size()) {
-    return std::nullopt;
-  }
+  std::copy(bytes->begin(), bytes->end(), out.begin());
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include "fhir/json/json.h"
 #include "fhir/json/write.h"
+#include "gateway/crypto/base64.h"
 #include "gateway/crypto/commitment.h"
 #include "gateway/crypto/merkle.h"
 #include "gateway/transfer/payload_internal.h"
@@ -66,16 +67,7 @@ std::string base64(std::span<const uint8_t> bytes) {
 }
 
 std::optional<std::vector<uint8_t>> unbase64(std::string_view text) {
-  std::vector<uint8_t> out(text.size() / 4 * 3 + 3);
-  size_t len = 0;
-  const char* end = nullptr;
-  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
-      end != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  out.resize(len);
-  return out;
+  return crypto::base64_decode(text, crypto::Base64::kStandard);
 }
 
 fhir::JsonParseOptions parse_limits(size_t bytes, const PayloadLimits& limits) {
