@@ -194,15 +194,15 @@ describe('TransferLog', () => {
       let nonce = Number(await anvil.rpc('eth_getTransactionCount', [sender, 'pending']));
       const started = process.hrtime.bigint();
       const hashes = [];
-      // Keep a few transactions in flight, as the gateway's outbox would.
-      for (let i = 0; i < batches; i += 5) {
-        const group = [];
-        for (let j = i; j < Math.min(i + 5, batches); ++j) {
-          const args = [batch()];
-          // 100 transfers use ≈ 1.54 Mgas; declaring 3 M keeps a group well inside one block.
-          group.push(c.transfers.sendNoWait('recordTransfers', args, sender, 3_000_000, nonce++));
-        }
-        hashes.push(...(await Promise.all(group)));
+      // Keep transactions in flight (no receipt awaited before the next is sent), as the
+      // gateway's outbox would, but hand them to anvil in nonce order: sent concurrently they
+      // can arrive out of order, and anvil's pool then sometimes keeps one that never becomes
+      // ready again (CI: "no receipt ... in 60000 ms" despite evm_mine nudges).
+      for (let i = 0; i < batches; ++i) {
+        const args = [batch()];
+        // 100 transfers use ≈ 1.54 Mgas; declaring 3 M keeps each well inside one block.
+        const gas = 3_000_000;
+        hashes.push(await c.transfers.sendNoWait('recordTransfers', args, sender, gas, nonce++));
       }
       const receipts = await Promise.all(hashes.map((h) => anvil.receipt(h)));
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
