@@ -34,6 +34,14 @@ std::string GatewayConfig::transfers_path() const {
   return (std::filesystem::path(state_dir) / "transfers.db").string();
 }
 
+std::string GatewayConfig::audit_path() const {
+  return (std::filesystem::path(state_dir) / "audit.db").string();
+}
+
+std::string GatewayConfig::auth_path() const {
+  return (std::filesystem::path(state_dir) / "auth.db").string();
+}
+
 namespace {
 
 using Fail = std::function<gw::Status(const std::string& key, const std::string& why)>;

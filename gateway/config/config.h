@@ -134,6 +134,49 @@ struct HttpsConfig {
   // Client certificate subject CNs allowed to use the admin API (/admin/...,
   // e.g. attestation); needs client_ca_file. Empty: no admin API.
   std::vector<std::string> admin_subjects;
+  // Every request but GET /metadata (and the token endpoint and the SMART
+  // configuration) must come from a [client.NAME] unless this is set: for
+  // development only; every start logs a loud warning.
+  bool allow_anonymous = false;
+  // Access tokens issued by POST /auth/token (SMART Backend Services) live
+  // this long (60..3600 s).
+  int token_lifetime_s = 300;
+  // Clock skew allowed on a client assertion's exp/iat/nbf (0..300 s).
+  int assertion_leeway_s = 60;
+};
+
+// One client of the FHIR REST API ([client.NAME]): how it proves who it is
+// and what it may do. At least one way in: a client certificate (cert_subject
+// and/or cert_sha256; needs [https] client_ca_file) or a JWKS file (SMART
+// Backend Services, POST /auth/token with a private_key_jwt assertion).
+struct ClientConfig {
+  std::string name;  // [A-Za-z0-9._-]{1,64}; the audit trail's "client:NAME"
+  int line = 0;      // line of its [client.NAME] header
+  // The client certificate's subject, RFC 2253 (as `openssl x509 -noout
+  // -subject -nameopt RFC2253` prints it, without "subject="), e.g.
+  // "CN=lab-interface,O=General Hospital". Empty: not matched by subject.
+  std::string cert_subject;
+  // SHA-256 fingerprints of accepted client certificates, normalized to 64
+  // lower-case hex digits (the file may use colons and either case). With
+  // cert_subject too, both must match.
+  std::vector<std::string> cert_sha256;
+  // The client's public keys (a JWKS file, gateway/auth/jwks.h); absolute.
+  std::string jwks_file;
+  // SMART App Launch v2 system scopes (gateway/auth/scope.h) and roles
+  // ("admin", "auditor"); checked with auth::make_client_grant at parse time.
+  std::vector<std::string> scopes;
+  std::vector<std::string> roles;
+};
+
+// The audit trail (gateway/audit): <state_dir>/audit.db.
+struct AuditConfig {
+  // Entries are kept at least this long (HIPAA's six years by default);
+  // batches not yet anchored are never pruned.
+  uint32_t retention_days = 2190;
+  // A batch (signed by the TPM, anchored on the ledger) closes at this many
+  // entries or when its first entry is this old.
+  size_t batch_max_entries = 1024;
+  std::chrono::milliseconds batch_max_age{60000};
 };
 
 // The member-to-member API (gateway/peering): its own listener, mutual TLS,
@@ -249,6 +292,9 @@ struct GatewayConfig {
   // that changes without a governance vote, while what makes the endpoint
   // trustworthy (its certificate fingerprint, the member's keys) is on chain.
   std::map<std::string, std::string> peers;
+  // [client.NAME], in file order.
+  std::vector<ClientConfig> clients;
+  AuditConfig audit;
   size_t store_max_batch = 1024;
   uint64_t store_max_queued_bytes = uint64_t{256} << 20;
   std::vector<ChannelConfig> channels;
@@ -261,6 +307,11 @@ struct GatewayConfig {
   std::string outbound_queue_path() const;
   // <state_dir>/transfers.db: transfers to and from other members (gateway/transfer).
   std::string transfers_path() const;
+  // <state_dir>/audit.db: the audit trail (gateway/audit/audit_log.h).
+  std::string audit_path() const;
+  // <state_dir>/auth.db: seen assertion jtis and issued access tokens
+  // (gateway/auth/jti_store.h, token_store.h).
+  std::string auth_path() const;
 };
 
 // Parses and validates. An error (invalid-argument) has one line of the form
