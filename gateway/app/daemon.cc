@@ -25,8 +25,10 @@
 #include "gateway/admin/metrics.h"
 #include "gateway/anchoring/batch_signer.h"
 #include "gateway/anchoring/ledger_service.h"
+#include "gateway/app/access_setup.h"
 #include "gateway/app/consent_endpoint.h"
 #include "gateway/app/version.h"
+#include "gateway/audit/audit_entry.h"
 #include "gateway/base/clock.h"
 #include "gateway/config/config.h"
 #include "gateway/consortium/consortium_view.h"
@@ -43,6 +45,11 @@
 
 namespace gw::app {
 namespace {
+
+constexpr const char* kAnonymousWarning =
+    "DEVELOPMENT ONLY: [https] allow_anonymous = true: anyone who reaches the HTTPS port can read "
+    "and change every record. Never use this with real patient data; declare [client.NAME] "
+    "tables instead.";
 
 constexpr const char* kUsage =
     "usage: gatewayd --config FILE [--check]\n"
@@ -294,6 +301,28 @@ int run_gatewayd(int argc, char** argv) {
                  {"ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                            std::chrono::steady_clock::now() - keys_started)
                                            .count())}});
+  // Access control and the audit trail before any listener: nothing is
+  // served that cannot be checked and recorded.
+  auto access = gw::app::start_access(*cfg, keys->working);
+  if (!access.ok()) {
+    gw::log::error("startup_failed", {{"detail", access.error().message()}});
+    return 1;
+  }
+  if (cfg->https.enabled && cfg->https.allow_anonymous) {
+    gw::log::warn("https.anonymous_allowed", {{"detail", kAnonymousWarning}});
+  }
+  {
+    gw::audit::AuditEntry loaded;
+    loaded.time_ms = gw::now_ms();
+    loaded.actor = gw::audit::Actor{gw::audit::ActorKind::kOperator, ""};
+    loaded.action = gw::audit::Action::kConfigLoad;
+    loaded.detail = "gatewayd started; clients: " + std::to_string(cfg->clients.size()) +
+                    (cfg->https.allow_anonymous ? "; anonymous access allowed" : "");
+    if (auto w = access->audit->append(loaded); !w.ok()) {
+      gw::log::error("startup_failed", {{"detail", w.status().message()}});
+      return 1;
+    }
+  }
   // The working keys are in locked memory now; the TPM is not needed per
   // message. Release it, so operator tools (and tests on swtpm, which serves
   // one connection at a time) can reach it while gatewayd runs.
@@ -497,7 +526,12 @@ int run_gatewayd(int argc, char** argv) {
     ro.max_body_bytes = cfg->https.max_body_bytes;
     ro.threads = cfg->https.threads;
     ro.shutdown_grace_ms = static_cast<int>(cfg->shutdown_grace.count());
-    ro.admin_subjects = cfg->https.admin_subjects;
+    ro.clients = access->clients;
+    ro.allow_anonymous = cfg->https.allow_anonymous;
+    ro.tokens = access->tokens;
+    ro.jtis = access->jtis;
+    ro.assertion_leeway_s = cfg->https.assertion_leeway_s;
+    ro.audit = access->audit;
     ro.labels = label_rules;
     if (transfers) {
       ro.extensions.push_back(transfers->rest_extension());

@@ -98,11 +98,17 @@ Result<int> AuditLog::Impl::close_due(std::optional<int64_t> now_ms) {
   }
 }
 
-Result<int64_t> AuditLog::Impl::append(const AuditEntry& entry) {
-  Pending me{&entry};
+Result<std::vector<int64_t>> AuditLog::Impl::append_all(std::span<const AuditEntry> entries) {
+  // Queued together under one lock, so one leader writes them all in one
+  // transaction: they are durable together or not at all.
+  std::vector<Pending> mine(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) mine[i].entry = &entries[i];
   std::unique_lock group(group_mu);
-  group_queue.push_back(&me);
-  while (!me.done) {
+  for (Pending& p : mine) group_queue.push_back(&p);
+  auto all_done = [&] {
+    return std::all_of(mine.begin(), mine.end(), [](const Pending& p) { return p.done; });
+  };
+  while (!all_done()) {
     if (group_leader) {
       group_done.wait(group);
       continue;
@@ -130,7 +136,12 @@ Result<int64_t> AuditLog::Impl::append(const AuditEntry& entry) {
     group_leader = false;
     group_done.notify_all();
   }
-  return std::move(me.result);
+  std::vector<int64_t> seqs;
+  for (Pending& p : mine) {
+    if (!p.result.ok()) return p.result.status();
+    seqs.push_back(*p.result);
+  }
+  return seqs;
 }
 
 AuditLog::AuditLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -190,7 +201,14 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path,
 
 Result<int64_t> AuditLog::append(const AuditEntry& entry) {
   GW_RETURN_IF_ERROR(validate(entry));
-  return impl_->append(entry);
+  GW_ASSIGN_OR_RETURN(std::vector<int64_t> seqs, impl_->append_all(std::span(&entry, 1)));
+  return seqs.front();
+}
+
+Result<std::vector<int64_t>> AuditLog::append_all(std::span<const AuditEntry> entries) {
+  for (const AuditEntry& e : entries) GW_RETURN_IF_ERROR(validate(e));
+  if (entries.empty()) return std::vector<int64_t>{};
+  return impl_->append_all(entries);
 }
 
 AuditLogStats AuditLog::stats() const { return {impl_->appends.load(), impl_->commits.load()}; }

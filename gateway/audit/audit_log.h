@@ -109,6 +109,10 @@ class AuditLog {
   // invalid-argument for an entry that breaks a bound (nothing written);
   // an SQLite error if the commit failed (nothing of its group written).
   Result<int64_t> append(const AuditEntry& entry);
+  // Several entries in one commit (one request's entries: a search naming
+  // several patients, a transaction's entries): all durable, or none.
+  // invalid-argument (nothing written) if any breaks a bound.
+  Result<std::vector<int64_t>> append_all(std::span<const AuditEntry> entries);
 
   // Closes batches whose oldest entry is batch_max_age_ms old at `now_ms`
   // (and full ones). For a timer: appends close batches too. Returns how many.

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,7 +83,8 @@ struct AuditLog::Impl {
   // now_ms when it is set. Returns how many closed.
   Result<int> close_due(std::optional<int64_t> now_ms);
   // Group commit (see audit_log.h).
-  Result<int64_t> append(const AuditEntry& entry);
+  // Appends all of `entries` in one group commit; their seqs in order.
+  Result<std::vector<int64_t>> append_all(std::span<const AuditEntry> entries);
 };
 
 }  // namespace gw::audit

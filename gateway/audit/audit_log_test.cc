@@ -249,5 +249,25 @@ TEST(AuditLogTest, PruneKeepsUnanchoredBatchesAndAVerifiableChain) {
   EXPECT_EQ(checked, 3);  // the pruned batches' signatures and anchors still checked
 }
 
+TEST(AuditLogTest, AppendAllWritesEveryEntryInOneCommitOrNone) {
+  TempDir dir;
+  auto log = open_log(dir.file("audit.db"), AuditKeys::random_for_tests());
+  std::vector<AuditEntry> entries{sample_entry(1), sample_entry(2), sample_entry(3)};
+  auto seqs = log->append_all(entries);
+  ASSERT_TRUE(seqs.ok()) << seqs.status().message();
+  EXPECT_EQ(*seqs, (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(log->stats().commits, 1);
+
+  entries[1].resource_type = std::string(300, 'X');  // breaks a bound: nothing is written
+  EXPECT_EQ(log->append_all(entries).status().code(), StatusCode::kInvalidArgument);
+  auto head = log->head();
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->last_seq, 3);
+  auto page = log->query(AuditQuery{});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->entries.size(), 3u);
+  EXPECT_EQ(page->entries[2].entry, sample_entry(3));
+}
+
 }  // namespace
 }  // namespace gw::audit

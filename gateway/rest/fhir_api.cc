@@ -9,6 +9,7 @@
 #include "fhir/json/write.h"
 #include "fhir/validate/validator.h"
 #include "gateway/base/clock.h"
+#include "gateway/rest/access.h"
 
 namespace gw::rest {
 
@@ -114,6 +115,7 @@ RestResponse FhirApi::to_response(const ApiResult& result) {
   RestResponse out;
   out.status = result.status;
   out.headers = result.headers;
+  out.accessed = result.accessed;
   if (result.body) out.body = fhir::write_json(*result.body);
   return out;
 }
@@ -164,6 +166,24 @@ ApiResult FhirApi::route(const RestRequest& request, const JsonValue* parsed_bod
       if (seg.size() > 4) return error_result(404, "not-found", "unknown path");
     }
   }
+  const DescribedRequest described =
+      describe_request(request.method, seg, params, !request.if_none_exist.empty());
+  ApiResult result;
+  if (described.error) {
+    result = *described.error;
+  } else if (std::optional<ApiResult> refused = check_access(request, described.access, seg)) {
+    result = std::move(*refused);
+  } else {
+    result = serve(request, parsed_body, operation, seg, params, query);
+  }
+  note_access(described.error ? std::nullopt : std::optional(described.access.interaction), seg,
+              &result);
+  return result;
+}
+
+ApiResult FhirApi::serve(const RestRequest& request, const JsonValue* parsed_body,
+                         const char* operation, const std::vector<std::string>& seg,
+                         const QueryParams& params, std::string_view query) {
   const std::string& method = request.method;
 
   // Rooms that answer a type or operation themselves (consents, transfers).
@@ -295,6 +315,7 @@ ApiResult FhirApi::route(const RestRequest& request, const JsonValue* parsed_bod
   ctx.raw = request.body;
   ctx.prefer = prefer_return(request.prefer);
   ctx.operation = operation;
+  ctx.grant = request.grant;
   switch (op) {
     case Op::kCreate:
       return create(seg[0], std::move(body), request.if_none_exist, ctx);

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "fhir/json/json.h"
+#include "gateway/auth/policy.h"
 #include "gateway/labels/label_rules.h"
 #include "gateway/rest/fhir_rest_util.h"
 #include "gateway/rest/rest_types.h"
@@ -108,12 +109,32 @@ class FhirApi {
     std::string raw;  // request body (or the entry, for batch entries)
     std::string prefer;
     std::string operation;  // "" or "batch " (prefix of message_type)
+    // Who writes (RestRequest::grant): conditional updates and transaction
+    // entries that turn out to create are checked against it again.
+    std::shared_ptr<const auth::ClientGrant> grant;
   };
 
   // `parsed_body`: the body already parsed (batch entries), else nullptr.
   // `operation`: prefix of the stored message_type ("" or "batch ").
   ApiResult route(const RestRequest& request, const fhir::JsonValue* parsed_body,
                   const char* operation = "");
+  // route() after the request was described and allowed.
+  ApiResult serve(const RestRequest& request, const fhir::JsonValue* parsed_body,
+                  const char* operation, const std::vector<std::string>& segments,
+                  const QueryParams& params, std::string_view query);
+  // Access control (fhir_access.cc): nullopt when `grant` allows `access`,
+  // else the 401/403 answer. `segments` name the type and id of a PUT, whose
+  // creating needs c as well: the store says whether the id exists.
+  std::optional<ApiResult> check_access(const RestRequest& request,
+                                        const auth::AccessRequest& access,
+                                        const std::vector<std::string>& segments) const;
+  // Whether `grant` may create resources of `type` (a conditional update or
+  // a transaction entry that matched nothing); else the 403 answer.
+  std::optional<ApiResult> check_create(const std::shared_ptr<const auth::ClientGrant>& grant,
+                                        const auth::AccessRequest& access) const;
+  // Adds the audit note of a request answered without one (fhir_access.cc).
+  static void note_access(std::optional<auth::Interaction> interaction,
+                          const std::vector<std::string>& segments, ApiResult* result);
   ApiResult metadata() const;
   ApiResult read(const std::string& type, const std::string& id, int64_t version);
   ApiResult search(const std::string& type, const QueryParams& params, const std::string& self);

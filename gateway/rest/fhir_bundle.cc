@@ -8,6 +8,7 @@
 #include "fhir/validate/validator.h"
 #include "gateway/rest/fhir_api.h"
 #include "gateway/rest/http_mapping.h"
+#include "gateway/store/compartment.h"
 
 namespace gw::rest {
 
@@ -233,6 +234,15 @@ ApiResult FhirApi::transaction(const JsonValue& bundle, const WriteContext& ctx)
       }
     }
     const JsonValue* if_none_exist = request->find("ifNoneExist");
+    // Each entry is allowed on its own (a transaction with one entry the
+    // client may not write is refused whole: it is atomic).
+    auth::AccessRequest access{
+        *method == "POST" ? auth::Interaction::kCreate : auth::Interaction::kUpdate, p.type};
+    access.conditional = *method == "POST" ? if_none_exist != nullptr : query != std::string::npos;
+    if (ctx.grant == nullptr) return entry_error(401, "login", i, "authentication required");
+    if (Status st = auth::authorize(*ctx.grant, access); !st.ok()) {
+      return entry_error(403, "forbidden", i, st.message());
+    }
     if (*method == "POST") {
       if (slash != std::string::npos || query != std::string::npos) {
         return entry_error(400, "invalid", i, "POST request.url must be the resource type");
@@ -283,6 +293,9 @@ ApiResult FhirApi::transaction(const JsonValue& bundle, const WriteContext& ctx)
         p.id = found[0].resource_id;
         p.expected = found[0].version;
       } else {
+        if (std::optional<ApiResult> refused = check_create(ctx.grant, access)) {
+          return at_entry(i, "request.url", std::move(*refused));
+        }
         p.id = body_id != nullptr ? *body_id : new_id(p.type, e);
         if (body_id == nullptr) p.expected = 0;
       }
@@ -295,6 +308,9 @@ ApiResult FhirApi::transaction(const JsonValue& bundle, const WriteContext& ctx)
       const std::string* body_id = string_member(*resource, "id");
       if (body_id == nullptr || *body_id != p.id) {
         return entry_error(400, "invalid", i, "the resource id must equal the id in request.url");
+      }
+      if (check_create(ctx.grant, access) && !store_->read_record(p.type, p.id, 0)) {
+        return at_entry(i, "request.url", std::move(*check_create(ctx.grant, access)));
       }
       if (const std::string* if_match = string_member(*request, "ifMatch")) {
         p.expected = parse_etag_version(*if_match);
@@ -342,6 +358,18 @@ ApiResult FhirApi::transaction(const JsonValue& bundle, const WriteContext& ctx)
   }
 
   // 3. One submission: all records commit together or none does.
+  std::vector<AccessNote> accessed(plan.size());
+  for (size_t i = 0; i < plan.size(); ++i) {
+    AccessNote& n = accessed[i];
+    n.action = audit::Action::kTransactionEntry;
+    n.resource_type = plan[i].type;
+    n.resource_id = plan[i].id;
+    n.patient_ids =
+        plan[i].existing
+            ? store::patient_compartment_ids(plan[i].type, plan[i].id,
+                                             plan[i].existing->resource_json)
+            : store::patient_compartment_ids(plan[i].type, plan[i].id, plan[i].resource);
+  }
   std::vector<store::RecordWrite> writes;
   std::vector<size_t> entry_of_write;  // writes[k] is plan[entry_of_write[k]]
   for (size_t i = 0; i < plan.size(); ++i) {
@@ -404,9 +432,11 @@ ApiResult FhirApi::transaction(const JsonValue& bundle, const WriteContext& ctx)
     resp.add("etag", JsonValue::make_string(weak_etag(v.version)));
     resp.add("lastModified", JsonValue::make_string(format_instant(v.updated_at_ms)));
     out.push(std::move(entry));
+    accessed[i].status = created ? 201 : 200;
   }
   ApiResult r;
   r.body = std::move(response);
+  r.accessed = std::move(accessed);
   return r;
 }
 
@@ -419,6 +449,7 @@ ApiResult FhirApi::batch(const JsonValue& bundle, const WriteContext& ctx) {
   const JsonValue* entries = bundle.find("entry");
   const std::vector<JsonValue> none;
   const std::vector<JsonValue>& items = entries != nullptr ? entries->items() : none;
+  std::vector<AccessNote> accessed;
 
   for (size_t i = 0; i < items.size(); ++i) {
     const JsonValue& e = items[i];
@@ -440,6 +471,7 @@ ApiResult FhirApi::batch(const JsonValue& bundle, const WriteContext& ctx) {
       sub.target = target;
       sub.peer = ctx.peer;
       sub.sender = ctx.sender;
+      sub.grant = ctx.grant;
       if (const std::string* v = string_member(*request, "ifMatch")) sub.if_match = *v;
       if (const std::string* v = string_member(*request, "ifNoneExist")) sub.if_none_exist = *v;
       const bool writes = *method == "POST" || *method == "PUT";
@@ -452,6 +484,7 @@ ApiResult FhirApi::batch(const JsonValue& bundle, const WriteContext& ctx) {
         result = route(sub, writes ? resource : nullptr, "batch ");
       }
     }
+    for (AccessNote& n : result.accessed) accessed.push_back(std::move(n));
 
     JsonValue entry = JsonValue::make_object();
     JsonValue resp = JsonValue::make_object();
@@ -475,6 +508,7 @@ ApiResult FhirApi::batch(const JsonValue& bundle, const WriteContext& ctx) {
   }
   ApiResult r;
   r.body = std::move(response);
+  r.accessed = std::move(accessed);
   return r;
 }
 

@@ -10,6 +10,7 @@
 #include "gateway/pipeline/tokenize.h"
 #include "gateway/rest/fhir_api.h"
 #include "gateway/rest/http_mapping.h"
+#include "gateway/store/compartment.h"
 
 namespace gw::rest {
 
@@ -183,6 +184,8 @@ ApiResult FhirApi::written(int status, const std::string& type, const std::strin
                            const std::string& prefer) const {
   ApiResult r;
   r.status = status;
+  r.audit_id = id;
+  r.audit_patients = store::patient_compartment_ids(type, id, stored);
   r.headers.emplace_back("Location", location(type, id, v.version));
   r.headers.emplace_back("ETag", weak_etag(v.version));
   r.headers.emplace_back("Last-Modified", http_date(v.updated_at_ms));
@@ -358,6 +361,9 @@ ApiResult FhirApi::conditional_update(const std::string& type, const QueryParams
     id = found[0].resource_id;
     expected = found[0].version;  // nothing may change it between the search and the write
   } else {
+    auth::AccessRequest creating{auth::Interaction::kUpdate, type};
+    creating.conditional = true;
+    if (std::optional<ApiResult> refused = check_create(ctx.grant, creating)) return *refused;
     id = given_id.empty() ? new_uuid() : given_id;
     if (given_id.empty()) expected = 0;
   }

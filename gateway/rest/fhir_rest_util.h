@@ -13,6 +13,7 @@
 
 #include "fhir/json/json.h"
 #include "gateway/base/status.h"
+#include "gateway/rest/rest_types.h"
 #include "gateway/store/message_store.h"
 
 namespace gw::rest {
@@ -23,6 +24,12 @@ struct ApiResult {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // Location, ETag, ...
   std::optional<fhir::JsonValue> body;                       // resource, Bundle or OperationOutcome
+  // For the audit trail: the id acted on (a create's new id) and the patients
+  // whose compartment the records read or written are in; route() turns
+  // them into `accessed` (bundles: one note per entry).
+  std::string audit_id;
+  std::vector<std::string> audit_patients;
+  std::vector<AccessNote> accessed;
 };
 
 // OperationOutcome with one issue. `diagnostics` must be a fixed text (plus

@@ -32,6 +32,8 @@ TEST(RestExtensionTest, ClaimedRequestsAreAnsweredByTheExtensionOthersFallThroug
                         {"request-transfer", "urn:test:request", "", "pull"}};
   FhirApi api(store.get(), options);
   RestRequest consent;
+  consent.grant =
+      std::make_shared<const auth::ClientGrant>(*auth::make_client_grant({"system/*.cruds"}, {}));
   consent.method = "POST";
   consent.target = "/Consent";
   consent.content_type = "application/fhir+json";
@@ -45,7 +47,8 @@ TEST(RestExtensionTest, ClaimedRequestsAreAnsweredByTheExtensionOthersFallThroug
   EXPECT_EQ(api.handle(transfer).status, 422);
   EXPECT_FALSE(saw_body);
 
-  RestRequest read;
+  RestRequest read = consent;
+  read.body.clear();
   read.method = "GET";
   read.target = "/Patient/p1";
   EXPECT_EQ(api.handle(read).status, 404);  // generic read: not stored

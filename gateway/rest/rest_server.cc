@@ -14,14 +14,21 @@
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/X509Certificate.h>
 #include <Poco/ThreadPool.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <thread>
 
+#include "gateway/auth/token_endpoint.h"
+#include "gateway/base/clock.h"
+#include "gateway/log/log.h"
+#include "gateway/rest/caller.h"
 #include "gateway/rest/fhir_api.h"
+#include "gateway/rest/patient_tokens.h"
 
 namespace gw::rest {
 
@@ -48,6 +55,39 @@ std::string logged_type(const std::string& target) {
   return first;
 }
 
+// The verified client certificate's subject (RFC 2253) and SHA-256
+// fingerprint; not present when the peer showed none.
+TlsIdentity peer_identity(Poco::Net::HTTPServerRequest& req) {
+  TlsIdentity id;
+  try {
+    auto& impl_req = dynamic_cast<Poco::Net::HTTPServerRequestImpl&>(req);
+    Poco::Net::SecureStreamSocket secure(impl_req.socket());
+    if (!secure.havePeerCertificate()) return id;
+    const Poco::Net::X509Certificate cert = secure.peerCertificate();
+    const X509* x = cert.certificate();
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    if (X509_digest(x, EVP_sha256(), md, &md_len) != 1) return id;
+    static const char kHex[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < md_len; ++i) {
+      id.sha256 += kHex[md[i] >> 4];
+      id.sha256 += kHex[md[i] & 15];
+    }
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (bio == nullptr) return id;
+    if (X509_NAME_print_ex(bio, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) >= 0) {
+      char* data = nullptr;
+      const long n = BIO_get_mem_data(bio, &data);
+      if (n > 0 && n <= 4096) id.subject.assign(data, static_cast<size_t>(n));
+    }
+    BIO_free(bio);
+    id.present = true;
+  } catch (const std::exception&) {
+    // Without a readable certificate the handshake would not have passed.
+  }
+  return id;
+}
+
 class InFlight {
  public:
   explicit InFlight(std::atomic<int>* n) : n_(n) { n_->fetch_add(1); }
@@ -70,13 +110,22 @@ struct FhirRestServer::Impl {
   // the backlog until the server object is destroyed.
   std::unique_ptr<Poco::Net::SecureServerSocket> listener;
   std::unique_ptr<Poco::Net::HTTPServer> server;
+  std::unique_ptr<CallerIdentifier> identifier;
+  std::unique_ptr<auth::TokenEndpoint> token_endpoint;  // null: no token endpoint
+  std::string token_url;
+  std::unique_ptr<PatientTokens> patients;
   std::atomic<int> in_flight{0};
   std::atomic<bool> stopping{false};
   std::mutex stop_mu;
   bool stopped = false;
 
   void serve(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp);
+  // The answer to a request whose body was read.
+  RestResponse dispatch(const RestRequest& r, std::string_view path);
   RestResponse admin(const RestRequest& r);
+  RestResponse token(const RestRequest& r);
+  // Writes the answer's audit entries; false if they could not be written.
+  bool audit_answer(const RestRequest& r, const Caller& caller, RestResponse* out);
 };
 
 namespace {
@@ -138,19 +187,126 @@ bool read_body(std::istream& in, size_t max, size_t drain, std::string* body) {
 }  // namespace
 
 RestResponse FhirRestServer::Impl::admin(const RestRequest& r) {
-  if (!options->admin_handler || options->admin_subjects.empty()) {
-    return FhirApi::to_response(
-        error_result(404, "not-found", "the admin API is not enabled ([https] admin_subjects)"));
+  RestResponse out;
+  if (!options->admin_handler) {
+    out = FhirApi::to_response(error_result(404, "not-found", "the admin API is not enabled"));
+  } else if (r.grant == nullptr) {
+    out = FhirApi::to_response(error_result(401, "login", "authentication required"));
+  } else if (!r.grant->admin) {
+    out = FhirApi::to_response(error_result(403, "forbidden", "needs the admin role"));
+  } else {
+    out = options->admin_handler(r);
   }
-  const bool allowed = r.client_authenticated &&
-                       std::find(options->admin_subjects.begin(), options->admin_subjects.end(),
-                                 r.sender) != options->admin_subjects.end();
-  if (!allowed) {
-    return FhirApi::to_response(error_result(
-        403, "forbidden",
-        "the admin API needs a client certificate whose subject CN is in [https] admin_subjects"));
+  AccessNote n;
+  n.action = audit::Action::kAdmin;
+  n.status = out.status;
+  out.accessed.push_back(std::move(n));
+  return out;
+}
+
+RestResponse FhirRestServer::Impl::token(const RestRequest& r) {
+  if (token_endpoint == nullptr) {
+    return FhirApi::to_response(error_result(404, "not-found", "no token endpoint is configured"));
   }
-  return options->admin_handler(r);
+  if (r.method != "POST") {
+    RestResponse out = FhirApi::to_response(error_result(405, "not-supported", "POST only"));
+    out.set_header("Allow", "POST");
+    return out;
+  }
+  const auth::TokenReply reply = token_endpoint->handle(r.content_type, r.body, now_ms() / 1000);
+  RestResponse out;
+  out.content_type = "application/json";
+  out.status = reply.status;
+  out.body = reply.body;
+  out.set_header("Cache-Control", "no-store");
+  out.set_header("Pragma", "no-cache");
+  if (reply.status == 401) {
+    out.set_header("WWW-Authenticate", "Bearer realm=\"gatewayd\", error=\"invalid_client\"");
+  }
+  AccessNote n;
+  n.action = audit::Action::kAuthFailure;
+  n.status = reply.status;
+  n.reason = reply.reason;
+  // A token issued is no access yet: only refusals are entries.
+  if (reply.status >= 400) out.accessed.push_back(std::move(n));
+  out.audit_client = reply.client;
+  out.audit_detail = reply.detail;
+  return out;
+}
+
+RestResponse FhirRestServer::Impl::dispatch(const RestRequest& r, std::string_view path) {
+  if (path == "/auth/token") return token(r);
+  if (path == "/.well-known/smart-configuration") {
+    if (token_endpoint == nullptr) {
+      return FhirApi::to_response(error_result(404, "not-found", "no token endpoint"));
+    }
+    RestResponse out;
+    out.content_type = "application/json";
+    out.body = auth::TokenEndpoint::smart_configuration(token_url);
+    out.accessed.push_back(AccessNote{audit::Action::kRead, "", "", {}, 200, ""});
+    return out;
+  }
+  if (path.rfind("/admin/", 0) == 0) return admin(r);
+  if (r.grant == nullptr && path != "/metadata") {
+    return FhirApi::to_response(error_result(401, "login", "authentication required"));
+  }
+  return api->handle(r);
+}
+
+bool FhirRestServer::Impl::audit_answer(const RestRequest& r, const Caller& caller,
+                                        RestResponse* out) {
+  if (out->accessed.empty()) {
+    AccessNote n;
+    n.action = r.method == "POST"  ? audit::Action::kCreate
+               : r.method == "PUT" ? audit::Action::kUpdate
+                                   : audit::Action::kRead;
+    n.status = out->status;
+    out->accessed.push_back(std::move(n));
+  }
+  if (out->status == 401) {
+    for (AccessNote& n : out->accessed) {
+      n.action = audit::Action::kAuthFailure;
+      if (n.reason.empty() || n.reason == "login") n.reason = "authentication";
+    }
+  }
+  if (options->audit == nullptr) return true;
+  audit::AuditEntry base;
+  base.time_ms = now_ms();
+  const std::string& client = !caller.client.empty() ? caller.client : out->audit_client;
+  if (!client.empty()) base.actor = audit::Actor{audit::ActorKind::kClient, client};
+  base.source = r.peer.substr(0, audit::kMaxSourceBytes);
+  const std::string& detail = !caller.failure.empty() ? caller.failure : out->audit_detail;
+  if (out->status >= 400) base.detail = detail.substr(0, audit::kMaxDetailBytes);
+  std::vector<audit::AuditEntry> entries;
+  constexpr size_t kMaxEntriesPerAnswer = 1000;
+  for (const AccessNote& n : out->accessed) {
+    audit::AuditEntry e = base;
+    e.action = n.action;
+    e.resource_type = n.resource_type;
+    e.resource_id = n.resource_id;
+    e.outcome.http_status = n.status;
+    e.outcome.kind = n.status >= 500   ? audit::OutcomeKind::kFailed
+                     : n.status >= 400 ? audit::OutcomeKind::kRefused
+                                       : audit::OutcomeKind::kSuccess;
+    e.outcome.reason = n.reason.substr(0, audit::kMaxReasonBytes);
+    bool named = false;
+    for (const std::string& id : n.patient_ids) {
+      if (entries.size() >= kMaxEntriesPerAnswer) break;
+      if (std::optional<audit::PatientToken> t = patients->token_of(id)) {
+        e.patient = *t;
+        entries.push_back(e);
+        named = true;
+      }
+    }
+    if (!named && entries.size() < kMaxEntriesPerAnswer) {
+      e.patient.reset();
+      entries.push_back(std::move(e));
+    }
+  }
+  Result<std::vector<int64_t>> written = options->audit->append_all(entries);
+  if (written.ok()) return true;
+  log::error("audit.append_failed", {{"detail", written.status().message()}});
+  return false;
 }
 
 void FhirRestServer::Impl::serve(Poco::Net::HTTPServerRequest& req,
@@ -165,20 +321,14 @@ void FhirRestServer::Impl::serve(Poco::Net::HTTPServerRequest& req,
   r.if_none_exist = req.get("If-None-Exist", "");
   r.prefer = req.get("Prefer", "");
   r.peer = req.clientAddress().toString();
-  r.sender = "https";
-  if (!options->client_ca_file.empty()) {
-    try {
-      auto& impl_req = dynamic_cast<Poco::Net::HTTPServerRequestImpl&>(req);
-      Poco::Net::SecureStreamSocket secure(impl_req.socket());
-      if (secure.havePeerCertificate()) {
-        r.sender = clean_sender(secure.peerCertificate().commonName());
-        r.client_authenticated = true;
-      }
-    } catch (const std::exception&) {
-      // Without a readable certificate the handshake would not have passed;
-      // keep the generic sender.
-    }
-  }
+  TlsIdentity tls;
+  if (!options->client_ca_file.empty()) tls = peer_identity(req);
+  const Caller caller = identifier->identify(tls, req.get("Authorization", ""), now_ms() / 1000);
+  r.grant = caller.grant;
+  r.client_authenticated = !caller.client.empty();
+  r.sender = caller.client.empty() ? "https" : clean_sender(caller.client);
+  std::string_view path = r.target;
+  path = path.substr(0, path.find_first_of("?#"));
 
   RestResponse out;
   bool close = stopping.load();
@@ -192,16 +342,25 @@ void FhirRestServer::Impl::serve(Poco::Net::HTTPServerRequest& req,
     } else if (!read_body(req.stream(), max, drain, &r.body)) {
       out = FhirApi::to_response(error_result(413, "too-costly", "request body too large"));
       close = true;
-    } else if (r.target.rfind("/admin/", 0) == 0) {
-      out = admin(r);
     } else {
-      out = api->handle(r);
+      out = dispatch(r, path);
     }
   } catch (const Poco::TimeoutException&) {
     out = FhirApi::to_response(error_result(408, "timeout", "request body not received in time"));
     close = true;
   } catch (const std::exception&) {
     out = FhirApi::to_response(error_result(500, "exception", "internal error"));
+    close = true;
+  }
+  if (out.status == 401 && out.header("WWW-Authenticate") == nullptr) {
+    out.set_header("WWW-Authenticate", caller.bad_token
+                                           ? "Bearer realm=\"gatewayd\", error=\"invalid_token\""
+                                           : "Bearer realm=\"gatewayd\"");
+  }
+  // No answer before its audit entries are durable.
+  if (!audit_answer(r, caller, &out)) {
+    out = FhirApi::to_response(
+        error_result(500, "exception", "the audit trail could not be written"));
     close = true;
   }
 
@@ -265,7 +424,11 @@ gw::Status FhirRestServer::start() {
     p.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES:!SHA1";
     const bool mtls = !options_.client_ca_file.empty();
     p.caLocation = options_.client_ca_file;
-    p.verificationMode = mtls ? Poco::Net::Context::VERIFY_STRICT : Poco::Net::Context::VERIFY_NONE;
+    // Relaxed: a certificate is asked for and, when presented, must verify
+    // against client_ca_file (else the handshake fails); clients with access
+    // tokens present none.
+    p.verificationMode =
+        mtls ? Poco::Net::Context::VERIFY_RELAXED : Poco::Net::Context::VERIFY_NONE;
     impl->context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, p);
     impl->context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
     // Poco's "extended verification" matches the peer certificate against the
@@ -302,6 +465,17 @@ gw::Status FhirRestServer::start() {
     api.operations = options_.operations;
     api.own_write_types = options_.own_write_types;
     impl->api = std::make_unique<FhirApi>(store_, api);
+    impl->identifier = std::make_unique<CallerIdentifier>(options_.clients, options_.tokens,
+                                                          options_.allow_anonymous);
+    impl->token_url = impl->base_url + "/auth/token";
+    if (options_.tokens && options_.jtis && options_.clients) {
+      auth::TokenEndpointOptions t;
+      t.token_url = impl->token_url;
+      t.leeway_s = options_.assertion_leeway_s;
+      impl->token_endpoint = std::make_unique<auth::TokenEndpoint>(
+          options_.clients.get(), options_.jtis.get(), options_.tokens.get(), t);
+    }
+    impl->patients = std::make_unique<PatientTokens>(store_);
 
     auto* params = new Poco::Net::HTTPServerParams;
     const int threads = std::max(1, options_.threads);

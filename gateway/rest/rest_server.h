@@ -2,6 +2,9 @@
 // SecureServerSocket (TLS 1.2 or later only), optionally with mutual TLS,
 // serving FhirApi (fhir_api.h) as application/fhir+json.
 //
+// Access: every request is identified (caller.h) and checked against the
+// caller's grant (FhirApi); every answer is audited before it is sent.
+//
 // Threads: `threads` workers serve connections (keep-alive); each write
 // blocks its worker in MessageStore::submit_sync until committed, so a
 // response is sent only once its data is durable. At most `max_queued`
@@ -16,6 +19,10 @@
 #include <string>
 #include <vector>
 
+#include "gateway/audit/audit_log.h"
+#include "gateway/auth/client_registry.h"
+#include "gateway/auth/jti_store.h"
+#include "gateway/auth/token_store.h"
 #include "gateway/base/status.h"
 #include "gateway/labels/label_rules.h"
 #include "gateway/rest/fhir_api.h"
@@ -42,10 +49,22 @@ struct RestOptions {
   std::shared_ptr<const labels::LabelRules> labels = labels::default_rules();
   // Time stop() gives requests in progress before closing connections.
   int shutdown_grace_ms = 10000;
-  // The admin API (/admin/...): served by admin_handler, only to clients that
-  // passed mutual TLS with a certificate whose subject CN is in
-  // admin_subjects. Without a handler or subjects, /admin/ answers 404.
-  std::vector<std::string> admin_subjects;
+  // Who may do what. A request is from a configured client when its
+  // certificate matches one (needs client_ca_file) or it carries an access
+  // token from POST /auth/token; every request but GET /metadata, the SMART
+  // configuration and the token endpoint needs one, unless allow_anonymous
+  // (development only: an anonymous caller gets system/*.cruds, no role).
+  std::shared_ptr<const auth::ClientRegistry> clients;
+  bool allow_anonymous = false;
+  // The token endpoint (SMART Backend Services): served when both are set.
+  std::shared_ptr<auth::TokenStore> tokens;
+  std::shared_ptr<auth::JtiStore> jtis;
+  int64_t assertion_leeway_s = 60;
+  // The audit trail: every answer's entries are durable before it is sent
+  // (an answer whose entries cannot be written becomes a 500). Null: no trail.
+  std::shared_ptr<audit::AuditLog> audit;
+  // The admin API (/admin/...): served by admin_handler to clients with the
+  // admin role. Without a handler, /admin/ answers 404.
   std::function<RestResponse(const RestRequest&)> admin_handler = nullptr;
   // Called once per request after the response is sent (any worker thread).
   // Carries no PHI: method, the path's resource type only, status, peer.

@@ -106,6 +106,8 @@ class RestFixture : public ::testing::Test {
     o.cert_file = pki_.server_cert;
     o.key_file = pki_.server_key;
     o.threads = 4;
+    // These tests are about FHIR REST itself; access control has its own.
+    o.allow_anonymous = true;
     return o;
   }
   void start(RestOptions o) {

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "gateway/auth/client_registry.h"
 #include "gateway/rest/rest_test_util.h"
 #include "tests/support/tls_probe.h"
 
@@ -66,11 +67,26 @@ TEST_F(RestTlsTest, OnlyTls12AndLaterAreAccepted) {
   EXPECT_EQ(gw::testing::accepted_tls_versions(server_->port(), pki_.ca_cert), "TLS1.2 TLS1.3");
 }
 
-TEST_F(RestTlsTest, MutualTlsRequiresAClientCertificateFromTheConfiguredCa) {
+// A registered client's certificate: its scopes and nothing more. Without a
+// certificate only the open endpoints answer; one from another CA fails the
+// handshake.
+std::shared_ptr<const auth::ClientRegistry> his_registry(std::vector<std::string> scopes) {
+  auth::RegisteredClient his;
+  his.name = "his";
+  his.cert_subject = "CN=his.example.org,O=gateway tests";  // RFC 2253: last RDN first
+  his.grant = *auth::make_client_grant(scopes, {});
+  return std::make_shared<const auth::ClientRegistry>(std::vector{his});
+}
+
+TEST_F(RestTlsTest, MutualTlsIdentifiesTheClientByItsCertificate) {
   RestOptions o = options();
+  o.allow_anonymous = false;
   o.client_ca_file = pki_.ca_cert;
+  o.clients = his_registry({"system/Patient.c"});
   start(o);
-  EXPECT_THROW(https_call(ctx_, server_->port(), "GET", "/metadata"), Poco::Exception);
+  EXPECT_EQ(https_call(ctx_, server_->port(), "GET", "/metadata").status, 200);
+  Reply anonymous = https_call(ctx_, server_->port(), "POST", "/Patient", kPatient);
+  EXPECT_EQ(anonymous.status, 401) << anonymous.body;
   auto foreign = client_context(pki_.ca_cert, pki_.other_client_cert, pki_.other_client_key);
   EXPECT_THROW(https_call(foreign, server_->port(), "GET", "/metadata"), Poco::Exception);
   auto good = client_context(pki_.ca_cert, pki_.client_cert, pki_.client_key);
@@ -78,9 +94,13 @@ TEST_F(RestTlsTest, MutualTlsRequiresAClientCertificateFromTheConfiguredCa) {
   ASSERT_EQ(r.status, 201) << r.body;
   std::vector<store::StoredMessageSummary> messages = store_->list(0, 10);
   ASSERT_EQ(messages.size(), 1u);
-  EXPECT_EQ(messages[0].sender, "his.example.org");  // the client certificate's CN
+  EXPECT_EQ(messages[0].sender, "his");  // the client the certificate is registered to
   EXPECT_EQ(messages[0].channel, "fhir");
   EXPECT_EQ(messages[0].message_type, "FHIR create Patient");
+  // Create only: reading what it wrote needs r.
+  Reply read = https_call(good, server_->port(), "GET", "/Patient?identifier=x|y");
+  EXPECT_EQ(read.status, 403) << read.body;
+  EXPECT_NE(read.body.find("needs system/Patient.s"), std::string::npos) << read.body;
 }
 
 TEST_F(RestTlsTest, CurlClient) {
@@ -88,7 +108,9 @@ TEST_F(RestTlsTest, CurlClient) {
   run("curl --version > /dev/null 2>&1", &rc);
   if (rc != 0) GTEST_SKIP() << "curl not installed";
   RestOptions o = options();
+  o.allow_anonymous = false;
   o.client_ca_file = pki_.ca_cert;
+  o.clients = his_registry({"system/Patient.cr"});
   start(o);
   const std::string body_file = dir_.file("patient.json");
   std::ofstream(body_file) << kPatient;
@@ -109,11 +131,11 @@ TEST_F(RestTlsTest, CurlClient) {
   out = run("curl -s -S -o /dev/null -w '%{http_code}' --max-time 20" + tls + " '" + location + "'",
             &rc);
   EXPECT_EQ(out, "200");
-  // Without a client certificate curl cannot connect.
-  run("curl -s -S -o /dev/null --max-time 20 --cacert " + pki_.ca_cert + " " + url +
-          "/metadata 2>/dev/null",
-      &rc);
-  EXPECT_NE(rc, 0);
+  // Without a client certificate: only the open endpoints.
+  out = run("curl -s -S -o /dev/null -w '%{http_code}' --max-time 20 --cacert " + pki_.ca_cert +
+                " '" + location + "'",
+            &rc);
+  EXPECT_EQ(out, "401");
 }
 
 TEST_F(RestTlsTest, ChunkedBodiesAreBoundedAndRequestsAreReported) {
