@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "gateway/auth/client_grant.h"
 #include "gateway/auth/scope.h"
@@ -159,31 +160,43 @@ gw::Status check_clients(const std::vector<ParsedClient>& clients, const HttpsCo
                          const std::string& source) {
   for (const ParsedClient& pc : clients) GW_RETURN_IF_ERROR(check_one(pc, https, source));
   // Between clients: a later one is at fault, named with the earlier one.
+  // Maps keep this O(n log n) over up to kMaxClients clients.
+  std::map<std::string, size_t> by_lower_name, by_fingerprint;
+  struct SubjectOwners {
+    size_t first;                // the first client with this subject
+    std::optional<size_t> bare;  // the first of them without cert_sha256
+  };
+  std::map<std::string, SubjectOwners> by_subject;
   for (size_t i = 0; i < clients.size(); ++i) {
     const ParsedClient& b = clients[i];
-    for (size_t j = 0; j < i; ++j) {
-      const ParsedClient& a = clients[j];
-      // The audit trail names clients; two that differ only in case would
-      // read as one there.
-      if (lower(a.config->name) == lower(b.config->name))
-        return client_error(source, b, "",
-                            "differs from " + named(a) + " only in case; give it another name");
-      // A certificate must identify one client: a shared fingerprint, or a
-      // shared subject that one of them accepts with any fingerprint, would
-      // let one certificate be both.
-      for (size_t k = 0; k < b.config->cert_sha256.size(); ++k)
-        if (std::find(a.config->cert_sha256.begin(), a.config->cert_sha256.end(),
-                      b.config->cert_sha256[k]) != a.config->cert_sha256.end())
-          return client_error(source, b, "cert_sha256",
-                              "item " + std::to_string(k + 1) + " is also a fingerprint of " +
-                                  named(a) + ": a certificate must identify one client");
-      if (!b.config->cert_subject.empty() && b.config->cert_subject == a.config->cert_subject &&
-          (a.config->cert_sha256.empty() || b.config->cert_sha256.empty()))
-        return client_error(source, b, "cert_subject",
-                            "is also the subject of " + named(a) +
-                                ", and without cert_sha256 on both a certificate with this "
-                                "subject would identify both clients");
-    }
+    const ClientConfig& c = *b.config;
+    // The audit trail names clients; two that differ only in case would
+    // read as one there.
+    if (auto [at, fresh] = by_lower_name.emplace(lower(c.name), i); !fresh)
+      return client_error(
+          source, b, "",
+          "differs from " + named(clients[at->second]) + " only in case; give it another name");
+    // A certificate must identify one client: a shared fingerprint, or a
+    // shared subject that one of them accepts with any fingerprint, would
+    // let one certificate be both.
+    for (size_t k = 0; k < c.cert_sha256.size(); ++k)
+      if (auto [at, fresh] = by_fingerprint.emplace(c.cert_sha256[k], i); !fresh)
+        return client_error(source, b, "cert_sha256",
+                            "item " + std::to_string(k + 1) + " is also a fingerprint of " +
+                                named(clients[at->second]) +
+                                ": a certificate must identify one client");
+    if (c.cert_subject.empty()) continue;
+    const bool bare = c.cert_sha256.empty();
+    auto [at, fresh] = by_subject.emplace(c.cert_subject, SubjectOwners{i, std::nullopt});
+    SubjectOwners& owners = at->second;
+    const std::optional<size_t> other =
+        fresh ? std::nullopt : (bare ? std::optional<size_t>(owners.first) : owners.bare);
+    if (other)
+      return client_error(source, b, "cert_subject",
+                          "is also the subject of " + named(clients[*other]) +
+                              ", and without cert_sha256 on both a certificate with this "
+                              "subject would identify both clients");
+    if (bare && !owners.bare) owners.bare = i;
   }
   return ok_status();
 }

@@ -163,6 +163,37 @@ TEST(ConfigClientsTest, KnownKeysListTheNewKeys) {
     EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end()) << key;
 }
 
+TEST(ConfigClientsTest, AThousandClientsWithSixteenFingerprintsEachParse) {
+  // The limit itself, each client pinning its certificates under one shared
+  // subject: the checks between clients must not be quadratic in fingerprints.
+  std::string text = std::string(kCa) + kChannel;
+  for (int i = 0; i < 1000; ++i) {
+    text += "[client.c" + std::to_string(i) + "]\ncert_subject = \"O=General Hospital\"\n" +
+            "roles = [\"admin\"]\ncert_sha256 = [";
+    for (int k = 0; k < 16; ++k) {
+      const std::string n = std::to_string(i * 16 + k);
+      text += std::string(k ? ", " : "") + "\"" + std::string(64 - n.size(), '0') + n + "\"";
+    }
+    text += "]\n";
+  }
+  auto cfg = parse(text);
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_EQ(cfg->clients.size(), 1000u);
+  EXPECT_EQ(cfg->clients[999].cert_sha256.size(), 16u);
+}
+
+TEST(ConfigClientsTest, ASubjectWithoutFingerprintAfterPinnedOnesNamesTheFirst) {
+  std::string text = std::string(kCa) + kChannel;  // clients from line 4, 4 lines each
+  for (int i = 0; i < 3; ++i)
+    text += "[client.p" + std::to_string(i) + "]\ncert_subject = \"CN=x\"\nroles = [\"admin\"]\n" +
+            "cert_sha256 = [\"" + std::string(63, '0') + std::to_string(i) + "\"]\n";
+  text += "[client.bare]\ncert_subject = \"CN=x\"\nroles = [\"admin\"]\n";
+  EXPECT_EQ(error_of(text),
+            "test.toml:17: client.bare.cert_subject: is also the subject of client.p0 (line 4), "
+            "and without cert_sha256 on both a certificate with this subject would identify both "
+            "clients");
+}
+
 TEST(ConfigClientsTest, MoreThanAThousandClientsAreRefused) {
   std::string text = kChannel;
   for (int i = 0; i <= 1000; ++i)
