@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "gateway/config/config_clients.h"
 #include "gateway/config/config_setters.h"
 #include "gateway/config/config_syntax.h"
 
@@ -154,7 +155,8 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
   // Per channel: the line of its tls key (else its header) and of its first tls_* key.
   std::vector<int> channel_tls_lines, channel_tls_key_lines;
   std::vector<std::string> channel_tls_first_key;
-  MapSetter map_table;  // set while in a [channel.NAME.SUB] mapping table
+  MapSetter map_table;                // set while in a [channel.NAME.SUB] mapping table
+  std::vector<ParsedClient> clients;  // kept as parsed (their setters hold pointers)
 
   const std::map<std::string, std::map<std::string, Setter>> schemas = table_schemas(&cfg);
   int https_line = 0;
@@ -230,6 +232,19 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
                   "] (a channel's mapping tables are identifier_systems, coding_systems, "
                   "code_map and z_rules)"));
         }
+      } else if (name.starts_with("client.")) {
+        const std::string client = name.substr(7);
+        if (std::string bad = check_client_name(client); !bad.empty())
+          return invalid_argument_error(err("[" + name + "]: " + bad));
+        if (clients.size() == kMaxClients)
+          return invalid_argument_error(
+              err("more than " + std::to_string(kMaxClients) + " [client.NAME] tables"));
+        clients.push_back({std::make_unique<ClientConfig>(), {}});
+        clients.back().config->name = client;
+        clients.back().config->line = line_no;
+        table = client_schema(clients.back().config.get());
+      } else if (name == "client") {
+        return invalid_argument_error(err("a client needs a name: [client.NAME]"));
       } else if (name == "peers") {
         table.clear();
         map_table = peer_urls(&cfg.peers);
@@ -239,7 +254,7 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
         return invalid_argument_error(
             err("unknown table [" + name +
                 "] (expected [gateway], [https], [store], [keys], [tpm], [ledger], [labels], "
-                "[peering], [peers] or [channel.NAME])"));
+                "[peering], [peers], [audit], [channel.NAME] or [client.NAME])"));
       }
       continue;
     }
@@ -304,6 +319,7 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
     if (key == "listen" && table_name.starts_with("channel.")) channel_lines.back() = line_no;
     if (table_name.starts_with("channel.")) channel_key_lines.back()[key] = line_no;
     if (table_name == "peering") peering_key_lines[key] = line_no;
+    if (table_name.starts_with("client.")) clients.back().key_lines[key] = line_no;
     if (key == "tls" && table_name.starts_with("channel.")) channel_tls_lines.back() = line_no;
     if (key.starts_with("tls_") && table_name.starts_with("channel.") &&
         channel_tls_key_lines.back() == 0) {
@@ -414,7 +430,9 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
           ": channel.peer: the name of received transfers in the store; with "
           "peering.forward_fhir, give this channel another name");
   }
+  GW_RETURN_IF_ERROR(check_clients(clients, cfg.https, source));
   for (auto& c : channels) cfg.channels.push_back(std::move(*c));
+  for (auto& c : clients) cfg.clients.push_back(std::move(*c.config));
   return cfg;
 }
 
@@ -436,6 +454,8 @@ std::vector<std::string> known_keys() {
     for (const auto& [key, _] : schema) keys.push_back(table + "." + key);
   for (const auto& [key, _] : channel_schema(&channel)) keys.push_back("channel.NAME." + key);
   for (const auto& [sub, _] : mapping_schemas(&channel)) keys.push_back("channel.NAME." + sub);
+  ClientConfig client;
+  for (const auto& [key, _] : client_schema(&client)) keys.push_back("client.NAME." + key);
   keys.push_back("peers");  // a mapping table: its keys are member accounts
   return keys;
 }

@@ -4,7 +4,8 @@
 //
 //   [gateway]            state_dir, log_level, shutdown_grace_ms, io_threads
 //   [https]              the FHIR REST endpoint: enabled, listen, cert_file, key_file,
-//                        client_ca_file, base_url, max_body_bytes, threads, admin_subjects
+//                        client_ca_file, base_url, max_body_bytes, threads, admin_subjects,
+//                        allow_anonymous, token_lifetime_s, assertion_leeway_s
 //   [store]              max_batch, max_queued_bytes
 //   [keys]               store ("tpm" | "software"), consortium_id, batch_records,
 //                        batch_interval_ms
@@ -22,6 +23,9 @@
 //                        cert_file, key_file; forward_fhir and its companions (as a
 //                        channel's): where received transfers go
 //   [peers]              "0xACCOUNT" = "https://HOST[:PORT]": where each member's API is
+//   [audit]              the audit trail: retention_days, batch_max_entries, batch_max_age_s
+//   [client.NAME]        one table per client of the FHIR REST API: cert_subject,
+//                        cert_sha256, jwks_file (its ways in), scopes, roles
 //   [channel.NAME]       one table per inbound channel (protocol = "mllp"), with
 //                        its v2-to-FHIR settings time_zone and z_segments and
 //                        MLLP over TLS (tls, tls_cert_file, tls_key_file,

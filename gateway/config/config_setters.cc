@@ -337,6 +337,15 @@ std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig
               cfg->https.admin_subjects = v.array;
               return "";
             }},
+           {"allow_anonymous", boolean(&cfg->https.allow_anonymous)},
+           {"token_lifetime_s", integer_in(&cfg->https.token_lifetime_s, 60, 3600)},
+           {"assertion_leeway_s", integer_in(&cfg->https.assertion_leeway_s, 0, 300)},
+       }},
+      {"audit",
+       {
+           {"retention_days", integer_in(&cfg->audit.retention_days, 1, 36500)},
+           {"batch_max_entries", integer_in(&cfg->audit.batch_max_entries, 1, 100000)},
+           {"batch_max_age_s", millis_in(&cfg->audit.batch_max_age, 1, 86400, 1000)},
        }},
       {"store",
        {

@@ -77,8 +77,8 @@ void add_fhir_forward_keys(std::map<std::string, Setter>* schema, C* c) {
   });
 }
 
-// The fixed tables ([gateway], [https], [store], [keys], [tpm], [ledger], [labels], [peering]),
-// bound to *cfg: table name -> key -> setter. The parser dispatches on it and
+// The fixed tables ([gateway], [https], [store], [keys], [tpm], [ledger], [labels], [peering],
+// [audit]), bound to *cfg: table name -> key -> setter. The parser dispatches on it and
 // known_keys() lists it, so the two cannot disagree.
 std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig* cfg);
 // A [channel.NAME] table's keys.

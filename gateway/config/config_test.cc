@@ -51,6 +51,13 @@ TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
   EXPECT_EQ(cfg->peering.listen.to_string(), minimal->peering.listen.to_string());
   EXPECT_EQ(cfg->peering.max_body_bytes, minimal->peering.max_body_bytes);
   EXPECT_EQ(cfg->peering.threads, minimal->peering.threads);
+  EXPECT_EQ(cfg->https.allow_anonymous, minimal->https.allow_anonymous);
+  EXPECT_EQ(cfg->https.token_lifetime_s, minimal->https.token_lifetime_s);
+  EXPECT_EQ(cfg->https.assertion_leeway_s, minimal->https.assertion_leeway_s);
+  EXPECT_EQ(cfg->audit.retention_days, minimal->audit.retention_days);
+  EXPECT_EQ(cfg->audit.batch_max_entries, minimal->audit.batch_max_entries);
+  EXPECT_EQ(cfg->audit.batch_max_age, minimal->audit.batch_max_age);
+  EXPECT_TRUE(cfg->clients.empty());  // the examples are commented out
 }
 
 TEST(ConfigTest, ParsesSeveralChannelsAndValues) {
