@@ -252,6 +252,35 @@ TEST_F(AuditSealerTest, RetentionPrunesOnlyAnchoredBatchesOlderThanTheCutoff) {
   EXPECT_EQ(v.tally.anchored, 6);
 }
 
+// The TPM away: nothing is signed (no batch out of order), the round says so,
+// and once the TPM is back the same batches are signed oldest first.
+TEST_F(AuditSealerTest, ATpmFailureIsRetriedAndKeepsTheSigningOrder) {
+  append(1, 9, gw::now_ms());  // two full batches
+  swtpm_->stop();
+  {
+    AuditSealer sealer(*log_, keys_, outbox());
+    auto round = sealer.run_once(gw::now_ms());
+    ASSERT_TRUE(round.ok()) << round.error().message();
+    EXPECT_TRUE(round->sign_failed);
+    EXPECT_EQ(round->signed_, 0u);
+    EXPECT_EQ(round->enqueued, 0u);
+    EXPECT_EQ(last_signed(), 0);
+  }
+  auto tpm = tpm::testing::SwtpmProcess::start(chain_.dir_.path() + "/swtpm");  // same state
+  ASSERT_TRUE(tpm.ok()) << tpm.error().message();
+  swtpm_ = std::move(*tpm);
+  keys_.tcti = swtpm_->tcti();
+  AuditSealer sealer(*log_, keys_, outbox());
+  auto round = sealer.run_once(gw::now_ms());
+  ASSERT_TRUE(round.ok()) << round.error().message();
+  EXPECT_FALSE(round->sign_failed);
+  EXPECT_EQ(round->signed_, 2u);
+  EXPECT_EQ(round->enqueued, 2u);
+  Verified v = verify();
+  EXPECT_TRUE(v.report.ok()) << v.report.what;
+  EXPECT_EQ(v.tally.signature_ok, 2);
+}
+
 // The thread: start() seals what is due, stop() runs a last round.
 TEST_F(AuditSealerTest, TheThreadSealsAndStopRunsALastRound) {
   AuditSealerOptions o;
