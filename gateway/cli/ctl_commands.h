@@ -37,6 +37,8 @@ int ctl_consent(const std::vector<std::string>& args);
 int ctl_transfer(const std::vector<std::string>& args);
 // list | show: the transfer store, read-only (ctl_transfer_state.cc).
 int ctl_transfer_state(const std::vector<std::string>& args);
+// verify: the audit trail (ctl_audit_trail.cc).
+int ctl_audit_trail(const std::vector<std::string>& args);
 // Prints the ledger command's usage to stderr and returns 2.
 int ledger_usage();
 

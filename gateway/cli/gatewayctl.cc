@@ -277,6 +277,20 @@ std::vector<CtlCommand> make_table() {
             nullptr},
        },
        "They touch only <state_dir>/outbound.db: they run beside gatewayd."},
+      {"audit",
+       "",
+       "",
+       ctl_audit_trail,
+       {
+           {"verify", "--config FILE [--no-ledger]",
+            "Check the audit trail: every entry against the hash chain, batch roots,\n"
+            "each batch's TPM signature, and its anchor on the ledger (kind audit).\n"
+            "Prints a summary and the first failing entry's seq. Exit status 0 when\n"
+            "nothing is wrong (batches not signed or anchored yet are not), 1 when\n"
+            "it is tampered with or cannot be checked, 2 on a usage error.",
+            nullptr},
+       },
+       "It reads <state_dir>/audit.db beside gatewayd and uses the key store once."},
       {"version", "", "Print gatewayctl's version (also --version).", ctl_version, {}, ""},
   };
 }

@@ -99,6 +99,7 @@ TEST(GatewayctlHelpTest, EveryVerbTheCommandFilesHandleIsInTheTable) {
       {"ctl_governance.cc", "ledger"}, {"ctl_outbox.cc", "ledger"},
       {"ctl_audit.cc", "ledger"},      {"ctl_outbound.cc", "outbound"},
       {"ctl_transfer.cc", "transfer"}, {"ctl_transfer_state.cc", "transfer"},
+      {"ctl_audit_trail.cc", "audit"},
   };
   const std::regex compared(R"re((?:\bsub|args\[0\]|args\.at\(0\)) [!=]= "([^"]+)")re");
   const std::filesystem::path dir = std::filesystem::path(GW_SOURCE_DIR) / "gateway" / "cli";
