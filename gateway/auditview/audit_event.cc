@@ -307,7 +307,7 @@ JsonValue to_audit_event(const audit::StoredAuditEntry& stored, const AuditEvent
   // and the server's network addresses.
   const std::string_view profile = e.patient ? shape.patient_profile : shape.profile;
   if (!profile.empty() && is_rest(e.action) && e.outcome.kind == OutcomeKind::kSuccess &&
-      referenced && received && !e.source.empty() && !context.base_url.empty()) {
+      referenced && received && !host_of(e.source).empty() && !context.base_url.empty()) {
     JsonValue meta = JsonValue::make_object();
     meta.add("profile", JsonValue::make_array())
         .push(str(std::string(kBalp) + std::string(profile)));

@@ -171,6 +171,8 @@ TEST(AuditEventTest, ProfilesAreClaimedOnlyWhereTheEventHasWhatTheyAskFor) {
   AuditEntry local = audit::testing::sample_entry(1);
   local.source.clear();
   EXPECT_EQ(to_audit_event({1, local}, context()).find("meta"), nullptr);
+  local.source = ":51234";  // a port alone is no address
+  EXPECT_EQ(to_audit_event({1, local}, context()).find("meta"), nullptr);
   AuditEventContext no_url = context();
   no_url.base_url.clear();
   EXPECT_EQ(to_audit_event({1, audit::testing::sample_entry(1)}, no_url).find("meta"), nullptr);
