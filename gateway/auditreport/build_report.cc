@@ -58,10 +58,9 @@ Result<std::optional<audit::AuditBatch>> last_anchored_batch(audit::AuditLog& lo
 }  // namespace
 
 std::string short_patient_id(std::string_view patient_id) {
-  if (patient_id.size() <= 3) return std::string(patient_id);
   std::string out;
   for (char c : patient_id.substr(0, 3)) out.push_back(c >= 0x21 && c < 0x7F ? c : '?');
-  return out + "...";
+  return patient_id.size() <= 3 ? out : out + "...";
 }
 
 std::optional<audit::PatientToken> patient_report_token(store::MessageStore& store,
