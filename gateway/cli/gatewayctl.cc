@@ -277,6 +277,25 @@ std::vector<CtlCommand> make_table() {
             nullptr},
        },
        "They touch only <state_dir>/outbound.db: they run beside gatewayd."},
+      {"audit",
+       "",
+       "",
+       ctl_audit,
+       {
+           {"report",
+            "--config FILE --patient ID --from TIME --to TIME --out FILE.pdf\n"
+            "[--organization NAME]",
+            "The patient access report: a PDF for the patient listing every access\n"
+            "to and transfer of their records recorded in the audit trail in\n"
+            "[--from, --to) (a --to without a time includes that day): when, who,\n"
+            "what, purpose, outcome, emergency access, and the last anchored batch\n"
+            "that proves the list complete. Written 0600; it names the patient\n"
+            "(PHI). Making it is audited first. --organization: the name printed\n"
+            "on it. Uses the record key: with swtpm, stop gatewayd first.",
+            nullptr},
+       },
+       "TIME is YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or YYYY-MM-DDTHH:MM[:SS]+HH:MM\n"
+       "(UTC if no zone)."},
       {"version", "", "Print gatewayctl's version (also --version).", ctl_version, {}, ""},
   };
 }
