@@ -46,6 +46,9 @@ struct AccessReport {
   // every entry up to last_seq. Rows after it are "not yet anchored".
   std::optional<audit::AuditBatch> anchor;
   int64_t log_last_seq = 0;  // the log's head when the report was made
+  // Entries up to here were deleted at the end of the retention period
+  // (AuditLog::prune_before): the report cannot list them.
+  int64_t log_pruned_through_seq = 0;
 };
 
 // The PDF (A4 landscape, Helvetica/Courier with WinAnsi encoding: text outside

@@ -177,6 +177,27 @@ TEST_F(AccessReportTest, EveryRowIsThereInPlainWordsOverSeveralPages) {
             std::string::npos);
   EXPECT_NE(text.find("ended at entry 130"), std::string::npos);
   EXPECT_NE(text.find("20 rows above come after the last anchored batch"), std::string::npos);
+  EXPECT_EQ(text.find("retention period"), std::string::npos);
+}
+
+// The completeness section goes under the table when it fits, else alone on
+// a page of its own; either way once, and every page is numbered.
+TEST_F(AccessReportTest, TheSectionFitsUnderTheTableOrMovesToANewPage) {
+  for (int rows : {1, 30, 31, 60, 69, 70, 108, 200}) {
+    AccessReport report = sample_report(rows);
+    report.log_pruned_through_seq = 40;
+    auto pdf = render_access_report(report);
+    ASSERT_TRUE(pdf.ok()) << rows;
+    const std::string path = dir_.file("r.pdf");
+    const std::string text = pdf_text(*pdf, path);
+    const int pages = testing::pdf_pages(path);
+    EXPECT_EQ(count(text, "How this list is proven complete"), 1u) << rows;
+    EXPECT_EQ(count(text, "Entries up to 40 were deleted at the end of the retention period"), 1u);
+    EXPECT_EQ(count(text, " of " + std::to_string(pages) + "\n"), static_cast<size_t>(pages))
+        << rows;
+    const std::vector<std::string> lines = lines_of(text);
+    for (int seq = 1; seq <= rows; ++seq) ASSERT_FALSE(row_line(lines, seq).empty()) << seq;
+  }
 }
 
 TEST_F(AccessReportTest, TextOutsideWinAnsiIsReplacedAndLongValuesAreCut) {

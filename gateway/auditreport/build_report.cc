@@ -141,6 +141,7 @@ Result<std::string> build_patient_access_report(store::MessageStore& store,
   GW_ASSIGN_OR_RETURN(report.anchor, last_anchored_batch(log));
   GW_ASSIGN_OR_RETURN(audit::AuditHead head, log.head());
   report.log_last_seq = head.last_seq;
+  report.log_pruned_through_seq = head.pruned_through_seq;
   return render_access_report(report);
 }
 

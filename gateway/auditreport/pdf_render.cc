@@ -254,6 +254,14 @@ class Renderer {
                                        : "unknown (" + b.signer + ")"),
          w);
     y -= 15;
+    if (r_.log_pruned_through_seq > 0) {
+      text(regular_, 8.5f, kMargin, y,
+           "Entries up to " + std::to_string(r_.log_pruned_through_seq) +
+               " were deleted at the end of the retention period and cannot be listed; "
+               "the anchored roots still commit to them.",
+           w);
+      y -= 11;
+    }
     text(regular_, 8.5f, kMargin, y,
          "The log ended at entry " + std::to_string(r_.log_last_seq) +
              " when this report was made. " + std::to_string(after) +
