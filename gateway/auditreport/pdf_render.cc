@@ -36,6 +36,7 @@ constexpr Column kColumns[] = {{"Entry", 44},     {"Time (UTC)", 100}, {"Who", 1
                                {"Action", 170},   {"Purpose", 110},    {"Outcome", 70},
                                {"Emergency", 50}, {"Ledger", 76}};
 constexpr float kCellPad = 3;
+constexpr size_t kMaxTextBytes = 600;
 
 struct Page {
   size_t first_row = 0, end_row = 0;
@@ -116,6 +117,10 @@ class Renderer {
                                               static_cast<HPDF_UINT>(t.size()));
       return static_cast<float>(tw.width) * size / 1000.0f;
     };
+    // No column is wider than 770 points and no glyph of these fonts is
+    // narrower than 0.19 em at 8 points, so 600 bytes never fit: cutting
+    // there first keeps the loop below short for any input.
+    if (s.size() > kMaxTextBytes) s.resize(kMaxTextBytes);
     if (w(s) <= width) return s;
     while (!s.empty() && w(s + "...") > width) s.pop_back();
     return s + "...";
