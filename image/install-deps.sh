@@ -13,6 +13,7 @@ PACKAGES="
   libpoco-dev rapidjson-dev libssl-dev libsodium-dev libsqlite3-dev sqlite3
   libtss2-dev swtpm swtpm-tools tpm2-tools
   libgtest-dev libgmock-dev libbenchmark-dev libsecp256k1-dev
+  libhpdf-dev poppler-utils
   tzdata openssl curl ca-certificates
 """
 # Node.js and npm: Debian's packages, unless a Node.js with npm is already

@@ -10,6 +10,13 @@
 
 #include "gateway/store/message_store.h"
 
+namespace gw::config {
+struct GatewayConfig;
+}
+namespace gw::keys {
+struct LoadedKeys;
+}
+
 namespace gw::cli {
 
 int ctl_send(const std::vector<std::string>& args);
@@ -39,6 +46,8 @@ int ctl_transfer(const std::vector<std::string>& args);
 int ctl_transfer_state(const std::vector<std::string>& args);
 // verify: the audit trail (ctl_audit_trail.cc).
 int ctl_audit_trail(const std::vector<std::string>& args);
+// report: the patient access report as a PDF (ctl_audit_report.cc).
+int ctl_audit(const std::vector<std::string>& args);
 // Prints the ledger command's usage to stderr and returns 2.
 int ledger_usage();
 
@@ -51,8 +60,11 @@ bool parse_decimal_arg(const std::string& text, uint64_t lo, uint64_t hi, uint64
 
 // Opens the store of the gatewayd configured by `config_path` (its
 // state_dir/messages.db); prints the reason to stderr and returns null on
-// failure (ctl_store.cc).
-std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& config_path);
+// failure (ctl_store.cc). Commands that need more than the store get the
+// configuration and the loaded keys through `cfg_out` and `keys_out`.
+std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& config_path,
+                                                        config::GatewayConfig* cfg_out = nullptr,
+                                                        keys::LoadedKeys* keys_out = nullptr);
 
 // gatewayctl records' TIME arguments: YYYY-MM-DD[THH:MM[:SS][Z|+HH:MM|-HH:MM]]
 // (UTC when no zone) -> Unix milliseconds. False if malformed.

@@ -9,7 +9,9 @@
 
 namespace gw::cli {
 
-std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& config_path) {
+std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& config_path,
+                                                        config::GatewayConfig* cfg_out,
+                                                        keys::LoadedKeys* keys_out) {
   auto cfg = config::load_config(config_path);
   if (!cfg) {
     std::fprintf(stderr, "gatewayctl: configuration error: %s\n", cfg.error().message().c_str());
@@ -37,6 +39,8 @@ std::unique_ptr<store::MessageStore> open_store_for_ctl(const std::string& confi
     std::fprintf(stderr, "gatewayctl: %s\n", s.error().message().c_str());
     return nullptr;
   }
+  if (cfg_out != nullptr) *cfg_out = *cfg;
+  if (keys_out != nullptr) *keys_out = std::move(loaded).value();
   return std::move(s).value();
 }
 

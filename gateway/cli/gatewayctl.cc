@@ -280,7 +280,7 @@ std::vector<CtlCommand> make_table() {
       {"audit",
        "",
        "",
-       ctl_audit_trail,
+       ctl_audit,
        {
            {"verify", "--config FILE [--no-ledger]",
             "Check the audit trail: every entry against the hash chain, batch roots,\n"
@@ -289,8 +289,20 @@ std::vector<CtlCommand> make_table() {
             "nothing is wrong (batches not signed or anchored yet are not), 1 when\n"
             "it is tampered with or cannot be checked, 2 on a usage error.",
             nullptr},
+           {"report",
+            "--config FILE --patient ID --from TIME --to TIME --out FILE.pdf\n"
+            "[--organization NAME]",
+            "The patient access report: a PDF for the patient listing every access\n"
+            "to and transfer of their records recorded in the audit trail in\n"
+            "[--from, --to) (a --to without a time includes that day): when, who,\n"
+            "what, purpose, outcome, emergency access, and the last anchored batch\n"
+            "that proves the list complete. Written 0600; it names the patient\n"
+            "(PHI). Making it is audited first. --organization: the name printed\n"
+            "on it. Uses the record key: with swtpm, stop gatewayd first.",
+            nullptr},
        },
-       "It reads <state_dir>/audit.db beside gatewayd and uses the key store once."},
+       "TIME is YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS]Z or YYYY-MM-DDTHH:MM[:SS]+HH:MM\n"
+       "(UTC if no zone)."},
       {"version", "", "Print gatewayctl's version (also --version).", ctl_version, {}, ""},
   };
 }

@@ -94,11 +94,17 @@ TEST(GatewayctlHelpTest, TheVerbsOnceMissingFromTheHelpAreInIt) {
 // "..."`, `args[0] == "..."`) is a verb of that command in the table.
 TEST(GatewayctlHelpTest, EveryVerbTheCommandFilesHandleIsInTheTable) {
   const std::map<std::string, std::string> command_of_file = {
-      {"ctl_messages.cc", "messages"}, {"ctl_records.cc", "records"},
-      {"ctl_tpm.cc", "tpm"},           {"ctl_ledger.cc", "ledger"},
-      {"ctl_governance.cc", "ledger"}, {"ctl_outbox.cc", "ledger"},
-      {"ctl_audit.cc", "ledger"},      {"ctl_outbound.cc", "outbound"},
-      {"ctl_transfer.cc", "transfer"}, {"ctl_transfer_state.cc", "transfer"},
+      {"ctl_messages.cc", "messages"},
+      {"ctl_records.cc", "records"},
+      {"ctl_tpm.cc", "tpm"},
+      {"ctl_ledger.cc", "ledger"},
+      {"ctl_governance.cc", "ledger"},
+      {"ctl_outbox.cc", "ledger"},
+      {"ctl_audit.cc", "ledger"},
+      {"ctl_outbound.cc", "outbound"},
+      {"ctl_transfer.cc", "transfer"},
+      {"ctl_transfer_state.cc", "transfer"},
+      {"ctl_audit_report.cc", "audit"},
       {"ctl_audit_trail.cc", "audit"},
   };
   const std::regex compared(R"re((?:\bsub|args\[0\]|args\.at\(0\)) [!=]= "([^"]+)")re");
