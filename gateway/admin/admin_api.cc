@@ -19,7 +19,7 @@ rest::RestResponse handle_admin_request(const AdminSources& sources, const rest:
   const std::string path = r.target.substr(0, r.target.find('?'));
   if (path == "/admin/metrics") {
     // Scraped every few seconds: logged at debug only.
-    log::debug("admin.request", {{"path", "/admin/metrics"}, {"subject", r.sender}});
+    log::debug("admin.request", {{"path", "/admin/metrics"}, {"client", r.sender}});
     out.status = 200;
     out.content_type = "text/plain; version=0.0.4; charset=utf-8";
     out.body = render_metrics(sources.metrics());
@@ -27,7 +27,7 @@ rest::RestResponse handle_admin_request(const AdminSources& sources, const rest:
   }
   AdminAnswer a = admin_attestation(*sources.config, r.target);
   log::info("admin.request",
-            {{"path", path}, {"subject", r.sender}, {"status", std::to_string(a.status)}});
+            {{"path", path}, {"client", r.sender}, {"status", std::to_string(a.status)}});
   out.status = a.status;
   out.content_type = "application/json";
   out.body = std::move(a.json);

@@ -1,7 +1,7 @@
 // The admin API's handler (/admin/metrics, /admin/attestation), served by the
-// HTTPS server only to clients that passed mutual TLS with a subject listed in
-// [https] admin_subjects (the server checks that before calling). Answers GET
-// only; logs each request by path and subject, never query values.
+// HTTPS server only to clients with the admin role ([client.NAME] roles; the
+// server checks that before calling). Answers GET only; logs each request by
+// path and client, never query values.
 #pragma once
 
 #include <functional>

@@ -26,9 +26,12 @@
 #include "gateway/anchoring/batch_signer.h"
 #include "gateway/anchoring/ledger_service.h"
 #include "gateway/app/access_setup.h"
+#include "gateway/app/audit_endpoints.h"
 #include "gateway/app/consent_endpoint.h"
 #include "gateway/app/version.h"
 #include "gateway/audit/audit_entry.h"
+#include "gateway/auditseal/audit_sealer.h"
+#include "gateway/auditview/audit_event_extension.h"
 #include "gateway/base/clock.h"
 #include "gateway/config/config.h"
 #include "gateway/consortium/consortium_view.h"
@@ -38,6 +41,7 @@
 #include "gateway/outbound/outbound_service.h"
 #include "gateway/pipeline/channel_options.h"
 #include "gateway/pipeline/mllp_ingest.h"
+#include "gateway/rest/patient_tokens.h"
 #include "gateway/rest/rest_server.h"
 #include "gateway/store/message_store.h"
 #include "gateway/transfer/receiver.h"
@@ -381,7 +385,12 @@ int run_gatewayd(int argc, char** argv) {
     consortium_view = std::move(*view);
   } else if (cfg->ledger_line != 0) {
     gw::log::info("ledger.disabled", {{"detail", "[ledger] enabled = false"}});
-  }
+  }  // The audit trail's batches: signed by the TPM batch key, anchored with
+  // the kind audit when the ledger is on, pruned after [audit] retention_days.
+  gw::auditseal::AuditSealer audit_sealer(*access->audit, gw::keys::key_store_options(*cfg),
+                                          ledger ? ledger->outbox() : nullptr,
+                                          gw::auditseal::sealer_options(cfg->audit));
+  audit_sealer.start();
 
   // Transfers to and from other members (gateway/transfer): consent-checked
   // from the consortium view, recorded through the ledger outbox, delivered
@@ -538,6 +547,22 @@ int run_gatewayd(int argc, char** argv) {
       ro.operations = gw::transfer::TransferService::operations();
     }
     ro.extensions.push_back(consents.service->extension());
+    {
+      gw::auditview::AuditEventViewOptions view;
+      view.base_url = cfg->https.base_url;
+      if (view.base_url.empty() && cfg->https.listen.port != 0) {
+        view.base_url = "https://" + cfg->https.listen.to_string();
+      }
+      view.context.base_url = view.base_url;
+      auto patient_tokens = std::make_shared<gw::rest::PatientTokens>(store.get());
+      view.resolve_patient = [patient_tokens](std::string_view id) {
+        return patient_tokens->token_of(id);
+      };
+      ro.extensions.push_back(gw::auditview::make_audit_event_extension(access->audit, view));
+      ro.extensions.push_back(
+          gw::app::make_access_report_extension(store.get(), access->audit, "this gateway"));
+      ro.operations.push_back(gw::app::access_report_operation());
+    }
     ro.own_write_types.push_back("Consent");
     const gw::config::GatewayConfig& config = *cfg;
     gw::admin::AdminSources admin_sources;
@@ -618,6 +643,7 @@ int run_gatewayd(int argc, char** argv) {
     consortium_view->stop();
     consortium_view->log_stats();
   }
+  audit_sealer.stop();         // seals what the last answers added
   if (ledger) ledger->stop();  // enqueues the last batches' anchors, stops the submitter
   log_stats(channels, *store, ledger.get(), outbound.get());
   gw::log::info("stopped");

@@ -369,12 +369,6 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
         ": https.enabled: the FHIR REST endpoint needs https.cert_file and https.key_file "
         "(PEM certificate chain and private key)");
   }
-  if (!cfg.https.admin_subjects.empty() && cfg.https.client_ca_file.empty()) {
-    return invalid_argument_error(
-        source + ":" + std::to_string(https_line) +
-        ": https.admin_subjects: the admin API needs https.client_ca_file (clients are "
-        "identified by their certificates)");
-  }
   // The peering certificate is the gateway's registered one: by default the
   // [https] pair, all or nothing (a key from one pair with the other's
   // certificate would fail at start with a less helpful message).

@@ -4,7 +4,7 @@
 //
 //   [gateway]            state_dir, log_level, shutdown_grace_ms, io_threads
 //   [https]              the FHIR REST endpoint: enabled, listen, cert_file, key_file,
-//                        client_ca_file, base_url, max_body_bytes, threads, admin_subjects,
+//                        client_ca_file, base_url, max_body_bytes, threads,
 //                        allow_anonymous, token_lifetime_s, assertion_leeway_s
 //   [store]              max_batch, max_queued_bytes
 //   [keys]               store ("tpm" | "software"), consortium_id, batch_records,
@@ -135,9 +135,6 @@ struct HttpsConfig {
   std::string base_url;
   size_t max_body_bytes = 16u << 20;
   int threads = 4;
-  // Client certificate subject CNs allowed to use the admin API (/admin/...,
-  // e.g. attestation); needs client_ca_file. Empty: no admin API.
-  std::vector<std::string> admin_subjects;
   // Every request but GET /metadata (and the token endpoint and the SMART
   // configuration) must come from a [client.NAME] unless this is set: for
   // development only; every start logs a loud warning.

@@ -328,14 +328,13 @@ std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig
            {"base_url", https_url(&cfg->https.base_url)},
            {"max_body_bytes", integer_in(&cfg->https.max_body_bytes, 1024, int64_t{1} << 30)},
            {"threads", integer_in(&cfg->https.threads, 1, 256)},
+           // The admin role is a client's now ([client.NAME] roles); a
+           // configuration that still names subjects is told where they went
+           // rather than silently losing its admin API.
            {"admin_subjects",
-            [cfg](const Value& v) -> std::string {
-              if (v.kind != Value::Kind::kStringArray)
-                return std::string("expected an array of strings, got ") + kind_name(v.kind);
-              for (const auto& s : v.array)
-                if (s.empty()) return "subjects must not be empty";
-              cfg->https.admin_subjects = v.array;
-              return "";
+            [](const Value&) -> std::string {
+              return "replaced by [client.NAME] tables: give the admin's client its certificate "
+                     "(cert_subject or cert_sha256) and roles = [\"admin\"]";
             }},
            {"allow_anonymous", boolean(&cfg->https.allow_anonymous)},
            {"token_lifetime_s", integer_in(&cfg->https.token_lifetime_s, 60, 3600)},

@@ -15,6 +15,12 @@
 namespace gw::consent {
 namespace {
 
+// The tests are about consents; the caller may do everything.
+std::shared_ptr<const auth::ClientGrant> full_grant() {
+  return std::make_shared<const auth::ClientGrant>(
+      *auth::make_client_grant({"system/*.cruds"}, {}));
+}
+
 using namespace gw::consent::testing;
 using fhir::JsonValue;
 
@@ -80,6 +86,7 @@ class ConsentServiceTest : public ::testing::Test {
     r.body = body;
     r.content_type = "application/fhir+json";
     r.sender = "https";
+    r.grant = full_grant();
     return api_->handle(r);
   }
   static JsonValue body_of(const rest::RestResponse& r) { return parse(r.body); }
@@ -268,6 +275,7 @@ TEST_F(ConsentServiceTest, OverlapPatientChangeAndLedgerDisabled) {
   // A stale If-Match is refused before anything is queued.
   const size_t before = items().size();
   rest::RestRequest stale;
+  stale.grant = full_grant();
   stale.method = "PUT";
   stale.target = "/Consent/" + id;
   stale.body = consent_json("inactive", id);

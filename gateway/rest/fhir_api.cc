@@ -116,6 +116,11 @@ RestResponse FhirApi::to_response(const ApiResult& result) {
   out.status = result.status;
   out.headers = result.headers;
   out.accessed = result.accessed;
+  if (result.raw_body) {
+    out.body = *result.raw_body;
+    out.content_type = result.raw_content_type;
+    return out;
+  }
   if (result.body) out.body = fhir::write_json(*result.body);
   return out;
 }

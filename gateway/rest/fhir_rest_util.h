@@ -30,6 +30,10 @@ struct ApiResult {
   std::string audit_id;
   std::vector<std::string> audit_patients;
   std::vector<AccessNote> accessed;
+  // A body that is not FHIR JSON (the access report's PDF): sent as it is
+  // with its own Content-Type when set, instead of `body`.
+  std::optional<std::string> raw_body;
+  std::string raw_content_type;
 };
 
 // OperationOutcome with one issue. `diagnostics` must be a fixed text (plus

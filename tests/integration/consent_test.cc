@@ -60,11 +60,15 @@ class ConsentIntegration : public LedgerFixture {
     const std::string file = dir_.path() + "/consent.json";
     std::ofstream(file) << json;
     out->clear();
-    return ctl({"consent", "apply", "--url", url_, "--ca", pki_.ca_cert, file}, out);
+    return ctl({"consent", "apply", "--url", url_, "--ca", pki_.ca_cert, "--cert", pki_.client_cert,
+                "--key", pki_.client_key, file},
+               out);
   }
   int show(const std::string& id, std::string* out) {
     out->clear();
-    return ctl({"consent", "show", "--url", url_, "--ca", pki_.ca_cert, id}, out);
+    return ctl({"consent", "show", "--url", url_, "--ca", pki_.ca_cert, "--cert", pki_.client_cert,
+                "--key", pki_.client_key, id},
+               out);
   }
   cs::Decision check(const ledger::Hash256& token, const ledger::Address& grantee,
                      uint64_t labels) {
@@ -90,8 +94,9 @@ class ConsentIntegration : public LedgerFixture {
                              std::to_string(n) + R"("}],"name":[{"family":"Consentia"}]})";
     std::string reply, err;
     const int rc = run_command(
-        {"/usr/bin/curl", "-sS", "--fail-with-body", "--cacert", pki_.ca_cert, "-H",
-         "Content-Type: application/fhir+json", "-X", "POST", "--data", body, url_ + "/Patient"},
+        {"/usr/bin/curl", "-sS", "--fail-with-body", "--cacert", pki_.ca_cert, "--cert",
+         pki_.client_cert, "--key", pki_.client_key, "-H", "Content-Type: application/fhir+json",
+         "-X", "POST", "--data", body, url_ + "/Patient"},
         &reply, &err);
     auto parsed = fhir::parse_json(reply);
     EXPECT_TRUE(rc == 0 && parsed.ok()) << reply << err;
@@ -149,7 +154,10 @@ TEST_F(ConsentIntegration, GrantRecordedCheckedOnChainThenRevoked) {
                          "\"\nchain_id = 31337\nrequest_timeout_ms = 2000\nview_poll_ms = 200\n"
                          "\n[https]\nenabled = true\nlisten = \"127.0.0.1:" +
                          std::to_string(https_port) + "\"\ncert_file = \"" + pki_.server_cert +
-                         "\"\nkey_file = \"" + pki_.server_key + "\"\n");
+                         "\"\nkey_file = \"" + pki_.server_key + "\"\nclient_ca_file = \"" +
+                         pki_.ca_cert +
+                         "\"\n\n[client.ops]\ncert_subject = \"CN=ops,O=gateway tests\"\n"
+                         "scopes = [\"system/*.cruds\"]\n");
   ASSERT_NO_FATAL_FAILURE(provision(gw));
 
   // Founders: this gateway and hospital 2 (a made-up account; it only receives).
@@ -252,8 +260,8 @@ TEST_F(ConsentIntegration, GrantRecordedCheckedOnChainThenRevoked) {
   EXPECT_EQ(registrations().size(), 2u) << "this gateway did not register patient 2 too";
 
   out.clear();
-  ASSERT_EQ(ctl({"consent", "list", "--url", url_, "--ca", pki_.ca_cert, "--patient",
-                 "Patient/" + patient_id},
+  ASSERT_EQ(ctl({"consent", "list", "--url", url_, "--ca", pki_.ca_cert, "--cert", pki_.client_cert,
+                 "--key", pki_.client_key, "--patient", "Patient/" + patient_id},
                 &out),
             0)
       << out;

@@ -377,7 +377,7 @@ TEST(GatewaydKeys, AttestationCheckedWithTpm2Tools) {
   EXPECT_EQ(gw.terminate(), 0);
 }
 
-// The admin HTTPS endpoint: mutual TLS, a subject in admin_subjects, and a
+// The admin HTTPS endpoint: mutual TLS, a client with the admin role, and a
 // quote whose qualifying data binds the nonce, the ledger address and the TLS
 // key the client sees; tpm2_checkquote accepts it.
 TEST(GatewaydKeys, AdminAttestationEndpoint) {
@@ -390,7 +390,8 @@ TEST(GatewaydKeys, AdminAttestationEndpoint) {
   GatewaydProcess gw(d, "\n[https]\nenabled = true\nlisten = \"127.0.0.1:0\"\ncert_file = \"" +
                             pki.server_cert + "\"\nkey_file = \"" + pki.server_key +
                             "\"\nclient_ca_file = \"" + pki.ca_cert +
-                            "\"\nadmin_subjects = [\"secops\"]\n");
+                            "\"\n[client.secops]\ncert_subject = \"CN=secops,O=gateway tests\"\n"
+                            "roles = [\"admin\"]\n");
   if (gw::Status started = gw.start(); !started.ok()) FAIL() << started.message();
   const uint16_t port = gw.channel_ports()["fhir"];
   ASSERT_NE(port, 0) << gw.output();
@@ -449,9 +450,12 @@ TEST(GatewaydKeys, AdminAttestationEndpoint) {
                 &out),
             0)
       << out;
-  // Without a client certificate there is no TLS session at all.
+  // Without a client certificate: 401 with a challenge, and the refusal audited.
   std::string refused;
-  EXPECT_NE(run_command({"/usr/bin/curl", "-sS", "--cacert", pki.ca_cert, url}, &refused), 0);
+  run_command({"/usr/bin/curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+               pki.ca_cert, url},
+              &refused);
+  EXPECT_EQ(refused, "401");
   // A bad nonce is a 400.
   std::string bad;
   run_command({"/usr/bin/curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",

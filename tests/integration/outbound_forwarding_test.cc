@@ -161,7 +161,9 @@ TEST(OutboundForwardingTest, FhirDestinationKilledAndRestartedMidStreamGetsEvery
   GatewaydProcess b(dir_b.path(),
                     "\n[https]\nenabled = true\nlisten = \"127.0.0.1:" + std::to_string(b_https) +
                         "\"\ncert_file = \"" + pki->server_cert + "\"\nkey_file = \"" +
-                        pki->server_key + "\"\nclient_ca_file = \"" + pki->ca_cert + "\"\n");
+                        pki->server_key + "\"\nclient_ca_file = \"" + pki->ca_cert +
+                        "\"\n\n[client.gateway-a]\ncert_subject = \"CN=gateway-a,O=gateway "
+                        "tests\"\nscopes = [\"system/*.cruds\"]\n");
   // A: forwards its channel to B, with short retry delays so the test is quick.
   GatewaydProcess a(
       dir_a.path(),

@@ -159,16 +159,20 @@ class TransferFixture : public LedgerFixture {
     m.peering_port = free_loopback_port();
     m.org_id = "urn:oid:2.16.840.1.113883.3.9999." + std::to_string(n);
     m.name = "Hospital " + std::string(1, static_cast<char>('A' + n - 1));
-    m.https = rest::testing::client_context(m.pki.ca_cert);
+    // The hospital's own systems reach the FHIR API as a configured client
+    // (mutual TLS); the member-to-member API has its own rule.
+    m.https = rest::testing::client_context(m.pki.ca_cert, m.pki.client_cert, m.pki.client_key);
     m.gw = std::make_unique<GatewaydProcess>(
         m.dir,
         "result_section = \"LAB\"\n\n[https]\nenabled = true\nlisten = \"127.0.0.1:0\"\ncert_file "
         "= \"" +
-            m.pki.server_cert + "\"\nkey_file = \"" + m.pki.server_key +
-            "\"\n\n[ledger]\nenabled = true\nrpc_url = \"" + anvil_->url() +
+            m.pki.server_cert + "\"\nkey_file = \"" + m.pki.server_key + "\"\nclient_ca_file = \"" +
+            m.pki.ca_cert + "\"\n\n[ledger]\nenabled = true\nrpc_url = \"" + anvil_->url() +
             "\"\nchain_id = 31337\nrequest_timeout_ms = 2000\nview_poll_ms = 200\n\n"
             "[peering]\nenabled = true\nlisten = \"127.0.0.1:" +
-            std::to_string(m.peering_port) + "\"\n" + peering_extra_[tag]);
+            std::to_string(m.peering_port) + "\"\n" + peering_extra_[tag] +
+            "\n[client.ehr]\ncert_subject = \"CN=client-" + tag +
+            ",O=gateway tests\"\nscopes = [\"system/*.cruds\"]\n");
     ASSERT_NO_FATAL_FAILURE(provision(*m.gw));
     m.account = address_;
   }

@@ -128,10 +128,14 @@ TEST_F(TransferTest, GatewayctlSendsAndListsATransfer) {
   ASSERT_NO_FATAL_FAILURE(enable_emergency_access());
 
   const std::string url = "https://127.0.0.1:" + std::to_string(a_.https_port());
-  const std::vector<std::string> send = {
-      "transfer", "send",         "--url",     url,
-      "--ca",     a_.pki.ca_cert, "--patient", "Patient/" + patients[0],
-      "--to",     b_.org_id,      "--purpose", "ETREAT"};
+  const std::vector<std::string> send = {"transfer",  "send",
+                                         "--url",     url,
+                                         "--ca",      a_.pki.ca_cert,
+                                         "--cert",    a_.pki.client_cert,
+                                         "--key",     a_.pki.client_key,
+                                         "--patient", "Patient/" + patients[0],
+                                         "--to",      b_.org_id,
+                                         "--purpose", "ETREAT"};
   // Without a reason: refused by gatewayd, exit 1, the reason code on stderr.
   std::string out;
   ASSERT_EQ(ctl(send, &out), 1) << out;
