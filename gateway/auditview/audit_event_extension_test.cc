@@ -322,9 +322,10 @@ TEST_F(AuditEventViewTest, NobodyWritesTheAuditTrail) {
   EXPECT_EQ(call("POST", "/AuditEvent/_search").status, 405);
   EXPECT_EQ(call("GET", "/AuditEvent/1/_history").status, 404);
   EXPECT_EQ(call("GET", "/AuditEvent/1/_history/1").status, 404);
-  // Other types are not claimed: the generic API answers them.
-  EXPECT_EQ(call("GET", "/Patient/pa").status, 404);
-  EXPECT_EQ(call("GET", "/Patient?identifier=x").status, 200);
+  // Other types are not claimed: the generic API answers them, and the
+  // auditor role reads no records (separation of duties).
+  EXPECT_EQ(call("GET", "/Patient/pa").status, 403);
+  EXPECT_EQ(call("GET", "/Patient?identifier=x").status, 403);
 }
 
 TEST_F(AuditEventViewTest, ARowThatDoesNotOpenIsAServerErrorNamingVerify) {

@@ -79,13 +79,40 @@ fhir::JsonValue build_capability_statement(const std::string& base_url, int64_t 
                "element: system|value, |value (no system) or value (any system), "
                "comma-separated alternatives (at most 100); no other parameter, modifier or "
                "search without parameters. No delete, patch, history or XML."));
+  // Who may connect, and how (open to anyone: a client reads this first).
+  JsonValue& security = rest.add("security", JsonValue::make_object());
+  JsonValue& uris = security.add("extension", JsonValue::make_array())
+                        .push(JsonValue::make_object());
+  uris.add("url", str("http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"));
+  JsonValue& token = uris.add("extension", JsonValue::make_array()).push(JsonValue::make_object());
+  token.add("url", str("token"));
+  token.add("valueUri", str(base_url + "/auth/token"));
+  JsonValue& coding = security.add("service", JsonValue::make_array())
+                          .push(JsonValue::make_object())
+                          .add("coding", JsonValue::make_array())
+                          .push(JsonValue::make_object());
+  coding.add("system", str("http://terminology.hl7.org/CodeSystem/restful-security-service"));
+  coding.add("code", str("SMART-on-FHIR"));
+  security.add("description",
+               str("Every interaction but this CapabilityStatement needs a configured client: "
+                   "mutual TLS (a client certificate from the configured CA, matched by subject "
+                   "or SHA-256 fingerprint) or SMART Backend Services (POST /auth/token, "
+                   "client_credentials with a private_key_jwt assertion, ES384 or RS384; "
+                   "/.well-known/smart-configuration). Each interaction is checked against the "
+                   "client's SMART v2 system scopes; AuditEvent and $access-report need the "
+                   "auditor role. Every access is recorded in the audit trail."));
   JsonValue& resources = rest.add("resource", JsonValue::make_array());
   for (const fhir::defs::TypeDef& t : fhir::defs::definitions().types()) {
-    if (t.kind == fhir::defs::TypeKind::kResource && fhir::is_resource_type(t.name)) {
+    // SubscriptionStatus comes from R4B with the pinned definitions package;
+    // R4's ResourceType value set (CapabilityStatement.rest.resource.type)
+    // does not have it, so listing it would make the statement invalid.
+    if (t.kind == fhir::defs::TypeKind::kResource && fhir::is_resource_type(t.name) &&
+        t.name != "SubscriptionStatus") {
       JsonValue& r = resources.push(resource_capability(t.name));
       for (const CapabilityOperation& op : operations) {
         if (op.resource_type == t.name) {
-          r.add("operation", JsonValue::make_array()).push(operation_entry(op));
+          if (r.find("operation") == nullptr) r.add("operation", JsonValue::make_array());
+          r.find_mutable("operation")->push(operation_entry(op));
         }
       }
     }

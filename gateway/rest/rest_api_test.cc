@@ -1,6 +1,7 @@
 // FHIR REST interactions over real HTTPS (loopback) against a real store.
 #include <set>
 
+#include "fhir/validate/validator.h"
 #include "gateway/rest/rest_test_util.h"
 
 namespace gw::rest::testing {
@@ -42,6 +43,13 @@ TEST_F(RestApiTest, MetadataListsExactlyTheImplementedInteractions) {
   EXPECT_EQ(text_at(cs, {"fhirVersion"}), "4.0.1");
   EXPECT_EQ(text_at(cs, {"format", "0"}), "json");
   EXPECT_EQ(text_at(cs, {"rest", "0", "mode"}), "server");
+  // The security services are listed, and the whole statement is valid R4.
+  EXPECT_EQ(text_at(cs, {"rest", "0", "security", "service", "0", "coding", "0", "code"}),
+            "SMART-on-FHIR");
+  EXPECT_EQ(text_at(cs, {"rest", "0", "security", "extension", "0", "extension", "0", "valueUri"}),
+            "https://127.0.0.1:" + std::to_string(server_->port()) + "/auth/token");
+  const fhir::ValidationResult valid = fhir::validate_resource(cs);
+  EXPECT_TRUE(valid.ok()) << (valid.issues.empty() ? "" : valid.issues[0].path + ": " + valid.issues[0].message);
   std::set<std::string> system;
   for (const auto& i : cs.find("rest")->items()[0].find("interaction")->items()) {
     system.insert(i.find("code")->text());

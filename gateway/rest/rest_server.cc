@@ -198,7 +198,8 @@ RestResponse FhirRestServer::Impl::admin(const RestRequest& r) {
     out = options->admin_handler(r);
   }
   AccessNote n;
-  n.action = audit::Action::kAdmin;
+  const std::string_view path = std::string_view(r.target).substr(0, r.target.find('?'));
+  n.action = path == "/admin/attestation" ? audit::Action::kAttestation : audit::Action::kAdmin;
   n.status = out.status;
   out.accessed.push_back(std::move(n));
   return out;
