@@ -81,8 +81,8 @@ fhir::JsonValue build_capability_statement(const std::string& base_url, int64_t 
                "search without parameters. No delete, patch, history or XML."));
   // Who may connect, and how (open to anyone: a client reads this first).
   JsonValue& security = rest.add("security", JsonValue::make_object());
-  JsonValue& uris = security.add("extension", JsonValue::make_array())
-                        .push(JsonValue::make_object());
+  JsonValue& uris =
+      security.add("extension", JsonValue::make_array()).push(JsonValue::make_object());
   uris.add("url", str("http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"));
   JsonValue& token = uris.add("extension", JsonValue::make_array()).push(JsonValue::make_object());
   token.add("url", str("token"));

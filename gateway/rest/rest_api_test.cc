@@ -49,7 +49,9 @@ TEST_F(RestApiTest, MetadataListsExactlyTheImplementedInteractions) {
   EXPECT_EQ(text_at(cs, {"rest", "0", "security", "extension", "0", "extension", "0", "valueUri"}),
             "https://127.0.0.1:" + std::to_string(server_->port()) + "/auth/token");
   const fhir::ValidationResult valid = fhir::validate_resource(cs);
-  EXPECT_TRUE(valid.ok()) << (valid.issues.empty() ? "" : valid.issues[0].path + ": " + valid.issues[0].message);
+  EXPECT_TRUE(valid.ok()) << (valid.issues.empty()
+                                  ? ""
+                                  : valid.issues[0].path + ": " + valid.issues[0].message);
   std::set<std::string> system;
   for (const auto& i : cs.find("rest")->items()[0].find("interaction")->items()) {
     system.insert(i.find("code")->text());
