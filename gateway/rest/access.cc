@@ -147,8 +147,14 @@ DescribedRequest describe_request(std::string_view method, const std::vector<std
   return fail(404, "not-supported", "operation or path not supported");
 }
 
-audit::Action audit_action(auth::Interaction interaction) {
-  switch (interaction) {
+audit::Action audit_action(const auth::AccessRequest& access) {
+  if (access.interaction == Interaction::kOperation) {
+    if (access.operation == "transfer") return audit::Action::kTransferSent;
+    if (access.operation == "request-transfer") return audit::Action::kTransferReceived;
+    if (access.operation == "access-report") return audit::Action::kExport;
+    return audit::Action::kSearch;
+  }
+  switch (access.interaction) {
     case Interaction::kRead:
       return audit::Action::kRead;
     case Interaction::kVread:

@@ -26,8 +26,10 @@ struct DescribedRequest {
 DescribedRequest describe_request(std::string_view method, const std::vector<std::string>& segments,
                                   const QueryParams& params, bool has_if_none_exist);
 
-// The audit trail's action for an interaction (search and history are
-// "search"; operations, capabilities and bundles have their own).
-audit::Action audit_action(auth::Interaction interaction);
+// The audit trail's action for a described request: reads, searches (and
+// histories, capabilities) as such, writes as such, $transfer as
+// transfer-sent and $request-transfer as transfer-received (the request; the
+// transfer rooms record the delivery itself), other operations as search.
+audit::Action audit_action(const auth::AccessRequest& access);
 
 }  // namespace gw::rest

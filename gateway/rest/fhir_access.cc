@@ -83,11 +83,11 @@ std::optional<ApiResult> FhirApi::check_create(
   return refusal(st);
 }
 
-void FhirApi::note_access(std::optional<auth::Interaction> interaction,
+void FhirApi::note_access(const std::optional<auth::AccessRequest>& access,
                           const std::vector<std::string>& seg, ApiResult* r) {
   if (!r->accessed.empty()) return;  // bundles note each entry themselves
   AccessNote n;
-  n.action = interaction ? audit_action(*interaction) : audit::Action::kRead;
+  n.action = access ? audit_action(*access) : audit::Action::kRead;
   if (!seg.empty() && fhir::is_resource_type(seg[0])) n.resource_type = seg[0];
   if (seg.size() >= 2 && is_valid_id(seg[1])) n.resource_id = seg[1];
   if (!r->audit_id.empty()) n.resource_id = r->audit_id;

@@ -181,8 +181,7 @@ ApiResult FhirApi::route(const RestRequest& request, const JsonValue* parsed_bod
   } else {
     result = serve(request, parsed_body, operation, seg, params, query);
   }
-  note_access(described.error ? std::nullopt : std::optional(described.access.interaction), seg,
-              &result);
+  note_access(described.error ? std::nullopt : std::optional(described.access), seg, &result);
   return result;
 }
 

@@ -133,7 +133,7 @@ class FhirApi {
   std::optional<ApiResult> check_create(const std::shared_ptr<const auth::ClientGrant>& grant,
                                         const auth::AccessRequest& access) const;
   // Adds the audit note of a request answered without one (fhir_access.cc).
-  static void note_access(std::optional<auth::Interaction> interaction,
+  static void note_access(const std::optional<auth::AccessRequest>& access,
                           const std::vector<std::string>& segments, ApiResult* result);
   ApiResult metadata() const;
   ApiResult read(const std::string& type, const std::string& id, int64_t version);

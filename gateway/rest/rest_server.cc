@@ -21,6 +21,7 @@
 #include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "gateway/auth/token_endpoint.h"
@@ -229,7 +230,11 @@ RestResponse FhirRestServer::Impl::token(const RestRequest& r) {
   n.status = reply.status;
   n.reason = reply.reason;
   // A token issued is no access yet: only refusals are entries.
-  if (reply.status >= 400) out.accessed.push_back(std::move(n));
+  if (reply.status >= 400) {
+    out.accessed.push_back(std::move(n));
+  } else {
+    out.nothing_to_audit = true;
+  }
   out.audit_client = reply.client;
   out.audit_detail = reply.detail;
   return out;
@@ -244,7 +249,7 @@ RestResponse FhirRestServer::Impl::dispatch(const RestRequest& r, std::string_vi
     RestResponse out;
     out.content_type = "application/json";
     out.body = auth::TokenEndpoint::smart_configuration(token_url);
-    out.accessed.push_back(AccessNote{audit::Action::kRead, "", "", {}, 200, ""});
+    out.nothing_to_audit = true;
     return out;
   }
   if (path.rfind("/admin/", 0) == 0) return admin(r);
@@ -256,6 +261,7 @@ RestResponse FhirRestServer::Impl::dispatch(const RestRequest& r, std::string_vi
 
 bool FhirRestServer::Impl::audit_answer(const RestRequest& r, const Caller& caller,
                                         RestResponse* out) {
+  if (out->nothing_to_audit && out->accessed.empty() && out->status < 400) return true;
   if (out->accessed.empty()) {
     AccessNote n;
     n.action = r.method == "POST"  ? audit::Action::kCreate
@@ -291,9 +297,11 @@ bool FhirRestServer::Impl::audit_answer(const RestRequest& r, const Caller& call
                                        : audit::OutcomeKind::kSuccess;
     e.outcome.reason = n.reason.substr(0, audit::kMaxReasonBytes);
     bool named = false;
+    std::set<audit::PatientToken> tokens;  // two Patient records of one person: one entry
     for (const std::string& id : n.patient_ids) {
       if (entries.size() >= kMaxEntriesPerAnswer) break;
-      if (std::optional<audit::PatientToken> t = patients->token_of(id)) {
+      std::optional<audit::PatientToken> t = patients->token_of(id);
+      if (t && tokens.insert(*t).second) {
         e.patient = *t;
         entries.push_back(e);
         named = true;

@@ -48,6 +48,9 @@ struct RestResponse {
   // The token endpoint's view of who asked and why it refused (the caller is
   // not authenticated by then); empty otherwise.
   std::string audit_client, audit_detail;
+  // An answer that is no access to anything (a token issued, the SMART
+  // configuration): no entry. Refusals are always recorded.
+  bool nothing_to_audit = false;
   void set_header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
   }
