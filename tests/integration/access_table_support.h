@@ -127,6 +127,13 @@ inline std::string token_form(const std::string& assertion, const std::string& s
 }
 inline constexpr char kFormType[] = "application/x-www-form-urlencoded";
 
+// How many entries a Bundle answer holds.
+inline size_t entry_count(const Reply& r) {
+  const fhir::JsonValue bundle = r.json();
+  const fhir::JsonValue* entries = bundle.find("entry");
+  return entries != nullptr && entries->is_array() ? entries->items().size() : 0;
+}
+
 // One AuditEvent of a search answer, reduced to what the checks look at.
 struct Event {
   std::string agent;    // agent[0].who.display: client:NAME, anonymous, ...

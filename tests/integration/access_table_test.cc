@@ -133,6 +133,7 @@ class AccessTable : public ::testing::Test {
   void check_cell(const Row& row, int col, const Caller& c, const std::string& target,
                   const Reply& r, const std::string& error);
   void check_trail(const Caller& auditor);
+  void check_nothing_else_written(const Caller& reader);
   void check_bad_assertions();
 
   TempDir dir_;
@@ -261,6 +262,12 @@ void AccessTable::check_trail(const Caller& auditor) {
   for (const Event& e : patient) {
     EXPECT_NE(e.agent, "client:labonly") << "a refused read names no patient it did not reach";
   }
+  // A batch entry refused is an entry too: labonly's read of the patient.
+  bool refused_entry = false;
+  for (const Event& e : audit_search(auditor, "agent=client:labonly")) {
+    refused_entry |= e.action == "read" && e.outcome == "4";
+  }
+  EXPECT_TRUE(refused_entry);
   // Failed authentications: anonymous ones, the token endpoint's refusals of
   // the registry's assertions, and token requests without an assertion from
   // clients known by their certificate; every one refused (4).
@@ -278,6 +285,20 @@ void AccessTable::check_trail(const Caller& auditor) {
             << " (refused authentications sent: " << auth_failures_ << ")\n";
   EXPECT_GE(failures, auth_failures_);
   EXPECT_GT(auth_failures_, 20);
+}
+
+void AccessTable::check_nothing_else_written(const Caller& reader) {
+  // Only the writer's create, transaction and update-as-create happened.
+  for (const char* suffix : {"-post", "-tx"}) {
+    const Reply r = call(reader, port_, "GET",
+                         std::string("/Patient?identifier=") + kMrnSystem + "%7C" + kMrn + suffix);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(entry_count(r), 1u) << suffix << ": " << r.body;
+  }
+  for (int col = 0; col < kCols; ++col) {
+    const std::string target = std::string("/Patient/new-") + kColNames[col];
+    EXPECT_EQ(call(reader, port_, "GET", target).status, col == kWriter ? 200 : 404) << target;
+  }
 }
 
 void AccessTable::check_bad_assertions() {
@@ -377,6 +398,7 @@ TEST_F(AccessTable, EveryEndpointForEveryCaller) {
   callers[kOtherAud].token_only = true;
 
   run_table(callers);
+  check_nothing_else_written(callers[kReader]);
   check_bad_assertions();
   check_trail(callers[kAuditor]);
 
