@@ -1,12 +1,15 @@
 // Helpers of access_table_test.cc: the callers of the table (each a TLS
 // context and maybe a Bearer token), SMART Backend Services assertions signed
-// the way a client signs them, the token request's form, and reading the
-// AuditEvent Bundles the auditor gets back.
+// the way a client signs them, the token request's form, reading the
+// AuditEvent Bundles the auditor gets back, and expiring a token in auth.db.
 #pragma once
 
 #include <Poco/Exception.h>
+#include <gtest/gtest.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <cstdint>
@@ -162,6 +165,39 @@ inline std::vector<Event> events_of(const Reply& r) {
     out.push_back(std::move(ev));
   }
   return out;
+}
+
+// Expires an access token the way time would: its row in auth.db (SHA-256 of
+// the token), which the token store reads at every lookup.
+inline void expire_access_token(const std::string& auth_db, const std::string& token) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(auth_db.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  std::array<unsigned char, crypto_hash_sha256_BYTES> hash{};
+  crypto_hash_sha256(hash.data(), reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size());
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE access_token SET expires_at = ? WHERE hash = ?", -1, &st,
+                               nullptr),
+            SQLITE_OK);
+  sqlite3_bind_int64(st, 1, now_s() - 1);
+  sqlite3_bind_blob(st, 2, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
+  EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(db);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+inline std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+// A table cell as printed.
+inline std::string cell(int status) {
+  return status == kTls ? "TLS" : status == kNa ? "-" : std::to_string(status);
 }
 
 }  // namespace gw::testing::access

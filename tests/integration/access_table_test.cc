@@ -8,8 +8,6 @@
 // must refuse, `gatewayctl audit verify`, and no PHI in gatewayd's log.
 #include <Poco/Net/NetSSL.h>
 #include <gtest/gtest.h>
-#include <sodium.h>
-#include <sqlite3.h>
 
 #include <array>
 #include <fstream>
@@ -29,17 +27,6 @@ namespace {
 
 using namespace access;  // NOLINT: the table's vocabulary
 using auth::testing::TestKey;
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
-    s.replace(at, from.size(), to);
-  }
-  return s;
-}
-
-std::string cell(int status) {
-  return status == kTls ? "TLS" : status == kNa ? "-" : std::to_string(status);
-}
 
 class AccessTable : public ::testing::Test {
  protected:
@@ -100,26 +87,8 @@ class AccessTable : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << r.body;
     return rest::testing::text_at(r.json(), {"access_token"});
   }
-  // Expires a token the way time would: its row in auth.db, which the token
-  // store reads at every lookup.
   void expire_token(const std::string& token) const {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open_v2((d_ + "/state/auth.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr),
-              SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    std::array<unsigned char, crypto_hash_sha256_BYTES> hash{};
-    crypto_hash_sha256(hash.data(), reinterpret_cast<const unsigned char*>(token.data()),
-                       token.size());
-    sqlite3_stmt* st = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE access_token SET expires_at = ? WHERE hash = ?", -1,
-                                 &st, nullptr),
-              SQLITE_OK);
-    sqlite3_bind_int64(st, 1, now_s() - 1);
-    sqlite3_bind_blob(st, 2, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
-    EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(db);
-    EXPECT_EQ(sqlite3_changes(db), 1);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    expire_access_token(d_ + "/state/auth.db", token);
   }
   // An auditor's AuditEvent search.
   std::vector<Event> audit_search(const Caller& auditor, const std::string& query) const {
