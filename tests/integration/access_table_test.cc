@@ -160,7 +160,11 @@ void AccessTable::run_table(const std::vector<Caller>& callers) {
   for (const Caller& c : callers) out << std::setw(14) << c.name;
   out << "\n";
   for (const Row& row : table()) {
-    const std::string shown = row.method + " " + replace_all(row.path, kMrn, "<mrn>");
+    std::string shown = row.method + " " + replace_all(row.path, kMrn, "<mrn>");
+    if (row.path == "/") {
+      shown +=
+          row.body.find("\"transaction\"") != std::string::npos ? " (transaction)" : " (batch)";
+    }
     out << std::setw(44) << shown.substr(0, 43);
     for (int col = 0; col < kCols; ++col) {
       const Caller& c = callers[col];
