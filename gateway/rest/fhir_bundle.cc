@@ -24,14 +24,22 @@ const char* status_line(int status) {
       return "201 Created";
     case 400:
       return "400 Bad Request";
+    case 401:
+      return "401 Unauthorized";
+    case 403:
+      return "403 Forbidden";
     case 404:
       return "404 Not Found";
     case 405:
       return "405 Method Not Allowed";
     case 406:
       return "406 Not Acceptable";
+    case 408:
+      return "408 Request Timeout";
     case 409:
       return "409 Conflict";
+    case 410:
+      return "410 Gone";
     case 412:
       return "412 Precondition Failed";
     case 413:
@@ -40,6 +48,8 @@ const char* status_line(int status) {
       return "415 Unsupported Media Type";
     case 422:
       return "422 Unprocessable Entity";
+    case 501:
+      return "501 Not Implemented";
     case 503:
       return "503 Service Unavailable";
     default:

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <utility>
 
 namespace gw::testing {
 
@@ -41,14 +42,17 @@ enum class Role { kCa, kServer, kClient };
 
 // A certificate for `key` named `cn`, signed by (issuer, issuer_key); self-signed if issuer is
 // null.
+// Valid from `not_before_s` to `not_after_s` seconds from now (an hour ago for a day unless
+// asked otherwise).
 gw::Result<Cert> make_cert(EVP_PKEY* key, const std::string& cn, Role role, X509* issuer,
-                           EVP_PKEY* issuer_key, long serial) {
+                           EVP_PKEY* issuer_key, long serial, long not_before_s = -3600,
+                           long not_after_s = 24 * 3600) {
   Cert cert(X509_new());
   if (!cert) return internal_error(ssl_error("X509_new"));
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), not_before_s);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), not_after_s);
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
@@ -101,9 +105,22 @@ gw::Result<Key> new_key() {
   return key;
 }
 
-}  // namespace
+// A client certificate for `cn` from (ca, ca_key), written to <dir>/<stem>.pem and .key.
+gw::Result<TestClientCert> issue_client(const std::string& dir, const std::string& stem,
+                                        const std::string& cn, X509* ca, EVP_PKEY* ca_key,
+                                        long serial, long not_before_s, long not_after_s) {
+  GW_ASSIGN_OR_RETURN(Key key, new_key());
+  GW_ASSIGN_OR_RETURN(Cert cert, make_cert(key.get(), cn, Role::kClient, ca, ca_key, serial,
+                                           not_before_s, not_after_s));
+  TestClientCert out{dir + "/" + stem + ".pem", dir + "/" + stem + ".key"};
+  GW_RETURN_IF_ERROR(write_pem(out.cert, cert.get(), nullptr));
+  GW_RETURN_IF_ERROR(write_pem(out.key, nullptr, key.get()));
+  return out;
+}
 
-gw::Result<TestPki> make_test_pki(const std::string& dir, const std::string& client_cn) {
+// make_test_pki's files, keeping the CA's key for more certificates.
+gw::Result<TestPki> make_pki(const std::string& dir, const std::string& client_cn, Key* ca_key_out,
+                             Cert* ca_out) {
   GW_ASSIGN_OR_RETURN(Key ca_key, new_key());
   GW_ASSIGN_OR_RETURN(Key server_key, new_key());
   GW_ASSIGN_OR_RETURN(Key client_key, new_key());
@@ -137,6 +154,38 @@ gw::Result<TestPki> make_test_pki(const std::string& dir, const std::string& cli
   GW_RETURN_IF_ERROR(write_pem(out.other_ca_cert, other.get(), nullptr));
   GW_RETURN_IF_ERROR(write_pem(out.other_client_cert, other_client.get(), nullptr));
   GW_RETURN_IF_ERROR(write_pem(out.other_client_key, nullptr, other_client_key.get()));
+  *ca_key_out = std::move(ca_key);
+  *ca_out = std::move(ca);
+  return out;
+}
+
+}  // namespace
+
+gw::Result<TestPki> make_test_pki(const std::string& dir, const std::string& client_cn) {
+  Key ca_key;
+  Cert ca;
+  return make_pki(dir, client_cn, &ca_key, &ca);
+}
+
+gw::Result<MultiClientPki> make_test_pki_for_clients(const std::string& dir,
+                                                     const std::vector<std::string>& client_cns,
+                                                     const std::string& expired_cn) {
+  if (client_cns.empty()) return invalid_argument_error("at least one client CN is needed");
+  Key ca_key;
+  Cert ca;
+  MultiClientPki out;
+  GW_ASSIGN_OR_RETURN(out.pki, make_pki(dir, client_cns.front(), &ca_key, &ca));
+  long serial = 100;
+  for (const std::string& cn : client_cns) {
+    GW_ASSIGN_OR_RETURN(TestClientCert c,
+                        issue_client(dir, "client-" + std::to_string(serial), cn, ca.get(),
+                                     ca_key.get(), serial, -3600, 24 * 3600));
+    out.clients.emplace(cn, std::move(c));
+    ++serial;
+  }
+  // Valid for a day that ended an hour ago.
+  GW_ASSIGN_OR_RETURN(out.expired, issue_client(dir, "client-expired", expired_cn, ca.get(),
+                                                ca_key.get(), serial, -25 * 3600, -3600));
   return out;
 }
 

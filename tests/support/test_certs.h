@@ -4,7 +4,9 @@
 // an hour ago for a day. Generated with OpenSSL's C API (no openssl binary).
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "gateway/base/status.h"
 
@@ -20,5 +22,21 @@ struct TestPki {
 
 // Writes the files into `dir` (which must exist) and returns their paths.
 gw::Result<TestPki> make_test_pki(const std::string& dir, const std::string& client_cn);
+
+struct TestClientCert {
+  std::string cert, key;  // PEM files
+};
+
+// For tests with several clients of one CA: make_test_pki(dir, client_cns[0]),
+// plus a certificate from its ca_cert for each CN (client-NNN.pem / .key),
+// and one for `expired_cn` whose validity ended an hour ago (client-expired).
+struct MultiClientPki {
+  TestPki pki;
+  std::map<std::string, TestClientCert> clients;  // by CN
+  TestClientCert expired;
+};
+gw::Result<MultiClientPki> make_test_pki_for_clients(const std::string& dir,
+                                                     const std::vector<std::string>& client_cns,
+                                                     const std::string& expired_cn);
 
 }  // namespace gw::testing
