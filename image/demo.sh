@@ -11,7 +11,16 @@
 #    endpoint over HTTPS, sends the sample HL7 v2 corpus through a real MLLP
 #    client (gatewayctl send), shows the acknowledgements, resends to show
 #    duplicate detection, lists and exports what was stored;
-#  - talks FHIR REST to it with curl (metadata, create, search, read);
+#  - shows the FHIR API's access control with curl: each hospital has a
+#    client CA (client_ca_file) and clients in [client.NAME]: ehr (client
+#    certificate, system/*.cruds), secops (admin role), auditor (auditor
+#    role), registry (SMART Backend Services with a P-384 JWKS,
+#    system/Patient.rs). No certificate: 401 with WWW-Authenticate; ehr
+#    creates, searches and reads; a certificate from another CA fails the
+#    TLS handshake; roles are not scopes (403 naming what is missing); the
+#    registry signs an ES384 client assertion, gets an access token from
+#    POST /auth/token and reads with it, its replayed assertion is refused,
+#    its read-only token's POST is 403;
 #  - asks the TPM for an attestation quote and checks it with tpm2_checkquote;
 #  - shows the record batches anchored on the ledger (gatewayctl ledger
 #    status, members, outbox, verify);
@@ -22,7 +31,12 @@
 #    B, B verifies and stores them; B's FHIR API then serves the Patient and
 #    the Provenance naming the transfer, and the TransferRecorded event is
 #    read back from the ledger over JSON-RPC;
-#  - stops both gateways cleanly.
+#  - the audit trail as A's privacy officer sees it: GET /AuditEvent by
+#    patient and by client (IHE BALP AuditEvents), the patient's access
+#    report (GET /Patient/{id}/$access-report, a PDF, through pdftotext);
+#  - stops both gateways cleanly, then checks A's audit trail end to end
+#    (gatewayctl audit verify: chain, TPM signatures, ledger anchors) and
+#    writes the access report from the console (gatewayctl audit report).
 #
 # This is a demonstration on this machine only. The TPMs are SIMULATORS
 # (swtpm on loopback ports), provisioned here with gatewayctl tpm provision
@@ -108,12 +122,44 @@ rpc_url="http://$(sed -n 's/.*Listening on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$sta
 rpc() { curl -sS -X POST -H 'Content-Type: application/json' \
   -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" "$rpc_url"; }
 
-# Each hospital's configuration: its own TPM, state, certificate and peering
-# port. [peers] is added once both ledger accounts are known.
-write_config() {  # DIR TPM_PORT PEERING_PORT
+# Each hospital's clients of its FHIR API, made with openssl as the server's
+# certificate is: a client CA ([https] client_ca_file) and certificates it
+# issues to the EHR interface, the security operations team and the privacy
+# officer; and the registry's P-384 key with the public JWKS gatewayd reads
+# (SMART Backend Services: it asks POST /auth/token for access tokens).
+make_clients() {  # DIR ORGANIZATION
+  c="$1/clients"
+  mkdir -p "$c"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/O=$2/CN=$2 client CA" -keyout "$c/ca.key" -out "$c/ca.pem" 2>/dev/null
+  printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' \
+    > "$c/client.ext"
+  for who in ehr secops auditor; do
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+      -subj "/O=$2/CN=$who" -keyout "$c/$who.key" -out "$c/$who.csr" 2>/dev/null
+    openssl x509 -req -in "$c/$who.csr" -CA "$c/ca.pem" -CAkey "$c/ca.key" -CAcreateserial \
+      -days 2 -extfile "$c/client.ext" -out "$c/$who.pem" 2>/dev/null
+  done
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$c/registry.key" 2>/dev/null
+  # The JWKS holds the public half only; kid is its RFC 7638 thumbprint.
+  node -e 'const c = require("crypto"), fs = require("fs");
+    const j = c.createPublicKey(fs.readFileSync(process.argv[1])).export({format: "jwk"});
+    const kid = c.createHash("sha256").update(JSON.stringify({crv: j.crv, kty: j.kty, x: j.x, y: j.y}))
+      .digest("base64url");
+    fs.writeFileSync(process.argv[2], JSON.stringify({keys: [{...j, kid, alg: "ES384", use: "sig"}]}, null, 1));' \
+    "$c/registry.key" "$c/registry.jwks.json"
+}
+# What [client.NAME] cert_subject and cert_sha256 take, as the operator guide shows.
+subject_of() { openssl x509 -noout -subject -nameopt RFC2253 -in "$1" | sed 's/^subject=//'; }
+sha256_of() { openssl x509 -noout -fingerprint -sha256 -in "$1" | sed 's/^.*=//'; }
+
+# Each hospital's configuration: its own TPM, state, certificate, clients and
+# peering port. [peers] is added once both ledger accounts are known.
+write_config() {  # DIR TPM_PORT PEERING_PORT ORGANIZATION
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
     -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
     -keyout "$1/tls/server.key" -out "$1/tls/server.pem" 2>/dev/null
+  make_clients "$1" "$4"
   cat > "$1/gatewayd.toml" <<CONF
 [gateway]
 state_dir = "$1/state"
@@ -132,6 +178,29 @@ enabled = true
 listen = "127.0.0.1:0"    # a free loopback port; the production default is 0.0.0.0:8443
 cert_file = "$1/tls/server.pem"
 key_file = "$1/tls/server.key"
+client_ca_file = "$1/clients/ca.pem"   # clients with a certificate from this CA: mutual TLS
+# No allow_anonymous: every request but GET /metadata comes from a [client.NAME] below.
+
+# The FHIR API's clients; NAME is the client_id and the name in the audit trail.
+[client.ehr]                       # the EHR interface: every record interaction, by certificate
+cert_subject = "$(subject_of "$1/clients/ehr.pem")"
+scopes = ["system/*.cruds"]
+
+[client.secops]                    # security operations: /admin/ (metrics, attestation), no records
+cert_subject = "$(subject_of "$1/clients/secops.pem")"
+cert_sha256 = ["$(sha256_of "$1/clients/secops.pem")"]   # pinned: this certificate only
+roles = ["admin"]
+
+[client.auditor]                   # the privacy officer: the audit trail (AuditEvent, access reports)
+cert_subject = "$(subject_of "$1/clients/auditor.pem")"
+roles = ["auditor"]
+
+[client.registry]                  # a disease registry: SMART Backend Services, read and search Patients
+jwks_file = "$1/clients/registry.jwks.json"
+scopes = ["system/Patient.rs"]
+
+[audit]
+batch_max_age_s = 1       # seal (TPM-sign and anchor) the audit trail every second in the demo; default 60
 
 [ledger]
 enabled = true
@@ -151,8 +220,8 @@ time_zone = "America/New_York"
 "GOODHEALTH" = "urn:oid:2.16.840.1.113883.3.999.1"
 CONF
 }
-write_config "$a" "$tpm_a" "$peer_a"
-write_config "$b" "$tpm_b" "$peer_b"
+write_config "$a" "$tpm_a" "$peer_a" "Demo General Hospital"
+write_config "$b" "$tpm_b" "$peer_b" "Demo County Hospital"
 
 banner() { printf '\n== %s\n' "$*"; }
 # Prints what the JavaScript expression $1 makes of the JSON on stdin (r).
@@ -251,16 +320,17 @@ for f in "$a/state/messages.db" "$a/state/messages.db-wal"; do
 done
 
 base="https://127.0.0.1:$https_a"
-curl_fhir() { curl -sS --cacert "$a/tls/server.pem" -H 'Accept: application/fhir+json' "$@"; echo; }
-banner "FHIR REST over HTTPS: GET $base/metadata (first 300 bytes)"
-curl_fhir -o "$state/metadata.json" "$base/metadata"; head -c 300 "$state/metadata.json"; echo " ..."
-banner "FHIR REST: create a Patient, then search it by identifier"
-curl_fhir -X POST -H 'Content-Type: application/fhir+json' "$base/Patient" \
-  -d '{"resourceType":"Patient","identifier":[{"system":"urn:oid:2.16.840.1.113883.3.999.1","value":"DEMO-1"}],"name":[{"family":"Demo","given":["Dana"]}],"birthDate":"1990-04-01"}'
-curl_fhir "$base/Patient?identifier=urn:oid:2.16.840.1.113883.3.999.1|DEMO-1"
-banner "FHIR REST: an invalid resource is refused with an OperationOutcome (HTTP 422)"
-curl_fhir -w 'HTTP %{http_code}\n' -X POST -H 'Content-Type: application/fhir+json' "$base/Patient" \
-  -d '{"resourceType":"Patient","gender":"unknown-value","birthDate":"1990-13-45"}'
+# Hospital A's EHR interface: its client certificate (client ehr, system/*.cruds).
+curl_fhir() {
+  curl -sS --cacert "$a/tls/server.pem" --cert "$a/clients/ehr.pem" --key "$a/clients/ehr.key" \
+    -H 'Accept: application/fhir+json' "$@"
+  echo
+}
+banner "FHIR REST over HTTPS: GET $base/metadata, open to all (first 300 bytes)"
+curl -sS --cacert "$a/tls/server.pem" -o "$state/metadata.json" "$base/metadata"
+head -c 300 "$state/metadata.json"; echo " ..."
+# shellcheck source=image/demo_access.sh
+. ./image/demo_access.sh
 
 banner "attestation: a quote bound to a fresh nonce (gatewayctl tpm quote), checked with tpm2_checkquote"
 nonce=$(openssl rand -hex 16)
@@ -289,9 +359,12 @@ echo "stored commitments, its TPM signature, the registry's key hash, and the an
 
 # shellcheck source=image/demo_transfer.sh
 . ./image/demo_transfer.sh
+# shellcheck source=image/demo_audit.sh
+. ./image/demo_audit.sh
 
 banner "stopping both gateways with SIGTERM"
 for p in "$pid_b" "$pid_a"; do kill -TERM "$p"; wait "$p" || true; done
+audit_offline
 stop_all
 trap - EXIT
 for d in "$a" "$b"; do echo "$(basename "$d"):"; tail -n 4 "$d/gatewayd.log"; done

@@ -10,9 +10,18 @@ patient_mrn=100001                                 # EVE EVERYWOMAN of the sampl
 banner "SECOND GATEWAY: starting Hospital B's gatewayd (state in $b, member-to-member API on 127.0.0.1:$peer_b)"
 start_gateway b "$b"
 base_b="https://127.0.0.1:$https_b"
-curl_b() { curl -sS --cacert "$b/tls/server.pem" -H 'Accept: application/fhir+json' "$@"; echo; }
-# Saves what GET URL answers into FILE, from the gateway whose certificate is CERT.
-fetch() { curl -sS --cacert "$1" -H 'Accept: application/fhir+json' -o "$2" "$3"; }  # CERT FILE URL
+# Hospital B's EHR interface (its client ehr, by B's client certificate).
+curl_b() {
+  curl -sS --cacert "$b/tls/server.pem" --cert "$b/clients/ehr.pem" --key "$b/clients/ehr.key" \
+    -H 'Accept: application/fhir+json' "$@"
+  echo
+}
+# Saves what GET URL answers into FILE, asked by the EHR interface of the
+# hospital whose folder is DIR.
+fetch() {  # DIR FILE URL
+  curl -sS --cacert "$1/tls/server.pem" --cert "$1/clients/ehr.pem" --key "$1/clients/ehr.key" \
+    -H 'Accept: application/fhir+json' -o "$2" "$3"
+}
 
 banner "Hospital A: one more visit of sample patient MRN $patient_mrn, with a psychiatric diagnosis (ICD-10 F41.1)"
 # A diagnosis in F20-F99 gets the PSY label (gateway/labels), and so does
@@ -29,7 +38,7 @@ printf '%s\r' \
 # EASTCLINIC's scheduling): two Patient records with one identifier. The
 # Consent names GOODHEALTH's (the one with every identifier of the A01) by
 # reference; an identifier matching two Patients would be refused as ambiguous.
-fetch "$a/tls/server.pem" "$state/patients-a.json" "$base/Patient?identifier=$patient_system|$patient_mrn"
+fetch "$a" "$state/patients-a.json" "$base/Patient?identifier=$patient_system|$patient_mrn"
 echo "Hospital A's Patient records with MRN $patient_mrn: $(json \
   'r.entry.map(e => e.resource.id).join(" ")' < "$state/patients-a.json")"
 patient_a=$(json 'r.entry.map(e => e.resource).sort((x, y) =>
@@ -64,7 +73,7 @@ ledger_state() { json '(r.extension||[]).filter(e => e.url.endsWith("ledger-stat
 echo "Consent/$consent_id stored; its ledger state in the answer: $(ledger_state < "$state/consent-reply.json")"
 echo "GET $base/Consent/$consent_id until the grant is on chain:"
 for _ in $(seq 1 60); do
-  fetch "$a/tls/server.pem" "$state/consent-now.json" "$base/Consent/$consent_id"
+  fetch "$a" "$state/consent-now.json" "$base/Consent/$consent_id"
   now=$(ledger_state < "$state/consent-now.json")
   case "$now" in state=pending*) sleep 1 ;; *) break ;; esac
 done
@@ -109,12 +118,12 @@ transfer=$(sed -n 's/.*event=transfer\.received .*transfer=\(0x[0-9a-fA-F]*\/[0-
   "$b/gatewayd.log" | head -n1)
 
 banner "Hospital B's FHIR API: GET $base_b/Patient?identifier=$patient_system|$patient_mrn"
-fetch "$b/tls/server.pem" "$state/patients-b.json" "$base_b/Patient?identifier=$patient_system|$patient_mrn"
+fetch "$b" "$state/patients-b.json" "$base_b/Patient?identifier=$patient_system|$patient_mrn"
 json 'r.entry.map(e => e.resource).map(p => `Patient/${p.id}: ${p.name[0].family}, ` +
   `${p.name[0].given.join(" ")}, born ${p.birthDate}, identifiers ` +
   p.identifier.map(i => i.value).join(" ")).join("\n")' < "$state/patients-b.json"
-fetch "$a/tls/server.pem" "$state/patient-at-a.json" "$base/Patient/$patient_a"
-fetch "$b/tls/server.pem" "$state/patient-at-b.json" "$base_b/Patient/$patient_a"
+fetch "$a" "$state/patient-at-a.json" "$base/Patient/$patient_a"
+fetch "$b" "$state/patient-at-b.json" "$base_b/Patient/$patient_a"
 node -e 'const fs = require("fs"); const [a, b] = process.argv.slice(1, 3).map(f => {
     const r = JSON.parse(fs.readFileSync(f)); delete r.meta.versionId; delete r.meta.lastUpdated;
     if (Object.keys(r.meta).length === 0) delete r.meta; return JSON.stringify(r); });
