@@ -9,21 +9,16 @@
 //   mtls    a client matched by its certificate, audit log (synchronous FULL)
 //   token   a client with a Bearer token from TokenStore::issue, audit log
 // Then one client against `before` and both others with the audit log on
-// tmpfs (/dev/shm): the per-read cost of authorization + audit without the
-// fsync, as wall time and as process CPU; and in-process timers of the
-// pieces (caller identification, one audit append on tmpfs and on disk).
+// tmpfs (/dev/shm), R rounds: the per-read cost of authorization + audit
+// without the fsync, as wall time and as process CPU (the median of the
+// rounds' differences); and in-process timers of the pieces (caller
+// identification, one audit append on tmpfs and on disk).
 // The server has max(16, N) workers: a kept-alive connection holds a worker
 // for its whole life, so with fewer workers than clients some would wait.
 // Figures on stderr as text, on stdout as one JSON object.
 // tests/bench.sh rest [--seconds S] [--clients 1,4,16,64] [--patients P]
-#include <Poco/Exception.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
+//                     [--micro-rounds R] [--micro-seconds S]
 #include <Poco/Net/NetSSL.h>
-#include <Poco/StreamCopier.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -32,6 +27,7 @@
 #include <filesystem>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,24 +52,13 @@ struct Args {
   std::vector<int> clients = {1, 4, 16, 64};
   int patients = 2000;
   int observations = 10;  // per patient
+  int micro_rounds = 3;
+  double micro_seconds = 3;
 };
 
 enum class Mode { kBefore, kMtls, kToken };
 const char* mode_name(Mode m) {
   return m == Mode::kBefore ? "before" : m == Mode::kMtls ? "mtls" : "token";
-}
-
-struct RunResult {
-  int64_t reads = 0, errors = 0;
-  double seconds = 0, reads_per_s = 0, p50_us = 0, p99_us = 0, mean_us = 0, cpu_us_per_read = 0;
-  int64_t appends = 0, commits = 0;  // the audit log's, during the run
-};
-
-double process_cpu_s() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 class Bench {
@@ -331,44 +316,6 @@ void Bench::components(std::string* json) {
   *json = buf;
 }
 
-std::string run_json(const char* mode, bool shm, int clients, const RunResult& r) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf,
-                "{\"config\":\"%s\",\"audit\":\"%s\",\"clients\":%d,\"reads\":%lld,"
-                "\"errors\":%lld,\"reads_per_s\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f,"
-                "\"mean_us\":%.1f,\"cpu_us_per_read\":%.1f,\"audit_appends\":%lld,"
-                "\"audit_commits\":%lld}",
-                mode,
-                std::string(mode) == "before" ? "none"
-                : shm                         ? "tmpfs"
-                                              : "disk",
-                clients, static_cast<long long>(r.reads), static_cast<long long>(r.errors),
-                r.reads_per_s, r.p50_us, r.p99_us, r.mean_us, r.cpu_us_per_read,
-                static_cast<long long>(r.appends), static_cast<long long>(r.commits));
-  return buf;
-}
-
-void print_run(const char* mode, bool shm, int clients, const RunResult& r,
-               const RunResult* before) {
-  std::fprintf(stderr,
-               "%-6s audit=%-5s clients=%-2d %8.0f reads/s  p50 %5.0f us  p99 %6.0f us  "
-               "cpu %6.1f us/read",
-               mode,
-               std::string(mode) == "before" ? "none"
-               : shm                         ? "tmpfs"
-                                             : "disk",
-               clients, r.reads_per_s, r.p50_us, r.p99_us, r.cpu_us_per_read);
-  if (before != nullptr && before->reads_per_s > 0) {
-    std::fprintf(stderr, "  ratio %.3f", r.reads_per_s / before->reads_per_s);
-  }
-  if (r.commits > 0) {
-    std::fprintf(stderr, "  appends/commit %.1f",
-                 static_cast<double>(r.appends) / static_cast<double>(r.commits));
-  }
-  if (r.errors > 0) std::fprintf(stderr, "  ERRORS %lld", static_cast<long long>(r.errors));
-  std::fputc('\n', stderr);
-}
-
 int bench_main(const Args& args) {
   Bench b(args);
   b.set_up();
@@ -393,31 +340,49 @@ int bench_main(const Args& args) {
       }
     }
   }
-  // The cost per read without the fsync: one client, the audit log on tmpfs.
-  std::string micro;
-  RunResult before;
-  for (Mode m : {Mode::kBefore, Mode::kMtls, Mode::kToken}) {
-    const RunResult r = b.run(m, true, 1, args.seconds);
-    errors += r.errors;
-    print_run(mode_name(m), m != Mode::kBefore, 1, r, m == Mode::kBefore ? nullptr : &before);
-    if (m == Mode::kBefore) {
-      before = r;
-    } else {
-      std::fprintf(
-          stderr, "  %s - before, one client, no fsync: %+.1f us wall, %+.1f us CPU per read\n",
-          mode_name(m), r.mean_us - before.mean_us, r.cpu_us_per_read - before.cpu_us_per_read);
+  // The cost per read without the fsync: one client, the audit log on tmpfs,
+  // `micro_rounds` rounds of before / mtls / token one after another (so the
+  // machine's load falls on all three alike); the median difference.
+  std::string micro, cost;
+  std::vector<double> wall[2], cpu[2];
+  for (int round = 0; round < args.micro_rounds; ++round) {
+    RunResult before;
+    for (Mode m : {Mode::kBefore, Mode::kMtls, Mode::kToken}) {
+      const RunResult r = b.run(m, true, 1, args.micro_seconds);
+      errors += r.errors;
+      print_run(mode_name(m), m != Mode::kBefore, 1, r, m == Mode::kBefore ? nullptr : &before);
+      if (m == Mode::kBefore) {
+        before = r;
+      } else {
+        const size_t k = m == Mode::kMtls ? 0 : 1;
+        wall[k].push_back(r.mean_us - before.mean_us);
+        cpu[k].push_back(r.cpu_us_per_read - before.cpu_us_per_read);
+      }
+      if (!micro.empty()) micro += ",";
+      micro += run_json(mode_name(m), true, 1, r);
     }
-    if (!micro.empty()) micro += ",";
-    micro += run_json(mode_name(m), true, 1, r);
+  }
+  for (size_t k = 0; k < 2 && args.micro_rounds > 0; ++k) {
+    const char* name = k == 0 ? "mtls" : "token";
+    const double w = median(wall[k]), c = median(cpu[k]);
+    std::fprintf(stderr,
+                 "cost per read, %s - before, one client, audit on tmpfs (median of %d): "
+                 "%+.1f us wall, %+.1f us CPU\n",
+                 name, args.micro_rounds, w, c);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%s\"%s\":{\"wall_us\":%.1f,\"cpu_us\":%.1f}",
+                  cost.empty() ? "" : ",", name, w, c);
+    cost += buf;
   }
   std::string pieces;
   b.components(&pieces);
   std::printf(
       "{\"patients\":%d,\"observations\":%d,\"seconds\":%.1f,\"server_threads\":\"max(16,clients)"
       "\","
-      "\"runs\":[%s],\"ratios\":[%s],\"one_client_audit_on_tmpfs\":[%s],\"pieces\":%s}\n",
+      "\"runs\":[%s],\"ratios\":[%s],\"one_client_audit_on_tmpfs\":[%s],"
+      "\"cost_per_read_without_fsync\":{%s},\"pieces\":%s}\n",
       args.patients, args.patients * args.observations, args.seconds, runs.c_str(), ratios.c_str(),
-      micro.c_str(), pieces.c_str());
+      micro.c_str(), cost.c_str(), pieces.c_str());
   return errors == 0 ? 0 : 1;
 }
 
@@ -438,16 +403,22 @@ int main(int argc, char** argv) {
       args.patients = std::atoi(v);
     } else if (a == "--observations" && v) {
       args.observations = std::atoi(v);
+    } else if (a == "--micro-rounds" && v) {
+      args.micro_rounds = std::atoi(v);
+    } else if (a == "--micro-seconds" && v) {
+      args.micro_seconds = std::atof(v);
     } else {
       std::fprintf(stderr,
                    "usage: rest_read_bench [--seconds S] [--clients 1,4,16,64] [--patients P] "
-                   "[--observations K per patient]\n");
+                   "[--observations K per patient] [--micro-rounds R] [--micro-seconds S]\n");
       return 2;
     }
     ++i;
   }
   if (args.seconds <= 0 || args.seconds > 600 || args.clients.empty() || args.patients < 1 ||
-      args.patients > 1'000'000 || args.observations < 1 || args.observations > 100) {
+      args.patients > 1'000'000 || args.observations < 1 || args.observations > 100 ||
+      args.micro_rounds < 0 || args.micro_rounds > 100 || args.micro_seconds <= 0 ||
+      args.micro_seconds > 600) {
     std::fprintf(stderr, "rest_read_bench: an argument is out of range\n");
     return 2;
   }

@@ -1,5 +1,6 @@
 // Helpers of rest_read_bench (bench code only): failing loudly, a kept-alive
-// HTTPS client connection, the synthetic patients, percentiles.
+// HTTPS client connection, the synthetic patients, a run's figures and how
+// they are printed.
 #pragma once
 
 #include <Poco/Exception.h>
@@ -8,8 +9,10 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/StreamCopier.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -121,6 +124,63 @@ inline double percentile(std::vector<uint32_t>* v, double q) {
   std::sort(v->begin(), v->end());
   const size_t i = std::min(v->size() - 1, static_cast<size_t>(q * static_cast<double>(v->size())));
   return (*v)[i];
+}
+
+struct RunResult {
+  int64_t reads = 0, errors = 0;
+  double seconds = 0, reads_per_s = 0, p50_us = 0, p99_us = 0, mean_us = 0, cpu_us_per_read = 0;
+  int64_t appends = 0, commits = 0;  // the audit log's, during the run
+};
+
+inline double process_cpu_s() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+inline std::string run_json(const char* mode, bool shm, int clients, const RunResult& r) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "{\"config\":\"%s\",\"audit\":\"%s\",\"clients\":%d,\"reads\":%lld,"
+                "\"errors\":%lld,\"reads_per_s\":%.0f,\"p50_us\":%.0f,\"p99_us\":%.0f,"
+                "\"mean_us\":%.1f,\"cpu_us_per_read\":%.1f,\"audit_appends\":%lld,"
+                "\"audit_commits\":%lld}",
+                mode,
+                std::string(mode) == "before" ? "none"
+                : shm                         ? "tmpfs"
+                                              : "disk",
+                clients, static_cast<long long>(r.reads), static_cast<long long>(r.errors),
+                r.reads_per_s, r.p50_us, r.p99_us, r.mean_us, r.cpu_us_per_read,
+                static_cast<long long>(r.appends), static_cast<long long>(r.commits));
+  return buf;
+}
+
+inline void print_run(const char* mode, bool shm, int clients, const RunResult& r,
+                      const RunResult* before) {
+  std::fprintf(stderr,
+               "%-6s audit=%-5s clients=%-2d %8.0f reads/s  p50 %5.0f us  p99 %6.0f us  "
+               "cpu %6.1f us/read",
+               mode,
+               std::string(mode) == "before" ? "none"
+               : shm                         ? "tmpfs"
+                                             : "disk",
+               clients, r.reads_per_s, r.p50_us, r.p99_us, r.cpu_us_per_read);
+  if (before != nullptr && before->reads_per_s > 0) {
+    std::fprintf(stderr, "  ratio %.3f", r.reads_per_s / before->reads_per_s);
+  }
+  if (r.commits > 0) {
+    std::fprintf(stderr, "  appends/commit %.1f",
+                 static_cast<double>(r.appends) / static_cast<double>(r.commits));
+  }
+  if (r.errors > 0) std::fprintf(stderr, "  ERRORS %lld", static_cast<long long>(r.errors));
+  std::fputc('\n', stderr);
+}
+
+inline double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 // "1,4,16" -> {1, 4, 16}; a bad item becomes 0 (the caller range-checks).
