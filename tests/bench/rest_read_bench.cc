@@ -114,7 +114,10 @@ void Bench::set_up() {
   const auto key = auth::testing::TestKey::generate(auth::JwsAlg::kES384, "k1");
   token.jwks = must(auth::Jwks::parse(auth::testing::jwks_of({key.public_jwk()})), "JWKS");
   clients_ = std::make_shared<const auth::ClientRegistry>(std::vector{mtls, token});
-  tokens_ = must(auth::TokenStore::open(disk_dir_ / "auth.db"), "token store");
+  // Tokens outlive the longest run (--seconds is at most 600).
+  auth::TokenStore::Options token_options;
+  token_options.lifetime_s = 3600;
+  tokens_ = must(auth::TokenStore::open(disk_dir_ / "auth.db", token_options), "token store");
   audit_disk_ = must(audit::AuditLog::open((disk_dir_ / "audit.db").string(),
                                            audit::AuditKeys::random_for_tests()),
                      "audit log");
