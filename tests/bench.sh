@@ -9,6 +9,9 @@
 #                               consent check; extra arguments go to transfer_bench
 #                               (--transfers N, --clients C)
 #   tests/bench.sh peering      sequential member calls, a new TLS connection each vs kept alive
+#   tests/bench.sh rest         FHIR reads before access control, with mutual TLS + audit, with
+#                               a Bearer token + audit; extra arguments go to rest_read_bench
+#                               (--seconds S, --clients 1,4,16,64, --patients P)
 # The machine and its load matter: note both when you quote a figure.
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,7 +19,7 @@ cd "$(dirname "$0")/.."
 what=${1:-all}
 [ $# -gt 0 ] && shift
 jobs=$(nproc 2>/dev/null || echo 2)
-if [ "$what" != transfer ] && [ "$what" != peering ]; then
+if [ "$what" != transfer ] && [ "$what" != peering ] && [ "$what" != rest ]; then
   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DGW_BUILD_TESTS=OFF -DGW_BUILD_BENCH=ON >/dev/null
   cmake --build build-bench -j "$jobs" >/dev/null
 fi
@@ -61,4 +64,12 @@ if [ "$what" = all ] || [ "$what" = peering ]; then
   cmake --build build-bench-transfer -j "$jobs" --target peer_client_bench >/dev/null
   echo "== peer_client_bench (sequential member calls: max_idle=0 a handshake each, 4 kept alive)" >&2
   ./build-bench-transfer/tests/peer_client_bench --benchmark_format=json --benchmark_min_time=2
+fi
+if [ "$what" = all ] || [ "$what" = rest ]; then
+  # Uses the REST tests' PKI helpers (test support), so tests are on; its own
+  # dir, and only its target.
+  cmake -S . -B build-bench-rest -G Ninja -DCMAKE_BUILD_TYPE=Release -DGW_BUILD_TESTS=ON -DGW_BUILD_BENCH=ON >/dev/null
+  cmake --build build-bench-rest -j "$jobs" --target rest_read_bench >/dev/null
+  echo "== rest_read_bench (FHIR reads: before / mutual TLS + audit / Bearer token + audit)" >&2
+  ./build-bench-rest/tests/rest_read_bench "$@"
 fi
