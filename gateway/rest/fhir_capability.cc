@@ -87,12 +87,14 @@ fhir::JsonValue build_capability_statement(const std::string& base_url, int64_t 
   JsonValue& token = uris.add("extension", JsonValue::make_array()).push(JsonValue::make_object());
   token.add("url", str("token"));
   token.add("valueUri", str(base_url + "/auth/token"));
-  JsonValue& coding = security.add("service", JsonValue::make_array())
-                          .push(JsonValue::make_object())
-                          .add("coding", JsonValue::make_array())
-                          .push(JsonValue::make_object());
-  coding.add("system", str("http://terminology.hl7.org/CodeSystem/restful-security-service"));
-  coding.add("code", str("SMART-on-FHIR"));
+  JsonValue& services = security.add("service", JsonValue::make_array());
+  for (const char* code : {"SMART-on-FHIR", "Certificates"}) {
+    JsonValue& coding = services.push(JsonValue::make_object())
+                            .add("coding", JsonValue::make_array())
+                            .push(JsonValue::make_object());
+    coding.add("system", str("http://terminology.hl7.org/CodeSystem/restful-security-service"));
+    coding.add("code", str(code));
+  }
   security.add("description",
                str("Every interaction but this CapabilityStatement needs a configured client: "
                    "mutual TLS (a client certificate from the configured CA, matched by subject "

@@ -393,7 +393,7 @@ TEST_F(AccessTable, EveryEndpointForEveryCaller) {
 // Issue 17: "GET /metadata stays open and lists the security services".
 // gateway/rest/fhir_capability.cc lists none yet (no rest.security), so this
 // is disabled until it does: run it with --gtest_also_run_disabled_tests.
-TEST_F(AccessTable, DISABLED_MetadataListsTheSecurityServices) {
+TEST_F(AccessTable, MetadataListsTheSecurityServices) {
   const Reply r = call(plain("anonymous"), port_, "GET", "/metadata");
   ASSERT_EQ(r.status, 200) << r.body;
   const fhir::JsonValue doc = r.json();
