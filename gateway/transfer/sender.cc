@@ -13,6 +13,7 @@
 #include "gateway/transfer/parallel.h"
 #include "gateway/transfer/record_selection.h"
 #include "gateway/transfer/research.h"
+#include "gateway/transfer/transfer_audit.h"
 #include "ledger-client/consortium/transfer_log.h"
 #include "ledger-client/outbox/item_codec.h"
 
@@ -25,6 +26,9 @@ namespace cs = ledger::consortium;
 // grant's own mask.
 constexpr uint64_t kAllCategories = (uint64_t{1} << 17) - 1;
 constexpr size_t kMaxReasonBytes = 256;
+// Who asked for the transfers in flight, at most this many (then the entries
+// name the member, as after a restart).
+constexpr size_t kMaxAskedBy = 10000;
 
 bool valid_study_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
@@ -85,6 +89,11 @@ Result<OutgoingTransfer> TransferSender::request(const TransferAsk& ask) {
   if (ask.patient_token) r.patient_token = *ask.patient_token;
   const int64_t at = now();
   auto refuse = [&](std::string_view reason) -> Result<OutgoingTransfer> {
+    // An emergency request refused is an emergency access refused.
+    if (ask.purpose == kPurposeEtreat) {
+      GW_RETURN_IF_ERROR(audit_emergency(
+          ask, r, audit::Outcome{audit::OutcomeKind::kRefused, 0, std::string(reason)}, at));
+    }
     GW_ASSIGN_OR_RETURN(const int64_t id, ctx_.transfers->create_refused(r, reason, at));
     log::info("transfer.refused", {{"transfer", std::to_string(id)},
                                    {"to", account_hex(r.recipient)},
@@ -162,7 +171,16 @@ Result<OutgoingTransfer> TransferSender::request(const TransferAsk& ask) {
   } else {
     return refuse(cs::decision_name(worst));
   }
+  // Break the glass: the entry is durable before the transfer exists.
+  if (r.emergency) {
+    GW_RETURN_IF_ERROR(
+        audit_emergency(ask, r, audit::Outcome{audit::OutcomeKind::kSuccess, 0, ""}, at));
+  }
   GW_ASSIGN_OR_RETURN(const int64_t id, ctx_.transfers->create_outgoing(r, at));
+  if (ask.asked_by) {
+    std::lock_guard lock(asked_mu_);
+    if (asked_by_.size() < kMaxAskedBy) asked_by_[id] = *ask.asked_by;
+  }
   log::info("transfer.accepted", {{"transfer", std::to_string(id)},
                                   {"to", account_hex(r.recipient)},
                                   {"purpose", std::to_string(r.purpose)},
@@ -488,12 +506,18 @@ TransferSender::Attempt TransferSender::attempt_delivery(OutgoingTransfer& t,
 }
 
 void TransferSender::apply_attempt(OutgoingTransfer& t, const Attempt& a) {
+  auto forget = [&] {
+    std::lock_guard lock(asked_mu_);
+    asked_by_.erase(t.id);
+  };
   switch (a.outcome) {
     case Attempt::Outcome::kDelivered:
       finish(t, OutgoingState::kDelivered, "");
+      forget();
       return;
     case Attempt::Outcome::kFinished:
       finish(t, OutgoingState::kFailed, a.detail);
+      forget();
       return;
     case Attempt::Outcome::kRetry:
       retry_later(t, a.detail);
@@ -600,6 +624,7 @@ size_t TransferSender::delivery_round() {
   parallel_for(lanes.size(), ctx_.options.delivery_threads, [&](size_t lane) {
     for (size_t i : lanes[lane]) attempts[i] = attempt_delivery(ts[i], unreachable);
   });
+  audit_delivered(ts, attempts);
   Status s = ctx_.transfers->in_one_commit([&] {
     for (size_t i = 0; i < ts.size(); ++i) apply_attempt(ts[i], attempts[i]);
   });
@@ -608,6 +633,78 @@ size_t TransferSender::delivery_round() {
     return 0;
   }
   return count_changed(ts, before);
+}
+
+audit::Actor TransferSender::actor_of(const OutgoingTransfer& t) {
+  {
+    std::lock_guard lock(asked_mu_);
+    auto it = asked_by_.find(t.id);
+    if (it != asked_by_.end()) return it->second;
+  }
+  return member_actor(t.request.requester ? *t.request.requester : t.request.recipient);
+}
+
+Status TransferSender::audit_emergency(const TransferAsk& ask, const OutgoingRequest& r,
+                                       audit::Outcome outcome, int64_t at) {
+  if (!ctx_.audit) return ok_status();
+  TransferAuditFacts f;
+  f.actor =
+      ask.asked_by ? *ask.asked_by : member_actor(ask.requester ? *ask.requester : r.recipient);
+  if (ask.patient_id) f.patient_id = *ask.patient_id;
+  // The token the decision was taken under (a pull names it; a push's is
+  // known once a token of the patient was checked).
+  if (r.patient_token != Hash256{}) f.patient = r.patient_token;
+  f.purpose = ask.purpose;
+  f.purpose_known = true;
+  // Never the stated reason: it is the clinician's free text.
+  const std::string detail =
+      "to " + account_hex(r.recipient) +
+      (ask.emergency_reason.empty() ? "; no reason given" : "; reason given");
+  const audit::AuditEntry e =
+      transfer_entry(audit::Action::kEmergencyAccess, f, std::move(outcome), detail, at);
+  if (Status s = append_audit(ctx_.audit.get(), {&e, 1}); !s.ok()) {
+    log::warn("transfer.audit_failed", {{"error", s.message()}});
+    return unavailable_error("the audit trail cannot take the emergency access entry now");
+  }
+  return ok_status();
+}
+
+// Every delivery of the round the recipient accepted gets its transfer-sent
+// entry, all in one audit commit, before the round marks them delivered; if
+// that commit fails they are retried (the recipient answers "stored" again).
+void TransferSender::audit_delivered(std::vector<OutgoingTransfer>& ts,
+                                     std::vector<Attempt>& attempts) {
+  if (!ctx_.audit) return;
+  std::vector<audit::AuditEntry> entries;
+  std::vector<size_t> which;
+  const int64_t at = now();
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (attempts[i].outcome != Attempt::Outcome::kDelivered) continue;
+    const OutgoingTransfer& t = ts[i];
+    TransferAuditFacts f;
+    f.actor = actor_of(t);
+    f.patient = t.request.patient_token;
+    const auto patients =
+        ctx_.store->patients_with_token(crypto::token_text(t.request.patient_token));
+    if (patients.size() == 1) f.patient_id = patients.front();
+    f.purpose = t.request.purpose;
+    f.purpose_known = true;
+    f.transfer = account_hex(ctx_.self) + "/" + std::to_string(t.id);
+    entries.push_back(transfer_entry(
+        audit::Action::kTransferSent, f, audit::Outcome{audit::OutcomeKind::kSuccess, 0, ""},
+        "to " + account_hex(t.request.recipient) + "; " + std::to_string(t.record_count) +
+            " records" + (t.request.emergency ? "; emergency" : ""),
+        at));
+    which.push_back(i);
+  }
+  if (entries.empty()) return;
+  if (Status s = append_audit(ctx_.audit.get(), entries); !s.ok()) {
+    log::warn("transfer.audit_failed", {{"error", s.message()}});
+    for (size_t i : which) {
+      attempts[i].outcome = Attempt::Outcome::kRetry;
+      attempts[i].detail = "the audit trail cannot take the entry now";
+    }
+  }
 }
 
 size_t TransferSender::step() { return pipeline_round() + delivery_round(); }
