@@ -178,9 +178,12 @@ peering::PeerResponse TransferReceiver::handle_delivery(const peering::PeerReque
       return {200, R"({"status":"stored","already":true,"records":)" +
                        std::to_string(t.record_count) + "}"};
     }
-    facts.patient = t.patient_token;
-    facts.purpose = t.purpose;
-    facts.purpose_known = true;
+    // What the ledger named, if the first refusal came after its event.
+    if (t.patient_token != Hash256{}) {
+      facts.patient = t.patient_token;
+      facts.purpose = t.purpose;
+      facts.purpose_known = true;
+    }
     return answer_refused(422, "REFUSED", "this transfer was refused before: " + t.detail);
   }
 

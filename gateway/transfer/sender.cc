@@ -200,6 +200,10 @@ void TransferSender::finish(OutgoingTransfer& t, OutgoingState state, const std:
   }
   t.state = state;
   t.detail = detail;
+  {
+    std::lock_guard lock(asked_mu_);
+    asked_by_.erase(t.id);  // its entries are written
+  }
   log::info(state == OutgoingState::kDelivered ? "transfer.delivered" : "transfer.finished",
             {{"transfer", std::to_string(t.id)},
              {"to", account_hex(t.request.recipient)},
@@ -506,18 +510,12 @@ TransferSender::Attempt TransferSender::attempt_delivery(OutgoingTransfer& t,
 }
 
 void TransferSender::apply_attempt(OutgoingTransfer& t, const Attempt& a) {
-  auto forget = [&] {
-    std::lock_guard lock(asked_mu_);
-    asked_by_.erase(t.id);
-  };
   switch (a.outcome) {
     case Attempt::Outcome::kDelivered:
       finish(t, OutgoingState::kDelivered, "");
-      forget();
       return;
     case Attempt::Outcome::kFinished:
       finish(t, OutgoingState::kFailed, a.detail);
-      forget();
       return;
     case Attempt::Outcome::kRetry:
       retry_later(t, a.detail);
@@ -635,75 +633,20 @@ size_t TransferSender::delivery_round() {
   return count_changed(ts, before);
 }
 
-audit::Actor TransferSender::actor_of(const OutgoingTransfer& t) {
-  {
-    std::lock_guard lock(asked_mu_);
-    auto it = asked_by_.find(t.id);
-    if (it != asked_by_.end()) return it->second;
-  }
-  return member_actor(t.request.requester ? *t.request.requester : t.request.recipient);
-}
-
-Status TransferSender::audit_emergency(const TransferAsk& ask, const OutgoingRequest& r,
-                                       audit::Outcome outcome, int64_t at) {
-  if (!ctx_.audit) return ok_status();
-  TransferAuditFacts f;
-  f.actor =
-      ask.asked_by ? *ask.asked_by : member_actor(ask.requester ? *ask.requester : r.recipient);
-  if (ask.patient_id) f.patient_id = *ask.patient_id;
-  // The token the decision was taken under (a pull names it; a push's is
-  // known once a token of the patient was checked).
-  if (r.patient_token != Hash256{}) f.patient = r.patient_token;
-  f.purpose = ask.purpose;
-  f.purpose_known = true;
-  // Never the stated reason: it is the clinician's free text.
-  const std::string detail =
-      "to " + account_hex(r.recipient) +
-      (ask.emergency_reason.empty() ? "; no reason given" : "; reason given");
-  const audit::AuditEntry e =
-      transfer_entry(audit::Action::kEmergencyAccess, f, std::move(outcome), detail, at);
-  if (Status s = append_audit(ctx_.audit.get(), {&e, 1}); !s.ok()) {
-    log::warn("transfer.audit_failed", {{"error", s.message()}});
-    return unavailable_error("the audit trail cannot take the emergency access entry now");
-  }
-  return ok_status();
-}
-
 // Every delivery of the round the recipient accepted gets its transfer-sent
 // entry, all in one audit commit, before the round marks them delivered; if
 // that commit fails they are retried (the recipient answers "stored" again).
 void TransferSender::audit_delivered(std::vector<OutgoingTransfer>& ts,
                                      std::vector<Attempt>& attempts) {
-  if (!ctx_.audit) return;
-  std::vector<audit::AuditEntry> entries;
-  std::vector<size_t> which;
-  const int64_t at = now();
+  std::vector<const OutgoingTransfer*> delivered;
   for (size_t i = 0; i < ts.size(); ++i) {
-    if (attempts[i].outcome != Attempt::Outcome::kDelivered) continue;
-    const OutgoingTransfer& t = ts[i];
-    TransferAuditFacts f;
-    f.actor = actor_of(t);
-    f.patient = t.request.patient_token;
-    const auto patients =
-        ctx_.store->patients_with_token(crypto::token_text(t.request.patient_token));
-    if (patients.size() == 1) f.patient_id = patients.front();
-    f.purpose = t.request.purpose;
-    f.purpose_known = true;
-    f.transfer = account_hex(ctx_.self) + "/" + std::to_string(t.id);
-    entries.push_back(transfer_entry(
-        audit::Action::kTransferSent, f, audit::Outcome{audit::OutcomeKind::kSuccess, 0, ""},
-        "to " + account_hex(t.request.recipient) + "; " + std::to_string(t.record_count) +
-            " records" + (t.request.emergency ? "; emergency" : ""),
-        at));
-    which.push_back(i);
+    if (attempts[i].outcome == Attempt::Outcome::kDelivered) delivered.push_back(&ts[i]);
   }
-  if (entries.empty()) return;
-  if (Status s = append_audit(ctx_.audit.get(), entries); !s.ok()) {
-    log::warn("transfer.audit_failed", {{"error", s.message()}});
-    for (size_t i : which) {
-      attempts[i].outcome = Attempt::Outcome::kRetry;
-      attempts[i].detail = "the audit trail cannot take the entry now";
-    }
+  if (audit_sent(delivered).ok()) return;
+  for (Attempt& a : attempts) {
+    if (a.outcome != Attempt::Outcome::kDelivered) continue;
+    a.outcome = Attempt::Outcome::kRetry;
+    a.detail = "the audit trail cannot take the entry now";
   }
 }
 

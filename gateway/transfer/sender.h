@@ -115,11 +115,12 @@ class TransferSender {
   void finish(OutgoingTransfer& t, OutgoingState state, const std::string& detail);
   void retry_later(OutgoingTransfer& t, const std::string& reason);
   int64_t now() const;
-  // The audit trail (transfer_audit.h).
+  // The audit trail (transfer_audit.h; sender_audit.cc).
   audit::Actor actor_of(const OutgoingTransfer& t);
   Status audit_emergency(const TransferAsk& ask, const OutgoingRequest& r, audit::Outcome outcome,
                          int64_t at);
   void audit_delivered(std::vector<OutgoingTransfer>& ts, std::vector<Attempt>& attempts);
+  Status audit_sent(const std::vector<const OutgoingTransfer*>& delivered);
 
   TransferContext& ctx_;
   std::mutex asked_mu_;
