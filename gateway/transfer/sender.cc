@@ -89,10 +89,14 @@ Result<OutgoingTransfer> TransferSender::request(const TransferAsk& ask) {
   if (ask.patient_token) r.patient_token = *ask.patient_token;
   const int64_t at = now();
   auto refuse = [&](std::string_view reason) -> Result<OutgoingTransfer> {
-    // An emergency request refused is an emergency access refused.
+    // An emergency request refused is an emergency access refused; another
+    // member's pull refused is a transfer refused (a push's refusal is the
+    // REST layer's entry of the $transfer request).
+    const audit::Outcome outcome{audit::OutcomeKind::kRefused, 0, std::string(reason)};
     if (ask.purpose == kPurposeEtreat) {
-      GW_RETURN_IF_ERROR(audit_emergency(
-          ask, r, audit::Outcome{audit::OutcomeKind::kRefused, 0, std::string(reason)}, at));
+      GW_RETURN_IF_ERROR(audit_emergency(ask, r, outcome, at));
+    } else if (ask.requester) {
+      GW_RETURN_IF_ERROR(audit_pull_refused(ask, outcome, at));
     }
     GW_ASSIGN_OR_RETURN(const int64_t id, ctx_.transfers->create_refused(r, reason, at));
     log::info("transfer.refused", {{"transfer", std::to_string(id)},

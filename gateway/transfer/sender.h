@@ -120,6 +120,7 @@ class TransferSender {
   Status audit_emergency(const TransferAsk& ask, const OutgoingRequest& r, audit::Outcome outcome,
                          int64_t at);
   void audit_delivered(std::vector<OutgoingTransfer>& ts, std::vector<Attempt>& attempts);
+  Status audit_pull_refused(const TransferAsk& ask, audit::Outcome outcome, int64_t at);
   Status audit_sent(const std::vector<const OutgoingTransfer*>& delivered);
 
   TransferContext& ctx_;

@@ -41,6 +41,24 @@ Status TransferSender::audit_emergency(const TransferAsk& ask, const OutgoingReq
   return ok_status();
 }
 
+Status TransferSender::audit_pull_refused(const TransferAsk& ask, audit::Outcome outcome,
+                                          int64_t at) {
+  if (!ctx_.audit || !ask.requester) return ok_status();
+  TransferAuditFacts f;
+  f.actor = member_actor(*ask.requester);
+  // The token the member asked about (whether or not this gateway holds it).
+  f.patient = ask.patient_token;
+  f.purpose = ask.purpose;
+  f.purpose_known = true;
+  const audit::AuditEntry e =
+      transfer_entry(audit::Action::kTransferRefused, f, std::move(outcome), "pull request", at);
+  if (Status s = append_audit(ctx_.audit.get(), {&e, 1}); !s.ok()) {
+    log::warn("transfer.audit_failed", {{"error", s.message()}});
+    return unavailable_error("the audit trail cannot take the refusal's entry now");
+  }
+  return ok_status();
+}
+
 // The transfer-sent entries of a round's accepted deliveries, in one commit.
 Status TransferSender::audit_sent(const std::vector<const OutgoingTransfer*>& delivered) {
   if (!ctx_.audit || delivered.empty()) return ok_status();

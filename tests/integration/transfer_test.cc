@@ -355,6 +355,15 @@ TEST_F(ConsentedTransferTest, PullDeliversThePermittedRecordsAndARevocationStops
   EXPECT_EQ(got[0].purpose, "TREAT");
   EXPECT_EQ(got[0].token, changes[0].token);
   EXPECT_NE(got[0].desc.find("transfer " + transfer), std::string::npos) << got[0].desc;
+  // The second pull: refused by A's own check (one entry naming B and the
+  // reason) or by the contract when recorded (no decision of A's to enter).
+  const std::vector<AuditRow> refused = rows_of(at_a, "transfer-refused");
+  ASSERT_LE(refused.size(), 1u);
+  for (const AuditRow& r : refused) {
+    EXPECT_EQ(r.who, "member:" + ledger::to_hex_0x(b_.account));
+    EXPECT_TRUE(r.desc.starts_with("REVOKED;")) << r.desc;
+    EXPECT_EQ(r.purpose, "TREAT");
+  }
 }
 
 }  // namespace
