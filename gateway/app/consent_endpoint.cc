@@ -10,13 +10,15 @@ Result<ConsentEndpoint> start_consent_endpoint(const config::GatewayConfig& cfg,
                                                store::MessageStore* records,
                                                std::shared_ptr<const crypto::StoreKeys> keys,
                                                anchoring::LedgerService* ledger,
-                                               const consortium::ConsortiumView* view) {
+                                               const consortium::ConsortiumView* view,
+                                               std::shared_ptr<audit::AuditLog> audit) {
   ConsentEndpoint out;
   GW_ASSIGN_OR_RETURN(out.store, consent::ConsentStore::open(consent_store_path(cfg)));
   consent::ConsentServiceOptions o;
   o.records = records;
   o.keys = std::move(keys);
   o.consents = out.store.get();
+  o.audit = std::move(audit);
   // As FhirRestServer defaults it (a configured listen port is never 0).
   o.base_url =
       cfg.https.base_url.empty() ? "https://" + cfg.https.listen.to_string() : cfg.https.base_url;

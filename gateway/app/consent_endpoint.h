@@ -9,6 +9,7 @@
 #include <string>
 
 #include "gateway/anchoring/ledger_service.h"
+#include "gateway/audit/audit_log.h"
 #include "gateway/base/status.h"
 #include "gateway/config/config.h"
 #include "gateway/consent/consent_service.h"
@@ -27,12 +28,14 @@ struct ConsentEndpoint {
 // <state_dir>/consents.db, beside the message store.
 std::string consent_store_path(const config::GatewayConfig& cfg);
 
+// `audit`: the consent-change entries (null: none).
 // `ledger` and `view` are both set ([ledger] enabled) or both null. Every
 // pointer must outlive the endpoint.
 Result<ConsentEndpoint> start_consent_endpoint(const config::GatewayConfig& cfg,
                                                store::MessageStore* records,
                                                std::shared_ptr<const crypto::StoreKeys> keys,
                                                anchoring::LedgerService* ledger,
-                                               const consortium::ConsortiumView* view);
+                                               const consortium::ConsortiumView* view,
+                                               std::shared_ptr<audit::AuditLog> audit = nullptr);
 
 }  // namespace gw::app

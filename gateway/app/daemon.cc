@@ -405,6 +405,7 @@ int run_gatewayd(int argc, char** argv) {
     tc.outbox = ledger->outbox();
     tc.payload_keys = &keys->working.payload_keys;
     tc.study_root_key = &keys->working.record_key;
+    tc.audit = access->audit;
     std::optional<gw::peering::PeerServerOptions> listener;
     if (cfg->peering.enabled) {
       gw::peering::PeerClientOptions pco;
@@ -513,8 +514,8 @@ int run_gatewayd(int argc, char** argv) {
   // stored without the ledger knowing it; writes need [ledger].
   gw::app::ConsentEndpoint consents;
   if (cfg->https.enabled) {
-    auto started = gw::app::start_consent_endpoint(*cfg, store.get(), keys->store_keys,
-                                                   ledger.get(), consortium_view.get());
+    auto started = gw::app::start_consent_endpoint(
+        *cfg, store.get(), keys->store_keys, ledger.get(), consortium_view.get(), access->audit);
     if (!started.ok()) {
       gw::log::error("startup_failed", {{"detail", started.error().message()}});
       return 1;

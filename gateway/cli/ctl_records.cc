@@ -6,15 +6,22 @@
 // export writes NDJSON to stdout: one resource per line, each record version
 // written in [since, until) (or by message ID), in write order, with its
 // meta.versionId and meta.lastUpdated. This is PHI: it goes to stdout only,
-// for an operator who is entitled to it; nothing is logged.
+// for an operator who is entitled to it; nothing is logged. Each export is
+// one entry of the audit trail (actor operator, action export, the type
+// asked for, the outcome, the count): the audit log is opened before the
+// first record is written, so an export that cannot be audited writes none.
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <string>
 #include <vector>
 
 #include "fhir/json/write.h"
+#include "gateway/audit/audit_log.h"
 #include "gateway/cli/ctl_commands.h"
 #include "gateway/cli/gatewayctl.h"
+#include "gateway/config/config.h"
+#include "gateway/keys/key_options.h"
 #include "gateway/rest/fhir_rest_util.h"
 
 namespace gw::cli {
@@ -22,6 +29,30 @@ namespace gw::cli {
 namespace {
 
 std::string records_usage() { return ctl_usage("records"); }
+
+// A FHIR resource type's shape ([A-Z][A-Za-z]{0,63}); what --type may name.
+bool looks_like_resource_type(const std::string& type) {
+  if (type.empty() || type.size() > 64 || type[0] < 'A' || type[0] > 'Z') return false;
+  for (char c : type) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return false;
+  }
+  return true;
+}
+
+// The export's entry: no PHI (the type asked for, a count, a reason code).
+audit::AuditEntry export_entry(const std::string& type, size_t exported, audit::OutcomeKind kind,
+                               std::string_view reason) {
+  audit::AuditEntry e;
+  e.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  e.actor = audit::Actor{audit::ActorKind::kOperator, ""};
+  e.action = audit::Action::kExport;
+  e.resource_type = type;  // "" for every type
+  e.outcome = audit::Outcome{kind, 0, std::string(reason)};
+  e.detail = std::to_string(exported) + " record versions";
+  return e;
+}
 
 }  // namespace
 
@@ -98,6 +129,10 @@ int ctl_records(const std::vector<std::string>& args) {
       ++i;
     } else if (args[i] == "--type" && has_value) {
       type = args[++i];
+      if (!looks_like_resource_type(type)) {
+        std::fprintf(stderr, "gatewayctl records: --type needs a FHIR resource type\n");
+        return 2;
+      }
     } else {
       std::fprintf(stderr, "gatewayctl records: unknown argument '%s'\n%s", args[i].c_str(),
                    records_usage().c_str());
@@ -108,7 +143,9 @@ int ctl_records(const std::vector<std::string>& args) {
     std::fprintf(stderr, "gatewayctl records: --config FILE is required\n");
     return 2;
   }
-  auto store = open_store_for_ctl(config_path);
+  config::GatewayConfig cfg;
+  keys::LoadedKeys loaded;
+  auto store = open_store_for_ctl(config_path, &cfg, &loaded);
   if (!store) return 1;
   if (args[0] == "count") {
     const int64_t n = store->count_records();
@@ -119,6 +156,32 @@ int ctl_records(const std::vector<std::string>& args) {
     std::printf("records %lld\n", static_cast<long long>(n));
     return 0;
   }
+  loaded.key_store.reset();  // the working keys are loaded; free the TPM for others
+  auto audit_keys =
+      audit::AuditKeys::create(loaded.working.record_key, loaded.working.record_key_id);
+  if (!audit_keys.ok()) {
+    std::fprintf(stderr, "gatewayctl records: %s\n", audit_keys.error().message().c_str());
+    return 1;
+  }
+  audit::AuditLogOptions aopts;
+  aopts.batch_max_entries = cfg.audit.batch_max_entries;
+  aopts.batch_max_age_ms = cfg.audit.batch_max_age.count();
+  auto log = audit::AuditLog::open(cfg.audit_path(), *audit_keys, aopts);
+  if (!log.ok()) {
+    std::fprintf(stderr,
+                 "gatewayctl records: the audit trail cannot be opened, nothing exported: %s\n",
+                 log.error().message().c_str());
+    return 1;
+  }
+  auto audited = [&](size_t count, audit::OutcomeKind kind, std::string_view reason) {
+    auto w = (*log)->append(export_entry(type, count, kind, reason));
+    if (!w.ok()) {
+      std::fprintf(stderr,
+                   "gatewayctl records: the export's audit entry could not be written: %s\n",
+                   w.error().message().c_str());
+    }
+    return w.ok();
+  };
   size_t exported = 0;
   q.limit = 500;
   for (;;) {
@@ -132,6 +195,8 @@ int ctl_records(const std::vector<std::string>& args) {
       if (!resource) {
         std::fprintf(stderr, "gatewayctl records: record %lld could not be read back\n",
                      static_cast<long long>(r.seq));
+        std::fflush(stdout);
+        audited(exported, audit::OutcomeKind::kFailed, "unreadable-record");
         return 1;
       }
       std::string line = fhir::write_json(*resource);
@@ -141,6 +206,7 @@ int ctl_records(const std::vector<std::string>& args) {
     }
   }
   std::fflush(stdout);
+  if (!audited(exported, audit::OutcomeKind::kSuccess, "")) return 1;
   std::fprintf(stderr, "exported %zu record versions\n", exported);
   return 0;
 }

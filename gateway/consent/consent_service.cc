@@ -8,6 +8,7 @@
 #include "fhir/json/canonical.h"
 #include "fhir/validate/validator.h"
 #include "gateway/base/clock.h"
+#include "gateway/consent/consent_audit.h"
 #include "gateway/consent/consent_operations.h"
 #include "gateway/consent/consent_service_util.h"
 #include "gateway/crypto/sha256.h"
@@ -250,6 +251,20 @@ ApiResult ConsentService::write(const rest::ExtensionRequest& request, const std
     seqs = (*previous)->item_seqs;  // nothing changed on chain: the state is the last one's
   }
 
+  // The domain entry (consent_audit.h): durable before the answer. The REST
+  // layer's create/update entry follows with the answer (README, "Audit").
+  const bool existed = previous->has_value() || stored.has_value();
+  const std::string_view change = consent_change_kind(existed, plan);
+  const ConsentPlan planned = plan;
+  auto audit_change = [&](audit::OutcomeKind outcome, int status) -> Status {
+    if (!options_.audit) return ok_status();
+    audit::AuditEntry e =
+        consent_change_entry(request.http, id, token, planned, change, items.size(), status, now);
+    e.outcome.kind = outcome;
+    auto written = options_.audit->append(e);
+    return written.ok() ? ok_status() : written.error();
+  };
+
   store::RecordWrite w;
   w.resource_type = "Consent";
   w.resource_id = id;
@@ -266,6 +281,7 @@ ApiResult ConsentService::write(const rest::ExtensionRequest& request, const std
   m.records.push_back(std::move(w));
   store::CommitResult c = options_.records->submit_sync(std::move(m));
   if (c.kind != store::CommitResult::Kind::kStored || c.records.size() != 1) {
+    (void)audit_change(audit::OutcomeKind::kFailed, 500);  // its ledger calls are queued
     return error_result(500, "exception",
                         "the Consent was queued for the ledger but could not be stored; send it "
                         "again (the ledger calls are not repeated)");
@@ -282,12 +298,20 @@ ApiResult ConsentService::write(const rest::ExtensionRequest& request, const std
   row.created_ms = previous->has_value() ? (*previous)->created_ms : now;
   row.updated_ms = now;
   if (!options_.consents->put(row).ok()) {
+    (void)audit_change(audit::OutcomeKind::kFailed, 500);
     return error_result(500, "exception",
                         "the Consent was stored but its ledger state was not; send it again");
   }
 
+  const int status = existed ? 200 : 201;
+  if (!audit_change(audit::OutcomeKind::kSuccess, status).ok()) {
+    return error_result(503, "transient",
+                        "the Consent was stored but its audit entry could not be written; send it "
+                        "again (the ledger calls are not repeated)");
+  }
+
   ApiResult r;
-  r.status = previous->has_value() || stored ? 200 : 201;
+  r.status = status;
   r.headers.emplace_back(
       "Location", options_.base_url + "/Consent/" + id + "/_history/" + std::to_string(v.version));
   r.headers.emplace_back("ETag", rest::weak_etag(v.version));

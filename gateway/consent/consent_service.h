@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 
+#include "gateway/audit/audit_log.h"
 #include "gateway/consent/consent_mapping.h"
 #include "gateway/consent/consent_store.h"
 #include "gateway/crypto/store_keys.h"
@@ -65,6 +66,9 @@ struct ConsentServiceOptions {
   std::string base_url;             // "https://host:8443", for Location and fullUrl
   std::string channel = "fhir";     // InboundMessage::channel of the stored Consents
   std::function<int64_t()> now_ms;  // default: the system clock
+  // The audit trail: one consent-change entry per write, durable before the
+  // answer (consent_audit.h). Null: none (tests, constructions without one).
+  std::shared_ptr<audit::AuditLog> audit;
   // How long a write waits for the first registerPatient of a patient to be
   // final before answering 503 (Retry-After; the registration stays queued).
   std::chrono::milliseconds registration_wait{30000};

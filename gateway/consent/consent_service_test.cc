@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "fhir/json/write.h"
+#include "gateway/audit/audit_log.h"
 #include "gateway/consent/consent_test_util.h"
 #include "gateway/store/store_test_util.h"
 #include "ledger-client/outbox/item_codec.h"
@@ -59,6 +60,7 @@ class ConsentServiceTest : public ::testing::Test {
     o.base_url = "https://gw.example";
     o.now_ms = [] { return static_cast<int64_t>(kNow) * 1000; };
     o.registration_wait = std::chrono::milliseconds(0);  // nothing drains this outbox
+    o.audit = audit_;
     service_ = std::make_unique<ConsentService>(o);
     rest::ApiOptions ao;
     ao.base_url = o.base_url;
@@ -85,7 +87,9 @@ class ConsentServiceTest : public ::testing::Test {
     r.target = target;
     r.body = body;
     r.content_type = "application/fhir+json";
-    r.sender = "https";
+    r.sender = caller_;
+    r.client_authenticated = caller_ != "https";
+    r.peer = "10.0.0.7:50000";
     r.grant = full_grant();
     return api_->handle(r);
   }
@@ -134,6 +138,8 @@ class ConsentServiceTest : public ::testing::Test {
   uint64_t applied_block_ = 1000;
   std::unique_ptr<ConsentService> service_;
   std::unique_ptr<rest::FhirApi> api_;
+  std::shared_ptr<audit::AuditLog> audit_;  // set before start() to audit
+  std::string caller_ = "https";            // the client's name, as the HTTPS server sets it
 };
 
 TEST_F(ConsentServiceTest, CreateRegistersThePatientFirstThenQueuesTheGrantAndReportsItsState) {
@@ -299,6 +305,51 @@ TEST_F(ConsentServiceTest, OverlapPatientChangeAndLedgerDisabled) {
   start(nullptr);  // [ledger] disabled
   EXPECT_EQ(call("POST", "/Consent", consent_json()).status, 503);
   EXPECT_EQ(call("GET", "/Consent/" + id).status, 200);
+}
+
+// Each stored version is one consent-change entry, durable before the
+// answer: the client, the Consent, the patient's token, the purposes, the
+// kind of change. Refusals and 503s store nothing and write no entry (the
+// REST layer audits those requests).
+TEST_F(ConsentServiceTest, EachStoredVersionIsOneConsentChangeEntry) {
+  auto log = audit::AuditLog::open(dir_.file("audit.db"), audit::AuditKeys::random_for_tests());
+  ASSERT_TRUE(log.ok()) << log.error().message();
+  audit_ = std::move(log).value();
+  caller_ = "ehr";
+  start(outbox_.get());
+  custodian_ = account(1);  // already registered: the write goes through at once
+
+  rest::RestResponse created = call("POST", "/Consent", consent_json());
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = body_of(created).find("id")->text();
+  EXPECT_EQ(call("POST", "/Consent", R"({"resourceType":"Consent"})").status / 100, 4);
+  rest::RestResponse revoked = call("PUT", "/Consent/" + id, consent_json("inactive", id));
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+
+  auto page = audit_->query({});
+  ASSERT_TRUE(page.ok()) << page.error().message();
+  ASSERT_EQ(page->entries.size(), 2u);
+  auto token = crypto::token_bytes(store::testing::test_keys()->patient_token("urn:mrn", "M1"));
+  ASSERT_TRUE(token.has_value());
+  for (const audit::StoredAuditEntry& s : page->entries) {
+    const audit::AuditEntry& e = s.entry;
+    EXPECT_EQ(e.action, audit::Action::kConsentChange);
+    EXPECT_EQ(e.actor.to_string(), "client:ehr");
+    EXPECT_EQ(e.source, "10.0.0.7:50000");
+    EXPECT_EQ(e.resource_type, "Consent");
+    EXPECT_EQ(e.resource_id, id);
+    ASSERT_TRUE(e.patient.has_value());
+    EXPECT_EQ(*e.patient, *token);
+    EXPECT_EQ(e.outcome.kind, audit::OutcomeKind::kSuccess);
+  }
+  const audit::AuditEntry& create = page->entries[0].entry;
+  EXPECT_EQ(create.purpose, "TREAT");
+  EXPECT_EQ(create.outcome.http_status, 201);
+  EXPECT_EQ(create.detail, "create; 1 grants, 0 denies; 1 ledger calls");
+  const audit::AuditEntry& revoke = page->entries[1].entry;
+  EXPECT_EQ(revoke.purpose, "");
+  EXPECT_EQ(revoke.outcome.http_status, 200);
+  EXPECT_EQ(revoke.detail, "revoke; 0 grants, 0 denies; 1 ledger calls");
 }
 
 }  // namespace

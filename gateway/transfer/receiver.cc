@@ -12,6 +12,7 @@
 #include "gateway/log/log.h"
 #include "gateway/pipeline/tokenize.h"
 #include "gateway/rest/fhir_rest_util.h"
+#include "gateway/transfer/transfer_audit.h"
 #include "ledger-client/consortium/consent_registry.h"
 #include "ledger-client/consortium/transfer_log.h"
 
@@ -132,21 +133,42 @@ std::string peer_sender_key(const Address& member) { return "member:" + ledger::
 peering::PeerResponse TransferReceiver::handle_delivery(const peering::PeerRequest& request) {
   const auto started = std::chrono::steady_clock::now();
   const int64_t now = ctx_.options.now_ms ? ctx_.options.now_ms() : now_ms();
+  // Every refusal is one transfer-refused entry of the calling member, durable
+  // before the answer; what is known of the transfer (from the ledger, once
+  // its event is final) goes in as it is learnt.
+  TransferAuditFacts facts;
+  facts.actor = member_actor(request.peer);
+  auto refused_entry = [&](int status,
+                           const std::string& code) -> std::optional<peering::PeerResponse> {
+    const audit::AuditEntry e =
+        transfer_entry(audit::Action::kTransferRefused, facts,
+                       audit::Outcome{audit::OutcomeKind::kRefused, status, code}, "", now);
+    if (Status s = append_audit(ctx_.audit.get(), {&e, 1}); !s.ok()) {
+      log::warn("transfer.audit_failed", {{"transfer", facts.transfer}, {"error", s.message()}});
+      return peering::peer_error(503, "AUDIT_UNAVAILABLE",
+                                 "the audit trail cannot take the entry now");
+    }
+    return std::nullopt;
+  };
+  auto answer_refused = [&](int status, std::string_view code, std::string_view reason) {
+    if (auto failed = refused_entry(status, std::string(code))) return *failed;
+    return peering::peer_error(status, code, reason);
+  };
   auto envelope = read_envelope(request.body, ctx_.options.limits);
   if (!envelope.ok()) {
     const bool large = envelope.error().code() == StatusCode::kResourceExhausted;
-    return peering::peer_error(large ? 413 : 400, large ? "TOO_LARGE" : "MALFORMED",
-                               envelope.error().message());
+    return answer_refused(large ? 413 : 400, large ? "TOO_LARGE" : "MALFORMED",
+                          envelope.error().message());
   }
   const TransferRef& ref = envelope->transfer;
   const std::string transfer_text = ledger::to_hex_0x(ref.from) + "/" + std::to_string(ref.id);
+  facts.transfer = transfer_text;
   if (ref.from != request.peer) {
-    return peering::peer_error(403, "SENDER_MISMATCH",
-                               "the envelope names another sender than the calling member");
+    return answer_refused(403, "SENDER_MISMATCH",
+                          "the envelope names another sender than the calling member");
   }
   if (ref.to != ctx_.self) {
-    return peering::peer_error(403, "NOT_ADDRESSED_HERE",
-                               "the transfer is addressed to another member");
+    return answer_refused(403, "NOT_ADDRESSED_HERE", "the transfer is addressed to another member");
   }
   auto seen = ctx_.transfers->incoming(ref.from, ref.id);
   if (!seen.ok()) return peering::peer_error(503, "BUSY", "the transfer store is unavailable");
@@ -156,7 +178,13 @@ peering::PeerResponse TransferReceiver::handle_delivery(const peering::PeerReque
       return {200, R"({"status":"stored","already":true,"records":)" +
                        std::to_string(t.record_count) + "}"};
     }
-    return peering::peer_error(422, "REFUSED", "this transfer was refused before: " + t.detail);
+    // What the ledger named, if the first refusal came after its event.
+    if (t.patient_token != Hash256{}) {
+      facts.patient = t.patient_token;
+      facts.purpose = t.purpose;
+      facts.purpose_known = true;
+    }
+    return answer_refused(422, "REFUSED", "this transfer was refused before: " + t.detail);
   }
 
   IncomingTransfer in;
@@ -165,6 +193,9 @@ peering::PeerResponse TransferReceiver::handle_delivery(const peering::PeerReque
   in.received_ms = now;
   // A refusal for good: recorded, logged on both sides, nothing stored.
   auto refuse = [&](int status, std::string code, std::string reason) {
+    // Not recorded as refused unless its entry is durable: a retry after
+    // 503 is refused (and audited) again.
+    if (auto failed = refused_entry(status, code)) return *failed;
     in.state = IncomingState::kRefused;
     in.detail = code + ": " + reason;
     (void)ctx_.transfers->record_incoming(in);
@@ -190,6 +221,10 @@ peering::PeerResponse TransferReceiver::handle_delivery(const peering::PeerReque
   in.patient_token = event.patient_token;
   in.purpose = event.purpose;
   in.emergency = (event.flags & cs::kFlagEmergency) != 0;
+  // From here the ledger names the patient (by token) and the purpose.
+  facts.patient = event.patient_token;
+  facts.purpose = event.purpose;
+  facts.purpose_known = true;
 
   // Until the envelope opens as sealed by the sender's registered key, nothing
   // proves the sender sealed it (a stolen certificate is enough to call), so
@@ -198,7 +233,7 @@ peering::PeerResponse TransferReceiver::handle_delivery(const peering::PeerReque
   auto reject = [&](int status, std::string code, std::string reason) {
     log::warn("transfer.received_rejected",
               {{"transfer", transfer_text}, {"code", code}, {"reason", reason}});
-    return peering::peer_error(status, code, reason);
+    return answer_refused(status, code, reason);
   };
   const keys::PayloadKey* mine = ctx_.payload_keys->find(envelope->recipient_key);
   if (mine == nullptr) {
@@ -305,6 +340,26 @@ peering::PeerResponse TransferReceiver::handle_delivery(const peering::PeerReque
     return peering::peer_error(503, "STORE_UNAVAILABLE", "the records could not be stored now");
   }
   in.message_id = committed.id;
+  // The entry is durable before the transfer is recorded here and answered:
+  // without it the sender's retry finds the records stored (a duplicate)
+  // and writes the entry then.
+  for (const PayloadRecord& r : p.records) {
+    if (r.resource_type != "Patient") continue;
+    if (!facts.patient_id.empty()) {
+      facts.patient_id.clear();  // several Patients: none is "the" local id
+      break;
+    }
+    facts.patient_id = r.resource_id;
+  }
+  const audit::AuditEntry received = transfer_entry(
+      audit::Action::kTransferReceived, facts,
+      audit::Outcome{audit::OutcomeKind::kSuccess, 200, ""},
+      std::to_string(in.record_count) + " records" + (in.emergency ? "; emergency" : ""), now);
+  if (Status s = append_audit(ctx_.audit.get(), {&received, 1}); !s.ok()) {
+    log::warn("transfer.audit_failed", {{"transfer", transfer_text}, {"error", s.message()}});
+    return peering::peer_error(503, "AUDIT_UNAVAILABLE",
+                               "the audit trail cannot take the entry now");
+  }
   (void)ctx_.transfers->record_incoming(in);
   if (in.request_id) {
     (void)ctx_.transfers->update_request(*in.request_id, RequestState::kReceived, ref.id, "", now);

@@ -150,6 +150,10 @@ peering::PeerResponse handle_pull_request(TransferSender& sender,
   if (const std::string* reason = text_of(doc, "emergency_reason")) ask.emergency_reason = *reason;
   if (const std::string* study = text_of(doc, "study_id")) ask.study_id = *study;
   auto decided = sender.request(ask);
+  if (!decided.ok() && decided.error().code() == StatusCode::kUnavailable) {
+    // The audit trail could not take the decision's entry: ask again later.
+    return peering::peer_error(503, "BUSY", decided.error().message());
+  }
   if (!decided.ok()) return peering::peer_error(400, "MALFORMED", decided.error().message());
   JsonValue answer = JsonValue::make_object();
   answer.add("transfer_id", str(std::to_string(decided->id)));

@@ -13,6 +13,7 @@
 #include "gateway/transfer/parallel.h"
 #include "gateway/transfer/record_selection.h"
 #include "gateway/transfer/research.h"
+#include "gateway/transfer/transfer_audit.h"
 #include "ledger-client/consortium/transfer_log.h"
 #include "ledger-client/outbox/item_codec.h"
 
@@ -25,6 +26,9 @@ namespace cs = ledger::consortium;
 // grant's own mask.
 constexpr uint64_t kAllCategories = (uint64_t{1} << 17) - 1;
 constexpr size_t kMaxReasonBytes = 256;
+// Who asked for the transfers in flight, at most this many (then the entries
+// name the member, as after a restart).
+constexpr size_t kMaxAskedBy = 10000;
 
 bool valid_study_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
@@ -85,6 +89,15 @@ Result<OutgoingTransfer> TransferSender::request(const TransferAsk& ask) {
   if (ask.patient_token) r.patient_token = *ask.patient_token;
   const int64_t at = now();
   auto refuse = [&](std::string_view reason) -> Result<OutgoingTransfer> {
+    // An emergency request refused is an emergency access refused; another
+    // member's pull refused is a transfer refused (a push's refusal is the
+    // REST layer's entry of the $transfer request).
+    const audit::Outcome outcome{audit::OutcomeKind::kRefused, 0, std::string(reason)};
+    if (ask.purpose == kPurposeEtreat) {
+      GW_RETURN_IF_ERROR(audit_emergency(ask, r, outcome, at));
+    } else if (ask.requester) {
+      GW_RETURN_IF_ERROR(audit_pull_refused(ask, outcome, at));
+    }
     GW_ASSIGN_OR_RETURN(const int64_t id, ctx_.transfers->create_refused(r, reason, at));
     log::info("transfer.refused", {{"transfer", std::to_string(id)},
                                    {"to", account_hex(r.recipient)},
@@ -162,7 +175,16 @@ Result<OutgoingTransfer> TransferSender::request(const TransferAsk& ask) {
   } else {
     return refuse(cs::decision_name(worst));
   }
+  // Break the glass: the entry is durable before the transfer exists.
+  if (r.emergency) {
+    GW_RETURN_IF_ERROR(
+        audit_emergency(ask, r, audit::Outcome{audit::OutcomeKind::kSuccess, 0, ""}, at));
+  }
   GW_ASSIGN_OR_RETURN(const int64_t id, ctx_.transfers->create_outgoing(r, at));
+  if (ask.asked_by) {
+    std::lock_guard lock(asked_mu_);
+    if (asked_by_.size() < kMaxAskedBy) asked_by_[id] = *ask.asked_by;
+  }
   log::info("transfer.accepted", {{"transfer", std::to_string(id)},
                                   {"to", account_hex(r.recipient)},
                                   {"purpose", std::to_string(r.purpose)},
@@ -182,6 +204,10 @@ void TransferSender::finish(OutgoingTransfer& t, OutgoingState state, const std:
   }
   t.state = state;
   t.detail = detail;
+  {
+    std::lock_guard lock(asked_mu_);
+    asked_by_.erase(t.id);  // its entries are written
+  }
   log::info(state == OutgoingState::kDelivered ? "transfer.delivered" : "transfer.finished",
             {{"transfer", std::to_string(t.id)},
              {"to", account_hex(t.request.recipient)},
@@ -600,6 +626,7 @@ size_t TransferSender::delivery_round() {
   parallel_for(lanes.size(), ctx_.options.delivery_threads, [&](size_t lane) {
     for (size_t i : lanes[lane]) attempts[i] = attempt_delivery(ts[i], unreachable);
   });
+  audit_delivered(ts, attempts);
   Status s = ctx_.transfers->in_one_commit([&] {
     for (size_t i = 0; i < ts.size(); ++i) apply_attempt(ts[i], attempts[i]);
   });
@@ -608,6 +635,23 @@ size_t TransferSender::delivery_round() {
     return 0;
   }
   return count_changed(ts, before);
+}
+
+// Every delivery of the round the recipient accepted gets its transfer-sent
+// entry, all in one audit commit, before the round marks them delivered; if
+// that commit fails they are retried (the recipient answers "stored" again).
+void TransferSender::audit_delivered(std::vector<OutgoingTransfer>& ts,
+                                     std::vector<Attempt>& attempts) {
+  std::vector<const OutgoingTransfer*> delivered;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (attempts[i].outcome == Attempt::Outcome::kDelivered) delivered.push_back(&ts[i]);
+  }
+  if (audit_sent(delivered).ok()) return;
+  for (Attempt& a : attempts) {
+    if (a.outcome != Attempt::Outcome::kDelivered) continue;
+    a.outcome = Attempt::Outcome::kRetry;
+    a.detail = "the audit trail cannot take the entry now";
+  }
 }
 
 size_t TransferSender::step() { return pipeline_round() + delivery_round(); }

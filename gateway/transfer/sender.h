@@ -28,6 +28,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -51,6 +52,10 @@ struct TransferAsk {
   std::string study_id;              // HRESCH: required, [A-Za-z0-9.-]{1,64}
   std::optional<Address> requester;  // pull: who asked, and their request id
   std::string request_id;
+  // The local client (or operator) who asked, for the audit trail's
+  // transfer-sent and emergency-access entries. Kept in memory only: after a
+  // restart, or when unset, the entries name the other member instead.
+  std::optional<audit::Actor> asked_by;
 };
 
 class TransferSender {
@@ -110,8 +115,17 @@ class TransferSender {
   void finish(OutgoingTransfer& t, OutgoingState state, const std::string& detail);
   void retry_later(OutgoingTransfer& t, const std::string& reason);
   int64_t now() const;
+  // The audit trail (transfer_audit.h; sender_audit.cc).
+  audit::Actor actor_of(const OutgoingTransfer& t);
+  Status audit_emergency(const TransferAsk& ask, const OutgoingRequest& r, audit::Outcome outcome,
+                         int64_t at);
+  void audit_delivered(std::vector<OutgoingTransfer>& ts, std::vector<Attempt>& attempts);
+  Status audit_pull_refused(const TransferAsk& ask, audit::Outcome outcome, int64_t at);
+  Status audit_sent(const std::vector<const OutgoingTransfer*>& delivered);
 
   TransferContext& ctx_;
+  std::mutex asked_mu_;
+  std::map<int64_t, audit::Actor> asked_by_;  // transfer id -> who asked (see TransferAsk)
   Worker pipeline_worker_, delivery_worker_;
 };
 

@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
+#include "gateway/audit/audit_log.h"
 #include "gateway/consortium/consortium_view.h"
 #include "gateway/crypto/secret.h"
 #include "gateway/crypto/store_keys.h"
@@ -65,6 +67,9 @@ struct TransferContext {
   const crypto::SecretBytes* study_root_key = nullptr;
   peering::PeerClient* peers = nullptr;
   std::map<Address, std::string> peer_urls;  // [peers]: member account -> base URL
+  // The audit trail (transfer_audit.h): sent, received, refused, emergency
+  // access. Null: no entries (tests, constructions without one).
+  std::shared_ptr<audit::AuditLog> audit;
   TransferOptions options;
 };
 

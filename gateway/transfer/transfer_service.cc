@@ -3,6 +3,7 @@
 #include "gateway/consent/consent_mapping.h"
 #include "gateway/crypto/tokenizer.h"
 #include "gateway/log/log.h"
+#include "gateway/transfer/transfer_audit.h"
 #include "ledger-client/consortium/consent_registry.h"
 
 namespace gw::transfer {
@@ -190,10 +191,11 @@ std::optional<ApiResult> TransferService::handle_rest(const rest::ExtensionReque
       r.body->find("resourceType")->text() != "Parameters") {
     return error_result(400, "structure", "the body must be a Parameters resource");
   }
-  return push_op ? push(seg[1], r.body) : pull(r.body);
+  return push_op ? push(seg[1], r.body, r.http) : pull(r.body);
 }
 
-ApiResult TransferService::push(const std::string& patient_id, const JsonValue* p) {
+ApiResult TransferService::push(const std::string& patient_id, const JsonValue* p,
+                                const rest::RestRequest& http) {
   Common common;
   if (auto error = read_common(*p, &common)) return std::move(*error);
   const std::optional<IdentifierValue> to = identifier_value(one(*p, "recipient"));
@@ -210,7 +212,11 @@ ApiResult TransferService::push(const std::string& patient_id, const JsonValue* 
   ask.categories = common.categories;
   ask.emergency_reason = common.reason;
   ask.study_id = common.study;
+  ask.asked_by = rest_caller_actor(http);
   auto decided = sender_->request(ask);
+  if (!decided.ok() && decided.error().code() == StatusCode::kUnavailable) {
+    return error_result(503, "transient", decided.error().message());
+  }
   if (!decided.ok()) return error_result(400, "invalid", decided.error().message());
   if (decided->state == OutgoingState::kRefused) {
     return error_result(422, "business-rule",

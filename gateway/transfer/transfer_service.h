@@ -55,7 +55,8 @@ class TransferService {
  private:
   TransferService() = default;
   std::optional<rest::ApiResult> handle_rest(const rest::ExtensionRequest& r);
-  rest::ApiResult push(const std::string& patient_id, const fhir::JsonValue* parameters);
+  rest::ApiResult push(const std::string& patient_id, const fhir::JsonValue* parameters,
+                       const rest::RestRequest& http);
   rest::ApiResult pull(const fhir::JsonValue* parameters);
 
   std::unique_ptr<TransferStore> store_;

@@ -6,12 +6,17 @@
 // AE and kept in the error queue, never dropped.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "adapters/hl7/ack.h"
 #include "adapters/mllp/client.h"
 #include "fhir/json/json.h"
+#include "gateway/audit/audit_keys.h"
+#include "gateway/audit/audit_log.h"
+#include "gateway/config/config.h"
+#include "gateway/keys/key_options.h"
 #include "tests/integration/corpus_util.h"
 
 namespace gw::testing {
@@ -209,6 +214,55 @@ TEST_F(NormalizeEndToEndTest, StoredRecordsAreExportedAndReplaysMakeNoNewVersion
   // Export by time window: nothing before 2000.
   EXPECT_TRUE(export_records({"--until", "2000-01-01"}).empty());
   EXPECT_EQ(export_records({"--since", "2000-01-01", "--type", "Patient"}).size(), 1u);
+
+  // Each export is one entry of the audit trail (read with the gateway's
+  // keys, as gatewayctl does): the operator, the type asked for, the count.
+  auto cfg = config::load_config(gw_->config_path());
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message();
+  auto loaded = keys::load_keys(*cfg);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message();
+  auto audit_keys =
+      audit::AuditKeys::create(loaded->working.record_key, loaded->working.record_key_id);
+  ASSERT_TRUE(audit_keys.ok()) << audit_keys.error().message();
+  loaded->key_store.reset();
+  auto log = audit::AuditLog::open(cfg->audit_path(), *audit_keys);
+  ASSERT_TRUE(log.ok()) << log.error().message();
+  audit::AuditQuery q;
+  q.actor = audit::Actor{audit::ActorKind::kOperator, ""};
+  q.limit = 100;
+  auto page = (*log)->query(q);
+  ASSERT_TRUE(page.ok()) << page.error().message();
+  std::vector<audit::AuditEntry> exports;
+  for (const audit::StoredAuditEntry& e : page->entries) {
+    if (e.entry.action == audit::Action::kExport) exports.push_back(e.entry);
+  }
+  ASSERT_EQ(exports.size(), 4u);
+  const std::vector<std::string> details = {std::to_string(first.size()) + " record versions",
+                                            std::to_string(second.size()) + " record versions",
+                                            "0 record versions", "1 record versions"};
+  for (size_t i = 0; i < exports.size(); ++i) {
+    EXPECT_EQ(exports[i].outcome.kind, audit::OutcomeKind::kSuccess) << i;
+    EXPECT_EQ(exports[i].detail, details[i]) << i;
+    EXPECT_FALSE(exports[i].patient.has_value()) << i;
+    EXPECT_EQ(exports[i].resource_type, i == 3 ? "Patient" : "") << i;
+  }
+}
+
+TEST_F(NormalizeEndToEndTest, AnExportThatCannotBeAuditedWritesNothing) {
+  EXPECT_EQ(send(original_mode(read_file(corpus_dir() + "/adt_a01.hl7"))).code, "AA");
+  auto cfg = config::load_config(gw_->config_path());
+  ASSERT_TRUE(cfg.ok()) << cfg.error().message();
+  // The audit trail is unusable (a file in its place that is not it).
+  ASSERT_EQ(gw_->terminate(), 0) << gw_->output();
+  std::filesystem::remove(cfg->audit_path() + "-wal");
+  std::filesystem::remove(cfg->audit_path() + "-shm");
+  { std::ofstream(cfg->audit_path(), std::ios::trunc) << "not an audit log"; }
+  std::string out, err;
+  EXPECT_EQ(run_command({gatewayctl_path(), "records", "export", "--config", gw_->config_path()},
+                        &out, &err),
+            1);
+  EXPECT_TRUE(out.empty()) << "no record leaves without its audit entry";
+  EXPECT_NE(err.find("audit trail"), std::string::npos) << err;
 }
 
 TEST_F(NormalizeEndToEndTest, UnmappableMessageIsAnsweredAeAndKeptInTheErrorQueue) {

@@ -14,6 +14,7 @@
 #include "fhir/json/json.h"
 #include "gateway/anchoring/ledger_deployment.h"
 #include "gateway/rest/rest_test_util.h"
+#include "tests/integration/audit_events.h"
 #include "tests/integration/ledger_fixture.h"
 #include "tests/support/free_port.h"
 #include "tests/support/test_certs.h"
@@ -31,6 +32,10 @@ struct Member {
   Poco::Net::Context::Ptr https;
 
   uint16_t https_port() const { return gw->channel_ports().at("fhir"); }
+  // The audit trail as the member's auditor reads it (audit_events.h).
+  std::vector<AuditRow> audit() {
+    return audit_rows([this](const std::string& target) { return call("GET", target); });
+  }
   rest::testing::Reply call(const std::string& method, const std::string& target,
                             const std::string& body = "") {
     return rest::testing::https_call(https, https_port(), method, target, body);
@@ -160,7 +165,8 @@ class TransferFixture : public LedgerFixture {
     m.org_id = "urn:oid:2.16.840.1.113883.3.9999." + std::to_string(n);
     m.name = "Hospital " + std::string(1, static_cast<char>('A' + n - 1));
     // The hospital's own systems reach the FHIR API as a configured client
-    // (mutual TLS); the member-to-member API has its own rule.
+    // (mutual TLS); the member-to-member API has its own rule. The same
+    // client is the hospital's auditor, so tests read the audit trail.
     m.https = rest::testing::client_context(m.pki.ca_cert, m.pki.client_cert, m.pki.client_key);
     m.gw = std::make_unique<GatewaydProcess>(
         m.dir,
@@ -172,7 +178,7 @@ class TransferFixture : public LedgerFixture {
             "[peering]\nenabled = true\nlisten = \"127.0.0.1:" +
             std::to_string(m.peering_port) + "\"\n" + peering_extra_[tag] +
             "\n[client.ehr]\ncert_subject = \"CN=client-" + tag +
-            ",O=gateway tests\"\nscopes = [\"system/*.cruds\"]\n");
+            ",O=gateway tests\"\nscopes = [\"system/*.cruds\"]\nroles = [\"auditor\"]\n");
     ASSERT_NO_FATAL_FAILURE(provision(*m.gw));
     m.account = address_;
   }

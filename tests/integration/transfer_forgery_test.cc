@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/audit_events.h"
 #include "tests/integration/transfer_consent.h"
 #include "tests/integration/transfer_forgery_fixture.h"
 
@@ -257,6 +258,18 @@ TEST_F(TransferForgeryTest, WhatTheSendersKeySealedButTheLedgerDoesNotHoldIsRefu
   EXPECT_EQ(count(a_.gw->output(), "event=transfer.received_refused "), forgeries.size());
   EXPECT_EQ(count(a_.gw->output(), "event=transfer.received_rejected "), 1u);
   EXPECT_EQ(count(a_.gw->output(), "event=transfer.received "), 1u) << "C's only";
+  // A's audit trail: one transfer-refused entry per answer, B's account as
+  // the actor, the code first; the patient is the one the ledger entry names.
+  const std::vector<AuditRow> refused = rows_of(a_.audit(), "transfer-refused");
+  ASSERT_EQ(refused.size(), forgeries.size() + 1) << "the forgeries and the tampered box";
+  for (size_t i = 0; i < refused.size(); ++i) {
+    const std::string code = i < forgeries.size() ? forgeries[i].code : "UNREADABLE";
+    EXPECT_EQ(refused[i].who, "member:" + ledger::to_hex_0x(b_account)) << code;
+    EXPECT_EQ(refused[i].outcome, "4") << code;
+    EXPECT_TRUE(refused[i].desc.starts_with(code + ";")) << code << ": " << refused[i].desc;
+    EXPECT_FALSE(refused[i].token.empty()) << code;
+  }
+  EXPECT_EQ(rows_of(a_.audit(), "transfer-received").size(), 1u) << "C's only";
   EXPECT_TRUE(patients_named(a_, "MRN-G300").empty());
   EXPECT_EQ(a_.call("GET", "/Patient/" + patients[0]).status, 404);
   for (const std::string id : {"forged-json", "forged-fhir"}) {

@@ -106,6 +106,41 @@ TEST_F(TransferTest, EmergencyAccessOnlyUnderThePolicyAndFlagged) {
   ASSERT_EQ(patient_b.status, 200) << patient_b.body;
   EXPECT_EQ(without_serving_meta(patient_a.body), without_serving_meta(patient_b.body));
 
+  // The audit trails. A: the client's emergency requests (refused without
+  // the policy, refused without a reason, then granted) and the transfer
+  // sent; B: the transfer received from A. Each names the patient by the
+  // same token, with the purpose ETREAT.
+  const std::vector<AuditRow> at_a = a_.audit();
+  const std::vector<AuditRow> emergency = rows_of(at_a, "emergency-access");
+  ASSERT_EQ(emergency.size(), 3u);
+  EXPECT_EQ(emergency[0].outcome, "4");
+  EXPECT_NE(emergency[0].desc.find("NO_CONSENT"), std::string::npos) << emergency[0].desc;
+  EXPECT_NE(emergency[1].desc.find("EMERGENCY_REASON_REQUIRED"), std::string::npos);
+  EXPECT_EQ(emergency[2].outcome, "0") << emergency[2].desc;
+  for (const AuditRow& r : emergency) {
+    EXPECT_EQ(r.who, "client:ehr");
+    EXPECT_EQ(r.purpose, "ETREAT");
+    EXPECT_EQ(r.what, "Patient/" + patients[0]);
+  }
+  EXPECT_FALSE(emergency[2].token.empty());
+  const std::vector<AuditRow> sent = rows_of(at_a, "transfer-sent");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].who, "client:ehr");
+  EXPECT_EQ(sent[0].outcome, "0");
+  EXPECT_EQ(sent[0].purpose, "ETREAT");
+  EXPECT_EQ(sent[0].token, emergency[2].token);
+  EXPECT_EQ(sent[0].what, "Patient/" + patients[0]);
+  EXPECT_NE(sent[0].desc.find("transfer " + transfer), std::string::npos) << sent[0].desc;
+  const std::vector<AuditRow> got = rows_of(b_.audit(), "transfer-received");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].who, "member:" + ledger::to_hex_0x(a_.account));
+  EXPECT_EQ(got[0].outcome, "0");
+  EXPECT_EQ(got[0].purpose, "ETREAT");
+  EXPECT_EQ(got[0].token, sent[0].token);
+  EXPECT_EQ(got[0].what, "Patient/" + patients[0]);
+  EXPECT_NE(got[0].desc.find("transfer " + transfer), std::string::npos) << got[0].desc;
+  for (const AuditRow& r : at_a) EXPECT_EQ(r.desc.find("unresponsive"), std::string::npos);
+
   // No PHI in either gateway's log.
   for (const std::string* log : {&a_log, &b_log}) {
     for (const char* phi :
@@ -291,6 +326,44 @@ TEST_F(ConsentedTransferTest, PullDeliversThePermittedRecordsAndARevocationStops
     ++deliveries;
   }
   EXPECT_EQ(deliveries, 1u) << b_log;
+
+  // The audit trails. A: the Consent's two changes (create, then revoke) by
+  // the client, and one transfer sent, asked for by B (a pull); B: one
+  // received from A. All name the patient by one token; no request's
+  // purpose is other than TREAT.
+  const std::vector<AuditRow> at_a = a_.audit();
+  const std::vector<AuditRow> changes = rows_of(at_a, "consent-change");
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].who, "client:ehr");
+  EXPECT_EQ(changes[0].what, "Consent/" + consent_id);
+  EXPECT_EQ(changes[0].purpose, "TREAT");
+  EXPECT_NE(changes[0].desc.find("create"), std::string::npos) << changes[0].desc;
+  EXPECT_NE(changes[1].desc.find("revoke"), std::string::npos) << changes[1].desc;
+  EXPECT_EQ(changes[1].token, changes[0].token);
+  EXPECT_FALSE(changes[0].token.empty());
+  // The REST layer's own entries of the same writes stay beside them.
+  EXPECT_FALSE(rows_of(at_a, "create").empty());
+  const std::vector<AuditRow> sent = rows_of(at_a, "transfer-sent");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].who, "member:" + ledger::to_hex_0x(b_.account));
+  EXPECT_EQ(sent[0].purpose, "TREAT");
+  EXPECT_EQ(sent[0].token, changes[0].token);
+  EXPECT_EQ(sent[0].what, "Patient/" + patients[0]);
+  const std::vector<AuditRow> got = rows_of(b_.audit(), "transfer-received");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].who, "member:" + ledger::to_hex_0x(a_.account));
+  EXPECT_EQ(got[0].purpose, "TREAT");
+  EXPECT_EQ(got[0].token, changes[0].token);
+  EXPECT_NE(got[0].desc.find("transfer " + transfer), std::string::npos) << got[0].desc;
+  // The second pull: refused by A's own check (one entry naming B and the
+  // reason) or by the contract when recorded (no decision of A's to enter).
+  const std::vector<AuditRow> refused = rows_of(at_a, "transfer-refused");
+  ASSERT_LE(refused.size(), 1u);
+  for (const AuditRow& r : refused) {
+    EXPECT_EQ(r.who, "member:" + ledger::to_hex_0x(b_.account));
+    EXPECT_TRUE(r.desc.starts_with("REVOKED;")) << r.desc;
+    EXPECT_EQ(r.purpose, "TREAT");
+  }
 }
 
 }  // namespace
