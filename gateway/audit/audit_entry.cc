@@ -25,7 +25,8 @@ constexpr std::array<std::string_view, kMaxAction + 1> kActionNames = {"",
                                                                        "admin",
                                                                        "attestation",
                                                                        "config-load",
-                                                                       "auth-failure"};
+                                                                       "auth-failure",
+                                                                       "operation"};
 
 bool printable(std::string_view s) {
   for (char c : s) {

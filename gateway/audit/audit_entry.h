@@ -53,8 +53,9 @@ enum class Action : uint8_t {
   kAttestation,
   kConfigLoad,
   kAuthFailure,
+  kOperation,  // a FHIR operation ($name) that is none of the above
 };
-inline constexpr uint8_t kMaxAction = static_cast<uint8_t>(Action::kAuthFailure);
+inline constexpr uint8_t kMaxAction = static_cast<uint8_t>(Action::kOperation);
 
 // "read", "vread", ..., "transaction-entry", "auth-failure".
 std::string_view action_name(Action action);

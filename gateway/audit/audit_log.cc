@@ -21,9 +21,11 @@ using sqlite::Statement;
 Status AuditLog::Impl::write_entries(std::vector<Pending*>& batch) {
   GW_ASSIGN_OR_RETURN(auto head, read_meta("head"));
   auto [seq, hash] = head;
-  Statement ins(db,
-                "INSERT INTO entries (seq, time_ms, action, actor, resource_type, outcome, "
-                "patient_index, envelope, chain_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  Statement& ins =
+      prepared(cached.insert_entry,
+               "INSERT INTO entries (seq, time_ms, action, actor, resource_type, outcome, "
+               "patient_index, envelope, chain_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  sqlite::ScopedReset reset_ins(ins);
   for (Pending* p : batch) {
     const AuditEntry& e = *p->entry;
     const std::string bytes = encode(e);
@@ -58,10 +60,15 @@ Result<int> AuditLog::Impl::close_due(std::optional<int64_t> now_ms) {
   GW_ASSIGN_OR_RETURN(const auto head, read_meta("head"));
   int closed = 0;
   for (;;) {
-    Statement last(db, "SELECT last_seq FROM batches ORDER BY first_seq DESC LIMIT 1");
-    const int rc_last = last.step();
-    if (rc_last != SQLITE_ROW && rc_last != SQLITE_DONE) return error("read batches");
-    const int64_t first = (rc_last == SQLITE_ROW ? last.column_int64(0) : 0) + 1;
+    int64_t first = 1;
+    {
+      Statement& last = prepared(cached.last_batch,
+                                 "SELECT last_seq FROM batches ORDER BY first_seq DESC LIMIT 1");
+      sqlite::ScopedReset reset(last);
+      const int rc_last = last.step();
+      if (rc_last != SQLITE_ROW && rc_last != SQLITE_DONE) return error("read batches");
+      first = (rc_last == SQLITE_ROW ? last.column_int64(0) : 0) + 1;
+    }
     const int64_t waiting = head.first - first + 1;
     if (waiting <= 0) return closed;
     const bool full = waiting >= static_cast<int64_t>(options.batch_max_entries);
@@ -69,7 +76,8 @@ Result<int> AuditLog::Impl::close_due(std::optional<int64_t> now_ms) {
     if (!full && now_ms) {
       // The first waiting entry stands for the oldest: entries are written
       // in arrival order, and times from concurrent callers differ by little.
-      Statement t(db, "SELECT time_ms FROM entries WHERE seq = ?1");
+      Statement& t = prepared(cached.entry_time, "SELECT time_ms FROM entries WHERE seq = ?1");
+      sqlite::ScopedReset reset(t);
       t.bind_int64(1, first);
       if (t.step() != SQLITE_ROW) return error("read the first unbatched entry");
       aged = *now_ms - t.column_int64(0) >= options.batch_max_age_ms;

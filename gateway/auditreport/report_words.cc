@@ -159,6 +159,9 @@ std::string action_words(audit::Action action, std::string_view resource_type) {
       words = "failed sign-in";
       names_type = false;
       break;
+    case Action::kOperation:
+      words = "asked for an operation";
+      break;
   }
   std::string out(words);
   if (names_type && !resource_type.empty()) {

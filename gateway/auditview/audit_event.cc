@@ -107,6 +107,8 @@ ActionShape shape_of(Action action) {
               ""};
     case Action::kAuthFailure:
       return {{kDicom, "110114", "User Authentication"}, {kDicom, "110122", "Login"}, "E", "", ""};
+    case Action::kOperation:
+      return {kRest, {kRestful, "operation", "operation"}, "E", "", ""};
     case Action::kAdmin:
     case Action::kAttestation:
     case Action::kConfigLoad:

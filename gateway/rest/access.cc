@@ -149,10 +149,9 @@ DescribedRequest describe_request(std::string_view method, const std::vector<std
 
 audit::Action audit_action(const auth::AccessRequest& access) {
   if (access.interaction == Interaction::kOperation) {
-    if (access.operation == "transfer") return audit::Action::kTransferSent;
-    if (access.operation == "request-transfer") return audit::Action::kTransferReceived;
-    if (access.operation == "access-report") return audit::Action::kExport;
-    return audit::Action::kSearch;
+    // The transfer rooms record transfers sent and received themselves;
+    // the request that starts one is an operation.
+    return access.operation == "access-report" ? audit::Action::kExport : audit::Action::kOperation;
   }
   switch (access.interaction) {
     case Interaction::kRead:

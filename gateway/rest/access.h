@@ -27,9 +27,9 @@ DescribedRequest describe_request(std::string_view method, const std::vector<std
                                   const QueryParams& params, bool has_if_none_exist);
 
 // The audit trail's action for a described request: reads, searches (and
-// histories, capabilities) as such, writes as such, $transfer as
-// transfer-sent and $request-transfer as transfer-received (the request; the
-// transfer rooms record the delivery itself), other operations as search.
+// histories, capabilities) as such, writes as such, $access-report as an
+// export, other operations ($transfer, $request-transfer: the transfer rooms
+// record the transfers themselves) as operation.
 audit::Action audit_action(const auth::AccessRequest& access);
 
 }  // namespace gw::rest
