@@ -109,8 +109,12 @@ Result<int> AuditLog::Impl::close_due(std::optional<int64_t> now_ms) {
 Result<std::vector<int64_t>> AuditLog::Impl::append_all(std::span<const AuditEntry> entries) {
   // Queued together under one lock, so one leader writes them all in one
   // transaction: they are durable together or not at all.
+  std::condition_variable wake;
   std::vector<Pending> mine(entries.size());
-  for (size_t i = 0; i < entries.size(); ++i) mine[i].entry = &entries[i];
+  for (size_t i = 0; i < entries.size(); ++i) {
+    mine[i].entry = &entries[i];
+    mine[i].wake = &wake;
+  }
   std::unique_lock group(group_mu);
   for (Pending& p : mine) group_queue.push_back(&p);
   auto all_done = [&] {
@@ -118,7 +122,7 @@ Result<std::vector<int64_t>> AuditLog::Impl::append_all(std::span<const AuditEnt
   };
   while (!all_done()) {
     if (group_leader) {
-      group_done.wait(group);
+      wake.wait(group);
       continue;
     }
     group_leader = true;
@@ -140,9 +144,15 @@ Result<std::vector<int64_t>> AuditLog::Impl::append_all(std::span<const AuditEnt
       }
     }
     group.lock();
-    for (Pending* p : batch) p->done = true;
     group_leader = false;
-    group_done.notify_all();
+    std::condition_variable* last = nullptr;
+    for (Pending* p : batch) {
+      p->done = true;
+      if (p->wake != last && p->wake != &wake) p->wake->notify_one();
+      last = p->wake;
+    }
+    // Whoever queued first while this commit ran leads the next one.
+    if (!group_queue.empty()) group_queue.front()->wake->notify_one();
   }
   std::vector<int64_t> seqs;
   for (Pending& p : mine) {

@@ -29,13 +29,17 @@ struct AuditLog::Impl {
   std::mutex db_mu;  // guards db
 
   // Group commit: appends queue here; the leader writes them all.
+  // Each append_all call waits on its own condition variable: the leader
+  // wakes the callers of the batch it wrote and the next queued caller (who
+  // leads the next commit), not every waiting thread (at 64 clients a shared
+  // notify_all spent ~40 % of an append's CPU in futex wake-ups).
   struct Pending {
-    const AuditEntry* entry;
+    const AuditEntry* entry = nullptr;
     Result<int64_t> result = internal_error("not written");
     bool done = false;
+    std::condition_variable* wake = nullptr;
   };
   std::mutex group_mu;  // guards group_queue, group_leader
-  std::condition_variable group_done;
   std::vector<Pending*> group_queue;
   bool group_leader = false;
   std::atomic<int64_t> appends{0}, commits{0};  // for stats()
