@@ -15,6 +15,7 @@
 #include "gateway/audit/audit_keys.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/auditreport/report_test_util.h"
+#include "gateway/cli/ctl_test_util.h"
 #include "gateway/cli/gatewayctl.h"
 #include "gateway/config/config.h"
 #include "gateway/keys/key_options.h"
@@ -26,23 +27,8 @@ namespace {
 
 constexpr int64_t kNov1 = 1'793'491'200'000;  // 2026-11-01T00:00:00Z
 
-struct CtlRun {
-  int status;
-  std::string out, err;
-};
-
-CtlRun run(std::vector<std::string> args) {
-  args.insert(args.begin(), "gatewayctl");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  ::testing::internal::CaptureStdout();
-  ::testing::internal::CaptureStderr();
-  CtlRun r;
-  r.status = run_gatewayctl(static_cast<int>(argv.size()), argv.data());
-  r.out = ::testing::internal::GetCapturedStdout();
-  r.err = ::testing::internal::GetCapturedStderr();
-  return r;
-}
+using testing::CtlRun;
+using testing::run;
 
 class CtlAuditReportTest : public ::testing::Test {
  protected:

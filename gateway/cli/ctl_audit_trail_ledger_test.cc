@@ -19,6 +19,7 @@
 #include "gateway/audit/audit_test_util.h"
 #include "gateway/auditseal/audit_sealer.h"
 #include "gateway/base/clock.h"
+#include "gateway/cli/ctl_test_util.h"
 #include "gateway/cli/gatewayctl.h"
 #include "gateway/keys/key_options.h"
 #include "ledger-client/outbox/consortium_fixture.h"
@@ -31,23 +32,8 @@ namespace {
 using namespace std::chrono_literals;
 using ledger::testing::AnvilProcess;
 
-struct CtlRun {
-  int status;
-  std::string out, err;
-};
-
-CtlRun run(std::vector<std::string> args) {
-  args.insert(args.begin(), "gatewayctl");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  ::testing::internal::CaptureStdout();
-  ::testing::internal::CaptureStderr();
-  CtlRun r;
-  r.status = run_gatewayctl(static_cast<int>(argv.size()), argv.data());
-  r.out = ::testing::internal::GetCapturedStdout();
-  r.err = ::testing::internal::GetCapturedStderr();
-  return r;
-}
+using testing::CtlRun;
+using testing::run;
 
 TEST(CtlAuditTrailLedgerTest, VerifyFindsAnchorsAndNamesAMissingOne) {
   ledger::testing::TempDir dir;

@@ -14,6 +14,7 @@
 #include "gateway/audit/audit_test_util.h"
 #include "gateway/auditseal/audit_sealer.h"
 #include "gateway/base/clock.h"
+#include "gateway/cli/ctl_test_util.h"
 #include "gateway/cli/gatewayctl.h"
 #include "gateway/keys/key_options.h"
 #include "ledger-client/keccak/keccak.h"
@@ -23,23 +24,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CtlRun {
-  int status;
-  std::string out, err;
-};
-
-CtlRun run(std::vector<std::string> args) {
-  args.insert(args.begin(), "gatewayctl");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  ::testing::internal::CaptureStdout();
-  ::testing::internal::CaptureStderr();
-  CtlRun r;
-  r.status = run_gatewayctl(static_cast<int>(argv.size()), argv.data());
-  r.out = ::testing::internal::GetCapturedStdout();
-  r.err = ::testing::internal::GetCapturedStderr();
-  return r;
-}
+using testing::CtlRun;
+using testing::run;
 
 TEST(CtlAuditTrailTest, VerifyNamesTheFirstTamperedSeq) {
   const fs::path dir = fs::temp_directory_path() / ("gwctl-audit-" + std::to_string(::getpid()));

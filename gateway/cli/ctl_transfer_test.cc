@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gateway/cli/ctl_commands.h"
+#include "gateway/cli/ctl_test_util.h"
 #include "gateway/cli/gatewayctl.h"
 #include "gateway/transfer/transfer_store.h"
 #include "ledger-client/keccak/keccak.h"
@@ -20,23 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using transfer::OutgoingState;
 
-struct CtlRun {
-  int status;
-  std::string out, err;
-};
-
-CtlRun run(std::vector<std::string> args) {
-  args.insert(args.begin(), "gatewayctl");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  ::testing::internal::CaptureStdout();
-  ::testing::internal::CaptureStderr();
-  CtlRun r;
-  r.status = run_gatewayctl(static_cast<int>(argv.size()), argv.data());
-  r.out = ::testing::internal::GetCapturedStdout();
-  r.err = ::testing::internal::GetCapturedStderr();
-  return r;
-}
+using testing::CtlRun;
+using testing::run;
 
 class CtlTransferTest : public ::testing::Test {
  protected:

@@ -15,28 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "gateway/cli/ctl_test_util.h"
 #include "gateway/keys/key_options.h"
 
 namespace gw::cli {
 namespace {
 
-struct CtlRun {
-  int status;
-  std::string out, err;
-};
-
-CtlRun run(std::vector<std::string> args) {
-  args.insert(args.begin(), "gatewayctl");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  ::testing::internal::CaptureStdout();
-  ::testing::internal::CaptureStderr();
-  CtlRun r;
-  r.status = run_gatewayctl(static_cast<int>(argv.size()), argv.data());
-  r.out = ::testing::internal::GetCapturedStdout();
-  r.err = ::testing::internal::GetCapturedStderr();
-  return r;
-}
+using testing::CtlRun;
+using testing::run;
 
 const CtlVerb* find_verb(const CtlCommand& c, std::string_view name) {
   for (const CtlVerb& v : c.verbs)
