@@ -73,21 +73,7 @@ Caller CallerIdentifier::identify(const TlsIdentity& tls, std::string_view autho
     if (tokens_ == nullptr || clients_ == nullptr) {
       return anonymous_or("this gateway issues no access tokens", true);
     }
-    Result<auth::TokenGrant> granted = tokens_->lookup(*token, now_s);
-    if (!granted.ok()) return anonymous_or("the access token is invalid or expired", true);
-    const auth::RegisteredClient* client = clients_->by_name(granted->client_id);
-    if (client == nullptr) return anonymous_or("the token's client is no longer configured", true);
-    Result<auth::ScopeSet> scopes = auth::parse_configured_scopes(split_spaces(granted->scopes));
-    if (!scopes.ok()) return anonymous_or("the token's scopes no longer parse", true);
-    auth::ClientGrant g;
-    // The token's scopes, never more than the client is configured for today.
-    g.scopes = auth::intersect(*scopes, client->grant.scopes);
-    g.admin = client->grant.admin;
-    g.auditor = client->grant.auditor;
-    Caller c;
-    c.client = client->name;
-    c.grant = std::make_shared<const auth::ClientGrant>(std::move(g));
-    return c;
+    return from_token(*token, now_s);
   }
   if (tls.present) {
     const auth::RegisteredClient* client =
@@ -102,6 +88,39 @@ Caller CallerIdentifier::identify(const TlsIdentity& tls, std::string_view autho
     return c;
   }
   return anonymous_or("", false);
+}
+
+Caller CallerIdentifier::from_token(std::string_view token, int64_t now_s) const {
+  {
+    std::lock_guard lock(known_mu_);
+    if (auto it = known_.find(std::string(token)); it != known_.end()) {
+      if (now_s < it->second.expires_at_s) {
+        Caller c;
+        c.client = it->second.client;
+        c.grant = it->second.grant;
+        return c;
+      }
+      known_.erase(it);
+    }
+  }
+  Result<auth::TokenGrant> granted = tokens_->lookup(token, now_s);
+  if (!granted.ok()) return anonymous_or("the access token is invalid or expired", true);
+  const auth::RegisteredClient* client = clients_->by_name(granted->client_id);
+  if (client == nullptr) return anonymous_or("the token's client is no longer configured", true);
+  Result<auth::ScopeSet> scopes = auth::parse_configured_scopes(split_spaces(granted->scopes));
+  if (!scopes.ok()) return anonymous_or("the token's scopes no longer parse", true);
+  auth::ClientGrant g;
+  // The token's scopes, never more than the client is configured for.
+  g.scopes = auth::intersect(*scopes, client->grant.scopes);
+  g.admin = client->grant.admin;
+  g.auditor = client->grant.auditor;
+  Caller c;
+  c.client = client->name;
+  c.grant = std::make_shared<const auth::ClientGrant>(std::move(g));
+  std::lock_guard lock(known_mu_);
+  if (known_.size() >= kMaxKnownTokens) known_.clear();
+  known_[std::string(token)] = KnownToken{c.client, c.grant, granted->expires_at_s};
+  return c;
 }
 
 }  // namespace gw::rest

@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "gateway/auth/client_registry.h"
 #include "gateway/auth/token_store.h"
@@ -46,12 +48,25 @@ class CallerIdentifier {
 
  private:
   Caller anonymous_or(std::string failure, bool bad_token) const;
+  Caller from_token(std::string_view token, int64_t now_s) const;
 
   std::shared_ptr<const auth::ClientRegistry> clients_;
   std::shared_ptr<auth::TokenStore> tokens_;
   bool allow_anonymous_;
   std::map<std::string, std::shared_ptr<const auth::ClientGrant>, std::less<>> grants_;
   std::shared_ptr<const auth::ClientGrant> anonymous_grant_;
+  // Tokens already looked up: a SQLite query and a scope parse per request
+  // were most of a Bearer request's identification cost. Entries end with
+  // their token; the map is bounded (cleared when full). Nothing revokes a
+  // token before it expires today; whatever does must erase it here too.
+  struct KnownToken {
+    std::string client;
+    std::shared_ptr<const auth::ClientGrant> grant;
+    int64_t expires_at_s = 0;
+  };
+  static constexpr size_t kMaxKnownTokens = 10'000;
+  mutable std::mutex known_mu_;
+  mutable std::unordered_map<std::string, KnownToken> known_;
 };
 
 }  // namespace gw::rest
