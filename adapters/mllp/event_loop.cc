@@ -742,6 +742,7 @@ void EventLoop::tls_handshake(Conn& c) {
     c.handshaking = false;
     c.last_active = now_;
     LoopCounters::bump(counters_.tls_handshakes);
+    peer_certificate_identity(c.ssl, &c.peer.cert_subject, &c.peer.cert_sha256);
     // The client's first frame may have come with its Finished message.
     on_readable(c);
     return;

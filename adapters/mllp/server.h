@@ -125,6 +125,11 @@ struct ServerStats {
 struct PeerInfo {
   uint64_t connection_id = 0;
   std::string address;  // "127.0.0.1:51234"
+  // TLS with a client certificate that passed verification: its subject
+  // (RFC 2253, at most 4 KiB) and the SHA-256 of its DER encoding (64
+  // lowercase hex digits). Empty on plain TCP or without a certificate.
+  std::string cert_subject;
+  std::string cert_sha256;
 };
 
 // Completes one frame. Exactly one of send()/none() should be called, once,

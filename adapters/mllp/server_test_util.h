@@ -60,6 +60,7 @@ class TestHandler : public FrameHandler {
       return;
     }
     std::lock_guard<std::mutex> lock(mu_);
+    last_peer_ = peer;
     frames_seen_++;
     queue_.push_back({std::move(frame), std::move(reply)});
     cv_.notify_all();
@@ -87,6 +88,10 @@ class TestHandler : public FrameHandler {
     std::vector<std::pair<std::string, Reply>> out;
     out.swap(held_);
     return out;
+  }
+  PeerInfo last_peer() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_peer_;
   }
   std::string last_head() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -125,6 +130,7 @@ class TestHandler : public FrameHandler {
   std::deque<std::pair<std::string, Reply>> queue_;
   std::vector<std::pair<std::string, Reply>> held_;
   std::string last_head_;
+  PeerInfo last_peer_;
   size_t frames_seen_ = 0;
   bool done_ = false;
   std::thread worker_;

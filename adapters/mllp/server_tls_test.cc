@@ -18,7 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -368,6 +370,20 @@ TEST_F(ServerTlsTest, MutualTlsAcceptsOnlyClientsOfTheConfiguredCa) {
   EXPECT_TRUE(handshake_failures_reach(2));
   EXPECT_EQ(server_->stats().frames_received,
             1u);  // nothing from the refused clients reached the handler
+  // The handler learns which certificate the frame came with.
+  const PeerInfo peer = handler_.last_peer();
+  std::string pin = fingerprint(pki_.client_cert);
+  pin.erase(std::remove(pin.begin(), pin.end(), ':'), pin.end());
+  std::transform(pin.begin(), pin.end(), pin.begin(), [](unsigned char c) { return std::tolower(c); });
+  EXPECT_EQ(peer.cert_sha256, pin);
+  EXPECT_NE(peer.cert_subject.find("CN="), std::string::npos) << peer.cert_subject;
+}
+
+TEST_F(ServerTlsTest, PlainTlsPeersCarryNoCertificateIdentity) {
+  start_tls(tls_options());
+  EXPECT_EQ(exchange(client_tls()), "ACK:" + kAdt);
+  EXPECT_TRUE(handler_.last_peer().cert_sha256.empty());
+  EXPECT_TRUE(handler_.last_peer().cert_subject.empty());
 }
 
 TEST_F(ServerTlsTest, PinningWithoutCaAcceptsOnlyThePinnedCertificate) {

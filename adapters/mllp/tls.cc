@@ -1,6 +1,7 @@
 #include "adapters/mllp/tls.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -157,6 +158,33 @@ gw::Status load_ca(SSL_CTX* ctx, const std::string& ca_file) {
 }
 
 }  // namespace
+
+void peer_certificate_identity(const SSL* ssl, std::string* subject, std::string* sha256) {
+  subject->clear();
+  sha256->clear();
+  X509* cert = SSL_get_peer_certificate(ssl);  // a reference we must free
+  if (cert == nullptr) return;
+  if (SSL_get_verify_result(ssl) == X509_V_OK) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    if (X509_digest(cert, EVP_sha256(), md, &md_len) == 1) {
+      static const char kHex[] = "0123456789abcdef";
+      for (unsigned int i = 0; i < md_len; ++i) {
+        *sha256 += kHex[md[i] >> 4];
+        *sha256 += kHex[md[i] & 15];
+      }
+    }
+    if (BIO* bio = BIO_new(BIO_s_mem())) {
+      if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+        char* data = nullptr;
+        const long n = BIO_get_mem_data(bio, &data);
+        if (n > 0 && n <= 4096) subject->assign(data, static_cast<size_t>(n));
+      }
+      BIO_free(bio);
+    }
+  }
+  X509_free(cert);
+}
 
 bool parse_sha256_fingerprint(std::string_view text, Sha256* out) {
   Sha256 bytes{};

@@ -38,6 +38,10 @@ std::string ssl_failure_text(const SSL* ssl, int ssl_error);
 // nullptr when OpenSSL cannot allocate.
 SSL* new_ssl_on_fd(SSL_CTX* ctx, int fd);
 
+// The verified peer certificate of an established connection, as
+// PeerInfo::cert_subject / cert_sha256; both empty when there is none.
+void peer_certificate_identity(const SSL* ssl, std::string* subject, std::string* sha256);
+
 // The server side: TLS 1.2+, OpenSSL's default ciphers, no compression, no
 // renegotiation, client certificates per TlsServerOptions. Shared read-only by
 // every loop of a server (SSL_new is thread safe on a context no one changes).
