@@ -127,11 +127,71 @@ TEST(PrimitiveChecks, StringLimitsAndControls) {
   EXPECT_NE(
       check_primitive(PrimitiveKind::kString, std::string(validation::kMaxStringBytes + 1, 'a')),
       nullptr);
-  auto r = testing::validate_text(R"({"resourceType":"Patient","name":[{"text":"a\u0001b"}]})");
-  EXPECT_TRUE(r.ok());
-  ASSERT_EQ(r.issues.size(), 1u);
-  EXPECT_EQ(r.issues[0].severity, IssueSeverity::kWarning);
-  EXPECT_EQ(r.issues[0].path, "Patient.name[0].text");
+}
+
+// Control characters are refused in every string-typed primitive, with the
+// element's path and a message that does not repeat the value.
+TEST(PrimitiveChecks, ControlCharactersAreErrors) {
+  // JSON escapes and raw UTF-8 of C0, DEL and C1 characters.
+  for (const char* c : {"\\u0000", "\\u0001", "\\u0007", "\\u000b", "\\u000c", "\\u001f", "\\u007f",
+                        "\x7f", "\\u0080", "\\u009f", "\xc2\x85"}) {
+    for (const char* key :
+         {"valueString", "valueMarkdown", "valueCode", "valueUri", "valueUrl", "valueCanonical",
+          "valueId", "valueOid", "valueUuid", "valueBase64Binary"}) {
+      std::string value = std::string("\"SECRET") + c + "VALUE\"";
+      ValidationResult r = validate_extension_value(Case{key, value.c_str(), "value"});
+      EXPECT_TRUE(testing::HasOnlyError(r, "value", std::string("Basic.extension[0].") + key))
+          << key << " " << value << "\n"
+          << testing::describe(r);
+      for (const ValidationIssue& i : r.issues)
+        EXPECT_EQ(i.message.find("SECRET"), std::string::npos) << i.message;
+    }
+  }
+  // A NUL inside a name: the path names the element, the value is not echoed,
+  // and the NUL did not truncate the string before the check.
+  auto r = testing::validate_text(
+      R"({"resourceType":"Patient","name":[{"family":"A","given":["B","C\u0000D"]}]})");
+  EXPECT_TRUE(testing::HasOnlyError(r, "value", "Patient.name[0].given[1]"))
+      << testing::describe(r);
+  r = testing::validate_text(R"({"resourceType":"Patient","name":[{"text":"a\u0001b"}]})");
+  EXPECT_TRUE(testing::HasOnlyError(r, "value", "Patient.name[0].text")) << testing::describe(r);
+  // Narrative too.
+  r = testing::validate_text(
+      R"({"resourceType":"Basic","code":{"text":"t"},"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">a\u0000</div>"}})");
+  EXPECT_TRUE(testing::HasOnlyError(r, "value", "Basic.text.div")) << testing::describe(r);
+}
+
+TEST(PrimitiveChecks, TabCrLfAndOtherCharactersAreText) {
+  for (const char* text : {"a\\tb", "line 1\\nline 2", "a\\r\\nb", "\\u00a0\\u00e9\\u0100",
+                           "\xc3\xa9\xc2\xa0\xe2\x80\xa8", "\\ud83d\\ude00", "\\u2028"}) {
+    std::string value = std::string("\"") + text + "\"";
+    EXPECT_TRUE(validate_extension_value(Case{"valueString", value.c_str(), nullptr}).ok()) << text;
+    EXPECT_TRUE(validate_extension_value(Case{"valueMarkdown", value.c_str(), nullptr}).ok())
+        << text;
+  }
+}
+
+TEST(PrimitiveChecks, FindControlCharacter) {
+  using validation::find_control_character;
+  constexpr size_t npos = std::string_view::npos;
+  EXPECT_EQ(find_control_character(""), npos);
+  EXPECT_EQ(find_control_character("plain text that is longer than a word\t\r\n"), npos);
+  // Every position, so that both the word-at-a-time path and the tail see it.
+  for (unsigned char c : {0x00, 0x01, 0x08, 0x0b, 0x0c, 0x1b, 0x1f, 0x7f}) {
+    for (size_t at = 0; at < 20; ++at) {
+      std::string s(20, 'x');
+      s[at] = static_cast<char>(c);
+      EXPECT_EQ(find_control_character(s), at) << int(c) << " at " << at;
+    }
+  }
+  for (size_t at = 0; at < 19; ++at) {
+    std::string s(20, 'x');
+    s[at] = '\xc2';
+    s[at + 1] = '\x9f';  // U+009F, also across a word boundary
+    EXPECT_EQ(find_control_character(s), at) << at;
+    s[at + 1] = '\xa0';  // U+00A0 is text
+    EXPECT_EQ(find_control_character(s), npos) << at;
+  }
 }
 
 TEST(PrimitiveChecks, Narrative) {

@@ -231,24 +231,40 @@ bool is_oid_urn(std::string_view s) {
   return true;
 }
 
-bool has_discouraged_controls(std::string_view text) {
-  // Skips words of eight bytes that hold no byte below 0x20 ("has a byte
-  // less than n", Bit Twiddling Hacks); most text has no control at all.
+size_t find_control_character(std::string_view text) {
+  auto control_at = [&](size_t i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7F) return true;
+    // C2 80..C2 9F (the JSON parser guarantees valid UTF-8).
+    return c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+  };
+  // Words of eight bytes with no byte below 0x20, no 0x7F and no 0xC2 (the
+  // lead byte of U+0080-U+00BF) are skipped whole ("has a byte less than n"
+  // and "has a zero byte" of Bit Twiddling Hacks): most text has none, and
+  // tabs or line breaks only cost a look at their own word.
   constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+  auto has_zero = [](uint64_t w) { return ((w - kOnes) & ~w & kHighs) != 0; };
   size_t i = 0;
   for (; i + 8 <= text.size(); i += 8) {
     uint64_t w;
     std::memcpy(&w, text.data() + i, 8);
-    if (((w - kOnes * 0x20) & ~w & kHighs) != 0) break;
+    if (((w - kOnes * 0x20) & ~w & kHighs) == 0 && !has_zero(w ^ (kOnes * 0x7F)) &&
+        !has_zero(w ^ (kOnes * 0xC2)))
+      continue;
+    for (size_t j = i; j < i + 8; ++j)
+      if (control_at(j)) return j;
   }
-  for (unsigned char c : text.substr(i))
-    if (c < 0x20 && c != '\t' && c != '\r' && c != '\n') return true;
-  return false;
+  for (; i < text.size(); ++i)
+    if (control_at(i)) return i;
+  return std::string_view::npos;
 }
 
 const char* check_primitive(PrimitiveKind kind, std::string_view text) {
   if (text.empty()) return "empty value (ele-1: a value or children are required)";
   if (text.size() > kMaxStringBytes) return "value longer than 1 MB";
+  if (json_type_of(kind) == JsonType::kString &&
+      find_control_character(text) != std::string_view::npos)
+    return "control character (only tab, CR and LF are allowed in text)";
   switch (kind) {
     case PrimitiveKind::kBoolean:
     case PrimitiveKind::kDecimal:  // JSON number grammar == R4 decimal regex

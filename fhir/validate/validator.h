@@ -6,6 +6,8 @@
 // suffixes included); cardinality (min, max, array vs single value); JSON
 // type and lexical form of every primitive (hand-written checks of the R4
 // regular expressions, plus calendar validity of dates and integer ranges);
+// no control characters in any string-typed primitive (C0 other than TAB, CR
+// and LF, DEL, C1: an error, see primitives.h);
 // primitive extensions "_name" (shape and alignment with value arrays);
 // empty objects, arrays and strings (ele-1); at most one choice variant;
 // Extension: url present and exactly one of value[x] / nested extensions

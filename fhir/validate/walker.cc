@@ -10,7 +10,6 @@ namespace {
 using defs::ElementDef;
 using defs::ElementType;
 using defs::kNone;
-using defs::PrimitiveKind;
 using defs::TypeDef;
 using defs::TypeKind;
 
@@ -323,11 +322,6 @@ void Walker::primitive(const ElementDef& e, const TypeDef& type, const JsonValue
   if (const char* problem = check_primitive(type.primitive, text)) {
     issue("value", problem);
     return;
-  }
-  if ((type.primitive == PrimitiveKind::kString || type.primitive == PrimitiveKind::kMarkdown) &&
-      has_discouraged_controls(text)) {
-    issue("value", "string contains control characters other than tab, CR and LF",
-          IssueSeverity::kWarning);
   }
   if (e.value_set != kNone && expected == JsonType::kString) {
     const defs::ValueSetDef& vs = defs_.value_sets()[e.value_set];
