@@ -303,6 +303,10 @@ gw::Result<AckSummary> read_ack(std::string_view ack, const ParseOptions& option
   ParseOptions o = options;
   o.require_header_fields = false;
   o.check_escapes = false;
+  // Only codes and control ids are read from a peer's answer: a stray control
+  // byte in its free text must not make the answer unreadable (and the
+  // message resent forever).
+  o.refuse_control_characters = false;
   ParseResult r = parse(ack, o);
   if (!r.ok()) {
     std::string error = "ACK could not be parsed";

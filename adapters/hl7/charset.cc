@@ -186,6 +186,26 @@ size_t find_invalid_byte(std::string_view bytes, Charset charset) {
   return 0;
 }
 
+size_t find_control_character(std::string_view bytes, Charset charset) {
+  const bool c1_bytes = charset == Charset::kLatin1 || charset == Charset::kLatin9;
+  const bool c1_utf8 = charset == Charset::kUtf8;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c < 0x20) {
+      if (c != '\t' && c != '\r' && c != '\n') return i;
+    } else if (c == 0x7F) {
+      return i;
+    } else if (c >= 0x80) {
+      if (c1_bytes && c <= 0x9F) return i;
+      if (c1_utf8 && c == 0xC2 && i + 1 < bytes.size() &&
+          static_cast<unsigned char>(bytes[i + 1]) >= 0x80 &&
+          static_cast<unsigned char>(bytes[i + 1]) <= 0x9F)
+        return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 bool append_as_utf8(std::string_view bytes, Charset charset, std::string* out) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const auto* end = p + bytes.size();

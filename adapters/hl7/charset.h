@@ -37,6 +37,17 @@ const char* charset_name(Charset charset);
 // U+10FFFF are ill-formed), or std::string_view::npos if all bytes are valid.
 size_t find_invalid_byte(std::string_view bytes, Charset charset);
 
+// Offset of the first control character in `bytes` read in `charset`, or
+// std::string_view::npos. Control characters are the C0 controls except TAB,
+// CR and LF (0x00-0x08, 0x0B, 0x0C, 0x0E-0x1F), DEL (0x7F) and the C1
+// controls U+0080-U+009F: bytes 0x80-0x9F in ISO 8859-1 and 8859-15, the
+// sequences C2 80..C2 9F in UTF-8 (none exist in ASCII, and Windows-1252 has
+// printable characters there). None of them is text: FHIR strings may not hold
+// them, XML cannot, and a NUL truncates the value in any C-string consumer, so
+// the parser refuses them (data type error) wherever they appear. Invalid
+// bytes are not controls (find_invalid_byte reports them).
+size_t find_control_character(std::string_view bytes, Charset charset);
+
 // Appends `bytes`, encoded in `charset`, to *out as UTF-8. Invalid bytes are
 // replaced by U+FFFD. Returns false if any replacement was made.
 bool append_as_utf8(std::string_view bytes, Charset charset, std::string* out);

@@ -236,9 +236,12 @@ TEST(CharsetTest, EmptyMsh18Defaults) {
   EXPECT_TRUE(parse(utf8, strict_utf8).ok());
   ParseOptions always_latin1;
   always_latin1.default_charset = DefaultCharset::kLatin1;
+  // UTF-8 "É" (C3 89) read as Latin-1 is "Ã" and the C1 control U+0089:
+  // refused (data type error) rather than stored as mojibake.
   r = parse(utf8, always_latin1);
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r.message->get("PID-5"), "RENÃ\u0089");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.errors[0].code, ErrorCode::kDataType);
+  EXPECT_EQ(r.errors[0].where.field, 5);
 }
 
 TEST(CharsetTest, HexEscapesUseMessageCharset) {

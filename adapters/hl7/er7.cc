@@ -151,6 +151,9 @@ Result<std::string> Element::text(bool strict) const {
     return Error{
         ErrorCode::kDataType, {}, "ISO 2022 character set escape (\\C or \\M) not supported"};
   }
+  if (issues & kControlChar) {
+    return Error{ErrorCode::kDataType, {}, "escape sequence decodes to a control character"};
+  }
   if (strict && (issues & kMalformedEscape)) {
     return Error{ErrorCode::kDataType, {}, "malformed escape sequence"};
   }

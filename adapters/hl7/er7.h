@@ -84,6 +84,10 @@ struct ParseOptions {
   // scan of the fields that contain the escape character.
   bool check_escapes = true;
   bool strict_escapes = false;
+  // Control characters in a field (see find_control_character in charset.h),
+  // raw or decoded from \X, are errors (kDataType, located, never the text).
+  // Only for reading a peer's ACK leniently is this turned off.
+  bool refuse_control_characters = true;
 };
 
 // HD: hierarchic designator.
@@ -168,8 +172,9 @@ class Element {
 
   // Decoded UTF-8 of this whole element (inner delimiters are kept as-is, so
   // call it on leaves). Error kDataType if it holds ISO 2022 escapes
-  // (\C, \M), which cannot be converted faithfully; with strict, also for
-  // malformed escapes and \X bytes invalid in the charset.
+  // (\C, \M), which cannot be converted faithfully, or \X bytes that decode
+  // to a control character; with strict, also for malformed escapes and \X
+  // bytes invalid in the charset.
   Result<std::string> text(bool strict = false) const;
   // Decoded text, or "" when absent/null. Undecodable escape sequences are
   // kept verbatim and invalid bytes become U+FFFD. For display and logging of
@@ -336,6 +341,7 @@ class Message {
     bool header_like;    // MSH/FHS/BHS: field 1 is the separator itself
     bool has_escape;     // holds the escape character
     bool has_high;       // holds a byte >= 0x80
+    bool has_control;    // holds a C0 control other than TAB, CR and LF, or DEL
   };
 
   std::string_view text_;

@@ -27,7 +27,7 @@ class Parser {
   ParseResult Run();
 
  private:
-  enum Class : uint8_t { kOrd = 0, kTerm, kFld, kRep, kCmp, kSub, kEsc, kHigh };
+  enum Class : uint8_t { kOrd = 0, kTerm, kFld, kRep, kCmp, kSub, kEsc, kHigh, kCtl };
 
   // Per-segment counters, one per nesting level of the element being
   // scanned, checked against the limits as each separator is seen.
@@ -46,6 +46,7 @@ class Parser {
   void ReadHeader();
   void CheckCharset();
   void CheckRequired();
+  void CheckControls();
   void CheckEscapes();
 
   // Location of segment seg_index whose id is `id`; the id is reported only
@@ -56,6 +57,8 @@ class Parser {
                        int sub = 0) const {
     return Locate(seg_index, msg_.segment(seg_index).id(), field, rep, comp, sub);
   }
+  // Location of the leaf of field `field` (raw text `raw`) holding byte `at`.
+  ErrorLocation LocateIn(size_t seg_index, int field, std::string_view raw, size_t at) const;
   void Add(std::vector<Error>* list, bool* capped, Error e);
   void AddError(Error e) { Add(&result_.errors, &errors_capped_, std::move(e)); }
   void AddWarning(Error e) { Add(&result_.warnings, &warnings_capped_, std::move(e)); }
@@ -93,6 +96,23 @@ ErrorLocation Parser::Locate(size_t seg_index, std::string_view id, int field, i
   return w;
 }
 
+ErrorLocation Parser::LocateIn(size_t seg_index, int field, std::string_view raw, size_t at) const {
+  const Delimiters& d = msg_.delims_;
+  int rep = 1, comp = 1, sub = 1;
+  for (size_t k = 0; k < at && k < raw.size(); ++k) {
+    if (raw[k] == d.repetition) {
+      ++rep;
+      comp = sub = 1;
+    } else if (raw[k] == d.component) {
+      ++comp;
+      sub = 1;
+    } else if (raw[k] == d.subcomponent) {
+      ++sub;
+    }
+  }
+  return Locate(seg_index, field, rep, comp, sub);
+}
+
 void Parser::Add(std::vector<Error>* list, bool* capped, Error e) {
   if (*capped) return;
   if (list->size() + 1 >= std::max<size_t>(lim_.max_errors, 1)) {
@@ -108,6 +128,9 @@ void Parser::BuildTable() {
   const Delimiters& d = msg_.delims_;
   std::memset(cls_, kOrd, 128);
   std::memset(cls_ + 128, kHigh, 128);
+  for (int c = 0; c < 0x20; ++c) cls_[c] = kCtl;
+  cls_[0x7F] = kCtl;
+  cls_[static_cast<uint8_t>('\t')] = kOrd;  // text (FHIR strings allow it)
   cls_[static_cast<uint8_t>('\r')] = kTerm;
   cls_[static_cast<uint8_t>('\n')] = kTerm;
   cls_[static_cast<uint8_t>(d.field)] = kFld;
@@ -171,6 +194,7 @@ bool Parser::ScanSegment(size_t n) {
                             0,
                             false,
                             false,
+                            false,
                             false};
   size_t i = begin;
   // MSH, FHS and BHS: field 1 is the separator itself and field 2 (the
@@ -186,7 +210,7 @@ bool Parser::ScanSegment(size_t n) {
   k.field_start = seg.header_like ? begin + 4 : begin;
   const char* broken = nullptr;
   const uint8_t* cls = cls_;
-  bool escape = false, high = false;
+  bool escape = false, high = false, control = false;
 
 #if defined(__SSE2__)
   // 16 bytes at a time: a bitmask of the separators and terminators, walked
@@ -199,6 +223,9 @@ bool Parser::ScanSegment(size_t n) {
   const __m128i v_esc = _mm_set1_epi8(static_cast<char>(d.escape));
   const __m128i v_cr = _mm_set1_epi8('\r');
   const __m128i v_lf = _mm_set1_epi8('\n');
+  const __m128i v_1f = _mm_set1_epi8(0x1F);
+  const __m128i v_tab = _mm_set1_epi8('\t');
+  const __m128i v_del = _mm_set1_epi8(0x7F);
   while (i + 16 <= n) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
     const __m128i seps =
@@ -208,6 +235,11 @@ bool Parser::ScanSegment(size_t n) {
     unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(seps));
     unsigned esc_mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, v_esc)));
     unsigned high_mask = static_cast<unsigned>(_mm_movemask_epi8(v));
+    // Bytes <= 0x1F (unsigned) other than TAB, and DEL. CR and LF are in it
+    // too, but only bits before the terminator are used.
+    const __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, v_1f), v);
+    unsigned ctl_mask = static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, v_tab), low), _mm_cmpeq_epi8(v, v_del))));
     while (mask != 0) {
       const unsigned bit = static_cast<unsigned>(__builtin_ctz(mask));
       const size_t j = i + bit;
@@ -216,6 +248,7 @@ bool Parser::ScanSegment(size_t n) {
         const unsigned before = (1u << bit) - 1;
         escape |= (esc_mask & before) != 0;
         high |= (high_mask & before) != 0;
+        control |= (ctl_mask & before) != 0;
         i = j;
         goto done;
       }
@@ -225,6 +258,7 @@ bool Parser::ScanSegment(size_t n) {
     }
     escape |= esc_mask != 0;
     high |= high_mask != 0;
+    control |= ctl_mask != 0;
     i += 16;
   }
 #endif
@@ -236,6 +270,8 @@ bool Parser::ScanSegment(size_t n) {
       escape = true;
     } else if (c == kHigh) {
       high = true;
+    } else if (c == kCtl) {
+      control = true;
     } else {
       broken = Separator(c, i, k);
       if (broken != nullptr) break;
@@ -252,6 +288,7 @@ done:
   }
   seg.has_escape = escape;
   seg.has_high = high;
+  seg.has_control = control;
   has_high_ |= high;
   seg.end = static_cast<uint32_t>(i);
   seg.sep_count = static_cast<uint32_t>(msg_.seps_.size() - seg.first_sep);
@@ -365,7 +402,6 @@ void Parser::CheckCharset() {
     }
     if (cs != Charset::kWindows1252) return;
   }
-  const Delimiters& d = msg_.delims_;
   for (size_t s = 0; s < msg_.segments_.size(); ++s) {
     if (!msg_.segments_[s].has_high) continue;
     SegmentView seg = msg_.segment(s);
@@ -374,19 +410,7 @@ void Parser::CheckCharset() {
       std::string_view raw = seg.field(f).raw();
       size_t bad = find_invalid_byte(raw, cs);
       if (bad == std::string_view::npos) continue;
-      int rep = 1, comp = 1, sub = 1;
-      for (size_t k = 0; k < bad; ++k) {
-        if (raw[k] == d.repetition) {
-          ++rep;
-          comp = sub = 1;
-        } else if (raw[k] == d.component) {
-          ++comp;
-          sub = 1;
-        } else if (raw[k] == d.subcomponent) {
-          ++sub;
-        }
-      }
-      AddError(Error{ErrorCode::kDataType, Locate(s, f, rep, comp, sub),
+      AddError(Error{ErrorCode::kDataType, LocateIn(s, f, raw, bad),
                      cs == Charset::kAscii
                          ? "byte outside ASCII; MSH-18 does not declare an 8-bit character set"
                      : cs == Charset::kWindows1252
@@ -415,8 +439,35 @@ void Parser::CheckRequired() {
   }
 }
 
+// Control characters written as bytes. C0 and DEL were flagged per segment
+// by the scan; C1 controls depend on the charset, so segments with 8-bit
+// bytes are looked at too when the charset has them. One error per field,
+// at the first one. Decoded ones (\X00\) are CheckEscapes' part.
+void Parser::CheckControls() {
+  if (!opt_.refuse_control_characters) return;
+  const Charset cs = msg_.charset_;
+  const bool c1 = cs == Charset::kLatin1 || cs == Charset::kLatin9 || cs == Charset::kUtf8;
+  for (size_t s = 0; s < msg_.segments_.size(); ++s) {
+    const Message::SegmentIndex& index = msg_.segments_[s];
+    if (!index.has_control && !(c1 && index.has_high)) continue;
+    SegmentView seg = msg_.segment(s);
+    // A control in the segment id is already an invalid segment identifier.
+    for (int f = 1; f <= seg.field_count(); ++f) {
+      std::string_view raw = seg.field(f).raw();
+      size_t at = find_control_character(raw, cs);
+      if (at == std::string_view::npos) continue;
+      AddError(Error{ErrorCode::kDataType, LocateIn(s, f, raw, at),
+                     static_cast<unsigned char>(raw[at]) >= 0x80
+                         ? "C1 control character (U+0080-U+009F) in the value; a sender writing "
+                           "Windows-1252 must declare it in MSH-18"
+                         : "control character in the value (only TAB is allowed; line breaks "
+                           "are written \\.br\\ or \\X0A\\)"});
+    }
+  }
+}
+
 void Parser::CheckEscapes() {
-  if (!opt_.check_escapes) return;
+  if (!opt_.check_escapes && !opt_.refuse_control_characters) return;
   const Delimiters& d = msg_.delims_;
   for (size_t s = 0; s < msg_.segments_.size(); ++s) {
     if (!msg_.segments_[s].has_escape) continue;
@@ -435,6 +486,11 @@ void Parser::CheckEscapes() {
         if (!end && c != d.repetition && c != d.component && c != d.subcomponent) continue;
         std::string_view leaf = raw.substr(start, k - start);
         unsigned issues = check_escapes(leaf, d, msg_.charset_);
+        if ((issues & kControlChar) && opt_.refuse_control_characters) {
+          AddError(Error{ErrorCode::kDataType, Locate(s, f, rep, comp, sub),
+                         "escape sequence decodes to a control character"});
+        }
+        issues &= opt_.check_escapes ? ~unsigned{kControlChar} : 0u;
         if (issues != kEscapeOk) {
           const char* what = (issues & kUnsupportedEscape)
                                  ? "ISO 2022 character set escape (\\C or \\M) not supported"
@@ -527,6 +583,7 @@ ParseResult Parser::Run() {
   if (scanned_all && !oversize) {
     CheckCharset();
     CheckRequired();
+    CheckControls();
     CheckEscapes();
   }
   if (!msg_.segments_.empty()) {

@@ -127,6 +127,9 @@ unsigned Decode(std::string_view raw, const Delimiters& d, Charset charset, Sink
           if (find_invalid_byte(hex_bytes, charset) != std::string_view::npos) {
             issues |= kInvalidBytes;
           }
+          if (find_control_character(hex_bytes, charset) != std::string_view::npos) {
+            issues |= kControlChar;
+          }
           sink.Bytes(hex_bytes);
         } else {
           issues |= kMalformedEscape;

@@ -21,9 +21,13 @@
 //                         the value instead of mapping mangled text
 //
 // An unterminated sequence (no closing escape char in the element), an empty
-// one, an unknown one and a malformed \X sequence are kept as literal text and
-// flagged kMalformedEscape, as common engines do. Rendered amounts are capped
-// so that output size stays a small constant multiple of input size.
+// one, an unknown one and a malformed \X sequence (a non-hex digit, an odd
+// number of digits) are kept as literal text, escape characters included, and
+// flagged kMalformedEscape, as common engines do: the text still reaches the
+// FHIR record (a backslash is text), nothing is lost, and the gateway's ACK
+// says where with an ERR segment of severity W (code 102, ERR-2 the element;
+// never the text). Rendered amounts are capped so that output size stays
+// a small constant multiple of input size.
 #pragma once
 
 #include <string>
@@ -57,6 +61,11 @@ enum EscapeIssue : unsigned {
   kMalformedEscape = 1u << 0,    // kept as literal text
   kUnsupportedEscape = 1u << 1,  // ISO 2022 \C \M kept verbatim
   kInvalidBytes = 1u << 2,       // bytes invalid in the charset, replaced by U+FFFD
+  // \X bytes that decode to a control character (see find_control_character
+  // in charset.h: \X00\, \X07\, \X7F\, C1; not \X09\, \X0A\, \X0D\). Decoded
+  // as written; the parser refuses the message (data type error) whatever
+  // ParseOptions::strict_escapes says.
+  kControlChar = 1u << 3,
 };
 
 // Appends the UTF-8 decoding of `raw` to *out. Returns a mask of EscapeIssue.

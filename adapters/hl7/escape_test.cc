@@ -63,6 +63,24 @@ TEST(EscapeTest, Hex) {
   EXPECT_EQ(issues, kMalformedEscape);
 }
 
+TEST(EscapeTest, HexControlsAreFlagged) {
+  unsigned issues = 0;
+  // Decoded as written (the parser refuses the message), and flagged.
+  EXPECT_EQ(Decode(R"(A\X00\B)", &issues), std::string("A\0B", 3));
+  EXPECT_EQ(issues, kControlChar);
+  for (const char* esc : {R"(\X01\)", R"(\X1B\)", R"(\X7F\)", R"(\X410C\)", R"(\XC285\)"}) {
+    Decode(esc, &issues);
+    EXPECT_EQ(issues, kControlChar) << esc;
+  }
+  Decode(R"(\X85\)", &issues, Charset::kLatin1);
+  EXPECT_EQ(issues, kControlChar);
+  Decode(R"(\X85\)", &issues, Charset::kWindows1252);  // an ellipsis there
+  EXPECT_EQ(issues, kEscapeOk);
+  // Tab and line breaks are text.
+  EXPECT_EQ(Decode(R"(\X09\\X0A\\X0D\)", &issues), "\t\n\r");
+  EXPECT_EQ(issues, kEscapeOk);
+}
+
 TEST(EscapeTest, Formatting) {
   EXPECT_EQ(Decode(R"(a\.br\b)"), "a\nb");
   EXPECT_EQ(Decode(R"(a\.sp\b)"), "a\nb");
