@@ -224,7 +224,13 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
     m.message_type = message_type(h);
     p->header = r.header;
   }
-  p->answer = answer(p->header.get(), frame, outcome, errors);
+  // The parser's warnings (an undecodable escape kept as literal text, a
+  // charset declaration that contradicts the bytes, ...) follow the errors as
+  // ERR segments of severity W or I: the sender learns where its message was
+  // read leniently, even when it is accepted. They are located, never content.
+  std::vector<hl7::Error> ack_errors = errors;
+  ack_errors.insert(ack_errors.end(), r.warnings.begin(), r.warnings.end());
+  p->answer = answer(p->header.get(), frame, outcome, std::move(ack_errors));
   // The parsed Message holds views into `frame`; it is not used past here.
   r.message.reset();
 

@@ -193,6 +193,39 @@ TEST_F(IngestTest, UnsupportedVersionAndProcessingIdAreRejected) {
   EXPECT_EQ(store_->count(store::MessageStatus::kRejected), 2);
 }
 
+// An undecodable escape is kept as literal text: the message is accepted and
+// stored, and the ACK says where with an ERR of severity W (no content).
+TEST_F(IngestTest, UndecodableEscapeIsAcceptedWithAWarningErr) {
+  start();
+  std::string raw = send(replace_all(kAdt, "EVERYWOMAN", "EVERYW\\XZZ\\MAN"));
+  auto a = hl7::read_ack(raw);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(a->code, "AA");
+  ASSERT_EQ(a->errors.size(), 1u) << raw;
+  EXPECT_EQ(a->errors[0].code, "102");
+  EXPECT_EQ(a->errors[0].severity, "W");
+  EXPECT_EQ(a->errors[0].where.segment_id, "PID");
+  EXPECT_EQ(a->errors[0].where.field, 5);
+  EXPECT_EQ(raw.find("EVERYW"), std::string::npos) << "the ACK must not echo patient data";
+  EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 1);
+}
+
+// A control character is a data type error: AE, kept in the error queue.
+TEST_F(IngestTest, ControlCharacterIsAe102AndNotMapped) {
+  start();
+  std::string raw = send(replace_all(kAdt, "EVERYWOMAN", std::string("EVERYW\0MAN", 11)));
+  auto a = hl7::read_ack(raw);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(a->code, "AE");
+  ASSERT_EQ(a->errors.size(), 1u) << raw;
+  EXPECT_EQ(a->errors[0].code, "102");
+  EXPECT_EQ(a->errors[0].where.field, 5);
+  EXPECT_EQ(raw.find("EVERYW"), std::string::npos);
+  EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 0);
+  EXPECT_EQ(store_->count(store::MessageStatus::kRejected), 1);
+  EXPECT_EQ(store_->count_records(), 0);
+}
+
 TEST_F(IngestTest, ContentErrorIsAeWithLocationAndNoContentInTheError) {
   start();
   // ASCII declared, Latin-1 byte in the family name.
