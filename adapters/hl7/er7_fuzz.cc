@@ -3,7 +3,8 @@
 // subcomponent, decodes each leaf and runs the typed readers, then builds an
 // ACK (normal or for unparseable input) and reads it back. The invariants
 // checked are the ones callers rely on: a built ACK always parses and echoes
-// MSH-10, decoded text is valid UTF-8, and no output grows without bound.
+// MSH-10, decoded text is valid UTF-8 without control characters, and no
+// output grows without bound.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -50,6 +51,9 @@ void Walk(const Message& m) {
           for (Element leaf : comp.children()) {
             std::string text = leaf.text_or_empty();
             CHECK_INVARIANT(is_valid_utf8(text));
+            // A parsed message holds no control character, raw or decoded
+            // (ParseOptions::refuse_control_characters is on by default).
+            CHECK_INVARIANT(find_control_character(text, Charset::kUtf8) == std::string_view::npos);
             // Output is a small constant multiple of the input.
             CHECK_INVARIANT(text.size() <= 16 * leaf.raw().size() + 16);
             Result<std::string> strict = leaf.text(true);
