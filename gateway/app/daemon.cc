@@ -88,6 +88,7 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
     gw::log::info("stats", {{"channel", c.ingest->channel()},
                             {"accepted", std::to_string(s.accepted)},
                             {"duplicates", std::to_string(s.duplicates)},
+                            {"duplicate_conflicts", std::to_string(s.duplicate_conflicts)},
                             {"errors", std::to_string(s.errors)},
                             {"rejected", std::to_string(s.rejected)},
                             {"store_failures", std::to_string(s.store_failures)},

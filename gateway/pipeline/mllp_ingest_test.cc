@@ -230,13 +230,54 @@ TEST_F(IngestTest, NoMshIsRejectedAndKeptInTheErrorQueue) {
   EXPECT_EQ(store_->count(store::MessageStatus::kRejected), 1);
 }
 
-TEST_F(IngestTest, DuplicateWithDifferentContentGetsTheOriginalAck) {
+TEST_F(IngestTest, GenuineResendGetsTheOriginalAckAndIsStoredOnce) {
   start();
-  std::string first = send(kAdt);
-  std::string second = send(replace_all(kAdt, "19800101", "19800102"));
-  EXPECT_EQ(first, second);
+  const std::string first = send(kAdt);
+  EXPECT_EQ(send(kAdt), first);
+  // Another engine's segment terminators: the same message.
+  EXPECT_EQ(send(replace_all(kAdt, "\r", "\r\n")), first);
+  EXPECT_EQ(store_->count(std::nullopt), 1);
+  EXPECT_EQ(ingest_->stats().duplicates, 2u);
+  EXPECT_EQ(ingest_->stats().duplicate_conflicts, 0u);
+}
+
+// Same sender and MSH-10 as an accepted message, other content: AE 205 and
+// kept in the error queue, never the original's AA (a forger who guessed
+// the next control id must not make the real message vanish).
+TEST_F(IngestTest, DuplicateWithDifferentContentIsAConflictAnsweredAe205) {
+  start();
+  const std::string first = send(kAdt);
+  const std::string other = replace_all(kAdt, "19800101", "19800102");
+  auto a = ack_of(other);
+  EXPECT_EQ(a.code, "AE");
+  EXPECT_EQ(a.control_id, "CTRL1");
+  ASSERT_EQ(a.errors.size(), 1u);
+  EXPECT_EQ(a.errors[0].code, "205");
+  EXPECT_EQ(a.errors[0].where.segment_id, "MSH");
+  EXPECT_EQ(a.errors[0].where.field, 10);
+  // Resent: the same conflict, the same acknowledgement, not stored again.
+  const std::string conflict_ack = send(other);
+  EXPECT_EQ(send(other), conflict_ack);
+  EXPECT_NE(conflict_ack, first);
   EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 1);
-  EXPECT_EQ(ingest_->stats().duplicates, 1u);
+  EXPECT_EQ(store_->count(store::MessageStatus::kRejected), 1);
+  const auto rows = store_->list(0, 10);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].conflict_of, rows[0].id);
+  EXPECT_NE(rows[1].error.find("205"), std::string::npos) << rows[1].error;
+  EXPECT_EQ(store_->raw_message(rows[1].id), other);
+  EXPECT_EQ(ingest_->stats().duplicate_conflicts, 3u);
+  EXPECT_EQ(ingest_->stats().duplicates, 0u);
+}
+
+TEST_F(IngestTest, EnhancedModeDuplicateConflictIsCe) {
+  start();
+  const std::string enhanced = replace_all(kAdt, "|2.5.1\r", "|2.5.1|||AL|NE\r");
+  EXPECT_EQ(ack_of(enhanced).code, "CA");
+  auto a = ack_of(replace_all(enhanced, "EVE", "EVA"));
+  EXPECT_EQ(a.code, "CE");
+  ASSERT_EQ(a.errors.size(), 1u);
+  EXPECT_EQ(a.errors[0].code, "205");
 }
 
 TEST_F(IngestTest, OversizedFrameIsRejectedAddressedToTheSender) {
