@@ -95,6 +95,10 @@ std::string render_metrics(const MetricsSnapshot& m) {
            "Messages answered AE/CE because they could not be mapped to FHIR (also in "
            "outcome=\"error\").");
   w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.ingest.mapping_failures; });
+  w.family("gatewayd_mllp_sender_refused_total", "counter",
+           "Messages answered AR/CR 207 because the channel's sender rules do not allow their "
+           "MSH-3/MSH-4 on their connection (also in outcome=\"rejected\").");
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.ingest.sender_refused; });
   w.family("gatewayd_mllp_stored_unmapped_total", "counter",
            "Messages of a type the mapper does not support, accepted and stored without FHIR "
            "records (unmapped_types = \"store\"; also in outcome=\"accepted\").");

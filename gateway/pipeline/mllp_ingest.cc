@@ -184,6 +184,22 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
   } else {
     outcome = hl7::Outcome::kReject;
   }
+  // Sender rules before anything else is done with the content: a refused
+  // sender is told nothing about its message but the refusal.
+  bool sender_refused = false;
+  if (r.header && !options_.senders->empty() &&
+      options_.senders->allowing_rule(*r.header, peer) == nullptr) {
+    sender_refused = true;
+    outcome = hl7::Outcome::kReject;
+    hl7::Error e;
+    e.code = hl7::ErrorCode::kApplicationInternalError;
+    e.where.segment_id = "MSH";
+    e.where.segment_sequence = 1;
+    e.where.segment_index = 1;
+    e.where.field = 3;
+    e.detail = "sender not allowed on this connection (channel sender rules)";
+    errors.assign(1, std::move(e));
+  }
 
   // Normalization to FHIR records, for messages that are otherwise accepted.
   // An acknowledgement is stored as received, never mapped.
@@ -254,13 +270,25 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
     m.status = store::MessageStatus::kRejected;
     m.error = join_errors(errors);
     if (mapping_failed) mapping_failures_.fetch_add(1, std::memory_order_relaxed);
-    log::info(mapping_failed ? "message.not_mapped" : "message.refused",
-              {{"channel", options_.channel},
-               {"peer", peer.address},
-               {"type", m.message_type},
-               {"control_id", m.control_id},
-               {"ack", hl7::ack_code_text(p->answer.decision.code)},
-               {"errors", m.error}});
+    if (sender_refused) {
+      sender_refused_.fetch_add(1, std::memory_order_relaxed);
+      // Not the MSH-3/MSH-4 values: the error queue has them for the operator.
+      log::warn("message.sender_refused",
+                {{"channel", options_.channel},
+                 {"peer", peer.address},
+                 {"certificate", peer.cert_sha256.empty() ? "none" : peer.cert_sha256},
+                 {"type", m.message_type},
+                 {"control_id", m.control_id},
+                 {"ack", hl7::ack_code_text(p->answer.decision.code)}});
+    } else {
+      log::info(mapping_failed ? "message.not_mapped" : "message.refused",
+                {{"channel", options_.channel},
+                 {"peer", peer.address},
+                 {"type", m.message_type},
+                 {"control_id", m.control_id},
+                 {"ack", hl7::ack_code_text(p->answer.decision.code)},
+                 {"errors", m.error}});
+    }
   }
   p->status = m.status;
   p->control_id = m.control_id;
@@ -378,6 +406,7 @@ IngestStats MllpIngest::stats() const {
   s.mapping_failures = mapping_failures_.load();
   s.stored_unmapped = stored_unmapped_.load();
   s.duplicate_conflicts = duplicate_conflicts_.load();
+  s.sender_refused = sender_refused_.load();
   return s;
 }
 

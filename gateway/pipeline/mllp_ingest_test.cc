@@ -27,7 +27,8 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
 
 class IngestTest : public ::testing::Test {
  protected:
-  void start(uint64_t max_database_bytes = 0, bool store_unmapped_types = false) {
+  void start(uint64_t max_database_bytes = 0, bool store_unmapped_types = false,
+             std::shared_ptr<const SenderRules> senders = nullptr) {
     dir_ = std::filesystem::temp_directory_path() /
            ("gw-ingest-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -45,6 +46,7 @@ class IngestTest : public ::testing::Test {
     io.processing_ids = {"P", "T"};
     io.max_frame_bytes = 64 * 1024;
     io.store_unmapped_types = store_unmapped_types;
+    if (senders) io.senders = std::move(senders);
     ingest_ = std::make_unique<MllpIngest>(io, store_.get());
     std::string error;
     mllp::ServerOptions mo;
@@ -278,6 +280,50 @@ TEST_F(IngestTest, EnhancedModeDuplicateConflictIsCe) {
   EXPECT_EQ(a.code, "CE");
   ASSERT_EQ(a.errors.size(), 1u);
   EXPECT_EQ(a.errors[0].code, "205");
+}
+
+// Rules for this test's loopback client: EHR^HOSP may send from 127.0.0.1;
+// LAB only from an address the client does not have.
+std::shared_ptr<const SenderRules> loopback_rules() {
+  config::SenderRuleConfig ehr;
+  ehr.name = "ehr";
+  ehr.applications = {"EHR"};
+  ehr.facilities = {"HOSP"};
+  ehr.addresses.emplace_back();
+  EXPECT_EQ(config::parse_cidr("127.0.0.1", &ehr.addresses.back()), "");
+  config::SenderRuleConfig lab;
+  lab.name = "lab";
+  lab.applications = {"LAB"};
+  lab.addresses.emplace_back();
+  EXPECT_EQ(config::parse_cidr("10.99.0.0/16", &lab.addresses.back()), "");
+  return std::make_shared<const SenderRules>(std::vector<config::SenderRuleConfig>{ehr, lab});
+}
+
+TEST_F(IngestTest, SenderNotAllowedOnTheConnectionIsRejectedAr207AndWritesNothing) {
+  start(0, false, loopback_rules());
+  // A forger on this connection sends as LAB, with an invalid birth date too:
+  // only the refusal is reported.
+  const std::string forged =
+      replace_all(replace_all(kAdt, "|EHR|HOSP^1.2.3^ISO|", "|LAB|HOSP|"), "19800101", "1980XX");
+  auto a = ack_of(forged);
+  EXPECT_EQ(a.code, "AR");
+  EXPECT_EQ(a.control_id, "CTRL1");
+  ASSERT_EQ(a.errors.size(), 1u);
+  EXPECT_EQ(a.errors[0].code, "207");
+  EXPECT_EQ(a.errors[0].where.field, 3);
+  EXPECT_NE(a.errors[0].user_message.find("sender not allowed"), std::string::npos);
+  EXPECT_EQ(store_->count(store::MessageStatus::kRejected), 1);
+  EXPECT_EQ(store_->count_records(), 0);
+  EXPECT_EQ(ingest_->stats().sender_refused, 1u);
+  EXPECT_EQ(ingest_->stats().rejected, 1u);
+  // The forger took no control id: the real sender's message with it is accepted.
+  EXPECT_EQ(ack_of(kAdt).code, "AA");
+  EXPECT_GT(store_->count_records(), 0);
+  // Enhanced mode: CR.
+  EXPECT_EQ(
+      ack_of(replace_all(replace_all(forged, "CTRL1", "CTRL2"), "|2.5.1\r", "|2.5.1|||AL|NE\r"))
+          .code,
+      "CR");
 }
 
 TEST_F(IngestTest, OversizedFrameIsRejectedAddressedToTheSender) {
