@@ -880,6 +880,10 @@ int SqliteMessageStore::insert_message(const Pending& p, CommitResult* result,
                                        int64_t conflict_of) {
   const InboundMessage& m = p.message;
   const bool conflict = conflict_of != 0;
+  // The original's row id in the text operators list (gatewayctl messages list).
+  const std::string conflict_error =
+      conflict ? m.on_conflict->error + " [original message id " + std::to_string(conflict_of) + "]"
+               : std::string();
   ScopedReset reset(insert_);
   insert_.bind_text(1, m.channel)
       .bind_text(2, m.sender)
@@ -887,7 +891,7 @@ int SqliteMessageStore::insert_message(const Pending& p, CommitResult* result,
       .bind_text(4, m.message_type)
       .bind_text(5, m.peer)
       .bind_text(6, to_string(conflict ? MessageStatus::kRejected : m.status))
-      .bind_text(7, conflict ? m.on_conflict->error : m.error)
+      .bind_text(7, conflict ? conflict_error : m.error)
       .bind_blob(8, m.raw)
       .bind_blob(9, conflict ? m.on_conflict->ack : m.ack)
       .bind_blob(10, as_bytes(p.content_sha256))

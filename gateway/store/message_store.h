@@ -23,16 +23,18 @@
 // It is never answered with the original's acknowledgement, which would tell
 // its sender that a message we did not keep is safe: in the same transaction
 // it is stored as rejected (error queue, messages.conflict_of = the
-// original's id, no records) with on_conflict's acknowledgement and error,
-// and kDuplicateConflict returns that acknowledgement. A resend of the
-// conflicting message (same key, same fingerprint as the conflict row) is
-// that conflict again: nothing new is stored, its duplicates_seen counts it
-// and it gets the conflict row's acknowledgement. Without on_conflict (REST,
-// transfers: their payloads are sealed afresh on each retry) the fingerprint
-// is of the raw bytes and a differing resend is a kDuplicate with
-// content_differs set. Rows written before schema version 5 hold a
-// digest of the raw bytes; on a mismatch the original is opened and
-// fingerprinted again, so they compare the same way (only a conflict pays it).
+// original's id, no records) with on_conflict's acknowledgement and error
+// (followed by "[original message id N]"), and kDuplicateConflict returns
+// that acknowledgement. A resend of the conflicting message (same key, same
+// fingerprint as the conflict row) is that conflict again: nothing new is
+// stored, its duplicates_seen counts it, and it gets the conflict row's
+// acknowledgement. Without on_conflict (REST writes, received transfers:
+// their payloads are not HL7 v2 text, and their callers decide what a
+// repeat means) the fingerprint is of the raw bytes and a differing resend
+// is a kDuplicate with content_differs set. Rows written before schema
+// version 5 hold a digest of the raw bytes; on a mismatch the original is
+// opened and fingerprinted again, so they compare the same way (only a
+// conflict pays for it).
 //
 // Failure: if a group's transaction fails (disk full, I/O error, database
 // locked beyond busy_timeout), it is rolled back and every submission in that

@@ -3,6 +3,7 @@
 // acknowledgement, never with the original's (message_store.h, "Duplicate
 // conflicts").
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <memory>
 #include <string>
@@ -71,7 +72,8 @@ TEST_F(MessageStoreConflictTest, OtherContentIsStoredAsRejectedOnceAndAnsweredWi
   EXPECT_EQ(rows[0].duplicates_seen, 0);
   EXPECT_EQ(rows[1].status, MessageStatus::kRejected);
   EXPECT_EQ(rows[1].conflict_of, original.id);
-  EXPECT_EQ(rows[1].error, "MSH-10: Duplicate key (205)");
+  EXPECT_EQ(rows[1].error, "MSH-10: Duplicate key (205) [original message id " +
+                               std::to_string(original.id) + "]");
   EXPECT_EQ(rows[1].duplicates_seen, 1);
   EXPECT_EQ(store->stats().conflicts, 2u);
   EXPECT_EQ(store->stats().duplicates, 0u);
@@ -152,6 +154,36 @@ TEST_F(MessageStoreConflictTest, ConflictAndItsResendInOneGroup) {
   EXPECT_EQ(r[3].id, r[0].id);
   EXPECT_EQ(store->stats().transactions, transactions_before + 1);
   EXPECT_EQ(store->count(std::nullopt), 3);  // the gate, the original, one conflict
+}
+
+// A store written before schema version 5 (raw-byte digests, no
+// conflict_of column) is migrated on open and compares by fingerprint.
+TEST_F(MessageStoreConflictTest, SchemaFourStoresAreMigrated) {
+  int64_t original_id = 0;
+  {
+    auto store = open_or_die(options());
+    ASSERT_NE(store, nullptr);
+    InboundMessage legacy = mllp_message("MSH|a\rPID|1\r");
+    legacy.on_conflict.reset();  // digest of the raw bytes, as version 4 stored it
+    const CommitResult r = store->submit_sync(legacy);
+    ASSERT_EQ(r.kind, Kind::kStored);
+    original_id = r.id;
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(options().path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX messages_conflict_of; ALTER TABLE messages DROP COLUMN "
+                         "conflict_of; PRAGMA user_version = 4;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = open_or_die(options());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->submit_sync(mllp_message("MSH|a\r\nPID|1\r\n")).kind, Kind::kDuplicate);
+  const CommitResult c = store->submit_sync(mllp_message("MSH|a\rPID|2\r"));
+  EXPECT_EQ(c.kind, Kind::kDuplicateConflict);
+  EXPECT_EQ(c.original_id, original_id);
+  EXPECT_EQ(store->list(0, 10).at(1).conflict_of, original_id);
 }
 
 TEST_F(MessageStoreConflictTest, AConflictSurvivesAReopen) {
