@@ -218,6 +218,12 @@ time_zone = "America/New_York"
 
 [channel.demo.identifier_systems]
 "GOODHEALTH" = "urn:oid:2.16.840.1.113883.3.999.1"
+
+# Sender rules: which MSH-3/MSH-4 may arrive from which connections. The demo
+# sends every sample from this machine; production has one table per sending
+# system, e.g. applications = ["EPICADT"], addresses = ["10.20.0.0/24"].
+[channel.demo.sender.this-machine]
+addresses = ["127.0.0.1", "::1"]
 CONF
 }
 write_config "$a" "$tpm_a" "$peer_a" "Demo General Hospital"

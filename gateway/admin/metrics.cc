@@ -81,17 +81,24 @@ std::string render_metrics(const MetricsSnapshot& m) {
 
   w.family("gatewayd_mllp_messages_total", "counter",
            "HL7 v2 messages answered per channel, by outcome (accepted: stored and "
-           "acknowledged AA/CA; error: AE/CE; rejected: AR/CR).");
+           "acknowledged AA/CA; error: AE/CE; rejected: AR/CR; duplicate_conflict: AE/CE 205, "
+           "the sender and MSH-10 of an accepted message with other content).");
   for (const auto& c : m.channels) {
     w.sample({{"channel", c.name}, {"outcome", "accepted"}}, i(c.ingest.accepted));
     w.sample({{"channel", c.name}, {"outcome", "duplicate"}}, i(c.ingest.duplicates));
     w.sample({{"channel", c.name}, {"outcome", "error"}}, i(c.ingest.errors));
     w.sample({{"channel", c.name}, {"outcome", "rejected"}}, i(c.ingest.rejected));
+    w.sample({{"channel", c.name}, {"outcome", "duplicate_conflict"}},
+             i(c.ingest.duplicate_conflicts));
   }
   w.family("gatewayd_mllp_mapping_failures_total", "counter",
            "Messages answered AE/CE because they could not be mapped to FHIR (also in "
            "outcome=\"error\").");
   w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.ingest.mapping_failures; });
+  w.family("gatewayd_mllp_sender_refused_total", "counter",
+           "Messages answered AR/CR 207 because the channel's sender rules do not allow their "
+           "MSH-3/MSH-4 on their connection (also in outcome=\"rejected\").");
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.ingest.sender_refused; });
   w.family("gatewayd_mllp_stored_unmapped_total", "counter",
            "Messages of a type the mapper does not support, accepted and stored without FHIR "
            "records (unmapped_types = \"store\"; also in outcome=\"accepted\").");
@@ -131,6 +138,7 @@ std::string render_metrics(const MetricsSnapshot& m) {
   w.family("gatewayd_store_messages_total", "counter", "Store submissions by result.");
   w.sample({{"result", "stored"}}, i(m.store.stored));
   w.sample({{"result", "duplicate"}}, i(m.store.duplicates));
+  w.sample({{"result", "duplicate_conflict"}}, i(m.store.conflicts));
   w.sample({{"result", "failed"}}, i(m.store.failed));
   w.family("gatewayd_store_queue_full_total", "counter",
            "Submissions refused because the commit queue was over max_queued_bytes.");

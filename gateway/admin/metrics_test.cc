@@ -25,6 +25,8 @@ MetricsSnapshot sample_snapshot() {
   adt.ingest.duplicates = 3;
   adt.ingest.errors = 2;
   adt.ingest.mapping_failures = 1;
+  adt.ingest.duplicate_conflicts = 6;
+  adt.ingest.sender_refused = 8;
   adt.server.connections_open = 4;
   adt.server.connections_refused = 7;
   m.channels.push_back(adt);
@@ -47,7 +49,10 @@ TEST(MetricsTest, RendersEveryFamilyWithItsSamples) {
       has_line(text, "gatewayd_mllp_messages_total{channel=\"adt\",outcome=\"accepted\"} 120"));
   EXPECT_TRUE(
       has_line(text, "gatewayd_mllp_messages_total{channel=\"adt\",outcome=\"duplicate\"} 3"));
+  EXPECT_TRUE(has_line(
+      text, "gatewayd_mllp_messages_total{channel=\"adt\",outcome=\"duplicate_conflict\"} 6"));
   EXPECT_TRUE(has_line(text, "gatewayd_mllp_mapping_failures_total{channel=\"adt\"} 1"));
+  EXPECT_TRUE(has_line(text, "gatewayd_mllp_sender_refused_total{channel=\"adt\"} 8"));
   EXPECT_TRUE(has_line(text, "gatewayd_mllp_connections_open{channel=\"adt\"} 4"));
   EXPECT_TRUE(
       has_line(text, "gatewayd_mllp_connections_total{channel=\"adt\",event=\"refused\"} 7"));

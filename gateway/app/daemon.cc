@@ -88,6 +88,8 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
     gw::log::info("stats", {{"channel", c.ingest->channel()},
                             {"accepted", std::to_string(s.accepted)},
                             {"duplicates", std::to_string(s.duplicates)},
+                            {"duplicate_conflicts", std::to_string(s.duplicate_conflicts)},
+                            {"sender_refused", std::to_string(s.sender_refused)},
                             {"errors", std::to_string(s.errors)},
                             {"rejected", std::to_string(s.rejected)},
                             {"store_failures", std::to_string(s.store_failures)},
@@ -504,10 +506,25 @@ int run_gatewayd(int argc, char** argv) {
   }
   for (size_t i = 0; i < channels.size(); ++i) {
     channels[i].server->start();
-    gw::config::HostPort actual{cfg->channels[i].listen.host, channels[i].server->port()};
-    gw::log::info("listening", {{"channel", cfg->channels[i].name},
-                                {"protocol", cfg->channels[i].tls ? "mllp+tls" : "mllp"},
+    const gw::config::ChannelConfig& c = cfg->channels[i];
+    gw::config::HostPort actual{c.listen.host, channels[i].server->port()};
+    gw::log::info("listening", {{"channel", c.name},
+                                {"protocol", c.tls ? "mllp+tls" : "mllp"},
                                 {"address", actual.to_string()}});
+    // Reachable from the network with no sender rules: whoever reaches the
+    // port may send as any sender. Allowed (a feed behind its own firewall
+    // needs no rules), but said once at start, where the operator looks.
+    const std::string& host = c.listen.host;
+    const bool loopback = host == "localhost" || host == "::1" || host.starts_with("127.");
+    if (c.senders.empty() && !loopback) {
+      gw::log::warn("mllp.no_sender_rules",
+                    {{"channel", c.name},
+                     {"address", actual.to_string()},
+                     {"detail",
+                      "any host that reaches this port may send as any MSH-3/MSH-4; bind senders "
+                      "to their connections with [channel." +
+                          c.name + ".sender.RULE] tables"}});
+    }
   }
   // ---- Consents (gateway/consent): FHIR Consent in, grants through the
   // ledger outbox. Always served with the FHIR API, so that no Consent is

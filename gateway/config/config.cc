@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "gateway/config/config_clients.h"
+#include "gateway/config/config_senders.h"
 #include "gateway/config/config_setters.h"
 #include "gateway/config/config_syntax.h"
 
@@ -155,8 +156,10 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
   // Per channel: the line of its tls key (else its header) and of its first tls_* key.
   std::vector<int> channel_tls_lines, channel_tls_key_lines;
   std::vector<std::string> channel_tls_first_key;
-  MapSetter map_table;                // set while in a [channel.NAME.SUB] mapping table
-  std::vector<ParsedClient> clients;  // kept as parsed (their setters hold pointers)
+  MapSetter map_table;                         // set while in a [channel.NAME.SUB] mapping table
+  std::vector<ParsedClient> clients;           // kept as parsed (their setters hold pointers)
+  std::vector<ParsedSenderRule> sender_rules;  // likewise; moved into their channels at the end
+  bool in_sender_rule = false;                 // the current table is sender_rules.back()
 
   const std::map<std::string, std::map<std::string, Setter>> schemas = table_schemas(&cfg);
   int https_line = 0;
@@ -184,6 +187,7 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
       }
       std::string name(trim(line.substr(1, close - 1)));
       map_table = nullptr;
+      in_sender_rule = false;
       for (char c : name)
         if (!is_bare_key_char(c) && c != '.') {
           return invalid_argument_error(
@@ -224,13 +228,28 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
         }
         table.clear();
         const std::map<std::string, MapSetter> mapping_tables = mapping_schemas(owner);
-        if (auto m = mapping_tables.find(sub); m != mapping_tables.end()) {
+        if (sub.starts_with("sender.")) {
+          const std::string rule = sub.substr(7);
+          if (std::string bad = check_sender_rule_name(rule); !bad.empty())
+            return invalid_argument_error(err("[" + name + "]: " + bad));
+          size_t owned = 0;
+          for (const ParsedSenderRule& r : sender_rules) owned += r.channel == owner ? 1 : 0;
+          if (owned == kMaxSenderRules)
+            return invalid_argument_error(err("[" + name + "]: more than " +
+                                              std::to_string(kMaxSenderRules) +
+                                              " sender rules on channel." + channel));
+          sender_rules.push_back({owner, std::make_unique<SenderRuleConfig>(), {}});
+          sender_rules.back().rule->name = rule;
+          sender_rules.back().rule->line = line_no;
+          table = sender_rule_schema(sender_rules.back().rule.get());
+          in_sender_rule = true;
+        } else if (auto m = mapping_tables.find(sub); m != mapping_tables.end()) {
           map_table = m->second;
         } else {
           return invalid_argument_error(
               err("unknown table [" + name +
-                  "] (a channel's mapping tables are identifier_systems, coding_systems, "
-                  "code_map and z_rules)"));
+                  "] (a channel's sub-tables are identifier_systems, coding_systems, "
+                  "code_map, z_rules and sender.RULE)"));
         }
       } else if (name.starts_with("client.")) {
         const std::string client = name.substr(7);
@@ -315,6 +334,10 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
     if (!v.ok()) return invalid_argument_error(err(qualified + ": " + v.error().message()));
     if (std::string bad = it->second(*v); !bad.empty()) {
       return invalid_argument_error(err(qualified + ": " + bad));
+    }
+    if (in_sender_rule) {
+      sender_rules.back().key_lines[key] = line_no;
+      continue;
     }
     if (key == "listen" && table_name.starts_with("channel.")) channel_lines.back() = line_no;
     if (table_name.starts_with("channel.")) channel_key_lines.back()[key] = line_no;
@@ -425,6 +448,8 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
           "peering.forward_fhir, give this channel another name");
   }
   GW_RETURN_IF_ERROR(check_clients(clients, cfg.https, source));
+  GW_RETURN_IF_ERROR(check_sender_rules(sender_rules, source));
+  for (ParsedSenderRule& r : sender_rules) r.channel->senders.push_back(std::move(*r.rule));
   for (auto& c : channels) cfg.channels.push_back(std::move(*c));
   for (auto& c : clients) cfg.clients.push_back(std::move(*c.config));
   return cfg;
@@ -448,6 +473,9 @@ std::vector<std::string> known_keys() {
     for (const auto& [key, _] : schema) keys.push_back(table + "." + key);
   for (const auto& [key, _] : channel_schema(&channel)) keys.push_back("channel.NAME." + key);
   for (const auto& [sub, _] : mapping_schemas(&channel)) keys.push_back("channel.NAME." + sub);
+  SenderRuleConfig rule;
+  for (const auto& [key, _] : sender_rule_schema(&rule))
+    keys.push_back("channel.NAME.sender.RULE." + key);
   ClientConfig client;
   for (const auto& [key, _] : client_schema(&client)) keys.push_back("client.NAME." + key);
   keys.push_back("peers");  // a mapping table: its keys are member accounts

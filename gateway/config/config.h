@@ -34,7 +34,10 @@
 //   [channel.NAME.coding_systems]      "V2 CODING SYSTEM" = "system URI"
 //   [channel.NAME.code_map]            "V2SYSTEM|CODE" = "SYSTEM-URI|CODE[|DISPLAY]"
 //   [channel.NAME.z_rules]             "ZXX-N" = "ResourceType|EXTENSION-URL|VALUE-TYPE"
-//   (a mapping table must follow its channel's table)
+//   [channel.NAME.sender.RULE]         which senders (applications, facilities) may
+//                                      arrive from which connections (addresses,
+//                                      cert_sha256, cert_subjects)
+//   (a mapping table or sender rule must follow its channel's table)
 //
 // Supported syntax: comments (#), [table] and [table.sub] headers, key =
 // value with bare or "quoted" keys, values that are "basic strings",
@@ -52,6 +55,7 @@
 
 #include "adapters/v2fhir/mapping_config.h"
 #include "gateway/base/status.h"
+#include "gateway/config/cidr.h"
 #include "gateway/labels/label_rules.h"
 
 namespace gw::config {
@@ -60,6 +64,24 @@ struct HostPort {
   std::string host;
   uint16_t port = 0;
   std::string to_string() const;
+};
+
+// One [channel.NAME.sender.RULE] table: these senders may arrive on these
+// connections (gateway/pipeline/sender_rules.h decides). A message matches
+// the rule when its MSH-3.1 is in `applications` and its MSH-4.1 in
+// `facilities` (an empty list: any) and its connection meets every
+// connection criterion given: the peer address in one of `addresses`, and,
+// when certificates are named, a TLS client certificate with one of the
+// `cert_sha256` fingerprints or `cert_subjects`. At least one connection
+// criterion is required.
+struct SenderRuleConfig {
+  std::string name;  // RULE
+  int line = 0;      // of its table header
+  std::vector<std::string> applications, facilities;
+  std::vector<Cidr> addresses;
+  std::vector<std::string> address_texts;  // as written, for messages
+  std::vector<std::string> cert_sha256;    // 64 lower-case hex digits each
+  std::vector<std::string> cert_subjects;  // RFC 2253, as OpenSSL prints them
 };
 
 struct ChannelConfig {
@@ -93,6 +115,9 @@ struct ChannelConfig {
   // and keeps them in the error queue; "store" accepts and stores them as
   // received, without FHIR records (a feed mixing, say, ADT and DFT).
   std::string unmapped_types = "error";
+  // Sender allow-list; empty: any sender from any connection. With rules, a
+  // message no rule allows is answered AR/CR 207 and kept in the error queue.
+  std::vector<SenderRuleConfig> senders;
 
   // Forwarding (gateway/outbound): where this channel's accepted messages go
   // next, each destination with its own durable queue; never on the

@@ -19,28 +19,15 @@ std::string lower(std::string s) {
 
 // The subject as `openssl x509 -noout -subject -nameopt RFC2253` prints it
 // (without "subject="): the form the HTTPS server compares with the client
-// certificate's. Only the shape is checked; a subject that parses but never
-// matches is the operator's to see in the refusal's audit entry.
+// certificate's. Only the shape is checked (check_cert_subject); a subject
+// that parses but never matches is the operator's to see in the refusal's
+// audit entry.
 Setter cert_subject(std::string* out) {
   return [=](const Value& v) -> std::string {
     if (v.kind != Value::Kind::kString)
       return std::string("expected a string, got ") + kind_name(v.kind);
-    const std::string& s = v.str;
-    if (s.empty()) return "must not be empty";
-    if (s.size() > kMaxCertSubjectBytes)
-      return "longer than " + std::to_string(kMaxCertSubjectBytes) + " bytes";
-    for (char c : s)
-      if (c < 0x20 || c > 0x7e)
-        return "must be printable ASCII, as openssl prints it with -nameopt RFC2253 (other "
-               "characters appear there as \\XX escapes)";
-    if (lower(s.substr(0, 8)) == "subject=")
-      return "write the subject without the \"subject=\" that openssl prints before it";
-    if (s.front() == ' ' || (s.back() == ' ' && (s.size() < 2 || s[s.size() - 2] != '\\')))
-      return "has a leading or trailing space, which no certificate's RFC 2253 subject has";
-    if (s.find('=') == std::string::npos || s.front() == '=')
-      return "expected an RFC 2253 distinguished name such as \"CN=lab-interface,O=General "
-             "Hospital\"";
-    *out = s;
+    if (std::string bad = check_cert_subject(v.str); !bad.empty()) return bad;
+    *out = v.str;
     return "";
   };
 }
@@ -134,6 +121,24 @@ gw::Status check_one(const ParsedClient& pc, const HttpsConfig& https, const std
 }
 
 }  // namespace
+
+std::string check_cert_subject(const std::string& s) {
+  if (s.empty()) return "must not be empty";
+  if (s.size() > kMaxCertSubjectBytes)
+    return "longer than " + std::to_string(kMaxCertSubjectBytes) + " bytes";
+  for (char c : s)
+    if (c < 0x20 || c > 0x7e)
+      return "must be printable ASCII, as openssl prints it with -nameopt RFC2253 (other "
+             "characters appear there as \\XX escapes)";
+  if (lower(s.substr(0, 8)) == "subject=")
+    return "write the subject without the \"subject=\" that openssl prints before it";
+  if (s.front() == ' ' || (s.back() == ' ' && (s.size() < 2 || s[s.size() - 2] != '\\')))
+    return "has a leading or trailing space, which no certificate's RFC 2253 subject has";
+  if (s.find('=') == std::string::npos || s.front() == '=')
+    return "expected an RFC 2253 distinguished name such as \"CN=lab-interface,O=General "
+           "Hospital\"";
+  return "";
+}
 
 std::string check_client_name(const std::string& name) {
   if (name.empty() || name.size() > kMaxClientNameBytes ||

@@ -25,6 +25,10 @@ inline constexpr size_t kMaxClientFingerprints = 16;
 // [A-Za-z0-9._-]{1,64}; else the reason it is not.
 std::string check_client_name(const std::string& name);
 
+// A certificate subject as `openssl x509 -noout -subject -nameopt RFC2253`
+// prints it (shape checked only); shared with the channels' sender rules.
+std::string check_cert_subject(const std::string& subject);
+
 // A [client.NAME] table's keys, bound to *c.
 std::map<std::string, Setter> client_schema(ClientConfig* c);
 

@@ -6,6 +6,9 @@ AckMapping ack_for_commit(store::CommitResult::Kind kind) {
   switch (kind) {
     case store::CommitResult::Kind::kStored:
     case store::CommitResult::Kind::kDuplicate:
+    // Stored in the error queue; answered with the conflict's acknowledgement
+    // (AE/CE 205), decided before the commit like any other answer.
+    case store::CommitResult::Kind::kDuplicateConflict:
       return {};
     // v2 records carry no expected version, so a conflict should not happen;
     // should it, nothing was stored, as for a failure.

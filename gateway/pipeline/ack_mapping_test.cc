@@ -9,7 +9,7 @@ namespace {
 using Kind = store::CommitResult::Kind;
 
 TEST(AckMappingTest, StoredAndDuplicateKeepTheAnswerDecidedBeforeTheCommit) {
-  for (Kind k : {Kind::kStored, Kind::kDuplicate}) {
+  for (Kind k : {Kind::kStored, Kind::kDuplicate, Kind::kDuplicateConflict}) {
     const AckMapping m = ack_for_commit(k);
     EXPECT_EQ(m.outcome, hl7::Outcome::kAccept);
     EXPECT_EQ(m.code, hl7::ErrorCode::kMessageAccepted);

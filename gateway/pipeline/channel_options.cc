@@ -13,6 +13,7 @@ IngestOptions ingest_options(const config::ChannelConfig& c) {
   io.max_frame_bytes = c.max_frame_bytes;
   io.mapping = c.mapping;
   io.store_unmapped_types = c.unmapped_types == "store";
+  io.senders = std::make_shared<const SenderRules>(c.senders);
   return io;
 }
 

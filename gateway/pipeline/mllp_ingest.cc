@@ -80,7 +80,11 @@ struct Pending {
   mllp::Reply reply;
   std::shared_ptr<const hl7::Header> header;  // null for unparseable frames
   Answer answer;                              // for the message's outcome, stored with it
+  // For a duplicate conflict (store::InboundMessage::on_conflict): whether
+  // and with which code its acknowledgement is sent.
+  hl7::AckDecision conflict_decision;
   std::string channel;
+  std::string peer;
   std::string control_id;
   store::MessageStatus status;
 };
@@ -180,6 +184,22 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
   } else {
     outcome = hl7::Outcome::kReject;
   }
+  // Sender rules before anything else is done with the content: a refused
+  // sender is told nothing about its message but the refusal.
+  bool sender_refused = false;
+  if (r.header && !options_.senders->empty() &&
+      options_.senders->allowing_rule(*r.header, peer) == nullptr) {
+    sender_refused = true;
+    outcome = hl7::Outcome::kReject;
+    hl7::Error e;
+    e.code = hl7::ErrorCode::kApplicationInternalError;
+    e.where.segment_id = "MSH";
+    e.where.segment_sequence = 1;
+    e.where.segment_index = 1;
+    e.where.field = 3;
+    e.detail = "sender not allowed on this connection (channel sender rules)";
+    errors.assign(1, std::move(e));
+  }
 
   // Normalization to FHIR records, for messages that are otherwise accepted.
   // An acknowledgement is stored as received, never mapped.
@@ -231,6 +251,22 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
   std::vector<hl7::Error> ack_errors = errors;
   ack_errors.insert(ack_errors.end(), r.warnings.begin(), r.warnings.end());
   p->answer = answer(p->header.get(), frame, outcome, std::move(ack_errors));
+  if (outcome == hl7::Outcome::kAccept && !m.control_id.empty()) {
+    // Built now, with the other answer, for the store to keep should the key
+    // be taken by other content (decided inside its transaction).
+    hl7::Error e;
+    e.code = hl7::ErrorCode::kDuplicateKeyIdentifier;
+    e.where.segment_id = "MSH";
+    e.where.segment_sequence = 1;
+    e.where.segment_index = 1;
+    e.where.field = 10;
+    e.detail =
+        "a message with this sender and control id but other content was accepted before; "
+        "this one was not processed";
+    Answer conflict = answer(p->header.get(), frame, hl7::Outcome::kError, {e});
+    p->conflict_decision = conflict.decision;
+    m.on_conflict = store::InboundMessage::ConflictAnswer{std::move(conflict.ack), e.to_string()};
+  }
   // The parsed Message holds views into `frame`; it is not used past here.
   r.message.reset();
 
@@ -240,16 +276,29 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
     m.status = store::MessageStatus::kRejected;
     m.error = join_errors(errors);
     if (mapping_failed) mapping_failures_.fetch_add(1, std::memory_order_relaxed);
-    log::info(mapping_failed ? "message.not_mapped" : "message.refused",
-              {{"channel", options_.channel},
-               {"peer", peer.address},
-               {"type", m.message_type},
-               {"control_id", m.control_id},
-               {"ack", hl7::ack_code_text(p->answer.decision.code)},
-               {"errors", m.error}});
+    if (sender_refused) {
+      sender_refused_.fetch_add(1, std::memory_order_relaxed);
+      // Not the MSH-3/MSH-4 values: the error queue has them for the operator.
+      log::warn("message.sender_refused",
+                {{"channel", options_.channel},
+                 {"peer", peer.address},
+                 {"certificate", peer.cert_sha256.empty() ? "none" : peer.cert_sha256},
+                 {"type", m.message_type},
+                 {"control_id", m.control_id},
+                 {"ack", hl7::ack_code_text(p->answer.decision.code)}});
+    } else {
+      log::info(mapping_failed ? "message.not_mapped" : "message.refused",
+                {{"channel", options_.channel},
+                 {"peer", peer.address},
+                 {"type", m.message_type},
+                 {"control_id", m.control_id},
+                 {"ack", hl7::ack_code_text(p->answer.decision.code)},
+                 {"errors", m.error}});
+    }
   }
   p->status = m.status;
   p->control_id = m.control_id;
+  p->peer = peer.address;
   m.ack = p->answer.ack;
   m.raw = std::move(frame);
 
@@ -267,21 +316,27 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
       send_answer(p->reply, refused.decision, std::move(refused.ack));
       return;
     }
+    if (result.kind == store::CommitResult::Kind::kDuplicateConflict) {
+      duplicate_conflicts_.fetch_add(1, std::memory_order_relaxed);
+      const hl7::AckDecision& c = p->conflict_decision;
+      log::warn("message.duplicate_conflict",
+                {{"channel", p->channel},
+                 {"peer", p->peer},
+                 {"control_id", p->control_id},
+                 {"original_id", std::to_string(result.original_id)},
+                 {"id", std::to_string(result.id)},
+                 {"ack", c.send ? hl7::ack_code_text(c.code) : "none"}});
+      // The conflict's acknowledgement as stored with it (the first time it
+      // came), so a resend of the conflicting message is answered the same.
+      const hl7::AckDecision conflict{c.send && !result.ack.empty(), c.code};
+      send_answer(p->reply, conflict, std::move(result.ack));
+      return;
+    }
     if (result.kind == store::CommitResult::Kind::kDuplicate) {
       duplicates_.fetch_add(1, std::memory_order_relaxed);
-      log::debug("message.duplicate",
-                 {{"channel", p->channel},
-                  {"control_id", p->control_id},
-                  {"original_id", std::to_string(result.id)},
-                  {"content_differs", result.content_differs ? "true" : "false"}});
-      if (result.content_differs)
-        log::warn("message.duplicate_differs",
-                  {{"channel", p->channel},
-                   {"control_id", p->control_id},
-                   {"original_id", std::to_string(result.id)},
-                   {"detail",
-                    "same sender and MSH-10 as a stored message but different content; "
-                    "answered with the original acknowledgement and not stored"}});
+      log::debug("message.duplicate", {{"channel", p->channel},
+                                       {"control_id", p->control_id},
+                                       {"original_id", std::to_string(result.id)}});
       // The original's acknowledgement, so a resent message gets the same answer.
       const hl7::AckDecision original{decided.send && !result.ack.empty(), decided.code};
       send_answer(p->reply, original, std::move(result.ack));
@@ -356,6 +411,8 @@ IngestStats MllpIngest::stats() const {
   s.store_failures = store_failures_.load();
   s.mapping_failures = mapping_failures_.load();
   s.stored_unmapped = stored_unmapped_.load();
+  s.duplicate_conflicts = duplicate_conflicts_.load();
+  s.sender_refused = sender_refused_.load();
   return s;
 }
 

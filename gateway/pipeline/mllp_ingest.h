@@ -6,6 +6,26 @@
 // synchronous=FULL. A message the store cannot commit is answered AR/CR with
 // code 207 so the sender keeps it and retries. Rejected messages (AE/AR) are
 // stored too, in the error queue, so an operator can see what was refused.
+//
+// Duplicates (gateway/store/message_store.h): a resend of an accepted
+// message (same MSH-3/MSH-4 and MSH-10, same content fingerprint) gets the
+// original's acknowledgement and stores nothing. The same key with other
+// content is a duplicate conflict: answered AE/CE with ERR code 205
+// (duplicate key identifier), kept once in the error queue, counted and
+// logged (message.duplicate_conflict). It is never answered with the
+// original's AA: a forger who guesses the next MSH-10 must not make the real
+// message vanish behind the forger's acknowledgement.
+//
+// Sender rules (sender_rules.h): on a channel with rules, a message whose
+// MSH-3/MSH-4 no rule allows on its connection is answered AR/CR with ERR
+// code 207 (detail "sender not allowed on this connection"), kept in the
+// error queue without records, counted and logged (message.sender_refused).
+// AR, not AE: nothing in the message is wrong; the sender may resend once the
+// operator has allowed it, and nothing is lost meanwhile. 207 (application
+// error) rather than 204 (unknown key identifier, a key in the message's
+// content, e.g. the patient to update): table 0357 has no "not authorized",
+// and 207 with that text is what engines commonly send for a refusal by
+// policy.
 #pragma once
 
 #include <atomic>
@@ -18,6 +38,7 @@
 #include "adapters/mllp/server.h"
 #include "adapters/v2fhir/mapping_config.h"
 #include "gateway/labels/label_rules.h"
+#include "gateway/pipeline/sender_rules.h"
 #include "gateway/store/message_store.h"
 
 namespace gw::pipeline {
@@ -37,10 +58,17 @@ struct IngestOptions {
   bool store_unmapped_types = false;
   // Sensitivity labels for the normalized records ([labels]); never null.
   std::shared_ptr<const labels::LabelRules> labels = labels::default_rules();
+  // Which senders may arrive from which connections; never null (empty: any).
+  std::shared_ptr<const SenderRules> senders = std::make_shared<const SenderRules>();
 };
 
 struct IngestStats {
   uint64_t accepted = 0, duplicates = 0, errors = 0, rejected = 0, store_failures = 0;
+  // Answered AE/CE 205: same sender and MSH-10 as an accepted message, other
+  // content (not in errors).
+  uint64_t duplicate_conflicts = 0;
+  // Answered AR/CR 207: the sender is not allowed on its connection (also in rejected).
+  uint64_t sender_refused = 0;
   uint64_t mapping_failures = 0;  // answered AE/CE because normalization failed (also in errors)
   uint64_t stored_unmapped =
       0;  // accepted without records: an unsupported type, unmapped_types = "store"
@@ -60,7 +88,7 @@ class MllpIngest : public mllp::FrameHandler {
   IngestOptions options_;
   store::MessageStore* store_;  // not owned; outlives this handler
   std::atomic<uint64_t> accepted_{0}, duplicates_{0}, errors_{0}, rejected_{0}, store_failures_{0},
-      mapping_failures_{0}, stored_unmapped_{0};
+      mapping_failures_{0}, stored_unmapped_{0}, duplicate_conflicts_{0}, sender_refused_{0};
 };
 
 // Maps the configuration's default_charset value ("auto", "ASCII", "8859/1",

@@ -27,7 +27,8 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
 
 class IngestTest : public ::testing::Test {
  protected:
-  void start(uint64_t max_database_bytes = 0, bool store_unmapped_types = false) {
+  void start(uint64_t max_database_bytes = 0, bool store_unmapped_types = false,
+             std::shared_ptr<const SenderRules> senders = nullptr) {
     dir_ = std::filesystem::temp_directory_path() /
            ("gw-ingest-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -45,6 +46,7 @@ class IngestTest : public ::testing::Test {
     io.processing_ids = {"P", "T"};
     io.max_frame_bytes = 64 * 1024;
     io.store_unmapped_types = store_unmapped_types;
+    if (senders) io.senders = std::move(senders);
     ingest_ = std::make_unique<MllpIngest>(io, store_.get());
     std::string error;
     mllp::ServerOptions mo;
@@ -263,13 +265,98 @@ TEST_F(IngestTest, NoMshIsRejectedAndKeptInTheErrorQueue) {
   EXPECT_EQ(store_->count(store::MessageStatus::kRejected), 1);
 }
 
-TEST_F(IngestTest, DuplicateWithDifferentContentGetsTheOriginalAck) {
+TEST_F(IngestTest, GenuineResendGetsTheOriginalAckAndIsStoredOnce) {
   start();
-  std::string first = send(kAdt);
-  std::string second = send(replace_all(kAdt, "19800101", "19800102"));
-  EXPECT_EQ(first, second);
+  const std::string first = send(kAdt);
+  EXPECT_EQ(send(kAdt), first);
+  // Another engine's segment terminators: the same message.
+  EXPECT_EQ(send(replace_all(kAdt, "\r", "\r\n")), first);
+  EXPECT_EQ(store_->count(std::nullopt), 1);
+  EXPECT_EQ(ingest_->stats().duplicates, 2u);
+  EXPECT_EQ(ingest_->stats().duplicate_conflicts, 0u);
+}
+
+// Same sender and MSH-10 as an accepted message, other content: AE 205 and
+// kept in the error queue, never the original's AA (a forger who guessed
+// the next control id must not make the real message vanish).
+TEST_F(IngestTest, DuplicateWithDifferentContentIsAConflictAnsweredAe205) {
+  start();
+  const std::string first = send(kAdt);
+  const std::string other = replace_all(kAdt, "19800101", "19800102");
+  auto a = ack_of(other);
+  EXPECT_EQ(a.code, "AE");
+  EXPECT_EQ(a.control_id, "CTRL1");
+  ASSERT_EQ(a.errors.size(), 1u);
+  EXPECT_EQ(a.errors[0].code, "205");
+  EXPECT_EQ(a.errors[0].where.segment_id, "MSH");
+  EXPECT_EQ(a.errors[0].where.field, 10);
+  // Resent: the same conflict, the same acknowledgement, not stored again.
+  const std::string conflict_ack = send(other);
+  EXPECT_EQ(send(other), conflict_ack);
+  EXPECT_NE(conflict_ack, first);
   EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 1);
-  EXPECT_EQ(ingest_->stats().duplicates, 1u);
+  EXPECT_EQ(store_->count(store::MessageStatus::kRejected), 1);
+  const auto rows = store_->list(0, 10);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].conflict_of, rows[0].id);
+  EXPECT_NE(rows[1].error.find("205"), std::string::npos) << rows[1].error;
+  EXPECT_EQ(store_->raw_message(rows[1].id), other);
+  EXPECT_EQ(ingest_->stats().duplicate_conflicts, 3u);
+  EXPECT_EQ(ingest_->stats().duplicates, 0u);
+}
+
+TEST_F(IngestTest, EnhancedModeDuplicateConflictIsCe) {
+  start();
+  const std::string enhanced = replace_all(kAdt, "|2.5.1\r", "|2.5.1|||AL|NE\r");
+  EXPECT_EQ(ack_of(enhanced).code, "CA");
+  auto a = ack_of(replace_all(enhanced, "EVE", "EVA"));
+  EXPECT_EQ(a.code, "CE");
+  ASSERT_EQ(a.errors.size(), 1u);
+  EXPECT_EQ(a.errors[0].code, "205");
+}
+
+// Rules for this test's loopback client: EHR^HOSP may send from 127.0.0.1;
+// LAB only from an address the client does not have.
+std::shared_ptr<const SenderRules> loopback_rules() {
+  config::SenderRuleConfig ehr;
+  ehr.name = "ehr";
+  ehr.applications = {"EHR"};
+  ehr.facilities = {"HOSP"};
+  ehr.addresses.emplace_back();
+  EXPECT_EQ(config::parse_cidr("127.0.0.1", &ehr.addresses.back()), "");
+  config::SenderRuleConfig lab;
+  lab.name = "lab";
+  lab.applications = {"LAB"};
+  lab.addresses.emplace_back();
+  EXPECT_EQ(config::parse_cidr("10.99.0.0/16", &lab.addresses.back()), "");
+  return std::make_shared<const SenderRules>(std::vector<config::SenderRuleConfig>{ehr, lab});
+}
+
+TEST_F(IngestTest, SenderNotAllowedOnTheConnectionIsRejectedAr207AndWritesNothing) {
+  start(0, false, loopback_rules());
+  // A forger on this connection sends as LAB, with an invalid birth date too:
+  // only the refusal is reported.
+  const std::string forged =
+      replace_all(replace_all(kAdt, "|EHR|HOSP^1.2.3^ISO|", "|LAB|HOSP|"), "19800101", "1980XX");
+  auto a = ack_of(forged);
+  EXPECT_EQ(a.code, "AR");
+  EXPECT_EQ(a.control_id, "CTRL1");
+  ASSERT_EQ(a.errors.size(), 1u);
+  EXPECT_EQ(a.errors[0].code, "207");
+  EXPECT_EQ(a.errors[0].where.field, 3);
+  EXPECT_NE(a.errors[0].user_message.find("sender not allowed"), std::string::npos);
+  EXPECT_EQ(store_->count(store::MessageStatus::kRejected), 1);
+  EXPECT_EQ(store_->count_records(), 0);
+  EXPECT_EQ(ingest_->stats().sender_refused, 1u);
+  EXPECT_EQ(ingest_->stats().rejected, 1u);
+  // The forger took no control id: the real sender's message with it is accepted.
+  EXPECT_EQ(ack_of(kAdt).code, "AA");
+  EXPECT_GT(store_->count_records(), 0);
+  // Enhanced mode: CR.
+  EXPECT_EQ(
+      ack_of(replace_all(replace_all(forged, "CTRL1", "CTRL2"), "|2.5.1\r", "|2.5.1|||AL|NE\r"))
+          .code,
+      "CR");
 }
 
 TEST_F(IngestTest, OversizedFrameIsRejectedAddressedToTheSender) {

@@ -12,6 +12,7 @@ HttpMapping http_for_commit(store::CommitResult::Kind kind, bool had_if_match) {
       return had_if_match ? HttpMapping{412, "conflict", "version does not match If-Match", 0}
                           : HttpMapping{409, "conflict", "resource changed concurrently", 0};
     case store::CommitResult::Kind::kDuplicate:  // REST writes carry no control id to repeat
+    case store::CommitResult::Kind::kDuplicateConflict:
     case store::CommitResult::Kind::kFailed:
       break;
   }

@@ -18,7 +18,7 @@ TEST(HttpMappingTest, ConflictsAre409Or412WithIfMatch) {
 }
 
 TEST(HttpMappingTest, WhatWasNotStoredIsATransient503WithRetryAfter) {
-  for (Kind k : {Kind::kFailed, Kind::kDuplicate}) {
+  for (Kind k : {Kind::kFailed, Kind::kDuplicate, Kind::kDuplicateConflict}) {
     const HttpMapping m = http_for_commit(k, false);
     EXPECT_EQ(m.status, 503);
     EXPECT_EQ(m.issue_code, "transient");

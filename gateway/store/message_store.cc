@@ -43,6 +43,7 @@
 #include <utility>
 
 #include "gateway/crypto/sha256.h"
+#include "gateway/store/fingerprint.h"
 #include "gateway/store/message_store_internal.h"
 #include "gateway/store/records.h"
 #include "gateway/store/schema.h"
@@ -69,14 +70,18 @@ using internal::Statement;
 constexpr char kFindAccepted[] =
     "SELECT id, ack, content_sha256, received_at_ms FROM messages "
     "WHERE sender = ?1 AND control_id = ?2 AND status = 'accepted' AND control_id <> ''";
+constexpr char kOriginalRaw[] = "SELECT raw FROM messages WHERE id = ?1";
+constexpr char kFindConflict[] =
+    "SELECT id, ack, received_at_ms FROM messages WHERE conflict_of = ?1 AND content_sha256 = ?2";
 constexpr char kCountDuplicate[] =
     "UPDATE messages SET duplicates_seen = duplicates_seen + 1 WHERE id = ?1";
 constexpr char kInsert[] =
     "INSERT INTO messages (channel, sender, control_id, message_type, peer, status, error, raw, "
-    "ack, content_sha256, received_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "ack, content_sha256, received_at_ms, conflict_of) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 constexpr char kList[] =
     "SELECT id, channel, sender, control_id, message_type, peer, error, status, received_at_ms, "
-    "length(raw), duplicates_seen FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2";
+    "length(raw), duplicates_seen, conflict_of FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2";
 constexpr char kRawMessage[] =
     "SELECT raw, sender, control_id, received_at_ms FROM messages WHERE id = ?1";
 // Bytes an envelope adds to its plaintext (record_cipher.h): magic, key id,
@@ -99,6 +104,9 @@ CommitResult failed(std::string error) {
 struct Pending {
   InboundMessage message;
   crypto::Sha256Digest content_sha256;  // computed by the submitting thread
+  // With message.on_conflict: its acknowledgement in clear, returned when
+  // the conflict is stored now (message.on_conflict->ack is sealed).
+  std::string conflict_ack;
   CommitCallback done;
   uint64_t bytes = 0;  // counted against max_queued_bytes
 };
@@ -187,7 +195,16 @@ class SqliteMessageStore final : public MessageStore {
   // Adds one submission to the open transaction. Returns SQLITE_OK or an error.
   int apply(const Pending& p, CommitResult* result);
   // The message row of apply(); sets result->kind = kStored and result->id.
-  int insert_message(const Pending& p, CommitResult* result);
+  // With conflict_of != 0 the row is p's duplicate conflict: rejected, with
+  // on_conflict's acknowledgement and error, naming the original.
+  int insert_message(const Pending& p, CommitResult* result, int64_t conflict_of = 0);
+  // Whether the accepted message `original_id` (received at `received_at_ms`)
+  // has p's fingerprint once opened and fingerprinted again: for rows whose
+  // stored digest is of the raw bytes (schema version < 5). Sets *same.
+  int same_content(const Pending& p, int64_t original_id, int64_t received_at_ms, bool* same);
+  // p conflicts with the accepted message `original_id`: finds p's earlier
+  // conflict row (a resend) or stores one. Sets result (kDuplicateConflict).
+  int apply_conflict(const Pending& p, int64_t original_id, CommitResult* result);
   int read_error() {
     read_errors_.fetch_add(1, std::memory_order_relaxed);
     return -1;
@@ -201,6 +218,7 @@ class SqliteMessageStore final : public MessageStore {
   // Committer thread only (after init()).
   Connection writer_;
   Statement begin_, commit_, rollback_, find_accepted_, count_duplicate_, insert_;
+  Statement original_raw_, find_conflict_;
   // A submission with records runs inside a savepoint, so a record conflict
   // undoes that submission only, not its whole group.
   Statement savepoint_, release_, rollback_to_;
@@ -244,7 +262,7 @@ class SqliteMessageStore final : public MessageStore {
   std::atomic<std::thread::id> committer_id_{};
 
   std::atomic<uint64_t> submitted_{0}, stored_{0}, duplicates_{0}, failed_{0}, transactions_{0},
-      read_errors_{0}, queue_full_{0};
+      read_errors_{0}, queue_full_{0}, conflicts_{0};
   std::atomic<uint64_t> checkpoints_{0}, checkpointed_pages_{0}, checkpoint_restarts_{0},
       checkpoint_failures_{0}, committer_pauses_{0}, committer_paused_us_{0};
 };
@@ -318,6 +336,8 @@ Status SqliteMessageStore::configure_writer() {
       {&find_accepted_, kFindAccepted},
       {&count_duplicate_, kCountDuplicate},
       {&insert_, kInsert},
+      {&original_raw_, kOriginalRaw},
+      {&find_conflict_, kFindConflict},
       {&savepoint_, "SAVEPOINT submission"},
       {&release_, "RELEASE submission"},
       {&rollback_to_, "ROLLBACK TO submission"},
@@ -382,13 +402,26 @@ Status SqliteMessageStore::open_checkpointer() {
 
 void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
   submitted_.fetch_add(1, std::memory_order_relaxed);
-  Pending p{std::move(message), {}, std::move(done)};
+  Pending p{std::move(message), {}, {}, std::move(done)};
   p.bytes = p.message.raw.size() + p.message.ack.size();
   for (const RecordWrite& r : p.message.records) p.bytes += r.resource_json.size();
   // Fingerprinted and encrypted here, off the committer thread; the plaintext
   // is not kept.
   const crypto::StoreKeys& keys = *options_.keys;
-  p.content_sha256 = keys.content_digest(p.message.raw);
+  const bool compare_content = p.message.on_conflict.has_value() &&
+                               p.message.status == MessageStatus::kAccepted &&
+                               !p.message.control_id.empty();
+  if (!compare_content) p.message.on_conflict.reset();
+  p.content_sha256 = compare_content ? message_fingerprint(keys, p.message.raw)
+                                     : keys.content_digest(p.message.raw);
+  if (compare_content) {
+    p.conflict_ack = std::move(p.message.on_conflict->ack);
+    p.bytes += p.conflict_ack.size() * 2;
+    p.message.on_conflict->ack =
+        keys.seal(p.conflict_ack,
+                  crypto::message_associated_data("ack", p.message.sender, p.message.control_id,
+                                                  p.message.received_at_ms));
+  }
   p.message.raw = keys.seal(
       p.message.raw, crypto::message_associated_data("raw", p.message.sender, p.message.control_id,
                                                      p.message.received_at_ms));
@@ -693,6 +726,9 @@ void SqliteMessageStore::commit_group(std::vector<Pending>& group,
         case CommitResult::Kind::kDuplicate:
           duplicates_.fetch_add(1, std::memory_order_relaxed);
           break;
+        case CommitResult::Kind::kDuplicateConflict:
+          conflicts_.fetch_add(1, std::memory_order_relaxed);
+          break;
         default:
           failed_.fetch_add(1, std::memory_order_relaxed);
       }
@@ -719,7 +755,7 @@ int SqliteMessageStore::apply(const Pending& p, CommitResult* result) {
   const InboundMessage& m = p.message;
   if (m.status == MessageStatus::kAccepted && !m.control_id.empty()) {
     // Also sees rows inserted earlier in this group: same transaction.
-    int64_t original_id = 0;
+    int64_t original_id = 0, original_received_at = 0;
     {
       ScopedReset reset(find_accepted_);
       find_accepted_.bind_text(1, m.sender).bind_text(2, m.control_id);
@@ -736,9 +772,21 @@ int SqliteMessageStore::apply(const Pending& p, CommitResult* result) {
         if (!ack.ok()) return SQLITE_CORRUPT;
         result->ack = std::move(ack).value();
         result->content_differs = find_accepted_.column_blob_view(2) != as_bytes(p.content_sha256);
+        original_received_at = find_accepted_.column_int64(3);
       } else if (rc != SQLITE_DONE) {
         return rc;
       }
+    }
+    if (original_id != 0 && result->content_differs && m.on_conflict.has_value()) {
+      bool same = false;
+      const int rc = same_content(p, original_id, original_received_at, &same);
+      if (rc != SQLITE_OK) return rc;
+      if (!same) {
+        result->ack.clear();
+        result->content_differs = false;
+        return apply_conflict(p, original_id, result);
+      }
+      result->content_differs = false;
     }
     if (original_id != 0) {
       ScopedReset reset(count_duplicate_);
@@ -779,21 +827,80 @@ int SqliteMessageStore::apply(const Pending& p, CommitResult* result) {
   return release_rc == SQLITE_DONE ? SQLITE_OK : release_rc;
 }
 
-int SqliteMessageStore::insert_message(const Pending& p, CommitResult* result) {
+int SqliteMessageStore::same_content(const Pending& p, int64_t original_id, int64_t received_at_ms,
+                                     bool* same) {
   const InboundMessage& m = p.message;
+  ScopedReset reset(original_raw_);
+  const int rc = original_raw_.bind_int64(1, original_id).step();
+  if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? SQLITE_CORRUPT : rc;
+  auto raw = options_.keys->open(
+      original_raw_.column_blob_view(0),
+      crypto::message_associated_data("raw", m.sender, m.control_id, received_at_ms));
+  if (!raw.ok()) return SQLITE_CORRUPT;  // as for an acknowledgement that does not open
+  *same = message_fingerprint(*options_.keys, raw.value()) == p.content_sha256;
+  return SQLITE_OK;
+}
+
+int SqliteMessageStore::apply_conflict(const Pending& p, int64_t original_id,
+                                       CommitResult* result) {
+  const InboundMessage& m = p.message;
+  int64_t earlier_id = 0;
+  {
+    ScopedReset reset(find_conflict_);
+    const int rc =
+        find_conflict_.bind_int64(1, original_id).bind_blob(2, as_bytes(p.content_sha256)).step();
+    if (rc == SQLITE_ROW) {
+      earlier_id = find_conflict_.column_int64(0);
+      auto ack =
+          options_.keys->open(find_conflict_.column_blob_view(1),
+                              crypto::message_associated_data("ack", m.sender, m.control_id,
+                                                              find_conflict_.column_int64(2)));
+      if (!ack.ok()) return SQLITE_CORRUPT;
+      result->ack = std::move(ack).value();
+    } else if (rc != SQLITE_DONE) {
+      return rc;
+    }
+  }
+  if (earlier_id != 0) {
+    ScopedReset reset(count_duplicate_);
+    const int rc = count_duplicate_.bind_int64(1, earlier_id).step();
+    if (rc != SQLITE_DONE) return rc;
+    result->id = earlier_id;
+  } else {
+    const int rc = insert_message(p, result, original_id);
+    if (rc != SQLITE_OK) return rc;
+    result->ack = p.conflict_ack;
+  }
+  result->kind = CommitResult::Kind::kDuplicateConflict;
+  result->original_id = original_id;
+  return SQLITE_OK;
+}
+
+int SqliteMessageStore::insert_message(const Pending& p, CommitResult* result,
+                                       int64_t conflict_of) {
+  const InboundMessage& m = p.message;
+  const bool conflict = conflict_of != 0;
+  // The original's row id in the text operators list (gatewayctl messages list).
+  const std::string conflict_error =
+      conflict ? m.on_conflict->error + " [original message id " + std::to_string(conflict_of) + "]"
+               : std::string();
   ScopedReset reset(insert_);
-  const int rc = insert_.bind_text(1, m.channel)
-                     .bind_text(2, m.sender)
-                     .bind_text(3, m.control_id)
-                     .bind_text(4, m.message_type)
-                     .bind_text(5, m.peer)
-                     .bind_text(6, to_string(m.status))
-                     .bind_text(7, m.error)
-                     .bind_blob(8, m.raw)
-                     .bind_blob(9, m.ack)
-                     .bind_blob(10, as_bytes(p.content_sha256))
-                     .bind_int64(11, m.received_at_ms)
-                     .step();
+  insert_.bind_text(1, m.channel)
+      .bind_text(2, m.sender)
+      .bind_text(3, m.control_id)
+      .bind_text(4, m.message_type)
+      .bind_text(5, m.peer)
+      .bind_text(6, to_string(conflict ? MessageStatus::kRejected : m.status))
+      .bind_text(7, conflict ? conflict_error : m.error)
+      .bind_blob(8, m.raw)
+      .bind_blob(9, conflict ? m.on_conflict->ack : m.ack)
+      .bind_blob(10, as_bytes(p.content_sha256))
+      .bind_int64(11, m.received_at_ms);
+  if (conflict)
+    insert_.bind_int64(12, conflict_of);
+  else
+    insert_.bind_null(12);
+  const int rc = insert_.step();
   if (rc != SQLITE_DONE) return rc;
   result->kind = CommitResult::Kind::kStored;
   result->id = sqlite3_last_insert_rowid(writer_.get());
@@ -823,6 +930,7 @@ std::vector<StoredMessageSummary> SqliteMessageStore::list(int64_t after_id, siz
     s.received_at_ms = list_.column_int64(8);
     s.raw_bytes = std::max<int64_t>(list_.column_int64(9) - kEnvelopeOverhead, 0);
     s.duplicates_seen = list_.column_int64(10);
+    s.conflict_of = list_.column_int64(11);  // NULL reads as 0
     out.push_back(std::move(s));
   }
   if (rc != SQLITE_DONE) {
@@ -905,6 +1013,7 @@ StoreStats SqliteMessageStore::stats() const {
   s.submitted = submitted_.load(std::memory_order_relaxed);
   s.stored = stored_.load(std::memory_order_relaxed);
   s.duplicates = duplicates_.load(std::memory_order_relaxed);
+  s.conflicts = conflicts_.load(std::memory_order_relaxed);
   s.failed = failed_.load(std::memory_order_relaxed);
   s.transactions = transactions_.load(std::memory_order_relaxed);
   s.read_errors = read_errors_.load(std::memory_order_relaxed);

@@ -13,8 +13,28 @@
 // Rejected messages are kept for operators (error queue) but never
 // deduplicated: a sender may fix a message and resend it with the same id.
 // An accepted message with an empty control_id is stored without duplicate
-// detection (there is no key to detect it by). Duplicates are compared by a
-// keyed digest of the raw bytes (StoreKeys::content_digest; content_differs).
+// detection (there is no key to detect it by).
+//
+// Duplicate conflicts: a submission that sets InboundMessage::on_conflict
+// (MLLP ingest does) is a duplicate only if its content fingerprint
+// (fingerprint.h: keyed digest of the message with segment terminators
+// normalized) is the original's. Same key, other content is a conflict: a
+// forger who guessed the next MSH-10, or a sender that reuses control ids.
+// It is never answered with the original's acknowledgement, which would tell
+// its sender that a message we did not keep is safe: in the same transaction
+// it is stored as rejected (error queue, messages.conflict_of = the
+// original's id, no records) with on_conflict's acknowledgement and error
+// (followed by "[original message id N]"), and kDuplicateConflict returns
+// that acknowledgement. A resend of the conflicting message (same key, same
+// fingerprint as the conflict row) is that conflict again: nothing new is
+// stored, its duplicates_seen counts it, and it gets the conflict row's
+// acknowledgement. Without on_conflict (REST writes, received transfers:
+// their payloads are not HL7 v2 text, and their callers decide what a
+// repeat means) the fingerprint is of the raw bytes and a differing resend
+// is a kDuplicate with content_differs set. Rows written before schema
+// version 5 hold a digest of the raw bytes; on a mismatch the original is
+// opened and fingerprinted again, so they compare the same way (only a
+// conflict pays for it).
 //
 // Failure: if a group's transaction fails (disk full, I/O error, database
 // locked beyond busy_timeout), it is rolled back and every submission in that
@@ -189,16 +209,28 @@ struct InboundMessage {
   // accepted messages; ignored for rejected ones). A duplicate message writes
   // none.
   std::vector<RecordWrite> records;
+  // For an accepted message with a control id: compare duplicates by
+  // content, and what to store and answer when the key is taken by other
+  // content (see "Duplicate conflicts" above). Ignored for rejected messages.
+  struct ConflictAnswer {
+    std::string ack;    // the acknowledgement for the conflict (stored with it)
+    std::string error;  // the error queue's text (no PHI)
+  };
+  std::optional<ConflictAnswer> on_conflict;
 };
 
 struct CommitResult {
   // kConflict: a RecordWrite::expected_version did not hold; nothing of the
   // submission was stored (the rest of its group was).
-  enum class Kind { kStored, kDuplicate, kFailed, kConflict };
+  // kDuplicateConflict: the key was taken by other content; the submission
+  // is in the error queue (row `id`, stored now or by an earlier resend of
+  // it) and `ack` is the conflict's acknowledgement.
+  enum class Kind { kStored, kDuplicate, kFailed, kConflict, kDuplicateConflict };
   Kind kind = Kind::kFailed;
   int64_t id = 0;                      // row id of the stored (or original, for duplicates) message
-  std::string ack;                     // for kDuplicate: the stored acknowledgement
-  bool content_differs = false;        // kDuplicate with different bytes than the original
+  int64_t original_id = 0;             // kDuplicateConflict: the accepted message it collided with
+  std::string ack;                     // kDuplicate(Conflict): the acknowledgement to answer with
+  bool content_differs = false;        // kDuplicate with another fingerprint than the original
   std::string error;                   // kFailed/kConflict: what went wrong (no PHI)
   std::vector<RecordVersion> records;  // kStored: one per RecordWrite, same order
 };
@@ -262,10 +294,12 @@ struct StoredMessageSummary {  // what operators may list: no PHI
   int64_t received_at_ms = 0;
   int64_t raw_bytes = 0;
   int64_t duplicates_seen = 0;
+  int64_t conflict_of = 0;  // a duplicate conflict: the accepted message whose key it reused
 };
 
 struct StoreStats {
   uint64_t submitted = 0, stored = 0, duplicates = 0, failed = 0;
+  uint64_t conflicts = 0;     // duplicate conflicts (kDuplicateConflict), new or resent
   uint64_t transactions = 0;  // commits performed; submitted/transactions = mean group size
   uint64_t read_errors = 0;   // failed list/raw_message/count queries
   uint64_t queue_full = 0;    // submissions refused for max_queued_bytes (also in `failed`)

@@ -127,6 +127,14 @@ CREATE TABLE record_patients (
 ) WITHOUT ROWID;
 CREATE INDEX record_patients_resource ON record_patients (resource_type, resource_id);
 )sql"},
+    // Version 5: duplicate conflicts (message_store.h). A rejected message that
+    // reused an accepted message's key with other content names that message
+    // in conflict_of; its resends are found by (conflict_of, content_sha256).
+    {5, R"sql(
+ALTER TABLE messages ADD COLUMN conflict_of INTEGER REFERENCES messages (id);
+CREATE INDEX messages_conflict_of ON messages (conflict_of, content_sha256)
+  WHERE conflict_of IS NOT NULL;
+)sql"},
 };
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
