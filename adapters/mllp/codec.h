@@ -76,4 +76,9 @@ class CodecFactory {
 // options.frame_timeout, go to `handler` (which must outlive the factory).
 std::unique_ptr<CodecFactory> mllp_codecs(const ServerOptions& options, FrameHandler* handler);
 
+// A Server (listener, io_threads loops, TLS, stats) whose connections speak
+// `codecs`' protocol (which must outlive it). As Server::create otherwise.
+gw::Result<std::unique_ptr<Server>> create_server(const ServerOptions& options,
+                                                  CodecFactory* codecs);
+
 }  // namespace gw::mllp::internal
