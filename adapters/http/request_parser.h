@@ -50,6 +50,12 @@ struct Request {
   std::string body;        // de-chunked
   bool keep_alive = true;  // HTTP/1.1 without "Connection: close", or 1.0 with "keep-alive"
   bool expect_continue = false;
+  // Non-zero: the server refused this request after its head (413: the body
+  // is too large) and calls the handler only so that the refusal is logged
+  // and audited like an answer; the handler answers with this status, and
+  // the connection closes. `refused_reason` says why; the body is empty.
+  int refused_status = 0;
+  std::string refused_reason;
 
   // The first header of that (lower-case) name, or nullptr.
   const std::string* header(std::string_view lower_name) const;
@@ -74,6 +80,9 @@ class RequestParser {
   // kRequest the parser is ready for the next (pipelined) request.
   Step feed(std::string_view data);
   Request take_request();
+  // After kError with error_status() 413: the refused request's head
+  // (method, target, headers), for the server's report of the refusal.
+  Request take_refused_head() { return take_request(); }
 
   int error_status() const { return error_status_; }
   const std::string& error_reason() const { return error_reason_; }

@@ -162,9 +162,14 @@ class ServerImpl final : public Server, public mllp::internal::CodecFactory {
         return;
       }
     }
-    busy_.fetch_add(1, std::memory_order_relaxed);
-    Response r = options_.error_page(503, "the server is busy; retry shortly");
-    r.headers.emplace_back("Retry-After", "1");
+    Response r;
+    if (request.refused_status != 0) {
+      r = options_.error_page(request.refused_status, request.refused_reason);
+    } else {
+      busy_.fetch_add(1, std::memory_order_relaxed);
+      r = options_.error_page(503, "the server is busy; retry shortly");
+      r.headers.emplace_back("Retry-After", "1");
+    }
     const bool close = !request.keep_alive;
     std::string bytes = serialize(r, close, request.method == "HEAD");
     if (close) {
@@ -176,9 +181,10 @@ class ServerImpl final : public Server, public mllp::internal::CodecFactory {
 
   // Loop thread: the answer to a request the parser refused; the connection closes.
   std::string error_bytes(int status, const std::string& reason) {
-    if (status != 408) protocol_errors_.fetch_add(1, std::memory_order_relaxed);
+    if (status != 408) count_protocol_error();
     return serialize(options_.error_page(status, reason), true);
   }
+  void count_protocol_error() { protocol_errors_.fetch_add(1, std::memory_order_relaxed); }
 
   const ServerOptions& options() const { return options_; }
 
@@ -200,6 +206,7 @@ class ServerImpl final : public Server, public mllp::internal::CodecFactory {
         r = options_.error_page(500, "internal error");
         r.close = true;
       }
+      if (job.request.refused_status != 0) r.status = job.request.refused_status;
       const bool close = r.close || !job.request.keep_alive || stopping_.load();
       std::string bytes = serialize(r, close, job.request.method == "HEAD");
       if (close) {
@@ -255,8 +262,19 @@ size_t HttpCodec::feed(std::string_view data, ConnectionSink& sink) {
       }
       case RequestParser::Event::kError:
         done_ = true;
-        sink.next_reply().send_and_close(
-            server_->error_bytes(parser_.error_status(), parser_.error_reason()));
+        if (parser_.error_status() == 413) {
+          // The head was fine: the handler reports the refusal (today's FHIR
+          // endpoint logs and audits a 413 like any answer).
+          Request r = parser_.take_refused_head();
+          r.keep_alive = false;
+          r.refused_status = 413;
+          r.refused_reason = parser_.error_reason();
+          server_->count_protocol_error();
+          server_->submit(sink.peer(), std::move(r), sink.next_reply());
+        } else {
+          sink.next_reply().send_and_close(
+              server_->error_bytes(parser_.error_status(), parser_.error_reason()));
+        }
         break;
     }
   }
