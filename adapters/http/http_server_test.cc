@@ -102,9 +102,14 @@ struct Fixture {
   bool released = false;
   std::atomic<int> waiting{0};
   std::atomic<int> served{0};
+  std::atomic<int> refused{0};  // calls for requests the server refused (413)
 
   RequestHandler handler() {
     return [this](const Request& r, const mllp::PeerInfo& peer) {
+      if (r.refused_status != 0) {
+        refused.fetch_add(1);
+        return Response{};  // the server answers with the refusal's status
+      }
       if (r.target.rfind("/wait", 0) == 0) {
         waiting.fetch_add(1);
         std::unique_lock<std::mutex> lock(mu);
@@ -220,6 +225,8 @@ TEST_F(HttpServerTest, DeclaredBodyTooLargeIsRefusedAtOnce) {
   EXPECT_EQ(status_of(r), 413);
   EXPECT_NE(r.find("Connection: close"), std::string::npos);
   EXPECT_TRUE(c.closed());
+  // The handler heard of it (to log and audit it) but got no body.
+  EXPECT_EQ(fx.refused.load(), 1);
   EXPECT_EQ(fx.served.load(), 0);
 }
 
