@@ -441,7 +441,8 @@ RequestParser::Event RequestParser::head_done() {
     state_ = State::kChunkSize;
   } else if (length > 0) {
     body_left_ = length;
-    r.body.reserve(static_cast<size_t>(length));
+    // Not the declared length: memory follows the bytes that actually come.
+    r.body.reserve(static_cast<size_t>(std::min<uint64_t>(length, 64 * 1024)));
     state_ = State::kBody;
   } else {
     state_ = State::kStart;

@@ -87,7 +87,6 @@ struct FhirRestServer::Impl {
   const RestOptions* options = nullptr;
   std::string base_url;
   std::unique_ptr<FhirApi> api;
-  std::unique_ptr<http::Server> server;
   std::unique_ptr<CallerIdentifier> identifier;
   std::unique_ptr<auth::TokenEndpoint> token_endpoint;  // null: no token endpoint
   std::string token_url;
@@ -95,6 +94,8 @@ struct FhirRestServer::Impl {
   std::atomic<bool> stopping{false};
   std::mutex stop_mu;
   bool stopped = false;
+  // Last: destroyed first, so no worker outlives what serve() uses.
+  std::unique_ptr<http::Server> server;
 
   // A worker thread's answer to a complete request.
   http::Response serve(const http::Request& req, const mllp::PeerInfo& peer);
