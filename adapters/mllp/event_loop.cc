@@ -71,14 +71,6 @@ std::string format_address(const sockaddr_storage& ss) {
   return "unknown";
 }
 
-void append_frame(std::string* out, const std::string& payload) {
-  out->reserve(out->size() + payload.size() + 3);
-  out->push_back(kStartBlock);
-  out->append(payload);
-  out->push_back(kEndBlock);
-  out->push_back(kCarriageReturn);
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- Mailbox
@@ -161,8 +153,8 @@ std::vector<Accepted> Mailbox::close() {
 // ---------------------------------------------------------------- EventLoop
 
 struct EventLoop::Conn {
-  Conn(uint64_t id, int fd, std::string address, size_t max_frame_bytes)
-      : fd(fd), framer(max_frame_bytes) {
+  Conn(uint64_t id, int fd, std::string address, std::unique_ptr<Codec> codec)
+      : fd(fd), codec(std::move(codec)) {
     peer.connection_id = id;
     peer.address = std::move(address);
   }
@@ -176,9 +168,9 @@ struct EventLoop::Conn {
 
   const int fd;
   PeerInfo peer;
-  Framer framer;
-  // Frames awaiting their reply, in arrival order: slots[i] is frame
-  // head_seq + i. Bounded by max_in_flight_per_connection.
+  std::unique_ptr<Codec> codec;  // the protocol: MLLP's Framer, HTTP's parser
+  // Units (frames, requests) awaiting their reply, in arrival order:
+  // slots[i] is unit head_seq + i. Bounded by max_in_flight_per_connection.
   std::deque<Slot> slots;
   uint64_t head_seq = 0;
   uint64_t next_seq = 0;
@@ -195,9 +187,10 @@ struct EventLoop::Conn {
   bool dirty = false;
   Clock::time_point last_active;
   Clock::time_point linger_deadline;
-  // While the framer is inside a frame: when that frame's start byte arrived
-  // (as of the read that brought it).
-  bool frame_open = false;
+  // While the codec is inside a unit (an MLLP frame, an HTTP request's head
+  // or body): the phase it is in and when that phase began (as of the read
+  // that brought its first byte, or the accept). kIdle: no unit open.
+  Codec::Phase frame_open = Codec::Phase::kIdle;
   Clock::time_point frame_started;
   // TLS only: null on a plain connection, which never reads the flags below.
   ssl_st* ssl = nullptr;
@@ -207,17 +200,32 @@ struct EventLoop::Conn {
   bool tls_read_scheduled = false;    // in tls_readable_
 };
 
-struct EventLoop::FrameSink {
-  EventLoop* loop;
-  Conn* conn;
-  bool on_frame(std::string&& payload) { return loop->dispatch(*conn, std::move(payload), false); }
-  bool on_oversized(std::string&& head) { return loop->dispatch(*conn, std::move(head), true); }
+class EventLoop::Sink final : public ConnectionSink {
+ public:
+  Sink(EventLoop* loop, Conn* conn) : loop_(loop), conn_(conn) {}
+  const PeerInfo& peer() const override { return conn_->peer; }
+  Reply next_reply() override { return loop_->next_reply(*conn_); }
+  bool may_continue() const override { return loop_->can_read(*conn_); }
+  LoopCounters& counters() override { return loop_->counters_; }
+
+ private:
+  EventLoop* loop_;
+  Conn* conn_;
 };
 
 EventLoop::EventLoop(const ServerOptions& options, FrameHandler* handler,
                      std::atomic<uint64_t>* open_connections, const ServerTls* tls)
     : options_(options),
-      handler_(handler),
+      own_codecs_(mllp_codecs(options, handler)),
+      codecs_(own_codecs_.get()),
+      open_connections_(open_connections),
+      sweep_interval_(sweep_interval_for(options.idle_timeout)),
+      tls_(tls) {}
+
+EventLoop::EventLoop(const ServerOptions& options, CodecFactory* codecs,
+                     std::atomic<uint64_t>* open_connections, const ServerTls* tls)
+    : options_(options),
+      codecs_(codecs),
       open_connections_(open_connections),
       sweep_interval_(sweep_interval_for(options.idle_timeout)),
       tls_(tls) {}
@@ -400,8 +408,12 @@ void EventLoop::add_connection(Accepted&& a) {
     open_connections_->fetch_sub(1, std::memory_order_relaxed);
     return;
   }
-  auto conn = std::make_unique<Conn>(a.id, a.fd, std::move(a.address), options_.max_frame_bytes);
+  auto conn = std::make_unique<Conn>(a.id, a.fd, std::move(a.address), codecs_->create());
   conn->last_active = now_;
+  // A protocol may hold a connection to a unit from its accept (HTTP: the
+  // first request's head, TLS handshake included, within header_timeout).
+  conn->frame_open = conn->codec->phase();
+  conn->frame_started = now_;
   if (tls_ != nullptr) {
     // The handshake is driven by the connection's events (tls_handshake);
     // until it is done, last_active stays at the accept for sweep().
@@ -443,12 +455,14 @@ void EventLoop::on_readable(Conn& c) {
       const uint64_t frames_before = c.next_seq;
       size_t used = feed(c, read_buf_.get(), got);
       const bool completed = c.next_seq != frames_before;
-      if (completed || c.framer.in_frame()) c.last_active = now_;
-      if (!c.framer.in_frame()) {
-        c.frame_open = false;
-      } else if (!c.frame_open || completed) {
-        // A frame started in this read (after any that completed in it).
-        c.frame_open = true;
+      const Codec::Phase phase = c.codec->phase();
+      if (completed || phase != Codec::Phase::kIdle) c.last_active = now_;
+      if (phase == Codec::Phase::kIdle) {
+        c.frame_open = Codec::Phase::kIdle;
+      } else if (c.frame_open != phase || completed) {
+        // A frame (or a unit's phase) started in this read (after any that
+        // completed in it).
+        c.frame_open = phase;
         c.frame_started = now_;
       }
       if (used < got) c.in_pending.assign(read_buf_.get() + used, got - used);
@@ -483,34 +497,17 @@ void EventLoop::on_linger_readable(Conn& c) {
 }
 
 size_t EventLoop::feed(Conn& c, const char* data, size_t n) {
-  FrameSink sink{this, &c};
-  uint64_t skipped_before = c.framer.bytes_skipped();
-  size_t used = c.framer.feed(std::string_view(data, n), sink);
-  uint64_t skipped = c.framer.bytes_skipped() - skipped_before;
-  if (skipped != 0) LoopCounters::bump(counters_.skipped, skipped);
-  return used;
+  Sink sink(this, &c);
+  return c.codec->feed(std::string_view(data, n), sink);
 }
 
-bool EventLoop::dispatch(Conn& c, std::string&& payload, bool oversized) {
-  LoopCounters::bump(oversized ? counters_.oversized : counters_.frames);
+Reply EventLoop::next_reply(Conn& c) {
   c.slots.emplace_back();
   auto state = std::make_shared<Reply::State>();
   state->mailbox = mailbox_;
   state->conn_id = c.id();
   state->seq = c.next_seq++;
-  // A handler that throws must not take down the loop serving every other
-  // connection: its Reply is destroyed during unwinding, which counts as
-  // none(), and the connection carries on.
-  try {
-    if (oversized) {
-      handler_->on_oversized(c.peer, std::move(payload), Reply(std::move(state)));
-    } else {
-      handler_->on_frame(c.peer, std::move(payload), Reply(std::move(state)));
-    }
-  } catch (...) {
-  }
-  // The handler may have replied inline (apply() ran), freeing the slot.
-  return can_read(c);
+  return Reply(std::move(state));
 }
 
 void EventLoop::apply(Completion&& done) {
@@ -535,7 +532,7 @@ void EventLoop::drain_slots(Conn& c) {
   while (!c.slots.empty() && c.slots.front().done) {
     Slot& s = c.slots.front();
     if (s.kind != ReplyKind::kNone && s.has_payload) {
-      append_frame(&c.out, s.payload);
+      c.codec->encode(&c.out, s.payload);
       LoopCounters::bump(counters_.replies);
     }
     bool close_after = s.kind == ReplyKind::kSendAndClose;
@@ -719,10 +716,20 @@ void EventLoop::sweep() {
     if (!c->slots.empty() && !c->peer_eof) continue;
     // A frame in progress while we are reading (nothing awaits a reply, no
     // input held back by the in-flight limit) is the peer's to finish.
-    if (c->frame_open && c->in_pending.empty() && !c->peer_eof &&
-        now_ - c->frame_started >= options_.frame_timeout) {
+    if (c->frame_open != Codec::Phase::kIdle && c->in_pending.empty() && !c->peer_eof &&
+        now_ - c->frame_started >= c->codec->phase_timeout(c->frame_open)) {
       LoopCounters::bump(counters_.frame_timeouts);
-      expired.push_back(c.get());
+      if (std::string reply = c->codec->timeout_reply(); !reply.empty() && !c->close_requested) {
+        // Said before closing (HTTP's 408); flush() then lingers as after
+        // send_and_close. No further input is read.
+        c->out.append(reply);
+        c->close_requested = true;
+        c->frame_open = Codec::Phase::kIdle;
+        c->last_active = now_;
+        mark_dirty(*c);
+      } else {
+        expired.push_back(c.get());
+      }
       continue;
     }
     if (now_ - c->last_active >= options_.idle_timeout) {

@@ -1,4 +1,5 @@
-// Internal to the MLLP server: one epoll event loop thread and the mailbox
+// Internal to the MLLP server (and the HTTP server, adapters/http, through a
+// codec: codec.h): one epoll event loop thread and the mailbox
 // through which other threads reach it. Not part of the public API.
 //
 // Ownership and threading:
@@ -27,7 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "adapters/mllp/framer.h"
+#include "adapters/mllp/codec.h"
 #include "adapters/mllp/server.h"
 
 struct ssl_st;  // OpenSSL's SSL, kept out of this header
@@ -127,8 +128,13 @@ struct alignas(64) LoopCounters {
 class EventLoop {
  public:
   // `open_connections` is shared by all loops of a server; `options`,
-  // `handler` and `tls` (null: plain TCP) must outlive the loop.
+  // `handler` and `tls` (null: plain TCP) must outlive the loop. Connections
+  // speak MLLP (the Framer) and their frames go to `handler`.
   EventLoop(const ServerOptions& options, FrameHandler* handler,
+            std::atomic<uint64_t>* open_connections, const ServerTls* tls = nullptr);
+  // Another protocol: each connection gets a codec from `codecs` (which must
+  // outlive the loop); options_.max_frame_bytes is then unused.
+  EventLoop(const ServerOptions& options, CodecFactory* codecs,
             std::atomic<uint64_t>* open_connections, const ServerTls* tls = nullptr);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
@@ -163,7 +169,7 @@ class EventLoop {
     std::string payload;
   };
   struct Conn;
-  struct FrameSink;
+  class Sink;
 
   void handle_event(const epoll_event& ev);
   void accept_ready();
@@ -171,7 +177,7 @@ class EventLoop {
   void on_readable(Conn& c);
   void on_linger_readable(Conn& c);
   size_t feed(Conn& c, const char* data, size_t n);
-  bool dispatch(Conn& c, std::string&& payload, bool oversized);
+  Reply next_reply(Conn& c);
   bool can_read(const Conn& c) const;
   void drain_slots(Conn& c);
   void mark_dirty(Conn& c);
@@ -195,7 +201,8 @@ class EventLoop {
   Clock::time_point read_clock() const { return options_.clock ? options_.clock() : Clock::now(); }
 
   const ServerOptions& options_;
-  FrameHandler* const handler_;
+  std::unique_ptr<CodecFactory> own_codecs_;  // MLLP's, with the first constructor
+  CodecFactory* const codecs_;
   std::atomic<uint64_t>* const open_connections_;
   const Clock::duration sweep_interval_;
   const ServerTls* const tls_;

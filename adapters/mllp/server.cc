@@ -22,9 +22,9 @@ namespace {
 
 constexpr int kMaxIoThreads = 64;
 
-gw::Status validate(const ServerOptions& o, FrameHandler* handler) {
+gw::Status validate(const ServerOptions& o, bool have_handler) {
   const char* problem = nullptr;
-  if (handler == nullptr) {
+  if (!have_handler) {
     problem = "handler is null";
   } else if (o.max_frame_bytes == 0) {
     problem = "max_frame_bytes must be positive";
@@ -94,8 +94,9 @@ gw::Result<int> listen_on(const ServerOptions& o, uint16_t* bound_port) {
 
 class ServerImpl final : public Server {
  public:
-  ServerImpl(const ServerOptions& options, FrameHandler* handler)
-      : options_(options), handler_(handler) {}
+  ServerImpl(const ServerOptions& options, FrameHandler* handler,
+             internal::CodecFactory* codecs = nullptr)
+      : options_(options), handler_(handler), codecs_(codecs) {}
   ~ServerImpl() override { stop(std::chrono::milliseconds(0)); }
 
   gw::Status init() {
@@ -112,7 +113,9 @@ class ServerImpl final : public Server {
     std::vector<internal::EventLoop*> raw;
     for (int i = 0; i < options_.io_threads; ++i) {
       loops_.push_back(
-          std::make_unique<internal::EventLoop>(options_, handler_, &open_, tls_.get()));
+          codecs_ != nullptr
+              ? std::make_unique<internal::EventLoop>(options_, codecs_, &open_, tls_.get())
+              : std::make_unique<internal::EventLoop>(options_, handler_, &open_, tls_.get()));
       if (gw::Status status = loops_.back()->init(); !status.ok()) {
         ::close(fd);
         return status;
@@ -170,6 +173,7 @@ class ServerImpl final : public Server {
  private:
   const ServerOptions options_;
   FrameHandler* const handler_;
+  internal::CodecFactory* const codecs_;  // another protocol's, instead of handler_
   uint16_t port_ = 0;
   std::atomic<uint64_t> open_{0};
   // Before loops_: their connections' SSL objects refer to it.
@@ -187,11 +191,23 @@ class ServerImpl final : public Server {
 
 gw::Result<std::unique_ptr<Server>> Server::create(const ServerOptions& options,
                                                    FrameHandler* handler) {
-  GW_RETURN_IF_ERROR(validate(options, handler));
+  GW_RETURN_IF_ERROR(validate(options, handler != nullptr));
   auto server = std::make_unique<ServerImpl>(options, handler);
   GW_RETURN_IF_ERROR(server->init());
   return std::unique_ptr<Server>(std::move(server));
 }
+
+namespace internal {
+
+gw::Result<std::unique_ptr<Server>> create_server(const ServerOptions& options,
+                                                  CodecFactory* codecs) {
+  GW_RETURN_IF_ERROR(validate(options, codecs != nullptr));
+  auto server = std::make_unique<ServerImpl>(options, nullptr, codecs);
+  GW_RETURN_IF_ERROR(server->init());
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+}  // namespace internal
 
 gw::Status check_tls_options(const TlsServerOptions& tls) {
   return internal::ServerTls::create(tls).status();

@@ -61,6 +61,14 @@ struct TlsServerOptions {
   // SHA-256 of their DER encoding as 64 hex digits (colons allowed, any
   // case), after verification against client_ca_file when that is set too.
   std::vector<std::string> client_cert_sha256;
+  // With client_ca_file and/or pins: ask for a client certificate but let a
+  // client without one through (a certificate presented must still verify
+  // and match). The FHIR endpoint uses this: clients with access tokens
+  // present none.
+  bool client_cert_optional = false;
+  // OpenSSL cipher list for TLS 1.2 (TLS 1.3's suites are OpenSSL's
+  // defaults); empty: OpenSSL's default list.
+  std::string cipher_list;
 };
 
 // A TLS handshake that failed or timed out, or a TLS error on an established

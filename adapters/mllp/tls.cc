@@ -285,7 +285,12 @@ gw::Result<std::unique_ptr<ServerTls>> ServerTls::create(const TlsServerOptions&
     tls->have_ca_ = true;
   }
   if (tls->have_ca_ || !tls->pins_.empty()) {
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_client);
+    const int fail_without = o.client_cert_optional ? 0 : SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | fail_without, verify_client);
+  }
+  if (!o.cipher_list.empty() && SSL_CTX_set_cipher_list(ctx, o.cipher_list.c_str()) != 1) {
+    return invalid_argument_error("TLS cipher list '" + o.cipher_list + "' selects no cipher (" +
+                                  tls_error_text("unknown error") + ")");
   }
   // Needed for session resumption when client certificates are verified.
   static const unsigned char kSessionContext[] = "gw-mllp";

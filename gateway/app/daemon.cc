@@ -552,6 +552,10 @@ int run_gatewayd(int argc, char** argv) {
     ro.base_url = cfg->https.base_url;
     ro.max_body_bytes = cfg->https.max_body_bytes;
     ro.threads = cfg->https.threads;
+    ro.header_timeout_s = cfg->https.header_timeout_s;
+    ro.body_timeout_s = cfg->https.body_timeout_s;
+    ro.idle_timeout_s = cfg->https.idle_timeout_s;
+    ro.max_connections = cfg->https.max_connections;
     ro.shutdown_grace_ms = static_cast<int>(cfg->shutdown_grace.count());
     ro.clients = access->clients;
     ro.allow_anonymous = cfg->https.allow_anonymous;

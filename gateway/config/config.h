@@ -160,6 +160,13 @@ struct HttpsConfig {
   std::string base_url;
   size_t max_body_bytes = 16u << 20;
   int threads = 4;
+  // Deadlines and the connection cap of the listener (issue 18): the TLS
+  // handshake and a request's head, its body after the head, a keep-alive
+  // connection without a request; connections open at once.
+  int header_timeout_s = 10;
+  int body_timeout_s = 60;
+  int idle_timeout_s = 30;
+  size_t max_connections = 1024;
   // Every request but GET /metadata (and the token endpoint and the SMART
   // configuration) must come from a [client.NAME] unless this is set: for
   // development only; every start logs a loud warning.

@@ -328,6 +328,10 @@ std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig
            {"base_url", https_url(&cfg->https.base_url)},
            {"max_body_bytes", integer_in(&cfg->https.max_body_bytes, 1024, int64_t{1} << 30)},
            {"threads", integer_in(&cfg->https.threads, 1, 256)},
+           {"header_timeout_s", integer_in(&cfg->https.header_timeout_s, 1, 3600)},
+           {"body_timeout_s", integer_in(&cfg->https.body_timeout_s, 1, 3600)},
+           {"idle_timeout_s", integer_in(&cfg->https.idle_timeout_s, 1, 86400)},
+           {"max_connections", integer_in(&cfg->https.max_connections, 1, 1'000'000)},
            // The admin role is a client's now ([client.NAME] roles); a
            // configuration that still names subjects is told where they went
            // rather than silently losing its admin API.

@@ -54,6 +54,10 @@ TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
   EXPECT_EQ(cfg->https.allow_anonymous, minimal->https.allow_anonymous);
   EXPECT_EQ(cfg->https.token_lifetime_s, minimal->https.token_lifetime_s);
   EXPECT_EQ(cfg->https.assertion_leeway_s, minimal->https.assertion_leeway_s);
+  EXPECT_EQ(cfg->https.header_timeout_s, minimal->https.header_timeout_s);
+  EXPECT_EQ(cfg->https.body_timeout_s, minimal->https.body_timeout_s);
+  EXPECT_EQ(cfg->https.idle_timeout_s, minimal->https.idle_timeout_s);
+  EXPECT_EQ(cfg->https.max_connections, minimal->https.max_connections);
   EXPECT_EQ(cfg->audit.retention_days, minimal->audit.retention_days);
   EXPECT_EQ(cfg->audit.batch_max_entries, minimal->audit.batch_max_entries);
   EXPECT_EQ(cfg->audit.batch_max_age, minimal->audit.batch_max_age);
@@ -128,6 +132,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:2: gateway.io_threads: unexpected text"},
         BadCase{"[gateway]\nio_threads = 1\nio_threads = 2\n",
                 "test.toml:3: key 'gateway.io_threads' set twice"},
+        BadCase{"[https]\nheader_timeout_s = 0\n",
+                "test.toml:2: https.header_timeout_s: must be between"},
+        BadCase{"[https]\nmax_connections = -1\n",
+                "test.toml:2: https.max_connections: must be between"},
         BadCase{"state_dir = \"/x\"\n", "test.toml:1: key 'state_dir' must be inside a table"},
         BadCase{"[channel.a]\n[channel.a]\n", "test.toml:2: table [channel.a] defined twice"},
         BadCase{"[channel]\n", "test.toml:1: a channel needs a name"},

@@ -1,29 +1,11 @@
 #include "gateway/rest/rest_server.h"
 
-#include <Poco/Exception.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/NetSSL.h>
-#include <Poco/Net/SecureServerSocket.h>
-#include <Poco/Net/SecureStreamSocket.h>
-#include <Poco/Net/X509Certificate.h>
-#include <Poco/ThreadPool.h>
-#include <openssl/evp.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-
 #include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <set>
-#include <thread>
 
+#include "adapters/http/server.h"
 #include "gateway/auth/token_endpoint.h"
 #include "gateway/base/clock.h"
 #include "gateway/log/log.h"
@@ -56,47 +38,48 @@ std::string logged_type(const std::string& target) {
   return first;
 }
 
-// The verified client certificate's subject (RFC 2253) and SHA-256
-// fingerprint; not present when the peer showed none.
-TlsIdentity peer_identity(Poco::Net::HTTPServerRequest& req) {
+// The cipher list of TLS 1.2 (TLS 1.3 keeps OpenSSL's suites), as before the
+// move off Poco's server.
+constexpr char kCipherList[] = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES:!SHA1";
+
+// The verified client certificate the loop read at the handshake.
+TlsIdentity peer_identity(const mllp::PeerInfo& peer) {
   TlsIdentity id;
-  try {
-    auto& impl_req = dynamic_cast<Poco::Net::HTTPServerRequestImpl&>(req);
-    Poco::Net::SecureStreamSocket secure(impl_req.socket());
-    if (!secure.havePeerCertificate()) return id;
-    const Poco::Net::X509Certificate cert = secure.peerCertificate();
-    const X509* x = cert.certificate();
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    if (X509_digest(x, EVP_sha256(), md, &md_len) != 1) return id;
-    static const char kHex[] = "0123456789abcdef";
-    for (unsigned int i = 0; i < md_len; ++i) {
-      id.sha256 += kHex[md[i] >> 4];
-      id.sha256 += kHex[md[i] & 15];
-    }
-    BIO* bio = BIO_new(BIO_s_mem());
-    if (bio == nullptr) return id;
-    if (X509_NAME_print_ex(bio, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) >= 0) {
-      char* data = nullptr;
-      const long n = BIO_get_mem_data(bio, &data);
-      if (n > 0 && n <= 4096) id.subject.assign(data, static_cast<size_t>(n));
-    }
-    BIO_free(bio);
-    id.present = true;
-  } catch (const std::exception&) {
-    // Without a readable certificate the handshake would not have passed.
-  }
+  if (peer.cert_sha256.empty()) return id;
+  id.present = true;
+  id.subject = peer.cert_subject;
+  id.sha256 = peer.cert_sha256;
   return id;
 }
 
-class InFlight {
- public:
-  explicit InFlight(std::atomic<int>* n) : n_(n) { n_->fetch_add(1); }
-  ~InFlight() { n_->fetch_sub(1); }
+// The FHIR issue code of the transport's own refusals.
+const char* issue_code(int status) {
+  switch (status) {
+    case 408:
+      return "timeout";
+    case 413:
+    case 431:
+    case 414:
+      return "too-costly";
+    case 503:
+      return "transient";
+    case 417:
+    case 505:
+      return "not-supported";
+    default:
+      return "structure";
+  }
+}
 
- private:
-  std::atomic<int>* n_;
-};
+http::Response to_http(RestResponse&& out, bool close) {
+  http::Response r;
+  r.status = out.status;
+  r.headers = std::move(out.headers);
+  if (!out.body.empty()) r.headers.emplace_back("Content-Type", out.content_type);
+  r.body = std::move(out.body);
+  r.close = close;
+  return r;
+}
 
 }  // namespace
 
@@ -104,23 +87,18 @@ struct FhirRestServer::Impl {
   const RestOptions* options = nullptr;
   std::string base_url;
   std::unique_ptr<FhirApi> api;
-  Poco::Net::Context::Ptr context;
-  std::unique_ptr<Poco::ThreadPool> pool;
-  // A handle on the listening socket (shared with the server), closed by
-  // stop() so that new connections are refused at once rather than left in
-  // the backlog until the server object is destroyed.
-  std::unique_ptr<Poco::Net::SecureServerSocket> listener;
-  std::unique_ptr<Poco::Net::HTTPServer> server;
   std::unique_ptr<CallerIdentifier> identifier;
   std::unique_ptr<auth::TokenEndpoint> token_endpoint;  // null: no token endpoint
   std::string token_url;
   std::unique_ptr<PatientTokens> patients;
-  std::atomic<int> in_flight{0};
   std::atomic<bool> stopping{false};
   std::mutex stop_mu;
   bool stopped = false;
+  // Last: destroyed first, so no worker outlives what serve() uses.
+  std::unique_ptr<http::Server> server;
 
-  void serve(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp);
+  // A worker thread's answer to a complete request.
+  http::Response serve(const http::Request& req, const mllp::PeerInfo& peer);
   // The answer to a request whose body was read.
   RestResponse dispatch(const RestRequest& r, std::string_view path);
   RestResponse admin(const RestRequest& r);
@@ -128,64 +106,6 @@ struct FhirRestServer::Impl {
   // Writes the answer's audit entries; false if they could not be written.
   bool audit_answer(const RestRequest& r, const Caller& caller, RestResponse* out);
 };
-
-namespace {
-
-class Handler : public Poco::Net::HTTPRequestHandler {
- public:
-  explicit Handler(FhirRestServer::Impl* impl) : impl_(impl) {}
-  void handleRequest(Poco::Net::HTTPServerRequest& req,
-                     Poco::Net::HTTPServerResponse& resp) override {
-    impl_->serve(req, resp);
-  }
-
- private:
-  FhirRestServer::Impl* impl_;
-};
-
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit Factory(FhirRestServer::Impl* impl) : impl_(impl) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest&) override {
-    return new Handler(impl_);
-  }
-
- private:
-  FhirRestServer::Impl* impl_;
-};
-
-// Reads and drops up to `limit` bytes of a body we refuse (413). Closing a
-// socket with unread input makes the kernel reset the connection, and the
-// client may then lose our answer; so a bounded amount is drained first.
-void discard(std::istream& in, size_t limit) {
-  char buf[16384];
-  size_t discarded = 0;
-  while (in && discarded < limit) {
-    in.read(buf, sizeof buf);
-    if (in.gcount() == 0) break;
-    discarded += static_cast<size_t>(in.gcount());
-  }
-}
-
-// Reads the body, at most `max` bytes; false (after draining at most
-// `drain` more) if it is longer.
-bool read_body(std::istream& in, size_t max, size_t drain, std::string* body) {
-  char buf[16384];
-  while (in) {
-    in.read(buf, sizeof buf);
-    const size_t n = static_cast<size_t>(in.gcount());
-    if (n == 0) break;
-    if (body->size() + n > max) {
-      discard(in, drain);
-      return false;
-    }
-    body->append(buf, n);
-  }
-  return true;
-}
-
-}  // namespace
 
 RestResponse FhirRestServer::Impl::admin(const RestRequest& r) {
   RestResponse out;
@@ -318,21 +238,23 @@ bool FhirRestServer::Impl::audit_answer(const RestRequest& r, const Caller& call
   return false;
 }
 
-void FhirRestServer::Impl::serve(Poco::Net::HTTPServerRequest& req,
-                                 Poco::Net::HTTPServerResponse& resp) {
-  InFlight guard(&in_flight);
+http::Response FhirRestServer::Impl::serve(const http::Request& req, const mllp::PeerInfo& peer) {
+  auto header = [&req](std::string_view name) {
+    const std::string* v = req.header(name);
+    return v == nullptr ? std::string() : *v;
+  };
   RestRequest r;
-  r.method = req.getMethod();
-  r.target = req.getURI();
-  r.content_type = req.get("Content-Type", "");
-  r.accept = req.get("Accept", "");
-  r.if_match = req.get("If-Match", "");
-  r.if_none_exist = req.get("If-None-Exist", "");
-  r.prefer = req.get("Prefer", "");
-  r.peer = req.clientAddress().toString();
+  r.method = req.method;
+  r.target = req.target;
+  r.content_type = header("content-type");
+  r.accept = header("accept");
+  r.if_match = header("if-match");
+  r.if_none_exist = header("if-none-exist");
+  r.prefer = header("prefer");
+  r.peer = peer.address;
   TlsIdentity tls;
-  if (!options->client_ca_file.empty()) tls = peer_identity(req);
-  const Caller caller = identifier->identify(tls, req.get("Authorization", ""), now_ms() / 1000);
+  if (!options->client_ca_file.empty()) tls = peer_identity(peer);
+  const Caller caller = identifier->identify(tls, header("authorization"), now_ms() / 1000);
   r.grant = caller.grant;
   r.client_authenticated = !caller.client.empty();
   r.sender = caller.client.empty() ? "https" : clean_sender(caller.client);
@@ -342,21 +264,16 @@ void FhirRestServer::Impl::serve(Poco::Net::HTTPServerRequest& req,
   RestResponse out;
   bool close = stopping.load();
   try {
-    const size_t max = options->max_body_bytes;
-    const size_t drain = max + (size_t{1} << 20);
-    if (req.hasContentLength() && req.getContentLength64() > static_cast<int64_t>(max)) {
-      discard(req.stream(), drain);
-      out = FhirApi::to_response(error_result(413, "too-costly", "request body too large"));
-      close = true;
-    } else if (!read_body(req.stream(), max, drain, &r.body)) {
-      out = FhirApi::to_response(error_result(413, "too-costly", "request body too large"));
+    if (req.refused_status != 0) {
+      // Refused by the transport after the head (the body is too large): no
+      // body was read; answered and audited here like any refusal.
+      out = FhirApi::to_response(
+          error_result(req.refused_status, issue_code(req.refused_status), req.refused_reason));
       close = true;
     } else {
+      r.body = req.body;
       out = dispatch(r, path);
     }
-  } catch (const Poco::TimeoutException&) {
-    out = FhirApi::to_response(error_result(408, "timeout", "request body not received in time"));
-    close = true;
   } catch (const std::exception&) {
     out = FhirApi::to_response(error_result(500, "exception", "internal error"));
     close = true;
@@ -372,24 +289,14 @@ void FhirRestServer::Impl::serve(Poco::Net::HTTPServerRequest& req,
         error_result(500, "exception", "the audit trail could not be written"));
     close = true;
   }
-
-  try {
-    if (close) resp.setKeepAlive(false);
-    resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
-    for (const auto& [name, value] : out.headers) resp.set(name, value);
-    if (out.body.empty()) {
-      resp.setContentLength(0);
-      resp.send();
-    } else {
-      resp.setContentType(out.content_type);
-      resp.sendBuffer(out.body.data(), out.body.size());
-    }
-  } catch (const std::exception&) {
-    // The peer went away; nothing to answer.
-  }
+  const int status = out.status;
+  http::Response response = to_http(std::move(out), close);
+  // "After the response is sent": it is handed to the connection's loop
+  // first (the serialization and the send follow without blocking).
   if (options->on_request) {
-    options->on_request(r.method, logged_type(r.target), out.status, r.peer);
+    options->on_request(r.method, logged_type(r.target), status, r.peer);
   }
+  return response;
 }
 
 FhirRestServer::FhirRestServer(RestOptions options, store::MessageStore* store)
@@ -420,91 +327,71 @@ gw::Status FhirRestServer::start() {
       return not_found_error("cannot read " + *f);
     }
   }
-  static std::once_flag ssl_once;
-  std::call_once(ssl_once, [] { Poco::Net::initializeSSL(); });
-
   auto impl = std::make_unique<Impl>();
   impl->options = &options_;
-  try {
-    Poco::Net::Context::Params p;
-    p.certificateFile = options_.cert_file;
-    p.privateKeyFile = options_.key_file;
-    p.loadDefaultCAs = false;
-    p.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES:!SHA1";
-    const bool mtls = !options_.client_ca_file.empty();
-    p.caLocation = options_.client_ca_file;
-    // Relaxed: a certificate is asked for and, when presented, must verify
-    // against client_ca_file (else the handshake fails); clients with access
-    // tokens present none.
-    p.verificationMode =
-        mtls ? Poco::Net::Context::VERIFY_RELAXED : Poco::Net::Context::VERIFY_NONE;
-    impl->context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, p);
-    impl->context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-    // Poco's "extended verification" matches the peer certificate against the
-    // peer's host name, which is meaningful for servers, not for clients (it
-    // would refuse every client certificate). OpenSSL still verifies the
-    // client's chain against client_ca_file.
-    impl->context->enableExtendedCertificateVerification(false);
-    SSL_CTX* ctx = impl->context->sslContext();
-    static const unsigned char kSessionContext[] = "gw-fhir-rest";
-    SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
-    if (mtls) {
-      // Tell clients which CAs we accept, so they pick the right certificate.
-      STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(options_.client_ca_file.c_str());
-      if (names == nullptr) {
-        return invalid_argument_error("no CA certificate in " + options_.client_ca_file);
-      }
-      SSL_CTX_set_client_CA_list(ctx, names);
-    }
 
-    Poco::Net::SecureServerSocket socket(
-        Poco::Net::SocketAddress(options_.host, options_.port),
-        static_cast<int>(std::max<size_t>(options_.max_queued, 16)), impl->context);
-    port_ = socket.address().port();
-    impl->listener = std::make_unique<Poco::Net::SecureServerSocket>(socket);
-    impl->base_url = options_.base_url.empty()
-                         ? "https://" + options_.host + ":" + std::to_string(port_)
-                         : options_.base_url;
-    ApiOptions api;
-    api.base_url = impl->base_url;
-    api.channel = options_.channel;
-    api.labels = options_.labels;
-    api.max_body_bytes = options_.max_body_bytes;
-    api.extensions = options_.extensions;
-    api.operations = options_.operations;
-    api.own_write_types = options_.own_write_types;
-    impl->api = std::make_unique<FhirApi>(store_, api);
-    impl->identifier = std::make_unique<CallerIdentifier>(options_.clients, options_.tokens,
-                                                          options_.allow_anonymous);
-    impl->token_url = impl->base_url + "/auth/token";
-    if (options_.tokens && options_.jtis && options_.clients) {
-      auth::TokenEndpointOptions t;
-      t.token_url = impl->token_url;
-      t.leeway_s = options_.assertion_leeway_s;
-      impl->token_endpoint = std::make_unique<auth::TokenEndpoint>(
-          options_.clients.get(), options_.jtis.get(), options_.tokens.get(), t);
-    }
-    impl->patients = std::make_unique<PatientTokens>(store_);
-
-    auto* params = new Poco::Net::HTTPServerParams;
-    const int threads = std::max(1, options_.threads);
-    params->setMaxThreads(threads);
-    params->setMaxQueued(static_cast<int>(std::max<size_t>(options_.max_queued, 1)));
-    params->setTimeout(Poco::Timespan(std::max(1, options_.idle_timeout_s), 0));
-    params->setKeepAlive(true);
-    params->setKeepAliveTimeout(Poco::Timespan(std::max(1, options_.idle_timeout_s), 0));
-    params->setMaxKeepAliveRequests(1000);
-    impl->pool = std::make_unique<Poco::ThreadPool>(1, threads + 1);
-    impl->server = std::make_unique<Poco::Net::HTTPServer>(new Factory(impl.get()), *impl->pool,
-                                                           socket, params);
-    impl->server->start();
-  } catch (const Poco::Exception& e) {
-    return unavailable_error("HTTPS listener: " + e.displayText());
-  } catch (const std::exception& e) {
-    return unavailable_error(std::string("HTTPS listener: ") + e.what());
+  http::ServerOptions h;
+  h.name = "https";
+  h.host = options_.host;
+  h.port = options_.port;
+  mllp::TlsServerOptions tls;
+  tls.cert_file = options_.cert_file;
+  tls.key_file = options_.key_file;
+  // A certificate is asked for and, when presented, must verify against
+  // client_ca_file (else the handshake fails); clients with access tokens
+  // present none.
+  tls.client_ca_file = options_.client_ca_file;
+  tls.client_cert_optional = true;
+  tls.cipher_list = kCipherList;
+  h.tls = tls;
+  h.header_timeout = std::chrono::seconds(std::max(1, options_.header_timeout_s));
+  h.body_timeout = std::chrono::seconds(std::max(1, options_.body_timeout_s));
+  h.idle_timeout = std::chrono::seconds(std::max(1, options_.idle_timeout_s));
+  h.max_connections = std::max<size_t>(options_.max_connections, 1);
+  h.limits.max_body_bytes = options_.max_body_bytes;
+  h.threads = std::max(1, options_.threads);
+  h.max_queued = std::max<size_t>(options_.max_queued, 1);
+  h.error_page = [](int status, const std::string& reason) {
+    return to_http(FhirApi::to_response(error_result(status, issue_code(status), reason)), false);
+  };
+  Impl* raw = impl.get();
+  auto server =
+      http::Server::create(h, [raw](const http::Request& req, const mllp::PeerInfo& peer) {
+        return raw->serve(req, peer);
+      });
+  if (!server.ok()) return unavailable_error("HTTPS listener: " + server.status().message());
+  impl->server = std::move(server).value();
+  port_ = impl->server->port();
+  impl->base_url = options_.base_url.empty()
+                       ? "https://" + options_.host + ":" + std::to_string(port_)
+                       : options_.base_url;
+  ApiOptions api;
+  api.base_url = impl->base_url;
+  api.channel = options_.channel;
+  api.labels = options_.labels;
+  api.max_body_bytes = options_.max_body_bytes;
+  api.extensions = options_.extensions;
+  api.operations = options_.operations;
+  api.own_write_types = options_.own_write_types;
+  impl->api = std::make_unique<FhirApi>(store_, api);
+  impl->identifier = std::make_unique<CallerIdentifier>(options_.clients, options_.tokens,
+                                                        options_.allow_anonymous);
+  impl->token_url = impl->base_url + "/auth/token";
+  if (options_.tokens && options_.jtis && options_.clients) {
+    auth::TokenEndpointOptions t;
+    t.token_url = impl->token_url;
+    t.leeway_s = options_.assertion_leeway_s;
+    impl->token_endpoint = std::make_unique<auth::TokenEndpoint>(
+        options_.clients.get(), options_.jtis.get(), options_.tokens.get(), t);
   }
+  impl->patients = std::make_unique<PatientTokens>(store_);
+  impl->server->start();
   impl_ = std::move(impl);
   return ok_status();
+}
+
+http::ServerStats FhirRestServer::stats() const {
+  return impl_ ? impl_->server->stats() : http::ServerStats{};
 }
 
 void FhirRestServer::stop() {
@@ -513,20 +400,9 @@ void FhirRestServer::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   impl_->stopping = true;
-  impl_->server->stop();  // no new connections; open ones keep being served
-  try {
-    impl_->listener->close();
-  } catch (const Poco::Exception&) {
-  }
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.shutdown_grace_ms);
-  while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  // Closes every connection: gracefully (after its current request) if all
-  // requests finished in time, at once otherwise.
-  impl_->server->stopAll(impl_->in_flight.load() > 0);
-  impl_->pool->joinAll();
+  // Closes the listener at once; requests already received are answered
+  // (up to the grace), then every connection is closed and the workers joined.
+  impl_->server->stop(std::chrono::milliseconds(std::max(0, options_.shutdown_grace_ms)));
 }
 
 }  // namespace gw::rest

@@ -1,14 +1,28 @@
-// HTTPS server of the FHIR REST endpoint: Poco::Net::HTTPServer over a
-// SecureServerSocket (TLS 1.2 or later only), optionally with mutual TLS,
-// serving FhirApi (fhir_api.h) as application/fhir+json.
+// HTTPS server of the FHIR REST endpoint, serving FhirApi (fhir_api.h) as
+// application/fhir+json: TLS 1.2 or later, optionally with mutual TLS.
+//
+// Transport: adapters/http (our own HTTP/1.1 decoder on the MLLP server's
+// epoll event loop; see adapters/http/server.h for the threat notes). Until
+// issue 18 it was Poco's HTTPServer, which gives each connection a worker
+// thread from accept to close: four idle sockets stopped the API. The
+// alternatives weighed: libmicrohttpd (Debian's build is GnuTLS-based, our TLS
+// policy and client-certificate identity are OpenSSL's), libevent's evhttp
+// (no OpenSSL on our loop); the loop we already run for MLLP has the
+// deadlines, limits and reply ordering a hostile network needs. Peering
+// (gateway/peering/peer_server.cc) still uses Poco's server.
 //
 // Access: every request is identified (caller.h) and checked against the
 // caller's grant (FhirApi); every answer is audited before it is sent.
 //
-// Threads: `threads` workers serve connections (keep-alive); each write
-// blocks its worker in MessageStore::submit_sync until committed, so a
-// response is sent only once its data is durable. At most `max_queued`
-// accepted connections wait for a worker; beyond that Poco refuses them.
+// Threads: one event loop reads and writes every connection; complete
+// requests (head and body) go through a queue of at most `max_queued` to
+// `threads` workers (a full queue is answered 503 with Retry-After). Each
+// write blocks its worker in MessageStore::submit_sync until committed, so a
+// response is sent only once its data is durable. Deadlines: TLS handshake
+// and request head within header_timeout_s (of the accept, or of a keep-alive
+// request's first byte), body within body_timeout_s of the head, idle
+// keep-alive connections closed after idle_timeout_s; at most
+// max_connections open (further ones are closed at accept).
 #pragma once
 
 #include <atomic>
@@ -19,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/http/server.h"
 #include "gateway/audit/audit_log.h"
 #include "gateway/auth/client_registry.h"
 #include "gateway/auth/jti_store.h"
@@ -39,11 +54,14 @@ struct RestOptions {
   // PEM CA certificate(s). When set, clients must present a certificate
   // signed by one of them (mutual TLS); the stored sender is its subject CN.
   std::string client_ca_file;
-  size_t max_body_bytes = size_t{16} << 20;  // larger bodies: 413
-  int threads = 4;
-  size_t max_queued = 64;
-  int idle_timeout_s = 30;  // socket receive/send timeout and keep-alive idle time
-  std::string base_url;     // for Location and fullUrl; default https://host:port
+  size_t max_body_bytes = size_t{16} << 20;  // larger bodies: 413, as soon as declared
+  int threads = 4;                           // workers serving complete requests
+  size_t max_queued = 64;                    // complete requests waiting for a worker; beyond: 503
+  int idle_timeout_s = 30;                   // keep-alive connection without a request: closed
+  int header_timeout_s = 10;                 // TLS handshake + request head (408 and closed after)
+  int body_timeout_s = 60;                   // request body, from the end of its head (408)
+  size_t max_connections = 1024;             // open at once; further ones are closed at accept
+  std::string base_url;                      // for Location and fullUrl; default https://host:port
   std::string channel = "fhir";
   // Sensitivity labels for every record written ([labels]); never null.
   std::shared_ptr<const labels::LabelRules> labels = labels::default_rules();
@@ -92,6 +110,8 @@ class FhirRestServer {
   // The bound port (after start()).
   uint16_t port() const { return port_; }
   const std::string& base_url() const;
+  // Connections, requests, refusals (zero before start()).
+  http::ServerStats stats() const;
   // Stops accepting, lets requests in progress finish (up to
   // shutdown_grace_ms), closes the remaining connections and joins the
   // workers. Idempotent.
