@@ -12,15 +12,18 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "adapters/mllp/client.h"
 #include "adapters/mllp/framer.h"
 #include "adapters/mllp/input_budget.h"
 #include "adapters/mllp/server.h"
 #include "adapters/mllp/server_test_util.h"
+#include "tests/support/test_certs.h"
 #include "tests/support/wait.h"
 
 namespace gw::mllp {
@@ -262,6 +265,50 @@ TEST_F(ServerBudgetTest, PausedPartialFramesAreCutByTheFrameTimeout) {
       << server_->stats().connections_frame_timeout;
   EXPECT_EQ(budget->used(), 0u);
   for (int fd : fds) EXPECT_EQ(read_frame(fd, 5s), "<closed>");
+}
+
+// Over TLS the budget charges the decrypted input the same way: a paused
+// connection resumes on release, and a short message on another connection
+// still gets through while the budget is full.
+TEST_F(ServerBudgetTest, TlsConnectionsPauseAndResumeLikePlainOnes) {
+  char tmpl[] = "/tmp/mllp_budget_tls_XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  auto pki = gw::testing::make_test_pki(dir, "his.example.org");
+  ASSERT_TRUE(pki.ok()) << pki.error().message();
+  constexpr size_t kBudget = 1 << 20;
+  auto budget = std::make_shared<InputBudget>(kBudget);
+  ServerOptions o;
+  o.max_frame_bytes = 256 * 1024;
+  o.input_budget = budget;
+  o.tls = TlsServerOptions{pki->server_cert, pki->server_key, "", {}};
+  start(o);
+  ClientTlsOptions tls;
+  tls.ca_file = pki->ca_cert;
+  budget->charge(kBudget);
+  constexpr uint64_t kElsewhere = ~uint64_t{0};
+  ASSERT_TRUE(budget->take_overdraft(kElsewhere));
+
+  auto big = Client::connect("127.0.0.1", server_->port(), 5s, tls);
+  ASSERT_TRUE(big.ok()) << big.error().message();
+  const std::string payload(100 * 1024, 't');
+  ASSERT_TRUE((*big)->send(payload).ok());
+  ASSERT_TRUE(gw::testing::wait_until([&] { return server_->stats().reads_paused > 0; }, 10s));
+
+  auto small = Client::connect("127.0.0.1", server_->port(), 5s, tls);
+  ASSERT_TRUE(small.ok()) << small.error().message();
+  ASSERT_TRUE((*small)->send("MSH|small").ok());
+  auto r = (*small)->receive(5s);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(*r, "ACK:MSH|small");
+
+  budget->release(kBudget);
+  budget->return_overdraft(kElsewhere);
+  auto reply = (*big)->receive(10s);
+  ASSERT_TRUE(reply.ok()) << reply.error().message();
+  EXPECT_EQ(*reply, "ACK:" + payload);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 TEST_F(ServerBudgetTest, PerAddressCapRefusesOneAddressAndAdmitsAnother) {
