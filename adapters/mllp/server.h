@@ -68,10 +68,20 @@
 //    as while it is), and so does the overdraft's holder, so an attacker's
 //    half-frames are cut and their budget (and the overdraft) released.
 //  - Bound: the memory held for input stays below about
-//      limit + open connections x 16 KiB + (io threads + 1) x 2 x max_frame_bytes
+//      limit + open connections x 16 KiB + (loops + 1) x 2 x max_frame_bytes
+//    where loops counts the io threads of every server sharing the budget
 //    (the small reads outside the budget; a read that makes a framer's
 //    buffer double past its reservation, charged after the fact, which
 //    stops further reads until released; and the overdraft's frame).
+//  - Not charged: frames already handed to the handler (bounded per
+//    connection by max_in_flight_per_connection; the handler's own queue
+//    bounds them further), OpenSSL's record buffers (TLS), and the kernel's
+//    socket buffers that backpressure fills (kernel memory, bounded by the
+//    host's tcp_mem, not by this process).
+//  - A paused connection is not read, so a peer that closes it (FIN) is
+//    noticed when it resumes or at its frame timeout; until then it still
+//    counts against max_connections and its address's cap. (A reset is
+//    noticed at once: epoll reports errors without read interest.)
 //  - Per-address connection caps (max_connections_per_address): one client
 //    cannot take every slot of a channel; a connection over its address's cap
 //    is closed at accept and counted, others are still accepted.
