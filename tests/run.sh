@@ -14,6 +14,7 @@
 #   anvil        starts anvil
 #   integration  runs the gatewayd / gatewayctl binaries, or the node checks
 #   fuzz         replays a fuzz target's seed corpus
+#   soak         runs for SOAK_SECONDS (default 60; hostile_soak_test)
 # A test may carry several (a gatewayd test: integration swtpm). To run a part
 # by hand, in build/: `ctest -L unit` (no swtpm, anvil or gatewayd), or
 # `ctest -LE 'swtpm|anvil'` (where neither tool is installed).

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "adapters/mllp/input_budget.h"
 #include "adapters/mllp/tls.h"
 
 namespace gw::mllp {
@@ -47,6 +48,11 @@ constexpr int kMaxEvents = 256;
 // ServerOptions::on_tls_failure is called at most this often per second per
 // loop; the failures in between are only counted (and reported as suppressed).
 constexpr int kTlsReportsPerSecond = 10;
+// With an input budget that has no room, a connection holding nothing may
+// still read this much (outside the budget): an honest short message gets
+// through while large partial frames hold the budget, and the memory this
+// allows beyond the budget is this times the open connections.
+constexpr size_t kUnbudgetedRead = 16 * 1024;
 
 thread_local EventLoop* tls_current_loop = nullptr;
 
@@ -129,6 +135,17 @@ void Mailbox::request_stop(std::chrono::milliseconds grace) {
   wake();
 }
 
+void Mailbox::budget_released() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    budget_released_ = true;
+    if (wake_pending_) return;
+    wake_pending_ = true;
+  }
+  wake();
+}
+
 void Mailbox::take(Batch* b) {
   uint64_t counter;
   [[maybe_unused]] ssize_t n = ::read(event_fd_, &counter, sizeof counter);
@@ -138,6 +155,8 @@ void Mailbox::take(Batch* b) {
   b->accepted.swap(accepted_);
   b->stop = stop_;
   b->grace = grace_;
+  b->budget_released = budget_released_;
+  budget_released_ = false;
 }
 
 std::vector<Accepted> Mailbox::close() {
@@ -198,7 +217,26 @@ struct EventLoop::Conn {
   bool tls_read_wants_write = false;  // SSL_read waits for the socket to be writable
   bool tls_write_wants_read = false;  // SSL_write waits for the socket to be readable
   bool tls_read_scheduled = false;    // in tls_readable_
+  // Input budget: bytes charged for this connection (what it holds, plus a
+  // read's reservation while the read is under way), and whether it waits
+  // for room (in paused_).
+  size_t charged = 0;
+  bool budget_paused = false;
+  uint64_t budget_id = 0;  // process-unique, for InputBudget's overdraft
+  AddressLimits::Lease address_lease;
 };
+
+namespace {
+
+std::atomic<uint64_t> next_budget_id{1};
+
+// What the input budget charges a connection: the memory its codec holds (a
+// partial frame or request) plus input read but not yet decoded.
+size_t held_input(const Codec& codec, const std::string& in_pending) {
+  return codec.buffered_bytes() + in_pending.size();
+}
+
+}  // namespace
 
 class EventLoop::Sink final : public ConnectionSink {
  public:
@@ -214,23 +252,32 @@ class EventLoop::Sink final : public ConnectionSink {
 };
 
 EventLoop::EventLoop(const ServerOptions& options, FrameHandler* handler,
-                     std::atomic<uint64_t>* open_connections, const ServerTls* tls)
-    : options_(options),
-      own_codecs_(mllp_codecs(options, handler)),
-      codecs_(own_codecs_.get()),
-      open_connections_(open_connections),
-      sweep_interval_(sweep_interval_for(options.idle_timeout)),
-      tls_(tls) {}
+                     std::atomic<uint64_t>* open_connections, const ServerTls* tls,
+                     std::shared_ptr<AddressLimits> address_limits)
+    : EventLoop(options, static_cast<CodecFactory*>(nullptr), open_connections, tls,
+                std::move(address_limits)) {
+  own_codecs_ = mllp_codecs(options, handler);
+  codecs_ = own_codecs_.get();
+}
 
 EventLoop::EventLoop(const ServerOptions& options, CodecFactory* codecs,
-                     std::atomic<uint64_t>* open_connections, const ServerTls* tls)
+                     std::atomic<uint64_t>* open_connections, const ServerTls* tls,
+                     std::shared_ptr<AddressLimits> address_limits)
     : options_(options),
       codecs_(codecs),
       open_connections_(open_connections),
       sweep_interval_(sweep_interval_for(options.idle_timeout)),
-      tls_(tls) {}
+      tls_(tls),
+      address_limits_(std::move(address_limits)),
+      budget_(options.input_budget.get()) {}
 
 EventLoop::~EventLoop() {
+  if (budget_subscription_ != 0) budget_->unsubscribe(budget_subscription_);
+  for (auto& [id, c] : conns_) {
+    if (budget_ == nullptr) continue;
+    budget_->return_overdraft(c->budget_id);
+    budget_->release(c->charged);
+  }
   for (auto& [id, c] : conns_) ::close(c->fd);
   if (listen_fd_ >= 0) ::close(listen_fd_);
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
@@ -254,6 +301,9 @@ gw::Status EventLoop::init() {
     return internal_error(std::string("epoll_ctl(eventfd): ") + std::strerror(errno));
   }
   read_buf_ = std::make_unique<char[]>(kReadChunk);
+  if (budget_ != nullptr) {
+    budget_subscription_ = budget_->subscribe([mb = mailbox_] { mb->budget_released(); });
+  }
   return ok_status();
 }
 
@@ -360,6 +410,7 @@ void EventLoop::take_mailbox() {
   for (Completion& c : batch_.completions) apply(std::move(c));
   batch_.completions.clear();
   if (batch_.stop && !stopping_) begin_stop(batch_.grace);
+  if (batch_.budget_released && !paused_.empty()) resume_paused();
 }
 
 void EventLoop::accept_ready() {
@@ -387,11 +438,17 @@ void EventLoop::accept_ready() {
       ::close(fd);
       continue;
     }
+    AddressLimits::Lease lease;
+    if (address_limits_ && !address_limits_->try_acquire(AddressLimits::key_of(ss), &lease)) {
+      LoopCounters::bump(counters_.refused_per_address);
+      ::close(fd);
+      continue;
+    }
     open_connections_->fetch_add(1, std::memory_order_relaxed);
     LoopCounters::bump(counters_.accepted);
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    Accepted a{fd, next_conn_id_++, format_address(ss)};
+    Accepted a{fd, next_conn_id_++, format_address(ss), std::move(lease)};
     EventLoop* target = loops_[next_loop_++ % loops_.size()];
     if (target == this) {
       add_connection(std::move(a));
@@ -409,6 +466,8 @@ void EventLoop::add_connection(Accepted&& a) {
     return;
   }
   auto conn = std::make_unique<Conn>(a.id, a.fd, std::move(a.address), codecs_->create());
+  conn->address_lease = std::move(a.address_lease);
+  if (budget_ != nullptr) conn->budget_id = next_budget_id.fetch_add(1, std::memory_order_relaxed);
   conn->last_active = now_;
   // A protocol may hold a connection to a unit from its accept (HTTP: the
   // first request's head, TLS handshake included, within header_timeout).
@@ -446,8 +505,10 @@ bool EventLoop::can_read(const Conn& c) const {
 
 void EventLoop::on_readable(Conn& c) {
   for (int i = 0; i < kMaxReadsPerEvent; ++i) {
-    if (!can_read(c) || !c.in_pending.empty()) break;
-    ssize_t n = c.ssl == nullptr ? ::recv(c.fd, read_buf_.get(), kReadChunk, 0) : tls_read(c);
+    if (!can_read(c) || !c.in_pending.empty() || c.budget_paused) break;
+    const size_t want = reserve_read(c);
+    if (want == 0) break;  // paused: no room in the input budget
+    ssize_t n = c.ssl == nullptr ? ::recv(c.fd, read_buf_.get(), want, 0) : tls_read(c, want);
     if (n > 0) {
       // Frame bytes count as activity, garbage does not: a peer trickling
       // garbage is idle, and one trickling a frame meets frame_timeout.
@@ -466,9 +527,10 @@ void EventLoop::on_readable(Conn& c) {
         c.frame_started = now_;
       }
       if (used < got) c.in_pending.assign(read_buf_.get() + used, got - used);
+      settle_budget(c);
       // A short read drained the socket; TLS returns a record at a time
       // (at most 16 KiB), so it reads on until OpenSSL wants more input.
-      if (got < kReadChunk && c.ssl == nullptr) break;
+      if (got < want && c.ssl == nullptr) break;
       continue;
     }
     if (n == 0) {
@@ -482,6 +544,7 @@ void EventLoop::on_readable(Conn& c) {
     close_conn(c);
     return;
   }
+  settle_budget(c);  // returns a reservation the last read did not use
   mark_dirty(c);
 }
 
@@ -612,13 +675,14 @@ void EventLoop::flush(Conn& c) {
     pending.swap(c.in_pending);
     size_t used = feed(c, pending.data(), pending.size());
     if (used < pending.size()) c.in_pending.assign(pending, used, std::string::npos);
+    settle_budget(c);
   }
   update_interest(c);
 }
 
 void EventLoop::update_interest(Conn& c) {
   uint32_t want = 0;
-  if (c.lingering || (can_read(c) && c.in_pending.empty())) want |= EPOLLIN;
+  if (c.lingering || (can_read(c) && c.in_pending.empty() && !c.budget_paused)) want |= EPOLLIN;
   if (c.out_pending() > 0) want |= EPOLLOUT;
   if (c.ssl != nullptr) want = tls_interest(c, want);
   if (want != c.registered) set_interest(c, want);
@@ -648,6 +712,7 @@ void EventLoop::begin_linger(Conn& c) {
   c.lingering = true;
   c.linger_deadline = now_ + kLingerTime;
   std::string().swap(c.in_pending);
+  settle_budget(c);
   update_interest(c);
 }
 
@@ -665,6 +730,14 @@ void EventLoop::close_conn(Conn& c) {
   }
   ::close(c.fd);  // also removes it from the epoll set
   open_connections_->fetch_sub(1, std::memory_order_relaxed);
+  c.address_lease.reset();
+  if (budget_ != nullptr) budget_->return_overdraft(c.budget_id);
+  if (budget_ != nullptr && c.charged != 0) {
+    LoopCounters::bump(counters_.buffered, 0 - c.charged);
+    const size_t charged = c.charged;
+    c.charged = 0;
+    budget_->release(charged);
+  }
   auto it = conns_.find(c.id());
   if (it != conns_.end()) {
     // Freed at the end of the iteration: later events of this batch and the
@@ -695,6 +768,10 @@ void EventLoop::sweep() {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
     listener_paused_ = false;
   }
+  // A wake-up may have raced with a pause (see InputBudget::charge_or_wait):
+  // retrying here bounds how long a connection can wait for room that is
+  // there.
+  if (!paused_.empty()) resume_paused();
   std::vector<Conn*> expired;
   for (auto& [id, c] : conns_) {
     if (c->lingering) {
@@ -740,6 +817,61 @@ void EventLoop::sweep() {
   for (Conn* c : expired) close_conn(*c);
 }
 
+// ---------------------------------------------------------------- input budget
+
+size_t EventLoop::reserve_read(Conn& c) {
+  if (budget_ == nullptr) return kReadChunk;
+  if (budget_->charge_or_wait(kReadChunk)) {
+    c.charged += kReadChunk;
+    LoopCounters::bump(counters_.buffered, kReadChunk);
+    return kReadChunk;
+  }
+  // Holding nothing: a small read outside the budget (kUnbudgetedRead).
+  if (held_input(*c.codec, c.in_pending) == 0) return kUnbudgetedRead;
+  // Holding a partial frame: read on past the limit if the overdraft is free
+  // (one connection per budget), so that some frame always completes.
+  if (budget_->take_overdraft(c.budget_id)) return kReadChunk;
+  c.budget_paused = true;
+  paused_.push_back(c.id());
+  LoopCounters::bump(counters_.budget_pauses);
+  return 0;
+}
+
+void EventLoop::settle_budget(Conn& c) {
+  if (budget_ == nullptr || c.closed) return;
+  const size_t held = held_input(*c.codec, c.in_pending);
+  if (held == 0) budget_->return_overdraft(c.budget_id);  // its frame is done
+  if (held == c.charged) return;
+  // Unsigned wrap-around adds the (possibly negative) difference.
+  LoopCounters::bump(counters_.buffered, held - c.charged);
+  if (held > c.charged) {
+    // More than the reservation (a buffer that doubled, or a read outside
+    // the budget): charged after the fact, which keeps further reads paused
+    // until it is released.
+    budget_->charge(held - c.charged);
+    c.charged = held;
+  } else {
+    const size_t freed = c.charged - held;
+    c.charged = held;
+    budget_->release(freed);
+  }
+}
+
+void EventLoop::resume_paused() {
+  paused_work_.swap(paused_);
+  for (uint64_t id : paused_work_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) continue;  // closed meanwhile
+    Conn& c = *it->second;
+    c.budget_paused = false;
+    // Reads at once if there is room now (level-triggered epoll would report
+    // the waiting input only after the interest is restored); pauses again,
+    // at the back of the queue, if not.
+    if (!c.closed && !c.lingering && !c.handshaking) on_readable(c);
+  }
+  paused_work_.clear();
+}
+
 // ---------------------------------------------------------------- TLS
 
 void EventLoop::tls_handshake(Conn& c) {
@@ -778,11 +910,11 @@ void EventLoop::tls_handshake(Conn& c) {
   set_interest(c, EPOLLIN);
 }
 
-ssize_t EventLoop::tls_read(Conn& c) {
+ssize_t EventLoop::tls_read(Conn& c, size_t size) {
   c.tls_read_wants_write = false;
   ERR_clear_error();
   errno = 0;
-  const int n = SSL_read(c.ssl, read_buf_.get(), static_cast<int>(kReadChunk));
+  const int n = SSL_read(c.ssl, read_buf_.get(), static_cast<int>(std::min(size, kReadChunk)));
   if (n > 0) return n;
   const int err = SSL_get_error(c.ssl, n);
   switch (err) {
@@ -839,7 +971,7 @@ ssize_t EventLoop::tls_write(Conn& c, const char* data, size_t size) {
 
 uint32_t EventLoop::tls_interest(Conn& c, uint32_t want) {
   if (c.handshaking) return c.registered;  // tls_handshake() decides
-  const bool reading = !c.lingering && can_read(c) && c.in_pending.empty();
+  const bool reading = !c.lingering && can_read(c) && c.in_pending.empty() && !c.budget_paused;
   // Only while reading: a level-triggered EPOLLOUT that on_readable() would
   // not act on would spin.
   if (c.tls_read_wants_write && reading) want |= EPOLLOUT;

@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "adapters/mllp/address_limits.h"
 #include "adapters/mllp/codec.h"
 #include "adapters/mllp/server.h"
 
@@ -55,6 +56,7 @@ struct Accepted {
   int fd = -1;
   uint64_t id = 0;
   std::string address;
+  AddressLimits::Lease address_lease;  // its place under max_connections_per_address
 };
 
 // Cross-thread inbox of one loop. Posting costs one mutex acquisition; only
@@ -67,6 +69,7 @@ class Mailbox {
     std::vector<Accepted> accepted;
     bool stop = false;
     std::chrono::milliseconds grace{0};
+    bool budget_released = false;  // InputBudget released room since the last take
   };
 
   // An error if the eventfd cannot be created.
@@ -82,6 +85,9 @@ class Mailbox {
   bool post_connection(Accepted& a);
   // Any thread. Asks the loop to stop gracefully within `grace`.
   void request_stop(std::chrono::milliseconds grace);
+  // Any thread (InputBudget's wake-up): the loop retries its paused
+  // connections.
+  void budget_released();
 
   // Loop thread: drains the eventfd and moves everything pending into *b
   // (whose vectors must be empty; their capacity is reused).
@@ -100,6 +106,7 @@ class Mailbox {
   std::vector<Completion> completions_;  // guarded by mu_
   std::vector<Accepted> accepted_;       // guarded by mu_
   bool stop_ = false;                    // guarded by mu_
+  bool budget_released_ = false;         // guarded by mu_
   std::chrono::milliseconds grace_{0};   // guarded by mu_
   bool wake_pending_ = false;            // guarded by mu_: eventfd written, not yet drained
   bool closed_ = false;                  // guarded by mu_
@@ -119,6 +126,9 @@ struct alignas(64) LoopCounters {
   std::atomic<uint64_t> tls_handshakes{0};
   std::atomic<uint64_t> tls_handshake_failures{0};
   std::atomic<uint64_t> tls_errors{0};
+  std::atomic<uint64_t> refused_per_address{0};
+  std::atomic<uint64_t> budget_pauses{0};
+  std::atomic<uint64_t> buffered{0};  // gauge: input charged to this loop's connections
 
   static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
@@ -127,15 +137,18 @@ struct alignas(64) LoopCounters {
 
 class EventLoop {
  public:
-  // `open_connections` is shared by all loops of a server; `options`,
-  // `handler` and `tls` (null: plain TCP) must outlive the loop. Connections
-  // speak MLLP (the Framer) and their frames go to `handler`.
+  // `open_connections` and `address_limits` (null: no per-address cap) are
+  // shared by all loops of a server; `options`, `handler` and `tls` (null:
+  // plain TCP) must outlive the loop. Connections speak MLLP (the Framer) and
+  // their frames go to `handler`.
   EventLoop(const ServerOptions& options, FrameHandler* handler,
-            std::atomic<uint64_t>* open_connections, const ServerTls* tls = nullptr);
+            std::atomic<uint64_t>* open_connections, const ServerTls* tls = nullptr,
+            std::shared_ptr<AddressLimits> address_limits = nullptr);
   // Another protocol: each connection gets a codec from `codecs` (which must
   // outlive the loop); options_.max_frame_bytes is then unused.
   EventLoop(const ServerOptions& options, CodecFactory* codecs,
-            std::atomic<uint64_t>* open_connections, const ServerTls* tls = nullptr);
+            std::atomic<uint64_t>* open_connections, const ServerTls* tls = nullptr,
+            std::shared_ptr<AddressLimits> address_limits = nullptr);
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -187,7 +200,7 @@ class EventLoop {
   bool set_interest(Conn& c, uint32_t want);
   // TLS only.
   void tls_handshake(Conn& c);
-  ssize_t tls_read(Conn& c);  // recv()'s contract: bytes, 0 at EOF, -1 with errno
+  ssize_t tls_read(Conn& c, size_t size);  // recv()'s contract: bytes, 0 at EOF, -1 with errno
   ssize_t tls_write(Conn& c, const char* data, size_t size);  // send()'s contract
   uint32_t tls_interest(Conn& c, uint32_t want);
   void read_tls_buffered();
@@ -198,14 +211,21 @@ class EventLoop {
   void begin_stop(std::chrono::milliseconds grace);
   void sweep();
   int wait_timeout_ms() const;
+  // Input budget (ServerOptions::input_budget; input_budget.cc's notes).
+  size_t reserve_read(Conn& c);  // bytes the next read may take; 0: paused
+  void settle_budget(Conn& c);   // charge what the connection holds now
+  void resume_paused();
   Clock::time_point read_clock() const { return options_.clock ? options_.clock() : Clock::now(); }
 
   const ServerOptions& options_;
   std::unique_ptr<CodecFactory> own_codecs_;  // MLLP's, with the first constructor
-  CodecFactory* const codecs_;
+  CodecFactory* codecs_;
   std::atomic<uint64_t>* const open_connections_;
   const Clock::duration sweep_interval_;
   const ServerTls* const tls_;
+  const std::shared_ptr<AddressLimits> address_limits_;
+  InputBudget* const budget_;  // options_.input_budget, or null
+  uint64_t budget_subscription_ = 0;
 
   int epoll_fd_ = -1;
   std::shared_ptr<Mailbox> mailbox_;
@@ -234,6 +254,9 @@ class EventLoop {
   // event will announce, read on the next iteration (ids: a connection may
   // close first).
   std::vector<uint64_t> tls_readable_, tls_readable_work_;
+  // Connections paused for the input budget, in the order they paused (ids:
+  // a connection may close first).
+  std::vector<uint64_t> paused_, paused_work_;
   Clock::time_point tls_report_window_{};  // on_tls_failure rate limit
   int tls_reports_in_window_ = 0;
   uint64_t tls_reports_suppressed_ = 0;

@@ -51,6 +51,12 @@ class Framer {
   uint64_t bytes_skipped() const { return bytes_skipped_; }
   bool in_frame() const { return state_ != State::kIdle; }
   size_t buffered_bytes() const { return payload_.size(); }
+  // Heap bytes held for the frame in progress (its buffer's capacity, which
+  // a frame abandoned for a new start byte keeps): what a memory budget
+  // charges. 0 outside a frame.
+  size_t held_bytes() const {
+    return payload_.capacity() > std::string().capacity() ? payload_.capacity() : 0;
+  }
 
  private:
   enum class State { kIdle, kPayload, kSawEnd, kDiscarding, kDiscardSawEnd };

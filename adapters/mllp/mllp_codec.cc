@@ -26,7 +26,7 @@ class MllpCodec final : public Codec {
     return used;
   }
   Phase phase() const override { return framer_.in_frame() ? Phase::kHead : Phase::kIdle; }
-  size_t buffered_bytes() const override { return framer_.buffered_bytes(); }
+  size_t buffered_bytes() const override { return framer_.held_bytes(); }
   std::chrono::milliseconds phase_timeout(Phase) const override { return frame_timeout_; }
   void encode(std::string* out, const std::string& payload) const override {
     out->reserve(out->size() + payload.size() + 3);

@@ -14,7 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/mllp/address_limits.h"
 #include "adapters/mllp/event_loop.h"
+#include "adapters/mllp/input_budget.h"
 #include "adapters/mllp/tls.h"
 
 namespace gw::mllp {
@@ -40,6 +42,10 @@ gw::Status validate(const ServerOptions& o, bool have_handler) {
     problem = "frame_timeout must be positive";
   } else if (o.listen_backlog < 1) {
     problem = "listen_backlog must be positive";
+  } else if (o.input_budget && o.input_budget->limit() / 2 < o.max_frame_bytes) {
+    // A frame's buffer may reach twice its size (it grows by doubling): a
+    // smaller budget could pause the only frame in progress for good.
+    problem = "input_budget must hold at least twice max_frame_bytes";
   }
   if (problem == nullptr) return ok_status();
   return invalid_argument_error("mllp server '" + o.name + "': " + problem);
@@ -110,12 +116,17 @@ class ServerImpl final : public Server {
       tls_ = std::move(tls).value();
     }
     GW_ASSIGN_OR_RETURN(int fd, listen_on(options_, &port_));
+    std::shared_ptr<AddressLimits> per_address;
+    if (options_.max_connections_per_address > 0) {
+      per_address = std::make_shared<AddressLimits>(options_.max_connections_per_address);
+    }
     std::vector<internal::EventLoop*> raw;
     for (int i = 0; i < options_.io_threads; ++i) {
-      loops_.push_back(
-          codecs_ != nullptr
-              ? std::make_unique<internal::EventLoop>(options_, codecs_, &open_, tls_.get())
-              : std::make_unique<internal::EventLoop>(options_, handler_, &open_, tls_.get()));
+      loops_.push_back(codecs_ != nullptr
+                           ? std::make_unique<internal::EventLoop>(options_, codecs_, &open_,
+                                                                   tls_.get(), per_address)
+                           : std::make_unique<internal::EventLoop>(options_, handler_, &open_,
+                                                                   tls_.get(), per_address));
       if (gw::Status status = loops_.back()->init(); !status.ok()) {
         ::close(fd);
         return status;
@@ -165,6 +176,9 @@ class ServerImpl final : public Server {
       s.tls_handshakes += c.tls_handshakes.load(std::memory_order_relaxed);
       s.tls_handshake_failures += c.tls_handshake_failures.load(std::memory_order_relaxed);
       s.tls_errors += c.tls_errors.load(std::memory_order_relaxed);
+      s.connections_refused_per_address += c.refused_per_address.load(std::memory_order_relaxed);
+      s.reads_paused += c.budget_pauses.load(std::memory_order_relaxed);
+      s.input_buffered_bytes += c.buffered.load(std::memory_order_relaxed);
     }
     s.connections_open = open_.load(std::memory_order_relaxed);
     return s;

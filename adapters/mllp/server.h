@@ -34,6 +34,57 @@
 //  - Nothing new to fuzz: OpenSSL parses the TLS records, the decrypted bytes
 //    go to the same Framer (framer_fuzz), and the certificate pins come from
 //    the configuration (config_fuzz covers its parser).
+//
+// Memory across connections (ServerOptions::input_budget, one InputBudget
+// shared by every server of the process). The per-connection bounds multiply
+// (max_connections x max_frame_bytes is 4 GiB by default), so a peer holding
+// many unfinished frames open could take the host's memory. The threat notes:
+//  - What is charged: each connection's buffered input, i.e. its framer's
+//    buffer (its capacity: what the allocator holds, not the bytes in it) plus
+//    input read but held back by the in-flight limit (held_input() in
+//    event_loop.cc). A frame handed to the handler is no longer charged.
+//  - Before each read a connection reserves one read chunk (64 KiB); when the
+//    budget has no room it is paused: it leaves epoll's read set, so the
+//    kernel's socket buffer fills and TCP flow control stops the sender.
+//    Nothing is dropped and nothing is answered; a paused connection resumes
+//    when budget is released (a frame completes, a connection closes): the
+//    release wakes every loop with paused connections through its mailbox
+//    (same latency as a reply posted by a worker), and each loop also retries
+//    its paused connections on every sweep (at most 250 ms) in case a wake
+//    raced with a pause. Paused connections resume in the order they paused.
+//  - Honest short messages keep flowing while large partial frames hold the
+//    budget: a connection that holds nothing may always read one small chunk
+//    (16 KiB) outside the budget. A message that fits in it is framed and
+//    handed over within that read and ends up holding nothing; a partial
+//    frame left by it is charged (over the limit) and the connection then
+//    waits like the others.
+//  - No deadlock: when the budget is full of partial frames that each wait
+//    for room only another's completion would free (more honest large
+//    messages at once than the budget holds), one connection at a time (the
+//    budget's overdraft, taken by the first paused connection that finds it
+//    free) reads on past the limit until its frame is done, so frames keep
+//    completing one after another. A paused connection holding a partial
+//    frame keeps its frame timer (frame_timeout runs while it is not reading
+//    as while it is), and so does the overdraft's holder, so an attacker's
+//    half-frames are cut and their budget (and the overdraft) released.
+//  - Bound: the memory held for input stays below about
+//      limit + open connections x 16 KiB + (loops + 1) x 2 x max_frame_bytes
+//    where loops counts the io threads of every server sharing the budget
+//    (the small reads outside the budget; a read that makes a framer's
+//    buffer double past its reservation, charged after the fact, which
+//    stops further reads until released; and the overdraft's frame).
+//  - Not charged: frames already handed to the handler (bounded per
+//    connection by max_in_flight_per_connection; the handler's own queue
+//    bounds them further), OpenSSL's record buffers (TLS), and the kernel's
+//    socket buffers that backpressure fills (kernel memory, bounded by the
+//    host's tcp_mem, not by this process).
+//  - A paused connection is not read, so a peer that closes it (FIN) is
+//    noticed when it resumes or at its frame timeout; until then it still
+//    counts against max_connections and its address's cap. (A reset is
+//    noticed at once: epoll reports errors without read interest.)
+//  - Per-address connection caps (max_connections_per_address): one client
+//    cannot take every slot of a channel; a connection over its address's cap
+//    is closed at accept and counted, others are still accepted.
 #pragma once
 
 #include <chrono>
@@ -49,6 +100,8 @@
 #include "gateway/base/status.h"
 
 namespace gw::mllp {
+
+class InputBudget;  // input_budget.h
 
 // MLLP over TLS on a listener. Files are PEM.
 struct TlsServerOptions {
@@ -96,7 +149,15 @@ struct ServerOptions {
   std::chrono::milliseconds frame_timeout{std::chrono::minutes(1)};
   size_t max_connections = 4096;             // further accepts are closed at once
   size_t max_in_flight_per_connection = 64;  // stop reading a connection beyond this
-  int io_threads = 1;                        // event loop threads (SO_REUSEPORT is not used)
+  // Connections from one peer IP (port ignored; counted across all loops)
+  // at a time: further accepts from that address are closed at once and
+  // counted (connections_refused_per_address). 0: no cap.
+  size_t max_connections_per_address = 0;
+  // Bounds the input held by all connections of every server given the same
+  // object (see the threat notes above). Null: each connection is bounded by
+  // max_frame_bytes only.
+  std::shared_ptr<InputBudget> input_budget;
+  int io_threads = 1;  // event loop threads (SO_REUSEPORT is not used)
   int listen_backlog = 1024;
   // The event loops' time source for every timer above and their own (stop
   // grace, send_and_close linger, accept pause). Empty: steady_clock::now.
@@ -127,6 +188,11 @@ struct ServerStats {
   uint64_t tls_handshakes = 0;          // TLS handshakes completed
   uint64_t tls_handshake_failures = 0;  // failed, refused a certificate, or not done in time
   uint64_t tls_errors = 0;              // TLS errors after the handshake (connection closed)
+  uint64_t connections_refused_per_address = 0;  // over max_connections_per_address
+  // Reads refused because input_budget had no room (the connection stops
+  // reading; a paused connection retried and still short counts again).
+  uint64_t reads_paused = 0;
+  uint64_t input_buffered_bytes = 0;  // input this server's connections hold now (charged)
 };
 
 // Identifies the peer of a frame for logs (never contains message content).

@@ -109,11 +109,14 @@ std::string render_metrics(const MetricsSnapshot& m) {
   w.family("gatewayd_mllp_connections_open", "gauge", "Open MLLP connections per channel.");
   w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.server.connections_open; });
   w.family("gatewayd_mllp_connections_total", "counter",
-           "MLLP connections per channel: accepted, refused (over max_connections), closed "
-           "for idleness, closed for a frame not finished within frame_timeout_s.");
+           "MLLP connections per channel: accepted, refused (over max_connections), refused "
+           "per address (over max_connections_per_address), closed for idleness, closed for a "
+           "frame not finished within frame_timeout_s.");
   for (const auto& c : m.channels) {
     w.sample({{"channel", c.name}, {"event", "accepted"}}, i(c.server.connections_accepted));
     w.sample({{"channel", c.name}, {"event", "refused"}}, i(c.server.connections_refused));
+    w.sample({{"channel", c.name}, {"event", "refused_per_address"}},
+             i(c.server.connections_refused_per_address));
     w.sample({{"channel", c.name}, {"event", "idle_closed"}}, i(c.server.connections_idle_closed));
     w.sample({{"channel", c.name}, {"event", "frame_timeout"}},
              i(c.server.connections_frame_timeout));
@@ -134,6 +137,14 @@ std::string render_metrics(const MetricsSnapshot& m) {
   w.family("gatewayd_mllp_bytes_skipped_total", "counter",
            "Bytes received outside MLLP frames per channel.");
   w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.server.bytes_skipped; });
+  w.family("gatewayd_mllp_input_buffered_bytes", "gauge",
+           "Input held in memory for unfinished frames per channel (all channels together are "
+           "bounded by gateway.max_buffered_bytes).");
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.server.input_buffered_bytes; });
+  w.family("gatewayd_mllp_reads_paused_total", "counter",
+           "Reads refused per channel because gateway.max_buffered_bytes was reached (the "
+           "connection waits; TCP flow control slows its sender).");
+  w.per_channel(m.channels, [](const ChannelMetrics& c) { return c.server.reads_paused; });
 
   w.family("gatewayd_store_messages_total", "counter", "Store submissions by result.");
   w.sample({{"result", "stored"}}, i(m.store.stored));

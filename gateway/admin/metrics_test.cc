@@ -29,6 +29,9 @@ MetricsSnapshot sample_snapshot() {
   adt.ingest.sender_refused = 8;
   adt.server.connections_open = 4;
   adt.server.connections_refused = 7;
+  adt.server.connections_refused_per_address = 6;
+  adt.server.reads_paused = 12;
+  adt.server.input_buffered_bytes = 65536;
   m.channels.push_back(adt);
   ChannelMetrics odd;
   odd.name = "lab \"east\"\\1";
@@ -56,6 +59,11 @@ TEST(MetricsTest, RendersEveryFamilyWithItsSamples) {
   EXPECT_TRUE(has_line(text, "gatewayd_mllp_connections_open{channel=\"adt\"} 4"));
   EXPECT_TRUE(
       has_line(text, "gatewayd_mllp_connections_total{channel=\"adt\",event=\"refused\"} 7"));
+  EXPECT_TRUE(has_line(
+      text, "gatewayd_mllp_connections_total{channel=\"adt\",event=\"refused_per_address\"} 6"));
+  EXPECT_TRUE(has_line(text, "gatewayd_mllp_reads_paused_total{channel=\"adt\"} 12"));
+  EXPECT_TRUE(has_line(text, "# TYPE gatewayd_mllp_input_buffered_bytes gauge"));
+  EXPECT_TRUE(has_line(text, "gatewayd_mllp_input_buffered_bytes{channel=\"adt\"} 65536"));
   EXPECT_TRUE(has_line(text, "gatewayd_store_messages_total{result=\"stored\"} 118"));
   EXPECT_TRUE(has_line(text, "gatewayd_store_commits_total 40"));
   EXPECT_TRUE(has_line(text, "gatewayd_store_checkpoints_total{result=\"failed\"} 1"));

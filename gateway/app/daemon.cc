@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "adapters/mllp/fd_limit.h"
+#include "adapters/mllp/input_budget.h"
 #include "adapters/mllp/server.h"
 #include "gateway/admin/admin_api.h"
 #include "gateway/admin/metrics.h"
@@ -85,6 +86,8 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
   for (const auto& c : channels) {
     auto s = c.ingest->stats();
     auto n = c.server->stats();
+    // Computed ahead: the key list below stays one aligned column.
+    const std::string per_address = std::to_string(n.connections_refused_per_address);
     gw::log::info("stats", {{"channel", c.ingest->channel()},
                             {"accepted", std::to_string(s.accepted)},
                             {"duplicates", std::to_string(s.duplicates)},
@@ -97,6 +100,9 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
                             {"connections_open", std::to_string(n.connections_open)},
                             {"frame_timeouts", std::to_string(n.connections_frame_timeout)},
                             {"bytes_skipped", std::to_string(n.bytes_skipped)},
+                            {"refused_per_address", per_address},
+                            {"reads_paused", std::to_string(n.reads_paused)},
+                            {"input_buffered_bytes", std::to_string(n.input_buffered_bytes)},
                             {"tls_handshake_failures", std::to_string(n.tls_handshake_failures)}});
   }
   auto st = store.stats();
@@ -478,6 +484,8 @@ int run_gatewayd(int argc, char** argv) {
   }
 
   std::vector<Channel> channels;
+  // One bound on the input held by every channel's connections together.
+  auto input_budget = std::make_shared<gw::mllp::InputBudget>(cfg->max_buffered_bytes);
   for (const auto& c : cfg->channels) {
     gw::pipeline::IngestOptions io = gw::pipeline::ingest_options(c);
     io.labels = label_rules;
@@ -485,6 +493,7 @@ int run_gatewayd(int argc, char** argv) {
     ch.ingest = std::make_unique<gw::pipeline::MllpIngest>(io, store.get());
 
     gw::mllp::ServerOptions so = gw::pipeline::server_options(c, cfg->io_threads);
+    so.input_budget = input_budget;
     // Peer address and OpenSSL's reason only; the server rate-limits these.
     so.on_tls_failure = [channel = c.name](const gw::mllp::TlsFailure& f) {
       gw::log::warn("mllp.tls_failure",

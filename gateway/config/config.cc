@@ -164,6 +164,7 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
   const std::map<std::string, std::map<std::string, Setter>> schemas = table_schemas(&cfg);
   int https_line = 0;
   int peering_line = 0;
+  int max_buffered_line = 0;                     // of gateway.max_buffered_bytes
   std::map<std::string, int> peering_key_lines;  // key -> its line
   LedgerConfig& ledger = cfg.ledger;
 
@@ -342,6 +343,7 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
     if (key == "listen" && table_name.starts_with("channel.")) channel_lines.back() = line_no;
     if (table_name.starts_with("channel.")) channel_key_lines.back()[key] = line_no;
     if (table_name == "peering") peering_key_lines[key] = line_no;
+    if (table_name == "gateway" && key == "max_buffered_bytes") max_buffered_line = line_no;
     if (table_name.starts_with("client.")) clients.back().key_lines[key] = line_no;
     if (key == "tls" && table_name.starts_with("channel.")) channel_tls_lines.back() = line_no;
     if (key.starts_with("tls_") && table_name.starts_with("channel.") &&
@@ -365,6 +367,20 @@ gw::Result<GatewayConfig> parse_config(const std::string& text, const std::strin
             ".listen: address " + channels[i]->listen.to_string() + " is already used by channel." +
             channels[j]->name + " (line " + std::to_string(channel_lines[j]) + ")");
       }
+  // The input budget must let the largest frame complete (its buffer may
+  // reach twice its size); a smaller one would pause it for good.
+  for (size_t i = 0; i < channels.size(); ++i) {
+    const ChannelConfig& c = *channels[i];
+    if (cfg.max_buffered_bytes / 2 >= c.max_frame_bytes) continue;
+    const auto key_line = channel_key_lines[i].find("max_frame_bytes");
+    const int line = max_buffered_line != 0                   ? max_buffered_line
+                     : key_line != channel_key_lines[i].end() ? key_line->second
+                                                              : channel_header_lines[i];
+    return invalid_argument_error(
+        source + ":" + std::to_string(line) + ": gateway.max_buffered_bytes: " +
+        std::to_string(cfg.max_buffered_bytes) + " is less than twice channel." + c.name +
+        ".max_frame_bytes (" + std::to_string(c.max_frame_bytes) + ")");
+  }
   for (size_t i = 0; i < channels.size(); ++i) {
     const ChannelConfig& c = *channels[i];
     const std::string where =

@@ -2,7 +2,8 @@
 // engineers can edit it with any TOML-aware editor, and so that every mistake
 // is reported with the file, line and key rather than silently ignored.
 //
-//   [gateway]            state_dir, log_level, shutdown_grace_ms, io_threads
+//   [gateway]            state_dir, log_level, shutdown_grace_ms, io_threads,
+//                        max_buffered_bytes
 //   [https]              the FHIR REST endpoint: enabled, listen, cert_file, key_file,
 //                        client_ca_file, base_url, max_body_bytes, threads,
 //                        allow_anonymous, token_lifetime_s, assertion_leeway_s
@@ -101,6 +102,9 @@ struct ChannelConfig {
   std::chrono::milliseconds frame_timeout{std::chrono::minutes(1)};
   size_t max_connections = 4096;
   size_t max_in_flight_per_connection = 64;
+  // One client address may hold at most this many of the channel's
+  // connections at a time (0: no cap), so that it cannot take them all.
+  size_t max_connections_per_address = 64;
   size_t max_segments = 10000;
   size_t max_fields_per_segment = 1000;
   // MSH-11 values accepted; others are rejected with AR/CR (HL7 table 0357 code 202).
@@ -311,6 +315,13 @@ struct GatewayConfig {
   std::string log_level = "info";  // debug | info | warn | error
   std::chrono::milliseconds shutdown_grace{10000};
   int io_threads = 1;
+  // Input held in memory by all MLLP connections of all channels together
+  // (mllp::InputBudget): reading pauses beyond it. 128 MiB: 128 frames of the
+  // default 1 MiB at once, well above an interface engine's concurrency,
+  // and a fixed bound (with the allowances in adapters/mllp/server.h) where
+  // the per-connection limits alone allow 4 GiB per channel. At least twice
+  // the largest channel's max_frame_bytes.
+  uint64_t max_buffered_bytes = uint64_t{128} << 20;
   HttpsConfig https;
   KeysConfig keys;
   int keys_line = 0;  // line of [keys], 0 if absent (for start-up messages)

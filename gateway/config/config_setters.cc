@@ -317,6 +317,7 @@ std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig
            {"log_level", string_one_of(&cfg->log_level, {"debug", "info", "warn", "error"})},
            {"shutdown_grace_ms", millis_in(&cfg->shutdown_grace, 0, 600000, 1)},
            {"io_threads", integer_in(&cfg->io_threads, 1, 64)},
+           {"max_buffered_bytes", integer_in(&cfg->max_buffered_bytes, 1 << 20, int64_t{1} << 40)},
        }},
       {"https",
        {
@@ -420,6 +421,7 @@ std::map<std::string, Setter> channel_schema(ChannelConfig* c) {
       {"frame_timeout_s", millis_in(&c->frame_timeout, 1, 24 * 3600, 1000)},
       {"max_connections", integer_in(&c->max_connections, 1, 1000000)},
       {"max_in_flight_per_connection", integer_in(&c->max_in_flight_per_connection, 1, 4096)},
+      {"max_connections_per_address", integer_in(&c->max_connections_per_address, 0, 1000000)},
       {"max_segments", integer_in(&c->max_segments, 1, 1000000)},
       {"max_fields_per_segment", integer_in(&c->max_fields_per_segment, 1, 100000)},
       {"processing_ids", processing_ids(&c->processing_ids)},

@@ -37,6 +37,7 @@ TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
   EXPECT_EQ(a.tls, b.tls);
   EXPECT_EQ(a.max_connections, b.max_connections);
   EXPECT_EQ(a.max_in_flight_per_connection, b.max_in_flight_per_connection);
+  EXPECT_EQ(a.max_connections_per_address, b.max_connections_per_address);
   EXPECT_EQ(a.max_segments, b.max_segments);
   EXPECT_EQ(a.max_fields_per_segment, b.max_fields_per_segment);
   EXPECT_EQ(a.processing_ids, b.processing_ids);
@@ -44,6 +45,7 @@ TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
   EXPECT_EQ(cfg->log_level, minimal->log_level);
   EXPECT_EQ(cfg->shutdown_grace, minimal->shutdown_grace);
   EXPECT_EQ(cfg->io_threads, minimal->io_threads);
+  EXPECT_EQ(cfg->max_buffered_bytes, minimal->max_buffered_bytes);
   EXPECT_EQ(cfg->store_max_batch, minimal->store_max_batch);
   EXPECT_EQ(cfg->store_max_queued_bytes, minimal->store_max_queued_bytes);
   EXPECT_EQ(cfg->https.listen.to_string(), minimal->https.listen.to_string());
@@ -70,12 +72,14 @@ TEST(ConfigTest, ParsesSeveralChannelsAndValues) {
 state_dir = "/tmp/x"   # trailing comment
 log_level = "debug"
 io_threads = 2
+max_buffered_bytes = 8_388_608
 
 [channel.adt]
 listen = "127.0.0.1:2575"
 idle_timeout_s = 30
 frame_timeout_s = 5
 processing_ids = ["P"]
+max_connections_per_address = 0
 
 [channel.lab]
 listen = "[::1]:2576"
@@ -85,6 +89,9 @@ default_charset = "8859/1"
   ASSERT_TRUE(cfg.ok()) << cfg.status().message();
   EXPECT_EQ(cfg->state_dir, "/tmp/x");
   EXPECT_EQ(cfg->io_threads, 2);
+  EXPECT_EQ(cfg->max_buffered_bytes, 8388608u);
+  EXPECT_EQ(cfg->channels[0].max_connections_per_address, 0u);  // no cap
+  EXPECT_EQ(cfg->channels[1].max_connections_per_address, 64u);
   ASSERT_EQ(cfg->channels.size(), 2u);
   EXPECT_EQ(cfg->channels[0].idle_timeout, std::chrono::seconds(30));
   EXPECT_EQ(cfg->channels[0].frame_timeout, std::chrono::seconds(5));
@@ -136,6 +143,17 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.toml:2: https.header_timeout_s: must be between"},
         BadCase{"[https]\nmax_connections = -1\n",
                 "test.toml:2: https.max_connections: must be between"},
+        BadCase{"[gateway]\nmax_buffered_bytes = 1000\n[channel.a]\n",
+                "test.toml:2: gateway.max_buffered_bytes: must be between"},
+        BadCase{"[gateway]\nmax_buffered_bytes = 3_000_000\n[channel.a]\nmax_frame_bytes = "
+                "2_000_000\n",
+                "test.toml:2: gateway.max_buffered_bytes: 3000000 is less than twice "
+                "channel.a.max_frame_bytes (2000000)"},
+        BadCase{"[gateway]\nmax_buffered_bytes = 1_048_576\n[channel.a]\n",
+                "test.toml:2: gateway.max_buffered_bytes: 1048576 is less than twice "
+                "channel.a.max_frame_bytes (1048576)"},
+        BadCase{"[channel.a]\nmax_connections_per_address = -1\n",
+                "test.toml:2: channel.a.max_connections_per_address: must be between"},
         BadCase{"state_dir = \"/x\"\n", "test.toml:1: key 'state_dir' must be inside a table"},
         BadCase{"[channel.a]\n[channel.a]\n", "test.toml:2: table [channel.a] defined twice"},
         BadCase{"[channel]\n", "test.toml:1: a channel needs a name"},

@@ -27,6 +27,7 @@ mllp::ServerOptions server_options(const config::ChannelConfig& c, int io_thread
   so.frame_timeout = c.frame_timeout;
   so.max_connections = c.max_connections;
   so.max_in_flight_per_connection = c.max_in_flight_per_connection;
+  so.max_connections_per_address = c.max_connections_per_address;
   so.io_threads = io_threads;
   if (c.tls) {
     mllp::TlsServerOptions tls;

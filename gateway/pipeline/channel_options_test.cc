@@ -15,6 +15,7 @@ idle_timeout_s = 30
 frame_timeout_s = 7
 max_connections = 9
 max_in_flight_per_connection = 3
+max_connections_per_address = 5
 [channel.hie]
 listen = "[::1]:2576"
 tls = true
@@ -34,6 +35,7 @@ tls_client_cert_sha256 = ["abcdef0123456789abcdef0123456789abcdef0123456789abcde
   EXPECT_EQ(plain.frame_timeout, std::chrono::seconds(7));
   EXPECT_EQ(plain.max_connections, 9u);
   EXPECT_EQ(plain.max_in_flight_per_connection, 3u);
+  EXPECT_EQ(plain.max_connections_per_address, 5u);
   EXPECT_EQ(plain.io_threads, 3);
   EXPECT_FALSE(plain.tls.has_value());
 

@@ -85,7 +85,9 @@ std::string describe(const hl7::AckSummary& a) {
 class MllpIngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    gw_ = std::make_unique<GatewaydProcess>(dir_.path());
+    // ThousandConcurrentConnections opens 1,000 connections from 127.0.0.1,
+    // over the default max_connections_per_address (64).
+    gw_ = std::make_unique<GatewaydProcess>(dir_.path(), "max_connections_per_address = 1000\n");
     if (gw::Status started = gw_->start(); !started.ok()) FAIL() << started.message();
   }
   std::unique_ptr<mllp::Client> connect() {

@@ -32,7 +32,10 @@ TempDir::~TempDir() {
   if (!path_.empty()) std::filesystem::remove_all(path_, ec);
 }
 
-std::string gatewayd_path() { return GW_GATEWAYD_PATH; }
+std::string gatewayd_path() {
+  const char* other = std::getenv("GW_TEST_GATEWAYD");
+  return other != nullptr && *other != '\0' ? other : GW_GATEWAYD_PATH;
+}
 std::string gatewayctl_path() { return GW_GATEWAYCTL_PATH; }
 std::string corpus_dir() { return GW_CORPUS_DIR; }
 

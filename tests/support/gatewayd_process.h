@@ -56,6 +56,7 @@ class GatewaydProcess {
   // what gatewayd (or provisioning) printed.
   gw::Status start(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   uint16_t port() const { return port_; }  // channel "test"
+  pid_t pid() const { return pid_; }       // -1 when not running (e.g. for /proc/<pid>)
   // Every channel's port, from the "event=listening" lines.
   std::map<std::string, uint16_t> channel_ports() const;
   // SIGTERM and wait; returns the exit status (or -1).
@@ -81,7 +82,8 @@ class GatewaydProcess {
   std::string out_;  // guarded by out_mu_
 };
 
-// Paths baked in at build time.
+// Paths baked in at build time; $GW_TEST_GATEWAYD names another gatewayd
+// binary (to measure an older build with the same test).
 std::string gatewayd_path();
 std::string gatewayctl_path();
 std::string corpus_dir();  // tests/corpus/hl7
