@@ -104,6 +104,8 @@ class ServerImpl final : public Server, public mllp::internal::CodecFactory {
     // from the accept: header_timeout, as the head that follows it.
     m.frame_timeout = options_.header_timeout;
     m.max_connections = options_.max_connections;
+    m.max_connections_per_address = options_.max_connections_per_address;
+    m.input_budget = options_.input_budget;
     m.max_in_flight_per_connection = options_.max_pipelined;
     m.io_threads = options_.io_threads;
     m.clock = options_.clock;

@@ -74,6 +74,10 @@ struct ServerOptions {
   std::chrono::milliseconds body_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};
   size_t max_connections = 1024;
+  size_t max_connections_per_address = 0;  // 0: no cap; see mllp::ServerOptions
+  // Shared with the other listeners of the process (the body and head being
+  // read count against it); null: no global bound. See mllp::ServerOptions.
+  std::shared_ptr<mllp::InputBudget> input_budget;
   ParserLimits limits;
   size_t max_pipelined = 16;  // requests received on a connection and not yet answered
   int io_threads = 1;

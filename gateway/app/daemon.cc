@@ -565,6 +565,8 @@ int run_gatewayd(int argc, char** argv) {
     ro.body_timeout_s = cfg->https.body_timeout_s;
     ro.idle_timeout_s = cfg->https.idle_timeout_s;
     ro.max_connections = cfg->https.max_connections;
+    ro.max_connections_per_address = cfg->https.max_connections_per_address;
+    ro.input_budget = input_budget;
     ro.shutdown_grace_ms = static_cast<int>(cfg->shutdown_grace.count());
     ro.clients = access->clients;
     ro.allow_anonymous = cfg->https.allow_anonymous;

@@ -171,6 +171,7 @@ struct HttpsConfig {
   int body_timeout_s = 60;
   int idle_timeout_s = 30;
   size_t max_connections = 1024;
+  size_t max_connections_per_address = 64;
   // Every request but GET /metadata (and the token endpoint and the SMART
   // configuration) must come from a [client.NAME] unless this is set: for
   // development only; every start logs a loud warning.

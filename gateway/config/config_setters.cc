@@ -333,6 +333,8 @@ std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig
            {"body_timeout_s", integer_in(&cfg->https.body_timeout_s, 1, 3600)},
            {"idle_timeout_s", integer_in(&cfg->https.idle_timeout_s, 1, 86400)},
            {"max_connections", integer_in(&cfg->https.max_connections, 1, 1'000'000)},
+           {"max_connections_per_address",
+            integer_in(&cfg->https.max_connections_per_address, 0, 1'000'000)},
            // The admin role is a client's now ([client.NAME] roles); a
            // configuration that still names subjects is told where they went
            // rather than silently losing its admin API.

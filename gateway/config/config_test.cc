@@ -60,6 +60,7 @@ TEST(ConfigTest, ExampleFileInImageParsesWithDocumentedDefaults) {
   EXPECT_EQ(cfg->https.body_timeout_s, minimal->https.body_timeout_s);
   EXPECT_EQ(cfg->https.idle_timeout_s, minimal->https.idle_timeout_s);
   EXPECT_EQ(cfg->https.max_connections, minimal->https.max_connections);
+  EXPECT_EQ(cfg->https.max_connections_per_address, minimal->https.max_connections_per_address);
   EXPECT_EQ(cfg->audit.retention_days, minimal->audit.retention_days);
   EXPECT_EQ(cfg->audit.batch_max_entries, minimal->audit.batch_max_entries);
   EXPECT_EQ(cfg->audit.batch_max_age, minimal->audit.batch_max_age);

@@ -348,6 +348,8 @@ gw::Status FhirRestServer::start() {
   h.body_timeout = std::chrono::seconds(std::max(1, options_.body_timeout_s));
   h.idle_timeout = std::chrono::seconds(std::max(1, options_.idle_timeout_s));
   h.max_connections = std::max<size_t>(options_.max_connections, 1);
+  h.max_connections_per_address = options_.max_connections_per_address;
+  h.input_budget = options_.input_budget;
   h.limits.max_body_bytes = options_.max_body_bytes;
   h.threads = std::max(1, options_.threads);
   h.max_queued = std::max<size_t>(options_.max_queued, 1);

@@ -61,6 +61,10 @@ struct RestOptions {
   int header_timeout_s = 10;                 // TLS handshake + request head (408 and closed after)
   int body_timeout_s = 60;                   // request body, from the end of its head (408)
   size_t max_connections = 1024;             // open at once; further ones are closed at accept
+  size_t max_connections_per_address = 64;   // from one client IP at once (0: no cap)
+  // The process's bound on buffered input, shared with the MLLP channels
+  // (null: none): a request's head and body count against it while read.
+  std::shared_ptr<mllp::InputBudget> input_budget;
   std::string base_url;                      // for Location and fullUrl; default https://host:port
   std::string channel = "fhir";
   // Sensitivity labels for every record written ([labels]); never null.

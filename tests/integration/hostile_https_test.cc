@@ -10,7 +10,9 @@
 //  - the server closes every slow connection by the header or body deadline
 //    (the body tricklers get a 408 first);
 //  - over max_connections an extra connection is closed at accept while an
-//    earlier keep-alive connection keeps working.
+//    earlier keep-alive connection keeps working;
+//  - over max_connections_per_address one address's extra connection is
+//    closed at accept while another address is still served.
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
@@ -46,8 +48,18 @@ using namespace std::chrono_literals;
 
 constexpr int kMaxConnections = 410;
 
-int connect_tcp(uint16_t port) {
+// From 127.0.0.1, or from `source` (another loopback address) when given.
+int connect_tcp(uint16_t port, const char* source = nullptr) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (source != nullptr) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source, &from.sin_addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
@@ -85,9 +97,9 @@ struct TlsConn {
   }
 };
 
-std::unique_ptr<TlsConn> tls_connect(SSL_CTX* ctx, uint16_t port) {
+std::unique_ptr<TlsConn> tls_connect(SSL_CTX* ctx, uint16_t port, const char* source = nullptr) {
   auto c = std::make_unique<TlsConn>();
-  c->fd = connect_tcp(port);
+  c->fd = connect_tcp(port, source);
   if (c->fd < 0) return nullptr;
   c->ssl = SSL_new(ctx);
   SSL_set_fd(c->ssl, c->fd);
@@ -106,6 +118,13 @@ class HostileHttps : public ::testing::Test {
     auto made = make_test_pki(dir_.path(), "reader");
     ASSERT_TRUE(made.ok()) << made.status().message();
     pki_ = *made;
+    attacker_ctx_ = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_verify(attacker_ctx_, SSL_VERIFY_NONE, nullptr);
+  }
+  // Every test starts the gateway first; `per_address` is its
+  // max_connections_per_address (0: no cap, as the attackers here all come
+  // from 127.0.0.1).
+  void start(int per_address) {
     gw_ = std::make_unique<GatewaydProcess>(
         dir_.path(), "\n[https]\nenabled = true\nlisten = \"127.0.0.1:0\"\ncert_file = \"" +
                          pki_.server_cert + "\"\nkey_file = \"" + pki_.server_key +
@@ -113,14 +132,13 @@ class HostileHttps : public ::testing::Test {
                          "\"\nheader_timeout_s = 5\nbody_timeout_s = 5\nidle_timeout_s = 30\n"
                          "max_connections = " +
                          std::to_string(kMaxConnections) +
+                         "\nmax_connections_per_address = " + std::to_string(per_address) +
                          "\n[client.reader]\ncert_subject = \"CN=reader,O=gateway tests\"\nscopes "
                          "= [\"system/*.rs\"]\n");
     gw::Status started = gw_->start();
     ASSERT_TRUE(started.ok()) << started.message();
     port_ = gw_->channel_ports()["fhir"];
     ASSERT_NE(port_, 0) << gw_->output();
-    attacker_ctx_ = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_set_verify(attacker_ctx_, SSL_VERIFY_NONE, nullptr);
   }
   void TearDown() override {
     if (attacker_ctx_ != nullptr) SSL_CTX_free(attacker_ctx_);
@@ -145,6 +163,8 @@ class HostileHttps : public ::testing::Test {
 };
 
 TEST_F(HostileHttps, SlowAndIdleConnectionsNeitherStopTheApiNorStayOpen) {
+  start(0);
+  if (HasFatalFailure()) return;
   // 200 that send nothing (not even a ClientHello).
   std::vector<int> silent;
   for (int i = 0; i < 200; ++i) {
@@ -238,6 +258,8 @@ TEST_F(HostileHttps, SlowAndIdleConnectionsNeitherStopTheApiNorStayOpen) {
 }
 
 TEST_F(HostileHttps, ConnectionsOverTheCapAreClosedWhileEarlierOnesWork) {
+  start(0);
+  if (HasFatalFailure()) return;
   // An honest keep-alive connection first.
   auto ctx = rest::testing::client_context(pki_.ca_cert, pki_.client_cert, pki_.client_key);
   Poco::Net::HTTPSClientSession session("localhost", port_, ctx);
@@ -280,6 +302,44 @@ TEST_F(HostileHttps, ConnectionsOverTheCapAreClosedWhileEarlierOnesWork) {
   // The earlier keep-alive connection still works.
   EXPECT_EQ(get("/Patient?identifier=urn:oid:1.2.3|none"), 200);
   for (int fd : fds) ::close(fd);
+}
+
+TEST_F(HostileHttps, OneAddressCannotTakeEveryConnection) {
+  constexpr int kPerAddress = 8;
+  start(kPerAddress);
+  if (HasFatalFailure()) return;
+  // One address holds its share with connections that send nothing.
+  std::vector<int> held;
+  for (int i = 0; i < kPerAddress; ++i) {
+    const int fd = connect_tcp(port_);
+    ASSERT_GE(fd, 0);
+    held.push_back(fd);
+  }
+  // Its next connection is closed at accept...
+  const int extra = connect_tcp(port_);
+  ASSERT_GE(extra, 0);
+  EXPECT_TRUE(wait_until([&] { return peer_closed(extra); }, 4s))
+      << "a connection over max_connections_per_address was not closed at accept";
+  ::close(extra);
+  // ...while a client on another address is served.
+  auto other = tls_connect(attacker_ctx_, port_, "127.0.0.2");
+  ASSERT_NE(other, nullptr) << "no handshake from 127.0.0.2";
+  ASSERT_TRUE(
+      other->write("GET /metadata HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+  std::string answer;
+  char buf[4096];
+  for (int n; (n = SSL_read(other->ssl, buf, sizeof buf)) > 0;) answer.append(buf, n);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer.substr(0, 200);
+  // A slot given back is usable again by the first address.
+  ::close(held.back());
+  held.pop_back();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto again = tls_connect(attacker_ctx_, port_);
+        return again != nullptr;
+      },
+      5s));
+  for (int fd : held) ::close(fd);
 }
 
 }  // namespace
