@@ -374,7 +374,8 @@ TEST_F(ServerTlsTest, MutualTlsAcceptsOnlyClientsOfTheConfiguredCa) {
   const PeerInfo peer = handler_.last_peer();
   std::string pin = fingerprint(pki_.client_cert);
   pin.erase(std::remove(pin.begin(), pin.end(), ':'), pin.end());
-  std::transform(pin.begin(), pin.end(), pin.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(pin.begin(), pin.end(), pin.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   EXPECT_EQ(peer.cert_sha256, pin);
   EXPECT_NE(peer.cert_subject.find("CN="), std::string::npos) << peer.cert_subject;
 }

@@ -65,7 +65,7 @@ struct RestOptions {
   // The process's bound on buffered input, shared with the MLLP channels
   // (null: none): a request's head and body count against it while read.
   std::shared_ptr<mllp::InputBudget> input_budget;
-  std::string base_url;                      // for Location and fullUrl; default https://host:port
+  std::string base_url;  // for Location and fullUrl; default https://host:port
   std::string channel = "fhir";
   // Sensitivity labels for every record written ([labels]); never null.
   std::shared_ptr<const labels::LabelRules> labels = labels::default_rules();
