@@ -29,6 +29,7 @@
 #include "adapters/mllp/fd_limit.h"
 #include "tests/integration/corpus_util.h"
 #include "tests/integration/hostile_traffic.h"
+#include "tests/support/sanitizer.h"
 #include "tests/support/wait.h"
 
 namespace gw::testing {
@@ -287,7 +288,11 @@ TEST(HostileSoakTest, GoodTrafficIsStoredOnceAmongHostileConnections) {
   // frame buffers of server.h's bound, and 64 MiB for the store, mapping and
   // everything else the honest traffic makes gatewayd allocate.
   const size_t bound = kBudget + 1000 * (16384 + 4096) + 4 * kMiB + 64 * kMiB;
-  EXPECT_LE(growth, bound) << "peak sampled growth " << peak_growth_kib / 1024 << " MiB";
+  if (kAddressSanitizer) {
+    std::printf("note: the RSS bound is not checked under AddressSanitizer\n");
+  } else {
+    EXPECT_LE(growth, bound) << "peak sampled growth " << peak_growth_kib / 1024 << " MiB";
+  }
 
   // Every acknowledged message is stored exactly once, and nothing else
   // under the soak's control ids.
