@@ -25,6 +25,11 @@
 //    (413, as soon as the declared length is known), requests read ahead on
 //    one connection (max_pipelined: reading pauses beyond it), output waiting
 //    for a peer that does not read (the loop's high-water mark).
+//  - Shared bounds: the connections one client address may hold
+//    (max_connections_per_address) and, with input_budget, the process-wide
+//    budget for buffered input that the MLLP channels use too (a head or body
+//    being read counts against it; beyond it the connection is not read, as
+//    adapters/mllp/server.h describes).
 //  - Request smuggling: both Content-Length and Transfer-Encoding, a transfer
 //    coding other than chunked, differing Content-Lengths, obs-fold: 400.
 //  - Any protocol error is answered (400, 408, 413, 414, 417, 431, 505) with a
