@@ -66,7 +66,8 @@ TEST(Er7ControlsTest, EveryPositionIsSeenByTheScan) {
 }
 
 TEST(Er7ControlsTest, TabIsText) {
-  ParseResult r = parse(WithPid5("A\tB^C"));
+  const std::string text = WithPid5("A\tB^C");  // the parsed Message views it
+  ParseResult r = parse(text);
   ASSERT_TRUE(r.ok()) << r.errors[0].to_string();
   EXPECT_EQ(r.message->get("PID-5.1"), "A\tB");
 }
@@ -83,8 +84,10 @@ TEST(Er7ControlsTest, DecodedControlsAreDataTypeErrors) {
 }
 
 TEST(Er7ControlsTest, EscapedLineBreaksAndTabAreText) {
-  ParseResult r = parse(Msg({kMsh, "PID|1||100||A", "NTE|1||one\\.br\\two\\X0A\\three\\X0D0A\\four",
-                             "NTE|2||a\\X09\\b\\.sp 2\\c"}));
+  const std::string text =
+      Msg({kMsh, "PID|1||100||A", "NTE|1||one\\.br\\two\\X0A\\three\\X0D0A\\four",
+           "NTE|2||a\\X09\\b\\.sp 2\\c"});
+  ParseResult r = parse(text);
   ASSERT_TRUE(r.ok()) << r.errors[0].to_string();
   EXPECT_EQ(r.message->get("NTE(1)-3"), "one\ntwo\nthree\r\nfour");
   EXPECT_EQ(r.message->get("NTE(2)-3"), "a\tb\n\nc");
@@ -102,12 +105,15 @@ TEST(Er7ControlsTest, C1ControlsDependOnTheCharset) {
   ExpectControlError(parse(WithPid5("SECRET\xc2\x9f")), 1, 1, 1, "undeclared UTF-8");
   ExpectControlError(parse(WithPid5("SECRET\x92s")), 1, 1, 1, "undeclared 8-bit");
   // Not controls: Windows-1252 0x85 is an ellipsis, U+00A0 and up are text.
-  ParseResult r = parse(WithPid5("O\x92Neil\x85", cp1252));
+  const std::string quoted = WithPid5("O\x92Neil\x85", cp1252);  // the parsed Message views it
+  ParseResult r = parse(quoted);
   ASSERT_TRUE(r.ok()) << r.errors[0].to_string();
   EXPECT_EQ(r.message->get("PID-5"), "O\u2019Neil\u2026");
-  r = parse(WithPid5("Ren\xc3\xa9\xc2\xa0X", utf8));
+  const std::string nbsp_utf8 = WithPid5("Ren\xc3\xa9\xc2\xa0X", utf8);
+  r = parse(nbsp_utf8);
   ASSERT_TRUE(r.ok()) << r.errors[0].to_string();
-  r = parse(WithPid5("Ren\xe9\xa0X", latin1));
+  const std::string nbsp_latin1 = WithPid5("Ren\xe9\xa0X", latin1);
+  r = parse(nbsp_latin1);
   ASSERT_TRUE(r.ok()) << r.errors[0].to_string();
 }
 
@@ -127,7 +133,8 @@ TEST(Er7ControlsTest, OneErrorPerFieldAndAllFieldsReported) {
 TEST(Er7ControlsTest, CanBeTurnedOffForReadingPeerAcks) {
   ParseOptions o;
   o.refuse_control_characters = false;
-  ParseResult r = parse(WithPid5(std::string("A\0B\\X01\\", 8)), o);
+  const std::string text = WithPid5(std::string("A\0B\\X01\\", 8));  // the Message views it
+  ParseResult r = parse(text, o);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.message->get("PID-5"), std::string("A\0B\x01", 4));
 }
@@ -135,7 +142,8 @@ TEST(Er7ControlsTest, CanBeTurnedOffForReadingPeerAcks) {
 TEST(Er7ControlsTest, ElementTextRefusesDecodedControls) {
   ParseOptions o;
   o.refuse_control_characters = false;
-  ParseResult r = parse(WithPid5("A\\X00\\B"), o);
+  const std::string text = WithPid5("A\\X00\\B");  // the parsed Message views it
+  ParseResult r = parse(text, o);
   ASSERT_TRUE(r.ok());
   Result<Value> v = r.message->value("PID-5");
   ASSERT_FALSE(v.ok());
