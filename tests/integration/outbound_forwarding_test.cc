@@ -333,9 +333,15 @@ TEST(OutboundForwardingTest, MllpTlsDestinationKilledAndRestartedMidStreamGetsEv
     EXPECT_EQ(hl7::read_ack(*reply)->code, "AA") << "A itself accepts T";
   }
   ASSERT_EQ(sender.send(a.port(), 40, 60), "");
+  // A's feeder turns stored messages into queue items after the ACK, so an
+  // empty queue alone may only mean it has not caught up: wait for every
+  // message delivered and the refused one dead.
   ASSERT_TRUE(wait_until(
       [&] {
-        return query_int(outbound_db(dir_a), "SELECT count(*) FROM items WHERE state = 0") == 0;
+        const std::string q = outbound_db(dir_a);
+        return query_int(q, "SELECT count(*) FROM items WHERE state = 0") == 0 &&
+               query_int(q, "SELECT count(*) FROM items WHERE state = 1") >= 1 &&
+               items_sent(dir_a) >= 60;
       },
       120s))
       << "items still queued; A's log ends:\n"
