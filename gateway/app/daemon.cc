@@ -483,12 +483,17 @@ int run_gatewayd(int argc, char** argv) {
     }
   }
 
+  // The threads that map every channel's messages; declared before the
+  // channels so that it outlives their handlers.
+  auto pipeline_workers = std::make_shared<gw::pipeline::WorkPool>(
+      static_cast<size_t>(cfg->pipeline_threads), static_cast<size_t>(cfg->max_buffered_bytes));
   std::vector<Channel> channels;
   // One bound on the input held by every channel's connections together.
   auto input_budget = std::make_shared<gw::mllp::InputBudget>(cfg->max_buffered_bytes);
   for (const auto& c : cfg->channels) {
     gw::pipeline::IngestOptions io = gw::pipeline::ingest_options(c);
     io.labels = label_rules;
+    io.workers = pipeline_workers;
     Channel ch;
     ch.ingest = std::make_unique<gw::pipeline::MllpIngest>(io, store.get());
 

@@ -2,7 +2,7 @@
 // engineers can edit it with any TOML-aware editor, and so that every mistake
 // is reported with the file, line and key rather than silently ignored.
 //
-//   [gateway]            state_dir, log_level, shutdown_grace_ms, io_threads,
+//   [gateway]            state_dir, log_level, shutdown_grace_ms, io_threads, pipeline_threads,
 //                        max_buffered_bytes
 //   [https]              the FHIR REST endpoint: enabled, listen, cert_file, key_file,
 //                        client_ca_file, base_url, max_body_bytes, threads,
@@ -316,6 +316,9 @@ struct GatewayConfig {
   std::string log_level = "info";  // debug | info | warn | error
   std::chrono::milliseconds shutdown_grace{10000};
   int io_threads = 1;
+  // Threads that parse, map, label and tokenize inbound messages for every
+  // channel (gateway/pipeline/work_pool.h); 0: one per CPU.
+  int pipeline_threads = 0;
   // Input held in memory by all MLLP connections of all channels together
   // (mllp::InputBudget): reading pauses beyond it. 128 MiB: 128 frames of the
   // default 1 MiB at once, well above an interface engine's concurrency,

@@ -317,6 +317,7 @@ std::map<std::string, std::map<std::string, Setter>> table_schemas(GatewayConfig
            {"log_level", string_one_of(&cfg->log_level, {"debug", "info", "warn", "error"})},
            {"shutdown_grace_ms", millis_in(&cfg->shutdown_grace, 0, 600000, 1)},
            {"io_threads", integer_in(&cfg->io_threads, 1, 64)},
+           {"pipeline_threads", integer_in(&cfg->pipeline_threads, 0, 256)},
            {"max_buffered_bytes", integer_in(&cfg->max_buffered_bytes, 1 << 20, int64_t{1} << 40)},
        }},
       {"https",

@@ -132,7 +132,7 @@ double thread_cpu_seconds() {
 }
 
 RunResult run(int connections, double seconds, const std::vector<std::string>& corpus,
-              const std::string& dir, int io_threads, int tpm_latency_ms) {
+              const std::string& dir, int io_threads, int tpm_latency_ms, int pipeline_threads) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::string error;
@@ -168,6 +168,10 @@ RunResult run(int connections, double seconds, const std::vector<std::string>& c
   std::unique_ptr<gw::store::MessageStore> store = std::move(opened).value();
   gw::pipeline::IngestOptions io;
   io.channel = "bench";
+  // As gatewayd: one mapping thread per CPU (pipeline_threads = 0), or none
+  // (--pipeline-threads -1: everything on the event loop, as before).
+  if (pipeline_threads >= 0)
+    io.workers = std::make_shared<gw::pipeline::WorkPool>(pipeline_threads, size_t{128} << 20);
   gw::pipeline::MllpIngest ingest(io, store.get());
   gw::mllp::ServerOptions sopts;
   sopts.host = "127.0.0.1";
@@ -285,6 +289,7 @@ int main(int argc, char** argv) {
   double seconds = 5;
   std::vector<int> conns = {1, 16};
   int io_threads = 1;
+  int pipeline_threads = 0;
   int tpm_latency_ms = -1;
   std::string dir = (std::filesystem::temp_directory_path() / "gw-ingest-bench").string();
   std::string corpus_dir = GW_BENCH_CORPUS_DIR;
@@ -296,6 +301,8 @@ int main(int argc, char** argv) {
       dir = argv[++i];
     else if (a == "--io-threads" && i + 1 < argc)
       io_threads = std::atoi(argv[++i]);
+    else if (a == "--pipeline-threads" && i + 1 < argc)
+      pipeline_threads = std::atoi(argv[++i]);
     else if (a == "--corpus" && i + 1 < argc)
       corpus_dir = argv[++i];
     else if (a == "--tpm-latency-ms" && i + 1 < argc)
@@ -307,7 +314,8 @@ int main(int argc, char** argv) {
       while (std::getline(ss, item, ',')) conns.push_back(std::atoi(item.c_str()));
     } else {
       std::fprintf(stderr,
-                   "usage: ingest_bench [--seconds N] [--connections 1,16] [--io-threads N] [--dir "
+                   "usage: ingest_bench [--seconds N] [--connections 1,16] [--io-threads N] "
+                   "[--pipeline-threads N|-1] [--dir "
                    "PATH] [--corpus DIR] [--tpm-latency-ms N]\n");
       return 2;
     }
@@ -324,13 +332,14 @@ int main(int argc, char** argv) {
   std::printf(
       "{\n  \"benchmark\": \"mllp_ingest_durable\",\n  \"store\": \"sqlite wal "
       "synchronous=full\",\n"
-      "  \"cpus\": %u,\n  \"io_threads\": %d,\n  \"corpus_messages\": %zu,\n"
+      "  \"cpus\": %u,\n  \"io_threads\": %d,\n  \"pipeline_threads\": %d,\n"
+      "  \"corpus_messages\": %zu,\n"
       "  \"tpm_latency_ms\": %d,\n"
       "  \"fsync_p50_us_before\": %.0f,\n  \"runs\": [\n",
-      std::thread::hardware_concurrency(), io_threads, corpus.size(), tpm_latency_ms,
-      fsync_probe_us(dir));
+      std::thread::hardware_concurrency(), io_threads, pipeline_threads, corpus.size(),
+      tpm_latency_ms, fsync_probe_us(dir));
   for (size_t i = 0; i < conns.size(); ++i) {
-    RunResult r = run(conns[i], seconds, corpus, dir, io_threads, tpm_latency_ms);
+    RunResult r = run(conns[i], seconds, corpus, dir, io_threads, tpm_latency_ms, pipeline_threads);
     std::printf(
         "    {\"connections\": %d, \"messages\": %llu, \"seconds\": %.2f, \"messages_per_s\": "
         "%.0f, "

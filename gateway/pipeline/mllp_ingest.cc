@@ -14,6 +14,7 @@
 #include "gateway/pipeline/ack_mapping.h"
 #include "gateway/pipeline/normalize.h"
 #include "gateway/pipeline/tokenize.h"
+#include "gateway/pipeline/work_pool.h"
 
 namespace gw::pipeline {
 namespace {
@@ -155,26 +156,23 @@ void send_answer(mllp::Reply& reply, const hl7::AckDecision& decision, std::stri
     reply.none();
 }
 
-}  // namespace
-
-MllpIngest::MllpIngest(IngestOptions options, store::MessageStore* store)
-    : options_(std::move(options)), store_(store) {}
-
-void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::Reply reply) {
-  auto p = std::make_shared<Pending>();
-  p->reply = std::move(reply);
-  p->channel = options_.channel;
-
+// Everything done to a frame before it goes to the store: parse, header and
+// sender checks, normalization, labels, tokens, the acknowledgements. Runs on
+// a pipeline worker (work_pool.h), several at once, so it reads only the
+// channel's options and the store's keys and counts in atomics.
+store::InboundMessage prepare_frame(const IngestOptions& options, store::MessageStore* store,
+                                    MllpIngest::Counters& counters, const mllp::PeerInfo& peer,
+                                    std::string frame, int64_t received_at_ms, Pending* p) {
   store::InboundMessage m;
-  m.channel = options_.channel;
+  m.channel = options.channel;
   m.peer = peer.address;
-  m.received_at_ms = now_ms();
+  m.received_at_ms = received_at_ms;
 
-  hl7::ParseResult r = hl7::parse(frame, options_.parse);
+  hl7::ParseResult r = hl7::parse(frame, options.parse);
   std::vector<hl7::Error> errors = std::move(r.errors);
   hl7::Outcome outcome = hl7::Outcome::kAccept;
   if (r.header) {
-    auto header_errors = check_header(*r.header, options_);
+    auto header_errors = check_header(*r.header, options);
     if (!header_errors.empty()) {
       outcome = hl7::Outcome::kReject;
       errors.insert(errors.begin(), header_errors.begin(), header_errors.end());
@@ -187,8 +185,8 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
   // Sender rules before anything else is done with the content: a refused
   // sender is told nothing about its message but the refusal.
   bool sender_refused = false;
-  if (r.header && !options_.senders->empty() &&
-      options_.senders->allowing_rule(*r.header, peer) == nullptr) {
+  if (r.header && !options.senders->empty() &&
+      options.senders->allowing_rule(*r.header, peer) == nullptr) {
     sender_refused = true;
     outcome = hl7::Outcome::kReject;
     hl7::Error e;
@@ -204,12 +202,12 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
   // Normalization to FHIR records, for messages that are otherwise accepted.
   // An acknowledgement is stored as received, never mapped.
   bool mapping_failed = false;
-  if (outcome == hl7::Outcome::kAccept && options_.normalize && r.message &&
+  if (outcome == hl7::Outcome::kAccept && options.normalize && r.message &&
       r.header->message_code != "ACK") {
-    Normalized n = normalize_v2(*r.message, options_.mapping);
+    Normalized n = normalize_v2(*r.message, options.mapping);
     if (n.ok()) {
       m.records = std::move(n.records);
-      if (gw::Status labeled = labels::label_records(*options_.labels, &m.records); !labeled.ok()) {
+      if (gw::Status labeled = labels::label_records(*options.labels, &m.records); !labeled.ok()) {
         // The mapper's own output did not read back: a bug, answered AE/CE
         // 207 and kept in the error queue rather than stored unlabeled.
         m.records.clear();
@@ -219,14 +217,14 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
         e.code = hl7::ErrorCode::kApplicationInternalError;
         e.detail = "the records could not be labeled";
         errors.push_back(std::move(e));
-        log::error("label.failed", {{"channel", options_.channel}, {"detail", labeled.message()}});
+        log::error("label.failed", {{"channel", options.channel}, {"detail", labeled.message()}});
       } else {
-        tokenize(store_->keys(), &m.records);
+        tokenize(store->keys(), &m.records);
       }
-    } else if (n.unsupported_type() && options_.store_unmapped_types) {
+    } else if (n.unsupported_type() && options.store_unmapped_types) {
       // Stored as received, no records: counted, not logged per message (a
       // whole feed of such types would flood the log).
-      stored_unmapped_.fetch_add(1, std::memory_order_relaxed);
+      counters.stored_unmapped.fetch_add(1, std::memory_order_relaxed);
     } else {
       mapping_failed = true;
       outcome = hl7::Outcome::kError;
@@ -275,12 +273,12 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
   } else {
     m.status = store::MessageStatus::kRejected;
     m.error = join_errors(errors);
-    if (mapping_failed) mapping_failures_.fetch_add(1, std::memory_order_relaxed);
+    if (mapping_failed) counters.mapping_failures.fetch_add(1, std::memory_order_relaxed);
     if (sender_refused) {
-      sender_refused_.fetch_add(1, std::memory_order_relaxed);
+      counters.sender_refused.fetch_add(1, std::memory_order_relaxed);
       // Not the MSH-3/MSH-4 values: the error queue has them for the operator.
       log::warn("message.sender_refused",
-                {{"channel", options_.channel},
+                {{"channel", options.channel},
                  {"peer", peer.address},
                  {"certificate", peer.cert_sha256.empty() ? "none" : peer.cert_sha256},
                  {"type", m.message_type},
@@ -288,7 +286,7 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
                  {"ack", hl7::ack_code_text(p->answer.decision.code)}});
     } else {
       log::info(mapping_failed ? "message.not_mapped" : "message.refused",
-                {{"channel", options_.channel},
+                {{"channel", options.channel},
                  {"peer", peer.address},
                  {"type", m.message_type},
                  {"control_id", m.control_id},
@@ -301,12 +299,18 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
   p->peer = peer.address;
   m.ack = p->answer.ack;
   m.raw = std::move(frame);
+  return m;
+}
 
-  store_->submit(std::move(m), [this, p](store::CommitResult result) {
+// Hands a prepared message to the store and answers once it is durable. Runs
+// in the order the frames arrived (InOrder), one at a time.
+void commit_frame(store::MessageStore* store, MllpIngest::Counters& counters,
+                  store::InboundMessage m, std::shared_ptr<Pending> p) {
+  store->submit(std::move(m), [store, &counters, p](store::CommitResult result) {
     const hl7::AckDecision& decided = p->answer.decision;
     const AckMapping mapped = ack_for_commit(result.kind);
     if (mapped.outcome != hl7::Outcome::kAccept) {
-      store_failures_.fetch_add(1, std::memory_order_relaxed);
+      counters.store_failures.fetch_add(1, std::memory_order_relaxed);
       log::error("store.commit_failed", {{"channel", p->channel}, {"detail", result.error}});
       // Not stored: the answer decided before the commit no longer holds.
       hl7::Error e;
@@ -317,7 +321,7 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
       return;
     }
     if (result.kind == store::CommitResult::Kind::kDuplicateConflict) {
-      duplicate_conflicts_.fetch_add(1, std::memory_order_relaxed);
+      counters.duplicate_conflicts.fetch_add(1, std::memory_order_relaxed);
       const hl7::AckDecision& c = p->conflict_decision;
       log::warn("message.duplicate_conflict",
                 {{"channel", p->channel},
@@ -333,7 +337,7 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
       return;
     }
     if (result.kind == store::CommitResult::Kind::kDuplicate) {
-      duplicates_.fetch_add(1, std::memory_order_relaxed);
+      counters.duplicates.fetch_add(1, std::memory_order_relaxed);
       log::debug("message.duplicate", {{"channel", p->channel},
                                        {"control_id", p->control_id},
                                        {"original_id", std::to_string(result.id)}});
@@ -350,13 +354,34 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
                   {"status", store::to_string(p->status)},
                   {"ack", decided.send ? hl7::ack_code_text(decided.code) : "none"}});
     if (p->status == store::MessageStatus::kAccepted)
-      accepted_.fetch_add(1, std::memory_order_relaxed);
+      counters.accepted.fetch_add(1, std::memory_order_relaxed);
     else if (decided.code == hl7::AckCode::kAR || decided.code == hl7::AckCode::kCR)
-      rejected_.fetch_add(1, std::memory_order_relaxed);
+      counters.rejected.fetch_add(1, std::memory_order_relaxed);
     else
-      errors_.fetch_add(1, std::memory_order_relaxed);
+      counters.errors.fetch_add(1, std::memory_order_relaxed);
     send_answer(p->reply, decided, std::move(p->answer.ack));
   });
+}
+
+}  // namespace
+
+MllpIngest::MllpIngest(IngestOptions options, store::MessageStore* store)
+    : options_(std::move(options)), store_(store), order_(options_.workers.get()) {}
+
+MllpIngest::~MllpIngest() { order_.wait_idle(); }
+
+void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::Reply reply) {
+  auto p = std::make_shared<Pending>();
+  p->reply = std::move(reply);
+  p->channel = options_.channel;
+  const size_t bytes = frame.size();
+  order_.post(bytes,
+              [this, p, peer, frame = std::move(frame),
+               received_at_ms = now_ms()]() mutable -> InOrder::Continuation {
+                auto m = std::make_shared<store::InboundMessage>(prepare_frame(
+                    options_, store_, counters_, peer, std::move(frame), received_at_ms, p.get()));
+                return [this, p, m] { commit_frame(store_, counters_, std::move(*m), p); };
+              });
 }
 
 void MllpIngest::on_oversized(const mllp::PeerInfo& peer, std::string head, mllp::Reply reply) {
@@ -396,23 +421,31 @@ void MllpIngest::on_oversized(const mllp::PeerInfo& peer, std::string head, mllp
                                   {"limit", std::to_string(options_.max_frame_bytes)}});
   m.ack = p->answer.ack;
   m.raw = std::move(head);  // the head only, for the operator's error queue
-  store_->submit(std::move(m), [this, p](store::CommitResult result) {
-    rejected_.fetch_add(1, std::memory_order_relaxed);
-    send_answer(p->reply, p->answer.decision, std::move(p->answer.ack));
+  // Through the same queue as whole frames, so the store sees this
+  // connection's frames in the order they came.
+  auto queued = std::make_shared<store::InboundMessage>(std::move(m));
+  order_.post(0, [this, p, queued]() -> InOrder::Continuation {
+    return [this, p, queued] {
+      store_->submit(std::move(*queued), [this, p](store::CommitResult) {
+        counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+        send_answer(p->reply, p->answer.decision, std::move(p->answer.ack));
+      });
+    };
   });
 }
 
 IngestStats MllpIngest::stats() const {
   IngestStats s;
-  s.accepted = accepted_.load();
-  s.duplicates = duplicates_.load();
-  s.errors = errors_.load();
-  s.rejected = rejected_.load();
-  s.store_failures = store_failures_.load();
-  s.mapping_failures = mapping_failures_.load();
-  s.stored_unmapped = stored_unmapped_.load();
-  s.duplicate_conflicts = duplicate_conflicts_.load();
-  s.sender_refused = sender_refused_.load();
+  const Counters& c = counters_;
+  s.accepted = c.accepted.load();
+  s.duplicates = c.duplicates.load();
+  s.errors = c.errors.load();
+  s.rejected = c.rejected.load();
+  s.store_failures = c.store_failures.load();
+  s.mapping_failures = c.mapping_failures.load();
+  s.stored_unmapped = c.stored_unmapped.load();
+  s.duplicate_conflicts = c.duplicate_conflicts.load();
+  s.sender_refused = c.sender_refused.load();
   return s;
 }
 

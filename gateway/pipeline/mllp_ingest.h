@@ -39,6 +39,7 @@
 #include "adapters/v2fhir/mapping_config.h"
 #include "gateway/labels/label_rules.h"
 #include "gateway/pipeline/sender_rules.h"
+#include "gateway/pipeline/work_pool.h"
 #include "gateway/store/message_store.h"
 
 namespace gw::pipeline {
@@ -60,6 +61,10 @@ struct IngestOptions {
   std::shared_ptr<const labels::LabelRules> labels = labels::default_rules();
   // Which senders may arrive from which connections; never null (empty: any).
   std::shared_ptr<const SenderRules> senders = std::make_shared<const SenderRules>();
+  // Where frames are parsed, mapped, labeled and tokenized (work_pool.h):
+  // shared by the channels, one thread per core by default. Null: on the
+  // event-loop thread that read the frame.
+  std::shared_ptr<WorkPool> workers;
 };
 
 struct IngestStats {
@@ -77,6 +82,8 @@ struct IngestStats {
 class MllpIngest : public mllp::FrameHandler {
  public:
   MllpIngest(IngestOptions options, store::MessageStore* store);
+  // Waits for every frame handed to the store (their answers follow the commit).
+  ~MllpIngest() override;
 
   void on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::Reply reply) override;
   void on_oversized(const mllp::PeerInfo& peer, std::string head, mllp::Reply reply) override;
@@ -84,11 +91,18 @@ class MllpIngest : public mllp::FrameHandler {
   IngestStats stats() const;
   const std::string& channel() const { return options_.channel; }
 
+  // What stats() reads; counted from the workers and the store's thread.
+  struct Counters {
+    std::atomic<uint64_t> accepted{0}, duplicates{0}, errors{0}, rejected{0}, store_failures{0},
+        mapping_failures{0}, stored_unmapped{0}, duplicate_conflicts{0}, sender_refused{0};
+  };
+
  private:
   IngestOptions options_;
   store::MessageStore* store_;  // not owned; outlives this handler
-  std::atomic<uint64_t> accepted_{0}, duplicates_{0}, errors_{0}, rejected_{0}, store_failures_{0},
-      mapping_failures_{0}, stored_unmapped_{0}, duplicate_conflicts_{0}, sender_refused_{0};
+  Counters counters_;
+  // Last: destroyed first, after waiting for the jobs that use the rest.
+  InOrder order_;
 };
 
 // Maps the configuration's default_charset value ("auto", "ASCII", "8859/1",

@@ -47,6 +47,8 @@ class IngestTest : public ::testing::Test {
     io.max_frame_bytes = 64 * 1024;
     io.store_unmapped_types = store_unmapped_types;
     if (senders) io.senders = std::move(senders);
+    // As gatewayd runs it: mapping on worker threads, stored in arrival order.
+    io.workers = std::make_shared<WorkPool>(2, size_t{16} << 20);
     ingest_ = std::make_unique<MllpIngest>(io, store_.get());
     std::string error;
     mllp::ServerOptions mo;
@@ -395,6 +397,38 @@ TEST_F(IngestTest, AnInboundAckIsStoredButNeverAcknowledged) {
   auto a = ack_of(kAdt);  // the next frame on the wire answers the ADT, not the ACK
   EXPECT_EQ(a.control_id, "CTRL1");
   EXPECT_EQ(store_->count(store::MessageStatus::kAccepted), 2);
+}
+
+// Frames pipelined on one connection are mapped on two workers at once but
+// stored in the order they came: the patient's last update wins, and the
+// acknowledgements come back in order.
+TEST_F(IngestTest, PipelinedUpdatesAreStoredInArrivalOrderWhateverThreadMapsThem) {
+  start();
+  constexpr int kMessages = 120;
+  for (int i = 0; i < kMessages; ++i) {
+    std::string msg = replace_all(kAdt, "|CTRL1|", "|C" + std::to_string(i) + "|");
+    if (i > 0) msg = replace_all(msg, "ADT^A01^ADT_A01", "ADT^A08^ADT_A01");
+    // Longer and shorter messages alternate so workers finish out of order.
+    std::string family = "FAMILY" + std::to_string(i);
+    if (i % 3 == 0) family += std::string(2000, 'X');
+    msg = replace_all(msg, "EVERYWOMAN", family);
+    ASSERT_TRUE(client_->send(msg).ok());
+  }
+  for (int i = 0; i < kMessages; ++i) {
+    auto reply = client_->receive(10s);
+    ASSERT_TRUE(reply.ok()) << reply.status().message();
+    auto ack = hl7::read_ack(*reply);
+    ASSERT_TRUE(ack.ok());
+    EXPECT_EQ(ack->code, "AA");
+    EXPECT_EQ(ack->control_id, "C" + std::to_string(i));
+  }
+  auto listed = store_->list(0, kMessages + 1);
+  ASSERT_EQ(listed.size(), static_cast<size_t>(kMessages));
+  for (int i = 0; i < kMessages; ++i) EXPECT_EQ(listed[i].control_id, "C" + std::to_string(i));
+  auto patients = store_->find_records("Patient", std::nullopt, "100001", 2);
+  ASSERT_EQ(patients.size(), 1u);
+  EXPECT_NE(patients[0].resource_json.find("FAMILY" + std::to_string(kMessages - 1)),
+            std::string::npos);
 }
 
 TEST(AckControlIdTest, UniqueAndShort) {
