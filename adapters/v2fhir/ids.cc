@@ -39,14 +39,14 @@ std::string deterministic_uuid(std::string_view text) {
   digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x50);
   digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);
   static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
+  char text_out[36];
+  char* p = text_out;
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+    *p++ = kHex[digest[i] >> 4];
+    *p++ = kHex[digest[i] & 15];
   }
-  return out;
+  return std::string(text_out, sizeof text_out);
 }
 
 std::string urn_escape(std::string_view text) {

@@ -24,27 +24,27 @@ NormalizeIssue in_fhir(std::string path, std::string text) {
 // ("urn:uuid:<id>"), which mean nothing outside the Bundle. A stored record
 // is read alone (REST, export, transfers), so its references to resources
 // of the same message become "Type/<id>", the record that holds them.
-// Rewritten in the canonical text (no whitespace, no escapes in these
-// values) rather than in the tree, which stays the Bundle as mapped.
-void resolve_entry_references(
-    const std::unordered_map<std::string_view, std::string_view>& type_of_id, std::string* json) {
-  static constexpr std::string_view kKey = "\"reference\":\"urn:uuid:";
-  size_t pos = json->find(kKey);
-  while (pos != std::string::npos) {
-    const size_t value = pos + kKey.size() - 9;  // at "urn:uuid:"
-    const size_t end = json->find('"', value);
-    if (end == std::string::npos) return;
-    const std::string_view id = std::string_view(*json).substr(value + 9, end - value - 9);
-    auto it = type_of_id.find(id);
-    size_t next = end;
-    if (it != type_of_id.end()) {
-      std::string local = std::string(it->second) + "/" + std::string(id);
-      json->replace(value, end - value, local);
-      next = value + local.size();
-    }
-    pos = json->find(kKey, next);
+// Rewritten while the canonical text is written rather than in the tree,
+// which stays the Bundle as mapped.
+class EntryReferences : public fhir::ReferenceRewriter {
+ public:
+  explicit EntryReferences(const std::unordered_map<std::string_view, std::string_view>& type_of_id)
+      : type_of_id_(type_of_id) {}
+  bool rewrite(std::string_view reference, std::string& replacement) const override {
+    constexpr std::string_view kUrn = "urn:uuid:";
+    if (reference.substr(0, kUrn.size()) != kUrn) return false;
+    const std::string_view id = reference.substr(kUrn.size());
+    auto it = type_of_id_.find(id);
+    if (it == type_of_id_.end()) return false;
+    replacement.append(it->second);
+    replacement += '/';
+    replacement.append(id);
+    return true;
   }
-}
+
+ private:
+  const std::unordered_map<std::string_view, std::string_view>& type_of_id_;
+};
 
 }  // namespace
 
@@ -67,6 +67,7 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
   std::vector<v2fhir::MappedRecord> mapped = conv.records();
   std::unordered_map<std::string_view, std::string_view> type_of_id;
   for (const v2fhir::MappedRecord& m : mapped) type_of_id.emplace(m.id, m.resource_type);
+  const EntryReferences references(type_of_id);
   fhir::JsonValue* entries = conv.bundle.find_mutable("entry");
   out.records.reserve(mapped.size());
   for (const v2fhir::MappedRecord& m : mapped) {
@@ -88,7 +89,8 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
         out.warnings.push_back(std::move(n));
       }
     }
-    fhir::JsonResult<std::string> canonical = fhir::canonicalize(*resource);
+    fhir::JsonResult<std::string> canonical =
+        fhir::canonicalize(*resource, fhir::NumberMode::kPreserveLexical, &references);
     if (added_id) resource->remove("id");
     if (!canonical.ok()) {
       out.errors.push_back(in_fhir(m.resource_type, "resource could not be canonicalized"));
@@ -98,7 +100,6 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
     w.resource_type = m.resource_type;
     w.resource_id = m.id;
     w.resource_json = std::move(canonical).value();
-    resolve_entry_references(type_of_id, &w.resource_json);
     w.patients = store::patient_compartment_ids(
         m.resource_type, m.id, *resource, [&](std::string_view ref) -> std::string_view {
           constexpr std::string_view kUrn = "urn:uuid:";
