@@ -34,6 +34,14 @@ std::string repair_utf8(const std::string& in) {
   return out;
 }
 
+// Member names are nearly always short ASCII literals: checked inline
+// before the general UTF-8 validation.
+bool is_ascii(const std::string& s) {
+  unsigned char any = 0;
+  for (char c : s) any |= static_cast<unsigned char>(c);
+  return any < 0x80;
+}
+
 }  // namespace
 
 bool is_json_number_text(std::string_view t) {
@@ -225,7 +233,7 @@ JsonValue& JsonValue::add(std::string key, JsonValue value) {
       return m.value;
     }
   }
-  if (!is_valid_utf8(key.data(), key.size())) key = repair_utf8(key);
+  if (!is_ascii(key) && !is_valid_utf8(key.data(), key.size())) key = repair_utf8(key);
   // Built objects are small; starting at 8 avoids the 1-2-4-8 regrowth, each
   // step of which moves every member.
   if (members.capacity() == 0) members.reserve(8);
