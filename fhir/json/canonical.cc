@@ -69,6 +69,8 @@ class Out {
     n_ += k;
   }
   void put(std::string_view v) { put(v.data(), v.size()); }
+  // After writing k bytes at room(k).
+  void advance(size_t k) { n_ += k; }
   std::string finish() {
     s_.resize(n_);
     return std::move(s_);
@@ -134,6 +136,41 @@ void write_string(std::string_view s, Sink& out) {
     }
   }
   out.put('"');
+}
+
+// Most strings need no escape: they are copied while they are scanned, with
+// one check for room; the general writer takes over at the first byte that
+// needs an escape.
+template <>
+void write_string<Out>(std::string_view s, Out& out) {
+  const size_t n = s.size();
+  char* const start = out.room(n + 2);
+  char* d = start;
+  *d++ = '"';
+  const char* p = s.data();
+  const char* const end = p + n;
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    if (word_needs_escape(w)) break;
+    std::memcpy(d, &w, 8);
+    p += 8;
+    d += 8;
+  }
+  while (p < end && !needs_escape(static_cast<unsigned char>(*p))) *d++ = *p++;
+  if (p == end) {
+    *d++ = '"';
+    out.advance(static_cast<size_t>(d - start));
+    return;
+  }
+  // Rare: nothing was committed (no advance()); the general writer writes
+  // the whole string with its escapes.
+  struct Generic {
+    Out& o;
+    void put(char c) { o.put(c); }
+    void put(const char* q, size_t k) { o.put(q, k); }
+  } generic{out};
+  write_string(s, generic);
 }
 
 }  // namespace

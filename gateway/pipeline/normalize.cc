@@ -65,12 +65,20 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
   if (!conv.ok()) return out;
 
   std::vector<v2fhir::MappedRecord> mapped = conv.records();
-  std::unordered_map<std::string_view, std::string_view> type_of_id;
-  for (const v2fhir::MappedRecord& m : mapped) type_of_id.emplace(m.id, m.resource_type);
-  const EntryReferences references(type_of_id);
   fhir::JsonValue* entries = conv.bundle.find_mutable("entry");
-  out.records.reserve(mapped.size());
+  // Ids as views of the entries' fullUrls (records() took the id from
+  // there), which stay put while the loop below edits the resources, so that
+  // each MappedRecord's strings can be moved into its RecordWrite.
+  std::unordered_map<std::string_view, std::string_view> type_of_id;
+  type_of_id.reserve(mapped.size());
   for (const v2fhir::MappedRecord& m : mapped) {
+    std::string_view id = entries->items()[m.entry_index].find("fullUrl")->text();
+    if (id.substr(0, 9) == "urn:uuid:") id.remove_prefix(9);
+    type_of_id.emplace(id, m.resource_type);
+  }
+  const EntryReferences references(type_of_id);
+  out.records.reserve(mapped.size());
+  for (v2fhir::MappedRecord& m : mapped) {
     fhir::JsonValue* resource = entries->mutable_items()[m.entry_index].find_mutable("resource");
     if (resource == nullptr) continue;
     // The record is the resource as a server would hold it: with its id. The
@@ -97,8 +105,7 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
       continue;
     }
     store::RecordWrite w;
-    w.resource_type = m.resource_type;
-    w.resource_id = m.id;
+    w.resource_type = m.resource_type;  // type_of_id views it
     w.resource_json = std::move(canonical).value();
     w.patients = store::patient_compartment_ids(
         m.resource_type, m.id, *resource, [&](std::string_view ref) -> std::string_view {
@@ -107,10 +114,11 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
           auto it = type_of_id.find(ref.substr(kUrn.size()));
           return it != type_of_id.end() && it->second == "Patient" ? it->first : std::string_view();
         });
-    w.identifiers = m.identifiers;
-    w.merge.keep_stored = m.partial.keep_stored;
-    for (const v2fhir::PartialUpdate::MergeBy& b : m.partial.merge_by)
-      w.merge.merge_by.push_back({b.element, b.key_path});
+    w.resource_id = std::move(m.id);
+    w.identifiers = std::move(m.identifiers);
+    w.merge.keep_stored = std::move(m.partial.keep_stored);
+    for (v2fhir::PartialUpdate::MergeBy& b : m.partial.merge_by)
+      w.merge.merge_by.push_back({std::move(b.element), std::move(b.key_path)});
     // The labels this write gets are computed from its codes (labeler.h);
     // the ones a REST client or an earlier rule put on the stored version
     // stay (labels are only added on this path).
