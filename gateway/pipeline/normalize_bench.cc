@@ -232,8 +232,7 @@ BENCHMARK(BM_TokenOnly);
 int count_instructions(int argc, char** argv) {
   const std::string which = argc > 2 ? argv[2] : "adt";
   const int n = argc > 3 ? std::max(1, std::atoi(argv[3])) : 20;
-  const std::string raw =
-      which == "oru" ? oru_with_results(20) : corpus_message("adt_a01.hl7");
+  const std::string raw = which == "oru" ? oru_with_results(20) : corpus_message("adt_a01.hl7");
   gw::hl7::ParseResult r = gw::hl7::parse(raw);
   if (!r.message) return 1;
   gw::v2fhir::MappingConfig config;
