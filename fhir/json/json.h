@@ -89,9 +89,9 @@ struct JsonMember;
 // nesting; that bound keeps it safe).
 //
 // Representation: a type tag and one payload slot that holds the text, the
-// items or the members, whichever the type has (40 bytes; a mapped message
-// builds a few thousand of these, so the size of a node is most of the cost
-// of moving, sorting and freeing them).
+// items or the members, whichever the type has: 40 bytes a node instead of
+// 96 with all three side by side (a mapped message builds a few thousand
+// nodes; each is moved several times on its way into the Bundle).
 class JsonValue {
  public:
   JsonValue() noexcept {}  // null
