@@ -52,7 +52,7 @@ namespace {
 
 // The canonical text is written into one buffer whose size grows
 // geometrically; each write checks the room once and copies, instead of
-// std::string's per-character append (a third of canonicalize's cost).
+// going through std::string's append for every token and character.
 class Out {
  public:
   explicit Out(size_t initial) { s_.resize(initial); }
