@@ -39,14 +39,14 @@ std::string deterministic_uuid(std::string_view text) {
   digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x50);
   digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);
   static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
+  char text_out[36];
+  char* p = text_out;
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+    *p++ = kHex[digest[i] >> 4];
+    *p++ = kHex[digest[i] & 15];
   }
-  return out;
+  return std::string(text_out, sizeof text_out);
 }
 
 std::string urn_escape(std::string_view text) {
@@ -63,17 +63,23 @@ std::string urn_escape(std::string_view text) {
 }
 
 std::string token_query(std::string_view param, std::string_view system, std::string_view value) {
+  // Runs of characters that pass unchanged (nearly all of a system URI or an
+  // identifier) are appended at once.
   auto add = [](std::string_view text, std::string& out) {
-    for (unsigned char c : text) {
+    size_t run = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      if (unreserved(c) || c == ':' || c == '/') continue;
+      out.append(text, run, i - run);
+      run = i + 1;
       if (c == '\\' || c == '|' || c == ',' || c == '$') append_escaped('\\', out);
-      if (unreserved(c) || c == ':' || c == '/') {
-        out.push_back(static_cast<char>(c));
-      } else {
-        append_escaped(c, out);
-      }
+      append_escaped(c, out);
     }
+    out.append(text, run, text.size() - run);
   };
-  std::string out(param);
+  std::string out;
+  out.reserve(param.size() + system.size() + value.size() + 8);
+  out.append(param);
   out.push_back('=');
   add(system, out);
   out.push_back('|');

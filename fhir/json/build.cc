@@ -1,4 +1,5 @@
 // Building and editing JsonValue trees (see json.h, "Building values").
+#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,6 +34,14 @@ std::string repair_utf8(const std::string& in) {
   return out;
 }
 
+// Member names are nearly always short ASCII literals: checked inline
+// before the general UTF-8 validation.
+bool is_ascii(const std::string& s) {
+  unsigned char any = 0;
+  for (char c : s) any |= static_cast<unsigned char>(c);
+  return any < 0x80;
+}
+
 }  // namespace
 
 bool is_json_number_text(std::string_view t) {
@@ -59,13 +68,131 @@ bool is_json_number_text(std::string_view t) {
   return i == t.size();
 }
 
+// ---- Storage (json.h, "Representation") -----------------------------------
+
+void JsonValue::init(JsonType type) {
+  switch (type) {
+    case JsonType::kNumber:
+    case JsonType::kString:
+      new (&u_.text) std::string();
+      break;
+    case JsonType::kArray:
+      new (&u_.items) std::vector<JsonValue>();
+      break;
+    case JsonType::kObject:
+      new (&u_.members) std::vector<JsonMember>();
+      break;
+    default:
+      break;
+  }
+  type_ = type;
+}
+
+void JsonValue::destroy_payload() noexcept {
+  switch (type_) {
+    case JsonType::kNumber:
+    case JsonType::kString:
+      u_.text.~basic_string();
+      break;
+    case JsonType::kArray:
+      u_.items.~vector();
+      break;
+    case JsonType::kObject:
+      u_.members.~vector();
+      break;
+    default:
+      break;
+  }
+}
+
+void JsonValue::take(JsonValue& other) noexcept {
+  switch (other.type_) {
+    case JsonType::kNumber:
+    case JsonType::kString:
+      new (&u_.text) std::string(std::move(other.u_.text));
+      break;
+    case JsonType::kArray:
+      new (&u_.items) std::vector<JsonValue>(std::move(other.u_.items));
+      break;
+    case JsonType::kObject:
+      new (&u_.members) std::vector<JsonMember>(std::move(other.u_.members));
+      break;
+    default:
+      break;
+  }
+  type_ = other.type_;
+  bool_ = other.bool_;
+  other.reset();
+}
+
+JsonValue::JsonValue(const JsonValue& other) {
+  switch (other.type_) {
+    case JsonType::kNumber:
+    case JsonType::kString:
+      new (&u_.text) std::string(other.u_.text);
+      break;
+    case JsonType::kArray:
+      new (&u_.items) std::vector<JsonValue>(other.u_.items);
+      break;
+    case JsonType::kObject:
+      new (&u_.members) std::vector<JsonMember>(other.u_.members);
+      break;
+    default:
+      break;
+  }
+  type_ = other.type_;
+  bool_ = other.bool_;
+}
+
+JsonValue& JsonValue::operator=(const JsonValue& other) {
+  if (this != &other) {
+    JsonValue copy(other);  // first, so that a failed copy leaves this intact
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+JsonValue& JsonValue::operator=(JsonValue&& other) noexcept {
+  if (this != &other) {
+    // `other` may live inside this value (v = std::move(v.items()[0])): move
+    // it out before this value's payload is destroyed.
+    JsonValue moved;
+    moved.take(other);
+    reset();
+    take(moved);
+  }
+  return *this;
+}
+
+const std::string& JsonValue::empty_text() {
+  static const std::string empty;
+  return empty;
+}
+
+const std::vector<JsonValue>& JsonValue::empty_items() {
+  static const std::vector<JsonValue> empty;
+  return empty;
+}
+
+const std::vector<JsonMember>& JsonValue::empty_members() {
+  static const std::vector<JsonMember> empty;
+  return empty;
+}
+
+std::vector<JsonValue>& JsonValue::mutable_items() {
+  if (is_array()) return u_.items;
+  thread_local std::vector<JsonValue> detached;
+  detached.clear();
+  return detached;
+}
+
 JsonValue JsonValue::make_string(std::string text) {
   JsonValue v;
-  v.type_ = JsonType::kString;
+  v.init(JsonType::kString);
   if (is_valid_utf8(text.data(), text.size())) {
-    v.text_ = std::move(text);
+    v.u_.text = std::move(text);
   } else {
-    v.text_ = repair_utf8(text);
+    v.u_.text = repair_utf8(text);
   }
   return v;
 }
@@ -73,8 +200,8 @@ JsonValue JsonValue::make_string(std::string text) {
 JsonValue JsonValue::make_number(std::string text) {
   JsonValue v;
   if (!is_json_number_text(text)) return v;
-  v.type_ = JsonType::kNumber;
-  v.text_ = std::move(text);
+  v.init(JsonType::kNumber);
+  v.u_.text = std::move(text);
   return v;
 }
 
@@ -87,43 +214,48 @@ JsonValue JsonValue::make_bool(bool value) {
 
 JsonValue JsonValue::make_object() {
   JsonValue v;
-  v.type_ = JsonType::kObject;
+  v.init(JsonType::kObject);
   return v;
 }
 
 JsonValue JsonValue::make_array() {
   JsonValue v;
-  v.type_ = JsonType::kArray;
+  v.init(JsonType::kArray);
   return v;
 }
 
 JsonValue& JsonValue::add(std::string key, JsonValue value) {
   if (type_ != JsonType::kObject) *this = make_object();
-  for (JsonMember& m : members_) {
+  std::vector<JsonMember>& members = u_.members;
+  for (JsonMember& m : members) {
     if (m.key == key) {
       m.value = std::move(value);
       return m.value;
     }
   }
-  if (!is_valid_utf8(key.data(), key.size())) key = repair_utf8(key);
-  // Built objects are small; starting at 8 avoids the 1-2-4-8 regrowth, each
-  // step of which moves every member.
-  if (members_.capacity() == 0) members_.reserve(8);
-  members_.push_back(JsonMember{std::move(key), std::move(value)});
-  return members_.back().value;
+  if (!is_ascii(key) && !is_valid_utf8(key.data(), key.size())) key = repair_utf8(key);
+  // Built objects are small (a Coding, a Reference, an Identifier have one
+  // to four members); starting at 4 avoids the 1-2-4 regrowth, each step of
+  // which moves every member.
+  if (members.capacity() == 0) members.reserve(4);
+  members.push_back(JsonMember{std::move(key), std::move(value)});
+  return members.back().value;
 }
 
 JsonValue& JsonValue::push(JsonValue value) {
   if (type_ != JsonType::kArray) *this = make_array();
-  if (items_.capacity() == 0) items_.reserve(4);
-  items_.push_back(std::move(value));
-  return items_.back();
+  std::vector<JsonValue>& items = u_.items;
+  if (items.capacity() == 0) items.reserve(4);
+  items.push_back(std::move(value));
+  return items.back();
 }
 
 bool JsonValue::remove(std::string_view key) {
-  for (auto it = members_.begin(); it != members_.end(); ++it) {
+  if (!is_object()) return false;
+  std::vector<JsonMember>& members = u_.members;
+  for (auto it = members.begin(); it != members.end(); ++it) {
     if (it->key == key) {
-      members_.erase(it);
+      members.erase(it);
       return true;
     }
   }
@@ -131,7 +263,8 @@ bool JsonValue::remove(std::string_view key) {
 }
 
 JsonValue* JsonValue::find_mutable(std::string_view key) {
-  for (JsonMember& m : members_) {
+  if (!is_object()) return nullptr;
+  for (JsonMember& m : u_.members) {
     if (m.key == key) return &m.value;
   }
   return nullptr;
@@ -142,9 +275,9 @@ bool JsonValue::empty() const {
     case JsonType::kNull:
       return true;
     case JsonType::kObject:
-      return members_.empty();
+      return u_.members.empty();
     case JsonType::kArray:
-      return items_.empty();
+      return u_.items.empty();
     default:
       return false;
   }

@@ -48,10 +48,51 @@ inline bool word_needs_escape(uint64_t w) {
 
 }  // namespace
 
-// RFC 8785 §3.2.2.2. Runs of bytes that need no escape are appended at once.
-void write_json_string(std::string_view s, std::string& out) {
+namespace {
+
+// The canonical text is written into one buffer whose size grows
+// geometrically; each write checks the room once and copies, instead of
+// going through std::string's append for every token and character.
+class Out {
+ public:
+  explicit Out(size_t initial) { s_.resize(initial); }
+  char* room(size_t k) {
+    if (k > s_.size() - n_) s_.resize(std::max(s_.size() * 2, n_ + k));
+    return s_.data() + n_;
+  }
+  void put(char c) {
+    *room(1) = c;
+    ++n_;
+  }
+  void put(const char* p, size_t k) {
+    std::memcpy(room(k), p, k);
+    n_ += k;
+  }
+  void put(std::string_view v) { put(v.data(), v.size()); }
+  // After writing k bytes at room(k).
+  void advance(size_t k) { n_ += k; }
+  std::string finish() {
+    s_.resize(n_);
+    return std::move(s_);
+  }
+
+ private:
+  std::string s_;
+  size_t n_ = 0;
+};
+
+// Adapter so that one string writer serves both Out and std::string.
+struct StringOut {
+  std::string& s;
+  void put(char c) { s += c; }
+  void put(const char* p, size_t k) { s.append(p, k); }
+};
+
+// RFC 8785 §3.2.2.2. Runs of bytes that need no escape are written at once.
+template <typename Sink>
+void write_string(std::string_view s, Sink& out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
+  out.put('"');
   const char* p = s.data();
   const char* const end = p + s.size();
   while (p < end) {
@@ -63,38 +104,80 @@ void write_json_string(std::string_view s, std::string& out) {
       p += 8;
     }
     while (p < end && !needs_escape(static_cast<unsigned char>(*p))) ++p;
-    out.append(run, static_cast<size_t>(p - run));
+    out.put(run, static_cast<size_t>(p - run));
     if (p == end) break;
     const auto c = static_cast<unsigned char>(*p++);
     switch (c) {
       case '"':
-        out += "\\\"";
+        out.put("\\\"", 2);
         break;
       case '\\':
-        out += "\\\\";
+        out.put("\\\\", 2);
         break;
       case '\b':
-        out += "\\b";
+        out.put("\\b", 2);
         break;
       case '\t':
-        out += "\\t";
+        out.put("\\t", 2);
         break;
       case '\n':
-        out += "\\n";
+        out.put("\\n", 2);
         break;
       case '\f':
-        out += "\\f";
+        out.put("\\f", 2);
         break;
       case '\r':
-        out += "\\r";
+        out.put("\\r", 2);
         break;
       default: {
         const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out.append(esc, sizeof esc);
+        out.put(esc, sizeof esc);
       }
     }
   }
-  out += '"';
+  out.put('"');
+}
+
+// Most strings need no escape: they are copied while they are scanned, with
+// one check for room; the general writer takes over at the first byte that
+// needs an escape.
+template <>
+void write_string<Out>(std::string_view s, Out& out) {
+  const size_t n = s.size();
+  char* const start = out.room(n + 2);
+  char* d = start;
+  *d++ = '"';
+  const char* p = s.data();
+  const char* const end = p + n;
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    if (word_needs_escape(w)) break;
+    std::memcpy(d, &w, 8);
+    p += 8;
+    d += 8;
+  }
+  while (p < end && !needs_escape(static_cast<unsigned char>(*p))) *d++ = *p++;
+  if (p == end) {
+    *d++ = '"';
+    out.advance(static_cast<size_t>(d - start));
+    return;
+  }
+  // Rare: nothing was committed (no advance()); the general writer writes
+  // the whole string with its escapes.
+  struct Generic {
+    Out& o;
+    void put(char c) { o.put(c); }
+    void put(const char* q, size_t k) { o.put(q, k); }
+  } generic{out};
+  write_string(s, generic);
+}
+
+}  // namespace
+
+void write_json_string(std::string_view s, std::string& out) {
+  StringOut sink{out};
+  write_string(s, sink);
 }
 
 namespace {
@@ -198,6 +281,11 @@ JsonResult<std::string> rfc8785_number(std::string_view text) {
 }
 
 JsonResult<std::string> canonicalize(const JsonValue& root, NumberMode mode) {
+  return canonicalize(root, mode, nullptr);
+}
+
+JsonResult<std::string> canonicalize(const JsonValue& root, NumberMode mode,
+                                     const ReferenceRewriter* rewriter) {
   // One frame per open container. An object's members, in sorted order, are a
   // range of `order`, which grows and shrinks with the stack: no allocation
   // per object once the buffers have grown.
@@ -208,10 +296,9 @@ JsonResult<std::string> canonicalize(const JsonValue& root, NumberMode mode) {
   };
   thread_local std::vector<Frame> stack;
   thread_local std::vector<uint32_t> order;
+  thread_local std::string replacement;
   stack.clear();
   order.clear();
-  std::string out;
-  out.reserve(512);
 
   auto path = []() {
     std::string p;
@@ -228,66 +315,73 @@ JsonResult<std::string> canonicalize(const JsonValue& root, NumberMode mode) {
     return p;
   };
 
-  // Writes a scalar, or opens a container and pushes its frame. Returns false
-  // on a number kRfc8785 cannot represent.
-  auto emit = [&](const JsonValue& v) -> bool {
-    switch (v.type()) {
-      case JsonType::kNull:
-        out += "null";
-        return true;
-      case JsonType::kBool:
-        out += v.as_bool() ? "true" : "false";
-        return true;
-      case JsonType::kNumber:
-        if (mode == NumberMode::kPreserveLexical) {
-          out += v.text();
-          return true;
-        } else {
-          JsonResult<std::string> n = rfc8785_number(v.text());
-          if (!n.ok()) return false;
-          out += *n;
-          return true;
-        }
-      case JsonType::kString:
-        write_json_string(v.text(), out);
-        return true;
-      case JsonType::kArray:
-        out += '[';
-        stack.push_back(Frame{&v, order.size(), 0});
-        return true;
-      case JsonType::kObject: {
-        out += '{';
-        const auto& members = v.members();
-        const size_t begin = order.size();
-        for (size_t i = 0; i < members.size(); ++i) order.push_back(static_cast<uint32_t>(i));
-        // Keys are unique (JsonValue guarantees it), so the order is total.
-        // Objects are small: insertion sort, which is also linear when the
-        // members already arrive sorted.
-        auto first = order.begin() + static_cast<std::ptrdiff_t>(begin);
-        auto less = [&members](uint32_t a, uint32_t b) {
-          return utf16_key_less(members[a].key, members[b].key);
-        };
-        if (members.size() > 32) {
-          std::sort(first, order.end(), less);
-        } else {
-          for (auto it = first + (first == order.end() ? 0 : 1); it < order.end(); ++it) {
-            uint32_t x = *it;
-            auto j = it;
-            while (j > first && less(x, *(j - 1))) {
-              *j = *(j - 1);
-              --j;
-            }
-            *j = x;
-          }
-        }
-        stack.push_back(Frame{&v, begin, 0});
-        return true;
-      }
-    }
-    return true;
-  };
-
   try {
+    // Most records are well under 1 KiB; one growth step covers the rest.
+    Out out(1024);
+
+    // Writes a scalar, or opens a container and pushes its frame. Returns false
+    // on a number kRfc8785 cannot represent.
+    auto emit = [&](const JsonValue& v) -> bool {
+      switch (v.type()) {
+        case JsonType::kNull:
+          out.put("null", 4);
+          return true;
+        case JsonType::kBool:
+          if (v.as_bool()) {
+            out.put("true", 4);
+          } else {
+            out.put("false", 5);
+          }
+          return true;
+        case JsonType::kNumber:
+          if (mode == NumberMode::kPreserveLexical) {
+            out.put(v.text());
+            return true;
+          } else {
+            JsonResult<std::string> n = rfc8785_number(v.text());
+            if (!n.ok()) return false;
+            out.put(*n);
+            return true;
+          }
+        case JsonType::kString:
+          write_string(v.text(), out);
+          return true;
+        case JsonType::kArray:
+          out.put('[');
+          stack.push_back(Frame{&v, order.size(), 0});
+          return true;
+        case JsonType::kObject: {
+          out.put('{');
+          const auto& members = v.members();
+          const size_t begin = order.size();
+          for (size_t i = 0; i < members.size(); ++i) order.push_back(static_cast<uint32_t>(i));
+          // Keys are unique (JsonValue guarantees it), so the order is total.
+          // Objects are small: insertion sort, which is also linear when the
+          // members already arrive sorted.
+          auto first = order.begin() + static_cast<std::ptrdiff_t>(begin);
+          auto less = [&members](uint32_t a, uint32_t b) {
+            return utf16_key_less(members[a].key, members[b].key);
+          };
+          if (members.size() > 32) {
+            std::sort(first, order.end(), less);
+          } else {
+            for (auto it = first + (first == order.end() ? 0 : 1); it < order.end(); ++it) {
+              uint32_t x = *it;
+              auto j = it;
+              while (j > first && less(x, *(j - 1))) {
+                *j = *(j - 1);
+                --j;
+              }
+              *j = x;
+            }
+          }
+          stack.push_back(Frame{&v, begin, 0});
+          return true;
+        }
+      }
+      return true;
+    };
+
     if (!emit(root)) return number_error(path());
     while (!stack.empty()) {
       Frame& f = stack.back();
@@ -295,29 +389,36 @@ JsonResult<std::string> canonicalize(const JsonValue& root, NumberMode mode) {
       const bool is_array = v.is_array();
       size_t size = is_array ? v.items().size() : v.members().size();
       if (f.next == size) {
-        out += is_array ? ']' : '}';
+        out.put(is_array ? ']' : '}');
         if (!is_array) order.resize(f.order_begin);
         stack.pop_back();
         continue;
       }
-      if (f.next > 0) out += ',';
+      if (f.next > 0) out.put(',');
       const size_t i = f.next++;
       // `f` may dangle after emit() pushes; it is not used below.
       if (is_array) {
         if (!emit(v.items()[i])) return number_error(path());
       } else {
         const JsonMember& m = v.members()[order[f.order_begin + i]];
-        write_json_string(m.key, out);
-        out += ':';
+        write_string(m.key, out);
+        out.put(':');
+        if (rewriter != nullptr && m.value.is_string() && m.key == "reference") {
+          replacement.clear();
+          if (rewriter->rewrite(m.value.text(), replacement)) {
+            write_string(replacement, out);
+            continue;
+          }
+        }
         if (!emit(m.value)) return number_error(path());
       }
     }
+    return out.finish();
   } catch (const std::bad_alloc&) {
     stack.clear();
     order.clear();
     return JsonError{JsonErrorCode::kInternal, 0, "", "out of memory"};
   }
-  return out;
 }
 
 JsonResult<std::string> canonicalize_json(std::string_view input, const JsonParseOptions& options,

@@ -46,6 +46,24 @@ enum class NumberMode {
 JsonResult<std::string> canonicalize(const JsonValue& value,
                                      NumberMode mode = NumberMode::kPreserveLexical);
 
+// Replaces the string values of members named "reference" while they are
+// written (a record's references to resources of the same message, see
+// gateway/pipeline/normalize.cc), so the canonical text needs no second pass.
+class ReferenceRewriter {
+ public:
+  virtual ~ReferenceRewriter() = default;
+  // Called with each such value; appends the value to write instead (raw
+  // text, escaped by the writer) to `replacement` and returns true, or
+  // returns false to keep the value.
+  virtual bool rewrite(std::string_view reference, std::string& replacement) const = 0;
+};
+
+// canonicalize with `rewriter` (may be null) applied to reference values.
+// Whatever the rewriter returns, the output is the canonical text of the
+// value with those strings replaced.
+JsonResult<std::string> canonicalize(const JsonValue& value, NumberMode mode,
+                                     const ReferenceRewriter* rewriter);
+
 // parse_json followed by canonicalize.
 JsonResult<std::string> canonicalize_json(std::string_view input,
                                           const JsonParseOptions& options = {},

@@ -300,5 +300,64 @@ TEST(CanonicalJson, LongStringsWithEscapesAtEveryOffset) {
   EXPECT_EQ(out, "\"\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 !#~\"");
 }
 
+// Replaces "urn:uuid:<id>" references to known ids by "Type/<id>".
+class LocalReferences : public ReferenceRewriter {
+ public:
+  bool rewrite(std::string_view reference, std::string& replacement) const override {
+    ++calls;
+    if (reference == "urn:uuid:1") {
+      replacement = "Patient/1";
+      return true;
+    }
+    if (reference == "quote") {
+      replacement = "a \"quoted\" one";
+      return true;
+    }
+    return false;
+  }
+  mutable int calls = 0;
+};
+
+TEST(CanonicalJson, ReferenceRewriterReplacesReferenceValuesOnly) {
+  auto v =
+      parse_json(R"({"subject":{"reference":"urn:uuid:1"},"note":[{"reference":"urn:uuid:2"}],)"
+                 R"("other":{"ref":"urn:uuid:1","reference":7},"x":{"reference":"quote"},)"
+                 R"("reference":"urn:uuid:1"})");
+  ASSERT_TRUE(v.ok());
+  LocalReferences rewriter;
+  auto out = canonicalize(*v, NumberMode::kPreserveLexical, &rewriter);
+  ASSERT_TRUE(out.ok());
+  // Only string values of members named "reference", at any depth, and only
+  // where the rewriter answers; its text is escaped like any string.
+  EXPECT_EQ(*out,
+            R"({"note":[{"reference":"urn:uuid:2"}],"other":{"ref":"urn:uuid:1","reference":7},)"
+            R"("reference":"Patient/1","subject":{"reference":"Patient/1"},)"
+            R"("x":{"reference":"a \"quoted\" one"}})");
+  EXPECT_EQ(rewriter.calls, 4);
+  // Without a rewriter the same call is plain canonicalization.
+  EXPECT_EQ(*canonicalize(*v, NumberMode::kPreserveLexical, nullptr), *canonicalize(*v));
+}
+
+// The buffer grows past its first size with the text intact, escapes included.
+TEST(CanonicalJson, LongOutputAndEscapesAcrossBufferGrowth) {
+  JsonValue o = JsonValue::make_object();
+  std::string expected = "{";
+  for (int i = 0; i < 200; ++i) {
+    std::string key = "k" + std::to_string(1000 + i);
+    std::string value = "value " + std::to_string(i) + (i % 7 == 0 ? "\t\"\\\x01" : "");
+    o.add(key, JsonValue::make_string(value));
+    if (i > 0) expected += ',';
+    expected += '"' + key + "\":";
+    std::string escaped;
+    write_json_string(value, escaped);
+    expected += escaped;
+  }
+  expected += '}';
+  auto out = canonicalize(o);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, expected);
+  EXPECT_NE(out->find(R"(\t\"\\\u0001")"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace gw::fhir

@@ -74,7 +74,8 @@ std::string JsonError::to_string() const {
 }
 
 const JsonValue* JsonValue::find(std::string_view key) const {
-  for (const JsonMember& m : members_) {
+  if (!is_object()) return nullptr;
+  for (const JsonMember& m : u_.members) {
     if (m.key == key) return &m.value;
   }
   return nullptr;
@@ -191,8 +192,8 @@ class JsonBuilder {
       return fail(JsonErrorCode::kStringTooLong, "number text longer than the configured limit");
     }
     JsonValue v;
-    v.type_ = JsonType::kNumber;
-    v.text_.assign(str, len);
+    v.init(JsonType::kNumber);
+    v.u_.text.assign(str, len);
     return add(std::move(v));
   }
   bool Int(int) { return unexpected_number(); }
@@ -205,8 +206,8 @@ class JsonBuilder {
     if (!begin_value()) return false;
     if (!check_text(str, len, "string")) return false;
     JsonValue v;
-    v.type_ = JsonType::kString;
-    v.text_.assign(str, len);
+    v.init(JsonType::kString);
+    v.u_.text.assign(str, len);
     return add(std::move(v));
   }
 
@@ -216,7 +217,7 @@ class JsonBuilder {
     f.key.assign(str, len);
     f.has_key = true;
     if (!check_text(str, len, "member name")) return false;
-    if (f.value.members_.size() >= options_.max_object_members) {
+    if (f.value.u_.members.size() >= options_.max_object_members) {
       return fail(JsonErrorCode::kTooManyMembers,
                   "object has more members than the configured limit");
     }
@@ -241,7 +242,7 @@ class JsonBuilder {
     for (const Frame& f : stack_) {
       if (f.value.type_ == JsonType::kArray) {
         path += '/';
-        path += std::to_string(f.value.items_.size());
+        path += std::to_string(f.value.u_.items.size());
       } else if (f.has_key) {
         path += '/';
         path += is_reportable_json_key(f.key) ? std::string_view(f.key) : std::string_view("*");
@@ -291,7 +292,7 @@ class JsonBuilder {
     ++values_;
     if (!stack_.empty()) {
       const JsonValue& top = stack_.back().value;
-      if (top.type_ == JsonType::kArray && top.items_.size() >= options_.max_array_items) {
+      if (top.type_ == JsonType::kArray && top.u_.items.size() >= options_.max_array_items) {
         return fail(JsonErrorCode::kArrayTooLong, "array has more items than the configured limit");
       }
     }
@@ -304,7 +305,7 @@ class JsonBuilder {
       return fail(JsonErrorCode::kTooDeep, "nesting deeper than the configured limit");
     }
     stack_.emplace_back();
-    stack_.back().value.type_ = type;
+    stack_.back().value.init(type);
     return true;
   }
 
@@ -322,9 +323,9 @@ class JsonBuilder {
     }
     Frame& f = stack_.back();
     if (f.value.type_ == JsonType::kArray) {
-      f.value.items_.push_back(std::move(v));
+      f.value.u_.items.push_back(std::move(v));
     } else {
-      f.value.members_.push_back(JsonMember{std::move(f.key), std::move(v)});
+      f.value.u_.members.push_back(JsonMember{std::move(f.key), std::move(v)});
       f.key.clear();
       f.has_key = false;
     }

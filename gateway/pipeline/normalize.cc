@@ -24,27 +24,27 @@ NormalizeIssue in_fhir(std::string path, std::string text) {
 // ("urn:uuid:<id>"), which mean nothing outside the Bundle. A stored record
 // is read alone (REST, export, transfers), so its references to resources
 // of the same message become "Type/<id>", the record that holds them.
-// Rewritten in the canonical text (no whitespace, no escapes in these
-// values) rather than in the tree, which stays the Bundle as mapped.
-void resolve_entry_references(
-    const std::unordered_map<std::string_view, std::string_view>& type_of_id, std::string* json) {
-  static constexpr std::string_view kKey = "\"reference\":\"urn:uuid:";
-  size_t pos = json->find(kKey);
-  while (pos != std::string::npos) {
-    const size_t value = pos + kKey.size() - 9;  // at "urn:uuid:"
-    const size_t end = json->find('"', value);
-    if (end == std::string::npos) return;
-    const std::string_view id = std::string_view(*json).substr(value + 9, end - value - 9);
-    auto it = type_of_id.find(id);
-    size_t next = end;
-    if (it != type_of_id.end()) {
-      std::string local = std::string(it->second) + "/" + std::string(id);
-      json->replace(value, end - value, local);
-      next = value + local.size();
-    }
-    pos = json->find(kKey, next);
+// Rewritten while the canonical text is written rather than in the tree,
+// which stays the Bundle as mapped.
+class EntryReferences : public fhir::ReferenceRewriter {
+ public:
+  explicit EntryReferences(const std::unordered_map<std::string_view, std::string_view>& type_of_id)
+      : type_of_id_(type_of_id) {}
+  bool rewrite(std::string_view reference, std::string& replacement) const override {
+    constexpr std::string_view kUrn = "urn:uuid:";
+    if (reference.substr(0, kUrn.size()) != kUrn) return false;
+    const std::string_view id = reference.substr(kUrn.size());
+    auto it = type_of_id_.find(id);
+    if (it == type_of_id_.end()) return false;
+    replacement.append(it->second);
+    replacement += '/';
+    replacement.append(id);
+    return true;
   }
-}
+
+ private:
+  const std::unordered_map<std::string_view, std::string_view>& type_of_id_;
+};
 
 }  // namespace
 
@@ -65,11 +65,20 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
   if (!conv.ok()) return out;
 
   std::vector<v2fhir::MappedRecord> mapped = conv.records();
-  std::unordered_map<std::string_view, std::string_view> type_of_id;
-  for (const v2fhir::MappedRecord& m : mapped) type_of_id.emplace(m.id, m.resource_type);
   fhir::JsonValue* entries = conv.bundle.find_mutable("entry");
-  out.records.reserve(mapped.size());
+  // Ids as views of the entries' fullUrls (records() took the id from
+  // there), which stay put while the loop below edits the resources, so that
+  // each MappedRecord's strings can be moved into its RecordWrite.
+  std::unordered_map<std::string_view, std::string_view> type_of_id;
+  type_of_id.reserve(mapped.size());
   for (const v2fhir::MappedRecord& m : mapped) {
+    std::string_view id = entries->items()[m.entry_index].find("fullUrl")->text();
+    if (id.substr(0, 9) == "urn:uuid:") id.remove_prefix(9);
+    type_of_id.emplace(id, m.resource_type);
+  }
+  const EntryReferences references(type_of_id);
+  out.records.reserve(mapped.size());
+  for (v2fhir::MappedRecord& m : mapped) {
     fhir::JsonValue* resource = entries->mutable_items()[m.entry_index].find_mutable("resource");
     if (resource == nullptr) continue;
     // The record is the resource as a server would hold it: with its id. The
@@ -88,17 +97,16 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
         out.warnings.push_back(std::move(n));
       }
     }
-    fhir::JsonResult<std::string> canonical = fhir::canonicalize(*resource);
+    fhir::JsonResult<std::string> canonical =
+        fhir::canonicalize(*resource, fhir::NumberMode::kPreserveLexical, &references);
     if (added_id) resource->remove("id");
     if (!canonical.ok()) {
       out.errors.push_back(in_fhir(m.resource_type, "resource could not be canonicalized"));
       continue;
     }
     store::RecordWrite w;
-    w.resource_type = m.resource_type;
-    w.resource_id = m.id;
+    w.resource_type = m.resource_type;  // type_of_id views it
     w.resource_json = std::move(canonical).value();
-    resolve_entry_references(type_of_id, &w.resource_json);
     w.patients = store::patient_compartment_ids(
         m.resource_type, m.id, *resource, [&](std::string_view ref) -> std::string_view {
           constexpr std::string_view kUrn = "urn:uuid:";
@@ -106,10 +114,11 @@ Normalized normalize_v2(const hl7::Message& message, const v2fhir::MappingConfig
           auto it = type_of_id.find(ref.substr(kUrn.size()));
           return it != type_of_id.end() && it->second == "Patient" ? it->first : std::string_view();
         });
-    w.identifiers = m.identifiers;
-    w.merge.keep_stored = m.partial.keep_stored;
-    for (const v2fhir::PartialUpdate::MergeBy& b : m.partial.merge_by)
-      w.merge.merge_by.push_back({b.element, b.key_path});
+    w.resource_id = std::move(m.id);
+    w.identifiers = std::move(m.identifiers);
+    w.merge.keep_stored = std::move(m.partial.keep_stored);
+    for (v2fhir::PartialUpdate::MergeBy& b : m.partial.merge_by)
+      w.merge.merge_by.push_back({std::move(b.element), std::move(b.key_path)});
     // The labels this write gets are computed from its codes (labeler.h);
     // the ones a REST client or an earlier rule put on the stored version
     // stay (labels are only added on this path).

@@ -5,9 +5,14 @@
 // (tests/bench.sh fhir does).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "adapters/hl7/er7.h"
 #include "gateway/cli/ctl_commands.h"
@@ -15,6 +20,15 @@
 #include "gateway/crypto/store_keys.h"
 #include "gateway/labels/labeler.h"
 #include "gateway/pipeline/normalize.h"
+
+// Callgrind's client request, when valgrind's headers are installed (a no-op
+// instruction sequence outside valgrind).
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define GW_CALLGRIND_TOGGLE() CALLGRIND_TOGGLE_COLLECT
+#else
+#define GW_CALLGRIND_TOGGLE() ((void)0)
+#endif
 
 namespace {
 
@@ -208,6 +222,44 @@ void BM_TokenOnly(benchmark::State& state) {
 }
 BENCHMARK(BM_TokenOnly);
 
+// `normalize_bench --instructions adt|oru [N]`: N normalizations (default
+// 20) of one message after three warm-up runs (the first loads the R4
+// definitions), with callgrind collecting only those N:
+//   valgrind --tool=callgrind --collect-atstart=no \
+//     build/gateway/normalize_bench --instructions adt
+// "Collected" / N is the repeatable instructions per message; without
+// valgrind it prints the wall clock per message.
+int count_instructions(int argc, char** argv) {
+  const std::string which = argc > 2 ? argv[2] : "adt";
+  const int n = argc > 3 ? std::max(1, std::atoi(argv[3])) : 20;
+  const std::string raw = which == "oru" ? oru_with_results(20) : corpus_message("adt_a01.hl7");
+  gw::hl7::ParseResult r = gw::hl7::parse(raw);
+  if (!r.message) return 1;
+  gw::v2fhir::MappingConfig config;
+  for (int i = 0; i < 3; ++i) gw::pipeline::normalize_v2(*r.message, config);
+  size_t records = 0;
+  const auto start = std::chrono::steady_clock::now();
+  GW_CALLGRIND_TOGGLE();
+  for (int i = 0; i < n; ++i) {
+    gw::pipeline::Normalized out = gw::pipeline::normalize_v2(*r.message, config);
+    if (!out.ok()) return 1;
+    records += out.records.size();
+  }
+  GW_CALLGRIND_TOGGLE();
+  const std::chrono::duration<double, std::micro> took = std::chrono::steady_clock::now() - start;
+  std::printf("%s: %d messages, %zu records each, %.1f us per message\n", which.c_str(), n,
+              records / static_cast<size_t>(n), took.count() / n);
+  return 0;
+}
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "--instructions")
+    return count_instructions(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
