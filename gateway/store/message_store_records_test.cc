@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/crypto/commitment.h"
 #include "gateway/store/message_store.h"
 #include "gateway/store/store_test_util.h"
 
@@ -101,6 +102,21 @@ TEST_F(RecordsTest, PartialWritesAreMergedWithTheLatestVersion) {
   auto latest = store_->read_record("Patient", "p1");
   ASSERT_TRUE(latest.has_value());
   EXPECT_EQ(latest->resource_json, R"({"content":"text","status":"final"})");
+  // The commitment is over the merged text that was stored, not over the
+  // write as submitted (for which submit() prepared one).
+  EXPECT_EQ(crypto::commitment_digest(latest->commit_salt, latest->resource_json),
+            latest->commitment);
+  EXPECT_NE(crypto::commitment_digest(latest->commit_salt, partial.resource_json),
+            latest->commitment);
+  // Every version, new (sealed as prepared) or later (sealed again in the
+  // transaction), opens and carries a commitment to what it holds.
+  for (int64_t v = 1; v <= 3; ++v) {
+    auto version = store_->read_record("Patient", "p1", v);
+    ASSERT_TRUE(version.has_value()) << v;
+    EXPECT_EQ(crypto::commitment_digest(version->commit_salt, version->resource_json),
+              version->commitment)
+        << v;
+  }
 
   CommitResult replay = store_->submit_sync(with_records("4", {partial}));
   EXPECT_EQ(replay.records[0].version, 3);

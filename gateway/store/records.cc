@@ -103,12 +103,28 @@ int RecordWriter::prepare(sqlite3* db) {
   return SQLITE_OK;
 }
 
+std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
+                                            const std::vector<RecordWrite>& records) {
+  std::vector<PreparedRecord> out(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const RecordWrite& r = records[i];
+    out[i].digest = keys.content_digest(r.resource_json);
+    out[i].commitment = crypto::commit(r.resource_json);
+    out[i].sealed_first = keys.seal(
+        r.resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, 1));
+  }
+  return out;
+}
+
 int RecordWriter::apply(int64_t message_id, int64_t now_ms, const std::vector<RecordWrite>& records,
+                        const std::vector<PreparedRecord>& prepared,
                         std::vector<RecordVersion>* versions, size_t* conflict_index) {
+  if (prepared.size() != records.size()) return SQLITE_MISUSE;
   versions->assign(records.size(), RecordVersion{});
   for (size_t i = 0; i < records.size(); ++i) {
     bool conflict = false;
-    const int rc = write_one(message_id, now_ms, records[i], &(*versions)[i], &conflict);
+    const int rc =
+        write_one(message_id, now_ms, records[i], prepared[i], &(*versions)[i], &conflict);
     if (rc != SQLITE_OK) return rc;
     if (conflict) {
       *conflict_index = i;
@@ -137,7 +153,7 @@ int RecordWriter::merge_with_latest(const RecordWrite& r, int64_t latest, std::s
 }
 
 int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r,
-                            RecordVersion* out, bool* conflict) {
+                            const PreparedRecord& prepared, RecordVersion* out, bool* conflict) {
   int64_t latest = 0;
   std::string head_digest;
   int64_t head_updated_at_ms = 0;
@@ -155,7 +171,7 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   // A partial write becomes the latest version updated with what it says;
   // a write identical to the latest version is that version whatever its
   // rules (a replayed or repeated message: no read, no merge).
-  crypto::Sha256Digest digest = keys_->content_digest(r.resource_json);
+  crypto::Sha256Digest digest = prepared.digest;
   std::string merged;
   if (latest > 0 && (!r.merge.empty() || r.merge.keep_stored_labels) &&
       head_digest != as_bytes(digest)) {
@@ -176,9 +192,17 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
     return SQLITE_OK;
   }
   const int64_t version = latest + 1;
-  const std::string sealed = keys_->seal(
-      resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, version));
-  const crypto::Commitment commitment = crypto::commit(resource_json);
+  // What submit() prepared holds for r.resource_json as version 1 only.
+  std::string resealed;
+  if (!merged.empty() || version != 1) {
+    resealed = keys_->seal(resource_json,
+                           crypto::record_associated_data(r.resource_type, r.resource_id, version));
+  }
+  const std::string& sealed = resealed.empty() ? prepared.sealed_first : resealed;
+  const crypto::Commitment commitment =
+      merged.empty() ? prepared.commitment : crypto::commit(resource_json);
+  // A resource without a previous version has no index rows to replace.
+  const bool replace = latest > 0;
   int rc;
   {
     ScopedReset reset(insert_);
@@ -208,7 +232,7 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
              .step();
     if (rc != SQLITE_DONE) return rc;
   }
-  {
+  if (replace) {
     ScopedReset reset(delete_ids_);
     rc = delete_ids_.bind_text(1, r.resource_type).bind_text(2, r.resource_id).step();
     if (rc != SQLITE_DONE) return rc;
@@ -228,7 +252,7 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   if (r.resource_type == "Patient") {
     // The tokens the pipeline's tokenize step computed replace the previous
     // version's: how the ledger and the other members name this patient.
-    {
+    if (replace) {
       ScopedReset reset(delete_tokens_);
       rc = delete_tokens_.bind_text(1, r.resource_id).step();
       if (rc != SQLITE_DONE) return rc;
@@ -239,7 +263,7 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
       if (rc != SQLITE_DONE) return rc;
     }
   }
-  rc = index_compartment(r, resource_json);
+  rc = index_compartment(r, resource_json, replace);
   if (rc != SQLITE_OK) return rc;
   out->version = version;
   out->updated_at_ms = now_ms;
@@ -247,8 +271,9 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   return SQLITE_OK;
 }
 
-int RecordWriter::index_compartment(const RecordWrite& r, std::string_view resource_json) {
-  {
+int RecordWriter::index_compartment(const RecordWrite& r, std::string_view resource_json,
+                                    bool replace) {
+  if (replace) {
     ScopedReset reset(delete_patients_);
     const int rc =
         delete_patients_.bind_text(1, r.resource_type).bind_text(2, r.resource_id).step();

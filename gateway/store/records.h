@@ -19,6 +19,23 @@
 
 namespace gw::store::internal {
 
+// What a record write needs from the keys, computed by the submitting thread
+// (MessageStore::submit, which the pipeline calls from several workers) so
+// that the single committer thread only runs SQL. Valid for the write as
+// given: a write that is merged with the stored version (RecordWrite::merge)
+// gets all three again from the merged text inside the transaction.
+struct PreparedRecord {
+  crypto::Sha256Digest digest{};    // keys.content_digest(resource_json)
+  crypto::Commitment commitment{};  // crypto::commit(resource_json): fresh salt
+  // resource_json sealed for version 1: most writes are of resources the
+  // store has not seen yet (new encounters, observations, patients). A write
+  // that turns out to be a later version is sealed again for that version
+  // (the associated data binds the version, known only in the transaction).
+  std::string sealed_first;
+};
+std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
+                                            const std::vector<RecordWrite>& records);
+
 // Writes records inside the committer's open transaction. Committer thread only.
 class RecordWriter {
  public:
@@ -27,15 +44,17 @@ class RecordWriter {
 
   explicit RecordWriter(std::shared_ptr<const crypto::StoreKeys> keys) : keys_(std::move(keys)) {}
   int prepare(sqlite3* db);  // SQLITE_OK or an error code
-  // Writes `records` for message `message_id`. Returns SQLITE_OK, kConflict
+  // Writes `records` for message `message_id`; prepared[i] is
+  // prepare_records()'s result for records[i]. Returns SQLITE_OK, kConflict
   // (then *conflict_index names the record and the caller rolls back to its
   // savepoint) or an SQLite error code.
   int apply(int64_t message_id, int64_t now_ms, const std::vector<RecordWrite>& records,
-            std::vector<RecordVersion>* versions, size_t* conflict_index);
+            const std::vector<PreparedRecord>& prepared, std::vector<RecordVersion>* versions,
+            size_t* conflict_index);
 
  private:
-  int write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r, RecordVersion* out,
-                bool* conflict);
+  int write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r,
+                const PreparedRecord& prepared, RecordVersion* out, bool* conflict);
   // r.resource_json merged (r.merge) with version `latest` of the record,
   // into *merged. SQLITE_CORRUPT when that version does not open or parse:
   // the transaction fails and the sender retries, as for an ack that does
@@ -43,7 +62,8 @@ class RecordWriter {
   // read, which would lose what that version holds.
   int merge_with_latest(const RecordWrite& r, int64_t latest, std::string* merged);
 
-  int index_compartment(const RecordWrite& r, std::string_view resource_json);
+  // `replace`: the resource had a version before, whose rows go first.
+  int index_compartment(const RecordWrite& r, std::string_view resource_json, bool replace);
 
   std::shared_ptr<const crypto::StoreKeys> keys_;
   sqlite3* db_ = nullptr;  // the committer's write connection
