@@ -1,4 +1,4 @@
-// Normalized FHIR records in the message store's SQLite file (schema v2):
+// Normalized FHIR records in the message store's SQLite file (schema v2+):
 // the committer-side writer and a reader with its own connection. Private to
 // gateway/store; the public API is MessageStore's record methods.
 #pragma once
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gateway/crypto/store_keys.h"
+#include "gateway/store/index_rows.h"
 #include "gateway/store/message_store.h"
 #include "gateway/store/sqlite_util.h"
 
@@ -23,7 +24,8 @@ namespace gw::store::internal {
 // (MessageStore::submit, which the pipeline calls from several workers) so
 // that the single committer thread only runs SQL. Valid for the write as
 // given: a write that is merged with the stored version (RecordWrite::merge)
-// gets all three again from the merged text inside the transaction.
+// gets digest, commitment and seal again from the merged text inside the
+// transaction (its identifiers are the write's either way).
 struct PreparedRecord {
   crypto::Sha256Digest digest{};    // keys.content_digest(resource_json)
   crypto::Commitment commitment{};  // crypto::commit(resource_json): fresh salt
@@ -32,6 +34,9 @@ struct PreparedRecord {
   // that turns out to be a later version is sealed again for that version
   // (the associated data binds the version, known only in the transaction).
   std::string sealed_first;
+  // Index keys of r.identifiers: for each, the system's and the any-system
+  // key (StoreKeys::index_key).
+  std::vector<std::string> identifier_keys;
 };
 std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
                                             const std::vector<RecordWrite>& records);
@@ -62,13 +67,14 @@ class RecordWriter {
   // read, which would lose what that version holds.
   int merge_with_latest(const RecordWrite& r, int64_t latest, std::string* merged);
 
-  // `replace`: the resource had a version before, whose rows go first.
-  int index_compartment(const RecordWrite& r, std::string_view resource_json, bool replace);
+  // Replaces the previous version's index rows (none for a new resource)
+  // with the new version's.
+  int replace_index_rows(const RecordWrite& r, const IndexRows& previous, const IndexRows& rows);
 
   std::shared_ptr<const crypto::StoreKeys> keys_;
   sqlite3* db_ = nullptr;  // the committer's write connection
-  Statement head_, latest_resource_, insert_, upsert_head_, delete_ids_, insert_id_, delete_tokens_,
-      insert_token_, delete_patients_, insert_patient_;
+  Statement head_, latest_resource_, insert_, upsert_head_, delete_id_, insert_id_, delete_token_,
+      insert_token_, delete_patient_, insert_patient_;
 };
 
 // Record reads on a read-only connection of its own, guarded by a mutex.
