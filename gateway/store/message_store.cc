@@ -269,7 +269,7 @@ class SqliteMessageStore final : public MessageStore {
   std::atomic<std::thread::id> committer_id_{};
 
   std::atomic<uint64_t> submitted_{0}, stored_{0}, duplicates_{0}, failed_{0}, transactions_{0},
-      read_errors_{0}, queue_full_{0}, conflicts_{0};
+      read_errors_{0}, queue_full_{0}, conflicts_{0}, wal_frames_written_{0};
   std::atomic<uint64_t> checkpoints_{0}, checkpointed_pages_{0}, checkpoint_restarts_{0},
       checkpoint_failures_{0}, committer_pauses_{0}, committer_paused_us_{0};
 };
@@ -540,12 +540,10 @@ void SqliteMessageStore::run_committer() {
 void SqliteMessageStore::on_wal_commit(uint64_t frames) {
   // Fewer frames than after the previous commit: this transaction wrote the
   // WAL from its start again.
-  if (frames < hook_frames_) {
-    wal_laps_.fetch_add(1, std::memory_order_relaxed);
-    hook_written_ += frames;
-  } else {
-    hook_written_ += frames - hook_frames_;
-  }
+  const uint64_t written = frames < hook_frames_ ? frames : frames - hook_frames_;
+  if (frames < hook_frames_) wal_laps_.fetch_add(1, std::memory_order_relaxed);
+  hook_written_ += written;
+  wal_frames_written_.fetch_add(written, std::memory_order_relaxed);
   hook_frames_ = frames;
   wal_frames_.store(frames, std::memory_order_relaxed);
   if (hook_written_ >= checkpoint_pages_ || frames >= ceiling_frames_) {
@@ -1037,6 +1035,7 @@ StoreStats SqliteMessageStore::stats() const {
   s.failed = failed_.load(std::memory_order_relaxed);
   s.transactions = transactions_.load(std::memory_order_relaxed);
   s.read_errors = read_errors_.load(std::memory_order_relaxed);
+  s.wal_frames_written = wal_frames_written_.load(std::memory_order_relaxed);
   s.queue_full = queue_full_.load(std::memory_order_relaxed);
   s.checkpoints = checkpoints_.load(std::memory_order_relaxed);
   s.checkpointed_pages = checkpointed_pages_.load(std::memory_order_relaxed);

@@ -302,7 +302,11 @@ struct StoreStats {
   uint64_t conflicts = 0;     // duplicate conflicts (kDuplicateConflict), new or resent
   uint64_t transactions = 0;  // commits performed; submitted/transactions = mean group size
   uint64_t read_errors = 0;   // failed list/raw_message/count queries
-  uint64_t queue_full = 0;    // submissions refused for max_queued_bytes (also in `failed`)
+  // Pages the commits appended to the WAL (one frame each, page size + 24
+  // bytes): what a message costs in writes, before the checkpoints copy
+  // each page's last frame into the database file.
+  uint64_t wal_frames_written = 0;
+  uint64_t queue_full = 0;  // submissions refused for max_queued_bytes (also in `failed`)
   // Checkpointer (all checkpoints run on its thread).
   uint64_t checkpoints = 0;          // checkpoints that succeeded, of any mode
   uint64_t checkpointed_pages = 0;   // WAL pages they copied into the database file

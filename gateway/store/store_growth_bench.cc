@@ -6,6 +6,10 @@
 // JSON line per `--report-every` messages (throughput of that slice, bytes of
 // the database and WAL per message so far) and, at the end, the bytes of each
 // table and index (SQLite's dbstat virtual table, when compiled in).
+// wal_frames_per_msg: pages the commits appended to the WAL (4 KiB each, two
+// pwrite calls); checkpointed_pages_per_msg: of those, the pages checkpoints
+// then copied into the database file (a page rewritten by several commits
+// between two checkpoints is copied once).
 //
 //   store_growth_bench [--messages N] [--report-every N] [--window N]
 //                      [--submitters N] [--seed N] [--dir PATH] [--keep]
@@ -230,7 +234,7 @@ int run(const Options& o) {
 
   const auto start = std::chrono::steady_clock::now();
   auto slice_start = start;
-  uint64_t slice_done = 0, slice_tx = 0, slice_versions = 0;
+  uint64_t slice_done = 0, slice_tx = 0, slice_versions = 0, slice_pages = 0, slice_frames = 0;
   rusage ru0{};
   getrusage(RUSAGE_SELF, &ru0);
   for (uint64_t mark = o.report_every; slice_done < o.messages;
@@ -253,18 +257,25 @@ int run(const Options& o) {
     std::printf(
         "{\"stored\": %llu, \"msgs_per_s\": %.0f, \"versions_per_s\": %.0f, \"cpu_us_per_msg\": "
         "%.1f, \"mean_group\": %.1f, \"db_bytes\": %llu, \"wal_bytes\": %llu, "
-        "\"db_bytes_per_msg\": %.0f, \"peak_rss_kib\": %ld}\n",
+        "\"db_bytes_per_msg\": %.0f, \"wal_frames_per_msg\": %.1f, \"checkpointed_pages_per_msg\": "
+        "%.1f, "
+        "\"peak_rss_kib\": %ld}\n",
         static_cast<unsigned long long>(mark), n / secs, (versions - slice_versions) / secs,
         cpu_us / static_cast<double>(n),
         static_cast<double>(n) /
             static_cast<double>(std::max<uint64_t>(st.transactions - slice_tx, 1)),
         static_cast<unsigned long long>(db), static_cast<unsigned long long>(wal),
-        static_cast<double>(db) / static_cast<double>(mark), peak_rss_kib());
+        static_cast<double>(db) / static_cast<double>(mark),
+        static_cast<double>(st.wal_frames_written - slice_frames) / static_cast<double>(n),
+        static_cast<double>(st.checkpointed_pages - slice_pages) / static_cast<double>(n),
+        peak_rss_kib());
     std::fflush(stdout);
     slice_start = now;
     slice_done = mark;
     slice_tx = st.transactions;
     slice_versions = versions;
+    slice_pages = st.checkpointed_pages;
+    slice_frames = st.wal_frames_written;
     ru0 = ru;
   }
   for (auto& t : threads) t.join();
