@@ -105,7 +105,7 @@ struct Pending {
   InboundMessage message;
   crypto::Sha256Digest content_sha256;  // computed by the submitting thread
   // One per message.records (accepted messages only), also computed there.
-  std::vector<internal::PreparedRecord> prepared;
+  std::shared_ptr<const PreparedRecords> prepared;
   // With message.on_conflict: its acknowledgement in clear, returned when
   // the conflict is stored now (message.on_conflict->ack is sealed).
   std::string conflict_ack;
@@ -439,8 +439,15 @@ void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
                                                   p.message.received_at_ms));
   }
   if (p.message.status == MessageStatus::kAccepted) {
-    p.prepared = internal::prepare_records(keys, p.message.records);
-    for (const internal::PreparedRecord& r : p.prepared) p.bytes += r.sealed_first.size();
+    if (p.message.prepared == nullptr ||
+        !internal::matches(p.message.prepared->records, p.message.records)) {
+      prepare_records(keys, &p.message);
+    }
+    p.prepared = std::move(p.message.prepared);
+    if (p.prepared != nullptr) {
+      for (const internal::PreparedRecord& r : p.prepared->records)
+        p.bytes += r.sealed_first.size();
+    }
   }
   p.message.raw = keys.seal(
       p.message.raw, crypto::message_associated_data("raw", p.message.sender, p.message.control_id,
@@ -824,8 +831,11 @@ int SqliteMessageStore::apply(const Pending& p, CommitResult* result) {
   const int rc = insert_message(p, result);
   if (rc != SQLITE_OK || !with_records) return rc;
   size_t conflict_index = 0;
-  const int records_rc = record_writer_.apply(result->id, m.received_at_ms, m.records, p.prepared,
-                                              &result->records, &conflict_index);
+  // with_records: submit() prepared them (prepare_records() skips no accepted message with
+  // records).
+  const int records_rc =
+      record_writer_.apply(result->id, m.received_at_ms, m.records, p.prepared->records,
+                           &result->records, &conflict_index);
   if (records_rc == internal::RecordWriter::kConflict) {
     {
       ScopedReset reset(rollback_to_);
@@ -1047,6 +1057,13 @@ StoreStats SqliteMessageStore::stats() const {
 }
 
 }  // namespace
+
+void prepare_records(const crypto::StoreKeys& keys, InboundMessage* m) {
+  if (m->status != MessageStatus::kAccepted || m->records.empty()) return;
+  auto prepared = std::make_shared<PreparedRecords>();
+  prepared->records = internal::prepare_records(keys, m->records);
+  m->prepared = std::move(prepared);
+}
 
 Result<std::unique_ptr<MessageStore>> MessageStore::open(const StoreOptions& options) {
   if (options.path.empty()) {

@@ -9,6 +9,7 @@
 
 #include "gateway/crypto/commitment.h"
 #include "gateway/store/message_store.h"
+#include "gateway/store/records.h"
 #include "gateway/store/store_test_util.h"
 
 namespace gw::store {
@@ -279,6 +280,35 @@ TEST_F(RecordsTest, RecordsSurviveReopen) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->resource_json, R"({"keep":true})");
   EXPECT_EQ(store_->find_records("Patient", std::string("urn:mrn"), "MRN-1", 5).size(), 1u);
+}
+
+// prepare_records(): the work done ahead is what is stored (same salt), and
+// work that no longer matches the records is done again by submit().
+TEST_F(RecordsTest, PreparedRecordsAreUsedOnlyWhileTheyMatch) {
+  InboundMessage m = with_records("1", {patient("p1", R"({"name":"a"})")});
+  prepare_records(store_->keys(), &m);
+  ASSERT_NE(m.prepared, nullptr);
+  const auto prepared_salt = m.prepared->records.at(0).commitment.salt;
+  ASSERT_EQ(store_->submit_sync(m).kind, CommitResult::Kind::kStored);
+  auto stored = store_->read_record("Patient", "p1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->commit_salt, prepared_salt);
+  EXPECT_EQ(crypto::commitment_digest(stored->commit_salt, stored->resource_json),
+            stored->commitment);
+
+  // Changed after it was prepared: prepared again, for what is stored.
+  InboundMessage changed = with_records("2", {patient("p2", R"({"name":"b"})")});
+  prepare_records(store_->keys(), &changed);
+  const auto stale_salt = changed.prepared->records.at(0).commitment.salt;
+  changed.records[0].resource_json = R"({"name":"longer"})";
+  ASSERT_EQ(store_->submit_sync(changed).kind, CommitResult::Kind::kStored);
+  stored = store_->read_record("Patient", "p2");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->resource_json, R"({"name":"longer"})");
+  EXPECT_NE(stored->commit_salt, stale_salt);
+  EXPECT_EQ(crypto::commitment_digest(stored->commit_salt, stored->resource_json),
+            stored->commitment);
+  EXPECT_EQ(store_->find_records("Patient", "urn:mrn", "MRN-1", 10).size(), 2u);
 }
 
 }  // namespace

@@ -120,16 +120,31 @@ std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
       out[i].identifier_keys.push_back(keys.index_key(system, value));
       out[i].identifier_keys.push_back(keys.index_key(std::nullopt, value));
     }
+    out[i].resource_type = r.resource_type;
+    out[i].resource_id = r.resource_id;
+    out[i].json_bytes = r.resource_json.size();
     out[i].sealed_first = keys.seal(
         r.resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, 1));
   }
   return out;
 }
 
+bool matches(const std::vector<PreparedRecord>& prepared, const std::vector<RecordWrite>& records) {
+  if (prepared.size() != records.size()) return false;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (prepared[i].resource_type != records[i].resource_type ||
+        prepared[i].resource_id != records[i].resource_id ||
+        prepared[i].json_bytes != records[i].resource_json.size()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 int RecordWriter::apply(int64_t message_id, int64_t now_ms, const std::vector<RecordWrite>& records,
                         const std::vector<PreparedRecord>& prepared,
                         std::vector<RecordVersion>* versions, size_t* conflict_index) {
-  if (prepared.size() != records.size()) return SQLITE_MISUSE;
+  if (!matches(prepared, records)) return SQLITE_MISUSE;
   versions->assign(records.size(), RecordVersion{});
   for (size_t i = 0; i < records.size(); ++i) {
     bool conflict = false;

@@ -37,9 +37,26 @@ struct PreparedRecord {
   // Index keys of r.identifiers: for each, the system's and the any-system
   // key (StoreKeys::index_key).
   std::vector<std::string> identifier_keys;
+  // What it was made for (matches()).
+  std::string resource_type, resource_id;
+  size_t json_bytes = 0;
 };
 std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
                                             const std::vector<RecordWrite>& records);
+// Whether `prepared` was made for `records` as they are now: same count, and
+// the same type, id and resource_json length for each (a cheap guard
+// against a caller that changed records after preparing them).
+bool matches(const std::vector<PreparedRecord>& prepared, const std::vector<RecordWrite>& records);
+
+}  // namespace gw::store::internal
+
+namespace gw::store {
+struct PreparedRecords {
+  std::vector<internal::PreparedRecord> records;  // one per InboundMessage::records
+};
+}  // namespace gw::store
+
+namespace gw::store::internal {
 
 // Writes records inside the committer's open transaction. Committer thread only.
 class RecordWriter {
