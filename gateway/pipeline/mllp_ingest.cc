@@ -222,6 +222,9 @@ void MllpIngest::on_frame(const mllp::PeerInfo& peer, std::string frame, mllp::R
         log::error("label.failed", {{"channel", options_.channel}, {"detail", labeled.message()}});
       } else {
         tokenize(store_->keys(), &m.records);
+        // The store's keyed work on the records, here rather than in
+        // submit(), which runs for one message at a time.
+        store::prepare_records(store_->keys(), &m);
       }
     } else if (n.unsupported_type() && options_.store_unmapped_types) {
       // Stored as received, no records: counted, not logged per message (a
