@@ -121,8 +121,12 @@ TEST_F(MigrationTest, SchemaFiveStoresAreMigratedAndReadBack) {
     ASSERT_TRUE(read.has_value()) << i;
     EXPECT_EQ(read->resource_json, before[i].resource_json) << i;
   }
+  // Rows in version 5's form are found with and without their system.
   EXPECT_EQ(ids_of(store->find_records("Patient", "urn:mrn", "MRN-1", 10)),
             std::vector<std::string>{"Patient/p1"});
+  EXPECT_EQ(ids_of(store->find_records("Patient", std::nullopt, "MRN-1", 10)),
+            std::vector<std::string>{"Patient/p1"});
+  EXPECT_TRUE(store->find_records("Patient", "urn:other", "MRN-1", 10).empty());
   EXPECT_EQ(store->patients_with_token("tok-1"), std::vector<std::string>{"p1"});
 
   // New versions replace exactly the rows the migration recorded.
@@ -141,6 +145,35 @@ TEST_F(MigrationTest, SchemaFiveStoresAreMigratedAndReadBack) {
             std::vector<std::string>{"Patient/p1"});
   EXPECT_EQ(ids_of(store->find_records("Observation", std::nullopt, "F-1", 10)),
             std::vector<std::string>{"Observation/o1"});
+  EXPECT_EQ(ids_of(store->find_records("Observation", "urn:filler", "F-1", 10)),
+            std::vector<std::string>{"Observation/o1"});
+  // p2 was not written again: its rows keep version 5's form.
+  EXPECT_EQ(ids_of(store->find_records("Patient", "urn:mrn", "MRN-2", 10)),
+            std::vector<std::string>{"Patient/p2"});
+  // p1's new rows: the system row's key begins as the any-system row's does,
+  // so the two sort side by side.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(options_.path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "SELECT key FROM record_identifiers WHERE resource_id = 'p1' "
+                                 "ORDER BY length(key)",
+                                 -1, &s, nullptr),
+              SQLITE_OK);
+    std::vector<std::string> keys;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      keys.emplace_back(static_cast<const char*>(sqlite3_column_blob(s, 0)),
+                        sqlite3_column_bytes(s, 0));
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    ASSERT_EQ(keys.size(), 2u);
+    EXPECT_EQ(keys[0].size(), 32u);
+    EXPECT_EQ(keys[1].size(), 40u);
+    EXPECT_EQ(keys[1].substr(0, 8), keys[0].substr(0, 8));
+  }
   EXPECT_TRUE(store->patients_with_token("tok-1").empty());
   EXPECT_EQ(store->patients_with_token("tok-9"), std::vector<std::string>{"p1"});
   EXPECT_EQ(ids_of(store->patient_compartment("p1", 10)), std::vector<std::string>{"Patient/p1"});

@@ -58,7 +58,7 @@ const std::string kFind =
     " FROM record_identifiers i JOIN record_heads h "
     "ON h.resource_type = i.resource_type AND h.resource_id = i.resource_id "
     "JOIN records r ON r.seq = h.seq "
-    "WHERE i.resource_type = ?1 AND i.key = ?2 ORDER BY h.resource_id LIMIT ?3";
+    "WHERE i.resource_type = ?1 AND i.key IN (?2, ?4) ORDER BY h.resource_id LIMIT ?3";
 const std::string kList = std::string("SELECT ") + kColumns +
                           " FROM records r WHERE r.seq > ?1 AND r.updated_at_ms >= ?2 "
                           "AND r.updated_at_ms < ?3 ORDER BY r.seq LIMIT ?4";
@@ -78,6 +78,20 @@ const std::string kCompartment = std::string("SELECT ") + kColumns +
 
 std::string_view as_bytes(const crypto::Sha256Digest& d) {
   return std::string_view(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+// The key of an identifier's system row (schema 6 on): the first bytes of
+// its any-system key, then its system key. The two rows of one identifier
+// then sort next to each other and share a b-tree leaf: one random leaf
+// dirtied per identifier instead of two. It tells nothing the rows did not:
+// both already name the same resource. Rows written before schema 6 hold
+// the bare system key, and find() looks for both forms (a resource has rows
+// of one form only: its next version replaces them).
+constexpr size_t kSystemRowPrefixBytes = 8;
+std::string system_row_key(std::string_view any_key, std::string_view system_key) {
+  std::string key(any_key.substr(0, kSystemRowPrefixBytes));
+  key.append(system_key);
+  return key;
 }
 
 int64_t clamp_limit(size_t limit) {
@@ -117,8 +131,9 @@ std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
     out[i].commitment = crypto::commit(r.resource_json);
     for (const auto& [system, value] : r.identifiers) {
       if (value.empty()) continue;
-      out[i].identifier_keys.push_back(keys.index_key(system, value));
-      out[i].identifier_keys.push_back(keys.index_key(std::nullopt, value));
+      std::string any = keys.index_key(std::nullopt, value);
+      out[i].identifier_keys.push_back(system_row_key(any, keys.index_key(system, value)));
+      out[i].identifier_keys.push_back(std::move(any));
     }
     out[i].resource_type = r.resource_type;
     out[i].resource_id = r.resource_id;
@@ -436,9 +451,15 @@ bool RecordReader::find(std::string_view type, const std::optional<std::string>&
   out->clear();
   if (limit == 0) return true;
   const std::string key = keys_->index_key(system, value);
+  // With a system: the current row form and the pre-schema-6 one.
+  const std::string current =
+      system.has_value() ? system_row_key(keys_->index_key(std::nullopt, value), key) : key;
   std::lock_guard<std::mutex> lock(mu_);
   ScopedReset reset(find_);
-  find_.bind_text(1, type).bind_blob(2, key).bind_int64(3, clamp_limit(limit));
+  find_.bind_text(1, type)
+      .bind_blob(2, current)
+      .bind_int64(3, clamp_limit(limit))
+      .bind_blob(4, key);
   return collect(find_, out);
 }
 
