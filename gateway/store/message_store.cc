@@ -439,7 +439,7 @@ void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
                                                   p.message.received_at_ms));
   }
   if (p.message.status == MessageStatus::kAccepted) {
-    if (p.message.prepared == nullptr ||
+    if (p.message.prepared == nullptr || p.message.prepared->keys != &keys ||
         !internal::matches(p.message.prepared->records, p.message.records)) {
       prepare_records(keys, &p.message);
     }
@@ -1061,6 +1061,7 @@ StoreStats SqliteMessageStore::stats() const {
 void prepare_records(const crypto::StoreKeys& keys, InboundMessage* m) {
   if (m->status != MessageStatus::kAccepted || m->records.empty()) return;
   auto prepared = std::make_shared<PreparedRecords>();
+  prepared->keys = &keys;
   prepared->records = internal::prepare_records(keys, m->records);
   m->prepared = std::move(prepared);
 }

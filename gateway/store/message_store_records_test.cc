@@ -309,6 +309,16 @@ TEST_F(RecordsTest, PreparedRecordsAreUsedOnlyWhileTheyMatch) {
   EXPECT_EQ(crypto::commitment_digest(stored->commit_salt, stored->resource_json),
             stored->commitment);
   EXPECT_EQ(store_->find_records("Patient", "urn:mrn", "MRN-1", 10).size(), 2u);
+
+  // Prepared with other keys: prepared again with the store's, so the
+  // record opens.
+  auto other_keys = crypto::StoreKeys::random_for_tests();
+  InboundMessage foreign = with_records("3", {patient("p3", R"({"name":"c"})")});
+  prepare_records(*other_keys, &foreign);
+  ASSERT_EQ(store_->submit_sync(foreign).kind, CommitResult::Kind::kStored);
+  stored = store_->read_record("Patient", "p3");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->resource_json, R"({"name":"c"})");
 }
 
 }  // namespace

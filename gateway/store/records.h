@@ -52,6 +52,9 @@ bool matches(const std::vector<PreparedRecord>& prepared, const std::vector<Reco
 
 namespace gw::store {
 struct PreparedRecords {
+  // The keys it was made with: submit() uses it only with its own (a seal
+  // under other keys would store a record nobody can open).
+  const crypto::StoreKeys* keys = nullptr;
   std::vector<internal::PreparedRecord> records;  // one per InboundMessage::records
 };
 }  // namespace gw::store
