@@ -194,6 +194,10 @@ struct RecordQuery {
   size_t limit = 1000;
 };
 
+// The keyed work submit() does for a message's records, done ahead by
+// prepare_records() (records.h defines it).
+struct PreparedRecords;
+
 struct InboundMessage {
   std::string channel;       // channel name from configuration
   std::string sender;        // canonical sender key (MSH-3 "|" MSH-4), may be empty if unparseable
@@ -217,7 +221,21 @@ struct InboundMessage {
     std::string error;  // the error queue's text (no PHI)
   };
   std::optional<ConflictAnswer> on_conflict;
+  // Set by prepare_records(); submit() does the work itself when it is
+  // missing or no longer matches `records`.
+  std::shared_ptr<const PreparedRecords> prepared;
 };
+
+// Does on the calling thread the keyed work submit() needs for m->records
+// (content digests, salted commitments, index keys, envelopes for a first
+// version), so that several threads can do it in parallel while their
+// messages still reach submit() one at a time, in order. Call it after the
+// last change to m->records (the pipeline: after tokenize). submit() checks
+// that the prepared work still matches the records by type, id and length
+// of each and otherwise does it again; a write merged with its stored
+// version, or stored as a later version, is completed in the transaction
+// either way. Thread-safe; rejected messages are left as they are.
+void prepare_records(const crypto::StoreKeys& keys, InboundMessage* m);
 
 struct CommitResult {
   // kConflict: a RecordWrite::expected_version did not hold; nothing of the
@@ -302,7 +320,11 @@ struct StoreStats {
   uint64_t conflicts = 0;     // duplicate conflicts (kDuplicateConflict), new or resent
   uint64_t transactions = 0;  // commits performed; submitted/transactions = mean group size
   uint64_t read_errors = 0;   // failed list/raw_message/count queries
-  uint64_t queue_full = 0;    // submissions refused for max_queued_bytes (also in `failed`)
+  // Pages the commits appended to the WAL (one frame each, page size + 24
+  // bytes): what a message costs in writes, before the checkpoints copy
+  // each page's last frame into the database file.
+  uint64_t wal_frames_written = 0;
+  uint64_t queue_full = 0;  // submissions refused for max_queued_bytes (also in `failed`)
   // Checkpointer (all checkpoints run on its thread).
   uint64_t checkpoints = 0;          // checkpoints that succeeded, of any mode
   uint64_t checkpointed_pages = 0;   // WAL pages they copied into the database file

@@ -146,6 +146,7 @@ TEST_F(CompartmentStoreTest, StoresOfSchemaThreeAreBackfilled) {
   // Back to what a schema-3 store looks like (without version 5's column, too).
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, testing::kBackToSchemaFive, nullptr, nullptr, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
                          "DROP INDEX messages_conflict_of; ALTER TABLE messages DROP COLUMN "
                          "conflict_of; DROP TABLE record_patients; PRAGMA user_version = 3;",

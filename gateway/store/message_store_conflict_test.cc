@@ -171,6 +171,7 @@ TEST_F(MessageStoreConflictTest, SchemaFourStoresAreMigrated) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(options().path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, testing::kBackToSchemaFive, nullptr, nullptr, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
                          "DROP INDEX messages_conflict_of; ALTER TABLE messages DROP COLUMN "
                          "conflict_of; PRAGMA user_version = 4;",

@@ -19,6 +19,8 @@ struct WriteConnectionSettings {
   // PRAGMA wal_autocheckpoint: 0, since checkpoints run on the checkpointer's
   // own connection and never inside a commit.
   int64_t wal_autocheckpoint = -1;
+  // PRAGMA cache_size: negative = KiB (message_store.cc, kWriterCacheKib).
+  int64_t cache_size = 0;
 };
 
 // nullopt if `store` is not the SQLite implementation.

@@ -7,7 +7,9 @@
 #include <thread>
 #include <vector>
 
+#include "gateway/crypto/commitment.h"
 #include "gateway/store/message_store.h"
+#include "gateway/store/records.h"
 #include "gateway/store/store_test_util.h"
 
 namespace gw::store {
@@ -101,6 +103,21 @@ TEST_F(RecordsTest, PartialWritesAreMergedWithTheLatestVersion) {
   auto latest = store_->read_record("Patient", "p1");
   ASSERT_TRUE(latest.has_value());
   EXPECT_EQ(latest->resource_json, R"({"content":"text","status":"final"})");
+  // The commitment is over the merged text that was stored, not over the
+  // write as submitted (for which submit() prepared one).
+  EXPECT_EQ(crypto::commitment_digest(latest->commit_salt, latest->resource_json),
+            latest->commitment);
+  EXPECT_NE(crypto::commitment_digest(latest->commit_salt, partial.resource_json),
+            latest->commitment);
+  // Every version, new (sealed as prepared) or later (sealed again in the
+  // transaction), opens and carries a commitment to what it holds.
+  for (int64_t v = 1; v <= 3; ++v) {
+    auto version = store_->read_record("Patient", "p1", v);
+    ASSERT_TRUE(version.has_value()) << v;
+    EXPECT_EQ(crypto::commitment_digest(version->commit_salt, version->resource_json),
+              version->commitment)
+        << v;
+  }
 
   CommitResult replay = store_->submit_sync(with_records("4", {partial}));
   EXPECT_EQ(replay.records[0].version, 3);
@@ -263,6 +280,45 @@ TEST_F(RecordsTest, RecordsSurviveReopen) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->resource_json, R"({"keep":true})");
   EXPECT_EQ(store_->find_records("Patient", std::string("urn:mrn"), "MRN-1", 5).size(), 1u);
+}
+
+// prepare_records(): the work done ahead is what is stored (same salt), and
+// work that no longer matches the records is done again by submit().
+TEST_F(RecordsTest, PreparedRecordsAreUsedOnlyWhileTheyMatch) {
+  InboundMessage m = with_records("1", {patient("p1", R"({"name":"a"})")});
+  prepare_records(store_->keys(), &m);
+  ASSERT_NE(m.prepared, nullptr);
+  const auto prepared_salt = m.prepared->records.at(0).commitment.salt;
+  ASSERT_EQ(store_->submit_sync(m).kind, CommitResult::Kind::kStored);
+  auto stored = store_->read_record("Patient", "p1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->commit_salt, prepared_salt);
+  EXPECT_EQ(crypto::commitment_digest(stored->commit_salt, stored->resource_json),
+            stored->commitment);
+
+  // Changed after it was prepared: prepared again, for what is stored.
+  InboundMessage changed = with_records("2", {patient("p2", R"({"name":"b"})")});
+  prepare_records(store_->keys(), &changed);
+  const auto stale_salt = changed.prepared->records.at(0).commitment.salt;
+  changed.records[0].resource_json = R"({"name":"longer"})";
+  ASSERT_EQ(store_->submit_sync(changed).kind, CommitResult::Kind::kStored);
+  stored = store_->read_record("Patient", "p2");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->resource_json, R"({"name":"longer"})");
+  EXPECT_NE(stored->commit_salt, stale_salt);
+  EXPECT_EQ(crypto::commitment_digest(stored->commit_salt, stored->resource_json),
+            stored->commitment);
+  EXPECT_EQ(store_->find_records("Patient", "urn:mrn", "MRN-1", 10).size(), 2u);
+
+  // Prepared with other keys: prepared again with the store's, so the
+  // record opens.
+  auto other_keys = crypto::StoreKeys::random_for_tests();
+  InboundMessage foreign = with_records("3", {patient("p3", R"({"name":"c"})")});
+  prepare_records(*other_keys, &foreign);
+  ASSERT_EQ(store_->submit_sync(foreign).kind, CommitResult::Kind::kStored);
+  stored = store_->read_record("Patient", "p3");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->resource_json, R"({"name":"c"})");
 }
 
 }  // namespace

@@ -108,6 +108,8 @@ TEST_F(MessageStoreTest, SchemaVersionWalAndSynchronousFull) {
   EXPECT_EQ(settings->synchronous, 2);  // FULL
   EXPECT_EQ(settings->foreign_keys, 1);
   EXPECT_EQ(settings->schema_version, internal::kSchemaVersion);
+  // 64 MiB page cache for the writer (in KiB, as a negative number).
+  EXPECT_EQ(settings->cache_size, -64 * 1024);
 
   // journal_mode and user_version are properties of the file: check them from
   // an independent connection too.

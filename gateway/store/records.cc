@@ -5,13 +5,14 @@
 
 #include "gateway/crypto/sha256.h"
 #include "gateway/store/compartment.h"
+#include "gateway/store/index_rows.h"
 #include "gateway/store/record_merge.h"
 
 namespace gw::store::internal {
 namespace {
 
 constexpr char kHead[] =
-    "SELECT version, content_sha256, updated_at_ms FROM record_heads "
+    "SELECT version, content_sha256, updated_at_ms, index_rows FROM record_heads "
     "WHERE resource_type = ?1 AND resource_id = ?2";
 constexpr char kLatestResource[] =
     "SELECT resource FROM records WHERE resource_type = ?1 AND resource_id = ?2 AND version = ?3";
@@ -21,20 +22,24 @@ constexpr char kInsert[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 constexpr char kUpsertHead[] =
     "INSERT INTO record_heads (resource_type, resource_id, version, seq, content_sha256, "
-    "updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (resource_type, resource_id) DO "
+    "updated_at_ms, index_rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+    "ON CONFLICT (resource_type, resource_id) DO "
     "UPDATE SET version = excluded.version, seq = excluded.seq, "
-    "content_sha256 = excluded.content_sha256, updated_at_ms = excluded.updated_at_ms";
-constexpr char kDeleteIds[] =
-    "DELETE FROM record_identifiers WHERE resource_type = ?1 AND resource_id = ?2";
+    "content_sha256 = excluded.content_sha256, updated_at_ms = excluded.updated_at_ms, "
+    "index_rows = excluded.index_rows";
+// Index rows are deleted by their primary keys (index_rows.h).
+constexpr char kDeleteId[] =
+    "DELETE FROM record_identifiers WHERE resource_type = ?1 AND key = ?2 AND resource_id = ?3";
 constexpr char kInsertId[] =
     "INSERT OR IGNORE INTO record_identifiers (resource_type, key, resource_id) "
     "VALUES (?1, ?2, ?3)";
-constexpr char kDeleteTokens[] = "DELETE FROM patient_tokens WHERE resource_id = ?1";
+constexpr char kDeleteToken[] = "DELETE FROM patient_tokens WHERE token = ?1 AND resource_id = ?2";
 constexpr char kInsertToken[] =
     "INSERT OR IGNORE INTO patient_tokens (token, resource_id) VALUES (?1, ?2)";
 
-constexpr char kDeletePatients[] =
-    "DELETE FROM record_patients WHERE resource_type = ?1 AND resource_id = ?2";
+constexpr char kDeletePatient[] =
+    "DELETE FROM record_patients WHERE patient_id = ?1 AND resource_type = ?2 AND "
+    "resource_id = ?3";
 constexpr char kInsertPatient[] =
     "INSERT OR IGNORE INTO record_patients (patient_id, resource_type, resource_id) "
     "VALUES (?1, ?2, ?3)";
@@ -53,7 +58,7 @@ const std::string kFind =
     " FROM record_identifiers i JOIN record_heads h "
     "ON h.resource_type = i.resource_type AND h.resource_id = i.resource_id "
     "JOIN records r ON r.seq = h.seq "
-    "WHERE i.resource_type = ?1 AND i.key = ?2 ORDER BY h.resource_id LIMIT ?3";
+    "WHERE i.resource_type = ?1 AND i.key IN (?2, ?4) ORDER BY h.resource_id LIMIT ?3";
 const std::string kList = std::string("SELECT ") + kColumns +
                           " FROM records r WHERE r.seq > ?1 AND r.updated_at_ms >= ?2 "
                           "AND r.updated_at_ms < ?3 ORDER BY r.seq LIMIT ?4";
@@ -75,6 +80,20 @@ std::string_view as_bytes(const crypto::Sha256Digest& d) {
   return std::string_view(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
+// The key of an identifier's system row (schema 6 on): the first bytes of
+// its any-system key, then its system key. The two rows of one identifier
+// then sort next to each other and share a b-tree leaf: one random leaf
+// dirtied per identifier instead of two. It tells nothing the rows did not:
+// both already name the same resource. Rows written before schema 6 hold
+// the bare system key, and find() looks for both forms (a resource has rows
+// of one form only: its next version replaces them).
+constexpr size_t kSystemRowPrefixBytes = 8;
+std::string system_row_key(std::string_view any_key, std::string_view system_key) {
+  std::string key(any_key.substr(0, kSystemRowPrefixBytes));
+  key.append(system_key);
+  return key;
+}
+
 int64_t clamp_limit(size_t limit) {
   return static_cast<int64_t>(
       std::min<uint64_t>(limit, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
@@ -89,11 +108,11 @@ int RecordWriter::prepare(sqlite3* db) {
       {&latest_resource_, kLatestResource},
       {&insert_, kInsert},
       {&upsert_head_, kUpsertHead},
-      {&delete_ids_, kDeleteIds},
+      {&delete_id_, kDeleteId},
       {&insert_id_, kInsertId},
-      {&delete_tokens_, kDeleteTokens},
+      {&delete_token_, kDeleteToken},
       {&insert_token_, kInsertToken},
-      {&delete_patients_, kDeletePatients},
+      {&delete_patient_, kDeletePatient},
       {&insert_patient_, kInsertPatient},
   };
   for (const auto& [stmt, sql] : statements) {
@@ -103,12 +122,49 @@ int RecordWriter::prepare(sqlite3* db) {
   return SQLITE_OK;
 }
 
+std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
+                                            const std::vector<RecordWrite>& records) {
+  std::vector<PreparedRecord> out(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const RecordWrite& r = records[i];
+    out[i].digest = keys.content_digest(r.resource_json);
+    out[i].commitment = crypto::commit(r.resource_json);
+    for (const auto& [system, value] : r.identifiers) {
+      if (value.empty()) continue;
+      std::string any = keys.index_key(std::nullopt, value);
+      out[i].identifier_keys.push_back(system_row_key(any, keys.index_key(system, value)));
+      out[i].identifier_keys.push_back(std::move(any));
+    }
+    out[i].resource_type = r.resource_type;
+    out[i].resource_id = r.resource_id;
+    out[i].json_bytes = r.resource_json.size();
+    out[i].sealed_first = keys.seal(
+        r.resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, 1));
+  }
+  return out;
+}
+
+bool matches(const std::vector<PreparedRecord>& prepared, const std::vector<RecordWrite>& records) {
+  if (prepared.size() != records.size()) return false;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (prepared[i].resource_type != records[i].resource_type ||
+        prepared[i].resource_id != records[i].resource_id ||
+        prepared[i].json_bytes != records[i].resource_json.size()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 int RecordWriter::apply(int64_t message_id, int64_t now_ms, const std::vector<RecordWrite>& records,
+                        const std::vector<PreparedRecord>& prepared,
                         std::vector<RecordVersion>* versions, size_t* conflict_index) {
+  if (!matches(prepared, records)) return SQLITE_MISUSE;
   versions->assign(records.size(), RecordVersion{});
   for (size_t i = 0; i < records.size(); ++i) {
     bool conflict = false;
-    const int rc = write_one(message_id, now_ms, records[i], &(*versions)[i], &conflict);
+    const int rc =
+        write_one(message_id, now_ms, records[i], prepared[i], &(*versions)[i], &conflict);
     if (rc != SQLITE_OK) return rc;
     if (conflict) {
       *conflict_index = i;
@@ -137,9 +193,9 @@ int RecordWriter::merge_with_latest(const RecordWrite& r, int64_t latest, std::s
 }
 
 int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r,
-                            RecordVersion* out, bool* conflict) {
+                            const PreparedRecord& prepared, RecordVersion* out, bool* conflict) {
   int64_t latest = 0;
-  std::string head_digest;
+  std::string head_digest, head_rows;
   int64_t head_updated_at_ms = 0;
   {
     ScopedReset reset(head_);
@@ -148,6 +204,7 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
       latest = head_.column_int64(0);
       head_digest = std::string(head_.column_blob_view(1));
       head_updated_at_ms = head_.column_int64(2);
+      head_rows = std::string(head_.column_blob_view(3));
     } else if (rc != SQLITE_DONE) {
       return rc;
     }
@@ -155,7 +212,7 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   // A partial write becomes the latest version updated with what it says;
   // a write identical to the latest version is that version whatever its
   // rules (a replayed or repeated message: no read, no merge).
-  crypto::Sha256Digest digest = keys_->content_digest(r.resource_json);
+  crypto::Sha256Digest digest = prepared.digest;
   std::string merged;
   if (latest > 0 && (!r.merge.empty() || r.merge.keep_stored_labels) &&
       head_digest != as_bytes(digest)) {
@@ -176,9 +233,15 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
     return SQLITE_OK;
   }
   const int64_t version = latest + 1;
-  const std::string sealed = keys_->seal(
-      resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, version));
-  const crypto::Commitment commitment = crypto::commit(resource_json);
+  // What submit() prepared holds for r.resource_json as version 1 only.
+  std::string resealed;
+  if (!merged.empty() || version != 1) {
+    resealed = keys_->seal(resource_json,
+                           crypto::record_associated_data(r.resource_type, r.resource_id, version));
+  }
+  const std::string& sealed = resealed.empty() ? prepared.sealed_first : resealed;
+  const crypto::Commitment commitment =
+      merged.empty() ? prepared.commitment : crypto::commit(resource_json);
   int rc;
   {
     ScopedReset reset(insert_);
@@ -197,6 +260,19 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
     if (rc != SQLITE_DONE) return rc;
   }
   const int64_t seq = sqlite3_last_insert_rowid(db_);
+  // The rows the new version owns in the indexes. A merged write's
+  // compartment is the merged resource's, which the writer could not know
+  // (labels alone do not change it). A Patient's tokens are the ones the
+  // pipeline's tokenize step computed: how the ledger and the other members
+  // name this patient.
+  IndexRows rows;
+  rows.identifier_keys = prepared.identifier_keys;
+  rows.patients = r.patients.has_value() && r.merge.empty()
+                      ? *r.patients
+                      : patient_compartment_ids(r.resource_type, r.resource_id, resource_json);
+  if (r.resource_type == "Patient") rows.tokens = r.patient_tokens;
+  std::string encoded_rows;
+  if (!encode_index_rows(rows, &encoded_rows)) return SQLITE_TOOBIG;
   {
     ScopedReset reset(upsert_head_);
     rc = upsert_head_.bind_text(1, r.resource_type)
@@ -205,41 +281,16 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
              .bind_int64(4, seq)
              .bind_blob(5, as_bytes(digest))
              .bind_int64(6, now_ms)
+             .bind_blob(7, encoded_rows)
              .step();
     if (rc != SQLITE_DONE) return rc;
   }
-  {
-    ScopedReset reset(delete_ids_);
-    rc = delete_ids_.bind_text(1, r.resource_type).bind_text(2, r.resource_id).step();
-    if (rc != SQLITE_DONE) return rc;
-  }
-  for (const auto& [system, value] : r.identifiers) {
-    if (value.empty()) continue;
-    for (const std::string& key :
-         {keys_->index_key(system, value), keys_->index_key(std::nullopt, value)}) {
-      ScopedReset reset(insert_id_);
-      rc = insert_id_.bind_text(1, r.resource_type)
-               .bind_blob(2, key)
-               .bind_text(3, r.resource_id)
-               .step();
-      if (rc != SQLITE_DONE) return rc;
-    }
-  }
-  if (r.resource_type == "Patient") {
-    // The tokens the pipeline's tokenize step computed replace the previous
-    // version's: how the ledger and the other members name this patient.
-    {
-      ScopedReset reset(delete_tokens_);
-      rc = delete_tokens_.bind_text(1, r.resource_id).step();
-      if (rc != SQLITE_DONE) return rc;
-    }
-    for (const std::string& token : r.patient_tokens) {
-      ScopedReset reset(insert_token_);
-      rc = insert_token_.bind_text(1, token).bind_text(2, r.resource_id).step();
-      if (rc != SQLITE_DONE) return rc;
-    }
-  }
-  rc = index_compartment(r, resource_json);
+  IndexRows previous;
+  // The previous version's rows: written by this writer (or the schema 6
+  // migration), so a blob that does not decode is damage, as is a version
+  // that does not open.
+  if (latest > 0 && !decode_index_rows(head_rows, &previous)) return SQLITE_CORRUPT;
+  rc = replace_index_rows(r, previous, rows);
   if (rc != SQLITE_OK) return rc;
   out->version = version;
   out->updated_at_ms = now_ms;
@@ -247,25 +298,66 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   return SQLITE_OK;
 }
 
-int RecordWriter::index_compartment(const RecordWrite& r, std::string_view resource_json) {
-  {
-    ScopedReset reset(delete_patients_);
-    const int rc =
-        delete_patients_.bind_text(1, r.resource_type).bind_text(2, r.resource_id).step();
+namespace {
+
+bool contains(const std::vector<std::string>& values, const std::string& v) {
+  return std::find(values.begin(), values.end(), v) != values.end();
+}
+
+}  // namespace
+
+int RecordWriter::replace_index_rows(const RecordWrite& r, const IndexRows& previous,
+                                     const IndexRows& rows) {
+  // Rows that stay are neither deleted nor inserted again (INSERT OR IGNORE
+  // only reads their leaf): an update that keeps its identifiers and patient
+  // dirties no index page for them.
+  int rc;
+  for (const std::string& key : previous.identifier_keys) {
+    if (contains(rows.identifier_keys, key)) continue;
+    ScopedReset reset(delete_id_);
+    rc = delete_id_.bind_text(1, r.resource_type)
+             .bind_blob(2, key)
+             .bind_text(3, r.resource_id)
+             .step();
     if (rc != SQLITE_DONE) return rc;
   }
-  // A merged write's compartment is the merged resource's, which the writer
-  // could not know (labels alone do not change it).
-  const std::vector<std::string> patients =
-      r.patients.has_value() && r.merge.empty()
-          ? *r.patients
-          : patient_compartment_ids(r.resource_type, r.resource_id, resource_json);
-  for (const std::string& patient : patients) {
+  for (const std::string& patient : previous.patients) {
+    if (contains(rows.patients, patient)) continue;
+    ScopedReset reset(delete_patient_);
+    rc = delete_patient_.bind_text(1, patient)
+             .bind_text(2, r.resource_type)
+             .bind_text(3, r.resource_id)
+             .step();
+    if (rc != SQLITE_DONE) return rc;
+  }
+  for (const std::string& token : previous.tokens) {
+    if (contains(rows.tokens, token)) continue;
+    ScopedReset reset(delete_token_);
+    rc = delete_token_.bind_text(1, token).bind_text(2, r.resource_id).step();
+    if (rc != SQLITE_DONE) return rc;
+  }
+  for (const std::string& key : rows.identifier_keys) {
+    if (contains(previous.identifier_keys, key)) continue;
+    ScopedReset reset(insert_id_);
+    rc = insert_id_.bind_text(1, r.resource_type)
+             .bind_blob(2, key)
+             .bind_text(3, r.resource_id)
+             .step();
+    if (rc != SQLITE_DONE) return rc;
+  }
+  for (const std::string& patient : rows.patients) {
+    if (contains(previous.patients, patient)) continue;
     ScopedReset reset(insert_patient_);
-    const int rc = insert_patient_.bind_text(1, patient)
-                       .bind_text(2, r.resource_type)
-                       .bind_text(3, r.resource_id)
-                       .step();
+    rc = insert_patient_.bind_text(1, patient)
+             .bind_text(2, r.resource_type)
+             .bind_text(3, r.resource_id)
+             .step();
+    if (rc != SQLITE_DONE) return rc;
+  }
+  for (const std::string& token : rows.tokens) {
+    if (contains(previous.tokens, token)) continue;
+    ScopedReset reset(insert_token_);
+    rc = insert_token_.bind_text(1, token).bind_text(2, r.resource_id).step();
     if (rc != SQLITE_DONE) return rc;
   }
   return SQLITE_OK;
@@ -359,9 +451,15 @@ bool RecordReader::find(std::string_view type, const std::optional<std::string>&
   out->clear();
   if (limit == 0) return true;
   const std::string key = keys_->index_key(system, value);
+  // With a system: the current row form and the pre-schema-6 one.
+  const std::string current =
+      system.has_value() ? system_row_key(keys_->index_key(std::nullopt, value), key) : key;
   std::lock_guard<std::mutex> lock(mu_);
   ScopedReset reset(find_);
-  find_.bind_text(1, type).bind_blob(2, key).bind_int64(3, clamp_limit(limit));
+  find_.bind_text(1, type)
+      .bind_blob(2, current)
+      .bind_int64(3, clamp_limit(limit))
+      .bind_blob(4, key);
   return collect(find_, out);
 }
 

@@ -1,4 +1,4 @@
-// Normalized FHIR records in the message store's SQLite file (schema v2):
+// Normalized FHIR records in the message store's SQLite file (schema v2+):
 // the committer-side writer and a reader with its own connection. Private to
 // gateway/store; the public API is MessageStore's record methods.
 #pragma once
@@ -14,8 +14,50 @@
 #include <vector>
 
 #include "gateway/crypto/store_keys.h"
+#include "gateway/store/index_rows.h"
 #include "gateway/store/message_store.h"
 #include "gateway/store/sqlite_util.h"
+
+namespace gw::store::internal {
+
+// What a record write needs from the keys, computed by the submitting thread
+// (MessageStore::submit, which the pipeline calls from several workers) so
+// that the single committer thread only runs SQL. Valid for the write as
+// given: a write that is merged with the stored version (RecordWrite::merge)
+// gets digest, commitment and seal again from the merged text inside the
+// transaction (its identifiers are the write's either way).
+struct PreparedRecord {
+  crypto::Sha256Digest digest{};    // keys.content_digest(resource_json)
+  crypto::Commitment commitment{};  // crypto::commit(resource_json): fresh salt
+  // resource_json sealed for version 1: most writes are of resources the
+  // store has not seen yet (new encounters, observations, patients). A write
+  // that turns out to be a later version is sealed again for that version
+  // (the associated data binds the version, known only in the transaction).
+  std::string sealed_first;
+  // Index keys of r.identifiers: for each, the system's and the any-system
+  // key (StoreKeys::index_key).
+  std::vector<std::string> identifier_keys;
+  // What it was made for (matches()).
+  std::string resource_type, resource_id;
+  size_t json_bytes = 0;
+};
+std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
+                                            const std::vector<RecordWrite>& records);
+// Whether `prepared` was made for `records` as they are now: same count, and
+// the same type, id and resource_json length for each (a cheap guard
+// against a caller that changed records after preparing them).
+bool matches(const std::vector<PreparedRecord>& prepared, const std::vector<RecordWrite>& records);
+
+}  // namespace gw::store::internal
+
+namespace gw::store {
+struct PreparedRecords {
+  // The keys it was made with: submit() uses it only with its own (a seal
+  // under other keys would store a record nobody can open).
+  const crypto::StoreKeys* keys = nullptr;
+  std::vector<internal::PreparedRecord> records;  // one per InboundMessage::records
+};
+}  // namespace gw::store
 
 namespace gw::store::internal {
 
@@ -27,15 +69,17 @@ class RecordWriter {
 
   explicit RecordWriter(std::shared_ptr<const crypto::StoreKeys> keys) : keys_(std::move(keys)) {}
   int prepare(sqlite3* db);  // SQLITE_OK or an error code
-  // Writes `records` for message `message_id`. Returns SQLITE_OK, kConflict
+  // Writes `records` for message `message_id`; prepared[i] is
+  // prepare_records()'s result for records[i]. Returns SQLITE_OK, kConflict
   // (then *conflict_index names the record and the caller rolls back to its
   // savepoint) or an SQLite error code.
   int apply(int64_t message_id, int64_t now_ms, const std::vector<RecordWrite>& records,
-            std::vector<RecordVersion>* versions, size_t* conflict_index);
+            const std::vector<PreparedRecord>& prepared, std::vector<RecordVersion>* versions,
+            size_t* conflict_index);
 
  private:
-  int write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r, RecordVersion* out,
-                bool* conflict);
+  int write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r,
+                const PreparedRecord& prepared, RecordVersion* out, bool* conflict);
   // r.resource_json merged (r.merge) with version `latest` of the record,
   // into *merged. SQLITE_CORRUPT when that version does not open or parse:
   // the transaction fails and the sender retries, as for an ack that does
@@ -43,12 +87,14 @@ class RecordWriter {
   // read, which would lose what that version holds.
   int merge_with_latest(const RecordWrite& r, int64_t latest, std::string* merged);
 
-  int index_compartment(const RecordWrite& r, std::string_view resource_json);
+  // Replaces the previous version's index rows (none for a new resource)
+  // with the new version's.
+  int replace_index_rows(const RecordWrite& r, const IndexRows& previous, const IndexRows& rows);
 
   std::shared_ptr<const crypto::StoreKeys> keys_;
   sqlite3* db_ = nullptr;  // the committer's write connection
-  Statement head_, latest_resource_, insert_, upsert_head_, delete_ids_, insert_id_, delete_tokens_,
-      insert_token_, delete_patients_, insert_patient_;
+  Statement head_, latest_resource_, insert_, upsert_head_, delete_id_, insert_id_, delete_token_,
+      insert_token_, delete_patient_, insert_patient_;
 };
 
 // Record reads on a read-only connection of its own, guarded by a mutex.

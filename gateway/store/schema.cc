@@ -1,6 +1,7 @@
 #include "gateway/store/schema.h"
 
 #include "gateway/store/compartment.h"
+#include "gateway/store/index_rows.h"
 #include "gateway/store/sqlite_util.h"
 
 namespace gw::store::internal {
@@ -135,7 +136,21 @@ ALTER TABLE messages ADD COLUMN conflict_of INTEGER REFERENCES messages (id);
 CREATE INDEX messages_conflict_of ON messages (conflict_of, content_sha256)
   WHERE conflict_of IS NOT NULL;
 )sql"},
+    // Version 6: each head keeps the index rows its version owns
+    // (index_rows.h), so the next version deletes them by primary key, and
+    // the three indexes on (type, id) that only served those deletes go
+    // (kDropResourceIndexes, after backfill_index_rows()). Each cost a
+    // random b-tree leaf, i.e. a 4 KiB WAL frame, per record version.
+    {6, R"sql(
+ALTER TABLE record_heads ADD COLUMN index_rows BLOB NOT NULL DEFAULT x'';
+)sql"},
 };
+
+constexpr char kDropResourceIndexes[] = R"sql(
+DROP INDEX record_identifiers_resource;
+DROP INDEX record_patients_resource;
+DROP INDEX patient_tokens_resource;
+)sql";
 
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion,
               "one migration per schema version");
@@ -209,6 +224,60 @@ Status backfill_compartments(sqlite3* db, const crypto::StoreKeys& keys) {
   return ok_status();
 }
 
+// Fills record_heads.index_rows of a store written before schema version 6
+// from the index tables, while their (type, id) indexes still exist.
+Status backfill_index_rows(sqlite3* db) {
+  Statement heads, ids, patients, tokens, update;
+  int rc = heads.prepare(db, "SELECT resource_type, resource_id FROM record_heads");
+  if (rc == SQLITE_OK) {
+    rc = ids.prepare(db,
+                     "SELECT key FROM record_identifiers WHERE resource_type = ?1 AND "
+                     "resource_id = ?2");
+  }
+  if (rc == SQLITE_OK) {
+    rc = patients.prepare(db,
+                          "SELECT patient_id FROM record_patients WHERE resource_type = ?1 AND "
+                          "resource_id = ?2");
+  }
+  if (rc == SQLITE_OK) {
+    rc = tokens.prepare(db, "SELECT token FROM patient_tokens WHERE resource_id = ?1");
+  }
+  if (rc == SQLITE_OK) {
+    rc = update.prepare(db,
+                        "UPDATE record_heads SET index_rows = ?3 WHERE resource_type = ?1 AND "
+                        "resource_id = ?2");
+  }
+  if (rc != SQLITE_OK) return sqlite::error_status(db, rc, "index rows backfill");
+  const auto collect = [](Statement& s, std::vector<std::string>* out) {
+    ScopedReset reset(s);
+    int step;
+    while ((step = s.step()) == SQLITE_ROW) out->emplace_back(s.column_blob_view(0));
+    return step;
+  };
+  while ((rc = heads.step()) == SQLITE_ROW) {
+    const std::string type(heads.column_text(0)), id(heads.column_text(1));
+    IndexRows rows;
+    ids.bind_text(1, type).bind_text(2, id);
+    patients.bind_text(1, type).bind_text(2, id);
+    tokens.bind_text(1, id);
+    int step = collect(ids, &rows.identifier_keys);
+    if (step == SQLITE_DONE) step = collect(patients, &rows.patients);
+    // Tokens were only ever written for Patients (records.cc).
+    if (step == SQLITE_DONE && type == "Patient") step = collect(tokens, &rows.tokens);
+    if (step != SQLITE_DONE) return sqlite::error_status(db, step, "index rows backfill");
+    std::string encoded;
+    if (!encode_index_rows(rows, &encoded)) {
+      return failed_precondition_error("index rows backfill: an index row is too long");
+    }
+    ScopedReset reset(update);
+    if (update.bind_text(1, type).bind_text(2, id).bind_blob(3, encoded).step() != SQLITE_DONE) {
+      return sqlite::error_status(db, sqlite3_extended_errcode(db), "index rows backfill");
+    }
+  }
+  if (rc != SQLITE_DONE) return sqlite::error_status(db, rc, "index rows backfill");
+  return ok_status();
+}
+
 Status migrate_in_transaction(sqlite3* db, const crypto::StoreKeys& keys) {
   GW_ASSIGN_OR_RETURN(const int64_t version, query_int(db, "PRAGMA user_version"));
   GW_ASSIGN_OR_RETURN(const int64_t app_id, query_int(db, "PRAGMA application_id"));
@@ -246,6 +315,12 @@ Status migrate_in_transaction(sqlite3* db, const crypto::StoreKeys& keys) {
                                   "migration to version " + std::to_string(m.to_version));
     }
     if (m.to_version == 4 && version >= 3) GW_RETURN_IF_ERROR(backfill_compartments(db, keys));
+    if (m.to_version == 6) {
+      if (version >= 2) GW_RETURN_IF_ERROR(backfill_index_rows(db));
+      if (sqlite3_exec(db, kDropResourceIndexes, nullptr, nullptr, nullptr) != SQLITE_OK) {
+        return sqlite::error_status(db, sqlite3_extended_errcode(db), "migration to version 6");
+      }
+    }
   }
   // Pragmas cannot take bound parameters; both values are our constants.
   const std::string set_ids = "PRAGMA application_id = " + std::to_string(kApplicationId) +

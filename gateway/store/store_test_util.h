@@ -25,6 +25,18 @@ namespace gw::store::testing {
 // hanging until ctest kills the test without saying what was awaited.
 inline constexpr std::chrono::seconds kTestDeadline{60};
 
+// SQL that turns a current store back into schema version 5 (before the
+// heads kept their index rows, and when an identifier's system row held the
+// bare system key, records.cc): for tests of the migrations from older
+// versions, which then take the file further back.
+inline constexpr char kBackToSchemaFive[] =
+    "UPDATE record_identifiers SET key = substr(key, 9) WHERE length(key) = 40; "
+    "ALTER TABLE record_heads DROP COLUMN index_rows; "
+    "CREATE INDEX record_identifiers_resource ON record_identifiers (resource_type, resource_id); "
+    "CREATE INDEX record_patients_resource ON record_patients (resource_type, resource_id); "
+    "CREATE INDEX patient_tokens_resource ON patient_tokens (resource_id); "
+    "PRAGMA user_version = 5;";
+
 // Waits for `done` until kTestDeadline; on timeout adds a failure naming
 // `what` and returns false.
 inline bool wait_or_fail(const std::future<void>& done, const std::string& what) {
