@@ -108,6 +108,17 @@ gw::bench::PipelineRun measure_responder(gw::bench::Responder* r, gw::bench::Tra
   return run;
 }
 
+// A program's path from $PATH (run_command does not search it); empty if none.
+std::string find_in_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
 // gatewayd's children (strace's tracee) from /proc.
 pid_t child_of(pid_t parent) {
   std::ifstream in("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) +
@@ -122,11 +133,16 @@ pid_t child_of(pid_t parent) {
 gw::bench::SyscallCounts count_syscalls(const std::string& dir, gw::bench::Traffic* traffic,
                                         uint64_t messages) {
   gw::bench::SyscallCounts counts;
+  const std::string strace = find_in_path("strace");
+  if (strace.empty()) {
+    counts.error = "strace is not installed (apt-get install strace)";
+    return counts;
+  }
   std::filesystem::create_directories(dir);
   const std::string summary = dir + "/strace.txt", wrapper = dir + "/gatewayd-under-strace";
   {
     std::ofstream w(wrapper);
-    w << "#!/bin/sh\nexec strace -f --seccomp-bpf -c -o " << summary
+    w << "#!/bin/sh\nexec " << strace << " -f --seccomp-bpf -c -o " << summary
       << " -e trace=pwrite64,pwritev,pwritev2,write,writev,fsync,fdatasync,sync_file_range "
       << gw::testing::gatewayd_path() << " \"$@\"\n";
   }
@@ -199,7 +215,9 @@ uint64_t tree_size(const std::string& dir) {
 std::vector<std::pair<std::string, uint64_t>> btree_sizes(const std::string& db) {
   std::string out, err;
   std::vector<std::pair<std::string, uint64_t>> sizes;
-  if (gw::testing::run_command({"sqlite3", "-readonly", db,
+  const std::string sqlite3 = find_in_path("sqlite3");
+  if (sqlite3.empty() ||
+      gw::testing::run_command({sqlite3, "-readonly", db,
                                 "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name "
                                 "ORDER BY 2 DESC;"},
                                &out, &err, std::chrono::minutes(10)) != 0)

@@ -196,7 +196,7 @@ std::string Report::table() const {
               ", state dir " + mib(g.state_bytes) + ")",
           "flat with growth");
     std::string top;
-    for (size_t k = 0; k < g.btrees.size() && k < 6; ++k)
+    for (size_t k = 0; k < g.btrees.size() && k < 4; ++k)
       top += (k ? ", " : "") + g.btrees[k].first + " " + mib(g.btrees[k].second);
     if (!top.empty()) t.row("  largest tables/indexes", top, "-");
   }
