@@ -20,15 +20,17 @@
 // the size of each table and index from SQLite's dbstat).
 //
 //   pipeline_bench [--seconds S] [--connections 1,16,64,256] [--stored 0,50000]
-//                  [--seed N] [--strace-messages N] [--prefill-connections N]
+//                  [--seed N] [--patients P] [--strace-messages N] [--prefill-connections N]
 //                  [--micro-json FILE]
 // --micro-json: pipeline_micro_bench's output, whose one-core figures join
-// the table. Prints the JSON document, a line "== table", then the table;
-// progress goes to stderr.
+// the table. --patients: the generator's patient pool (200,000; a small pool
+// shows what distinct patients cost the store). Prints the JSON document, a line "== table", then
+// the table; progress goes to stderr.
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -275,7 +277,7 @@ int main(int argc, char** argv) {
   double seconds = 6;
   std::vector<int> connections = {1, 16, 64, 256};
   std::vector<uint64_t> stored = {0, 50000};
-  uint64_t seed = 1, strace_messages = 10000;
+  uint64_t seed = 1, strace_messages = 10000, patients = 200000;
   int prefill_connections = 64;
   std::string micro_json;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -288,6 +290,8 @@ int main(int argc, char** argv) {
       stored = parse_list<uint64_t>(v);
     else if (a == "--seed")
       seed = std::strtoull(v.c_str(), nullptr, 10);
+    else if (a == "--patients")
+      patients = std::strtoull(v.c_str(), nullptr, 10);
     else if (a == "--strace-messages")
       strace_messages = std::strtoull(v.c_str(), nullptr, 10);
     else if (a == "--prefill-connections")
@@ -297,14 +301,18 @@ int main(int argc, char** argv) {
     else
       die("unknown argument " + a);
   }
-  if ((argc - 1) % 2 != 0 || connections.empty() || seconds <= 0) die("bad arguments");
+  if ((argc - 1) % 2 != 0 || connections.empty() || seconds <= 0 || patients == 0 ||
+      patients > UINT32_MAX)
+    die("bad arguments");
   report.seed = seed;
+  report.patients = patients;
   report.seconds = seconds;
   if (!micro_json.empty()) report.micro_json = gw::testing::read_file(micro_json);
 
   gw::testing::TempDir tmp;
   if (tmp.path().empty()) die("no temporary directory");
-  const gw::testing::CorpusGenerator gen({.seed = seed});
+  const gw::testing::CorpusGenerator gen(
+      {.seed = seed, .patients = static_cast<uint32_t>(patients)});
   gw::bench::Traffic traffic(gen), responder_traffic(gen);
   responder_traffic.prepare(window_for(seconds), /*cycle=*/true);
 

@@ -91,7 +91,9 @@ class Table {
 }  // namespace
 
 std::string Report::json() const {
-  std::string j = "{\"seed\": " + std::to_string(seed) + ", \"seconds\": " + fmt("%.1f", seconds);
+  std::string j = "{\"seed\": " + std::to_string(seed) +
+                  ", \"patients\": " + std::to_string(patients) +
+                  ", \"seconds\": " + fmt("%.1f", seconds);
   j += ", \"micro\": " + (micro_json.empty() ? std::string("null") : micro_json);
   while (!j.empty() && (j.back() == '\n' || j.back() == ' ')) j.pop_back();
   j += ", \"pipeline\": [";

@@ -39,7 +39,7 @@ struct GrowthPoint {
 };
 
 struct Report {
-  uint64_t seed = 0;
+  uint64_t seed = 0, patients = 0;
   double seconds = 0;
   std::string micro_json;  // pipeline_micro_bench's flat JSON object, or empty
   std::vector<PipelineRow> rows;
