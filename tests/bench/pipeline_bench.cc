@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -121,13 +122,21 @@ std::string find_in_path(const std::string& program) {
   return "";
 }
 
-// gatewayd's children (strace's tracee) from /proc.
+// The child of `parent` (strace's tracee, the real gatewayd), from each
+// process's parent id in /proc/<pid>/stat; -1 if none.
 pid_t child_of(pid_t parent) {
-  std::ifstream in("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) +
-                   "/children");
-  pid_t child = -1;
-  in >> child;
-  return child;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    const std::string stat = gw::testing::read_file(e.path().string() + "/stat");
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string state;
+    pid_t ppid = 0;
+    if (fields >> state >> ppid && ppid == parent) return static_cast<pid_t>(std::stoi(name));
+  }
+  return -1;
 }
 
 // Counted run: gatewayd under strace (seccomp-bpf: only the traced calls stop
@@ -171,6 +180,7 @@ gw::bench::SyscallCounts count_syscalls(const std::string& dir, gw::bench::Traff
   counts.messages = load.messages;
   counts.not_accepted = load.not_accepted;
   // Stop gatewayd itself (strace then exits and writes its summary).
+  // (Stopping strace instead would leave gatewayd running, detached.)
   const pid_t traced = child_of(g->pid());
   if (traced > 0) ::kill(traced, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -180,6 +190,7 @@ gw::bench::SyscallCounts count_syscalls(const std::string& dir, gw::bench::Traff
     if (text.find("total") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  if (traced > 0 && ::kill(traced, 0) == 0) ::kill(traced, SIGKILL);  // did not stop in time
   g->terminate();
   if (text.find("total") == std::string::npos) {
     counts.error = "strace wrote no summary";
