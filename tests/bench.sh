@@ -12,6 +12,14 @@
 #   tests/bench.sh rest         FHIR reads before access control, with mutual TLS + audit, with
 #                               a Bearer token + audit; extra arguments go to rest_read_bench
 #                               (--seconds S, --clients 1,4,16,64, --patients P)
+#   tests/bench.sh pipeline     issue 19's table: the real gatewayd (swtpm, default configuration)
+#                               under the seeded generator's mixed traffic at 1/16/64/256 blocking
+#                               connections beside a do-nothing MLLP responder, one-core parse /
+#                               normalize / crypto, pwrite and fsync per message (strace -c),
+#                               growth; extra arguments go to pipeline_bench (--seconds S,
+#                               --connections 1,16,64,256, --stored 0,50000 -- e.g.
+#                               --stored 0,1000000,5000000 for the long growth run --, --seed N,
+#                               --strace-messages N)
 # The machine and its load matter: note both when you quote a figure.
 set -eu
 cd "$(dirname "$0")/.."
@@ -19,7 +27,8 @@ cd "$(dirname "$0")/.."
 what=${1:-all}
 [ $# -gt 0 ] && shift
 jobs=$(nproc 2>/dev/null || echo 2)
-if [ "$what" != transfer ] && [ "$what" != peering ] && [ "$what" != rest ]; then
+if [ "$what" != transfer ] && [ "$what" != peering ] && [ "$what" != rest ] &&
+   [ "$what" != pipeline ]; then
   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DGW_BUILD_TESTS=OFF -DGW_BUILD_BENCH=ON >/dev/null
   cmake --build build-bench -j "$jobs" >/dev/null
 fi
@@ -72,4 +81,18 @@ if [ "$what" = all ] || [ "$what" = rest ]; then
   cmake --build build-bench-rest -j "$jobs" --target rest_read_bench >/dev/null
   echo "== rest_read_bench (FHIR reads: before / mutual TLS + audit / Bearer token + audit)" >&2
   ./build-bench-rest/tests/rest_read_bench "$@"
+fi
+if [ "$what" = all ] || [ "$what" = pipeline ]; then
+  # Runs the real gatewayd through the integration tests' fixture (test
+  # support library: swtpm, provisioning), so it builds where transfer_bench
+  # does, only its targets.
+  cmake -S . -B build-bench-transfer -G Ninja -DCMAKE_BUILD_TYPE=Release -DGW_BUILD_TESTS=ON -DGW_BUILD_BENCH=ON >/dev/null
+  cmake --build build-bench-transfer -j "$jobs" --target pipeline_bench pipeline_micro_bench gatewayd gatewayctl >/dev/null
+  micro=$(mktemp)
+  trap 'rm -f "$micro"' EXIT
+  echo "== pipeline_micro_bench (parse, normalize, crypto on the generated corpus, one core)" >&2
+  taskset -c 0 ./build-bench-transfer/tests/pipeline_micro_bench >"$micro"
+  echo "== pipeline_bench (gatewayd vs a do-nothing responder; JSON, then one table)" >&2
+  uptime >&2
+  ./build-bench-transfer/tests/pipeline_bench --micro-json "$micro" "$@"
 fi
