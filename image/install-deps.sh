@@ -8,13 +8,14 @@ set -eu
 
 # clang builds the sanitizer and fuzz builds; llvm-14 brings llvm-symbolizer,
 # without which clang's sanitizer reports show addresses instead of lines.
+# strace: tests/bench.sh pipeline counts pwrite and fsync per message with it.
 PACKAGES="
   cmake ninja-build g++ pkg-config clang libclang-rt-14-dev llvm-14
   libpoco-dev rapidjson-dev libssl-dev libsodium-dev libsqlite3-dev sqlite3
   libtss2-dev swtpm swtpm-tools tpm2-tools
   libgtest-dev libgmock-dev libbenchmark-dev libsecp256k1-dev
   libhpdf-dev poppler-utils
-  tzdata openssl curl ca-certificates
+  tzdata openssl curl ca-certificates strace
 """
 # Node.js and npm: Debian's packages, unless a Node.js with npm is already
 # installed some other way (its package then conflicts with Debian's npm).
