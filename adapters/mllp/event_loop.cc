@@ -728,7 +728,12 @@ void EventLoop::close_conn(Conn& c) {
     c.ssl = nullptr;
     ERR_clear_error();
   }
-  ::close(c.fd);  // also removes it from the epoll set
+  // Out of the epoll set before the close: close() removes it only when no
+  // other descriptor shares the socket, and a child forked meanwhile (the
+  // daemon's or a test's subprocess, before its exec closes CLOEXEC
+  // descriptors) holds one; its events would then name a freed Conn.
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  ::close(c.fd);
   open_connections_->fetch_sub(1, std::memory_order_relaxed);
   c.address_lease.reset();
   if (budget_ != nullptr) budget_->return_overdraft(c.budget_id);
