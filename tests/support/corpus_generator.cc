@@ -96,7 +96,7 @@ Patient patient_of(uint64_t seed, uint64_t number) {
   Patient p;
   p.hospital = &kHospitals[number % kHospitals.size()];
   p.mrn = "M" + digits(number, 7) + "^^^" + p.hospital->facility + "^MR";
-  // 999-xx-xxxx is never issued as a real SSN.
+  // Social Security numbers in area 999 are never issued, so these are never real ones.
   p.ssn = "999-" + digits(number / 10000 % 100, 2) + "-" + digits(number % 10000, 4);
   p.sex = r.percent(50) ? "F" : "M";
   p.family = r.pick(kFamily);
