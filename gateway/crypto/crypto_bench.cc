@@ -13,6 +13,7 @@
 #include "gateway/crypto/commitment.h"
 #include "gateway/crypto/merkle.h"
 #include "gateway/crypto/record_cipher.h"
+#include "gateway/crypto/store_keys.h"
 #include "gateway/crypto/tokenizer.h"
 
 namespace gw::crypto {
@@ -50,6 +51,29 @@ void BM_Commit1KiB(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * json.size()));
 }
 BENCHMARK(BM_Commit1KiB);
+
+// The keyed fingerprint every record gets (unchanged-record detection).
+void BM_ContentDigest1KiB(benchmark::State& state) {
+  const std::shared_ptr<const StoreKeys> keys = StoreKeys::random_for_tests();
+  const std::string json = json_1k();
+  for (auto _ : state) {
+    Sha256Digest d = keys->content_digest(json);
+    benchmark::DoNotOptimize(d);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * json.size()));
+}
+BENCHMARK(BM_ContentDigest1KiB);
+
+// The identifier index key (two per identifier of every record version).
+void BM_IndexKey(benchmark::State& state) {
+  const std::shared_ptr<const StoreKeys> keys = StoreKeys::random_for_tests();
+  const std::optional<std::string> system = "urn:oid:2.16.840.1.113883.19.5";
+  for (auto _ : state) {
+    std::string k = keys->index_key(system, "MRN-000123456");
+    benchmark::DoNotOptimize(k);
+  }
+}
+BENCHMARK(BM_IndexKey);
 
 void BM_Seal1KiB(benchmark::State& state) {
   RecordCipher c;

@@ -38,8 +38,11 @@ Result<std::shared_ptr<const StoreKeys>> StoreKeys::create(
   if (!keys->cipher_.add_key(record_key_id, std::move(*cipher_key))) {
     return invalid_argument_error("bad record key");
   }
-  keys->index_key_ = std::move(*index);
-  keys->digest_key_ = std::move(*digest);
+  keys->index_mac_ = HmacSha256::create(index->view());
+  keys->digest_mac_ = HmacSha256::create(digest->view());
+  if (!keys->index_mac_ || !keys->digest_mac_) {
+    return resource_exhausted_error("cannot allocate locked memory for the store's keys");
+  }
   return std::shared_ptr<const StoreKeys>(std::move(keys));
 }
 
@@ -54,37 +57,24 @@ std::shared_ptr<const StoreKeys> StoreKeys::random_for_tests() {
   return keys.ok() ? std::move(keys).value() : nullptr;
 }
 
-Sha256Digest StoreKeys::mac(const crypto::SecretBytes& key, std::string_view a,
-                            std::string_view b) const {
-  Sha256Digest out{};
-  crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, key.data(), key.size());
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(a.data()), a.size());
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(b.data()), b.size());
-  crypto_auth_hmacsha256_final(&st, out.data());
-  sodium_memzero(&st, sizeof st);
-  return out;
-}
-
 Sha256Digest StoreKeys::content_digest(std::string_view bytes) const {
-  return mac(digest_key_, bytes, {});
+  return digest_mac_->mac(bytes);
 }
 
 std::string StoreKeys::index_key(const std::optional<std::string>& system,
                                  std::string_view value) const {
   // Tagged as before: "S" system 0x1F value, or "V" value for any system.
-  std::string tagged;
+  // Fed in parts, so the identifier is not copied to the heap.
+  HmacSha256::Stream s(*index_mac_);
   if (system.has_value()) {
-    tagged.reserve(system->size() + value.size() + 2);
-    tagged += 'S';
-    tagged += *system;
-    tagged += '\x1F';
+    s.update("S");
+    s.update(*system);
+    s.update("\x1F");
   } else {
-    tagged += 'V';
+    s.update("V");
   }
-  tagged += value;
-  Sha256Digest d = mac(index_key_, tagged, {});
-  sodium_memzero(tagged.data(), tagged.size());
+  s.update(value);
+  const Sha256Digest d = s.final();
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
 

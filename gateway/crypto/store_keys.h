@@ -20,6 +20,7 @@
 
 #include "gateway/base/status.h"
 #include "gateway/crypto/commitment.h"
+#include "gateway/crypto/hmac_sha256.h"
 #include "gateway/crypto/record_cipher.h"
 #include "gateway/crypto/secret.h"
 #include "gateway/crypto/sha256.h"
@@ -54,11 +55,11 @@ class StoreKeys {
 
  private:
   StoreKeys(crypto::Tokenizer tokenizer) : tokenizer_(std::move(tokenizer)) {}
-  Sha256Digest mac(const crypto::SecretBytes& key, std::string_view a, std::string_view b) const;
 
   crypto::RecordCipher cipher_;
   crypto::Tokenizer tokenizer_;
-  crypto::SecretBytes index_key_, digest_key_;
+  // Keyed HMAC states of the index and content subkeys (set by create()).
+  std::optional<crypto::HmacSha256> index_mac_, digest_mac_;
 };
 
 // Associated data of the envelopes: what row a ciphertext belongs to.

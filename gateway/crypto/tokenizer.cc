@@ -20,23 +20,19 @@ void append_escaped(std::string* out, std::string_view s) {
   }
 }
 
-void mac_update(crypto_auth_hmacsha256_state* st, std::string_view s) {
-  crypto_auth_hmacsha256_update(st, reinterpret_cast<const unsigned char*>(s.data()), s.size());
-}
-
 // Feeds escape(s) to the MAC without building it: runs of plain characters
 // go in whole, each special character goes in with its backslash. Avoids a
 // heap copy of the identifier (patient data) per token.
-void mac_escaped(crypto_auth_hmacsha256_state* st, std::string_view s) {
+void mac_escaped(HmacSha256::Stream* st, std::string_view s) {
   size_t start = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     if (!needs_escape(s[i])) continue;
-    mac_update(st, s.substr(start, i - start));
+    st->update(s.substr(start, i - start));
     const char escaped[2] = {'\\', s[i]};
-    mac_update(st, std::string_view(escaped, 2));
+    st->update(std::string_view(escaped, 2));
     start = i + 1;
   }
-  mac_update(st, s.substr(start));
+  st->update(s.substr(start));
 }
 
 }  // namespace
@@ -52,16 +48,7 @@ std::string canonical_identifier(std::string_view system, std::string_view value
 
 Tokenizer::Tokenizer(SecretBytes key) {
   if (key.empty()) return;
-  std::optional<SecretBytes> state = SecretBytes::allocate(sizeof(crypto_auth_hmacsha256_state));
-  if (!state) return;
-  // Build the state on the stack, copy it into locked memory, then wipe the
-  // stack copy; memcpy avoids relying on sodium_malloc's alignment.
-  crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, key.data(), key.size());
-  std::memcpy(state->mutable_data(), &st, sizeof st);
-  sodium_memzero(&st, sizeof st);
-  state->make_read_only();
-  keyed_state_ = std::move(*state);
+  mac_ = HmacSha256::create(key.view());
 }
 
 std::optional<Tokenizer> Tokenizer::create(SecretBytes key) {
@@ -73,17 +60,15 @@ std::optional<Tokenizer> Tokenizer::create(SecretBytes key) {
 
 std::string Tokenizer::token(std::string_view system, std::string_view value) const {
   if (!valid()) return {};
-  crypto_auth_hmacsha256_state st;
-  std::memcpy(&st, keyed_state_.data(), sizeof st);
+  HmacSha256::Stream st(*mac_);
   mac_escaped(&st, system);
-  mac_update(&st, "|");
+  st.update("|");
   mac_escaped(&st, value);
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_final(&st, mac);
-  sodium_memzero(&st, sizeof st);
+  const Sha256Digest mac = st.final();
 
-  char b64[sodium_base64_ENCODED_LEN(sizeof mac, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  sodium_bin2base64(b64, sizeof b64, mac, sizeof mac, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(b64, sizeof b64, mac.data(), mac.size(),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   return std::string(b64);
 }
 

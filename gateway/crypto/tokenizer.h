@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/crypto/hmac_sha256.h"
 #include "gateway/crypto/secret.h"
 
 namespace gw::crypto {
@@ -38,14 +39,14 @@ class Tokenizer {
 
   // False when built from an empty key or when locked memory was not
   // available; token() then returns "".
-  bool valid() const { return !keyed_state_.empty(); }
+  bool valid() const { return mac_.has_value() && mac_->valid(); }
 
   // The token of one identifier. Deterministic; thread-safe (const, no
   // shared mutable state).
   std::string token(std::string_view system, std::string_view value) const;
 
  private:
-  SecretBytes keyed_state_;  // a crypto_auth_hmacsha256_state after init(key)
+  std::optional<HmacSha256> mac_;  // keyed HMAC-SHA-256 states, in locked memory
 };
 
 // A token's 32 MAC bytes: what the ledger holds (bytes32 patientToken).
