@@ -34,6 +34,7 @@
 #include "gateway/auditseal/audit_sealer.h"
 #include "gateway/auditview/audit_event_extension.h"
 #include "gateway/base/clock.h"
+#include "gateway/base/sqlite.h"
 #include "gateway/config/config.h"
 #include "gateway/consortium/consortium_view.h"
 #include "gateway/keys/key_options.h"
@@ -214,6 +215,7 @@ gw::admin::MetricsSnapshot metrics_snapshot(const std::vector<Channel>& channels
 
 int run_gatewayd(int argc, char** argv) {
   const auto started_at = std::chrono::steady_clock::now();
+  sqlite::configure_process();  // before any store, log or queue opens SQLite
   std::string config_path;
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {

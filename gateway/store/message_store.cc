@@ -1083,6 +1083,7 @@ Result<std::unique_ptr<MessageStore>> MessageStore::open(const StoreOptions& opt
   if (options.path.empty()) {
     return invalid_argument_error("cannot open message store: no database path configured");
   }
+  sqlite::configure_process();  // a no-op if the process opened SQLite before
   if (sqlite3_threadsafe() == 0) {
     return failed_precondition_error(
         "cannot open message store: SQLite was built without thread support");
