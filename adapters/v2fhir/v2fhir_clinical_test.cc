@@ -169,7 +169,11 @@ TEST(ClinicalVxu, ManyObservationsScaleLinearly) {
   Converted small, large;
   double small_ms = convert_ms(990, &small);
   small_ms = std::min(small_ms, convert_ms(990, &small));  // the best of two: less noise
-  const double large_ms = convert_ms(9900, &large);
+  double large_ms = convert_ms(9900, &large);
+  // Best of two here as well when it looks slow: one run descheduled on a
+  // loaded machine (seen at a load average of 10) is not quadratic work.
+  if (large_ms / std::max(small_ms, 0.1) >= 40.0)
+    large_ms = std::min(large_ms, convert_ms(9900, &large));
   ASSERT_TRUE(large.result.ok()) << Issues(large);
   EXPECT_EQ(large.result.bundle.find("entry")->items().size(), 9900u + 6u);
   EXPECT_LT(large_ms / std::max(small_ms, 0.1), 40.0)
