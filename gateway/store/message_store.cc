@@ -55,6 +55,7 @@
 #include "gateway/store/message_store.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -632,6 +633,7 @@ void SqliteMessageStore::close() {
 }
 
 void SqliteMessageStore::run_committer() {
+  pthread_setname_np(pthread_self(), "gw-committer");  // what top and perf show
   committer_id_.store(std::this_thread::get_id());
   const size_t max_batch = std::max<size_t>(options_.max_batch, 1);
   std::vector<Pending> group;
@@ -687,6 +689,7 @@ void SqliteMessageStore::run_committer() {
 }
 
 void SqliteMessageStore::run_syncer() {
+  pthread_setname_np(pthread_self(), "gw-syncer");
   syncer_id_.store(std::this_thread::get_id());
   std::deque<Committed> batch;
   for (;;) {
@@ -829,6 +832,7 @@ void SqliteMessageStore::on_wal_commit(uint64_t frames) {
 }
 
 void SqliteMessageStore::run_checkpointer() {
+  pthread_setname_np(pthread_self(), "gw-checkpoint");
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(ckpt_mu_);
