@@ -525,10 +525,14 @@ Status SqliteMessageStore::open_wal_for_sync() {
   // of a new WAL, which with NORMAL may come after our first fdatasync.
   const size_t slash = options_.path.find_last_of('/');
   const std::string dir = slash == std::string::npos ? "." : options_.path.substr(0, slash + 1);
+  // Best effort, as SQLite does it: some filesystems refuse to sync a
+  // directory.
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  const bool dir_ok = dir_fd >= 0 && ::fsync(dir_fd) == 0;
-  if (dir_fd >= 0) ::close(dir_fd);
-  if (!dir_ok || ::fdatasync(wal_fd_) != 0) {
+  if (dir_fd >= 0) {
+    (void)::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  if (::fdatasync(wal_fd_) != 0) {
     return unavailable_error(std::string("cannot sync the WAL: ") + std::strerror(errno));
   }
   return ok_status();
@@ -756,7 +760,11 @@ Status SqliteMessageStore::sync_wal() {
   struct stat st {};
   if (::stat(wal_path_.c_str(), &st) == 0 && (st.st_ino != wal_ino_ || st.st_dev != wal_dev_)) {
     const int fd = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return unavailable_error(std::string("reopening the WAL: ") + std::strerror(errno));
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+      const int err = errno;
+      if (fd >= 0) ::close(fd);
+      return unavailable_error(std::string("reopening the WAL: ") + std::strerror(err));
+    }
     ::close(wal_fd_);
     wal_fd_ = fd;
     wal_dev_ = st.st_dev;
@@ -765,10 +773,10 @@ Status SqliteMessageStore::sync_wal() {
     const size_t slash = options_.path.find_last_of('/');
     const std::string dir = slash == std::string::npos ? "." : options_.path.substr(0, slash + 1);
     const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    const bool dir_ok = dir_fd >= 0 && ::fsync(dir_fd) == 0;
-    if (dir_fd >= 0) ::close(dir_fd);
-    if (!dir_ok)
-      return unavailable_error(std::string("syncing the directory: ") + std::strerror(errno));
+    if (dir_fd >= 0) {  // best effort, as at open
+      (void)::fsync(dir_fd);
+      ::close(dir_fd);
+    }
   }
   if (::fdatasync(wal_fd_) != 0) {
     return unavailable_error(std::string("fdatasync of the WAL: ") + std::strerror(errno));
