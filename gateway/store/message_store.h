@@ -17,9 +17,9 @@
 //
 // Durable watermark: a group committed but not yet synced is visible to reads
 // at once (read_record, list, the REST API): a reader may see a record whose
-// acknowledgement has not gone out, and that a power failure in the next few
-// milliseconds would take away, along with the sender's reason to believe it
-// stored (the sender resends it). What acts on stored data outside the process
+// acknowledgement has not gone out yet and that a power failure in the next
+// milliseconds would take away (its sender, never acknowledged, resends it).
+// That is accepted for reads. What acts on stored data outside the process
 // (forwarding, transfers to peers, signed batches) reads first, then calls
 // wait_durable(), then acts.
 //
