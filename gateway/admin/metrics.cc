@@ -160,6 +160,14 @@ std::string render_metrics(const MetricsSnapshot& m) {
   w.family("gatewayd_store_checkpoints_total", "counter", "WAL checkpoints by result.");
   w.sample({{"result", "ok"}}, i(m.store.checkpoints));
   w.sample({{"result", "failed"}}, i(m.store.checkpoint_failures));
+  w.family("gatewayd_store_syncs_total", "counter",
+           "fdatasync calls on the WAL by the store's syncer, by result (messages per sync = "
+           "stored / ok). A failed one failed every submission it was to cover.");
+  w.sample({{"result", "ok"}}, i(m.store.syncs));
+  w.sample({{"result", "failed"}}, i(m.store.sync_failures));
+  w.family("gatewayd_store_sync_microseconds_total", "counter",
+           "Time the syncer spent in fdatasync (mean latency = this / syncs).");
+  w.sample({}, i(m.store.sync_us));
 
   w.family("gatewayd_record_batches_signed_total", "counter",
            "Record batches whose Merkle root the TPM signed since start.");

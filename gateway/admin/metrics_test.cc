@@ -40,6 +40,9 @@ MetricsSnapshot sample_snapshot() {
   m.store.stored = 118;
   m.store.transactions = 40;
   m.store.checkpoint_failures = 1;
+  m.store.syncs = 30;
+  m.store.sync_failures = 2;
+  m.store.sync_us = 4500;
   m.batches_signed = 9;
   m.uptime_s = 61;
   return m;
@@ -66,6 +69,9 @@ TEST(MetricsTest, RendersEveryFamilyWithItsSamples) {
   EXPECT_TRUE(has_line(text, "gatewayd_mllp_input_buffered_bytes{channel=\"adt\"} 65536"));
   EXPECT_TRUE(has_line(text, "gatewayd_store_messages_total{result=\"stored\"} 118"));
   EXPECT_TRUE(has_line(text, "gatewayd_store_commits_total 40"));
+  EXPECT_TRUE(has_line(text, "gatewayd_store_syncs_total{result=\"ok\"} 30")) << text;
+  EXPECT_TRUE(has_line(text, "gatewayd_store_syncs_total{result=\"failed\"} 2"));
+  EXPECT_TRUE(has_line(text, "gatewayd_store_sync_microseconds_total 4500"));
   EXPECT_TRUE(has_line(text, "gatewayd_store_checkpoints_total{result=\"failed\"} 1"));
   EXPECT_TRUE(has_line(text, "gatewayd_record_batches_signed_total 9"));
   EXPECT_TRUE(has_line(text, "gatewayd_uptime_seconds 61"));

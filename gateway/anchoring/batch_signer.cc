@@ -40,6 +40,7 @@ gw::Result<size_t> BatchSigner::sign_pending() {
   GW_ASSIGN_OR_RETURN(const store::PendingRecords pending,
                       batches_->pending(options_.batch_records));
   if (pending.seqs.empty()) return size_t{0};
+  if (options_.wait_durable) GW_RETURN_IF_ERROR(options_.wait_durable());
   auto tree = crypto::MerkleTree::build(pending.commitments);
   if (!tree) return internal_error("cannot build the batch's Merkle tree");
   // The key store (the TPM) is open only while it signs, then released

@@ -134,6 +134,36 @@ TEST_F(BatchSignerTest, RootsAreMerkleRootsOfCommitmentsAndSignaturesVerify) {
   EXPECT_TRUE(crypto::MerkleTree::verify(list[0].root, pending->commitments[2], proof));
 }
 
+// The signer reads the pending records, then waits for the store's sync
+// before signing: a failed wait signs nothing and the records stay pending.
+TEST_F(BatchSignerTest, SignsOnlyAfterTheStoreSaysWhatItReadIsDurable) {
+  open_store();
+  BatchSignerOptions bo;
+  bo.db_path = dir_.path() + "/messages.db";
+  bo.keys = provision("software");
+  int waits = 0;
+  bool durable = false;
+  bo.wait_durable = [&]() -> Status {
+    ++waits;
+    return durable ? store_->wait_durable() : unavailable_error("sync failed");
+  };
+  auto created = BatchSigner::create(bo);
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  std::unique_ptr<BatchSigner> signer = std::move(created).value();
+  EXPECT_EQ(signer->sign_pending().value_or(99), 0u);
+  EXPECT_EQ(waits, 0);  // nothing read, nothing to wait for
+
+  write_records(3, "M1");
+  auto refused = signer->sign_pending();
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(waits, 1);
+  EXPECT_EQ(signer->batches_signed(), 0u);
+  durable = true;
+  EXPECT_EQ(signer->sign_pending().value_or(0), 3u);
+  EXPECT_EQ(waits, 2);
+  EXPECT_EQ(signer->batches_signed(), 1u);
+}
+
 TEST_F(BatchSignerTest, SlowTpmDelaysOnlyBatches) {
   std::string error;
   auto swtpm_started = SwtpmProcess::start(dir_.path() + "/swtpm");

@@ -112,6 +112,9 @@ void log_stats(const std::vector<Channel>& channels, const gw::store::MessageSto
                                 {"failed", std::to_string(st.failed)},
                                 {"queue_full", std::to_string(st.queue_full)},
                                 {"transactions", std::to_string(st.transactions)},
+                                {"syncs", std::to_string(st.syncs)},
+                                {"sync_failures", std::to_string(st.sync_failures)},
+                                {"sync_us", std::to_string(st.sync_us)},
                                 {"checkpoints", std::to_string(st.checkpoints)},
                                 {"checkpoint_failures", std::to_string(st.checkpoint_failures)}});
   if (ledger != nullptr) ledger->log_stats();
@@ -364,6 +367,7 @@ int run_gatewayd(int argc, char** argv) {
   bo.keys = gw::keys::key_store_options(*cfg);
   bo.batch_records = cfg->keys.batch_records;
   bo.interval = cfg->keys.batch_interval;
+  bo.wait_durable = [s = store.get()] { return s->wait_durable(); };
   auto created_signer = gw::anchoring::BatchSigner::create(bo);
   if (!created_signer.ok()) {
     gw::log::error("startup_failed", {{"detail", created_signer.error().message()}});

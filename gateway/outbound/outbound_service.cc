@@ -87,6 +87,9 @@ Status OutboundService::feed_once() {
     GW_ASSIGN_OR_RETURN(int64_t cursor, queue_->cursor());
     std::vector<store::StoredMessageSummary> page = store_->list(cursor, options_.feed_batch);
     if (page.empty()) return ok_status();
+    // Nothing is forwarded that a power failure could still take back (a
+    // message committed but not yet synced, message_store.h).
+    GW_RETURN_IF_ERROR(store_->wait_durable());
     std::vector<NewItem> items;
     for (const store::StoredMessageSummary& m : page) {
       // Only what a channel accepted (v2 messages; received transfers, whose

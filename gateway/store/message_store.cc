@@ -1,15 +1,40 @@
 // SQLite implementation of MessageStore.
 //
 // Threads: the committer thread owns writer_ and every write statement after
-// open(); the checkpointer thread owns checkpointer_db_; read statements and
-// reader_ are guarded by read_mu_; the queue, closing_ and the pause handshake
-// by mu_; statistics are relaxed atomics.
+// open(); the syncer thread owns wal_fd_; the checkpointer thread owns
+// checkpointer_db_; read statements and reader_ are guarded by read_mu_; the
+// queue, the committed groups awaiting their sync, closing_ and the pause
+// handshake by mu_; statistics are relaxed atomics.
 //
 // Group commit: submit() only enqueues. The committer takes everything pending
-// (up to max_batch), runs it in one BEGIN IMMEDIATE ... COMMIT and, once
-// COMMIT has returned SQLITE_OK, runs the callbacks. Submissions arriving
-// while a commit (and its fsync) is in progress queue up and form the next
-// group, so N concurrent submitters share one fsync.
+// (up to max_batch) and runs it in one BEGIN IMMEDIATE ... COMMIT. With
+// synchronous=NORMAL that COMMIT writes the group's WAL frames without an
+// fsync; the committer hands the group (its callbacks and results) to the
+// syncer and goes on with the next one. The syncer takes every group handed
+// over so far, fdatasyncs the WAL once through its own descriptor (Linux
+// flushes the inode's pages whichever descriptor asks) and then runs their
+// callbacks in commit order. So one sync covers several groups, and the disk
+// works while the committer writes. Two rules keep groups large: the
+// committer starts no group while a committed one still waits for the syncer
+// to take it (at most one group is written ahead of the sync in progress),
+// nor while callbacks run (they are short; a test that blocks in one holds
+// the committer too, as before the syncer). Submissions arriving meanwhile
+// form the next group.
+//
+// Why syncing beside the committer is safe: a group's frames are in the WAL
+// file before the committer hands it over, so a sync that begins afterwards
+// covers them, unless they have left the file by then. They leave it only
+// when the WAL restarts from its beginning or is truncated, and SQLite does
+// either only after a checkpoint has copied every frame into the database
+// file, syncing the WAL before copying and the database file after (as it
+// does with NORMAL as with FULL). The WAL is truncated in place, never
+// replaced, while connections are open; sync_wal() still compares the inode
+// with the path's and reopens if they ever differ. Reads (REST, operators)
+// may see a group before its sync; what acts outside the process calls
+// wait_durable() first (message_store.h).
+//
+// With sync_in_commit the WAL is synced inside COMMIT (synchronous=FULL) and
+// the committer runs the callbacks itself, as before the syncer existed.
 //
 // Checkpoints: the write connection has no automatic checkpoint (SQLite would
 // run it inside COMMIT, delaying that group's acknowledgements by a write and
@@ -29,12 +54,18 @@
 
 #include "gateway/store/message_store.h"
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <limits>
@@ -113,6 +144,15 @@ struct Pending {
   uint64_t bytes = 0;  // counted against max_queued_bytes
 };
 
+// A group the committer has finished, until its callbacks have run.
+struct Committed {
+  uint64_t number = 0;     // the committer's count of groups started
+  bool committed = false;  // COMMIT succeeded: the sync must cover it
+  uint64_t bytes = 0;      // its submissions' Pending::bytes
+  std::vector<CommitCallback> done;
+  std::vector<CommitResult> results;
+};
+
 // The write connection's page cache, in KiB: see configure_writer(). Bounds
 // the committer's memory on a small appliance (the readers keep SQLite's
 // default).
@@ -145,6 +185,7 @@ class SqliteMessageStore final : public MessageStore {
   Status init();
   void start() {
     committer_ = std::thread([this] { run_committer(); });
+    if (use_syncer_) syncer_ = std::thread([this] { run_syncer(); });
     checkpointer_ = std::thread([this] { run_checkpointer(); });
   }
   // Committer thread: called by SQLite after each commit of writer_.
@@ -154,6 +195,7 @@ class SqliteMessageStore final : public MessageStore {
   const crypto::StoreKeys& keys() const override { return *options_.keys; }
   CommitResult submit_sync(InboundMessage message) override;
   void close() override;
+  Status wait_durable() override;
 
   std::vector<StoredMessageSummary> list(int64_t after_id, size_t limit) override;
   std::optional<std::string> raw_message(int64_t id) override;
@@ -175,7 +217,21 @@ class SqliteMessageStore final : public MessageStore {
   Status configure_writer();
   Status open_reader();
   Status open_checkpointer();
+  // Opens wal_fd_ and syncs the WAL and the directory once, so that what an
+  // earlier process committed without a sync is durable before anything is
+  // read from it for wait_durable()'s callers.
+  Status open_wal_for_sync();
   void run_committer();
+  void run_syncer();
+  // Syncer thread: fdatasync of the WAL (after StoreOptions::sync_hook).
+  Status sync_wal();
+  // Counts and runs the callbacks of `c`; with a failed sync (`sync_error`
+  // set), every submission of a committed group fails with that error.
+  void release(Committed& c, const std::string* sync_error);
+  bool on_callback_thread() const {
+    const auto self = std::this_thread::get_id();
+    return self == committer_id_.load() || self == syncer_id_.load();
+  }
   void run_checkpointer();
   // One round of checkpointing, after the WAL hook's signal.
   void checkpoint_round();
@@ -198,7 +254,8 @@ class SqliteMessageStore final : public MessageStore {
   // lasts many commits is reported once.
   void warn(const char* kind, std::string text);
   // Runs one group in one transaction; fills results[i] for group[i].
-  void commit_group(std::vector<Pending>& group, std::vector<CommitResult>* results);
+  // Returns whether COMMIT succeeded.
+  bool commit_group(std::vector<Pending>& group, std::vector<CommitResult>* results);
   // Adds one submission to the open transaction. Returns SQLITE_OK or an error.
   int apply(const Pending& p, CommitResult* result);
   // The message row of apply(); sets result->kind = kStored and result->id.
@@ -221,6 +278,15 @@ class SqliteMessageStore final : public MessageStore {
   internal::WriteConnectionSettings settings_;  // written by init() only
   uint64_t checkpoint_pages_ = 1;               // written by init() only
   uint64_t ceiling_frames_ = 1;                 // max_wal_bytes in frames; init() only
+  // synchronous_full && !sync_in_commit: COMMIT does not sync, the syncer does.
+  const bool use_syncer_ = options_.synchronous_full && !options_.sync_in_commit;
+
+  // Syncer thread only (after init()).
+  int wal_fd_ = -1;
+  std::string wal_path_;
+  dev_t wal_dev_ = 0;
+  ino_t wal_ino_ = 0;
+  bool sync_warned_ = false;  // a failure was reported and no sync has succeeded since
 
   // Committer thread only (after init()).
   Connection writer_;
@@ -261,17 +327,30 @@ class SqliteMessageStore final : public MessageStore {
   bool closing_ = false;              // guarded by mu_
   bool pause_requested_ = false;      // guarded by mu_; the committer starts no group
   bool committer_idle_ = true;        // guarded by mu_; between groups (or stopped)
+  // The syncer's side, all guarded by mu_.
+  std::condition_variable sync_cv_;     // committed_ grew, or the committer stopped
+  std::condition_variable durable_cv_;  // resolved_ grew
+  std::deque<Committed> committed_;     // handed over by the committer, not yet taken
+  uint64_t groups_started_ = 0;         // numbers the groups
+  uint64_t resolved_ = 0;               // groups up to this number have had their callbacks
+  uint64_t failed_syncs_ = 0;           // syncs that failed (for wait_durable())
+  bool releasing_ = false;              // the syncer is running callbacks
+  bool committer_done_ = false;         // the committer has returned
 
   internal::RecordReader record_reader_;  // has its own connection and mutex
 
   std::mutex join_mu_;  // serializes concurrent close() calls joining committer_
   std::thread committer_;
   std::atomic<std::thread::id> committer_id_{};
+  std::thread syncer_;
+  std::atomic<std::thread::id> syncer_id_{};
 
   std::atomic<uint64_t> submitted_{0}, stored_{0}, duplicates_{0}, failed_{0}, transactions_{0},
       read_errors_{0}, queue_full_{0}, conflicts_{0}, wal_frames_written_{0};
   std::atomic<uint64_t> checkpoints_{0}, checkpointed_pages_{0}, checkpoint_restarts_{0},
       checkpoint_failures_{0}, committer_pauses_{0}, committer_paused_us_{0};
+  std::atomic<uint64_t> syncs_{0}, sync_failures_{0}, durable_groups_{0}, synced_messages_{0},
+      sync_us_{0}, wal_reopens_{0};
 };
 
 int wal_hook(void* store, sqlite3* db, const char* name, int frames) {
@@ -286,6 +365,7 @@ Status SqliteMessageStore::init() {
   if (s.ok()) s = open_reader();
   if (s.ok()) s = open_checkpointer();
   if (s.ok()) s = record_reader_.open(options_.path, timeout_ms);
+  if (s.ok() && use_syncer_) s = open_wal_for_sync();
   return s.with_context("cannot open message store \"" + options_.path + "\"");
 }
 
@@ -309,9 +389,12 @@ Status SqliteMessageStore::configure_writer() {
     return failed_precondition_error("cannot enable WAL journal mode (SQLite reports \"" +
                                      settings_.journal_mode + "\")");
   }
-  const int64_t want_sync = options_.synchronous_full ? 2 : 1;
-  GW_RETURN_IF_ERROR(writer_.exec(options_.synchronous_full ? "PRAGMA synchronous = FULL"
-                                                            : "PRAGMA synchronous = NORMAL"));
+  // FULL only when COMMIT itself must sync (sync_in_commit); otherwise the
+  // syncer does it, or nothing does (benchmarks).
+  const bool full = options_.synchronous_full && options_.sync_in_commit;
+  const int64_t want_sync = full ? 2 : 1;
+  GW_RETURN_IF_ERROR(
+      writer_.exec(full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   GW_RETURN_IF_ERROR(writer_.exec("PRAGMA foreign_keys = ON"));
   // Statement journals in memory. Inside a group's transaction every
   // statement that may fail half-way (the foreign-key checks make most of
@@ -407,11 +490,13 @@ Status SqliteMessageStore::open_checkpointer() {
   // Only the TRUNCATE checkpoint waits (PASSIVE never calls the busy handler).
   sqlite3_busy_timeout(db, kTruncateBusyTimeoutMs);
   // A checkpoint syncs as its own connection's synchronous setting says: with
-  // OFF it would not fsync the database file before the WAL is reused.
+  // OFF it would not fsync the database file before the WAL is reused. With
+  // NORMAL (as with FULL) it syncs the WAL before copying it, and the
+  // database file before the WAL may restart, which the syncer relies on.
   // Reading journal_mode also makes the connection open the WAL.
   const auto read_settings = [&]() -> Result<std::pair<int64_t, std::string>> {
     GW_RETURN_IF_ERROR(checkpointer_db_.exec(
-        options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+        settings_.synchronous == 2 ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
     GW_ASSIGN_OR_RETURN(const int64_t synchronous, internal::query_int(db, "PRAGMA synchronous"));
     GW_ASSIGN_OR_RETURN(std::string journal_mode, internal::query_text(db, "PRAGMA journal_mode"));
     return std::make_pair(synchronous, std::move(journal_mode));
@@ -420,6 +505,35 @@ Status SqliteMessageStore::open_checkpointer() {
   if (!settings.ok()) return settings.status().with_context("checkpoint connection");
   if (settings->first != settings_.synchronous || settings->second != "wal") {
     return internal_error("checkpoint connection settings did not take effect");
+  }
+  return ok_status();
+}
+
+Status SqliteMessageStore::open_wal_for_sync() {
+  wal_path_ = options_.path + "-wal";
+  // configure_writer() has written to the store in WAL mode, so the WAL
+  // exists. Read-only is enough: fdatasync needs no write access.
+  wal_fd_ = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (wal_fd_ < 0 || ::fstat(wal_fd_, &st) != 0) {
+    return unavailable_error(std::string("cannot open the WAL for syncing: ") +
+                             std::strerror(errno));
+  }
+  wal_dev_ = st.st_dev;
+  wal_ino_ = st.st_ino;
+  // The WAL's directory entry: SQLite syncs the directory at its first sync
+  // of a new WAL, which with NORMAL may come after our first fdatasync.
+  const size_t slash = options_.path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : options_.path.substr(0, slash + 1);
+  // Best effort, as SQLite does it: some filesystems refuse to sync a
+  // directory.
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    (void)::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  if (::fdatasync(wal_fd_) != 0) {
+    return unavailable_error(std::string("cannot sync the WAL: ") + std::strerror(errno));
   }
   return ok_status();
 }
@@ -485,7 +599,7 @@ void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
 }
 
 CommitResult SqliteMessageStore::submit_sync(InboundMessage message) {
-  if (std::this_thread::get_id() == committer_id_.load()) {
+  if (on_callback_thread()) {
     submitted_.fetch_add(1, std::memory_order_relaxed);
     failed_.fetch_add(1, std::memory_order_relaxed);
     return failed("submit_sync called from a commit callback");
@@ -502,11 +616,17 @@ void SqliteMessageStore::close() {
     closing_ = true;
   }
   queue_cv_.notify_all();
-  // From a callback the committer cannot join itself; it stops once the queue
-  // is drained and the destructor joins it.
-  if (std::this_thread::get_id() == committer_id_.load()) return;
+  // From a callback the committer (or syncer) cannot join itself; both stop
+  // once the queue is drained and the destructor joins them.
+  if (on_callback_thread()) return;
   std::lock_guard<std::mutex> lock(join_mu_);
   if (committer_.joinable()) committer_.join();
+  // The syncer drains what the committer handed over, then stops.
+  if (syncer_.joinable()) syncer_.join();
+  if (wal_fd_ >= 0) {
+    ::close(wal_fd_);
+    wal_fd_ = -1;
+  }
   // Only now: the final checkpoint must come after the last commit.
   {
     std::lock_guard<std::mutex> ckpt_lock(ckpt_mu_);
@@ -517,39 +637,187 @@ void SqliteMessageStore::close() {
 }
 
 void SqliteMessageStore::run_committer() {
+  pthread_setname_np(pthread_self(), "gw-committer");  // what top and perf show
   committer_id_.store(std::this_thread::get_id());
   const size_t max_batch = std::max<size_t>(options_.max_batch, 1);
   std::vector<Pending> group;
-  std::vector<CommitResult> results;
   for (;;) {
-    uint64_t group_bytes = 0;
+    Committed c;
     {
       std::unique_lock<std::mutex> lock(mu_);
       committer_idle_ = true;
       if (pause_requested_) idle_cv_.notify_all();
-      queue_cv_.wait(lock, [this] { return !pause_requested_ && (!queue_.empty() || closing_); });
-      if (queue_.empty()) return;  // closing, and everything submitted is done
+      // See the top of the file for why it waits for the syncer.
+      queue_cv_.wait(lock, [this] {
+        return !pause_requested_ && (!queue_.empty() || closing_) && committed_.empty() &&
+               !releasing_;
+      });
+      if (queue_.empty()) {  // closing, and everything submitted is done
+        committer_done_ = true;
+        sync_cv_.notify_one();
+        return;
+      }
       committer_idle_ = false;
+      c.number = ++groups_started_;
       const size_t n = std::min(queue_.size(), max_batch);
       for (size_t i = 0; i < n; ++i) {
-        group_bytes += queue_.front().bytes;
+        c.bytes += queue_.front().bytes;
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    commit_group(group, &results);
-    // Released before the callbacks, so that a caller woken by one may submit
-    // again at once.
+    c.committed = commit_group(group, &c.results);
+    c.done.reserve(group.size());
+    for (Pending& p : group) c.done.push_back(std::move(p.done));
+    group.clear();
+    if (use_syncer_) {
+      std::lock_guard<std::mutex> lock(mu_);
+      committed_.push_back(std::move(c));
+      sync_cv_.notify_one();
+      continue;
+    }
+    // COMMIT synced (sync_in_commit), or nothing syncs (benchmarks).
+    {
+      // Released before the callbacks, so that a caller woken by one may
+      // submit again at once.
+      std::lock_guard<std::mutex> lock(mu_);
+      queued_bytes_ -= c.bytes;
+    }
+    release(c, nullptr);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      queued_bytes_ -= group_bytes;
+      resolved_ = c.number;
     }
-    for (size_t i = 0; i < group.size(); ++i) {
-      if (group[i].done) group[i].done(std::move(results[i]));
-    }
-    group.clear();
-    results.clear();
+    durable_cv_.notify_all();
   }
+}
+
+void SqliteMessageStore::run_syncer() {
+  pthread_setname_np(pthread_self(), "gw-syncer");
+  syncer_id_.store(std::this_thread::get_id());
+  std::deque<Committed> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      sync_cv_.wait(lock, [this] { return !committed_.empty() || committer_done_; });
+      if (committed_.empty()) return;  // the committer has stopped and all is released
+      batch.swap(committed_);
+    }
+    queue_cv_.notify_all();  // the committer may start the next group
+    const bool any_committed =
+        std::any_of(batch.begin(), batch.end(), [](const Committed& c) { return c.committed; });
+    std::string sync_error;
+    if (any_committed) {
+      const auto started = std::chrono::steady_clock::now();
+      Status st = sync_wal();
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - started);
+      if (st.ok()) {
+        syncs_.fetch_add(1, std::memory_order_relaxed);
+        sync_us_.fetch_add(static_cast<uint64_t>(us.count()), std::memory_order_relaxed);
+        sync_warned_ = false;
+      } else {
+        sync_failures_.fetch_add(1, std::memory_order_relaxed);
+        sync_error = "message store sync failed: " + st.message();
+        // Once per run of failures; the warning callback is thread-safe.
+        if (!sync_warned_ && options_.warning) options_.warning(sync_error);
+        sync_warned_ = true;
+      }
+    }
+    uint64_t bytes = 0;
+    for (const Committed& c : batch) bytes += c.bytes;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // Released before the callbacks, so that a caller woken by one may
+      // submit again at once.
+      queued_bytes_ -= bytes;
+      releasing_ = true;
+      if (!sync_error.empty()) ++failed_syncs_;
+    }
+    for (Committed& c : batch) {
+      if (c.committed && sync_error.empty()) {
+        durable_groups_.fetch_add(1, std::memory_order_relaxed);
+        synced_messages_.fetch_add(c.results.size(), std::memory_order_relaxed);
+      }
+      release(c, sync_error.empty() ? nullptr : &sync_error);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      releasing_ = false;
+      resolved_ = batch.back().number;
+    }
+    batch.clear();
+    queue_cv_.notify_all();
+    durable_cv_.notify_all();
+  }
+}
+
+Status SqliteMessageStore::sync_wal() {
+  if (options_.sync_hook) GW_RETURN_IF_ERROR(options_.sync_hook());
+  // The WAL is truncated in place while the store is open; should the file
+  // ever be replaced, sync the one SQLite now writes (and its directory
+  // entry). One stat per sync, against a sync of milliseconds.
+  struct stat st {};
+  if (::stat(wal_path_.c_str(), &st) == 0 && (st.st_ino != wal_ino_ || st.st_dev != wal_dev_)) {
+    const int fd = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+      const int err = errno;
+      if (fd >= 0) ::close(fd);
+      return unavailable_error(std::string("reopening the WAL: ") + std::strerror(err));
+    }
+    ::close(wal_fd_);
+    wal_fd_ = fd;
+    wal_dev_ = st.st_dev;
+    wal_ino_ = st.st_ino;
+    wal_reopens_.fetch_add(1, std::memory_order_relaxed);
+    const size_t slash = options_.path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : options_.path.substr(0, slash + 1);
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {  // best effort, as at open
+      (void)::fsync(dir_fd);
+      ::close(dir_fd);
+    }
+  }
+  if (::fdatasync(wal_fd_) != 0) {
+    return unavailable_error(std::string("fdatasync of the WAL: ") + std::strerror(errno));
+  }
+  return ok_status();
+}
+
+void SqliteMessageStore::release(Committed& c, const std::string* sync_error) {
+  for (size_t i = 0; i < c.results.size(); ++i) {
+    CommitResult& r = c.results[i];
+    if (sync_error != nullptr && c.committed) r = failed(*sync_error);
+    switch (r.kind) {
+      case CommitResult::Kind::kStored:
+        stored_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case CommitResult::Kind::kDuplicate:
+        duplicates_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case CommitResult::Kind::kDuplicateConflict:
+        conflicts_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      default:
+        failed_.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (c.done[i]) c.done[i](std::move(r));
+  }
+}
+
+Status SqliteMessageStore::wait_durable() {
+  if (on_callback_thread()) {
+    return failed_precondition_error("wait_durable called from a commit callback");
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  const uint64_t target = groups_started_;
+  const uint64_t failed_before = failed_syncs_;
+  durable_cv_.wait(lock, [&] { return resolved_ >= target; });
+  if (failed_syncs_ != failed_before) {
+    return unavailable_error(
+        "a sync of the message store failed; what was read may not be durable");
+  }
+  return ok_status();
 }
 
 void SqliteMessageStore::on_wal_commit(uint64_t frames) {
@@ -572,6 +840,7 @@ void SqliteMessageStore::on_wal_commit(uint64_t frames) {
 }
 
 void SqliteMessageStore::run_checkpointer() {
+  pthread_setname_np(pthread_self(), "gw-checkpoint");
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(ckpt_mu_);
@@ -736,7 +1005,7 @@ void SqliteMessageStore::warn(const char* kind, std::string text) {
   if (options_.warning) options_.warning(text);
 }
 
-void SqliteMessageStore::commit_group(std::vector<Pending>& group,
+bool SqliteMessageStore::commit_group(std::vector<Pending>& group,
                                       std::vector<CommitResult>* results) {
   sqlite3* db = writer_.get();
   results->assign(group.size(), CommitResult{});
@@ -755,23 +1024,9 @@ void SqliteMessageStore::commit_group(std::vector<Pending>& group,
   if (rc == SQLITE_DONE) {
     commit_.reset();
     begin_.reset();
+    // release() counts the results, once they are synced.
     transactions_.fetch_add(1, std::memory_order_relaxed);
-    for (const CommitResult& r : *results) {
-      switch (r.kind) {
-        case CommitResult::Kind::kStored:
-          stored_.fetch_add(1, std::memory_order_relaxed);
-          break;
-        case CommitResult::Kind::kDuplicate:
-          duplicates_.fetch_add(1, std::memory_order_relaxed);
-          break;
-        case CommitResult::Kind::kDuplicateConflict:
-          conflicts_.fetch_add(1, std::memory_order_relaxed);
-          break;
-        default:
-          failed_.fetch_add(1, std::memory_order_relaxed);
-      }
-    }
-    return;
+    return true;
   }
   // Describe the error before ROLLBACK replaces SQLite's message. The text
   // names the failure only; SQLite messages never include bound values.
@@ -786,7 +1041,7 @@ void SqliteMessageStore::commit_group(std::vector<Pending>& group,
     rollback_.reset();
   }
   for (CommitResult& r : *results) r = failed(error);
-  failed_.fetch_add(group.size(), std::memory_order_relaxed);
+  return false;
 }
 
 int SqliteMessageStore::apply(const Pending& p, CommitResult* result) {
@@ -1066,6 +1321,12 @@ StoreStats SqliteMessageStore::stats() const {
   s.checkpoint_failures = checkpoint_failures_.load(std::memory_order_relaxed);
   s.committer_pauses = committer_pauses_.load(std::memory_order_relaxed);
   s.committer_paused_us = committer_paused_us_.load(std::memory_order_relaxed);
+  s.syncs = syncs_.load(std::memory_order_relaxed);
+  s.sync_failures = sync_failures_.load(std::memory_order_relaxed);
+  s.durable_groups = durable_groups_.load(std::memory_order_relaxed);
+  s.synced_messages = synced_messages_.load(std::memory_order_relaxed);
+  s.sync_us = sync_us_.load(std::memory_order_relaxed);
+  s.wal_reopens = wal_reopens_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -1,10 +1,27 @@
-// Durable store of inbound messages: SQLite in WAL mode with synchronous=FULL,
-// written by one committer thread that groups every pending submission into a
-// single transaction (group commit), so concurrent connections share fsyncs.
+// Durable store of inbound messages: SQLite in WAL mode, written by one
+// committer thread that groups every pending submission into a single
+// transaction (group commit), so concurrent connections share fsyncs.
+// The committer's COMMIT writes the WAL without syncing it
+// (synchronous=NORMAL); a syncer thread beside it fdatasyncs the WAL and only
+// then runs the callbacks of every group the sync covers, in commit order, so
+// the next group is written while the previous one goes to the disk
+// (pipelined group commit; see StoreOptions::sync_in_commit for the old way).
 //
 // Contract: a submission's callback runs only after its transaction has been
-// committed (or has failed). A caller acknowledges a message positively only
-// from a kStored or kDuplicate result.
+// committed *and* a sync of the WAL that began after that commit has
+// returned (or after either failed). A caller acknowledges a message
+// positively only from a kStored or kDuplicate result. A resend answered as a
+// duplicate of an original that is committed but not yet synced is in a later
+// group than the original, so its callback waits for a sync that covers the
+// original too.
+//
+// Durable watermark: a group committed but not yet synced is visible to reads
+// at once (read_record, list, the REST API): a reader may see a record whose
+// acknowledgement has not gone out yet and that a power failure in the next
+// milliseconds would take away (its sender, never acknowledged, resends it).
+// That is accepted for reads. What acts on stored data outside the process
+// (forwarding, transfers to peers, signed batches) reads first, then calls
+// wait_durable(), then acts.
 //
 // Duplicates: an *accepted* message is identified by (sender, control_id)
 // (MSH-3^MSH-4 and MSH-10). Submitting an accepted message whose key is
@@ -39,15 +56,21 @@
 // Failure: if a group's transaction fails (disk full, I/O error, database
 // locked beyond busy_timeout), it is rolled back and every submission in that
 // group completes with kFailed; the store stays usable and the next group is
-// tried afresh. Nothing is retried automatically: the sender resends (and a
-// resend of a message that did reach the disk is then a kDuplicate).
+// tried afresh. If the sync after a commit fails, every group it was to cover
+// completes with kFailed (counted in stats().sync_failures, reported through
+// StoreOptions::warning), although SQLite has committed them: the senders are
+// refused and resend, and a later successful sync lets the resends be answered
+// as duplicates. Linux may drop the pages of a failed fdatasync from its cache
+// without writing them, so after a failed sync those groups are not certain to
+// be on the disk even when a later sync succeeds; an operator who sees the
+// warning should treat the disk as failing. Nothing is retried automatically: the sender resends
+// (and a resend of a message that did reach the disk is then a kDuplicate).
 //
-// Back-pressure: submissions waiting for (or in) a commit hold their raw and
-// ack bytes in memory. If the disk stalls, that is bounded by
-// StoreOptions::max_queued_bytes: past it, submit() does not wait (it runs on
-// network event-loop threads) but completes the submission at once with
-// kFailed and the error "store queue full", so the sender is refused and
-// retries later.
+// Back-pressure: submissions not yet completed (queued, in a commit, or
+// waiting for its sync) hold their raw and ack bytes in the count. If the disk stalls, that is
+// bounded by StoreOptions::max_queued_bytes: past it, submit() does not wait (it runs on network
+// event-loop threads) but completes the submission at once with kFailed and the error "store queue
+// full", so the sender is refused and retries later.
 //
 // Checkpoints: committed transactions go to the write-ahead log (WAL); moving
 // them into the database file (a checkpoint, which writes and fsyncs that
@@ -262,7 +285,17 @@ struct StoreOptions {
   std::shared_ptr<const crypto::StoreKeys> keys;
   size_t max_batch = 1024;  // most submissions grouped in one transaction (0 = 1)
   std::chrono::milliseconds busy_timeout{5000};
-  bool synchronous_full = true;  // false only for benchmarks comparing fsync cost
+  // true: every callback follows an fsync of the WAL covering its commit.
+  // false only for benchmarks comparing fsync cost: no fsync at all before
+  // the callbacks (synchronous=NORMAL, no syncer).
+  bool synchronous_full = true;
+  // With synchronous_full, who syncs. false (the default): the syncer thread,
+  // beside the committer (COMMIT with synchronous=NORMAL, then fdatasync of
+  // the WAL by the syncer; the committer writes the next group meanwhile).
+  // true: SQLite inside COMMIT (synchronous=FULL), callbacks on the
+  // committer thread, the committer idle while the disk syncs: the store as
+  // it was before the syncer, kept for comparison.
+  bool sync_in_commit = false;
   // Cap on the database file size (PRAGMA max_page_count; the WAL comes on
   // top). 0 = no cap. When reached, groups fail as on a full disk; tests use it
   // to simulate one.
@@ -296,13 +329,17 @@ struct StoreOptions {
   // reader needs, so the ceiling is exceeded for as long as that reader lasts.
   // Keep it well above checkpoint_pages pages.
   uint64_t max_wal_bytes = uint64_t{64} << 20;
-  // Called on the checkpointer thread when checkpointing is in trouble (a
-  // checkpoint or sync failed, the WAL is over max_wal_bytes, or was truncated
+  // Called on the checkpointer or syncer thread when checkpointing or syncing
+  // is in trouble (a checkpoint or sync failed, the WAL is over max_wal_bytes, or was truncated
   // back under it), with a description that names no message content. A
   // condition that persists is reported once. May be empty; must be
   // thread-safe and quick (e.g. log it), and must not close or destroy the
   // store.
   std::function<void(const std::string&)> warning = nullptr;
+  // Tests only: called on the syncer thread before each fdatasync of the WAL;
+  // a non-ok status fails that sync as an I/O error would. May block (a test
+  // holds the sync to show that no callback runs meanwhile).
+  std::function<Status()> sync_hook = nullptr;
 };
 
 struct StoredMessageSummary {  // what operators may list: no PHI
@@ -334,6 +371,15 @@ struct StoreStats {
   uint64_t checkpoint_failures = 0;
   uint64_t committer_pauses = 0;     // times the committer was held between groups (once per lap)
   uint64_t committer_paused_us = 0;  // total time it was held, in microseconds
+  // Syncer (zero with sync_in_commit or without synchronous_full). stored,
+  // duplicates and conflicts above count only submissions whose sync
+  // succeeded: what was acknowledged.
+  uint64_t syncs = 0;            // fdatasync calls on the WAL that succeeded
+  uint64_t sync_failures = 0;    // that failed (their groups failed)
+  uint64_t durable_groups = 0;   // committed groups released after a successful sync
+  uint64_t synced_messages = 0;  // submissions they held; synced_messages/syncs per sync
+  uint64_t sync_us = 0;          // total time in fdatasync; sync_us/syncs = mean latency
+  uint64_t wal_reopens = 0;      // the WAL file was replaced and its descriptor reopened
 };
 
 class MessageStore {
@@ -344,11 +390,13 @@ class MessageStore {
   virtual ~MessageStore() = default;
 
   // Thread-safe and never blocks on the disk. The callback runs on the
-  // committer thread after the commit; it must be quick (e.g. post the reply
-  // to the network layer) and must not throw, call submit_sync() or destroy
-  // the store. `done` may be empty. After close(), or when the queue is full
-  // (max_queued_bytes), `done` runs at once on the calling thread with
-  // kFailed, before submit() returns.
+  // syncer thread after the sync that covers the commit (on the committer
+  // thread with sync_in_commit or without synchronous_full); it must be quick
+  // (e.g. post the reply to the network layer; the committer starts no group
+  // while callbacks run) and must not throw, call submit_sync() or
+  // wait_durable(), or destroy the store. `done` may be empty. After close(), or when the queue is
+  // full (max_queued_bytes), `done` runs at once on the calling thread with kFailed, before
+  // submit() returns.
   virtual void submit(InboundMessage message, CommitCallback done) = 0;
   // Blocking convenience for tools and tests. Called from a commit callback
   // it would deadlock, so there it returns kFailed at once.
@@ -359,6 +407,12 @@ class MessageStore {
   // the checkpointer thread. Later submissions fail with kFailed. Idempotent;
   // the destructor calls it. Reads keep working after close().
   virtual void close() = 0;
+  // Blocks until every group committed (or being committed) when it is called
+  // has been synced to the disk, so that whatever the caller read from the
+  // store before the call is durable. Errors: a sync that failed in the
+  // meantime (unavailable), or a call from a commit callback (which would
+  // wait for itself). Without synchronous_full it only waits for the commits.
+  virtual Status wait_durable() = 0;
 
   // Reads (from a separate read connection; safe while the committer runs).
   // On a read error (counted in stats().read_errors): list() returns an empty

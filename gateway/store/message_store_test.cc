@@ -99,13 +99,17 @@ TEST_F(MessageStoreTest, EmptyFieldsAreStoredAsEmptyNotNull) {
   EXPECT_EQ(store->raw_message(r.id), "");
 }
 
-TEST_F(MessageStoreTest, SchemaVersionWalAndSynchronousFull) {
+TEST_F(MessageStoreTest, SchemaVersionWalAndSynchronousNormalWithSyncer) {
   auto store = open_or_die(options());
   ASSERT_NE(store, nullptr);
   auto settings = internal::write_connection_settings(*store);
   ASSERT_TRUE(settings.has_value());
   EXPECT_EQ(settings->journal_mode, "wal");
-  EXPECT_EQ(settings->synchronous, 2);  // FULL
+  // NORMAL: COMMIT does not sync; the syncer does before any callback.
+  EXPECT_EQ(settings->synchronous, 1);
+  ASSERT_EQ(store->submit_sync(make_message("S", "1", "x")).kind, Kind::kStored);
+  EXPECT_EQ(store->stats().syncs, 1u);
+  EXPECT_EQ(store->stats().durable_groups, 1u);
   EXPECT_EQ(settings->foreign_keys, 1);
   EXPECT_EQ(settings->schema_version, internal::kSchemaVersion);
   // 64 MiB page cache for the writer (in KiB, as a negative number).
@@ -142,6 +146,17 @@ TEST_F(MessageStoreTest, DuplicateLookupUsesThePartialIndex) {
   sqlite3_finalize(s);
   sqlite3_close(db);
   EXPECT_NE(details.find("messages_accepted_key"), std::string::npos) << details;
+}
+
+TEST_F(MessageStoreTest, SynchronousFullWithSyncInCommit) {
+  StoreOptions o = options();
+  o.sync_in_commit = true;
+  auto store = open_or_die(o);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(internal::write_connection_settings(*store)->synchronous, 2);  // FULL
+  ASSERT_EQ(store->submit_sync(make_message("S", "1", "x")).kind, Kind::kStored);
+  EXPECT_EQ(store->stats().syncs, 0u);  // SQLite synced inside COMMIT
+  EXPECT_EQ(store->stats().stored, 1u);
 }
 
 TEST_F(MessageStoreTest, SynchronousNormalWhenAskedFor) {

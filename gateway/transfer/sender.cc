@@ -274,6 +274,11 @@ TransferSender::Built TransferSender::build(const OutgoingTransfer& t) const {
     }
     return retry("selecting records: " + selected.error().message());
   }
+  // Nothing leaves for a peer that a power failure could still take back
+  // (a record committed but not yet synced, message_store.h).
+  if (Status durable = ctx_.store->wait_durable(); !durable.ok()) {
+    return retry("waiting for the store's sync: " + durable.message());
+  }
   Payload payload;
   payload.transfer = {ctx_.self, r.recipient, static_cast<uint64_t>(t.id), r.patient_token,
                       r.purpose};
