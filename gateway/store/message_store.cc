@@ -580,7 +580,15 @@ void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
   const char* refusal = "message store closed";
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!closing_) {
+    if (failed_syncs_ != 0 && !closing_) {
+      // Fail closed. After a failed fdatasync the kernel may have dropped the
+      // unwritten pages while still serving them from its cache, so SQLite
+      // counts the group as committed: a resend would be answered as a
+      // duplicate of a message that may never reach the disk. Nothing more
+      // is acknowledged until an operator has checked the disk and restarted
+      // gatewayd (PostgreSQL stops for the same reason).
+      refusal = "message store refuses writes after a failed sync; check the disk, then restart";
+    } else if (!closing_) {
       // queued_bytes_ != 0: a message larger than the limit is refused only
       // while others are held, not forever.
       const uint64_t limit = options_.max_queued_bytes;

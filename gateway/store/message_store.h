@@ -58,13 +58,14 @@
 // group completes with kFailed; the store stays usable and the next group is
 // tried afresh. If the sync after a commit fails, every group it was to cover
 // completes with kFailed (counted in stats().sync_failures, reported through
-// StoreOptions::warning), although SQLite has committed them: the senders are
-// refused and resend, and a later successful sync lets the resends be answered
-// as duplicates. Linux may drop the pages of a failed fdatasync from its cache
-// without writing them, so after a failed sync those groups are not certain to
-// be on the disk even when a later sync succeeds; an operator who sees the
-// warning should treat the disk as failing. Nothing is retried automatically: the sender resends
-// (and a resend of a message that did reach the disk is then a kDuplicate).
+// StoreOptions::warning), although SQLite has committed them. Linux may drop
+// the pages of a failed fdatasync from its cache without writing them while
+// still serving them, so SQLite would answer a resend as a duplicate of data
+// that may never reach the disk. So the store fails closed: after a failed
+// sync every later submission completes with kFailed ("refuses writes after a
+// failed sync") until gatewayd is restarted by an operator who has checked
+// the disk (PostgreSQL stops for the same reason). Senders keep their
+// messages and resend after the restart.
 //
 // Back-pressure: submissions not yet completed (queued, in a commit, or
 // waiting for its sync) hold their raw and ack bytes in the count. If the disk stalls, that is

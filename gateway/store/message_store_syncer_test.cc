@@ -1,7 +1,7 @@
 // The syncer: a commit's callback runs only after an fdatasync of the WAL
 // that began after the commit, callbacks run in commit order (so a duplicate
 // of an original not yet synced is answered only once the original is
-// durable), a failed sync fails its groups and the store carries on, and
+// durable), a failed sync fails its groups and every later write, and
 // wait_durable() waits for what was committed before it. The sync step is
 // held or failed through StoreOptions::sync_hook.
 #include <gtest/gtest.h>
@@ -165,7 +165,7 @@ TEST_F(SyncerTest, DuplicateOfAnUnsyncedOriginalIsAnsweredAfterItsSync) {
   EXPECT_EQ(r[1].ack, "MSA|AA|42");
 }
 
-TEST_F(SyncerTest, FailedSyncFailsItsGroupsAndTheStoreCarriesOn) {
+TEST_F(SyncerTest, FailedSyncFailsItsGroupsAndEveryLaterWrite) {
   std::atomic<int> fail_next{1};
   std::mutex warn_mu;
   std::vector<std::string> warnings;
@@ -196,19 +196,21 @@ TEST_F(SyncerTest, FailedSyncFailsItsGroupsAndTheStoreCarriesOn) {
     EXPECT_NE(warnings[0].find("sync failed"), std::string::npos);
   }
 
-  // The store carries on. SQLite had committed the failed group, so the
-  // sender's resend is a duplicate, answered once a sync has succeeded.
+  // The store fails closed: SQLite had committed the failed group, so a
+  // resend would be answered as a duplicate of data that may not be on disk.
+  // Every later submission is refused (the sender keeps it and resends after
+  // the restart), without content in the error.
   CommitResult resend = store->submit_sync(make_message("S", "1", "MSH|PID|||555-12-3456"));
-  EXPECT_EQ(resend.kind, Kind::kDuplicate) << resend.error;
-  EXPECT_EQ(resend.ack, "MSA|AA|1");
+  EXPECT_EQ(resend.kind, Kind::kFailed);
+  EXPECT_NE(resend.error.find("failed sync"), std::string::npos) << resend.error;
+  EXPECT_EQ(resend.error.find("555-12-3456"), std::string::npos) << resend.error;
   CommitResult next = store->submit_sync(make_message("S", "2", "MSH|2"));
-  EXPECT_EQ(next.kind, Kind::kStored) << next.error;
+  EXPECT_EQ(next.kind, Kind::kFailed) << next.error;
   s = store->stats();
   EXPECT_EQ(s.sync_failures, 1u);
-  EXPECT_EQ(s.syncs, 2u);
-  EXPECT_EQ(s.stored, 1u);
-  EXPECT_EQ(s.duplicates, 1u);
-  EXPECT_TRUE(store->wait_durable().ok());
+  EXPECT_EQ(s.stored, 0u);
+  EXPECT_EQ(s.duplicates, 0u);
+  EXPECT_EQ(s.failed, 3u);
 }
 
 TEST_F(SyncerTest, WaitDurableReportsAFailedSync) {
