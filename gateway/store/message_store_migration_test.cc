@@ -1,7 +1,9 @@
 // Schema version 6 (index rows kept in record_heads, schema.cc): a version-5
 // store is migrated on open, every record reads back, and later versions
 // replace the index rows the migration recorded; a damaged index_rows value
-// fails the write instead of leaving stale index rows.
+// fails the write instead of leaving stale index rows. Schema version 7
+// (prev_seq): new stores have no UNIQUE (type, id, version) index, older
+// ones keep it, and every version reads back on both.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -201,6 +203,92 @@ TEST_F(MigrationTest, ADamagedIndexRowsValueFailsTheWrite) {
             std::vector<std::string>{"Patient/p1"});
 }
 
+// Writes one more version of Observation/`id` (content `n`) in message `control`.
+void write_version(MessageStore& store, const std::string& control, const std::string& id, int n) {
+  const CommitResult r = store.submit_sync(
+      with_records(control, {record("Observation", id, R"({"n":)" + std::to_string(n) + "}")}));
+  ASSERT_EQ(r.kind, CommitResult::Kind::kStored) << r.error;
+}
+
+// Every version 1..`versions` of Observation/`id` reads back with its
+// content (write_version's `n` = version), and none past it.
+void expect_versions(MessageStore& store, const std::string& id, int versions) {
+  for (int v = 1; v <= versions; ++v) {
+    auto read = store.read_record("Observation", id, v);
+    ASSERT_TRUE(read.has_value()) << id << " version " << v;
+    EXPECT_EQ(read->version, v);
+    EXPECT_EQ(read->resource_json, R"({"n":)" + std::to_string(v) + "}") << id << " version " << v;
+  }
+  EXPECT_FALSE(store.read_record("Observation", id, versions + 1).has_value()) << id;
+  EXPECT_FALSE(store.read_record("Observation", "no-such-id", 1).has_value());
+  EXPECT_EQ(store.read_record("Observation", id)->version, versions) << id;
+  EXPECT_EQ(store.stats().read_errors, 0u);
+}
+
+constexpr char kVersionIndexes[] =
+    "SELECT count(*) FROM pragma_index_list('records') WHERE \"unique\" = 1";
+
+TEST_F(MigrationTest, NewStoresHaveNoVersionIndexAndReadEveryVersion) {
+  auto store = open_or_die(options_);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(query_int(options_.path, kVersionIndexes), 0);
+  EXPECT_EQ(query_int(options_.path,
+                      "SELECT count(*) FROM sqlite_schema WHERE name LIKE "
+                      "'sqlite_autoindex_records%'"),
+            0);
+  for (int v = 1; v <= 5; ++v) {
+    write_version(*store, "a" + std::to_string(v), "o1", v);
+    write_version(*store, "b" + std::to_string(v), "o2", v);  // interleaved seqs
+  }
+  expect_versions(*store, "o1", 5);
+  expect_versions(*store, "o2", 5);
+  EXPECT_EQ(query_int(options_.path, "SELECT count(*) FROM records WHERE prev_seq IS NULL"), 2);
+}
+
+TEST_F(MigrationTest, SchemaSixStoresKeepTheIndexAndReadVersionsFromBeforeAndAfter) {
+  {
+    auto store = open_or_die(options_);
+    ASSERT_NE(store, nullptr);
+    for (int v = 1; v <= 3; ++v) write_version(*store, "a" + std::to_string(v), "o1", v);
+    write_version(*store, "b1", "o2", 1);
+  }
+  exec_or_fail(options_.path, testing::kBackToSchemaSix);
+  ASSERT_EQ(query_int(options_.path, "PRAGMA user_version"), 6);
+
+  auto store = open_or_die(options_);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(query_int(options_.path, "PRAGMA user_version"), internal::kSchemaVersion);
+  // Not empty: not rebuilt, the index stays and serves the older rows.
+  EXPECT_EQ(query_int(options_.path, kVersionIndexes), 1);
+  expect_versions(*store, "o1", 3);
+  for (int v = 4; v <= 5; ++v) write_version(*store, "a" + std::to_string(v), "o1", v);
+  for (int v = 2; v <= 5; ++v) write_version(*store, "b" + std::to_string(v), "o2", v);
+  EXPECT_EQ(query_int(options_.path, "SELECT count(*) FROM records WHERE prev_seq IS NULL"), 4);
+  expect_versions(*store, "o1", 5);
+  expect_versions(*store, "o2", 5);
+}
+
+TEST_F(MigrationTest, AnEmptiedSchemaSixStoreIsRebuiltWithoutGoingBackInSeq) {
+  int64_t last_seq = 0;
+  {
+    auto store = open_or_die(options_);
+    ASSERT_NE(store, nullptr);
+    for (int v = 1; v <= 3; ++v) write_version(*store, "a" + std::to_string(v), "o1", v);
+    last_seq = store->read_record("Observation", "o1")->seq;
+  }
+  // As if retention had removed every record.
+  exec_or_fail(options_.path,
+               "DELETE FROM record_heads; DELETE FROM record_patients; DELETE FROM records;");
+  exec_or_fail(options_.path, testing::kBackToSchemaSix);
+  auto store = open_or_die(options_);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(query_int(options_.path, kVersionIndexes), 0);
+  write_version(*store, "c1", "o1", 1);
+  write_version(*store, "c2", "o1", 2);
+  EXPECT_GT(store->read_record("Observation", "o1")->seq, last_seq + 1);
+  expect_versions(*store, "o1", 2);
+}
+
 TEST(IndexRowsTest, RoundTripsAndRefusesMalformedBytes) {
   using internal::decode_index_rows;
   using internal::encode_index_rows;
@@ -221,7 +309,9 @@ TEST(IndexRowsTest, RoundTripsAndRefusesMalformedBytes) {
     // Cutting inside an entry is refused; cutting between entries is a
     // shorter list, which is what the bytes say.
     const bool ok = decode_index_rows(std::string_view(encoded).substr(0, cut), &partial);
-    if (ok) EXPECT_NE(partial, rows) << cut;
+    if (ok) {
+      EXPECT_NE(partial, rows) << cut;
+    }
   }
   EXPECT_FALSE(decode_index_rows(std::string("x\0\0", 3), &decoded));  // unknown kind
   EXPECT_FALSE(decode_index_rows("k", &decoded));                      // header cut short

@@ -85,7 +85,8 @@ class RecordWriter {
   // the transaction fails and the sender retries, as for an ack that does
   // not open; a partial write is never stored over a version it could not
   // read, which would lose what that version holds.
-  int merge_with_latest(const RecordWrite& r, int64_t latest, std::string* merged);
+  int merge_with_latest(const RecordWrite& r, int64_t latest, int64_t latest_seq,
+                        std::string* merged);
 
   // Replaces the previous version's index rows (none for a new resource)
   // with the new version's.
@@ -102,7 +103,8 @@ class RecordReader {
  public:
   explicit RecordReader(std::shared_ptr<const crypto::StoreKeys> keys) : keys_(std::move(keys)) {}
   Status open(const std::string& path, int busy_timeout_ms);
-  // Return false on a read error (the caller counts it).
+  // Return false on a read error (the caller counts it). read(): version 0
+  // is the latest.
   bool read(std::string_view type, std::string_view id, int64_t version,
             std::optional<StoredRecord>* out);
   bool find(std::string_view type, const std::optional<std::string>& system, std::string_view value,
@@ -115,12 +117,14 @@ class RecordReader {
  private:
   bool collect(Statement& s, std::vector<StoredRecord>* out);
   bool read_row(Statement& s, StoredRecord* r);
+  // Steps `s` (bound) for at most one row into *out.
+  bool read_one(Statement& s, std::optional<StoredRecord>* out);
 
   std::shared_ptr<const crypto::StoreKeys> keys_;
   std::mutex mu_;
   Connection db_;
-  Statement latest_, version_, find_, list_, list_by_message_, count_, token_patients_,
-      compartment_;
+  Statement latest_, head_seq_, step_back_, by_seq_, version_, find_, list_, list_by_message_,
+      count_, token_patients_, compartment_;
 };
 
 }  // namespace gw::store::internal
