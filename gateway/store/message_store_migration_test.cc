@@ -289,6 +289,67 @@ TEST_F(MigrationTest, AnEmptiedSchemaSixStoreIsRebuiltWithoutGoingBackInSeq) {
   expect_versions(*store, "o1", 2);
 }
 
+// A resource whose minted identifier (value = its own id) was indexed in
+// record_identifiers, as before self keys existed, is still found by it,
+// and its next version replaces those rows with a self key.
+TEST_F(MigrationTest, SelfIdentifierRowsWrittenBeforeSelfKeysKeepWorking) {
+  const std::string minted = "urn:gateway:sender:LAB:resource-id";
+  auto store = open_or_die(options_);
+  ASSERT_NE(store, nullptr);
+  ASSERT_EQ(store
+                ->submit_sync(with_records(
+                    "1", {record("Observation", "o1", R"({"v":1})", {{minted, "o1"}})}))
+                .kind,
+            CommitResult::Kind::kStored);
+  EXPECT_EQ(query_int(options_.path, "SELECT count(*) FROM record_identifiers"), 0);
+  // What the writer did before: both rows, and their keys in index_rows.
+  const auto& keys = *options_.keys;
+  const std::string any = keys.index_key(std::nullopt, "o1");
+  const std::string system_row = any.substr(0, 8) + keys.index_key(minted, "o1");
+  internal::IndexRows rows;
+  rows.identifier_keys = {system_row, any};
+  std::string encoded;
+  ASSERT_TRUE(internal::encode_index_rows(rows, &encoded));
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "INSERT INTO record_identifiers (resource_type, key, resource_id) "
+                                 "VALUES ('Observation', ?1, 'o1')",
+                                 -1, &s, nullptr),
+              SQLITE_OK);
+    for (const std::string& k : rows.identifier_keys) {
+      sqlite3_bind_blob(s, 1, k.data(), static_cast<int>(k.size()), SQLITE_TRANSIENT);
+      EXPECT_EQ(sqlite3_step(s), SQLITE_DONE);
+      sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE record_heads SET index_rows = ?1", -1, &s, nullptr),
+              SQLITE_OK);
+    sqlite3_bind_blob(s, 1, encoded.data(), static_cast<int>(encoded.size()), SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+  }
+  EXPECT_EQ(ids_of(store->find_records("Observation", minted, "o1", 10)),
+            std::vector<std::string>{"Observation/o1"});
+  EXPECT_EQ(ids_of(store->find_records("Observation", std::nullopt, "o1", 10)),
+            std::vector<std::string>{"Observation/o1"});
+  ASSERT_EQ(store
+                ->submit_sync(with_records(
+                    "2", {record("Observation", "o1", R"({"v":2})", {{minted, "o1"}})}))
+                .kind,
+            CommitResult::Kind::kStored);
+  EXPECT_EQ(query_int(options_.path, "SELECT count(*) FROM record_identifiers"), 0);
+  auto found = store->find_records("Observation", minted, "o1", 10);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].version, 2);
+  EXPECT_EQ(ids_of(store->find_records("Observation", std::nullopt, "o1", 10)),
+            std::vector<std::string>{"Observation/o1"});
+  EXPECT_EQ(store->stats().read_errors, 0u);
+}
+
 TEST(IndexRowsTest, RoundTripsAndRefusesMalformedBytes) {
   using internal::decode_index_rows;
   using internal::encode_index_rows;
@@ -297,6 +358,7 @@ TEST(IndexRowsTest, RoundTripsAndRefusesMalformedBytes) {
   rows.identifier_keys = {std::string(32, '\0'), std::string(32, '\xff')};
   rows.patients = {"p1"};
   rows.tokens = {"tok"};
+  rows.self_keys = {std::string(32, 's')};
   std::string encoded;
   ASSERT_TRUE(encode_index_rows(rows, &encoded));
   IndexRows decoded;

@@ -56,6 +56,8 @@ const std::string kLatest = std::string("SELECT ") + kColumns +
 // prev_seq (kHeadSeq, kStepBack, then kBySeq). Versions written before
 // schema 7 have no prev_seq; their stores kept the UNIQUE (type, id,
 // version) index, which kVersion uses.
+constexpr char kHeadRows[] =
+    "SELECT index_rows FROM record_heads WHERE resource_type = ?1 AND resource_id = ?2";
 constexpr char kHeadSeq[] =
     "SELECT version, seq FROM record_heads WHERE resource_type = ?1 AND resource_id = ?2";
 constexpr char kStepBack[] =
@@ -143,6 +145,14 @@ std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
     out[i].commitment = crypto::commit(r.resource_json);
     for (const auto& [system, value] : r.identifiers) {
       if (value.empty()) continue;
+      if (value == r.resource_id) {
+        std::string self = keys.index_key(system, value);
+        if (std::find(out[i].self_keys.begin(), out[i].self_keys.end(), self) ==
+            out[i].self_keys.end()) {
+          out[i].self_keys.push_back(std::move(self));
+        }
+        continue;
+      }
       std::string any = keys.index_key(std::nullopt, value);
       out[i].identifier_keys.push_back(system_row_key(any, keys.index_key(system, value)));
       out[i].identifier_keys.push_back(std::move(any));
@@ -281,6 +291,7 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   // name this patient.
   IndexRows rows;
   rows.identifier_keys = prepared.identifier_keys;
+  rows.self_keys = prepared.self_keys;
   rows.patients = r.patients.has_value() && r.merge.empty()
                       ? *r.patients
                       : patient_compartment_ids(r.resource_type, r.resource_id, resource_json);
@@ -437,6 +448,7 @@ Status RecordReader::open(const std::string& path, int busy_timeout_ms) {
   }
   int rc = count_.prepare(db_.get(), kCount);
   if (rc == SQLITE_OK) rc = token_patients_.prepare(db_.get(), kTokenPatients);
+  if (rc == SQLITE_OK) rc = head_rows_.prepare(db_.get(), kHeadRows);
   if (rc == SQLITE_OK) rc = head_seq_.prepare(db_.get(), kHeadSeq);
   if (rc == SQLITE_OK) rc = step_back_.prepare(db_.get(), kStepBack);
   if (rc != SQLITE_OK) {
@@ -506,12 +518,53 @@ bool RecordReader::find(std::string_view type, const std::optional<std::string>&
   const std::string current =
       system.has_value() ? system_row_key(keys_->index_key(std::nullopt, value), key) : key;
   std::lock_guard<std::mutex> lock(mu_);
-  ScopedReset reset(find_);
-  find_.bind_text(1, type)
-      .bind_blob(2, current)
-      .bind_int64(3, clamp_limit(limit))
-      .bind_blob(4, key);
-  return collect(find_, out);
+  {
+    ScopedReset reset(find_);
+    find_.bind_text(1, type)
+        .bind_blob(2, current)
+        .bind_int64(3, clamp_limit(limit))
+        .bind_blob(4, key);
+    if (!collect(find_, out)) return false;
+  }
+  // The resource whose own id is `value`, if it holds the identifier as a
+  // self key: merged into the id order the query gives, within `limit`.
+  // (A resource has rows of one kind only: a version written before self
+  // keys existed has record_identifiers rows, and its next version
+  // replaces them.)
+  std::optional<StoredRecord> self;
+  if (!find_self(type, value, system.has_value() ? std::optional<std::string>(key) : std::nullopt,
+                 &self)) {
+    out->clear();
+    return false;
+  }
+  if (!self.has_value()) return true;
+  const auto at = std::lower_bound(
+      out->begin(), out->end(), self->resource_id,
+      [](const StoredRecord& r, const std::string& id) { return r.resource_id < id; });
+  if (at != out->end() && at->resource_id == self->resource_id) return true;
+  out->insert(at, std::move(*self));
+  if (out->size() > limit) out->pop_back();
+  return true;
+}
+
+bool RecordReader::find_self(std::string_view type, std::string_view value,
+                             const std::optional<std::string>& self_key,
+                             std::optional<StoredRecord>* out) {
+  IndexRows rows;
+  {
+    ScopedReset reset(head_rows_);
+    const int rc = head_rows_.bind_text(1, type).bind_text(2, value).step();
+    if (rc != SQLITE_ROW) return rc == SQLITE_DONE;
+    if (!decode_index_rows(head_rows_.column_blob_view(0), &rows)) return false;
+  }
+  // Without a system any self key matches: each is an identifier whose
+  // value is this resource's id, i.e. `value`.
+  const bool held = self_key.has_value() ? std::find(rows.self_keys.begin(), rows.self_keys.end(),
+                                                     *self_key) != rows.self_keys.end()
+                                         : !rows.self_keys.empty();
+  if (!held) return true;
+  ScopedReset reset(latest_);
+  return read_one(latest_.bind_text(1, type).bind_text(2, value), out);
 }
 
 bool RecordReader::list(const RecordQuery& q, std::vector<StoredRecord>* out) {

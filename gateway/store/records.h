@@ -35,8 +35,11 @@ struct PreparedRecord {
   // (the associated data binds the version, known only in the transaction).
   std::string sealed_first;
   // Index keys of r.identifiers: for each, the system's and the any-system
-  // key (StoreKeys::index_key).
+  // key (StoreKeys::index_key). An identifier whose value is the resource's
+  // own id has none: its index_key(system, value) is in self_keys instead
+  // (index_rows.h), and it gets no record_identifiers rows.
   std::vector<std::string> identifier_keys;
+  std::vector<std::string> self_keys;
   // What it was made for (matches()).
   std::string resource_type, resource_id;
   size_t json_bytes = 0;
@@ -119,12 +122,16 @@ class RecordReader {
   bool read_row(Statement& s, StoredRecord* r);
   // Steps `s` (bound) for at most one row into *out.
   bool read_one(Statement& s, std::optional<StoredRecord>* out);
+  // The latest version of (type, value) when its head holds `self_key`
+  // (any self key for nullopt) among its self keys (index_rows.h).
+  bool find_self(std::string_view type, std::string_view value,
+                 const std::optional<std::string>& self_key, std::optional<StoredRecord>* out);
 
   std::shared_ptr<const crypto::StoreKeys> keys_;
   std::mutex mu_;
   Connection db_;
-  Statement latest_, head_seq_, step_back_, by_seq_, version_, find_, list_, list_by_message_,
-      count_, token_patients_, compartment_;
+  Statement latest_, head_rows_, head_seq_, step_back_, by_seq_, version_, find_, list_,
+      list_by_message_, count_, token_patients_, compartment_;
 };
 
 }  // namespace gw::store::internal
