@@ -405,5 +405,102 @@ TEST_F(RecordsTest, PreparedRecordsAreUsedOnlyWhileTheyMatch) {
   EXPECT_EQ(stored->resource_json, R"({"name":"c"})");
 }
 
+// A write identical to its resource's recently committed head is prepared
+// as its digest only; stored data never depends on that guess.
+TEST_F(RecordsTest, UnchangedWritesArePreparedAsTheirDigestOnly) {
+  RecordWrite org = patient("org-1", R"({"name":"Lab"})", "urn:org", "ORG-1");
+  org.resource_type = "Organization";
+  RecordWrite other = org;
+  other.resource_json = R"({"name":"Lab, renamed"})";
+  ASSERT_EQ(store_->submit_sync(with_records("1", {org})).kind, CommitResult::Kind::kStored);
+
+  InboundMessage same = with_records("2", {org, patient("p1", "{}")});
+  store_->prepare_records(&same);
+  ASSERT_NE(same.prepared, nullptr);
+  ASSERT_EQ(same.prepared->records.size(), 2u);
+  EXPECT_TRUE(same.prepared->records[0].digest_only);
+  EXPECT_TRUE(same.prepared->records[0].sealed_first.empty());
+  EXPECT_FALSE(same.prepared->records[1].digest_only);
+  EXPECT_FALSE(same.prepared->records[1].sealed_first.empty());
+  InboundMessage changed = with_records("3", {other});
+  store_->prepare_records(&changed);
+  EXPECT_FALSE(changed.prepared->records[0].digest_only);
+  // Without the store (the free function): everything, always.
+  InboundMessage plain = with_records("4", {org});
+  prepare_records(store_->keys(), &plain);
+  EXPECT_FALSE(plain.prepared->records[0].digest_only);
+
+  // The guess goes stale: another version is committed between prepare and
+  // submit. The committer does the skipped work (seal, commitment, index
+  // keys) itself, and what it stores reads back whole.
+  ASSERT_EQ(store_->submit_sync(changed).kind, CommitResult::Kind::kStored);
+  const CommitResult r = store_->submit_sync(same);
+  ASSERT_EQ(r.kind, CommitResult::Kind::kStored) << r.error;
+  ASSERT_EQ(r.records.size(), 2u);
+  EXPECT_TRUE(r.records[0].changed);
+  EXPECT_EQ(r.records[0].version, 3);
+  auto stored = store_->read_record("Organization", "org-1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->version, 3);
+  EXPECT_EQ(stored->resource_json, R"({"name":"Lab"})");
+  EXPECT_EQ(crypto::commitment_digest(stored->commit_salt, stored->resource_json),
+            stored->commitment);
+  EXPECT_NE(stored->commitment, decltype(stored->commitment){});
+  auto found = store_->find_records("Organization", std::string("urn:org"), "ORG-1", 10);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].version, 3);
+  EXPECT_EQ(store_->stats().read_errors, 0u);
+
+  // Learned after that commit: the same content is now a digest only again,
+  // and is stored as unchanged.
+  InboundMessage again = with_records("5", {org});
+  store_->prepare_records(&again);
+  EXPECT_TRUE(again.prepared->records[0].digest_only);
+  const CommitResult unchanged = store_->submit_sync(again);
+  ASSERT_EQ(unchanged.kind, CommitResult::Kind::kStored);
+  EXPECT_FALSE(unchanged.records[0].changed);
+  EXPECT_EQ(unchanged.records[0].version, 3);
+}
+
+// A submission rolled back for a version conflict teaches the cache nothing.
+TEST_F(RecordsTest, AConflictedSubmissionIsNotRemembered) {
+  RecordWrite org = patient("org-1", R"({"name":"Lab"})", "urn:org", "ORG-1");
+  org.resource_type = "Organization";
+  RecordWrite stale = patient("p1", "{}");
+  stale.expected_version = 7;
+  ASSERT_EQ(store_->submit_sync(with_records("1", {org, stale})).kind,
+            CommitResult::Kind::kConflict);
+  InboundMessage m = with_records("2", {org});
+  store_->prepare_records(&m);
+  EXPECT_FALSE(m.prepared->records[0].digest_only);
+  ASSERT_EQ(store_->submit_sync(m).kind, CommitResult::Kind::kStored);
+  EXPECT_EQ(store_->read_record("Organization", "org-1")->version, 1);
+}
+
+TEST(HeadDigestsTest, KeepsWhatIsReadAndEvictsTheRest) {
+  internal::HeadDigests cache(4);
+  crypto::Sha256Digest a{}, b{};
+  b[0] = 1;
+  cache.put("Organization", "o", a);
+  EXPECT_TRUE(cache.holds("Organization", "o", a));
+  EXPECT_FALSE(cache.holds("Organization", "o", b));
+  EXPECT_FALSE(cache.holds("Practitioner", "o", a));
+  cache.put("Organization", "o", b);  // a new head replaces the old digest
+  EXPECT_FALSE(cache.holds("Organization", "o", a));
+  EXPECT_TRUE(cache.holds("Organization", "o", b));  // read: kept by the clock
+  for (int i = 0; i < 3; ++i) cache.put("Observation", std::to_string(i), a);
+  EXPECT_EQ(cache.size(), 4u);
+  // Full: new entries take the places of those not read since the hand
+  // came by; the Organization, read with every message, stays.
+  for (int i = 3; i < 10; ++i) {
+    EXPECT_TRUE(cache.holds("Organization", "o", b)) << i;
+    cache.put("Observation", std::to_string(i), a);
+  }
+  EXPECT_EQ(cache.size(), 4u);
+  EXPECT_TRUE(cache.holds("Organization", "o", b));
+  EXPECT_FALSE(cache.holds("Observation", "0", a));
+  EXPECT_TRUE(cache.holds("Observation", "9", a));
+}
+
 }  // namespace
 }  // namespace gw::store

@@ -136,33 +136,42 @@ int RecordWriter::prepare(sqlite3* db) {
   return SQLITE_OK;
 }
 
-std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
-                                            const std::vector<RecordWrite>& records) {
-  std::vector<PreparedRecord> out(records.size());
-  for (size_t i = 0; i < records.size(); ++i) {
-    const RecordWrite& r = records[i];
-    out[i].digest = keys.content_digest(r.resource_json);
-    out[i].commitment = crypto::commit(r.resource_json);
-    for (const auto& [system, value] : r.identifiers) {
-      if (value.empty()) continue;
-      if (value == r.resource_id) {
-        std::string self = keys.index_key(system, value);
-        if (std::find(out[i].self_keys.begin(), out[i].self_keys.end(), self) ==
-            out[i].self_keys.end()) {
-          out[i].self_keys.push_back(std::move(self));
-        }
-        continue;
-      }
-      std::string any = keys.index_key(std::nullopt, value);
-      out[i].identifier_keys.push_back(system_row_key(any, keys.index_key(system, value)));
-      out[i].identifier_keys.push_back(std::move(any));
-    }
-    out[i].resource_type = r.resource_type;
-    out[i].resource_id = r.resource_id;
-    out[i].json_bytes = r.resource_json.size();
-    out[i].sealed_first = keys.seal(
-        r.resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, 1));
+PreparedRecord prepare_record(const crypto::StoreKeys& keys, const RecordWrite& r,
+                              HeadDigests* recent) {
+  PreparedRecord out;
+  out.digest = keys.content_digest(r.resource_json);
+  out.resource_type = r.resource_type;
+  out.resource_id = r.resource_id;
+  out.json_bytes = r.resource_json.size();
+  if (recent != nullptr && recent->holds(r.resource_type, r.resource_id, out.digest)) {
+    out.digest_only = true;
+    return out;
   }
+  out.commitment = crypto::commit(r.resource_json);
+  for (const auto& [system, value] : r.identifiers) {
+    if (value.empty()) continue;
+    if (value == r.resource_id) {
+      std::string self = keys.index_key(system, value);
+      if (std::find(out.self_keys.begin(), out.self_keys.end(), self) == out.self_keys.end()) {
+        out.self_keys.push_back(std::move(self));
+      }
+      continue;
+    }
+    std::string any = keys.index_key(std::nullopt, value);
+    out.identifier_keys.push_back(system_row_key(any, keys.index_key(system, value)));
+    out.identifier_keys.push_back(std::move(any));
+  }
+  out.sealed_first =
+      keys.seal(r.resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, 1));
+  return out;
+}
+
+std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
+                                            const std::vector<RecordWrite>& records,
+                                            HeadDigests* recent) {
+  std::vector<PreparedRecord> out;
+  out.reserve(records.size());
+  for (const RecordWrite& r : records) out.push_back(prepare_record(keys, r, recent));
   return out;
 }
 
@@ -183,18 +192,30 @@ int RecordWriter::apply(int64_t message_id, int64_t now_ms, const std::vector<Re
                         std::vector<RecordVersion>* versions, size_t* conflict_index) {
   if (!matches(prepared, records)) return SQLITE_MISUSE;
   versions->assign(records.size(), RecordVersion{});
+  // On a conflict the caller rolls this submission back: so are its heads.
+  const size_t heads_before = uncommitted_.size();
   for (size_t i = 0; i < records.size(); ++i) {
     bool conflict = false;
     const int rc =
         write_one(message_id, now_ms, records[i], prepared[i], &(*versions)[i], &conflict);
     if (rc != SQLITE_OK) return rc;
     if (conflict) {
+      uncommitted_.resize(heads_before);
       *conflict_index = i;
       return kConflict;
     }
   }
   return SQLITE_OK;
 }
+
+void RecordWriter::publish_committed() {
+  if (recent_ != nullptr) {
+    for (const Head& h : uncommitted_) recent_->put(h.type, h.id, h.digest);
+  }
+  uncommitted_.clear();
+}
+
+void RecordWriter::discard_uncommitted() { uncommitted_.clear(); }
 
 int RecordWriter::merge_with_latest(const RecordWrite& r, int64_t latest, int64_t latest_seq,
                                     std::string* merged) {
@@ -246,6 +267,7 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   const std::string& resource_json = merged.empty() ? r.resource_json : merged;
   if (latest > 0 && head_digest == as_bytes(digest) &&
       (!r.expected_version.has_value() || *r.expected_version == latest)) {
+    uncommitted_.push_back(Head{r.resource_type, r.resource_id, digest});
     out->version = latest;
     out->updated_at_ms = head_updated_at_ms;
     out->changed = false;
@@ -256,15 +278,20 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
     return SQLITE_OK;
   }
   const int64_t version = latest + 1;
+  // A write prepared as unchanged that is not (the head changed since, or
+  // it was never committed): the work prepare_records() skipped, done here.
+  PreparedRecord completed;
+  if (prepared.digest_only) completed = prepare_record(*keys_, r, nullptr);
+  const PreparedRecord& work = prepared.digest_only ? completed : prepared;
   // What submit() prepared holds for r.resource_json as version 1 only.
   std::string resealed;
   if (!merged.empty() || version != 1) {
     resealed = keys_->seal(resource_json,
                            crypto::record_associated_data(r.resource_type, r.resource_id, version));
   }
-  const std::string& sealed = resealed.empty() ? prepared.sealed_first : resealed;
+  const std::string& sealed = resealed.empty() ? work.sealed_first : resealed;
   const crypto::Commitment commitment =
-      merged.empty() ? prepared.commitment : crypto::commit(resource_json);
+      merged.empty() ? work.commitment : crypto::commit(resource_json);
   int rc;
   {
     ScopedReset reset(insert_);
@@ -290,8 +317,8 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   // pipeline's tokenize step computed: how the ledger and the other members
   // name this patient.
   IndexRows rows;
-  rows.identifier_keys = prepared.identifier_keys;
-  rows.self_keys = prepared.self_keys;
+  rows.identifier_keys = work.identifier_keys;
+  rows.self_keys = work.self_keys;
   rows.patients = r.patients.has_value() && r.merge.empty()
                       ? *r.patients
                       : patient_compartment_ids(r.resource_type, r.resource_id, resource_json);
@@ -317,6 +344,7 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   if (latest > 0 && !decode_index_rows(head_rows, &previous)) return SQLITE_CORRUPT;
   rc = replace_index_rows(r, previous, rows);
   if (rc != SQLITE_OK) return rc;
+  uncommitted_.push_back(Head{r.resource_type, r.resource_id, digest});
   out->version = version;
   out->updated_at_ms = now_ms;
   out->changed = true;

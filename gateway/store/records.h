@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gateway/crypto/store_keys.h"
+#include "gateway/store/head_digests.h"
 #include "gateway/store/index_rows.h"
 #include "gateway/store/message_store.h"
 #include "gateway/store/sqlite_util.h"
@@ -43,9 +44,19 @@ struct PreparedRecord {
   // What it was made for (matches()).
   std::string resource_type, resource_id;
   size_t json_bytes = 0;
+  // Only `digest` was computed: the head of the resource was recently
+  // committed with the same digest (HeadDigests), so the write will most
+  // likely be unchanged and store nothing. When it is not, the committer
+  // does the rest of the work itself.
+  bool digest_only = false;
 };
+// With `recent`, a record whose digest it holds for its resource gets only
+// its digest (digest_only).
+PreparedRecord prepare_record(const crypto::StoreKeys& keys, const RecordWrite& r,
+                              HeadDigests* recent);
 std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
-                                            const std::vector<RecordWrite>& records);
+                                            const std::vector<RecordWrite>& records,
+                                            HeadDigests* recent = nullptr);
 // Whether `prepared` was made for `records` as they are now: same count, and
 // the same type, id and resource_json length for each (a cheap guard
 // against a caller that changed records after preparing them).
@@ -70,7 +81,10 @@ class RecordWriter {
   // Returned by apply() when an expected_version does not hold.
   static constexpr int kConflict = -1;
 
-  explicit RecordWriter(std::shared_ptr<const crypto::StoreKeys> keys) : keys_(std::move(keys)) {}
+  // `recent` (may be null) learns each head's digest once its transaction
+  // has committed (publish_committed()).
+  RecordWriter(std::shared_ptr<const crypto::StoreKeys> keys, HeadDigests* recent)
+      : keys_(std::move(keys)), recent_(recent) {}
   int prepare(sqlite3* db);  // SQLITE_OK or an error code
   // Writes `records` for message `message_id`; prepared[i] is
   // prepare_records()'s result for records[i]. Returns SQLITE_OK, kConflict
@@ -79,6 +93,11 @@ class RecordWriter {
   int apply(int64_t message_id, int64_t now_ms, const std::vector<RecordWrite>& records,
             const std::vector<PreparedRecord>& prepared, std::vector<RecordVersion>* versions,
             size_t* conflict_index);
+  // After the transaction of the apply() calls since the last of these two
+  // calls committed: tells `recent` the heads' digests. After it rolled
+  // back: forgets them.
+  void publish_committed();
+  void discard_uncommitted();
 
  private:
   int write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r,
@@ -96,7 +115,13 @@ class RecordWriter {
   int replace_index_rows(const RecordWrite& r, const IndexRows& previous, const IndexRows& rows);
 
   std::shared_ptr<const crypto::StoreKeys> keys_;
-  sqlite3* db_ = nullptr;  // the committer's write connection
+  HeadDigests* recent_;
+  struct Head {
+    std::string type, id;
+    crypto::Sha256Digest digest;
+  };
+  std::vector<Head> uncommitted_;  // heads written (or found unchanged) since the last commit
+  sqlite3* db_ = nullptr;          // the committer's write connection
   Statement head_, latest_resource_, insert_, upsert_head_, delete_id_, insert_id_, delete_token_,
       insert_token_, delete_patient_, insert_patient_;
 };
