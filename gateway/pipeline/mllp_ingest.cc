@@ -223,7 +223,7 @@ store::InboundMessage prepare_frame(const IngestOptions& options, store::Message
         // The store's keyed work on the records (digests, commitments, first
         // seals), here on a worker rather than in submit(), which runs for
         // one message at a time in arrival order.
-        store::prepare_records(store->keys(), &m);
+        store->prepare_records(&m);
       }
     } else if (n.unsupported_type() && options.store_unmapped_types) {
       // Stored as received, no records: counted, not logged per message (a

@@ -5,7 +5,7 @@
 namespace gw::store::internal {
 namespace {
 
-constexpr char kIdentifierKey = 'k', kPatient = 'p', kToken = 't';
+constexpr char kIdentifierKey = 'k', kPatient = 'p', kToken = 't', kSelfKey = 's';
 constexpr size_t kEntryHeaderBytes = 3;  // kind, uint16 length
 
 bool append(char kind, const std::vector<std::string>& values, std::string* out) {
@@ -24,7 +24,8 @@ bool append(char kind, const std::vector<std::string>& values, std::string* out)
 bool encode_index_rows(const IndexRows& rows, std::string* out) {
   std::string encoded;
   if (!append(kIdentifierKey, rows.identifier_keys, &encoded) ||
-      !append(kPatient, rows.patients, &encoded) || !append(kToken, rows.tokens, &encoded)) {
+      !append(kPatient, rows.patients, &encoded) || !append(kToken, rows.tokens, &encoded) ||
+      !append(kSelfKey, rows.self_keys, &encoded)) {
     return false;
   }
   *out = std::move(encoded);
@@ -52,6 +53,9 @@ bool decode_index_rows(std::string_view bytes, IndexRows* out) {
         break;
       case kToken:
         rows.tokens.push_back(std::move(value));
+        break;
+      case kSelfKey:
+        rows.self_keys.push_back(std::move(value));
         break;
       default:
         return false;

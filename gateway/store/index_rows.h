@@ -7,8 +7,17 @@
 // deletes and cost a random b-tree leaf each per record version (schema
 // version 6, see schema.cc).
 //
+// An identifier whose value is the resource's own id (what the v2 mapper
+// mints for a resource without a business identifier) has no
+// record_identifiers rows: the head row is already keyed by that value, so
+// it is kept here as a "self" key (StoreKeys::index_key(system, value)),
+// and find() looks at the head named by the searched value (records.cc).
+// That saves a random index leaf per such record version.
+//
 // Encoding: entries back to back, each a kind byte ('k' identifier key, 'p'
-// patient id, 't' token), a big-endian uint16 length and that many bytes.
+// patient id, 't' token, 's' self key), a big-endian uint16 length and that
+// many bytes. Rows written before self keys existed have no 's' entries and
+// decode as they did.
 // The bytes come from the database file, so decode() checks every length
 // against what is there and refuses anything else (index_rows_fuzz.cc).
 #pragma once
@@ -23,6 +32,7 @@ struct IndexRows {
   std::vector<std::string> identifier_keys;  // StoreKeys::index_key values
   std::vector<std::string> patients;         // compartment patient ids
   std::vector<std::string> tokens;           // Patient only
+  std::vector<std::string> self_keys;        // identifiers whose value is the resource id
 
   bool operator==(const IndexRows&) const = default;
 };

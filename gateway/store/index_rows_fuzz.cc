@@ -1,7 +1,7 @@
 // Fuzz target for the index-rows decoder (index_rows.h): it reads
 // record_heads.index_rows from the database file. Any bytes decode or are
 // refused, never crash; what decodes re-encodes to the same bytes only when
-// its entries come in encode()'s order (keys, patients, tokens), and always
+// its entries come in encode()'s order (keys, patients, tokens, self keys), and always
 // decodes again to the same rows.
 #include <cstddef>
 #include <cstdint>

@@ -179,7 +179,9 @@ int wal_hook(void* store, sqlite3* db, const char* name, int frames);
 class SqliteMessageStore final : public MessageStore {
  public:
   explicit SqliteMessageStore(const StoreOptions& options)
-      : options_(options), record_writer_(options.keys), record_reader_(options.keys) {}
+      : options_(options),
+        record_writer_(options.keys, &head_digests_),
+        record_reader_(options.keys) {}
   ~SqliteMessageStore() override { close(); }
 
   Status init();
@@ -193,6 +195,7 @@ class SqliteMessageStore final : public MessageStore {
 
   void submit(InboundMessage message, CommitCallback done) override;
   const crypto::StoreKeys& keys() const override { return *options_.keys; }
+  void prepare_records(InboundMessage* m) override;
   CommitResult submit_sync(InboundMessage message) override;
   void close() override;
   Status wait_durable() override;
@@ -275,6 +278,9 @@ class SqliteMessageStore final : public MessageStore {
   }
 
   const StoreOptions options_;
+  // Digests of recently committed heads: written by the committer after
+  // each commit, read by prepare_records() on any thread (it locks).
+  internal::HeadDigests head_digests_;
   internal::WriteConnectionSettings settings_;  // written by init() only
   uint64_t checkpoint_pages_ = 1;               // written by init() only
   uint64_t ceiling_frames_ = 1;                 // max_wal_bytes in frames; init() only
@@ -295,6 +301,7 @@ class SqliteMessageStore final : public MessageStore {
   // A submission with records runs inside a savepoint, so a record conflict
   // undoes that submission only, not its whole group.
   Statement savepoint_, release_, rollback_to_;
+  // Declared after head_digests_, which it uses.
   internal::RecordWriter record_writer_;
   uint64_t hook_frames_ = 0;   // WAL frames after the previous commit
   uint64_t hook_written_ = 0;  // frames written since the checkpointer was last woken
@@ -563,7 +570,7 @@ void SqliteMessageStore::submit(InboundMessage message, CommitCallback done) {
   if (p.message.status == MessageStatus::kAccepted) {
     if (p.message.prepared == nullptr || p.message.prepared->keys != &keys ||
         !internal::matches(p.message.prepared->records, p.message.records)) {
-      prepare_records(keys, &p.message);
+      prepare_records(&p.message);
     }
     p.prepared = std::move(p.message.prepared);
     if (p.prepared != nullptr) {
@@ -1032,7 +1039,10 @@ bool SqliteMessageStore::commit_group(std::vector<Pending>& group,
   if (rc == SQLITE_DONE) {
     commit_.reset();
     begin_.reset();
-    // release() counts the results, once they are synced.
+    // release() counts the results, once they are synced. The digest cache
+    // only guides preparation (the committer checks the real head), so it
+    // may learn of a group before its sync.
+    record_writer_.publish_committed();
     transactions_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
@@ -1042,6 +1052,7 @@ bool SqliteMessageStore::commit_group(std::vector<Pending>& group,
       std::string("message store ") + stage + " failed: " + internal::describe_error(db, rc);
   begin_.reset();
   commit_.reset();
+  record_writer_.discard_uncommitted();
   // Some errors (SQLITE_FULL, IOERR, ...) already rolled back; a failed COMMIT
   // (e.g. SQLITE_BUSY) leaves the transaction open.
   if (sqlite3_get_autocommit(db) == 0) {
@@ -1340,13 +1351,28 @@ StoreStats SqliteMessageStore::stats() const {
 
 }  // namespace
 
-void prepare_records(const crypto::StoreKeys& keys, InboundMessage* m) {
+namespace {
+
+void prepare_message_records(const crypto::StoreKeys& keys, internal::HeadDigests* recent,
+                             InboundMessage* m) {
   if (m->status != MessageStatus::kAccepted || m->records.empty()) return;
   auto prepared = std::make_shared<PreparedRecords>();
   prepared->keys = &keys;
-  prepared->records = internal::prepare_records(keys, m->records);
+  prepared->records = internal::prepare_records(keys, m->records, recent);
   m->prepared = std::move(prepared);
 }
+
+void SqliteMessageStore::prepare_records(InboundMessage* m) {
+  prepare_message_records(*options_.keys, &head_digests_, m);
+}
+
+}  // namespace
+
+void prepare_records(const crypto::StoreKeys& keys, InboundMessage* m) {
+  prepare_message_records(keys, nullptr, m);
+}
+
+void MessageStore::prepare_records(InboundMessage* m) { store::prepare_records(keys(), m); }
 
 Result<std::unique_ptr<MessageStore>> MessageStore::open(const StoreOptions& options) {
   if (options.path.empty()) {

@@ -259,6 +259,8 @@ struct InboundMessage {
 // of each and otherwise does it again; a write merged with its stored
 // version, or stored as a later version, is completed in the transaction
 // either way. Thread-safe; rejected messages are left as they are.
+// MessageStore::prepare_records() is the same with less work for records
+// the store will find unchanged.
 void prepare_records(const crypto::StoreKeys& keys, InboundMessage* m);
 
 struct CommitResult {
@@ -447,6 +449,10 @@ class MessageStore {
   // tokenize step: tokens then come from the same consortium key as the
   // store's other keyed values, and a writer needs no second key handle.
   virtual const crypto::StoreKeys& keys() const = 0;
+  // store::prepare_records(keys(), m), using what the store knows: a record
+  // identical to its resource's recently committed latest version gets
+  // only its digest (it will store nothing). Thread-safe.
+  virtual void prepare_records(InboundMessage* m);
 };
 
 }  // namespace gw::store

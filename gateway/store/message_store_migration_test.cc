@@ -1,7 +1,9 @@
 // Schema version 6 (index rows kept in record_heads, schema.cc): a version-5
 // store is migrated on open, every record reads back, and later versions
 // replace the index rows the migration recorded; a damaged index_rows value
-// fails the write instead of leaving stale index rows.
+// fails the write instead of leaving stale index rows. Schema version 7
+// (prev_seq): new stores have no UNIQUE (type, id, version) index, older
+// ones keep it, and every version reads back on both.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -201,6 +203,153 @@ TEST_F(MigrationTest, ADamagedIndexRowsValueFailsTheWrite) {
             std::vector<std::string>{"Patient/p1"});
 }
 
+// Writes one more version of Observation/`id` (content `n`) in message `control`.
+void write_version(MessageStore& store, const std::string& control, const std::string& id, int n) {
+  const CommitResult r = store.submit_sync(
+      with_records(control, {record("Observation", id, R"({"n":)" + std::to_string(n) + "}")}));
+  ASSERT_EQ(r.kind, CommitResult::Kind::kStored) << r.error;
+}
+
+// Every version 1..`versions` of Observation/`id` reads back with its
+// content (write_version's `n` = version), and none past it.
+void expect_versions(MessageStore& store, const std::string& id, int versions) {
+  for (int v = 1; v <= versions; ++v) {
+    auto read = store.read_record("Observation", id, v);
+    ASSERT_TRUE(read.has_value()) << id << " version " << v;
+    EXPECT_EQ(read->version, v);
+    EXPECT_EQ(read->resource_json, R"({"n":)" + std::to_string(v) + "}") << id << " version " << v;
+  }
+  EXPECT_FALSE(store.read_record("Observation", id, versions + 1).has_value()) << id;
+  EXPECT_FALSE(store.read_record("Observation", "no-such-id", 1).has_value());
+  EXPECT_EQ(store.read_record("Observation", id)->version, versions) << id;
+  EXPECT_EQ(store.stats().read_errors, 0u);
+}
+
+constexpr char kVersionIndexes[] =
+    "SELECT count(*) FROM pragma_index_list('records') WHERE \"unique\" = 1";
+
+TEST_F(MigrationTest, NewStoresHaveNoVersionIndexAndReadEveryVersion) {
+  auto store = open_or_die(options_);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(query_int(options_.path, kVersionIndexes), 0);
+  EXPECT_EQ(query_int(options_.path,
+                      "SELECT count(*) FROM sqlite_schema WHERE name LIKE "
+                      "'sqlite_autoindex_records%'"),
+            0);
+  for (int v = 1; v <= 5; ++v) {
+    write_version(*store, "a" + std::to_string(v), "o1", v);
+    write_version(*store, "b" + std::to_string(v), "o2", v);  // interleaved seqs
+  }
+  expect_versions(*store, "o1", 5);
+  expect_versions(*store, "o2", 5);
+  EXPECT_EQ(query_int(options_.path, "SELECT count(*) FROM records WHERE prev_seq IS NULL"), 2);
+}
+
+TEST_F(MigrationTest, SchemaSixStoresKeepTheIndexAndReadVersionsFromBeforeAndAfter) {
+  {
+    auto store = open_or_die(options_);
+    ASSERT_NE(store, nullptr);
+    for (int v = 1; v <= 3; ++v) write_version(*store, "a" + std::to_string(v), "o1", v);
+    write_version(*store, "b1", "o2", 1);
+  }
+  exec_or_fail(options_.path, testing::kBackToSchemaSix);
+  ASSERT_EQ(query_int(options_.path, "PRAGMA user_version"), 6);
+
+  auto store = open_or_die(options_);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(query_int(options_.path, "PRAGMA user_version"), internal::kSchemaVersion);
+  // Not empty: not rebuilt, the index stays and serves the older rows.
+  EXPECT_EQ(query_int(options_.path, kVersionIndexes), 1);
+  expect_versions(*store, "o1", 3);
+  for (int v = 4; v <= 5; ++v) write_version(*store, "a" + std::to_string(v), "o1", v);
+  for (int v = 2; v <= 5; ++v) write_version(*store, "b" + std::to_string(v), "o2", v);
+  EXPECT_EQ(query_int(options_.path, "SELECT count(*) FROM records WHERE prev_seq IS NULL"), 4);
+  expect_versions(*store, "o1", 5);
+  expect_versions(*store, "o2", 5);
+}
+
+TEST_F(MigrationTest, AnEmptiedSchemaSixStoreIsRebuiltWithoutGoingBackInSeq) {
+  int64_t last_seq = 0;
+  {
+    auto store = open_or_die(options_);
+    ASSERT_NE(store, nullptr);
+    for (int v = 1; v <= 3; ++v) write_version(*store, "a" + std::to_string(v), "o1", v);
+    last_seq = store->read_record("Observation", "o1")->seq;
+  }
+  // As if retention had removed every record.
+  exec_or_fail(options_.path,
+               "DELETE FROM record_heads; DELETE FROM record_patients; DELETE FROM records;");
+  exec_or_fail(options_.path, testing::kBackToSchemaSix);
+  auto store = open_or_die(options_);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(query_int(options_.path, kVersionIndexes), 0);
+  write_version(*store, "c1", "o1", 1);
+  write_version(*store, "c2", "o1", 2);
+  EXPECT_GT(store->read_record("Observation", "o1")->seq, last_seq + 1);
+  expect_versions(*store, "o1", 2);
+}
+
+// A resource whose minted identifier (value = its own id) was indexed in
+// record_identifiers, as before self keys existed, is still found by it,
+// and its next version replaces those rows with a self key.
+TEST_F(MigrationTest, SelfIdentifierRowsWrittenBeforeSelfKeysKeepWorking) {
+  const std::string minted = "urn:gateway:sender:LAB:resource-id";
+  auto store = open_or_die(options_);
+  ASSERT_NE(store, nullptr);
+  ASSERT_EQ(store
+                ->submit_sync(with_records(
+                    "1", {record("Observation", "o1", R"({"v":1})", {{minted, "o1"}})}))
+                .kind,
+            CommitResult::Kind::kStored);
+  EXPECT_EQ(query_int(options_.path, "SELECT count(*) FROM record_identifiers"), 0);
+  // What the writer did before: both rows, and their keys in index_rows.
+  const auto& keys = *options_.keys;
+  const std::string any = keys.index_key(std::nullopt, "o1");
+  const std::string system_row = any.substr(0, 8) + keys.index_key(minted, "o1");
+  internal::IndexRows rows;
+  rows.identifier_keys = {system_row, any};
+  std::string encoded;
+  ASSERT_TRUE(internal::encode_index_rows(rows, &encoded));
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "INSERT INTO record_identifiers (resource_type, key, resource_id) "
+                                 "VALUES ('Observation', ?1, 'o1')",
+                                 -1, &s, nullptr),
+              SQLITE_OK);
+    for (const std::string& k : rows.identifier_keys) {
+      sqlite3_bind_blob(s, 1, k.data(), static_cast<int>(k.size()), SQLITE_TRANSIENT);
+      EXPECT_EQ(sqlite3_step(s), SQLITE_DONE);
+      sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE record_heads SET index_rows = ?1", -1, &s, nullptr),
+              SQLITE_OK);
+    sqlite3_bind_blob(s, 1, encoded.data(), static_cast<int>(encoded.size()), SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+  }
+  EXPECT_EQ(ids_of(store->find_records("Observation", minted, "o1", 10)),
+            std::vector<std::string>{"Observation/o1"});
+  EXPECT_EQ(ids_of(store->find_records("Observation", std::nullopt, "o1", 10)),
+            std::vector<std::string>{"Observation/o1"});
+  ASSERT_EQ(store
+                ->submit_sync(with_records(
+                    "2", {record("Observation", "o1", R"({"v":2})", {{minted, "o1"}})}))
+                .kind,
+            CommitResult::Kind::kStored);
+  EXPECT_EQ(query_int(options_.path, "SELECT count(*) FROM record_identifiers"), 0);
+  auto found = store->find_records("Observation", minted, "o1", 10);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].version, 2);
+  EXPECT_EQ(ids_of(store->find_records("Observation", std::nullopt, "o1", 10)),
+            std::vector<std::string>{"Observation/o1"});
+  EXPECT_EQ(store->stats().read_errors, 0u);
+}
+
 TEST(IndexRowsTest, RoundTripsAndRefusesMalformedBytes) {
   using internal::decode_index_rows;
   using internal::encode_index_rows;
@@ -209,6 +358,7 @@ TEST(IndexRowsTest, RoundTripsAndRefusesMalformedBytes) {
   rows.identifier_keys = {std::string(32, '\0'), std::string(32, '\xff')};
   rows.patients = {"p1"};
   rows.tokens = {"tok"};
+  rows.self_keys = {std::string(32, 's')};
   std::string encoded;
   ASSERT_TRUE(encode_index_rows(rows, &encoded));
   IndexRows decoded;
@@ -221,7 +371,9 @@ TEST(IndexRowsTest, RoundTripsAndRefusesMalformedBytes) {
     // Cutting inside an entry is refused; cutting between entries is a
     // shorter list, which is what the bytes say.
     const bool ok = decode_index_rows(std::string_view(encoded).substr(0, cut), &partial);
-    if (ok) EXPECT_NE(partial, rows) << cut;
+    if (ok) {
+      EXPECT_NE(partial, rows) << cut;
+    }
   }
   EXPECT_FALSE(decode_index_rows(std::string("x\0\0", 3), &decoded));  // unknown kind
   EXPECT_FALSE(decode_index_rows("k", &decoded));                      // header cut short

@@ -229,6 +229,90 @@ TEST_F(RecordsTest, FindsLatestVersionsByIdentifier) {
   EXPECT_TRUE(store_->find_records("Patient", std::string("urn:a"), "77", 10).empty());
 }
 
+int64_t identifier_rows(const std::string& path, const std::string& id) {
+  sqlite3* db = nullptr;
+  int64_t n = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM record_identifiers WHERE resource_id = ?1", -1,
+                           &st, nullptr) == SQLITE_OK) {
+      sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return n;
+}
+
+std::vector<std::string> ids_of(const std::vector<StoredRecord>& records) {
+  std::vector<std::string> out;
+  for (const StoredRecord& r : records) out.push_back(r.resource_id);
+  return out;
+}
+
+// An identifier whose value is the resource's own id (what the v2 mapper
+// mints) gets no record_identifiers rows (index_rows.h) and is found exactly
+// as one that has them.
+TEST_F(RecordsTest, SelfIdentifiersAreFoundWithoutIndexRows) {
+  const std::string minted = "urn:gateway:sender:LAB:resource-id";
+  RecordWrite o1 = patient("o-1", R"({"v":1})", minted, "o-1");
+  o1.resource_type = "Observation";
+  o1.identifiers.emplace_back("urn:filler", "F-1");
+  // Another resource whose business identifier happens to be that value.
+  RecordWrite o0 = patient("o-0", "{}", "urn:filler", "o-1");
+  o0.resource_type = "Observation";
+  RecordWrite o2 = patient("o-2", "{}", "urn:filler", "o-1");
+  o2.resource_type = "Observation";
+  ASSERT_EQ(store_->submit_sync(with_records("1", {o0, o1, o2})).kind, CommitResult::Kind::kStored);
+  // o-1's filler identifier has its two rows; its minted one none.
+  EXPECT_EQ(identifier_rows(options_.path, "o-1"), 2);
+
+  const std::vector<std::string> all = {"o-0", "o-1", "o-2"};
+  EXPECT_EQ(ids_of(store_->find_records("Observation", minted, "o-1", 10)),
+            std::vector<std::string>{"o-1"});
+  EXPECT_EQ(ids_of(store_->find_records("Observation", std::nullopt, "o-1", 10)), all);
+  // In id order within the limit, as rows from the index are.
+  EXPECT_EQ(ids_of(store_->find_records("Observation", std::nullopt, "o-1", 2)),
+            (std::vector<std::string>{"o-0", "o-1"}));
+  EXPECT_EQ(ids_of(store_->find_records("Observation", std::nullopt, "o-1", 1)),
+            std::vector<std::string>{"o-0"});
+  EXPECT_EQ(ids_of(store_->find_records("Observation", std::string("urn:filler"), "o-1", 10)),
+            (std::vector<std::string>{"o-0", "o-2"}));
+  EXPECT_TRUE(store_->find_records("Observation", std::string("urn:other"), "o-1", 10).empty());
+  EXPECT_TRUE(store_->find_records("Observation", std::string(""), "o-1", 10).empty());
+  EXPECT_TRUE(store_->find_records("Patient", std::nullopt, "o-1", 10).empty());
+  EXPECT_EQ(ids_of(store_->find_records("Observation", minted, "F-1", 10)),
+            std::vector<std::string>{});
+  EXPECT_EQ(ids_of(store_->find_records("Observation", std::nullopt, "F-1", 10)),
+            std::vector<std::string>{"o-1"});
+
+  // A new version without the minted identifier is no longer found by it;
+  // found with it again, it is the latest version.
+  RecordWrite v2 = patient("o-1", R"({"v":2})", "urn:filler", "F-1");
+  v2.resource_type = "Observation";
+  ASSERT_EQ(store_->submit_sync(with_records("2", {v2})).kind, CommitResult::Kind::kStored);
+  EXPECT_TRUE(store_->find_records("Observation", minted, "o-1", 10).empty());
+  EXPECT_EQ(ids_of(store_->find_records("Observation", std::nullopt, "o-1", 10)),
+            (std::vector<std::string>{"o-0", "o-2"}));
+  o1.resource_json = R"({"v":3})";
+  ASSERT_EQ(store_->submit_sync(with_records("3", {o1})).kind, CommitResult::Kind::kStored);
+  auto found = store_->find_records("Observation", minted, "o-1", 10);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].version, 3);
+  EXPECT_EQ(found[0].resource_json, R"({"v":3})");
+  // A minted identifier without a system is found by the empty system only.
+  RecordWrite bare = patient("p-7", "{}", "", "p-7");
+  ASSERT_EQ(store_->submit_sync(with_records("4", {bare})).kind, CommitResult::Kind::kStored);
+  EXPECT_EQ(identifier_rows(options_.path, "p-7"), 0);
+  EXPECT_EQ(ids_of(store_->find_records("Patient", std::string(""), "p-7", 10)),
+            std::vector<std::string>{"p-7"});
+  EXPECT_EQ(ids_of(store_->find_records("Patient", std::nullopt, "p-7", 10)),
+            std::vector<std::string>{"p-7"});
+  EXPECT_TRUE(store_->find_records("Patient", minted, "p-7", 10).empty());
+  EXPECT_EQ(store_->stats().read_errors, 0u);
+}
+
 TEST_F(RecordsTest, IdentifiersAreNotStoredInClear) {
   store_->submit_sync(with_records("1", {patient("p1", "{}", "urn:mrn", "SECRET-MRN-12345")}));
   store_->close();
@@ -319,6 +403,103 @@ TEST_F(RecordsTest, PreparedRecordsAreUsedOnlyWhileTheyMatch) {
   stored = store_->read_record("Patient", "p3");
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(stored->resource_json, R"({"name":"c"})");
+}
+
+// A write identical to its resource's recently committed head is prepared
+// as its digest only; stored data never depends on that guess.
+TEST_F(RecordsTest, UnchangedWritesArePreparedAsTheirDigestOnly) {
+  RecordWrite org = patient("org-1", R"({"name":"Lab"})", "urn:org", "ORG-1");
+  org.resource_type = "Organization";
+  RecordWrite other = org;
+  other.resource_json = R"({"name":"Lab, renamed"})";
+  ASSERT_EQ(store_->submit_sync(with_records("1", {org})).kind, CommitResult::Kind::kStored);
+
+  InboundMessage same = with_records("2", {org, patient("p1", "{}")});
+  store_->prepare_records(&same);
+  ASSERT_NE(same.prepared, nullptr);
+  ASSERT_EQ(same.prepared->records.size(), 2u);
+  EXPECT_TRUE(same.prepared->records[0].digest_only);
+  EXPECT_TRUE(same.prepared->records[0].sealed_first.empty());
+  EXPECT_FALSE(same.prepared->records[1].digest_only);
+  EXPECT_FALSE(same.prepared->records[1].sealed_first.empty());
+  InboundMessage changed = with_records("3", {other});
+  store_->prepare_records(&changed);
+  EXPECT_FALSE(changed.prepared->records[0].digest_only);
+  // Without the store (the free function): everything, always.
+  InboundMessage plain = with_records("4", {org});
+  prepare_records(store_->keys(), &plain);
+  EXPECT_FALSE(plain.prepared->records[0].digest_only);
+
+  // The guess goes stale: another version is committed between prepare and
+  // submit. The committer does the skipped work (seal, commitment, index
+  // keys) itself, and what it stores reads back whole.
+  ASSERT_EQ(store_->submit_sync(changed).kind, CommitResult::Kind::kStored);
+  const CommitResult r = store_->submit_sync(same);
+  ASSERT_EQ(r.kind, CommitResult::Kind::kStored) << r.error;
+  ASSERT_EQ(r.records.size(), 2u);
+  EXPECT_TRUE(r.records[0].changed);
+  EXPECT_EQ(r.records[0].version, 3);
+  auto stored = store_->read_record("Organization", "org-1");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->version, 3);
+  EXPECT_EQ(stored->resource_json, R"({"name":"Lab"})");
+  EXPECT_EQ(crypto::commitment_digest(stored->commit_salt, stored->resource_json),
+            stored->commitment);
+  EXPECT_NE(stored->commitment, decltype(stored->commitment){});
+  auto found = store_->find_records("Organization", std::string("urn:org"), "ORG-1", 10);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].version, 3);
+  EXPECT_EQ(store_->stats().read_errors, 0u);
+
+  // Learned after that commit: the same content is now a digest only again,
+  // and is stored as unchanged.
+  InboundMessage again = with_records("5", {org});
+  store_->prepare_records(&again);
+  EXPECT_TRUE(again.prepared->records[0].digest_only);
+  const CommitResult unchanged = store_->submit_sync(again);
+  ASSERT_EQ(unchanged.kind, CommitResult::Kind::kStored);
+  EXPECT_FALSE(unchanged.records[0].changed);
+  EXPECT_EQ(unchanged.records[0].version, 3);
+}
+
+// A submission rolled back for a version conflict teaches the cache nothing.
+TEST_F(RecordsTest, AConflictedSubmissionIsNotRemembered) {
+  RecordWrite org = patient("org-1", R"({"name":"Lab"})", "urn:org", "ORG-1");
+  org.resource_type = "Organization";
+  RecordWrite stale = patient("p1", "{}");
+  stale.expected_version = 7;
+  ASSERT_EQ(store_->submit_sync(with_records("1", {org, stale})).kind,
+            CommitResult::Kind::kConflict);
+  InboundMessage m = with_records("2", {org});
+  store_->prepare_records(&m);
+  EXPECT_FALSE(m.prepared->records[0].digest_only);
+  ASSERT_EQ(store_->submit_sync(m).kind, CommitResult::Kind::kStored);
+  EXPECT_EQ(store_->read_record("Organization", "org-1")->version, 1);
+}
+
+TEST(HeadDigestsTest, KeepsWhatIsReadAndEvictsTheRest) {
+  internal::HeadDigests cache(4);
+  crypto::Sha256Digest a{}, b{};
+  b[0] = 1;
+  cache.put("Organization", "o", a);
+  EXPECT_TRUE(cache.holds("Organization", "o", a));
+  EXPECT_FALSE(cache.holds("Organization", "o", b));
+  EXPECT_FALSE(cache.holds("Practitioner", "o", a));
+  cache.put("Organization", "o", b);  // a new head replaces the old digest
+  EXPECT_FALSE(cache.holds("Organization", "o", a));
+  EXPECT_TRUE(cache.holds("Organization", "o", b));  // read: kept by the clock
+  for (int i = 0; i < 3; ++i) cache.put("Observation", std::to_string(i), a);
+  EXPECT_EQ(cache.size(), 4u);
+  // Full: new entries take the places of those not read since the hand
+  // came by; the Organization, read with every message, stays.
+  for (int i = 3; i < 10; ++i) {
+    EXPECT_TRUE(cache.holds("Organization", "o", b)) << i;
+    cache.put("Observation", std::to_string(i), a);
+  }
+  EXPECT_EQ(cache.size(), 4u);
+  EXPECT_TRUE(cache.holds("Organization", "o", b));
+  EXPECT_FALSE(cache.holds("Observation", "0", a));
+  EXPECT_TRUE(cache.holds("Observation", "9", a));
 }
 
 }  // namespace

@@ -12,14 +12,16 @@ namespace gw::store::internal {
 namespace {
 
 constexpr char kHead[] =
-    "SELECT version, content_sha256, updated_at_ms, index_rows FROM record_heads "
+    "SELECT version, content_sha256, updated_at_ms, index_rows, seq FROM record_heads "
     "WHERE resource_type = ?1 AND resource_id = ?2";
-constexpr char kLatestResource[] =
-    "SELECT resource FROM records WHERE resource_type = ?1 AND resource_id = ?2 AND version = ?3";
+// By the head's seq: a store created from schema 7 on has no index on
+// (type, id, version) (schema.cc).
+constexpr char kLatestResource[] = "SELECT resource FROM records WHERE seq = ?1";
+// prev_seq: the seq of the version this one follows (NULL for version 1).
 constexpr char kInsert[] =
     "INSERT INTO records (resource_type, resource_id, version, message_id, updated_at_ms, "
-    "content_sha256, resource, commit_salt, commitment) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "content_sha256, resource, commit_salt, commitment, prev_seq) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 constexpr char kUpsertHead[] =
     "INSERT INTO record_heads (resource_type, resource_id, version, seq, content_sha256, "
     "updated_at_ms, index_rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
@@ -50,6 +52,18 @@ constexpr char kColumns[] =
 const std::string kLatest = std::string("SELECT ") + kColumns +
                             " FROM record_heads h JOIN records r ON r.seq = h.seq "
                             "WHERE h.resource_type = ?1 AND h.resource_id = ?2";
+// An older version is found by walking back from the head through
+// prev_seq (kHeadSeq, kStepBack, then kBySeq). Versions written before
+// schema 7 have no prev_seq; their stores kept the UNIQUE (type, id,
+// version) index, which kVersion uses.
+constexpr char kHeadRows[] =
+    "SELECT index_rows FROM record_heads WHERE resource_type = ?1 AND resource_id = ?2";
+constexpr char kHeadSeq[] =
+    "SELECT version, seq FROM record_heads WHERE resource_type = ?1 AND resource_id = ?2";
+constexpr char kStepBack[] =
+    "SELECT c.prev_seq, p.version, p.resource_type, p.resource_id FROM records c "
+    "LEFT JOIN records p ON p.seq = c.prev_seq WHERE c.seq = ?1";
+const std::string kBySeq = std::string("SELECT ") + kColumns + " FROM records r WHERE r.seq = ?1";
 const std::string kVersion = std::string("SELECT ") + kColumns +
                              " FROM records r WHERE r.resource_type = ?1 AND r.resource_id = ?2 "
                              "AND r.version = ?3";
@@ -122,25 +136,42 @@ int RecordWriter::prepare(sqlite3* db) {
   return SQLITE_OK;
 }
 
-std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
-                                            const std::vector<RecordWrite>& records) {
-  std::vector<PreparedRecord> out(records.size());
-  for (size_t i = 0; i < records.size(); ++i) {
-    const RecordWrite& r = records[i];
-    out[i].digest = keys.content_digest(r.resource_json);
-    out[i].commitment = crypto::commit(r.resource_json);
-    for (const auto& [system, value] : r.identifiers) {
-      if (value.empty()) continue;
-      std::string any = keys.index_key(std::nullopt, value);
-      out[i].identifier_keys.push_back(system_row_key(any, keys.index_key(system, value)));
-      out[i].identifier_keys.push_back(std::move(any));
-    }
-    out[i].resource_type = r.resource_type;
-    out[i].resource_id = r.resource_id;
-    out[i].json_bytes = r.resource_json.size();
-    out[i].sealed_first = keys.seal(
-        r.resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, 1));
+PreparedRecord prepare_record(const crypto::StoreKeys& keys, const RecordWrite& r,
+                              HeadDigests* recent) {
+  PreparedRecord out;
+  out.digest = keys.content_digest(r.resource_json);
+  out.resource_type = r.resource_type;
+  out.resource_id = r.resource_id;
+  out.json_bytes = r.resource_json.size();
+  if (recent != nullptr && recent->holds(r.resource_type, r.resource_id, out.digest)) {
+    out.digest_only = true;
+    return out;
   }
+  out.commitment = crypto::commit(r.resource_json);
+  for (const auto& [system, value] : r.identifiers) {
+    if (value.empty()) continue;
+    if (value == r.resource_id) {
+      std::string self = keys.index_key(system, value);
+      if (std::find(out.self_keys.begin(), out.self_keys.end(), self) == out.self_keys.end()) {
+        out.self_keys.push_back(std::move(self));
+      }
+      continue;
+    }
+    std::string any = keys.index_key(std::nullopt, value);
+    out.identifier_keys.push_back(system_row_key(any, keys.index_key(system, value)));
+    out.identifier_keys.push_back(std::move(any));
+  }
+  out.sealed_first =
+      keys.seal(r.resource_json, crypto::record_associated_data(r.resource_type, r.resource_id, 1));
+  return out;
+}
+
+std::vector<PreparedRecord> prepare_records(const crypto::StoreKeys& keys,
+                                            const std::vector<RecordWrite>& records,
+                                            HeadDigests* recent) {
+  std::vector<PreparedRecord> out;
+  out.reserve(records.size());
+  for (const RecordWrite& r : records) out.push_back(prepare_record(keys, r, recent));
   return out;
 }
 
@@ -161,12 +192,15 @@ int RecordWriter::apply(int64_t message_id, int64_t now_ms, const std::vector<Re
                         std::vector<RecordVersion>* versions, size_t* conflict_index) {
   if (!matches(prepared, records)) return SQLITE_MISUSE;
   versions->assign(records.size(), RecordVersion{});
+  // On a conflict the caller rolls this submission back: so are its heads.
+  const size_t heads_before = uncommitted_.size();
   for (size_t i = 0; i < records.size(); ++i) {
     bool conflict = false;
     const int rc =
         write_one(message_id, now_ms, records[i], prepared[i], &(*versions)[i], &conflict);
     if (rc != SQLITE_OK) return rc;
     if (conflict) {
+      uncommitted_.resize(heads_before);
       *conflict_index = i;
       return kConflict;
     }
@@ -174,15 +208,24 @@ int RecordWriter::apply(int64_t message_id, int64_t now_ms, const std::vector<Re
   return SQLITE_OK;
 }
 
-int RecordWriter::merge_with_latest(const RecordWrite& r, int64_t latest, std::string* merged) {
+void RecordWriter::publish_committed() {
+  if (recent_ != nullptr) {
+    for (const Head& h : uncommitted_) recent_->put(h.type, h.id, h.digest);
+  }
+  uncommitted_.clear();
+}
+
+void RecordWriter::discard_uncommitted() { uncommitted_.clear(); }
+
+int RecordWriter::merge_with_latest(const RecordWrite& r, int64_t latest, int64_t latest_seq,
+                                    std::string* merged) {
   ScopedReset reset(latest_resource_);
-  const int rc = latest_resource_.bind_text(1, r.resource_type)
-                     .bind_text(2, r.resource_id)
-                     .bind_int64(3, latest)
-                     .step();
+  const int rc = latest_resource_.bind_int64(1, latest_seq).step();
   if (rc == SQLITE_DONE) return SQLITE_CORRUPT;  // a head without its version
   if (rc != SQLITE_ROW) return rc;
-  // Opened as the REST read path opens it (RecordReader::read_row).
+  // Opened as the REST read path opens it (RecordReader::read_row); the
+  // associated data binds type, id and version, so a seq naming another row
+  // does not open.
   auto stored = keys_->open(latest_resource_.column_blob_view(0),
                             crypto::record_associated_data(r.resource_type, r.resource_id, latest));
   if (!stored.ok()) return SQLITE_CORRUPT;
@@ -194,7 +237,7 @@ int RecordWriter::merge_with_latest(const RecordWrite& r, int64_t latest, std::s
 
 int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrite& r,
                             const PreparedRecord& prepared, RecordVersion* out, bool* conflict) {
-  int64_t latest = 0;
+  int64_t latest = 0, latest_seq = 0;
   std::string head_digest, head_rows;
   int64_t head_updated_at_ms = 0;
   {
@@ -205,6 +248,7 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
       head_digest = std::string(head_.column_blob_view(1));
       head_updated_at_ms = head_.column_int64(2);
       head_rows = std::string(head_.column_blob_view(3));
+      latest_seq = head_.column_int64(4);
     } else if (rc != SQLITE_DONE) {
       return rc;
     }
@@ -216,13 +260,14 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   std::string merged;
   if (latest > 0 && (!r.merge.empty() || r.merge.keep_stored_labels) &&
       head_digest != as_bytes(digest)) {
-    const int rc = merge_with_latest(r, latest, &merged);
+    const int rc = merge_with_latest(r, latest, latest_seq, &merged);
     if (rc != SQLITE_OK) return rc;
     if (!merged.empty()) digest = keys_->content_digest(merged);
   }
   const std::string& resource_json = merged.empty() ? r.resource_json : merged;
   if (latest > 0 && head_digest == as_bytes(digest) &&
       (!r.expected_version.has_value() || *r.expected_version == latest)) {
+    uncommitted_.push_back(Head{r.resource_type, r.resource_id, digest});
     out->version = latest;
     out->updated_at_ms = head_updated_at_ms;
     out->changed = false;
@@ -233,30 +278,36 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
     return SQLITE_OK;
   }
   const int64_t version = latest + 1;
+  // A write prepared as unchanged that is not (the head changed since, or
+  // it was never committed): the work prepare_records() skipped, done here.
+  PreparedRecord completed;
+  if (prepared.digest_only) completed = prepare_record(*keys_, r, nullptr);
+  const PreparedRecord& work = prepared.digest_only ? completed : prepared;
   // What submit() prepared holds for r.resource_json as version 1 only.
   std::string resealed;
   if (!merged.empty() || version != 1) {
     resealed = keys_->seal(resource_json,
                            crypto::record_associated_data(r.resource_type, r.resource_id, version));
   }
-  const std::string& sealed = resealed.empty() ? prepared.sealed_first : resealed;
+  const std::string& sealed = resealed.empty() ? work.sealed_first : resealed;
   const crypto::Commitment commitment =
-      merged.empty() ? prepared.commitment : crypto::commit(resource_json);
+      merged.empty() ? work.commitment : crypto::commit(resource_json);
   int rc;
   {
     ScopedReset reset(insert_);
-    rc = insert_.bind_text(1, r.resource_type)
-             .bind_text(2, r.resource_id)
-             .bind_int64(3, version)
-             .bind_int64(4, message_id)
-             .bind_int64(5, now_ms)
-             .bind_blob(6, as_bytes(digest))
-             .bind_blob(7, sealed)
-             .bind_blob(8, std::string_view(reinterpret_cast<const char*>(commitment.salt.data()),
-                                            commitment.salt.size()))
-             .bind_blob(9, std::string_view(reinterpret_cast<const char*>(commitment.digest.data()),
-                                            commitment.digest.size()))
-             .step();
+    insert_.bind_text(1, r.resource_type)
+        .bind_text(2, r.resource_id)
+        .bind_int64(3, version)
+        .bind_int64(4, message_id)
+        .bind_int64(5, now_ms)
+        .bind_blob(6, as_bytes(digest))
+        .bind_blob(7, sealed)
+        .bind_blob(8, std::string_view(reinterpret_cast<const char*>(commitment.salt.data()),
+                                       commitment.salt.size()))
+        .bind_blob(9, std::string_view(reinterpret_cast<const char*>(commitment.digest.data()),
+                                       commitment.digest.size()));
+    if (latest > 0) insert_.bind_int64(10, latest_seq);  // else NULL: version 1
+    rc = insert_.step();
     if (rc != SQLITE_DONE) return rc;
   }
   const int64_t seq = sqlite3_last_insert_rowid(db_);
@@ -266,7 +317,8 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   // pipeline's tokenize step computed: how the ledger and the other members
   // name this patient.
   IndexRows rows;
-  rows.identifier_keys = prepared.identifier_keys;
+  rows.identifier_keys = work.identifier_keys;
+  rows.self_keys = work.self_keys;
   rows.patients = r.patients.has_value() && r.merge.empty()
                       ? *r.patients
                       : patient_compartment_ids(r.resource_type, r.resource_id, resource_json);
@@ -292,6 +344,7 @@ int RecordWriter::write_one(int64_t message_id, int64_t now_ms, const RecordWrit
   if (latest > 0 && !decode_index_rows(head_rows, &previous)) return SQLITE_CORRUPT;
   rc = replace_index_rows(r, previous, rows);
   if (rc != SQLITE_OK) return rc;
+  uncommitted_.push_back(Head{r.resource_type, r.resource_id, digest});
   out->version = version;
   out->updated_at_ms = now_ms;
   out->changed = true;
@@ -409,6 +462,7 @@ Status RecordReader::open(const std::string& path, int busy_timeout_ms) {
   const std::pair<Statement*, const std::string*> statements[] = {
       {&latest_, &kLatest},
       {&version_, &kVersion},
+      {&by_seq_, &kBySeq},
       {&find_, &kFind},
       {&list_, &kList},
       {&list_by_message_, &kListByMessage},
@@ -422,6 +476,9 @@ Status RecordReader::open(const std::string& path, int busy_timeout_ms) {
   }
   int rc = count_.prepare(db_.get(), kCount);
   if (rc == SQLITE_OK) rc = token_patients_.prepare(db_.get(), kTokenPatients);
+  if (rc == SQLITE_OK) rc = head_rows_.prepare(db_.get(), kHeadRows);
+  if (rc == SQLITE_OK) rc = head_seq_.prepare(db_.get(), kHeadSeq);
+  if (rc == SQLITE_OK) rc = step_back_.prepare(db_.get(), kStepBack);
   if (rc != SQLITE_OK) {
     return sqlite::error_status(db_.get(), rc, "record read connection: preparing a query");
   }
@@ -431,12 +488,46 @@ Status RecordReader::open(const std::string& path, int busy_timeout_ms) {
 bool RecordReader::read(std::string_view type, std::string_view id, int64_t version,
                         std::optional<StoredRecord>* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  Statement& s = version == 0 ? latest_ : version_;
-  ScopedReset reset(s);
-  s.bind_text(1, type).bind_text(2, id);
-  if (version != 0) s.bind_int64(3, version);
-  const int rc = s.step();
   out->reset();
+  if (version < 0) return true;
+  if (version == 0) {
+    ScopedReset reset(latest_);
+    return read_one(latest_.bind_text(1, type).bind_text(2, id), out);
+  }
+  int64_t seq = 0, at = 0;
+  {
+    ScopedReset reset(head_seq_);
+    const int rc = head_seq_.bind_text(1, type).bind_text(2, id).step();
+    if (rc != SQLITE_ROW) return rc == SQLITE_DONE;
+    at = head_seq_.column_int64(0);
+    seq = head_seq_.column_int64(1);
+  }
+  while (at > version) {
+    ScopedReset reset(step_back_);
+    const int rc = step_back_.bind_int64(1, seq).step();
+    if (rc != SQLITE_ROW) return false;  // a head naming no row, or a read error
+    if (step_back_.column_is_null(0)) {
+      // A version written before schema 7: its store has the index.
+      ScopedReset reset_version(version_);
+      return read_one(version_.bind_text(1, type).bind_text(2, id).bind_int64(3, version), out);
+    }
+    // The previous version must be an earlier one of the same resource;
+    // anything else is damage, refused rather than followed (or looped on).
+    const int64_t previous = step_back_.column_int64(1);
+    if (step_back_.column_is_null(1) || previous >= at || step_back_.column_text(2) != type ||
+        step_back_.column_text(3) != id) {
+      return false;
+    }
+    seq = step_back_.column_int64(0);
+    at = previous;
+  }
+  if (at != version) return true;  // no such version
+  ScopedReset reset(by_seq_);
+  return read_one(by_seq_.bind_int64(1, seq), out);
+}
+
+bool RecordReader::read_one(Statement& s, std::optional<StoredRecord>* out) {
+  const int rc = s.step();
   if (rc == SQLITE_ROW) {
     StoredRecord r;
     if (!read_row(s, &r)) return false;
@@ -455,12 +546,53 @@ bool RecordReader::find(std::string_view type, const std::optional<std::string>&
   const std::string current =
       system.has_value() ? system_row_key(keys_->index_key(std::nullopt, value), key) : key;
   std::lock_guard<std::mutex> lock(mu_);
-  ScopedReset reset(find_);
-  find_.bind_text(1, type)
-      .bind_blob(2, current)
-      .bind_int64(3, clamp_limit(limit))
-      .bind_blob(4, key);
-  return collect(find_, out);
+  {
+    ScopedReset reset(find_);
+    find_.bind_text(1, type)
+        .bind_blob(2, current)
+        .bind_int64(3, clamp_limit(limit))
+        .bind_blob(4, key);
+    if (!collect(find_, out)) return false;
+  }
+  // The resource whose own id is `value`, if it holds the identifier as a
+  // self key: merged into the id order the query gives, within `limit`.
+  // (A resource has rows of one kind only: a version written before self
+  // keys existed has record_identifiers rows, and its next version
+  // replaces them.)
+  std::optional<StoredRecord> self;
+  if (!find_self(type, value, system.has_value() ? std::optional<std::string>(key) : std::nullopt,
+                 &self)) {
+    out->clear();
+    return false;
+  }
+  if (!self.has_value()) return true;
+  const auto at = std::lower_bound(
+      out->begin(), out->end(), self->resource_id,
+      [](const StoredRecord& r, const std::string& id) { return r.resource_id < id; });
+  if (at != out->end() && at->resource_id == self->resource_id) return true;
+  out->insert(at, std::move(*self));
+  if (out->size() > limit) out->pop_back();
+  return true;
+}
+
+bool RecordReader::find_self(std::string_view type, std::string_view value,
+                             const std::optional<std::string>& self_key,
+                             std::optional<StoredRecord>* out) {
+  IndexRows rows;
+  {
+    ScopedReset reset(head_rows_);
+    const int rc = head_rows_.bind_text(1, type).bind_text(2, value).step();
+    if (rc != SQLITE_ROW) return rc == SQLITE_DONE;
+    if (!decode_index_rows(head_rows_.column_blob_view(0), &rows)) return false;
+  }
+  // Without a system any self key matches: each is an identifier whose
+  // value is this resource's id, i.e. `value`.
+  const bool held = self_key.has_value() ? std::find(rows.self_keys.begin(), rows.self_keys.end(),
+                                                     *self_key) != rows.self_keys.end()
+                                         : !rows.self_keys.empty();
+  if (!held) return true;
+  ScopedReset reset(latest_);
+  return read_one(latest_.bind_text(1, type).bind_text(2, value), out);
 }
 
 bool RecordReader::list(const RecordQuery& q, std::vector<StoredRecord>* out) {

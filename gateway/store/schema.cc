@@ -144,7 +144,47 @@ CREATE INDEX messages_conflict_of ON messages (conflict_of, content_sha256)
     {6, R"sql(
 ALTER TABLE record_heads ADD COLUMN index_rows BLOB NOT NULL DEFAULT x'';
 )sql"},
+    // Version 7: each record version names the one before it (prev_seq; NULL
+    // for version 1 and for versions written before schema 7), so an older
+    // version is read by walking back from the head, and the UNIQUE
+    // (resource_type, resource_id, version) index, which served only those
+    // reads and cost a random b-tree leaf per version, can go. Dropping it
+    // means rebuilding `records` (SQLite cannot drop a table constraint):
+    // done only while the table is empty (kRebuildRecords), i.e. for every
+    // store created from now on. A store that already holds records keeps
+    // the index: copying a large table inside open() would stall the
+    // appliance for minutes. Its readers fall back to that index for
+    // versions written before (records.cc).
+    {7, R"sql(
+ALTER TABLE records ADD COLUMN prev_seq INTEGER;
+)sql"},
 };
+
+// `records` without the UNIQUE (type, id, version) constraint, run only on
+// an empty table. Its sqlite_sequence row (the highest seq ever used, which
+// record_batches ranges refer to) is renamed along with the table rather
+// than dropped with it, so seq never goes back even if retention emptied
+// the table.
+constexpr char kRebuildRecords[] = R"sql(
+CREATE TABLE records_new (
+  seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+  resource_type  TEXT    NOT NULL,
+  resource_id    TEXT    NOT NULL,
+  version        INTEGER NOT NULL CHECK (version >= 1),
+  message_id     INTEGER NOT NULL REFERENCES messages (id),
+  updated_at_ms  INTEGER NOT NULL,
+  content_sha256 BLOB    NOT NULL CHECK (length(content_sha256) = 32),
+  resource       BLOB    NOT NULL,
+  commit_salt    BLOB,
+  commitment     BLOB,
+  prev_seq       INTEGER
+);
+UPDATE sqlite_sequence SET name = 'records_new' WHERE name = 'records';
+DROP TABLE records;
+ALTER TABLE records_new RENAME TO records;
+CREATE INDEX records_message ON records (message_id);
+CREATE INDEX records_updated_at ON records (updated_at_ms);
+)sql";
 
 constexpr char kDropResourceIndexes[] = R"sql(
 DROP INDEX record_identifiers_resource;
@@ -319,6 +359,14 @@ Status migrate_in_transaction(sqlite3* db, const crypto::StoreKeys& keys) {
       if (version >= 2) GW_RETURN_IF_ERROR(backfill_index_rows(db));
       if (sqlite3_exec(db, kDropResourceIndexes, nullptr, nullptr, nullptr) != SQLITE_OK) {
         return sqlite::error_status(db, sqlite3_extended_errcode(db), "migration to version 6");
+      }
+    }
+    if (m.to_version == 7) {
+      GW_ASSIGN_OR_RETURN(const int64_t any_record,
+                          query_int(db, "SELECT EXISTS (SELECT 1 FROM records)"));
+      if (any_record == 0 &&
+          sqlite3_exec(db, kRebuildRecords, nullptr, nullptr, nullptr) != SQLITE_OK) {
+        return sqlite::error_status(db, sqlite3_extended_errcode(db), "migration to version 7");
       }
     }
   }

@@ -16,7 +16,7 @@
 
 namespace gw::store::internal {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 // PRAGMA application_id of a message store ("HL7F"), so that another
 // program's SQLite file is refused instead of being migrated.
 inline constexpr int kApplicationId = 0x484C3746;

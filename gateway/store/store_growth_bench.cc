@@ -13,13 +13,22 @@
 //
 //   store_growth_bench [--messages N] [--report-every N] [--window N]
 //                      [--submitters N] [--seed N] [--dir PATH] [--keep]
+//                      [--mapper-shaped]
 //
 // --window: submissions in flight at once (MLLP connections each keep one).
+// --mapper-shaped: records as the v2 mapper makes them from ORU traffic:
+// the Observations carry only the identifier the mapper mints for a
+// resource without one (system "urn:gateway:sender:<sender>:resource-id",
+// value = the resource's own id), and every message also carries its
+// sender's Organization and a Practitioner, the same in every message of a
+// submitter (so written unchanged after the first: 14 records, still 12 new
+// versions per message).
 // Uses a database under $TMPDIR (or --dir), so the figures include that
 // disk's fsync.
 #include <sqlite3.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -46,6 +55,7 @@ struct Options {
   uint64_t seed = 19;
   std::string dir;
   bool keep = false;
+  bool mapper_shaped = false;
 };
 
 std::string uuid_like(std::mt19937_64& rng) {
@@ -68,8 +78,15 @@ std::string digits(std::mt19937_64& rng, int n) {
 // before), an Encounter, and 10 Observations (or other clinical resources)
 // in that patient's compartment. Bodies are FHIR-shaped and of typical size.
 InboundMessage make_message(std::mt19937_64& rng, int submitter, uint64_t seq,
-                            std::vector<std::string>* known_patients, std::mutex* patients_mu) {
+                            std::vector<std::string>* known_patients, std::mutex* patients_mu,
+                            bool mapper_shaped) {
   InboundMessage m = bench::bench_message(submitter, seq, 1800);
+  const std::string minted_system =
+      "urn:gateway:sender:LAB" + std::to_string(submitter) + ":resource-id";
+  // The identifier the mapper mints (adapters/v2fhir/context.cc), as JSON.
+  const auto minted = [&](const std::string& id) {
+    return R"([{"system":")" + minted_system + R"(","value":")" + id + R"("}])";
+  };
   std::string patient_id;
   {
     std::lock_guard<std::mutex> lock(*patients_mu);
@@ -116,18 +133,46 @@ InboundMessage make_message(std::mt19937_64& rng, int submitter, uint64_t seq,
     obs.resource_type = "Observation";
     obs.resource_id = uuid_like(rng);
     const std::string filler = digits(rng, 10);
+    const std::string identifier = mapper_shaped
+                                       ? minted(obs.resource_id)
+                                       : R"([{"system":"urn:filler","value":")" + filler + R"("}])";
     obs.resource_json =
         R"({"code":{"coding":[{"code":")" + digits(rng, 4) + "-" + digits(rng, 1) +
         R"(","system":"http://loinc.org"}]},"encounter":{"reference":"Encounter/)" + encounter_id +
-        R"("},"id":")" + obs.resource_id + R"(","identifier":[{"system":"urn:filler","value":")" +
-        filler +
-        R"("}],"resourceType":"Observation","status":"final","subject":{"reference":"Patient/)" +
+        R"("},"id":")" + obs.resource_id + R"(","identifier":)" + identifier +
+        R"(,"resourceType":"Observation","status":"final","subject":{"reference":"Patient/)" +
         patient_id +
         R"("},"valueQuantity":{"code":"mg/dL","system":"http://unitsofmeasure.org","unit":"mg/dL","value":)" +
         digits(rng, 3) + "}}";
-    obs.identifiers = {{"urn:filler", filler}};
+    if (mapper_shaped) {
+      obs.identifiers = {{minted_system, obs.resource_id}};
+    } else {
+      obs.identifiers = {{"urn:filler", filler}};
+    }
     obs.patients = std::vector<std::string>{patient_id};
     m.records.push_back(std::move(obs));
+  }
+  if (mapper_shaped) {
+    // The same in every message of this submitter: outside any compartment.
+    const std::string org_id = "00000000-0000-4000-8000-00000000000" + std::to_string(submitter);
+    const std::string pract_id = "00000000-0000-4000-9000-00000000000" + std::to_string(submitter);
+    RecordWrite org;
+    org.resource_type = "Organization";
+    org.resource_id = org_id;
+    org.resource_json = R"({"id":")" + org_id + R"(","identifier":)" + minted(org_id) +
+                        R"(,"name":"Laboratory )" + std::to_string(submitter) +
+                        R"(","resourceType":"Organization"})";
+    org.identifiers = {{minted_system, org_id}};
+    org.patients = std::vector<std::string>{};
+    m.records.push_back(std::move(org));
+    RecordWrite pract;
+    pract.resource_type = "Practitioner";
+    pract.resource_id = pract_id;
+    pract.resource_json = R"({"id":")" + pract_id + R"(","identifier":)" + minted(pract_id) +
+                          R"(,"name":[{"family":"Pathologist"}],"resourceType":"Practitioner"})";
+    pract.identifiers = {{minted_system, pract_id}};
+    pract.patients = std::vector<std::string>{};
+    m.records.push_back(std::move(pract));
   }
   return m;
 }
@@ -202,7 +247,8 @@ int run(const Options& o) {
     for (;;) {
       const uint64_t seq = next.fetch_add(1);
       if (seq >= o.messages) return;
-      InboundMessage m = make_message(rng, index, seq, &known_patients, &patients_mu);
+      InboundMessage m =
+          make_message(rng, index, seq, &known_patients, &patients_mu, o.mapper_shaped);
       {
         std::unique_lock<std::mutex> lock(mu);
         cv.wait(lock, [&] { return in_flight < o.window; });
@@ -237,7 +283,7 @@ int run(const Options& o) {
   uint64_t slice_done = 0, slice_tx = 0, slice_versions = 0, slice_pages = 0, slice_frames = 0;
   rusage ru0{};
   getrusage(RUSAGE_SELF, &ru0);
-  for (uint64_t mark = o.report_every; slice_done < o.messages;
+  for (uint64_t mark = std::min(o.report_every, o.messages); slice_done < o.messages;
        mark = std::min(mark + o.report_every, o.messages)) {
     while (done.load(std::memory_order_acquire) < mark) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a progress poll, not a wait
@@ -319,10 +365,12 @@ int main(int argc, char** argv) {
       o.dir = argv[++i];
     else if (a == "--keep")
       o.keep = true;
+    else if (a == "--mapper-shaped")
+      o.mapper_shaped = true;
     else {
       std::fprintf(stderr,
                    "usage: store_growth_bench [--messages N] [--report-every N] [--window N] "
-                   "[--submitters N] [--seed N] [--dir PATH] [--keep]\n");
+                   "[--submitters N] [--seed N] [--dir PATH] [--keep] [--mapper-shaped]\n");
       return 2;
     }
   }

@@ -25,11 +25,20 @@ namespace gw::store::testing {
 // hanging until ctest kills the test without saying what was awaited.
 inline constexpr std::chrono::seconds kTestDeadline{60};
 
+// SQL that turns a current store back into schema version 6: no prev_seq,
+// and the UNIQUE (type, id, version) index that version 6 had (a named
+// index in place of the constraint's autoindex: the same b-tree).
+#define GW_BACK_TO_SCHEMA_SIX                                                    \
+  "ALTER TABLE records DROP COLUMN prev_seq; "                                   \
+  "CREATE UNIQUE INDEX records_version ON records (resource_type, resource_id, " \
+  "version); "
+inline constexpr char kBackToSchemaSix[] = GW_BACK_TO_SCHEMA_SIX "PRAGMA user_version = 6;";
+
 // SQL that turns a current store back into schema version 5 (before the
 // heads kept their index rows, and when an identifier's system row held the
 // bare system key, records.cc): for tests of the migrations from older
 // versions, which then take the file further back.
-inline constexpr char kBackToSchemaFive[] =
+inline constexpr char kBackToSchemaFive[] = GW_BACK_TO_SCHEMA_SIX
     "UPDATE record_identifiers SET key = substr(key, 9) WHERE length(key) = 40; "
     "ALTER TABLE record_heads DROP COLUMN index_rows; "
     "CREATE INDEX record_identifiers_resource ON record_identifiers (resource_type, resource_id); "
