@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "fhir/json/node_pool.h"
 #include "gateway/base/status.h"
 
 namespace gw::fhir {
