@@ -1,6 +1,10 @@
 #include "fhir/json/node_pool.h"
 
+#include <array>
+#include <bit>
 #include <cstdint>
+
+#include "fhir/json/json.h"
 
 namespace gw::fhir::node_pool {
 namespace {
@@ -63,10 +67,21 @@ thread_local Flush flush;
 // The class of a block of `count` elements: the smallest power of two that
 // holds them.
 inline int class_of(size_t count) {
-  int c = 0;
-  while ((size_t{1} << c) < count) ++c;
-  return c;
+  return count <= 1 ? 0 : static_cast<int>(std::bit_width(count - 1));
 }
+
+// Blocks of class c a thread keeps, per kind (kind 1 with the larger
+// elements); a table rather than a division on every free.
+template <size_t kSize0, size_t kSize1>
+constexpr auto keep_limits() {
+  std::array<std::array<uint32_t, kClasses>, 2> limit{};
+  for (int c = 0; c < kClasses; ++c) {
+    limit[0][c] = static_cast<uint32_t>(kKeepBytes / ((size_t{1} << c) * kSize0));
+    limit[1][c] = static_cast<uint32_t>(kKeepBytes / ((size_t{1} << c) * kSize1));
+  }
+  return limit;
+}
+constexpr auto kKeep = keep_limits<sizeof(JsonValue), sizeof(JsonMember)>();
 
 }  // namespace
 
@@ -81,13 +96,14 @@ void* allocate(int kind, size_t count, size_t size) {
   return ::operator new((size_t{1} << c) * size);
 }
 
-void deallocate(int kind, void* p, size_t count, size_t size) noexcept {
+void deallocate(int kind, void* p, size_t count,
+                size_t /*size: the class and kind fix it*/) noexcept {
   if (!kRecycle || count > kMaxCount) {
     ::operator delete(p);
     return;
   }
   const int c = class_of(count);
-  if (cache.closed || cache.count[kind][c] >= kKeepBytes / ((size_t{1} << c) * size)) {
+  if (cache.count[kind][c] >= kKeep[kind][c] || cache.closed) {
     ::operator delete(p);
     return;
   }
