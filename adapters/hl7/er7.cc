@@ -127,6 +127,32 @@ Element Element::part(int i) const {
   return Element();
 }
 
+void Element::parts(Element* out, int n) const {
+  for (int i = 0; i < n; ++i) out[i] = Element();
+  if (n < 1) return;
+  if (level_ == Level::kSubcomponent) {
+    out[0] = *this;
+    return;
+  }
+  // The element whose children the parts are (as in part()).
+  const Element base = level_ == Level::kField ? child(1) : *this;
+  if (base.raw_.empty()) return;
+  const char sep = base.child_delimiter();
+  if (base.verbatim_ || sep == 0) {
+    out[0] = base;
+    return;
+  }
+  const auto next_level = static_cast<Level>(static_cast<int>(base.level_) + 1);
+  const std::string_view raw = base.raw_;
+  size_t start = 0;
+  for (int i = 0; i < n; ++i) {
+    const size_t end = FindFrom(raw, sep, start);
+    out[i] = Element(raw.substr(start, end - start), next_level, base.d_, base.charset_);
+    if (end == raw.size()) return;
+    start = end + 1;
+  }
+}
+
 Element Element::leaf() const {
   if (level_ == Level::kSubcomponent || verbatim_) return *this;
   // The first leaf ends at the first separator of any lower level, so one

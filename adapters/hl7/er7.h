@@ -199,6 +199,9 @@ class Element {
   // component a subcomponent (e.g. CX.4 is an HD in subcomponents), for a
   // subcomponent only part(1), itself.
   Element part(int i) const;
+  // out[0..n) = part(1)..part(n), in one pass over the element (part(i)
+  // scans from the start): for readers of a whole data type (CWE, XPN).
+  void parts(Element* out, int n) const;
 
   // Descends through first children to a leaf (subcomponent). Used for
   // defaulting: "PID-5" means PID-5(1).1.1 when decoded.

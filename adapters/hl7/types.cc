@@ -57,11 +57,20 @@ Result<T> Finish(const TextReader& r, T value) {
   return value;
 }
 
+// The first N parts of an element, split in one pass (Element::parts).
+template <int N>
+struct Parts {
+  explicit Parts(const Element& e) { e.parts(p, N); }
+  const Element& operator()(int i) const { return p[i - 1]; }
+  Element p[N];
+};
+
 HD ReadHdParts(const Element& e, TextReader& t) {
+  const Parts<3> part(e);
   HD hd;
-  hd.namespace_id = t(e.part(1));
-  hd.universal_id = t(e.part(2));
-  hd.universal_id_type = t(e.part(3));
+  hd.namespace_id = t(part(1));
+  hd.universal_id = t(part(2));
+  hd.universal_id_type = t(part(3));
   return hd;
 }
 
@@ -239,71 +248,76 @@ Result<HD> read_hd(const Element& e) {
 
 Result<CX> read_cx(const Element& e) {
   TextReader t;
+  const Parts<6> part(e);
   CX cx;
-  cx.id = t(e.part(1));
-  cx.check_digit = t(e.part(2));
-  cx.check_digit_scheme = t(e.part(3));
-  cx.assigning_authority = ReadHdParts(e.part(4), t);
-  cx.identifier_type = t(e.part(5));
-  cx.assigning_facility = ReadHdParts(e.part(6), t);
+  cx.id = t(part(1));
+  cx.check_digit = t(part(2));
+  cx.check_digit_scheme = t(part(3));
+  cx.assigning_authority = ReadHdParts(part(4), t);
+  cx.identifier_type = t(part(5));
+  cx.assigning_facility = ReadHdParts(part(6), t);
   return Finish(t, std::move(cx));
 }
 
 Result<XPN> read_xpn(const Element& e) {
   TextReader t;
+  const Parts<7> part(e);
   XPN x;
-  x.family = t(e.part(1).part(1));
-  x.given = t(e.part(2));
-  x.middle = t(e.part(3));
-  x.suffix = t(e.part(4));
-  x.prefix = t(e.part(5));
-  x.degree = t(e.part(6));
-  x.name_type = t(e.part(7));
+  x.family = t(part(1).part(1));
+  x.given = t(part(2));
+  x.middle = t(part(3));
+  x.suffix = t(part(4));
+  x.prefix = t(part(5));
+  x.degree = t(part(6));
+  x.name_type = t(part(7));
   return Finish(t, std::move(x));
 }
 
 Result<CWE> read_cwe(const Element& e) {
   TextReader t;
+  const Parts<9> part(e);
   CWE c;
-  c.identifier = t(e.part(1));
-  c.text = t(e.part(2));
-  c.coding_system = t(e.part(3));
-  c.alternate_identifier = t(e.part(4));
-  c.alternate_text = t(e.part(5));
-  c.alternate_coding_system = t(e.part(6));
-  c.coding_system_version = t(e.part(7));
-  c.alternate_coding_system_version = t(e.part(8));
-  c.original_text = t(e.part(9));
+  c.identifier = t(part(1));
+  c.text = t(part(2));
+  c.coding_system = t(part(3));
+  c.alternate_identifier = t(part(4));
+  c.alternate_text = t(part(5));
+  c.alternate_coding_system = t(part(6));
+  c.coding_system_version = t(part(7));
+  c.alternate_coding_system_version = t(part(8));
+  c.original_text = t(part(9));
   return Finish(t, std::move(c));
 }
 
 Result<XAD> read_xad(const Element& e) {
   TextReader t;
+  const Parts<9> part(e);
   XAD a;
-  a.street = t(e.part(1).part(1));
-  a.other_designation = t(e.part(2));
-  a.city = t(e.part(3));
-  a.state = t(e.part(4));
-  a.postal_code = t(e.part(5));
-  a.country = t(e.part(6));
-  a.address_type = t(e.part(7));
-  a.other_geographic = t(e.part(8));
-  a.county = t(e.part(9));
+  a.street = t(part(1).part(1));
+  a.other_designation = t(part(2));
+  a.city = t(part(3));
+  a.state = t(part(4));
+  a.postal_code = t(part(5));
+  a.country = t(part(6));
+  a.address_type = t(part(7));
+  a.other_geographic = t(part(8));
+  a.county = t(part(9));
   return Finish(t, std::move(a));
 }
 
 Result<XTN> read_xtn(const Element& e) {
   TextReader t;
+  const Parts<9> part(e);
   XTN x;
-  x.formatted = t(e.part(1));
-  x.use_code = t(e.part(2));
-  x.equipment_type = t(e.part(3));
-  x.email = t(e.part(4));
-  x.country_code = t(e.part(5));
-  x.area_code = t(e.part(6));
-  x.local_number = t(e.part(7));
-  x.extension = t(e.part(8));
-  x.any_text = t(e.part(9));
+  x.formatted = t(part(1));
+  x.use_code = t(part(2));
+  x.equipment_type = t(part(3));
+  x.email = t(part(4));
+  x.country_code = t(part(5));
+  x.area_code = t(part(6));
+  x.local_number = t(part(7));
+  x.extension = t(part(8));
+  x.any_text = t(part(9));
   return Finish(t, std::move(x));
 }
 

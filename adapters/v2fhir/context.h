@@ -257,6 +257,12 @@ class MappingContext {
     EntryRef place = kNoEntry;    // EVN-7 event facility (Location): Provenance.location
   } event_info;
 
+  // Results with the same key (same code, no sub-id) are told apart by rank
+  // (seg_obx.cc): per key, the last rank given. Ranks 2..n-1 are taken, so
+  // the search for a free rank starts at n instead of 2 (twenty such
+  // results cost 20 lookups, not 210).
+  std::map<std::string, int, std::less<>> result_ranks;
+
  private:
   EntryRef add_entry(std::string_view type, std::string_view key, fhir::JsonValue resource,
                      bool always_mint);

@@ -1,4 +1,5 @@
 // OBX -> Observation (value by OBX-2, reference range, interpretation...).
+#include <algorithm>
 #include <utility>
 
 #include "adapters/v2fhir/clinical.h"
@@ -310,8 +311,11 @@ void map_obx(MappingContext& ctx, const Seg& seg) {
     ctx.warning(MappingContext::location(seg, 4),
                 "result with the same code and sub-id as an earlier one: told apart by its rank");
     std::string base = key;
-    for (int n = 2; ctx.find("Observation", key) != kNoEntry; ++n)
+    int& n = ctx.result_ranks[base];
+    for (n = std::max(n, 2);; ++n) {
       key = base + "|rank|" + std::to_string(n);
+      if (ctx.find("Observation", key) == kNoEntry) break;
+    }
   }
   obs.add("code", std::move(code));
   if (ctx.cursor.order != kNoEntry)

@@ -157,6 +157,31 @@ void write_string<Out>(std::string_view s, Out& out) {
     p += 8;
     d += 8;
   }
+  // The last 1..7 bytes: as the final eight bytes of the string (checked
+  // and copied again in part) when it has eight; else as two overlapping
+  // four-byte words when it has four (keys such as "code", "system").
+  const size_t rest = static_cast<size_t>(end - p);
+  if (rest > 0 && rest < 8) {
+    if (n >= 8) {
+      uint64_t w;
+      std::memcpy(&w, end - 8, 8);
+      if (!word_needs_escape(w)) {
+        std::memcpy(d + rest - 8, &w, 8);
+        d += rest;
+        p = end;
+      }
+    } else if (rest >= 4) {
+      uint32_t head, tail;
+      std::memcpy(&head, p, 4);
+      std::memcpy(&tail, end - 4, 4);
+      if (!word_needs_escape(uint64_t{head} << 32 | tail)) {
+        std::memcpy(d, &head, 4);
+        std::memcpy(d + rest - 4, &tail, 4);
+        d += rest;
+        p = end;
+      }
+    }
+  }
   while (p < end && !needs_escape(static_cast<unsigned char>(*p))) *d++ = *p++;
   if (p == end) {
     *d++ = '"';

@@ -53,6 +53,28 @@ TEST(CanonicalJson, StringEscaping) {
   EXPECT_EQ(Canon(R"("\u001F\u001A")"), R"("\u001f\u001a")");
 }
 
+// The canonical writer copies strings by words of eight and four bytes and
+// re-reads the last bytes of a string; every length, with a byte that needs
+// an escape at every position (or none), is written as the byte-by-byte
+// writer writes it, as a value and as a key.
+TEST(CanonicalJson, StringsOfEveryLengthAndEscapePosition) {
+  for (size_t n = 0; n <= 24; ++n) {
+    for (size_t at = 0; at <= n; ++at) {
+      for (char special : {'"', '\\', '\n', '\x01'}) {
+        std::string text;
+        for (size_t i = 0; i < n; ++i) text += static_cast<char>('a' + i % 26);
+        if (at < n) text[at] = special;
+        std::string expected;
+        write_json_string(text, expected);
+        JsonValue o = JsonValue::make_object();
+        o.add(text, JsonValue::make_string(text));
+        EXPECT_EQ(*canonicalize(o), "{" + expected + ":" + expected + "}")
+            << "length " << n << ", special at " << at;
+      }
+    }
+  }
+}
+
 TEST(CanonicalJson, UnicodeKeptWithoutNormalization) {
   // "e" + COMBINING ACUTE (NFD) and precomposed U+00E9 (NFC) stay distinct.
   std::string nfd = "\"e\xCC\x81\"";

@@ -134,7 +134,26 @@ const char* check_integer(std::string_view s, int64_t lo, int64_t hi) {
   return nullptr;
 }
 
+// True if no byte of `s` is below 0x21. Only for text that passed
+// find_control_character: then its only bytes below 0x21 are whitespace
+// (space, tab, CR, LF), and "none" means "no whitespace". Eight bytes at a
+// time ("has a byte less than n", Bit Twiddling Hacks): URIs and codes are
+// checked for every element.
+bool has_no_space(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (((w - kOnes * 0x21) & ~w & kHighs) != 0) return false;
+  }
+  for (; i < s.size(); ++i)
+    if (static_cast<unsigned char>(s[i]) < 0x21) return false;
+  return true;
+}
+
 const char* check_code(std::string_view s) {
+  if (has_no_space(s)) return nullptr;
   if (is_space(s.front()) || is_space(s.back()))
     return "code must not start or end with whitespace";
   for (size_t i = 1; i < s.size(); ++i)
@@ -143,6 +162,7 @@ const char* check_code(std::string_view s) {
 }
 
 const char* check_uri(std::string_view s) {
+  if (has_no_space(s)) return nullptr;
   for (char c : s)
     if (is_space(c)) return "URI must not contain whitespace";
   return nullptr;

@@ -13,8 +13,10 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "adapters/hl7/er7.h"
+#include "fhir/json/write.h"
 #include "gateway/cli/ctl_commands.h"
 #include "gateway/crypto/commitment.h"
 #include "gateway/crypto/store_keys.h"
@@ -252,11 +254,58 @@ int count_instructions(int argc, char** argv) {
   return 0;
 }
 
+// `normalize_bench --dump FILE...`: everything normalize_v2 returns for
+// every message of the files (canonical records with their ids,
+// identifiers, compartments and merge rules; the Bundle; issues), one field
+// per line, so that a change to the mapper, validator or canonical writer
+// can be shown to leave the output byte-identical (`cmp` two dumps).
+// Test corpora only: the dump holds the messages' content.
+int dump(int argc, char** argv) {
+  gw::v2fhir::MappingConfig config;
+  for (int f = 2; f < argc; ++f) {
+    std::ifstream in(argv[f], std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "cannot read %s\n", argv[f]);
+      return 2;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    std::vector<std::string> messages = gw::cli::split_messages(text.str());
+    for (size_t i = 0; i < messages.size(); ++i) {
+      std::printf("== %s#%zu\n", argv[f], i + 1);
+      gw::hl7::ParseResult r = gw::hl7::parse(messages[i]);
+      if (!r.message) {
+        std::printf("parse failed\n");
+        continue;
+      }
+      gw::pipeline::Normalized n = gw::pipeline::normalize_v2(*r.message, config);
+      for (const auto& e : n.errors)
+        std::printf("error %s: %s\n", e.location().c_str(), e.text.c_str());
+      for (const auto& w : n.warnings)
+        std::printf("warning %s: %s\n", w.location().c_str(), w.text.c_str());
+      for (const gw::store::RecordWrite& w : n.records) {
+        std::printf("record %s/%s\n%s\n", w.resource_type.c_str(), w.resource_id.c_str(),
+                    w.resource_json.c_str());
+        for (const auto& [system, value] : w.identifiers)
+          std::printf(" identifier %s|%s\n", system.c_str(), value.c_str());
+        if (w.patients)
+          for (const std::string& p : *w.patients) std::printf(" patient %s\n", p.c_str());
+        for (const std::string& k : w.merge.keep_stored) std::printf(" keep %s\n", k.c_str());
+        for (const auto& b : w.merge.merge_by)
+          std::printf(" merge %s by %s\n", b.element.c_str(), b.key_path.c_str());
+      }
+      if (n.ok()) std::printf("bundle %s\n", gw::fhir::write_json(n.bundle, false).c_str());
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "--instructions")
     return count_instructions(argc, argv);
+  if (argc > 1 && std::string_view(argv[1]) == "--dump") return dump(argc, argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
