@@ -113,6 +113,27 @@ int64_t clamp_limit(size_t limit) {
       std::min<uint64_t>(limit, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
 }
 
+// One read transaction around a read made of several statements, so that
+// they all see one snapshot: without it a commit between two of them could
+// show a neighbouring version (walking back through prev_seq) or a head
+// that no longer holds the identifier (find's self lookup). Statements must
+// be reset before it ends (ScopedReset objects declared after it are).
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(sqlite3* db)
+      : db_(db), open_(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK) {}
+  ~ReadSnapshot() {
+    if (open_) sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  bool open() const { return open_; }
+
+ private:
+  sqlite3* db_;
+  bool open_;
+};
+
 }  // namespace
 
 int RecordWriter::prepare(sqlite3* db) {
@@ -494,6 +515,8 @@ bool RecordReader::read(std::string_view type, std::string_view id, int64_t vers
     ScopedReset reset(latest_);
     return read_one(latest_.bind_text(1, type).bind_text(2, id), out);
   }
+  const ReadSnapshot snapshot(db_.get());
+  if (!snapshot.open()) return false;
   int64_t seq = 0, at = 0;
   {
     ScopedReset reset(head_seq_);
@@ -546,6 +569,8 @@ bool RecordReader::find(std::string_view type, const std::optional<std::string>&
   const std::string current =
       system.has_value() ? system_row_key(keys_->index_key(std::nullopt, value), key) : key;
   std::lock_guard<std::mutex> lock(mu_);
+  const ReadSnapshot snapshot(db_.get());
+  if (!snapshot.open()) return false;
   {
     ScopedReset reset(find_);
     find_.bind_text(1, type)
